@@ -1,0 +1,584 @@
+//! The run itself: inputs → ingest → series → detect, giving an
+//! [`Analysis`] that the report module renders. The binary calls [`analyze`]
+//! and nothing else of the pipeline.
+
+use crate::config::{Config, UserKey};
+use crate::detect::baseline::{self, BucketCounts};
+use crate::detect::detection::{self, Firing};
+use crate::detect::impact::{self, Impact};
+use crate::detect::{Incident, Severity, anomaly, incident};
+use crate::error::{Error, Result};
+use crate::ingest::reader::{self, Source};
+use crate::ingest::{self, IngestOptions, InputKind, InputStats, sniff};
+use crate::progress::Progress;
+use crate::series::{Bucket, LatencyHistogram, LineRef, MIN_DEFAULT_SLOW_US, SeriesSet};
+use crate::timefmt::{Millis, TimeSpec, Zone};
+
+/// The most buckets a run may span: a year of one-minute buckets. Beyond
+/// it a stray timestamp, not the log, is usually to blame.
+pub const MAX_BUCKETS: usize = 366 * 24 * 60;
+
+/// How the detection time was found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DetectionSource {
+    /// `--detected-at`.
+    User,
+    /// An alert line in the logs.
+    Log,
+    /// The burn-rate (or traffic) rule replayed over the series.
+    Rule,
+}
+
+impl DetectionSource {
+    pub fn name(self) -> &'static str {
+        match self {
+            DetectionSource::User => "user",
+            DetectionSource::Log => "log",
+            DetectionSource::Rule => "rule",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Detected {
+    pub at: Millis,
+    pub source: DetectionSource,
+    pub evidence: String,
+}
+
+/// A measurable departure from the baseline that makes up an incident.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Signal {
+    /// `error_rate`, `latency`, `traffic`, `metric` or `events`.
+    pub kind: &'static str,
+    pub name: String,
+    pub source: String,
+    pub onset: Millis,
+    pub peak_at: Millis,
+    pub peak: f64,
+    pub baseline: f64,
+    pub unit: &'static str,
+}
+
+/// Kinds of timeline entries, as the contract names them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum TimelineKind {
+    Change,
+    Alert,
+    Event,
+    ImpactStart,
+    Detected,
+    Peak,
+    ImpactEnd,
+}
+
+impl TimelineKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            TimelineKind::ImpactStart => "impact_start",
+            TimelineKind::Detected => "detected",
+            TimelineKind::Alert => "alert",
+            TimelineKind::Change => "change",
+            TimelineKind::Event => "event",
+            TimelineKind::Peak => "peak",
+            TimelineKind::ImpactEnd => "impact_end",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct TimelineEntry {
+    pub at: Millis,
+    pub kind: TimelineKind,
+    pub text: String,
+    /// `path:line` of the line that shows it, or the input's path.
+    pub source: Option<String>,
+}
+
+/// One incident with everything the report says about it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct IncidentReport {
+    pub incident: Incident,
+    pub impact: Impact,
+    pub detected: Option<Detected>,
+    pub signals: Vec<Signal>,
+    pub timeline: Vec<TimelineEntry>,
+    pub hints: Vec<String>,
+    /// Bad-request rate at the peak bucket.
+    pub peak_bad_rate: f64,
+}
+
+/// What normal looked like.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct BaselineSummary {
+    pub bad_rate: f64,
+    pub failed_rate: f64,
+    pub p50_us: Option<f64>,
+    pub p95_us: Option<f64>,
+    pub p99_us: Option<f64>,
+}
+
+/// Everything a run found.
+#[derive(Clone, Debug)]
+pub struct Analysis {
+    pub inputs: Vec<InputStats>,
+    /// The zone times are shown in: `--tz`, else the access logs' offset, else UTC.
+    pub zone: Zone,
+    pub bucket_ms: i64,
+    pub slow_threshold_us: u64,
+    pub user_key: UserKey,
+    pub series: SeriesSet,
+    pub counts: Vec<BucketCounts>,
+    pub baseline: BaselineSummary,
+    pub incidents: Vec<IncidentReport>,
+}
+
+impl Analysis {
+    /// `path:line` for a line reference.
+    pub fn line_source(&self, line: LineRef) -> Option<String> {
+        self.inputs
+            .get(line.input as usize)
+            .map(|input| format!("{}:{}", input.path, line.line))
+    }
+
+    /// The access logs as one source name.
+    pub fn access_source(&self) -> String {
+        let access: Vec<&InputStats> = self
+            .inputs
+            .iter()
+            .filter(|i| i.kind == InputKind::Access)
+            .collect();
+        match access.as_slice() {
+            [one] => one.path.clone(),
+            many => format!("{} access logs", many.len()),
+        }
+    }
+}
+
+/// Runs the whole pipeline on `config`'s inputs.
+pub fn analyze(config: &Config, progress: &dyn Progress) -> Result<Analysis> {
+    if config.inputs.is_empty() {
+        return Err(Error::Usage(
+            "no input given: name a log file, a directory or - for standard input".into(),
+        ));
+    }
+    let forced_preset = match &config.log_format {
+        None => None,
+        Some(name) => Some(sniff::preset_by_name(name).ok_or_else(|| {
+            let names: Vec<&str> = sniff::PRESETS.iter().map(|p| p.name).collect();
+            Error::Usage(format!(
+                "--log-format '{name}' is not a known format: use one of {}",
+                names.join(", ")
+            ))
+        })?),
+    };
+    let (sources, unreadable) = reader::expand_inputs(&config.inputs)?;
+    let zone_hint = match config.tz {
+        Some(zone) => zone,
+        None => Zone::Fixed(peek_offset(&sources).unwrap_or(0)),
+    };
+    let since = config.since.map(|t| t.resolve(&zone_hint));
+    let until = config.until.map(|t| t.resolve(&zone_hint));
+    if let (Some(since), Some(until)) = (since, until)
+        && since > until
+    {
+        return Err(Error::Usage(
+            "--since is after --until: swap them or widen the range".into(),
+        ));
+    }
+    let options = IngestOptions {
+        bucket_ms: config.bucket_ms,
+        ingest_slow_us: config.slow_threshold_us.unwrap_or(MIN_DEFAULT_SLOW_US),
+        user_key: config.user_key,
+        forced_preset,
+        since,
+        until,
+    };
+    progress.begin(total_size(&sources));
+    let ingested = ingest::ingest(&sources, &options, progress)?;
+    progress.finish();
+    let mut inputs = ingested.inputs;
+    for (path, error) in unreadable {
+        let mut stats = ingest_stats_for_unreadable(path.display().to_string());
+        stats.error = Some(format!("cannot be read: {error}"));
+        progress.warn(&format!("{}: cannot be read: {error}", stats.path));
+        inputs.push(stats);
+    }
+    ingest::ensure_something_parsed(&inputs)?;
+    let zone = config
+        .tz
+        .unwrap_or_else(|| Zone::Fixed(ingested.access_offset.unwrap_or(0)));
+    let series = ingested.series.finish(MAX_BUCKETS).map_err(|too_long| {
+        Error::Usage(format!(
+            "the requests span {} buckets, from {} to {}: narrow the range with --since/--until or use a larger --bucket",
+            too_long.buckets,
+            crate::timefmt::rfc3339_utc(too_long.first),
+            crate::timefmt::rfc3339_utc(too_long.last)
+        ))
+    })?;
+    let mut analysis = detect_incidents(inputs, zone, series, config);
+    if let Some(given) = config.detected_at {
+        let at = given.resolve(&zone);
+        for report in &mut analysis.incidents {
+            report.detected = Some(Detected {
+                at,
+                source: DetectionSource::User,
+                evidence: "given with --detected-at".to_string(),
+            });
+        }
+    }
+    for index in 0..analysis.incidents.len() {
+        let timeline = build_timeline(&analysis, &analysis.incidents[index]);
+        analysis.incidents[index].timeline = timeline;
+    }
+    Ok(analysis)
+}
+
+fn ingest_stats_for_unreadable(path: String) -> InputStats {
+    InputStats {
+        path,
+        kind: InputKind::Unknown,
+        format: None,
+        compressed: false,
+        lines: 0,
+        parsed: 0,
+        skipped: 0,
+        skipped_examples: Vec::new(),
+        out_of_range: 0,
+        first: None,
+        last: None,
+        error: None,
+        note: None,
+        has_request_time: false,
+        has_user_agent: false,
+    }
+}
+
+fn total_size(sources: &[Source]) -> Option<u64> {
+    sources.iter().try_fold(0u64, |sum, source| match source {
+        Source::File(path) => std::fs::metadata(path).ok().map(|m| sum + m.len()),
+        Source::Stdin => None,
+    })
+}
+
+/// Bytes read from the head of a file to find the offset its access lines
+/// carry, so zoneless `--since`/`--until` can be read in the logs' zone.
+const PEEK_BYTES: u64 = 256 << 10;
+
+/// The offset of the first access line found at the head of the files.
+fn peek_offset(sources: &[Source]) -> Option<i32> {
+    use std::io::Read;
+    sources.iter().find_map(|source| {
+        if *source == Source::Stdin {
+            return None;
+        }
+        let opened = reader::open(source).ok()?;
+        let mut head = Vec::new();
+        opened.reader.take(PEEK_BYTES).read_to_end(&mut head).ok()?;
+        let lines = sniff::sample_lines(&head, false);
+        let preset = sniff::detect_access_preset(&lines)?;
+        lines.iter().find_map(|line| {
+            ingest::access::parse_clf(line, &preset.layout)
+                .ok()
+                .map(|(record, _)| record.offset_seconds)
+        })
+    })
+}
+
+/// Baselines, anomalies, incidents, impact and rule-based detection.
+fn detect_incidents(
+    inputs: Vec<InputStats>,
+    zone: Zone,
+    series: SeriesSet,
+    config: &Config,
+) -> Analysis {
+    let disturbed = baseline::screen_disturbed(&series);
+    let p99 = baseline::baseline_p99_us(&series, &disturbed);
+    let threshold = baseline::slow_threshold_us(config.slow_threshold_us, p99);
+    let counts = baseline::bucket_counts(&series, threshold);
+    let bad_rate = baseline::baseline_bad_rate(&counts);
+    let anomalous = anomaly::anomalous_buckets(&counts, bad_rate, series.bucket_ms);
+    let incidents = incident::find_incidents(&series, &counts, &anomalous, bad_rate, threshold);
+    let baseline = summarize_baseline(&series, &counts, &anomalous, bad_rate);
+    let mut analysis = Analysis {
+        inputs,
+        zone,
+        bucket_ms: series.bucket_ms,
+        slow_threshold_us: threshold,
+        user_key: config.user_key,
+        series,
+        counts,
+        baseline,
+        incidents: Vec::new(),
+    };
+    let reports: Vec<IncidentReport> = incidents
+        .into_iter()
+        .map(|incident| describe_incident(&analysis, incident, config))
+        .collect();
+    analysis.incidents = reports;
+    analysis
+}
+
+/// Failed rate and latency quantiles over the buckets that are not anomalous.
+fn summarize_baseline(
+    series: &SeriesSet,
+    counts: &[BucketCounts],
+    anomalous: &[bool],
+    bad_rate: f64,
+) -> BaselineSummary {
+    let mut latency = LatencyHistogram::default();
+    let (mut failed, mut requests) = (0u64, 0u64);
+    for ((bucket, c), &is_anomalous) in series.buckets.iter().zip(counts).zip(anomalous) {
+        if !is_anomalous {
+            latency.merge(&bucket.latency);
+            failed += c.failed;
+            requests += c.requests;
+        }
+    }
+    BaselineSummary {
+        bad_rate,
+        failed_rate: if requests == 0 {
+            0.0
+        } else {
+            failed as f64 / requests as f64
+        },
+        p50_us: latency.quantile(0.5),
+        p95_us: latency.quantile(0.95),
+        p99_us: latency.quantile(0.99),
+    }
+}
+
+/// Fewest requests for a bucket to be a peak: a bucket with two requests,
+/// both failing, is not the worst moment of an outage.
+const MIN_PEAK_REQUESTS: u64 = 10;
+
+fn describe_incident(analysis: &Analysis, incident: Incident, config: &Config) -> IncidentReport {
+    let series = &analysis.series;
+    let range = incident.first_bucket..=incident.last_bucket;
+    let counts = &analysis.counts[range.clone()];
+    let impact = impact::measure(
+        series,
+        incident.start,
+        incident.end,
+        analysis.slow_threshold_us,
+    );
+    let peak_offset = counts
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| {
+            c.requests
+                >= MIN_PEAK_REQUESTS.min(counts.iter().map(|c| c.requests).max().unwrap_or(0))
+        })
+        .max_by(|(_, a), (_, b)| a.bad_rate().total_cmp(&b.bad_rate()))
+        .map_or(0, |(offset, _)| offset);
+    let peak_index = incident.first_bucket + peak_offset;
+    let peak_bad_rate = analysis.counts[peak_index].bad_rate();
+    let history = detection::History::from_counts(&analysis.counts, analysis.baseline.bad_rate);
+    let detected = detection::replay_burn_rate(
+        &analysis.counts,
+        series.start,
+        series.bucket_ms,
+        config.slo_percent,
+        history,
+        (incident.start, series.bucket_start(series.buckets.len())),
+    )
+    .map(|firing| rule_detection(firing, config.slo_percent));
+    let signals = signals(analysis, &incident, counts);
+    let hints = hints(&incident, &impact);
+    IncidentReport {
+        incident,
+        impact,
+        detected,
+        signals,
+        timeline: Vec::new(),
+        hints,
+        peak_bad_rate,
+    }
+}
+
+fn rule_detection(firing: Firing, slo_percent: f64) -> Detected {
+    Detected {
+        at: firing.at,
+        source: DetectionSource::Rule,
+        evidence: format!(
+            "SLO {slo_percent}% multiwindow alert, {}: burn rate {:.1} (long window) and {:.1} (short window)",
+            firing.rule.name, firing.long_burn, firing.short_burn
+        ),
+    }
+}
+
+fn signals(analysis: &Analysis, incident: &Incident, counts: &[BucketCounts]) -> Vec<Signal> {
+    let series = &analysis.series;
+    let source = analysis.access_source();
+    let mut signals = Vec::new();
+    let failed_ratio = |c: &BucketCounts| {
+        if c.requests == 0 {
+            0.0
+        } else {
+            c.failed as f64 / c.requests as f64
+        }
+    };
+    let busy = |c: &&(usize, &BucketCounts)| c.1.requests >= MIN_PEAK_REQUESTS;
+    let failed_total: u64 = counts.iter().map(|c| c.failed).sum();
+    if incident.severity != Severity::Degradation && failed_total > 0 {
+        let indexed: Vec<(usize, &BucketCounts)> = counts.iter().enumerate().collect();
+        let peak = indexed
+            .iter()
+            .filter(busy)
+            .max_by(|a, b| failed_ratio(a.1).total_cmp(&failed_ratio(b.1)))
+            .or(indexed.first())
+            .map(|&(offset, c)| (offset, failed_ratio(c)));
+        if let Some((offset, peak_ratio)) = peak {
+            let onset = first_failed_at(series, incident.first_bucket..=incident.last_bucket)
+                .unwrap_or(incident.start);
+            signals.push(Signal {
+                kind: "error_rate",
+                name: "5xx+499 rate".to_string(),
+                source: source.clone(),
+                onset,
+                peak_at: series.bucket_start(incident.first_bucket + offset),
+                peak: round4(peak_ratio),
+                baseline: round4(analysis.baseline.failed_rate),
+                unit: "ratio",
+            });
+        }
+    }
+    let slow_total: u64 = counts.iter().map(|c| c.slow).sum();
+    if slow_total > 0 {
+        let threshold_us = analysis.slow_threshold_us as f64;
+        let p95_at = |index: usize| series.buckets[index].latency.quantile(0.95);
+        let range = incident.first_bucket..=incident.last_bucket;
+        let peak = range
+            .clone()
+            .filter(|&i| analysis.counts[i].requests >= MIN_PEAK_REQUESTS)
+            .filter_map(|i| p95_at(i).map(|p| (i, p)))
+            .max_by(|a, b| a.1.total_cmp(&b.1));
+        let onset = range
+            .clone()
+            .find(|&i| analysis.counts[i].slow > 0 && p95_at(i).is_some_and(|p| p > threshold_us))
+            .or_else(|| range.clone().find(|&i| analysis.counts[i].slow > 0))
+            .map_or(incident.start, |i| series.bucket_start(i));
+        if let Some((peak_index, peak_us)) = peak {
+            signals.push(Signal {
+                kind: "latency",
+                name: "p95 latency".to_string(),
+                source,
+                onset: onset.max(incident.start),
+                peak_at: series.bucket_start(peak_index),
+                peak: round4(peak_us / 1e6),
+                baseline: round4(analysis.baseline.p95_us.unwrap_or(0.0) / 1e6),
+                unit: "s",
+            });
+        }
+    }
+    signals
+}
+
+/// The first failed request in a range of buckets.
+fn first_failed_at(series: &SeriesSet, range: std::ops::RangeInclusive<usize>) -> Option<Millis> {
+    range.into_iter().find_map(|i| {
+        Bucket::rel(series.buckets[i].first_failed).map(|rel| series.absolute(i, rel))
+    })
+}
+
+fn round4(value: f64) -> f64 {
+    (value * 10_000.0).round() / 10_000.0
+}
+
+fn hints(incident: &Incident, impact: &Impact) -> Vec<String> {
+    let mut hints = Vec::new();
+    let bad = impact.requests_failed + impact.requests_slow;
+    if bad > 0 {
+        let failed_share = 100.0 * impact.requests_failed as f64 / bad as f64;
+        hints.push(match incident.severity {
+            Severity::Degradation => "requests were slow but did not fail: look for saturation (CPU, memory, connection pools) or a slow dependency".to_string(),
+            Severity::Outage => "nearly every request failed: look for a change that took the service or its routing down (deploy, config reload, load balancer)".to_string(),
+            Severity::PartialOutage => format!(
+                "{failed_share:.0}% of the bad requests failed and {:.0}% were slow: look for what only part of the traffic shares (one backend, one host, one path)",
+                100.0 - failed_share
+            ),
+        });
+    }
+    hints
+}
+
+/// The timeline of one incident from the series (later: alerts, changes and
+/// events from other logs), in time order.
+fn build_timeline(analysis: &Analysis, report: &IncidentReport) -> Vec<TimelineEntry> {
+    let incident = &report.incident;
+    let pct = |rate: f64| format!("{:.1}%", 100.0 * rate);
+    let first_rate = analysis.counts[incident.first_bucket].bad_rate();
+    let access = analysis.access_source();
+    let line_or_access = |line: Option<LineRef>| {
+        line.and_then(|l| analysis.line_source(l))
+            .or_else(|| Some(access.clone()))
+    };
+    let mut entries = vec![TimelineEntry {
+        at: incident.start,
+        kind: TimelineKind::ImpactStart,
+        text: format!(
+            "Impact starts: first bad request; bad-request rate rises from {} to {} in the first {}",
+            pct(analysis.baseline.bad_rate),
+            pct(first_rate),
+            crate::timefmt::human_duration(analysis.bucket_ms)
+        ),
+        source: line_or_access(incident.start_line),
+    }];
+    if let Some(detected) = &report.detected {
+        entries.push(TimelineEntry {
+            at: detected.at,
+            kind: TimelineKind::Detected,
+            text: format!(
+                "Detected ({}): {}",
+                detected.source.name(),
+                detected.evidence
+            ),
+            source: None,
+        });
+    }
+    let peak_index = (incident.first_bucket..=incident.last_bucket)
+        .filter(|&i| analysis.counts[i].requests > 0)
+        .max_by(|&a, &b| {
+            analysis.counts[a]
+                .bad_rate()
+                .total_cmp(&analysis.counts[b].bad_rate())
+        });
+    if let Some(peak_index) = peak_index {
+        let c = &analysis.counts[peak_index];
+        let p95 = analysis.series.buckets[peak_index].latency.quantile(0.95);
+        entries.push(TimelineEntry {
+            at: analysis.series.bucket_start(peak_index),
+            kind: TimelineKind::Peak,
+            text: format!(
+                "Peak: {} of {} requests bad ({} failed, {} slow){}",
+                pct(c.bad_rate()),
+                c.requests,
+                c.failed,
+                c.slow,
+                p95.map(|p| format!(", p95 {:.2} s", p / 1e6))
+                    .unwrap_or_default()
+            ),
+            source: Some(access.clone()),
+        });
+    }
+    entries.push(TimelineEntry {
+        at: incident.end,
+        kind: TimelineKind::ImpactEnd,
+        text: format!(
+            "Impact ends: last bad request; {} of {} users were affected",
+            report.impact.users_affected, report.impact.users_active
+        ),
+        source: line_or_access(incident.end_line),
+    });
+    entries.sort_by_key(|e| (e.at, e.kind));
+    entries
+}
+
+/// Parses a `--detected-at`/`--since`/`--until` value.
+pub fn parse_time_arg(flag: &str, text: &str) -> Result<TimeSpec> {
+    TimeSpec::parse(text).ok_or_else(|| {
+        Error::Usage(format!(
+            "{flag} '{text}' is not a time: use RFC 3339 (2023-11-12T14:15:00Z) or 'YYYY-MM-DD HH:MM[:SS]' in the logs' zone"
+        ))
+    })
+}

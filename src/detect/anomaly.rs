@@ -1,0 +1,131 @@
+//! Which buckets depart from the baseline: a binomial test of bad requests
+//! against the baseline rate, with a minimum effect size so a statistically
+//! clear but harmless wobble on a busy site is not an incident.
+//!
+//! A low-traffic site cannot show an incident in one bucket (four errors in
+//! twenty requests is not proof), so the test also runs over sliding windows
+//! of several buckets ([`WINDOW_SCALES_MS`]); a bucket inside an anomalous
+//! window is anomalous when it supports the window on its own evidence
+//! ([`SUPPORT_ALPHA`]), so quiet buckets at a window's edge stay out.
+
+use super::baseline::BucketCounts;
+use super::stats::binomial_upper_tail;
+
+/// A bucket is anomalous when its bad count is this improbable under the
+/// baseline rate. One in a million keeps a week of one-minute buckets
+/// (10,080 tests) free of false alarms from chance alone.
+pub const ANOMALY_ALPHA: f64 = 1e-6;
+
+/// Fewest bad requests for a bucket to count as anomalous.
+pub const MIN_BAD_PER_BUCKET: u64 = 3;
+
+/// Smallest excess of a bucket's bad rate over the baseline (one
+/// percentage point): below it users would not notice.
+pub const MIN_EXCESS_RATE: f64 = 0.01;
+
+/// Window lengths the test runs at, besides single buckets.
+pub const WINDOW_SCALES_MS: [i64; 2] = [5 * 60_000, 15 * 60_000];
+
+/// A bucket inside an anomalous window counts when its own bad count is at
+/// least this improbable under the baseline.
+pub const SUPPORT_ALPHA: f64 = 0.01;
+
+/// Whether one bucket departs from a baseline bad rate.
+pub fn is_anomalous(counts: &BucketCounts, baseline_rate: f64) -> bool {
+    counts.bad() >= MIN_BAD_PER_BUCKET
+        && counts.bad_rate() >= baseline_rate + MIN_EXCESS_RATE
+        && binomial_upper_tail(counts.bad(), counts.requests, baseline_rate) < ANOMALY_ALPHA
+}
+
+/// Anomalous buckets: anomalous alone, or supporting an anomalous window of
+/// [`WINDOW_SCALES_MS`] (converted to whole buckets of `bucket_ms`).
+pub fn anomalous_buckets(counts: &[BucketCounts], baseline_rate: f64, bucket_ms: i64) -> Vec<bool> {
+    let mut anomalous: Vec<bool> = counts
+        .iter()
+        .map(|c| is_anomalous(c, baseline_rate))
+        .collect();
+    let supports = |c: &BucketCounts| {
+        c.bad_rate() >= baseline_rate + MIN_EXCESS_RATE
+            && binomial_upper_tail(c.bad(), c.requests, baseline_rate) < SUPPORT_ALPHA
+    };
+    for scale_ms in WINDOW_SCALES_MS {
+        let width = (scale_ms / bucket_ms.max(1)) as usize;
+        if width < 2 || width > counts.len() {
+            continue;
+        }
+        for start in 0..=counts.len() - width {
+            let window = &counts[start..start + width];
+            let total = BucketCounts {
+                requests: window.iter().map(|c| c.requests).sum(),
+                failed: window.iter().map(|c| c.failed).sum(),
+                slow: window.iter().map(|c| c.slow).sum(),
+            };
+            if is_anomalous(&total, baseline_rate) {
+                for (offset, c) in window.iter().enumerate() {
+                    if supports(c) {
+                        anomalous[start + offset] = true;
+                    }
+                }
+            }
+        }
+    }
+    anomalous
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buckets_are_judged_against_the_baseline() {
+        let cases = [
+            ("normal background", 120, 1, 0, false),
+            ("two errors is still chance", 120, 2, 0, false),
+            ("memory-leak minute", 120, 40, 10, true),
+            ("complete outage", 120, 120, 0, true),
+            ("low traffic, all slow", 6, 0, 6, true),
+            ("busy but tiny excess", 100_000, 400, 0, false),
+        ];
+        for (name, requests, failed, slow, expected) in cases {
+            let counts = BucketCounts {
+                requests,
+                failed,
+                slow,
+            };
+            assert_eq!(is_anomalous(&counts, 0.002), expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn windows_find_what_single_buckets_cannot() {
+        let quiet = BucketCounts {
+            requests: 20,
+            failed: 0,
+            slow: 0,
+        };
+        let background = BucketCounts {
+            requests: 20,
+            failed: 1,
+            slow: 0,
+        };
+        let hit = BucketCounts {
+            requests: 20,
+            failed: 4,
+            slow: 0,
+        };
+        let mut counts = vec![quiet; 30];
+        counts[9] = background;
+        counts[10..20].fill(hit);
+        assert!(
+            !is_anomalous(&hit, 0.01),
+            "four in twenty is not proof on its own"
+        );
+        let anomalous = anomalous_buckets(&counts, 0.01, 60_000);
+        let flagged: Vec<usize> = (0..30).filter(|&i| anomalous[i]).collect();
+        assert_eq!(
+            flagged,
+            (10..20).collect::<Vec<_>>(),
+            "the background error next door stays out"
+        );
+    }
+}

@@ -1,0 +1,225 @@
+//! What normal looks like: the failure and bad-request rates of the
+//! undisturbed part of the log, its latency, and the slow threshold that
+//! follows from it.
+//!
+//! The baseline must not be dragged by the incident it is compared against,
+//! so every estimate is robust: bucket screens with a binomial test against
+//! the median rate, and a lower quartile of windowed p99s for latency.
+
+use crate::series::{LatencyHistogram, MIN_DEFAULT_SLOW_US, SeriesSet, snap_threshold_us};
+
+use super::stats::{binomial_upper_tail, median, quantile};
+
+/// The smallest bad-request rate assumed normal (0.1%). A log with no errors
+/// at all does not prove a perfect service, and without a floor a handful of
+/// 500s would look infinitely surprising.
+pub const RATE_FLOOR: f64 = 0.001;
+
+/// A bucket whose failures are this improbable under the median rate is left
+/// out of the baseline (a screen, deliberately looser than the anomaly test).
+pub const SCREEN_ALPHA: f64 = 1e-3;
+
+/// A bucket whose p95 exceeds this multiple of the median p95 is left out
+/// of the latency baseline.
+pub const LATENCY_SCREEN_FACTOR: f64 = 2.0;
+
+/// Fewest timed requests for a bucket's p95 to take part in the screen.
+pub const MIN_TIMED_FOR_SCREEN: u64 = 10;
+
+/// Requests a window gathers before its p99 is computed: a p99 needs a few
+/// hundred values to mean anything.
+pub const P99_WINDOW_MIN_REQUESTS: u64 = 200;
+
+/// The baseline p99 is this quantile of the windowed p99s: the lower
+/// quartile stays normal even when the incident covers most of the log.
+pub const P99_WINDOW_QUANTILE: f64 = 0.25;
+
+/// The contract's default slow threshold: the larger of 1 s and this many
+/// times the baseline p99.
+pub const SLOW_P99_MULTIPLIER: f64 = 4.0;
+
+/// Counts of one bucket once the slow threshold is fixed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BucketCounts {
+    pub requests: u64,
+    pub failed: u64,
+    /// Successful but slower than the threshold (disjoint from `failed`).
+    pub slow: u64,
+}
+
+impl BucketCounts {
+    pub fn bad(&self) -> u64 {
+        self.failed + self.slow
+    }
+
+    pub fn bad_rate(&self) -> f64 {
+        if self.requests == 0 {
+            0.0
+        } else {
+            self.bad() as f64 / self.requests as f64
+        }
+    }
+}
+
+/// Buckets disturbed by failures or latency, to be left out of baselines.
+pub fn screen_disturbed(series: &SeriesSet) -> Vec<bool> {
+    let failure_ratios: Vec<f64> = series
+        .buckets
+        .iter()
+        .filter(|b| b.requests > 0)
+        .map(|b| b.failed as f64 / b.requests as f64)
+        .collect();
+    let median_fail = median(&failure_ratios).unwrap_or(0.0).max(RATE_FLOOR);
+    let p95s: Vec<f64> = series
+        .buckets
+        .iter()
+        .filter(|b| b.latency.count() >= MIN_TIMED_FOR_SCREEN)
+        .filter_map(|b| b.latency.quantile(0.95))
+        .collect();
+    let latency_limit = median(&p95s).map(|m| m * LATENCY_SCREEN_FACTOR);
+    series
+        .buckets
+        .iter()
+        .map(|b| {
+            let failing = binomial_upper_tail(b.failed, b.requests, median_fail) < SCREEN_ALPHA;
+            let slow = latency_limit.is_some_and(|limit| {
+                b.latency.count() >= MIN_TIMED_FOR_SCREEN
+                    && b.latency.quantile(0.95).is_some_and(|p95| p95 > limit)
+            });
+            failing || slow
+        })
+        .collect()
+}
+
+/// The baseline p99 in microseconds: the lower quartile of the p99s of
+/// windows of consecutive undisturbed buckets holding at least
+/// [`P99_WINDOW_MIN_REQUESTS`] timed requests each. `None` when the log has
+/// no request times.
+pub fn baseline_p99_us(series: &SeriesSet, disturbed: &[bool]) -> Option<f64> {
+    let mut window_p99s = Vec::new();
+    let mut window = LatencyHistogram::default();
+    let mut fallback = LatencyHistogram::default();
+    for (bucket, &is_disturbed) in series.buckets.iter().zip(disturbed) {
+        fallback.merge(&bucket.latency);
+        if is_disturbed {
+            continue;
+        }
+        window.merge(&bucket.latency);
+        if window.count() >= P99_WINDOW_MIN_REQUESTS {
+            window_p99s.extend(window.quantile(0.99));
+            window = LatencyHistogram::default();
+        }
+    }
+    if window_p99s.is_empty() {
+        // Too little traffic for windows: the p99 of everything undisturbed,
+        // else of everything.
+        return window.quantile(0.99).or_else(|| fallback.quantile(0.99));
+    }
+    quantile(&window_p99s, P99_WINDOW_QUANTILE)
+}
+
+/// The slow threshold in microseconds: `--slow` as given, else the larger
+/// of 1 s and 4 × the baseline p99, rounded up to the next latency-bin floor
+/// (at most 1/64 more) when above 1 s so slow counts stay exact.
+pub fn slow_threshold_us(explicit: Option<u64>, baseline_p99_us: Option<f64>) -> u64 {
+    if let Some(threshold) = explicit {
+        return threshold;
+    }
+    let from_p99 = baseline_p99_us.map_or(0.0, |p99| p99 * SLOW_P99_MULTIPLIER);
+    if from_p99 <= MIN_DEFAULT_SLOW_US as f64 {
+        MIN_DEFAULT_SLOW_US
+    } else {
+        snap_threshold_us(from_p99.ceil() as u64)
+    }
+}
+
+/// Per-bucket counts with slowness judged against `threshold_us`.
+pub fn bucket_counts(series: &SeriesSet, threshold_us: u64) -> Vec<BucketCounts> {
+    series
+        .buckets
+        .iter()
+        .map(|b| BucketCounts {
+            requests: b.requests,
+            failed: b.failed,
+            slow: if threshold_us == series.ingest_slow_us {
+                b.slow_at_ingest
+            } else {
+                u64::from(b.slow_tail.above(threshold_us).count)
+            },
+        })
+        .collect()
+}
+
+/// The normal bad-request rate: pooled over buckets that are not
+/// surprising against the median bucket rate, floored at [`RATE_FLOOR`].
+pub fn baseline_bad_rate(counts: &[BucketCounts]) -> f64 {
+    let ratios: Vec<f64> = counts
+        .iter()
+        .filter(|c| c.requests > 0)
+        .map(BucketCounts::bad_rate)
+        .collect();
+    let median_rate = median(&ratios).unwrap_or(0.0).max(RATE_FLOOR);
+    let (mut bad, mut total) = (0u64, 0u64);
+    for c in counts {
+        if binomial_upper_tail(c.bad(), c.requests, median_rate) >= SCREEN_ALPHA {
+            bad += c.bad();
+            total += c.requests;
+        }
+    }
+    if total == 0 {
+        return RATE_FLOOR;
+    }
+    (bad as f64 / total as f64).max(RATE_FLOOR)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn counts(table: &[(u64, u64, u64)]) -> Vec<BucketCounts> {
+        table
+            .iter()
+            .map(|&(requests, failed, slow)| BucketCounts {
+                requests,
+                failed,
+                slow,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn bad_rate_ignores_the_incident_and_keeps_the_floor() {
+        let quiet = counts(&[(1000, 2, 1); 20]);
+        let mut with_incident = quiet.clone();
+        with_incident.extend(counts(&[(1000, 600, 50); 10]));
+        let cases = [
+            ("quiet log", quiet, 0.003),
+            ("incident left out", with_incident, 0.003),
+            ("no errors at all", counts(&[(100, 0, 0); 5]), RATE_FLOOR),
+        ];
+        for (name, table, expected) in cases {
+            let rate = baseline_bad_rate(&table);
+            assert!((rate - expected).abs() < 1e-9, "{name}: {rate}");
+        }
+    }
+
+    #[test]
+    fn slow_threshold_follows_the_contract() {
+        let cases = [
+            ("explicit wins", Some(2_500_000), Some(900_000.0), 2_500_000),
+            ("fast service: 1 s floor", None, Some(40_000.0), 1_000_000),
+            ("no request times: 1 s", None, None, 1_000_000),
+            (
+                "slow service: 4 × p99, snapped up",
+                None,
+                Some(500_000.0),
+                snap_threshold_us(2_000_000),
+            ),
+        ];
+        for (name, explicit, p99, expected) in cases {
+            assert_eq!(slow_threshold_us(explicit, p99), expected, "{name}");
+        }
+        let snapped = snap_threshold_us(2_000_000);
+        assert!((2_000_000..=2_000_000 + 2_000_000 / 64).contains(&snapped));
+    }
+}

@@ -1,0 +1,269 @@
+//! When the incident was detected: given by the user, or the first moment a
+//! standard alert would have fired, replayed over the series.
+//!
+//! The replay implements the multiwindow, multi-burn-rate alert of the
+//! Google SRE Workbook (ch. 5, "Alerting on SLOs", recommendation 6): page
+//! when the bad-request ratio burns the error budget 14.4 times too fast
+//! over both the last hour and the last 5 minutes, or 6 times over both the
+//! last 6 hours and the last 30 minutes. Windows are sums of buckets; inside
+//! a bucket requests are taken as spread evenly, and the replay steps one
+//! sixtieth of a bucket at a time, so the firing time is known to the second
+//! with one-minute buckets.
+
+use crate::timefmt::{MS_PER_HOUR, MS_PER_MINUTE, Millis};
+
+use super::baseline::BucketCounts;
+
+/// One burn-rate condition: both windows must burn at least `burn_rate`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BurnRateRule {
+    pub name: &'static str,
+    pub long_window_ms: i64,
+    pub short_window_ms: i64,
+    pub burn_rate: f64,
+}
+
+/// The SRE Workbook's paging pair.
+pub const MULTIWINDOW_RULES: [BurnRateRule; 2] = [
+    BurnRateRule {
+        name: "burn rate 14.4 over 1 h and 5 min",
+        long_window_ms: MS_PER_HOUR,
+        short_window_ms: 5 * MS_PER_MINUTE,
+        burn_rate: 14.4,
+    },
+    BurnRateRule {
+        name: "burn rate 6 over 6 h and 30 min",
+        long_window_ms: 6 * MS_PER_HOUR,
+        short_window_ms: 30 * MS_PER_MINUTE,
+        burn_rate: 6.0,
+    },
+];
+
+/// Steps per bucket of the replay.
+pub const REPLAY_STEPS_PER_BUCKET: i64 = 60;
+
+/// The moment a rule fired, and the burn rates it saw.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Firing {
+    pub at: Millis,
+    pub rule: &'static BurnRateRule,
+    pub long_burn: f64,
+    pub short_burn: f64,
+}
+
+/// What the service looked like before the log starts. A window reaching
+/// back past the first bucket is filled with this, as a real alerting system
+/// would have had that history; without it, the first hours of a log would
+/// look hotter than they were and the 6 h rule would fire too early.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct History {
+    pub requests_per_bucket: f64,
+    pub bad_rate: f64,
+}
+
+impl History {
+    /// The mean requests per bucket of `counts`, at a bad rate of `bad_rate`.
+    pub fn from_counts(counts: &[BucketCounts], bad_rate: f64) -> Self {
+        let total: u64 = counts.iter().map(|c| c.requests).sum();
+        History {
+            requests_per_bucket: total as f64 / counts.len().max(1) as f64,
+            bad_rate,
+        }
+    }
+}
+
+/// Prefix sums of requests and bad requests, for window sums in O(1).
+struct Prefix {
+    requests: Vec<f64>,
+    bad: Vec<f64>,
+    history: History,
+}
+
+impl Prefix {
+    fn new(counts: &[BucketCounts], history: History) -> Self {
+        let mut requests = vec![0.0];
+        let mut bad = vec![0.0];
+        for c in counts {
+            requests.push(requests.last().copied().unwrap_or(0.0) + c.requests as f64);
+            bad.push(bad.last().copied().unwrap_or(0.0) + c.bad() as f64);
+        }
+        Prefix {
+            requests,
+            bad,
+            history,
+        }
+    }
+
+    /// Requests and bad requests in the `window` buckets ending at fraction
+    /// `phase` of bucket `index`: whole buckets in between, `phase` of the
+    /// current one and `1 − phase` of the one the window starts in; the part
+    /// before the first bucket comes from the [`History`].
+    fn window(
+        &self,
+        counts: &[BucketCounts],
+        index: usize,
+        phase: f64,
+        window: usize,
+    ) -> (f64, f64) {
+        let whole_from = (index + 1).saturating_sub(window);
+        let mut requests = self.requests[index] - self.requests[whole_from];
+        let mut bad = self.bad[index] - self.bad[whole_from];
+        requests += phase * counts[index].requests as f64;
+        bad += phase * counts[index].bad() as f64;
+        if index + 1 > window {
+            let oldest = &counts[index - window];
+            requests += (1.0 - phase) * oldest.requests as f64;
+            bad += (1.0 - phase) * oldest.bad() as f64;
+        } else {
+            let missing = window as f64 - index as f64 - phase;
+            let history_requests = missing * self.history.requests_per_bucket;
+            requests += history_requests;
+            bad += history_requests * self.history.bad_rate;
+        }
+        (requests, bad)
+    }
+}
+
+/// Replays the rules from `from` to `until` over per-bucket counts starting
+/// at `series_start`, against an objective of `slo_percent`; the first
+/// firing, if any.
+pub fn replay_burn_rate(
+    counts: &[BucketCounts],
+    series_start: Millis,
+    bucket_ms: i64,
+    slo_percent: f64,
+    history: History,
+    (from, until): (Millis, Millis),
+) -> Option<Firing> {
+    let budget = 1.0 - slo_percent / 100.0;
+    if counts.is_empty() || budget <= 0.0 {
+        return None;
+    }
+    let prefix = Prefix::new(counts, history);
+    let windows = |ms: i64| ((ms as f64 / bucket_ms as f64).round() as usize).max(1);
+    let step_ms = (bucket_ms / REPLAY_STEPS_PER_BUCKET).max(1);
+    let first_index = ((from - series_start).div_euclid(bucket_ms)).max(0) as usize;
+    let last_index =
+        (((until - series_start).div_euclid(bucket_ms)).max(0) as usize).min(counts.len() - 1);
+    for index in first_index..=last_index {
+        let bucket_start = series_start + index as i64 * bucket_ms;
+        for step in 1..=REPLAY_STEPS_PER_BUCKET {
+            let at = bucket_start + step * step_ms;
+            if at < from {
+                continue;
+            }
+            let phase = step as f64 / REPLAY_STEPS_PER_BUCKET as f64;
+            for rule in &MULTIWINDOW_RULES {
+                let burn = |window_ms: i64| {
+                    let (requests, bad) = prefix.window(counts, index, phase, windows(window_ms));
+                    if requests <= 0.0 {
+                        0.0
+                    } else {
+                        bad / requests / budget
+                    }
+                };
+                let (long_burn, short_burn) =
+                    (burn(rule.long_window_ms), burn(rule.short_window_ms));
+                if long_burn >= rule.burn_rate && short_burn >= rule.burn_rate {
+                    return Some(Firing {
+                        at,
+                        rule,
+                        long_burn,
+                        short_burn,
+                    });
+                }
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINUTE: i64 = MS_PER_MINUTE;
+
+    const CLEAN_HISTORY: History = History {
+        requests_per_bucket: 1000.0,
+        bad_rate: 0.0,
+    };
+
+    /// An hour of clean traffic, then a step to `bad_share` bad requests.
+    fn step_to(bad_share: f64, minutes_after: usize) -> Vec<BucketCounts> {
+        let mut counts = vec![
+            BucketCounts {
+                requests: 1000,
+                failed: 0,
+                slow: 0
+            };
+            60
+        ];
+        let failed = (1000.0 * bad_share).round() as u64;
+        counts.extend(vec![
+            BucketCounts {
+                requests: 1000,
+                failed,
+                slow: 0
+            };
+            minutes_after
+        ]);
+        counts
+    }
+
+    #[test]
+    fn fast_page_fires_as_the_workbook_says() {
+        let start = 60 * MINUTE;
+        let cases = [
+            ("100% errors: about 52 s", 1.0, Some(52_000)),
+            ("10% errors: about 8.6 min", 0.10, Some(519_000)),
+            ("1.5% errors: just above 1.44%", 0.015, Some(3_456_000)),
+            ("1% errors: neither rule fires within two hours", 0.01, None),
+        ];
+        for (name, share, expected_delay) in cases {
+            let counts = step_to(share, 120);
+            let firing = replay_burn_rate(
+                &counts,
+                0,
+                MINUTE,
+                99.9,
+                CLEAN_HISTORY,
+                (start, 180 * MINUTE),
+            );
+            assert_eq!(firing.map(|f| f.at - start), expected_delay, "{name}");
+        }
+    }
+
+    #[test]
+    fn slow_burn_catches_what_the_fast_page_misses() {
+        // 1% errors at 99.9% after six clean hours: the 6× rule's 6 h window
+        // holds x minutes at 1%, 0.01·x/360 ≥ 0.006 ⇒ x = 216 min.
+        let mut counts = vec![
+            BucketCounts {
+                requests: 1000,
+                failed: 0,
+                slow: 0
+            };
+            360
+        ];
+        counts.extend(vec![
+            BucketCounts {
+                requests: 1000,
+                failed: 10,
+                slow: 0
+            };
+            300
+        ]);
+        let firing = replay_burn_rate(
+            &counts,
+            0,
+            MINUTE,
+            99.9,
+            CLEAN_HISTORY,
+            (360 * MINUTE, 660 * MINUTE),
+        )
+        .expect("the 6× rule fires");
+        assert_eq!(firing.rule.burn_rate, 6.0);
+        assert_eq!(firing.at - 360 * MINUTE, 216 * MINUTE);
+    }
+}

@@ -1,0 +1,123 @@
+//! Impact: who and what was hit between an incident's start and end.
+//!
+//! Counted over requests whose arrival lies in `[start, end]`. Whole buckets
+//! inside the range count fully. In the two edge buckets, requests are
+//! counted per slot (one second with one-minute buckets) and users by the
+//! first and last time they were seen in the bucket, so a user seen only
+//! before the start is not counted.
+
+use rustc_hash::FxHashSet;
+
+use crate::series::{SeriesSet, UserSpan};
+use crate::timefmt::Millis;
+
+/// The numbers of the contract's `impact`.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Impact {
+    pub users_active: u64,
+    pub users_affected: u64,
+    /// 100 × affected / active, rounded to two decimals.
+    pub affected_pct: f64,
+    pub requests_total: u64,
+    pub requests_failed: u64,
+    pub requests_slow: u64,
+    pub users_missing: u64,
+}
+
+/// Rounds to two decimals, as percentages are reported.
+pub fn round2(value: f64) -> f64 {
+    (value * 100.0).round() / 100.0
+}
+
+/// Counts the impact over `[start, end]` with slowness at `threshold_us`.
+pub fn measure(series: &SeriesSet, start: Millis, end: Millis, threshold_us: u64) -> Impact {
+    let mut impact = Impact::default();
+    if series.buckets.is_empty() || end < start {
+        return impact;
+    }
+    let exact_slow = threshold_us == series.ingest_slow_us;
+    let slot_ms = series.slot_ms().max(1);
+    let mut active: FxHashSet<u64> = FxHashSet::default();
+    let mut affected: FxHashSet<u64> = FxHashSet::default();
+    let (first, last) = (series.index_of(start), series.index_of(end));
+    for index in first..=last {
+        let bucket = &series.buckets[index];
+        let bucket_start = series.bucket_start(index);
+        // The part of this bucket inside [start, end], in relative ms.
+        let from = (start - bucket_start).clamp(0, series.bucket_ms - 1) as u32;
+        let to = (end - bucket_start).clamp(0, series.bucket_ms - 1) as u32;
+        let whole = from == 0 && i64::from(to) == series.bucket_ms - 1;
+        let slow_here = if exact_slow {
+            bucket.slow_at_ingest
+        } else {
+            u64::from(bucket.slow_tail.above(threshold_us).count)
+        };
+        if whole {
+            impact.requests_total += bucket.requests;
+            impact.requests_failed += bucket.failed;
+            impact.requests_slow += slow_here;
+        } else {
+            let (first_slot, last_slot) = (
+                (i64::from(from) / slot_ms) as usize,
+                (i64::from(to) / slot_ms) as usize,
+            );
+            let slots = &bucket.slots
+                [first_slot.min(bucket.slots.len() - 1)..=last_slot.min(bucket.slots.len() - 1)];
+            let requests: u64 = slots.iter().map(|s| u64::from(s.requests)).sum();
+            let failed: u64 = slots.iter().map(|s| u64::from(s.failed)).sum();
+            impact.requests_total += requests;
+            impact.requests_failed += failed;
+            impact.requests_slow += if exact_slow {
+                slots.iter().map(|s| u64::from(s.bad - s.failed)).sum()
+            } else {
+                // Slow requests are only known per bucket here: share them
+                // out by the part of the bucket's requests in range.
+                (slow_here as f64 * requests as f64 / bucket.requests.max(1) as f64).round() as u64
+            };
+        }
+        for (user, span) in &bucket.users {
+            if whole || overlaps(span.first, span.last, from, to) {
+                active.insert(*user);
+            }
+            if is_affected(span, whole, from, to, exact_slow, threshold_us) {
+                affected.insert(*user);
+            }
+        }
+    }
+    impact.users_active = active.len() as u64;
+    impact.users_affected = affected.len() as u64;
+    impact.affected_pct = if impact.users_active == 0 {
+        0.0
+    } else {
+        round2(100.0 * impact.users_affected as f64 / impact.users_active as f64)
+    };
+    impact
+}
+
+/// Whether a user seen from `first` to `last` may have had a request in
+/// `[from, to]`; exact unless the user was seen on both sides of a range
+/// that lies inside one bucket.
+fn overlaps(first: u32, last: u32, from: u32, to: u32) -> bool {
+    last >= from && first <= to
+}
+
+fn is_affected(
+    span: &UserSpan,
+    whole: bool,
+    from: u32,
+    to: u32,
+    exact_slow: bool,
+    threshold_us: u64,
+) -> bool {
+    if !span.had_bad() {
+        return false;
+    }
+    let in_range = whole || overlaps(span.first_bad, span.last_bad, from, to);
+    if exact_slow {
+        in_range
+    } else {
+        // Above the ingest threshold only failures and the slowest success
+        // are known per user.
+        in_range && (span.had_failed || u64::from(span.max_ok_latency_us) > threshold_us)
+    }
+}

@@ -1,0 +1,242 @@
+//! Report: the contract's `postmortem.report/v1` document built from an
+//! [`Analysis`], and its two exporters, one per output format: [`json`] and
+//! [`markdown`].
+
+pub mod json;
+pub mod markdown;
+
+use serde::{Deserialize, Serialize, Serializer};
+
+use crate::analysis::Analysis;
+use crate::timefmt::{Millis, rfc3339_utc};
+
+/// The schema name every JSON report carries.
+pub const SCHEMA: &str = "postmortem.report/v1";
+
+/// `postmortem 0.1.0`.
+pub fn generator() -> String {
+    format!("postmortem {}", env!("CARGO_PKG_VERSION"))
+}
+
+/// Writes whole seconds as integers (`10778`) and others with their fraction.
+fn seconds<S: Serializer>(value: &f64, serializer: S) -> Result<S::Ok, S::Error> {
+    if value.fract() == 0.0 && value.abs() < 9.0e15 {
+        serializer.serialize_i64(*value as i64)
+    } else {
+        serializer.serialize_f64(*value)
+    }
+}
+
+fn optional_seconds<S: Serializer>(value: &Option<f64>, serializer: S) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(v) => seconds(v, serializer),
+        None => serializer.serialize_none(),
+    }
+}
+
+fn ms_to_seconds(ms: i64) -> f64 {
+    ms as f64 / 1000.0
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Report {
+    pub schema: String,
+    pub generator: String,
+    pub inputs: Vec<InputReport>,
+    #[serde(serialize_with = "seconds")]
+    pub bucket_s: f64,
+    pub slow_threshold_s: f64,
+    pub incidents: Vec<IncidentJson>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SkippedExample {
+    pub line: u64,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InputReport {
+    pub path: String,
+    pub kind: String,
+    pub format: Option<String>,
+    pub lines: u64,
+    pub parsed: u64,
+    pub skipped: u64,
+    pub skipped_examples: Vec<SkippedExample>,
+    pub first: Option<String>,
+    pub last: Option<String>,
+    /// Parsed lines outside `--since`/`--until`.
+    pub out_of_range: u64,
+    pub compressed: bool,
+    /// Why reading stopped early or never started.
+    pub error: Option<String>,
+    /// Why an input was not analysed.
+    pub note: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DetectedJson {
+    pub at: String,
+    pub source: String,
+    pub evidence: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImpactJson {
+    pub users_active: Option<u64>,
+    pub users_affected: Option<u64>,
+    pub affected_pct: Option<f64>,
+    pub requests_total: Option<u64>,
+    pub requests_failed: Option<u64>,
+    pub requests_slow: Option<u64>,
+    pub users_missing: Option<u64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignalJson {
+    pub kind: String,
+    pub name: String,
+    pub source: String,
+    pub onset: String,
+    pub peak_at: String,
+    pub peak: f64,
+    pub baseline: f64,
+    pub unit: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimelineJson {
+    pub at: String,
+    pub kind: String,
+    pub text: String,
+    pub source: Option<String>,
+    /// How many lines were folded into this entry (1 when not folded).
+    pub count: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IncidentJson {
+    pub start: String,
+    pub end: String,
+    #[serde(serialize_with = "seconds")]
+    pub duration_s: f64,
+    pub severity: String,
+    pub detected: Option<DetectedJson>,
+    #[serde(serialize_with = "optional_seconds")]
+    pub time_to_detect_s: Option<f64>,
+    pub impact: ImpactJson,
+    pub signals: Vec<SignalJson>,
+    pub timeline: Vec<TimelineJson>,
+    pub hints: Vec<String>,
+}
+
+fn time(at: Millis) -> String {
+    rfc3339_utc(at)
+}
+
+impl Report {
+    /// The report of an analysis.
+    pub fn from_analysis(analysis: &Analysis) -> Report {
+        let inputs = analysis
+            .inputs
+            .iter()
+            .map(|input| InputReport {
+                path: input.path.clone(),
+                kind: input.kind.name().to_string(),
+                format: input.format.map(str::to_string),
+                lines: input.lines,
+                parsed: input.parsed,
+                skipped: input.skipped,
+                skipped_examples: input
+                    .skipped_examples
+                    .iter()
+                    .map(|e| SkippedExample {
+                        line: e.line,
+                        reason: e.reason.clone(),
+                    })
+                    .collect(),
+                first: input.first.map(time),
+                last: input.last.map(time),
+                out_of_range: input.out_of_range,
+                compressed: input.compressed,
+                error: input.error.clone(),
+                note: input.note.clone(),
+            })
+            .collect();
+        let incidents = analysis
+            .incidents
+            .iter()
+            .map(|report| {
+                let incident = &report.incident;
+                let impact = &report.impact;
+                IncidentJson {
+                    start: time(incident.start),
+                    end: time(incident.end),
+                    duration_s: ms_to_seconds(incident.end - incident.start),
+                    severity: incident.severity.name().to_string(),
+                    detected: report.detected.as_ref().map(|d| DetectedJson {
+                        at: time(d.at),
+                        source: d.source.name().to_string(),
+                        evidence: d.evidence.clone(),
+                    }),
+                    time_to_detect_s: report
+                        .detected
+                        .as_ref()
+                        .map(|d| ms_to_seconds(d.at - incident.start)),
+                    impact: ImpactJson {
+                        users_active: Some(impact.users_active),
+                        users_affected: Some(impact.users_affected),
+                        affected_pct: Some(impact.affected_pct),
+                        requests_total: Some(impact.requests_total),
+                        requests_failed: Some(impact.requests_failed),
+                        requests_slow: Some(impact.requests_slow),
+                        users_missing: Some(impact.users_missing),
+                    },
+                    signals: report
+                        .signals
+                        .iter()
+                        .map(|s| SignalJson {
+                            kind: s.kind.to_string(),
+                            name: s.name.clone(),
+                            source: s.source.clone(),
+                            onset: time(s.onset),
+                            peak_at: time(s.peak_at),
+                            peak: s.peak,
+                            baseline: s.baseline,
+                            unit: s.unit.to_string(),
+                        })
+                        .collect(),
+                    timeline: report
+                        .timeline
+                        .iter()
+                        .map(|e| TimelineJson {
+                            at: time(e.at),
+                            kind: e.kind.name().to_string(),
+                            text: e.text.clone(),
+                            source: e.source.clone(),
+                            count: 1,
+                        })
+                        .collect(),
+                    hints: report.hints.clone(),
+                }
+            })
+            .collect();
+        Report {
+            schema: SCHEMA.to_string(),
+            generator: generator(),
+            inputs,
+            bucket_s: ms_to_seconds(analysis.bucket_ms),
+            slow_threshold_s: analysis.slow_threshold_us as f64 / 1e6,
+            incidents,
+        }
+    }
+}

@@ -1,0 +1,304 @@
+//! The contract's definitions checked to the second on logs whose every
+//! request the test knows: start and end are the first and last bad
+//! request, times are arrivals (nginx completion minus request time), and
+//! impact counts distinct users over [start, end].
+
+use std::collections::HashSet;
+use std::fmt::Write;
+
+use super::support::{json_report, millis, scratch, write};
+
+/// One request of the hand-made log.
+struct Request {
+    arrival_ms: i64,
+    user: usize,
+    status: u16,
+    latency_ms: i64,
+}
+
+impl Request {
+    /// The second nginx writes: completion, truncated.
+    fn logged_second(&self) -> i64 {
+        (self.arrival_ms + self.latency_ms).div_euclid(1000)
+    }
+
+    /// The arrival a tool can reconstruct from the line.
+    fn reconstructed_arrival(&self) -> i64 {
+        self.logged_second() * 1000 - self.latency_ms
+    }
+
+    fn is_bad(&self, slow_ms: i64) -> bool {
+        self.status >= 500 || self.status == 499 || self.latency_ms > slow_ms
+    }
+}
+
+/// 2024-05-07T09:00:00Z, 10:00 in the log's +01:00.
+const LOG_START_MS: i64 = 1_715_072_400_000;
+const MINUTES: i64 = 240;
+const REQUESTS_PER_MINUTE: i64 = 20;
+const USERS: usize = 200;
+/// The incident: minutes 120 to 149 (12:00:00 to 12:29:59 local).
+const INCIDENT_MINUTES: std::ops::Range<i64> = 120..150;
+
+/// Every request of the log; `hit` decides which users fail in the
+/// incident, `failure` what they get (status, latency in ms).
+fn requests(hit: impl Fn(usize) -> bool, failure: (u16, i64)) -> Vec<Request> {
+    let mut all = Vec::new();
+    for minute in 0..MINUTES {
+        for k in 0..REQUESTS_PER_MINUTE {
+            let user = ((minute * 7 + k * 13) as usize) % USERS;
+            let index = minute * REQUESTS_PER_MINUTE + k;
+            let failing = INCIDENT_MINUTES.contains(&minute) && hit(user);
+            let (status, latency_ms) = if failing {
+                failure
+            } else if index % 97 == 0 {
+                (500, 30)
+            } else {
+                (200, 50)
+            };
+            all.push(Request {
+                arrival_ms: LOG_START_MS + minute * 60_000 + k * 3_000,
+                user,
+                status,
+                latency_ms,
+            });
+        }
+    }
+    all
+}
+
+/// The lines nginx would write (combined + `$request_time`, +01:00), in
+/// completion order.
+fn nginx_log(requests: &[Request]) -> String {
+    let mut order: Vec<&Request> = requests.iter().collect();
+    order.sort_by_key(|r| r.arrival_ms + r.latency_ms);
+    let mut text = String::new();
+    for r in order {
+        let local =
+            chrono::DateTime::from_timestamp(r.logged_second() + 3600, 0).expect("valid time");
+        let _ = writeln!(
+            text,
+            "10.0.{}.{} - - [{} +0100] \"GET /item/{} HTTP/1.1\" {} 512 \"-\" \"Mozilla/5.0 (user {})\" {}.{:03}",
+            r.user / 250,
+            r.user % 250,
+            local.format("%d/%b/%Y:%H:%M:%S"),
+            r.user,
+            r.status,
+            r.user,
+            r.latency_ms / 1000,
+            r.latency_ms % 1000
+        );
+    }
+    text
+}
+
+/// The contract's impact computed directly from the requests.
+struct Truth {
+    start: i64,
+    end: i64,
+    users_active: usize,
+    users_affected: usize,
+    requests_total: usize,
+    requests_failed: usize,
+}
+
+fn truth(requests: &[Request], slow_ms: i64) -> Truth {
+    let window_start = LOG_START_MS + INCIDENT_MINUTES.start * 60_000;
+    let window_end = LOG_START_MS + INCIDENT_MINUTES.end * 60_000;
+    let in_window = |r: &&Request| (window_start..window_end).contains(&r.reconstructed_arrival());
+    let bad: Vec<&Request> = requests
+        .iter()
+        .filter(in_window)
+        .filter(|r| r.is_bad(slow_ms))
+        .collect();
+    let start = bad
+        .iter()
+        .map(|r| r.reconstructed_arrival())
+        .min()
+        .expect("bad requests");
+    let end = bad
+        .iter()
+        .map(|r| r.reconstructed_arrival())
+        .max()
+        .expect("bad requests");
+    let inside: Vec<&Request> = requests
+        .iter()
+        .filter(|r| (start..=end).contains(&r.reconstructed_arrival()))
+        .collect();
+    Truth {
+        start,
+        end,
+        users_active: inside.iter().map(|r| r.user).collect::<HashSet<_>>().len(),
+        users_affected: inside
+            .iter()
+            .filter(|r| r.is_bad(slow_ms))
+            .map(|r| r.user)
+            .collect::<HashSet<_>>()
+            .len(),
+        requests_total: inside.len(),
+        requests_failed: inside
+            .iter()
+            .filter(|r| r.status >= 500 || r.status == 499)
+            .count(),
+    }
+}
+
+#[test]
+fn incidents_match_the_definitions_to_the_second() {
+    struct Case {
+        name: &'static str,
+        hit: fn(usize) -> bool,
+        failure: (u16, i64),
+        severity: &'static str,
+    }
+    let cases = [
+        Case {
+            name: "three users in four get 503",
+            hit: |u| u % 4 != 0,
+            failure: (503, 2),
+            severity: "partial-outage",
+        },
+        Case {
+            name: "everyone gets 502",
+            hit: |_| true,
+            failure: (502, 1),
+            severity: "outage",
+        },
+        Case {
+            name: "half the users wait 4 s",
+            hit: |u| u % 2 == 0,
+            failure: (200, 4_000),
+            severity: "degradation",
+        },
+        Case {
+            name: "one user in five gives up (499)",
+            hit: |u| u % 5 == 0,
+            failure: (499, 900),
+            severity: "partial-outage",
+        },
+    ];
+    for case in cases {
+        let requests = requests(case.hit, case.failure);
+        let expected = truth(&requests, 1_000);
+        let dir = scratch();
+        let log = write(dir.path(), "access.log", &nginx_log(&requests));
+        let report = json_report(&[log.to_str().expect("utf-8 path")]);
+        let incidents = report["incidents"].as_array().expect("incidents");
+        assert_eq!(incidents.len(), 1, "{}: {incidents:#?}", case.name);
+        let incident = &incidents[0];
+        let impact = &incident["impact"];
+        assert_eq!(
+            millis(incident["start"].as_str().expect("start")),
+            expected.start,
+            "{}: start",
+            case.name
+        );
+        assert_eq!(
+            millis(incident["end"].as_str().expect("end")),
+            expected.end,
+            "{}: end",
+            case.name
+        );
+        assert_eq!(
+            impact["users_active"], expected.users_active,
+            "{}: users_active",
+            case.name
+        );
+        assert_eq!(
+            impact["users_affected"], expected.users_affected,
+            "{}: users_affected",
+            case.name
+        );
+        assert_eq!(
+            impact["requests_total"], expected.requests_total,
+            "{}: requests_total",
+            case.name
+        );
+        assert_eq!(
+            impact["requests_failed"], expected.requests_failed,
+            "{}: requests_failed",
+            case.name
+        );
+        let pct = 100.0 * expected.users_affected as f64 / expected.users_active as f64;
+        let got_pct = impact["affected_pct"].as_f64().expect("affected_pct");
+        assert!(
+            (got_pct - pct).abs() < 0.01,
+            "{}: affected_pct {got_pct} vs {pct}",
+            case.name
+        );
+        assert_eq!(incident["severity"], case.severity, "{}", case.name);
+        assert_eq!(report["slow_threshold_s"], 1.0, "{}", case.name);
+    }
+}
+
+#[test]
+fn detection_comes_from_the_user_or_the_burn_rate_rule() {
+    let requests = requests(|u| u % 4 != 0, (503, 2));
+    let expected = truth(&requests, 1_000);
+    let dir = scratch();
+    let log = write(dir.path(), "access.log", &nginx_log(&requests));
+    let path = log.to_str().expect("utf-8 path");
+
+    let by_rule = json_report(&[path]);
+    let detected = &by_rule["incidents"][0]["detected"];
+    assert_eq!(detected["source"], "rule");
+    let delay = millis(detected["at"].as_str().expect("at")) - expected.start;
+    assert!(
+        (0..=60_000).contains(&delay),
+        "a 75% error rate pages within a minute: {delay} ms"
+    );
+    let ttd = by_rule["incidents"][0]["time_to_detect_s"]
+        .as_f64()
+        .expect("ttd");
+    assert!(
+        (ttd * 1000.0 - delay as f64).abs() < 1.0,
+        "time_to_detect_s = detected - start"
+    );
+
+    // 12:10 in the log's zone (+01:00) is 11:10Z.
+    let by_user = json_report(&["--detected-at", "2024-05-07 12:10", path]);
+    let incident = &by_user["incidents"][0];
+    assert_eq!(incident["detected"]["source"], "user");
+    assert_eq!(incident["detected"]["at"], "2024-05-07T11:10:00Z");
+    let expected_ttd = (millis("2024-05-07T11:10:00Z") - expected.start) as f64 / 1000.0;
+    assert_eq!(incident["time_to_detect_s"].as_f64(), Some(expected_ttd));
+}
+
+#[test]
+fn a_log_without_incident_reports_none() {
+    let requests = requests(|_| false, (200, 50));
+    let dir = scratch();
+    let log = write(dir.path(), "access.log", &nginx_log(&requests));
+    let report = json_report(&[log.to_str().expect("utf-8 path")]);
+    assert_eq!(report["incidents"], serde_json::json!([]));
+    assert_eq!(
+        report["inputs"][0]["parsed"],
+        (MINUTES * REQUESTS_PER_MINUTE) as u64
+    );
+    assert_eq!(report["inputs"][0]["format"], "combined+request_time");
+}
+
+#[test]
+fn markdown_shows_times_in_the_logs_zone() {
+    let requests = requests(|u| u % 4 != 0, (503, 2));
+    let dir = scratch();
+    let log = write(dir.path(), "access.log", &nginx_log(&requests));
+    let output = super::support::run(&["report", "--quiet", log.to_str().expect("utf-8 path")]);
+    assert!(output.status.success());
+    let markdown = String::from_utf8(output.stdout).expect("utf-8");
+    // The first bad request arrives at 12:00:02.998 local time (GMT+1), shown truncated.
+    assert!(
+        markdown.contains("# Postmortem: Partial outage on 2024-05-07, 12:00:02–12:29:56 GMT+1"),
+        "{markdown}"
+    );
+    for section in [
+        "## Issue Summary",
+        "## Timeline",
+        "## Root Cause and Resolution",
+        "## Corrective and Preventative Measures",
+        "## Appendix: Inputs",
+    ] {
+        assert!(markdown.contains(section), "missing {section}");
+    }
+    assert!(markdown.contains("**TODO:**"));
+}

@@ -1,0 +1,70 @@
+//! Helpers shared by the integration tests: running the binary, parsing its
+//! JSON report, and writing small access logs whose ground truth is known.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+/// The binary under test.
+pub fn postmortem() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_postmortem"))
+}
+
+/// Runs `postmortem report --format json ARGS` and returns the parsed report.
+pub fn json_report(args: &[&str]) -> Value {
+    let output = postmortem()
+        .args(["report", "--format", "json", "--quiet"])
+        .args(args)
+        .output()
+        .expect("the binary runs");
+    assert!(
+        output.status.success(),
+        "exit {:?}, stderr: {}",
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("stdout is JSON")
+}
+
+/// Runs the binary and returns its output, whatever the exit status.
+pub fn run(args: &[&str]) -> Output {
+    postmortem().args(args).output().expect("the binary runs")
+}
+
+/// Milliseconds since the epoch of an RFC 3339 string.
+pub fn millis(text: &str) -> i64 {
+    DateTime::parse_from_rfc3339(text)
+        .unwrap_or_else(|e| panic!("{text}: {e}"))
+        .with_timezone(&Utc)
+        .timestamp_millis()
+}
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `../shared/datasets`, or `None` with a printed notice when it is absent
+/// (a user's fresh clone has no `../shared`).
+pub fn datasets() -> Option<PathBuf> {
+    let path = repo_root().join("../shared/datasets");
+    if path.is_dir() {
+        Some(path)
+    } else {
+        println!("skipped: {} is absent", path.display());
+        None
+    }
+}
+
+/// A directory for a test's files, removed when dropped.
+pub fn scratch() -> tempfile::TempDir {
+    tempfile::tempdir().expect("temporary directory")
+}
+
+pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("write test log");
+    path
+}
