@@ -277,11 +277,10 @@ fn peek_offset(sources: &[Source]) -> Option<i32> {
         opened.reader.take(PEEK_BYTES).read_to_end(&mut head).ok()?;
         let lines = sniff::sample_lines(&head, false);
         let preset = sniff::detect_access_preset(&lines)?;
-        lines.iter().find_map(|line| {
-            ingest::access::parse_clf(line, &preset.layout)
-                .ok()
-                .map(|(record, _)| record.offset_seconds)
-        })
+        let parser = preset.parser();
+        lines
+            .iter()
+            .find_map(|line| parser.parse(line).ok().map(|record| record.offset_seconds))
     })
 }
 

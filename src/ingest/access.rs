@@ -366,6 +366,47 @@ fn parse_clf_inner<'a>(line: &'a [u8], layout: &ClfLayout) -> ParseResult<'a, Ac
     ))
 }
 
+/// A compiled access-log parser: what ingest calls for every line. New
+/// formats (templates, JSON lines) are new variants here.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AccessParser {
+    Clf(ClfLayout),
+}
+
+impl AccessParser {
+    /// Parses one line (without its line ending), ignoring fields that
+    /// follow the last one the format defines.
+    #[inline]
+    pub fn parse<'a>(&self, line: &'a [u8]) -> Result<AccessRecord<'a>, LineError> {
+        match self {
+            AccessParser::Clf(layout) => parse_clf(line, layout).map(|(record, _)| record),
+        }
+    }
+
+    /// Like [`AccessParser::parse`], and whether the whole line was used
+    /// (nothing but white space left over): sniffing prefers formats that
+    /// explain the whole line.
+    pub fn parse_exact<'a>(&self, line: &'a [u8]) -> Result<(AccessRecord<'a>, bool), LineError> {
+        match self {
+            AccessParser::Clf(layout) => parse_clf(line, layout)
+                .map(|(record, rest)| (record, rest.iter().all(u8::is_ascii_whitespace))),
+        }
+    }
+
+    /// Whether records carry a request time and a user agent.
+    pub fn has_request_time(&self) -> bool {
+        match self {
+            AccessParser::Clf(layout) => layout.duration != DurationField::None,
+        }
+    }
+
+    pub fn has_user_agent(&self) -> bool {
+        match self {
+            AccessParser::Clf(layout) => layout.referer_agent,
+        }
+    }
+}
+
 /// Parses one line (without its line ending) in `layout`. Returns the record
 /// and whatever follows the last field of the layout (extra fields some
 /// configurations append), which the caller may ignore.

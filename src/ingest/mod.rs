@@ -22,7 +22,7 @@ use crate::error::{Error, Result};
 use crate::progress::Progress;
 use crate::series::{LineRef, RequestFacts, SeriesBuilder};
 use crate::timefmt::Millis;
-use access::{AccessRecord, ClfLayout, parse_clf};
+use access::{AccessParser, AccessRecord};
 use reader::{BlockReader, Source};
 use sniff::Preset;
 
@@ -162,7 +162,7 @@ pub fn ingest(
 /// Parser settings shared by every chunk of one source.
 struct ChunkContext<'a> {
     input: u32,
-    layout: ClfLayout,
+    parser: AccessParser,
     options: &'a IngestOptions,
 }
 
@@ -206,11 +206,12 @@ fn ingest_source(
     };
     stats.kind = InputKind::Access;
     stats.format = Some(preset.name);
-    stats.has_request_time = preset.layout.duration != access::DurationField::None;
-    stats.has_user_agent = preset.layout.referer_agent;
+    let parser = preset.parser();
+    stats.has_request_time = parser.has_request_time();
+    stats.has_user_agent = parser.has_user_agent();
     let context = ChunkContext {
         input,
-        layout: preset.layout,
+        parser,
         options,
     };
     let mut total = AccessPartial::new(options, input);
@@ -410,8 +411,8 @@ fn parse_chunk(chunk: &[u8], context: &ChunkContext<'_>) -> AccessPartial {
             partial.skip("empty line");
             continue;
         }
-        let record = match parse_clf(line, &context.layout) {
-            Ok((record, _)) => record,
+        let record = match context.parser.parse(line) {
+            Ok(record) => record,
             Err(error) => {
                 partial.skip(error.reason);
                 continue;

@@ -3,13 +3,14 @@
 
 use memchr::memchr_iter;
 
-use super::access::{ClfLayout, DurationField, parse_clf};
+use super::access::{AccessParser, ClfLayout, DurationField};
 
 /// A named access-log layout users can also pass with `--log-format`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Preset {
     pub name: &'static str,
     pub layout: ClfLayout,
+
     /// The nginx `log_format` or Apache `LogFormat` this preset reads.
     pub definition: &'static str,
 }
@@ -68,6 +69,12 @@ pub const PRESETS: &[Preset] = &[
     },
 ];
 
+impl Preset {
+    pub fn parser(&self) -> AccessParser {
+        AccessParser::Clf(self.layout)
+    }
+}
+
 /// Looks a preset up by name (`--log-format combined`).
 pub fn preset_by_name(name: &str) -> Option<&'static Preset> {
     PRESETS.iter().find(|p| p.name == name.trim())
@@ -124,12 +131,11 @@ pub fn detect_access_preset_among(
     let mut best: Option<(&'static Preset, usize, usize)> = None;
     for preset in candidates {
         let (mut exact, mut loose) = (0, 0);
+        let parser = preset.parser();
         for line in lines {
-            if let Ok((_, rest)) = parse_clf(line, &preset.layout) {
+            if let Ok((_, whole_line)) = parser.parse_exact(line) {
                 loose += 1;
-                if rest.iter().all(u8::is_ascii_whitespace) {
-                    exact += 1;
-                }
+                exact += usize::from(whole_line);
             }
         }
         let better = match best {
