@@ -7,6 +7,7 @@ use crate::series::{Bucket, LineRef, SeriesSet};
 use crate::timefmt::{MS_PER_MINUTE, Millis};
 
 use super::baseline::BucketCounts;
+use super::refine::{SlotCounts, end_slot, onset_slot, reference_rate};
 use super::stats::binomial_upper_tail;
 
 /// Anomalous runs separated by less than this are one incident: a service
@@ -146,18 +147,27 @@ pub fn find_incidents(
         let Some((_, last_rel)) = bad_edges(series, &series.buckets[last], threshold_us) else {
             continue;
         };
-        let start = series.absolute(first, first_rel);
-        let end = series.absolute(last, last_rel);
         let exact_lines = threshold_us == series.ingest_slow_us;
-        incidents.push(Incident {
-            start,
-            end,
+        let mut edges = Edges {
+            start: series.absolute(first, first_rel),
+            end: series.absolute(last, last_rel),
             start_line: exact_lines
                 .then(|| series.buckets[first].first_bad_line.get())
                 .flatten(),
             end_line: exact_lines
                 .then(|| series.buckets[last].last_bad_line.get())
                 .flatten(),
+        };
+        if exact_lines {
+            let incident_rate = pooled_bad_rate(&counts[first..=last]);
+            let reference = reference_rate(baseline_rate, incident_rate);
+            refine_edges(series, first, last, reference, &mut edges);
+        }
+        incidents.push(Incident {
+            start: edges.start,
+            end: edges.end,
+            start_line: edges.start_line,
+            end_line: edges.end_line,
             first_bucket: first,
             last_bucket: last,
             severity: severity(&counts[first..=last], baseline_rate),
@@ -180,6 +190,80 @@ pub fn find_incidents(
         }
     }
     folded
+}
+
+/// The start and end of an incident with the lines that show them.
+struct Edges {
+    start: Millis,
+    end: Millis,
+    start_line: Option<LineRef>,
+    end_line: Option<LineRef>,
+}
+
+fn pooled_bad_rate(counts: &[BucketCounts]) -> f64 {
+    let requests: u64 = counts.iter().map(|c| c.requests).sum();
+    let bad: u64 = counts.iter().map(|c| c.bad()).sum();
+    if requests == 0 {
+        0.0
+    } else {
+        bad as f64 / requests as f64
+    }
+}
+
+/// Moves the start to the CUSUM onset over the slots of the bucket before
+/// the first and the first, and the end likewise over the last and the
+/// bucket after it (see [`super::refine`]). A bucket's first (last) bad
+/// request is kept, with its line, when it lies in the onset (end) slot;
+/// otherwise the edge is the slot's boundary, within a slot of the truth.
+fn refine_edges(series: &SeriesSet, first: usize, last: usize, reference: f64, edges: &mut Edges) {
+    let slot_ms = series.slot_ms();
+    let slots_of = |range: std::ops::RangeInclusive<usize>| -> Vec<(usize, usize, SlotCounts)> {
+        range
+            .flat_map(|bucket| {
+                series.buckets[bucket]
+                    .slots
+                    .iter()
+                    .enumerate()
+                    .map(move |(slot, counts)| {
+                        let counts = SlotCounts {
+                            requests: u64::from(counts.requests),
+                            bad: u64::from(counts.bad),
+                        };
+                        (bucket, slot, counts)
+                    })
+            })
+            .collect()
+    };
+    let slot_of = |rel: u32| (i64::from(rel) / slot_ms) as usize;
+
+    let before = slots_of(first.saturating_sub(1)..=first);
+    let counts: Vec<SlotCounts> = before.iter().map(|(_, _, c)| *c).collect();
+    if let Some(&(bucket, slot, _)) = onset_slot(&counts, reference).map(|i| &before[i]) {
+        let data = &series.buckets[bucket];
+        match Bucket::rel(data.first_bad) {
+            Some(rel) if slot_of(rel) == slot => {
+                edges.start = series.absolute(bucket, rel);
+                edges.start_line = data.first_bad_line.get();
+            }
+            _ => {
+                edges.start = series.bucket_start(bucket) + slot as i64 * slot_ms;
+                edges.start_line = None;
+            }
+        }
+    }
+
+    let after = slots_of(last..=(last + 1).min(series.buckets.len() - 1));
+    let counts: Vec<SlotCounts> = after.iter().map(|(_, _, c)| *c).collect();
+    if let Some(&(bucket, slot, _)) = end_slot(&counts, reference).map(|i| &after[i]) {
+        let data = &series.buckets[bucket];
+        if Bucket::rel(data.first_bad).is_some() && slot_of(data.last_bad) == slot {
+            edges.end = series.absolute(bucket, data.last_bad);
+            edges.end_line = data.last_bad_line.get();
+        } else {
+            edges.end = series.bucket_start(bucket) + (slot as i64 + 1) * slot_ms - 1;
+            edges.end_line = None;
+        }
+    }
 }
 
 /// Severity from the counts over the incident's buckets.

@@ -10,6 +10,7 @@ pub mod baseline;
 pub mod detection;
 pub mod impact;
 pub mod incident;
+pub mod refine;
 pub mod stats;
 
 pub use incident::{Incident, Severity};
