@@ -6,7 +6,7 @@ use crate::config::{Config, UserKey};
 use crate::detect::baseline::{self, BucketCounts};
 use crate::detect::detection::{self, Firing};
 use crate::detect::impact::{self, Impact};
-use crate::detect::{Incident, Severity, anomaly, incident};
+use crate::detect::{Cause, Incident, Severity, anomaly, incident, traffic};
 use crate::error::{Error, Result};
 use crate::ingest::reader::{self, Source};
 use crate::ingest::{self, IngestOptions, InputKind, InputStats, sniff};
@@ -297,7 +297,9 @@ fn detect_incidents(
     let counts = baseline::bucket_counts(&series, threshold);
     let bad_rate = baseline::baseline_bad_rate(&counts);
     let anomalous = anomaly::anomalous_buckets(&counts, bad_rate, series.bucket_ms);
-    let incidents = incident::find_incidents(&series, &counts, &anomalous, bad_rate, threshold);
+    let mut incidents = incident::find_incidents(&series, &counts, &anomalous, bad_rate, threshold);
+    incidents.extend(traffic_incidents(&series, &counts, &incidents));
+    incidents.sort_by_key(|i| i.start);
     let baseline = summarize_baseline(&series, &counts, &anomalous, bad_rate);
     let mut analysis = Analysis {
         inputs,
@@ -316,6 +318,58 @@ fn detect_incidents(
         .collect();
     analysis.incidents = reports;
     analysis
+}
+
+/// Earliest and latest arrival in a bucket, from its users' spans.
+fn arrival_range(series: &SeriesSet, index: usize) -> Option<(Millis, Millis)> {
+    let bucket = &series.buckets[index];
+    let first = bucket.users.values().map(|s| s.first).min()?;
+    let last = bucket.users.values().map(|s| s.last).max()?;
+    Some((series.absolute(index, first), series.absolute(index, last)))
+}
+
+/// Incidents of traffic that vanished, outside the bad-request incidents:
+/// start is the last request before the drop, end the first after it.
+fn traffic_incidents(
+    series: &SeriesSet,
+    counts: &[BucketCounts],
+    found: &[Incident],
+) -> Vec<Incident> {
+    let requests: Vec<u64> = counts.iter().map(|c| c.requests).collect();
+    let expected = traffic::expected(&requests, series.bucket_ms);
+    traffic::drops(&requests, &expected, series.bucket_ms)
+        .into_iter()
+        .filter(|&(first, last)| {
+            !found
+                .iter()
+                .any(|i| i.first_bucket <= last + 1 && first <= i.last_bucket + 1)
+        })
+        .filter_map(|(first, last)| {
+            let before =
+                arrival_range(series, first).or_else(|| arrival_range(series, first - 1))?;
+            let after = arrival_range(series, last).or_else(|| arrival_range(series, last + 1))?;
+            let lowest = requests[first..=last].iter().copied().min().unwrap_or(0);
+            let expected_per_bucket =
+                expected[first..=last].iter().sum::<f64>() / (last + 1 - first) as f64;
+            Some(Incident {
+                cause: Cause::TrafficDrop {
+                    expected_per_bucket,
+                    lowest_per_bucket: lowest,
+                },
+                start: before.1,
+                end: after.0,
+                start_line: None,
+                end_line: None,
+                first_bucket: first,
+                last_bucket: last,
+                severity: if lowest == 0 {
+                    Severity::Outage
+                } else {
+                    Severity::PartialOutage
+                },
+            })
+        })
+        .collect()
 }
 
 /// Failed rate and latency quantiles over the buckets that are not anomalous.
@@ -355,12 +409,15 @@ fn describe_incident(analysis: &Analysis, incident: Incident, config: &Config) -
     let series = &analysis.series;
     let range = incident.first_bucket..=incident.last_bucket;
     let counts = &analysis.counts[range.clone()];
-    let impact = impact::measure(
+    let mut impact = impact::measure(
         series,
         incident.start,
         incident.end,
         analysis.slow_threshold_us,
     );
+    if let Cause::TrafficDrop { .. } = incident.cause {
+        impact.users_missing = users_missing(analysis, &incident, impact.users_active);
+    }
     let peak_offset = counts
         .iter()
         .enumerate()
@@ -373,15 +430,23 @@ fn describe_incident(analysis: &Analysis, incident: Incident, config: &Config) -
     let peak_index = incident.first_bucket + peak_offset;
     let peak_bad_rate = analysis.counts[peak_index].bad_rate();
     let history = detection::History::from_counts(&analysis.counts, analysis.baseline.bad_rate);
-    let detected = detection::replay_burn_rate(
-        &analysis.counts,
-        series.start,
-        series.bucket_ms,
-        config.slo_percent,
-        history,
-        (incident.start, series.bucket_start(series.buckets.len())),
-    )
-    .map(|firing| rule_detection(firing, config.slo_percent));
+    let detected = if let Cause::TrafficDrop {
+        expected_per_bucket,
+        ..
+    } = incident.cause
+    {
+        traffic_detection(analysis, &incident, expected_per_bucket)
+    } else {
+        detection::replay_burn_rate(
+            &analysis.counts,
+            series.start,
+            series.bucket_ms,
+            config.slo_percent,
+            history,
+            (incident.start, series.bucket_start(series.buckets.len())),
+        )
+        .map(|firing| rule_detection(firing, config.slo_percent))
+    };
     let signals = signals(analysis, &incident, counts);
     let hints = hints(&incident, &impact);
     IncidentReport {
@@ -393,6 +458,44 @@ fn describe_incident(analysis: &Analysis, incident: Incident, config: &Config) -
         hints,
         peak_bad_rate,
     }
+}
+
+/// The contract's traffic rule: requests below a fifth of the baseline for
+/// five minutes fire at the end of the fifth low minute.
+fn traffic_detection(
+    analysis: &Analysis,
+    incident: &Incident,
+    expected_per_bucket: f64,
+) -> Option<Detected> {
+    let rule_buckets = (traffic::TRAFFIC_RULE_MS / analysis.bucket_ms).max(1) as usize;
+    if incident.last_bucket + 1 - incident.first_bucket < rule_buckets {
+        return None;
+    }
+    let per_minute =
+        expected_per_bucket * crate::timefmt::MS_PER_MINUTE as f64 / analysis.bucket_ms as f64;
+    Some(Detected {
+        at: analysis.series.bucket_start(incident.first_bucket) + traffic::TRAFFIC_RULE_MS,
+        source: DetectionSource::Rule,
+        evidence: format!(
+            "traffic rule: requests stayed below a fifth of the baseline ({per_minute:.0}/min) for 5 minutes"
+        ),
+    })
+}
+
+/// Users the drop kept away: the baseline's distinct users per bucket over
+/// the drop's buckets, less the users who did get through.
+fn users_missing(analysis: &Analysis, incident: &Incident, users_active: u64) -> u64 {
+    let users: Vec<u64> = analysis
+        .series
+        .buckets
+        .iter()
+        .map(|b| b.users.len() as u64)
+        .collect();
+    let expected = traffic::expected(&users, analysis.bucket_ms);
+    let missing: f64 = expected[incident.first_bucket..=incident.last_bucket]
+        .iter()
+        .sum();
+    (missing.round() as u64).saturating_sub(users_active)
 }
 
 fn rule_detection(firing: Firing, slo_percent: f64) -> Detected {
@@ -410,6 +513,27 @@ fn signals(analysis: &Analysis, incident: &Incident, counts: &[BucketCounts]) ->
     let series = &analysis.series;
     let source = analysis.access_source();
     let mut signals = Vec::new();
+    if let Cause::TrafficDrop {
+        expected_per_bucket,
+        lowest_per_bucket,
+    } = incident.cause
+    {
+        let per_minute = crate::timefmt::MS_PER_MINUTE as f64 / analysis.bucket_ms as f64;
+        let lowest_at = (incident.first_bucket..=incident.last_bucket)
+            .min_by_key(|&i| analysis.counts[i].requests)
+            .unwrap_or(incident.first_bucket);
+        signals.push(Signal {
+            kind: "traffic",
+            name: "requests per minute".to_string(),
+            source,
+            onset: incident.start,
+            peak_at: series.bucket_start(lowest_at),
+            peak: round4(lowest_per_bucket as f64 * per_minute),
+            baseline: round4(expected_per_bucket * per_minute),
+            unit: "requests/min",
+        });
+        return signals;
+    }
     let failed_ratio = |c: &BucketCounts| {
         if c.requests == 0 {
             0.0

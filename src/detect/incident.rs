@@ -59,9 +59,22 @@ pub const OUTAGE_FAILED_SHARE: f64 = 0.9;
 /// than this share of its requests over the baseline.
 pub const DEGRADATION_MAX_EXTRA_FAILED_SHARE: f64 = 0.005;
 
+/// What made the incident stand out.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Cause {
+    /// Bad requests (failed or slow) above the baseline.
+    BadRequests,
+    /// Requests fell below a fifth of what the time of day brings.
+    TrafficDrop {
+        expected_per_bucket: f64,
+        lowest_per_bucket: u64,
+    },
+}
+
 /// An incident found in the series.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Incident {
+    pub cause: Cause,
     /// The first bad request (its arrival).
     pub start: Millis,
     /// The last bad request.
@@ -164,6 +177,7 @@ pub fn find_incidents(
             refine_edges(series, first, last, reference, &mut edges);
         }
         incidents.push(Incident {
+            cause: Cause::BadRequests,
             start: edges.start,
             end: edges.end,
             start_line: edges.start_line,

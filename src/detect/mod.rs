@@ -12,5 +12,6 @@ pub mod impact;
 pub mod incident;
 pub mod refine;
 pub mod stats;
+pub mod traffic;
 
-pub use incident::{Incident, Severity};
+pub use incident::{Cause, Incident, Severity};

@@ -310,3 +310,57 @@ fn markdown_shows_times_in_the_logs_zone() {
     }
     assert!(markdown.contains("**TODO:**"));
 }
+
+#[test]
+fn a_silent_gap_is_a_traffic_incident() {
+    // Nothing is logged from minute 60 to minute 79 (11:00 to 11:19:59 local).
+    let all = requests(|_| false, (200, 50));
+    let gap = LOG_START_MS + 60 * 60_000..LOG_START_MS + 80 * 60_000;
+    let kept: Vec<Request> = all
+        .into_iter()
+        .filter(|r| !gap.contains(&r.arrival_ms))
+        .collect();
+    let last_before = kept
+        .iter()
+        .map(|r| r.reconstructed_arrival())
+        .filter(|&t| t < gap.start)
+        .max();
+    let first_after = kept
+        .iter()
+        .map(|r| r.reconstructed_arrival())
+        .filter(|&t| t >= gap.end - 1000)
+        .min();
+    let dir = scratch();
+    let log = write(dir.path(), "access.log", &nginx_log(&kept));
+    let report = json_report(&[log.to_str().expect("utf-8 path")]);
+    let incidents = report["incidents"].as_array().expect("incidents");
+    assert_eq!(incidents.len(), 1, "{incidents:#?}");
+    let incident = &incidents[0];
+    assert_eq!(
+        Some(millis(incident["start"].as_str().expect("start"))),
+        last_before
+    );
+    assert_eq!(
+        Some(millis(incident["end"].as_str().expect("end"))),
+        first_after
+    );
+    assert_eq!(incident["severity"], "outage");
+    assert_eq!(incident["signals"][0]["kind"], "traffic");
+    assert_eq!(
+        incident["signals"][0]["baseline"], 20.0,
+        "20 requests a minute normally"
+    );
+    // The traffic rule: below a fifth of the baseline for five minutes,
+    // counted from the first silent minute.
+    assert_eq!(incident["detected"]["source"], "rule");
+    assert_eq!(
+        millis(incident["detected"]["at"].as_str().expect("at")),
+        gap.start + 5 * 60_000
+    );
+    // About 20 distinct users a minute are missing for 20 minutes, less the
+    // two who made the edge requests.
+    let missing = incident["impact"]["users_missing"]
+        .as_u64()
+        .expect("users_missing");
+    assert_eq!(missing, 20 * 20 - 2);
+}
