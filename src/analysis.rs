@@ -296,8 +296,10 @@ fn detect_incidents(
     let threshold = baseline::slow_threshold_us(config.slow_threshold_us, p99);
     let counts = baseline::bucket_counts(&series, threshold);
     let bad_rate = baseline::baseline_bad_rate(&counts);
-    let anomalous = anomaly::anomalous_buckets(&counts, bad_rate, series.bucket_ms);
-    let mut incidents = incident::find_incidents(&series, &counts, &anomalous, bad_rate, threshold);
+    let expected = baseline::expected_bad_rates(&counts, series.bucket_ms, bad_rate);
+    let anomalous = anomaly::anomalous_buckets(&counts, &expected, series.bucket_ms);
+    let mut incidents =
+        incident::find_incidents(&series, &counts, &anomalous, &expected, bad_rate, threshold);
     incidents.extend(traffic_incidents(&series, &counts, &incidents));
     incidents.sort_by_key(|i| i.start);
     let baseline = summarize_baseline(&series, &counts, &anomalous, bad_rate);

@@ -38,15 +38,19 @@ pub fn is_anomalous(counts: &BucketCounts, baseline_rate: f64) -> bool {
 }
 
 /// Anomalous buckets: anomalous alone, or supporting an anomalous window of
-/// [`WINDOW_SCALES_MS`] (converted to whole buckets of `bucket_ms`).
-pub fn anomalous_buckets(counts: &[BucketCounts], baseline_rate: f64, bucket_ms: i64) -> Vec<bool> {
+/// [`WINDOW_SCALES_MS`] (converted to whole buckets of `bucket_ms`). Each
+/// bucket is judged against its own expected rate (see
+/// [`super::baseline::expected_bad_rates`]); a window against the
+/// request-weighted mean of its buckets' rates.
+pub fn anomalous_buckets(counts: &[BucketCounts], expected: &[f64], bucket_ms: i64) -> Vec<bool> {
     let mut anomalous: Vec<bool> = counts
         .iter()
-        .map(|c| is_anomalous(c, baseline_rate))
+        .zip(expected)
+        .map(|(c, &rate)| is_anomalous(c, rate))
         .collect();
-    let supports = |c: &BucketCounts| {
-        c.bad_rate() >= baseline_rate + MIN_EXCESS_RATE
-            && binomial_upper_tail(c.bad(), c.requests, baseline_rate) < SUPPORT_ALPHA
+    let supports = |c: &BucketCounts, rate: f64| {
+        c.bad_rate() >= rate + MIN_EXCESS_RATE
+            && binomial_upper_tail(c.bad(), c.requests, rate) < SUPPORT_ALPHA
     };
     for scale_ms in WINDOW_SCALES_MS {
         let width = (scale_ms / bucket_ms.max(1)) as usize;
@@ -60,9 +64,20 @@ pub fn anomalous_buckets(counts: &[BucketCounts], baseline_rate: f64, bucket_ms:
                 failed: window.iter().map(|c| c.failed).sum(),
                 slow: window.iter().map(|c| c.slow).sum(),
             };
-            if is_anomalous(&total, baseline_rate) {
+            let rates = &expected[start..start + width];
+            let weighted: f64 = window
+                .iter()
+                .zip(rates)
+                .map(|(c, r)| c.requests as f64 * r)
+                .sum();
+            let window_rate = if total.requests == 0 {
+                rates.iter().sum::<f64>() / width as f64
+            } else {
+                weighted / total.requests as f64
+            };
+            if is_anomalous(&total, window_rate) {
                 for (offset, c) in window.iter().enumerate() {
-                    if supports(c) {
+                    if supports(c, rates[offset]) {
                         anomalous[start + offset] = true;
                     }
                 }
@@ -120,7 +135,7 @@ mod tests {
             !is_anomalous(&hit, 0.01),
             "four in twenty is not proof on its own"
         );
-        let anomalous = anomalous_buckets(&counts, 0.01, 60_000);
+        let anomalous = anomalous_buckets(&counts, &[0.01; 30], 60_000);
         let flagged: Vec<usize> = (0..30).filter(|&i| anomalous[i]).collect();
         assert_eq!(
             flagged,

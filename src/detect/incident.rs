@@ -110,6 +110,7 @@ pub fn find_incidents(
     series: &SeriesSet,
     counts: &[BucketCounts],
     anomalous: &[bool],
+    expected: &[f64],
     baseline_rate: f64,
     threshold_us: u64,
 ) -> Vec<Incident> {
@@ -127,7 +128,7 @@ pub fn find_incidents(
     let edge_joins = |index: usize| {
         let c = &counts[index];
         c.bad() >= EDGE_MIN_BAD
-            && binomial_upper_tail(c.bad(), c.requests, baseline_rate) < EDGE_ALPHA
+            && binomial_upper_tail(c.bad(), c.requests, expected[index]) < EDGE_ALPHA
     };
     let mut incidents = Vec::new();
     for (first, last, anomalous_count) in runs {
