@@ -339,7 +339,19 @@ fn traffic_incidents(
 ) -> Vec<Incident> {
     let requests: Vec<u64> = counts.iter().map(|c| c.requests).collect();
     let expected = traffic::expected(&requests, series.bucket_ms);
-    traffic::drops(&requests, &expected, series.bucket_ms)
+    let users: Vec<u64> = series
+        .buckets
+        .iter()
+        .map(|b| b.users.len() as u64)
+        .collect();
+    let expected_users = traffic::expected(&users, series.bucket_ms);
+    let observed = traffic::Traffic {
+        requests: &requests,
+        expected_requests: &expected,
+        users: &users,
+        expected_users: &expected_users,
+    };
+    traffic::drops(observed, series.bucket_ms)
         .into_iter()
         .filter(|&(first, last)| {
             !found

@@ -11,7 +11,7 @@
 
 use crate::timefmt::{MS_PER_DAY, MS_PER_MINUTE};
 
-use super::stats::median;
+use super::stats::{median, poisson_lower_tail};
 
 /// The contract's traffic rule: requests below this share of the baseline...
 pub const TRAFFIC_DROP_FRACTION: f64 = 0.2;
@@ -22,6 +22,12 @@ pub const TRAFFIC_RULE_MS: i64 = 5 * MS_PER_MINUTE;
 /// Below this many expected requests per minute a quiet bucket is normal
 /// (a small site at night), not a drop.
 pub const MIN_EXPECTED_PER_MINUTE: f64 = 5.0;
+
+/// A run is a drop only when so few distinct users are this improbable
+/// given the users expected over it. Users, not requests: requests come in
+/// sessions, so a quiet night can go five minutes without a request by
+/// chance, but not without the users of a busy hour.
+pub const TRAFFIC_ALPHA: f64 = 1e-6;
 
 /// Half-width of the rolling median for logs shorter than two days. An hour
 /// each side keeps a drop of up to an hour from dragging the median down.
@@ -66,11 +72,26 @@ pub fn expected(values: &[u64], bucket_ms: i64) -> Vec<f64> {
         .collect()
 }
 
+/// Requests and distinct users per bucket, with their expected values.
+#[derive(Clone, Copy, Debug)]
+pub struct Traffic<'a> {
+    pub requests: &'a [u64],
+    pub expected_requests: &'a [f64],
+    pub users: &'a [u64],
+    pub expected_users: &'a [f64],
+}
+
 /// Runs of buckets (first, last) whose requests stay below
 /// [`TRAFFIC_DROP_FRACTION`] of the expected count for at least
 /// [`TRAFFIC_RULE_MS`], with traffic on both sides (a log that ends is not
-/// a drop).
-pub fn drops(requests: &[u64], expected: &[f64], bucket_ms: i64) -> Vec<(usize, usize)> {
+/// a drop), and with fewer users than chance allows ([`TRAFFIC_ALPHA`]).
+pub fn drops(traffic: Traffic<'_>, bucket_ms: i64) -> Vec<(usize, usize)> {
+    let Traffic {
+        requests,
+        expected_requests: expected,
+        users,
+        expected_users,
+    } = traffic;
     let min_expected = MIN_EXPECTED_PER_MINUTE * bucket_ms as f64 / MS_PER_MINUTE as f64;
     let min_len = ((TRAFFIC_RULE_MS + bucket_ms - 1) / bucket_ms.max(1)).max(1) as usize;
     let low = |i: usize| {
@@ -89,7 +110,10 @@ pub fn drops(requests: &[u64], expected: &[f64], bucket_ms: i64) -> Vec<(usize, 
         }
         let last = i - 1;
         let inside_the_log = first > 0 && last + 1 < requests.len();
-        if inside_the_log && last + 1 - first >= min_len {
+        let seen: u64 = users[first..=last].iter().sum();
+        let normal: f64 = expected_users[first..=last].iter().sum();
+        let improbable = poisson_lower_tail(seen, normal) < TRAFFIC_ALPHA;
+        if inside_the_log && last + 1 - first >= min_len && improbable {
             runs.push((first, last));
         }
     }
@@ -102,35 +126,59 @@ mod tests {
 
     const MINUTE: i64 = MS_PER_MINUTE;
 
+    /// Drops in `requests`, with one user per `per_user` requests.
+    fn find(requests: &[u64], per_user: u64) -> Vec<(usize, usize)> {
+        let users: Vec<u64> = requests.iter().map(|r| r / per_user).collect();
+        let expected_requests = expected(requests, MINUTE);
+        let expected_users = expected(&users, MINUTE);
+        let traffic = Traffic {
+            requests,
+            expected_requests: &expected_requests,
+            users: &users,
+            expected_users: &expected_users,
+        };
+        drops(traffic, MINUTE)
+    }
+
     #[test]
     fn a_twenty_minute_gap_is_one_drop() {
         let mut requests = vec![100u64; 180];
         requests[60..80].fill(0);
-        let expected = expected(&requests, MINUTE);
-        assert_eq!(expected[70], 100.0, "the rolling median ignores the gap");
-        assert_eq!(drops(&requests, &expected, MINUTE), vec![(60, 79)]);
+        assert_eq!(
+            expected(&requests, MINUTE)[70],
+            100.0,
+            "the rolling median ignores the gap"
+        );
+        assert_eq!(find(&requests, 4), vec![(60, 79)]);
     }
 
     #[test]
     fn what_is_not_a_drop() {
-        let cases: [(&str, Vec<u64>); 4] = [
+        let cases: [(&str, Vec<u64>, u64); 5] = [
             (
                 "four minutes is too short",
                 [vec![100; 60], vec![0; 4], vec![100; 60]].concat(),
+                4,
             ),
-            ("a log that ends", [vec![100; 60], vec![0; 30]].concat()),
+            ("a log that ends", [vec![100; 60], vec![0; 30]].concat(), 4),
             (
                 "a small site at night",
                 [vec![3; 60], vec![0; 10], vec![3; 60]].concat(),
+                1,
             ),
             (
                 "a dip to a third",
                 [vec![90; 60], vec![30; 10], vec![90; 60]].concat(),
+                3,
+            ),
+            (
+                "sessions of six at night: a lull",
+                [vec![6; 60], vec![0; 5], vec![6; 60]].concat(),
+                6,
             ),
         ];
-        for (name, requests) in cases {
-            let expected = expected(&requests, MINUTE);
-            assert_eq!(drops(&requests, &expected, MINUTE), vec![], "{name}");
+        for (name, requests, per_user) in cases {
+            assert_eq!(find(&requests, per_user), vec![], "{name}");
         }
     }
 
@@ -146,9 +194,6 @@ mod tests {
         let expected = expected(&requests, MINUTE);
         assert_eq!(expected[1440 + 760], 200.0);
         assert_eq!(expected[100], 10.0, "night stays night");
-        assert_eq!(
-            drops(&requests, &expected, MINUTE),
-            vec![(1440 + 720, 1440 + 809)]
-        );
+        assert_eq!(find(&requests, 5), vec![(1440 + 720, 1440 + 809)]);
     }
 }
