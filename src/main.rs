@@ -45,13 +45,27 @@ fn run(cli: &Cli) -> Result<(), Error> {
     match &cli.command {
         Command::Report(args) => {
             let config = args.to_config()?;
+            let chart = args.chart_path()?;
             let json_to_stdout = args.format == ReportFormat::Json && args.output.is_none();
             let progress = progress_for(args.common.quiet, json_to_stdout);
             let analysis = analyze(&config, progress.as_ref())?;
             warn_skipped(&analysis, args.common.quiet);
+            if let Some(chart) = chart {
+                let svg = report::chart::render_svg(&analysis).map_err(|e| Error::Io {
+                    path: chart.to_path_buf(),
+                    source: std::io::Error::other(e),
+                })?;
+                output::write(Some(chart), &svg)?;
+            }
             let text = match args.format {
                 ReportFormat::Json => report::json::render(&Report::from_analysis(&analysis)),
-                ReportFormat::Markdown => report::markdown::render(&analysis),
+                ReportFormat::Markdown => {
+                    let options = report::markdown::MarkdownOptions {
+                        chart_link: chart
+                            .map(|chart| output::relative_link(chart, args.output.as_deref())),
+                    };
+                    report::markdown::render_with(&analysis, &options)
+                }
             };
             output::write(args.output.as_deref(), &text)
         }
