@@ -351,6 +351,19 @@ impl Page<'_> {
         out.push_str(&level.heading("Timeline"));
         let mut entries: Vec<&TimelineEntry> = report.timeline.iter().collect();
         entries.sort_by_key(|e| (e.at, e.kind));
+        // The alert that detected the incident is shown once, as the
+        // detection row.
+        if let Some(detected) = report
+            .detected
+            .as_ref()
+            .filter(|d| d.source == DetectionSource::Log)
+        {
+            entries.retain(|e| {
+                !(e.kind == TimelineKind::Alert
+                    && e.at == detected.at
+                    && (detected.evidence.contains(&e.text) || e.text.contains(&detected.evidence)))
+            });
+        }
         let first_date = local_time(incident.start, self.zone()).date();
         let with_date = entries
             .iter()
