@@ -7,7 +7,9 @@
 
 use std::ops::Range;
 
-use plotters::coord::ranged1d::{KeyPointHint, NoDefaultFormatting, Ranged, ValueFormatter};
+use plotters::coord::ranged1d::{
+    AsRangedCoord, KeyPointHint, NoDefaultFormatting, Ranged, ValueFormatter,
+};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
@@ -35,6 +37,12 @@ const MAX_X_LABELS: usize = 12;
 
 /// Headroom above the highest value of a panel, so peaks do not touch the frame.
 const HEADROOM: f64 = 1.12;
+
+/// Headroom of the log-scale latency panel: a factor, as the axis is.
+const LOG_HEADROOM: f64 = 2.0;
+
+/// The lowest latency the log-scale axis shows: one millisecond.
+const MIN_LATENCY_AXIS_S: f64 = 0.001;
 
 /// The ratio panel never reaches past this (100% and a little room).
 const RATIO_TOP_PCT: f64 = 105.0;
@@ -294,9 +302,9 @@ pub fn render_svg(analysis: &Analysis) -> Result<String, ChartError> {
 
         let max_requests = requests.iter().map(|p| p.1).fold(0.0, f64::max);
         let requests_top = panel_top(max_requests.max(1.0));
-        let mut chart = panel(&panels[0], axis, requests_top, false)?;
+        let mut chart = panel(&panels[0], axis, 0.0..requests_top, false)?;
         mesh(&mut chart, "requests / min", false, &|v| compact(*v), &axis)?;
-        draw_marks(&mut chart, &marks, requests_top)?;
+        draw_marks(&mut chart, &marks, (0.0, requests_top))?;
         chart
             .draw_series(
                 AreaSeries::new(requests.iter().copied(), 0.0, REQUESTS_COLOR.mix(0.25))
@@ -304,9 +312,26 @@ pub fn render_svg(analysis: &Analysis) -> Result<String, ChartError> {
             )
             .map_err(chart_error)?;
 
+        // Number the shaded periods as the Markdown numbers its incidents.
+        if marks.incidents.len() > 1 {
+            for (index, &(incident_start, _)) in marks.incidents.iter().enumerate() {
+                chart
+                    .plotting_area()
+                    .draw(&Text::new(
+                        format!(" {}", index + 1),
+                        (incident_start, requests_top),
+                        (FONT, 15)
+                            .into_font()
+                            .color(&FAILED_COLOR)
+                            .pos(Pos::new(HPos::Left, VPos::Top)),
+                    ))
+                    .map_err(chart_error)?;
+            }
+        }
+
         let max_ratio = bad.iter().filter_map(|p| p.1).fold(0.0, f64::max);
         let ratio_top = panel_top(max_ratio.max(1.0)).min(RATIO_TOP_PCT);
-        let mut chart = panel(&panels[1], axis, ratio_top, false)?;
+        let mut chart = panel(&panels[1], axis, 0.0..ratio_top, false)?;
         let ratio_label = |v: &f64| {
             if ratio_top <= 5.0 {
                 format!("{v:.1}%")
@@ -315,7 +340,7 @@ pub fn render_svg(analysis: &Analysis) -> Result<String, ChartError> {
             }
         };
         mesh(&mut chart, "bad requests", false, &ratio_label, &axis)?;
-        draw_marks(&mut chart, &marks, ratio_top)?;
+        draw_marks(&mut chart, &marks, (0.0, ratio_top))?;
         for segment in segments(&failed) {
             chart
                 .draw_series(LineSeries::new(segment, FAILED_COLOR.stroke_width(1)))
@@ -328,17 +353,24 @@ pub fn render_svg(analysis: &Analysis) -> Result<String, ChartError> {
         }
 
         let max_latency = p95.iter().filter_map(|p| p.1).fold(0.0, f64::max);
-        let latency_top = panel_top(max_latency.max(threshold_s));
-        let mut chart = panel(&panels[2], axis, latency_top, true)?;
-        let latency_label = |v: &f64| {
-            if latency_top < 2.0 {
-                format!("{:.0} ms", v * 1000.0)
-            } else {
-                format!("{} s", compact(*v))
-            }
-        };
+        // Latency on a log scale: the baseline (tenths of a second), the
+        // slow band (seconds) and timeouts (a minute) all stay readable.
+        let latency_top = max_latency.max(threshold_s).max(MIN_LATENCY_AXIS_S) * LOG_HEADROOM;
+        let min_latency = p95
+            .iter()
+            .filter_map(|p| p.1)
+            .filter(|v| *v > 0.0)
+            .fold(f64::INFINITY, f64::min);
+        let latency_bottom = latency_floor(min_latency, threshold_s);
+        let mut chart = panel(
+            &panels[2],
+            axis,
+            (latency_bottom..latency_top).log_scale(),
+            true,
+        )?;
+        let latency_label = |v: &f64| seconds_label(*v);
         mesh(&mut chart, "p95 latency", true, &latency_label, &axis)?;
-        draw_marks(&mut chart, &marks, latency_top)?;
+        draw_marks(&mut chart, &marks, (latency_bottom, latency_top))?;
         chart
             .draw_series(DashedLineSeries::new(
                 [(start, threshold_s), (end, threshold_s)],
@@ -368,15 +400,14 @@ pub fn render_svg(analysis: &Analysis) -> Result<String, ChartError> {
     Ok(svg)
 }
 
-type Panel<'a, 'b> =
-    ChartContext<'a, SVGBackend<'b>, Cartesian2d<TimeAxis, plotters::coord::types::RangedCoordf64>>;
+type Panel<'a, 'b, Y> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<TimeAxis, Y>>;
 
-fn panel<'a, 'b>(
+fn panel<'a, 'b, Y: AsRangedCoord<Value = f64>>(
     area: &'a DrawingArea<SVGBackend<'b>, plotters::coord::Shift>,
     axis: TimeAxis,
-    top: f64,
+    y_range: Y,
     bottom: bool,
-) -> Result<Panel<'a, 'b>, ChartError> {
+) -> Result<Panel<'a, 'b, Y::CoordDescType>, ChartError> {
     ChartBuilder::on(area)
         .margin_left(10)
         .margin_right(24)
@@ -384,12 +415,12 @@ fn panel<'a, 'b>(
         .margin_bottom(if bottom { 4 } else { 2 })
         .x_label_area_size(if bottom { 44 } else { 22 })
         .y_label_area_size(78)
-        .build_cartesian_2d(axis, 0.0..top)
+        .build_cartesian_2d(axis, y_range)
         .map_err(chart_error)
 }
 
-fn mesh(
-    chart: &mut Panel<'_, '_>,
+fn mesh<Y: Ranged<ValueType = f64> + ValueFormatter<f64>>(
+    chart: &mut Panel<'_, '_, Y>,
     description: &str,
     bottom: bool,
     y_label: &dyn Fn(&f64) -> String,
@@ -413,11 +444,15 @@ fn mesh(
 }
 
 /// Incident shading, detection and change lines on one panel.
-fn draw_marks(chart: &mut Panel<'_, '_>, marks: &Marks, top: f64) -> Result<(), ChartError> {
+fn draw_marks<Y: Ranged<ValueType = f64>>(
+    chart: &mut Panel<'_, '_, Y>,
+    marks: &Marks,
+    (bottom, top): (f64, f64),
+) -> Result<(), ChartError> {
     chart
         .draw_series(marks.incidents.iter().map(|&(start, end)| {
             Rectangle::new(
-                [(start, 0.0), (end, top)],
+                [(start, bottom), (end, top)],
                 INCIDENT_COLOR.mix(INCIDENT_ALPHA).filled(),
             )
         }))
@@ -425,7 +460,7 @@ fn draw_marks(chart: &mut Panel<'_, '_>, marks: &Marks, top: f64) -> Result<(), 
     for &at in &marks.changes {
         chart
             .draw_series(LineSeries::new(
-                [(at, 0.0), (at, top)],
+                [(at, bottom), (at, top)],
                 CHANGE_COLOR.mix(0.8).stroke_width(1),
             ))
             .map_err(chart_error)?;
@@ -433,7 +468,7 @@ fn draw_marks(chart: &mut Panel<'_, '_>, marks: &Marks, top: f64) -> Result<(), 
     for &at in &marks.detections {
         chart
             .draw_series(DashedLineSeries::new(
-                [(at, 0.0), (at, top)],
+                [(at, bottom), (at, top)],
                 6,
                 4,
                 DETECTED_COLOR.stroke_width(2),
@@ -494,31 +529,35 @@ fn draw_header(
     item(&line(BAD_COLOR, 3), "bad (failed or slow)")?;
     item(&line(FAILED_COLOR, 1), "failed (5xx, 499)")?;
     item(&line(LATENCY_COLOR, 3), "p95 latency")?;
-    item(
-        &|x: i32| {
-            area.draw(&Rectangle::new(
-                [(x, legend_y - 7), (x + 20, legend_y + 7)],
-                INCIDENT_COLOR.mix(INCIDENT_ALPHA * 2.0).filled(),
-            ))
-            .map_err(chart_error)
-        },
-        "incident",
-    )?;
-    item(
-        &|x: i32| {
-            area.draw(&PathElement::new(
-                vec![(x, legend_y), (x + 6, legend_y)],
-                DETECTED_COLOR.stroke_width(3),
-            ))
-            .map_err(chart_error)?;
-            area.draw(&PathElement::new(
-                vec![(x + 11, legend_y), (x + 20, legend_y)],
-                DETECTED_COLOR.stroke_width(3),
-            ))
-            .map_err(chart_error)
-        },
-        "detected",
-    )?;
+    if !marks.incidents.is_empty() {
+        item(
+            &|x: i32| {
+                area.draw(&Rectangle::new(
+                    [(x, legend_y - 7), (x + 20, legend_y + 7)],
+                    INCIDENT_COLOR.mix(INCIDENT_ALPHA * 2.0).filled(),
+                ))
+                .map_err(chart_error)
+            },
+            "incident",
+        )?;
+    }
+    if !marks.detections.is_empty() {
+        item(
+            &|x: i32| {
+                area.draw(&PathElement::new(
+                    vec![(x, legend_y), (x + 6, legend_y)],
+                    DETECTED_COLOR.stroke_width(3),
+                ))
+                .map_err(chart_error)?;
+                area.draw(&PathElement::new(
+                    vec![(x + 11, legend_y), (x + 20, legend_y)],
+                    DETECTED_COLOR.stroke_width(3),
+                ))
+                .map_err(chart_error)
+            },
+            "detected",
+        )?;
+    }
     if !marks.changes.is_empty() {
         item(&line(CHANGE_COLOR, 2), "change")?;
     }
@@ -552,6 +591,17 @@ fn panel_top(highest: f64) -> f64 {
     }
 }
 
+/// The bottom of the log-scale latency panel: a little below the fastest
+/// p95, never above half the slow threshold, never below a millisecond.
+fn latency_floor(fastest_p95_s: f64, threshold_s: f64) -> f64 {
+    let below_fastest = if fastest_p95_s.is_finite() {
+        fastest_p95_s / 1.5
+    } else {
+        threshold_s / 10.0
+    };
+    below_fastest.min(threshold_s / 2.0).max(MIN_LATENCY_AXIS_S)
+}
+
 /// `12`, `2.5`, `0.25`: a tick label without noise.
 fn compact(value: f64) -> String {
     let text = format!("{value:.2}");
@@ -560,7 +610,7 @@ fn compact(value: f64) -> String {
 
 fn seconds_label(seconds: f64) -> String {
     if seconds < 1.0 {
-        format!("{:.0} ms", seconds * 1000.0)
+        format!("{} ms", compact(seconds * 1000.0))
     } else {
         format!("{} s", compact(seconds))
     }
@@ -656,6 +706,27 @@ mod tests {
         ];
         for (name, value, expected) in cases {
             assert!((panel_top(value) - expected).abs() < 1e-9, "{name}");
+        }
+    }
+
+    #[test]
+    fn latency_axis_starts_below_the_fastest_p95() {
+        let cases = [
+            ("a fast service", 0.05, 1.0, 0.05 / 1.5),
+            (
+                "slow everywhere: still below half the threshold",
+                3.0,
+                1.0,
+                0.5,
+            ),
+            ("no latency logged", f64::INFINITY, 1.0, 0.1),
+            ("never below a millisecond", 0.0001, 1.0, 0.001),
+        ];
+        for (name, fastest, threshold, expected) in cases {
+            assert!(
+                (latency_floor(fastest, threshold) - expected).abs() < 1e-12,
+                "{name}"
+            );
         }
     }
 
