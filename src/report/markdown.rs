@@ -5,9 +5,9 @@
 //! and a clear **TODO** wherever only people know the answer.
 //!
 //! Times are wall-clock times in the logs' zone with the zone named
-//! (`14:00:03 GMT+1`), truncated to the second as logs print them; every
-//! duration is the difference of the two times shown, so the arithmetic on
-//! the page checks out. One incident gives one section set; several give an
+//! (`14:00:03 GMT+1`), truncated to the second as logs print them, so they
+//! can be searched for in the logs; durations are the exact differences
+//! rounded to the second, the same numbers as the JSON's. One incident gives one section set; several give an
 //! overview table and then one numbered section set each; none gives a short
 //! page with what was read, the baseline and what to try next.
 
@@ -1004,17 +1004,21 @@ impl Page<'_> {
         }
     }
 
-    /// The duration between two times as shown (whole seconds), so the
-    /// reader's own subtraction gives the same answer.
+    /// The duration between two instants, rounded to the second: the
+    /// JSON's `duration_s` and `time_to_detect_s` in words.
     fn between(&self, from: Millis, to: Millis) -> String {
-        exact_duration(to.div_euclid(MS_PER_SECOND) - from.div_euclid(MS_PER_SECOND))
+        match rounded_seconds(to - from) {
+            0 if to != from => "under 1 s".to_string(),
+            seconds => exact_duration(seconds),
+        }
     }
 
-    /// `40 min before`, `6 s after`, `at the same second`.
+    /// `40 min before`, `6 s after`, `within 1 s`, `at the same time`.
     fn relative(&self, at: Millis, reference: Millis) -> String {
-        let seconds = at.div_euclid(MS_PER_SECOND) - reference.div_euclid(MS_PER_SECOND);
+        let seconds = rounded_seconds(at - reference);
         match seconds.signum() {
-            0 => "same second".to_string(),
+            0 if at == reference => "at the same time".to_string(),
+            0 => "within 1 s".to_string(),
             1 => format!("{} after", exact_duration(seconds)),
             _ => format!("{} before", exact_duration(-seconds)),
         }
@@ -1155,6 +1159,12 @@ fn distinct_users(analysis: &Analysis) -> u64 {
         users.extend(bucket.users.keys().copied());
     }
     users.len() as u64
+}
+
+/// Milliseconds to whole seconds, rounded half away from zero.
+fn rounded_seconds(ms: i64) -> i64 {
+    let magnitude = (ms.abs() + MS_PER_SECOND / 2) / MS_PER_SECOND;
+    if ms < 0 { -magnitude } else { magnitude }
 }
 
 /// `2 h 59 min 55 s`, `3 h`, `16 s`, `2 d 8 h 15 min 0 s`: every unit from
