@@ -228,6 +228,59 @@ impl ValueFormatter<Millis> for TimeAxis {
     }
 }
 
+/// The latency axis: seconds on a log scale with ticks at 1, 2 and 5 ×
+/// 10^k (only the powers of ten when those would crowd it), so the
+/// baseline, the slow band and timeouts stay readable together.
+#[derive(Clone, Copy, Debug)]
+struct LatencyAxis {
+    low: f64,
+    high: f64,
+}
+
+impl LatencyAxis {
+    fn ticks(&self, max: usize) -> Vec<f64> {
+        let (low, high) = (self.low.max(f64::MIN_POSITIVE), self.high.max(self.low));
+        let first_decade = low.log10().floor() as i32;
+        let last_decade = high.log10().ceil() as i32;
+        for steps in [&[1.0, 2.0, 5.0][..], &[1.0][..]] {
+            let ticks: Vec<f64> = (first_decade..=last_decade)
+                .flat_map(|decade| steps.iter().map(move |step| step * 10f64.powi(decade)))
+                .filter(|tick| (low..=high).contains(tick))
+                .collect();
+            if ticks.len() <= max.max(2) {
+                return ticks;
+            }
+        }
+        Vec::new()
+    }
+}
+
+impl Ranged for LatencyAxis {
+    type FormatOption = NoDefaultFormatting;
+    type ValueType = f64;
+
+    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
+        let (low, high) = (self.low.ln(), self.high.ln());
+        let span = if high > low { high - low } else { 1.0 };
+        let fraction = (value.max(self.low).ln() - low) / span;
+        limit.0 + (fraction * f64::from(limit.1 - limit.0)).round() as i32
+    }
+
+    fn key_points<Hint: KeyPointHint>(&self, hint: Hint) -> Vec<f64> {
+        self.ticks(hint.max_num_points())
+    }
+
+    fn range(&self) -> Range<f64> {
+        self.low..self.high
+    }
+}
+
+impl ValueFormatter<f64> for LatencyAxis {
+    fn format(value: &f64) -> String {
+        seconds_label(*value)
+    }
+}
+
 /// What is marked on every panel.
 struct Marks {
     incidents: Vec<(Millis, Millis)>,
@@ -365,7 +418,10 @@ pub fn render_svg(analysis: &Analysis) -> Result<String, ChartError> {
         let mut chart = panel(
             &panels[2],
             axis,
-            (latency_bottom..latency_top).log_scale(),
+            LatencyAxis {
+                low: latency_bottom,
+                high: latency_top,
+            },
             true,
         )?;
         let latency_label = |v: &f64| seconds_label(*v);
@@ -727,6 +783,26 @@ mod tests {
                 (latency_floor(fastest, threshold) - expected).abs() < 1e-12,
                 "{name}"
             );
+        }
+    }
+
+    #[test]
+    fn latency_ticks_are_round_on_a_log_scale() {
+        let cases = [
+            ("within a decade", 0.1, 2.4, vec![0.1, 0.2, 0.5, 1.0, 2.0]),
+            (
+                "three decades: powers of ten",
+                0.05,
+                120.0,
+                vec![0.1, 1.0, 10.0, 100.0],
+            ),
+        ];
+        for (name, low, high, expected) in cases {
+            let ticks = LatencyAxis { low, high }.ticks(6);
+            assert_eq!(ticks.len(), expected.len(), "{name}: {ticks:?}");
+            for (tick, want) in ticks.iter().zip(&expected) {
+                assert!((tick - want).abs() < 1e-9, "{name}: {ticks:?}");
+            }
         }
     }
 

@@ -155,11 +155,12 @@ impl Page<'_> {
         let inputs = self.analysis.inputs.len();
         let _ = writeln!(
             out,
-            "> Prefilled by {} from {} input{} ({} lines). Times are in {}, the zone of the logs. Numbers and times come from the logs; every **TODO** needs a person.\n",
+            "> Prefilled by {} from {} input{} ({} line{}). Times are in {}, the zone of the logs. Numbers and times come from the logs; every **TODO** needs a person.\n",
             super::generator(),
             inputs,
             plural(inputs as u64),
             thousands(lines),
+            plural(lines),
             self.zone_name()
         );
     }
@@ -735,10 +736,12 @@ impl Page<'_> {
             (Some(first), Some(last)) => {
                 let _ = writeln!(
                     out,
-                    "{}, {} requests from {} users were read, and no period departed from the baseline long enough to matter: no incident found.\n",
+                    "{}, the logs show {} request{} from {} user{}, and no period departed from the baseline long enough to matter: no incident found.\n",
                     self.span_phrase(first, last),
                     thousands(requests),
-                    thousands(users)
+                    plural(requests),
+                    thousands(users),
+                    plural(users)
                 );
             }
             _ => {
