@@ -544,7 +544,7 @@ impl Page<'_> {
                 let _ = writeln!(
                     out,
                     "{} moved first, {} before users were hit.\n",
-                    first.name,
+                    inline(&first.name),
                     self.between(first.onset, incident.start)
                 );
             }
@@ -656,7 +656,13 @@ impl Page<'_> {
             }
             Some(detected) if detected.at - incident.start > SLOW_DETECTION_MS => {
                 let moved_first = first_signal
-                    .map(|s| format!(" {} moved at {}: alert on it.", s.name, self.clock(s.onset)))
+                    .map(|s| {
+                        format!(
+                            " {} moved at {}: alert on it.",
+                            inline(&s.name),
+                            self.clock(s.onset)
+                        )
+                    })
                     .unwrap_or_default();
                 let _ = writeln!(
                     out,
@@ -672,7 +678,7 @@ impl Page<'_> {
             let _ = writeln!(
                 out,
                 "- [ ] Alert on {} (`{}`): it left its baseline at {}, {} before users were hit.",
-                first.name,
+                inline(&first.name),
                 code_span(&first.source),
                 self.clock(first.onset),
                 self.between(first.onset, incident.start)

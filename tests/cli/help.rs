@@ -60,6 +60,16 @@ fn a_usage_error_says_what_to_do() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("<INPUT>"), "{stderr}");
     assert!(stderr.contains("--help"), "{stderr}");
+
+    let dir = scratch();
+    let missing = dir.path().join("missing.log");
+    let output = run(&["report", missing.to_str().expect("utf-8 path")]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("missing.log: no such file or directory: check the path"),
+        "{stderr}"
+    );
 }
 
 #[test]
