@@ -356,3 +356,76 @@ fn sample_reports_match_their_snapshots() {
         insta::assert_snapshot!(format!("sample_{scenario}"), markdown);
     }
 }
+
+#[test]
+fn measures_and_detection_follow_from_how_it_was_detected() {
+    let dir = scratch();
+    let log = write_log(dir.path(), &one_incident());
+    let base = analysis_with_evidence(&log);
+    let start = base.incidents[0].incident.start;
+    struct Case {
+        name: &'static str,
+        detected: Option<Detected>,
+        expected: &'static [&'static str],
+        absent: &'static [&'static str],
+    }
+    let cases = [
+        Case {
+            name: "an alert 20 min late asks to detect sooner",
+            detected: Some(Detected {
+                at: start + 20 * MS_PER_MINUTE,
+                source: DetectionSource::Log,
+                evidence: "alertmanager: firing HighErrorRate".to_string(),
+            }),
+            expected: &[
+                "- [ ] Detect sooner: it took 20 min to notice. 5xx+499 rate moved at 12:00:02: alert on it.",
+                "- **Time to detect (TTD):** 20 min, from impact start (12:00:02, the first bad request) to detection (12:20:02).",
+            ],
+            absent: &["Page on the bad-request ratio"],
+        },
+        Case {
+            name: "a time given by the responders",
+            detected: Some(Detected {
+                at: start + 90_000,
+                source: DetectionSource::User,
+                evidence: "given with --detected-at".to_string(),
+            }),
+            expected: &[
+                "**Detection:** 2024-05-07 12:01:32 GMT+1, 1 min 30 s after impact started, as given by the responders (`--detected-at`).",
+            ],
+            absent: &["Detect sooner", "Page on the bad-request ratio"],
+        },
+        Case {
+            name: "no detection at all asks for an alert and for the time",
+            detected: None,
+            expected: &[
+                "- [ ] Page on the bad-request ratio (5xx, 499 and slow requests): no alert was found in the logs.",
+                "- **Time to detect (TTD):** unknown",
+                "**TODO:** when and how did someone notice? Give it with `--detected-at`.",
+            ],
+            absent: &["Detect sooner", "Time from detection to end"],
+        },
+    ];
+    for case in cases {
+        let mut analysis = base.clone();
+        analysis.incidents[0].detected = case.detected;
+        analysis.incidents[0]
+            .timeline
+            .retain(|e| e.kind != TimelineKind::Detected);
+        let markdown = render_with(&analysis, &MarkdownOptions::default());
+        for expected in case.expected {
+            assert!(
+                markdown.contains(expected),
+                "{}: {expected:?} missing\n{markdown}",
+                case.name
+            );
+        }
+        for absent in case.absent {
+            assert!(
+                !markdown.contains(absent),
+                "{}: {absent:?} present",
+                case.name
+            );
+        }
+    }
+}
