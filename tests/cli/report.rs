@@ -429,3 +429,46 @@ fn measures_and_detection_follow_from_how_it_was_detected() {
         }
     }
 }
+
+#[test]
+fn long_series_are_merged_into_at_most_the_drawn_points() {
+    use std::fmt::Write;
+    // Three days, one request a minute, each failing every tenth minute.
+    let dir = scratch();
+    let mut text = String::new();
+    let minutes = 3 * 24 * 60;
+    for minute in 0..minutes {
+        let at = chrono::DateTime::from_timestamp(1_715_040_000 + minute * 60, 0).expect("time");
+        let status = if minute % 10 == 0 { 503 } else { 200 };
+        let _ = writeln!(
+            text,
+            "10.0.0.{} - - [{} +0000] \"GET / HTTP/1.1\" {status} 5 \"-\" \"ua\"",
+            minute % 200,
+            at.format("%d/%b/%Y:%H:%M:%S")
+        );
+    }
+    let log = dir.path().join("access.log");
+    std::fs::write(&log, text).expect("write");
+    let analysis = analyze(
+        &Config::for_inputs(vec![InputSpec::Path(log.clone())]),
+        &NoProgress,
+    )
+    .expect("analysis");
+    assert_eq!(analysis.series.buckets.len(), minutes as usize);
+    let points = chart::chart_points(&analysis);
+    // 4,320 buckets in groups of three.
+    assert_eq!(points.len(), 1_440);
+    assert!(points.len() <= chart::MAX_POINTS);
+    for point in &points {
+        assert!((point.requests_per_minute - 1.0).abs() < 1e-9, "{point:?}");
+    }
+    // Merged ratios are exact: over 30 minutes, 3 of 30 requests failed.
+    let failed: f64 = points
+        .iter()
+        .take(10)
+        .filter_map(|p| p.failed_pct)
+        .sum::<f64>()
+        / 10.0;
+    assert!((failed - 10.0).abs() < 1e-9, "{failed}");
+    assert_eq!(points[1].at - points[0].at, 3 * MS_PER_MINUTE);
+}
