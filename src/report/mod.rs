@@ -2,6 +2,7 @@
 //! [`Analysis`], and its two exporters, one per output format: [`json`] and
 //! [`markdown`].
 
+pub mod chart;
 pub mod json;
 pub mod markdown;
 

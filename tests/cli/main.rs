@@ -5,4 +5,9 @@
 mod datasets;
 mod definitions;
 mod errors;
+mod handmade;
+mod help;
+mod json_contract;
+mod report;
+mod series;
 mod support;
