@@ -566,7 +566,7 @@ fn signals(analysis: &Analysis, incident: &Incident, counts: &[BucketCounts]) ->
             .or(indexed.first())
             .map(|&(offset, c)| (offset, failed_ratio(c)));
         if let Some((offset, peak_ratio)) = peak {
-            let onset = first_failed_at(series, incident.first_bucket..=incident.last_bucket)
+            let onset = first_failed_since(series, incident.start, incident.last_bucket)
                 .unwrap_or(incident.start);
             signals.push(Signal {
                 kind: "error_rate",
@@ -611,10 +611,12 @@ fn signals(analysis: &Analysis, incident: &Incident, counts: &[BucketCounts]) ->
     signals
 }
 
-/// The first failed request in a range of buckets.
-fn first_failed_at(series: &SeriesSet, range: std::ops::RangeInclusive<usize>) -> Option<Millis> {
-    range.into_iter().find_map(|i| {
-        Bucket::rel(series.buckets[i].first_failed).map(|rel| series.absolute(i, rel))
+/// The first failed request at or after `start`, up to bucket `last`. In
+/// the bucket holding `start` only the bucket's first failure is known, so a
+/// failure before `start` there counts as failing from `start`.
+fn first_failed_since(series: &SeriesSet, start: Millis, last: usize) -> Option<Millis> {
+    (series.index_of(start)..=last).find_map(|i| {
+        Bucket::rel(series.buckets[i].first_failed).map(|rel| series.absolute(i, rel).max(start))
     })
 }
 
