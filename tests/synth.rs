@@ -4,17 +4,22 @@
 
 use std::collections::BTreeSet;
 use std::fs;
+use std::io::Read;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
 
+use flate2::read::GzDecoder;
 use postmortem::synth::clock::{Zone, epoch_ms, rfc3339_utc};
 use postmortem::synth::render::{AccessFormat, LineFields};
+use postmortem::synth::scenario::{GZIP_HEADER, ScenarioFile, gzip};
 use postmortem::synth::traffic::UpstreamAttempt;
 use postmortem::synth::truth::{
     ImpactTruth, ObservedRequest, SLOW_THRESHOLD_US, Severity, bad_request_incident,
     nginx_reconstructed_arrival_ms, observe, traffic_gap_incident, users_per_minute,
 };
-use postmortem::synth::{SCENARIO_NAMES, generate_scenario, readme, write_benchmark_log};
+use postmortem::synth::{
+    GeneratedScenario, SCENARIO_NAMES, generate_scenario, readme, write_benchmark_log,
+};
 
 fn samples_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs")
@@ -33,14 +38,58 @@ fn file_names(folder: &Path) -> BTreeSet<String> {
         .collect()
 }
 
+/// Why a committed file does not match the generator, if it does not.
+fn mismatch(committed: &Path, file: &ScenarioFile) -> Option<String> {
+    let on_disk = match fs::read(committed) {
+        Ok(bytes) => bytes,
+        Err(error) => return Some(format!("cannot read: {error}")),
+    };
+    if !file.gzipped() {
+        return (on_disk != file.content).then(|| "content differs".to_string());
+    }
+    // Compare what the gzip holds (compressing again in a debug build
+    // would cost a minute); the header must be the generator's fixed one.
+    if on_disk.get(..GZIP_HEADER.len()) != Some(&GZIP_HEADER[..]) {
+        return Some("gzip header differs".to_string());
+    }
+    let mut content = Vec::new();
+    if let Err(error) = GzDecoder::new(&on_disk[..]).read_to_end(&mut content) {
+        return Some(format!("gzip does not decompress: {error}"));
+    }
+    (content != file.content).then(|| "decompressed content differs".to_string())
+}
+
 #[test]
 fn committed_samples_are_what_the_generator_writes() {
-    let expected_files: [(&str, &[&str]); 2] = [
+    let expected_files: [(&str, &[&str]); 7] = [
         (
             "memory-leak",
             &["access.log.gz", "expected.json", "metrics.csv", "syslog"],
         ),
         ("quiet", &["access.log.gz", "expected.json", "syslog"]),
+        (
+            "bad-config",
+            &["access_log.gz", "error_log", "expected.json", "syslog"],
+        ),
+        (
+            "full-outage",
+            &[
+                "access.log.gz",
+                "error.log",
+                "expected.json",
+                "metrics.csv",
+                "syslog",
+            ],
+        ),
+        (
+            "uneven-lb",
+            &["expected.json", "ingress-nginx.log.gz", "journal.log"],
+        ),
+        (
+            "slow-degradation",
+            &["access.json.log.gz", "expected.json", "syslog"],
+        ),
+        ("traffic-gap", &["access.log.gz", "expected.json", "syslog"]),
     ];
     assert_eq!(
         expected_files
@@ -50,42 +99,101 @@ fn committed_samples_are_what_the_generator_writes() {
         SCENARIO_NAMES.to_vec(),
         "every scenario has a case here"
     );
-    let temp = tempfile::tempdir().expect("temporary directory");
-    let mut generated = Vec::new();
-    for (name, files) in expected_files {
-        let scenario = generate_scenario(name)
-            .unwrap_or_else(|| panic!("{name}: unknown scenario"))
-            .unwrap_or_else(|error| panic!("{name}: generation failed: {error}"));
-        scenario.write(temp.path()).expect("write scenario");
-        let fresh = temp.path().join(name);
+    // One thread per scenario: generation in a debug build is slow.
+    let generated: Vec<GeneratedScenario> = std::thread::scope(|scope| {
+        let handles: Vec<_> = expected_files
+            .iter()
+            .map(|(name, _)| {
+                scope.spawn(move || {
+                    generate_scenario(name)
+                        .unwrap_or_else(|| panic!("{name}: unknown scenario"))
+                        .unwrap_or_else(|error| panic!("{name}: generation failed: {error}"))
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|handle| handle.join().expect("generator thread"))
+            .collect()
+    });
+    let mut problems = Vec::new();
+    for ((name, files), scenario) in expected_files.iter().zip(&generated) {
         let committed = samples_dir().join(name);
-        let names = file_names(&fresh);
-        assert_eq!(
-            names,
-            files
-                .iter()
-                .map(|file| file.to_string())
-                .collect::<BTreeSet<_>>(),
-            "{name}: generated file set"
-        );
-        assert_eq!(file_names(&committed), names, "{name}: committed file set");
-        for file in &names {
-            let fresh_bytes = fs::read(fresh.join(file)).expect("generated file");
-            let committed_bytes = fs::read(committed.join(file)).expect("committed file");
-            assert!(
-                fresh_bytes == committed_bytes,
-                "{name}/{file} differs from the generator's output; run \
-                 `cargo run --release --example synth -- sample-logs`"
-            );
+        let mut names: BTreeSet<String> = scenario
+            .files
+            .iter()
+            .map(|file| file.facts.name.clone())
+            .collect();
+        names.insert("expected.json".to_string());
+        let wanted: BTreeSet<String> = files.iter().map(|file| file.to_string()).collect();
+        assert_eq!(names, wanted, "{name}: generated file set");
+        assert_eq!(file_names(&committed), wanted, "{name}: committed file set");
+        for file in &scenario.files {
+            if let Some(problem) = mismatch(&committed.join(&file.facts.name), file) {
+                problems.push(format!("{name}/{}: {problem}", file.facts.name));
+            }
         }
-        generated.push(scenario);
+        let expected_json = scenario.expected_json().expect("expected.json");
+        if fs::read(committed.join("expected.json")).ok() != Some(expected_json) {
+            problems.push(format!("{name}/expected.json: content differs"));
+        }
     }
     let committed_readme = fs::read_to_string(samples_dir().join("README.md")).expect("README");
-    assert_eq!(
-        committed_readme,
-        readme(&generated),
-        "sample-logs/README.md is stale"
+    if committed_readme != readme(&generated) {
+        problems.push("README.md: content differs".to_string());
+    }
+    assert!(
+        problems.is_empty(),
+        "sample-logs/ drifted from the generator; run `cargo run --release --example synth -- sample-logs`:\n{}",
+        problems.join("\n")
     );
+}
+
+#[test]
+fn a_written_scenario_folder_round_trips() {
+    let scenario = generate_scenario("full-outage")
+        .expect("known")
+        .expect("generated");
+    let temp = tempfile::tempdir().expect("temporary directory");
+    scenario.write(temp.path()).expect("write");
+    // A stale uncompressed twin of a gzipped file is removed on rewrite.
+    fs::write(temp.path().join("full-outage").join("access.log"), b"stale").expect("plant");
+    scenario.write(temp.path()).expect("rewrite");
+    let folder = temp.path().join("full-outage");
+    assert_eq!(
+        file_names(&folder),
+        [
+            "access.log.gz",
+            "error.log",
+            "expected.json",
+            "metrics.csv",
+            "syslog"
+        ]
+        .iter()
+        .map(|name| name.to_string())
+        .collect::<BTreeSet<_>>()
+    );
+    for file in &scenario.files {
+        assert_eq!(
+            mismatch(&folder.join(&file.facts.name), file),
+            None,
+            "{}",
+            file.facts.name
+        );
+    }
+}
+
+#[test]
+fn gzip_output_is_reproducible() {
+    let content = b"198.51.100.7 - - [12/Nov/2023:14:00:03 +0000] \"GET / HTTP/1.1\" 200 5123 \"-\" \"curl/8.4.0\" 0.012\n".repeat(200);
+    let first = gzip(&content).expect("gzip");
+    assert_eq!(first, gzip(&content).expect("gzip"));
+    assert_eq!(&first[..GZIP_HEADER.len()], &GZIP_HEADER[..]);
+    let mut back = Vec::new();
+    GzDecoder::new(&first[..])
+        .read_to_end(&mut back)
+        .expect("gunzip");
+    assert_eq!(back, content);
 }
 
 #[test]
@@ -98,7 +206,11 @@ fn generation_is_deterministic() {
         .expect("generated");
     for (a, b) in first.files.iter().zip(&second.files) {
         assert_eq!(a.facts, b.facts);
-        assert!(a.bytes == b.bytes, "{} differs between runs", a.facts.name);
+        assert!(
+            a.content == b.content,
+            "{} differs between runs",
+            a.facts.name
+        );
     }
 }
 

@@ -2,6 +2,7 @@
 //! share: rendering the access log, reading it back as a tool would, and
 //! writing a scenario folder, gzipping what is too large to ship raw.
 
+use std::borrow::Cow;
 use std::fs;
 use std::io::{self, Write};
 use std::path::Path;
@@ -27,13 +28,15 @@ const GZIP_OS_UNIX: u8 = 3;
 #[derive(Debug, Clone)]
 pub struct ScenarioFile {
     pub facts: FileFacts,
-    /// The bytes on disk (gzipped when `facts.name` ends in `.gz`).
-    pub bytes: Vec<u8>,
+    /// The uncompressed content; written gzipped when `facts.name` ends in
+    /// `.gz` (compression happens on write, so tests can compare contents
+    /// without paying for it).
+    pub content: Vec<u8>,
 }
 
 impl ScenarioFile {
-    /// A file named `name` with `content`; gzipped (and renamed `.gz`)
-    /// when the content exceeds [`GZIP_THRESHOLD_BYTES`].
+    /// A file named `name` with `content`; gzipped on write (and renamed
+    /// `.gz`) when the content exceeds [`GZIP_THRESHOLD_BYTES`].
     pub fn new(
         name: &str,
         kind: &'static str,
@@ -41,10 +44,10 @@ impl ScenarioFile {
         content: Vec<u8>,
     ) -> io::Result<ScenarioFile> {
         let lines = content.iter().filter(|&&byte| byte == b'\n').count() as u64;
-        let (name, bytes) = if content.len() > GZIP_THRESHOLD_BYTES {
-            (format!("{name}.gz"), gzip(&content)?)
+        let name = if content.len() > GZIP_THRESHOLD_BYTES {
+            format!("{name}.gz")
         } else {
-            (name.to_string(), content)
+            name.to_string()
         };
         Ok(ScenarioFile {
             facts: FileFacts {
@@ -53,10 +56,28 @@ impl ScenarioFile {
                 format: format.to_string(),
                 lines,
             },
-            bytes,
+            content,
         })
     }
+
+    /// Whether the file is written gzipped.
+    pub fn gzipped(&self) -> bool {
+        self.facts.name.ends_with(".gz")
+    }
+
+    /// The bytes on disk.
+    pub fn bytes(&self) -> io::Result<Cow<'_, [u8]>> {
+        if self.gzipped() {
+            Ok(Cow::Owned(gzip(&self.content)?))
+        } else {
+            Ok(Cow::Borrowed(&self.content))
+        }
+    }
 }
+
+/// The ten header bytes every gzipped sample starts with: magic, deflate,
+/// no flags, mtime 0, no extra flags (level 6), OS Unix.
+pub const GZIP_HEADER: [u8; 10] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, GZIP_OS_UNIX];
 
 /// Gzip with a fixed header (no name, mtime 0), so output is reproducible.
 pub fn gzip(content: &[u8]) -> io::Result<Vec<u8>> {
@@ -101,15 +122,19 @@ impl GeneratedScenario {
                     fs::remove_file(path)?;
                 }
             }
-            fs::write(folder.join(&file.facts.name), &file.bytes)?;
+            fs::write(folder.join(&file.facts.name), file.bytes()?)?;
         }
         fs::write(folder.join("expected.json"), self.expected_json()?)
     }
 
-    /// Total bytes of the folder's files, `expected.json` included.
+    /// Total bytes of the folder's files, `expected.json` included
+    /// (compresses the gzipped ones to find out).
     pub fn size_bytes(&self) -> io::Result<u64> {
-        let files: usize = self.files.iter().map(|file| file.bytes.len()).sum();
-        Ok((files + self.expected_json()?.len()) as u64)
+        let mut total = self.expected_json()?.len();
+        for file in &self.files {
+            total += file.bytes()?.len();
+        }
+        Ok(total as u64)
     }
 }
 

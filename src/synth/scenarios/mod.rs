@@ -13,17 +13,35 @@ use super::population::{Population, PopulationPlan};
 use super::sampling::stream;
 use super::scenario::GeneratedScenario;
 
+mod bad_config;
+mod full_outage;
 mod memory_leak;
 mod quiet;
+mod slow_degradation;
+mod traffic_gap;
+mod uneven_lb;
 
 /// Every scenario, in the order the README lists them.
-pub const SCENARIO_NAMES: [&str; 2] = ["memory-leak", "quiet"];
+pub const SCENARIO_NAMES: [&str; 7] = [
+    "memory-leak",
+    "quiet",
+    "bad-config",
+    "full-outage",
+    "uneven-lb",
+    "slow-degradation",
+    "traffic-gap",
+];
 
 /// Generates the scenario called `name`; `None` for an unknown name.
 pub fn generate_scenario(name: &str) -> Option<io::Result<GeneratedScenario>> {
     match name {
         "memory-leak" => Some(memory_leak::generate()),
         "quiet" => Some(quiet::generate()),
+        "bad-config" => Some(bad_config::generate()),
+        "full-outage" => Some(full_outage::generate()),
+        "uneven-lb" => Some(uneven_lb::generate()),
+        "slow-degradation" => Some(slow_degradation::generate()),
+        "traffic-gap" => Some(traffic_gap::generate()),
         _ => None,
     }
 }
