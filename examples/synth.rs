@@ -33,7 +33,16 @@ fn parse_arguments() -> Result<Arguments, String> {
     while let Some(arg) = args.next() {
         let mut value = |name: &str| args.next().ok_or_else(|| format!("{name} needs a value"));
         match arg.as_str() {
-            "--scenario" => arguments.scenarios.push(value("--scenario")?),
+            "--scenario" => {
+                let name = value("--scenario")?;
+                if !SCENARIO_NAMES.contains(&name.as_str()) {
+                    return Err(format!(
+                        "unknown scenario {name}; known: {}",
+                        SCENARIO_NAMES.join(", ")
+                    ));
+                }
+                arguments.scenarios.push(name);
+            }
             "--bench-lines" => {
                 let text = value("--bench-lines")?;
                 arguments.bench_lines = Some(
@@ -54,6 +63,9 @@ fn parse_arguments() -> Result<Arguments, String> {
             path if arguments.out_dir.is_none() => arguments.out_dir = Some(PathBuf::from(path)),
             extra => return Err(format!("unexpected argument {extra}")),
         }
+    }
+    if arguments.bench_lines.is_some() && arguments.bench_out.is_none() {
+        return Err("--bench-lines needs --out FILE".to_string());
     }
     Ok(arguments)
 }

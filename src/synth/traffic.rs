@@ -48,6 +48,21 @@ const CHECKOUT_PROBABILITY: f64 = 0.05;
 const BEACON_PROBABILITY: f64 = 0.25;
 /// Probability that a product page view adds the product to the cart.
 const ADD_TO_CART_PROBABILITY: f64 = 0.1;
+/// Probability that a first page view fetches the web font (others have it
+/// installed or cached).
+const WEB_FONT_FETCH_PROBABILITY: f64 = 0.5;
+/// Probability that a first page view asks for `/favicon.ico`.
+const FAVICON_PROBABILITY: f64 = 0.6;
+/// Probability that an Apple browser asks for each missing touch icon (404).
+const TOUCH_ICON_PROBABILITY: f64 = 0.5;
+/// Probability that an app's session check finds the session expired (401).
+const APP_SESSION_EXPIRED_PROBABILITY: f64 = 0.03;
+/// Probability that an app asks for a product that was removed (404).
+const APP_STALE_PRODUCT_PROBABILITY: f64 = 0.01;
+/// Probability that a crawl session starts with `/robots.txt`.
+const CRAWL_ROBOTS_PROBABILITY: f64 = 0.5;
+/// The uptime monitor's probes drift by up to this much.
+const MONITOR_JITTER_MS: i64 = 1_500;
 /// Probability that a returning visitor's browser re-fetches a core asset.
 const RETURNING_ASSET_REFETCH: f64 = 0.12;
 /// Probability that a returning visitor revalidates an image (304).
@@ -397,7 +412,7 @@ impl Simulation<'_> {
                     if !monitors.is_empty() {
                         let monitor = monitors[probe_rotation % monitors.len()];
                         probe_rotation += 1;
-                        let jitter = self.rng.random_range(0..1_500);
+                        let jitter = self.rng.random_range(0..MONITOR_JITTER_MS);
                         let probe =
                             PlannedRequest::get("/".into(), RequestKind::Probe, Expectation::Ok)
                                 .with_method("HEAD");
@@ -762,12 +777,13 @@ impl Simulation<'_> {
         if first {
             for asset in &self.site.core_assets {
                 // Browsers that have the font locally never fetch it.
-                let needed = !asset.ends_with(".woff2") || chance(&mut self.rng, 0.5);
+                let needed =
+                    !asset.ends_with(".woff2") || chance(&mut self.rng, WEB_FONT_FETCH_PROBABILITY);
                 if needed && (!user.returning || chance(&mut self.rng, RETURNING_ASSET_REFETCH)) {
                     assets.push((asset.clone(), Expectation::Ok));
                 }
             }
-            if chance(&mut self.rng, 0.6) {
+            if chance(&mut self.rng, FAVICON_PROBABILITY) {
                 let expectation = if user.returning {
                     Expectation::NotModified
                 } else {
@@ -777,7 +793,7 @@ impl Simulation<'_> {
             }
             if user.user_agent.contains("iPhone") || user.user_agent.contains("iPad") {
                 for missing in MISSING_BROWSER_PATHS.iter().take(2) {
-                    if chance(&mut self.rng, 0.5) {
+                    if chance(&mut self.rng, TOUCH_ICON_PROBABILITY) {
                         assets.push(((*missing).into(), Expectation::NotFound));
                     }
                 }
@@ -893,7 +909,7 @@ impl Simulation<'_> {
         let calls = 1 + geometric(&mut self.rng, APP_MEAN_CALLS, APP_MAX_CALLS);
         for call in 0..=calls {
             let planned = if call == 0 {
-                let expectation = if chance(&mut self.rng, 0.03) {
+                let expectation = if chance(&mut self.rng, APP_SESSION_EXPIRED_PROBABILITY) {
                     Expectation::Unauthorized
                 } else {
                     Expectation::Ok
@@ -939,7 +955,7 @@ impl Simulation<'_> {
             }
             30..=64 => {
                 let id = self.site.popular_product(&mut self.rng).id;
-                let expectation = if chance(&mut self.rng, 0.01) {
+                let expectation = if chance(&mut self.rng, APP_STALE_PRODUCT_PROBABILITY) {
                     Expectation::NotFound
                 } else {
                     Expectation::Ok
@@ -970,7 +986,7 @@ impl Simulation<'_> {
     /// A crawler walking product and category pages.
     fn crawl_session(&mut self, start_ms: i64, crawler: u32) {
         let mut at = start_ms;
-        if chance(&mut self.rng, 0.5) {
+        if chance(&mut self.rng, CRAWL_ROBOTS_PROBABILITY) {
             let robots =
                 PlannedRequest::get("/robots.txt".into(), RequestKind::Asset, Expectation::Ok);
             if let Some(served) = self.issue(at, crawler, robots) {

@@ -68,48 +68,64 @@ fn rng(seed: u64, purpose: u64) -> Pcg64 {
     stream(seed, purpose)
 }
 
+/// The fixed part of `sample-logs/README.md`, before the scenario table.
+const README_INTRODUCTION: &str = r#"# Sample logs
+
+Realistic logs of web-stack incidents, each modelled on one of the hand-written
+postmortems in `shared/seeds`, with the exact ground truth in `expected.json`.
+
+Everything here is generated: do not edit it by hand. Regenerate with
+
+```
+cargo run --release --example synth -- sample-logs                        # all, and this README
+cargo run --release --example synth -- sample-logs --scenario memory-leak # one scenario
+cargo run --release --example synth -- --bench-lines 5000000 --out /tmp/big.log
+```
+
+`tests/synth.rs` fails when a file here differs from what the generator writes.
+
+## How the truth is computed
+
+The generator knows every request it wrote; `expected.json` follows
+`report-contract.md` to the letter, using the request times *as a tool can
+reconstruct them from the log*:
+
+- nginx layouts print the completion second (`$time_local`, `$time_iso8601`), so
+  arrival = printed second − `$request_time` (millisecond resolution); Apache `%t`
+  is the arrival second. Both servers write lines in completion order, so Apache's
+  `%t` is not monotonic around slow requests.
+- failed = status ≥ 500 or 499; slow = request time > 1 s (`slow_threshold_s`; every
+  baseline p99 is ≤ 250 ms, so the default max(1 s, 4 × p99) is exactly 1 s);
+  bad = failed or slow; `requests_slow` counts slow requests that did not fail.
+- start = the first bad request arriving inside the injected window
+  (`injected.from`..`injected.to`), end = the last one; for a traffic drop, start =
+  the last request before the silence and end = the first after it.
+- the impact counts requests arriving in [start, end]; a user is client address +
+  user agent (`impact_users_ip` repeats the user counts with the address alone).
+- `detected` is the first alert line (Nagios `SERVICE ALERT: ...;CRITICAL;HARD;...`,
+  an Alertmanager notification with `status=firing`) at or after start; recovery
+  lines (`OK`, `status=resolved`) are not detections. Without an alert line,
+  detection is left to the tool's burn-rate rule and `detected` is absent.
+- severity: `outage` when ≥ 90 % of the requests in the incident failed or
+  traffic vanished, `degradation` when ≤ 5 % of the bad requests failed, else
+  `partial-outage`.
+- `users_missing` (traffic drops): mean distinct users per clock minute over the 60
+  whole minutes before the minute of start, × the silence in minutes, rounded.
+- `baseline` gives latency quantiles of the requests before the injected window.
+- syslog and error-log lines without a zone (RFC 3164, Apache and nginx error
+  logs) are written in the access log's zone: same machines, same clock.
+
+Files larger than 8 MB are gzipped (`.gz`); the tool reads them as they are.
+
+## Scenarios
+
+| scenario | zone | access log | start | end | severity | affected / active users | detected |
+| --- | --- | --- | --- | --- | --- | --- | --- |
+"#;
+
 /// `sample-logs/README.md`: what each scenario models and its truth.
 pub fn readme(scenarios: &[GeneratedScenario]) -> String {
-    let mut text = String::from(
-        "# Sample logs\n\n\
-         Realistic logs of web-stack incidents, each modelled on one of the hand-written\n\
-         postmortems in `shared/seeds`, with the exact ground truth in `expected.json`.\n\n\
-         Everything here is generated: do not edit it by hand. Regenerate with\n\n\
-         ```\n\
-         cargo run --release --example synth -- sample-logs\n\
-         cargo run --release --example synth -- sample-logs --scenario memory-leak\n\
-         ```\n\n\
-         `tests/synth.rs` fails when a file here differs from what the generator writes.\n\n\
-         ## How the truth is computed\n\n\
-         The generator knows every request it wrote; `expected.json` follows\n\
-         `report-contract.md` to the letter, using the request times *as a tool can\n\
-         reconstruct them from the log*:\n\n\
-         - nginx layouts print the completion second (`$time_local`/`$time_iso8601`), so\n\
-           arrival = printed second − `$request_time` (millisecond resolution); Apache `%t`\n\
-           is the arrival second. nginx lines are in completion order; Apache lines are\n\
-           too, so their `%t` is not monotonic around slow requests.\n\
-         - failed = status ≥ 500 or 499; slow = request time > 1 s (`slow_threshold_s`; every\n\
-           baseline p99 is ≤ 250 ms, so the default max(1 s, 4 × p99) is exactly 1 s);\n\
-           bad = failed or slow; `requests_slow` counts slow requests that did not fail.\n\
-         - start = the first bad request arriving inside the injected window\n\
-           (`injected.from`..`injected.to`), end = the last one; for a traffic drop, start =\n\
-           the last request before the silence and end = the first after it.\n\
-         - the impact counts requests arriving in [start, end]; a user is client address +\n\
-           user agent (`impact_users_ip` repeats the user counts with the address alone).\n\
-         - `detected` is the first alert line (Nagios `SERVICE ALERT ... CRITICAL`,\n\
-           Alertmanager `FIRING`) at or after start; without one, detection is left to the\n\
-           tool's burn-rate rule and `detected` is absent.\n\
-         - severity: `outage` when ≥ 90 % of the requests in the incident failed or\n\
-           traffic vanished, `degradation` when ≤ 5 % of the bad requests failed, else\n\
-           `partial-outage`.\n\
-         - `users_missing` (traffic drops): mean distinct users per clock minute over the 60\n\
-           whole minutes before the minute of start, × the silence in minutes, rounded.\n\
-         - `baseline` gives latency quantiles of the requests before the injected window.\n\n\
-         Files larger than 8 MB are gzipped (`.gz`); the tool reads them as they are.\n\n\
-         ## Scenarios\n\n\
-         | scenario | zone | access log | start | end | severity | affected / active users | detected |\n\
-         | --- | --- | --- | --- | --- | --- | --- | --- |\n",
-    );
+    let mut text = String::from(README_INTRODUCTION);
     for scenario in scenarios {
         let expected = &scenario.expected;
         let access = scenario
