@@ -419,7 +419,11 @@ fn summarize_baseline(
 /// both failing, is not the worst moment of an outage.
 const MIN_PEAK_REQUESTS: u64 = 10;
 
-fn describe_incident(analysis: &Analysis, incident: Incident, config: &Config) -> IncidentReport {
+fn describe_incident(
+    analysis: &Analysis,
+    mut incident: Incident,
+    config: &Config,
+) -> IncidentReport {
     let series = &analysis.series;
     let range = incident.first_bucket..=incident.last_bucket;
     let counts = &analysis.counts[range.clone()];
@@ -429,8 +433,20 @@ fn describe_incident(analysis: &Analysis, incident: Incident, config: &Config) -
         incident.end,
         analysis.slow_threshold_us,
     );
-    if let Cause::TrafficDrop { .. } = incident.cause {
-        impact.users_missing = users_missing(analysis, &incident, impact.users_active);
+    match incident.cause {
+        Cause::TrafficDrop { .. } => {
+            impact.users_missing = users_missing(analysis, &incident, impact.users_active);
+        }
+        Cause::BadRequests => {
+            // Judged on the requests inside [start, end], not on whole
+            // buckets, whose edges hold healthy requests from before and after.
+            let inside = BucketCounts {
+                requests: impact.requests_total,
+                failed: impact.requests_failed,
+                slow: impact.requests_slow,
+            };
+            incident.severity = incident::severity(&[inside], analysis.baseline.failed_rate);
+        }
     }
     let peak_offset = counts
         .iter()

@@ -18,6 +18,7 @@ pub mod progress;
 pub mod report;
 pub mod series;
 pub mod series_export;
+pub mod synth;
 pub mod timefmt;
 
 pub use analysis::{Analysis, analyze};

@@ -9,5 +9,6 @@ mod handmade;
 mod help;
 mod json_contract;
 mod report;
+mod samples;
 mod series;
 mod support;
