@@ -235,10 +235,7 @@ fn read_inputs(config: &Config, progress: &dyn Progress) -> Result<(Vec<InputSta
     }
     let forced_format = match &config.log_format {
         None => None,
-        Some(text) => Some(
-            sniff::resolve_log_format(text)
-                .map_err(|message| Error::Usage(format!("--log-format {message}")))?,
-        ),
+        Some(text) => Some(sniff::resolve_log_format(text).map_err(Error::Usage)?),
     };
     let (sources, unreadable) = reader::expand_inputs(&config.inputs)?;
     let zone_hint = match config.tz {

@@ -69,11 +69,11 @@ pub struct CommonArgs {
     /// Log files, directories (every regular file below, hidden ones skipped) or - for stdin.
     #[arg(required = true, value_name = "INPUT")]
     pub inputs: Vec<String>,
-    /// Access-log format preset; detected from the content when absent.
+    /// Access-log format: a preset name, an nginx log_format or an Apache LogFormat; detected from the content when absent.
     #[arg(
         long,
-        value_name = "PRESET",
-        long_help = "Access-log format: a preset name (combined, combined+request_time, combined+usec, common, common+request_time, common+usec). Detected from the content when absent.\n\nExample: --log-format combined+request_time"
+        value_name = "PRESET|TEMPLATE",
+        long_help = "Access-log format, detected from the content when absent. Either a preset name (common, combined, vcombined, nginx-main, each optionally followed by +request_time, +usec (%D) or +sec (%T); ingress-nginx; json), or the definition from the server's configuration, as written there: an nginx log_format ('$remote_addr - $remote_user [$time_local] \"$request\" ...', with or without `log_format NAME` and its quotes) or an Apache LogFormat ('%h %l %u %t \\\"%r\\\" %>s %b ...', with or without `LogFormat \"...\" nickname`).\n\nExamples:\n  --log-format nginx-main\n  --log-format '$remote_addr - $remote_user [$time_local] \"$request\" $status $body_bytes_sent \"$http_referer\" \"$http_user_agent\" rt=$request_time ua=\"$upstream_addr\"'\n  --log-format 'LogFormat \"%h %l %u %t \\\"%r\\\" %>s %b \\\"%{Referer}i\\\" \\\"%{User-agent}i\\\" %D\" combined_usec'"
     )]
     pub log_format: Option<String>,
     /// Zone for timestamps without one, and for the report: +01:00, UTC or an IANA name.

@@ -579,11 +579,21 @@ fn parse_clf_inner<'a>(line: &'a [u8], layout: &ClfLayout) -> ParseResult<'a, Ac
     }
     let (rest, client) = context("expected the client address", token).parse(rest)?;
     let (rest, _) = spaces(rest)?;
-    let (rest, _ident) = context("expected the ident field", token).parse(rest)?;
+    let (rest, ident) = context("expected the ident field", token).parse(rest)?;
     let (rest, _) = spaces(rest)?;
     let (rest, remote_user) = context("expected the user field", token).parse(rest)?;
     let (rest, _) = spaces(rest)?;
-    let (rest, (logged_at, offset_seconds)) = clf_time(rest)?;
+    let (rest, (logged_at, offset_seconds)) = clf_time(rest).map_err(|error| {
+        // A line without the ident and user fields reads the timestamp as
+        // them: say what is missing rather than where the '[' is.
+        if ident.starts_with(b"[") {
+            nom::Err::Error(LineError::new(
+                "expected the ident and user fields ('-' when absent) before the timestamp",
+            ))
+        } else {
+            error
+        }
+    })?;
     let (rest, _) = spaces(rest)?;
     let (rest, request) = context("expected the quoted request", quoted).parse(rest)?;
     let (rest, _) = spaces(rest)?;
@@ -970,6 +980,12 @@ mod tests {
                 "1.2.3.4 - - 10/Oct/2000:13:55:36 -0700 \"GET /\" 200 1",
                 COMMON,
                 "expected '[' before the timestamp",
+            ),
+            (
+                "ident and user missing (lnav bad access log)",
+                "1.2.3.4 [10/Oct/2000:13:55:36 -0700] \"GET /\" 200 1",
+                COMMON,
+                "expected the ident and user fields ('-' when absent) before the timestamp",
             ),
             (
                 "bad time",

@@ -215,7 +215,7 @@ pub fn preset_formats() -> &'static [AccessFormat] {
 
 /// Resolves `--log-format`: a preset name or alias, else an nginx
 /// `log_format` / Apache `LogFormat` definition. The error is the message
-/// for the user, without the `--log-format` prefix.
+/// for the user.
 pub fn resolve_log_format(text: &str) -> Result<AccessFormat, String> {
     if let Some(preset) = preset_by_name(text) {
         return Ok(AccessFormat {
@@ -227,12 +227,12 @@ pub fn resolve_log_format(text: &str) -> Result<AccessFormat, String> {
     if !text.contains(['$', '%']) {
         let names: Vec<&str> = PRESETS.iter().map(|p| p.name).collect();
         return Err(format!(
-            "'{}' is not a known format: use one of {}, or give an nginx log_format ('$remote_addr ...') or Apache LogFormat ('%h %l ...') definition",
+            "--log-format '{}' is not a known format: use one of {}, or give an nginx log_format ('$remote_addr ...') or Apache LogFormat ('%h %l ...') definition",
             text.trim(),
             names.join(", ")
         ));
     }
-    let template = Template::compile(text).map_err(|e| e.to_string())?;
+    let template = Template::compile(text).map_err(|e| format!("--log-format: {e}"))?;
     Ok(AccessFormat {
         name: template.dialect().format_name(),
         parser: AccessParser::Template(Arc::new(template)),
@@ -589,7 +589,7 @@ mod tests {
             (
                 "bad directive",
                 "%h %t %>s %Q",
-                Err("unknown directive '%Q' at column 11"),
+                Err("--log-format: unknown directive '%Q' at column 11"),
             ),
         ];
         for (name, text, expected) in cases {
