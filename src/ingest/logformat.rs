@@ -17,7 +17,6 @@
 
 use chrono::format::{Item as TimeItem, Parsed, StrftimeItems};
 use memchr::memchr;
-use memchr::memmem;
 
 use super::access::{
     AccessRecord, LineError, MICROS_PER_SECOND, parse_clf_time, parse_epoch_seconds, parse_iso8601,
@@ -402,7 +401,7 @@ impl Template {
         for (index, item) in self.items.iter().enumerate() {
             let field = match item {
                 Item::Literal(text) => {
-                    match rest.strip_prefix(&text[..]) {
+                    match strip_literal(rest, text) {
                         Some(after) => rest = after,
                         None => {
                             let reason = match self.items.get(index + 1) {
@@ -622,13 +621,46 @@ fn field_extent<'a>(
     }
     let end = match next_literal {
         Some([single]) => memchr(*single, input)?,
-        Some(literal) => memmem::find(input, literal)?,
+        Some(literal) => find_literal(input, literal)?,
         None => input
             .iter()
             .position(u8::is_ascii_whitespace)
             .unwrap_or(input.len()),
     };
     Some((&input[..end], &input[end..]))
+}
+
+/// `input` after `literal`, when it starts with it. A byte loop: the
+/// literals between fields are a few bytes, for which a call to `memcmp`
+/// costs more than the comparison.
+#[inline]
+fn strip_literal<'a>(input: &'a [u8], literal: &[u8]) -> Option<&'a [u8]> {
+    if input.len() < literal.len() {
+        return None;
+    }
+    let (head, tail) = input.split_at(literal.len());
+    head.iter()
+        .zip(literal)
+        .all(|(a, b)| a == b)
+        .then_some(tail)
+}
+
+/// The first occurrence of `literal` (at least one byte) in `input`: the
+/// literals between fields are short and their first byte is rare in a
+/// field's value, so checking at each occurrence of that byte is faster
+/// than building a substring searcher per line.
+#[inline]
+fn find_literal(input: &[u8], literal: &[u8]) -> Option<usize> {
+    let (&first, rest) = literal.split_first()?;
+    let mut from = 0;
+    while let Some(found) = memchr(first, &input[from..]) {
+        let at = from + found;
+        if strip_literal(&input[at + 1..], rest).is_some() {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
 }
 
 /// The position of the first double quote not escaped by a backslash.
@@ -728,13 +760,21 @@ fn strip_keyword<'a>(text: &'a str, keyword: &str) -> Option<&'a str> {
     rest.starts_with(char::is_whitespace).then_some(rest)
 }
 
-/// nginx when the text holds a `$variable`, else Apache.
+/// nginx when the text holds more `$variable`s than `%` directives, else
+/// Apache (a `$` or `%` may be literal text in the other dialect).
 fn guess_dialect(text: &str) -> Dialect {
     let bytes = text.as_bytes();
-    let nginx = bytes.windows(2).any(|pair| {
-        pair[0] == b'$' && (pair[1].is_ascii_alphabetic() || pair[1] == b'_' || pair[1] == b'{')
+    let count = |marker: u8, starts: fn(u8) -> bool| {
+        bytes
+            .windows(2)
+            .filter(|pair| pair[0] == marker && starts(pair[1]))
+            .count()
+    };
+    let nginx = count(b'$', |b| b.is_ascii_alphabetic() || b == b'_' || b == b'{');
+    let apache = count(b'%', |b| {
+        b.is_ascii_alphabetic() || matches!(b, b'{' | b'>' | b'<' | b'!' | b'0'..=b'9' | b'^')
     });
-    if nginx {
+    if nginx > apache {
         Dialect::Nginx
     } else {
         Dialect::Apache
@@ -1155,6 +1195,18 @@ mod tests {
                 r#"%h %l %u %t "%r" %>s %b"#,
             ),
             (
+                "apache with a literal dollar",
+                r#"%h %t "%r" %>s $x"#,
+                Dialect::Apache,
+                r#"%h %t "%r" %>s $x"#,
+            ),
+            (
+                "nginx with a literal percent",
+                r#"$remote_addr [$time_local] "$request" $status 100%"#,
+                Dialect::Nginx,
+                r#"$remote_addr [$time_local] "$request" $status 100%"#,
+            ),
+            (
                 "apache bare starting with a quoted field",
                 r#""%r" %>s %t"#,
                 Dialect::Apache,
@@ -1451,6 +1503,24 @@ mod tests {
             assert!(error.message.contains(message), "{name}: {}", error.message);
             assert_eq!(error.column, column, "{name}");
             assert!(error.to_string().contains(definition), "{name}");
+        }
+    }
+
+    #[test]
+    fn literals_are_found_at_their_first_whole_occurrence() {
+        let cases = [
+            ("at once", "abc - def", " - ", Some(3)),
+            ("first byte repeats", "a b  - c", " - ", Some(4)),
+            ("absent", "a b c", " - ", None),
+            ("at the end", "abc\" ", "\" ", Some(3)),
+            ("only a prefix at the end", "abc \"", "\" x", None),
+        ];
+        for (name, input, literal, expected) in cases {
+            assert_eq!(
+                find_literal(input.as_bytes(), literal.as_bytes()),
+                expected,
+                "{name}"
+            );
         }
     }
 

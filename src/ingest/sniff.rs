@@ -605,6 +605,72 @@ mod tests {
     }
 
     #[test]
+    fn no_byte_sequence_makes_a_parser_panic() {
+        use proptest::prelude::*;
+        let valid = [
+            format!(r#"shop:443 {PREFIX} "-" "curl/8" "-" 0.250"#),
+            format!(
+                r#"{PREFIX} "-" "curl/8" 312 0.052 [default-web-80] [] 10.244.0.7:8080, 10.244.0.8:8080 512, 0 0.052, 0.001 502, 200 4f1b"#
+            ),
+            r#"{"ts":1699797603.1,"request":{"remote_ip":"10.0.0.1","headers":{"User-Agent":["a"]}},"duration":1e-3,"status":200}"#.to_string(),
+        ];
+        let custom = Template::compile(
+            r#"%v [%{%d/%b/%Y %H:%M:%S}t.%{msec_frac}t %{%z}t] "%r" %>s %{ms}T $x"#,
+        )
+        .expect("compiles");
+        let mut parsers: Vec<AccessParser> =
+            preset_formats().iter().map(|f| f.parser.clone()).collect();
+        parsers.push(AccessParser::Template(Arc::new(custom)));
+        proptest!(|(
+            which in 0..valid.len(),
+            cut in 0usize..400,
+            insert in proptest::collection::vec(any::<u8>(), 0..8),
+            noise in proptest::collection::vec(any::<u8>(), 0..300),
+        )| {
+            let mut line = valid[which].as_bytes().to_vec();
+            let at = cut.min(line.len());
+            line.splice(at..at, insert);
+            for parser in &parsers {
+                let _ = parser.parse_exact(&line);
+                let _ = parser.parse_exact(&noise);
+            }
+        });
+    }
+
+    #[test]
+    fn no_definition_makes_the_compiler_panic() {
+        use proptest::prelude::*;
+        let pieces = [
+            "%",
+            "{",
+            "}",
+            "$",
+            "\\",
+            "\"",
+            "'",
+            "é",
+            "%>s",
+            "%{",
+            "$time_local",
+            "%t",
+            "[",
+            "]",
+            " ",
+            "%^t",
+            "${",
+            "log_format ",
+            "LogFormat ",
+            ";",
+            "%{end:%H}t",
+        ];
+        proptest!(|(choice in proptest::collection::vec(0..pieces.len(), 0..20), text in ".{0,40}")| {
+            let definition: String = choice.iter().map(|&i| pieces[i]).collect();
+            let _ = resolve_log_format(&definition);
+            let _ = resolve_log_format(&text);
+        });
+    }
+
+    #[test]
     fn sampling_skips_blank_lines_and_crlf() {
         let head = b"a\r\n\r\nb\nc";
         assert_eq!(sample_lines(head, false), vec![&b"a"[..], b"b"]);
