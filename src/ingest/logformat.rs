@@ -740,7 +740,17 @@ fn unwrap_definition(definition: &str) -> (Dialect, String) {
             unquote_nginx(words).unwrap_or_else(|| words.trim_end_matches(';').to_string()),
         );
     }
-    if let Some(rest) = strip_keyword(trimmed, "LogFormat") {
+    let apache_line = strip_keyword(trimmed, "LogFormat").or_else(|| {
+        // `CustomLog PATH "FORMAT"`: the format given inline, after the path.
+        let rest = strip_keyword(trimmed, "CustomLog")?.trim_start();
+        let path_end = if let Some(quoted) = rest.strip_prefix('"') {
+            quoted.find('"').map(|end| end + 2)?
+        } else {
+            rest.find(char::is_whitespace)?
+        };
+        Some(&rest[path_end..])
+    });
+    if let Some(rest) = apache_line {
         let rest = rest.trim_start();
         return (
             Dialect::Apache,
@@ -820,7 +830,8 @@ fn unquote_nginx(text: &str) -> Option<String> {
 }
 
 /// Apache's quoted format string (`"%h ... \"%r\" ..." nickname`), escapes
-/// undone, when the text is one quoted string and an optional nickname.
+/// undone, when the text is one quoted string and an optional nickname or
+/// `env=` condition.
 fn unquote_apache(text: &str) -> Option<String> {
     let body = text.trim().strip_prefix('"')?;
     let mut from = 0;
@@ -828,12 +839,12 @@ fn unquote_apache(text: &str) -> Option<String> {
         let at = from + body[from..].find('"')?;
         let backslashes = body[..at].chars().rev().take_while(|&c| c == '\\').count();
         if backslashes % 2 == 0 {
+            // What may follow: a nickname (`LogFormat`), `env=...` or
+            // `expr=...` (`CustomLog`); never another field.
             let after = body[at + 1..].trim();
-            let nickname = after.is_empty()
-                || after
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
-            return nickname.then(|| unescape_apache(&body[..at]));
+            let trailer = after.is_empty()
+                || (body[at + 1..].starts_with(char::is_whitespace) && !after.contains(['%', '"']));
+            return trailer.then(|| unescape_apache(&body[..at]));
         }
         from = at + 1;
     }
@@ -1181,6 +1192,12 @@ mod tests {
                 APACHE_COMBINED_CONF,
                 Dialect::Apache,
                 r#"%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-agent}i""#,
+            ),
+            (
+                "apache CustomLog with an inline format",
+                r#"CustomLog "logs/access_log" "%h %t \"%r\" %>s %D" env=!dontlog"#,
+                Dialect::Apache,
+                r#"%h %t "%r" %>s %D"#,
             ),
             (
                 "apache quoted without keyword",
