@@ -9,9 +9,10 @@ use crate::detect::impact::{self, Impact};
 use crate::detect::{Cause, Incident, Severity, anomaly, incident, traffic};
 use crate::error::{Error, Result};
 use crate::ingest::reader::{self, Source};
-use crate::ingest::{self, IngestOptions, InputKind, InputStats, sniff};
+use crate::ingest::{self, IngestOptions, Ingested, InputKind, InputStats, sniff};
 use crate::progress::Progress;
 use crate::series::{Bucket, LatencyHistogram, LineRef, MIN_DEFAULT_SLOW_US, SeriesSet};
+use crate::series_dims::{self, DimensionSeries};
 use crate::timefmt::{Millis, TimeSpec, Zone};
 
 /// The most buckets a run may span: a year of one-minute buckets. Beyond
@@ -131,6 +132,9 @@ pub struct Analysis {
     pub counts: Vec<BucketCounts>,
     pub baseline: BaselineSummary,
     pub incidents: Vec<IncidentReport>,
+    /// Per-upstream / per-host counts aligned with `series` (only the
+    /// dimensions with at least two values).
+    pub dimensions: Vec<DimensionSeries>,
 }
 
 impl Analysis {
@@ -157,20 +161,81 @@ impl Analysis {
 
 /// Runs the whole pipeline on `config`'s inputs.
 pub fn analyze(config: &Config, progress: &dyn Progress) -> Result<Analysis> {
+    let (inputs, ingested) = read_inputs(config, progress)?;
+    let zone = config
+        .tz
+        .unwrap_or_else(|| Zone::Fixed(ingested.access_offset.unwrap_or(0)));
+    let series = ingested.series.finish(MAX_BUCKETS).map_err(|too_long| {
+        Error::Usage(format!(
+            "the requests span {} buckets, from {} to {}: narrow the range with --since/--until or use a larger --bucket",
+            too_long.buckets,
+            crate::timefmt::rfc3339_utc(too_long.first),
+            crate::timefmt::rfc3339_utc(too_long.last)
+        ))
+    })?;
+    let dimensions: Vec<DimensionSeries> = ingested
+        .dimensions
+        .into_iter()
+        .map(|dimension| dimension.finish(series.start, series.buckets.len()))
+        .collect();
+    let mut analysis = detect_incidents(inputs, zone, series, dimensions, config);
+    if let Some(given) = config.detected_at {
+        let at = given.resolve(&zone);
+        for report in &mut analysis.incidents {
+            report.detected = Some(Detected {
+                at,
+                source: DetectionSource::User,
+                evidence: "given with --detected-at".to_string(),
+            });
+        }
+    }
+    for index in 0..analysis.incidents.len() {
+        let timeline = build_timeline(&analysis, &analysis.incidents[index]);
+        analysis.incidents[index].timeline = timeline;
+    }
+    Ok(analysis)
+}
+
+/// What `postmortem inspect` shows: the inputs and the dimensions, without
+/// detection (so inputs years apart can be inspected together).
+#[derive(Clone, Debug)]
+pub struct Inspection {
+    pub inputs: Vec<InputStats>,
+    /// Empty when the requests span more than [`MAX_BUCKETS`] buckets.
+    pub dimensions: Vec<DimensionSeries>,
+    pub ingest_slow_us: u64,
+}
+
+/// Reads `config`'s inputs for `postmortem inspect`.
+pub fn inspect(config: &Config, progress: &dyn Progress) -> Result<Inspection> {
+    let (inputs, ingested) = read_inputs(config, progress)?;
+    let ingest_slow_us = ingested.series.ingest_slow_us();
+    let dimensions = match ingested.series.finish(MAX_BUCKETS) {
+        Ok(series) => ingested
+            .dimensions
+            .into_iter()
+            .map(|dimension| dimension.finish(series.start, series.buckets.len()))
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    Ok(Inspection {
+        inputs,
+        dimensions,
+        ingest_slow_us,
+    })
+}
+
+/// Expands, sniffs and reads every input: the statistics of each (unreadable
+/// ones included) and what was read. Fails when nothing could be parsed.
+fn read_inputs(config: &Config, progress: &dyn Progress) -> Result<(Vec<InputStats>, Ingested)> {
     if config.inputs.is_empty() {
         return Err(Error::Usage(
             "no input given: name a log file, a directory or - for standard input".into(),
         ));
     }
-    let forced_preset = match &config.log_format {
+    let forced_format = match &config.log_format {
         None => None,
-        Some(name) => Some(sniff::preset_by_name(name).ok_or_else(|| {
-            let names: Vec<&str> = sniff::PRESETS.iter().map(|p| p.name).collect();
-            Error::Usage(format!(
-                "--log-format '{name}' is not a known format: use one of {}",
-                names.join(", ")
-            ))
-        })?),
+        Some(text) => Some(sniff::resolve_log_format(text).map_err(Error::Usage)?),
     };
     let (sources, unreadable) = reader::expand_inputs(&config.inputs)?;
     let zone_hint = match config.tz {
@@ -190,14 +255,14 @@ pub fn analyze(config: &Config, progress: &dyn Progress) -> Result<Analysis> {
         bucket_ms: config.bucket_ms,
         ingest_slow_us: config.slow_threshold_us.unwrap_or(MIN_DEFAULT_SLOW_US),
         user_key: config.user_key,
-        forced_preset,
+        forced_format,
         since,
         until,
     };
     progress.begin(total_size(&sources));
-    let ingested = ingest::ingest(&sources, &options, progress)?;
+    let mut ingested = ingest::ingest(&sources, &options, progress)?;
     progress.finish();
-    let mut inputs = ingested.inputs;
+    let mut inputs = std::mem::take(&mut ingested.inputs);
     for (path, error) in unreadable {
         let mut stats = ingest_stats_for_unreadable(path.display().to_string());
         stats.error = Some(format!("cannot be read: {error}"));
@@ -205,53 +270,11 @@ pub fn analyze(config: &Config, progress: &dyn Progress) -> Result<Analysis> {
         inputs.push(stats);
     }
     ingest::ensure_something_parsed(&inputs)?;
-    let zone = config
-        .tz
-        .unwrap_or_else(|| Zone::Fixed(ingested.access_offset.unwrap_or(0)));
-    let series = ingested.series.finish(MAX_BUCKETS).map_err(|too_long| {
-        Error::Usage(format!(
-            "the requests span {} buckets, from {} to {}: narrow the range with --since/--until or use a larger --bucket",
-            too_long.buckets,
-            crate::timefmt::rfc3339_utc(too_long.first),
-            crate::timefmt::rfc3339_utc(too_long.last)
-        ))
-    })?;
-    let mut analysis = detect_incidents(inputs, zone, series, config);
-    if let Some(given) = config.detected_at {
-        let at = given.resolve(&zone);
-        for report in &mut analysis.incidents {
-            report.detected = Some(Detected {
-                at,
-                source: DetectionSource::User,
-                evidence: "given with --detected-at".to_string(),
-            });
-        }
-    }
-    for index in 0..analysis.incidents.len() {
-        let timeline = build_timeline(&analysis, &analysis.incidents[index]);
-        analysis.incidents[index].timeline = timeline;
-    }
-    Ok(analysis)
+    Ok((inputs, ingested))
 }
 
 fn ingest_stats_for_unreadable(path: String) -> InputStats {
-    InputStats {
-        path,
-        kind: InputKind::Unknown,
-        format: None,
-        compressed: false,
-        lines: 0,
-        parsed: 0,
-        skipped: 0,
-        skipped_examples: Vec::new(),
-        out_of_range: 0,
-        first: None,
-        last: None,
-        error: None,
-        note: None,
-        has_request_time: false,
-        has_user_agent: false,
-    }
+    InputStats::new(path)
 }
 
 fn total_size(sources: &[Source]) -> Option<u64> {
@@ -276,8 +299,7 @@ fn peek_offset(sources: &[Source]) -> Option<i32> {
         let mut head = Vec::new();
         opened.reader.take(PEEK_BYTES).read_to_end(&mut head).ok()?;
         let lines = sniff::sample_lines(&head, false);
-        let preset = sniff::detect_access_preset(&lines)?;
-        let parser = preset.parser();
+        let parser = sniff::detect_access_format(&lines)?.format.parser;
         lines
             .iter()
             .find_map(|line| parser.parse(line).ok().map(|record| record.offset_seconds))
@@ -289,6 +311,7 @@ fn detect_incidents(
     inputs: Vec<InputStats>,
     zone: Zone,
     series: SeriesSet,
+    dimensions: Vec<DimensionSeries>,
     config: &Config,
 ) -> Analysis {
     let disturbed = baseline::screen_disturbed(&series);
@@ -313,6 +336,7 @@ fn detect_incidents(
         counts,
         baseline,
         incidents: Vec::new(),
+        dimensions,
     };
     let reports: Vec<IncidentReport> = incidents
         .into_iter()
@@ -478,7 +502,11 @@ fn describe_incident(
         .map(|firing| rule_detection(firing, config.slo_percent))
     };
     let signals = signals(analysis, &incident, counts);
-    let hints = hints(&incident, &impact);
+    let mut hints = hints(&incident, &impact);
+    hints.extend(series_dims::concentration_hints(
+        &analysis.dimensions,
+        incident.first_bucket..=incident.last_bucket,
+    ));
     IncidentReport {
         incident,
         impact,

@@ -99,14 +99,22 @@ pub struct CommonArgs {
     /// Example: postmortem report /var/log/nginx/access.log /var/log/nginx/access.log.2.gz
     #[arg(required = true, value_name = "INPUT")]
     pub inputs: Vec<String>,
-    /// Access-log format preset; detected from the content when absent.
+    /// Access-log format: a preset name, an nginx log_format or an Apache LogFormat.
     ///
-    /// One of: combined, combined+request_time, combined+usec, common, common+request_time,
-    /// common+usec. Give it when detection picks the wrong one ('postmortem inspect' shows what
-    /// was detected).
+    /// Detected from the content when absent. Either a preset name (common, combined, vcombined,
+    /// nginx-main, each optionally followed by +request_time, +usec (%D) or +sec (%T);
+    /// ingress-nginx; json), or the definition from the server's configuration, as written there:
+    /// an nginx log_format ('$remote_addr - $remote_user [$time_local] "$request" ...', with or
+    /// without `log_format NAME` and its quotes) or an Apache LogFormat ('%h %l %u %t \"%r\" %>s
+    /// %b ...', with or without `LogFormat "..." nickname`). 'postmortem inspect' shows what was
+    /// detected.
     ///
-    /// Example: --log-format combined+request_time
-    #[arg(long, value_name = "PRESET")]
+    /// Example: --log-format nginx-main
+    ///
+    /// More examples:
+    ///   --log-format '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" rt=$request_time'
+    ///   --log-format 'LogFormat "%h %l %u %t \"%r\" %>s %b \"%{Referer}i\" \"%{User-agent}i\" %D" combined_usec'
+    #[arg(long, value_name = "PRESET|TEMPLATE")]
     pub log_format: Option<String>,
     /// Zone of the report and of timestamps without one: +01:00, UTC or an IANA name.
     ///

@@ -14,7 +14,7 @@ use clap::Parser;
 use cli::{Cli, Command, ReportFormat, SeriesFormat};
 use postmortem::progress::{NoProgress, Progress};
 use postmortem::report::{self, Report};
-use postmortem::{Analysis, Error, analyze, series_export};
+use postmortem::{Analysis, Error, analysis, analyze, series_export};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -75,12 +75,11 @@ fn run(cli: &Cli) -> Result<(), Error> {
                 args.common.quiet,
                 args.format == ReportFormat::Json && args.output.is_none(),
             );
-            let analysis = analyze(&config, progress.as_ref()).map_err(with_input_advice)?;
+            let inspection =
+                analysis::inspect(&config, progress.as_ref()).map_err(with_input_advice)?;
             let text = match args.format {
-                ReportFormat::Json => {
-                    report::json::render_inputs(&Report::from_analysis(&analysis))
-                }
-                ReportFormat::Markdown => report::markdown::render_inspect(&analysis),
+                ReportFormat::Json => report::inspect::render_json(&inspection),
+                ReportFormat::Markdown => report::inspect::render_markdown(&inspection),
             };
             output::write(args.output.as_deref(), &text)
         }

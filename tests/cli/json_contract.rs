@@ -127,6 +127,8 @@ fn every_contract_field_has_its_name_type_and_meaning() {
             "parsed",
             "skipped",
             "skipped_examples",
+            "fields",
+            "other_formats",
             "first",
             "last",
             "out_of_range",

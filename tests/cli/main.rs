@@ -5,6 +5,7 @@
 mod datasets;
 mod definitions;
 mod errors;
+mod formats;
 mod handmade;
 mod help;
 mod json_contract;
