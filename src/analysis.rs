@@ -319,10 +319,11 @@ fn detect_incidents(
     let threshold = baseline::slow_threshold_us(config.slow_threshold_us, p99);
     let counts = baseline::bucket_counts(&series, threshold);
     let bad_rate = baseline::baseline_bad_rate(&counts);
-    let expected = baseline::expected_bad_rates(&counts, series.bucket_ms, bad_rate);
-    let anomalous = anomaly::anomalous_buckets(&counts, &expected, series.bucket_ms);
-    let mut incidents =
-        incident::find_incidents(&series, &counts, &anomalous, &expected, bad_rate, threshold);
+    let channels = anomaly::channel_states(&counts, series.bucket_ms);
+    let anomalous: Vec<bool> = (0..counts.len())
+        .map(|i| channels.iter().any(|c| c.anomalous[i]))
+        .collect();
+    let mut incidents = incident::find_incidents(&series, &counts, &channels, threshold);
     incidents.extend(traffic_incidents(&series, &counts, &incidents));
     incidents.sort_by_key(|i| i.start);
     let baseline = summarize_baseline(&series, &counts, &anomalous, bad_rate);
@@ -690,7 +691,12 @@ fn hints(incident: &Incident, impact: &Impact) -> Vec<String> {
 fn build_timeline(analysis: &Analysis, report: &IncidentReport) -> Vec<TimelineEntry> {
     let incident = &report.incident;
     let pct = |rate: f64| format!("{:.1}%", 100.0 * rate);
-    let first_rate = analysis.counts[incident.first_bucket].bad_rate();
+    // The first bucket that the incident fills at least half of.
+    let start_index = analysis.series.index_of(incident.start);
+    let in_second_half =
+        incident.start - analysis.series.bucket_start(start_index) > analysis.bucket_ms / 2;
+    let first_full = (start_index + usize::from(in_second_half)).min(incident.last_bucket);
+    let first_rate = analysis.counts[first_full].bad_rate();
     let access = analysis.access_source();
     let line_or_access = |line: Option<LineRef>| {
         line.and_then(|l| analysis.line_source(l))

@@ -8,7 +8,7 @@
 //! window is anomalous when it supports the window on its own evidence
 //! ([`SUPPORT_ALPHA`]), so quiet buckets at a window's edge stay out.
 
-use super::baseline::BucketCounts;
+use super::baseline::{BucketCounts, baseline_bad_rate, expected_bad_rates};
 use super::stats::binomial_upper_tail;
 
 /// A bucket is anomalous when its bad count is this improbable under the
@@ -24,7 +24,7 @@ pub const MIN_BAD_PER_BUCKET: u64 = 3;
 pub const MIN_EXCESS_RATE: f64 = 0.01;
 
 /// Window lengths the test runs at, besides single buckets.
-pub const WINDOW_SCALES_MS: [i64; 2] = [5 * 60_000, 15 * 60_000];
+pub const WINDOW_SCALES_MS: [i64; 4] = [5 * 60_000, 15 * 60_000, 60 * 60_000, 240 * 60_000];
 
 /// A bucket inside an anomalous window counts when its own bad count is at
 /// least this improbable under the baseline.
@@ -85,6 +85,68 @@ pub fn anomalous_buckets(counts: &[BucketCounts], expected: &[f64], bucket_ms: i
         }
     }
     anomalous
+}
+
+/// What can go wrong with a bucket's requests. Failures and slowness are
+/// also tested apart: a slow-only degradation starting while background 500s
+/// come and go is clear in the slow channel (normally empty) and blurred in
+/// the combined one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Channel {
+    /// Failed or slow.
+    Bad,
+    Failed,
+    Slow,
+}
+
+impl Channel {
+    pub const ALL: [Channel; 3] = [Channel::Bad, Channel::Failed, Channel::Slow];
+
+    /// This channel's count in a bucket.
+    pub fn count(self, counts: &BucketCounts) -> u64 {
+        match self {
+            Channel::Bad => counts.bad(),
+            Channel::Failed => counts.failed,
+            Channel::Slow => counts.slow,
+        }
+    }
+
+    /// The bucket as this channel sees it: its count in the bad position.
+    pub fn view(self, counts: &BucketCounts) -> BucketCounts {
+        BucketCounts {
+            requests: counts.requests,
+            failed: self.count(counts),
+            slow: 0,
+        }
+    }
+}
+
+/// One channel's baseline, expected rate per bucket and anomalous buckets.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChannelState {
+    pub channel: Channel,
+    pub baseline: f64,
+    pub expected: Vec<f64>,
+    pub anomalous: Vec<bool>,
+}
+
+/// Baselines and anomalies of every [`Channel`], in [`Channel::ALL`] order.
+pub fn channel_states(counts: &[BucketCounts], bucket_ms: i64) -> Vec<ChannelState> {
+    Channel::ALL
+        .iter()
+        .map(|&channel| {
+            let view: Vec<BucketCounts> = counts.iter().map(|c| channel.view(c)).collect();
+            let baseline = baseline_bad_rate(&view);
+            let expected = expected_bad_rates(&view, bucket_ms, baseline);
+            let anomalous = anomalous_buckets(&view, &expected, bucket_ms);
+            ChannelState {
+                channel,
+                baseline,
+                expected,
+                anomalous,
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]

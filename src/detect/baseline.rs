@@ -150,9 +150,47 @@ pub fn bucket_counts(series: &SeriesSet, threshold_us: u64) -> Vec<BucketCounts>
         .collect()
 }
 
-/// The normal bad-request rate: pooled over buckets that are not
-/// surprising against the median bucket rate, floored at [`RATE_FLOOR`].
+/// Requests a window of consecutive buckets gathers before its rate is
+/// one sample of the baseline: enough that a 0.25% background shows as
+/// about five events rather than zero or one.
+pub const BASELINE_WINDOW_REQUESTS: u64 = 2_000;
+
+/// The baseline rate is at most this quantile of the window rates: an
+/// incident that covers half the log (a slow two-day degradation) leaves
+/// the lower quartile normal.
+pub const BASELINE_WINDOW_QUANTILE: f64 = 0.25;
+
+/// Fewest windows for their quantile to be used.
+pub const MIN_BASELINE_WINDOWS: usize = 4;
+
+/// The normal bad-request rate: the lower of the rate pooled over buckets
+/// that are not surprising against the median bucket rate, and the lower
+/// quartile of the rates of windows of [`BASELINE_WINDOW_REQUESTS`]
+/// requests; floored at [`RATE_FLOOR`]. The screen alone lets a long, thin
+/// incident in (one slow request in twenty-five is not surprising in one
+/// bucket); the window quartile does not.
 pub fn baseline_bad_rate(counts: &[BucketCounts]) -> f64 {
+    let screened = screened_bad_rate(counts);
+    let mut window_rates = Vec::new();
+    let (mut bad, mut requests) = (0u64, 0u64);
+    for c in counts {
+        bad += c.bad();
+        requests += c.requests;
+        if requests >= BASELINE_WINDOW_REQUESTS {
+            window_rates.push(bad as f64 / requests as f64);
+            (bad, requests) = (0, 0);
+        }
+    }
+    if window_rates.len() < MIN_BASELINE_WINDOWS {
+        return screened;
+    }
+    let lower_quartile = quantile(&window_rates, BASELINE_WINDOW_QUANTILE).unwrap_or(screened);
+    screened.min(lower_quartile).max(RATE_FLOOR)
+}
+
+/// The rate pooled over buckets that are not surprising against the median
+/// bucket rate, floored at [`RATE_FLOOR`].
+fn screened_bad_rate(counts: &[BucketCounts]) -> f64 {
     let ratios: Vec<f64> = counts
         .iter()
         .filter(|c| c.requests > 0)

@@ -10,13 +10,9 @@
 //! the onset is the slot `s` that maximises Σ_{j ≥ s} (bad_j − k·requests_j).
 //! The end is the mirror image.
 
-/// Where between the baseline rate and the incident's rate the CUSUM
-/// reference sits. A quarter of the way up keeps a lone background error
-/// a few seconds before the onset out (it must be followed by enough
-/// healthy requests to cost more than it gains), while a mixed incident in
-/// which healthy and failing requests alternate still starts at its first
-/// failure.
-pub const REFERENCE_FRACTION: f64 = 0.25;
+/// The reference never goes below this multiple of the baseline rate, so
+/// the background alone always costs more than it gains.
+pub const REFERENCE_MIN_BASELINE_MULTIPLE: f64 = 2.0;
 
 /// Counts of one slot, as the refinement sees them.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -25,9 +21,23 @@ pub struct SlotCounts {
     pub bad: u64,
 }
 
-/// The reference rate of the CUSUM for a baseline and an incident rate.
+/// The reference rate of the CUSUM for a baseline rate `b` and an
+/// incident rate `r`: the rate at which the log-likelihood ratio of the two
+/// Bernoulli hypotheses is zero, k = ln((1−b)/(1−r)) / (ln(r/b) +
+/// ln((1−b)/(1−r))). Weighting each request by that ratio is the optimal
+/// CUSUM for a change from `b` to `r` (Page 1954; Basseville & Nikiforov,
+/// "Detection of Abrupt Changes", 1993, §2.2); scaled so a bad request
+/// counts 1, a healthy one costs `k`.
 pub fn reference_rate(baseline_rate: f64, incident_rate: f64) -> f64 {
-    baseline_rate + REFERENCE_FRACTION * (incident_rate - baseline_rate).max(0.0)
+    let floor = REFERENCE_MIN_BASELINE_MULTIPLE * baseline_rate;
+    let b = baseline_rate.clamp(1e-9, 1.0 - 1e-9);
+    let r = incident_rate.clamp(1e-9, 1.0 - 1e-9);
+    if r <= b {
+        return floor.max(b);
+    }
+    let good_cost = ((1.0 - b) / (1.0 - r)).ln();
+    let bad_gain = (r / b).ln();
+    (good_cost / (bad_gain + good_cost)).max(floor)
 }
 
 /// The index of the slot where excess bad requests begin: the `s` that
@@ -128,8 +138,15 @@ mod tests {
     }
 
     #[test]
-    fn the_reference_sits_a_quarter_of_the_way_up() {
-        assert!((reference_rate(0.01, 0.81) - 0.21).abs() < 1e-12);
-        assert_eq!(reference_rate(0.05, 0.01), 0.05, "never below the baseline");
+    fn the_reference_balances_the_likelihoods() {
+        let cases = [
+            ("three in four failing over 1.1%", 0.011, 0.75, 0.2457),
+            ("2.4% slow over 0.1%", 0.001, 0.024, 0.0073),
+            ("no change: twice the baseline", 0.05, 0.01, 0.1),
+        ];
+        for (name, baseline, incident, expected) in cases {
+            let got = reference_rate(baseline, incident);
+            assert!((got - expected).abs() < 5e-4, "{name}: {got}");
+        }
     }
 }

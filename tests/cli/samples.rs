@@ -46,6 +46,7 @@ fn check_scenario(name: &str) {
             (pct - want_pct).abs() <= AFFECTED_PCT_TOLERANCE,
             "{name}: affected {pct}% vs {want_pct}%"
         );
+        assert_eq!(got["severity"], want["severity"], "{name}: severity");
     }
 }
 
@@ -57,4 +58,29 @@ fn memory_leak_sample_matches_its_ground_truth() {
 #[test]
 fn quiet_sample_has_no_incident() {
     check_scenario("quiet");
+}
+
+#[test]
+fn bad_config_sample_matches_its_ground_truth() {
+    check_scenario("bad-config");
+}
+
+#[test]
+fn full_outage_sample_matches_its_ground_truth() {
+    check_scenario("full-outage");
+}
+
+#[test]
+fn uneven_load_balancer_sample_matches_its_ground_truth() {
+    check_scenario("uneven-lb");
+}
+
+#[test]
+fn slow_degradation_sample_matches_its_ground_truth() {
+    check_scenario("slow-degradation");
+}
+
+#[test]
+fn traffic_gap_sample_matches_its_ground_truth() {
+    check_scenario("traffic-gap");
 }
