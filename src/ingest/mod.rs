@@ -8,8 +8,14 @@
 //! counted and the first few are kept with their line number and reason.
 
 pub mod access;
+pub mod errorlog;
+pub mod events;
+pub mod evidence;
+pub mod metrics_csv;
 pub mod reader;
 pub mod sniff;
+pub mod stamp;
+pub mod syslog;
 
 use std::sync::atomic::Ordering;
 
@@ -33,6 +39,12 @@ pub const MAX_SKIPPED_EXAMPLES: usize = 5;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum InputKind {
     Access,
+    /// RFC 3164/5424/3339 syslog, journalctl output, nagios.log: events.
+    Syslog,
+    /// nginx or Apache error log: events.
+    ErrorLog,
+    /// A metrics CSV: series.
+    Metrics,
     /// Nothing the tool reads: reported, not analysed.
     Unknown,
 }
@@ -41,6 +53,9 @@ impl InputKind {
     pub fn name(self) -> &'static str {
         match self {
             InputKind::Access => "access",
+            InputKind::Syslog => "syslog",
+            InputKind::ErrorLog => "error_log",
+            InputKind::Metrics => "metrics",
             InputKind::Unknown => "unknown",
         }
     }
@@ -113,6 +128,8 @@ pub struct IngestOptions {
     /// Only requests arriving in `[since, until]` are counted.
     pub since: Option<Millis>,
     pub until: Option<Millis>,
+    /// Zone, year and classification for syslog, error logs and metric CSVs.
+    pub evidence: evidence::EvidenceOptions,
 }
 
 /// The outcome of ingest.
@@ -122,6 +139,11 @@ pub struct Ingested {
     pub series: SeriesBuilder,
     /// The offset most access lines carry (seconds east of UTC), if any.
     pub access_offset: Option<i32>,
+    /// Alerts, recoveries, changes and notable events of syslog and error
+    /// logs, in time order.
+    pub events: Vec<events::Event>,
+    /// The series of metric CSVs.
+    pub metrics: Vec<evidence::MetricSeries>,
 }
 
 /// Reads every source into one series.
@@ -134,6 +156,7 @@ pub fn ingest(
     let mut series = SeriesBuilder::new(options.bucket_ms, options.ingest_slow_us);
     let mut offsets = OffsetTally::default();
     let mut consumed_before = 0u64;
+    let mut collected = evidence::Collected::default();
     for (input_index, source) in sources.iter().enumerate() {
         let (stats, partial, consumed) = ingest_source(
             source,
@@ -141,6 +164,7 @@ pub fn ingest(
             options,
             progress,
             consumed_before,
+            &mut collected,
         )?;
         consumed_before += consumed;
         if let Some(partial) = partial {
@@ -152,10 +176,20 @@ pub fn ingest(
         }
         inputs.push(stats);
     }
+    let access_offset = offsets.most_common();
+    let resolved = evidence::finish(
+        collected,
+        &mut inputs,
+        access_offset,
+        &options.evidence,
+        (options.since, options.until),
+    );
     Ok(Ingested {
         inputs,
         series,
-        access_offset: offsets.most_common(),
+        access_offset,
+        events: resolved.events,
+        metrics: resolved.metrics,
     })
 }
 
@@ -172,6 +206,7 @@ fn ingest_source(
     options: &IngestOptions,
     progress: &dyn Progress,
     consumed_before: u64,
+    collected: &mut evidence::Collected,
 ) -> Result<(InputStats, Option<AccessPartial>, u64)> {
     let mut stats = InputStats::new(source.display());
     let opened = match reader::open(source) {
@@ -202,6 +237,22 @@ fn ingest_source(
             None => "not a recognised log: expected an access log in the common or combined format"
                 .to_string(),
         });
+        // Not an access log: syslog, error log or metrics CSV? (evidence.rs)
+        let tap = evidence::ProgressTap {
+            progress,
+            consumed_before,
+            raw_bytes_read: &counter,
+        };
+        let blocks_from_head = (first_block, blocks);
+        evidence::read_other(
+            &mut stats,
+            source,
+            input,
+            blocks_from_head,
+            &options.evidence,
+            collected,
+            &tap,
+        );
         return Ok((stats, None, counter.load(Ordering::Relaxed)));
     };
     stats.kind = InputKind::Access;

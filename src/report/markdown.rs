@@ -75,6 +75,10 @@ fn row_time(analysis: &Analysis, at: Millis, with_date: bool) -> String {
 }
 
 fn render_incident(analysis: &Analysis, report: &IncidentReport, out: &mut String) {
+    if !report.impact_measured {
+        render_metric_incident(analysis, report, out);
+        return;
+    }
     let incident = &report.incident;
     let impact = &report.impact;
     let zone = &analysis.zone;
@@ -208,13 +212,17 @@ fn render_timeline(analysis: &Analysis, report: &IncidentReport, out: &mut Strin
     );
     let _ = writeln!(out, "| Time | What happened | Source |");
     let _ = writeln!(out, "| --- | --- | --- |");
-    for entry in &report.timeline {
+    let change_before_impact = last_change_before(report);
+    for (index, entry) in report.timeline.iter().enumerate() {
         let stand_out = matches!(
             entry.kind,
             TimelineKind::Detected | TimelineKind::ImpactStart | TimelineKind::ImpactEnd
-        );
+        ) || change_before_impact == Some(index);
         let when = row_time(analysis, entry.at, with_date);
-        let text = entry.text.replace('|', "\\|");
+        let mut text = entry.text.replace('|', "\\|");
+        if entry.count > 1 {
+            let _ = write!(text, " (×{})", entry.count);
+        }
         let source = entry
             .source
             .as_ref()
@@ -246,6 +254,129 @@ fn render_timeline(analysis: &Analysis, report: &IncidentReport, out: &mut Strin
     );
 }
 
+/// The index of the last change at or before the start: the first lead.
+fn last_change_before(report: &IncidentReport) -> Option<usize> {
+    report
+        .timeline
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.kind == TimelineKind::Change && e.at <= report.incident.start)
+        .map(|(index, _)| index)
+        .next_back()
+}
+
+/// How far around the start log entries are listed under the evidence.
+const EVIDENCE_AROUND_START_MS: i64 = 15 * 60_000;
+
+/// The log entries (changes, alerts, events) close to the start, as a list.
+fn render_events_around_start(analysis: &Analysis, report: &IncidentReport, out: &mut String) {
+    let start = report.incident.start;
+    let near: Vec<_> = report
+        .timeline
+        .iter()
+        .filter(|e| {
+            matches!(
+                e.kind,
+                TimelineKind::Change | TimelineKind::Alert | TimelineKind::Event
+            ) && (e.at - start).abs() <= EVIDENCE_AROUND_START_MS
+        })
+        .collect();
+    if near.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "Log lines within {} of the start:\n",
+        human_duration(EVIDENCE_AROUND_START_MS)
+    );
+    for entry in near {
+        let count = if entry.count > 1 {
+            format!(" (×{})", entry.count)
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            out,
+            "- {} {}{count}{}",
+            human_time(entry.at, &analysis.zone),
+            entry.text,
+            entry
+                .source
+                .as_ref()
+                .map(|s| format!(" (`{s}`)"))
+                .unwrap_or_default()
+        );
+    }
+    out.push('\n');
+}
+
+/// An incident found in metrics alone: no requests, so no user figures.
+fn render_metric_incident(analysis: &Analysis, report: &IncidentReport, out: &mut String) {
+    let incident = &report.incident;
+    let zone = &analysis.zone;
+    let zone_label = zone.label_at(incident.start);
+    let date = local_time(incident.start, zone)
+        .format("%Y-%m-%d")
+        .to_string();
+    let duration = human_duration(incident.end - incident.start);
+    let _ = writeln!(
+        out,
+        "# Postmortem: Metric departure on {date}, {}–{} {zone_label}\n",
+        human_time(incident.start, zone),
+        human_time(incident.end, zone)
+    );
+    let _ = writeln!(
+        out,
+        "For {duration}, from {} to {}, metrics departed far from their baseline. No access log was given, so the users and requests hit are unknown.\n",
+        human_datetime(incident.start, zone),
+        human_datetime(incident.end, zone),
+    );
+    let _ = writeln!(
+        out,
+        "> Prefilled by {} from the logs. Numbers and times come from the logs; every **TODO** needs a person.\n",
+        super::generator()
+    );
+    let _ = writeln!(out, "## Issue Summary\n");
+    let _ = writeln!(
+        out,
+        "- **Duration:** {duration}, from {} to {} (times in {zone_label}).",
+        human_datetime(incident.start, zone),
+        human_datetime(incident.end, zone)
+    );
+    let _ = writeln!(
+        out,
+        "- **Impact:** unknown from the metrics alone. **TODO:** how many users and requests were hit (add the access logs of the period to measure it)."
+    );
+    match &report.detected {
+        Some(detected) => {
+            let _ = writeln!(
+                out,
+                "- **Detection:** {}, {} after the departure began ({}).",
+                human_datetime(detected.at, zone),
+                human_duration(detected.at - incident.start),
+                detected.evidence
+            );
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "- **Detection:** no alert in the logs. **TODO:** when and how did someone notice?"
+            );
+        }
+    }
+    let _ = writeln!(
+        out,
+        "- **Root cause:** **TODO:** what changed? Leads from the logs:"
+    );
+    for hint in &report.hints {
+        let _ = writeln!(out, "  - {hint}");
+    }
+    out.push('\n');
+    render_timeline(analysis, report, out);
+    render_root_cause(analysis, report, out);
+    render_measures(report, out);
+}
+
 fn render_root_cause(analysis: &Analysis, report: &IncidentReport, out: &mut String) {
     let zone = &analysis.zone;
     let _ = writeln!(out, "## Root Cause and Resolution\n");
@@ -259,10 +390,10 @@ fn render_root_cause(analysis: &Analysis, report: &IncidentReport, out: &mut Str
         let _ = writeln!(out, "| Signal | Onset | Peak | Baseline | Source |");
         let _ = writeln!(out, "| --- | --- | --- | --- | --- |");
         for signal in &report.signals {
-            let value = |v: f64| match signal.unit {
+            let value = |v: f64| match signal.unit.as_str() {
                 "ratio" => format!("{:.1}%", 100.0 * v),
                 "s" => format!("{v:.3} s"),
-                unit => format!("{v} {unit}"),
+                unit => format!("{v} {unit}").trim_end().to_string(),
             };
             let _ = writeln!(
                 out,
@@ -277,6 +408,7 @@ fn render_root_cause(analysis: &Analysis, report: &IncidentReport, out: &mut Str
         }
         out.push('\n');
     }
+    render_events_around_start(analysis, report, out);
     let _ = writeln!(out, "### Root cause\n");
     let _ = writeln!(
         out,
@@ -315,6 +447,23 @@ fn render_measures(report: &IncidentReport, out: &mut String) {
             out,
             "- [ ] Detect sooner: it took {} to notice. Alert on the signal that moved first.",
             human_duration(detected.at - report.incident.start)
+        );
+    }
+    if let Some(first) = report
+        .signals
+        .iter()
+        .filter(|s| s.kind == "metric" && s.onset < report.incident.start)
+        .min_by_key(|s| s.onset)
+        && report
+            .detected
+            .as_ref()
+            .is_none_or(|d| d.source != DetectionSource::Log || d.at > first.onset)
+    {
+        let _ = writeln!(
+            out,
+            "- [ ] Alert on {}: it moved {} before users were hit, and no alert fired before they were.",
+            first.name,
+            human_duration(report.incident.start - first.onset)
         );
     }
     if report.signals.iter().any(|s| s.kind == "latency") {
