@@ -195,15 +195,54 @@ pub const DEPARTURE_MERGE_GAP_MS: i64 = 10 * MS_PER_MINUTE;
 /// Fewest departing points in a departure.
 pub const MIN_DEPARTURE_POINTS: usize = 3;
 
+/// A series spanning at least this many days is compared with its own
+/// time of day (a daily cycle is not an incident every afternoon).
+pub const SEASONAL_MIN_DAYS: i64 = 3;
+
+const MS_PER_DAY: i64 = 24 * MS_PER_HOUR;
+
+/// What is left of each value once its time of day's median is taken away
+/// (the "seasonal naive" baseline with a period of one day), or the values
+/// themselves for series shorter than [`SEASONAL_MIN_DAYS`].
+fn deseasonalized(times: &[Millis], values: &[f64]) -> Vec<f64> {
+    let n = values.len().min(times.len());
+    if n < 2 || times[n - 1] - times[0] < SEASONAL_MIN_DAYS * MS_PER_DAY {
+        return values[..n].to_vec();
+    }
+    let gaps: Vec<f64> = times[..n]
+        .windows(2)
+        .map(|w| (w[1] - w[0]) as f64)
+        .filter(|g| *g > 0.0)
+        .collect();
+    let step = median(&gaps).unwrap_or(MS_PER_MINUTE as f64).max(1.0) as i64;
+    let slot = |t: Millis| t.rem_euclid(MS_PER_DAY) / step;
+    let mut by_slot: std::collections::HashMap<i64, Vec<f64>> = std::collections::HashMap::new();
+    for i in 0..n {
+        if values[i].is_finite() {
+            by_slot.entry(slot(times[i])).or_default().push(values[i]);
+        }
+    }
+    let medians: std::collections::HashMap<i64, f64> = by_slot
+        .into_iter()
+        .filter_map(|(key, slot_values)| Some((key, median(&slot_values)?)))
+        .collect();
+    (0..n)
+        .map(|i| values[i] - medians.get(&slot(times[i])).copied().unwrap_or(f64::NAN))
+        .collect()
+}
+
 /// Periods `(first index, last index)` in which the series stays beyond
-/// [`DEPARTURE_Z`] scales of its median for at least [`MIN_DEPARTURE_MS`].
+/// [`DEPARTURE_Z`] scales of its baseline for at least [`MIN_DEPARTURE_MS`].
+/// The baseline is the whole-series median, or, for series of several days,
+/// the median of the same time of day ([`deseasonalized`]).
 pub fn departures(times: &[Millis], values: &[f64]) -> Vec<(usize, usize)> {
-    let Some((center, scale)) = robust_baseline(values) else {
+    let residuals = deseasonalized(times, values);
+    let Some((center, scale)) = robust_baseline(&residuals) else {
         return Vec::new();
     };
     let mut runs: Vec<(usize, usize, usize)> = Vec::new();
-    for i in 0..values.len().min(times.len()) {
-        if !values[i].is_finite() || ((values[i] - center) / scale).abs() < DEPARTURE_Z {
+    for i in 0..residuals.len() {
+        if !residuals[i].is_finite() || ((residuals[i] - center) / scale).abs() < DEPARTURE_Z {
             continue;
         }
         match runs.last_mut() {
@@ -362,5 +401,31 @@ mod tests {
             vec![(60, 74)],
             "the two-minute blip is not an incident"
         );
+    }
+
+    #[test]
+    fn a_daily_cycle_is_not_a_departure_but_a_bump_in_it_is() {
+        let step = 10 * MINUTE;
+        let points = (5 * MS_PER_DAY / step) as usize;
+        let times: Vec<Millis> = (0..points).map(|i| i as i64 * step).collect();
+        let bump = (3 * MS_PER_DAY + 14 * MS_PER_HOUR)..(3 * MS_PER_DAY + 16 * MS_PER_HOUR);
+        let values: Vec<f64> = times
+            .iter()
+            .enumerate()
+            .map(|(i, &t)| {
+                let hour = (t % MS_PER_DAY) as f64 / MS_PER_HOUR as f64;
+                let daily = if (9.0..18.0).contains(&hour) {
+                    80.0
+                } else {
+                    20.0
+                };
+                daily + noise(i) + if bump.contains(&t) { 40.0 } else { 0.0 }
+            })
+            .collect();
+        let found: Vec<(i64, i64)> = departures(&times, &values)
+            .into_iter()
+            .map(|(a, b)| (times[a], times[b]))
+            .collect();
+        assert_eq!(found, vec![(bump.start, bump.end - step)]);
     }
 }

@@ -106,6 +106,10 @@ const SERIES_NAMES: &[&str] = &[
 /// Lowercased header names of the value column of a long table.
 const VALUE_NAMES: &[&str] = &["value", "_value", "val", "values"];
 
+/// Lowercased header names of annotation columns (anomaly labels of
+/// benchmark data sets), which are not measurements.
+const ANNOTATION_NAMES: &[&str] = &["label", "is_anomaly", "anomaly", "anomaly_label"];
+
 /// Label names that say which machine a series is from ("memory on web01").
 const HOST_LABELS: &[&str] = &["host", "hostname", "instance", "node", "server", "pod"];
 
@@ -299,7 +303,17 @@ fn numeric_values(column: &Column, separator: u8) -> Option<Vec<f64>> {
 }
 
 /// Reads a whole CSV. The error says why it is not a metrics CSV.
+///
+/// polars reports malformed tables as errors; should it panic on some byte
+/// sequence all the same, the panic is caught here and reported as the
+/// file's note, because no input may bring the run down.
 pub fn load(bytes: &[u8], dialect: CsvDialect) -> Result<LoadedCsv, String> {
+    std::panic::catch_unwind(|| load_table(bytes, dialect)).unwrap_or_else(|_| {
+        Err("polars could not read it (it stopped on an internal error)".to_string())
+    })
+}
+
+fn load_table(bytes: &[u8], dialect: CsvDialect) -> Result<LoadedCsv, String> {
     let options = CsvReadOptions::default()
         .with_has_header(true)
         .with_skip_rows(usize::from(dialect.separator_line))
@@ -378,7 +392,7 @@ pub fn load(bytes: &[u8], dialect: CsvDialect) -> Result<LoadedCsv, String> {
         _ => {
             let mut series = Vec::new();
             for (index, column) in columns.iter().enumerate() {
-                if index == time_index {
+                if index == time_index || ANNOTATION_NAMES.contains(&lower[index].as_str()) {
                     continue;
                 }
                 let Some(values) = numeric_values(column, dialect.separator) else {

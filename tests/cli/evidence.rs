@@ -1007,3 +1007,65 @@ fn collect_csvs(folder: &Path, files: &mut Vec<std::path::PathBuf>) {
         }
     }
 }
+
+#[test]
+fn odd_evidence_inputs_are_reported_never_fatal() {
+    let dir = scratch();
+    write(dir.path(), "access.log", &access_log());
+    let mut binary: Vec<u8> = (0..4096u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    binary.extend_from_slice(b"\nNov 12 14:00:03 \xff\xfe host\n");
+    std::fs::write(dir.path().join("binary.bin"), &binary).expect("write");
+    let cases: [(&str, String); 5] = [
+        ("crlf-syslog", "Mar  5 14:01:00 web01 kernel: Out of memory: Killed process 1 (x)\r\nMar  5 14:01:01 web01 kernel: eth0 NIC Link is Down\r\n".to_string()),
+        ("ragged.csv", "time,a,b\n2024-03-05T13:00:00Z,1\n2024-03-05T13:01:00Z,1,2,3\n2024-03-05T13:02:00Z,1,2\n".to_string()),
+        ("words.csv", "name,colour\nalice,red\nbob,blue\n".to_string()),
+        ("huge-line.log", format!("Mar  5 14:01:00 web01 app: {}\n", "x".repeat(3 << 20))),
+        ("continuation-first", "\tindented before anything\nMar  5 14:01:00 web01 app: ok\n".to_string()),
+    ];
+    for (name, text) in &cases {
+        write(dir.path(), name, text);
+    }
+    let report = json_report(&[dir.path().to_str().expect("utf-8 path")]);
+    let inputs = report["inputs"].as_array().expect("inputs");
+    let by_name = |name: &str| {
+        inputs
+            .iter()
+            .find(|i| i["path"].as_str().is_some_and(|p| p.ends_with(name)))
+            .unwrap_or_else(|| panic!("{name} is listed"))
+    };
+    assert_eq!(by_name("binary.bin")["kind"], "unknown");
+    assert_eq!(by_name("crlf-syslog")["parsed"], 2);
+    assert_eq!(by_name("words.csv")["kind"], "unknown");
+    assert!(
+        by_name("words.csv")["note"]
+            .as_str()
+            .is_some_and(|n| n.contains("no time column"))
+    );
+    assert_eq!(by_name("huge-line.log")["kind"], "syslog");
+    let continuation = by_name("continuation-first");
+    assert_eq!(
+        (
+            continuation["parsed"].as_u64(),
+            continuation["skipped"].as_u64()
+        ),
+        (Some(1), Some(1))
+    );
+    assert_eq!(
+        continuation["skipped_examples"][0]["reason"],
+        "continuation line before any message"
+    );
+    let ragged = by_name("ragged.csv");
+    assert!(
+        ragged["kind"] == "metrics" || ragged["note"].is_string(),
+        "{ragged}"
+    );
+    let events = timeline_entries(&report["incidents"][0], "event");
+    assert!(
+        events.iter().any(|e| e["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("NIC Link is Down"))),
+        "CRLF lines are read: {events:#?}"
+    );
+}
