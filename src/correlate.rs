@@ -40,6 +40,11 @@ pub const TIMELINE_AFTER_MS: i64 = 30 * MS_PER_MINUTE;
 /// by people; hundreds of rows hide the few that matter.
 pub const MAX_LOG_ENTRIES: usize = 60;
 
+/// A metric that began to move at least this long before impact gets a hint
+/// about the change before it; closer to the start, the change before the
+/// impact is the same lead.
+pub const LEAD_BEFORE_IMPACT_MS: i64 = 15 * MS_PER_MINUTE;
+
 /// Most metric hints per incident.
 pub const MAX_METRIC_HINTS: usize = 3;
 
@@ -60,6 +65,9 @@ pub fn before_timelines(analysis: &mut Analysis) {
         let report = &analysis.incidents[index];
         let mut hints = metric_hints(analysis, report, &signals);
         hints.extend(change_hint(analysis, &report.incident));
+        if let Some((first, _)) = signals.first() {
+            hints.extend(change_before_onset_hint(analysis, first, &report.incident));
+        }
         let detected = alert_detection(&analysis.events, &report.incident, next_start);
         let report = &mut analysis.incidents[index];
         report
@@ -339,6 +347,32 @@ fn change_hint(analysis: &Analysis, incident: &Incident) -> Option<String> {
         "the last change before impact was at {}, {} before it: {} ({})",
         human_time(change.at, &analysis.zone),
         human_duration(incident.start - change.at),
+        change.display_text(),
+        analysis.line_source(change.line).unwrap_or_default()
+    ))
+}
+
+/// The last change in the hour before the first metric began to move, when
+/// that was before the impact: the change that may have started a slow leak.
+fn change_before_onset_hint(
+    analysis: &Analysis,
+    signal: &Signal,
+    incident: &Incident,
+) -> Option<String> {
+    if signal.onset > incident.start - LEAD_BEFORE_IMPACT_MS {
+        return None;
+    }
+    let change = analysis
+        .events
+        .iter()
+        .filter(|e| e.kind == EventKind::Change)
+        .filter(|e| e.at <= signal.onset && e.at >= signal.onset - TIMELINE_BEFORE_MS)
+        .max_by_key(|e| (e.at, std::cmp::Reverse(e.line)))?;
+    Some(format!(
+        "the last change before {} began to move was at {}, {} before it: {} ({})",
+        signal.name,
+        human_time(change.at, &analysis.zone),
+        human_duration(signal.onset - change.at),
         change.display_text(),
         analysis.line_source(change.line).unwrap_or_default()
     ))

@@ -63,6 +63,7 @@ fn access_log() -> String {
 /// The syslog lines of the story, with their 1-based line numbers known.
 struct SyslogFixture {
     text: String,
+    deploy_line: usize,
     reload_line: usize,
     oom_line: usize,
     alert_line: usize,
@@ -76,6 +77,11 @@ fn syslog_fixture() -> SyslogFixture {
             10,
             0,
             "web01 sshd[811]: Accepted publickey for alice from 10.9.0.1",
+        ),
+        (
+            70,
+            0,
+            "web01 deploy[77]: deployed shop-api v2.14.0 (git 3f9c2e1) to web01",
         ),
         (119, 0, "web01 systemd[1]: Reloading nginx.service."),
         (
@@ -112,9 +118,10 @@ fn syslog_fixture() -> SyslogFixture {
     SyslogFixture {
         text,
         early_change_line: 1,
-        reload_line: 3,
-        oom_line: 4,
-        alert_line: 7,
+        deploy_line: 3,
+        reload_line: 4,
+        oom_line: 5,
+        alert_line: 8,
     }
 }
 
@@ -303,6 +310,18 @@ fn the_timeline_shows_alert_change_events_and_the_metric_that_moved_first() {
                 && h.contains("Reloading nginx.service")),
         "{hints:#?}"
     );
+    let deploy_hint = format!(
+        "the last change before memory_used began to move was at 13:10:00, {} min before it: deploy: deployed shop-api v2.14.0 (git 3f9c2e1) to web01 ({syslog}:{})",
+        onset_minute - 70,
+        fixture.deploy_line
+    );
+    assert!(hints.contains(&deploy_hint.as_str()), "{hints:#?}");
+    assert!(
+        changes
+            .iter()
+            .any(|e| e["source"] == format!("{syslog}:{}", fixture.deploy_line)),
+        "the deploy that started the leak is on the timeline"
+    );
     assert!(
         incident["signals"]
             .as_array()
@@ -432,7 +451,7 @@ fn syslog_alone_is_read_and_reports_no_incident() {
     assert_eq!(input["kind"], "syslog");
     assert_eq!(
         (input["parsed"].as_u64(), input["skipped"].as_u64()),
-        (Some(9), Some(0))
+        (Some(10), Some(0))
     );
     assert_eq!(millis(input["first"].as_str().expect("first")), local(5, 0));
     assert_eq!(millis(input["last"].as_str().expect("last")), local(155, 0));
