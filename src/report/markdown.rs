@@ -558,6 +558,8 @@ fn render_appendix(analysis: &Analysis, out: &mut String) {
             && let Some(note) = &input.note
         {
             let _ = writeln!(out, "- `{}` not analysed: {note}", input.path);
+        } else if let Some(note) = &input.note {
+            let _ = writeln!(out, "- `{}`: {note}", input.path);
         }
     }
     let _ = writeln!(

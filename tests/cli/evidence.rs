@@ -1088,3 +1088,63 @@ fn odd_evidence_inputs_are_reported_never_fatal() {
         "CRLF lines are read: {events:#?}"
     );
 }
+
+#[test]
+fn rsyslog_fuzz_seeds_parse_or_are_refused_with_a_reason() {
+    let Some(root) = datasets() else { return };
+    type Expected = Result<(&'static str, &'static str, &'static str), &'static str>;
+    let cases: [(&str, Expected); 7] = [
+        (
+            "rfc3164-basic",
+            Ok((
+                "syslog-rfc3164",
+                "su",
+                "'su root' failed for lonvick on /dev/pts/8",
+            )),
+        ),
+        (
+            "rfc3164-no-pri",
+            Ok(("syslog-rfc3164", "app", "legacy message without PRI")),
+        ),
+        (
+            "rfc3164-rfc3339",
+            Ok(("syslog-rfc3339", "daemon", "timestamp variant")),
+        ),
+        (
+            "rfc3164-short",
+            Err("expected a syslog timestamp like 'Nov 12 14:00:03' or RFC 3339"),
+        ),
+        (
+            "rfc5424-basic",
+            Ok((
+                "syslog-rfc5424",
+                "evntslog",
+                "An application event log entry",
+            )),
+        ),
+        (
+            "rfc5424-escaped-sd",
+            Ok(("syslog-rfc5424", "app", "payload")),
+        ),
+        (
+            "rfc5424-nil",
+            Err("expected an RFC 5424 timestamp (a nil '-' time cannot be placed)"),
+        ),
+    ];
+    for (name, expected) in cases {
+        let text =
+            std::fs::read(root.join("rsyslog-parser-tests/fuzz-corpus").join(name)).expect("seed");
+        let line = text.strip_suffix(b"\n").unwrap_or(&text);
+        let got = match syslog::parse_line(line) {
+            Ok(SyslogLine::Record(r)) => Ok((
+                r.layout.name(),
+                String::from_utf8_lossy(r.program.unwrap_or_default()).into_owned(),
+                String::from_utf8_lossy(r.message).into_owned(),
+            )),
+            Ok(other) => panic!("{name}: {other:?}"),
+            Err(e) => Err(e.reason),
+        };
+        let expected = expected.map(|(l, p, m)| (l, p.to_string(), m.to_string()));
+        assert_eq!(got, expected, "{name}");
+    }
+}
