@@ -8,6 +8,8 @@ use crate::detect::detection::{self, Firing};
 use crate::detect::impact::{self, Impact};
 use crate::detect::{Cause, Incident, Severity, anomaly, incident, traffic};
 use crate::error::{Error, Result};
+use crate::ingest::events::{Classifier, Event};
+use crate::ingest::evidence::{EvidenceOptions, MetricSeries};
 use crate::ingest::reader::{self, Source};
 use crate::ingest::{self, IngestOptions, Ingested, InputKind, InputStats, sniff};
 use crate::progress::Progress;
@@ -58,7 +60,8 @@ pub struct Signal {
     pub peak_at: Millis,
     pub peak: f64,
     pub baseline: f64,
-    pub unit: &'static str,
+    /// `ratio`, `s`, or a metric's unit from its CSV header (may be empty).
+    pub unit: String,
 }
 
 /// Kinds of timeline entries, as the contract names them.
@@ -94,6 +97,8 @@ pub struct TimelineEntry {
     pub text: String,
     /// `path:line` of the line that shows it, or the input's path.
     pub source: Option<String>,
+    /// Lines folded into this entry (1 when not folded).
+    pub count: u64,
 }
 
 /// One incident with everything the report says about it.
@@ -101,6 +106,9 @@ pub struct TimelineEntry {
 pub struct IncidentReport {
     pub incident: Incident,
     pub impact: Impact,
+    /// False for incidents found in metrics alone: no request was seen, so
+    /// the users and requests of `impact` are unknown (null in JSON).
+    pub impact_measured: bool,
     pub detected: Option<Detected>,
     pub signals: Vec<Signal>,
     pub timeline: Vec<TimelineEntry>,
@@ -135,6 +143,10 @@ pub struct Analysis {
     /// Per-upstream / per-host counts aligned with `series` (only the
     /// dimensions with at least two values).
     pub dimensions: Vec<DimensionSeries>,
+    /// Alerts, recoveries, changes and events from syslog and error logs.
+    pub events: Vec<Event>,
+    /// Series from metric CSVs.
+    pub metrics: Vec<MetricSeries>,
 }
 
 impl Analysis {
@@ -179,6 +191,9 @@ pub fn analyze(config: &Config, progress: &dyn Progress) -> Result<Analysis> {
         .map(|dimension| dimension.finish(series.start, series.buckets.len()))
         .collect();
     let mut analysis = detect_incidents(inputs, zone, series, dimensions, config);
+    analysis.events = ingested.events;
+    analysis.metrics = ingested.metrics;
+    crate::correlate::before_timelines(&mut analysis);
     if let Some(given) = config.detected_at {
         let at = given.resolve(&zone);
         for report in &mut analysis.incidents {
@@ -190,9 +205,13 @@ pub fn analyze(config: &Config, progress: &dyn Progress) -> Result<Analysis> {
         }
     }
     for index in 0..analysis.incidents.len() {
+        if !analysis.incidents[index].impact_measured {
+            continue;
+        }
         let timeline = build_timeline(&analysis, &analysis.incidents[index]);
         analysis.incidents[index].timeline = timeline;
     }
+    crate::correlate::extend_timelines(&mut analysis);
     Ok(analysis)
 }
 
@@ -258,6 +277,11 @@ fn read_inputs(config: &Config, progress: &dyn Progress) -> Result<(Vec<InputSta
         forced_format,
         since,
         until,
+        evidence: EvidenceOptions {
+            zone: config.tz,
+            year: config.year,
+            classifier: Classifier::new(&config.alert_patterns).map_err(Error::Usage)?,
+        },
     };
     progress.begin(total_size(&sources));
     let mut ingested = ingest::ingest(&sources, &options, progress)?;
@@ -338,6 +362,8 @@ fn detect_incidents(
         baseline,
         incidents: Vec::new(),
         dimensions,
+        events: Vec::new(),
+        metrics: Vec::new(),
     };
     let reports: Vec<IncidentReport> = incidents
         .into_iter()
@@ -472,6 +498,7 @@ fn describe_incident(
             };
             incident.severity = incident::severity(&[inside], analysis.baseline.failed_rate);
         }
+        Cause::MetricDeparture => {}
     }
     let peak_offset = counts
         .iter()
@@ -511,6 +538,7 @@ fn describe_incident(
     IncidentReport {
         incident,
         impact,
+        impact_measured: true,
         detected,
         signals,
         timeline: Vec::new(),
@@ -589,7 +617,7 @@ fn signals(analysis: &Analysis, incident: &Incident, counts: &[BucketCounts]) ->
             peak_at: series.bucket_start(lowest_at),
             peak: round4(lowest_per_bucket as f64 * per_minute),
             baseline: round4(expected_per_bucket * per_minute),
-            unit: "requests/min",
+            unit: "requests/min".to_string(),
         });
         return signals;
     }
@@ -621,7 +649,7 @@ fn signals(analysis: &Analysis, incident: &Incident, counts: &[BucketCounts]) ->
                 peak_at: series.bucket_start(incident.first_bucket + offset),
                 peak: round4(peak_ratio),
                 baseline: round4(analysis.baseline.failed_rate),
-                unit: "ratio",
+                unit: "ratio".to_string(),
             });
         }
     }
@@ -649,7 +677,7 @@ fn signals(analysis: &Analysis, incident: &Incident, counts: &[BucketCounts]) ->
                 peak_at: series.bucket_start(peak_index),
                 peak: round4(peak_us / 1e6),
                 baseline: round4(analysis.baseline.p95_us.unwrap_or(0.0) / 1e6),
-                unit: "s",
+                unit: "s".to_string(),
             });
         }
     }
@@ -712,6 +740,7 @@ fn build_timeline(analysis: &Analysis, report: &IncidentReport) -> Vec<TimelineE
             crate::timefmt::human_duration(analysis.bucket_ms)
         ),
         source: line_or_access(incident.start_line),
+        count: 1,
     }];
     if let Some(detected) = &report.detected {
         entries.push(TimelineEntry {
@@ -723,6 +752,7 @@ fn build_timeline(analysis: &Analysis, report: &IncidentReport) -> Vec<TimelineE
                 detected.evidence
             ),
             source: None,
+            count: 1,
         });
     }
     let peak_index = (incident.first_bucket..=incident.last_bucket)
@@ -748,6 +778,7 @@ fn build_timeline(analysis: &Analysis, report: &IncidentReport) -> Vec<TimelineE
                     .unwrap_or_default()
             ),
             source: Some(access.clone()),
+            count: 1,
         });
     }
     entries.push(TimelineEntry {
@@ -758,6 +789,7 @@ fn build_timeline(analysis: &Analysis, report: &IncidentReport) -> Vec<TimelineE
             report.impact.users_affected, report.impact.users_active
         ),
         source: line_or_access(incident.end_line),
+        count: 1,
     });
     entries.sort_by_key(|e| (e.at, e.kind));
     entries

@@ -214,6 +214,13 @@ pub struct ReportArgs {
     /// Example: --detected-at '2023-11-12 14:15'
     #[arg(long, value_name = "TIME")]
     pub detected_at: Option<String>,
+    /// A log line matching this regular expression is an alert (repeatable), besides the built-in set.
+    #[arg(
+        long = "alert-pattern",
+        value_name = "REGEX",
+        long_help = "A syslog or error-log line matching this regular expression (regex crate syntax, matched against 'program: message') counts as an alert, besides the built-in set (Nagios/Icinga, Alertmanager, Monit, Zabbix). Repeatable.\n\nExample: --alert-pattern 'PagerDuty.*triggered'"
+    )]
+    pub alert_patterns: Vec<String>,
 }
 
 #[derive(Args, Debug)]
@@ -337,6 +344,7 @@ impl ReportArgs {
             )));
         }
         config.slo_percent = self.slo;
+        config.alert_patterns = self.alert_patterns.clone();
         config.detected_at = self
             .detected_at
             .as_deref()

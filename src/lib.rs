@@ -11,6 +11,7 @@
 
 pub mod analysis;
 pub mod config;
+pub mod correlate;
 pub mod detect;
 pub mod error;
 pub mod ingest;

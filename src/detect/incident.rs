@@ -92,6 +92,9 @@ pub enum Cause {
         expected_per_bucket: f64,
         lowest_per_bucket: u64,
     },
+    /// A metric departed from its baseline while no access log covers the
+    /// time (see [`crate::correlate`]).
+    MetricDeparture,
 }
 
 /// An incident found in the series.

@@ -7,6 +7,7 @@
 
 pub mod anomaly;
 pub mod baseline;
+pub mod changepoint;
 pub mod detection;
 pub mod impact;
 pub mod incident;

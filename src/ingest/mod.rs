@@ -11,10 +11,16 @@
 //! as dimensions ([`crate::series_dims`]).
 
 pub mod access;
+pub mod errorlog;
+pub mod events;
+pub mod evidence;
 pub mod jsonlines;
 pub mod logformat;
+pub mod metrics_csv;
 pub mod reader;
 pub mod sniff;
+pub mod stamp;
+pub mod syslog;
 
 use std::sync::atomic::Ordering;
 
@@ -39,6 +45,12 @@ pub const MAX_SKIPPED_EXAMPLES: usize = 5;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum InputKind {
     Access,
+    /// RFC 3164/5424/3339 syslog, journalctl output, nagios.log: events.
+    Syslog,
+    /// nginx or Apache error log: events.
+    ErrorLog,
+    /// A metrics CSV: series.
+    Metrics,
     /// Nothing the tool reads: reported, not analysed.
     Unknown,
 }
@@ -47,6 +59,9 @@ impl InputKind {
     pub fn name(self) -> &'static str {
         match self {
             InputKind::Access => "access",
+            InputKind::Syslog => "syslog",
+            InputKind::ErrorLog => "error_log",
+            InputKind::Metrics => "metrics",
             InputKind::Unknown => "unknown",
         }
     }
@@ -151,6 +166,8 @@ pub struct IngestOptions {
     /// Only requests arriving in `[since, until]` are counted.
     pub since: Option<Millis>,
     pub until: Option<Millis>,
+    /// Zone, year and classification for syslog, error logs and metric CSVs.
+    pub evidence: evidence::EvidenceOptions,
 }
 
 /// The outcome of ingest.
@@ -163,6 +180,11 @@ pub struct Ingested {
     /// Per-upstream and per-host counts; a dimension with fewer than two
     /// values is left out.
     pub dimensions: Vec<DimensionBuilder>,
+    /// Alerts, recoveries, changes and notable events of syslog and error
+    /// logs, in time order.
+    pub events: Vec<events::Event>,
+    /// The series of metric CSVs.
+    pub metrics: Vec<evidence::MetricSeries>,
 }
 
 /// Reads every source into one series.
@@ -180,6 +202,7 @@ pub fn ingest(
     let host_labels = host_labels(sources);
     let mut offsets = OffsetTally::default();
     let mut consumed_before = 0u64;
+    let mut collected = evidence::Collected::default();
     for (input_index, source) in sources.iter().enumerate() {
         let host = host_labels
             .as_ref()
@@ -194,6 +217,7 @@ pub fn ingest(
             options,
             progress,
             consumed_before,
+            &mut collected,
         )?;
         consumed_before += consumed;
         if let Some(partial) = partial {
@@ -207,14 +231,24 @@ pub fn ingest(
         }
         inputs.push(stats);
     }
+    let access_offset = offsets.most_common();
+    let resolved = evidence::finish(
+        collected,
+        &mut inputs,
+        access_offset,
+        &options.evidence,
+        (options.since, options.until),
+    );
     Ok(Ingested {
         inputs,
         series,
-        access_offset: offsets.most_common(),
+        access_offset,
         dimensions: [upstreams, hosts]
             .into_iter()
             .filter(|dimension| dimension.value_count() >= 2)
             .collect(),
+        events: resolved.events,
+        metrics: resolved.metrics,
     })
 }
 
@@ -316,6 +350,7 @@ fn ingest_source(
     options: &IngestOptions,
     progress: &dyn Progress,
     consumed_before: u64,
+    collected: &mut evidence::Collected,
 ) -> Result<(InputStats, Option<AccessPartial>, u64)> {
     let input = identity.index;
     let mut stats = InputStats::new(source.display());
@@ -350,6 +385,22 @@ fn ingest_source(
             None => "not a recognised log: expected an access log (common, combined, vcombined, nginx main, ingress-nginx, JSON lines) or give its format with --log-format"
                 .to_string(),
         });
+        // Not an access log: syslog, error log or metrics CSV? (evidence.rs)
+        let tap = evidence::ProgressTap {
+            progress,
+            consumed_before,
+            raw_bytes_read: &counter,
+        };
+        let blocks_from_head = (first_block, blocks);
+        evidence::read_other(
+            &mut stats,
+            source,
+            input,
+            blocks_from_head,
+            &options.evidence,
+            collected,
+            &tap,
+        );
         return Ok((stats, None, counter.load(Ordering::Relaxed)));
     };
     stats.kind = InputKind::Access;

@@ -122,6 +122,12 @@ impl Page<'_> {
     fn summary_sentence(&self, report: &IncidentReport) -> String {
         let incident = &report.incident;
         let impact = &report.impact;
+        if !report.impact_measured {
+            return format!(
+                "Metrics departed far from their baseline {}; no access log covers this time, so the users and requests hit are unknown.",
+                self.span_phrase(incident.start, incident.end)
+            );
+        }
         let bad = impact.requests_failed + impact.requests_slow;
         let detection = match &report.detected {
             Some(detected) => format!(
@@ -279,6 +285,22 @@ impl Page<'_> {
             },
             self.zone_phrase(incident.start),
         );
+        if !report.impact_measured {
+            let _ = writeln!(
+                out,
+                "**Impact:** unknown: this incident comes from metrics alone and no access log covers it. **TODO:** how many users and requests were hit (add the access logs of the period to measure it).\n"
+            );
+            let _ = writeln!(out, "**Detection:** {}\n", self.detection_text(report));
+            let _ = writeln!(
+                out,
+                "**Root Cause:** **TODO:** what changed? Leads from the logs:\n"
+            );
+            for hint in &report.hints {
+                let _ = writeln!(out, "- {}", inline(hint));
+            }
+            out.push('\n');
+            return;
+        }
         let bad = impact.requests_failed + impact.requests_slow;
         let _ = write!(
             out,
@@ -441,7 +463,10 @@ impl Page<'_> {
                 }
                 TimelineKind::Change => ("Change".to_string(), false),
             };
-            let text = cell(without_kind_prefix(&entry.text, entry.kind));
+            let text = cell(&with_count(
+                without_kind_prefix(&entry.text, entry.kind),
+                entry.count,
+            ));
             let source = entry.source.as_deref().map(code_cell).unwrap_or_default();
             if stand_out {
                 let _ = writeln!(out, "| **{when}** | **{label}** | **{text}** | {source} |");
@@ -531,9 +556,9 @@ impl Page<'_> {
                     signal_kind_text(signal.kind),
                     self.clock(signal.onset),
                     self.relative(signal.onset, incident.start),
-                    format_value(signal.peak, signal.unit),
+                    format_value(signal.peak, &signal.unit),
                     self.clock(signal.peak_at),
-                    format_value(signal.baseline, signal.unit),
+                    format_value(signal.baseline, &signal.unit),
                     code_cell(&signal.source)
                 );
             }
@@ -590,7 +615,7 @@ impl Page<'_> {
                     self.clock(entry.at),
                     self.relative(entry.at, incident.start),
                     entry.kind.name(),
-                    inline(&entry.text),
+                    inline(&with_count(&entry.text, entry.count)),
                     entry
                         .source
                         .as_deref()
@@ -688,8 +713,8 @@ impl Page<'_> {
             let _ = writeln!(
                 out,
                 "- [ ] Alert on p95 latency as well as on errors: it rose from {} to {}.",
-                format_value(latency.baseline, latency.unit),
-                format_value(latency.peak, latency.unit)
+                format_value(latency.baseline, &latency.unit),
+                format_value(latency.peak, &latency.unit)
             );
         }
         let mut entries: Vec<&TimelineEntry> = report.timeline.iter().collect();
@@ -1096,6 +1121,15 @@ fn without_kind_prefix(text: &str, kind: TimelineKind) -> &str {
         }
     }
     text
+}
+
+/// A folded timeline entry's text with how many lines it stands for.
+fn with_count(text: &str, count: u64) -> String {
+    if count > 1 {
+        format!("{text} (×{count})")
+    } else {
+        text.to_string()
+    }
 }
 
 fn severity_title(severity: Severity) -> &'static str {

@@ -124,6 +124,21 @@ pub struct ImpactJson {
     pub users_missing: Option<u64>,
 }
 
+impl ImpactJson {
+    /// Every figure null: an incident found without requests to count.
+    pub fn unknown() -> Self {
+        ImpactJson {
+            users_active: None,
+            users_affected: None,
+            affected_pct: None,
+            requests_total: None,
+            requests_failed: None,
+            requests_slow: None,
+            users_missing: None,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SignalJson {
@@ -193,14 +208,18 @@ impl Report {
                         .detected
                         .as_ref()
                         .map(|d| ms_to_seconds(d.at - incident.start)),
-                    impact: ImpactJson {
-                        users_active: Some(impact.users_active),
-                        users_affected: Some(impact.users_affected),
-                        affected_pct: Some(impact.affected_pct),
-                        requests_total: Some(impact.requests_total),
-                        requests_failed: Some(impact.requests_failed),
-                        requests_slow: Some(impact.requests_slow),
-                        users_missing: Some(impact.users_missing),
+                    impact: if report.impact_measured {
+                        ImpactJson {
+                            users_active: Some(impact.users_active),
+                            users_affected: Some(impact.users_affected),
+                            affected_pct: Some(impact.affected_pct),
+                            requests_total: Some(impact.requests_total),
+                            requests_failed: Some(impact.requests_failed),
+                            requests_slow: Some(impact.requests_slow),
+                            users_missing: Some(impact.users_missing),
+                        }
+                    } else {
+                        ImpactJson::unknown()
                     },
                     signals: report
                         .signals
@@ -213,7 +232,7 @@ impl Report {
                             peak_at: time(s.peak_at),
                             peak: s.peak,
                             baseline: s.baseline,
-                            unit: s.unit.to_string(),
+                            unit: s.unit.clone(),
                         })
                         .collect(),
                     timeline: report
@@ -224,7 +243,7 @@ impl Report {
                             kind: e.kind.name().to_string(),
                             text: e.text.clone(),
                             source: e.source.clone(),
-                            count: 1,
+                            count: e.count,
                         })
                         .collect(),
                     hints: report.hints.clone(),

@@ -5,6 +5,7 @@
 mod datasets;
 mod definitions;
 mod errors;
+mod evidence;
 mod formats;
 mod handmade;
 mod help;

@@ -115,6 +115,7 @@ fn analysis_with_evidence(log: &Path) -> postmortem::Analysis {
         kind,
         text: text.to_string(),
         source: Some(source.to_string()),
+        count: 1,
     };
     report.timeline.extend([
         entry(

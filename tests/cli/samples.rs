@@ -47,6 +47,20 @@ fn check_scenario(name: &str) {
             "{name}: affected {pct}% vs {want_pct}%"
         );
         assert_eq!(got["severity"], want["severity"], "{name}: severity");
+        // Where the logs hold the alert that detected it, detection is that
+        // alert (source "log"), within a minute.
+        if want["detected"]["source"] == "log" {
+            assert_eq!(
+                got["detected"]["source"], "log",
+                "{name}: detected by the alert"
+            );
+            let at = |v: &Value| millis(v["detected"]["at"].as_str().expect("detected.at"));
+            let detection_error = at(got) - at(want);
+            assert!(
+                detection_error.abs() <= START_TOLERANCE_MS,
+                "{name}: detection off by {detection_error} ms"
+            );
+        }
     }
 }
 

@@ -1,0 +1,431 @@
+//! When a metric started to move: offline change-point detection on one
+//! series (times and values, NaN for gaps), against a robust baseline.
+//!
+//! # Method
+//!
+//! A two-sided tabular CUSUM (Page, E. S. (1954), "Continuous inspection
+//! schemes", *Biometrika* 41(1/2), 100–115) run on robust residuals:
+//!
+//! 1. The baseline is the first half of the points in the
+//!    [`LOOKBACK_MS`] before the incident starts (at least
+//!    [`MIN_BASELINE_POINTS`]); its location is the median and its scale
+//!    1.4826 × the median absolute deviation (the MAD is consistent for the
+//!    standard deviation of normal data and unmoved by outliers: Rousseeuw &
+//!    Croux (1993), "Alternatives to the median absolute deviation", *JASA*
+//!    88(424), 1273–1283).
+//! 2. From the end of the baseline on, each value becomes `z = (x − median) /
+//!    scale` and the upper and lower sums `S⁺ = max(0, S⁺ + z − k)` and
+//!    `S⁻ = max(0, S⁻ − z − k)` are accumulated, with the reference value
+//!    `k` = [`CUSUM_K`] and the decision interval `h` = [`CUSUM_H`] that
+//!    Montgomery recommends for detecting a one-sigma shift
+//!    (*Introduction to Statistical Quality Control*, 6th ed., §9.1.3).
+//! 3. The first sum to pass `h` raises the alarm; the change began right
+//!    after that sum was last zero (the CUSUM's own change-point estimate,
+//!    Montgomery §9.1.2). A slow ramp (a leak) keeps the sum growing from its
+//!    first step, so its onset is found long before the values look
+//!    extreme; a level shift gives the step itself.
+//! 4. The change counts only when it is large and sustained: its peak is at
+//!    least [`MIN_PEAK_Z`] scales from the median, and the median residual
+//!    from onset to the end of the window at least [`MIN_SUSTAINED_Z`].
+//!
+//! For metric-only runs, [`departures`] finds the periods in which a series
+//! stays far from its whole-series median: the incidents of a run without
+//! access logs.
+
+use crate::timefmt::{MS_PER_HOUR, MS_PER_MINUTE, Millis};
+
+use super::stats::median;
+
+/// How far before the incident's start a metric change is looked for: a
+/// leak that began six hours before users noticed is still its cause.
+pub const LOOKBACK_MS: i64 = 6 * MS_PER_HOUR;
+
+/// Fewest baseline points for a median and MAD worth the name.
+pub const MIN_BASELINE_POINTS: usize = 8;
+
+/// CUSUM reference value `k`, in scales: half the one-sigma shift to detect.
+pub const CUSUM_K: f64 = 0.5;
+
+/// CUSUM decision interval `h`, in scales (Montgomery: 4 or 5 for k = 0.5).
+pub const CUSUM_H: f64 = 5.0;
+
+/// Smallest peak departure, in scales, of a change worth reporting.
+pub const MIN_PEAK_Z: f64 = 4.0;
+
+/// Smallest median departure from onset to the end of the window, in scales:
+/// the change lasted, it was not one spike.
+pub const MIN_SUSTAINED_Z: f64 = 2.0;
+
+/// A change whose first half of its rise takes at least this many points is
+/// a ramp ("rose steadily"), else a step ("jumped").
+pub const RAMP_MIN_POINTS: usize = 5;
+
+/// The MAD times this estimates the standard deviation of normal data.
+pub const MAD_TO_SIGMA: f64 = 1.4826;
+
+/// The mean absolute deviation times this estimates the standard deviation
+/// of normal data (√(π/2)), used when more than half the baseline is equal.
+pub const MEAN_DEVIATION_TO_SIGMA: f64 = 1.2533;
+
+/// Scale of a baseline with no spread at all, relative to its level: a flat
+/// line that moves by a thousandth has moved.
+pub const FLAT_RELATIVE_SCALE: f64 = 1e-3;
+
+/// Where a series departed from its baseline.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Onset {
+    /// Index of the first point of the change.
+    pub onset: usize,
+    /// Index at which the CUSUM passed `h`.
+    pub alarm: usize,
+    /// Index of the largest departure in the change's direction.
+    pub peak: usize,
+    /// Baseline median and scale.
+    pub baseline: f64,
+    pub scale: f64,
+    pub rising: bool,
+    /// A gradual rise (leak) rather than a step.
+    pub ramp: bool,
+}
+
+/// Median and robust scale of `values` (finite ones only).
+pub fn robust_baseline(values: &[f64]) -> Option<(f64, f64)> {
+    let finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+    let center = median(&finite)?;
+    let deviations: Vec<f64> = finite.iter().map(|v| (v - center).abs()).collect();
+    let mad = median(&deviations).unwrap_or(0.0) * MAD_TO_SIGMA;
+    let scale = if mad > 0.0 {
+        mad
+    } else {
+        let mean_deviation = deviations.iter().sum::<f64>() / deviations.len().max(1) as f64;
+        if mean_deviation > 0.0 {
+            mean_deviation * MEAN_DEVIATION_TO_SIGMA
+        } else {
+            (center.abs() * FLAT_RELATIVE_SCALE).max(f64::MIN_POSITIVE)
+        }
+    };
+    Some((center, scale))
+}
+
+/// The change in `values` (at `times`, ascending) around an incident from
+/// `start` to `end`, if one began between [`LOOKBACK_MS`] before `start`
+/// and `end`.
+pub fn find_onset(times: &[Millis], values: &[f64], start: Millis, end: Millis) -> Option<Onset> {
+    let finite: Vec<usize> = (0..values.len().min(times.len()))
+        .filter(|&i| values[i].is_finite())
+        .collect();
+    let before: Vec<usize> = finite
+        .iter()
+        .copied()
+        .filter(|&i| times[i] >= start - LOOKBACK_MS && times[i] < start)
+        .collect();
+    let baseline_points = before.len() / 2;
+    if baseline_points < MIN_BASELINE_POINTS {
+        return None;
+    }
+    let baseline_values: Vec<f64> = before[..baseline_points]
+        .iter()
+        .map(|&i| values[i])
+        .collect();
+    let (center, scale) = robust_baseline(&baseline_values)?;
+    let watched: Vec<usize> = finite
+        .iter()
+        .copied()
+        .filter(|&i| i > before[baseline_points - 1] && times[i] <= end)
+        .collect();
+    let z = |i: usize| (values[i] - center) / scale;
+    let (mut upper, mut lower) = (0.0f64, 0.0f64);
+    let (mut upper_zero, mut lower_zero) = (0usize, 0usize);
+    let mut alarm = None;
+    for (position, &i) in watched.iter().enumerate() {
+        upper = (upper + z(i) - CUSUM_K).max(0.0);
+        lower = (lower - z(i) - CUSUM_K).max(0.0);
+        if upper == 0.0 {
+            upper_zero = position + 1;
+        }
+        if lower == 0.0 {
+            lower_zero = position + 1;
+        }
+        if upper > CUSUM_H {
+            alarm = Some((position, upper_zero, true));
+            break;
+        }
+        if lower > CUSUM_H {
+            alarm = Some((position, lower_zero, false));
+            break;
+        }
+    }
+    let (alarm_position, onset_position, rising) = alarm?;
+    let direction = if rising { 1.0 } else { -1.0 };
+    let after_onset = &watched[onset_position.min(alarm_position)..];
+    let (peak, peak_z) = after_onset
+        .iter()
+        .map(|&i| (i, direction * z(i)))
+        .max_by(|a, b| a.1.total_cmp(&b.1))?;
+    let sustained: Vec<f64> = after_onset.iter().map(|&i| direction * z(i)).collect();
+    if peak_z < MIN_PEAK_Z || median(&sustained).unwrap_or(0.0) < MIN_SUSTAINED_Z {
+        return None;
+    }
+    let half_way = after_onset
+        .iter()
+        .position(|&i| direction * z(i) >= peak_z / 2.0)
+        .unwrap_or(0);
+    Some(Onset {
+        onset: after_onset[0],
+        alarm: watched[alarm_position],
+        peak,
+        baseline: center,
+        scale,
+        rising,
+        ramp: half_way + 1 >= RAMP_MIN_POINTS,
+    })
+}
+
+/// Scales from the whole-series median beyond which a point departs, for
+/// metric-only incidents: stricter than [`MIN_PEAK_Z`], since the baseline
+/// here includes everything.
+pub const DEPARTURE_Z: f64 = 5.0;
+
+/// A departure must last this long to be an incident ("long enough to matter").
+pub const MIN_DEPARTURE_MS: i64 = 5 * MS_PER_MINUTE;
+
+/// Departures closer than this are one.
+pub const DEPARTURE_MERGE_GAP_MS: i64 = 10 * MS_PER_MINUTE;
+
+/// Fewest departing points in a departure.
+pub const MIN_DEPARTURE_POINTS: usize = 3;
+
+/// A series spanning at least this many days is compared with its own
+/// time of day (a daily cycle is not an incident every afternoon).
+pub const SEASONAL_MIN_DAYS: i64 = 3;
+
+const MS_PER_DAY: i64 = 24 * MS_PER_HOUR;
+
+/// What is left of each value once its time of day's median is taken away
+/// (the "seasonal naive" baseline with a period of one day), or the values
+/// themselves for series shorter than [`SEASONAL_MIN_DAYS`].
+fn deseasonalized(times: &[Millis], values: &[f64]) -> Vec<f64> {
+    let n = values.len().min(times.len());
+    if n < 2 || times[n - 1] - times[0] < SEASONAL_MIN_DAYS * MS_PER_DAY {
+        return values[..n].to_vec();
+    }
+    let gaps: Vec<f64> = times[..n]
+        .windows(2)
+        .map(|w| (w[1] - w[0]) as f64)
+        .filter(|g| *g > 0.0)
+        .collect();
+    let step = median(&gaps).unwrap_or(MS_PER_MINUTE as f64).max(1.0) as i64;
+    let slot = |t: Millis| t.rem_euclid(MS_PER_DAY) / step;
+    let mut by_slot: std::collections::HashMap<i64, Vec<f64>> = std::collections::HashMap::new();
+    for i in 0..n {
+        if values[i].is_finite() {
+            by_slot.entry(slot(times[i])).or_default().push(values[i]);
+        }
+    }
+    let medians: std::collections::HashMap<i64, f64> = by_slot
+        .into_iter()
+        .filter_map(|(key, slot_values)| Some((key, median(&slot_values)?)))
+        .collect();
+    (0..n)
+        .map(|i| values[i] - medians.get(&slot(times[i])).copied().unwrap_or(f64::NAN))
+        .collect()
+}
+
+/// Periods `(first index, last index)` in which the series stays beyond
+/// [`DEPARTURE_Z`] scales of its baseline for at least [`MIN_DEPARTURE_MS`].
+/// The baseline is the whole-series median, or, for series of several days,
+/// the median of the same time of day ([`deseasonalized`]).
+pub fn departures(times: &[Millis], values: &[f64]) -> Vec<(usize, usize)> {
+    let residuals = deseasonalized(times, values);
+    let Some((center, scale)) = robust_baseline(&residuals) else {
+        return Vec::new();
+    };
+    let mut runs: Vec<(usize, usize, usize)> = Vec::new();
+    for i in 0..residuals.len() {
+        if !residuals[i].is_finite() || ((residuals[i] - center) / scale).abs() < DEPARTURE_Z {
+            continue;
+        }
+        match runs.last_mut() {
+            Some((_, last, count)) if times[i] - times[*last] <= DEPARTURE_MERGE_GAP_MS => {
+                *last = i;
+                *count += 1;
+            }
+            _ => runs.push((i, i, 1)),
+        }
+    }
+    runs.into_iter()
+        .filter(|&(first, last, count)| {
+            count >= MIN_DEPARTURE_POINTS && times[last] - times[first] >= MIN_DEPARTURE_MS
+        })
+        .map(|(first, last, _)| (first, last))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINUTE: i64 = MS_PER_MINUTE;
+
+    /// Deterministic noise in [-1, 1] (a fixed LCG), so tests need no RNG.
+    fn noise(i: usize) -> f64 {
+        let x = (i as u64)
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        ((x >> 33) as f64 / (1u64 << 31) as f64) * 2.0 - 1.0
+    }
+
+    fn minutes(n: usize) -> Vec<Millis> {
+        (0..n).map(|i| i as i64 * MINUTE).collect()
+    }
+
+    #[test]
+    fn onsets_of_ramps_and_steps_are_found_where_they_began() {
+        let start = 180 * MINUTE; // impact at minute 180
+        let end = 200 * MINUTE;
+        struct Case {
+            name: &'static str,
+            values: Vec<f64>,
+            onset_minutes: Option<std::ops::RangeInclusive<i64>>,
+            rising: bool,
+            ramp: bool,
+        }
+        let ramp: Vec<f64> = (0..220)
+            .map(|i| {
+                500.0
+                    + 5.0 * noise(i)
+                    + if i >= 140 {
+                        4.0 * (i - 140) as f64
+                    } else {
+                        0.0
+                    }
+            })
+            .collect();
+        let step: Vec<f64> = (0..220)
+            .map(|i| 40.0 + noise(i) + if i >= 170 { 30.0 } else { 0.0 })
+            .collect();
+        let drop: Vec<f64> = (0..220)
+            .map(|i| 1000.0 + 10.0 * noise(i) - if i >= 175 { 600.0 } else { 0.0 })
+            .collect();
+        let quiet: Vec<f64> = (0..220).map(|i| 40.0 + noise(i)).collect();
+        let spike: Vec<f64> = (0..220)
+            .map(|i| 40.0 + noise(i) + if i == 185 { 50.0 } else { 0.0 })
+            .collect();
+        let cases = [
+            Case {
+                name: "leak from minute 140",
+                values: ramp,
+                onset_minutes: Some(138..=146),
+                rising: true,
+                ramp: true,
+            },
+            Case {
+                name: "step at minute 170",
+                values: step,
+                onset_minutes: Some(170..=170),
+                rising: true,
+                ramp: false,
+            },
+            // The minute before a step may already lean its way by chance: one
+            // sample of uncertainty is the CUSUM's own.
+            Case {
+                name: "drop at minute 175",
+                values: drop,
+                onset_minutes: Some(174..=175),
+                rising: false,
+                ramp: false,
+            },
+            Case {
+                name: "noise only",
+                values: quiet,
+                onset_minutes: None,
+                rising: true,
+                ramp: false,
+            },
+            Case {
+                name: "one spike is not a change",
+                values: spike,
+                onset_minutes: None,
+                rising: true,
+                ramp: false,
+            },
+        ];
+        let times = minutes(220);
+        for case in cases {
+            let found = find_onset(&times, &case.values, start, end);
+            match (&case.onset_minutes, found) {
+                (None, None) => {}
+                (Some(range), Some(onset)) => {
+                    let minute = times[onset.onset] / MINUTE;
+                    assert!(
+                        range.contains(&minute),
+                        "{}: onset at minute {minute}",
+                        case.name
+                    );
+                    assert_eq!(onset.rising, case.rising, "{}", case.name);
+                    assert_eq!(onset.ramp, case.ramp, "{}", case.name);
+                }
+                (expected, found) => {
+                    panic!("{}: expected {expected:?}, found {found:?}", case.name)
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn gaps_are_skipped_and_flat_baselines_still_scale() {
+        let times = minutes(60);
+        let mut values: Vec<f64> = (0..60)
+            .map(|i| if i >= 40 { 600.0 } else { 512.0 })
+            .collect();
+        values[41] = f64::NAN;
+        let onset = find_onset(&times, &values, 45 * MINUTE, 59 * MINUTE)
+            .expect("a flat line that moves has moved");
+        assert_eq!(onset.onset, 40);
+        assert_eq!(onset.baseline, 512.0);
+        assert!(onset.scale > 0.0);
+    }
+
+    #[test]
+    fn departures_need_size_and_duration() {
+        let times = minutes(120);
+        let mut values: Vec<f64> = (0..120).map(|i| 100.0 + noise(i)).collect();
+        for value in &mut values[60..75] {
+            *value += 50.0;
+        }
+        for value in &mut values[100..102] {
+            *value += 50.0;
+        }
+        assert_eq!(
+            departures(&times, &values),
+            vec![(60, 74)],
+            "the two-minute blip is not an incident"
+        );
+    }
+
+    #[test]
+    fn a_daily_cycle_is_not_a_departure_but_a_bump_in_it_is() {
+        let step = 10 * MINUTE;
+        let points = (5 * MS_PER_DAY / step) as usize;
+        let times: Vec<Millis> = (0..points).map(|i| i as i64 * step).collect();
+        let bump = (3 * MS_PER_DAY + 14 * MS_PER_HOUR)..(3 * MS_PER_DAY + 16 * MS_PER_HOUR);
+        let values: Vec<f64> = times
+            .iter()
+            .enumerate()
+            .map(|(i, &t)| {
+                let hour = (t % MS_PER_DAY) as f64 / MS_PER_HOUR as f64;
+                let daily = if (9.0..18.0).contains(&hour) {
+                    80.0
+                } else {
+                    20.0
+                };
+                daily + noise(i) + if bump.contains(&t) { 40.0 } else { 0.0 }
+            })
+            .collect();
+        let found: Vec<(i64, i64)> = departures(&times, &values)
+            .into_iter()
+            .map(|(a, b)| (times[a], times[b]))
+            .collect();
+        assert_eq!(found, vec![(bump.start, bump.end - step)]);
+    }
+}

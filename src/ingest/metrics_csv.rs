@@ -1,0 +1,661 @@
+//! Metric CSVs (Grafana, Prometheus and monitoring exports), read with polars.
+//!
+//! polars reads the table and infers the column types (quoted headers, `,`
+//! or `;` separators, CRLF). This module then finds the time column, by its
+//! name (`time`, `timestamp`, `date`, `ts`, ...) or by its content (RFC 3339
+//! with or without zone, `YYYY-MM-DD HH:MM:SS`, epoch seconds or
+//! milliseconds), and the series:
+//!
+//! - **wide** (Grafana's "series joined by time"): one series per numeric
+//!   column;
+//! - **long** (Grafana's data export, Prometheus): `time, series|metric|name
+//!   [, labels...], value`, one series per distinct name and labels.
+//!
+//! Units stay as they are (a header `memory (MB)` gives the unit `MB`);
+//! empty cells stay gaps (NaN). A table with a time column but no numeric
+//! column is still a metrics input, with a note saying so.
+
+use std::io::Cursor;
+
+use polars::prelude::{Column, CsvReadOptions, DataType, SerReader};
+use rustc_hash::FxHashMap;
+
+use super::SkippedLine;
+use super::stamp::{Stamp, parse_cell_time};
+
+/// How the rows of a CSV hold its series.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CsvLayout {
+    Wide,
+    Long,
+}
+
+impl CsvLayout {
+    pub fn name(self) -> &'static str {
+        match self {
+            CsvLayout::Wide => "csv-wide",
+            CsvLayout::Long => "csv-long",
+        }
+    }
+}
+
+/// Separator and preamble of a CSV, found from its first lines.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CsvDialect {
+    pub separator: u8,
+    /// A first line `sep=;` (written for spreadsheets) precedes the header.
+    pub separator_line: bool,
+}
+
+/// One metric series with its times not yet placed in a zone.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RawSeries {
+    pub name: String,
+    pub unit: String,
+    pub stamps: Vec<Stamp>,
+    /// NaN where the cell was empty.
+    pub values: Vec<f64>,
+    /// 1-based line of each point in the file; 0 when unknown.
+    pub lines: Vec<u64>,
+}
+
+/// What reading one CSV gave.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LoadedCsv {
+    pub layout: CsvLayout,
+    pub time_column: String,
+    /// Data rows (the header and a `sep=` line left out).
+    pub rows: u64,
+    /// Rows whose time cell could be read.
+    pub parsed: u64,
+    pub skipped: u64,
+    pub skipped_examples: Vec<SkippedLine>,
+    pub series: Vec<RawSeries>,
+    /// Something the user should know (no numeric column).
+    pub note: Option<String>,
+}
+
+/// Lowercased header names taken as the time column.
+const TIME_NAMES: &[&str] = &[
+    "time",
+    "timestamp",
+    "date",
+    "datetime",
+    "date_time",
+    "ts",
+    "@timestamp",
+    "_time",
+    "time (utc)",
+    "timestamp (utc)",
+    "period",
+    "eventtime",
+];
+
+/// Lowercased header names of the series-name column of a long table.
+const SERIES_NAMES: &[&str] = &[
+    "series",
+    "metric",
+    "name",
+    "__name__",
+    "metric_name",
+    "_field",
+    "field",
+    "_measurement",
+];
+
+/// Lowercased header names of the value column of a long table.
+const VALUE_NAMES: &[&str] = &["value", "_value", "val", "values"];
+
+/// Lowercased header names of annotation columns (anomaly labels of
+/// benchmark data sets), which are not measurements.
+const ANNOTATION_NAMES: &[&str] = &["label", "is_anomaly", "anomaly", "anomaly_label"];
+
+/// Label names that say which machine a series is from ("memory on web01").
+const HOST_LABELS: &[&str] = &["host", "hostname", "instance", "node", "server", "pod"];
+
+/// Share of sampled cells that must read as times (or numbers) for a column
+/// to be taken as the time (or a numeric) column.
+pub const MIN_CONTENT_SHARE: f64 = 0.9;
+
+/// Cells sampled per column for content detection.
+const CONTENT_SAMPLE: usize = 200;
+
+/// The separator a header line uses, if it looks like a CSV header: `;`
+/// when it has more of those than commas, else `,`; at least two fields.
+fn header_separator(header: &[u8]) -> Option<u8> {
+    let count = |sep: u8| count_outside_quotes(header, sep);
+    let (semicolons, commas) = (count(b';'), count(b','));
+    let separator = if semicolons > commas { b';' } else { b',' };
+    (count(separator) >= 1).then_some(separator)
+}
+
+fn count_outside_quotes(line: &[u8], separator: u8) -> usize {
+    let mut in_quotes = false;
+    let mut count = 0;
+    for &b in line {
+        if b == b'"' {
+            in_quotes = !in_quotes;
+        } else if b == separator && !in_quotes {
+            count += 1;
+        }
+    }
+    count
+}
+
+/// Whether `lines` (non-empty, without line endings) start like a CSV: a
+/// header and rows with the same number of fields.
+pub fn sniff(lines: &[&[u8]]) -> Option<CsvDialect> {
+    let (separator_line, rest) = match lines.first() {
+        Some(first) if first.starts_with(b"sep=") && first.len() == 5 => (true, &lines[1..]),
+        _ => (false, lines),
+    };
+    let header = rest.first()?;
+    let separator = if separator_line {
+        lines[0][4]
+    } else {
+        header_separator(header)?
+    };
+    let fields = count_outside_quotes(header, separator);
+    if fields == 0 || rest.len() < 2 {
+        return None;
+    }
+    let rows = &rest[1..];
+    let consistent = rows
+        .iter()
+        .filter(|row| count_outside_quotes(row, separator) == fields)
+        .count();
+    (consistent as f64 >= MIN_CONTENT_SHARE * rows.len() as f64).then_some(CsvDialect {
+        separator,
+        separator_line,
+    })
+}
+
+/// 1-based line numbers of the data rows: non-empty lines after the header.
+fn data_row_lines(bytes: &[u8], dialect: CsvDialect) -> Vec<u64> {
+    let mut lines = Vec::new();
+    let mut preamble = 1 + usize::from(dialect.separator_line);
+    for (index, line) in bytes.split(|&b| b == b'\n').enumerate() {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.is_empty() {
+            continue;
+        }
+        if preamble > 0 {
+            preamble -= 1;
+            continue;
+        }
+        lines.push(index as u64 + 1);
+    }
+    lines
+}
+
+/// A header without quotes and surrounding spaces.
+fn clean_name(name: &str) -> String {
+    name.trim().trim_matches('"').trim().to_string()
+}
+
+/// `memory (MB)` or `latency [ms]`: the name and the unit.
+pub fn split_unit(header: &str) -> (String, String) {
+    let trimmed = header.trim();
+    for (open, close) in [('(', ')'), ('[', ']')] {
+        if trimmed.ends_with(close)
+            && let Some(at) = trimmed.rfind(open)
+            && at > 0
+        {
+            let unit = trimmed[at + 1..trimmed.len() - 1].trim();
+            let name = trimmed[..at].trim();
+            if !unit.is_empty() && unit.len() <= 16 && !name.is_empty() {
+                return (name.to_string(), unit.to_string());
+            }
+        }
+    }
+    (trimmed.to_string(), String::new())
+}
+
+/// The cells of a column as text (numbers printed), for time detection.
+enum Cells<'a> {
+    Text(&'a polars::prelude::StringChunked),
+    Numbers(Vec<Option<f64>>),
+}
+
+fn cells_of(column: &Column) -> Option<Cells<'_>> {
+    match column.dtype() {
+        DataType::String => column.str().ok().map(Cells::Text),
+        dtype if dtype.is_primitive_numeric() => {
+            let floats = column.cast(&DataType::Float64).ok()?;
+            let values = floats.f64().ok()?.iter().collect();
+            Some(Cells::Numbers(values))
+        }
+        _ => None,
+    }
+}
+
+fn cell_time(cells: &Cells<'_>, row: usize) -> Option<Stamp> {
+    match cells {
+        Cells::Text(text) => parse_cell_time(text.get(row)?),
+        Cells::Numbers(values) => {
+            super::stamp::epoch_to_millis(values.get(row).copied().flatten()?).map(Stamp::Absolute)
+        }
+    }
+}
+
+/// Whether most sampled non-empty cells read as times.
+fn reads_as_times(cells: &Cells<'_>, height: usize) -> bool {
+    let (mut seen, mut times) = (0usize, 0usize);
+    for row in 0..height {
+        let present = match cells {
+            Cells::Text(text) => text.get(row).is_some_and(|t| !t.trim().is_empty()),
+            Cells::Numbers(values) => values[row].is_some(),
+        };
+        if !present {
+            continue;
+        }
+        seen += 1;
+        times += usize::from(cell_time(cells, row).is_some());
+        if seen >= CONTENT_SAMPLE {
+            break;
+        }
+    }
+    seen > 0 && times as f64 >= MIN_CONTENT_SHARE * seen as f64
+}
+
+/// A numeric reading of a column: polars' numbers, or text that reads as
+/// numbers (a decimal comma in `;` files). `None` when it is not numeric.
+fn numeric_values(column: &Column, separator: u8) -> Option<Vec<f64>> {
+    let dtype = column.dtype();
+    if dtype.is_primitive_numeric() {
+        let floats = column.cast(&DataType::Float64).ok()?;
+        return Some(
+            floats
+                .f64()
+                .ok()?
+                .iter()
+                .map(|v| v.unwrap_or(f64::NAN))
+                .collect(),
+        );
+    }
+    if *dtype != DataType::String {
+        return None;
+    }
+    let text = column.str().ok()?;
+    let parse = |cell: &str| {
+        let cell = cell.trim().trim_matches('"');
+        let normalized = if separator == b';' {
+            cell.replace(',', ".")
+        } else {
+            cell.to_string()
+        };
+        normalized.parse::<f64>().ok()
+    };
+    let (mut present, mut numbers) = (0usize, 0usize);
+    let values: Vec<f64> = text
+        .iter()
+        .map(|cell| match cell {
+            Some(cell) if !cell.trim().is_empty() => {
+                present += 1;
+                let value = parse(cell);
+                numbers += usize::from(value.is_some());
+                value.unwrap_or(f64::NAN)
+            }
+            _ => f64::NAN,
+        })
+        .collect();
+    (present > 0 && numbers as f64 >= MIN_CONTENT_SHARE * present as f64).then_some(values)
+}
+
+/// Reads a whole CSV. The error says why it is not a metrics CSV.
+///
+/// polars reports malformed tables as errors; should it panic on some byte
+/// sequence all the same, the panic is caught here and reported as the
+/// file's note, because no input may bring the run down.
+pub fn load(bytes: &[u8], dialect: CsvDialect) -> Result<LoadedCsv, String> {
+    std::panic::catch_unwind(|| load_table(bytes, dialect)).unwrap_or_else(|_| {
+        Err("polars could not read it (it stopped on an internal error)".to_string())
+    })
+}
+
+fn load_table(bytes: &[u8], dialect: CsvDialect) -> Result<LoadedCsv, String> {
+    let options = CsvReadOptions::default()
+        .with_has_header(true)
+        .with_skip_rows(usize::from(dialect.separator_line))
+        // Types are inferred from every row: a column of whole numbers that
+        // turns fractional after row 10,000 is still a float column.
+        .with_infer_schema_length(None)
+        .with_rechunk(true)
+        .map_parse_options(|parse| {
+            parse
+                .with_separator(dialect.separator)
+                .with_quote_char(Some(b'"'))
+        });
+    let frame = options
+        .into_reader_with_file_handle(Cursor::new(bytes))
+        .finish()
+        .map_err(|e| format!("not a CSV polars can read: {e}"))?;
+    let height = frame.height();
+    let columns = frame.columns();
+    let names: Vec<String> = columns.iter().map(|c| clean_name(c.name())).collect();
+    let lower: Vec<String> = names.iter().map(|n| n.to_lowercase()).collect();
+    let time_index = find_time_column(columns, &lower, height).ok_or_else(|| {
+        format!(
+            "no time column: expected a column named time, timestamp or date, or holding RFC 3339, 'YYYY-MM-DD HH:MM:SS' or epoch times (columns: {})",
+            names.join(", ")
+        )
+    })?;
+    let time_cells = cells_of(&columns[time_index]).ok_or("the time column cannot be read")?;
+    let row_lines = data_row_lines(bytes, dialect);
+    let line_of = |row: usize| {
+        if row_lines.len() == height {
+            row_lines[row]
+        } else {
+            0
+        }
+    };
+    let mut stamps: Vec<Option<Stamp>> = Vec::with_capacity(height);
+    let mut skipped_examples = Vec::new();
+    let mut skipped = 0u64;
+    for row in 0..height {
+        let stamp = cell_time(&time_cells, row);
+        if stamp.is_none() {
+            skipped += 1;
+            if skipped_examples.len() < super::MAX_SKIPPED_EXAMPLES {
+                skipped_examples.push(SkippedLine {
+                    line: line_of(row),
+                    reason: format!(
+                        "expected a time in column '{}' (RFC 3339, 'YYYY-MM-DD HH:MM:SS' or epoch)",
+                        names[time_index]
+                    ),
+                });
+            }
+        }
+        stamps.push(stamp);
+    }
+    let series_index = lower.iter().enumerate().position(|(i, name)| {
+        i != time_index
+            && SERIES_NAMES.contains(&name.as_str())
+            && columns[i].dtype() == &DataType::String
+    });
+    let value_index = lower
+        .iter()
+        .enumerate()
+        .position(|(i, name)| i != time_index && VALUE_NAMES.contains(&name.as_str()));
+    let (layout, series) = match (series_index, value_index) {
+        (Some(series_index), Some(value_index)) => {
+            let series = long_series(
+                columns,
+                &names,
+                (time_index, series_index, value_index),
+                &stamps,
+                dialect.separator,
+                &line_of,
+            );
+            (CsvLayout::Long, series)
+        }
+        _ => {
+            let mut series = Vec::new();
+            for (index, column) in columns.iter().enumerate() {
+                if index == time_index || ANNOTATION_NAMES.contains(&lower[index].as_str()) {
+                    continue;
+                }
+                let Some(values) = numeric_values(column, dialect.separator) else {
+                    continue;
+                };
+                let (name, unit) = split_unit(&names[index]);
+                series.push(points(name, unit, &stamps, &values, &line_of, None));
+            }
+            (CsvLayout::Wide, series)
+        }
+    };
+    let note = series.is_empty().then(|| {
+        format!(
+            "no numeric column besides the time column '{}': nothing to chart",
+            names[time_index]
+        )
+    });
+    Ok(LoadedCsv {
+        layout,
+        time_column: names[time_index].clone(),
+        rows: height as u64,
+        parsed: height as u64 - skipped,
+        skipped,
+        skipped_examples,
+        series,
+        note,
+    })
+}
+
+fn find_time_column(columns: &[Column], lower: &[String], height: usize) -> Option<usize> {
+    let by_name = lower.iter().enumerate().find_map(|(index, name)| {
+        let named = TIME_NAMES.contains(&name.as_str())
+            || name.starts_with("timestamp")
+            || name.starts_with("time ");
+        let cells = cells_of(&columns[index])?;
+        (named && reads_as_times(&cells, height)).then_some(index)
+    });
+    by_name.or_else(|| {
+        columns.iter().enumerate().find_map(|(index, column)| {
+            let cells = cells_of(column)?;
+            // A numeric column is an epoch by content only when it is the
+            // first column: elsewhere big numbers are more likely counters.
+            let eligible = matches!(cells, Cells::Text(_)) || index == 0;
+            (eligible && reads_as_times(&cells, height)).then_some(index)
+        })
+    })
+}
+
+/// The points of one series, rows without a time left out.
+fn points(
+    name: String,
+    unit: String,
+    stamps: &[Option<Stamp>],
+    values: &[f64],
+    line_of: &dyn Fn(usize) -> u64,
+    rows: Option<&[usize]>,
+) -> RawSeries {
+    let mut series = RawSeries {
+        name,
+        unit,
+        stamps: Vec::new(),
+        values: Vec::new(),
+        lines: Vec::new(),
+    };
+    let mut push = |row: usize| {
+        if let Some(stamp) = stamps[row] {
+            series.stamps.push(stamp);
+            series.values.push(values[row]);
+            series.lines.push(line_of(row));
+        }
+    };
+    match rows {
+        Some(rows) => rows.iter().copied().for_each(&mut push),
+        None => (0..stamps.len()).for_each(&mut push),
+    }
+    series
+}
+
+fn long_series(
+    columns: &[Column],
+    names: &[String],
+    (time_index, series_index, value_index): (usize, usize, usize),
+    stamps: &[Option<Stamp>],
+    separator: u8,
+    line_of: &dyn Fn(usize) -> u64,
+) -> Vec<RawSeries> {
+    let Some(values) = numeric_values(&columns[value_index], separator) else {
+        return Vec::new();
+    };
+    let Ok(series_names) = columns[series_index].str() else {
+        return Vec::new();
+    };
+    let labels: Vec<(usize, &polars::prelude::StringChunked)> = columns
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| ![time_index, series_index, value_index].contains(i))
+        .filter_map(|(i, c)| c.str().ok().map(|text| (i, text)))
+        .collect();
+    let mut rows_of: FxHashMap<String, Vec<usize>> = FxHashMap::default();
+    let mut order: Vec<String> = Vec::new();
+    for row in 0..stamps.len() {
+        let base = series_names.get(row).unwrap_or("").trim().to_string();
+        let mut host = None;
+        let mut others = Vec::new();
+        for (index, text) in &labels {
+            let Some(value) = text.get(row).map(str::trim).filter(|v| !v.is_empty()) else {
+                continue;
+            };
+            let label = names[*index].to_lowercase();
+            if host.is_none() && HOST_LABELS.contains(&label.as_str()) {
+                host = Some(value.to_string());
+            } else {
+                others.push(format!("{}={value}", names[*index]));
+            }
+        }
+        let mut key = base;
+        if let Some(host) = host {
+            key = format!("{key} on {host}");
+        }
+        if !others.is_empty() {
+            key = format!("{key} {{{}}}", others.join(", "));
+        }
+        rows_of
+            .entry(key.clone())
+            .or_insert_with(|| {
+                order.push(key);
+                Vec::new()
+            })
+            .push(row);
+    }
+    order
+        .into_iter()
+        .filter_map(|key| {
+            let rows = rows_of.remove(&key)?;
+            let (name, unit) = split_unit(&key);
+            Some(points(name, unit, stamps, &values, line_of, Some(&rows)))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(text: &str) -> Vec<&[u8]> {
+        text.lines()
+            .map(str::as_bytes)
+            .filter(|l| !l.is_empty())
+            .collect()
+    }
+
+    fn load_text(text: &str) -> Result<LoadedCsv, String> {
+        let dialect = sniff(&lines(text)).ok_or("not sniffed as CSV")?;
+        load(text.as_bytes(), dialect)
+    }
+
+    #[test]
+    fn sniffing_finds_separators_and_refuses_logs() {
+        let cases = [
+            (
+                "comma",
+                "time,value\n2023-11-12T14:00:00Z,1\n",
+                Some((b',', false)),
+            ),
+            (
+                "semicolon",
+                "\"Time\";\"web01\"\n2023-11-12 14:00:00;1,5\n",
+                Some((b';', false)),
+            ),
+            (
+                "sep line",
+                "sep=;\nTime;a\n2023-11-12 14:00:00;1\n",
+                Some((b';', true)),
+            ),
+            (
+                "syslog",
+                "Nov 12 14:00:03 web01 kernel: a, b\nNov 12 14:00:04 web01 kernel: c\n",
+                None,
+            ),
+            ("header only", "time,value\n", None),
+        ];
+        for (name, text, expected) in cases {
+            let found = sniff(&lines(text)).map(|d| (d.separator, d.separator_line));
+            assert_eq!(found, expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn wide_tables_give_one_series_per_numeric_column() {
+        let mut text = String::from(
+            "\"Time\";\"memory_used (MB)\";\"host\";\"cpu\"\n\
+             2023-11-12 14:00:00;512,5;web01;0.5\n\
+             2023-11-12 14:01:00;;web01;0.7\n\
+             not a time;600;web01;0.9\n",
+        );
+        for minute in 2..12 {
+            text.push_str(&format!("2023-11-12 14:{minute:02}:00;600;web01;0.9\n"));
+        }
+        let loaded = load_text(&text).expect("loads");
+        assert_eq!(loaded.layout, CsvLayout::Wide);
+        assert_eq!(loaded.time_column, "Time");
+        assert_eq!((loaded.rows, loaded.parsed, loaded.skipped), (13, 12, 1));
+        assert_eq!(loaded.skipped_examples[0].line, 4);
+        let names: Vec<(&str, &str)> = loaded
+            .series
+            .iter()
+            .map(|s| (s.name.as_str(), s.unit.as_str()))
+            .collect();
+        assert_eq!(names, vec![("memory_used", "MB"), ("cpu", "")]);
+        let memory = &loaded.series[0];
+        assert_eq!(memory.values[0], 512.5, "decimal comma in a ';' file");
+        assert!(memory.values[1].is_nan(), "an empty cell stays a gap");
+        assert_eq!(memory.lines[..3], [2, 3, 5]);
+        assert_eq!(memory.stamps[0], Stamp::Local(1_699_797_600_000));
+    }
+
+    #[test]
+    fn long_tables_give_one_series_per_name_and_labels() {
+        let text = "timestamp,metric,instance,value\n\
+                    1699797600,memory_used,web01,10\n\
+                    1699797600,memory_used,web02,20\n\
+                    1699797660,memory_used,web01,11\n";
+        let loaded = load_text(text).expect("loads");
+        assert_eq!(loaded.layout, CsvLayout::Long);
+        let series: Vec<(&str, Vec<f64>)> = loaded
+            .series
+            .iter()
+            .map(|s| (s.name.as_str(), s.values.clone()))
+            .collect();
+        assert_eq!(
+            series,
+            vec![
+                ("memory_used on web01", vec![10.0, 11.0]),
+                ("memory_used on web02", vec![20.0])
+            ]
+        );
+        assert_eq!(
+            loaded.series[0].stamps[1],
+            Stamp::Absolute(1_699_797_660_000)
+        );
+    }
+
+    #[test]
+    fn time_columns_are_found_by_content_and_tables_without_numbers_noted() {
+        let by_content = load_text("when,load\n2023-11-12T14:00:00Z,1\n2023-11-12T14:01:00Z,2\n")
+            .expect("loads");
+        assert_eq!(by_content.time_column, "when");
+        let epoch_ms = load_text("t_ms,load\n1699797600000,1\n1699797660000,2\n").expect("loads");
+        assert_eq!(
+            epoch_ms.series[0].stamps[0],
+            Stamp::Absolute(1_699_797_600_000)
+        );
+        let words =
+            load_text("time,host\n2023-11-12T14:00:00Z,web01\n2023-11-12T14:01:00Z,web02\n")
+                .expect("loads");
+        assert!(words.series.is_empty());
+        assert!(
+            words
+                .note
+                .as_deref()
+                .is_some_and(|n| n.contains("no numeric column"))
+        );
+        let no_time = load_text("host,load\nweb01,1\nweb02,2\n").expect_err("no time column");
+        assert!(no_time.contains("no time column"), "{no_time}");
+    }
+}
