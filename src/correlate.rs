@@ -324,7 +324,7 @@ fn metric_hints(
                 format!(" {}", signal.unit)
             };
             format!(
-                "{} {how} from {}, {relative} (baseline {}{unit}, {} at {}): alert on it",
+                "{} {how} from {}, {relative} (baseline {}{unit}, {}{unit} at {}): alert on it",
                 signal.name,
                 human_time(signal.onset, zone),
                 signal.baseline,

@@ -302,6 +302,14 @@ fn numeric_values(column: &Column, separator: u8) -> Option<Vec<f64>> {
     (present > 0 && numbers as f64 >= MIN_CONTENT_SHARE * present as f64).then_some(values)
 }
 
+/// Whether a column numbers the rows (1, 2, 3, ...: a line id, an index),
+/// which is not a measurement and would "rise steadily" in every incident.
+fn counts_rows(values: &[f64]) -> bool {
+    values.len() >= 2
+        && values.iter().all(|v| v.is_finite() && v.fract() == 0.0)
+        && values.windows(2).all(|w| w[1] - w[0] == 1.0)
+}
+
 /// Reads a whole CSV. The error says why it is not a metrics CSV.
 ///
 /// polars reports malformed tables as errors; should it panic on some byte
@@ -398,6 +406,9 @@ fn load_table(bytes: &[u8], dialect: CsvDialect) -> Result<LoadedCsv, String> {
                 let Some(values) = numeric_values(column, dialect.separator) else {
                     continue;
                 };
+                if counts_rows(&values) {
+                    continue;
+                }
                 let (name, unit) = split_unit(&names[index]);
                 series.push(points(name, unit, &stamps, &values, &line_of, None));
             }
@@ -583,13 +594,16 @@ mod tests {
     #[test]
     fn wide_tables_give_one_series_per_numeric_column() {
         let mut text = String::from(
-            "\"Time\";\"memory_used (MB)\";\"host\";\"cpu\"\n\
-             2023-11-12 14:00:00;512,5;web01;0.5\n\
-             2023-11-12 14:01:00;;web01;0.7\n\
-             not a time;600;web01;0.9\n",
+            "\"Time\";\"memory_used (MB)\";\"host\";\"cpu\";\"LineId\"\n\
+             2023-11-12 14:00:00;512,5;web01;0.5;1\n\
+             2023-11-12 14:01:00;;web01;0.7;2\n\
+             not a time;600;web01;0.9;3\n",
         );
         for minute in 2..12 {
-            text.push_str(&format!("2023-11-12 14:{minute:02}:00;600;web01;0.9\n"));
+            text.push_str(&format!(
+                "2023-11-12 14:{minute:02}:00;600;web01;0.9;{}\n",
+                minute + 2
+            ));
         }
         let loaded = load_text(&text).expect("loads");
         assert_eq!(loaded.layout, CsvLayout::Wide);
@@ -601,7 +615,11 @@ mod tests {
             .iter()
             .map(|s| (s.name.as_str(), s.unit.as_str()))
             .collect();
-        assert_eq!(names, vec![("memory_used", "MB"), ("cpu", "")]);
+        assert_eq!(
+            names,
+            vec![("memory_used", "MB"), ("cpu", "")],
+            "text and row-number columns are not series"
+        );
         let memory = &loaded.series[0];
         assert_eq!(memory.values[0], 512.5, "decimal comma in a ';' file");
         assert!(memory.values[1].is_nan(), "an empty cell stays a gap");
@@ -640,7 +658,8 @@ mod tests {
         let by_content = load_text("when,load\n2023-11-12T14:00:00Z,1\n2023-11-12T14:01:00Z,2\n")
             .expect("loads");
         assert_eq!(by_content.time_column, "when");
-        let epoch_ms = load_text("t_ms,load\n1699797600000,1\n1699797660000,2\n").expect("loads");
+        let epoch_ms =
+            load_text("t_ms,load\n1699797600000,0.5\n1699797660000,0.7\n").expect("loads");
         assert_eq!(
             epoch_ms.series[0].stamps[0],
             Stamp::Absolute(1_699_797_600_000)

@@ -619,6 +619,29 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic(line in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200)) {
+            let _ = parse_line(&line);
+            let _ = crate::ingest::errorlog::parse_line(&line);
+            let _ = crate::ingest::stamp::parse_cell_time(&String::from_utf8_lossy(&line));
+        }
+
+        #[test]
+        fn mangled_syslog_lines_never_panic(cut in 0usize..120, byte in proptest::prelude::any::<u8>(), at in 0usize..120) {
+            let mut line = b"<165>1 2023-11-12T14:00:03.003+01:00 host app 42 ID47 [x@1 a=\"b\\\"]\"] msg".to_vec();
+            let at = at.min(line.len().saturating_sub(1));
+            line[at] = byte;
+            line.truncate(cut);
+            let _ = parse_line(&line);
+            let mut bsd = b"<34>Nov 12 14:00:03.250: web01 sshd[42]: Accepted".to_vec();
+            let at = at.min(bsd.len() - 1);
+            bsd[at] = byte;
+            bsd.truncate(cut);
+            let _ = parse_line(&bsd);
+        }
+    }
+
     #[test]
     fn no_byte_sequence_panics() {
         let inputs: [&[u8]; 8] = [
