@@ -193,6 +193,7 @@ pub fn analyze(config: &Config, progress: &dyn Progress) -> Result<Analysis> {
         forced_preset,
         since,
         until,
+        threads: config.threads,
     };
     progress.begin(total_size(&sources));
     let ingested = ingest::ingest(&sources, &options, progress)?;

@@ -1,29 +1,29 @@
 //! Ingest: turns inputs into per-bucket series and per-input statistics.
 //!
 //! Each source is opened (gzip detected from content), its kind and format
-//! sniffed from its first lines, then read in large blocks that are split at
-//! line boundaries and parsed on all cores. Every parsed request is folded
-//! into a [`SeriesBuilder`]; partials of chunks and blocks merge in order, so
-//! line numbers of skipped lines stay exact. A line that does not parse is
-//! counted and the first few are kept with their line number and reason.
+//! sniffed from its first lines, then read in chunks of whole lines that
+//! worker threads parse on all cores ([`pipeline`]). Every parsed request is
+//! folded into a [`SeriesBuilder`]; the workers' series merge at the end with
+//! exact line numbers. A line that does not parse is counted and the first
+//! few are kept with their line number and reason.
 
 pub mod access;
+mod clf_fast;
+pub mod pipeline;
 pub mod reader;
 pub mod sniff;
 
 use std::sync::atomic::Ordering;
 
-use memchr::memchr_iter;
-use rayon::prelude::*;
 use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
 
 use crate::config::UserKey;
 use crate::error::{Error, Result};
 use crate::progress::Progress;
-use crate::series::{LineRef, RequestFacts, SeriesBuilder};
+use crate::series::SeriesBuilder;
 use crate::timefmt::Millis;
-use access::{AccessParser, AccessRecord};
-use reader::{BlockReader, Source};
+use access::AccessRecord;
+use reader::{CHUNK_BYTES, ChunkReader, Source};
 use sniff::Preset;
 
 /// How many skipped lines are kept per input as examples.
@@ -113,6 +113,8 @@ pub struct IngestOptions {
     /// Only requests arriving in `[since, until]` are counted.
     pub since: Option<Millis>,
     pub until: Option<Millis>,
+    /// Parsing threads; 0 is one per core (see [`pipeline::worker_count`]).
+    pub threads: usize,
 }
 
 /// The outcome of ingest.
@@ -159,20 +161,13 @@ pub fn ingest(
     })
 }
 
-/// Parser settings shared by every chunk of one source.
-struct ChunkContext<'a> {
-    input: u32,
-    parser: AccessParser,
-    options: &'a IngestOptions,
-}
-
 fn ingest_source(
     source: &Source,
     input: u32,
     options: &IngestOptions,
     progress: &dyn Progress,
     consumed_before: u64,
-) -> Result<(InputStats, Option<AccessPartial>, u64)> {
+) -> Result<(InputStats, Option<pipeline::SourceResult>, u64)> {
     let mut stats = InputStats::new(source.display());
     let opened = match reader::open(source) {
         Ok(opened) => opened,
@@ -183,14 +178,14 @@ fn ingest_source(
     };
     stats.compressed = opened.compressed;
     let counter = opened.raw_bytes_read.clone();
-    let mut blocks = BlockReader::new(opened.reader);
-    let Some(first_block) = blocks.next_block() else {
+    let mut chunks = ChunkReader::new(opened.reader);
+    let mut first_buffer = Vec::new();
+    let Some(first_chunk) = chunks.fill(&mut first_buffer, CHUNK_BYTES) else {
         stats.note = Some("empty".to_string());
         return Ok((stats, None, 0));
     };
     let preset = {
-        let is_whole = first_block.bytes.len() < reader::BLOCK_BYTES;
-        let lines = sniff::sample_lines(&first_block.bytes, is_whole);
+        let lines = sniff::sample_lines(&first_buffer[..first_chunk.len], chunks.is_finished());
         match options.forced_preset {
             Some(forced) => sniff::detect_access_preset_among(&lines, std::slice::from_ref(forced)),
             None => sniff::detect_access_preset(&lines),
@@ -209,38 +204,32 @@ fn ingest_source(
     let parser = preset.parser();
     stats.has_request_time = parser.has_request_time();
     stats.has_user_agent = parser.has_user_agent();
-    let context = ChunkContext {
-        input,
-        parser,
+    let report_progress =
+        || progress.set_position(consumed_before + counter.load(Ordering::Relaxed));
+    let (mut total, outcome) = pipeline::run(
+        chunks,
+        (first_buffer, first_chunk),
         options,
-    };
-    let mut total = AccessPartial::new(options, input);
-    let mut pending = first_block;
-    loop {
-        let (next, partial) = rayon::join(
-            || blocks.next_block(),
-            || parse_block(&pending.bytes, &context),
-        );
-        total.append(partial);
-        progress.set_position(consumed_before + counter.load(Ordering::Relaxed));
-        if let Some(error) = pending.error.take() {
-            stats.error = Some(format!(
-                "reading stopped after line {}: {error}; the lines before it were used",
-                total.lines
-            ));
-        }
-        match next {
-            Some(block) => pending = block,
-            None => break,
-        }
+        &parser,
+        input,
+        pipeline::worker_count(options.threads),
+        &report_progress,
+    );
+    report_progress();
+    if let Some(error) = outcome.error {
+        stats.error = Some(format!(
+            "reading stopped after line {}: {error}; the lines before it were used",
+            total.tally.lines
+        ));
     }
-    stats.lines = total.lines;
-    stats.parsed = total.parsed;
-    stats.skipped = total.skipped;
-    stats.out_of_range = total.out_of_range;
+    let tally = &total.tally;
+    stats.lines = tally.lines;
+    stats.parsed = tally.parsed;
+    stats.skipped = tally.skipped;
+    stats.out_of_range = tally.out_of_range;
     stats.skipped_examples = std::mem::take(&mut total.examples);
-    stats.first = (total.first != Millis::MAX).then_some(total.first);
-    stats.last = (total.last != Millis::MIN).then_some(total.last);
+    stats.first = (tally.first != Millis::MAX).then_some(tally.first);
+    stats.last = (tally.last != Millis::MIN).then_some(tally.last);
     Ok((stats, Some(total), counter.load(Ordering::Relaxed)))
 }
 
@@ -250,7 +239,7 @@ const MAX_OFFSETS_TALLIED: usize = 8;
 
 /// Counts of the UTC offsets written in access lines.
 #[derive(Clone, Debug, Default)]
-struct OffsetTally(Vec<(i32, u64)>);
+pub struct OffsetTally(Vec<(i32, u64)>);
 
 impl OffsetTally {
     #[inline]
@@ -276,69 +265,6 @@ impl OffsetTally {
     }
 }
 
-/// What parsing a contiguous run of lines gave; partials of consecutive runs
-/// are combined with [`AccessPartial::append`].
-#[derive(Debug)]
-pub struct AccessPartial {
-    input: u32,
-    series: SeriesBuilder,
-    lines: u64,
-    parsed: u64,
-    skipped: u64,
-    out_of_range: u64,
-    /// Line numbers relative to the start of this partial.
-    examples: Vec<SkippedLine>,
-    first: Millis,
-    last: Millis,
-    offsets: OffsetTally,
-}
-
-impl AccessPartial {
-    fn new(options: &IngestOptions, input: u32) -> Self {
-        AccessPartial {
-            input,
-            series: SeriesBuilder::new(options.bucket_ms, options.ingest_slow_us),
-            lines: 0,
-            parsed: 0,
-            skipped: 0,
-            out_of_range: 0,
-            examples: Vec::new(),
-            first: Millis::MAX,
-            last: Millis::MIN,
-            offsets: OffsetTally::default(),
-        }
-    }
-
-    /// Appends the partial of the lines that come right after this one's.
-    fn append(&mut self, mut next: AccessPartial) {
-        next.series.shift_lines(self.input, self.lines);
-        let room = MAX_SKIPPED_EXAMPLES.saturating_sub(self.examples.len());
-        self.examples
-            .extend(next.examples.into_iter().take(room).map(|e| SkippedLine {
-                line: e.line + self.lines,
-                reason: e.reason,
-            }));
-        self.lines += next.lines;
-        self.parsed += next.parsed;
-        self.skipped += next.skipped;
-        self.out_of_range += next.out_of_range;
-        self.first = self.first.min(next.first);
-        self.last = self.last.max(next.last);
-        self.offsets.merge(&next.offsets);
-        self.series.merge(next.series);
-    }
-
-    fn skip(&mut self, reason: &str) {
-        self.skipped += 1;
-        if self.examples.len() < MAX_SKIPPED_EXAMPLES {
-            self.examples.push(SkippedLine {
-                line: self.lines,
-                reason: reason.to_string(),
-            });
-        }
-    }
-}
-
 /// Seed that keeps remote-user keys apart from address keys.
 const REMOTE_USER_SEED: u64 = 0x7265_6d6f_7465_5f75;
 
@@ -359,88 +285,6 @@ pub fn user_hash(record: &AccessRecord<'_>, key: UserKey) -> u64 {
             }
         }
     }
-}
-
-/// Chunks per thread a block is cut into, so a slow chunk does not leave a
-/// core idle at the end of the block.
-const CHUNKS_PER_THREAD: usize = 2;
-
-fn parse_block(block: &[u8], context: &ChunkContext<'_>) -> AccessPartial {
-    let pieces = split_at_lines(block, rayon::current_num_threads() * CHUNKS_PER_THREAD);
-    pieces
-        .into_par_iter()
-        .map(|piece| parse_chunk(piece, context))
-        .reduce(
-            || AccessPartial::new(context.options, context.input),
-            |mut left, right| {
-                left.append(right);
-                left
-            },
-        )
-}
-
-/// Cuts `bytes` into about `pieces` runs of whole lines.
-pub fn split_at_lines(bytes: &[u8], pieces: usize) -> Vec<&[u8]> {
-    let target = bytes.len() / pieces.max(1) + 1;
-    let mut result = Vec::with_capacity(pieces);
-    let mut start = 0;
-    while start < bytes.len() {
-        let tentative = (start + target).min(bytes.len());
-        let end = match memchr::memchr(b'\n', &bytes[tentative..]) {
-            Some(offset) => tentative + offset + 1,
-            None => bytes.len(),
-        };
-        result.push(&bytes[start..end]);
-        start = end;
-    }
-    result
-}
-
-fn parse_chunk(chunk: &[u8], context: &ChunkContext<'_>) -> AccessPartial {
-    let options = context.options;
-    let mut partial = AccessPartial::new(options, context.input);
-    let mut start = 0;
-    let ends =
-        memchr_iter(b'\n', chunk).chain((chunk.last() != Some(&b'\n')).then_some(chunk.len()));
-    for end in ends {
-        let raw = &chunk[start..end];
-        start = end + 1;
-        partial.lines += 1;
-        let line = raw.strip_suffix(b"\r").unwrap_or(raw);
-        if line.iter().all(u8::is_ascii_whitespace) {
-            partial.skip("empty line");
-            continue;
-        }
-        let record = match context.parser.parse(line) {
-            Ok(record) => record,
-            Err(error) => {
-                partial.skip(error.reason);
-                continue;
-            }
-        };
-        partial.parsed += 1;
-        let arrival = record.arrival();
-        if options.since.is_some_and(|since| arrival < since)
-            || options.until.is_some_and(|until| arrival > until)
-        {
-            partial.out_of_range += 1;
-            continue;
-        }
-        partial.offsets.add(record.offset_seconds, 1);
-        partial.first = partial.first.min(arrival);
-        partial.last = partial.last.max(arrival);
-        partial.series.record(&RequestFacts {
-            arrival,
-            status: record.status,
-            duration_us: record.duration_us,
-            user: user_hash(&record, options.user_key),
-            line: LineRef {
-                input: context.input,
-                line: partial.lines,
-            },
-        });
-    }
-    partial
 }
 
 /// `Error::NothingParsed` when no input gave a single request.

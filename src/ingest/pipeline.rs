@@ -1,0 +1,420 @@
+//! The access-log hot path: one reader thread cutting the decoded stream
+//! into chunks of whole lines, and worker threads that each parse the chunks
+//! they are handed into their own persistent accumulator ([`ParseWorker`]).
+//! The accumulators merge once, at the end.
+//!
+//! Why this shape (measured, see BENCHMARKS.md): a fresh accumulator per
+//! chunk and a merge per block cost hash-map growth and merging for every
+//! chunk; a worker that keeps its series for the whole input pays for each
+//! bucket and user once. Reading (and gzip decoding, which is slower than
+//! parsing) runs in a thread of its own, so it overlaps parsing. Buffers go
+//! round between the reader and the workers, so memory holds a few chunks
+//! whatever the size of the log.
+//!
+//! Line numbers stay exact although workers see chunks out of order: a
+//! worker records line `n` of chunk `s` as `s << 32 | n`, which sorts like
+//! the real line number, so "the earlier line wins" comparisons while folding
+//! are already right; once every chunk's line count is known the numbers are
+//! translated ([`SeriesBuilder::remap_lines`]).
+
+use std::io::Read;
+use std::sync::mpsc::{self, Receiver, SyncSender};
+use std::sync::{Arc, Mutex};
+
+use memchr::memchr_iter;
+
+use super::access::AccessParser;
+use super::reader::{CHUNK_BYTES, Chunk, ChunkReader};
+use super::{IngestOptions, MAX_SKIPPED_EXAMPLES, OffsetTally, SkippedLine, user_hash};
+use crate::series::{LineRef, RequestFacts, SeriesBuilder};
+use crate::timefmt::Millis;
+
+/// Bits of a provisional line number that hold the line within its chunk;
+/// the chunk's sequence number sits above them. A chunk holds at most
+/// [`CHUNK_BYTES`] plus one line, far below 2^32 lines.
+const LINE_BITS: u32 = 32;
+
+/// Chunks queued for the workers, per worker: enough that a worker finishing
+/// a chunk finds the next one ready, few enough to keep memory flat.
+const QUEUED_CHUNKS_PER_WORKER: usize = 2;
+
+/// How far (in log time) behind the latest request a worker keeps buckets
+/// open before handing them to the run's total. nginx logs a request when it
+/// completes, so arrivals run behind the log by up to the longest request
+/// time (60 s is the usual proxy timeout); a later straggler reopens the
+/// bucket in the worker and is merged in again, which is correct, only
+/// slower.
+const HAND_OVER_AFTER_MS: i64 = 5 * 60_000;
+
+/// The provisional number of line `line` (1-based) of chunk `chunk`.
+#[inline]
+fn provisional_line(chunk: u64, line: u64) -> u64 {
+    (chunk << LINE_BITS) | line
+}
+
+/// Counts and first/last times of one run of lines; adds up.
+#[derive(Clone, Debug)]
+pub struct LineTally {
+    pub lines: u64,
+    pub parsed: u64,
+    pub skipped: u64,
+    pub out_of_range: u64,
+    pub first: Millis,
+    pub last: Millis,
+}
+
+impl Default for LineTally {
+    fn default() -> Self {
+        LineTally {
+            lines: 0,
+            parsed: 0,
+            skipped: 0,
+            out_of_range: 0,
+            first: Millis::MAX,
+            last: Millis::MIN,
+        }
+    }
+}
+
+impl LineTally {
+    fn add(&mut self, other: &LineTally) {
+        self.lines += other.lines;
+        self.parsed += other.parsed;
+        self.skipped += other.skipped;
+        self.out_of_range += other.out_of_range;
+        self.first = self.first.min(other.first);
+        self.last = self.last.max(other.last);
+    }
+}
+
+/// What one parsing thread keeps: its series and counts for the whole input,
+/// fed one chunk at a time in file order.
+pub struct ParseWorker<'a> {
+    options: &'a IngestOptions,
+    parser: AccessParser,
+    input: u32,
+    /// The recent buckets, still being filled.
+    series: SeriesBuilder,
+    /// Where older buckets go, so memory holds each bucket once, not once
+    /// per worker; `None` keeps everything here.
+    total: Option<&'a Mutex<SeriesBuilder>>,
+    /// Buckets before this index have been handed over.
+    handed_over_before: i64,
+    tally: LineTally,
+    offsets: OffsetTally,
+    /// `(chunk, lines in it)` for every chunk this worker parsed.
+    chunk_lines: Vec<(u64, u64)>,
+    /// The first skipped lines this worker saw, with provisional numbers.
+    examples: Vec<(u64, &'static str)>,
+}
+
+impl<'a> ParseWorker<'a> {
+    pub fn new(options: &'a IngestOptions, parser: AccessParser, input: u32) -> Self {
+        ParseWorker {
+            options,
+            parser,
+            input,
+            series: SeriesBuilder::new(options.bucket_ms, options.ingest_slow_us),
+            total: None,
+            handed_over_before: i64::MIN,
+            tally: LineTally::default(),
+            offsets: OffsetTally::default(),
+            chunk_lines: Vec::new(),
+            examples: Vec::new(),
+        }
+    }
+
+    /// Hands buckets older than [`HAND_OVER_AFTER_MS`] to `total` after
+    /// each chunk.
+    pub fn with_total(mut self, total: &'a Mutex<SeriesBuilder>) -> Self {
+        self.total = Some(total);
+        self
+    }
+
+    fn hand_over_old_buckets(&mut self) {
+        let (Some(total), Some(latest)) = (self.total, self.series.latest_index()) else {
+            return;
+        };
+        let bucket_ms = self.series.bucket_ms();
+        let horizon = (HAND_OVER_AFTER_MS + bucket_ms - 1) / bucket_ms + 1;
+        let before = latest.saturating_sub(horizon);
+        if before <= self.handed_over_before {
+            return;
+        }
+        self.handed_over_before = before;
+        let old = self.series.take_before(before);
+        if old.is_empty() {
+            return;
+        }
+        // A poisoned lock means another worker panicked; the run is failing.
+        if let Ok(mut total) = total.lock() {
+            total.absorb(old);
+        }
+    }
+
+    fn skip(&mut self, line: u64, reason: &'static str) {
+        self.tally.skipped += 1;
+        if self.examples.len() < MAX_SKIPPED_EXAMPLES {
+            self.examples.push((line, reason));
+        }
+    }
+
+    /// Parses chunk number `chunk` (whole lines; the last may lack its
+    /// newline) and folds it in. Chunks must come in increasing order.
+    pub fn parse_chunk(&mut self, chunk: u64, bytes: &[u8]) {
+        let options = self.options;
+        let mut line_in_chunk = 0u64;
+        let mut start = 0;
+        let ends =
+            memchr_iter(b'\n', bytes).chain((bytes.last() != Some(&b'\n')).then_some(bytes.len()));
+        for end in ends {
+            let raw = &bytes[start..end];
+            start = end + 1;
+            line_in_chunk += 1;
+            let line_number = provisional_line(chunk, line_in_chunk);
+            let line = raw.strip_suffix(b"\r").unwrap_or(raw);
+            if line.iter().all(u8::is_ascii_whitespace) {
+                self.skip(line_number, "empty line");
+                continue;
+            }
+            let record = match self.parser.parse(line) {
+                Ok(record) => record,
+                Err(error) => {
+                    self.skip(line_number, error.reason);
+                    continue;
+                }
+            };
+            self.tally.parsed += 1;
+            let arrival = record.arrival();
+            if options.since.is_some_and(|since| arrival < since)
+                || options.until.is_some_and(|until| arrival > until)
+            {
+                self.tally.out_of_range += 1;
+                continue;
+            }
+            self.offsets.add(record.offset_seconds, 1);
+            self.tally.first = self.tally.first.min(arrival);
+            self.tally.last = self.tally.last.max(arrival);
+            self.series.record(&RequestFacts {
+                arrival,
+                status: record.status,
+                duration_us: record.duration_us,
+                user: user_hash(&record, options.user_key),
+                line: LineRef {
+                    input: self.input,
+                    line: line_number,
+                },
+            });
+        }
+        self.tally.lines += line_in_chunk;
+        self.chunk_lines.push((chunk, line_in_chunk));
+        self.hand_over_old_buckets();
+    }
+}
+
+/// Everything the workers of one input found, with real line numbers.
+pub struct SourceResult {
+    pub series: SeriesBuilder,
+    pub tally: LineTally,
+    pub offsets: OffsetTally,
+    pub examples: Vec<SkippedLine>,
+}
+
+/// Merges the workers' accumulators into `series` (the buckets they
+/// handed over) and turns provisional line numbers into real ones.
+pub fn combine(
+    workers: Vec<ParseWorker<'_>>,
+    mut series: SeriesBuilder,
+    input: u32,
+) -> SourceResult {
+    let mut chunk_lines: Vec<(u64, u64)> = Vec::new();
+    let mut examples: Vec<(u64, &'static str)> = Vec::new();
+    let mut tally = LineTally::default();
+    let mut offsets = OffsetTally::default();
+    for mut worker in workers {
+        chunk_lines.extend_from_slice(&worker.chunk_lines);
+        examples.extend_from_slice(&worker.examples);
+        tally.add(&worker.tally);
+        offsets.merge(&worker.offsets);
+        worker.series.settle_users();
+        series.merge(worker.series);
+    }
+    chunk_lines.sort_unstable();
+    // Lines before each chunk, indexed by chunk number (chunks are numbered
+    // 0, 1, 2... by the reader).
+    let mut lines_before = Vec::with_capacity(chunk_lines.len());
+    let mut running = 0u64;
+    for &(_, lines) in &chunk_lines {
+        lines_before.push(running);
+        running += lines;
+    }
+    let real_line = |provisional: u64| {
+        let chunk = (provisional >> LINE_BITS) as usize;
+        let line = provisional & ((1u64 << LINE_BITS) - 1);
+        lines_before
+            .get(chunk)
+            .map_or(provisional, |before| before + line)
+    };
+    series.remap_lines(input, real_line);
+    examples.sort_unstable();
+    examples.truncate(MAX_SKIPPED_EXAMPLES);
+    SourceResult {
+        series,
+        tally,
+        offsets,
+        examples: examples
+            .into_iter()
+            .map(|(line, reason)| SkippedLine {
+                line: real_line(line),
+                reason: reason.to_string(),
+            })
+            .collect(),
+    }
+}
+
+/// The number of parsing threads for a `threads` setting: 0 is one per
+/// core rayon would use (`RAYON_NUM_THREADS`, or the pool the call runs in).
+pub fn worker_count(threads: usize) -> usize {
+    if threads == 0 {
+        rayon::current_num_threads().max(1)
+    } else {
+        threads
+    }
+}
+
+/// A chunk on its way to a worker.
+struct Job {
+    chunk: u64,
+    buffer: Vec<u8>,
+    len: usize,
+}
+
+/// What the reader saw besides the chunks.
+pub struct ReadOutcome {
+    /// The error that ended reading early, if any.
+    pub error: Option<std::io::Error>,
+}
+
+/// Reads the rest of an input (its first chunk already in `first`) and
+/// parses it on `workers` threads. `on_chunk` is called on the reading
+/// thread after each chunk is read (for progress).
+pub fn run<R: Read>(
+    mut reader: ChunkReader<R>,
+    first: (Vec<u8>, Chunk),
+    options: &IngestOptions,
+    parser: &AccessParser,
+    input: u32,
+    workers: usize,
+    on_chunk: &dyn Fn(),
+) -> (SourceResult, ReadOutcome) {
+    let workers = workers.max(1);
+    let (job_sender, job_receiver) = mpsc::sync_channel::<Job>(workers * QUEUED_CHUNKS_PER_WORKER);
+    let job_receiver = Arc::new(Mutex::new(job_receiver));
+    let (free_sender, free_receiver) = mpsc::channel::<Vec<u8>>();
+    // Buffers in circulation: one being filled, the queued ones, one per
+    // worker being parsed.
+    let max_buffers = 1 + workers * (QUEUED_CHUNKS_PER_WORKER + 1);
+    let total = Mutex::new(SeriesBuilder::new(
+        options.bucket_ms,
+        options.ingest_slow_us,
+    ));
+    let (finished, outcome) = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                let jobs = Arc::clone(&job_receiver);
+                let free = free_sender.clone();
+                let parser = parser.clone();
+                let worker = ParseWorker::new(options, parser, input).with_total(&total);
+                scope.spawn(move || work(worker, &jobs, &free))
+            })
+            .collect();
+        drop(free_sender);
+        let outcome = feed(
+            &mut reader,
+            first,
+            &job_sender,
+            &free_receiver,
+            max_buffers,
+            on_chunk,
+        );
+        drop(job_sender);
+        let finished: Vec<ParseWorker<'_>> = handles
+            .into_iter()
+            .map(|handle| match handle.join() {
+                Ok(worker) => worker,
+                // A worker never panics on input; if one did (a bug), the
+                // run fails loudly rather than report partial numbers.
+                Err(payload) => std::panic::resume_unwind(payload),
+            })
+            .collect();
+        (finished, outcome)
+    });
+    let empty = SeriesBuilder::new(options.bucket_ms, options.ingest_slow_us);
+    let handed_over = match total.lock() {
+        Ok(mut total) => std::mem::replace(&mut *total, empty),
+        Err(poisoned) => std::mem::replace(&mut *poisoned.into_inner(), empty),
+    };
+    (combine(finished, handed_over, input), outcome)
+}
+
+/// A worker's loop: parse chunks until the reader is done, return buffers.
+fn work<'a>(
+    mut worker: ParseWorker<'a>,
+    jobs: &Mutex<Receiver<Job>>,
+    free: &mpsc::Sender<Vec<u8>>,
+) -> ParseWorker<'a> {
+    loop {
+        let job = match jobs.lock() {
+            Ok(receiver) => receiver.recv(),
+            Err(_) => break,
+        };
+        let Ok(job) = job else { break };
+        worker.parse_chunk(job.chunk, &job.buffer[..job.len]);
+        // The reader may have stopped taking buffers back; nothing to do.
+        let _ = free.send(job.buffer);
+    }
+    worker
+}
+
+/// The reader's loop: hand out the chunk in hand, fill the next buffer.
+fn feed<R: Read>(
+    reader: &mut ChunkReader<R>,
+    first: (Vec<u8>, Chunk),
+    jobs: &SyncSender<Job>,
+    free: &Receiver<Vec<u8>>,
+    max_buffers: usize,
+    on_chunk: &dyn Fn(),
+) -> ReadOutcome {
+    let (mut buffer, mut chunk) = first;
+    let mut buffers = 1;
+    let mut number = 0u64;
+    loop {
+        let error = chunk.error.take();
+        let job = Job {
+            chunk: number,
+            buffer,
+            len: chunk.len,
+        };
+        number += 1;
+        if jobs.send(job).is_err() || error.is_some() {
+            return ReadOutcome { error };
+        }
+        buffer = match free.try_recv() {
+            Ok(buffer) => buffer,
+            Err(_) if buffers < max_buffers => {
+                buffers += 1;
+                Vec::new()
+            }
+            Err(_) => match free.recv() {
+                Ok(buffer) => buffer,
+                // Every worker is gone; only a bug gets here.
+                Err(_) => return ReadOutcome { error: None },
+            },
+        };
+        match reader.fill(&mut buffer, CHUNK_BYTES) {
+            Some(next) => chunk = next,
+            None => return ReadOutcome { error: None },
+        }
+        on_chunk();
+    }
+}
