@@ -204,18 +204,37 @@ fn ingest_source(
     let parser = preset.parser();
     stats.has_request_time = parser.has_request_time();
     stats.has_user_agent = parser.has_user_agent();
-    let report_progress =
-        || progress.set_position(consumed_before + counter.load(Ordering::Relaxed));
-    let (mut total, outcome) = pipeline::run(
-        chunks,
-        (first_buffer, first_chunk),
+    let setup = pipeline::ParseSetup {
         options,
-        &parser,
+        parser: &parser,
         input,
-        pipeline::worker_count(options.threads),
-        &report_progress,
-    );
-    report_progress();
+        workers: pipeline::worker_count(options.threads),
+    };
+    let (mut total, outcome, consumed) = match plain_file(source, opened.compressed) {
+        // A plain file: every worker reads its own chunks.
+        #[cfg(unix)]
+        Some((file, len)) => {
+            drop(chunks);
+            let report = |done: u64| progress.set_position(consumed_before + done);
+            let (total, outcome) =
+                pipeline::run_file(&file, len, pipeline::FILE_CHUNK_BYTES, setup, &report);
+            (total, outcome, len)
+        }
+        // Standard input or gzip: one thread reads (and decodes).
+        _ => {
+            let report =
+                || progress.set_position(consumed_before + counter.load(Ordering::Relaxed));
+            let (total, outcome) = pipeline::run(
+                chunks,
+                (first_buffer, first_chunk),
+                CHUNK_BYTES,
+                setup,
+                &report,
+            );
+            (total, outcome, counter.load(Ordering::Relaxed))
+        }
+    };
+    progress.set_position(consumed_before + consumed);
     if let Some(error) = outcome.error {
         stats.error = Some(format!(
             "reading stopped after line {}: {error}; the lines before it were used",
@@ -230,7 +249,22 @@ fn ingest_source(
     stats.skipped_examples = std::mem::take(&mut total.examples);
     stats.first = (tally.first != Millis::MAX).then_some(tally.first);
     stats.last = (tally.last != Millis::MIN).then_some(tally.last);
-    Ok((stats, Some(total), counter.load(Ordering::Relaxed)))
+    Ok((stats, Some(total), consumed))
+}
+
+/// The file and its length, when `source` is an uncompressed regular file
+/// that can be read at any offset.
+fn plain_file(source: &Source, compressed: bool) -> Option<(std::fs::File, u64)> {
+    if compressed {
+        return None;
+    }
+    let Source::File(path) = source else {
+        return None;
+    };
+    let file = std::fs::File::open(path).ok()?;
+    let metadata = file.metadata().ok()?;
+    let len = metadata.len();
+    metadata.is_file().then_some((file, len))
 }
 
 /// How many offsets a chunk tallies before it stops adding new ones: logs
