@@ -206,21 +206,38 @@ fn clf_date_days(date: &[u8; CLF_DATE_LEN]) -> Option<i64> {
     Some(days)
 }
 
+/// Length of a whole CLF timestamp `10/Oct/2000:13:55:36 -0700`.
+const CLF_TIME_LEN: usize = 26;
+
+thread_local! {
+    /// The last whole timestamp parsed on this thread and its value: a busy
+    /// log writes many lines per second, so most lines repeat the stamp of
+    /// the line before. It starts with a valid stamp, so a hit is valid.
+    static LAST_CLF_TIME: std::cell::Cell<([u8; CLF_TIME_LEN], Millis, i32)> =
+        const { std::cell::Cell::new((*b"01/Jan/1970:00:00:00 +0000", 0, 0)) };
+}
+
 /// Parses the fixed CLF timestamp `10/Oct/2000:13:55:36 -0700` by hand.
 /// Returns the UTC instant and the offset in seconds east of UTC.
 pub fn parse_clf_time(text: &[u8]) -> Option<(Millis, i32)> {
+    let stamp = <&[u8; CLF_TIME_LEN]>::try_from(text).ok()?;
+    let (last, at, offset) = LAST_CLF_TIME.with(std::cell::Cell::get);
+    if last == *stamp {
+        return Some((at, offset));
+    }
+    let parsed = parse_clf_time_uncached(stamp)?;
+    LAST_CLF_TIME.with(|last| last.set((*stamp, parsed.0, parsed.1)));
+    Some(parsed)
+}
+
+fn parse_clf_time_uncached(text: &[u8; CLF_TIME_LEN]) -> Option<(Millis, i32)> {
     let (Ok(date), Some(clock)) = (
-        <&[u8; CLF_DATE_LEN]>::try_from(text.get(..CLF_DATE_LEN)?),
+        <&[u8; CLF_DATE_LEN]>::try_from(&text[..CLF_DATE_LEN]),
         text.get(CLF_DATE_LEN..),
     ) else {
         return None;
     };
-    if clock.len() != 15
-        || clock[0] != b':'
-        || clock[3] != b':'
-        || clock[6] != b':'
-        || clock[9] != b' '
-    {
+    if clock[0] != b':' || clock[3] != b':' || clock[6] != b':' || clock[9] != b' ' {
         return None;
     }
     let days = clf_date_days(date)?;

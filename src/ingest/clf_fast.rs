@@ -14,6 +14,36 @@ use super::access::{AccessRecord, ClfLayout, DurationField, parse_clf_time};
 /// Length of `10/Oct/2000:13:55:36 -0700`.
 const CLF_TIME_LEN: usize = 26;
 
+/// Digits a `u64` always holds without overflow (its maximum has 20).
+const MAX_EXACT_DIGITS: usize = 19;
+
+/// The offset of the first space in `bytes`, eight bytes at a time (the
+/// client address is short, too short for `memchr` to pay off).
+#[inline]
+fn find_space(bytes: &[u8]) -> Option<usize> {
+    const SPACES: u64 = u64::from_ne_bytes([b' '; 8]);
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGH_BITS: u64 = u64::from_ne_bytes([0x80; 8]);
+    let mut at = 0;
+    while let Some(word) = bytes.get(at..at + 8) {
+        let Ok(word) = <[u8; 8]>::try_from(word) else {
+            break;
+        };
+        // A byte of `x` is zero where the word has a space; the lowest
+        // flagged byte is exact (borrows only flag bytes above a zero).
+        let x = u64::from_le_bytes(word) ^ SPACES;
+        let zero_bytes = x.wrapping_sub(ONES) & !x & HIGH_BITS;
+        if zero_bytes != 0 {
+            return Some(at + (zero_bytes.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    bytes[at..]
+        .iter()
+        .position(|&b| b == b' ')
+        .map(|offset| at + offset)
+}
+
 #[cfg(test)]
 thread_local! {
     /// Turns the fast path off so tests can compare it with the nom parser.
@@ -51,7 +81,7 @@ impl<'a> Cursor<'a> {
         let len = match rest {
             // `-` (ident, user) is by far the most common token.
             [b'-', b' ', ..] => 1,
-            _ => rest.iter().position(|&b| b == b' ').unwrap_or(rest.len()),
+            _ => find_space(rest).unwrap_or(rest.len()),
         };
         if len == 0 {
             return None;
@@ -64,6 +94,11 @@ impl<'a> Cursor<'a> {
     /// inside (Apache's `\"`).
     #[inline]
     fn quoted(&mut self) -> Option<&'a [u8]> {
+        // `"-"` (no referer, no agent) is common enough to skip the search.
+        if let [b'"', dash @ b'-', b'"', ..] = self.rest() {
+            self.at += 3;
+            return Some(std::slice::from_ref(dash));
+        }
         let body = self.rest().strip_prefix(b"\"")?;
         let mut from = 0;
         while let Some(found) = memchr(b'"', &body[from..]) {
@@ -86,14 +121,26 @@ impl<'a> Cursor<'a> {
     #[inline]
     fn integer(&mut self) -> Option<u64> {
         let rest = self.rest();
-        let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+        let mut value = 0u64;
+        let mut digits = 0;
+        for &byte in rest {
+            let digit = byte.wrapping_sub(b'0');
+            if digit > 9 {
+                break;
+            }
+            value = value.wrapping_mul(10).wrapping_add(u64::from(digit));
+            digits += 1;
+        }
         if digits == 0 {
             return None;
         }
+        if digits > MAX_EXACT_DIGITS {
+            value = rest[..digits].iter().fold(0u64, |acc, &b| {
+                acc.saturating_mul(10).saturating_add(u64::from(b - b'0'))
+            });
+        }
         self.at += digits;
-        Some(rest[..digits].iter().fold(0u64, |acc, &b| {
-            acc.saturating_mul(10).saturating_add(u64::from(b - b'0'))
-        }))
+        Some(value)
     }
 
     /// `-` as `None`, or what `value` reads.
@@ -251,6 +298,34 @@ mod tests {
         r#"10.0.0.2 - - [27/Mar/2022:15:30:02 +0100] "GET / HTTP/1.1" 500 512 "-" "-" 123456 extra fields"#,
         r#"127.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] "GET /apache_pb.gif HTTP/1.0" 200 2326"#,
     ];
+
+    #[test]
+    fn spaces_are_found_where_they_are() {
+        let cases: [(&str, Option<usize>); 7] = [
+            ("empty", None),
+            ("no-space-here", None),
+            ("1.2.3.4 -", Some(7)),
+            (" first", Some(0)),
+            ("0123456 8", Some(7)),
+            ("01234567 9", Some(8)),
+            ("2001:db8:1234:5678:9abc::1 - -", Some(26)),
+        ];
+        for (text, expected) in cases {
+            let bytes = if text == "empty" {
+                &b""[..]
+            } else {
+                text.as_bytes()
+            };
+            assert_eq!(find_space(bytes), expected, "{text:?}");
+        }
+        // Every position in a long run, including after bytes that borrow.
+        for at in 0..40 {
+            let mut bytes = vec![0x21u8; 40];
+            bytes[..at].fill(0x00);
+            bytes[at] = b' ';
+            assert_eq!(find_space(&bytes), Some(at), "space at {at}");
+        }
+    }
 
     #[test]
     fn fast_path_reads_the_common_lines() {
