@@ -41,8 +41,8 @@ pub struct GenOptions {
     pub lines: u64,
     pub seed: u64,
     pub layout: Layout,
-    /// Start the log at this second of the day (0: midnight) and stop after
-    /// `max_lines`: a dense slice of a busy day, for the benchmarks.
+    /// Start the log at this second of the day (0: midnight) and stop at
+    /// `max_lines` lines: a dense slice of a busy day, for the benchmarks.
     pub from_second: u32,
     pub max_lines: u64,
 }
@@ -585,9 +585,10 @@ pub fn write_log<W: Write>(options: &GenOptions, mut out: W) -> io::Result<GenSu
                      out: &mut W,
                      summary: &mut GenSummary|
      -> io::Result<()> {
-        while in_flight
-            .peek()
-            .is_some_and(|p| p.completion_ms < before_ms)
+        while summary.lines < options.max_lines
+            && in_flight
+                .peek()
+                .is_some_and(|p| p.completion_ms < before_ms)
         {
             let Some(pending) = in_flight.pop() else {
                 break;
@@ -643,9 +644,7 @@ pub fn write_log<W: Write>(options: &GenOptions, mut out: W) -> io::Result<GenSu
             &mut summary,
         )?;
     }
-    if summary.lines < options.max_lines {
-        write_due(&mut in_flight, u64::MAX, &mut out, &mut summary)?;
-    }
+    write_due(&mut in_flight, u64::MAX, &mut out, &mut summary)?;
     out.flush()?;
     Ok(summary)
 }

@@ -5,4 +5,5 @@
 mod datasets;
 mod definitions;
 mod errors;
+mod parallel;
 mod support;
