@@ -930,6 +930,111 @@ mod tests {
         assert_eq!(whole.buckets[2].failed, 1, "499 is failed");
     }
 
+    fn span(first: u32, last: u32, bad: Option<(u32, u32)>, failed: bool) -> UserSpan {
+        UserSpan {
+            first,
+            last,
+            first_bad: bad.map_or(NONE_REL, |b| b.0),
+            last_bad: bad.map_or(0, |b| b.1),
+            max_ok_latency_us: last * 10,
+            had_failed: failed,
+        }
+    }
+
+    #[test]
+    fn user_sets_merge_alike_open_or_settled() {
+        let left = [
+            (1, span(0, 10, None, false)),
+            (5, span(3, 3, Some((3, 3)), true)),
+            (9, span(7, 8, None, false)),
+        ];
+        let right = [
+            (5, span(1, 20, Some((20, 20)), false)),
+            (7, span(4, 4, None, false)),
+            (11, span(2, 50, Some((2, 2)), false)),
+        ];
+        let expected = vec![
+            (1, span(0, 10, None, false)),
+            (5, span(1, 20, Some((3, 20)), true)),
+            (7, span(4, 4, None, false)),
+            (9, span(7, 8, None, false)),
+            (11, span(2, 50, Some((2, 2)), false)),
+        ];
+        let cases = [
+            ("open into open", false, false),
+            ("settled into settled", true, true),
+            ("open into settled", true, false),
+            ("settled into open", false, true),
+        ];
+        let make = |users: &[(u64, UserSpan)], settled: bool| {
+            let mut set = UserSpans::Open(users.iter().copied().collect());
+            if settled {
+                set.settle();
+            }
+            set
+        };
+        for (name, settle_left, settle_right) in cases {
+            let mut merged = make(&left, settle_left);
+            merged.merge(&make(&right, settle_right));
+            assert_eq!(merged.len(), 5, "{name}");
+            assert_eq!(merged.sorted(), expected, "{name}");
+            merged.settle();
+            assert_eq!(
+                merged,
+                UserSpans::Settled(expected.clone()),
+                "{name}: settled"
+            );
+            assert_eq!(merged.get(5), Some(&expected[1].1), "{name}: lookup");
+            assert_eq!(merged.get(6), None, "{name}: absent user");
+        }
+    }
+
+    #[test]
+    fn handing_old_buckets_over_equals_one_pass() {
+        // Five minutes of requests, two users, some bad, one late arrival
+        // for a bucket already handed over.
+        let mut requests: Vec<RequestFacts> = (0..300)
+            .map(|i| {
+                facts(
+                    i * 1_000,
+                    if i % 7 == 0 { 503 } else { 200 },
+                    20,
+                    i as u64 % 3,
+                )
+            })
+            .collect();
+        requests.push(facts(30_500, 499, 10, 42));
+        let mut whole = SeriesBuilder::new(60_000, MIN_DEFAULT_SLOW_US);
+        requests.iter().for_each(|r| whole.record(r));
+        let mut worker = SeriesBuilder::new(60_000, MIN_DEFAULT_SLOW_US);
+        let mut total = SeriesBuilder::new(60_000, MIN_DEFAULT_SLOW_US);
+        for (at, request) in requests.iter().enumerate() {
+            worker.record(request);
+            if at % 50 == 49 {
+                let index = worker.latest_index().expect("recorded");
+                total.absorb(worker.take_before(index - 1));
+            }
+        }
+        worker.settle_users();
+        total.merge(worker);
+        let whole = whole.finish(100).expect("short");
+        let total = total.finish(100).expect("short");
+        assert_eq!(total.buckets.len(), 5);
+        assert_eq!(whole.buckets, total.buckets);
+        assert_eq!(
+            total.buckets[0].users.len(),
+            4,
+            "the late user is in bucket 0"
+        );
+        assert!(
+            total
+                .buckets
+                .iter()
+                .all(|b| matches!(b.users, UserSpans::Settled(_))),
+            "finished buckets are settled"
+        );
+    }
+
     #[test]
     fn far_apart_timestamps_are_refused_not_allocated() {
         let mut builder = SeriesBuilder::new(60_000, MIN_DEFAULT_SLOW_US);

@@ -236,10 +236,15 @@ fn ingest_source(
     };
     progress.set_position(consumed_before + consumed);
     if let Some(error) = outcome.error {
-        stats.error = Some(format!(
-            "reading stopped after line {}: {error}; the lines before it were used",
-            total.tally.lines
-        ));
+        stats.error = Some(match outcome.lines_before_error {
+            None => format!(
+                "reading stopped after line {}: {error}; the lines before it were used",
+                total.tally.lines
+            ),
+            Some(line) => format!(
+                "reading failed after line {line}: {error}; the lines that could be read were used"
+            ),
+        });
     }
     let tally = &total.tally;
     stats.lines = tally.lines;

@@ -321,6 +321,10 @@ struct Job {
 pub struct ReadOutcome {
     /// The error that ended reading early, if any.
     pub error: Option<std::io::Error>,
+    /// With positional reads, later chunks may have been read before an
+    /// earlier one failed: the lines before the failed chunk. `None` when
+    /// reading was in order (every line read comes before the error).
+    pub lines_before_error: Option<u64>,
 }
 
 /// Reads the rest of an input (its first chunk already in `first`) and
@@ -429,7 +433,10 @@ fn feed<R: Read>(
         };
         number += 1;
         if jobs.send(job).is_err() || error.is_some() {
-            return ReadOutcome { error };
+            return ReadOutcome {
+                error,
+                lines_before_error: None,
+            };
         }
         buffer = match free.try_recv() {
             Ok(buffer) => buffer,
@@ -440,12 +447,22 @@ fn feed<R: Read>(
             Err(_) => match free.recv() {
                 Ok(buffer) => buffer,
                 // Every worker is gone; only a bug gets here.
-                Err(_) => return ReadOutcome { error: None },
+                Err(_) => {
+                    return ReadOutcome {
+                        error: None,
+                        lines_before_error: None,
+                    };
+                }
             },
         };
         match reader.fill(&mut buffer, chunk_bytes) {
             Some(next) => chunk = next,
-            None => return ReadOutcome { error: None },
+            None => {
+                return ReadOutcome {
+                    error: None,
+                    lines_before_error: None,
+                };
+            }
         }
         on_chunk();
     }
@@ -524,13 +541,24 @@ pub fn run_file(
             })
             .collect()
     });
-    let error = match first_error.into_inner() {
-        Ok(first) => first.map(|(_, error)| error),
-        Err(poisoned) => poisoned.into_inner().map(|(_, error)| error),
+    let first_error = match first_error.into_inner() {
+        Ok(first) => first,
+        Err(poisoned) => poisoned.into_inner(),
     };
+    let lines_before_error = first_error.as_ref().map(|(failed, _)| {
+        finished
+            .iter()
+            .flat_map(|worker| &worker.chunk_lines)
+            .filter(|(chunk, _)| chunk < failed)
+            .map(|(_, lines)| lines)
+            .sum()
+    });
     (
         combine(finished, take_total(&total, &setup), setup.input),
-        ReadOutcome { error },
+        ReadOutcome {
+            error: first_error.map(|(_, error)| error),
+            lines_before_error,
+        },
     )
 }
 
