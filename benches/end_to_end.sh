@@ -7,10 +7,12 @@
 #
 #   benches/end_to_end.sh                          # generates /tmp/pm-5m.log if absent
 #   BIG_LOG=/tmp/pm-50m.log benches/end_to_end.sh   # also the 10x memory check
-#   TOOLS=postmortem,wc,awk RUNS=10 benches/end_to_end.sh
+#   TOOLS=postmortem,wc,mawk RUNS=10 benches/end_to_end.sh   # a subset
 #
-# Needs hyperfine, ripgrep, goaccess, lnav and GNU time (Debian:
-# apt-get install -y hyperfine ripgrep goaccess lnav time). Results go to
+# TOOLS: postmortem, wc, rg, awk (whatever awk is), mawk, gawk, goaccess, lnav.
+#
+# Needs hyperfine, ripgrep, mawk, gawk, goaccess, lnav and GNU time (Debian:
+# apt-get install -y hyperfine ripgrep mawk gawk goaccess lnav time). Results go to
 # target/end-to-end/ (hyperfine.md, hyperfine.json, memory.txt).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,7 +20,7 @@ cd "$(dirname "$0")/.."
 LOG=${LOG:-/tmp/pm-5m.log}
 LINES=${LINES:-5000000}
 RUNS=${RUNS:-3}
-TOOLS=${TOOLS:-postmortem,wc,rg,awk,goaccess,lnav}
+TOOLS=${TOOLS:-postmortem,wc,rg,mawk,gawk,goaccess,lnav}
 OUT=${OUT:-target/end-to-end}
 mkdir -p "$OUT"
 
@@ -41,10 +43,11 @@ declare -a NAMES COMMANDS
 add() { NAMES+=("$1"); COMMANDS+=("$2"); }
 for tool in ${TOOLS//,/ }; do
   case "$tool" in
-    postmortem) add "postmortem report" "$BIN report --quiet --format json -o /dev/null $LOG" ;;
+    postmortem) add "postmortem report" "$BIN report --quiet --format json $LOG" ;;
     wc) add "wc -l" "wc -l $LOG" ;;
     rg) add "rg -c ' 503 '" "rg -c ' 503 ' $LOG" ;;
     awk) add "awk one-liner ($(readlink -f "$(command -v awk)"))" "awk -f $OUT/minute.awk $LOG" ;;
+    mawk | gawk) add "awk one-liner ($tool)" "$tool -f $OUT/minute.awk $LOG" ;;
     goaccess) add "GoAccess $(goaccess --version | sed -n 's/^GoAccess - \([0-9.]*\).*/\1/p')" \
       "goaccess $LOG --log-format='$GOACCESS_FORMAT' --date-format=%d/%b/%Y --time-format=%T --no-progress -o $OUT/goaccess.html" ;;
     lnav) add "lnav $(lnav -V | awk '{print $2}')" "lnav -n -c ';SELECT count(*) FROM access_log' $LOG" ;;
@@ -72,6 +75,6 @@ if [ -n "${BIG_LOG:-}" ]; then
     cargo bench --bench gen_log -- --lines "$((LINES * 10))" --out "$BIG_LOG"
   fi
   /usr/bin/time -f "postmortem report on $BIG_LOG ($(wc -c < "$BIG_LOG") bytes): %M KB, %e s" \
-    "$BIN" report --quiet --format json -o /dev/null "$BIG_LOG" 2>&1 | tail -1 | tee -a "$OUT/memory.txt"
+    sh -c "$BIN report --quiet --format json $BIG_LOG > /dev/null" 2>&1 | tail -1 | tee -a "$OUT/memory.txt"
 fi
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUT/machine.txt"
