@@ -490,17 +490,6 @@ pub fn is_failed_status(status: u16) -> bool {
 }
 
 impl Bucket {
-    /// An empty bucket with room for `users` distinct users.
-    fn with_user_capacity(users: usize) -> Self {
-        Bucket {
-            users: UserSpans::Open(FxHashMap::with_capacity_and_hasher(
-                users,
-                Default::default(),
-            )),
-            ..Bucket::default()
-        }
-    }
-
     fn record(&mut self, facts: &RequestFacts, rel_ms: u32, slot: usize, ingest_slow_us: u64) {
         self.requests += 1;
         let class = usize::from(facts.status / 100);
@@ -606,8 +595,6 @@ pub struct SeriesBuilder {
     current: Option<(i64, Bucket)>,
     /// The largest bucket index seen.
     latest: Option<i64>,
-    /// Distinct users of the bucket filled last.
-    recent_users: usize,
 }
 
 impl SeriesBuilder {
@@ -618,7 +605,6 @@ impl SeriesBuilder {
             buckets: FxHashMap::default(),
             current: None,
             latest: None,
-            recent_users: 0,
         }
     }
 
@@ -643,20 +629,14 @@ impl SeriesBuilder {
 
     fn bucket_for(&mut self, index: i64) -> &mut Bucket {
         if self.current.as_ref().map(|(i, _)| *i) != Some(index) {
-            let is_new_latest = self.latest.is_none_or(|latest| index > latest);
             self.latest = self.latest.max(Some(index));
             if let Some((old_index, old)) = self.current.take() {
-                self.recent_users = old.users.len();
                 self.stash(old_index, old);
             }
-            let bucket = match self.buckets.remove(&index) {
-                Some(bucket) => bucket,
-                // The next bucket in time sees about as many users as the
-                // last one: sizing its map up front saves growing it step by
-                // step (each step rehashes every user again).
-                None if is_new_latest => Bucket::with_user_capacity(self.recent_users),
-                None => Bucket::default(),
-            };
+            // Not sized up front from the last bucket: a large table from the
+            // first request is colder in cache and folding got slower
+            // (BENCHMARKS.md, "tried and dropped").
+            let bucket = self.buckets.remove(&index).unwrap_or_default();
             self.current = Some((index, bucket));
         }
         match &mut self.current {
