@@ -9,7 +9,8 @@
 #   BIG_LOG=/tmp/pm-50m.log benches/end_to_end.sh   # also the 10x memory check
 #   TOOLS=postmortem,wc,mawk RUNS=10 benches/end_to_end.sh   # a subset
 #
-# TOOLS: postmortem, wc, rg, awk (whatever awk is), mawk, gawk, goaccess, lnav.
+# TOOLS: postmortem, wc, rg, awk (whatever awk is), mawk, gawk, goaccess,
+# lnav (count the lines), lnav-minute (requests and 5xx per minute in SQL).
 #
 # Needs hyperfine, ripgrep, mawk, gawk, goaccess, lnav and GNU time (Debian:
 # apt-get install -y hyperfine ripgrep mawk gawk goaccess lnav time). Results go to
@@ -20,7 +21,7 @@ cd "$(dirname "$0")/.."
 LOG=${LOG:-/tmp/pm-5m.log}
 LINES=${LINES:-5000000}
 RUNS=${RUNS:-3}
-TOOLS=${TOOLS:-postmortem,wc,rg,mawk,gawk,goaccess,lnav}
+TOOLS=${TOOLS:-postmortem,wc,rg,mawk,gawk,goaccess,lnav,lnav-minute}
 OUT=${OUT:-target/end-to-end}
 mkdir -p "$OUT"
 
@@ -48,9 +49,12 @@ for tool in ${TOOLS//,/ }; do
     rg) add "rg -c ' 503 '" "rg -c ' 503 ' $LOG" ;;
     awk) add "awk one-liner ($(readlink -f "$(command -v awk)"))" "awk -f $OUT/minute.awk $LOG" ;;
     mawk | gawk) add "awk one-liner ($tool)" "$tool -f $OUT/minute.awk $LOG" ;;
-    goaccess) add "GoAccess $(goaccess --version | sed -n 's/^GoAccess - \([0-9.]*\).*/\1/p')" \
+    goaccess) add "GoAccess $(goaccess --version | sed -n 's/^GoAccess - \([0-9.]*[0-9]\).*/\1/p')" \
       "goaccess $LOG --log-format='$GOACCESS_FORMAT' --date-format=%d/%b/%Y --time-format=%T --no-progress -o $OUT/goaccess.html" ;;
-    lnav) add "lnav $(lnav -V | awk '{print $2}')" "lnav -n -c ';SELECT count(*) FROM access_log' $LOG" ;;
+    lnav) add "lnav $(lnav -V | awk '{print $2}') count(*)" "lnav -n -c ';SELECT count(*) FROM access_log' $LOG" ;;
+    # The awk one-liner's question in lnav's SQL: requests and 5xx per minute.
+    lnav-minute) add "lnav $(lnav -V | awk '{print $2}') per minute" \
+      "lnav -n -c \";SELECT strftime('%H:%M', log_time) AS minute, count(*), sum(sc_status >= 500) FROM access_log GROUP BY minute\" $LOG" ;;
     *) echo "unknown tool '$tool' in TOOLS" >&2; exit 2 ;;
   esac
 done
