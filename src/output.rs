@@ -31,6 +31,17 @@ pub fn write(path: Option<&Path>, text: &str) -> Result<(), Error> {
 }
 
 fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    // A device, pipe or socket (`-o /dev/null`, `-o /dev/stdout`, a FIFO)
+    // is written in place: renaming a file over it would replace the device
+    // itself.
+    if let Ok(metadata) = std::fs::metadata(path)
+        && !metadata.is_file()
+        && !metadata.is_dir()
+    {
+        let mut target = std::fs::OpenOptions::new().write(true).open(path)?;
+        target.write_all(bytes)?;
+        return target.flush();
+    }
     let directory = match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
