@@ -229,11 +229,7 @@ pub struct SourceResult {
 
 /// Merges the workers' accumulators into `series` (the buckets they
 /// handed over) and turns provisional line numbers into real ones.
-pub fn combine(
-    workers: Vec<ParseWorker<'_>>,
-    mut series: SeriesBuilder,
-    input: u32,
-) -> SourceResult {
+fn combine(workers: Vec<ParseWorker<'_>>, mut series: SeriesBuilder, input: u32) -> SourceResult {
     let mut chunk_lines: Vec<(u64, u64)> = Vec::new();
     let mut examples: Vec<(u64, &'static str)> = Vec::new();
     let mut tally = LineTally::default();
@@ -495,6 +491,7 @@ pub fn run_file(
     let chunk_bytes = chunk_bytes.max(1);
     let next_chunk = AtomicU64::new(0);
     let done_bytes = AtomicU64::new(0);
+    let reported = AtomicU64::new(0);
     let stop = AtomicBool::new(false);
     let first_error: Mutex<Option<(u64, io::Error)>> = Mutex::new(None);
     let total = Mutex::new(setup.empty_series());
@@ -502,8 +499,8 @@ pub fn run_file(
         let handles: Vec<_> = (0..workers)
             .map(|_| {
                 let mut worker = setup.worker().with_total(&total);
-                let (next_chunk, done_bytes, stop, first_error) =
-                    (&next_chunk, &done_bytes, &stop, &first_error);
+                let (next_chunk, done_bytes, reported, stop, first_error) =
+                    (&next_chunk, &done_bytes, &reported, &stop, &first_error);
                 scope.spawn(move || {
                     let mut buffer = Vec::new();
                     while !stop.load(Ordering::Relaxed) {
@@ -526,8 +523,12 @@ pub fn run_file(
                                 break;
                             }
                         }
-                        let done = done_bytes.fetch_add(end - start, Ordering::Relaxed);
-                        on_bytes(done + (end - start));
+                        // Chunks finish out of order: report only progress.
+                        let done =
+                            done_bytes.fetch_add(end - start, Ordering::Relaxed) + (end - start);
+                        if reported.fetch_max(done, Ordering::Relaxed) < done {
+                            on_bytes(done);
+                        }
                     }
                     worker
                 })
