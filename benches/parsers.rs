@@ -154,7 +154,7 @@ fn chunk(c: &mut Criterion) {
         bucket_ms: BUCKET_MS,
         ingest_slow_us: MIN_DEFAULT_SLOW_US,
         user_key: UserKey::IpUserAgent,
-        forced_preset: None,
+        forced_format: None,
         since: None,
         until: None,
         threads: 1,

@@ -6,12 +6,13 @@ use crate::config::{Config, UserKey};
 use crate::detect::baseline::{self, BucketCounts};
 use crate::detect::detection::{self, Firing};
 use crate::detect::impact::{self, Impact};
-use crate::detect::{Incident, Severity, anomaly, incident};
+use crate::detect::{Cause, Incident, Severity, anomaly, incident, traffic};
 use crate::error::{Error, Result};
 use crate::ingest::reader::{self, Source};
-use crate::ingest::{self, IngestOptions, InputKind, InputStats, sniff};
+use crate::ingest::{self, IngestOptions, Ingested, InputKind, InputStats, sniff};
 use crate::progress::Progress;
 use crate::series::{Bucket, LatencyHistogram, LineRef, MIN_DEFAULT_SLOW_US, SeriesSet};
+use crate::series_dims::{self, DimensionSeries};
 use crate::timefmt::{Millis, TimeSpec, Zone};
 
 /// The most buckets a run may span: a year of one-minute buckets. Beyond
@@ -131,6 +132,9 @@ pub struct Analysis {
     pub counts: Vec<BucketCounts>,
     pub baseline: BaselineSummary,
     pub incidents: Vec<IncidentReport>,
+    /// Per-upstream / per-host counts aligned with `series` (only the
+    /// dimensions with at least two values).
+    pub dimensions: Vec<DimensionSeries>,
 }
 
 impl Analysis {
@@ -157,20 +161,81 @@ impl Analysis {
 
 /// Runs the whole pipeline on `config`'s inputs.
 pub fn analyze(config: &Config, progress: &dyn Progress) -> Result<Analysis> {
+    let (inputs, ingested) = read_inputs(config, progress)?;
+    let zone = config
+        .tz
+        .unwrap_or_else(|| Zone::Fixed(ingested.access_offset.unwrap_or(0)));
+    let series = ingested.series.finish(MAX_BUCKETS).map_err(|too_long| {
+        Error::Usage(format!(
+            "the requests span {} buckets, from {} to {}: narrow the range with --since/--until or use a larger --bucket",
+            too_long.buckets,
+            crate::timefmt::rfc3339_utc(too_long.first),
+            crate::timefmt::rfc3339_utc(too_long.last)
+        ))
+    })?;
+    let dimensions: Vec<DimensionSeries> = ingested
+        .dimensions
+        .into_iter()
+        .map(|dimension| dimension.finish(series.start, series.buckets.len()))
+        .collect();
+    let mut analysis = detect_incidents(inputs, zone, series, dimensions, config);
+    if let Some(given) = config.detected_at {
+        let at = given.resolve(&zone);
+        for report in &mut analysis.incidents {
+            report.detected = Some(Detected {
+                at,
+                source: DetectionSource::User,
+                evidence: "given with --detected-at".to_string(),
+            });
+        }
+    }
+    for index in 0..analysis.incidents.len() {
+        let timeline = build_timeline(&analysis, &analysis.incidents[index]);
+        analysis.incidents[index].timeline = timeline;
+    }
+    Ok(analysis)
+}
+
+/// What `postmortem inspect` shows: the inputs and the dimensions, without
+/// detection (so inputs years apart can be inspected together).
+#[derive(Clone, Debug)]
+pub struct Inspection {
+    pub inputs: Vec<InputStats>,
+    /// Empty when the requests span more than [`MAX_BUCKETS`] buckets.
+    pub dimensions: Vec<DimensionSeries>,
+    pub ingest_slow_us: u64,
+}
+
+/// Reads `config`'s inputs for `postmortem inspect`.
+pub fn inspect(config: &Config, progress: &dyn Progress) -> Result<Inspection> {
+    let (inputs, ingested) = read_inputs(config, progress)?;
+    let ingest_slow_us = ingested.series.ingest_slow_us();
+    let dimensions = match ingested.series.finish(MAX_BUCKETS) {
+        Ok(series) => ingested
+            .dimensions
+            .into_iter()
+            .map(|dimension| dimension.finish(series.start, series.buckets.len()))
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    Ok(Inspection {
+        inputs,
+        dimensions,
+        ingest_slow_us,
+    })
+}
+
+/// Expands, sniffs and reads every input: the statistics of each (unreadable
+/// ones included) and what was read. Fails when nothing could be parsed.
+fn read_inputs(config: &Config, progress: &dyn Progress) -> Result<(Vec<InputStats>, Ingested)> {
     if config.inputs.is_empty() {
         return Err(Error::Usage(
             "no input given: name a log file, a directory or - for standard input".into(),
         ));
     }
-    let forced_preset = match &config.log_format {
+    let forced_format = match &config.log_format {
         None => None,
-        Some(name) => Some(sniff::preset_by_name(name).ok_or_else(|| {
-            let names: Vec<&str> = sniff::PRESETS.iter().map(|p| p.name).collect();
-            Error::Usage(format!(
-                "--log-format '{name}' is not a known format: use one of {}",
-                names.join(", ")
-            ))
-        })?),
+        Some(text) => Some(sniff::resolve_log_format(text).map_err(Error::Usage)?),
     };
     let (sources, unreadable) = reader::expand_inputs(&config.inputs)?;
     let zone_hint = match config.tz {
@@ -190,15 +255,15 @@ pub fn analyze(config: &Config, progress: &dyn Progress) -> Result<Analysis> {
         bucket_ms: config.bucket_ms,
         ingest_slow_us: config.slow_threshold_us.unwrap_or(MIN_DEFAULT_SLOW_US),
         user_key: config.user_key,
-        forced_preset,
+        forced_format,
         since,
         until,
         threads: config.threads,
     };
     progress.begin(total_size(&sources));
-    let ingested = ingest::ingest(&sources, &options, progress)?;
+    let mut ingested = ingest::ingest(&sources, &options, progress)?;
     progress.finish();
-    let mut inputs = ingested.inputs;
+    let mut inputs = std::mem::take(&mut ingested.inputs);
     for (path, error) in unreadable {
         let mut stats = ingest_stats_for_unreadable(path.display().to_string());
         stats.error = Some(format!("cannot be read: {error}"));
@@ -206,53 +271,11 @@ pub fn analyze(config: &Config, progress: &dyn Progress) -> Result<Analysis> {
         inputs.push(stats);
     }
     ingest::ensure_something_parsed(&inputs)?;
-    let zone = config
-        .tz
-        .unwrap_or_else(|| Zone::Fixed(ingested.access_offset.unwrap_or(0)));
-    let series = ingested.series.finish(MAX_BUCKETS).map_err(|too_long| {
-        Error::Usage(format!(
-            "the requests span {} buckets, from {} to {}: narrow the range with --since/--until or use a larger --bucket",
-            too_long.buckets,
-            crate::timefmt::rfc3339_utc(too_long.first),
-            crate::timefmt::rfc3339_utc(too_long.last)
-        ))
-    })?;
-    let mut analysis = detect_incidents(inputs, zone, series, config);
-    if let Some(given) = config.detected_at {
-        let at = given.resolve(&zone);
-        for report in &mut analysis.incidents {
-            report.detected = Some(Detected {
-                at,
-                source: DetectionSource::User,
-                evidence: "given with --detected-at".to_string(),
-            });
-        }
-    }
-    for index in 0..analysis.incidents.len() {
-        let timeline = build_timeline(&analysis, &analysis.incidents[index]);
-        analysis.incidents[index].timeline = timeline;
-    }
-    Ok(analysis)
+    Ok((inputs, ingested))
 }
 
 fn ingest_stats_for_unreadable(path: String) -> InputStats {
-    InputStats {
-        path,
-        kind: InputKind::Unknown,
-        format: None,
-        compressed: false,
-        lines: 0,
-        parsed: 0,
-        skipped: 0,
-        skipped_examples: Vec::new(),
-        out_of_range: 0,
-        first: None,
-        last: None,
-        error: None,
-        note: None,
-        has_request_time: false,
-        has_user_agent: false,
-    }
+    InputStats::new(path)
 }
 
 fn total_size(sources: &[Source]) -> Option<u64> {
@@ -277,8 +300,7 @@ fn peek_offset(sources: &[Source]) -> Option<i32> {
         let mut head = Vec::new();
         opened.reader.take(PEEK_BYTES).read_to_end(&mut head).ok()?;
         let lines = sniff::sample_lines(&head, false);
-        let preset = sniff::detect_access_preset(&lines)?;
-        let parser = preset.parser();
+        let parser = sniff::detect_access_format(&lines)?.format.parser;
         lines
             .iter()
             .find_map(|line| parser.parse(line).ok().map(|record| record.offset_seconds))
@@ -290,6 +312,7 @@ fn detect_incidents(
     inputs: Vec<InputStats>,
     zone: Zone,
     series: SeriesSet,
+    dimensions: Vec<DimensionSeries>,
     config: &Config,
 ) -> Analysis {
     let disturbed = baseline::screen_disturbed(&series);
@@ -297,8 +320,13 @@ fn detect_incidents(
     let threshold = baseline::slow_threshold_us(config.slow_threshold_us, p99);
     let counts = baseline::bucket_counts(&series, threshold);
     let bad_rate = baseline::baseline_bad_rate(&counts);
-    let anomalous = anomaly::anomalous_buckets(&counts, bad_rate, series.bucket_ms);
-    let incidents = incident::find_incidents(&series, &counts, &anomalous, bad_rate, threshold);
+    let channels = anomaly::channel_states(&counts, series.bucket_ms);
+    let anomalous: Vec<bool> = (0..counts.len())
+        .map(|i| channels.iter().any(|c| c.anomalous[i]))
+        .collect();
+    let mut incidents = incident::find_incidents(&series, &counts, &channels, threshold);
+    incidents.extend(traffic_incidents(&series, &counts, &incidents));
+    incidents.sort_by_key(|i| i.start);
     let baseline = summarize_baseline(&series, &counts, &anomalous, bad_rate);
     let mut analysis = Analysis {
         inputs,
@@ -310,6 +338,7 @@ fn detect_incidents(
         counts,
         baseline,
         incidents: Vec::new(),
+        dimensions,
     };
     let reports: Vec<IncidentReport> = incidents
         .into_iter()
@@ -317,6 +346,70 @@ fn detect_incidents(
         .collect();
     analysis.incidents = reports;
     analysis
+}
+
+/// Earliest and latest arrival in a bucket, from its users' spans.
+fn arrival_range(series: &SeriesSet, index: usize) -> Option<(Millis, Millis)> {
+    let bucket = &series.buckets[index];
+    let first = bucket.users.values().map(|s| s.first).min()?;
+    let last = bucket.users.values().map(|s| s.last).max()?;
+    Some((series.absolute(index, first), series.absolute(index, last)))
+}
+
+/// Incidents of traffic that vanished, outside the bad-request incidents:
+/// start is the last request before the drop, end the first after it.
+fn traffic_incidents(
+    series: &SeriesSet,
+    counts: &[BucketCounts],
+    found: &[Incident],
+) -> Vec<Incident> {
+    let requests: Vec<u64> = counts.iter().map(|c| c.requests).collect();
+    let expected = traffic::expected(&requests, series.bucket_ms);
+    let users: Vec<u64> = series
+        .buckets
+        .iter()
+        .map(|b| b.users.len() as u64)
+        .collect();
+    let expected_users = traffic::expected(&users, series.bucket_ms);
+    let observed = traffic::Traffic {
+        requests: &requests,
+        expected_requests: &expected,
+        users: &users,
+        expected_users: &expected_users,
+    };
+    traffic::drops(observed, series.bucket_ms)
+        .into_iter()
+        .filter(|&(first, last)| {
+            !found
+                .iter()
+                .any(|i| i.first_bucket <= last + 1 && first <= i.last_bucket + 1)
+        })
+        .filter_map(|(first, last)| {
+            let before =
+                arrival_range(series, first).or_else(|| arrival_range(series, first - 1))?;
+            let after = arrival_range(series, last).or_else(|| arrival_range(series, last + 1))?;
+            let lowest = requests[first..=last].iter().copied().min().unwrap_or(0);
+            let expected_per_bucket =
+                expected[first..=last].iter().sum::<f64>() / (last + 1 - first) as f64;
+            Some(Incident {
+                cause: Cause::TrafficDrop {
+                    expected_per_bucket,
+                    lowest_per_bucket: lowest,
+                },
+                start: before.1,
+                end: after.0,
+                start_line: None,
+                end_line: None,
+                first_bucket: first,
+                last_bucket: last,
+                severity: if lowest == 0 {
+                    Severity::Outage
+                } else {
+                    Severity::PartialOutage
+                },
+            })
+        })
+        .collect()
 }
 
 /// Failed rate and latency quantiles over the buckets that are not anomalous.
@@ -352,16 +445,35 @@ fn summarize_baseline(
 /// both failing, is not the worst moment of an outage.
 const MIN_PEAK_REQUESTS: u64 = 10;
 
-fn describe_incident(analysis: &Analysis, incident: Incident, config: &Config) -> IncidentReport {
+fn describe_incident(
+    analysis: &Analysis,
+    mut incident: Incident,
+    config: &Config,
+) -> IncidentReport {
     let series = &analysis.series;
     let range = incident.first_bucket..=incident.last_bucket;
     let counts = &analysis.counts[range.clone()];
-    let impact = impact::measure(
+    let mut impact = impact::measure(
         series,
         incident.start,
         incident.end,
         analysis.slow_threshold_us,
     );
+    match incident.cause {
+        Cause::TrafficDrop { .. } => {
+            impact.users_missing = users_missing(analysis, &incident, impact.users_active);
+        }
+        Cause::BadRequests => {
+            // Judged on the requests inside [start, end], not on whole
+            // buckets, whose edges hold healthy requests from before and after.
+            let inside = BucketCounts {
+                requests: impact.requests_total,
+                failed: impact.requests_failed,
+                slow: impact.requests_slow,
+            };
+            incident.severity = incident::severity(&[inside], analysis.baseline.failed_rate);
+        }
+    }
     let peak_offset = counts
         .iter()
         .enumerate()
@@ -374,17 +486,29 @@ fn describe_incident(analysis: &Analysis, incident: Incident, config: &Config) -
     let peak_index = incident.first_bucket + peak_offset;
     let peak_bad_rate = analysis.counts[peak_index].bad_rate();
     let history = detection::History::from_counts(&analysis.counts, analysis.baseline.bad_rate);
-    let detected = detection::replay_burn_rate(
-        &analysis.counts,
-        series.start,
-        series.bucket_ms,
-        config.slo_percent,
-        history,
-        (incident.start, series.bucket_start(series.buckets.len())),
-    )
-    .map(|firing| rule_detection(firing, config.slo_percent));
+    let detected = if let Cause::TrafficDrop {
+        expected_per_bucket,
+        ..
+    } = incident.cause
+    {
+        traffic_detection(analysis, &incident, expected_per_bucket)
+    } else {
+        detection::replay_burn_rate(
+            &analysis.counts,
+            series.start,
+            series.bucket_ms,
+            config.slo_percent,
+            history,
+            (incident.start, series.bucket_start(series.buckets.len())),
+        )
+        .map(|firing| rule_detection(firing, config.slo_percent))
+    };
     let signals = signals(analysis, &incident, counts);
-    let hints = hints(&incident, &impact);
+    let mut hints = hints(&incident, &impact);
+    hints.extend(series_dims::concentration_hints(
+        &analysis.dimensions,
+        incident.first_bucket..=incident.last_bucket,
+    ));
     IncidentReport {
         incident,
         impact,
@@ -394,6 +518,44 @@ fn describe_incident(analysis: &Analysis, incident: Incident, config: &Config) -
         hints,
         peak_bad_rate,
     }
+}
+
+/// The contract's traffic rule: requests below a fifth of the baseline for
+/// five minutes fire at the end of the fifth low minute.
+fn traffic_detection(
+    analysis: &Analysis,
+    incident: &Incident,
+    expected_per_bucket: f64,
+) -> Option<Detected> {
+    let rule_buckets = (traffic::TRAFFIC_RULE_MS / analysis.bucket_ms).max(1) as usize;
+    if incident.last_bucket + 1 - incident.first_bucket < rule_buckets {
+        return None;
+    }
+    let per_minute =
+        expected_per_bucket * crate::timefmt::MS_PER_MINUTE as f64 / analysis.bucket_ms as f64;
+    Some(Detected {
+        at: analysis.series.bucket_start(incident.first_bucket) + traffic::TRAFFIC_RULE_MS,
+        source: DetectionSource::Rule,
+        evidence: format!(
+            "traffic rule: requests stayed below a fifth of the baseline ({per_minute:.0}/min) for 5 minutes"
+        ),
+    })
+}
+
+/// Users the drop kept away: the baseline's distinct users per bucket over
+/// the drop's buckets, less the users who did get through.
+fn users_missing(analysis: &Analysis, incident: &Incident, users_active: u64) -> u64 {
+    let users: Vec<u64> = analysis
+        .series
+        .buckets
+        .iter()
+        .map(|b| b.users.len() as u64)
+        .collect();
+    let expected = traffic::expected(&users, analysis.bucket_ms);
+    let missing: f64 = expected[incident.first_bucket..=incident.last_bucket]
+        .iter()
+        .sum();
+    (missing.round() as u64).saturating_sub(users_active)
 }
 
 fn rule_detection(firing: Firing, slo_percent: f64) -> Detected {
@@ -411,6 +573,27 @@ fn signals(analysis: &Analysis, incident: &Incident, counts: &[BucketCounts]) ->
     let series = &analysis.series;
     let source = analysis.access_source();
     let mut signals = Vec::new();
+    if let Cause::TrafficDrop {
+        expected_per_bucket,
+        lowest_per_bucket,
+    } = incident.cause
+    {
+        let per_minute = crate::timefmt::MS_PER_MINUTE as f64 / analysis.bucket_ms as f64;
+        let lowest_at = (incident.first_bucket..=incident.last_bucket)
+            .min_by_key(|&i| analysis.counts[i].requests)
+            .unwrap_or(incident.first_bucket);
+        signals.push(Signal {
+            kind: "traffic",
+            name: "requests per minute".to_string(),
+            source,
+            onset: incident.start,
+            peak_at: series.bucket_start(lowest_at),
+            peak: round4(lowest_per_bucket as f64 * per_minute),
+            baseline: round4(expected_per_bucket * per_minute),
+            unit: "requests/min",
+        });
+        return signals;
+    }
     let failed_ratio = |c: &BucketCounts| {
         if c.requests == 0 {
             0.0
@@ -429,7 +612,7 @@ fn signals(analysis: &Analysis, incident: &Incident, counts: &[BucketCounts]) ->
             .or(indexed.first())
             .map(|&(offset, c)| (offset, failed_ratio(c)));
         if let Some((offset, peak_ratio)) = peak {
-            let onset = first_failed_at(series, incident.first_bucket..=incident.last_bucket)
+            let onset = first_failed_since(series, incident.start, incident.last_bucket)
                 .unwrap_or(incident.start);
             signals.push(Signal {
                 kind: "error_rate",
@@ -474,10 +657,12 @@ fn signals(analysis: &Analysis, incident: &Incident, counts: &[BucketCounts]) ->
     signals
 }
 
-/// The first failed request in a range of buckets.
-fn first_failed_at(series: &SeriesSet, range: std::ops::RangeInclusive<usize>) -> Option<Millis> {
-    range.into_iter().find_map(|i| {
-        Bucket::rel(series.buckets[i].first_failed).map(|rel| series.absolute(i, rel))
+/// The first failed request at or after `start`, up to bucket `last`. In
+/// the bucket holding `start` only the bucket's first failure is known, so a
+/// failure before `start` there counts as failing from `start`.
+fn first_failed_since(series: &SeriesSet, start: Millis, last: usize) -> Option<Millis> {
+    (series.index_of(start)..=last).find_map(|i| {
+        Bucket::rel(series.buckets[i].first_failed).map(|rel| series.absolute(i, rel).max(start))
     })
 }
 
@@ -507,7 +692,12 @@ fn hints(incident: &Incident, impact: &Impact) -> Vec<String> {
 fn build_timeline(analysis: &Analysis, report: &IncidentReport) -> Vec<TimelineEntry> {
     let incident = &report.incident;
     let pct = |rate: f64| format!("{:.1}%", 100.0 * rate);
-    let first_rate = analysis.counts[incident.first_bucket].bad_rate();
+    // The first bucket that the incident fills at least half of.
+    let start_index = analysis.series.index_of(incident.start);
+    let in_second_half =
+        incident.start - analysis.series.bucket_start(start_index) > analysis.bucket_ms / 2;
+    let first_full = (start_index + usize::from(in_second_half)).min(incident.last_bucket);
+    let first_rate = analysis.counts[first_full].bad_rate();
     let access = analysis.access_source();
     let line_or_access = |line: Option<LineRef>| {
         line.and_then(|l| analysis.line_source(l))

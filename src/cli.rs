@@ -13,10 +13,18 @@ use postmortem::{Error, Result, analysis};
     name = "postmortem",
     version,
     about = "Reads web-stack logs after an outage and writes the postmortem with start, detection, end and impact filled in.",
-    long_about = "Reads nginx/Apache access logs (plain or .gz, files, directories or stdin), finds when users \
-started to suffer, when anyone noticed, when it ended and how many users were hit, and writes the \
-postmortem with those facts filled in.\n\nExample:\n  postmortem report /var/log/nginx/ > postmortem.md\n  \
-postmortem report --format json access.log access.log.1 access.log.2.gz"
+    long_about = "Reads the logs of a web stack after an outage (nginx/Apache access logs, plain or .gz, as \
+files, directories or stdin), finds when users started to suffer, when anyone noticed, when it ended and \
+how many users were hit, and writes the postmortem with those facts filled in and a TODO wherever only \
+people know the answer.\n\n\
+Examples:\n  \
+postmortem report /var/log/nginx/ -o postmortem.md --chart chart.svg\n  \
+postmortem report --format json access.log access.log.1 access.log.2.gz\n  \
+postmortem inspect /var/log/nginx/\n  \
+postmortem series --bucket 5m access.log > series.csv\n\n\
+Exit status: 0 when a report was written (also when no incident was found), 1 on an I/O error, \
+2 on a usage error or when no input line could be parsed.",
+    after_help = "Run 'postmortem <COMMAND> --help' for the options of a command."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -27,30 +35,46 @@ pub struct Cli {
 pub enum Command {
     /// Write the prefilled postmortem (Markdown or JSON).
     #[command(
-        long_about = "Write the prefilled postmortem.\n\nExample:\n  postmortem report --detected-at '2023-11-12 14:15' /var/log/nginx/"
+        long_about = "Write the prefilled postmortem: Issue Summary (duration, impact, root-cause leads), \
+Timeline, Root Cause and Resolution with the evidence, Corrective and Preventative Measures, and the \
+inputs; or the same facts as JSON (schema postmortem.report/v1).\n\n\
+Examples:\n  \
+postmortem report /var/log/nginx/ > postmortem.md\n  \
+postmortem report -o postmortem.md --chart chart.svg access.log access.log.1\n  \
+postmortem report --detected-at '2023-11-12 14:15' --format json /var/log/nginx/"
     )]
     Report(ReportArgs),
     /// Show what each input is and how well it parsed.
     #[command(
-        long_about = "Show, per input, the kind and format found, lines, parsed and skipped lines with examples, and the time range.\n\nExample:\n  postmortem inspect /var/log/nginx/"
+        long_about = "Show, per input, the kind and format found, lines, parsed and skipped lines with \
+examples, and the time range. Use it first when a report looks wrong.\n\n\
+Example:\n  postmortem inspect /var/log/nginx/"
     )]
     Inspect(InspectArgs),
     /// Print the per-bucket series as CSV or JSON.
     #[command(
-        long_about = "Print the per-bucket series (requests, failed, slow, ratios, latency quantiles, distinct users) for plotting elsewhere.\n\nExample:\n  postmortem series --bucket 5m access.log > series.csv"
+        long_about = "Print one row per bucket: requests, failed, slow, their ratios, p50/p95/p99 \
+latency and distinct users, with the bucket's start as RFC 3339 UTC, for plotting or querying \
+elsewhere.\n\n\
+Examples:\n  postmortem series --bucket 5m access.log > series.csv\n  \
+postmortem series --format json access.log | jq '.[] | select(.bad_ratio > 0.05)'"
     )]
     Series(SeriesArgs),
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ReportFormat {
+    /// A postmortem for people.
     Markdown,
+    /// The postmortem.report/v1 document for scripts.
     Json,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SeriesFormat {
+    /// A header line and one line per bucket.
     Csv,
+    /// An array of objects, one per bucket.
     Json,
 }
 
@@ -66,38 +90,85 @@ pub enum UsersArg {
 
 #[derive(Args, Debug)]
 pub struct CommonArgs {
-    /// Log files, directories (every regular file below, hidden ones skipped) or - for stdin.
+    /// Log files, directories or - for standard input.
+    ///
+    /// A directory means every regular file below it (hidden ones skipped). Compressed files
+    /// (.gz) are recognised by their content. Each input's kind and format is detected from its
+    /// content.
+    ///
+    /// Example: postmortem report /var/log/nginx/access.log /var/log/nginx/access.log.2.gz
     #[arg(required = true, value_name = "INPUT")]
     pub inputs: Vec<String>,
-    /// Access-log format preset; detected from the content when absent.
-    #[arg(
-        long,
-        value_name = "PRESET",
-        long_help = "Access-log format: a preset name (combined, combined+request_time, combined+usec, common, common+request_time, common+usec). Detected from the content when absent.\n\nExample: --log-format combined+request_time"
-    )]
+    /// Access-log format: a preset name, an nginx log_format or an Apache LogFormat.
+    ///
+    /// Detected from the content when absent. Either a preset name (common, combined, vcombined,
+    /// nginx-main, each optionally followed by +request_time, +usec (%D) or +sec (%T);
+    /// ingress-nginx; json), or the definition from the server's configuration, as written there:
+    /// an nginx log_format ('$remote_addr - $remote_user [$time_local] "$request" ...', with or
+    /// without `log_format NAME` and its quotes) or an Apache LogFormat ('%h %l %u %t \"%r\" %>s
+    /// %b ...', with or without `LogFormat "..." nickname`). 'postmortem inspect' shows what was
+    /// detected.
+    ///
+    /// Example: --log-format nginx-main
+    ///
+    /// More examples:
+    ///   --log-format '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" rt=$request_time'
+    ///   --log-format 'LogFormat "%h %l %u %t \"%r\" %>s %b \"%{Referer}i\" \"%{User-agent}i\" %D" combined_usec'
+    #[arg(long, value_name = "PRESET|TEMPLATE")]
     pub log_format: Option<String>,
-    /// Zone for timestamps without one, and for the report: +01:00, UTC or an IANA name.
+    /// Zone of the report and of timestamps without one: +01:00, UTC or an IANA name.
+    ///
+    /// Default: the offset the access logs carry, else UTC. Times in the Markdown report, the
+    /// chart's axis and zoneless --since/--until/--detected-at values are read in this zone.
+    ///
+    /// Example: --tz Europe/Berlin
     #[arg(long, value_name = "ZONE")]
     pub tz: Option<String>,
-    /// Year for syslog lines that carry none.
+    /// Year for syslog lines that carry none (RFC 3164).
+    ///
+    /// Default: inferred from the other inputs' time range, else the file's modification time.
+    ///
+    /// Example: --year 2023
     #[arg(long, value_name = "YYYY")]
     pub year: Option<i32>,
-    /// Analyse only from this time (RFC 3339, or 'YYYY-MM-DD HH:MM[:SS]' in the logs' zone).
+    /// Analyse only from this time on.
+    ///
+    /// RFC 3339 (2023-11-12T14:00:00Z), or 'YYYY-MM-DD HH:MM[:SS]' read in the logs' zone.
+    ///
+    /// Example: --since '2023-11-12 13:00'
     #[arg(long, value_name = "TIME")]
     pub since: Option<String>,
     /// Analyse only up to this time.
+    ///
+    /// RFC 3339, or 'YYYY-MM-DD HH:MM[:SS]' read in the logs' zone.
+    ///
+    /// Example: --until '2023-11-12 18:00'
     #[arg(long, value_name = "TIME")]
     pub until: Option<String>,
-    /// Bucket width of the series: 30s, 1m, 5m (whole seconds).
+    /// Bucket width of the series: 30s, 1m, 5m.
+    ///
+    /// A whole number of seconds. Finer buckets show short incidents better; wider ones keep
+    /// series of weeks small.
+    ///
+    /// Example: --bucket 30s
     #[arg(long, value_name = "DURATION", default_value = "1m")]
     pub bucket: String,
-    /// A request slower than this is slow [default: the larger of 1 s and 4 × the baseline p99].
+    /// A request slower than this is slow [default: max(1 s, 4 × baseline p99)].
+    ///
+    /// A slow request counts as bad, like a failed one (5xx or 499).
+    ///
+    /// Example: --slow 500ms
     #[arg(long, value_name = "DURATION")]
     pub slow: Option<String>,
-    /// What identifies one user.
-    #[arg(long, value_enum, default_value = "ip-ua")]
+    /// What identifies one user when counting users.
+    ///
+    /// Example: --users ip
+    #[arg(long, value_enum, value_name = "KEY", default_value = "ip-ua")]
     pub users: UsersArg,
-    /// No progress bar or warnings on stderr.
+    /// No progress bar and no warnings on stderr.
+    ///
+    /// Without it, a progress bar is shown on stderr when stderr is a terminal (never when JSON
+    /// or CSV goes to stdout), and skipped lines are summarised there.
     #[arg(long, short)]
     pub quiet: bool,
 }
@@ -106,16 +177,41 @@ pub struct CommonArgs {
 pub struct ReportArgs {
     #[command(flatten)]
     pub common: CommonArgs,
-    /// Output format.
+    /// Output format: markdown for people, json for scripts.
+    ///
+    /// Example: --format json
     #[arg(long, value_enum, default_value = "markdown")]
     pub format: ReportFormat,
-    /// Write the report to this file instead of stdout (replaced only when the report is complete).
+    /// Write the report to FILE instead of stdout.
+    ///
+    /// The file is replaced only when the report is complete. A chart link in the Markdown is
+    /// relative to this file's folder.
+    ///
+    /// Example: -o postmortem.md
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Availability objective (percent) for the burn-rate detection rule.
+    /// Also draw requests, bad-request ratio and p95 latency as an SVG chart.
+    ///
+    /// Three panels on one time axis in the logs' zone, each incident shaded, detection and
+    /// changes marked. The Markdown report embeds it.
+    ///
+    /// Example: --chart chart.svg
+    #[arg(long, value_name = "FILE.svg")]
+    pub chart: Option<PathBuf>,
+    /// Availability objective in percent for the burn-rate detection rule.
+    ///
+    /// When no alert is found in the logs, detection is the first moment the SRE Workbook's
+    /// multiwindow burn-rate alert against this objective would have fired.
+    ///
+    /// Example: --slo 99.5
     #[arg(long, value_name = "PERCENT", default_value = "99.9")]
     pub slo: f64,
-    /// The detection time, when you know it (RFC 3339, or 'YYYY-MM-DD HH:MM[:SS]' in the logs' zone).
+    /// The detection time, when you know it.
+    ///
+    /// RFC 3339, or 'YYYY-MM-DD HH:MM[:SS]' read in the logs' zone. Overrides alerts in the logs
+    /// and the burn-rate rule.
+    ///
+    /// Example: --detected-at '2023-11-12 14:15'
     #[arg(long, value_name = "TIME")]
     pub detected_at: Option<String>,
 }
@@ -125,9 +221,13 @@ pub struct InspectArgs {
     #[command(flatten)]
     pub common: CommonArgs,
     /// Output format: a table for people, or JSON.
+    ///
+    /// Example: --format json
     #[arg(long, value_enum, default_value = "markdown")]
     pub format: ReportFormat,
-    /// Write to this file instead of stdout.
+    /// Write to FILE instead of stdout (replaced only when complete).
+    ///
+    /// Example: -o inputs.md
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
 }
@@ -136,10 +236,14 @@ pub struct InspectArgs {
 pub struct SeriesArgs {
     #[command(flatten)]
     pub common: CommonArgs,
-    /// Output format.
+    /// Output format: csv or json.
+    ///
+    /// Example: --format json
     #[arg(long, value_enum, default_value = "csv")]
     pub format: SeriesFormat,
-    /// Write to this file instead of stdout.
+    /// Write to FILE instead of stdout (replaced only when complete).
+    ///
+    /// Example: -o series.csv
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
 }
@@ -205,6 +309,25 @@ impl CommonArgs {
 }
 
 impl ReportArgs {
+    /// `--chart`, checked before any input is read: the chart is SVG, so a
+    /// name ending otherwise is almost surely a mistake.
+    pub fn chart_path(&self) -> Result<Option<&std::path::Path>> {
+        match self.chart.as_deref() {
+            None => Ok(None),
+            Some(path)
+                if path
+                    .extension()
+                    .is_some_and(|e| e.eq_ignore_ascii_case("svg")) =>
+            {
+                Ok(Some(path))
+            }
+            Some(path) => Err(Error::Usage(format!(
+                "--chart '{}': the chart is drawn as SVG; give a file name ending in .svg, e.g. --chart chart.svg",
+                path.display()
+            ))),
+        }
+    }
+
     pub fn to_config(&self) -> Result<Config> {
         let mut config = self.common.to_config()?;
         if !(self.slo > 0.0 && self.slo < 100.0) {

@@ -17,7 +17,9 @@ pub mod ingest;
 pub mod progress;
 pub mod report;
 pub mod series;
+pub mod series_dims;
 pub mod series_export;
+pub mod synth;
 pub mod timefmt;
 
 pub use analysis::{Analysis, analyze};

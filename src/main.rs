@@ -14,7 +14,7 @@ use clap::Parser;
 use cli::{Cli, Command, ReportFormat, SeriesFormat};
 use postmortem::progress::{NoProgress, Progress};
 use postmortem::report::{self, Report};
-use postmortem::{Analysis, Error, analyze, series_export};
+use postmortem::{Analysis, Error, analysis, analyze, series_export};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -45,13 +45,27 @@ fn run(cli: &Cli) -> Result<(), Error> {
     match &cli.command {
         Command::Report(args) => {
             let config = args.to_config()?;
+            let chart = args.chart_path()?;
             let json_to_stdout = args.format == ReportFormat::Json && args.output.is_none();
             let progress = progress_for(args.common.quiet, json_to_stdout);
-            let analysis = analyze(&config, progress.as_ref())?;
+            let analysis = analyze(&config, progress.as_ref()).map_err(with_input_advice)?;
             warn_skipped(&analysis, args.common.quiet);
+            if let Some(chart) = chart {
+                let svg = report::chart::render_svg(&analysis).map_err(|e| Error::Io {
+                    path: chart.to_path_buf(),
+                    source: std::io::Error::other(e),
+                })?;
+                output::write(Some(chart), &svg)?;
+            }
             let text = match args.format {
                 ReportFormat::Json => report::json::render(&Report::from_analysis(&analysis)),
-                ReportFormat::Markdown => report::markdown::render(&analysis),
+                ReportFormat::Markdown => {
+                    let options = report::markdown::MarkdownOptions {
+                        chart_link: chart
+                            .map(|chart| output::relative_link(chart, args.output.as_deref())),
+                    };
+                    report::markdown::render_with(&analysis, &options)
+                }
             };
             output::write(args.output.as_deref(), &text)
         }
@@ -61,25 +75,47 @@ fn run(cli: &Cli) -> Result<(), Error> {
                 args.common.quiet,
                 args.format == ReportFormat::Json && args.output.is_none(),
             );
-            let analysis = analyze(&config, progress.as_ref())?;
+            let inspection =
+                analysis::inspect(&config, progress.as_ref()).map_err(with_input_advice)?;
             let text = match args.format {
-                ReportFormat::Json => {
-                    report::json::render_inputs(&Report::from_analysis(&analysis))
-                }
-                ReportFormat::Markdown => report::markdown::render_inspect(&analysis),
+                ReportFormat::Json => report::inspect::render_json(&inspection),
+                ReportFormat::Markdown => report::inspect::render_markdown(&inspection),
             };
             output::write(args.output.as_deref(), &text)
         }
         Command::Series(args) => {
             let config = args.common.to_config()?;
             let progress = progress_for(args.common.quiet, args.output.is_none());
-            let analysis = analyze(&config, progress.as_ref())?;
+            let analysis = analyze(&config, progress.as_ref()).map_err(with_input_advice)?;
             let text = match args.format {
                 SeriesFormat::Csv => series_export::to_csv(&analysis),
                 SeriesFormat::Json => series_export::to_json(&analysis),
             };
             output::write(args.output.as_deref(), &text)
         }
+    }
+}
+
+/// An input that cannot be opened: say what to check, not only the OS error.
+fn with_input_advice(error: Error) -> Error {
+    let advice = match &error {
+        Error::Io { source, .. } => match source.kind() {
+            std::io::ErrorKind::NotFound => {
+                "no such file or directory: check the path (an input is a file, a directory or - for standard input)"
+            }
+            std::io::ErrorKind::PermissionDenied => {
+                "permission denied: run as a user who may read it (the web server's log group, or sudo)"
+            }
+            _ => return error,
+        },
+        _ => return error,
+    };
+    match error {
+        Error::Io { path, source } => Error::Io {
+            path,
+            source: std::io::Error::new(source.kind(), advice),
+        },
+        other => other,
     }
 }
 

@@ -1,12 +1,17 @@
 //! Writing the output: to stdout (a closed pipe ends the program quietly)
 //! or to a file through a temporary file renamed into place, so an error
 //! never leaves a half-written report and an existing file is replaced only
-//! when the new one is complete.
+//! when the new one is complete. Also the link from one output to another
+//! (the Markdown report to its chart).
 
 use std::io::{self, Write};
 use std::path::Path;
 
 use postmortem::Error;
+
+/// Mode of a new output file before the umask: what `>` in a shell gives.
+#[cfg(unix)]
+const NEW_FILE_MODE: u32 = 0o666;
 
 pub fn write(path: Option<&Path>, text: &str) -> Result<(), Error> {
     match path {
@@ -46,9 +51,89 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
     };
-    let mut temporary = tempfile::NamedTempFile::new_in(directory)?;
+    if !directory.is_dir() {
+        return Err(io::Error::new(
+            io::ErrorKind::NotFound,
+            format!(
+                "cannot write there: the folder '{}' does not exist; create it or choose another path",
+                directory.display()
+            ),
+        ));
+    }
+    let mut builder = tempfile::Builder::new();
+    #[cfg(unix)]
+    {
+        // A report is a normal file: readable as the umask allows, not the
+        // private 0600 of a temporary file.
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(NEW_FILE_MODE));
+    }
+    let mut temporary = builder.tempfile_in(directory).map_err(|e| {
+        io::Error::new(
+            e.kind(),
+            format!(
+                "cannot create a file in '{}' ({e}); check the folder's permissions or choose another path",
+                directory.display()
+            ),
+        )
+    })?;
     temporary.write_all(bytes)?;
     temporary.as_file().sync_all()?;
     temporary.persist(path).map_err(|e| e.error)?;
     Ok(())
+}
+
+/// How a document written to `document` (or to stdout when `None`) links to
+/// `target`: relative to the document's folder when it is written to a file,
+/// as given otherwise; with `/` separators, as Markdown wants them.
+pub fn relative_link(target: &Path, document: Option<&Path>) -> String {
+    let relative = document.and_then(|document| {
+        let target = std::path::absolute(target).ok()?;
+        let document = std::path::absolute(document).ok()?;
+        pathdiff::diff_paths(target, document.parent()?)
+    });
+    let link = relative.as_deref().unwrap_or(target);
+    let text = link.to_string_lossy();
+    if std::path::MAIN_SEPARATOR == '/' {
+        text.into_owned()
+    } else {
+        text.replace(std::path::MAIN_SEPARATOR, "/")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chart_links_are_relative_to_the_report() {
+        let cases = [
+            (
+                "same folder",
+                "out/chart.svg",
+                Some("out/report.md"),
+                "chart.svg",
+            ),
+            (
+                "chart in a subfolder",
+                "out/img/chart.svg",
+                Some("out/report.md"),
+                "img/chart.svg",
+            ),
+            (
+                "report in a subfolder",
+                "chart.svg",
+                Some("docs/report.md"),
+                "../chart.svg",
+            ),
+            ("report on stdout", "img/chart.svg", None, "img/chart.svg"),
+        ];
+        for (name, target, document, expected) in cases {
+            assert_eq!(
+                relative_link(Path::new(target), document.map(Path::new)),
+                expected,
+                "{name}"
+            );
+        }
+    }
 }

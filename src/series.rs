@@ -317,6 +317,16 @@ impl UserSpans {
         }
     }
 
+    /// Every user, in no particular order.
+    pub fn keys(&self) -> impl Iterator<Item = &u64> {
+        self.iter().map(|(user, _)| user)
+    }
+
+    /// Every user's span, in no particular order.
+    pub fn values(&self) -> impl Iterator<Item = &UserSpan> {
+        self.iter().map(|(_, span)| span)
+    }
+
     /// The span of `user`, if the user was seen.
     pub fn get(&self, user: u64) -> Option<&UserSpan> {
         match self {

@@ -18,8 +18,8 @@ impl TerminalProgress {
 
 impl Progress for TerminalProgress {
     fn begin(&self, total_bytes: Option<u64>) {
-        self.bar
-            .set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        // Style and length first: drawing starts with the draw target, and
+        // a first frame in the default style would show raw byte counts.
         match total_bytes {
             Some(total) => {
                 self.bar.set_length(total);
@@ -33,6 +33,8 @@ impl Progress for TerminalProgress {
                     .unwrap_or_else(|_| ProgressStyle::default_spinner()),
             ),
         }
+        self.bar
+            .set_draw_target(indicatif::ProgressDrawTarget::stderr());
     }
 
     fn set_position(&self, bytes: u64) {

@@ -8,7 +8,7 @@
 //! window is anomalous when it supports the window on its own evidence
 //! ([`SUPPORT_ALPHA`]), so quiet buckets at a window's edge stay out.
 
-use super::baseline::BucketCounts;
+use super::baseline::{BucketCounts, baseline_bad_rate, expected_bad_rates};
 use super::stats::binomial_upper_tail;
 
 /// A bucket is anomalous when its bad count is this improbable under the
@@ -24,7 +24,7 @@ pub const MIN_BAD_PER_BUCKET: u64 = 3;
 pub const MIN_EXCESS_RATE: f64 = 0.01;
 
 /// Window lengths the test runs at, besides single buckets.
-pub const WINDOW_SCALES_MS: [i64; 2] = [5 * 60_000, 15 * 60_000];
+pub const WINDOW_SCALES_MS: [i64; 4] = [5 * 60_000, 15 * 60_000, 60 * 60_000, 240 * 60_000];
 
 /// A bucket inside an anomalous window counts when its own bad count is at
 /// least this improbable under the baseline.
@@ -38,15 +38,19 @@ pub fn is_anomalous(counts: &BucketCounts, baseline_rate: f64) -> bool {
 }
 
 /// Anomalous buckets: anomalous alone, or supporting an anomalous window of
-/// [`WINDOW_SCALES_MS`] (converted to whole buckets of `bucket_ms`).
-pub fn anomalous_buckets(counts: &[BucketCounts], baseline_rate: f64, bucket_ms: i64) -> Vec<bool> {
+/// [`WINDOW_SCALES_MS`] (converted to whole buckets of `bucket_ms`). Each
+/// bucket is judged against its own expected rate (see
+/// [`super::baseline::expected_bad_rates`]); a window against the
+/// request-weighted mean of its buckets' rates.
+pub fn anomalous_buckets(counts: &[BucketCounts], expected: &[f64], bucket_ms: i64) -> Vec<bool> {
     let mut anomalous: Vec<bool> = counts
         .iter()
-        .map(|c| is_anomalous(c, baseline_rate))
+        .zip(expected)
+        .map(|(c, &rate)| is_anomalous(c, rate))
         .collect();
-    let supports = |c: &BucketCounts| {
-        c.bad_rate() >= baseline_rate + MIN_EXCESS_RATE
-            && binomial_upper_tail(c.bad(), c.requests, baseline_rate) < SUPPORT_ALPHA
+    let supports = |c: &BucketCounts, rate: f64| {
+        c.bad_rate() >= rate + MIN_EXCESS_RATE
+            && binomial_upper_tail(c.bad(), c.requests, rate) < SUPPORT_ALPHA
     };
     for scale_ms in WINDOW_SCALES_MS {
         let width = (scale_ms / bucket_ms.max(1)) as usize;
@@ -60,9 +64,20 @@ pub fn anomalous_buckets(counts: &[BucketCounts], baseline_rate: f64, bucket_ms:
                 failed: window.iter().map(|c| c.failed).sum(),
                 slow: window.iter().map(|c| c.slow).sum(),
             };
-            if is_anomalous(&total, baseline_rate) {
+            let rates = &expected[start..start + width];
+            let weighted: f64 = window
+                .iter()
+                .zip(rates)
+                .map(|(c, r)| c.requests as f64 * r)
+                .sum();
+            let window_rate = if total.requests == 0 {
+                rates.iter().sum::<f64>() / width as f64
+            } else {
+                weighted / total.requests as f64
+            };
+            if is_anomalous(&total, window_rate) {
                 for (offset, c) in window.iter().enumerate() {
-                    if supports(c) {
+                    if supports(c, rates[offset]) {
                         anomalous[start + offset] = true;
                     }
                 }
@@ -70,6 +85,68 @@ pub fn anomalous_buckets(counts: &[BucketCounts], baseline_rate: f64, bucket_ms:
         }
     }
     anomalous
+}
+
+/// What can go wrong with a bucket's requests. Failures and slowness are
+/// also tested apart: a slow-only degradation starting while background 500s
+/// come and go is clear in the slow channel (normally empty) and blurred in
+/// the combined one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Channel {
+    /// Failed or slow.
+    Bad,
+    Failed,
+    Slow,
+}
+
+impl Channel {
+    pub const ALL: [Channel; 3] = [Channel::Bad, Channel::Failed, Channel::Slow];
+
+    /// This channel's count in a bucket.
+    pub fn count(self, counts: &BucketCounts) -> u64 {
+        match self {
+            Channel::Bad => counts.bad(),
+            Channel::Failed => counts.failed,
+            Channel::Slow => counts.slow,
+        }
+    }
+
+    /// The bucket as this channel sees it: its count in the bad position.
+    pub fn view(self, counts: &BucketCounts) -> BucketCounts {
+        BucketCounts {
+            requests: counts.requests,
+            failed: self.count(counts),
+            slow: 0,
+        }
+    }
+}
+
+/// One channel's baseline, expected rate per bucket and anomalous buckets.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChannelState {
+    pub channel: Channel,
+    pub baseline: f64,
+    pub expected: Vec<f64>,
+    pub anomalous: Vec<bool>,
+}
+
+/// Baselines and anomalies of every [`Channel`], in [`Channel::ALL`] order.
+pub fn channel_states(counts: &[BucketCounts], bucket_ms: i64) -> Vec<ChannelState> {
+    Channel::ALL
+        .iter()
+        .map(|&channel| {
+            let view: Vec<BucketCounts> = counts.iter().map(|c| channel.view(c)).collect();
+            let baseline = baseline_bad_rate(&view);
+            let expected = expected_bad_rates(&view, bucket_ms, baseline);
+            let anomalous = anomalous_buckets(&view, &expected, bucket_ms);
+            ChannelState {
+                channel,
+                baseline,
+                expected,
+                anomalous,
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -120,7 +197,7 @@ mod tests {
             !is_anomalous(&hit, 0.01),
             "four in twenty is not proof on its own"
         );
-        let anomalous = anomalous_buckets(&counts, 0.01, 60_000);
+        let anomalous = anomalous_buckets(&counts, &[0.01; 30], 60_000);
         let flagged: Vec<usize> = (0..30).filter(|&i| anomalous[i]).collect();
         assert_eq!(
             flagged,

@@ -150,9 +150,47 @@ pub fn bucket_counts(series: &SeriesSet, threshold_us: u64) -> Vec<BucketCounts>
         .collect()
 }
 
-/// The normal bad-request rate: pooled over buckets that are not
-/// surprising against the median bucket rate, floored at [`RATE_FLOOR`].
+/// Requests a window of consecutive buckets gathers before its rate is
+/// one sample of the baseline: enough that a 0.25% background shows as
+/// about five events rather than zero or one.
+pub const BASELINE_WINDOW_REQUESTS: u64 = 2_000;
+
+/// The baseline rate is at most this quantile of the window rates: an
+/// incident that covers half the log (a slow two-day degradation) leaves
+/// the lower quartile normal.
+pub const BASELINE_WINDOW_QUANTILE: f64 = 0.25;
+
+/// Fewest windows for their quantile to be used.
+pub const MIN_BASELINE_WINDOWS: usize = 4;
+
+/// The normal bad-request rate: the lower of the rate pooled over buckets
+/// that are not surprising against the median bucket rate, and the lower
+/// quartile of the rates of windows of [`BASELINE_WINDOW_REQUESTS`]
+/// requests; floored at [`RATE_FLOOR`]. The screen alone lets a long, thin
+/// incident in (one slow request in twenty-five is not surprising in one
+/// bucket); the window quartile does not.
 pub fn baseline_bad_rate(counts: &[BucketCounts]) -> f64 {
+    let screened = screened_bad_rate(counts);
+    let mut window_rates = Vec::new();
+    let (mut bad, mut requests) = (0u64, 0u64);
+    for c in counts {
+        bad += c.bad();
+        requests += c.requests;
+        if requests >= BASELINE_WINDOW_REQUESTS {
+            window_rates.push(bad as f64 / requests as f64);
+            (bad, requests) = (0, 0);
+        }
+    }
+    if window_rates.len() < MIN_BASELINE_WINDOWS {
+        return screened;
+    }
+    let lower_quartile = quantile(&window_rates, BASELINE_WINDOW_QUANTILE).unwrap_or(screened);
+    screened.min(lower_quartile).max(RATE_FLOOR)
+}
+
+/// The rate pooled over buckets that are not surprising against the median
+/// bucket rate, floored at [`RATE_FLOOR`].
+fn screened_bad_rate(counts: &[BucketCounts]) -> f64 {
     let ratios: Vec<f64> = counts
         .iter()
         .filter(|c| c.requests > 0)
@@ -170,6 +208,52 @@ pub fn baseline_bad_rate(counts: &[BucketCounts]) -> f64 {
         return RATE_FLOOR;
     }
     (bad as f64 / total as f64).max(RATE_FLOOR)
+}
+
+/// Days of log from which daily seasonality of the bad rate is used.
+pub const SEASONAL_MIN_DAYS: usize = 2;
+
+/// Half-width of the time-of-day window compared across days.
+pub const SEASONAL_HALF_WINDOW_MS: i64 = 5 * crate::timefmt::MS_PER_MINUTE;
+
+/// Fewest requests a day's window needs to say what that time of day is like.
+pub const SEASONAL_MIN_REQUESTS: u64 = 50;
+
+/// The bad rate each bucket is judged against: the run's baseline, raised to
+/// what the same time of day shows on every other day when the log spans
+/// [`SEASONAL_MIN_DAYS`] days or more. Taking the lowest of the other days
+/// means only a pattern that recurs every day (a nightly batch job's 500s)
+/// counts as normal; an incident on one other day does not mask this one.
+pub fn expected_bad_rates(counts: &[BucketCounts], bucket_ms: i64, baseline_rate: f64) -> Vec<f64> {
+    let n = counts.len();
+    let day = (crate::timefmt::MS_PER_DAY / bucket_ms.max(1)) as usize;
+    if day == 0 || n < SEASONAL_MIN_DAYS * day {
+        return vec![baseline_rate; n];
+    }
+    let half = (SEASONAL_HALF_WINDOW_MS / bucket_ms.max(1)) as usize;
+    let (mut requests, mut bad) = (vec![0u64; n + 1], vec![0u64; n + 1]);
+    for (i, c) in counts.iter().enumerate() {
+        requests[i + 1] = requests[i] + c.requests;
+        bad[i + 1] = bad[i] + c.bad();
+    }
+    (0..n)
+        .map(|i| {
+            let mut lowest: Option<f64> = None;
+            let mut other = i % day;
+            while other < n {
+                if other != i {
+                    let (from, to) = (other.saturating_sub(half), (other + half + 1).min(n));
+                    let window_requests = requests[to] - requests[from];
+                    if window_requests >= SEASONAL_MIN_REQUESTS {
+                        let rate = (bad[to] - bad[from]) as f64 / window_requests as f64;
+                        lowest = Some(lowest.map_or(rate, |l: f64| l.min(rate)));
+                    }
+                }
+                other += day;
+            }
+            lowest.map_or(baseline_rate, |rate| rate.max(baseline_rate))
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -201,6 +285,43 @@ mod tests {
             let rate = baseline_bad_rate(&table);
             assert!((rate - expected).abs() < 1e-9, "{name}: {rate}");
         }
+    }
+
+    #[test]
+    fn a_nightly_pattern_is_normal_but_a_one_day_burst_is_not() {
+        let minute = crate::timefmt::MS_PER_MINUTE;
+        let day = 1440;
+        let calm = BucketCounts {
+            requests: 100,
+            failed: 0,
+            slow: 0,
+        };
+        let batch = BucketCounts {
+            requests: 100,
+            failed: 30,
+            slow: 0,
+        };
+        let mut counts = vec![calm; 3 * day];
+        for d in 0..3 {
+            counts[d * day + 180..d * day + 200].fill(batch); // 03:00 every night
+        }
+        counts[day + 720..day + 740].fill(batch); // noon, once
+        let expected = expected_bad_rates(&counts, minute, 0.001);
+        assert!(
+            (expected[day + 190] - 0.3).abs() < 0.05,
+            "03:00 is known: {}",
+            expected[day + 190]
+        );
+        assert_eq!(
+            expected[day + 730],
+            0.001,
+            "noon on day two is judged against calm noons"
+        );
+        assert_eq!(
+            expected_bad_rates(&counts[..day], minute, 0.001),
+            vec![0.001; day],
+            "one day: no seasonality"
+        );
     }
 
     #[test]

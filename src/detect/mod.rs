@@ -10,6 +10,8 @@ pub mod baseline;
 pub mod detection;
 pub mod impact;
 pub mod incident;
+pub mod refine;
 pub mod stats;
+pub mod traffic;
 
-pub use incident::{Incident, Severity};
+pub use incident::{Cause, Incident, Severity};

@@ -70,6 +70,43 @@ pub fn binomial_upper_tail(k: u64, n: u64, p: f64) -> f64 {
     sum.min(1.0)
 }
 
+/// P(X ≤ k) for X ~ Binomial(n, p): how surprising so few bad requests are
+/// when the rate is `p`. At or above the mean this returns 1 without
+/// summing.
+pub fn binomial_lower_tail(k: u64, n: u64, p: f64) -> f64 {
+    if k >= n || p <= 0.0 || (k as f64) >= n as f64 * p {
+        return 1.0;
+    }
+    if p >= 1.0 {
+        return 0.0;
+    }
+    let ratio = p / (1.0 - p);
+    let mut term = (n as f64 * (1.0 - p).ln()).exp();
+    let mut sum = term;
+    for i in 0..k {
+        term *= (n - i) as f64 / (i + 1) as f64 * ratio;
+        sum += term;
+    }
+    sum.min(1.0)
+}
+
+/// P(X ≤ k) for X ~ Poisson(λ): how surprising so few arrivals are.
+pub fn poisson_lower_tail(k: u64, lambda: f64) -> f64 {
+    if lambda <= 0.0 {
+        return 1.0;
+    }
+    let mut term = (-lambda).exp();
+    let mut sum = term;
+    for i in 1..=k {
+        term *= lambda / i as f64;
+        sum += term;
+        if sum >= 1.0 {
+            return 1.0;
+        }
+    }
+    sum.min(1.0)
+}
+
 /// The median of `values` (the mean of the middle two for an even count);
 /// `None` when empty. NaNs are ignored.
 pub fn median(values: &[f64]) -> Option<f64> {
@@ -149,6 +186,46 @@ mod tests {
             assert_eq!(binomial_upper_tail(k, n, p), expected, "{name}");
         }
         assert!(binomial_upper_tail(60, 120, 0.002) < 1e-100);
+    }
+
+    #[test]
+    fn binomial_lower_tails() {
+        let cases = [
+            ("none of ten at 10%", 0, 10, 0.1, 0.9f64.powi(10)),
+            (
+                "at most one of 150 at 5%",
+                1,
+                150,
+                0.05,
+                0.95f64.powi(150) + 150.0 * 0.05 * 0.95f64.powi(149),
+            ),
+            ("at the mean is unsurprising", 15, 150, 0.1, 1.0),
+        ];
+        for (name, k, n, p, expected) in cases {
+            let got = binomial_lower_tail(k, n, p);
+            assert!(
+                (got - expected).abs() < 1e-12,
+                "{name}: {got} vs {expected}"
+            );
+        }
+    }
+
+    #[test]
+    fn poisson_lower_tails() {
+        let cases = [
+            ("none when six expected", 0, 6.0, (-6.0f64).exp()),
+            (
+                "at most one when two expected",
+                1,
+                2.0,
+                3.0 * (-2.0f64).exp(),
+            ),
+            ("nothing expected", 0, 0.0, 1.0),
+        ];
+        for (name, k, lambda, expected) in cases {
+            let got = poisson_lower_tail(k, lambda);
+            assert!((got - expected).abs() < 1e-12, "{name}: {got}");
+        }
     }
 
     #[test]

@@ -9,7 +9,7 @@
 
 use memchr::memchr;
 
-use super::access::{AccessRecord, ClfLayout, DurationField, parse_clf_time};
+use super::access::{AccessRecord, ClfLayout, DurationField, MICROS_PER_SECOND, parse_clf_time};
 
 /// Length of `10/Oct/2000:13:55:36 -0700`.
 const CLF_TIME_LEN: usize = 26;
@@ -193,6 +193,11 @@ pub fn parse<'a>(line: &'a [u8], layout: &ClfLayout) -> Option<(&'a [u8], Access
         return None;
     }
     let mut cursor = Cursor { line, at: 0 };
+    let mut host = None;
+    if layout.vhost {
+        host = optional(cursor.token()?);
+        cursor.space()?;
+    }
     let client = cursor.token()?;
     cursor.space()?;
     cursor.token()?;
@@ -219,12 +224,16 @@ pub fn parse<'a>(line: &'a [u8], layout: &ClfLayout) -> Option<(&'a [u8], Access
     cursor.at += 3;
     cursor.space()?;
     let bytes = cursor.dash_or(Cursor::integer)?;
-    let (mut referer, mut user_agent) = (None, None);
+    let (mut referer, mut user_agent, mut forwarded_for) = (None, None, None);
     if layout.referer_agent {
         cursor.space()?;
         referer = optional(cursor.quoted()?);
         cursor.space()?;
         user_agent = optional(cursor.quoted()?);
+        if layout.forwarded_for {
+            cursor.space()?;
+            forwarded_for = optional(cursor.quoted()?);
+        }
     }
     let duration_us = match layout.duration {
         DurationField::None => None,
@@ -235,6 +244,12 @@ pub fn parse<'a>(line: &'a [u8], layout: &ClfLayout) -> Option<(&'a [u8], Access
         DurationField::Micros => {
             cursor.space()?;
             cursor.dash_or(Cursor::integer)?
+        }
+        DurationField::WholeSeconds => {
+            cursor.space()?;
+            cursor
+                .dash_or(Cursor::integer)?
+                .map(|seconds| seconds.saturating_mul(MICROS_PER_SECOND))
         }
     };
     Some((
@@ -251,6 +266,11 @@ pub fn parse<'a>(line: &'a [u8], layout: &ClfLayout) -> Option<(&'a [u8], Access
             user_agent,
             duration_us,
             logged_at_completion: layout.logs_completion(),
+            host,
+            upstream_addr: None,
+            upstream_status: None,
+            upstream_time: None,
+            forwarded_for,
         },
     ))
 }
@@ -262,22 +282,23 @@ mod tests {
     use super::*;
     use crate::ingest::access::parse_clf;
 
-    const LAYOUTS: [ClfLayout; 4] = [
+    const LAYOUTS: [ClfLayout; 8] = [
+        ClfLayout::COMBINED.with_duration(DurationField::Seconds),
+        ClfLayout::COMBINED.with_duration(DurationField::Micros),
+        ClfLayout::COMBINED.with_duration(DurationField::WholeSeconds),
+        ClfLayout::COMBINED,
+        ClfLayout::COMMON,
         ClfLayout {
-            referer_agent: true,
-            duration: DurationField::Seconds,
+            vhost: true,
+            ..ClfLayout::COMBINED
         },
         ClfLayout {
-            referer_agent: true,
-            duration: DurationField::Micros,
+            forwarded_for: true,
+            ..ClfLayout::COMBINED
         },
         ClfLayout {
-            referer_agent: true,
-            duration: DurationField::None,
-        },
-        ClfLayout {
-            referer_agent: false,
-            duration: DurationField::None,
+            forwarded_for: true,
+            ..ClfLayout::COMBINED.with_duration(DurationField::Seconds)
         },
     ];
 
@@ -297,6 +318,8 @@ mod tests {
         r#"2001:db8::1 - alice [29/Feb/2024:23:59:60 -0930] "POST /a\"b HTTP/2.0" 504 - "-" "ua \\\" x" 60.000123456"#,
         r#"10.0.0.2 - - [27/Mar/2022:15:30:02 +0100] "GET / HTTP/1.1" 500 512 "-" "-" 123456 extra fields"#,
         r#"127.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] "GET /apache_pb.gif HTTP/1.0" 200 2326"#,
+        r#"shop.example.com:443 203.0.113.7 - - [12/Mar/2024:14:03:07 +0100] "GET / HTTP/1.1" 200 512 "-" "ua""#,
+        r#"203.0.113.7 - - [12/Mar/2024:14:03:07 +0100] "GET / HTTP/1.1" 502 157 "-" "ua" "198.51.100.4, 10.0.0.1" 0.051"#,
     ];
 
     #[test]
@@ -332,17 +355,31 @@ mod tests {
         let cases = [
             ("nginx timed", SEEDS[0], LAYOUTS[0], Some(57_000)),
             (
-                "apache micros with extra fields",
+                "apache micros, extra fields",
                 SEEDS[2],
                 LAYOUTS[1],
                 Some(123_456),
             ),
-            ("apache common", SEEDS[3], LAYOUTS[3], None),
+            (
+                "apache whole seconds",
+                SEEDS[2],
+                LAYOUTS[2],
+                Some(123_456_000_000),
+            ),
+            ("apache common", SEEDS[3], LAYOUTS[4], None),
+            ("apache vhost", SEEDS[4], LAYOUTS[5], None),
+            ("nginx main, timed", SEEDS[5], LAYOUTS[7], Some(51_000)),
         ];
         for (name, line, layout, duration) in cases {
             let (_, record) = parse(line.as_bytes(), &layout)
                 .unwrap_or_else(|| panic!("{name}: the fast path reads it"));
             assert_eq!(record.duration_us, duration, "{name}");
+            assert_eq!(record.host.is_some(), layout.vhost, "{name}: host");
+            assert_eq!(
+                record.forwarded_for.is_some(),
+                layout.forwarded_for,
+                "{name}: X-Forwarded-For"
+            );
             let (expected, _) = nom_only(line.as_bytes(), &layout).expect(name);
             assert_eq!(record, expected, "{name}");
         }

@@ -4,11 +4,16 @@
 //! sniffed from its first lines, then read in chunks of whole lines that
 //! worker threads parse on all cores ([`pipeline`]). Every parsed request is
 //! folded into a [`SeriesBuilder`]; the workers' series merge at the end with
-//! exact line numbers. A line that does not parse is counted and the first
-//! few are kept with their line number and reason.
+//! exact line numbers. A line that does not parse is
+//! first tried with the other access-log formats (files that mix formats),
+//! then counted and the first few are kept with their line number and
+//! reason. Upstreams and, when several hosts' logs are read, hosts are kept
+//! as dimensions ([`crate::series_dims`]).
 
 pub mod access;
 mod clf_fast;
+pub mod jsonlines;
+pub mod logformat;
 pub mod pipeline;
 pub mod reader;
 pub mod sniff;
@@ -21,10 +26,11 @@ use crate::config::UserKey;
 use crate::error::{Error, Result};
 use crate::progress::Progress;
 use crate::series::SeriesBuilder;
+use crate::series_dims::{DimensionBuilder, DimensionKind, Outcome};
 use crate::timefmt::Millis;
-use access::AccessRecord;
+use access::{AccessRecord, field_bits, upstream_items};
 use reader::{CHUNK_BYTES, ChunkReader, Source};
-use sniff::Preset;
+use sniff::AccessFormat;
 
 /// How many skipped lines are kept per input as examples.
 pub const MAX_SKIPPED_EXAMPLES: usize = 5;
@@ -74,13 +80,43 @@ pub struct InputStats {
     pub error: Option<String>,
     /// Why the input was not recognised, for unknown inputs.
     pub note: Option<String>,
-    /// Whether the lines carry a request time and a user agent.
+    /// Whether the lines carry a request time and a user agent (also in
+    /// `fields`).
     pub has_request_time: bool,
     pub has_user_agent: bool,
+    /// Which optional fields at least one parsed line had a value for.
+    pub fields: AccessFields,
+    /// Lines read by another format than `format` (a file that mixes
+    /// formats), per format.
+    pub other_formats: Vec<(&'static str, u64)>,
+}
+
+/// The optional fields an access log carries (a value in at least one line).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AccessFields {
+    pub request_time: bool,
+    pub upstream: bool,
+    pub user_agent: bool,
+    pub remote_user: bool,
+    /// The virtual host (`%v`, `$host`, ...).
+    pub host: bool,
+}
+
+impl AccessFields {
+    fn from_bits(bits: u8) -> Self {
+        AccessFields {
+            request_time: bits & field_bits::REQUEST_TIME != 0,
+            upstream: bits & field_bits::UPSTREAM != 0,
+            user_agent: bits & field_bits::USER_AGENT != 0,
+            remote_user: bits & field_bits::REMOTE_USER != 0,
+            host: bits & field_bits::HOST != 0,
+        }
+    }
 }
 
 impl InputStats {
-    fn new(path: String) -> Self {
+    /// The statistics of an input nothing was read from yet.
+    pub fn new(path: String) -> Self {
         InputStats {
             path,
             kind: InputKind::Unknown,
@@ -97,6 +133,8 @@ impl InputStats {
             note: None,
             has_request_time: false,
             has_user_agent: false,
+            fields: AccessFields::default(),
+            other_formats: Vec::new(),
         }
     }
 }
@@ -108,8 +146,8 @@ pub struct IngestOptions {
     /// Successful requests slower than this are slow at ingest.
     pub ingest_slow_us: u64,
     pub user_key: UserKey,
-    /// A preset forced with `--log-format`.
-    pub forced_preset: Option<&'static Preset>,
+    /// A format forced with `--log-format` (a preset or a template).
+    pub forced_format: Option<AccessFormat>,
     /// Only requests arriving in `[since, until]` are counted.
     pub since: Option<Millis>,
     pub until: Option<Millis>,
@@ -124,6 +162,9 @@ pub struct Ingested {
     pub series: SeriesBuilder,
     /// The offset most access lines carry (seconds east of UTC), if any.
     pub access_offset: Option<i32>,
+    /// Per-upstream and per-host counts; a dimension with fewer than two
+    /// values is left out.
+    pub dimensions: Vec<DimensionBuilder>,
 }
 
 /// Reads every source into one series.
@@ -134,12 +175,24 @@ pub fn ingest(
 ) -> Result<Ingested> {
     let mut inputs = Vec::with_capacity(sources.len());
     let mut series = SeriesBuilder::new(options.bucket_ms, options.ingest_slow_us);
+    let bucket_ms = series.bucket_ms();
+    let mut upstreams =
+        DimensionBuilder::new(DimensionKind::Upstream, bucket_ms, options.ingest_slow_us);
+    let mut hosts = DimensionBuilder::new(DimensionKind::Host, bucket_ms, options.ingest_slow_us);
+    let host_labels = host_labels(sources);
     let mut offsets = OffsetTally::default();
     let mut consumed_before = 0u64;
     for (input_index, source) in sources.iter().enumerate() {
+        let host = host_labels
+            .as_ref()
+            .and_then(|labels| labels.get(input_index))
+            .map(String::as_str);
         let (stats, partial, consumed) = ingest_source(
             source,
-            input_index as u32,
+            InputIdentity {
+                index: input_index as u32,
+                host,
+            },
             options,
             progress,
             consumed_before,
@@ -147,6 +200,8 @@ pub fn ingest(
         consumed_before += consumed;
         if let Some(partial) = partial {
             series.merge(partial.series);
+            upstreams.merge(partial.upstreams);
+            hosts.merge(partial.hosts);
             offsets.merge(&partial.offsets);
         }
         if let Some(error) = &stats.error {
@@ -158,16 +213,101 @@ pub fn ingest(
         inputs,
         series,
         access_offset: offsets.most_common(),
+        dimensions: [upstreams, hosts]
+            .into_iter()
+            .filter(|dimension| dimension.value_count() >= 2)
+            .collect(),
     })
+}
+
+/// Which input a source is in the run, and its host label when several
+/// hosts' logs are read.
+#[derive(Clone, Copy, Debug)]
+struct InputIdentity<'a> {
+    index: u32,
+    host: Option<&'a str>,
+}
+
+/// The file name of a log with rotation and compression suffixes removed,
+/// so `access.log`, `access.log.1`, `access.log.2.gz` and
+/// `access.log-20231112.gz` are one log.
+fn log_identity(path: &std::path::Path) -> std::path::PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut name = name.as_str();
+    loop {
+        let before = name;
+        name = name.strip_suffix(".gz").unwrap_or(name);
+        if let Some((stem, suffix)) = name.rsplit_once(['.', '-', '_'])
+            && !stem.is_empty()
+            && !suffix.is_empty()
+            && suffix.bytes().all(|b| b.is_ascii_digit())
+        {
+            name = stem;
+        }
+        if name == before {
+            break;
+        }
+    }
+    path.with_file_name(name)
+}
+
+/// A label per source naming the log it belongs to, relative to the
+/// directory all sources share (`web01/access.log`), when the sources hold
+/// more than one log (several hosts' logs); `None` otherwise.
+fn host_labels(sources: &[Source]) -> Option<Vec<String>> {
+    let identities: Vec<std::path::PathBuf> = sources
+        .iter()
+        .map(|source| match source {
+            Source::File(path) => log_identity(path),
+            Source::Stdin => std::path::PathBuf::from("-"),
+        })
+        .collect();
+    let first = identities.first()?;
+    if identities.iter().all(|identity| identity == first) {
+        return None;
+    }
+    let mut common: Vec<std::path::Component> = first
+        .parent()
+        .map(|p| p.components().collect())
+        .unwrap_or_default();
+    for identity in &identities[1..] {
+        let shared = identity
+            .parent()
+            .map(|p| {
+                p.components()
+                    .zip(&common)
+                    .take_while(|(a, b)| a == *b)
+                    .count()
+            })
+            .unwrap_or(0);
+        common.truncate(shared);
+    }
+    let prefix: std::path::PathBuf = common.iter().collect();
+    Some(
+        identities
+            .iter()
+            .map(|identity| {
+                identity
+                    .strip_prefix(&prefix)
+                    .unwrap_or(identity)
+                    .display()
+                    .to_string()
+            })
+            .collect(),
+    )
 }
 
 fn ingest_source(
     source: &Source,
-    input: u32,
+    identity: InputIdentity<'_>,
     options: &IngestOptions,
     progress: &dyn Progress,
     consumed_before: u64,
 ) -> Result<(InputStats, Option<pipeline::SourceResult>, u64)> {
+    let input = identity.index;
     let mut stats = InputStats::new(source.display());
     let opened = match reader::open(source) {
         Ok(opened) => opened,
@@ -184,30 +324,47 @@ fn ingest_source(
         stats.note = Some("empty".to_string());
         return Ok((stats, None, 0));
     };
-    let preset = {
+    let detection = {
         let lines = sniff::sample_lines(&first_buffer[..first_chunk.len], chunks.is_finished());
-        match options.forced_preset {
-            Some(forced) => sniff::detect_access_preset_among(&lines, std::slice::from_ref(forced)),
-            None => sniff::detect_access_preset(&lines),
+        match &options.forced_format {
+            Some(forced) => sniff::detect_access_format_among(&lines, std::slice::from_ref(forced)),
+            None => sniff::detect_access_format(&lines),
         }
     };
-    let Some(preset) = preset else {
-        stats.note = Some(match options.forced_preset {
-            Some(forced) => format!("no line matches the format '{}'", forced.name),
-            None => "not a recognised log: expected an access log in the common or combined format"
+    let Some(detection) = detection else {
+        stats.note = Some(match &options.forced_format {
+            Some(forced) => format!(
+                "fewer than half of the first lines match the --log-format '{}'",
+                forced.name
+            ),
+            None => "not a recognised log: expected an access log (common, combined, vcombined, nginx main, ingress-nginx, JSON lines) or give its format with --log-format"
                 .to_string(),
         });
         return Ok((stats, None, counter.load(Ordering::Relaxed)));
     };
     stats.kind = InputKind::Access;
-    stats.format = Some(preset.name);
-    let parser = preset.parser();
-    stats.has_request_time = parser.has_request_time();
-    stats.has_user_agent = parser.has_user_agent();
+    stats.format = Some(detection.format.name);
+    if detection.has_extra_fields() {
+        stats.note = Some(format!(
+            "most lines go on after the last field of '{}': give the server's log_format / LogFormat with --log-format to read the rest (a request time, an upstream)",
+            detection.format.name
+        ));
+    }
+    let fallbacks: Vec<&AccessFormat> = if detection.format.forced {
+        Vec::new()
+    } else {
+        sniff::preset_formats()
+            .iter()
+            .filter(|f| f.parser != detection.format.parser)
+            .collect()
+    };
+    let parser = detection.format.parser.clone();
     let setup = pipeline::ParseSetup {
         options,
         parser: &parser,
+        fallbacks: &fallbacks,
         input,
+        host: identity.host,
         workers: pipeline::worker_count(options.threads),
     };
     let (mut total, outcome, consumed) = match plain_file(source, opened.compressed) {
@@ -251,9 +408,18 @@ fn ingest_source(
     stats.parsed = tally.parsed;
     stats.skipped = tally.skipped;
     stats.out_of_range = tally.out_of_range;
-    stats.skipped_examples = std::mem::take(&mut total.examples);
     stats.first = (tally.first != Millis::MAX).then_some(tally.first);
     stats.last = (tally.last != Millis::MIN).then_some(tally.last);
+    stats.skipped_examples = std::mem::take(&mut total.examples);
+    stats.fields = AccessFields::from_bits(total.field_bits);
+    stats.has_request_time = stats.fields.request_time;
+    stats.has_user_agent = stats.fields.user_agent;
+    stats.other_formats = fallbacks
+        .iter()
+        .zip(&total.fallback_lines)
+        .filter(|(_, lines)| **lines > 0)
+        .map(|(format, lines)| (format.name, *lines))
+        .collect();
     Ok((stats, Some(total), consumed))
 }
 
@@ -323,6 +489,70 @@ pub fn user_hash(record: &AccessRecord<'_>, key: UserKey) -> u64 {
                 xxh3_64_with_seed(record.remote_user, REMOTE_USER_SEED)
             }
         }
+    }
+}
+
+/// Reads a line the input's parser could not: the first other format that
+/// reads all of it, moving it to the front of `order` so a file that mixes
+/// two formats pays for one failed attempt per line, not one per format.
+#[inline(never)]
+fn parse_with_fallbacks<'a>(
+    line: &'a [u8],
+    fallbacks: &[&AccessFormat],
+    order: &mut Vec<usize>,
+) -> Option<(AccessRecord<'a>, usize)> {
+    for position in 0..order.len() {
+        let index = order[position];
+        if let Ok((record, true)) = fallbacks[index].parser.parse_exact(line) {
+            if position > 0 {
+                let found = order.remove(position);
+                order.insert(0, found);
+            }
+            return Some((record, index));
+        }
+    }
+    None
+}
+
+/// Counts a request under each upstream it was sent to. With aligned
+/// `$upstream_status` / `$upstream_response_time` lists each attempt counts
+/// with its own status and time; without them the last upstream gets the
+/// request's status and time, and the ones before it count as failed
+/// attempts (nginx only tries the next upstream after an error or timeout,
+/// `proxy_next_upstream`).
+fn record_upstreams(upstreams: &mut DimensionBuilder, arrival: Millis, record: &AccessRecord<'_>) {
+    let Some(addresses) = record.upstream_addr else {
+        return;
+    };
+    let mut statuses = record.upstream_status.map(upstream_items);
+    let mut times = record.upstream_time.map(upstream_items);
+    let mut addresses = upstream_items(addresses).peekable();
+    while let Some(address) = addresses.next() {
+        let is_last = addresses.peek().is_none();
+        let status = statuses
+            .as_mut()
+            .and_then(Iterator::next)
+            .and_then(|s| std::str::from_utf8(s).ok()?.parse::<u16>().ok());
+        let time = times.as_mut().and_then(Iterator::next).and_then(|t| {
+            match access::seconds_as_micros(t) {
+                Ok(([], us)) => Some(us),
+                _ => None,
+            }
+        });
+        if address == b"-" {
+            continue;
+        }
+        let outcome = match (status, is_last) {
+            (Some(status), _) => {
+                Outcome::of(status, time.or(record.duration_us.filter(|_| is_last)))
+            }
+            (None, true) => Outcome::of(record.status, time.or(record.duration_us)),
+            (None, false) => Outcome {
+                failed: true,
+                duration_us: time,
+            },
+        };
+        upstreams.record(arrival, address, outcome);
     }
 }
 

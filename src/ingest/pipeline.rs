@@ -27,8 +27,13 @@ use memchr::memchr_iter;
 
 use super::access::AccessParser;
 use super::reader::{Chunk, ChunkReader};
-use super::{IngestOptions, MAX_SKIPPED_EXAMPLES, OffsetTally, SkippedLine, user_hash};
+use super::sniff::AccessFormat;
+use super::{
+    IngestOptions, MAX_SKIPPED_EXAMPLES, OffsetTally, SkippedLine, parse_with_fallbacks,
+    record_upstreams, user_hash,
+};
 use crate::series::{LineRef, RequestFacts, SeriesBuilder};
+use crate::series_dims::{DimensionBuilder, DimensionKind, Outcome};
 use crate::timefmt::Millis;
 
 /// Bits of a provisional line number that hold the line within its chunk;
@@ -96,6 +101,22 @@ pub struct ParseWorker<'a> {
     options: &'a IngestOptions,
     parser: AccessParser,
     input: u32,
+    /// Formats tried, in order, on a line the parser cannot read; only a
+    /// format that reads the whole line is taken.
+    fallbacks: &'a [&'a AccessFormat],
+    /// The fallbacks in the order to try them: the last one that worked
+    /// first, so a file mixing two formats pays one failed attempt a line.
+    fallback_order: Vec<usize>,
+    /// Lines read by each fallback format, aligned with `fallbacks`.
+    fallback_lines: Vec<u64>,
+    /// [`super::access::field_bits`] of the optional fields seen.
+    field_bits: u8,
+    upstreams: DimensionBuilder,
+    /// This input's requests under its host label (empty when the run has
+    /// one log).
+    hosts: DimensionBuilder,
+    /// The host label's id in `hosts`.
+    host_id: Option<u16>,
     /// The recent buckets, still being filled.
     series: SeriesBuilder,
     /// Where older buckets go, so memory holds each bucket once, not once
@@ -113,11 +134,24 @@ pub struct ParseWorker<'a> {
 
 impl<'a> ParseWorker<'a> {
     pub fn new(options: &'a IngestOptions, parser: AccessParser, input: u32) -> Self {
+        let series = SeriesBuilder::new(options.bucket_ms, options.ingest_slow_us);
+        let bucket_ms = series.bucket_ms();
         ParseWorker {
             options,
             parser,
             input,
-            series: SeriesBuilder::new(options.bucket_ms, options.ingest_slow_us),
+            fallbacks: &[],
+            fallback_order: Vec::new(),
+            fallback_lines: Vec::new(),
+            field_bits: 0,
+            upstreams: DimensionBuilder::new(
+                DimensionKind::Upstream,
+                bucket_ms,
+                options.ingest_slow_us,
+            ),
+            hosts: DimensionBuilder::new(DimensionKind::Host, bucket_ms, options.ingest_slow_us),
+            host_id: None,
+            series,
             total: None,
             handed_over_before: i64::MIN,
             tally: LineTally::default(),
@@ -125,6 +159,20 @@ impl<'a> ParseWorker<'a> {
             chunk_lines: Vec::new(),
             examples: Vec::new(),
         }
+    }
+
+    /// Tries `fallbacks` on lines the parser cannot read.
+    pub fn with_fallbacks(mut self, fallbacks: &'a [&'a AccessFormat]) -> Self {
+        self.fallbacks = fallbacks;
+        self.fallback_order = (0..fallbacks.len()).collect();
+        self.fallback_lines = vec![0; fallbacks.len()];
+        self
+    }
+
+    /// Counts every request under the host label `host` too.
+    pub fn with_host(mut self, host: Option<&str>) -> Self {
+        self.host_id = host.map(|label| self.hosts.intern(label.as_bytes()));
+        self
     }
 
     /// Hands buckets older than [`HAND_OVER_AFTER_MS`] to `total` after
@@ -187,11 +235,20 @@ impl<'a> ParseWorker<'a> {
             let record = match self.parser.parse(line) {
                 Ok(record) => record,
                 Err(error) => {
-                    self.skip(line_number, error.reason);
-                    continue;
+                    match parse_with_fallbacks(line, self.fallbacks, &mut self.fallback_order) {
+                        Some((record, index)) => {
+                            self.fallback_lines[index] += 1;
+                            record
+                        }
+                        None => {
+                            self.skip(line_number, error.reason);
+                            continue;
+                        }
+                    }
                 }
             };
             self.tally.parsed += 1;
+            self.field_bits |= record.field_mask();
             let arrival = record.arrival();
             if options.since.is_some_and(|since| arrival < since)
                 || options.until.is_some_and(|until| arrival > until)
@@ -212,6 +269,16 @@ impl<'a> ParseWorker<'a> {
                     line: line_number,
                 },
             });
+            if record.upstream_addr.is_some() {
+                record_upstreams(&mut self.upstreams, arrival, &record);
+            }
+            if let Some(host_id) = self.host_id {
+                self.hosts.record_id(
+                    arrival,
+                    host_id,
+                    Outcome::of(record.status, record.duration_us),
+                );
+            }
         }
         self.tally.lines += line_in_chunk;
         self.chunk_lines.push((chunk, line_in_chunk));
@@ -222,9 +289,15 @@ impl<'a> ParseWorker<'a> {
 /// Everything the workers of one input found, with real line numbers.
 pub struct SourceResult {
     pub series: SeriesBuilder,
+    pub upstreams: DimensionBuilder,
+    pub hosts: DimensionBuilder,
     pub tally: LineTally,
     pub offsets: OffsetTally,
     pub examples: Vec<SkippedLine>,
+    /// [`super::access::field_bits`] of the optional fields seen.
+    pub field_bits: u8,
+    /// Lines read by each fallback format.
+    pub fallback_lines: Vec<u64>,
 }
 
 /// Merges the workers' accumulators into `series` (the buckets they
@@ -234,14 +307,36 @@ fn combine(workers: Vec<ParseWorker<'_>>, mut series: SeriesBuilder, input: u32)
     let mut examples: Vec<(u64, &'static str)> = Vec::new();
     let mut tally = LineTally::default();
     let mut offsets = OffsetTally::default();
+    let mut field_bits = 0;
+    let mut fallback_lines: Vec<u64> = Vec::new();
+    let mut upstreams: Option<DimensionBuilder> = None;
+    let mut hosts: Option<DimensionBuilder> = None;
     for mut worker in workers {
         chunk_lines.extend_from_slice(&worker.chunk_lines);
         examples.extend_from_slice(&worker.examples);
         tally.add(&worker.tally);
         offsets.merge(&worker.offsets);
+        field_bits |= worker.field_bits;
+        fallback_lines.resize(worker.fallback_lines.len().max(fallback_lines.len()), 0);
+        for (total, lines) in fallback_lines.iter_mut().zip(&worker.fallback_lines) {
+            *total += lines;
+        }
+        for (total, part) in [
+            (&mut upstreams, worker.upstreams),
+            (&mut hosts, worker.hosts),
+        ] {
+            match total {
+                Some(total) => total.merge(part),
+                None => *total = Some(part),
+            }
+        }
         worker.series.settle_users();
         series.merge(worker.series);
     }
+    let empty_dimension =
+        |kind| DimensionBuilder::new(kind, series.bucket_ms(), series.ingest_slow_us());
+    let upstreams = upstreams.unwrap_or_else(|| empty_dimension(DimensionKind::Upstream));
+    let hosts = hosts.unwrap_or_else(|| empty_dimension(DimensionKind::Host));
     chunk_lines.sort_unstable();
     // Lines before each chunk, indexed by chunk number (chunks are numbered
     // 0, 1, 2... by the reader).
@@ -263,8 +358,12 @@ fn combine(workers: Vec<ParseWorker<'_>>, mut series: SeriesBuilder, input: u32)
     examples.truncate(MAX_SKIPPED_EXAMPLES);
     SourceResult {
         series,
+        upstreams,
+        hosts,
         tally,
         offsets,
+        field_bits,
+        fallback_lines,
         examples: examples
             .into_iter()
             .map(|(line, reason)| SkippedLine {
@@ -290,8 +389,12 @@ pub fn worker_count(threads: usize) -> usize {
 pub struct ParseSetup<'a> {
     pub options: &'a IngestOptions,
     pub parser: &'a AccessParser,
+    /// Formats tried on lines the parser cannot read.
+    pub fallbacks: &'a [&'a AccessFormat],
     /// The input's index in the run (for line references).
     pub input: u32,
+    /// The input's host label, when the run reads several hosts' logs.
+    pub host: Option<&'a str>,
     /// Parsing threads (see [`worker_count`]).
     pub workers: usize,
 }
@@ -299,6 +402,8 @@ pub struct ParseSetup<'a> {
 impl<'a> ParseSetup<'a> {
     fn worker(&self) -> ParseWorker<'a> {
         ParseWorker::new(self.options, self.parser.clone(), self.input)
+            .with_fallbacks(self.fallbacks)
+            .with_host(self.host)
     }
 
     fn empty_series(&self) -> SeriesBuilder {
@@ -649,7 +754,7 @@ mod tests {
             bucket_ms: BUCKET_MS,
             ingest_slow_us: MIN_DEFAULT_SLOW_US,
             user_key: UserKey::IpUserAgent,
-            forced_preset: None,
+            forced_format: None,
             since: None,
             until: None,
             threads,
@@ -768,7 +873,9 @@ mod tests {
                 let setup = ParseSetup {
                     options: &options,
                     parser: &parser,
+                    fallbacks: &[],
                     input: 0,
+                    host: None,
                     workers,
                 };
                 let (result, outcome) = run_file(
@@ -790,7 +897,9 @@ mod tests {
                 let setup = ParseSetup {
                     options: &options,
                     parser: &parser,
+                    fallbacks: &[],
                     input: 0,
+                    host: None,
                     workers,
                 };
                 let mut reader = ChunkReader::new(&log[..]);

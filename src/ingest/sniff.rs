@@ -1,83 +1,243 @@
-//! Format detection from content: the access-log presets and how to pick one
-//! by trying each on the first lines of an input.
+//! Format detection from content: the access-log presets, how to pick one
+//! by trying each on the first lines of an input, and how `--log-format`
+//! (a preset name or a template) is resolved.
+//!
+//! Detection tries every preset on the sampled lines and keeps the one that
+//! reads the most of them *exactly* (nothing left over), then the most with
+//! extra trailing fields; earlier presets win ties. Two ties need more than
+//! the order:
+//! - a trailing integer is Apache's `%D` (microseconds) or `%T` (seconds):
+//!   see [`integer_duration_unit`];
+//! - JSON lines are one parser; the format is named after the server whose
+//!   field names most sampled lines use (`nginx-json`, `caddy-json`,
+//!   `traefik-json`).
+
+use std::sync::{Arc, LazyLock};
 
 use memchr::memchr_iter;
 
 use super::access::{AccessParser, ClfLayout, DurationField};
+use super::jsonlines;
+use super::logformat::Template;
+
+/// How a preset is parsed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PresetKind {
+    /// The hand-written CLF-family parser.
+    Clf(ClfLayout),
+    /// Its `definition` compiled as a template.
+    Template,
+    /// JSON lines.
+    Json,
+}
 
 /// A named access-log layout users can also pass with `--log-format`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Preset {
     pub name: &'static str,
-    pub layout: ClfLayout,
-
+    pub kind: PresetKind,
     /// The nginx `log_format` or Apache `LogFormat` this preset reads.
     pub definition: &'static str,
 }
 
-/// The presets, most specific first: when two parse the same lines, the
-/// earlier one wins (an integer request time is Apache's `%D`, since nginx
-/// always prints `$request_time` with a fraction).
-pub const PRESETS: &[Preset] = &[
-    Preset {
-        name: "combined+usec",
-        layout: ClfLayout {
-            referer_agent: true,
-            duration: DurationField::Micros,
-        },
-        definition: r#"%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-agent}i" %D"#,
-    },
-    Preset {
-        name: "combined+request_time",
-        layout: ClfLayout {
-            referer_agent: true,
-            duration: DurationField::Seconds,
-        },
-        definition: r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" $request_time"#,
-    },
-    Preset {
-        name: "combined",
-        layout: ClfLayout {
-            referer_agent: true,
-            duration: DurationField::None,
-        },
-        definition: r#"%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-agent}i""#,
-    },
-    Preset {
-        name: "common+usec",
-        layout: ClfLayout {
-            referer_agent: false,
-            duration: DurationField::Micros,
-        },
-        definition: r#"%h %l %u %t "%r" %>s %b %D"#,
-    },
-    Preset {
-        name: "common+request_time",
-        layout: ClfLayout {
-            referer_agent: false,
-            duration: DurationField::Seconds,
-        },
-        definition: r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent $request_time"#,
-    },
-    Preset {
-        name: "common",
-        layout: ClfLayout {
-            referer_agent: false,
-            duration: DurationField::None,
-        },
-        definition: r#"%h %l %u %t "%r" %>s %b"#,
-    },
+const COMMON: ClfLayout = ClfLayout::COMMON;
+const COMBINED: ClfLayout = ClfLayout::COMBINED;
+const VCOMBINED: ClfLayout = ClfLayout {
+    vhost: true,
+    ..ClfLayout::COMBINED
+};
+const NGINX_MAIN: ClfLayout = ClfLayout {
+    forwarded_for: true,
+    ..ClfLayout::COMBINED
+};
+
+/// The Kubernetes ingress-nginx controller's default `log-format-upstream`
+/// (ingress-nginx docs, "Log format").
+pub const INGRESS_NGINX_DEFINITION: &str = r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" $request_length $request_time [$proxy_upstream_name] [$proxy_alternative_upstream_name] $upstream_addr $upstream_response_length $upstream_response_time $upstream_status $req_id"#;
+
+macro_rules! clf_presets {
+    ($base:expr, $name:literal, $apache:literal, $nginx:literal) => {
+        [
+            Preset {
+                name: concat!($name, "+usec"),
+                kind: PresetKind::Clf($base.with_duration(DurationField::Micros)),
+                definition: concat!($apache, " %D"),
+            },
+            Preset {
+                name: concat!($name, "+sec"),
+                kind: PresetKind::Clf($base.with_duration(DurationField::WholeSeconds)),
+                definition: concat!($apache, " %T"),
+            },
+            Preset {
+                name: concat!($name, "+request_time"),
+                kind: PresetKind::Clf($base.with_duration(DurationField::Seconds)),
+                definition: concat!($nginx, " $request_time"),
+            },
+            Preset {
+                name: $name,
+                kind: PresetKind::Clf($base),
+                definition: $apache,
+            },
+        ]
+    };
+}
+
+const VCOMBINED_PRESETS: [Preset; 4] = clf_presets!(
+    VCOMBINED,
+    "vcombined",
+    r#"%v:%p %h %l %u %t "%r" %>s %O "%{Referer}i" "%{User-Agent}i""#,
+    r#"$host $remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent""#
+);
+const NGINX_MAIN_PRESETS: [Preset; 4] = clf_presets!(
+    NGINX_MAIN,
+    "nginx-main",
+    r#"%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-Agent}i" "%{X-Forwarded-For}i""#,
+    r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" "$http_x_forwarded_for""#
+);
+const COMBINED_PRESETS: [Preset; 4] = clf_presets!(
+    COMBINED,
+    "combined",
+    r#"%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-agent}i""#,
+    r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent""#
+);
+const COMMON_PRESETS: [Preset; 4] = clf_presets!(
+    COMMON,
+    "common",
+    r#"%h %l %u %t "%r" %>s %b"#,
+    r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent"#
+);
+
+const fn all_presets() -> [Preset; 18] {
+    let groups = [
+        VCOMBINED_PRESETS,
+        NGINX_MAIN_PRESETS,
+        COMBINED_PRESETS,
+        COMMON_PRESETS,
+    ];
+    let mut presets = [Preset {
+        name: "ingress-nginx",
+        kind: PresetKind::Template,
+        definition: INGRESS_NGINX_DEFINITION,
+    }; 18];
+    let mut group = 0;
+    while group < groups.len() {
+        let mut member = 0;
+        while member < 4 {
+            presets[1 + group * 4 + member] = groups[group][member];
+            member += 1;
+        }
+        group += 1;
+    }
+    presets[17] = Preset {
+        name: "json",
+        kind: PresetKind::Json,
+        definition: r#"log_format json escape=json '{"time_iso8601":"$time_iso8601","remote_addr":"$remote_addr","request":"$request","status":"$status","request_time":"$request_time","http_user_agent":"$http_user_agent"}'; or Caddy's / Traefik's JSON access log"#,
+    };
+    presets
+}
+
+/// The presets, most specific first: when two read the same lines, the
+/// earlier one wins (an integer request time is `%D` or `%T`, told apart by
+/// [`integer_duration_unit`]; nginx always prints `$request_time` with a
+/// fraction).
+pub const PRESETS: &[Preset] = &all_presets();
+
+/// Other names users know these formats by.
+pub const ALIASES: &[(&str, &str)] = &[
+    ("clf", "common"),
+    ("ncsa", "common"),
+    ("apache-common", "common"),
+    ("apache-combined", "combined"),
+    ("nginx-combined", "combined"),
+    ("vhost_combined", "vcombined"),
+    ("vhost-combined", "vcombined"),
+    ("main", "nginx-main"),
+    ("ingress", "ingress-nginx"),
+    ("nginx-ingress", "ingress-nginx"),
+    ("nginx-json", "json"),
+    ("caddy", "json"),
+    ("caddy-json", "json"),
+    ("traefik", "json"),
+    ("traefik-json", "json"),
 ];
 
 impl Preset {
+    /// The parser of this preset.
     pub fn parser(&self) -> AccessParser {
-        AccessParser::Clf(self.layout)
+        match self.kind {
+            PresetKind::Clf(layout) => AccessParser::Clf(layout),
+            PresetKind::Json => AccessParser::Json,
+            PresetKind::Template => AccessParser::Template(Arc::new(
+                Template::compile(self.definition)
+                    .expect("preset definitions compile (tested in this module)"),
+            )),
+        }
     }
 }
 
-/// Looks a preset up by name (`--log-format combined`).
+/// Looks a preset up by name or alias (`--log-format combined`).
 pub fn preset_by_name(name: &str) -> Option<&'static Preset> {
-    PRESETS.iter().find(|p| p.name == name.trim())
+    let name = name.trim();
+    let canonical = ALIASES
+        .iter()
+        .find(|(alias, _)| alias.eq_ignore_ascii_case(name))
+        .map_or(name, |(_, canonical)| canonical);
+    PRESETS
+        .iter()
+        .find(|p| p.name.eq_ignore_ascii_case(canonical))
+}
+
+/// A format to read an input with: its name for reports and its parser.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccessFormat {
+    pub name: &'static str,
+    pub parser: AccessParser,
+    /// Given with `--log-format`: no per-line fallback to other formats.
+    pub forced: bool,
+}
+
+/// Every preset, compiled once.
+static PRESET_FORMATS: LazyLock<Vec<AccessFormat>> = LazyLock::new(|| {
+    PRESETS
+        .iter()
+        .map(|preset| AccessFormat {
+            name: preset.name,
+            parser: preset.parser(),
+            forced: false,
+        })
+        .collect()
+});
+
+/// Every preset as a format, in [`PRESETS`] order.
+pub fn preset_formats() -> &'static [AccessFormat] {
+    &PRESET_FORMATS
+}
+
+/// Resolves `--log-format`: a preset name or alias, else an nginx
+/// `log_format` / Apache `LogFormat` definition. The error is the message
+/// for the user.
+pub fn resolve_log_format(text: &str) -> Result<AccessFormat, String> {
+    if let Some(preset) = preset_by_name(text) {
+        return Ok(AccessFormat {
+            name: preset.name,
+            parser: preset.parser(),
+            forced: true,
+        });
+    }
+    if !text.contains(['$', '%']) {
+        let names: Vec<&str> = PRESETS.iter().map(|p| p.name).collect();
+        return Err(format!(
+            "--log-format '{}' is not a known format: use one of {}, or give an nginx log_format ('$remote_addr ...') or Apache LogFormat ('%h %l ...') definition",
+            text.trim(),
+            names.join(", ")
+        ));
+    }
+    let template = Template::compile(text).map_err(|e| format!("--log-format: {e}"))?;
+    Ok(AccessFormat {
+        name: template.dialect().format_name(),
+        parser: AccessParser::Template(Arc::new(template)),
+        forced: true,
+    })
 }
 
 /// How many non-empty lines from the head of an input are tried.
@@ -113,27 +273,46 @@ fn push_trimmed<'a>(lines: &mut Vec<&'a [u8]>, line: &'a [u8]) {
     }
 }
 
+/// The format found for an input and how well it read the sample.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Detection {
+    pub format: AccessFormat,
+    /// Non-empty lines sampled.
+    pub sampled: usize,
+    /// Sampled lines the format reads.
+    pub parsed: usize,
+    /// ... with nothing left over.
+    pub exact: usize,
+}
+
+impl Detection {
+    /// Whether most lines go on after the format's last field: the format
+    /// explains only part of them (a custom `log_format` with extra fields).
+    pub fn has_extra_fields(&self) -> bool {
+        self.exact * 2 < self.parsed
+    }
+}
+
 /// Picks the preset that reads the most sample lines exactly (nothing left
 /// over), else the one that reads the most with extra trailing fields.
 /// `None` when no preset reads at least [`MIN_SNIFF_SHARE`] of them.
-pub fn detect_access_preset(lines: &[&[u8]]) -> Option<&'static Preset> {
-    detect_access_preset_among(lines, PRESETS)
+pub fn detect_access_format(lines: &[&[u8]]) -> Option<Detection> {
+    detect_access_format_among(lines, preset_formats())
 }
 
-/// [`detect_access_preset`] restricted to `candidates`.
-pub fn detect_access_preset_among(
+/// [`detect_access_format`] restricted to `candidates`.
+pub fn detect_access_format_among(
     lines: &[&[u8]],
-    candidates: &'static [Preset],
-) -> Option<&'static Preset> {
+    candidates: &[AccessFormat],
+) -> Option<Detection> {
     if lines.is_empty() {
         return None;
     }
-    let mut best: Option<(&'static Preset, usize, usize)> = None;
-    for preset in candidates {
+    let mut best: Option<(&AccessFormat, usize, usize)> = None;
+    for candidate in candidates {
         let (mut exact, mut loose) = (0, 0);
-        let parser = preset.parser();
         for line in lines {
-            if let Ok((_, whole_line)) = parser.parse_exact(line) {
+            if let Ok((_, whole_line)) = candidate.parser.parse_exact(line) {
                 loose += 1;
                 exact += usize::from(whole_line);
             }
@@ -143,46 +322,185 @@ pub fn detect_access_preset_among(
             Some((_, best_exact, best_loose)) => (exact, loose) > (best_exact, best_loose),
         };
         if better {
-            best = Some((preset, exact, loose));
+            best = Some((candidate, exact, loose));
         }
     }
-    let (preset, _, loose) = best?;
-    (loose as f64 >= MIN_SNIFF_SHARE * lines.len() as f64).then_some(preset)
+    let (chosen, exact, parsed) = best?;
+    if (parsed as f64) < MIN_SNIFF_SHARE * lines.len() as f64 {
+        return None;
+    }
+    let mut format = chosen.clone();
+    match &chosen.parser {
+        AccessParser::Clf(layout) if layout.duration.is_integer() && !chosen.forced => {
+            let unit = integer_duration_unit(lines, *layout);
+            let wanted = layout.with_duration(unit);
+            if let Some(sibling) = candidates
+                .iter()
+                .find(|c| c.parser == AccessParser::Clf(wanted))
+            {
+                format = sibling.clone();
+            }
+        }
+        AccessParser::Json => format.name = json_flavor_name(lines),
+        _ => {}
+    }
+    Some(Detection {
+        format,
+        sampled: lines.len(),
+        parsed,
+        exact,
+    })
+}
+
+/// A share of zero values at or above this makes a trailing integer whole
+/// seconds (`%T`): most requests take under a second, so `%T` is mostly 0,
+/// while `%D` is never 0 (Apache cannot serve a request in under 1 µs).
+pub const WHOLE_SECONDS_MIN_ZERO_SHARE: f64 = 0.1;
+
+/// A median below this makes a trailing integer whole seconds (`%T`): no
+/// real server answers most requests in under 10 µs, and few sites take
+/// 10 s for most of theirs.
+pub const WHOLE_SECONDS_MAX_MEDIAN: u64 = 10;
+
+/// Tells Apache's `%D` (microseconds) from `%T` (whole seconds) by the
+/// magnitude of the trailing integers of the sampled lines: whole seconds
+/// when at least [`WHOLE_SECONDS_MIN_ZERO_SHARE`] of them are 0 or their
+/// median is below [`WHOLE_SECONDS_MAX_MEDIAN`], microseconds otherwise.
+pub fn integer_duration_unit(lines: &[&[u8]], layout: ClfLayout) -> DurationField {
+    let as_micros = AccessParser::Clf(layout.with_duration(DurationField::Micros));
+    let mut values: Vec<u64> = lines
+        .iter()
+        .filter_map(|line| as_micros.parse(line).ok()?.duration_us)
+        .collect();
+    if values.is_empty() {
+        return DurationField::Micros;
+    }
+    values.sort_unstable();
+    let zeros = values.iter().take_while(|&&v| v == 0).count();
+    let median = values[values.len() / 2];
+    if zeros as f64 >= WHOLE_SECONDS_MIN_ZERO_SHARE * values.len() as f64
+        || median < WHOLE_SECONDS_MAX_MEDIAN
+    {
+        DurationField::WholeSeconds
+    } else {
+        DurationField::Micros
+    }
+}
+
+/// The name of the JSON flavor most sampled lines look like.
+fn json_flavor_name(lines: &[&[u8]]) -> &'static str {
+    let mut counts = [0usize; 3];
+    for line in lines {
+        if let Ok((_, _, flavor)) = jsonlines::parse_with_flavor(line) {
+            counts[flavor as usize] += 1;
+        }
+    }
+    let flavors = [
+        jsonlines::Flavor::Nginx,
+        jsonlines::Flavor::Caddy,
+        jsonlines::Flavor::Traefik,
+    ];
+    let (index, _) = counts
+        .iter()
+        .enumerate()
+        .max_by_key(|&(index, count)| (*count, std::cmp::Reverse(index)))
+        .unwrap_or((0, &0));
+    flavors[index].format_name()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    const PREFIX: &str = r#"10.0.0.1 - - [12/Nov/2023:14:00:03 +0000] "GET / HTTP/1.1" 200 512"#;
+
+    fn detect(lines: &[String]) -> Option<&'static str> {
+        let lines: Vec<&[u8]> = lines.iter().map(|l| l.as_bytes()).collect();
+        detect_access_format(&lines).map(|d| d.format.name)
+    }
+
+    #[test]
+    fn every_preset_compiles_and_reads_its_own_definition_shape() {
+        for preset in PRESETS {
+            let _ = preset.parser();
+            assert_eq!(preset_by_name(preset.name), Some(preset), "{}", preset.name);
+        }
+        for (alias, canonical) in ALIASES {
+            assert_eq!(
+                preset_by_name(alias).map(|p| p.name),
+                Some(*canonical),
+                "{alias}"
+            );
+        }
+    }
+
     #[test]
     fn presets_are_told_apart_by_content() {
-        let prefix = r#"10.0.0.1 - - [12/Nov/2023:14:00:03 +0000] "GET / HTTP/1.1" 200 512"#;
-        let cases = [
-            ("common", prefix.to_string(), Some("common")),
+        let ingress = format!(
+            r#"{PREFIX} "-" "curl/8" 312 0.052 [default-web-80] [] 10.244.0.7:8080 512 0.052 200 4f1b5e0c3b1a2d9e8f7a6b5c4d3e2f1a"#
+        );
+        let cases: Vec<(&str, String, Option<&str>)> = vec![
+            ("common", PREFIX.to_string(), Some("common")),
             (
                 "combined",
-                format!(r#"{prefix} "-" "curl/8""#),
+                format!(r#"{PREFIX} "-" "curl/8""#),
                 Some("combined"),
             ),
             (
                 "nginx request time",
-                format!(r#"{prefix} "-" "curl/8" 0.042"#),
+                format!(r#"{PREFIX} "-" "curl/8" 0.042"#),
                 Some("combined+request_time"),
             ),
             (
                 "apache %D",
-                format!(r#"{prefix} "-" "curl/8" 42000"#),
+                format!(r#"{PREFIX} "-" "curl/8" 42000"#),
                 Some("combined+usec"),
             ),
             (
+                "apache %T",
+                format!(r#"{PREFIX} "-" "curl/8" 0"#),
+                Some("combined+sec"),
+            ),
+            (
                 "common with request time",
-                format!("{prefix} 0.042"),
+                format!("{PREFIX} 0.042"),
                 Some("common+request_time"),
             ),
             (
-                "combined with an extra field",
-                format!(r#"{prefix} "-" "curl/8" "-""#),
-                Some("combined"),
+                "nginx main: combined and forwarded-for",
+                format!(r#"{PREFIX} "-" "curl/8" "-""#),
+                Some("nginx-main"),
+            ),
+            (
+                "nginx main with request time",
+                format!(r#"{PREFIX} "-" "curl/8" "203.0.113.1, 10.0.0.1" 0.120"#),
+                Some("nginx-main+request_time"),
+            ),
+            (
+                "vcombined with port",
+                format!(r#"www.example.com:443 {PREFIX} "-" "curl/8""#),
+                Some("vcombined"),
+            ),
+            (
+                "vcombined without port, with %D",
+                format!(r#"www.example.com {PREFIX} "-" "curl/8" 116075"#),
+                Some("vcombined+usec"),
+            ),
+            ("ingress-nginx", ingress, Some("ingress-nginx")),
+            (
+                "nginx json",
+                r#"{"time_local":"12/Nov/2023:14:00:03 +0000","remote_addr":"10.0.0.1","request":"GET / HTTP/1.1","status":"200","request_time":"0.010"}"#.to_string(),
+                Some("nginx-json"),
+            ),
+            (
+                "caddy json",
+                r#"{"level":"info","ts":1699797603.1,"request":{"remote_ip":"10.0.0.1","method":"GET","uri":"/"},"duration":0.01,"status":200}"#.to_string(),
+                Some("caddy-json"),
+            ),
+            (
+                "traefik json",
+                r#"{"ClientHost":"10.0.0.1","DownstreamStatus":200,"Duration":1000000,"StartUTC":"2023-11-12T14:00:03Z"}"#.to_string(),
+                Some("traefik-json"),
             ),
             (
                 "syslog",
@@ -191,17 +509,165 @@ mod tests {
             ),
         ];
         for (name, line, expected) in cases {
-            let lines = [line.as_bytes()];
-            let found = detect_access_preset(&lines).map(|p| p.name);
-            assert_eq!(found, expected, "{name}");
+            assert_eq!(detect(&[line]), expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn integer_request_times_are_told_apart_by_magnitude() {
+        let line = |value: u64| format!(r#"{PREFIX} "-" "curl/8" {value}"#);
+        let cases: [(&str, Vec<u64>, &str); 4] = [
+            (
+                "mostly zero is %T",
+                vec![0, 0, 0, 1, 0, 2, 0, 0, 30, 0],
+                "combined+sec",
+            ),
+            (
+                "an outage sample of timeouts is still %T",
+                vec![60, 60, 0, 60, 61, 60, 0, 60],
+                "combined+sec",
+            ),
+            (
+                "microseconds of fast static files",
+                vec![180, 240, 95, 310, 150, 5200, 210],
+                "combined+usec",
+            ),
+            (
+                "microseconds of an application",
+                vec![116_075, 156_302, 98_000, 1_200_000],
+                "combined+usec",
+            ),
+        ];
+        for (name, values, expected) in cases {
+            let lines: Vec<String> = values.into_iter().map(line).collect();
+            assert_eq!(detect(&lines), Some(expected), "{name}");
         }
     }
 
     #[test]
     fn a_minority_of_access_lines_is_not_an_access_log() {
-        let access = br#"10.0.0.1 - - [12/Nov/2023:14:00:03 +0000] "GET / HTTP/1.1" 200 512"#;
-        let lines: Vec<&[u8]> = vec![access, b"garbage", b"more garbage"];
-        assert_eq!(detect_access_preset(&lines), None);
+        let lines = vec![
+            PREFIX.to_string(),
+            "garbage".to_string(),
+            "more garbage".to_string(),
+        ];
+        assert_eq!(detect(&lines), None);
+    }
+
+    #[test]
+    fn extra_trailing_fields_are_noticed() {
+        let lines: Vec<String> = (0..4)
+            .map(|i| format!(r#"{PREFIX} "-" "curl/8" rt=0.00{i} uct="0.001""#))
+            .collect();
+        let bytes: Vec<&[u8]> = lines.iter().map(|l| l.as_bytes()).collect();
+        let detection = detect_access_format(&bytes).expect("combined reads them");
+        assert_eq!(detection.format.name, "combined");
+        assert_eq!((detection.parsed, detection.exact), (4, 0));
+        assert!(detection.has_extra_fields());
+    }
+
+    #[test]
+    fn log_format_accepts_presets_aliases_and_definitions() {
+        let cases = [
+            ("preset", "combined", Ok("combined")),
+            ("alias", "main", Ok("nginx-main")),
+            (
+                "nginx definition",
+                r#"log_format combined '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"';"#,
+                Ok("nginx-template"),
+            ),
+            (
+                "apache definition",
+                r#"LogFormat "%h %l %u %t \"%r\" %>s %b" common"#,
+                Ok("apache-template"),
+            ),
+            (
+                "unknown word",
+                "fancy",
+                Err("'fancy' is not a known format"),
+            ),
+            (
+                "bad directive",
+                "%h %t %>s %Q",
+                Err("--log-format: unknown directive '%Q' at column 11"),
+            ),
+        ];
+        for (name, text, expected) in cases {
+            match (resolve_log_format(text), expected) {
+                (Ok(format), Ok(want)) => {
+                    assert_eq!(format.name, want, "{name}");
+                    assert!(format.forced, "{name}");
+                }
+                (Err(message), Err(want)) => assert!(message.contains(want), "{name}: {message}"),
+                (got, want) => panic!("{name}: got {got:?}, want {want:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn no_byte_sequence_makes_a_parser_panic() {
+        use proptest::prelude::*;
+        let valid = [
+            format!(r#"shop:443 {PREFIX} "-" "curl/8" "-" 0.250"#),
+            format!(
+                r#"{PREFIX} "-" "curl/8" 312 0.052 [default-web-80] [] 10.244.0.7:8080, 10.244.0.8:8080 512, 0 0.052, 0.001 502, 200 4f1b"#
+            ),
+            r#"{"ts":1699797603.1,"request":{"remote_ip":"10.0.0.1","headers":{"User-Agent":["a"]}},"duration":1e-3,"status":200}"#.to_string(),
+        ];
+        let custom = Template::compile(
+            r#"%v [%{%d/%b/%Y %H:%M:%S}t.%{msec_frac}t %{%z}t] "%r" %>s %{ms}T $x"#,
+        )
+        .expect("compiles");
+        let mut parsers: Vec<AccessParser> =
+            preset_formats().iter().map(|f| f.parser.clone()).collect();
+        parsers.push(AccessParser::Template(Arc::new(custom)));
+        proptest!(|(
+            which in 0..valid.len(),
+            cut in 0usize..400,
+            insert in proptest::collection::vec(any::<u8>(), 0..8),
+            noise in proptest::collection::vec(any::<u8>(), 0..300),
+        )| {
+            let mut line = valid[which].as_bytes().to_vec();
+            let at = cut.min(line.len());
+            line.splice(at..at, insert);
+            for parser in &parsers {
+                let _ = parser.parse_exact(&line);
+                let _ = parser.parse_exact(&noise);
+            }
+        });
+    }
+
+    #[test]
+    fn no_definition_makes_the_compiler_panic() {
+        use proptest::prelude::*;
+        let pieces = [
+            "%",
+            "{",
+            "}",
+            "$",
+            "\\",
+            "\"",
+            "'",
+            "é",
+            "%>s",
+            "%{",
+            "$time_local",
+            "%t",
+            "[",
+            "]",
+            " ",
+            "%^t",
+            "${",
+            "log_format ",
+            "LogFormat ",
+            ";",
+            "%{end:%H}t",
+        ];
+        proptest!(|(choice in proptest::collection::vec(0..pieces.len(), 0..20), text in ".{0,40}")| {
+            let definition: String = choice.iter().map(|&i| pieces[i]).collect();
+            let _ = resolve_log_format(&definition);
+            let _ = resolve_log_format(&text);
+        });
     }
 
     #[test]

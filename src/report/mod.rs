@@ -2,6 +2,8 @@
 //! [`Analysis`], and its two exporters, one per output format: [`json`] and
 //! [`markdown`].
 
+pub mod chart;
+pub mod inspect;
 pub mod json;
 pub mod markdown;
 
@@ -74,8 +76,32 @@ pub struct InputReport {
     pub compressed: bool,
     /// Why reading stopped early or never started.
     pub error: Option<String>,
-    /// Why an input was not analysed.
+    /// Why an input was not analysed, or what was noticed about it.
     pub note: Option<String>,
+    /// For access logs: which optional fields the lines carry.
+    #[serde(default)]
+    pub fields: Option<FieldsJson>,
+    /// Lines read by another format than `format` (a file mixing formats).
+    #[serde(default)]
+    pub other_formats: Vec<OtherFormatJson>,
+}
+
+/// The optional fields an access log carries (a value in at least one line).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FieldsJson {
+    pub request_time: bool,
+    pub upstream: bool,
+    pub user_agent: bool,
+    pub remote_user: bool,
+    pub host: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OtherFormatJson {
+    pub format: String,
+    pub lines: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -146,32 +172,7 @@ fn time(at: Millis) -> String {
 impl Report {
     /// The report of an analysis.
     pub fn from_analysis(analysis: &Analysis) -> Report {
-        let inputs = analysis
-            .inputs
-            .iter()
-            .map(|input| InputReport {
-                path: input.path.clone(),
-                kind: input.kind.name().to_string(),
-                format: input.format.map(str::to_string),
-                lines: input.lines,
-                parsed: input.parsed,
-                skipped: input.skipped,
-                skipped_examples: input
-                    .skipped_examples
-                    .iter()
-                    .map(|e| SkippedExample {
-                        line: e.line,
-                        reason: e.reason.clone(),
-                    })
-                    .collect(),
-                first: input.first.map(time),
-                last: input.last.map(time),
-                out_of_range: input.out_of_range,
-                compressed: input.compressed,
-                error: input.error.clone(),
-                note: input.note.clone(),
-            })
-            .collect();
+        let inputs = input_reports(&analysis.inputs);
         let incidents = analysis
             .incidents
             .iter()
@@ -239,4 +240,48 @@ impl Report {
             incidents,
         }
     }
+}
+
+/// The contract's `inputs` entries of a run's inputs.
+pub fn input_reports(inputs: &[crate::ingest::InputStats]) -> Vec<InputReport> {
+    inputs
+        .iter()
+        .map(|input| InputReport {
+            path: input.path.clone(),
+            kind: input.kind.name().to_string(),
+            format: input.format.map(str::to_string),
+            lines: input.lines,
+            parsed: input.parsed,
+            skipped: input.skipped,
+            skipped_examples: input
+                .skipped_examples
+                .iter()
+                .map(|e| SkippedExample {
+                    line: e.line,
+                    reason: e.reason.clone(),
+                })
+                .collect(),
+            first: input.first.map(time),
+            last: input.last.map(time),
+            out_of_range: input.out_of_range,
+            compressed: input.compressed,
+            error: input.error.clone(),
+            note: input.note.clone(),
+            fields: (input.kind == crate::ingest::InputKind::Access).then_some(FieldsJson {
+                request_time: input.fields.request_time,
+                upstream: input.fields.upstream,
+                user_agent: input.fields.user_agent,
+                remote_user: input.fields.remote_user,
+                host: input.fields.host,
+            }),
+            other_formats: input
+                .other_formats
+                .iter()
+                .map(|(format, lines)| OtherFormatJson {
+                    format: format.to_string(),
+                    lines: *lines,
+                })
+                .collect(),
+        })
+        .collect()
 }

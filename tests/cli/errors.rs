@@ -104,3 +104,31 @@ fn output_file_is_written_whole() {
     let leftovers = std::fs::read_dir(dir.path()).expect("dir").count();
     assert_eq!(leftovers, 2, "no temporary file is left behind");
 }
+
+#[test]
+fn output_to_a_device_writes_into_it_and_leaves_it_a_device() {
+    // Renaming a temporary file over `-o /dev/null` would replace the device
+    // with a regular file; a special file is written in place.
+    let dir = scratch();
+    let log = write(
+        dir.path(),
+        "access.log",
+        "10.0.0.1 - - [12/Nov/2023:14:00:03 +0000] \"GET / HTTP/1.1\" 200 1 \"-\" \"ua\"\n",
+    );
+    let output = run(&[
+        "report",
+        "-o",
+        "/dev/null",
+        log.to_str().expect("utf-8 path"),
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    use std::os::unix::fs::FileTypeExt;
+    let kind = std::fs::metadata("/dev/null")
+        .expect("/dev/null")
+        .file_type();
+    assert!(kind.is_char_device(), "/dev/null is still a device");
+}

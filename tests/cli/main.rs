@@ -5,5 +5,12 @@
 mod datasets;
 mod definitions;
 mod errors;
+mod formats;
+mod handmade;
+mod help;
+mod json_contract;
 mod parallel;
+mod report;
+mod samples;
+mod series;
 mod support;

@@ -1,0 +1,199 @@
+//! Traffic drops: the uplink fails, the load balancer stops forwarding, and
+//! the access log simply goes quiet. No request fails, so only the count of
+//! requests against what the time of day should bring shows it.
+//!
+//! The expected count per bucket is the median of the same time of day
+//! (± [`SEASONAL_HALF_WINDOW_MS`]) on the other days when the series spans
+//! [`SEASONAL_MIN_DAYS`] days or more, else a rolling median over
+//! ± [`ROLLING_HALF_WINDOW_MS`]. A drop is a run of buckets below a fifth of
+//! the expected count lasting at least five minutes: the contract's traffic
+//! rule, which also gives its detection time.
+
+use crate::timefmt::{MS_PER_DAY, MS_PER_MINUTE};
+
+use super::stats::{median, poisson_lower_tail};
+
+/// The contract's traffic rule: requests below this share of the baseline...
+pub const TRAFFIC_DROP_FRACTION: f64 = 0.2;
+
+/// ...for this long.
+pub const TRAFFIC_RULE_MS: i64 = 5 * MS_PER_MINUTE;
+
+/// Below this many expected requests per minute a quiet bucket is normal
+/// (a small site at night), not a drop.
+pub const MIN_EXPECTED_PER_MINUTE: f64 = 5.0;
+
+/// A run is a drop only when so few distinct users are this improbable
+/// given the users expected over it. Users, not requests: requests come in
+/// sessions, so a quiet night can go five minutes without a request by
+/// chance, but not without the users of a busy hour.
+pub const TRAFFIC_ALPHA: f64 = 1e-6;
+
+/// Half-width of the rolling median for logs shorter than two days. An hour
+/// each side keeps a drop of up to an hour from dragging the median down.
+pub const ROLLING_HALF_WINDOW_MS: i64 = 60 * MS_PER_MINUTE;
+
+/// Days of log from which the same time on other days is the baseline.
+pub const SEASONAL_MIN_DAYS: i64 = 2;
+
+/// Half-width of the time-of-day window compared across days.
+pub const SEASONAL_HALF_WINDOW_MS: i64 = 10 * MS_PER_MINUTE;
+
+/// The expected value of `values` per bucket (requests, or distinct users).
+pub fn expected(values: &[u64], bucket_ms: i64) -> Vec<f64> {
+    let n = values.len();
+    let day = (MS_PER_DAY / bucket_ms.max(1)) as usize;
+    if day > 0 && n as i64 >= SEASONAL_MIN_DAYS * day as i64 {
+        let half = (SEASONAL_HALF_WINDOW_MS / bucket_ms.max(1)) as usize;
+        return (0..n)
+            .map(|i| {
+                let mut samples = Vec::new();
+                let mut other = i % day;
+                while other < n {
+                    if other != i {
+                        let from = other.saturating_sub(half);
+                        let to = (other + half).min(n - 1);
+                        samples.extend(values[from..=to].iter().map(|&v| v as f64));
+                    }
+                    other += day;
+                }
+                median(&samples).unwrap_or(0.0)
+            })
+            .collect();
+    }
+    let half = (ROLLING_HALF_WINDOW_MS / bucket_ms.max(1)) as usize;
+    (0..n)
+        .map(|i| {
+            let from = i.saturating_sub(half);
+            let to = (i + half).min(n.saturating_sub(1));
+            let window: Vec<f64> = values[from..=to].iter().map(|&v| v as f64).collect();
+            median(&window).unwrap_or(0.0)
+        })
+        .collect()
+}
+
+/// Requests and distinct users per bucket, with their expected values.
+#[derive(Clone, Copy, Debug)]
+pub struct Traffic<'a> {
+    pub requests: &'a [u64],
+    pub expected_requests: &'a [f64],
+    pub users: &'a [u64],
+    pub expected_users: &'a [f64],
+}
+
+/// Runs of buckets (first, last) whose requests stay below
+/// [`TRAFFIC_DROP_FRACTION`] of the expected count for at least
+/// [`TRAFFIC_RULE_MS`], with traffic on both sides (a log that ends is not
+/// a drop), and with fewer users than chance allows ([`TRAFFIC_ALPHA`]).
+pub fn drops(traffic: Traffic<'_>, bucket_ms: i64) -> Vec<(usize, usize)> {
+    let Traffic {
+        requests,
+        expected_requests: expected,
+        users,
+        expected_users,
+    } = traffic;
+    let min_expected = MIN_EXPECTED_PER_MINUTE * bucket_ms as f64 / MS_PER_MINUTE as f64;
+    let min_len = ((TRAFFIC_RULE_MS + bucket_ms - 1) / bucket_ms.max(1)).max(1) as usize;
+    let low = |i: usize| {
+        expected[i] >= min_expected && (requests[i] as f64) < TRAFFIC_DROP_FRACTION * expected[i]
+    };
+    let mut runs = Vec::new();
+    let mut i = 0;
+    while i < requests.len() {
+        if !low(i) {
+            i += 1;
+            continue;
+        }
+        let first = i;
+        while i < requests.len() && low(i) {
+            i += 1;
+        }
+        let last = i - 1;
+        let inside_the_log = first > 0 && last + 1 < requests.len();
+        let seen: u64 = users[first..=last].iter().sum();
+        let normal: f64 = expected_users[first..=last].iter().sum();
+        let improbable = poisson_lower_tail(seen, normal) < TRAFFIC_ALPHA;
+        if inside_the_log && last + 1 - first >= min_len && improbable {
+            runs.push((first, last));
+        }
+    }
+    runs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINUTE: i64 = MS_PER_MINUTE;
+
+    /// Drops in `requests`, with one user per `per_user` requests.
+    fn find(requests: &[u64], per_user: u64) -> Vec<(usize, usize)> {
+        let users: Vec<u64> = requests.iter().map(|r| r / per_user).collect();
+        let expected_requests = expected(requests, MINUTE);
+        let expected_users = expected(&users, MINUTE);
+        let traffic = Traffic {
+            requests,
+            expected_requests: &expected_requests,
+            users: &users,
+            expected_users: &expected_users,
+        };
+        drops(traffic, MINUTE)
+    }
+
+    #[test]
+    fn a_twenty_minute_gap_is_one_drop() {
+        let mut requests = vec![100u64; 180];
+        requests[60..80].fill(0);
+        assert_eq!(
+            expected(&requests, MINUTE)[70],
+            100.0,
+            "the rolling median ignores the gap"
+        );
+        assert_eq!(find(&requests, 4), vec![(60, 79)]);
+    }
+
+    #[test]
+    fn what_is_not_a_drop() {
+        let cases: [(&str, Vec<u64>, u64); 5] = [
+            (
+                "four minutes is too short",
+                [vec![100; 60], vec![0; 4], vec![100; 60]].concat(),
+                4,
+            ),
+            ("a log that ends", [vec![100; 60], vec![0; 30]].concat(), 4),
+            (
+                "a small site at night",
+                [vec![3; 60], vec![0; 10], vec![3; 60]].concat(),
+                1,
+            ),
+            (
+                "a dip to a third",
+                [vec![90; 60], vec![30; 10], vec![90; 60]].concat(),
+                3,
+            ),
+            (
+                "sessions of six at night: a lull",
+                [vec![6; 60], vec![0; 5], vec![6; 60]].concat(),
+                6,
+            ),
+        ];
+        for (name, requests, per_user) in cases {
+            assert_eq!(find(&requests, per_user), vec![], "{name}");
+        }
+    }
+
+    #[test]
+    fn two_days_compare_the_same_time_of_day() {
+        // Busy days, quiet nights; on day two traffic vanishes at 12:00 for
+        // ninety minutes, longer than the rolling median could bridge.
+        let day: Vec<u64> = (0..1440)
+            .map(|m| if (480..1200).contains(&m) { 200 } else { 10 })
+            .collect();
+        let mut requests = [day.clone(), day].concat();
+        requests[1440 + 720..1440 + 810].fill(0);
+        let expected = expected(&requests, MINUTE);
+        assert_eq!(expected[1440 + 760], 200.0);
+        assert_eq!(expected[100], 10.0, "night stays night");
+        assert_eq!(find(&requests, 5), vec![(1440 + 720, 1440 + 809)]);
+    }
+}

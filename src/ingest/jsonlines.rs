@@ -1,0 +1,719 @@
+//! JSON-lines access logs: one JSON object per line, as nginx writes them
+//! with `log_format ... escape=json '{...}'`, and as Caddy and Traefik write
+//! their access logs. The fields are found by their usual names (see
+//! [`FIELD_NAMES`]); the flavor is told from the names present.
+//!
+//! A hand-written scanner walks the object once and hands each scalar to
+//! the field table with the path of keys that leads to it, borrowing the raw
+//! bytes of the line: nothing is allocated per line, invalid UTF-8 inside a
+//! string is kept as it is, and nginx's non-JSON `\x22` escapes (a
+//! `log_format` without `escape=json`) do not stop it. Strings keep their
+//! escapes, which does not matter for what is read from them (times, numbers,
+//! addresses; user agents are only hashed). Only an exponent in a number
+//! (`1.2e-05`, as Go writes small floats) goes through `f64`.
+
+use memchr::memchr2;
+
+use super::access::{
+    AccessRecord, LineError, MICROS_PER_SECOND, parse_clf_time, parse_epoch_seconds, parse_iso8601,
+    seconds_as_micros,
+};
+use crate::timefmt::Millis;
+
+/// The keys each record field is read from, in order of preference, for the
+/// README and `--help`. Paths with dots are nested objects (Caddy).
+pub const FIELD_NAMES: &[(&str, &str)] = &[
+    (
+        "time",
+        "StartLocal, StartUTC (Traefik: arrival); msec, ts (Caddy), time_iso8601, time_local, @timestamp, timestamp, time (completion)",
+    ),
+    ("status", "DownstreamStatus (Traefik), status, status_code"),
+    (
+        "request time",
+        "request_time (s), duration (s, Caddy), Duration (ns, Traefik)",
+    ),
+    (
+        "client",
+        "request.client_ip, remote_addr, ClientHost, client_ip, request.remote_ip, remote_ip",
+    ),
+    (
+        "user agent",
+        "http_user_agent, user_agent, request.headers.User-Agent, request_User-Agent",
+    ),
+    ("remote user", "remote_user, user_id, ClientUsername"),
+    (
+        "host",
+        "host, http_host, server_name, request.host, RequestHost",
+    ),
+    ("upstream", "upstream_addr, upstream, ServiceAddr"),
+    ("upstream status", "upstream_status, OriginStatus"),
+    ("upstream time", "upstream_response_time (s)"),
+];
+
+/// Objects nested deeper than this are refused: no real access log nests
+/// more than three levels, and a bound keeps a hostile line from exhausting
+/// the stack.
+const MAX_DEPTH: usize = 16;
+
+/// How many keys of a path are kept for matching (Caddy's
+/// `request.headers.User-Agent` is three).
+const PATH_KEYS: usize = 4;
+
+/// Which server's access log the keys look like.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flavor {
+    Nginx,
+    Caddy,
+    Traefik,
+}
+
+impl Flavor {
+    pub fn format_name(self) -> &'static str {
+        match self {
+            Flavor::Nginx => "nginx-json",
+            Flavor::Caddy => "caddy-json",
+            Flavor::Traefik => "traefik-json",
+        }
+    }
+}
+
+/// A scalar as written: a string's raw contents (escapes kept) or the text
+/// of a number, `true`, `false` or `null`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Scalar<'a> {
+    Str(&'a [u8]),
+    Bare(&'a [u8]),
+}
+
+impl<'a> Scalar<'a> {
+    /// The text, `None` for `null`, an empty string or `-`.
+    fn text(self) -> Option<&'a [u8]> {
+        let text = match self {
+            Scalar::Str(text) | Scalar::Bare(text) => text,
+        };
+        (!text.is_empty() && text != b"-" && text != b"null").then_some(text)
+    }
+}
+
+/// How a time field relates to the request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum TimeKind {
+    /// When the request arrived (Traefik's `StartUTC`).
+    Arrival,
+    /// When the log line was written, at completion (nginx, Caddy).
+    Completion,
+}
+
+/// A value with the preference of the key it came from (higher wins; the
+/// first of equal preference stays).
+#[derive(Clone, Copy, Debug)]
+struct Slot<T> {
+    value: Option<T>,
+    rank: u8,
+}
+
+impl<T> Default for Slot<T> {
+    fn default() -> Self {
+        Slot {
+            value: None,
+            rank: 0,
+        }
+    }
+}
+
+impl<T> Slot<T> {
+    #[inline]
+    fn offer(&mut self, rank: u8, value: Option<T>) {
+        if let Some(value) = value
+            && rank > self.rank
+        {
+            self.value = Some(value);
+            self.rank = rank;
+        }
+    }
+}
+
+/// What the scan found in one object.
+#[derive(Default)]
+struct Found<'a> {
+    time: Slot<(&'a [u8], TimeKind, bool)>,
+    status: Slot<&'a [u8]>,
+    duration_us: Slot<Result<u64, ()>>,
+    client: Slot<&'a [u8]>,
+    user_agent: Slot<&'a [u8]>,
+    remote_user: Slot<&'a [u8]>,
+    request: Slot<&'a [u8]>,
+    host: Slot<&'a [u8]>,
+    upstream_addr: Slot<&'a [u8]>,
+    upstream_status: Slot<&'a [u8]>,
+    upstream_time: Slot<&'a [u8]>,
+    forwarded_for: Slot<&'a [u8]>,
+    referer: Slot<&'a [u8]>,
+    bytes: Slot<&'a [u8]>,
+    traefik: bool,
+    caddy_ts: bool,
+    caddy_request: bool,
+}
+
+impl<'a> Found<'a> {
+    /// Files one scalar under its path.
+    #[inline]
+    fn visit(&mut self, path: &[&[u8]], scalar: Scalar<'a>) {
+        let text = scalar.text();
+        let is_number = matches!(scalar, Scalar::Bare(_));
+        match path {
+            [b"StartLocal"] => {
+                self.traefik = true;
+                self.time
+                    .offer(11, text.map(|t| (t, TimeKind::Arrival, false)));
+            }
+            [b"StartUTC"] => {
+                self.traefik = true;
+                self.time
+                    .offer(10, text.map(|t| (t, TimeKind::Arrival, false)));
+            }
+            [b"msec"] => self
+                .time
+                .offer(9, text.map(|t| (t, TimeKind::Completion, true))),
+            [b"ts"] => {
+                self.caddy_ts = true;
+                self.time
+                    .offer(8, text.map(|t| (t, TimeKind::Completion, is_number)));
+            }
+            [b"time_iso8601"] => self
+                .time
+                .offer(7, text.map(|t| (t, TimeKind::Completion, false))),
+            [b"time_local"] => self
+                .time
+                .offer(6, text.map(|t| (t, TimeKind::Completion, false))),
+            [b"@timestamp"] | [b"timestamp"] | [b"time"] => self
+                .time
+                .offer(5, text.map(|t| (t, TimeKind::Completion, is_number))),
+            [b"DownstreamStatus"] => {
+                self.traefik = true;
+                self.status.offer(3, text);
+            }
+            [b"status"] => self.status.offer(2, text),
+            [b"status_code"] => self.status.offer(1, text),
+            [b"request_time"] => self.duration_us.offer(3, text.map(seconds_micros)),
+            [b"duration"] => self.duration_us.offer(2, text.map(seconds_micros)),
+            [b"Duration"] => self.duration_us.offer(1, text.map(nanos_micros)),
+            [b"request", b"client_ip"] => self.client.offer(5, text),
+            [b"remote_addr"] | [b"ClientHost"] | [b"client_ip"] => self.client.offer(4, text),
+            [b"request", b"remote_ip"] | [b"remote_ip"] => self.client.offer(3, text),
+            [b"http_user_agent"] | [b"user_agent"] => self.user_agent.offer(3, text),
+            [b"request", b"headers", b"User-Agent"] | [b"request_User-Agent"] => {
+                self.user_agent.offer(2, text)
+            }
+            [b"remote_user"] | [b"user_id"] | [b"ClientUsername"] => {
+                self.remote_user.offer(1, text)
+            }
+            [b"request"] => self.request.offer(3, text),
+            [b"request_uri"] | [b"uri"] | [b"RequestPath"] | [b"request", b"uri"] => {
+                self.request.offer(2, text)
+            }
+            [b"host"]
+            | [b"http_host"]
+            | [b"server_name"]
+            | [b"request", b"host"]
+            | [b"RequestHost"] => self.host.offer(1, text),
+            [b"upstream_addr"] | [b"upstream"] | [b"ServiceAddr"] => {
+                self.upstream_addr.offer(1, text)
+            }
+            [b"upstream_status"] | [b"OriginStatus"] => self.upstream_status.offer(1, text),
+            [b"upstream_response_time"] => self.upstream_time.offer(1, text),
+            [b"http_x_forwarded_for"] | [b"request_X-Forwarded-For"] => {
+                self.forwarded_for.offer(1, text)
+            }
+            [b"http_referer"]
+            | [b"http_referrer"]
+            | [b"request_Referer"]
+            | [b"request", b"headers", b"Referer"] => self.referer.offer(1, text),
+            [b"body_bytes_sent"] | [b"bytes_sent"] | [b"size"] | [b"DownstreamContentSize"] => {
+                self.bytes.offer(1, text)
+            }
+            _ => {}
+        }
+        if let [b"request", _, ..] = path {
+            self.caddy_request = true;
+        }
+    }
+
+    fn flavor(&self) -> Flavor {
+        if self.traefik {
+            Flavor::Traefik
+        } else if self.caddy_ts && self.caddy_request {
+            Flavor::Caddy
+        } else {
+            Flavor::Nginx
+        }
+    }
+}
+
+/// Seconds with an optional fraction or exponent, to microseconds.
+fn seconds_micros(text: &[u8]) -> Result<u64, ()> {
+    if let Ok((rest, micros)) = seconds_as_micros(text)
+        && rest.is_empty()
+    {
+        return Ok(micros);
+    }
+    let value: f64 = std::str::from_utf8(text)
+        .map_err(|_| ())?
+        .parse()
+        .map_err(|_| ())?;
+    if value.is_finite() && value >= 0.0 {
+        Ok((value * MICROS_PER_SECOND as f64).round() as u64)
+    } else {
+        Err(())
+    }
+}
+
+/// Nanoseconds (an integer) to microseconds.
+fn nanos_micros(text: &[u8]) -> Result<u64, ()> {
+    match seconds_as_micros(text) {
+        Ok(([], whole_times_million)) => Ok(whole_times_million / MICROS_PER_SECOND / 1000),
+        _ => Err(()),
+    }
+}
+
+/// Epoch numbers above this are milliseconds, not seconds (the year 5138
+/// in seconds; 1973 in milliseconds).
+const EPOCH_MILLIS_ABOVE: f64 = 1e11;
+/// ... and above this, microseconds.
+const EPOCH_MICROS_ABOVE: f64 = 1e14;
+/// ... and above this, nanoseconds.
+const EPOCH_NANOS_ABOVE: f64 = 1e17;
+
+/// A time field's value: ISO 8601, CLF, or a number since the epoch
+/// (seconds, or milliseconds, microseconds, nanoseconds told by magnitude).
+fn time_value(text: &[u8], is_number: bool) -> Option<(Millis, i32)> {
+    if !is_number && let Some(time) = parse_iso8601(text).or_else(|| parse_clf_time(text)) {
+        return Some(time);
+    }
+    let digits_only = text.iter().all(u8::is_ascii_digit);
+    if digits_only && text.len() >= 12 {
+        let value: f64 = std::str::from_utf8(text).ok()?.parse().ok()?;
+        let millis = if value > EPOCH_NANOS_ABOVE {
+            value / 1e6
+        } else if value > EPOCH_MICROS_ABOVE {
+            value / 1e3
+        } else if value > EPOCH_MILLIS_ABOVE {
+            value
+        } else {
+            value * 1e3
+        };
+        return Some((millis.round() as Millis, 0));
+    }
+    parse_epoch_seconds(text).map(|millis| (millis, 0))
+}
+
+#[inline]
+fn status_value(text: &[u8]) -> Option<u16> {
+    match text {
+        [a @ b'1'..=b'9', b @ b'0'..=b'9', c @ b'0'..=b'9'] => {
+            Some(u16::from(a - b'0') * 100 + u16::from(b - b'0') * 10 + u16::from(c - b'0'))
+        }
+        _ => None,
+    }
+}
+
+/// Reads one JSON line. Returns the record and what follows the object.
+pub fn parse(line: &[u8]) -> Result<(AccessRecord<'_>, &[u8]), LineError> {
+    parse_with_flavor(line).map(|(record, rest, _)| (record, rest))
+}
+
+/// [`parse`], and which server's field names the object uses.
+pub fn parse_with_flavor(line: &[u8]) -> Result<(AccessRecord<'_>, &[u8], Flavor), LineError> {
+    let start = skip_space(line, 0);
+    if line.get(start) != Some(&b'{') {
+        return Err(LineError::new("expected a JSON object"));
+    }
+    let mut found = Found::default();
+    let mut path: [&[u8]; PATH_KEYS] = [b""; PATH_KEYS];
+    let end = Scanner { line }.object(start, &mut path, 0, &mut found)?;
+    let (time_text, kind, is_number) = found.time.value.ok_or(LineError::new(
+        "expected a time in the JSON object (time_local, time_iso8601, msec, ts, StartUTC, time or timestamp)",
+    ))?;
+    let (logged_at, offset_seconds) = time_value(time_text, is_number).ok_or(LineError::new(
+        "expected a time the JSON time field can be read as",
+    ))?;
+    let status_text = found.status.value.ok_or(LineError::new(
+        "expected a status in the JSON object (status or DownstreamStatus)",
+    ))?;
+    let status =
+        status_value(status_text).ok_or(LineError::new("expected a three-digit status"))?;
+    let mut record = AccessRecord::new(logged_at, offset_seconds, status);
+    record.logged_at_completion = kind == TimeKind::Completion;
+    record.duration_us = match found.duration_us.value {
+        Some(Ok(us)) => Some(us),
+        Some(Err(())) => return Err(LineError::new("expected a request time in seconds")),
+        None => None,
+    };
+    if let Some(client) = found.client.value {
+        record.client = client;
+    }
+    if let Some(user) = found.remote_user.value {
+        record.remote_user = user;
+    }
+    if let Some(request) = found.request.value {
+        record.request = request;
+    }
+    record.user_agent = found.user_agent.value;
+    record.host = found.host.value;
+    record.upstream_addr = found.upstream_addr.value;
+    record.upstream_status = found.upstream_status.value;
+    record.upstream_time = found.upstream_time.value;
+    record.forwarded_for = found.forwarded_for.value;
+    record.referer = found.referer.value;
+    record.bytes = found.bytes.value.and_then(|text| {
+        text.iter().all(u8::is_ascii_digit).then(|| {
+            text.iter().fold(0u64, |acc, &b| {
+                acc.saturating_mul(10).saturating_add(u64::from(b - b'0'))
+            })
+        })
+    });
+    Ok((record, &line[end..], found.flavor()))
+}
+
+#[inline]
+fn skip_space(line: &[u8], mut at: usize) -> usize {
+    while line.get(at).is_some_and(u8::is_ascii_whitespace) {
+        at += 1;
+    }
+    at
+}
+
+const MALFORMED: LineError = LineError::new("malformed JSON");
+
+/// Walks a JSON text; positions are indexes into `line`.
+struct Scanner<'a> {
+    line: &'a [u8],
+}
+
+impl<'a> Scanner<'a> {
+    /// The object starting at `at` (a `{`); returns the position after it.
+    fn object(
+        &self,
+        at: usize,
+        path: &mut [&'a [u8]; PATH_KEYS],
+        depth: usize,
+        found: &mut Found<'a>,
+    ) -> Result<usize, LineError> {
+        if depth >= MAX_DEPTH {
+            return Err(LineError::new("JSON nested too deeply"));
+        }
+        let mut at = skip_space(self.line, at + 1);
+        if self.line.get(at) == Some(&b'}') {
+            return Ok(at + 1);
+        }
+        loop {
+            if self.line.get(at) != Some(&b'"') {
+                return Err(MALFORMED);
+            }
+            let key_end = self.string_end(at + 1)?;
+            let key = &self.line[at + 1..key_end];
+            at = skip_space(self.line, key_end + 1);
+            if self.line.get(at) != Some(&b':') {
+                return Err(MALFORMED);
+            }
+            at = skip_space(self.line, at + 1);
+            if depth < PATH_KEYS {
+                path[depth] = key;
+            }
+            at = self.value(at, path, depth + 1, found)?;
+            at = skip_space(self.line, at);
+            match self.line.get(at) {
+                Some(b',') => at = skip_space(self.line, at + 1),
+                Some(b'}') => return Ok(at + 1),
+                _ => return Err(MALFORMED),
+            }
+        }
+    }
+
+    /// The value at `at`, whose path has `depth` keys.
+    fn value(
+        &self,
+        at: usize,
+        path: &mut [&'a [u8]; PATH_KEYS],
+        depth: usize,
+        found: &mut Found<'a>,
+    ) -> Result<usize, LineError> {
+        match self.line.get(at) {
+            Some(b'{') => self.object(at, path, depth, found),
+            Some(b'[') => self.array(at, path, depth, found),
+            Some(b'"') => {
+                let end = self.string_end(at + 1)?;
+                if depth <= PATH_KEYS {
+                    found.visit(&path[..depth], Scalar::Str(&self.line[at + 1..end]));
+                }
+                Ok(end + 1)
+            }
+            Some(_) => {
+                let length = self.line[at..]
+                    .iter()
+                    .take_while(|&&b| !matches!(b, b',' | b'}' | b']') && !b.is_ascii_whitespace())
+                    .count();
+                if length == 0 {
+                    return Err(MALFORMED);
+                }
+                if depth <= PATH_KEYS {
+                    found.visit(&path[..depth], Scalar::Bare(&self.line[at..at + length]));
+                }
+                Ok(at + length)
+            }
+            None => Err(LineError::new("line ended inside the JSON object")),
+        }
+    }
+
+    /// The array at `at`; its elements are visited under the array's path.
+    fn array(
+        &self,
+        at: usize,
+        path: &mut [&'a [u8]; PATH_KEYS],
+        depth: usize,
+        found: &mut Found<'a>,
+    ) -> Result<usize, LineError> {
+        if depth >= MAX_DEPTH {
+            return Err(LineError::new("JSON nested too deeply"));
+        }
+        let mut at = skip_space(self.line, at + 1);
+        if self.line.get(at) == Some(&b']') {
+            return Ok(at + 1);
+        }
+        loop {
+            at = self.value(at, path, depth, found)?;
+            at = skip_space(self.line, at);
+            match self.line.get(at) {
+                Some(b',') => at = skip_space(self.line, at + 1),
+                Some(b']') => return Ok(at + 1),
+                _ => return Err(MALFORMED),
+            }
+        }
+    }
+
+    /// The position of the quote that closes the string whose contents
+    /// start at `from`; a backslash escapes the byte after it.
+    fn string_end(&self, from: usize) -> Result<usize, LineError> {
+        let mut at = from;
+        loop {
+            match memchr2(b'"', b'\\', &self.line[at.min(self.line.len())..]) {
+                Some(offset) if self.line[at + offset] == b'"' => return Ok(at + offset),
+                Some(offset) => at += offset + 2,
+                None => return Err(LineError::new("unterminated JSON string")),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Expect {
+        flavor: Flavor,
+        client: &'static str,
+        logged_at: Millis,
+        offset: i32,
+        status: u16,
+        duration_us: Option<u64>,
+        arrival: Millis,
+        user_agent: Option<&'static str>,
+        upstream: Option<&'static str>,
+        host: Option<&'static str>,
+    }
+
+    #[test]
+    fn json_lines_of_each_server_parse() {
+        let cases = [
+            (
+                "nginx escape=json with strings",
+                r#"{"time_local":"12/Nov/2023:15:00:03 +0100","remote_addr":"10.0.0.1","remote_user":"","request":"GET /a HTTP/1.1","status": "502","body_bytes_sent":"157","request_time":"1.250","http_referrer":"","http_user_agent":"Mozilla/5.0 \"quoted\"","upstream_addr":"10.1.0.2:8080"}"#,
+                Expect {
+                    flavor: Flavor::Nginx,
+                    client: "10.0.0.1",
+                    logged_at: 1_699_797_603_000,
+                    offset: 3600,
+                    status: 502,
+                    duration_us: Some(1_250_000),
+                    arrival: 1_699_797_603_000 - 1_250,
+                    user_agent: Some(r#"Mozilla/5.0 \"quoted\""#),
+                    upstream: Some("10.1.0.2:8080"),
+                    host: None,
+                },
+            ),
+            (
+                "nginx msec and numbers, msec wins over time_iso8601",
+                r#"{"time_iso8601":"2023-11-12T14:00:03+00:00","msec":1699797603.456,"remote_addr":"2001:db8::1","status":200,"request_time":0.006,"host":"shop.example"}"#,
+                Expect {
+                    flavor: Flavor::Nginx,
+                    client: "2001:db8::1",
+                    logged_at: 1_699_797_603_456,
+                    offset: 0,
+                    status: 200,
+                    duration_us: Some(6_000),
+                    arrival: 1_699_797_603_450,
+                    user_agent: None,
+                    upstream: None,
+                    host: Some("shop.example"),
+                },
+            ),
+            (
+                "caddy",
+                r#"{"level":"info","ts":1699797603.5,"logger":"http.log.access","msg":"handled request","request":{"remote_ip":"172.18.0.1","remote_port":"51234","client_ip":"203.0.113.7","proto":"HTTP/2.0","method":"GET","host":"example.com","uri":"/","headers":{"User-Agent":["curl/8.4.0"],"Accept":["*/*"]}},"bytes_read":0,"user_id":"","duration":0.25,"size":12,"status":200,"resp_headers":{"Server":["Caddy"]}}"#,
+                Expect {
+                    flavor: Flavor::Caddy,
+                    client: "203.0.113.7",
+                    logged_at: 1_699_797_603_500,
+                    offset: 0,
+                    status: 200,
+                    duration_us: Some(250_000),
+                    arrival: 1_699_797_603_250,
+                    user_agent: Some("curl/8.4.0"),
+                    upstream: None,
+                    host: Some("example.com"),
+                },
+            ),
+            (
+                "caddy with a tiny duration in exponent form",
+                r#"{"ts":1699797603.0,"request":{"remote_ip":"10.0.0.9","uri":"/"},"duration":1.2e-05,"status":404}"#,
+                Expect {
+                    flavor: Flavor::Caddy,
+                    client: "10.0.0.9",
+                    logged_at: 1_699_797_603_000,
+                    offset: 0,
+                    status: 404,
+                    duration_us: Some(12),
+                    arrival: 1_699_797_603_000,
+                    user_agent: None,
+                    upstream: None,
+                    host: None,
+                },
+            ),
+            (
+                "traefik start time is the arrival",
+                r#"{"ClientAddr":"10.0.0.5:40000","ClientHost":"10.0.0.5","ClientUsername":"-","DownstreamContentSize":19,"DownstreamStatus":503,"Duration":2500000000,"OriginStatus":503,"RequestHost":"api.example","RequestMethod":"GET","RequestPath":"/v1","ServiceAddr":"10.42.0.7:80","StartLocal":"2023-11-12T15:00:03.123456789+01:00","StartUTC":"2023-11-12T14:00:03.123456789Z","level":"info","request_User-Agent":"Go-http-client/1.1","time":"2023-11-12T15:00:05+01:00"}"#,
+                Expect {
+                    flavor: Flavor::Traefik,
+                    client: "10.0.0.5",
+                    logged_at: 1_699_797_603_123,
+                    offset: 3600,
+                    status: 503,
+                    duration_us: Some(2_500_000),
+                    arrival: 1_699_797_603_123,
+                    user_agent: Some("Go-http-client/1.1"),
+                    upstream: Some("10.42.0.7:80"),
+                    host: Some("api.example"),
+                },
+            ),
+            (
+                "generic timestamp in milliseconds and raw bytes",
+                "{\"timestamp\":1699797603123,\"remote_ip\":\"10.0.0.3\",\"status\":\"200\",\"user_agent\":\"caf\u{e9} \\x22\u{ff}\"}",
+                Expect {
+                    flavor: Flavor::Nginx,
+                    client: "10.0.0.3",
+                    logged_at: 1_699_797_603_123,
+                    offset: 0,
+                    status: 200,
+                    duration_us: None,
+                    arrival: 1_699_797_603_123,
+                    user_agent: Some("caf\u{e9} \\x22\u{ff}"),
+                    upstream: None,
+                    host: None,
+                },
+            ),
+        ];
+        for (name, line, expect) in cases {
+            // The raw-bytes case writes 0xff as a byte, not as UTF-8.
+            let bytes: Vec<u8> = line
+                .chars()
+                .flat_map(|c| {
+                    if c == '\u{ff}' {
+                        vec![0xff]
+                    } else {
+                        c.to_string().into_bytes()
+                    }
+                })
+                .collect();
+            let (record, rest, flavor) =
+                parse_with_flavor(&bytes).unwrap_or_else(|e| panic!("{name}: {}", e.reason));
+            assert!(rest.is_empty(), "{name}");
+            assert_eq!(flavor, expect.flavor, "{name}");
+            assert_eq!(record.client, expect.client.as_bytes(), "{name}");
+            assert_eq!(record.logged_at, expect.logged_at, "{name}");
+            assert_eq!(record.offset_seconds, expect.offset, "{name}");
+            assert_eq!(record.status, expect.status, "{name}");
+            assert_eq!(record.duration_us, expect.duration_us, "{name}");
+            assert_eq!(record.arrival(), expect.arrival, "{name}");
+            let agent: Option<Vec<u8>> = expect.user_agent.map(|a| {
+                a.chars()
+                    .flat_map(|c| {
+                        if c == '\u{ff}' {
+                            vec![0xff]
+                        } else {
+                            c.to_string().into_bytes()
+                        }
+                    })
+                    .collect()
+            });
+            assert_eq!(record.user_agent, agent.as_deref(), "{name}");
+            assert_eq!(
+                record.upstream_addr,
+                expect.upstream.map(str::as_bytes),
+                "{name}"
+            );
+            assert_eq!(record.host, expect.host.map(str::as_bytes), "{name}");
+        }
+    }
+
+    #[test]
+    fn broken_json_lines_name_the_problem() {
+        let cases = [
+            ("not json", "10.0.0.1 - - [x]", "expected a JSON object"),
+            (
+                "no time",
+                r#"{"status":200,"remote_addr":"10.0.0.1"}"#,
+                "expected a time in the JSON object (time_local, time_iso8601, msec, ts, StartUTC, time or timestamp)",
+            ),
+            (
+                "no status",
+                r#"{"msec":"1699797603.000"}"#,
+                "expected a status in the JSON object (status or DownstreamStatus)",
+            ),
+            (
+                "truncated",
+                r#"{"msec":"1699797603.000","status":"200","http_user_agent":"Mozil"#,
+                "unterminated JSON string",
+            ),
+            (
+                "cut after a value",
+                r#"{"msec":1699797603.000,"status":200"#,
+                "malformed JSON",
+            ),
+            (
+                "bad time",
+                r#"{"time_local":"yesterday","status":200}"#,
+                "expected a time the JSON time field can be read as",
+            ),
+            (
+                "nested too deeply",
+                &format!("{}{}", "{\"a\":".repeat(40), "1"),
+                "JSON nested too deeply",
+            ),
+        ];
+        for (name, line, reason) in cases {
+            let error = parse(line.as_bytes()).expect_err(name);
+            assert_eq!(error.reason, reason, "{name}");
+        }
+    }
+
+    #[test]
+    fn any_bytes_are_refused_or_read_without_panic() {
+        use proptest::prelude::*;
+        proptest!(|(bytes in proptest::collection::vec(any::<u8>(), 0..200))| {
+            let mut line = b"{\"msec\":1,\"status\":200,".to_vec();
+            line.extend_from_slice(&bytes);
+            let _ = parse(&line);
+            let _ = parse(&bytes);
+        });
+    }
+}

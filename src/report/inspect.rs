@@ -1,0 +1,229 @@
+//! `postmortem inspect`: per input, the kind and format found, how many
+//! lines parsed and which were skipped (line number and reason), the time
+//! range, the optional fields the access logs carry, and the upstream / host
+//! dimensions found; as a Markdown table for people or JSON for scripts.
+
+use std::fmt::Write;
+
+use serde_json::json;
+
+use super::input_reports;
+use crate::analysis::Inspection;
+use crate::ingest::{InputKind, InputStats};
+use crate::series_dims::DimensionSeries;
+use crate::timefmt::rfc3339_utc;
+
+/// `1234567` as `1,234,567`.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (index, digit) in digits.chars().enumerate() {
+        if index > 0 && (digits.len() - index).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
+fn yes_no(value: bool) -> &'static str {
+    if value { "yes" } else { "no" }
+}
+
+/// What the dimension's values saw over the whole series.
+struct ValueSummary<'a> {
+    label: &'a str,
+    requests: u64,
+    failed: u64,
+    slow: u64,
+    p95_s: Option<f64>,
+}
+
+fn summarize(dimension: &DimensionSeries) -> Vec<ValueSummary<'_>> {
+    let last = dimension.buckets.len().saturating_sub(1);
+    dimension
+        .totals(0..=last)
+        .into_iter()
+        .map(|(label, counts)| ValueSummary {
+            label,
+            requests: counts.requests,
+            failed: counts.failed,
+            slow: counts.slow,
+            p95_s: counts.latency.quantile(0.95).map(|us| us / 1e6),
+        })
+        .collect()
+}
+
+/// The inputs table and everything noticed about them, for people.
+pub fn render_markdown(inspection: &Inspection) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "# Inputs\n");
+    let _ = writeln!(
+        out,
+        "| Input | Kind | Format | Lines | Parsed | Skipped | First (UTC) | Last (UTC) |"
+    );
+    let _ = writeln!(out, "| --- | --- | --- | ---: | ---: | ---: | --- | --- |");
+    for input in &inspection.inputs {
+        let _ = writeln!(
+            out,
+            "| `{}` | {} | {} | {} | {} | {} | {} | {} |",
+            input.path,
+            input.kind.name(),
+            input.format.unwrap_or("-"),
+            thousands(input.lines),
+            thousands(input.parsed),
+            thousands(input.skipped),
+            input.first.map(rfc3339_utc).unwrap_or_else(|| "-".into()),
+            input.last.map(rfc3339_utc).unwrap_or_else(|| "-".into()),
+        );
+    }
+    let access: Vec<&InputStats> = inspection
+        .inputs
+        .iter()
+        .filter(|i| i.kind == InputKind::Access)
+        .collect();
+    if !access.is_empty() {
+        let _ = writeln!(out, "\n## Fields of the access logs\n");
+        let _ = writeln!(
+            out,
+            "| Input | Request time | Upstream | User agent | Remote user | Host |"
+        );
+        let _ = writeln!(out, "| --- | --- | --- | --- | --- | --- |");
+        for input in &access {
+            let fields = input.fields;
+            let _ = writeln!(
+                out,
+                "| `{}` | {} | {} | {} | {} | {} |",
+                input.path,
+                yes_no(fields.request_time),
+                yes_no(fields.upstream),
+                yes_no(fields.user_agent),
+                yes_no(fields.remote_user),
+                yes_no(fields.host),
+            );
+        }
+    }
+    let skipped: Vec<String> = inspection
+        .inputs
+        .iter()
+        .flat_map(|input| {
+            input
+                .skipped_examples
+                .iter()
+                .map(move |e| format!("- `{}:{}`: {}", input.path, e.line, e.reason))
+        })
+        .collect();
+    if !skipped.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n## Skipped lines (the first {} per input)\n",
+            crate::ingest::MAX_SKIPPED_EXAMPLES
+        );
+        for line in skipped {
+            let _ = writeln!(out, "{line}");
+        }
+    }
+    let mut notes = Vec::new();
+    for input in &inspection.inputs {
+        for (format, lines) in &input.other_formats {
+            notes.push(format!(
+                "- `{}`: {} lines read as {format} (the file mixes formats)",
+                input.path,
+                thousands(*lines)
+            ));
+        }
+        if let Some(note) = &input.note {
+            notes.push(format!("- `{}`: {note}", input.path));
+        }
+        if let Some(error) = &input.error {
+            notes.push(format!("- `{}`: {error}", input.path));
+        }
+        if input.out_of_range > 0 {
+            notes.push(format!(
+                "- `{}`: {} parsed lines outside --since/--until",
+                input.path,
+                thousands(input.out_of_range)
+            ));
+        }
+    }
+    if !notes.is_empty() {
+        let _ = writeln!(out, "\n## Notes\n");
+        for note in notes {
+            let _ = writeln!(out, "{note}");
+        }
+    }
+    for dimension in &inspection.dimensions {
+        let kind = dimension.kind.name();
+        let _ = writeln!(out, "\n## Requests per {kind}\n");
+        let _ = writeln!(
+            out,
+            "| {kind} | Requests | Failed | Slow (> {:.1} s) | p95 (s, ±19%) |",
+            inspection.ingest_slow_us as f64 / 1e6
+        );
+        let _ = writeln!(out, "| --- | ---: | ---: | ---: | ---: |");
+        for value in summarize(dimension) {
+            let _ = writeln!(
+                out,
+                "| `{}` | {} | {} | {} | {} |",
+                value.label,
+                thousands(value.requests),
+                thousands(value.failed),
+                thousands(value.slow),
+                value
+                    .p95_s
+                    .map_or_else(|| "-".to_string(), |p| format!("{p:.3}"))
+            );
+        }
+    }
+    out
+}
+
+/// The contract's `inputs` and the dimensions found, as JSON.
+pub fn render_json(inspection: &Inspection) -> String {
+    let dimensions: Vec<serde_json::Value> = inspection
+        .dimensions
+        .iter()
+        .map(|dimension| {
+            json!({
+                "kind": dimension.kind.name(),
+                "values": summarize(dimension)
+                    .iter()
+                    .map(|v| json!({
+                        "value": v.label,
+                        "requests": v.requests,
+                        "failed": v.failed,
+                        "slow": v.slow,
+                        "p95_s": v.p95_s,
+                    }))
+                    .collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let mut text = serde_json::to_string_pretty(&json!({
+        "schema": super::SCHEMA,
+        "generator": super::generator(),
+        "inputs": input_reports(&inspection.inputs),
+        "dimensions": dimensions,
+    }))
+    .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    text.push('\n');
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thousands_are_grouped() {
+        let cases = [
+            (0, "0"),
+            (999, "999"),
+            (1000, "1,000"),
+            (1_234_567, "1,234,567"),
+        ];
+        for (n, text) in cases {
+            assert_eq!(thousands(n), text, "{n}");
+        }
+    }
+}

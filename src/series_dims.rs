@@ -1,0 +1,598 @@
+//! Per-dimension bucket counts: requests, failed, slow and a coarse latency
+//! histogram per upstream (`$upstream_addr`, Traefik's `ServiceAddr`) and
+//! per host (one value per log source when several hosts' logs are read),
+//! so that "one upstream of three got slow" can be seen.
+//!
+//! Like the series itself, a [`DimensionBuilder`] is a mergeable partial
+//! (chunks, files, threads). It is bounded: at most
+//! [`MAX_DIMENSION_VALUES`] distinct values get their own counts; later ones
+//! are folded into [`OTHER_LABEL`]. Totals are always exact; which values
+//! get their own counts is exact (and independent of how the input was cut
+//! into chunks) whenever there are at most [`MAX_DIMENSION_VALUES`] of them.
+
+use std::ops::RangeInclusive;
+
+use rustc_hash::FxHashMap;
+
+use crate::series::is_failed_status;
+use crate::timefmt::Millis;
+
+/// Most distinct values kept per dimension: enough for every backend of a
+/// real pool, small enough that memory stays a few MB per day of buckets.
+pub const MAX_DIMENSION_VALUES: usize = 64;
+
+/// The label of the values beyond [`MAX_DIMENSION_VALUES`].
+pub const OTHER_LABEL: &str = "other";
+
+/// The id of [`OTHER_LABEL`] in a builder.
+const OTHER_ID: u16 = MAX_DIMENSION_VALUES as u16;
+
+/// What the values of a dimension are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DimensionKind {
+    /// The upstream (backend) address that served the request.
+    Upstream,
+    /// The log source (host) a request was read from.
+    Host,
+}
+
+impl DimensionKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            DimensionKind::Upstream => "upstream",
+            DimensionKind::Host => "host",
+        }
+    }
+}
+
+/// Smallest latency with a bin of its own: 64 µs (2^6); below it, bin 0.
+const COARSE_FIRST_EXPONENT: u32 = 6;
+/// Largest: 2^31 µs (about 36 min); above it, the last bin.
+const COARSE_LAST_EXPONENT: u32 = 31;
+/// Two bins per power of two.
+pub const COARSE_BINS: usize = ((COARSE_LAST_EXPONENT - COARSE_FIRST_EXPONENT + 1) * 2) as usize;
+
+/// A fixed, half-octave latency histogram (microseconds): 208 bytes, so a
+/// dimension value costs little per bucket. A bin spans a factor of √2; the
+/// quantiles it gives are within 19% (its geometric midpoint), enough to
+/// tell a slow upstream from a fast one, not to report p99s (the series'
+/// own histogram does that).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CoarseLatency {
+    counts: [u32; COARSE_BINS],
+}
+
+impl Default for CoarseLatency {
+    fn default() -> Self {
+        CoarseLatency {
+            counts: [0; COARSE_BINS],
+        }
+    }
+}
+
+/// The bin of a latency.
+#[inline]
+fn coarse_bin(micros: u64) -> usize {
+    if micros < 1 << COARSE_FIRST_EXPONENT {
+        return 0;
+    }
+    let exponent = 63 - micros.leading_zeros();
+    if exponent > COARSE_LAST_EXPONENT {
+        return COARSE_BINS - 1;
+    }
+    let upper_half = (micros >> (exponent - 1)) & 1;
+    ((exponent - COARSE_FIRST_EXPONENT) * 2) as usize + upper_half as usize
+}
+
+/// The smallest latency of a bin.
+fn coarse_floor(bin: usize) -> f64 {
+    let exponent = COARSE_FIRST_EXPONENT as usize + bin / 2;
+    let base = (1u64 << exponent) as f64;
+    if bin.is_multiple_of(2) {
+        base
+    } else {
+        base * 1.5
+    }
+}
+
+impl CoarseLatency {
+    #[inline]
+    pub fn add(&mut self, micros: u64) {
+        let bin = coarse_bin(micros);
+        self.counts[bin] = self.counts[bin].saturating_add(1);
+    }
+
+    pub fn merge(&mut self, other: &CoarseLatency) {
+        for (mine, theirs) in self.counts.iter_mut().zip(other.counts) {
+            *mine = mine.saturating_add(theirs);
+        }
+    }
+
+    pub fn count(&self) -> u64 {
+        self.counts.iter().map(|&c| u64::from(c)).sum()
+    }
+
+    /// The `q`-quantile (0..=1) in microseconds: the geometric midpoint of
+    /// the bin that holds it; `None` when empty.
+    pub fn quantile(&self, q: f64) -> Option<f64> {
+        let total = self.count();
+        if total == 0 {
+            return None;
+        }
+        let rank = ((q.clamp(0.0, 1.0) * total as f64).ceil() as u64).max(1);
+        let mut seen = 0u64;
+        for (bin, &count) in self.counts.iter().enumerate() {
+            seen += u64::from(count);
+            if seen >= rank {
+                let low = coarse_floor(bin);
+                let high = if bin.is_multiple_of(2) {
+                    low * 1.5
+                } else {
+                    low * 4.0 / 3.0
+                };
+                return Some((low * high).sqrt());
+            }
+        }
+        None
+    }
+}
+
+/// What one dimension value saw in one bucket.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DimensionCounts {
+    pub requests: u64,
+    /// Status 5xx or 499.
+    pub failed: u64,
+    /// Not failed, slower than the ingest slow threshold.
+    pub slow: u64,
+    pub latency: CoarseLatency,
+}
+
+impl DimensionCounts {
+    /// Failed or slow.
+    pub fn bad(&self) -> u64 {
+        self.failed + self.slow
+    }
+
+    pub fn merge(&mut self, other: &DimensionCounts) {
+        self.requests += other.requests;
+        self.failed += other.failed;
+        self.slow += other.slow;
+        self.latency.merge(&other.latency);
+    }
+}
+
+/// One request (or one upstream attempt) as a dimension sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Outcome {
+    pub failed: bool,
+    pub duration_us: Option<u64>,
+}
+
+impl Outcome {
+    /// The outcome of a request with this status and request time.
+    pub fn of(status: u16, duration_us: Option<u64>) -> Self {
+        Outcome {
+            failed: is_failed_status(status),
+            duration_us,
+        }
+    }
+}
+
+type BucketValues = Vec<(u16, DimensionCounts)>;
+
+/// Sparse per-bucket counts of one dimension, built while reading.
+#[derive(Clone, Debug)]
+pub struct DimensionBuilder {
+    kind: DimensionKind,
+    bucket_ms: i64,
+    ingest_slow_us: u64,
+    labels: Vec<Box<[u8]>>,
+    ids: FxHashMap<Box<[u8]>, u16>,
+    buckets: FxHashMap<i64, BucketValues>,
+    /// The bucket the previous request fell into (consecutive lines almost
+    /// always share it).
+    current: Option<(i64, BucketValues)>,
+}
+
+impl DimensionBuilder {
+    /// `bucket_ms` must be the series' bucket width.
+    pub fn new(kind: DimensionKind, bucket_ms: i64, ingest_slow_us: u64) -> Self {
+        DimensionBuilder {
+            kind,
+            bucket_ms: bucket_ms.max(1),
+            ingest_slow_us,
+            labels: Vec::new(),
+            ids: FxHashMap::default(),
+            buckets: FxHashMap::default(),
+            current: None,
+        }
+    }
+
+    pub fn kind(&self) -> DimensionKind {
+        self.kind
+    }
+
+    /// The id of a value, added if there is room, else [`OTHER_ID`].
+    pub fn intern(&mut self, label: &[u8]) -> u16 {
+        if let Some(&id) = self.ids.get(label) {
+            return id;
+        }
+        if self.labels.len() >= MAX_DIMENSION_VALUES {
+            return OTHER_ID;
+        }
+        let id = self.labels.len() as u16;
+        self.labels.push(label.into());
+        self.ids.insert(label.into(), id);
+        id
+    }
+
+    /// Counts one request or attempt for the value `label`.
+    #[inline]
+    pub fn record(&mut self, arrival: Millis, label: &[u8], outcome: Outcome) {
+        let id = self.intern(label);
+        self.record_id(arrival, id, outcome);
+    }
+
+    /// Counts one request or attempt for an interned value.
+    #[inline]
+    pub fn record_id(&mut self, arrival: Millis, id: u16, outcome: Outcome) {
+        let index = arrival.div_euclid(self.bucket_ms);
+        let ingest_slow_us = self.ingest_slow_us;
+        let values = self.bucket_for(index);
+        let counts = match values.iter().position(|(value, _)| *value == id) {
+            Some(at) => &mut values[at].1,
+            None => {
+                values.push((id, DimensionCounts::default()));
+                let last = values.len() - 1;
+                &mut values[last].1
+            }
+        };
+        counts.requests += 1;
+        if outcome.failed {
+            counts.failed += 1;
+        }
+        if let Some(duration) = outcome.duration_us {
+            counts.latency.add(duration);
+            if !outcome.failed && duration > ingest_slow_us {
+                counts.slow += 1;
+            }
+        }
+    }
+
+    fn bucket_for(&mut self, index: i64) -> &mut BucketValues {
+        if self.current.as_ref().map(|(i, _)| *i) != Some(index) {
+            if let Some((old_index, old)) = self.current.take() {
+                self.buckets.insert(old_index, old);
+            }
+            let values = self.buckets.remove(&index).unwrap_or_default();
+            self.current = Some((index, values));
+        }
+        match &mut self.current {
+            Some((_, values)) => values,
+            None => unreachable!("current bucket was just set"),
+        }
+    }
+
+    fn settle(&mut self) {
+        if let Some((index, values)) = self.current.take() {
+            self.buckets.insert(index, values);
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty()
+    }
+
+    /// Combines another partial of the same dimension.
+    pub fn merge(&mut self, mut other: DimensionBuilder) {
+        if other.is_empty() {
+            return;
+        }
+        self.settle();
+        other.settle();
+        // Labels are taken over when first used, so a value interned by a
+        // partial that never counted anything does not appear.
+        let mut remap: Vec<Option<u16>> = vec![None; other.labels.len()];
+        for (index, values) in other.buckets {
+            let mut mine = self.buckets.remove(&index).unwrap_or_default();
+            for (id, counts) in values {
+                let id = match remap.get_mut(usize::from(id)) {
+                    Some(Some(known)) => *known,
+                    Some(slot) => {
+                        let interned = self.intern(&other.labels[usize::from(id)]);
+                        *slot = Some(interned);
+                        interned
+                    }
+                    None => OTHER_ID,
+                };
+                match mine.iter_mut().find(|(value, _)| *value == id) {
+                    Some((_, existing)) => existing.merge(&counts),
+                    None => mine.push((id, counts)),
+                }
+            }
+            self.buckets.insert(index, mine);
+        }
+    }
+
+    /// Distinct values with counts of their own so far.
+    pub fn value_count(&self) -> usize {
+        self.labels.len()
+    }
+
+    /// The dense series over the buckets `[start, start + len × bucket)`
+    /// (the access series' range); values are sorted by label.
+    pub fn finish(mut self, start: Millis, len: usize) -> DimensionSeries {
+        self.settle();
+        let mut order: Vec<u16> = (0..self.labels.len() as u16).collect();
+        order.sort_by(|&a, &b| self.labels[usize::from(a)].cmp(&self.labels[usize::from(b)]));
+        let mut new_id = [0u16; MAX_DIMENSION_VALUES + 1];
+        for (position, &old) in order.iter().enumerate() {
+            new_id[usize::from(old)] = position as u16;
+        }
+        let mut labels: Vec<String> = order
+            .iter()
+            .map(|&id| String::from_utf8_lossy(&self.labels[usize::from(id)]).into_owned())
+            .collect();
+        let other_index = labels.len() as u16;
+        new_id[usize::from(OTHER_ID)] = other_index;
+        let mut buckets: Vec<Vec<(u16, DimensionCounts)>> = vec![Vec::new(); len];
+        let first = start.div_euclid(self.bucket_ms);
+        let mut saw_other = false;
+        for (index, values) in self.buckets {
+            let Ok(offset) = usize::try_from(index - first) else {
+                continue;
+            };
+            let Some(slot) = buckets.get_mut(offset) else {
+                continue;
+            };
+            for (id, counts) in values {
+                let id = new_id[usize::from(id)];
+                saw_other |= id == other_index;
+                slot.push((id, counts));
+            }
+            slot.sort_by_key(|(id, _)| *id);
+        }
+        if saw_other {
+            labels.push(OTHER_LABEL.to_string());
+        }
+        DimensionSeries {
+            kind: self.kind,
+            labels,
+            buckets,
+        }
+    }
+}
+
+/// The per-bucket counts of one dimension, aligned with the access series.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DimensionSeries {
+    pub kind: DimensionKind,
+    /// Value labels by id; [`OTHER_LABEL`] last when values were folded.
+    pub labels: Vec<String>,
+    /// Per bucket of the series: the values seen, by id.
+    pub buckets: Vec<Vec<(u16, DimensionCounts)>>,
+}
+
+impl DimensionSeries {
+    /// Number of distinct values (with `other`).
+    pub fn value_count(&self) -> usize {
+        self.labels.len()
+    }
+
+    /// Each value's counts summed over a range of buckets, in label order.
+    pub fn totals(&self, range: RangeInclusive<usize>) -> Vec<(&str, DimensionCounts)> {
+        let mut totals: Vec<DimensionCounts> = vec![DimensionCounts::default(); self.labels.len()];
+        for bucket in self.buckets.get(range).unwrap_or_default() {
+            for (id, counts) in bucket {
+                if let Some(total) = totals.get_mut(usize::from(*id)) {
+                    total.merge(counts);
+                }
+            }
+        }
+        self.labels.iter().map(String::as_str).zip(totals).collect()
+    }
+}
+
+/// A value must carry less than this share of the requests ...
+pub const CONCENTRATION_MAX_TRAFFIC_SHARE: f64 = 0.5;
+/// ... and at least this share of the bad ones to be named in a hint.
+pub const CONCENTRATION_MIN_BAD_SHARE: f64 = 0.5;
+/// Fewest bad requests in the range for a concentration to mean anything.
+pub const CONCENTRATION_MIN_BAD: u64 = 10;
+
+/// The value of a dimension that holds most bad requests of `range` while
+/// carrying a minority of its traffic, as (label, traffic share, bad share).
+pub fn concentration(
+    series: &DimensionSeries,
+    range: RangeInclusive<usize>,
+) -> Option<(String, f64, f64)> {
+    let totals = series.totals(range);
+    let named = totals
+        .iter()
+        .filter(|(label, c)| *label != OTHER_LABEL && c.requests > 0);
+    if named.clone().count() < 2 {
+        return None;
+    }
+    let requests: u64 = totals.iter().map(|(_, c)| c.requests).sum();
+    let bad: u64 = totals.iter().map(|(_, c)| c.bad()).sum();
+    if bad < CONCENTRATION_MIN_BAD || requests == 0 {
+        return None;
+    }
+    let (label, worst) = named.max_by_key(|(label, c)| (c.bad(), std::cmp::Reverse(*label)))?;
+    let traffic_share = worst.requests as f64 / requests as f64;
+    let bad_share = worst.bad() as f64 / bad as f64;
+    (traffic_share < CONCENTRATION_MAX_TRAFFIC_SHARE && bad_share >= CONCENTRATION_MIN_BAD_SHARE)
+        .then(|| (label.to_string(), traffic_share, bad_share))
+}
+
+/// Hints for an incident spanning `range`: one per dimension whose bad
+/// requests concentrate on one value.
+pub fn concentration_hints(
+    dimensions: &[DimensionSeries],
+    range: RangeInclusive<usize>,
+) -> Vec<String> {
+    dimensions
+        .iter()
+        .filter_map(|series| {
+            let (label, traffic, bad) = concentration(series, range.clone())?;
+            let kind = series.kind.name();
+            Some(format!(
+                "{kind} {label} carried {:.0}% of the requests but {:.0}% of the bad ones during the incident ({} {kind}s seen): look at that {kind} first",
+                100.0 * traffic,
+                100.0 * bad,
+                series
+                    .labels
+                    .iter()
+                    .filter(|l| l.as_str() != OTHER_LABEL)
+                    .count()
+            ))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINUTE: i64 = 60_000;
+    const SLOW_US: u64 = 1_000_000;
+
+    fn ok(ms: u64) -> Outcome {
+        Outcome {
+            failed: false,
+            duration_us: Some(ms * 1000),
+        }
+    }
+
+    fn failed() -> Outcome {
+        Outcome {
+            failed: true,
+            duration_us: Some(5_000),
+        }
+    }
+
+    #[test]
+    fn coarse_bins_hold_their_values() {
+        let cases = [
+            ("below 64 µs", 10u64, 0usize),
+            ("64 µs", 64, 0),
+            ("96 µs: upper half", 96, 1),
+            ("1 ms", 1_000, 7),
+            ("1 s", 1_000_000, 27),
+            ("two hours", 7_200_000_000, COARSE_BINS - 1),
+        ];
+        for (name, micros, bin) in cases {
+            assert_eq!(coarse_bin(micros), bin, "{name}");
+            if bin > 0 && bin < COARSE_BINS - 1 {
+                assert!(coarse_floor(bin) <= micros as f64, "{name}");
+                assert!(micros as f64 <= coarse_floor(bin + 1), "{name}");
+            }
+        }
+        let mut histogram = CoarseLatency::default();
+        (0..100).for_each(|_| histogram.add(200_000));
+        let median = histogram.quantile(0.5).expect("non-empty");
+        assert!((median - 200_000.0).abs() / 200_000.0 < 0.19, "{median}");
+    }
+
+    #[test]
+    fn merging_partials_equals_one_pass() {
+        let events: Vec<(Millis, &str, Outcome)> = vec![
+            (0, "10.0.0.1:80", ok(20)),
+            (1_000, "10.0.0.2:80", failed()),
+            (2_000, "10.0.0.2:80", ok(2_500)),
+            (MINUTE + 5, "10.0.0.3:80", ok(10)),
+            (MINUTE + 6, "10.0.0.1:80", ok(30)),
+        ];
+        let mut whole = DimensionBuilder::new(DimensionKind::Upstream, MINUTE, SLOW_US);
+        for (at, label, outcome) in &events {
+            whole.record(*at, label.as_bytes(), *outcome);
+        }
+        let mut left = DimensionBuilder::new(DimensionKind::Upstream, MINUTE, SLOW_US);
+        let mut right = DimensionBuilder::new(DimensionKind::Upstream, MINUTE, SLOW_US);
+        for (at, label, outcome) in &events[..2] {
+            left.record(*at, label.as_bytes(), *outcome);
+        }
+        for (at, label, outcome) in &events[2..] {
+            right.record(*at, label.as_bytes(), *outcome);
+        }
+        right.merge(left);
+        let whole = whole.finish(0, 2);
+        let merged = right.finish(0, 2);
+        assert_eq!(whole, merged);
+        assert_eq!(whole.labels, ["10.0.0.1:80", "10.0.0.2:80", "10.0.0.3:80"]);
+        let first_minute = whole.totals(0..=0);
+        assert_eq!(first_minute[1].1.requests, 2);
+        assert_eq!((first_minute[1].1.failed, first_minute[1].1.slow), (1, 1));
+        assert_eq!(whole.totals(0..=1)[0].1.requests, 2);
+    }
+
+    #[test]
+    fn values_beyond_the_cap_fold_into_other() {
+        let mut builder = DimensionBuilder::new(DimensionKind::Upstream, MINUTE, SLOW_US);
+        for i in 0..MAX_DIMENSION_VALUES + 10 {
+            builder.record(0, format!("10.0.{i}.1:80").as_bytes(), ok(1));
+        }
+        let series = builder.finish(0, 1);
+        assert_eq!(series.value_count(), MAX_DIMENSION_VALUES + 1);
+        assert_eq!(series.labels.last().map(String::as_str), Some(OTHER_LABEL));
+        let totals = series.totals(0..=0);
+        let other = totals.last().expect("other").1.requests;
+        assert_eq!(other, 10);
+        assert_eq!(
+            totals.iter().map(|(_, c)| c.requests).sum::<u64>(),
+            MAX_DIMENSION_VALUES as u64 + 10
+        );
+    }
+
+    #[test]
+    fn one_bad_upstream_of_three_is_named() {
+        struct Case {
+            name: &'static str,
+            /// Requests and bad ones per upstream.
+            traffic: [(u64, u64); 3],
+            named: Option<&'static str>,
+        }
+        let cases = [
+            Case {
+                name: "one of three carries the failures",
+                traffic: [(100, 1), (100, 0), (100, 40)],
+                named: Some("c:80"),
+            },
+            Case {
+                name: "failures spread evenly",
+                traffic: [(100, 14), (100, 13), (100, 14)],
+                named: None,
+            },
+            Case {
+                name: "the bad upstream carries most traffic",
+                traffic: [(20, 1), (20, 0), (260, 40)],
+                named: None,
+            },
+            Case {
+                name: "too few bad requests to say",
+                traffic: [(100, 0), (100, 0), (100, 5)],
+                named: None,
+            },
+        ];
+        for case in cases {
+            let mut builder = DimensionBuilder::new(DimensionKind::Upstream, MINUTE, SLOW_US);
+            for ((requests, bad), label) in case.traffic.iter().zip(["a:80", "b:80", "c:80"]) {
+                for i in 0..*requests {
+                    let outcome = if i < *bad { failed() } else { ok(5) };
+                    builder.record(i as i64, label.as_bytes(), outcome);
+                }
+            }
+            let series = builder.finish(0, 1);
+            let found = concentration(&series, 0..=0).map(|(label, _, _)| label);
+            assert_eq!(found.as_deref(), case.named, "{}", case.name);
+            let hints = concentration_hints(&[series], 0..=0);
+            assert_eq!(
+                hints.len(),
+                usize::from(case.named.is_some()),
+                "{}",
+                case.name
+            );
+        }
+    }
+}
