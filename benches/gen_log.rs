@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use support::generator::{GenOptions, Layout, write_log};
 
-/// Lines written when `--lines` is not given: the brief's 5 million.
+/// Lines written when `--lines` is not given: the 5 million of BENCHMARKS.md.
 const DEFAULT_LINES: u64 = 5_000_000;
 /// Output buffer: large writes keep the generator from waiting on syscalls.
 const WRITE_BUFFER_BYTES: usize = 4 << 20;

@@ -68,7 +68,7 @@ pub struct GenSummary {
     pub users: u32,
 }
 
-/// Distinct users (address + user agent) of the site: the brief's "~50k".
+/// Distinct users (address + user agent) of the site.
 pub const USERS: u32 = 50_000;
 
 /// Mixed into the seed for the stream requests are drawn from, which is
@@ -671,7 +671,7 @@ fn format_line(layout: Layout, user: &User, outcome: &Outcome, time: &str) -> Ve
     line
 }
 
-/// Lines per day of the benchmark log (the brief's 5 million).
+/// Lines per day of the benchmark log (BENCHMARKS.md).
 pub const BENCHMARK_DAY_LINES: u64 = 5_000_000;
 
 /// Second of the day where in-memory samples start: 10:00, busy traffic.

@@ -153,7 +153,8 @@ pub fn open(source: &Source) -> io::Result<Opened> {
 /// Target size of a chunk handed to one parser thread: small enough that
 /// both cores stay busy to the last chunk and a handful of chunks in flight
 /// cost little memory, large enough that handing one over (a channel send)
-/// is noise next to parsing its ~4500 lines. Measured in BENCHMARKS.md.
+/// is noise next to parsing its ~4500 lines. Used for standard input and
+/// gzip; plain files are read in [`super::pipeline::FILE_CHUNK_BYTES`].
 pub const CHUNK_BYTES: usize = 1 << 20;
 
 /// Reads a decoded stream in chunks of whole lines: each chunk ends after a
