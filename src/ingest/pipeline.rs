@@ -1,15 +1,19 @@
-//! The access-log hot path: one reader thread cutting the decoded stream
-//! into chunks of whole lines, and worker threads that each parse the chunks
-//! they are handed into their own persistent accumulator ([`ParseWorker`]).
-//! The accumulators merge once, at the end.
+//! The access-log hot path: worker threads that each parse chunks of whole
+//! lines into their own persistent accumulator ([`ParseWorker`]), merged
+//! once at the end. Two ways to feed them:
+//!
+//! - a plain file ([`run_file`]): every worker takes the next 512 KiB of the
+//!   file with a positional read into its own reused buffer, still in the
+//!   core's cache when it parses it, and parses the lines that start there;
+//! - standard input and gzip ([`run`]): one reader thread reads (and
+//!   decodes, which is slower than parsing) into a few buffers that go round
+//!   between it and the workers, so decoding overlaps parsing.
 //!
 //! Why this shape (measured, see BENCHMARKS.md): a fresh accumulator per
 //! chunk and a merge per block cost hash-map growth and merging for every
-//! chunk; a worker that keeps its series for the whole input pays for each
-//! bucket and user once. Reading (and gzip decoding, which is slower than
-//! parsing) runs in a thread of its own, so it overlaps parsing. Buffers go
-//! round between the reader and the workers, so memory holds a few chunks
-//! whatever the size of the log.
+//! chunk; a worker that keeps its series pays for each bucket and user once.
+//! Buckets a worker is done with go to the run's total ([`HAND_OVER_AFTER_MS`]),
+//! so memory holds each bucket once, not once per worker.
 //!
 //! Line numbers stay exact although workers see chunks out of order: a
 //! worker records line `n` of chunk `s` as `s << 32 | n`, which sorts like
@@ -52,7 +56,7 @@ const QUEUED_CHUNKS_PER_WORKER: usize = 2;
 /// time (60 s is the usual proxy timeout); a later straggler reopens the
 /// bucket in the worker and is merged in again, which is correct, only
 /// slower.
-const HAND_OVER_AFTER_MS: i64 = 5 * 60_000;
+pub const HAND_OVER_AFTER_MS: i64 = 5 * 60_000;
 
 /// The provisional number of line `line` (1-based) of chunk `chunk`.
 #[inline]
