@@ -282,6 +282,7 @@ fn read_inputs(config: &Config, progress: &dyn Progress) -> Result<(Vec<InputSta
             year: config.year,
             classifier: Classifier::new(&config.alert_patterns).map_err(Error::Usage)?,
         },
+        threads: config.threads,
     };
     progress.begin(total_size(&sources));
     let mut ingested = ingest::ingest(&sources, &options, progress)?;

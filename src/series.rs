@@ -271,6 +271,173 @@ impl UserSpan {
     }
 }
 
+/// The users of one bucket. While requests are folded in, a hash map (fast
+/// inserts); once the bucket is settled, a vector sorted by user (a third
+/// of the memory of the map, and two settled sets merge in one linear
+/// pass). Both hold the same facts: equality ignores the representation.
+#[derive(Clone, Debug)]
+pub enum UserSpans {
+    Open(FxHashMap<u64, UserSpan>),
+    Settled(Vec<(u64, UserSpan)>),
+}
+
+impl Default for UserSpans {
+    fn default() -> Self {
+        UserSpans::Open(FxHashMap::default())
+    }
+}
+
+impl PartialEq for UserSpans {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (UserSpans::Settled(a), UserSpans::Settled(b)) => a == b,
+            _ => self.len() == other.len() && self.sorted() == other.sorted(),
+        }
+    }
+}
+
+impl UserSpans {
+    /// Number of distinct users.
+    pub fn len(&self) -> usize {
+        match self {
+            UserSpans::Open(map) => map.len(),
+            UserSpans::Settled(sorted) => sorted.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Every user and span, in no particular order.
+    pub fn iter(&self) -> UserSpansIter<'_> {
+        match self {
+            UserSpans::Open(map) => UserSpansIter::Open(map.iter()),
+            UserSpans::Settled(sorted) => UserSpansIter::Settled(sorted.iter()),
+        }
+    }
+
+    /// Every user, in no particular order.
+    pub fn keys(&self) -> impl Iterator<Item = &u64> {
+        self.iter().map(|(user, _)| user)
+    }
+
+    /// Every user's span, in no particular order.
+    pub fn values(&self) -> impl Iterator<Item = &UserSpan> {
+        self.iter().map(|(_, span)| span)
+    }
+
+    /// The span of `user`, if the user was seen.
+    pub fn get(&self, user: u64) -> Option<&UserSpan> {
+        match self {
+            UserSpans::Open(map) => map.get(&user),
+            UserSpans::Settled(sorted) => sorted
+                .binary_search_by_key(&user, |(u, _)| *u)
+                .ok()
+                .map(|at| &sorted[at].1),
+        }
+    }
+
+    fn sorted(&self) -> Vec<(u64, UserSpan)> {
+        let mut all: Vec<(u64, UserSpan)> = self.iter().map(|(u, s)| (*u, *s)).collect();
+        all.sort_unstable_by_key(|(u, _)| *u);
+        all
+    }
+
+    /// The map to fold into, reopening a settled set (a request that
+    /// arrives long after its bucket was settled: rare).
+    #[inline]
+    fn open(&mut self) -> &mut FxHashMap<u64, UserSpan> {
+        if let UserSpans::Settled(sorted) = self {
+            let map: FxHashMap<u64, UserSpan> = sorted.drain(..).collect();
+            *self = UserSpans::Open(map);
+        }
+        match self {
+            UserSpans::Open(map) => map,
+            UserSpans::Settled(_) => unreachable!("reopened just above"),
+        }
+    }
+
+    /// Turns the map into the sorted vector.
+    pub fn settle(&mut self) {
+        if let UserSpans::Open(map) = self {
+            let mut sorted: Vec<(u64, UserSpan)> = Vec::with_capacity(map.len());
+            sorted.extend(map.drain());
+            sorted.sort_unstable_by_key(|(user, _)| *user);
+            *self = UserSpans::Settled(sorted);
+        }
+    }
+
+    /// Adds `other`'s users (another partial's view of the same bucket).
+    fn merge(&mut self, other: &UserSpans) {
+        match (&mut *self, other) {
+            (UserSpans::Settled(mine), UserSpans::Settled(theirs)) => {
+                let mut merged = Vec::with_capacity(mine.len() + theirs.len());
+                let (mut a, mut b) = (0, 0);
+                while let (Some(x), Some(y)) = (mine.get(a), theirs.get(b)) {
+                    match x.0.cmp(&y.0) {
+                        std::cmp::Ordering::Less => {
+                            merged.push(*x);
+                            a += 1;
+                        }
+                        std::cmp::Ordering::Greater => {
+                            merged.push(*y);
+                            b += 1;
+                        }
+                        std::cmp::Ordering::Equal => {
+                            let mut span = x.1;
+                            span.merge(&y.1);
+                            merged.push((x.0, span));
+                            a += 1;
+                            b += 1;
+                        }
+                    }
+                }
+                merged.extend_from_slice(&mine[a..]);
+                merged.extend_from_slice(&theirs[b..]);
+                merged.shrink_to_fit();
+                *mine = merged;
+            }
+            (_, theirs) => {
+                let map = self.open();
+                map.reserve(theirs.len());
+                for (user, span) in theirs {
+                    map.entry(*user)
+                        .and_modify(|mine| mine.merge(span))
+                        .or_insert(*span);
+                }
+            }
+        }
+    }
+}
+
+/// Iterator over a bucket's users: `(user, span)` pairs.
+pub enum UserSpansIter<'a> {
+    Open(std::collections::hash_map::Iter<'a, u64, UserSpan>),
+    Settled(std::slice::Iter<'a, (u64, UserSpan)>),
+}
+
+impl<'a> Iterator for UserSpansIter<'a> {
+    type Item = (&'a u64, &'a UserSpan);
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            UserSpansIter::Open(iter) => iter.next(),
+            UserSpansIter::Settled(iter) => iter.next().map(|(user, span)| (user, span)),
+        }
+    }
+}
+
+impl<'a> IntoIterator for &'a UserSpans {
+    type Item = (&'a u64, &'a UserSpan);
+    type IntoIter = UserSpansIter<'a>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
 /// Everything kept about the requests that arrived in one bucket.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Bucket {
@@ -291,7 +458,7 @@ pub struct Bucket {
     pub latency: LatencyHistogram,
     pub slow_tail: SlowTail,
     pub slots: Vec<Slot>,
-    pub users: FxHashMap<u64, UserSpan>,
+    pub users: UserSpans,
 }
 
 impl Default for Bucket {
@@ -310,7 +477,7 @@ impl Default for Bucket {
             latency: LatencyHistogram::default(),
             slow_tail: SlowTail::default(),
             slots: vec![Slot::default(); SLOTS_PER_BUCKET],
-            users: FxHashMap::default(),
+            users: UserSpans::default(),
         }
     }
 }
@@ -369,7 +536,11 @@ impl Bucket {
                 self.last_bad_line = facts.line;
             }
         }
-        let span = self.users.entry(facts.user).or_insert_with(UserSpan::new);
+        let span = self
+            .users
+            .open()
+            .entry(facts.user)
+            .or_insert_with(UserSpan::new);
         span.first = span.first.min(rel_ms);
         span.last = span.last.max(rel_ms);
         if bad {
@@ -413,13 +584,7 @@ impl Bucket {
             mine.failed += theirs.failed;
             mine.bad += theirs.bad;
         }
-        self.users.reserve(other.users.len());
-        for (user, span) in &other.users {
-            self.users
-                .entry(*user)
-                .and_modify(|mine| mine.merge(span))
-                .or_insert(*span);
-        }
+        self.users.merge(&other.users);
     }
 
     /// Relative time as an option.
@@ -438,6 +603,8 @@ pub struct SeriesBuilder {
     /// The bucket the previous request fell into: consecutive lines almost
     /// always share it, so the map is only searched when it changes.
     current: Option<(i64, Bucket)>,
+    /// The largest bucket index seen.
+    latest: Option<i64>,
 }
 
 impl SeriesBuilder {
@@ -447,6 +614,7 @@ impl SeriesBuilder {
             ingest_slow_us,
             buckets: FxHashMap::default(),
             current: None,
+            latest: None,
         }
     }
 
@@ -471,9 +639,13 @@ impl SeriesBuilder {
 
     fn bucket_for(&mut self, index: i64) -> &mut Bucket {
         if self.current.as_ref().map(|(i, _)| *i) != Some(index) {
+            self.latest = self.latest.max(Some(index));
             if let Some((old_index, old)) = self.current.take() {
                 self.stash(old_index, old);
             }
+            // Not sized up front from the last bucket: a large table from the
+            // first request is colder in cache and folding got slower
+            // (BENCHMARKS.md, "tried and dropped").
             let bucket = self.buckets.remove(&index).unwrap_or_default();
             self.current = Some((index, bucket));
         }
@@ -502,6 +674,7 @@ impl SeriesBuilder {
     pub fn merge(&mut self, mut other: SeriesBuilder) {
         self.settle();
         other.settle();
+        self.latest = self.latest.max(other.latest);
         if self.buckets.len() < other.buckets.len() {
             std::mem::swap(&mut self.buckets, &mut other.buckets);
         }
@@ -510,22 +683,59 @@ impl SeriesBuilder {
         }
     }
 
-    /// Adds `lines` to the line numbers of input `input` recorded so far:
-    /// a partial's line numbers start at its own first line until it is
-    /// appended after the lines that precede it.
-    pub fn shift_lines(&mut self, input: u32, lines: u64) {
-        if lines == 0 {
-            return;
-        }
+    /// Rewrites the line numbers of input `input` with `real_line`: parser
+    /// threads record provisional numbers that sort like the real ones and
+    /// are translated once every chunk's line count is known.
+    pub fn remap_lines(&mut self, input: u32, real_line: impl Fn(u64) -> u64) {
         self.settle();
-        let shift = |line: &mut LineRef| {
+        let remap = |line: &mut LineRef| {
             if line.input == input && *line != LineRef::NONE {
-                line.line += lines;
+                line.line = real_line(line.line);
             }
         };
         for bucket in self.buckets.values_mut() {
-            shift(&mut bucket.first_bad_line);
-            shift(&mut bucket.last_bad_line);
+            remap(&mut bucket.first_bad_line);
+            remap(&mut bucket.last_bad_line);
+        }
+    }
+
+    /// The latest bucket index a request fell into, if any.
+    pub fn latest_index(&self) -> Option<i64> {
+        self.latest
+    }
+
+    /// Takes out the buckets before `index` (not the one being filled),
+    /// settled, so a parser thread can hand buckets it is done with to the
+    /// run's total and keep only the recent ones.
+    pub fn take_before(&mut self, index: i64) -> Vec<(i64, Bucket)> {
+        let old: Vec<i64> = self
+            .buckets
+            .keys()
+            .copied()
+            .filter(|&i| i < index)
+            .collect();
+        old.into_iter()
+            .filter_map(|i| {
+                let mut bucket = self.buckets.remove(&i)?;
+                bucket.users.settle();
+                Some((i, bucket))
+            })
+            .collect()
+    }
+
+    /// Adds buckets taken from another builder of the same bucket width.
+    pub fn absorb(&mut self, buckets: Vec<(i64, Bucket)>) {
+        for (index, bucket) in buckets {
+            self.latest = self.latest.max(Some(index));
+            self.stash(index, bucket);
+        }
+    }
+
+    /// Settles every bucket's users (see [`UserSpans`]).
+    pub fn settle_users(&mut self) {
+        self.settle();
+        for bucket in self.buckets.values_mut() {
+            bucket.users.settle();
         }
     }
 
@@ -556,7 +766,8 @@ impl SeriesBuilder {
             });
         }
         let mut buckets = vec![Bucket::default(); len];
-        for (index, bucket) in self.buckets {
+        for (index, mut bucket) in self.buckets {
+            bucket.users.settle();
             buckets[(index - first) as usize] = bucket;
         }
         Ok(SeriesSet {
@@ -707,6 +918,111 @@ mod tests {
         assert_eq!(first.users.len(), 2);
         assert_eq!(whole.buckets[1].failed, 0, "404 is not failed");
         assert_eq!(whole.buckets[2].failed, 1, "499 is failed");
+    }
+
+    fn span(first: u32, last: u32, bad: Option<(u32, u32)>, failed: bool) -> UserSpan {
+        UserSpan {
+            first,
+            last,
+            first_bad: bad.map_or(NONE_REL, |b| b.0),
+            last_bad: bad.map_or(0, |b| b.1),
+            max_ok_latency_us: last * 10,
+            had_failed: failed,
+        }
+    }
+
+    #[test]
+    fn user_sets_merge_alike_open_or_settled() {
+        let left = [
+            (1, span(0, 10, None, false)),
+            (5, span(3, 3, Some((3, 3)), true)),
+            (9, span(7, 8, None, false)),
+        ];
+        let right = [
+            (5, span(1, 20, Some((20, 20)), false)),
+            (7, span(4, 4, None, false)),
+            (11, span(2, 50, Some((2, 2)), false)),
+        ];
+        let expected = vec![
+            (1, span(0, 10, None, false)),
+            (5, span(1, 20, Some((3, 20)), true)),
+            (7, span(4, 4, None, false)),
+            (9, span(7, 8, None, false)),
+            (11, span(2, 50, Some((2, 2)), false)),
+        ];
+        let cases = [
+            ("open into open", false, false),
+            ("settled into settled", true, true),
+            ("open into settled", true, false),
+            ("settled into open", false, true),
+        ];
+        let make = |users: &[(u64, UserSpan)], settled: bool| {
+            let mut set = UserSpans::Open(users.iter().copied().collect());
+            if settled {
+                set.settle();
+            }
+            set
+        };
+        for (name, settle_left, settle_right) in cases {
+            let mut merged = make(&left, settle_left);
+            merged.merge(&make(&right, settle_right));
+            assert_eq!(merged.len(), 5, "{name}");
+            assert_eq!(merged.sorted(), expected, "{name}");
+            merged.settle();
+            assert_eq!(
+                merged,
+                UserSpans::Settled(expected.clone()),
+                "{name}: settled"
+            );
+            assert_eq!(merged.get(5), Some(&expected[1].1), "{name}: lookup");
+            assert_eq!(merged.get(6), None, "{name}: absent user");
+        }
+    }
+
+    #[test]
+    fn handing_old_buckets_over_equals_one_pass() {
+        // Five minutes of requests, two users, some bad, one late arrival
+        // for a bucket already handed over.
+        let mut requests: Vec<RequestFacts> = (0..300)
+            .map(|i| {
+                facts(
+                    i * 1_000,
+                    if i % 7 == 0 { 503 } else { 200 },
+                    20,
+                    i as u64 % 3,
+                )
+            })
+            .collect();
+        requests.push(facts(30_500, 499, 10, 42));
+        let mut whole = SeriesBuilder::new(60_000, MIN_DEFAULT_SLOW_US);
+        requests.iter().for_each(|r| whole.record(r));
+        let mut worker = SeriesBuilder::new(60_000, MIN_DEFAULT_SLOW_US);
+        let mut total = SeriesBuilder::new(60_000, MIN_DEFAULT_SLOW_US);
+        for (at, request) in requests.iter().enumerate() {
+            worker.record(request);
+            if at % 50 == 49 {
+                let index = worker.latest_index().expect("recorded");
+                total.absorb(worker.take_before(index - 1));
+            }
+        }
+        worker.settle_users();
+        total.merge(worker);
+        let whole = whole.finish(100).expect("short");
+        let total = total.finish(100).expect("short");
+        assert_eq!(total.buckets.len(), 5);
+        assert_eq!(whole.buckets, total.buckets);
+        assert_eq!(
+            total.buckets[0].users.len(),
+            4,
+            "the late user is in bucket 0"
+        );
+        assert!(
+            total
+                .buckets
+                .iter()
+                .all(|b| matches!(b.users, UserSpans::Settled(_))),
+            "finished buckets are settled"
+        );
     }
 
     #[test]

@@ -48,10 +48,17 @@ pub fn anomalous_buckets(counts: &[BucketCounts], expected: &[f64], bucket_ms: i
         .zip(expected)
         .map(|(c, &rate)| is_anomalous(c, rate))
         .collect();
-    let supports = |c: &BucketCounts, rate: f64| {
-        c.bad_rate() >= rate + MIN_EXCESS_RATE
-            && binomial_upper_tail(c.bad(), c.requests, rate) < SUPPORT_ALPHA
-    };
+    // Whether each bucket supports a window on its own evidence: computed
+    // once per bucket, not once per window the bucket is in (a day of
+    // one-minute buckets sits in up to 320 windows).
+    let supports: Vec<bool> = counts
+        .iter()
+        .zip(expected)
+        .map(|(c, &rate)| {
+            c.bad_rate() >= rate + MIN_EXCESS_RATE
+                && binomial_upper_tail(c.bad(), c.requests, rate) < SUPPORT_ALPHA
+        })
+        .collect();
     for scale_ms in WINDOW_SCALES_MS {
         let width = (scale_ms / bucket_ms.max(1)) as usize;
         if width < 2 || width > counts.len() {
@@ -76,8 +83,8 @@ pub fn anomalous_buckets(counts: &[BucketCounts], expected: &[f64], bucket_ms: i
                 weighted / total.requests as f64
             };
             if is_anomalous(&total, window_rate) {
-                for (offset, c) in window.iter().enumerate() {
-                    if supports(c, rates[offset]) {
+                for offset in 0..width {
+                    if supports[start + offset] {
                         anomalous[start + offset] = true;
                     }
                 }

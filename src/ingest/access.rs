@@ -290,41 +290,91 @@ fn two_digits(bytes: &[u8]) -> Option<u32> {
     }
 }
 
+/// Length of the date part `10/Oct/2000` of a CLF timestamp.
+const CLF_DATE_LEN: usize = 11;
+
+thread_local! {
+    /// The last date part parsed on this thread and its day number: nearly
+    /// every line of a log repeats the date of the line before, so the date
+    /// is parsed and validated once per day of log, not once per line. It
+    /// starts with a valid date (day 0), so a hit is always a valid date.
+    static LAST_CLF_DATE: std::cell::Cell<([u8; CLF_DATE_LEN], i64)> =
+        const { std::cell::Cell::new((*b"01/Jan/1970", 0)) };
+}
+
+/// Days since 1970-01-01 of a CLF date `10/Oct/2000`, validated.
+fn clf_date_days(date: &[u8; CLF_DATE_LEN]) -> Option<i64> {
+    let (cached, days) = LAST_CLF_DATE.with(std::cell::Cell::get);
+    if cached == *date {
+        return Some(days);
+    }
+    if date[2] != b'/' || date[6] != b'/' {
+        return None;
+    }
+    let day = two_digits(&date[0..2])?;
+    let month = month_from_abbrev(&date[3..6])?;
+    let year = i64::from(two_digits(&date[7..9])? * 100 + two_digits(&date[9..11])?);
+    if day == 0 || day > days_in_month(year, month) {
+        return None;
+    }
+    let days = days_from_civil(year, month, day);
+    LAST_CLF_DATE.with(|last| last.set((*date, days)));
+    Some(days)
+}
+
+/// Length of a whole CLF timestamp `10/Oct/2000:13:55:36 -0700`.
+const CLF_TIME_LEN: usize = 26;
+
+thread_local! {
+    /// The last whole timestamp parsed on this thread and its value: a busy
+    /// log writes many lines per second, so most lines repeat the stamp of
+    /// the line before. It starts with a valid stamp, so a hit is valid.
+    static LAST_CLF_TIME: std::cell::Cell<([u8; CLF_TIME_LEN], Millis, i32)> =
+        const { std::cell::Cell::new((*b"01/Jan/1970:00:00:00 +0000", 0, 0)) };
+}
+
 /// Parses the fixed CLF timestamp `10/Oct/2000:13:55:36 -0700` by hand.
 /// Returns the UTC instant and the offset in seconds east of UTC.
 pub fn parse_clf_time(text: &[u8]) -> Option<(Millis, i32)> {
-    if text.len() != 26
-        || text[2] != b'/'
-        || text[6] != b'/'
-        || text[11] != b':'
-        || text[14] != b':'
-        || text[17] != b':'
-        || text[20] != b' '
-    {
+    let stamp = <&[u8; CLF_TIME_LEN]>::try_from(text).ok()?;
+    let (last, at, offset) = LAST_CLF_TIME.with(std::cell::Cell::get);
+    if last == *stamp {
+        return Some((at, offset));
+    }
+    let parsed = parse_clf_time_uncached(stamp)?;
+    LAST_CLF_TIME.with(|last| last.set((*stamp, parsed.0, parsed.1)));
+    Some(parsed)
+}
+
+fn parse_clf_time_uncached(text: &[u8; CLF_TIME_LEN]) -> Option<(Millis, i32)> {
+    let (Ok(date), Some(clock)) = (
+        <&[u8; CLF_DATE_LEN]>::try_from(&text[..CLF_DATE_LEN]),
+        text.get(CLF_DATE_LEN..),
+    ) else {
+        return None;
+    };
+    if clock[0] != b':' || clock[3] != b':' || clock[6] != b':' || clock[9] != b' ' {
         return None;
     }
-    let day = two_digits(&text[0..2])?;
-    let month = month_from_abbrev(&text[3..6])?;
-    let year = i64::from(two_digits(&text[7..9])? * 100 + two_digits(&text[9..11])?);
-    let hour = two_digits(&text[12..14])?;
-    let minute = two_digits(&text[15..17])?;
-    let second = two_digits(&text[18..20])?;
-    if day == 0 || day > days_in_month(year, month) || hour > 23 || minute > 59 || second > 60 {
+    let days = clf_date_days(date)?;
+    let hour = two_digits(&clock[1..3])?;
+    let minute = two_digits(&clock[4..6])?;
+    let second = two_digits(&clock[7..9])?;
+    if hour > 23 || minute > 59 || second > 60 {
         return None;
     }
-    let sign = match text[21] {
+    let sign = match clock[10] {
         b'+' => 1,
         b'-' => -1,
         _ => return None,
     };
-    let offset_hours = two_digits(&text[22..24])?;
-    let offset_minutes = two_digits(&text[24..26])?;
+    let offset_hours = two_digits(&clock[11..13])?;
+    let offset_minutes = two_digits(&clock[13..15])?;
     if offset_hours > 18 || offset_minutes > 59 {
         return None;
     }
     let offset = sign * (offset_hours * 3600 + offset_minutes * 60) as i32;
-    let local_seconds =
-        days_from_civil(year, month, day) * 86_400 + i64::from(hour * 3600 + minute * 60 + second);
+    let local_seconds = days * 86_400 + i64::from(hour * 3600 + minute * 60 + second);
     Some(((local_seconds - i64::from(offset)) * MS_PER_SECOND, offset))
 }
 
@@ -570,6 +620,11 @@ fn optional(field: &[u8]) -> Option<&[u8]> {
 }
 
 fn parse_clf_inner<'a>(line: &'a [u8], layout: &ClfLayout) -> ParseResult<'a, AccessRecord<'a>> {
+    // Well-formed lines take the hand-written path; the combinators below
+    // read the rest and name what was expected.
+    if let Some(parsed) = super::clf_fast::parse(line, layout) {
+        return Ok(parsed);
+    }
     let (mut rest, mut host) = (line, None);
     if layout.vhost {
         let (r, vhost) = context("expected the virtual host", token).parse(rest)?;

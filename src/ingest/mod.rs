@@ -1,22 +1,24 @@
 //! Ingest: turns inputs into per-bucket series and per-input statistics.
 //!
 //! Each source is opened (gzip detected from content), its kind and format
-//! sniffed from its first lines, then read in large blocks that are split at
-//! line boundaries and parsed on all cores. Every parsed request is folded
-//! into a [`SeriesBuilder`]; partials of chunks and blocks merge in order, so
-//! line numbers of skipped lines stay exact. A line that does not parse is
+//! sniffed from its first lines, then read in chunks of whole lines that
+//! worker threads parse on all cores ([`pipeline`]). Every parsed request is
+//! folded into a [`SeriesBuilder`]; the workers' series merge at the end with
+//! exact line numbers. A line that does not parse is
 //! first tried with the other access-log formats (files that mix formats),
 //! then counted and the first few are kept with their line number and
 //! reason. Upstreams and, when several hosts' logs are read, hosts are kept
 //! as dimensions ([`crate::series_dims`]).
 
 pub mod access;
+mod clf_fast;
 pub mod errorlog;
 pub mod events;
 pub mod evidence;
 pub mod jsonlines;
 pub mod logformat;
 pub mod metrics_csv;
+pub mod pipeline;
 pub mod reader;
 pub mod sniff;
 pub mod stamp;
@@ -24,18 +26,16 @@ pub mod syslog;
 
 use std::sync::atomic::Ordering;
 
-use memchr::memchr_iter;
-use rayon::prelude::*;
 use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
 
 use crate::config::UserKey;
 use crate::error::{Error, Result};
 use crate::progress::Progress;
-use crate::series::{LineRef, RequestFacts, SeriesBuilder};
+use crate::series::SeriesBuilder;
 use crate::series_dims::{DimensionBuilder, DimensionKind, Outcome};
 use crate::timefmt::Millis;
-use access::{AccessParser, AccessRecord, field_bits, upstream_items};
-use reader::{BlockReader, Source};
+use access::{AccessRecord, field_bits, upstream_items};
+use reader::{CHUNK_BYTES, ChunkReader, Source};
 use sniff::AccessFormat;
 
 /// How many skipped lines are kept per input as examples.
@@ -168,6 +168,8 @@ pub struct IngestOptions {
     pub until: Option<Millis>,
     /// Zone, year and classification for syslog, error logs and metric CSVs.
     pub evidence: evidence::EvidenceOptions,
+    /// Parsing threads; 0 is one per core (see [`pipeline::worker_count`]).
+    pub threads: usize,
 }
 
 /// The outcome of ingest.
@@ -332,18 +334,6 @@ fn host_labels(sources: &[Source]) -> Option<Vec<String>> {
     )
 }
 
-/// Parser settings shared by every chunk of one source.
-struct ChunkContext<'a> {
-    input: u32,
-    /// Where the host dimension counts this input's requests.
-    host: Option<&'a str>,
-    parser: AccessParser,
-    /// Formats tried, in order, on a line the parser cannot read; only a
-    /// format that reads the whole line is taken.
-    fallbacks: Vec<&'a AccessFormat>,
-    options: &'a IngestOptions,
-}
-
 fn ingest_source(
     source: &Source,
     identity: InputIdentity<'_>,
@@ -351,7 +341,7 @@ fn ingest_source(
     progress: &dyn Progress,
     consumed_before: u64,
     collected: &mut evidence::Collected,
-) -> Result<(InputStats, Option<AccessPartial>, u64)> {
+) -> Result<(InputStats, Option<pipeline::SourceResult>, u64)> {
     let input = identity.index;
     let mut stats = InputStats::new(source.display());
     let opened = match reader::open(source) {
@@ -363,14 +353,14 @@ fn ingest_source(
     };
     stats.compressed = opened.compressed;
     let counter = opened.raw_bytes_read.clone();
-    let mut blocks = BlockReader::new(opened.reader);
-    let Some(first_block) = blocks.next_block() else {
+    let mut chunks = ChunkReader::new(opened.reader);
+    let mut first_buffer = Vec::new();
+    let Some(first_chunk) = chunks.fill(&mut first_buffer, CHUNK_BYTES) else {
         stats.note = Some("empty".to_string());
         return Ok((stats, None, 0));
     };
     let detection = {
-        let is_whole = first_block.bytes.len() < reader::BLOCK_BYTES;
-        let lines = sniff::sample_lines(&first_block.bytes, is_whole);
+        let lines = sniff::sample_lines(&first_buffer[..first_chunk.len], chunks.is_finished());
         match &options.forced_format {
             Some(forced) => sniff::detect_access_format_among(&lines, std::slice::from_ref(forced)),
             None => sniff::detect_access_format(&lines),
@@ -390,6 +380,13 @@ fn ingest_source(
             progress,
             consumed_before,
             raw_bytes_read: &counter,
+        };
+        // Hand the stream back from the start: the first chunk, then the rest.
+        first_buffer.truncate(first_chunk.len);
+        let stream = std::io::Read::chain(std::io::Cursor::new(first_buffer), chunks.into_stream());
+        let mut blocks = reader::BlockReader::new(stream);
+        let Some(first_block) = blocks.next_block() else {
+            return Ok((stats, None, counter.load(Ordering::Relaxed)));
         };
         let blocks_from_head = (first_block, blocks);
         evidence::read_other(
@@ -419,51 +416,84 @@ fn ingest_source(
             .filter(|f| f.parser != detection.format.parser)
             .collect()
     };
-    let context = ChunkContext {
+    let parser = detection.format.parser.clone();
+    let setup = pipeline::ParseSetup {
+        options,
+        parser: &parser,
+        fallbacks: &fallbacks,
         input,
         host: identity.host,
-        parser: detection.format.parser.clone(),
-        fallbacks,
-        options,
+        workers: pipeline::worker_count(options.threads),
     };
-    let mut total = AccessPartial::new(&context);
-    let mut pending = first_block;
-    loop {
-        let (next, partial) = rayon::join(
-            || blocks.next_block(),
-            || parse_block(&pending.bytes, &context),
-        );
-        total.append(partial);
-        progress.set_position(consumed_before + counter.load(Ordering::Relaxed));
-        if let Some(error) = pending.error.take() {
-            stats.error = Some(format!(
+    let (mut total, outcome, consumed) = match plain_file(source, opened.compressed) {
+        // A plain file: every worker reads its own chunks.
+        #[cfg(unix)]
+        Some((file, len)) => {
+            drop(chunks);
+            let report = |done: u64| progress.set_position(consumed_before + done);
+            let (total, outcome) =
+                pipeline::run_file(&file, len, pipeline::FILE_CHUNK_BYTES, setup, &report);
+            (total, outcome, len)
+        }
+        // Standard input or gzip: one thread reads (and decodes).
+        _ => {
+            let report =
+                || progress.set_position(consumed_before + counter.load(Ordering::Relaxed));
+            let (total, outcome) = pipeline::run(
+                chunks,
+                (first_buffer, first_chunk),
+                CHUNK_BYTES,
+                setup,
+                &report,
+            );
+            (total, outcome, counter.load(Ordering::Relaxed))
+        }
+    };
+    progress.set_position(consumed_before + consumed);
+    if let Some(error) = outcome.error {
+        stats.error = Some(match outcome.lines_before_error {
+            None => format!(
                 "reading stopped after line {}: {error}; the lines before it were used",
-                total.lines
-            ));
-        }
-        match next {
-            Some(block) => pending = block,
-            None => break,
-        }
+                total.tally.lines
+            ),
+            Some(line) => format!(
+                "reading failed after line {line}: {error}; the lines that could be read were used"
+            ),
+        });
     }
-    stats.lines = total.lines;
-    stats.parsed = total.parsed;
-    stats.skipped = total.skipped;
-    stats.out_of_range = total.out_of_range;
+    let tally = &total.tally;
+    stats.lines = tally.lines;
+    stats.parsed = tally.parsed;
+    stats.skipped = tally.skipped;
+    stats.out_of_range = tally.out_of_range;
+    stats.first = (tally.first != Millis::MAX).then_some(tally.first);
+    stats.last = (tally.last != Millis::MIN).then_some(tally.last);
     stats.skipped_examples = std::mem::take(&mut total.examples);
-    stats.first = (total.first != Millis::MAX).then_some(total.first);
-    stats.last = (total.last != Millis::MIN).then_some(total.last);
     stats.fields = AccessFields::from_bits(total.field_bits);
     stats.has_request_time = stats.fields.request_time;
     stats.has_user_agent = stats.fields.user_agent;
-    stats.other_formats = context
-        .fallbacks
+    stats.other_formats = fallbacks
         .iter()
         .zip(&total.fallback_lines)
         .filter(|(_, lines)| **lines > 0)
         .map(|(format, lines)| (format.name, *lines))
         .collect();
-    Ok((stats, Some(total), counter.load(Ordering::Relaxed)))
+    Ok((stats, Some(total), consumed))
+}
+
+/// The file and its length, when `source` is an uncompressed regular file
+/// that can be read at any offset.
+fn plain_file(source: &Source, compressed: bool) -> Option<(std::fs::File, u64)> {
+    if compressed {
+        return None;
+    }
+    let Source::File(path) = source else {
+        return None;
+    };
+    let file = std::fs::File::open(path).ok()?;
+    let metadata = file.metadata().ok()?;
+    let len = metadata.len();
+    metadata.is_file().then_some((file, len))
 }
 
 /// How many offsets a chunk tallies before it stops adding new ones: logs
@@ -472,7 +502,7 @@ const MAX_OFFSETS_TALLIED: usize = 8;
 
 /// Counts of the UTC offsets written in access lines.
 #[derive(Clone, Debug, Default)]
-struct OffsetTally(Vec<(i32, u64)>);
+pub struct OffsetTally(Vec<(i32, u64)>);
 
 impl OffsetTally {
     #[inline]
@@ -498,100 +528,6 @@ impl OffsetTally {
     }
 }
 
-/// What parsing a contiguous run of lines gave; partials of consecutive runs
-/// are combined with [`AccessPartial::append`].
-#[derive(Debug)]
-pub struct AccessPartial {
-    input: u32,
-    series: SeriesBuilder,
-    upstreams: DimensionBuilder,
-    /// This input's requests under its host label (empty when the run has
-    /// one log).
-    hosts: DimensionBuilder,
-    /// The host label's id in `hosts`.
-    host_id: Option<u16>,
-    /// [`field_bits`] of the optional fields seen.
-    field_bits: u8,
-    /// Lines read by each fallback format, aligned with the context's.
-    fallback_lines: Vec<u64>,
-    lines: u64,
-    parsed: u64,
-    skipped: u64,
-    out_of_range: u64,
-    /// Line numbers relative to the start of this partial.
-    examples: Vec<SkippedLine>,
-    first: Millis,
-    last: Millis,
-    offsets: OffsetTally,
-}
-
-impl AccessPartial {
-    fn new(context: &ChunkContext<'_>) -> Self {
-        let options = context.options;
-        let series = SeriesBuilder::new(options.bucket_ms, options.ingest_slow_us);
-        let bucket_ms = series.bucket_ms();
-        let mut hosts =
-            DimensionBuilder::new(DimensionKind::Host, bucket_ms, options.ingest_slow_us);
-        let host_id = context.host.map(|label| hosts.intern(label.as_bytes()));
-        AccessPartial {
-            input: context.input,
-            series,
-            upstreams: DimensionBuilder::new(
-                DimensionKind::Upstream,
-                bucket_ms,
-                options.ingest_slow_us,
-            ),
-            hosts,
-            host_id,
-            field_bits: 0,
-            fallback_lines: vec![0; context.fallbacks.len()],
-            lines: 0,
-            parsed: 0,
-            skipped: 0,
-            out_of_range: 0,
-            examples: Vec::new(),
-            first: Millis::MAX,
-            last: Millis::MIN,
-            offsets: OffsetTally::default(),
-        }
-    }
-
-    /// Appends the partial of the lines that come right after this one's.
-    fn append(&mut self, mut next: AccessPartial) {
-        next.series.shift_lines(self.input, self.lines);
-        let room = MAX_SKIPPED_EXAMPLES.saturating_sub(self.examples.len());
-        self.examples
-            .extend(next.examples.into_iter().take(room).map(|e| SkippedLine {
-                line: e.line + self.lines,
-                reason: e.reason,
-            }));
-        self.lines += next.lines;
-        self.parsed += next.parsed;
-        self.skipped += next.skipped;
-        self.out_of_range += next.out_of_range;
-        self.first = self.first.min(next.first);
-        self.last = self.last.max(next.last);
-        self.offsets.merge(&next.offsets);
-        self.series.merge(next.series);
-        self.upstreams.merge(next.upstreams);
-        self.hosts.merge(next.hosts);
-        self.field_bits |= next.field_bits;
-        for (mine, theirs) in self.fallback_lines.iter_mut().zip(next.fallback_lines) {
-            *mine += theirs;
-        }
-    }
-
-    fn skip(&mut self, reason: &str) {
-        self.skipped += 1;
-        if self.examples.len() < MAX_SKIPPED_EXAMPLES {
-            self.examples.push(SkippedLine {
-                line: self.lines,
-                reason: reason.to_string(),
-            });
-        }
-    }
-}
-
 /// Seed that keeps remote-user keys apart from address keys.
 const REMOTE_USER_SEED: u64 = 0x7265_6d6f_7465_5f75;
 
@@ -614,53 +550,18 @@ pub fn user_hash(record: &AccessRecord<'_>, key: UserKey) -> u64 {
     }
 }
 
-/// Chunks per thread a block is cut into, so a slow chunk does not leave a
-/// core idle at the end of the block.
-const CHUNKS_PER_THREAD: usize = 2;
-
-fn parse_block(block: &[u8], context: &ChunkContext<'_>) -> AccessPartial {
-    let pieces = split_at_lines(block, rayon::current_num_threads() * CHUNKS_PER_THREAD);
-    pieces
-        .into_par_iter()
-        .map(|piece| parse_chunk(piece, context))
-        .reduce(
-            || AccessPartial::new(context),
-            |mut left, right| {
-                left.append(right);
-                left
-            },
-        )
-}
-
-/// Cuts `bytes` into about `pieces` runs of whole lines.
-pub fn split_at_lines(bytes: &[u8], pieces: usize) -> Vec<&[u8]> {
-    let target = bytes.len() / pieces.max(1) + 1;
-    let mut result = Vec::with_capacity(pieces);
-    let mut start = 0;
-    while start < bytes.len() {
-        let tentative = (start + target).min(bytes.len());
-        let end = match memchr::memchr(b'\n', &bytes[tentative..]) {
-            Some(offset) => tentative + offset + 1,
-            None => bytes.len(),
-        };
-        result.push(&bytes[start..end]);
-        start = end;
-    }
-    result
-}
-
 /// Reads a line the input's parser could not: the first other format that
 /// reads all of it, moving it to the front of `order` so a file that mixes
 /// two formats pays for one failed attempt per line, not one per format.
 #[inline(never)]
 fn parse_with_fallbacks<'a>(
     line: &'a [u8],
-    context: &ChunkContext<'_>,
+    fallbacks: &[&AccessFormat],
     order: &mut Vec<usize>,
 ) -> Option<(AccessRecord<'a>, usize)> {
     for position in 0..order.len() {
         let index = order[position];
-        if let Ok((record, true)) = context.fallbacks[index].parser.parse_exact(line) {
+        if let Ok((record, true)) = fallbacks[index].parser.parse_exact(line) {
             if position > 0 {
                 let found = order.remove(position);
                 order.insert(0, found);
@@ -711,71 +612,6 @@ fn record_upstreams(upstreams: &mut DimensionBuilder, arrival: Millis, record: &
         };
         upstreams.record(arrival, address, outcome);
     }
-}
-
-fn parse_chunk(chunk: &[u8], context: &ChunkContext<'_>) -> AccessPartial {
-    let options = context.options;
-    let mut partial = AccessPartial::new(context);
-    let mut fallback_order: Vec<usize> = (0..context.fallbacks.len()).collect();
-    let mut start = 0;
-    let ends =
-        memchr_iter(b'\n', chunk).chain((chunk.last() != Some(&b'\n')).then_some(chunk.len()));
-    for end in ends {
-        let raw = &chunk[start..end];
-        start = end + 1;
-        partial.lines += 1;
-        let line = raw.strip_suffix(b"\r").unwrap_or(raw);
-        if line.iter().all(u8::is_ascii_whitespace) {
-            partial.skip("empty line");
-            continue;
-        }
-        let record = match context.parser.parse(line) {
-            Ok(record) => record,
-            Err(error) => match parse_with_fallbacks(line, context, &mut fallback_order) {
-                Some((record, index)) => {
-                    partial.fallback_lines[index] += 1;
-                    record
-                }
-                None => {
-                    partial.skip(error.reason);
-                    continue;
-                }
-            },
-        };
-        partial.parsed += 1;
-        partial.field_bits |= record.field_mask();
-        let arrival = record.arrival();
-        if options.since.is_some_and(|since| arrival < since)
-            || options.until.is_some_and(|until| arrival > until)
-        {
-            partial.out_of_range += 1;
-            continue;
-        }
-        partial.offsets.add(record.offset_seconds, 1);
-        partial.first = partial.first.min(arrival);
-        partial.last = partial.last.max(arrival);
-        partial.series.record(&RequestFacts {
-            arrival,
-            status: record.status,
-            duration_us: record.duration_us,
-            user: user_hash(&record, options.user_key),
-            line: LineRef {
-                input: context.input,
-                line: partial.lines,
-            },
-        });
-        if record.upstream_addr.is_some() {
-            record_upstreams(&mut partial.upstreams, arrival, &record);
-        }
-        if let Some(host_id) = partial.host_id {
-            partial.hosts.record_id(
-                arrival,
-                host_id,
-                Outcome::of(record.status, record.duration_us),
-            );
-        }
-    }
-    partial
 }
 
 /// `Error::NothingParsed` when no input gave a single request.

@@ -1,7 +1,7 @@
 //! Where bytes come from: expanding the command line's inputs into sources
 //! (files, every regular file below a directory, standard input), opening
-//! them with gzip detected from content, and cutting the stream into large
-//! blocks that end on a line boundary.
+//! them with gzip detected from content, and cutting the decoded stream into
+//! chunks of whole lines read into reused buffers.
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use flate2::read::MultiGzDecoder;
+use flate2::bufread::MultiGzDecoder;
 use memchr::memrchr;
 
 use crate::config::InputSpec;
@@ -114,8 +114,11 @@ impl<R: Read> Read for CountingReader<R> {
     }
 }
 
-/// Buffer size for reading files and standard input.
-const READ_BUFFER_BYTES: usize = 1 << 20;
+/// Buffer in front of a file or standard input: enough to see the gzip
+/// magic and to feed the decoder, and smaller than a chunk, so that reading
+/// a plain file into a chunk bypasses it (`BufReader` hands reads at least as
+/// large as its buffer straight to the file) instead of copying twice.
+const READ_BUFFER_BYTES: usize = 128 << 10;
 
 pub fn open(source: &Source) -> io::Result<Opened> {
     let (raw, size): (Box<dyn Read + Send>, Option<u64>) = match source {
@@ -146,6 +149,108 @@ pub fn open(source: &Source) -> io::Result<Opened> {
         raw_bytes_read,
     })
 }
+
+/// Target size of a chunk handed to one parser thread: small enough that
+/// both cores stay busy to the last chunk and a handful of chunks in flight
+/// cost little memory, large enough that handing one over (a channel send)
+/// is noise next to parsing its ~4500 lines. Used for standard input and
+/// gzip; plain files are read in [`super::pipeline::FILE_CHUNK_BYTES`].
+pub const CHUNK_BYTES: usize = 1 << 20;
+
+/// Reads a decoded stream in chunks of whole lines: each chunk ends after a
+/// newline (or at the end of the input), so no line is split across chunks.
+/// The caller supplies the buffer and gets it back filled, so a few buffers
+/// are reused for the whole input instead of allocating (and zeroing) one
+/// per chunk.
+pub struct ChunkReader<R> {
+    reader: R,
+    /// The start of a line that did not fit in the previous chunk.
+    carry: Vec<u8>,
+    finished: bool,
+}
+
+/// What one fill produced: the chunk is the first `len` bytes of the buffer,
+/// and `error` is what ended the stream early, if anything (a truncated gzip
+/// file still yields what could be read).
+pub struct Chunk {
+    pub len: usize,
+    pub error: Option<io::Error>,
+}
+
+impl<R: Read> ChunkReader<R> {
+    pub fn new(reader: R) -> Self {
+        ChunkReader {
+            reader,
+            carry: Vec::new(),
+            finished: false,
+        }
+    }
+
+    /// Whether the end of the input was reached.
+    pub fn is_finished(&self) -> bool {
+        self.finished
+    }
+
+    /// The bytes not handed out yet, as a stream: the start of a line kept
+    /// back, then the rest of the input.
+    pub fn into_stream(self) -> io::Chain<io::Cursor<Vec<u8>>, R> {
+        io::Cursor::new(self.carry).chain(self.reader)
+    }
+
+    /// Fills `buffer` with the next run of whole lines, about `target` bytes
+    /// (more when one line is longer: the buffer then grows), or `None` at
+    /// the end of the input. The buffer's length only grows; the chunk is
+    /// `buffer[..len]`.
+    pub fn fill(&mut self, buffer: &mut Vec<u8>, target: usize) -> Option<Chunk> {
+        if self.finished {
+            return None;
+        }
+        let wanted = target.max(self.carry.len() * 2).max(1);
+        if buffer.len() < wanted {
+            buffer.resize(wanted, 0);
+        }
+        let mut filled = self.carry.len();
+        buffer[..filled].copy_from_slice(&self.carry);
+        self.carry.clear();
+        let mut error = None;
+        loop {
+            if filled == buffer.len() {
+                if memrchr(b'\n', &buffer[..filled]).is_some() {
+                    break;
+                }
+                // One line longer than the buffer: grow until it fits.
+                buffer.resize(buffer.len() * 2, 0);
+            }
+            match self.reader.read(&mut buffer[filled..]) {
+                Ok(0) => {
+                    self.finished = true;
+                    break;
+                }
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    self.finished = true;
+                    error = Some(e);
+                    break;
+                }
+            }
+        }
+        let len = if self.finished {
+            filled
+        } else {
+            memrchr(b'\n', &buffer[..filled]).map_or(filled, |at| at + 1)
+        };
+        self.carry.extend_from_slice(&buffer[len..filled]);
+        if len == 0 && error.is_none() {
+            return None;
+        }
+        Some(Chunk { len, error })
+    }
+}
+
+// The block reader below serves the inputs that are not access logs
+// (syslog, error logs, metric CSVs, see `evidence.rs`), which are read once,
+// whole lines at a time, on one thread.
 
 /// Target size of a block handed to the parsers.
 pub const BLOCK_BYTES: usize = 8 << 20;
@@ -233,29 +338,53 @@ mod tests {
     use std::io::Write;
 
     #[test]
-    fn blocks_end_on_line_boundaries_and_keep_every_byte() {
+    fn chunks_end_on_line_boundaries_and_keep_every_byte() {
         let mut text = Vec::new();
         for i in 0..400_000 {
             writeln!(text, "line number {i} with some padding to make it longer").expect("vec");
         }
         text.extend_from_slice(b"last line without newline");
-        let mut reader = BlockReader::new(&text[..]);
+        let mut reader = ChunkReader::new(&text[..]);
+        let mut buffer = Vec::new();
         let mut joined = Vec::new();
-        let mut blocks = 0;
-        while let Some(block) = reader.next_block() {
-            assert!(block.error.is_none());
-            if reader.next_is_pending() {
+        let mut chunks = 0;
+        while let Some(chunk) = reader.fill(&mut buffer, CHUNK_BYTES) {
+            assert!(chunk.error.is_none());
+            if !reader.is_finished() {
                 assert_eq!(
-                    block.bytes.last(),
+                    buffer[..chunk.len].last(),
                     Some(&b'\n'),
-                    "block {blocks} ends a line"
+                    "chunk {chunks} ends a line"
                 );
             }
-            joined.extend_from_slice(&block.bytes);
-            blocks += 1;
+            joined.extend_from_slice(&buffer[..chunk.len]);
+            chunks += 1;
         }
-        assert!(blocks >= 2, "the input spans several blocks");
+        assert!(chunks >= 2, "the input spans several chunks");
+        assert_eq!(buffer.len(), CHUNK_BYTES, "the buffer is reused, not grown");
         assert_eq!(joined, text);
+    }
+
+    #[test]
+    fn a_line_longer_than_a_chunk_grows_the_buffer() {
+        let long_line = vec![b'x'; 3 * 1024];
+        let mut text = b"short\n".to_vec();
+        text.extend_from_slice(&long_line);
+        text.extend_from_slice(b"\nafter\n");
+        let mut reader = ChunkReader::new(&text[..]);
+        let mut buffer = Vec::new();
+        let mut chunks = Vec::new();
+        while let Some(chunk) = reader.fill(&mut buffer, 1024) {
+            chunks.push(buffer[..chunk.len].to_vec());
+        }
+        assert_eq!(chunks.concat(), text);
+        assert!(
+            chunks
+                .iter()
+                .any(|c| c.windows(long_line.len()).any(|w| w == &long_line[..])),
+            "the long line stays whole in one chunk"
+        );
+        assert!(buffer.len() >= long_line.len());
     }
 
     #[test]
@@ -266,20 +395,15 @@ mod tests {
         }
         let compressed = encoder.finish().expect("vec");
         let cut = &compressed[..compressed.len() / 2];
-        let mut reader = BlockReader::new(MultiGzDecoder::new(cut));
+        let mut reader = ChunkReader::new(MultiGzDecoder::new(cut));
+        let mut buffer = Vec::new();
         let mut bytes = 0;
         let mut saw_error = false;
-        while let Some(block) = reader.next_block() {
-            bytes += block.bytes.len();
-            saw_error |= block.error.is_some();
+        while let Some(chunk) = reader.fill(&mut buffer, CHUNK_BYTES) {
+            bytes += chunk.len;
+            saw_error |= chunk.error.is_some();
         }
         assert!(saw_error, "the damage is reported");
         assert!(bytes > 10_000, "the readable part is used: {bytes}");
-    }
-
-    impl<R: Read> BlockReader<R> {
-        fn next_is_pending(&self) -> bool {
-            !self.finished
-        }
     }
 }

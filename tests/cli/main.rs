@@ -10,6 +10,7 @@ mod formats;
 mod handmade;
 mod help;
 mod json_contract;
+mod parallel;
 mod report;
 mod samples;
 mod series;

@@ -1,0 +1,95 @@
+//! `cargo bench --bench gen_log -- --lines 5000000 --out /tmp/pm-5m.log`:
+//! writes the benchmark log (nginx combined + `$request_time`, one day, ~50k
+//! users, a 30-minute incident at 12:00 local) with the generator in
+//! `benches/support/gen.rs`. Deterministic for a seed (`--seed`, default 1).
+
+mod support;
+
+use std::fs::File;
+use std::io::BufWriter;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use support::generator::{GenOptions, Layout, write_log};
+
+/// Lines written when `--lines` is not given: the 5 million of BENCHMARKS.md.
+const DEFAULT_LINES: u64 = 5_000_000;
+/// Output buffer: large writes keep the generator from waiting on syscalls.
+const WRITE_BUFFER_BYTES: usize = 4 << 20;
+
+const USAGE: &str = "usage: cargo bench --bench gen_log -- --out FILE [--lines N] [--seed S] [--layout combined+request_time|combined|common]";
+
+fn main() -> ExitCode {
+    let mut lines = DEFAULT_LINES;
+    let mut seed = 1u64;
+    let mut out = None;
+    let mut layout = Layout::CombinedRequestTime;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let mut value = |name: &str| {
+            args.next()
+                .ok_or_else(|| format!("{name} needs a value; {USAGE}"))
+        };
+        let parsed: Result<(), String> = match arg.as_str() {
+            "--lines" => value("--lines").and_then(|v| {
+                v.replace('_', "")
+                    .parse()
+                    .map(|n| lines = n)
+                    .map_err(|e| format!("--lines '{v}': {e}; give a whole number"))
+            }),
+            "--seed" => value("--seed").and_then(|v| {
+                v.parse()
+                    .map(|n| seed = n)
+                    .map_err(|e| format!("--seed '{v}': {e}; give a whole number"))
+            }),
+            "--out" => value("--out").map(|v| out = Some(v)),
+            "--layout" => value("--layout").and_then(|v| {
+                layout = match v.as_str() {
+                    "combined+request_time" => Layout::CombinedRequestTime,
+                    "combined" => Layout::Combined,
+                    "common" => Layout::Common,
+                    other => return Err(format!("--layout '{other}' is unknown; {USAGE}")),
+                };
+                Ok(())
+            }),
+            // cargo bench passes --bench to every bench target.
+            "--bench" => Ok(()),
+            other => Err(format!("unknown argument '{other}'; {USAGE}")),
+        };
+        if let Err(message) = parsed {
+            eprintln!("gen_log: {message}");
+            return ExitCode::from(2);
+        }
+    }
+    let Some(path) = out else {
+        eprintln!("gen_log: --out is required; {USAGE}");
+        return ExitCode::from(2);
+    };
+    let started = Instant::now();
+    let file = match File::create(&path) {
+        Ok(file) => file,
+        Err(e) => {
+            eprintln!(
+                "gen_log: cannot create {path}: {e}; check the directory exists and is writable"
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    let options = GenOptions::day(lines, seed, layout);
+    match write_log(&options, BufWriter::with_capacity(WRITE_BUFFER_BYTES, file)) {
+        Ok(summary) => {
+            eprintln!(
+                "gen_log: wrote {} lines, {:.2} GB, {} users, seed {seed} to {path} in {:.1} s",
+                summary.lines,
+                summary.bytes as f64 / 1e9,
+                summary.users,
+                started.elapsed().as_secs_f64()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("gen_log: writing {path} failed: {e}; check the free space (df -h)");
+            ExitCode::FAILURE
+        }
+    }
+}

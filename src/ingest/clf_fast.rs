@@ -1,0 +1,417 @@
+//! The hand-written fast path of the CLF-family parser: well-formed lines
+//! (single spaces between fields, the fixed timestamp) are read by direct
+//! byte scanning, without the nom combinators and their error plumbing.
+//! Anything unusual (two spaces, a missing field, a bad digit) returns
+//! `None`, and the nom parser in [`super::access`] reads the line: it accepts
+//! what it accepts and names what was expected otherwise. On every line the
+//! fast path accepts, it gives exactly the record the nom parser gives (a
+//! property test below checks this on mutated lines).
+
+use memchr::memchr;
+
+use super::access::{AccessRecord, ClfLayout, DurationField, MICROS_PER_SECOND, parse_clf_time};
+
+/// Length of `10/Oct/2000:13:55:36 -0700`.
+const CLF_TIME_LEN: usize = 26;
+
+/// Digits a `u64` always holds without overflow (its maximum has 20).
+const MAX_EXACT_DIGITS: usize = 19;
+
+/// The offset of the first space in `bytes`, eight bytes at a time (the
+/// client address is short, too short for `memchr` to pay off).
+#[inline]
+fn find_space(bytes: &[u8]) -> Option<usize> {
+    const SPACES: u64 = u64::from_ne_bytes([b' '; 8]);
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGH_BITS: u64 = u64::from_ne_bytes([0x80; 8]);
+    let mut at = 0;
+    while let Some(word) = bytes.get(at..at + 8) {
+        let Ok(word) = <[u8; 8]>::try_from(word) else {
+            break;
+        };
+        // A byte of `x` is zero where the word has a space; the lowest
+        // flagged byte is exact (borrows only flag bytes above a zero).
+        let x = u64::from_le_bytes(word) ^ SPACES;
+        let zero_bytes = x.wrapping_sub(ONES) & !x & HIGH_BITS;
+        if zero_bytes != 0 {
+            return Some(at + (zero_bytes.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    bytes[at..]
+        .iter()
+        .position(|&b| b == b' ')
+        .map(|offset| at + offset)
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Turns the fast path off so tests can compare it with the nom parser.
+    static DISABLED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// A byte cursor over one line.
+struct Cursor<'a> {
+    line: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Cursor<'a> {
+    #[inline]
+    fn rest(&self) -> &'a [u8] {
+        &self.line[self.at.min(self.line.len())..]
+    }
+
+    /// Exactly one space (two or more are for the nom parser).
+    #[inline]
+    fn space(&mut self) -> Option<()> {
+        match self.rest() {
+            [b' ', next, ..] if *next != b' ' => {
+                self.at += 1;
+                Some(())
+            }
+            _ => None,
+        }
+    }
+
+    /// A non-empty run of bytes up to the next space or the end.
+    #[inline]
+    fn token(&mut self) -> Option<&'a [u8]> {
+        let rest = self.rest();
+        let len = match rest {
+            // `-` (ident, user) is by far the most common token.
+            [b'-', b' ', ..] => 1,
+            _ => find_space(rest).unwrap_or(rest.len()),
+        };
+        if len == 0 {
+            return None;
+        }
+        self.at += len;
+        Some(&rest[..len])
+    }
+
+    /// `"..."` where a quote preceded by an odd number of backslashes stays
+    /// inside (Apache's `\"`).
+    #[inline]
+    fn quoted(&mut self) -> Option<&'a [u8]> {
+        // `"-"` (no referer, no agent) is common enough to skip the search.
+        if let [b'"', dash @ b'-', b'"', ..] = self.rest() {
+            self.at += 3;
+            return Some(std::slice::from_ref(dash));
+        }
+        let body = self.rest().strip_prefix(b"\"")?;
+        let mut from = 0;
+        while let Some(found) = memchr(b'"', &body[from..]) {
+            let end = from + found;
+            let backslashes = body[..end]
+                .iter()
+                .rev()
+                .take_while(|&&b| b == b'\\')
+                .count();
+            if backslashes % 2 == 0 {
+                self.at += end + 2;
+                return Some(&body[..end]);
+            }
+            from = end + 1;
+        }
+        None
+    }
+
+    /// Digits as an integer, saturating, at least one digit.
+    #[inline]
+    fn integer(&mut self) -> Option<u64> {
+        let rest = self.rest();
+        let mut value = 0u64;
+        let mut digits = 0;
+        for &byte in rest {
+            let digit = byte.wrapping_sub(b'0');
+            if digit > 9 {
+                break;
+            }
+            value = value.wrapping_mul(10).wrapping_add(u64::from(digit));
+            digits += 1;
+        }
+        if digits == 0 {
+            return None;
+        }
+        if digits > MAX_EXACT_DIGITS {
+            value = rest[..digits].iter().fold(0u64, |acc, &b| {
+                acc.saturating_mul(10).saturating_add(u64::from(b - b'0'))
+            });
+        }
+        self.at += digits;
+        Some(value)
+    }
+
+    /// `-` as `None`, or what `value` reads.
+    #[inline]
+    fn dash_or(&mut self, value: impl FnOnce(&mut Self) -> Option<u64>) -> Option<Option<u64>> {
+        if self.rest().first() == Some(&b'-') {
+            self.at += 1;
+            return Some(None);
+        }
+        value(self).map(Some)
+    }
+
+    /// Seconds with an optional fraction, to microseconds (digits past the
+    /// sixth are dropped, as the nom parser does).
+    #[inline]
+    fn seconds_as_micros(&mut self) -> Option<u64> {
+        let whole = self.integer()?;
+        if self.rest().first() != Some(&b'.') {
+            return Some(whole.saturating_mul(1_000_000));
+        }
+        self.at += 1;
+        let after_point = self.rest();
+        let digits = after_point
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        let mut fraction = 0u64;
+        let mut scale = 100_000u64;
+        for &b in &after_point[..digits.min(6)] {
+            fraction += u64::from(b - b'0') * scale;
+            scale /= 10;
+        }
+        self.at += digits;
+        Some(whole.saturating_mul(1_000_000).saturating_add(fraction))
+    }
+}
+
+/// `-` or empty is no value, as the nom parser reads optional fields.
+#[inline]
+fn optional(field: &[u8]) -> Option<&[u8]> {
+    (!field.is_empty() && field != b"-").then_some(field)
+}
+
+/// Reads a well-formed line of `layout`; `None` leaves the line to the nom
+/// parser. Returns what follows the last field and the record.
+#[inline]
+pub fn parse<'a>(line: &'a [u8], layout: &ClfLayout) -> Option<(&'a [u8], AccessRecord<'a>)> {
+    #[cfg(test)]
+    if DISABLED.with(std::cell::Cell::get) {
+        return None;
+    }
+    let mut cursor = Cursor { line, at: 0 };
+    let mut host = None;
+    if layout.vhost {
+        host = optional(cursor.token()?);
+        cursor.space()?;
+    }
+    let client = cursor.token()?;
+    cursor.space()?;
+    cursor.token()?;
+    cursor.space()?;
+    let remote_user = cursor.token()?;
+    cursor.space()?;
+    let stamp = cursor.rest();
+    if stamp.first() != Some(&b'[') || stamp.get(CLF_TIME_LEN + 1) != Some(&b']') {
+        return None;
+    }
+    let (logged_at, offset_seconds) = parse_clf_time(&stamp[1..=CLF_TIME_LEN])?;
+    cursor.at += CLF_TIME_LEN + 2;
+    cursor.space()?;
+    let request = cursor.quoted()?;
+    cursor.space()?;
+    let status = match cursor.rest() {
+        [a @ b'1'..=b'9', b @ b'0'..=b'9', c @ b'0'..=b'9', rest @ ..]
+            if rest.first().is_none_or(|&b| b == b' ') =>
+        {
+            u16::from(a - b'0') * 100 + u16::from(b - b'0') * 10 + u16::from(c - b'0')
+        }
+        _ => return None,
+    };
+    cursor.at += 3;
+    cursor.space()?;
+    let bytes = cursor.dash_or(Cursor::integer)?;
+    let (mut referer, mut user_agent, mut forwarded_for) = (None, None, None);
+    if layout.referer_agent {
+        cursor.space()?;
+        referer = optional(cursor.quoted()?);
+        cursor.space()?;
+        user_agent = optional(cursor.quoted()?);
+        if layout.forwarded_for {
+            cursor.space()?;
+            forwarded_for = optional(cursor.quoted()?);
+        }
+    }
+    let duration_us = match layout.duration {
+        DurationField::None => None,
+        DurationField::Seconds => {
+            cursor.space()?;
+            cursor.dash_or(Cursor::seconds_as_micros)?
+        }
+        DurationField::Micros => {
+            cursor.space()?;
+            cursor.dash_or(Cursor::integer)?
+        }
+        DurationField::WholeSeconds => {
+            cursor.space()?;
+            cursor
+                .dash_or(Cursor::integer)?
+                .map(|seconds| seconds.saturating_mul(MICROS_PER_SECOND))
+        }
+    };
+    Some((
+        cursor.rest(),
+        AccessRecord {
+            client,
+            remote_user,
+            logged_at,
+            offset_seconds,
+            request,
+            status,
+            bytes,
+            referer,
+            user_agent,
+            duration_us,
+            logged_at_completion: layout.logs_completion(),
+            host,
+            upstream_addr: None,
+            upstream_status: None,
+            upstream_time: None,
+            forwarded_for,
+        },
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::ingest::access::parse_clf;
+
+    const LAYOUTS: [ClfLayout; 8] = [
+        ClfLayout::COMBINED.with_duration(DurationField::Seconds),
+        ClfLayout::COMBINED.with_duration(DurationField::Micros),
+        ClfLayout::COMBINED.with_duration(DurationField::WholeSeconds),
+        ClfLayout::COMBINED,
+        ClfLayout::COMMON,
+        ClfLayout {
+            vhost: true,
+            ..ClfLayout::COMBINED
+        },
+        ClfLayout {
+            forwarded_for: true,
+            ..ClfLayout::COMBINED
+        },
+        ClfLayout {
+            forwarded_for: true,
+            ..ClfLayout::COMBINED.with_duration(DurationField::Seconds)
+        },
+    ];
+
+    /// What the nom parser alone makes of a line.
+    fn nom_only<'a>(
+        line: &'a [u8],
+        layout: &ClfLayout,
+    ) -> Result<(AccessRecord<'a>, &'a [u8]), &'static str> {
+        DISABLED.with(|d| d.set(true));
+        let result = parse_clf(line, layout).map_err(|e| e.reason);
+        DISABLED.with(|d| d.set(false));
+        result
+    }
+
+    const SEEDS: &[&str] = &[
+        r#"203.0.113.7 - - [12/Mar/2024:14:03:07 +0100] "GET /api/v1/cart HTTP/1.1" 200 5123 "https://shop.example.com/" "Mozilla/5.0 (X11; Linux x86_64)" 0.057"#,
+        r#"2001:db8::1 - alice [29/Feb/2024:23:59:60 -0930] "POST /a\"b HTTP/2.0" 504 - "-" "ua \\\" x" 60.000123456"#,
+        r#"10.0.0.2 - - [27/Mar/2022:15:30:02 +0100] "GET / HTTP/1.1" 500 512 "-" "-" 123456 extra fields"#,
+        r#"127.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] "GET /apache_pb.gif HTTP/1.0" 200 2326"#,
+        r#"shop.example.com:443 203.0.113.7 - - [12/Mar/2024:14:03:07 +0100] "GET / HTTP/1.1" 200 512 "-" "ua""#,
+        r#"203.0.113.7 - - [12/Mar/2024:14:03:07 +0100] "GET / HTTP/1.1" 502 157 "-" "ua" "198.51.100.4, 10.0.0.1" 0.051"#,
+    ];
+
+    #[test]
+    fn spaces_are_found_where_they_are() {
+        let cases: [(&str, Option<usize>); 7] = [
+            ("empty", None),
+            ("no-space-here", None),
+            ("1.2.3.4 -", Some(7)),
+            (" first", Some(0)),
+            ("0123456 8", Some(7)),
+            ("01234567 9", Some(8)),
+            ("2001:db8:1234:5678:9abc::1 - -", Some(26)),
+        ];
+        for (text, expected) in cases {
+            let bytes = if text == "empty" {
+                &b""[..]
+            } else {
+                text.as_bytes()
+            };
+            assert_eq!(find_space(bytes), expected, "{text:?}");
+        }
+        // Every position in a long run, including after bytes that borrow.
+        for at in 0..40 {
+            let mut bytes = vec![0x21u8; 40];
+            bytes[..at].fill(0x00);
+            bytes[at] = b' ';
+            assert_eq!(find_space(&bytes), Some(at), "space at {at}");
+        }
+    }
+
+    #[test]
+    fn fast_path_reads_the_common_lines() {
+        let cases = [
+            ("nginx timed", SEEDS[0], LAYOUTS[0], Some(57_000)),
+            (
+                "apache micros, extra fields",
+                SEEDS[2],
+                LAYOUTS[1],
+                Some(123_456),
+            ),
+            (
+                "apache whole seconds",
+                SEEDS[2],
+                LAYOUTS[2],
+                Some(123_456_000_000),
+            ),
+            ("apache common", SEEDS[3], LAYOUTS[4], None),
+            ("apache vhost", SEEDS[4], LAYOUTS[5], None),
+            ("nginx main, timed", SEEDS[5], LAYOUTS[7], Some(51_000)),
+        ];
+        for (name, line, layout, duration) in cases {
+            let (_, record) = parse(line.as_bytes(), &layout)
+                .unwrap_or_else(|| panic!("{name}: the fast path reads it"));
+            assert_eq!(record.duration_us, duration, "{name}");
+            assert_eq!(record.host.is_some(), layout.vhost, "{name}: host");
+            assert_eq!(
+                record.forwarded_for.is_some(),
+                layout.forwarded_for,
+                "{name}: X-Forwarded-For"
+            );
+            let (expected, _) = nom_only(line.as_bytes(), &layout).expect(name);
+            assert_eq!(record, expected, "{name}");
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4000))]
+        /// Whatever a line is, the parser with the fast path in front gives
+        /// what the nom parser alone gives: the same record and leftover, or
+        /// the same reason.
+        #[test]
+        fn fast_path_agrees_with_the_nom_parser(
+            seed in 0..SEEDS.len(),
+            layout in 0..LAYOUTS.len(),
+            edits in proptest::collection::vec((any::<prop::sample::Index>(), prop::sample::select(
+                vec![b' ', b'"', b'\\', b'-', b'[', b']', b'0', b'9', b'.', b'x', b'\t', b':', b'/']
+            ), 0..3u8), 0..4),
+        ) {
+            let mut line = SEEDS[seed].as_bytes().to_vec();
+            for (index, byte, action) in edits {
+                let at = index.index(line.len() + 1);
+                match action {
+                    0 if at < line.len() => line[at] = byte,
+                    1 => line.insert(at, byte),
+                    _ if at < line.len() => { line.remove(at); }
+                    _ => {}
+                }
+            }
+            let layout = LAYOUTS[layout];
+            let fast = parse_clf(&line, &layout).map_err(|e| e.reason);
+            let slow = nom_only(&line, &layout);
+            prop_assert_eq!(fast, slow, "line {:?}", String::from_utf8_lossy(&line));
+        }
+    }
+}

@@ -1,0 +1,922 @@
+//! The access-log hot path: worker threads that each parse chunks of whole
+//! lines into their own persistent accumulator ([`ParseWorker`]), merged
+//! once at the end. Two ways to feed them:
+//!
+//! - a plain file ([`run_file`]): every worker takes the next 512 KiB of the
+//!   file with a positional read into its own reused buffer, still in the
+//!   core's cache when it parses it, and parses the lines that start there;
+//! - standard input and gzip ([`run`]): one reader thread reads (and
+//!   decodes, which is slower than parsing) into a few buffers that go round
+//!   between it and the workers, so decoding overlaps parsing.
+//!
+//! Why this shape (measured, see BENCHMARKS.md): a fresh accumulator per
+//! chunk and a merge per block cost hash-map growth and merging for every
+//! chunk; a worker that keeps its series pays for each bucket and user once.
+//! Buckets a worker is done with go to the run's total ([`HAND_OVER_AFTER_MS`]),
+//! so memory holds each bucket once, not once per worker.
+//!
+//! Line numbers stay exact although workers see chunks out of order: a
+//! worker records line `n` of chunk `s` as `s << 32 | n`, which sorts like
+//! the real line number, so "the earlier line wins" comparisons while folding
+//! are already right; once every chunk's line count is known the numbers are
+//! translated ([`SeriesBuilder::remap_lines`]).
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, SyncSender};
+use std::sync::{Arc, Mutex};
+
+use memchr::memchr_iter;
+
+use super::access::AccessParser;
+use super::reader::{Chunk, ChunkReader};
+use super::sniff::AccessFormat;
+use super::{
+    IngestOptions, MAX_SKIPPED_EXAMPLES, OffsetTally, SkippedLine, parse_with_fallbacks,
+    record_upstreams, user_hash,
+};
+use crate::series::{LineRef, RequestFacts, SeriesBuilder};
+use crate::series_dims::{DimensionBuilder, DimensionKind, Outcome};
+use crate::timefmt::Millis;
+
+/// Bits of a provisional line number that hold the line within its chunk;
+/// the chunk's sequence number sits above them. A chunk holds a few hundred
+/// KiB plus one line, far below 2^32 lines (which would take 4 GiB of
+/// newlines).
+const LINE_BITS: u32 = 32;
+
+/// Chunks queued for the workers, per worker: enough that a worker finishing
+/// a chunk finds the next one ready, few enough to keep memory flat.
+const QUEUED_CHUNKS_PER_WORKER: usize = 2;
+
+/// How far (in log time) behind the latest request a worker keeps buckets
+/// open before handing them to the run's total. nginx logs a request when it
+/// completes, so arrivals run behind the log by up to the longest request
+/// time (60 s is the usual proxy timeout); a later straggler reopens the
+/// bucket in the worker and is merged in again, which is correct, only
+/// slower.
+pub const HAND_OVER_AFTER_MS: i64 = 5 * 60_000;
+
+/// The provisional number of line `line` (1-based) of chunk `chunk`.
+#[inline]
+fn provisional_line(chunk: u64, line: u64) -> u64 {
+    (chunk << LINE_BITS) | line
+}
+
+/// Counts and first/last times of one run of lines; adds up.
+#[derive(Clone, Debug)]
+pub struct LineTally {
+    pub lines: u64,
+    pub parsed: u64,
+    pub skipped: u64,
+    pub out_of_range: u64,
+    pub first: Millis,
+    pub last: Millis,
+}
+
+impl Default for LineTally {
+    fn default() -> Self {
+        LineTally {
+            lines: 0,
+            parsed: 0,
+            skipped: 0,
+            out_of_range: 0,
+            first: Millis::MAX,
+            last: Millis::MIN,
+        }
+    }
+}
+
+impl LineTally {
+    fn add(&mut self, other: &LineTally) {
+        self.lines += other.lines;
+        self.parsed += other.parsed;
+        self.skipped += other.skipped;
+        self.out_of_range += other.out_of_range;
+        self.first = self.first.min(other.first);
+        self.last = self.last.max(other.last);
+    }
+}
+
+/// What one parsing thread keeps: its series and counts for the whole input,
+/// fed one chunk at a time in file order.
+pub struct ParseWorker<'a> {
+    options: &'a IngestOptions,
+    parser: AccessParser,
+    input: u32,
+    /// Formats tried, in order, on a line the parser cannot read; only a
+    /// format that reads the whole line is taken.
+    fallbacks: &'a [&'a AccessFormat],
+    /// The fallbacks in the order to try them: the last one that worked
+    /// first, so a file mixing two formats pays one failed attempt a line.
+    fallback_order: Vec<usize>,
+    /// Lines read by each fallback format, aligned with `fallbacks`.
+    fallback_lines: Vec<u64>,
+    /// [`super::access::field_bits`] of the optional fields seen.
+    field_bits: u8,
+    upstreams: DimensionBuilder,
+    /// This input's requests under its host label (empty when the run has
+    /// one log).
+    hosts: DimensionBuilder,
+    /// The host label's id in `hosts`.
+    host_id: Option<u16>,
+    /// The recent buckets, still being filled.
+    series: SeriesBuilder,
+    /// Where older buckets go, so memory holds each bucket once, not once
+    /// per worker; `None` keeps everything here.
+    total: Option<&'a Mutex<SeriesBuilder>>,
+    /// Buckets before this index have been handed over.
+    handed_over_before: i64,
+    tally: LineTally,
+    offsets: OffsetTally,
+    /// `(chunk, lines in it)` for every chunk this worker parsed.
+    chunk_lines: Vec<(u64, u64)>,
+    /// The first skipped lines this worker saw, with provisional numbers.
+    examples: Vec<(u64, &'static str)>,
+}
+
+impl<'a> ParseWorker<'a> {
+    pub fn new(options: &'a IngestOptions, parser: AccessParser, input: u32) -> Self {
+        let series = SeriesBuilder::new(options.bucket_ms, options.ingest_slow_us);
+        let bucket_ms = series.bucket_ms();
+        ParseWorker {
+            options,
+            parser,
+            input,
+            fallbacks: &[],
+            fallback_order: Vec::new(),
+            fallback_lines: Vec::new(),
+            field_bits: 0,
+            upstreams: DimensionBuilder::new(
+                DimensionKind::Upstream,
+                bucket_ms,
+                options.ingest_slow_us,
+            ),
+            hosts: DimensionBuilder::new(DimensionKind::Host, bucket_ms, options.ingest_slow_us),
+            host_id: None,
+            series,
+            total: None,
+            handed_over_before: i64::MIN,
+            tally: LineTally::default(),
+            offsets: OffsetTally::default(),
+            chunk_lines: Vec::new(),
+            examples: Vec::new(),
+        }
+    }
+
+    /// Tries `fallbacks` on lines the parser cannot read.
+    pub fn with_fallbacks(mut self, fallbacks: &'a [&'a AccessFormat]) -> Self {
+        self.fallbacks = fallbacks;
+        self.fallback_order = (0..fallbacks.len()).collect();
+        self.fallback_lines = vec![0; fallbacks.len()];
+        self
+    }
+
+    /// Counts every request under the host label `host` too.
+    pub fn with_host(mut self, host: Option<&str>) -> Self {
+        self.host_id = host.map(|label| self.hosts.intern(label.as_bytes()));
+        self
+    }
+
+    /// Hands buckets older than [`HAND_OVER_AFTER_MS`] to `total` after
+    /// each chunk.
+    pub fn with_total(mut self, total: &'a Mutex<SeriesBuilder>) -> Self {
+        self.total = Some(total);
+        self
+    }
+
+    fn hand_over_old_buckets(&mut self) {
+        let (Some(total), Some(latest)) = (self.total, self.series.latest_index()) else {
+            return;
+        };
+        let bucket_ms = self.series.bucket_ms();
+        let horizon = (HAND_OVER_AFTER_MS + bucket_ms - 1) / bucket_ms + 1;
+        let before = latest.saturating_sub(horizon);
+        if before <= self.handed_over_before {
+            return;
+        }
+        self.handed_over_before = before;
+        let old = self.series.take_before(before);
+        if old.is_empty() {
+            return;
+        }
+        // A poisoned lock means another worker panicked; the run is failing.
+        if let Ok(mut total) = total.lock() {
+            total.absorb(old);
+        }
+    }
+
+    fn skip(&mut self, line: u64, reason: &'static str) {
+        self.tally.skipped += 1;
+        if self.examples.len() < MAX_SKIPPED_EXAMPLES {
+            self.examples.push((line, reason));
+        }
+    }
+
+    /// Parses chunk number `chunk` (whole lines; the last may lack its
+    /// newline) and folds it in. Chunks must come in increasing order.
+    pub fn parse_chunk(&mut self, chunk: u64, bytes: &[u8]) {
+        if bytes.is_empty() {
+            self.chunk_lines.push((chunk, 0));
+            return;
+        }
+        let options = self.options;
+        let mut line_in_chunk = 0u64;
+        let mut start = 0;
+        let ends =
+            memchr_iter(b'\n', bytes).chain((bytes.last() != Some(&b'\n')).then_some(bytes.len()));
+        for end in ends {
+            let raw = &bytes[start..end];
+            start = end + 1;
+            line_in_chunk += 1;
+            let line_number = provisional_line(chunk, line_in_chunk);
+            let line = raw.strip_suffix(b"\r").unwrap_or(raw);
+            if line.iter().all(u8::is_ascii_whitespace) {
+                self.skip(line_number, "empty line");
+                continue;
+            }
+            let record = match self.parser.parse(line) {
+                Ok(record) => record,
+                Err(error) => {
+                    match parse_with_fallbacks(line, self.fallbacks, &mut self.fallback_order) {
+                        Some((record, index)) => {
+                            self.fallback_lines[index] += 1;
+                            record
+                        }
+                        None => {
+                            self.skip(line_number, error.reason);
+                            continue;
+                        }
+                    }
+                }
+            };
+            self.tally.parsed += 1;
+            self.field_bits |= record.field_mask();
+            let arrival = record.arrival();
+            if options.since.is_some_and(|since| arrival < since)
+                || options.until.is_some_and(|until| arrival > until)
+            {
+                self.tally.out_of_range += 1;
+                continue;
+            }
+            self.offsets.add(record.offset_seconds, 1);
+            self.tally.first = self.tally.first.min(arrival);
+            self.tally.last = self.tally.last.max(arrival);
+            self.series.record(&RequestFacts {
+                arrival,
+                status: record.status,
+                duration_us: record.duration_us,
+                user: user_hash(&record, options.user_key),
+                line: LineRef {
+                    input: self.input,
+                    line: line_number,
+                },
+            });
+            if record.upstream_addr.is_some() {
+                record_upstreams(&mut self.upstreams, arrival, &record);
+            }
+            if let Some(host_id) = self.host_id {
+                self.hosts.record_id(
+                    arrival,
+                    host_id,
+                    Outcome::of(record.status, record.duration_us),
+                );
+            }
+        }
+        self.tally.lines += line_in_chunk;
+        self.chunk_lines.push((chunk, line_in_chunk));
+        self.hand_over_old_buckets();
+    }
+}
+
+/// Everything the workers of one input found, with real line numbers.
+pub struct SourceResult {
+    pub series: SeriesBuilder,
+    pub upstreams: DimensionBuilder,
+    pub hosts: DimensionBuilder,
+    pub tally: LineTally,
+    pub offsets: OffsetTally,
+    pub examples: Vec<SkippedLine>,
+    /// [`super::access::field_bits`] of the optional fields seen.
+    pub field_bits: u8,
+    /// Lines read by each fallback format.
+    pub fallback_lines: Vec<u64>,
+}
+
+/// Merges the workers' accumulators into `series` (the buckets they
+/// handed over) and turns provisional line numbers into real ones.
+fn combine(workers: Vec<ParseWorker<'_>>, mut series: SeriesBuilder, input: u32) -> SourceResult {
+    let mut chunk_lines: Vec<(u64, u64)> = Vec::new();
+    let mut examples: Vec<(u64, &'static str)> = Vec::new();
+    let mut tally = LineTally::default();
+    let mut offsets = OffsetTally::default();
+    let mut field_bits = 0;
+    let mut fallback_lines: Vec<u64> = Vec::new();
+    let mut upstreams: Option<DimensionBuilder> = None;
+    let mut hosts: Option<DimensionBuilder> = None;
+    for mut worker in workers {
+        chunk_lines.extend_from_slice(&worker.chunk_lines);
+        examples.extend_from_slice(&worker.examples);
+        tally.add(&worker.tally);
+        offsets.merge(&worker.offsets);
+        field_bits |= worker.field_bits;
+        fallback_lines.resize(worker.fallback_lines.len().max(fallback_lines.len()), 0);
+        for (total, lines) in fallback_lines.iter_mut().zip(&worker.fallback_lines) {
+            *total += lines;
+        }
+        for (total, part) in [
+            (&mut upstreams, worker.upstreams),
+            (&mut hosts, worker.hosts),
+        ] {
+            match total {
+                Some(total) => total.merge(part),
+                None => *total = Some(part),
+            }
+        }
+        worker.series.settle_users();
+        series.merge(worker.series);
+    }
+    let empty_dimension =
+        |kind| DimensionBuilder::new(kind, series.bucket_ms(), series.ingest_slow_us());
+    let upstreams = upstreams.unwrap_or_else(|| empty_dimension(DimensionKind::Upstream));
+    let hosts = hosts.unwrap_or_else(|| empty_dimension(DimensionKind::Host));
+    chunk_lines.sort_unstable();
+    // Lines before each chunk, indexed by chunk number (chunks are numbered
+    // 0, 1, 2... by the reader).
+    let mut lines_before = Vec::with_capacity(chunk_lines.len());
+    let mut running = 0u64;
+    for &(_, lines) in &chunk_lines {
+        lines_before.push(running);
+        running += lines;
+    }
+    let real_line = |provisional: u64| {
+        let chunk = (provisional >> LINE_BITS) as usize;
+        let line = provisional & ((1u64 << LINE_BITS) - 1);
+        lines_before
+            .get(chunk)
+            .map_or(provisional, |before| before + line)
+    };
+    series.remap_lines(input, real_line);
+    examples.sort_unstable();
+    examples.truncate(MAX_SKIPPED_EXAMPLES);
+    SourceResult {
+        series,
+        upstreams,
+        hosts,
+        tally,
+        offsets,
+        field_bits,
+        fallback_lines,
+        examples: examples
+            .into_iter()
+            .map(|(line, reason)| SkippedLine {
+                line: real_line(line),
+                reason: reason.to_string(),
+            })
+            .collect(),
+    }
+}
+
+/// The number of parsing threads for a `threads` setting: 0 is one per
+/// core rayon would use (`RAYON_NUM_THREADS`, or the pool the call runs in).
+pub fn worker_count(threads: usize) -> usize {
+    if threads == 0 {
+        rayon::current_num_threads().max(1)
+    } else {
+        threads
+    }
+}
+
+/// What parsing one input needs, however it is read.
+#[derive(Clone, Copy)]
+pub struct ParseSetup<'a> {
+    pub options: &'a IngestOptions,
+    pub parser: &'a AccessParser,
+    /// Formats tried on lines the parser cannot read.
+    pub fallbacks: &'a [&'a AccessFormat],
+    /// The input's index in the run (for line references).
+    pub input: u32,
+    /// The input's host label, when the run reads several hosts' logs.
+    pub host: Option<&'a str>,
+    /// Parsing threads (see [`worker_count`]).
+    pub workers: usize,
+}
+
+impl<'a> ParseSetup<'a> {
+    fn worker(&self) -> ParseWorker<'a> {
+        ParseWorker::new(self.options, self.parser.clone(), self.input)
+            .with_fallbacks(self.fallbacks)
+            .with_host(self.host)
+    }
+
+    fn empty_series(&self) -> SeriesBuilder {
+        SeriesBuilder::new(self.options.bucket_ms, self.options.ingest_slow_us)
+    }
+}
+
+/// A chunk on its way to a worker.
+struct Job {
+    chunk: u64,
+    buffer: Vec<u8>,
+    len: usize,
+}
+
+/// What the reader saw besides the chunks.
+pub struct ReadOutcome {
+    /// The error that ended reading early, if any.
+    pub error: Option<std::io::Error>,
+    /// With positional reads, later chunks may have been read before an
+    /// earlier one failed: the lines before the failed chunk. `None` when
+    /// reading was in order (every line read comes before the error).
+    pub lines_before_error: Option<u64>,
+}
+
+/// Reads the rest of an input (its first chunk already in `first`) and
+/// parses it on `workers` threads. `on_chunk` is called on the reading
+/// thread after each chunk is read (for progress).
+pub fn run<R: Read>(
+    mut reader: ChunkReader<R>,
+    first: (Vec<u8>, Chunk),
+    chunk_bytes: usize,
+    setup: ParseSetup<'_>,
+    on_chunk: &dyn Fn(),
+) -> (SourceResult, ReadOutcome) {
+    let workers = setup.workers.max(1);
+    let (job_sender, job_receiver) = mpsc::sync_channel::<Job>(workers * QUEUED_CHUNKS_PER_WORKER);
+    let job_receiver = Arc::new(Mutex::new(job_receiver));
+    let (free_sender, free_receiver) = mpsc::channel::<Vec<u8>>();
+    // Buffers in circulation: one being filled, the queued ones, one per
+    // worker being parsed.
+    let max_buffers = 1 + workers * (QUEUED_CHUNKS_PER_WORKER + 1);
+    let total = Mutex::new(setup.empty_series());
+    let (finished, outcome) = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                let jobs = Arc::clone(&job_receiver);
+                let free = free_sender.clone();
+                let worker = setup.worker().with_total(&total);
+                scope.spawn(move || work(worker, &jobs, &free))
+            })
+            .collect();
+        drop(free_sender);
+        let outcome = feed(
+            &mut reader,
+            first,
+            chunk_bytes,
+            &job_sender,
+            &free_receiver,
+            max_buffers,
+            on_chunk,
+        );
+        drop(job_sender);
+        let finished: Vec<ParseWorker<'_>> = handles
+            .into_iter()
+            .map(|handle| match handle.join() {
+                Ok(worker) => worker,
+                // A worker never panics on input; if one did (a bug), the
+                // run fails loudly rather than report partial numbers.
+                Err(payload) => std::panic::resume_unwind(payload),
+            })
+            .collect();
+        (finished, outcome)
+    });
+    (
+        combine(finished, take_total(&total, &setup), setup.input),
+        outcome,
+    )
+}
+
+/// The buckets the workers handed over (a poisoned lock only means a
+/// worker panicked, which is re-raised before this is used).
+fn take_total(total: &Mutex<SeriesBuilder>, setup: &ParseSetup<'_>) -> SeriesBuilder {
+    let empty = setup.empty_series();
+    match total.lock() {
+        Ok(mut total) => std::mem::replace(&mut *total, empty),
+        Err(poisoned) => std::mem::replace(&mut *poisoned.into_inner(), empty),
+    }
+}
+
+/// A worker's loop: parse chunks until the reader is done, return buffers.
+fn work<'a>(
+    mut worker: ParseWorker<'a>,
+    jobs: &Mutex<Receiver<Job>>,
+    free: &mpsc::Sender<Vec<u8>>,
+) -> ParseWorker<'a> {
+    loop {
+        let job = match jobs.lock() {
+            Ok(receiver) => receiver.recv(),
+            Err(_) => break,
+        };
+        let Ok(job) = job else { break };
+        worker.parse_chunk(job.chunk, &job.buffer[..job.len]);
+        // The reader may have stopped taking buffers back; nothing to do.
+        let _ = free.send(job.buffer);
+    }
+    worker
+}
+
+/// The reader's loop: hand out the chunk in hand, fill the next buffer.
+fn feed<R: Read>(
+    reader: &mut ChunkReader<R>,
+    first: (Vec<u8>, Chunk),
+    chunk_bytes: usize,
+    jobs: &SyncSender<Job>,
+    free: &Receiver<Vec<u8>>,
+    max_buffers: usize,
+    on_chunk: &dyn Fn(),
+) -> ReadOutcome {
+    let (mut buffer, mut chunk) = first;
+    let mut buffers = 1;
+    let mut number = 0u64;
+    loop {
+        let error = chunk.error.take();
+        let job = Job {
+            chunk: number,
+            buffer,
+            len: chunk.len,
+        };
+        number += 1;
+        if jobs.send(job).is_err() || error.is_some() {
+            return ReadOutcome {
+                error,
+                lines_before_error: None,
+            };
+        }
+        buffer = match free.try_recv() {
+            Ok(buffer) => buffer,
+            Err(_) if buffers < max_buffers => {
+                buffers += 1;
+                Vec::new()
+            }
+            Err(_) => match free.recv() {
+                Ok(buffer) => buffer,
+                // Every worker is gone; only a bug gets here.
+                Err(_) => {
+                    return ReadOutcome {
+                        error: None,
+                        lines_before_error: None,
+                    };
+                }
+            },
+        };
+        match reader.fill(&mut buffer, chunk_bytes) {
+            Some(next) => chunk = next,
+            None => {
+                return ReadOutcome {
+                    error: None,
+                    lines_before_error: None,
+                };
+            }
+        }
+        on_chunk();
+    }
+}
+
+/// Bytes of a plain file each worker reads and parses at a time: small
+/// enough that the copy out of the page cache is still in the core's L2
+/// cache when the same core parses it (measured: see BENCHMARKS.md).
+pub const FILE_CHUNK_BYTES: u64 = 512 << 10;
+
+/// Bytes read past a chunk's end to find the end of its last line; a
+/// longer line is read in further steps.
+const LINE_OVERREAD_BYTES: usize = 4 << 10;
+
+/// Reads and parses a plain file of `len` bytes on `workers` threads, each
+/// taking the next chunk of `chunk_bytes` ([`FILE_CHUNK_BYTES`]) with a positional read: no
+/// reader thread, no copy between threads, every core reads and parses.
+/// Chunk `k` parses the lines that *start* in its byte range, reading a
+/// little past the end for its last line, so each line is parsed once.
+/// `on_bytes` is called after each chunk with the bytes done so far.
+#[cfg(unix)]
+pub fn run_file(
+    file: &File,
+    len: u64,
+    chunk_bytes: u64,
+    setup: ParseSetup<'_>,
+    on_bytes: &(dyn Fn(u64) + Sync),
+) -> (SourceResult, ReadOutcome) {
+    let workers = setup.workers.max(1);
+    let chunk_bytes = chunk_bytes.max(1);
+    let next_chunk = AtomicU64::new(0);
+    let done_bytes = AtomicU64::new(0);
+    let reported = AtomicU64::new(0);
+    let stop = AtomicBool::new(false);
+    let first_error: Mutex<Option<(u64, io::Error)>> = Mutex::new(None);
+    let total = Mutex::new(setup.empty_series());
+    let finished: Vec<ParseWorker<'_>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                let mut worker = setup.worker().with_total(&total);
+                let (next_chunk, done_bytes, reported, stop, first_error) =
+                    (&next_chunk, &done_bytes, &reported, &stop, &first_error);
+                scope.spawn(move || {
+                    let mut buffer = Vec::new();
+                    while !stop.load(Ordering::Relaxed) {
+                        let chunk = next_chunk.fetch_add(1, Ordering::Relaxed);
+                        let Some(start) = chunk.checked_mul(chunk_bytes).filter(|&s| s < len)
+                        else {
+                            break;
+                        };
+                        let end = (start + chunk_bytes).min(len);
+                        match lines_starting_in(file, start, end, &mut buffer) {
+                            Ok(range) => worker.parse_chunk(chunk, &buffer[range]),
+                            Err(error) => {
+                                stop.store(true, Ordering::Relaxed);
+                                if let Ok(mut first) = first_error.lock()
+                                    && first.as_ref().is_none_or(|(at, _)| chunk < *at)
+                                {
+                                    *first = Some((chunk, error));
+                                }
+                                worker.parse_chunk(chunk, &[]);
+                                break;
+                            }
+                        }
+                        // Chunks finish out of order: report only progress.
+                        let done =
+                            done_bytes.fetch_add(end - start, Ordering::Relaxed) + (end - start);
+                        if reported.fetch_max(done, Ordering::Relaxed) < done {
+                            on_bytes(done);
+                        }
+                    }
+                    worker
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|handle| match handle.join() {
+                Ok(worker) => worker,
+                Err(payload) => std::panic::resume_unwind(payload),
+            })
+            .collect()
+    });
+    let first_error = match first_error.into_inner() {
+        Ok(first) => first,
+        Err(poisoned) => poisoned.into_inner(),
+    };
+    let lines_before_error = first_error.as_ref().map(|(failed, _)| {
+        finished
+            .iter()
+            .flat_map(|worker| &worker.chunk_lines)
+            .filter(|(chunk, _)| chunk < failed)
+            .map(|(_, lines)| lines)
+            .sum()
+    });
+    (
+        combine(finished, take_total(&total, &setup), setup.input),
+        ReadOutcome {
+            error: first_error.map(|(_, error)| error),
+            lines_before_error,
+        },
+    )
+}
+
+/// Reads into `buffer` the lines of `file` that start in `[start, end)`
+/// (the last one whole, past `end`), and returns where they lie in it.
+#[cfg(unix)]
+fn lines_starting_in(
+    file: &File,
+    start: u64,
+    end: u64,
+    buffer: &mut Vec<u8>,
+) -> io::Result<std::ops::Range<usize>> {
+    // One byte before the range tells whether a line starts at `start`.
+    let from = start.saturating_sub(1);
+    let span = (end - from) as usize;
+    let mut filled = read_at_most(file, from, buffer, 0, span + LINE_OVERREAD_BYTES)?;
+    let first = if start == 0 {
+        0
+    } else {
+        match memchr::memchr(b'\n', &buffer[..filled.min(span)]) {
+            Some(at) => at + 1,
+            // The line running through `start` runs past `end` too.
+            None => return Ok(0..0),
+        }
+    };
+    if first >= span {
+        return Ok(0..0);
+    }
+    // The last line starting before `end` ends at the first newline at or
+    // after `end - 1`.
+    let mut search_from = span - 1;
+    loop {
+        if let Some(at) = memchr::memchr(b'\n', &buffer[search_from.min(filled)..filled]) {
+            return Ok(first..search_from + at + 1);
+        }
+        search_from = filled;
+        let want = filled.max(LINE_OVERREAD_BYTES);
+        let got = read_at_most(file, from + filled as u64, buffer, filled, want)?;
+        if got == 0 {
+            // The end of the file: the last line has no newline.
+            return Ok(first..filled);
+        }
+        filled += got;
+    }
+}
+
+/// Reads up to `want` bytes at `offset` into `buffer[at..]`, growing it;
+/// fewer only at the end of the file. Returns the bytes read.
+#[cfg(unix)]
+fn read_at_most(
+    file: &File,
+    offset: u64,
+    buffer: &mut Vec<u8>,
+    at: usize,
+    want: usize,
+) -> io::Result<usize> {
+    use std::os::unix::fs::FileExt;
+    if buffer.len() < at + want {
+        buffer.resize(at + want, 0);
+    }
+    let mut got = 0;
+    while got < want {
+        match file.read_at(&mut buffer[at + got..at + want], offset + got as u64) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(got)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::*;
+    use crate::config::UserKey;
+    use crate::ingest::sniff;
+    use crate::series::{Bucket, MIN_DEFAULT_SLOW_US};
+
+    /// One-minute buckets.
+    const BUCKET_MS: i64 = 60_000;
+
+    fn options(threads: usize) -> IngestOptions {
+        IngestOptions {
+            bucket_ms: BUCKET_MS,
+            ingest_slow_us: MIN_DEFAULT_SLOW_US,
+            user_key: UserKey::IpUserAgent,
+            forced_format: None,
+            since: None,
+            until: None,
+            threads,
+            evidence: crate::ingest::evidence::EvidenceOptions::default(),
+        }
+    }
+
+    /// A log with what chunk edges could get wrong: bad requests whose
+    /// line numbers the series keeps, requests logged out of arrival order,
+    /// skipped lines, an empty line, CRLF, a line longer than the small
+    /// chunks, and no newline at the end.
+    fn tricky_log() -> Vec<u8> {
+        let mut text = Vec::new();
+        let mut state = 12_345u64;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
+            state >> 33
+        };
+        for i in 0..3_000u64 {
+            let second = 600 + i / 4;
+            let latency_ms = if next() % 10 == 0 {
+                2_500
+            } else {
+                next() % 400
+            };
+            let status = match next() % 20 {
+                0 => 503,
+                1 => 499,
+                2 => 404,
+                _ => 200,
+            };
+            match i {
+                100 => text.extend_from_slice(b"not an access line\n"),
+                200 => text.extend_from_slice(b"\n"),
+                300 => text.extend_from_slice(b"  \r\n"),
+                _ => {}
+            }
+            let agent = if i == 400 {
+                "x".repeat(5_000)
+            } else {
+                format!("agent {}", next() % 7)
+            };
+            let ending = if i % 50 == 0 { "\r\n" } else { "\n" };
+            write!(
+                text,
+                "10.0.{}.{} - - [12/Mar/2024:{:02}:{:02}:{:02} +0100] \"GET /p/{i} HTTP/1.1\" {status} {} \"-\" \"{agent}\" {}.{:03}{ending}",
+                next() % 3,
+                next() % 50,
+                10 + second / 3600,
+                second / 60 % 60,
+                second % 60,
+                next() % 9_000,
+                latency_ms / 1000,
+                latency_ms % 1000,
+            )
+            .expect("vec");
+        }
+        text.extend_from_slice(b"10.0.0.1 - - [12/Mar/2024:10:59:59 +0100] \"GET / HTTP/1.1\" 500 1 \"-\" \"last\" 0.001");
+        text
+    }
+
+    fn parser() -> AccessParser {
+        sniff::preset_by_name("combined+request_time")
+            .expect("preset")
+            .parser()
+    }
+
+    /// What a result says, in comparable form.
+    fn summary(result: SourceResult) -> (Vec<Bucket>, Vec<u64>, Vec<SkippedLine>, Option<i32>) {
+        let tally = &result.tally;
+        let counts = vec![
+            tally.lines,
+            tally.parsed,
+            tally.skipped,
+            tally.out_of_range,
+            tally.first as u64,
+            tally.last as u64,
+        ];
+        let offset = result.offsets.most_common();
+        let series = result.series.finish(1_000).expect("short series");
+        (series.buckets, counts, result.examples, offset)
+    }
+
+    fn one_pass(log: &[u8]) -> SourceResult {
+        let options = options(1);
+        let mut worker = ParseWorker::new(&options, parser(), 0);
+        worker.parse_chunk(0, log);
+        combine(
+            vec![worker],
+            SeriesBuilder::new(BUCKET_MS, MIN_DEFAULT_SLOW_US),
+            0,
+        )
+    }
+
+    #[test]
+    fn chunked_parallel_reading_equals_one_pass() {
+        let log = tricky_log();
+        let expected = summary(one_pass(&log));
+        assert_eq!(expected.1[0], 3_004, "lines counted");
+        assert_eq!(
+            expected.1[2], 3,
+            "skipped: the garbage, empty and blank lines"
+        );
+        assert_eq!(
+            expected.2.iter().map(|e| e.line).collect::<Vec<_>>(),
+            vec![101, 202, 303],
+            "skipped lines keep their numbers"
+        );
+        let mut file = tempfile::NamedTempFile::new().expect("temp file");
+        file.write_all(&log).expect("write");
+        for workers in [1, 2, 3] {
+            for chunk_bytes in [1u64, 97, 4_096, FILE_CHUNK_BYTES] {
+                let options = options(workers);
+                let parser = parser();
+                let setup = ParseSetup {
+                    options: &options,
+                    parser: &parser,
+                    fallbacks: &[],
+                    input: 0,
+                    host: None,
+                    workers,
+                };
+                let (result, outcome) = run_file(
+                    file.as_file(),
+                    log.len() as u64,
+                    chunk_bytes,
+                    setup,
+                    &|_| {},
+                );
+                assert!(outcome.error.is_none());
+                assert!(
+                    summary(result) == expected,
+                    "positional reads, {workers} workers, {chunk_bytes}-byte chunks"
+                );
+            }
+            for chunk_bytes in [1usize, 97, 4_096] {
+                let options = options(workers);
+                let parser = parser();
+                let setup = ParseSetup {
+                    options: &options,
+                    parser: &parser,
+                    fallbacks: &[],
+                    input: 0,
+                    host: None,
+                    workers,
+                };
+                let mut reader = ChunkReader::new(&log[..]);
+                let mut first = Vec::new();
+                let chunk = reader.fill(&mut first, chunk_bytes).expect("not empty");
+                let (result, outcome) = run(reader, (first, chunk), chunk_bytes, setup, &|| {});
+                assert!(outcome.error.is_none());
+                assert!(
+                    summary(result) == expected,
+                    "streaming, {workers} workers, {chunk_bytes}-byte chunks"
+                );
+            }
+        }
+    }
+}
