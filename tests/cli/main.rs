@@ -9,6 +9,7 @@ mod formats;
 mod handmade;
 mod help;
 mod json_contract;
+mod malformed;
 mod report;
 mod samples;
 mod series;
