@@ -10,6 +10,7 @@ mod handmade;
 mod help;
 mod json_contract;
 mod malformed;
+mod properties;
 mod report;
 mod samples;
 mod series;
