@@ -2,7 +2,7 @@
 //! [`Analysis`] that the report module renders. The binary calls [`analyze`]
 //! and nothing else of the pipeline.
 
-use crate::config::{Config, UserKey};
+use crate::config::{Config, InputSpec, UserKey};
 use crate::detect::baseline::{self, BucketCounts};
 use crate::detect::detection::{self, Firing};
 use crate::detect::impact::{self, Impact};
@@ -257,6 +257,9 @@ fn read_inputs(config: &Config, progress: &dyn Progress) -> Result<(Vec<InputSta
         Some(text) => Some(sniff::resolve_log_format(text).map_err(Error::Usage)?),
     };
     let (sources, unreadable) = reader::expand_inputs(&config.inputs)?;
+    if sources.is_empty() && unreadable.is_empty() {
+        return Err(Error::NothingParsed(no_files_message(&config.inputs)));
+    }
     let zone_hint = match config.tz {
         Some(zone) => zone,
         None => Zone::Fixed(peek_offset(&sources).unwrap_or(0)),
@@ -290,12 +293,43 @@ fn read_inputs(config: &Config, progress: &dyn Progress) -> Result<(Vec<InputSta
     let mut inputs = std::mem::take(&mut ingested.inputs);
     for (path, error) in unreadable {
         let mut stats = ingest_stats_for_unreadable(path.display().to_string());
-        stats.error = Some(format!("cannot be read: {error}"));
-        progress.warn(&format!("{}: cannot be read: {error}", stats.path));
+        let why = unreadable_reason(&path, &error);
+        stats.error = Some(format!("cannot be read: {why}"));
+        progress.warn(&format!("{}: cannot be read: {why}", stats.path));
         inputs.push(stats);
     }
     ingest::ensure_something_parsed(&inputs)?;
     Ok((inputs, ingested))
+}
+
+/// The message for inputs that expand to no file at all (folders that hold
+/// only hidden files, or nothing).
+fn no_files_message(inputs: &[InputSpec]) -> String {
+    let folders: Vec<String> = inputs
+        .iter()
+        .filter_map(|input| match input {
+            InputSpec::Path(path) => Some(format!("'{}'", path.display())),
+            InputSpec::Stdin => None,
+        })
+        .collect();
+    format!(
+        "{} holds no file to read (hidden files and folders are skipped): point postmortem at the folder or the files that hold the logs",
+        folders.join(", ")
+    )
+}
+
+/// Why an entry found in a folder cannot be read: a symbolic link whose
+/// target is gone (a log rotated or deleted under its link) is named as
+/// such, since the OS error alone ("No such file or directory") reads as if
+/// the listed path itself were missing.
+fn unreadable_reason(path: &std::path::Path, error: &std::io::Error) -> String {
+    match std::fs::read_link(path) {
+        Ok(target) if error.kind() == std::io::ErrorKind::NotFound => format!(
+            "a symbolic link to '{}', which does not exist; the rest was analysed (remove the link to silence this)",
+            target.display()
+        ),
+        _ => format!("{error}; the rest was analysed"),
+    }
 }
 
 fn ingest_stats_for_unreadable(path: String) -> InputStats {

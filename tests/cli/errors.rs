@@ -1,4 +1,6 @@
-//! Exit codes and error messages: each names the problem and what to do.
+//! Exit codes and error messages: each names the problem and what to do;
+//! a failed run leaves an existing output untouched; a closed pipe on
+//! stdout ends the program quietly.
 
 use super::support::{run, scratch, write};
 
@@ -131,4 +133,190 @@ fn output_to_a_device_writes_into_it_and_leaves_it_a_device() {
         .expect("/dev/null")
         .file_type();
     assert!(kind.is_char_device(), "/dev/null is still a device");
+}
+
+/// One access line at `seconds` after 2023-11-12T14:00:00Z.
+fn access_line(seconds: i64) -> String {
+    let at = chrono::DateTime::from_timestamp(1_699_797_600 + seconds, 0).expect("valid time");
+    format!(
+        "10.0.0.1 - - [{} +0000] \"GET / HTTP/1.1\" 200 1 \"-\" \"ua\"\n",
+        at.format("%d/%b/%Y:%H:%M:%S")
+    )
+}
+
+#[test]
+fn each_error_is_one_line_naming_the_problem_and_the_next_step() {
+    let dir = scratch();
+    let log = write(
+        dir.path(),
+        "access.log",
+        &(access_line(0) + &access_line(1)),
+    );
+    let log = log.to_str().expect("utf-8 path");
+    let json = write(
+        dir.path(),
+        "json.log",
+        "{\"time\":\"2023-11-12T14:00:00Z\",\"status\":200,\"remote_addr\":\"10.0.0.1\"}\n",
+    );
+    let json = json.to_str().expect("utf-8 path");
+    let empty_folder = dir.path().join("empty");
+    std::fs::create_dir(&empty_folder).expect("folder");
+    write(&empty_folder, ".hidden.log", &access_line(0));
+    let empty_folder = empty_folder.to_str().expect("utf-8 path");
+    let missing = dir.path().join("gone.log");
+    let missing = missing.to_str().expect("utf-8 path");
+    // (name, arguments, exit code, what the first line of stderr says)
+    let cases: [(&str, Vec<&str>, i32, String); 5] = [
+        (
+            "missing file",
+            vec!["report", missing],
+            1,
+            format!(
+                "postmortem: {missing}: no such file or directory: check the path (an input is a file, a directory or - for standard input)"
+            ),
+        ),
+        (
+            "folder without logs",
+            vec!["report", empty_folder],
+            2,
+            format!(
+                "postmortem: '{empty_folder}' holds no file to read (hidden files and folders are skipped): point postmortem at the folder or the files that hold the logs"
+            ),
+        ),
+        (
+            "a format that matches nothing",
+            vec!["report", "--log-format", "common", json],
+            2,
+            format!(
+                "postmortem: no line of any input could be parsed ({json}: fewer than half of the first lines match the --log-format 'common'; nor a syslog, an nginx/Apache error log or a metrics CSV); point postmortem at an access log, or give its format with --log-format"
+            ),
+        ),
+        (
+            "a template that does not compile",
+            vec!["report", "--log-format", "%h %t \"%r\" %>s %{Referer", log],
+            2,
+            "postmortem: --log-format: '%{' without a closing '}' at column 16: give the log_format / LogFormat definition from the server's configuration, or a preset name (see `postmortem --help`)".to_string(),
+        ),
+        (
+            "--since after --until",
+            vec![
+                "report",
+                "--since",
+                "2023-11-12T15:00:00Z",
+                "--until",
+                "2023-11-12T14:00:00Z",
+                log,
+            ],
+            2,
+            "postmortem: --since is after --until: swap them or widen the range".to_string(),
+        ),
+    ];
+    for (name, args, code, first_line) in cases {
+        let output = run(&args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(code), "{name}: {stderr}");
+        assert_eq!(stderr.lines().next(), Some(first_line.as_str()), "{name}");
+        assert!(output.stdout.is_empty(), "{name}: nothing on stdout");
+    }
+}
+
+#[test]
+fn a_run_that_fails_after_parsing_leaves_existing_outputs_untouched() {
+    // Two requests eight days apart in one-second buckets: more buckets than
+    // the series may hold, a usage error found after every line was read.
+    let dir = scratch();
+    let log = write(
+        dir.path(),
+        "access.log",
+        &(access_line(0) + &access_line(8 * 24 * 3600)),
+    );
+    let report = write(dir.path(), "report.md", "the report of yesterday\n");
+    let chart = write(dir.path(), "chart.svg", "<svg>yesterday</svg>\n");
+    let output = run(&[
+        "report",
+        "--bucket",
+        "1s",
+        "-o",
+        report.to_str().expect("utf-8 path"),
+        "--chart",
+        chart.to_str().expect("utf-8 path"),
+        log.to_str().expect("utf-8 path"),
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.starts_with("postmortem: the requests span 691201 buckets"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("use a larger --bucket"), "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(&report).expect("report"),
+        "the report of yesterday\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&chart).expect("chart"),
+        "<svg>yesterday</svg>\n"
+    );
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .expect("dir")
+        .map(|entry| {
+            entry
+                .expect("entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    assert_eq!(names.len(), 3, "no temporary file is left: {names:?}");
+
+    // The same run with a bucket that fits replaces both, whole.
+    let output = run(&[
+        "report",
+        "--bucket",
+        "1h",
+        "-o",
+        report.to_str().expect("utf-8 path"),
+        "--chart",
+        chart.to_str().expect("utf-8 path"),
+        log.to_str().expect("utf-8 path"),
+    ]);
+    assert!(output.status.success());
+    let markdown = std::fs::read_to_string(&report).expect("report");
+    assert!(markdown.starts_with("# Postmortem"), "{markdown}");
+    let svg = std::fs::read_to_string(&chart).expect("chart");
+    assert!(svg.trim_end().ends_with("</svg>"), "the chart is whole");
+}
+
+#[test]
+fn a_closed_pipe_on_stdout_ends_quietly_with_status_0() {
+    // An hour of requests in one-second buckets: over 100 kB of series,
+    // more than a pipe holds (64 kB on Linux), so `head` closes it while
+    // postmortem is still writing.
+    let dir = scratch();
+    let text: String = (0..3_600).step_by(5).map(access_line).collect();
+    let log = write(dir.path(), "big.log", &text);
+    let log = log.to_str().expect("utf-8 path");
+    for command in [
+        format!(
+            "set -o pipefail; '{}' series --bucket 1s '{log}' | head -1",
+            env!("CARGO_BIN_EXE_postmortem")
+        ),
+        format!(
+            "set -o pipefail; '{}' report '{log}' | head -1",
+            env!("CARGO_BIN_EXE_postmortem")
+        ),
+    ] {
+        let output = std::process::Command::new("bash")
+            .args(["-c", &command])
+            .output()
+            .expect("bash runs");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(0), "{command}: {stderr}");
+        assert!(stderr.is_empty(), "{command}: no error text: {stderr}");
+        assert_eq!(
+            String::from_utf8_lossy(&output.stdout).lines().count(),
+            1,
+            "{command}"
+        );
+    }
 }

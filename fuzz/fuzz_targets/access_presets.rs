@@ -1,0 +1,25 @@
+//! Fuzz target: every access-log preset's parser (`AccessParser::parse` and
+//! `parse_exact`), the time and duration field parsers, and format sniffing,
+//! on arbitrary bytes. Nothing may panic; a parsed record's arrival must be
+//! computable.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use postmortem::ingest::{access, sniff};
+
+fuzz_target!(|data: &[u8]| {
+    for format in sniff::preset_formats() {
+        if let Ok(record) = format.parser.parse(data) {
+            let _ = record.arrival();
+            let _ = record.field_mask();
+        }
+        let _ = format.parser.parse_exact(data);
+    }
+    let _ = access::parse_clf_time(data);
+    let _ = access::parse_iso8601(data);
+    let _ = access::parse_epoch_seconds(data);
+    let _ = access::seconds_as_micros(data);
+    let _ = access::upstream_items(data).count();
+    let lines = sniff::sample_lines(data, true);
+    let _ = sniff::detect_access_format(&lines);
+});

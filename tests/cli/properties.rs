@@ -1,0 +1,310 @@
+//! Property tests: a generated request written in each access-log format
+//! reads back to the same fields; no byte string panics any parser; the
+//! series of a log does not depend on how its lines are cut into files.
+
+use std::io::Write;
+use std::sync::Arc;
+
+use proptest::prelude::*;
+
+use postmortem::config::InputSpec;
+use postmortem::ingest::access::AccessParser;
+use postmortem::ingest::logformat::Template;
+use postmortem::ingest::{jsonlines, sniff};
+use postmortem::progress::NoProgress;
+use postmortem::{Config, analyze, series_export};
+
+/// One request with every field the presets carry.
+#[derive(Clone, Debug)]
+struct Request {
+    client: [u8; 4],
+    remote_user: Option<String>,
+    /// Seconds since the epoch, UTC.
+    seconds: i64,
+    /// Seconds east of UTC, in quarter hours as real zones have them.
+    offset_seconds: i32,
+    method: &'static str,
+    path: String,
+    status: u16,
+    bytes: Option<u64>,
+    referer: String,
+    user_agent: String,
+    /// The request time in microseconds.
+    duration_us: u64,
+    vhost: String,
+    forwarded_for: String,
+}
+
+/// Text a quoted field may hold without escapes: printable ASCII but `"`
+/// and `\`.
+const QUOTED_TEXT: &str = "[ !#-\\[\\]-~]{1,40}";
+
+fn request_strategy() -> impl Strategy<Value = Request> {
+    (
+        any::<[u8; 4]>(),
+        proptest::option::of("[a-z][a-z0-9_]{0,11}"),
+        // 1971 to 2099.
+        31_536_000i64..4_102_444_800,
+        (-48i32..=56).prop_map(|quarters| quarters * 900),
+        prop::sample::select(vec!["GET", "POST", "HEAD", "PUT", "DELETE"]),
+        "/[a-z0-9/._-]{0,30}",
+        100u16..600,
+        proptest::option::of(0u64..10_000_000_000),
+        (QUOTED_TEXT, QUOTED_TEXT),
+        0u64..100_000_000_000,
+        "[a-z][a-z0-9.-]{0,20}",
+        "[0-9.]{7,15}",
+    )
+        .prop_map(
+            |(
+                client,
+                remote_user,
+                seconds,
+                offset_seconds,
+                method,
+                path,
+                status,
+                bytes,
+                (referer, user_agent),
+                duration_us,
+                vhost,
+                forwarded_for,
+            )| Request {
+                client,
+                remote_user,
+                seconds,
+                offset_seconds,
+                method,
+                path,
+                status,
+                bytes,
+                referer,
+                user_agent,
+                duration_us,
+                vhost,
+                forwarded_for,
+            },
+        )
+}
+
+impl Request {
+    fn client_text(&self) -> String {
+        let [a, b, c, d] = self.client;
+        format!("{a}.{b}.{c}.{d}")
+    }
+
+    fn local_time(&self, pattern: &str) -> String {
+        chrono::DateTime::from_timestamp(self.seconds + i64::from(self.offset_seconds), 0)
+            .expect("in range")
+            .format(pattern)
+            .to_string()
+    }
+
+    fn offset_text(&self, separator: &str) -> String {
+        let sign = if self.offset_seconds < 0 { '-' } else { '+' };
+        let minutes = self.offset_seconds.abs() / 60;
+        format!("{sign}{:02}{separator}{:02}", minutes / 60, minutes % 60)
+    }
+
+    /// `%h %l %u %t "%r" %>s %b`.
+    fn common(&self) -> String {
+        format!(
+            r#"{} - {} [{} {}] "{} {} HTTP/1.1" {} {}"#,
+            self.client_text(),
+            self.remote_user.as_deref().unwrap_or("-"),
+            self.local_time("%d/%b/%Y:%H:%M:%S"),
+            self.offset_text(""),
+            self.method,
+            self.path,
+            self.status,
+            self.bytes.map_or("-".to_string(), |b| b.to_string())
+        )
+    }
+
+    fn combined(&self) -> String {
+        format!(
+            r#"{} "{}" "{}""#,
+            self.common(),
+            self.referer,
+            self.user_agent
+        )
+    }
+
+    /// `$request_time`: seconds with milliseconds.
+    fn request_time_ms(&self) -> u64 {
+        self.duration_us / 1000
+    }
+
+    fn json(&self) -> String {
+        let mut object = serde_json::json!({
+            "time_iso8601": format!(
+                "{}{}",
+                self.local_time("%Y-%m-%dT%H:%M:%S"),
+                self.offset_text(":")
+            ),
+            "remote_addr": self.client_text(),
+            "request": format!("{} {} HTTP/1.1", self.method, self.path),
+            "status": self.status,
+            "request_time": format!(
+                "{}.{:03}",
+                self.request_time_ms() / 1000,
+                self.request_time_ms() % 1000
+            ),
+            "http_referer": self.referer,
+            "http_user_agent": self.user_agent,
+        });
+        if let Some(user) = &self.remote_user {
+            object["remote_user"] = serde_json::Value::from(user.as_str());
+        }
+        object.to_string()
+    }
+}
+
+/// What a rendering must read back as.
+struct Expected {
+    user_agent: bool,
+    /// The request time in microseconds, as the format can carry it.
+    duration_us: Option<u64>,
+    remote_user: bool,
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    #[test]
+    fn a_request_reads_back_the_same_in_every_format(request in request_strategy()) {
+        let millis_request_time = Some(request.request_time_ms() * 1000);
+        let renderings: [(&str, String, Expected); 7] = [
+            ("common", request.common(),
+             Expected { user_agent: false, duration_us: None, remote_user: true }),
+            ("combined", request.combined(),
+             Expected { user_agent: true, duration_us: None, remote_user: true }),
+            ("combined+request_time",
+             format!("{} {}.{:03}", request.combined(), request.request_time_ms() / 1000,
+                     request.request_time_ms() % 1000),
+             Expected { user_agent: true, duration_us: millis_request_time, remote_user: true }),
+            ("combined+usec", format!("{} {}", request.combined(), request.duration_us),
+             Expected { user_agent: true, duration_us: Some(request.duration_us), remote_user: true }),
+            ("vcombined", format!("{}:443 {}", request.vhost, request.combined()),
+             Expected { user_agent: true, duration_us: None, remote_user: true }),
+            ("nginx-main", format!(r#"{} "{}""#, request.combined(), request.forwarded_for),
+             Expected { user_agent: true, duration_us: None, remote_user: true }),
+            ("json", request.json(),
+             Expected { user_agent: true, duration_us: millis_request_time, remote_user: true }),
+        ];
+        let client = request.client_text();
+        for (preset, line, expected) in renderings {
+            let parser = sniff::preset_by_name(preset)
+                .unwrap_or_else(|| panic!("preset {preset}"))
+                .parser();
+            let (record, whole) = parser
+                .parse_exact(line.as_bytes())
+                .unwrap_or_else(|e| panic!("{preset}: {line}: {}", e.reason));
+            prop_assert!(whole, "{preset}: the whole line is read: {line}");
+            prop_assert_eq!(record.client, client.as_bytes(), "{}", preset);
+            prop_assert_eq!(record.logged_at, request.seconds * 1000, "{}: {}", preset, line);
+            prop_assert_eq!(record.offset_seconds, request.offset_seconds, "{}: {}", preset, line);
+            prop_assert_eq!(record.status, request.status, "{}", preset);
+            if expected.remote_user {
+                let user = request.remote_user.as_deref().unwrap_or("-");
+                prop_assert_eq!(record.remote_user, user.as_bytes(), "{}: {}", preset, line);
+            }
+            if expected.user_agent {
+                prop_assert_eq!(record.user_agent, Some(request.user_agent.as_bytes()), "{}", preset);
+            }
+            prop_assert_eq!(record.duration_us, expected.duration_us, "{}: {}", preset, line);
+            if preset != "json" {
+                prop_assert_eq!(record.bytes, request.bytes, "{}: {}", preset, line);
+            }
+        }
+    }
+
+    #[test]
+    fn no_byte_string_panics_a_preset_parser(line in proptest::collection::vec(any::<u8>(), 0..400)) {
+        for format in sniff::preset_formats() {
+            if let Ok(record) = format.parser.parse(&line) {
+                let _ = record.arrival();
+            }
+            let _ = format.parser.parse_exact(&line);
+        }
+        let _ = jsonlines::parse_with_flavor(&line);
+        let _ = sniff::detect_access_format(&sniff::sample_lines(&line, true));
+    }
+
+    #[test]
+    fn lines_that_look_like_logs_do_not_panic_a_preset_parser(
+        line in r#"[0-9a-z.:\- \[\]/"+{},]{0,160}"#,
+    ) {
+        for format in sniff::preset_formats() {
+            let _ = format.parser.parse_exact(line.as_bytes());
+        }
+    }
+
+    #[test]
+    fn no_template_or_line_panics_the_template_compiler(
+        definition in r#"([$%][a-z_>{}<A-Z-]{0,12}|[ \[\]"':;.,-]{1,3}|[a-z]{1,4}){0,12}"#,
+        line in proptest::collection::vec(any::<u8>(), 0..200),
+    ) {
+        if let Ok(template) = Template::compile(&definition) {
+            let parser = AccessParser::Template(Arc::new(template));
+            let _ = parser.parse_exact(&line);
+        }
+        let _ = sniff::resolve_log_format(&definition);
+    }
+}
+
+/// The series of `inputs` as CSV.
+fn series_csv(inputs: Vec<InputSpec>) -> String {
+    let analysis = analyze(&Config::for_inputs(inputs), &NoProgress).expect("analysed");
+    series_export::to_csv(&analysis)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    #[test]
+    fn the_series_does_not_depend_on_how_lines_are_cut_into_files(
+        requests in proptest::collection::vec(
+            (0i64..7_200, prop::sample::select(vec![200u16, 200, 200, 404, 499, 500, 503]), 0u64..3_000),
+            20..400,
+        ),
+        cuts in proptest::collection::vec(any::<prop::sample::Index>(), 1..6),
+    ) {
+        let lines: Vec<String> = requests
+            .iter()
+            .enumerate()
+            .map(|(index, (seconds, status, latency_ms))| {
+                let at = chrono::DateTime::from_timestamp(1_699_797_600 + seconds, 0)
+                    .expect("in range");
+                format!(
+                    "10.0.{}.{} - - [{} +0000] \"GET / HTTP/1.1\" {status} 1 \"-\" \"ua{}\" {}.{:03}\n",
+                    index % 7,
+                    index % 250,
+                    at.format("%d/%b/%Y:%H:%M:%S"),
+                    index % 11,
+                    latency_ms / 1000,
+                    latency_ms % 1000
+                )
+            })
+            .collect();
+        let dir = tempfile::tempdir().expect("dir");
+        let whole = dir.path().join("whole.log");
+        std::fs::write(&whole, lines.concat()).expect("write");
+        let mut points: Vec<usize> = cuts.iter().map(|c| c.index(lines.len())).collect();
+        points.extend([0, lines.len()]);
+        points.sort_unstable();
+        points.dedup();
+        let folder = dir.path().join("rotated");
+        std::fs::create_dir(&folder).expect("folder");
+        for (part, window) in points.windows(2).enumerate() {
+            // Rotations of one log, so no host dimension is made.
+            let mut file = std::fs::File::create(folder.join(format!("access.log.{part}")))
+                .expect("create");
+            file.write_all(lines[window[0]..window[1]].concat().as_bytes()).expect("write");
+        }
+        prop_assert_eq!(
+            series_csv(vec![InputSpec::Path(whole)]),
+            series_csv(vec![InputSpec::Path(folder)])
+        );
+    }
+}
