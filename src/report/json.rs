@@ -9,15 +9,3 @@ pub fn render(report: &Report) -> String {
     text.push('\n');
     text
 }
-
-/// Only the `inputs` part, for `postmortem inspect --format json`.
-pub fn render_inputs(report: &Report) -> String {
-    let mut text = serde_json::to_string_pretty(&serde_json::json!({
-        "schema": super::SCHEMA,
-        "generator": report.generator,
-        "inputs": report.inputs,
-    }))
-    .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
-    text.push('\n');
-    text
-}

@@ -55,13 +55,6 @@ pub fn render_with(analysis: &Analysis, options: &MarkdownOptions) -> String {
     out
 }
 
-/// `postmortem inspect`: the inputs table and what was skipped, for people.
-pub fn render_inspect(analysis: &Analysis) -> String {
-    let mut out = String::from("# Inputs\n\n");
-    Page { analysis }.inputs_table(&mut out);
-    out
-}
-
 /// A heading depth: 2 for `##`.
 #[derive(Clone, Copy)]
 struct Level(usize);
