@@ -364,3 +364,39 @@ fn a_silent_gap_is_a_traffic_incident() {
         .expect("users_missing");
     assert_eq!(missing, 20 * 20 - 2);
 }
+
+/// A month of log with traffic on one afternoon only (a test box, a
+/// forgotten vhost): 43,000 empty one-minute buckets around an hour of
+/// requests. The incident is found to the second as on a busy log, and the
+/// empty buckets cost neither a slot table each nor a quadratic baseline.
+#[test]
+fn an_incident_inside_a_sparse_month() {
+    let dir = scratch();
+    let line = |stamp: &str, user: usize, status: u16| {
+        format!(
+            "10.0.{}.{} - - [{stamp} +0000] \"GET /a HTTP/1.1\" {status} 10\n",
+            user / 250,
+            user % 250
+        )
+    };
+    let mut log = line("01/Apr/2024:00:00:00", 1, 200);
+    for second in 0..3600 {
+        if second % 3 != 0 {
+            continue;
+        }
+        let (minute, sec) = (second / 60, second % 60);
+        let status = if (20..30).contains(&minute) { 503 } else { 200 };
+        let stamp = format!("15/Apr/2024:12:{minute:02}:{sec:02}");
+        log.push_str(&line(&stamp, (second / 3) % 50, status));
+    }
+    log.push_str(&line("30/Apr/2024:23:59:59", 2, 200));
+    let path = write(dir.path(), "access.log", &log);
+    let report = json_report(&[path.to_str().expect("utf-8 path")]);
+    let incidents = report["incidents"].as_array().expect("incidents");
+    assert_eq!(incidents.len(), 1, "{incidents:#?}");
+    assert_eq!(incidents[0]["start"], "2024-04-15T12:20:00Z");
+    assert_eq!(incidents[0]["end"], "2024-04-15T12:29:57Z");
+    assert_eq!(incidents[0]["severity"], "outage");
+    assert_eq!(incidents[0]["impact"]["users_active"], 50);
+    assert_eq!(incidents[0]["impact"]["affected_pct"], 100.0);
+}
