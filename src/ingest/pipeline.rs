@@ -36,6 +36,7 @@ use super::{
     IngestOptions, MAX_SKIPPED_EXAMPLES, OffsetTally, SkippedLine, parse_with_fallbacks,
     record_upstreams, user_hash,
 };
+use crate::clients::ClientBurstBuilder;
 use crate::series::{LineRef, RequestFacts, SeriesBuilder};
 use crate::series_dims::{DimensionBuilder, DimensionKind, Outcome};
 use crate::timefmt::Millis;
@@ -121,6 +122,8 @@ pub struct ParseWorker<'a> {
     hosts: DimensionBuilder,
     /// The host label's id in `hosts`.
     host_id: Option<u16>,
+    /// Who sent the 4xx responses, per bucket.
+    clients: ClientBurstBuilder,
     /// The recent buckets, still being filled.
     series: SeriesBuilder,
     /// Where older buckets go, so memory holds each bucket once, not once
@@ -155,6 +158,7 @@ impl<'a> ParseWorker<'a> {
             ),
             hosts: DimensionBuilder::new(DimensionKind::Host, bucket_ms, options.ingest_slow_us),
             host_id: None,
+            clients: ClientBurstBuilder::new(bucket_ms),
             series,
             total: None,
             handed_over_before: i64::MIN,
@@ -273,6 +277,7 @@ impl<'a> ParseWorker<'a> {
                     line: line_number,
                 },
             });
+            self.clients.record(arrival, record.status, record.client);
             if record.upstream_addr.is_some() {
                 record_upstreams(&mut self.upstreams, arrival, &record);
             }
@@ -295,6 +300,7 @@ pub struct SourceResult {
     pub series: SeriesBuilder,
     pub upstreams: DimensionBuilder,
     pub hosts: DimensionBuilder,
+    pub clients: ClientBurstBuilder,
     pub tally: LineTally,
     pub offsets: OffsetTally,
     pub examples: Vec<SkippedLine>,
@@ -315,7 +321,9 @@ fn combine(workers: Vec<ParseWorker<'_>>, mut series: SeriesBuilder, input: u32)
     let mut fallback_lines: Vec<u64> = Vec::new();
     let mut upstreams: Option<DimensionBuilder> = None;
     let mut hosts: Option<DimensionBuilder> = None;
+    let mut clients = ClientBurstBuilder::new(series.bucket_ms());
     for mut worker in workers {
+        clients.merge(worker.clients);
         chunk_lines.extend_from_slice(&worker.chunk_lines);
         examples.extend_from_slice(&worker.examples);
         tally.add(&worker.tally);
@@ -364,6 +372,7 @@ fn combine(workers: Vec<ParseWorker<'_>>, mut series: SeriesBuilder, input: u32)
         series,
         upstreams,
         hosts,
+        clients,
         tally,
         offsets,
         field_bits,
