@@ -20,7 +20,7 @@ use memchr::memchr_iter;
 use super::errorlog::{self, ErrorLine, ErrorLogLayout};
 use super::events::{Classifier, Event, EventKind};
 use super::metrics_csv::{self, CsvDialect, RawSeries};
-use super::reader::{Block, BlockReader, Source};
+use super::reader::{Block, BlockReader, Source, marked_line_reason};
 use super::stamp::{Stamp, YearlessTime};
 use super::syslog::{self, SyslogLayout, SyslogLine};
 use super::{InputKind, InputStats, MAX_SKIPPED_EXAMPLES, SkippedLine};
@@ -217,7 +217,7 @@ pub fn read_other<R: std::io::Read>(
     collected: &mut Collected,
     tap: &ProgressTap<'_>,
 ) {
-    let is_whole = first_block.bytes.len() < super::reader::BLOCK_BYTES;
+    let is_whole = blocks.is_finished();
     let sniffed = {
         let lines = super::sniff::sample_lines(&first_block.bytes, is_whole);
         sniff(&lines)
@@ -226,6 +226,12 @@ pub fn read_other<R: std::io::Read>(
         if let Some(note) = &mut stats.note {
             note.push_str("; nor a syslog, an nginx/Apache error log or a metrics CSV");
         }
+        // Every line was read to say how many there were, and none is used.
+        let mut counter = UnusedLines::new(stats, UNRECOGNISED_REASON);
+        let error = for_each_line(first_block, &mut blocks, tap, |number, line| {
+            counter.line(number, line);
+        });
+        report_read_error(stats, error);
         return;
     };
     let mut evidence = EvidenceInput {
@@ -285,20 +291,60 @@ pub fn read_other<R: std::io::Read>(
                 }
                 Err(why) => {
                     stats.kind = InputKind::Unknown;
-                    stats.lines = 0;
                     stats.note = Some(format!("not a recognised log: looks like a CSV but {why}"));
+                    let lines = stats.lines;
+                    stats.lines = 0;
+                    let mut counter = UnusedLines::new(stats, UNRECOGNISED_REASON);
+                    (1..=lines).for_each(|number| counter.line(number, b""));
+                    report_read_error(stats, error);
                     return;
                 }
             }
         }
     }
+    report_read_error(stats, error);
+    collected.inputs.push(evidence);
+}
+
+/// The skip reason of every line of an input that is not a recognised log
+/// (the input's note says what was expected).
+pub const UNRECOGNISED_REASON: &str =
+    "the input is not a recognised log (see its note), so no line of it is used";
+
+/// Counts every line of an input none of whose lines is used as skipped,
+/// keeping the first few as examples.
+struct UnusedLines<'a> {
+    stats: &'a mut InputStats,
+    reason: &'static str,
+}
+
+impl<'a> UnusedLines<'a> {
+    fn new(stats: &'a mut InputStats, reason: &'static str) -> Self {
+        UnusedLines { stats, reason }
+    }
+
+    /// Counts line `number`; `line` tells a line the reader did not keep.
+    fn line(&mut self, number: u64, line: &[u8]) {
+        self.stats.lines += 1;
+        self.stats.skipped += 1;
+        if self.stats.skipped_examples.len() < MAX_SKIPPED_EXAMPLES {
+            let reason = marked_line_reason(line).unwrap_or(self.reason);
+            self.stats.skipped_examples.push(SkippedLine {
+                line: number,
+                reason: reason.to_string(),
+            });
+        }
+    }
+}
+
+/// Records the read error that ended an input early, if any.
+fn report_read_error(stats: &mut InputStats, error: Option<std::io::Error>) {
     if let Some(e) = error {
         stats.error = Some(format!(
             "reading stopped after line {}: {e}; the lines before it were used",
             stats.lines
         ));
     }
-    collected.inputs.push(evidence);
 }
 
 fn modification_time(source: &Source) -> Option<Millis> {
@@ -406,8 +452,23 @@ impl<'a> EventReader<'a> {
         }
     }
 
+    /// Counts a line the reader did not keep (over the cap, cut by
+    /// damage) as skipped; whether it was one.
+    fn marked_line(&mut self, number: u64, line: &[u8]) -> bool {
+        match marked_line_reason(line) {
+            Some(reason) => {
+                self.skip(number, reason);
+                true
+            }
+            None => false,
+        }
+    }
+
     fn syslog_line(&mut self, number: u64, line: &[u8]) {
         self.stats.lines += 1;
+        if self.marked_line(number, line) {
+            return;
+        }
         if line.iter().all(u8::is_ascii_whitespace) {
             self.skip(number, "empty line");
             return;
@@ -437,6 +498,9 @@ impl<'a> EventReader<'a> {
 
     fn error_line(&mut self, number: u64, line: &[u8]) {
         self.stats.lines += 1;
+        if self.marked_line(number, line) {
+            return;
+        }
         if line.iter().all(u8::is_ascii_whitespace) {
             self.skip(number, "empty line");
             return;
