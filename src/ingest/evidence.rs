@@ -312,7 +312,8 @@ pub const UNRECOGNISED_REASON: &str =
     "the input is not a recognised log (see its note), so no line of it is used";
 
 /// Counts every line of an input none of whose lines is used as skipped,
-/// keeping the first few as examples.
+/// keeping the first as the example (the reason is the same for all, so
+/// more examples would only repeat it).
 struct UnusedLines<'a> {
     stats: &'a mut InputStats,
     reason: &'static str,
@@ -327,7 +328,7 @@ impl<'a> UnusedLines<'a> {
     fn line(&mut self, number: u64, line: &[u8]) {
         self.stats.lines += 1;
         self.stats.skipped += 1;
-        if self.stats.skipped_examples.len() < MAX_SKIPPED_EXAMPLES {
+        if self.stats.skipped_examples.is_empty() {
             let reason = marked_line_reason(line).unwrap_or(self.reason);
             self.stats.skipped_examples.push(SkippedLine {
                 line: number,

@@ -121,6 +121,36 @@ fn not_opened_reason(what: &str) -> String {
     )
 }
 
+/// The bytes already read from an input, then the error that stopped
+/// reading it, once: how a stream whose first chunk ended in damage is
+/// handed on, so the damage is reported by whoever reads it next.
+pub struct ThenError {
+    head: io::Cursor<Vec<u8>>,
+    error: Option<io::Error>,
+}
+
+impl ThenError {
+    pub fn new(head: Vec<u8>, error: io::Error) -> Self {
+        ThenError {
+            head: io::Cursor::new(head),
+            error: Some(error),
+        }
+    }
+}
+
+impl Read for ThenError {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.head.read(buf)?;
+        match self.error.take() {
+            Some(error) if n == 0 && !buf.is_empty() => Err(error),
+            error => {
+                self.error = error;
+                Ok(n)
+            }
+        }
+    }
+}
+
 /// The two bytes every gzip member starts with.
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
@@ -217,8 +247,7 @@ pub const CUT_LINE_MARK: &[u8] = b"\0postmortem: a line cut by the damage was he
 
 /// The skip reason of a line longer than [`MAX_LINE_BYTES`] (the number is
 /// pinned to the constant by a test).
-pub const OVERLONG_LINE_REASON: &str =
-    "longer than MAX_LINE_BYTES (16 MiB): no log line is that long; its bytes were dropped unread";
+pub const OVERLONG_LINE_REASON: &str = "longer than MAX_LINE_BYTES (16 MiB): no log line is that long; read to its end without being kept";
 
 /// The skip reason of the partial last line of a damaged input.
 pub const CUT_LINE_REASON: &str = "cut short by the damage that stopped reading (see the input's error): not the line the server wrote";
@@ -702,6 +731,30 @@ mod tests {
             String::from_utf8_lossy(&joined),
             String::from_utf8_lossy(&expected),
             "whole lines kept, the half line marked"
+        );
+    }
+
+    #[test]
+    fn a_head_then_its_error_gives_the_bytes_then_the_error_once() {
+        let mut stream = ThenError::new(b"a\nb".to_vec(), io::Error::other("cut"));
+        let mut blocks = Vec::new();
+        let mut reader = ChunkReader::new(&mut stream);
+        let mut buffer = Vec::new();
+        while let Some(chunk) = reader.fill(&mut buffer, 1) {
+            let error = chunk.error.map(|e| e.to_string());
+            blocks.push((buffer[..chunk.len].to_vec(), error));
+        }
+        assert_eq!(
+            blocks,
+            vec![
+                (b"a\n".to_vec(), None),
+                (CUT_LINE_MARK.to_vec(), Some("cut".to_string()))
+            ]
+        );
+        let mut rest = Vec::new();
+        assert_eq!(
+            stream.read_to_end(&mut rest).expect("the error was taken"),
+            0
         );
     }
 
