@@ -219,7 +219,9 @@ pub fn read_other<R: std::io::Read>(
 ) {
     let is_whole = blocks.is_finished();
     let sniffed = {
-        let lines = super::sniff::sample_lines(&first_block.bytes, is_whole);
+        let mut lines = super::sniff::sample_lines(&first_block.bytes, is_whole);
+        // A line the reader did not keep says nothing about the format.
+        lines.retain(|line| marked_line_reason(line).is_none());
         sniff(&lines)
     };
     let Some(sniffed) = sniffed else {
@@ -276,18 +278,38 @@ pub fn read_other<R: std::io::Read>(
             }
             stats.lines = memchr_iter(b'\n', &bytes).count() as u64
                 + u64::from(bytes.last().is_some_and(|&b| b != b'\n'));
+            let marked = take_marked_lines(&mut bytes);
             match metrics_csv::load(&bytes, dialect) {
                 Ok(loaded) => {
                     stats.kind = InputKind::Metrics;
                     stats.format = Some(loaded.layout.name());
                     stats.parsed = loaded.parsed;
-                    stats.skipped = loaded.skipped;
-                    stats.skipped_examples = loaded.skipped_examples;
-                    stats.note = loaded.note;
-                    for series in &loaded.series {
-                        series.stamps.iter().for_each(|s| evidence.span.add(*s));
+                    stats.skipped = loaded.skipped + marked.len() as u64;
+                    let mut examples = loaded.skipped_examples;
+                    let mut series = loaded.series;
+                    if !marked.is_empty() {
+                        let original = |line: u64| line_before_removal(line, &marked);
+                        for example in &mut examples {
+                            example.line = original(example.line);
+                        }
+                        for one in &mut series {
+                            one.lines
+                                .iter_mut()
+                                .for_each(|line| *line = original(*line));
+                        }
                     }
-                    evidence.series = loaded.series;
+                    examples.extend(marked.into_iter().map(|(line, reason)| SkippedLine {
+                        line,
+                        reason: reason.to_string(),
+                    }));
+                    examples.sort_by_key(|example| example.line);
+                    examples.truncate(MAX_SKIPPED_EXAMPLES);
+                    stats.skipped_examples = examples;
+                    stats.note = loaded.note;
+                    for one in &series {
+                        one.stamps.iter().for_each(|s| evidence.span.add(*s));
+                    }
+                    evidence.series = series;
                 }
                 Err(why) => {
                     stats.kind = InputKind::Unknown;
@@ -304,6 +326,44 @@ pub fn read_other<R: std::io::Read>(
     }
     report_read_error(stats, error);
     collected.inputs.push(evidence);
+}
+
+/// Removes the lines of a CSV the reader did not keep (over the cap, cut
+/// by damage), so the table is read without them (polars would read an
+/// empty line as a row); returns their numbers and skip reasons.
+fn take_marked_lines(bytes: &mut Vec<u8>) -> Vec<(u64, &'static str)> {
+    let mut marked = Vec::new();
+    if !bytes.contains(&0) {
+        return marked;
+    }
+    let mut kept = Vec::with_capacity(bytes.len());
+    for (index, raw) in bytes.split_inclusive(|&b| b == b'\n').enumerate() {
+        let line = raw.strip_suffix(b"\n").unwrap_or(raw);
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        match marked_line_reason(line) {
+            Some(reason) => marked.push((index as u64 + 1, reason)),
+            None => kept.extend_from_slice(raw),
+        }
+    }
+    *bytes = kept;
+    marked
+}
+
+/// The line number in the whole input of line `line` of the input with the
+/// lines `removed` (ascending) taken out; 0 (unknown) stays 0.
+fn line_before_removal(line: u64, removed: &[(u64, &'static str)]) -> u64 {
+    if line == 0 {
+        return 0;
+    }
+    let mut original = line;
+    for &(at, _) in removed {
+        if at <= original {
+            original += 1;
+        } else {
+            break;
+        }
+    }
+    original
 }
 
 /// The skip reason of every line of an input that is not a recognised log
@@ -948,6 +1008,28 @@ mod tests {
         ];
         for (name, span, reference, mtime, expected) in cases {
             assert_eq!(infer_year(span, reference, mtime), expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn csv_lines_after_removed_lines_keep_their_numbers() {
+        let mut bytes = [
+            &b"time,load\n1,2\n"[..],
+            crate::ingest::reader::OVERLONG_LINE_MARK,
+            b"\n3,4\r\n",
+            crate::ingest::reader::CUT_LINE_MARK,
+            b"\n5,6\n",
+        ]
+        .concat();
+        let removed = take_marked_lines(&mut bytes);
+        assert_eq!(bytes, b"time,load\n1,2\n3,4\r\n5,6\n");
+        assert_eq!(
+            removed.iter().map(|(line, _)| *line).collect::<Vec<_>>(),
+            [3, 5]
+        );
+        let cases = [(0, 0), (1, 1), (2, 2), (3, 4), (4, 6)];
+        for (after, before) in cases {
+            assert_eq!(line_before_removal(after, &removed), before, "line {after}");
         }
     }
 

@@ -624,6 +624,13 @@ fn a_line_over_the_cap_is_one_skipped_line_and_the_rest_is_read() {
         encoder.finish().expect("gzip");
     }
     let (syslog_head, syslog_tail) = (syslog_lines(0..3), syslog_lines(3..5));
+    let csv_head = b"time,load\n2023-11-12T14:00:00Z,1\n2023-11-12T14:00:01Z,2\n";
+    let csv_tail = b"2023-11-12T14:00:03Z,4\n2023-11-12T14:00:04Z,5\n";
+    let csv = dir.path().join("metrics.csv");
+    write_in_chunks(
+        &csv,
+        &[(csv_head, 1), over[0], over[1], (b"\n", 1), (csv_tail, 1)],
+    );
     let syslog = dir.path().join("syslog");
     write_in_chunks(
         &syslog,
@@ -652,6 +659,8 @@ fn a_line_over_the_cap_is_one_skipped_line_and_the_rest_is_read() {
             5,
         ),
         ("a syslog", &syslog, "syslog-rfc3164", 6, 5),
+        // The header is line 1 and neither parsed nor skipped.
+        ("a metrics CSV", &csv, "csv-wide", 6, 4),
     ];
     for (name, path, format, lines, parsed) in cases {
         let (report, warnings) =
@@ -670,7 +679,7 @@ fn a_line_over_the_cap_is_one_skipped_line_and_the_rest_is_read() {
         assert_eq!(input["format"], format, "{name}");
         assert_eq!(input["error"], Value::Null, "{name}");
         assert_eq!(input["first"], "2023-11-12T14:00:00Z", "{name}");
-        let last_second = parsed - 1;
+        let last_second = if format == "csv-wide" { 4 } else { parsed - 1 };
         assert_eq!(
             input["last"],
             format!("2023-11-12T14:00:{last_second:02}Z"),
