@@ -386,9 +386,16 @@ fn ingest_source(
             consumed_before,
             raw_bytes_read: &counter,
         };
-        // Hand the stream back from the start: the first chunk, then the rest.
+        // Hand the stream back from the start: the first chunk, then the rest
+        // (or the damage that ended it).
         first_buffer.truncate(first_chunk.len);
-        let stream = std::io::Read::chain(std::io::Cursor::new(first_buffer), chunks.into_stream());
+        let stream: Box<dyn std::io::Read> = match first_chunk.error {
+            Some(error) => Box::new(reader::ThenError::new(first_buffer, error)),
+            None => Box::new(std::io::Read::chain(
+                std::io::Cursor::new(first_buffer),
+                chunks.into_stream(),
+            )),
+        };
         let mut blocks = reader::BlockReader::new(stream);
         let Some(first_block) = blocks.next_block() else {
             return Ok((stats, None, counter.load(Ordering::Relaxed)));
