@@ -925,7 +925,10 @@ impl Page<'_> {
         out.push('\n');
         let mut notes = false;
         for input in &analysis.inputs {
-            for example in &input.skipped_examples {
+            // An input that is no log at all is explained once, by its note
+            // below; its lines are all "skipped" for the same reason.
+            let explained_by_note = input.kind == InputKind::Unknown && input.note.is_some();
+            for example in input.skipped_examples.iter().filter(|_| !explained_by_note) {
                 let _ = writeln!(
                     out,
                     "- `{}:{}` skipped: {}",
