@@ -15,6 +15,7 @@ pub mod config;
 pub mod correlate;
 pub mod detect;
 pub mod error;
+pub mod evaluate;
 pub mod ingest;
 pub mod progress;
 pub mod report;

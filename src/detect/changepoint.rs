@@ -34,7 +34,7 @@
 
 use crate::timefmt::{MS_PER_HOUR, MS_PER_MINUTE, Millis};
 
-use super::stats::median;
+use super::stats::{median, quantile};
 
 /// How far before the incident's start a metric change is looked for: a
 /// leak that began six hours before users noticed is still its cause.
@@ -192,6 +192,29 @@ pub const MIN_DEPARTURE_MS: i64 = 5 * MS_PER_MINUTE;
 /// Departures closer than this are one.
 pub const DEPARTURE_MERGE_GAP_MS: i64 = 10 * MS_PER_MINUTE;
 
+/// ...or closer than this many sampling steps, for series sampled every
+/// half hour or hour, where ten minutes is less than one step.
+pub const DEPARTURE_MERGE_GAP_STEPS: i64 = 3;
+
+/// Once a departure has begun, a point still belongs to it while it stays
+/// this many scales out in the same direction: hysteresis (a Schmitt
+/// trigger's two thresholds), so a long departure that dips back toward
+/// normal for a point or two is one incident, not ten, and it starts where
+/// the series first left this band, not at its first extreme point.
+pub const DEPARTURE_HOLD_Z: f64 = 2.5;
+
+/// A departure must begin at one of the rarest values of its series:
+/// beyond this share of the series at either tail. The MAD understates
+/// the spread of a series that moves between several normal levels (a
+/// fleet's CPU that steps with its autoscaling group: a sixth of its points
+/// lie beyond five MADs), and an incident is rare by definition. The gate
+/// applies when each tail holds at least [`MIN_DEPARTURE_POINTS`] points
+/// (series of 600 points or more); shorter series rely on the z-score alone.
+/// Measured on NAB `realKnownCause` (README, "Accuracy on real metrics"):
+/// without the gate 7 of 19 labelled windows found with 32 false
+/// incidents, with it the figures the README gives.
+pub const RARE_TAIL_SHARE: f64 = 0.005;
+
 /// Fewest departing points in a departure.
 pub const MIN_DEPARTURE_POINTS: usize = 3;
 
@@ -231,8 +254,13 @@ fn deseasonalized(times: &[Millis], values: &[f64]) -> Vec<f64> {
         .collect()
 }
 
-/// Periods `(first index, last index)` in which the series stays beyond
-/// [`DEPARTURE_Z`] scales of its baseline for at least [`MIN_DEPARTURE_MS`].
+/// Periods `(first index, last index)` in which the series departs from its
+/// baseline: it begins at a point beyond [`DEPARTURE_Z`] scales that is
+/// also among the series' rarest values ([`RARE_TAIL_SHARE`]), spans the
+/// neighbouring points that stay beyond [`DEPARTURE_HOLD_Z`] in the same
+/// direction (gaps up to [`DEPARTURE_MERGE_GAP_MS`] or
+/// [`DEPARTURE_MERGE_GAP_STEPS`] steps), and counts when it holds at least
+/// [`MIN_DEPARTURE_POINTS`] such rare points and lasts [`MIN_DEPARTURE_MS`].
 /// The baseline is the whole-series median, or, for series of several days,
 /// the median of the same time of day ([`deseasonalized`]).
 pub fn departures(times: &[Millis], values: &[f64]) -> Vec<(usize, usize)> {
@@ -240,18 +268,59 @@ pub fn departures(times: &[Millis], values: &[f64]) -> Vec<(usize, usize)> {
     let Some((center, scale)) = robust_baseline(&residuals) else {
         return Vec::new();
     };
+    let n = residuals.len().min(times.len());
+    let z: Vec<f64> = residuals.iter().map(|r| (r - center) / scale).collect();
+    let finite: Vec<f64> = residuals
+        .iter()
+        .copied()
+        .filter(|r| r.is_finite())
+        .collect();
+    let (low_tail, high_tail) =
+        if finite.len() as f64 * RARE_TAIL_SHARE >= MIN_DEPARTURE_POINTS as f64 {
+            (
+                quantile(&finite, RARE_TAIL_SHARE).unwrap_or(f64::NEG_INFINITY),
+                quantile(&finite, 1.0 - RARE_TAIL_SHARE).unwrap_or(f64::INFINITY),
+            )
+        } else {
+            (f64::INFINITY, f64::NEG_INFINITY)
+        };
+    let rare = |i: usize| residuals[i] < low_tail || residuals[i] > high_tail;
+    let gaps: Vec<f64> = times[..n]
+        .windows(2)
+        .map(|w| (w[1] - w[0]) as f64)
+        .filter(|g| *g > 0.0)
+        .collect();
+    let step = median(&gaps).unwrap_or(0.0) as i64;
+    let merge_gap = DEPARTURE_MERGE_GAP_MS.max(DEPARTURE_MERGE_GAP_STEPS * step);
+    let departs = |i: usize, sign: f64| sign * z[i] >= DEPARTURE_Z && rare(i);
+    let holds = |i: usize, sign: f64| sign * z[i] >= DEPARTURE_HOLD_Z;
     let mut runs: Vec<(usize, usize, usize)> = Vec::new();
-    for i in 0..residuals.len() {
-        if !residuals[i].is_finite() || ((residuals[i] - center) / scale).abs() < DEPARTURE_Z {
+    let mut i = 0;
+    while i < n {
+        let sign = if z[i] >= 0.0 { 1.0 } else { -1.0 };
+        if !departs(i, sign) {
+            i += 1;
             continue;
         }
-        match runs.last_mut() {
-            Some((_, last, count)) if times[i] - times[*last] <= DEPARTURE_MERGE_GAP_MS => {
-                *last = i;
-                *count += 1;
-            }
-            _ => runs.push((i, i, 1)),
+        let floor = runs.last().map_or(0, |&(_, last, _)| last + 1);
+        let mut first = i;
+        while first > floor
+            && holds(first - 1, sign)
+            && times[first] - times[first - 1] <= merge_gap
+        {
+            first -= 1;
         }
+        let (mut last, mut count) = (i, 1);
+        let mut next = i + 1;
+        while next < n && times[next] - times[last] <= merge_gap {
+            if holds(next, sign) {
+                last = next;
+                count += usize::from(departs(next, sign));
+            }
+            next += 1;
+        }
+        runs.push((first, last, count));
+        i = last + 1;
     }
     runs.into_iter()
         .filter(|&(first, last, count)| {

@@ -239,3 +239,48 @@ fn lnav_request_time_is_read_in_microseconds() {
         .collect();
     assert_eq!(durations, [Some(116_075), Some(156_302)]);
 }
+
+/// The README's accuracy figures on real metrics, pinned: NAB's
+/// `realKnownCause` series, each analysed alone (metric-only incidents),
+/// against NAB's labelled windows; and no incident at all on NAB's series
+/// without anomalies. `cargo run --release --example nab_accuracy --
+/// ../shared/datasets/nab` prints the per-series table.
+#[test]
+fn nab_known_cause_windows_found_and_false_incidents() {
+    use postmortem::evaluate::{Score, score_category};
+    let Some(datasets) = datasets() else {
+        return;
+    };
+    let nab = datasets.join("nab");
+    let total = |category: &str| {
+        let mut total = Score::default();
+        for (series, score) in score_category(&nab, category).expect("NAB scores") {
+            assert!(score.windows_found <= score.windows, "{series}");
+            total.add(&score);
+        }
+        total
+    };
+    let cases = [
+        (
+            "realKnownCause",
+            Score {
+                windows: 19,
+                windows_found: 9,
+                incidents: 29,
+                false_incidents: 14,
+            },
+        ),
+        (
+            "artificialNoAnomaly",
+            Score {
+                windows: 0,
+                windows_found: 0,
+                incidents: 0,
+                false_incidents: 0,
+            },
+        ),
+    ];
+    for (category, expected) in cases {
+        assert_eq!(total(category), expected, "{category}");
+    }
+}
