@@ -199,6 +199,14 @@ pub fn analyze(config: &Config, progress: &dyn Progress) -> Result<Analysis> {
     analysis.metrics = ingested.metrics;
     analysis.client_bursts = ingested.client_bursts;
     add_client_burst_hints(&mut analysis);
+    for report in &mut analysis.incidents {
+        if let Some(concentration) = ingested
+            .paths
+            .concentration(report.incident.start, report.incident.end)
+        {
+            report.hints.push(concentration.hint());
+        }
+    }
     crate::correlate::before_timelines(&mut analysis);
     if let Some(given) = config.detected_at {
         let at = given.resolve(&zone);

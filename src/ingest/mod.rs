@@ -189,6 +189,8 @@ pub struct Ingested {
     pub metrics: Vec<evidence::MetricSeries>,
     /// Bursts of 4xx responses from single clients, the largest first.
     pub client_bursts: Vec<crate::clients::ClientBurst>,
+    /// Which paths the (bad) requests went to, per bucket.
+    pub paths: crate::paths::PathBuilder,
 }
 
 /// Reads every source into one series.
@@ -204,6 +206,7 @@ pub fn ingest(
         DimensionBuilder::new(DimensionKind::Upstream, bucket_ms, options.ingest_slow_us);
     let mut hosts = DimensionBuilder::new(DimensionKind::Host, bucket_ms, options.ingest_slow_us);
     let mut clients = crate::clients::ClientBurstBuilder::new(bucket_ms);
+    let mut paths = crate::paths::PathBuilder::new(bucket_ms);
     let host_labels = host_labels(sources);
     let mut offsets = OffsetTally::default();
     let mut consumed_before = 0u64;
@@ -230,6 +233,7 @@ pub fn ingest(
             upstreams.merge(partial.upstreams);
             hosts.merge(partial.hosts);
             clients.merge(partial.clients);
+            paths.merge(partial.paths);
             offsets.merge(&partial.offsets);
         }
         if let Some(error) = &stats.error {
@@ -256,6 +260,7 @@ pub fn ingest(
         events: resolved.events,
         metrics: resolved.metrics,
         client_bursts: clients.bursts(),
+        paths,
     })
 }
 

@@ -37,7 +37,8 @@ use super::{
     record_upstreams, user_hash,
 };
 use crate::clients::ClientBurstBuilder;
-use crate::series::{LineRef, RequestFacts, SeriesBuilder};
+use crate::paths::PathBuilder;
+use crate::series::{LineRef, RequestFacts, SeriesBuilder, is_failed_status};
 use crate::series_dims::{DimensionBuilder, DimensionKind, Outcome};
 use crate::timefmt::Millis;
 
@@ -124,6 +125,8 @@ pub struct ParseWorker<'a> {
     host_id: Option<u16>,
     /// Who sent the 4xx responses, per bucket.
     clients: ClientBurstBuilder,
+    /// Which paths the (bad) requests went to, per bucket.
+    paths: PathBuilder,
     /// The recent buckets, still being filled.
     series: SeriesBuilder,
     /// Where older buckets go, so memory holds each bucket once, not once
@@ -159,6 +162,7 @@ impl<'a> ParseWorker<'a> {
             hosts: DimensionBuilder::new(DimensionKind::Host, bucket_ms, options.ingest_slow_us),
             host_id: None,
             clients: ClientBurstBuilder::new(bucket_ms),
+            paths: PathBuilder::new(bucket_ms),
             series,
             total: None,
             handed_over_before: i64::MIN,
@@ -285,6 +289,11 @@ impl<'a> ParseWorker<'a> {
                 },
             });
             self.clients.record(arrival, record.status, record.client);
+            let bad_at_ingest = is_failed_status(record.status)
+                || record
+                    .duration_us
+                    .is_some_and(|us| us > options.ingest_slow_us);
+            self.paths.record(arrival, record.request, bad_at_ingest);
             if record.upstream_addr.is_some() {
                 record_upstreams(&mut self.upstreams, arrival, &record);
             }
@@ -308,6 +317,7 @@ pub struct SourceResult {
     pub upstreams: DimensionBuilder,
     pub hosts: DimensionBuilder,
     pub clients: ClientBurstBuilder,
+    pub paths: PathBuilder,
     pub tally: LineTally,
     pub offsets: OffsetTally,
     pub examples: Vec<SkippedLine>,
@@ -329,8 +339,10 @@ fn combine(workers: Vec<ParseWorker<'_>>, mut series: SeriesBuilder, input: u32)
     let mut upstreams: Option<DimensionBuilder> = None;
     let mut hosts: Option<DimensionBuilder> = None;
     let mut clients = ClientBurstBuilder::new(series.bucket_ms());
+    let mut paths = PathBuilder::new(series.bucket_ms());
     for mut worker in workers {
         clients.merge(worker.clients);
+        paths.merge(worker.paths);
         chunk_lines.extend_from_slice(&worker.chunk_lines);
         examples.extend_from_slice(&worker.examples);
         tally.add(&worker.tally);
@@ -380,6 +392,7 @@ fn combine(workers: Vec<ParseWorker<'_>>, mut series: SeriesBuilder, input: u32)
         upstreams,
         hosts,
         clients,
+        paths,
         tally,
         offsets,
         field_bits,

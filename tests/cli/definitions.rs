@@ -455,3 +455,55 @@ fn a_scanner_during_an_incident_is_named_not_counted() {
     assert!(named.contains("not an outage"), "{named}");
     assert_eq!(report["client_bursts"][0]["responses_4xx"], 600);
 }
+
+/// A deploy that breaks one endpoint: `/checkout` (a tenth of the traffic)
+/// fails for ten minutes while every other path works. The hint names the
+/// path, and start and end are its first and last failure.
+#[test]
+fn one_broken_path_is_named_in_the_hints() {
+    let dir = scratch();
+    let mut log = String::new();
+    for second in 0..3600 {
+        let (minute, sec) = (second / 60, second % 60);
+        let stamp = format!("07/May/2024:10:{minute:02}:{sec:02} +0000");
+        let path = if second % 10 == 0 {
+            "/checkout".to_string()
+        } else {
+            format!("/product/{}", second % 37)
+        };
+        let status = if path == "/checkout" && (20..30).contains(&minute) {
+            500
+        } else {
+            200
+        };
+        let _ = writeln!(
+            log,
+            "10.0.1.{} - - [{stamp}] \"GET {path}?ref=x HTTP/1.1\" {status} 10 \"-\" \"ua\"",
+            second % 200
+        );
+    }
+    let path = write(dir.path(), "access.log", &log);
+    let report = json_report(&[path.to_str().expect("utf-8 path")]);
+    let incidents = report["incidents"].as_array().expect("incidents");
+    assert_eq!(incidents.len(), 1, "{incidents:#?}");
+    assert_eq!(incidents[0]["start"], "2024-05-07T10:20:00Z");
+    assert_eq!(incidents[0]["end"], "2024-05-07T10:29:50Z");
+    let hints: Vec<&str> = incidents[0]["hints"]
+        .as_array()
+        .expect("hints")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    let named = hints
+        .iter()
+        .find(|hint| hint.starts_with("path /checkout"))
+        .unwrap_or_else(|| panic!("no hint names the path: {hints:#?}"));
+    // A tenth of the requests; the bound adds at most a ninth.
+    let prefix = "path /checkout got 100% of the bad requests but at most ";
+    let traffic_pct: u32 = named
+        .strip_prefix(prefix)
+        .and_then(|rest| rest.split('%').next())
+        .and_then(|pct| pct.parse().ok())
+        .unwrap_or_else(|| panic!("{named}"));
+    assert!((10..22).contains(&traffic_pct), "{named}");
+}
