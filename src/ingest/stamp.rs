@@ -693,7 +693,11 @@ mod tests {
         ];
         for (name, year, year_delta, expected) in cases {
             let stamp = nov12(year_delta);
-            assert_eq!(stamp.resolve(year, &Zone::Fixed(0), false), expected, "{name}");
+            assert_eq!(
+                stamp.resolve(year, &Zone::Fixed(0), false),
+                expected,
+                "{name}"
+            );
             assert_eq!(stamp.ordering_ms(year), expected, "{name}");
         }
     }
