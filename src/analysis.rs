@@ -2,6 +2,7 @@
 //! [`Analysis`] that the report module renders. The binary calls [`analyze`]
 //! and nothing else of the pipeline.
 
+use crate::clients::ClientBurst;
 use crate::config::{Config, InputSpec, UserKey};
 use crate::detect::baseline::{self, BucketCounts};
 use crate::detect::detection::{self, Firing};
@@ -147,6 +148,9 @@ pub struct Analysis {
     pub events: Vec<Event>,
     /// Series from metric CSVs.
     pub metrics: Vec<MetricSeries>,
+    /// Bursts of 4xx responses from single clients, the largest first: not
+    /// incidents, named so nobody takes them for one.
+    pub client_bursts: Vec<ClientBurst>,
 }
 
 impl Analysis {
@@ -193,6 +197,8 @@ pub fn analyze(config: &Config, progress: &dyn Progress) -> Result<Analysis> {
     let mut analysis = detect_incidents(inputs, zone, series, dimensions, config);
     analysis.events = ingested.events;
     analysis.metrics = ingested.metrics;
+    analysis.client_bursts = ingested.client_bursts;
+    add_client_burst_hints(&mut analysis);
     crate::correlate::before_timelines(&mut analysis);
     if let Some(given) = config.detected_at {
         let at = given.resolve(&zone);
@@ -399,6 +405,7 @@ fn detect_incidents(
         dimensions,
         events: Vec::new(),
         metrics: Vec::new(),
+        client_bursts: Vec::new(),
     };
     let reports: Vec<IncidentReport> = incidents
         .into_iter()
@@ -747,6 +754,42 @@ fn hints(incident: &Incident, impact: &Impact) -> Vec<String> {
         });
     }
     hints
+}
+
+/// How long before an incident's start a client's 4xx burst is still
+/// named in its hints: the contract's timeline reaches back an hour.
+pub const CLIENT_BURST_HINT_BEFORE_MS: i64 = 60 * crate::timefmt::MS_PER_MINUTE;
+
+/// Names each 4xx burst from one client near an incident as not part of
+/// it: a wall of 404s on the same graph as the 5xx is the first thing a
+/// responder asks about.
+fn add_client_burst_hints(analysis: &mut Analysis) {
+    let zone = analysis.zone;
+    for report in &mut analysis.incidents {
+        let (from, to) = (
+            report.incident.start - CLIENT_BURST_HINT_BEFORE_MS,
+            report.incident.end,
+        );
+        for burst in analysis
+            .client_bursts
+            .iter()
+            .filter(|burst| burst.overlaps(from, to))
+        {
+            report.hints.push(client_burst_text(burst, &zone));
+        }
+    }
+}
+
+/// One sentence naming a 4xx burst and why it is not an outage.
+pub fn client_burst_text(burst: &ClientBurst, zone: &Zone) -> String {
+    format!(
+        "{} 4xx responses from one client, {}, between {} and {} ({:.1}% of the 4xx then): a scanner or a broken client, not an outage (4xx is the client's business)",
+        crate::report::markdown::thousands(burst.responses_4xx),
+        burst.client,
+        crate::timefmt::human_time(burst.first, zone),
+        crate::timefmt::human_time(burst.last, zone),
+        100.0 * burst.share()
+    )
 }
 
 /// The timeline of one incident from the series (later: alerts, changes and

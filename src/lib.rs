@@ -10,6 +10,7 @@
 //! the stages through [`analyze`] and maps errors to exit codes.
 
 pub mod analysis;
+pub mod clients;
 pub mod config;
 pub mod correlate;
 pub mod detect;

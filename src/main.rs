@@ -12,6 +12,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use cli::{Cli, Command, ReportFormat, SeriesFormat};
+use postmortem::ingest::InputKind;
 use postmortem::progress::{NoProgress, Progress};
 use postmortem::report::{self, Report};
 use postmortem::{Analysis, Error, analysis, analyze, series_export};
@@ -125,6 +126,20 @@ fn warn_skipped(analysis: &Analysis, quiet: bool) {
         return;
     }
     for input in &analysis.inputs {
+        if input.kind == InputKind::Unknown
+            && input.error.is_none()
+            && let Some(note) = &input.note
+        {
+            // Not a log at all (a README, a ground-truth file beside the
+            // logs): its note says why and what to do, once.
+            if input.lines > 0 {
+                eprintln!(
+                    "postmortem: {}: {} lines skipped, {note}",
+                    input.path, input.lines
+                );
+            }
+            continue;
+        }
         if let Some(example) = input.skipped_examples.first() {
             eprintln!(
                 "postmortem: {}: skipped {} of {} lines (first at line {}: {})",

@@ -476,7 +476,7 @@ impl Default for Bucket {
             last_bad_line: LineRef::NONE,
             latency: LatencyHistogram::default(),
             slow_tail: SlowTail::default(),
-            slots: vec![Slot::default(); SLOTS_PER_BUCKET],
+            slots: Vec::new(),
             users: UserSpans::default(),
         }
     }
@@ -500,6 +500,13 @@ pub fn is_failed_status(status: u16) -> bool {
 }
 
 impl Bucket {
+    /// The counts of one of the bucket's [`SLOTS_PER_BUCKET`] slots; zero
+    /// for a bucket without requests, whose slots are never allocated (a
+    /// sparse log spanning months is mostly such buckets).
+    pub fn slot(&self, index: usize) -> Slot {
+        self.slots.get(index).copied().unwrap_or_default()
+    }
+
     fn record(&mut self, facts: &RequestFacts, rel_ms: u32, slot: usize, ingest_slow_us: u64) {
         self.requests += 1;
         let class = usize::from(facts.status / 100);
@@ -514,7 +521,10 @@ impl Bucket {
                 self.slow_tail.add(duration, rel_ms);
             }
         }
-        let slot_counts = &mut self.slots[slot];
+        if self.slots.is_empty() {
+            self.slots = vec![Slot::default(); SLOTS_PER_BUCKET];
+        }
+        let slot_counts = &mut self.slots[slot.min(SLOTS_PER_BUCKET - 1)];
         slot_counts.requests += 1;
         if failed {
             self.failed += 1;
@@ -579,6 +589,9 @@ impl Bucket {
         self.last_failed = self.last_failed.max(other.last_failed);
         self.latency.merge(&other.latency);
         self.slow_tail.merge(&other.slow_tail);
+        if self.slots.is_empty() {
+            self.slots = vec![Slot::default(); other.slots.len()];
+        }
         for (mine, theirs) in self.slots.iter_mut().zip(&other.slots) {
             mine.requests += theirs.requests;
             mine.failed += theirs.failed;

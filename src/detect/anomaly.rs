@@ -59,36 +59,60 @@ pub fn anomalous_buckets(counts: &[BucketCounts], expected: &[f64], bucket_ms: i
                 && binomial_upper_tail(c.bad(), c.requests, rate) < SUPPORT_ALPHA
         })
         .collect();
+    // Prefix sums make every window's totals O(1), and a difference array
+    // marks the buckets covered by anomalous windows in O(1) per window:
+    // the whole test is linear in the number of buckets, so a sparse log
+    // spanning a year of one-minute buckets costs no more than its length.
+    let prefix = |value: &dyn Fn(usize) -> f64| -> Vec<f64> {
+        let mut sums = Vec::with_capacity(counts.len() + 1);
+        let mut running = 0.0;
+        sums.push(running);
+        for i in 0..counts.len() {
+            running += value(i);
+            sums.push(running);
+        }
+        sums
+    };
+    let mut requests = vec![0u64; counts.len() + 1];
+    let mut bad = vec![0u64; counts.len() + 1];
+    for (i, c) in counts.iter().enumerate() {
+        requests[i + 1] = requests[i] + c.requests;
+        bad[i + 1] = bad[i] + c.bad();
+    }
+    let weighted_rates = prefix(&|i| counts[i].requests as f64 * expected[i]);
+    let plain_rates = prefix(&|i| expected[i]);
+    let mut covered = vec![0i64; counts.len() + 1];
     for scale_ms in WINDOW_SCALES_MS {
         let width = (scale_ms / bucket_ms.max(1)) as usize;
         if width < 2 || width > counts.len() {
             continue;
         }
         for start in 0..=counts.len() - width {
-            let window = &counts[start..start + width];
+            let end = start + width;
             let total = BucketCounts {
-                requests: window.iter().map(|c| c.requests).sum(),
-                failed: window.iter().map(|c| c.failed).sum(),
-                slow: window.iter().map(|c| c.slow).sum(),
+                requests: requests[end] - requests[start],
+                failed: bad[end] - bad[start],
+                slow: 0,
             };
-            let rates = &expected[start..start + width];
-            let weighted: f64 = window
-                .iter()
-                .zip(rates)
-                .map(|(c, r)| c.requests as f64 * r)
-                .sum();
+            if total.failed < MIN_BAD_PER_BUCKET {
+                continue;
+            }
             let window_rate = if total.requests == 0 {
-                rates.iter().sum::<f64>() / width as f64
+                (plain_rates[end] - plain_rates[start]) / width as f64
             } else {
-                weighted / total.requests as f64
+                (weighted_rates[end] - weighted_rates[start]) / total.requests as f64
             };
             if is_anomalous(&total, window_rate) {
-                for offset in 0..width {
-                    if supports[start + offset] {
-                        anomalous[start + offset] = true;
-                    }
-                }
+                covered[start] += 1;
+                covered[end] -= 1;
             }
+        }
+    }
+    let mut depth = 0i64;
+    for (i, flag) in anomalous.iter_mut().enumerate() {
+        depth += covered[i];
+        if depth > 0 && supports[i] {
+            *flag = true;
         }
     }
     anomalous

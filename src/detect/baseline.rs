@@ -9,6 +9,7 @@
 use crate::series::{LatencyHistogram, MIN_DEFAULT_SLOW_US, SeriesSet, snap_threshold_us};
 
 use super::stats::{binomial_upper_tail, median, quantile};
+use super::traffic::SEASONAL_MAX_DAYS_EACH_SIDE;
 
 /// The smallest bad-request rate assumed normal (0.1%). A log with no errors
 /// at all does not prove a perfect service, and without a floor a handful of
@@ -220,7 +221,8 @@ pub const SEASONAL_HALF_WINDOW_MS: i64 = 5 * crate::timefmt::MS_PER_MINUTE;
 pub const SEASONAL_MIN_REQUESTS: u64 = 50;
 
 /// The bad rate each bucket is judged against: the run's baseline, raised to
-/// what the same time of day shows on every other day when the log spans
+/// what the same time of day shows on every other day (up to
+/// [`SEASONAL_MAX_DAYS_EACH_SIDE`] each side) when the log spans
 /// [`SEASONAL_MIN_DAYS`] days or more. Taking the lowest of the other days
 /// means only a pattern that recurs every day (a nightly batch job's 500s)
 /// counts as normal; an incident on one other day does not mask this one.
@@ -239,8 +241,11 @@ pub fn expected_bad_rates(counts: &[BucketCounts], bucket_ms: i64, baseline_rate
     (0..n)
         .map(|i| {
             let mut lowest: Option<f64> = None;
-            let mut other = i % day;
-            while other < n {
+            let reach = SEASONAL_MAX_DAYS_EACH_SIDE * day;
+            let first_day = i.saturating_sub(reach);
+            let mut other = first_day + (i - first_day) % day;
+            let last = (i + reach).min(n - 1);
+            while other <= last {
                 if other != i {
                     let (from, to) = (other.saturating_sub(half), (other + half + 1).min(n));
                     let window_requests = requests[to] - requests[from];

@@ -8,7 +8,7 @@
 
 use rustc_hash::FxHashSet;
 
-use crate::series::{SeriesSet, UserSpan};
+use crate::series::{SLOTS_PER_BUCKET, SeriesSet, Slot, UserSpan};
 use crate::timefmt::Millis;
 
 /// The numbers of the contract's `impact`.
@@ -61,8 +61,10 @@ pub fn measure(series: &SeriesSet, start: Millis, end: Millis, threshold_us: u64
                 (i64::from(from) / slot_ms) as usize,
                 (i64::from(to) / slot_ms) as usize,
             );
-            let slots = &bucket.slots
-                [first_slot.min(bucket.slots.len() - 1)..=last_slot.min(bucket.slots.len() - 1)];
+            let last_index = SLOTS_PER_BUCKET - 1;
+            let slots: Vec<Slot> = (first_slot.min(last_index)..=last_slot.min(last_index))
+                .map(|index| bucket.slot(index))
+                .collect();
             let requests: u64 = slots.iter().map(|s| u64::from(s.requests)).sum();
             let failed: u64 = slots.iter().map(|s| u64::from(s.failed)).sum();
             impact.requests_total += requests;

@@ -4,7 +4,7 @@
 //! refined from the bucket to the first and last bad request, as the
 //! contract defines them, in the channels that show the incident.
 
-use crate::series::{Bucket, LineRef, SeriesSet};
+use crate::series::{Bucket, LineRef, SLOTS_PER_BUCKET, SeriesSet};
 use crate::timefmt::{MS_PER_MINUTE, Millis};
 
 use super::anomaly::{Channel, ChannelState};
@@ -425,17 +425,15 @@ fn refine_edges(
     let slots_of = |range: std::ops::RangeInclusive<usize>| -> Vec<(usize, usize, SlotCounts)> {
         range
             .flat_map(|bucket| {
-                series.buckets[bucket]
-                    .slots
-                    .iter()
-                    .enumerate()
-                    .map(move |(slot, counts)| {
-                        let counts = SlotCounts {
-                            requests: u64::from(counts.requests),
-                            bad: slot_count(counts),
-                        };
-                        (bucket, slot, counts)
-                    })
+                let counts_of = &series.buckets[bucket];
+                (0..SLOTS_PER_BUCKET).map(move |slot| {
+                    let counts = counts_of.slot(slot);
+                    let counts = SlotCounts {
+                        requests: u64::from(counts.requests),
+                        bad: slot_count(&counts),
+                    };
+                    (bucket, slot, counts)
+                })
             })
             .collect()
     };

@@ -3,7 +3,8 @@
 //! requests against what the time of day should bring shows it.
 //!
 //! The expected count per bucket is the median of the same time of day
-//! (± [`SEASONAL_HALF_WINDOW_MS`]) on the other days when the series spans
+//! (± [`SEASONAL_HALF_WINDOW_MS`]) on the other days (up to
+//! [`SEASONAL_MAX_DAYS_EACH_SIDE`] each side) when the series spans
 //! [`SEASONAL_MIN_DAYS`] days or more, else a rolling median over
 //! ± [`ROLLING_HALF_WINDOW_MS`]. A drop is a run of buckets below a fifth of
 //! the expected count lasting at least five minutes: the contract's traffic
@@ -11,7 +12,7 @@
 
 use crate::timefmt::{MS_PER_DAY, MS_PER_MINUTE};
 
-use super::stats::{median, poisson_lower_tail};
+use super::stats::poisson_lower_tail;
 
 /// The contract's traffic rule: requests below this share of the baseline...
 pub const TRAFFIC_DROP_FRACTION: f64 = 0.2;
@@ -39,25 +40,38 @@ pub const SEASONAL_MIN_DAYS: i64 = 2;
 /// Half-width of the time-of-day window compared across days.
 pub const SEASONAL_HALF_WINDOW_MS: i64 = 10 * MS_PER_MINUTE;
 
+/// Most days each side of a bucket whose same time of day feeds its
+/// seasonal baseline. A week each side covers the weekly cycle; days further
+/// away describe an older level of traffic, and the bound keeps the cost at
+/// most `2 × 7 × 21` samples per bucket however long the log is (a sparse log
+/// spanning a year has half a million one-minute buckets).
+pub const SEASONAL_MAX_DAYS_EACH_SIDE: usize = 7;
+
 /// The expected value of `values` per bucket (requests, or distinct users).
 pub fn expected(values: &[u64], bucket_ms: i64) -> Vec<f64> {
     let n = values.len();
     let day = (MS_PER_DAY / bucket_ms.max(1)) as usize;
+    // One buffer for every bucket's samples: the median is taken in place.
+    let mut samples: Vec<u64> = Vec::new();
     if day > 0 && n as i64 >= SEASONAL_MIN_DAYS * day as i64 {
         let half = (SEASONAL_HALF_WINDOW_MS / bucket_ms.max(1)) as usize;
         return (0..n)
             .map(|i| {
-                let mut samples = Vec::new();
-                let mut other = i % day;
-                while other < n {
+                samples.clear();
+                let reach = SEASONAL_MAX_DAYS_EACH_SIDE * day;
+                let first_day = i.saturating_sub(reach);
+                // The first bucket at the same time of day at or after `first_day`.
+                let mut other = first_day + (i - first_day) % day;
+                let last = (i + reach).min(n - 1);
+                while other <= last {
                     if other != i {
                         let from = other.saturating_sub(half);
                         let to = (other + half).min(n - 1);
-                        samples.extend(values[from..=to].iter().map(|&v| v as f64));
+                        samples.extend_from_slice(&values[from..=to]);
                     }
                     other += day;
                 }
-                median(&samples).unwrap_or(0.0)
+                median_in_place(&mut samples)
             })
             .collect();
     }
@@ -66,10 +80,27 @@ pub fn expected(values: &[u64], bucket_ms: i64) -> Vec<f64> {
         .map(|i| {
             let from = i.saturating_sub(half);
             let to = (i + half).min(n.saturating_sub(1));
-            let window: Vec<f64> = values[from..=to].iter().map(|&v| v as f64).collect();
-            median(&window).unwrap_or(0.0)
+            samples.clear();
+            samples.extend_from_slice(&values[from..=to]);
+            median_in_place(&mut samples)
         })
         .collect()
+}
+
+/// The median of `values` (the mean of the two middle ones for an even
+/// count; 0 for none), reordering them: selection, not a sort, so each
+/// bucket's baseline costs time linear in its samples.
+fn median_in_place(values: &mut [u64]) -> f64 {
+    let n = values.len();
+    if n == 0 {
+        return 0.0;
+    }
+    let (below, &mut upper, _) = values.select_nth_unstable(n / 2);
+    if n % 2 == 1 {
+        return upper as f64;
+    }
+    let lower = below.iter().copied().max().unwrap_or(upper);
+    (lower as f64 + upper as f64) / 2.0
 }
 
 /// Requests and distinct users per bucket, with their expected values.
@@ -195,5 +226,32 @@ mod tests {
         assert_eq!(expected[1440 + 760], 200.0);
         assert_eq!(expected[100], 10.0, "night stays night");
         assert_eq!(find(&requests, 5), vec![(1440 + 720, 1440 + 809)]);
+    }
+
+    #[test]
+    fn medians_are_taken_in_place() {
+        let cases: [(&str, Vec<u64>, f64); 4] = [
+            ("none", vec![], 0.0),
+            ("odd count", vec![9, 1, 5], 5.0),
+            ("even count: mean of the middle two", vec![8, 2, 6, 4], 5.0),
+            ("ties", vec![3, 3, 3, 7], 3.0),
+        ];
+        for (name, mut values, median) in cases {
+            assert_eq!(median_in_place(&mut values), median, "{name}");
+        }
+    }
+
+    #[test]
+    fn the_seasonal_baseline_looks_a_week_each_side() {
+        // Twenty days at one request a minute: days 0..=12 at 100, days
+        // 13..=19 at 10. Day 19 sees days 12..=18 (one at 100, six at 10);
+        // counting every other day would give 13 at 100 against 6 at 10.
+        let day = 1440;
+        let requests: Vec<u64> = (0..20 * day)
+            .map(|i| if i / day <= 12 { 100 } else { 10 })
+            .collect();
+        let expected = expected(&requests, MINUTE);
+        assert_eq!(expected[19 * day + 600], 10.0, "last day: recent days");
+        assert_eq!(expected[600], 100.0, "first day: days 1..=7");
     }
 }

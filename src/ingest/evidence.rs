@@ -20,7 +20,7 @@ use memchr::memchr_iter;
 use super::errorlog::{self, ErrorLine, ErrorLogLayout};
 use super::events::{Classifier, Event, EventKind};
 use super::metrics_csv::{self, CsvDialect, RawSeries};
-use super::reader::{Block, BlockReader, Source};
+use super::reader::{Block, BlockReader, Source, marked_line_reason};
 use super::stamp::{Stamp, YearlessTime};
 use super::syslog::{self, SyslogLayout, SyslogLine};
 use super::{InputKind, InputStats, MAX_SKIPPED_EXAMPLES, SkippedLine};
@@ -217,15 +217,23 @@ pub fn read_other<R: std::io::Read>(
     collected: &mut Collected,
     tap: &ProgressTap<'_>,
 ) {
-    let is_whole = first_block.bytes.len() < super::reader::BLOCK_BYTES;
+    let is_whole = blocks.is_finished();
     let sniffed = {
-        let lines = super::sniff::sample_lines(&first_block.bytes, is_whole);
+        let mut lines = super::sniff::sample_lines(&first_block.bytes, is_whole);
+        // A line the reader did not keep says nothing about the format.
+        lines.retain(|line| marked_line_reason(line).is_none());
         sniff(&lines)
     };
     let Some(sniffed) = sniffed else {
         if let Some(note) = &mut stats.note {
             note.push_str("; nor a syslog, an nginx/Apache error log or a metrics CSV");
         }
+        // Every line was read to say how many there were, and none is used.
+        let mut counter = UnusedLines::new(stats, UNRECOGNISED_REASON);
+        let error = for_each_line(first_block, &mut blocks, tap, |number, line| {
+            counter.line(number, line);
+        });
+        report_read_error(stats, error);
         return;
     };
     let mut evidence = EvidenceInput {
@@ -270,35 +278,134 @@ pub fn read_other<R: std::io::Read>(
             }
             stats.lines = memchr_iter(b'\n', &bytes).count() as u64
                 + u64::from(bytes.last().is_some_and(|&b| b != b'\n'));
+            let marked = take_marked_lines(&mut bytes);
             match metrics_csv::load(&bytes, dialect) {
                 Ok(loaded) => {
                     stats.kind = InputKind::Metrics;
                     stats.format = Some(loaded.layout.name());
                     stats.parsed = loaded.parsed;
-                    stats.skipped = loaded.skipped;
-                    stats.skipped_examples = loaded.skipped_examples;
-                    stats.note = loaded.note;
-                    for series in &loaded.series {
-                        series.stamps.iter().for_each(|s| evidence.span.add(*s));
+                    stats.skipped = loaded.skipped + marked.len() as u64;
+                    let mut examples = loaded.skipped_examples;
+                    let mut series = loaded.series;
+                    if !marked.is_empty() {
+                        let original = |line: u64| line_before_removal(line, &marked);
+                        for example in &mut examples {
+                            example.line = original(example.line);
+                        }
+                        for one in &mut series {
+                            one.lines
+                                .iter_mut()
+                                .for_each(|line| *line = original(*line));
+                        }
                     }
-                    evidence.series = loaded.series;
+                    examples.extend(marked.into_iter().map(|(line, reason)| SkippedLine {
+                        line,
+                        reason: reason.to_string(),
+                    }));
+                    examples.sort_by_key(|example| example.line);
+                    examples.truncate(MAX_SKIPPED_EXAMPLES);
+                    stats.skipped_examples = examples;
+                    stats.note = loaded.note;
+                    for one in &series {
+                        one.stamps.iter().for_each(|s| evidence.span.add(*s));
+                    }
+                    evidence.series = series;
                 }
                 Err(why) => {
                     stats.kind = InputKind::Unknown;
-                    stats.lines = 0;
                     stats.note = Some(format!("not a recognised log: looks like a CSV but {why}"));
+                    let lines = stats.lines;
+                    stats.lines = 0;
+                    let mut counter = UnusedLines::new(stats, UNRECOGNISED_REASON);
+                    (1..=lines).for_each(|number| counter.line(number, b""));
+                    report_read_error(stats, error);
                     return;
                 }
             }
         }
     }
+    report_read_error(stats, error);
+    collected.inputs.push(evidence);
+}
+
+/// Removes the lines of a CSV the reader did not keep (over the cap, cut
+/// by damage), so the table is read without them (polars would read an
+/// empty line as a row); returns their numbers and skip reasons.
+fn take_marked_lines(bytes: &mut Vec<u8>) -> Vec<(u64, &'static str)> {
+    let mut marked = Vec::new();
+    if !bytes.contains(&0) {
+        return marked;
+    }
+    let mut kept = Vec::with_capacity(bytes.len());
+    for (index, raw) in bytes.split_inclusive(|&b| b == b'\n').enumerate() {
+        let line = raw.strip_suffix(b"\n").unwrap_or(raw);
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        match marked_line_reason(line) {
+            Some(reason) => marked.push((index as u64 + 1, reason)),
+            None => kept.extend_from_slice(raw),
+        }
+    }
+    *bytes = kept;
+    marked
+}
+
+/// The line number in the whole input of line `line` of the input with the
+/// lines `removed` (ascending) taken out; 0 (unknown) stays 0.
+fn line_before_removal(line: u64, removed: &[(u64, &'static str)]) -> u64 {
+    if line == 0 {
+        return 0;
+    }
+    let mut original = line;
+    for &(at, _) in removed {
+        if at <= original {
+            original += 1;
+        } else {
+            break;
+        }
+    }
+    original
+}
+
+/// The skip reason of every line of an input that is not a recognised log
+/// (the input's note says what was expected).
+pub const UNRECOGNISED_REASON: &str =
+    "the input is not a recognised log (see its note), so no line of it is used";
+
+/// Counts every line of an input none of whose lines is used as skipped,
+/// keeping the first as the example (the reason is the same for all, so
+/// more examples would only repeat it).
+struct UnusedLines<'a> {
+    stats: &'a mut InputStats,
+    reason: &'static str,
+}
+
+impl<'a> UnusedLines<'a> {
+    fn new(stats: &'a mut InputStats, reason: &'static str) -> Self {
+        UnusedLines { stats, reason }
+    }
+
+    /// Counts line `number`; `line` tells a line the reader did not keep.
+    fn line(&mut self, number: u64, line: &[u8]) {
+        self.stats.lines += 1;
+        self.stats.skipped += 1;
+        if self.stats.skipped_examples.is_empty() {
+            let reason = marked_line_reason(line).unwrap_or(self.reason);
+            self.stats.skipped_examples.push(SkippedLine {
+                line: number,
+                reason: reason.to_string(),
+            });
+        }
+    }
+}
+
+/// Records the read error that ended an input early, if any.
+fn report_read_error(stats: &mut InputStats, error: Option<std::io::Error>) {
     if let Some(e) = error {
         stats.error = Some(format!(
             "reading stopped after line {}: {e}; the lines before it were used",
             stats.lines
         ));
     }
-    collected.inputs.push(evidence);
 }
 
 fn modification_time(source: &Source) -> Option<Millis> {
@@ -406,8 +513,23 @@ impl<'a> EventReader<'a> {
         }
     }
 
+    /// Counts a line the reader did not keep (over the cap, cut by
+    /// damage) as skipped; whether it was one.
+    fn marked_line(&mut self, number: u64, line: &[u8]) -> bool {
+        match marked_line_reason(line) {
+            Some(reason) => {
+                self.skip(number, reason);
+                true
+            }
+            None => false,
+        }
+    }
+
     fn syslog_line(&mut self, number: u64, line: &[u8]) {
         self.stats.lines += 1;
+        if self.marked_line(number, line) {
+            return;
+        }
         if line.iter().all(u8::is_ascii_whitespace) {
             self.skip(number, "empty line");
             return;
@@ -437,6 +559,9 @@ impl<'a> EventReader<'a> {
 
     fn error_line(&mut self, number: u64, line: &[u8]) {
         self.stats.lines += 1;
+        if self.marked_line(number, line) {
+            return;
+        }
         if line.iter().all(u8::is_ascii_whitespace) {
             self.skip(number, "empty line");
             return;
@@ -883,6 +1008,28 @@ mod tests {
         ];
         for (name, span, reference, mtime, expected) in cases {
             assert_eq!(infer_year(span, reference, mtime), expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn csv_lines_after_removed_lines_keep_their_numbers() {
+        let mut bytes = [
+            &b"time,load\n1,2\n"[..],
+            crate::ingest::reader::OVERLONG_LINE_MARK,
+            b"\n3,4\r\n",
+            crate::ingest::reader::CUT_LINE_MARK,
+            b"\n5,6\n",
+        ]
+        .concat();
+        let removed = take_marked_lines(&mut bytes);
+        assert_eq!(bytes, b"time,load\n1,2\n3,4\r\n5,6\n");
+        assert_eq!(
+            removed.iter().map(|(line, _)| *line).collect::<Vec<_>>(),
+            [3, 5]
+        );
+        let cases = [(0, 0), (1, 1), (2, 2), (3, 4), (4, 6)];
+        for (after, before) in cases {
+            assert_eq!(line_before_removal(after, &removed), before, "line {after}");
         }
     }
 

@@ -482,8 +482,22 @@ fn load_table(bytes: &[u8], dialect: CsvDialect) -> Result<LoadedCsv, String> {
         }
     };
     let note = series.is_empty().then(|| {
+        let others: Vec<String> = names
+            .iter()
+            .enumerate()
+            .filter(|(index, _)| *index != time_index)
+            .map(|(_, name)| format!("'{name}'"))
+            .collect();
+        let why = if others.is_empty() {
+            "it has no other column".to_string()
+        } else {
+            format!(
+                "{} hold text, row numbers or labels, not measurements",
+                others.join(", ")
+            )
+        };
         format!(
-            "no numeric column besides the time column '{}': nothing to chart",
+            "no numeric column besides the time column '{}' ({why}): nothing to chart; the rest of the run is analysed without it",
             names[time_index]
         )
     });

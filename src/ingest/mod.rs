@@ -187,6 +187,8 @@ pub struct Ingested {
     pub events: Vec<events::Event>,
     /// The series of metric CSVs.
     pub metrics: Vec<evidence::MetricSeries>,
+    /// Bursts of 4xx responses from single clients, the largest first.
+    pub client_bursts: Vec<crate::clients::ClientBurst>,
 }
 
 /// Reads every source into one series.
@@ -201,6 +203,7 @@ pub fn ingest(
     let mut upstreams =
         DimensionBuilder::new(DimensionKind::Upstream, bucket_ms, options.ingest_slow_us);
     let mut hosts = DimensionBuilder::new(DimensionKind::Host, bucket_ms, options.ingest_slow_us);
+    let mut clients = crate::clients::ClientBurstBuilder::new(bucket_ms);
     let host_labels = host_labels(sources);
     let mut offsets = OffsetTally::default();
     let mut consumed_before = 0u64;
@@ -226,6 +229,7 @@ pub fn ingest(
             series.merge(partial.series);
             upstreams.merge(partial.upstreams);
             hosts.merge(partial.hosts);
+            clients.merge(partial.clients);
             offsets.merge(&partial.offsets);
         }
         if let Some(error) = &stats.error {
@@ -251,6 +255,7 @@ pub fn ingest(
             .collect(),
         events: resolved.events,
         metrics: resolved.metrics,
+        client_bursts: clients.bursts(),
     })
 }
 
@@ -381,9 +386,16 @@ fn ingest_source(
             consumed_before,
             raw_bytes_read: &counter,
         };
-        // Hand the stream back from the start: the first chunk, then the rest.
+        // Hand the stream back from the start: the first chunk, then the rest
+        // (or the damage that ended it).
         first_buffer.truncate(first_chunk.len);
-        let stream = std::io::Read::chain(std::io::Cursor::new(first_buffer), chunks.into_stream());
+        let stream: Box<dyn std::io::Read> = match first_chunk.error {
+            Some(error) => Box::new(reader::ThenError::new(first_buffer, error)),
+            None => Box::new(std::io::Read::chain(
+                std::io::Cursor::new(first_buffer),
+                chunks.into_stream(),
+            )),
+        };
         let mut blocks = reader::BlockReader::new(stream);
         let Some(first_block) = blocks.next_block() else {
             return Ok((stats, None, counter.load(Ordering::Relaxed)));

@@ -30,12 +30,13 @@ use std::sync::{Arc, Mutex};
 use memchr::memchr_iter;
 
 use super::access::AccessParser;
-use super::reader::{Chunk, ChunkReader};
+use super::reader::{self, Chunk, ChunkReader, MAX_LINE_BYTES, OVERLONG_LINE_MARK};
 use super::sniff::AccessFormat;
 use super::{
     IngestOptions, MAX_SKIPPED_EXAMPLES, OffsetTally, SkippedLine, parse_with_fallbacks,
     record_upstreams, user_hash,
 };
+use crate::clients::ClientBurstBuilder;
 use crate::series::{LineRef, RequestFacts, SeriesBuilder};
 use crate::series_dims::{DimensionBuilder, DimensionKind, Outcome};
 use crate::timefmt::Millis;
@@ -121,6 +122,8 @@ pub struct ParseWorker<'a> {
     hosts: DimensionBuilder,
     /// The host label's id in `hosts`.
     host_id: Option<u16>,
+    /// Who sent the 4xx responses, per bucket.
+    clients: ClientBurstBuilder,
     /// The recent buckets, still being filled.
     series: SeriesBuilder,
     /// Where older buckets go, so memory holds each bucket once, not once
@@ -155,6 +158,7 @@ impl<'a> ParseWorker<'a> {
             ),
             hosts: DimensionBuilder::new(DimensionKind::Host, bucket_ms, options.ingest_slow_us),
             host_id: None,
+            clients: ClientBurstBuilder::new(bucket_ms),
             series,
             total: None,
             handed_over_before: i64::MIN,
@@ -232,6 +236,13 @@ impl<'a> ParseWorker<'a> {
             line_in_chunk += 1;
             let line_number = provisional_line(chunk, line_in_chunk);
             let line = raw.strip_suffix(b"\r").unwrap_or(raw);
+            // A line the reader did not keep (over the cap, cut by damage).
+            if line.first() == Some(&0)
+                && let Some(reason) = reader::marked_line_reason(line)
+            {
+                self.skip(line_number, reason);
+                continue;
+            }
             if line.iter().all(u8::is_ascii_whitespace) {
                 self.skip(line_number, "empty line");
                 continue;
@@ -273,6 +284,7 @@ impl<'a> ParseWorker<'a> {
                     line: line_number,
                 },
             });
+            self.clients.record(arrival, record.status, record.client);
             if record.upstream_addr.is_some() {
                 record_upstreams(&mut self.upstreams, arrival, &record);
             }
@@ -295,6 +307,7 @@ pub struct SourceResult {
     pub series: SeriesBuilder,
     pub upstreams: DimensionBuilder,
     pub hosts: DimensionBuilder,
+    pub clients: ClientBurstBuilder,
     pub tally: LineTally,
     pub offsets: OffsetTally,
     pub examples: Vec<SkippedLine>,
@@ -315,7 +328,9 @@ fn combine(workers: Vec<ParseWorker<'_>>, mut series: SeriesBuilder, input: u32)
     let mut fallback_lines: Vec<u64> = Vec::new();
     let mut upstreams: Option<DimensionBuilder> = None;
     let mut hosts: Option<DimensionBuilder> = None;
+    let mut clients = ClientBurstBuilder::new(series.bucket_ms());
     for mut worker in workers {
+        clients.merge(worker.clients);
         chunk_lines.extend_from_slice(&worker.chunk_lines);
         examples.extend_from_slice(&worker.examples);
         tally.add(&worker.tally);
@@ -364,6 +379,7 @@ fn combine(workers: Vec<ParseWorker<'_>>, mut series: SeriesBuilder, input: u32)
         series,
         upstreams,
         hosts,
+        clients,
         tally,
         offsets,
         field_bits,
@@ -582,6 +598,14 @@ pub const FILE_CHUNK_BYTES: u64 = 512 << 10;
 /// longer line is read in further steps.
 const LINE_OVERREAD_BYTES: usize = 4 << 10;
 
+// A line that fits in one positional read is never checked against the
+// line cap, so a read must be shorter than the cap.
+const _: () = assert!(FILE_CHUNK_BYTES as usize + LINE_OVERREAD_BYTES < MAX_LINE_BYTES);
+
+/// Bytes read at a time while dropping the rest of a line longer than the
+/// cap.
+const DISCARD_BYTES: usize = 128 << 10;
+
 /// Reads and parses a plain file of `len` bytes on `workers` threads, each
 /// taking the next chunk of `chunk_bytes` ([`FILE_CHUNK_BYTES`]) with a positional read: no
 /// reader thread, no copy between threads, every core reads and parses.
@@ -619,7 +643,7 @@ pub fn run_file(
                             break;
                         };
                         let end = (start + chunk_bytes).min(len);
-                        match lines_starting_in(file, start, end, &mut buffer) {
+                        match lines_starting_in(file, (start, end), MAX_LINE_BYTES, &mut buffer) {
                             Ok(range) => worker.parse_chunk(chunk, &buffer[range]),
                             Err(error) => {
                                 stop.store(true, Ordering::Relaxed);
@@ -673,12 +697,15 @@ pub fn run_file(
 }
 
 /// Reads into `buffer` the lines of `file` that start in `[start, end)`
-/// (the last one whole, past `end`), and returns where they lie in it.
+/// (the last one whole, past `end`), and returns where they lie in it. A
+/// last line running more than `max_line` bytes past what the first read
+/// took is replaced by [`OVERLONG_LINE_MARK`] and the rest of it is read in
+/// small steps and dropped, never held.
 #[cfg(unix)]
 fn lines_starting_in(
     file: &File,
-    start: u64,
-    end: u64,
+    (start, end): (u64, u64),
+    max_line: usize,
     buffer: &mut Vec<u8>,
 ) -> io::Result<std::ops::Range<usize>> {
     // One byte before the range tells whether a line starts at `start`.
@@ -705,13 +732,50 @@ fn lines_starting_in(
             return Ok(first..search_from + at + 1);
         }
         search_from = filled;
-        let want = filled.max(LINE_OVERREAD_BYTES);
+        // Where the last line starts: no newline after it was read yet.
+        let last_start = memchr::memrchr(b'\n', &buffer[first..(span - 1).min(filled)])
+            .map_or(first, |at| first + at + 1);
+        if filled - last_start > max_line {
+            return drop_overlong_line(file, from + filled as u64, buffer, first..last_start);
+        }
+        // Never read more of the last line than the cap and one byte.
+        let want = filled
+            .max(LINE_OVERREAD_BYTES)
+            .min(last_start + max_line + 1 - filled);
         let got = read_at_most(file, from + filled as u64, buffer, filled, want)?;
         if got == 0 {
             // The end of the file: the last line has no newline.
             return Ok(first..filled);
         }
         filled += got;
+    }
+}
+
+/// Puts [`OVERLONG_LINE_MARK`] after the lines in `kept` (the over-long
+/// line started at its end) and reads `file` from `offset` in small steps
+/// until that line's newline; returns where the lines and the mark lie.
+#[cfg(unix)]
+fn drop_overlong_line(
+    file: &File,
+    mut offset: u64,
+    buffer: &mut Vec<u8>,
+    kept: std::ops::Range<usize>,
+) -> io::Result<std::ops::Range<usize>> {
+    let mark_end = kept.end + OVERLONG_LINE_MARK.len();
+    if buffer.len() < mark_end {
+        buffer.resize(mark_end, 0);
+    }
+    buffer[kept.end..mark_end].copy_from_slice(OVERLONG_LINE_MARK);
+    loop {
+        let got = read_at_most(file, offset, buffer, mark_end, DISCARD_BYTES)?;
+        if got == 0 {
+            return Ok(kept.start..mark_end);
+        }
+        if memchr::memchr(b'\n', &buffer[mark_end..mark_end + got]).is_some() {
+            buffer[mark_end] = b'\n';
+            return Ok(kept.start..mark_end + 1);
+        }
+        offset += got as u64;
     }
 }
 
@@ -916,6 +980,63 @@ mod tests {
                     summary(result) == expected,
                     "streaming, {workers} workers, {chunk_bytes}-byte chunks"
                 );
+            }
+        }
+    }
+
+    /// Every chunk's lines of `text`, read positionally and joined.
+    fn positional_lines(text: &[u8], chunk_bytes: u64, max_line: usize) -> Vec<u8> {
+        let mut file = tempfile::NamedTempFile::new().expect("temp file");
+        file.write_all(text).expect("write");
+        let len = text.len() as u64;
+        let mut joined = Vec::new();
+        let mut buffer = Vec::new();
+        for start in (0..len).step_by(chunk_bytes as usize) {
+            let end = (start + chunk_bytes).min(len);
+            let range = lines_starting_in(file.as_file(), (start, end), max_line, &mut buffer)
+                .expect("read");
+            joined.extend_from_slice(&buffer[range]);
+        }
+        joined
+    }
+
+    #[test]
+    fn positional_reads_mark_lines_over_the_cap() {
+        let max_line = 10_000;
+        let x = |n: usize| vec![b'x'; n];
+        let mark = OVERLONG_LINE_MARK;
+        let cases: Vec<(&str, Vec<u8>, Vec<u8>)> = vec![
+            (
+                "a line of exactly the cap is kept",
+                [b"a\n".to_vec(), x(max_line), b"\nb\n".to_vec()].concat(),
+                [b"a\n".to_vec(), x(max_line), b"\nb\n".to_vec()].concat(),
+            ),
+            (
+                "one byte over the cap is marked",
+                [b"a\n".to_vec(), x(max_line + 1), b"\nb\n".to_vec()].concat(),
+                [b"a\n", mark, b"\nb\n"].concat(),
+            ),
+            (
+                "a long last line without a newline",
+                [b"a\n".to_vec(), x(5 * max_line)].concat(),
+                [b"a\n", mark].concat(),
+            ),
+            (
+                "two long lines in a row",
+                [
+                    x(3 * max_line),
+                    b"\n".to_vec(),
+                    x(2 * max_line),
+                    b"\nend".to_vec(),
+                ]
+                .concat(),
+                [mark, b"\n", mark, b"\nend"].concat(),
+            ),
+        ];
+        for (name, text, expected) in cases {
+            for chunk_bytes in [7u64, 97, 1_024] {
+                let joined = positional_lines(&text, chunk_bytes, max_line);
+                assert!(joined == expected, "{name}, {chunk_bytes}-byte chunks");
             }
         }
     }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use flate2::bufread::MultiGzDecoder;
-use memchr::memrchr;
+use memchr::{memchr, memrchr};
 
 use crate::config::InputSpec;
 use crate::error::{Error, Result};
@@ -81,8 +81,72 @@ fn walk_directory(directory: &Path, sources: &mut Vec<Source>, unreadable: &mut 
         match std::fs::metadata(&path) {
             Ok(m) if m.is_dir() => walk_directory(&path, sources, unreadable),
             Ok(m) if m.is_file() => sources.push(Source::File(path)),
-            Ok(_) => {}
+            Ok(m) => {
+                let what = special_file_kind(&m.file_type());
+                unreadable.push((path, io::Error::other(not_opened_reason(what))));
+            }
             Err(e) => unreadable.push((path, e)),
+        }
+    }
+}
+
+/// What a directory entry that is neither a file nor a folder is.
+#[cfg(unix)]
+fn special_file_kind(file_type: &std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if file_type.is_fifo() {
+        "a named pipe (FIFO)"
+    } else if file_type.is_socket() {
+        "a socket"
+    } else if file_type.is_char_device() {
+        "a character device"
+    } else if file_type.is_block_device() {
+        "a block device"
+    } else {
+        "not a regular file"
+    }
+}
+
+#[cfg(not(unix))]
+fn special_file_kind(_: &std::fs::FileType) -> &'static str {
+    "not a regular file"
+}
+
+/// Why an entry of a folder that is not a regular file is listed but never
+/// opened: reading a FIFO waits for a writer forever, a socket cannot be
+/// read as a file, a device may never end.
+fn not_opened_reason(what: &str) -> String {
+    format!(
+        "{what}, not a regular file: never opened inside a folder (reading it could wait forever); name it on the command line to read it"
+    )
+}
+
+/// The bytes already read from an input, then the error that stopped
+/// reading it, once: how a stream whose first chunk ended in damage is
+/// handed on, so the damage is reported by whoever reads it next.
+pub struct ThenError {
+    head: io::Cursor<Vec<u8>>,
+    error: Option<io::Error>,
+}
+
+impl ThenError {
+    pub fn new(head: Vec<u8>, error: io::Error) -> Self {
+        ThenError {
+            head: io::Cursor::new(head),
+            error: Some(error),
+        }
+    }
+}
+
+impl Read for ThenError {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.head.read(buf)?;
+        match self.error.take() {
+            Some(error) if n == 0 && !buf.is_empty() => Err(error),
+            error => {
+                self.error = error;
+                Ok(n)
+            }
         }
     }
 }
@@ -157,16 +221,81 @@ pub fn open(source: &Source) -> io::Result<Opened> {
 /// gzip; plain files are read in [`super::pipeline::FILE_CHUNK_BYTES`].
 pub const CHUNK_BYTES: usize = 1 << 20;
 
+/// The longest line kept, in bytes before its newline (16 MiB). A longer
+/// line is counted as one skipped line ([`OVERLONG_LINE_REASON`]) and the
+/// rest of it is read and dropped without being held, so a runaway writer
+/// (a 100 MB line without a newline, a binary file) costs at most this much
+/// memory per buffer instead of its own size. No server writes such lines:
+/// nginx refuses request lines and headers over `large_client_header_buffers`
+/// (8 KiB by default) and Apache over `LimitRequestLine` (8190 bytes), so
+/// even a line of logged-but-unchecked fields (a user agent, a JSON body)
+/// stays far below; 16 MiB leaves room for a 10 MB field, which the
+/// malformed-input suite reads as a request.
+pub const MAX_LINE_BYTES: usize = 16 << 20;
+
+/// Written by the readers in place of a line longer than
+/// [`MAX_LINE_BYTES`]. It starts with a NUL byte, which no log line that
+/// parses starts with, and parsers never see it: [`marked_line_reason`]
+/// names it first.
+pub const OVERLONG_LINE_MARK: &[u8] = b"\0postmortem: a line over MAX_LINE_BYTES was here\0";
+
+/// Written by the readers in place of the last line of an input whose
+/// reading failed (a gzip file cut short, a read error) when that line has
+/// no newline: the damage cut it, so whatever it holds is not the line the
+/// server wrote.
+pub const CUT_LINE_MARK: &[u8] = b"\0postmortem: a line cut by the damage was here\0";
+
+/// The skip reason of a line longer than [`MAX_LINE_BYTES`] (the number is
+/// pinned to the constant by a test).
+pub const OVERLONG_LINE_REASON: &str = "longer than MAX_LINE_BYTES (16 MiB): no log line is that long; read to its end without being kept";
+
+/// The skip reason of the partial last line of a damaged input.
+pub const CUT_LINE_REASON: &str = "cut short by the damage that stopped reading (see the input's error): not the line the server wrote";
+
+/// Why a line a reader wrote in place of another is skipped, or `None` for
+/// a line read from the input.
+#[inline]
+pub fn marked_line_reason(line: &[u8]) -> Option<&'static str> {
+    if line.first() != Some(&0) {
+        return None;
+    }
+    if line == OVERLONG_LINE_MARK {
+        Some(OVERLONG_LINE_REASON)
+    } else if line == CUT_LINE_MARK {
+        Some(CUT_LINE_REASON)
+    } else {
+        None
+    }
+}
+
+/// Bytes read at a time while dropping the rest of a line longer than
+/// [`MAX_LINE_BYTES`]: one reused buffer, as large as the read buffer in
+/// front of the file.
+const DISCARD_BYTES: usize = READ_BUFFER_BYTES;
+
 /// Reads a decoded stream in chunks of whole lines: each chunk ends after a
 /// newline (or at the end of the input), so no line is split across chunks.
 /// The caller supplies the buffer and gets it back filled, so a few buffers
 /// are reused for the whole input instead of allocating (and zeroing) one
 /// per chunk.
+///
+/// Two lines are handed out replaced by a mark (see [`marked_line_reason`]):
+/// a line longer than the cap ([`MAX_LINE_BYTES`]), whose rest is dropped
+/// as it is read, and the partial last line of an input whose reading
+/// failed ([`CUT_LINE_MARK`]).
 pub struct ChunkReader<R> {
     reader: R,
     /// The start of a line that did not fit in the previous chunk.
     carry: Vec<u8>,
     finished: bool,
+    /// The longest line kept ([`MAX_LINE_BYTES`]; smaller in tests).
+    max_line: usize,
+    /// Where the rest of an over-long line is read to be dropped.
+    discard: Vec<u8>,
+    /// Bytes read past the end of an over-long line, read before the input
+    /// again (from `pending_at` on).
+    pending: Vec<u8>,
+    pending_at: usize,
 }
 
 /// What one fill produced: the chunk is the first `len` bytes of the buffer,
@@ -183,7 +312,17 @@ impl<R: Read> ChunkReader<R> {
             reader,
             carry: Vec::new(),
             finished: false,
+            max_line: MAX_LINE_BYTES,
+            discard: Vec::new(),
+            pending: Vec::new(),
+            pending_at: 0,
         }
+    }
+
+    /// Caps lines at `max_line` bytes instead of [`MAX_LINE_BYTES`].
+    pub fn with_max_line(mut self, max_line: usize) -> Self {
+        self.max_line = max_line.max(1);
+        self
     }
 
     /// Whether the end of the input was reached.
@@ -194,34 +333,78 @@ impl<R: Read> ChunkReader<R> {
     /// The bytes not handed out yet, as a stream: the start of a line kept
     /// back, then the rest of the input.
     pub fn into_stream(self) -> io::Chain<io::Cursor<Vec<u8>>, R> {
-        io::Cursor::new(self.carry).chain(self.reader)
+        let mut unread = self.carry;
+        unread.extend_from_slice(&self.pending[self.pending_at.min(self.pending.len())..]);
+        io::Cursor::new(unread).chain(self.reader)
+    }
+
+    /// Reads into `destination`: first what was read past an over-long
+    /// line, then the input.
+    fn read_some(&mut self, destination: &mut [u8]) -> io::Result<usize> {
+        let pending = self.pending.get(self.pending_at..).unwrap_or_default();
+        if pending.is_empty() {
+            return self.reader.read(destination);
+        }
+        let n = pending.len().min(destination.len());
+        destination[..n].copy_from_slice(&pending[..n]);
+        self.pending_at += n;
+        Ok(n)
     }
 
     /// Fills `buffer` with the next run of whole lines, about `target` bytes
-    /// (more when one line is longer: the buffer then grows), or `None` at
-    /// the end of the input. The buffer's length only grows; the chunk is
-    /// `buffer[..len]`.
+    /// (more when one line is longer: the buffer then grows, up to the line
+    /// cap), or `None` at the end of the input. The buffer's length only
+    /// grows; the chunk is `buffer[..len]`. Every byte is searched for a
+    /// newline once, however long the line.
     pub fn fill(&mut self, buffer: &mut Vec<u8>, target: usize) -> Option<Chunk> {
         if self.finished {
             return None;
         }
-        let wanted = target.max(self.carry.len() * 2).max(1);
+        let carried = self.carry.len();
+        let wanted = target
+            .max((carried * 2).min(self.max_line + 1))
+            .max(carried + 1);
         if buffer.len() < wanted {
             buffer.resize(wanted, 0);
         }
-        let mut filled = self.carry.len();
-        buffer[..filled].copy_from_slice(&self.carry);
+        buffer[..carried].copy_from_slice(&self.carry);
         self.carry.clear();
+        let mut filled = carried;
+        // Where the last line not known to be whole starts (the carried
+        // bytes are the start of one line), and how far newlines were
+        // searched for.
+        let mut line_start = 0;
+        let mut searched = carried;
         let mut error = None;
         loop {
-            if filled == buffer.len() {
-                if memrchr(b'\n', &buffer[..filled]).is_some() {
+            if let Some(at) = memrchr(b'\n', &buffer[searched..filled]) {
+                line_start = searched + at + 1;
+            }
+            searched = filled;
+            if filled - line_start > self.max_line {
+                filled = self.replace_overlong_line(buffer, line_start, &mut error);
+                if self.finished {
+                    // The input ended inside the long line: the mark is the
+                    // last line, whole.
+                    line_start = filled;
                     break;
                 }
-                // One line longer than the buffer: grow until it fits.
-                buffer.resize(buffer.len() * 2, 0);
+                // Go on after the mark's newline, as after any line.
+                searched = line_start;
+                continue;
             }
-            match self.reader.read(&mut buffer[filled..]) {
+            if filled == buffer.len() {
+                if line_start > 0 {
+                    break;
+                }
+                // One line longer than the buffer: grow until it fits or
+                // passes the cap.
+                let grown = (buffer.len() * 2).min(self.max_line + 1);
+                buffer.resize(grown.max(buffer.len() + 1), 0);
+            }
+            // Never read more of the last line than the cap and one byte.
+            let read_end = buffer.len().min(line_start + self.max_line + 1);
+            match self.read_some(&mut buffer[filled..read_end]) {
                 Ok(0) => {
                     self.finished = true;
                     break;
@@ -235,17 +418,73 @@ impl<R: Read> ChunkReader<R> {
                 }
             }
         }
-        let len = if self.finished {
-            filled
-        } else {
-            memrchr(b'\n', &buffer[..filled]).map_or(filled, |at| at + 1)
-        };
+        if error.is_some() && filled > line_start {
+            // The damage cut the last line: it is not the line written.
+            filled = write_mark(buffer, line_start, CUT_LINE_MARK);
+        }
+        let len = if self.finished { filled } else { line_start };
         self.carry.extend_from_slice(&buffer[len..filled]);
         if len == 0 && error.is_none() {
             return None;
         }
         Some(Chunk { len, error })
     }
+
+    /// Puts [`OVERLONG_LINE_MARK`] in place of the line starting at
+    /// `line_start` and reads the rest of that line into a small reused
+    /// buffer, dropping it, up to its newline; what followed the newline in
+    /// that read is read next. Returns where the bytes in `buffer` end:
+    /// after the mark's newline, or after the mark at the end of the input.
+    fn replace_overlong_line(
+        &mut self,
+        buffer: &mut Vec<u8>,
+        line_start: usize,
+        error: &mut Option<io::Error>,
+    ) -> usize {
+        let mark_end = write_mark(buffer, line_start, OVERLONG_LINE_MARK);
+        let end_line = |buffer: &mut Vec<u8>| write_mark(buffer, mark_end, b"\n");
+        let pending = self.pending.get(self.pending_at..).unwrap_or_default();
+        if let Some(at) = memchr(b'\n', pending) {
+            self.pending_at += at + 1;
+            return end_line(buffer);
+        }
+        self.pending.clear();
+        self.pending_at = 0;
+        self.discard.resize(DISCARD_BYTES, 0);
+        loop {
+            match self.reader.read(&mut self.discard) {
+                Ok(0) => {
+                    self.finished = true;
+                    return mark_end;
+                }
+                Ok(n) => {
+                    if let Some(at) = memchr(b'\n', &self.discard[..n]) {
+                        // The bytes after the newline are read next.
+                        std::mem::swap(&mut self.pending, &mut self.discard);
+                        self.pending.truncate(n);
+                        self.pending_at = at + 1;
+                        return end_line(buffer);
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    self.finished = true;
+                    *error = Some(e);
+                    return mark_end;
+                }
+            }
+        }
+    }
+}
+
+/// Writes `mark` at `at`, growing the buffer if needed; returns its end.
+fn write_mark(buffer: &mut Vec<u8>, at: usize, mark: &[u8]) -> usize {
+    let end = at + mark.len();
+    if buffer.len() < end {
+        buffer.resize(end, 0);
+    }
+    buffer[at..end].copy_from_slice(mark);
+    end
 }
 
 // The block reader below serves the inputs that are not access logs
@@ -256,14 +495,10 @@ impl<R: Read> ChunkReader<R> {
 pub const BLOCK_BYTES: usize = 8 << 20;
 
 /// Reads a decoded stream in blocks of about [`BLOCK_BYTES`] that end after a
-/// newline (or at the end of the input), so no line is split across blocks.
+/// newline (or at the end of the input), so no line is split across blocks;
+/// lines are capped and damage marked as by [`ChunkReader`], which it uses.
 pub struct BlockReader<R> {
-    reader: R,
-    carry: Vec<u8>,
-    finished: bool,
-    /// Compressed or raw bytes consumed so far are not visible through a
-    /// decoder, so progress counts decoded bytes.
-    pub decoded_bytes: u64,
+    chunks: ChunkReader<R>,
 }
 
 /// What one read produced: a block, and the error that ended the stream
@@ -276,58 +511,29 @@ pub struct Block {
 impl<R: Read> BlockReader<R> {
     pub fn new(reader: R) -> Self {
         BlockReader {
-            reader,
-            carry: Vec::new(),
-            finished: false,
-            decoded_bytes: 0,
+            chunks: ChunkReader::new(reader),
         }
+    }
+
+    /// Caps lines at `max_line` bytes instead of [`MAX_LINE_BYTES`].
+    pub fn with_max_line(mut self, max_line: usize) -> Self {
+        self.chunks = self.chunks.with_max_line(max_line);
+        self
+    }
+
+    /// Whether the end of the input was reached.
+    pub fn is_finished(&self) -> bool {
+        self.chunks.is_finished()
     }
 
     /// The next block, or `None` at the end of the input.
     pub fn next_block(&mut self) -> Option<Block> {
-        if self.finished {
-            return None;
-        }
-        let mut buffer = std::mem::take(&mut self.carry);
-        buffer.reserve(BLOCK_BYTES.saturating_sub(buffer.len()));
-        let mut error = None;
-        loop {
-            let filled = buffer.len();
-            if filled >= BLOCK_BYTES && memrchr(b'\n', &buffer).is_some() {
-                break;
-            }
-            let want = BLOCK_BYTES.max(filled + READ_BUFFER_BYTES);
-            buffer.resize(want, 0);
-            match self.reader.read(&mut buffer[filled..]) {
-                Ok(0) => {
-                    buffer.truncate(filled);
-                    self.finished = true;
-                    break;
-                }
-                Ok(n) => {
-                    buffer.truncate(filled + n);
-                    self.decoded_bytes += n as u64;
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => buffer.truncate(filled),
-                Err(e) => {
-                    buffer.truncate(filled);
-                    self.finished = true;
-                    error = Some(e);
-                    break;
-                }
-            }
-        }
-        if !self.finished
-            && let Some(last_newline) = memrchr(b'\n', &buffer)
-        {
-            self.carry = buffer.split_off(last_newline + 1);
-        }
-        if buffer.is_empty() && error.is_none() {
-            return None;
-        }
+        let mut bytes = Vec::new();
+        let chunk = self.chunks.fill(&mut bytes, BLOCK_BYTES)?;
+        bytes.truncate(chunk.len);
         Some(Block {
-            bytes: buffer,
-            error,
+            bytes,
+            error: chunk.error,
         })
     }
 }
@@ -405,5 +611,176 @@ mod tests {
         }
         assert!(saw_error, "the damage is reported");
         assert!(bytes > 10_000, "the readable part is used: {bytes}");
+    }
+
+    /// Everything a chunk reader hands out for `input`, joined.
+    fn read_all(input: &[u8], max_line: usize, target: usize) -> Vec<u8> {
+        let mut reader = ChunkReader::new(input).with_max_line(max_line);
+        let mut buffer = Vec::new();
+        let mut joined = Vec::new();
+        while let Some(chunk) = reader.fill(&mut buffer, target) {
+            assert!(chunk.error.is_none());
+            joined.extend_from_slice(&buffer[..chunk.len]);
+        }
+        joined
+    }
+
+    #[test]
+    fn lines_over_the_cap_are_replaced_by_the_mark() {
+        let mark = OVERLONG_LINE_MARK;
+        let x = |n: usize| vec![b'x'; n];
+        let cases: Vec<(&str, Vec<u8>, usize, Vec<u8>)> = vec![
+            (
+                "a line of exactly the cap is kept",
+                [b"a\n".to_vec(), x(100), b"\nb\n".to_vec()].concat(),
+                100,
+                [b"a\n".to_vec(), x(100), b"\nb\n".to_vec()].concat(),
+            ),
+            (
+                "one byte over the cap is marked; the lines around it stay",
+                [b"a\n".to_vec(), x(101), b"\nb\n".to_vec()].concat(),
+                100,
+                [b"a\n", mark, b"\nb\n"].concat(),
+            ),
+            (
+                "a long line without a newline at the end",
+                [b"a\n".to_vec(), x(10_000)].concat(),
+                100,
+                [b"a\n", mark].concat(),
+            ),
+            (
+                "two long lines in a row, CRLF after them",
+                [x(5_000), b"\n".to_vec(), x(300), b"\r\nend\r\n".to_vec()].concat(),
+                100,
+                [mark, b"\n", mark, b"\nend\r\n"].concat(),
+            ),
+            (
+                "a long line after a short one carried over",
+                [b"12345678\n".to_vec(), x(1_000), b"\nz".to_vec()].concat(),
+                64,
+                [b"12345678\n", mark, b"\nz"].concat(),
+            ),
+        ];
+        for (name, input, max_line, expected) in cases {
+            for target in [1, 7, 64, 4_096] {
+                let joined = read_all(&input, max_line, target);
+                assert_eq!(
+                    String::from_utf8_lossy(&joined),
+                    String::from_utf8_lossy(&expected),
+                    "{name}, {target}-byte chunks"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_line_over_the_cap_is_never_held_whole() {
+        let max_line = 64 << 10;
+        let long = io::repeat(b'x').take(20 << 20);
+        let input = long.chain(&b"\nafter\n"[..]);
+        let mut reader = ChunkReader::new(input).with_max_line(max_line);
+        let mut buffer = Vec::new();
+        let mut joined = Vec::new();
+        while let Some(chunk) = reader.fill(&mut buffer, 4_096) {
+            joined.extend_from_slice(&buffer[..chunk.len]);
+        }
+        assert_eq!(joined, [OVERLONG_LINE_MARK, b"\nafter\n"].concat());
+        assert!(
+            buffer.len() <= max_line + 1,
+            "the buffer stops at the cap: {}",
+            buffer.len()
+        );
+    }
+
+    #[test]
+    fn blocks_cap_lines_as_chunks_do() {
+        let input = [b"a\n".to_vec(), vec![b'y'; 3_000], b"\nb".to_vec()].concat();
+        let mut blocks = BlockReader::new(&input[..]).with_max_line(1_000);
+        let mut joined = Vec::new();
+        while let Some(block) = blocks.next_block() {
+            joined.extend_from_slice(&block.bytes);
+        }
+        assert!(blocks.is_finished());
+        assert_eq!(joined, [b"a\n", OVERLONG_LINE_MARK, b"\nb"].concat());
+    }
+
+    #[test]
+    fn the_cut_last_line_of_a_damaged_stream_is_marked() {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        let mut expected = Vec::new();
+        for i in 0..1_000 {
+            writeln!(encoder, "line {i}").expect("vec");
+            writeln!(expected, "line {i}").expect("vec");
+        }
+        encoder.write_all(b"half a li").expect("vec");
+        encoder.flush().expect("sync flush");
+        let flushed = encoder.get_ref().len();
+        writeln!(encoder, "ne").expect("vec");
+        let compressed = encoder.finish().expect("vec");
+        let mut reader = ChunkReader::new(MultiGzDecoder::new(&compressed[..flushed]));
+        let mut buffer = Vec::new();
+        let mut joined = Vec::new();
+        let mut errors = 0;
+        while let Some(chunk) = reader.fill(&mut buffer, 256) {
+            joined.extend_from_slice(&buffer[..chunk.len]);
+            errors += usize::from(chunk.error.is_some());
+        }
+        expected.extend_from_slice(CUT_LINE_MARK);
+        assert_eq!(errors, 1, "the damage is reported once");
+        assert_eq!(
+            String::from_utf8_lossy(&joined),
+            String::from_utf8_lossy(&expected),
+            "whole lines kept, the half line marked"
+        );
+    }
+
+    #[test]
+    fn a_head_then_its_error_gives_the_bytes_then_the_error_once() {
+        let mut stream = ThenError::new(b"a\nb".to_vec(), io::Error::other("cut"));
+        let mut blocks = Vec::new();
+        let mut reader = ChunkReader::new(&mut stream);
+        let mut buffer = Vec::new();
+        while let Some(chunk) = reader.fill(&mut buffer, 1) {
+            let error = chunk.error.map(|e| e.to_string());
+            blocks.push((buffer[..chunk.len].to_vec(), error));
+        }
+        assert_eq!(
+            blocks,
+            vec![
+                (b"a\n".to_vec(), None),
+                (CUT_LINE_MARK.to_vec(), Some("cut".to_string()))
+            ]
+        );
+        let mut rest = Vec::new();
+        assert_eq!(
+            stream.read_to_end(&mut rest).expect("the error was taken"),
+            0
+        );
+    }
+
+    #[test]
+    fn marks_are_named_and_the_reason_names_the_cap() {
+        let cases: [(&str, &[u8], Option<&str>); 5] = [
+            (
+                "over-long mark",
+                OVERLONG_LINE_MARK,
+                Some(OVERLONG_LINE_REASON),
+            ),
+            ("cut mark", CUT_LINE_MARK, Some(CUT_LINE_REASON)),
+            ("a NUL line read from the input", b"\0\0\0", None),
+            (
+                "a mark with more after it",
+                b"\0postmortem: a line cut by the damage was here\0x",
+                None,
+            ),
+            ("an ordinary line", b"Nov 12 14:00:00 host x: y", None),
+        ];
+        for (name, line, expected) in cases {
+            assert_eq!(marked_line_reason(line), expected, "{name}");
+        }
+        assert!(
+            OVERLONG_LINE_REASON.contains(&format!("({} MiB)", MAX_LINE_BYTES >> 20)),
+            "{OVERLONG_LINE_REASON}"
+        );
     }
 }

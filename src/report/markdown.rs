@@ -858,8 +858,39 @@ impl Page<'_> {
                 link_destination(link)
             );
         }
+        self.client_bursts(out);
         out.push_str(&Level(2).heading("Appendix: Inputs"));
         self.inputs_table(out);
+    }
+
+    /// The 4xx bursts from single clients, named as not incidents.
+    fn client_bursts(&self, out: &mut String) {
+        let analysis = self.analysis;
+        if analysis.client_bursts.is_empty() {
+            return;
+        }
+        out.push_str(&Level(2).heading("Appendix: 4xx Bursts from Single Clients"));
+        let _ = writeln!(
+            out,
+            "Not incidents: a 4xx response is the client's business (a scanner probing paths, a crawler on dead links), never a failure by itself. Named here because they stand out on a graph.\n"
+        );
+        let _ = writeln!(
+            out,
+            "| Client | From | To | 4xx responses | Share of the 4xx |"
+        );
+        let _ = writeln!(out, "| --- | --- | --- | ---: | ---: |");
+        for burst in &analysis.client_bursts {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} |",
+                code_cell(&burst.client),
+                crate::timefmt::human_datetime(burst.first, self.zone()),
+                crate::timefmt::human_time(burst.last, self.zone()),
+                thousands(burst.responses_4xx),
+                pct_value(100.0 * burst.share())
+            );
+        }
+        out.push('\n');
     }
 
     fn inputs_table(&self, out: &mut String) {
@@ -894,7 +925,10 @@ impl Page<'_> {
         out.push('\n');
         let mut notes = false;
         for input in &analysis.inputs {
-            for example in &input.skipped_examples {
+            // An input that is no log at all is explained once, by its note
+            // below; its lines are all "skipped" for the same reason.
+            let explained_by_note = input.kind == InputKind::Unknown && input.note.is_some();
+            for example in input.skipped_examples.iter().filter(|_| !explained_by_note) {
                 let _ = writeln!(
                     out,
                     "- `{}:{}` skipped: {}",

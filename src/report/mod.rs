@@ -50,6 +50,26 @@ pub struct Report {
     pub bucket_s: f64,
     pub slow_threshold_s: f64,
     pub incidents: Vec<IncidentJson>,
+    /// Bursts of 4xx responses from single clients (not incidents: the
+    /// contract never counts 4xx as bad), the largest first. An addition to
+    /// the contract's fields, so reports without it still read.
+    #[serde(default)]
+    pub client_bursts: Vec<ClientBurstJson>,
+}
+
+/// A burst of 4xx responses from one client.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientBurstJson {
+    /// The client's address as logged.
+    pub client: String,
+    /// Its first and last 4xx response of the burst.
+    pub start: String,
+    pub end: String,
+    /// Its 4xx responses (a lower bound, exact when the client dominates).
+    pub responses_4xx: u64,
+    /// Its share of all 4xx responses in the burst's buckets, 0 to 1.
+    pub share_4xx: f64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -257,6 +277,17 @@ impl Report {
             bucket_s: ms_to_seconds(analysis.bucket_ms),
             slow_threshold_s: analysis.slow_threshold_us as f64 / 1e6,
             incidents,
+            client_bursts: analysis
+                .client_bursts
+                .iter()
+                .map(|burst| ClientBurstJson {
+                    client: burst.client.clone(),
+                    start: time(burst.first),
+                    end: time(burst.last),
+                    responses_4xx: burst.responses_4xx,
+                    share_4xx: (burst.share() * 10_000.0).round() / 10_000.0,
+                })
+                .collect(),
         }
     }
 }

@@ -6,6 +6,8 @@
 use std::collections::HashSet;
 use std::fmt::Write;
 
+use serde_json::Value;
+
 use super::support::{json_report, millis, scratch, write};
 
 /// One request of the hand-made log.
@@ -363,4 +365,93 @@ fn a_silent_gap_is_a_traffic_incident() {
         .as_u64()
         .expect("users_missing");
     assert_eq!(missing, 20 * 20 - 2);
+}
+
+/// A month of log with traffic on one afternoon only (a test box, a
+/// forgotten vhost): 43,000 empty one-minute buckets around an hour of
+/// requests. The incident is found to the second as on a busy log, and the
+/// empty buckets cost neither a slot table each nor a quadratic baseline.
+#[test]
+fn an_incident_inside_a_sparse_month() {
+    let dir = scratch();
+    let line = |stamp: &str, user: usize, status: u16| {
+        format!(
+            "10.0.{}.{} - - [{stamp} +0000] \"GET /a HTTP/1.1\" {status} 10\n",
+            user / 250,
+            user % 250
+        )
+    };
+    let mut log = line("01/Apr/2024:00:00:00", 1, 200);
+    for second in 0..3600 {
+        if second % 3 != 0 {
+            continue;
+        }
+        let (minute, sec) = (second / 60, second % 60);
+        let status = if (20..30).contains(&minute) { 503 } else { 200 };
+        let stamp = format!("15/Apr/2024:12:{minute:02}:{sec:02}");
+        log.push_str(&line(&stamp, (second / 3) % 50, status));
+    }
+    log.push_str(&line("30/Apr/2024:23:59:59", 2, 200));
+    let path = write(dir.path(), "access.log", &log);
+    let report = json_report(&[path.to_str().expect("utf-8 path")]);
+    let incidents = report["incidents"].as_array().expect("incidents");
+    assert_eq!(incidents.len(), 1, "{incidents:#?}");
+    assert_eq!(incidents[0]["start"], "2024-04-15T12:20:00Z");
+    assert_eq!(incidents[0]["end"], "2024-04-15T12:29:57Z");
+    assert_eq!(incidents[0]["severity"], "outage");
+    assert_eq!(incidents[0]["impact"]["users_active"], 50);
+    assert_eq!(incidents[0]["impact"]["affected_pct"], 100.0);
+}
+
+/// A scanner's 404s during an outage are named in its hints as one
+/// client's, not part of the outage, and leave start, end and impact alone.
+#[test]
+fn a_scanner_during_an_incident_is_named_not_counted() {
+    const SCANNER: &str = "203.0.113.50";
+    let dir = scratch();
+    let mut log = String::new();
+    for second in 0..3600 {
+        let (minute, sec) = (second / 60, second % 60);
+        let stamp = format!("07/May/2024:10:{minute:02}:{sec:02} +0000");
+        if second % 3 == 0 {
+            let user = (second / 3) % 50;
+            let status = if (20..30).contains(&minute) { 502 } else { 200 };
+            let _ = writeln!(
+                log,
+                "10.0.0.{user} - - [{stamp}] \"GET /a HTTP/1.1\" {status} 10 \"-\" \"ua\""
+            );
+        }
+        if (15..25).contains(&minute) {
+            let _ = writeln!(
+                log,
+                "{SCANNER} - - [{stamp}] \"GET /.env HTTP/1.1\" 404 0 \"-\" \"scan\""
+            );
+        }
+    }
+    let path = write(dir.path(), "access.log", &log);
+    let report = json_report(&[path.to_str().expect("utf-8 path")]);
+    let incidents = report["incidents"].as_array().expect("incidents");
+    assert_eq!(incidents.len(), 1, "{incidents:#?}");
+    assert_eq!(incidents[0]["start"], "2024-05-07T10:20:00Z");
+    assert_eq!(incidents[0]["end"], "2024-05-07T10:29:57Z");
+    // The scanner is active (it sent requests) but not affected (no 5xx).
+    assert_eq!(incidents[0]["impact"]["users_active"], 51);
+    assert_eq!(incidents[0]["impact"]["users_affected"], 50);
+    let hints: Vec<&str> = incidents[0]["hints"]
+        .as_array()
+        .expect("hints")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    let named = hints
+        .iter()
+        .find(|hint| hint.contains(SCANNER))
+        .unwrap_or_else(|| panic!("no hint names the scanner: {hints:#?}"));
+    assert!(
+        named.starts_with("600 4xx responses from one client"),
+        "{named}"
+    );
+    assert!(named.contains("between 10:15:00 and 10:24:59"), "{named}");
+    assert!(named.contains("not an outage"), "{named}");
+    assert_eq!(report["client_bursts"][0]["responses_4xx"], 600);
 }

@@ -100,8 +100,14 @@ fn every_contract_field_has_its_name_type_and_meaning() {
             "inputs",
             "bucket_s",
             "slow_threshold_s",
-            "incidents"
+            "incidents",
+            "client_bursts"
         ])
+    );
+    assert_eq!(
+        report["client_bursts"],
+        Value::Array(Vec::new()),
+        "an addition: an array, empty when no client sent a burst of 4xx"
     );
     assert_eq!(report["schema"], "postmortem.report/v1");
     assert_eq!(

@@ -1,16 +1,22 @@
 //! Malformed input as it comes after an outage: empty and garbage files,
-//! invalid UTF-8 and NUL bytes, huge lines, CRLF, a cut-off last line,
-//! truncated and corrupt gzip, unreadable entries in a folder, clocks that
-//! jump back, two zones in one folder. Each case asserts the exact counts the
-//! report gives (lines, parsed, skipped, the first skipped line and its
-//! reason) and that the good part is still analysed as if it were alone.
+//! invalid UTF-8 and NUL bytes, huge lines and lines over the cap, CRLF, a
+//! cut-off last line, truncated and corrupt gzip, unreadable entries and
+//! unrecognised files in a folder, clocks that jump back, a DST fall-back in
+//! RFC 3164 syslog, two zones in one folder, damaged syslog and error logs,
+//! a metrics CSV without a numeric column. Each case asserts the exact
+//! counts the report gives (lines, parsed, skipped, the first skipped line
+//! and its reason) and that the good part is still analysed as if it were
+//! alone.
 
 use std::io::Write;
 use std::path::Path;
 
 use serde_json::Value;
 
-use super::handmade::{nginx_log, one_incident, requests};
+use postmortem::ingest::evidence::UNRECOGNISED_REASON;
+use postmortem::ingest::reader::{CUT_LINE_REASON, MAX_LINE_BYTES, OVERLONG_LINE_REASON};
+
+use super::handmade::{LOG_START_MS, nginx_log, one_incident, requests};
 use super::support::{millis, postmortem, scratch, write};
 
 /// `10.0.0.N - - [12/Nov/2023:14:MM:SS +0000] "GET / HTTP/1.1" 200 1 "-" "ua"`
@@ -289,6 +295,14 @@ fn damaged_gzip_gives_its_readable_part_and_reports_the_damage() {
     let (bytes, flushed) = gzip_with_flushed_tail(500, b"10.0.0.9 - - [12/Nov/2023:14:0");
     let truncated = dir.path().join("truncated.log.gz");
     std::fs::write(&truncated, &bytes[..flushed]).expect("write");
+    // Cut after the size field: the half line reads as a whole `common`
+    // request, but the damage cut it, so it is not one.
+    let (bytes, flushed) = gzip_with_flushed_tail(
+        200,
+        br#"10.0.0.9 - - [12/Nov/2023:14:05:00 +0000] "GET / HTTP/1.1" 200 1"#,
+    );
+    let cut_after_a_field = dir.path().join("cut-after-a-field.log.gz");
+    std::fs::write(&cut_after_a_field, &bytes[..flushed]).expect("write");
     // A rotated file with a second member whose deflate data is junk (block
     // type 3 does not exist): the first member's 300 + 1 lines are used.
     let mut corrupt_bytes = gzip_with_flushed_tail(300, b"").0;
@@ -309,9 +323,22 @@ fn damaged_gzip_gives_its_readable_part_and_reports_the_damage() {
                 lines: 501,
                 parsed: 500,
                 skipped: 1,
-                first_skipped: Some((501, "expected ']' after the timestamp")),
+                first_skipped: Some((501, CUT_LINE_REASON)),
             },
             "reading stopped after line 501",
+            499,
+        ),
+        (
+            "truncated where the half line would parse",
+            &cut_after_a_field,
+            Counts {
+                lines: 201,
+                parsed: 200,
+                skipped: 1,
+                first_skipped: Some((201, CUT_LINE_REASON)),
+            },
+            "reading stopped after line 201",
+            199,
         ),
         (
             "corrupt second member",
@@ -323,9 +350,11 @@ fn damaged_gzip_gives_its_readable_part_and_reports_the_damage() {
                 first_skipped: None,
             },
             "reading stopped after line 301",
+            // The first member's last line is `line(300 + 1)`.
+            301,
         ),
     ];
-    for (name, path, expected, error) in cases {
+    for (name, path, expected, error, last_second) in cases {
         let (report, warnings) = report_and_warnings(&[path_str(path)]);
         let input = &report["inputs"][0];
         assert_counts(name, input, &expected);
@@ -343,6 +372,11 @@ fn damaged_gzip_gives_its_readable_part_and_reports_the_damage() {
         assert_eq!(
             millis(input["first"].as_str().expect("first")),
             1_699_797_600_000
+        );
+        assert_eq!(
+            millis(input["last"].as_str().expect("last")),
+            1_699_797_600_000 + last_second * 1000,
+            "{name}: the last request is the last whole line"
         );
     }
 }
@@ -380,11 +414,15 @@ fn unreadable_entries_of_a_folder_are_reported_and_the_rest_analysed() {
             (name, i["parsed"].as_u64(), i["error"].is_string())
         })
         .collect();
-    // The FIFO is not a regular file: never opened (reading it would wait
-    // for a writer forever).
+    // The FIFO is not a regular file: listed with the reason, never opened
+    // (reading it would wait for a writer forever).
     assert_eq!(
         summary,
-        [("access.log", Some(3), false), ("b.log", Some(0), true)]
+        [
+            ("access.log", Some(3), false),
+            ("b.log", Some(0), true),
+            ("c.log", Some(0), true)
+        ]
     );
     let error = inputs[1]["error"].as_str().expect("error");
     let expected = format!(
@@ -394,6 +432,14 @@ fn unreadable_entries_of_a_folder_are_reported_and_the_rest_analysed() {
     assert!(error.starts_with(&expected), "{error}");
     assert!(
         warnings.contains(&format!("b.log: {expected}")),
+        "{warnings}"
+    );
+    let fifo_error = inputs[2]["error"].as_str().expect("error");
+    let expected = "cannot be read: a named pipe (FIFO), not a regular file: never opened inside a folder (reading it could wait forever); name it on the command line to read it; the rest was analysed";
+    assert_eq!(fifo_error, expected);
+    assert_eq!(inputs[2]["lines"], 0, "never opened, so no line read");
+    assert!(
+        warnings.contains(&format!("c.log: {expected}")),
         "{warnings}"
     );
 }
@@ -523,4 +569,580 @@ fn junk_around_an_incident_does_not_move_it() {
             "{field}"
         );
     }
+}
+
+/// Writes `parts` to `path`, repeating each `(bytes, times)` so that a line
+/// over the cap is written a mebibyte at a time, never held whole.
+fn write_in_chunks(path: &Path, parts: &[(&[u8], usize)]) {
+    let mut file = std::io::BufWriter::new(std::fs::File::create(path).expect("create"));
+    for (bytes, times) in parts {
+        for _ in 0..*times {
+            file.write_all(bytes).expect("write");
+        }
+    }
+    file.flush().expect("flush");
+}
+
+#[test]
+fn a_line_over_the_cap_is_one_skipped_line_and_the_rest_is_read() {
+    // A line a little over the cap, written a mebibyte at a time.
+    let mebibyte = vec![b'x'; 1 << 20];
+    let whole_mebibytes = MAX_LINE_BYTES >> 20;
+    let over = [(&mebibyte[..], whole_mebibytes), (&b"tail"[..], 1)];
+    let access_lines = |range: std::ops::Range<i64>| -> Vec<u8> {
+        range
+            .map(|s| line(s) + "\n")
+            .collect::<String>()
+            .into_bytes()
+    };
+    let syslog_lines = |range: std::ops::Range<i64>| -> Vec<u8> {
+        range
+            .map(|s| format!("Nov 12 14:00:{s:02} web01 app[1]: message {s}\n"))
+            .collect::<String>()
+            .into_bytes()
+    };
+    let dir = scratch();
+    let (head, tail) = (access_lines(0..3), access_lines(3..5));
+    let plain = dir.path().join("plain.log");
+    write_in_chunks(
+        &plain,
+        &[(&head[..], 1), over[0], over[1], (b"\n", 1), (&tail[..], 1)],
+    );
+    let at_end = dir.path().join("at-end.log");
+    write_in_chunks(&at_end, &[(&head[..], 1), over[0], over[1]]);
+    // The same as gzip: read through the streaming reader, not positionally.
+    let gzipped = dir.path().join("gzipped.log.gz");
+    {
+        let file = std::fs::File::create(&gzipped).expect("create");
+        let mut encoder = flate2::write::GzEncoder::new(file, flate2::Compression::fast());
+        encoder.write_all(&head).expect("gzip");
+        for _ in 0..whole_mebibytes {
+            encoder.write_all(&mebibyte).expect("gzip");
+        }
+        encoder.write_all(b"tail\n").expect("gzip");
+        encoder.write_all(&tail).expect("gzip");
+        encoder.finish().expect("gzip");
+    }
+    let (syslog_head, syslog_tail) = (syslog_lines(0..3), syslog_lines(3..5));
+    let csv_head = b"time,load\n2023-11-12T14:00:00Z,1\n2023-11-12T14:00:01Z,2\n";
+    let csv_tail = b"2023-11-12T14:00:03Z,4\n2023-11-12T14:00:04Z,5\n";
+    let csv = dir.path().join("metrics.csv");
+    write_in_chunks(
+        &csv,
+        &[(csv_head, 1), over[0], over[1], (b"\n", 1), (csv_tail, 1)],
+    );
+    let syslog = dir.path().join("syslog");
+    write_in_chunks(
+        &syslog,
+        &[
+            (&syslog_head[..], 1),
+            over[0],
+            over[1],
+            (b"\n", 1),
+            (&syslog_tail[..], 1),
+        ],
+    );
+    let cases = [
+        ("an access log, read positionally", &plain, "combined", 6, 5),
+        (
+            "an access log ending in the long line",
+            &at_end,
+            "combined",
+            4,
+            3,
+        ),
+        (
+            "a gzip access log, read as a stream",
+            &gzipped,
+            "combined",
+            6,
+            5,
+        ),
+        ("a syslog", &syslog, "syslog-rfc3164", 6, 5),
+        // The header is line 1 and neither parsed nor skipped.
+        ("a metrics CSV", &csv, "csv-wide", 6, 4),
+    ];
+    for (name, path, format, lines, parsed) in cases {
+        let (report, warnings) =
+            report_and_warnings(&["--year", "2023", "--tz", "UTC", path_str(path)]);
+        let input = &report["inputs"][0];
+        assert_counts(
+            name,
+            input,
+            &Counts {
+                lines,
+                parsed,
+                skipped: 1,
+                first_skipped: Some((4, OVERLONG_LINE_REASON)),
+            },
+        );
+        assert_eq!(input["format"], format, "{name}");
+        assert_eq!(input["error"], Value::Null, "{name}");
+        assert_eq!(input["first"], "2023-11-12T14:00:00Z", "{name}");
+        let last_second = if format == "csv-wide" { 4 } else { parsed - 1 };
+        assert_eq!(
+            input["last"],
+            format!("2023-11-12T14:00:{last_second:02}Z"),
+            "{name}: the lines after the long one are read"
+        );
+        assert!(
+            warnings.contains(&format!(
+                "skipped 1 of {lines} lines (first at line 4: {OVERLONG_LINE_REASON})"
+            )),
+            "{name}: {warnings}"
+        );
+    }
+}
+
+#[test]
+fn unrecognised_inputs_count_every_line_they_hold_as_skipped() {
+    let dir = scratch();
+    write(
+        dir.path(),
+        "access.log",
+        &format!("{}\n{}\n{}\n", line(0), line(1), line(2)),
+    );
+    write(
+        dir.path(),
+        "notes.txt",
+        "what we saw during the outage\n\nthe pager went off twice\nnobody knew why\n",
+    );
+    write(
+        dir.path(),
+        "words.csv",
+        "name,colour\nalice,red\nbob,blue\n",
+    );
+    std::fs::write(dir.path().join("blob.bin"), binary_junk(10_000)).expect("write");
+    let (report, warnings) = report_and_warnings(&[path_str(dir.path())]);
+    let inputs = report["inputs"].as_array().expect("inputs");
+    let by_name = |name: &str| {
+        inputs
+            .iter()
+            .find(|i| i["path"].as_str().is_some_and(|p| p.ends_with(name)))
+            .unwrap_or_else(|| panic!("{name} is listed: {inputs:?}"))
+    };
+    let cases = [
+        (
+            "prose with a blank line",
+            "notes.txt",
+            4,
+            "not a recognised log: expected an access log",
+        ),
+        (
+            "a CSV without a time column",
+            "words.csv",
+            3,
+            "not a recognised log: looks like a CSV but no time column",
+        ),
+        (
+            "binary junk without a newline",
+            "blob.bin",
+            1,
+            "not a recognised log: expected an access log",
+        ),
+    ];
+    for (name, file, lines, note) in cases {
+        let input = by_name(file);
+        assert_eq!(input["kind"], "unknown", "{name}");
+        assert_counts(
+            name,
+            input,
+            &Counts {
+                lines,
+                parsed: 0,
+                skipped: lines,
+                first_skipped: Some((1, UNRECOGNISED_REASON)),
+            },
+        );
+        let examples = input["skipped_examples"].as_array().expect("examples");
+        assert_eq!(
+            examples.len(),
+            1,
+            "{name}: one example, the reason is the same"
+        );
+        assert!(
+            input["note"].as_str().is_some_and(|n| n.starts_with(note)),
+            "{name}: {input}"
+        );
+        assert!(
+            warnings.contains(&format!("{file}: {lines} lines skipped, {note}")),
+            "{name}: {warnings}"
+        );
+    }
+    let access = by_name("access.log");
+    assert_counts(
+        "the access log next to them",
+        access,
+        &Counts {
+            lines: 3,
+            parsed: 3,
+            skipped: 0,
+            first_skipped: None,
+        },
+    );
+}
+
+/// Milliseconds of an RFC 3339 time.
+fn at(text: &str) -> i64 {
+    millis(text)
+}
+
+#[test]
+fn a_dst_fall_back_in_rfc3164_syslog_places_each_pass_at_its_own_offset() {
+    // Europe/Berlin falls back on 2023-10-29 at 03:00 CEST (01:00Z) to 02:00
+    // CET: the wall clock shows 02:00-02:59 twice, first at +02:00
+    // (00:00-00:59Z), then at +01:00 (01:00-01:59Z). RFC 3164 writes no
+    // offset, so the file's order tells the passes apart: a line whose time
+    // is before an earlier line's lies in the second pass.
+    let incident_start = at("2023-10-29T01:05:00Z");
+    let shift = incident_start - (LOG_START_MS + 120 * 60_000);
+    let mut access_requests = requests(240, &one_incident());
+    for request in &mut access_requests {
+        request.arrival_ms += shift;
+    }
+    let mut syslog: Vec<u8> = Vec::new();
+    for part in [
+        &b"Oct 29 01:50:00 web01 cron[7]: nightly batch begins\n"[..],
+        b"Oct 29 02:20:00 web01 systemd[1]: Reloading nginx.service.\n",
+        &binary_junk(200),
+        b"\n",
+        b"Oct 29 02:59:59 web01 cron[7]: checkpoint\n",
+        b"Oct 29 02:10:00 web01 kernel: Out of memory: Killed process 12 (java)\n",
+        b"\0\0\0\0\0\0\n",
+        b"Oct 29 02:40:00 web01 kernel: eth0 NIC Link is Down\n",
+        b"\xff\xfe\xfd garbage\n",
+        b"Oct 29 03:01:00 web01 cron[7]: nightly batch ends\n",
+    ] {
+        syslog.extend_from_slice(part);
+    }
+    let dir = scratch();
+    let access = write(dir.path(), "access.log", &nginx_log(&access_requests));
+    let syslog_path = dir.path().join("syslog");
+    std::fs::write(&syslog_path, &syslog).expect("write");
+    let zone = ["--year", "2023", "--tz", "Europe/Berlin"];
+    let (alone, _) =
+        report_and_warnings(&[&zone[..], &["--quiet", path_str(&access)][..]].concat());
+    let (report, warnings) = report_and_warnings(
+        &[&zone[..], &[path_str(&access), path_str(&syslog_path)][..]].concat(),
+    );
+    let input = &report["inputs"][1];
+    assert_eq!(input["format"], "syslog-rfc3164");
+    assert_counts(
+        "syslog across the fall-back",
+        input,
+        &Counts {
+            lines: 9,
+            parsed: 6,
+            skipped: 3,
+            first_skipped: Some((
+                3,
+                "expected a syslog timestamp like 'Nov 12 14:00:03' or RFC 3339",
+            )),
+        },
+    );
+    assert!(
+        warnings.contains("syslog: skipped 3 of 9 lines (first at line 3: "),
+        "{warnings}"
+    );
+    // 01:50 CEST, before the fold; 03:01 CET, after it.
+    assert_eq!(
+        millis(input["first"].as_str().expect("first")),
+        at("2023-10-28T23:50:00Z")
+    );
+    assert_eq!(
+        millis(input["last"].as_str().expect("last")),
+        at("2023-10-29T02:01:00Z")
+    );
+
+    let incidents = report["incidents"].as_array().expect("incidents");
+    assert_eq!(incidents.len(), 1, "{incidents:?}");
+    for field in ["start", "end", "impact", "severity"] {
+        assert_eq!(
+            incidents[0][field], alone["incidents"][0][field],
+            "{field}: the syslog does not move the incident"
+        );
+    }
+    let placed: Vec<(String, i64)> = incidents[0]["timeline"]
+        .as_array()
+        .expect("timeline")
+        .iter()
+        .filter(|e| e["kind"] == "change" || e["kind"] == "event")
+        .map(|e| {
+            (
+                e["kind"].as_str().expect("kind").to_string(),
+                millis(e["at"].as_str().expect("at")),
+            )
+        })
+        .collect();
+    assert_eq!(
+        placed,
+        vec![
+            // 02:20 in the first pass: +02:00.
+            ("change".to_string(), at("2023-10-29T00:20:00Z")),
+            // 02:10 and 02:40 after 02:59:59: the second pass, +01:00.
+            ("event".to_string(), at("2023-10-29T01:10:00Z")),
+            ("event".to_string(), at("2023-10-29T01:40:00Z")),
+        ],
+        "{:#?}",
+        incidents[0]["timeline"]
+    );
+}
+
+#[test]
+fn a_metrics_csv_without_a_numeric_column_is_named_and_the_rest_analysed() {
+    let dir = scratch();
+    let access = write(
+        dir.path(),
+        "access.log",
+        &nginx_log(&requests(240, &one_incident())),
+    );
+    let mut csv = String::from("time,host,state\n");
+    for minute in 0..10 {
+        csv += &format!("2024-05-07T10:{minute:02}:00Z,web01,ok\n");
+    }
+    write(dir.path(), "metrics.csv", &csv);
+    let (alone, _) = report_and_warnings(&["--quiet", path_str(&access)]);
+    let (report, _) = report_and_warnings(&["--quiet", path_str(dir.path())]);
+    let inputs = report["inputs"].as_array().expect("inputs");
+    assert_eq!(inputs.len(), 2);
+    let metrics = &inputs[1];
+    assert!(
+        metrics["path"]
+            .as_str()
+            .is_some_and(|p| p.ends_with("metrics.csv")),
+        "{metrics}"
+    );
+    assert_eq!(metrics["kind"], "metrics");
+    assert_eq!(metrics["format"], "csv-wide");
+    // The header and ten rows; every row's time was read.
+    assert_counts(
+        "no numeric column",
+        metrics,
+        &Counts {
+            lines: 11,
+            parsed: 10,
+            skipped: 0,
+            first_skipped: None,
+        },
+    );
+    assert_eq!(
+        metrics["note"],
+        "no numeric column besides the time column 'time' ('host', 'state' hold text, row numbers or labels, not measurements): nothing to chart; the rest of the run is analysed without it"
+    );
+    assert_eq!(
+        inputs[0], alone["inputs"][0],
+        "the access log reads as alone"
+    );
+    let incidents = report["incidents"].as_array().expect("incidents");
+    assert_eq!(incidents.len(), 1);
+    for field in ["start", "end", "impact", "severity", "detected"] {
+        assert_eq!(incidents[0][field], alone["incidents"][0][field], "{field}");
+    }
+    assert!(
+        incidents[0]["signals"]
+            .as_array()
+            .expect("signals")
+            .iter()
+            .all(|signal| signal["kind"] != "metric"),
+        "{:#?}",
+        incidents[0]["signals"]
+    );
+}
+
+#[test]
+fn damaged_syslog_and_error_logs_count_garbage_nul_and_invalid_utf8_lines() {
+    type Layout = fn(u8, &[u8]) -> Vec<u8>;
+    let cases: [(&str, &str, Layout, &str, &str); 7] = [
+        (
+            "RFC 3164",
+            "syslog-rfc3164",
+            |s, m| [format!("Nov 12 14:00:0{s} web01 app[1]: ").as_bytes(), m].concat(),
+            "2023-11-12T14:00:00Z",
+            "expected a syslog timestamp like 'Nov 12 14:00:03' or RFC 3339",
+        ),
+        (
+            "RFC 5424",
+            "syslog-rfc5424",
+            |s, m| {
+                [
+                    format!("<14>1 2023-11-12T14:00:0{s}.000Z web01 app 1 - - ").as_bytes(),
+                    m,
+                ]
+                .concat()
+            },
+            "2023-11-12T14:00:00Z",
+            "expected a syslog timestamp like 'Nov 12 14:00:03' or RFC 3339",
+        ),
+        (
+            "rsyslog RFC 3339",
+            "syslog-rfc3339",
+            |s, m| {
+                [
+                    format!("2023-11-12T14:00:0{s}.250000+01:00 web01 app[1]: ").as_bytes(),
+                    m,
+                ]
+                .concat()
+            },
+            "2023-11-12T13:00:00.250Z",
+            "expected a syslog timestamp like 'Nov 12 14:00:03' or RFC 3339",
+        ),
+        (
+            "journalctl short-iso",
+            "journal-short-iso",
+            |s, m| {
+                [
+                    format!("2023-11-12T14:00:0{s}+0100 web01 app[1]: ").as_bytes(),
+                    m,
+                ]
+                .concat()
+            },
+            "2023-11-12T13:00:00Z",
+            "expected a syslog timestamp like 'Nov 12 14:00:03' or RFC 3339",
+        ),
+        (
+            "nginx error log",
+            "nginx-error",
+            |s, m| {
+                [
+                    format!("2023/11/12 14:00:0{s} [error] 12#12: *1 ").as_bytes(),
+                    m,
+                ]
+                .concat()
+            },
+            "2023-11-12T14:00:00Z",
+            "expected an error-log timestamp like '2023/11/12 14:00:03' (nginx) or '[Sun Nov 12 14:00:03 2023]' (Apache)",
+        ),
+        (
+            "Apache 2.4 error log",
+            "apache-error",
+            |s, m| {
+                [
+                    format!("[Sun Nov 12 14:00:0{s}.123456 2023] [core:error] [pid 12] ")
+                        .as_bytes(),
+                    m,
+                ]
+                .concat()
+            },
+            "2023-11-12T14:00:00.123Z",
+            "expected an error-log timestamp like '2023/11/12 14:00:03' (nginx) or '[Sun Nov 12 14:00:03 2023]' (Apache)",
+        ),
+        (
+            "Apache 2.2 error log",
+            "apache-error",
+            |s, m| {
+                [
+                    format!("[Sun Nov 12 14:00:0{s} 2023] [error] ").as_bytes(),
+                    m,
+                ]
+                .concat()
+            },
+            "2023-11-12T14:00:00Z",
+            "expected an error-log timestamp like '2023/11/12 14:00:03' (nginx) or '[Sun Nov 12 14:00:03 2023]' (Apache)",
+        ),
+    ];
+    let dir = scratch();
+    for (index, (name, format, layout, first, reason)) in cases.into_iter().enumerate() {
+        let mut text = Vec::new();
+        for line in [
+            layout(0, b"worker started"),
+            layout(
+                1,
+                b"caf\xe9 \xff\xfe: invalid UTF-8 inside a message is kept",
+            ),
+            binary_junk(300),
+            vec![0; 16],
+            layout(2, b"middle"),
+            b"\xff\xfe\xfd\xfc".to_vec(),
+            layout(4, b"worker stopped"),
+        ] {
+            text.extend_from_slice(&line);
+            text.push(b'\n');
+        }
+        let path = dir.path().join(format!("evidence{index}.log"));
+        std::fs::write(&path, &text).expect("write");
+        let (report, warnings) =
+            report_and_warnings(&["--year", "2023", "--tz", "UTC", path_str(&path)]);
+        let input = &report["inputs"][0];
+        assert_eq!(input["format"], format, "{name}");
+        assert_counts(
+            name,
+            input,
+            &Counts {
+                lines: 7,
+                parsed: 4,
+                skipped: 3,
+                first_skipped: Some((3, reason)),
+            },
+        );
+        let skipped_lines: Vec<u64> = input["skipped_examples"]
+            .as_array()
+            .expect("examples")
+            .iter()
+            .map(|e| e["line"].as_u64().expect("line"))
+            .collect();
+        assert_eq!(skipped_lines, [3, 4, 6], "{name}");
+        assert_eq!(
+            millis(input["first"].as_str().expect("first")),
+            millis(first),
+            "{name}"
+        );
+        assert_eq!(
+            millis(input["last"].as_str().expect("last")) - millis(first),
+            4_000,
+            "{name}: the last line after the junk is read"
+        );
+        assert!(
+            warnings.contains(&format!("skipped 3 of 7 lines (first at line 3: {reason})")),
+            "{name}: {warnings}"
+        );
+    }
+}
+
+#[test]
+fn a_cut_gzip_syslog_reports_the_damage_and_skips_the_cut_line() {
+    // Small enough that the damage is met while the first chunk is read,
+    // before the input is known not to be an access log.
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    for second in 0..300 {
+        writeln!(
+            encoder,
+            "Nov 12 14:{:02}:{:02} web01 app[1]: message {second}",
+            second / 60,
+            second % 60
+        )
+        .expect("gzip");
+    }
+    encoder
+        .write_all(b"Nov 12 14:05:00 web01 app[1]: half a li")
+        .expect("gzip");
+    encoder.flush().expect("sync flush");
+    let flushed = encoder.get_ref().len();
+    let dir = scratch();
+    let path = dir.path().join("syslog.gz");
+    std::fs::write(&path, &encoder.get_ref()[..flushed]).expect("write");
+    let (report, warnings) =
+        report_and_warnings(&["--year", "2023", "--tz", "UTC", path_str(&path)]);
+    let input = &report["inputs"][0];
+    assert_eq!(input["format"], "syslog-rfc3164");
+    assert_eq!(input["compressed"], true);
+    assert_counts(
+        "cut gzip syslog",
+        input,
+        &Counts {
+            lines: 301,
+            parsed: 300,
+            skipped: 1,
+            first_skipped: Some((301, CUT_LINE_REASON)),
+        },
+    );
+    let error = input["error"].as_str().unwrap_or_default();
+    assert!(
+        error.starts_with("reading stopped after line 301: "),
+        "{error}"
+    );
+    assert!(
+        warnings.contains("syslog.gz: reading stopped after line 301"),
+        "{warnings}"
+    );
+    assert_eq!(input["last"], "2023-11-12T14:04:59Z");
 }

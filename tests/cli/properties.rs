@@ -1,6 +1,8 @@
-//! Property tests: a generated request written in each access-log format
-//! reads back to the same fields; no byte string panics any parser; the
-//! series of a log does not depend on how its lines are cut into files.
+//! Property tests: a generated request written in each access-log format,
+//! and a generated syslog or error-log record written in each evidence
+//! layout, reads back to the same fields; no byte string panics any parser
+//! nor the metric CSV sniffing; the series of a log does not depend on how
+//! its lines are cut into files.
 
 use std::io::Write;
 use std::sync::Arc;
@@ -9,9 +11,13 @@ use proptest::prelude::*;
 
 use postmortem::config::InputSpec;
 use postmortem::ingest::access::AccessParser;
+use postmortem::ingest::errorlog::{self, ErrorLine, ErrorLogLayout};
 use postmortem::ingest::logformat::Template;
-use postmortem::ingest::{jsonlines, sniff};
+use postmortem::ingest::stamp::{Stamp, YearlessTime};
+use postmortem::ingest::syslog::{self, Priority, SyslogLayout, SyslogLine};
+use postmortem::ingest::{jsonlines, metrics_csv, sniff};
 use postmortem::progress::NoProgress;
+use postmortem::timefmt::Zone;
 use postmortem::{Config, analyze, series_export};
 
 /// One request with every field the presets carry.
@@ -308,5 +314,271 @@ proptest! {
             series_csv(vec![InputSpec::Path(whole)]),
             series_csv(vec![InputSpec::Path(folder)])
         );
+    }
+}
+
+/// Error-log levels and the syslog severity each stands for (RFC 5424,
+/// table 2), as nginx and Apache write them.
+const LEVELS: [(&str, u8); 8] = [
+    ("emerg", 0),
+    ("alert", 1),
+    ("crit", 2),
+    ("error", 3),
+    ("warn", 4),
+    ("notice", 5),
+    ("info", 6),
+    ("debug", 7),
+];
+
+/// One syslog message or error-log entry with every field the evidence
+/// layouts carry.
+#[derive(Clone, Debug)]
+struct Record {
+    /// Seconds since the epoch, UTC.
+    seconds: i64,
+    /// Milliseconds past the second, for the layouts with fractions.
+    millis: u32,
+    /// Seconds east of UTC, in quarter hours as real zones have them.
+    offset_seconds: i32,
+    priority: Priority,
+    host: String,
+    program: String,
+    pid: Option<u32>,
+    /// Index into [`LEVELS`].
+    level: usize,
+    /// Apache's module (`core` of `[core:error]`).
+    module: String,
+    client: String,
+    /// Printable ASCII that starts with a letter or digit and ends without
+    /// a space, as the parsers trim it.
+    message: String,
+}
+
+fn record_strategy() -> impl Strategy<Value = Record> {
+    (
+        // 1971 to 2099.
+        (31_536_000i64..4_102_444_800, 0u32..1_000),
+        (-48i32..=56).prop_map(|quarters| quarters * 900),
+        (0u8..24, 0u8..8),
+        ("[a-z][a-z0-9.-]{0,15}", "[a-zA-Z][a-zA-Z0-9_.-]{0,15}"),
+        proptest::option::of(1u32..4_000_000),
+        (0..LEVELS.len(), "[a-z_]{1,10}", "[0-9.]{7,15}:[0-9]{1,5}"),
+        "[A-Za-z0-9][ -~]{0,58}[!-~]",
+    )
+        .prop_map(
+            |(
+                (seconds, millis),
+                offset_seconds,
+                (facility, severity),
+                (host, program),
+                pid,
+                (level, module, client),
+                message,
+            )| Record {
+                seconds,
+                millis,
+                offset_seconds,
+                priority: Priority { facility, severity },
+                host,
+                program,
+                pid,
+                level,
+                module,
+                client,
+                message,
+            },
+        )
+}
+
+impl Record {
+    /// The wall clock of the record's zone.
+    fn wall(&self, pattern: &str) -> String {
+        chrono::DateTime::from_timestamp(self.seconds + i64::from(self.offset_seconds), 0)
+            .expect("in range")
+            .format(pattern)
+            .to_string()
+    }
+
+    /// The wall clock as milliseconds since 1970-01-01T00:00 of that clock.
+    fn wall_ms(&self) -> i64 {
+        (self.seconds + i64::from(self.offset_seconds)) * 1000
+    }
+
+    fn offset_text(&self, separator: &str) -> String {
+        let sign = if self.offset_seconds < 0 { '-' } else { '+' };
+        let minutes = self.offset_seconds.abs() / 60;
+        format!("{sign}{:02}{separator}{:02}", minutes / 60, minutes % 60)
+    }
+
+    fn pri(&self) -> u16 {
+        u16::from(self.priority.facility) * 8 + u16::from(self.priority.severity)
+    }
+
+    /// `prog[pid]:` or `prog:`.
+    fn tag(&self) -> String {
+        match self.pid {
+            Some(pid) => format!("{}[{pid}]:", self.program),
+            None => format!("{}:", self.program),
+        }
+    }
+
+    fn pid_text(&self) -> Option<String> {
+        self.pid.map(|pid| pid.to_string())
+    }
+
+    fn level_name(&self) -> &'static str {
+        LEVELS[self.level].0
+    }
+}
+
+/// What a syslog rendering must read back as.
+struct SyslogExpected {
+    layout: SyslogLayout,
+    stamp: Stamp,
+    priority: Option<Priority>,
+}
+
+/// What an error-log rendering must read back as.
+struct ErrorExpected {
+    stamp: Stamp,
+    module: Option<String>,
+    pid: Option<String>,
+    client: Option<String>,
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    #[test]
+    fn a_syslog_record_reads_back_the_same_in_every_layout(record in record_strategy()) {
+        let wall_time = chrono::DateTime::from_timestamp(
+            record.seconds + i64::from(record.offset_seconds), 0).expect("in range");
+        let yearless = Stamp::NoYear(YearlessTime {
+            year_delta: 0,
+            month: chrono::Datelike::month(&wall_time) as u8,
+            day: chrono::Datelike::day(&wall_time) as u8,
+            ms_of_day: (record.wall_ms().rem_euclid(86_400_000)) as u32,
+        });
+        let instant_ms = record.seconds * 1000 + i64::from(record.millis);
+        let renderings: [(&str, String, SyslogExpected); 5] = [
+            ("RFC 3164 as sent, with <PRI>",
+             format!("<{}>{} {} {} {}", record.pri(), record.wall("%b %e %H:%M:%S"),
+                     record.host, record.tag(), record.message),
+             SyslogExpected { layout: SyslogLayout::Rfc3164, stamp: yearless,
+                              priority: Some(record.priority) }),
+            ("RFC 3164 as written to a file",
+             format!("{} {} {} {}", record.wall("%b %e %H:%M:%S"), record.host, record.tag(),
+                     record.message),
+             SyslogExpected { layout: SyslogLayout::Rfc3164, stamp: yearless, priority: None }),
+            ("RFC 5424",
+             format!("<{}>1 {}.{:03}{} {} {} {} ID47 - {}", record.pri(),
+                     record.wall("%Y-%m-%dT%H:%M:%S"), record.millis, record.offset_text(":"),
+                     record.host, record.program,
+                     record.pid_text().unwrap_or_else(|| "-".to_string()), record.message),
+             SyslogExpected { layout: SyslogLayout::Rfc5424, stamp: Stamp::Absolute(instant_ms),
+                              priority: Some(record.priority) }),
+            ("rsyslog RFC 3339",
+             format!("{}.{:03}456{} {} {} {}", record.wall("%Y-%m-%dT%H:%M:%S"), record.millis,
+                     record.offset_text(":"), record.host, record.tag(), record.message),
+             SyslogExpected { layout: SyslogLayout::Rfc3339, stamp: Stamp::Absolute(instant_ms),
+                              priority: None }),
+            ("journalctl short-iso",
+             format!("{}{} {} {} {}", record.wall("%Y-%m-%dT%H:%M:%S"), record.offset_text(""),
+                     record.host, record.tag(), record.message),
+             SyslogExpected { layout: SyslogLayout::JournalShortIso,
+                              stamp: Stamp::Absolute(record.seconds * 1000), priority: None }),
+        ];
+        for (name, line, expected) in renderings {
+            let parsed = match syslog::parse_line(line.as_bytes()) {
+                Ok(SyslogLine::Record(parsed)) => parsed,
+                other => panic!("{name}: {line}: {other:?}"),
+            };
+            prop_assert_eq!(parsed.layout, expected.layout, "{}: {}", name, line);
+            prop_assert_eq!(parsed.stamp, expected.stamp, "{}: {}", name, line);
+            prop_assert_eq!(parsed.priority, expected.priority, "{}: {}", name, line);
+            prop_assert_eq!(parsed.host, Some(record.host.as_bytes()), "{}: {}", name, line);
+            prop_assert_eq!(parsed.program, Some(record.program.as_bytes()), "{}: {}", name, line);
+            let pid = record.pid_text();
+            prop_assert_eq!(parsed.pid, pid.as_deref().map(str::as_bytes), "{}: {}", name, line);
+            prop_assert_eq!(parsed.message, record.message.as_bytes(), "{}: {}", name, line);
+            // Placed in the record's year and zone, every layout gives the
+            // record's instant (to the second where the layout has no
+            // fraction).
+            let year = chrono::Datelike::year(&wall_time);
+            let placed = parsed.stamp.resolve(year, &Zone::Fixed(record.offset_seconds), false);
+            let whole_second = record.seconds * 1000;
+            prop_assert!(placed == Some(instant_ms) || placed == Some(whole_second),
+                         "{}: {}: {:?}", name, line, placed);
+        }
+    }
+
+    #[test]
+    fn an_error_log_record_reads_back_the_same_in_every_layout(record in record_strategy()) {
+        let local = record.wall_ms();
+        let with_fraction = local + i64::from(record.millis);
+        let renderings: [(&str, ErrorLogLayout, String, ErrorExpected); 3] = [
+            ("nginx", ErrorLogLayout::Nginx,
+             format!("{} [{}] {}#0: *{} {}", record.wall("%Y/%m/%d %H:%M:%S"), record.level_name(),
+                     record.pid.unwrap_or(1), record.millis, record.message),
+             ErrorExpected { stamp: Stamp::Local(local), module: None,
+                             pid: Some(record.pid.unwrap_or(1).to_string()), client: None }),
+            ("Apache 2.4", ErrorLogLayout::Apache,
+             format!("[{}.{:03}789 {}] [{}:{}] [pid {}] [client {}] {}",
+                     record.wall("%a %b %d %H:%M:%S"), record.millis, record.wall("%Y"),
+                     record.module, record.level_name(), record.pid.unwrap_or(1), record.client,
+                     record.message),
+             ErrorExpected { stamp: Stamp::Local(with_fraction), module: Some(record.module.clone()),
+                             pid: Some(record.pid.unwrap_or(1).to_string()),
+                             client: Some(record.client.clone()) }),
+            ("Apache 2.2", ErrorLogLayout::Apache,
+             format!("[{}] [{}] {}", record.wall("%a %b %d %H:%M:%S %Y"), record.level_name(),
+                     record.message),
+             ErrorExpected { stamp: Stamp::Local(local), module: None, pid: None, client: None }),
+        ];
+        for (name, layout, line, expected) in renderings {
+            let parsed = match errorlog::parse_line(line.as_bytes()) {
+                Ok(ErrorLine::Record(parsed)) => parsed,
+                other => panic!("{name}: {line}: {other:?}"),
+            };
+            prop_assert_eq!(parsed.layout, layout, "{}: {}", name, line);
+            prop_assert_eq!(parsed.stamp, expected.stamp, "{}: {}", name, line);
+            prop_assert_eq!(parsed.level, record.level_name().as_bytes(), "{}: {}", name, line);
+            prop_assert_eq!(parsed.severity, Some(LEVELS[record.level].1), "{}: {}", name, line);
+            prop_assert_eq!(parsed.module, expected.module.as_deref().map(str::as_bytes),
+                            "{}: {}", name, line);
+            prop_assert_eq!(parsed.pid, expected.pid.as_deref().map(str::as_bytes),
+                            "{}: {}", name, line);
+            if name != "nginx" {
+                // nginx's client is a field inside the message.
+                prop_assert_eq!(parsed.client, expected.client.as_deref().map(str::as_bytes),
+                                "{}: {}", name, line);
+            }
+            prop_assert_eq!(parsed.message, record.message.as_bytes(), "{}: {}", name, line);
+        }
+    }
+
+    #[test]
+    fn no_byte_string_panics_an_evidence_parser(line in proptest::collection::vec(any::<u8>(), 0..400)) {
+        if let Ok(SyslogLine::Record(record)) = syslog::parse_line(&line) {
+            for zone in [Zone::Fixed(0), Zone::Named(chrono_tz::Europe::Berlin)] {
+                let _ = record.stamp.resolve(2023, &zone, true);
+            }
+        }
+        if let Ok(ErrorLine::Record(record)) = errorlog::parse_line(&line) {
+            let _ = record.stamp.resolve(2023, &Zone::Fixed(0), false);
+        }
+        let _ = metrics_csv::sniff(&sniff::sample_lines(&line, true));
+    }
+
+    #[test]
+    fn lines_that_look_like_evidence_do_not_panic_its_parsers(
+        lines in proptest::collection::vec(r#"[0-9A-Za-z<>:.+ \[\]/,;"=T-]{0,80}"#, 1..12),
+    ) {
+        for line in &lines {
+            let _ = syslog::parse_line(line.as_bytes());
+            let _ = errorlog::parse_line(line.as_bytes());
+        }
+        let text = lines.join("\n");
+        let _ = metrics_csv::sniff(&sniff::sample_lines(text.as_bytes(), true));
     }
 }

@@ -70,8 +70,49 @@ fn memory_leak_sample_matches_its_ground_truth() {
 }
 
 #[test]
-fn quiet_sample_has_no_incident() {
+fn quiet_sample_names_the_scanner_and_has_no_incident() {
     check_scenario("quiet");
+    // The scanner's 4xx responses, counted from the log itself.
+    const SCANNER: &str = "45.148.10.86";
+    let dir = repo_root().join("sample-logs/quiet");
+    let mut text = String::new();
+    std::io::Read::read_to_string(
+        &mut flate2::read::GzDecoder::new(
+            std::fs::File::open(dir.join("access.log.gz")).expect("access.log.gz"),
+        ),
+        &mut text,
+    )
+    .expect("gzip text");
+    let scanner_4xx: Vec<&str> = text
+        .lines()
+        .filter(|line| line.starts_with(&format!("{SCANNER} ")))
+        .filter(|line| {
+            let status = line
+                .split('"')
+                .nth(2)
+                .and_then(|rest| rest.split_whitespace().next());
+            status
+                .and_then(|s| s.parse::<u16>().ok())
+                .is_some_and(|s| (400..499).contains(&s))
+        })
+        .collect();
+    let report = json_report(&[dir.to_str().expect("utf-8 path")]);
+    let bursts = report["client_bursts"].as_array().expect("client_bursts");
+    assert_eq!(bursts.len(), 1, "{bursts:#?}");
+    assert_eq!(bursts[0]["client"], SCANNER);
+    assert_eq!(bursts[0]["responses_4xx"], scanner_4xx.len() as u64);
+    assert_eq!(
+        scanner_4xx.len(),
+        459,
+        "the generator's 460 requests less one 200"
+    );
+    // 03:12:07 to 03:16:06 +01:00, as the first and last such lines say.
+    assert!(scanner_4xx[0].contains("[14/Feb/2024:03:12:07 +0100]"));
+    assert!(scanner_4xx[458].contains("[14/Feb/2024:03:16:06 +0100]"));
+    assert_eq!(bursts[0]["start"], "2024-02-14T02:12:07Z");
+    assert_eq!(bursts[0]["end"], "2024-02-14T02:16:06Z");
+    let share = bursts[0]["share_4xx"].as_f64().expect("share");
+    assert!(share > 0.99, "{share}");
 }
 
 #[test]
