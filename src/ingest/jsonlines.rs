@@ -330,7 +330,11 @@ pub fn parse_with_flavor(line: &[u8]) -> Result<(AccessRecord<'_>, &[u8], Flavor
     }
     let mut found = Found::default();
     let mut path: [&[u8]; PATH_KEYS] = [b""; PATH_KEYS];
-    let end = Scanner { line }.object(start, &mut path, 0, &mut found)?;
+    let end = Scanner {
+        line,
+        open_arrays: std::cell::Cell::new(0),
+    }
+    .object(start, &mut path, 0, &mut found)?;
     let (time_text, kind, is_number) = found.time.value.ok_or(LineError::new(
         "expected a time in the JSON object (time_local, time_iso8601, msec, ts, StartUTC, time or timestamp)",
     ))?;
@@ -388,6 +392,9 @@ const MALFORMED: LineError = LineError::new("malformed JSON");
 /// Walks a JSON text; positions are indexes into `line`.
 struct Scanner<'a> {
     line: &'a [u8],
+    /// Arrays open around the value being read: they add no key to the
+    /// path, so they count towards [`MAX_DEPTH`] apart from it.
+    open_arrays: std::cell::Cell<usize>,
 }
 
 impl<'a> Scanner<'a> {
@@ -399,7 +406,7 @@ impl<'a> Scanner<'a> {
         depth: usize,
         found: &mut Found<'a>,
     ) -> Result<usize, LineError> {
-        if depth >= MAX_DEPTH {
+        if depth + self.open_arrays.get() >= MAX_DEPTH {
             return Err(LineError::new("JSON nested too deeply"));
         }
         let mut at = skip_space(self.line, at + 1);
@@ -466,6 +473,9 @@ impl<'a> Scanner<'a> {
     }
 
     /// The array at `at`; its elements are visited under the array's path.
+    /// Nested arrays count towards the depth bound although they add no key
+    /// (without that, `[[[[...` recursed until the stack overflowed; found by
+    /// fuzzing).
     fn array(
         &self,
         at: usize,
@@ -473,9 +483,24 @@ impl<'a> Scanner<'a> {
         depth: usize,
         found: &mut Found<'a>,
     ) -> Result<usize, LineError> {
-        if depth >= MAX_DEPTH {
+        let open = self.open_arrays.get();
+        if depth + open >= MAX_DEPTH {
             return Err(LineError::new("JSON nested too deeply"));
         }
+        self.open_arrays.set(open + 1);
+        let end = self.array_items(at, path, depth, found);
+        self.open_arrays.set(open);
+        end
+    }
+
+    /// The elements of the array at `at` and the position after it.
+    fn array_items(
+        &self,
+        at: usize,
+        path: &mut [&'a [u8]; PATH_KEYS],
+        depth: usize,
+        found: &mut Found<'a>,
+    ) -> Result<usize, LineError> {
         let mut at = skip_space(self.line, at + 1);
         if self.line.get(at) == Some(&b']') {
             return Ok(at + 1);
@@ -699,10 +724,45 @@ mod tests {
                 &format!("{}{}", "{\"a\":".repeat(40), "1"),
                 "JSON nested too deeply",
             ),
+            (
+                "arrays nested until the stack overflowed (found by fuzzing)",
+                &format!("{{\"a\":{}", "[".repeat(100_000)),
+                "JSON nested too deeply",
+            ),
+            (
+                "arrays and objects nested in turn",
+                &format!("{{\"a\":{}", "[{\"a\":".repeat(50_000)),
+                "JSON nested too deeply",
+            ),
         ];
         for (name, line, reason) in cases {
             let error = parse(line.as_bytes()).expect_err(name);
             assert_eq!(error.reason, reason, "{name}");
+        }
+    }
+
+    #[test]
+    fn arrays_within_the_depth_bound_are_read() {
+        let cases = [
+            (
+                "no array",
+                r#"{"msec":"1699797603.000","status":"200"}"#,
+                200,
+            ),
+            (
+                "arrays three deep before the fields",
+                r#"{"tags":[[["x"]],[]],"msec":"1699797603.000","status":"503"}"#,
+                503,
+            ),
+            (
+                "an object inside arrays",
+                r#"{"a":[[{"b":[1]}]],"msec":"1699797603.000","status":"404"}"#,
+                404,
+            ),
+        ];
+        for (name, line, status) in cases {
+            let (record, _) = parse(line.as_bytes()).expect(name);
+            assert_eq!(record.status, status, "{name}");
         }
     }
 

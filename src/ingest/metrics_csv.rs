@@ -170,22 +170,73 @@ pub fn sniff(lines: &[&[u8]]) -> Option<CsvDialect> {
     })
 }
 
-/// 1-based line numbers of the data rows: non-empty lines after the header.
-fn data_row_lines(bytes: &[u8], dialect: CsvDialect) -> Vec<u64> {
-    let mut lines = Vec::new();
+/// The lines of a CSV as polars is given them: data rows with balanced
+/// quotes, and the rows left out because a quote in them is not closed.
+#[derive(Debug, Default, PartialEq)]
+struct RowLines {
+    /// 1-based line numbers of the data rows handed to polars.
+    kept: Vec<u64>,
+    /// 1-based line numbers of the rows left out.
+    unclosed: Vec<u64>,
+    /// The bytes handed to polars: the input without the rows left out.
+    table: Vec<u8>,
+}
+
+/// Whether a line has an odd number of quotes: a quoted value that does
+/// not end on its line.
+fn has_unclosed_quote(line: &[u8]) -> bool {
+    memchr::memchr_iter(b'"', line).count() % 2 == 1
+}
+
+/// Splits the data rows (non-empty lines after the header) into those that
+/// go to polars and those with an unclosed quote. polars' reader splits rows
+/// counting every quote but reads fields honouring only quotes that open a
+/// field, so such a row (`4",3` and, later, `,"`) made it panic (found by
+/// fuzzing); a metrics export has one row per line, and a quote left open is
+/// a damaged row (or the cut last line of a file being written). An
+/// unclosed quote in the header is an error naming its line.
+fn row_lines(bytes: &[u8], dialect: CsvDialect) -> Result<RowLines, String> {
+    let mut rows = RowLines::default();
     let mut preamble = 1 + usize::from(dialect.separator_line);
-    for (index, line) in bytes.split(|&b| b == b'\n').enumerate() {
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        if line.is_empty() {
-            continue;
-        }
-        if preamble > 0 {
+    let mut start = 0;
+    for (index, raw) in bytes.split(|&b| b == b'\n').enumerate() {
+        let end = (start + raw.len() + 1).min(bytes.len());
+        let number = index as u64 + 1;
+        let line = raw.strip_suffix(b"\r").unwrap_or(raw);
+        let (is_row, is_header) = if line.is_empty() {
+            (false, false)
+        } else if preamble > 0 {
             preamble -= 1;
-            continue;
+            (false, preamble == 0)
+        } else {
+            (true, false)
+        };
+        if is_header && has_unclosed_quote(line) {
+            return Err(format!(
+                "line {number}: the header has a quote that is not closed; close it or remove it"
+            ));
         }
-        lines.push(index as u64 + 1);
+        if is_row && has_unclosed_quote(line) {
+            rows.unclosed.push(number);
+        } else {
+            if is_row {
+                rows.kept.push(number);
+            }
+            rows.table.extend_from_slice(&bytes[start..end]);
+        }
+        start = end;
     }
-    lines
+    Ok(rows)
+}
+
+/// Why a separator from a `sep=` line cannot be used, if it cannot: polars
+/// takes one ASCII byte that is not the quote or a line ending.
+fn unusable_separator(separator: u8) -> Option<String> {
+    (!separator.is_ascii() || matches!(separator, b'"' | b'\n' | b'\r')).then(|| {
+        format!(
+            "line 1: the separator 0x{separator:02x} given by 'sep=' cannot separate fields (expected one ASCII character that is not '\"' or a line ending); fix the sep= line"
+        )
+    })
 }
 
 /// A header without quotes and surrounding spaces.
@@ -322,6 +373,14 @@ pub fn load(bytes: &[u8], dialect: CsvDialect) -> Result<LoadedCsv, String> {
 }
 
 fn load_table(bytes: &[u8], dialect: CsvDialect) -> Result<LoadedCsv, String> {
+    if let Some(why) = unusable_separator(dialect.separator) {
+        return Err(why);
+    }
+    let RowLines {
+        kept: row_lines,
+        unclosed,
+        table,
+    } = row_lines(bytes, dialect)?;
     let options = CsvReadOptions::default()
         .with_has_header(true)
         .with_skip_rows(usize::from(dialect.separator_line))
@@ -335,7 +394,7 @@ fn load_table(bytes: &[u8], dialect: CsvDialect) -> Result<LoadedCsv, String> {
                 .with_quote_char(Some(b'"'))
         });
     let frame = options
-        .into_reader_with_file_handle(Cursor::new(bytes))
+        .into_reader_with_file_handle(Cursor::new(table))
         .finish()
         .map_err(|e| format!("not a CSV polars can read: {e}"))?;
     let height = frame.height();
@@ -349,7 +408,6 @@ fn load_table(bytes: &[u8], dialect: CsvDialect) -> Result<LoadedCsv, String> {
         )
     })?;
     let time_cells = cells_of(&columns[time_index]).ok_or("the time column cannot be read")?;
-    let row_lines = data_row_lines(bytes, dialect);
     let line_of = |row: usize| {
         if row_lines.len() == height {
             row_lines[row]
@@ -358,8 +416,16 @@ fn load_table(bytes: &[u8], dialect: CsvDialect) -> Result<LoadedCsv, String> {
         }
     };
     let mut stamps: Vec<Option<Stamp>> = Vec::with_capacity(height);
-    let mut skipped_examples = Vec::new();
-    let mut skipped = 0u64;
+    let mut skipped_examples: Vec<SkippedLine> = unclosed
+        .iter()
+        .take(super::MAX_SKIPPED_EXAMPLES)
+        .map(|&line| SkippedLine {
+            line,
+            reason: "expected every quote to be closed on its line (a damaged or cut row)"
+                .to_string(),
+        })
+        .collect();
+    let mut skipped = unclosed.len() as u64;
     for row in 0..height {
         let stamp = cell_time(&time_cells, row);
         if stamp.is_none() {
@@ -438,8 +504,8 @@ fn load_table(bytes: &[u8], dialect: CsvDialect) -> Result<LoadedCsv, String> {
     Ok(LoadedCsv {
         layout,
         time_column: names[time_index].clone(),
-        rows: height as u64,
-        parsed: height as u64 - skipped,
+        rows: height as u64 + unclosed.len() as u64,
+        parsed: height as u64 + unclosed.len() as u64 - skipped,
         skipped,
         skipped_examples,
         series,
@@ -690,5 +756,77 @@ mod tests {
         );
         let no_time = load_text("host,load\nweb01,1\nweb02,2\n").expect_err("no time column");
         assert!(no_time.contains("no time column"), "{no_time}");
+    }
+
+    #[test]
+    fn unclosed_quotes_skip_their_row_and_never_reach_polars() {
+        const GOOD: &str = "time,value\n2023-11-12T14:00:00Z,5\n2023-11-12T14:01:00Z,7\n";
+        // (name, text, dialect: separator and `sep=` line,
+        //  Ok((rows, parsed, skipped lines, points)) or Err(part of the message))
+        type Expected = Result<(u64, u64, Vec<u64>, usize), &'static str>;
+        let comma = CsvDialect {
+            separator: b',',
+            separator_line: false,
+        };
+        let cases: Vec<(&str, String, CsvDialect, Expected)> = vec![
+            (
+                "found by fuzzing: a stray quote, then an unclosed one",
+                format!("{GOOD}4\",3\n,\""),
+                comma,
+                Ok((4, 2, vec![4, 5], 2)),
+            ),
+            (
+                "the cut last line of a file being written",
+                format!("{GOOD}2023-11-12T14:02:00Z,\"3"),
+                comma,
+                Ok((3, 2, vec![4], 2)),
+            ),
+            (
+                "quoted values closed on their line stay",
+                "time,\"a,b\",note\n\"2023-11-12T14:00:00Z\",\"5\",\"x\"\"y\"\n2023-11-12T14:01:00Z,7,\n"
+                    .to_string(),
+                comma,
+                Ok((2, 2, vec![], 2)),
+            ),
+            (
+                "the fuzzer's minimized input: nothing left but the header",
+                ",\n4\",3\n,\"".to_string(),
+                comma,
+                Err("no time column"),
+            ),
+            (
+                "an unclosed quote in the header",
+                "\"time,value\n2023-11-12T14:00:00Z,1\n".to_string(),
+                comma,
+                Err("line 1: the header has a quote"),
+            ),
+            (
+                "sep= naming the quote",
+                "sep=\"\ntime\"value\n2023-11-12T14:00:00Z\"1\n".to_string(),
+                CsvDialect {
+                    separator: b'"',
+                    separator_line: true,
+                },
+                Err("cannot separate fields"),
+            ),
+        ];
+        for (name, text, dialect, expected) in cases {
+            // `load_table`, not `load`: a polars panic must fail the test.
+            let loaded = load_table(text.as_bytes(), dialect);
+            match (loaded, expected) {
+                (Ok(loaded), Ok((rows, parsed, skipped_lines, points))) => {
+                    assert_eq!(loaded.rows, rows, "{name}");
+                    assert_eq!(loaded.parsed, parsed, "{name}");
+                    assert_eq!(loaded.skipped, skipped_lines.len() as u64, "{name}");
+                    let lines: Vec<u64> = loaded.skipped_examples.iter().map(|e| e.line).collect();
+                    assert_eq!(lines, skipped_lines, "{name}");
+                    assert!(!loaded.series.is_empty(), "{name}: {loaded:?}");
+                    assert_eq!(loaded.series[0].stamps.len(), points, "{name}");
+                    assert_eq!(loaded.series[0].lines[..2], [2, 3], "{name}");
+                }
+                (Err(why), Err(part)) => assert!(why.contains(part), "{name}: {why}"),
+                (got, expected) => panic!("{name}: got {got:?}, expected {expected:?}"),
+            }
+        }
     }
 }

@@ -39,7 +39,8 @@ pub struct YearlessTime {
 
 impl YearlessTime {
     /// Wall-clock milliseconds in `year` (plus this line's delta), or `None`
-    /// for 29 February of a common year.
+    /// for 29 February of a common year and for a year so far out
+    /// (`--year` takes any i32) that its milliseconds overflow.
     pub fn local_ms(&self, year: i32) -> Option<Millis> {
         let year = i64::from(year) + i64::from(self.year_delta);
         let month = u32::from(self.month);
@@ -47,7 +48,9 @@ impl YearlessTime {
         if day == 0 || day > days_in_month(year, month) {
             return None;
         }
-        Some(days_from_civil(year, month, day) * MS_PER_DAY + i64::from(self.ms_of_day))
+        days_from_civil(year, month, day)
+            .checked_mul(MS_PER_DAY)?
+            .checked_add(i64::from(self.ms_of_day))
     }
 }
 
@@ -64,7 +67,7 @@ impl Stamp {
             Stamp::NoYear(yearless) => yearless.local_ms(year)?,
         };
         let offset = offset_for_local(zone, local, second_of_fold);
-        Some(local - i64::from(offset) * MS_PER_SECOND)
+        local.checked_sub(i64::from(offset) * MS_PER_SECOND)
     }
 
     /// Wall-clock milliseconds for ordering lines of one file, reading a
@@ -667,5 +670,35 @@ mod tests {
         });
         assert_eq!(leap.resolve(2023, &Zone::Fixed(0), false), None);
         assert!(leap.resolve(2024, &Zone::Fixed(0), false).is_some());
+    }
+
+    #[test]
+    fn years_whose_milliseconds_overflow_do_not_resolve() {
+        // Found by the syslog_lines fuzz target: `--year` takes any i32 and
+        // the year's milliseconds overflowed an i64.
+        let nov12 = |year_delta| {
+            Stamp::NoYear(YearlessTime {
+                year_delta,
+                month: 11,
+                day: 12,
+                ms_of_day: 50_403_000,
+            })
+        };
+        let cases: [(&str, i32, u16, Option<Millis>); 5] = [
+            ("ordinary year", 2023, 0, Some(T)),
+            ("year delta added", 2022, 1, Some(T)),
+            ("largest i32", i32::MAX, 0, None),
+            ("largest i32 plus a delta", i32::MAX, u16::MAX, None),
+            ("smallest i32", i32::MIN, 0, None),
+        ];
+        for (name, year, year_delta, expected) in cases {
+            let stamp = nov12(year_delta);
+            assert_eq!(
+                stamp.resolve(year, &Zone::Fixed(0), false),
+                expected,
+                "{name}"
+            );
+            assert_eq!(stamp.ordering_ms(year), expected, "{name}");
+        }
     }
 }
