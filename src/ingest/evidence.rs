@@ -916,7 +916,7 @@ pub fn parse_syslog_text(text: &[u8], year: i32, zone: &Zone) -> Vec<ParsedMessa
                 let mut stamp = record.stamp;
                 if let Stamp::NoYear(yearless) = &mut stamp {
                     if previous_month.is_some_and(|p| yearless.month + NEW_YEAR_MONTH_DROP < p) {
-                        year_delta += 1;
+                        year_delta = year_delta.saturating_add(1);
                     }
                     previous_month = Some(yearless.month);
                     yearless.year_delta = year_delta;

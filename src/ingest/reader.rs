@@ -494,11 +494,18 @@ fn write_mark(buffer: &mut Vec<u8>, at: usize, mark: &[u8]) -> usize {
 /// Target size of a block handed to the parsers.
 pub const BLOCK_BYTES: usize = 8 << 20;
 
+/// Target size of an input's first block; each next one doubles, up to
+/// [`BLOCK_BYTES`]. A block's buffer is zeroed to its target before it is
+/// read into, so a short syslog costs kilobytes, not 8 MB of zeroing.
+pub const FIRST_BLOCK_BYTES: usize = 64 << 10;
+
 /// Reads a decoded stream in blocks of about [`BLOCK_BYTES`] that end after a
 /// newline (or at the end of the input), so no line is split across blocks;
 /// lines are capped and damage marked as by [`ChunkReader`], which it uses.
 pub struct BlockReader<R> {
     chunks: ChunkReader<R>,
+    /// The next block's target size.
+    next_target: usize,
 }
 
 /// What one read produced: a block, and the error that ended the stream
@@ -512,6 +519,7 @@ impl<R: Read> BlockReader<R> {
     pub fn new(reader: R) -> Self {
         BlockReader {
             chunks: ChunkReader::new(reader),
+            next_target: FIRST_BLOCK_BYTES,
         }
     }
 
@@ -528,8 +536,13 @@ impl<R: Read> BlockReader<R> {
 
     /// The next block, or `None` at the end of the input.
     pub fn next_block(&mut self) -> Option<Block> {
+        if self.chunks.is_finished() {
+            return None;
+        }
         let mut bytes = Vec::new();
-        let chunk = self.chunks.fill(&mut bytes, BLOCK_BYTES)?;
+        let target = self.next_target;
+        self.next_target = (target * 2).min(BLOCK_BYTES);
+        let chunk = self.chunks.fill(&mut bytes, target)?;
         bytes.truncate(chunk.len);
         Some(Block {
             bytes,
@@ -542,6 +555,29 @@ impl<R: Read> BlockReader<R> {
 mod tests {
     use super::*;
     use std::io::Write;
+
+    #[test]
+    fn blocks_start_small_and_double() {
+        // 1 MiB of 64-byte lines: 64, 128, 256 and 512 KiB blocks, then the
+        // last 64 KiB; every block ends after a newline.
+        let line = [b'x'; 63];
+        let mut text = Vec::new();
+        for _ in 0..(1 << 14) {
+            text.extend_from_slice(&line);
+            text.push(b'\n');
+        }
+        let mut reader = BlockReader::new(&text[..]);
+        let mut sizes = Vec::new();
+        let mut joined = Vec::new();
+        while let Some(block) = reader.next_block() {
+            assert!(block.error.is_none());
+            assert_eq!(block.bytes.last(), Some(&b'\n'));
+            sizes.push(block.bytes.len() >> 10);
+            joined.extend_from_slice(&block.bytes);
+        }
+        assert_eq!(sizes, vec![64, 128, 256, 512, 64]);
+        assert_eq!(joined, text);
+    }
 
     #[test]
     fn chunks_end_on_line_boundaries_and_keep_every_byte() {
