@@ -218,6 +218,9 @@ impl<K: Copy + Eq + Default, const N: usize> Mergeable for HeavyHitters<K, N> {
 pub struct PerBucket<S> {
     bucket_ms: i64,
     current: Option<(i64, S)>,
+    /// `[start, end)` of the current bucket in ms: a range check per item,
+    /// not a 64-bit division.
+    current_ms: (Millis, Millis),
     buckets: FxHashMap<i64, S>,
 }
 
@@ -226,6 +229,7 @@ impl<S: Mergeable + Clone> PerBucket<S> {
         PerBucket {
             bucket_ms: bucket_ms.max(1),
             current: None,
+            current_ms: (0, 0),
             buckets: FxHashMap::default(),
         }
     }
@@ -237,13 +241,19 @@ impl<S: Mergeable + Clone> PerBucket<S> {
     /// The summary of the bucket holding `at`.
     #[inline]
     pub fn at(&mut self, at: Millis) -> &mut S {
-        let index = at.div_euclid(self.bucket_ms);
-        if self.current.as_ref().map(|(i, _)| *i) != Some(index) {
+        let (start, end) = self.current_ms;
+        if self.current.is_none() || !(start..end).contains(&at) {
+            let index = at.div_euclid(self.bucket_ms);
             self.park();
             let summary = self.buckets.remove(&index).unwrap_or_default();
             self.current = Some((index, summary));
+            let start = index.saturating_mul(self.bucket_ms);
+            self.current_ms = (start, start.saturating_add(self.bucket_ms));
         }
-        let (_, summary) = self.current.get_or_insert_with(|| (index, S::default()));
+        let bucket_ms = self.bucket_ms;
+        let (_, summary) = self
+            .current
+            .get_or_insert_with(|| (at.div_euclid(bucket_ms), S::default()));
         summary
     }
 
