@@ -872,7 +872,8 @@ fn build_timeline(analysis: &Analysis, report: &IncidentReport) -> Vec<TimelineE
         kind: TimelineKind::ImpactEnd,
         text: format!(
             "Impact ends: last bad request; {} of {} users were affected",
-            report.impact.users_affected, report.impact.users_active
+            crate::report::markdown::thousands(report.impact.users_affected),
+            crate::report::markdown::thousands(report.impact.users_active)
         ),
         source: line_or_access(incident.end_line),
         count: 1,

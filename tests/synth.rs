@@ -62,34 +62,16 @@ fn mismatch(committed: &Path, file: &ScenarioFile) -> Option<String> {
 #[test]
 fn committed_samples_are_what_the_generator_writes() {
     let expected_files: [(&str, &[&str]); 7] = [
-        (
-            "memory-leak",
-            &["access.log.gz", "expected.json", "metrics.csv", "syslog"],
-        ),
-        ("quiet", &["access.log.gz", "expected.json", "syslog"]),
-        (
-            "bad-config",
-            &["access_log.gz", "error_log", "expected.json", "syslog"],
-        ),
+        ("memory-leak", &["access.log.gz", "metrics.csv", "syslog"]),
+        ("quiet", &["access.log.gz", "syslog"]),
+        ("bad-config", &["access_log.gz", "error_log", "syslog"]),
         (
             "full-outage",
-            &[
-                "access.log.gz",
-                "error.log",
-                "expected.json",
-                "metrics.csv",
-                "syslog",
-            ],
+            &["access.log.gz", "error.log", "metrics.csv", "syslog"],
         ),
-        (
-            "uneven-lb",
-            &["expected.json", "ingress-nginx.log.gz", "journal.log"],
-        ),
-        (
-            "slow-degradation",
-            &["access.json.log.gz", "expected.json", "syslog"],
-        ),
-        ("traffic-gap", &["access.log.gz", "expected.json", "syslog"]),
+        ("uneven-lb", &["ingress-nginx.log.gz", "journal.log"]),
+        ("slow-degradation", &["access.json.log.gz", "syslog"]),
+        ("traffic-gap", &["access.log.gz", "syslog"]),
     ];
     assert_eq!(
         expected_files
@@ -119,12 +101,11 @@ fn committed_samples_are_what_the_generator_writes() {
     let mut problems = Vec::new();
     for ((name, files), scenario) in expected_files.iter().zip(&generated) {
         let committed = samples_dir().join(name);
-        let mut names: BTreeSet<String> = scenario
+        let names: BTreeSet<String> = scenario
             .files
             .iter()
             .map(|file| file.facts.name.clone())
             .collect();
-        names.insert("expected.json".to_string());
         let wanted: BTreeSet<String> = files.iter().map(|file| file.to_string()).collect();
         assert_eq!(names, wanted, "{name}: generated file set");
         assert_eq!(file_names(&committed), wanted, "{name}: committed file set");
@@ -133,9 +114,10 @@ fn committed_samples_are_what_the_generator_writes() {
                 problems.push(format!("{name}/{}: {problem}", file.facts.name));
             }
         }
-        let expected_json = scenario.expected_json().expect("expected.json");
-        if fs::read(committed.join("expected.json")).ok() != Some(expected_json) {
-            problems.push(format!("{name}/expected.json: content differs"));
+        let expected_json = scenario.expected_json().expect("ground truth");
+        let truth = GeneratedScenario::expected_path(&samples_dir(), name);
+        if fs::read(&truth).ok() != Some(expected_json) {
+            problems.push(format!("{}: content differs", truth.display()));
         }
     }
     let committed_readme = fs::read_to_string(samples_dir().join("README.md")).expect("README");
@@ -156,22 +138,23 @@ fn a_written_scenario_folder_round_trips() {
         .expect("generated");
     let temp = tempfile::tempdir().expect("temporary directory");
     scenario.write(temp.path()).expect("write");
-    // A stale uncompressed twin of a gzipped file is removed on rewrite.
-    fs::write(temp.path().join("full-outage").join("access.log"), b"stale").expect("plant");
-    scenario.write(temp.path()).expect("rewrite");
+    // A stale uncompressed twin of a gzipped file, and a ground truth left
+    // in the folder by an older generator, are removed on rewrite.
     let folder = temp.path().join("full-outage");
+    fs::write(folder.join("access.log"), b"stale").expect("plant");
+    fs::write(folder.join("expected.json"), b"{}").expect("plant");
+    scenario.write(temp.path()).expect("rewrite");
     assert_eq!(
         file_names(&folder),
-        [
-            "access.log.gz",
-            "error.log",
-            "expected.json",
-            "metrics.csv",
-            "syslog"
-        ]
-        .iter()
-        .map(|name| name.to_string())
-        .collect::<BTreeSet<_>>()
+        ["access.log.gz", "error.log", "metrics.csv", "syslog"]
+            .iter()
+            .map(|name| name.to_string())
+            .collect::<BTreeSet<_>>()
+    );
+    assert_eq!(
+        fs::read(temp.path().join("expected").join("full-outage.json")).ok(),
+        Some(scenario.expected_json().expect("ground truth")),
+        "the ground truth lies beside the scenario folders"
     );
     for file in &scenario.files {
         assert_eq!(

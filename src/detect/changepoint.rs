@@ -19,14 +19,23 @@
 //!    `k` = [`CUSUM_K`] and the decision interval `h` = [`CUSUM_H`] that
 //!    Montgomery recommends for detecting a one-sigma shift
 //!    (*Introduction to Statistical Quality Control*, 6th ed., §9.1.3).
-//! 3. The first sum to pass `h` raises the alarm; the change began right
-//!    after that sum was last zero (the CUSUM's own change-point estimate,
-//!    Montgomery §9.1.2). A slow ramp (a leak) keeps the sum growing from its
-//!    first step, so its onset is found long before the values look
-//!    extreme; a level shift gives the step itself.
+//! 3. A sum passing `h` raises the alarm: something changed.
 //! 4. The change counts only when it is large and sustained: its peak is at
 //!    least [`MIN_PEAK_Z`] scales from the median, and the median residual
-//!    from onset to the end of the window at least [`MIN_SUSTAINED_Z`].
+//!    from just after the sum was last zero (the CUSUM's own change-point
+//!    estimate, Montgomery §9.1.2) to the end of the window at least
+//!    [`MIN_SUSTAINED_Z`]. Of the two sums' first alarms, the earlier one
+//!    that passes counts (a restart's brief drop, then a leak that lasts).
+//! 5. Where it began is fitted, not taken from the CUSUM: the points from
+//!    the start of the lookback to the first peak are split into an
+//!    unchanged level and a changed part on a line of its own (a ramp, a
+//!    step, or a restart's drop followed by a leak), at the split that
+//!    leaves the least squared residual ([`fit_change_start`]). The CUSUM's own
+//!    estimate starts early when the baseline drifts by a fraction of a
+//!    scale before the real change (a memory gauge creeping up for an hour
+//!    before a leak doubles it in ten minutes); the fit weighs every point.
+//!    A slow ramp is found where its slope begins, long before its values
+//!    look extreme; a level shift gives the step itself.
 //!
 //! For metric-only runs, [`departures`] finds the periods in which a series
 //! stays far from its whole-series median: the incidents of a run without
@@ -134,9 +143,10 @@ pub fn find_onset(times: &[Millis], values: &[f64], start: Millis, end: Millis) 
         .filter(|&i| i > before[baseline_points - 1] && times[i] <= end)
         .collect();
     let z = |i: usize| (values[i] - center) / scale;
+    // Each direction's first alarm: (alarm position, onset position).
     let (mut upper, mut lower) = (0.0f64, 0.0f64);
     let (mut upper_zero, mut lower_zero) = (0usize, 0usize);
-    let mut alarm = None;
+    let (mut upper_alarm, mut lower_alarm) = (None, None);
     for (position, &i) in watched.iter().enumerate() {
         upper = (upper + z(i) - CUSUM_K).max(0.0);
         lower = (lower - z(i) - CUSUM_K).max(0.0);
@@ -146,32 +156,75 @@ pub fn find_onset(times: &[Millis], values: &[f64], start: Millis, end: Millis) 
         if lower == 0.0 {
             lower_zero = position + 1;
         }
-        if upper > CUSUM_H {
-            alarm = Some((position, upper_zero, true));
-            break;
+        if upper > CUSUM_H && upper_alarm.is_none() {
+            upper_alarm = Some((position, upper_zero));
         }
-        if lower > CUSUM_H {
-            alarm = Some((position, lower_zero, false));
+        if lower > CUSUM_H && lower_alarm.is_none() {
+            lower_alarm = Some((position, lower_zero));
+        }
+        if upper_alarm.is_some() && lower_alarm.is_some() {
             break;
         }
     }
-    let (alarm_position, onset_position, rising) = alarm?;
+    // The earlier alarm whose change is large and sustained: a restart's
+    // brief drop raises the lower alarm first, the leak after it is the
+    // change that lasts.
+    let mut alarms: Vec<(usize, usize, bool)> = [
+        upper_alarm.map(|(alarm, zero)| (alarm, zero, true)),
+        lower_alarm.map(|(alarm, zero)| (alarm, zero, false)),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    alarms.sort_by_key(|&(alarm, _, _)| alarm);
+    let (alarm_position, rising, after_alarm_onset, peak, peak_z) =
+        alarms
+            .into_iter()
+            .find_map(|(alarm_position, onset_position, rising)| {
+                let direction = if rising { 1.0 } else { -1.0 };
+                let after_alarm_onset = &watched[onset_position.min(alarm_position)..];
+                // The first point at the largest departure: a leak that hits
+                // its limit again after each restart peaks when it first gets
+                // there.
+                let (peak, peak_z) = after_alarm_onset
+                    .iter()
+                    .map(|&i| (i, direction * z(i)))
+                    .fold(None, |best: Option<(usize, f64)>, point| match best {
+                        Some(best) if best.1 >= point.1 => Some(best),
+                        _ => Some(point),
+                    })?;
+                let sustained: Vec<f64> = after_alarm_onset
+                    .iter()
+                    .map(|&i| direction * z(i))
+                    .collect();
+                (peak_z >= MIN_PEAK_Z && median(&sustained).unwrap_or(0.0) >= MIN_SUSTAINED_Z)
+                    .then_some((alarm_position, rising, after_alarm_onset, peak, peak_z))
+            })?;
     let direction = if rising { 1.0 } else { -1.0 };
-    let after_onset = &watched[onset_position.min(alarm_position)..];
-    let (peak, peak_z) = after_onset
+    // The CUSUM tells that a change happened; where it began is fitted.
+    let fitted: Vec<usize> = before
         .iter()
-        .map(|&i| (i, direction * z(i)))
-        .max_by(|a, b| a.1.total_cmp(&b.1))?;
-    let sustained: Vec<f64> = after_onset.iter().map(|&i| direction * z(i)).collect();
-    if peak_z < MIN_PEAK_Z || median(&sustained).unwrap_or(0.0) < MIN_SUSTAINED_Z {
-        return None;
-    }
+        .chain(watched.iter())
+        .copied()
+        .filter(|&i| i <= peak)
+        .collect::<std::collections::BTreeSet<usize>>()
+        .into_iter()
+        .collect();
+    let minutes: Vec<f64> = fitted
+        .iter()
+        .map(|&i| (times[i] - times[fitted[0]]) as f64 / MS_PER_MINUTE as f64)
+        .collect();
+    let residuals: Vec<f64> = fitted.iter().map(|&i| z(i)).collect();
+    let first_candidate = fitted.partition_point(|&i| i < watched[0]);
+    let onset = fit_change_start(&minutes, &residuals, first_candidate)
+        .map_or(after_alarm_onset[0], |position| fitted[position]);
+    let after_onset = &watched[watched.partition_point(|&i| i < onset)..];
     let half_way = after_onset
         .iter()
         .position(|&i| direction * z(i) >= peak_z / 2.0)
         .unwrap_or(0);
     Some(Onset {
-        onset: after_onset[0],
+        onset,
         alarm: watched[alarm_position],
         peak,
         baseline: center,
@@ -180,6 +233,72 @@ pub fn find_onset(times: &[Millis], values: &[f64], start: Millis, end: Millis) 
         ramp: half_way + 1 >= RAMP_MIN_POINTS,
     })
 }
+
+/// Where a change that runs up to the last point began: the position `p`
+/// (at least `first_candidate`) of the first changed point that best splits
+/// the points into an unchanged part and a changed part, in the least
+/// squares sense. The unchanged part is one level; the changed part is a
+/// straight line of its own (a **broken line**: a ramp, a step, or a drop
+/// followed by a ramp, as when a leaking process restarts and leaks again),
+/// or, when it has fewer than [`LINE_MIN_POINTS`] points, a level.
+///
+/// Unlike the CUSUM's own estimate (just after its sum was last zero), the
+/// fit is not pulled early by a baseline that drifts by a fraction of a
+/// scale before the real change: the CUSUM starts accumulating at the
+/// drift, the fit weighs every point. The sums come from prefix sums, so
+/// the search is linear in the points.
+fn fit_change_start(minutes: &[f64], values: &[f64], first_candidate: usize) -> Option<usize> {
+    let m = minutes.len().min(values.len());
+    let prefix = |f: &dyn Fn(usize) -> f64| -> Vec<f64> {
+        let mut sums = Vec::with_capacity(m + 1);
+        sums.push(0.0);
+        for i in 0..m {
+            sums.push(sums[i] + f(i));
+        }
+        sums
+    };
+    let sum_y = prefix(&|i| values[i]);
+    let sum_yy = prefix(&|i| values[i] * values[i]);
+    let sum_x = prefix(&|i| minutes[i]);
+    let sum_xx = prefix(&|i| minutes[i] * minutes[i]);
+    let sum_xy = prefix(&|i| minutes[i] * values[i]);
+    // Residual sum of squares of points `from..to` about their mean, and
+    // about their own least-squares line.
+    let level_sse = |from: usize, to: usize| -> f64 {
+        let n = (to - from) as f64;
+        let sy = sum_y[to] - sum_y[from];
+        (sum_yy[to] - sum_yy[from]) - sy * sy / n
+    };
+    let line_sse = |from: usize, to: usize| -> f64 {
+        let n = (to - from) as f64;
+        let (sx, sy) = (sum_x[to] - sum_x[from], sum_y[to] - sum_y[from]);
+        let sxx = (sum_xx[to] - sum_xx[from]) - sx * sx / n;
+        let sxy = (sum_xy[to] - sum_xy[from]) - sx * sy / n;
+        let syy = (sum_yy[to] - sum_yy[from]) - sy * sy / n;
+        if sxx > 0.0 {
+            syy - sxy * sxy / sxx
+        } else {
+            syy
+        }
+    };
+    let mut best: Option<(usize, f64)> = None;
+    for first in first_candidate.max(1)..m {
+        let after = if m - first >= LINE_MIN_POINTS {
+            line_sse(first, m)
+        } else {
+            level_sse(first, m)
+        };
+        let sse = level_sse(0, first) + after;
+        if sse.is_finite() && best.is_none_or(|(_, least)| sse < least) {
+            best = Some((first, sse));
+        }
+    }
+    best.map(|(first, _)| first)
+}
+
+/// Fewest points for the changed part of [`fit_change_start`] to be fitted
+/// with a line: with two, any pair of points lies on one exactly.
+const LINE_MIN_POINTS: usize = 3;
 
 /// Scales from the whole-series median beyond which a point departs, for
 /// metric-only incidents: stricter than [`MIN_PEAK_Z`], since the baseline
@@ -376,6 +495,36 @@ mod tests {
         let drop: Vec<f64> = (0..220)
             .map(|i| 1000.0 + 10.0 * noise(i) - if i >= 175 { 600.0 } else { 0.0 })
             .collect();
+        // A gauge creeping up by a scale an hour, then a restart and a leak
+        // twenty times faster: the creep is not the change.
+        let drift_then_leak: Vec<f64> = (0..220)
+            .map(|i| {
+                let creep = if i >= 90 {
+                    0.06 * (i.min(150) - 90) as f64
+                } else {
+                    0.0
+                };
+                let leak = if i >= 150 {
+                    20.0 * (i - 150) as f64 - 8.0
+                } else {
+                    0.0
+                };
+                500.0 + 5.0 * noise(i) + creep + leak
+            })
+            .collect();
+        // A restart frees memory (a drop of 20 scales), then the new process
+        // leaks: the change is the drop, not where the leak passes the old
+        // level five minutes later.
+        let restart_then_leak: Vec<f64> = (0..220)
+            .map(|i| {
+                let leak = if i >= 160 {
+                    20.0 * (i - 160) as f64 - 100.0
+                } else {
+                    0.0
+                };
+                500.0 + 5.0 * noise(i) + leak
+            })
+            .collect();
         let quiet: Vec<f64> = (0..220).map(|i| 40.0 + noise(i)).collect();
         let spike: Vec<f64> = (0..220)
             .map(|i| 40.0 + noise(i) + if i == 185 { 50.0 } else { 0.0 })
@@ -385,6 +534,20 @@ mod tests {
                 name: "leak from minute 140",
                 values: ramp,
                 onset_minutes: Some(138..=146),
+                rising: true,
+                ramp: true,
+            },
+            Case {
+                name: "leak from minute 150 after a creeping baseline",
+                values: drift_then_leak,
+                onset_minutes: Some(149..=151),
+                rising: true,
+                ramp: true,
+            },
+            Case {
+                name: "restart at minute 160, then a leak",
+                values: restart_then_leak,
+                onset_minutes: Some(160..=160),
                 rising: true,
                 ramp: true,
             },

@@ -8,23 +8,11 @@ use std::fmt::Write;
 use serde_json::json;
 
 use super::input_reports;
+use super::markdown::thousands;
 use crate::analysis::Inspection;
 use crate::ingest::{InputKind, InputStats};
 use crate::series_dims::DimensionSeries;
 use crate::timefmt::rfc3339_utc;
-
-/// `1234567` as `1,234,567`.
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (index, digit) in digits.chars().enumerate() {
-        if index > 0 && (digits.len() - index).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    out
-}
 
 fn yes_no(value: bool) -> &'static str {
     if value { "yes" } else { "no" }
@@ -208,22 +196,4 @@ pub fn render_json(inspection: &Inspection) -> String {
     .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
     text.push('\n');
     text
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn thousands_are_grouped() {
-        let cases = [
-            (0, "0"),
-            (999, "999"),
-            (1000, "1,000"),
-            (1_234_567, "1,234,567"),
-        ];
-        for (n, text) in cases {
-            assert_eq!(thousands(n), text, "{n}");
-        }
-    }
 }

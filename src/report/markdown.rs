@@ -11,6 +11,7 @@
 //! overview table and then one numbered section set each; none gives a short
 //! page with what was read, the baseline and what to try next.
 
+use std::borrow::Cow;
 use std::fmt::Write;
 
 use crate::analysis::{
@@ -457,7 +458,7 @@ impl Page<'_> {
                 TimelineKind::Change => ("Change".to_string(), false),
             };
             let text = cell(&with_count(
-                without_kind_prefix(&entry.text, entry.kind),
+                &without_kind_prefix(&entry.text, entry.kind),
                 entry.count,
             ));
             let source = entry.source.as_deref().map(code_cell).unwrap_or_default();
@@ -1129,25 +1130,40 @@ fn mentions_out_of_memory(text: &str) -> bool {
 }
 
 /// Drops a leading `Impact starts: `-style label from generated texts when
-/// the table's Event column already says it.
-fn without_kind_prefix(text: &str, kind: TimelineKind) -> &str {
-    let labels: &[&str] = match kind {
-        TimelineKind::ImpactStart => &["Impact starts"],
-        TimelineKind::ImpactEnd => &["Impact ends"],
-        TimelineKind::Peak => &["Peak"],
-        TimelineKind::Detected => &["Detected"],
-        _ => &[],
+/// the table's Event column already says it. Entries from the logs keep
+/// what follows their kind: `Change on web04 (systemd unit): ...` reads
+/// `web04 (systemd unit): ...` in a row whose Event is `Change`, and
+/// `Alert (nagios): ...` reads `nagios: ...`. A recovery keeps its word,
+/// which its Event column (`Alert`) does not say.
+fn without_kind_prefix(text: &str, kind: TimelineKind) -> Cow<'_, str> {
+    let (label, from_logs) = match kind {
+        TimelineKind::ImpactStart => ("Impact starts", false),
+        TimelineKind::ImpactEnd => ("Impact ends", false),
+        TimelineKind::Peak => ("Peak", false),
+        TimelineKind::Detected => ("Detected", false),
+        TimelineKind::Change => ("Change", true),
+        TimelineKind::Alert => ("Alert", true),
+        TimelineKind::Event => ("Event", true),
     };
-    for label in labels {
-        if let Some(rest) = text.strip_prefix(label)
-            && let Some((head, tail)) = rest.split_once(": ")
-            && (head.is_empty() || (head.starts_with(" (") && head.ends_with(')')))
-            && !tail.is_empty()
-        {
-            return tail;
-        }
+    let Some(rest) = text.strip_prefix(label) else {
+        return Cow::Borrowed(text);
+    };
+    let Some((head, tail)) = rest.split_once(": ") else {
+        return Cow::Borrowed(text);
+    };
+    if tail.is_empty() {
+        return Cow::Borrowed(text);
     }
-    text
+    let in_brackets = head
+        .strip_prefix(" (")
+        .and_then(|inner| inner.strip_suffix(')'));
+    match (from_logs, in_brackets) {
+        (false, _) if head.is_empty() => Cow::Borrowed(tail),
+        (false, Some(_)) => Cow::Borrowed(tail),
+        (true, _) if rest.starts_with(" on ") => Cow::Borrowed(&rest[" on ".len()..]),
+        (true, Some(rule)) => Cow::Owned(format!("{rule}: {tail}")),
+        _ => Cow::Borrowed(text),
+    }
 }
 
 /// A folded timeline entry's text with how many lines it stands for.
@@ -1261,7 +1277,7 @@ pub fn exact_duration(seconds: i64) -> String {
         .join(" ")
 }
 
-/// `12,345`.
+/// `1234567` as `1,234,567`: every count a person reads in a report.
 pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut grouped = String::new();
@@ -1386,6 +1402,20 @@ mod tests {
     }
 
     #[test]
+    fn thousands_are_grouped() {
+        let cases = [
+            ("zero", 0, "0"),
+            ("three digits", 999, "999"),
+            ("four digits", 1000, "1,000"),
+            ("millions", 1_234_567, "1,234,567"),
+            ("the largest count", u64::MAX, "18,446,744,073,709,551,615"),
+        ];
+        for (name, n, text) in cases {
+            assert_eq!(thousands(n), text, "{name}");
+        }
+    }
+
+    #[test]
     fn values_read_in_their_unit() {
         let cases = [
             ("small ratio", 0.0021, "ratio", "0.21%"),
@@ -1423,6 +1453,30 @@ mod tests {
                 "Peak: nginx reloaded",
                 TimelineKind::Change,
                 "Peak: nginx reloaded",
+            ),
+            (
+                "a change on a host",
+                "Change on web04 (systemd unit): systemd: Started app.service",
+                TimelineKind::Change,
+                "web04 (systemd unit): systemd: Started app.service",
+            ),
+            (
+                "an alert without a host",
+                "Alert (alertmanager): firing HighErrorRate",
+                TimelineKind::Alert,
+                "alertmanager: firing HighErrorRate",
+            ),
+            (
+                "a recovery keeps its word",
+                "Recovery on web02 (nagios): SERVICE ALERT: web02;HTTP;OK",
+                TimelineKind::Alert,
+                "Recovery on web02 (nagios): SERVICE ALERT: web02;HTTP;OK",
+            ),
+            (
+                "an event whose text has no rule",
+                "Eventually: x",
+                TimelineKind::Event,
+                "Eventually: x",
             ),
             (
                 "a label that is only a prefix of a word stays",

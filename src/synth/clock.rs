@@ -267,7 +267,7 @@ pub fn plain_local(epoch_seconds: i64, zone: Zone) -> String {
 }
 
 /// `2023-11-12T14:00:03Z`, or `2023-11-12T14:00:03.517Z` when the
-/// milliseconds are not zero: the form `expected.json` uses.
+/// milliseconds are not zero: the form the ground truth uses.
 pub fn rfc3339_utc(epoch_ms: i64) -> String {
     let seconds = epoch_ms.div_euclid(MS_PER_SECOND);
     let millis = epoch_ms.rem_euclid(MS_PER_SECOND);

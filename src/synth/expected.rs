@@ -1,4 +1,4 @@
-//! `expected.json`: the ground truth of a scenario in the shape of the
+//! `expected/<name>.json`: the ground truth of a scenario in the shape of the
 //! report contract, plus what a reader of the sample needs to check it
 //! (the injected window, the baseline latency, the files and their lines).
 
@@ -53,7 +53,7 @@ pub struct FileFacts {
     pub lines: u64,
 }
 
-/// The whole `expected.json`.
+/// The whole ground truth of a scenario.
 #[derive(Debug, Clone, Serialize)]
 pub struct Expected {
     pub scenario: String,
@@ -69,7 +69,7 @@ pub struct Expected {
     pub notes: Vec<String>,
 }
 
-/// One incident of `expected.json`.
+/// One incident of the ground truth.
 #[derive(Debug, Clone, Serialize)]
 pub struct ExpectedIncident {
     pub start: String,
@@ -161,7 +161,7 @@ pub struct TruthInputs<'a> {
     pub notes: Vec<String>,
 }
 
-/// Computes `expected.json` for a scenario.
+/// Computes the ground truth of a scenario.
 pub fn expected(inputs: TruthInputs<'_>) -> Expected {
     let observed = inputs.observed;
     let first = observed.iter().map(|r| r.arrival_ms).min().unwrap_or(0);

@@ -5,8 +5,8 @@
 //! sticky backends, a realistic request and status mix, log-normal latency —
 //! and an incident that changes what happens to part of that traffic. The
 //! generator writes the access log in the scenario's server format, the
-//! syslog, error logs and metrics around it, and `expected.json`: the ground
-//! truth computed exactly per `report-contract.md` from what the log itself
+//! syslog, error logs and metrics around it, and `expected/<name>.json`: the
+//! ground truth computed exactly per `report-contract.md` from what the log itself
 //! shows. The same seed always gives the same bytes.
 //!
 //! `cargo run --release --example synth -- sample-logs` regenerates the

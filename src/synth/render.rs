@@ -39,7 +39,7 @@ pub enum TimeSemantics {
 }
 
 impl AccessFormat {
-    /// The name `expected.json` gives the format.
+    /// The name the ground truth gives the format.
     pub fn name(self) -> &'static str {
         match self {
             AccessFormat::NginxCombinedRequestTime => "nginx-combined+request_time",

@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 use std::fs;
 use std::io::{self, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use flate2::Compression;
 use flate2::GzBuilder;
@@ -14,6 +14,10 @@ use super::clock::Zone;
 use super::expected::{Expected, FileFacts};
 use super::population::Population;
 use super::render::{AccessFormat, LineFields};
+
+/// The folder, beside the scenarios', that holds each scenario's ground
+/// truth as `<name>.json`.
+pub const EXPECTED_FOLDER: &str = "expected";
 use super::traffic::Request;
 use super::truth::{ObservedRequest, observe};
 
@@ -102,15 +106,24 @@ pub struct GeneratedScenario {
 }
 
 impl GeneratedScenario {
-    /// `expected.json`'s bytes (pretty JSON with a final newline).
+    /// The ground truth's bytes (pretty JSON with a final newline).
     pub fn expected_json(&self) -> io::Result<Vec<u8>> {
         let mut bytes = serde_json::to_vec_pretty(&self.expected).map_err(io::Error::other)?;
         bytes.push(b'\n');
         Ok(bytes)
     }
 
-    /// Writes the folder `<root>/<name>/`, replacing earlier output (a file
-    /// that moved between raw and `.gz` leaves no stale twin behind).
+    /// Where the ground truth of scenario `name` goes below `root`: outside
+    /// the scenario's folder, so that pointing the tool at the folder reads
+    /// logs only.
+    pub fn expected_path(root: &Path, name: &str) -> PathBuf {
+        root.join(EXPECTED_FOLDER).join(format!("{name}.json"))
+    }
+
+    /// Writes the folder `<root>/<name>/` and the ground truth
+    /// `<root>/expected/<name>.json`, replacing earlier output (a file that
+    /// moved between raw and `.gz` leaves no stale twin behind, and a
+    /// ground truth left in the folder by older generators is removed).
     pub fn write(&self, root: &Path) -> io::Result<()> {
         let folder = root.join(self.name);
         fs::create_dir_all(&folder)?;
@@ -124,10 +137,18 @@ impl GeneratedScenario {
             }
             fs::write(folder.join(&file.facts.name), file.bytes()?)?;
         }
-        fs::write(folder.join("expected.json"), self.expected_json()?)
+        let stale_truth = folder.join("expected.json");
+        if stale_truth.exists() {
+            fs::remove_file(stale_truth)?;
+        }
+        let truth = Self::expected_path(root, self.name);
+        if let Some(parent) = truth.parent() {
+            fs::create_dir_all(parent)?;
+        }
+        fs::write(truth, self.expected_json()?)
     }
 
-    /// Total bytes of the folder's files, `expected.json` included
+    /// Total bytes of the scenario's files and its ground truth
     /// (compresses the gzipped ones to find out).
     pub fn size_bytes(&self) -> io::Result<u64> {
         let mut total = self.expected_json()?.len();

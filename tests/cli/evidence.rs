@@ -345,7 +345,7 @@ fn markdown_marks_the_change_before_impact_and_counts_repeats() {
     assert!(output.status.success());
     let markdown = String::from_utf8(output.stdout).expect("utf-8");
     assert!(
-        markdown.contains("| **13:59:00** | **Change, 1 min 1 s before impact** | **Change on web01 (config reload): systemd: Reloading nginx.service.** |"),
+        markdown.contains("| **13:59:00** | **Change, 1 min 1 s before impact** | **web01 (config reload): systemd: Reloading nginx.service.** |"),
         "{markdown}"
     );
     assert!(markdown.contains("(×6)"), "{markdown}");

@@ -336,7 +336,8 @@ fn chart_and_report_are_written_with_a_relative_link() {
     assert!(String::from_utf8_lossy(&wrong.stderr).contains("ending in .svg"));
 }
 
-/// Every `sample-logs/<scenario>/` folder's Markdown report, pinned. New
+/// Every `sample-logs/<scenario>/` folder's Markdown report, pinned (the
+/// ground truth in `sample-logs/expected/` is not a scenario). New
 /// scenarios get a snapshot on the first run (`cargo insta review`).
 #[test]
 fn sample_reports_match_their_snapshots() {
@@ -349,7 +350,13 @@ fn sample_reports_match_their_snapshots() {
         .filter_map(|e| e.ok())
         .filter(|e| e.path().is_dir())
         .filter_map(|e| e.file_name().to_str().map(str::to_string))
+        .filter(|name| name != postmortem::synth::scenario::EXPECTED_FOLDER)
         .collect();
+    assert_eq!(
+        scenarios.len(),
+        postmortem::synth::SCENARIO_NAMES.len(),
+        "one folder per scenario: {scenarios:?}"
+    );
     scenarios.sort();
     for scenario in scenarios {
         let input = format!("sample-logs/{scenario}");

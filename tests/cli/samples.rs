@@ -1,5 +1,5 @@
 //! The bundled sample incidents: the report must find each generator's
-//! ground truth (`expected.json`) within the tolerances the project
+//! ground truth (`sample-logs/expected/<name>.json`) within the tolerances the project
 //! promises: start within 60 s, end within 120 s, affected share within 3
 //! points, and no incident on the quiet log.
 
@@ -14,9 +14,13 @@ const AFFECTED_PCT_TOLERANCE: f64 = 3.0;
 
 fn check_scenario(name: &str) {
     let dir = repo_root().join("sample-logs").join(name);
+    let truth_path = repo_root()
+        .join("sample-logs")
+        .join("expected")
+        .join(format!("{name}.json"));
     let expected: Value =
-        serde_json::from_slice(&std::fs::read(dir.join("expected.json")).expect("expected.json"))
-            .expect("expected.json is JSON");
+        serde_json::from_slice(&std::fs::read(&truth_path).expect("ground truth"))
+            .expect("the ground truth is JSON");
     let report = json_report(&[dir.to_str().expect("utf-8 path")]);
     let found = report["incidents"].as_array().expect("incidents");
     let truth = expected["incidents"]

@@ -72,7 +72,9 @@ fn rng(seed: u64, purpose: u64) -> Pcg64 {
 const README_INTRODUCTION: &str = r#"# Sample logs
 
 Realistic logs of web-stack incidents, each modelled on one of the hand-written
-postmortems in `shared/seeds`, with the exact ground truth in `expected.json`.
+postmortems in `shared/seeds`, with the exact ground truth of each in
+`expected/<scenario>.json` (kept out of the scenario's folder, so that
+`postmortem report sample-logs/<scenario>` reads logs only).
 
 Everything here is generated: do not edit it by hand. Regenerate with
 
@@ -86,7 +88,7 @@ cargo run --release --example synth -- --bench-lines 5000000 --out /tmp/big.log
 
 ## How the truth is computed
 
-The generator knows every request it wrote; `expected.json` follows
+The generator knows every request it wrote; `expected/<scenario>.json` follows
 `report-contract.md` to the letter, using the request times *as a tool can
 reconstruct them from the log*:
 

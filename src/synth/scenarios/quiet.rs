@@ -132,7 +132,7 @@ pub(super) fn generate() -> io::Result<GeneratedScenario> {
                 uptime monitor come and go, and at 03:12 on the second night a scanner fires \
                 hundreds of requests for `/.env`, `/wp-login.php` and friends in four minutes — \
                 404s and 403s, which are the client's business. logrotate reloads Apache at \
-                midnight without consequence. `expected.json` has `\"incidents\": []`."
+                midnight without consequence. `expected/quiet.json` has `\"incidents\": []`."
             .into(),
         zone: ZONE,
         files,
