@@ -528,7 +528,11 @@ fn describe_incident(
     let series = &analysis.series;
     let range = incident.first_bucket..=incident.last_bucket;
     let counts = &analysis.counts[range.clone()];
-    let mut impact = impact::measure(
+    let measure = match incident.cause {
+        Cause::TrafficDrop { .. } => impact::measure_drop,
+        Cause::BadRequests | Cause::MetricDeparture => impact::measure,
+    };
+    let mut impact = measure(
         series,
         incident.start,
         incident.end,
@@ -816,15 +820,30 @@ fn build_timeline(analysis: &Analysis, report: &IncidentReport) -> Vec<TimelineE
         line.and_then(|l| analysis.line_source(l))
             .or_else(|| Some(access.clone()))
     };
-    let mut entries = vec![TimelineEntry {
-        at: incident.start,
-        kind: TimelineKind::ImpactStart,
-        text: format!(
+    let drop = match incident.cause {
+        Cause::TrafficDrop {
+            expected_per_bucket,
+            lowest_per_bucket,
+        } => Some((expected_per_bucket, lowest_per_bucket)),
+        Cause::BadRequests | Cause::MetricDeparture => None,
+    };
+    let per_minute = crate::timefmt::MS_PER_MINUTE as f64 / analysis.bucket_ms as f64;
+    let start_text = match drop {
+        Some((expected, _)) => format!(
+            "Impact starts: last request before the traffic fell away (about {:.0} requests a minute normally)",
+            expected * per_minute
+        ),
+        None => format!(
             "Impact starts: first bad request; bad-request rate rises from {} to {} in the first {}",
             pct(analysis.baseline.bad_rate),
             pct(first_rate),
             crate::timefmt::human_duration(analysis.bucket_ms)
         ),
+    };
+    let mut entries = vec![TimelineEntry {
+        at: incident.start,
+        kind: TimelineKind::ImpactStart,
+        text: start_text,
         source: line_or_access(incident.start_line),
         count: 1,
     }];
@@ -848,7 +867,22 @@ fn build_timeline(analysis: &Analysis, report: &IncidentReport) -> Vec<TimelineE
                 .bad_rate()
                 .total_cmp(&analysis.counts[b].bad_rate())
         });
-    if let Some(peak_index) = peak_index {
+    if let Some((_, lowest)) = drop {
+        // A drop's worst moment is its emptiest minute, not a bad-request rate.
+        let lowest_at = (incident.first_bucket..=incident.last_bucket)
+            .min_by_key(|&i| analysis.counts[i].requests)
+            .unwrap_or(incident.first_bucket);
+        entries.push(TimelineEntry {
+            at: analysis.series.bucket_start(lowest_at),
+            kind: TimelineKind::Peak,
+            text: format!(
+                "Peak: fewest requests, {:.0} a minute",
+                lowest as f64 * per_minute
+            ),
+            source: Some(access.clone()),
+            count: 1,
+        });
+    } else if let Some(peak_index) = peak_index {
         let c = &analysis.counts[peak_index];
         let p95 = analysis.series.buckets[peak_index].latency.quantile(0.95);
         entries.push(TimelineEntry {
@@ -867,14 +901,21 @@ fn build_timeline(analysis: &Analysis, report: &IncidentReport) -> Vec<TimelineE
             count: 1,
         });
     }
+    let thousands = crate::report::markdown::thousands;
     entries.push(TimelineEntry {
         at: incident.end,
         kind: TimelineKind::ImpactEnd,
-        text: format!(
-            "Impact ends: last bad request; {} of {} users were affected",
-            crate::report::markdown::thousands(report.impact.users_affected),
-            crate::report::markdown::thousands(report.impact.users_active)
-        ),
+        text: match drop {
+            Some(_) => format!(
+                "Impact ends: first request after the traffic came back; an estimated {} users never reached the service",
+                thousands(report.impact.users_missing)
+            ),
+            None => format!(
+                "Impact ends: last bad request; {} of {} users were affected",
+                thousands(report.impact.users_affected),
+                thousands(report.impact.users_active)
+            ),
+        },
         source: line_or_access(incident.end_line),
         count: 1,
     });

@@ -96,6 +96,67 @@ pub fn measure(series: &SeriesSet, start: Millis, end: Millis, threshold_us: u64
     impact
 }
 
+/// The impact of a traffic drop, whose start is the last request of its
+/// bucket before the silence and whose end the first request of its bucket
+/// after it (`analysis::traffic_incidents`). [`measure`] counts the edge
+/// buckets per slot, which takes in the requests of the start's second that
+/// came before it and of the end's second that came after it: a handful,
+/// but the whole count of a drop is a handful too. Here, of the two edge
+/// buckets, only the requests at the start and end instants count (one per
+/// user seen last, or first, at that millisecond), and the buckets between
+/// count whole. Users are exact in [`measure`] already (spans to the
+/// millisecond). An edge request is failed when its user's last (first) bad
+/// request is at that instant and one of the user's requests in the bucket
+/// failed, slow when bad and none failed: the per-user facts the series
+/// keeps.
+pub fn measure_drop(series: &SeriesSet, start: Millis, end: Millis, threshold_us: u64) -> Impact {
+    let mut impact = measure(series, start, end, threshold_us);
+    let (first, last) = (series.index_of(start), series.index_of(end));
+    if series.buckets.is_empty() || first >= last {
+        return impact;
+    }
+    let exact_slow = threshold_us == series.ingest_slow_us;
+    let (mut requests, mut failed, mut slow) = (0u64, 0u64, 0u64);
+    for index in first + 1..last {
+        let bucket = &series.buckets[index];
+        requests += bucket.requests;
+        failed += bucket.failed;
+        slow += if exact_slow {
+            bucket.slow_at_ingest
+        } else {
+            u64::from(bucket.slow_tail.above(threshold_us).count)
+        };
+    }
+    let edges = [
+        (first, (start - series.bucket_start(first)) as u32, true),
+        (last, (end - series.bucket_start(last)) as u32, false),
+    ];
+    for (index, rel, is_start) in edges {
+        for span in series.buckets[index].users.values() {
+            let (seen, bad) = if is_start {
+                (span.last, span.last_bad)
+            } else {
+                (span.first, span.first_bad)
+            };
+            if seen != rel {
+                continue;
+            }
+            requests += 1;
+            if span.had_bad() && bad == rel {
+                if span.had_failed {
+                    failed += 1;
+                } else if exact_slow {
+                    slow += 1;
+                }
+            }
+        }
+    }
+    impact.requests_total = requests;
+    impact.requests_failed = failed;
+    impact.requests_slow = slow;
+    impact
+}
+
 /// Whether a user seen from `first` to `last` may have had a request in
 /// `[from, to]`; exact unless the user was seen on both sides of a range
 /// that lies inside one bucket.

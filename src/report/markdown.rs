@@ -18,7 +18,7 @@ use crate::analysis::{
     Analysis, DetectionSource, IncidentReport, Signal, TimelineEntry, TimelineKind,
 };
 use crate::config::UserKey;
-use crate::detect::Severity;
+use crate::detect::{Cause, Severity};
 use crate::ingest::InputKind;
 use crate::timefmt::{MS_PER_MINUTE, MS_PER_SECOND, Millis, Zone, local_time, rfc3339_utc};
 
@@ -136,6 +136,18 @@ impl Page<'_> {
             ),
             None => "; no alert was found in the logs".to_string(),
         };
+        if let Some(drop) = TrafficDrop::of(report) {
+            return format!(
+                "{} {} for {}: {}, and an estimated {} users never reached the service; {} of the {} requests that did arrive went bad{detection}.",
+                self.span_phrase(incident.start, incident.end),
+                severity_verb(incident.severity),
+                self.between(incident.start, incident.end),
+                drop.what_happened(),
+                thousands(impact.users_missing),
+                thousands(bad),
+                thousands(impact.requests_total),
+            );
+        }
         format!(
             "{} {} for {}: {} of the users active at the time ({} of {}) got failed or slow responses, and {} of the requests ({} of {}) went bad{detection}.",
             self.span_phrase(incident.start, incident.end),
@@ -267,9 +279,10 @@ impl Page<'_> {
         let incident = &report.incident;
         let impact = &report.impact;
         out.push_str(&level.heading("Issue Summary"));
+        let drop = TrafficDrop::of(report);
         let _ = writeln!(
             out,
-            "**Duration:** The incident lasted {}, starting at {} and ending at {} ({}). It starts with the first failed or slow request and ends with the last one.\n",
+            "**Duration:** The incident lasted {}, starting at {} and ending at {} ({}). {}\n",
             self.between(incident.start, incident.end),
             self.full_time(incident.start),
             if self.date(incident.start) == self.date(incident.end) {
@@ -278,6 +291,11 @@ impl Page<'_> {
                 self.full_time(incident.end)
             },
             self.zone_phrase(incident.start),
+            if drop.is_some() {
+                "It starts with the last request before the traffic fell away and ends with the first after it came back."
+            } else {
+                "It starts with the first failed or slow request and ends with the last one."
+            },
         );
         if !report.impact_measured {
             let _ = writeln!(
@@ -296,6 +314,42 @@ impl Page<'_> {
             return;
         }
         let bad = impact.requests_failed + impact.requests_slow;
+        if let Some(drop) = drop {
+            let _ = writeln!(
+                out,
+                "**Impact:** {}. An estimated {} users never reached the service: the users a minute the baseline expects over those {}, less the {} who got through. {} requests arrived in that time, {} of them bad ({} failed, {} slow). Severity: {}.\n",
+                upper_first(&drop.what_happened()),
+                thousands(impact.users_missing),
+                self.between(incident.start, incident.end),
+                thousands(impact.users_active),
+                thousands(impact.requests_total),
+                thousands(bad),
+                thousands(impact.requests_failed),
+                thousands(impact.requests_slow),
+                drop.severity_explained(incident.severity),
+            );
+        } else {
+            self.request_impact(report, out);
+        }
+        let _ = writeln!(out, "**Detection:** {}\n", self.detection_text(report));
+        let _ = writeln!(
+            out,
+            "**Root Cause:** **TODO:** what changed, and why did it hurt users? Leads from the logs:\n"
+        );
+        for hint in &report.hints {
+            let _ = writeln!(out, "- {}", inline(hint));
+        }
+        if report.hints.is_empty() {
+            let _ = writeln!(out, "- none found");
+        }
+        out.push('\n');
+    }
+
+    /// The impact paragraph of an incident of failed or slow requests.
+    fn request_impact(&self, report: &IncidentReport, out: &mut String) {
+        let incident = &report.incident;
+        let impact = &report.impact;
+        let bad = impact.requests_failed + impact.requests_slow;
         let _ = write!(
             out,
             "**Impact:** {} of the {} users active during the incident ({}) got at least one failed or slow response. Of the {} requests in that time, {} ({}) went bad: {} ({}) failed with a 5xx status or 499, and {} ({}) were slow (over {}). Severity: {}.",
@@ -312,26 +366,7 @@ impl Page<'_> {
             seconds_text(self.analysis.slow_threshold_us),
             severity_explained(incident.severity),
         );
-        if impact.users_missing > 0 {
-            let _ = write!(
-                out,
-                " Traffic also fell below normal: an estimated {} users never reached the service (from the baseline's users per minute).",
-                thousands(impact.users_missing)
-            );
-        }
         out.push_str("\n\n");
-        let _ = writeln!(out, "**Detection:** {}\n", self.detection_text(report));
-        let _ = writeln!(
-            out,
-            "**Root Cause:** **TODO:** what changed, and why did it hurt users? Leads from the logs:\n"
-        );
-        for hint in &report.hints {
-            let _ = writeln!(out, "- {}", inline(hint));
-        }
-        if report.hints.is_empty() {
-            let _ = writeln!(out, "- none found");
-        }
-        out.push('\n');
     }
 
     fn detection_text(&self, report: &IncidentReport) -> String {
@@ -469,11 +504,19 @@ impl Page<'_> {
             }
         }
         out.push('\n');
+        let (start_is, end_is) = if TrafficDrop::of(report).is_some() {
+            (
+                "the last request before the traffic fell away",
+                "the first after it came back",
+            )
+        } else {
+            ("the first bad request", "the last")
+        };
         match &report.detected {
             Some(detected) if detected.at >= incident.start => {
                 let _ = writeln!(
                     out,
-                    "- **Time to detect (TTD):** {}, from impact start ({}, the first bad request) to detection ({}).",
+                    "- **Time to detect (TTD):** {}, from impact start ({}, {start_is}) to detection ({}).",
                     self.between(incident.start, detected.at),
                     self.clock(incident.start),
                     self.clock(detected.at)
@@ -482,7 +525,7 @@ impl Page<'_> {
             Some(detected) => {
                 let _ = writeln!(
                     out,
-                    "- **Time to detect (TTD):** 0 s: detection ({}) came before the first bad request ({}).",
+                    "- **Time to detect (TTD):** 0 s: detection ({}) came before impact start ({}, {start_is}).",
                     self.clock(detected.at),
                     self.clock(incident.start)
                 );
@@ -496,7 +539,7 @@ impl Page<'_> {
         }
         let _ = writeln!(
             out,
-            "- **Impact duration:** {}, from the first bad request ({}) to the last ({}).",
+            "- **Impact duration:** {}, from {start_is} ({}) to {end_is} ({}).",
             self.between(incident.start, incident.end),
             self.clock(incident.start),
             self.clock(incident.end)
@@ -969,7 +1012,7 @@ impl Page<'_> {
         }
         let _ = writeln!(
             out,
-            "Definitions: a request is *failed* when its status is 5xx or 499, *slow* when it took longer than {}, *bad* when either. A user is one {}. A request's time is its arrival (nginx's completion time minus the request time). An incident starts at its first bad request and ends at its last; impact counts the requests and users in between. Series buckets are {} wide.",
+            "Definitions: a request is *failed* when its status is 5xx or 499, *slow* when it took longer than {}, *bad* when either. A user is one {}. A request's time is its arrival (nginx's completion time minus the request time). An incident starts at its first bad request and ends at its last (a traffic drop at the last request before it and the first after it); impact counts the requests and users in between. Series buckets are {} wide.",
             seconds_text(analysis.slow_threshold_us),
             user_key_text(analysis.user_key),
             self.duration_words(analysis.bucket_ms)
@@ -1196,6 +1239,60 @@ fn severity_verb(severity: Severity) -> &'static str {
         Severity::Outage => "the service was down",
         Severity::PartialOutage => "the service was partly down",
         Severity::Degradation => "the service was slow",
+    }
+}
+
+/// What the Markdown of a traffic-drop incident says of the traffic: its
+/// start and end are the last request before the drop and the first after
+/// it, not bad requests, and its impact is the users who never came.
+struct TrafficDrop {
+    /// Requests a minute the baseline expected over the drop, and the
+    /// fewest seen in a minute of it (the `traffic` signal).
+    per_minute: Option<(f64, f64)>,
+}
+
+impl TrafficDrop {
+    fn of(report: &IncidentReport) -> Option<Self> {
+        if !matches!(report.incident.cause, Cause::TrafficDrop { .. }) {
+            return None;
+        }
+        let per_minute = report
+            .signals
+            .iter()
+            .find(|signal| signal.kind == "traffic")
+            .map(|signal| (signal.baseline, signal.peak));
+        Some(TrafficDrop { per_minute })
+    }
+
+    /// `traffic stopped (0 requests a minute at its lowest, about 54
+    /// normally)`.
+    fn what_happened(&self) -> String {
+        match self.per_minute {
+            Some((expected, lowest)) => format!(
+                "traffic {} ({} requests a minute at its lowest, about {} normally)",
+                if lowest == 0.0 { "stopped" } else { "fell" },
+                thousands(lowest.round() as u64),
+                thousands(expected.round() as u64)
+            ),
+            None => "traffic fell far below normal".to_string(),
+        }
+    }
+
+    fn severity_explained(&self, severity: Severity) -> &'static str {
+        match severity {
+            Severity::Outage => "outage (traffic stopped)",
+            Severity::PartialOutage => "partial outage (traffic fell far below normal)",
+            Severity::Degradation => severity_explained(severity),
+        }
+    }
+}
+
+/// `Traffic stopped` from `traffic stopped`.
+fn upper_first(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
     }
 }
 

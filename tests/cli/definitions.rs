@@ -318,10 +318,38 @@ fn a_silent_gap_is_a_traffic_incident() {
     // Nothing is logged from minute 60 to minute 79 (11:00 to 11:19:59 local).
     let all = requests(|_| false, (200, 50));
     let gap = LOG_START_MS + 60 * 60_000..LOG_START_MS + 80 * 60_000;
-    let kept: Vec<Request> = all
+    let mut kept: Vec<Request> = all
         .into_iter()
         .filter(|r| !gap.contains(&r.arrival_ms))
         .collect();
+    // A neighbour in the second of the last request before the gap, but
+    // before it (logged in the same second, 300 ms slower), and one in the
+    // second of the first request after it, but after it: outside [start,
+    // end] by the millisecond.
+    let last_arrival = kept
+        .iter()
+        .map(|r| r.arrival_ms)
+        .filter(|&t| t < gap.start)
+        .max()
+        .expect("requests before the gap");
+    let first_arrival = kept
+        .iter()
+        .map(|r| r.arrival_ms)
+        .filter(|&t| t >= gap.end)
+        .min()
+        .expect("requests after the gap");
+    kept.push(Request {
+        arrival_ms: last_arrival + 100,
+        user: 1,
+        status: 200,
+        latency_ms: 300,
+    });
+    kept.push(Request {
+        arrival_ms: first_arrival + 200,
+        user: 2,
+        status: 200,
+        latency_ms: 10,
+    });
     let last_before = kept
         .iter()
         .map(|r| r.reconstructed_arrival())
@@ -365,6 +393,25 @@ fn a_silent_gap_is_a_traffic_incident() {
         .as_u64()
         .expect("users_missing");
     assert_eq!(missing, 20 * 20 - 2);
+    // The requests in [start, end] are the two edge requests: not their
+    // neighbours in the same seconds.
+    let (start, end) = (last_before.expect("start"), first_after.expect("end"));
+    let same_seconds = kept
+        .iter()
+        .filter(|r| {
+            let t = r.reconstructed_arrival();
+            t.div_euclid(1000) == start.div_euclid(1000)
+                || t.div_euclid(1000) == end.div_euclid(1000)
+        })
+        .count();
+    assert_eq!(same_seconds, 4, "each edge has a neighbour in its second");
+    let inside = kept
+        .iter()
+        .filter(|r| (start..=end).contains(&r.reconstructed_arrival()))
+        .count() as u64;
+    assert_eq!(inside, 2);
+    assert_eq!(incident["impact"]["requests_total"], inside);
+    assert_eq!(incident["impact"]["users_active"], 2);
 }
 
 /// A month of log with traffic on one afternoon only (a test box, a
