@@ -604,6 +604,53 @@ mod tests {
         }
     }
 
+    /// Values that are any f64 at all (NaN, infinities, huge and tiny),
+    /// mixed with ordinary ones.
+    fn any_value() -> impl proptest::strategy::Strategy<Value = f64> {
+        use proptest::prelude::*;
+        prop_oneof![
+            4 => -1e3..1e3f64,
+            1 => any::<f64>(),
+            1 => Just(f64::NAN),
+            1 => Just(f64::INFINITY),
+            1 => Just(1e300),
+        ]
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(1000))]
+        /// Whatever the series, finding an onset never panics, and an onset
+        /// found lies inside the series, no later than its peak, between the
+        /// start of the lookback and the end of the incident, on a finite
+        /// value.
+        #[test]
+        fn onsets_are_inside_the_series_whatever_the_values(
+            steps in proptest::collection::vec(0..120_000i64, 1..400),
+            values in proptest::collection::vec(any_value(), 1..400),
+            start_at in 0.0..1.0f64,
+            length in 0.0..1.0f64,
+        ) {
+            let mut times = Vec::with_capacity(steps.len());
+            let mut now = 1_700_000_000_000i64;
+            for step in steps {
+                now += step;
+                times.push(now);
+            }
+            let n = times.len().min(values.len());
+            let (first, last) = (times[0], times[n - 1]);
+            let start = first + ((last - first) as f64 * start_at) as i64;
+            let end = start + ((last - start) as f64 * length) as i64;
+            if let Some(found) = find_onset(&times[..n], &values[..n], start, end) {
+                proptest::prop_assert!(found.onset < n && found.peak < n);
+                proptest::prop_assert!(found.onset <= found.peak);
+                proptest::prop_assert!(times[found.onset] >= start - LOOKBACK_MS);
+                proptest::prop_assert!(times[found.peak] <= end);
+                proptest::prop_assert!(values[found.onset].is_finite());
+            }
+            let _ = departures(&times[..n], &values[..n]);
+        }
+    }
+
     #[test]
     fn gaps_are_skipped_and_flat_baselines_still_scale() {
         let times = minutes(60);

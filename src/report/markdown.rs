@@ -302,15 +302,7 @@ impl Page<'_> {
                 out,
                 "**Impact:** unknown: this incident comes from metrics alone and no access log covers it. **TODO:** how many users and requests were hit (add the access logs of the period to measure it).\n"
             );
-            let _ = writeln!(out, "**Detection:** {}\n", self.detection_text(report));
-            let _ = writeln!(
-                out,
-                "**Root Cause:** **TODO:** what changed? Leads from the logs:\n"
-            );
-            for hint in &report.hints {
-                let _ = writeln!(out, "- {}", inline(hint));
-            }
-            out.push('\n');
+            self.detection_and_leads(report, "what changed?", out);
             return;
         }
         let bad = impact.requests_failed + impact.requests_slow;
@@ -331,10 +323,16 @@ impl Page<'_> {
         } else {
             self.request_impact(report, out);
         }
+        self.detection_and_leads(report, "what changed, and why did it hurt users?", out);
+    }
+
+    /// The Issue Summary's detection and the root-cause question with the
+    /// leads the logs give.
+    fn detection_and_leads(&self, report: &IncidentReport, question: &str, out: &mut String) {
         let _ = writeln!(out, "**Detection:** {}\n", self.detection_text(report));
         let _ = writeln!(
             out,
-            "**Root Cause:** **TODO:** what changed, and why did it hurt users? Leads from the logs:\n"
+            "**Root Cause:** **TODO:** {question} Leads from the logs:\n"
         );
         for hint in &report.hints {
             let _ = writeln!(out, "- {}", inline(hint));
