@@ -3,12 +3,21 @@
 //! works) is the first lead of its postmortem.
 //!
 //! A site has too many paths for a table per path, so ingest keeps, per
-//! bucket, two Misra–Gries summaries ([`crate::heavy`]): the paths of the
-//! bad requests (failed, or slower than the ingest threshold) with their
-//! text, and the paths of all requests by hash. The path whose bad requests
-//! dominate is then weighed against its share of all requests, taken at its
-//! upper bound (a counter undercounts by at most a bucket's total over
-//! `N + 1`), so a path is only named when even that bound is small.
+//! bucket, a Misra–Gries summary ([`crate::heavy`]) of the paths of the bad
+//! requests (failed, or slower than the ingest threshold) with their text,
+//! and a one-row count sketch of the paths of all requests: [`TRAFFIC_CELLS`]
+//! counters, each path counted in the cell its hash picks (a Count-Min
+//! sketch of depth one: Cormode & Muthukrishnan (2005), "An improved data
+//! stream summary: the count-min sketch and its applications", *J.
+//! Algorithms* 55(1)). A cell's count is an upper bound of each of its
+//! paths' counts. The path whose bad requests dominate is then weighed
+//! against its share of all requests taken at that bound, so a path is only
+//! named when even the bound is small.
+//!
+//! Every request pays for the sketch, so it is one increment: a
+//! Misra–Gries summary of all paths cost a scan of its counters per line
+//! (and a decrement of all of them for most lines of a site with many
+//! paths), for a looser bound (BENCHMARKS.md, "Path traffic as a sketch").
 
 use crate::heavy::{ByteKey, HeavyHitters, Mergeable, PerBucket, hash_bytes};
 use crate::series_dims::{
@@ -20,11 +29,62 @@ use crate::timefmt::Millis;
 /// a ninth of a minute's (bad) requests is never lost.
 pub const PATH_COUNTERS: usize = 8;
 
+/// Cells of the all-paths sketch. A path shares its cell with about
+/// `1 / TRAFFIC_CELLS` of the other traffic, which its bound takes in: 1.6 %
+/// of a minute's requests at 64.
+pub const TRAFFIC_CELLS: usize = 64;
+
+/// Requests per path hash cell (see the module documentation).
+#[derive(Clone, Debug)]
+pub struct TrafficCells {
+    cells: [u32; TRAFFIC_CELLS],
+    total: u64,
+}
+
+impl Default for TrafficCells {
+    fn default() -> Self {
+        TrafficCells {
+            cells: [0; TRAFFIC_CELLS],
+            total: 0,
+        }
+    }
+}
+
+impl TrafficCells {
+    /// The cell of a path hash: its top bits (FxHash mixes into them).
+    fn cell(hash: u64) -> usize {
+        (hash >> (u64::BITS - TRAFFIC_CELLS.trailing_zeros())) as usize
+    }
+
+    #[inline]
+    pub fn add(&mut self, hash: u64) {
+        let cell = &mut self.cells[Self::cell(hash)];
+        *cell = cell.saturating_add(1);
+        self.total += 1;
+    }
+
+    /// At least the requests of the path with this hash.
+    pub fn upper_bound(&self, hash: u64) -> u64 {
+        u64::from(self.cells[Self::cell(hash)])
+    }
+
+    pub fn total(&self) -> u64 {
+        self.total
+    }
+
+    fn merge(&mut self, other: &Self) {
+        for (mine, theirs) in self.cells.iter_mut().zip(&other.cells) {
+            *mine = mine.saturating_add(*theirs);
+        }
+        self.total += other.total;
+    }
+}
+
 /// One bucket's paths.
 #[derive(Clone, Debug, Default)]
 pub struct PathSummary {
     bad: HeavyHitters<ByteKey, PATH_COUNTERS>,
-    all: HeavyHitters<u64, PATH_COUNTERS>,
+    all: TrafficCells,
 }
 
 impl Mergeable for PathSummary {
@@ -66,7 +126,7 @@ impl PathBuilder {
             return;
         };
         let summary = self.buckets.at(arrival);
-        summary.all.add(hash_bytes(path), arrival);
+        summary.all.add(hash_bytes(path));
         if bad {
             summary.bad.add(ByteKey::new(path), arrival);
         }
@@ -104,13 +164,7 @@ impl PathBuilder {
             .into_iter()
             .max_by_key(|(key, count)| (*count, std::cmp::Reverse(key.text())))?;
         let hash = path.hash64();
-        let traffic_upper: u64 = in_range
-            .iter()
-            .map(|s| {
-                let counted = s.all.get(&hash).map_or(0, |c| c.count);
-                (counted + s.all.total() / (PATH_COUNTERS as u64 + 1)).min(s.all.total())
-            })
-            .sum();
+        let traffic_upper: u64 = in_range.iter().map(|s| s.all.upper_bound(hash)).sum();
         let bad_share = bad as f64 / bad_total.max(1) as f64;
         let traffic_share = traffic_upper as f64 / all_total.max(1) as f64;
         (bad_total >= CONCENTRATION_MIN_BAD
@@ -207,6 +261,34 @@ mod tests {
     }
 
     #[test]
+    fn traffic_cells_bound_every_path_and_spread_them() {
+        let mut cells = TrafficCells::default();
+        let mut truth: std::collections::HashMap<String, u64> = Default::default();
+        for i in 0..5_000u64 {
+            // A few hot paths and a long tail, as on a shop.
+            let path = match i % 10 {
+                0..=3 => "/".to_string(),
+                4 | 5 => "/api/v1/cart".to_string(),
+                _ => format!("/products/item-{}", i % 997),
+            };
+            cells.add(hash_bytes(path.as_bytes()));
+            *truth.entry(path).or_default() += 1;
+        }
+        assert_eq!(cells.total(), 5_000);
+        assert_eq!(cells.cells.iter().map(|&c| u64::from(c)).sum::<u64>(), 5_000);
+        for (path, count) in &truth {
+            let bound = cells.upper_bound(hash_bytes(path.as_bytes()));
+            assert!(bound >= *count, "{path}: {bound} < {count}");
+        }
+        // The hash's top bits vary: 1,000 paths leave no cell empty.
+        let mut spread = TrafficCells::default();
+        for i in 0..1_000 {
+            spread.add(hash_bytes(format!("/p/{i}").as_bytes()));
+        }
+        assert!(spread.cells.iter().all(|&c| c > 0), "{:?}", spread.cells);
+    }
+
+    #[test]
     fn one_broken_path_is_named_and_a_general_failure_is_not() {
         let (from, to) = (3 * MINUTE, 6 * MINUTE + 59_999);
         let broken = builder(5, 0)
@@ -214,9 +296,15 @@ mod tests {
             .expect("a concentration");
         assert_eq!(broken.path, "/checkout");
         assert_eq!(broken.bad_share, 1.0);
-        // 5 of 100 a minute, plus at most 100 / 9 = 11 uncounted.
-        assert!(
-            (0.05..0.17).contains(&broken.traffic_share_at_most),
+        // Every path has 5 of 100 requests a minute; the bound is the
+        // share of all the paths in /checkout's cell, itself included.
+        let cell = |path: &str| TrafficCells::cell(hash_bytes(path.as_bytes()));
+        let sharing = (1..20)
+            .filter(|i| cell(&format!("/page/{i}")) == cell("/checkout"))
+            .count();
+        assert_eq!(
+            broken.traffic_share_at_most,
+            0.05 * (1 + sharing) as f64,
             "{broken:?}"
         );
         assert!(
