@@ -275,7 +275,10 @@ mod tests {
             *truth.entry(path).or_default() += 1;
         }
         assert_eq!(cells.total(), 5_000);
-        assert_eq!(cells.cells.iter().map(|&c| u64::from(c)).sum::<u64>(), 5_000);
+        assert_eq!(
+            cells.cells.iter().map(|&c| u64::from(c)).sum::<u64>(),
+            5_000
+        );
         for (path, count) in &truth {
             let bound = cells.upper_bound(hash_bytes(path.as_bytes()));
             assert!(bound >= *count, "{path}: {bound} < {count}");

@@ -11,6 +11,18 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, Offset, SecondsFormat, TimeZone
 /// Milliseconds since 1970-01-01T00:00:00Z.
 pub type Millis = i64;
 
+/// The instants a log's time may be: 0000-01-01 to 9999-12-31 UTC, what RFC
+/// 3339 (and the JSON report) can write. A number read as an epoch outside
+/// it is not a time: a 90-digit "timestamp" in a damaged JSON line would
+/// otherwise saturate to `i64::MAX` and put the log's last request beyond
+/// any date, where the span from its first overflows.
+pub const WRITABLE_MS: std::ops::RangeInclusive<Millis> = -62_167_219_200_000..=253_402_300_799_999;
+
+/// `millis` when it lies in [`WRITABLE_MS`].
+pub fn writable(millis: Millis) -> Option<Millis> {
+    WRITABLE_MS.contains(&millis).then_some(millis)
+}
+
 pub const MS_PER_SECOND: i64 = 1_000;
 pub const MS_PER_MINUTE: i64 = 60 * MS_PER_SECOND;
 pub const MS_PER_HOUR: i64 = 60 * MS_PER_MINUTE;

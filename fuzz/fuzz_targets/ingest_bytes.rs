@@ -29,13 +29,19 @@ fuzz_target!(|data: &[u8]| {
     let Ok(inspection) = analysis::inspect(&config, &NoProgress) else {
         return;
     };
+    let writable = postmortem::timefmt::WRITABLE_MS;
     for input in &inspection.inputs {
         assert_eq!(input.lines, input.parsed + input.skipped, "{input:?}");
+        for at in [input.first, input.last].into_iter().flatten() {
+            assert!(writable.contains(&at), "a time beyond 0000-9999: {input:?}");
+        }
     }
     let span = inspection
         .inputs
         .iter()
-        .filter_map(|input| Some(input.last? - input.first?))
+        // Checked: before log times were bounded to the years 0000-9999, a
+        // 90-digit JSON time saturated to i64::MAX and this overflowed.
+        .filter_map(|input| input.last?.checked_sub(input.first?))
         .max()
         .unwrap_or(0);
     if span > MAX_ANALYZED_SPAN_MS {

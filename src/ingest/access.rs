@@ -490,10 +490,13 @@ pub fn parse_epoch_seconds(text: &[u8]) -> Option<Millis> {
         return i64::try_from(seconds)
             .ok()?
             .checked_mul(MS_PER_SECOND)?
-            .checked_add(millis);
+            .checked_add(millis)
+            .and_then(crate::timefmt::writable);
     }
     let value: f64 = std::str::from_utf8(text).ok()?.parse().ok()?;
-    (value.is_finite() && value.abs() < 1e14).then(|| (value * 1000.0).round() as Millis)
+    (value.is_finite() && value.abs() < 1e14)
+        .then(|| (value * 1000.0).round() as Millis)
+        .and_then(crate::timefmt::writable)
 }
 
 fn clf_time(input: &[u8]) -> ParseResult<'_, (Millis, i32)> {
@@ -1126,6 +1129,13 @@ mod tests {
             ("exponent", "1.6997976035e9", Some(1_699_797_603_500)),
             ("text", "soon", None),
             ("empty fraction digits", "1699797603.x", None),
+            (
+                "last second of 9999",
+                "253402300799.999",
+                Some(253_402_300_799_999),
+            ),
+            ("year 10000", "253402300800", None),
+            ("exponent beyond 9999", "9.9e13", None),
         ];
         for (name, text, expected) in cases {
             assert_eq!(parse_epoch_seconds(text.as_bytes()), expected, "{name}");

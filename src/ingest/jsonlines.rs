@@ -283,6 +283,9 @@ const EPOCH_MILLIS_ABOVE: f64 = 1e11;
 const EPOCH_MICROS_ABOVE: f64 = 1e14;
 /// ... and above this, nanoseconds.
 const EPOCH_NANOS_ABOVE: f64 = 1e17;
+/// Digits of the nanoseconds from the epoch to the year 9999
+/// (253 402 300 799 999 999 999): a longer number is not a time.
+const EPOCH_MAX_DIGITS: usize = 21;
 
 /// A time field's value: ISO 8601, CLF, or a number since the epoch
 /// (seconds, or milliseconds, microseconds, nanoseconds told by magnitude).
@@ -291,6 +294,10 @@ fn time_value(text: &[u8], is_number: bool) -> Option<(Millis, i32)> {
         return Some(time);
     }
     let digits_only = text.iter().all(u8::is_ascii_digit);
+    if digits_only && text.len() > EPOCH_MAX_DIGITS {
+        // More digits than nanoseconds to the year 9999: not a time.
+        return None;
+    }
     if digits_only && text.len() >= 12 {
         let value: f64 = std::str::from_utf8(text).ok()?.parse().ok()?;
         let millis = if value > EPOCH_NANOS_ABOVE {
@@ -302,7 +309,7 @@ fn time_value(text: &[u8], is_number: bool) -> Option<(Millis, i32)> {
         } else {
             value * 1e3
         };
-        return Some((millis.round() as Millis, 0));
+        return crate::timefmt::writable(millis.round() as Millis).map(|millis| (millis, 0));
     }
     parse_epoch_seconds(text).map(|millis| (millis, 0))
 }
@@ -533,6 +540,34 @@ impl<'a> Scanner<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn epoch_times_are_told_by_magnitude_and_bounded() {
+        const T: Millis = 1_699_797_603_123;
+        let cases: [(&str, &str, bool, Option<Millis>); 8] = [
+            ("seconds with a fraction", "1699797603.123", true, Some(T)),
+            ("milliseconds", "1699797603123", true, Some(T)),
+            ("microseconds", "1699797603123456", true, Some(T)),
+            ("nanoseconds", "1699797603123456789", true, Some(T)),
+            ("an ISO string", "2023-11-12T14:00:03.123Z", false, Some(T)),
+            (
+                "nanoseconds to the end of 9999",
+                "253402300799999000000",
+                true,
+                Some(253_402_300_799_999),
+            ),
+            // Found by fuzzing: 90 digits saturated to i64::MAX.
+            ("ninety digits", &"5".repeat(90), false, None),
+            ("seconds beyond 9999", "999999999999.5", true, None),
+        ];
+        for (name, text, is_number, expected) in cases {
+            assert_eq!(
+                time_value(text.as_bytes(), is_number).map(|(millis, _)| millis),
+                expected,
+                "{name}"
+            );
+        }
+    }
 
     struct Expect {
         flavor: Flavor,

@@ -573,7 +573,7 @@ fn duration_micros(var: &Var, value: &[u8]) -> Option<u64> {
 fn epoch_in_units(value: &[u8], per_second: u64) -> Option<(Millis, i32)> {
     let units = integer(value)?;
     let millis = i64::try_from(units.checked_mul(1000)? / per_second.max(1)).ok()?;
-    Some((millis, 0))
+    Some((crate::timefmt::writable(millis)?, 0))
 }
 
 /// The time chrono collected from the `%{...}t` fields; without a zone in
@@ -1151,6 +1151,34 @@ fn apache_time(layout: &str) -> Result<Var, Option<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn epoch_units_stay_within_writable_years() {
+        let cases = [
+            ("seconds", "1699797603", 1, Some(1_699_797_603_000)),
+            (
+                "milliseconds",
+                "1699797603123",
+                1_000,
+                Some(1_699_797_603_123),
+            ),
+            (
+                "microseconds",
+                "1699797603123456",
+                1_000_000,
+                Some(1_699_797_603_123),
+            ),
+            ("seconds in the year 10000", "253402300800", 1, None),
+            ("more than a u64", "99999999999999999999999", 1, None),
+        ];
+        for (name, text, per_second, expected) in cases {
+            assert_eq!(
+                epoch_in_units(text.as_bytes(), per_second).map(|(millis, _)| millis),
+                expected,
+                "{name}"
+            );
+        }
+    }
 
     /// The stock nginx `main` format of nginx.conf, as written there.
     const NGINX_MAIN_CONF: &str = r#"log_format  main  '$remote_addr - $remote_user [$time_local] "$request" '
