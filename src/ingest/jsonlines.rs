@@ -346,7 +346,7 @@ pub fn parse_with_flavor(line: &[u8]) -> Result<(AccessRecord<'_>, &[u8], Flavor
         "expected a time in the JSON object (time_local, time_iso8601, msec, ts, StartUTC, time or timestamp)",
     ))?;
     let (logged_at, offset_seconds) = time_value(time_text, is_number).ok_or(LineError::new(
-        "expected a time the JSON time field can be read as",
+        "expected the JSON time field to hold a time (ISO 8601, CLF, or a number since the epoch up to the year 9999)",
     ))?;
     let status_text = found.status.value.ok_or(LineError::new(
         "expected a status in the JSON object (status or DownstreamStatus)",
@@ -752,7 +752,7 @@ mod tests {
             (
                 "bad time",
                 r#"{"time_local":"yesterday","status":200}"#,
-                "expected a time the JSON time field can be read as",
+                "expected the JSON time field to hold a time (ISO 8601, CLF, or a number since the epoch up to the year 9999)",
             ),
             (
                 "nested too deeply",

@@ -40,7 +40,7 @@ use crate::clients::ClientBurstBuilder;
 use crate::paths::PathBuilder;
 use crate::series::{LineRef, RequestFacts, SeriesBuilder, is_failed_status};
 use crate::series_dims::{DimensionBuilder, DimensionKind, Outcome};
-use crate::timefmt::Millis;
+use crate::timefmt::{Millis, WRITABLE_MS};
 
 /// Bits of a provisional line number that hold the line within its chunk;
 /// the chunk's sequence number sits above them. A chunk holds a few hundred
@@ -266,9 +266,18 @@ impl<'a> ParseWorker<'a> {
                     }
                 }
             };
+            let arrival = record.arrival();
+            // A request time of 10^100 s (damage) would put the arrival
+            // before any date a report can write.
+            if !WRITABLE_MS.contains(&arrival) {
+                self.skip(
+                    line_number,
+                    "expected a request time that does not reach back before the year 0000",
+                );
+                continue;
+            }
             self.tally.parsed += 1;
             self.field_bits |= record.field_mask();
-            let arrival = record.arrival();
             if options.since.is_some_and(|since| arrival < since)
                 || options.until.is_some_and(|until| arrival > until)
             {

@@ -229,6 +229,54 @@ fn damaged_lines_are_counted_skipped_and_named() {
     }
 }
 
+/// Found by fuzzing: numbers too large to be times. A 90-digit time and a
+/// request time of 10^100 s are skipped with their reasons, instead of a
+/// first or last request beyond any date the report can write.
+#[test]
+fn times_beyond_the_years_0000_to_9999_are_skipped() {
+    let json = |minute: u32, time: &str, request_time: &str| {
+        format!(
+            r#"{{"time_iso8601":"{time}","remote_addr":"10.0.0.{minute}","request":"GET / HTTP/1.1","status":200,"request_time":{request_time}}}"#
+        )
+    };
+    let huge = format!("1{}.5", "0".repeat(100));
+    let ninety_digits = "5".repeat(90);
+    let text = [
+        json(0, "2023-11-12T14:00:00+00:00", "0.1"),
+        json(1, "2023-11-12T14:01:00+00:00", &huge),
+        json(2, &ninety_digits, "0.1"),
+        json(3, "2023-11-12T14:03:00+00:00", "0.3"),
+        String::new(),
+    ]
+    .join("\n");
+    let dir = scratch();
+    let path = dir.path().join("access.json.log");
+    std::fs::write(&path, text).expect("write test log");
+    let (report, warnings) = report_and_warnings(&[path_str(&path)]);
+    let input = &report["inputs"][0];
+    assert_eq!(input["format"], "nginx-json");
+    assert_counts(
+        "times beyond 0000-9999",
+        input,
+        &Counts {
+            lines: 4,
+            parsed: 2,
+            skipped: 2,
+            first_skipped: Some((
+                2,
+                "expected a request time that does not reach back before the year 0000",
+            )),
+        },
+    );
+    assert_eq!(input["first"], "2023-11-12T13:59:59.900Z");
+    assert_eq!(input["last"], "2023-11-12T14:02:59.700Z");
+    assert_eq!(
+        input["skipped_examples"][1]["reason"],
+        "expected the JSON time field to hold a time (ISO 8601, CLF, or a number since the epoch up to the year 9999)"
+    );
+    assert!(warnings.contains("skipped 2 of 4 lines"), "{warnings}");
+}
+
 #[test]
 fn inputs_with_nothing_readable_exit_2_and_say_why() {
     let dir = scratch();
