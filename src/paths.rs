@@ -25,8 +25,8 @@ use crate::series_dims::{
 };
 use crate::timefmt::Millis;
 
-/// Counters per bucket and summary: as for clients, a path with more than
-/// a ninth of a minute's (bad) requests is never lost.
+/// Counters of the bad-path summary per bucket: as for clients, a path
+/// with more than a ninth of a minute's bad requests is never lost.
 pub const PATH_COUNTERS: usize = 8;
 
 /// Cells of the all-paths sketch. A path shares its cell with about

@@ -201,21 +201,20 @@ pub fn find_onset(times: &[Millis], values: &[f64], start: Millis, end: Millis) 
                     .then_some((alarm_position, rising, after_alarm_onset, peak, peak_z))
             })?;
     let direction = if rising { 1.0 } else { -1.0 };
-    // The CUSUM tells that a change happened; where it began is fitted.
-    let fitted: Vec<usize> = before
+    // The CUSUM tells that a change happened; where it began is fitted, on
+    // the baseline and the watched points up to the peak (the watched
+    // points follow the baseline's).
+    let fitted: Vec<usize> = before[..baseline_points]
         .iter()
-        .chain(watched.iter())
+        .chain(watched.iter().take_while(|&&i| i <= peak))
         .copied()
-        .filter(|&i| i <= peak)
-        .collect::<std::collections::BTreeSet<usize>>()
-        .into_iter()
         .collect();
     let minutes: Vec<f64> = fitted
         .iter()
         .map(|&i| (times[i] - times[fitted[0]]) as f64 / MS_PER_MINUTE as f64)
         .collect();
     let residuals: Vec<f64> = fitted.iter().map(|&i| z(i)).collect();
-    let first_candidate = fitted.partition_point(|&i| i < watched[0]);
+    let first_candidate = baseline_points;
     let onset = fit_change_start(&minutes, &residuals, first_candidate)
         .map_or(after_alarm_onset[0], |position| fitted[position]);
     let after_onset = &watched[watched.partition_point(|&i| i < onset)..];

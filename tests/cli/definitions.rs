@@ -484,12 +484,7 @@ fn a_scanner_during_an_incident_is_named_not_counted() {
     // The scanner is active (it sent requests) but not affected (no 5xx).
     assert_eq!(incidents[0]["impact"]["users_active"], 51);
     assert_eq!(incidents[0]["impact"]["users_affected"], 50);
-    let hints: Vec<&str> = incidents[0]["hints"]
-        .as_array()
-        .expect("hints")
-        .iter()
-        .filter_map(Value::as_str)
-        .collect();
+    let hints = hints(&incidents[0]);
     let named = hints
         .iter()
         .find(|hint| hint.contains(SCANNER))
@@ -501,6 +496,16 @@ fn a_scanner_during_an_incident_is_named_not_counted() {
     assert!(named.contains("between 10:15:00 and 10:24:59"), "{named}");
     assert!(named.contains("not an outage"), "{named}");
     assert_eq!(report["client_bursts"][0]["responses_4xx"], 600);
+}
+
+/// An incident's hints.
+fn hints(incident: &Value) -> Vec<&str> {
+    incident["hints"]
+        .as_array()
+        .expect("hints")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect()
 }
 
 /// A deploy that breaks one endpoint: `/checkout` (a tenth of the traffic)
@@ -535,17 +540,13 @@ fn one_broken_path_is_named_in_the_hints() {
     assert_eq!(incidents.len(), 1, "{incidents:#?}");
     assert_eq!(incidents[0]["start"], "2024-05-07T10:20:00Z");
     assert_eq!(incidents[0]["end"], "2024-05-07T10:29:50Z");
-    let hints: Vec<&str> = incidents[0]["hints"]
-        .as_array()
-        .expect("hints")
-        .iter()
-        .filter_map(Value::as_str)
-        .collect();
+    let hints = hints(&incidents[0]);
     let named = hints
         .iter()
         .find(|hint| hint.starts_with("path /checkout"))
         .unwrap_or_else(|| panic!("no hint names the path: {hints:#?}"));
-    // A tenth of the requests; the bound adds at most a ninth.
+    // A tenth of the requests; the bound adds the other paths that share
+    // /checkout's cell of the traffic sketch.
     let prefix = "path /checkout got 100% of the bad requests but at most ";
     let traffic_pct: u32 = named
         .strip_prefix(prefix)
