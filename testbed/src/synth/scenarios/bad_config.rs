@@ -10,7 +10,7 @@ use std::net::IpAddr;
 use rand::RngExt;
 use rand_pcg::Pcg64;
 
-use super::builder::{AccessLog, ScenarioBuilder, Shop, Truth, WriteUp};
+use super::builder::{ScenarioBuilder, Shop, Truth, WriteUp};
 use super::purpose;
 use crate::synth::clock::{US_PER_MS, Zone, apache_error_time, days_from_civil, epoch_ms};
 use crate::synth::events::{PidCounter, Syslog, SyslogFormat, facility, routine_noise, severity};
@@ -18,7 +18,7 @@ use crate::synth::expected::{Alert, InjectedIncident};
 use crate::synth::population::{Population, PopulationPlan};
 use crate::synth::render::AccessFormat;
 use crate::synth::sampling::{between, log_normal, pick};
-use crate::synth::scenario::{AccessLogSetup, GeneratedScenario, ScenarioFile};
+use crate::synth::scenario::{GeneratedScenario, ScenarioFile};
 use crate::synth::traffic::{
     Disturbance, DiurnalShape, LatencyUnit, Outcome, Request, RequestContext, ServerKind,
 };
@@ -124,7 +124,7 @@ pub(super) fn generate() -> io::Result<GeneratedScenario> {
             day: days_from_civil(DATE.0, DATE.1, DATE.2),
         },
     };
-    let (population, requests) = scenario.simulate(
+    let traffic = scenario.simulate(
         &shop,
         &BadRewrite {
             timeline: &timeline,
@@ -133,8 +133,8 @@ pub(super) fn generate() -> io::Result<GeneratedScenario> {
 
     let error_log = error_log(
         &timeline,
-        &requests,
-        &population,
+        &traffic.requests,
+        &traffic.population,
         &mut scenario.rng(purpose::EXTRA),
     );
     let (syslog, alerts) = syslog(&timeline, &mut scenario.rng(purpose::SYSLOG));
@@ -165,12 +165,8 @@ pub(super) fn generate() -> io::Result<GeneratedScenario> {
          reverts it at 16:45. Access log: Apache `combined` + `%D`, in completion order."
     );
     scenario.build(
-        AccessLog {
-            name: "access_log",
-            setup: AccessLogSetup::plain(AccessFormat::ApacheCombinedMicros, ZONE),
-            requests: &requests,
-            population: &population,
-        },
+        &traffic,
+        scenario.plain_access_log("access_log", AccessFormat::ApacheCombinedMicros),
         other_files,
         truth,
         WriteUp {

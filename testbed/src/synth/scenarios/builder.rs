@@ -16,6 +16,7 @@ use crate::synth::clock::{MS_PER_MINUTE, Zone};
 use crate::synth::events::{Syslog, SyslogFormat};
 use crate::synth::expected::{Alert, InjectedIncident, TruthInputs, expected};
 use crate::synth::population::{Population, PopulationPlan};
+use crate::synth::render::AccessFormat;
 use crate::synth::sampling::stream;
 use crate::synth::scenario::{AccessLogSetup, GeneratedScenario, ScenarioFile, observe_requests};
 use crate::synth::traffic::{
@@ -43,13 +44,17 @@ pub(super) struct Shop {
     pub people: PopulationPlan,
 }
 
-/// The access log of a scenario: its file name, its layout and what it logs.
-pub(super) struct AccessLog<'a> {
+/// The shop's people and every request they made.
+pub(super) struct Traffic {
+    pub population: Population,
+    /// In completion order, as servers write them.
+    pub requests: Vec<Request>,
+}
+
+/// The access log of a scenario: its file name and its layout.
+pub(super) struct AccessLog {
     pub name: &'static str,
     pub setup: AccessLogSetup,
-    /// In completion order, as servers write them.
-    pub requests: &'a [Request],
-    pub population: &'a Population,
 }
 
 /// What the ground truth needs beyond the access log.
@@ -89,12 +94,8 @@ impl ScenarioBuilder {
     }
 
     /// The shop's people and every request they make (undisturbed, or as
-    /// `disturbance` changes them), in completion order.
-    pub fn simulate(
-        self,
-        shop: &Shop,
-        disturbance: &dyn Disturbance,
-    ) -> (Population, Vec<Request>) {
+    /// `disturbance` changes them).
+    pub fn simulate(self, shop: &Shop, disturbance: &dyn Disturbance) -> Traffic {
         let site = Site::build(shop.host, &mut self.rng(purpose::SITE));
         let population = Population::build(&shop.people, &mut self.rng(purpose::POPULATION));
         let plan = TrafficPlan {
@@ -115,7 +116,19 @@ impl ScenarioBuilder {
             disturbance,
             self.rng(purpose::TRAFFIC),
         );
-        (population, requests)
+        Traffic {
+            population,
+            requests,
+        }
+    }
+
+    /// An access log in `format` and the scenario's zone, without upstream
+    /// details (the layout has none).
+    pub fn plain_access_log(self, name: &'static str, format: AccessFormat) -> AccessLog {
+        AccessLog {
+            name,
+            setup: AccessLogSetup::plain(format, self.zone),
+        }
     }
 
     /// A syslog-kind file of the scenario, in `format` and the scenario's zone.
@@ -133,18 +146,19 @@ impl ScenarioBuilder {
         )
     }
 
-    /// The finished scenario: the access log first, then `other_files` in
-    /// the order given, and the ground truth computed from the access log
-    /// as a tool reads it back.
+    /// The finished scenario: `traffic`'s access log first, then
+    /// `other_files` in the order given, and the ground truth computed from
+    /// the access log as a tool reads it back.
     pub fn build(
         self,
-        access: AccessLog<'_>,
+        traffic: &Traffic,
+        access: AccessLog,
         other_files: Vec<ScenarioFile>,
         truth: Truth<'_>,
         write_up: WriteUp,
     ) -> io::Result<GeneratedScenario> {
         let format = access.setup.format;
-        let content = access.setup.render(access.requests, access.population);
+        let content = access.setup.render(&traffic.requests, &traffic.population);
         let mut files = vec![ScenarioFile::new(
             access.name,
             "access",
@@ -152,7 +166,7 @@ impl ScenarioBuilder {
             content,
         )?];
         files.extend(other_files);
-        let observed = observe_requests(access.requests, access.population, format);
+        let observed = observe_requests(&traffic.requests, &traffic.population, format);
         let expected = expected(TruthInputs {
             scenario: self.name,
             seed: self.seed,

@@ -9,7 +9,7 @@ use std::io;
 use rand::RngExt;
 use rand_pcg::Pcg64;
 
-use super::builder::{AccessLog, ScenarioBuilder, Shop, Truth, WriteUp};
+use super::builder::{ScenarioBuilder, Shop, Truth, WriteUp};
 use super::purpose;
 use crate::synth::clock::{
     MS_PER_MINUTE, MS_PER_SECOND, US_PER_MS, Zone, days_from_civil, epoch_ms, nginx_error_time,
@@ -19,7 +19,7 @@ use crate::synth::expected::InjectedIncident;
 use crate::synth::population::{Population, PopulationPlan};
 use crate::synth::render::AccessFormat;
 use crate::synth::sampling::{between, chance};
-use crate::synth::scenario::{AccessLogSetup, GeneratedScenario, ScenarioFile};
+use crate::synth::scenario::{GeneratedScenario, ScenarioFile};
 use crate::synth::traffic::{
     Disturbance, DiurnalShape, LatencyUnit, Outcome, Request, RequestContext, ServerKind,
 };
@@ -113,7 +113,7 @@ pub(super) fn generate() -> io::Result<GeneratedScenario> {
             day: days_from_civil(DATE.0, DATE.1, DATE.2),
         },
     };
-    let (population, requests) = scenario.simulate(
+    let traffic = scenario.simulate(
         &shop,
         &WrongPool {
             timeline: &timeline,
@@ -122,12 +122,12 @@ pub(super) fn generate() -> io::Result<GeneratedScenario> {
 
     let error_log = error_log(
         &timeline,
-        &requests,
-        &population,
+        &traffic.requests,
+        &traffic.population,
         &mut scenario.rng(purpose::EXTRA),
     );
     let syslog = syslog(&timeline, &mut scenario.rng(purpose::SYSLOG));
-    let metrics = metrics_csv(&timeline, &requests);
+    let metrics = metrics_csv(&timeline, &traffic.requests);
     let other_files = vec![
         ScenarioFile::new("error.log", "error", "nginx error.log", error_log)?,
         scenario.syslog_file("syslog", &syslog, SyslogFormat::Rfc5424)?,
@@ -161,12 +161,8 @@ pub(super) fn generate() -> io::Result<GeneratedScenario> {
          (`\"$http_x_forwarded_for\"`) + `$request_time`; `metrics.csv` is a long-form export."
     );
     scenario.build(
-        AccessLog {
-            name: "access.log",
-            setup: AccessLogSetup::plain(AccessFormat::NginxMainRequestTime, ZONE),
-            requests: &requests,
-            population: &population,
-        },
+        &traffic,
+        scenario.plain_access_log("access.log", AccessFormat::NginxMainRequestTime),
         other_files,
         truth,
         WriteUp {

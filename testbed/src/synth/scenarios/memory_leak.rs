@@ -9,7 +9,7 @@ use std::io;
 use rand::RngExt;
 use rand_pcg::Pcg64;
 
-use super::builder::{AccessLog, ScenarioBuilder, Shop, Truth, WriteUp};
+use super::builder::{ScenarioBuilder, Shop, Truth, WriteUp};
 use super::purpose;
 use crate::synth::clock::{MS_PER_MINUTE, MS_PER_SECOND, US_PER_MS, Zone, epoch_ms, plain_local};
 use crate::synth::events::{PidCounter, Syslog, SyslogFormat, facility, routine_noise, severity};
@@ -17,7 +17,7 @@ use crate::synth::expected::{Alert, InjectedIncident};
 use crate::synth::population::PopulationPlan;
 use crate::synth::render::AccessFormat;
 use crate::synth::sampling::{between, chance, log_normal};
-use crate::synth::scenario::{AccessLogSetup, GeneratedScenario, ScenarioFile};
+use crate::synth::scenario::{GeneratedScenario, ScenarioFile};
 use crate::synth::traffic::{
     BASELINE_LATENCY_CAP_US, Disturbance, DiurnalShape, LatencyUnit, Outcome, RequestContext,
     ServerKind,
@@ -237,7 +237,7 @@ pub(super) fn generate() -> io::Result<GeneratedScenario> {
     let disturbance = MemoryLeak {
         timeline: &timeline,
     };
-    let (population, requests) = scenario.simulate(&shop, &disturbance);
+    let traffic = scenario.simulate(&shop, &disturbance);
 
     let (syslog, alerts) = syslog(&timeline, &mut scenario.rng(purpose::SYSLOG));
     let metrics = metrics_csv(&timeline, &mut scenario.rng(purpose::METRICS));
@@ -276,12 +276,8 @@ pub(super) fn generate() -> io::Result<GeneratedScenario> {
          settings at 16:59 ends it. Static files come from nginx itself and never fail."
     );
     scenario.build(
-        AccessLog {
-            name: "access.log",
-            setup: AccessLogSetup::plain(AccessFormat::NginxCombinedRequestTime, ZONE),
-            requests: &requests,
-            population: &population,
-        },
+        &traffic,
+        scenario.plain_access_log("access.log", AccessFormat::NginxCombinedRequestTime),
         other_files,
         truth,
         WriteUp {

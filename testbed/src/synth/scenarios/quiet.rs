@@ -9,7 +9,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use rand::RngExt;
 use rand_pcg::Pcg64;
 
-use super::builder::{AccessLog, ScenarioBuilder, Shop, Truth, WriteUp};
+use super::builder::{ScenarioBuilder, Shop, Truth, WriteUp};
 use super::purpose;
 use crate::synth::catalog::{ClientKind, SCANNER_PATHS};
 use crate::synth::clock::{MS_PER_MINUTE, Zone, days_from_civil, epoch_ms};
@@ -17,7 +17,7 @@ use crate::synth::events::{PidCounter, Syslog, SyslogFormat, facility, routine_n
 use crate::synth::population::{PopulationPlan, User, address_hash};
 use crate::synth::render::AccessFormat;
 use crate::synth::sampling::{between, chance, log_normal, pick};
-use crate::synth::scenario::{AccessLogSetup, GeneratedScenario};
+use crate::synth::scenario::GeneratedScenario;
 use crate::synth::traffic::{
     DiurnalShape, LatencyUnit, NoDisturbance, Request, RequestKind, ServerKind,
 };
@@ -61,9 +61,9 @@ pub(super) fn generate() -> io::Result<GeneratedScenario> {
             day: days_from_civil(FIRST_DAY.0, FIRST_DAY.1, FIRST_DAY.2),
         },
     };
-    let (mut population, mut requests) = scenario.simulate(&shop, &NoDisturbance);
+    let mut traffic = scenario.simulate(&shop, &NoDisturbance);
     let scanner_start = epoch_ms(ZONE, (2024, 2, 14), SCANNER_START);
-    let scanner = population.add_user(User {
+    let scanner = traffic.population.add_user(User {
         ip: IpAddr::V4(Ipv4Addr::from(SCANNER_ADDRESS)),
         user_agent: SCANNER_USER_AGENT.to_string(),
         kind: ClientKind::Crawler,
@@ -74,12 +74,12 @@ pub(super) fn generate() -> io::Result<GeneratedScenario> {
         returning: false,
         crawler: None,
     });
-    requests.extend(scanner_burst(
+    traffic.requests.extend(scanner_burst(
         scanner,
         scanner_start,
         &mut scenario.rng(purpose::EXTRA),
     ));
-    requests.sort_by_key(Request::completion_us);
+    traffic.requests.sort_by_key(Request::completion_us);
 
     let syslog = syslog(from_ms, to_ms, &mut scenario.rng(purpose::SYSLOG));
     let other_files = vec![scenario.syslog_file("syslog", &syslog, SyslogFormat::Rfc3164)?];
@@ -99,12 +99,8 @@ pub(super) fn generate() -> io::Result<GeneratedScenario> {
         ],
     };
     scenario.build(
-        AccessLog {
-            name: "access.log",
-            setup: AccessLogSetup::plain(AccessFormat::ApacheCombined, ZONE),
-            requests: &requests,
-            population: &population,
-        },
+        &traffic,
+        scenario.plain_access_log("access.log", AccessFormat::ApacheCombined),
         other_files,
         truth,
         WriteUp {

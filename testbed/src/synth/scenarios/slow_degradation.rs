@@ -10,7 +10,7 @@ use std::io;
 use rand::RngExt;
 use rand_pcg::Pcg64;
 
-use super::builder::{AccessLog, ScenarioBuilder, Shop, Truth, WriteUp};
+use super::builder::{ScenarioBuilder, Shop, Truth, WriteUp};
 use super::purpose;
 use crate::synth::clock::{MS_PER_HOUR, MS_PER_MINUTE, US_PER_MS, Zone, days_from_civil, epoch_ms};
 use crate::synth::events::{PidCounter, Syslog, SyslogFormat, facility, routine_noise, severity};
@@ -18,7 +18,7 @@ use crate::synth::expected::InjectedIncident;
 use crate::synth::population::PopulationPlan;
 use crate::synth::render::AccessFormat;
 use crate::synth::sampling::{between, chance};
-use crate::synth::scenario::{AccessLogSetup, GeneratedScenario};
+use crate::synth::scenario::GeneratedScenario;
 use crate::synth::traffic::{
     BASELINE_LATENCY_CAP_US, Disturbance, DiurnalShape, LatencyUnit, Outcome, RequestContext,
     ServerKind,
@@ -129,7 +129,7 @@ pub(super) fn generate() -> io::Result<GeneratedScenario> {
         timeline: &timeline,
         shape,
     };
-    let (population, requests) = scenario.simulate(&shop, &disturbance);
+    let traffic = scenario.simulate(&shop, &disturbance);
 
     let syslog = syslog(&timeline, &disturbance, &mut scenario.rng(purpose::SYSLOG));
     let other_files = vec![scenario.syslog_file("syslog", &syslog, SyslogFormat::Rfc3164)?];
@@ -157,12 +157,8 @@ pub(super) fn generate() -> io::Result<GeneratedScenario> {
          alert exists in the logs."
     );
     scenario.build(
-        AccessLog {
-            name: "access.json.log",
-            setup: AccessLogSetup::plain(AccessFormat::NginxJson, ZONE),
-            requests: &requests,
-            population: &population,
-        },
+        &traffic,
+        scenario.plain_access_log("access.json.log", AccessFormat::NginxJson),
         other_files,
         truth,
         WriteUp {

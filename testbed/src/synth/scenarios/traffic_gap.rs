@@ -8,14 +8,14 @@ use std::io;
 
 use rand_pcg::Pcg64;
 
-use super::builder::{AccessLog, ScenarioBuilder, Shop, Truth, WriteUp};
+use super::builder::{ScenarioBuilder, Shop, Truth, WriteUp};
 use super::purpose;
 use crate::synth::clock::{Zone, days_from_civil, epoch_ms};
 use crate::synth::events::{PidCounter, Syslog, SyslogFormat, facility, routine_noise, severity};
 use crate::synth::expected::{Alert, InjectedIncident, USERS_MISSING_BASELINE_MINUTES};
 use crate::synth::population::PopulationPlan;
 use crate::synth::render::AccessFormat;
-use crate::synth::scenario::{AccessLogSetup, GeneratedScenario};
+use crate::synth::scenario::GeneratedScenario;
 use crate::synth::traffic::{Disturbance, DiurnalShape, LatencyUnit, ServerKind};
 
 const NAME: &str = "traffic-gap";
@@ -89,7 +89,7 @@ pub(super) fn generate() -> io::Result<GeneratedScenario> {
             day: days_from_civil(DATE.0, DATE.1, DATE.2),
         },
     };
-    let (population, requests) = scenario.simulate(
+    let traffic = scenario.simulate(
         &shop,
         &UplinkDown {
             timeline: &timeline,
@@ -120,12 +120,8 @@ pub(super) fn generate() -> io::Result<GeneratedScenario> {
          Severity is `outage`; `users_missing` estimates who never got through."
     );
     scenario.build(
-        AccessLog {
-            name: "access.log",
-            setup: AccessLogSetup::plain(AccessFormat::NginxCombinedRequestTime, ZONE),
-            requests: &requests,
-            population: &population,
-        },
+        &traffic,
+        scenario.plain_access_log("access.log", AccessFormat::NginxCombinedRequestTime),
         other_files,
         truth,
         WriteUp {

@@ -197,7 +197,7 @@ pub(super) fn generate() -> io::Result<GeneratedScenario> {
             day: days_from_civil(DATE.0, DATE.1, DATE.2),
         },
     };
-    let (population, requests) = scenario.simulate(
+    let traffic = scenario.simulate(
         &shop,
         &UnevenBalancer {
             timeline: &timeline,
@@ -242,11 +242,10 @@ pub(super) fn generate() -> io::Result<GeneratedScenario> {
          (tcpdump on the nodes), and the annotation is removed at 12:14:19."
     );
     scenario.build(
+        &traffic,
         AccessLog {
             name: "ingress-nginx.log",
             setup,
-            requests: &requests,
-            population: &population,
         },
         other_files,
         truth,
