@@ -5,6 +5,9 @@
 //! cargo run --release --example synth -- sample-logs --scenario quiet      # one scenario
 //! cargo run --release --example synth -- --bench-lines 5000000 --out big.log [--seed 7]
 //! ```
+//!
+//! `--bench-lines` writes the benchmark log of `cargo bench --bench gen_log`
+//! (the same generator, `postmortem_testbed::bench_log`, and default seed).
 
 use std::fs::{self, File};
 use std::io::{self, BufWriter};
