@@ -15,7 +15,6 @@ pub mod config;
 pub mod correlate;
 pub mod detect;
 pub mod error;
-pub mod evaluate;
 pub mod heavy;
 pub mod ingest;
 pub mod paths;
@@ -24,7 +23,6 @@ pub mod report;
 pub mod series;
 pub mod series_dims;
 pub mod series_export;
-pub mod synth;
 pub mod timefmt;
 
 pub use analysis::{Analysis, analyze};
