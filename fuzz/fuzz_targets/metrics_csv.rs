@@ -11,7 +11,7 @@
 mod evidence_check;
 
 use libfuzzer_sys::fuzz_target;
-use postmortem::ingest::metrics_csv::{self, CsvDialect};
+use postmortem::ingest::metrics::csv::{self as metrics_csv, CsvDialect};
 use postmortem::ingest::{MAX_SKIPPED_EXAMPLES, sniff, stamp};
 
 /// Separators a forced dialect tries (what `sep=` lines usually give).

@@ -14,8 +14,8 @@ use evidence_check::is_within;
 use libfuzzer_sys::fuzz_target;
 use postmortem::ingest::events::Classifier;
 use postmortem::ingest::evidence;
-use postmortem::ingest::stamp::{self, Stamp};
-use postmortem::ingest::syslog::{self, SyslogLayout, SyslogLine};
+use postmortem::ingest::timestamps::{self as stamp, Stamp};
+use postmortem::ingest::events::syslog::{self, SyslogLayout, SyslogLine};
 
 fuzz_target!(|data: &[u8]| {
     let Some((&control, text)) = data.split_first() else {

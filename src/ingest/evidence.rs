@@ -17,12 +17,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use memchr::memchr_iter;
 
-use super::errorlog::{self, ErrorLine, ErrorLogLayout};
+use super::events::errorlog::{self, ErrorLine, ErrorLogLayout};
 use super::events::{Classifier, Event, EventKind};
-use super::metrics_csv::{self, CsvDialect, RawSeries};
+use super::metrics::csv::{self as metrics_csv, CsvDialect, RawSeries};
 use super::reader::{Block, BlockReader, Source, marked_line_reason};
-use super::stamp::{Stamp, YearlessTime};
-use super::syslog::{self, SyslogLayout, SyslogLine};
+use super::timestamps::{Stamp, YearlessTime};
+use super::events::syslog::{self, SyslogLayout, SyslogLine};
 use super::{InputKind, InputStats, MAX_SKIPPED_EXAMPLES, SkippedLine};
 use crate::progress::Progress;
 use crate::series::LineRef;
@@ -952,7 +952,7 @@ pub fn parse_syslog_text(text: &[u8], year: i32, zone: &Zone) -> Vec<ParsedMessa
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ingest::stamp::utc_ms;
+    use crate::ingest::timestamps::utc_ms;
 
     #[test]
     fn years_are_inferred_from_the_reference_or_the_file_date() {

@@ -11,18 +11,13 @@
 //! as dimensions ([`crate::series_dims`]).
 
 pub mod access;
-mod clf_fast;
-pub mod errorlog;
 pub mod events;
 pub mod evidence;
-pub mod jsonlines;
-pub mod logformat;
-pub mod metrics_csv;
+pub mod metrics;
 pub mod pipeline;
 pub mod reader;
 pub mod sniff;
-pub mod stamp;
-pub mod syslog;
+pub mod timestamps;
 
 use std::sync::atomic::Ordering;
 

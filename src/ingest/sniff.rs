@@ -17,8 +17,8 @@ use std::sync::{Arc, LazyLock};
 use memchr::memchr_iter;
 
 use super::access::{AccessParser, ClfLayout, DurationField};
-use super::jsonlines;
-use super::logformat::Template;
+use super::access::jsonlines;
+use super::access::logformat::Template;
 
 /// How a preset is parsed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

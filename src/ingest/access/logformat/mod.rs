@@ -18,7 +18,7 @@
 use chrono::format::{Item as TimeItem, Parsed, StrftimeItems};
 use memchr::memchr;
 
-use super::access::{
+use super::clf::{
     AccessRecord, LineError, MICROS_PER_SECOND, parse_clf_time, parse_epoch_seconds, parse_iso8601,
     seconds_as_micros,
 };

@@ -14,7 +14,7 @@
 
 use memchr::memchr2;
 
-use super::access::{
+use super::clf::{
     AccessRecord, LineError, MICROS_PER_SECOND, parse_clf_time, parse_epoch_seconds, parse_iso8601,
     seconds_as_micros,
 };

@@ -2,14 +2,14 @@
 //! (single spaces between fields, the fixed timestamp) are read by direct
 //! byte scanning, without the nom combinators and their error plumbing.
 //! Anything unusual (two spaces, a missing field, a bad digit) returns
-//! `None`, and the nom parser in [`super::access`] reads the line: it accepts
+//! `None`, and the nom parser in [`super::clf`] reads the line: it accepts
 //! what it accepts and names what was expected otherwise. On every line the
 //! fast path accepts, it gives exactly the record the nom parser gives (a
 //! property test below checks this on mutated lines).
 
 use memchr::memchr;
 
-use super::access::{AccessRecord, ClfLayout, DurationField, MICROS_PER_SECOND, parse_clf_time};
+use super::clf::{AccessRecord, ClfLayout, DurationField, MICROS_PER_SECOND, parse_clf_time};
 
 /// Length of `10/Oct/2000:13:55:36 -0700`.
 const CLF_TIME_LEN: usize = 26;

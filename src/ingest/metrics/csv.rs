@@ -20,8 +20,8 @@ use std::io::Cursor;
 use polars::prelude::{Column, CsvReadOptions, DataType, SerReader};
 use rustc_hash::FxHashMap;
 
-use super::SkippedLine;
-use super::stamp::{Stamp, parse_cell_time};
+use crate::ingest::SkippedLine;
+use crate::ingest::timestamps::{Stamp, parse_cell_time};
 
 /// How the rows of a CSV hold its series.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -284,7 +284,7 @@ fn cell_time(cells: &Cells<'_>, row: usize) -> Option<Stamp> {
     match cells {
         Cells::Text(text) => parse_cell_time(text.get(row)?),
         Cells::Numbers(values) => {
-            super::stamp::epoch_to_millis(values.get(row).copied().flatten()?).map(Stamp::Absolute)
+            crate::ingest::timestamps::epoch_to_millis(values.get(row).copied().flatten()?).map(Stamp::Absolute)
         }
     }
 }
@@ -418,7 +418,7 @@ fn load_table(bytes: &[u8], dialect: CsvDialect) -> Result<LoadedCsv, String> {
     let mut stamps: Vec<Option<Stamp>> = Vec::with_capacity(height);
     let mut skipped_examples: Vec<SkippedLine> = unclosed
         .iter()
-        .take(super::MAX_SKIPPED_EXAMPLES)
+        .take(crate::ingest::MAX_SKIPPED_EXAMPLES)
         .map(|&line| SkippedLine {
             line,
             reason: "expected every quote to be closed on its line (a damaged or cut row)"
@@ -430,7 +430,7 @@ fn load_table(bytes: &[u8], dialect: CsvDialect) -> Result<LoadedCsv, String> {
         let stamp = cell_time(&time_cells, row);
         if stamp.is_none() {
             skipped += 1;
-            if skipped_examples.len() < super::MAX_SKIPPED_EXAMPLES {
+            if skipped_examples.len() < crate::ingest::MAX_SKIPPED_EXAMPLES {
                 skipped_examples.push(SkippedLine {
                     line: line_of(row),
                     reason: format!(

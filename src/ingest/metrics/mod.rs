@@ -1,0 +1,3 @@
+//! Metric CSVs.
+
+pub mod csv;
