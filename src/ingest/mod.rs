@@ -16,6 +16,7 @@ pub mod evidence;
 pub mod metrics;
 pub mod pipeline;
 pub mod reader;
+pub mod record;
 pub mod sniff;
 pub mod timestamps;
 
@@ -29,9 +30,9 @@ use crate::progress::Progress;
 use crate::series::SeriesBuilder;
 use crate::series_dims::{DimensionBuilder, DimensionKind, Outcome};
 use crate::timefmt::Millis;
-use access::{AccessRecord, field_bits, upstream_items};
+use access::AccessFormat;
 use reader::{CHUNK_BYTES, ChunkReader, Source};
-use sniff::AccessFormat;
+use record::{AccessRecord, field_bits, upstream_items};
 
 /// How many skipped lines are kept per input as examples.
 pub const MAX_SKIPPED_EXAMPLES: usize = 5;

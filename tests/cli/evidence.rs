@@ -10,10 +10,10 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use postmortem::ingest::events::errorlog::{self, ErrorLine};
+use postmortem::ingest::events::syslog::{self, SyslogLine};
 use postmortem::ingest::evidence::parse_syslog_text;
 use postmortem::ingest::metrics::csv as metrics_csv;
 use postmortem::ingest::timestamps::Stamp;
-use postmortem::ingest::events::syslog::{self, SyslogLine};
 use postmortem::timefmt::Zone;
 
 use super::support::{datasets, json_report, millis, run, scratch, write};

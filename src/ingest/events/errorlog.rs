@@ -14,7 +14,7 @@
 
 use memchr::memchr;
 
-use crate::ingest::access::LineError;
+use crate::ingest::record::LineError;
 use crate::ingest::timestamps::{Stamp, parse_apache_time, parse_nginx_time};
 
 /// The error-log dialects, as `inspect` names them.

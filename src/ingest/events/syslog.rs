@@ -23,7 +23,7 @@ use nom::Parser;
 use nom::bytes::complete::take_while1;
 use nom::error::context;
 
-use crate::ingest::access::LineError;
+use crate::ingest::record::LineError;
 use crate::ingest::timestamps::{Stamp, parse_bsd_date, parse_iso};
 
 type ParseResult<'a, T> = nom::IResult<&'a [u8], T, LineError>;

@@ -18,11 +18,13 @@
 use chrono::format::{Item as TimeItem, Parsed, StrftimeItems};
 use memchr::memchr;
 
-use super::clf::{
-    AccessRecord, LineError, MICROS_PER_SECOND, parse_clf_time, parse_epoch_seconds, parse_iso8601,
-    seconds_as_micros,
-};
+use crate::ingest::record::{AccessRecord, LineError, MICROS_PER_SECOND, seconds_as_micros};
+use crate::ingest::timestamps::{parse_clf_time, parse_epoch_seconds, parse_iso8601};
 use crate::timefmt::{MS_PER_SECOND, Millis};
+
+/// The Kubernetes ingress-nginx controller's default `log-format-upstream`
+/// (ingress-nginx docs, "Log format").
+pub const INGRESS_NGINX_DEFINITION: &str = r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" $request_length $request_time [$proxy_upstream_name] [$proxy_alternative_upstream_name] $upstream_addr $upstream_response_length $upstream_response_time $upstream_status $req_id"#;
 
 /// Which server's template language a definition is written in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
