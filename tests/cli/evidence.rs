@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use postmortem::ingest::events::errorlog::{self, ErrorLine};
 use postmortem::ingest::events::syslog::{self, SyslogLine};
-use postmortem::ingest::evidence::parse_syslog_text;
+use postmortem::ingest::events::parse_syslog_text;
 use postmortem::ingest::metrics::csv as metrics_csv;
 use postmortem::ingest::timestamps::Stamp;
 use postmortem::timefmt::Zone;

@@ -284,7 +284,8 @@ fn cell_time(cells: &Cells<'_>, row: usize) -> Option<Stamp> {
     match cells {
         Cells::Text(text) => parse_cell_time(text.get(row)?),
         Cells::Numbers(values) => {
-            crate::ingest::timestamps::epoch_to_millis(values.get(row).copied().flatten()?).map(Stamp::Absolute)
+            crate::ingest::timestamps::epoch_to_millis(values.get(row).copied().flatten()?)
+                .map(Stamp::Absolute)
         }
     }
 }
