@@ -24,10 +24,10 @@ use memchr::memchr_iter;
 use super::events::errorlog::ErrorLogLayout;
 use super::events::syslog::SyslogLayout;
 use super::events::{self, Classifier, Event, EventReader, ORDERING_YEAR, RawEvent};
-use super::metrics::csv::{self as metrics_csv, CsvDialect, RawSeries};
 use super::metrics;
 /// The series of metric CSVs, placed in time (defined with their reading).
 pub use super::metrics::MetricSeries;
+use super::metrics::csv::{self as metrics_csv, CsvDialect, RawSeries};
 use super::reader::{Block, BlockReader, Source, marked_line_reason};
 use super::timestamps::{Stamp, StampSpan, YearlessTime};
 use super::{InputKind, InputStats, SkippedLine};
@@ -277,7 +277,6 @@ fn for_each_line<R: std::io::Read>(
 /// A message being read: its first line and its continuations, copied into
 /// buffers that are reused from message to message.
 
-
 /// The evidence of a run with times placed.
 #[derive(Debug, Default)]
 pub struct Resolved {
@@ -394,7 +393,8 @@ pub fn finish(
             resolved.events.push(event);
         }
         for raw in evidence.series {
-            let metric = metrics::place_series(raw, evidence.input, |stamp| place(stamp, false), in_range);
+            let metric =
+                metrics::place_series(raw, evidence.input, |stamp| place(stamp, false), in_range);
             resolved.metrics.push(metric);
         }
     }

@@ -10,8 +10,8 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use postmortem::ingest::events::errorlog::{self, ErrorLine};
-use postmortem::ingest::events::syslog::{self, SyslogLine};
 use postmortem::ingest::events::parse_syslog_text;
+use postmortem::ingest::events::syslog::{self, SyslogLine};
 use postmortem::ingest::metrics::csv as metrics_csv;
 use postmortem::ingest::timestamps::Stamp;
 use postmortem::timefmt::Zone;

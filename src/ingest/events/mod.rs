@@ -499,10 +499,8 @@ Nov 12 14:00:06 web01 sshd[9]: Accepted publickey for alice\n";
             }
         }
         let (events, _) = reader.finish();
-        let got: Vec<(EventKind, u64, u64)> = events
-            .iter()
-            .map(|e| (e.kind, e.line, e.count))
-            .collect();
+        let got: Vec<(EventKind, u64, u64)> =
+            events.iter().map(|e| (e.kind, e.line, e.count)).collect();
         assert_eq!(
             got,
             vec![
