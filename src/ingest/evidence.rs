@@ -29,8 +29,8 @@ use super::metrics;
 pub use super::metrics::MetricSeries;
 use super::metrics::csv::{self as metrics_csv, CsvDialect, RawSeries};
 use super::reader::{Block, BlockReader, Source, marked_line_reason};
+use super::stats::{InputKind, InputStats, SkippedLine};
 use super::timestamps::{Stamp, StampSpan, YearlessTime};
-use super::{InputKind, InputStats, SkippedLine};
 use crate::progress::Progress;
 use crate::timefmt::{MS_PER_DAY, Millis, Zone};
 

@@ -18,8 +18,8 @@ use syslog::{SyslogLayout, SyslogLine};
 
 use crate::ingest::reader::marked_line_reason;
 use crate::ingest::sniff::MIN_SNIFF_SHARE;
+use crate::ingest::stats::{InputStats, MAX_SKIPPED_EXAMPLES, SkippedLine};
 use crate::ingest::timestamps::{Stamp, StampSpan};
-use crate::ingest::{InputStats, MAX_SKIPPED_EXAMPLES, SkippedLine};
 use crate::series::LineRef;
 use crate::timefmt::{MS_PER_MINUTE, Millis, Zone};
 

@@ -20,7 +20,7 @@ use std::io::Cursor;
 use polars::prelude::{Column, CsvReadOptions, DataType, SerReader};
 use rustc_hash::FxHashMap;
 
-use crate::ingest::SkippedLine;
+use crate::ingest::stats::{MAX_SKIPPED_EXAMPLES, SkippedLine};
 use crate::ingest::timestamps::{Stamp, parse_cell_time};
 
 /// How the rows of a CSV hold its series.
@@ -419,7 +419,7 @@ fn load_table(bytes: &[u8], dialect: CsvDialect) -> Result<LoadedCsv, String> {
     let mut stamps: Vec<Option<Stamp>> = Vec::with_capacity(height);
     let mut skipped_examples: Vec<SkippedLine> = unclosed
         .iter()
-        .take(crate::ingest::MAX_SKIPPED_EXAMPLES)
+        .take(MAX_SKIPPED_EXAMPLES)
         .map(|&line| SkippedLine {
             line,
             reason: "expected every quote to be closed on its line (a damaged or cut row)"
@@ -431,7 +431,7 @@ fn load_table(bytes: &[u8], dialect: CsvDialect) -> Result<LoadedCsv, String> {
         let stamp = cell_time(&time_cells, row);
         if stamp.is_none() {
             skipped += 1;
-            if skipped_examples.len() < crate::ingest::MAX_SKIPPED_EXAMPLES {
+            if skipped_examples.len() < MAX_SKIPPED_EXAMPLES {
                 skipped_examples.push(SkippedLine {
                     line: line_of(row),
                     reason: format!(

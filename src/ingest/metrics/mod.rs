@@ -11,8 +11,8 @@ use memchr::memchr_iter;
 use csv::{CsvDialect, RawSeries};
 
 use crate::ingest::reader::marked_line_reason;
+use crate::ingest::stats::{InputKind, InputStats, MAX_SKIPPED_EXAMPLES, SkippedLine};
 use crate::ingest::timestamps::Stamp;
-use crate::ingest::{InputKind, InputStats, MAX_SKIPPED_EXAMPLES, SkippedLine};
 use crate::timefmt::Millis;
 
 /// One metric series, placed in time.
