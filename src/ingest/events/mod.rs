@@ -224,14 +224,23 @@ impl<'a> EventReader<'a> {
         }
     }
 
-    /// Reads line `number` of a syslog.
-    pub fn syslog_line(&mut self, number: u64, line: &[u8]) {
+    /// Counts line `number`; whether it is one to parse (not a line the
+    /// reader did not keep, not empty, which are counted as skipped).
+    fn has_message(&mut self, number: u64, line: &[u8]) -> bool {
         self.stats.lines += 1;
         if self.marked_line(number, line) {
-            return;
+            return false;
         }
         if line.iter().all(u8::is_ascii_whitespace) {
             self.skip(number, "empty line");
+            return false;
+        }
+        true
+    }
+
+    /// Reads line `number` of a syslog.
+    pub fn syslog_line(&mut self, number: u64, line: &[u8]) {
+        if !self.has_message(number, line) {
             return;
         }
         match syslog::parse_line(line) {
@@ -259,12 +268,7 @@ impl<'a> EventReader<'a> {
 
     /// Reads line `number` of an nginx or Apache error log.
     pub fn error_line(&mut self, number: u64, line: &[u8]) {
-        self.stats.lines += 1;
-        if self.marked_line(number, line) {
-            return;
-        }
-        if line.iter().all(u8::is_ascii_whitespace) {
-            self.skip(number, "empty line");
+        if !self.has_message(number, line) {
             return;
         }
         match errorlog::parse_line(line) {

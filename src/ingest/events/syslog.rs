@@ -23,21 +23,8 @@ use nom::Parser;
 use nom::bytes::complete::take_while1;
 use nom::error::context;
 
-use crate::ingest::record::LineError;
+use crate::ingest::record::{LineError, ParseResult, fail, flatten};
 use crate::ingest::timestamps::{Stamp, parse_bsd_date, parse_iso};
-
-type ParseResult<'a, T> = nom::IResult<&'a [u8], T, LineError>;
-
-fn fail<T>(reason: &'static str) -> ParseResult<'static, T> {
-    Err(nom::Err::Error(LineError::new(reason)))
-}
-
-fn flatten(error: nom::Err<LineError>) -> LineError {
-    match error {
-        nom::Err::Error(e) | nom::Err::Failure(e) => e,
-        nom::Err::Incomplete(_) => LineError::new("line ended early"),
-    }
-}
 
 /// The syslog layouts, as `inspect` names them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -5,6 +5,7 @@
 //! time once `ingest::evidence` knows the run's year and zone.
 
 pub mod csv;
+mod dialect;
 
 use memchr::memchr_iter;
 
