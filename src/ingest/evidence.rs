@@ -274,9 +274,6 @@ fn for_each_line<R: std::io::Read>(
     None
 }
 
-/// A message being read: its first line and its continuations, copied into
-/// buffers that are reused from message to message.
-
 /// The evidence of a run with times placed.
 #[derive(Debug, Default)]
 pub struct Resolved {
