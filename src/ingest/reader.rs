@@ -218,7 +218,7 @@ pub fn open(source: &Source) -> io::Result<Opened> {
 /// both cores stay busy to the last chunk and a handful of chunks in flight
 /// cost little memory, large enough that handing one over (a channel send)
 /// is noise next to parsing its ~4500 lines. Used for standard input and
-/// gzip; plain files are read in [`super::pipeline::FILE_CHUNK_BYTES`].
+/// gzip; plain files are read in `pipeline::FILE_CHUNK_BYTES`.
 pub const CHUNK_BYTES: usize = 1 << 20;
 
 /// The longest line kept, in bytes before its newline (16 MiB). A longer

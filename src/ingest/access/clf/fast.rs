@@ -2,10 +2,11 @@
 //! (single spaces between fields, the fixed timestamp) are read by direct
 //! byte scanning, without the nom combinators and their error plumbing.
 //! Anything unusual (two spaces, a missing field, a bad digit) returns
-//! `None`, and the nom parser in [`super`] reads the line: it accepts
-//! what it accepts and names what was expected otherwise. On every line the
-//! fast path accepts, it gives exactly the record the nom parser gives (a
-//! property test below checks this on mutated lines).
+//! `None`, and the family's nom parser (the parent module, which calls this
+//! one) reads the line: it accepts what it accepts and names what was
+//! expected otherwise. On every line the fast path accepts, it gives exactly
+//! the record the nom parser gives (a property test beside the nom parser
+//! checks this on mutated lines).
 
 use super::layout::{ClfLayout, DurationField};
 use crate::ingest::record::{AccessRecord, MICROS_PER_SECOND, closing_quote, optional};
