@@ -11,8 +11,8 @@ mod evidence_check;
 
 use evidence_check::is_within;
 use libfuzzer_sys::fuzz_target;
-use postmortem::ingest::events::errorlog::{self, ErrorLine};
 use postmortem::ingest::events::Classifier;
+use postmortem::ingest::events::errorlog::{self, ErrorLine};
 use postmortem::ingest::timestamps as stamp;
 
 fuzz_target!(|data: &[u8]| {

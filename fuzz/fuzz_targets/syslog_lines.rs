@@ -12,10 +12,10 @@ mod evidence_check;
 
 use evidence_check::is_within;
 use libfuzzer_sys::fuzz_target;
-use postmortem::ingest::events::Classifier;
 use postmortem::ingest::events;
-use postmortem::ingest::timestamps::{self as stamp, Stamp};
+use postmortem::ingest::events::Classifier;
 use postmortem::ingest::events::syslog::{self, SyslogLayout, SyslogLine};
+use postmortem::ingest::timestamps::{self as stamp, Stamp};
 
 fuzz_target!(|data: &[u8]| {
     let Some((&control, text)) = data.split_first() else {
