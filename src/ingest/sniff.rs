@@ -1,6 +1,6 @@
-//! Format detection from content: the access-log presets, how to pick one
-//! by trying each on the first lines of an input, and how `--log-format`
-//! (a preset name or a template) is resolved.
+//! Finding an input's access-log format: by content, trying every preset of
+//! the table in [`super::access`] on the first lines of the input, or by
+//! name, resolving `--log-format` (a preset name or alias, or a template).
 //!
 //! Detection tries every preset on the sampled lines and keeps the one that
 //! reads the most of them *exactly* (nothing left over), then the most with
