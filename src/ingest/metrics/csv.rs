@@ -499,13 +499,7 @@ fn long_series(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn lines(text: &str) -> Vec<&[u8]> {
-        text.lines()
-            .map(str::as_bytes)
-            .filter(|l| !l.is_empty())
-            .collect()
-    }
+    use crate::ingest::metrics::dialect::tests::lines;
 
     fn load_text(text: &str) -> Result<LoadedCsv, String> {
         let dialect = sniff(&lines(text)).ok_or("not sniffed as CSV")?;

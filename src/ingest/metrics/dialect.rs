@@ -134,10 +134,11 @@ pub(super) fn unusable_separator(separator: u8) -> Option<String> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(in crate::ingest::metrics) mod tests {
     use super::*;
 
-    fn lines(text: &str) -> Vec<&[u8]> {
+    /// The non-empty lines of `text`, as sniffing samples them.
+    pub(in crate::ingest::metrics) fn lines(text: &str) -> Vec<&[u8]> {
         text.lines()
             .map(str::as_bytes)
             .filter(|l| !l.is_empty())
