@@ -2,7 +2,7 @@
 //! [`Analysis`] that the report module renders. The binary calls [`analyze`]
 //! and nothing else of the pipeline.
 
-use crate::clients::ClientBurst;
+use crate::series::clients::ClientBurst;
 use crate::config::{Config, InputSpec, UserKey};
 use crate::detect::baseline::{self, BucketCounts};
 use crate::detect::detection::{self, Firing};
@@ -15,7 +15,7 @@ use crate::ingest::reader::{self, Source};
 use crate::ingest::{self, IngestOptions, Ingested, InputKind, InputStats, sniff};
 use crate::progress::Progress;
 use crate::series::{Bucket, LatencyHistogram, LineRef, MIN_DEFAULT_SLOW_US, SeriesSet};
-use crate::series_dims::{self, DimensionSeries};
+use crate::series::dims::{self, DimensionSeries};
 use crate::timefmt::{Millis, TimeSpec, Zone};
 
 /// The most buckets a run may span: a year of one-minute buckets. Beyond
@@ -585,7 +585,7 @@ fn describe_incident(
     };
     let signals = signals(analysis, &incident, counts);
     let mut hints = hints(&incident, &impact);
-    hints.extend(series_dims::concentration_hints(
+    hints.extend(dims::concentration_hints(
         &analysis.dimensions,
         incident.first_bucket..=incident.last_bucket,
     ));

@@ -8,7 +8,7 @@
 //! first tried with the other access-log formats (files that mix formats),
 //! then counted and the first few are kept with their line number and
 //! reason. Upstreams and, when several hosts' logs are read, hosts are kept
-//! as dimensions ([`crate::series_dims`]).
+//! as dimensions ([`crate::series::dims`]).
 
 pub mod access;
 mod clf_fast;
@@ -32,7 +32,7 @@ use crate::config::UserKey;
 use crate::error::{Error, Result};
 use crate::progress::Progress;
 use crate::series::SeriesBuilder;
-use crate::series_dims::{DimensionBuilder, DimensionKind, Outcome};
+use crate::series::dims::{DimensionBuilder, DimensionKind, Outcome};
 use crate::timefmt::Millis;
 use access::{AccessRecord, field_bits, upstream_items};
 use reader::{CHUNK_BYTES, ChunkReader, Source};
@@ -188,9 +188,9 @@ pub struct Ingested {
     /// The series of metric CSVs.
     pub metrics: Vec<evidence::MetricSeries>,
     /// Bursts of 4xx responses from single clients, the largest first.
-    pub client_bursts: Vec<crate::clients::ClientBurst>,
+    pub client_bursts: Vec<crate::series::clients::ClientBurst>,
     /// Which paths the (bad) requests went to, per bucket.
-    pub paths: crate::paths::PathBuilder,
+    pub paths: crate::series::paths::PathBuilder,
 }
 
 /// Reads every source into one series.
@@ -205,8 +205,8 @@ pub fn ingest(
     let mut upstreams =
         DimensionBuilder::new(DimensionKind::Upstream, bucket_ms, options.ingest_slow_us);
     let mut hosts = DimensionBuilder::new(DimensionKind::Host, bucket_ms, options.ingest_slow_us);
-    let mut clients = crate::clients::ClientBurstBuilder::new(bucket_ms);
-    let mut paths = crate::paths::PathBuilder::new(bucket_ms);
+    let mut clients = crate::series::clients::ClientBurstBuilder::new(bucket_ms);
+    let mut paths = crate::series::paths::PathBuilder::new(bucket_ms);
     let host_labels = host_labels(sources);
     let mut offsets = OffsetTally::default();
     let mut consumed_before = 0u64;

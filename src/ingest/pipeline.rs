@@ -36,10 +36,10 @@ use super::{
     IngestOptions, MAX_SKIPPED_EXAMPLES, OffsetTally, SkippedLine, parse_with_fallbacks,
     record_upstreams, user_hash,
 };
-use crate::clients::ClientBurstBuilder;
-use crate::paths::PathBuilder;
+use crate::series::clients::ClientBurstBuilder;
+use crate::series::paths::PathBuilder;
 use crate::series::{LineRef, RequestFacts, SeriesBuilder, is_failed_status};
-use crate::series_dims::{DimensionBuilder, DimensionKind, Outcome};
+use crate::series::dims::{DimensionBuilder, DimensionKind, Outcome};
 use crate::timefmt::{Millis, WRITABLE_MS};
 
 /// Bits of a provisional line number that hold the line within its chunk;

@@ -4,12 +4,12 @@
 //! never an incident; but a responder who sees a wall of 404s on a graph
 //! asks whether it was one, and the report answers by naming the client.
 //!
-//! Ingest keeps, per bucket, a Misra–Gries summary ([`crate::heavy`]) of
+//! Ingest keeps, per bucket, a Misra–Gries summary ([`crate::series::heavy`]) of
 //! the clients of the bucket's 4xx responses ([`COUNTERS_PER_BUCKET`]
 //! counters): a client with more than a ninth of a minute's 4xx keeps its
 //! counter and is undercounted by at most a ninth.
 
-use crate::heavy::{ByteKey, Counter, HeavyHitters, PerBucket};
+use crate::series::heavy::{ByteKey, Counter, HeavyHitters, PerBucket};
 use crate::timefmt::{MS_PER_MINUTE, Millis};
 
 /// Counters per bucket. A burst from one client holds most of its bucket's

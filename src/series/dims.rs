@@ -14,7 +14,7 @@ use std::ops::RangeInclusive;
 
 use rustc_hash::FxHashMap;
 
-use crate::series::is_failed_status;
+use crate::series::buckets::is_failed_status;
 use crate::timefmt::Millis;
 
 /// Most distinct values kept per dimension: enough for every backend of a

@@ -3,7 +3,7 @@
 //! works) is the first lead of its postmortem.
 //!
 //! A site has too many paths for a table per path, so ingest keeps, per
-//! bucket, a Misra–Gries summary ([`crate::heavy`]) of the paths of the bad
+//! bucket, a Misra–Gries summary ([`crate::series::heavy`]) of the paths of the bad
 //! requests (failed, or slower than the ingest threshold) with their text,
 //! and a one-row count sketch of the paths of all requests: [`TRAFFIC_CELLS`]
 //! counters, each path counted in the cell its hash picks (a Count-Min
@@ -19,8 +19,8 @@
 //! (and a decrement of all of them for most lines of a site with many
 //! paths), for a looser bound (BENCHMARKS.md, "Path traffic as a sketch").
 
-use crate::heavy::{ByteKey, HeavyHitters, Mergeable, PerBucket, hash_bytes};
-use crate::series_dims::{
+use crate::series::heavy::{ByteKey, HeavyHitters, Mergeable, PerBucket, hash_bytes};
+use crate::series::dims::{
     CONCENTRATION_MAX_TRAFFIC_SHARE, CONCENTRATION_MIN_BAD, CONCENTRATION_MIN_BAD_SHARE,
 };
 use crate::timefmt::Millis;

@@ -1,0 +1,16 @@
+//! Series: the per-bucket accumulators an access log is folded into, all
+//! mergeable partials (chunks, threads, files and hosts combine in any
+//! grouping with the same result).
+//!
+//! [`buckets`] holds the per-bucket counts, latency histogram, slots and
+//! users; [`dims`] the per-upstream and per-host counts; [`paths`] the
+//! request paths of bad requests; [`clients`] the clients of 4xx responses;
+//! [`heavy`] the heavy-hitter summaries the last two are built on.
+
+pub mod buckets;
+pub mod clients;
+pub mod dims;
+pub mod heavy;
+pub mod paths;
+
+pub use buckets::*;
