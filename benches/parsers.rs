@@ -21,8 +21,8 @@ use memchr::memchr_iter;
 
 use postmortem::config::UserKey;
 use postmortem::ingest::access::{AccessParser, parse_clf_time};
-use postmortem::ingest::pipeline::ParseWorker;
-use postmortem::ingest::{IngestOptions, sniff, user_hash};
+use postmortem::ingest::worker::{ParseWorker, user_hash};
+use postmortem::ingest::{IngestOptions, sniff};
 use postmortem::series::{LineRef, MIN_DEFAULT_SLOW_US, RequestFacts, SeriesBuilder};
 use support::generator::{Layout, log_in_memory};
 

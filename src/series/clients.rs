@@ -1,39 +1,17 @@
-//! Bursts of 4xx responses from one client: a vulnerability scanner probing
-//! paths, a crawler stuck on dead links, a script retrying a revoked token.
-//! The contract never counts 4xx (other than 499) as bad, so such a burst is
-//! never an incident; but a responder who sees a wall of 404s on a graph
-//! asks whether it was one, and the report answers by naming the client.
-//!
-//! Ingest keeps, per bucket, a Misra–Gries summary ([`crate::series::heavy`]) of
-//! the clients of the bucket's 4xx responses ([`COUNTERS_PER_BUCKET`]
-//! counters): a client with more than a ninth of a minute's 4xx keeps its
-//! counter and is undercounted by at most a ninth.
+//! Who sent the 4xx responses: per bucket, a Misra–Gries summary
+//! ([`crate::series::heavy`]) of the clients of the bucket's 4xx responses
+//! ([`COUNTERS_PER_BUCKET`] counters): a client with more than a ninth of a
+//! bucket's 4xx keeps its counter and is undercounted by at most a ninth.
+//! [`crate::detect::client_bursts`] reads these summaries to name a
+//! scanner's or a broken client's burst of 4xx.
 
-use crate::series::heavy::{ByteKey, Counter, HeavyHitters, PerBucket};
-use crate::timefmt::{MS_PER_MINUTE, Millis};
+use crate::series::heavy::{ByteKey, HeavyHitters, PerBucket};
+use crate::timefmt::Millis;
 
 /// Counters per bucket. A burst from one client holds most of its bucket's
 /// 4xx, far above the `1 / (k + 1)` every heavy client is guaranteed; eight
 /// also keeps a few ordinary clients' broken links from evicting it.
 pub const COUNTERS_PER_BUCKET: usize = 8;
-
-/// Fewest 4xx responses per minute from one client for a bucket to belong
-/// to its burst: one every three seconds, a program's pace, not a person's.
-pub const MIN_BURST_PER_MINUTE: f64 = 20.0;
-
-/// Smallest share of a bucket's 4xx responses the client must account for:
-/// the burst is its, not a general wave of broken links.
-pub const MIN_CLIENT_SHARE: f64 = 0.5;
-
-/// Fewest 4xx responses in a whole burst worth naming.
-pub const MIN_BURST_RESPONSES: u64 = 100;
-
-/// Buckets without the client's burst that still join its two halves (a
-/// scanner pausing between word lists).
-pub const MAX_GAP_BUCKETS: i64 = 2;
-
-/// Most bursts reported, the largest first.
-pub const MAX_REPORTED_BURSTS: usize = 5;
 
 /// Whether a status is a client error in the contract's sense: 4xx, except
 /// 499, which is a failure (the client gave up waiting).
@@ -45,15 +23,15 @@ pub fn is_client_error(status: u16) -> bool {
 /// One bucket's 4xx responses: how many, and the heavy clients among them.
 pub type ClientSummary = HeavyHitters<ByteKey, COUNTERS_PER_BUCKET>;
 
-/// Per-bucket summaries of one worker, one input or the whole run.
+/// Per-bucket 4xx summaries of one worker, one input or the whole run.
 #[derive(Clone, Debug)]
-pub struct ClientBurstBuilder {
+pub struct ClientErrors {
     buckets: PerBucket<ClientSummary>,
 }
 
-impl ClientBurstBuilder {
+impl ClientErrors {
     pub fn new(bucket_ms: i64) -> Self {
-        ClientBurstBuilder {
+        ClientErrors {
             buckets: PerBucket::new(bucket_ms),
         }
     }
@@ -66,243 +44,29 @@ impl ClientBurstBuilder {
         }
     }
 
-    pub fn merge(&mut self, other: ClientBurstBuilder) {
+    /// Adds another partial's summaries, bucket by bucket.
+    pub fn merge(&mut self, other: ClientErrors) {
         self.buckets.merge(other.buckets);
     }
 
-    /// The bursts, the largest first (at most [`MAX_REPORTED_BURSTS`]).
-    ///
-    /// A burst's core is a run of buckets in which one client sent at
-    /// least [`MIN_BURST_PER_MINUTE`] 4xx responses and [`MIN_CLIENT_SHARE`]
-    /// of them, with gaps of up to [`MAX_GAP_BUCKETS`]; the run then takes
-    /// in the buckets next to it where the client still holds that share,
-    /// so a scanner that starts or stops mid-minute is counted whole.
-    pub fn bursts(&self) -> Vec<ClientBurst> {
-        let per_bucket = (MIN_BURST_PER_MINUTE * self.buckets.bucket_ms() as f64
-            / MS_PER_MINUTE as f64)
-            .max(1.0);
-        let mut runs: Vec<Run> = Vec::new();
-        for (index, summary) in self.buckets.sorted() {
-            let Some(top) = summary.heaviest() else {
-                continue;
-            };
-            if (top.count as f64) < per_bucket || !self.holds_share(index, &top.key) {
-                continue;
-            }
-            match runs
-                .iter_mut()
-                .rev()
-                .find(|run| run.key == top.key && index - run.last <= MAX_GAP_BUCKETS + 1)
-            {
-                Some(run) => run.last = index,
-                None => runs.push(Run {
-                    key: top.key,
-                    first: index,
-                    last: index,
-                }),
-            }
-        }
-        let mut bursts: Vec<ClientBurst> = runs
-            .iter()
-            .map(|run| {
-                let (mut first, mut last) = (run.first, run.last);
-                while self.holds_share(first - 1, &run.key) {
-                    first -= 1;
-                }
-                while self.holds_share(last + 1, &run.key) {
-                    last += 1;
-                }
-                self.burst(&run.key, first, last)
-            })
-            .filter(|burst| burst.responses_4xx >= MIN_BURST_RESPONSES)
-            .collect();
-        bursts.sort_by(|a, b| {
-            b.responses_4xx
-                .cmp(&a.responses_4xx)
-                .then(a.first.cmp(&b.first))
-        });
-        bursts.dedup();
-        bursts.truncate(MAX_REPORTED_BURSTS);
-        bursts
+    pub fn bucket_ms(&self) -> i64 {
+        self.buckets.bucket_ms()
     }
 
-    /// The counter of `key` in bucket `index`, if it has one.
-    fn counter(&self, index: i64, key: &ByteKey) -> Option<(&ClientSummary, &Counter<ByteKey>)> {
-        let summary = self.buckets.get(index)?;
-        Some((summary, summary.get(key)?))
+    /// Every bucket's summary `(index, summary)`, in time order.
+    pub fn sorted(&self) -> Vec<(i64, &ClientSummary)> {
+        self.buckets.sorted()
     }
 
-    /// Whether `key` sent at least [`MIN_CLIENT_SHARE`] of bucket `index`'s
-    /// 4xx responses.
-    fn holds_share(&self, index: i64, key: &ByteKey) -> bool {
-        self.counter(index, key).is_some_and(|(summary, counter)| {
-            counter.count as f64 >= MIN_CLIENT_SHARE * summary.total() as f64
-        })
-    }
-
-    /// The burst of `key` over buckets `first..=last`.
-    fn burst(&self, key: &ByteKey, first: i64, last: i64) -> ClientBurst {
-        let mut burst = ClientBurst {
-            client: key.text(),
-            first: Millis::MAX,
-            last: Millis::MIN,
-            responses_4xx: 0,
-            all_4xx: 0,
-        };
-        for index in first..=last {
-            if let Some(summary) = self.buckets.get(index) {
-                burst.all_4xx += summary.total();
-            }
-            if let Some((_, counter)) = self.counter(index, key) {
-                burst.first = burst.first.min(counter.first);
-                burst.last = burst.last.max(counter.last);
-                burst.responses_4xx += counter.count;
-            }
-        }
-        burst
-    }
-}
-
-/// Buckets `first..=last` in which `key`'s burst runs.
-struct Run {
-    key: ByteKey,
-    first: i64,
-    last: i64,
-}
-
-/// A burst of 4xx responses from one client.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ClientBurst {
-    /// The client's address as logged.
-    pub client: String,
-    /// Its first and last counted 4xx response.
-    pub first: Millis,
-    pub last: Millis,
-    /// Its 4xx responses in the burst (a lower bound: see the module doc).
-    pub responses_4xx: u64,
-    /// Every client's 4xx responses in the burst's buckets.
-    pub all_4xx: u64,
-}
-
-impl ClientBurst {
-    /// The client's share of the 4xx responses in the burst's buckets.
-    pub fn share(&self) -> f64 {
-        self.responses_4xx as f64 / self.all_4xx.max(1) as f64
-    }
-
-    /// Whether the burst overlaps `[from, to]`.
-    pub fn overlaps(&self, from: Millis, to: Millis) -> bool {
-        self.first <= to && self.last >= from
+    /// The summary of bucket `index`, if it had a 4xx response.
+    pub fn get(&self, index: i64) -> Option<&ClientSummary> {
+        self.buckets.get(index)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const MINUTE: i64 = MS_PER_MINUTE;
-
-    /// `(client, minute, responses)` spread evenly over each minute.
-    fn builder(table: &[(&str, i64, u64)]) -> ClientBurstBuilder {
-        let mut builder = ClientBurstBuilder::new(MINUTE);
-        for &(client, minute, responses) in table {
-            for i in 0..responses {
-                let at = minute * MINUTE + (i as i64 * MINUTE) / responses as i64;
-                builder.record(at, 404, client.as_bytes());
-            }
-        }
-        builder
-    }
-
-    /// A named case: the 4xx responses `(client, minute, responses)` and the
-    /// bursts expected, `(client, responses)`, largest first.
-    type BurstCase = (
-        &'static str,
-        Vec<(&'static str, i64, u64)>,
-        Vec<(&'static str, u64)>,
-    );
-
-    #[test]
-    fn what_is_a_burst() {
-        let cases: [BurstCase; 7] = [
-            (
-                "a scanner: 115 a minute for four minutes",
-                (10..14).map(|m| ("45.148.10.86", m, 115)).collect(),
-                vec![("45.148.10.86", 460)],
-            ),
-            (
-                "starting and stopping mid-minute: the edges count",
-                vec![
-                    ("45.148.10.86", 5, 10),
-                    ("45.148.10.86", 6, 60),
-                    ("45.148.10.86", 7, 60),
-                    ("45.148.10.86", 8, 8),
-                ],
-                vec![("45.148.10.86", 138)],
-            ),
-            (
-                "too slow: ten a minute for an hour",
-                (0..60).map(|m| ("45.148.10.86", m, 10)).collect(),
-                vec![],
-            ),
-            (
-                "too short: 60 in one minute",
-                vec![("45.148.10.86", 5, 60)],
-                vec![],
-            ),
-            (
-                "a pause of two minutes joins the halves",
-                vec![
-                    ("198.51.100.7", 0, 60),
-                    ("198.51.100.7", 1, 60),
-                    ("198.51.100.7", 4, 60),
-                ],
-                vec![("198.51.100.7", 180)],
-            ),
-            (
-                "a pause of three minutes does not",
-                vec![
-                    ("198.51.100.7", 0, 60),
-                    ("198.51.100.7", 1, 60),
-                    ("198.51.100.7", 5, 60),
-                    ("198.51.100.7", 6, 60),
-                ],
-                vec![("198.51.100.7", 120), ("198.51.100.7", 120)],
-            ),
-            (
-                "two clients, largest first",
-                [
-                    (0..3).map(|m| ("192.0.2.1", m, 50)).collect::<Vec<_>>(),
-                    (30..35).map(|m| ("192.0.2.2", m, 50)).collect(),
-                ]
-                .concat(),
-                vec![("192.0.2.2", 250), ("192.0.2.1", 150)],
-            ),
-        ];
-        for (name, table, expected) in cases {
-            let found: Vec<(String, u64)> = builder(&table)
-                .bursts()
-                .into_iter()
-                .map(|b| (b.client, b.responses_4xx))
-                .collect();
-            let expected: Vec<(String, u64)> = expected
-                .into_iter()
-                .map(|(client, n)| (client.to_string(), n))
-                .collect();
-            assert_eq!(found, expected, "{name}");
-        }
-    }
-
-    #[test]
-    fn a_general_wave_of_404s_is_no_ones_burst() {
-        // Forty clients with 30 each a minute: no one holds half.
-        let table: Vec<(String, i64, u64)> = (0..10)
-            .flat_map(|m| (0..40).map(move |c| (format!("10.1.0.{c}"), m, 30)))
-            .collect();
-        let table: Vec<(&str, i64, u64)> =
-            table.iter().map(|(c, m, n)| (c.as_str(), *m, *n)).collect();
-        assert_eq!(builder(&table).bursts(), vec![]);
-    }
 
     #[test]
     fn only_client_errors_count() {

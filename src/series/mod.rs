@@ -1,7 +1,10 @@
 //! Series: the per-bucket accumulators an access log is folded into, all
 //! mergeable partials (chunks, threads, files and hosts combine in any
-//! grouping with the same result).
+//! grouping with the same result). Depends on nothing but [`crate::timefmt`].
 //!
+//! [`Partial`] is the room's one door: ingest folds each request into one
+//! ([`Partial::record`]), partials combine with [`Partial::merge`], and
+//! [`Partial::finish`] gives the [`AccessSeries`] detection reads.
 //! [`buckets`] holds the per-bucket counts, latency histogram, slots and
 //! users; [`dims`] the per-upstream and per-host counts; [`paths`] the
 //! request paths of bad requests; [`clients`] the clients of 4xx responses;
@@ -11,6 +14,8 @@ pub mod buckets;
 pub mod clients;
 pub mod dims;
 pub mod heavy;
+pub mod partial;
 pub mod paths;
 
 pub use buckets::*;
+pub use partial::{AccessSeries, Partial, Request, UpstreamAttempt};
