@@ -143,20 +143,6 @@ mod tests {
     const MINUTE: i64 = 60_000;
     const SLOW_US: u64 = 1_000_000;
 
-    fn ok(ms: u64) -> Outcome {
-        Outcome {
-            failed: false,
-            duration_us: Some(ms * 1000),
-        }
-    }
-
-    fn failed() -> Outcome {
-        Outcome {
-            failed: true,
-            duration_us: Some(5_000),
-        }
-    }
-
     #[test]
     fn one_bad_upstream_of_three_is_named() {
         struct Case {
@@ -191,7 +177,8 @@ mod tests {
             let mut builder = DimensionBuilder::new(DimensionKind::Upstream, MINUTE, SLOW_US);
             for ((requests, bad), label) in case.traffic.iter().zip(["a:80", "b:80", "c:80"]) {
                 for i in 0..*requests {
-                    let outcome = if i < *bad { failed() } else { ok(5) };
+                    let status = if i < *bad { 503 } else { 200 };
+                    let outcome = Outcome::of(status, Some(5_000));
                     builder.record(i as i64, label.as_bytes(), outcome);
                 }
             }

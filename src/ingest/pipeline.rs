@@ -526,6 +526,18 @@ mod tests {
         text
     }
 
+    /// One input without fallbacks or host, on `options.threads` workers.
+    fn setup<'a>(options: &'a IngestOptions, parser: &'a AccessParser) -> ParseSetup<'a> {
+        ParseSetup {
+            options,
+            parser,
+            fallbacks: &[],
+            input: 0,
+            host: None,
+            workers: options.threads,
+        }
+    }
+
     fn parser() -> AccessParser {
         sniff::preset_by_name("combined+request_time")
             .expect("preset")
@@ -577,16 +589,8 @@ mod tests {
         file.write_all(&log).expect("write");
         for workers in [1, 2, 3] {
             for chunk_bytes in [1u64, 97, 4_096, FILE_CHUNK_BYTES] {
-                let options = options(workers);
-                let parser = parser();
-                let setup = ParseSetup {
-                    options: &options,
-                    parser: &parser,
-                    fallbacks: &[],
-                    input: 0,
-                    host: None,
-                    workers,
-                };
+                let (options, parser) = (options(workers), parser());
+                let setup = setup(&options, &parser);
                 let (result, outcome) = run_file(
                     file.as_file(),
                     log.len() as u64,
@@ -601,16 +605,8 @@ mod tests {
                 );
             }
             for chunk_bytes in [1usize, 97, 4_096] {
-                let options = options(workers);
-                let parser = parser();
-                let setup = ParseSetup {
-                    options: &options,
-                    parser: &parser,
-                    fallbacks: &[],
-                    input: 0,
-                    host: None,
-                    workers,
-                };
+                let (options, parser) = (options(workers), parser());
+                let setup = setup(&options, &parser);
                 let mut reader = ChunkReader::new(&log[..]);
                 let mut first = Vec::new();
                 let chunk = reader.fill(&mut first, chunk_bytes).expect("not empty");

@@ -2,7 +2,7 @@
 //! ([`crate::series::heavy`]) of the clients of the bucket's 4xx responses
 //! ([`COUNTERS_PER_BUCKET`] counters): a client with more than a ninth of a
 //! bucket's 4xx keeps its counter and is undercounted by at most a ninth.
-//! [`crate::detect::client_bursts`] reads these summaries to name a
+//! Detection (`detect/client_bursts.rs`) reads these summaries to name a
 //! scanner's or a broken client's burst of 4xx.
 
 use crate::series::heavy::{ByteKey, HeavyHitters, PerBucket};

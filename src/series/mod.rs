@@ -5,17 +5,20 @@
 //! [`Partial`] is the room's one door: ingest folds each request into one
 //! ([`Partial::record`]), partials combine with [`Partial::merge`], and
 //! [`Partial::finish`] gives the [`AccessSeries`] detection reads.
-//! [`buckets`] holds the per-bucket counts, latency histogram, slots and
-//! users; [`dims`] the per-upstream and per-host counts; [`paths`] the
-//! request paths of bad requests; [`clients`] the clients of 4xx responses;
-//! [`heavy`] the heavy-hitter summaries the last two are built on.
+//! [`buckets`] holds the per-bucket counts and slots, [`latency`] the
+//! latency histograms and [`users`] the users of a bucket; [`dims`] the
+//! per-upstream and per-host counts; [`paths`] the request paths;
+//! [`clients`] the clients of 4xx responses; [`heavy`] the heavy-hitter
+//! summaries the last two are built on.
 
 pub mod buckets;
 pub mod clients;
 pub mod dims;
 pub mod heavy;
+pub mod latency;
 pub mod partial;
 pub mod paths;
+pub mod users;
 
 pub use buckets::*;
 pub use partial::{AccessSeries, Partial, Request, UpstreamAttempt};

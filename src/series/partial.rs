@@ -8,7 +8,7 @@
 //! users ([`SeriesBuilder`]), the per-upstream and per-host counts
 //! ([`DimensionBuilder`]), the clients of 4xx responses ([`ClientErrors`])
 //! and the paths of the requests ([`PathBuilder`]). Nothing in it judges:
-//! [`crate::detect`] reads the finished [`AccessSeries`].
+//! detection reads the finished [`AccessSeries`].
 
 use crate::series::buckets::{
     RequestFacts, SeriesBuilder, SeriesSet, SeriesTooLong, is_failed_status,

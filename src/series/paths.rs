@@ -1,5 +1,5 @@
 //! Which URL paths the requests went to, per bucket, so that
-//! [`crate::detect::concentration`] can tell which path an incident's bad
+//! detection (`detect/concentration.rs`) can tell which path an incident's bad
 //! requests concentrate on: one endpoint broken by a deploy (`/checkout`
 //! failing while the rest of the shop works) is the first lead of its
 //! postmortem.
