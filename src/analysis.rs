@@ -2,9 +2,10 @@
 //! [`Analysis`] that the report module renders. The binary calls [`analyze`]
 //! and nothing else of the pipeline.
 
-use crate::clients::ClientBurst;
 use crate::config::{Config, InputSpec, UserKey};
 use crate::detect::baseline::{self, BucketCounts};
+use crate::detect::client_bursts::{self, ClientBurst};
+use crate::detect::concentration;
 use crate::detect::detection::{self, Firing};
 use crate::detect::impact::{self, Impact};
 use crate::detect::{Cause, Incident, Severity, anomaly, incident, traffic};
@@ -14,8 +15,8 @@ use crate::ingest::evidence::{EvidenceOptions, MetricSeries};
 use crate::ingest::reader::{self, Source};
 use crate::ingest::{self, IngestOptions, Ingested, InputKind, InputStats, sniff};
 use crate::progress::Progress;
+use crate::series::dims::DimensionSeries;
 use crate::series::{Bucket, LatencyHistogram, LineRef, MIN_DEFAULT_SLOW_US, SeriesSet};
-use crate::series_dims::{self, DimensionSeries};
 use crate::timefmt::{Millis, TimeSpec, Zone};
 
 /// The most buckets a run may span: a year of one-minute buckets. Beyond
@@ -181,7 +182,7 @@ pub fn analyze(config: &Config, progress: &dyn Progress) -> Result<Analysis> {
     let zone = config
         .tz
         .unwrap_or_else(|| Zone::Fixed(ingested.access_offset.unwrap_or(0)));
-    let series = ingested.series.finish(MAX_BUCKETS).map_err(|too_long| {
+    let access = ingested.access.finish(MAX_BUCKETS).map_err(|too_long| {
         Error::Usage(format!(
             "the requests span {} buckets, from {} to {}: narrow the range with --since/--until or use a larger --bucket",
             too_long.buckets,
@@ -189,21 +190,17 @@ pub fn analyze(config: &Config, progress: &dyn Progress) -> Result<Analysis> {
             crate::timefmt::rfc3339_utc(too_long.last)
         ))
     })?;
-    let dimensions: Vec<DimensionSeries> = ingested
-        .dimensions
-        .into_iter()
-        .map(|dimension| dimension.finish(series.start, series.buckets.len()))
-        .collect();
-    let mut analysis = detect_incidents(inputs, zone, series, dimensions, config);
+    let mut analysis = detect_incidents(inputs, zone, access.series, access.dimensions, config);
     analysis.events = ingested.events;
     analysis.metrics = ingested.metrics;
-    analysis.client_bursts = ingested.client_bursts;
+    analysis.client_bursts = client_bursts::bursts(&access.clients);
     add_client_burst_hints(&mut analysis);
     for report in &mut analysis.incidents {
-        if let Some(concentration) = ingested
-            .paths
-            .concentration(report.incident.start, report.incident.end)
-        {
+        if let Some(concentration) = concentration::path_concentration(
+            &access.paths,
+            report.incident.start,
+            report.incident.end,
+        ) {
             report.hints.push(concentration.hint());
         }
     }
@@ -242,13 +239,9 @@ pub struct Inspection {
 /// Reads `config`'s inputs for `postmortem inspect`.
 pub fn inspect(config: &Config, progress: &dyn Progress) -> Result<Inspection> {
     let (inputs, ingested) = read_inputs(config, progress)?;
-    let ingest_slow_us = ingested.series.ingest_slow_us();
-    let dimensions = match ingested.series.finish(MAX_BUCKETS) {
-        Ok(series) => ingested
-            .dimensions
-            .into_iter()
-            .map(|dimension| dimension.finish(series.start, series.buckets.len()))
-            .collect(),
+    let ingest_slow_us = ingested.access.ingest_slow_us();
+    let dimensions = match ingested.access.finish(MAX_BUCKETS) {
+        Ok(access) => access.dimensions,
         Err(_) => Vec::new(),
     };
     Ok(Inspection {
@@ -585,7 +578,7 @@ fn describe_incident(
     };
     let signals = signals(analysis, &incident, counts);
     let mut hints = hints(&incident, &impact);
-    hints.extend(series_dims::concentration_hints(
+    hints.extend(concentration::concentration_hints(
         &analysis.dimensions,
         incident.first_bucket..=incident.last_bucket,
     ));

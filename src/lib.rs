@@ -10,18 +10,14 @@
 //! the stages through [`analyze`] and maps errors to exit codes.
 
 pub mod analysis;
-pub mod clients;
 pub mod config;
 pub mod correlate;
 pub mod detect;
 pub mod error;
-pub mod heavy;
 pub mod ingest;
-pub mod paths;
 pub mod progress;
 pub mod report;
 pub mod series;
-pub mod series_dims;
 pub mod series_export;
 pub mod timefmt;
 

@@ -11,7 +11,7 @@ use super::input_reports;
 use super::markdown::thousands;
 use crate::analysis::Inspection;
 use crate::ingest::{InputKind, InputStats};
-use crate::series_dims::DimensionSeries;
+use crate::series::dims::DimensionSeries;
 use crate::timefmt::rfc3339_utc;
 
 fn yes_no(value: bool) -> &'static str {
