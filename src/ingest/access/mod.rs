@@ -32,9 +32,6 @@ use std::sync::Arc;
 use clf::{CLF_PRESETS, ClfLayout, DurationField};
 use logformat::{INGRESS_NGINX_DEFINITION, Template};
 
-/// At its old path for `ingest::record_upstreams`, whose body this
-/// reorganisation leaves alone (it is reworked in parallel).
-pub use crate::ingest::record::seconds_as_micros;
 use crate::ingest::record::{AccessRecord, LineError};
 
 /// A compiled access-log parser: what ingest calls for every line.
