@@ -1,5 +1,9 @@
-//! When the incident was detected: given by the user, or the first moment a
-//! standard alert would have fired, replayed over the series.
+//! When the incident was detected, decided here and only here, in this
+//! precedence: the time the user gave (`--detected-at`), else the first
+//! alert line in the logs from the incident's start (up to
+//! [`ALERT_AFTER_END_MS`] after its end and before the next incident), else
+//! the first moment a standard alert would have fired, replayed over the
+//! series: the burn-rate rule for bad requests, the traffic rule for drops.
 //!
 //! The replay implements the multiwindow, multi-burn-rate alert of the
 //! Google SRE Workbook (ch. 5, "Alerting on SLOs", recommendation 6): page
@@ -10,9 +14,115 @@
 //! sixtieth of a bucket at a time, so the firing time is known to the second
 //! with one-minute buckets.
 
+use crate::ingest::events::{Event, EventKind};
+use crate::series::SeriesSet;
 use crate::timefmt::{MS_PER_HOUR, MS_PER_MINUTE, Millis};
 
 use super::baseline::BucketCounts;
+use super::findings::{Detected, DetectionEvidence, DetectionSource};
+use super::timeline::TIMELINE_AFTER_MS;
+use super::{Incident, traffic};
+
+/// An alert line counts as the incident's detection up to this long after
+/// its end: as far as the timeline reaches.
+pub const ALERT_AFTER_END_MS: i64 = TIMELINE_AFTER_MS;
+
+/// The detection of an incident: `given` (`--detected-at`) wins, then the
+/// first `alert` line, then the `rule` (only evaluated when needed).
+pub fn decide(
+    given: Option<Millis>,
+    alert: Option<&Event>,
+    rule: impl FnOnce() -> Option<Detected>,
+) -> Option<Detected> {
+    if let Some(at) = given {
+        return Some(Detected {
+            at,
+            source: DetectionSource::User,
+            evidence: DetectionEvidence::Given,
+        });
+    }
+    if let Some(alert) = alert {
+        return Some(Detected {
+            at: alert.at,
+            source: DetectionSource::Log,
+            evidence: DetectionEvidence::Alert {
+                text: alert.display_text(),
+            },
+        });
+    }
+    rule()
+}
+
+/// The first alert line at or after `incident`'s start, before
+/// [`ALERT_AFTER_END_MS`] past its end and before `next_start`.
+pub fn first_alert<'a>(
+    events: &'a [Event],
+    incident: &Incident,
+    next_start: Option<Millis>,
+) -> Option<&'a Event> {
+    let limit = (incident.end + ALERT_AFTER_END_MS).min(next_start.unwrap_or(Millis::MAX));
+    events
+        .iter()
+        .find(|e| e.kind == EventKind::Alert && e.at >= incident.start && e.at < limit)
+}
+
+/// The alert line a detection from the logs stands for.
+pub fn detecting_alert<'a>(events: &'a [Event], detected: Option<&Detected>) -> Option<&'a Event> {
+    let detected = detected.filter(|d| d.source == DetectionSource::Log)?;
+    events
+        .iter()
+        .find(|e| e.kind == EventKind::Alert && e.at == detected.at)
+}
+
+/// The burn-rate rule's detection, replayed from `from` to `until`.
+pub fn burn_rate_detection(
+    counts: &[BucketCounts],
+    series: &SeriesSet,
+    slo_percent: f64,
+    history: History,
+    (from, until): (Millis, Millis),
+) -> Option<Detected> {
+    let firing = replay_burn_rate(
+        counts,
+        series.start,
+        series.bucket_ms,
+        slo_percent,
+        history,
+        (from, until),
+    )?;
+    Some(Detected {
+        at: firing.at,
+        source: DetectionSource::Rule,
+        evidence: DetectionEvidence::BurnRate {
+            slo_percent,
+            rule: firing.rule.name,
+            long_burn: firing.long_burn,
+            short_burn: firing.short_burn,
+        },
+    })
+}
+
+/// The contract's traffic rule: requests below a fifth of the baseline
+/// (`expected_per_bucket`) for five minutes fire at the end of the fifth low
+/// minute; a shorter drop never fires.
+pub fn traffic_rule_detection(
+    series: &SeriesSet,
+    incident: &Incident,
+    expected_per_bucket: f64,
+) -> Option<Detected> {
+    let rule_buckets = (traffic::TRAFFIC_RULE_MS / series.bucket_ms).max(1) as usize;
+    if incident.last_bucket + 1 - incident.first_bucket < rule_buckets {
+        return None;
+    }
+    Some(Detected {
+        at: series.bucket_start(incident.first_bucket) + traffic::TRAFFIC_RULE_MS,
+        source: DetectionSource::Rule,
+        evidence: DetectionEvidence::TrafficRule {
+            expected_per_minute: expected_per_bucket * MS_PER_MINUTE as f64
+                / series.bucket_ms as f64,
+        },
+    })
+}
 
 /// One burn-rate condition: both windows must burn at least `burn_rate`.
 #[derive(Clone, Copy, Debug, PartialEq)]

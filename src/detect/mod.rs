@@ -1,18 +1,35 @@
-//! Detect: from per-bucket numbers to incidents. Knows numbers, not logs.
+//! Detect: owns the findings. From the finished series and the evidence
+//! beside it (events, metric series, client bursts, paths) to one
+//! [`Findings`], built once and in order by [`find`].
 //!
 //! [`stats`] holds the statistics (binomial tails, medians), [`baseline`] what
 //! normal looks like, [`anomaly`] which buckets depart from it, [`incident`]
-//! how anomalous buckets become incidents with exact start and end, [`impact`]
-//! the users and requests hit, and [`detection`] when someone noticed.
+//! how anomalous buckets become incidents with exact start and end,
+//! [`traffic`] the traffic drops, [`changepoint`] and [`evidence`] the
+//! metric onsets and log events tied to an incident, [`impact`] the users
+//! and requests hit, [`detection`] when someone noticed (decided there
+//! only), [`hints`] the leads for the root cause, [`timeline`] the
+//! structured timeline, [`describe`] the order of it all and [`findings`]
+//! the types handed to the report.
 
 pub mod anomaly;
 pub mod baseline;
 pub mod changepoint;
+pub mod describe;
 pub mod detection;
+pub mod evidence;
+pub mod findings;
+pub mod hints;
 pub mod impact;
 pub mod incident;
 pub mod refine;
 pub mod stats;
+pub mod timeline;
 pub mod traffic;
 
+pub use describe::{DetectOptions, Observations, find};
+pub use findings::{
+    BaselineSummary, ChangeLead, Detected, DetectionEvidence, DetectionSource, Finding, Findings,
+    Hint, Signal, TimelineEntry, TimelineFact, TimelineKind,
+};
 pub use incident::{Cause, Incident, Severity};

@@ -13,7 +13,7 @@ use plotters::coord::ranged1d::{
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use crate::analysis::{Analysis, TimelineKind};
+use crate::detect::{Findings, TimelineKind};
 use crate::series::LatencyHistogram;
 use crate::timefmt::{
     MS_PER_DAY, MS_PER_HOUR, MS_PER_MINUTE, MS_PER_SECOND, Millis, Zone, local_time,
@@ -97,8 +97,8 @@ pub struct ChartPoint {
 }
 
 /// The series to draw: buckets merged in groups so at most [`MAX_POINTS`] remain.
-pub fn chart_points(analysis: &Analysis) -> Vec<ChartPoint> {
-    let series = &analysis.series;
+pub fn chart_points(findings: &Findings) -> Vec<ChartPoint> {
+    let series = &findings.series;
     let buckets = series.buckets.len();
     if buckets == 0 {
         return Vec::new();
@@ -111,7 +111,7 @@ pub fn chart_points(analysis: &Analysis) -> Vec<ChartPoint> {
         let (mut requests, mut failed, mut bad) = (0u64, 0u64, 0u64);
         let mut latency = LatencyHistogram::default();
         for index in first..last {
-            let counts = &analysis.counts[index];
+            let counts = &findings.counts[index];
             requests += counts.requests;
             failed += counts.failed;
             bad += counts.bad();
@@ -288,8 +288,8 @@ struct Marks {
     changes: Vec<Millis>,
 }
 
-fn marks(analysis: &Analysis) -> Marks {
-    let mut changes: Vec<Millis> = analysis
+fn marks(findings: &Findings) -> Marks {
+    let mut changes: Vec<Millis> = findings
         .incidents
         .iter()
         .flat_map(|r| r.timeline.iter())
@@ -299,12 +299,12 @@ fn marks(analysis: &Analysis) -> Marks {
     changes.sort_unstable();
     changes.dedup();
     Marks {
-        incidents: analysis
+        incidents: findings
             .incidents
             .iter()
             .map(|r| (r.incident.start, r.incident.end))
             .collect(),
-        detections: analysis
+        detections: findings
             .incidents
             .iter()
             .filter_map(|r| r.detected.as_ref().map(|d| d.at))
@@ -314,12 +314,12 @@ fn marks(analysis: &Analysis) -> Marks {
 }
 
 /// The chart as an SVG document.
-pub fn render_svg(analysis: &Analysis) -> Result<String, ChartError> {
-    let points = chart_points(analysis);
-    let series = &analysis.series;
+pub fn render_svg(findings: &Findings) -> Result<String, ChartError> {
+    let points = chart_points(findings);
+    let series = &findings.series;
     let (start, end) = if series.buckets.is_empty() {
-        let first = analysis.inputs.iter().filter_map(|i| i.first).min();
-        let last = analysis.inputs.iter().filter_map(|i| i.last).max();
+        let first = findings.inputs.iter().filter_map(|i| i.first).min();
+        let last = findings.inputs.iter().filter_map(|i| i.last).max();
         (
             first.unwrap_or(0),
             last.unwrap_or(0).max(first.unwrap_or(0) + MS_PER_MINUTE),
@@ -327,7 +327,7 @@ pub fn render_svg(analysis: &Analysis) -> Result<String, ChartError> {
     } else {
         (series.start, series.bucket_start(series.buckets.len()))
     };
-    let zone = analysis.zone;
+    let zone = findings.zone;
     let multi_day = local_time(start, &zone).date() != local_time(end - 1, &zone).date();
     let axis = TimeAxis {
         start,
@@ -335,13 +335,13 @@ pub fn render_svg(analysis: &Analysis) -> Result<String, ChartError> {
         zone,
         multi_day,
     };
-    let marks = marks(analysis);
+    let marks = marks(findings);
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
         root.fill(&WHITE).map_err(chart_error)?;
         let (header, body) = root.split_vertically(HEADER_PX);
-        draw_header(&header, analysis, &marks, &axis)?;
+        draw_header(&header, findings, &marks, &axis)?;
         let panels = body.split_evenly((3, 1));
         let requests: Vec<(Millis, f64)> = points
             .iter()
@@ -351,7 +351,7 @@ pub fn render_svg(analysis: &Analysis) -> Result<String, ChartError> {
         let failed: Vec<(Millis, Option<f64>)> =
             points.iter().map(|p| (p.at, p.failed_pct)).collect();
         let p95: Vec<(Millis, Option<f64>)> = points.iter().map(|p| (p.at, p.p95_s)).collect();
-        let threshold_s = analysis.slow_threshold_us as f64 / 1e6;
+        let threshold_s = findings.slow_threshold_us as f64 / 1e6;
 
         let max_requests = requests.iter().map(|p| p.1).fold(0.0, f64::max);
         let requests_top = panel_top(max_requests.max(1.0));
@@ -537,13 +537,13 @@ fn draw_marks<Y: Ranged<ValueType = f64>>(
 /// Title and legend above the panels.
 fn draw_header(
     area: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>,
-    analysis: &Analysis,
+    findings: &Findings,
     marks: &Marks,
     axis: &TimeAxis,
 ) -> Result<(), ChartError> {
     let title = format!(
         "{} · {}{}",
-        analysis.access_source(),
+        findings.access_source(),
         match marks.incidents.len() {
             0 => "no incident found".to_string(),
             1 => "1 incident".to_string(),

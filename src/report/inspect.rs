@@ -8,9 +8,9 @@ use std::fmt::Write;
 use serde_json::json;
 
 use super::input_reports;
-use super::markdown::thousands;
-use crate::analysis::Inspection;
+use super::markdown::text::thousands;
 use crate::ingest::{InputKind, InputStats};
+use crate::run::Inspection;
 use crate::series_dims::DimensionSeries;
 use crate::timefmt::rfc3339_utc;
 

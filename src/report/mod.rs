@@ -1,15 +1,21 @@
-//! Report: the contract's `postmortem.report/v1` document built from an
-//! [`Analysis`], and its two exporters, one per output format: [`json`] and
-//! [`markdown`].
+//! Report: renders the [`Findings`], and writes every sentence about them.
+//! The contract's `postmortem.report/v1` document ([`Report`], exported by
+//! [`json`]), the [`markdown`] postmortem, the SVG [`chart`] and the
+//! [`series_table`] all take the same findings; [`sentences`] holds the
+//! texts the JSON and the Markdown share; [`inspect`] renders
+//! `postmortem inspect`.
 
 pub mod chart;
 pub mod inspect;
 pub mod json;
 pub mod markdown;
+pub mod sentences;
+pub mod series_table;
 
 use serde::{Deserialize, Serialize, Serializer};
 
-use crate::analysis::Analysis;
+use crate::detect::Findings;
+use crate::detect::stats::round4;
 use crate::timefmt::{Millis, rfc3339_utc};
 
 /// The schema name every JSON report carries.
@@ -205,10 +211,11 @@ fn time(at: Millis) -> String {
 }
 
 impl Report {
-    /// The report of an analysis.
-    pub fn from_analysis(analysis: &Analysis) -> Report {
-        let inputs = input_reports(&analysis.inputs);
-        let incidents = analysis
+    /// The report of the findings of a run.
+    pub fn from_findings(findings: &Findings) -> Report {
+        let zone = &findings.zone;
+        let inputs = input_reports(&findings.inputs);
+        let incidents = findings
             .incidents
             .iter()
             .map(|report| {
@@ -222,7 +229,7 @@ impl Report {
                     detected: report.detected.as_ref().map(|d| DetectedJson {
                         at: time(d.at),
                         source: d.source.name().to_string(),
-                        evidence: d.evidence.clone(),
+                        evidence: sentences::detection_evidence(&d.evidence),
                     }),
                     time_to_detect_s: report
                         .detected
@@ -261,12 +268,16 @@ impl Report {
                         .map(|e| TimelineJson {
                             at: time(e.at),
                             kind: e.kind.name().to_string(),
-                            text: e.text.clone(),
+                            text: sentences::timeline_text(e, zone),
                             source: e.source.clone(),
                             count: e.count,
                         })
                         .collect(),
-                    hints: report.hints.clone(),
+                    hints: report
+                        .hints
+                        .iter()
+                        .map(|hint| sentences::hint_text(hint, zone))
+                        .collect(),
                 }
             })
             .collect();
@@ -274,10 +285,10 @@ impl Report {
             schema: SCHEMA.to_string(),
             generator: generator(),
             inputs,
-            bucket_s: ms_to_seconds(analysis.bucket_ms),
-            slow_threshold_s: analysis.slow_threshold_us as f64 / 1e6,
+            bucket_s: ms_to_seconds(findings.bucket_ms),
+            slow_threshold_s: findings.slow_threshold_us as f64 / 1e6,
             incidents,
-            client_bursts: analysis
+            client_bursts: findings
                 .client_bursts
                 .iter()
                 .map(|burst| ClientBurstJson {
@@ -285,7 +296,7 @@ impl Report {
                     start: time(burst.first),
                     end: time(burst.last),
                     responses_4xx: burst.responses_4xx,
-                    share_4xx: (burst.share() * 10_000.0).round() / 10_000.0,
+                    share_4xx: round4(burst.share()),
                 })
                 .collect(),
         }

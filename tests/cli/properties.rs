@@ -17,8 +17,9 @@ use postmortem::ingest::stamp::{Stamp, YearlessTime};
 use postmortem::ingest::syslog::{self, Priority, SyslogLayout, SyslogLine};
 use postmortem::ingest::{jsonlines, metrics_csv, sniff};
 use postmortem::progress::NoProgress;
+use postmortem::report::series_table;
 use postmortem::timefmt::Zone;
-use postmortem::{Config, analyze, series_export};
+use postmortem::{Config, analyze};
 
 /// One request with every field the presets carry.
 #[derive(Clone, Debug)]
@@ -264,7 +265,7 @@ proptest! {
 /// The series of `inputs` as CSV.
 fn series_csv(inputs: Vec<InputSpec>) -> String {
     let analysis = analyze(&Config::for_inputs(inputs), &NoProgress).expect("analysed");
-    series_export::to_csv(&analysis)
+    series_table::to_csv(&analysis)
 }
 
 proptest! {

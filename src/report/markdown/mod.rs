@@ -11,16 +11,18 @@
 //! overview table and then one numbered section set each; none gives a short
 //! page with what was read, the baseline and what to try next.
 
-use std::borrow::Cow;
+pub mod text;
+
 use std::fmt::Write;
 
-use crate::analysis::{
-    Analysis, DetectionSource, IncidentReport, Signal, TimelineEntry, TimelineKind,
+use crate::detect::{
+    Cause, DetectionSource, Finding, Findings, Severity, Signal, TimelineEntry, TimelineKind,
 };
-use crate::config::UserKey;
-use crate::detect::{Cause, Severity};
 use crate::ingest::InputKind;
 use crate::timefmt::{MS_PER_MINUTE, MS_PER_SECOND, Millis, Zone, local_time, rfc3339_utc};
+
+use super::sentences::{detection_evidence, hint_text, timeline_cell_text, timeline_text};
+use text::*;
 
 /// What the Markdown links to besides itself.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -31,15 +33,15 @@ pub struct MarkdownOptions {
 }
 
 /// Renders the whole report without a chart.
-pub fn render(analysis: &Analysis) -> String {
-    render_with(analysis, &MarkdownOptions::default())
+pub fn render(findings: &Findings) -> String {
+    render_with(findings, &MarkdownOptions::default())
 }
 
 /// Renders the whole report.
-pub fn render_with(analysis: &Analysis, options: &MarkdownOptions) -> String {
+pub fn render_with(findings: &Findings, options: &MarkdownOptions) -> String {
     let mut out = String::new();
-    let page = Page { analysis };
-    match analysis.incidents.as_slice() {
+    let page = Page { findings };
+    match findings.incidents.as_slice() {
         [] => page.no_incident(&mut out),
         [only] => {
             page.title_and_summary(only, &mut out);
@@ -70,9 +72,6 @@ impl Level {
     }
 }
 
-/// Detection later than this after the start earns a "detect sooner" item.
-const SLOW_DETECTION_MS: i64 = 5 * MS_PER_MINUTE;
-
 /// How far before the start "the events around the start" reach: the
 /// contract's timeline reaches back one hour.
 const AROUND_START_BEFORE_MS: i64 = 60 * MS_PER_MINUTE;
@@ -80,27 +79,18 @@ const AROUND_START_BEFORE_MS: i64 = 60 * MS_PER_MINUTE;
 /// How far after the start "the events around the start" reach.
 const AROUND_START_AFTER_MS: i64 = 15 * MS_PER_MINUTE;
 
-/// A change this close before the end of impact is named as what preceded
-/// recovery (a rollback or restart is usually minutes before the last bad
-/// request).
-const RECOVERY_CHANGE_WINDOW_MS: i64 = 15 * MS_PER_MINUTE;
-
-/// A signal whose onset is this much earlier than the start "moved first"
-/// (one default bucket: an earlier onset inside the same minute is noise).
-const MOVED_FIRST_MS: i64 = MS_PER_MINUTE;
-
 struct Page<'a> {
-    analysis: &'a Analysis,
+    findings: &'a Findings,
 }
 
 impl Page<'_> {
     fn zone(&self) -> &Zone {
-        &self.analysis.zone
+        &self.findings.zone
     }
 
     // ---------------------------------------------------------------- title
 
-    fn title_and_summary(&self, report: &IncidentReport, out: &mut String) {
+    fn title_and_summary(&self, report: &Finding, out: &mut String) {
         let incident = &report.incident;
         let _ = writeln!(
             out,
@@ -113,7 +103,7 @@ impl Page<'_> {
     }
 
     /// One sentence with what happened, for whom, and when it was noticed.
-    fn summary_sentence(&self, report: &IncidentReport) -> String {
+    fn summary_sentence(&self, report: &Finding) -> String {
         let incident = &report.incident;
         let impact = &report.impact;
         if !report.impact_measured {
@@ -163,8 +153,8 @@ impl Page<'_> {
     }
 
     fn prefilled_note(&self, out: &mut String) {
-        let lines: u64 = self.analysis.inputs.iter().map(|i| i.lines).sum();
-        let inputs = self.analysis.inputs.len();
+        let lines: u64 = self.findings.inputs.iter().map(|i| i.lines).sum();
+        let inputs = self.findings.inputs.len();
         let _ = writeln!(
             out,
             "> Prefilled by {} from {} input{} ({} line{}). Times are in {}, the zone of the logs. Numbers and times come from the logs; every **TODO** needs a person.\n",
@@ -179,7 +169,7 @@ impl Page<'_> {
 
     // ------------------------------------------------------------- overview
 
-    fn overview(&self, reports: &[IncidentReport], out: &mut String) {
+    fn overview(&self, reports: &[Finding], out: &mut String) {
         let (first, last) = (
             reports.iter().map(|r| r.incident.start).min().unwrap_or(0),
             reports.iter().map(|r| r.incident.end).max().unwrap_or(0),
@@ -245,7 +235,7 @@ impl Page<'_> {
         out.push('\n');
     }
 
-    fn numbered_incident(&self, number: usize, report: &IncidentReport, out: &mut String) {
+    fn numbered_incident(&self, number: usize, report: &Finding, out: &mut String) {
         let incident = &report.incident;
         out.push_str(&Level(2).heading(&format!(
             "Incident {number}: {} {}",
@@ -258,7 +248,7 @@ impl Page<'_> {
 
     // ------------------------------------------------------------- sections
 
-    fn incident_sections(&self, report: &IncidentReport, level: Level, out: &mut String) {
+    fn incident_sections(&self, report: &Finding, level: Level, out: &mut String) {
         self.issue_summary(report, level, out);
         self.timeline(report, level, out);
         out.push_str(&level.heading("Misleading Investigation Paths"));
@@ -275,7 +265,7 @@ impl Page<'_> {
         self.measures(report, level, out);
     }
 
-    fn issue_summary(&self, report: &IncidentReport, level: Level, out: &mut String) {
+    fn issue_summary(&self, report: &Finding, level: Level, out: &mut String) {
         let incident = &report.incident;
         let impact = &report.impact;
         out.push_str(&level.heading("Issue Summary"));
@@ -328,14 +318,14 @@ impl Page<'_> {
 
     /// The Issue Summary's detection and the root-cause question with the
     /// leads the logs give.
-    fn detection_and_leads(&self, report: &IncidentReport, question: &str, out: &mut String) {
+    fn detection_and_leads(&self, report: &Finding, question: &str, out: &mut String) {
         let _ = writeln!(out, "**Detection:** {}\n", self.detection_text(report));
         let _ = writeln!(
             out,
             "**Root Cause:** **TODO:** {question} Leads from the logs:\n"
         );
         for hint in &report.hints {
-            let _ = writeln!(out, "- {}", inline(hint));
+            let _ = writeln!(out, "- {}", inline(&hint_text(hint, self.zone())));
         }
         if report.hints.is_empty() {
             let _ = writeln!(out, "- none found");
@@ -344,7 +334,7 @@ impl Page<'_> {
     }
 
     /// The impact paragraph of an incident of failed or slow requests.
-    fn request_impact(&self, report: &IncidentReport, out: &mut String) {
+    fn request_impact(&self, report: &Finding, out: &mut String) {
         let incident = &report.incident;
         let impact = &report.impact;
         let bad = impact.requests_failed + impact.requests_slow;
@@ -361,13 +351,13 @@ impl Page<'_> {
             percent(impact.requests_failed, impact.requests_total),
             thousands(impact.requests_slow),
             percent(impact.requests_slow, impact.requests_total),
-            seconds_text(self.analysis.slow_threshold_us),
+            seconds_text(self.findings.slow_threshold_us),
             severity_explained(incident.severity),
         );
         out.push_str("\n\n");
     }
 
-    fn detection_text(&self, report: &IncidentReport) -> String {
+    fn detection_text(&self, report: &Finding) -> String {
         let start = report.incident.start;
         match &report.detected {
             Some(detected) => {
@@ -379,14 +369,14 @@ impl Page<'_> {
                 match detected.source {
                     DetectionSource::Log => format!(
                         "{when}, by an alert in the logs: `{}`.",
-                        code_span(&detected.evidence)
+                        code_span(&detection_evidence(&detected.evidence))
                     ),
                     DetectionSource::User => {
                         format!("{when}, as given by the responders (`--detected-at`).")
                     }
                     DetectionSource::Rule => format!(
                         "{when}. No alert was found in the logs; this is when a standard alert would have fired ({}). **TODO:** when and how did people actually notice? Give it with `--detected-at`.",
-                        inline(&detected.evidence)
+                        inline(&detection_evidence(&detected.evidence))
                     ),
                 }
             }
@@ -396,7 +386,7 @@ impl Page<'_> {
 
     // ------------------------------------------------------------- timeline
 
-    fn timeline(&self, report: &IncidentReport, level: Level, out: &mut String) {
+    fn timeline(&self, report: &Finding, level: Level, out: &mut String) {
         let incident = &report.incident;
         out.push_str(&level.heading("Timeline"));
         let mut entries: Vec<&TimelineEntry> = report.timeline.iter().collect();
@@ -408,10 +398,12 @@ impl Page<'_> {
             .as_ref()
             .filter(|d| d.source == DetectionSource::Log)
         {
+            let evidence = detection_evidence(&detected.evidence);
             entries.retain(|e| {
+                let text = timeline_text(e, self.zone());
                 !(e.kind == TimelineKind::Alert
                     && e.at == detected.at
-                    && (detected.evidence.contains(&e.text) || e.text.contains(&detected.evidence)))
+                    && (evidence.contains(&text) || text.contains(&evidence)))
             });
         }
         let first_date = local_time(incident.start, self.zone()).date();
@@ -421,8 +413,8 @@ impl Page<'_> {
         let labels_vary = entries
             .iter()
             .any(|e| self.zone().label_at(e.at) != self.zone().label_at(incident.start));
-        let last_change_before = last_change_before(&entries, incident.start);
-        let recovery_change = recovery_change(&entries, incident.start, incident.end);
+        let last_change_before = report.last_change_before();
+        let recovery_change = report.recovery_change();
         let _ = writeln!(
             out,
             "Times in {}{}. Bold rows: impact start and end, detection{}.\n",
@@ -491,7 +483,7 @@ impl Page<'_> {
                 TimelineKind::Change => ("Change".to_string(), false),
             };
             let text = cell(&with_count(
-                &without_kind_prefix(&entry.text, entry.kind),
+                &timeline_cell_text(entry, self.zone()),
                 entry.count,
             ));
             let source = entry.source.as_deref().map(code_cell).unwrap_or_default();
@@ -565,7 +557,7 @@ impl Page<'_> {
 
     // ----------------------------------------------------------- root cause
 
-    fn root_cause(&self, report: &IncidentReport, level: Level, out: &mut String) {
+    fn root_cause(&self, report: &Finding, level: Level, out: &mut String) {
         let incident = &report.incident;
         out.push_str(&level.heading("Root Cause and Resolution"));
         let sub = level.below();
@@ -598,9 +590,7 @@ impl Page<'_> {
                 );
             }
             out.push('\n');
-            if let Some(first) = signals.first()
-                && first.onset + MOVED_FIRST_MS <= incident.start
-            {
+            if let Some(first) = report.moved_first() {
                 let _ = writeln!(
                     out,
                     "{} moved first, {} before users were hit.\n",
@@ -630,7 +620,7 @@ impl Page<'_> {
         );
         if around.is_empty() {
             let only_access = self
-                .analysis
+                .findings
                 .inputs
                 .iter()
                 .all(|i| matches!(i.kind, InputKind::Access | InputKind::Unknown));
@@ -650,7 +640,7 @@ impl Page<'_> {
                     self.clock(entry.at),
                     self.relative(entry.at, incident.start),
                     entry.kind.name(),
-                    inline(&with_count(&entry.text, entry.count)),
+                    inline(&with_count(&timeline_text(entry, self.zone()), entry.count)),
                     entry
                         .source
                         .as_deref()
@@ -666,15 +656,13 @@ impl Page<'_> {
             "**TODO:** the cause in a few sentences: what changed, why it broke requests, and why these users and not others.\n"
         );
         out.push_str(&sub.heading("Resolution"));
-        let mut entries: Vec<&TimelineEntry> = report.timeline.iter().collect();
-        entries.sort_by_key(|e| (e.at, e.kind));
-        if let Some(change) = recovery_change(&entries, incident.start, incident.end) {
+        if let Some(change) = report.recovery_change() {
             let _ = writeln!(
                 out,
                 "The last change before impact ended was at {}, {} before the last bad request: {}{}.\n",
                 self.clock(change.at),
                 self.between(change.at, incident.end),
-                inline(&change.text),
+                inline(&timeline_text(change, self.zone())),
                 change
                     .source
                     .as_deref()
@@ -691,14 +679,14 @@ impl Page<'_> {
 
     // ------------------------------------------------------------- measures
 
-    fn measures(&self, report: &IncidentReport, level: Level, out: &mut String) {
+    fn measures(&self, report: &Finding, level: Level, out: &mut String) {
         let incident = &report.incident;
         out.push_str(&level.heading("Corrective and Preventative Measures"));
         let _ = writeln!(
             out,
             "- [ ] **TODO:** fix the root cause so it cannot recur."
         );
-        let first_signal = report.signals.iter().min_by_key(|s| s.onset);
+        let first_signal = report.first_signal();
         match &report.detected {
             Some(detected) if detected.source == DetectionSource::Rule => {
                 let _ = writeln!(
@@ -714,7 +702,7 @@ impl Page<'_> {
                     "- [ ] Page on the bad-request ratio (5xx, 499 and slow requests): no alert was found in the logs."
                 );
             }
-            Some(detected) if detected.at - incident.start > SLOW_DETECTION_MS => {
+            Some(detected) if report.slow_detection() => {
                 let moved_first = first_signal
                     .map(|s| {
                         format!(
@@ -732,9 +720,7 @@ impl Page<'_> {
             }
             Some(_) => {}
         }
-        if let Some(first) = first_signal
-            && first.onset + MOVED_FIRST_MS <= incident.start
-        {
+        if let Some(first) = report.moved_first() {
             let _ = writeln!(
                 out,
                 "- [ ] Alert on {} (`{}`): it left its baseline at {}, {} before users were hit.",
@@ -752,21 +738,15 @@ impl Page<'_> {
                 format_value(latency.peak, &latency.unit)
             );
         }
-        let mut entries: Vec<&TimelineEntry> = report.timeline.iter().collect();
-        entries.sort_by_key(|e| (e.at, e.kind));
-        if let Some(change) = last_change_before(&entries, incident.start) {
+        if let Some(change) = report.last_change_before() {
             let _ = writeln!(
                 out,
                 "- [ ] Make changes like the one at {} ({}) safer: roll them out in stages, watch the error rate right after, and make rollback one step.",
                 self.clock(change.at),
-                inline(&change.text)
+                inline(&timeline_text(change, self.zone()))
             );
         }
-        let out_of_memory = report
-            .timeline
-            .iter()
-            .filter(|e| e.kind == TimelineKind::Event && mentions_out_of_memory(&e.text))
-            .count();
+        let out_of_memory = report.out_of_memory_events();
         if out_of_memory > 0 {
             let _ = writeln!(
                 out,
@@ -790,14 +770,14 @@ impl Page<'_> {
     // ---------------------------------------------------------- no incident
 
     fn no_incident(&self, out: &mut String) {
-        let analysis = self.analysis;
+        let findings = self.findings;
         let (first, last) = (
-            analysis.inputs.iter().filter_map(|i| i.first).min(),
-            analysis.inputs.iter().filter_map(|i| i.last).max(),
+            findings.inputs.iter().filter_map(|i| i.first).min(),
+            findings.inputs.iter().filter_map(|i| i.last).max(),
         );
         let _ = writeln!(out, "# Postmortem: no incident found\n");
-        let requests = analysis.series.total_requests();
-        let users = distinct_users(analysis);
+        let requests = findings.series.total_requests();
+        let users = distinct_users(findings);
         match (first, last) {
             (Some(first), Some(last)) => {
                 let _ = writeln!(
@@ -819,14 +799,14 @@ impl Page<'_> {
         }
         self.prefilled_note(out);
         out.push_str(&Level(2).heading("Baseline"));
-        let baseline = &analysis.baseline;
-        let (failed, bad) = analysis
+        let baseline = &findings.baseline;
+        let (failed, bad) = findings
             .counts
             .iter()
             .fold((0u64, 0u64), |(failed, bad), c| {
                 (failed + c.failed, bad + c.bad())
             });
-        let minutes = (analysis.series.buckets.len() as f64 * analysis.bucket_ms as f64
+        let minutes = (findings.series.buckets.len() as f64 * findings.bucket_ms as f64
             / MS_PER_MINUTE as f64)
             .max(1.0);
         let _ = writeln!(out, "Measured over the whole log.\n");
@@ -861,7 +841,7 @@ impl Page<'_> {
         let _ = writeln!(
             out,
             "| Slow threshold | {} |\n",
-            seconds_text(analysis.slow_threshold_us)
+            seconds_text(findings.slow_threshold_us)
         );
         out.push_str(&Level(2).heading("If you expected an incident"));
         if let (Some(first), Some(last)) = (first, last) {
@@ -876,7 +856,7 @@ impl Page<'_> {
         let _ = writeln!(
             out,
             "- Requests count as slow above {}: if users suffered from slower but shorter responses, lower it with `--slow 500ms`.",
-            seconds_text(analysis.slow_threshold_us)
+            seconds_text(findings.slow_threshold_us)
         );
         let _ = writeln!(
             out,
@@ -907,8 +887,8 @@ impl Page<'_> {
 
     /// The 4xx bursts from single clients, named as not incidents.
     fn client_bursts(&self, out: &mut String) {
-        let analysis = self.analysis;
-        if analysis.client_bursts.is_empty() {
+        let findings = self.findings;
+        if findings.client_bursts.is_empty() {
             return;
         }
         out.push_str(&Level(2).heading("Appendix: 4xx Bursts from Single Clients"));
@@ -921,7 +901,7 @@ impl Page<'_> {
             "| Client | From | To | 4xx responses | Share of the 4xx |"
         );
         let _ = writeln!(out, "| --- | --- | --- | ---: | ---: |");
-        for burst in &analysis.client_bursts {
+        for burst in &findings.client_bursts {
             let _ = writeln!(
                 out,
                 "| {} | {} | {} | {} | {} |",
@@ -936,13 +916,13 @@ impl Page<'_> {
     }
 
     fn inputs_table(&self, out: &mut String) {
-        let analysis = self.analysis;
+        let findings = self.findings;
         let _ = writeln!(
             out,
             "| Input | Kind | Format | Lines | Parsed | Skipped | First (UTC) | Last (UTC) |"
         );
         let _ = writeln!(out, "| --- | --- | --- | ---: | ---: | ---: | --- | --- |");
-        for input in &analysis.inputs {
+        for input in &findings.inputs {
             let _ = writeln!(
                 out,
                 "| {} | {} | {} | {} | {} | {} | {} | {} |",
@@ -966,7 +946,7 @@ impl Page<'_> {
         }
         out.push('\n');
         let mut notes = false;
-        for input in &analysis.inputs {
+        for input in &findings.inputs {
             // An input that is no log at all is explained once, by its note
             // below; its lines are all "skipped" for the same reason.
             let explained_by_note = input.kind == InputKind::Unknown && input.note.is_some();
@@ -1011,9 +991,9 @@ impl Page<'_> {
         let _ = writeln!(
             out,
             "Definitions: a request is *failed* when its status is 5xx or 499, *slow* when it took longer than {}, *bad* when either. A user is one {}. A request's time is its arrival (nginx's completion time minus the request time). An incident starts at its first bad request and ends at its last (a traffic drop at the last request before it and the first after it); impact counts the requests and users in between. Series buckets are {} wide.",
-            seconds_text(analysis.slow_threshold_us),
-            user_key_text(analysis.user_key),
-            self.duration_words(analysis.bucket_ms)
+            seconds_text(findings.slow_threshold_us),
+            user_key_text(findings.user_key),
+            self.duration_words(findings.bucket_ms)
         );
     }
 
@@ -1095,11 +1075,11 @@ impl Page<'_> {
     /// `GMT+1` or `Europe/Berlin (GMT+1 at the start)`.
     fn zone_name(&self) -> String {
         let at = self
-            .analysis
+            .findings
             .incidents
             .first()
             .map(|r| r.incident.start)
-            .or_else(|| self.analysis.inputs.iter().filter_map(|i| i.first).min())
+            .or_else(|| self.findings.inputs.iter().filter_map(|i| i.first).min())
             .unwrap_or(0);
         match self.zone() {
             Zone::Named(tz) => format!("{tz} ({})", self.zone().label_at(at)),
@@ -1132,114 +1112,6 @@ impl Page<'_> {
     }
 }
 
-/// The last change at or before the start: the prime suspect.
-fn last_change_before<'e>(
-    entries: &[&'e TimelineEntry],
-    start: Millis,
-) -> Option<&'e TimelineEntry> {
-    entries
-        .iter()
-        .copied()
-        .filter(|e| e.kind == TimelineKind::Change && e.at <= start)
-        .max_by_key(|e| e.at)
-}
-
-/// The last change during the impact and shortly before its end: what
-/// preceded recovery (a rollback, a restart).
-fn recovery_change<'e>(
-    entries: &[&'e TimelineEntry],
-    start: Millis,
-    end: Millis,
-) -> Option<&'e TimelineEntry> {
-    entries
-        .iter()
-        .copied()
-        .filter(|e| {
-            e.kind == TimelineKind::Change
-                && e.at > start
-                && e.at <= end
-                && end - e.at <= RECOVERY_CHANGE_WINDOW_MS
-        })
-        .max_by_key(|e| e.at)
-}
-
-/// Whether an event's text speaks of memory exhaustion (kernel OOM killer,
-/// runtimes' "out of memory").
-fn mentions_out_of_memory(text: &str) -> bool {
-    let lower = text.to_ascii_lowercase();
-    lower.contains("out of memory") || lower.contains("oom")
-}
-
-/// Drops a leading `Impact starts: `-style label from generated texts when
-/// the table's Event column already says it. Entries from the logs keep
-/// what follows their kind: `Change on web04 (systemd unit): ...` reads
-/// `web04 (systemd unit): ...` in a row whose Event is `Change`, and
-/// `Alert (nagios): ...` reads `nagios: ...`. A recovery keeps its word,
-/// which its Event column (`Alert`) does not say.
-fn without_kind_prefix(text: &str, kind: TimelineKind) -> Cow<'_, str> {
-    let (label, from_logs) = match kind {
-        TimelineKind::ImpactStart => ("Impact starts", false),
-        TimelineKind::ImpactEnd => ("Impact ends", false),
-        TimelineKind::Peak => ("Peak", false),
-        TimelineKind::Detected => ("Detected", false),
-        TimelineKind::Change => ("Change", true),
-        TimelineKind::Alert => ("Alert", true),
-        TimelineKind::Event => ("Event", true),
-    };
-    let Some(rest) = text.strip_prefix(label) else {
-        return Cow::Borrowed(text);
-    };
-    let Some((head, tail)) = rest.split_once(": ") else {
-        return Cow::Borrowed(text);
-    };
-    if tail.is_empty() {
-        return Cow::Borrowed(text);
-    }
-    let in_brackets = head
-        .strip_prefix(" (")
-        .and_then(|inner| inner.strip_suffix(')'));
-    match (from_logs, in_brackets) {
-        (false, _) if head.is_empty() => Cow::Borrowed(tail),
-        (false, Some(_)) => Cow::Borrowed(tail),
-        (true, _) if rest.starts_with(" on ") => Cow::Borrowed(&rest[" on ".len()..]),
-        (true, Some(rule)) => Cow::Owned(format!("{rule}: {tail}")),
-        _ => Cow::Borrowed(text),
-    }
-}
-
-/// A folded timeline entry's text with how many lines it stands for.
-fn with_count(text: &str, count: u64) -> String {
-    if count > 1 {
-        format!("{text} (×{count})")
-    } else {
-        text.to_string()
-    }
-}
-
-fn severity_title(severity: Severity) -> &'static str {
-    match severity {
-        Severity::Outage => "Outage",
-        Severity::PartialOutage => "Partial outage",
-        Severity::Degradation => "Degradation",
-    }
-}
-
-fn severity_text(severity: Severity) -> &'static str {
-    match severity {
-        Severity::Outage => "outage",
-        Severity::PartialOutage => "partial outage",
-        Severity::Degradation => "degradation",
-    }
-}
-
-fn severity_verb(severity: Severity) -> &'static str {
-    match severity {
-        Severity::Outage => "the service was down",
-        Severity::PartialOutage => "the service was partly down",
-        Severity::Degradation => "the service was slow",
-    }
-}
-
 /// What the Markdown of a traffic-drop incident says of the traffic: its
 /// start and end are the last request before the drop and the first after
 /// it, not bad requests, and its impact is the users who never came.
@@ -1250,7 +1122,7 @@ struct TrafficDrop {
 }
 
 impl TrafficDrop {
-    fn of(report: &IncidentReport) -> Option<Self> {
+    fn of(report: &Finding) -> Option<Self> {
         if !matches!(report.incident.cause, Cause::TrafficDrop { .. }) {
             return None;
         }
@@ -1285,311 +1157,11 @@ impl TrafficDrop {
     }
 }
 
-/// `Traffic stopped` from `traffic stopped`.
-fn upper_first(text: &str) -> String {
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
-    }
-}
-
-fn severity_explained(severity: Severity) -> &'static str {
-    match severity {
-        Severity::Outage => "outage (nearly every request failed)",
-        Severity::PartialOutage => "partial outage (part of the requests failed)",
-        Severity::Degradation => "degradation (requests were slow, not failing)",
-    }
-}
-
-fn detection_source_short(source: DetectionSource) -> &'static str {
-    match source {
-        DetectionSource::Log => "alert in the logs",
-        DetectionSource::Rule => "burn-rate rule",
-        DetectionSource::User => "given",
-    }
-}
-
-fn signal_kind_text(kind: &str) -> &str {
-    match kind {
-        "error_rate" => "error rate",
-        "latency" => "latency",
-        "traffic" => "traffic",
-        "metric" => "metric",
-        "events" => "events",
-        other => other,
-    }
-}
-
-fn user_key_text(key: UserKey) -> &'static str {
-    match key {
-        UserKey::Ip => "client address (`--users ip`)",
-        UserKey::IpUserAgent => {
-            "client address with its user agent (`--users ip-ua`; the address alone where the log has no user agent)"
-        }
-        UserKey::RemoteUser => {
-            "authenticated user (`--users remote-user`; the client address where there is none)"
-        }
-    }
-}
-
 /// Distinct users over the whole series.
-fn distinct_users(analysis: &Analysis) -> u64 {
+fn distinct_users(findings: &Findings) -> u64 {
     let mut users = rustc_hash::FxHashSet::default();
-    for bucket in &analysis.series.buckets {
+    for bucket in &findings.series.buckets {
         users.extend(bucket.users.keys().copied());
     }
     users.len() as u64
-}
-
-/// Milliseconds to whole seconds, rounded half away from zero.
-fn rounded_seconds(ms: i64) -> i64 {
-    let magnitude = (ms.abs() + MS_PER_SECOND / 2) / MS_PER_SECOND;
-    if ms < 0 { -magnitude } else { magnitude }
-}
-
-/// `2 h 59 min 55 s`, `3 h`, `16 s`, `2 d 8 h 15 min 0 s`: every unit from
-/// the largest to the smallest that is not zero, so nothing is rounded.
-pub fn exact_duration(seconds: i64) -> String {
-    let seconds = seconds.max(0);
-    let parts = [
-        (seconds / 86_400, "d"),
-        ((seconds % 86_400) / 3600, "h"),
-        ((seconds % 3600) / 60, "min"),
-        (seconds % 60, "s"),
-    ];
-    let Some(first) = parts.iter().position(|(value, _)| *value != 0) else {
-        return "0 s".to_string();
-    };
-    let last = parts
-        .iter()
-        .rposition(|(value, _)| *value != 0)
-        .unwrap_or(first);
-    parts[first..=last]
-        .iter()
-        .map(|(value, unit)| format!("{value} {unit}"))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-/// `1234567` as `1,234,567`: every count a person reads in a report.
-pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut grouped = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(c);
-    }
-    grouped
-}
-
-/// `part` as a percentage of `whole`: `59.6%`, `0.25%`, `0%`.
-fn percent(part: u64, whole: u64) -> String {
-    if whole == 0 {
-        "0%".to_string()
-    } else {
-        pct_value(100.0 * part as f64 / whole as f64)
-    }
-}
-
-/// A percentage with one decimal, or two below 1% so small rates do not
-/// read as zero.
-fn pct_value(pct: f64) -> String {
-    if pct == 0.0 {
-        "0%".to_string()
-    } else if pct.abs() < 1.0 {
-        format!("{pct:.2}%")
-    } else {
-        format!("{pct:.1}%")
-    }
-}
-
-/// A signal's value in its unit: ratios as percentages, seconds as `ms`
-/// below one second, anything else with up to three decimals.
-fn format_value(value: f64, unit: &str) -> String {
-    match unit {
-        "ratio" => pct_value(100.0 * value),
-        "s" if value.abs() < 1.0 => format!("{:.0} ms", value * 1000.0),
-        "s" => format!("{value:.2} s"),
-        "%" => format!("{}%", compact_number(value)),
-        "" => compact_number(value),
-        unit => format!("{} {unit}", compact_number(value)),
-    }
-}
-
-/// Up to three decimals, trailing zeros dropped.
-fn compact_number(value: f64) -> String {
-    let text = format!("{value:.3}");
-    let trimmed = text.trim_end_matches('0').trim_end_matches('.');
-    if trimmed.is_empty() || trimmed == "-" {
-        "0".to_string()
-    } else {
-        trimmed.to_string()
-    }
-}
-
-fn seconds_text(us: u64) -> String {
-    let seconds = us as f64 / 1e6;
-    if seconds.fract() == 0.0 {
-        format!("{seconds:.0} s")
-    } else if seconds < 1.0 {
-        format!("{:.0} ms", seconds * 1000.0)
-    } else {
-        format!("{seconds:.2} s")
-    }
-}
-
-fn plural(n: u64) -> &'static str {
-    if n == 1 { "" } else { "s" }
-}
-
-/// Text from the logs made safe inside a table cell: no pipe, no line
-/// break, no `<` that a renderer would take for an HTML tag.
-fn cell(text: &str) -> String {
-    inline(text).replace('|', "\\|")
-}
-
-/// Text from the logs made safe in running Markdown text.
-fn inline(text: &str) -> String {
-    text.replace(['\r', '\n'], " ").replace('<', "&lt;")
-}
-
-/// A path or `path:line` as code inside a table cell.
-fn code_cell(text: &str) -> String {
-    format!("`{}`", code_span(text).replace('|', "\\|"))
-}
-
-/// Text for inside backticks: no backtick, no line break.
-fn code_span(text: &str) -> String {
-    text.replace(['\r', '\n'], " ").replace('`', "'")
-}
-
-/// A link destination, in angle brackets when it holds spaces or brackets.
-fn link_destination(link: &str) -> String {
-    if link.contains([' ', '(', ')', '<', '>']) {
-        format!("<{}>", link.replace(['<', '>'], ""))
-    } else {
-        link.to_string()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn exact_durations_keep_every_second() {
-        let cases = [
-            ("zero", 0, "0 s"),
-            ("seconds", 16, "16 s"),
-            ("minutes and seconds", 516, "8 min 36 s"),
-            ("whole hours", 3 * 3600, "3 h"),
-            ("hours minutes seconds", 10_795, "2 h 59 min 55 s"),
-            ("inner zero kept", 3600 + 5, "1 h 0 min 5 s"),
-            ("days", 2 * 86_400 + 8 * 3600 + 15 * 60, "2 d 8 h 15 min"),
-            ("negative clamps", -5, "0 s"),
-        ];
-        for (name, seconds, expected) in cases {
-            assert_eq!(exact_duration(seconds), expected, "{name}");
-        }
-    }
-
-    #[test]
-    fn thousands_are_grouped() {
-        let cases = [
-            ("zero", 0, "0"),
-            ("three digits", 999, "999"),
-            ("four digits", 1000, "1,000"),
-            ("millions", 1_234_567, "1,234,567"),
-            ("the largest count", u64::MAX, "18,446,744,073,709,551,615"),
-        ];
-        for (name, n, text) in cases {
-            assert_eq!(thousands(n), text, "{name}");
-        }
-    }
-
-    #[test]
-    fn values_read_in_their_unit() {
-        let cases = [
-            ("small ratio", 0.0021, "ratio", "0.21%"),
-            ("large ratio", 0.463, "ratio", "46.3%"),
-            ("zero ratio", 0.0, "ratio", "0%"),
-            ("sub-second latency", 0.192, "s", "192 ms"),
-            ("seconds", 30.015, "s", "30.02 s"),
-            ("percent metric", 85.25, "%", "85.25%"),
-            ("bytes", 1024.0, "bytes", "1024 bytes"),
-            ("unitless", 2.71234, "", "2.712"),
-        ];
-        for (name, value, unit, expected) in cases {
-            assert_eq!(format_value(value, unit), expected, "{name}");
-        }
-    }
-
-    #[test]
-    fn generated_labels_are_not_repeated() {
-        let cases = [
-            (
-                "impact start",
-                "Impact starts: first bad request",
-                TimelineKind::ImpactStart,
-                "first bad request",
-            ),
-            (
-                "detection with source",
-                "Detected (rule): SLO 99.9%",
-                TimelineKind::Detected,
-                "SLO 99.9%",
-            ),
-            ("peak", "Peak: 80% bad", TimelineKind::Peak, "80% bad"),
-            (
-                "other kinds keep their text",
-                "Peak: nginx reloaded",
-                TimelineKind::Change,
-                "Peak: nginx reloaded",
-            ),
-            (
-                "a change on a host",
-                "Change on web04 (systemd unit): systemd: Started app.service",
-                TimelineKind::Change,
-                "web04 (systemd unit): systemd: Started app.service",
-            ),
-            (
-                "an alert without a host",
-                "Alert (alertmanager): firing HighErrorRate",
-                TimelineKind::Alert,
-                "alertmanager: firing HighErrorRate",
-            ),
-            (
-                "a recovery keeps its word",
-                "Recovery on web02 (nagios): SERVICE ALERT: web02;HTTP;OK",
-                TimelineKind::Alert,
-                "Recovery on web02 (nagios): SERVICE ALERT: web02;HTTP;OK",
-            ),
-            (
-                "an event whose text has no rule",
-                "Eventually: x",
-                TimelineKind::Event,
-                "Eventually: x",
-            ),
-            (
-                "a label that is only a prefix of a word stays",
-                "Peaked: x",
-                TimelineKind::Peak,
-                "Peaked: x",
-            ),
-        ];
-        for (name, text, kind, expected) in cases {
-            assert_eq!(without_kind_prefix(text, kind), expected, "{name}");
-        }
-    }
-
-    #[test]
-    fn log_text_cannot_break_the_table() {
-        assert_eq!(cell("a|b\nc <165>"), "a\\|b c &lt;165>");
-        assert_eq!(code_cell("we`ird|path"), "`we'ird\\|path`");
-        assert_eq!(link_destination("my chart.svg"), "<my chart.svg>");
-        assert_eq!(link_destination("../chart.svg"), "../chart.svg");
-    }
 }
