@@ -14,9 +14,9 @@ pub mod series_table;
 
 use serde::{Deserialize, Serialize, Serializer};
 
-use crate::detect::Findings;
 use crate::detect::stats::round4;
-use crate::timefmt::{Millis, rfc3339_utc};
+use crate::detect::{Finding, Findings, TimelineEntry};
+use crate::timefmt::{Millis, Zone, rfc3339_utc};
 
 /// The schema name every JSON report carries.
 pub const SCHEMA: &str = "postmortem.report/v1";
@@ -204,6 +204,51 @@ pub struct IncidentJson {
     pub signals: Vec<SignalJson>,
     pub timeline: Vec<TimelineJson>,
     pub hints: Vec<String>,
+    /// What the findings single out for the responders (the Markdown's bold
+    /// rows, resolution and measures). An addition to the contract's fields,
+    /// so reports without it still read.
+    #[serde(default)]
+    pub leads: LeadsJson,
+}
+
+/// What the findings single out for the responders.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LeadsJson {
+    /// The last change at or before the start: the prime suspect.
+    pub last_change_before: Option<ChangeJson>,
+    /// The last change during impact at most 15 min before its end: what
+    /// preceded recovery.
+    pub recovery_change: Option<ChangeJson>,
+    /// The signal that left its baseline at least a minute before impact.
+    pub moved_first: Option<MovedFirstJson>,
+    /// Detection came more than 5 min after the start.
+    pub slow_detection: bool,
+    /// Timeline events that speak of memory exhaustion.
+    pub out_of_memory_events: u64,
+}
+
+/// A change of the timeline.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeJson {
+    pub at: String,
+    /// The timeline entry's text.
+    pub text: String,
+    pub source: Option<String>,
+}
+
+/// A signal that moved before users were hit.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MovedFirstJson {
+    pub kind: String,
+    pub name: String,
+    pub source: String,
+    pub onset: String,
+    /// How long before the impact start it left its baseline.
+    #[serde(serialize_with = "seconds")]
+    pub before_impact_s: f64,
 }
 
 fn time(at: Millis) -> String {
@@ -278,6 +323,7 @@ impl Report {
                         .iter()
                         .map(|hint| sentences::hint_text(hint, zone))
                         .collect(),
+                    leads: leads(report, zone),
                 }
             })
             .collect();
@@ -300,6 +346,28 @@ impl Report {
                 })
                 .collect(),
         }
+    }
+}
+
+/// What the findings single out about one incident.
+fn leads(finding: &Finding, zone: &Zone) -> LeadsJson {
+    let change = |entry: &TimelineEntry| ChangeJson {
+        at: time(entry.at),
+        text: sentences::timeline_text(entry, zone),
+        source: entry.source.clone(),
+    };
+    LeadsJson {
+        last_change_before: finding.last_change_before().map(change),
+        recovery_change: finding.recovery_change().map(change),
+        moved_first: finding.moved_first().map(|signal| MovedFirstJson {
+            kind: signal.kind.to_string(),
+            name: signal.name.clone(),
+            source: signal.source.clone(),
+            onset: time(signal.onset),
+            before_impact_s: ms_to_seconds(finding.incident.start - signal.onset),
+        }),
+        slow_detection: finding.slow_detection(),
+        out_of_memory_events: finding.out_of_memory_events() as u64,
     }
 }
 

@@ -413,14 +413,14 @@ mod tests {
             (
                 "impact",
                 hint(ChangeLead::Impact),
-                "the last change before impact was at 00:00:00 UTC, 1 min 30 s before it: systemd: Reloaded nginx (syslog:3)",
+                "the last change before impact was at 00:00:00, 1 min 30 s before it: systemd: Reloaded nginx (syslog:3)",
             ),
             (
                 "metric",
                 hint(ChangeLead::MetricMoved {
                     metric: "memory".to_string(),
                 }),
-                "the last change before memory began to move was at 00:00:00 UTC, 1 min 30 s before it: systemd: Reloaded nginx (syslog:3)",
+                "the last change before memory began to move was at 00:00:00, 1 min 30 s before it: systemd: Reloaded nginx (syslog:3)",
             ),
         ];
         for (name, hint, expected) in cases {
