@@ -321,6 +321,106 @@ mod tests {
         counts
     }
 
+    fn alert(at: Millis) -> Event {
+        Event {
+            at,
+            last_at: at,
+            kind: EventKind::Alert,
+            rule: "nagios alert",
+            severity: None,
+            host: None,
+            program: Some("nagios".to_string()),
+            text: "SERVICE ALERT: web01;HTTP;CRITICAL".to_string(),
+            line: crate::series::LineRef { input: 0, line: 7 },
+            count: 1,
+        }
+    }
+
+    fn rule_at(at: Millis) -> Detected {
+        Detected {
+            at,
+            source: DetectionSource::Rule,
+            evidence: DetectionEvidence::TrafficRule {
+                expected_per_minute: 50.0,
+            },
+        }
+    }
+
+    #[test]
+    fn the_user_beats_the_log_which_beats_the_rule() {
+        let log = alert(2 * MINUTE);
+        let cases = [
+            (
+                "all three: the user's time",
+                Some(5 * MINUTE),
+                Some(&log),
+                Some(rule_at(MINUTE)),
+                Some((5 * MINUTE, DetectionSource::User)),
+            ),
+            (
+                "an alert and the rule: the alert",
+                None,
+                Some(&log),
+                Some(rule_at(MINUTE)),
+                Some((2 * MINUTE, DetectionSource::Log)),
+            ),
+            (
+                "the rule alone",
+                None,
+                None,
+                Some(rule_at(MINUTE)),
+                Some((MINUTE, DetectionSource::Rule)),
+            ),
+            ("nothing fired", None, None, None, None),
+        ];
+        for (name, given, alert, rule, expected) in cases {
+            let got = decide(given, alert, || rule).map(|d| (d.at, d.source));
+            assert_eq!(got, expected, "{name}");
+        }
+        let from_log = decide(None, Some(&log), || None).map(|d| d.evidence);
+        assert_eq!(
+            from_log,
+            Some(DetectionEvidence::Alert {
+                text: "nagios: SERVICE ALERT: web01;HTTP;CRITICAL".to_string()
+            }),
+            "the alert line as it names itself"
+        );
+    }
+
+    #[test]
+    fn an_alert_counts_from_the_start_until_the_next_incident() {
+        let incident = Incident {
+            cause: super::super::Cause::BadRequests,
+            start: 10 * MINUTE,
+            end: 20 * MINUTE,
+            start_line: None,
+            end_line: None,
+            first_bucket: 10,
+            last_bucket: 20,
+            severity: super::super::Severity::Outage,
+        };
+        let cases = [
+            ("before the start", 9 * MINUTE, None, false),
+            ("at the start", 10 * MINUTE, None, true),
+            ("29 min after the end", 49 * MINUTE, None, true),
+            ("30 min after the end", 50 * MINUTE, None, false),
+            (
+                "at the next incident",
+                25 * MINUTE,
+                Some(25 * MINUTE),
+                false,
+            ),
+        ];
+        for (name, at, next_start, found) in cases {
+            let events = [alert(at)];
+            assert_eq!(
+                first_alert(&events, &incident, next_start).is_some(),
+                found,
+                "{name}"
+            );
+        }
+    }
+
     #[test]
     fn fast_page_fires_as_the_workbook_says() {
         let start = 60 * MINUTE;

@@ -30,6 +30,10 @@ pub const MOVED_FIRST_MS: i64 = MS_PER_MINUTE;
 /// noticed sooner.
 pub const SLOW_DETECTION_MS: i64 = 5 * MS_PER_MINUTE;
 
+/// The classifier's rule for memory exhaustion (see
+/// [`crate::ingest::events::RULES`]).
+pub const OUT_OF_MEMORY_RULE: &str = "out of memory";
+
 /// How the detection time was found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DetectionSource {
@@ -305,23 +309,20 @@ impl Finding {
             .is_some_and(|d| d.at - self.incident.start > SLOW_DETECTION_MS)
     }
 
-    /// Timeline events that speak of memory exhaustion: lines the classifier
-    /// put under its out-of-memory rule, or whose text says "out of memory"
-    /// or "oom", and metric onsets whose name says so.
+    /// Timeline events the classifier put under its out-of-memory rule
+    /// ([`OUT_OF_MEMORY_RULE`]: kernel OOM kills, runtimes' "out of memory").
     pub fn out_of_memory_events(&self) -> usize {
         self.timeline
             .iter()
-            .filter(|e| e.kind == TimelineKind::Event)
-            .filter(|e| match &e.fact {
-                TimelineFact::Log {
-                    rule, text, host, ..
-                } => {
-                    mentions_out_of_memory(rule)
-                        || mentions_out_of_memory(text)
-                        || host.as_deref().is_some_and(mentions_out_of_memory)
-                }
-                TimelineFact::MetricOnset { metric, .. } => mentions_out_of_memory(metric),
-                _ => false,
+            .filter(|e| {
+                matches!(
+                    &e.fact,
+                    TimelineFact::Log {
+                        event: EventKind::Event,
+                        rule: OUT_OF_MEMORY_RULE,
+                        ..
+                    }
+                )
             })
             .count()
     }
@@ -333,13 +334,6 @@ impl Finding {
         entries.sort_by_key(|e| (e.at, e.kind));
         entries
     }
-}
-
-/// Whether a text speaks of memory exhaustion (kernel OOM killer, runtimes'
-/// "out of memory").
-fn mentions_out_of_memory(text: &str) -> bool {
-    let lower = text.to_ascii_lowercase();
-    lower.contains("out of memory") || lower.contains("oom")
 }
 
 /// What normal looked like.
@@ -406,5 +400,115 @@ pub fn access_source(inputs: &[InputStats]) -> String {
     match access.as_slice() {
         [one] => one.path.clone(),
         many => format!("{} access logs", many.len()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::events::RULES;
+
+    const MINUTE: i64 = MS_PER_MINUTE;
+
+    fn log(at: Millis, kind: TimelineKind, event: EventKind, rule: &'static str) -> TimelineEntry {
+        TimelineEntry {
+            at,
+            kind,
+            fact: TimelineFact::Log {
+                event,
+                rule,
+                host: None,
+                text: format!("line at {at}"),
+            },
+            source: None,
+            count: 1,
+        }
+    }
+
+    fn finding(timeline: Vec<TimelineEntry>, detected_after: Option<i64>) -> Finding {
+        let start = 60 * MINUTE;
+        Finding {
+            incident: Incident {
+                cause: super::super::Cause::BadRequests,
+                start,
+                end: start + 30 * MINUTE,
+                start_line: None,
+                end_line: None,
+                first_bucket: 60,
+                last_bucket: 90,
+                severity: Severity::Outage,
+            },
+            impact: Impact::default(),
+            impact_measured: true,
+            detected: detected_after.map(|after| Detected {
+                at: start + after,
+                source: DetectionSource::User,
+                evidence: DetectionEvidence::Given,
+            }),
+            signals: Vec::new(),
+            timeline,
+            hints: Vec::new(),
+            peak_bad_rate: 1.0,
+        }
+    }
+
+    #[test]
+    fn leads_come_from_the_timeline() {
+        let change = |at| log(at, TimelineKind::Change, EventKind::Change, "deploy");
+        let finding = finding(
+            vec![
+                change(20 * MINUTE),
+                change(55 * MINUTE),
+                change(61 * MINUTE),
+                change(80 * MINUTE),
+                change(85 * MINUTE),
+                log(
+                    70 * MINUTE,
+                    TimelineKind::Event,
+                    EventKind::Event,
+                    OUT_OF_MEMORY_RULE,
+                ),
+                log(71 * MINUTE, TimelineKind::Event, EventKind::Event, "crash"),
+            ],
+            Some(6 * MINUTE),
+        );
+        let cases = [
+            (
+                "the last change at or before the start",
+                finding.last_change_before().map(|e| e.at),
+                Some(55 * MINUTE),
+            ),
+            (
+                "the last change within 15 min before the end",
+                finding.recovery_change().map(|e| e.at),
+                Some(85 * MINUTE),
+            ),
+        ];
+        for (name, got, expected) in cases {
+            assert_eq!(got, expected, "{name}");
+        }
+        assert_eq!(
+            finding.out_of_memory_events(),
+            1,
+            "the classifier's rule only"
+        );
+        assert!(finding.slow_detection(), "6 min after the start");
+    }
+
+    #[test]
+    fn detection_is_slow_after_five_minutes() {
+        let cases = [
+            ("not detected", None, false),
+            ("at five minutes", Some(5 * MINUTE), false),
+            ("a second later", Some(5 * MINUTE + 1_000), true),
+        ];
+        for (name, after, slow) in cases {
+            assert_eq!(finding(Vec::new(), after).slow_detection(), slow, "{name}");
+        }
+    }
+
+    #[test]
+    fn the_out_of_memory_rule_is_the_classifiers() {
+        assert!(RULES.iter().any(|rule| rule.name == OUT_OF_MEMORY_RULE));
     }
 }

@@ -218,6 +218,9 @@ mod tests {
         }
     }
 
+    /// A name, the metric signals with their ramp flag, the hints expected.
+    type Case = (&'static str, Vec<(Signal, bool)>, Vec<&'static str>);
+
     #[test]
     fn evidence_hints_come_in_the_report_order() {
         let inputs = vec![InputStats::new("syslog".to_string())];
@@ -226,7 +229,7 @@ mod tests {
             change(90 * MINUTE, "config reload", 2),
             change(130 * MINUTE, "after the start", 3),
         ];
-        let cases: [(&str, Vec<(Signal, bool)>, Vec<&str>); 3] = [
+        let cases: [Case; 3] = [
             (
                 "no metric: the change before impact only",
                 vec![],

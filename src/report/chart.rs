@@ -199,14 +199,18 @@ impl TimeAxis {
     }
 }
 
+/// The pixel at `fraction` of the way from `limit.0` to `limit.1`.
+fn pixel(fraction: f64, limit: (i32, i32)) -> i32 {
+    limit.0 + (fraction * f64::from(limit.1 - limit.0)).round() as i32
+}
+
 impl Ranged for TimeAxis {
     type FormatOption = NoDefaultFormatting;
     type ValueType = Millis;
 
     fn map(&self, value: &Millis, limit: (i32, i32)) -> i32 {
         let span = (self.end - self.start).max(1) as f64;
-        let fraction = (*value - self.start) as f64 / span;
-        limit.0 + (fraction * f64::from(limit.1 - limit.0)).round() as i32
+        pixel((*value - self.start) as f64 / span, limit)
     }
 
     fn key_points<Hint: KeyPointHint>(&self, hint: Hint) -> Vec<Millis> {
@@ -262,8 +266,7 @@ impl Ranged for LatencyAxis {
     fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
         let (low, high) = (self.low.ln(), self.high.ln());
         let span = if high > low { high - low } else { 1.0 };
-        let fraction = (value.max(self.low).ln() - low) / span;
-        limit.0 + (fraction * f64::from(limit.1 - limit.0)).round() as i32
+        pixel((value.max(self.low).ln() - low) / span, limit)
     }
 
     fn key_points<Hint: KeyPointHint>(&self, hint: Hint) -> Vec<f64> {

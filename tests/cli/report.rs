@@ -167,8 +167,8 @@ fn analysis_with_evidence(log: &Path) -> postmortem::Findings {
         line(
             start + 10 * minute,
             EventKind::Event,
-            "kernel",
-            "Out of memory: Killed process 2211 (php-fpm) <total-vm:812000kB>",
+            "out of memory",
+            "kernel: Out of memory: Killed process 2211 (php-fpm) <total-vm:812000kB>",
             "syslog:901",
         ),
         line(

@@ -4,7 +4,8 @@
 
 use crate::config::UserKey;
 use crate::detect::{DetectionSource, Severity};
-use crate::timefmt::MS_PER_SECOND;
+use crate::ingest::InputStats;
+use crate::timefmt::{MS_PER_SECOND, rfc3339_utc};
 
 /// A folded timeline entry's text with how many lines it stands for.
 pub fn with_count(text: &str, count: u64) -> String {
@@ -218,6 +219,55 @@ pub fn link_destination(link: &str) -> String {
     } else {
         link.to_string()
     }
+}
+
+/// A Markdown table: `columns` as (header, right-aligned) and one line per
+/// row of cells, each cell already made safe.
+pub fn table(
+    out: &mut String,
+    columns: &[(&str, bool)],
+    rows: impl IntoIterator<Item = Vec<String>>,
+) {
+    let line = |cells: Vec<String>| format!("| {} |\n", cells.join(" | "));
+    out.push_str(&line(
+        columns.iter().map(|(name, _)| name.to_string()).collect(),
+    ));
+    out.push_str(&line(
+        columns
+            .iter()
+            .map(|&(_, right)| if right { "---:" } else { "---" }.to_string())
+            .collect(),
+    ));
+    for row in rows {
+        out.push_str(&line(row));
+    }
+}
+
+/// The columns of the inputs table (the report's appendix and `inspect`).
+pub const INPUT_COLUMNS: [(&str, bool); 8] = [
+    ("Input", false),
+    ("Kind", false),
+    ("Format", false),
+    ("Lines", true),
+    ("Parsed", true),
+    ("Skipped", true),
+    ("First (UTC)", false),
+    ("Last (UTC)", false),
+];
+
+/// One row of the inputs table with the input's `path` and `skipped` cells
+/// as the caller writes them.
+pub fn input_row(input: &InputStats, path: String, skipped: String) -> Vec<String> {
+    vec![
+        path,
+        input.kind.name().to_string(),
+        input.format.unwrap_or("-").to_string(),
+        thousands(input.lines),
+        thousands(input.parsed),
+        skipped,
+        input.first.map(rfc3339_utc).unwrap_or_else(|| "-".into()),
+        input.last.map(rfc3339_utc).unwrap_or_else(|| "-".into()),
+    ]
 }
 
 #[cfg(test)]
