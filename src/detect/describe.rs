@@ -15,7 +15,9 @@ use crate::timefmt::{Millis, Zone};
 
 use super::baseline::{self, BucketCounts};
 use super::evidence::{self, MetricOnset};
-use super::findings::{BaselineSummary, Detected, Finding, Findings, Hint, Signal, access_source};
+use super::findings::{
+    BaselineSummary, Detected, Finding, Findings, Hint, Signal, TimelineEntry, access_source,
+};
 use super::impact;
 use super::stats::round4;
 use super::{Cause, Incident, Severity, anomaly, detection, hints, incident, timeline, traffic};
@@ -268,11 +270,11 @@ fn full_timeline(
     cx: &Context<'_>,
     around: &Around<'_>,
     incident: &Incident,
-    own: Vec<crate::detect::findings::TimelineEntry>,
+    own: Vec<TimelineEntry>,
     detected: &Option<Detected>,
     signals: &[Signal],
     onsets: &[MetricOnset<'_>],
-) -> Vec<crate::detect::findings::TimelineEntry> {
+) -> Vec<TimelineEntry> {
     let detecting = detection::detecting_alert(around.events, detected.as_ref());
     let window = timeline::evidence_window(incident, signals);
     let logs = evidence::log_entries(cx.inputs, around.events, window, detecting);
