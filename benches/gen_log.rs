@@ -1,16 +1,14 @@
 //! `cargo bench --bench gen_log -- --lines 5000000 --out /tmp/pm-5m.log`:
 //! writes the benchmark log (nginx combined + `$request_time`, one day, ~50k
 //! users, a 30-minute incident at 12:00 local) with the generator in
-//! `benches/support/gen.rs`. Deterministic for a seed (`--seed`, default 1).
-
-mod support;
+//! `testbed/src/bench_log.rs`. Deterministic for a seed (`--seed`, default 1).
 
 use std::fs::File;
 use std::io::BufWriter;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use support::generator::{GenOptions, Layout, write_log};
+use postmortem_testbed::bench_log::{GenOptions, Layout, write_log};
 
 /// Lines written when `--lines` is not given: the 5 million of BENCHMARKS.md.
 const DEFAULT_LINES: u64 = 5_000_000;

@@ -1,5 +1,5 @@
 //! Criterion benchmarks of the access-log hot path on one core, on lines from
-//! the benchmark generator (`benches/support/generator.rs`):
+//! the benchmark generator (`testbed/src/bench_log.rs`):
 //!
 //! - `parse_line/<layout>`: one line to an `AccessRecord`, for
 //!   `combined+request_time`, `combined` and `common` (lines/s and bytes/s);
@@ -10,8 +10,6 @@
 //!
 //! `cargo bench --bench parsers`; CI runs `cargo bench --bench parsers -- --test`
 //! (each benchmark once) so the code keeps compiling and running.
-
-mod support;
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -24,7 +22,7 @@ use postmortem::ingest::access::{AccessParser, parse_clf_time};
 use postmortem::ingest::pipeline::ParseWorker;
 use postmortem::ingest::{IngestOptions, sniff, user_hash};
 use postmortem::series::{LineRef, MIN_DEFAULT_SLOW_US, RequestFacts, SeriesBuilder};
-use support::generator::{Layout, log_in_memory};
+use postmortem_testbed::bench_log::{Layout, log_in_memory};
 
 /// Lines per benchmark input: about 22 MB, far larger than the caches, so
 /// the figures are those of streaming through a big log.

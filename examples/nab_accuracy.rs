@@ -1,14 +1,14 @@
 //! The README's accuracy figures for metric-only runs: every series of the
 //! Numenta Anomaly Benchmark's `realKnownCause` category, analysed alone as
 //! `postmortem report FILE.csv` would, scored against NAB's labelled
-//! windows (see `postmortem::evaluate`).
+//! windows (see `postmortem_testbed::evaluate`).
 //!
 //! `cargo run --release --example nab_accuracy -- ../shared/datasets/nab`
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use postmortem::evaluate::{Score, score_category};
+use postmortem_testbed::evaluate::{Score, score_category};
 
 fn main() -> ExitCode {
     let Some(nab) = std::env::args_os().nth(1).map(PathBuf::from) else {

@@ -5,16 +5,21 @@
 //! cargo run --release --example synth -- sample-logs --scenario quiet      # one scenario
 //! cargo run --release --example synth -- --bench-lines 5000000 --out big.log [--seed 7]
 //! ```
+//!
+//! `--bench-lines` writes the benchmark log of `cargo bench --bench gen_log`
+//! (the same generator, `postmortem_testbed::bench_log`, and default seed).
 
 use std::fs::{self, File};
 use std::io::{self, BufWriter};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use postmortem::synth::{SCENARIO_NAMES, generate_scenario, readme, write_benchmark_log};
+use postmortem_testbed::bench_log::{GenOptions, Layout, write_log};
+use postmortem_testbed::synth::{SCENARIO_NAMES, generate_scenario, readme};
 
-/// Seed of the benchmark log unless `--seed` says otherwise.
-const DEFAULT_BENCH_SEED: u64 = 42;
+/// Seed of the benchmark log unless `--seed` says otherwise: the one of
+/// `cargo bench --bench gen_log`, so both commands write the same log.
+const DEFAULT_BENCH_SEED: u64 = 1;
 
 const USAGE: &str = "usage: synth [OUT_DIR] [--scenario NAME]...\n       synth --bench-lines N --out FILE [--seed S]";
 
@@ -78,12 +83,12 @@ fn run(arguments: Arguments) -> io::Result<()> {
                 "--bench-lines needs --out FILE",
             )
         })?;
-        let mut out = BufWriter::new(File::create(&path)?);
-        write_benchmark_log(
+        let options = GenOptions::day(
             lines,
             arguments.seed.unwrap_or(DEFAULT_BENCH_SEED),
-            &mut out,
-        )?;
+            Layout::CombinedRequestTime,
+        );
+        write_log(&options, BufWriter::new(File::create(&path)?))?;
         eprintln!("wrote {lines} lines to {}", path.display());
         return Ok(());
     }

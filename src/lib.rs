@@ -15,7 +15,6 @@ pub mod clients;
 pub mod config;
 pub mod detect;
 pub mod error;
-pub mod evaluate;
 pub mod heavy;
 pub mod ingest;
 pub mod paths;
@@ -24,7 +23,6 @@ pub mod report;
 pub mod run;
 pub mod series;
 pub mod series_dims;
-pub mod synth;
 pub mod timefmt;
 
 pub use config::Config;

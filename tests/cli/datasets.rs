@@ -247,7 +247,7 @@ fn lnav_request_time_is_read_in_microseconds() {
 /// ../shared/datasets/nab` prints the per-series table.
 #[test]
 fn nab_known_cause_windows_found_and_false_incidents() {
-    use postmortem::evaluate::{Score, score_category};
+    use postmortem_testbed::evaluate::{Score, score_category};
     let Some(datasets) = datasets() else {
         return;
     };

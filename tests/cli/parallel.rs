@@ -15,9 +15,7 @@ use postmortem::{Config, analyze};
 
 use super::support::scratch;
 
-#[path = "../../benches/support/generator.rs"]
-#[allow(dead_code)]
-mod generator;
+use postmortem_testbed::bench_log as generator;
 
 /// Lines per day of the test log: a tenth of the benchmark's rate keeps the
 /// test quick in debug builds while spanning a dozen read chunks.

@@ -380,11 +380,11 @@ fn sample_reports_match_their_snapshots() {
         .filter_map(|e| e.ok())
         .filter(|e| e.path().is_dir())
         .filter_map(|e| e.file_name().to_str().map(str::to_string))
-        .filter(|name| name != postmortem::synth::scenario::EXPECTED_FOLDER)
+        .filter(|name| name != postmortem_testbed::synth::scenario::EXPECTED_FOLDER)
         .collect();
     assert_eq!(
         scenarios.len(),
-        postmortem::synth::SCENARIO_NAMES.len(),
+        postmortem_testbed::synth::SCENARIO_NAMES.len(),
         "one folder per scenario: {scenarios:?}"
     );
     scenarios.sort();

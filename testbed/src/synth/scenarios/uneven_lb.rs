@@ -10,18 +10,19 @@ use std::io;
 use rand::RngExt;
 use rand_pcg::Pcg64;
 
-use super::{purpose, rng, world};
+use super::builder::{AccessLog, ScenarioBuilder, Shop, Truth, WriteUp};
+use super::purpose;
 use crate::synth::catalog::ClientKind;
 use crate::synth::clock::{MS_PER_MINUTE, US_PER_MS, Zone, days_from_civil, epoch_ms};
 use crate::synth::events::{PidCounter, Syslog, SyslogFormat, facility, routine_noise, severity};
-use crate::synth::expected::{Alert, InjectedIncident, TruthInputs, expected};
+use crate::synth::expected::{Alert, InjectedIncident};
 use crate::synth::population::PopulationPlan;
 use crate::synth::render::AccessFormat;
 use crate::synth::sampling::{between, chance, log_normal};
-use crate::synth::scenario::{AccessLogSetup, GeneratedScenario, ScenarioFile, observe_requests};
+use crate::synth::scenario::{AccessLogSetup, GeneratedScenario};
 use crate::synth::traffic::{
     BASELINE_LATENCY_CAP_US, Disturbance, DiurnalShape, LatencyUnit, Outcome, RequestContext,
-    ServerKind, TrafficPlan, UpstreamAttempt, simulate,
+    ServerKind, UpstreamAttempt,
 };
 
 const NAME: &str = "uneven-lb";
@@ -174,11 +175,12 @@ fn log_uniform(rng: &mut Pcg64, low: f64, high: f64) -> f64 {
 }
 
 pub(super) fn generate() -> io::Result<GeneratedScenario> {
+    let scenario = ScenarioBuilder::new(NAME, SEED, ZONE);
     let timeline = timeline();
-    let plan = TrafficPlan {
+    let shop = Shop {
+        host: HOST_NAME,
         from_ms: timeline.log_from,
         to_ms: timeline.log_to,
-        zone: ZONE,
         shape: DiurnalShape {
             peak_rps: 1.9,
             trough_ratio: 0.22,
@@ -188,23 +190,18 @@ pub(super) fn generate() -> io::Result<GeneratedScenario> {
         server: ServerKind::Nginx,
         backends: POD_ADDRESSES.len(),
         crawl_sessions_per_hour: 8.0,
-        monitor_period_ms: Some(5 * MS_PER_MINUTE),
+        people: PopulationPlan {
+            people: 7_000,
+            nat_share: 0.12,
+            ipv6_share: 0.1,
+            day: days_from_civil(DATE.0, DATE.1, DATE.2),
+        },
     };
-    let population_plan = PopulationPlan {
-        people: 7_000,
-        nat_share: 0.12,
-        ipv6_share: 0.1,
-        day: days_from_civil(DATE.0, DATE.1, DATE.2),
-    };
-    let (site, population) = world(SEED, HOST_NAME, &population_plan);
-    let requests = simulate(
-        &plan,
-        &site,
-        &population,
+    let traffic = scenario.simulate(
+        &shop,
         &UnevenBalancer {
             timeline: &timeline,
         },
-        rng(SEED, purpose::TRAFFIC),
     );
 
     let format = AccessFormat::IngressNginx;
@@ -217,34 +214,19 @@ pub(super) fn generate() -> io::Result<GeneratedScenario> {
             .map(|address| address.to_string())
             .collect(),
     };
-    let access = setup.render(&requests, &population);
-    let (journal, alerts) = journal(&timeline, &mut rng(SEED, purpose::SYSLOG));
-    let files = vec![
-        ScenarioFile::new("ingress-nginx.log", "access", format.name(), access)?,
-        ScenarioFile::new(
-            "journal.log",
-            "syslog",
-            SyslogFormat::JournalShortIso.name(),
-            journal.render(SyslogFormat::JournalShortIso, ZONE),
-        )?,
-    ];
-    let observed = observe_requests(&requests, &population, format);
-    let expected = expected(TruthInputs {
-        scenario: NAME,
-        seed: SEED,
-        format,
-        zone: ZONE,
-        observed: &observed,
+    let (journal, alerts) = journal(&timeline, &mut scenario.rng(purpose::SYSLOG));
+    let other_files =
+        vec![scenario.syslog_file("journal.log", &journal, SyslogFormat::JournalShortIso)?];
+    let truth = Truth {
         incident: Some(InjectedIncident::BadRequests { from_ms: timeline.impact_from, to_ms: timeline.impact_to }),
         alerts: &alerts,
-        files: files.iter().map(|file| file.facts.clone()).collect(),
         notes: vec![
             "Before 10:41:07 and after 12:14:19 ingress-nginx spreads requests round robin over three pods.".into(),
             "In between, upstream-hash-by \"$http_x_shop_tenant\" sends every request without that header (all browsers, crawlers, the monitor) to 10.244.1.23:8080; only app requests spread.".into(),
             "On that pod up to 3 % of requests go wrong: slow 200s (1.5-8 s), 503s, and 60 s timeouts; a timed-out GET is retried on another pod (two upstream entries, '504, 200'), a POST gets 504.".into(),
             "The alert is an Alertmanager notification with status=firing in journal.log (journalctl -o short-iso).".into(),
         ],
-    });
+    };
     let mut story = String::new();
     let _ = write!(
         story,
@@ -259,14 +241,19 @@ pub(super) fn generate() -> io::Result<GeneratedScenario> {
          readiness probes, Alertmanager fires at 10:52:31, the team first chases a DDoS \
          (tcpdump on the nodes), and the annotation is removed at 12:14:19."
     );
-    Ok(GeneratedScenario {
-        name: NAME,
-        title: "Uneven load balancing: one of three pods gets most traffic and turns slow with intermittent 503/504.",
-        story,
-        zone: ZONE,
-        files,
-        expected,
-    })
+    scenario.build(
+        &traffic,
+        AccessLog {
+            name: "ingress-nginx.log",
+            setup,
+        },
+        other_files,
+        truth,
+        WriteUp {
+            title: "Uneven load balancing: one of three pods gets most traffic and turns slow with intermittent 503/504.",
+            story,
+        },
+    )
 }
 
 /// `journalctl -o short-iso` of the three nodes and the monitoring host.

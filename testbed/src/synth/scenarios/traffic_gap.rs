@@ -8,18 +8,15 @@ use std::io;
 
 use rand_pcg::Pcg64;
 
-use super::{purpose, rng, world};
-use crate::synth::clock::{MS_PER_MINUTE, Zone, days_from_civil, epoch_ms};
+use super::builder::{ScenarioBuilder, Shop, Truth, WriteUp};
+use super::purpose;
+use crate::synth::clock::{Zone, days_from_civil, epoch_ms};
 use crate::synth::events::{PidCounter, Syslog, SyslogFormat, facility, routine_noise, severity};
-use crate::synth::expected::{
-    Alert, InjectedIncident, TruthInputs, USERS_MISSING_BASELINE_MINUTES, expected,
-};
+use crate::synth::expected::{Alert, InjectedIncident, USERS_MISSING_BASELINE_MINUTES};
 use crate::synth::population::PopulationPlan;
 use crate::synth::render::AccessFormat;
-use crate::synth::scenario::{AccessLogSetup, GeneratedScenario, ScenarioFile, observe_requests};
-use crate::synth::traffic::{
-    Disturbance, DiurnalShape, LatencyUnit, ServerKind, TrafficPlan, simulate,
-};
+use crate::synth::scenario::GeneratedScenario;
+use crate::synth::traffic::{Disturbance, DiurnalShape, LatencyUnit, ServerKind};
 
 const NAME: &str = "traffic-gap";
 const SEED: u64 = 6;
@@ -70,11 +67,12 @@ impl Disturbance for UplinkDown<'_> {
 }
 
 pub(super) fn generate() -> io::Result<GeneratedScenario> {
+    let scenario = ScenarioBuilder::new(NAME, SEED, ZONE);
     let timeline = timeline();
-    let plan = TrafficPlan {
+    let shop = Shop {
+        host: HOST_NAME,
         from_ms: timeline.log_from,
         to_ms: timeline.log_to,
-        zone: ZONE,
         shape: DiurnalShape {
             peak_rps: 1.0,
             trough_ratio: 0.15,
@@ -84,54 +82,32 @@ pub(super) fn generate() -> io::Result<GeneratedScenario> {
         server: ServerKind::Nginx,
         backends: 2,
         crawl_sessions_per_hour: 6.0,
-        monitor_period_ms: Some(5 * MS_PER_MINUTE),
+        people: PopulationPlan {
+            people: 8_000,
+            nat_share: 0.12,
+            ipv6_share: 0.15,
+            day: days_from_civil(DATE.0, DATE.1, DATE.2),
+        },
     };
-    let population_plan = PopulationPlan {
-        people: 8_000,
-        nat_share: 0.12,
-        ipv6_share: 0.15,
-        day: days_from_civil(DATE.0, DATE.1, DATE.2),
-    };
-    let (site, population) = world(SEED, HOST_NAME, &population_plan);
-    let requests = simulate(
-        &plan,
-        &site,
-        &population,
+    let traffic = scenario.simulate(
+        &shop,
         &UplinkDown {
             timeline: &timeline,
         },
-        rng(SEED, purpose::TRAFFIC),
     );
 
-    let format = AccessFormat::NginxCombinedRequestTime;
-    let access = AccessLogSetup::plain(format, ZONE).render(&requests, &population);
-    let (syslog, alerts) = syslog(&timeline, &mut rng(SEED, purpose::SYSLOG));
-    let files = vec![
-        ScenarioFile::new("access.log", "access", format.name(), access)?,
-        ScenarioFile::new(
-            "syslog",
-            "syslog",
-            SyslogFormat::Rfc3164.name(),
-            syslog.render(SyslogFormat::Rfc3164, ZONE),
-        )?,
-    ];
-    let observed = observe_requests(&requests, &population, format);
-    let expected = expected(TruthInputs {
-        scenario: NAME,
-        seed: SEED,
-        format,
-        zone: ZONE,
-        observed: &observed,
+    let (syslog, alerts) = syslog(&timeline, &mut scenario.rng(purpose::SYSLOG));
+    let other_files = vec![scenario.syslog_file("syslog", &syslog, SyslogFormat::Rfc3164)?];
+    let truth = Truth {
         incident: Some(InjectedIncident::TrafficGap { from_ms: timeline.link_down, to_ms: timeline.link_up }),
         alerts: &alerts,
-        files: files.iter().map(|file| file.facts.clone()).collect(),
         notes: vec![
             "No request arrives between 13:47:21.4 and 14:07:26 +02:00: the uplink is down. Requests already in flight complete and are logged.".into(),
             "start/end are the last request before and the first after the silence (reconstructed arrivals); the impact counts just those two requests, so users_affected is 0 and users_missing carries the impact.".into(),
             format!("users_missing = mean distinct users per clock minute over the {USERS_MISSING_BASELINE_MINUTES} whole minutes before the minute of start, times the silence in minutes, rounded."),
             "Visitors who could not get through return: session starts are up to 60 % above normal for a few minutes after 14:07:26.".into(),
         ],
-    });
+    };
     let mut story = String::new();
     let _ = write!(
         story,
@@ -143,14 +119,16 @@ pub(super) fn generate() -> io::Result<GeneratedScenario> {
          BGP re-establishes, and traffic returns with a short surge of people trying again. \
          Severity is `outage`; `users_missing` estimates who never got through."
     );
-    Ok(GeneratedScenario {
-        name: NAME,
-        title: "Traffic gap: the uplink drops and nothing is logged for 20 minutes.",
-        story,
-        zone: ZONE,
-        files,
-        expected,
-    })
+    scenario.build(
+        &traffic,
+        scenario.plain_access_log("access.log", AccessFormat::NginxCombinedRequestTime),
+        other_files,
+        truth,
+        WriteUp {
+            title: "Traffic gap: the uplink drops and nothing is logged for 20 minutes.",
+            story,
+        },
+    )
 }
 
 /// Central syslog: the edge router, the web host, the external monitor.

@@ -4,16 +4,12 @@
 use std::fmt::Write as _;
 use std::io;
 
-use rand_pcg::Pcg64;
-
-use super::catalog::Site;
 use super::clock::{Zone, local_hms};
 use super::expected::Expected;
-use super::population::{Population, PopulationPlan};
-use super::sampling::stream;
 use super::scenario::GeneratedScenario;
 
 mod bad_config;
+mod builder;
 mod full_outage;
 mod memory_leak;
 mod quiet;
@@ -54,18 +50,6 @@ mod purpose {
     pub const SYSLOG: u64 = 4;
     pub const METRICS: u64 = 5;
     pub const EXTRA: u64 = 6;
-}
-
-/// The shop and the people of a scenario, from their own streams.
-fn world(seed: u64, host: &'static str, plan: &PopulationPlan) -> (Site, Population) {
-    let site = Site::build(host, &mut stream(seed, purpose::SITE));
-    let population = Population::build(plan, &mut stream(seed, purpose::POPULATION));
-    (site, population)
-}
-
-/// A scenario's generator for `purpose`.
-fn rng(seed: u64, purpose: u64) -> Pcg64 {
-    stream(seed, purpose)
 }
 
 /// The fixed part of `sample-logs/README.md`, before the scenario table.

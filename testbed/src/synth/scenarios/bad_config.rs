@@ -10,19 +10,17 @@ use std::net::IpAddr;
 use rand::RngExt;
 use rand_pcg::Pcg64;
 
-use super::{purpose, rng, world};
-use crate::synth::clock::{
-    MS_PER_MINUTE, US_PER_MS, Zone, apache_error_time, days_from_civil, epoch_ms,
-};
+use super::builder::{ScenarioBuilder, Shop, Truth, WriteUp};
+use super::purpose;
+use crate::synth::clock::{US_PER_MS, Zone, apache_error_time, days_from_civil, epoch_ms};
 use crate::synth::events::{PidCounter, Syslog, SyslogFormat, facility, routine_noise, severity};
-use crate::synth::expected::{Alert, InjectedIncident, TruthInputs, expected};
+use crate::synth::expected::{Alert, InjectedIncident};
 use crate::synth::population::{Population, PopulationPlan};
 use crate::synth::render::AccessFormat;
 use crate::synth::sampling::{between, log_normal, pick};
-use crate::synth::scenario::{AccessLogSetup, GeneratedScenario, ScenarioFile, observe_requests};
+use crate::synth::scenario::{GeneratedScenario, ScenarioFile};
 use crate::synth::traffic::{
     Disturbance, DiurnalShape, LatencyUnit, Outcome, Request, RequestContext, ServerKind,
-    TrafficPlan, simulate,
 };
 
 const NAME: &str = "bad-config";
@@ -104,11 +102,12 @@ impl Disturbance for BadRewrite<'_> {
 }
 
 pub(super) fn generate() -> io::Result<GeneratedScenario> {
+    let scenario = ScenarioBuilder::new(NAME, SEED, ZONE);
     let timeline = timeline();
-    let plan = TrafficPlan {
+    let shop = Shop {
+        host: HOST_NAME,
         from_ms: timeline.log_from,
         to_ms: timeline.log_to,
-        zone: ZONE,
         shape: DiurnalShape {
             peak_rps: 1.55,
             trough_ratio: 0.2,
@@ -118,61 +117,41 @@ pub(super) fn generate() -> io::Result<GeneratedScenario> {
         server: ServerKind::Apache,
         backends: 1,
         crawl_sessions_per_hour: 7.0,
-        monitor_period_ms: Some(5 * MS_PER_MINUTE),
+        people: PopulationPlan {
+            people: 6_500,
+            nat_share: 0.12,
+            ipv6_share: 0.08,
+            day: days_from_civil(DATE.0, DATE.1, DATE.2),
+        },
     };
-    let population_plan = PopulationPlan {
-        people: 6_500,
-        nat_share: 0.12,
-        ipv6_share: 0.08,
-        day: days_from_civil(DATE.0, DATE.1, DATE.2),
-    };
-    let (site, population) = world(SEED, HOST_NAME, &population_plan);
-    let requests = simulate(
-        &plan,
-        &site,
-        &population,
+    let traffic = scenario.simulate(
+        &shop,
         &BadRewrite {
             timeline: &timeline,
         },
-        rng(SEED, purpose::TRAFFIC),
     );
 
-    let format = AccessFormat::ApacheCombinedMicros;
-    let access = AccessLogSetup::plain(format, ZONE).render(&requests, &population);
     let error_log = error_log(
         &timeline,
-        &requests,
-        &population,
-        &mut rng(SEED, purpose::EXTRA),
+        &traffic.requests,
+        &traffic.population,
+        &mut scenario.rng(purpose::EXTRA),
     );
-    let (syslog, alerts) = syslog(&timeline, &mut rng(SEED, purpose::SYSLOG));
-    let files = vec![
-        ScenarioFile::new("access_log", "access", format.name(), access)?,
+    let (syslog, alerts) = syslog(&timeline, &mut scenario.rng(purpose::SYSLOG));
+    let other_files = vec![
         ScenarioFile::new("error_log", "error", "Apache 2.4 error_log", error_log)?,
-        ScenarioFile::new(
-            "syslog",
-            "syslog",
-            SyslogFormat::RsyslogPrecise.name(),
-            syslog.render(SyslogFormat::RsyslogPrecise, ZONE),
-        )?,
+        scenario.syslog_file("syslog", &syslog, SyslogFormat::RsyslogPrecise)?,
     ];
-    let observed = observe_requests(&requests, &population, format);
-    let expected = expected(TruthInputs {
-        scenario: NAME,
-        seed: SEED,
-        format,
-        zone: ZONE,
-        observed: &observed,
+    let truth = Truth {
         incident: Some(InjectedIncident::BadRequests { from_ms: timeline.impact_from, to_ms: timeline.impact_to }),
         alerts: &alerts,
-        files: files.iter().map(|file| file.facts.clone()).collect(),
         notes: vec![
             "Apache prefork with mod_rewrite; the access log is in completion order, so %t (arrival) is not monotonic.".into(),
             "From 15:30 every request for a page under /products/ or /category/ loops in mod_rewrite and gets a 500 (AH00124 in error_log); the home page, search, cart, the app's API, the blog and static files work.".into(),
             "The restart at 16:00:07 leaves Apache unreachable for about 2 s (nothing logged) and changes nothing else.".into(),
             "The revert and graceful reload at 16:45:09-16:45:12 end the errors.".into(),
         ],
-    });
+    };
     let mut story = String::new();
     let _ = write!(
         story,
@@ -185,14 +164,16 @@ pub(super) fn generate() -> io::Result<GeneratedScenario> {
          same 500s), looks at the database (`db1` in `syslog`), finds the change at 16:30 and \
          reverts it at 16:45. Access log: Apache `combined` + `%D`, in completion order."
     );
-    Ok(GeneratedScenario {
-        name: NAME,
-        title: "Bad Apache configuration: a rewrite loop gives most users 500s; a restart does not help, a revert does.",
-        story,
-        zone: ZONE,
-        files,
-        expected,
-    })
+    scenario.build(
+        &traffic,
+        scenario.plain_access_log("access_log", AccessFormat::ApacheCombinedMicros),
+        other_files,
+        truth,
+        WriteUp {
+            title: "Bad Apache configuration: a rewrite loop gives most users 500s; a restart does not help, a revert does.",
+            story,
+        },
+    )
 }
 
 /// Apache's error_log: start-up notices, the reloads, a line per 500.

@@ -14,10 +14,10 @@ use std::path::Path;
 
 use chrono::NaiveDateTime;
 
-use crate::config::InputSpec;
-use crate::progress::NoProgress;
-use crate::timefmt::Millis;
-use crate::{Config, analyze};
+use postmortem::config::InputSpec;
+use postmortem::progress::NoProgress;
+use postmortem::timefmt::Millis;
+use postmortem::{Config, analyze};
 
 /// NAB's label times: `2014-07-10 12:29:00.000000`, UTC.
 const LABEL_TIME_FORMAT: &str = "%Y-%m-%d %H:%M:%S%.f";
@@ -79,7 +79,7 @@ pub fn read_windows(path: &Path) -> Option<BTreeMap<String, Vec<(Millis, Millis)
 }
 
 /// The incidents `postmortem report` finds in one metric CSV alone.
-pub fn incidents_of(csv: &Path) -> crate::Result<Vec<(Millis, Millis)>> {
+pub fn incidents_of(csv: &Path) -> postmortem::Result<Vec<(Millis, Millis)>> {
     let config = Config::for_inputs(vec![InputSpec::Path(csv.to_path_buf())]);
     let analysis = analyze(&config, &NoProgress)?;
     Ok(analysis
@@ -91,9 +91,9 @@ pub fn incidents_of(csv: &Path) -> crate::Result<Vec<(Millis, Millis)>> {
 
 /// Every series of `category` (e.g. `realKnownCause`) under a NAB checkout
 /// (`data/`, `labels/`), scored: `(series, score)` in name order.
-pub fn score_category(nab: &Path, category: &str) -> crate::Result<Vec<(String, Score)>> {
+pub fn score_category(nab: &Path, category: &str) -> postmortem::Result<Vec<(String, Score)>> {
     let windows = read_windows(&nab.join("labels/combined_windows.json")).ok_or_else(|| {
-        crate::Error::Usage(format!(
+        postmortem::Error::Usage(format!(
             "{}: expected NAB's labels/combined_windows.json (series name to [start, end] pairs)",
             nab.display()
         ))

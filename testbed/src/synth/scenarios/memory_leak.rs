@@ -9,17 +9,18 @@ use std::io;
 use rand::RngExt;
 use rand_pcg::Pcg64;
 
-use super::{purpose, rng, world};
+use super::builder::{ScenarioBuilder, Shop, Truth, WriteUp};
+use super::purpose;
 use crate::synth::clock::{MS_PER_MINUTE, MS_PER_SECOND, US_PER_MS, Zone, epoch_ms, plain_local};
 use crate::synth::events::{PidCounter, Syslog, SyslogFormat, facility, routine_noise, severity};
-use crate::synth::expected::{Alert, InjectedIncident, TruthInputs, expected};
+use crate::synth::expected::{Alert, InjectedIncident};
 use crate::synth::population::PopulationPlan;
 use crate::synth::render::AccessFormat;
 use crate::synth::sampling::{between, chance, log_normal};
-use crate::synth::scenario::{AccessLogSetup, GeneratedScenario, ScenarioFile, observe_requests};
+use crate::synth::scenario::{GeneratedScenario, ScenarioFile};
 use crate::synth::traffic::{
     BASELINE_LATENCY_CAP_US, Disturbance, DiurnalShape, LatencyUnit, Outcome, RequestContext,
-    ServerKind, TrafficPlan, simulate,
+    ServerKind,
 };
 
 const NAME: &str = "memory-leak";
@@ -211,11 +212,12 @@ fn log_uniform(rng: &mut Pcg64, low: f64, high: f64) -> f64 {
 }
 
 pub(super) fn generate() -> io::Result<GeneratedScenario> {
-    let timeline = Timeline::build(&mut rng(SEED, purpose::EXTRA));
-    let plan = TrafficPlan {
+    let scenario = ScenarioBuilder::new(NAME, SEED, ZONE);
+    let timeline = Timeline::build(&mut scenario.rng(purpose::EXTRA));
+    let shop = Shop {
+        host: HOST_NAME,
         from_ms: timeline.log_from,
         to_ms: timeline.log_to,
-        zone: ZONE,
         shape: DiurnalShape {
             peak_rps: 2.15,
             trough_ratio: 0.25,
@@ -225,39 +227,23 @@ pub(super) fn generate() -> io::Result<GeneratedScenario> {
         server: ServerKind::Nginx,
         backends: BACKEND_HOSTS.len(),
         crawl_sessions_per_hour: 9.0,
-        monitor_period_ms: Some(5 * MS_PER_MINUTE),
+        people: PopulationPlan {
+            people: 7_000,
+            nat_share: 0.12,
+            ipv6_share: 0.1,
+            day: crate::synth::clock::days_from_civil(DATE.0, DATE.1, DATE.2),
+        },
     };
-    let population_plan = PopulationPlan {
-        people: 7_000,
-        nat_share: 0.12,
-        ipv6_share: 0.1,
-        day: crate::synth::clock::days_from_civil(DATE.0, DATE.1, DATE.2),
-    };
-    let (site, population) = world(SEED, HOST_NAME, &population_plan);
     let disturbance = MemoryLeak {
         timeline: &timeline,
     };
-    let requests = simulate(
-        &plan,
-        &site,
-        &population,
-        &disturbance,
-        rng(SEED, purpose::TRAFFIC),
-    );
+    let traffic = scenario.simulate(&shop, &disturbance);
 
-    let format = AccessFormat::NginxCombinedRequestTime;
-    let access = AccessLogSetup::plain(format, ZONE).render(&requests, &population);
-    let (syslog, alerts) = syslog(&timeline, &mut rng(SEED, purpose::SYSLOG));
-    let metrics = metrics_csv(&timeline, &mut rng(SEED, purpose::METRICS));
+    let (syslog, alerts) = syslog(&timeline, &mut scenario.rng(purpose::SYSLOG));
+    let metrics = metrics_csv(&timeline, &mut scenario.rng(purpose::METRICS));
 
-    let files = vec![
-        ScenarioFile::new("access.log", "access", format.name(), access)?,
-        ScenarioFile::new(
-            "syslog",
-            "syslog",
-            SyslogFormat::Rfc3164.name(),
-            syslog.render(SyslogFormat::Rfc3164, ZONE),
-        )?,
+    let other_files = vec![
+        scenario.syslog_file("syslog", &syslog, SyslogFormat::Rfc3164)?,
         ScenarioFile::new(
             "metrics.csv",
             "metrics",
@@ -265,16 +251,9 @@ pub(super) fn generate() -> io::Result<GeneratedScenario> {
             metrics,
         )?,
     ];
-    let observed = observe_requests(&requests, &population, format);
-    let expected = expected(TruthInputs {
-        scenario: NAME,
-        seed: SEED,
-        format,
-        zone: ZONE,
-        observed: &observed,
+    let truth = Truth {
         incident: Some(InjectedIncident::BadRequests { from_ms: timeline.impact_from, to_ms: timeline.impact_to }),
         alerts: &alerts,
-        files: files.iter().map(|file| file.facts.clone()).collect(),
         notes: vec![
             "Five backends behind nginx (hash $remote_addr): users are pinned to one. The update at 13:20 went to web02, web03 and web04.".into(),
             "Memory climbs from 13:20 on the leaking hosts (metrics.csv, 'GC overhead' warnings in syslog); users are hurt from 14:00.".into(),
@@ -282,7 +261,7 @@ pub(super) fn generate() -> io::Result<GeneratedScenario> {
             "The 16:30 restart cuts the failure rate (not to zero); the revert at 16:59 ends it.".into(),
             "Static files are served by nginx itself and never fail.".into(),
         ],
-    });
+    };
     let mut story = String::new();
     let _ = write!(
         story,
@@ -296,14 +275,16 @@ pub(super) fn generate() -> io::Result<GeneratedScenario> {
          CRITICAL for `web02` at 14:15:04. A restart at 16:30 helps only partly; reverting the \
          settings at 16:59 ends it. Static files come from nginx itself and never fail."
     );
-    Ok(GeneratedScenario {
-        name: NAME,
-        title: "Memory leak after a server update: timeouts and 5xx for the users of three of five backends.",
-        story,
-        zone: ZONE,
-        files,
-        expected,
-    })
+    scenario.build(
+        &traffic,
+        scenario.plain_access_log("access.log", AccessFormat::NginxCombinedRequestTime),
+        other_files,
+        truth,
+        WriteUp {
+            title: "Memory leak after a server update: timeouts and 5xx for the users of three of five backends.",
+            story,
+        },
+    )
 }
 
 /// The hosts' syslog (collected on one log server) and its alert lines.

@@ -9,18 +9,17 @@ use std::net::{IpAddr, Ipv4Addr};
 use rand::RngExt;
 use rand_pcg::Pcg64;
 
-use super::{purpose, rng, world};
+use super::builder::{ScenarioBuilder, Shop, Truth, WriteUp};
+use super::purpose;
 use crate::synth::catalog::{ClientKind, SCANNER_PATHS};
 use crate::synth::clock::{MS_PER_MINUTE, Zone, days_from_civil, epoch_ms};
 use crate::synth::events::{PidCounter, Syslog, SyslogFormat, facility, routine_noise, severity};
-use crate::synth::expected::{TruthInputs, expected};
 use crate::synth::population::{PopulationPlan, User, address_hash};
 use crate::synth::render::AccessFormat;
 use crate::synth::sampling::{between, chance, log_normal, pick};
-use crate::synth::scenario::{AccessLogSetup, GeneratedScenario, ScenarioFile, observe_requests};
+use crate::synth::scenario::GeneratedScenario;
 use crate::synth::traffic::{
-    DiurnalShape, LatencyUnit, NoDisturbance, Request, RequestKind, ServerKind, TrafficPlan,
-    simulate,
+    DiurnalShape, LatencyUnit, NoDisturbance, Request, RequestKind, ServerKind,
 };
 
 const NAME: &str = "quiet";
@@ -39,12 +38,13 @@ const SCANNER_DURATION_MS: i64 = 4 * MS_PER_MINUTE;
 const SCANNER_PREFIXES: [&str; 8] = ["", "", "", "/wordpress", "/blog", "/old", "/backup", "/api"];
 
 pub(super) fn generate() -> io::Result<GeneratedScenario> {
+    let scenario = ScenarioBuilder::new(NAME, SEED, ZONE);
     let from_ms = epoch_ms(ZONE, FIRST_DAY, (0, 0, 0));
     let to_ms = epoch_ms(ZONE, LAST_DAY_AFTER, (0, 0, 0));
-    let plan = TrafficPlan {
+    let shop = Shop {
+        host: HOST_NAME,
         from_ms,
         to_ms,
-        zone: ZONE,
         shape: DiurnalShape {
             peak_rps: 0.82,
             trough_ratio: 0.12,
@@ -54,24 +54,16 @@ pub(super) fn generate() -> io::Result<GeneratedScenario> {
         server: ServerKind::Apache,
         backends: 1,
         crawl_sessions_per_hour: 5.0,
-        monitor_period_ms: Some(5 * MS_PER_MINUTE),
+        people: PopulationPlan {
+            people: 9_000,
+            nat_share: 0.1,
+            ipv6_share: 0.12,
+            day: days_from_civil(FIRST_DAY.0, FIRST_DAY.1, FIRST_DAY.2),
+        },
     };
-    let population_plan = PopulationPlan {
-        people: 9_000,
-        nat_share: 0.1,
-        ipv6_share: 0.12,
-        day: days_from_civil(FIRST_DAY.0, FIRST_DAY.1, FIRST_DAY.2),
-    };
-    let (site, mut population) = world(SEED, HOST_NAME, &population_plan);
-    let mut requests = simulate(
-        &plan,
-        &site,
-        &population,
-        &NoDisturbance,
-        rng(SEED, purpose::TRAFFIC),
-    );
+    let mut traffic = scenario.simulate(&shop, &NoDisturbance);
     let scanner_start = epoch_ms(ZONE, (2024, 2, 14), SCANNER_START);
-    let scanner = population.add_user(User {
+    let scanner = traffic.population.add_user(User {
         ip: IpAddr::V4(Ipv4Addr::from(SCANNER_ADDRESS)),
         user_agent: SCANNER_USER_AGENT.to_string(),
         kind: ClientKind::Crawler,
@@ -82,35 +74,18 @@ pub(super) fn generate() -> io::Result<GeneratedScenario> {
         returning: false,
         crawler: None,
     });
-    requests.extend(scanner_burst(
+    traffic.requests.extend(scanner_burst(
         scanner,
         scanner_start,
-        &mut rng(SEED, purpose::EXTRA),
+        &mut scenario.rng(purpose::EXTRA),
     ));
-    requests.sort_by_key(Request::completion_us);
+    traffic.requests.sort_by_key(Request::completion_us);
 
-    let format = AccessFormat::ApacheCombined;
-    let access = AccessLogSetup::plain(format, ZONE).render(&requests, &population);
-    let syslog = syslog(from_ms, to_ms, &mut rng(SEED, purpose::SYSLOG));
-    let files = vec![
-        ScenarioFile::new("access.log", "access", format.name(), access)?,
-        ScenarioFile::new(
-            "syslog",
-            "syslog",
-            SyslogFormat::Rfc3164.name(),
-            syslog.render(SyslogFormat::Rfc3164, ZONE),
-        )?,
-    ];
-    let observed = observe_requests(&requests, &population, format);
-    let expected = expected(TruthInputs {
-        scenario: NAME,
-        seed: SEED,
-        format,
-        zone: ZONE,
-        observed: &observed,
+    let syslog = syslog(from_ms, to_ms, &mut scenario.rng(purpose::SYSLOG));
+    let other_files = vec![scenario.syslog_file("syslog", &syslog, SyslogFormat::Rfc3164)?];
+    let truth = Truth {
         incident: None,
         alerts: &[],
-        files: files.iter().map(|file| file.facts.clone()).collect(),
         notes: vec![
             "No incident: background 500s (about 0.2 % of requests) are scattered over both days."
                 .into(),
@@ -122,11 +97,15 @@ pub(super) fn generate() -> io::Result<GeneratedScenario> {
                 .into(),
             "The Apache combined layout has no request time, so nothing can be slow here.".into(),
         ],
-    });
-    Ok(GeneratedScenario {
-        name: NAME,
-        title: "Two quiet days: seasonality, scattered 500s, a scanner's burst of 404s, no incident.",
-        story: "The control sample. Two days (13–14 February 2024, +01:00) of an Apache-served \
+    };
+    scenario.build(
+        &traffic,
+        scenario.plain_access_log("access.log", AccessFormat::ApacheCombined),
+        other_files,
+        truth,
+        WriteUp {
+            title: "Two quiet days: seasonality, scattered 500s, a scanner's burst of 404s, no incident.",
+            story: "The control sample. Two days (13–14 February 2024, +01:00) of an Apache-served \
                 shop in the `combined` layout: traffic follows the day (a tenth of the peak at \
                 night), about 0.2 % of dynamic requests get a 500 here and there, crawlers and an \
                 uptime monitor come and go, and at 03:12 on the second night a scanner fires \
@@ -134,10 +113,8 @@ pub(super) fn generate() -> io::Result<GeneratedScenario> {
                 404s and 403s, which are the client's business. logrotate reloads Apache at \
                 midnight without consequence. `expected/quiet.json` has `\"incidents\": []`."
             .into(),
-        zone: ZONE,
-        files,
-        expected,
-    })
+        },
+    )
 }
 
 /// The scanner's requests: a few hundred probes for well-known files.

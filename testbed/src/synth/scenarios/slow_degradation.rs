@@ -10,17 +10,18 @@ use std::io;
 use rand::RngExt;
 use rand_pcg::Pcg64;
 
-use super::{purpose, rng, world};
+use super::builder::{ScenarioBuilder, Shop, Truth, WriteUp};
+use super::purpose;
 use crate::synth::clock::{MS_PER_HOUR, MS_PER_MINUTE, US_PER_MS, Zone, days_from_civil, epoch_ms};
 use crate::synth::events::{PidCounter, Syslog, SyslogFormat, facility, routine_noise, severity};
-use crate::synth::expected::{InjectedIncident, TruthInputs, expected};
+use crate::synth::expected::InjectedIncident;
 use crate::synth::population::PopulationPlan;
 use crate::synth::render::AccessFormat;
 use crate::synth::sampling::{between, chance};
-use crate::synth::scenario::{AccessLogSetup, GeneratedScenario, ScenarioFile, observe_requests};
+use crate::synth::scenario::GeneratedScenario;
 use crate::synth::traffic::{
     BASELINE_LATENCY_CAP_US, Disturbance, DiurnalShape, LatencyUnit, Outcome, RequestContext,
-    ServerKind, TrafficPlan, simulate,
+    ServerKind,
 };
 
 const NAME: &str = "slow-degradation";
@@ -101,71 +102,47 @@ impl Disturbance for StarvedWorkers<'_> {
 }
 
 pub(super) fn generate() -> io::Result<GeneratedScenario> {
+    let scenario = ScenarioBuilder::new(NAME, SEED, ZONE);
     let timeline = timeline();
     let shape = DiurnalShape {
         peak_rps: 0.4,
         trough_ratio: 0.12,
         peak_hour: 14.0,
     };
-    let plan = TrafficPlan {
+    let shop = Shop {
+        host: HOST_NAME,
         from_ms: timeline.log_from,
         to_ms: timeline.log_to,
-        zone: ZONE,
         shape,
         latency_unit: LatencyUnit::Millis,
         server: ServerKind::Nginx,
         backends: 1,
         crawl_sessions_per_hour: 3.0,
-        monitor_period_ms: Some(5 * MS_PER_MINUTE),
+        people: PopulationPlan {
+            people: 9_000,
+            nat_share: 0.1,
+            ipv6_share: 0.12,
+            day: days_from_civil(2024, 5, 6),
+        },
     };
-    let population_plan = PopulationPlan {
-        people: 9_000,
-        nat_share: 0.1,
-        ipv6_share: 0.12,
-        day: days_from_civil(2024, 5, 6),
-    };
-    let (site, population) = world(SEED, HOST_NAME, &population_plan);
     let disturbance = StarvedWorkers {
         timeline: &timeline,
         shape,
     };
-    let requests = simulate(
-        &plan,
-        &site,
-        &population,
-        &disturbance,
-        rng(SEED, purpose::TRAFFIC),
-    );
+    let traffic = scenario.simulate(&shop, &disturbance);
 
-    let format = AccessFormat::NginxJson;
-    let access = AccessLogSetup::plain(format, ZONE).render(&requests, &population);
-    let syslog = syslog(&timeline, &disturbance, &mut rng(SEED, purpose::SYSLOG));
-    let files = vec![
-        ScenarioFile::new("access.json.log", "access", format.name(), access)?,
-        ScenarioFile::new(
-            "syslog",
-            "syslog",
-            SyslogFormat::Rfc3164.name(),
-            syslog.render(SyslogFormat::Rfc3164, ZONE),
-        )?,
-    ];
-    let observed = observe_requests(&requests, &population, format);
-    let expected = expected(TruthInputs {
-        scenario: NAME,
-        seed: SEED,
-        format,
-        zone: ZONE,
-        observed: &observed,
+    let syslog = syslog(&timeline, &disturbance, &mut scenario.rng(purpose::SYSLOG));
+    let other_files = vec![scenario.syslog_file("syslog", &syslog, SyslogFormat::Rfc3164)?];
+    let truth = Truth {
         incident: Some(InjectedIncident::BadRequests { from_ms: timeline.impact_from, to_ms: timeline.impact_to }),
         alerts: &[],
-        files: files.iter().map(|file| file.facts.clone()).collect(),
         notes: vec![
             "Latency only: from 14:40 +01:00 on 7 May to 22:55 on 9 May a growing share of dynamic requests (5 % rising to 36 %, more at busy hours) takes 1.2-6 s; statuses are those of a healthy day.".into(),
             "$time_iso8601 is the completion time (nginx semantics); arrival = time - request_time.".into(),
             "No alert line: detection is left to the tool's burn-rate rule.".into(),
             "Static files are served by nginx and stay fast.".into(),
         ],
-    });
+    };
     let mut story = String::new();
     let _ = write!(
         story,
@@ -179,14 +156,16 @@ pub(super) fn generate() -> io::Result<GeneratedScenario> {
          fails beyond the usual background. The setting is restored at 22:55 on 9 May. No \
          alert exists in the logs."
     );
-    Ok(GeneratedScenario {
-        name: NAME,
-        title: "Slow degradation over two and a half days: latency only, no errors, no alert.",
-        story,
-        zone: ZONE,
-        files,
-        expected,
-    })
+    scenario.build(
+        &traffic,
+        scenario.plain_access_log("access.json.log", AccessFormat::NginxJson),
+        other_files,
+        truth,
+        WriteUp {
+            title: "Slow degradation over two and a half days: latency only, no errors, no alert.",
+            story,
+        },
+    )
 }
 
 /// The web host's syslog: the change, php-fpm's warnings, the fix.

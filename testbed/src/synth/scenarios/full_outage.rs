@@ -9,19 +9,19 @@ use std::io;
 use rand::RngExt;
 use rand_pcg::Pcg64;
 
-use super::{purpose, rng, world};
+use super::builder::{ScenarioBuilder, Shop, Truth, WriteUp};
+use super::purpose;
 use crate::synth::clock::{
     MS_PER_MINUTE, MS_PER_SECOND, US_PER_MS, Zone, days_from_civil, epoch_ms, nginx_error_time,
 };
 use crate::synth::events::{PidCounter, Syslog, SyslogFormat, facility, routine_noise, severity};
-use crate::synth::expected::{InjectedIncident, TruthInputs, expected};
+use crate::synth::expected::InjectedIncident;
 use crate::synth::population::{Population, PopulationPlan};
 use crate::synth::render::AccessFormat;
 use crate::synth::sampling::{between, chance};
-use crate::synth::scenario::{AccessLogSetup, GeneratedScenario, ScenarioFile, observe_requests};
+use crate::synth::scenario::{GeneratedScenario, ScenarioFile};
 use crate::synth::traffic::{
     Disturbance, DiurnalShape, LatencyUnit, Outcome, Request, RequestContext, ServerKind,
-    TrafficPlan, simulate,
 };
 
 const NAME: &str = "full-outage";
@@ -91,11 +91,12 @@ impl Disturbance for WrongPool<'_> {
 }
 
 pub(super) fn generate() -> io::Result<GeneratedScenario> {
+    let scenario = ScenarioBuilder::new(NAME, SEED, ZONE);
     let timeline = timeline();
-    let plan = TrafficPlan {
+    let shop = Shop {
+        host: HOST_NAME,
         from_ms: timeline.log_from,
         to_ms: timeline.log_to,
-        zone: ZONE,
         shape: DiurnalShape {
             peak_rps: 1.75,
             trough_ratio: 0.2,
@@ -105,44 +106,31 @@ pub(super) fn generate() -> io::Result<GeneratedScenario> {
         server: ServerKind::Nginx,
         backends: LIVE_POOL.len(),
         crawl_sessions_per_hour: 8.0,
-        monitor_period_ms: Some(5 * MS_PER_MINUTE),
+        people: PopulationPlan {
+            people: 6_500,
+            nat_share: 0.14,
+            ipv6_share: 0.1,
+            day: days_from_civil(DATE.0, DATE.1, DATE.2),
+        },
     };
-    let population_plan = PopulationPlan {
-        people: 6_500,
-        nat_share: 0.14,
-        ipv6_share: 0.1,
-        day: days_from_civil(DATE.0, DATE.1, DATE.2),
-    };
-    let (site, population) = world(SEED, HOST_NAME, &population_plan);
-    let requests = simulate(
-        &plan,
-        &site,
-        &population,
+    let traffic = scenario.simulate(
+        &shop,
         &WrongPool {
             timeline: &timeline,
         },
-        rng(SEED, purpose::TRAFFIC),
     );
 
-    let format = AccessFormat::NginxMainRequestTime;
-    let access = AccessLogSetup::plain(format, ZONE).render(&requests, &population);
     let error_log = error_log(
         &timeline,
-        &requests,
-        &population,
-        &mut rng(SEED, purpose::EXTRA),
+        &traffic.requests,
+        &traffic.population,
+        &mut scenario.rng(purpose::EXTRA),
     );
-    let syslog = syslog(&timeline, &mut rng(SEED, purpose::SYSLOG));
-    let metrics = metrics_csv(&timeline, &requests);
-    let files = vec![
-        ScenarioFile::new("access.log", "access", format.name(), access)?,
+    let syslog = syslog(&timeline, &mut scenario.rng(purpose::SYSLOG));
+    let metrics = metrics_csv(&timeline, &traffic.requests);
+    let other_files = vec![
         ScenarioFile::new("error.log", "error", "nginx error.log", error_log)?,
-        ScenarioFile::new(
-            "syslog",
-            "syslog",
-            SyslogFormat::Rfc5424.name(),
-            syslog.render(SyslogFormat::Rfc5424, ZONE),
-        )?,
+        scenario.syslog_file("syslog", &syslog, SyslogFormat::Rfc5424)?,
         ScenarioFile::new(
             "metrics.csv",
             "metrics",
@@ -150,22 +138,15 @@ pub(super) fn generate() -> io::Result<GeneratedScenario> {
             metrics,
         )?,
     ];
-    let observed = observe_requests(&requests, &population, format);
-    let expected = expected(TruthInputs {
-        scenario: NAME,
-        seed: SEED,
-        format,
-        zone: ZONE,
-        observed: &observed,
+    let truth = Truth {
         incident: Some(InjectedIncident::BadRequests { from_ms: timeline.impact_from, to_ms: timeline.impact_to }),
         alerts: &[],
-        files: files.iter().map(|file| file.facts.clone()).collect(),
         notes: vec![
             "Every request arriving between 09:12:31 and 09:52:08 -07:00 fails: 502 (connection refused by the retired hosts, logged in error.log) or 503 (their maintenance page).".into(),
             "No alert line exists: 'detected' is absent on purpose; the tool's multiwindow burn-rate rule (14.4x over 1 h and 5 min) should fire within a few minutes of start.".into(),
             "metrics.csv is long-form: epoch seconds, series name, value; its 5xx series is counted from the access log.".into(),
         ],
-    });
+    };
     let mut story = String::new();
     let _ = write!(
         story,
@@ -179,14 +160,16 @@ pub(super) fn generate() -> io::Result<GeneratedScenario> {
          detection is left to the tool's burn-rate rule. Access log: stock nginx `main` \
          (`\"$http_x_forwarded_for\"`) + `$request_time`; `metrics.csv` is a long-form export."
     );
-    Ok(GeneratedScenario {
-        name: NAME,
-        title: "Load-balancer change: every request fails with 502/503 for 40 minutes, no alert.",
-        story,
-        zone: ZONE,
-        files,
-        expected,
-    })
+    scenario.build(
+        &traffic,
+        scenario.plain_access_log("access.log", AccessFormat::NginxMainRequestTime),
+        other_files,
+        truth,
+        WriteUp {
+            title: "Load-balancer change: every request fails with 502/503 for 40 minutes, no alert.",
+            story,
+        },
+    )
 }
 
 /// nginx's error.log: the reloads and a line per refused connection.

@@ -10,10 +10,8 @@
 //! shows. The same seed always gives the same bytes.
 //!
 //! `cargo run --release --example synth -- sample-logs` regenerates the
-//! bundled samples; [`write_benchmark_log`] streams a large log for
-//! benchmarks.
+//! bundled samples; large benchmark logs come from [`crate::bench_log`].
 
-pub mod bench;
 pub mod catalog;
 pub mod clock;
 pub mod events;
@@ -26,6 +24,5 @@ pub mod scenarios;
 pub mod traffic;
 pub mod truth;
 
-pub use bench::write_benchmark_log;
 pub use scenario::GeneratedScenario;
 pub use scenarios::{SCENARIO_NAMES, generate_scenario, readme};
