@@ -18,8 +18,9 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use memchr::memchr_iter;
 
 use postmortem::config::UserKey;
-use postmortem::ingest::access::{AccessParser, parse_clf_time};
+use postmortem::ingest::access::AccessParser;
 use postmortem::ingest::pipeline::ParseWorker;
+use postmortem::ingest::timestamps::parse_clf_time;
 use postmortem::ingest::{IngestOptions, sniff, user_hash};
 use postmortem::series::{LineRef, MIN_DEFAULT_SLOW_US, RequestFacts, SeriesBuilder};
 use postmortem_testbed::bench_log::{Layout, log_in_memory};

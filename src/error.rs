@@ -1,6 +1,7 @@
 //! The library's error type: what can abort a run (I/O, bad arguments, inputs
 //! with nothing readable). A line that does not parse is never an error; it is
-//! counted in [`crate::ingest::InputStats`].
+//! counted and sampled in the per-input statistics of ingest (`InputStats`),
+//! which depends on this module, not the other way round.
 
 use std::path::PathBuf;
 

@@ -51,26 +51,6 @@ pub fn days_in_month(year: i64, month: u32) -> u32 {
     }
 }
 
-/// English three-letter month abbreviation to 1..=12.
-pub fn month_from_abbrev(abbrev: &[u8]) -> Option<u32> {
-    let month = match abbrev {
-        b"Jan" => 1,
-        b"Feb" => 2,
-        b"Mar" => 3,
-        b"Apr" => 4,
-        b"May" => 5,
-        b"Jun" => 6,
-        b"Jul" => 7,
-        b"Aug" => 8,
-        b"Sep" => 9,
-        b"Oct" => 10,
-        b"Nov" => 11,
-        b"Dec" => 12,
-        _ => return None,
-    };
-    Some(month)
-}
-
 /// RFC 3339 in UTC with a `Z`, fractional seconds only when they are not zero
 /// (`2023-11-12T14:00:03Z`, `2023-11-12T14:00:03.250Z`).
 pub fn rfc3339_utc(at: Millis) -> String {

@@ -5,7 +5,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use postmortem::ingest::{access, sniff};
+use postmortem::ingest::{record, sniff, timestamps};
 
 fuzz_target!(|data: &[u8]| {
     for format in sniff::preset_formats() {
@@ -15,11 +15,11 @@ fuzz_target!(|data: &[u8]| {
         }
         let _ = format.parser.parse_exact(data);
     }
-    let _ = access::parse_clf_time(data);
-    let _ = access::parse_iso8601(data);
-    let _ = access::parse_epoch_seconds(data);
-    let _ = access::seconds_as_micros(data);
-    let _ = access::upstream_items(data).count();
+    let _ = timestamps::parse_clf_time(data);
+    let _ = timestamps::parse_iso8601(data);
+    let _ = timestamps::parse_epoch_seconds(data);
+    let _ = record::seconds_as_micros(data);
+    let _ = record::upstream_items(data).count();
     let lines = sniff::sample_lines(data, true);
     let _ = sniff::detect_access_format(&lines);
 });

@@ -11,9 +11,9 @@ mod evidence_check;
 
 use evidence_check::is_within;
 use libfuzzer_sys::fuzz_target;
-use postmortem::ingest::errorlog::{self, ErrorLine};
 use postmortem::ingest::events::Classifier;
-use postmortem::ingest::stamp;
+use postmortem::ingest::events::errorlog::{self, ErrorLine};
+use postmortem::ingest::timestamps as stamp;
 
 fuzz_target!(|data: &[u8]| {
     let Some((&control, text)) = data.split_first() else {

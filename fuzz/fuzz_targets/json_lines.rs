@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use postmortem::ingest::jsonlines;
+use postmortem::ingest::access::jsonlines;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok((record, _, _)) = jsonlines::parse_with_flavor(data) {

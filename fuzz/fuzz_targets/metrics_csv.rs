@@ -11,8 +11,9 @@
 mod evidence_check;
 
 use libfuzzer_sys::fuzz_target;
-use postmortem::ingest::metrics_csv::{self, CsvDialect};
-use postmortem::ingest::{MAX_SKIPPED_EXAMPLES, sniff, stamp};
+use postmortem::ingest::metrics::csv::{self as metrics_csv, CsvDialect};
+use postmortem::ingest::timestamps as stamp;
+use postmortem::ingest::{MAX_SKIPPED_EXAMPLES, sniff};
 
 /// Separators a forced dialect tries (what `sep=` lines usually give).
 const SEPARATORS: [u8; 4] = [b',', b';', b'\t', b'|'];

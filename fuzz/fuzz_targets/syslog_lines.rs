@@ -12,10 +12,10 @@ mod evidence_check;
 
 use evidence_check::is_within;
 use libfuzzer_sys::fuzz_target;
+use postmortem::ingest::events;
 use postmortem::ingest::events::Classifier;
-use postmortem::ingest::evidence;
-use postmortem::ingest::stamp::{self, Stamp};
-use postmortem::ingest::syslog::{self, SyslogLayout, SyslogLine};
+use postmortem::ingest::events::syslog::{self, SyslogLayout, SyslogLine};
+use postmortem::ingest::timestamps::{self as stamp, Stamp};
 
 fuzz_target!(|data: &[u8]| {
     let Some((&control, text)) = data.split_first() else {
@@ -75,7 +75,7 @@ fuzz_target!(|data: &[u8]| {
             }
         }
     }
-    let messages = evidence::parse_syslog_text(text, year, &zone);
+    let messages = events::parse_syslog_text(text, year, &zone);
     for pair in messages.windows(2) {
         assert!(pair[0].line < pair[1].line, "{pair:?}");
     }

@@ -29,13 +29,10 @@ use std::sync::{Arc, Mutex};
 
 use memchr::memchr_iter;
 
-use super::access::AccessParser;
+use super::access::{AccessFormat, AccessParser};
 use super::reader::{self, Chunk, ChunkReader, MAX_LINE_BYTES, OVERLONG_LINE_MARK};
-use super::sniff::AccessFormat;
-use super::{
-    IngestOptions, MAX_SKIPPED_EXAMPLES, OffsetTally, SkippedLine, parse_with_fallbacks,
-    record_upstreams, user_hash,
-};
+use super::stats::{MAX_SKIPPED_EXAMPLES, SkippedLine};
+use super::{IngestOptions, OffsetTally, parse_with_fallbacks, record_upstreams, user_hash};
 use crate::clients::ClientBurstBuilder;
 use crate::paths::PathBuilder;
 use crate::series::{LineRef, RequestFacts, SeriesBuilder, is_failed_status};

@@ -218,7 +218,7 @@ pub fn open(source: &Source) -> io::Result<Opened> {
 /// both cores stay busy to the last chunk and a handful of chunks in flight
 /// cost little memory, large enough that handing one over (a channel send)
 /// is noise next to parsing its ~4500 lines. Used for standard input and
-/// gzip; plain files are read in [`super::pipeline::FILE_CHUNK_BYTES`].
+/// gzip; plain files are read in `pipeline::FILE_CHUNK_BYTES`.
 pub const CHUNK_BYTES: usize = 1 << 20;
 
 /// The longest line kept, in bytes before its newline (16 MiB). A longer
@@ -650,14 +650,22 @@ mod tests {
     }
 
     /// Everything a chunk reader hands out for `input`, joined.
-    fn read_all(input: &[u8], max_line: usize, target: usize) -> Vec<u8> {
-        let mut reader = ChunkReader::new(input).with_max_line(max_line);
+    /// Every chunk of `reader` in `target`-byte chunks, joined, the buffer
+    /// it ended with, and how many chunks reported an error.
+    fn drain<R: Read>(mut reader: ChunkReader<R>, target: usize) -> (Vec<u8>, Vec<u8>, usize) {
         let mut buffer = Vec::new();
         let mut joined = Vec::new();
+        let mut errors = 0;
         while let Some(chunk) = reader.fill(&mut buffer, target) {
-            assert!(chunk.error.is_none());
             joined.extend_from_slice(&buffer[..chunk.len]);
+            errors += usize::from(chunk.error.is_some());
         }
+        (joined, buffer, errors)
+    }
+
+    fn read_all(input: &[u8], max_line: usize, target: usize) -> Vec<u8> {
+        let (joined, _, errors) = drain(ChunkReader::new(input).with_max_line(max_line), target);
+        assert_eq!(errors, 0);
         joined
     }
 
@@ -714,12 +722,7 @@ mod tests {
         let max_line = 64 << 10;
         let long = io::repeat(b'x').take(20 << 20);
         let input = long.chain(&b"\nafter\n"[..]);
-        let mut reader = ChunkReader::new(input).with_max_line(max_line);
-        let mut buffer = Vec::new();
-        let mut joined = Vec::new();
-        while let Some(chunk) = reader.fill(&mut buffer, 4_096) {
-            joined.extend_from_slice(&buffer[..chunk.len]);
-        }
+        let (joined, buffer, _) = drain(ChunkReader::new(input).with_max_line(max_line), 4_096);
         assert_eq!(joined, [OVERLONG_LINE_MARK, b"\nafter\n"].concat());
         assert!(
             buffer.len() <= max_line + 1,
@@ -753,14 +756,8 @@ mod tests {
         let flushed = encoder.get_ref().len();
         writeln!(encoder, "ne").expect("vec");
         let compressed = encoder.finish().expect("vec");
-        let mut reader = ChunkReader::new(MultiGzDecoder::new(&compressed[..flushed]));
-        let mut buffer = Vec::new();
-        let mut joined = Vec::new();
-        let mut errors = 0;
-        while let Some(chunk) = reader.fill(&mut buffer, 256) {
-            joined.extend_from_slice(&buffer[..chunk.len]);
-            errors += usize::from(chunk.error.is_some());
-        }
+        let reader = ChunkReader::new(MultiGzDecoder::new(&compressed[..flushed]));
+        let (joined, _, errors) = drain(reader, 256);
         expected.extend_from_slice(CUT_LINE_MARK);
         assert_eq!(errors, 1, "the damage is reported once");
         assert_eq!(

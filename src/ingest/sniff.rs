@@ -1,6 +1,6 @@
-//! Format detection from content: the access-log presets, how to pick one
-//! by trying each on the first lines of an input, and how `--log-format`
-//! (a preset name or a template) is resolved.
+//! Finding an input's access-log format: by content, trying every preset of
+//! the table in [`super::access`] on the first lines of the input, or by
+//! name, resolving `--log-format` (a preset name or alias, or a template).
 //!
 //! Detection tries every preset on the sampled lines and keeps the one that
 //! reads the most of them *exactly* (nothing left over), then the most with
@@ -16,164 +16,9 @@ use std::sync::{Arc, LazyLock};
 
 use memchr::memchr_iter;
 
-use super::access::{AccessParser, ClfLayout, DurationField};
-use super::jsonlines;
-use super::logformat::Template;
-
-/// How a preset is parsed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PresetKind {
-    /// The hand-written CLF-family parser.
-    Clf(ClfLayout),
-    /// Its `definition` compiled as a template.
-    Template,
-    /// JSON lines.
-    Json,
-}
-
-/// A named access-log layout users can also pass with `--log-format`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Preset {
-    pub name: &'static str,
-    pub kind: PresetKind,
-    /// The nginx `log_format` or Apache `LogFormat` this preset reads.
-    pub definition: &'static str,
-}
-
-const COMMON: ClfLayout = ClfLayout::COMMON;
-const COMBINED: ClfLayout = ClfLayout::COMBINED;
-const VCOMBINED: ClfLayout = ClfLayout {
-    vhost: true,
-    ..ClfLayout::COMBINED
-};
-const NGINX_MAIN: ClfLayout = ClfLayout {
-    forwarded_for: true,
-    ..ClfLayout::COMBINED
-};
-
-/// The Kubernetes ingress-nginx controller's default `log-format-upstream`
-/// (ingress-nginx docs, "Log format").
-pub const INGRESS_NGINX_DEFINITION: &str = r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" $request_length $request_time [$proxy_upstream_name] [$proxy_alternative_upstream_name] $upstream_addr $upstream_response_length $upstream_response_time $upstream_status $req_id"#;
-
-macro_rules! clf_presets {
-    ($base:expr, $name:literal, $apache:literal, $nginx:literal) => {
-        [
-            Preset {
-                name: concat!($name, "+usec"),
-                kind: PresetKind::Clf($base.with_duration(DurationField::Micros)),
-                definition: concat!($apache, " %D"),
-            },
-            Preset {
-                name: concat!($name, "+sec"),
-                kind: PresetKind::Clf($base.with_duration(DurationField::WholeSeconds)),
-                definition: concat!($apache, " %T"),
-            },
-            Preset {
-                name: concat!($name, "+request_time"),
-                kind: PresetKind::Clf($base.with_duration(DurationField::Seconds)),
-                definition: concat!($nginx, " $request_time"),
-            },
-            Preset {
-                name: $name,
-                kind: PresetKind::Clf($base),
-                definition: $apache,
-            },
-        ]
-    };
-}
-
-const VCOMBINED_PRESETS: [Preset; 4] = clf_presets!(
-    VCOMBINED,
-    "vcombined",
-    r#"%v:%p %h %l %u %t "%r" %>s %O "%{Referer}i" "%{User-Agent}i""#,
-    r#"$host $remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent""#
-);
-const NGINX_MAIN_PRESETS: [Preset; 4] = clf_presets!(
-    NGINX_MAIN,
-    "nginx-main",
-    r#"%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-Agent}i" "%{X-Forwarded-For}i""#,
-    r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" "$http_x_forwarded_for""#
-);
-const COMBINED_PRESETS: [Preset; 4] = clf_presets!(
-    COMBINED,
-    "combined",
-    r#"%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-agent}i""#,
-    r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent""#
-);
-const COMMON_PRESETS: [Preset; 4] = clf_presets!(
-    COMMON,
-    "common",
-    r#"%h %l %u %t "%r" %>s %b"#,
-    r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent"#
-);
-
-const fn all_presets() -> [Preset; 18] {
-    let groups = [
-        VCOMBINED_PRESETS,
-        NGINX_MAIN_PRESETS,
-        COMBINED_PRESETS,
-        COMMON_PRESETS,
-    ];
-    let mut presets = [Preset {
-        name: "ingress-nginx",
-        kind: PresetKind::Template,
-        definition: INGRESS_NGINX_DEFINITION,
-    }; 18];
-    let mut group = 0;
-    while group < groups.len() {
-        let mut member = 0;
-        while member < 4 {
-            presets[1 + group * 4 + member] = groups[group][member];
-            member += 1;
-        }
-        group += 1;
-    }
-    presets[17] = Preset {
-        name: "json",
-        kind: PresetKind::Json,
-        definition: r#"log_format json escape=json '{"time_iso8601":"$time_iso8601","remote_addr":"$remote_addr","request":"$request","status":"$status","request_time":"$request_time","http_user_agent":"$http_user_agent"}'; or Caddy's / Traefik's JSON access log"#,
-    };
-    presets
-}
-
-/// The presets, most specific first: when two read the same lines, the
-/// earlier one wins (an integer request time is `%D` or `%T`, told apart by
-/// [`integer_duration_unit`]; nginx always prints `$request_time` with a
-/// fraction).
-pub const PRESETS: &[Preset] = &all_presets();
-
-/// Other names users know these formats by.
-pub const ALIASES: &[(&str, &str)] = &[
-    ("clf", "common"),
-    ("ncsa", "common"),
-    ("apache-common", "common"),
-    ("apache-combined", "combined"),
-    ("nginx-combined", "combined"),
-    ("vhost_combined", "vcombined"),
-    ("vhost-combined", "vcombined"),
-    ("main", "nginx-main"),
-    ("ingress", "ingress-nginx"),
-    ("nginx-ingress", "ingress-nginx"),
-    ("nginx-json", "json"),
-    ("caddy", "json"),
-    ("caddy-json", "json"),
-    ("traefik", "json"),
-    ("traefik-json", "json"),
-];
-
-impl Preset {
-    /// The parser of this preset.
-    pub fn parser(&self) -> AccessParser {
-        match self.kind {
-            PresetKind::Clf(layout) => AccessParser::Clf(layout),
-            PresetKind::Json => AccessParser::Json,
-            PresetKind::Template => AccessParser::Template(Arc::new(
-                Template::compile(self.definition)
-                    .expect("preset definitions compile (tested in this module)"),
-            )),
-        }
-    }
-}
+use super::access::clf::{ClfLayout, DurationField};
+use super::access::logformat::Template;
+use super::access::{ALIASES, AccessFormat, AccessParser, PRESETS, Preset, jsonlines};
 
 /// Looks a preset up by name or alias (`--log-format combined`).
 pub fn preset_by_name(name: &str) -> Option<&'static Preset> {
@@ -185,15 +30,6 @@ pub fn preset_by_name(name: &str) -> Option<&'static Preset> {
     PRESETS
         .iter()
         .find(|p| p.name.eq_ignore_ascii_case(canonical))
-}
-
-/// A format to read an input with: its name for reports and its parser.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AccessFormat {
-    pub name: &'static str,
-    pub parser: AccessParser,
-    /// Given with `--log-format`: no per-line fallback to other formats.
-    pub forced: bool,
 }
 
 /// Every preset, compiled once.

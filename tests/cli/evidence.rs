@@ -9,11 +9,11 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use postmortem::ingest::errorlog::{self, ErrorLine};
-use postmortem::ingest::evidence::parse_syslog_text;
-use postmortem::ingest::metrics_csv;
-use postmortem::ingest::stamp::Stamp;
-use postmortem::ingest::syslog::{self, SyslogLine};
+use postmortem::ingest::events::errorlog::{self, ErrorLine};
+use postmortem::ingest::events::parse_syslog_text;
+use postmortem::ingest::events::syslog::{self, SyslogLine};
+use postmortem::ingest::metrics::csv as metrics_csv;
+use postmortem::ingest::timestamps::Stamp;
 use postmortem::timefmt::Zone;
 
 use super::support::{datasets, json_report, millis, run, scratch, write};

@@ -11,11 +11,13 @@ use proptest::prelude::*;
 
 use postmortem::config::InputSpec;
 use postmortem::ingest::access::AccessParser;
-use postmortem::ingest::errorlog::{self, ErrorLine, ErrorLogLayout};
-use postmortem::ingest::logformat::Template;
-use postmortem::ingest::stamp::{Stamp, YearlessTime};
-use postmortem::ingest::syslog::{self, Priority, SyslogLayout, SyslogLine};
-use postmortem::ingest::{jsonlines, metrics_csv, sniff};
+use postmortem::ingest::access::jsonlines;
+use postmortem::ingest::access::logformat::Template;
+use postmortem::ingest::events::errorlog::{self, ErrorLine, ErrorLogLayout};
+use postmortem::ingest::events::syslog::{self, Priority, SyslogLayout, SyslogLine};
+use postmortem::ingest::metrics::csv as metrics_csv;
+use postmortem::ingest::sniff;
+use postmortem::ingest::timestamps::{Stamp, YearlessTime};
 use postmortem::progress::NoProgress;
 use postmortem::report::series_table;
 use postmortem::timefmt::Zone;

@@ -162,7 +162,7 @@ pub fn read_and_place(bytes: &[u8], settings: &Settings) {
         assert!(event.count >= 1, "{event:?}");
         assert!(in_window(event.at), "{event:?}");
         assert!(
-            event.text.chars().count() <= evidence::MAX_EVENT_TEXT_CHARS + 1,
+            event.text.chars().count() <= postmortem::ingest::events::MAX_EVENT_TEXT_CHARS + 1,
             "{event:?}"
         );
         let _ = event.display_text();

@@ -14,11 +14,12 @@
 
 use memchr::memchr2;
 
-use super::access::{
-    AccessRecord, LineError, MICROS_PER_SECOND, parse_clf_time, parse_epoch_seconds, parse_iso8601,
-    seconds_as_micros,
-};
+use crate::ingest::record::{AccessRecord, LineError, MICROS_PER_SECOND, seconds_as_micros};
+use crate::ingest::timestamps::{parse_clf_time, parse_epoch_seconds, parse_iso8601};
 use crate::timefmt::Millis;
+
+/// What the `json` preset reads, for the README and `--help`.
+pub const DEFINITION: &str = r#"log_format json escape=json '{"time_iso8601":"$time_iso8601","remote_addr":"$remote_addr","request":"$request","status":"$status","request_time":"$request_time","http_user_agent":"$http_user_agent"}'; or Caddy's / Traefik's JSON access log"#;
 
 /// The keys each record field is read from, in order of preference, for the
 /// README and `--help`. Paths with dots are nested objects (Caddy).

@@ -20,8 +20,10 @@ use std::io::Cursor;
 use polars::prelude::{Column, CsvReadOptions, DataType, SerReader};
 use rustc_hash::FxHashMap;
 
-use super::SkippedLine;
-use super::stamp::{Stamp, parse_cell_time};
+pub use super::dialect::{CsvDialect, MIN_CONTENT_SHARE, sniff};
+use super::dialect::{RowLines, row_lines, unusable_separator};
+use crate::ingest::stats::{MAX_SKIPPED_EXAMPLES, SkippedLine};
+use crate::ingest::timestamps::{Stamp, parse_cell_time};
 
 /// How the rows of a CSV hold its series.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,14 +39,6 @@ impl CsvLayout {
             CsvLayout::Long => "csv-long",
         }
     }
-}
-
-/// Separator and preamble of a CSV, found from its first lines.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct CsvDialect {
-    pub separator: u8,
-    /// A first line `sep=;` (written for spreadsheets) precedes the header.
-    pub separator_line: bool,
 }
 
 /// One metric series with its times not yet placed in a zone.
@@ -113,131 +107,8 @@ const ANNOTATION_NAMES: &[&str] = &["label", "is_anomaly", "anomaly", "anomaly_l
 /// Label names that say which machine a series is from ("memory on web01").
 const HOST_LABELS: &[&str] = &["host", "hostname", "instance", "node", "server", "pod"];
 
-/// Share of sampled cells that must read as times (or numbers) for a column
-/// to be taken as the time (or a numeric) column.
-pub const MIN_CONTENT_SHARE: f64 = 0.9;
-
 /// Cells sampled per column for content detection.
 const CONTENT_SAMPLE: usize = 200;
-
-/// The separator a header line uses, if it looks like a CSV header: `;`
-/// when it has more of those than commas, else `,`; at least two fields.
-fn header_separator(header: &[u8]) -> Option<u8> {
-    let count = |sep: u8| count_outside_quotes(header, sep);
-    let (semicolons, commas) = (count(b';'), count(b','));
-    let separator = if semicolons > commas { b';' } else { b',' };
-    (count(separator) >= 1).then_some(separator)
-}
-
-fn count_outside_quotes(line: &[u8], separator: u8) -> usize {
-    let mut in_quotes = false;
-    let mut count = 0;
-    for &b in line {
-        if b == b'"' {
-            in_quotes = !in_quotes;
-        } else if b == separator && !in_quotes {
-            count += 1;
-        }
-    }
-    count
-}
-
-/// Whether `lines` (non-empty, without line endings) start like a CSV: a
-/// header and rows with the same number of fields.
-pub fn sniff(lines: &[&[u8]]) -> Option<CsvDialect> {
-    let (separator_line, rest) = match lines.first() {
-        Some(first) if first.starts_with(b"sep=") && first.len() == 5 => (true, &lines[1..]),
-        _ => (false, lines),
-    };
-    let header = rest.first()?;
-    let separator = if separator_line {
-        lines[0][4]
-    } else {
-        header_separator(header)?
-    };
-    let fields = count_outside_quotes(header, separator);
-    if fields == 0 || rest.len() < 2 {
-        return None;
-    }
-    let rows = &rest[1..];
-    let consistent = rows
-        .iter()
-        .filter(|row| count_outside_quotes(row, separator) == fields)
-        .count();
-    (consistent as f64 >= MIN_CONTENT_SHARE * rows.len() as f64).then_some(CsvDialect {
-        separator,
-        separator_line,
-    })
-}
-
-/// The lines of a CSV as polars is given them: data rows with balanced
-/// quotes, and the rows left out because a quote in them is not closed.
-#[derive(Debug, Default, PartialEq)]
-struct RowLines {
-    /// 1-based line numbers of the data rows handed to polars.
-    kept: Vec<u64>,
-    /// 1-based line numbers of the rows left out.
-    unclosed: Vec<u64>,
-    /// The bytes handed to polars: the input without the rows left out.
-    table: Vec<u8>,
-}
-
-/// Whether a line has an odd number of quotes: a quoted value that does
-/// not end on its line.
-fn has_unclosed_quote(line: &[u8]) -> bool {
-    memchr::memchr_iter(b'"', line).count() % 2 == 1
-}
-
-/// Splits the data rows (non-empty lines after the header) into those that
-/// go to polars and those with an unclosed quote. polars' reader splits rows
-/// counting every quote but reads fields honouring only quotes that open a
-/// field, so such a row (`4",3` and, later, `,"`) made it panic (found by
-/// fuzzing); a metrics export has one row per line, and a quote left open is
-/// a damaged row (or the cut last line of a file being written). An
-/// unclosed quote in the header is an error naming its line.
-fn row_lines(bytes: &[u8], dialect: CsvDialect) -> Result<RowLines, String> {
-    let mut rows = RowLines::default();
-    let mut preamble = 1 + usize::from(dialect.separator_line);
-    let mut start = 0;
-    for (index, raw) in bytes.split(|&b| b == b'\n').enumerate() {
-        let end = (start + raw.len() + 1).min(bytes.len());
-        let number = index as u64 + 1;
-        let line = raw.strip_suffix(b"\r").unwrap_or(raw);
-        let (is_row, is_header) = if line.is_empty() {
-            (false, false)
-        } else if preamble > 0 {
-            preamble -= 1;
-            (false, preamble == 0)
-        } else {
-            (true, false)
-        };
-        if is_header && has_unclosed_quote(line) {
-            return Err(format!(
-                "line {number}: the header has a quote that is not closed; close it or remove it"
-            ));
-        }
-        if is_row && has_unclosed_quote(line) {
-            rows.unclosed.push(number);
-        } else {
-            if is_row {
-                rows.kept.push(number);
-            }
-            rows.table.extend_from_slice(&bytes[start..end]);
-        }
-        start = end;
-    }
-    Ok(rows)
-}
-
-/// Why a separator from a `sep=` line cannot be used, if it cannot: polars
-/// takes one ASCII byte that is not the quote or a line ending.
-fn unusable_separator(separator: u8) -> Option<String> {
-    (!separator.is_ascii() || matches!(separator, b'"' | b'\n' | b'\r')).then(|| {
-        format!(
-            "line 1: the separator 0x{separator:02x} given by 'sep=' cannot separate fields (expected one ASCII character that is not '\"' or a line ending); fix the sep= line"
-        )
-    })
-}
 
 /// A header without quotes and surrounding spaces.
 fn clean_name(name: &str) -> String {
@@ -284,7 +155,8 @@ fn cell_time(cells: &Cells<'_>, row: usize) -> Option<Stamp> {
     match cells {
         Cells::Text(text) => parse_cell_time(text.get(row)?),
         Cells::Numbers(values) => {
-            super::stamp::epoch_to_millis(values.get(row).copied().flatten()?).map(Stamp::Absolute)
+            crate::ingest::timestamps::epoch_to_millis(values.get(row).copied().flatten()?)
+                .map(Stamp::Absolute)
         }
     }
 }
@@ -418,7 +290,7 @@ fn load_table(bytes: &[u8], dialect: CsvDialect) -> Result<LoadedCsv, String> {
     let mut stamps: Vec<Option<Stamp>> = Vec::with_capacity(height);
     let mut skipped_examples: Vec<SkippedLine> = unclosed
         .iter()
-        .take(super::MAX_SKIPPED_EXAMPLES)
+        .take(MAX_SKIPPED_EXAMPLES)
         .map(|&line| SkippedLine {
             line,
             reason: "expected every quote to be closed on its line (a damaged or cut row)"
@@ -430,7 +302,7 @@ fn load_table(bytes: &[u8], dialect: CsvDialect) -> Result<LoadedCsv, String> {
         let stamp = cell_time(&time_cells, row);
         if stamp.is_none() {
             skipped += 1;
-            if skipped_examples.len() < super::MAX_SKIPPED_EXAMPLES {
+            if skipped_examples.len() < MAX_SKIPPED_EXAMPLES {
                 skipped_examples.push(SkippedLine {
                     line: line_of(row),
                     reason: format!(
@@ -627,48 +499,11 @@ fn long_series(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn lines(text: &str) -> Vec<&[u8]> {
-        text.lines()
-            .map(str::as_bytes)
-            .filter(|l| !l.is_empty())
-            .collect()
-    }
+    use crate::ingest::metrics::dialect::tests::lines;
 
     fn load_text(text: &str) -> Result<LoadedCsv, String> {
         let dialect = sniff(&lines(text)).ok_or("not sniffed as CSV")?;
         load(text.as_bytes(), dialect)
-    }
-
-    #[test]
-    fn sniffing_finds_separators_and_refuses_logs() {
-        let cases = [
-            (
-                "comma",
-                "time,value\n2023-11-12T14:00:00Z,1\n",
-                Some((b',', false)),
-            ),
-            (
-                "semicolon",
-                "\"Time\";\"web01\"\n2023-11-12 14:00:00;1,5\n",
-                Some((b';', false)),
-            ),
-            (
-                "sep line",
-                "sep=;\nTime;a\n2023-11-12 14:00:00;1\n",
-                Some((b';', true)),
-            ),
-            (
-                "syslog",
-                "Nov 12 14:00:03 web01 kernel: a, b\nNov 12 14:00:04 web01 kernel: c\n",
-                None,
-            ),
-            ("header only", "time,value\n", None),
-        ];
-        for (name, text, expected) in cases {
-            let found = sniff(&lines(text)).map(|d| (d.separator, d.separator_line));
-            assert_eq!(found, expected, "{name}");
-        }
     }
 
     #[test]

@@ -14,8 +14,8 @@
 
 use memchr::memchr;
 
-use super::access::LineError;
-use super::stamp::{Stamp, parse_apache_time, parse_nginx_time};
+use crate::ingest::record::LineError;
+use crate::ingest::timestamps::{Stamp, parse_apache_time, parse_nginx_time};
 
 /// The error-log dialects, as `inspect` names them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -214,7 +214,7 @@ fn parse_apache(line: &[u8]) -> Result<ErrorRecord<'_>, LineError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ingest::stamp::utc_ms;
+    use crate::ingest::timestamps::utc_ms;
 
     fn record(line: &str) -> ErrorRecord<'_> {
         match parse_line(line.as_bytes()) {

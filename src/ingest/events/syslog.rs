@@ -23,21 +23,8 @@ use nom::Parser;
 use nom::bytes::complete::take_while1;
 use nom::error::context;
 
-use super::access::LineError;
-use super::stamp::{Stamp, parse_bsd_date, parse_iso};
-
-type ParseResult<'a, T> = nom::IResult<&'a [u8], T, LineError>;
-
-fn fail<T>(reason: &'static str) -> ParseResult<'static, T> {
-    Err(nom::Err::Error(LineError::new(reason)))
-}
-
-fn flatten(error: nom::Err<LineError>) -> LineError {
-    match error {
-        nom::Err::Error(e) | nom::Err::Failure(e) => e,
-        nom::Err::Incomplete(_) => LineError::new("line ended early"),
-    }
-}
+use crate::ingest::record::{LineError, ParseResult, fail, flatten};
+use crate::ingest::timestamps::{Stamp, parse_bsd_date, parse_iso};
 
 /// The syslog layouts, as `inspect` names them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -424,7 +411,7 @@ fn skip_structured_data(input: &[u8]) -> &[u8] {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ingest::stamp::YearlessTime;
+    use crate::ingest::timestamps::YearlessTime;
 
     fn parts(line: &str) -> (Option<String>, Option<String>, Option<String>, String) {
         let text = |b: Option<&[u8]>| b.map(|b| String::from_utf8_lossy(b).into_owned());
@@ -623,8 +610,8 @@ mod tests {
         #[test]
         fn arbitrary_bytes_never_panic(line in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200)) {
             let _ = parse_line(&line);
-            let _ = crate::ingest::errorlog::parse_line(&line);
-            let _ = crate::ingest::stamp::parse_cell_time(&String::from_utf8_lossy(&line));
+            let _ = crate::ingest::events::errorlog::parse_line(&line);
+            let _ = crate::ingest::timestamps::parse_cell_time(&String::from_utf8_lossy(&line));
         }
 
         #[test]

@@ -80,6 +80,32 @@ impl Stamp {
     }
 }
 
+/// Earliest and latest time of each kind of stamp seen in one input.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct StampSpan {
+    pub absolute: Option<(Millis, Millis)>,
+    pub local: Option<(Millis, Millis)>,
+    pub yearless: Option<(YearlessTime, YearlessTime)>,
+}
+
+fn widen<T: Ord + Copy>(span: &mut Option<(T, T)>, value: T) {
+    *span = Some(match *span {
+        None => (value, value),
+        Some((low, high)) => (low.min(value), high.max(value)),
+    });
+}
+
+impl StampSpan {
+    /// Widens the span to take in `stamp`.
+    pub fn add(&mut self, stamp: Stamp) {
+        match stamp {
+            Stamp::Absolute(at) => widen(&mut self.absolute, at),
+            Stamp::Local(local) => widen(&mut self.local, local),
+            Stamp::NoYear(yearless) => widen(&mut self.yearless, yearless),
+        }
+    }
+}
+
 /// Seconds east of UTC of a wall-clock time in `zone`: in a DST fold the
 /// earlier instant unless `second_of_fold`; in a DST gap the offset after it.
 pub fn offset_for_local(zone: &Zone, local_ms: Millis, second_of_fold: bool) -> i32 {

@@ -2,14 +2,15 @@
 //! (single spaces between fields, the fixed timestamp) are read by direct
 //! byte scanning, without the nom combinators and their error plumbing.
 //! Anything unusual (two spaces, a missing field, a bad digit) returns
-//! `None`, and the nom parser in [`super::access`] reads the line: it accepts
-//! what it accepts and names what was expected otherwise. On every line the
-//! fast path accepts, it gives exactly the record the nom parser gives (a
-//! property test below checks this on mutated lines).
+//! `None`, and the family's nom parser (the parent module, which calls this
+//! one) reads the line: it accepts what it accepts and names what was
+//! expected otherwise. On every line the fast path accepts, it gives exactly
+//! the record the nom parser gives (a property test beside the nom parser
+//! checks this on mutated lines).
 
-use memchr::memchr;
-
-use super::access::{AccessRecord, ClfLayout, DurationField, MICROS_PER_SECOND, parse_clf_time};
+use super::layout::{ClfLayout, DurationField};
+use crate::ingest::record::{AccessRecord, MICROS_PER_SECOND, closing_quote, optional};
+use crate::ingest::timestamps::parse_clf_time;
 
 /// Length of `10/Oct/2000:13:55:36 -0700`.
 const CLF_TIME_LEN: usize = 26;
@@ -20,7 +21,7 @@ const MAX_EXACT_DIGITS: usize = 19;
 /// The offset of the first space in `bytes`, eight bytes at a time (the
 /// client address is short, too short for `memchr` to pay off).
 #[inline]
-fn find_space(bytes: &[u8]) -> Option<usize> {
+pub(super) fn find_space(bytes: &[u8]) -> Option<usize> {
     const SPACES: u64 = u64::from_ne_bytes([b' '; 8]);
     const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
     const HIGH_BITS: u64 = u64::from_ne_bytes([0x80; 8]);
@@ -47,7 +48,7 @@ fn find_space(bytes: &[u8]) -> Option<usize> {
 #[cfg(test)]
 thread_local! {
     /// Turns the fast path off so tests can compare it with the nom parser.
-    static DISABLED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    pub(super) static DISABLED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
 /// A byte cursor over one line.
@@ -100,21 +101,9 @@ impl<'a> Cursor<'a> {
             return Some(std::slice::from_ref(dash));
         }
         let body = self.rest().strip_prefix(b"\"")?;
-        let mut from = 0;
-        while let Some(found) = memchr(b'"', &body[from..]) {
-            let end = from + found;
-            let backslashes = body[..end]
-                .iter()
-                .rev()
-                .take_while(|&&b| b == b'\\')
-                .count();
-            if backslashes % 2 == 0 {
-                self.at += end + 2;
-                return Some(&body[..end]);
-            }
-            from = end + 1;
-        }
-        None
+        let end = closing_quote(body)?;
+        self.at += end + 2;
+        Some(&body[..end])
     }
 
     /// Digits as an integer, saturating, at least one digit.
@@ -176,12 +165,6 @@ impl<'a> Cursor<'a> {
         self.at += digits;
         Some(whole.saturating_mul(1_000_000).saturating_add(fraction))
     }
-}
-
-/// `-` or empty is no value, as the nom parser reads optional fields.
-#[inline]
-fn optional(field: &[u8]) -> Option<&[u8]> {
-    (!field.is_empty() && field != b"-").then_some(field)
 }
 
 /// Reads a well-formed line of `layout`; `None` leaves the line to the nom
@@ -273,145 +256,4 @@ pub fn parse<'a>(line: &'a [u8], layout: &ClfLayout) -> Option<(&'a [u8], Access
             forwarded_for,
         },
     ))
-}
-
-#[cfg(test)]
-mod tests {
-    use proptest::prelude::*;
-
-    use super::*;
-    use crate::ingest::access::parse_clf;
-
-    const LAYOUTS: [ClfLayout; 8] = [
-        ClfLayout::COMBINED.with_duration(DurationField::Seconds),
-        ClfLayout::COMBINED.with_duration(DurationField::Micros),
-        ClfLayout::COMBINED.with_duration(DurationField::WholeSeconds),
-        ClfLayout::COMBINED,
-        ClfLayout::COMMON,
-        ClfLayout {
-            vhost: true,
-            ..ClfLayout::COMBINED
-        },
-        ClfLayout {
-            forwarded_for: true,
-            ..ClfLayout::COMBINED
-        },
-        ClfLayout {
-            forwarded_for: true,
-            ..ClfLayout::COMBINED.with_duration(DurationField::Seconds)
-        },
-    ];
-
-    /// What the nom parser alone makes of a line.
-    fn nom_only<'a>(
-        line: &'a [u8],
-        layout: &ClfLayout,
-    ) -> Result<(AccessRecord<'a>, &'a [u8]), &'static str> {
-        DISABLED.with(|d| d.set(true));
-        let result = parse_clf(line, layout).map_err(|e| e.reason);
-        DISABLED.with(|d| d.set(false));
-        result
-    }
-
-    const SEEDS: &[&str] = &[
-        r#"203.0.113.7 - - [12/Mar/2024:14:03:07 +0100] "GET /api/v1/cart HTTP/1.1" 200 5123 "https://shop.example.com/" "Mozilla/5.0 (X11; Linux x86_64)" 0.057"#,
-        r#"2001:db8::1 - alice [29/Feb/2024:23:59:60 -0930] "POST /a\"b HTTP/2.0" 504 - "-" "ua \\\" x" 60.000123456"#,
-        r#"10.0.0.2 - - [27/Mar/2022:15:30:02 +0100] "GET / HTTP/1.1" 500 512 "-" "-" 123456 extra fields"#,
-        r#"127.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] "GET /apache_pb.gif HTTP/1.0" 200 2326"#,
-        r#"shop.example.com:443 203.0.113.7 - - [12/Mar/2024:14:03:07 +0100] "GET / HTTP/1.1" 200 512 "-" "ua""#,
-        r#"203.0.113.7 - - [12/Mar/2024:14:03:07 +0100] "GET / HTTP/1.1" 502 157 "-" "ua" "198.51.100.4, 10.0.0.1" 0.051"#,
-    ];
-
-    #[test]
-    fn spaces_are_found_where_they_are() {
-        let cases: [(&str, Option<usize>); 7] = [
-            ("empty", None),
-            ("no-space-here", None),
-            ("1.2.3.4 -", Some(7)),
-            (" first", Some(0)),
-            ("0123456 8", Some(7)),
-            ("01234567 9", Some(8)),
-            ("2001:db8:1234:5678:9abc::1 - -", Some(26)),
-        ];
-        for (text, expected) in cases {
-            let bytes = if text == "empty" {
-                &b""[..]
-            } else {
-                text.as_bytes()
-            };
-            assert_eq!(find_space(bytes), expected, "{text:?}");
-        }
-        // Every position in a long run, including after bytes that borrow.
-        for at in 0..40 {
-            let mut bytes = vec![0x21u8; 40];
-            bytes[..at].fill(0x00);
-            bytes[at] = b' ';
-            assert_eq!(find_space(&bytes), Some(at), "space at {at}");
-        }
-    }
-
-    #[test]
-    fn fast_path_reads_the_common_lines() {
-        let cases = [
-            ("nginx timed", SEEDS[0], LAYOUTS[0], Some(57_000)),
-            (
-                "apache micros, extra fields",
-                SEEDS[2],
-                LAYOUTS[1],
-                Some(123_456),
-            ),
-            (
-                "apache whole seconds",
-                SEEDS[2],
-                LAYOUTS[2],
-                Some(123_456_000_000),
-            ),
-            ("apache common", SEEDS[3], LAYOUTS[4], None),
-            ("apache vhost", SEEDS[4], LAYOUTS[5], None),
-            ("nginx main, timed", SEEDS[5], LAYOUTS[7], Some(51_000)),
-        ];
-        for (name, line, layout, duration) in cases {
-            let (_, record) = parse(line.as_bytes(), &layout)
-                .unwrap_or_else(|| panic!("{name}: the fast path reads it"));
-            assert_eq!(record.duration_us, duration, "{name}");
-            assert_eq!(record.host.is_some(), layout.vhost, "{name}: host");
-            assert_eq!(
-                record.forwarded_for.is_some(),
-                layout.forwarded_for,
-                "{name}: X-Forwarded-For"
-            );
-            let (expected, _) = nom_only(line.as_bytes(), &layout).expect(name);
-            assert_eq!(record, expected, "{name}");
-        }
-    }
-
-    proptest! {
-        #![proptest_config(ProptestConfig::with_cases(4000))]
-        /// Whatever a line is, the parser with the fast path in front gives
-        /// what the nom parser alone gives: the same record and leftover, or
-        /// the same reason.
-        #[test]
-        fn fast_path_agrees_with_the_nom_parser(
-            seed in 0..SEEDS.len(),
-            layout in 0..LAYOUTS.len(),
-            edits in proptest::collection::vec((any::<prop::sample::Index>(), prop::sample::select(
-                vec![b' ', b'"', b'\\', b'-', b'[', b']', b'0', b'9', b'.', b'x', b'\t', b':', b'/']
-            ), 0..3u8), 0..4),
-        ) {
-            let mut line = SEEDS[seed].as_bytes().to_vec();
-            for (index, byte, action) in edits {
-                let at = index.index(line.len() + 1);
-                match action {
-                    0 if at < line.len() => line[at] = byte,
-                    1 => line.insert(at, byte),
-                    _ if at < line.len() => { line.remove(at); }
-                    _ => {}
-                }
-            }
-            let layout = LAYOUTS[layout];
-            let fast = parse_clf(&line, &layout).map_err(|e| e.reason);
-            let slow = nom_only(&line, &layout);
-            prop_assert_eq!(fast, slow, "line {:?}", String::from_utf8_lossy(&line));
-        }
-    }
 }

@@ -1,0 +1,184 @@
+//! Access logs: the [`AccessParser`] ingest calls for every line, and the
+//! table of the formats it knows ([`PRESETS`]). Each format family is one
+//! module beside this one: [`clf`] (NCSA/Apache/nginx `common`, `combined`
+//! and their kin, with a hand-written fast path), [`logformat`] (nginx
+//! `log_format` and Apache `LogFormat` templates, compiled once), and
+//! [`jsonlines`] (nginx `escape=json`, Caddy, Traefik). Parsers borrow: a
+//! record points into its line and nothing is allocated per line. They use
+//! [`crate::ingest::record`] and [`crate::ingest::timestamps`], never this
+//! module.
+//!
+//! # Adding a format
+//! A new vendor format (HAProxy, ALB, CloudFront, ...) is one more file
+//! beside the others:
+//! 1. write `access/<format>.rs` with a `parse(line) -> Result<(AccessRecord,
+//!    rest), LineError>` over the bytes of one line (and, when the format has
+//!    settings, a small layout type);
+//! 2. register it here, the one place formats are known: a variant of
+//!    [`AccessParser`] (and its four `match`es), a [`PresetKind`] and a row of
+//!    [`PRESETS`] (its name, which `--log-format` and the reports use), plus
+//!    any [`ALIASES`].
+//!
+//! Sniffing (`ingest::sniff`) then tries it on every input like the others;
+//! a format that is a fixed template can instead be one more row of kind
+//! [`PresetKind::Template`] with its nginx/Apache definition.
+
+pub mod clf;
+pub mod jsonlines;
+pub mod logformat;
+
+use std::sync::Arc;
+
+use clf::{CLF_PRESETS, ClfLayout, DurationField};
+use logformat::{INGRESS_NGINX_DEFINITION, Template};
+
+/// At its old path for `ingest::record_upstreams`, whose body this
+/// reorganisation leaves alone (it is reworked in parallel).
+pub use crate::ingest::record::seconds_as_micros;
+use crate::ingest::record::{AccessRecord, LineError};
+
+/// A compiled access-log parser: what ingest calls for every line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AccessParser {
+    /// The hand-tuned nom parser of the CLF family: the hot path.
+    Clf(ClfLayout),
+    /// An nginx `log_format` or Apache `LogFormat` compiled once.
+    Template(Arc<Template>),
+    /// One JSON object per line (nginx `escape=json`, Caddy, Traefik).
+    Json,
+}
+
+impl AccessParser {
+    /// Parses one line (without its line ending), ignoring fields that
+    /// follow the last one the format defines.
+    #[inline]
+    pub fn parse<'a>(&self, line: &'a [u8]) -> Result<AccessRecord<'a>, LineError> {
+        match self {
+            AccessParser::Clf(layout) => clf::parse_clf(line, layout).map(|(record, _)| record),
+            AccessParser::Template(template) => template.parse(line).map(|(record, _)| record),
+            AccessParser::Json => jsonlines::parse(line).map(|(record, _)| record),
+        }
+    }
+
+    /// Like [`AccessParser::parse`], and whether the whole line was used
+    /// (nothing but white space left over): sniffing prefers formats that
+    /// explain the whole line, and the per-line fallback only takes those.
+    pub fn parse_exact<'a>(&self, line: &'a [u8]) -> Result<(AccessRecord<'a>, bool), LineError> {
+        let (record, rest) = match self {
+            AccessParser::Clf(layout) => clf::parse_clf(line, layout)?,
+            AccessParser::Template(template) => template.parse(line)?,
+            AccessParser::Json => jsonlines::parse(line)?,
+        };
+        Ok((record, rest.iter().all(u8::is_ascii_whitespace)))
+    }
+
+    /// Whether the format has a request-time field.
+    pub fn has_request_time(&self) -> bool {
+        match self {
+            AccessParser::Clf(layout) => layout.duration != DurationField::None,
+            AccessParser::Template(template) => template.has_request_time(),
+            AccessParser::Json => true,
+        }
+    }
+
+    /// Whether the format has a user-agent field.
+    pub fn has_user_agent(&self) -> bool {
+        match self {
+            AccessParser::Clf(layout) => layout.referer_agent,
+            AccessParser::Template(template) => template.has_user_agent(),
+            AccessParser::Json => true,
+        }
+    }
+}
+
+/// A format to read an input with: its name for reports and its parser.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccessFormat {
+    pub name: &'static str,
+    pub parser: AccessParser,
+    /// Given with `--log-format`: no per-line fallback to other formats.
+    pub forced: bool,
+}
+
+/// How a preset is parsed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PresetKind {
+    /// The hand-written CLF-family parser.
+    Clf(ClfLayout),
+    /// Its `definition` compiled as a template.
+    Template,
+    /// JSON lines.
+    Json,
+}
+
+/// A named access-log layout users can also pass with `--log-format`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Preset {
+    pub name: &'static str,
+    pub kind: PresetKind,
+    /// The nginx `log_format` or Apache `LogFormat` this preset reads.
+    pub definition: &'static str,
+}
+
+/// Every format, most specific first: when two read the same lines, the
+/// earlier one wins (an integer request time is `%D` or `%T`, told apart by
+/// `sniff::integer_duration_unit`; nginx always prints `$request_time` with
+/// a fraction).
+pub const PRESETS: &[Preset] = &all_presets();
+
+const fn all_presets() -> [Preset; 18] {
+    let mut presets = [Preset {
+        name: "ingress-nginx",
+        kind: PresetKind::Template,
+        definition: INGRESS_NGINX_DEFINITION,
+    }; 18];
+    let mut member = 0;
+    while member < CLF_PRESETS.len() {
+        let clf = CLF_PRESETS[member];
+        presets[1 + member] = Preset {
+            name: clf.name,
+            kind: PresetKind::Clf(clf.layout),
+            definition: clf.definition,
+        };
+        member += 1;
+    }
+    presets[17] = Preset {
+        name: "json",
+        kind: PresetKind::Json,
+        definition: jsonlines::DEFINITION,
+    };
+    presets
+}
+
+/// Other names users know these formats by.
+pub const ALIASES: &[(&str, &str)] = &[
+    ("clf", "common"),
+    ("ncsa", "common"),
+    ("apache-common", "common"),
+    ("apache-combined", "combined"),
+    ("nginx-combined", "combined"),
+    ("vhost_combined", "vcombined"),
+    ("vhost-combined", "vcombined"),
+    ("main", "nginx-main"),
+    ("ingress", "ingress-nginx"),
+    ("nginx-ingress", "ingress-nginx"),
+    ("nginx-json", "json"),
+    ("caddy", "json"),
+    ("caddy-json", "json"),
+    ("traefik", "json"),
+    ("traefik-json", "json"),
+];
+
+impl Preset {
+    /// The parser of this preset.
+    pub fn parser(&self) -> AccessParser {
+        match self.kind {
+            PresetKind::Clf(layout) => AccessParser::Clf(layout),
+            PresetKind::Json => AccessParser::Json,
+            PresetKind::Template => AccessParser::Template(Arc::new(
+                Template::compile(self.definition)
+                    .expect("preset definitions compile (tested in this module)"),
+            )),
+        }
+    }
+}
