@@ -31,7 +31,7 @@ pub const MOVED_FIRST_MS: i64 = MS_PER_MINUTE;
 pub const SLOW_DETECTION_MS: i64 = 5 * MS_PER_MINUTE;
 
 /// The classifier's rule for memory exhaustion (see
-/// [`crate::ingest::events::RULES`]).
+/// [`crate::ingest::events::classify::RULES`]).
 pub const OUT_OF_MEMORY_RULE: &str = "out of memory";
 
 /// How the detection time was found.
@@ -406,7 +406,7 @@ pub fn access_source(inputs: &[InputStats]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ingest::events::RULES;
+    use crate::ingest::events::classify::RULES;
 
     const MINUTE: i64 = MS_PER_MINUTE;
 
