@@ -19,9 +19,9 @@ use memchr::memchr_iter;
 
 use postmortem::config::UserKey;
 use postmortem::ingest::access::AccessParser;
-use postmortem::ingest::pipeline::ParseWorker;
 use postmortem::ingest::timestamps::parse_clf_time;
-use postmortem::ingest::{IngestOptions, sniff, user_hash};
+use postmortem::ingest::worker::{ParseWorker, user_hash};
+use postmortem::ingest::{IngestOptions, sniff};
 use postmortem::series::{LineRef, MIN_DEFAULT_SLOW_US, RequestFacts, SeriesBuilder};
 use postmortem_testbed::bench_log::{Layout, log_in_memory};
 

@@ -11,18 +11,14 @@
 //! only turns arguments into a [`config::Config`], runs the stages through
 //! [`analyze`] and maps errors to exit codes.
 
-pub mod clients;
 pub mod config;
 pub mod detect;
 pub mod error;
-pub mod heavy;
 pub mod ingest;
-pub mod paths;
 pub mod progress;
 pub mod report;
 pub mod run;
 pub mod series;
-pub mod series_dims;
 pub mod timefmt;
 
 pub use config::Config;

@@ -12,7 +12,7 @@ use crate::ingest::reader::{self, Source};
 use crate::ingest::{self, IngestOptions, Ingested, InputStats, sniff};
 use crate::progress::Progress;
 use crate::series::MIN_DEFAULT_SLOW_US;
-use crate::series_dims::DimensionSeries;
+use crate::series::dims::DimensionSeries;
 use crate::timefmt::Zone;
 
 /// The most buckets a run may span: a year of one-minute buckets. Beyond
@@ -25,7 +25,7 @@ pub fn analyze(config: &Config, progress: &dyn Progress) -> Result<Findings> {
     let zone = config
         .tz
         .unwrap_or_else(|| Zone::Fixed(ingested.access_offset.unwrap_or(0)));
-    let series = ingested.series.finish(MAX_BUCKETS).map_err(|too_long| {
+    let access = ingested.access.finish(MAX_BUCKETS).map_err(|too_long| {
         Error::Usage(format!(
             "the requests span {} buckets, from {} to {}: narrow the range with --since/--until or use a larger --bucket",
             too_long.buckets,
@@ -33,20 +33,15 @@ pub fn analyze(config: &Config, progress: &dyn Progress) -> Result<Findings> {
             crate::timefmt::rfc3339_utc(too_long.last)
         ))
     })?;
-    let dimensions: Vec<DimensionSeries> = ingested
-        .dimensions
-        .into_iter()
-        .map(|dimension| dimension.finish(series.start, series.buckets.len()))
-        .collect();
     let observed = Observations {
         inputs,
         zone,
-        series,
-        dimensions,
+        series: access.series,
+        dimensions: access.dimensions,
         events: ingested.events,
         metrics: ingested.metrics,
-        client_bursts: ingested.client_bursts,
-        paths: ingested.paths,
+        clients: access.clients,
+        paths: access.paths,
     };
     let options = DetectOptions {
         slow_threshold_us: config.slow_threshold_us,
@@ -70,13 +65,9 @@ pub struct Inspection {
 /// Reads `config`'s inputs for `postmortem inspect`.
 pub fn inspect(config: &Config, progress: &dyn Progress) -> Result<Inspection> {
     let (inputs, ingested) = read_inputs(config, progress)?;
-    let ingest_slow_us = ingested.series.ingest_slow_us();
-    let dimensions = match ingested.series.finish(MAX_BUCKETS) {
-        Ok(series) => ingested
-            .dimensions
-            .into_iter()
-            .map(|dimension| dimension.finish(series.start, series.buckets.len()))
-            .collect(),
+    let ingest_slow_us = ingested.access.ingest_slow_us();
+    let dimensions = match ingested.access.finish(MAX_BUCKETS) {
+        Ok(access) => access.dimensions,
         Err(_) => Vec::new(),
     };
     Ok(Inspection {

@@ -3,17 +3,18 @@
 //! drops, or without access logs the metrics' departures), then for each
 //! incident its impact, signals, detection, hints and timeline.
 
-use crate::clients::ClientBurst;
 use crate::config::UserKey;
 use crate::ingest::InputStats;
 use crate::ingest::events::Event;
 use crate::ingest::evidence::MetricSeries;
-use crate::paths::PathBuilder;
+use crate::series::clients::ClientErrors;
+use crate::series::dims::DimensionSeries;
+use crate::series::paths::PathBuilder;
 use crate::series::{Bucket, LatencyHistogram, SeriesSet};
-use crate::series_dims::DimensionSeries;
 use crate::timefmt::{Millis, Zone};
 
 use super::baseline::{self, BucketCounts};
+use super::client_bursts::{self, ClientBurst};
 use super::evidence::{self, MetricOnset};
 use super::findings::{
     BaselineSummary, Detected, Finding, Findings, Hint, Signal, TimelineEntry, access_source,
@@ -32,7 +33,9 @@ pub struct Observations {
     pub dimensions: Vec<DimensionSeries>,
     pub events: Vec<Event>,
     pub metrics: Vec<MetricSeries>,
-    pub client_bursts: Vec<ClientBurst>,
+    /// Per-bucket summaries of who sent the 4xx.
+    pub clients: ClientErrors,
+    /// Which paths the (bad) requests went to, per bucket.
     pub paths: PathBuilder,
 }
 
@@ -69,9 +72,10 @@ pub fn find(observed: Observations, options: &DetectOptions) -> Findings {
         dimensions,
         events,
         metrics,
-        client_bursts,
+        clients,
         paths,
     } = observed;
+    let client_bursts = client_bursts::bursts(&clients);
     let disturbed = baseline::screen_disturbed(&series);
     let p99 = baseline::baseline_p99_us(&series, &disturbed);
     let threshold = baseline::slow_threshold_us(options.slow_threshold_us, p99);

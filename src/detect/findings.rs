@@ -3,17 +3,17 @@
 //! facts only (times, counts, rates, names, the log lines they come from):
 //! every sentence about them is written by the report module.
 
-use crate::clients::ClientBurst;
 use crate::config::UserKey;
 use crate::ingest::events::{Event, EventKind};
 use crate::ingest::evidence::MetricSeries;
 use crate::ingest::{InputKind, InputStats};
-use crate::paths::PathConcentration;
+use crate::series::dims::DimensionSeries;
 use crate::series::{LineRef, SeriesSet};
-use crate::series_dims::DimensionSeries;
 use crate::timefmt::{MS_PER_MINUTE, Millis, Zone};
 
 use super::baseline::BucketCounts;
+use super::client_bursts::ClientBurst;
+use super::concentration::PathConcentration;
 use super::impact::Impact;
 use super::{Incident, Severity};
 

@@ -7,14 +7,15 @@
 
 use std::ops::RangeInclusive;
 
-use crate::clients::ClientBurst;
 use crate::ingest::InputStats;
 use crate::ingest::events::{Event, EventKind};
-use crate::paths::PathBuilder;
-use crate::series_dims::{self, DimensionSeries, OTHER_LABEL};
+use crate::series::dims::{DimensionSeries, OTHER_LABEL};
+use crate::series::paths::PathBuilder;
 use crate::timefmt::{MS_PER_MINUTE, Millis};
 
 use super::Incident;
+use super::client_bursts::ClientBurst;
+use super::concentration::{dimension_concentration, path_concentration};
 use super::findings::{ChangeLead, Hint, Signal, line_source};
 use super::impact::Impact;
 use super::timeline::TIMELINE_BEFORE_MS;
@@ -112,7 +113,7 @@ pub fn concentration_hints(
         .iter()
         .filter_map(|series| {
             let (label, traffic_share, bad_share) =
-                series_dims::concentration(series, buckets.clone())?;
+                dimension_concentration(series, buckets.clone())?;
             Some(Hint::Concentration {
                 dimension: series.kind.name(),
                 label,
@@ -143,9 +144,7 @@ pub fn client_burst_hints(bursts: &[ClientBurst], incident: &Incident) -> Vec<Hi
 
 /// The path that took most of the incident's bad requests, if one did.
 pub fn path_hint(paths: &PathBuilder, incident: &Incident) -> Option<Hint> {
-    paths
-        .concentration(incident.start, incident.end)
-        .map(Hint::PathConcentration)
+    path_concentration(paths, incident.start, incident.end).map(Hint::PathConcentration)
 }
 
 #[cfg(test)]

@@ -8,13 +8,17 @@
 //! [`traffic`] the traffic drops, [`changepoint`] and [`evidence`] the
 //! metric onsets and log events tied to an incident, [`impact`] the users
 //! and requests hit, [`detection`] when someone noticed (decided there
-//! only), [`hints`] the leads for the root cause, [`timeline`] the
+//! only), [`client_bursts`] the 4xx bursts from one client,
+//! [`concentration`] the upstream, host or path an incident's bad requests
+//! concentrate on, [`hints`] the leads for the root cause, [`timeline`] the
 //! structured timeline, [`describe`] the order of it all and [`findings`]
 //! the types handed to the report.
 
 pub mod anomaly;
 pub mod baseline;
 pub mod changepoint;
+pub mod client_bursts;
+pub mod concentration;
 pub mod describe;
 pub mod detection;
 pub mod evidence;

@@ -3,12 +3,12 @@
 //! Each source is opened (gzip detected from content), its kind and format
 //! sniffed from its first lines, then read in chunks of whole lines that
 //! worker threads parse on all cores ([`pipeline`]). Every parsed request is
-//! folded into a [`SeriesBuilder`]; the workers' series merge at the end with
-//! exact line numbers. A line that does not parse is
+//! folded into a [`Partial`] ([`worker`]); the workers' partials merge at
+//! the end with exact line numbers. A line that does not parse is
 //! first tried with the other access-log formats (files that mix formats),
 //! then counted and the first few are kept with their line number and
 //! reason. Upstreams and, when several hosts' logs are read, hosts are kept
-//! as dimensions ([`crate::series_dims`]).
+//! as dimensions ([`crate::series::dims`]).
 
 pub mod access;
 pub mod events;
@@ -20,21 +20,19 @@ pub mod record;
 pub mod sniff;
 pub mod stats;
 pub mod timestamps;
+pub mod worker;
 
 use std::sync::atomic::Ordering;
-
-use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
 
 use crate::config::UserKey;
 use crate::error::{Error, Result};
 use crate::progress::Progress;
-use crate::series::SeriesBuilder;
-use crate::series_dims::{DimensionBuilder, DimensionKind, Outcome};
+use crate::series::Partial;
 use crate::timefmt::Millis;
 use access::AccessFormat;
 use reader::{CHUNK_BYTES, ChunkReader, Source};
-use record::{AccessRecord, upstream_items};
 pub use stats::{AccessFields, InputKind, InputStats, MAX_SKIPPED_EXAMPLES, SkippedLine};
+use worker::OffsetTally;
 
 /// Settings ingest needs, already resolved.
 #[derive(Clone, Debug)]
@@ -58,21 +56,16 @@ pub struct IngestOptions {
 #[derive(Debug)]
 pub struct Ingested {
     pub inputs: Vec<InputStats>,
-    pub series: SeriesBuilder,
+    /// Everything the access logs gave: buckets, dimensions, clients of
+    /// 4xx responses and paths, merged over all inputs.
+    pub access: Partial,
     /// The offset most access lines carry (seconds east of UTC), if any.
     pub access_offset: Option<i32>,
-    /// Per-upstream and per-host counts; a dimension with fewer than two
-    /// values is left out.
-    pub dimensions: Vec<DimensionBuilder>,
     /// Alerts, recoveries, changes and notable events of syslog and error
     /// logs, in time order.
     pub events: Vec<events::Event>,
     /// The series of metric CSVs.
     pub metrics: Vec<evidence::MetricSeries>,
-    /// Bursts of 4xx responses from single clients, the largest first.
-    pub client_bursts: Vec<crate::clients::ClientBurst>,
-    /// Which paths the (bad) requests went to, per bucket.
-    pub paths: crate::paths::PathBuilder,
 }
 
 /// Reads every source into one series.
@@ -82,13 +75,7 @@ pub fn ingest(
     progress: &dyn Progress,
 ) -> Result<Ingested> {
     let mut inputs = Vec::with_capacity(sources.len());
-    let mut series = SeriesBuilder::new(options.bucket_ms, options.ingest_slow_us);
-    let bucket_ms = series.bucket_ms();
-    let mut upstreams =
-        DimensionBuilder::new(DimensionKind::Upstream, bucket_ms, options.ingest_slow_us);
-    let mut hosts = DimensionBuilder::new(DimensionKind::Host, bucket_ms, options.ingest_slow_us);
-    let mut clients = crate::clients::ClientBurstBuilder::new(bucket_ms);
-    let mut paths = crate::paths::PathBuilder::new(bucket_ms);
+    let mut access = Partial::new(options.bucket_ms, options.ingest_slow_us);
     let host_labels = host_labels(sources);
     let mut offsets = OffsetTally::default();
     let mut consumed_before = 0u64;
@@ -98,7 +85,7 @@ pub fn ingest(
             .as_ref()
             .and_then(|labels| labels.get(input_index))
             .map(String::as_str);
-        let (stats, partial, consumed) = ingest_source(
+        let (stats, result, consumed) = ingest_source(
             source,
             InputIdentity {
                 index: input_index as u32,
@@ -110,13 +97,9 @@ pub fn ingest(
             &mut collected,
         )?;
         consumed_before += consumed;
-        if let Some(partial) = partial {
-            series.merge(partial.series);
-            upstreams.merge(partial.upstreams);
-            hosts.merge(partial.hosts);
-            clients.merge(partial.clients);
-            paths.merge(partial.paths);
-            offsets.merge(&partial.offsets);
+        if let Some(result) = result {
+            access.merge(result.partial);
+            offsets.merge(&result.offsets);
         }
         if let Some(error) = &stats.error {
             progress.warn(&format!("{}: {error}", stats.path));
@@ -133,16 +116,10 @@ pub fn ingest(
     );
     Ok(Ingested {
         inputs,
-        series,
+        access,
         access_offset,
-        dimensions: [upstreams, hosts]
-            .into_iter()
-            .filter(|dimension| dimension.value_count() >= 2)
-            .collect(),
         events: resolved.events,
         metrics: resolved.metrics,
-        client_bursts: clients.bursts(),
-        paths,
     })
 }
 
@@ -233,7 +210,7 @@ fn ingest_source(
     progress: &dyn Progress,
     consumed_before: u64,
     collected: &mut evidence::Collected,
-) -> Result<(InputStats, Option<pipeline::SourceResult>, u64)> {
+) -> Result<(InputStats, Option<worker::SourceResult>, u64)> {
     let input = identity.index;
     let mut stats = InputStats::new(source.display());
     let opened = match reader::open(source) {
@@ -393,124 +370,6 @@ fn plain_file(source: &Source, compressed: bool) -> Option<(std::fs::File, u64)>
     let metadata = file.metadata().ok()?;
     let len = metadata.len();
     metadata.is_file().then_some((file, len))
-}
-
-/// How many offsets a chunk tallies before it stops adding new ones: logs
-/// carry one or two (DST), never many.
-const MAX_OFFSETS_TALLIED: usize = 8;
-
-/// Counts of the UTC offsets written in access lines.
-#[derive(Clone, Debug, Default)]
-pub struct OffsetTally(Vec<(i32, u64)>);
-
-impl OffsetTally {
-    #[inline]
-    fn add(&mut self, offset: i32, count: u64) {
-        if let Some(entry) = self.0.iter_mut().find(|(o, _)| *o == offset) {
-            entry.1 += count;
-        } else if self.0.len() < MAX_OFFSETS_TALLIED {
-            self.0.push((offset, count));
-        }
-    }
-
-    fn merge(&mut self, other: &OffsetTally) {
-        for &(offset, count) in &other.0 {
-            self.add(offset, count);
-        }
-    }
-
-    fn most_common(&self) -> Option<i32> {
-        self.0
-            .iter()
-            .max_by_key(|(offset, count)| (*count, std::cmp::Reverse(*offset)))
-            .map(|(offset, _)| *offset)
-    }
-}
-
-/// Seed that keeps remote-user keys apart from address keys.
-const REMOTE_USER_SEED: u64 = 0x7265_6d6f_7465_5f75;
-
-/// The user key of a request, hashed once (see [`UserKey`]).
-#[inline]
-pub fn user_hash(record: &AccessRecord<'_>, key: UserKey) -> u64 {
-    match key {
-        UserKey::Ip => xxh3_64(record.client),
-        UserKey::IpUserAgent => match record.user_agent {
-            Some(agent) => xxh3_64_with_seed(agent, xxh3_64(record.client)),
-            None => xxh3_64(record.client),
-        },
-        UserKey::RemoteUser => {
-            if record.remote_user == b"-" || record.remote_user.is_empty() {
-                xxh3_64(record.client)
-            } else {
-                xxh3_64_with_seed(record.remote_user, REMOTE_USER_SEED)
-            }
-        }
-    }
-}
-
-/// Reads a line the input's parser could not: the first other format that
-/// reads all of it, moving it to the front of `order` so a file that mixes
-/// two formats pays for one failed attempt per line, not one per format.
-#[inline(never)]
-fn parse_with_fallbacks<'a>(
-    line: &'a [u8],
-    fallbacks: &[&AccessFormat],
-    order: &mut Vec<usize>,
-) -> Option<(AccessRecord<'a>, usize)> {
-    for position in 0..order.len() {
-        let index = order[position];
-        if let Ok((record, true)) = fallbacks[index].parser.parse_exact(line) {
-            if position > 0 {
-                let found = order.remove(position);
-                order.insert(0, found);
-            }
-            return Some((record, index));
-        }
-    }
-    None
-}
-
-/// Counts a request under each upstream it was sent to. With aligned
-/// `$upstream_status` / `$upstream_response_time` lists each attempt counts
-/// with its own status and time; without them the last upstream gets the
-/// request's status and time, and the ones before it count as failed
-/// attempts (nginx only tries the next upstream after an error or timeout,
-/// `proxy_next_upstream`).
-fn record_upstreams(upstreams: &mut DimensionBuilder, arrival: Millis, record: &AccessRecord<'_>) {
-    let Some(addresses) = record.upstream_addr else {
-        return;
-    };
-    let mut statuses = record.upstream_status.map(upstream_items);
-    let mut times = record.upstream_time.map(upstream_items);
-    let mut addresses = upstream_items(addresses).peekable();
-    while let Some(address) = addresses.next() {
-        let is_last = addresses.peek().is_none();
-        let status = statuses
-            .as_mut()
-            .and_then(Iterator::next)
-            .and_then(|s| std::str::from_utf8(s).ok()?.parse::<u16>().ok());
-        let time = times.as_mut().and_then(Iterator::next).and_then(|t| {
-            match access::seconds_as_micros(t) {
-                Ok(([], us)) => Some(us),
-                _ => None,
-            }
-        });
-        if address == b"-" {
-            continue;
-        }
-        let outcome = match (status, is_last) {
-            (Some(status), _) => {
-                Outcome::of(status, time.or(record.duration_us.filter(|_| is_last)))
-            }
-            (None, true) => Outcome::of(record.status, time.or(record.duration_us)),
-            (None, false) => Outcome {
-                failed: true,
-                duration_us: time,
-            },
-        };
-        upstreams.record(arrival, address, outcome);
-    }
 }
 
 /// `Error::NothingParsed` when no input gave a single request.

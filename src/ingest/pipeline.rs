@@ -1,6 +1,6 @@
-//! The access-log hot path: worker threads that each parse chunks of whole
-//! lines into their own persistent accumulator ([`ParseWorker`]), merged
-//! once at the end. Two ways to feed them:
+//! The access-log hot path's feeders: worker threads ([`ParseWorker`], in
+//! [`super::worker`]) each parse chunks of whole lines into their own
+//! persistent [`Partial`], merged once at the end. Two ways to feed them:
 //!
 //! - a plain file ([`run_file`]): every worker takes the next 512 KiB of the
 //!   file with a positional read into its own reused buffer, still in the
@@ -12,14 +12,9 @@
 //! Why this shape (measured, see BENCHMARKS.md): a fresh accumulator per
 //! chunk and a merge per block cost hash-map growth and merging for every
 //! chunk; a worker that keeps its series pays for each bucket and user once.
-//! Buckets a worker is done with go to the run's total ([`HAND_OVER_AFTER_MS`]),
-//! so memory holds each bucket once, not once per worker.
-//!
-//! Line numbers stay exact although workers see chunks out of order: a
-//! worker records line `n` of chunk `s` as `s << 32 | n`, which sorts like
-//! the real line number, so "the earlier line wins" comparisons while folding
-//! are already right; once every chunk's line count is known the numbers are
-//! translated ([`SeriesBuilder::remap_lines`]).
+//! Buckets a worker is done with go to the run's total
+//! ([`super::worker::HAND_OVER_AFTER_MS`]), so memory holds each bucket
+//! once, not once per worker.
 
 use std::fs::File;
 use std::io::{self, Read};
@@ -27,391 +22,15 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::sync::{Arc, Mutex};
 
-use memchr::memchr_iter;
-
+use super::IngestOptions;
 use super::access::{AccessFormat, AccessParser};
-use super::reader::{self, Chunk, ChunkReader, MAX_LINE_BYTES, OVERLONG_LINE_MARK};
-use super::stats::{MAX_SKIPPED_EXAMPLES, SkippedLine};
-use super::{IngestOptions, OffsetTally, parse_with_fallbacks, record_upstreams, user_hash};
-use crate::clients::ClientBurstBuilder;
-use crate::paths::PathBuilder;
-use crate::series::{LineRef, RequestFacts, SeriesBuilder, is_failed_status};
-use crate::series_dims::{DimensionBuilder, DimensionKind, Outcome};
-use crate::timefmt::{Millis, WRITABLE_MS};
-
-/// Bits of a provisional line number that hold the line within its chunk;
-/// the chunk's sequence number sits above them. A chunk holds a few hundred
-/// KiB plus one line, far below 2^32 lines (which would take 4 GiB of
-/// newlines).
-const LINE_BITS: u32 = 32;
+use super::reader::{Chunk, ChunkReader, MAX_LINE_BYTES, OVERLONG_LINE_MARK};
+use super::worker::{ParseWorker, SourceResult, combine};
+use crate::series::Partial;
 
 /// Chunks queued for the workers, per worker: enough that a worker finishing
 /// a chunk finds the next one ready, few enough to keep memory flat.
 const QUEUED_CHUNKS_PER_WORKER: usize = 2;
-
-/// How far (in log time) behind the latest request a worker keeps buckets
-/// open before handing them to the run's total. nginx logs a request when it
-/// completes, so arrivals run behind the log by up to the longest request
-/// time (60 s is the usual proxy timeout); a later straggler reopens the
-/// bucket in the worker and is merged in again, which is correct, only
-/// slower.
-pub const HAND_OVER_AFTER_MS: i64 = 5 * 60_000;
-
-/// The provisional number of line `line` (1-based) of chunk `chunk`.
-#[inline]
-fn provisional_line(chunk: u64, line: u64) -> u64 {
-    (chunk << LINE_BITS) | line
-}
-
-/// Counts and first/last times of one run of lines; adds up.
-#[derive(Clone, Debug)]
-pub struct LineTally {
-    pub lines: u64,
-    pub parsed: u64,
-    pub skipped: u64,
-    pub out_of_range: u64,
-    pub first: Millis,
-    pub last: Millis,
-}
-
-impl Default for LineTally {
-    fn default() -> Self {
-        LineTally {
-            lines: 0,
-            parsed: 0,
-            skipped: 0,
-            out_of_range: 0,
-            first: Millis::MAX,
-            last: Millis::MIN,
-        }
-    }
-}
-
-impl LineTally {
-    fn add(&mut self, other: &LineTally) {
-        self.lines += other.lines;
-        self.parsed += other.parsed;
-        self.skipped += other.skipped;
-        self.out_of_range += other.out_of_range;
-        self.first = self.first.min(other.first);
-        self.last = self.last.max(other.last);
-    }
-}
-
-/// What one parsing thread keeps: its series and counts for the whole input,
-/// fed one chunk at a time in file order.
-pub struct ParseWorker<'a> {
-    options: &'a IngestOptions,
-    parser: AccessParser,
-    input: u32,
-    /// Formats tried, in order, on a line the parser cannot read; only a
-    /// format that reads the whole line is taken.
-    fallbacks: &'a [&'a AccessFormat],
-    /// The fallbacks in the order to try them: the last one that worked
-    /// first, so a file mixing two formats pays one failed attempt a line.
-    fallback_order: Vec<usize>,
-    /// Lines read by each fallback format, aligned with `fallbacks`.
-    fallback_lines: Vec<u64>,
-    /// [`super::access::field_bits`] of the optional fields seen.
-    field_bits: u8,
-    upstreams: DimensionBuilder,
-    /// This input's requests under its host label (empty when the run has
-    /// one log).
-    hosts: DimensionBuilder,
-    /// The host label's id in `hosts`.
-    host_id: Option<u16>,
-    /// Who sent the 4xx responses, per bucket.
-    clients: ClientBurstBuilder,
-    /// Which paths the (bad) requests went to, per bucket.
-    paths: PathBuilder,
-    /// The recent buckets, still being filled.
-    series: SeriesBuilder,
-    /// Where older buckets go, so memory holds each bucket once, not once
-    /// per worker; `None` keeps everything here.
-    total: Option<&'a Mutex<SeriesBuilder>>,
-    /// Buckets before this index have been handed over.
-    handed_over_before: i64,
-    tally: LineTally,
-    offsets: OffsetTally,
-    /// `(chunk, lines in it)` for every chunk this worker parsed.
-    chunk_lines: Vec<(u64, u64)>,
-    /// The first skipped lines this worker saw, with provisional numbers.
-    examples: Vec<(u64, &'static str)>,
-}
-
-impl<'a> ParseWorker<'a> {
-    pub fn new(options: &'a IngestOptions, parser: AccessParser, input: u32) -> Self {
-        let series = SeriesBuilder::new(options.bucket_ms, options.ingest_slow_us);
-        let bucket_ms = series.bucket_ms();
-        ParseWorker {
-            options,
-            parser,
-            input,
-            fallbacks: &[],
-            fallback_order: Vec::new(),
-            fallback_lines: Vec::new(),
-            field_bits: 0,
-            upstreams: DimensionBuilder::new(
-                DimensionKind::Upstream,
-                bucket_ms,
-                options.ingest_slow_us,
-            ),
-            hosts: DimensionBuilder::new(DimensionKind::Host, bucket_ms, options.ingest_slow_us),
-            host_id: None,
-            clients: ClientBurstBuilder::new(bucket_ms),
-            paths: PathBuilder::new(bucket_ms),
-            series,
-            total: None,
-            handed_over_before: i64::MIN,
-            tally: LineTally::default(),
-            offsets: OffsetTally::default(),
-            chunk_lines: Vec::new(),
-            examples: Vec::new(),
-        }
-    }
-
-    /// Tries `fallbacks` on lines the parser cannot read.
-    pub fn with_fallbacks(mut self, fallbacks: &'a [&'a AccessFormat]) -> Self {
-        self.fallbacks = fallbacks;
-        self.fallback_order = (0..fallbacks.len()).collect();
-        self.fallback_lines = vec![0; fallbacks.len()];
-        self
-    }
-
-    /// Counts every request under the host label `host` too.
-    pub fn with_host(mut self, host: Option<&str>) -> Self {
-        self.host_id = host.map(|label| self.hosts.intern(label.as_bytes()));
-        self
-    }
-
-    /// Hands buckets older than [`HAND_OVER_AFTER_MS`] to `total` after
-    /// each chunk.
-    pub fn with_total(mut self, total: &'a Mutex<SeriesBuilder>) -> Self {
-        self.total = Some(total);
-        self
-    }
-
-    fn hand_over_old_buckets(&mut self) {
-        let (Some(total), Some(latest)) = (self.total, self.series.latest_index()) else {
-            return;
-        };
-        let bucket_ms = self.series.bucket_ms();
-        let horizon = (HAND_OVER_AFTER_MS + bucket_ms - 1) / bucket_ms + 1;
-        let before = latest.saturating_sub(horizon);
-        if before <= self.handed_over_before {
-            return;
-        }
-        self.handed_over_before = before;
-        let old = self.series.take_before(before);
-        if old.is_empty() {
-            return;
-        }
-        // A poisoned lock means another worker panicked; the run is failing.
-        if let Ok(mut total) = total.lock() {
-            total.absorb(old);
-        }
-    }
-
-    fn skip(&mut self, line: u64, reason: &'static str) {
-        self.tally.skipped += 1;
-        if self.examples.len() < MAX_SKIPPED_EXAMPLES {
-            self.examples.push((line, reason));
-        }
-    }
-
-    /// Parses chunk number `chunk` (whole lines; the last may lack its
-    /// newline) and folds it in. Chunks must come in increasing order.
-    pub fn parse_chunk(&mut self, chunk: u64, bytes: &[u8]) {
-        if bytes.is_empty() {
-            self.chunk_lines.push((chunk, 0));
-            return;
-        }
-        let options = self.options;
-        let mut line_in_chunk = 0u64;
-        let mut start = 0;
-        let ends =
-            memchr_iter(b'\n', bytes).chain((bytes.last() != Some(&b'\n')).then_some(bytes.len()));
-        for end in ends {
-            let raw = &bytes[start..end];
-            start = end + 1;
-            line_in_chunk += 1;
-            let line_number = provisional_line(chunk, line_in_chunk);
-            let line = raw.strip_suffix(b"\r").unwrap_or(raw);
-            // A line the reader did not keep (over the cap, cut by damage).
-            if line.first() == Some(&0)
-                && let Some(reason) = reader::marked_line_reason(line)
-            {
-                self.skip(line_number, reason);
-                continue;
-            }
-            if line.iter().all(u8::is_ascii_whitespace) {
-                self.skip(line_number, "empty line");
-                continue;
-            }
-            let record = match self.parser.parse(line) {
-                Ok(record) => record,
-                Err(error) => {
-                    match parse_with_fallbacks(line, self.fallbacks, &mut self.fallback_order) {
-                        Some((record, index)) => {
-                            self.fallback_lines[index] += 1;
-                            record
-                        }
-                        None => {
-                            self.skip(line_number, error.reason);
-                            continue;
-                        }
-                    }
-                }
-            };
-            let arrival = record.arrival();
-            // A request time of 10^100 s (damage) would put the arrival
-            // before any date a report can write.
-            if !WRITABLE_MS.contains(&arrival) {
-                self.skip(
-                    line_number,
-                    "expected a request time that does not reach back before the year 0000",
-                );
-                continue;
-            }
-            self.tally.parsed += 1;
-            self.field_bits |= record.field_mask();
-            if options.since.is_some_and(|since| arrival < since)
-                || options.until.is_some_and(|until| arrival > until)
-            {
-                self.tally.out_of_range += 1;
-                continue;
-            }
-            self.offsets.add(record.offset_seconds, 1);
-            self.tally.first = self.tally.first.min(arrival);
-            self.tally.last = self.tally.last.max(arrival);
-            self.series.record(&RequestFacts {
-                arrival,
-                status: record.status,
-                duration_us: record.duration_us,
-                user: user_hash(&record, options.user_key),
-                line: LineRef {
-                    input: self.input,
-                    line: line_number,
-                },
-            });
-            self.clients.record(arrival, record.status, record.client);
-            let bad_at_ingest = is_failed_status(record.status)
-                || record
-                    .duration_us
-                    .is_some_and(|us| us > options.ingest_slow_us);
-            self.paths.record(arrival, record.request, bad_at_ingest);
-            if record.upstream_addr.is_some() {
-                record_upstreams(&mut self.upstreams, arrival, &record);
-            }
-            if let Some(host_id) = self.host_id {
-                self.hosts.record_id(
-                    arrival,
-                    host_id,
-                    Outcome::of(record.status, record.duration_us),
-                );
-            }
-        }
-        self.tally.lines += line_in_chunk;
-        self.chunk_lines.push((chunk, line_in_chunk));
-        self.hand_over_old_buckets();
-    }
-}
-
-/// Everything the workers of one input found, with real line numbers.
-pub struct SourceResult {
-    pub series: SeriesBuilder,
-    pub upstreams: DimensionBuilder,
-    pub hosts: DimensionBuilder,
-    pub clients: ClientBurstBuilder,
-    pub paths: PathBuilder,
-    pub tally: LineTally,
-    pub offsets: OffsetTally,
-    pub examples: Vec<SkippedLine>,
-    /// [`super::access::field_bits`] of the optional fields seen.
-    pub field_bits: u8,
-    /// Lines read by each fallback format.
-    pub fallback_lines: Vec<u64>,
-}
-
-/// Merges the workers' accumulators into `series` (the buckets they
-/// handed over) and turns provisional line numbers into real ones.
-fn combine(workers: Vec<ParseWorker<'_>>, mut series: SeriesBuilder, input: u32) -> SourceResult {
-    let mut chunk_lines: Vec<(u64, u64)> = Vec::new();
-    let mut examples: Vec<(u64, &'static str)> = Vec::new();
-    let mut tally = LineTally::default();
-    let mut offsets = OffsetTally::default();
-    let mut field_bits = 0;
-    let mut fallback_lines: Vec<u64> = Vec::new();
-    let mut upstreams: Option<DimensionBuilder> = None;
-    let mut hosts: Option<DimensionBuilder> = None;
-    let mut clients = ClientBurstBuilder::new(series.bucket_ms());
-    let mut paths = PathBuilder::new(series.bucket_ms());
-    for mut worker in workers {
-        clients.merge(worker.clients);
-        paths.merge(worker.paths);
-        chunk_lines.extend_from_slice(&worker.chunk_lines);
-        examples.extend_from_slice(&worker.examples);
-        tally.add(&worker.tally);
-        offsets.merge(&worker.offsets);
-        field_bits |= worker.field_bits;
-        fallback_lines.resize(worker.fallback_lines.len().max(fallback_lines.len()), 0);
-        for (total, lines) in fallback_lines.iter_mut().zip(&worker.fallback_lines) {
-            *total += lines;
-        }
-        for (total, part) in [
-            (&mut upstreams, worker.upstreams),
-            (&mut hosts, worker.hosts),
-        ] {
-            match total {
-                Some(total) => total.merge(part),
-                None => *total = Some(part),
-            }
-        }
-        worker.series.settle_users();
-        series.merge(worker.series);
-    }
-    let empty_dimension =
-        |kind| DimensionBuilder::new(kind, series.bucket_ms(), series.ingest_slow_us());
-    let upstreams = upstreams.unwrap_or_else(|| empty_dimension(DimensionKind::Upstream));
-    let hosts = hosts.unwrap_or_else(|| empty_dimension(DimensionKind::Host));
-    chunk_lines.sort_unstable();
-    // Lines before each chunk, indexed by chunk number (chunks are numbered
-    // 0, 1, 2... by the reader).
-    let mut lines_before = Vec::with_capacity(chunk_lines.len());
-    let mut running = 0u64;
-    for &(_, lines) in &chunk_lines {
-        lines_before.push(running);
-        running += lines;
-    }
-    let real_line = |provisional: u64| {
-        let chunk = (provisional >> LINE_BITS) as usize;
-        let line = provisional & ((1u64 << LINE_BITS) - 1);
-        lines_before
-            .get(chunk)
-            .map_or(provisional, |before| before + line)
-    };
-    series.remap_lines(input, real_line);
-    examples.sort_unstable();
-    examples.truncate(MAX_SKIPPED_EXAMPLES);
-    SourceResult {
-        series,
-        upstreams,
-        hosts,
-        clients,
-        paths,
-        tally,
-        offsets,
-        field_bits,
-        fallback_lines,
-        examples: examples
-            .into_iter()
-            .map(|(line, reason)| SkippedLine {
-                line: real_line(line),
-                reason: reason.to_string(),
-            })
-            .collect(),
-    }
-}
 
 /// The number of parsing threads for a `threads` setting: 0 is one per
 /// core rayon would use (`RAYON_NUM_THREADS`, or the pool the call runs in).
@@ -445,8 +64,8 @@ impl<'a> ParseSetup<'a> {
             .with_host(self.host)
     }
 
-    fn empty_series(&self) -> SeriesBuilder {
-        SeriesBuilder::new(self.options.bucket_ms, self.options.ingest_slow_us)
+    fn empty_partial(&self) -> Partial {
+        Partial::new(self.options.bucket_ms, self.options.ingest_slow_us)
     }
 }
 
@@ -484,7 +103,7 @@ pub fn run<R: Read>(
     // Buffers in circulation: one being filled, the queued ones, one per
     // worker being parsed.
     let max_buffers = 1 + workers * (QUEUED_CHUNKS_PER_WORKER + 1);
-    let total = Mutex::new(setup.empty_series());
+    let total = Mutex::new(setup.empty_partial());
     let (finished, outcome) = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
             .map(|_| {
@@ -524,8 +143,8 @@ pub fn run<R: Read>(
 
 /// The buckets the workers handed over (a poisoned lock only means a
 /// worker panicked, which is re-raised before this is used).
-fn take_total(total: &Mutex<SeriesBuilder>, setup: &ParseSetup<'_>) -> SeriesBuilder {
-    let empty = setup.empty_series();
+fn take_total(total: &Mutex<Partial>, setup: &ParseSetup<'_>) -> Partial {
+    let empty = setup.empty_partial();
     match total.lock() {
         Ok(mut total) => std::mem::replace(&mut *total, empty),
         Err(poisoned) => std::mem::replace(&mut *poisoned.into_inner(), empty),
@@ -646,7 +265,7 @@ pub fn run_file(
     let reported = AtomicU64::new(0);
     let stop = AtomicBool::new(false);
     let first_error: Mutex<Option<(u64, io::Error)>> = Mutex::new(None);
-    let total = Mutex::new(setup.empty_series());
+    let total = Mutex::new(setup.empty_partial());
     let finished: Vec<ParseWorker<'_>> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
             .map(|_| {
@@ -701,7 +320,7 @@ pub fn run_file(
     let lines_before_error = first_error.as_ref().map(|(failed, _)| {
         finished
             .iter()
-            .flat_map(|worker| &worker.chunk_lines)
+            .flat_map(|worker| worker.chunk_lines())
             .filter(|(chunk, _)| chunk < failed)
             .map(|(_, lines)| lines)
             .sum()
@@ -830,6 +449,7 @@ mod tests {
 
     use super::*;
     use crate::config::UserKey;
+    use crate::ingest::SkippedLine;
     use crate::ingest::sniff;
     use crate::series::{Bucket, MIN_DEFAULT_SLOW_US};
 
@@ -905,6 +525,18 @@ mod tests {
         text
     }
 
+    /// One input without fallbacks or host, on `options.threads` workers.
+    fn setup<'a>(options: &'a IngestOptions, parser: &'a AccessParser) -> ParseSetup<'a> {
+        ParseSetup {
+            options,
+            parser,
+            fallbacks: &[],
+            input: 0,
+            host: None,
+            workers: options.threads,
+        }
+    }
+
     fn parser() -> AccessParser {
         sniff::preset_by_name("combined+request_time")
             .expect("preset")
@@ -923,8 +555,8 @@ mod tests {
             tally.last as u64,
         ];
         let offset = result.offsets.most_common();
-        let series = result.series.finish(1_000).expect("short series");
-        (series.buckets, counts, result.examples, offset)
+        let access = result.partial.finish(1_000).expect("short series");
+        (access.series.buckets, counts, result.examples, offset)
     }
 
     fn one_pass(log: &[u8]) -> SourceResult {
@@ -933,7 +565,7 @@ mod tests {
         worker.parse_chunk(0, log);
         combine(
             vec![worker],
-            SeriesBuilder::new(BUCKET_MS, MIN_DEFAULT_SLOW_US),
+            Partial::new(BUCKET_MS, MIN_DEFAULT_SLOW_US),
             0,
         )
     }
@@ -956,16 +588,8 @@ mod tests {
         file.write_all(&log).expect("write");
         for workers in [1, 2, 3] {
             for chunk_bytes in [1u64, 97, 4_096, FILE_CHUNK_BYTES] {
-                let options = options(workers);
-                let parser = parser();
-                let setup = ParseSetup {
-                    options: &options,
-                    parser: &parser,
-                    fallbacks: &[],
-                    input: 0,
-                    host: None,
-                    workers,
-                };
+                let (options, parser) = (options(workers), parser());
+                let setup = setup(&options, &parser);
                 let (result, outcome) = run_file(
                     file.as_file(),
                     log.len() as u64,
@@ -980,16 +604,8 @@ mod tests {
                 );
             }
             for chunk_bytes in [1usize, 97, 4_096] {
-                let options = options(workers);
-                let parser = parser();
-                let setup = ParseSetup {
-                    options: &options,
-                    parser: &parser,
-                    fallbacks: &[],
-                    input: 0,
-                    host: None,
-                    workers,
-                };
+                let (options, parser) = (options(workers), parser());
+                let setup = setup(&options, &parser);
                 let mut reader = ChunkReader::new(&log[..]);
                 let mut first = Vec::new();
                 let chunk = reader.fill(&mut first, chunk_bytes).expect("not empty");

@@ -11,7 +11,7 @@ use super::input_reports;
 use super::markdown::text::{INPUT_COLUMNS, input_row, table, thousands};
 use crate::ingest::{InputKind, InputStats};
 use crate::run::Inspection;
-use crate::series_dims::DimensionSeries;
+use crate::series::dims::DimensionSeries;
 
 fn yes_no(value: bool) -> &'static str {
     if value { "yes" } else { "no" }

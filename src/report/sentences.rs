@@ -2,11 +2,11 @@
 //! Markdown carry, so a script and a person are told the same: timeline
 //! texts, hint sentences, detection evidence and the client-burst sentence.
 
-use crate::clients::ClientBurst;
 use crate::detect::Severity;
+use crate::detect::client_bursts::ClientBurst;
+use crate::detect::concentration::PathConcentration;
 use crate::detect::findings::{ChangeLead, DetectionEvidence, Hint, TimelineEntry, TimelineFact};
 use crate::ingest::events::EventKind;
-use crate::paths::PathConcentration;
 use crate::timefmt::{Millis, Zone, human_duration, human_time};
 
 use super::markdown::text::thousands;

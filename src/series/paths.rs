@@ -1,10 +1,12 @@
-//! Which URL path an incident's bad requests concentrate on: one endpoint
-//! broken by a deploy (`/checkout` failing while the rest of the shop
-//! works) is the first lead of its postmortem.
+//! Which URL paths the requests went to, per bucket, so that
+//! detection (`detect/concentration.rs`) can tell which path an incident's bad
+//! requests concentrate on: one endpoint broken by a deploy (`/checkout`
+//! failing while the rest of the shop works) is the first lead of its
+//! postmortem.
 //!
 //! A site has too many paths for a table per path, so ingest keeps, per
-//! bucket, a Misra–Gries summary ([`crate::heavy`]) of the paths of the bad
-//! requests (failed, or slower than the ingest threshold) with their text,
+//! bucket, a Misra–Gries summary ([`crate::series::heavy`]) of the paths of
+//! the bad requests (failed, or slower than the ingest threshold) with their text,
 //! and a one-row count sketch of the paths of all requests: [`TRAFFIC_CELLS`]
 //! counters, each path counted in the cell its hash picks (a Count-Min
 //! sketch of depth one: Cormode & Muthukrishnan (2005), "An improved data
@@ -19,10 +21,7 @@
 //! (and a decrement of all of them for most lines of a site with many
 //! paths), for a looser bound (BENCHMARKS.md, "Path traffic as a sketch").
 
-use crate::heavy::{ByteKey, HeavyHitters, Mergeable, PerBucket, hash_bytes};
-use crate::series_dims::{
-    CONCENTRATION_MAX_TRAFFIC_SHARE, CONCENTRATION_MIN_BAD, CONCENTRATION_MIN_BAD_SHARE,
-};
+use crate::series::heavy::{ByteKey, HeavyHitters, Mergeable, PerBucket, hash_bytes};
 use crate::timefmt::Millis;
 
 /// Counters of the bad-path summary per bucket: as for clients, a path
@@ -52,7 +51,7 @@ impl Default for TrafficCells {
 
 impl TrafficCells {
     /// The cell of a path hash: its top bits (FxHash mixes into them).
-    fn cell(hash: u64) -> usize {
+    pub fn cell(hash: u64) -> usize {
         (hash >> (u64::BITS - TRAFFIC_CELLS.trailing_zeros())) as usize
     }
 
@@ -85,6 +84,18 @@ impl TrafficCells {
 pub struct PathSummary {
     bad: HeavyHitters<ByteKey, PATH_COUNTERS>,
     all: TrafficCells,
+}
+
+impl PathSummary {
+    /// The paths of the bucket's bad requests.
+    pub fn bad(&self) -> &HeavyHitters<ByteKey, PATH_COUNTERS> {
+        &self.bad
+    }
+
+    /// The paths of all the bucket's requests.
+    pub fn all(&self) -> &TrafficCells {
+        &self.all
+    }
 }
 
 impl Mergeable for PathSummary {
@@ -136,74 +147,19 @@ impl PathBuilder {
         self.buckets.merge(other.buckets);
     }
 
-    /// The path most bad requests in `[from, to]` (whole buckets) went to,
-    /// when it drew at least [`CONCENTRATION_MIN_BAD_SHARE`] of them while
-    /// carrying under [`CONCENTRATION_MAX_TRAFFIC_SHARE`] of all requests.
-    pub fn concentration(&self, from: Millis, to: Millis) -> Option<PathConcentration> {
-        let bucket_ms = self.buckets.bucket_ms();
-        let (first, last) = (from.div_euclid(bucket_ms), to.div_euclid(bucket_ms));
-        let in_range: Vec<&PathSummary> = self
-            .buckets
-            .sorted()
-            .into_iter()
-            .filter(|(index, _)| (first..=last).contains(index))
-            .map(|(_, summary)| summary)
-            .collect();
-        let mut bad_by_path: Vec<(ByteKey, u64)> = Vec::new();
-        for summary in &in_range {
-            for counter in summary.bad.live() {
-                match bad_by_path.iter_mut().find(|(key, _)| *key == counter.key) {
-                    Some((_, count)) => *count += counter.count,
-                    None => bad_by_path.push((counter.key, counter.count)),
-                }
-            }
-        }
-        let bad_total: u64 = in_range.iter().map(|s| s.bad.total()).sum();
-        let all_total: u64 = in_range.iter().map(|s| s.all.total()).sum();
-        let (path, bad) = bad_by_path
-            .into_iter()
-            .max_by_key(|(key, count)| (*count, std::cmp::Reverse(key.text())))?;
-        let hash = path.hash64();
-        let traffic_upper: u64 = in_range.iter().map(|s| s.all.upper_bound(hash)).sum();
-        let bad_share = bad as f64 / bad_total.max(1) as f64;
-        let traffic_share = traffic_upper as f64 / all_total.max(1) as f64;
-        (bad_total >= CONCENTRATION_MIN_BAD
-            && bad_share >= CONCENTRATION_MIN_BAD_SHARE
-            && traffic_share < CONCENTRATION_MAX_TRAFFIC_SHARE)
-            .then(|| PathConcentration {
-                path: path.text(),
-                bad_share,
-                traffic_share_at_most: traffic_share,
-            })
+    pub fn bucket_ms(&self) -> i64 {
+        self.buckets.bucket_ms()
     }
-}
 
-/// A path holding most of an incident's bad requests.
-#[derive(Clone, Debug, PartialEq)]
-pub struct PathConcentration {
-    pub path: String,
-    /// Its share of the bad requests (a lower bound).
-    pub bad_share: f64,
-    /// Its share of all requests, at most.
-    pub traffic_share_at_most: f64,
-}
-
-impl PathConcentration {
-    pub fn hint(&self) -> String {
-        format!(
-            "path {} got {:.0}% of the bad requests but at most {:.0}% of all requests during the incident: look at what serves that path first",
-            self.path,
-            100.0 * self.bad_share,
-            100.0 * self.traffic_share_at_most
-        )
+    /// Every bucket's summary `(index, summary)`, in time order.
+    pub fn sorted(&self) -> Vec<(i64, &PathSummary)> {
+        self.buckets.sorted()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const MINUTE: i64 = 60_000;
 
     #[test]
     fn paths_of_request_lines() {
@@ -232,32 +188,6 @@ mod tests {
                 "{name}"
             );
         }
-    }
-
-    /// Ten minutes, 100 requests a minute over 20 paths; `/checkout` gets
-    /// a twentieth of them, and during minutes 3..=6 `bad_checkout` of its
-    /// requests fail besides `bad_elsewhere` a minute on other paths.
-    fn builder(bad_checkout: u64, bad_elsewhere: u64) -> PathBuilder {
-        let mut builder = PathBuilder::new(MINUTE);
-        for minute in 0..10i64 {
-            for i in 0..100u64 {
-                let at = minute * MINUTE + i as i64 * 600;
-                let path = if i % 20 == 0 {
-                    "/checkout".to_string()
-                } else {
-                    format!("/page/{}", i % 20)
-                };
-                let incident = (3..=6).contains(&minute);
-                let bad = incident
-                    && if path == "/checkout" {
-                        i / 20 < bad_checkout
-                    } else {
-                        i < bad_elsewhere * 20 / 19 && i % 20 != 0
-                    };
-                builder.record(at, format!("GET {path}?x=1 HTTP/1.1").as_bytes(), bad);
-            }
-        }
-        builder
     }
 
     #[test]
@@ -289,39 +219,5 @@ mod tests {
             spread.add(hash_bytes(format!("/p/{i}").as_bytes()));
         }
         assert!(spread.cells.iter().all(|&c| c > 0), "{:?}", spread.cells);
-    }
-
-    #[test]
-    fn one_broken_path_is_named_and_a_general_failure_is_not() {
-        let (from, to) = (3 * MINUTE, 6 * MINUTE + 59_999);
-        let broken = builder(5, 0)
-            .concentration(from, to)
-            .expect("a concentration");
-        assert_eq!(broken.path, "/checkout");
-        assert_eq!(broken.bad_share, 1.0);
-        // Every path has 5 of 100 requests a minute; the bound is the
-        // share of all the paths in /checkout's cell, itself included.
-        let cell = |path: &str| TrafficCells::cell(hash_bytes(path.as_bytes()));
-        let sharing = (1..20)
-            .filter(|i| cell(&format!("/page/{i}")) == cell("/checkout"))
-            .count();
-        assert_eq!(
-            broken.traffic_share_at_most,
-            0.05 * (1 + sharing) as f64,
-            "{broken:?}"
-        );
-        assert!(
-            broken
-                .hint()
-                .starts_with("path /checkout got 100% of the bad requests")
-        );
-
-        let cases = [
-            ("spread over every path", builder(1, 19)),
-            ("too few bad requests", builder(0, 0)),
-        ];
-        for (name, paths) in cases {
-            assert_eq!(paths.concentration(from, to), None, "{name}");
-        }
     }
 }

@@ -14,7 +14,7 @@ use std::ops::RangeInclusive;
 
 use rustc_hash::FxHashMap;
 
-use crate::series::is_failed_status;
+use crate::series::buckets::is_failed_status;
 use crate::timefmt::Millis;
 
 /// Most distinct values kept per dimension: enough for every backend of a
@@ -394,63 +394,6 @@ impl DimensionSeries {
     }
 }
 
-/// A value must carry less than this share of the requests ...
-pub const CONCENTRATION_MAX_TRAFFIC_SHARE: f64 = 0.5;
-/// ... and at least this share of the bad ones to be named in a hint.
-pub const CONCENTRATION_MIN_BAD_SHARE: f64 = 0.5;
-/// Fewest bad requests in the range for a concentration to mean anything.
-pub const CONCENTRATION_MIN_BAD: u64 = 10;
-
-/// The value of a dimension that holds most bad requests of `range` while
-/// carrying a minority of its traffic, as (label, traffic share, bad share).
-pub fn concentration(
-    series: &DimensionSeries,
-    range: RangeInclusive<usize>,
-) -> Option<(String, f64, f64)> {
-    let totals = series.totals(range);
-    let named = totals
-        .iter()
-        .filter(|(label, c)| *label != OTHER_LABEL && c.requests > 0);
-    if named.clone().count() < 2 {
-        return None;
-    }
-    let requests: u64 = totals.iter().map(|(_, c)| c.requests).sum();
-    let bad: u64 = totals.iter().map(|(_, c)| c.bad()).sum();
-    if bad < CONCENTRATION_MIN_BAD || requests == 0 {
-        return None;
-    }
-    let (label, worst) = named.max_by_key(|(label, c)| (c.bad(), std::cmp::Reverse(*label)))?;
-    let traffic_share = worst.requests as f64 / requests as f64;
-    let bad_share = worst.bad() as f64 / bad as f64;
-    (traffic_share < CONCENTRATION_MAX_TRAFFIC_SHARE && bad_share >= CONCENTRATION_MIN_BAD_SHARE)
-        .then(|| (label.to_string(), traffic_share, bad_share))
-}
-
-/// Hints for an incident spanning `range`: one per dimension whose bad
-/// requests concentrate on one value.
-pub fn concentration_hints(
-    dimensions: &[DimensionSeries],
-    range: RangeInclusive<usize>,
-) -> Vec<String> {
-    dimensions
-        .iter()
-        .filter_map(|series| {
-            let (label, traffic, bad) = concentration(series, range.clone())?;
-            let kind = series.kind.name();
-            Some(format!(
-                "{kind} {label} carried {:.0}% of the requests but {:.0}% of the bad ones during the incident ({} {kind}s seen): look at that {kind} first",
-                100.0 * traffic,
-                100.0 * bad,
-                series
-                    .labels
-                    .iter()
-                    .filter(|l| l.as_str() != OTHER_LABEL)
-                    .count()
-            ))
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -543,56 +486,5 @@ mod tests {
             totals.iter().map(|(_, c)| c.requests).sum::<u64>(),
             MAX_DIMENSION_VALUES as u64 + 10
         );
-    }
-
-    #[test]
-    fn one_bad_upstream_of_three_is_named() {
-        struct Case {
-            name: &'static str,
-            /// Requests and bad ones per upstream.
-            traffic: [(u64, u64); 3],
-            named: Option<&'static str>,
-        }
-        let cases = [
-            Case {
-                name: "one of three carries the failures",
-                traffic: [(100, 1), (100, 0), (100, 40)],
-                named: Some("c:80"),
-            },
-            Case {
-                name: "failures spread evenly",
-                traffic: [(100, 14), (100, 13), (100, 14)],
-                named: None,
-            },
-            Case {
-                name: "the bad upstream carries most traffic",
-                traffic: [(20, 1), (20, 0), (260, 40)],
-                named: None,
-            },
-            Case {
-                name: "too few bad requests to say",
-                traffic: [(100, 0), (100, 0), (100, 5)],
-                named: None,
-            },
-        ];
-        for case in cases {
-            let mut builder = DimensionBuilder::new(DimensionKind::Upstream, MINUTE, SLOW_US);
-            for ((requests, bad), label) in case.traffic.iter().zip(["a:80", "b:80", "c:80"]) {
-                for i in 0..*requests {
-                    let outcome = if i < *bad { failed() } else { ok(5) };
-                    builder.record(i as i64, label.as_bytes(), outcome);
-                }
-            }
-            let series = builder.finish(0, 1);
-            let found = concentration(&series, 0..=0).map(|(label, _, _)| label);
-            assert_eq!(found.as_deref(), case.named, "{}", case.name);
-            let hints = concentration_hints(&[series], 0..=0);
-            assert_eq!(
-                hints.len(),
-                usize::from(case.named.is_some()),
-                "{}",
-                case.name
-            );
-        }
     }
 }

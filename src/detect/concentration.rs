@@ -1,0 +1,215 @@
+//! Where an incident's bad requests concentrate: one upstream of three, one
+//! host of several, one URL path. A judgement on the merged series
+//! ([`crate::series::dims`], [`crate::series::paths`]), made per incident;
+//! a value is named only when it holds most bad requests while carrying a
+//! minority of the traffic.
+
+use std::ops::RangeInclusive;
+
+use crate::series::dims::{DimensionSeries, OTHER_LABEL};
+use crate::series::heavy::ByteKey;
+use crate::series::paths::{PathBuilder, PathSummary};
+use crate::timefmt::Millis;
+
+/// A value must carry less than this share of the requests ...
+pub const CONCENTRATION_MAX_TRAFFIC_SHARE: f64 = 0.5;
+/// ... and at least this share of the bad ones to be named in a hint.
+pub const CONCENTRATION_MIN_BAD_SHARE: f64 = 0.5;
+/// Fewest bad requests in the range for a concentration to mean anything.
+pub const CONCENTRATION_MIN_BAD: u64 = 10;
+
+/// The value of a dimension that holds most bad requests of `range` while
+/// carrying a minority of its traffic, as (label, traffic share, bad share).
+pub fn dimension_concentration(
+    series: &DimensionSeries,
+    range: RangeInclusive<usize>,
+) -> Option<(String, f64, f64)> {
+    let totals = series.totals(range);
+    let named = totals
+        .iter()
+        .filter(|(label, c)| *label != OTHER_LABEL && c.requests > 0);
+    if named.clone().count() < 2 {
+        return None;
+    }
+    let requests: u64 = totals.iter().map(|(_, c)| c.requests).sum();
+    let bad: u64 = totals.iter().map(|(_, c)| c.bad()).sum();
+    if bad < CONCENTRATION_MIN_BAD || requests == 0 {
+        return None;
+    }
+    let (label, worst) = named.max_by_key(|(label, c)| (c.bad(), std::cmp::Reverse(*label)))?;
+    let traffic_share = worst.requests as f64 / requests as f64;
+    let bad_share = worst.bad() as f64 / bad as f64;
+    (traffic_share < CONCENTRATION_MAX_TRAFFIC_SHARE && bad_share >= CONCENTRATION_MIN_BAD_SHARE)
+        .then(|| (label.to_string(), traffic_share, bad_share))
+}
+
+/// The path most bad requests in `[from, to]` (whole buckets) went to,
+/// when it drew at least [`CONCENTRATION_MIN_BAD_SHARE`] of them while
+/// carrying under [`CONCENTRATION_MAX_TRAFFIC_SHARE`] of all requests.
+pub fn path_concentration(
+    paths: &PathBuilder,
+    from: Millis,
+    to: Millis,
+) -> Option<PathConcentration> {
+    let bucket_ms = paths.bucket_ms();
+    let (first, last) = (from.div_euclid(bucket_ms), to.div_euclid(bucket_ms));
+    let in_range: Vec<&PathSummary> = paths
+        .sorted()
+        .into_iter()
+        .filter(|(index, _)| (first..=last).contains(index))
+        .map(|(_, summary)| summary)
+        .collect();
+    let mut bad_by_path: Vec<(ByteKey, u64)> = Vec::new();
+    for summary in &in_range {
+        for counter in summary.bad().live() {
+            match bad_by_path.iter_mut().find(|(key, _)| *key == counter.key) {
+                Some((_, count)) => *count += counter.count,
+                None => bad_by_path.push((counter.key, counter.count)),
+            }
+        }
+    }
+    let bad_total: u64 = in_range.iter().map(|s| s.bad().total()).sum();
+    let all_total: u64 = in_range.iter().map(|s| s.all().total()).sum();
+    let (path, bad) = bad_by_path
+        .into_iter()
+        .max_by_key(|(key, count)| (*count, std::cmp::Reverse(key.text())))?;
+    let hash = path.hash64();
+    let traffic_upper: u64 = in_range.iter().map(|s| s.all().upper_bound(hash)).sum();
+    let bad_share = bad as f64 / bad_total.max(1) as f64;
+    let traffic_share = traffic_upper as f64 / all_total.max(1) as f64;
+    (bad_total >= CONCENTRATION_MIN_BAD
+        && bad_share >= CONCENTRATION_MIN_BAD_SHARE
+        && traffic_share < CONCENTRATION_MAX_TRAFFIC_SHARE)
+        .then(|| PathConcentration {
+            path: path.text(),
+            bad_share,
+            traffic_share_at_most: traffic_share,
+        })
+}
+
+/// A path holding most of an incident's bad requests.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PathConcentration {
+    pub path: String,
+    /// Its share of the bad requests (a lower bound).
+    pub bad_share: f64,
+    /// Its share of all requests, at most.
+    pub traffic_share_at_most: f64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::series::dims::{DimensionBuilder, DimensionKind, Outcome};
+    use crate::series::heavy::hash_bytes;
+    use crate::series::paths::TrafficCells;
+
+    const MINUTE: i64 = 60_000;
+    const SLOW_US: u64 = 1_000_000;
+
+    #[test]
+    fn one_bad_upstream_of_three_is_named() {
+        struct Case {
+            name: &'static str,
+            /// Requests and bad ones per upstream.
+            traffic: [(u64, u64); 3],
+            named: Option<&'static str>,
+        }
+        let cases = [
+            Case {
+                name: "one of three carries the failures",
+                traffic: [(100, 1), (100, 0), (100, 40)],
+                named: Some("c:80"),
+            },
+            Case {
+                name: "failures spread evenly",
+                traffic: [(100, 14), (100, 13), (100, 14)],
+                named: None,
+            },
+            Case {
+                name: "the bad upstream carries most traffic",
+                traffic: [(20, 1), (20, 0), (260, 40)],
+                named: None,
+            },
+            Case {
+                name: "too few bad requests to say",
+                traffic: [(100, 0), (100, 0), (100, 5)],
+                named: None,
+            },
+        ];
+        for case in cases {
+            let mut builder = DimensionBuilder::new(DimensionKind::Upstream, MINUTE, SLOW_US);
+            for ((requests, bad), label) in case.traffic.iter().zip(["a:80", "b:80", "c:80"]) {
+                for i in 0..*requests {
+                    let status = if i < *bad { 503 } else { 200 };
+                    let outcome = Outcome::of(status, Some(5_000));
+                    builder.record(i as i64, label.as_bytes(), outcome);
+                }
+            }
+            let series = builder.finish(0, 1);
+            let found = dimension_concentration(&series, 0..=0).map(|(label, _, _)| label);
+            assert_eq!(found.as_deref(), case.named, "{}", case.name);
+            let hints = crate::detect::hints::concentration_hints(&[series], 0..=0);
+            assert_eq!(
+                hints.len(),
+                usize::from(case.named.is_some()),
+                "{}",
+                case.name
+            );
+        }
+    }
+
+    /// Ten minutes, 100 requests a minute over 20 paths; `/checkout` gets
+    /// a twentieth of them, and during minutes 3..=6 `bad_checkout` of its
+    /// requests fail besides `bad_elsewhere` a minute on other paths.
+    fn builder(bad_checkout: u64, bad_elsewhere: u64) -> PathBuilder {
+        let mut builder = PathBuilder::new(MINUTE);
+        for minute in 0..10i64 {
+            for i in 0..100u64 {
+                let at = minute * MINUTE + i as i64 * 600;
+                let path = if i % 20 == 0 {
+                    "/checkout".to_string()
+                } else {
+                    format!("/page/{}", i % 20)
+                };
+                let incident = (3..=6).contains(&minute);
+                let bad = incident
+                    && if path == "/checkout" {
+                        i / 20 < bad_checkout
+                    } else {
+                        i < bad_elsewhere * 20 / 19 && i % 20 != 0
+                    };
+                builder.record(at, format!("GET {path}?x=1 HTTP/1.1").as_bytes(), bad);
+            }
+        }
+        builder
+    }
+
+    #[test]
+    fn one_broken_path_is_named_and_a_general_failure_is_not() {
+        let (from, to) = (3 * MINUTE, 6 * MINUTE + 59_999);
+        let broken = path_concentration(&builder(5, 0), from, to).expect("a concentration");
+        assert_eq!(broken.path, "/checkout");
+        assert_eq!(broken.bad_share, 1.0);
+        // Every path has 5 of 100 requests a minute; the bound is the
+        // share of all the paths in /checkout's cell, itself included.
+        let cell = |path: &str| TrafficCells::cell(hash_bytes(path.as_bytes()));
+        let sharing = (1..20)
+            .filter(|i| cell(&format!("/page/{i}")) == cell("/checkout"))
+            .count();
+        assert_eq!(
+            broken.traffic_share_at_most,
+            0.05 * (1 + sharing) as f64,
+            "{broken:?}"
+        );
+        assert_eq!((broken.path.as_str(), broken.bad_share), ("/checkout", 1.0));
+
+        let cases = [
+            ("spread over every path", builder(1, 19)),
+            ("too few bad requests", builder(0, 0)),
+        ];
+        for (name, paths) in cases {
+            assert_eq!(path_concentration(&paths, from, to), None, "{name}");
+        }
+    }
+}

@@ -1,0 +1,493 @@
+//! One parsing thread's work on the access-log hot path: a [`ParseWorker`]
+//! splits chunks into lines, parses each (trying the other formats on a
+//! line its parser cannot read), and folds every request into its one
+//! [`Partial`] ([`Partial::record`]); [`combine`] merges the workers of an
+//! input with [`Partial::merge`]. The feeders are in [`super::pipeline`].
+//!
+//! Line numbers stay exact although workers see chunks out of order: a
+//! worker records line `n` of chunk `s` as `s << 32 | n`, which sorts like
+//! the real line number, so "the earlier line wins" comparisons while folding
+//! are already right; once every chunk's line count is known the numbers are
+//! translated ([`crate::series::SeriesBuilder::remap_lines`]).
+
+use std::sync::Mutex;
+
+use memchr::memchr_iter;
+use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
+
+use super::IngestOptions;
+use super::access::{AccessFormat, AccessParser};
+use super::reader;
+use super::record::{self, AccessRecord, upstream_items};
+use super::stats::{MAX_SKIPPED_EXAMPLES, SkippedLine};
+use crate::config::UserKey;
+use crate::series::dims::Outcome;
+use crate::series::{LineRef, Partial, Request, RequestFacts, UpstreamAttempt};
+use crate::timefmt::{Millis, WRITABLE_MS};
+
+/// Bits of a provisional line number that hold the line within its chunk;
+/// the chunk's sequence number sits above them. A chunk holds a few hundred
+/// KiB plus one line, far below 2^32 lines (which would take 4 GiB of
+/// newlines).
+const LINE_BITS: u32 = 32;
+
+/// How far (in log time) behind the latest request a worker keeps buckets
+/// open before handing them to the run's total. nginx logs a request when it
+/// completes, so arrivals run behind the log by up to the longest request
+/// time (60 s is the usual proxy timeout); a later straggler reopens the
+/// bucket in the worker and is merged in again, which is correct, only
+/// slower.
+pub const HAND_OVER_AFTER_MS: i64 = 5 * 60_000;
+
+/// The provisional number of line `line` (1-based) of chunk `chunk`.
+#[inline]
+fn provisional_line(chunk: u64, line: u64) -> u64 {
+    (chunk << LINE_BITS) | line
+}
+
+/// Counts and first/last times of one run of lines; adds up.
+#[derive(Clone, Debug)]
+pub struct LineTally {
+    pub lines: u64,
+    pub parsed: u64,
+    pub skipped: u64,
+    pub out_of_range: u64,
+    pub first: Millis,
+    pub last: Millis,
+}
+
+impl Default for LineTally {
+    fn default() -> Self {
+        LineTally {
+            lines: 0,
+            parsed: 0,
+            skipped: 0,
+            out_of_range: 0,
+            first: Millis::MAX,
+            last: Millis::MIN,
+        }
+    }
+}
+
+impl LineTally {
+    fn add(&mut self, other: &LineTally) {
+        self.lines += other.lines;
+        self.parsed += other.parsed;
+        self.skipped += other.skipped;
+        self.out_of_range += other.out_of_range;
+        self.first = self.first.min(other.first);
+        self.last = self.last.max(other.last);
+    }
+}
+
+/// What one parsing thread keeps: its partial and counts for the whole
+/// input, fed one chunk at a time in file order.
+pub struct ParseWorker<'a> {
+    options: &'a IngestOptions,
+    parser: AccessParser,
+    input: u32,
+    /// Formats tried, in order, on a line the parser cannot read; only a
+    /// format that reads the whole line is taken.
+    fallbacks: &'a [&'a AccessFormat],
+    /// The fallbacks in the order to try them: the last one that worked
+    /// first, so a file mixing two formats pays one failed attempt a line.
+    fallback_order: Vec<usize>,
+    /// Lines read by each fallback format, aligned with `fallbacks`.
+    fallback_lines: Vec<u64>,
+    /// [`super::record::field_bits`] of the optional fields seen.
+    field_bits: u8,
+    /// The host label's id in the partial's hosts, when the run reads
+    /// several hosts' logs.
+    host_id: Option<u16>,
+    /// The recent buckets, still being filled, and everything else this
+    /// worker folded.
+    partial: Partial,
+    /// Where older buckets go, so memory holds each bucket once, not once
+    /// per worker; `None` keeps everything here.
+    total: Option<&'a Mutex<Partial>>,
+    /// Buckets before this index have been handed over.
+    handed_over_before: i64,
+    tally: LineTally,
+    offsets: OffsetTally,
+    /// `(chunk, lines in it)` for every chunk this worker parsed.
+    chunk_lines: Vec<(u64, u64)>,
+    /// The first skipped lines this worker saw, with provisional numbers.
+    examples: Vec<(u64, &'static str)>,
+}
+
+impl<'a> ParseWorker<'a> {
+    pub fn new(options: &'a IngestOptions, parser: AccessParser, input: u32) -> Self {
+        ParseWorker {
+            options,
+            parser,
+            input,
+            fallbacks: &[],
+            fallback_order: Vec::new(),
+            fallback_lines: Vec::new(),
+            field_bits: 0,
+            host_id: None,
+            partial: Partial::new(options.bucket_ms, options.ingest_slow_us),
+            total: None,
+            handed_over_before: i64::MIN,
+            tally: LineTally::default(),
+            offsets: OffsetTally::default(),
+            chunk_lines: Vec::new(),
+            examples: Vec::new(),
+        }
+    }
+
+    /// Tries `fallbacks` on lines the parser cannot read.
+    pub fn with_fallbacks(mut self, fallbacks: &'a [&'a AccessFormat]) -> Self {
+        self.fallbacks = fallbacks;
+        self.fallback_order = (0..fallbacks.len()).collect();
+        self.fallback_lines = vec![0; fallbacks.len()];
+        self
+    }
+
+    /// Counts every request under the host label `host` too.
+    pub fn with_host(mut self, host: Option<&str>) -> Self {
+        self.host_id = host.map(|label| self.partial.intern_host(label.as_bytes()));
+        self
+    }
+
+    /// Hands buckets older than [`HAND_OVER_AFTER_MS`] to `total` after
+    /// each chunk.
+    pub fn with_total(mut self, total: &'a Mutex<Partial>) -> Self {
+        self.total = Some(total);
+        self
+    }
+
+    fn hand_over_old_buckets(&mut self) {
+        let (Some(total), Some(latest)) = (self.total, self.partial.buckets.latest_index()) else {
+            return;
+        };
+        let bucket_ms = self.partial.bucket_ms();
+        let horizon = (HAND_OVER_AFTER_MS + bucket_ms - 1) / bucket_ms + 1;
+        let before = latest.saturating_sub(horizon);
+        if before <= self.handed_over_before {
+            return;
+        }
+        self.handed_over_before = before;
+        let old = self.partial.buckets.take_before(before);
+        if old.is_empty() {
+            return;
+        }
+        // A poisoned lock means another worker panicked; the run is failing.
+        if let Ok(mut total) = total.lock() {
+            total.buckets.absorb(old);
+        }
+    }
+
+    /// `(chunk, lines in it)` for every chunk this worker parsed.
+    pub fn chunk_lines(&self) -> &[(u64, u64)] {
+        &self.chunk_lines
+    }
+
+    fn skip(&mut self, line: u64, reason: &'static str) {
+        self.tally.skipped += 1;
+        if self.examples.len() < MAX_SKIPPED_EXAMPLES {
+            self.examples.push((line, reason));
+        }
+    }
+
+    /// Parses chunk number `chunk` (whole lines; the last may lack its
+    /// newline) and folds it in. Chunks must come in increasing order.
+    pub fn parse_chunk(&mut self, chunk: u64, bytes: &[u8]) {
+        if bytes.is_empty() {
+            self.chunk_lines.push((chunk, 0));
+            return;
+        }
+        let options = self.options;
+        let mut line_in_chunk = 0u64;
+        let mut start = 0;
+        let ends =
+            memchr_iter(b'\n', bytes).chain((bytes.last() != Some(&b'\n')).then_some(bytes.len()));
+        for end in ends {
+            let raw = &bytes[start..end];
+            start = end + 1;
+            line_in_chunk += 1;
+            let line_number = provisional_line(chunk, line_in_chunk);
+            let line = raw.strip_suffix(b"\r").unwrap_or(raw);
+            // A line the reader did not keep (over the cap, cut by damage).
+            if line.first() == Some(&0)
+                && let Some(reason) = reader::marked_line_reason(line)
+            {
+                self.skip(line_number, reason);
+                continue;
+            }
+            if line.iter().all(u8::is_ascii_whitespace) {
+                self.skip(line_number, "empty line");
+                continue;
+            }
+            let record = match self.parser.parse(line) {
+                Ok(record) => record,
+                Err(error) => {
+                    match parse_with_fallbacks(line, self.fallbacks, &mut self.fallback_order) {
+                        Some((record, index)) => {
+                            self.fallback_lines[index] += 1;
+                            record
+                        }
+                        None => {
+                            self.skip(line_number, error.reason);
+                            continue;
+                        }
+                    }
+                }
+            };
+            let arrival = record.arrival();
+            // A request time of 10^100 s (damage) would put the arrival
+            // before any date a report can write.
+            if !WRITABLE_MS.contains(&arrival) {
+                self.skip(
+                    line_number,
+                    "expected a request time that does not reach back before the year 0000",
+                );
+                continue;
+            }
+            self.tally.parsed += 1;
+            self.field_bits |= record.field_mask();
+            if options.since.is_some_and(|since| arrival < since)
+                || options.until.is_some_and(|until| arrival > until)
+            {
+                self.tally.out_of_range += 1;
+                continue;
+            }
+            self.offsets.add(record.offset_seconds, 1);
+            self.tally.first = self.tally.first.min(arrival);
+            self.tally.last = self.tally.last.max(arrival);
+            let request = Request {
+                facts: RequestFacts {
+                    arrival,
+                    status: record.status,
+                    duration_us: record.duration_us,
+                    user: user_hash(&record, options.user_key),
+                    line: LineRef {
+                        input: self.input,
+                        line: line_number,
+                    },
+                },
+                client: record.client,
+                request_line: record.request,
+                host: self.host_id,
+            };
+            self.partial.record(&request, upstream_attempts(&record));
+        }
+        self.tally.lines += line_in_chunk;
+        self.chunk_lines.push((chunk, line_in_chunk));
+        self.hand_over_old_buckets();
+    }
+}
+
+/// Everything the workers of one input found, with real line numbers.
+pub struct SourceResult {
+    pub partial: Partial,
+    pub tally: LineTally,
+    pub offsets: OffsetTally,
+    pub examples: Vec<SkippedLine>,
+    /// [`super::record::field_bits`] of the optional fields seen.
+    pub field_bits: u8,
+    /// Lines read by each fallback format.
+    pub fallback_lines: Vec<u64>,
+}
+
+/// Merges the workers' partials and `handed_over` (the buckets they handed
+/// over) and turns provisional line numbers into real ones.
+pub fn combine(workers: Vec<ParseWorker<'_>>, handed_over: Partial, input: u32) -> SourceResult {
+    let mut chunk_lines: Vec<(u64, u64)> = Vec::new();
+    let mut examples: Vec<(u64, &'static str)> = Vec::new();
+    let mut tally = LineTally::default();
+    let mut offsets = OffsetTally::default();
+    let mut field_bits = 0;
+    let mut fallback_lines: Vec<u64> = Vec::new();
+    // The first worker's partial is taken as it is and the others merged
+    // into it, so a dimension keeps the first worker's values in the order
+    // it met them.
+    let mut merged: Option<Partial> = None;
+    for mut worker in workers {
+        chunk_lines.extend_from_slice(&worker.chunk_lines);
+        examples.extend_from_slice(&worker.examples);
+        tally.add(&worker.tally);
+        offsets.merge(&worker.offsets);
+        field_bits |= worker.field_bits;
+        fallback_lines.resize(worker.fallback_lines.len().max(fallback_lines.len()), 0);
+        for (total, lines) in fallback_lines.iter_mut().zip(&worker.fallback_lines) {
+            *total += lines;
+        }
+        worker.partial.buckets.settle_users();
+        match &mut merged {
+            Some(merged) => merged.merge(worker.partial),
+            None => merged = Some(worker.partial),
+        }
+    }
+    let mut partial = match merged {
+        Some(mut merged) => {
+            merged.merge(handed_over);
+            merged
+        }
+        None => handed_over,
+    };
+    chunk_lines.sort_unstable();
+    // Lines before each chunk, indexed by chunk number (chunks are numbered
+    // 0, 1, 2... by the reader).
+    let mut lines_before = Vec::with_capacity(chunk_lines.len());
+    let mut running = 0u64;
+    for &(_, lines) in &chunk_lines {
+        lines_before.push(running);
+        running += lines;
+    }
+    let real_line = |provisional: u64| {
+        let chunk = (provisional >> LINE_BITS) as usize;
+        let line = provisional & ((1u64 << LINE_BITS) - 1);
+        lines_before
+            .get(chunk)
+            .map_or(provisional, |before| before + line)
+    };
+    partial.buckets.remap_lines(input, real_line);
+    examples.sort_unstable();
+    examples.truncate(MAX_SKIPPED_EXAMPLES);
+    SourceResult {
+        partial,
+        tally,
+        offsets,
+        field_bits,
+        fallback_lines,
+        examples: examples
+            .into_iter()
+            .map(|(line, reason)| SkippedLine {
+                line: real_line(line),
+                reason: reason.to_string(),
+            })
+            .collect(),
+    }
+}
+
+/// How many offsets a chunk tallies before it stops adding new ones: logs
+/// carry one or two (DST), never many.
+const MAX_OFFSETS_TALLIED: usize = 8;
+
+/// Counts of the UTC offsets written in access lines.
+#[derive(Clone, Debug, Default)]
+pub struct OffsetTally(Vec<(i32, u64)>);
+
+impl OffsetTally {
+    #[inline]
+    pub fn add(&mut self, offset: i32, count: u64) {
+        if let Some(entry) = self.0.iter_mut().find(|(o, _)| *o == offset) {
+            entry.1 += count;
+        } else if self.0.len() < MAX_OFFSETS_TALLIED {
+            self.0.push((offset, count));
+        }
+    }
+
+    pub fn merge(&mut self, other: &OffsetTally) {
+        for &(offset, count) in &other.0 {
+            self.add(offset, count);
+        }
+    }
+
+    pub fn most_common(&self) -> Option<i32> {
+        self.0
+            .iter()
+            .max_by_key(|(offset, count)| (*count, std::cmp::Reverse(*offset)))
+            .map(|(offset, _)| *offset)
+    }
+}
+
+/// Seed that keeps remote-user keys apart from address keys.
+const REMOTE_USER_SEED: u64 = 0x7265_6d6f_7465_5f75;
+
+/// The user key of a request, hashed once (see [`UserKey`]).
+#[inline]
+pub fn user_hash(record: &AccessRecord<'_>, key: UserKey) -> u64 {
+    match key {
+        UserKey::Ip => xxh3_64(record.client),
+        UserKey::IpUserAgent => match record.user_agent {
+            Some(agent) => xxh3_64_with_seed(agent, xxh3_64(record.client)),
+            None => xxh3_64(record.client),
+        },
+        UserKey::RemoteUser => {
+            if record.remote_user == b"-" || record.remote_user.is_empty() {
+                xxh3_64(record.client)
+            } else {
+                xxh3_64_with_seed(record.remote_user, REMOTE_USER_SEED)
+            }
+        }
+    }
+}
+
+/// Reads a line the input's parser could not: the first other format that
+/// reads all of it, moving it to the front of `order` so a file that mixes
+/// two formats pays for one failed attempt per line, not one per format.
+#[inline(never)]
+fn parse_with_fallbacks<'a>(
+    line: &'a [u8],
+    fallbacks: &[&AccessFormat],
+    order: &mut Vec<usize>,
+) -> Option<(AccessRecord<'a>, usize)> {
+    for position in 0..order.len() {
+        let index = order[position];
+        if let Ok((record, true)) = fallbacks[index].parser.parse_exact(line) {
+            if position > 0 {
+                let found = order.remove(position);
+                order.insert(0, found);
+            }
+            return Some((record, index));
+        }
+    }
+    None
+}
+
+/// The attempts of a request at upstreams, for [`Partial::record`]. With
+/// aligned `$upstream_status` / `$upstream_response_time` lists each
+/// attempt counts with its own status and time; without them the last
+/// upstream gets the request's status and time, and the ones before it
+/// count as failed attempts (nginx only tries the next upstream after an
+/// error or timeout, `proxy_next_upstream`). Lazy: a log without upstreams
+/// costs one check.
+#[inline]
+fn upstream_attempts<'a>(record: &AccessRecord<'a>) -> impl Iterator<Item = UpstreamAttempt<'a>> {
+    let (status, duration_us) = (record.status, record.duration_us);
+    let mut addresses = record
+        .upstream_addr
+        .map(|list| upstream_items(list).peekable());
+    let mut statuses = addresses
+        .is_some()
+        .then(|| record.upstream_status.map(upstream_items))
+        .flatten();
+    let mut times = addresses
+        .is_some()
+        .then(|| record.upstream_time.map(upstream_items))
+        .flatten();
+    std::iter::from_fn(move || {
+        let addresses = addresses.as_mut()?;
+        loop {
+            let address = addresses.next()?;
+            let is_last = addresses.peek().is_none();
+            let attempt_status = statuses
+                .as_mut()
+                .and_then(Iterator::next)
+                .and_then(|s| std::str::from_utf8(s).ok()?.parse::<u16>().ok());
+            let time =
+                times.as_mut().and_then(Iterator::next).and_then(
+                    |t| match record::seconds_as_micros(t) {
+                        Ok(([], us)) => Some(us),
+                        _ => None,
+                    },
+                );
+            if address == b"-" {
+                continue;
+            }
+            let outcome = match (attempt_status, is_last) {
+                (Some(attempt_status), _) => {
+                    Outcome::of(attempt_status, time.or(duration_us.filter(|_| is_last)))
+                }
+                (None, true) => Outcome::of(status, time.or(duration_us)),
+                (None, false) => Outcome {
+                    failed: true,
+                    duration_us: time,
+                },
+            };
+            return Some((address, outcome));
+        }
+    })
+}

@@ -1,0 +1,232 @@
+//! Latency histograms of a bucket: the log-linear [`LatencyHistogram`] of
+//! every request's time (quantiles within 1%), and the [`SlowTail`] of the
+//! successful requests slower than the ingest threshold, kept per bin with
+//! their first and last time so a larger slow threshold can be applied once
+//! the baseline is known.
+
+use super::buckets::NONE_REL;
+
+/// Index of a log-linear histogram bin: values below 64 µs get a bin each,
+/// larger values 64 bins per power of two, so a bin's width is at most 1/64
+/// of its lower bound (relative error of the midpoint below 0.8%, as in
+/// HdrHistogram with two significant binary digits... six bits here).
+#[inline]
+pub fn latency_bin(micros: u64) -> u16 {
+    if micros < 64 {
+        micros as u16
+    } else {
+        let exponent = 63 - micros.leading_zeros();
+        let sub = (micros >> (exponent - 6)) & 63;
+        ((exponent - 5) * 64 + sub as u32) as u16
+    }
+}
+
+/// Smallest value of bin `bin`.
+pub fn latency_bin_floor(bin: u16) -> u64 {
+    let bin = u64::from(bin);
+    if bin < 64 {
+        bin
+    } else {
+        let exponent = bin / 64 + 5;
+        (64 + bin % 64) << (exponent - 6)
+    }
+}
+
+/// A mergeable log-linear latency histogram (microseconds).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LatencyHistogram {
+    first_bin: u16,
+    counts: Vec<u32>,
+    total: u64,
+}
+
+impl LatencyHistogram {
+    #[inline]
+    pub fn add(&mut self, micros: u64) {
+        self.add_bin(latency_bin(micros), 1);
+    }
+
+    fn add_bin(&mut self, bin: u16, count: u32) {
+        if self.counts.is_empty() {
+            self.first_bin = bin;
+            self.counts.push(0);
+        } else if bin < self.first_bin {
+            let grow = usize::from(self.first_bin - bin);
+            self.counts.splice(0..0, std::iter::repeat_n(0, grow));
+            self.first_bin = bin;
+        }
+        let slot = usize::from(bin - self.first_bin);
+        if slot >= self.counts.len() {
+            self.counts.resize(slot + 1, 0);
+        }
+        self.counts[slot] = self.counts[slot].saturating_add(count);
+        self.total += u64::from(count);
+    }
+
+    pub fn merge(&mut self, other: &LatencyHistogram) {
+        for (offset, &count) in other.counts.iter().enumerate() {
+            if count > 0 {
+                self.add_bin(other.first_bin + offset as u16, count);
+            }
+        }
+    }
+
+    /// Number of values recorded.
+    pub fn count(&self) -> u64 {
+        self.total
+    }
+
+    /// The `q`-quantile (0..=1) in microseconds: the midpoint of the bin that
+    /// holds it, `None` when empty.
+    pub fn quantile(&self, q: f64) -> Option<f64> {
+        if self.total == 0 {
+            return None;
+        }
+        let rank = ((q.clamp(0.0, 1.0) * self.total as f64).ceil() as u64).max(1);
+        let mut seen = 0u64;
+        for (offset, &count) in self.counts.iter().enumerate() {
+            seen += u64::from(count);
+            if seen >= rank {
+                let bin = self.first_bin + offset as u16;
+                let low = latency_bin_floor(bin) as f64;
+                let high = latency_bin_floor(bin + 1) as f64;
+                return Some(if bin < 64 { low } else { (low + high) / 2.0 });
+            }
+        }
+        None
+    }
+}
+
+/// First and last time and count of successful requests slower than the
+/// ingest threshold, per latency bin, so a larger slow threshold can be
+/// applied after the baseline is known. Bins are those of [`latency_bin`]
+/// applied to `latency - 1`, so bin `k` holds latencies in
+/// `(floor(k), floor(k + 1)]` and "slower than `floor(k)`" is exactly the
+/// bins from `k` up.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SlowTail {
+    bins: Vec<(u16, TailBin)>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TailBin {
+    pub count: u32,
+    pub first: u32,
+    pub last: u32,
+}
+
+impl SlowTail {
+    pub(super) fn add(&mut self, micros: u64, rel_ms: u32) {
+        self.add_bin(
+            latency_bin(micros.saturating_sub(1)),
+            TailBin {
+                count: 1,
+                first: rel_ms,
+                last: rel_ms,
+            },
+        );
+    }
+
+    fn add_bin(&mut self, bin: u16, value: TailBin) {
+        match self.bins.binary_search_by_key(&bin, |(b, _)| *b) {
+            Ok(at) => {
+                let existing = &mut self.bins[at].1;
+                existing.count = existing.count.saturating_add(value.count);
+                existing.first = existing.first.min(value.first);
+                existing.last = existing.last.max(value.last);
+            }
+            Err(at) => self.bins.insert(at, (bin, value)),
+        }
+    }
+
+    pub(super) fn merge(&mut self, other: &SlowTail) {
+        for &(bin, value) in &other.bins {
+            self.add_bin(bin, value);
+        }
+    }
+
+    /// Count, first and last relative time of requests slower than
+    /// `threshold_us`, which must be a bin floor (see [`snap_threshold_us`]).
+    pub fn above(&self, threshold_us: u64) -> TailBin {
+        let from_bin = latency_bin(threshold_us);
+        let mut result = TailBin {
+            count: 0,
+            first: NONE_REL,
+            last: 0,
+        };
+        for (bin, value) in &self.bins {
+            if *bin >= from_bin {
+                result.count += value.count;
+                result.first = result.first.min(value.first);
+                result.last = result.last.max(value.last);
+            }
+        }
+        result
+    }
+}
+
+/// Rounds a slow threshold up to the nearest bin floor (at most 1/64 up), so
+/// that counts from the [`SlowTail`] are exact for it.
+pub fn snap_threshold_us(threshold_us: u64) -> u64 {
+    let bin = latency_bin(threshold_us);
+    let floor = latency_bin_floor(bin);
+    if floor == threshold_us {
+        floor
+    } else {
+        latency_bin_floor(bin + 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latency_bins_round_trip_within_one_sixty_fourth() {
+        for value in [
+            0u64, 1, 63, 64, 65, 127, 128, 1000, 999_999, 1_000_000, 60_000_000,
+        ] {
+            let bin = latency_bin(value);
+            let low = latency_bin_floor(bin);
+            let high = latency_bin_floor(bin + 1);
+            assert!(low <= value && value < high, "{value} in [{low}, {high})");
+            assert!(
+                (high - low) as f64 <= (low as f64 / 64.0).max(1.0),
+                "{value}"
+            );
+        }
+    }
+
+    #[test]
+    fn histogram_quantiles_are_within_one_percent() {
+        let mut histogram = LatencyHistogram::default();
+        for ms in 1..=1000u64 {
+            histogram.add(ms * 1000);
+        }
+        let cases = [
+            ("p50", 0.5, 500_000.0),
+            ("p95", 0.95, 950_000.0),
+            ("p99", 0.99, 990_000.0),
+        ];
+        for (name, q, expected) in cases {
+            let got = histogram.quantile(q).expect("non-empty");
+            assert!((got - expected).abs() / expected < 0.01, "{name}: {got}");
+        }
+    }
+
+    #[test]
+    fn snapped_threshold_counts_exactly() {
+        let mut tail = SlowTail::default();
+        let threshold = snap_threshold_us(1_230_000);
+        assert!((1_230_000..=1_230_000 + 1_230_000 / 64).contains(&threshold));
+        tail.add(threshold, 5);
+        tail.add(threshold + 1, 7);
+        tail.add(threshold * 2, 9);
+        let above = tail.above(threshold);
+        assert_eq!(
+            above.count, 2,
+            "the value equal to the threshold is not slower"
+        );
+        assert_eq!((above.first, above.last), (7, 9));
+    }
+}

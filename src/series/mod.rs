@@ -1,0 +1,24 @@
+//! Series: the per-bucket accumulators an access log is folded into, all
+//! mergeable partials (chunks, threads, files and hosts combine in any
+//! grouping with the same result). Depends on nothing but [`crate::timefmt`].
+//!
+//! [`Partial`] is the room's one door: ingest folds each request into one
+//! ([`Partial::record`]), partials combine with [`Partial::merge`], and
+//! [`Partial::finish`] gives the [`AccessSeries`] detection reads.
+//! [`buckets`] holds the per-bucket counts and slots, [`latency`] the
+//! latency histograms and [`users`] the users of a bucket; [`dims`] the
+//! per-upstream and per-host counts; [`paths`] the request paths;
+//! [`clients`] the clients of 4xx responses; [`heavy`] the heavy-hitter
+//! summaries the last two are built on.
+
+pub mod buckets;
+pub mod clients;
+pub mod dims;
+pub mod heavy;
+pub mod latency;
+pub mod partial;
+pub mod paths;
+pub mod users;
+
+pub use buckets::*;
+pub use partial::{AccessSeries, Partial, Request, UpstreamAttempt};

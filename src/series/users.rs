@@ -1,0 +1,281 @@
+//! The users of a bucket: one [`UserSpan`] per distinct user (first and
+//! last request, first and last bad one, slowest success), held in a hash
+//! map while requests are folded in and in a sorted vector once settled.
+
+use rustc_hash::FxHashMap;
+
+use super::buckets::NONE_REL;
+
+/// One user's activity inside one bucket, as milliseconds after the bucket's
+/// start: enough to tell at an incident's edges whether the user was active or
+/// hit inside `[start, end]`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct UserSpan {
+    pub first: u32,
+    pub last: u32,
+    /// First and last failed request, or slow at the ingest threshold.
+    pub first_bad: u32,
+    pub last_bad: u32,
+    /// Slowest successful request (µs, saturating), for thresholds above the
+    /// ingest threshold.
+    pub max_ok_latency_us: u32,
+    /// Whether any of the user's requests in the bucket failed.
+    pub had_failed: bool,
+}
+
+impl UserSpan {
+    pub(super) fn new() -> Self {
+        UserSpan {
+            first: NONE_REL,
+            last: 0,
+            first_bad: NONE_REL,
+            last_bad: 0,
+            max_ok_latency_us: 0,
+            had_failed: false,
+        }
+    }
+
+    pub fn had_bad(&self) -> bool {
+        self.first_bad != NONE_REL
+    }
+
+    pub(super) fn merge(&mut self, other: &UserSpan) {
+        self.first = self.first.min(other.first);
+        self.last = self.last.max(other.last);
+        self.first_bad = self.first_bad.min(other.first_bad);
+        self.last_bad = self.last_bad.max(other.last_bad);
+        self.max_ok_latency_us = self.max_ok_latency_us.max(other.max_ok_latency_us);
+        self.had_failed |= other.had_failed;
+    }
+}
+
+/// The users of one bucket. While requests are folded in, a hash map (fast
+/// inserts); once the bucket is settled, a vector sorted by user (a third
+/// of the memory of the map, and two settled sets merge in one linear
+/// pass). Both hold the same facts: equality ignores the representation.
+#[derive(Clone, Debug)]
+pub enum UserSpans {
+    Open(FxHashMap<u64, UserSpan>),
+    Settled(Vec<(u64, UserSpan)>),
+}
+
+impl Default for UserSpans {
+    fn default() -> Self {
+        UserSpans::Open(FxHashMap::default())
+    }
+}
+
+impl PartialEq for UserSpans {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (UserSpans::Settled(a), UserSpans::Settled(b)) => a == b,
+            _ => self.len() == other.len() && self.sorted() == other.sorted(),
+        }
+    }
+}
+
+impl UserSpans {
+    /// Number of distinct users.
+    pub fn len(&self) -> usize {
+        match self {
+            UserSpans::Open(map) => map.len(),
+            UserSpans::Settled(sorted) => sorted.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Every user and span, in no particular order.
+    pub fn iter(&self) -> UserSpansIter<'_> {
+        match self {
+            UserSpans::Open(map) => UserSpansIter::Open(map.iter()),
+            UserSpans::Settled(sorted) => UserSpansIter::Settled(sorted.iter()),
+        }
+    }
+
+    /// Every user, in no particular order.
+    pub fn keys(&self) -> impl Iterator<Item = &u64> {
+        self.iter().map(|(user, _)| user)
+    }
+
+    /// Every user's span, in no particular order.
+    pub fn values(&self) -> impl Iterator<Item = &UserSpan> {
+        self.iter().map(|(_, span)| span)
+    }
+
+    /// The span of `user`, if the user was seen.
+    pub fn get(&self, user: u64) -> Option<&UserSpan> {
+        match self {
+            UserSpans::Open(map) => map.get(&user),
+            UserSpans::Settled(sorted) => sorted
+                .binary_search_by_key(&user, |(u, _)| *u)
+                .ok()
+                .map(|at| &sorted[at].1),
+        }
+    }
+
+    fn sorted(&self) -> Vec<(u64, UserSpan)> {
+        let mut all: Vec<(u64, UserSpan)> = self.iter().map(|(u, s)| (*u, *s)).collect();
+        all.sort_unstable_by_key(|(u, _)| *u);
+        all
+    }
+
+    /// The map to fold into, reopening a settled set (a request that
+    /// arrives long after its bucket was settled: rare).
+    #[inline]
+    pub(super) fn open(&mut self) -> &mut FxHashMap<u64, UserSpan> {
+        if let UserSpans::Settled(sorted) = self {
+            let map: FxHashMap<u64, UserSpan> = sorted.drain(..).collect();
+            *self = UserSpans::Open(map);
+        }
+        match self {
+            UserSpans::Open(map) => map,
+            UserSpans::Settled(_) => unreachable!("reopened just above"),
+        }
+    }
+
+    /// Turns the map into the sorted vector.
+    pub fn settle(&mut self) {
+        if let UserSpans::Open(map) = self {
+            let mut sorted: Vec<(u64, UserSpan)> = Vec::with_capacity(map.len());
+            sorted.extend(map.drain());
+            sorted.sort_unstable_by_key(|(user, _)| *user);
+            *self = UserSpans::Settled(sorted);
+        }
+    }
+
+    /// Adds `other`'s users (another partial's view of the same bucket).
+    pub(super) fn merge(&mut self, other: &UserSpans) {
+        match (&mut *self, other) {
+            (UserSpans::Settled(mine), UserSpans::Settled(theirs)) => {
+                let mut merged = Vec::with_capacity(mine.len() + theirs.len());
+                let (mut a, mut b) = (0, 0);
+                while let (Some(x), Some(y)) = (mine.get(a), theirs.get(b)) {
+                    match x.0.cmp(&y.0) {
+                        std::cmp::Ordering::Less => {
+                            merged.push(*x);
+                            a += 1;
+                        }
+                        std::cmp::Ordering::Greater => {
+                            merged.push(*y);
+                            b += 1;
+                        }
+                        std::cmp::Ordering::Equal => {
+                            let mut span = x.1;
+                            span.merge(&y.1);
+                            merged.push((x.0, span));
+                            a += 1;
+                            b += 1;
+                        }
+                    }
+                }
+                merged.extend_from_slice(&mine[a..]);
+                merged.extend_from_slice(&theirs[b..]);
+                merged.shrink_to_fit();
+                *mine = merged;
+            }
+            (_, theirs) => {
+                let map = self.open();
+                map.reserve(theirs.len());
+                for (user, span) in theirs {
+                    map.entry(*user)
+                        .and_modify(|mine| mine.merge(span))
+                        .or_insert(*span);
+                }
+            }
+        }
+    }
+}
+
+/// Iterator over a bucket's users: `(user, span)` pairs.
+pub enum UserSpansIter<'a> {
+    Open(std::collections::hash_map::Iter<'a, u64, UserSpan>),
+    Settled(std::slice::Iter<'a, (u64, UserSpan)>),
+}
+
+impl<'a> Iterator for UserSpansIter<'a> {
+    type Item = (&'a u64, &'a UserSpan);
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            UserSpansIter::Open(iter) => iter.next(),
+            UserSpansIter::Settled(iter) => iter.next().map(|(user, span)| (user, span)),
+        }
+    }
+}
+
+impl<'a> IntoIterator for &'a UserSpans {
+    type Item = (&'a u64, &'a UserSpan);
+    type IntoIter = UserSpansIter<'a>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn span(first: u32, last: u32, bad: Option<(u32, u32)>, failed: bool) -> UserSpan {
+        UserSpan {
+            first,
+            last,
+            first_bad: bad.map_or(NONE_REL, |b| b.0),
+            last_bad: bad.map_or(0, |b| b.1),
+            max_ok_latency_us: last * 10,
+            had_failed: failed,
+        }
+    }
+
+    #[test]
+    fn user_sets_merge_alike_open_or_settled() {
+        let left = [
+            (1, span(0, 10, None, false)),
+            (5, span(3, 3, Some((3, 3)), true)),
+            (9, span(7, 8, None, false)),
+        ];
+        let right = [
+            (5, span(1, 20, Some((20, 20)), false)),
+            (7, span(4, 4, None, false)),
+            (11, span(2, 50, Some((2, 2)), false)),
+        ];
+        let expected = vec![
+            (1, span(0, 10, None, false)),
+            (5, span(1, 20, Some((3, 20)), true)),
+            (7, span(4, 4, None, false)),
+            (9, span(7, 8, None, false)),
+            (11, span(2, 50, Some((2, 2)), false)),
+        ];
+        let cases = [
+            ("open into open", false, false),
+            ("settled into settled", true, true),
+            ("open into settled", true, false),
+            ("settled into open", false, true),
+        ];
+        let make = |users: &[(u64, UserSpan)], settled: bool| {
+            let mut set = UserSpans::Open(users.iter().copied().collect());
+            if settled {
+                set.settle();
+            }
+            set
+        };
+        for (name, settle_left, settle_right) in cases {
+            let mut merged = make(&left, settle_left);
+            merged.merge(&make(&right, settle_right));
+            assert_eq!(merged.len(), 5, "{name}");
+            assert_eq!(merged.sorted(), expected, "{name}");
+            merged.settle();
+            assert_eq!(
+                merged,
+                UserSpans::Settled(expected.clone()),
+                "{name}: settled"
+            );
+            assert_eq!(merged.get(5), Some(&expected[1].1), "{name}: lookup");
+            assert_eq!(merged.get(6), None, "{name}: absent user");
+        }
+    }
+}
