@@ -5,8 +5,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 use postmortem::config::{Config, InputSpec, UserKey};
-use postmortem::timefmt::{Zone, parse_duration_us};
-use postmortem::{Error, Result, analysis};
+use postmortem::timefmt::{TimeSpec, Zone, parse_duration_us};
+use postmortem::{Error, Result};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -289,12 +289,12 @@ impl CommonArgs {
         let since = self
             .since
             .as_deref()
-            .map(|t| analysis::parse_time_arg("--since", t))
+            .map(|t| parse_time_arg("--since", t))
             .transpose()?;
         let until = self
             .until
             .as_deref()
-            .map(|t| analysis::parse_time_arg("--until", t))
+            .map(|t| parse_time_arg("--until", t))
             .transpose()?;
         Ok(Config {
             inputs: self.inputs.iter().map(|s| InputSpec::from_arg(s)).collect(),
@@ -348,8 +348,17 @@ impl ReportArgs {
         config.detected_at = self
             .detected_at
             .as_deref()
-            .map(|t| analysis::parse_time_arg("--detected-at", t))
+            .map(|t| parse_time_arg("--detected-at", t))
             .transpose()?;
         Ok(config)
     }
+}
+
+/// Parses a `--detected-at`/`--since`/`--until` value.
+pub fn parse_time_arg(flag: &str, text: &str) -> Result<TimeSpec> {
+    TimeSpec::parse(text).ok_or_else(|| {
+        Error::Usage(format!(
+            "{flag} '{text}' is not a time: use RFC 3339 (2023-11-12T14:15:00Z) or 'YYYY-MM-DD HH:MM[:SS]' in the logs' zone"
+        ))
+    })
 }

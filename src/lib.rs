@@ -5,22 +5,23 @@
 //! The library is a pipeline of four stages, one module each:
 //! [`ingest`] (sniff and parse inputs into records), [`series`] (fold records
 //! into mergeable per-bucket accumulators), [`detect`] (baselines, anomalies,
-//! incidents, impact, detection) and [`report`] (Markdown and JSON). The
-//! binary (`src/main.rs`) only turns arguments into a [`config::Config`], runs
-//! the stages through [`analyze`] and maps errors to exit codes.
+//! incidents, impact, detection, evidence, hints and timeline: the
+//! [`Findings`]) and [`report`] (every sentence: Markdown, JSON, the chart and
+//! the series table). [`run`] calls them in order. The binary (`src/main.rs`)
+//! only turns arguments into a [`config::Config`], runs the stages through
+//! [`analyze`] and maps errors to exit codes.
 
-pub mod analysis;
 pub mod config;
-pub mod correlate;
 pub mod detect;
 pub mod error;
 pub mod ingest;
 pub mod progress;
 pub mod report;
+pub mod run;
 pub mod series;
-pub mod series_export;
 pub mod timefmt;
 
-pub use analysis::{Analysis, analyze};
 pub use config::Config;
+pub use detect::Findings;
 pub use error::{Error, Result};
+pub use run::analyze;

@@ -14,8 +14,9 @@ use clap::Parser;
 use cli::{Cli, Command, ReportFormat, SeriesFormat};
 use postmortem::ingest::InputKind;
 use postmortem::progress::{NoProgress, Progress};
+use postmortem::report::series_table;
 use postmortem::report::{self, Report};
-use postmortem::{Analysis, Error, analysis, analyze, series_export};
+use postmortem::{Error, Findings, analyze, run};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -59,7 +60,7 @@ fn run(cli: &Cli) -> Result<(), Error> {
                 output::write(Some(chart), &svg)?;
             }
             let text = match args.format {
-                ReportFormat::Json => report::json::render(&Report::from_analysis(&analysis)),
+                ReportFormat::Json => report::json::render(&Report::from_findings(&analysis)),
                 ReportFormat::Markdown => {
                     let options = report::markdown::MarkdownOptions {
                         chart_link: chart
@@ -76,8 +77,7 @@ fn run(cli: &Cli) -> Result<(), Error> {
                 args.common.quiet,
                 args.format == ReportFormat::Json && args.output.is_none(),
             );
-            let inspection =
-                analysis::inspect(&config, progress.as_ref()).map_err(with_input_advice)?;
+            let inspection = run::inspect(&config, progress.as_ref()).map_err(with_input_advice)?;
             let text = match args.format {
                 ReportFormat::Json => report::inspect::render_json(&inspection),
                 ReportFormat::Markdown => report::inspect::render_markdown(&inspection),
@@ -89,8 +89,8 @@ fn run(cli: &Cli) -> Result<(), Error> {
             let progress = progress_for(args.common.quiet, args.output.is_none());
             let analysis = analyze(&config, progress.as_ref()).map_err(with_input_advice)?;
             let text = match args.format {
-                SeriesFormat::Csv => series_export::to_csv(&analysis),
-                SeriesFormat::Json => series_export::to_json(&analysis),
+                SeriesFormat::Csv => series_table::to_csv(&analysis),
+                SeriesFormat::Json => series_table::to_json(&analysis),
             };
             output::write(args.output.as_deref(), &text)
         }
@@ -121,7 +121,7 @@ fn with_input_advice(error: Error) -> Error {
 }
 
 /// One warning line per input with skipped lines, naming the first example.
-fn warn_skipped(analysis: &Analysis, quiet: bool) {
+fn warn_skipped(analysis: &Findings, quiet: bool) {
     if quiet {
         return;
     }

@@ -10,7 +10,7 @@ use libfuzzer_sys::fuzz_target;
 use postmortem::config::InputSpec;
 use postmortem::progress::NoProgress;
 use postmortem::report::{self, Report};
-use postmortem::{Config, analysis, analyze};
+use postmortem::{Config, analyze, run};
 
 /// Detection runs only on inputs whose requests span at most this long:
 /// its cost grows faster than linearly with the number of buckets (a span
@@ -26,7 +26,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     }
     let config = Config::for_inputs(vec![InputSpec::Path(file.path().to_path_buf())]);
-    let Ok(inspection) = analysis::inspect(&config, &NoProgress) else {
+    let Ok(inspection) = run::inspect(&config, &NoProgress) else {
         return;
     };
     let writable = postmortem::timefmt::WRITABLE_MS;
@@ -48,7 +48,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     }
     if let Ok(result) = analyze(&config, &NoProgress) {
-        let _ = report::json::render(&Report::from_analysis(&result));
+        let _ = report::json::render(&Report::from_findings(&result));
         let _ = report::markdown::render_with(&result, &Default::default());
     }
 });

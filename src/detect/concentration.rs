@@ -43,31 +43,6 @@ pub fn dimension_concentration(
         .then(|| (label.to_string(), traffic_share, bad_share))
 }
 
-/// Hints for an incident spanning `range`: one per dimension whose bad
-/// requests concentrate on one value.
-pub fn concentration_hints(
-    dimensions: &[DimensionSeries],
-    range: RangeInclusive<usize>,
-) -> Vec<String> {
-    dimensions
-        .iter()
-        .filter_map(|series| {
-            let (label, traffic, bad) = dimension_concentration(series, range.clone())?;
-            let kind = series.kind.name();
-            Some(format!(
-                "{kind} {label} carried {:.0}% of the requests but {:.0}% of the bad ones during the incident ({} {kind}s seen): look at that {kind} first",
-                100.0 * traffic,
-                100.0 * bad,
-                series
-                    .labels
-                    .iter()
-                    .filter(|l| l.as_str() != OTHER_LABEL)
-                    .count()
-            ))
-        })
-        .collect()
-}
-
 /// The path most bad requests in `[from, to]` (whole buckets) went to,
 /// when it drew at least [`CONCENTRATION_MIN_BAD_SHARE`] of them while
 /// carrying under [`CONCENTRATION_MAX_TRAFFIC_SHARE`] of all requests.
@@ -122,17 +97,6 @@ pub struct PathConcentration {
     pub traffic_share_at_most: f64,
 }
 
-impl PathConcentration {
-    pub fn hint(&self) -> String {
-        format!(
-            "path {} got {:.0}% of the bad requests but at most {:.0}% of all requests during the incident: look at what serves that path first",
-            self.path,
-            100.0 * self.bad_share,
-            100.0 * self.traffic_share_at_most
-        )
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -185,7 +149,7 @@ mod tests {
             let series = builder.finish(0, 1);
             let found = dimension_concentration(&series, 0..=0).map(|(label, _, _)| label);
             assert_eq!(found.as_deref(), case.named, "{}", case.name);
-            let hints = concentration_hints(&[series], 0..=0);
+            let hints = crate::detect::hints::concentration_hints(&[series], 0..=0);
             assert_eq!(
                 hints.len(),
                 usize::from(case.named.is_some()),
@@ -238,11 +202,7 @@ mod tests {
             0.05 * (1 + sharing) as f64,
             "{broken:?}"
         );
-        assert!(
-            broken
-                .hint()
-                .starts_with("path /checkout got 100% of the bad requests")
-        );
+        assert_eq!((broken.path.as_str(), broken.bad_share), ("/checkout", 1.0));
 
         let cases = [
             ("spread over every path", builder(1, 19)),

@@ -1,5 +1,9 @@
-//! When the incident was detected: given by the user, or the first moment a
-//! standard alert would have fired, replayed over the series.
+//! When the incident was detected, decided here and only here, in this
+//! precedence: the time the user gave (`--detected-at`), else the first
+//! alert line in the logs from the incident's start (up to
+//! [`ALERT_AFTER_END_MS`] after its end and before the next incident), else
+//! the first moment a standard alert would have fired, replayed over the
+//! series: the burn-rate rule for bad requests, the traffic rule for drops.
 //!
 //! The replay implements the multiwindow, multi-burn-rate alert of the
 //! Google SRE Workbook (ch. 5, "Alerting on SLOs", recommendation 6): page
@@ -10,9 +14,115 @@
 //! sixtieth of a bucket at a time, so the firing time is known to the second
 //! with one-minute buckets.
 
+use crate::ingest::events::{Event, EventKind};
+use crate::series::SeriesSet;
 use crate::timefmt::{MS_PER_HOUR, MS_PER_MINUTE, Millis};
 
 use super::baseline::BucketCounts;
+use super::findings::{Detected, DetectionEvidence, DetectionSource};
+use super::timeline::TIMELINE_AFTER_MS;
+use super::{Incident, traffic};
+
+/// An alert line counts as the incident's detection up to this long after
+/// its end: as far as the timeline reaches.
+pub const ALERT_AFTER_END_MS: i64 = TIMELINE_AFTER_MS;
+
+/// The detection of an incident: `given` (`--detected-at`) wins, then the
+/// first `alert` line, then the `rule` (only evaluated when needed).
+pub fn decide(
+    given: Option<Millis>,
+    alert: Option<&Event>,
+    rule: impl FnOnce() -> Option<Detected>,
+) -> Option<Detected> {
+    if let Some(at) = given {
+        return Some(Detected {
+            at,
+            source: DetectionSource::User,
+            evidence: DetectionEvidence::Given,
+        });
+    }
+    if let Some(alert) = alert {
+        return Some(Detected {
+            at: alert.at,
+            source: DetectionSource::Log,
+            evidence: DetectionEvidence::Alert {
+                text: alert.display_text(),
+            },
+        });
+    }
+    rule()
+}
+
+/// The first alert line at or after `incident`'s start, before
+/// [`ALERT_AFTER_END_MS`] past its end and before `next_start`.
+pub fn first_alert<'a>(
+    events: &'a [Event],
+    incident: &Incident,
+    next_start: Option<Millis>,
+) -> Option<&'a Event> {
+    let limit = (incident.end + ALERT_AFTER_END_MS).min(next_start.unwrap_or(Millis::MAX));
+    events
+        .iter()
+        .find(|e| e.kind == EventKind::Alert && e.at >= incident.start && e.at < limit)
+}
+
+/// The alert line a detection from the logs stands for.
+pub fn detecting_alert<'a>(events: &'a [Event], detected: Option<&Detected>) -> Option<&'a Event> {
+    let detected = detected.filter(|d| d.source == DetectionSource::Log)?;
+    events
+        .iter()
+        .find(|e| e.kind == EventKind::Alert && e.at == detected.at)
+}
+
+/// The burn-rate rule's detection, replayed from `from` to `until`.
+pub fn burn_rate_detection(
+    counts: &[BucketCounts],
+    series: &SeriesSet,
+    slo_percent: f64,
+    history: History,
+    (from, until): (Millis, Millis),
+) -> Option<Detected> {
+    let firing = replay_burn_rate(
+        counts,
+        series.start,
+        series.bucket_ms,
+        slo_percent,
+        history,
+        (from, until),
+    )?;
+    Some(Detected {
+        at: firing.at,
+        source: DetectionSource::Rule,
+        evidence: DetectionEvidence::BurnRate {
+            slo_percent,
+            rule: firing.rule.name,
+            long_burn: firing.long_burn,
+            short_burn: firing.short_burn,
+        },
+    })
+}
+
+/// The contract's traffic rule: requests below a fifth of the baseline
+/// (`expected_per_bucket`) for five minutes fire at the end of the fifth low
+/// minute; a shorter drop never fires.
+pub fn traffic_rule_detection(
+    series: &SeriesSet,
+    incident: &Incident,
+    expected_per_bucket: f64,
+) -> Option<Detected> {
+    let rule_buckets = (traffic::TRAFFIC_RULE_MS / series.bucket_ms).max(1) as usize;
+    if incident.last_bucket + 1 - incident.first_bucket < rule_buckets {
+        return None;
+    }
+    Some(Detected {
+        at: series.bucket_start(incident.first_bucket) + traffic::TRAFFIC_RULE_MS,
+        source: DetectionSource::Rule,
+        evidence: DetectionEvidence::TrafficRule {
+            expected_per_minute: expected_per_bucket * MS_PER_MINUTE as f64
+                / series.bucket_ms as f64,
+        },
+    })
+}
 
 /// One burn-rate condition: both windows must burn at least `burn_rate`.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -209,6 +319,106 @@ mod tests {
             minutes_after
         ]);
         counts
+    }
+
+    fn alert(at: Millis) -> Event {
+        Event {
+            at,
+            last_at: at,
+            kind: EventKind::Alert,
+            rule: "nagios alert",
+            severity: None,
+            host: None,
+            program: Some("nagios".to_string()),
+            text: "SERVICE ALERT: web01;HTTP;CRITICAL".to_string(),
+            line: crate::series::LineRef { input: 0, line: 7 },
+            count: 1,
+        }
+    }
+
+    fn rule_at(at: Millis) -> Detected {
+        Detected {
+            at,
+            source: DetectionSource::Rule,
+            evidence: DetectionEvidence::TrafficRule {
+                expected_per_minute: 50.0,
+            },
+        }
+    }
+
+    #[test]
+    fn the_user_beats_the_log_which_beats_the_rule() {
+        let log = alert(2 * MINUTE);
+        let cases = [
+            (
+                "all three: the user's time",
+                Some(5 * MINUTE),
+                Some(&log),
+                Some(rule_at(MINUTE)),
+                Some((5 * MINUTE, DetectionSource::User)),
+            ),
+            (
+                "an alert and the rule: the alert",
+                None,
+                Some(&log),
+                Some(rule_at(MINUTE)),
+                Some((2 * MINUTE, DetectionSource::Log)),
+            ),
+            (
+                "the rule alone",
+                None,
+                None,
+                Some(rule_at(MINUTE)),
+                Some((MINUTE, DetectionSource::Rule)),
+            ),
+            ("nothing fired", None, None, None, None),
+        ];
+        for (name, given, alert, rule, expected) in cases {
+            let got = decide(given, alert, || rule).map(|d| (d.at, d.source));
+            assert_eq!(got, expected, "{name}");
+        }
+        let from_log = decide(None, Some(&log), || None).map(|d| d.evidence);
+        assert_eq!(
+            from_log,
+            Some(DetectionEvidence::Alert {
+                text: "nagios: SERVICE ALERT: web01;HTTP;CRITICAL".to_string()
+            }),
+            "the alert line as it names itself"
+        );
+    }
+
+    #[test]
+    fn an_alert_counts_from_the_start_until_the_next_incident() {
+        let incident = Incident {
+            cause: super::super::Cause::BadRequests,
+            start: 10 * MINUTE,
+            end: 20 * MINUTE,
+            start_line: None,
+            end_line: None,
+            first_bucket: 10,
+            last_bucket: 20,
+            severity: super::super::Severity::Outage,
+        };
+        let cases = [
+            ("before the start", 9 * MINUTE, None, false),
+            ("at the start", 10 * MINUTE, None, true),
+            ("29 min after the end", 49 * MINUTE, None, true),
+            ("30 min after the end", 50 * MINUTE, None, false),
+            (
+                "at the next incident",
+                25 * MINUTE,
+                Some(25 * MINUTE),
+                false,
+            ),
+        ];
+        for (name, at, next_start, found) in cases {
+            let events = [alert(at)];
+            assert_eq!(
+                first_alert(&events, &incident, next_start).is_some(),
+                found,
+                "{name}"
+            );
+        }
     }
 
     #[test]

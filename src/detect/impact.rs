@@ -98,7 +98,7 @@ pub fn measure(series: &SeriesSet, start: Millis, end: Millis, threshold_us: u64
 
 /// The impact of a traffic drop, whose start is the last request of its
 /// bucket before the silence and whose end the first request of its bucket
-/// after it (`analysis::traffic_incidents`). [`measure`] counts the edge
+/// after it ([`super::traffic::drop_incidents`]). [`measure`] counts the edge
 /// buckets per slot, which takes in the requests of the start's second that
 /// came before it and of the end's second that came after it: a handful,
 /// but the whole count of a drop is a handful too. Here, of the two edge

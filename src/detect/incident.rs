@@ -93,7 +93,7 @@ pub enum Cause {
         lowest_per_bucket: u64,
     },
     /// A metric departed from its baseline while no access log covers the
-    /// time (see [`crate::correlate`]).
+    /// time (see [`crate::detect::evidence`]).
     MetricDeparture,
 }
 

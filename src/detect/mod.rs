@@ -1,22 +1,39 @@
-//! Detect: from per-bucket numbers to incidents. Knows numbers, not logs.
+//! Detect: owns the findings. From the finished series and the evidence
+//! beside it (events, metric series, client bursts, paths) to one
+//! [`Findings`], built once and in order by [`find`].
 //!
 //! [`stats`] holds the statistics (binomial tails, medians), [`baseline`] what
 //! normal looks like, [`anomaly`] which buckets depart from it, [`incident`]
-//! how anomalous buckets become incidents with exact start and end, [`impact`]
-//! the users and requests hit, and [`detection`] when someone noticed.
-//! [`client_bursts`] names 4xx bursts from one client and [`concentration`]
-//! the upstream, host or path an incident's bad requests concentrate on.
+//! how anomalous buckets become incidents with exact start and end,
+//! [`traffic`] the traffic drops, [`changepoint`] and [`evidence`] the
+//! metric onsets and log events tied to an incident, [`impact`] the users
+//! and requests hit, [`detection`] when someone noticed (decided there
+//! only), [`client_bursts`] the 4xx bursts from one client,
+//! [`concentration`] the upstream, host or path an incident's bad requests
+//! concentrate on, [`hints`] the leads for the root cause, [`timeline`] the
+//! structured timeline, [`describe`] the order of it all and [`findings`]
+//! the types handed to the report.
 
 pub mod anomaly;
 pub mod baseline;
 pub mod changepoint;
 pub mod client_bursts;
 pub mod concentration;
+pub mod describe;
 pub mod detection;
+pub mod evidence;
+pub mod findings;
+pub mod hints;
 pub mod impact;
 pub mod incident;
 pub mod refine;
 pub mod stats;
+pub mod timeline;
 pub mod traffic;
 
+pub use describe::{DetectOptions, Observations, find};
+pub use findings::{
+    BaselineSummary, ChangeLead, Detected, DetectionEvidence, DetectionSource, Finding, Findings,
+    Hint, Signal, TimelineEntry, TimelineFact, TimelineKind,
+};
 pub use incident::{Cause, Incident, Severity};

@@ -141,6 +141,11 @@ pub fn scaled_mad(values: &[f64]) -> Option<f64> {
     median(&deviations).map(|mad| mad * NORMAL_CONSISTENCY)
 }
 
+/// Rounded to four decimals: how signal values are reported.
+pub fn round4(value: f64) -> f64 {
+    (value * 10_000.0).round() / 10_000.0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

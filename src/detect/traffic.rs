@@ -10,9 +10,12 @@
 //! the expected count lasting at least five minutes: the contract's traffic
 //! rule, which also gives its detection time.
 
-use crate::timefmt::{MS_PER_DAY, MS_PER_MINUTE};
+use crate::series::SeriesSet;
+use crate::timefmt::{MS_PER_DAY, MS_PER_MINUTE, Millis};
 
+use super::baseline::BucketCounts;
 use super::stats::poisson_lower_tail;
+use super::{Cause, Incident, Severity};
 
 /// The contract's traffic rule: requests below this share of the baseline...
 pub const TRAFFIC_DROP_FRACTION: f64 = 0.2;
@@ -149,6 +152,90 @@ pub fn drops(traffic: Traffic<'_>, bucket_ms: i64) -> Vec<(usize, usize)> {
         }
     }
     runs
+}
+
+/// Incidents of traffic that vanished, outside the bad-request incidents
+/// `found`: start is the last request before the drop, end the first after it.
+pub fn drop_incidents(
+    series: &SeriesSet,
+    counts: &[BucketCounts],
+    found: &[Incident],
+) -> Vec<Incident> {
+    let requests: Vec<u64> = counts.iter().map(|c| c.requests).collect();
+    let expected_requests = expected(&requests, series.bucket_ms);
+    let users = users_per_bucket(series);
+    let expected_users = expected(&users, series.bucket_ms);
+    let observed = Traffic {
+        requests: &requests,
+        expected_requests: &expected_requests,
+        users: &users,
+        expected_users: &expected_users,
+    };
+    drops(observed, series.bucket_ms)
+        .into_iter()
+        .filter(|&(first, last)| {
+            !found
+                .iter()
+                .any(|i| i.first_bucket <= last + 1 && first <= i.last_bucket + 1)
+        })
+        .filter_map(|(first, last)| {
+            let before =
+                arrival_range(series, first).or_else(|| arrival_range(series, first - 1))?;
+            let after = arrival_range(series, last).or_else(|| arrival_range(series, last + 1))?;
+            let lowest = requests[first..=last].iter().copied().min().unwrap_or(0);
+            let expected_per_bucket =
+                expected_requests[first..=last].iter().sum::<f64>() / (last + 1 - first) as f64;
+            Some(Incident {
+                cause: Cause::TrafficDrop {
+                    expected_per_bucket,
+                    lowest_per_bucket: lowest,
+                },
+                start: before.1,
+                end: after.0,
+                start_line: None,
+                end_line: None,
+                first_bucket: first,
+                last_bucket: last,
+                severity: if lowest == 0 {
+                    Severity::Outage
+                } else {
+                    Severity::PartialOutage
+                },
+            })
+        })
+        .collect()
+}
+
+/// Distinct users per bucket.
+fn users_per_bucket(series: &SeriesSet) -> Vec<u64> {
+    series
+        .buckets
+        .iter()
+        .map(|b| b.users.len() as u64)
+        .collect()
+}
+
+/// Earliest and latest arrival in a bucket, from its users' spans.
+fn arrival_range(series: &SeriesSet, index: usize) -> Option<(Millis, Millis)> {
+    let bucket = &series.buckets[index];
+    let first = bucket.users.values().map(|s| s.first).min()?;
+    let last = bucket.users.values().map(|s| s.last).max()?;
+    Some((series.absolute(index, first), series.absolute(index, last)))
+}
+
+/// Users the drop kept away: the baseline's distinct users per bucket over
+/// the drop's buckets, less the `users_active` who did get through.
+pub fn users_missing(series: &SeriesSet, incident: &Incident, users_active: u64) -> u64 {
+    let expected_users = expected(&users_per_bucket(series), series.bucket_ms);
+    let missing: f64 = expected_users[incident.first_bucket..=incident.last_bucket]
+        .iter()
+        .sum();
+    (missing.round() as u64).saturating_sub(users_active)
+}
+
+/// Requests a minute for a count per bucket of `bucket_ms`.
+pub fn per_minute(per_bucket: f64, bucket_ms: i64) -> f64 {
+    per_bucket * (MS_PER_MINUTE as f64 / bucket_ms as f64)
 }
 
 #[cfg(test)]

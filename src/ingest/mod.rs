@@ -31,8 +31,8 @@ use crate::series::Partial;
 use crate::timefmt::Millis;
 use access::AccessFormat;
 use reader::{CHUNK_BYTES, ChunkReader, Source};
-use worker::OffsetTally;
 pub use stats::{AccessFields, InputKind, InputStats, MAX_SKIPPED_EXAMPLES, SkippedLine};
+use worker::OffsetTally;
 
 /// Settings ingest needs, already resolved.
 #[derive(Clone, Debug)]

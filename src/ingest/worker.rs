@@ -15,10 +15,10 @@ use std::sync::Mutex;
 use memchr::memchr_iter;
 use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
 
-use super::access::{AccessFormat, AccessParser};
-use super::record::{self, AccessRecord, upstream_items};
-use super::reader;
 use super::IngestOptions;
+use super::access::{AccessFormat, AccessParser};
+use super::reader;
+use super::record::{self, AccessRecord, upstream_items};
 use super::stats::{MAX_SKIPPED_EXAMPLES, SkippedLine};
 use crate::config::UserKey;
 use crate::series::dims::Outcome;

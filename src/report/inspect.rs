@@ -8,11 +8,10 @@ use std::fmt::Write;
 use serde_json::json;
 
 use super::input_reports;
-use super::markdown::thousands;
-use crate::analysis::Inspection;
+use super::markdown::text::{INPUT_COLUMNS, input_row, table, thousands};
 use crate::ingest::{InputKind, InputStats};
+use crate::run::Inspection;
 use crate::series::dims::DimensionSeries;
-use crate::timefmt::rfc3339_utc;
 
 fn yes_no(value: bool) -> &'static str {
     if value { "yes" } else { "no" }
@@ -46,25 +45,11 @@ fn summarize(dimension: &DimensionSeries) -> Vec<ValueSummary<'_>> {
 pub fn render_markdown(inspection: &Inspection) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "# Inputs\n");
-    let _ = writeln!(
-        out,
-        "| Input | Kind | Format | Lines | Parsed | Skipped | First (UTC) | Last (UTC) |"
-    );
-    let _ = writeln!(out, "| --- | --- | --- | ---: | ---: | ---: | --- | --- |");
-    for input in &inspection.inputs {
-        let _ = writeln!(
-            out,
-            "| `{}` | {} | {} | {} | {} | {} | {} | {} |",
-            input.path,
-            input.kind.name(),
-            input.format.unwrap_or("-"),
-            thousands(input.lines),
-            thousands(input.parsed),
-            thousands(input.skipped),
-            input.first.map(rfc3339_utc).unwrap_or_else(|| "-".into()),
-            input.last.map(rfc3339_utc).unwrap_or_else(|| "-".into()),
-        );
-    }
+    let rows = inspection
+        .inputs
+        .iter()
+        .map(|input| input_row(input, format!("`{}`", input.path), thousands(input.skipped)));
+    table(&mut out, &INPUT_COLUMNS, rows);
     let access: Vec<&InputStats> = inspection
         .inputs
         .iter()
@@ -72,24 +57,30 @@ pub fn render_markdown(inspection: &Inspection) -> String {
         .collect();
     if !access.is_empty() {
         let _ = writeln!(out, "\n## Fields of the access logs\n");
-        let _ = writeln!(
-            out,
-            "| Input | Request time | Upstream | User agent | Remote user | Host |"
-        );
-        let _ = writeln!(out, "| --- | --- | --- | --- | --- | --- |");
-        for input in &access {
+        let columns = [
+            ("Input", false),
+            ("Request time", false),
+            ("Upstream", false),
+            ("User agent", false),
+            ("Remote user", false),
+            ("Host", false),
+        ];
+        let rows = access.iter().map(|input| {
             let fields = input.fields;
-            let _ = writeln!(
-                out,
-                "| `{}` | {} | {} | {} | {} | {} |",
-                input.path,
-                yes_no(fields.request_time),
-                yes_no(fields.upstream),
-                yes_no(fields.user_agent),
-                yes_no(fields.remote_user),
-                yes_no(fields.host),
+            let mut row = vec![format!("`{}`", input.path)];
+            row.extend(
+                [
+                    fields.request_time,
+                    fields.upstream,
+                    fields.user_agent,
+                    fields.remote_user,
+                    fields.host,
+                ]
+                .map(|present| yes_no(present).to_string()),
             );
-        }
+            row
+        });
+        table(&mut out, &columns, rows);
     }
     let skipped: Vec<String> = inspection
         .inputs

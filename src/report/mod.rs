@@ -1,16 +1,22 @@
-//! Report: the contract's `postmortem.report/v1` document built from an
-//! [`Analysis`], and its two exporters, one per output format: [`json`] and
-//! [`markdown`].
+//! Report: renders the [`Findings`], and writes every sentence about them.
+//! The contract's `postmortem.report/v1` document ([`Report`], exported by
+//! [`json`]), the [`markdown`] postmortem, the SVG [`chart`] and the
+//! [`series_table`] all take the same findings; [`sentences`] holds the
+//! texts the JSON and the Markdown share; [`inspect`] renders
+//! `postmortem inspect`.
 
 pub mod chart;
 pub mod inspect;
 pub mod json;
 pub mod markdown;
+pub mod sentences;
+pub mod series_table;
 
 use serde::{Deserialize, Serialize, Serializer};
 
-use crate::analysis::Analysis;
-use crate::timefmt::{Millis, rfc3339_utc};
+use crate::detect::stats::round4;
+use crate::detect::{Finding, Findings, TimelineEntry};
+use crate::timefmt::{Millis, Zone, rfc3339_utc};
 
 /// The schema name every JSON report carries.
 pub const SCHEMA: &str = "postmortem.report/v1";
@@ -198,6 +204,51 @@ pub struct IncidentJson {
     pub signals: Vec<SignalJson>,
     pub timeline: Vec<TimelineJson>,
     pub hints: Vec<String>,
+    /// What the findings single out for the responders (the Markdown's bold
+    /// rows, resolution and measures). An addition to the contract's fields,
+    /// so reports without it still read.
+    #[serde(default)]
+    pub leads: LeadsJson,
+}
+
+/// What the findings single out for the responders.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LeadsJson {
+    /// The last change at or before the start: the prime suspect.
+    pub last_change_before: Option<ChangeJson>,
+    /// The last change during impact at most 15 min before its end: what
+    /// preceded recovery.
+    pub recovery_change: Option<ChangeJson>,
+    /// The signal that left its baseline at least a minute before impact.
+    pub moved_first: Option<MovedFirstJson>,
+    /// Detection came more than 5 min after the start.
+    pub slow_detection: bool,
+    /// Timeline events that speak of memory exhaustion.
+    pub out_of_memory_events: u64,
+}
+
+/// A change of the timeline.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeJson {
+    pub at: String,
+    /// The timeline entry's text.
+    pub text: String,
+    pub source: Option<String>,
+}
+
+/// A signal that moved before users were hit.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MovedFirstJson {
+    pub kind: String,
+    pub name: String,
+    pub source: String,
+    pub onset: String,
+    /// How long before the impact start it left its baseline.
+    #[serde(serialize_with = "seconds")]
+    pub before_impact_s: f64,
 }
 
 fn time(at: Millis) -> String {
@@ -205,10 +256,11 @@ fn time(at: Millis) -> String {
 }
 
 impl Report {
-    /// The report of an analysis.
-    pub fn from_analysis(analysis: &Analysis) -> Report {
-        let inputs = input_reports(&analysis.inputs);
-        let incidents = analysis
+    /// The report of the findings of a run.
+    pub fn from_findings(findings: &Findings) -> Report {
+        let zone = &findings.zone;
+        let inputs = input_reports(&findings.inputs);
+        let incidents = findings
             .incidents
             .iter()
             .map(|report| {
@@ -222,7 +274,7 @@ impl Report {
                     detected: report.detected.as_ref().map(|d| DetectedJson {
                         at: time(d.at),
                         source: d.source.name().to_string(),
-                        evidence: d.evidence.clone(),
+                        evidence: sentences::detection_evidence(&d.evidence),
                     }),
                     time_to_detect_s: report
                         .detected
@@ -261,12 +313,17 @@ impl Report {
                         .map(|e| TimelineJson {
                             at: time(e.at),
                             kind: e.kind.name().to_string(),
-                            text: e.text.clone(),
+                            text: sentences::timeline_text(e, zone),
                             source: e.source.clone(),
                             count: e.count,
                         })
                         .collect(),
-                    hints: report.hints.clone(),
+                    hints: report
+                        .hints
+                        .iter()
+                        .map(|hint| sentences::hint_text(hint, zone))
+                        .collect(),
+                    leads: leads(report, zone),
                 }
             })
             .collect();
@@ -274,10 +331,10 @@ impl Report {
             schema: SCHEMA.to_string(),
             generator: generator(),
             inputs,
-            bucket_s: ms_to_seconds(analysis.bucket_ms),
-            slow_threshold_s: analysis.slow_threshold_us as f64 / 1e6,
+            bucket_s: ms_to_seconds(findings.bucket_ms),
+            slow_threshold_s: findings.slow_threshold_us as f64 / 1e6,
             incidents,
-            client_bursts: analysis
+            client_bursts: findings
                 .client_bursts
                 .iter()
                 .map(|burst| ClientBurstJson {
@@ -285,10 +342,32 @@ impl Report {
                     start: time(burst.first),
                     end: time(burst.last),
                     responses_4xx: burst.responses_4xx,
-                    share_4xx: (burst.share() * 10_000.0).round() / 10_000.0,
+                    share_4xx: round4(burst.share()),
                 })
                 .collect(),
         }
+    }
+}
+
+/// What the findings single out about one incident.
+fn leads(finding: &Finding, zone: &Zone) -> LeadsJson {
+    let change = |entry: &TimelineEntry| ChangeJson {
+        at: time(entry.at),
+        text: sentences::timeline_text(entry, zone),
+        source: entry.source.clone(),
+    };
+    LeadsJson {
+        last_change_before: finding.last_change_before().map(change),
+        recovery_change: finding.recovery_change().map(change),
+        moved_first: finding.moved_first().map(|signal| MovedFirstJson {
+            kind: signal.kind.to_string(),
+            name: signal.name.clone(),
+            source: signal.source.clone(),
+            onset: time(signal.onset),
+            before_impact_s: ms_to_seconds(finding.incident.start - signal.onset),
+        }),
+        slow_detection: finding.slow_detection(),
+        out_of_memory_events: finding.out_of_memory_events() as u64,
     }
 }
 

@@ -200,8 +200,26 @@ fn every_contract_field_has_its_name_type_and_meaning() {
                 "signals",
                 "timeline",
                 "hints",
+                "leads",
             ])
         );
+        let leads = &incident["leads"];
+        assert_eq!(
+            keys(leads),
+            set(&[
+                "last_change_before",
+                "recovery_change",
+                "moved_first",
+                "slow_detection",
+                "out_of_memory_events",
+            ]),
+            "{}",
+            what("leads: an addition")
+        );
+        assert_eq!(leads["last_change_before"], Value::Null, "no change lines");
+        assert_eq!(leads["recovery_change"], Value::Null, "no change lines");
+        assert_eq!(leads["out_of_memory_events"], 0, "no event lines");
+        assert!(leads["slow_detection"].is_boolean());
         let start = utc_time(&incident["start"], &what("start"));
         let end = utc_time(&incident["end"], &what("end"));
         assert!(start < end, "{}", what("start before end"));

@@ -58,7 +58,7 @@ fn outcome(path: &str, threads: usize) -> (String, Vec<Bucket>) {
         ..Config::for_inputs(vec![InputSpec::Path(path.into())])
     };
     let analysis = analyze(&config, &NoProgress).expect("analysis");
-    let report = json::render(&Report::from_analysis(&analysis));
+    let report = json::render(&Report::from_findings(&analysis));
     (report, analysis.series.buckets)
 }
 

@@ -19,8 +19,9 @@ use postmortem::ingest::metrics::csv as metrics_csv;
 use postmortem::ingest::sniff;
 use postmortem::ingest::timestamps::{Stamp, YearlessTime};
 use postmortem::progress::NoProgress;
+use postmortem::report::series_table;
 use postmortem::timefmt::Zone;
-use postmortem::{Config, analyze, series_export};
+use postmortem::{Config, analyze};
 
 /// One request with every field the presets carry.
 #[derive(Clone, Debug)]
@@ -266,7 +267,7 @@ proptest! {
 /// The series of `inputs` as CSV.
 fn series_csv(inputs: Vec<InputSpec>) -> String {
     let analysis = analyze(&Config::for_inputs(inputs), &NoProgress).expect("analysed");
-    series_export::to_csv(&analysis)
+    series_table::to_csv(&analysis)
 }
 
 proptest! {

@@ -5,8 +5,11 @@
 
 use std::path::Path;
 
-use postmortem::analysis::{Detected, DetectionSource, TimelineEntry, TimelineKind};
 use postmortem::config::InputSpec;
+use postmortem::detect::{
+    Detected, DetectionEvidence, DetectionSource, TimelineEntry, TimelineFact, TimelineKind,
+};
+use postmortem::ingest::events::EventKind;
 use postmortem::progress::NoProgress;
 use postmortem::report::chart;
 use postmortem::report::markdown::{MarkdownOptions, render_with};
@@ -95,7 +98,7 @@ fn a_quiet_log_gives_a_short_useful_page() {
 /// error logs and alert logs add: a package upgrade and a reload before
 /// impact, a Nagios alert that detects it, an OOM kill, a restart just
 /// before the end and the alert's recovery.
-fn analysis_with_evidence(log: &Path) -> postmortem::Analysis {
+fn analysis_with_evidence(log: &Path) -> postmortem::Findings {
     let config = Config::for_inputs(vec![InputSpec::Path(log.to_path_buf())]);
     let mut analysis = analyze(&config, &NoProgress).expect("analysis");
     let report = &mut analysis.incidents[0];
@@ -107,52 +110,79 @@ fn analysis_with_evidence(log: &Path) -> postmortem::Analysis {
     report.detected = Some(Detected {
         at: alert_at,
         source: DetectionSource::Log,
-        evidence: alert.to_string(),
+        evidence: DetectionEvidence::Alert {
+            text: alert.to_string(),
+        },
     });
     report.timeline.retain(|e| e.kind != TimelineKind::Detected);
-    let entry = |at: i64, kind, text: &str, source: &str| TimelineEntry {
-        at,
-        kind,
-        text: text.to_string(),
-        source: Some(source.to_string()),
+    // A line of the logs: `rule: text` in the table, with no host.
+    let line =
+        |at: i64, event: EventKind, rule: &'static str, text: &str, source: &str| TimelineEntry {
+            at,
+            kind: match event {
+                EventKind::Change => TimelineKind::Change,
+                EventKind::Event => TimelineKind::Event,
+                EventKind::Alert | EventKind::Recovery => TimelineKind::Alert,
+            },
+            fact: TimelineFact::Log {
+                event,
+                rule,
+                host: None,
+                text: text.to_string(),
+            },
+            source: Some(source.to_string()),
+            count: 1,
+        };
+    let detection_row = TimelineEntry {
+        at: alert_at,
+        kind: TimelineKind::Detected,
+        fact: TimelineFact::Detected(report.detected.clone().expect("set above")),
+        source: Some("nagios.log:77".to_string()),
         count: 1,
     };
     report.timeline.extend([
-        entry(
+        line(
             start - 40 * minute,
-            TimelineKind::Change,
-            "apt: upgraded openssl 3.0.2 -> 3.0.13",
+            EventKind::Change,
+            "apt",
+            "upgraded openssl 3.0.2 -> 3.0.13",
             "syslog:640",
         ),
-        entry(
+        line(
             start - 3 * minute - 5_000,
-            TimelineKind::Change,
-            "nginx: configuration reloaded (signal HUP), upstream pool | 2 servers",
+            EventKind::Change,
+            "nginx",
+            "configuration reloaded (signal HUP), upstream pool | 2 servers",
             "syslog:812",
         ),
-        entry(alert_at, TimelineKind::Alert, alert, "nagios.log:77"),
-        entry(
+        // The detecting alert again: shown once, as the detection row.
+        line(
             alert_at,
-            TimelineKind::Detected,
-            &format!("Detected (log): {alert}"),
+            EventKind::Alert,
+            "nagios alert",
+            alert,
             "nagios.log:77",
         ),
-        entry(
+        detection_row,
+        line(
             start + 10 * minute,
-            TimelineKind::Event,
+            EventKind::Event,
+            "out of memory",
             "kernel: Out of memory: Killed process 2211 (php-fpm) <total-vm:812000kB>",
             "syslog:901",
         ),
-        entry(
+        line(
             end - 2 * minute,
-            TimelineKind::Change,
-            "systemd: Restarted nginx.service",
+            EventKind::Change,
+            "systemd",
+            "Restarted nginx.service",
             "syslog:1404",
         ),
-        entry(
+        line(
             end + 3 * minute,
-            TimelineKind::Alert,
-            "nagios: SERVICE ALERT: web01;HTTP;OK;HARD;3;HTTP/1.1 200 OK",
+            EventKind::Alert,
+            "nagios",
+            "SERVICE ALERT: web01;HTTP;OK;HARD;3;HTTP/1.1 200 OK",
             "nagios.log:80",
         ),
     ]);
@@ -202,11 +232,11 @@ fn every_timeline_kind_is_rendered_and_the_key_rows_stand_out() {
         },
         Case {
             name: "events around the start are listed with their offset",
-            expected: "- 11:56:57 (3 min 5 s before) change: nginx: configuration reloaded",
+            expected: "- 11:56:57 (3 min 5 s before) change: Change (nginx): configuration reloaded",
         },
         Case {
             name: "resolution points at the last change before the end",
-            expected: "The last change before impact ended was at 12:27:56, 2 min before the last bad request: systemd: Restarted nginx.service",
+            expected: "The last change before impact ended was at 12:27:56, 2 min before the last bad request: Change (systemd): Restarted nginx.service",
         },
         Case {
             name: "a measure follows from the suspect change",
@@ -383,7 +413,9 @@ fn measures_and_detection_follow_from_how_it_was_detected() {
             detected: Some(Detected {
                 at: start + 20 * MS_PER_MINUTE,
                 source: DetectionSource::Log,
-                evidence: "alertmanager: firing HighErrorRate".to_string(),
+                evidence: DetectionEvidence::Alert {
+                    text: "alertmanager: firing HighErrorRate".to_string(),
+                },
             }),
             expected: &[
                 "- [ ] Detect sooner: it took 20 min to notice. 5xx+499 rate moved at 12:00:02: alert on it.",
@@ -396,7 +428,7 @@ fn measures_and_detection_follow_from_how_it_was_detected() {
             detected: Some(Detected {
                 at: start + 90_000,
                 source: DetectionSource::User,
-                evidence: "given with --detected-at".to_string(),
+                evidence: DetectionEvidence::Given,
             }),
             expected: &[
                 "**Detection:** 2024-05-07 12:01:32 GMT+1, 1 min 30 s after impact started, as given by the responders (`--detected-at`).",

@@ -8,7 +8,7 @@
 
 use serde::{Serialize, Serializer};
 
-use crate::analysis::Analysis;
+use crate::detect::Findings;
 use crate::timefmt::rfc3339_utc;
 
 /// One row of the series.
@@ -68,25 +68,25 @@ pub struct MetricColumn {
 }
 
 /// EXTENSION POINT (metrics): the metric series of the run, one column per
-/// series, aligned to `analysis.series` buckets. Metric CSVs are read by a
-/// separate stage that is not part of [`Analysis`] yet; when it lands (for
-/// example as `analysis.metrics`), resample each series here onto the bucket
+/// series, aligned to `findings.series` buckets. Metric CSVs are read by a
+/// separate stage that is not part of [`Findings`] yet; when it lands (for
+/// example as `findings.metrics`), resample each series here onto the bucket
 /// grid (the last value in each bucket) and return one column per series.
 /// Rows and both output formats already carry these columns.
-pub fn metric_columns(_analysis: &Analysis) -> Vec<MetricColumn> {
+pub fn metric_columns(_analysis: &Findings) -> Vec<MetricColumn> {
     Vec::new()
 }
 
-/// The rows of an analysis, one per bucket from the first to the last.
-pub fn rows(analysis: &Analysis) -> Vec<SeriesRow> {
-    let series = &analysis.series;
-    let metrics = metric_columns(analysis);
+/// The rows of an findings, one per bucket from the first to the last.
+pub fn rows(findings: &Findings) -> Vec<SeriesRow> {
+    let series = &findings.series;
+    let metrics = metric_columns(findings);
     let ratio = |part: u64, whole: u64| (whole > 0).then(|| round6(part as f64 / whole as f64));
     let seconds = |us: Option<f64>| us.map(|v| round6(v / 1e6));
     series
         .buckets
         .iter()
-        .zip(&analysis.counts)
+        .zip(&findings.counts)
         .enumerate()
         .map(|(index, (bucket, counts))| SeriesRow {
             time: rfc3339_utc(series.bucket_start(index)),
@@ -140,13 +140,13 @@ fn cell(value: Option<f64>) -> String {
 
 /// CSV with a header line; empty cells where a value is unknown (no
 /// requests in the bucket, no request time logged, no metric sample).
-pub fn to_csv(analysis: &Analysis) -> String {
-    let metrics = metric_columns(analysis);
+pub fn to_csv(findings: &Findings) -> String {
+    let metrics = metric_columns(findings);
     let mut header: Vec<String> = COLUMNS.iter().map(|c| c.to_string()).collect();
     header.extend(metrics.iter().map(|m| csv_field(&m.name)));
     let mut out = header.join(",");
     out.push('\n');
-    for row in rows(analysis) {
+    for row in rows(findings) {
         let mut fields = vec![
             row.time,
             row.requests.to_string(),
@@ -170,9 +170,9 @@ pub fn to_csv(analysis: &Analysis) -> String {
 
 /// A JSON array of row objects, fields in the CSV's column order; metric
 /// values under `"metrics"` by name.
-pub fn to_json(analysis: &Analysis) -> String {
+pub fn to_json(findings: &Findings) -> String {
     let mut text =
-        serde_json::to_string_pretty(&rows(analysis)).unwrap_or_else(|_| "[]".to_string());
+        serde_json::to_string_pretty(&rows(findings)).unwrap_or_else(|_| "[]".to_string());
     text.push('\n');
     text
 }

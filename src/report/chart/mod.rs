@@ -3,21 +3,19 @@
 //! logs' zone (requests per minute, bad-request ratio, p95 latency), each
 //! incident shaded, detection drawn as a dashed line and changes from the
 //! timeline as thin lines. Drawn with plotters' SVG backend into a string;
-//! the binary writes it to disk.
+//! the binary writes it to disk. The two custom axes are in [`axes`].
 
-use std::ops::Range;
-
-use plotters::coord::ranged1d::{
-    AsRangedCoord, KeyPointHint, NoDefaultFormatting, Ranged, ValueFormatter,
-};
+use plotters::coord::ranged1d::{AsRangedCoord, Ranged, ValueFormatter};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use crate::analysis::{Analysis, TimelineKind};
+mod axes;
+
+use axes::{LatencyAxis, TimeAxis, compact, date_text, seconds_label, zone_text};
+
+use crate::detect::{Findings, TimelineKind};
 use crate::series::LatencyHistogram;
-use crate::timefmt::{
-    MS_PER_DAY, MS_PER_HOUR, MS_PER_MINUTE, MS_PER_SECOND, Millis, Zone, local_time,
-};
+use crate::timefmt::{MS_PER_MINUTE, Millis, local_time};
 
 /// Size of the picture in pixels: wide enough for a day of minutes to
 /// show structure, tall enough for three readable panels.
@@ -97,8 +95,8 @@ pub struct ChartPoint {
 }
 
 /// The series to draw: buckets merged in groups so at most [`MAX_POINTS`] remain.
-pub fn chart_points(analysis: &Analysis) -> Vec<ChartPoint> {
-    let series = &analysis.series;
+pub fn chart_points(findings: &Findings) -> Vec<ChartPoint> {
+    let series = &findings.series;
     let buckets = series.buckets.len();
     if buckets == 0 {
         return Vec::new();
@@ -111,7 +109,7 @@ pub fn chart_points(analysis: &Analysis) -> Vec<ChartPoint> {
         let (mut requests, mut failed, mut bad) = (0u64, 0u64, 0u64);
         let mut latency = LatencyHistogram::default();
         for index in first..last {
-            let counts = &analysis.counts[index];
+            let counts = &findings.counts[index];
             requests += counts.requests;
             failed += counts.failed;
             bad += counts.bad();
@@ -130,157 +128,6 @@ pub fn chart_points(analysis: &Analysis) -> Vec<ChartPoint> {
     points
 }
 
-/// The time axis: milliseconds, with ticks on round wall-clock times of
-/// the logs' zone (every 5 min, 1 h, 6 h, a day...).
-#[derive(Clone, Copy, Debug)]
-struct TimeAxis {
-    start: Millis,
-    end: Millis,
-    zone: Zone,
-    multi_day: bool,
-}
-
-/// Tick spacings tried, smallest first.
-const TICK_STEPS_MS: [i64; 17] = [
-    MS_PER_SECOND * 10,
-    MS_PER_SECOND * 30,
-    MS_PER_MINUTE,
-    2 * MS_PER_MINUTE,
-    5 * MS_PER_MINUTE,
-    10 * MS_PER_MINUTE,
-    15 * MS_PER_MINUTE,
-    30 * MS_PER_MINUTE,
-    MS_PER_HOUR,
-    2 * MS_PER_HOUR,
-    3 * MS_PER_HOUR,
-    6 * MS_PER_HOUR,
-    12 * MS_PER_HOUR,
-    MS_PER_DAY,
-    2 * MS_PER_DAY,
-    7 * MS_PER_DAY,
-    30 * MS_PER_DAY,
-];
-
-impl TimeAxis {
-    /// Round wall-clock times inside the range, at most `max` of them.
-    fn ticks(&self, max: usize) -> Vec<Millis> {
-        let span = (self.end - self.start).max(1);
-        let max = max.max(1) as i64;
-        let step = TICK_STEPS_MS
-            .iter()
-            .copied()
-            .find(|step| span / step < max)
-            .unwrap_or(TICK_STEPS_MS[TICK_STEPS_MS.len() - 1]);
-        let offset_ms = i64::from(self.zone.offset_at(self.start)) * MS_PER_SECOND;
-        let local_start = self.start + offset_ms;
-        let mut local = local_start.div_euclid(step) * step;
-        if local < local_start {
-            local += step;
-        }
-        let mut ticks = Vec::new();
-        while local - offset_ms <= self.end {
-            ticks.push(local - offset_ms);
-            local += step;
-        }
-        ticks
-    }
-
-    fn label(&self, at: Millis) -> String {
-        let local = local_time(at, &self.zone);
-        let midnight = local.format("%H:%M:%S").to_string() == "00:00:00";
-        let with_seconds = self.end - self.start < 10 * MS_PER_MINUTE;
-        if self.multi_day && midnight {
-            local.format("%b %d").to_string()
-        } else if with_seconds {
-            local.format("%H:%M:%S").to_string()
-        } else {
-            local.format("%H:%M").to_string()
-        }
-    }
-}
-
-impl Ranged for TimeAxis {
-    type FormatOption = NoDefaultFormatting;
-    type ValueType = Millis;
-
-    fn map(&self, value: &Millis, limit: (i32, i32)) -> i32 {
-        let span = (self.end - self.start).max(1) as f64;
-        let fraction = (*value - self.start) as f64 / span;
-        limit.0 + (fraction * f64::from(limit.1 - limit.0)).round() as i32
-    }
-
-    fn key_points<Hint: KeyPointHint>(&self, hint: Hint) -> Vec<Millis> {
-        self.ticks(hint.max_num_points())
-    }
-
-    fn range(&self) -> Range<Millis> {
-        self.start..self.end
-    }
-}
-
-impl ValueFormatter<Millis> for TimeAxis {
-    fn format(value: &Millis) -> String {
-        crate::timefmt::rfc3339_utc(*value)
-    }
-
-    fn format_ext(&self, value: &Millis) -> String {
-        self.label(*value)
-    }
-}
-
-/// The latency axis: seconds on a log scale with ticks at 1, 2 and 5 ×
-/// 10^k (only the powers of ten when those would crowd it), so the
-/// baseline, the slow band and timeouts stay readable together.
-#[derive(Clone, Copy, Debug)]
-struct LatencyAxis {
-    low: f64,
-    high: f64,
-}
-
-impl LatencyAxis {
-    fn ticks(&self, max: usize) -> Vec<f64> {
-        let (low, high) = (self.low.max(f64::MIN_POSITIVE), self.high.max(self.low));
-        let first_decade = low.log10().floor() as i32;
-        let last_decade = high.log10().ceil() as i32;
-        for steps in [&[1.0, 2.0, 5.0][..], &[1.0][..]] {
-            let ticks: Vec<f64> = (first_decade..=last_decade)
-                .flat_map(|decade| steps.iter().map(move |step| step * 10f64.powi(decade)))
-                .filter(|tick| (low..=high).contains(tick))
-                .collect();
-            if ticks.len() <= max.max(2) {
-                return ticks;
-            }
-        }
-        Vec::new()
-    }
-}
-
-impl Ranged for LatencyAxis {
-    type FormatOption = NoDefaultFormatting;
-    type ValueType = f64;
-
-    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
-        let (low, high) = (self.low.ln(), self.high.ln());
-        let span = if high > low { high - low } else { 1.0 };
-        let fraction = (value.max(self.low).ln() - low) / span;
-        limit.0 + (fraction * f64::from(limit.1 - limit.0)).round() as i32
-    }
-
-    fn key_points<Hint: KeyPointHint>(&self, hint: Hint) -> Vec<f64> {
-        self.ticks(hint.max_num_points())
-    }
-
-    fn range(&self) -> Range<f64> {
-        self.low..self.high
-    }
-}
-
-impl ValueFormatter<f64> for LatencyAxis {
-    fn format(value: &f64) -> String {
-        seconds_label(*value)
-    }
-}
-
 /// What is marked on every panel.
 struct Marks {
     incidents: Vec<(Millis, Millis)>,
@@ -288,8 +135,8 @@ struct Marks {
     changes: Vec<Millis>,
 }
 
-fn marks(analysis: &Analysis) -> Marks {
-    let mut changes: Vec<Millis> = analysis
+fn marks(findings: &Findings) -> Marks {
+    let mut changes: Vec<Millis> = findings
         .incidents
         .iter()
         .flat_map(|r| r.timeline.iter())
@@ -299,12 +146,12 @@ fn marks(analysis: &Analysis) -> Marks {
     changes.sort_unstable();
     changes.dedup();
     Marks {
-        incidents: analysis
+        incidents: findings
             .incidents
             .iter()
             .map(|r| (r.incident.start, r.incident.end))
             .collect(),
-        detections: analysis
+        detections: findings
             .incidents
             .iter()
             .filter_map(|r| r.detected.as_ref().map(|d| d.at))
@@ -314,12 +161,12 @@ fn marks(analysis: &Analysis) -> Marks {
 }
 
 /// The chart as an SVG document.
-pub fn render_svg(analysis: &Analysis) -> Result<String, ChartError> {
-    let points = chart_points(analysis);
-    let series = &analysis.series;
+pub fn render_svg(findings: &Findings) -> Result<String, ChartError> {
+    let points = chart_points(findings);
+    let series = &findings.series;
     let (start, end) = if series.buckets.is_empty() {
-        let first = analysis.inputs.iter().filter_map(|i| i.first).min();
-        let last = analysis.inputs.iter().filter_map(|i| i.last).max();
+        let first = findings.inputs.iter().filter_map(|i| i.first).min();
+        let last = findings.inputs.iter().filter_map(|i| i.last).max();
         (
             first.unwrap_or(0),
             last.unwrap_or(0).max(first.unwrap_or(0) + MS_PER_MINUTE),
@@ -327,7 +174,7 @@ pub fn render_svg(analysis: &Analysis) -> Result<String, ChartError> {
     } else {
         (series.start, series.bucket_start(series.buckets.len()))
     };
-    let zone = analysis.zone;
+    let zone = findings.zone;
     let multi_day = local_time(start, &zone).date() != local_time(end - 1, &zone).date();
     let axis = TimeAxis {
         start,
@@ -335,13 +182,13 @@ pub fn render_svg(analysis: &Analysis) -> Result<String, ChartError> {
         zone,
         multi_day,
     };
-    let marks = marks(analysis);
+    let marks = marks(findings);
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
         root.fill(&WHITE).map_err(chart_error)?;
         let (header, body) = root.split_vertically(HEADER_PX);
-        draw_header(&header, analysis, &marks, &axis)?;
+        draw_header(&header, findings, &marks, &axis)?;
         let panels = body.split_evenly((3, 1));
         let requests: Vec<(Millis, f64)> = points
             .iter()
@@ -351,7 +198,7 @@ pub fn render_svg(analysis: &Analysis) -> Result<String, ChartError> {
         let failed: Vec<(Millis, Option<f64>)> =
             points.iter().map(|p| (p.at, p.failed_pct)).collect();
         let p95: Vec<(Millis, Option<f64>)> = points.iter().map(|p| (p.at, p.p95_s)).collect();
-        let threshold_s = analysis.slow_threshold_us as f64 / 1e6;
+        let threshold_s = findings.slow_threshold_us as f64 / 1e6;
 
         let max_requests = requests.iter().map(|p| p.1).fold(0.0, f64::max);
         let requests_top = panel_top(max_requests.max(1.0));
@@ -537,13 +384,13 @@ fn draw_marks<Y: Ranged<ValueType = f64>>(
 /// Title and legend above the panels.
 fn draw_header(
     area: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>,
-    analysis: &Analysis,
+    findings: &Findings,
     marks: &Marks,
     axis: &TimeAxis,
 ) -> Result<(), ChartError> {
     let title = format!(
         "{} · {}{}",
-        analysis.access_source(),
+        findings.access_source(),
         match marks.incidents.len() {
             0 => "no incident found".to_string(),
             1 => "1 incident".to_string(),
@@ -658,100 +505,9 @@ fn latency_floor(fastest_p95_s: f64, threshold_s: f64) -> f64 {
     below_fastest.min(threshold_s / 2.0).max(MIN_LATENCY_AXIS_S)
 }
 
-/// `12`, `2.5`, `0.25`: a tick label without noise.
-fn compact(value: f64) -> String {
-    let text = format!("{value:.2}");
-    text.trim_end_matches('0').trim_end_matches('.').to_string()
-}
-
-fn seconds_label(seconds: f64) -> String {
-    if seconds < 1.0 {
-        format!("{} ms", compact(seconds * 1000.0))
-    } else {
-        format!("{} s", compact(seconds))
-    }
-}
-
-fn zone_text(axis: &TimeAxis) -> String {
-    match axis.zone {
-        Zone::Named(tz) => format!("{tz}, {}", axis.zone.label_at(axis.start)),
-        Zone::Fixed(_) => axis.zone.label_at(axis.start),
-    }
-}
-
-/// `, 2023-11-12` or `, 2023-11-12 to 2023-11-14`.
-fn date_text(axis: &TimeAxis) -> String {
-    let first = local_time(axis.start, &axis.zone).date();
-    let last = local_time(axis.end - 1, &axis.zone).date();
-    if first == last {
-        format!(", {first}")
-    } else {
-        format!(", {first} to {last}")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn axis(start: Millis, end: Millis, offset_s: i32) -> TimeAxis {
-        TimeAxis {
-            start,
-            end,
-            zone: Zone::Fixed(offset_s),
-            multi_day: false,
-        }
-    }
-
-    /// 2023-11-12T11:00:00Z.
-    const ELEVEN_UTC: Millis = 1_699_786_800_000;
-
-    #[test]
-    fn ticks_fall_on_round_local_times() {
-        struct Case {
-            name: &'static str,
-            span_ms: i64,
-            offset_s: i32,
-            first_label: &'static str,
-            step_ms: i64,
-        }
-        let cases = [
-            Case {
-                name: "six hours in GMT+1: hourly from 12:00",
-                span_ms: 6 * MS_PER_HOUR,
-                offset_s: 3600,
-                first_label: "12:00",
-                step_ms: MS_PER_HOUR,
-            },
-            Case {
-                name: "an hour and a half in GMT+5:30: every 10 min",
-                span_ms: 90 * MS_PER_MINUTE,
-                offset_s: 19_800,
-                first_label: "16:30",
-                step_ms: 10 * MS_PER_MINUTE,
-            },
-            Case {
-                name: "two days: every 6 h",
-                span_ms: 2 * MS_PER_DAY,
-                offset_s: 0,
-                first_label: "12:00",
-                step_ms: 6 * MS_PER_HOUR,
-            },
-        ];
-        for case in cases {
-            let axis = axis(ELEVEN_UTC, ELEVEN_UTC + case.span_ms, case.offset_s);
-            let ticks = axis.ticks(MAX_X_LABELS);
-            assert!(
-                ticks.len() <= MAX_X_LABELS,
-                "{}: {}",
-                case.name,
-                ticks.len()
-            );
-            assert_eq!(axis.label(ticks[0]), case.first_label, "{}", case.name);
-            assert_eq!(ticks[1] - ticks[0], case.step_ms, "{}", case.name);
-            assert!(ticks[0] >= ELEVEN_UTC, "{}", case.name);
-        }
-    }
 
     #[test]
     fn panel_tops_leave_headroom() {
@@ -783,26 +539,6 @@ mod tests {
                 (latency_floor(fastest, threshold) - expected).abs() < 1e-12,
                 "{name}"
             );
-        }
-    }
-
-    #[test]
-    fn latency_ticks_are_round_on_a_log_scale() {
-        let cases = [
-            ("within a decade", 0.1, 2.4, vec![0.1, 0.2, 0.5, 1.0, 2.0]),
-            (
-                "three decades: powers of ten",
-                0.05,
-                120.0,
-                vec![0.1, 1.0, 10.0, 100.0],
-            ),
-        ];
-        for (name, low, high, expected) in cases {
-            let ticks = LatencyAxis { low, high }.ticks(6);
-            assert_eq!(ticks.len(), expected.len(), "{name}: {ticks:?}");
-            for (tick, want) in ticks.iter().zip(&expected) {
-                assert!((tick - want).abs() < 1e-9, "{name}: {ticks:?}");
-            }
         }
     }
 

@@ -1,0 +1,514 @@
+//! The findings of a run: the one type detect hands to report. Built once,
+//! in order, by [`super::describe::find`]; no later pass patches it. It holds
+//! facts only (times, counts, rates, names, the log lines they come from):
+//! every sentence about them is written by the report module.
+
+use crate::config::UserKey;
+use crate::ingest::events::{Event, EventKind};
+use crate::ingest::evidence::MetricSeries;
+use crate::ingest::{InputKind, InputStats};
+use crate::series::dims::DimensionSeries;
+use crate::series::{LineRef, SeriesSet};
+use crate::timefmt::{MS_PER_MINUTE, Millis, Zone};
+
+use super::baseline::BucketCounts;
+use super::client_bursts::ClientBurst;
+use super::concentration::PathConcentration;
+use super::impact::Impact;
+use super::{Incident, Severity};
+
+/// A change this close before the end of impact is named as what preceded
+/// recovery (a rollback or restart is usually minutes before the last bad
+/// request).
+pub const RECOVERY_CHANGE_WINDOW_MS: i64 = 15 * MS_PER_MINUTE;
+
+/// A signal whose onset is this much earlier than the start "moved first"
+/// (one default bucket: an earlier onset inside the same minute is noise).
+pub const MOVED_FIRST_MS: i64 = MS_PER_MINUTE;
+
+/// Detection later than this after the start is slow: people should have
+/// noticed sooner.
+pub const SLOW_DETECTION_MS: i64 = 5 * MS_PER_MINUTE;
+
+/// The classifier's rule for memory exhaustion (see
+/// [`crate::ingest::events::classify::RULES`]).
+pub const OUT_OF_MEMORY_RULE: &str = "out of memory";
+
+/// How the detection time was found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DetectionSource {
+    /// `--detected-at`.
+    User,
+    /// An alert line in the logs.
+    Log,
+    /// The burn-rate (or traffic) rule replayed over the series.
+    Rule,
+}
+
+impl DetectionSource {
+    pub fn name(self) -> &'static str {
+        match self {
+            DetectionSource::User => "user",
+            DetectionSource::Log => "log",
+            DetectionSource::Rule => "rule",
+        }
+    }
+}
+
+/// What shows the detection time, as data.
+#[derive(Clone, Debug, PartialEq)]
+pub enum DetectionEvidence {
+    /// The responders gave the time with `--detected-at`.
+    Given,
+    /// An alert line; `text` is the line as it names itself (`program: text`).
+    Alert { text: String },
+    /// The multiwindow SLO burn-rate rule fired.
+    BurnRate {
+        slo_percent: f64,
+        rule: &'static str,
+        long_burn: f64,
+        short_burn: f64,
+    },
+    /// Requests stayed below a fifth of the baseline for the rule's five
+    /// minutes; the baseline in requests a minute.
+    TrafficRule { expected_per_minute: f64 },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Detected {
+    pub at: Millis,
+    pub source: DetectionSource,
+    pub evidence: DetectionEvidence,
+}
+
+/// A measurable departure from the baseline that makes up an incident.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Signal {
+    /// `error_rate`, `latency`, `traffic`, `metric` or `events`.
+    pub kind: &'static str,
+    pub name: String,
+    pub source: String,
+    pub onset: Millis,
+    pub peak_at: Millis,
+    pub peak: f64,
+    pub baseline: f64,
+    /// `ratio`, `s`, or a metric's unit from its CSV header (may be empty).
+    pub unit: String,
+}
+
+/// Kinds of timeline entries, as the contract names them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum TimelineKind {
+    Change,
+    Alert,
+    Event,
+    ImpactStart,
+    Detected,
+    Peak,
+    ImpactEnd,
+}
+
+impl TimelineKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            TimelineKind::ImpactStart => "impact_start",
+            TimelineKind::Detected => "detected",
+            TimelineKind::Alert => "alert",
+            TimelineKind::Change => "change",
+            TimelineKind::Event => "event",
+            TimelineKind::Peak => "peak",
+            TimelineKind::ImpactEnd => "impact_end",
+        }
+    }
+}
+
+/// What a timeline entry stands for, with the numbers a renderer needs.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TimelineFact {
+    /// The first bad request; the bad-request rate of the baseline and of
+    /// the first bucket the incident fills at least half of.
+    BadRequestsStart {
+        baseline_bad_rate: f64,
+        first_bucket_bad_rate: f64,
+        bucket_ms: i64,
+    },
+    /// The last request before the traffic fell away.
+    TrafficDropStart { expected_per_minute: f64 },
+    /// The first metric point far from its baseline; the first metric that
+    /// moved near it, if any.
+    MetricDepartureStart { metric: Option<String> },
+    /// When the incident was detected.
+    Detected(Detected),
+    /// The bucket with the highest bad-request rate.
+    BadRequestPeak {
+        bad_rate: f64,
+        requests: u64,
+        failed: u64,
+        slow: u64,
+        p95_us: Option<f64>,
+    },
+    /// The emptiest bucket of a traffic drop, in requests a minute.
+    TrafficLow { per_minute: f64 },
+    /// The last bad request.
+    BadRequestsEnd {
+        users_affected: u64,
+        users_active: u64,
+    },
+    /// The first request after the traffic came back.
+    TrafficDropEnd { users_missing: u64 },
+    /// The last metric point far from its baseline.
+    MetricDepartureEnd,
+    /// An alert, recovery, change or event line of syslog or an error log
+    /// (the first of the lines folded into the entry).
+    Log {
+        event: EventKind,
+        rule: &'static str,
+        host: Option<String>,
+        /// The line as it names itself: `program: text`.
+        text: String,
+    },
+    /// A metric series leaving its baseline.
+    MetricOnset {
+        metric: String,
+        rising: bool,
+        ramp: bool,
+        baseline: f64,
+        peak: f64,
+        peak_at: Millis,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct TimelineEntry {
+    pub at: Millis,
+    pub kind: TimelineKind,
+    pub fact: TimelineFact,
+    /// `path:line` of the line that shows it, or the input's path.
+    pub source: Option<String>,
+    /// Lines folded into this entry (1 when not folded).
+    pub count: u64,
+}
+
+/// What a "last change before" hint measures from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ChangeLead {
+    /// The start of impact.
+    Impact,
+    /// The onset of the metric that moved first.
+    MetricMoved { metric: String },
+}
+
+/// A lead for the root cause, as data, in the order the report lists them.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Hint {
+    /// A metric series began to move near the incident.
+    MetricMoved {
+        metric: String,
+        rising: bool,
+        ramp: bool,
+        onset: Millis,
+        impact_start: Millis,
+        baseline: f64,
+        peak: f64,
+        peak_at: Millis,
+        unit: String,
+    },
+    /// The last change in the hour before `reference` (impact start, or the
+    /// first metric's onset).
+    LastChangeBefore {
+        lead: ChangeLead,
+        change_at: Millis,
+        reference: Millis,
+        /// The change line as it names itself.
+        change: String,
+        /// `path:line` of the change line (empty when unknown).
+        source: String,
+    },
+    /// What the incident's severity suggests; the failed share of the bad
+    /// requests in percent.
+    Severity {
+        severity: Severity,
+        failed_share_pct: f64,
+    },
+    /// One upstream or host took far more of the bad requests than of the
+    /// traffic.
+    Concentration {
+        dimension: &'static str,
+        label: String,
+        traffic_share: f64,
+        bad_share: f64,
+        values_seen: usize,
+    },
+    /// A 4xx burst from one client near the incident: not part of it.
+    ClientBurst(ClientBurst),
+    /// One path took most of the bad requests.
+    PathConcentration(PathConcentration),
+    /// No access log: users and requests unknown.
+    NoAccessLog,
+}
+
+/// One incident with everything found about it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Finding {
+    pub incident: Incident,
+    pub impact: Impact,
+    /// False for incidents found in metrics alone: no request was seen, so
+    /// the users and requests of `impact` are unknown (null in JSON).
+    pub impact_measured: bool,
+    pub detected: Option<Detected>,
+    pub signals: Vec<Signal>,
+    /// In time order (and kind order at equal times).
+    pub timeline: Vec<TimelineEntry>,
+    pub hints: Vec<Hint>,
+    /// Bad-request rate at the peak bucket.
+    pub peak_bad_rate: f64,
+}
+
+impl Finding {
+    /// The last change at or before the start: the prime suspect.
+    pub fn last_change_before(&self) -> Option<&TimelineEntry> {
+        self.timeline_in_order()
+            .into_iter()
+            .filter(|e| e.kind == TimelineKind::Change && e.at <= self.incident.start)
+            .max_by_key(|e| e.at)
+    }
+
+    /// The last change during the impact and at most
+    /// [`RECOVERY_CHANGE_WINDOW_MS`] before its end: what preceded recovery
+    /// (a rollback, a restart).
+    pub fn recovery_change(&self) -> Option<&TimelineEntry> {
+        let (start, end) = (self.incident.start, self.incident.end);
+        self.timeline_in_order()
+            .into_iter()
+            .filter(|e| {
+                e.kind == TimelineKind::Change
+                    && e.at > start
+                    && e.at <= end
+                    && end - e.at <= RECOVERY_CHANGE_WINDOW_MS
+            })
+            .max_by_key(|e| e.at)
+    }
+
+    /// The signal with the earliest onset.
+    pub fn first_signal(&self) -> Option<&Signal> {
+        self.signals.iter().min_by_key(|s| s.onset)
+    }
+
+    /// The first signal when it left its baseline at least
+    /// [`MOVED_FIRST_MS`] before the impact started.
+    pub fn moved_first(&self) -> Option<&Signal> {
+        self.first_signal()
+            .filter(|first| first.onset + MOVED_FIRST_MS <= self.incident.start)
+    }
+
+    /// Whether detection came more than [`SLOW_DETECTION_MS`] after the
+    /// start.
+    pub fn slow_detection(&self) -> bool {
+        self.detected
+            .as_ref()
+            .is_some_and(|d| d.at - self.incident.start > SLOW_DETECTION_MS)
+    }
+
+    /// Timeline events the classifier put under its out-of-memory rule
+    /// ([`OUT_OF_MEMORY_RULE`]: kernel OOM kills, runtimes' "out of memory").
+    pub fn out_of_memory_events(&self) -> usize {
+        self.timeline
+            .iter()
+            .filter(|e| {
+                matches!(
+                    &e.fact,
+                    TimelineFact::Log {
+                        event: EventKind::Event,
+                        rule: OUT_OF_MEMORY_RULE,
+                        ..
+                    }
+                )
+            })
+            .count()
+    }
+
+    /// The timeline sorted by time, then kind (it is built so; entries
+    /// added by hand keep their place among equals).
+    fn timeline_in_order(&self) -> Vec<&TimelineEntry> {
+        let mut entries: Vec<&TimelineEntry> = self.timeline.iter().collect();
+        entries.sort_by_key(|e| (e.at, e.kind));
+        entries
+    }
+}
+
+/// What normal looked like.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct BaselineSummary {
+    pub bad_rate: f64,
+    pub failed_rate: f64,
+    pub p50_us: Option<f64>,
+    pub p95_us: Option<f64>,
+    pub p99_us: Option<f64>,
+}
+
+/// Everything a run found.
+#[derive(Clone, Debug)]
+pub struct Findings {
+    pub inputs: Vec<InputStats>,
+    /// The zone times are shown in: `--tz`, else the access logs' offset, else UTC.
+    pub zone: Zone,
+    pub bucket_ms: i64,
+    pub slow_threshold_us: u64,
+    pub user_key: UserKey,
+    pub series: SeriesSet,
+    pub counts: Vec<BucketCounts>,
+    pub baseline: BaselineSummary,
+    pub incidents: Vec<Finding>,
+    /// Per-upstream / per-host counts aligned with `series` (only the
+    /// dimensions with at least two values).
+    pub dimensions: Vec<DimensionSeries>,
+    /// Alerts, recoveries, changes and events from syslog and error logs.
+    pub events: Vec<Event>,
+    /// Series from metric CSVs.
+    pub metrics: Vec<MetricSeries>,
+    /// Bursts of 4xx responses from single clients, the largest first: not
+    /// incidents, named so nobody takes them for one.
+    pub client_bursts: Vec<ClientBurst>,
+}
+
+impl Findings {
+    /// `path:line` for a line reference.
+    pub fn line_source(&self, line: LineRef) -> Option<String> {
+        line_source(&self.inputs, line)
+    }
+
+    /// The access logs as one source name.
+    pub fn access_source(&self) -> String {
+        access_source(&self.inputs)
+    }
+}
+
+/// `path:line` for a line reference.
+pub fn line_source(inputs: &[InputStats], line: LineRef) -> Option<String> {
+    inputs
+        .get(line.input as usize)
+        .map(|input| format!("{}:{}", input.path, line.line))
+}
+
+/// The access logs as one source name: the path of the only one, or
+/// `3 access logs`.
+pub fn access_source(inputs: &[InputStats]) -> String {
+    let access: Vec<&InputStats> = inputs
+        .iter()
+        .filter(|i| i.kind == InputKind::Access)
+        .collect();
+    match access.as_slice() {
+        [one] => one.path.clone(),
+        many => format!("{} access logs", many.len()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::events::classify::RULES;
+
+    const MINUTE: i64 = MS_PER_MINUTE;
+
+    fn log(at: Millis, kind: TimelineKind, event: EventKind, rule: &'static str) -> TimelineEntry {
+        TimelineEntry {
+            at,
+            kind,
+            fact: TimelineFact::Log {
+                event,
+                rule,
+                host: None,
+                text: format!("line at {at}"),
+            },
+            source: None,
+            count: 1,
+        }
+    }
+
+    fn finding(timeline: Vec<TimelineEntry>, detected_after: Option<i64>) -> Finding {
+        let start = 60 * MINUTE;
+        Finding {
+            incident: Incident {
+                cause: super::super::Cause::BadRequests,
+                start,
+                end: start + 30 * MINUTE,
+                start_line: None,
+                end_line: None,
+                first_bucket: 60,
+                last_bucket: 90,
+                severity: Severity::Outage,
+            },
+            impact: Impact::default(),
+            impact_measured: true,
+            detected: detected_after.map(|after| Detected {
+                at: start + after,
+                source: DetectionSource::User,
+                evidence: DetectionEvidence::Given,
+            }),
+            signals: Vec::new(),
+            timeline,
+            hints: Vec::new(),
+            peak_bad_rate: 1.0,
+        }
+    }
+
+    #[test]
+    fn leads_come_from_the_timeline() {
+        let change = |at| log(at, TimelineKind::Change, EventKind::Change, "deploy");
+        let finding = finding(
+            vec![
+                change(20 * MINUTE),
+                change(55 * MINUTE),
+                change(61 * MINUTE),
+                change(80 * MINUTE),
+                change(85 * MINUTE),
+                log(
+                    70 * MINUTE,
+                    TimelineKind::Event,
+                    EventKind::Event,
+                    OUT_OF_MEMORY_RULE,
+                ),
+                log(71 * MINUTE, TimelineKind::Event, EventKind::Event, "crash"),
+            ],
+            Some(6 * MINUTE),
+        );
+        let cases = [
+            (
+                "the last change at or before the start",
+                finding.last_change_before().map(|e| e.at),
+                Some(55 * MINUTE),
+            ),
+            (
+                "the last change within 15 min before the end",
+                finding.recovery_change().map(|e| e.at),
+                Some(85 * MINUTE),
+            ),
+        ];
+        for (name, got, expected) in cases {
+            assert_eq!(got, expected, "{name}");
+        }
+        assert_eq!(
+            finding.out_of_memory_events(),
+            1,
+            "the classifier's rule only"
+        );
+        assert!(finding.slow_detection(), "6 min after the start");
+    }
+
+    #[test]
+    fn detection_is_slow_after_five_minutes() {
+        let cases = [
+            ("not detected", None, false),
+            ("at five minutes", Some(5 * MINUTE), false),
+            ("a second later", Some(5 * MINUTE + 1_000), true),
+        ];
+        for (name, after, slow) in cases {
+            assert_eq!(finding(Vec::new(), after).slow_detection(), slow, "{name}");
+        }
+    }
+
+    #[test]
+    fn the_out_of_memory_rule_is_the_classifiers() {
+        assert!(RULES.iter().any(|rule| rule.name == OUT_OF_MEMORY_RULE));
+    }
+}

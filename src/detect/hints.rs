@@ -1,0 +1,282 @@
+//! The leads for the root cause of one incident, as [`Hint`] data, in the
+//! order the report lists them: the metrics that moved, the last change
+//! before impact, the last change before the first metric moved, what the
+//! severity suggests, the upstreams or hosts that took the bad requests,
+//! the 4xx bursts of single clients nearby, the path that took them (or,
+//! for an incident found in metrics alone, that no access log was given).
+
+use std::ops::RangeInclusive;
+
+use crate::ingest::InputStats;
+use crate::ingest::events::{Event, EventKind};
+use crate::series::dims::{DimensionSeries, OTHER_LABEL};
+use crate::series::paths::PathBuilder;
+use crate::timefmt::{MS_PER_MINUTE, Millis};
+
+use super::Incident;
+use super::client_bursts::ClientBurst;
+use super::concentration::{dimension_concentration, path_concentration};
+use super::findings::{ChangeLead, Hint, Signal, line_source};
+use super::impact::Impact;
+use super::timeline::TIMELINE_BEFORE_MS;
+
+/// A metric that began to move at least this long before impact gets a hint
+/// about the change before it; closer to the start, the change before the
+/// impact is the same lead.
+pub const LEAD_BEFORE_IMPACT_MS: i64 = 15 * MS_PER_MINUTE;
+
+/// Most metric hints per incident.
+pub const MAX_METRIC_HINTS: usize = 3;
+
+/// How long before an incident's start a client's 4xx burst is still
+/// named in its hints: the contract's timeline reaches back an hour.
+pub const CLIENT_BURST_HINT_BEFORE_MS: i64 = 60 * MS_PER_MINUTE;
+
+/// The hints every incident starts with: the first metrics that moved
+/// (`metric_signals` by onset, each with whether it ramped) and the last
+/// changes before impact and before the first metric moved.
+pub fn evidence_hints(
+    inputs: &[InputStats],
+    events: &[Event],
+    incident: &Incident,
+    metric_signals: &[(Signal, bool)],
+) -> Vec<Hint> {
+    let mut hints: Vec<Hint> = metric_signals
+        .iter()
+        .take(MAX_METRIC_HINTS)
+        .map(|(signal, ramp)| Hint::MetricMoved {
+            metric: signal.name.clone(),
+            rising: signal.peak >= signal.baseline,
+            ramp: *ramp,
+            onset: signal.onset,
+            impact_start: incident.start,
+            baseline: signal.baseline,
+            peak: signal.peak,
+            peak_at: signal.peak_at,
+            unit: signal.unit.clone(),
+        })
+        .collect();
+    hints.extend(last_change_before(
+        inputs,
+        events,
+        ChangeLead::Impact,
+        incident.start,
+    ));
+    if let Some((first, _)) = metric_signals.first()
+        && first.onset <= incident.start - LEAD_BEFORE_IMPACT_MS
+    {
+        let lead = ChangeLead::MetricMoved {
+            metric: first.name.clone(),
+        };
+        hints.extend(last_change_before(inputs, events, lead, first.onset));
+    }
+    hints
+}
+
+/// The last change in the hour before `reference`, as a lead.
+fn last_change_before(
+    inputs: &[InputStats],
+    events: &[Event],
+    lead: ChangeLead,
+    reference: Millis,
+) -> Option<Hint> {
+    let change = events
+        .iter()
+        .filter(|e| e.kind == EventKind::Change)
+        .filter(|e| e.at <= reference && e.at >= reference - TIMELINE_BEFORE_MS)
+        .max_by_key(|e| (e.at, std::cmp::Reverse(e.line)))?;
+    Some(Hint::LastChangeBefore {
+        lead,
+        change_at: change.at,
+        reference,
+        change: change.display_text(),
+        source: line_source(inputs, change.line).unwrap_or_default(),
+    })
+}
+
+/// What the severity suggests, when any request went bad.
+pub fn severity_hint(incident: &Incident, impact: &Impact) -> Option<Hint> {
+    let bad = impact.requests_failed + impact.requests_slow;
+    (bad > 0).then(|| Hint::Severity {
+        severity: incident.severity,
+        failed_share_pct: 100.0 * impact.requests_failed as f64 / bad as f64,
+    })
+}
+
+/// The upstreams and hosts that carried far more of the bad requests than
+/// of the traffic over the incident's buckets.
+pub fn concentration_hints(
+    dimensions: &[DimensionSeries],
+    buckets: RangeInclusive<usize>,
+) -> Vec<Hint> {
+    dimensions
+        .iter()
+        .filter_map(|series| {
+            let (label, traffic_share, bad_share) =
+                dimension_concentration(series, buckets.clone())?;
+            Some(Hint::Concentration {
+                dimension: series.kind.name(),
+                label,
+                traffic_share,
+                bad_share,
+                values_seen: series
+                    .labels
+                    .iter()
+                    .filter(|l| l.as_str() != OTHER_LABEL)
+                    .count(),
+            })
+        })
+        .collect()
+}
+
+/// Each 4xx burst from one client from [`CLIENT_BURST_HINT_BEFORE_MS`]
+/// before the incident to its end: a wall of 404s on the same graph as the
+/// 5xx is the first thing a responder asks about.
+pub fn client_burst_hints(bursts: &[ClientBurst], incident: &Incident) -> Vec<Hint> {
+    let (from, to) = (incident.start - CLIENT_BURST_HINT_BEFORE_MS, incident.end);
+    bursts
+        .iter()
+        .filter(|burst| burst.overlaps(from, to))
+        .cloned()
+        .map(Hint::ClientBurst)
+        .collect()
+}
+
+/// The path that took most of the incident's bad requests, if one did.
+pub fn path_hint(paths: &PathBuilder, incident: &Incident) -> Option<Hint> {
+    path_concentration(paths, incident.start, incident.end).map(Hint::PathConcentration)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::{Cause, Severity};
+    use crate::series::LineRef;
+
+    const MINUTE: i64 = MS_PER_MINUTE;
+
+    fn change(at: Millis, text: &str, line: u64) -> Event {
+        Event {
+            at,
+            last_at: at,
+            kind: EventKind::Change,
+            rule: "deploy",
+            severity: None,
+            host: None,
+            program: None,
+            text: text.to_string(),
+            line: LineRef { input: 0, line },
+            count: 1,
+        }
+    }
+
+    fn metric(name: &str, onset: Millis) -> (Signal, bool) {
+        (
+            Signal {
+                kind: "metric",
+                name: name.to_string(),
+                source: "metrics.csv".to_string(),
+                onset,
+                peak_at: onset + 10 * MINUTE,
+                peak: 90.0,
+                baseline: 40.0,
+                unit: "%".to_string(),
+            },
+            true,
+        )
+    }
+
+    fn incident() -> Incident {
+        Incident {
+            cause: Cause::BadRequests,
+            start: 100 * MINUTE,
+            end: 120 * MINUTE,
+            start_line: None,
+            end_line: None,
+            first_bucket: 100,
+            last_bucket: 120,
+            severity: Severity::Degradation,
+        }
+    }
+
+    /// The hint's variant, and what it measures from for change hints.
+    fn shape(hint: &Hint) -> String {
+        match hint {
+            Hint::MetricMoved { metric, .. } => format!("metric {metric}"),
+            Hint::LastChangeBefore {
+                lead: ChangeLead::Impact,
+                change,
+                ..
+            } => format!("change before impact: {change}"),
+            Hint::LastChangeBefore {
+                lead: ChangeLead::MetricMoved { metric },
+                change,
+                ..
+            } => format!("change before {metric}: {change}"),
+            other => format!("{other:?}"),
+        }
+    }
+
+    /// A name, the metric signals with their ramp flag, the hints expected.
+    type Case = (&'static str, Vec<(Signal, bool)>, Vec<&'static str>);
+
+    #[test]
+    fn evidence_hints_come_in_the_report_order() {
+        let inputs = vec![InputStats::new("syslog".to_string())];
+        let events = vec![
+            change(40 * MINUTE, "deploy v1", 1),
+            change(90 * MINUTE, "config reload", 2),
+            change(130 * MINUTE, "after the start", 3),
+        ];
+        let cases: [Case; 3] = [
+            (
+                "no metric: the change before impact only",
+                vec![],
+                vec!["change before impact: config reload"],
+            ),
+            (
+                "a metric well before impact: its own change lead last",
+                vec![metric("memory", 60 * MINUTE), metric("cpu", 95 * MINUTE)],
+                vec![
+                    "metric memory",
+                    "metric cpu",
+                    "change before impact: config reload",
+                    "change before memory: deploy v1",
+                ],
+            ),
+            (
+                "a metric close to impact: no second change lead",
+                vec![metric("cpu", 95 * MINUTE)],
+                vec!["metric cpu", "change before impact: config reload"],
+            ),
+        ];
+        for (name, signals, expected) in cases {
+            let hints = evidence_hints(&inputs, &events, &incident(), &signals);
+            let got: Vec<String> = hints.iter().map(shape).collect();
+            assert_eq!(got, expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn severity_hint_needs_bad_requests() {
+        let cases = [
+            ("none bad", 0, 0, None),
+            ("a quarter failed", 25, 75, Some(25.0)),
+            ("all failed", 10, 0, Some(100.0)),
+        ];
+        for (name, failed, slow, share) in cases {
+            let impact = Impact {
+                requests_failed: failed,
+                requests_slow: slow,
+                ..Impact::default()
+            };
+            let got = severity_hint(&incident(), &impact).map(|hint| match hint {
+                Hint::Severity {
+                    failed_share_pct, ..
+                } => failed_share_pct,
+                _ => f64::NAN,
+            });
+            assert_eq!(got, share, "{name}");
+        }
+    }
+}

@@ -1,0 +1,346 @@
+//! The timeline of one incident as structured entries: its own rows (impact
+//! start, detection, peak, impact end, with the numbers behind them), then
+//! the alerts, recoveries, changes and events of the logs from
+//! [`TIMELINE_BEFORE_MS`] before the earlier of the start and the first
+//! metric onset to [`TIMELINE_AFTER_MS`] after the end, and each metric's
+//! onset; in time order, kinds ordered at equal times. No prose: the report
+//! writes the sentences.
+
+use crate::ingest::InputStats;
+use crate::ingest::events::Event;
+use crate::series::LineRef;
+use crate::timefmt::{MS_PER_HOUR, MS_PER_MINUTE, Millis};
+
+use super::describe::Context;
+use super::findings::{Detected, Signal, TimelineEntry, TimelineFact, TimelineKind, line_source};
+use super::impact::Impact;
+use super::{Cause, Incident, traffic};
+
+/// The timeline reaches back this far before the earlier of the start and
+/// the first metric onset (the contract: at least one hour).
+pub const TIMELINE_BEFORE_MS: i64 = MS_PER_HOUR;
+
+/// The timeline reaches this far past the end (the contract: at least 30 min).
+pub const TIMELINE_AFTER_MS: i64 = 30 * MS_PER_MINUTE;
+
+/// The window of log evidence of an incident: from an hour before the
+/// earlier of its start and its first metric onset to 30 min after its end.
+pub fn evidence_window(incident: &Incident, signals: &[Signal]) -> (Millis, Millis) {
+    let earliest = signals
+        .iter()
+        .filter(|s| s.kind == "metric")
+        .map(|s| s.onset)
+        .min()
+        .unwrap_or(incident.start)
+        .min(incident.start);
+    (
+        earliest - TIMELINE_BEFORE_MS,
+        incident.end + TIMELINE_AFTER_MS,
+    )
+}
+
+fn entry(
+    at: Millis,
+    kind: TimelineKind,
+    fact: TimelineFact,
+    source: Option<String>,
+) -> TimelineEntry {
+    TimelineEntry {
+        at,
+        kind,
+        fact,
+        source,
+        count: 1,
+    }
+}
+
+fn detected_entry(detected: &Detected) -> TimelineEntry {
+    entry(
+        detected.at,
+        TimelineKind::Detected,
+        TimelineFact::Detected(detected.clone()),
+        None,
+    )
+}
+
+/// Start, detection, peak and end of an incident seen in the access logs.
+pub fn request_entries(
+    cx: &Context<'_>,
+    incident: &Incident,
+    impact: &Impact,
+    detected: Option<&Detected>,
+) -> Vec<TimelineEntry> {
+    let series = cx.series;
+    let access = super::findings::access_source(cx.inputs);
+    let line_or_access = |line: Option<LineRef>| {
+        line.and_then(|l| line_source(cx.inputs, l))
+            .or_else(|| Some(access.clone()))
+    };
+    let drop = match incident.cause {
+        Cause::TrafficDrop {
+            expected_per_bucket,
+            lowest_per_bucket,
+        } => Some((expected_per_bucket, lowest_per_bucket)),
+        Cause::BadRequests | Cause::MetricDeparture => None,
+    };
+    let start = match drop {
+        Some((expected, _)) => TimelineFact::TrafficDropStart {
+            expected_per_minute: traffic::per_minute(expected, series.bucket_ms),
+        },
+        None => {
+            // The first bucket that the incident fills at least half of.
+            let start_index = series.index_of(incident.start);
+            let in_second_half =
+                incident.start - series.bucket_start(start_index) > series.bucket_ms / 2;
+            let first_full = (start_index + usize::from(in_second_half)).min(incident.last_bucket);
+            TimelineFact::BadRequestsStart {
+                baseline_bad_rate: cx.baseline.bad_rate,
+                first_bucket_bad_rate: cx.counts[first_full].bad_rate(),
+                bucket_ms: series.bucket_ms,
+            }
+        }
+    };
+    let mut entries = vec![entry(
+        incident.start,
+        TimelineKind::ImpactStart,
+        start,
+        line_or_access(incident.start_line),
+    )];
+    entries.extend(detected.map(detected_entry));
+    let buckets = incident.first_bucket..=incident.last_bucket;
+    if let Some((_, lowest)) = drop {
+        // A drop's worst moment is its emptiest bucket, not a bad-request rate.
+        let lowest_at = buckets
+            .min_by_key(|&i| cx.counts[i].requests)
+            .unwrap_or(incident.first_bucket);
+        entries.push(entry(
+            series.bucket_start(lowest_at),
+            TimelineKind::Peak,
+            TimelineFact::TrafficLow {
+                per_minute: traffic::per_minute(lowest as f64, series.bucket_ms),
+            },
+            Some(access.clone()),
+        ));
+    } else if let Some(peak_index) = buckets
+        .filter(|&i| cx.counts[i].requests > 0)
+        .max_by(|&a, &b| cx.counts[a].bad_rate().total_cmp(&cx.counts[b].bad_rate()))
+    {
+        let c = &cx.counts[peak_index];
+        entries.push(entry(
+            series.bucket_start(peak_index),
+            TimelineKind::Peak,
+            TimelineFact::BadRequestPeak {
+                bad_rate: c.bad_rate(),
+                requests: c.requests,
+                failed: c.failed,
+                slow: c.slow,
+                p95_us: series.buckets[peak_index].latency.quantile(0.95),
+            },
+            Some(access.clone()),
+        ));
+    }
+    let end = match drop {
+        Some(_) => TimelineFact::TrafficDropEnd {
+            users_missing: impact.users_missing,
+        },
+        None => TimelineFact::BadRequestsEnd {
+            users_affected: impact.users_affected,
+            users_active: impact.users_active,
+        },
+    };
+    entries.push(entry(
+        incident.end,
+        TimelineKind::ImpactEnd,
+        end,
+        line_or_access(incident.end_line),
+    ));
+    entries
+}
+
+/// Start, end and detection of an incident found in the metrics alone;
+/// `first_metric` is the first metric signal's name.
+pub fn metric_incident_entries(
+    inputs: &[InputStats],
+    incident: &Incident,
+    first_metric: Option<String>,
+    detected: Option<&Detected>,
+) -> Vec<TimelineEntry> {
+    let mut entries = vec![
+        entry(
+            incident.start,
+            TimelineKind::ImpactStart,
+            TimelineFact::MetricDepartureStart {
+                metric: first_metric,
+            },
+            incident.start_line.and_then(|l| line_source(inputs, l)),
+        ),
+        entry(
+            incident.end,
+            TimelineKind::ImpactEnd,
+            TimelineFact::MetricDepartureEnd,
+            None,
+        ),
+    ];
+    entries.extend(detected.map(detected_entry));
+    entries
+}
+
+/// The whole timeline: the incident's `own` rows (the detection row taking
+/// the `detecting` alert's line as its source), the `logs` and metric
+/// `onsets` entries, in time order then kind order (stable: equal keys
+/// keep the order given).
+pub fn assemble(
+    inputs: &[InputStats],
+    mut own: Vec<TimelineEntry>,
+    detecting: Option<&Event>,
+    logs: Vec<TimelineEntry>,
+    onsets: Vec<TimelineEntry>,
+) -> Vec<TimelineEntry> {
+    if let (Some(alert), Some(row)) = (
+        detecting,
+        own.iter_mut().find(|e| e.kind == TimelineKind::Detected),
+    ) {
+        row.source = line_source(inputs, alert.line);
+    }
+    own.extend(logs);
+    own.extend(onsets);
+    own.sort_by_key(|e| (e.at, e.kind));
+    own
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::baseline::BucketCounts;
+    use crate::detect::findings::{BaselineSummary, DetectionEvidence, DetectionSource};
+    use crate::detect::{Cause, Severity};
+    use crate::series::{Bucket, SeriesSet};
+
+    const MINUTE: i64 = MS_PER_MINUTE;
+
+    fn counts(bad: &[(u64, u64)]) -> Vec<BucketCounts> {
+        bad.iter()
+            .map(|&(requests, failed)| BucketCounts {
+                requests,
+                failed,
+                slow: 0,
+            })
+            .collect()
+    }
+
+    fn incident(first_bucket: usize, last_bucket: usize, start: Millis, end: Millis) -> Incident {
+        Incident {
+            cause: Cause::BadRequests,
+            start,
+            end,
+            start_line: None,
+            end_line: None,
+            first_bucket,
+            last_bucket,
+            severity: Severity::PartialOutage,
+        }
+    }
+
+    #[test]
+    fn a_request_incident_has_start_peak_and_end_rows() {
+        let series = SeriesSet {
+            start: 0,
+            bucket_ms: MINUTE,
+            ingest_slow_us: 1_000_000,
+            buckets: vec![Bucket::default(); 4],
+        };
+        let counts = counts(&[(100, 0), (100, 30), (100, 60), (100, 0)]);
+        let baseline = BaselineSummary {
+            bad_rate: 0.01,
+            ..BaselineSummary::default()
+        };
+        let inputs = vec![];
+        let cx = Context {
+            inputs: &inputs,
+            series: &series,
+            counts: &counts,
+            baseline: &baseline,
+        };
+        let incident = incident(1, 2, MINUTE + 10_000, 2 * MINUTE + 50_000);
+        let impact = Impact {
+            users_affected: 7,
+            users_active: 20,
+            ..Impact::default()
+        };
+        let detected = Detected {
+            at: 2 * MINUTE,
+            source: DetectionSource::User,
+            evidence: DetectionEvidence::Given,
+        };
+        let entries = request_entries(&cx, &incident, &impact, Some(&detected));
+        let got: Vec<(Millis, TimelineKind)> = entries.iter().map(|e| (e.at, e.kind)).collect();
+        assert_eq!(
+            got,
+            vec![
+                (MINUTE + 10_000, TimelineKind::ImpactStart),
+                (2 * MINUTE, TimelineKind::Detected),
+                (2 * MINUTE, TimelineKind::Peak),
+                (2 * MINUTE + 50_000, TimelineKind::ImpactEnd),
+            ]
+        );
+        let cases = [
+            (
+                "start: the first bucket the incident fills half of",
+                &entries[0].fact,
+                TimelineFact::BadRequestsStart {
+                    baseline_bad_rate: 0.01,
+                    first_bucket_bad_rate: 0.3,
+                    bucket_ms: MINUTE,
+                },
+            ),
+            (
+                "peak: the worst bucket",
+                &entries[2].fact,
+                TimelineFact::BadRequestPeak {
+                    bad_rate: 0.6,
+                    requests: 100,
+                    failed: 60,
+                    slow: 0,
+                    p95_us: None,
+                },
+            ),
+            (
+                "end: the users hit",
+                &entries[3].fact,
+                TimelineFact::BadRequestsEnd {
+                    users_affected: 7,
+                    users_active: 20,
+                },
+            ),
+        ];
+        for (name, got, expected) in cases {
+            assert_eq!(got, &expected, "{name}");
+        }
+        assert_eq!(entries[0].source.as_deref(), Some("0 access logs"));
+    }
+
+    #[test]
+    fn assembled_rows_sort_by_time_then_kind() {
+        let row = |at, kind| entry(at, kind, TimelineFact::MetricDepartureEnd, None);
+        let own = vec![
+            row(10, TimelineKind::ImpactStart),
+            row(30, TimelineKind::ImpactEnd),
+        ];
+        let logs = vec![row(10, TimelineKind::Change), row(5, TimelineKind::Alert)];
+        let onsets = vec![row(30, TimelineKind::Event)];
+        let got: Vec<(Millis, TimelineKind)> = assemble(&[], own, None, logs, onsets)
+            .iter()
+            .map(|e| (e.at, e.kind))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (5, TimelineKind::Alert),
+                (10, TimelineKind::Change),
+                (10, TimelineKind::ImpactStart),
+                (30, TimelineKind::Event),
+                (30, TimelineKind::ImpactEnd),
+            ]
+        );
+    }
+}

@@ -1,0 +1,127 @@
+//! The appendices: the chart, the 4xx bursts of single clients (named as not
+//! incidents) and the inputs with what was noticed about them.
+
+use std::fmt::Write;
+
+use crate::ingest::InputKind;
+
+use super::text::*;
+use super::{Level, MarkdownOptions, Page};
+
+impl Page<'_> {
+    // ------------------------------------------------------------- appendix
+
+    pub(super) fn appendix(&self, options: &MarkdownOptions, out: &mut String) {
+        if let Some(link) = &options.chart_link {
+            out.push_str(&Level(2).heading("Appendix: Chart"));
+            let _ = writeln!(
+                out,
+                "![Requests per minute, bad-request ratio and p95 latency in {}; incidents shaded, detection and changes marked]({})\n",
+                self.zone_name(),
+                link_destination(link)
+            );
+        }
+        self.client_bursts(out);
+        out.push_str(&Level(2).heading("Appendix: Inputs"));
+        self.inputs_table(out);
+    }
+
+    /// The 4xx bursts from single clients, named as not incidents.
+    pub(super) fn client_bursts(&self, out: &mut String) {
+        let findings = self.findings;
+        if findings.client_bursts.is_empty() {
+            return;
+        }
+        out.push_str(&Level(2).heading("Appendix: 4xx Bursts from Single Clients"));
+        let _ = writeln!(
+            out,
+            "Not incidents: a 4xx response is the client's business (a scanner probing paths, a crawler on dead links), never a failure by itself. Named here because they stand out on a graph.\n"
+        );
+        let columns = [
+            ("Client", false),
+            ("From", false),
+            ("To", false),
+            ("4xx responses", true),
+            ("Share of the 4xx", true),
+        ];
+        let rows = findings.client_bursts.iter().map(|burst| {
+            vec![
+                code_cell(&burst.client),
+                crate::timefmt::human_datetime(burst.first, self.zone()),
+                crate::timefmt::human_time(burst.last, self.zone()),
+                thousands(burst.responses_4xx),
+                pct_value(100.0 * burst.share()),
+            ]
+        });
+        table(out, &columns, rows);
+        out.push('\n');
+    }
+
+    pub(super) fn inputs_table(&self, out: &mut String) {
+        let findings = self.findings;
+        let rows = findings.inputs.iter().map(|input| {
+            let skipped = if input.lines > 0 && input.skipped > 0 {
+                format!(
+                    "{} ({})",
+                    thousands(input.skipped),
+                    percent(input.skipped, input.lines)
+                )
+            } else {
+                thousands(input.skipped)
+            };
+            input_row(input, code_cell(&input.path), skipped)
+        });
+        table(out, &INPUT_COLUMNS, rows);
+        out.push('\n');
+        let mut notes = false;
+        for input in &findings.inputs {
+            // An input that is no log at all is explained once, by its note
+            // below; its lines are all "skipped" for the same reason.
+            let explained_by_note = input.kind == InputKind::Unknown && input.note.is_some();
+            for example in input.skipped_examples.iter().filter(|_| !explained_by_note) {
+                let _ = writeln!(
+                    out,
+                    "- `{}:{}` skipped: {}",
+                    code_span(&input.path),
+                    example.line,
+                    inline(&example.reason)
+                );
+                notes = true;
+            }
+            if input.out_of_range > 0 {
+                let _ = writeln!(
+                    out,
+                    "- `{}`: {} parsed lines outside `--since`/`--until` were left out.",
+                    code_span(&input.path),
+                    thousands(input.out_of_range)
+                );
+                notes = true;
+            }
+            if let Some(error) = &input.error {
+                let _ = writeln!(out, "- `{}`: {}", code_span(&input.path), inline(error));
+                notes = true;
+            }
+            if input.kind == InputKind::Unknown
+                && let Some(note) = &input.note
+            {
+                let _ = writeln!(
+                    out,
+                    "- `{}` not analysed: {}",
+                    code_span(&input.path),
+                    inline(note)
+                );
+                notes = true;
+            }
+        }
+        if notes {
+            out.push('\n');
+        }
+        let _ = writeln!(
+            out,
+            "Definitions: a request is *failed* when its status is 5xx or 499, *slow* when it took longer than {}, *bad* when either. A user is one {}. A request's time is its arrival (nginx's completion time minus the request time). An incident starts at its first bad request and ends at its last (a traffic drop at the last request before it and the first after it); impact counts the requests and users in between. Series buckets are {} wide.",
+            seconds_text(findings.slow_threshold_us),
+            user_key_text(findings.user_key),
+            self.duration_words(findings.bucket_ms)
+        );
+    }
+}

@@ -1,0 +1,332 @@
+//! Formatting helpers of the Markdown: counts (`1,234`), percentages,
+//! durations, values in their unit, severity words, and text made safe for
+//! table cells, running text and code spans.
+
+use crate::config::UserKey;
+use crate::detect::{DetectionSource, Severity};
+use crate::ingest::InputStats;
+use crate::timefmt::{MS_PER_SECOND, rfc3339_utc};
+
+/// A folded timeline entry's text with how many lines it stands for.
+pub fn with_count(text: &str, count: u64) -> String {
+    if count > 1 {
+        format!("{text} (×{count})")
+    } else {
+        text.to_string()
+    }
+}
+
+pub fn severity_title(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Outage => "Outage",
+        Severity::PartialOutage => "Partial outage",
+        Severity::Degradation => "Degradation",
+    }
+}
+
+pub fn severity_text(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Outage => "outage",
+        Severity::PartialOutage => "partial outage",
+        Severity::Degradation => "degradation",
+    }
+}
+
+pub fn severity_verb(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Outage => "the service was down",
+        Severity::PartialOutage => "the service was partly down",
+        Severity::Degradation => "the service was slow",
+    }
+}
+
+/// `Traffic stopped` from `traffic stopped`.
+pub fn upper_first(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+pub fn severity_explained(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Outage => "outage (nearly every request failed)",
+        Severity::PartialOutage => "partial outage (part of the requests failed)",
+        Severity::Degradation => "degradation (requests were slow, not failing)",
+    }
+}
+
+pub fn detection_source_short(source: DetectionSource) -> &'static str {
+    match source {
+        DetectionSource::Log => "alert in the logs",
+        DetectionSource::Rule => "burn-rate rule",
+        DetectionSource::User => "given",
+    }
+}
+
+pub fn signal_kind_text(kind: &str) -> &str {
+    match kind {
+        "error_rate" => "error rate",
+        "latency" => "latency",
+        "traffic" => "traffic",
+        "metric" => "metric",
+        "events" => "events",
+        other => other,
+    }
+}
+
+pub fn user_key_text(key: UserKey) -> &'static str {
+    match key {
+        UserKey::Ip => "client address (`--users ip`)",
+        UserKey::IpUserAgent => {
+            "client address with its user agent (`--users ip-ua`; the address alone where the log has no user agent)"
+        }
+        UserKey::RemoteUser => {
+            "authenticated user (`--users remote-user`; the client address where there is none)"
+        }
+    }
+}
+
+/// Milliseconds to whole seconds, rounded half away from zero.
+pub fn rounded_seconds(ms: i64) -> i64 {
+    let magnitude = (ms.abs() + MS_PER_SECOND / 2) / MS_PER_SECOND;
+    if ms < 0 { -magnitude } else { magnitude }
+}
+
+/// `2 h 59 min 55 s`, `3 h`, `16 s`, `2 d 8 h 15 min 0 s`: every unit from
+/// the largest to the smallest that is not zero, so nothing is rounded.
+pub fn exact_duration(seconds: i64) -> String {
+    let seconds = seconds.max(0);
+    let parts = [
+        (seconds / 86_400, "d"),
+        ((seconds % 86_400) / 3600, "h"),
+        ((seconds % 3600) / 60, "min"),
+        (seconds % 60, "s"),
+    ];
+    let Some(first) = parts.iter().position(|(value, _)| *value != 0) else {
+        return "0 s".to_string();
+    };
+    let last = parts
+        .iter()
+        .rposition(|(value, _)| *value != 0)
+        .unwrap_or(first);
+    parts[first..=last]
+        .iter()
+        .map(|(value, unit)| format!("{value} {unit}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// `1234567` as `1,234,567`: every count a person reads in a report.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut grouped = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    grouped
+}
+
+/// `part` as a percentage of `whole`: `59.6%`, `0.25%`, `0%`.
+pub fn percent(part: u64, whole: u64) -> String {
+    if whole == 0 {
+        "0%".to_string()
+    } else {
+        pct_value(100.0 * part as f64 / whole as f64)
+    }
+}
+
+/// A percentage with one decimal, or two below 1% so small rates do not
+/// read as zero.
+pub fn pct_value(pct: f64) -> String {
+    if pct == 0.0 {
+        "0%".to_string()
+    } else if pct.abs() < 1.0 {
+        format!("{pct:.2}%")
+    } else {
+        format!("{pct:.1}%")
+    }
+}
+
+/// A signal's value in its unit: ratios as percentages, seconds as `ms`
+/// below one second, anything else with up to three decimals.
+pub fn format_value(value: f64, unit: &str) -> String {
+    match unit {
+        "ratio" => pct_value(100.0 * value),
+        "s" if value.abs() < 1.0 => format!("{:.0} ms", value * 1000.0),
+        "s" => format!("{value:.2} s"),
+        "%" => format!("{}%", compact_number(value)),
+        "" => compact_number(value),
+        unit => format!("{} {unit}", compact_number(value)),
+    }
+}
+
+/// Up to three decimals, trailing zeros dropped.
+pub fn compact_number(value: f64) -> String {
+    let text = format!("{value:.3}");
+    let trimmed = text.trim_end_matches('0').trim_end_matches('.');
+    if trimmed.is_empty() || trimmed == "-" {
+        "0".to_string()
+    } else {
+        trimmed.to_string()
+    }
+}
+
+pub fn seconds_text(us: u64) -> String {
+    let seconds = us as f64 / 1e6;
+    if seconds.fract() == 0.0 {
+        format!("{seconds:.0} s")
+    } else if seconds < 1.0 {
+        format!("{:.0} ms", seconds * 1000.0)
+    } else {
+        format!("{seconds:.2} s")
+    }
+}
+
+pub fn plural(n: u64) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// Text from the logs made safe inside a table cell: no pipe, no line
+/// break, no `<` that a renderer would take for an HTML tag.
+pub fn cell(text: &str) -> String {
+    inline(text).replace('|', "\\|")
+}
+
+/// Text from the logs made safe in running Markdown text.
+pub fn inline(text: &str) -> String {
+    text.replace(['\r', '\n'], " ").replace('<', "&lt;")
+}
+
+/// A path or `path:line` as code inside a table cell.
+pub fn code_cell(text: &str) -> String {
+    format!("`{}`", code_span(text).replace('|', "\\|"))
+}
+
+/// Text for inside backticks: no backtick, no line break.
+pub fn code_span(text: &str) -> String {
+    text.replace(['\r', '\n'], " ").replace('`', "'")
+}
+
+/// A link destination, in angle brackets when it holds spaces or brackets.
+pub fn link_destination(link: &str) -> String {
+    if link.contains([' ', '(', ')', '<', '>']) {
+        format!("<{}>", link.replace(['<', '>'], ""))
+    } else {
+        link.to_string()
+    }
+}
+
+/// A Markdown table: `columns` as (header, right-aligned) and one line per
+/// row of cells, each cell already made safe.
+pub fn table(
+    out: &mut String,
+    columns: &[(&str, bool)],
+    rows: impl IntoIterator<Item = Vec<String>>,
+) {
+    let line = |cells: Vec<String>| format!("| {} |\n", cells.join(" | "));
+    out.push_str(&line(
+        columns.iter().map(|(name, _)| name.to_string()).collect(),
+    ));
+    out.push_str(&line(
+        columns
+            .iter()
+            .map(|&(_, right)| if right { "---:" } else { "---" }.to_string())
+            .collect(),
+    ));
+    for row in rows {
+        out.push_str(&line(row));
+    }
+}
+
+/// The columns of the inputs table (the report's appendix and `inspect`).
+pub const INPUT_COLUMNS: [(&str, bool); 8] = [
+    ("Input", false),
+    ("Kind", false),
+    ("Format", false),
+    ("Lines", true),
+    ("Parsed", true),
+    ("Skipped", true),
+    ("First (UTC)", false),
+    ("Last (UTC)", false),
+];
+
+/// One row of the inputs table with the input's `path` and `skipped` cells
+/// as the caller writes them.
+pub fn input_row(input: &InputStats, path: String, skipped: String) -> Vec<String> {
+    vec![
+        path,
+        input.kind.name().to_string(),
+        input.format.unwrap_or("-").to_string(),
+        thousands(input.lines),
+        thousands(input.parsed),
+        skipped,
+        input.first.map(rfc3339_utc).unwrap_or_else(|| "-".into()),
+        input.last.map(rfc3339_utc).unwrap_or_else(|| "-".into()),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exact_durations_keep_every_second() {
+        let cases = [
+            ("zero", 0, "0 s"),
+            ("seconds", 16, "16 s"),
+            ("minutes and seconds", 516, "8 min 36 s"),
+            ("whole hours", 3 * 3600, "3 h"),
+            ("hours minutes seconds", 10_795, "2 h 59 min 55 s"),
+            ("inner zero kept", 3600 + 5, "1 h 0 min 5 s"),
+            ("days", 2 * 86_400 + 8 * 3600 + 15 * 60, "2 d 8 h 15 min"),
+            ("negative clamps", -5, "0 s"),
+        ];
+        for (name, seconds, expected) in cases {
+            assert_eq!(exact_duration(seconds), expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn thousands_are_grouped() {
+        let cases = [
+            ("zero", 0, "0"),
+            ("three digits", 999, "999"),
+            ("four digits", 1000, "1,000"),
+            ("millions", 1_234_567, "1,234,567"),
+            ("the largest count", u64::MAX, "18,446,744,073,709,551,615"),
+        ];
+        for (name, n, text) in cases {
+            assert_eq!(thousands(n), text, "{name}");
+        }
+    }
+
+    #[test]
+    fn values_read_in_their_unit() {
+        let cases = [
+            ("small ratio", 0.0021, "ratio", "0.21%"),
+            ("large ratio", 0.463, "ratio", "46.3%"),
+            ("zero ratio", 0.0, "ratio", "0%"),
+            ("sub-second latency", 0.192, "s", "192 ms"),
+            ("seconds", 30.015, "s", "30.02 s"),
+            ("percent metric", 85.25, "%", "85.25%"),
+            ("bytes", 1024.0, "bytes", "1024 bytes"),
+            ("unitless", 2.71234, "", "2.712"),
+        ];
+        for (name, value, unit, expected) in cases {
+            assert_eq!(format_value(value, unit), expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn log_text_cannot_break_the_table() {
+        assert_eq!(cell("a|b\nc <165>"), "a\\|b c &lt;165>");
+        assert_eq!(code_cell("we`ird|path"), "`we'ird\\|path`");
+        assert_eq!(link_destination("my chart.svg"), "<my chart.svg>");
+        assert_eq!(link_destination("../chart.svg"), "../chart.svg");
+    }
+}

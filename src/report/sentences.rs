@@ -1,0 +1,430 @@
+//! The sentences written from the findings that both the JSON and the
+//! Markdown carry, so a script and a person are told the same: timeline
+//! texts, hint sentences, detection evidence and the client-burst sentence.
+
+use crate::detect::Severity;
+use crate::detect::client_bursts::ClientBurst;
+use crate::detect::concentration::PathConcentration;
+use crate::detect::findings::{ChangeLead, DetectionEvidence, Hint, TimelineEntry, TimelineFact};
+use crate::ingest::events::EventKind;
+use crate::timefmt::{Millis, Zone, human_duration, human_time};
+
+use super::markdown::text::thousands;
+
+/// What shows the detection time: the alert line, the rule that fired, or
+/// that the responders gave it.
+pub fn detection_evidence(evidence: &DetectionEvidence) -> String {
+    match evidence {
+        DetectionEvidence::Given => "given with --detected-at".to_string(),
+        DetectionEvidence::Alert { text } => text.clone(),
+        DetectionEvidence::BurnRate {
+            slo_percent,
+            rule,
+            long_burn,
+            short_burn,
+        } => format!(
+            "SLO {slo_percent}% multiwindow alert, {rule}: burn rate {long_burn:.1} (long window) and {short_burn:.1} (short window)"
+        ),
+        DetectionEvidence::TrafficRule {
+            expected_per_minute,
+        } => format!(
+            "traffic rule: requests stayed below a fifth of the baseline ({expected_per_minute:.0}/min) for 5 minutes"
+        ),
+    }
+}
+
+/// `12.5%`: a rate with one decimal, as the timeline states rates.
+fn rate(value: f64) -> String {
+    format!("{:.1}%", 100.0 * value)
+}
+
+/// What the label of a log line says: `Recovery`, `Alert`, `Change`, `Event`.
+fn event_label(kind: EventKind) -> &'static str {
+    match kind {
+        EventKind::Recovery => "Recovery",
+        EventKind::Alert => "Alert",
+        EventKind::Change => "Change",
+        EventKind::Event => "Event",
+    }
+}
+
+/// The text of a generated row after its label (`Impact starts: `,
+/// `Peak: `, `Detected (rule): `); `None` for log and metric rows, whose
+/// text has no label to leave out.
+fn generated_body(fact: &TimelineFact) -> Option<String> {
+    Some(match fact {
+        TimelineFact::BadRequestsStart {
+            baseline_bad_rate,
+            first_bucket_bad_rate,
+            bucket_ms,
+        } => format!(
+            "first bad request; bad-request rate rises from {} to {} in the first {}",
+            rate(*baseline_bad_rate),
+            rate(*first_bucket_bad_rate),
+            human_duration(*bucket_ms)
+        ),
+        TimelineFact::TrafficDropStart {
+            expected_per_minute,
+        } => format!(
+            "last request before the traffic fell away (about {expected_per_minute:.0} requests a minute normally)"
+        ),
+        TimelineFact::MetricDepartureStart { metric } => format!(
+            "{} departs far from its baseline",
+            metric.as_deref().unwrap_or("a metric")
+        ),
+        TimelineFact::Detected(detected) => detection_evidence(&detected.evidence),
+        TimelineFact::BadRequestPeak {
+            bad_rate,
+            requests,
+            failed,
+            slow,
+            p95_us,
+        } => format!(
+            "{} of {requests} requests bad ({failed} failed, {slow} slow){}",
+            rate(*bad_rate),
+            p95_us
+                .map(|p| format!(", p95 {:.2} s", p / 1e6))
+                .unwrap_or_default()
+        ),
+        TimelineFact::TrafficLow { per_minute } => {
+            format!("fewest requests, {per_minute:.0} a minute")
+        }
+        TimelineFact::BadRequestsEnd {
+            users_affected,
+            users_active,
+        } => format!(
+            "last bad request; {} of {} users were affected",
+            thousands(*users_affected),
+            thousands(*users_active)
+        ),
+        TimelineFact::TrafficDropEnd { users_missing } => format!(
+            "first request after the traffic came back; an estimated {} users never reached the service",
+            thousands(*users_missing)
+        ),
+        TimelineFact::MetricDepartureEnd => "the last point far from the baseline".to_string(),
+        TimelineFact::Log { .. } | TimelineFact::MetricOnset { .. } => return None,
+    })
+}
+
+/// A timeline entry as one sentence: the JSON's `text`.
+pub fn timeline_text(entry: &TimelineEntry, zone: &Zone) -> String {
+    match &entry.fact {
+        TimelineFact::Log {
+            event,
+            rule,
+            host,
+            text,
+        } => {
+            let host = host
+                .as_ref()
+                .map(|h| format!(" on {h}"))
+                .unwrap_or_default();
+            format!("{}{host} ({rule}): {text}", event_label(*event))
+        }
+        TimelineFact::MetricOnset {
+            metric,
+            rising,
+            ramp,
+            baseline,
+            peak,
+            peak_at,
+        } => {
+            let verb = match (rising, ramp) {
+                (true, true) => "starts rising",
+                (true, false) => "jumps",
+                (false, true) => "starts falling",
+                (false, false) => "drops",
+            };
+            format!(
+                "Metric {metric} {verb} from its baseline {baseline} (to {peak} at {})",
+                human_time(*peak_at, zone)
+            )
+        }
+        TimelineFact::Detected(detected) => format!(
+            "Detected ({}): {}",
+            detected.source.name(),
+            detection_evidence(&detected.evidence)
+        ),
+        fact => {
+            let label = match fact {
+                TimelineFact::BadRequestsStart { .. }
+                | TimelineFact::TrafficDropStart { .. }
+                | TimelineFact::MetricDepartureStart { .. } => "Impact starts",
+                TimelineFact::BadRequestPeak { .. } | TimelineFact::TrafficLow { .. } => "Peak",
+                _ => "Impact ends",
+            };
+            format!("{label}: {}", generated_body(fact).unwrap_or_default())
+        }
+    }
+}
+
+/// A timeline entry's text for a table whose Event column already names
+/// its kind: generated rows without their label (`first bad request; ...`),
+/// log lines without their kind (`web04 (systemd unit): ...`, or
+/// `nagios: ...` without a host). A recovery keeps its word, which the
+/// Event column (`Alert`) does not say; a line without text keeps its label.
+pub fn timeline_cell_text(entry: &TimelineEntry, zone: &Zone) -> String {
+    match &entry.fact {
+        TimelineFact::Log {
+            event: EventKind::Recovery,
+            ..
+        }
+        | TimelineFact::MetricOnset { .. } => timeline_text(entry, zone),
+        TimelineFact::Log { text, .. } if text.is_empty() => timeline_text(entry, zone),
+        TimelineFact::Log {
+            rule,
+            host: Some(host),
+            text,
+            ..
+        } => format!("{host} ({rule}): {text}"),
+        TimelineFact::Log {
+            rule,
+            host: None,
+            text,
+            ..
+        } => format!("{rule}: {text}"),
+        fact => match generated_body(fact) {
+            Some(body) if !body.is_empty() => body,
+            _ => timeline_text(entry, zone),
+        },
+    }
+}
+
+/// A hint as the sentence the report lists among the leads.
+pub fn hint_text(hint: &Hint, zone: &Zone) -> String {
+    match hint {
+        Hint::MetricMoved {
+            metric,
+            rising,
+            ramp,
+            onset,
+            impact_start,
+            baseline,
+            peak,
+            peak_at,
+            unit,
+        } => {
+            let how = match (rising, ramp) {
+                (true, true) => "rose steadily",
+                (true, false) => "jumped",
+                (false, true) => "fell steadily",
+                (false, false) => "dropped",
+            };
+            let relative = relative_to_impact(*onset, *impact_start);
+            let unit = if unit.is_empty() {
+                String::new()
+            } else {
+                format!(" {unit}")
+            };
+            format!(
+                "{metric} {how} from {}, {relative} (baseline {baseline}{unit}, {peak}{unit} at {}): alert on it",
+                human_time(*onset, zone),
+                human_time(*peak_at, zone)
+            )
+        }
+        Hint::LastChangeBefore {
+            lead,
+            change_at,
+            reference,
+            change,
+            source,
+        } => {
+            let before = match lead {
+                ChangeLead::Impact => "impact".to_string(),
+                ChangeLead::MetricMoved { metric } => format!("{metric} began to move"),
+            };
+            format!(
+                "the last change before {before} was at {}, {} before it: {change} ({source})",
+                human_time(*change_at, zone),
+                human_duration(reference - change_at),
+            )
+        }
+        Hint::Severity {
+            severity,
+            failed_share_pct,
+        } => match severity {
+            Severity::Degradation => "requests were slow but did not fail: look for saturation (CPU, memory, connection pools) or a slow dependency".to_string(),
+            Severity::Outage => "nearly every request failed: look for a change that took the service or its routing down (deploy, config reload, load balancer)".to_string(),
+            Severity::PartialOutage => format!(
+                "{failed_share_pct:.0}% of the bad requests failed and {:.0}% were slow: look for what only part of the traffic shares (one backend, one host, one path)",
+                100.0 - failed_share_pct
+            ),
+        },
+        Hint::Concentration {
+            dimension,
+            label,
+            traffic_share,
+            bad_share,
+            values_seen,
+        } => format!(
+            "{dimension} {label} carried {:.0}% of the requests but {:.0}% of the bad ones during the incident ({values_seen} {dimension}s seen): look at that {dimension} first",
+            100.0 * traffic_share,
+            100.0 * bad_share,
+        ),
+        Hint::ClientBurst(burst) => client_burst_text(burst, zone),
+        Hint::PathConcentration(path) => path_concentration_text(path),
+        Hint::NoAccessLog => "no access log was given: the users and requests hit are unknown; add the access logs of the same period to measure them".to_string(),
+    }
+}
+
+/// `40 min before impact`, `as impact began`, `5 min after impact began`.
+fn relative_to_impact(at: Millis, start: Millis) -> String {
+    if at < start {
+        format!("{} before impact", human_duration(start - at))
+    } else if at == start {
+        "as impact began".to_string()
+    } else {
+        format!("{} after impact began", human_duration(at - start))
+    }
+}
+
+/// One sentence naming a 4xx burst and why it is not an outage.
+pub fn client_burst_text(burst: &ClientBurst, zone: &Zone) -> String {
+    format!(
+        "{} 4xx responses from one client, {}, between {} and {} ({:.1}% of the 4xx then): a scanner or a broken client, not an outage (4xx is the client's business)",
+        thousands(burst.responses_4xx),
+        burst.client,
+        human_time(burst.first, zone),
+        human_time(burst.last, zone),
+        100.0 * burst.share()
+    )
+}
+
+/// The path that took most of the bad requests, as a lead.
+fn path_concentration_text(path: &PathConcentration) -> String {
+    format!(
+        "path {} got {:.0}% of the bad requests but at most {:.0}% of all requests during the incident: look at what serves that path first",
+        path.path,
+        100.0 * path.bad_share,
+        100.0 * path.traffic_share_at_most
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::findings::{Detected, DetectionSource, TimelineKind};
+
+    fn row(kind: TimelineKind, fact: TimelineFact) -> TimelineEntry {
+        TimelineEntry {
+            at: 0,
+            kind,
+            fact,
+            source: None,
+            count: 1,
+        }
+    }
+
+    fn log(event: EventKind, host: Option<&str>, text: &str) -> TimelineFact {
+        TimelineFact::Log {
+            event,
+            rule: "nagios alert",
+            host: host.map(str::to_string),
+            text: text.to_string(),
+        }
+    }
+
+    #[test]
+    fn table_cells_leave_out_what_the_event_column_says() {
+        let utc = Zone::Fixed(0);
+        let cases = [
+            (
+                "impact start",
+                row(
+                    TimelineKind::ImpactStart,
+                    TimelineFact::MetricDepartureStart { metric: None },
+                ),
+                "Impact starts: a metric departs far from its baseline",
+                "a metric departs far from its baseline",
+            ),
+            (
+                "detection",
+                row(
+                    TimelineKind::Detected,
+                    TimelineFact::Detected(Detected {
+                        at: 0,
+                        source: DetectionSource::User,
+                        evidence: DetectionEvidence::Given,
+                    }),
+                ),
+                "Detected (user): given with --detected-at",
+                "given with --detected-at",
+            ),
+            (
+                "peak",
+                row(
+                    TimelineKind::Peak,
+                    TimelineFact::TrafficLow { per_minute: 3.4 },
+                ),
+                "Peak: fewest requests, 3 a minute",
+                "fewest requests, 3 a minute",
+            ),
+            (
+                "an alert on a host",
+                row(
+                    TimelineKind::Alert,
+                    log(EventKind::Alert, Some("web01"), "HTTP CRITICAL"),
+                ),
+                "Alert on web01 (nagios alert): HTTP CRITICAL",
+                "web01 (nagios alert): HTTP CRITICAL",
+            ),
+            (
+                "an alert without a host",
+                row(
+                    TimelineKind::Alert,
+                    log(EventKind::Alert, None, "HTTP CRITICAL"),
+                ),
+                "Alert (nagios alert): HTTP CRITICAL",
+                "nagios alert: HTTP CRITICAL",
+            ),
+            (
+                "a recovery keeps its word",
+                row(
+                    TimelineKind::Alert,
+                    log(EventKind::Recovery, None, "HTTP OK"),
+                ),
+                "Recovery (nagios alert): HTTP OK",
+                "Recovery (nagios alert): HTTP OK",
+            ),
+            (
+                "a line without text keeps its label",
+                row(TimelineKind::Alert, log(EventKind::Alert, None, "")),
+                "Alert (nagios alert): ",
+                "Alert (nagios alert): ",
+            ),
+        ];
+        for (name, entry, text, cell) in cases {
+            assert_eq!(timeline_text(&entry, &utc), text, "{name}: text");
+            assert_eq!(timeline_cell_text(&entry, &utc), cell, "{name}: cell");
+        }
+    }
+
+    #[test]
+    fn change_hints_name_what_they_measure_from() {
+        let utc = Zone::Fixed(0);
+        let hint = |lead| Hint::LastChangeBefore {
+            lead,
+            change_at: 0,
+            reference: 90_000,
+            change: "systemd: Reloaded nginx".to_string(),
+            source: "syslog:3".to_string(),
+        };
+        let cases = [
+            (
+                "impact",
+                hint(ChangeLead::Impact),
+                "the last change before impact was at 00:00:00, 1 min 30 s before it: systemd: Reloaded nginx (syslog:3)",
+            ),
+            (
+                "metric",
+                hint(ChangeLead::MetricMoved {
+                    metric: "memory".to_string(),
+                }),
+                "the last change before memory began to move was at 00:00:00, 1 min 30 s before it: systemd: Reloaded nginx (syslog:3)",
+            ),
+        ];
+        for (name, hint, expected) in cases {
+            assert_eq!(hint_text(&hint, &utc), expected, "{name}");
+        }
+    }
+}

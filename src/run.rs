@@ -1,0 +1,199 @@
+//! The run itself: inputs -> ingest -> series -> detect, giving the
+//! [`Findings`] that the report module renders. The binary calls [`analyze`]
+//! (and [`inspect`] for `postmortem inspect`) and nothing else of the
+//! pipeline; this module only calls the rooms in order.
+
+use crate::config::{Config, InputSpec};
+use crate::detect::{self, DetectOptions, Findings, Observations};
+use crate::error::{Error, Result};
+use crate::ingest::events::Classifier;
+use crate::ingest::evidence::EvidenceOptions;
+use crate::ingest::reader::{self, Source};
+use crate::ingest::{self, IngestOptions, Ingested, InputStats, sniff};
+use crate::progress::Progress;
+use crate::series::MIN_DEFAULT_SLOW_US;
+use crate::series::dims::DimensionSeries;
+use crate::timefmt::Zone;
+
+/// The most buckets a run may span: a year of one-minute buckets. Beyond
+/// it a stray timestamp, not the log, is usually to blame.
+pub const MAX_BUCKETS: usize = 366 * 24 * 60;
+
+/// Runs the whole pipeline on `config`'s inputs.
+pub fn analyze(config: &Config, progress: &dyn Progress) -> Result<Findings> {
+    let (inputs, ingested) = read_inputs(config, progress)?;
+    let zone = config
+        .tz
+        .unwrap_or_else(|| Zone::Fixed(ingested.access_offset.unwrap_or(0)));
+    let access = ingested.access.finish(MAX_BUCKETS).map_err(|too_long| {
+        Error::Usage(format!(
+            "the requests span {} buckets, from {} to {}: narrow the range with --since/--until or use a larger --bucket",
+            too_long.buckets,
+            crate::timefmt::rfc3339_utc(too_long.first),
+            crate::timefmt::rfc3339_utc(too_long.last)
+        ))
+    })?;
+    let observed = Observations {
+        inputs,
+        zone,
+        series: access.series,
+        dimensions: access.dimensions,
+        events: ingested.events,
+        metrics: ingested.metrics,
+        clients: access.clients,
+        paths: access.paths,
+    };
+    let options = DetectOptions {
+        slow_threshold_us: config.slow_threshold_us,
+        user_key: config.user_key,
+        slo_percent: config.slo_percent,
+        detected_at: config.detected_at.map(|given| given.resolve(&zone)),
+    };
+    Ok(detect::find(observed, &options))
+}
+
+/// What `postmortem inspect` shows: the inputs and the dimensions, without
+/// detection (so inputs years apart can be inspected together).
+#[derive(Clone, Debug)]
+pub struct Inspection {
+    pub inputs: Vec<InputStats>,
+    /// Empty when the requests span more than [`MAX_BUCKETS`] buckets.
+    pub dimensions: Vec<DimensionSeries>,
+    pub ingest_slow_us: u64,
+}
+
+/// Reads `config`'s inputs for `postmortem inspect`.
+pub fn inspect(config: &Config, progress: &dyn Progress) -> Result<Inspection> {
+    let (inputs, ingested) = read_inputs(config, progress)?;
+    let ingest_slow_us = ingested.access.ingest_slow_us();
+    let dimensions = match ingested.access.finish(MAX_BUCKETS) {
+        Ok(access) => access.dimensions,
+        Err(_) => Vec::new(),
+    };
+    Ok(Inspection {
+        inputs,
+        dimensions,
+        ingest_slow_us,
+    })
+}
+
+/// Expands, sniffs and reads every input: the statistics of each (unreadable
+/// ones included) and what was read. Fails when nothing could be parsed.
+fn read_inputs(config: &Config, progress: &dyn Progress) -> Result<(Vec<InputStats>, Ingested)> {
+    if config.inputs.is_empty() {
+        return Err(Error::Usage(
+            "no input given: name a log file, a directory or - for standard input".into(),
+        ));
+    }
+    let forced_format = match &config.log_format {
+        None => None,
+        Some(text) => Some(sniff::resolve_log_format(text).map_err(Error::Usage)?),
+    };
+    let (sources, unreadable) = reader::expand_inputs(&config.inputs)?;
+    if sources.is_empty() && unreadable.is_empty() {
+        return Err(Error::NothingParsed(no_files_message(&config.inputs)));
+    }
+    let zone_hint = match config.tz {
+        Some(zone) => zone,
+        None => Zone::Fixed(peek_offset(&sources).unwrap_or(0)),
+    };
+    let since = config.since.map(|t| t.resolve(&zone_hint));
+    let until = config.until.map(|t| t.resolve(&zone_hint));
+    if let (Some(since), Some(until)) = (since, until)
+        && since > until
+    {
+        return Err(Error::Usage(
+            "--since is after --until: swap them or widen the range".into(),
+        ));
+    }
+    let options = IngestOptions {
+        bucket_ms: config.bucket_ms,
+        ingest_slow_us: config.slow_threshold_us.unwrap_or(MIN_DEFAULT_SLOW_US),
+        user_key: config.user_key,
+        forced_format,
+        since,
+        until,
+        evidence: EvidenceOptions {
+            zone: config.tz,
+            year: config.year,
+            classifier: Classifier::new(&config.alert_patterns).map_err(Error::Usage)?,
+        },
+        threads: config.threads,
+    };
+    progress.begin(total_size(&sources));
+    let mut ingested = ingest::ingest(&sources, &options, progress)?;
+    progress.finish();
+    let mut inputs = std::mem::take(&mut ingested.inputs);
+    for (path, error) in unreadable {
+        let mut stats = ingest_stats_for_unreadable(path.display().to_string());
+        let why = unreadable_reason(&path, &error);
+        stats.error = Some(format!("cannot be read: {why}"));
+        progress.warn(&format!("{}: cannot be read: {why}", stats.path));
+        inputs.push(stats);
+    }
+    ingest::ensure_something_parsed(&inputs)?;
+    Ok((inputs, ingested))
+}
+
+/// The message for inputs that expand to no file at all (folders that hold
+/// only hidden files, or nothing).
+fn no_files_message(inputs: &[InputSpec]) -> String {
+    let folders: Vec<String> = inputs
+        .iter()
+        .filter_map(|input| match input {
+            InputSpec::Path(path) => Some(format!("'{}'", path.display())),
+            InputSpec::Stdin => None,
+        })
+        .collect();
+    format!(
+        "{} holds no file to read (hidden files and folders are skipped): point postmortem at the folder or the files that hold the logs",
+        folders.join(", ")
+    )
+}
+
+/// Why an entry found in a folder cannot be read: a symbolic link whose
+/// target is gone (a log rotated or deleted under its link) is named as
+/// such, since the OS error alone ("No such file or directory") reads as if
+/// the listed path itself were missing.
+fn unreadable_reason(path: &std::path::Path, error: &std::io::Error) -> String {
+    match std::fs::read_link(path) {
+        Ok(target) if error.kind() == std::io::ErrorKind::NotFound => format!(
+            "a symbolic link to '{}', which does not exist; the rest was analysed (remove the link to silence this)",
+            target.display()
+        ),
+        _ => format!("{error}; the rest was analysed"),
+    }
+}
+
+fn ingest_stats_for_unreadable(path: String) -> InputStats {
+    InputStats::new(path)
+}
+
+fn total_size(sources: &[Source]) -> Option<u64> {
+    sources.iter().try_fold(0u64, |sum, source| match source {
+        Source::File(path) => std::fs::metadata(path).ok().map(|m| sum + m.len()),
+        Source::Stdin => None,
+    })
+}
+
+/// Bytes read from the head of a file to find the offset its access lines
+/// carry, so zoneless `--since`/`--until` can be read in the logs' zone.
+const PEEK_BYTES: u64 = 256 << 10;
+
+/// The offset of the first access line found at the head of the files.
+fn peek_offset(sources: &[Source]) -> Option<i32> {
+    use std::io::Read;
+    sources.iter().find_map(|source| {
+        if *source == Source::Stdin {
+            return None;
+        }
+        let opened = reader::open(source).ok()?;
+        let mut head = Vec::new();
+        opened.reader.take(PEEK_BYTES).read_to_end(&mut head).ok()?;
+        let lines = sniff::sample_lines(&head, false);
+        let parser = sniff::detect_access_format(&lines)?.format.parser;
+        lines
+            .iter()
+            .find_map(|line| parser.parse(line).ok().map(|record| record.offset_seconds))
+    })
+}
