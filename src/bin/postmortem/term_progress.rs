@@ -2,7 +2,7 @@
 //! with throughput and ETA, on stderr; or warnings only.
 
 use indicatif::{ProgressBar, ProgressStyle};
-use postmortem::progress::Progress;
+use postmortem::Progress;
 
 /// A byte-counting progress bar on stderr.
 pub struct TerminalProgress {

@@ -12,11 +12,10 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use cli::{Cli, Command, ReportFormat, SeriesFormat};
-use postmortem::ingest::InputKind;
-use postmortem::progress::{NoProgress, Progress};
-use postmortem::report::series_table;
-use postmortem::report::{self, Report};
-use postmortem::{Error, Findings, analyze, run};
+use postmortem::{
+    Error, Findings, InputKind, NoProgress, Progress, Report, analyze, chart, inspect, inspection,
+    json, markdown, series_table,
+};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -53,20 +52,20 @@ fn run(cli: &Cli) -> Result<(), Error> {
             let analysis = analyze(&config, progress.as_ref()).map_err(with_input_advice)?;
             warn_skipped(&analysis, args.common.quiet);
             if let Some(chart) = chart {
-                let svg = report::chart::render_svg(&analysis).map_err(|e| Error::Io {
+                let svg = chart::render_svg(&analysis).map_err(|e| Error::Io {
                     path: chart.to_path_buf(),
                     source: std::io::Error::other(e),
                 })?;
                 output::write(Some(chart), &svg)?;
             }
             let text = match args.format {
-                ReportFormat::Json => report::json::render(&Report::from_findings(&analysis)),
+                ReportFormat::Json => json::render(&Report::from_findings(&analysis)),
                 ReportFormat::Markdown => {
-                    let options = report::markdown::MarkdownOptions {
+                    let options = markdown::MarkdownOptions {
                         chart_link: chart
                             .map(|chart| output::relative_link(chart, args.output.as_deref())),
                     };
-                    report::markdown::render_with(&analysis, &options)
+                    markdown::render_with(&analysis, &options)
                 }
             };
             output::write(args.output.as_deref(), &text)
@@ -77,10 +76,10 @@ fn run(cli: &Cli) -> Result<(), Error> {
                 args.common.quiet,
                 args.format == ReportFormat::Json && args.output.is_none(),
             );
-            let inspection = run::inspect(&config, progress.as_ref()).map_err(with_input_advice)?;
+            let inspection = inspect(&config, progress.as_ref()).map_err(with_input_advice)?;
             let text = match args.format {
-                ReportFormat::Json => report::inspect::render_json(&inspection),
-                ReportFormat::Markdown => report::inspect::render_markdown(&inspection),
+                ReportFormat::Json => inspection::render_json(&inspection),
+                ReportFormat::Markdown => inspection::render_markdown(&inspection),
             };
             output::write(args.output.as_deref(), &text)
         }

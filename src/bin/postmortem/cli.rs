@@ -4,9 +4,7 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
-use postmortem::config::{Config, InputSpec, UserKey};
-use postmortem::timefmt::{TimeSpec, Zone, parse_duration_us};
-use postmortem::{Error, Result};
+use postmortem::{Config, Error, InputSpec, Result, TimeSpec, UserKey, Zone, parse_duration_us};
 
 #[derive(Parser, Debug)]
 #[command(
