@@ -2,8 +2,8 @@
 //! users started to suffer, when anyone noticed, when it ended and how many
 //! users were hit, then writes the postmortem with those facts filled in.
 //!
-//! The library is four rooms in a row, each a module handing one type to
-//! the next (see `ARCHITECTURE.md`): `ingest` (sniff and parse
+//! The library is four rooms in a row, each a private module handing one
+//! type to the next (see `ARCHITECTURE.md`): `ingest` (sniff and parse
 //! inputs, fold every request into a mergeable `series::Partial`), `series`
 //! (the per-bucket accumulators), `detect` (baselines, incidents, impact,
 //! detection, signals, hints and the timeline, as data: the [`Findings`])
@@ -25,28 +25,31 @@
 //! The binary (`src/bin/postmortem/`) is glue over exactly this API: clap
 //! arguments turned into a `Config`, one exporter, exit codes.
 
-// The rooms are public only for the fuzz targets, the benchmarks, the
-// integration tests and the testbed, which exercise parsers and accumulators
-// one by one; they are hidden from the documentation and promise no
-// stability. The API is what is re-exported below.
-#[doc(hidden)]
-pub mod config;
-#[doc(hidden)]
-pub mod detect;
-#[doc(hidden)]
-pub mod error;
-#[doc(hidden)]
-pub mod ingest;
-#[doc(hidden)]
-pub mod progress;
-#[doc(hidden)]
-pub mod report;
-#[doc(hidden)]
-pub mod run;
-#[doc(hidden)]
-pub mod series;
-#[doc(hidden)]
-pub mod timefmt;
+// Without `internals`, parser entry points and re-exports that only the
+// fuzz targets, benchmarks and tests call are unused; with it (every test
+// and `clippy --all-targets` build) dead code is reported as usual.
+#![cfg_attr(not(feature = "internals"), allow(dead_code, unused_imports))]
+
+// The rooms are private in the library a user builds; the `internals`
+// feature makes them public for the fuzz targets, the benchmarks, the
+// integration tests and the testbed, which drive parsers and accumulators
+// one by one (the testbed turns it on, so every test and bench build has
+// it). The API is what is re-exported below.
+macro_rules! rooms {
+    ($($room:ident),* $(,)?) => {
+        $(
+            #[cfg(feature = "internals")]
+            #[doc(hidden)]
+            pub mod $room;
+            #[cfg(not(feature = "internals"))]
+            mod $room;
+        )*
+    };
+}
+
+rooms!(
+    config, detect, error, ingest, progress, report, run, series, timefmt
+);
 
 pub use config::{Config, InputSpec, UserKey};
 pub use detect::{Finding, Findings};
