@@ -2,6 +2,7 @@
 //! records, and the errors of lines that are no such record.
 
 use super::*;
+use crate::ingest::access::expected::{ExpectedRecord, assert_record, raw_bytes};
 
 #[test]
 fn epoch_times_are_told_by_magnitude_and_bounded() {
@@ -31,27 +32,14 @@ fn epoch_times_are_told_by_magnitude_and_bounded() {
     }
 }
 
-struct Expect {
-    flavor: Flavor,
-    client: &'static str,
-    logged_at: Millis,
-    offset: i32,
-    status: u16,
-    duration_us: Option<u64>,
-    arrival: Millis,
-    user_agent: Option<&'static str>,
-    upstream: Option<&'static str>,
-    host: Option<&'static str>,
-}
-
 #[test]
 fn json_lines_of_each_server_parse() {
     let cases = [
         (
             "nginx escape=json with strings",
             r#"{"time_local":"12/Nov/2023:15:00:03 +0100","remote_addr":"10.0.0.1","remote_user":"","request":"GET /a HTTP/1.1","status": "502","body_bytes_sent":"157","request_time":"1.250","http_referrer":"","http_user_agent":"Mozilla/5.0 \"quoted\"","upstream_addr":"10.1.0.2:8080"}"#,
-            Expect {
-                flavor: Flavor::Nginx,
+            Flavor::Nginx,
+            ExpectedRecord {
                 client: "10.0.0.1",
                 logged_at: 1_699_797_603_000,
                 offset: 3600,
@@ -66,8 +54,8 @@ fn json_lines_of_each_server_parse() {
         (
             "nginx msec and numbers, msec wins over time_iso8601",
             r#"{"time_iso8601":"2023-11-12T14:00:03+00:00","msec":1699797603.456,"remote_addr":"2001:db8::1","status":200,"request_time":0.006,"host":"shop.example"}"#,
-            Expect {
-                flavor: Flavor::Nginx,
+            Flavor::Nginx,
+            ExpectedRecord {
                 client: "2001:db8::1",
                 logged_at: 1_699_797_603_456,
                 offset: 0,
@@ -82,8 +70,8 @@ fn json_lines_of_each_server_parse() {
         (
             "caddy",
             r#"{"level":"info","ts":1699797603.5,"logger":"http.log.access","msg":"handled request","request":{"remote_ip":"172.18.0.1","remote_port":"51234","client_ip":"203.0.113.7","proto":"HTTP/2.0","method":"GET","host":"example.com","uri":"/","headers":{"User-Agent":["curl/8.4.0"],"Accept":["*/*"]}},"bytes_read":0,"user_id":"","duration":0.25,"size":12,"status":200,"resp_headers":{"Server":["Caddy"]}}"#,
-            Expect {
-                flavor: Flavor::Caddy,
+            Flavor::Caddy,
+            ExpectedRecord {
                 client: "203.0.113.7",
                 logged_at: 1_699_797_603_500,
                 offset: 0,
@@ -98,8 +86,8 @@ fn json_lines_of_each_server_parse() {
         (
             "caddy with a tiny duration in exponent form",
             r#"{"ts":1699797603.0,"request":{"remote_ip":"10.0.0.9","uri":"/"},"duration":1.2e-05,"status":404}"#,
-            Expect {
-                flavor: Flavor::Caddy,
+            Flavor::Caddy,
+            ExpectedRecord {
                 client: "10.0.0.9",
                 logged_at: 1_699_797_603_000,
                 offset: 0,
@@ -114,8 +102,8 @@ fn json_lines_of_each_server_parse() {
         (
             "traefik start time is the arrival",
             r#"{"ClientAddr":"10.0.0.5:40000","ClientHost":"10.0.0.5","ClientUsername":"-","DownstreamContentSize":19,"DownstreamStatus":503,"Duration":2500000000,"OriginStatus":503,"RequestHost":"api.example","RequestMethod":"GET","RequestPath":"/v1","ServiceAddr":"10.42.0.7:80","StartLocal":"2023-11-12T15:00:03.123456789+01:00","StartUTC":"2023-11-12T14:00:03.123456789Z","level":"info","request_User-Agent":"Go-http-client/1.1","time":"2023-11-12T15:00:05+01:00"}"#,
-            Expect {
-                flavor: Flavor::Traefik,
+            Flavor::Traefik,
+            ExpectedRecord {
                 client: "10.0.0.5",
                 logged_at: 1_699_797_603_123,
                 offset: 3600,
@@ -130,8 +118,8 @@ fn json_lines_of_each_server_parse() {
         (
             "generic timestamp in milliseconds and raw bytes",
             "{\"timestamp\":1699797603123,\"remote_ip\":\"10.0.0.3\",\"status\":\"200\",\"user_agent\":\"caf\u{e9} \\x22\u{ff}\"}",
-            Expect {
-                flavor: Flavor::Nginx,
+            Flavor::Nginx,
+            ExpectedRecord {
                 client: "10.0.0.3",
                 logged_at: 1_699_797_603_123,
                 offset: 0,
@@ -144,46 +132,14 @@ fn json_lines_of_each_server_parse() {
             },
         ),
     ];
-    for (name, line, expect) in cases {
+    for (name, line, flavor, expect) in cases {
         // The raw-bytes case writes 0xff as a byte, not as UTF-8.
-        let bytes: Vec<u8> = line
-            .chars()
-            .flat_map(|c| {
-                if c == '\u{ff}' {
-                    vec![0xff]
-                } else {
-                    c.to_string().into_bytes()
-                }
-            })
-            .collect();
-        let (record, rest, flavor) =
+        let bytes = raw_bytes(line);
+        let (record, rest, parsed_flavor) =
             parse_with_flavor(&bytes).unwrap_or_else(|e| panic!("{name}: {}", e.reason));
         assert!(rest.is_empty(), "{name}");
-        assert_eq!(flavor, expect.flavor, "{name}");
-        assert_eq!(record.client, expect.client.as_bytes(), "{name}");
-        assert_eq!(record.logged_at, expect.logged_at, "{name}");
-        assert_eq!(record.offset_seconds, expect.offset, "{name}");
-        assert_eq!(record.status, expect.status, "{name}");
-        assert_eq!(record.duration_us, expect.duration_us, "{name}");
-        assert_eq!(record.arrival(), expect.arrival, "{name}");
-        let agent: Option<Vec<u8>> = expect.user_agent.map(|a| {
-            a.chars()
-                .flat_map(|c| {
-                    if c == '\u{ff}' {
-                        vec![0xff]
-                    } else {
-                        c.to_string().into_bytes()
-                    }
-                })
-                .collect()
-        });
-        assert_eq!(record.user_agent, agent.as_deref(), "{name}");
-        assert_eq!(
-            record.upstream_addr,
-            expect.upstream.map(str::as_bytes),
-            "{name}"
-        );
-        assert_eq!(record.host, expect.host.map(str::as_bytes), "{name}");
+        assert_eq!(parsed_flavor, flavor, "{name}");
+        assert_record(name, &record, &expect);
     }
 }
 
