@@ -157,6 +157,14 @@ struct Found<'a> {
 }
 
 impl<'a> Found<'a> {
+    /// Offers a time field: `rank` orders the fields that carry the time,
+    /// `kind` says which end of the request it marks, and `is_number`
+    /// whether it may be read as an epoch number.
+    #[inline]
+    fn offer_time(&mut self, rank: u8, text: Option<&'a [u8]>, kind: TimeKind, is_number: bool) {
+        self.time.offer(rank, text.map(|t| (t, kind, is_number)));
+    }
+
     /// Files one scalar under its path.
     #[inline]
     fn visit(&mut self, path: &[&[u8]], scalar: Scalar<'a>) {
@@ -165,31 +173,22 @@ impl<'a> Found<'a> {
         match path {
             [b"StartLocal"] => {
                 self.traefik = true;
-                self.time
-                    .offer(11, text.map(|t| (t, TimeKind::Arrival, false)));
+                self.offer_time(11, text, TimeKind::Arrival, false);
             }
             [b"StartUTC"] => {
                 self.traefik = true;
-                self.time
-                    .offer(10, text.map(|t| (t, TimeKind::Arrival, false)));
+                self.offer_time(10, text, TimeKind::Arrival, false);
             }
-            [b"msec"] => self
-                .time
-                .offer(9, text.map(|t| (t, TimeKind::Completion, true))),
+            [b"msec"] => self.offer_time(9, text, TimeKind::Completion, true),
             [b"ts"] => {
                 self.caddy_ts = true;
-                self.time
-                    .offer(8, text.map(|t| (t, TimeKind::Completion, is_number)));
+                self.offer_time(8, text, TimeKind::Completion, is_number);
             }
-            [b"time_iso8601"] => self
-                .time
-                .offer(7, text.map(|t| (t, TimeKind::Completion, false))),
-            [b"time_local"] => self
-                .time
-                .offer(6, text.map(|t| (t, TimeKind::Completion, false))),
-            [b"@timestamp"] | [b"timestamp"] | [b"time"] => self
-                .time
-                .offer(5, text.map(|t| (t, TimeKind::Completion, is_number))),
+            [b"time_iso8601"] => self.offer_time(7, text, TimeKind::Completion, false),
+            [b"time_local"] => self.offer_time(6, text, TimeKind::Completion, false),
+            [b"@timestamp"] | [b"timestamp"] | [b"time"] => {
+                self.offer_time(5, text, TimeKind::Completion, is_number)
+            }
             [b"DownstreamStatus"] => {
                 self.traefik = true;
                 self.status.offer(3, text);
