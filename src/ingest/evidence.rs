@@ -79,19 +79,51 @@ impl ProgressTap<'_> {
 /// What sniffing found an input to be.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Sniffed {
+    Events(EventLog),
+    Csv(CsvDialect),
+}
+
+/// A log of events (syslog or error log): both are read line by line the
+/// same way, only the parser of a line differs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum EventLog {
     Syslog(SyslogLayout),
     ErrorLog(ErrorLogLayout),
-    Csv(CsvDialect),
+}
+
+impl EventLog {
+    fn kind(self) -> InputKind {
+        match self {
+            EventLog::Syslog(_) => InputKind::Syslog,
+            EventLog::ErrorLog(_) => InputKind::ErrorLog,
+        }
+    }
+
+    fn format(self) -> &'static str {
+        match self {
+            EventLog::Syslog(layout) => layout.name(),
+            EventLog::ErrorLog(layout) => layout.name(),
+        }
+    }
+
+    /// Hands line `number` to `reader`'s parser for this family.
+    #[inline]
+    fn read_line(self, reader: &mut EventReader<'_>, number: u64, line: &[u8]) {
+        match self {
+            EventLog::Syslog(_) => reader.syslog_line(number, line),
+            EventLog::ErrorLog(_) => reader.error_line(number, line),
+        }
+    }
 }
 
 /// Syslog first, then error log, then CSV: the first family most sampled
 /// lines read as.
 fn sniff(lines: &[&[u8]]) -> Option<Sniffed> {
     if let Some(layout) = events::sniff_syslog(lines) {
-        return Some(Sniffed::Syslog(layout));
+        return Some(Sniffed::Events(EventLog::Syslog(layout)));
     }
     if let Some(layout) = events::sniff_error_log(lines) {
-        return Some(Sniffed::ErrorLog(layout));
+        return Some(Sniffed::Events(EventLog::ErrorLog(layout)));
     }
     metrics_csv::sniff(lines).map(Sniffed::Csv)
 }
@@ -137,21 +169,12 @@ pub fn read_other<R: std::io::Read>(
     stats.note = None;
     let mut error = None;
     match sniffed {
-        Sniffed::Syslog(layout) => {
-            stats.kind = InputKind::Syslog;
-            stats.format = Some(layout.name());
+        Sniffed::Events(log) => {
+            stats.kind = log.kind();
+            stats.format = Some(log.format());
             let mut reader = EventReader::new(&options.classifier, stats);
             error = for_each_line(first_block, &mut blocks, tap, |number, line| {
-                reader.syslog_line(number, line)
-            });
-            (evidence.events, evidence.span) = reader.finish();
-        }
-        Sniffed::ErrorLog(layout) => {
-            stats.kind = InputKind::ErrorLog;
-            stats.format = Some(layout.name());
-            let mut reader = EventReader::new(&options.classifier, stats);
-            error = for_each_line(first_block, &mut blocks, tap, |number, line| {
-                reader.error_line(number, line)
+                log.read_line(&mut reader, number, line)
             });
             (evidence.events, evidence.span) = reader.finish();
         }

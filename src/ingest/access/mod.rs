@@ -24,6 +24,8 @@
 //! [`PresetKind::Template`] with its nginx/Apache definition.
 
 pub mod clf;
+#[cfg(test)]
+mod expected;
 pub mod jsonlines;
 pub mod logformat;
 

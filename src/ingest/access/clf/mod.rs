@@ -88,37 +88,37 @@ fn byte_count(input: &[u8]) -> ParseResult<'_, Option<u64>> {
 fn duration(input: &[u8], field: DurationField) -> ParseResult<'_, Option<u64>> {
     match field {
         DurationField::None => Ok((input, None)),
-        DurationField::Seconds => {
-            let (rest, _) = spaces(input)?;
-            if let Some(rest) = rest.strip_prefix(b"-") {
-                return Ok((rest, None));
-            }
-            context(
-                "expected a request time in seconds",
-                generic(seconds_as_micros),
-            )
-            .parse(rest)
-            .map(|(rest, us)| (rest, Some(us)))
-        }
+        DurationField::Seconds => spaced_duration(
+            input,
+            "expected a request time in seconds",
+            seconds_as_micros,
+        ),
         DurationField::Micros => {
-            let (rest, _) = spaces(input)?;
-            if let Some(rest) = rest.strip_prefix(b"-") {
-                return Ok((rest, None));
-            }
-            context("expected a request time in microseconds", generic(integer))
-                .parse(rest)
-                .map(|(rest, us)| (rest, Some(us)))
+            spaced_duration(input, "expected a request time in microseconds", integer)
         }
         DurationField::WholeSeconds => {
-            let (rest, _) = spaces(input)?;
-            if let Some(rest) = rest.strip_prefix(b"-") {
-                return Ok((rest, None));
-            }
-            context("expected a request time in whole seconds", generic(integer))
-                .parse(rest)
-                .map(|(rest, seconds)| (rest, Some(seconds.saturating_mul(MICROS_PER_SECOND))))
+            spaced_duration(input, "expected a request time in whole seconds", |input| {
+                integer(input).map(|(rest, s)| (rest, s.saturating_mul(MICROS_PER_SECOND)))
+            })
         }
     }
+}
+
+/// A request time after its spaces, in microseconds, or `None` for `-`; the
+/// units differ only in `micros`, which reads the number.
+#[inline]
+fn spaced_duration<'a>(
+    input: &'a [u8],
+    expected: &'static str,
+    micros: impl FnMut(&'a [u8]) -> ParseResult<'a, u64>,
+) -> ParseResult<'a, Option<u64>> {
+    let (rest, _) = spaces(input)?;
+    if let Some(rest) = rest.strip_prefix(b"-") {
+        return Ok((rest, None));
+    }
+    context(expected, generic(micros))
+        .parse(rest)
+        .map(|(rest, us)| (rest, Some(us)))
 }
 
 fn parse_clf_inner<'a>(line: &'a [u8], layout: &ClfLayout) -> ParseResult<'a, AccessRecord<'a>> {

@@ -4,7 +4,7 @@
 use chrono::format::StrftimeItems;
 use memchr::memchr;
 
-use super::vars::{Piece, TemplateError, Var, template_error};
+use super::vars::{Piece, TemplateError, Var, template_error, tokenize};
 use crate::ingest::record::MICROS_PER_SECOND;
 
 /// Apache's quoted format string (`"%h ... \"%r\" ..." nickname`), escapes
@@ -61,27 +61,11 @@ pub(super) fn apache_logs_end(format: &str) -> bool {
 /// (mod_log_config: `%[!][status,...][<|>][{argument}]letter`).
 pub(super) fn tokenize_apache(format: &str) -> Result<Vec<(Piece, usize)>, TemplateError> {
     let bytes = format.as_bytes();
-    let mut pieces = Vec::new();
-    let mut literal = Vec::new();
-    let mut literal_start = 1;
-    let mut at = 0;
-    while at < bytes.len() {
-        if bytes[at] != b'%' {
-            if literal.is_empty() {
-                literal_start = at + 1;
-            }
-            literal.push(bytes[at]);
-            at += 1;
-            continue;
-        }
+    tokenize(format, b'%', |pieces, at| {
         let column = at + 1;
         if bytes.get(at + 1) == Some(&b'%') {
-            if literal.is_empty() {
-                literal_start = column;
-            }
-            literal.push(b'%');
-            at += 2;
-            continue;
+            pieces.literal_byte(column, b'%');
+            return Ok(at + 2);
         }
         let mut cursor = at + 1;
         let mut argument: Option<&str> = None;
@@ -147,16 +131,9 @@ pub(super) fn tokenize_apache(format: &str) -> Result<Vec<(Piece, usize)>, Templ
                 column,
             )
         })?;
-        if !literal.is_empty() {
-            pieces.push((Piece::Literal(std::mem::take(&mut literal)), literal_start));
-        }
-        pieces.push((Piece::Field(var), column));
-        at = cursor + length;
-    }
-    if !literal.is_empty() {
-        pieces.push((Piece::Literal(literal), literal_start));
-    }
-    Ok(pieces)
+        pieces.field(column, var);
+        Ok(cursor + length)
+    })
 }
 
 /// `format[from..to]`, with `to` moved back to a character boundary and

@@ -381,6 +381,7 @@ fn guess_dialect(text: &str) -> Dialect {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ingest::access::expected::{ExpectedRecord, assert_record};
 
     const NGINX_MAIN_CONF: &str = r#"log_format  main  '$remote_addr - $remote_user [$time_local] "$request" '
                       '$status $body_bytes_sent "$http_referer" '
@@ -468,19 +469,7 @@ mod tests {
         }
     }
 
-    struct Expect {
-        client: &'static str,
-        logged_at: Millis,
-        offset: i32,
-        status: u16,
-        duration_us: Option<u64>,
-        arrival: Millis,
-        user_agent: Option<&'static str>,
-        upstream: Option<&'static str>,
-        host: Option<&'static str>,
-    }
-
-    const BASE: Expect = Expect {
+    const BASE: ExpectedRecord = ExpectedRecord {
         client: "10.0.0.1",
         logged_at: 1_699_797_603_000,
         offset: 0,
@@ -494,12 +483,12 @@ mod tests {
 
     #[test]
     fn templates_read_their_lines() {
-        let cases: [(&str, &str, &str, Expect); 14] = [
+        let cases: [(&str, &str, &str, ExpectedRecord); 14] = [
             (
                 "nginx combined as configured",
                 NGINX_COMBINED_CONF,
                 r#"10.0.0.1 - - [12/Nov/2023:14:00:03 +0000] "GET / HTTP/1.1" 200 5 "-" "curl/8""#,
-                Expect {
+                ExpectedRecord {
                     user_agent: Some("curl/8"),
                     ..BASE
                 },
@@ -508,7 +497,7 @@ mod tests {
                 "nginx main with forwarded-for",
                 NGINX_MAIN_CONF,
                 r#"10.0.0.1 - bob [12/Nov/2023:15:00:03 +0100] "GET / HTTP/2.0" 502 5 "-" "a \x22quoted\x22 agent" "203.0.113.9""#,
-                Expect {
+                ExpectedRecord {
                     status: 502,
                     offset: 3600,
                     user_agent: Some(r#"a \x22quoted\x22 agent"#),
@@ -519,7 +508,7 @@ mod tests {
                 "nginx request time is subtracted",
                 r#"$remote_addr [$time_local] "$request" $status rt=$request_time ua="$upstream_addr""#,
                 r#"10.0.0.1 [12/Nov/2023:14:00:03 +0000] "GET / HTTP/1.1" 504 rt=1.500 ua="10.1.0.1:80, 10.1.0.2:80""#,
-                Expect {
+                ExpectedRecord {
                     status: 504,
                     duration_us: Some(1_500_000),
                     arrival: 1_699_797_603_000 - 1_500,
@@ -531,7 +520,7 @@ mod tests {
                 "nginx unquoted upstream lists with both separators",
                 r#"$remote_addr [$time_local] "$request" $status $upstream_addr $upstream_status $upstream_response_time $request_time"#,
                 r#"10.0.0.1 [12/Nov/2023:14:00:03 +0000] "GET / HTTP/1.1" 200 10.1.0.1:80, 10.1.0.2:80 : unix:/run/a.sock 502, 504 : 200 0.001, 5.000 : 0.010 5.012"#,
-                Expect {
+                ExpectedRecord {
                     duration_us: Some(5_012_000),
                     arrival: 1_699_797_603_000 - 5_012,
                     upstream: Some("10.1.0.1:80, 10.1.0.2:80 : unix:/run/a.sock"),
@@ -542,7 +531,7 @@ mod tests {
                 "nginx iso time and host",
                 r#"$host $remote_addr $time_iso8601 "$request" $status $request_time"#,
                 r#"shop.example 2001:db8::7 2023-11-12T15:00:03+01:00 "GET / HTTP/3" 200 0.250"#,
-                Expect {
+                ExpectedRecord {
                     client: "2001:db8::7",
                     offset: 3600,
                     duration_us: Some(250_000),
@@ -555,7 +544,7 @@ mod tests {
                 "nginx msec with braces syntax",
                 r#"${msec} ${remote_addr} ${status}"#,
                 "1699797603.123 10.0.0.1 200",
-                Expect {
+                ExpectedRecord {
                     logged_at: 1_699_797_603_123,
                     arrival: 1_699_797_603_123,
                     ..BASE
@@ -565,7 +554,7 @@ mod tests {
                 "nginx unknown variables are opaque",
                 r#"$remote_addr $ssl_protocol/$ssl_cipher [$time_local] "$request" $status"#,
                 r#"10.0.0.1 TLSv1.3/TLS_AES_256_GCM_SHA384 [12/Nov/2023:14:00:03 +0000] "-" 400"#,
-                Expect {
+                ExpectedRecord {
                     status: 400,
                     ..BASE
                 },
@@ -574,7 +563,7 @@ mod tests {
                 "apache combined as in httpd.conf",
                 APACHE_COMBINED_CONF,
                 r#"10.0.0.1 - - [12/Nov/2023:14:00:03 +0000] "GET /a\"b HTTP/1.1" 200 5 "-" "ua \"x\"""#,
-                Expect {
+                ExpectedRecord {
                     user_agent: Some(r#"ua \"x\""#),
                     ..BASE
                 },
@@ -583,7 +572,7 @@ mod tests {
                 "apache %D keeps the arrival",
                 r#"%h %l %u %t "%r" %>s %b %D"#,
                 r#"10.0.0.1 - - [12/Nov/2023:14:00:03 +0000] "GET / HTTP/1.1" 500 - 2500000"#,
-                Expect {
+                ExpectedRecord {
                     status: 500,
                     duration_us: Some(2_500_000),
                     ..BASE
@@ -593,7 +582,7 @@ mod tests {
                 "apache %T and vhost with port",
                 r#"%v:%p %h %l %u %t "%r" %>s %O %T"#,
                 r#"www.example:443 10.0.0.1 - - [12/Nov/2023:14:00:03 +0000] "GET / HTTP/1.1" 200 9 3"#,
-                Expect {
+                ExpectedRecord {
                     duration_us: Some(3_000_000),
                     host: Some("www.example"),
                     ..BASE
@@ -603,7 +592,7 @@ mod tests {
                 "apache strftime time with fraction and %{ms}T",
                 r#"%a [%{%d/%b/%Y %H:%M:%S}t.%{msec_frac}t %{%z}t] "%r" %s %{ms}T"#,
                 r#"10.0.0.1 [12/Nov/2023 15:00:03.250 +0100] "GET / HTTP/1.1" 200 40"#,
-                Expect {
+                ExpectedRecord {
                     logged_at: 1_699_797_603_250,
                     arrival: 1_699_797_603_250,
                     offset: 3600,
@@ -615,7 +604,7 @@ mod tests {
                 "apache end time logs completion",
                 r#"%h %{end:%Y-%m-%dT%H:%M:%S%z}t %>s %{us}T"#,
                 "10.0.0.1 2023-11-12T14:00:03+0000 200 2000000",
-                Expect {
+                ExpectedRecord {
                     duration_us: Some(2_000_000),
                     arrival: 1_699_797_603_000 - 2_000,
                     ..BASE
@@ -625,13 +614,13 @@ mod tests {
                 "apache conditional header, %I, %% and %a over %h",
                 r#"%h %a %t "%r" %>s %I 100%% "%!200,304{User-Agent}i""#,
                 r#"host.example 10.0.0.1 [12/Nov/2023:14:00:03 +0000] "GET / HTTP/1.1" 200 312 100% "-""#,
-                Expect { ..BASE },
+                ExpectedRecord { ..BASE },
             ),
             (
                 "apache epoch seconds",
                 r#"%{sec}t %a %>s"#,
                 "1699797603 10.0.0.1 200",
-                Expect { ..BASE },
+                ExpectedRecord { ..BASE },
             ),
         ];
         for (name, definition, line, expect) in cases {
@@ -640,23 +629,7 @@ mod tests {
                 .parse(line.as_bytes())
                 .unwrap_or_else(|e| panic!("{name}: {}", e.reason));
             assert!(rest.is_empty(), "{name}: left over {rest:?}");
-            assert_eq!(record.client, expect.client.as_bytes(), "{name}");
-            assert_eq!(record.logged_at, expect.logged_at, "{name}");
-            assert_eq!(record.offset_seconds, expect.offset, "{name}");
-            assert_eq!(record.status, expect.status, "{name}");
-            assert_eq!(record.duration_us, expect.duration_us, "{name}");
-            assert_eq!(record.arrival(), expect.arrival, "{name}");
-            assert_eq!(
-                record.user_agent,
-                expect.user_agent.map(str::as_bytes),
-                "{name}"
-            );
-            assert_eq!(
-                record.upstream_addr,
-                expect.upstream.map(str::as_bytes),
-                "{name}"
-            );
-            assert_eq!(record.host, expect.host.map(str::as_bytes), "{name}");
+            assert_record(name, &record, &expect);
         }
     }
 

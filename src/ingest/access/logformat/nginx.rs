@@ -3,7 +3,7 @@
 
 use memchr::memchr;
 
-use super::vars::{Piece, TemplateError, Var, template_error};
+use super::vars::{Piece, TemplateError, Var, template_error, tokenize};
 
 /// The Kubernetes ingress-nginx controller's default `log-format-upstream`
 /// (ingress-nginx docs, "Log format").
@@ -50,19 +50,7 @@ pub(super) fn unquote_nginx(text: &str) -> Option<String> {
 /// Splits an nginx format into literals and `$variable` / `${variable}`.
 pub(super) fn tokenize_nginx(format: &str) -> Result<Vec<(Piece, usize)>, TemplateError> {
     let bytes = format.as_bytes();
-    let mut pieces = Vec::new();
-    let mut literal = Vec::new();
-    let mut literal_start = 1;
-    let mut at = 0;
-    while at < bytes.len() {
-        if bytes[at] != b'$' {
-            if literal.is_empty() {
-                literal_start = at + 1;
-            }
-            literal.push(bytes[at]);
-            at += 1;
-            continue;
-        }
+    tokenize(format, b'$', |pieces, at| {
         let column = at + 1;
         let is_name = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
         let (name, next) = if bytes.get(at + 1) == Some(&b'{') {
@@ -81,16 +69,9 @@ pub(super) fn tokenize_nginx(format: &str) -> Result<Vec<(Piece, usize)>, Templa
                 column,
             ));
         }
-        if !literal.is_empty() {
-            pieces.push((Piece::Literal(std::mem::take(&mut literal)), literal_start));
-        }
-        pieces.push((Piece::Field(nginx_variable(name)), column));
-        at = next;
-    }
-    if !literal.is_empty() {
-        pieces.push((Piece::Literal(literal), literal_start));
-    }
-    Ok(pieces)
+        pieces.field(column, nginx_variable(name));
+        Ok(next)
+    })
 }
 
 /// What an nginx variable holds; unknown ones are opaque.

@@ -246,6 +246,76 @@ pub(super) enum Piece {
     Field(Var),
 }
 
+/// Splits `format` into pieces: the text between `sigil`s is literal, and
+/// `directive` reads what starts at a `sigil` (byte `at`), adds it to the
+/// pieces and returns where it ends. Apache and nginx formats differ only
+/// in their sigil and directives.
+pub(super) fn tokenize(
+    format: &str,
+    sigil: u8,
+    mut directive: impl FnMut(&mut Pieces, usize) -> Result<usize, TemplateError>,
+) -> Result<Vec<(Piece, usize)>, TemplateError> {
+    let bytes = format.as_bytes();
+    let mut pieces = Pieces::new();
+    let mut at = 0;
+    while at < bytes.len() {
+        if bytes[at] == sigil {
+            at = directive(&mut pieces, at)?;
+        } else {
+            pieces.literal_byte(at + 1, bytes[at]);
+            at += 1;
+        }
+    }
+    Ok(pieces.finish())
+}
+
+/// The pieces a tokenizer splits a format into, each with the 1-based
+/// column it starts at: literal bytes gather into one literal until a field
+/// (or the end) closes it, the same for Apache and nginx formats.
+pub(super) struct Pieces {
+    pieces: Vec<(Piece, usize)>,
+    literal: Vec<u8>,
+    literal_start: usize,
+}
+
+impl Pieces {
+    pub(super) fn new() -> Self {
+        Pieces {
+            pieces: Vec::new(),
+            literal: Vec::new(),
+            literal_start: 1,
+        }
+    }
+
+    /// Adds `byte` of literal text, written at `column`.
+    pub(super) fn literal_byte(&mut self, column: usize, byte: u8) {
+        if self.literal.is_empty() {
+            self.literal_start = column;
+        }
+        self.literal.push(byte);
+    }
+
+    /// Closes the literal so far and adds `var`, written at `column`.
+    pub(super) fn field(&mut self, column: usize, var: Var) {
+        self.close_literal();
+        self.pieces.push((Piece::Field(var), column));
+    }
+
+    /// Every piece, the last literal closed.
+    pub(super) fn finish(mut self) -> Vec<(Piece, usize)> {
+        self.close_literal();
+        self.pieces
+    }
+
+    fn close_literal(&mut self) {
+        if !self.literal.is_empty() {
+            let literal = std::mem::take(&mut self.literal);
+            self.pieces
+                .push((Piece::Literal(literal), self.literal_start));
+        }
+    }
+}
+
 pub(super) fn template_error(format: &str, message: String, column: usize) -> TemplateError {
     TemplateError {
         message,
