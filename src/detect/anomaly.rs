@@ -195,32 +195,16 @@ mod tests {
             ("busy but tiny excess", 100_000, 400, 0, false),
         ];
         for (name, requests, failed, slow, expected) in cases {
-            let counts = BucketCounts {
-                requests,
-                failed,
-                slow,
-            };
+            let counts = BucketCounts::of(requests, failed, slow);
             assert_eq!(is_anomalous(&counts, 0.002), expected, "{name}");
         }
     }
 
     #[test]
     fn windows_find_what_single_buckets_cannot() {
-        let quiet = BucketCounts {
-            requests: 20,
-            failed: 0,
-            slow: 0,
-        };
-        let background = BucketCounts {
-            requests: 20,
-            failed: 1,
-            slow: 0,
-        };
-        let hit = BucketCounts {
-            requests: 20,
-            failed: 4,
-            slow: 0,
-        };
+        let quiet = BucketCounts::of(20, 0, 0);
+        let background = BucketCounts::of(20, 1, 0);
+        let hit = BucketCounts::of(20, 4, 0);
         let mut counts = vec![quiet; 30];
         counts[9] = background;
         counts[10..20].fill(hit);

@@ -9,7 +9,7 @@
 use crate::series::{LatencyHistogram, MIN_DEFAULT_SLOW_US, SeriesSet, snap_threshold_us};
 
 use super::stats::{binomial_upper_tail, median, quantile};
-use super::traffic::SEASONAL_MAX_DAYS_EACH_SIDE;
+use super::traffic::same_time_on_other_days;
 
 /// The smallest bad-request rate assumed normal (0.1%). A log with no errors
 /// at all does not prove a perfect service, and without a floor a handful of
@@ -49,6 +49,17 @@ pub struct BucketCounts {
 }
 
 impl BucketCounts {
+    /// A bucket of `requests`, `failed` of them failed and `slow` slow: the
+    /// tests of every detector build their buckets with it.
+    #[cfg(test)]
+    pub(crate) fn of(requests: u64, failed: u64, slow: u64) -> Self {
+        BucketCounts {
+            requests,
+            failed,
+            slow,
+        }
+    }
+
     pub fn bad(&self) -> u64 {
         self.failed + self.slow
     }
@@ -222,8 +233,8 @@ pub const SEASONAL_MIN_REQUESTS: u64 = 50;
 
 /// The bad rate each bucket is judged against: the run's baseline, raised to
 /// what the same time of day shows on every other day (up to
-/// [`SEASONAL_MAX_DAYS_EACH_SIDE`] each side) when the log spans
-/// [`SEASONAL_MIN_DAYS`] days or more. Taking the lowest of the other days
+/// [`SEASONAL_MAX_DAYS_EACH_SIDE`](super::traffic::SEASONAL_MAX_DAYS_EACH_SIDE)
+/// each side) when the log spans [`SEASONAL_MIN_DAYS`] days or more. Taking the lowest of the other days
 /// means only a pattern that recurs every day (a nightly batch job's 500s)
 /// counts as normal; an incident on one other day does not mask this one.
 pub fn expected_bad_rates(counts: &[BucketCounts], bucket_ms: i64, baseline_rate: f64) -> Vec<f64> {
@@ -241,20 +252,13 @@ pub fn expected_bad_rates(counts: &[BucketCounts], bucket_ms: i64, baseline_rate
     (0..n)
         .map(|i| {
             let mut lowest: Option<f64> = None;
-            let reach = SEASONAL_MAX_DAYS_EACH_SIDE * day;
-            let first_day = i.saturating_sub(reach);
-            let mut other = first_day + (i - first_day) % day;
-            let last = (i + reach).min(n - 1);
-            while other <= last {
-                if other != i {
-                    let (from, to) = (other.saturating_sub(half), (other + half + 1).min(n));
-                    let window_requests = requests[to] - requests[from];
-                    if window_requests >= SEASONAL_MIN_REQUESTS {
-                        let rate = (bad[to] - bad[from]) as f64 / window_requests as f64;
-                        lowest = Some(lowest.map_or(rate, |l: f64| l.min(rate)));
-                    }
+            for other in same_time_on_other_days(i, n, day) {
+                let (from, to) = (other.saturating_sub(half), (other + half + 1).min(n));
+                let window_requests = requests[to] - requests[from];
+                if window_requests >= SEASONAL_MIN_REQUESTS {
+                    let rate = (bad[to] - bad[from]) as f64 / window_requests as f64;
+                    lowest = Some(lowest.map_or(rate, |l: f64| l.min(rate)));
                 }
-                other += day;
             }
             lowest.map_or(baseline_rate, |rate| rate.max(baseline_rate))
         })
@@ -268,11 +272,7 @@ mod tests {
     fn counts(table: &[(u64, u64, u64)]) -> Vec<BucketCounts> {
         table
             .iter()
-            .map(|&(requests, failed, slow)| BucketCounts {
-                requests,
-                failed,
-                slow,
-            })
+            .map(|&(requests, failed, slow)| BucketCounts::of(requests, failed, slow))
             .collect()
     }
 
@@ -296,16 +296,8 @@ mod tests {
     fn a_nightly_pattern_is_normal_but_a_one_day_burst_is_not() {
         let minute = crate::timefmt::MS_PER_MINUTE;
         let day = 1440;
-        let calm = BucketCounts {
-            requests: 100,
-            failed: 0,
-            slow: 0,
-        };
-        let batch = BucketCounts {
-            requests: 100,
-            failed: 30,
-            slow: 0,
-        };
+        let calm = BucketCounts::of(100, 0, 0);
+        let batch = BucketCounts::of(100, 30, 0);
         let mut counts = vec![calm; 3 * day];
         for d in 0..3 {
             counts[d * day + 180..d * day + 200].fill(batch); // 03:00 every night

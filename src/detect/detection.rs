@@ -301,23 +301,9 @@ mod tests {
 
     /// An hour of clean traffic, then a step to `bad_share` bad requests.
     fn step_to(bad_share: f64, minutes_after: usize) -> Vec<BucketCounts> {
-        let mut counts = vec![
-            BucketCounts {
-                requests: 1000,
-                failed: 0,
-                slow: 0
-            };
-            60
-        ];
+        let mut counts = vec![BucketCounts::of(1000, 0, 0); 60];
         let failed = (1000.0 * bad_share).round() as u64;
-        counts.extend(vec![
-            BucketCounts {
-                requests: 1000,
-                failed,
-                slow: 0
-            };
-            minutes_after
-        ]);
+        counts.extend(vec![BucketCounts::of(1000, failed, 0); minutes_after]);
         counts
     }
 
@@ -448,22 +434,8 @@ mod tests {
     fn slow_burn_catches_what_the_fast_page_misses() {
         // 1% errors at 99.9% after six clean hours: the 6× rule's 6 h window
         // holds x minutes at 1%, 0.01·x/360 ≥ 0.006 ⇒ x = 216 min.
-        let mut counts = vec![
-            BucketCounts {
-                requests: 1000,
-                failed: 0,
-                slow: 0
-            };
-            360
-        ];
-        counts.extend(vec![
-            BucketCounts {
-                requests: 1000,
-                failed: 10,
-                slow: 0
-            };
-            300
-        ]);
+        let mut counts = vec![BucketCounts::of(1000, 0, 0); 360];
+        counts.extend(vec![BucketCounts::of(1000, 10, 0); 300]);
         let firing = replay_burn_rate(
             &counts,
             0,

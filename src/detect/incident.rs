@@ -489,16 +489,7 @@ mod tests {
 
     #[test]
     fn severity_follows_the_failed_share() {
-        let table = |failed, slow| {
-            vec![
-                BucketCounts {
-                    requests: 1000,
-                    failed,
-                    slow
-                };
-                3
-            ]
-        };
+        let table = |failed, slow| vec![BucketCounts::of(1000, failed, slow); 3];
         let cases = [
             ("every request fails", table(990, 0), Severity::Outage),
             ("a third fails", table(330, 50), Severity::PartialOutage),

@@ -92,48 +92,59 @@ mod tests {
             .collect()
     }
 
+    /// Onsets and ends are the same search run forwards and backwards, so
+    /// one table checks both.
     #[test]
-    fn onsets_skip_lone_background_errors() {
+    fn onsets_and_ends_skip_lone_background_errors() {
+        type Search = fn(&[SlotCounts], f64) -> Option<usize>;
+        let (onset, end): (Search, Search) = (onset_slot, end_slot);
         let cases = [
-            ("clean step", "..........xxxxxxxxxx", 0.05, Some(10)),
             (
-                "background error long before",
+                "onset: clean step",
+                onset,
+                "..........xxxxxxxxxx",
+                0.05,
+                Some(10),
+            ),
+            (
+                "onset: background error long before",
+                onset,
                 "x...................xxxxxxxxxx",
                 0.2,
                 Some(20),
             ),
             (
-                "mixed incident starts at its first failure",
+                "onset: mixed incident starts at its first failure",
+                onset,
                 "..........x..xx.xxx.xx.x",
                 0.2,
                 Some(10),
             ),
-            ("no bad request", "..........", 0.1, None),
-        ];
-        for (name, pattern, reference, expected) in cases {
-            assert_eq!(onset_slot(&slots(pattern), reference), expected, "{name}");
-        }
-    }
-
-    #[test]
-    fn ends_skip_lone_background_errors_after() {
-        let cases = [
-            ("clean stop", "xxxxxxxxxx..........", 0.05, Some(9)),
+            ("onset: no bad request", onset, "..........", 0.1, None),
             (
-                "background error long after",
+                "end: clean stop",
+                end,
+                "xxxxxxxxxx..........",
+                0.05,
+                Some(9),
+            ),
+            (
+                "end: background error long after",
+                end,
                 "xxxxxxxxxx....................x",
                 0.2,
                 Some(9),
             ),
             (
-                "mixed tail ends at its last failure",
+                "end: mixed tail ends at its last failure",
+                end,
                 "xx.x.xxx..x.........",
                 0.2,
                 Some(10),
             ),
         ];
-        for (name, pattern, reference, expected) in cases {
-            assert_eq!(end_slot(&slots(pattern), reference), expected, "{name}");
+        for (name, search, pattern, reference, expected) in cases {
+            assert_eq!(search(&slots(pattern), reference), expected, "{name}");
         }
     }
 

@@ -220,11 +220,7 @@ mod tests {
 
     fn counts(bad: &[(u64, u64)]) -> Vec<BucketCounts> {
         bad.iter()
-            .map(|&(requests, failed)| BucketCounts {
-                requests,
-                failed,
-                slow: 0,
-            })
+            .map(|&(requests, failed)| BucketCounts::of(requests, failed, 0))
             .collect()
     }
 

@@ -50,6 +50,19 @@ pub const SEASONAL_HALF_WINDOW_MS: i64 = 10 * MS_PER_MINUTE;
 /// spanning a year has half a million one-minute buckets).
 pub const SEASONAL_MAX_DAYS_EACH_SIDE: usize = 7;
 
+/// The buckets at the same time of day as bucket `i` on the other days up
+/// to [`SEASONAL_MAX_DAYS_EACH_SIDE`] each side, earliest first, in a series
+/// of `n` buckets with `day` (at least one) buckets a day: the buckets the
+/// seasonal baselines of traffic and of the bad-request rate compare with.
+pub fn same_time_on_other_days(i: usize, n: usize, day: usize) -> impl Iterator<Item = usize> {
+    let reach = SEASONAL_MAX_DAYS_EACH_SIDE * day;
+    let first_day = i.saturating_sub(reach);
+    // The first bucket at the same time of day at or after `first_day`.
+    let first = first_day + (i - first_day) % day;
+    let last = (i + reach).min(n - 1);
+    (first..=last).step_by(day).filter(move |&other| other != i)
+}
+
 /// The expected value of `values` per bucket (requests, or distinct users).
 pub fn expected(values: &[u64], bucket_ms: i64) -> Vec<f64> {
     let n = values.len();
@@ -61,18 +74,10 @@ pub fn expected(values: &[u64], bucket_ms: i64) -> Vec<f64> {
         return (0..n)
             .map(|i| {
                 samples.clear();
-                let reach = SEASONAL_MAX_DAYS_EACH_SIDE * day;
-                let first_day = i.saturating_sub(reach);
-                // The first bucket at the same time of day at or after `first_day`.
-                let mut other = first_day + (i - first_day) % day;
-                let last = (i + reach).min(n - 1);
-                while other <= last {
-                    if other != i {
-                        let from = other.saturating_sub(half);
-                        let to = (other + half).min(n - 1);
-                        samples.extend_from_slice(&values[from..=to]);
-                    }
-                    other += day;
+                for other in same_time_on_other_days(i, n, day) {
+                    let from = other.saturating_sub(half);
+                    let to = (other + half).min(n - 1);
+                    samples.extend_from_slice(&values[from..=to]);
                 }
                 median_in_place(&mut samples)
             })

@@ -129,12 +129,11 @@ pub fn timeline_text(entry: &TimelineEntry, zone: &Zone) -> String {
             peak,
             peak_at,
         } => {
-            let verb = match (rising, ramp) {
-                (true, true) => "starts rising",
-                (true, false) => "jumps",
-                (false, true) => "starts falling",
-                (false, false) => "drops",
-            };
+            let verb = movement_word(
+                *rising,
+                *ramp,
+                ["starts rising", "jumps", "starts falling", "drops"],
+            );
             format!(
                 "Metric {metric} {verb} from its baseline {baseline} (to {peak} at {})",
                 human_time(*peak_at, zone)
@@ -204,12 +203,11 @@ pub fn hint_text(hint: &Hint, zone: &Zone) -> String {
             peak_at,
             unit,
         } => {
-            let how = match (rising, ramp) {
-                (true, true) => "rose steadily",
-                (true, false) => "jumped",
-                (false, true) => "fell steadily",
-                (false, false) => "dropped",
-            };
+            let how = movement_word(
+                *rising,
+                *ramp,
+                ["rose steadily", "jumped", "fell steadily", "dropped"],
+            );
             let relative = relative_to_impact(*onset, *impact_start);
             let unit = if unit.is_empty() {
                 String::new()
@@ -264,6 +262,19 @@ pub fn hint_text(hint: &Hint, zone: &Zone) -> String {
         Hint::ClientBurst(burst) => client_burst_text(burst, zone),
         Hint::PathConcentration(path) => path_concentration_text(path),
         Hint::NoAccessLog => "no access log was given: the users and requests hit are unknown; add the access logs of the same period to measure them".to_string(),
+    }
+}
+
+/// The word for how a metric moved, from `words` in the order rising ramp,
+/// rising step, falling ramp, falling step: the timeline and the leads say
+/// it in different tenses but tell the four cases apart the same way.
+fn movement_word(rising: bool, ramp: bool, words: [&'static str; 4]) -> &'static str {
+    let [rising_ramp, rising_step, falling_ramp, falling_step] = words;
+    match (rising, ramp) {
+        (true, true) => rising_ramp,
+        (true, false) => rising_step,
+        (false, true) => falling_ramp,
+        (false, false) => falling_step,
     }
 }
 

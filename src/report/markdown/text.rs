@@ -274,34 +274,39 @@ pub fn input_row(input: &InputStats, path: String, skipped: String) -> Vec<Strin
 mod tests {
     use super::*;
 
+    /// Durations and counts are both whole numbers written the way people
+    /// read them, so one table checks both.
     #[test]
-    fn exact_durations_keep_every_second() {
+    fn whole_numbers_read_as_people_write_them() {
         let cases = [
-            ("zero", 0, "0 s"),
-            ("seconds", 16, "16 s"),
-            ("minutes and seconds", 516, "8 min 36 s"),
-            ("whole hours", 3 * 3600, "3 h"),
-            ("hours minutes seconds", 10_795, "2 h 59 min 55 s"),
-            ("inner zero kept", 3600 + 5, "1 h 0 min 5 s"),
-            ("days", 2 * 86_400 + 8 * 3600 + 15 * 60, "2 d 8 h 15 min"),
-            ("negative clamps", -5, "0 s"),
+            ("duration zero", exact_duration(0), "0 s"),
+            ("duration in seconds", exact_duration(16), "16 s"),
+            ("minutes and seconds", exact_duration(516), "8 min 36 s"),
+            ("whole hours", exact_duration(3 * 3600), "3 h"),
+            (
+                "hours minutes seconds",
+                exact_duration(10_795),
+                "2 h 59 min 55 s",
+            ),
+            ("inner zero kept", exact_duration(3600 + 5), "1 h 0 min 5 s"),
+            (
+                "days",
+                exact_duration(2 * 86_400 + 8 * 3600 + 15 * 60),
+                "2 d 8 h 15 min",
+            ),
+            ("negative duration clamps", exact_duration(-5), "0 s"),
+            ("count zero", thousands(0), "0"),
+            ("three digits", thousands(999), "999"),
+            ("four digits grouped", thousands(1000), "1,000"),
+            ("millions grouped", thousands(1_234_567), "1,234,567"),
+            (
+                "the largest count",
+                thousands(u64::MAX),
+                "18,446,744,073,709,551,615",
+            ),
         ];
-        for (name, seconds, expected) in cases {
-            assert_eq!(exact_duration(seconds), expected, "{name}");
-        }
-    }
-
-    #[test]
-    fn thousands_are_grouped() {
-        let cases = [
-            ("zero", 0, "0"),
-            ("three digits", 999, "999"),
-            ("four digits", 1000, "1,000"),
-            ("millions", 1_234_567, "1,234,567"),
-            ("the largest count", u64::MAX, "18,446,744,073,709,551,615"),
-        ];
-        for (name, n, text) in cases {
-            assert_eq!(thousands(n), text, "{name}");
+        for (name, text, expected) in cases {
+            assert_eq!(text, expected, "{name}");
         }
     }
 
