@@ -8,12 +8,15 @@
 use std::ops::RangeInclusive;
 
 use crate::ingest::InputStats;
-use crate::ingest::events::{Event, EventKind};
+use rustc_hash::FxHashSet;
+
+use crate::ingest::events::Event;
 use crate::series::dims::{DimensionSeries, OTHER_LABEL};
 use crate::series::paths::PathBuilder;
 use crate::timefmt::{MS_PER_MINUTE, Millis};
 
 use super::Incident;
+use super::changes;
 use super::client_bursts::ClientBurst;
 use super::concentration::{dimension_concentration, path_concentration};
 use super::findings::{ChangeLead, Hint, Signal, line_source};
@@ -56,9 +59,11 @@ pub fn evidence_hints(
             unit: signal.unit.clone(),
         })
         .collect();
+    let affected = changes::affected_services(events, (incident.start, incident.end));
     hints.extend(last_change_before(
         inputs,
         events,
+        &affected,
         ChangeLead::Impact,
         incident.start,
     ));
@@ -68,23 +73,30 @@ pub fn evidence_hints(
         let lead = ChangeLead::MetricMoved {
             metric: first.name.clone(),
         };
-        hints.extend(last_change_before(inputs, events, lead, first.onset));
+        hints.extend(last_change_before(
+            inputs,
+            events,
+            &affected,
+            lead,
+            first.onset,
+        ));
     }
     hints
 }
 
-/// The last change in the hour before `reference`, as a lead.
+/// The last change in the hour before `reference`, as a lead: a restart or
+/// reload of an affected service first, then deliberate changes, then any
+/// ([`changes::CHANGE_RANKING`]); the first line of its step.
 fn last_change_before(
     inputs: &[InputStats],
     events: &[Event],
+    affected: &FxHashSet<String>,
     lead: ChangeLead,
     reference: Millis,
 ) -> Option<Hint> {
-    let change = events
-        .iter()
-        .filter(|e| e.kind == EventKind::Change)
-        .filter(|e| e.at <= reference && e.at >= reference - TIMELINE_BEFORE_MS)
-        .max_by_key(|e| (e.at, std::cmp::Reverse(e.line)))?;
+    let index =
+        changes::ranked_last_change(events, (reference - TIMELINE_BEFORE_MS, reference), affected)?;
+    let change = &events[index];
     Some(Hint::LastChangeBefore {
         lead,
         change_at: change.at,
@@ -154,6 +166,8 @@ mod tests {
     use crate::series::LineRef;
 
     const MINUTE: i64 = MS_PER_MINUTE;
+
+    use crate::ingest::events::EventKind;
 
     fn change(at: Millis, text: &str, line: u64) -> Event {
         Event {

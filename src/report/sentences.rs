@@ -3,10 +3,12 @@
 //! texts, hint sentences, detection evidence and the client-burst sentence.
 
 use crate::detect::Severity;
+use crate::detect::actions::{ActionRole, ActionRun};
 use crate::detect::client_bursts::ClientBurst;
 use crate::detect::concentration::PathConcentration;
 use crate::detect::findings::{ChangeLead, DetectionEvidence, Hint, TimelineEntry, TimelineFact};
 use crate::ingest::events::EventKind;
+use crate::ingest::events::commands::{Actor, Topic};
 use crate::timefmt::{Millis, Zone, human_duration, human_time};
 
 use super::markdown::text::thousands;
@@ -45,7 +47,57 @@ fn event_label(kind: EventKind) -> &'static str {
         EventKind::Alert => "Alert",
         EventKind::Change => "Change",
         EventKind::Event => "Event",
+        EventKind::Action => "Action",
     }
+}
+
+/// Who ran a command: `oncall`, `uid 1001`, `someone`.
+pub fn actor_text(actor: &Actor) -> String {
+    match actor {
+        Actor::User(name) => name.clone(),
+        Actor::Uid(uid) => format!("uid {uid}"),
+        Actor::Unknown => "someone".to_string(),
+    }
+}
+
+/// What a command looked at or touched, as words.
+pub fn topic_words(topic: Topic) -> &'static str {
+    match topic {
+        Topic::Database => "the database",
+        Topic::WebServer => "the web server",
+        Topic::Network => "the network",
+        Topic::Processes => "the processes and memory",
+        Topic::Disk => "the disks",
+        Topic::Configuration => "the configuration",
+        Topic::Logs => "the logs",
+    }
+}
+
+/// A run of commands without its time: `oncall on db1 looked at the
+/// database: systemctl status mysql, mysqladmin processlist`.
+pub fn action_run_text(run: &ActionRun) -> String {
+    let has = |role| run.commands.iter().any(|c| c.role == role);
+    let about = run.topic.map(topic_words);
+    let verb = if run.only_looked() {
+        format!("looked at {}", about.unwrap_or("the system"))
+    } else if has(ActionRole::Mitigation) {
+        format!("tried to mitigate on {}", about.unwrap_or("the system"))
+    } else if has(ActionRole::Operation) {
+        format!("operated {}", about.unwrap_or("the system"))
+    } else {
+        "ran commands".to_string()
+    };
+    let host = run
+        .host
+        .as_deref()
+        .map(|h| format!(" on {h}"))
+        .unwrap_or_default();
+    let commands: Vec<&str> = run.commands.iter().map(|c| c.command.as_str()).collect();
+    format!(
+        "{}{host} {verb}: {}",
+        actor_text(&run.actor),
+        commands.join(", ")
+    )
 }
 
 /// The text of a generated row after its label (`Impact starts: `,
@@ -102,6 +154,7 @@ fn generated_body(fact: &TimelineFact) -> Option<String> {
             thousands(*users_missing)
         ),
         TimelineFact::MetricDepartureEnd => "the last point far from the baseline".to_string(),
+        TimelineFact::Action(run) => action_run_text(run),
         TimelineFact::Log { .. } | TimelineFact::MetricOnset { .. } => return None,
     })
 }
@@ -139,6 +192,7 @@ pub fn timeline_text(entry: &TimelineEntry, zone: &Zone) -> String {
                 human_time(*peak_at, zone)
             )
         }
+        TimelineFact::Action(run) => format!("Action: {}", action_run_text(run)),
         TimelineFact::Detected(detected) => format!(
             "Detected ({}): {}",
             detected.source.name(),

@@ -181,6 +181,7 @@ fn every_contract_field_has_its_name_type_and_meaning() {
         "alert",
         "change",
         "event",
+        "action",
         "peak",
         "impact_end",
     ]);
@@ -201,7 +202,14 @@ fn every_contract_field_has_its_name_type_and_meaning() {
                 "timeline",
                 "hints",
                 "leads",
+                "resolution",
             ])
+        );
+        assert_eq!(
+            incident["resolution"],
+            Value::Null,
+            "{}",
+            what("resolution: null without a logged change")
         );
         let leads = &incident["leads"];
         assert_eq!(

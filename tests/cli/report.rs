@@ -122,6 +122,7 @@ fn analysis_with_evidence(log: &Path) -> postmortem::Findings {
             kind: match event {
                 EventKind::Change => TimelineKind::Change,
                 EventKind::Event => TimelineKind::Event,
+                EventKind::Action => TimelineKind::Action,
                 EventKind::Alert | EventKind::Recovery => TimelineKind::Alert,
             },
             fact: TimelineFact::Log {

@@ -91,6 +91,7 @@ impl Page<'_> {
                 TimelineKind::Peak => ("Peak".to_string(), false),
                 TimelineKind::Alert => ("Alert".to_string(), false),
                 TimelineKind::Event => ("Event".to_string(), false),
+                TimelineKind::Action => ("Action".to_string(), false),
                 TimelineKind::Change if is_last_change => (
                     format!(
                         "Change, {} before impact",
