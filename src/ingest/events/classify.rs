@@ -129,7 +129,9 @@ const EVENT: Class = Class::Kind(EventKind::Event);
 
 /// The classification table, in priority order: recoveries before alerts
 /// (a Nagios `OK` line is also a `SERVICE ALERT`), noise before changes and
-/// events.
+/// events, a configuration-management line before the words it carries
+/// (`ansible...systemd: Invoked with name=nginx state=reloaded` is the
+/// playbook asking; the reload is systemd's own line).
 pub const RULES: &[Rule] = &[
     // --- recoveries -------------------------------------------------------
     Rule {
@@ -220,6 +222,12 @@ pub const RULES: &[Rule] = &[
         example: "app-update: Updated /etc/shop-app/app.conf: heap_max=unlimited, cache_eviction=off, worker_recycle=0",
     },
     Rule {
+        name: "configuration management",
+        class: CHANGE,
+        pattern: r"(?i)^(?:puppet(?:-agent)?|chef-client|ansible[\w.-]*|salt-minion|salt-call): |\bapplied catalog\b|\bfinished catalog run\b|\bchef (?:client )?run complete|\bansible-[\w.]+ invoked\b",
+        example: "puppet-agent: Applied catalog in 12.31 seconds",
+    },
+    Rule {
         name: "config reload",
         class: CHANGE,
         pattern: r"(?i)nginx -s reload|\breload(?:ing|ed)\b|apachectl (?:-k )?graceful|graceful restart|\bSIGHUP\b|\breconfiguring\b|\bSIGUSR1 received",
@@ -242,12 +250,6 @@ pub const RULES: &[Rule] = &[
         class: CHANGE,
         pattern: r"(?i)^(?:yum|dnf|dpkg|apt|apt-get|aptitude|rpm|unattended-upgrades?|packagekitd?): .*(?:upgrad|install|remov|updated|erased)|\b(?:apt-get|apt|yum|dnf) (?:-y |-q |--yes )*(?:upgrade|dist-upgrade|install|remove|update)\b|\bstatus installed \S",
         example: "dpkg: status installed nginx-common:all 1.24.0-2",
-    },
-    Rule {
-        name: "configuration management",
-        class: CHANGE,
-        pattern: r"(?i)^(?:puppet(?:-agent)?|chef-client|ansible[\w.-]*|salt-minion|salt-call): |\bapplied catalog\b|\bfinished catalog run\b|\bchef (?:client )?run complete|\bansible-[\w.]+ invoked\b",
-        example: "puppet-agent: Applied catalog in 12.31 seconds",
     },
     Rule {
         name: "service start or stop",

@@ -125,7 +125,7 @@ pub const COMMAND_CLASSES: &[CommandRule] = &[
         CommandRule {
             name: "look",
             class: CommandClass::Action(ActionClass::Investigation),
-            pattern: r"^(?:systemctl (?:-\S+ )*(?:status|is-active|is-enabled|is-failed|list-units|list-timers|cat|show)|service \S+ status|journalctl|tail|less|more|cat|zcat|head|grep|zgrep|egrep|fgrep|rg|awk|wc|ls|find|stat|file|ps|pstree|top|htop|atop|free|vmstat|iostat|mpstat|sar|pidstat|df|du|lsblk|mount|uptime|w|who|last|dmesg|netstat|ss|lsof|ping6?|traceroute|tracepath|mtr|dig|nslookup|host|curl|wget|http|nc|telnet|openssl s_client|tcpdump|ip (?:-\S+ )*(?:a|addr|address|r|route|link|neigh|-s)|ifconfig|ethtool|iptables -[LS]|nft list|conntrack -[LS]|mysqladmin|mysql|mysqlcheck|psql|pg_isready|redis-cli|mongo|mongosh|git (?:-C \S+ )?(?:log|diff|show|status|blame)|diff|cmp|(?:apache2ctl|apachectl|httpd) (?:-t|configtest|-S|-M|-V)|nginx -[tTV]|haproxy -c|php-fpm\S* -t|strace|ltrace|perf|gdb|jstack|jmap|jcmd|docker (?:ps|logs|inspect|stats)|kubectl (?:get|describe|logs|top)|crictl (?:ps|logs)|env|id|date|hostname|uname|printenv|which|whereis|history|sysctl -a|getent)\b",
+            pattern: r"^(?:systemctl (?:-\S+ )*(?:status|is-active|is-enabled|is-failed|list-units|list-timers|cat|show)|service \S+ status|journalctl|tail|less|more|cat|zcat|head|grep|sed|jq|sort|uniq|cut|zgrep|egrep|fgrep|rg|awk|wc|ls|find|stat|file|ps|pstree|top|htop|atop|free|vmstat|iostat|mpstat|sar|pidstat|df|du|lsblk|mount|uptime|w|who|last|dmesg|netstat|ss|lsof|ping6?|traceroute|tracepath|mtr|dig|nslookup|host|curl|wget|http|nc|telnet|openssl s_client|tcpdump|ip (?:-\S+ )*(?:a|addr|address|r|route|link|neigh|-s)|ifconfig|ethtool|iptables -[LS]|nft list|conntrack -[LS]|mysqladmin|mysql|mysqlcheck|psql|pg_isready|redis-cli|mongo|mongosh|git (?:-C \S+ )?(?:log|diff|show|status|blame)|diff|cmp|(?:apache2ctl|apachectl|httpd) (?:-t|configtest|-S|-M|-V)|nginx -[tTV]|haproxy -c|php-fpm\S* -t|strace|ltrace|perf|gdb|jstack|jmap|jcmd|docker (?:ps|logs|inspect|stats)|kubectl (?:get|describe|logs|top)|crictl (?:ps|logs)|env|id|date|hostname|uname|printenv|which|whereis|history|sysctl -a|getent)\b",
             example: "mysqladmin processlist",
         },
 ];
@@ -272,16 +272,38 @@ fn execve_arguments(arguments: &str) -> Option<String> {
     (!words.is_empty()).then(|| words.join(" "))
 }
 
-/// The command with its program's folder left out and a leading `sudo`,
-/// `env`, `nohup` or `time` dropped: `/usr/bin/vim x` is `vim x`.
+/// Wrappers that run the command after them, each with its options that
+/// take a value (`sudo -u www-data tail`, `nice -n 10 tar`).
+const WRAPPERS: &[(&str, &[&str])] = &[
+    ("sudo", &["-u", "-g", "-C", "-h", "-p", "-U", "-r", "-t", "-D"]),
+    ("env", &["-u", "-C"]),
+    ("nohup", &[]),
+    ("time", &["-o", "-f"]),
+    ("nice", &["-n"]),
+    ("ionice", &["-c", "-n", "-p"]),
+];
+
+/// The command with its program's folder left out and a leading wrapper
+/// (`sudo`, `env`, `nohup`, `time`, `nice`, `ionice`) and its options
+/// dropped: `/usr/bin/vim x` is `vim x`.
 pub fn normalized(command: &str) -> &str {
     let mut rest = command.trim();
     loop {
         let (first, tail) = rest.split_once(' ').unwrap_or((rest, ""));
         let program = first.rsplit('/').next().unwrap_or(first);
-        if matches!(program, "sudo" | "env" | "nohup" | "time" | "nice" | "ionice") && !tail.is_empty()
+        if let Some((_, with_value)) = WRAPPERS.iter().find(|(name, _)| *name == program)
+            && !tail.is_empty()
         {
             rest = tail.trim_start();
+            while let Some((option, after)) = rest.split_once(' ') {
+                if !option.starts_with('-') {
+                    break;
+                }
+                rest = after.trim_start();
+                if with_value.contains(&option) {
+                    rest = rest.split_once(' ').map_or("", |(_, after)| after.trim_start());
+                }
+            }
             continue;
         }
         let skip = first.len() - program.len();
