@@ -190,11 +190,22 @@ pub fn rank(event: &Event, affected: &FxHashSet<String>) -> ChangeRank {
 /// normal operations" lines follow within seconds).
 pub const STEP_GAP_MS: i64 = 30 * MS_PER_SECOND;
 
+/// Whether a line is a service's own restart, reload or start/stop line
+/// (a rule that ranks [`ChangeRank::ServedRestart`] on an affected
+/// service), not a tool asking for one.
+fn is_service_line(event: &Event) -> bool {
+    event.kind == EventKind::Change
+        && CHANGE_RANKING
+            .iter()
+            .any(|&(rule, on, _)| rule == event.rule && on == ChangeRank::ServedRestart)
+}
+
 /// The first line of the step that `events[index]` belongs to: the earlier
-/// changes on the same service (and host, where both name one), each at
-/// most [`STEP_GAP_MS`] before the next.
+/// restart or reload lines of the same service (and host, where both name
+/// one), each at most [`STEP_GAP_MS`] before the next. A playbook's or a
+/// person's request for the reload is a change of its own.
 pub fn step_start(events: &[Event], index: usize) -> usize {
-    let Some(chosen) = events.get(index) else {
+    let Some(chosen) = events.get(index).filter(|e| is_service_line(e)) else {
         return index;
     };
     let service = service_of(chosen);
@@ -207,7 +218,7 @@ pub fn step_start(events: &[Event], index: usize) -> usize {
             (Some(a), Some(b)) => a == b,
             _ => true,
         };
-        if earlier.kind == EventKind::Change && same_host && service_of(earlier) == service {
+        if is_service_line(earlier) && same_host && service_of(earlier) == service {
             first = i;
         }
     }
@@ -314,13 +325,14 @@ pub(crate) mod tests {
     fn the_served_reload_outranks_a_later_playbook_recap() {
         let events = vec![
             line(1_000, EventKind::Change, "configuration management", Some("deploy01"), "ansible-playbook", "PLAY [lb.yml] user=ops"),
+            line(9_600, EventKind::Change, "configuration management", Some("lb01"), "ansible-ansible.legacy.systemd", "Invoked with name=nginx state=reloaded"),
             line(10_000, EventKind::Change, "config reload", Some("lb01"), "systemd", "Reloading nginx.service - A high performance web server and a reverse proxy server..."),
             line(10_035, EventKind::Change, "config reload", Some("lb01"), "systemd", "Reloaded nginx.service - A high performance web server and a reverse proxy server."),
             line(12_000, EventKind::Change, "configuration management", Some("deploy01"), "ansible-playbook", "PLAY RECAP lb01 : ok=6 changed=2"),
         ];
         let affected = affected_services(&events, (20_000, 30_000));
         let got = ranked_last_change(&events, (0, 20_000), &affected);
-        assert_eq!(got, Some(1), "the step's first line: Reloading nginx");
+        assert_eq!(got, Some(2), "the step's first line: Reloading nginx, not the playbook's request");
     }
 
     #[test]

@@ -6,10 +6,10 @@
 use std::path::Path;
 
 use postmortem::config::InputSpec;
+use postmortem::detect::resolution::{Resolution, ResolutionChoice};
 use postmortem::detect::{
     Detected, DetectionEvidence, DetectionSource, TimelineEntry, TimelineFact, TimelineKind,
 };
-use postmortem::detect::resolution::{Resolution, ResolutionChoice};
 use postmortem::ingest::events::EventKind;
 use postmortem::progress::NoProgress;
 use postmortem::report::chart;

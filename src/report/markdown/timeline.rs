@@ -106,10 +106,11 @@ impl Page<'_> {
                 ),
                 TimelineKind::Change if is_resolution => (
                     format!(
-                        "Resolution, {} impact ended",
+                        "Resolution, {}",
                         match self.relative(entry.at, incident.end).as_str() {
-                            "at the same time" => "as".to_string(),
-                            other => other.to_string(),
+                            "at the same time" => "as impact ended".to_string(),
+                            "within 1 s" => "within 1 s of the end of impact".to_string(),
+                            other => format!("{other} impact ended"),
                         }
                     ),
                     true,
