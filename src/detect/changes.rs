@@ -160,6 +160,8 @@ pub enum ChangeRank {
     Deliberate,
     /// Any other service starting or stopping.
     OtherService,
+    /// systemd restarting a unit that just crashed: no one changed it.
+    Automatic,
 }
 
 /// The ranking of changes by the classifier's rule: the rank on an affected
@@ -173,6 +175,72 @@ pub const CHANGE_RANKING: &[(&str, ChangeRank, ChangeRank)] = &[
     ("configuration management", ChangeRank::Deliberate, ChangeRank::Deliberate),
     ("package change", ChangeRank::Deliberate, ChangeRank::Deliberate),
 ];
+
+/// The rank of a change line among the changes of an incident (in
+/// `events`, for whether a crash just before made it automatic).
+pub fn rank_in(events: &[Event], index: usize, affected: &FxHashSet<String>) -> ChangeRank {
+    match events.get(index) {
+        Some(_) if is_automatic(events, index) => ChangeRank::Automatic,
+        Some(event) => rank(event, affected),
+        None => ChangeRank::OtherService,
+    }
+}
+
+/// Whether the service line `events[index]` is systemd bringing a unit
+/// back after it crashed: a crash, kill or automatic restart line of the
+/// same service on the same host at most [`STEP_GAP_MS`] before it, with
+/// only service lines of that service between.
+pub fn is_automatic(events: &[Event], index: usize) -> bool {
+    let Some(line) = events.get(index).filter(|e| is_service_line(e)) else {
+        return false;
+    };
+    let service = service_of(line);
+    for earlier in events[..index].iter().rev() {
+        if line.at - earlier.at > STEP_GAP_MS {
+            return false;
+        }
+        if earlier.host != line.host || service_of(earlier) != service {
+            continue;
+        }
+        if earlier.kind == EventKind::Event && CRASH_RULES.contains(&earlier.rule) {
+            return true;
+        }
+        if !is_service_line(earlier) {
+            return false;
+        }
+    }
+    false
+}
+
+/// Marks the change rows of automatic restarts (see [`is_automatic`]) as
+/// events: the crash's aftermath, not a change anyone made.
+pub fn demote_automatic_restarts(
+    inputs: &[crate::ingest::InputStats],
+    events: &[Event],
+    (from, to): (Millis, Millis),
+    timeline: &mut [TimelineEntry],
+) {
+    let automatic: FxHashSet<Option<String>> = (0..events.len())
+        .filter(|&i| events[i].at >= from && events[i].at <= to && is_automatic(events, i))
+        .map(|i| super::findings::line_source(inputs, events[i].line))
+        .collect();
+    for row in timeline.iter_mut() {
+        if row.kind == TimelineKind::Change
+            && automatic.contains(&row.source)
+            && let super::findings::TimelineFact::Log { event, rule, .. } = &mut row.fact
+        {
+            row.kind = TimelineKind::Event;
+            *event = EventKind::Event;
+            *rule = AUTOMATIC_RESTART_RULE;
+        }
+    }
+}
+
+/// The classifier's rules of a unit going down on its own.
+pub const CRASH_RULES: &[&str] = &["crash", "out of memory", AUTOMATIC_RESTART_RULE];
+
+/// The rule name of a restart systemd made after a crash.
+pub const AUTOMATIC_RESTART_RULE: &str = "automatic restart";
 
 /// The rank of a change line among the changes of an incident.
 pub fn rank(event: &Event, affected: &FxHashSet<String>) -> ChangeRank {
@@ -193,7 +261,7 @@ pub const STEP_GAP_MS: i64 = 30 * MS_PER_SECOND;
 /// Whether a line is a service's own restart, reload or start/stop line
 /// (a rule that ranks [`ChangeRank::ServedRestart`] on an affected
 /// service), not a tool asking for one.
-fn is_service_line(event: &Event) -> bool {
+pub fn is_service_line(event: &Event) -> bool {
     event.kind == EventKind::Change
         && CHANGE_RANKING
             .iter()
@@ -236,7 +304,7 @@ pub fn ranked_last_change(
         .iter()
         .enumerate()
         .filter(|(_, e)| e.kind == EventKind::Change && e.at >= from && e.at <= to)
-        .min_by_key(|(i, e)| (rank(e, affected), std::cmp::Reverse((e.at, *i))))?
+        .min_by_key(|(i, e)| (rank_in(events, *i, affected), std::cmp::Reverse((e.at, *i))))?
         .0;
     Some(step_start(events, chosen))
 }
@@ -333,6 +401,28 @@ pub(crate) mod tests {
         let affected = affected_services(&events, (20_000, 30_000));
         let got = ranked_last_change(&events, (0, 20_000), &affected);
         assert_eq!(got, Some(2), "the step's first line: Reloading nginx, not the playbook's request");
+    }
+
+    #[test]
+    fn restarts_after_a_crash_are_automatic() {
+        let events = vec![
+            line(0, EventKind::Event, "crash", Some("web02"), "systemd", "app.service: Failed with result 'oom-kill'."),
+            line(5_000, EventKind::Event, "automatic restart", Some("web02"), "systemd", "app.service: Scheduled restart job, restart counter is at 1."),
+            line(5_100, EventKind::Change, "systemd unit", Some("web02"), "systemd", "Stopped app.service - Shop application server."),
+            line(5_200, EventKind::Change, "systemd unit", Some("web02"), "systemd", "Started app.service - Shop application server."),
+            line(6_000, EventKind::Change, "systemd unit", Some("web03"), "systemd", "Stopping app.service - Shop application server..."),
+            line(600_000, EventKind::Change, "systemd unit", Some("web02"), "systemd", "Stopping app.service - Shop application server..."),
+        ];
+        let cases = [
+            ("the stop after the crash", 2, true),
+            ("the start after it", 3, true),
+            ("another host's restart", 4, false),
+            ("a restart ten minutes later", 5, false),
+            ("the crash itself is no change", 0, false),
+        ];
+        for (name, index, expected) in cases {
+            assert_eq!(is_automatic(&events, index), expected, "{name}");
+        }
     }
 
     #[test]

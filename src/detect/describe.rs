@@ -23,7 +23,7 @@ use super::impact;
 use super::stats::round4;
 use super::{
     Cause, Incident, Severity, actions, anomaly, changes, detection, findings, hints, incident,
-    resolution, timeline, traffic,
+    resolution, runs, timeline, traffic,
 };
 
 /// What detect reads: the finished series and what ingest gathered beside it.
@@ -333,6 +333,8 @@ fn full_timeline(
     ));
     let onset_rows = evidence::onset_entries(cx.inputs, onsets);
     let mut timeline = timeline::assemble(cx.inputs, own, detecting, logs, onset_rows);
+    runs::fold_runs(cx.inputs, around.events, window, &mut timeline);
+    changes::demote_automatic_restarts(cx.inputs, around.events, window, &mut timeline);
     for hint in hints {
         if let Hint::LastChangeBefore {
             change_at, source, ..

@@ -17,6 +17,7 @@ use super::client_bursts::ClientBurst;
 use super::concentration::PathConcentration;
 use super::impact::Impact;
 use super::resolution::Resolution;
+use super::runs::ChangeRun;
 use super::{Incident, Severity};
 
 /// A change this close before the end of impact is named as what preceded
@@ -173,6 +174,8 @@ pub enum TimelineFact {
     },
     /// Commands one person ran on one host, consecutively.
     Action(ActionRun),
+    /// A configuration-management run with the reload it caused.
+    ChangeRun(ChangeRun),
     /// A metric series leaving its baseline.
     MetricOnset {
         metric: String,

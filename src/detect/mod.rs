@@ -12,7 +12,8 @@
 //! [`concentration`] the upstream, host or path an incident's bad requests
 //! concentrate on, [`hints`] the leads for the root cause, [`changes`] which
 //! changes matter and how they rank, [`resolution`] the change that ended
-//! the impact, [`actions`] what people ran, [`timeline`] the
+//! the impact, [`runs`] configuration-management runs as one change,
+//! [`actions`] what people ran, [`timeline`] the
 //! structured timeline, [`describe`] the order of it all and [`findings`]
 //! the types handed to the report.
 
@@ -32,6 +33,7 @@ pub mod impact;
 pub mod incident;
 pub mod refine;
 pub mod resolution;
+pub mod runs;
 pub mod stats;
 pub mod timeline;
 pub mod traffic;

@@ -12,7 +12,8 @@ use crate::ingest::events::{Event, EventKind};
 use crate::timefmt::{MS_PER_MINUTE, Millis};
 
 use super::Incident;
-use super::changes::{ChangeRank, rank, step_start};
+use super::changes::{ChangeRank, rank_in, step_start};
+use super::runs::runs;
 use super::findings::{TimelineEntry, TimelineFact, TimelineKind, line_source};
 
 /// A fix logged after the last bad request still ended it when it comes
@@ -116,6 +117,9 @@ pub struct Resolution {
     /// The classifier's rule of that line.
     pub rule: &'static str,
     pub choice: ResolutionChoice,
+    /// The first line of the configuration-management run it was part of
+    /// (`ansible-playbook: PLAY [site.yml --tags rollback] user=ops`).
+    pub run: Option<String>,
 }
 
 impl Resolution {
@@ -147,16 +151,17 @@ pub fn find(
     RESOLUTION_CHOICE
         .iter()
         .find_map(|&(choice, highest, window, pick)| {
-            let mut candidates = events.iter().enumerate().filter(|(_, e)| {
+            let mut candidates = events.iter().enumerate().filter(|&(i, e)| {
                 e.kind == EventKind::Change
                     && window.contains(incident, e.at)
-                    && rank(e, affected) <= highest
+                    && rank_in(events, i, affected) <= highest
             });
             let (index, _) = match pick {
                 Pick::Last => candidates.last(),
                 Pick::First => candidates.next(),
             }?;
-            let first = &events[step_start(events, index)];
+            let step = step_start(events, index);
+            let first = &events[step];
             Some(Resolution {
                 at: first.at,
                 text: first.display_text(),
@@ -164,6 +169,10 @@ pub fn find(
                 source: line_source(inputs, first.line),
                 rule: first.rule,
                 choice,
+                run: runs(events, (incident.start, incident.end + RESOLUTION_AFTER_END_MS))
+                    .into_iter()
+                    .find(|run| run.contains(&step))
+                    .and_then(|run| run.first().map(|&i| events[i].display_text())),
             })
         })
 }

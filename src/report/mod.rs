@@ -231,6 +231,9 @@ pub struct ResolutionJson {
     /// Which rule of the resolution choice picked it.
     #[serde(default)]
     pub reason: String,
+    /// The first line of the configuration-management run it was part of.
+    #[serde(default)]
+    pub run: Option<String>,
 }
 
 /// What the findings single out for the responders.
@@ -352,6 +355,7 @@ impl Report {
                         source: r.source.clone(),
                         host: r.host.clone(),
                         reason: r.choice.name().to_string(),
+                        run: r.run.clone(),
                     }),
                 }
             })

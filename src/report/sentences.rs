@@ -4,6 +4,7 @@
 
 use crate::detect::Severity;
 use crate::detect::actions::{ActionRole, ActionRun};
+use crate::detect::runs::ChangeRun;
 use crate::detect::client_bursts::ClientBurst;
 use crate::detect::concentration::PathConcentration;
 use crate::detect::findings::{ChangeLead, DetectionEvidence, Hint, TimelineEntry, TimelineFact};
@@ -49,6 +50,35 @@ fn event_label(kind: EventKind) -> &'static str {
         EventKind::Event => "Event",
         EventKind::Action => "Action",
     }
+}
+
+/// A configuration-management run: `deploy01 (configuration management
+/// run, 09:12:19–09:12:31): ansible-playbook: PLAY [...] user=ops; it
+/// reloaded on lb01: systemd: Reloading nginx.service ...`.
+pub fn change_run_text(run: &ChangeRun, zone: &Zone) -> String {
+    let host = run
+        .host
+        .as_deref()
+        .map(|h| format!("{h} "))
+        .unwrap_or_default();
+    let effect = match &run.effect {
+        Some((text, Some(on))) => format!("; it restarted or reloaded on {on}: {text}"),
+        Some((text, None)) => format!("; it restarted or reloaded: {text}"),
+        None => String::new(),
+    };
+    format!(
+        "{host}(configuration management run, {}–{}): {}{effect}",
+        local_clock(run.first_at, zone),
+        local_clock(run.last_at, zone),
+        run.title
+    )
+}
+
+/// `09:12:19` in `zone`.
+fn local_clock(at: Millis, zone: &Zone) -> String {
+    crate::timefmt::local_time(at, zone)
+        .format("%H:%M:%S")
+        .to_string()
 }
 
 /// Who ran a command: `oncall`, `uid 1001`, `someone`.
@@ -155,6 +185,7 @@ fn generated_body(fact: &TimelineFact) -> Option<String> {
         ),
         TimelineFact::MetricDepartureEnd => "the last point far from the baseline".to_string(),
         TimelineFact::Action(run) => action_run_text(run),
+        TimelineFact::ChangeRun(_) => return None,
         TimelineFact::Log { .. } | TimelineFact::MetricOnset { .. } => return None,
     })
 }
@@ -193,6 +224,7 @@ pub fn timeline_text(entry: &TimelineEntry, zone: &Zone) -> String {
             )
         }
         TimelineFact::Action(run) => format!("Action: {}", action_run_text(run)),
+        TimelineFact::ChangeRun(run) => format!("Change: {}", change_run_text(run, zone)),
         TimelineFact::Detected(detected) => format!(
             "Detected ({}): {}",
             detected.source.name(),
@@ -224,6 +256,7 @@ pub fn timeline_cell_text(entry: &TimelineEntry, zone: &Zone) -> String {
         }
         | TimelineFact::MetricOnset { .. } => timeline_text(entry, zone),
         TimelineFact::Log { text, .. } if text.is_empty() => timeline_text(entry, zone),
+        TimelineFact::ChangeRun(run) => change_run_text(run, zone),
         TimelineFact::Log {
             rule,
             host: Some(host),

@@ -195,6 +195,7 @@ fn analysis_with_evidence(log: &Path) -> postmortem::Findings {
         source: Some("syslog:1404".to_string()),
         rule: "systemd",
         choice: ResolutionChoice::LastServedRestartBeforeEnd,
+        run: None,
     });
     analysis
 }

@@ -147,6 +147,13 @@ impl Page<'_> {
                         .unwrap_or_default(),
                     resolution_choice_words(resolution.choice)
                 );
+                if let Some(run) = &resolution.run {
+                    let _ = writeln!(
+                        out,
+                        "It was part of the configuration-management run {}.\n",
+                        inline(run)
+                    );
+                }
                 let _ = writeln!(
                     out,
                     "**TODO:** confirm that this change ended the impact at {}, what it changed, and how the service was confirmed healthy.\n",
