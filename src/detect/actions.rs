@@ -308,7 +308,9 @@ mod tests {
             sudo(91 * MINUTE, "web1", "oncall", "/usr/bin/git -C /etc/apache2 log -p -1", "investigation"),
         ];
         let rows = action_entries(&[], &events, (0, 200 * MINUTE), &incident(), &[30 * MINUTE, 75 * MINUTE]);
-        let got: Vec<(Millis, u64, String, Vec<ActionRole>, Option<Topic>)> = rows
+        /// At, lines, who@where, the role of each command, the topic.
+        type Row = (Millis, u64, String, Vec<ActionRole>, Option<Topic>);
+        let got: Vec<Row> = rows
             .iter()
             .map(|row| match &row.fact {
                 TimelineFact::Action(run) => (

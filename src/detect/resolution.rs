@@ -30,20 +30,20 @@ pub const DELIBERATE_FIX_BEFORE_END_MS: i64 = 15 * MS_PER_MINUTE;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ResolutionChoice {
     /// The last restart or reload of an affected service in (start, end].
-    LastServedRestartBeforeEnd,
+    ServedRestartBefore,
     /// The first one within [`RESOLUTION_AFTER_END_MS`] after the end.
-    FirstServedRestartAfterEnd,
+    ServedRestartAfter,
     /// The last deliberate change within [`DELIBERATE_FIX_BEFORE_END_MS`]
     /// before the end.
-    LastDeliberateChangeBeforeEnd,
+    DeliberateChangeBefore,
 }
 
 impl ResolutionChoice {
     pub fn name(self) -> &'static str {
         match self {
-            ResolutionChoice::LastServedRestartBeforeEnd => "last restart or reload of an affected service before the end",
-            ResolutionChoice::FirstServedRestartAfterEnd => "first restart or reload of an affected service after the end",
-            ResolutionChoice::LastDeliberateChangeBeforeEnd => "last deliberate change shortly before the end",
+            ResolutionChoice::ServedRestartBefore => "last restart or reload of an affected service before the end",
+            ResolutionChoice::ServedRestartAfter => "first restart or reload of an affected service after the end",
+            ResolutionChoice::DeliberateChangeBefore => "last deliberate change shortly before the end",
         }
     }
 }
@@ -53,19 +53,19 @@ impl ResolutionChoice {
 /// it takes the last or the first.
 pub const RESOLUTION_CHOICE: &[(ResolutionChoice, ChangeRank, Window, Pick)] = &[
     (
-        ResolutionChoice::LastServedRestartBeforeEnd,
+        ResolutionChoice::ServedRestartBefore,
         ChangeRank::ServedRestart,
         Window::DuringImpact,
         Pick::Last,
     ),
     (
-        ResolutionChoice::FirstServedRestartAfterEnd,
+        ResolutionChoice::ServedRestartAfter,
         ChangeRank::ServedRestart,
         Window::AfterEnd,
         Pick::First,
     ),
     (
-        ResolutionChoice::LastDeliberateChangeBeforeEnd,
+        ResolutionChoice::DeliberateChangeBefore,
         ChangeRank::Deliberate,
         Window::CloseBeforeEnd,
         Pick::Last,
@@ -157,7 +157,7 @@ pub fn find(
                     && rank_in(events, i, affected) <= highest
             });
             let (index, _) = match pick {
-                Pick::Last => candidates.last(),
+                Pick::Last => candidates.next_back(),
                 Pick::First => candidates.next(),
             }?;
             let step = step_start(events, index);
@@ -219,26 +219,28 @@ mod tests {
     fn the_fix_is_chosen_by_the_table() {
         let (start, end) = (60 * MINUTE, 120 * MINUTE);
         let crash = line(70 * MINUTE, EventKind::Event, "crash", Some("web2"), "systemd", "app.service: Failed with result 'oom-kill'.");
-        let cases: [(&str, Vec<Event>, Option<(Millis, ResolutionChoice)>); 7] = [
+        /// A name, the lines, the resolution's time and choice.
+        type Case = (&'static str, Vec<Event>, Option<(Millis, ResolutionChoice)>);
+        let cases: [Case; 7] = [
             (
                 "the revert reload, not the failed restart before it",
                 vec![reload(start - MINUTE), reload(90 * MINUTE), reload(end - 2_000), timer(end - 60_000)],
-                Some((end - 2_000, ResolutionChoice::LastServedRestartBeforeEnd)),
+                Some((end - 2_000, ResolutionChoice::ServedRestartBefore)),
             ),
             (
                 "a reload at the very end still ended it",
                 vec![reload(end)],
-                Some((end, ResolutionChoice::LastServedRestartBeforeEnd)),
+                Some((end, ResolutionChoice::ServedRestartBefore)),
             ),
             (
                 "the restart of the unit that failed",
                 vec![crash.clone(), restart(end - 8_000, "web2")],
-                Some((end - 8_000, ResolutionChoice::LastServedRestartBeforeEnd)),
+                Some((end - 8_000, ResolutionChoice::ServedRestartBefore)),
             ),
             (
                 "a reload logged after the end",
                 vec![reload(end + 5 * MINUTE), reload(end + 10 * MINUTE)],
-                Some((end + 5 * MINUTE, ResolutionChoice::FirstServedRestartAfterEnd)),
+                Some((end + 5 * MINUTE, ResolutionChoice::ServedRestartAfter)),
             ),
             (
                 "too long after the end is no fix",
@@ -248,7 +250,7 @@ mod tests {
             (
                 "a config write close before the end",
                 vec![timer(end - 60_000), config_write(end - 5 * MINUTE)],
-                Some((end - 5 * MINUTE, ResolutionChoice::LastDeliberateChangeBeforeEnd)),
+                Some((end - 5 * MINUTE, ResolutionChoice::DeliberateChangeBefore)),
             ),
             (
                 "another service's timer is no fix",

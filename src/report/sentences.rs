@@ -66,10 +66,17 @@ pub fn change_run_text(run: &ChangeRun, zone: &Zone) -> String {
         Some((text, None)) => format!("; it restarted or reloaded: {text}"),
         None => String::new(),
     };
+    let when = if local_clock(run.first_at, zone) == local_clock(run.last_at, zone) {
+        format!("at {}", local_clock(run.first_at, zone))
+    } else {
+        format!(
+            "{}–{}",
+            local_clock(run.first_at, zone),
+            local_clock(run.last_at, zone)
+        )
+    };
     format!(
-        "{host}(configuration management run, {}–{}): {}{effect}",
-        local_clock(run.first_at, zone),
-        local_clock(run.last_at, zone),
+        "{host}(configuration management run, {when}): {}{effect}",
         run.title
     )
 }

@@ -194,7 +194,7 @@ fn analysis_with_evidence(log: &Path) -> postmortem::Findings {
         host: None,
         source: Some("syslog:1404".to_string()),
         rule: "systemd",
-        choice: ResolutionChoice::LastServedRestartBeforeEnd,
+        choice: ResolutionChoice::ServedRestartBefore,
         run: None,
     });
     analysis

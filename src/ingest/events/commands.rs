@@ -247,7 +247,7 @@ pub fn parse_record(text: &str) -> Option<CommandRecord<'_>> {
 
 /// auditd writes a value with spaces or quotes as hex.
 fn decode_hex(hex: &str) -> Option<String> {
-    if hex.len() % 2 != 0 {
+    if !hex.len().is_multiple_of(2) {
         return None;
     }
     let bytes: Option<Vec<u8>> = (0..hex.len())
@@ -441,7 +441,9 @@ mod tests {
 
     #[test]
     fn records_name_who_where_and_what() {
-        let cases: [(&str, &str, Option<(&str, Actor, Option<&str>, &str)>); 8] = [
+        /// Source, actor, folder, command.
+        type Record = (&'static str, Actor, Option<&'static str>, &'static str);
+        let cases: [(&str, &str, Option<Record>); 8] = [
             (
                 "sudo",
                 "sudo:     dev : TTY=pts/1 ; PWD=/etc/apache2 ; USER=root ; COMMAND=/usr/bin/vim /etc/apache2/sites-available/shop.conf",

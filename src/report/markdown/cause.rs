@@ -200,13 +200,13 @@ impl Page<'_> {
 /// Why the resolution was chosen, as words.
 fn resolution_choice_words(choice: ResolutionChoice) -> &'static str {
     match choice {
-        ResolutionChoice::LastServedRestartBeforeEnd => {
+        ResolutionChoice::ServedRestartBefore => {
             "the last restart or reload before the end of a service that serves the traffic or failed during the impact"
         }
-        ResolutionChoice::FirstServedRestartAfterEnd => {
+        ResolutionChoice::ServedRestartAfter => {
             "the first restart or reload of a service that serves the traffic or failed during the impact, logged after the last bad request"
         }
-        ResolutionChoice::LastDeliberateChangeBeforeEnd => {
+        ResolutionChoice::DeliberateChangeBefore => {
             "the last configuration write, deploy or package change shortly before the end; no affected service was restarted"
         }
     }
