@@ -165,26 +165,30 @@ pub fn runs(finding: &Finding) -> impl Iterator<Item = (&TimelineEntry, &ActionR
 }
 
 /// Investigations during the impact that did not lead to the fix: runs
-/// that only looked, on another host than the resolution's. Without a
-/// resolution (or one whose line names no host) nothing is judged and
-/// every investigation during the impact is returned with `false`.
+/// that only looked, on another host than the resolution's, or about
+/// another topic than it (`tcpdump` when the fix was an nginx reload).
+/// Without a resolution nothing is judged, and every investigation during
+/// the impact is returned with `false`.
 pub fn paths_not_taken(finding: &Finding) -> (Vec<(&TimelineEntry, &ActionRun)>, bool) {
     let (start, end) = (finding.incident.start, finding.incident.end);
-    let fix_host = finding
-        .resolution
-        .as_ref()
-        .and_then(|r| r.host.as_deref());
     let looks = runs(finding)
         .filter(|(entry, run)| run.only_looked() && entry.at >= start && entry.at <= end);
-    match fix_host {
-        Some(host) => (
-            looks
-                .filter(|(_, run)| run.host.as_deref() != Some(host))
-                .collect(),
-            true,
-        ),
-        None => (looks.collect(), false),
-    }
+    let Some(fix) = finding.resolution.as_ref() else {
+        return (looks.collect(), false);
+    };
+    let fix_topic = commands::topic(&fix.text);
+    let elsewhere = |run: &ActionRun| {
+        let other_host = match (&fix.host, &run.host) {
+            (Some(fix_host), Some(host)) => fix_host != host,
+            _ => false,
+        };
+        let other_topic = match (fix_topic, run.topic) {
+            (Some(fix_topic), Some(topic)) => fix_topic != topic,
+            _ => false,
+        };
+        other_host || other_topic
+    };
+    (looks.filter(|(_, run)| elsewhere(run)).collect(), true)
 }
 
 /// Someone who acted during the response.

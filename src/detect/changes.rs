@@ -37,7 +37,12 @@ pub const SERVED_SERVICES: &[ServedService] = &[
     },
     ServedService {
         family: "nginx",
-        units: &["nginx", "openresty"],
+        units: &[
+            "nginx",
+            "openresty",
+            "ingress-nginx-controller",
+            "nginx-ingress-controller",
+        ],
         descriptions: &[
             "A high performance web server and a reverse proxy server",
             "The nginx HTTP and reverse proxy server",

@@ -52,7 +52,20 @@ fn each_samples_fix_is_its_resolution() {
                 "sample-logs/memory-leak/syslog:571",
             )),
         ),
-        ("uneven-lb: no syslog, no resolution", "uneven-lb", None),
+        (
+            "uneven-lb: the ingress controller's reload that removed the hash annotation",
+            "uneven-lb",
+            Some((
+                "2024-03-05T12:14:19Z",
+                "ingress-nginx-controller: ",
+                "sample-logs/uneven-lb/journal.log:213",
+            )),
+        ),
+        (
+            "traffic-gap: the link came back, nobody changed anything",
+            "traffic-gap",
+            None,
+        ),
     ];
     for (name, dir, expected) in cases {
         let report = json_report(&[&sample(dir)]);

@@ -347,12 +347,12 @@ pub enum Topic {
 pub const COMMAND_TOPICS: &[(Topic, &str, &str)] = &[
     (
         Topic::Database,
-        r"\b(?:mysql\w*|mariadb\w*|postgres\w*|psql|pg_\w+|redis\S*|mongo\w*|memcache\w*|elasticsearch|cassandra|nodetool)\b",
+        r"(?i)\b(?:mysql\w*|mariadb\w*|postgres\w*|psql|pg_\w+|redis\S*|mongo\w*|memcache\w*|elasticsearch|cassandra|nodetool)\b",
         "tail -n 200 /var/log/mysql/error.log",
     ),
     (
         Topic::WebServer,
-        r"\b(?:apache2?\w*|apachectl|httpd|nginx|haproxy|envoy|caddy|traefik|php\S*-fpm\S*|varnish\w*|lighttpd)\b",
+        r"(?i)\b(?:apache2?\w*|apachectl|httpd|nginx|haproxy|envoy|caddy|traefik|php\S*-fpm\S*|varnish\w*|lighttpd)\b",
         "systemctl restart apache2",
     ),
     (
@@ -498,6 +498,8 @@ mod tests {
             ("a capture", "/usr/sbin/tcpdump -ni eth0", Some(Topic::Network)),
             ("the app's config", "git -C /srv/app diff", Some(Topic::Configuration)),
             ("nothing known", "/opt/tools/fixit", None),
+            ("a systemd line names the web server", "systemd: Reloading The Apache HTTP Server...", Some(Topic::WebServer)),
+            ("an ingress controller is nginx", "ingress-nginx-controller: \"Backend successfully reloaded\"", Some(Topic::WebServer)),
         ];
         for (name, command, expected) in cases {
             assert_eq!(topic(command), expected, "{name}");

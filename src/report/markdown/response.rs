@@ -18,18 +18,22 @@ impl Page<'_> {
         out.push_str(&level.heading("Misleading Investigation Paths"));
         let (paths, judged) = actions::paths_not_taken(report);
         if !paths.is_empty() {
-            match report.resolution.as_ref().and_then(|r| r.host.as_deref()) {
-                Some(host) if judged => {
+            match report.resolution.as_ref() {
+                Some(fix) if judged => {
                     let _ = writeln!(
                         out,
-                        "From the responders' own commands (sudo and shell audit lines), these looks during the impact were on other hosts than the fix ({}):\n",
-                        inline(host)
+                        "From the responders' own commands (sudo and shell audit lines), these looks during the impact were on another host or about another part of the system than the fix ({}{}):\n",
+                        self.clock(fix.at),
+                        fix.host
+                            .as_deref()
+                            .map(|h| format!(" on {}", inline(h)))
+                            .unwrap_or_default()
                     );
                 }
                 _ => {
                     let _ = writeln!(
                         out,
-                        "From the responders' own commands (sudo and shell audit lines), what was looked at during the impact (no logged fix on a named host to compare with):\n"
+                        "From the responders' own commands (sudo and shell audit lines), what was looked at during the impact (no logged fix to compare with):\n"
                     );
                 }
             }
