@@ -204,7 +204,7 @@ fn bad_configs_responders_are_in_the_report() {
         "{paths}"
     );
     assert!(
-        !paths.contains("on web1"),
+        !paths.contains("oncall on web1"),
         "the look at web1's config led to the fix: {paths}"
     );
 }
