@@ -53,6 +53,15 @@ fn each_samples_fix_is_its_resolution() {
             )),
         ),
         (
+            "slow-degradation: the php-fpm reload of the fixed pool, after the last slow request",
+            "slow-degradation",
+            Some((
+                "2024-05-09T21:54:40Z",
+                "systemd: Reloading php8.2-fpm.service",
+                "sample-logs/slow-degradation/syslog:953",
+            )),
+        ),
+        (
             "uneven-lb: the ingress controller's reload that removed the hash annotation",
             "uneven-lb",
             Some((
