@@ -268,6 +268,7 @@ fn nab_known_cause_windows_found_and_false_incidents() {
                 windows_found: 9,
                 incidents: 29,
                 false_incidents: 14,
+                in_probation: 0,
             },
         ),
         (
@@ -277,6 +278,7 @@ fn nab_known_cause_windows_found_and_false_incidents() {
                 windows_found: 0,
                 incidents: 0,
                 false_incidents: 0,
+                in_probation: 0,
             },
         ),
     ];
