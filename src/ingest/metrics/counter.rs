@@ -39,8 +39,13 @@ pub const RESET_NEAR_ZERO_SHARE: f64 = 0.02;
 pub const MIN_COUNTER_POINTS: usize = 8;
 
 /// A series whose name does not say "counter" must have grown at least at
-/// this share of its steps (and been reset at least once).
+/// this share of its steps (and been reset at least once)...
 pub const UNNAMED_RISING_SHARE: f64 = 0.5;
+
+/// ...and been reset at no more than this share of its steps: a counter
+/// resets when its process restarts, a few times in a series, while a 0/1
+/// gauge that flaps (`up`) "resets" at every other step.
+pub const UNNAMED_MAX_RESET_SHARE: f64 = 0.05;
 
 /// Whether the name (the part before any labels or host) ends as a
 /// counter's does.
@@ -72,7 +77,10 @@ pub fn is_counter(name: &str, values: &[f64]) -> bool {
         return false;
     }
     let steps = (finite.len() - 1) as f64;
-    name_says_counter(name) || (resets > 0 && rising as f64 >= UNNAMED_RISING_SHARE * steps)
+    name_says_counter(name)
+        || (resets > 0
+            && resets as f64 <= UNNAMED_MAX_RESET_SHARE * steps
+            && rising as f64 >= UNNAMED_RISING_SHARE * steps)
 }
 
 /// The per-second rate of a counter at each point: the increase since the
@@ -116,7 +124,9 @@ mod tests {
         let mut memory_restart = grow(20);
         memory_restart[12] = 60.0; // a restart frees most of a leak, not all
         let flat: Vec<f64> = vec![5.0; 20];
-        let cases: [(&str, &str, Vec<f64>, bool); 8] = [
+        let flapping: Vec<f64> = (0..20).map(|i| (i % 2) as f64).collect();
+        let cases: [(&str, &str, Vec<f64>, bool); 9] = [
+            ("a 0/1 gauge that flaps", "up", flapping, false),
             ("named, only grows", "http_requests_total", grow(20), true),
             ("named, with a reset", "http_requests_total{code=\"500\"}", reset.clone(), true),
             ("unnamed, reset to zero", "web01 requests", reset, true),

@@ -25,15 +25,21 @@ use crate::ingest::timestamps::Stamp;
 pub const SNIFF_BYTES: usize = 4096;
 
 /// Whether `head` (the first bytes of an input) is a Prometheus API answer:
-/// a JSON object that names a `"resultType"` near its start. Only such
-/// objects are routed here; other JSON stays with the other readers.
+/// a JSON object that names a `"resultType"` near its start, or, when its
+/// keys were sorted on the way (`jq -S`, a re-serialising proxy: `data`,
+/// then `result` before `resultType`), one whose first keys are `"data"`,
+/// `"result"` and `"metric"`. Only such objects are routed here; other JSON
+/// stays with the other readers.
 pub fn looks_like_answer(head: &[u8]) -> bool {
     let start = head
         .iter()
         .position(|b| !b.is_ascii_whitespace())
         .unwrap_or(head.len());
     let head = &head[start..head.len().min(start + SNIFF_BYTES)];
-    head.first() == Some(&b'{') && memchr::memmem::find(head, b"\"resultType\"").is_some()
+    let names = |key: &[u8]| memchr::memmem::find(head, key).is_some();
+    head.first() == Some(&b'{')
+        && (names(b"\"resultType\"")
+            || (names(b"\"data\"") && names(b"\"result\"") && names(b"\"metric\"")))
 }
 
 #[derive(Deserialize)]
@@ -96,7 +102,7 @@ pub fn series_name(labels: &BTreeMap<String, String>) -> String {
     if others.is_empty() && !name.is_empty() {
         name
     } else {
-        format!("{name}{{{}}}", others.join(","))
+        format!("{name}{{{}}}", others.join(", "))
     }
 }
 
@@ -205,7 +211,7 @@ mod tests {
 
     #[test]
     fn answers_are_sniffed_by_their_result_type_only() {
-        let cases: [(&str, &[u8], bool); 5] = [
+        let cases: [(&str, &[u8], bool); 6] = [
             (
                 "one-line matrix",
                 br#"{"status":"success","data":{"resultType":"matrix","result":[]}}"#,
@@ -225,6 +231,11 @@ mod tests {
                 "a JSON array",
                 br#"[{"resultType":"matrix"}]"#,
                 false,
+            ),
+            (
+                "keys sorted",
+                br#"{"data":{"result":[{"metric":{"__name__":"up"},"values":[[1,"1"]]}"#,
+                true,
             ),
             ("a CSV", b"time,value\n1,2\n", false),
         ];
