@@ -113,11 +113,16 @@ mod tests {
     #[test]
     fn counters_are_told_from_gauges() {
         let grow = |n: usize| (0..n).map(|i| 100.0 + 7.0 * i as f64).collect::<Vec<f64>>();
-        let mut reset = grow(20);
-        reset[10] = 1.0;
-        for i in 11..20 {
-            reset[i] = 1.0 + 7.0 * (i - 10) as f64;
-        }
+        // Grows by 7 a step, restarts at the tenth point and counts from 1.
+        let reset: Vec<f64> = (0..20)
+            .map(|i| {
+                if i < 10 {
+                    100.0 + 7.0 * i as f64
+                } else {
+                    1.0 + 7.0 * (i - 10) as f64
+                }
+            })
+            .collect();
         let mut noisy_gauge = grow(20);
         noisy_gauge[5] -= 10.0; // 125 after 128: a small drop
         let healthy_upstreams: Vec<f64> = (0..20).map(|i| if i == 9 { 0.0 } else { 4.0 }).collect();
