@@ -2,8 +2,8 @@
 //! logs and metric CSVs, the evidence around an incident.
 //!
 //! Ingest hands over an input whose head is no access log; its kind is then
-//! sniffed from content (syslog first, then error log, then CSV) and it is
-//! read line by line. Syslog and error-log lines are classified as they come
+//! sniffed from content (a Prometheus API answer first, then syslog, error
+//! log, CSV) and it is read line by line (a CSV or an answer whole). Syslog and error-log lines are classified as they come
 //! (see [`super::events`]; metric CSVs in [`super::metrics`]); only alerts, recoveries, changes and notable
 //! events are kept, so a big syslog costs what it says, not what it weighs.
 //!
@@ -119,7 +119,8 @@ impl EventLog {
 }
 
 /// Syslog first, then error log, then CSV: the first family most sampled
-/// lines read as.
+/// lines read as (a Prometheus answer is recognised before, from the
+/// head's bytes: it is one JSON document, not lines).
 fn sniff(lines: &[&[u8]]) -> Option<Sniffed> {
     if let Some(layout) = events::sniff_syslog(lines) {
         return Some(Sniffed::Events(EventLog::Syslog(layout)));

@@ -113,13 +113,15 @@ mod tests {
     #[test]
     fn counters_are_told_from_gauges() {
         let grow = |n: usize| (0..n).map(|i| 100.0 + 7.0 * i as f64).collect::<Vec<f64>>();
-        // Grows by 7 a step, restarts at the tenth point and counts from 1.
-        let reset: Vec<f64> = (0..20)
+        // Grows by 7 a step, restarts at the twentieth of 40 points (one
+        // reset in 39 steps, under the 5% an unnamed counter may have) and
+        // counts from 1.
+        let reset: Vec<f64> = (0..40)
             .map(|i| {
-                if i < 10 {
+                if i < 20 {
                     100.0 + 7.0 * i as f64
                 } else {
-                    1.0 + 7.0 * (i - 10) as f64
+                    1.0 + 7.0 * (i - 20) as f64
                 }
             })
             .collect();

@@ -3,7 +3,7 @@
 //! "matrix"|"vector","result":[{"metric":{labels},"values":[[unix_s,"v"],
 //! ...]}]}}` (a vector has one `"value"` per series instead). Each label
 //! set is one series, named as Prometheus prints it:
-//! `node_memory_Active_bytes{instance="web02",job="node"}` (labels sorted
+//! `node_memory_Active_bytes{instance="web02", job="node"}` (labels sorted
 //! by name, as the Prometheus UI shows them).
 //!
 //! The answer is one JSON document: it is read whole with serde_json. An
@@ -91,7 +91,8 @@ const MAX_REASONS: usize = 5;
 
 /// The series name Prometheus prints for a label set: the metric name
 /// (`__name__`) followed by the other labels in braces, sorted by name,
-/// values quoted; `{}` for a result without labels (an aggregate).
+/// values quoted, separated by `, ` as Prometheus and Grafana print them;
+/// `{}` for a result without labels (an aggregate).
 pub fn series_name(labels: &BTreeMap<String, String>) -> String {
     let name = labels.get("__name__").cloned().unwrap_or_default();
     let others: Vec<String> = labels
@@ -254,7 +255,7 @@ mod tests {
         assert_eq!(loaded.format, "prometheus-matrix");
         assert_eq!(
             loaded.series[0].name,
-            r#"node_memory_Active_bytes{instance="web02",job="node"}"#
+            r#"node_memory_Active_bytes{instance="web02", job="node"}"#
         );
         assert_eq!(
             loaded.series[0].stamps,
