@@ -298,17 +298,17 @@ pub fn step_start(events: &[Event], index: usize) -> usize {
     first
 }
 
-/// The last change in `[from, to]` by rank, then time: the index of the
-/// first line of its step.
+/// The last change that `eligible` keeps, by rank, then time: the index of
+/// the first line of its step.
 pub fn ranked_last_change(
     events: &[Event],
-    (from, to): (Millis, Millis),
     affected: &FxHashSet<String>,
+    eligible: impl Fn(&Event) -> bool,
 ) -> Option<usize> {
     let chosen = events
         .iter()
         .enumerate()
-        .filter(|(_, e)| e.kind == EventKind::Change && e.at >= from && e.at <= to)
+        .filter(|(_, e)| e.kind == EventKind::Change && eligible(e))
         .min_by_key(|(i, e)| (rank_in(events, *i, affected), std::cmp::Reverse((e.at, *i))))?
         .0;
     Some(step_start(events, chosen))
@@ -404,7 +404,7 @@ pub(crate) mod tests {
             line(12_000, EventKind::Change, "configuration management", Some("deploy01"), "ansible-playbook", "PLAY RECAP lb01 : ok=6 changed=2"),
         ];
         let affected = affected_services(&events, (20_000, 30_000));
-        let got = ranked_last_change(&events, (0, 20_000), &affected);
+        let got = ranked_last_change(&events, &affected, |e| e.at <= 20_000);
         assert_eq!(got, Some(2), "the step's first line: Reloading nginx, not the playbook's request");
     }
 

@@ -24,6 +24,7 @@ pub mod changepoint;
 pub mod changes;
 pub mod client_bursts;
 pub mod concentration;
+pub mod departures;
 pub mod describe;
 pub mod detection;
 pub mod evidence;

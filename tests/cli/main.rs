@@ -13,6 +13,7 @@ mod help;
 mod json_contract;
 mod malformed;
 mod parallel;
+mod prometheus;
 mod properties;
 mod report;
 mod samples;
