@@ -20,7 +20,9 @@ use super::findings::{
     BaselineSummary, Detected, Finding, Findings, Hint, Signal, TimelineEntry, access_source,
 };
 use super::impact;
+use super::patterns::{self, LogPattern};
 use super::stats::round4;
+use super::templates::Templates;
 use super::{Cause, Incident, Severity, anomaly, detection, hints, incident, timeline, traffic};
 
 /// What detect reads: the finished series and what ingest gathered beside it.
@@ -102,8 +104,12 @@ pub fn find(observed: Observations, options: &DetectOptions) -> Findings {
         counts: &counts,
         baseline: &baseline,
     };
+    // Once per run, once per distinct message: every incident's timeline,
+    // evidence and log patterns read the same ids.
+    let templates = Templates::mine(&events);
     let around = Around {
         events: &events,
+        templates: &templates,
         metrics: &metrics,
         dimensions: &dimensions,
         client_bursts: &client_bursts,
@@ -141,6 +147,7 @@ pub fn find(observed: Observations, options: &DetectOptions) -> Findings {
 /// The evidence beside the access-log series.
 struct Around<'a> {
     events: &'a [Event],
+    templates: &'a Templates,
     metrics: &'a [MetricSeries],
     dimensions: &'a [DimensionSeries],
     client_bursts: &'a [ClientBurst],
@@ -193,7 +200,14 @@ fn describe_incident(
     });
     let onsets = evidence::onsets(around.metrics, &incident);
     let metric_signals = evidence::metric_signals(cx.inputs, &onsets);
-    let mut hints = hints::evidence_hints(cx.inputs, around.events, &incident, &metric_signals);
+    let log_patterns = patterns::new_patterns(cx.inputs, around.events, around.templates, &incident);
+    let mut hints = hints::evidence_hints(
+        cx.inputs,
+        around.events,
+        &incident,
+        &metric_signals,
+        &log_patterns,
+    );
     hints.extend(hints::severity_hint(&incident, &impact));
     hints.extend(hints::concentration_hints(
         around.dimensions,
@@ -203,8 +217,16 @@ fn describe_incident(
     hints.extend(hints::path_hint(around.paths, &incident));
     let mut signals = series_signals(cx, &incident, counts, threshold_us);
     signals.extend(metric_signals.into_iter().map(|(signal, _)| signal));
+    signals.extend(log_patterns.iter().map(LogPattern::signal));
     let own = timeline::request_entries(cx, &incident, &impact, detected.as_ref());
-    let timeline = full_timeline(cx, around, &incident, own, &detected, &signals, &onsets);
+    let (timeline, evidence) = full_timeline(
+        cx,
+        around,
+        &incident,
+        own,
+        &detected,
+        (&signals, &onsets, &log_patterns),
+    );
     Finding {
         incident,
         impact,
@@ -212,6 +234,7 @@ fn describe_incident(
         detected,
         signals,
         timeline,
+        evidence,
         hints,
         peak_bad_rate,
     }
@@ -249,13 +272,28 @@ fn describe_metric_incident(
     let detected = detection::decide(options.detected_at, alert, || None);
     let onsets = evidence::onsets(around.metrics, &incident);
     let metric_signals = evidence::metric_signals(cx.inputs, &onsets);
-    let mut hints = hints::evidence_hints(cx.inputs, around.events, &incident, &metric_signals);
+    let log_patterns = patterns::new_patterns(cx.inputs, around.events, around.templates, &incident);
+    let mut hints = hints::evidence_hints(
+        cx.inputs,
+        around.events,
+        &incident,
+        &metric_signals,
+        &log_patterns,
+    );
     hints.push(Hint::NoAccessLog);
-    let signals: Vec<Signal> = metric_signals.into_iter().map(|(s, _)| s).collect();
+    let mut signals: Vec<Signal> = metric_signals.into_iter().map(|(s, _)| s).collect();
     let first_metric = signals.first().map(|s| s.name.clone());
+    signals.extend(log_patterns.iter().map(LogPattern::signal));
     let own =
         timeline::metric_incident_entries(cx.inputs, &incident, first_metric, detected.as_ref());
-    let timeline = full_timeline(cx, around, &incident, own, &detected, &signals, &onsets);
+    let (timeline, evidence) = full_timeline(
+        cx,
+        around,
+        &incident,
+        own,
+        &detected,
+        (&signals, &onsets, &log_patterns),
+    );
     Finding {
         incident,
         impact: impact::Impact::default(),
@@ -263,27 +301,40 @@ fn describe_metric_incident(
         detected,
         signals,
         timeline,
+        evidence,
         hints,
         peak_bad_rate: 0.0,
     }
 }
 
-/// The incident's `own` rows with the log entries of its evidence window
-/// and the metric onsets.
+/// The incident's timeline (its `own` rows with the folded log rows of its
+/// evidence window, the metric onsets and the new log patterns) and its
+/// evidence list around the start.
 fn full_timeline(
     cx: &Context<'_>,
     around: &Around<'_>,
     incident: &Incident,
     own: Vec<TimelineEntry>,
     detected: &Option<Detected>,
-    signals: &[Signal],
-    onsets: &[MetricOnset<'_>],
-) -> Vec<TimelineEntry> {
+    (signals, onsets, log_patterns): (&[Signal], &[MetricOnset<'_>], &[LogPattern]),
+) -> (Vec<TimelineEntry>, Vec<TimelineEntry>) {
     let detecting = detection::detecting_alert(around.events, detected.as_ref());
     let window = timeline::evidence_window(incident, signals);
-    let logs = evidence::log_entries(cx.inputs, around.events, window, detecting);
+    let mut steps = vec![incident.start, incident.end];
+    steps.extend(detected.as_ref().map(|d| d.at));
+    let logs = timeline::fold_logs(
+        cx.inputs,
+        around.events,
+        around.templates,
+        window,
+        &steps,
+        detecting,
+    );
+    let evidence = timeline::evidence_around(incident.start, &logs, log_patterns);
     let onset_rows = evidence::onset_entries(cx.inputs, onsets);
-    timeline::assemble(cx.inputs, own, detecting, logs, onset_rows)
+    let timeline =
+        timeline::assemble(cx.inputs, own, detecting, &logs, onset_rows, log_patterns);
+    (timeline, evidence)
 }
 
 /// Failed rate and latency quantiles over the buckets that are not anomalous.

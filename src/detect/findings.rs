@@ -166,6 +166,11 @@ pub enum TimelineFact {
         host: Option<String>,
         /// The line as it names itself: `program: text`.
         text: String,
+        /// The template of the folded lines when they differ from `text`
+        /// (variable parts as `<*>`); `None` for one line or identical ones.
+        template: Option<String>,
+        /// When the last folded line was seen (the entry's `at` for one).
+        last_at: Millis,
     },
     /// A metric series leaving its baseline.
     MetricOnset {
@@ -243,6 +248,17 @@ pub enum Hint {
     ClientBurst(ClientBurst),
     /// One path took most of the bad requests.
     PathConcentration(PathConcentration),
+    /// A log template appeared or jumped at the onset
+    /// (see [`super::patterns`]).
+    NewLogPattern {
+        template: String,
+        first_at: Millis,
+        /// `path:line` of its first line.
+        source: Option<String>,
+        /// Lines in the hour before the onset window, and from it to the end.
+        before: u64,
+        during: u64,
+    },
     /// No access log: users and requests unknown.
     NoAccessLog,
 }
@@ -257,8 +273,12 @@ pub struct Finding {
     pub impact_measured: bool,
     pub detected: Option<Detected>,
     pub signals: Vec<Signal>,
-    /// In time order (and kind order at equal times).
+    /// In time order (and kind order at equal times), at most
+    /// [`super::timeline::MAX_TIMELINE_ROWS`] unless the steps alone are more.
     pub timeline: Vec<TimelineEntry>,
+    /// The changes, alerts and events around the start, folded and ranked
+    /// as the timeline (see [`super::timeline::evidence_around`]).
+    pub evidence: Vec<TimelineEntry>,
     pub hints: Vec<Hint>,
     /// Bad-request rate at the peak bucket.
     pub peak_bad_rate: f64,
@@ -419,6 +439,8 @@ mod tests {
                 rule,
                 host: None,
                 text: format!("line at {at}"),
+                template: None,
+                last_at: at,
             },
             source: None,
             count: 1,
@@ -447,6 +469,7 @@ mod tests {
             }),
             signals: Vec::new(),
             timeline,
+            evidence: Vec::new(),
             hints: Vec::new(),
             peak_bad_rate: 1.0,
         }

@@ -10,8 +10,9 @@
 //! and requests hit, [`detection`] when someone noticed (decided there
 //! only), [`client_bursts`] the 4xx bursts from one client,
 //! [`concentration`] the upstream, host or path an incident's bad requests
-//! concentrate on, [`hints`] the leads for the root cause, [`timeline`] the
-//! structured timeline, [`describe`] the order of it all and [`findings`]
+//! concentrate on, [`templates`] the log templates, [`patterns`] the
+//! templates that appear or jump at the onset, [`hints`] the leads for the
+//! root cause, [`timeline`] the structured timeline (log lines folded), [`describe`] the order of it all and [`findings`]
 //! the types handed to the report.
 
 pub mod anomaly;
@@ -26,8 +27,10 @@ pub mod findings;
 pub mod hints;
 pub mod impact;
 pub mod incident;
+pub mod patterns;
 pub mod refine;
 pub mod stats;
+pub mod templates;
 pub mod timeline;
 pub mod traffic;
 

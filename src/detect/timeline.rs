@@ -5,15 +5,28 @@
 //! metric onset to [`TIMELINE_AFTER_MS`] after the end, and each metric's
 //! onset; in time order, kinds ordered at equal times. No prose: the report
 //! writes the sentences.
+//!
+//! Log lines are folded by template ([`super::templates`]) while they are a
+//! burst: the same template on the same host, no more than
+//! [`BURST_GAP_MS`] apart, and never across the incident's start, its
+//! detection or its end ([`fold_logs`]). The timeline then keeps every step
+//! (its own rows, each change, the first row of each alert, the first row
+//! of each new log pattern) and fills up to [`MAX_TIMELINE_ROWS`] with the
+//! other rows by rank ([`select`]); the rest stays in the evidence list.
+
+use rustc_hash::FxHashMap;
 
 use crate::ingest::InputStats;
-use crate::ingest::events::Event;
+use crate::ingest::events::classify::{SEVERITY_RULE, WARNING_RULE};
+use crate::ingest::events::{Event, EventKind};
 use crate::series::LineRef;
 use crate::timefmt::{MS_PER_HOUR, MS_PER_MINUTE, Millis};
 
 use super::describe::Context;
 use super::findings::{Detected, Signal, TimelineEntry, TimelineFact, TimelineKind, line_source};
 use super::impact::Impact;
+use super::patterns::LogPattern;
+use super::templates::{TemplateId, Templates};
 use super::{Cause, Incident, traffic};
 
 /// The timeline reaches back this far before the earlier of the start and
@@ -37,6 +50,233 @@ pub fn evidence_window(incident: &Incident, signals: &[Signal]) -> (Millis, Mill
         earliest - TIMELINE_BEFORE_MS,
         incident.end + TIMELINE_AFTER_MS,
     )
+}
+
+/// Lines of one template further apart than this are two bursts, two rows:
+/// five minutes is the short window of the burn-rate alert, and a message
+/// silent that long has stopped for a reason.
+pub const BURST_GAP_MS: i64 = 5 * MS_PER_MINUTE;
+
+/// Most rows of an incident's timeline (the seeds written by hand have 9
+/// and 10). Steps are kept even past it; other rows fill what is left.
+pub const MAX_TIMELINE_ROWS: usize = 25;
+
+/// Most rows of the evidence list around the start (the Markdown's Root
+/// Cause and Resolution): the same rules as the timeline.
+pub const MAX_EVIDENCE_ROWS: usize = 25;
+
+/// The evidence list around the start reaches this far back (the
+/// timeline's hour)...
+pub const EVIDENCE_BEFORE_MS: i64 = MS_PER_HOUR;
+
+/// ... and this far after the start.
+pub const EVIDENCE_AFTER_MS: i64 = 15 * MS_PER_MINUTE;
+
+/// One folded burst of log lines with the template it folds.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LogRow {
+    pub entry: TimelineEntry,
+    pub template: TemplateId,
+}
+
+/// A burst being folded.
+struct Open {
+    row: usize,
+    last_at: Millis,
+    segment: usize,
+}
+
+/// The events in `[from, to]` folded into rows: one per burst of one
+/// template on one host (lines at most [`BURST_GAP_MS`] apart, never across
+/// one of the `steps`), in order of their first line. `detecting`, the
+/// alert shown as the detection, is left out.
+pub fn fold_logs(
+    inputs: &[InputStats],
+    events: &[Event],
+    templates: &Templates,
+    (from, to): (Millis, Millis),
+    steps: &[Millis],
+    detecting: Option<&Event>,
+) -> Vec<LogRow> {
+    let mut steps = steps.to_vec();
+    steps.sort_unstable();
+    let mut rows: Vec<LogRow> = Vec::new();
+    let mut open: FxHashMap<(TemplateId, Option<&str>), Open> = FxHashMap::default();
+    let first = events.partition_point(|e| e.at < from);
+    for (index, event) in events.iter().enumerate().skip(first) {
+        if event.at > to {
+            break;
+        }
+        if detecting.is_some_and(|d| std::ptr::eq(d, event)) {
+            continue;
+        }
+        let Some(template) = templates.of(index) else {
+            continue;
+        };
+        // A line at a step's time belongs after it.
+        let segment = steps.partition_point(|&s| s <= event.at);
+        let key = (template, event.host.as_deref());
+        if let Some(burst) = open.get_mut(&key)
+            && burst.segment == segment
+            && event.at - burst.last_at <= BURST_GAP_MS
+        {
+            let entry = &mut rows[burst.row].entry;
+            entry.count = entry.count.saturating_add(event.count);
+            burst.last_at = burst.last_at.max(event.last_at);
+            if let TimelineFact::Log {
+                last_at,
+                template: shown,
+                text,
+                ..
+            } = &mut entry.fact
+            {
+                *last_at = burst.last_at;
+                if shown.is_none() && *text != event.display_text() {
+                    *shown = Some(templates.text(template).to_string());
+                }
+            }
+            continue;
+        }
+        open.insert(
+            key,
+            Open {
+                row: rows.len(),
+                last_at: event.last_at,
+                segment,
+            },
+        );
+        rows.push(LogRow {
+            entry: TimelineEntry {
+                at: event.at,
+                kind: timeline_kind(event.kind),
+                fact: TimelineFact::Log {
+                    event: event.kind,
+                    rule: event.rule,
+                    host: event.host.clone(),
+                    text: event.display_text(),
+                    template: None,
+                    last_at: event.last_at,
+                },
+                source: line_source(inputs, event.line),
+                count: event.count,
+            },
+            template,
+        });
+    }
+    rows
+}
+
+fn timeline_kind(kind: EventKind) -> TimelineKind {
+    match kind {
+        EventKind::Alert | EventKind::Recovery => TimelineKind::Alert,
+        EventKind::Change => TimelineKind::Change,
+        EventKind::Event => TimelineKind::Event,
+    }
+}
+
+/// The rank of a row that is not a step: lower is kept first.
+fn rank(entry: &TimelineEntry) -> u8 {
+    match &entry.fact {
+        TimelineFact::MetricOnset { .. } => 0,
+        TimelineFact::Log { rule, .. } if *rule == WARNING_RULE => 4,
+        TimelineFact::Log { rule, .. } if *rule == SEVERITY_RULE => 3,
+        TimelineFact::Log {
+            event: EventKind::Alert | EventKind::Recovery,
+            ..
+        } => 1,
+        _ => 2,
+    }
+}
+
+/// The log rows that are steps: each change, the first row of each alert
+/// template, the row holding the first line of each new pattern.
+fn log_steps(logs: &[LogRow], patterns: &[LogPattern]) -> Vec<bool> {
+    let mut first_alert: FxHashMap<TemplateId, usize> = FxHashMap::default();
+    let mut step = vec![false; logs.len()];
+    for (index, row) in logs.iter().enumerate() {
+        match row.entry.kind {
+            TimelineKind::Change => step[index] = true,
+            TimelineKind::Alert => {
+                first_alert.entry(row.template).or_insert(index);
+            }
+            _ => {}
+        }
+    }
+    for index in first_alert.into_values() {
+        step[index] = true;
+    }
+    for pattern in patterns {
+        if let Some(index) = logs.iter().position(|row| {
+            row.template == pattern.template
+                && row.entry.at <= pattern.first_at
+                && log_last_at(&row.entry) >= pattern.first_at
+        }) {
+            step[index] = true;
+        }
+    }
+    step
+}
+
+/// When the last line folded into a log row was seen.
+fn log_last_at(entry: &TimelineEntry) -> Millis {
+    match &entry.fact {
+        TimelineFact::Log { last_at, .. } => *last_at,
+        _ => entry.at,
+    }
+}
+
+/// At most `max` rows: every step of `steps` (kept even past `max`), then
+/// the `others` by rank, the largest bursts first, the earlier first among
+/// equals; in time order, kinds ordered at equal times.
+fn keep(mut steps: Vec<TimelineEntry>, others: Vec<TimelineEntry>, max: usize) -> Vec<TimelineEntry> {
+    let mut others: Vec<(usize, TimelineEntry)> = others.into_iter().enumerate().collect();
+    others.sort_by_key(|(order, e)| (rank(e), std::cmp::Reverse(e.count), *order));
+    let room = max.saturating_sub(steps.len());
+    steps.extend(others.into_iter().take(room).map(|(_, e)| e));
+    steps.sort_by_key(|e| (e.at, e.kind));
+    steps
+}
+
+/// The timeline: the incident's `own` rows, the steps among the `logs`,
+/// then metric `onsets` and the other log rows by rank, at most
+/// [`MAX_TIMELINE_ROWS`] unless the steps alone are more.
+pub fn select(
+    own: Vec<TimelineEntry>,
+    logs: &[LogRow],
+    onsets: Vec<TimelineEntry>,
+    patterns: &[LogPattern],
+) -> Vec<TimelineEntry> {
+    let step = log_steps(logs, patterns);
+    let mut steps = own;
+    let mut others = onsets;
+    for (row, is_step) in logs.iter().zip(step) {
+        if is_step {
+            steps.push(row.entry.clone());
+        } else {
+            others.push(row.entry.clone());
+        }
+    }
+    keep(steps, others, MAX_TIMELINE_ROWS)
+}
+
+/// The evidence list around `start` ([`EVIDENCE_BEFORE_MS`] before to
+/// [`EVIDENCE_AFTER_MS`] after): the log rows starting in it, steps first,
+/// at most [`MAX_EVIDENCE_ROWS`] unless the steps alone are more.
+pub fn evidence_around(start: Millis, logs: &[LogRow], patterns: &[LogPattern]) -> Vec<TimelineEntry> {
+    let range = start - EVIDENCE_BEFORE_MS..=start + EVIDENCE_AFTER_MS;
+    let step = log_steps(logs, patterns);
+    let (mut steps, mut others) = (Vec::new(), Vec::new());
+    for (row, is_step) in logs.iter().zip(step) {
+        if !range.contains(&row.entry.at) {
+            continue;
+        }
+        if is_step {
+            steps.push(row.entry.clone());
+        } else {
+            others.push(row.entry.clone());
+        }
+    }
+    keep(steps, others, MAX_EVIDENCE_ROWS)
 }
 
 fn entry(
@@ -186,15 +426,16 @@ pub fn metric_incident_entries(
 }
 
 /// The whole timeline: the incident's `own` rows (the detection row taking
-/// the `detecting` alert's line as its source), the `logs` and metric
-/// `onsets` entries, in time order then kind order (stable: equal keys
-/// keep the order given).
+/// the `detecting` alert's line as its source), the `logs` rows and the
+/// metric `onsets`, chosen by [`select`], in time order then kind order
+/// (stable: equal keys keep the order given).
 pub fn assemble(
     inputs: &[InputStats],
     mut own: Vec<TimelineEntry>,
     detecting: Option<&Event>,
-    logs: Vec<TimelineEntry>,
+    logs: &[LogRow],
     onsets: Vec<TimelineEntry>,
+    patterns: &[LogPattern],
 ) -> Vec<TimelineEntry> {
     if let (Some(alert), Some(row)) = (
         detecting,
@@ -202,10 +443,7 @@ pub fn assemble(
     ) {
         row.source = line_source(inputs, alert.line);
     }
-    own.extend(logs);
-    own.extend(onsets);
-    own.sort_by_key(|e| (e.at, e.kind));
-    own
+    select(own, logs, onsets, patterns)
 }
 
 #[cfg(test)]
@@ -322,9 +560,18 @@ mod tests {
             row(10, TimelineKind::ImpactStart),
             row(30, TimelineKind::ImpactEnd),
         ];
-        let logs = vec![row(10, TimelineKind::Change), row(5, TimelineKind::Alert)];
+        let logs = vec![
+            LogRow {
+                entry: row(10, TimelineKind::Change),
+                template: 0,
+            },
+            LogRow {
+                entry: row(5, TimelineKind::Alert),
+                template: 1,
+            },
+        ];
         let onsets = vec![row(30, TimelineKind::Event)];
-        let got: Vec<(Millis, TimelineKind)> = assemble(&[], own, None, logs, onsets)
+        let got: Vec<(Millis, TimelineKind)> = assemble(&[], own, None, &logs, onsets, &[])
             .iter()
             .map(|e| (e.at, e.kind))
             .collect();

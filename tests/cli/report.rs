@@ -129,6 +129,8 @@ fn analysis_with_evidence(log: &Path) -> postmortem::Findings {
                 rule,
                 host: None,
                 text: text.to_string(),
+                template: None,
+                last_at: at,
             },
             source: Some(source.to_string()),
             count: 1,

@@ -220,6 +220,15 @@ pub const EVENT_SEVERITY: u8 = 3;
 /// Rule name of events kept for their severity alone.
 pub const SEVERITY_RULE: &str = "error severity";
 
+/// Messages no rule matches are also kept at this severity (4, `warning`):
+/// not as timeline rows of their own, but so that a warning whose template
+/// appears or jumps at the onset is found (`server reached pm.max_children
+/// setting`); see `detect/patterns.rs`.
+pub const WARNING_SEVERITY: u8 = 4;
+
+/// Rule name of events kept because they are warnings.
+pub const WARNING_RULE: &str = "warning severity";
+
 /// Rule name of alerts matched by `--alert-pattern`.
 pub const USER_ALERT_RULE: &str = "--alert-pattern";
 
@@ -288,10 +297,14 @@ impl Classifier {
             };
         }
         severity
-            .filter(|&s| s <= EVENT_SEVERITY)
-            .map(|_| Classified {
+            .filter(|&s| s <= WARNING_SEVERITY)
+            .map(|s| Classified {
                 kind: EventKind::Event,
-                rule: SEVERITY_RULE,
+                rule: if s <= EVENT_SEVERITY {
+                    SEVERITY_RULE
+                } else {
+                    WARNING_RULE
+                },
             })
     }
 }
@@ -402,9 +415,15 @@ mod tests {
                 Some(EventKind::Event),
             ),
             (
-                "warning severity does not",
+                "warning severity keeps a line too",
                 "app: cache miss ratio high",
                 Some(4),
+                Some(EventKind::Event),
+            ),
+            (
+                "notice severity does not",
+                "app: cache miss ratio high",
+                Some(5),
                 None,
             ),
             (

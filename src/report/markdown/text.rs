@@ -8,6 +8,15 @@ use crate::ingest::InputStats;
 use crate::timefmt::{MS_PER_SECOND, rfc3339_utc};
 
 /// A folded timeline entry's text with how many lines it stands for.
+/// `text` of a folded row with its count and, when its lines span time,
+/// the clock time of the last (`... (×348, to 15:35:05)`).
+pub fn with_span(text: &str, count: u64, last: Option<String>) -> String {
+    match last {
+        Some(last) if count > 1 => format!("{text} (×{count}, to {last})"),
+        _ => with_count(text, count),
+    }
+}
+
 pub fn with_count(text: &str, count: u64) -> String {
     if count > 1 {
         format!("{text} (×{count})")
