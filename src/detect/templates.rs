@@ -1,6 +1,7 @@
 //! Log templates: which kept log lines say the same thing. A line's
 //! template is its `program: message` with the variable parts masked
-//! ([`MASKS`]: the fields of nginx error lines, referers, URLs, quoted
+//! ([`MASKS`]: the fields of nginx error lines, referers (dropped: they
+//! are there only sometimes, and a template is one length), URLs, quoted
 //! values, addresses, ids, hex, paths, numbers), then generalised further by
 //! a small Drain tree learned from the inputs themselves (He et al., *Drain:
 //! An Online Log Parsing Approach with Fixed Depth Tree*, ICWS 2017; the
@@ -53,8 +54,18 @@ pub struct Mask {
 /// `AH00124` or `e1000e` stay part of the template.
 pub const MASKS: &[Mask] = &[
     Mask {
+        name: "optional referer fields, dropped",
+        pattern: r#", (?:referer|referrer): (?:"(?:[^"\\]|\\.)*"|[^,]*)"#,
+        replacement: "",
+        example: (
+            "apache: AH00124: Request exceeded the limit of 10 internal redirects, referer: https://www.google.com/",
+            "apache: AH00124: Request exceeded the limit of <*> internal redirects",
+        ),
+        untouched: "apache: AH00124: Request exceeded the limit of 10 internal redirects",
+    },
+    Mask {
         name: "fields of nginx and Apache error lines",
-        pattern: r#"(, (?:client|server|request|upstream|host|referrer|referer|subrequest): )(?:"(?:[^"\\]|\\.)*"|[^,]*)"#,
+        pattern: r#"(, (?:client|server|request|upstream|host|subrequest): )(?:"(?:[^"\\]|\\.)*"|[^,]*)"#,
         replacement: "${1}<*>",
         example: (
             r#"nginx: connect() failed (111: Connection refused) while connecting to upstream, client: 10.0.0.9, server: shop, request: "GET /a HTTP/1.1", upstream: "http://10.0.3.11:8080/a", host: "shop""#,
@@ -141,8 +152,8 @@ pub const MASKS: &[Mask] = &[
     },
     Mask {
         name: "whole numbers",
-        pattern: r"\b[0-9]+(?:[.,][0-9]+)*\b",
-        replacement: "<*>",
+        pattern: r"(^|[^\w.-])[0-9]+(?:[.,][0-9]+)*\b",
+        replacement: "${1}<*>",
         example: (
             "php-fpm8.2: server reached pm.max_children setting (6), consider raising it",
             "php-fpm8.2: server reached pm.max_children setting (<*>), consider raising it",
@@ -284,21 +295,13 @@ impl Templates {
 }
 
 /// Drain's sequence similarity: the share of positions whose tokens agree
-/// (a wildcard agrees with nothing, so a template that has generalised
-/// must still share its constant words).
+/// (a wildcard agrees only with a masked part, so a template that has
+/// generalised must still share its constant words).
 fn similarity(template: &[String], tokens: &[String]) -> f64 {
     if tokens.is_empty() {
         return 1.0;
     }
-    let same = template
-        .iter()
-        .zip(tokens)
-        .filter(|(a, b)| a == b && a.as_str() != WILDCARD)
-        .count();
-    let constant = template.iter().filter(|t| t.as_str() != WILDCARD).count();
-    if constant == 0 {
-        return 1.0;
-    }
+    let same = template.iter().zip(tokens).filter(|(a, b)| a == b).count();
     same as f64 / tokens.len() as f64
 }
 
@@ -331,9 +334,9 @@ mod tests {
     fn the_masks_keep_message_ids_and_words() {
         let cases = [
             (
-                "an Apache referer",
-                "apache: AH00124: Request exceeded the limit of 10 internal redirects, referer: https://www.google.com/",
-                "apache: AH00124: Request exceeded the limit of <*> internal redirects, referer: <*>",
+                "an nginx referrer, present or not",
+                r#"nginx: connect() failed, client: 1.2.3.4, host: "shop", referrer: "https://shop/""#,
+                "nginx: connect() failed, client: <*>, host: <*>",
             ),
             (
                 "an nginx connection id and pid",

@@ -79,17 +79,37 @@ pub struct LogRow {
     pub template: TemplateId,
 }
 
+/// Hosts named on a row folded from several; more are counted (`+2`).
+pub const MAX_HOSTS_NAMED: usize = 3;
+
 /// A burst being folded.
-struct Open {
+struct Open<'a> {
     row: usize,
     last_at: Millis,
     segment: usize,
+    hosts: Vec<&'a str>,
+    more_hosts: usize,
+}
+
+impl Open<'_> {
+    /// The hosts of the burst as the row's host: `web02, web03 (+2)`.
+    fn host_label(&self) -> Option<String> {
+        if self.hosts.is_empty() {
+            return None;
+        }
+        let mut label = self.hosts.join(", ");
+        if self.more_hosts > 0 {
+            label.push_str(&format!(" (+{})", self.more_hosts));
+        }
+        Some(label)
+    }
 }
 
 /// The events in `[from, to]` folded into rows: one per burst of one
-/// template on one host (lines at most [`BURST_GAP_MS`] apart, never across
-/// one of the `steps`), in order of their first line. `detecting`, the
-/// alert shown as the detection, is left out.
+/// template (lines at most [`BURST_GAP_MS`] apart, never across one of the
+/// `steps`; a rollout over several hosts is one burst, its hosts named), in
+/// order of their first line. `detecting`, the alert shown as the
+/// detection, is left out.
 pub fn fold_logs(
     inputs: &[InputStats],
     events: &[Event],
@@ -101,7 +121,7 @@ pub fn fold_logs(
     let mut steps = steps.to_vec();
     steps.sort_unstable();
     let mut rows: Vec<LogRow> = Vec::new();
-    let mut open: FxHashMap<(TemplateId, Option<&str>), Open> = FxHashMap::default();
+    let mut open: FxHashMap<TemplateId, Open<'_>> = FxHashMap::default();
     let first = events.partition_point(|e| e.at < from);
     for (index, event) in events.iter().enumerate().skip(first) {
         if event.at > to {
@@ -115,22 +135,32 @@ pub fn fold_logs(
         };
         // A line at a step's time belongs after it.
         let segment = steps.partition_point(|&s| s <= event.at);
-        let key = (template, event.host.as_deref());
-        if let Some(burst) = open.get_mut(&key)
+        if let Some(burst) = open.get_mut(&template)
             && burst.segment == segment
             && event.at - burst.last_at <= BURST_GAP_MS
         {
             let entry = &mut rows[burst.row].entry;
             entry.count = entry.count.saturating_add(event.count);
             burst.last_at = burst.last_at.max(event.last_at);
+            if let Some(host) = event.host.as_deref()
+                && !burst.hosts.contains(&host)
+            {
+                if burst.hosts.len() < MAX_HOSTS_NAMED {
+                    burst.hosts.push(host);
+                } else {
+                    burst.more_hosts += 1;
+                }
+            }
             if let TimelineFact::Log {
                 last_at,
                 template: shown,
                 text,
+                host,
                 ..
             } = &mut entry.fact
             {
                 *last_at = burst.last_at;
+                *host = burst.host_label();
                 if shown.is_none() && *text != event.display_text() {
                     *shown = Some(templates.text(template).to_string());
                 }
@@ -138,11 +168,13 @@ pub fn fold_logs(
             continue;
         }
         open.insert(
-            key,
+            template,
             Open {
                 row: rows.len(),
                 last_at: event.last_at,
                 segment,
+                hosts: event.host.as_deref().into_iter().collect(),
+                more_hosts: 0,
             },
         );
         rows.push(LogRow {
@@ -189,14 +221,21 @@ fn rank(entry: &TimelineEntry) -> u8 {
 }
 
 /// The log rows that are steps: each change, the first row of each alert
-/// template, the row holding the first line of each new pattern.
+/// template that fired (recoveries rank among the other rows), the row
+/// holding the first line of each new pattern.
 fn log_steps(logs: &[LogRow], patterns: &[LogPattern]) -> Vec<bool> {
     let mut first_alert: FxHashMap<TemplateId, usize> = FxHashMap::default();
     let mut step = vec![false; logs.len()];
     for (index, row) in logs.iter().enumerate() {
-        match row.entry.kind {
-            TimelineKind::Change => step[index] = true,
-            TimelineKind::Alert => {
+        match &row.entry.fact {
+            TimelineFact::Log {
+                event: EventKind::Change,
+                ..
+            } => step[index] = true,
+            TimelineFact::Log {
+                event: EventKind::Alert,
+                ..
+            } => {
                 first_alert.entry(row.template).or_insert(index);
             }
             _ => {}
@@ -551,6 +590,103 @@ mod tests {
             assert_eq!(got, &expected, "{name}");
         }
         assert_eq!(entries[0].source.as_deref(), Some("0 access logs"));
+    }
+
+    fn event(at: Millis, kind: EventKind, text: &str, line: u64) -> Event {
+        Event {
+            at,
+            last_at: at,
+            kind,
+            rule: "test rule",
+            severity: None,
+            host: Some("web01".to_string()),
+            program: Some("app".to_string()),
+            text: text.to_string(),
+            line: LineRef { input: 0, line },
+            count: 1,
+        }
+    }
+
+    #[test]
+    fn bursts_fold_by_template_but_never_across_a_step_or_a_gap() {
+        let inputs = vec![InputStats::new("syslog".to_string())];
+        let events = vec![
+            event(0, EventKind::Change, "Reloading apache 1021", 1),
+            event(MINUTE, EventKind::Event, "redirect loop for 10.0.0.1", 2),
+            event(2 * MINUTE, EventKind::Event, "redirect loop for 10.0.0.2", 3),
+            // the incident starts at 3 min
+            event(3 * MINUTE, EventKind::Event, "redirect loop for 10.0.0.3", 4),
+            event(4 * MINUTE, EventKind::Event, "redirect loop for 10.0.0.4", 5),
+            // silent longer than the gap
+            event(4 * MINUTE + BURST_GAP_MS + 1, EventKind::Event, "redirect loop for 10.0.0.5", 6),
+            // the same reload 75 min later: the fix, a row of its own
+            event(75 * MINUTE, EventKind::Change, "Reloading apache 1021", 7),
+            event(75 * MINUTE + 100, EventKind::Change, "Reloading apache 1021", 8),
+        ];
+        let templates = Templates::mine(&events);
+        let rows = fold_logs(&inputs, &events, &templates, (0, 100 * MINUTE), &[3 * MINUTE], None);
+        let got: Vec<(Millis, u64, Option<&str>)> = rows
+            .iter()
+            .map(|r| (r.entry.at, r.entry.count, r.entry.source.as_deref()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (0, 1, Some("syslog:1")),
+                (MINUTE, 2, Some("syslog:2")),
+                (3 * MINUTE, 2, Some("syslog:4")),
+                (4 * MINUTE + BURST_GAP_MS + 1, 1, Some("syslog:6")),
+                (75 * MINUTE, 2, Some("syslog:7")),
+            ],
+            "the start cuts a burst, the gap cuts one, the later reload is its own row"
+        );
+        match &rows[1].entry.fact {
+            TimelineFact::Log {
+                text,
+                template,
+                last_at,
+                ..
+            } => {
+                assert_eq!(text, "app: redirect loop for 10.0.0.1", "the example line");
+                assert_eq!(template.as_deref(), Some("app: redirect loop for <*>"));
+                assert_eq!(*last_at, 2 * MINUTE);
+            }
+            other => panic!("a log row, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_timeline_keeps_steps_and_fills_the_rest_by_rank() {
+        let inputs = vec![InputStats::new("syslog".to_string())];
+        // 30 different error messages and 30 changes would be 60 rows.
+        let mut events: Vec<Event> = (0..30)
+            .map(|i| event(i * 10 * MINUTE, EventKind::Event, &format!("error kind{i} seen"), i as u64))
+            .collect();
+        events.push(event(5 * MINUTE, EventKind::Change, "deploy v1", 100));
+        events.push(event(6 * MINUTE, EventKind::Alert, "CRITICAL web01", 101));
+        events.push(event(7 * MINUTE, EventKind::Alert, "CRITICAL web01", 102));
+        events.push(event(8 * MINUTE, EventKind::Recovery, "OK web01", 103));
+        events.sort_by_key(|e| e.at);
+        let templates = Templates::mine(&events);
+        let rows = fold_logs(&inputs, &events, &templates, (0, 300 * MINUTE), &[], None);
+        let own = vec![entry(0, TimelineKind::ImpactStart, TimelineFact::MetricDepartureEnd, None)];
+        let timeline = select(own, &rows, Vec::new(), &[]);
+        assert_eq!(timeline.len(), MAX_TIMELINE_ROWS);
+        let sources: Vec<&str> = timeline.iter().filter_map(|e| e.source.as_deref()).collect();
+        for (name, source, kept) in [
+            ("the change", "syslog:100", true),
+            ("the first alert", "syslog:101", true),
+            ("the recovery, by rank", "syslog:103", true),
+            ("the last error, crowded out", "syslog:29", false),
+        ] {
+            assert_eq!(sources.contains(&source), kept, "{name}");
+        }
+        let alerts = timeline
+            .iter()
+            .filter(|e| e.kind == TimelineKind::Alert)
+            .map(|e| e.count)
+            .collect::<Vec<_>>();
+        assert_eq!(alerts, vec![2, 1], "the repeated alert folded, then the recovery");
     }
 
     #[test]
