@@ -248,7 +248,9 @@ mod tests {
     #[test]
     fn appear_and_jump_are_told_from_steady_and_late_lines() {
         let during: Vec<i64> = (0..20).collect();
-        let cases: [(&str, Vec<Event>, Option<(u64, u64)>); 7] = [
+        // (name, the lines, the expected lines before and during)
+        type Case = (&'static str, Vec<Event>, Option<(u64, u64)>);
+        let cases: [Case; 7] = [
             (
                 "appears at the start",
                 lines(SEVERITY_RULE, "redirect loop 1", &during),

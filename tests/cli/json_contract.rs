@@ -331,7 +331,9 @@ fn every_contract_field_has_its_name_type_and_meaning() {
         for entry in timeline {
             assert_eq!(
                 keys(entry),
-                set(&["at", "kind", "text", "source", "count", "last_at", "example"])
+                set(&[
+                    "at", "kind", "text", "source", "count", "last_at", "example"
+                ])
             );
             let at = utc_time(&entry["at"], &what("timeline at"));
             assert!(

@@ -188,6 +188,15 @@ fn analysis_with_evidence(log: &Path) -> postmortem::Findings {
             "nagios.log:80",
         ),
     ]);
+    // The evidence list around the start is chosen by detect; here, the log
+    // rows from an hour before to 15 minutes after the start.
+    report.evidence = report
+        .timeline
+        .iter()
+        .filter(|e| matches!(e.fact, TimelineFact::Log { .. }))
+        .filter(|e| (start - 60 * minute..=start + 15 * minute).contains(&e.at))
+        .cloned()
+        .collect();
     analysis
 }
 

@@ -9,7 +9,7 @@
 //! an [`EventKind::Event`] (OOM kills, crashes, disk full, link down/up,
 //! upstream failures), or nothing at all ([`Class::Ignore`], for noise that
 //! would otherwise pass as an error). A message no rule matches is an event
-//! when its severity is `err` or worse, and is not kept otherwise.
+//! when its severity is `warning` or worse, and is not kept otherwise.
 //!
 //! The rules are compiled once into a [`regex::bytes::RegexSet`] (one pass of
 //! a lazy DFA over the text, whatever the number of rules); each rule carries

@@ -71,6 +71,14 @@ impl Page<'_> {
                 format_value(latency.peak, &latency.unit)
             );
         }
+        if let Some(pattern) = report.signals.iter().find(|s| s.kind == "events") {
+            let _ = writeln!(
+                out,
+                "- [ ] Alert on log patterns like the one that appeared with the impact ({}, first at {}): the logs said it before anyone was paged.",
+                inline(&pattern.name),
+                self.clock(pattern.onset)
+            );
+        }
         if let Some(change) = report.last_change_before() {
             let _ = writeln!(
                 out,

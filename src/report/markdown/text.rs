@@ -80,7 +80,7 @@ pub fn signal_kind_text(kind: &str) -> &str {
         "latency" => "latency",
         "traffic" => "traffic",
         "metric" => "metric",
-        "events" => "events",
+        "events" => "log pattern",
         other => other,
     }
 }
