@@ -94,11 +94,14 @@ pub const MASKS: &[Mask] = &[
         untouched: "nginx: open() failed",
     },
     Mask {
-        name: "single-quoted words",
-        pattern: r"'[^'\s]*'",
+        name: "single-quoted values with a digit, dot or slash",
+        pattern: r"'[^'\s]*[0-9./][^'\s]*'",
         replacement: "'<*>'",
-        example: ("su: 'su root' failed for 'alice'", "su: 'su root' failed for '<*>'"),
-        untouched: "app: it's down, isn't it",
+        example: (
+            "app: cannot open '/run/app/7.sock'",
+            "app: cannot open '<*>'",
+        ),
+        untouched: "systemd: app.service: Failed with result 'oom-kill'.",
     },
     Mask {
         name: "UUIDs",
