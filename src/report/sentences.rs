@@ -5,7 +5,9 @@
 use crate::detect::Severity;
 use crate::detect::client_bursts::ClientBurst;
 use crate::detect::concentration::PathConcentration;
-use crate::detect::findings::{ChangeLead, DetectionEvidence, Hint, TimelineEntry, TimelineFact};
+use crate::detect::findings::{
+    ChangeLead, DetectionEvidence, Hint, MetricMovement, TimelineEntry, TimelineFact,
+};
 use crate::ingest::events::EventKind;
 use crate::timefmt::{Millis, Zone, human_duration, human_time};
 
@@ -146,22 +148,17 @@ pub fn timeline_text(entry: &TimelineEntry, zone: &Zone) -> String {
             let shown = template.as_deref().unwrap_or(text);
             format!("{}{host} ({rule}): {shown}", event_label(*event))
         }
-        TimelineFact::MetricOnset {
-            metric,
-            rising,
-            ramp,
-            baseline,
-            peak,
-            peak_at,
-        } => {
+        TimelineFact::MetricOnset(movement) => {
             let verb = movement_word(
-                *rising,
-                *ramp,
+                movement,
                 ["starts rising", "jumps", "starts falling", "drops"],
             );
             format!(
-                "Metric {metric} {verb} from its baseline {baseline} (to {peak} at {})",
-                human_time(*peak_at, zone)
+                "Metric {} {verb} from its baseline {} (to {} at {})",
+                movement.metric,
+                movement.baseline,
+                movement.peak,
+                human_time(movement.peak_at, zone)
             )
         }
         TimelineFact::Detected(detected) => format!(
@@ -220,19 +217,20 @@ pub fn timeline_cell_text(entry: &TimelineEntry, zone: &Zone) -> String {
 pub fn hint_text(hint: &Hint, zone: &Zone) -> String {
     match hint {
         Hint::MetricMoved {
-            metric,
-            rising,
-            ramp,
+            movement,
             onset,
             impact_start,
-            baseline,
-            peak,
-            peak_at,
             unit,
         } => {
+            let MetricMovement {
+                metric,
+                baseline,
+                peak,
+                peak_at,
+                ..
+            } = movement;
             let how = movement_word(
-                *rising,
-                *ramp,
+                movement,
                 ["rose steadily", "jumped", "fell steadily", "dropped"],
             );
             let relative = relative_to_impact(*onset, *impact_start);
@@ -318,9 +316,9 @@ pub fn hint_text(hint: &Hint, zone: &Zone) -> String {
 /// The word for how a metric moved, from `words` in the order rising ramp,
 /// rising step, falling ramp, falling step: the timeline and the leads say
 /// it in different tenses but tell the four cases apart the same way.
-fn movement_word(rising: bool, ramp: bool, words: [&'static str; 4]) -> &'static str {
+fn movement_word(movement: &MetricMovement, words: [&'static str; 4]) -> &'static str {
     let [rising_ramp, rising_step, falling_ramp, falling_step] = words;
-    match (rising, ramp) {
+    match (movement.rising, movement.ramp) {
         (true, true) => rising_ramp,
         (true, false) => rising_step,
         (false, true) => falling_ramp,
