@@ -219,7 +219,7 @@ fn describe_incident(
     signals.extend(metric_signals.into_iter().map(|(signal, _)| signal));
     signals.extend(log_patterns.iter().map(LogPattern::signal));
     let own = timeline::request_entries(cx, &incident, &impact, detected.as_ref());
-    let (timeline, evidence) = full_timeline(
+    let (timeline, evidence, out_of_memory_rows) = full_timeline(
         cx,
         around,
         &incident,
@@ -235,6 +235,7 @@ fn describe_incident(
         signals,
         timeline,
         evidence,
+        out_of_memory_rows,
         hints,
         peak_bad_rate,
     }
@@ -286,7 +287,7 @@ fn describe_metric_incident(
     signals.extend(log_patterns.iter().map(LogPattern::signal));
     let own =
         timeline::metric_incident_entries(cx.inputs, &incident, first_metric, detected.as_ref());
-    let (timeline, evidence) = full_timeline(
+    let (timeline, evidence, out_of_memory_rows) = full_timeline(
         cx,
         around,
         &incident,
@@ -302,14 +303,15 @@ fn describe_metric_incident(
         signals,
         timeline,
         evidence,
+        out_of_memory_rows,
         hints,
         peak_bad_rate: 0.0,
     }
 }
 
 /// The incident's timeline (its `own` rows with the folded log rows of its
-/// evidence window, the metric onsets and the new log patterns) and its
-/// evidence list around the start.
+/// evidence window, the metric onsets and the new log patterns), its
+/// evidence list around the start and its out-of-memory rows.
 fn full_timeline(
     cx: &Context<'_>,
     around: &Around<'_>,
@@ -317,7 +319,7 @@ fn full_timeline(
     own: Vec<TimelineEntry>,
     detected: &Option<Detected>,
     (signals, onsets, log_patterns): (&[Signal], &[MetricOnset<'_>], &[LogPattern]),
-) -> (Vec<TimelineEntry>, Vec<TimelineEntry>) {
+) -> (Vec<TimelineEntry>, Vec<TimelineEntry>, usize) {
     let detecting = detection::detecting_alert(around.events, detected.as_ref());
     let window = timeline::evidence_window(incident, signals);
     let mut steps = vec![incident.start, incident.end];
@@ -334,7 +336,7 @@ fn full_timeline(
     let onset_rows = evidence::onset_entries(cx.inputs, onsets);
     let timeline =
         timeline::assemble(cx.inputs, own, detecting, &logs, onset_rows, log_patterns);
-    (timeline, evidence)
+    (timeline, evidence, timeline::out_of_memory_rows(&logs))
 }
 
 /// Failed rate and latency quantiles over the buckets that are not anomalous.

@@ -280,6 +280,9 @@ pub struct Finding {
     /// The changes, alerts and events around the start, folded and ranked
     /// as the timeline (see [`super::timeline::evidence_around`]).
     pub evidence: Vec<TimelineEntry>,
+    /// Folded event rows of the evidence window under the out-of-memory
+    /// rule (see [`super::timeline::out_of_memory_rows`]).
+    pub out_of_memory_rows: usize,
     pub hints: Vec<Hint>,
     /// Bad-request rate at the peak bucket.
     pub peak_bad_rate: f64,
@@ -330,22 +333,11 @@ impl Finding {
             .is_some_and(|d| d.at - self.incident.start > SLOW_DETECTION_MS)
     }
 
-    /// Timeline events the classifier put under its out-of-memory rule
-    /// ([`OUT_OF_MEMORY_RULE`]: kernel OOM kills, runtimes' "out of memory").
+    /// Event rows of the evidence window the classifier put under its
+    /// out-of-memory rule ([`OUT_OF_MEMORY_RULE`]: kernel OOM kills,
+    /// runtimes' "out of memory"), counted before the timeline is capped.
     pub fn out_of_memory_events(&self) -> usize {
-        self.timeline
-            .iter()
-            .filter(|e| {
-                matches!(
-                    &e.fact,
-                    TimelineFact::Log {
-                        event: EventKind::Event,
-                        rule: OUT_OF_MEMORY_RULE,
-                        ..
-                    }
-                )
-            })
-            .count()
+        self.out_of_memory_rows
     }
 
     /// The timeline sorted by time, then kind (it is built so; entries
@@ -471,6 +463,7 @@ mod tests {
             signals: Vec::new(),
             timeline,
             evidence: Vec::new(),
+            out_of_memory_rows: 0,
             hints: Vec::new(),
             peak_bad_rate: 1.0,
         }
@@ -511,11 +504,6 @@ mod tests {
         for (name, got, expected) in cases {
             assert_eq!(got, expected, "{name}");
         }
-        assert_eq!(
-            finding.out_of_memory_events(),
-            1,
-            "the classifier's rule only"
-        );
         assert!(finding.slow_detection(), "6 min after the start");
     }
 

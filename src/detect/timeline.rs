@@ -23,7 +23,9 @@ use crate::series::LineRef;
 use crate::timefmt::{MS_PER_HOUR, MS_PER_MINUTE, Millis};
 
 use super::describe::Context;
-use super::findings::{Detected, Signal, TimelineEntry, TimelineFact, TimelineKind, line_source};
+use super::findings::{
+    Detected, OUT_OF_MEMORY_RULE, Signal, TimelineEntry, TimelineFact, TimelineKind, line_source,
+};
 use super::impact::Impact;
 use super::patterns::LogPattern;
 use super::templates::{TemplateId, Templates};
@@ -204,6 +206,23 @@ fn timeline_kind(kind: EventKind) -> TimelineKind {
         EventKind::Change => TimelineKind::Change,
         EventKind::Event => TimelineKind::Event,
     }
+}
+
+/// The folded event rows the classifier put under its out-of-memory rule,
+/// all of the window's (the capped timeline may show fewer).
+pub fn out_of_memory_rows(logs: &[LogRow]) -> usize {
+    logs.iter()
+        .filter(|row| {
+            matches!(
+                &row.entry.fact,
+                TimelineFact::Log {
+                    event: EventKind::Event,
+                    rule: OUT_OF_MEMORY_RULE,
+                    ..
+                }
+            )
+        })
+        .count()
 }
 
 /// The rank of a row that is not a step: lower is kept first.
@@ -687,6 +706,29 @@ mod tests {
             .map(|e| e.count)
             .collect::<Vec<_>>();
         assert_eq!(alerts, vec![2, 1], "the repeated alert folded, then the recovery");
+    }
+
+    #[test]
+    fn out_of_memory_rows_are_counted_before_the_cap() {
+        let inputs = vec![InputStats::new("syslog".to_string())];
+        let rule = |mut e: Event, rule: &'static str| {
+            e.rule = rule;
+            e
+        };
+        let events = vec![
+            rule(event(0, EventKind::Event, "Killed process 1 (java)", 1), OUT_OF_MEMORY_RULE),
+            rule(event(MINUTE, EventKind::Event, "Killed process 2 (java)", 2), OUT_OF_MEMORY_RULE),
+            rule(event(30 * MINUTE, EventKind::Event, "Killed process 3 (java)", 3), OUT_OF_MEMORY_RULE),
+            rule(event(31 * MINUTE, EventKind::Event, "segfault in php", 4), "crash"),
+            rule(event(32 * MINUTE, EventKind::Change, "oom tuning deployed", 5), OUT_OF_MEMORY_RULE),
+        ];
+        let templates = Templates::mine(&events);
+        let rows = fold_logs(&inputs, &events, &templates, (0, 60 * MINUTE), &[], None);
+        assert_eq!(
+            out_of_memory_rows(&rows),
+            2,
+            "two bursts of kills; not the crash, not a change"
+        );
     }
 
     #[test]

@@ -197,6 +197,20 @@ fn analysis_with_evidence(log: &Path) -> postmortem::Findings {
         .filter(|e| (start - 60 * minute..=start + 15 * minute).contains(&e.at))
         .cloned()
         .collect();
+    // detect counts the out-of-memory rows of the window; here, the one above.
+    report.out_of_memory_rows = report
+        .timeline
+        .iter()
+        .filter(|e| {
+            matches!(
+                e.fact,
+                TimelineFact::Log {
+                    rule: "out of memory",
+                    ..
+                }
+            )
+        })
+        .count();
     analysis
 }
 
