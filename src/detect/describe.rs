@@ -219,7 +219,7 @@ fn describe_incident(
     signals.extend(metric_signals.into_iter().map(|(signal, _)| signal));
     signals.extend(log_patterns.iter().map(LogPattern::signal));
     let own = timeline::request_entries(cx, &incident, &impact, detected.as_ref());
-    let (timeline, evidence, out_of_memory_rows) = full_timeline(
+    let (timeline, evidence, out_of_memory_count) = full_timeline(
         cx,
         around,
         &incident,
@@ -235,7 +235,7 @@ fn describe_incident(
         signals,
         timeline,
         evidence,
-        out_of_memory_rows,
+        out_of_memory_count,
         hints,
         peak_bad_rate,
     }
@@ -287,7 +287,7 @@ fn describe_metric_incident(
     signals.extend(log_patterns.iter().map(LogPattern::signal));
     let own =
         timeline::metric_incident_entries(cx.inputs, &incident, first_metric, detected.as_ref());
-    let (timeline, evidence, out_of_memory_rows) = full_timeline(
+    let (timeline, evidence, out_of_memory_count) = full_timeline(
         cx,
         around,
         &incident,
@@ -303,7 +303,7 @@ fn describe_metric_incident(
         signals,
         timeline,
         evidence,
-        out_of_memory_rows,
+        out_of_memory_count,
         hints,
         peak_bad_rate: 0.0,
     }
@@ -336,7 +336,7 @@ fn full_timeline(
     let onset_rows = evidence::onset_entries(cx.inputs, onsets);
     let timeline =
         timeline::assemble(cx.inputs, own, detecting, &logs, onset_rows, log_patterns);
-    (timeline, evidence, timeline::out_of_memory_rows(&logs))
+    (timeline, evidence, timeline::out_of_memory_events(&logs))
 }
 
 /// Failed rate and latency quantiles over the buckets that are not anomalous.

@@ -280,9 +280,9 @@ pub struct Finding {
     /// The changes, alerts and events around the start, folded and ranked
     /// as the timeline (see [`super::timeline::evidence_around`]).
     pub evidence: Vec<TimelineEntry>,
-    /// Folded event rows of the evidence window under the out-of-memory
-    /// rule (see [`super::timeline::out_of_memory_rows`]).
-    pub out_of_memory_rows: usize,
+    /// Out-of-memory events of the evidence window, all of them (see
+    /// [`super::timeline::out_of_memory_events`]).
+    pub out_of_memory_count: usize,
     pub hints: Vec<Hint>,
     /// Bad-request rate at the peak bucket.
     pub peak_bad_rate: f64,
@@ -333,11 +333,12 @@ impl Finding {
             .is_some_and(|d| d.at - self.incident.start > SLOW_DETECTION_MS)
     }
 
-    /// Event rows of the evidence window the classifier put under its
-    /// out-of-memory rule ([`OUT_OF_MEMORY_RULE`]: kernel OOM kills,
-    /// runtimes' "out of memory"), counted before the timeline is capped.
+    /// Out-of-memory events of the evidence window under the classifier's
+    /// rule ([`OUT_OF_MEMORY_RULE`]: kernel OOM kills, runtimes' "out of
+    /// memory"), counted before the timeline is capped, one per host and
+    /// kill.
     pub fn out_of_memory_events(&self) -> usize {
-        self.out_of_memory_rows
+        self.out_of_memory_count
     }
 
     /// The timeline sorted by time, then kind (it is built so; entries
@@ -463,7 +464,7 @@ mod tests {
             signals: Vec::new(),
             timeline,
             evidence: Vec::new(),
-            out_of_memory_rows: 0,
+            out_of_memory_count: 0,
             hints: Vec::new(),
             peak_bad_rate: 1.0,
         }

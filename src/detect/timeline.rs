@@ -208,21 +208,34 @@ fn timeline_kind(kind: EventKind) -> TimelineKind {
     }
 }
 
-/// The folded event rows the classifier put under its out-of-memory rule,
-/// all of the window's (the capped timeline may show fewer).
-pub fn out_of_memory_rows(logs: &[LogRow]) -> usize {
-    logs.iter()
-        .filter(|row| {
-            matches!(
-                &row.entry.fact,
-                TimelineFact::Log {
-                    event: EventKind::Event,
-                    rule: OUT_OF_MEMORY_RULE,
-                    ..
-                }
-            )
-        })
-        .count()
+/// Out-of-memory rows on one host closer than this are one event: the
+/// lines one kill writes (the kernel's `invoked oom-killer` and `Killed
+/// process`, systemd's `Failed with result 'oom-kill'`) come within
+/// seconds.
+pub const OUT_OF_MEMORY_EVENT_GAP_MS: i64 = MS_PER_MINUTE;
+
+/// The out-of-memory events of the window (all of them: the capped
+/// timeline may show fewer): the folded event rows the classifier put under
+/// its out-of-memory rule, rows on one host less than
+/// [`OUT_OF_MEMORY_EVENT_GAP_MS`] apart counted once.
+pub fn out_of_memory_events(logs: &[LogRow]) -> usize {
+    let mut last_on_host: FxHashMap<Option<&str>, Millis> = FxHashMap::default();
+    let mut events = 0;
+    for row in logs {
+        if let TimelineFact::Log {
+            event: EventKind::Event,
+            rule: OUT_OF_MEMORY_RULE,
+            host,
+            ..
+        } = &row.entry.fact
+        {
+            let previous = last_on_host.insert(host.as_deref(), row.entry.at);
+            if previous.is_none_or(|p| row.entry.at - p > OUT_OF_MEMORY_EVENT_GAP_MS) {
+                events += 1;
+            }
+        }
+    }
+    events
 }
 
 /// The rank of a row that is not a step: lower is kept first.
@@ -709,7 +722,7 @@ mod tests {
     }
 
     #[test]
-    fn out_of_memory_rows_are_counted_before_the_cap() {
+    fn out_of_memory_events_are_counted_before_the_cap() {
         let inputs = vec![InputStats::new("syslog".to_string())];
         let rule = |mut e: Event, rule: &'static str| {
             e.rule = rule;
@@ -717,7 +730,7 @@ mod tests {
         };
         let events = vec![
             rule(event(0, EventKind::Event, "Killed process 1 (java)", 1), OUT_OF_MEMORY_RULE),
-            rule(event(MINUTE, EventKind::Event, "Killed process 2 (java)", 2), OUT_OF_MEMORY_RULE),
+            rule(event(10_000, EventKind::Event, "invoked oom-killer", 2), OUT_OF_MEMORY_RULE),
             rule(event(30 * MINUTE, EventKind::Event, "Killed process 3 (java)", 3), OUT_OF_MEMORY_RULE),
             rule(event(31 * MINUTE, EventKind::Event, "segfault in php", 4), "crash"),
             rule(event(32 * MINUTE, EventKind::Change, "oom tuning deployed", 5), OUT_OF_MEMORY_RULE),
@@ -725,9 +738,9 @@ mod tests {
         let templates = Templates::mine(&events);
         let rows = fold_logs(&inputs, &events, &templates, (0, 60 * MINUTE), &[], None);
         assert_eq!(
-            out_of_memory_rows(&rows),
+            out_of_memory_events(&rows),
             2,
-            "two bursts of kills; not the crash, not a change"
+            "one kill's lines, then a later kill; not the crash, not a change"
         );
     }
 

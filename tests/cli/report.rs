@@ -198,7 +198,7 @@ fn analysis_with_evidence(log: &Path) -> postmortem::Findings {
         .cloned()
         .collect();
     // detect counts the out-of-memory rows of the window; here, the one above.
-    report.out_of_memory_rows = report
+    report.out_of_memory_count = report
         .timeline
         .iter()
         .filter(|e| {
