@@ -336,7 +336,8 @@ fn full_timeline(
     let onset_rows = evidence::onset_entries(cx.inputs, onsets);
     let timeline =
         timeline::assemble(cx.inputs, own, detecting, &logs, onset_rows, log_patterns);
-    (timeline, evidence, timeline::out_of_memory_events(&logs))
+    let out_of_memory = timeline::out_of_memory_events(around.events, window);
+    (timeline, evidence, out_of_memory)
 }
 
 /// Failed rate and latency quantiles over the buckets that are not anomalous.

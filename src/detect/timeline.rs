@@ -214,28 +214,24 @@ fn timeline_kind(kind: EventKind) -> TimelineKind {
 /// seconds.
 pub const OUT_OF_MEMORY_EVENT_GAP_MS: i64 = MS_PER_MINUTE;
 
-/// The out-of-memory events of the window (all of them: the capped
-/// timeline may show fewer): the folded event rows the classifier put under
-/// its out-of-memory rule, rows on one host less than
+/// The out-of-memory events in `[from, to]` (all of them: the capped
+/// timeline may show fewer): lines the classifier put under its
+/// out-of-memory rule, the lines on one host less than
 /// [`OUT_OF_MEMORY_EVENT_GAP_MS`] apart counted once.
-pub fn out_of_memory_events(logs: &[LogRow]) -> usize {
+pub fn out_of_memory_events(events: &[Event], (from, to): (Millis, Millis)) -> usize {
     let mut last_on_host: FxHashMap<Option<&str>, Millis> = FxHashMap::default();
-    let mut events = 0;
-    for row in logs {
-        if let TimelineFact::Log {
-            event: EventKind::Event,
-            rule: OUT_OF_MEMORY_RULE,
-            host,
-            ..
-        } = &row.entry.fact
-        {
-            let previous = last_on_host.insert(host.as_deref(), row.entry.at);
-            if previous.is_none_or(|p| row.entry.at - p > OUT_OF_MEMORY_EVENT_GAP_MS) {
-                events += 1;
-            }
+    let mut found = 0;
+    let first = events.partition_point(|e| e.at < from);
+    for event in events[first..].iter().take_while(|e| e.at <= to) {
+        if event.kind != EventKind::Event || event.rule != OUT_OF_MEMORY_RULE {
+            continue;
+        }
+        let previous = last_on_host.insert(event.host.as_deref(), event.last_at);
+        if previous.is_none_or(|p| event.at - p > OUT_OF_MEMORY_EVENT_GAP_MS) {
+            found += 1;
         }
     }
-    events
+    found
 }
 
 /// The rank of a row that is not a step: lower is kept first.
@@ -723,7 +719,6 @@ mod tests {
 
     #[test]
     fn out_of_memory_events_are_counted_before_the_cap() {
-        let inputs = vec![InputStats::new("syslog".to_string())];
         let rule = |mut e: Event, rule: &'static str| {
             e.rule = rule;
             e
@@ -731,17 +726,23 @@ mod tests {
         let events = vec![
             rule(event(0, EventKind::Event, "Killed process 1 (java)", 1), OUT_OF_MEMORY_RULE),
             rule(event(10_000, EventKind::Event, "invoked oom-killer", 2), OUT_OF_MEMORY_RULE),
+            rule(
+                Event {
+                    host: Some("web02".to_string()),
+                    ..event(20_000, EventKind::Event, "Killed process 9 (java)", 3)
+                },
+                OUT_OF_MEMORY_RULE,
+            ),
             rule(event(30 * MINUTE, EventKind::Event, "Killed process 3 (java)", 3), OUT_OF_MEMORY_RULE),
             rule(event(31 * MINUTE, EventKind::Event, "segfault in php", 4), "crash"),
             rule(event(32 * MINUTE, EventKind::Change, "oom tuning deployed", 5), OUT_OF_MEMORY_RULE),
         ];
-        let templates = Templates::mine(&events);
-        let rows = fold_logs(&inputs, &events, &templates, (0, 60 * MINUTE), &[], None);
         assert_eq!(
-            out_of_memory_events(&rows),
-            2,
-            "one kill's lines, then a later kill; not the crash, not a change"
+            out_of_memory_events(&events, (0, 60 * MINUTE)),
+            3,
+            "one kill's lines, a kill on another host, a later kill; not the crash, not a change"
         );
+        assert_eq!(out_of_memory_events(&events, (20 * MINUTE, 60 * MINUTE)), 1, "the window");
     }
 
     #[test]
