@@ -219,17 +219,17 @@ pub fn is_automatic(events: &[Event], index: usize) -> bool {
 
 /// Marks the change rows of automatic restarts (see [`is_automatic`]) as
 /// events: the crash's aftermath, not a change anyone made.
-pub fn demote_automatic_restarts(
+pub fn demote_automatic_restarts<'r>(
     inputs: &[crate::ingest::InputStats],
     events: &[Event],
     (from, to): (Millis, Millis),
-    timeline: &mut [TimelineEntry],
+    rows: impl IntoIterator<Item = &'r mut TimelineEntry>,
 ) {
     let automatic: FxHashSet<Option<String>> = (0..events.len())
         .filter(|&i| events[i].at >= from && events[i].at <= to && is_automatic(events, i))
         .map(|i| super::findings::line_source(inputs, events[i].line))
         .collect();
-    for row in timeline.iter_mut() {
+    for row in rows {
         if row.kind == TimelineKind::Change
             && automatic.contains(&row.source)
             && let super::findings::TimelineFact::Log { event, rule, .. } = &mut row.fact

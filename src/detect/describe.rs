@@ -20,7 +20,9 @@ use super::findings::{
     BaselineSummary, Detected, Finding, Findings, Hint, Signal, TimelineEntry, access_source,
 };
 use super::impact;
+use super::patterns::{self, LogPattern};
 use super::stats::round4;
+use super::templates::Templates;
 use super::{
     Cause, Incident, Severity, actions, anomaly, changes, detection, findings, hints, incident,
     resolution, runs, timeline, traffic,
@@ -105,8 +107,12 @@ pub fn find(observed: Observations, options: &DetectOptions) -> Findings {
         counts: &counts,
         baseline: &baseline,
     };
+    // Once per run, once per distinct message: every incident's timeline,
+    // evidence and log patterns read the same ids.
+    let templates = Templates::mine(&events);
     let around = Around {
         events: &events,
+        templates: &templates,
         metrics: &metrics,
         dimensions: &dimensions,
         client_bursts: &client_bursts,
@@ -144,6 +150,7 @@ pub fn find(observed: Observations, options: &DetectOptions) -> Findings {
 /// The evidence beside the access-log series.
 struct Around<'a> {
     events: &'a [Event],
+    templates: &'a Templates,
     metrics: &'a [MetricSeries],
     dimensions: &'a [DimensionSeries],
     client_bursts: &'a [ClientBurst],
@@ -196,7 +203,14 @@ fn describe_incident(
     });
     let onsets = evidence::onsets(around.metrics, &incident);
     let metric_signals = evidence::metric_signals(cx.inputs, &onsets);
-    let mut hints = hints::evidence_hints(cx.inputs, around.events, &incident, &metric_signals);
+    let log_patterns = patterns::new_patterns(cx.inputs, around.events, around.templates, &incident);
+    let mut hints = hints::evidence_hints(
+        cx.inputs,
+        around.events,
+        &incident,
+        &metric_signals,
+        &log_patterns,
+    );
     hints.extend(hints::severity_hint(&incident, &impact));
     hints.extend(hints::concentration_hints(
         around.dimensions,
@@ -206,16 +220,16 @@ fn describe_incident(
     hints.extend(hints::path_hint(around.paths, &incident));
     let mut signals = series_signals(cx, &incident, counts, threshold_us);
     signals.extend(metric_signals.into_iter().map(|(signal, _)| signal));
+    signals.extend(log_patterns.iter().map(LogPattern::signal));
     let own = timeline::request_entries(cx, &incident, &impact, detected.as_ref());
     let resolution = find_resolution(cx, around, &incident);
-    let timeline = full_timeline(
+    let (timeline, evidence, out_of_memory_count) = full_timeline(
         cx,
         around,
         &incident,
         own,
         &detected,
-        &signals,
-        &onsets,
+        (&signals, &onsets, &log_patterns),
         (&hints, resolution.as_ref()),
     );
     Finding {
@@ -225,6 +239,8 @@ fn describe_incident(
         detected,
         signals,
         timeline,
+        evidence,
+        out_of_memory_count,
         hints,
         resolution,
         peak_bad_rate,
@@ -263,21 +279,28 @@ fn describe_metric_incident(
     let detected = detection::decide(options.detected_at, alert, || None);
     let onsets = evidence::onsets(around.metrics, &incident);
     let metric_signals = evidence::metric_signals(cx.inputs, &onsets);
-    let mut hints = hints::evidence_hints(cx.inputs, around.events, &incident, &metric_signals);
+    let log_patterns = patterns::new_patterns(cx.inputs, around.events, around.templates, &incident);
+    let mut hints = hints::evidence_hints(
+        cx.inputs,
+        around.events,
+        &incident,
+        &metric_signals,
+        &log_patterns,
+    );
     hints.push(Hint::NoAccessLog);
-    let signals: Vec<Signal> = metric_signals.into_iter().map(|(s, _)| s).collect();
+    let mut signals: Vec<Signal> = metric_signals.into_iter().map(|(s, _)| s).collect();
     let first_metric = signals.first().map(|s| s.name.clone());
+    signals.extend(log_patterns.iter().map(LogPattern::signal));
     let own =
         timeline::metric_incident_entries(cx.inputs, &incident, first_metric, detected.as_ref());
     let resolution = find_resolution(cx, around, &incident);
-    let timeline = full_timeline(
+    let (timeline, evidence, out_of_memory_count) = full_timeline(
         cx,
         around,
         &incident,
         own,
         &detected,
-        &signals,
-        &onsets,
+        (&signals, &onsets, &log_patterns),
         (&hints, resolution.as_ref()),
     );
     Finding {
@@ -287,6 +310,8 @@ fn describe_metric_incident(
         detected,
         signals,
         timeline,
+        evidence,
+        out_of_memory_count,
         hints,
         resolution,
         peak_bad_rate: 0.0,
@@ -303,38 +328,53 @@ fn find_resolution(
     resolution::find(cx.inputs, around.events, incident, &affected)
 }
 
-/// The incident's `own` rows with the log entries of its evidence window,
-/// the people's actions and the metric onsets; the change the lead names
-/// and the resolution keep rows of their own.
-#[allow(clippy::too_many_arguments)]
+/// The incident's timeline (its `own` rows with the folded log rows of its
+/// evidence window, the people's actions, the metric onsets and the new log
+/// patterns; the change the lead names and the resolution keep rows of
+/// their own), its evidence list around the start and its out-of-memory
+/// rows.
 fn full_timeline(
     cx: &Context<'_>,
     around: &Around<'_>,
     incident: &Incident,
-    own: Vec<TimelineEntry>,
+    mut own: Vec<TimelineEntry>,
     detected: &Option<Detected>,
-    signals: &[Signal],
-    onsets: &[MetricOnset<'_>],
+    (signals, onsets, log_patterns): (&[Signal], &[MetricOnset<'_>], &[LogPattern]),
     (hints, resolution): (&[Hint], Option<&resolution::Resolution>),
-) -> Vec<TimelineEntry> {
+) -> (Vec<TimelineEntry>, Vec<TimelineEntry>, usize) {
     let detecting = detection::detecting_alert(around.events, detected.as_ref());
     let window = timeline::evidence_window(incident, signals);
-    let mut logs = evidence::log_entries(cx.inputs, around.events, window, detecting);
-    let boundaries: Vec<Millis> = [incident.start, incident.end]
-        .into_iter()
-        .chain(detected.as_ref().map(|d| d.at))
-        .collect();
-    logs.extend(actions::action_entries(
+    let mut steps = vec![incident.start, incident.end];
+    steps.extend(detected.as_ref().map(|d| d.at));
+    let mut logs = timeline::fold_logs(
+        cx.inputs,
+        around.events,
+        around.templates,
+        window,
+        &steps,
+        detecting,
+    );
+    // Before the rows are chosen: a restart after a crash is no step.
+    changes::demote_automatic_restarts(
+        cx.inputs,
+        around.events,
+        window,
+        logs.iter_mut().map(|row| &mut row.entry),
+    );
+    let evidence = timeline::evidence_around(incident.start, &logs, log_patterns);
+    // What people did is kept like the incident's own rows: the response's
+    // record, folded per person and host (`actions`).
+    own.extend(actions::action_entries(
         cx.inputs,
         around.events,
         window,
         incident,
-        &boundaries,
+        &steps,
     ));
     let onset_rows = evidence::onset_entries(cx.inputs, onsets);
-    let mut timeline = timeline::assemble(cx.inputs, own, detecting, logs, onset_rows);
+    let mut timeline =
+        timeline::assemble(cx.inputs, own, detecting, &logs, onset_rows, log_patterns);
     runs::fold_runs(cx.inputs, around.events, window, &mut timeline);
-    changes::demote_automatic_restarts(cx.inputs, around.events, window, &mut timeline);
     for hint in hints {
         if let Hint::LastChangeBefore {
             change_at, source, ..
@@ -350,7 +390,8 @@ fn full_timeline(
     if let Some(resolution) = resolution {
         changes::keep_change_row(&mut timeline, resolution.row());
     }
-    timeline
+    let out_of_memory = timeline::out_of_memory_events(around.events, window);
+    (timeline, evidence, out_of_memory)
 }
 
 /// Failed rate and latency quantiles over the buckets that are not anomalous.

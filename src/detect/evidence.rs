@@ -1,13 +1,11 @@
 //! The evidence around the impact, tied to the incidents: the metric series
 //! of CSVs (each series' change-point near an incident becomes a `metric`
 //! signal; without access logs, the periods in which metrics depart from
-//! their baseline are the incidents) and the events of syslog and error logs
-//! (folded into timeline entries, repeated lines counted once).
-
-use rustc_hash::FxHashMap;
+//! their baseline are the incidents). The events of syslog and error logs
+//! are folded into timeline rows in [`super::timeline`].
 
 use crate::ingest::InputStats;
-use crate::ingest::events::{Event, EventKind};
+use crate::ingest::events::Event;
 use crate::ingest::evidence::MetricSeries;
 use crate::series::LineRef;
 use crate::timefmt::Millis;
@@ -17,13 +15,9 @@ use super::departures;
 use super::findings::{
     MetricMovement, Signal, TimelineEntry, TimelineFact, TimelineKind, line_source,
 };
+use super::timeline::timeline_kind;
 use super::stats::round4;
 use super::{Cause, Incident, Severity};
-
-/// Most log entries added to one incident's timeline: every alert and
-/// change first, then events in time order. A postmortem timeline is read
-/// by people; hundreds of rows hide the few that matter.
-pub const MAX_LOG_ENTRIES: usize = 60;
 
 /// One onset found in one series, with the series it belongs to.
 pub struct MetricOnset<'a> {
@@ -152,34 +146,8 @@ pub fn metric_incidents(metrics: &[MetricSeries]) -> Vec<Incident> {
         .collect()
 }
 
-/// Repeated messages look alike once their numbers are masked.
-pub fn template(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut in_number = false;
-    for c in text.chars() {
-        if c.is_ascii_digit() {
-            if !in_number {
-                out.push('#');
-            }
-            in_number = true;
-        } else {
-            in_number = false;
-            out.push(c);
-        }
-    }
-    out
-}
-
-fn timeline_kind(kind: EventKind) -> TimelineKind {
-    match kind {
-        EventKind::Alert | EventKind::Recovery => TimelineKind::Alert,
-        EventKind::Change => TimelineKind::Change,
-        EventKind::Event => TimelineKind::Event,
-        EventKind::Action => TimelineKind::Action,
-    }
-}
-
-/// One line as a timeline entry of its own.
+/// One line as a timeline row of its own (a change a lead names, kept even
+/// when folding or the row cap would hide it).
 pub fn change_row(inputs: &[InputStats], event: &Event) -> TimelineEntry {
     TimelineEntry {
         at: event.at,
@@ -189,143 +157,10 @@ pub fn change_row(inputs: &[InputStats], event: &Event) -> TimelineEntry {
             rule: event.rule,
             host: event.host.clone(),
             text: event.display_text(),
+            template: None,
+            last_at: event.last_at,
         },
         source: line_source(inputs, event.line),
         count: event.count,
-    }
-}
-
-/// Lines fold into one timeline entry when these agree: kind, rule, host,
-/// program and the text with its numbers masked.
-type GroupKey<'a> = (EventKind, &'a str, Option<&'a str>, Option<&'a str>, String);
-
-/// The events in `[from, to]` as timeline entries, repeats folded, at most
-/// [`MAX_LOG_ENTRIES`] (alerts and changes kept first); `detecting`, the
-/// alert shown as the detection, is left out.
-pub fn log_entries(
-    inputs: &[InputStats],
-    events: &[Event],
-    (from, to): (Millis, Millis),
-    detecting: Option<&Event>,
-) -> Vec<TimelineEntry> {
-    let mut groups: Vec<TimelineEntry> = Vec::new();
-    let mut index_of: FxHashMap<GroupKey<'_>, usize> = FxHashMap::default();
-    // Actions fold per person and host instead (`super::actions`).
-    for event in events
-        .iter()
-        .filter(|e| e.at >= from && e.at <= to && e.kind != EventKind::Action)
-    {
-        if detecting.is_some_and(|d| std::ptr::eq(d, event)) {
-            continue;
-        }
-        let key = (
-            event.kind,
-            event.rule,
-            event.host.as_deref(),
-            event.program.as_deref(),
-            template(&event.text),
-        );
-        match index_of.get(&key) {
-            Some(&at) => groups[at].count += event.count,
-            None => {
-                index_of.insert(key, groups.len());
-                groups.push(TimelineEntry {
-                    at: event.at,
-                    kind: timeline_kind(event.kind),
-                    fact: TimelineFact::Log {
-                        event: event.kind,
-                        rule: event.rule,
-                        host: event.host.clone(),
-                        text: event.display_text(),
-                    },
-                    source: line_source(inputs, event.line),
-                    count: event.count,
-                });
-            }
-        }
-    }
-    if groups.len() > MAX_LOG_ENTRIES {
-        let mut ranked: Vec<(usize, TimelineEntry)> = groups.into_iter().enumerate().collect();
-        ranked.sort_by_key(|(order, e)| (e.kind == TimelineKind::Event, *order));
-        ranked.truncate(MAX_LOG_ENTRIES);
-        ranked.sort_by_key(|(order, _)| *order);
-        groups = ranked.into_iter().map(|(_, e)| e).collect();
-    }
-    groups
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn templates_mask_numbers_only() {
-        let cases = [
-            (
-                "pids",
-                "Killed process 4242 (java)",
-                "Killed process # (java)",
-            ),
-            (
-                "addresses",
-                "client: 10.0.0.9, server: shop",
-                "client: #.#.#.#, server: shop",
-            ),
-            (
-                "no numbers",
-                "Reloading nginx.service.",
-                "Reloading nginx.service.",
-            ),
-        ];
-        for (name, text, expected) in cases {
-            assert_eq!(template(text), expected, "{name}");
-        }
-    }
-
-    fn event(at: Millis, kind: EventKind, text: &str, line: u64) -> Event {
-        Event {
-            at,
-            last_at: at,
-            kind,
-            rule: "test rule",
-            severity: None,
-            host: Some("web01".to_string()),
-            program: None,
-            text: text.to_string(),
-            line: LineRef { input: 0, line },
-            count: 1,
-        }
-    }
-
-    #[test]
-    fn repeated_lines_fold_into_one_entry() {
-        let inputs = vec![InputStats::new("syslog".to_string())];
-        let events = vec![
-            event(1_000, EventKind::Event, "worker 1 died", 10),
-            event(2_000, EventKind::Event, "worker 2 died", 11),
-            event(3_000, EventKind::Change, "deploy v2", 12),
-            event(9_000, EventKind::Event, "worker 3 died", 13),
-        ];
-        let entries = log_entries(&inputs, &events, (0, 5_000), None);
-        let got: Vec<(Millis, TimelineKind, u64, Option<&str>)> = entries
-            .iter()
-            .map(|e| (e.at, e.kind, e.count, e.source.as_deref()))
-            .collect();
-        assert_eq!(
-            got,
-            vec![
-                (1_000, TimelineKind::Event, 2, Some("syslog:10")),
-                (3_000, TimelineKind::Change, 1, Some("syslog:12")),
-            ]
-        );
-        assert_eq!(
-            entries[0].fact,
-            TimelineFact::Log {
-                event: EventKind::Event,
-                rule: "test rule",
-                host: Some("web01".to_string()),
-                text: "worker 1 died".to_string(),
-            }
-        );
     }
 }

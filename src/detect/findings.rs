@@ -171,6 +171,11 @@ pub enum TimelineFact {
         host: Option<String>,
         /// The line as it names itself: `program: text`.
         text: String,
+        /// The template of the folded lines when they differ from `text`
+        /// (variable parts as `<*>`); `None` for one line or identical ones.
+        template: Option<String>,
+        /// When the last folded line was seen (the entry's `at` for one).
+        last_at: Millis,
     },
     /// Commands one person ran on one host, consecutively.
     Action(ActionRun),
@@ -253,6 +258,17 @@ pub enum Hint {
     ClientBurst(ClientBurst),
     /// One path took most of the bad requests.
     PathConcentration(PathConcentration),
+    /// A log template appeared or jumped at the onset
+    /// (see [`super::patterns`]).
+    NewLogPattern {
+        template: String,
+        first_at: Millis,
+        /// `path:line` of its first line.
+        source: Option<String>,
+        /// Lines in the hour before the onset window, and from it to the end.
+        before: u64,
+        during: u64,
+    },
     /// No access log: users and requests unknown.
     NoAccessLog,
 }
@@ -267,8 +283,15 @@ pub struct Finding {
     pub impact_measured: bool,
     pub detected: Option<Detected>,
     pub signals: Vec<Signal>,
-    /// In time order (and kind order at equal times).
+    /// In time order (and kind order at equal times), at most
+    /// [`super::timeline::MAX_TIMELINE_ROWS`] unless the steps alone are more.
     pub timeline: Vec<TimelineEntry>,
+    /// The changes, alerts and events around the start, folded and ranked
+    /// as the timeline (see [`super::timeline::evidence_around`]).
+    pub evidence: Vec<TimelineEntry>,
+    /// Out-of-memory events of the evidence window, all of them (see
+    /// [`super::timeline::out_of_memory_events`]).
+    pub out_of_memory_count: usize,
     pub hints: Vec<Hint>,
     /// The change that most likely ended the impact, if one was logged.
     pub resolution: Option<Resolution>,
@@ -349,22 +372,12 @@ impl Finding {
             .is_some_and(|d| d.at - self.incident.start > SLOW_DETECTION_MS)
     }
 
-    /// Timeline events the classifier put under its out-of-memory rule
-    /// ([`OUT_OF_MEMORY_RULE`]: kernel OOM kills, runtimes' "out of memory").
+    /// Out-of-memory events of the evidence window under the classifier's
+    /// rule ([`OUT_OF_MEMORY_RULE`]: kernel OOM kills, runtimes' "out of
+    /// memory"), counted before the timeline is capped, one per host and
+    /// kill.
     pub fn out_of_memory_events(&self) -> usize {
-        self.timeline
-            .iter()
-            .filter(|e| {
-                matches!(
-                    &e.fact,
-                    TimelineFact::Log {
-                        event: EventKind::Event,
-                        rule: OUT_OF_MEMORY_RULE,
-                        ..
-                    }
-                )
-            })
-            .count()
+        self.out_of_memory_count
     }
 
     /// The timeline sorted by time, then kind (it is built so; entries
@@ -459,6 +472,8 @@ mod tests {
                 rule,
                 host: None,
                 text: format!("line at {at}"),
+                template: None,
+                last_at: at,
             },
             source: None,
             count: 1,
@@ -487,6 +502,8 @@ mod tests {
             }),
             signals: Vec::new(),
             timeline,
+            evidence: Vec::new(),
+            out_of_memory_count: 0,
             hints: Vec::new(),
             resolution: None,
             peak_bad_rate: 1.0,
@@ -528,11 +545,6 @@ mod tests {
         for (name, got, expected) in cases {
             assert_eq!(got, expected, "{name}");
         }
-        assert_eq!(
-            finding.out_of_memory_events(),
-            1,
-            "the classifier's rule only"
-        );
         assert!(finding.slow_detection(), "6 min after the start");
     }
 

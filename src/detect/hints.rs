@@ -1,6 +1,6 @@
 //! The leads for the root cause of one incident, as [`Hint`] data, in the
-//! order the report lists them: the metrics that moved, the last change
-//! before impact, the last change before the first metric moved, what the
+//! order the report lists them: the metrics that moved, the log patterns
+//! new at the onset, the last change before impact, the last change before the first metric moved, what the
 //! severity suggests, the upstreams or hosts that took the bad requests,
 //! the 4xx bursts of single clients nearby, the path that took them (or,
 //! for an incident found in metrics alone, that no access log was given).
@@ -21,6 +21,7 @@ use super::client_bursts::ClientBurst;
 use super::concentration::{dimension_concentration, path_concentration};
 use super::findings::{ChangeLead, Hint, MetricMovement, Signal, line_source};
 use super::impact::Impact;
+use super::patterns::LogPattern;
 use super::timeline::TIMELINE_BEFORE_MS;
 
 /// A metric that began to move at least this long before impact gets a hint
@@ -43,6 +44,7 @@ pub fn evidence_hints(
     events: &[Event],
     incident: &Incident,
     metric_signals: &[(Signal, bool)],
+    log_patterns: &[LogPattern],
 ) -> Vec<Hint> {
     let mut hints: Vec<Hint> = metric_signals
         .iter()
@@ -61,6 +63,13 @@ pub fn evidence_hints(
             unit: signal.unit.clone(),
         })
         .collect();
+    hints.extend(log_patterns.iter().map(|p| Hint::NewLogPattern {
+        template: p.text.clone(),
+        first_at: p.first_at,
+        source: p.source.clone(),
+        before: p.before,
+        during: p.during,
+    }));
     let affected = changes::affected_services(events, (incident.start, incident.end));
     hints.extend(last_change_before(
         inputs,
@@ -311,7 +320,7 @@ mod tests {
             ),
         ];
         for (name, signals, expected) in cases {
-            let hints = evidence_hints(&inputs, &events, &incident(), &signals);
+            let hints = evidence_hints(&inputs, &events, &incident(), &signals, &[]);
             let got: Vec<String> = hints.iter().map(shape).collect();
             assert_eq!(got, expected, "{name}");
         }
@@ -358,7 +367,7 @@ mod tests {
             ),
         ];
         for (name, series, expected) in cases {
-            let hints = evidence_hints(&inputs, &events, &incident(), &[metric(series, 60 * MINUTE)]);
+            let hints = evidence_hints(&inputs, &events, &incident(), &[metric(series, 60 * MINUTE)], &[]);
             let paired: Vec<String> = hints
                 .iter()
                 .filter_map(|hint| match hint {

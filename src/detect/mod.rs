@@ -10,11 +10,13 @@
 //! and requests hit, [`detection`] when someone noticed (decided there
 //! only), [`client_bursts`] the 4xx bursts from one client,
 //! [`concentration`] the upstream, host or path an incident's bad requests
-//! concentrate on, [`hints`] the leads for the root cause, [`changes`] which
-//! changes matter and how they rank, [`resolution`] the change that ended
-//! the impact, [`runs`] configuration-management runs as one change,
-//! [`actions`] what people ran, [`timeline`] the
-//! structured timeline, [`describe`] the order of it all and [`findings`]
+//! concentrate on, [`templates`] the log templates, [`patterns`] the
+//! templates that appear or jump at the onset, [`hints`] the leads for the
+//! root cause, [`changes`] which changes matter and how they rank,
+//! [`resolution`] the change that ended the impact, [`runs`]
+//! configuration-management runs as one change, [`actions`] what people
+//! ran, [`timeline`] the structured timeline (log lines folded),
+//! [`describe`] the order of it all and [`findings`]
 //! the types handed to the report.
 
 pub mod actions;
@@ -32,10 +34,12 @@ pub mod findings;
 pub mod hints;
 pub mod impact;
 pub mod incident;
+pub mod patterns;
 pub mod refine;
 pub mod resolution;
 pub mod runs;
 pub mod stats;
+pub mod templates;
 pub mod timeline;
 pub mod traffic;
 

@@ -133,6 +133,8 @@ impl Resolution {
                 rule: self.rule,
                 host: self.host.clone(),
                 text: self.text.clone(),
+                template: None,
+                last_at: self.at,
             },
             source: self.source.clone(),
             count: 1,

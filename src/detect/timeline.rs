@@ -5,16 +5,31 @@
 //! metric onset to [`TIMELINE_AFTER_MS`] after the end, and each metric's
 //! onset; in time order, kinds ordered at equal times. No prose: the report
 //! writes the sentences.
+//!
+//! Log lines are folded by template ([`super::templates`]) while they are a
+//! burst: the same template on the same host, no more than
+//! [`BURST_GAP_MS`] apart, and never across the incident's start, its
+//! detection or its end ([`fold_logs`]). The timeline then keeps every step
+//! (its own rows, each change, the first row of each alert, the first row
+//! of each new log pattern) and fills up to [`MAX_TIMELINE_ROWS`] with the
+//! other rows by rank ([`select`]); the rest stays in the evidence list.
+
+use rustc_hash::FxHashMap;
 
 use crate::ingest::InputStats;
-use crate::ingest::events::Event;
+use crate::ingest::events::classify::{SEVERITY_RULE, WARNING_RULE};
+use crate::ingest::events::{Event, EventKind};
 use crate::series::LineRef;
 use crate::timefmt::{MS_PER_HOUR, MS_PER_MINUTE, Millis};
 
 use super::describe::Context;
-use super::findings::{Detected, Signal, TimelineEntry, TimelineFact, TimelineKind, line_source};
+use super::findings::{
+    Detected, OUT_OF_MEMORY_RULE, Signal, TimelineEntry, TimelineFact, TimelineKind, line_source,
+};
 use super::impact::Impact;
-use super::{Cause, Incident, traffic};
+use super::patterns::LogPattern;
+use super::templates::{TemplateId, Templates};
+use super::{Cause, Incident, changes, traffic};
 
 /// The timeline reaches back this far before the earlier of the start and
 /// the first metric onset (the contract: at least one hour).
@@ -37,6 +52,320 @@ pub fn evidence_window(incident: &Incident, signals: &[Signal]) -> (Millis, Mill
         earliest - TIMELINE_BEFORE_MS,
         incident.end + TIMELINE_AFTER_MS,
     )
+}
+
+/// Lines of one template further apart than this are two bursts, two rows:
+/// five minutes is the short window of the burn-rate alert, and a message
+/// silent that long has stopped for a reason.
+pub const BURST_GAP_MS: i64 = 5 * MS_PER_MINUTE;
+
+/// Most rows of an incident's timeline (the seeds written by hand have 9
+/// and 10). Steps are kept even past it; other rows fill what is left.
+pub const MAX_TIMELINE_ROWS: usize = 25;
+
+/// Most rows of the evidence list around the start (the Markdown's Root
+/// Cause and Resolution): the same rules as the timeline.
+pub const MAX_EVIDENCE_ROWS: usize = 25;
+
+/// The evidence list around the start reaches this far back (the
+/// timeline's hour)...
+pub const EVIDENCE_BEFORE_MS: i64 = MS_PER_HOUR;
+
+/// ... and this far after the start.
+pub const EVIDENCE_AFTER_MS: i64 = 15 * MS_PER_MINUTE;
+
+/// One folded burst of log lines with the template it folds.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LogRow {
+    pub entry: TimelineEntry,
+    pub template: TemplateId,
+}
+
+/// Hosts named on a row folded from several; more are counted (`+2`).
+pub const MAX_HOSTS_NAMED: usize = 3;
+
+/// A burst being folded.
+struct Open<'a> {
+    row: usize,
+    last_at: Millis,
+    segment: usize,
+    hosts: Vec<&'a str>,
+    more_hosts: usize,
+}
+
+impl Open<'_> {
+    /// The hosts of the burst as the row's host: `web02, web03 (+2)`.
+    fn host_label(&self) -> Option<String> {
+        if self.hosts.is_empty() {
+            return None;
+        }
+        let mut label = self.hosts.join(", ");
+        if self.more_hosts > 0 {
+            label.push_str(&format!(" (+{})", self.more_hosts));
+        }
+        Some(label)
+    }
+}
+
+/// The events in `[from, to]` folded into rows: one per burst of one
+/// template (lines at most [`BURST_GAP_MS`] apart, never across one of the
+/// `steps`; a rollout over several hosts is one burst, its hosts named), in
+/// order of their first line. `detecting`, the alert shown as the
+/// detection, is left out.
+pub fn fold_logs(
+    inputs: &[InputStats],
+    events: &[Event],
+    templates: &Templates,
+    (from, to): (Millis, Millis),
+    steps: &[Millis],
+    detecting: Option<&Event>,
+) -> Vec<LogRow> {
+    let mut steps = steps.to_vec();
+    steps.sort_unstable();
+    let mut rows: Vec<LogRow> = Vec::new();
+    let mut open: FxHashMap<TemplateId, Open<'_>> = FxHashMap::default();
+    // The row of each restart or reload, by the index of its first line.
+    let mut step_rows: FxHashMap<usize, (usize, usize)> = FxHashMap::default();
+    let first = events.partition_point(|e| e.at < from);
+    for (index, event) in events.iter().enumerate().skip(first) {
+        if event.at > to {
+            break;
+        }
+        // Actions fold per person and host instead (`super::actions`).
+        if event.kind == EventKind::Action || detecting.is_some_and(|d| std::ptr::eq(d, event)) {
+            continue;
+        }
+        let Some(template) = templates.of(index) else {
+            continue;
+        };
+        // A line at a step's time belongs after it.
+        let segment = steps.partition_point(|&s| s <= event.at);
+        // The lines one restart or reload writes (systemd's `Reloading`
+        // and `Reloaded`, the server's own `graceful restart`) are one
+        // change: one row, from its first line.
+        let step_first = changes::is_service_line(event).then(|| changes::step_start(events, index));
+        if let Some(&(row, row_segment)) = step_first.and_then(|first| step_rows.get(&first))
+            && row_segment == segment
+        {
+            let entry = &mut rows[row].entry;
+            entry.count = entry.count.saturating_add(event.count);
+            if let TimelineFact::Log { last_at, .. } = &mut entry.fact {
+                *last_at = (*last_at).max(event.last_at);
+            }
+            continue;
+        }
+        if let Some(burst) = open.get_mut(&template)
+            && burst.segment == segment
+            && event.at - burst.last_at <= BURST_GAP_MS
+        {
+            let entry = &mut rows[burst.row].entry;
+            entry.count = entry.count.saturating_add(event.count);
+            burst.last_at = burst.last_at.max(event.last_at);
+            if let Some(host) = event.host.as_deref()
+                && !burst.hosts.contains(&host)
+            {
+                if burst.hosts.len() < MAX_HOSTS_NAMED {
+                    burst.hosts.push(host);
+                } else {
+                    burst.more_hosts += 1;
+                }
+            }
+            if let TimelineFact::Log {
+                last_at,
+                template: shown,
+                text,
+                host,
+                ..
+            } = &mut entry.fact
+            {
+                *last_at = burst.last_at;
+                *host = burst.host_label();
+                if shown.is_none() && *text != event.display_text() {
+                    *shown = Some(templates.text(template).to_string());
+                }
+            }
+            continue;
+        }
+        open.insert(
+            template,
+            Open {
+                row: rows.len(),
+                last_at: event.last_at,
+                segment,
+                hosts: event.host.as_deref().into_iter().collect(),
+                more_hosts: 0,
+            },
+        );
+        if let Some(first) = step_first {
+            step_rows.entry(first).or_insert((rows.len(), segment));
+        }
+        rows.push(LogRow {
+            entry: TimelineEntry {
+                at: event.at,
+                kind: timeline_kind(event.kind),
+                fact: TimelineFact::Log {
+                    event: event.kind,
+                    rule: event.rule,
+                    host: event.host.clone(),
+                    text: event.display_text(),
+                    template: None,
+                    last_at: event.last_at,
+                },
+                source: line_source(inputs, event.line),
+                count: event.count,
+            },
+            template,
+        });
+    }
+    rows
+}
+
+/// The timeline kind of a log line's event kind.
+pub fn timeline_kind(kind: EventKind) -> TimelineKind {
+    match kind {
+        EventKind::Alert | EventKind::Recovery => TimelineKind::Alert,
+        EventKind::Change => TimelineKind::Change,
+        EventKind::Event => TimelineKind::Event,
+        EventKind::Action => TimelineKind::Action,
+    }
+}
+
+/// Out-of-memory rows on one host closer than this are one event: the
+/// lines one kill writes (the kernel's `invoked oom-killer` and `Killed
+/// process`, systemd's `Failed with result 'oom-kill'`) come within
+/// seconds.
+pub const OUT_OF_MEMORY_EVENT_GAP_MS: i64 = MS_PER_MINUTE;
+
+/// The out-of-memory events in `[from, to]` (all of them: the capped
+/// timeline may show fewer): lines the classifier put under its
+/// out-of-memory rule, the lines on one host less than
+/// [`OUT_OF_MEMORY_EVENT_GAP_MS`] apart counted once.
+pub fn out_of_memory_events(events: &[Event], (from, to): (Millis, Millis)) -> usize {
+    let mut last_on_host: FxHashMap<Option<&str>, Millis> = FxHashMap::default();
+    let mut found = 0;
+    let first = events.partition_point(|e| e.at < from);
+    for event in events[first..].iter().take_while(|e| e.at <= to) {
+        if event.kind != EventKind::Event || event.rule != OUT_OF_MEMORY_RULE {
+            continue;
+        }
+        let previous = last_on_host.insert(event.host.as_deref(), event.last_at);
+        if previous.is_none_or(|p| event.at - p > OUT_OF_MEMORY_EVENT_GAP_MS) {
+            found += 1;
+        }
+    }
+    found
+}
+
+/// The rank of a row that is not a step: lower is kept first.
+fn rank(entry: &TimelineEntry) -> u8 {
+    match &entry.fact {
+        TimelineFact::MetricOnset { .. } => 0,
+        TimelineFact::Log { rule, .. } if *rule == WARNING_RULE => 4,
+        TimelineFact::Log { rule, .. } if *rule == SEVERITY_RULE => 3,
+        TimelineFact::Log {
+            event: EventKind::Alert | EventKind::Recovery,
+            ..
+        } => 1,
+        _ => 2,
+    }
+}
+
+/// The log rows that are steps: each change, the first row of each alert
+/// template that fired (recoveries rank among the other rows), the row
+/// holding the first line of each new pattern.
+fn log_steps(logs: &[LogRow], patterns: &[LogPattern]) -> Vec<bool> {
+    let mut first_alert: FxHashMap<TemplateId, usize> = FxHashMap::default();
+    let mut step = vec![false; logs.len()];
+    for (index, row) in logs.iter().enumerate() {
+        match &row.entry.fact {
+            TimelineFact::Log {
+                event: EventKind::Change,
+                ..
+            } => step[index] = true,
+            TimelineFact::Log {
+                event: EventKind::Alert,
+                ..
+            } => {
+                first_alert.entry(row.template).or_insert(index);
+            }
+            _ => {}
+        }
+    }
+    for index in first_alert.into_values() {
+        step[index] = true;
+    }
+    for pattern in patterns {
+        if let Some(index) = logs.iter().position(|row| {
+            row.template == pattern.template
+                && row.entry.at <= pattern.first_at
+                && log_last_at(&row.entry) >= pattern.first_at
+        }) {
+            step[index] = true;
+        }
+    }
+    step
+}
+
+/// When the last line folded into a log row was seen.
+fn log_last_at(entry: &TimelineEntry) -> Millis {
+    match &entry.fact {
+        TimelineFact::Log { last_at, .. } => *last_at,
+        _ => entry.at,
+    }
+}
+
+/// At most `max` rows: every step of `steps` (kept even past `max`), then
+/// the `others` by rank, the largest bursts first, the earlier first among
+/// equals; in time order, kinds ordered at equal times.
+fn keep(mut steps: Vec<TimelineEntry>, others: Vec<TimelineEntry>, max: usize) -> Vec<TimelineEntry> {
+    let mut others: Vec<(usize, TimelineEntry)> = others.into_iter().enumerate().collect();
+    others.sort_by_key(|(order, e)| (rank(e), std::cmp::Reverse(e.count), *order));
+    let room = max.saturating_sub(steps.len());
+    steps.extend(others.into_iter().take(room).map(|(_, e)| e));
+    steps.sort_by_key(|e| (e.at, e.kind));
+    steps
+}
+
+/// The timeline: the incident's `own` rows, the steps among the `logs`,
+/// then metric `onsets` and the other log rows by rank, at most
+/// [`MAX_TIMELINE_ROWS`] unless the steps alone are more.
+pub fn select(
+    own: Vec<TimelineEntry>,
+    logs: &[LogRow],
+    onsets: Vec<TimelineEntry>,
+    patterns: &[LogPattern],
+) -> Vec<TimelineEntry> {
+    let step = log_steps(logs, patterns);
+    let mut steps = own;
+    let mut others = onsets;
+    for (row, is_step) in logs.iter().zip(step) {
+        if is_step {
+            steps.push(row.entry.clone());
+        } else {
+            others.push(row.entry.clone());
+        }
+    }
+    keep(steps, others, MAX_TIMELINE_ROWS)
+}
+
+/// The evidence list around `start` ([`EVIDENCE_BEFORE_MS`] before to
+/// [`EVIDENCE_AFTER_MS`] after): the log rows starting in it, steps first,
+/// at most [`MAX_EVIDENCE_ROWS`] unless the steps alone are more.
+pub fn evidence_around(start: Millis, logs: &[LogRow], patterns: &[LogPattern]) -> Vec<TimelineEntry> {
+    let range = start - EVIDENCE_BEFORE_MS..=start + EVIDENCE_AFTER_MS;
+    let step = log_steps(logs, patterns);
+    let (mut steps, mut others) = (Vec::new(), Vec::new());
+    for (row, is_step) in logs.iter().zip(step) {
+        if !range.contains(&row.entry.at) {
+            continue;
+        }
+        if is_step {
+            steps.push(row.entry.clone());
+        } else {
+            others.push(row.entry.clone());
+        }
+    }
+    keep(steps, others, MAX_EVIDENCE_ROWS)
 }
 
 fn entry(
@@ -186,15 +515,16 @@ pub fn metric_incident_entries(
 }
 
 /// The whole timeline: the incident's `own` rows (the detection row taking
-/// the `detecting` alert's line as its source), the `logs` and metric
-/// `onsets` entries, in time order then kind order (stable: equal keys
-/// keep the order given).
+/// the `detecting` alert's line as its source), the `logs` rows and the
+/// metric `onsets`, chosen by [`select`], in time order then kind order
+/// (stable: equal keys keep the order given).
 pub fn assemble(
     inputs: &[InputStats],
     mut own: Vec<TimelineEntry>,
     detecting: Option<&Event>,
-    logs: Vec<TimelineEntry>,
+    logs: &[LogRow],
     onsets: Vec<TimelineEntry>,
+    patterns: &[LogPattern],
 ) -> Vec<TimelineEntry> {
     if let (Some(alert), Some(row)) = (
         detecting,
@@ -202,10 +532,7 @@ pub fn assemble(
     ) {
         row.source = line_source(inputs, alert.line);
     }
-    own.extend(logs);
-    own.extend(onsets);
-    own.sort_by_key(|e| (e.at, e.kind));
-    own
+    select(own, logs, onsets, patterns)
 }
 
 #[cfg(test)]
@@ -315,6 +642,131 @@ mod tests {
         assert_eq!(entries[0].source.as_deref(), Some("0 access logs"));
     }
 
+    fn event(at: Millis, kind: EventKind, text: &str, line: u64) -> Event {
+        Event {
+            at,
+            last_at: at,
+            kind,
+            rule: "test rule",
+            severity: None,
+            host: Some("web01".to_string()),
+            program: Some("app".to_string()),
+            text: text.to_string(),
+            line: LineRef { input: 0, line },
+            count: 1,
+        }
+    }
+
+    #[test]
+    fn bursts_fold_by_template_but_never_across_a_step_or_a_gap() {
+        let inputs = vec![InputStats::new("syslog".to_string())];
+        let events = vec![
+            event(0, EventKind::Change, "Reloading apache 1021", 1),
+            event(MINUTE, EventKind::Event, "redirect loop for 10.0.0.1", 2),
+            event(2 * MINUTE, EventKind::Event, "redirect loop for 10.0.0.2", 3),
+            // the incident starts at 3 min
+            event(3 * MINUTE, EventKind::Event, "redirect loop for 10.0.0.3", 4),
+            event(4 * MINUTE, EventKind::Event, "redirect loop for 10.0.0.4", 5),
+            // silent longer than the gap
+            event(4 * MINUTE + BURST_GAP_MS + 1, EventKind::Event, "redirect loop for 10.0.0.5", 6),
+            // the same reload 75 min later: the fix, a row of its own
+            event(75 * MINUTE, EventKind::Change, "Reloading apache 1021", 7),
+            event(75 * MINUTE + 100, EventKind::Change, "Reloading apache 1021", 8),
+        ];
+        let templates = Templates::mine(&events);
+        let rows = fold_logs(&inputs, &events, &templates, (0, 100 * MINUTE), &[3 * MINUTE], None);
+        let got: Vec<(Millis, u64, Option<&str>)> = rows
+            .iter()
+            .map(|r| (r.entry.at, r.entry.count, r.entry.source.as_deref()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (0, 1, Some("syslog:1")),
+                (MINUTE, 2, Some("syslog:2")),
+                (3 * MINUTE, 2, Some("syslog:4")),
+                (4 * MINUTE + BURST_GAP_MS + 1, 1, Some("syslog:6")),
+                (75 * MINUTE, 2, Some("syslog:7")),
+            ],
+            "the start cuts a burst, the gap cuts one, the later reload is its own row"
+        );
+        match &rows[1].entry.fact {
+            TimelineFact::Log {
+                text,
+                template,
+                last_at,
+                ..
+            } => {
+                assert_eq!(text, "app: redirect loop for 10.0.0.1", "the example line");
+                assert_eq!(template.as_deref(), Some("app: redirect loop for <*>"));
+                assert_eq!(*last_at, 2 * MINUTE);
+            }
+            other => panic!("a log row, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_timeline_keeps_steps_and_fills_the_rest_by_rank() {
+        let inputs = vec![InputStats::new("syslog".to_string())];
+        // 30 different error messages and 30 changes would be 60 rows.
+        let mut events: Vec<Event> = (0..30)
+            .map(|i| event(i * 10 * MINUTE, EventKind::Event, &format!("error kind{i} seen"), i as u64))
+            .collect();
+        events.push(event(5 * MINUTE, EventKind::Change, "deploy v1", 100));
+        events.push(event(6 * MINUTE, EventKind::Alert, "CRITICAL web01", 101));
+        events.push(event(7 * MINUTE, EventKind::Alert, "CRITICAL web01", 102));
+        events.push(event(8 * MINUTE, EventKind::Recovery, "OK web01", 103));
+        events.sort_by_key(|e| e.at);
+        let templates = Templates::mine(&events);
+        let rows = fold_logs(&inputs, &events, &templates, (0, 300 * MINUTE), &[], None);
+        let own = vec![entry(0, TimelineKind::ImpactStart, TimelineFact::MetricDepartureEnd, None)];
+        let timeline = select(own, &rows, Vec::new(), &[]);
+        assert_eq!(timeline.len(), MAX_TIMELINE_ROWS);
+        let sources: Vec<&str> = timeline.iter().filter_map(|e| e.source.as_deref()).collect();
+        for (name, source, kept) in [
+            ("the change", "syslog:100", true),
+            ("the first alert", "syslog:101", true),
+            ("the recovery, by rank", "syslog:103", true),
+            ("the last error, crowded out", "syslog:29", false),
+        ] {
+            assert_eq!(sources.contains(&source), kept, "{name}");
+        }
+        let alerts = timeline
+            .iter()
+            .filter(|e| e.kind == TimelineKind::Alert)
+            .map(|e| e.count)
+            .collect::<Vec<_>>();
+        assert_eq!(alerts, vec![2, 1], "the repeated alert folded, then the recovery");
+    }
+
+    #[test]
+    fn out_of_memory_events_are_counted_before_the_cap() {
+        let rule = |mut e: Event, rule: &'static str| {
+            e.rule = rule;
+            e
+        };
+        let events = vec![
+            rule(event(0, EventKind::Event, "Killed process 1 (java)", 1), OUT_OF_MEMORY_RULE),
+            rule(event(10_000, EventKind::Event, "invoked oom-killer", 2), OUT_OF_MEMORY_RULE),
+            rule(
+                Event {
+                    host: Some("web02".to_string()),
+                    ..event(20_000, EventKind::Event, "Killed process 9 (java)", 3)
+                },
+                OUT_OF_MEMORY_RULE,
+            ),
+            rule(event(30 * MINUTE, EventKind::Event, "Killed process 3 (java)", 3), OUT_OF_MEMORY_RULE),
+            rule(event(31 * MINUTE, EventKind::Event, "segfault in php", 4), "crash"),
+            rule(event(32 * MINUTE, EventKind::Change, "oom tuning deployed", 5), OUT_OF_MEMORY_RULE),
+        ];
+        assert_eq!(
+            out_of_memory_events(&events, (0, 60 * MINUTE)),
+            3,
+            "one kill's lines, a kill on another host, a later kill; not the crash, not a change"
+        );
+        assert_eq!(out_of_memory_events(&events, (20 * MINUTE, 60 * MINUTE)), 1, "the window");
+    }
+
     #[test]
     fn assembled_rows_sort_by_time_then_kind() {
         let row = |at, kind| entry(at, kind, TimelineFact::MetricDepartureEnd, None);
@@ -322,9 +774,18 @@ mod tests {
             row(10, TimelineKind::ImpactStart),
             row(30, TimelineKind::ImpactEnd),
         ];
-        let logs = vec![row(10, TimelineKind::Change), row(5, TimelineKind::Alert)];
+        let logs = vec![
+            LogRow {
+                entry: row(10, TimelineKind::Change),
+                template: 0,
+            },
+            LogRow {
+                entry: row(5, TimelineKind::Alert),
+                template: 1,
+            },
+        ];
         let onsets = vec![row(30, TimelineKind::Event)];
-        let got: Vec<(Millis, TimelineKind)> = assemble(&[], own, None, logs, onsets)
+        let got: Vec<(Millis, TimelineKind)> = assemble(&[], own, None, &logs, onsets, &[])
             .iter()
             .map(|e| (e.at, e.kind))
             .collect();

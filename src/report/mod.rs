@@ -187,6 +187,11 @@ pub struct TimelineJson {
     pub source: Option<String>,
     /// How many lines were folded into this entry (1 when not folded).
     pub count: u64,
+    /// When the last folded line was seen (`at` when not folded).
+    pub last_at: String,
+    /// The first folded line as written, when the entry's text is the
+    /// template of lines that differ; null otherwise.
+    pub example: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -341,6 +346,8 @@ impl Report {
                             text: sentences::timeline_text(e, zone),
                             source: e.source.clone(),
                             count: e.count,
+                            last_at: time(sentences::last_at(e)),
+                            example: sentences::folded_example(e),
                         })
                         .collect(),
                     hints: report

@@ -199,6 +199,28 @@ fn generated_body(fact: &TimelineFact) -> Option<String> {
     })
 }
 
+/// When the last line folded into `entry` was seen (its `at` when it is
+/// not a folded log row).
+pub fn last_at(entry: &TimelineEntry) -> Millis {
+    match &entry.fact {
+        TimelineFact::Log { last_at, .. } => (*last_at).max(entry.at),
+        _ => entry.at,
+    }
+}
+
+/// The first folded line as written, when the entry shows the template of
+/// lines that differ.
+pub fn folded_example(entry: &TimelineEntry) -> Option<String> {
+    match &entry.fact {
+        TimelineFact::Log {
+            text,
+            template: Some(_),
+            ..
+        } => Some(text.clone()),
+        _ => None,
+    }
+}
+
 /// A timeline entry as one sentence: the JSON's `text`.
 pub fn timeline_text(entry: &TimelineEntry, zone: &Zone) -> String {
     match &entry.fact {
@@ -207,12 +229,15 @@ pub fn timeline_text(entry: &TimelineEntry, zone: &Zone) -> String {
             rule,
             host,
             text,
+            template,
+            ..
         } => {
             let host = host
                 .as_ref()
                 .map(|h| format!(" on {h}"))
                 .unwrap_or_default();
-            format!("{}{host} ({rule}): {text}", event_label(*event))
+            let shown = template.as_deref().unwrap_or(text);
+            format!("{}{host} ({rule}): {shown}", event_label(*event))
         }
         TimelineFact::MetricOnset(movement) => {
             let verb = movement_word(
@@ -265,14 +290,16 @@ pub fn timeline_cell_text(entry: &TimelineEntry, zone: &Zone) -> String {
             rule,
             host: Some(host),
             text,
+            template,
             ..
-        } => format!("{host} ({rule}): {text}"),
+        } => format!("{host} ({rule}): {}", template.as_deref().unwrap_or(text)),
         TimelineFact::Log {
             rule,
             host: None,
             text,
+            template,
             ..
-        } => format!("{rule}: {text}"),
+        } => format!("{rule}: {}", template.as_deref().unwrap_or(text)),
         fact => match generated_body(fact) {
             Some(body) if !body.is_empty() => body,
             _ => timeline_text(entry, zone),
@@ -327,6 +354,29 @@ pub fn hint_text(hint: &Hint, zone: &Zone) -> String {
                 "the last change before {before} was at {}, {} before it: {change} ({source})",
                 human_time(*change_at, zone),
                 human_duration(reference - change_at),
+            )
+        }
+        Hint::NewLogPattern {
+            template,
+            first_at,
+            source,
+            before,
+            during,
+        } => {
+            let what = if *before == 0 {
+                "new log pattern at onset"
+            } else {
+                "log pattern jumped at onset"
+            };
+            let source = source
+                .as_deref()
+                .map(|s| format!(" ({s})"))
+                .unwrap_or_default();
+            format!(
+                "{what}: {template}: {} in the hour before, {} during, first at {}{source}",
+                thousands(*before),
+                thousands(*during),
+                human_time(*first_at, zone)
             )
         }
         Hint::Severity {
@@ -424,6 +474,8 @@ mod tests {
             rule: "nagios alert",
             host: host.map(str::to_string),
             text: text.to_string(),
+            template: None,
+            last_at: 0,
         }
     }
 

@@ -337,7 +337,12 @@ fn every_contract_field_has_its_name_type_and_meaning() {
             .expect("timeline is an array");
         let mut previous = i64::MIN;
         for entry in timeline {
-            assert_eq!(keys(entry), set(&["at", "kind", "text", "source", "count"]));
+            assert_eq!(
+                keys(entry),
+                set(&[
+                    "at", "kind", "text", "source", "count", "last_at", "example"
+                ])
+            );
             let at = utc_time(&entry["at"], &what("timeline at"));
             assert!(
                 at >= previous,

@@ -19,3 +19,4 @@ mod report;
 mod samples;
 mod series;
 mod support;
+mod timeline;

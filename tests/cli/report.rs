@@ -131,6 +131,8 @@ fn analysis_with_evidence(log: &Path) -> postmortem::Findings {
                 rule,
                 host: None,
                 text: text.to_string(),
+                template: None,
+                last_at: at,
             },
             source: Some(source.to_string()),
             count: 1,
@@ -197,6 +199,29 @@ fn analysis_with_evidence(log: &Path) -> postmortem::Findings {
         choice: ResolutionChoice::ServedRestartBefore,
         run: None,
     });
+    // The evidence list around the start is chosen by detect; here, the log
+    // rows from an hour before to 15 minutes after the start.
+    report.evidence = report
+        .timeline
+        .iter()
+        .filter(|e| matches!(e.fact, TimelineFact::Log { .. }))
+        .filter(|e| (start - 60 * minute..=start + 15 * minute).contains(&e.at))
+        .cloned()
+        .collect();
+    // detect counts the out-of-memory rows of the window; here, the one above.
+    report.out_of_memory_count = report
+        .timeline
+        .iter()
+        .filter(|e| {
+            matches!(
+                e.fact,
+                TimelineFact::Log {
+                    rule: "out of memory",
+                    ..
+                }
+            )
+        })
+        .count();
     analysis
 }
 

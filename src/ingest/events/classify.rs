@@ -10,7 +10,8 @@
 //! upstream failures), or nothing at all ([`Class::Ignore`], for noise that
 //! would otherwise pass as an error, and for logins, timers and periodic
 //! jobs, which change nothing people deployed). A message no rule matches is
-//! an event when its severity is `err` or worse, and is not kept otherwise.
+//! an event when its severity is `warning` or worse, and is not kept
+//! otherwise.
 //!
 //! Before the table, a line that records a command someone ran (`sudo`,
 //! bash history, snoopy, auditd: [`super::commands`]) is classified by that
@@ -303,6 +304,15 @@ pub const EVENT_SEVERITY: u8 = 3;
 /// Rule name of events kept for their severity alone.
 pub const SEVERITY_RULE: &str = "error severity";
 
+/// Messages no rule matches are also kept at this severity (4, `warning`):
+/// not as timeline rows of their own, but so that a warning whose template
+/// appears or jumps at the onset is found (`server reached pm.max_children
+/// setting`); see `detect/patterns.rs`.
+pub const WARNING_SEVERITY: u8 = 4;
+
+/// Rule name of events kept because they are warnings.
+pub const WARNING_RULE: &str = "warning severity";
+
 /// Rule name of alerts matched by `--alert-pattern`.
 pub const USER_ALERT_RULE: &str = "--alert-pattern";
 
@@ -374,10 +384,14 @@ impl Classifier {
             };
         }
         severity
-            .filter(|&s| s <= EVENT_SEVERITY)
-            .map(|_| Classified {
+            .filter(|&s| s <= WARNING_SEVERITY)
+            .map(|s| Classified {
                 kind: EventKind::Event,
-                rule: SEVERITY_RULE,
+                rule: if s <= EVENT_SEVERITY {
+                    SEVERITY_RULE
+                } else {
+                    WARNING_RULE
+                },
             })
     }
 }
@@ -575,9 +589,15 @@ mod tests {
                 Some(EventKind::Event),
             ),
             (
-                "warning severity does not",
+                "warning severity keeps a line too",
                 "app: cache miss ratio high",
                 Some(4),
+                Some(EventKind::Event),
+            ),
+            (
+                "notice severity does not",
+                "app: cache miss ratio high",
+                Some(5),
                 None,
             ),
             (

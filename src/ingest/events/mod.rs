@@ -10,6 +10,7 @@
 pub mod classify;
 pub mod commands;
 pub mod errorlog;
+pub mod level;
 pub mod syslog;
 
 pub use classify::{Classifier, Event, EventKind};
@@ -403,7 +404,12 @@ impl<'a> EventReader<'a> {
             self.haystack.extend_from_slice(b": ");
         }
         self.haystack.extend_from_slice(&pending.message);
-        let Some(classified) = self.classifier.classify(&self.haystack, pending.severity) else {
+        // A line without `<PRI>` or an error-log level may name its level
+        // in its text (`[WARNING]` of php-fpm).
+        let severity = pending
+            .severity
+            .or_else(|| level::severity_in_text(&pending.message));
+        let Some(classified) = self.classifier.classify(&self.haystack, severity) else {
             return;
         };
         let text = truncate_chars(
@@ -436,7 +442,7 @@ impl<'a> EventReader<'a> {
             second_of_fold: pending.second_of_fold,
             kind: classified.kind,
             rule: classified.rule,
-            severity: pending.severity,
+            severity,
             host,
             program,
             text,

@@ -5,20 +5,18 @@
 use std::fmt::Write;
 
 use crate::detect::resolution::{RESOLUTION_AFTER_END_MS, ResolutionChoice};
-use crate::detect::{Finding, Signal, TimelineEntry, TimelineKind};
+use crate::detect::timeline::{EVIDENCE_AFTER_MS, EVIDENCE_BEFORE_MS};
+use crate::detect::{Finding, Signal, TimelineEntry};
 use crate::ingest::InputKind;
-use crate::timefmt::MS_PER_MINUTE;
 
 use super::text::*;
 use super::{Level, Page};
-use crate::report::sentences::timeline_text;
+use crate::report::sentences::{last_at, timeline_text};
 
-/// How far before the start "the events around the start" reach: the
-/// contract's timeline reaches back one hour.
-const AROUND_START_BEFORE_MS: i64 = 60 * MS_PER_MINUTE;
-
-/// How far after the start "the events around the start" reach.
-const AROUND_START_AFTER_MS: i64 = 15 * MS_PER_MINUTE;
+/// How far before and after the start "the events around the start"
+/// reach (detect chooses them).
+const AROUND_START_BEFORE_MS: i64 = EVIDENCE_BEFORE_MS;
+const AROUND_START_AFTER_MS: i64 = EVIDENCE_AFTER_MS;
 
 impl Page<'_> {
     // ----------------------------------------------------------- root cause
@@ -65,18 +63,8 @@ impl Page<'_> {
                 );
             }
         }
-        let from = incident.start - AROUND_START_BEFORE_MS;
-        let to = incident.start + AROUND_START_AFTER_MS;
-        let around: Vec<&TimelineEntry> = report
-            .timeline
-            .iter()
-            .filter(|e| {
-                matches!(
-                    e.kind,
-                    TimelineKind::Change | TimelineKind::Alert | TimelineKind::Event
-                ) && (from..=to).contains(&e.at)
-            })
-            .collect();
+        // Folded and ranked in detect as the timeline is.
+        let around: Vec<&TimelineEntry> = report.evidence.iter().collect();
         let _ = writeln!(
             out,
             "Changes, alerts and events around the start (from {} before to {} after {}):\n",
@@ -106,7 +94,11 @@ impl Page<'_> {
                     self.clock(entry.at),
                     self.relative(entry.at, incident.start),
                     entry.kind.name(),
-                    inline(&with_count(&timeline_text(entry, self.zone()), entry.count)),
+                    inline(&entry_span(
+                        entry,
+                        &timeline_text(entry, self.zone()),
+                        (last_at(entry) > entry.at).then(|| self.clock(last_at(entry)))
+                    )),
                     entry
                         .source
                         .as_deref()

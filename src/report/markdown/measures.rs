@@ -71,6 +71,23 @@ impl Page<'_> {
                 format_value(latency.peak, &latency.unit)
             );
         }
+        if let Some(pattern) = report.signals.iter().find(|s| s.kind == "events") {
+            let before_detection = report
+                .detected
+                .as_ref()
+                .is_some_and(|d| pattern.onset < d.at);
+            let _ = writeln!(
+                out,
+                "- [ ] Alert on log patterns like the one that appeared with the impact ({}, first at {}){}.",
+                inline(&pattern.name),
+                self.clock(pattern.onset),
+                if before_detection {
+                    ": the logs said it before the incident was detected"
+                } else {
+                    ""
+                }
+            );
+        }
         if let Some(change) = report.last_change_before() {
             let _ = writeln!(
                 out,

@@ -3,11 +3,33 @@
 //! table cells, running text and code spans.
 
 use crate::config::UserKey;
-use crate::detect::{DetectionSource, Severity};
+use crate::detect::{DetectionSource, Severity, TimelineEntry, TimelineKind};
 use crate::ingest::InputStats;
 use crate::timefmt::{MS_PER_SECOND, rfc3339_utc};
 
 /// A folded timeline entry's text with how many lines it stands for.
+/// `text` of a folded row with its count and, when its lines span time,
+/// the clock time of the last (`... (×348, to 15:35:05)`).
+pub fn with_span(text: &str, count: u64, last: Option<String>) -> String {
+    match last {
+        Some(last) if count > 1 => format!("{text} (×{count}, to {last})"),
+        _ => with_count(text, count),
+    }
+}
+
+/// A timeline entry's `text` with how many lines it stands for: `(×N)` for
+/// lines of one template, `(N lines)` for a change, whose row may also hold
+/// the other lines of the same restart or reload (not N restarts).
+pub fn entry_span(entry: &TimelineEntry, text: &str, last: Option<String>) -> String {
+    if entry.kind != TimelineKind::Change || entry.count < 2 {
+        return with_span(text, entry.count, last);
+    }
+    match last {
+        Some(last) => format!("{text} ({} lines, to {last})", entry.count),
+        None => format!("{text} ({} lines)", entry.count),
+    }
+}
+
 pub fn with_count(text: &str, count: u64) -> String {
     if count > 1 {
         format!("{text} (×{count})")
@@ -71,7 +93,7 @@ pub fn signal_kind_text(kind: &str) -> &str {
         "latency" => "latency",
         "traffic" => "traffic",
         "metric" => "metric",
-        "events" => "events",
+        "events" => "log pattern",
         other => other,
     }
 }

@@ -9,7 +9,7 @@ use crate::timefmt::local_time;
 use super::summary::TrafficDrop;
 use super::text::*;
 use super::{Level, Page};
-use crate::report::sentences::{detection_evidence, timeline_cell_text, timeline_text};
+use crate::report::sentences::{detection_evidence, last_at, timeline_cell_text, timeline_text};
 
 impl Page<'_> {
     // ------------------------------------------------------------- timeline
@@ -120,9 +120,11 @@ impl Page<'_> {
                 }
                 TimelineKind::Change => ("Change".to_string(), false),
             };
-            let text = cell(&with_count(
+            let last = last_at(entry);
+            let text = cell(&entry_span(
+                entry,
                 &timeline_cell_text(entry, self.zone()),
-                entry.count,
+                (last > entry.at).then(|| self.clock(last)),
             ));
             let source = entry.source.as_deref().map(code_cell).unwrap_or_default();
             if stand_out {
