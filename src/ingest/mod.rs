@@ -345,6 +345,15 @@ fn ingest_source(
     stats.first = (tally.first != Millis::MAX).then_some(tally.first);
     stats.last = (tally.last != Millis::MIN).then_some(tally.last);
     stats.skipped_examples = std::mem::take(&mut total.examples);
+    let messages = std::mem::take(&mut total.messages);
+    evidence::read_message_lines(
+        &mut stats,
+        source,
+        input,
+        &messages,
+        &options.evidence,
+        collected,
+    );
     stats.fields = AccessFields::from_bits(total.field_bits);
     stats.has_request_time = stats.fields.request_time;
     stats.has_user_agent = stats.fields.user_agent;

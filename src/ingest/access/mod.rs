@@ -3,7 +3,8 @@
 //! module beside this one: [`clf`] (NCSA/Apache/nginx `common`, `combined`
 //! and their kin, with a hand-written fast path), [`logformat`] (nginx
 //! `log_format` and Apache `LogFormat` templates, compiled once), and
-//! [`jsonlines`] (nginx `escape=json`, Caddy, Traefik). Parsers borrow: a
+//! [`jsonlines`] (nginx `escape=json`, Caddy, Traefik), [`haproxy`] (HTTP,
+//! HTTPS and TCP logs, plain or through syslog). Parsers borrow: a
 //! record points into its line and nothing is allocated per line. They use
 //! [`crate::ingest::record`] and [`crate::ingest::timestamps`], never this
 //! module.
@@ -26,6 +27,7 @@
 pub mod clf;
 #[cfg(test)]
 mod expected;
+pub mod haproxy;
 pub mod jsonlines;
 pub mod logformat;
 
@@ -45,6 +47,8 @@ pub enum AccessParser {
     Template(Arc<Template>),
     /// One JSON object per line (nginx `escape=json`, Caddy, Traefik).
     Json,
+    /// HAProxy's HTTP, HTTPS and TCP logs.
+    HaProxy,
 }
 
 impl AccessParser {
@@ -56,6 +60,7 @@ impl AccessParser {
             AccessParser::Clf(layout) => clf::parse_clf(line, layout).map(|(record, _)| record),
             AccessParser::Template(template) => template.parse(line).map(|(record, _)| record),
             AccessParser::Json => jsonlines::parse(line).map(|(record, _)| record),
+            AccessParser::HaProxy => haproxy::parse(line).map(|(record, _)| record),
         }
     }
 
@@ -67,6 +72,7 @@ impl AccessParser {
             AccessParser::Clf(layout) => clf::parse_clf(line, layout)?,
             AccessParser::Template(template) => template.parse(line)?,
             AccessParser::Json => jsonlines::parse(line)?,
+            AccessParser::HaProxy => haproxy::parse(line)?,
         };
         Ok((record, rest.iter().all(u8::is_ascii_whitespace)))
     }
@@ -76,7 +82,7 @@ impl AccessParser {
         match self {
             AccessParser::Clf(layout) => layout.duration != DurationField::None,
             AccessParser::Template(template) => template.has_request_time(),
-            AccessParser::Json => true,
+            AccessParser::Json | AccessParser::HaProxy => true,
         }
     }
 
@@ -86,6 +92,7 @@ impl AccessParser {
             AccessParser::Clf(layout) => layout.referer_agent,
             AccessParser::Template(template) => template.has_user_agent(),
             AccessParser::Json => true,
+            AccessParser::HaProxy => false,
         }
     }
 }
@@ -108,6 +115,8 @@ pub enum PresetKind {
     Template,
     /// JSON lines.
     Json,
+    /// HAProxy's logs.
+    HaProxy,
 }
 
 /// A named access-log layout users can also pass with `--log-format`.
@@ -125,12 +134,12 @@ pub struct Preset {
 /// a fraction).
 pub const PRESETS: &[Preset] = &all_presets();
 
-const fn all_presets() -> [Preset; 18] {
+const fn all_presets() -> [Preset; 19] {
     let mut presets = [Preset {
         name: "ingress-nginx",
         kind: PresetKind::Template,
         definition: INGRESS_NGINX_DEFINITION,
-    }; 18];
+    }; 19];
     let mut member = 0;
     while member < CLF_PRESETS.len() {
         let clf = CLF_PRESETS[member];
@@ -145,6 +154,11 @@ const fn all_presets() -> [Preset; 18] {
         name: "json",
         kind: PresetKind::Json,
         definition: jsonlines::DEFINITION,
+    };
+    presets[18] = Preset {
+        name: haproxy::NAME,
+        kind: PresetKind::HaProxy,
+        definition: haproxy::DEFINITION,
     };
     presets
 }
@@ -166,6 +180,11 @@ pub const ALIASES: &[(&str, &str)] = &[
     ("caddy-json", "json"),
     ("traefik", "json"),
     ("traefik-json", "json"),
+    ("haproxy-http", "haproxy"),
+    ("haproxy-https", "haproxy"),
+    ("haproxy-tcp", "haproxy"),
+    ("httplog", "haproxy"),
+    ("tcplog", "haproxy"),
 ];
 
 impl Preset {
@@ -174,6 +193,7 @@ impl Preset {
         match self.kind {
             PresetKind::Clf(layout) => AccessParser::Clf(layout),
             PresetKind::Json => AccessParser::Json,
+            PresetKind::HaProxy => AccessParser::HaProxy,
             PresetKind::Template => AccessParser::Template(Arc::new(
                 Template::compile(self.definition)
                     .expect("preset definitions compile (tested in this module)"),
