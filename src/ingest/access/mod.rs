@@ -24,6 +24,7 @@
 //! a format that is a fixed template can instead be one more row of kind
 //! [`PresetKind::Template`] with its nginx/Apache definition.
 
+pub mod aws;
 pub mod clf;
 #[cfg(test)]
 mod expected;
@@ -49,6 +50,10 @@ pub enum AccessParser {
     Json,
     /// HAProxy's HTTP, HTTPS and TCP logs.
     HaProxy,
+    /// AWS Application Load Balancer.
+    AwsAlb,
+    /// AWS Classic Load Balancer.
+    AwsElb,
 }
 
 impl AccessParser {
@@ -61,6 +66,8 @@ impl AccessParser {
             AccessParser::Template(template) => template.parse(line).map(|(record, _)| record),
             AccessParser::Json => jsonlines::parse(line).map(|(record, _)| record),
             AccessParser::HaProxy => haproxy::parse(line).map(|(record, _)| record),
+            AccessParser::AwsAlb => aws::parse_alb(line).map(|(record, _)| record),
+            AccessParser::AwsElb => aws::parse_elb(line).map(|(record, _)| record),
         }
     }
 
@@ -73,6 +80,8 @@ impl AccessParser {
             AccessParser::Template(template) => template.parse(line)?,
             AccessParser::Json => jsonlines::parse(line)?,
             AccessParser::HaProxy => haproxy::parse(line)?,
+            AccessParser::AwsAlb => aws::parse_alb(line)?,
+            AccessParser::AwsElb => aws::parse_elb(line)?,
         };
         Ok((record, rest.iter().all(u8::is_ascii_whitespace)))
     }
@@ -82,7 +91,10 @@ impl AccessParser {
         match self {
             AccessParser::Clf(layout) => layout.duration != DurationField::None,
             AccessParser::Template(template) => template.has_request_time(),
-            AccessParser::Json | AccessParser::HaProxy => true,
+            AccessParser::Json
+            | AccessParser::HaProxy
+            | AccessParser::AwsAlb
+            | AccessParser::AwsElb => true,
         }
     }
 
@@ -91,7 +103,7 @@ impl AccessParser {
         match self {
             AccessParser::Clf(layout) => layout.referer_agent,
             AccessParser::Template(template) => template.has_user_agent(),
-            AccessParser::Json => true,
+            AccessParser::Json | AccessParser::AwsAlb | AccessParser::AwsElb => true,
             AccessParser::HaProxy => false,
         }
     }
@@ -117,6 +129,10 @@ pub enum PresetKind {
     Json,
     /// HAProxy's logs.
     HaProxy,
+    /// AWS ALB.
+    AwsAlb,
+    /// AWS Classic ELB.
+    AwsElb,
 }
 
 /// A named access-log layout users can also pass with `--log-format`.
@@ -134,12 +150,12 @@ pub struct Preset {
 /// a fraction).
 pub const PRESETS: &[Preset] = &all_presets();
 
-const fn all_presets() -> [Preset; 19] {
+const fn all_presets() -> [Preset; 21] {
     let mut presets = [Preset {
         name: "ingress-nginx",
         kind: PresetKind::Template,
         definition: INGRESS_NGINX_DEFINITION,
-    }; 19];
+    }; 21];
     let mut member = 0;
     while member < CLF_PRESETS.len() {
         let clf = CLF_PRESETS[member];
@@ -159,6 +175,16 @@ const fn all_presets() -> [Preset; 19] {
         name: haproxy::NAME,
         kind: PresetKind::HaProxy,
         definition: haproxy::DEFINITION,
+    };
+    presets[19] = Preset {
+        name: aws::ALB_NAME,
+        kind: PresetKind::AwsAlb,
+        definition: aws::ALB_DEFINITION,
+    };
+    presets[20] = Preset {
+        name: aws::ELB_NAME,
+        kind: PresetKind::AwsElb,
+        definition: aws::ELB_DEFINITION,
     };
     presets
 }
@@ -185,6 +211,9 @@ pub const ALIASES: &[(&str, &str)] = &[
     ("haproxy-tcp", "haproxy"),
     ("httplog", "haproxy"),
     ("tcplog", "haproxy"),
+    ("alb", "aws-alb"),
+    ("elb", "aws-elb"),
+    ("classic-elb", "aws-elb"),
 ];
 
 impl Preset {
@@ -194,6 +223,8 @@ impl Preset {
             PresetKind::Clf(layout) => AccessParser::Clf(layout),
             PresetKind::Json => AccessParser::Json,
             PresetKind::HaProxy => AccessParser::HaProxy,
+            PresetKind::AwsAlb => AccessParser::AwsAlb,
+            PresetKind::AwsElb => AccessParser::AwsElb,
             PresetKind::Template => AccessParser::Template(Arc::new(
                 Template::compile(self.definition)
                     .expect("preset definitions compile (tested in this module)"),
