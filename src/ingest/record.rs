@@ -22,6 +22,9 @@ pub struct LineError {
     /// `Proxy www started.`), not a damaged request: ingest reads it as a
     /// syslog event instead of counting it as skipped.
     pub is_message: bool,
+    /// The line is a header directive of its format (W3C's `#Fields:`)
+    /// that the parser of the input must see ([`crate::ingest::access::AccessParser::apply_directive`]).
+    pub is_directive: bool,
 }
 
 impl LineError {
@@ -30,6 +33,7 @@ impl LineError {
             reason,
             generic: false,
             is_message: false,
+            is_directive: false,
         }
     }
 
@@ -40,6 +44,17 @@ impl LineError {
             reason,
             generic: false,
             is_message: true,
+            is_directive: false,
+        }
+    }
+
+    /// A header directive (see [`LineError::is_directive`]).
+    pub const fn directive(reason: &'static str) -> Self {
+        LineError {
+            reason,
+            generic: false,
+            is_message: false,
+            is_directive: true,
         }
     }
 }
@@ -54,6 +69,7 @@ impl<I> ParseError<I> for LineError {
             },
             generic: true,
             is_message: false,
+            is_directive: false,
         }
     }
 

@@ -254,6 +254,11 @@ impl<'a> ParseWorker<'a> {
                     self.message(line_number, line);
                     continue;
                 }
+                Err(error) if error.is_directive => {
+                    self.parser.apply_directive(line);
+                    self.skip(line_number, error.reason);
+                    continue;
+                }
                 Err(error) => {
                     match parse_with_fallbacks(line, self.fallbacks, &mut self.fallback_order) {
                         Some((record, index)) => {

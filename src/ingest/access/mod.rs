@@ -31,6 +31,7 @@ mod expected;
 pub mod haproxy;
 pub mod jsonlines;
 pub mod logformat;
+pub mod w3c;
 
 use std::sync::Arc;
 
@@ -54,9 +55,20 @@ pub enum AccessParser {
     AwsAlb,
     /// AWS Classic Load Balancer.
     AwsElb,
+    /// W3C extended (IIS, CloudFront): the layouts of the input's
+    /// `#Fields:` directives.
+    W3c(w3c::W3cParser),
 }
 
 impl AccessParser {
+    /// Lets the parser see a header directive of its input (a W3C
+    /// `#Fields:` line changes the columns of the lines after it).
+    pub fn apply_directive(&mut self, line: &[u8]) {
+        if let AccessParser::W3c(parser) = self {
+            parser.apply_directive(line);
+        }
+    }
+
     /// Parses one line (without its line ending), ignoring fields that
     /// follow the last one the format defines.
     #[inline]
@@ -68,6 +80,7 @@ impl AccessParser {
             AccessParser::HaProxy => haproxy::parse(line).map(|(record, _)| record),
             AccessParser::AwsAlb => aws::parse_alb(line).map(|(record, _)| record),
             AccessParser::AwsElb => aws::parse_elb(line).map(|(record, _)| record),
+            AccessParser::W3c(parser) => parser.parse(line).map(|(record, _)| record),
         }
     }
 
@@ -82,6 +95,7 @@ impl AccessParser {
             AccessParser::HaProxy => haproxy::parse(line)?,
             AccessParser::AwsAlb => aws::parse_alb(line)?,
             AccessParser::AwsElb => aws::parse_elb(line)?,
+            AccessParser::W3c(parser) => parser.parse(line)?,
         };
         Ok((record, rest.iter().all(u8::is_ascii_whitespace)))
     }
@@ -95,6 +109,7 @@ impl AccessParser {
             | AccessParser::HaProxy
             | AccessParser::AwsAlb
             | AccessParser::AwsElb => true,
+            AccessParser::W3c(parser) => parser.has_request_time(),
         }
     }
 
@@ -105,6 +120,7 @@ impl AccessParser {
             AccessParser::Template(template) => template.has_user_agent(),
             AccessParser::Json | AccessParser::AwsAlb | AccessParser::AwsElb => true,
             AccessParser::HaProxy => false,
+            AccessParser::W3c(parser) => parser.has_user_agent(),
         }
     }
 }
@@ -133,6 +149,8 @@ pub enum PresetKind {
     AwsAlb,
     /// AWS Classic ELB.
     AwsElb,
+    /// W3C extended; the layouts come from the input's head.
+    W3c,
 }
 
 /// A named access-log layout users can also pass with `--log-format`.
@@ -150,12 +168,12 @@ pub struct Preset {
 /// a fraction).
 pub const PRESETS: &[Preset] = &all_presets();
 
-const fn all_presets() -> [Preset; 21] {
+const fn all_presets() -> [Preset; 22] {
     let mut presets = [Preset {
         name: "ingress-nginx",
         kind: PresetKind::Template,
         definition: INGRESS_NGINX_DEFINITION,
-    }; 21];
+    }; 22];
     let mut member = 0;
     while member < CLF_PRESETS.len() {
         let clf = CLF_PRESETS[member];
@@ -186,6 +204,11 @@ const fn all_presets() -> [Preset; 21] {
         kind: PresetKind::AwsElb,
         definition: aws::ELB_DEFINITION,
     };
+    presets[21] = Preset {
+        name: w3c::NAME,
+        kind: PresetKind::W3c,
+        definition: w3c::DEFINITION,
+    };
     presets
 }
 
@@ -214,6 +237,10 @@ pub const ALIASES: &[(&str, &str)] = &[
     ("alb", "aws-alb"),
     ("elb", "aws-elb"),
     ("classic-elb", "aws-elb"),
+    ("iis", "w3c"),
+    ("iis-w3c", "w3c"),
+    ("cloudfront", "w3c"),
+    ("w3c-extended", "w3c"),
 ];
 
 impl Preset {
@@ -225,6 +252,7 @@ impl Preset {
             PresetKind::HaProxy => AccessParser::HaProxy,
             PresetKind::AwsAlb => AccessParser::AwsAlb,
             PresetKind::AwsElb => AccessParser::AwsElb,
+            PresetKind::W3c => AccessParser::W3c(w3c::W3cParser::default()),
             PresetKind::Template => AccessParser::Template(Arc::new(
                 Template::compile(self.definition)
                     .expect("preset definitions compile (tested in this module)"),
