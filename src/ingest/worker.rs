@@ -250,10 +250,6 @@ impl<'a> ParseWorker<'a> {
             }
             let record = match self.parser.parse(line) {
                 Ok(record) => record,
-                Err(error) if error.is_message => {
-                    self.message(line_number, line);
-                    continue;
-                }
                 Err(error) if error.is_directive => {
                     self.parser.apply_directive(line);
                     self.skip(line_number, error.reason);
@@ -264,6 +260,12 @@ impl<'a> ParseWorker<'a> {
                         Some((record, index)) => {
                             self.fallback_lines[index] += 1;
                             record
+                        }
+                        // The server's own message (a request of another
+                        // format in the same file was taken above).
+                        None if error.is_message => {
+                            self.message(line_number, line);
+                            continue;
                         }
                         None => {
                             self.skip(line_number, error.reason);
