@@ -19,4 +19,5 @@ mod report;
 mod samples;
 mod series;
 mod support;
+mod text_proxy_logs;
 mod timeline;

@@ -3,7 +3,8 @@
 //! module beside this one: [`clf`] (NCSA/Apache/nginx `common`, `combined`
 //! and their kin, with a hand-written fast path), [`logformat`] (nginx
 //! `log_format` and Apache `LogFormat` templates, compiled once), and
-//! [`jsonlines`] (nginx `escape=json`, Caddy, Traefik). Parsers borrow: a
+//! [`jsonlines`] (nginx `escape=json`, Caddy, Traefik), [`haproxy`] (HTTP,
+//! HTTPS and TCP logs, plain or through syslog). Parsers borrow: a
 //! record points into its line and nothing is allocated per line. They use
 //! [`crate::ingest::record`] and [`crate::ingest::timestamps`], never this
 //! module.
@@ -23,11 +24,14 @@
 //! a format that is a fixed template can instead be one more row of kind
 //! [`PresetKind::Template`] with its nginx/Apache definition.
 
+pub mod aws;
 pub mod clf;
 #[cfg(test)]
 mod expected;
+pub mod haproxy;
 pub mod jsonlines;
 pub mod logformat;
+pub mod w3c;
 
 use std::sync::Arc;
 
@@ -45,9 +49,26 @@ pub enum AccessParser {
     Template(Arc<Template>),
     /// One JSON object per line (nginx `escape=json`, Caddy, Traefik).
     Json,
+    /// HAProxy's HTTP, HTTPS and TCP logs.
+    HaProxy,
+    /// AWS Application Load Balancer.
+    AwsAlb,
+    /// AWS Classic Load Balancer.
+    AwsElb,
+    /// W3C extended (IIS, CloudFront): the layouts of the input's
+    /// `#Fields:` directives.
+    W3c(w3c::W3cParser),
 }
 
 impl AccessParser {
+    /// Lets the parser see a header directive of its input (a W3C
+    /// `#Fields:` line changes the columns of the lines after it).
+    pub fn apply_directive(&mut self, line: &[u8]) {
+        if let AccessParser::W3c(parser) = self {
+            parser.apply_directive(line);
+        }
+    }
+
     /// Parses one line (without its line ending), ignoring fields that
     /// follow the last one the format defines.
     #[inline]
@@ -56,6 +77,10 @@ impl AccessParser {
             AccessParser::Clf(layout) => clf::parse_clf(line, layout).map(|(record, _)| record),
             AccessParser::Template(template) => template.parse(line).map(|(record, _)| record),
             AccessParser::Json => jsonlines::parse(line).map(|(record, _)| record),
+            AccessParser::HaProxy => haproxy::parse(line).map(|(record, _)| record),
+            AccessParser::AwsAlb => aws::parse_alb(line).map(|(record, _)| record),
+            AccessParser::AwsElb => aws::parse_elb(line).map(|(record, _)| record),
+            AccessParser::W3c(parser) => parser.parse(line).map(|(record, _)| record),
         }
     }
 
@@ -67,6 +92,10 @@ impl AccessParser {
             AccessParser::Clf(layout) => clf::parse_clf(line, layout)?,
             AccessParser::Template(template) => template.parse(line)?,
             AccessParser::Json => jsonlines::parse(line)?,
+            AccessParser::HaProxy => haproxy::parse(line)?,
+            AccessParser::AwsAlb => aws::parse_alb(line)?,
+            AccessParser::AwsElb => aws::parse_elb(line)?,
+            AccessParser::W3c(parser) => parser.parse(line)?,
         };
         Ok((record, rest.iter().all(u8::is_ascii_whitespace)))
     }
@@ -76,7 +105,11 @@ impl AccessParser {
         match self {
             AccessParser::Clf(layout) => layout.duration != DurationField::None,
             AccessParser::Template(template) => template.has_request_time(),
-            AccessParser::Json => true,
+            AccessParser::Json
+            | AccessParser::HaProxy
+            | AccessParser::AwsAlb
+            | AccessParser::AwsElb => true,
+            AccessParser::W3c(parser) => parser.has_request_time(),
         }
     }
 
@@ -85,7 +118,9 @@ impl AccessParser {
         match self {
             AccessParser::Clf(layout) => layout.referer_agent,
             AccessParser::Template(template) => template.has_user_agent(),
-            AccessParser::Json => true,
+            AccessParser::Json | AccessParser::AwsAlb | AccessParser::AwsElb => true,
+            AccessParser::HaProxy => false,
+            AccessParser::W3c(parser) => parser.has_user_agent(),
         }
     }
 }
@@ -108,6 +143,14 @@ pub enum PresetKind {
     Template,
     /// JSON lines.
     Json,
+    /// HAProxy's logs.
+    HaProxy,
+    /// AWS ALB.
+    AwsAlb,
+    /// AWS Classic ELB.
+    AwsElb,
+    /// W3C extended; the layouts come from the input's head.
+    W3c,
 }
 
 /// A named access-log layout users can also pass with `--log-format`.
@@ -125,12 +168,12 @@ pub struct Preset {
 /// a fraction).
 pub const PRESETS: &[Preset] = &all_presets();
 
-const fn all_presets() -> [Preset; 18] {
+const fn all_presets() -> [Preset; 22] {
     let mut presets = [Preset {
         name: "ingress-nginx",
         kind: PresetKind::Template,
         definition: INGRESS_NGINX_DEFINITION,
-    }; 18];
+    }; 22];
     let mut member = 0;
     while member < CLF_PRESETS.len() {
         let clf = CLF_PRESETS[member];
@@ -145,6 +188,26 @@ const fn all_presets() -> [Preset; 18] {
         name: "json",
         kind: PresetKind::Json,
         definition: jsonlines::DEFINITION,
+    };
+    presets[18] = Preset {
+        name: haproxy::NAME,
+        kind: PresetKind::HaProxy,
+        definition: haproxy::DEFINITION,
+    };
+    presets[19] = Preset {
+        name: aws::ALB_NAME,
+        kind: PresetKind::AwsAlb,
+        definition: aws::ALB_DEFINITION,
+    };
+    presets[20] = Preset {
+        name: aws::ELB_NAME,
+        kind: PresetKind::AwsElb,
+        definition: aws::ELB_DEFINITION,
+    };
+    presets[21] = Preset {
+        name: w3c::NAME,
+        kind: PresetKind::W3c,
+        definition: w3c::DEFINITION,
     };
     presets
 }
@@ -166,6 +229,18 @@ pub const ALIASES: &[(&str, &str)] = &[
     ("caddy-json", "json"),
     ("traefik", "json"),
     ("traefik-json", "json"),
+    ("haproxy-http", "haproxy"),
+    ("haproxy-https", "haproxy"),
+    ("haproxy-tcp", "haproxy"),
+    ("httplog", "haproxy"),
+    ("tcplog", "haproxy"),
+    ("alb", "aws-alb"),
+    ("elb", "aws-elb"),
+    ("classic-elb", "aws-elb"),
+    ("iis", "w3c"),
+    ("iis-w3c", "w3c"),
+    ("cloudfront", "w3c"),
+    ("w3c-extended", "w3c"),
 ];
 
 impl Preset {
@@ -174,6 +249,10 @@ impl Preset {
         match self.kind {
             PresetKind::Clf(layout) => AccessParser::Clf(layout),
             PresetKind::Json => AccessParser::Json,
+            PresetKind::HaProxy => AccessParser::HaProxy,
+            PresetKind::AwsAlb => AccessParser::AwsAlb,
+            PresetKind::AwsElb => AccessParser::AwsElb,
+            PresetKind::W3c => AccessParser::W3c(w3c::W3cParser::default()),
             PresetKind::Template => AccessParser::Template(Arc::new(
                 Template::compile(self.definition)
                     .expect("preset definitions compile (tested in this module)"),
