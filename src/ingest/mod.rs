@@ -11,6 +11,7 @@
 //! as dimensions ([`crate::series::dims`]).
 
 pub mod access;
+pub mod envelope;
 pub mod events;
 pub mod evidence;
 pub mod metrics;
@@ -230,10 +231,15 @@ fn ingest_source(
     };
     let detection = {
         let lines = sniff::sample_lines(&first_buffer[..first_chunk.len], chunks.is_finished());
-        match &options.forced_format {
-            Some(forced) => sniff::detect_access_format_among(&lines, std::slice::from_ref(forced)),
-            None => sniff::detect_access_format(&lines),
-        }
+        let candidates = match &options.forced_format {
+            Some(forced) => std::slice::from_ref(forced),
+            None => sniff::preset_formats(),
+        };
+        // Bare lines first; else the access lines inside a syslog header,
+        // a container prefix or Docker's JSON wrapper (never read a file of
+        // requests as a syslog that holds no request).
+        sniff::detect_access_format_among(&lines, candidates)
+            .or_else(|| sniff::detect_enveloped(&lines, candidates))
     };
     let Some(detection) = detection else {
         stats.note = Some(match &options.forced_format {
@@ -278,6 +284,7 @@ fn ingest_source(
     };
     stats.kind = InputKind::Access;
     stats.format = Some(detection.format.name);
+    stats.envelope = detection.format.envelope.name();
     if detection.has_extra_fields() {
         stats.note = Some(format!(
             "most lines go on after the last field of '{}': give the server's log_format / LogFormat with --log-format to read the rest (a request time, an upstream)",
@@ -296,6 +303,7 @@ fn ingest_source(
     let setup = pipeline::ParseSetup {
         options,
         parser: &parser,
+        envelope: detection.format.envelope,
         fallbacks: &fallbacks,
         input,
         host: identity.host,
@@ -370,6 +378,30 @@ fn plain_file(source: &Source, compressed: bool) -> Option<(std::fs::File, u64)>
     let metadata = file.metadata().ok()?;
     let len = metadata.len();
     metadata.is_file().then_some((file, len))
+}
+
+/// The warning for a run that read no request at all (only syslog, error
+/// logs or metrics): what each input was taken for and what to try, so a
+/// file of requests in a format not recognised is never silently reported
+/// as a quiet service.
+pub fn no_requests_warning(inputs: &[InputStats]) -> Option<String> {
+    if inputs
+        .iter()
+        .any(|i| i.kind == InputKind::Access && i.parsed > 0)
+    {
+        return None;
+    }
+    let found: Vec<String> = inputs
+        .iter()
+        .map(|i| {
+            let what = i.format.unwrap_or_else(|| i.kind.name());
+            format!("{} read as {what} ({} of {} lines)", i.path, i.parsed, i.lines)
+        })
+        .collect();
+    Some(format!(
+        "0 requests were read: {}. Request counts, users and error rates need an access log; if one of these files holds requests, check its lines with `postmortem inspect` and give their format with --log-format (a preset name, an nginx log_format or an Apache LogFormat definition)",
+        found.join("; ")
+    ))
 }
 
 /// `Error::NothingParsed` when no input gave a single request.

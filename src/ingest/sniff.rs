@@ -19,6 +19,7 @@ use memchr::memchr_iter;
 use super::access::clf::{ClfLayout, DurationField};
 use super::access::logformat::Template;
 use super::access::{ALIASES, AccessFormat, AccessParser, PRESETS, Preset, jsonlines};
+use super::envelope::{self, Envelope};
 
 /// Looks a preset up by name or alias (`--log-format combined`).
 pub fn preset_by_name(name: &str) -> Option<&'static Preset> {
@@ -40,6 +41,7 @@ static PRESET_FORMATS: LazyLock<Vec<AccessFormat>> = LazyLock::new(|| {
             name: preset.name,
             parser: preset.parser(),
             forced: false,
+            envelope: Envelope::Bare,
         })
         .collect()
 });
@@ -58,6 +60,7 @@ pub fn resolve_log_format(text: &str) -> Result<AccessFormat, String> {
             name: preset.name,
             parser: preset.parser(),
             forced: true,
+            envelope: Envelope::Bare,
         });
     }
     if !text.contains(['$', '%']) {
@@ -73,6 +76,7 @@ pub fn resolve_log_format(text: &str) -> Result<AccessFormat, String> {
         name: template.dialect().format_name(),
         parser: AccessParser::Template(Arc::new(template)),
         forced: true,
+        envelope: Envelope::Bare,
     })
 }
 
@@ -188,6 +192,38 @@ pub fn detect_access_format_among(
     })
 }
 
+/// [`detect_access_format_among`] on the lines inside each envelope of
+/// [`envelope::WRAPPING`] (syslog header, container prefixes, Docker JSON):
+/// the envelope whose opened lines `candidates` read best, with the format
+/// it found. A line an envelope cannot open counts as unread.
+pub fn detect_enveloped(lines: &[&[u8]], candidates: &[AccessFormat]) -> Option<Detection> {
+    let mut best: Option<Detection> = None;
+    for wrapping in envelope::WRAPPING {
+        let mut scratch = Vec::new();
+        let opened: Vec<Vec<u8>> = lines
+            .iter()
+            .map(|line| {
+                wrapping
+                    .open(line, &mut scratch)
+                    .map(<[u8]>::to_vec)
+                    .unwrap_or_default()
+            })
+            .collect();
+        let opened: Vec<&[u8]> = opened.iter().map(Vec::as_slice).collect();
+        let Some(mut detection) = detect_access_format_among(&opened, candidates) else {
+            continue;
+        };
+        detection.format.envelope = wrapping;
+        if best
+            .as_ref()
+            .is_none_or(|b| (detection.exact, detection.parsed) > (b.exact, b.parsed))
+        {
+            best = Some(detection);
+        }
+    }
+    best
+}
+
 /// A share of zero values at or above this makes a trailing integer whole
 /// seconds (`%T`): most requests take under a second, so `%T` is mostly 0,
 /// while `%D` is never 0 (Apache cannot serve a request in under 1 µs).
@@ -225,23 +261,20 @@ pub fn integer_duration_unit(lines: &[&[u8]], layout: ClfLayout) -> DurationFiel
 
 /// The name of the JSON flavor most sampled lines look like.
 fn json_flavor_name(lines: &[&[u8]]) -> &'static str {
-    let mut counts = [0usize; 3];
+    let mut counts = [0usize; jsonlines::Flavor::ALL.len()];
     for line in lines {
-        if let Ok((_, _, flavor)) = jsonlines::parse_with_flavor(line) {
-            counts[flavor as usize] += 1;
+        if let Ok((_, _, flavor)) = jsonlines::parse_with_flavor(line)
+            && let Some(index) = jsonlines::Flavor::ALL.iter().position(|f| *f == flavor)
+        {
+            counts[index] += 1;
         }
     }
-    let flavors = [
-        jsonlines::Flavor::Nginx,
-        jsonlines::Flavor::Caddy,
-        jsonlines::Flavor::Traefik,
-    ];
     let (index, _) = counts
         .iter()
         .enumerate()
         .max_by_key(|&(index, count)| (*count, std::cmp::Reverse(index)))
         .unwrap_or((0, &0));
-    flavors[index].format_name()
+    jsonlines::Flavor::ALL[index].format_name()
 }
 
 #[cfg(test)]

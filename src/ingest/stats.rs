@@ -49,6 +49,9 @@ pub struct InputStats {
     pub path: String,
     pub kind: InputKind,
     pub format: Option<&'static str>,
+    /// What carried the access lines (`syslog`, `container`,
+    /// `docker-json`), when they were not bare.
+    pub envelope: Option<&'static str>,
     pub compressed: bool,
     pub lines: u64,
     pub parsed: u64,
@@ -105,6 +108,7 @@ impl InputStats {
             path,
             kind: InputKind::Unknown,
             format: None,
+            envelope: None,
             compressed: false,
             lines: 0,
             parsed: 0,

@@ -17,6 +17,7 @@ use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
 
 use super::IngestOptions;
 use super::access::{AccessFormat, AccessParser};
+use super::envelope::Envelope;
 use super::reader;
 use super::record::{self, AccessRecord, upstream_items};
 use super::stats::{MAX_SKIPPED_EXAMPLES, SkippedLine};
@@ -86,6 +87,11 @@ pub struct ParseWorker<'a> {
     options: &'a IngestOptions,
     parser: AccessParser,
     input: u32,
+    /// What carries the access lines, opened before the parser sees them.
+    envelope: Envelope,
+    /// Where an envelope that must unescape (Docker JSON) puts the line;
+    /// reused, so it stops allocating once it fits the longest line.
+    scratch: Vec<u8>,
     /// Formats tried, in order, on a line the parser cannot read; only a
     /// format that reads the whole line is taken.
     fallbacks: &'a [&'a AccessFormat],
@@ -121,6 +127,8 @@ impl<'a> ParseWorker<'a> {
             options,
             parser,
             input,
+            envelope: Envelope::Bare,
+            scratch: Vec::new(),
             fallbacks: &[],
             fallback_order: Vec::new(),
             fallback_lines: Vec::new(),
@@ -134,6 +142,12 @@ impl<'a> ParseWorker<'a> {
             chunk_lines: Vec::new(),
             examples: Vec::new(),
         }
+    }
+
+    /// Opens every line with `envelope` before parsing it.
+    pub fn with_envelope(mut self, envelope: Envelope) -> Self {
+        self.envelope = envelope;
+        self
     }
 
     /// Tries `fallbacks` on lines the parser cannot read.
@@ -198,6 +212,7 @@ impl<'a> ParseWorker<'a> {
             return;
         }
         let options = self.options;
+        let mut scratch = std::mem::take(&mut self.scratch);
         let mut line_in_chunk = 0u64;
         let mut start = 0;
         let ends =
@@ -219,6 +234,16 @@ impl<'a> ParseWorker<'a> {
                 self.skip(line_number, "empty line");
                 continue;
             }
+            let line = match self.envelope {
+                Envelope::Bare => line,
+                envelope => match envelope.open(line, &mut scratch) {
+                    Ok(inner) => inner,
+                    Err(error) => {
+                        self.skip(line_number, error.reason);
+                        continue;
+                    }
+                },
+            };
             let record = match self.parser.parse(line) {
                 Ok(record) => record,
                 Err(error) => {
@@ -272,6 +297,7 @@ impl<'a> ParseWorker<'a> {
             };
             self.partial.record(&request, upstream_attempts(&record));
         }
+        self.scratch = scratch;
         self.tally.lines += line_in_chunk;
         self.chunk_lines.push((chunk, line_in_chunk));
         self.hand_over_old_buckets();

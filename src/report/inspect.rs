@@ -41,6 +41,16 @@ fn summarize(dimension: &DimensionSeries) -> Vec<ValueSummary<'_>> {
         .collect()
 }
 
+/// What an envelope name stands for, for people.
+fn envelope_meaning(envelope: &str) -> &'static str {
+    match envelope {
+        "syslog" => "each line a syslog header and a request",
+        "container" => "container-tool prefixes: docker compose, kubectl --prefix/--timestamps, CRI",
+        "docker-json" => "Docker's json-file wrapper, {\"log\":\"...\"}",
+        _ => "a prefix in front of each request",
+    }
+}
+
 /// The inputs table and everything noticed about them, for people.
 pub fn render_markdown(inspection: &Inspection) -> String {
     let mut out = String::new();
@@ -104,6 +114,13 @@ pub fn render_markdown(inspection: &Inspection) -> String {
     }
     let mut notes = Vec::new();
     for input in &inspection.inputs {
+        if let Some(envelope) = input.envelope {
+            notes.push(format!(
+                "- `{}`: the requests were read from inside a {envelope} envelope ({})",
+                input.path,
+                envelope_meaning(envelope)
+            ));
+        }
         for (format, lines) in &input.other_formats {
             notes.push(format!(
                 "- `{}`: {} lines read as {format} (the file mixes formats)",

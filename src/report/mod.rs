@@ -91,6 +91,10 @@ pub struct InputReport {
     pub path: String,
     pub kind: String,
     pub format: Option<String>,
+    /// What carried the access lines (`syslog`, `container`,
+    /// `docker-json`); absent when they were bare.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub envelope: Option<String>,
     pub lines: u64,
     pub parsed: u64,
     pub skipped: u64,
@@ -379,6 +383,7 @@ pub fn input_reports(inputs: &[crate::ingest::InputStats]) -> Vec<InputReport> {
             path: input.path.clone(),
             kind: input.kind.name().to_string(),
             format: input.format.map(str::to_string),
+            envelope: input.envelope.map(str::to_string),
             lines: input.lines,
             parsed: input.parsed,
             skipped: input.skipped,

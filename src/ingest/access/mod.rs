@@ -24,6 +24,7 @@
 //! [`PresetKind::Template`] with its nginx/Apache definition.
 
 pub mod clf;
+pub mod envoy;
 #[cfg(test)]
 mod expected;
 pub mod jsonlines;
@@ -45,6 +46,8 @@ pub enum AccessParser {
     Template(Arc<Template>),
     /// One JSON object per line (nginx `escape=json`, Caddy, Traefik).
     Json,
+    /// Envoy's and Istio's default text access log.
+    Envoy,
 }
 
 impl AccessParser {
@@ -56,6 +59,7 @@ impl AccessParser {
             AccessParser::Clf(layout) => clf::parse_clf(line, layout).map(|(record, _)| record),
             AccessParser::Template(template) => template.parse(line).map(|(record, _)| record),
             AccessParser::Json => jsonlines::parse(line).map(|(record, _)| record),
+            AccessParser::Envoy => envoy::parse(line).map(|(record, _)| record),
         }
     }
 
@@ -67,6 +71,7 @@ impl AccessParser {
             AccessParser::Clf(layout) => clf::parse_clf(line, layout)?,
             AccessParser::Template(template) => template.parse(line)?,
             AccessParser::Json => jsonlines::parse(line)?,
+            AccessParser::Envoy => envoy::parse(line)?,
         };
         Ok((record, rest.iter().all(u8::is_ascii_whitespace)))
     }
@@ -76,7 +81,7 @@ impl AccessParser {
         match self {
             AccessParser::Clf(layout) => layout.duration != DurationField::None,
             AccessParser::Template(template) => template.has_request_time(),
-            AccessParser::Json => true,
+            AccessParser::Json | AccessParser::Envoy => true,
         }
     }
 
@@ -85,7 +90,7 @@ impl AccessParser {
         match self {
             AccessParser::Clf(layout) => layout.referer_agent,
             AccessParser::Template(template) => template.has_user_agent(),
-            AccessParser::Json => true,
+            AccessParser::Json | AccessParser::Envoy => true,
         }
     }
 }
@@ -97,6 +102,9 @@ pub struct AccessFormat {
     pub parser: AccessParser,
     /// Given with `--log-format`: no per-line fallback to other formats.
     pub forced: bool,
+    /// What carries the lines (a syslog header, a container prefix):
+    /// opened before the parser sees a line.
+    pub envelope: crate::ingest::envelope::Envelope,
 }
 
 /// How a preset is parsed.
@@ -108,6 +116,8 @@ pub enum PresetKind {
     Template,
     /// JSON lines.
     Json,
+    /// Envoy's and Istio's default text format.
+    Envoy,
 }
 
 /// A named access-log layout users can also pass with `--log-format`.
@@ -125,12 +135,12 @@ pub struct Preset {
 /// a fraction).
 pub const PRESETS: &[Preset] = &all_presets();
 
-const fn all_presets() -> [Preset; 18] {
+const fn all_presets() -> [Preset; 19] {
     let mut presets = [Preset {
         name: "ingress-nginx",
         kind: PresetKind::Template,
         definition: INGRESS_NGINX_DEFINITION,
-    }; 18];
+    }; 19];
     let mut member = 0;
     while member < CLF_PRESETS.len() {
         let clf = CLF_PRESETS[member];
@@ -145,6 +155,11 @@ const fn all_presets() -> [Preset; 18] {
         name: "json",
         kind: PresetKind::Json,
         definition: jsonlines::DEFINITION,
+    };
+    presets[18] = Preset {
+        name: "envoy",
+        kind: PresetKind::Envoy,
+        definition: envoy::ENVOY_DEFINITION,
     };
     presets
 }
@@ -166,6 +181,9 @@ pub const ALIASES: &[(&str, &str)] = &[
     ("caddy-json", "json"),
     ("traefik", "json"),
     ("traefik-json", "json"),
+    ("istio", "envoy"),
+    ("envoy-json", "json"),
+    ("istio-json", "json"),
 ];
 
 impl Preset {
@@ -174,6 +192,7 @@ impl Preset {
         match self.kind {
             PresetKind::Clf(layout) => AccessParser::Clf(layout),
             PresetKind::Json => AccessParser::Json,
+            PresetKind::Envoy => AccessParser::Envoy,
             PresetKind::Template => AccessParser::Template(Arc::new(
                 Template::compile(self.definition)
                     .expect("preset definitions compile (tested in this module)"),

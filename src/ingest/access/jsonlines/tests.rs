@@ -150,12 +150,12 @@ fn broken_json_lines_name_the_problem() {
         (
             "no time",
             r#"{"status":200,"remote_addr":"10.0.0.1"}"#,
-            "expected a time in the JSON object (time_local, time_iso8601, msec, ts, StartUTC, time or timestamp)",
+            "expected a time in the JSON object (time_local, time_iso8601, msec, ts, StartUTC, start_time, timestamp, time or EdgeStartTimestamp)",
         ),
         (
             "no status",
             r#"{"msec":"1699797603.000"}"#,
-            "expected a status in the JSON object (status or DownstreamStatus)",
+            "expected a status in the JSON object (status, DownstreamStatus, response_code, httpRequest.status, httpStatus or EdgeResponseStatus)",
         ),
         (
             "truncated",
