@@ -165,14 +165,14 @@ fn cri_stream_tag(line: &[u8]) -> Option<&[u8]> {
     }
 }
 
-/// How Docker's `json-file` driver starts every line.
+/// How Docker's `json-file` driver starts every line (other writers of
+/// the same shape may put spaces around the colon).
 const DOCKER_LOG_KEY: &[u8] = b"{\"log\":\"";
 
 /// The `log` string of a Docker `json-file` line, unescaped into `scratch`
 /// (without the newline Docker keeps at its end).
 fn docker_json_log<'a>(line: &'a [u8], scratch: &'a mut Vec<u8>) -> Result<&'a [u8], LineError> {
-    let start = line.iter().take_while(|b| b.is_ascii_whitespace()).count();
-    let Some(text) = line[start..].strip_prefix(DOCKER_LOG_KEY) else {
+    let Some(text) = docker_log_string(line) else {
         return Err(LineError::new(
             "expected a Docker json-file line ({\"log\":\"...\",\"stream\":...,\"time\":...})",
         ));
@@ -183,6 +183,22 @@ fn docker_json_log<'a>(line: &'a [u8], scratch: &'a mut Vec<u8>) -> Result<&'a [
         scratch.pop();
     }
     Ok(scratch)
+}
+
+/// The text after the opening quote of the `log` string that starts the
+/// object on `line`.
+fn docker_log_string(line: &[u8]) -> Option<&[u8]> {
+    fn skip(text: &[u8]) -> &[u8] {
+        let n = text.iter().take_while(|b| b.is_ascii_whitespace()).count();
+        &text[n..]
+    }
+    if let Some(text) = line.strip_prefix(DOCKER_LOG_KEY) {
+        return Some(text);
+    }
+    let rest = skip(line).strip_prefix(b"{")?;
+    let rest = skip(rest).strip_prefix(b"\"log\"")?;
+    let rest = skip(rest).strip_prefix(b":")?;
+    skip(rest).strip_prefix(b"\"")
 }
 
 const UNTERMINATED: LineError = LineError::new("expected the Docker \"log\" string to end on its line");
@@ -321,6 +337,8 @@ mod tests {
                 .map(|inner| String::from_utf8_lossy(inner).into_owned());
             assert_eq!(got, expected, "{name}");
         }
+        let spaced = Envelope::DockerJson.open(br#" { "log" : "a b\n", "stream": "stdout"}"#, &mut scratch);
+        assert_eq!(spaced.map(<[u8]>::to_vec), Ok(b"a b".to_vec()), "spaces around the colon");
         let not_docker = Envelope::DockerJson.open(ACCESS.as_bytes(), &mut scratch);
         assert!(not_docker.is_err());
     }

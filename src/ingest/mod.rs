@@ -350,6 +350,7 @@ fn ingest_source(
     stats.parsed = tally.parsed;
     stats.skipped = tally.skipped;
     stats.out_of_range = tally.out_of_range;
+    stats.no_response = tally.no_response;
     stats.first = (tally.first != Millis::MAX).then_some(tally.first);
     stats.last = (tally.last != Millis::MIN).then_some(tally.last);
     stats.skipped_examples = std::mem::take(&mut total.examples);

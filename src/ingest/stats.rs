@@ -59,6 +59,9 @@ pub struct InputStats {
     pub skipped_examples: Vec<SkippedLine>,
     /// Parsed lines left out by `--since`/`--until`.
     pub out_of_range: u64,
+    /// Requests with status 0 or 000: no response was sent (the client
+    /// went away); requests, neither failed nor slow.
+    pub no_response: u64,
     /// Earliest and latest request arrival among parsed lines.
     pub first: Option<Millis>,
     pub last: Option<Millis>,
@@ -115,6 +118,7 @@ impl InputStats {
             skipped: 0,
             skipped_examples: Vec::new(),
             out_of_range: 0,
+            no_response: 0,
             first: None,
             last: None,
             error: None,

@@ -53,6 +53,8 @@ pub struct LineTally {
     pub parsed: u64,
     pub skipped: u64,
     pub out_of_range: u64,
+    /// Requests with status 0 (no response was sent: the client went away).
+    pub no_response: u64,
     pub first: Millis,
     pub last: Millis,
 }
@@ -64,6 +66,7 @@ impl Default for LineTally {
             parsed: 0,
             skipped: 0,
             out_of_range: 0,
+            no_response: 0,
             first: Millis::MAX,
             last: Millis::MIN,
         }
@@ -76,6 +79,7 @@ impl LineTally {
         self.parsed += other.parsed;
         self.skipped += other.skipped;
         self.out_of_range += other.out_of_range;
+        self.no_response += other.no_response;
         self.first = self.first.min(other.first);
         self.last = self.last.max(other.last);
     }
@@ -244,7 +248,7 @@ impl<'a> ParseWorker<'a> {
                     }
                 },
             };
-            let record = match self.parser.parse(line) {
+            let mut record = match self.parser.parse(line) {
                 Ok(record) => record,
                 Err(error) => {
                     match parse_with_fallbacks(line, self.fallbacks, &mut self.fallback_order) {
@@ -260,6 +264,12 @@ impl<'a> ParseWorker<'a> {
                 }
             };
             let arrival = record.arrival();
+            // Status 0: no response was sent (the client went away, or no
+            // upstream answered before it did). It counts as a request but
+            // has no response time to call slow.
+            if record.status == 0 {
+                record.duration_us = None;
+            }
             // A request time of 10^100 s (damage) would put the arrival
             // before any date a report can write.
             if !WRITABLE_MS.contains(&arrival) {
@@ -278,6 +288,7 @@ impl<'a> ParseWorker<'a> {
                 continue;
             }
             self.offsets.add(record.offset_seconds, 1);
+            self.tally.no_response += u64::from(record.status == 0);
             self.tally.first = self.tally.first.min(arrival);
             self.tally.last = self.tally.last.max(arrival);
             let request = Request {

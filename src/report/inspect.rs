@@ -134,6 +134,13 @@ pub fn render_markdown(inspection: &Inspection) -> String {
         if let Some(error) = &input.error {
             notes.push(format!("- `{}`: {error}", input.path));
         }
+        if input.no_response > 0 {
+            notes.push(format!(
+                "- `{}`: {} requests with status 0 (no response was sent: the client went away); counted as requests, neither failed nor slow",
+                input.path,
+                thousands(input.no_response)
+            ));
+        }
         if input.out_of_range > 0 {
             notes.push(format!(
                 "- `{}`: {} parsed lines outside --since/--until",

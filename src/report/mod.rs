@@ -103,6 +103,10 @@ pub struct InputReport {
     pub last: Option<String>,
     /// Parsed lines outside `--since`/`--until`.
     pub out_of_range: u64,
+    /// Requests with status 0 (no response was sent: the client went
+    /// away); counted as requests, neither failed nor slow. Absent when 0.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub no_response: u64,
     pub compressed: bool,
     /// Why reading stopped early or never started.
     pub error: Option<String>,
@@ -375,6 +379,10 @@ fn leads(finding: &Finding, zone: &Zone) -> LeadsJson {
     }
 }
 
+fn is_zero(value: &u64) -> bool {
+    *value == 0
+}
+
 /// The contract's `inputs` entries of a run's inputs.
 pub fn input_reports(inputs: &[crate::ingest::InputStats]) -> Vec<InputReport> {
     inputs
@@ -398,6 +406,7 @@ pub fn input_reports(inputs: &[crate::ingest::InputStats]) -> Vec<InputReport> {
             first: input.first.map(time),
             last: input.last.map(time),
             out_of_range: input.out_of_range,
+            no_response: input.no_response,
             compressed: input.compressed,
             error: input.error.clone(),
             note: input.note.clone(),
