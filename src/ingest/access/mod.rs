@@ -23,12 +23,14 @@
 //! a format that is a fixed template can instead be one more row of kind
 //! [`PresetKind::Template`] with its nginx/Apache definition.
 
+pub mod caddy_console;
 pub mod clf;
 pub mod envoy;
 #[cfg(test)]
 mod expected;
 pub mod jsonlines;
 pub mod logformat;
+pub mod traefik;
 
 use std::sync::Arc;
 
@@ -48,6 +50,10 @@ pub enum AccessParser {
     Json,
     /// Envoy's and Istio's default text access log.
     Envoy,
+    /// Traefik's common log format (combined and Traefik's own fields).
+    TraefikClf,
+    /// Caddy's console encoder (tab-separated columns and a JSON record).
+    CaddyConsole,
 }
 
 impl AccessParser {
@@ -60,6 +66,8 @@ impl AccessParser {
             AccessParser::Template(template) => template.parse(line).map(|(record, _)| record),
             AccessParser::Json => jsonlines::parse(line).map(|(record, _)| record),
             AccessParser::Envoy => envoy::parse(line).map(|(record, _)| record),
+            AccessParser::TraefikClf => traefik::parse(line).map(|(record, _)| record),
+            AccessParser::CaddyConsole => caddy_console::parse(line).map(|(record, _)| record),
         }
     }
 
@@ -72,6 +80,8 @@ impl AccessParser {
             AccessParser::Template(template) => template.parse(line)?,
             AccessParser::Json => jsonlines::parse(line)?,
             AccessParser::Envoy => envoy::parse(line)?,
+            AccessParser::TraefikClf => traefik::parse(line)?,
+            AccessParser::CaddyConsole => caddy_console::parse(line)?,
         };
         Ok((record, rest.iter().all(u8::is_ascii_whitespace)))
     }
@@ -81,7 +91,10 @@ impl AccessParser {
         match self {
             AccessParser::Clf(layout) => layout.duration != DurationField::None,
             AccessParser::Template(template) => template.has_request_time(),
-            AccessParser::Json | AccessParser::Envoy => true,
+            AccessParser::Json
+            | AccessParser::Envoy
+            | AccessParser::TraefikClf
+            | AccessParser::CaddyConsole => true,
         }
     }
 
@@ -90,7 +103,10 @@ impl AccessParser {
         match self {
             AccessParser::Clf(layout) => layout.referer_agent,
             AccessParser::Template(template) => template.has_user_agent(),
-            AccessParser::Json | AccessParser::Envoy => true,
+            AccessParser::Json
+            | AccessParser::Envoy
+            | AccessParser::TraefikClf
+            | AccessParser::CaddyConsole => true,
         }
     }
 }
@@ -118,6 +134,10 @@ pub enum PresetKind {
     Json,
     /// Envoy's and Istio's default text format.
     Envoy,
+    /// Traefik's common log format.
+    TraefikClf,
+    /// Caddy's console encoder.
+    CaddyConsole,
 }
 
 /// A named access-log layout users can also pass with `--log-format`.
@@ -135,12 +155,12 @@ pub struct Preset {
 /// a fraction).
 pub const PRESETS: &[Preset] = &all_presets();
 
-const fn all_presets() -> [Preset; 19] {
+const fn all_presets() -> [Preset; 21] {
     let mut presets = [Preset {
         name: "ingress-nginx",
         kind: PresetKind::Template,
         definition: INGRESS_NGINX_DEFINITION,
-    }; 19];
+    }; 21];
     let mut member = 0;
     while member < CLF_PRESETS.len() {
         let clf = CLF_PRESETS[member];
@@ -160,6 +180,16 @@ const fn all_presets() -> [Preset; 19] {
         name: "envoy",
         kind: PresetKind::Envoy,
         definition: envoy::ENVOY_DEFINITION,
+    };
+    presets[19] = Preset {
+        name: "traefik-clf",
+        kind: PresetKind::TraefikClf,
+        definition: traefik::DEFINITION,
+    };
+    presets[20] = Preset {
+        name: "caddy-console",
+        kind: PresetKind::CaddyConsole,
+        definition: caddy_console::DEFINITION,
     };
     presets
 }
@@ -181,6 +211,7 @@ pub const ALIASES: &[(&str, &str)] = &[
     ("caddy-json", "json"),
     ("traefik", "json"),
     ("traefik-json", "json"),
+    ("traefik-common", "traefik-clf"),
     ("istio", "envoy"),
     ("envoy-json", "json"),
     ("istio-json", "json"),
@@ -193,6 +224,8 @@ impl Preset {
             PresetKind::Clf(layout) => AccessParser::Clf(layout),
             PresetKind::Json => AccessParser::Json,
             PresetKind::Envoy => AccessParser::Envoy,
+            PresetKind::TraefikClf => AccessParser::TraefikClf,
+            PresetKind::CaddyConsole => AccessParser::CaddyConsole,
             PresetKind::Template => AccessParser::Template(Arc::new(
                 Template::compile(self.definition)
                     .expect("preset definitions compile (tested in this module)"),

@@ -317,7 +317,9 @@ impl<'a> Found<'a> {
                 self.envoy = true;
                 self.response_flags.offer(2, text);
             }
-            [b"jsonPayload", b"statusDetails"] => self.response_flags.offer(1, text),
+            [b"jsonPayload", b"statusDetails"] | [b"properties", b"errorInfo" | b"error_info"] => {
+                self.response_flags.offer(1, text)
+            }
             [b"category" | b"Category"] => {
                 if let Some(category) = text {
                     let is_azure = category.starts_with(b"ApplicationGateway")
