@@ -14,6 +14,7 @@ pub mod access;
 pub mod envelope;
 pub mod events;
 pub mod evidence;
+pub mod json_document;
 pub mod metrics;
 pub mod pipeline;
 pub mod reader;
@@ -225,22 +226,46 @@ fn ingest_source(
     let counter = opened.raw_bytes_read.clone();
     let mut chunks = ChunkReader::new(opened.reader);
     let mut first_buffer = Vec::new();
-    let Some(first_chunk) = chunks.fill(&mut first_buffer, CHUNK_BYTES) else {
+    let Some(mut first_chunk) = chunks.fill(&mut first_buffer, CHUNK_BYTES) else {
         stats.note = Some("empty".to_string());
         return Ok((stats, None, 0));
     };
-    let detection = {
+    let candidates = match &options.forced_format {
+        Some(forced) => std::slice::from_ref(forced),
+        None => sniff::preset_formats(),
+    };
+    let mut detection = {
         let lines = sniff::sample_lines(&first_buffer[..first_chunk.len], chunks.is_finished());
-        let candidates = match &options.forced_format {
-            Some(forced) => std::slice::from_ref(forced),
-            None => sniff::preset_formats(),
-        };
         // Bare lines first; else the access lines inside a syslog header,
         // a container prefix or Docker's JSON wrapper (never read a file of
         // requests as a syslog that holds no request).
         sniff::detect_access_format_among(&lines, candidates)
             .or_else(|| sniff::detect_enveloped(&lines, candidates))
     };
+    // Pretty-printed JSON records (a gcloud export): one object per line.
+    let mut as_document = false;
+    if detection.is_none()
+        && first_chunk.error.is_none()
+        && json_document::may_be_document(&first_buffer[..first_chunk.len])
+    {
+        let compacted = json_document::compact(&first_buffer[..first_chunk.len]);
+        let lines = sniff::sample_lines(&compacted, chunks.is_finished());
+        if let Some(found) = sniff::detect_access_format_among(&lines, candidates) {
+            first_buffer.truncate(first_chunk.len);
+            let head = std::io::Cursor::new(std::mem::take(&mut first_buffer));
+            let stream: Box<dyn std::io::Read + Send> = Box::new(
+                json_document::JsonObjectLines::new(std::io::Read::chain(head, chunks.into_stream())),
+            );
+            chunks = ChunkReader::new(stream);
+            let Some(chunk) = chunks.fill(&mut first_buffer, CHUNK_BYTES) else {
+                stats.note = Some("empty".to_string());
+                return Ok((stats, None, 0));
+            };
+            first_chunk = chunk;
+            detection = Some(found);
+            as_document = true;
+        }
+    }
     let Some(detection) = detection else {
         stats.note = Some(match &options.forced_format {
             Some(forced) => format!(
@@ -309,7 +334,13 @@ fn ingest_source(
         host: identity.host,
         workers: pipeline::worker_count(options.threads),
     };
-    let (mut total, outcome, consumed) = match plain_file(source, opened.compressed) {
+    if as_document {
+        stats.note = Some(
+            "pretty-printed JSON: each object was read as one line, so line numbers count objects"
+                .to_string(),
+        );
+    }
+    let (mut total, outcome, consumed) = match plain_file(source, opened.compressed || as_document) {
         // A plain file: every worker reads its own chunks.
         #[cfg(unix)]
         Some((file, len)) => {
