@@ -15,6 +15,14 @@ use std::io::{self, Read};
 /// The bytes read from the inner stream at a time.
 const READ_BYTES: usize = 64 << 10;
 
+/// Whether `head` starts (after white space) with a JSON object or array.
+pub fn starts_like_json(head: &[u8]) -> bool {
+    matches!(
+        head.iter().find(|b| !b.is_ascii_whitespace()),
+        Some(b'{' | b'[')
+    )
+}
+
 /// Whether `head` (the start of an input) may be a JSON document rather
 /// than JSON lines: it starts with `[`, or with `{` on a line that does not
 /// close the object.

@@ -272,7 +272,9 @@ fn ingest_source(
                 "fewer than half of the first lines match the --log-format '{}'",
                 forced.name
             ),
-            None => "not a recognised log: expected an access log (common, combined, vcombined, nginx main, ingress-nginx, JSON lines) or give its format with --log-format"
+            None if json_document::starts_like_json(&first_buffer[..first_chunk.len]) => "not a recognised log: JSON, but its objects lack the time and status fields of the JSON access logs read (nginx, Caddy, Traefik, Envoy, Google Cloud, Azure, Cloudflare; see the README's formats table)"
+                .to_string(),
+            None => "not a recognised log: expected an access log (common, combined, vcombined, nginx main, ingress-nginx, Envoy, Traefik, Caddy, JSON lines; bare or behind syslog or container prefixes) or give its format with --log-format"
                 .to_string(),
         });
         // Not an access log: syslog, error log or metrics CSV? (evidence.rs)

@@ -13,6 +13,7 @@ mod json_contract;
 mod malformed;
 mod parallel;
 mod properties;
+mod proxies;
 mod report;
 mod samples;
 mod series;
