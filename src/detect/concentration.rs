@@ -2,13 +2,15 @@
 //! host of several, one URL path. A judgement on the merged series
 //! ([`crate::series::dims`], [`crate::series::paths`]), made per incident;
 //! a value is named only when it holds most bad requests while carrying a
-//! minority of the traffic.
+//! minority of the traffic. Also how one upstream's failed requests ended,
+//! when the proxy says ([`termination_concentration`]).
 
 use std::ops::RangeInclusive;
 
 use crate::series::dims::{DimensionSeries, OTHER_LABEL};
 use crate::series::heavy::ByteKey;
 use crate::series::paths::{PathBuilder, PathSummary};
+use crate::series::termination::TerminationCause;
 use crate::timefmt::Millis;
 
 /// A value must carry less than this share of the requests ...
@@ -41,6 +43,63 @@ pub fn dimension_concentration(
     let bad_share = worst.bad() as f64 / bad as f64;
     (traffic_share < CONCENTRATION_MAX_TRAFFIC_SHARE && bad_share >= CONCENTRATION_MIN_BAD_SHARE)
         .then(|| (label.to_string(), traffic_share, bad_share))
+}
+
+/// One cause must hold at least this share of a value's failed requests to
+/// be named: then it is how that upstream fails, not one way among several.
+pub const TERMINATION_MIN_SHARE: f64 = 0.5;
+
+/// A value must hold at least this share of all failed requests of the
+/// range for its causes to be named: the upstreams that matter.
+pub const TERMINATION_MIN_FAILED_SHARE: f64 = 0.2;
+
+/// Most values whose termination causes are named per incident.
+pub const MAX_TERMINATION_VALUES: usize = 2;
+
+/// How the failed requests of one value of a dimension mostly ended.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TerminationConcentration {
+    pub label: String,
+    pub cause: TerminationCause,
+    pub code: String,
+    /// The cause's share of the value's failed requests.
+    pub share: f64,
+    /// The value's failed requests in the range.
+    pub failed: u64,
+}
+
+/// The values of `series` with at least [`CONCENTRATION_MIN_BAD`] failed
+/// requests in `range` and at least [`TERMINATION_MIN_FAILED_SHARE`] of all
+/// of them, whose failures mostly ([`TERMINATION_MIN_SHARE`]) ended with
+/// one termination cause; the most failed first, at most
+/// [`MAX_TERMINATION_VALUES`].
+pub fn termination_concentration(
+    series: &DimensionSeries,
+    range: RangeInclusive<usize>,
+) -> Vec<TerminationConcentration> {
+    let totals = series.totals(range);
+    let all_failed: u64 = totals.iter().map(|(_, c)| c.failed).sum();
+    let mut found: Vec<TerminationConcentration> = totals
+        .iter()
+        .filter(|(_, c)| {
+            c.failed >= CONCENTRATION_MIN_BAD
+                && c.failed as f64 >= TERMINATION_MIN_FAILED_SHARE * all_failed as f64
+        })
+        .filter_map(|(label, counts)| {
+            let (cause, count, code) = counts.causes.dominant()?;
+            let share = count as f64 / counts.failed as f64;
+            (share >= TERMINATION_MIN_SHARE).then(|| TerminationConcentration {
+                label: label.to_string(),
+                cause,
+                code: code.text(),
+                share,
+                failed: counts.failed,
+            })
+        })
+        .collect();
+    found.sort_by(|a, b| b.failed.cmp(&a.failed).then_with(|| a.label.cmp(&b.label)));
+    found.truncate(MAX_TERMINATION_VALUES);
+    found
 }
 
 /// The path most bad requests in `[from, to]` (whole buckets) went to,

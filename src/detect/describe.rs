@@ -199,6 +199,10 @@ fn describe_incident(
         around.dimensions,
         incident.first_bucket..=incident.last_bucket,
     ));
+    hints.extend(hints::termination_hints(
+        around.dimensions,
+        incident.first_bucket..=incident.last_bucket,
+    ));
     hints.extend(hints::client_burst_hints(around.client_bursts, &incident));
     hints.extend(hints::path_hint(around.paths, &incident));
     let mut signals = series_signals(cx, &incident, counts, threshold_us);

@@ -8,6 +8,7 @@ use crate::ingest::events::{Event, EventKind};
 use crate::ingest::evidence::MetricSeries;
 use crate::ingest::{InputKind, InputStats};
 use crate::series::dims::DimensionSeries;
+use crate::series::termination::TerminationCause;
 use crate::series::{LineRef, SeriesSet};
 use crate::timefmt::{MS_PER_MINUTE, Millis, Zone};
 
@@ -238,6 +239,19 @@ pub enum Hint {
         traffic_share: f64,
         bad_share: f64,
         values_seen: usize,
+    },
+    /// Most failed requests of one upstream ended the same way, as the
+    /// proxy tells it (HAProxy's termination state, Envoy's flags).
+    Termination {
+        dimension: &'static str,
+        label: String,
+        cause: TerminationCause,
+        /// The vendor's code (`SC`, `UH`).
+        code: String,
+        /// The cause's share of the value's failed requests (0..=1).
+        share: f64,
+        /// The value's failed requests during the incident.
+        failed: u64,
     },
     /// A 4xx burst from one client near the incident: not part of it.
     ClientBurst(ClientBurst),

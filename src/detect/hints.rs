@@ -2,6 +2,7 @@
 //! order the report lists them: the metrics that moved, the last change
 //! before impact, the last change before the first metric moved, what the
 //! severity suggests, the upstreams or hosts that took the bad requests,
+//! how the proxy says those upstreams' requests ended,
 //! the 4xx bursts of single clients nearby, the path that took them (or,
 //! for an incident found in metrics alone, that no access log was given).
 
@@ -15,7 +16,9 @@ use crate::timefmt::{MS_PER_MINUTE, Millis};
 
 use super::Incident;
 use super::client_bursts::ClientBurst;
-use super::concentration::{dimension_concentration, path_concentration};
+use super::concentration::{
+    dimension_concentration, path_concentration, termination_concentration,
+};
 use super::findings::{ChangeLead, Hint, Signal, line_source};
 use super::impact::Impact;
 use super::timeline::TIMELINE_BEFORE_MS;
@@ -125,6 +128,29 @@ pub fn concentration_hints(
                     .filter(|l| l.as_str() != OTHER_LABEL)
                     .count(),
             })
+        })
+        .collect()
+}
+
+/// How the failed requests of the upstreams that carried them ended, when
+/// the proxy's log says (HAProxy's termination state, Envoy's flags).
+pub fn termination_hints(
+    dimensions: &[DimensionSeries],
+    buckets: RangeInclusive<usize>,
+) -> Vec<Hint> {
+    dimensions
+        .iter()
+        .flat_map(|series| {
+            termination_concentration(series, buckets.clone())
+                .into_iter()
+                .map(|found| Hint::Termination {
+                    dimension: series.kind.name(),
+                    label: found.label,
+                    cause: found.cause,
+                    code: found.code,
+                    share: found.share,
+                    failed: found.failed,
+                })
         })
         .collect()
 }

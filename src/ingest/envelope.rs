@@ -143,8 +143,13 @@ fn time_prefix(line: &[u8]) -> Option<&[u8]> {
         return None;
     }
     let end = line.iter().take(MAX_TIME_PREFIX).position(|&b| b == b' ')?;
-    let stamp = &line[..end];
-    let zoned = stamp.ends_with(b"Z") || stamp.ends_with(b"z") || stamp[19..].contains(&b'+') || stamp[19..].contains(&b'-');
+    // `YYYY-MM-DDTHH:MM:SS` and a zone: a shorter first word is no time
+    // (a CSV's `2024-01-15 10:00:00,...` has its space at 10).
+    let (stamp, after_seconds) = (&line[..end], line.get(19..end)?);
+    let zoned = stamp.ends_with(b"Z")
+        || stamp.ends_with(b"z")
+        || after_seconds.contains(&b'+')
+        || after_seconds.contains(&b'-');
     if !zoned || parse_iso8601(stamp).is_none() {
         return None;
     }
@@ -300,6 +305,9 @@ mod tests {
             ("zoneless time is part of the line", "2024-01-15T10:00:00 GET /"),
             ("a pipe far from the start", "a b | c"),
             ("CRI tag without time", "stdout F hello"),
+            // Found by the NAB datasets test: the space before index 19.
+            ("date and time with a space", "2014-04-01 00:00:00,20.5"),
+            ("short first word", "2014-04-01T0 x"),
         ];
         let mut scratch = Vec::new();
         for (name, line) in cases {
@@ -369,11 +377,12 @@ mod tests {
     #[test]
     fn no_byte_sequence_makes_opening_panic() {
         use proptest::prelude::*;
-        proptest!(|(bytes in proptest::collection::vec(any::<u8>(), 0..200), which in 0usize..3)| {
+        proptest!(|(bytes in proptest::collection::vec(any::<u8>(), 0..200), which in 0usize..4)| {
             let mut scratch = Vec::new();
             let mut line = match which {
                 0 => DOCKER_LOG_KEY.to_vec(),
                 1 => b"2024-01-15T10:00:00Z stdout ".to_vec(),
+                2 => b"2024-01-15".to_vec(),
                 _ => Vec::new(),
             };
             line.extend_from_slice(&bytes);

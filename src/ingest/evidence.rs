@@ -216,6 +216,45 @@ pub fn read_other<R: std::io::Read>(
     collected.inputs.push(evidence);
 }
 
+/// Reads the server's own messages found among an access log's requests
+/// (HAProxy's `Proxy www started.`, `Server www/app1 is DOWN`) as syslog
+/// lines: those the classification table keeps become events of the same
+/// input, placed with the others at the end. `lines` are `(line number,
+/// line)` in order; a line that is no syslog line either is counted as
+/// skipped in `stats`, with its reason.
+pub fn read_message_lines(
+    stats: &mut InputStats,
+    source: &Source,
+    input: u32,
+    lines: &[(u64, Vec<u8>)],
+    options: &EvidenceOptions,
+    collected: &mut Collected,
+) {
+    if lines.is_empty() {
+        return;
+    }
+    let mut scratch = InputStats::new(stats.path.clone());
+    let mut reader = EventReader::new(&options.classifier, &mut scratch);
+    for (number, line) in lines {
+        reader.syslog_line(*number, line);
+    }
+    let (events, span) = reader.finish();
+    stats.messages += scratch.parsed;
+    stats.skipped += scratch.skipped;
+    stats.skipped_examples.extend(scratch.skipped_examples);
+    stats.skipped_examples.sort_by_key(|example| example.line);
+    stats
+        .skipped_examples
+        .truncate(super::stats::MAX_SKIPPED_EXAMPLES);
+    collected.inputs.push(EvidenceInput {
+        input,
+        events,
+        series: Vec::new(),
+        span,
+        mtime: modification_time(source),
+    });
+}
+
 /// The skip reason of every line of an input that is not a recognised log
 /// (the input's note says what was expected).
 pub const UNRECOGNISED_REASON: &str =

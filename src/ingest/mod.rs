@@ -133,10 +133,50 @@ struct InputIdentity<'a> {
     host: Option<&'a str>,
 }
 
+/// The one log a file of a cloud service's delivery belongs to: AWS
+/// writes an ELB log as one file per node and 5 minutes,
+/// `AWSLogs/<account>/elasticloadbalancing/<region>/<yyyy>/<mm>/<dd>/<account>_elasticloadbalancing_<region>_<load balancer>_<end time>_<node ip>_<random>.log.gz`,
+/// and CloudFront as `<distribution>.<yyyy-mm-dd-hh>.<random>.gz`: every
+/// file of one load balancer (one distribution) is one log, not one host.
+fn cloud_log_identity(path: &std::path::Path) -> Option<std::path::PathBuf> {
+    let name = path.file_name()?.to_str()?;
+    let parts: Vec<&str> = name.split('_').collect();
+    if parts.len() >= 7 && parts[1] == "elasticloadbalancing" {
+        // Above the file: the date folders `<yyyy>/<mm>/<dd>`, if any.
+        let mut folder = path.parent()?.to_path_buf();
+        for _ in 0..3 {
+            let is_date_part = folder
+                .file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+            if !is_date_part {
+                break;
+            }
+            folder.pop();
+        }
+        return Some(folder.join(parts[..4].join("_")));
+    }
+    let pieces: Vec<&str> = name.split('.').collect();
+    let is_cloudfront = pieces.len() >= 3
+        && pieces[1].len() == 13
+        && pieces[1].bytes().enumerate().all(|(i, b)| {
+            if matches!(i, 4 | 7 | 10) {
+                b == b'-'
+            } else {
+                b.is_ascii_digit()
+            }
+        });
+    is_cloudfront.then(|| path.with_file_name(pieces[0]))
+}
+
 /// The file name of a log with rotation and compression suffixes removed,
 /// so `access.log`, `access.log.1`, `access.log.2.gz` and
-/// `access.log-20231112.gz` are one log.
+/// `access.log-20231112.gz` are one log (and the files of a cloud
+/// service's delivery too, see [`cloud_log_identity`]).
 fn log_identity(path: &std::path::Path) -> std::path::PathBuf {
+    if let Some(identity) = cloud_log_identity(path) {
+        return identity;
+    }
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -387,6 +427,15 @@ fn ingest_source(
     stats.first = (tally.first != Millis::MAX).then_some(tally.first);
     stats.last = (tally.last != Millis::MIN).then_some(tally.last);
     stats.skipped_examples = std::mem::take(&mut total.examples);
+    let messages = std::mem::take(&mut total.messages);
+    evidence::read_message_lines(
+        &mut stats,
+        source,
+        input,
+        &messages,
+        &options.evidence,
+        collected,
+    );
     stats.fields = AccessFields::from_bits(total.field_bits);
     stats.has_request_time = stats.fields.request_time;
     stats.has_user_agent = stats.fields.user_agent;
@@ -466,4 +515,44 @@ pub fn ensure_something_parsed(inputs: &[InputStats]) -> Result<()> {
         "no line of any input could be parsed ({}); point postmortem at an access log, or give its format with --log-format",
         details.join("; ")
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    #[test]
+    fn files_of_one_cloud_delivery_are_one_log() {
+        let cases = [
+            (
+                "ALB node files of two days",
+                "logs/AWSLogs/123456789012/elasticloadbalancing/us-east-2/2024/03/01/123456789012_elasticloadbalancing_us-east-2_app.shop.50dc6c495c0c9188_20240301T1005Z_10.0.1.5_2x8hx6.log.gz",
+                "logs/AWSLogs/123456789012/elasticloadbalancing/us-east-2/2024/03/02/123456789012_elasticloadbalancing_us-east-2_app.shop.50dc6c495c0c9188_20240302T0000Z_10.0.2.9_9ab1c2.log.gz",
+                true,
+            ),
+            (
+                "two load balancers",
+                "AWSLogs/1/elasticloadbalancing/eu-west-1/2024/03/01/1_elasticloadbalancing_eu-west-1_app.shop.50dc_20240301T1005Z_10.0.1.5_a.log.gz",
+                "AWSLogs/1/elasticloadbalancing/eu-west-1/2024/03/01/1_elasticloadbalancing_eu-west-1_app.api.77aa_20240301T1005Z_10.0.1.5_a.log.gz",
+                false,
+            ),
+            (
+                "CloudFront hours",
+                "cf/E2EXAMPLE.2019-12-04-21.d111111a.gz",
+                "cf/E2EXAMPLE.2019-12-04-22.e222222b.gz",
+                true,
+            ),
+            (
+                "two hosts' access logs stay apart",
+                "web01/access.log",
+                "web02/access.log",
+                false,
+            ),
+        ];
+        for (name, a, b, same) in cases {
+            let (a, b) = (log_identity(Path::new(a)), log_identity(Path::new(b)));
+            assert_eq!(a == b, same, "{name}: {a:?} {b:?}");
+        }
+    }
 }

@@ -8,6 +8,7 @@ use memchr::memchr;
 use nom::IResult;
 use nom::error::{ContextError, ErrorKind, ParseError};
 
+use crate::series::termination::Termination;
 use crate::timefmt::Millis;
 
 /// Why a line did not parse: a static description of what was expected.
@@ -17,6 +18,13 @@ pub struct LineError {
     /// Raised by a nom combinator with no description of its own: a
     /// surrounding `context` replaces it; a specific reason is kept.
     generic: bool,
+    /// The line is the server's own message in its access log (HAProxy's
+    /// `Proxy www started.`), not a damaged request: ingest reads it as a
+    /// syslog event instead of counting it as skipped.
+    pub is_message: bool,
+    /// The line is a header directive of its format (W3C's `#Fields:`)
+    /// that the parser of the input must see ([`crate::ingest::access::AccessParser::apply_directive`]).
+    pub is_directive: bool,
 }
 
 impl LineError {
@@ -24,6 +32,29 @@ impl LineError {
         LineError {
             reason,
             generic: false,
+            is_message: false,
+            is_directive: false,
+        }
+    }
+
+    /// A line that is the server's own message, not a request (see
+    /// [`LineError::is_message`]).
+    pub const fn message(reason: &'static str) -> Self {
+        LineError {
+            reason,
+            generic: false,
+            is_message: true,
+            is_directive: false,
+        }
+    }
+
+    /// A header directive (see [`LineError::is_directive`]).
+    pub const fn directive(reason: &'static str) -> Self {
+        LineError {
+            reason,
+            generic: false,
+            is_message: false,
+            is_directive: true,
         }
     }
 }
@@ -37,6 +68,8 @@ impl<I> ParseError<I> for LineError {
                 _ => "unexpected byte",
             },
             generic: true,
+            is_message: false,
+            is_directive: false,
         }
     }
 
@@ -104,9 +137,10 @@ pub struct AccessRecord<'a> {
     pub upstream_time: Option<&'a [u8]>,
     /// `$http_x_forwarded_for`.
     pub forwarded_for: Option<&'a [u8]>,
-    /// Envoy's `%RESPONSE_FLAGS%` as written (`UF,URX`), why a request
-    /// failed at the proxy; `None` when `-` or absent.
-    pub response_flags: Option<&'a [u8]>,
+    /// The proxy's own account of how the request ended (HAProxy's
+    /// termination state, Envoy's response flags), normalised; `None` for
+    /// formats without one and for a normal end.
+    pub termination: Option<Termination>,
 }
 
 /// Which optional fields a record carries a value for, as bits, so ingest
@@ -140,7 +174,7 @@ impl<'a> AccessRecord<'a> {
             upstream_status: None,
             upstream_time: None,
             forwarded_for: None,
-            response_flags: None,
+            termination: None,
         }
     }
 

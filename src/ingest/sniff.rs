@@ -18,6 +18,7 @@ use memchr::memchr_iter;
 
 use super::access::clf::{ClfLayout, DurationField};
 use super::access::logformat::Template;
+use super::access::w3c::W3cParser;
 use super::access::{ALIASES, AccessFormat, AccessParser, PRESETS, Preset, jsonlines};
 use super::envelope::{self, Envelope};
 
@@ -148,8 +149,19 @@ pub fn detect_access_format_among(
     if lines.is_empty() {
         return None;
     }
+    // A W3C log's columns are named by the `#Fields:` lines of its head.
+    let from_head: Vec<AccessFormat> = candidates
+        .iter()
+        .map(|candidate| match &candidate.parser {
+            AccessParser::W3c(_) => AccessFormat {
+                parser: AccessParser::W3c(W3cParser::from_head(lines)),
+                ..candidate.clone()
+            },
+            _ => candidate.clone(),
+        })
+        .collect();
     let mut best: Option<(&AccessFormat, usize, usize)> = None;
-    for candidate in candidates {
+    for candidate in &from_head {
         let (mut exact, mut loose) = (0, 0);
         for line in lines {
             if let Ok((_, whole_line)) = candidate.parser.parse_exact(line) {
@@ -182,6 +194,7 @@ pub fn detect_access_format_among(
             }
         }
         AccessParser::Json => format.name = json_flavor_name(lines),
+        AccessParser::W3c(parser) => format.name = parser.flavor_name(),
         _ => {}
     }
     Some(Detection {

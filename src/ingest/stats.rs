@@ -56,6 +56,10 @@ pub struct InputStats {
     pub lines: u64,
     pub parsed: u64,
     pub skipped: u64,
+    /// Lines of an access log that are the server's own messages (HAProxy's
+    /// `Proxy www started.`), read as syslog lines for events: neither
+    /// requests nor skipped.
+    pub messages: u64,
     pub skipped_examples: Vec<SkippedLine>,
     /// Parsed lines left out by `--since`/`--until`.
     pub out_of_range: u64,
@@ -116,6 +120,7 @@ impl InputStats {
             lines: 0,
             parsed: 0,
             skipped: 0,
+            messages: 0,
             skipped_examples: Vec::new(),
             out_of_range: 0,
             no_response: 0,

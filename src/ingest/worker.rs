@@ -40,6 +40,16 @@ const LINE_BITS: u32 = 32;
 /// slower.
 pub const HAND_OVER_AFTER_MS: i64 = 5 * 60_000;
 
+/// Most lines of the server's own messages (HAProxy's `Proxy www
+/// started.`) kept per worker for the event reader: a proxy writes a few a
+/// day, a flapping health check a few a minute; beyond this many the rest
+/// are counted as skipped, so a file of nothing but messages stays bounded.
+pub const MAX_MESSAGE_LINES: usize = 20_000;
+
+/// The skip reason of message lines beyond [`MAX_MESSAGE_LINES`].
+const TOO_MANY_MESSAGES: &str =
+    "a server message beyond the first 20000 of this input: not read as an event";
+
 /// The provisional number of line `line` (1-based) of chunk `chunk`.
 #[inline]
 fn provisional_line(chunk: u64, line: u64) -> u64 {
@@ -52,6 +62,8 @@ pub struct LineTally {
     pub lines: u64,
     pub parsed: u64,
     pub skipped: u64,
+    /// Lines that are the server's own messages, handed to the event reader.
+    pub messages: u64,
     pub out_of_range: u64,
     /// Requests with status 0 (no response was sent: the client went away).
     pub no_response: u64,
@@ -65,6 +77,7 @@ impl Default for LineTally {
             lines: 0,
             parsed: 0,
             skipped: 0,
+            messages: 0,
             out_of_range: 0,
             no_response: 0,
             first: Millis::MAX,
@@ -78,6 +91,7 @@ impl LineTally {
         self.lines += other.lines;
         self.parsed += other.parsed;
         self.skipped += other.skipped;
+        self.messages += other.messages;
         self.out_of_range += other.out_of_range;
         self.no_response += other.no_response;
         self.first = self.first.min(other.first);
@@ -123,6 +137,9 @@ pub struct ParseWorker<'a> {
     chunk_lines: Vec<(u64, u64)>,
     /// The first skipped lines this worker saw, with provisional numbers.
     examples: Vec<(u64, &'static str)>,
+    /// The server's own message lines (copied: they are few), with
+    /// provisional numbers.
+    messages: Vec<(u64, Vec<u8>)>,
 }
 
 impl<'a> ParseWorker<'a> {
@@ -145,6 +162,7 @@ impl<'a> ParseWorker<'a> {
             offsets: OffsetTally::default(),
             chunk_lines: Vec::new(),
             examples: Vec::new(),
+            messages: Vec::new(),
         }
     }
 
@@ -208,6 +226,17 @@ impl<'a> ParseWorker<'a> {
         }
     }
 
+    /// Keeps a line that is the server's own message for the event reader.
+    #[inline(never)]
+    fn message(&mut self, line_number: u64, line: &[u8]) {
+        if self.messages.len() >= MAX_MESSAGE_LINES {
+            self.skip(line_number, TOO_MANY_MESSAGES);
+            return;
+        }
+        self.tally.messages += 1;
+        self.messages.push((line_number, line.to_vec()));
+    }
+
     /// Parses chunk number `chunk` (whole lines; the last may lack its
     /// newline) and folds it in. Chunks must come in increasing order.
     pub fn parse_chunk(&mut self, chunk: u64, bytes: &[u8]) {
@@ -238,10 +267,18 @@ impl<'a> ParseWorker<'a> {
                 self.skip(line_number, "empty line");
                 continue;
             }
+            // Through syslog, a line that holds no request is a message of
+            // the log's other programs (or the proxy's own): an event.
+            let through_syslog = self.envelope == Envelope::Syslog;
+            let whole_line = line;
             let line = match self.envelope {
                 Envelope::Bare => line,
                 envelope => match envelope.open(line, &mut scratch) {
                     Ok(inner) => inner,
+                    Err(_) if through_syslog => {
+                        self.message(line_number, whole_line);
+                        continue;
+                    }
                     Err(error) => {
                         self.skip(line_number, error.reason);
                         continue;
@@ -250,6 +287,24 @@ impl<'a> ParseWorker<'a> {
             };
             let mut record = match self.parser.parse(line) {
                 Ok(record) => record,
+                Err(error) if error.is_message || through_syslog => {
+                    match parse_with_fallbacks(line, self.fallbacks, &mut self.fallback_order) {
+                        Some((record, index)) if !error.is_message => {
+                            self.fallback_lines[index] += 1;
+                            record
+                        }
+                        _ => {
+                            // The event reader reads syslog lines whole.
+                            self.message(line_number, if through_syslog { whole_line } else { line });
+                            continue;
+                        }
+                    }
+                }
+                Err(error) if error.is_directive => {
+                    self.parser.apply_directive(line);
+                    self.skip(line_number, error.reason);
+                    continue;
+                }
                 Err(error) => {
                     match parse_with_fallbacks(line, self.fallbacks, &mut self.fallback_order) {
                         Some((record, index)) => {
@@ -325,6 +380,9 @@ pub struct SourceResult {
     pub field_bits: u8,
     /// Lines read by each fallback format.
     pub fallback_lines: Vec<u64>,
+    /// The server's own message lines, by line number (see
+    /// [`MAX_MESSAGE_LINES`]), for the event reader.
+    pub messages: Vec<(u64, Vec<u8>)>,
 }
 
 /// Merges the workers' partials and `handed_over` (the buckets they handed
@@ -332,6 +390,7 @@ pub struct SourceResult {
 pub fn combine(workers: Vec<ParseWorker<'_>>, handed_over: Partial, input: u32) -> SourceResult {
     let mut chunk_lines: Vec<(u64, u64)> = Vec::new();
     let mut examples: Vec<(u64, &'static str)> = Vec::new();
+    let mut messages: Vec<(u64, Vec<u8>)> = Vec::new();
     let mut tally = LineTally::default();
     let mut offsets = OffsetTally::default();
     let mut field_bits = 0;
@@ -343,6 +402,7 @@ pub fn combine(workers: Vec<ParseWorker<'_>>, handed_over: Partial, input: u32) 
     for mut worker in workers {
         chunk_lines.extend_from_slice(&worker.chunk_lines);
         examples.extend_from_slice(&worker.examples);
+        messages.append(&mut worker.messages);
         tally.add(&worker.tally);
         offsets.merge(&worker.offsets);
         field_bits |= worker.field_bits;
@@ -382,7 +442,12 @@ pub fn combine(workers: Vec<ParseWorker<'_>>, handed_over: Partial, input: u32) 
     partial.buckets.remap_lines(input, real_line);
     examples.sort_unstable();
     examples.truncate(MAX_SKIPPED_EXAMPLES);
+    messages.sort_unstable_by_key(|(line, _)| *line);
+    for (line, _) in &mut messages {
+        *line = real_line(*line);
+    }
     SourceResult {
+        messages,
         partial,
         tally,
         offsets,
@@ -479,11 +544,13 @@ fn parse_with_fallbacks<'a>(
 /// attempt counts with its own status and time; without them the last
 /// upstream gets the request's status and time, and the ones before it
 /// count as failed attempts (nginx only tries the next upstream after an
-/// error or timeout, `proxy_next_upstream`). Lazy: a log without upstreams
-/// costs one check.
+/// error or timeout, `proxy_next_upstream`). The last attempt carries the
+/// proxy's termination cause, if the log has one. Lazy: a log without
+/// upstreams costs one check.
 #[inline]
 fn upstream_attempts<'a>(record: &AccessRecord<'a>) -> impl Iterator<Item = UpstreamAttempt<'a>> {
-    let (status, duration_us) = (record.status, record.duration_us);
+    let (status, duration_us, termination) =
+        (record.status, record.duration_us, record.termination);
     let mut addresses = record
         .upstream_addr
         .map(|list| upstream_items(list).peekable());
@@ -522,8 +589,12 @@ fn upstream_attempts<'a>(record: &AccessRecord<'a>) -> impl Iterator<Item = Upst
                 (None, false) => Outcome {
                     failed: true,
                     duration_us: time,
+                    termination: None,
                 },
             };
+            // The proxy's account is of how the request ended: the last
+            // attempt's.
+            let outcome = outcome.with_termination(termination.filter(|_| is_last));
             return Some((address, outcome));
         }
     })

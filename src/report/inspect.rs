@@ -128,6 +128,13 @@ pub fn render_markdown(inspection: &Inspection) -> String {
                 thousands(*lines)
             ));
         }
+        if input.messages > 0 {
+            notes.push(format!(
+                "- `{}`: {} lines are the server's own messages, not requests: read as syslog events",
+                input.path,
+                thousands(input.messages)
+            ));
+        }
         if let Some(note) = &input.note {
             notes.push(format!("- `{}`: {note}", input.path));
         }

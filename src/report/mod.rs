@@ -118,6 +118,14 @@ pub struct InputReport {
     /// Lines read by another format than `format` (a file mixing formats).
     #[serde(default)]
     pub other_formats: Vec<OtherFormatJson>,
+    /// Lines of an access log that are the server's own messages (HAProxy's
+    /// `Proxy www started.`), read as syslog events; absent when none.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub messages: u64,
+}
+
+fn is_zero(value: &u64) -> bool {
+    *value == 0
 }
 
 /// The optional fields an access log carries (a value in at least one line).
@@ -379,10 +387,6 @@ fn leads(finding: &Finding, zone: &Zone) -> LeadsJson {
     }
 }
 
-fn is_zero(value: &u64) -> bool {
-    *value == 0
-}
-
 /// The contract's `inputs` entries of a run's inputs.
 pub fn input_reports(inputs: &[crate::ingest::InputStats]) -> Vec<InputReport> {
     inputs
@@ -425,6 +429,7 @@ pub fn input_reports(inputs: &[crate::ingest::InputStats]) -> Vec<InputReport> {
                     lines: *lines,
                 })
                 .collect(),
+            messages: input.messages,
         })
         .collect()
 }

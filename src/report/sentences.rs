@@ -7,6 +7,7 @@ use crate::detect::client_bursts::ClientBurst;
 use crate::detect::concentration::PathConcentration;
 use crate::detect::findings::{ChangeLead, DetectionEvidence, Hint, TimelineEntry, TimelineFact};
 use crate::ingest::events::EventKind;
+use crate::series::termination::TerminationCause;
 use crate::timefmt::{Millis, Zone, human_duration, human_time};
 
 use super::markdown::text::thousands;
@@ -259,9 +260,44 @@ pub fn hint_text(hint: &Hint, zone: &Zone) -> String {
             100.0 * traffic_share,
             100.0 * bad_share,
         ),
+        Hint::Termination {
+            dimension,
+            label,
+            cause,
+            code,
+            share,
+            failed,
+        } => format!(
+            "{dimension} {label}: {:.0}% of its {} failed requests {} ({code}), as the proxy logged how they ended",
+            100.0 * share,
+            thousands(*failed),
+            termination_phrase(*cause),
+        ),
         Hint::ClientBurst(burst) => client_burst_text(burst, zone),
         Hint::PathConcentration(path) => path_concentration_text(path),
         Hint::NoAccessLog => "no access log was given: the users and requests hit are unknown; add the access logs of the same period to measure them".to_string(),
+    }
+}
+
+/// What requests that ended with `cause` went through, after "N failed
+/// requests".
+fn termination_phrase(cause: TerminationCause) -> &'static str {
+    match cause {
+        TerminationCause::NoServer => "had no server available",
+        TerminationCause::ConnectFailed => {
+            "could not connect to the server (refused, unreachable or connect timeout)"
+        }
+        TerminationCause::ServerTimeout => "timed out waiting for the server's answer",
+        TerminationCause::ServerAborted => "were cut off by the server (closed or reset)",
+        TerminationCause::ClientAborted => "were abandoned by the client",
+        TerminationCause::ClientTimeout => "timed out waiting for the client",
+        TerminationCause::ProxyDenied => {
+            "were refused by the proxy's configuration (deny rule, no route, rate limit)"
+        }
+        TerminationCause::Overflow => "found a queue, connection limit or circuit breaker full",
+        TerminationCause::ProxyKilled => {
+            "were ended by the proxy itself (server marked down, admin kill, internal error)"
+        }
     }
 }
 

@@ -1,7 +1,9 @@
 //! Per-dimension bucket counts: requests, failed, slow and a coarse latency
 //! histogram per upstream (`$upstream_addr`, Traefik's `ServiceAddr`) and
 //! per host (one value per log source when several hosts' logs are read),
-//! so that "one upstream of three got slow" can be seen.
+//! so that "one upstream of three got slow" can be seen, and, for proxies
+//! that say how a request ended, the causes of each upstream's failed
+//! requests ([`CauseTally`]).
 //!
 //! Like the series itself, a [`DimensionBuilder`] is a mergeable partial
 //! (chunks, files, threads). It is bounded: at most
@@ -15,6 +17,7 @@ use std::ops::RangeInclusive;
 use rustc_hash::FxHashMap;
 
 use crate::series::buckets::is_failed_status;
+use crate::series::termination::{CauseTally, Termination};
 use crate::timefmt::Millis;
 
 /// Most distinct values kept per dimension: enough for every backend of a
@@ -146,6 +149,9 @@ pub struct DimensionCounts {
     /// Not failed, slower than the ingest slow threshold.
     pub slow: u64,
     pub latency: CoarseLatency,
+    /// The proxy's termination causes of the failed requests (empty for
+    /// logs without one).
+    pub causes: CauseTally,
 }
 
 impl DimensionCounts {
@@ -159,6 +165,7 @@ impl DimensionCounts {
         self.failed += other.failed;
         self.slow += other.slow;
         self.latency.merge(&other.latency);
+        self.causes.merge(&other.causes);
     }
 }
 
@@ -167,6 +174,8 @@ impl DimensionCounts {
 pub struct Outcome {
     pub failed: bool,
     pub duration_us: Option<u64>,
+    /// How the proxy says the request ended, when its log says.
+    pub termination: Option<Termination>,
 }
 
 impl Outcome {
@@ -175,6 +184,15 @@ impl Outcome {
         Outcome {
             failed: is_failed_status(status),
             duration_us,
+            termination: None,
+        }
+    }
+
+    /// The same outcome with the proxy's termination cause.
+    pub fn with_termination(self, termination: Option<Termination>) -> Self {
+        Outcome {
+            termination,
+            ..self
         }
     }
 }
@@ -251,6 +269,9 @@ impl DimensionBuilder {
         counts.requests += 1;
         if outcome.failed {
             counts.failed += 1;
+            if let Some(termination) = outcome.termination {
+                counts.causes.add(termination);
+            }
         }
         if let Some(duration) = outcome.duration_us {
             counts.latency.add(duration);
@@ -318,6 +339,16 @@ impl DimensionBuilder {
     /// Distinct values with counts of their own so far.
     pub fn value_count(&self) -> usize {
         self.labels.len()
+    }
+
+    /// Whether any failed request was counted with a termination cause
+    /// (then even one value is worth keeping: its causes make a hint).
+    pub fn has_causes(&mut self) -> bool {
+        self.settle();
+        self.buckets
+            .values()
+            .flatten()
+            .any(|(_, counts)| counts.causes.total() > 0)
     }
 
     /// The dense series over the buckets `[start, start + len × bucket)`
@@ -405,6 +436,7 @@ mod tests {
         Outcome {
             failed: false,
             duration_us: Some(ms * 1000),
+            termination: None,
         }
     }
 
@@ -412,6 +444,7 @@ mod tests {
         Outcome {
             failed: true,
             duration_us: Some(5_000),
+            termination: None,
         }
     }
 

@@ -8,7 +8,8 @@
 //! [`buckets`] holds the per-bucket counts and slots, [`latency`] the
 //! latency histograms and [`users`] the users of a bucket; [`dims`] the
 //! per-upstream and per-host counts; [`paths`] the request paths;
-//! [`clients`] the clients of 4xx responses; [`heavy`] the heavy-hitter
+//! [`clients`] the clients of 4xx responses; [`termination`] how a proxy
+//! says a request ended; [`heavy`] the heavy-hitter
 //! summaries the last two are built on.
 
 pub mod buckets;
@@ -18,6 +19,7 @@ pub mod heavy;
 pub mod latency;
 pub mod partial;
 pub mod paths;
+pub mod termination;
 pub mod users;
 
 pub use buckets::*;

@@ -129,14 +129,17 @@ impl Partial {
     }
 
     /// The dense series from the first to the last bucket with a request,
-    /// and the dimensions with at least two values aligned with it.
+    /// and the dimensions with at least two values (or one with termination
+    /// causes) aligned with it.
     /// `max_buckets` guards against a stray timestamp years away turning
     /// into millions of empty buckets.
     pub fn finish(self, max_buckets: usize) -> Result<AccessSeries, SeriesTooLong> {
         let series = self.buckets.finish(max_buckets)?;
         let dimensions = [self.upstreams, self.hosts]
             .into_iter()
-            .filter(|dimension| dimension.value_count() >= 2)
+            .filter_map(|mut dimension| {
+                (dimension.value_count() >= 2 || dimension.has_causes()).then_some(dimension)
+            })
             .map(|dimension| dimension.finish(series.start, series.buckets.len()))
             .collect();
         Ok(AccessSeries {
@@ -154,7 +157,7 @@ pub struct AccessSeries {
     /// The dense per-bucket series.
     pub series: SeriesSet,
     /// Per-upstream / per-host counts aligned with `series` (only the
-    /// dimensions with at least two values).
+    /// dimensions with at least two values, or with termination causes).
     pub dimensions: Vec<DimensionSeries>,
     /// The clients of the 4xx responses, per bucket.
     pub clients: ClientErrors,
@@ -210,6 +213,7 @@ mod tests {
                             Outcome {
                                 failed: true,
                                 duration_us: None,
+                                termination: None,
                             },
                         ),
                         (b"10.1.0.2:80", Outcome::of(status, Some(1_000))),

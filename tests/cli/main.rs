@@ -18,3 +18,4 @@ mod report;
 mod samples;
 mod series;
 mod support;
+mod text_proxy_logs;

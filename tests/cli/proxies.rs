@@ -17,7 +17,11 @@ fn inspect_one(path: &std::path::Path) -> (Value, String) {
         .output()
         .expect("the binary runs");
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    assert!(output.status.success(), "exit {:?}: {stderr}", output.status.code());
+    assert!(
+        output.status.success(),
+        "exit {:?}: {stderr}",
+        output.status.code()
+    );
     let inspection: Value = serde_json::from_slice(&output.stdout).expect("stdout is JSON");
     (inspection["inputs"][0].clone(), stderr)
 }
@@ -34,7 +38,14 @@ fn json_string(text: &str) -> String {
 }
 
 /// (name, file contents, format, envelope, parsed, skipped)
-fn format_cases() -> Vec<(&'static str, String, &'static str, Option<&'static str>, u64, u64)> {
+fn format_cases() -> Vec<(
+    &'static str,
+    String,
+    &'static str,
+    Option<&'static str>,
+    u64,
+    u64,
+)> {
     let envoy = format!("{ENVOY_503}\n{ENVOY_200}\n");
     vec![
         ("Envoy default text", envoy.clone(), "envoy", None, 2, 0),
@@ -172,7 +183,11 @@ fn proxy_cloud_and_container_logs_are_found_from_content() {
 #[test]
 fn status_zero_is_a_request_neither_failed_nor_slow() {
     let dir = scratch();
-    let path = write(dir.path(), "caddy.log", &format!("{CADDY_0}\n{CADDY_200}\n"));
+    let path = write(
+        dir.path(),
+        "caddy.log",
+        &format!("{CADDY_0}\n{CADDY_200}\n"),
+    );
     let (input, _) = inspect_one(&path);
     assert_eq!(input["parsed"].as_u64(), Some(2), "{input}");
     assert_eq!(input["no_response"].as_u64(), Some(1), "{input}");
@@ -184,7 +199,10 @@ fn status_zero_is_a_request_neither_failed_nor_slow() {
     let series: Value = serde_json::from_slice(&output.stdout).expect("series JSON");
     let text = series.to_string();
     assert!(output.status.success(), "{text}");
-    let rows = series["buckets"].as_array().or(series.as_array()).expect("rows");
+    let rows = series["buckets"]
+        .as_array()
+        .or(series.as_array())
+        .expect("rows");
     let sum = |key: &str| rows.iter().filter_map(|row| row[key].as_u64()).sum::<u64>();
     assert_eq!(sum("requests"), 2, "{text}");
     assert_eq!(sum("failed"), 0, "{text}");
@@ -207,7 +225,10 @@ fn a_run_that_reads_no_request_says_so_and_what_to_try() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
     assert!(stderr.contains("0 requests were read"), "{stderr}");
-    assert!(stderr.contains("read as syslog-rfc3164 (2 of 2 lines)"), "{stderr}");
+    assert!(
+        stderr.contains("read as syslog-rfc3164 (2 of 2 lines)"),
+        "{stderr}"
+    );
     assert!(stderr.contains("--log-format"), "{stderr}");
 }
 
@@ -231,7 +252,10 @@ fn json_that_is_no_access_log_never_reaches_the_csv_reader() {
     );
     assert_eq!(output.status.code(), Some(2), "{all}");
     assert!(!all.contains("looks like a CSV"), "{all}");
-    assert!(all.contains("JSON, but its objects lack the time and status fields"), "{all}");
+    assert!(
+        all.contains("JSON, but its objects lack the time and status fields"),
+        "{all}"
+    );
     for library_word in ["polars", "infer_schema_length", "ignore_errors"] {
         assert!(!all.contains(library_word), "{library_word}: {all}");
     }

@@ -46,16 +46,25 @@ pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// `../shared/datasets`, or `None` with a printed notice when it is absent
-/// (a user's fresh clone has no `../shared`).
+/// Where the shared datasets are when the clone has no `../shared` beside
+/// it (a worktree elsewhere on the machine that holds them).
+const SHARED_DATASETS_FALLBACK: &str = "/work/shared/datasets";
+
+/// `../shared/datasets`, else [`SHARED_DATASETS_FALLBACK`], or `None` with a
+/// printed notice when both are absent (a user's fresh clone has no
+/// `../shared`).
 pub fn datasets() -> Option<PathBuf> {
-    let path = repo_root().join("../shared/datasets");
-    if path.is_dir() {
-        Some(path)
-    } else {
-        println!("skipped: {} is absent", path.display());
-        None
+    let beside = repo_root().join("../shared/datasets");
+    let found = [beside.clone(), PathBuf::from(SHARED_DATASETS_FALLBACK)]
+        .into_iter()
+        .find(|path| path.is_dir());
+    if found.is_none() {
+        println!(
+            "skipped: neither {} nor {SHARED_DATASETS_FALLBACK} exists",
+            beside.display()
+        );
     }
+    found
 }
 
 /// A directory for a test's files, removed when dropped.

@@ -29,6 +29,47 @@
 
 use crate::ingest::record::{AccessRecord, LineError, closing_quote, optional, strip_port};
 use crate::ingest::timestamps::parse_iso8601;
+use crate::series::termination::{Termination, TerminationCause};
+
+/// Envoy's response flags and the termination cause each stands for (see
+/// [`crate::series::termination`]); flags not listed (`DI` fault delay,
+/// `LH`, ...) say nothing about why a request failed.
+const RESPONSE_FLAG_CAUSES: [(&[u8], TerminationCause); 22] = [
+    (b"UH", TerminationCause::NoServer),
+    (b"UF", TerminationCause::ConnectFailed),
+    (b"URX", TerminationCause::ConnectFailed),
+    (b"DF", TerminationCause::ConnectFailed),
+    (b"UT", TerminationCause::ServerTimeout),
+    (b"UMSDR", TerminationCause::ServerTimeout),
+    (b"UC", TerminationCause::ServerAborted),
+    (b"UR", TerminationCause::ServerAborted),
+    (b"UPE", TerminationCause::ServerAborted),
+    (b"DC", TerminationCause::ClientAborted),
+    (b"DT", TerminationCause::ClientTimeout),
+    (b"NR", TerminationCause::ProxyDenied),
+    (b"NC", TerminationCause::ProxyDenied),
+    (b"RL", TerminationCause::ProxyDenied),
+    (b"RLSE", TerminationCause::ProxyDenied),
+    (b"UAEX", TerminationCause::ProxyDenied),
+    (b"IH", TerminationCause::ProxyDenied),
+    (b"UO", TerminationCause::Overflow),
+    (b"OM", TerminationCause::Overflow),
+    (b"SI", TerminationCause::ProxyKilled),
+    (b"DPE", TerminationCause::ProxyKilled),
+    (b"FI", TerminationCause::ProxyKilled),
+];
+
+/// The termination of a request from Envoy's `%RESPONSE_FLAGS%` (`UF,URX`,
+/// or `-`): the first flag that names a cause, in the order Envoy writes
+/// them (the upstream's failure before the retry limit it led to).
+pub fn termination(flags: &[u8]) -> Option<Termination> {
+    flags.split(|&b| b == b',').find_map(|flag| {
+        RESPONSE_FLAG_CAUSES
+            .iter()
+            .find(|(code, _)| *code == flag)
+            .map(|(code, cause)| Termination::new(*cause, code))
+    })
+}
 
 /// Envoy's default access log format string.
 pub const ENVOY_DEFINITION: &str = r#"[%START_TIME%] "%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% %PROTOCOL%" %RESPONSE_CODE% %RESPONSE_FLAGS% %BYTES_RECEIVED% %BYTES_SENT% %DURATION% %RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)% "%REQ(X-FORWARDED-FOR)%" "%REQ(USER-AGENT)%" "%REQ(X-REQUEST-ID)%" "%REQ(:AUTHORITY)%" "%UPSTREAM_HOST%" (Envoy's default; Istio's adds %RESPONSE_CODE_DETAILS% ... and %UPSTREAM_CLUSTER% ... %DOWNSTREAM_REMOTE_ADDRESS% ...)"#;
@@ -179,7 +220,7 @@ pub fn parse(line: &[u8]) -> Result<(AccessRecord<'_>, &[u8]), LineError> {
         ))?;
     let mut record = AccessRecord::new(logged_at, offset_seconds, status);
     record.request = request;
-    record.response_flags = optional(tokens[1].text);
+    record.termination = optional(tokens[1].text).and_then(termination);
     record.bytes = Some(integer_value(tokens[numbers + 1].text));
     record.duration_us = Some(integer_value(tokens[numbers + 2].text).saturating_mul(1000));
     let quoted = &tokens[numbers + 4..numbers + 4 + QUOTED_AFTER_NUMBERS];

@@ -3,7 +3,8 @@
 //! module beside this one: [`clf`] (NCSA/Apache/nginx `common`, `combined`
 //! and their kin, with a hand-written fast path), [`logformat`] (nginx
 //! `log_format` and Apache `LogFormat` templates, compiled once), and
-//! [`jsonlines`] (nginx `escape=json`, Caddy, Traefik). Parsers borrow: a
+//! [`jsonlines`] (nginx `escape=json`, Caddy, Traefik), [`haproxy`] (HTTP,
+//! HTTPS and TCP logs, plain or through syslog). Parsers borrow: a
 //! record points into its line and nothing is allocated per line. They use
 //! [`crate::ingest::record`] and [`crate::ingest::timestamps`], never this
 //! module.
@@ -24,13 +25,16 @@
 //! [`PresetKind::Template`] with its nginx/Apache definition.
 
 pub mod caddy_console;
+pub mod aws;
 pub mod clf;
 pub mod envoy;
 #[cfg(test)]
 mod expected;
+pub mod haproxy;
 pub mod jsonlines;
 pub mod logformat;
 pub mod traefik;
+pub mod w3c;
 
 use std::sync::Arc;
 
@@ -54,9 +58,26 @@ pub enum AccessParser {
     TraefikClf,
     /// Caddy's console encoder (tab-separated columns and a JSON record).
     CaddyConsole,
+    /// HAProxy's HTTP, HTTPS and TCP logs.
+    HaProxy,
+    /// AWS Application Load Balancer.
+    AwsAlb,
+    /// AWS Classic Load Balancer.
+    AwsElb,
+    /// W3C extended (IIS, CloudFront): the layouts of the input's
+    /// `#Fields:` directives.
+    W3c(w3c::W3cParser),
 }
 
 impl AccessParser {
+    /// Lets the parser see a header directive of its input (a W3C
+    /// `#Fields:` line changes the columns of the lines after it).
+    pub fn apply_directive(&mut self, line: &[u8]) {
+        if let AccessParser::W3c(parser) = self {
+            parser.apply_directive(line);
+        }
+    }
+
     /// Parses one line (without its line ending), ignoring fields that
     /// follow the last one the format defines.
     #[inline]
@@ -68,6 +89,10 @@ impl AccessParser {
             AccessParser::Envoy => envoy::parse(line).map(|(record, _)| record),
             AccessParser::TraefikClf => traefik::parse(line).map(|(record, _)| record),
             AccessParser::CaddyConsole => caddy_console::parse(line).map(|(record, _)| record),
+            AccessParser::HaProxy => haproxy::parse(line).map(|(record, _)| record),
+            AccessParser::AwsAlb => aws::parse_alb(line).map(|(record, _)| record),
+            AccessParser::AwsElb => aws::parse_elb(line).map(|(record, _)| record),
+            AccessParser::W3c(parser) => parser.parse(line).map(|(record, _)| record),
         }
     }
 
@@ -82,6 +107,10 @@ impl AccessParser {
             AccessParser::Envoy => envoy::parse(line)?,
             AccessParser::TraefikClf => traefik::parse(line)?,
             AccessParser::CaddyConsole => caddy_console::parse(line)?,
+            AccessParser::HaProxy => haproxy::parse(line)?,
+            AccessParser::AwsAlb => aws::parse_alb(line)?,
+            AccessParser::AwsElb => aws::parse_elb(line)?,
+            AccessParser::W3c(parser) => parser.parse(line)?,
         };
         Ok((record, rest.iter().all(u8::is_ascii_whitespace)))
     }
@@ -94,7 +123,11 @@ impl AccessParser {
             AccessParser::Json
             | AccessParser::Envoy
             | AccessParser::TraefikClf
-            | AccessParser::CaddyConsole => true,
+            | AccessParser::CaddyConsole
+            | AccessParser::HaProxy
+            | AccessParser::AwsAlb
+            | AccessParser::AwsElb => true,
+            AccessParser::W3c(parser) => parser.has_request_time(),
         }
     }
 
@@ -106,7 +139,11 @@ impl AccessParser {
             AccessParser::Json
             | AccessParser::Envoy
             | AccessParser::TraefikClf
-            | AccessParser::CaddyConsole => true,
+            | AccessParser::CaddyConsole
+            | AccessParser::AwsAlb
+            | AccessParser::AwsElb => true,
+            AccessParser::HaProxy => false,
+            AccessParser::W3c(parser) => parser.has_user_agent(),
         }
     }
 }
@@ -138,6 +175,14 @@ pub enum PresetKind {
     TraefikClf,
     /// Caddy's console encoder.
     CaddyConsole,
+    /// HAProxy's logs.
+    HaProxy,
+    /// AWS ALB.
+    AwsAlb,
+    /// AWS Classic ELB.
+    AwsElb,
+    /// W3C extended; the layouts come from the input's head.
+    W3c,
 }
 
 /// A named access-log layout users can also pass with `--log-format`.
@@ -155,12 +200,12 @@ pub struct Preset {
 /// a fraction).
 pub const PRESETS: &[Preset] = &all_presets();
 
-const fn all_presets() -> [Preset; 21] {
+const fn all_presets() -> [Preset; 25] {
     let mut presets = [Preset {
         name: "ingress-nginx",
         kind: PresetKind::Template,
         definition: INGRESS_NGINX_DEFINITION,
-    }; 21];
+    }; 25];
     let mut member = 0;
     while member < CLF_PRESETS.len() {
         let clf = CLF_PRESETS[member];
@@ -177,16 +222,36 @@ const fn all_presets() -> [Preset; 21] {
         definition: jsonlines::DEFINITION,
     };
     presets[18] = Preset {
+        name: haproxy::NAME,
+        kind: PresetKind::HaProxy,
+        definition: haproxy::DEFINITION,
+    };
+    presets[19] = Preset {
+        name: aws::ALB_NAME,
+        kind: PresetKind::AwsAlb,
+        definition: aws::ALB_DEFINITION,
+    };
+    presets[20] = Preset {
+        name: aws::ELB_NAME,
+        kind: PresetKind::AwsElb,
+        definition: aws::ELB_DEFINITION,
+    };
+    presets[21] = Preset {
+        name: w3c::NAME,
+        kind: PresetKind::W3c,
+        definition: w3c::DEFINITION,
+    };
+    presets[22] = Preset {
         name: "envoy",
         kind: PresetKind::Envoy,
         definition: envoy::ENVOY_DEFINITION,
     };
-    presets[19] = Preset {
+    presets[23] = Preset {
         name: "traefik-clf",
         kind: PresetKind::TraefikClf,
         definition: traefik::DEFINITION,
     };
-    presets[20] = Preset {
+    presets[24] = Preset {
         name: "caddy-console",
         kind: PresetKind::CaddyConsole,
         definition: caddy_console::DEFINITION,
@@ -215,6 +280,18 @@ pub const ALIASES: &[(&str, &str)] = &[
     ("istio", "envoy"),
     ("envoy-json", "json"),
     ("istio-json", "json"),
+    ("haproxy-http", "haproxy"),
+    ("haproxy-https", "haproxy"),
+    ("haproxy-tcp", "haproxy"),
+    ("httplog", "haproxy"),
+    ("tcplog", "haproxy"),
+    ("alb", "aws-alb"),
+    ("elb", "aws-elb"),
+    ("classic-elb", "aws-elb"),
+    ("iis", "w3c"),
+    ("iis-w3c", "w3c"),
+    ("cloudfront", "w3c"),
+    ("w3c-extended", "w3c"),
 ];
 
 impl Preset {
@@ -226,6 +303,10 @@ impl Preset {
             PresetKind::Envoy => AccessParser::Envoy,
             PresetKind::TraefikClf => AccessParser::TraefikClf,
             PresetKind::CaddyConsole => AccessParser::CaddyConsole,
+            PresetKind::HaProxy => AccessParser::HaProxy,
+            PresetKind::AwsAlb => AccessParser::AwsAlb,
+            PresetKind::AwsElb => AccessParser::AwsElb,
+            PresetKind::W3c => AccessParser::W3c(w3c::W3cParser::default()),
             PresetKind::Template => AccessParser::Template(Arc::new(
                 Template::compile(self.definition)
                     .expect("preset definitions compile (tested in this module)"),

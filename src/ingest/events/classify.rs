@@ -169,6 +169,12 @@ pub const RULES: &[Rule] = &[
         example: "puppet-agent: Applied catalog in 12.31 seconds",
     },
     Rule {
+        name: "haproxy proxy start or stop",
+        class: CHANGE,
+        pattern: r"^haproxy[\w.-]*: (?:Proxy|Frontend|Backend|Listener) \S+ (?:started|stopped|paused|resumed)\b|^haproxy[\w.-]*: .*\b(?:Loading success|Reexecuting Master process|Stopping (?:proxy|frontend|backend) )",
+        example: "haproxy: Proxy prod_http_in started.",
+    },
+    Rule {
         name: "service start or stop",
         class: CHANGE,
         pattern: r"(?i)\b(?:startup|shutdown) succeeded\b|: restart\.$|\b(?:service|daemon|server|workers?) (?:re)?start(?:ed|ing)\b|\b(?:shutting down|resuming normal operations|caught SIGTERM)\b",
@@ -204,6 +210,18 @@ pub const RULES: &[Rule] = &[
         class: EVENT,
         pattern: r"(?i)upstream timed out|no live upstreams|no server available|upstream prematurely closed|while connecting to upstream|upstream sent too big header|proxy: error reading status line",
         example: "nginx: upstream timed out (110: Connection timed out) while reading response header from upstream, client: 10.0.0.9",
+    },
+    Rule {
+        name: "proxy server state",
+        class: EVENT,
+        pattern: r"\bServer \S+/\S+ is (?:DOWN|going DOWN|UP|MAINT|DRAIN)\b|\bbackend \S+ has no server available!",
+        example: "haproxy: Server www/app1 is DOWN, reason: Layer4 connection problem, info: \"Connection refused\", check duration: 0ms. 1 active and 0 backup servers left.",
+    },
+    Rule {
+        name: "tls handshake failure",
+        class: EVENT,
+        pattern: r"(?i)\bSSL handshake failure\b|\bSSL_do_handshake\(\) failed\b|\bTLS handshake (?:error|failed|failure)\b",
+        example: "haproxy: 95.216.197.33:56224 [25/Feb/2019:16:20:10.111] prod_http_in/sktst2: SSL handshake failure",
     },
     Rule {
         name: "resource exhausted",
@@ -426,10 +444,10 @@ mod tests {
                 None,
             ),
             (
-                "haproxy proxy start is not systemd",
+                "haproxy proxy start is a change, not systemd",
                 "haproxy: Proxy prod_http_in started.",
                 None,
-                None,
+                Some(EventKind::Change),
             ),
         ];
         for (name, text, severity, expected) in cases {

@@ -254,7 +254,7 @@ pub fn parse<'a>(line: &'a [u8], layout: &ClfLayout) -> Option<(&'a [u8], Access
             upstream_status: None,
             upstream_time: None,
             forwarded_for,
-            response_flags: None,
+            termination: None,
         },
     ))
 }

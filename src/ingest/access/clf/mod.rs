@@ -201,7 +201,7 @@ fn parse_clf_inner<'a>(line: &'a [u8], layout: &ClfLayout) -> ParseResult<'a, Ac
             upstream_status: None,
             upstream_time: None,
             forwarded_for,
-            response_flags: None,
+            termination: None,
         },
     ))
 }

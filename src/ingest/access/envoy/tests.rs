@@ -2,6 +2,7 @@
 //! every field, the Istio variants, and what is refused.
 
 use super::*;
+use crate::series::termination::TerminationCause;
 
 /// The example line of Envoy's access-log documentation (default format).
 const ENVOY_DOC_EXAMPLE: &str = r#"[2016-04-15T20:17:00.310Z] "POST /api/v1/locations HTTP/2" 204 - 154 0 226 100 "10.0.35.28" "nsq2http" "cc21d9b0-cf5c-432b-8c7e-98aeb7988cd2" "locations" "tcp://10.0.2.1:80""#;
@@ -22,7 +23,7 @@ fn envoy_documented_example_reads_every_field() {
     assert!(!record.logged_at_completion, "START_TIME is the arrival");
     assert_eq!(record.request, b"POST /api/v1/locations HTTP/2");
     assert_eq!(record.status, 204);
-    assert_eq!(record.response_flags, None);
+    assert_eq!(record.termination, None);
     assert_eq!(record.bytes, Some(0));
     assert_eq!(record.duration_us, Some(226_000));
     assert_eq!(record.forwarded_for, Some(&b"10.0.35.28"[..]));
@@ -39,7 +40,7 @@ fn istio_documented_example_reads_every_field() {
     assert_eq!(record.logged_at, millis("2020-11-25T21:26:18.409Z"));
     assert_eq!(record.request, b"GET /status/418 HTTP/1.1");
     assert_eq!(record.status, 418);
-    assert_eq!(record.response_flags, None);
+    assert_eq!(record.termination, None);
     assert_eq!(record.bytes, Some(135));
     assert_eq!(record.duration_us, Some(4_000));
     assert_eq!(record.forwarded_for, None);
@@ -52,13 +53,13 @@ fn istio_documented_example_reads_every_field() {
 
 #[test]
 fn variants_read_flags_upstreams_and_clients() {
-    // (name, line, status, flags, upstream, client, duration ms)
-    let cases: [(&str, &str, u16, Option<&str>, Option<&str>, &str, u64); 5] = [
+    // (name, line, status, cause and flag, upstream, client, duration ms)
+    let cases: [(&str, &str, u16, Option<(TerminationCause, &str)>, Option<&str>, &str, u64); 5] = [
         (
             "upstream refused, retried",
             r#"[2024-01-15T10:00:00.123Z] "GET /api HTTP/1.1" 503 UF,URX 0 91 12 - "203.0.113.9, 10.0.0.2" "curl/8" "id-1" "api.example.com" "10.0.3.7:8080""#,
             503,
-            Some("UF,URX"),
+            Some((TerminationCause::ConnectFailed, "UF")),
             Some("10.0.3.7:8080"),
             "203.0.113.9",
             12,
@@ -67,7 +68,7 @@ fn variants_read_flags_upstreams_and_clients() {
             "no healthy upstream: the cluster stands for it (Istio)",
             r#"[2024-01-15T10:00:00.123Z] "GET / HTTP/1.1" 503 UH no_healthy_upstream - "-" 0 19 0 - "-" "curl/8" "id-2" "web:80" "-" outbound|80||web.default.svc.cluster.local - 10.0.0.5:80 10.0.0.9:51234 - default"#,
             503,
-            Some("UH"),
+            Some((TerminationCause::NoServer, "UH")),
             Some("outbound|80||web.default.svc.cluster.local"),
             "10.0.0.9",
             0,
@@ -76,7 +77,7 @@ fn variants_read_flags_upstreams_and_clients() {
             "client went away: code 0",
             r#"[2024-01-15T10:00:00.123Z] "GET /slow HTTP/1.1" 0 DC 0 0 30000 - "-" "curl/8" "id-3" "web" "10.0.3.7:8080""#,
             0,
-            Some("DC"),
+            Some((TerminationCause::ClientAborted, "DC")),
             Some("10.0.3.7:8080"),
             "-",
             30_000,
@@ -85,7 +86,7 @@ fn variants_read_flags_upstreams_and_clients() {
             "older Istio: quoted mixer status and failure reason",
             r#"[2019-06-01T08:00:00.000Z] "GET /p HTTP/1.1" 504 UT "-" "-" 0 24 15001 - "-" "Go-http-client/1.1" "id-4" "reviews:9080" "10.1.2.3:9080" outbound|9080||reviews.default.svc.cluster.local - 10.0.0.1:9080 10.1.0.4:40000 - -"#,
             504,
-            Some("UT"),
+            Some((TerminationCause::ServerTimeout, "UT")),
             Some("10.1.2.3:9080"),
             "10.1.0.4",
             15_001,
@@ -103,7 +104,8 @@ fn variants_read_flags_upstreams_and_clients() {
     for (name, line, status, flags, upstream, client, duration_ms) in cases {
         let (record, rest) = parse(line.as_bytes()).unwrap_or_else(|e| panic!("{name}: {e:?}"));
         assert_eq!(record.status, status, "{name}");
-        assert_eq!(record.response_flags, flags.map(str::as_bytes), "{name}");
+        let found = record.termination.map(|t| (t.cause, t.code.text()));
+        assert_eq!(found, flags.map(|(cause, code)| (cause, code.to_string())), "{name}");
         assert_eq!(record.upstream_addr, upstream.map(str::as_bytes), "{name}");
         assert_eq!(record.client, client.as_bytes(), "{name}");
         assert_eq!(record.duration_us, Some(duration_ms * 1000), "{name}");
@@ -137,5 +139,23 @@ fn forwarded_for_lists_give_their_first_hop() {
     ];
     for (name, list, expected) in cases {
         assert_eq!(first_forwarded_hop(list.as_bytes()), expected.map(str::as_bytes), "{name}");
+    }
+}
+
+#[test]
+fn response_flags_map_to_termination_causes() {
+    let cases = [
+        ("none", "-", None),
+        ("retry limit after refusals: the refusal", "UF,URX", Some((TerminationCause::ConnectFailed, "UF"))),
+        ("retry limit alone", "URX", Some((TerminationCause::ConnectFailed, "URX"))),
+        ("circuit breaker", "UO", Some((TerminationCause::Overflow, "UO"))),
+        ("no route", "NR", Some((TerminationCause::ProxyDenied, "NR"))),
+        ("ext authz denied", "UAEX", Some((TerminationCause::ProxyDenied, "UAEX"))),
+        ("fault delay says nothing, reset does", "DI,UR", Some((TerminationCause::ServerAborted, "UR"))),
+        ("unknown flag", "ZZ", None),
+    ];
+    for (name, flags, expected) in cases {
+        let found = termination(flags.as_bytes()).map(|t| (t.cause, t.code.text()));
+        assert_eq!(found, expected.map(|(cause, code)| (cause, code.to_string())), "{name}");
     }
 }

@@ -147,6 +147,7 @@ pub(super) struct Found<'a> {
     pub(super) forwarded_for: Slot<&'a [u8]>,
     pub(super) referer: Slot<&'a [u8]>,
     pub(super) bytes: Slot<&'a [u8]>,
+    /// Envoy's `response_flags`.
     pub(super) response_flags: Slot<&'a [u8]>,
     /// An Azure `category` that is not an access log.
     pub(super) other_azure_category: bool,
@@ -316,9 +317,6 @@ impl<'a> Found<'a> {
             [b"response_flags"] => {
                 self.envoy = true;
                 self.response_flags.offer(2, text);
-            }
-            [b"jsonPayload", b"statusDetails"] | [b"properties", b"errorInfo" | b"error_info"] => {
-                self.response_flags.offer(1, text)
             }
             [b"category" | b"Category"] => {
                 if let Some(category) = text {

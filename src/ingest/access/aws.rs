@@ -1,0 +1,324 @@
+//! AWS Elastic Load Balancing access logs: the Application Load Balancer
+//! (ALB) and the Classic Load Balancer (ELB), in the field orders of AWS's
+//! documentation ("Access log entries" of each), older shorter ALB lines
+//! included (ALB has added fields at the end over the years).
+//!
+//! ```text
+//! ALB:     type time elb client:port target:port request_processing_time
+//!          target_processing_time response_processing_time elb_status_code
+//!          target_status_code received_bytes sent_bytes "request" "user_agent"
+//!          ssl_cipher ssl_protocol target_group_arn "trace_id" "domain_name"
+//!          "chosen_cert_arn" matched_rule_priority request_creation_time
+//!          "actions_executed" "redirect_url" "error_reason" ...
+//! Classic: time elb client:port backend:port request_processing_time
+//!          backend_processing_time response_processing_time elb_status_code
+//!          backend_status_code received_bytes sent_bytes "request"
+//!          "user_agent" ssl_cipher ssl_protocol
+//! ```
+//!
+//! - Arrival: ALB's `time` is when the load balancer *answered*; its
+//!   `request_creation_time` (since 2018) is when the request arrived and is
+//!   used when present, else `time` less the three processing times. The
+//!   Classic `time` is the arrival.
+//! - Request time: the sum of the three processing times (seconds). When
+//!   the target never answered they are `-1`; the request time is then
+//!   `time - request_creation_time` when the line has both, else unknown.
+//! - Status: `elb_status_code`, what the client saw; `target_status_code`
+//!   is `-` when the target sent no answer. A Classic TCP listener writes
+//!   `-` for both: such a connection is read with status 0 (a request that
+//!   neither failed nor was slow).
+//! - Upstream: `target:port` (`-` when no target was chosen).
+//! - Termination: when the load balancer answered itself (no target
+//!   status), its status says how: 503 without a target is no server, 504 a
+//!   target timeout, 502 a connection that failed (processing times `-1`) or
+//!   was cut by the target, 460 a client that left; the code is the status.
+//! - Network Load Balancer lines (type `tls`) and ALB connection-log lines
+//!   that land in the same folder are not requests: they are skipped with a
+//!   reason that names them, not read as damage.
+
+use memchr::memchr;
+
+use crate::ingest::record::{AccessRecord, LineError, optional, seconds_as_micros};
+use crate::ingest::timestamps::parse_iso8601;
+use crate::series::termination::{Termination, TerminationCause};
+
+/// What `--log-format` and the reports call the ALB format.
+pub const ALB_NAME: &str = "aws-alb";
+/// ... and the Classic ELB format.
+pub const ELB_NAME: &str = "aws-elb";
+
+pub const ALB_DEFINITION: &str = "AWS Application Load Balancer: type time elb client:port target:port request_processing_time target_processing_time response_processing_time elb_status_code target_status_code received_bytes sent_bytes \"request\" \"user_agent\" ssl_cipher ssl_protocol target_group_arn \"trace_id\" ... request_creation_time ...";
+pub const ELB_DEFINITION: &str = "AWS Classic Load Balancer: time elb client:port backend:port request_processing_time backend_processing_time response_processing_time elb_status_code backend_status_code received_bytes sent_bytes \"request\" \"user_agent\" ssl_cipher ssl_protocol";
+
+/// The skip reason of a Network Load Balancer line in an ALB log folder.
+pub const NLB_LINE: &str =
+    "a Network Load Balancer (tls) log line, not an HTTP request: not counted";
+/// The skip reason of an ALB connection-log line.
+pub const CONNECTION_LOG_LINE: &str =
+    "an ALB connection-log line (one TLS connection), not a request: not counted";
+
+/// The request types an ALB writes as the first field.
+const ALB_TYPES: [&[u8]; 6] = [b"http", b"https", b"h2", b"grpcs", b"ws", b"wss"];
+
+/// Index of `request_creation_time` among the space-separated fields that
+/// follow `user_agent` (`ssl_cipher` is 0).
+const CREATION_TIME_AFTER_AGENT: usize = 7;
+
+/// A cursor over fields separated by one space; quoted fields end at a
+/// quote followed by a space or the end of the line.
+struct Fields<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Fields<'a> {
+    #[inline]
+    fn next(&mut self, expected: &'static str) -> Result<&'a [u8], LineError> {
+        let end = memchr(b' ', self.rest).unwrap_or(self.rest.len());
+        if end == 0 {
+            return Err(LineError::new(expected));
+        }
+        let field = &self.rest[..end];
+        self.rest = self.rest.get(end + 1..).unwrap_or_default();
+        Ok(field)
+    }
+
+    #[inline]
+    fn quoted(&mut self, expected: &'static str) -> Result<&'a [u8], LineError> {
+        let body = self
+            .rest
+            .strip_prefix(b"\"")
+            .ok_or(LineError::new(expected))?;
+        let mut from = 0;
+        while let Some(found) = memchr(b'"', &body[from..]) {
+            let at = from + found;
+            match body.get(at + 1) {
+                None => {
+                    self.rest = &[];
+                    return Ok(&body[..at]);
+                }
+                Some(b' ') => {
+                    self.rest = &body[at + 2..];
+                    return Ok(&body[..at]);
+                }
+                Some(_) => from = at + 1,
+            }
+        }
+        Err(LineError::new("unterminated quoted field"))
+    }
+}
+
+/// Seconds with a fraction, `-1` as `None`.
+#[inline]
+fn processing_time(text: &[u8]) -> Result<Option<u64>, LineError> {
+    if text == b"-1" {
+        return Ok(None);
+    }
+    match seconds_as_micros(text) {
+        Ok(([], micros)) => Ok(Some(micros)),
+        _ => Err(LineError::new(
+            "expected a processing time in seconds such as 0.001 or -1",
+        )),
+    }
+}
+
+/// A status code, `-` as `None`.
+#[inline]
+fn status_code(text: &[u8]) -> Result<Option<u16>, LineError> {
+    if text == b"-" {
+        return Ok(None);
+    }
+    match text {
+        [a, b, c] if text.iter().all(u8::is_ascii_digit) => Ok(Some(
+            u16::from(a - b'0') * 100 + u16::from(b - b'0') * 10 + u16::from(c - b'0'),
+        )),
+        _ => Err(LineError::new("expected a 3-digit status code or -")),
+    }
+}
+
+/// `host:port` without the port (IPv6 addresses keep their colons).
+#[inline]
+fn without_port(address: &[u8]) -> &[u8] {
+    match address.iter().rposition(|&b| b == b':') {
+        Some(colon) if colon > 0 => &address[..colon],
+        _ => address,
+    }
+}
+
+/// The authority of the URL in a request line `GET http://host:80/ HTTP/1.1`.
+fn request_host(request: &[u8]) -> Option<&[u8]> {
+    let space = memchr(b' ', request)?;
+    let url = &request[space + 1..];
+    let after_scheme = url
+        .windows(3)
+        .position(|w| w == b"://")
+        .map(|at| &url[at + 3..])?;
+    let end = after_scheme
+        .iter()
+        .position(|&b| matches!(b, b'/' | b' ' | b'?'))
+        .unwrap_or(after_scheme.len());
+    optional(&after_scheme[..end])
+}
+
+/// The fields both layouts share from `client:port` to `user_agent`.
+struct Common<'a> {
+    client: &'a [u8],
+    target: &'a [u8],
+    times: [Option<u64>; 3],
+    elb_status: Option<u16>,
+    target_status: Option<u16>,
+    sent_bytes: Option<u64>,
+    request: &'a [u8],
+    user_agent: &'a [u8],
+}
+
+fn common<'a>(fields: &mut Fields<'a>) -> Result<Common<'a>, LineError> {
+    let client = without_port(fields.next("expected the client address:port")?);
+    let target = fields.next("expected the target address:port or -")?;
+    let mut times = [None; 3];
+    for time in &mut times {
+        *time = processing_time(fields.next("expected the three processing times")?)?;
+    }
+    let elb_status = status_code(fields.next("expected the load balancer's status code")?)?;
+    let target_status = status_code(fields.next("expected the target's status code")?)?;
+    fields.next("expected the received bytes")?;
+    let sent = fields.next("expected the sent bytes")?;
+    let sent_bytes = match sent {
+        b"-" => None,
+        digits if digits.iter().all(u8::is_ascii_digit) => {
+            Some(digits.iter().fold(0u64, |acc, &b| {
+                acc.saturating_mul(10).saturating_add(u64::from(b - b'0'))
+            }))
+        }
+        _ => return Err(LineError::new("expected the sent bytes as a number")),
+    };
+    let request = fields.quoted("expected the request in double quotes")?;
+    let user_agent = fields.quoted("expected the user agent in double quotes")?;
+    Ok(Common {
+        client,
+        target,
+        times,
+        elb_status,
+        target_status,
+        sent_bytes,
+        request,
+        user_agent,
+    })
+}
+
+/// How the load balancer ended a request it answered itself (see the
+/// module doc); `None` when the target answered.
+fn termination(common: &Common<'_>) -> Option<Termination> {
+    if common.target_status.is_some() {
+        return None;
+    }
+    let status = common.elb_status?;
+    let no_target = common.target == b"-";
+    let never_dispatched = common.times.iter().all(Option::is_none);
+    let cause = match status {
+        503 if no_target => TerminationCause::NoServer,
+        504 => TerminationCause::ServerTimeout,
+        502 if never_dispatched => TerminationCause::ConnectFailed,
+        502 => TerminationCause::ServerAborted,
+        460 => TerminationCause::ClientAborted,
+        _ => return None,
+    };
+    let code = [
+        b'0' + (status / 100 % 10) as u8,
+        b'0' + (status / 10 % 10) as u8,
+        b'0' + (status % 10) as u8,
+    ];
+    Some(Termination::new(cause, &code))
+}
+
+fn record<'a>(common: &Common<'a>, arrival: i64, duration_us: Option<u64>) -> AccessRecord<'a> {
+    let mut record = AccessRecord::new(arrival, 0, common.elb_status.unwrap_or(0));
+    record.client = common.client;
+    record.request = common.request;
+    record.bytes = common.sent_bytes;
+    record.user_agent = optional(common.user_agent);
+    record.duration_us = duration_us;
+    record.host = request_host(common.request);
+    record.upstream_addr = optional(common.target);
+    record.termination = termination(common);
+    record
+}
+
+/// The sum of the three processing times, when all are known.
+fn total(times: &[Option<u64>; 3]) -> Option<u64> {
+    times
+        .iter()
+        .try_fold(0u64, |sum, time| Some(sum.saturating_add((*time)?)))
+}
+
+/// Parses one ALB line.
+pub fn parse_alb(line: &[u8]) -> Result<(AccessRecord<'_>, &[u8]), LineError> {
+    let mut fields = Fields { rest: line };
+    let kind = fields.next("expected the request type (http, https, h2, grpcs, ws, wss)")?;
+    if !ALB_TYPES.contains(&kind) {
+        return Err(match kind {
+            b"tls" | b"tcp" | b"udp" => LineError::new(NLB_LINE),
+            _ if parse_iso8601(kind).is_some() && looks_like_connection_log(fields.rest) => {
+                LineError::new(CONNECTION_LOG_LINE)
+            }
+            _ => LineError::new("expected the request type (http, https, h2, grpcs, ws, wss)"),
+        });
+    }
+    let (answered_at, _) = parse_iso8601(fields.next("expected the time")?)
+        .ok_or(LineError::new("expected the time in ISO 8601 UTC"))?;
+    fields.next("expected the load balancer's name")?;
+    let common = common(&mut fields)?;
+    // Older lines end here or a few fields later.
+    let creation = fields
+        .rest
+        .split(|&b| b == b' ')
+        .nth(CREATION_TIME_AFTER_AGENT)
+        .and_then(parse_iso8601)
+        .map(|(at, _)| at);
+    let from_times = total(&common.times);
+    let (arrival, duration_us) = match (creation, from_times) {
+        (Some(created), Some(us)) => (created, Some(us)),
+        (Some(created), None) => (
+            created,
+            u64::try_from(answered_at - created).ok().map(|ms| ms * 1000),
+        ),
+        (None, Some(us)) => (answered_at - (us / 1000) as i64, Some(us)),
+        (None, None) => (answered_at, None),
+    };
+    Ok((record(&common, arrival, duration_us), &[]))
+}
+
+/// Whether the fields after a leading time look like an ALB connection-log
+/// line: `client_ip client_port listener_port tls_protocol ...`.
+fn looks_like_connection_log(rest: &[u8]) -> bool {
+    let mut fields = rest.split(|&b| b == b' ');
+    let ip = fields.next().unwrap_or_default();
+    let port = fields.next().unwrap_or_default();
+    !ip.is_empty()
+        && !ip.contains(&b':')
+        && ip.iter().all(|b| b.is_ascii_hexdigit() || *b == b'.')
+        && !port.is_empty()
+        && port.iter().all(u8::is_ascii_digit)
+}
+
+/// Parses one Classic ELB line.
+pub fn parse_elb(line: &[u8]) -> Result<(AccessRecord<'_>, &[u8]), LineError> {
+    let mut fields = Fields { rest: line };
+    let (arrival, _) = parse_iso8601(fields.next("expected the time")?)
+        .ok_or(LineError::new("expected the time in ISO 8601 UTC"))?;
+    if looks_like_connection_log(fields.rest) {
+        // `time client_ip client_port ...`: an ALB connection log.
+        return Err(LineError::new(CONNECTION_LOG_LINE));
+    }
+    fields.next("expected the load balancer's name")?;
+    let common = common(&mut fields)?;
+    let mut rest = fields.rest;
+    // ssl_cipher and ssl_protocol end the Classic line.
+    for _ in 0..2 {
+        let end = memchr(b' ', rest).unwrap_or(rest.len());
+        rest = rest.get(end + 1..).unwrap_or_default();
+    }
+    Ok((record(&common, arrival, total(&common.times)), rest))
+}
+
+#[cfg(test)]
+mod tests;

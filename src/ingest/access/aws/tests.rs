@@ -1,0 +1,216 @@
+//! Tests of the AWS load-balancer parsers: AWS's documented example lines
+//! with every field, older shorter ALB lines, the termination causes of
+//! answers the load balancer gave itself, and the lines that are not
+//! requests.
+
+use super::*;
+use crate::ingest::timestamps::utc_ms;
+
+/// What a line must read as.
+struct Expected {
+    client: &'static str,
+    arrival: i64,
+    request: &'static str,
+    status: u16,
+    bytes: Option<u64>,
+    user_agent: Option<&'static str>,
+    duration_us: Option<u64>,
+    host: Option<&'static str>,
+    upstream: Option<&'static str>,
+    termination: Option<(TerminationCause, &'static str)>,
+}
+
+fn text(bytes: Option<&[u8]>) -> Option<String> {
+    bytes.map(|b| String::from_utf8_lossy(b).into_owned())
+}
+
+fn check(name: &str, record: &AccessRecord<'_>, want: &Expected) {
+    assert_eq!(String::from_utf8_lossy(record.client), want.client, "{name}");
+    assert_eq!(record.arrival(), want.arrival, "{name}");
+    assert_eq!(record.offset_seconds, 0, "{name}: AWS writes UTC");
+    assert_eq!(String::from_utf8_lossy(record.request), want.request, "{name}");
+    assert_eq!(record.status, want.status, "{name}");
+    assert_eq!(record.bytes, want.bytes, "{name}");
+    assert_eq!(text(record.user_agent), want.user_agent.map(str::to_string), "{name}");
+    assert_eq!(record.duration_us, want.duration_us, "{name}");
+    assert_eq!(text(record.host), want.host.map(str::to_string), "{name}");
+    assert_eq!(text(record.upstream_addr), want.upstream.map(str::to_string), "{name}");
+    assert_eq!(
+        record.termination.map(|t| (t.cause, t.code.text())),
+        want.termination.map(|(c, code)| (c, code.to_string())),
+        "{name}"
+    );
+}
+
+#[test]
+fn alb_documented_and_older_lines_read_with_every_field() {
+    let created = utc_ms(2018, 7, 2, 22, 22, 48) + 364;
+    let answered = utc_ms(2018, 7, 2, 22, 23, 0) + 186;
+    let cases: Vec<(&str, &str, Expected)> = vec![
+        (
+            "AWS's HTTP example: arrival is request_creation_time",
+            r#"http 2018-07-02T22:23:00.186641Z app/my-loadbalancer/50dc6c495c0c9188 192.168.131.39:2817 10.0.0.1:80 0.000 0.001 0.000 200 200 34 366 "GET http://www.example.com:80/ HTTP/1.1" "curl/7.46.0" - - arn:aws:elasticloadbalancing:us-east-2:123456789012:targetgroup/my-targets/73e2d6bc24d8a067 "Root=1-58337262-36d228ad5d99923122bbe354" "-" "-" 0 2018-07-02T22:22:48.364000Z "forward" "-" "-" "10.0.0.1:80" "200" "-" "-" TID_1234abcd5678ef90"#,
+            Expected {
+                client: "192.168.131.39",
+                arrival: created,
+                request: "GET http://www.example.com:80/ HTTP/1.1",
+                status: 200,
+                bytes: Some(366),
+                user_agent: Some("curl/7.46.0"),
+                duration_us: Some(1_000),
+                host: Some("www.example.com:80"),
+                upstream: Some("10.0.0.1:80"),
+                termination: None,
+            },
+        ),
+        (
+            "a 2016 line without request_creation_time: time less the processing times",
+            r#"https 2018-07-02T22:23:00.186641Z app/my-loadbalancer/50dc6c495c0c9188 192.168.131.39:2817 10.0.0.1:80 0.086 0.048 0.037 200 200 0 57 "GET https://www.example.com:443/ HTTP/1.1" "curl/7.46.0" ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2 arn:aws:elasticloadbalancing:us-east-2:123456789012:targetgroup/my-targets/73e2d6bc24d8a067 "Root=1-58337281-1d84f3d73c47ec4e58577259""#,
+            Expected {
+                client: "192.168.131.39",
+                arrival: answered - 171,
+                request: "GET https://www.example.com:443/ HTTP/1.1",
+                status: 200,
+                bytes: Some(57),
+                user_agent: Some("curl/7.46.0"),
+                duration_us: Some(171_000),
+                host: Some("www.example.com:443"),
+                upstream: Some("10.0.0.1:80"),
+                termination: None,
+            },
+        ),
+        (
+            "no registered target: 503 from the load balancer",
+            r#"h2 2018-07-02T22:23:00.186641Z app/my-loadbalancer/50dc6c495c0c9188 10.0.1.252:48160 - -1 -1 -1 503 - 34 366 "GET https://www.example.com:443/ HTTP/2.0" "curl/7.46.0" ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2 - "Root=1-58337327-72bd00b0343d75b906739c42" "www.example.com" "arn:aws:acm:us-east-2:123456789012:certificate/12345678-1234-1234-1234-123456789012" 1 2018-07-02T22:22:48.364000Z "forward" "-" "-" "-" "-" "-" "-""#,
+            Expected {
+                client: "10.0.1.252",
+                arrival: created,
+                request: "GET https://www.example.com:443/ HTTP/2.0",
+                status: 503,
+                bytes: Some(366),
+                user_agent: Some("curl/7.46.0"),
+                duration_us: Some(11_822_000),
+                host: Some("www.example.com:443"),
+                upstream: None,
+                termination: Some((TerminationCause::NoServer, "503")),
+            },
+        ),
+        (
+            "the target never answered within the idle timeout: 504",
+            r#"http 2018-07-02T22:23:00.186641Z app/my-loadbalancer/50dc6c495c0c9188 192.168.131.39:2817 10.0.0.1:80 0.001 -1 -1 504 - 34 0 "POST http://www.example.com:80/api HTTP/1.1" "-" - - arn:aws:elasticloadbalancing:us-east-2:123456789012:targetgroup/my-targets/73e2d6bc24d8a067 "Root=1-58337262-36d228ad5d99923122bbe354" "-" "-" 0 2018-07-02T22:22:00.186000Z "forward" "-" "-" "10.0.0.1:80" "-" "-" "-""#,
+            Expected {
+                client: "192.168.131.39",
+                arrival: utc_ms(2018, 7, 2, 22, 22, 0) + 186,
+                request: "POST http://www.example.com:80/api HTTP/1.1",
+                status: 504,
+                bytes: Some(0),
+                user_agent: None,
+                duration_us: Some(60_000_000),
+                host: Some("www.example.com:80"),
+                upstream: Some("10.0.0.1:80"),
+                termination: Some((TerminationCause::ServerTimeout, "504")),
+            },
+        ),
+    ];
+    for (name, line, want) in &cases {
+        let (record, rest) = parse_alb(line.as_bytes()).unwrap_or_else(|e| panic!("{name}: {e:?}"));
+        assert!(rest.is_empty(), "{name}");
+        check(name, &record, want);
+    }
+}
+
+#[test]
+fn classic_elb_documented_lines_read_with_every_field() {
+    let at = utc_ms(2015, 5, 13, 23, 39, 43) + 945;
+    let cases: Vec<(&str, &str, Expected)> = vec![
+        (
+            "HTTP",
+            r#"2015-05-13T23:39:43.945958Z my-loadbalancer 192.168.131.39:2817 10.0.0.1:80 0.000073 0.001048 0.000057 200 200 0 29 "GET http://www.example.com:80/ HTTP/1.1" "curl/7.38.0" - -"#,
+            Expected {
+                client: "192.168.131.39",
+                arrival: at,
+                request: "GET http://www.example.com:80/ HTTP/1.1",
+                status: 200,
+                bytes: Some(29),
+                user_agent: Some("curl/7.38.0"),
+                duration_us: Some(1_178),
+                host: Some("www.example.com:80"),
+                upstream: Some("10.0.0.1:80"),
+                termination: None,
+            },
+        ),
+        (
+            "HTTPS",
+            r#"2015-05-13T23:39:43.945958Z my-loadbalancer 192.168.131.39:2817 10.0.0.1:80 0.000086 0.001048 0.001337 200 200 0 57 "GET https://www.example.com:443/ HTTP/1.1" "curl/7.38.0" DHE-RSA-AES128-SHA TLSv1.2"#,
+            Expected {
+                client: "192.168.131.39",
+                arrival: at,
+                request: "GET https://www.example.com:443/ HTTP/1.1",
+                status: 200,
+                bytes: Some(57),
+                user_agent: Some("curl/7.38.0"),
+                duration_us: Some(2_471),
+                host: Some("www.example.com:443"),
+                upstream: Some("10.0.0.1:80"),
+                termination: None,
+            },
+        ),
+        (
+            "TCP listener: no status",
+            r#"2015-05-13T23:39:43.945958Z my-loadbalancer 192.168.131.39:2817 10.0.0.1:80 0.001069 0.000028 0.000041 - - 82 305 "- - - " "-" - -"#,
+            Expected {
+                client: "192.168.131.39",
+                arrival: at,
+                request: "- - - ",
+                status: 0,
+                bytes: Some(305),
+                user_agent: None,
+                duration_us: Some(1_138),
+                host: None,
+                upstream: Some("10.0.0.1:80"),
+                termination: None,
+            },
+        ),
+    ];
+    for (name, line, want) in &cases {
+        let (record, rest) = parse_elb(line.as_bytes()).unwrap_or_else(|e| panic!("{name}: {e:?}"));
+        assert!(rest.is_empty(), "{name}: {rest:?}");
+        check(name, &record, want);
+    }
+}
+
+#[test]
+fn lines_that_are_not_requests_are_named() {
+    let cases = [
+        (
+            "NLB",
+            "tls 2.0 2018-12-20T02:59:40 net/my-network-loadbalancer/c6e77e28c25b2234 g3d4b5e8bb8464cd 72.21.218.154:51341 172.100.100.185:443 5 2 98 246 - arn:aws:acm:us-east-2:671290407336:certificate/2a108f19-aded-46b0-8493-c63eb1ef4a99 - ECDHE-RSA-AES128-SHA tlsv12 - my-network-loadbalancer-c6e77e28c25b2234.elb.us-east-2.amazonaws.com - - - 2018-12-20T02:59:30",
+            NLB_LINE,
+        ),
+        (
+            "connection log",
+            "2023-10-12T18:40:39.498532Z 192.168.1.1 5678 443 TLSv1.2 ECDHE-RSA-AES128-GCM-SHA256 4.036 \"-\" - - - Success - TID_1234abcd5678ef90",
+            CONNECTION_LOG_LINE,
+        ),
+    ];
+    for (name, line, reason) in cases {
+        assert_eq!(parse_alb(line.as_bytes()).map(|_| ()), Err(LineError::new(reason)), "{name}");
+    }
+    let connection = cases[1].1.as_bytes();
+    assert_eq!(parse_elb(connection).map(|_| ()), Err(LineError::new(CONNECTION_LOG_LINE)));
+}
+
+#[test]
+fn no_byte_sequence_makes_them_panic() {
+    use proptest::prelude::*;
+    let alb = r#"http 2018-07-02T22:23:00.186641Z app/my-loadbalancer/50dc6c495c0c9188 192.168.131.39:2817 10.0.0.1:80 0.000 0.001 0.000 200 200 34 366 "GET http://www.example.com:80/ HTTP/1.1" "curl/7.46.0" - - arn "Root" "-" "-" 0 2018-07-02T22:22:48.364000Z "forward""#;
+    proptest!(|(cut in 0usize..260, insert in proptest::collection::vec(any::<u8>(), 0..8))| {
+        let mut line = alb.as_bytes().to_vec();
+        let at = cut.min(line.len());
+        line.splice(at..at, insert);
+        let _ = parse_alb(&line);
+        let _ = parse_elb(&line[line.len().min(5)..]);
+        line.truncate(at);
+        let _ = parse_alb(&line);
+    });
+}
