@@ -385,13 +385,39 @@ mod tests {
                 Some("traefik-json"),
             ),
             (
+                "haproxy behind syslog",
+                r#"Nov 12 14:00:03 lb01 haproxy[7]: 10.0.0.1:5123 [12/Nov/2023:14:00:03.100] www www/app1 0/0/1/12/13 200 512 - - ---- 1/1/0/0/0 0/0 "GET / HTTP/1.1""#.to_string(),
+                Some("haproxy"),
+            ),
+            (
+                "aws alb",
+                r#"http 2023-11-12T14:00:03.186641Z app/shop/50dc 10.0.0.1:2817 10.0.1.5:80 0.000 0.010 0.000 200 200 34 366 "GET http://shop:80/ HTTP/1.1" "curl/8" - -"#.to_string(),
+                Some("aws-alb"),
+            ),
+            (
+                "aws classic elb",
+                r#"2023-11-12T14:00:03.945958Z shop 10.0.0.1:2817 10.0.1.5:80 0.000073 0.001048 0.000057 200 200 0 29 "GET http://shop:80/ HTTP/1.1" "curl/8" - -"#.to_string(),
+                Some("aws-elb"),
+            ),
+            (
+                "iis: the fields header decides",
+                "#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) cs(Referer) sc-status sc-substatus sc-win32-status time-taken\n2023-11-12 14:00:03 10.0.0.4 GET / - 443 - 10.0.0.1 curl/8 - 200 0 0 46".to_string(),
+                Some("iis-w3c"),
+            ),
+            (
+                "cloudfront without a header",
+                "2023-11-12\t14:00:03\tLAX1\t392\t10.0.0.1\tGET\td1.cloudfront.net\t/\t200\t-\tcurl/8\t-\t-\tHit\tSOX4==\tshop\thttps\t23\t0.001\t-\tTLSv1.2\tECDHE\tHit\tHTTP/2.0".to_string(),
+                Some("cloudfront"),
+            ),
+            (
                 "syslog",
                 "Nov 12 14:00:03 web01 kernel: Out of memory".to_string(),
                 None,
             ),
         ];
-        for (name, line, expected) in cases {
-            assert_eq!(detect(&[line]), expected, "{name}");
+        for (name, text, expected) in cases {
+            let lines: Vec<String> = text.lines().map(str::to_string).collect();
+            assert_eq!(detect(&lines), expected, "{name}");
         }
     }
 
