@@ -410,6 +410,41 @@ mod tests {
                 Some("cloudfront"),
             ),
             (
+                "envoy default",
+                r#"[2023-11-12T14:00:03.123Z] "GET / HTTP/1.1" 503 UF 0 91 12 - "10.0.0.1" "curl/8" "id" "shop" "10.0.3.7:8080""#.to_string(),
+                Some("envoy"),
+            ),
+            (
+                "traefik common log format, not combined with %D",
+                format!(r#"{PREFIX} "-" "curl/8" 4711 "web@docker" "http://10.0.3.7:80" 3ms"#),
+                Some("traefik-clf"),
+            ),
+            (
+                "caddy console encoder",
+                "2023/11/12 14:00:03.123\tINFO\thttp.log.access\thandled request\t{\"request\": {\"remote_ip\": \"10.0.0.1\"}, \"duration\": 0.01, \"status\": 200}".to_string(),
+                Some("caddy-console"),
+            ),
+            (
+                "envoy json",
+                r#"{"start_time":"2023-11-12T14:00:03Z","response_code":200,"duration":3}"#.to_string(),
+                Some("envoy-json"),
+            ),
+            (
+                "google cloud json",
+                r#"{"httpRequest":{"status":200,"latency":"0.010s"},"timestamp":"2023-11-12T14:00:03Z"}"#.to_string(),
+                Some("gcp-json"),
+            ),
+            (
+                "azure json",
+                r#"{"time":"2023-11-12T14:00:03Z","category":"ApplicationGatewayAccessLog","properties":{"httpStatus":200}}"#.to_string(),
+                Some("azure-json"),
+            ),
+            (
+                "cloudflare json",
+                r#"{"EdgeStartTimestamp":1699797603000000000,"EdgeResponseStatus":200,"ClientIP":"10.0.0.1"}"#.to_string(),
+                Some("cloudflare-json"),
+            ),
+            (
                 "syslog",
                 "Nov 12 14:00:03 web01 kernel: Out of memory".to_string(),
                 None,
