@@ -148,10 +148,10 @@ pub fn read_other<R: std::io::Read>(
         sniff(&lines)
     };
     let Some(sniffed) = sniffed else {
-        if let Some(note) = &mut stats.note {
-            if !super::json_document::starts_like_json(&first_block.bytes) {
-                note.push_str("; nor a syslog, an nginx/Apache error log or a metrics CSV");
-            }
+        if let Some(note) = &mut stats.note
+            && !super::json_document::starts_like_json(&first_block.bytes)
+        {
+            note.push_str("; nor a syslog, an nginx/Apache error log or a metrics CSV");
         }
         // Every line was read to say how many there were, and none is used.
         let mut counter = UnusedLines::new(stats, UNRECOGNISED_REASON);

@@ -1195,6 +1195,16 @@ fn a_cut_gzip_syslog_reports_the_damage_and_skips_the_cut_line() {
     assert_eq!(input["last"], "2023-11-12T14:04:59Z");
 }
 
+/// (name, good lines, cut line, format, envelope, reason of the cut line)
+type DamageCase = (
+    &'static str,
+    Vec<String>,
+    String,
+    &'static str,
+    Option<&'static str>,
+    &'static str,
+);
+
 /// Damaged lines of the proxy, cloud and container formats: three good
 /// requests, a line cut short, binary junk. The good ones are counted, the
 /// damage skipped with the format's own reason (the first named).
@@ -1217,8 +1227,7 @@ fn damaged_lines_of_proxy_cloud_and_container_formats_are_named() {
         )
     };
     let junk = String::from_utf8_lossy(&binary_junk(300)).into_owned();
-    // (name, good lines, cut line, format, envelope, reason of the cut line)
-    let cases: Vec<(&str, Vec<String>, String, &str, Option<&str>, &str)> = vec![
+    let cases: Vec<DamageCase> = vec![
         (
             "Envoy text",
             (1..=3).map(envoy).collect(),
@@ -1272,6 +1281,9 @@ fn damaged_lines_of_proxy_cloud_and_container_formats_are_named() {
         );
         assert_eq!(input["format"], format, "{name}");
         assert_eq!(input["envelope"].as_str(), envelope, "{name}");
-        assert!(warnings.contains("skipped 2 of 5 lines"), "{name}: {warnings}");
+        assert!(
+            warnings.contains("skipped 2 of 5 lines"),
+            "{name}: {warnings}"
+        );
     }
 }

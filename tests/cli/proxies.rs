@@ -38,14 +38,16 @@ fn json_string(text: &str) -> String {
 }
 
 /// (name, file contents, format, envelope, parsed, skipped)
-fn format_cases() -> Vec<(
+type FormatCase = (
     &'static str,
     String,
     &'static str,
     Option<&'static str>,
     u64,
     u64,
-)> {
+);
+
+fn format_cases() -> Vec<FormatCase> {
     let envoy = format!("{ENVOY_503}\n{ENVOY_200}\n");
     vec![
         ("Envoy default text", envoy.clone(), "envoy", None, 2, 0),

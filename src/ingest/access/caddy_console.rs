@@ -3,7 +3,7 @@
 //! message, then the access record as a JSON object without its `ts`:
 //!
 //! ```text
-//! 2024/01/15 10:00:00.123	INFO	http.log.access.log0	handled request	{"request": {...}, "duration": 0.0012, "status": 200}
+//! 2024/01/15 10:00:00.123<TAB>INFO<TAB>http.log.access.log0<TAB>handled request<TAB>{"request": {...}, "duration": 0.0012, "status": 200}
 //! ```
 //!
 //! The time is zap's `wall_milli` layout in the server's local time with

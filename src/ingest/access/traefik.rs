@@ -96,7 +96,7 @@ mod tests {
             ("router unquoted", format!(r#"{head} 7 r@file "http://a:80" 3ms"#)),
         ];
         for (name, line) in cases {
-            let error = parse(line.as_bytes()).expect_err(&name);
+            let error = parse(line.as_bytes()).expect_err(name);
             assert_eq!(error, EXPECTED_TAIL, "{name}");
         }
         let no_service = format!(r#"{head} 7 "r@file" "-" 0ms"#);

@@ -51,10 +51,21 @@ fn istio_documented_example_reads_every_field() {
     assert!(rest.is_empty());
 }
 
+/// (name, line, status, cause and flag, upstream, client, duration ms)
+type FlagCase = (
+    &'static str,
+    &'static str,
+    u16,
+    Option<(TerminationCause, &'static str)>,
+    Option<&'static str>,
+    &'static str,
+    u64,
+);
+
 #[test]
 fn variants_read_flags_upstreams_and_clients() {
     // (name, line, status, cause and flag, upstream, client, duration ms)
-    let cases: [(&str, &str, u16, Option<(TerminationCause, &str)>, Option<&str>, &str, u64); 5] = [
+    let cases: [FlagCase; 5] = [
         (
             "upstream refused, retried",
             r#"[2024-01-15T10:00:00.123Z] "GET /api HTTP/1.1" 503 UF,URX 0 91 12 - "203.0.113.9, 10.0.0.2" "curl/8" "id-1" "api.example.com" "10.0.3.7:8080""#,
