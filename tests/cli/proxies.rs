@@ -263,3 +263,53 @@ fn json_that_is_no_access_log_never_reaches_the_csv_reader() {
     }
     assert!(all.contains("not a recognised log"), "{all}");
 }
+
+/// Envoy in front of three upstreams, one of which refuses connections for
+/// 15 minutes (503 `UF,URX`): the incident's edges are its first and last
+/// refused request, and the hint names the upstream and the cause.
+#[test]
+fn an_upstream_refusing_connections_behind_envoy_is_named_with_its_cause() {
+    const UPSTREAMS: [&str; 3] = ["10.0.3.7:8080", "10.0.3.8:8080", "10.0.3.9:8080"];
+    let start = chrono::DateTime::parse_from_rfc3339("2024-01-15T09:00:00Z").expect("time");
+    // One request every 2 s for two hours, round robin; the first upstream
+    // refuses from minute 60 to the end of minute 74.
+    let lines: Vec<String> = (0..3600u32)
+        .map(|i| {
+            let at = start + chrono::Duration::seconds(2 * i64::from(i));
+            let upstream = UPSTREAMS[i as usize % 3];
+            let minute = i * 2 / 60;
+            let refused = (60..75).contains(&minute) && upstream == UPSTREAMS[0];
+            let (status, flags, duration, service_time) = if refused {
+                (503, "UF,URX", 3, "-".to_string())
+            } else {
+                (200, "-", 20 + i % 7, "18".to_string())
+            };
+            format!(
+                r#"[{}] "GET /api/cart HTTP/1.1" {status} {flags} 0 120 {duration} {service_time} "203.0.113.{}" "Mozilla/5.0" "id-{i}" "shop.example" "{upstream}""#,
+                at.format("%Y-%m-%dT%H:%M:%S%.3fZ"),
+                i % 50
+            )
+        })
+        .collect();
+    let dir = scratch();
+    let path = write(dir.path(), "envoy.log", &(lines.join("\n") + "\n"));
+    let report = super::support::json_report(&[path.to_str().expect("utf-8 path")]);
+    let incidents = report["incidents"].as_array().expect("incidents");
+    assert_eq!(incidents.len(), 1, "{report}");
+    let incident = &incidents[0];
+    assert_eq!(incident["start"], "2024-01-15T10:00:00Z");
+    assert_eq!(incident["end"], "2024-01-15T10:14:54Z");
+    assert_eq!(incident["impact"]["requests_failed"].as_u64(), Some(150));
+    let hints: Vec<&str> = incident["hints"]
+        .as_array()
+        .expect("hints")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        hints.iter().any(|h| h
+            .starts_with("upstream 10.0.3.7:8080: 100% of its 150 failed requests")
+            && h.contains("(UF)")),
+        "{hints:?}"
+    );
+}
