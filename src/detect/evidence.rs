@@ -13,7 +13,9 @@ use crate::series::LineRef;
 use crate::timefmt::Millis;
 
 use super::changepoint::{self, Onset};
-use super::findings::{Signal, TimelineEntry, TimelineFact, TimelineKind, line_source};
+use super::findings::{
+    MetricMovement, Signal, TimelineEntry, TimelineFact, TimelineKind, line_source,
+};
 use super::stats::round4;
 use super::{Cause, Incident, Severity};
 
@@ -88,14 +90,14 @@ pub fn onset_entries(inputs: &[InputStats], onsets: &[MetricOnset<'_>]) -> Vec<T
             TimelineEntry {
                 at: series.times[onset.onset],
                 kind: TimelineKind::Event,
-                fact: TimelineFact::MetricOnset {
+                fact: TimelineFact::MetricOnset(MetricMovement {
                     metric: series.name.clone(),
                     rising: onset.rising,
                     ramp: onset.ramp,
                     baseline: round4(onset.baseline),
                     peak: round4(series.values[onset.peak]),
                     peak_at: series.times[onset.peak],
-                },
+                }),
                 source: Some(if line > 0 {
                     format!("{path}:{line}")
                 } else {

@@ -169,14 +169,20 @@ pub enum TimelineFact {
         text: String,
     },
     /// A metric series leaving its baseline.
-    MetricOnset {
-        metric: String,
-        rising: bool,
-        ramp: bool,
-        baseline: f64,
-        peak: f64,
-        peak_at: Millis,
-    },
+    MetricOnset(MetricMovement),
+}
+
+/// How a metric series left its baseline: what a timeline row and a lead
+/// both say about it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MetricMovement {
+    pub metric: String,
+    pub rising: bool,
+    /// A gradual ramp rather than a step.
+    pub ramp: bool,
+    pub baseline: f64,
+    pub peak: f64,
+    pub peak_at: Millis,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -204,14 +210,9 @@ pub enum ChangeLead {
 pub enum Hint {
     /// A metric series began to move near the incident.
     MetricMoved {
-        metric: String,
-        rising: bool,
-        ramp: bool,
+        movement: MetricMovement,
         onset: Millis,
         impact_start: Millis,
-        baseline: f64,
-        peak: f64,
-        peak_at: Millis,
         unit: String,
     },
     /// The last change in the hour before `reference` (impact start, or the

@@ -19,7 +19,7 @@ use super::client_bursts::ClientBurst;
 use super::concentration::{
     dimension_concentration, path_concentration, termination_concentration,
 };
-use super::findings::{ChangeLead, Hint, Signal, line_source};
+use super::findings::{ChangeLead, Hint, MetricMovement, Signal, line_source};
 use super::impact::Impact;
 use super::timeline::TIMELINE_BEFORE_MS;
 
@@ -48,14 +48,16 @@ pub fn evidence_hints(
         .iter()
         .take(MAX_METRIC_HINTS)
         .map(|(signal, ramp)| Hint::MetricMoved {
-            metric: signal.name.clone(),
-            rising: signal.peak >= signal.baseline,
-            ramp: *ramp,
+            movement: MetricMovement {
+                metric: signal.name.clone(),
+                rising: signal.peak >= signal.baseline,
+                ramp: *ramp,
+                baseline: signal.baseline,
+                peak: signal.peak,
+                peak_at: signal.peak_at,
+            },
             onset: signal.onset,
             impact_start: incident.start,
-            baseline: signal.baseline,
-            peak: signal.peak,
-            peak_at: signal.peak_at,
             unit: signal.unit.clone(),
         })
         .collect();
@@ -228,7 +230,7 @@ mod tests {
     /// The hint's variant, and what it measures from for change hints.
     fn shape(hint: &Hint) -> String {
         match hint {
-            Hint::MetricMoved { metric, .. } => format!("metric {metric}"),
+            Hint::MetricMoved { movement, .. } => format!("metric {}", movement.metric),
             Hint::LastChangeBefore {
                 lead: ChangeLead::Impact,
                 change,

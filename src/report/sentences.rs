@@ -5,7 +5,9 @@
 use crate::detect::Severity;
 use crate::detect::client_bursts::ClientBurst;
 use crate::detect::concentration::PathConcentration;
-use crate::detect::findings::{ChangeLead, DetectionEvidence, Hint, TimelineEntry, TimelineFact};
+use crate::detect::findings::{
+    ChangeLead, DetectionEvidence, Hint, MetricMovement, TimelineEntry, TimelineFact,
+};
 use crate::ingest::events::EventKind;
 use crate::series::termination::TerminationCause;
 use crate::timefmt::{Millis, Zone, human_duration, human_time};
@@ -122,22 +124,17 @@ pub fn timeline_text(entry: &TimelineEntry, zone: &Zone) -> String {
                 .unwrap_or_default();
             format!("{}{host} ({rule}): {text}", event_label(*event))
         }
-        TimelineFact::MetricOnset {
-            metric,
-            rising,
-            ramp,
-            baseline,
-            peak,
-            peak_at,
-        } => {
+        TimelineFact::MetricOnset(movement) => {
             let verb = movement_word(
-                *rising,
-                *ramp,
+                movement,
                 ["starts rising", "jumps", "starts falling", "drops"],
             );
             format!(
-                "Metric {metric} {verb} from its baseline {baseline} (to {peak} at {})",
-                human_time(*peak_at, zone)
+                "Metric {} {verb} from its baseline {} (to {} at {})",
+                movement.metric,
+                movement.baseline,
+                movement.peak,
+                human_time(movement.peak_at, zone)
             )
         }
         TimelineFact::Detected(detected) => format!(
@@ -194,19 +191,20 @@ pub fn timeline_cell_text(entry: &TimelineEntry, zone: &Zone) -> String {
 pub fn hint_text(hint: &Hint, zone: &Zone) -> String {
     match hint {
         Hint::MetricMoved {
-            metric,
-            rising,
-            ramp,
+            movement,
             onset,
             impact_start,
-            baseline,
-            peak,
-            peak_at,
             unit,
         } => {
+            let MetricMovement {
+                metric,
+                baseline,
+                peak,
+                peak_at,
+                ..
+            } = movement;
             let how = movement_word(
-                *rising,
-                *ramp,
+                movement,
                 ["rose steadily", "jumped", "fell steadily", "dropped"],
             );
             let relative = relative_to_impact(*onset, *impact_start);
@@ -304,9 +302,9 @@ fn termination_phrase(cause: TerminationCause) -> &'static str {
 /// The word for how a metric moved, from `words` in the order rising ramp,
 /// rising step, falling ramp, falling step: the timeline and the leads say
 /// it in different tenses but tell the four cases apart the same way.
-fn movement_word(rising: bool, ramp: bool, words: [&'static str; 4]) -> &'static str {
+fn movement_word(movement: &MetricMovement, words: [&'static str; 4]) -> &'static str {
     let [rising_ramp, rising_step, falling_ramp, falling_step] = words;
-    match (rising, ramp) {
+    match (movement.rising, movement.ramp) {
         (true, true) => rising_ramp,
         (true, false) => rising_step,
         (false, true) => falling_ramp,

@@ -17,6 +17,7 @@ use errorlog::{ErrorLine, ErrorLogLayout};
 use syslog::{SyslogLayout, SyslogLine};
 
 use crate::ingest::reader::marked_line_reason;
+use crate::ingest::record::LineError;
 use crate::ingest::sniff::MIN_SNIFF_SHARE;
 use crate::ingest::stats::{InputStats, MAX_SKIPPED_EXAMPLES, SkippedLine};
 use crate::ingest::timestamps::{Stamp, StampSpan};
@@ -173,6 +174,60 @@ struct Header<'a> {
     message: &'a [u8],
 }
 
+impl<'a> Header<'a> {
+    fn new(
+        stamp: Stamp,
+        severity: Option<u8>,
+        host: Option<&'a [u8]>,
+        program: Option<&'a [u8]>,
+        message: &'a [u8],
+    ) -> Self {
+        Header {
+            stamp,
+            severity,
+            host,
+            program,
+            message,
+        }
+    }
+}
+
+/// A line of a syslog or an error log, as either family's parser reads it.
+enum MessageLine<'a> {
+    Message(Header<'a>),
+    /// The next line of a message that spans several.
+    Continuation(&'a [u8]),
+    /// `last message repeated N times`: the previous message, N more times.
+    Repeated(u64),
+    /// A line journalctl writes between messages (`-- Boot 1a2b... --`).
+    Marker,
+}
+
+/// A syslog line as a [`MessageLine`].
+fn syslog_message(line: &[u8]) -> Result<MessageLine<'_>, LineError> {
+    Ok(match syslog::parse_line(line)? {
+        SyslogLine::JournalMarker => MessageLine::Marker,
+        SyslogLine::Record(r) => {
+            let severity = r.priority.map(|p| p.severity);
+            MessageLine::Message(Header::new(r.stamp, severity, r.host, r.program, r.message))
+        }
+        SyslogLine::Continuation(text) => MessageLine::Continuation(text),
+        SyslogLine::Repeated(count) => MessageLine::Repeated(count),
+    })
+}
+
+/// An nginx or Apache error-log line as a [`MessageLine`]: no host, the
+/// server as the program.
+fn error_log_message(line: &[u8]) -> Result<MessageLine<'_>, LineError> {
+    Ok(match errorlog::parse_line(line)? {
+        ErrorLine::Record(r) => {
+            let program = Some(r.layout.program());
+            MessageLine::Message(Header::new(r.stamp, r.severity, None, program, r.message))
+        }
+        ErrorLine::Continuation(text) => MessageLine::Continuation(text),
+    })
+}
+
 /// Turns message lines into kept events: joins continuations, counts
 /// repeats, tracks New Year and DST folds, classifies each whole message.
 pub struct EventReader<'a> {
@@ -240,49 +295,34 @@ impl<'a> EventReader<'a> {
 
     /// Reads line `number` of a syslog.
     pub fn syslog_line(&mut self, number: u64, line: &[u8]) {
+        self.message_line(number, line, syslog_message);
+    }
+
+    /// Reads line `number` of an nginx or Apache error log.
+    pub fn error_line(&mut self, number: u64, line: &[u8]) {
+        self.message_line(number, line, error_log_message);
+    }
+
+    /// Reads line `number` with the family's `parse` and keeps what it holds.
+    fn message_line(
+        &mut self,
+        number: u64,
+        line: &[u8],
+        parse: fn(&[u8]) -> Result<MessageLine<'_>, LineError>,
+    ) {
         if !self.has_message(number, line) {
             return;
         }
-        match syslog::parse_line(line) {
-            Ok(SyslogLine::Record(record)) => self.record(
-                number,
-                Header {
-                    stamp: record.stamp,
-                    severity: record.priority.map(|p| p.severity),
-                    host: record.host,
-                    program: record.program,
-                    message: record.message,
-                },
-            ),
-            Ok(SyslogLine::Continuation(text)) => self.continuation(number, text),
-            Ok(SyslogLine::Repeated(count)) => {
+        match parse(line) {
+            Ok(MessageLine::Message(header)) => self.record(number, header),
+            Ok(MessageLine::Continuation(text)) => self.continuation(number, text),
+            Ok(MessageLine::Repeated(count)) => {
                 self.stats.parsed += 1;
                 if self.pending.active {
                     self.pending.count = self.pending.count.saturating_add(count);
                 }
             }
-            Ok(SyslogLine::JournalMarker) => self.stats.parsed += 1,
-            Err(error) => self.skip(number, error.reason),
-        }
-    }
-
-    /// Reads line `number` of an nginx or Apache error log.
-    pub fn error_line(&mut self, number: u64, line: &[u8]) {
-        if !self.has_message(number, line) {
-            return;
-        }
-        match errorlog::parse_line(line) {
-            Ok(ErrorLine::Record(record)) => self.record(
-                number,
-                Header {
-                    stamp: record.stamp,
-                    severity: record.severity,
-                    host: None,
-                    program: Some(record.layout.program()),
-                    message: record.message,
-                },
-            ),
-            Ok(ErrorLine::Continuation(text)) => self.continuation(number, text),
+            Ok(MessageLine::Marker) => self.stats.parsed += 1,
             Err(error) => self.skip(number, error.reason),
         }
     }

@@ -240,21 +240,16 @@ pub fn parse<'a>(line: &'a [u8], layout: &ClfLayout) -> Option<(&'a [u8], Access
         AccessRecord {
             client,
             remote_user,
-            logged_at,
-            offset_seconds,
             request,
-            status,
             bytes,
             referer,
             user_agent,
             duration_us,
             logged_at_completion: layout.logs_completion(),
             host,
-            upstream_addr: None,
-            upstream_status: None,
-            upstream_time: None,
             forwarded_for,
-            termination: None,
+            // The CLF family has no upstream fields.
+            ..AccessRecord::new(logged_at, offset_seconds, status)
         },
     ))
 }

@@ -164,46 +164,34 @@ fn parse_clf_inner<'a>(line: &'a [u8], layout: &ClfLayout) -> ParseResult<'a, Ac
     let (rest, status) = status(rest)?;
     let (rest, _) = spaces(rest)?;
     let (mut rest, bytes) = byte_count(rest)?;
-    let (mut referer, mut user_agent, mut forwarded_for) = (None, None, None);
+    // The combinator path is the slow one (lines the fast path refused):
+    // fill the record as each field is read.
+    let mut record = AccessRecord::new(logged_at, offset_seconds, status);
+    record.client = client;
+    record.remote_user = remote_user;
+    record.request = request;
+    record.bytes = bytes;
+    record.host = host;
+    record.logged_at_completion = layout.logs_completion();
     if layout.referer_agent {
         let (r, _) = spaces(rest)?;
         let (r, referer_field) = context("expected the quoted referer", quoted).parse(r)?;
         let (r, _) = spaces(r)?;
         let (r, agent_field) = context("expected the quoted user agent", quoted).parse(r)?;
-        referer = optional(referer_field);
-        user_agent = optional(agent_field);
+        record.referer = optional(referer_field);
+        record.user_agent = optional(agent_field);
         rest = r;
         if layout.forwarded_for {
             let (r, _) = spaces(rest)?;
             let (r, forwarded_field) =
                 context("expected the quoted X-Forwarded-For", quoted).parse(r)?;
-            forwarded_for = optional(forwarded_field);
+            record.forwarded_for = optional(forwarded_field);
             rest = r;
         }
     }
     let (rest, duration_us) = duration(rest, layout.duration)?;
-    Ok((
-        rest,
-        AccessRecord {
-            client,
-            remote_user,
-            logged_at,
-            offset_seconds,
-            request,
-            status,
-            bytes,
-            referer,
-            user_agent,
-            duration_us,
-            logged_at_completion: layout.logs_completion(),
-            host,
-            upstream_addr: None,
-            upstream_status: None,
-            upstream_time: None,
-            forwarded_for,
-            termination: None,
-        },
-    ))
+    record.duration_us = duration_us;
+    Ok((rest, record))
 }
 
 /// Parses one line (without its line ending) in `layout`. Returns the record
