@@ -15,7 +15,7 @@ const DEFAULT_LINES: u64 = 5_000_000;
 /// Output buffer: large writes keep the generator from waiting on syscalls.
 const WRITE_BUFFER_BYTES: usize = 4 << 20;
 
-const USAGE: &str = "usage: cargo bench --bench gen_log -- --out FILE [--lines N] [--seed S] [--layout combined+request_time|combined|common]";
+const USAGE: &str = "usage: cargo bench --bench gen_log -- --out FILE [--lines N] [--seed S] [--layout combined+request_time|combined|common|haproxy|aws-alb]";
 
 fn main() -> ExitCode {
     let mut lines = DEFAULT_LINES;
@@ -46,6 +46,8 @@ fn main() -> ExitCode {
                     "combined+request_time" => Layout::CombinedRequestTime,
                     "combined" => Layout::Combined,
                     "common" => Layout::Common,
+                    "haproxy" => Layout::HaProxy,
+                    "aws-alb" => Layout::AwsAlb,
                     other => return Err(format!("--layout '{other}' is unknown; {USAGE}")),
                 };
                 Ok(())

@@ -2,7 +2,8 @@
 //! the benchmark generator (`testbed/src/bench_log.rs`):
 //!
 //! - `parse_line/<layout>`: one line to an `AccessRecord`, for
-//!   `combined+request_time`, `combined` and `common` (lines/s and bytes/s);
+//!   `combined+request_time`, `combined`, `common`, `haproxy` (behind a
+//!   syslog header) and `aws-alb` (lines/s and bytes/s);
 //! - `clf_time`: the fixed CLF timestamp alone;
 //! - `series_fold`: folding parsed requests into the per-bucket series;
 //! - `chunk`: a run of lines end to end on one core (line splitting, parsing,
@@ -65,6 +66,8 @@ fn parse_line(c: &mut Criterion) {
         ("combined+request_time", Layout::CombinedRequestTime),
         ("combined", Layout::Combined),
         ("common", Layout::Common),
+        ("haproxy", Layout::HaProxy),
+        ("aws-alb", Layout::AwsAlb),
     ] {
         let log = log_in_memory(SAMPLE_LINES, SEED, layout);
         let lines = lines_of(&log);

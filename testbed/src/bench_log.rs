@@ -32,6 +32,10 @@ pub enum Layout {
     Combined,
     /// NCSA `common`.
     Common,
+    /// HAProxy `option httplog` behind an RFC 3164 syslog header.
+    HaProxy,
+    /// AWS Application Load Balancer, the current field order.
+    AwsAlb,
 }
 
 /// What to generate.
@@ -629,7 +633,11 @@ pub fn write_log<W: Write>(options: &GenOptions, mut out: W) -> io::Result<GenSu
             if time_cache.0 != logged_second {
                 time_cache = (logged_second, clf_time(logged_second));
             }
-            let line = format_line(options.layout, user, &outcome, &time_cache.1);
+            let line = match options.layout {
+                Layout::HaProxy => haproxy_line(user, &outcome, arrival_ms, completion_ms),
+                Layout::AwsAlb => alb_line(user, &outcome, arrival_ms, completion_ms),
+                _ => format_line(options.layout, user, &outcome, &time_cache.1),
+            };
             in_flight.push(Pending {
                 completion_ms,
                 sequence,
@@ -668,6 +676,96 @@ fn format_line(layout: Layout, user: &User, outcome: &Outcome, time: &str) -> Ve
         );
     }
     line.push(b'\n');
+    line
+}
+
+/// The zone offset of [`ZONE_TEXT`] in seconds: AWS writes UTC.
+const ZONE_OFFSET_SECONDS: u64 = 3600;
+
+/// Backends behind the load balancer of the HAProxy and ALB layouts.
+const LOAD_BALANCER_BACKENDS: u64 = 4;
+
+/// `Mon dd HH:MM:SS` (the syslog header) and `dd/Mon/yyyy:HH:MM:SS` (the
+/// accept date) of a local second.
+fn syslog_and_accept_time(local_second: u64) -> (String, String) {
+    let clf = clf_time(local_second);
+    let (date, clock) = (&clf[..11], &clf[12..20]);
+    (
+        format!("{} {} {clock}", &date[3..6], &date[..2]),
+        format!("{date}:{clock}"),
+    )
+}
+
+/// The backend a user is sticky to.
+fn backend_of(user: &User) -> u64 {
+    user.address.bytes().map(u64::from).sum::<u64>() % LOAD_BALANCER_BACKENDS
+}
+
+/// One HAProxy HTTP log line, written at completion with the accept date.
+fn haproxy_line(user: &User, outcome: &Outcome, arrival_ms: u64, completion_ms: u64) -> Vec<u8> {
+    let (header, _) = syslog_and_accept_time(completion_ms / 1000);
+    let (_, accept) = syslog_and_accept_time(arrival_ms / 1000);
+    let state = if outcome.status >= 500 {
+        "SH--"
+    } else {
+        "----"
+    };
+    let mut line = Vec::with_capacity(320);
+    let _ = writeln!(
+        line,
+        "{header} lb01 haproxy[2231]: {}:{} [{accept}.{:03}] www~ www/app{} 0/0/1/{}/{} {} {} - - {state} 12/12/4/1/0 0/0 \"{} {} HTTP/1.1\"",
+        user.address,
+        40_000 + arrival_ms % 20_000,
+        arrival_ms % 1000,
+        backend_of(user) + 1,
+        outcome.latency_ms.saturating_sub(1),
+        outcome.latency_ms,
+        outcome.status,
+        outcome.bytes,
+        outcome.method,
+        outcome.path,
+    );
+    line
+}
+
+/// `2024-03-12T10:00:00.123000Z` of a local millisecond.
+fn aws_time(local_ms: u64) -> String {
+    let utc_ms = local_ms.saturating_sub(ZONE_OFFSET_SECONDS * 1000);
+    let second = utc_ms / 1000;
+    let (year, month, day) = civil_from_days(DAY_SINCE_EPOCH + (second / 86_400) as i64);
+    let of_day = second % 86_400;
+    format!(
+        "{year}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}000Z",
+        of_day / 3600,
+        of_day / 60 % 60,
+        of_day % 60,
+        utc_ms % 1000
+    )
+}
+
+/// One ALB access log line (the current field order).
+fn alb_line(user: &User, outcome: &Outcome, arrival_ms: u64, completion_ms: u64) -> Vec<u8> {
+    let target = format!("10.0.1.{}:8080", 10 + backend_of(user));
+    let mut line = Vec::with_capacity(520);
+    let _ = writeln!(
+        line,
+        "https {} app/shop/50dc6c495c0c9188 {}:{} {target} 0.000 {}.{:03} 0.000 {} {} 412 {} \"{} https://shop.example:443{} HTTP/1.1\" \"{}\" ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2 arn:aws:elasticloadbalancing:eu-central-1:123456789012:targetgroup/shop/73e2d6bc24d8a067 \"Root=1-65f1c0de-{:024x}\" \"shop.example\" \"arn:aws:acm:eu-central-1:123456789012:certificate/12345678-1234-1234-1234-123456789012\" 0 {} \"forward\" \"-\" \"-\" \"{target}\" \"{}\" \"-\" \"-\" TID_{:032x}",
+        aws_time(completion_ms),
+        user.address,
+        40_000 + arrival_ms % 20_000,
+        outcome.latency_ms / 1000,
+        outcome.latency_ms % 1000,
+        outcome.status,
+        outcome.status,
+        outcome.bytes,
+        outcome.method,
+        outcome.path,
+        user.agent,
+        arrival_ms,
+        aws_time(arrival_ms),
+        outcome.status,
+        completion_ms,
+    );
     line
 }
 

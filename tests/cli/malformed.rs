@@ -1287,3 +1287,87 @@ fn damaged_lines_of_proxy_cloud_and_container_formats_are_named() {
         );
     }
 }
+
+#[test]
+fn damaged_load_balancer_lines_are_counted_skipped_and_named() {
+    let haproxy = |second: u32| {
+        format!(
+            r#"Nov 12 14:00:{second:02} lb01 haproxy[7]: 10.0.0.{second}:5123 [12/Nov/2023:14:00:{second:02}.100] www www/app1 0/0/1/12/13 200 512 - - ---- 1/1/0/0/0 0/0 "GET / HTTP/1.1""#
+        )
+    };
+    let alb = |second: u32| {
+        format!(
+            r#"http 2023-11-12T14:00:{second:02}.186641Z app/shop/50dc 10.0.0.{second}:2817 10.0.1.5:80 0.000 0.010 0.000 200 200 34 366 "GET http://shop:80/ HTTP/1.1" "curl/8" - -"#
+        )
+    };
+    let iis = |second: u32| {
+        format!(
+            "2023-11-12 14:00:{second:02} 10.0.0.4 GET / - 443 - 10.0.0.{second} curl/8 - 200 0 0 46"
+        )
+    };
+    let iis_header = "#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) cs(Referer) sc-status sc-substatus sc-win32-status time-taken".to_string();
+    let cases: Vec<(&str, Vec<String>, Counts)> = vec![
+        (
+            "haproxy: a line cut inside the timers, garbage, NUL bytes",
+            vec![
+                haproxy(1),
+                r#"Nov 12 14:00:02 lb01 haproxy[7]: 10.0.0.2:5123 [12/Nov/2023:14:00:02.100] www www/app1 0/0/1/1"#.to_string(),
+                haproxy(3),
+                "\u{0}\u{0}\u{0}".to_string(),
+                haproxy(5),
+            ],
+            Counts {
+                lines: 5,
+                parsed: 3,
+                skipped: 2,
+                first_skipped: Some((
+                    2,
+                    "expected five timers TR/Tw/Tc/Tr/Ta (HTTP log) or three Tw/Tc/Tt (TCP log)",
+                )),
+            },
+        ),
+        (
+            "alb: an NLB line is named, a cut line is damage",
+            vec![
+                alb(1),
+                "tls 2.0 2023-11-12T14:00:02 net/nlb/c6e7 g3d4 10.0.0.2:51341 10.0.1.5:443 5 2 98 246 - - - - - - - - - - 2023-11-12T14:00:01".to_string(),
+                alb(3),
+                r#"http 2023-11-12T14:00:04.186641Z app/shop/50dc 10.0.0.4:2817 10.0.1.5:80 0.000 0.010"#.to_string(),
+                alb(5),
+            ],
+            Counts {
+                lines: 5,
+                parsed: 3,
+                skipped: 2,
+                first_skipped: Some((
+                    2,
+                    "a Network Load Balancer (tls) log line, not an HTTP request: not counted",
+                )),
+            },
+        ),
+        (
+            "iis: the header line is named, a short line is damage",
+            vec![
+                iis_header,
+                iis(1),
+                "2023-11-12 14:00:02 10.0.0.4 GET /".to_string(),
+                iis(3),
+            ],
+            Counts {
+                lines: 4,
+                parsed: 2,
+                skipped: 2,
+                first_skipped: Some((
+                    1,
+                    "a W3C header directive (#Fields, #Version, #Date, #Software): not a request",
+                )),
+            },
+        ),
+    ];
+    let dir = scratch();
+    for (name, lines, counts) in cases {
+        let path = write(dir.path(), "lb.log", &(lines.join("\n") + "\n"));
+        let (report, _) = report_and_warnings(&[path_str(&path)]);
+        assert_counts(name, &report["inputs"][0], &counts);
+    }
+}

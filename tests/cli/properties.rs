@@ -334,6 +334,116 @@ proptest! {
     }
 }
 
+impl Request {
+    /// The time in UTC with `pattern` (load balancers write UTC, or no
+    /// offset at all).
+    fn utc(&self, pattern: &str) -> String {
+        chrono::DateTime::from_timestamp(self.seconds, 0)
+            .expect("in range")
+            .format(pattern)
+            .to_string()
+    }
+
+    fn millis(&self) -> u64 {
+        self.request_time_ms() % 1000
+    }
+
+    /// The load-balancer renderings: the preset, the line and whether the
+    /// user agent is in it.
+    fn load_balancer_lines(&self) -> Vec<(&'static str, String, bool)> {
+        let client = self.client_text();
+        let bytes = self.bytes.unwrap_or(0);
+        let ms = self.request_time_ms();
+        let request = format!("{} {} HTTP/1.1", self.method, self.path);
+        let seconds = format!("{}.{:03}", ms / 1000, ms % 1000);
+        // Logged on completion: the printed second is arrival + request time.
+        let done = chrono::DateTime::from_timestamp_millis(self.seconds * 1000 + ms as i64)
+            .expect("in range");
+        let haproxy = format!(
+            r#"{client}:40000 [{}.000] www www/app1 0/0/1/2/{ms} {} {bytes} - - ---- 1/1/0/0/0 0/0 "{request}""#,
+            self.utc("%d/%b/%Y:%H:%M:%S"),
+            self.status
+        );
+        vec![
+            ("haproxy", haproxy.clone(), false),
+            (
+                "haproxy",
+                format!("{} lb01 haproxy[7]: {haproxy}", self.utc("%b %e %H:%M:%S")),
+                false,
+            ),
+            (
+                "aws-alb",
+                format!(
+                    r#"https {} app/shop/50dc {client}:2817 10.0.1.5:80 0.000 {seconds} 0.000 {} 200 34 {bytes} "{request}" "{}" - - arn "Root=1-5" "-" "-" 0 {} "forward""#,
+                    done.format("%Y-%m-%dT%H:%M:%S%.6fZ"),
+                    self.status,
+                    self.user_agent,
+                    self.utc("%Y-%m-%dT%H:%M:%S.000000Z"),
+                ),
+                true,
+            ),
+            (
+                "aws-elb",
+                format!(
+                    r#"{} shop {client}:2817 10.0.1.5:80 0.000000 {seconds} 0.000000 {} 200 0 {bytes} "{request}" "{}" - -"#,
+                    self.utc("%Y-%m-%dT%H:%M:%S.000000Z"),
+                    self.status,
+                    self.user_agent,
+                ),
+                true,
+            ),
+            (
+                "w3c",
+                format!(
+                    "#Fields: date time c-ip cs-method cs-uri-stem sc-status sc-bytes time-taken cs(User-Agent)\n{} {client} {} {} {} {bytes} {ms} {}",
+                    done.format("%Y-%m-%d %H:%M:%S%.3f"),
+                    self.method,
+                    self.path,
+                    self.status,
+                    self.user_agent.replace(' ', "+"),
+                ),
+                false,
+            ),
+        ]
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    #[test]
+    fn a_request_reads_back_the_same_in_every_load_balancer_format(request in request_strategy()) {
+        let client = request.client_text();
+        let arrival = request.seconds * 1000;
+        let duration = Some(request.request_time_ms() * 1000);
+        let _ = request.millis();
+        for (preset, text, has_agent) in request.load_balancer_lines() {
+            let lines: Vec<&[u8]> = text.lines().map(str::as_bytes).collect();
+            let detection = sniff::detect_access_format_among(
+                &lines,
+                std::slice::from_ref(&sniff::resolve_log_format(preset).expect("a preset")),
+            )
+            .unwrap_or_else(|| panic!("{preset}: {text}"));
+            let line = lines.last().expect("a request line");
+            let (record, whole) = detection
+                .format
+                .parser
+                .parse_exact(line)
+                .unwrap_or_else(|e| panic!("{preset}: {text}: {}", e.reason));
+            prop_assert!(whole, "{}: the whole line is read: {}", preset, text);
+            prop_assert_eq!(record.client, client.as_bytes(), "{}", preset);
+            prop_assert_eq!(record.arrival(), arrival, "{}: {}", preset, text);
+            prop_assert_eq!(record.status, request.status, "{}", preset);
+            prop_assert_eq!(record.duration_us, duration, "{}: {}", preset, text);
+            prop_assert_eq!(record.bytes, Some(request.bytes.unwrap_or(0)), "{}", preset);
+            if has_agent {
+                let agent = Some(request.user_agent.as_bytes()).filter(|a| *a != b"-");
+                prop_assert_eq!(record.user_agent, agent, "{}", preset);
+            }
+        }
+    }
+}
+
 /// The series of `inputs` as CSV.
 fn series_csv(inputs: Vec<InputSpec>) -> String {
     let analysis = analyze(&Config::for_inputs(inputs), &NoProgress).expect("analysed");

@@ -143,3 +143,31 @@ fn slow_degradation_sample_matches_its_ground_truth() {
 fn traffic_gap_sample_matches_its_ground_truth() {
     check_scenario("traffic-gap");
 }
+
+#[test]
+fn haproxy_reload_sample_matches_its_ground_truth_and_names_the_cause() {
+    check_scenario("haproxy-reload");
+    let dir = repo_root().join("sample-logs/haproxy-reload");
+    let report = json_report(&[dir.to_str().expect("utf-8 path")]);
+    let input = &report["inputs"][0];
+    // Ten HAProxy lines of its own: two reloads of four lines, the backend
+    // without a server and the old backend stopping.
+    assert_eq!(input["messages"], 10);
+    assert_eq!(input["skipped"], 0);
+    let hints: Vec<&str> = report["incidents"][0]["hints"]
+        .as_array()
+        .expect("hints")
+        .iter()
+        .map(|h| h.as_str().expect("text"))
+        .collect();
+    assert!(
+        hints.contains(
+            &"upstream shop_v2/<NOSRV>: 100% of its 549 failed requests had no server available (SC), as the proxy logged how they ended"
+        ),
+        "{hints:?}"
+    );
+    assert!(
+        hints[0].contains("08:31:12") && hints[0].contains("haproxy: Reexecuting Master process"),
+        "the reload is the last change before impact: {hints:?}"
+    );
+}

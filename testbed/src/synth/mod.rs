@@ -18,6 +18,7 @@ pub mod events;
 pub mod expected;
 pub mod population;
 pub mod render;
+pub mod render_lb;
 pub mod sampling;
 pub mod scenario;
 pub mod scenarios;

@@ -27,6 +27,8 @@ pub enum AccessFormat {
     ApacheCombinedMicros,
     /// nginx `log_format ... escape=json` with `$time_iso8601`, one object a line.
     NginxJson,
+    /// HAProxy `option httplog` behind a syslog header ([`super::render_lb`]).
+    HaProxy,
 }
 
 /// Which instant a log line's timestamp is.
@@ -48,6 +50,7 @@ impl AccessFormat {
             AccessFormat::ApacheCombined => "apache-combined",
             AccessFormat::ApacheCombinedMicros => "apache-combined+%D",
             AccessFormat::NginxJson => "nginx-json",
+            AccessFormat::HaProxy => "haproxy",
         }
     }
 
@@ -69,6 +72,9 @@ impl AccessFormat {
             AccessFormat::ApacheCombinedMicros => {
                 r#"%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-Agent}i" %D"#
             }
+            AccessFormat::HaProxy => {
+                "option httplog: %ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc %ac/%fc/%bc/%sc/%rc %sq/%bq %{+Q}r"
+            }
             AccessFormat::NginxJson => {
                 r#"escape=json '{"time_iso8601":"$time_iso8601","remote_addr":"$remote_addr","remote_user":"$remote_user","request":"$request","status":$status,"body_bytes_sent":$body_bytes_sent,"request_time":$request_time,"http_referer":"$http_referer","http_user_agent":"$http_user_agent","http_x_forwarded_for":"$http_x_forwarded_for"}'"#
             }
@@ -78,9 +84,9 @@ impl AccessFormat {
     /// Which instant the timestamp of a line is.
     pub fn time_semantics(self) -> TimeSemantics {
         match self {
-            AccessFormat::ApacheCombined | AccessFormat::ApacheCombinedMicros => {
-                TimeSemantics::Arrival
-            }
+            AccessFormat::ApacheCombined
+            | AccessFormat::ApacheCombinedMicros
+            | AccessFormat::HaProxy => TimeSemantics::Arrival,
             _ => TimeSemantics::Completion,
         }
     }
@@ -114,6 +120,7 @@ impl AccessFormat {
     pub fn render(self, line: &LineFields<'_>, out: &mut Vec<u8>) {
         let second = self.printed_second(line.arrival_ms, line.latency_us);
         match self {
+            AccessFormat::HaProxy => return super::render_lb::render_haproxy(line, out),
             AccessFormat::NginxCombinedRequestTime | AccessFormat::NginxMainRequestTime => {
                 write_clf_head(out, line, second);
                 let _ = write!(out, " {} {}", line.status, line.body_bytes);

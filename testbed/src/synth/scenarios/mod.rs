@@ -11,6 +11,7 @@ use super::scenario::GeneratedScenario;
 mod bad_config;
 mod builder;
 mod full_outage;
+mod haproxy_reload;
 mod memory_leak;
 mod quiet;
 mod slow_degradation;
@@ -18,7 +19,7 @@ mod traffic_gap;
 mod uneven_lb;
 
 /// Every scenario, in the order the README lists them.
-pub const SCENARIO_NAMES: [&str; 7] = [
+pub const SCENARIO_NAMES: [&str; 8] = [
     "memory-leak",
     "quiet",
     "bad-config",
@@ -26,6 +27,7 @@ pub const SCENARIO_NAMES: [&str; 7] = [
     "uneven-lb",
     "slow-degradation",
     "traffic-gap",
+    "haproxy-reload",
 ];
 
 /// Generates the scenario called `name`; `None` for an unknown name.
@@ -38,6 +40,7 @@ pub fn generate_scenario(name: &str) -> Option<io::Result<GeneratedScenario>> {
         "uneven-lb" => Some(uneven_lb::generate()),
         "slow-degradation" => Some(slow_degradation::generate()),
         "traffic-gap" => Some(traffic_gap::generate()),
+        "haproxy-reload" => Some(haproxy_reload::generate()),
         _ => None,
     }
 }
