@@ -287,19 +287,6 @@ impl<'a> ParseWorker<'a> {
             };
             let mut record = match self.parser.parse(line) {
                 Ok(record) => record,
-                Err(error) if error.is_message || through_syslog => {
-                    match parse_with_fallbacks(line, self.fallbacks, &mut self.fallback_order) {
-                        Some((record, index)) if !error.is_message => {
-                            self.fallback_lines[index] += 1;
-                            record
-                        }
-                        _ => {
-                            // The event reader reads syslog lines whole.
-                            self.message(line_number, if through_syslog { whole_line } else { line });
-                            continue;
-                        }
-                    }
-                }
                 Err(error) if error.is_directive => {
                     self.parser.apply_directive(line);
                     self.skip(line_number, error.reason);
@@ -310,6 +297,14 @@ impl<'a> ParseWorker<'a> {
                         Some((record, index)) => {
                             self.fallback_lines[index] += 1;
                             record
+                        }
+                        // The server's own message (a request of another
+                        // format in the same file was taken above).
+                        // Through syslog, any line without a request is an
+                        // event, and the event reader reads the whole line.
+                        None if error.is_message || through_syslog => {
+                            self.message(line_number, if through_syslog { whole_line } else { line });
+                            continue;
                         }
                         None => {
                             self.skip(line_number, error.reason);

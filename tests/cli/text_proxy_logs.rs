@@ -92,3 +92,30 @@ fn lnav_haproxy_log_gives_its_13_requests_and_its_events() {
         ]
     );
 }
+
+#[test]
+fn a_file_mixing_haproxy_with_another_format_reads_both_and_keeps_messages_apart() {
+    let dir = super::support::scratch();
+    let request = |second: u32| {
+        format!(
+            r#"Nov 12 14:00:{second:02} lb01 haproxy[7]: 10.0.0.{second}:5123 [12/Nov/2023:14:00:{second:02}.100] www www/app1 0/0/1/12/13 200 512 - - ---- 1/1/0/0/0 0/0 "GET / HTTP/1.1""#
+        )
+    };
+    let lines = [
+        request(1),
+        "Nov 12 14:00:02 lb01 haproxy[7]: Server www/app2 is DOWN, reason: Layer4 timeout, check duration: 2001ms. 1 active and 0 backup servers left.".to_string(),
+        request(3),
+        r#"10.0.0.9 - - [12/Nov/2023:14:00:04 +0000] "GET /direct HTTP/1.1" 200 12 "-" "curl/8""#.to_string(),
+        request(5),
+    ];
+    let path = super::support::write(dir.path(), "haproxy.log", &(lines.join("\n") + "\n"));
+    let report = inspect_json(&[path.to_str().expect("utf-8 path")]);
+    let input = &report["inputs"][0];
+    assert_eq!(input["format"], "haproxy");
+    assert_eq!(input["lines"], 5);
+    assert_eq!(input["parsed"], 4);
+    assert_eq!(input["skipped"], 0);
+    assert_eq!(input["messages"], 1);
+    assert_eq!(input["other_formats"][0]["format"], "combined");
+    assert_eq!(input["other_formats"][0]["lines"], 1);
+}
