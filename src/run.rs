@@ -60,12 +60,15 @@ pub struct Inspection {
     /// Empty when the requests span more than [`MAX_BUCKETS`] buckets.
     pub dimensions: Vec<DimensionSeries>,
     pub ingest_slow_us: u64,
+    /// The metric series read, placed in time (counters as rates).
+    pub metrics: Vec<crate::ingest::evidence::MetricSeries>,
 }
 
 /// Reads `config`'s inputs for `postmortem inspect`.
 pub fn inspect(config: &Config, progress: &dyn Progress) -> Result<Inspection> {
     let (inputs, ingested) = read_inputs(config, progress)?;
     let ingest_slow_us = ingested.access.ingest_slow_us();
+    let metrics = ingested.metrics;
     let dimensions = match ingested.access.finish(MAX_BUCKETS) {
         Ok(access) => access.dimensions,
         Err(_) => Vec::new(),
@@ -74,6 +77,7 @@ pub fn inspect(config: &Config, progress: &dyn Progress) -> Result<Inspection> {
         inputs,
         dimensions,
         ingest_slow_us,
+        metrics,
     })
 }
 

@@ -37,13 +37,13 @@
 //!    A slow ramp is found where its slope begins, long before its values
 //!    look extreme; a level shift gives the step itself.
 //!
-//! For metric-only runs, [`departures`] finds the periods in which a series
-//! stays far from its whole-series median: the incidents of a run without
+//! For metric-only runs, `super::departures` finds the periods in which a
+//! series stays far from its baseline: the incidents of a run without
 //! access logs.
 
 use crate::timefmt::{MS_PER_HOUR, MS_PER_MINUTE, Millis};
 
-use super::stats::{median, quantile};
+use super::stats::median;
 
 /// How far before the incident's start a metric change is looked for: a
 /// leak that began six hours before users noticed is still its cause.
@@ -79,6 +79,13 @@ pub const MEAN_DEVIATION_TO_SIGMA: f64 = 1.2533;
 /// Scale of a baseline with no spread at all, relative to its level: a flat
 /// line that moves by a thousandth has moved.
 pub const FLAT_RELATIVE_SCALE: f64 = 1e-3;
+
+/// A baseline point this many scales from the baseline's median is a
+/// restart's dip or a glitch, not the level a change departs from: the fit
+/// of where the change began leaves it out (three points of a restart at a
+/// fifth of the level would otherwise pull the fitted level down and the
+/// onset minutes early).
+pub const FIT_BASELINE_MAX_Z: f64 = 5.0;
 
 /// Where a series departed from its baseline.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -204,7 +211,12 @@ pub fn find_onset(times: &[Millis], values: &[f64], start: Millis, end: Millis) 
     // The CUSUM tells that a change happened; where it began is fitted, on
     // the baseline and the watched points up to the peak (the watched
     // points follow the baseline's).
-    let fitted: Vec<usize> = before[..baseline_points]
+    let level_points: Vec<usize> = before[..baseline_points]
+        .iter()
+        .copied()
+        .filter(|&i| z(i).abs() <= FIT_BASELINE_MAX_Z)
+        .collect();
+    let fitted: Vec<usize> = level_points
         .iter()
         .chain(watched.iter().take_while(|&&i| i <= peak))
         .copied()
@@ -214,7 +226,7 @@ pub fn find_onset(times: &[Millis], values: &[f64], start: Millis, end: Millis) 
         .map(|&i| (times[i] - times[fitted[0]]) as f64 / MS_PER_MINUTE as f64)
         .collect();
     let residuals: Vec<f64> = fitted.iter().map(|&i| z(i)).collect();
-    let first_candidate = baseline_points;
+    let first_candidate = level_points.len();
     let onset = fit_change_start(&minutes, &residuals, first_candidate)
         .map_or(after_alarm_onset[0], |position| fitted[position]);
     let after_onset = &watched[watched.partition_point(|&i| i < onset)..];
@@ -298,155 +310,6 @@ fn fit_change_start(minutes: &[f64], values: &[f64], first_candidate: usize) -> 
 /// Fewest points for the changed part of [`fit_change_start`] to be fitted
 /// with a line: with two, any pair of points lies on one exactly.
 const LINE_MIN_POINTS: usize = 3;
-
-/// Scales from the whole-series median beyond which a point departs, for
-/// metric-only incidents: stricter than [`MIN_PEAK_Z`], since the baseline
-/// here includes everything.
-pub const DEPARTURE_Z: f64 = 5.0;
-
-/// A departure must last this long to be an incident ("long enough to matter").
-pub const MIN_DEPARTURE_MS: i64 = 5 * MS_PER_MINUTE;
-
-/// Departures closer than this are one.
-pub const DEPARTURE_MERGE_GAP_MS: i64 = 10 * MS_PER_MINUTE;
-
-/// ...or closer than this many sampling steps, for series sampled every
-/// half hour or hour, where ten minutes is less than one step.
-pub const DEPARTURE_MERGE_GAP_STEPS: i64 = 3;
-
-/// Once a departure has begun, a point still belongs to it while it stays
-/// this many scales out in the same direction: hysteresis (a Schmitt
-/// trigger's two thresholds), so a long departure that dips back toward
-/// normal for a point or two is one incident, not ten, and it starts where
-/// the series first left this band, not at its first extreme point.
-pub const DEPARTURE_HOLD_Z: f64 = 2.5;
-
-/// A departure must begin at one of the rarest values of its series:
-/// beyond this share of the series at either tail. The MAD understates
-/// the spread of a series that moves between several normal levels (a
-/// fleet's CPU that steps with its autoscaling group: a sixth of its points
-/// lie beyond five MADs), and an incident is rare by definition. The gate
-/// applies when each tail holds at least [`MIN_DEPARTURE_POINTS`] points
-/// (series of 600 points or more); shorter series rely on the z-score alone.
-/// Measured on NAB `realKnownCause` (README, "Accuracy on real metrics"):
-/// without the gate 7 of 19 labelled windows found with 32 false
-/// incidents, with it the figures the README gives.
-pub const RARE_TAIL_SHARE: f64 = 0.005;
-
-/// Fewest departing points in a departure.
-pub const MIN_DEPARTURE_POINTS: usize = 3;
-
-/// A series spanning at least this many days is compared with its own
-/// time of day (a daily cycle is not an incident every afternoon).
-pub const SEASONAL_MIN_DAYS: i64 = 3;
-
-const MS_PER_DAY: i64 = 24 * MS_PER_HOUR;
-
-/// What is left of each value once its time of day's median is taken away
-/// (the "seasonal naive" baseline with a period of one day), or the values
-/// themselves for series shorter than [`SEASONAL_MIN_DAYS`].
-fn deseasonalized(times: &[Millis], values: &[f64]) -> Vec<f64> {
-    let n = values.len().min(times.len());
-    if n < 2 || times[n - 1] - times[0] < SEASONAL_MIN_DAYS * MS_PER_DAY {
-        return values[..n].to_vec();
-    }
-    let gaps: Vec<f64> = times[..n]
-        .windows(2)
-        .map(|w| (w[1] - w[0]) as f64)
-        .filter(|g| *g > 0.0)
-        .collect();
-    let step = median(&gaps).unwrap_or(MS_PER_MINUTE as f64).max(1.0) as i64;
-    let slot = |t: Millis| t.rem_euclid(MS_PER_DAY) / step;
-    let mut by_slot: std::collections::HashMap<i64, Vec<f64>> = std::collections::HashMap::new();
-    for i in 0..n {
-        if values[i].is_finite() {
-            by_slot.entry(slot(times[i])).or_default().push(values[i]);
-        }
-    }
-    let medians: std::collections::HashMap<i64, f64> = by_slot
-        .into_iter()
-        .filter_map(|(key, slot_values)| Some((key, median(&slot_values)?)))
-        .collect();
-    (0..n)
-        .map(|i| values[i] - medians.get(&slot(times[i])).copied().unwrap_or(f64::NAN))
-        .collect()
-}
-
-/// Periods `(first index, last index)` in which the series departs from its
-/// baseline: it begins at a point beyond [`DEPARTURE_Z`] scales that is
-/// also among the series' rarest values ([`RARE_TAIL_SHARE`]), spans the
-/// neighbouring points that stay beyond [`DEPARTURE_HOLD_Z`] in the same
-/// direction (gaps up to [`DEPARTURE_MERGE_GAP_MS`] or
-/// [`DEPARTURE_MERGE_GAP_STEPS`] steps), and counts when it holds at least
-/// [`MIN_DEPARTURE_POINTS`] such rare points and lasts [`MIN_DEPARTURE_MS`].
-/// The baseline is the whole-series median, or, for series of several days,
-/// the median of the same time of day ([`deseasonalized`]).
-pub fn departures(times: &[Millis], values: &[f64]) -> Vec<(usize, usize)> {
-    let residuals = deseasonalized(times, values);
-    let Some((center, scale)) = robust_baseline(&residuals) else {
-        return Vec::new();
-    };
-    let n = residuals.len().min(times.len());
-    let z: Vec<f64> = residuals.iter().map(|r| (r - center) / scale).collect();
-    let finite: Vec<f64> = residuals
-        .iter()
-        .copied()
-        .filter(|r| r.is_finite())
-        .collect();
-    let (low_tail, high_tail) =
-        if finite.len() as f64 * RARE_TAIL_SHARE >= MIN_DEPARTURE_POINTS as f64 {
-            (
-                quantile(&finite, RARE_TAIL_SHARE).unwrap_or(f64::NEG_INFINITY),
-                quantile(&finite, 1.0 - RARE_TAIL_SHARE).unwrap_or(f64::INFINITY),
-            )
-        } else {
-            (f64::INFINITY, f64::NEG_INFINITY)
-        };
-    let rare = |i: usize| residuals[i] < low_tail || residuals[i] > high_tail;
-    let gaps: Vec<f64> = times[..n]
-        .windows(2)
-        .map(|w| (w[1] - w[0]) as f64)
-        .filter(|g| *g > 0.0)
-        .collect();
-    let step = median(&gaps).unwrap_or(0.0) as i64;
-    let merge_gap = DEPARTURE_MERGE_GAP_MS.max(DEPARTURE_MERGE_GAP_STEPS * step);
-    let departs = |i: usize, sign: f64| sign * z[i] >= DEPARTURE_Z && rare(i);
-    let holds = |i: usize, sign: f64| sign * z[i] >= DEPARTURE_HOLD_Z;
-    let mut runs: Vec<(usize, usize, usize)> = Vec::new();
-    let mut i = 0;
-    while i < n {
-        let sign = if z[i] >= 0.0 { 1.0 } else { -1.0 };
-        if !departs(i, sign) {
-            i += 1;
-            continue;
-        }
-        let floor = runs.last().map_or(0, |&(_, last, _)| last + 1);
-        let mut first = i;
-        while first > floor
-            && holds(first - 1, sign)
-            && times[first] - times[first - 1] <= merge_gap
-        {
-            first -= 1;
-        }
-        let (mut last, mut count) = (i, 1);
-        let mut next = i + 1;
-        while next < n && times[next] - times[last] <= merge_gap {
-            if holds(next, sign) {
-                last = next;
-                count += usize::from(departs(next, sign));
-            }
-            next += 1;
-        }
-        runs.push((first, last, count));
-        i = last + 1;
-    }
-    runs.into_iter()
-        .filter(|&(first, last, count)| {
-            count >= MIN_DEPARTURE_POINTS && times[last] - times[first] >= MIN_DEPARTURE_MS
-        })
-        .map(|(first, last, _)| (first, last))
-        .collect()
-}
 
 #[cfg(test)]
 mod tests {
@@ -603,6 +466,129 @@ mod tests {
         }
     }
 
+    /// Deterministic noise in [-1, 1] without the LCG's short patterns: the
+    /// SplitMix64 finaliser of `i`.
+    fn mixed_noise(i: usize) -> f64 {
+        let mut z = (i as u64).wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        ((z >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
+    }
+
+    /// The shape of a generated change.
+    #[derive(Clone, Copy, Debug)]
+    enum Shape {
+        /// Rises by `rise` scales over `points` points, then holds.
+        Ramp { rise: f64, points: usize },
+        /// Jumps by this many scales (negative: drops).
+        Step(f64),
+    }
+
+    /// One generated series: sampled every `step_s` seconds in wall-clock
+    /// time of `zone` from 06:00 local, the change at `onset_point`, the
+    /// incident `impact_after` points later; noise of `noise` scales (the
+    /// scale is 10), and, when `restart_at` is set, a restart in the
+    /// baseline (the level falls to a fifth for three points, then is back).
+    struct OnsetCase {
+        name: &'static str,
+        step_s: i64,
+        zone: &'static str,
+        shape: Shape,
+        noise: f64,
+        restart_at: Option<usize>,
+        onset_point: usize,
+        impact_after: usize,
+    }
+
+    /// The onset is dated within two sampling steps of the first changed
+    /// point, whatever the sampling step, the noise, a restart in the
+    /// baseline or the zone the wall-clock times were written in.
+    #[test]
+    fn onsets_are_dated_within_two_steps_of_the_first_change() {
+        use crate::ingest::timestamps::Stamp;
+        use crate::timefmt::Zone;
+        let ramp = Shape::Ramp {
+            rise: 30.0,
+            points: 40,
+        };
+        let slow_ramp = Shape::Ramp {
+            rise: 20.0,
+            points: 60,
+        };
+        let case = |name, step_s, zone, shape, noise, restart_at| OnsetCase {
+            name,
+            step_s,
+            zone,
+            shape,
+            noise,
+            restart_at,
+            onset_point: 0,
+            impact_after: 0,
+        };
+        let mut cases = Vec::new();
+        for step_s in [15, 60, 300] {
+            cases.extend([
+                case("ramp, quiet baseline, UTC", step_s, "UTC", ramp, 0.3, None),
+                case("ramp, noisy baseline, +05:30", step_s, "Asia/Kolkata", ramp, 1.0, None),
+                case("slow ramp, noisy, restart in the baseline, -08:00", step_s, "America/Los_Angeles", slow_ramp, 1.0, Some(20)),
+                case("step up, noisy, +13:45", step_s, "+13:45", Shape::Step(12.0), 1.0, None),
+                case("drop, restart in the baseline, +05:30", step_s, "Asia/Kolkata", Shape::Step(-15.0), 1.0, Some(25)),
+            ]);
+        }
+        for mut case in cases {
+            // Six hours of lookback hold 72 five-minute points; at 15 s the
+            // same 72 points are 18 minutes.
+            case.onset_point = 70;
+            case.impact_after = match case.shape {
+                Shape::Ramp { points, .. } => points / 2,
+                Shape::Step(_) => 10,
+            };
+            let zone = Zone::parse(case.zone).expect("a zone");
+            let scale = 10.0;
+            let points = case.onset_point + case.impact_after + 20;
+            let local_start: Millis = 1_699_768_800_000; // 2023-11-12 06:00 wall clock
+            let times: Vec<Millis> = (0..points)
+                .map(|i| {
+                    Stamp::Local(local_start + i as i64 * case.step_s * 1000)
+                        .resolve(2023, &zone, false)
+                        .expect("an existing wall-clock time")
+                })
+                .collect();
+            let values: Vec<f64> = (0..points)
+                .map(|i| {
+                    let level = 500.0;
+                    let changed = i.checked_sub(case.onset_point).map_or(0.0, |since| match case.shape {
+                        Shape::Ramp { rise, points } => {
+                            rise * scale * ((since + 1).min(points) as f64 / points as f64)
+                        }
+                        Shape::Step(by) => by * scale,
+                    });
+                    let restarting = case
+                        .restart_at
+                        .is_some_and(|at| (at..at + 3).contains(&i));
+                    let base = if restarting { level / 5.0 } else { level };
+                    base + changed + case.noise * scale * mixed_noise(i)
+                })
+                .collect();
+            let start = times[case.onset_point + case.impact_after];
+            let end = times[points - 1];
+            let step_ms = case.step_s * 1000;
+            let found = find_onset(&times, &values, start, end);
+            let Some(found) = found else {
+                panic!("{} every {} s: no onset found", case.name, case.step_s);
+            };
+            let error = (times[found.onset] - times[case.onset_point]).abs();
+            assert!(
+                error <= 2 * step_ms,
+                "{} every {} s: onset {} steps from the first change",
+                case.name,
+                case.step_s,
+                (times[found.onset] - times[case.onset_point]) / step_ms
+            );
+        }
+    }
+
     /// Values that are any f64 at all (NaN, infinities, huge and tiny),
     /// mixed with ordinary ones.
     fn any_value() -> impl proptest::strategy::Strategy<Value = f64> {
@@ -646,7 +632,7 @@ mod tests {
                 proptest::prop_assert!(times[found.peak] <= end);
                 proptest::prop_assert!(values[found.onset].is_finite());
             }
-            let _ = departures(&times[..n], &values[..n]);
+            let _ = crate::detect::departures::departures(&times[..n], &values[..n]);
         }
     }
 
@@ -662,48 +648,5 @@ mod tests {
         assert_eq!(onset.onset, 40);
         assert_eq!(onset.baseline, 512.0);
         assert!(onset.scale > 0.0);
-    }
-
-    #[test]
-    fn departures_need_size_and_duration() {
-        let times = minutes(120);
-        let mut values: Vec<f64> = (0..120).map(|i| 100.0 + noise(i)).collect();
-        for value in &mut values[60..75] {
-            *value += 50.0;
-        }
-        for value in &mut values[100..102] {
-            *value += 50.0;
-        }
-        assert_eq!(
-            departures(&times, &values),
-            vec![(60, 74)],
-            "the two-minute blip is not an incident"
-        );
-    }
-
-    #[test]
-    fn a_daily_cycle_is_not_a_departure_but_a_bump_in_it_is() {
-        let step = 10 * MINUTE;
-        let points = (5 * MS_PER_DAY / step) as usize;
-        let times: Vec<Millis> = (0..points).map(|i| i as i64 * step).collect();
-        let bump = (3 * MS_PER_DAY + 14 * MS_PER_HOUR)..(3 * MS_PER_DAY + 16 * MS_PER_HOUR);
-        let values: Vec<f64> = times
-            .iter()
-            .enumerate()
-            .map(|(i, &t)| {
-                let hour = (t % MS_PER_DAY) as f64 / MS_PER_HOUR as f64;
-                let daily = if (9.0..18.0).contains(&hour) {
-                    80.0
-                } else {
-                    20.0
-                };
-                daily + noise(i) + if bump.contains(&t) { 40.0 } else { 0.0 }
-            })
-            .collect();
-        let found: Vec<(i64, i64)> = departures(&times, &values)
-            .into_iter()
-            .map(|(a, b)| (times[a], times[b]))
-            .collect();
-        assert_eq!(found, vec![(bump.start, bump.end - step)]);
     }
 }

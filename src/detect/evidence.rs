@@ -13,6 +13,7 @@ use crate::series::LineRef;
 use crate::timefmt::Millis;
 
 use super::changepoint::{self, Onset};
+use super::departures;
 use super::findings::{
     MetricMovement, Signal, TimelineEntry, TimelineFact, TimelineKind, line_source,
 };
@@ -110,11 +111,12 @@ pub fn onset_entries(inputs: &[InputStats], onsets: &[MetricOnset<'_>]) -> Vec<T
 }
 
 /// Incidents of a run without access logs: periods in which any metric
-/// series departs from its baseline, merged across series.
+/// series departs from its baseline, merged across series when less than
+/// [`departures::INCIDENT_MERGE_GAP_MS`] apart.
 pub fn metric_incidents(metrics: &[MetricSeries]) -> Vec<Incident> {
     let mut periods: Vec<(Millis, Millis, LineRef)> = Vec::new();
     for series in metrics {
-        for (first, last) in changepoint::departures(&series.times, &series.values) {
+        for (first, last) in departures::departures(&series.times, &series.values) {
             periods.push((
                 series.times[first],
                 series.times[last],
@@ -129,7 +131,7 @@ pub fn metric_incidents(metrics: &[MetricSeries]) -> Vec<Incident> {
     let mut merged: Vec<(Millis, Millis, LineRef)> = Vec::new();
     for period in periods {
         match merged.last_mut() {
-            Some(last) if period.0 <= last.1 + changepoint::DEPARTURE_MERGE_GAP_MS => {
+            Some(last) if period.0 <= last.1 + departures::INCIDENT_MERGE_GAP_MS => {
                 last.1 = last.1.max(period.1);
             }
             _ => merged.push(period),

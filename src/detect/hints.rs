@@ -78,17 +78,59 @@ pub fn evidence_hints(
     hints
 }
 
-/// The last change in the hour before `reference`, as a lead.
+/// Whether the metric series `metric` is of machine `host`: the host is a
+/// word of the series' name (`web02 memory_used_bytes`, `memory_used on
+/// web02`, `node_memory_Active_bytes{instance="web02:9100"}`), compared
+/// without case and, for names (not addresses), by their first DNS label
+/// (`web02.example.com` is `web02`).
+pub fn metric_is_of_host(metric: &str, host: &str) -> bool {
+    let is_address = host.parse::<std::net::IpAddr>().is_ok();
+    let short = |name: &str| -> String {
+        let name = if is_address {
+            name
+        } else {
+            name.split('.').next().unwrap_or(name)
+        };
+        name.to_ascii_lowercase()
+    };
+    let host_key = short(host);
+    !host_key.is_empty()
+        && metric
+            .split(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')))
+            .any(|word| !word.is_empty() && short(word) == host_key)
+}
+
+/// The last change in the hour before `reference`, as a lead. For a metric
+/// lead, when the metric names a machine that changes name too (web02's
+/// memory, web02's deploy), only that machine's changes are leads.
 fn last_change_before(
     inputs: &[InputStats],
     events: &[Event],
     lead: ChangeLead,
     reference: Millis,
 ) -> Option<Hint> {
-    let change = events
-        .iter()
-        .filter(|e| e.kind == EventKind::Change)
-        .filter(|e| e.at <= reference && e.at >= reference - TIMELINE_BEFORE_MS)
+    let changes = || {
+        events
+            .iter()
+            .filter(|e| e.kind == EventKind::Change)
+            .filter(|e| e.at <= reference && e.at >= reference - TIMELINE_BEFORE_MS)
+    };
+    let metric_host_known = match &lead {
+        ChangeLead::MetricMoved { metric } => changes().any(|e| {
+            e.host
+                .as_deref()
+                .is_some_and(|host| metric_is_of_host(metric, host))
+        }),
+        ChangeLead::Impact => false,
+    };
+    let change = changes()
+        .filter(|e| match (&lead, e.host.as_deref()) {
+            (ChangeLead::MetricMoved { metric }, Some(host)) if metric_host_known => {
+                metric_is_of_host(metric, host)
+            }
+            (_, None) => !metric_host_known,
+            _ => true,
+        })
         .max_by_key(|e| (e.at, std::cmp::Reverse(e.line)))?;
     Some(Hint::LastChangeBefore {
         lead,
@@ -283,6 +325,66 @@ mod tests {
             let got: Vec<String> = hints.iter().map(shape).collect();
             assert_eq!(got, expected, "{name}");
         }
+    }
+
+    #[test]
+    fn a_metric_of_one_machine_is_paired_with_that_machine_s_change() {
+        let inputs = vec![InputStats::new("syslog".to_string())];
+        let on = |host: Option<&str>, at: i64, text: &str, line: u64| Event {
+            host: host.map(str::to_string),
+            ..change(at * MINUTE, text, line)
+        };
+        let events = vec![
+            on(Some("web02.example.com"), 30, "deploy v2 on web02", 1),
+            on(Some("web01"), 50, "deploy v2 on web01", 2),
+            on(None, 55, "feature flag on", 3),
+        ];
+        // (name, metric series name, the change paired with it)
+        let cases = [
+            (
+                "host in a Prometheus label",
+                r#"node_memory_Active_bytes{instance="web02:9100"}"#,
+                "deploy v2 on web02",
+            ),
+            (
+                "host as the first word",
+                "web02 memory_used_bytes",
+                "deploy v2 on web02",
+            ),
+            (
+                "host after 'on'",
+                "memory_used on WEB01",
+                "deploy v2 on web01",
+            ),
+            (
+                "no machine named: the last change",
+                "memory_used_bytes",
+                "feature flag on",
+            ),
+            (
+                "a machine with no change: the last change",
+                "web09 memory_used_bytes",
+                "feature flag on",
+            ),
+        ];
+        for (name, series, expected) in cases {
+            let hints = evidence_hints(&inputs, &events, &incident(), &[metric(series, 60 * MINUTE)]);
+            let paired: Vec<String> = hints
+                .iter()
+                .filter_map(|hint| match hint {
+                    Hint::LastChangeBefore {
+                        lead: ChangeLead::MetricMoved { .. },
+                        change,
+                        ..
+                    } => Some(change.clone()),
+                    _ => None,
+                })
+                .collect();
+            assert_eq!(paired, [expected], "{name}");
+        }
+        assert!(!metric_is_of_host("web021 memory", "web02"), "whole words only");
+        assert!(metric_is_of_host("db 10.0.0.5 load", "10.0.0.5"));
+        assert!(!metric_is_of_host("db 10.0.0.6 load", "10.0.0.5"));
     }
 
     #[test]

@@ -19,6 +19,7 @@ pub mod baseline;
 pub mod changepoint;
 pub mod client_bursts;
 pub mod concentration;
+pub mod departures;
 pub mod describe;
 pub mod detection;
 pub mod evidence;

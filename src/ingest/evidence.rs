@@ -2,8 +2,8 @@
 //! logs and metric CSVs, the evidence around an incident.
 //!
 //! Ingest hands over an input whose head is no access log; its kind is then
-//! sniffed from content (syslog first, then error log, then CSV) and it is
-//! read line by line. Syslog and error-log lines are classified as they come
+//! sniffed from content (a Prometheus API answer first, then syslog, error
+//! log, CSV) and it is read line by line (a CSV or an answer whole). Syslog and error-log lines are classified as they come
 //! (see [`super::events`]; metric CSVs in [`super::metrics`]); only alerts, recoveries, changes and notable
 //! events are kept, so a big syslog costs what it says, not what it weighs.
 //!
@@ -81,6 +81,8 @@ impl ProgressTap<'_> {
 enum Sniffed {
     Events(EventLog),
     Csv(CsvDialect),
+    /// A Prometheus `query`/`query_range` JSON answer.
+    Prometheus,
 }
 
 /// A log of events (syslog or error log): both are read line by line the
@@ -117,7 +119,8 @@ impl EventLog {
 }
 
 /// Syslog first, then error log, then CSV: the first family most sampled
-/// lines read as.
+/// lines read as (a Prometheus answer is recognised before, from the
+/// head's bytes: it is one JSON document, not lines).
 fn sniff(lines: &[&[u8]]) -> Option<Sniffed> {
     if let Some(layout) = events::sniff_syslog(lines) {
         return Some(Sniffed::Events(EventLog::Syslog(layout)));
@@ -141,7 +144,9 @@ pub fn read_other<R: std::io::Read>(
     tap: &ProgressTap<'_>,
 ) {
     let is_whole = blocks.is_finished();
-    let sniffed = {
+    let sniffed = if metrics::prometheus::looks_like_answer(&first_block.bytes) {
+        Some(Sniffed::Prometheus)
+    } else {
         let mut lines = super::sniff::sample_lines(&first_block.bytes, is_whole);
         // A line the reader did not keep says nothing about the format.
         lines.retain(|line| marked_line_reason(line).is_none());
@@ -180,7 +185,7 @@ pub fn read_other<R: std::io::Read>(
             });
             (evidence.events, evidence.span) = reader.finish();
         }
-        Sniffed::Csv(dialect) => {
+        Sniffed::Csv(_) | Sniffed::Prometheus => {
             let mut bytes = first_block.bytes;
             if let Some(e) = first_block.error {
                 error = Some(e);
@@ -192,7 +197,11 @@ pub fn read_other<R: std::io::Read>(
                 error = block.error;
                 tap.update();
             }
-            match metrics::read_table(bytes, dialect, stats) {
+            let read = match sniffed {
+                Sniffed::Csv(dialect) => metrics::read_table(bytes, dialect, stats),
+                _ => metrics::read_prometheus(&bytes, stats),
+            };
+            match read {
                 Ok(series) => {
                     for one in &series {
                         one.stamps.iter().for_each(|s| evidence.span.add(*s));
@@ -201,7 +210,11 @@ pub fn read_other<R: std::io::Read>(
                 }
                 Err(why) => {
                     stats.kind = InputKind::Unknown;
-                    stats.note = Some(format!("not a recognised log: looks like a CSV but {why}"));
+                    let looks_like = match sniffed {
+                        Sniffed::Prometheus => "a Prometheus answer",
+                        _ => "a CSV",
+                    };
+                    stats.note = Some(format!("not a recognised log: looks like {looks_like} but {why}"));
                     let lines = stats.lines;
                     stats.lines = 0;
                     let mut counter = UnusedLines::new(stats, UNRECOGNISED_REASON);

@@ -1,17 +1,21 @@
 //! `postmortem inspect`: per input, the kind and format found, how many
 //! lines parsed and which were skipped (line number and reason), the time
-//! range, the optional fields the access logs carry, and the upstream / host
-//! dimensions found; as a Markdown table for people or JSON for scripts.
+//! range, the optional fields the access logs carry, the upstream / host
+//! dimensions found, and every metric series (points, sampling step, span,
+//! whether it was read as a counter); as a Markdown table for people or JSON
+//! for scripts.
 
 use std::fmt::Write;
 
 use serde_json::json;
 
 use super::input_reports;
-use super::markdown::text::{INPUT_COLUMNS, input_row, table, thousands};
+use super::markdown::text::{INPUT_COLUMNS, code_cell, input_row, table, thousands};
 use crate::ingest::{InputKind, InputStats};
 use crate::run::Inspection;
+use crate::ingest::evidence::MetricSeries;
 use crate::series::dims::DimensionSeries;
+use crate::timefmt::rfc3339_utc;
 
 fn yes_no(value: bool) -> &'static str {
     if value { "yes" } else { "no" }
@@ -49,6 +53,45 @@ fn envelope_meaning(envelope: &str) -> &'static str {
         "docker-json" => "Docker's json-file wrapper, {\"log\":\"...\"}",
         _ => "a prefix in front of each request",
     }
+}
+
+/// What `inspect` tells of one metric series.
+struct MetricSummary<'a> {
+    input: &'a str,
+    series: &'a MetricSeries,
+    /// Finite points.
+    points: usize,
+    /// The median time between points, in seconds.
+    step_s: Option<f64>,
+    first: Option<crate::timefmt::Millis>,
+    last: Option<crate::timefmt::Millis>,
+}
+
+fn summarize_metrics<'a>(inspection: &'a Inspection) -> Vec<MetricSummary<'a>> {
+    inspection
+        .metrics
+        .iter()
+        .map(|series| {
+            let mut gaps: Vec<i64> = series
+                .times
+                .windows(2)
+                .map(|w| w[1] - w[0])
+                .filter(|gap| *gap > 0)
+                .collect();
+            gaps.sort_unstable();
+            MetricSummary {
+                input: inspection
+                    .inputs
+                    .get(series.input as usize)
+                    .map_or("", |i| i.path.as_str()),
+                series,
+                points: series.values.iter().filter(|v| v.is_finite()).count(),
+                step_s: gaps.get(gaps.len() / 2).map(|&gap| gap as f64 / 1000.0),
+                first: series.times.first().copied(),
+                last: series.times.last().copied(),
+            }
+        })
+        .collect()
 }
 
 /// The inputs table and everything noticed about them, for people.
@@ -89,6 +132,35 @@ pub fn render_markdown(inspection: &Inspection) -> String {
                 .map(|present| yes_no(present).to_string()),
             );
             row
+        });
+        table(&mut out, &columns, rows);
+    }
+    let metrics = summarize_metrics(inspection);
+    if !metrics.is_empty() {
+        let _ = writeln!(out, "\n## Metric series\n");
+        let columns = [
+            ("Input", false),
+            ("Series", false),
+            ("Points", true),
+            ("Step (s)", true),
+            ("First", false),
+            ("Last", false),
+            ("Read as", false),
+        ];
+        let rows = metrics.iter().map(|m| {
+            vec![
+                code_cell(m.input),
+                code_cell(&m.series.name),
+                thousands(m.points as u64),
+                m.step_s.map_or_else(|| "-".to_string(), |s| format!("{s}")),
+                m.first.map_or_else(|| "-".to_string(), rfc3339_utc),
+                m.last.map_or_else(|| "-".to_string(), rfc3339_utc),
+                if m.series.counter {
+                    "counter, as its rate per second".to_string()
+                } else {
+                    "gauge".to_string()
+                },
+            ]
         });
         table(&mut out, &columns, rows);
     }
@@ -214,6 +286,19 @@ pub fn render_json(inspection: &Inspection) -> String {
         "generator": super::generator(),
         "inputs": input_reports(&inspection.inputs),
         "dimensions": dimensions,
+        "metrics": summarize_metrics(inspection)
+            .iter()
+            .map(|m| json!({
+                "input": m.input,
+                "series": m.series.name,
+                "unit": m.series.unit,
+                "points": m.points,
+                "step_s": m.step_s,
+                "first": m.first.map(rfc3339_utc),
+                "last": m.last.map(rfc3339_utc),
+                "counter": m.series.counter,
+            }))
+            .collect::<Vec<_>>(),
     }))
     .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
     text.push('\n');

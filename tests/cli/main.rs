@@ -12,6 +12,7 @@ mod help;
 mod json_contract;
 mod malformed;
 mod parallel;
+mod prometheus;
 mod properties;
 mod proxies;
 mod report;

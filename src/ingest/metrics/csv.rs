@@ -110,9 +110,11 @@ const HOST_LABELS: &[&str] = &["host", "hostname", "instance", "node", "server",
 /// Cells sampled per column for content detection.
 const CONTENT_SAMPLE: usize = 200;
 
-/// A header without quotes and surrounding spaces.
+/// A header without quotes and surrounding spaces, a doubled quote inside
+/// it read as one (`"mem{instance=""web02""}"` is `mem{instance="web02"}`,
+/// as Grafana quotes a Prometheus series name).
 fn clean_name(name: &str) -> String {
-    name.trim().trim_matches('"').trim().to_string()
+    name.trim().trim_matches('"').trim().replace("\"\"", "\"")
 }
 
 /// `memory (MB)` or `latency [ms]`: the name and the unit.

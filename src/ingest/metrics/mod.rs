@@ -1,11 +1,16 @@
 //! Metrics: the metric CSVs of a run (Grafana, Prometheus and monitoring
-//! exports). [`csv`] reads a table with polars (polars stays in this
-//! module); here a whole input becomes series with their lines counted and
-//! the lines the reader did not keep accounted for, and series are placed in
-//! time once `ingest::evidence` knows the run's year and zone.
+//! exports) and Prometheus API answers. [`csv`] reads a table with polars
+//! (polars stays in this module), [`prometheus`] a `query`/`query_range`
+//! JSON answer; here a whole input becomes series with their lines counted
+//! and the lines the reader did not keep accounted for, and series are
+//! placed in time once `ingest::evidence` knows the run's year and zone.
+//! Placing a series also reads it as a counter when it is one
+//! ([`counter`]): detection then sees its per-second rate.
 
+pub mod counter;
 pub mod csv;
 mod dialect;
+pub mod prometheus;
 
 use memchr::memchr_iter;
 
@@ -29,6 +34,9 @@ pub struct MetricSeries {
     pub values: Vec<f64>,
     /// 1-based line of each point; 0 when unknown.
     pub lines: Vec<u64>,
+    /// Read as a counter ([`counter`]): `values` are its per-second rate,
+    /// `name` is `rate(...)` of the name it had.
+    pub counter: bool,
 }
 
 /// Reads a whole metrics CSV in `dialect`: sets the input's kind, format and
@@ -72,6 +80,33 @@ pub fn read_table(
     Ok(series)
 }
 
+/// Reads a whole Prometheus API answer ([`prometheus`]): sets the input's
+/// kind, format and counts in `stats` and returns its series. The error
+/// says why it could not be read.
+pub fn read_prometheus(bytes: &[u8], stats: &mut InputStats) -> Result<Vec<RawSeries>, String> {
+    stats.lines = memchr_iter(b'\n', bytes).count() as u64
+        + u64::from(bytes.last().is_some_and(|&b| b != b'\n'));
+    let loaded = prometheus::load(bytes)?;
+    stats.kind = InputKind::Metrics;
+    stats.format = Some(loaded.format);
+    stats.parsed = loaded.parsed;
+    stats.skipped = loaded.skipped;
+    // The answer is one document: a point has no line of its own, so the
+    // examples carry line 0 and name their series instead.
+    stats.skipped_examples = loaded
+        .skipped_reasons
+        .into_iter()
+        .map(|reason| SkippedLine { line: 0, reason })
+        .collect();
+    if loaded.series.is_empty() {
+        stats.note = Some(
+            "a Prometheus answer with no series: the query matched nothing in its time range"
+                .to_string(),
+        );
+    }
+    Ok(loaded.series)
+}
+
 /// Removes the lines of a CSV the reader did not keep (over the cap, cut
 /// by damage), so the table is read without them (polars would read an
 /// empty line as a row); returns their numbers and skip reasons.
@@ -111,7 +146,8 @@ fn line_before_removal(line: u64, removed: &[(u64, &'static str)]) -> u64 {
 }
 
 /// Series `raw` of input `input` with its points placed by `place`, keeping
-/// the points `in_range` accepts, in time order.
+/// the points `in_range` accepts, in time order; a counter becomes its
+/// per-second rate, named `rate(name)` with the unit `unit/s`.
 pub fn place_series(
     raw: RawSeries,
     input: u32,
@@ -125,6 +161,7 @@ pub fn place_series(
         times: Vec::with_capacity(raw.stamps.len()),
         values: Vec::with_capacity(raw.stamps.len()),
         lines: Vec::with_capacity(raw.stamps.len()),
+        counter: false,
     };
     for ((stamp, value), line) in raw.stamps.iter().zip(&raw.values).zip(&raw.lines) {
         let Some(at) = place(*stamp) else {
@@ -138,6 +175,12 @@ pub fn place_series(
         metric.lines.push(*line);
     }
     sort_points(&mut metric);
+    if counter::is_counter(&metric.name, &metric.values) {
+        metric.values = counter::to_rate(&metric.times, &metric.values);
+        metric.name = format!("rate({})", metric.name);
+        metric.unit = format!("{}/s", metric.unit);
+        metric.counter = true;
+    }
     metric
 }
 
