@@ -21,7 +21,10 @@ use super::findings::{
 };
 use super::impact;
 use super::stats::round4;
-use super::{Cause, Incident, Severity, anomaly, detection, hints, incident, timeline, traffic};
+use super::{
+    Cause, Incident, Severity, actions, anomaly, changes, detection, findings, hints, incident,
+    resolution, runs, timeline, traffic,
+};
 
 /// What detect reads: the finished series and what ingest gathered beside it.
 pub struct Observations {
@@ -208,7 +211,17 @@ fn describe_incident(
     let mut signals = series_signals(cx, &incident, counts, threshold_us);
     signals.extend(metric_signals.into_iter().map(|(signal, _)| signal));
     let own = timeline::request_entries(cx, &incident, &impact, detected.as_ref());
-    let timeline = full_timeline(cx, around, &incident, own, &detected, &signals, &onsets);
+    let resolution = find_resolution(cx, around, &incident);
+    let timeline = full_timeline(
+        cx,
+        around,
+        &incident,
+        own,
+        &detected,
+        &signals,
+        &onsets,
+        (&hints, resolution.as_ref()),
+    );
     Finding {
         incident,
         impact,
@@ -217,6 +230,7 @@ fn describe_incident(
         signals,
         timeline,
         hints,
+        resolution,
         peak_bad_rate,
     }
 }
@@ -259,7 +273,17 @@ fn describe_metric_incident(
     let first_metric = signals.first().map(|s| s.name.clone());
     let own =
         timeline::metric_incident_entries(cx.inputs, &incident, first_metric, detected.as_ref());
-    let timeline = full_timeline(cx, around, &incident, own, &detected, &signals, &onsets);
+    let resolution = find_resolution(cx, around, &incident);
+    let timeline = full_timeline(
+        cx,
+        around,
+        &incident,
+        own,
+        &detected,
+        &signals,
+        &onsets,
+        (&hints, resolution.as_ref()),
+    );
     Finding {
         incident,
         impact: impact::Impact::default(),
@@ -268,12 +292,25 @@ fn describe_metric_incident(
         signals,
         timeline,
         hints,
+        resolution,
         peak_bad_rate: 0.0,
     }
 }
 
-/// The incident's `own` rows with the log entries of its evidence window
-/// and the metric onsets.
+/// The change that most likely ended the impact.
+fn find_resolution(
+    cx: &Context<'_>,
+    around: &Around<'_>,
+    incident: &Incident,
+) -> Option<resolution::Resolution> {
+    let affected = changes::affected_services(around.events, (incident.start, incident.end));
+    resolution::find(cx.inputs, around.events, incident, &affected)
+}
+
+/// The incident's `own` rows with the log entries of its evidence window,
+/// the people's actions and the metric onsets; the change the lead names
+/// and the resolution keep rows of their own.
+#[allow(clippy::too_many_arguments)]
 fn full_timeline(
     cx: &Context<'_>,
     around: &Around<'_>,
@@ -282,12 +319,42 @@ fn full_timeline(
     detected: &Option<Detected>,
     signals: &[Signal],
     onsets: &[MetricOnset<'_>],
+    (hints, resolution): (&[Hint], Option<&resolution::Resolution>),
 ) -> Vec<TimelineEntry> {
     let detecting = detection::detecting_alert(around.events, detected.as_ref());
     let window = timeline::evidence_window(incident, signals);
-    let logs = evidence::log_entries(cx.inputs, around.events, window, detecting);
+    let mut logs = evidence::log_entries(cx.inputs, around.events, window, detecting);
+    let boundaries: Vec<Millis> = [incident.start, incident.end]
+        .into_iter()
+        .chain(detected.as_ref().map(|d| d.at))
+        .collect();
+    logs.extend(actions::action_entries(
+        cx.inputs,
+        around.events,
+        window,
+        incident,
+        &boundaries,
+    ));
     let onset_rows = evidence::onset_entries(cx.inputs, onsets);
-    timeline::assemble(cx.inputs, own, detecting, logs, onset_rows)
+    let mut timeline = timeline::assemble(cx.inputs, own, detecting, logs, onset_rows);
+    runs::fold_runs(cx.inputs, around.events, window, &mut timeline);
+    changes::demote_automatic_restarts(cx.inputs, around.events, window, &mut timeline);
+    for hint in hints {
+        if let Hint::LastChangeBefore {
+            change_at, source, ..
+        } = hint
+            && let Some(event) = around.events.iter().find(|e| {
+                e.at == *change_at
+                    && findings::line_source(cx.inputs, e.line).as_deref() == Some(source.as_str())
+            })
+        {
+            changes::keep_change_row(&mut timeline, evidence::change_row(cx.inputs, event));
+        }
+    }
+    if let Some(resolution) = resolution {
+        changes::keep_change_row(&mut timeline, resolution.row());
+    }
+    timeline
 }
 
 /// Failed rate and latency quantiles over the buckets that are not anomalous.

@@ -175,6 +175,23 @@ fn timeline_kind(kind: EventKind) -> TimelineKind {
         EventKind::Alert | EventKind::Recovery => TimelineKind::Alert,
         EventKind::Change => TimelineKind::Change,
         EventKind::Event => TimelineKind::Event,
+        EventKind::Action => TimelineKind::Action,
+    }
+}
+
+/// One line as a timeline entry of its own.
+pub fn change_row(inputs: &[InputStats], event: &Event) -> TimelineEntry {
+    TimelineEntry {
+        at: event.at,
+        kind: timeline_kind(event.kind),
+        fact: TimelineFact::Log {
+            event: event.kind,
+            rule: event.rule,
+            host: event.host.clone(),
+            text: event.display_text(),
+        },
+        source: line_source(inputs, event.line),
+        count: event.count,
     }
 }
 
@@ -193,7 +210,11 @@ pub fn log_entries(
 ) -> Vec<TimelineEntry> {
     let mut groups: Vec<TimelineEntry> = Vec::new();
     let mut index_of: FxHashMap<GroupKey<'_>, usize> = FxHashMap::default();
-    for event in events.iter().filter(|e| e.at >= from && e.at <= to) {
+    // Actions fold per person and host instead (`super::actions`).
+    for event in events
+        .iter()
+        .filter(|e| e.at >= from && e.at <= to && e.kind != EventKind::Action)
+    {
         if detecting.is_some_and(|d| std::ptr::eq(d, event)) {
             continue;
         }

@@ -12,10 +12,13 @@ use crate::series::termination::TerminationCause;
 use crate::series::{LineRef, SeriesSet};
 use crate::timefmt::{MS_PER_MINUTE, Millis, Zone};
 
+use super::actions::ActionRun;
 use super::baseline::BucketCounts;
 use super::client_bursts::ClientBurst;
 use super::concentration::PathConcentration;
 use super::impact::Impact;
+use super::resolution::Resolution;
+use super::runs::ChangeRun;
 use super::{Incident, Severity};
 
 /// A change this close before the end of impact is named as what preceded
@@ -100,6 +103,7 @@ pub struct Signal {
 /// Kinds of timeline entries, as the contract names them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum TimelineKind {
+    Action,
     Change,
     Alert,
     Event,
@@ -117,6 +121,7 @@ impl TimelineKind {
             TimelineKind::Alert => "alert",
             TimelineKind::Change => "change",
             TimelineKind::Event => "event",
+            TimelineKind::Action => "action",
             TimelineKind::Peak => "peak",
             TimelineKind::ImpactEnd => "impact_end",
         }
@@ -168,6 +173,10 @@ pub enum TimelineFact {
         /// The line as it names itself: `program: text`.
         text: String,
     },
+    /// Commands one person ran on one host, consecutively.
+    Action(ActionRun),
+    /// A configuration-management run with the reload it caused.
+    ChangeRun(ChangeRun),
     /// A metric series leaving its baseline.
     MetricOnset(MetricMovement),
 }
@@ -275,17 +284,47 @@ pub struct Finding {
     /// In time order (and kind order at equal times).
     pub timeline: Vec<TimelineEntry>,
     pub hints: Vec<Hint>,
+    /// The change that most likely ended the impact, if one was logged.
+    pub resolution: Option<Resolution>,
     /// Bad-request rate at the peak bucket.
     pub peak_bad_rate: f64,
 }
 
 impl Finding {
-    /// The last change at or before the start: the prime suspect.
+    /// The last change at or before the start: the prime suspect. The row
+    /// of the change the lead names ([`Hint::LastChangeBefore`], ranked by
+    /// [`super::changes::CHANGE_RANKING`]), else the latest change row.
     pub fn last_change_before(&self) -> Option<&TimelineEntry> {
+        let lead = self.hints.iter().find_map(|hint| match hint {
+            Hint::LastChangeBefore {
+                lead: ChangeLead::Impact,
+                change_at,
+                source,
+                ..
+            } => Some((*change_at, source.as_str())),
+            _ => None,
+        });
+        if let Some((at, source)) = lead
+            && let Some(row) = self.timeline.iter().find(|e| {
+                e.kind == TimelineKind::Change && e.at == at && e.source.as_deref() == Some(source)
+            })
+        {
+            return Some(row);
+        }
         self.timeline_in_order()
             .into_iter()
             .filter(|e| e.kind == TimelineKind::Change && e.at <= self.incident.start)
             .max_by_key(|e| e.at)
+    }
+
+    /// The timeline row of the resolution.
+    pub fn resolution_row(&self) -> Option<&TimelineEntry> {
+        let resolution = self.resolution.as_ref()?;
+        self.timeline.iter().find(|e| {
+            e.kind == TimelineKind::Change
+                && e.at == resolution.at
+                && e.source == resolution.source
+        })
     }
 
     /// The last change during the impact and at most
@@ -463,6 +502,7 @@ mod tests {
             signals: Vec::new(),
             timeline,
             hints: Vec::new(),
+            resolution: None,
             peak_bad_rate: 1.0,
         }
     }

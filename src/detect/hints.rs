@@ -9,12 +9,15 @@
 use std::ops::RangeInclusive;
 
 use crate::ingest::InputStats;
+use rustc_hash::FxHashSet;
+
 use crate::ingest::events::{Event, EventKind};
 use crate::series::dims::{DimensionSeries, OTHER_LABEL};
 use crate::series::paths::PathBuilder;
 use crate::timefmt::{MS_PER_MINUTE, Millis};
 
 use super::Incident;
+use super::changes;
 use super::client_bursts::ClientBurst;
 use super::concentration::{
     dimension_concentration, path_concentration, termination_concentration,
@@ -61,9 +64,11 @@ pub fn evidence_hints(
             unit: signal.unit.clone(),
         })
         .collect();
+    let affected = changes::affected_services(events, (incident.start, incident.end));
     hints.extend(last_change_before(
         inputs,
         events,
+        &affected,
         ChangeLead::Impact,
         incident.start,
     ));
@@ -73,7 +78,13 @@ pub fn evidence_hints(
         let lead = ChangeLead::MetricMoved {
             metric: first.name.clone(),
         };
-        hints.extend(last_change_before(inputs, events, lead, first.onset));
+        hints.extend(last_change_before(
+            inputs,
+            events,
+            &affected,
+            lead,
+            first.onset,
+        ));
     }
     hints
 }
@@ -100,38 +111,43 @@ pub fn metric_is_of_host(metric: &str, host: &str) -> bool {
             .any(|word| !word.is_empty() && short(word) == host_key)
 }
 
-/// The last change in the hour before `reference`, as a lead. For a metric
+/// The last change in the hour before `reference`, as a lead: a restart or
+/// reload of an affected service first, then deliberate changes, then any
+/// ([`changes::CHANGE_RANKING`]); the first line of its step. For a metric
 /// lead, when the metric names a machine that changes name too (web02's
 /// memory, web02's deploy), only that machine's changes are leads.
 fn last_change_before(
     inputs: &[InputStats],
     events: &[Event],
+    affected: &FxHashSet<String>,
     lead: ChangeLead,
     reference: Millis,
 ) -> Option<Hint> {
-    let changes = || {
-        events
-            .iter()
-            .filter(|e| e.kind == EventKind::Change)
-            .filter(|e| e.at <= reference && e.at >= reference - TIMELINE_BEFORE_MS)
+    let in_window = |e: &Event| {
+        e.kind == EventKind::Change
+            && e.at <= reference
+            && e.at >= reference - TIMELINE_BEFORE_MS
     };
     let metric_host_known = match &lead {
-        ChangeLead::MetricMoved { metric } => changes().any(|e| {
+        ChangeLead::MetricMoved { metric } => events.iter().filter(|e| in_window(e)).any(|e| {
             e.host
                 .as_deref()
                 .is_some_and(|host| metric_is_of_host(metric, host))
         }),
         ChangeLead::Impact => false,
     };
-    let change = changes()
-        .filter(|e| match (&lead, e.host.as_deref()) {
-            (ChangeLead::MetricMoved { metric }, Some(host)) if metric_host_known => {
-                metric_is_of_host(metric, host)
+    let eligible = |e: &Event| {
+        in_window(e)
+            && match (&lead, e.host.as_deref()) {
+                (ChangeLead::MetricMoved { metric }, Some(host)) if metric_host_known => {
+                    metric_is_of_host(metric, host)
+                }
+                (_, None) => !metric_host_known,
+                _ => true,
             }
-            (_, None) => !metric_host_known,
-            _ => true,
-        })
-        .max_by_key(|e| (e.at, std::cmp::Reverse(e.line)))?;
+    };
+    let index = changes::ranked_last_change(events, affected, eligible)?;
+    let change = &events[index];
     Some(Hint::LastChangeBefore {
         lead,
         change_at: change.at,

@@ -10,13 +10,18 @@
 //! and requests hit, [`detection`] when someone noticed (decided there
 //! only), [`client_bursts`] the 4xx bursts from one client,
 //! [`concentration`] the upstream, host or path an incident's bad requests
-//! concentrate on, [`hints`] the leads for the root cause, [`timeline`] the
+//! concentrate on, [`hints`] the leads for the root cause, [`changes`] which
+//! changes matter and how they rank, [`resolution`] the change that ended
+//! the impact, [`runs`] configuration-management runs as one change,
+//! [`actions`] what people ran, [`timeline`] the
 //! structured timeline, [`describe`] the order of it all and [`findings`]
 //! the types handed to the report.
 
+pub mod actions;
 pub mod anomaly;
 pub mod baseline;
 pub mod changepoint;
+pub mod changes;
 pub mod client_bursts;
 pub mod concentration;
 pub mod departures;
@@ -28,6 +33,8 @@ pub mod hints;
 pub mod impact;
 pub mod incident;
 pub mod refine;
+pub mod resolution;
+pub mod runs;
 pub mod stats;
 pub mod timeline;
 pub mod traffic;

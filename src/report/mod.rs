@@ -225,6 +225,31 @@ pub struct IncidentJson {
     /// so reports without it still read.
     #[serde(default)]
     pub leads: LeadsJson,
+    /// The change that most likely ended the impact, or null when nothing
+    /// logged one.
+    #[serde(default)]
+    pub resolution: Option<ResolutionJson>,
+}
+
+/// The change that most likely ended the impact.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResolutionJson {
+    /// The first line of the change (the `Reloading` of a reload).
+    pub at: String,
+    /// That line as it names itself (`program: text`).
+    pub text: String,
+    /// `path:line` of that line.
+    pub source: Option<String>,
+    /// The host the line names, if any.
+    #[serde(default)]
+    pub host: Option<String>,
+    /// Which rule of the resolution choice picked it.
+    #[serde(default)]
+    pub reason: String,
+    /// The first line of the configuration-management run it was part of.
+    #[serde(default)]
+    pub run: Option<String>,
 }
 
 /// What the findings single out for the responders.
@@ -340,6 +365,14 @@ impl Report {
                         .map(|hint| sentences::hint_text(hint, zone))
                         .collect(),
                     leads: leads(report, zone),
+                    resolution: report.resolution.as_ref().map(|r| ResolutionJson {
+                        at: time(r.at),
+                        text: r.text.clone(),
+                        source: r.source.clone(),
+                        host: r.host.clone(),
+                        reason: r.choice.name().to_string(),
+                        run: r.run.clone(),
+                    }),
                 }
             })
             .collect();

@@ -3,12 +3,15 @@
 //! texts, hint sentences, detection evidence and the client-burst sentence.
 
 use crate::detect::Severity;
+use crate::detect::actions::{ActionRole, ActionRun};
+use crate::detect::runs::ChangeRun;
 use crate::detect::client_bursts::ClientBurst;
 use crate::detect::concentration::PathConcentration;
 use crate::detect::findings::{
     ChangeLead, DetectionEvidence, Hint, MetricMovement, TimelineEntry, TimelineFact,
 };
 use crate::ingest::events::EventKind;
+use crate::ingest::events::commands::{Actor, Topic};
 use crate::series::termination::TerminationCause;
 use crate::timefmt::{Millis, Zone, human_duration, human_time};
 
@@ -48,7 +51,93 @@ fn event_label(kind: EventKind) -> &'static str {
         EventKind::Alert => "Alert",
         EventKind::Change => "Change",
         EventKind::Event => "Event",
+        EventKind::Action => "Action",
     }
+}
+
+/// A configuration-management run: `deploy01 (configuration management
+/// run, 09:12:19–09:12:31): ansible-playbook: PLAY [...] user=ops; it
+/// reloaded on lb01: systemd: Reloading nginx.service ...`.
+pub fn change_run_text(run: &ChangeRun, zone: &Zone) -> String {
+    let host = run
+        .host
+        .as_deref()
+        .map(|h| format!("{h} "))
+        .unwrap_or_default();
+    let effect = match &run.effect {
+        Some((text, Some(on))) => format!("; it restarted or reloaded on {on}: {text}"),
+        Some((text, None)) => format!("; it restarted or reloaded: {text}"),
+        None => String::new(),
+    };
+    let when = if local_clock(run.first_at, zone) == local_clock(run.last_at, zone) {
+        format!("at {}", local_clock(run.first_at, zone))
+    } else {
+        format!(
+            "{}–{}",
+            local_clock(run.first_at, zone),
+            local_clock(run.last_at, zone)
+        )
+    };
+    format!(
+        "{host}(configuration management run, {when}): {}{effect}",
+        run.title
+    )
+}
+
+/// `09:12:19` in `zone`.
+fn local_clock(at: Millis, zone: &Zone) -> String {
+    crate::timefmt::local_time(at, zone)
+        .format("%H:%M:%S")
+        .to_string()
+}
+
+/// Who ran a command: `oncall`, `uid 1001`, `someone`.
+pub fn actor_text(actor: &Actor) -> String {
+    match actor {
+        Actor::User(name) => name.clone(),
+        Actor::Uid(uid) => format!("uid {uid}"),
+        Actor::Unknown => "someone".to_string(),
+    }
+}
+
+/// What a command looked at or touched, as words.
+pub fn topic_words(topic: Topic) -> &'static str {
+    match topic {
+        Topic::Database => "the database",
+        Topic::WebServer => "the web server",
+        Topic::Network => "the network",
+        Topic::Processes => "the processes and memory",
+        Topic::Disk => "the disks",
+        Topic::Configuration => "the configuration",
+        Topic::Logs => "the logs",
+    }
+}
+
+/// A run of commands without its time: `oncall on db1 looked at the
+/// database: systemctl status mysql, mysqladmin processlist`.
+pub fn action_run_text(run: &ActionRun) -> String {
+    let has = |role| run.commands.iter().any(|c| c.role == role);
+    let about = run.topic.map(topic_words);
+    let verb = if run.only_looked() {
+        format!("looked at {}", about.unwrap_or("the system"))
+    } else if has(ActionRole::Mitigation) {
+        format!("tried to mitigate on {}", about.unwrap_or("the system"))
+    } else if has(ActionRole::Operation) {
+        format!("operated {}", about.unwrap_or("the system"))
+    } else {
+        "ran commands".to_string()
+    };
+    let host = run
+        .host
+        .as_deref()
+        .map(|h| format!(" on {h}"))
+        .unwrap_or_default();
+    let commands: Vec<&str> = run.commands.iter().map(|c| c.command.as_str()).collect();
+    format!(
+        "{}{host} {verb}: {}",
+        actor_text(&run.actor),
+        commands.join(", ")
+    )
 }
 
 /// The text of a generated row after its label (`Impact starts: `,
@@ -105,6 +194,8 @@ fn generated_body(fact: &TimelineFact) -> Option<String> {
             thousands(*users_missing)
         ),
         TimelineFact::MetricDepartureEnd => "the last point far from the baseline".to_string(),
+        TimelineFact::Action(run) => action_run_text(run),
+        TimelineFact::ChangeRun(_) => return None,
         TimelineFact::Log { .. } | TimelineFact::MetricOnset { .. } => return None,
     })
 }
@@ -137,6 +228,8 @@ pub fn timeline_text(entry: &TimelineEntry, zone: &Zone) -> String {
                 human_time(movement.peak_at, zone)
             )
         }
+        TimelineFact::Action(run) => format!("Action: {}", action_run_text(run)),
+        TimelineFact::ChangeRun(run) => format!("Change: {}", change_run_text(run, zone)),
         TimelineFact::Detected(detected) => format!(
             "Detected ({}): {}",
             detected.source.name(),
@@ -168,6 +261,7 @@ pub fn timeline_cell_text(entry: &TimelineEntry, zone: &Zone) -> String {
         }
         | TimelineFact::MetricOnset { .. } => timeline_text(entry, zone),
         TimelineFact::Log { text, .. } if text.is_empty() => timeline_text(entry, zone),
+        TimelineFact::ChangeRun(run) => change_run_text(run, zone),
         TimelineFact::Log {
             rule,
             host: Some(host),

@@ -181,6 +181,7 @@ fn every_contract_field_has_its_name_type_and_meaning() {
         "alert",
         "change",
         "event",
+        "action",
         "peak",
         "impact_end",
     ]);
@@ -201,7 +202,14 @@ fn every_contract_field_has_its_name_type_and_meaning() {
                 "timeline",
                 "hints",
                 "leads",
+                "resolution",
             ])
+        );
+        assert_eq!(
+            incident["resolution"],
+            Value::Null,
+            "{}",
+            what("resolution: null without a logged change")
         );
         let leads = &incident["leads"];
         assert_eq!(
@@ -394,4 +402,43 @@ fn an_empty_incident_list_is_still_the_full_document() {
     assert!(report.incidents.is_empty());
     assert_eq!(report.inputs.len(), 1);
     assert_eq!(report.bucket_s, 60.0);
+}
+
+#[test]
+fn a_resolution_has_the_contract_fields_and_its_additions() {
+    let dir = super::support::repo_root()
+        .join("sample-logs")
+        .join("bad-config");
+    let report = super::support::json_report(&[dir.to_str().expect("utf-8 path")]);
+    let resolution = &report["incidents"][0]["resolution"];
+    assert_eq!(
+        keys(resolution),
+        set(&["at", "text", "source", "host", "reason", "run"]),
+        "at, text, source from the contract; host, reason, run added"
+    );
+    assert_eq!(
+        utc_time(&resolution["at"], "resolution.at"),
+        millis("2022-03-27T15:45:09Z"),
+        "the revert reload"
+    );
+    assert_eq!(
+        resolution["text"], "systemd: Reloading The Apache HTTP Server...",
+        "the line as it names itself"
+    );
+    assert!(
+        resolution["source"]
+            .as_str()
+            .is_some_and(|s| s.ends_with("bad-config/syslog:155")),
+        "path:line: {resolution}"
+    );
+    assert_eq!(resolution["host"], "web1");
+    assert_eq!(resolution["run"], Value::Null, "no playbook ran it");
+    let strict: Report = serde_json::from_value(report.clone()).expect("strict deserialisation");
+    assert_eq!(
+        strict.incidents[0]
+            .resolution
+            .as_ref()
+            .map(|r| r.at.as_str()),
+        Some("2022-03-27T15:45:09Z")
+    );
 }

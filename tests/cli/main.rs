@@ -2,6 +2,7 @@
 //! on logs the tests write, on the bundled `sample-logs/`, and on the public
 //! datasets in `../shared/datasets` (skipped with a notice when absent).
 
+mod changes;
 mod datasets;
 mod definitions;
 mod errors;

@@ -6,6 +6,7 @@
 use std::path::Path;
 
 use postmortem::config::InputSpec;
+use postmortem::detect::resolution::{Resolution, ResolutionChoice};
 use postmortem::detect::{
     Detected, DetectionEvidence, DetectionSource, TimelineEntry, TimelineFact, TimelineKind,
 };
@@ -122,6 +123,7 @@ fn analysis_with_evidence(log: &Path) -> postmortem::Findings {
             kind: match event {
                 EventKind::Change => TimelineKind::Change,
                 EventKind::Event => TimelineKind::Event,
+                EventKind::Action => TimelineKind::Action,
                 EventKind::Alert | EventKind::Recovery => TimelineKind::Alert,
             },
             fact: TimelineFact::Log {
@@ -186,6 +188,15 @@ fn analysis_with_evidence(log: &Path) -> postmortem::Findings {
             "nagios.log:80",
         ),
     ]);
+    report.resolution = Some(Resolution {
+        at: end - 2 * minute,
+        text: "systemd: Restarted nginx.service".to_string(),
+        host: None,
+        source: Some("syslog:1404".to_string()),
+        rule: "systemd",
+        choice: ResolutionChoice::ServedRestartBefore,
+        run: None,
+    });
     analysis
 }
 
@@ -219,8 +230,8 @@ fn every_timeline_kind_is_rendered_and_the_key_rows_stand_out() {
             expected: "| **12:04:14** | **Detected (alert in the logs)** | **nagios: SERVICE ALERT",
         },
         Case {
-            name: "a restart shortly before the end is tied to the end",
-            expected: "| 12:27:56 | Change, 2 min before impact ended | systemd: Restarted nginx.service | `syslog:1404` |",
+            name: "the resolution is bold and tied to the end",
+            expected: "| **12:27:56** | **Resolution, 2 min before impact ended** | **systemd: Restarted nginx.service** | `syslog:1404` |",
         },
         Case {
             name: "log text cannot open an HTML tag",
@@ -235,8 +246,8 @@ fn every_timeline_kind_is_rendered_and_the_key_rows_stand_out() {
             expected: "- 11:56:57 (3 min 5 s before) change: Change (nginx): configuration reloaded",
         },
         Case {
-            name: "resolution points at the last change before the end",
-            expected: "The last change before impact ended was at 12:27:56, 2 min before the last bad request: Change (systemd): Restarted nginx.service",
+            name: "resolution names the change that ended the impact",
+            expected: "The change that most likely ended the impact was at 12:27:56, 2 min before the last bad request: systemd: Restarted nginx.service (`syslog:1404`) (the last restart or reload before the end",
         },
         Case {
             name: "a measure follows from the suspect change",

@@ -8,8 +8,15 @@
 //! (deploys, reloads, restarts, package and configuration-management runs),
 //! an [`EventKind::Event`] (OOM kills, crashes, disk full, link down/up,
 //! upstream failures), or nothing at all ([`Class::Ignore`], for noise that
-//! would otherwise pass as an error). A message no rule matches is an event
-//! when its severity is `err` or worse, and is not kept otherwise.
+//! would otherwise pass as an error, and for logins, timers and periodic
+//! jobs, which change nothing people deployed). A message no rule matches is
+//! an event when its severity is `err` or worse, and is not kept otherwise.
+//!
+//! Before the table, a line that records a command someone ran (`sudo`,
+//! bash history, snoopy, auditd: [`super::commands`]) is classified by that
+//! command alone: a configuration write, package or deploy step is a
+//! [`EventKind::Change`], anything else an [`EventKind::Action`] (an
+//! investigation, a mitigation attempt, or an unclassified command).
 //!
 //! The rules are compiled once into a [`regex::bytes::RegexSet`] (one pass of
 //! a lazy DFA over the text, whatever the number of rules); each rule carries
@@ -19,6 +26,7 @@ use std::sync::LazyLock;
 
 use regex::bytes::RegexSet;
 
+use super::commands::{self, CommandClass};
 use crate::series::LineRef;
 use crate::timefmt::Millis;
 
@@ -33,6 +41,10 @@ pub enum EventKind {
     Change,
     /// Something notable happened on its own.
     Event,
+    /// Someone ran a command that changed no configuration: a look or a
+    /// mitigation attempt (the rule names which, see
+    /// [`super::commands::ActionClass`]).
+    Action,
 }
 
 impl EventKind {
@@ -42,6 +54,7 @@ impl EventKind {
             EventKind::Recovery => "recovery",
             EventKind::Change => "change",
             EventKind::Event => "event",
+            EventKind::Action => "action",
         }
     }
 }
@@ -65,6 +78,50 @@ pub struct Rule {
     pub example: &'static str,
 }
 
+/// Timers and periodic jobs: they run on a clock, not because someone
+/// changed the system, so their start, finish and stop lines are noise. A
+/// job that restarts or reloads a service shows as that service's own line
+/// (`Reloading nginx.service`), which stays a change. Units by name, then
+/// the descriptions older systemd prints instead, then the programs that
+/// run jobs (cron, anacron, run-parts, logrotate, certbot).
+macro_rules! periodic_units {
+    () => {
+        r"(?:apt-daily(?:-upgrade)?|logrotate|man-db|fstrim|systemd-tmpfiles-clean|certbot|e2scrub_\w+|e2scrub@\S*|motd-news|phpsessionclean|sysstat-\w+|plocate-updatedb|mlocate|updatedb|fwupd-refresh|dpkg-db-backup|anacron|logwatch|sa-update|ua-timer|update-notifier-\w+|snapd\.refresh|apport-autoreport|shadow|xfs_scrub\w*)"
+    };
+}
+pub const PERIODIC_JOBS_PATTERN: &str = concat!(
+    r"^systemd: (?:(?:Starting|Started|Finished|Stopping|Stopped|Reloading|Reloaded) ",
+    periodic_units!(),
+    r"\.(?:service|timer)\b|",
+    periodic_units!(),
+    r"\.(?:service|timer): (?:Deactivated successfully|Succeeded|Consumed)",
+    r"|(?:Starting|Started|Finished|Stopping|Stopped) (?:Daily apt (?:download|upgrade and clean) activities|Rotate log files|Daily man-db regeneration|Discard unused blocks|Cleanup of Temporary Directories|Certbot|Message of the Day|(?:Remove Stale )?Online ext4 Metadata Check|Clean php session files|Update a database for mlocate|Update the plocate database|Refresh fwupd metadata|Daily dpkg database backup|Run anacron jobs|system activity accounting|Verify integrity of password and group files))",
+    r"|^(?:CRON|cron|crond|anacron|run-parts|logrotate|certbot|atd): ",
+);
+
+/// Lines of periodic jobs, each with whether [`PERIODIC_JOBS_PATTERN`]
+/// makes it noise: the timers of a stock Debian or Ubuntu host, and the
+/// lines it must leave to the change rules.
+pub const PERIODIC_JOB_LINES: &[(&str, bool)] = &[
+    ("systemd: Starting apt-daily.service - Daily apt download activities...", true),
+    ("systemd: Finished apt-daily-upgrade.service - Daily apt upgrade and clean activities.", true),
+    ("systemd: Starting Daily apt upgrade and clean activities...", true),
+    ("systemd: Starting logrotate.service - Rotate log files...", true),
+    ("systemd: Starting man-db.service - Daily man-db regeneration...", true),
+    ("systemd: Finished fstrim.service - Discard unused blocks on filesystems from /etc/fstab.", true),
+    ("systemd: Starting systemd-tmpfiles-clean.service - Cleanup of Temporary Directories...", true),
+    ("systemd: Starting certbot.service - Certbot...", true),
+    ("systemd: Started e2scrub_all.timer - Periodic ext4 Online Metadata Check for All Filesystems.", true),
+    ("systemd: Starting motd-news.service - Message of the Day...", true),
+    ("systemd: man-db.service: Deactivated successfully.", true),
+    ("CRON: (root) CMD (command -v debian-sa1 > /dev/null && debian-sa1 1 1)", true),
+    ("anacron: Job `cron.daily' started", true),
+    ("systemd: Reloading nginx.service - A high performance web server and a reverse proxy server...", false),
+    ("systemd: Stopping The Apache HTTP Server...", false),
+    ("systemd: Started app.service - Shop application server.", false),
+    ("systemd: fstrim.service: Failed with result 'exit-code'.", false),
+];
+
 const ALERT: Class = Class::Kind(EventKind::Alert);
 const RECOVERY: Class = Class::Kind(EventKind::Recovery);
 const CHANGE: Class = Class::Kind(EventKind::Change);
@@ -72,7 +129,9 @@ const EVENT: Class = Class::Kind(EventKind::Event);
 
 /// The classification table, in priority order: recoveries before alerts
 /// (a Nagios `OK` line is also a `SERVICE ALERT`), noise before changes and
-/// events.
+/// events, a configuration-management line before the words it carries
+/// (`ansible...systemd: Invoked with name=nginx state=reloaded` is the
+/// playbook asking; the reload is systemd's own line).
 pub const RULES: &[Rule] = &[
     // --- recoveries -------------------------------------------------------
     Rule {
@@ -126,6 +185,18 @@ pub const RULES: &[Rule] = &[
     },
     // --- noise ------------------------------------------------------------
     Rule {
+        name: "logins",
+        class: Class::Ignore,
+        pattern: r"^(?:sshd|login|su|systemd-logind|gdm-password\]?|sshd-session): |\bsession (?:opened|closed) for user\b|\bNew session \S+ of user\b|\bRemoved session\b",
+        example: "sshd: Accepted publickey for deploy from 10.20.0.31 port 40553 ssh2: ED25519 SHA256:q0f8mQ3fJtq9nGk6u8XcRzv1bYh2uWw0sYtq3oQk1Zs",
+    },
+    Rule {
+        name: "periodic jobs",
+        class: Class::Ignore,
+        pattern: PERIODIC_JOBS_PATTERN,
+        example: "systemd: Starting fstrim.service - Discard unused blocks on filesystems from /etc/fstab...",
+    },
+    Rule {
         name: "login sessions",
         class: Class::Ignore,
         pattern: r"(?i)\bsession[ -]c?\d+|session-\w+\.scope|user@\d+\.service|user manager for uid|user runtime directory|slice user[- ]slice|user slice of",
@@ -137,7 +208,25 @@ pub const RULES: &[Rule] = &[
         pattern: r#"open\(\) "[^"]*" failed \(2: No such file or directory\)|directory index of "[^"]*" is forbidden|access forbidden by rule|File does not exist: |AH00128: |AH01276: |AH01630: |client denied by server configuration|script '[^']*' not found or unable to stat"#,
         example: r#"nginx: open() "/var/www/html/favicon.ico" failed (2: No such file or directory), client: 10.0.0.9, server: shop"#,
     },
+    Rule {
+        name: "automatic restart",
+        class: EVENT,
+        pattern: r"^systemd: \S+: Scheduled restart job\b",
+        example: "systemd: app.service: Scheduled restart job, restart counter is at 1.",
+    },
     // --- changes ----------------------------------------------------------
+    Rule {
+        name: "configuration write",
+        class: CHANGE,
+        pattern: r"(?i)\b(?:updated|wrote|rewrote|modified|changed|replaced|edited|saved|installed new) (?:(?:config(?:uration)?|settings) (?:file )?)?/etc/\S+|\bconfig(?:uration)? (?:file )?(?:\S+ )?(?:updated|changed|written|modified)\b",
+        example: "app-update: Updated /etc/shop-app/app.conf: heap_max=unlimited, cache_eviction=off, worker_recycle=0",
+    },
+    Rule {
+        name: "configuration management",
+        class: CHANGE,
+        pattern: r"(?i)^(?:puppet(?:-agent)?|chef-client|ansible[\w.-]*|salt-minion|salt-call): |\bapplied catalog\b|\bfinished catalog run\b|\bchef (?:client )?run complete|\bansible-[\w.]+ invoked\b",
+        example: "puppet-agent: Applied catalog in 12.31 seconds",
+    },
     Rule {
         name: "config reload",
         class: CHANGE,
@@ -147,13 +236,13 @@ pub const RULES: &[Rule] = &[
     Rule {
         name: "deploy",
         class: CHANGE,
-        pattern: r"(?i)\bdeploy(?:ed|ing|ment)?\b|\brolled out\b|\brollout\b|\brolling update\b|\brollback\b|\brolled back\b",
+        pattern: r"(?i)\bdeploy(?:ed|ing|ment)?\b|\brolled out\b|\brollout\b|\brolling update\b|\brollback\b|\brolled back\b|\b(?:installing|installed|upgrading|upgraded) [\w.+-]+ v?\d[\w.+~-]* \((?:was|from) ",
         example: "deploy: deployed shop-api v2.14.0 (git 3f9c2e1) to web01",
     },
     Rule {
         name: "systemd unit",
         class: CHANGE,
-        pattern: r"^systemd: (?:Started|Stopped|Stopping|Starting|Reloaded|Reloading|Restarting|Restarted|Scheduled restart job)\b",
+        pattern: r"^systemd: (?:Started|Stopped|Stopping|Starting|Reloaded|Reloading|Restarting|Restarted)\b",
         example: "systemd: Stopped A high performance web server and a reverse proxy server.",
     },
     Rule {
@@ -161,12 +250,6 @@ pub const RULES: &[Rule] = &[
         class: CHANGE,
         pattern: r"(?i)^(?:yum|dnf|dpkg|apt|apt-get|aptitude|rpm|unattended-upgrades?|packagekitd?): .*(?:upgrad|install|remov|updated|erased)|\b(?:apt-get|apt|yum|dnf) (?:-y |-q |--yes )*(?:upgrade|dist-upgrade|install|remove|update)\b|\bstatus installed \S",
         example: "dpkg: status installed nginx-common:all 1.24.0-2",
-    },
-    Rule {
-        name: "configuration management",
-        class: CHANGE,
-        pattern: r"(?i)^(?:puppet(?:-agent)?|chef-client|ansible[\w.-]*|salt-minion|salt-call): |\bapplied catalog\b|\bfinished catalog run\b|\bchef (?:client )?run complete|\bansible-[\w.]+ invoked\b",
-        example: "puppet-agent: Applied catalog in 12.31 seconds",
     },
     Rule {
         name: "haproxy proxy start or stop",
@@ -294,6 +377,9 @@ impl Classifier {
                 rule: USER_ALERT_RULE,
             });
         }
+        if let Some(classified) = command_record(text) {
+            return Some(classified);
+        }
         let matches = BUILT_IN.matches(text);
         if let Some(index) = matches.iter().next() {
             let rule = &RULES[index];
@@ -312,6 +398,33 @@ impl Classifier {
                 rule: SEVERITY_RULE,
             })
     }
+}
+
+/// Markers of the command records [`commands::parse_record`] reads: a line
+/// without any of them is not one, and costs no parse.
+const COMMAND_RECORD_MARKERS: &[&[u8]] = &[
+    b"COMMAND=",
+    b"HISTORY: ",
+    b"snoopy",
+    b"type=USER_CMD",
+    b"type=EXECVE",
+];
+
+/// The class of a line that records a command someone ran, by the command.
+fn command_record(text: &[u8]) -> Option<Classified> {
+    if !COMMAND_RECORD_MARKERS
+        .iter()
+        .any(|marker| memchr::memmem::find(text, marker).is_some())
+    {
+        return None;
+    }
+    let record = commands::parse_record(std::str::from_utf8(text).ok()?)?;
+    let (class, rule) = commands::classify_command(&record.command);
+    let kind = match class {
+        CommandClass::Change => EventKind::Change,
+        CommandClass::Action(_) => EventKind::Action,
+    };
+    Some(Classified { kind, rule })
 }
 
 /// A kept log line (or a run of identical consecutive ones).
@@ -414,6 +527,66 @@ mod tests {
                 None,
             ),
             (
+                "a login as deploy is not a deploy",
+                "sshd: Accepted publickey for deploy from 10.0.0.8 port 42920 ssh2",
+                Some(5),
+                None,
+            ),
+            (
+                "a session opened is not a change",
+                "sshd: pam_unix(sshd:session): session opened for user ops(uid=1001) by (uid=0)",
+                None,
+                None,
+            ),
+            (
+                "a session scope is not a change",
+                "systemd: Started session-42.scope - Session 42 of User ops.",
+                None,
+                None,
+            ),
+            (
+                "an edit of the served config by sudo is a change",
+                "sudo:     dev : TTY=pts/1 ; PWD=/etc/apache2 ; USER=root ; COMMAND=/usr/bin/vim /etc/apache2/sites-available/shop.conf",
+                Some(5),
+                Some(EventKind::Change),
+            ),
+            (
+                "a look by sudo is an action",
+                "sudo:   oncall : TTY=pts/0 ; PWD=/home/oncall ; USER=root ; COMMAND=/usr/bin/systemctl status mysql",
+                Some(5),
+                Some(EventKind::Action),
+            ),
+            (
+                "a sudo reload is an action, not a config reload",
+                "sudo:   oncall : TTY=pts/2 ; PWD=/etc/apache2 ; USER=root ; COMMAND=/usr/bin/systemctl reload apache2",
+                Some(5),
+                Some(EventKind::Action),
+            ),
+            (
+                "a sudo run by a user called deploy is no deploy",
+                "sudo:   deploy : TTY=pts/2 ; PWD=/home/deploy ; USER=root ; COMMAND=/usr/bin/tail /var/log/syslog",
+                Some(5),
+                Some(EventKind::Action),
+            ),
+            (
+                "a configuration write is a change",
+                "app-update: Updated /etc/shop-app/app.conf: heap_max=unlimited",
+                Some(6),
+                Some(EventKind::Change),
+            ),
+            (
+                "an application upgrade is a change",
+                "app-update: Installing shop-app 2023.11.3 (was 2023.11.2)",
+                Some(6),
+                Some(EventKind::Change),
+            ),
+            (
+                "a crash restart is not a change",
+                "systemd: app.service: Scheduled restart job, restart counter is at 1.",
+                None,
+                Some(EventKind::Event),
+            ),
+            (
                 "err severity keeps a line",
                 "app: could not reach payment gateway",
                 Some(3),
@@ -452,6 +625,20 @@ mod tests {
         ];
         for (name, text, severity, expected) in cases {
             assert_eq!(kind(text, severity), expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn periodic_jobs_are_noise_and_services_are_not() {
+        let classifier = Classifier::default();
+        let periodic = regex::bytes::Regex::new(PERIODIC_JOBS_PATTERN).expect("compiles");
+        for &(line, noise) in PERIODIC_JOB_LINES {
+            assert_eq!(periodic.is_match(line.as_bytes()), noise, "{line}");
+            if noise {
+                assert_eq!(classifier.classify(line.as_bytes(), Some(3)), None, "{line}");
+            } else {
+                assert!(classifier.classify(line.as_bytes(), Some(3)).is_some(), "{line}");
+            }
         }
     }
 

@@ -8,6 +8,7 @@
 //! until `ingest::evidence` knows the run's year and zone.
 
 pub mod classify;
+pub mod commands;
 pub mod errorlog;
 pub mod syslog;
 

@@ -1,8 +1,10 @@
 //! The Root Cause and Resolution section: the signals, the changes, alerts
-//! and events around the start, and the change that preceded recovery.
+//! and events around the start, and the resolution: the change that most
+//! likely ended the impact, or that none was logged.
 
 use std::fmt::Write;
 
+use crate::detect::resolution::{RESOLUTION_AFTER_END_MS, ResolutionChoice};
 use crate::detect::{Finding, Signal, TimelineEntry, TimelineKind};
 use crate::ingest::InputKind;
 use crate::timefmt::MS_PER_MINUTE;
@@ -120,24 +122,92 @@ impl Page<'_> {
             "**TODO:** the cause in a few sentences: what changed, why it broke requests, and why these users and not others.\n"
         );
         out.push_str(&sub.heading("Resolution"));
-        if let Some(change) = report.recovery_change() {
-            let _ = writeln!(
-                out,
-                "The last change before impact ended was at {}, {} before the last bad request: {}{}.\n",
-                self.clock(change.at),
-                self.between(change.at, incident.end),
-                inline(&timeline_text(change, self.zone())),
-                change
-                    .source
-                    .as_deref()
-                    .map(|s| format!(" (`{}`)", code_span(s)))
-                    .unwrap_or_default()
-            );
+        match &report.resolution {
+            Some(resolution) => {
+                let relative = self.relative(resolution.at, incident.end);
+                let relative = match relative.as_str() {
+                    "at the same time" => "at the time of the last bad request".to_string(),
+                    "within 1 s" => "within a second of the last bad request".to_string(),
+                    other => format!("{other} the last bad request"),
+                };
+                let _ = writeln!(
+                    out,
+                    "The change that most likely ended the impact was at {}, {relative}{}: {}{} ({}).\n",
+                    self.clock(resolution.at),
+                    resolution
+                        .host
+                        .as_deref()
+                        .map(|h| format!(", on {}", inline(h)))
+                        .unwrap_or_default(),
+                    inline(&resolution.text),
+                    resolution
+                        .source
+                        .as_deref()
+                        .map(|s| format!(" (`{}`)", code_span(s)))
+                        .unwrap_or_default(),
+                    resolution_choice_words(resolution.choice)
+                );
+                if let Some(run) = &resolution.run {
+                    let _ = writeln!(
+                        out,
+                        "It was part of the configuration-management run {}.\n",
+                        inline(run)
+                    );
+                }
+                let _ = writeln!(
+                    out,
+                    "**TODO:** confirm that this change ended the impact at {}, what it changed, and how the service was confirmed healthy.\n",
+                    self.full_time(incident.end)
+                );
+            }
+            None if !self.reads_events() => {
+                let _ = writeln!(
+                    out,
+                    "Whether a change ended the impact is unknown: no syslog or web-server error log was read. Add them to the inputs to see the fix.\n"
+                );
+                let _ = writeln!(
+                    out,
+                    "**TODO:** what ended the impact at {}, and how the service was confirmed healthy.\n",
+                    self.full_time(incident.end)
+                );
+            }
+            None => {
+                let _ = writeln!(
+                    out,
+                    "The impact ended without a logged change: no restart, reload, deploy or configuration write was logged from the start to {} after the end.\n",
+                    self.duration_words(RESOLUTION_AFTER_END_MS)
+                );
+                let _ = writeln!(
+                    out,
+                    "**TODO:** what was done to end the impact at {} (or why it ended by itself), and how the service was confirmed healthy.\n",
+                    self.full_time(incident.end)
+                );
+            }
         }
-        let _ = writeln!(
-            out,
-            "**TODO:** what ended the impact at {}, and how the service was confirmed healthy.\n",
-            self.full_time(incident.end)
-        );
+    }
+}
+
+impl Page<'_> {
+    /// Whether any input can hold change lines (syslog, an error log).
+    fn reads_events(&self) -> bool {
+        self.findings
+            .inputs
+            .iter()
+            .any(|i| matches!(i.kind, InputKind::Syslog | InputKind::ErrorLog))
+    }
+}
+
+/// Why the resolution was chosen, as words.
+fn resolution_choice_words(choice: ResolutionChoice) -> &'static str {
+    match choice {
+        ResolutionChoice::ServedRestartBefore => {
+            "the last restart or reload before the end of a service that serves the traffic or failed during the impact"
+        }
+        ResolutionChoice::ServedRestartAfter => {
+            "the first restart or reload of a service that serves the traffic or failed during the impact, logged after the last bad request"
+        }
+        ResolutionChoice::DeliberateChangeBefore => {
+            "the last configuration write, deploy or package change shortly before the end; no affected service was restarted"
+        }
     }
 }

@@ -15,13 +15,16 @@
 //! This module holds the page and its order, and the times and durations
 //! every section writes; each section has its file: [`summary`] (title,
 //! summary, overview, Issue Summary, the page without incident),
-//! [`timeline`], [`cause`] (Root Cause and Resolution), [`measures`],
+//! [`timeline`], [`response`] (Misleading Investigation Paths and
+//! Escalation, from the responders' commands), [`cause`] (Root Cause and
+//! Resolution), [`measures`],
 //! [`appendix`] (chart, client bursts, inputs) and [`text`] the formatting
 //! helpers. Every fact comes from the findings; only the words are made here.
 
 mod appendix;
 mod cause;
 mod measures;
+mod response;
 mod summary;
 pub mod text;
 mod timeline;
@@ -107,16 +110,8 @@ impl Page<'_> {
     fn incident_sections(&self, report: &Finding, level: Level, out: &mut String) {
         self.issue_summary(report, level, out);
         self.timeline(report, level, out);
-        out.push_str(&level.heading("Misleading Investigation Paths"));
-        let _ = writeln!(
-            out,
-            "**TODO:** which leads were followed and turned out wrong (a suspected attack, the database, the network), what made them look right, and how long they took.\n"
-        );
-        out.push_str(&level.heading("Escalation"));
-        let _ = writeln!(
-            out,
-            "**TODO:** who was paged or pulled in, when, and why; add these to the timeline.\n"
-        );
+        self.investigation_paths(report, level, out);
+        self.escalation(report, level, out);
         self.root_cause(report, level, out);
         self.measures(report, level, out);
     }

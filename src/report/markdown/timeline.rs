@@ -42,10 +42,10 @@ impl Page<'_> {
             .iter()
             .any(|e| self.zone().label_at(e.at) != self.zone().label_at(incident.start));
         let last_change_before = report.last_change_before();
-        let recovery_change = report.recovery_change();
+        let resolution_row = report.resolution_row();
         let _ = writeln!(
             out,
-            "Times in {}{}. Bold rows: impact start and end, detection{}.\n",
+            "Times in {}{}. Bold rows: impact start and end, detection{}{}.\n",
             self.zone_name(),
             if with_date {
                 String::new()
@@ -53,7 +53,12 @@ impl Page<'_> {
                 format!(", on {}", self.date(incident.start))
             },
             if last_change_before.is_some() {
-                ", and the last change before impact"
+                ", the last change before impact"
+            } else {
+                ""
+            },
+            if resolution_row.is_some() {
+                ", the change that ended it"
             } else {
                 ""
             }
@@ -77,7 +82,7 @@ impl Page<'_> {
                 when = format!("{when} {}", self.zone().label_at(entry.at));
             }
             let is_last_change = last_change_before.is_some_and(|c| std::ptr::eq(c, *entry));
-            let is_recovery = recovery_change.is_some_and(|c| std::ptr::eq(c, *entry));
+            let is_resolution = resolution_row.is_some_and(|c| std::ptr::eq(c, *entry));
             let (label, stand_out) = match entry.kind {
                 TimelineKind::ImpactStart => ("Impact starts".to_string(), true),
                 TimelineKind::ImpactEnd => ("Impact ends".to_string(), true),
@@ -91,6 +96,7 @@ impl Page<'_> {
                 TimelineKind::Peak => ("Peak".to_string(), false),
                 TimelineKind::Alert => ("Alert".to_string(), false),
                 TimelineKind::Event => ("Event".to_string(), false),
+                TimelineKind::Action => ("Action".to_string(), false),
                 TimelineKind::Change if is_last_change => (
                     format!(
                         "Change, {} before impact",
@@ -98,12 +104,16 @@ impl Page<'_> {
                     ),
                     true,
                 ),
-                TimelineKind::Change if is_recovery => (
+                TimelineKind::Change if is_resolution => (
                     format!(
-                        "Change, {} before impact ended",
-                        self.between(entry.at, incident.end)
+                        "Resolution, {}",
+                        match self.relative(entry.at, incident.end).as_str() {
+                            "at the same time" => "as impact ended".to_string(),
+                            "within 1 s" => "within 1 s of the end of impact".to_string(),
+                            other => format!("{other} impact ended"),
+                        }
                     ),
-                    false,
+                    true,
                 ),
                 TimelineKind::Change if (incident.start..=incident.end).contains(&entry.at) => {
                     ("Change during impact".to_string(), false)
