@@ -136,6 +136,9 @@ fn read_inputs(config: &Config, progress: &dyn Progress) -> Result<(Vec<InputSta
         inputs.push(stats);
     }
     ingest::ensure_something_parsed(&inputs)?;
+    if let Some(warning) = ingest::no_requests_warning(&inputs) {
+        progress.warn(&warning);
+    }
     Ok((inputs, ingested))
 }
 

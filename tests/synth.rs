@@ -60,7 +60,7 @@ fn mismatch(committed: &Path, file: &ScenarioFile) -> Option<String> {
 
 #[test]
 fn committed_samples_are_what_the_generator_writes() {
-    let expected_files: [(&str, &[&str]); 8] = [
+    let expected_files: [(&str, &[&str]); 9] = [
         ("memory-leak", &["access.log.gz", "metrics.csv", "syslog"]),
         ("quiet", &["access.log.gz", "syslog"]),
         ("bad-config", &["access_log.gz", "error_log", "syslog"]),
@@ -72,6 +72,7 @@ fn committed_samples_are_what_the_generator_writes() {
         ("slow-degradation", &["access.json.log.gz", "syslog"]),
         ("traffic-gap", &["access.log.gz", "syslog"]),
         ("haproxy-reload", &["haproxy.log"]),
+        ("envoy-upstream-refused", &["envoy.log.gz"]),
     ];
     assert_eq!(
         expected_files

@@ -153,7 +153,9 @@ pub fn read_other<R: std::io::Read>(
         sniff(&lines)
     };
     let Some(sniffed) = sniffed else {
-        if let Some(note) = &mut stats.note {
+        if let Some(note) = &mut stats.note
+            && !super::json_document::starts_like_json(&first_block.bytes)
+        {
             note.push_str("; nor a syslog, an nginx/Apache error log or a metrics CSV");
         }
         // Every line was read to say how many there were, and none is used.

@@ -11,8 +11,10 @@
 //! as dimensions ([`crate::series::dims`]).
 
 pub mod access;
+pub mod envelope;
 pub mod events;
 pub mod evidence;
+pub mod json_document;
 pub mod metrics;
 pub mod pipeline;
 pub mod reader;
@@ -264,24 +266,55 @@ fn ingest_source(
     let counter = opened.raw_bytes_read.clone();
     let mut chunks = ChunkReader::new(opened.reader);
     let mut first_buffer = Vec::new();
-    let Some(first_chunk) = chunks.fill(&mut first_buffer, CHUNK_BYTES) else {
+    let Some(mut first_chunk) = chunks.fill(&mut first_buffer, CHUNK_BYTES) else {
         stats.note = Some("empty".to_string());
         return Ok((stats, None, 0));
     };
-    let detection = {
-        let lines = sniff::sample_lines(&first_buffer[..first_chunk.len], chunks.is_finished());
-        match &options.forced_format {
-            Some(forced) => sniff::detect_access_format_among(&lines, std::slice::from_ref(forced)),
-            None => sniff::detect_access_format(&lines),
-        }
+    let candidates = match &options.forced_format {
+        Some(forced) => std::slice::from_ref(forced),
+        None => sniff::preset_formats(),
     };
+    let mut detection = {
+        let lines = sniff::sample_lines(&first_buffer[..first_chunk.len], chunks.is_finished());
+        // Bare lines first; else the access lines inside a syslog header,
+        // a container prefix or Docker's JSON wrapper (never read a file of
+        // requests as a syslog that holds no request).
+        sniff::detect_access_format_among(&lines, candidates)
+            .or_else(|| sniff::detect_enveloped(&lines, candidates))
+    };
+    // Pretty-printed JSON records (a gcloud export): one object per line.
+    let mut as_document = false;
+    if detection.is_none()
+        && first_chunk.error.is_none()
+        && json_document::may_be_document(&first_buffer[..first_chunk.len])
+    {
+        let compacted = json_document::compact(&first_buffer[..first_chunk.len]);
+        let lines = sniff::sample_lines(&compacted, chunks.is_finished());
+        if let Some(found) = sniff::detect_access_format_among(&lines, candidates) {
+            first_buffer.truncate(first_chunk.len);
+            let head = std::io::Cursor::new(std::mem::take(&mut first_buffer));
+            let stream: Box<dyn std::io::Read + Send> = Box::new(
+                json_document::JsonObjectLines::new(std::io::Read::chain(head, chunks.into_stream())),
+            );
+            chunks = ChunkReader::new(stream);
+            let Some(chunk) = chunks.fill(&mut first_buffer, CHUNK_BYTES) else {
+                stats.note = Some("empty".to_string());
+                return Ok((stats, None, 0));
+            };
+            first_chunk = chunk;
+            detection = Some(found);
+            as_document = true;
+        }
+    }
     let Some(detection) = detection else {
         stats.note = Some(match &options.forced_format {
             Some(forced) => format!(
                 "fewer than half of the first lines match the --log-format '{}'",
                 forced.name
             ),
-            None => "not a recognised log: expected an access log (common, combined, vcombined, nginx main, ingress-nginx, JSON lines) or give its format with --log-format"
+            None if json_document::starts_like_json(&first_buffer[..first_chunk.len]) => "not a recognised log: JSON, but its objects lack the time and status fields of the JSON access logs read (nginx, Caddy, Traefik, Envoy, Google Cloud, Azure, Cloudflare; see the README's formats table)"
+                .to_string(),
+            None => "not a recognised log: expected an access log (common, combined, vcombined, nginx main, ingress-nginx, Envoy, Traefik, Caddy, JSON lines; bare or behind syslog or container prefixes) or give its format with --log-format"
                 .to_string(),
         });
         // Not an access log: syslog, error log or metrics CSV? (evidence.rs)
@@ -318,6 +351,7 @@ fn ingest_source(
     };
     stats.kind = InputKind::Access;
     stats.format = Some(detection.format.name);
+    stats.envelope = detection.format.envelope.name();
     if detection.has_extra_fields() {
         stats.note = Some(format!(
             "most lines go on after the last field of '{}': give the server's log_format / LogFormat with --log-format to read the rest (a request time, an upstream)",
@@ -336,12 +370,19 @@ fn ingest_source(
     let setup = pipeline::ParseSetup {
         options,
         parser: &parser,
+        envelope: detection.format.envelope,
         fallbacks: &fallbacks,
         input,
         host: identity.host,
         workers: pipeline::worker_count(options.threads),
     };
-    let (mut total, outcome, consumed) = match plain_file(source, opened.compressed) {
+    if as_document {
+        stats.note = Some(
+            "pretty-printed JSON: each object was read as one line, so line numbers count objects"
+                .to_string(),
+        );
+    }
+    let (mut total, outcome, consumed) = match plain_file(source, opened.compressed || as_document) {
         // A plain file: every worker reads its own chunks.
         #[cfg(unix)]
         Some((file, len)) => {
@@ -382,6 +423,7 @@ fn ingest_source(
     stats.parsed = tally.parsed;
     stats.skipped = tally.skipped;
     stats.out_of_range = tally.out_of_range;
+    stats.no_response = tally.no_response;
     stats.first = (tally.first != Millis::MAX).then_some(tally.first);
     stats.last = (tally.last != Millis::MIN).then_some(tally.last);
     stats.skipped_examples = std::mem::take(&mut total.examples);
@@ -419,6 +461,30 @@ fn plain_file(source: &Source, compressed: bool) -> Option<(std::fs::File, u64)>
     let metadata = file.metadata().ok()?;
     let len = metadata.len();
     metadata.is_file().then_some((file, len))
+}
+
+/// The warning for a run that read no request at all (only syslog, error
+/// logs or metrics): what each input was taken for and what to try, so a
+/// file of requests in a format not recognised is never silently reported
+/// as a quiet service.
+pub fn no_requests_warning(inputs: &[InputStats]) -> Option<String> {
+    if inputs
+        .iter()
+        .any(|i| i.kind == InputKind::Access && i.parsed > 0)
+    {
+        return None;
+    }
+    let found: Vec<String> = inputs
+        .iter()
+        .map(|i| {
+            let what = i.format.unwrap_or_else(|| i.kind.name());
+            format!("{} read as {what} ({} of {} lines)", i.path, i.parsed, i.lines)
+        })
+        .collect();
+    Some(format!(
+        "0 requests were read: {}. Request counts, users and error rates need an access log; if one of these files holds requests, check its lines with `postmortem inspect` and give their format with --log-format (a preset name, an nginx log_format or an Apache LogFormat definition)",
+        found.join("; ")
+    ))
 }
 
 /// `Error::NothingParsed` when no input gave a single request.

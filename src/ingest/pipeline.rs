@@ -24,6 +24,7 @@ use std::sync::{Arc, Mutex};
 
 use super::IngestOptions;
 use super::access::{AccessFormat, AccessParser};
+use super::envelope::Envelope;
 use super::reader::{Chunk, ChunkReader, MAX_LINE_BYTES, OVERLONG_LINE_MARK};
 use super::worker::{ParseWorker, SourceResult, combine};
 use crate::series::Partial;
@@ -47,6 +48,8 @@ pub fn worker_count(threads: usize) -> usize {
 pub struct ParseSetup<'a> {
     pub options: &'a IngestOptions,
     pub parser: &'a AccessParser,
+    /// What carries the access lines; opened before parsing.
+    pub envelope: Envelope,
     /// Formats tried on lines the parser cannot read.
     pub fallbacks: &'a [&'a AccessFormat],
     /// The input's index in the run (for line references).
@@ -60,6 +63,7 @@ pub struct ParseSetup<'a> {
 impl<'a> ParseSetup<'a> {
     fn worker(&self) -> ParseWorker<'a> {
         ParseWorker::new(self.options, self.parser.clone(), self.input)
+            .with_envelope(self.envelope)
             .with_fallbacks(self.fallbacks)
             .with_host(self.host)
     }
@@ -530,6 +534,7 @@ mod tests {
         ParseSetup {
             options,
             parser,
+            envelope: Envelope::Bare,
             fallbacks: &[],
             input: 0,
             host: None,

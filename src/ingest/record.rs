@@ -244,6 +244,26 @@ pub fn seconds_as_micros(input: &[u8]) -> ParseResult<'_, u64> {
     ))
 }
 
+/// An address without its port: `10.0.0.1:5000` is `10.0.0.1`,
+/// `[2001:db8::1]:443` is `2001:db8::1`; a bare IPv6 address (several
+/// colons) or a name without a port is kept whole.
+#[inline]
+pub fn strip_port(address: &[u8]) -> &[u8] {
+    if let Some(inner) = address.strip_prefix(b"[") {
+        return match memchr(b']', inner) {
+            Some(end) => &inner[..end],
+            None => address,
+        };
+    }
+    let mut colons = memchr::memchr_iter(b':', address);
+    match (colons.next(), colons.next()) {
+        (Some(colon), None) if address[colon + 1..].iter().all(u8::is_ascii_digit) => {
+            &address[..colon]
+        }
+        _ => address,
+    }
+}
+
 /// Microseconds in a second.
 pub const MICROS_PER_SECOND: u64 = 1_000_000;
 
@@ -332,6 +352,21 @@ mod tests {
             let items: Vec<&[u8]> = upstream_items(list.as_bytes()).collect();
             let expected: Vec<&[u8]> = expected.iter().map(|e| e.as_bytes()).collect();
             assert_eq!(items, expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn ports_are_stripped_from_addresses() {
+        let cases = [
+            ("IPv4 with port", "10.0.0.1:5000", "10.0.0.1"),
+            ("IPv4 alone", "10.0.0.1", "10.0.0.1"),
+            ("IPv6 in brackets with port", "[2001:db8::1]:443", "2001:db8::1"),
+            ("bare IPv6", "2001:db8::1", "2001:db8::1"),
+            ("name with port", "web:80", "web"),
+            ("colon without digits kept", "unix:/run/a.sock", "unix:/run/a.sock"),
+        ];
+        for (name, address, expected) in cases {
+            assert_eq!(strip_port(address.as_bytes()), expected.as_bytes(), "{name}");
         }
     }
 

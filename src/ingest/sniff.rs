@@ -20,6 +20,7 @@ use super::access::clf::{ClfLayout, DurationField};
 use super::access::logformat::Template;
 use super::access::w3c::W3cParser;
 use super::access::{ALIASES, AccessFormat, AccessParser, PRESETS, Preset, jsonlines};
+use super::envelope::{self, Envelope};
 
 /// Looks a preset up by name or alias (`--log-format combined`).
 pub fn preset_by_name(name: &str) -> Option<&'static Preset> {
@@ -41,6 +42,7 @@ static PRESET_FORMATS: LazyLock<Vec<AccessFormat>> = LazyLock::new(|| {
             name: preset.name,
             parser: preset.parser(),
             forced: false,
+            envelope: Envelope::Bare,
         })
         .collect()
 });
@@ -59,6 +61,7 @@ pub fn resolve_log_format(text: &str) -> Result<AccessFormat, String> {
             name: preset.name,
             parser: preset.parser(),
             forced: true,
+            envelope: Envelope::Bare,
         });
     }
     if !text.contains(['$', '%']) {
@@ -74,6 +77,7 @@ pub fn resolve_log_format(text: &str) -> Result<AccessFormat, String> {
         name: template.dialect().format_name(),
         parser: AccessParser::Template(Arc::new(template)),
         forced: true,
+        envelope: Envelope::Bare,
     })
 }
 
@@ -201,6 +205,38 @@ pub fn detect_access_format_among(
     })
 }
 
+/// [`detect_access_format_among`] on the lines inside each envelope of
+/// [`envelope::WRAPPING`] (syslog header, container prefixes, Docker JSON):
+/// the envelope whose opened lines `candidates` read best, with the format
+/// it found. A line an envelope cannot open counts as unread.
+pub fn detect_enveloped(lines: &[&[u8]], candidates: &[AccessFormat]) -> Option<Detection> {
+    let mut best: Option<Detection> = None;
+    for wrapping in envelope::WRAPPING {
+        let mut scratch = Vec::new();
+        let opened: Vec<Vec<u8>> = lines
+            .iter()
+            .map(|line| {
+                wrapping
+                    .open(line, &mut scratch)
+                    .map(<[u8]>::to_vec)
+                    .unwrap_or_default()
+            })
+            .collect();
+        let opened: Vec<&[u8]> = opened.iter().map(Vec::as_slice).collect();
+        let Some(mut detection) = detect_access_format_among(&opened, candidates) else {
+            continue;
+        };
+        detection.format.envelope = wrapping;
+        if best
+            .as_ref()
+            .is_none_or(|b| (detection.exact, detection.parsed) > (b.exact, b.parsed))
+        {
+            best = Some(detection);
+        }
+    }
+    best
+}
+
 /// A share of zero values at or above this makes a trailing integer whole
 /// seconds (`%T`): most requests take under a second, so `%T` is mostly 0,
 /// while `%D` is never 0 (Apache cannot serve a request in under 1 µs).
@@ -238,23 +274,20 @@ pub fn integer_duration_unit(lines: &[&[u8]], layout: ClfLayout) -> DurationFiel
 
 /// The name of the JSON flavor most sampled lines look like.
 fn json_flavor_name(lines: &[&[u8]]) -> &'static str {
-    let mut counts = [0usize; 3];
+    let mut counts = [0usize; jsonlines::Flavor::ALL.len()];
     for line in lines {
-        if let Ok((_, _, flavor)) = jsonlines::parse_with_flavor(line) {
-            counts[flavor as usize] += 1;
+        if let Ok((_, _, flavor)) = jsonlines::parse_with_flavor(line)
+            && let Some(index) = jsonlines::Flavor::ALL.iter().position(|f| *f == flavor)
+        {
+            counts[index] += 1;
         }
     }
-    let flavors = [
-        jsonlines::Flavor::Nginx,
-        jsonlines::Flavor::Caddy,
-        jsonlines::Flavor::Traefik,
-    ];
     let (index, _) = counts
         .iter()
         .enumerate()
         .max_by_key(|&(index, count)| (*count, std::cmp::Reverse(index)))
         .unwrap_or((0, &0));
-    flavors[index].format_name()
+    jsonlines::Flavor::ALL[index].format_name()
 }
 
 #[cfg(test)]
@@ -375,6 +408,41 @@ mod tests {
                 "cloudfront without a header",
                 "2023-11-12\t14:00:03\tLAX1\t392\t10.0.0.1\tGET\td1.cloudfront.net\t/\t200\t-\tcurl/8\t-\t-\tHit\tSOX4==\tshop\thttps\t23\t0.001\t-\tTLSv1.2\tECDHE\tHit\tHTTP/2.0".to_string(),
                 Some("cloudfront"),
+            ),
+            (
+                "envoy default",
+                r#"[2023-11-12T14:00:03.123Z] "GET / HTTP/1.1" 503 UF 0 91 12 - "10.0.0.1" "curl/8" "id" "shop" "10.0.3.7:8080""#.to_string(),
+                Some("envoy"),
+            ),
+            (
+                "traefik common log format, not combined with %D",
+                format!(r#"{PREFIX} "-" "curl/8" 4711 "web@docker" "http://10.0.3.7:80" 3ms"#),
+                Some("traefik-clf"),
+            ),
+            (
+                "caddy console encoder",
+                "2023/11/12 14:00:03.123\tINFO\thttp.log.access\thandled request\t{\"request\": {\"remote_ip\": \"10.0.0.1\"}, \"duration\": 0.01, \"status\": 200}".to_string(),
+                Some("caddy-console"),
+            ),
+            (
+                "envoy json",
+                r#"{"start_time":"2023-11-12T14:00:03Z","response_code":200,"duration":3}"#.to_string(),
+                Some("envoy-json"),
+            ),
+            (
+                "google cloud json",
+                r#"{"httpRequest":{"status":200,"latency":"0.010s"},"timestamp":"2023-11-12T14:00:03Z"}"#.to_string(),
+                Some("gcp-json"),
+            ),
+            (
+                "azure json",
+                r#"{"time":"2023-11-12T14:00:03Z","category":"ApplicationGatewayAccessLog","properties":{"httpStatus":200}}"#.to_string(),
+                Some("azure-json"),
+            ),
+            (
+                "cloudflare json",
+                r#"{"EdgeStartTimestamp":1699797603000000000,"EdgeResponseStatus":200,"ClientIP":"10.0.0.1"}"#.to_string(),
+                Some("cloudflare-json"),
             ),
             (
                 "syslog",

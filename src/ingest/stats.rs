@@ -49,6 +49,9 @@ pub struct InputStats {
     pub path: String,
     pub kind: InputKind,
     pub format: Option<&'static str>,
+    /// What carried the access lines (`syslog`, `container`,
+    /// `docker-json`), when they were not bare.
+    pub envelope: Option<&'static str>,
     pub compressed: bool,
     pub lines: u64,
     pub parsed: u64,
@@ -60,6 +63,9 @@ pub struct InputStats {
     pub skipped_examples: Vec<SkippedLine>,
     /// Parsed lines left out by `--since`/`--until`.
     pub out_of_range: u64,
+    /// Requests with status 0 or 000: no response was sent (the client
+    /// went away); requests, neither failed nor slow.
+    pub no_response: u64,
     /// Earliest and latest request arrival among parsed lines.
     pub first: Option<Millis>,
     pub last: Option<Millis>,
@@ -109,6 +115,7 @@ impl InputStats {
             path,
             kind: InputKind::Unknown,
             format: None,
+            envelope: None,
             compressed: false,
             lines: 0,
             parsed: 0,
@@ -116,6 +123,7 @@ impl InputStats {
             messages: 0,
             skipped_examples: Vec::new(),
             out_of_range: 0,
+            no_response: 0,
             first: None,
             last: None,
             error: None,

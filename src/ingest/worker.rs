@@ -17,6 +17,7 @@ use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
 
 use super::IngestOptions;
 use super::access::{AccessFormat, AccessParser};
+use super::envelope::Envelope;
 use super::reader;
 use super::record::{self, AccessRecord, upstream_items};
 use super::stats::{MAX_SKIPPED_EXAMPLES, SkippedLine};
@@ -64,6 +65,8 @@ pub struct LineTally {
     /// Lines that are the server's own messages, handed to the event reader.
     pub messages: u64,
     pub out_of_range: u64,
+    /// Requests with status 0 (no response was sent: the client went away).
+    pub no_response: u64,
     pub first: Millis,
     pub last: Millis,
 }
@@ -76,6 +79,7 @@ impl Default for LineTally {
             skipped: 0,
             messages: 0,
             out_of_range: 0,
+            no_response: 0,
             first: Millis::MAX,
             last: Millis::MIN,
         }
@@ -89,6 +93,7 @@ impl LineTally {
         self.skipped += other.skipped;
         self.messages += other.messages;
         self.out_of_range += other.out_of_range;
+        self.no_response += other.no_response;
         self.first = self.first.min(other.first);
         self.last = self.last.max(other.last);
     }
@@ -100,6 +105,11 @@ pub struct ParseWorker<'a> {
     options: &'a IngestOptions,
     parser: AccessParser,
     input: u32,
+    /// What carries the access lines, opened before the parser sees them.
+    envelope: Envelope,
+    /// Where an envelope that must unescape (Docker JSON) puts the line;
+    /// reused, so it stops allocating once it fits the longest line.
+    scratch: Vec<u8>,
     /// Formats tried, in order, on a line the parser cannot read; only a
     /// format that reads the whole line is taken.
     fallbacks: &'a [&'a AccessFormat],
@@ -138,6 +148,8 @@ impl<'a> ParseWorker<'a> {
             options,
             parser,
             input,
+            envelope: Envelope::Bare,
+            scratch: Vec::new(),
             fallbacks: &[],
             fallback_order: Vec::new(),
             fallback_lines: Vec::new(),
@@ -152,6 +164,12 @@ impl<'a> ParseWorker<'a> {
             examples: Vec::new(),
             messages: Vec::new(),
         }
+    }
+
+    /// Opens every line with `envelope` before parsing it.
+    pub fn with_envelope(mut self, envelope: Envelope) -> Self {
+        self.envelope = envelope;
+        self
     }
 
     /// Tries `fallbacks` on lines the parser cannot read.
@@ -227,6 +245,7 @@ impl<'a> ParseWorker<'a> {
             return;
         }
         let options = self.options;
+        let mut scratch = std::mem::take(&mut self.scratch);
         let mut line_in_chunk = 0u64;
         let mut start = 0;
         let ends =
@@ -248,7 +267,25 @@ impl<'a> ParseWorker<'a> {
                 self.skip(line_number, "empty line");
                 continue;
             }
-            let record = match self.parser.parse(line) {
+            // Through syslog, a line that holds no request is a message of
+            // the log's other programs (or the proxy's own): an event.
+            let through_syslog = self.envelope == Envelope::Syslog;
+            let whole_line = line;
+            let line = match self.envelope {
+                Envelope::Bare => line,
+                envelope => match envelope.open(line, &mut scratch) {
+                    Ok(inner) => inner,
+                    Err(_) if through_syslog => {
+                        self.message(line_number, whole_line);
+                        continue;
+                    }
+                    Err(error) => {
+                        self.skip(line_number, error.reason);
+                        continue;
+                    }
+                },
+            };
+            let mut record = match self.parser.parse(line) {
                 Ok(record) => record,
                 Err(error) if error.is_directive => {
                     self.parser.apply_directive(line);
@@ -263,8 +300,10 @@ impl<'a> ParseWorker<'a> {
                         }
                         // The server's own message (a request of another
                         // format in the same file was taken above).
-                        None if error.is_message => {
-                            self.message(line_number, line);
+                        // Through syslog, any line without a request is an
+                        // event, and the event reader reads the whole line.
+                        None if error.is_message || through_syslog => {
+                            self.message(line_number, if through_syslog { whole_line } else { line });
                             continue;
                         }
                         None => {
@@ -275,6 +314,12 @@ impl<'a> ParseWorker<'a> {
                 }
             };
             let arrival = record.arrival();
+            // Status 0: no response was sent (the client went away, or no
+            // upstream answered before it did). It counts as a request but
+            // has no response time to call slow.
+            if record.status == 0 {
+                record.duration_us = None;
+            }
             // A request time of 10^100 s (damage) would put the arrival
             // before any date a report can write.
             if !WRITABLE_MS.contains(&arrival) {
@@ -293,6 +338,7 @@ impl<'a> ParseWorker<'a> {
                 continue;
             }
             self.offsets.add(record.offset_seconds, 1);
+            self.tally.no_response += u64::from(record.status == 0);
             self.tally.first = self.tally.first.min(arrival);
             self.tally.last = self.tally.last.max(arrival);
             let request = Request {
@@ -312,6 +358,7 @@ impl<'a> ParseWorker<'a> {
             };
             self.partial.record(&request, upstream_attempts(&record));
         }
+        self.scratch = scratch;
         self.tally.lines += line_in_chunk;
         self.chunk_lines.push((chunk, line_in_chunk));
         self.hand_over_old_buckets();

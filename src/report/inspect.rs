@@ -45,6 +45,16 @@ fn summarize(dimension: &DimensionSeries) -> Vec<ValueSummary<'_>> {
         .collect()
 }
 
+/// What an envelope name stands for, for people.
+fn envelope_meaning(envelope: &str) -> &'static str {
+    match envelope {
+        "syslog" => "each line a syslog header and a request",
+        "container" => "container-tool prefixes: docker compose, kubectl --prefix/--timestamps, CRI",
+        "docker-json" => "Docker's json-file wrapper, {\"log\":\"...\"}",
+        _ => "a prefix in front of each request",
+    }
+}
+
 /// What `inspect` tells of one metric series.
 struct MetricSummary<'a> {
     input: &'a str,
@@ -176,6 +186,13 @@ pub fn render_markdown(inspection: &Inspection) -> String {
     }
     let mut notes = Vec::new();
     for input in &inspection.inputs {
+        if let Some(envelope) = input.envelope {
+            notes.push(format!(
+                "- `{}`: the requests were read from inside a {envelope} envelope ({})",
+                input.path,
+                envelope_meaning(envelope)
+            ));
+        }
         for (format, lines) in &input.other_formats {
             notes.push(format!(
                 "- `{}`: {} lines read as {format} (the file mixes formats)",
@@ -195,6 +212,13 @@ pub fn render_markdown(inspection: &Inspection) -> String {
         }
         if let Some(error) = &input.error {
             notes.push(format!("- `{}`: {error}", input.path));
+        }
+        if input.no_response > 0 {
+            notes.push(format!(
+                "- `{}`: {} requests with status 0 (no response was sent: the client went away); counted as requests, neither failed nor slow",
+                input.path,
+                thousands(input.no_response)
+            ));
         }
         if input.out_of_range > 0 {
             notes.push(format!(

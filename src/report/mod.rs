@@ -91,6 +91,10 @@ pub struct InputReport {
     pub path: String,
     pub kind: String,
     pub format: Option<String>,
+    /// What carried the access lines (`syslog`, `container`,
+    /// `docker-json`); absent when they were bare.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub envelope: Option<String>,
     pub lines: u64,
     pub parsed: u64,
     pub skipped: u64,
@@ -99,6 +103,10 @@ pub struct InputReport {
     pub last: Option<String>,
     /// Parsed lines outside `--since`/`--until`.
     pub out_of_range: u64,
+    /// Requests with status 0 (no response was sent: the client went
+    /// away); counted as requests, neither failed nor slow. Absent when 0.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub no_response: u64,
     pub compressed: bool,
     /// Why reading stopped early or never started.
     pub error: Option<String>,
@@ -427,6 +435,7 @@ pub fn input_reports(inputs: &[crate::ingest::InputStats]) -> Vec<InputReport> {
             path: input.path.clone(),
             kind: input.kind.name().to_string(),
             format: input.format.map(str::to_string),
+            envelope: input.envelope.map(str::to_string),
             lines: input.lines,
             parsed: input.parsed,
             skipped: input.skipped,
@@ -441,6 +450,7 @@ pub fn input_reports(inputs: &[crate::ingest::InputStats]) -> Vec<InputReport> {
             first: input.first.map(time),
             last: input.last.map(time),
             out_of_range: input.out_of_range,
+            no_response: input.no_response,
             compressed: input.compressed,
             error: input.error.clone(),
             note: input.note.clone(),

@@ -11,8 +11,8 @@ use crate::detect::findings::{
     ChangeLead, DetectionEvidence, Hint, MetricMovement, TimelineEntry, TimelineFact,
 };
 use crate::ingest::events::EventKind;
-use crate::series::termination::TerminationCause;
 use crate::ingest::events::commands::{Actor, Topic};
+use crate::series::termination::TerminationCause;
 use crate::timefmt::{Millis, Zone, human_duration, human_time};
 
 use super::markdown::text::thousands;

@@ -15,6 +15,7 @@ mod malformed;
 mod parallel;
 mod prometheus;
 mod properties;
+mod proxies;
 mod report;
 mod samples;
 mod series;

@@ -1195,6 +1195,99 @@ fn a_cut_gzip_syslog_reports_the_damage_and_skips_the_cut_line() {
     assert_eq!(input["last"], "2023-11-12T14:04:59Z");
 }
 
+/// (name, good lines, cut line, format, envelope, reason of the cut line)
+type DamageCase = (
+    &'static str,
+    Vec<String>,
+    String,
+    &'static str,
+    Option<&'static str>,
+    &'static str,
+);
+
+/// Damaged lines of the proxy, cloud and container formats: three good
+/// requests, a line cut short, binary junk. The good ones are counted, the
+/// damage skipped with the format's own reason (the first named).
+#[test]
+fn damaged_lines_of_proxy_cloud_and_container_formats_are_named() {
+    let envoy = |second: u32| {
+        format!(
+            r#"[2024-01-15T10:00:0{second}.123Z] "GET /api HTTP/1.1" 503 UF,URX 0 91 12 - "203.0.113.9" "curl/8" "id-1" "api" "10.0.3.7:8080""#
+        )
+    };
+    let caddy = |second: u32| {
+        format!(
+            r#"{{"level":"info","ts":170531280{second}.5,"logger":"http.log.access","request":{{"remote_ip":"10.0.0.1","uri":"/"}},"duration":0.01,"status":200}}"#
+        )
+    };
+    let docker = |line: &str| {
+        format!(
+            "{{\"log\":{},\"stream\":\"stdout\",\"time\":\"2024-01-15T10:00:00Z\"}}",
+            Value::from(format!("{line}\n"))
+        )
+    };
+    let junk = String::from_utf8_lossy(&binary_junk(300)).into_owned();
+    let cases: Vec<DamageCase> = vec![
+        (
+            "Envoy text",
+            (1..=3).map(envoy).collect(),
+            envoy(4)[..60].to_string(),
+            "envoy",
+            None,
+            "line ended early: expected response code, flags, byte counts, duration and five quoted fields after the request",
+        ),
+        (
+            "Envoy behind CRI",
+            (1..=3)
+                .map(|s| format!("2024-01-15T10:00:0{s}Z stdout F {}", envoy(s)))
+                .collect(),
+            format!("2024-01-15T10:00:04Z stdout F {}", &envoy(4)[..60]),
+            "envoy",
+            Some("container"),
+            "line ended early: expected response code, flags, byte counts, duration and five quoted fields after the request",
+        ),
+        (
+            "Envoy in Docker's wrapper",
+            (1..=3).map(|s| docker(&envoy(s))).collect(),
+            docker(&envoy(4))[..50].to_string(),
+            "envoy",
+            Some("docker-json"),
+            "expected the Docker \"log\" string to end on its line",
+        ),
+        (
+            "Caddy JSON behind compose",
+            (1..=3).map(|s| format!("caddy  | {}", caddy(s))).collect(),
+            format!("caddy  | {}", &caddy(4)[..40]),
+            "caddy-json",
+            Some("container"),
+            "unterminated JSON string",
+        ),
+    ];
+    let dir = scratch();
+    for (index, (name, good, cut, format, envelope, reason)) in cases.into_iter().enumerate() {
+        let text = format!("{}\n{cut}\n{junk}\n", good.join("\n"));
+        let path = write(dir.path(), &format!("proxy{index}.log"), &text);
+        let (report, warnings) = report_and_warnings(&[path_str(&path)]);
+        let input = &report["inputs"][0];
+        assert_counts(
+            name,
+            input,
+            &Counts {
+                lines: 5,
+                parsed: 3,
+                skipped: 2,
+                first_skipped: Some((4, reason)),
+            },
+        );
+        assert_eq!(input["format"], format, "{name}");
+        assert_eq!(input["envelope"].as_str(), envelope, "{name}");
+        assert!(
+            warnings.contains("skipped 2 of 5 lines"),
+            "{name}: {warnings}"
+        );
+    }
+}
+
 #[test]
 fn damaged_load_balancer_lines_are_counted_skipped_and_named() {
     let haproxy = |second: u32| {

@@ -167,6 +167,65 @@ impl Request {
         }
         object.to_string()
     }
+
+    /// The time in UTC with milliseconds (`2024-01-15T10:00:00.000Z`).
+    fn utc_millis(&self) -> String {
+        chrono::DateTime::from_timestamp(self.seconds, 0)
+            .expect("in range")
+            .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+            .to_string()
+    }
+
+    /// Envoy's default format: the client as the first X-Forwarded-For hop.
+    fn envoy(&self) -> String {
+        format!(
+            r#"[{}] "{} {} HTTP/1.1" {} - 0 {} {} - "{}, 10.0.0.1" "{}" "5f1c-id" "{}" "10.0.3.7:8080""#,
+            self.utc_millis(),
+            self.method,
+            self.path,
+            self.status,
+            self.bytes.unwrap_or(0),
+            self.request_time_ms(),
+            self.client_text(),
+            self.user_agent,
+            self.vhost
+        )
+    }
+
+    /// Traefik's common log format: combined, request count, router,
+    /// service URL, duration in ms.
+    fn traefik_clf(&self) -> String {
+        format!(
+            r#"{} 4711 "web@docker" "http://10.0.3.7:80" {}ms"#,
+            self.combined(),
+            self.request_time_ms()
+        )
+    }
+
+    /// Caddy's console encoder: UTC wall time, level, logger, message, JSON.
+    fn caddy_console(&self) -> String {
+        let wall = chrono::DateTime::from_timestamp(self.seconds, 0)
+            .expect("in range")
+            .format("%Y/%m/%d %H:%M:%S%.3f");
+        let mut object = serde_json::json!({
+            "request": {
+                "remote_ip": self.client_text(),
+                "method": self.method,
+                "uri": self.path,
+                "headers": {"User-Agent": [self.user_agent]},
+            },
+            "duration": format!(
+                "{}.{:03}",
+                self.request_time_ms() / 1000,
+                self.request_time_ms() % 1000
+            ).parse::<f64>().expect("a number"),
+            "status": self.status,
+        });
+        if let Some(bytes) = self.bytes {
+            object["size"] = serde_json::Value::from(bytes);
+        }
+        format!("{wall}\tINFO\thttp.log.access.log0\thandled request\t{object}")
+    }
 }
 
 /// What a rendering must read back as.
@@ -175,6 +234,10 @@ struct Expected {
     /// The request time in microseconds, as the format can carry it.
     duration_us: Option<u64>,
     remote_user: bool,
+    /// The format writes UTC only (offset 0).
+    utc: bool,
+    /// The format carries the byte count as the request has it.
+    bytes: bool,
 }
 
 proptest! {
@@ -183,23 +246,29 @@ proptest! {
     #[test]
     fn a_request_reads_back_the_same_in_every_format(request in request_strategy()) {
         let millis_request_time = Some(request.request_time_ms() * 1000);
-        let renderings: [(&str, String, Expected); 7] = [
+        let renderings: [(&str, String, Expected); 10] = [
             ("common", request.common(),
-             Expected { user_agent: false, duration_us: None, remote_user: true }),
+             Expected { user_agent: false, duration_us: None, remote_user: true, utc: false, bytes: true }),
             ("combined", request.combined(),
-             Expected { user_agent: true, duration_us: None, remote_user: true }),
+             Expected { user_agent: true, duration_us: None, remote_user: true, utc: false, bytes: true }),
             ("combined+request_time",
              format!("{} {}.{:03}", request.combined(), request.request_time_ms() / 1000,
                      request.request_time_ms() % 1000),
-             Expected { user_agent: true, duration_us: millis_request_time, remote_user: true }),
+             Expected { user_agent: true, duration_us: millis_request_time, remote_user: true, utc: false, bytes: true }),
             ("combined+usec", format!("{} {}", request.combined(), request.duration_us),
-             Expected { user_agent: true, duration_us: Some(request.duration_us), remote_user: true }),
+             Expected { user_agent: true, duration_us: Some(request.duration_us), remote_user: true, utc: false, bytes: true }),
             ("vcombined", format!("{}:443 {}", request.vhost, request.combined()),
-             Expected { user_agent: true, duration_us: None, remote_user: true }),
+             Expected { user_agent: true, duration_us: None, remote_user: true, utc: false, bytes: true }),
             ("nginx-main", format!(r#"{} "{}""#, request.combined(), request.forwarded_for),
-             Expected { user_agent: true, duration_us: None, remote_user: true }),
+             Expected { user_agent: true, duration_us: None, remote_user: true, utc: false, bytes: true }),
             ("json", request.json(),
-             Expected { user_agent: true, duration_us: millis_request_time, remote_user: true }),
+             Expected { user_agent: true, duration_us: millis_request_time, remote_user: true, utc: false, bytes: false }),
+            ("envoy", request.envoy(),
+             Expected { user_agent: true, duration_us: millis_request_time, remote_user: false, utc: true, bytes: false }),
+            ("traefik-clf", request.traefik_clf(),
+             Expected { user_agent: true, duration_us: millis_request_time, remote_user: true, utc: false, bytes: true }),
+            ("caddy-console", request.caddy_console(),
+             Expected { user_agent: true, duration_us: millis_request_time, remote_user: false, utc: true, bytes: true }),
         ];
         let client = request.client_text();
         for (preset, line, expected) in renderings {
@@ -212,7 +281,8 @@ proptest! {
             prop_assert!(whole, "{preset}: the whole line is read: {line}");
             prop_assert_eq!(record.client, client.as_bytes(), "{}", preset);
             prop_assert_eq!(record.logged_at, request.seconds * 1000, "{}: {}", preset, line);
-            prop_assert_eq!(record.offset_seconds, request.offset_seconds, "{}: {}", preset, line);
+            let offset = if expected.utc { 0 } else { request.offset_seconds };
+            prop_assert_eq!(record.offset_seconds, offset, "{}: {}", preset, line);
             prop_assert_eq!(record.status, request.status, "{}", preset);
             if expected.remote_user {
                 let user = request.remote_user.as_deref().unwrap_or("-");
@@ -224,7 +294,7 @@ proptest! {
                 prop_assert_eq!(record.user_agent, agent, "{}", preset);
             }
             prop_assert_eq!(record.duration_us, expected.duration_us, "{}: {}", preset, line);
-            if preset != "json" {
+            if expected.bytes {
                 prop_assert_eq!(record.bytes, request.bytes, "{}: {}", preset, line);
             }
         }

@@ -172,3 +172,28 @@ fn haproxy_reload_sample_matches_its_ground_truth_and_names_the_cause() {
         "a line of the reload is the last change before impact: {hints:?}"
     );
 }
+
+#[test]
+fn envoy_upstream_refused_sample_matches_its_ground_truth_and_names_the_upstream() {
+    check_scenario("envoy-upstream-refused");
+    let dir = repo_root().join("sample-logs/envoy-upstream-refused");
+    let report = json_report(&[dir.to_str().expect("utf-8 path")]);
+    let input = &report["inputs"][0];
+    assert_eq!(input["format"], "envoy");
+    assert_eq!(input["envelope"], "container", "the CRI prefix");
+    assert_eq!(input["skipped"], 0);
+    let hints: Vec<&str> = report["incidents"][0]["hints"]
+        .as_array()
+        .expect("hints")
+        .iter()
+        .map(|h| h.as_str().expect("text"))
+        .collect();
+    assert!(
+        hints
+            .iter()
+            .any(|h| h.starts_with("upstream 10.42.1.17:8080: 100% of its")
+                && h.contains("could not connect to the server")
+                && h.contains("(UF)")),
+        "{hints:?}"
+    );
+}

@@ -14,7 +14,10 @@
 
 use memchr::memchr2;
 
-use crate::ingest::record::{AccessRecord, LineError, MICROS_PER_SECOND, seconds_as_micros};
+use super::envoy::{first_forwarded_hop, termination as envoy_termination};
+use crate::ingest::record::{
+    AccessRecord, LineError, MICROS_PER_SECOND, seconds_as_micros, strip_port,
+};
 use crate::ingest::timestamps::{parse_clf_time, parse_epoch_seconds, parse_iso8601};
 use crate::timefmt::Millis;
 
@@ -60,195 +63,10 @@ const MAX_DEPTH: usize = 16;
 /// `request.headers.User-Agent` is three).
 const PATH_KEYS: usize = 4;
 
-/// Which server's access log the keys look like.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Flavor {
-    Nginx,
-    Caddy,
-    Traefik,
-}
+mod fields;
 
-impl Flavor {
-    pub fn format_name(self) -> &'static str {
-        match self {
-            Flavor::Nginx => "nginx-json",
-            Flavor::Caddy => "caddy-json",
-            Flavor::Traefik => "traefik-json",
-        }
-    }
-}
-
-/// A scalar as written: a string's raw contents (escapes kept) or the text
-/// of a number, `true`, `false` or `null`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Scalar<'a> {
-    Str(&'a [u8]),
-    Bare(&'a [u8]),
-}
-
-impl<'a> Scalar<'a> {
-    /// The text, `None` for `null`, an empty string or `-`.
-    fn text(self) -> Option<&'a [u8]> {
-        let text = match self {
-            Scalar::Str(text) | Scalar::Bare(text) => text,
-        };
-        (!text.is_empty() && text != b"-" && text != b"null").then_some(text)
-    }
-}
-
-/// How a time field relates to the request.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum TimeKind {
-    /// When the request arrived (Traefik's `StartUTC`).
-    Arrival,
-    /// When the log line was written, at completion (nginx, Caddy).
-    Completion,
-}
-
-/// A value with the preference of the key it came from (higher wins; the
-/// first of equal preference stays).
-#[derive(Clone, Copy, Debug)]
-struct Slot<T> {
-    value: Option<T>,
-    rank: u8,
-}
-
-impl<T> Default for Slot<T> {
-    fn default() -> Self {
-        Slot {
-            value: None,
-            rank: 0,
-        }
-    }
-}
-
-impl<T> Slot<T> {
-    #[inline]
-    fn offer(&mut self, rank: u8, value: Option<T>) {
-        if let Some(value) = value
-            && rank > self.rank
-        {
-            self.value = Some(value);
-            self.rank = rank;
-        }
-    }
-}
-
-/// What the scan found in one object.
-#[derive(Default)]
-struct Found<'a> {
-    time: Slot<(&'a [u8], TimeKind, bool)>,
-    status: Slot<&'a [u8]>,
-    duration_us: Slot<Result<u64, ()>>,
-    client: Slot<&'a [u8]>,
-    user_agent: Slot<&'a [u8]>,
-    remote_user: Slot<&'a [u8]>,
-    request: Slot<&'a [u8]>,
-    host: Slot<&'a [u8]>,
-    upstream_addr: Slot<&'a [u8]>,
-    upstream_status: Slot<&'a [u8]>,
-    upstream_time: Slot<&'a [u8]>,
-    forwarded_for: Slot<&'a [u8]>,
-    referer: Slot<&'a [u8]>,
-    bytes: Slot<&'a [u8]>,
-    traefik: bool,
-    caddy_ts: bool,
-    caddy_request: bool,
-}
-
-impl<'a> Found<'a> {
-    /// Offers a time field: `rank` orders the fields that carry the time,
-    /// `kind` says which end of the request it marks, and `is_number`
-    /// whether it may be read as an epoch number.
-    #[inline]
-    fn offer_time(&mut self, rank: u8, text: Option<&'a [u8]>, kind: TimeKind, is_number: bool) {
-        self.time.offer(rank, text.map(|t| (t, kind, is_number)));
-    }
-
-    /// Files one scalar under its path.
-    #[inline]
-    fn visit(&mut self, path: &[&[u8]], scalar: Scalar<'a>) {
-        let text = scalar.text();
-        let is_number = matches!(scalar, Scalar::Bare(_));
-        match path {
-            [b"StartLocal"] => {
-                self.traefik = true;
-                self.offer_time(11, text, TimeKind::Arrival, false);
-            }
-            [b"StartUTC"] => {
-                self.traefik = true;
-                self.offer_time(10, text, TimeKind::Arrival, false);
-            }
-            [b"msec"] => self.offer_time(9, text, TimeKind::Completion, true),
-            [b"ts"] => {
-                self.caddy_ts = true;
-                self.offer_time(8, text, TimeKind::Completion, is_number);
-            }
-            [b"time_iso8601"] => self.offer_time(7, text, TimeKind::Completion, false),
-            [b"time_local"] => self.offer_time(6, text, TimeKind::Completion, false),
-            [b"@timestamp"] | [b"timestamp"] | [b"time"] => {
-                self.offer_time(5, text, TimeKind::Completion, is_number)
-            }
-            [b"DownstreamStatus"] => {
-                self.traefik = true;
-                self.status.offer(3, text);
-            }
-            [b"status"] => self.status.offer(2, text),
-            [b"status_code"] => self.status.offer(1, text),
-            [b"request_time"] => self.duration_us.offer(3, text.map(seconds_micros)),
-            [b"duration"] => self.duration_us.offer(2, text.map(seconds_micros)),
-            [b"Duration"] => self.duration_us.offer(1, text.map(nanos_micros)),
-            [b"request", b"client_ip"] => self.client.offer(5, text),
-            [b"remote_addr"] | [b"ClientHost"] | [b"client_ip"] => self.client.offer(4, text),
-            [b"request", b"remote_ip"] | [b"remote_ip"] => self.client.offer(3, text),
-            [b"http_user_agent"] | [b"user_agent"] => self.user_agent.offer(3, text),
-            [b"request", b"headers", b"User-Agent"] | [b"request_User-Agent"] => {
-                self.user_agent.offer(2, text)
-            }
-            [b"remote_user"] | [b"user_id"] | [b"ClientUsername"] => {
-                self.remote_user.offer(1, text)
-            }
-            [b"request"] => self.request.offer(3, text),
-            [b"request_uri"] | [b"uri"] | [b"RequestPath"] | [b"request", b"uri"] => {
-                self.request.offer(2, text)
-            }
-            [b"host"]
-            | [b"http_host"]
-            | [b"server_name"]
-            | [b"request", b"host"]
-            | [b"RequestHost"] => self.host.offer(1, text),
-            [b"upstream_addr"] | [b"upstream"] | [b"ServiceAddr"] => {
-                self.upstream_addr.offer(1, text)
-            }
-            [b"upstream_status"] | [b"OriginStatus"] => self.upstream_status.offer(1, text),
-            [b"upstream_response_time"] => self.upstream_time.offer(1, text),
-            [b"http_x_forwarded_for"] | [b"request_X-Forwarded-For"] => {
-                self.forwarded_for.offer(1, text)
-            }
-            [b"http_referer"]
-            | [b"http_referrer"]
-            | [b"request_Referer"]
-            | [b"request", b"headers", b"Referer"] => self.referer.offer(1, text),
-            [b"body_bytes_sent"] | [b"bytes_sent"] | [b"size"] | [b"DownstreamContentSize"] => {
-                self.bytes.offer(1, text)
-            }
-            _ => {}
-        }
-        if let [b"request", _, ..] = path {
-            self.caddy_request = true;
-        }
-    }
-
-    fn flavor(&self) -> Flavor {
-        if self.traefik {
-            Flavor::Traefik
-        } else if self.caddy_ts && self.caddy_request {
-            Flavor::Caddy
-        } else {
-            Flavor::Nginx
-        }
-    }
-}
+pub use fields::Flavor;
+use fields::{DurationUnit, Found, Scalar, TimeKind};
 
 /// Seconds with an optional fraction or exponent, to microseconds.
 fn seconds_micros(text: &[u8]) -> Result<u64, ()> {
@@ -314,13 +132,26 @@ fn time_value(text: &[u8], is_number: bool) -> Option<(Millis, i32)> {
     parse_epoch_seconds(text).map(|millis| (millis, 0))
 }
 
+/// A status: three digits, or `0` / `000` (no response was sent: the
+/// client went away, or the proxy never got an answer to relay).
 #[inline]
 fn status_value(text: &[u8]) -> Option<u16> {
     match text {
         [a @ b'1'..=b'9', b @ b'0'..=b'9', c @ b'0'..=b'9'] => {
             Some(u16::from(a - b'0') * 100 + u16::from(b - b'0') * 10 + u16::from(c - b'0'))
         }
+        b"0" | b"000" => Some(0),
         _ => None,
+    }
+}
+
+/// A request time in `unit` to microseconds.
+fn duration_micros(text: &[u8], unit: DurationUnit) -> Result<u64, ()> {
+    match unit {
+        DurationUnit::Nanos => nanos_micros(text),
+        // Milliseconds read as seconds are a thousand times the microseconds.
+        DurationUnit::Millis => seconds_micros(text).map(|us| us / 1000),
+        _ => seconds_micros(text),
     }
 }
 
@@ -331,6 +162,16 @@ pub fn parse(line: &[u8]) -> Result<(AccessRecord<'_>, &[u8]), LineError> {
 
 /// [`parse`], and which server's field names the object uses.
 pub fn parse_with_flavor(line: &[u8]) -> Result<(AccessRecord<'_>, &[u8], Flavor), LineError> {
+    parse_object(line, None)
+}
+
+/// Reads the JSON object that starts `line`; `outside_time` is the time
+/// written before it on the line (Caddy's console encoder), used when the
+/// object has none.
+pub fn parse_object(
+    line: &[u8],
+    outside_time: Option<(Millis, i32)>,
+) -> Result<(AccessRecord<'_>, &[u8], Flavor), LineError> {
     let start = skip_space(line, 0);
     if line.get(start) != Some(&b'{') {
         return Err(LineError::new("expected a JSON object"));
@@ -342,27 +183,44 @@ pub fn parse_with_flavor(line: &[u8]) -> Result<(AccessRecord<'_>, &[u8], Flavor
         open_arrays: std::cell::Cell::new(0),
     }
     .object(start, &mut path, 0, &mut found)?;
-    let (time_text, kind, is_number) = found.time.value.ok_or(LineError::new(
-        "expected a time in the JSON object (time_local, time_iso8601, msec, ts, StartUTC, time or timestamp)",
-    ))?;
-    let (logged_at, offset_seconds) = time_value(time_text, is_number).ok_or(LineError::new(
-        "expected the JSON time field to hold a time (ISO 8601, CLF, or a number since the epoch up to the year 9999)",
-    ))?;
-    let status_text = found.status.value.ok_or(LineError::new(
-        "expected a status in the JSON object (status or DownstreamStatus)",
-    ))?;
-    let status =
-        status_value(status_text).ok_or(LineError::new("expected a three-digit status"))?;
-    let mut record = AccessRecord::new(logged_at, offset_seconds, status);
-    record.logged_at_completion = kind == TimeKind::Completion;
-    record.duration_us = match found.duration_us.value {
-        Some(Ok(us)) => Some(us),
-        Some(Err(())) => return Err(LineError::new("expected a request time in seconds")),
-        None => None,
-    };
-    if let Some(client) = found.client.value {
-        record.client = client;
+    if found.other_azure_category {
+        return Err(LineError::new(
+            "an Azure record of another category than access (performance, firewall or health-probe log): skipped by name",
+        ));
     }
+    let flavor = found.flavor();
+    let ((logged_at, offset_seconds), kind) = match (found.time.value, outside_time) {
+        (Some((time_text, kind, is_number)), _) => (
+            time_value(time_text, is_number).ok_or(LineError::new(
+                "expected the JSON time field to hold a time (ISO 8601, CLF, or a number since the epoch up to the year 9999)",
+            ))?,
+            kind,
+        ),
+        (None, Some(time)) => (time, TimeKind::Completion),
+        (None, None) => {
+            return Err(LineError::new(
+                "expected a time in the JSON object (time_local, time_iso8601, msec, ts, StartUTC, start_time, timestamp, time or EdgeStartTimestamp)",
+            ));
+        }
+    };
+    let status_text = found.status.value.ok_or(LineError::new(
+        "expected a status in the JSON object (status, DownstreamStatus, response_code, httpRequest.status, httpStatus or EdgeResponseStatus)",
+    ))?;
+    let status = status_value(status_text)
+        .ok_or(LineError::new("expected a three-digit status (or 0: no response)"))?;
+    let mut record = AccessRecord::new(logged_at, offset_seconds, status);
+    // Cloud Logging's entry time is when the load balancer received the
+    // request (its latency runs from there).
+    record.logged_at_completion = kind == TimeKind::Completion && flavor != Flavor::GoogleCloud;
+    record.duration_us = match (found.duration.value, found.end_time) {
+        (Some((text, written)), _) => Some(
+            duration_micros(text, found.duration_unit(written, text))
+                .map_err(|()| LineError::new("expected a request time (a number, in the field's unit)"))?,
+        ),
+        (None, Some((end_text, is_number))) => time_value(end_text, is_number)
+            .map(|(end, _)| (end - logged_at).max(0) as u64 * 1000),
+        (None, None) => None,
+    };
     if let Some(user) = found.remote_user.value {
         record.remote_user = user;
     }
@@ -376,6 +234,15 @@ pub fn parse_with_flavor(line: &[u8]) -> Result<(AccessRecord<'_>, &[u8], Flavor
     record.upstream_time = found.upstream_time.value;
     record.forwarded_for = found.forwarded_for.value;
     record.referer = found.referer.value;
+    record.termination = found.response_flags.value.and_then(envoy_termination);
+    match found.client.value {
+        Some(client) => record.client = strip_port(client),
+        None => {
+            if let Some(hop) = record.forwarded_for.and_then(first_forwarded_hop) {
+                record.client = hop;
+            }
+        }
+    }
     record.bytes = found.bytes.value.and_then(|text| {
         text.iter().all(u8::is_ascii_digit).then(|| {
             text.iter().fold(0u64, |acc, &b| {
@@ -383,7 +250,7 @@ pub fn parse_with_flavor(line: &[u8]) -> Result<(AccessRecord<'_>, &[u8], Flavor
             })
         })
     });
-    Ok((record, &line[end..], found.flavor()))
+    Ok((record, &line[end..], flavor))
 }
 
 #[inline]

@@ -24,13 +24,16 @@
 //! a format that is a fixed template can instead be one more row of kind
 //! [`PresetKind::Template`] with its nginx/Apache definition.
 
+pub mod caddy_console;
 pub mod aws;
 pub mod clf;
+pub mod envoy;
 #[cfg(test)]
 mod expected;
 pub mod haproxy;
 pub mod jsonlines;
 pub mod logformat;
+pub mod traefik;
 pub mod w3c;
 
 use std::sync::Arc;
@@ -49,6 +52,12 @@ pub enum AccessParser {
     Template(Arc<Template>),
     /// One JSON object per line (nginx `escape=json`, Caddy, Traefik).
     Json,
+    /// Envoy's and Istio's default text access log.
+    Envoy,
+    /// Traefik's common log format (combined and Traefik's own fields).
+    TraefikClf,
+    /// Caddy's console encoder (tab-separated columns and a JSON record).
+    CaddyConsole,
     /// HAProxy's HTTP, HTTPS and TCP logs.
     HaProxy,
     /// AWS Application Load Balancer.
@@ -77,6 +86,9 @@ impl AccessParser {
             AccessParser::Clf(layout) => clf::parse_clf(line, layout).map(|(record, _)| record),
             AccessParser::Template(template) => template.parse(line).map(|(record, _)| record),
             AccessParser::Json => jsonlines::parse(line).map(|(record, _)| record),
+            AccessParser::Envoy => envoy::parse(line).map(|(record, _)| record),
+            AccessParser::TraefikClf => traefik::parse(line).map(|(record, _)| record),
+            AccessParser::CaddyConsole => caddy_console::parse(line).map(|(record, _)| record),
             AccessParser::HaProxy => haproxy::parse(line).map(|(record, _)| record),
             AccessParser::AwsAlb => aws::parse_alb(line).map(|(record, _)| record),
             AccessParser::AwsElb => aws::parse_elb(line).map(|(record, _)| record),
@@ -92,6 +104,9 @@ impl AccessParser {
             AccessParser::Clf(layout) => clf::parse_clf(line, layout)?,
             AccessParser::Template(template) => template.parse(line)?,
             AccessParser::Json => jsonlines::parse(line)?,
+            AccessParser::Envoy => envoy::parse(line)?,
+            AccessParser::TraefikClf => traefik::parse(line)?,
+            AccessParser::CaddyConsole => caddy_console::parse(line)?,
             AccessParser::HaProxy => haproxy::parse(line)?,
             AccessParser::AwsAlb => aws::parse_alb(line)?,
             AccessParser::AwsElb => aws::parse_elb(line)?,
@@ -106,6 +121,9 @@ impl AccessParser {
             AccessParser::Clf(layout) => layout.duration != DurationField::None,
             AccessParser::Template(template) => template.has_request_time(),
             AccessParser::Json
+            | AccessParser::Envoy
+            | AccessParser::TraefikClf
+            | AccessParser::CaddyConsole
             | AccessParser::HaProxy
             | AccessParser::AwsAlb
             | AccessParser::AwsElb => true,
@@ -118,7 +136,12 @@ impl AccessParser {
         match self {
             AccessParser::Clf(layout) => layout.referer_agent,
             AccessParser::Template(template) => template.has_user_agent(),
-            AccessParser::Json | AccessParser::AwsAlb | AccessParser::AwsElb => true,
+            AccessParser::Json
+            | AccessParser::Envoy
+            | AccessParser::TraefikClf
+            | AccessParser::CaddyConsole
+            | AccessParser::AwsAlb
+            | AccessParser::AwsElb => true,
             AccessParser::HaProxy => false,
             AccessParser::W3c(parser) => parser.has_user_agent(),
         }
@@ -132,6 +155,9 @@ pub struct AccessFormat {
     pub parser: AccessParser,
     /// Given with `--log-format`: no per-line fallback to other formats.
     pub forced: bool,
+    /// What carries the lines (a syslog header, a container prefix):
+    /// opened before the parser sees a line.
+    pub envelope: crate::ingest::envelope::Envelope,
 }
 
 /// How a preset is parsed.
@@ -143,6 +169,12 @@ pub enum PresetKind {
     Template,
     /// JSON lines.
     Json,
+    /// Envoy's and Istio's default text format.
+    Envoy,
+    /// Traefik's common log format.
+    TraefikClf,
+    /// Caddy's console encoder.
+    CaddyConsole,
     /// HAProxy's logs.
     HaProxy,
     /// AWS ALB.
@@ -168,12 +200,12 @@ pub struct Preset {
 /// a fraction).
 pub const PRESETS: &[Preset] = &all_presets();
 
-const fn all_presets() -> [Preset; 22] {
+const fn all_presets() -> [Preset; 25] {
     let mut presets = [Preset {
         name: "ingress-nginx",
         kind: PresetKind::Template,
         definition: INGRESS_NGINX_DEFINITION,
-    }; 22];
+    }; 25];
     let mut member = 0;
     while member < CLF_PRESETS.len() {
         let clf = CLF_PRESETS[member];
@@ -209,6 +241,21 @@ const fn all_presets() -> [Preset; 22] {
         kind: PresetKind::W3c,
         definition: w3c::DEFINITION,
     };
+    presets[22] = Preset {
+        name: "envoy",
+        kind: PresetKind::Envoy,
+        definition: envoy::ENVOY_DEFINITION,
+    };
+    presets[23] = Preset {
+        name: "traefik-clf",
+        kind: PresetKind::TraefikClf,
+        definition: traefik::DEFINITION,
+    };
+    presets[24] = Preset {
+        name: "caddy-console",
+        kind: PresetKind::CaddyConsole,
+        definition: caddy_console::DEFINITION,
+    };
     presets
 }
 
@@ -229,6 +276,10 @@ pub const ALIASES: &[(&str, &str)] = &[
     ("caddy-json", "json"),
     ("traefik", "json"),
     ("traefik-json", "json"),
+    ("traefik-common", "traefik-clf"),
+    ("istio", "envoy"),
+    ("envoy-json", "json"),
+    ("istio-json", "json"),
     ("haproxy-http", "haproxy"),
     ("haproxy-https", "haproxy"),
     ("haproxy-tcp", "haproxy"),
@@ -249,6 +300,9 @@ impl Preset {
         match self.kind {
             PresetKind::Clf(layout) => AccessParser::Clf(layout),
             PresetKind::Json => AccessParser::Json,
+            PresetKind::Envoy => AccessParser::Envoy,
+            PresetKind::TraefikClf => AccessParser::TraefikClf,
+            PresetKind::CaddyConsole => AccessParser::CaddyConsole,
             PresetKind::HaProxy => AccessParser::HaProxy,
             PresetKind::AwsAlb => AccessParser::AwsAlb,
             PresetKind::AwsElb => AccessParser::AwsElb,

@@ -242,7 +242,7 @@ fn counts_rows(values: &[f64]) -> bool {
 /// file's note, because no input may bring the run down.
 pub fn load(bytes: &[u8], dialect: CsvDialect) -> Result<LoadedCsv, String> {
     std::panic::catch_unwind(|| load_table(bytes, dialect)).unwrap_or_else(|_| {
-        Err("polars could not read it (it stopped on an internal error)".to_string())
+        Err("the table reader stopped on an internal error; check that the file is a CSV with a header row".to_string())
     })
 }
 
@@ -270,7 +270,13 @@ fn load_table(bytes: &[u8], dialect: CsvDialect) -> Result<LoadedCsv, String> {
     let frame = options
         .into_reader_with_file_handle(Cursor::new(table))
         .finish()
-        .map_err(|e| format!("not a CSV polars can read: {e}"))?;
+        .map_err(|e| {
+            // The reader's own message suggests its settings, which a user
+            // cannot pass: keep its first sentence only.
+            let text = e.to_string();
+            let first = text.lines().next().unwrap_or_default().trim().to_string();
+            format!("its rows do not read as columns of times and numbers ({first}); expected a header row and one value per column in every row")
+        })?;
     let height = frame.height();
     let columns = frame.columns();
     let names: Vec<String> = columns.iter().map(|c| clean_name(c.name())).collect();

@@ -44,6 +44,14 @@ pub fn sniff(lines: &[&[u8]]) -> Option<CsvDialect> {
         _ => (false, lines),
     };
     let header = rest.first()?;
+    // A JSON document or JSON lines (Azure, Cloudflare, GCP exports) is
+    // never a CSV, even when its commas line up.
+    if matches!(
+        header.iter().find(|b| !b.is_ascii_whitespace()),
+        Some(b'{' | b'[')
+    ) {
+        return None;
+    }
     let separator = if separator_line {
         lines[0][4]
     } else {

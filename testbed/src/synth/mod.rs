@@ -19,6 +19,7 @@ pub mod expected;
 pub mod population;
 pub mod render;
 pub mod render_lb;
+pub mod render_proxy;
 pub mod sampling;
 pub mod scenario;
 pub mod scenarios;

@@ -29,6 +29,8 @@ pub enum AccessFormat {
     NginxJson,
     /// HAProxy `option httplog` behind a syslog header ([`super::render_lb`]).
     HaProxy,
+    /// Envoy's default format behind a CRI prefix ([`super::render_proxy`]).
+    EnvoyCri,
 }
 
 /// Which instant a log line's timestamp is.
@@ -51,6 +53,7 @@ impl AccessFormat {
             AccessFormat::ApacheCombinedMicros => "apache-combined+%D",
             AccessFormat::NginxJson => "nginx-json",
             AccessFormat::HaProxy => "haproxy",
+            AccessFormat::EnvoyCri => "envoy",
         }
     }
 
@@ -75,6 +78,9 @@ impl AccessFormat {
             AccessFormat::HaProxy => {
                 "option httplog: %ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc %ac/%fc/%bc/%sc/%rc %sq/%bq %{+Q}r"
             }
+            AccessFormat::EnvoyCri => {
+                r#"CRI prefix, then [%START_TIME%] "%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% %PROTOCOL%" %RESPONSE_CODE% %RESPONSE_FLAGS% %BYTES_RECEIVED% %BYTES_SENT% %DURATION% %RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)% "%REQ(X-FORWARDED-FOR)%" "%REQ(USER-AGENT)%" "%REQ(X-REQUEST-ID)%" "%REQ(:AUTHORITY)%" "%UPSTREAM_HOST%""#
+            }
             AccessFormat::NginxJson => {
                 r#"escape=json '{"time_iso8601":"$time_iso8601","remote_addr":"$remote_addr","remote_user":"$remote_user","request":"$request","status":$status,"body_bytes_sent":$body_bytes_sent,"request_time":$request_time,"http_referer":"$http_referer","http_user_agent":"$http_user_agent","http_x_forwarded_for":"$http_x_forwarded_for"}'"#
             }
@@ -86,7 +92,8 @@ impl AccessFormat {
         match self {
             AccessFormat::ApacheCombined
             | AccessFormat::ApacheCombinedMicros
-            | AccessFormat::HaProxy => TimeSemantics::Arrival,
+            | AccessFormat::HaProxy
+            | AccessFormat::EnvoyCri => TimeSemantics::Arrival,
             _ => TimeSemantics::Completion,
         }
     }
@@ -121,6 +128,7 @@ impl AccessFormat {
         let second = self.printed_second(line.arrival_ms, line.latency_us);
         match self {
             AccessFormat::HaProxy => return super::render_lb::render_haproxy(line, out),
+            AccessFormat::EnvoyCri => return super::render_proxy::render_envoy_cri(line, out),
             AccessFormat::NginxCombinedRequestTime | AccessFormat::NginxMainRequestTime => {
                 write_clf_head(out, line, second);
                 let _ = write!(out, " {} {}", line.status, line.body_bytes);

@@ -72,7 +72,14 @@ fn status(input: &[u8]) -> ParseResult<'_, u16> {
             let value = u16::from(a - b'0') * 100 + u16::from(b - b'0') * 10 + u16::from(c - b'0');
             Ok((rest, value))
         }
-        _ => fail("expected a three-digit status"),
+        // No response was sent (the client went away): Apache and Traefik
+        // write 000 or 0; a request, neither failed nor slow.
+        [b'0', b'0', b'0', rest @ ..] | [b'0', rest @ ..]
+            if rest.first().is_none_or(|&b| b == b' ') =>
+        {
+            Ok((rest, 0))
+        }
+        _ => fail("expected a three-digit status (or 000: no response)"),
     }
 }
 
@@ -352,6 +359,19 @@ mod tests {
                 arrival: 1_360_908_031_000,
             },
             Case {
+                name: "status 000: the client went away before a response",
+                line: br#"10.0.0.9 - - [15/Feb/2013:06:00:31 +0000] "GET /slow HTTP/1.1" 000 0 "-" "curl/8""#,
+                layout: COMBINED,
+                client: "10.0.0.9",
+                status: 0,
+                bytes: Some(0),
+                agent: Some(b"curl/8"),
+                duration_us: None,
+                host: None,
+                forwarded_for: None,
+                arrival: 1_360_908_031_000,
+            },
+            Case {
                 name: "scanner garbage with nginx \\x escapes in the request",
                 line: br#"192.0.2.7 - - [12/Nov/2023:14:00:03 +0000] "\x16\x03\x01\x00\xA5\x01" 400 157 "-" "-""#,
                 layout: COMBINED,
@@ -442,7 +462,7 @@ mod tests {
                 "bad status",
                 "1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] \"GET /\" OK 1",
                 COMMON,
-                "expected a three-digit status",
+                "expected a three-digit status (or 000: no response)",
             ),
             (
                 "missing agent",

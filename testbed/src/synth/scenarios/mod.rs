@@ -10,6 +10,7 @@ use super::scenario::GeneratedScenario;
 
 mod bad_config;
 mod builder;
+mod envoy_upstream_refused;
 mod full_outage;
 mod haproxy_reload;
 mod memory_leak;
@@ -19,7 +20,7 @@ mod traffic_gap;
 mod uneven_lb;
 
 /// Every scenario, in the order the README lists them.
-pub const SCENARIO_NAMES: [&str; 8] = [
+pub const SCENARIO_NAMES: [&str; 9] = [
     "memory-leak",
     "quiet",
     "bad-config",
@@ -28,6 +29,7 @@ pub const SCENARIO_NAMES: [&str; 8] = [
     "slow-degradation",
     "traffic-gap",
     "haproxy-reload",
+    "envoy-upstream-refused",
 ];
 
 /// Generates the scenario called `name`; `None` for an unknown name.
@@ -41,6 +43,7 @@ pub fn generate_scenario(name: &str) -> Option<io::Result<GeneratedScenario>> {
         "slow-degradation" => Some(slow_degradation::generate()),
         "traffic-gap" => Some(traffic_gap::generate()),
         "haproxy-reload" => Some(haproxy_reload::generate()),
+        "envoy-upstream-refused" => Some(envoy_upstream_refused::generate()),
         _ => None,
     }
 }
