@@ -176,6 +176,7 @@ pub const CHANGE_RANKING: &[(&str, ChangeRank, ChangeRank)] = &[
     ("deploy", ChangeRank::ServedRestart, ChangeRank::Deliberate),
     ("systemd unit", ChangeRank::ServedRestart, ChangeRank::OtherService),
     ("service start or stop", ChangeRank::ServedRestart, ChangeRank::OtherService),
+    ("haproxy proxy start or stop", ChangeRank::ServedRestart, ChangeRank::OtherService),
     ("configuration write", ChangeRank::Deliberate, ChangeRank::Deliberate),
     ("configuration management", ChangeRank::Deliberate, ChangeRank::Deliberate),
     ("package change", ChangeRank::Deliberate, ChangeRank::Deliberate),

@@ -167,9 +167,17 @@ fn haproxy_reload_sample_matches_its_ground_truth_and_names_the_cause() {
         "{hints:?}"
     );
     assert!(
-        hints[0].starts_with("the last change before impact was at 08:31:12")
-            && hints[0].contains("haproxy: "),
+        hints.iter().any(
+            |h| h.starts_with("the last change before impact was at 08:31:12")
+                && h.contains("haproxy: ")
+        ),
         "a line of the reload is the last change before impact: {hints:?}"
+    );
+    assert!(
+        hints.iter().any(|h| h.starts_with(
+            "new log pattern at onset: haproxy: backend shop_v2 has no server available!: 0 in the hour before"
+        )),
+        "HAProxy's own complaint is the new log pattern: {hints:?}"
     );
 }
 
