@@ -226,15 +226,14 @@ fn describe_incident(
     signals.extend(metric_signals.into_iter().map(|(signal, _)| signal));
     signals.extend(log_patterns.iter().map(LogPattern::signal));
     let own = timeline::request_entries(cx, &incident, &impact, detected.as_ref());
-    let resolution = find_resolution(cx, around, &incident);
-    let (timeline, evidence, out_of_memory_count) = full_timeline(
+    let (timeline, evidence, out_of_memory_count, resolution) = full_timeline(
         cx,
         around,
         &incident,
         own,
         &detected,
         (&signals, &onsets, &log_patterns),
-        (&hints, resolution.as_ref()),
+        &hints,
     );
     Finding {
         incident,
@@ -297,15 +296,14 @@ fn describe_metric_incident(
     signals.extend(log_patterns.iter().map(LogPattern::signal));
     let own =
         timeline::metric_incident_entries(cx.inputs, &incident, first_metric, detected.as_ref());
-    let resolution = find_resolution(cx, around, &incident);
-    let (timeline, evidence, out_of_memory_count) = full_timeline(
+    let (timeline, evidence, out_of_memory_count, resolution) = full_timeline(
         cx,
         around,
         &incident,
         own,
         &detected,
         (&signals, &onsets, &log_patterns),
-        (&hints, resolution.as_ref()),
+        &hints,
     );
     Finding {
         incident,
@@ -332,6 +330,15 @@ fn find_resolution(
     resolution::find(cx.inputs, around.events, incident, &affected)
 }
 
+/// The timeline, the evidence list around the start, the out-of-memory
+/// count and the resolution of one incident.
+type TimelineParts = (
+    Vec<TimelineEntry>,
+    Vec<TimelineEntry>,
+    usize,
+    Option<resolution::Resolution>,
+);
+
 /// The incident's timeline (its `own` rows with the folded log rows of its
 /// evidence window, the people's actions, the metric onsets and the new log
 /// patterns; the change the lead names and the resolution keep rows of
@@ -344,8 +351,8 @@ fn full_timeline(
     mut own: Vec<TimelineEntry>,
     detected: &Option<Detected>,
     (signals, onsets, log_patterns): (&[Signal], &[MetricOnset<'_>], &[LogPattern]),
-    (hints, resolution): (&[Hint], Option<&resolution::Resolution>),
-) -> (Vec<TimelineEntry>, Vec<TimelineEntry>, usize) {
+    hints: &[Hint],
+) -> TimelineParts {
     let detecting = detection::detecting_alert(around.events, detected.as_ref());
     let window = timeline::evidence_window(incident, signals);
     let mut steps = vec![incident.start, incident.end];
@@ -388,14 +395,15 @@ fn full_timeline(
                     && findings::line_source(cx.inputs, e.line).as_deref() == Some(source.as_str())
             })
         {
-            changes::keep_change_row(&mut timeline, evidence::change_row(cx.inputs, event));
+            changes::keep_change_row(&mut timeline, timeline::line_row(cx.inputs, event));
         }
     }
-    if let Some(resolution) = resolution {
+    let resolution = find_resolution(cx, around, incident);
+    if let Some(resolution) = &resolution {
         changes::keep_change_row(&mut timeline, resolution.row());
     }
     let out_of_memory = timeline::out_of_memory_events(around.events, window);
-    (timeline, evidence, out_of_memory)
+    (timeline, evidence, out_of_memory, resolution)
 }
 
 /// Failed rate and latency quantiles over the buckets that are not anomalous.

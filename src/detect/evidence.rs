@@ -5,7 +5,6 @@
 //! are folded into timeline rows in [`super::timeline`].
 
 use crate::ingest::InputStats;
-use crate::ingest::events::Event;
 use crate::ingest::evidence::MetricSeries;
 use crate::series::LineRef;
 use crate::timefmt::Millis;
@@ -13,9 +12,8 @@ use crate::timefmt::Millis;
 use super::changepoint::{self, Onset};
 use super::departures;
 use super::findings::{
-    MetricMovement, Signal, TimelineEntry, TimelineFact, TimelineKind, line_source,
+    MetricMovement, Signal, TimelineEntry, TimelineFact, TimelineKind,
 };
-use super::timeline::timeline_kind;
 use super::stats::round4;
 use super::{Cause, Incident, Severity};
 
@@ -144,23 +142,4 @@ pub fn metric_incidents(metrics: &[MetricSeries]) -> Vec<Incident> {
             severity: Severity::Degradation,
         })
         .collect()
-}
-
-/// One line as a timeline row of its own (a change a lead names, kept even
-/// when folding or the row cap would hide it).
-pub fn change_row(inputs: &[InputStats], event: &Event) -> TimelineEntry {
-    TimelineEntry {
-        at: event.at,
-        kind: timeline_kind(event.kind),
-        fact: TimelineFact::Log {
-            event: event.kind,
-            rule: event.rule,
-            host: event.host.clone(),
-            text: event.display_text(),
-            template: None,
-            last_at: event.last_at,
-        },
-        source: line_source(inputs, event.line),
-        count: event.count,
-    }
 }

@@ -200,23 +200,10 @@ pub fn new_patterns(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detect::{Cause, Severity};
+    use crate::detect::resolution::tests::incident;
     use crate::series::LineRef;
 
     const MINUTE: i64 = MS_PER_MINUTE;
-
-    fn incident(start: Millis, end: Millis) -> Incident {
-        Incident {
-            cause: Cause::BadRequests,
-            start,
-            end,
-            start_line: None,
-            end_line: None,
-            first_bucket: 0,
-            last_bucket: 0,
-            severity: Severity::Outage,
-        }
-    }
 
     fn event(at: Millis, rule: &'static str, text: &str, count: u64) -> Event {
         Event {

@@ -180,7 +180,7 @@ pub fn find(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::detect::changes::affected_services;
     use crate::detect::changes::tests::line;
@@ -188,7 +188,8 @@ mod tests {
 
     const MINUTE: i64 = MS_PER_MINUTE;
 
-    fn incident(start: Millis, end: Millis) -> Incident {
+    /// An outage from `start` to `end`, for tests of what surrounds it.
+    pub(crate) fn incident(start: Millis, end: Millis) -> Incident {
         Incident {
             cause: Cause::BadRequests,
             start,

@@ -163,7 +163,7 @@ mod tests {
         let inputs = vec![InputStats::new("syslog".to_string())];
         let mut timeline: Vec<TimelineEntry> = events
             .iter()
-            .map(|e| super::super::evidence::change_row(&inputs, e))
+            .map(|e| crate::detect::timeline::line_row(&inputs, e))
             .collect();
         fold_runs(&inputs, &events, (0, 60 * MS_PER_MINUTE), &mut timeline);
         let got: Vec<(Millis, u64, Option<&str>)> = timeline

@@ -200,28 +200,34 @@ pub fn fold_logs(
             step_rows.entry(first).or_insert((rows.len(), segment));
         }
         rows.push(LogRow {
-            entry: TimelineEntry {
-                at: event.at,
-                kind: timeline_kind(event.kind),
-                fact: TimelineFact::Log {
-                    event: event.kind,
-                    rule: event.rule,
-                    host: event.host.clone(),
-                    text: event.display_text(),
-                    template: None,
-                    last_at: event.last_at,
-                },
-                source: line_source(inputs, event.line),
-                count: event.count,
-            },
+            entry: line_row(inputs, event),
             template,
         });
     }
     rows
 }
 
+/// One line as a timeline row of its own: the first row of a burst, or a
+/// change a lead names, kept even when folding or the row cap would hide it.
+pub fn line_row(inputs: &[InputStats], event: &Event) -> TimelineEntry {
+    TimelineEntry {
+        at: event.at,
+        kind: timeline_kind(event.kind),
+        fact: TimelineFact::Log {
+            event: event.kind,
+            rule: event.rule,
+            host: event.host.clone(),
+            text: event.display_text(),
+            template: None,
+            last_at: event.last_at,
+        },
+        source: line_source(inputs, event.line),
+        count: event.count,
+    }
+}
+
 /// The timeline kind of a log line's event kind.
-pub fn timeline_kind(kind: EventKind) -> TimelineKind {
+fn timeline_kind(kind: EventKind) -> TimelineKind {
     match kind {
         EventKind::Alert | EventKind::Recovery => TimelineKind::Alert,
         EventKind::Change => TimelineKind::Change,
