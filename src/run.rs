@@ -93,7 +93,11 @@ fn read_inputs(config: &Config, progress: &dyn Progress) -> Result<(Vec<InputSta
         None => None,
         Some(text) => Some(sniff::resolve_log_format(text).map_err(Error::Usage)?),
     };
-    let (sources, unreadable) = reader::expand_inputs(&config.inputs)?;
+    let reader::Expanded {
+        sources,
+        unreadable,
+        duplicates,
+    } = reader::expand_inputs(&config.inputs)?;
     if sources.is_empty() && unreadable.is_empty() {
         return Err(Error::NothingParsed(no_files_message(&config.inputs)));
     }
@@ -135,6 +139,9 @@ fn read_inputs(config: &Config, progress: &dyn Progress) -> Result<(Vec<InputSta
         progress.warn(&format!("{}: cannot be read: {why}", stats.path));
         inputs.push(stats);
     }
+    for duplicate in duplicates {
+        inputs.push(duplicate_stats(&duplicate, progress));
+    }
     ingest::ensure_something_parsed(&inputs)?;
     if let Some(warning) = ingest::no_requests_warning(&inputs) {
         progress.warn(&warning);
@@ -170,6 +177,17 @@ fn unreadable_reason(path: &std::path::Path, error: &std::io::Error) -> String {
         ),
         _ => format!("{error}; the rest was analysed"),
     }
+}
+
+/// The statistics of an input left out because another path reads its
+/// lines, and its notice given through `progress`.
+fn duplicate_stats(duplicate: &reader::Duplicate, progress: &dyn Progress) -> InputStats {
+    let message = duplicate.message();
+    progress.warn(&message);
+    let mut stats = InputStats::new(duplicate.path.display().to_string());
+    stats.duplicate_of = Some(duplicate.read_as.display().to_string());
+    stats.note = Some(message);
+    stats
 }
 
 fn ingest_stats_for_unreadable(path: String) -> InputStats {

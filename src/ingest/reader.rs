@@ -13,6 +13,7 @@ use flate2::bufread::MultiGzDecoder;
 use memchr::{memchr, memrchr};
 
 use crate::config::InputSpec;
+pub use once::{Duplicate, DuplicateKind};
 use crate::error::{Error, Result};
 
 /// One stream of log lines.
@@ -35,27 +36,85 @@ impl Source {
 /// A path found inside a directory that could not be read.
 pub type Unreadable = (PathBuf, io::Error);
 
+/// The command line's inputs as sources, each file once.
+#[derive(Debug, Default)]
+pub struct Expanded {
+    /// Every file to read, in the order given (a folder's files in path
+    /// order), each file on disk once.
+    pub sources: Vec<Source>,
+    /// Entries of folders that could not be read, reported while the rest
+    /// is analysed.
+    pub unreadable: Vec<Unreadable>,
+    /// Paths left out because another path already reads their lines (the
+    /// same file, a link loop, a copy), each with the notice to give.
+    pub duplicates: Vec<Duplicate>,
+}
+
 /// Expands inputs into sources, in the order given; a directory becomes every
 /// regular file below it in path order, hidden files and folders skipped.
+/// Each file on disk is read once however many paths reach it (a link, a
+/// linked folder, a path given twice, a folder and a file in it), a link
+/// back up the tree is not followed, and a file with exactly the content
+/// of an earlier one (a copy) is left out; each case is listed in
+/// [`Expanded::duplicates`].
 /// A path that does not exist is an error; an unreadable entry inside a
 /// directory is returned so it can be reported while the rest is analysed.
-pub fn expand_inputs(inputs: &[InputSpec]) -> Result<(Vec<Source>, Vec<Unreadable>)> {
-    let mut sources = Vec::new();
-    let mut unreadable = Vec::new();
+pub fn expand_inputs(inputs: &[InputSpec]) -> Result<Expanded> {
+    let mut expanded = Expanded::default();
+    let mut seen = once::Seen::default();
     for input in inputs {
         match input {
-            InputSpec::Stdin => sources.push(Source::Stdin),
+            InputSpec::Stdin => expanded.sources.push(Source::Stdin),
             InputSpec::Path(path) => {
                 let metadata = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
-                if metadata.is_dir() {
-                    walk_directory(path, &mut sources, &mut unreadable);
+                if let Some(first) = seen.first_path(path, &metadata) {
+                    expanded.duplicates.push(Duplicate {
+                        path: path.clone(),
+                        read_as: first,
+                        why: DuplicateKind::SameFile,
+                    });
+                } else if metadata.is_dir() {
+                    walk_directory(path, &mut seen, &mut expanded);
                 } else {
-                    sources.push(Source::File(path.clone()));
+                    expanded.sources.push(Source::File(path.clone()));
                 }
             }
         }
     }
-    Ok((sources, unreadable))
+    drop_copies(&mut expanded);
+    Ok(expanded)
+}
+
+/// Moves the files whose content is that of an earlier file to the
+/// duplicates.
+fn drop_copies(expanded: &mut Expanded) {
+    let files: Vec<&Path> = expanded
+        .sources
+        .iter()
+        .filter_map(|source| match source {
+            Source::File(path) => Some(path.as_path()),
+            Source::Stdin => None,
+        })
+        .collect();
+    let copies = once::copies(&files);
+    if copies.is_empty() {
+        return;
+    }
+    let copy_paths: Vec<(PathBuf, PathBuf)> = copies
+        .iter()
+        .map(|&(copy, original)| (files[copy].to_path_buf(), files[original].to_path_buf()))
+        .collect();
+    expanded.sources.retain(|source| match source {
+        Source::File(path) => !copy_paths.iter().any(|(copy, _)| copy == path),
+        Source::Stdin => true,
+    });
+    expanded
+        .duplicates
+        .extend(copy_paths.into_iter().map(|(path, read_as)| Duplicate {
+            path,
+            read_as,
+            why: DuplicateKind::SameContent,
+        }));
 }
 
 fn is_hidden(path: &Path) -> bool {
@@ -64,11 +123,11 @@ fn is_hidden(path: &Path) -> bool {
         .is_some_and(|n| n.starts_with('.'))
 }
 
-fn walk_directory(directory: &Path, sources: &mut Vec<Source>, unreadable: &mut Vec<Unreadable>) {
+fn walk_directory(directory: &Path, seen: &mut once::Seen, expanded: &mut Expanded) {
     let entries = match std::fs::read_dir(directory) {
         Ok(entries) => entries,
         Err(e) => {
-            unreadable.push((directory.to_path_buf(), e));
+            expanded.unreadable.push((directory.to_path_buf(), e));
             return;
         }
     };
@@ -76,16 +135,49 @@ fn walk_directory(directory: &Path, sources: &mut Vec<Source>, unreadable: &mut 
         .filter_map(|entry| entry.ok().map(|e| e.path()))
         .filter(|p| !is_hidden(p))
         .collect();
-    paths.sort();
+    // Links after the real entries, so a file or folder reached both ways
+    // is read, and named, by its real path.
+    paths.sort_by_cached_key(|path| {
+        let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+        (is_link, path.clone())
+    });
     for path in paths {
-        match std::fs::metadata(&path) {
-            Ok(m) if m.is_dir() => walk_directory(&path, sources, unreadable),
-            Ok(m) if m.is_file() => sources.push(Source::File(path)),
-            Ok(m) => {
-                let what = special_file_kind(&m.file_type());
-                unreadable.push((path, io::Error::other(not_opened_reason(what))));
+        let metadata = match std::fs::metadata(&path) {
+            Ok(metadata) => metadata,
+            Err(e) => {
+                expanded.unreadable.push((path, e));
+                continue;
             }
-            Err(e) => unreadable.push((path, e)),
+        };
+        if metadata.is_dir()
+            && let Some(ancestor) = once::link_loop_target(directory, &path)
+        {
+            expanded.duplicates.push(Duplicate {
+                path,
+                read_as: ancestor,
+                why: DuplicateKind::LinkLoop,
+            });
+            continue;
+        }
+        if (metadata.is_dir() || metadata.is_file())
+            && let Some(first) = seen.first_path(&path, &metadata)
+        {
+            expanded.duplicates.push(Duplicate {
+                path,
+                read_as: first,
+                why: DuplicateKind::SameFile,
+            });
+            continue;
+        }
+        if metadata.is_dir() {
+            walk_directory(&path, seen, expanded);
+        } else if metadata.is_file() {
+            expanded.sources.push(Source::File(path));
+        } else {
+            let what = special_file_kind(&metadata.file_type());
+            expanded
+                .unreadable
+                .push((path, io::Error::other(not_opened_reason(what))));
         }
     }
 }
@@ -550,6 +642,8 @@ impl<R: Read> BlockReader<R> {
         })
     }
 }
+
+pub mod once;
 
 #[cfg(test)]
 mod tests;

@@ -122,6 +122,10 @@ pub struct InputReport {
     /// `Proxy www started.`), read as syslog events; absent when none.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub messages: u64,
+    /// The input whose reading covers this one (the same file reached by
+    /// another path, or a copy): this one was not read; absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duplicate_of: Option<String>,
 }
 
 fn is_zero(value: &u64) -> bool {
@@ -470,6 +474,7 @@ pub fn input_reports(inputs: &[crate::ingest::InputStats]) -> Vec<InputReport> {
                 })
                 .collect(),
             messages: input.messages,
+            duplicate_of: input.duplicate_of.clone(),
         })
         .collect()
 }

@@ -16,6 +16,7 @@ mod parallel;
 mod prometheus;
 mod properties;
 mod proxies;
+mod read_once;
 mod report;
 mod samples;
 mod series;
