@@ -171,7 +171,7 @@ fn cloud_log_identity(path: &std::path::Path) -> Option<std::path::PathBuf> {
 
 /// The file name of a log with rotation and compression suffixes removed,
 /// so `access.log`, `access.log.1`, `access.log.2.gz` and
-/// `access.log-20231112.gz` are one log (and the files of a cloud
+/// `access.log-20231112.gz` (or `.zst`) are one log (and the files of a cloud
 /// service's delivery too, see [`cloud_log_identity`]).
 fn log_identity(path: &std::path::Path) -> std::path::PathBuf {
     if let Some(identity) = cloud_log_identity(path) {
@@ -184,7 +184,10 @@ fn log_identity(path: &std::path::Path) -> std::path::PathBuf {
     let mut name = name.as_str();
     loop {
         let before = name;
-        name = name.strip_suffix(".gz").unwrap_or(name);
+        name = name
+            .strip_suffix(".gz")
+            .or_else(|| name.strip_suffix(".zst"))
+            .unwrap_or(name);
         if let Some((stem, suffix)) = name.rsplit_once(['.', '-', '_'])
             && !stem.is_empty()
             && !suffix.is_empty()

@@ -1,6 +1,6 @@
 //! Where bytes come from: expanding the command line's inputs into sources
 //! (files, every regular file below a directory, standard input), opening
-//! them with gzip detected from content, and cutting the decoded stream into
+//! them with gzip and zstd detected from content, and cutting the decoded stream into
 //! chunks of whole lines read into reused buffers.
 
 use std::fs::File;
@@ -243,15 +243,64 @@ impl Read for ThenError {
     }
 }
 
-/// The two bytes every gzip member starts with.
+/// The two bytes every gzip member starts with (RFC 1952, ID1 ID2).
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
+/// The four bytes every zstd frame starts with (RFC 8878, 0xFD2FB528 little
+/// endian).
+const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
+
+/// How an input's bytes are stored on disk, found by its magic bytes, never
+/// by its name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Compression {
+    None,
+    Gzip,
+    Zstd,
+}
+
+/// Compressions seen in rotated logs that are not read, with their magic
+/// bytes: named in the error rather than read as garbage lines.
+const UNREAD_COMPRESSIONS: [(&[u8], &str, &str); 3] = [
+    (b"BZh", "bzip2", "bunzip2 -k"),
+    (&[0xfd, b'7', b'z', b'X', b'Z', 0x00], "xz", "unxz -k"),
+    (&[0x04, 0x22, 0x4d, 0x18], "lz4", "lz4 -d"),
+];
+
+impl Compression {
+    /// The compression whose magic bytes `head` starts with.
+    pub fn of(head: &[u8]) -> Compression {
+        if head.starts_with(&GZIP_MAGIC) {
+            Compression::Gzip
+        } else if head.starts_with(&ZSTD_MAGIC) {
+            Compression::Zstd
+        } else {
+            Compression::None
+        }
+    }
+}
+
+/// The error for an input compressed in a way that is not read.
+fn unread_compression(head: &[u8]) -> Option<io::Error> {
+    let (_, name, command) = UNREAD_COMPRESSIONS
+        .iter()
+        .find(|(magic, _, _)| head.starts_with(magic))?;
+    Some(io::Error::new(
+        io::ErrorKind::Unsupported,
+        format!(
+            "compressed with {name}, which is not read (gzip and zstd are): decompress it first ({command} FILE) and give the result"
+        ),
+    ))
+}
+
 /// An opened source: its decoded byte stream, its size on disk and a counter
-/// of the bytes taken from disk so far (for progress), with gzip recognised
-/// by its magic bytes, not its name.
+/// of the bytes taken from disk so far (for progress: a compressed input
+/// advances by its compressed bytes, which is what its size on disk
+/// counts), with gzip and zstd recognised by their magic bytes, not a name.
 pub struct Opened {
     pub reader: Box<dyn Read + Send>,
     pub compressed: bool,
+    pub compression: Compression,
     pub size_on_disk: Option<u64>,
     pub raw_bytes_read: Arc<AtomicU64>,
 }
@@ -292,15 +341,20 @@ pub fn open(source: &Source) -> io::Result<Opened> {
     };
     let mut buffered = BufReader::with_capacity(READ_BUFFER_BYTES, counting);
     let head = buffered.fill_buf()?;
-    let compressed = head.starts_with(&GZIP_MAGIC);
-    let reader: Box<dyn Read + Send> = if compressed {
-        Box::new(MultiGzDecoder::new(buffered))
-    } else {
-        Box::new(buffered)
+    if let Some(error) = unread_compression(head) {
+        return Err(error);
+    }
+    let compression = Compression::of(head);
+    let reader: Box<dyn Read + Send> = match compression {
+        Compression::Gzip => Box::new(MultiGzDecoder::new(buffered)),
+        // Reads every frame to the end of the file, as `zstd -d` does.
+        Compression::Zstd => Box::new(zstd::stream::read::Decoder::with_buffer(buffered)?),
+        Compression::None => Box::new(buffered),
     };
     Ok(Opened {
         reader,
-        compressed,
+        compressed: compression != Compression::None,
+        compression,
         size_on_disk: size,
         raw_bytes_read,
     })

@@ -3,6 +3,7 @@
 //! datasets in `../shared/datasets` (skipped with a notice when absent).
 
 mod changes;
+mod compressed;
 mod datasets;
 mod definitions;
 mod errors;
