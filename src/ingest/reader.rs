@@ -698,6 +698,7 @@ impl<R: Read> BlockReader<R> {
 }
 
 pub mod once;
+pub mod overlap;
 
 #[cfg(test)]
 mod tests;

@@ -86,6 +86,11 @@ pub struct InputStats {
     /// another path, a folder linking back up, a copy): this one was left
     /// out, so no line is counted twice.
     pub duplicate_of: Option<String>,
+    /// Lines at the end of this file left out because they are the first
+    /// lines of another rotation of the same log (`overlap_with`), where
+    /// they are counted.
+    pub overlap_lines: u64,
+    pub overlap_with: Option<String>,
 }
 
 /// The optional fields an access log carries (a value in at least one line).
@@ -137,6 +142,8 @@ impl InputStats {
             fields: AccessFields::default(),
             other_formats: Vec::new(),
             duplicate_of: None,
+            overlap_lines: 0,
+            overlap_with: None,
         }
     }
 }

@@ -126,6 +126,13 @@ pub struct InputReport {
     /// another path, or a copy): this one was not read; absent otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duplicate_of: Option<String>,
+    /// Lines at the end of this input left out because they are the first
+    /// lines of `overlap_with`, another rotation of the same log, where they
+    /// are counted; absent when none.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub overlap_lines: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overlap_with: Option<String>,
 }
 
 fn is_zero(value: &u64) -> bool {
@@ -475,6 +482,8 @@ pub fn input_reports(inputs: &[crate::ingest::InputStats]) -> Vec<InputReport> {
                 .collect(),
             messages: input.messages,
             duplicate_of: input.duplicate_of.clone(),
+            overlap_lines: input.overlap_lines,
+            overlap_with: input.overlap_with.clone(),
         })
         .collect()
 }

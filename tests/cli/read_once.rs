@@ -227,3 +227,136 @@ fn a_file_reached_twice_is_read_once_with_a_notice() {
         }
     }
 }
+
+/// Lines `from..to` of the numbered log: one request a second from 10:00,
+/// each from its own address.
+fn numbered(from: u64, to: u64) -> String {
+    (from..to)
+        .map(|i| {
+            format!(
+                "10.3.{}.{} - - [12/Mar/2024:{:02}:{:02}:{:02} +0000] \"GET /n/{i} HTTP/1.1\" 200 64 \"-\" \"curl/8\"\n",
+                i / 250,
+                i % 250,
+                10 + i / 3600,
+                i / 60 % 60,
+                i % 60
+            )
+        })
+        .collect()
+}
+
+fn gzip(text: &str) -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder.write_all(text.as_bytes()).expect("vec");
+    encoder.finish().expect("vec")
+}
+
+#[test]
+fn rotations_that_overlap_count_the_shared_lines_once() {
+    let same_second_twice =
+        "10.9.9.9 - - [12/Mar/2024:10:00:00 +0000] \"GET /twice HTTP/1.1\" 200 1 \"-\" \"x\"\n";
+    // (name, files (name, bytes), requests, (file read short, its lines left out, the other file))
+    type Files = Vec<(&'static str, Vec<u8>)>;
+    let cases: Vec<(&str, Files, u64, Option<(&str, u64, &str)>)> = vec![
+        (
+            "copytruncate: the older rotation's last 40 lines start the live file",
+            vec![
+                ("access.log.1", numbered(0, 1_000).into_bytes()),
+                ("access.log", numbered(960, 1_500).into_bytes()),
+            ],
+            1_500,
+            Some(("access.log.1", 40, "access.log")),
+        ),
+        (
+            "not yet truncated: the older rotation is wholly the live file's start",
+            vec![
+                ("access.log.1", numbered(0, 300).into_bytes()),
+                ("access.log", numbered(0, 800).into_bytes()),
+            ],
+            800,
+            Some(("access.log.1", 300, "access.log")),
+        ),
+        (
+            "the newer rotation gzipped",
+            vec![
+                ("access.log.2", numbered(0, 500).into_bytes()),
+                ("access.log.1.gz", gzip(&numbered(495, 900))),
+            ],
+            900,
+            Some(("access.log.2", 5, "access.log.1.gz")),
+        ),
+        (
+            "two equal lines at the boundary are two requests (fewer than 3)",
+            vec![
+                (
+                    "access.log.1",
+                    [numbered(0, 100), same_second_twice.repeat(2)]
+                        .concat()
+                        .into_bytes(),
+                ),
+                (
+                    "access.log",
+                    [same_second_twice.repeat(2), numbered(100, 200)]
+                        .concat()
+                        .into_bytes(),
+                ),
+            ],
+            204,
+            None,
+        ),
+        (
+            "rotations of two different logs are never compared",
+            vec![
+                ("access.log", numbered(0, 100).into_bytes()),
+                ("other.log", numbered(50, 150).into_bytes()),
+            ],
+            200,
+            None,
+        ),
+    ];
+    for (name, files, expected_requests, expected_overlap) in cases {
+        let scratch = scratch();
+        let dir = std::fs::canonicalize(scratch.path()).expect("temporary folder");
+        for (file, bytes) in &files {
+            std::fs::write(dir.join(file), bytes).expect("write");
+        }
+        let (report, stderr) = report_in(&dir, &["."]);
+        assert_eq!(requests(&report), expected_requests, "{name}: requests");
+        let overlaps: Vec<(String, u64, String)> = report["inputs"]
+            .as_array()
+            .expect("inputs")
+            .iter()
+            .filter_map(|input| {
+                let with = input["overlap_with"].as_str()?;
+                let name_of = |path: &str| {
+                    Path::new(path)
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default()
+                };
+                Some((
+                    name_of(input["path"].as_str().expect("path")),
+                    input["overlap_lines"].as_u64().expect("overlap_lines"),
+                    name_of(with),
+                ))
+            })
+            .collect();
+        let expected: Vec<(String, u64, String)> = expected_overlap
+            .iter()
+            .map(|(a, lines, b)| (a.to_string(), *lines, b.to_string()))
+            .collect();
+        assert_eq!(overlaps, expected, "{name}: overlaps");
+        if let Some((file, lines, other)) = expected_overlap {
+            assert!(
+                stderr.contains(&format!(
+                    "{file}: its last {lines} lines are the first lines of '"
+                )) && stderr.contains(&format!(
+                    "counted once, in '{}'",
+                    dir.join(".").join(other).display()
+                )),
+                "{name}: the warning names both files: {stderr}"
+            );
+        }
+    }
+}
