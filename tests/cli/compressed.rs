@@ -25,6 +25,9 @@ fn rotation(first_second: u64, lines: u64) -> Vec<u8> {
         .collect()
 }
 
+/// How a rotation is stored: its lines in, the file's bytes out.
+type Store = fn(&[u8]) -> Vec<u8>;
+
 fn gzip(text: &[u8]) -> Vec<u8> {
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     encoder.write_all(text).expect("vec");
@@ -39,7 +42,7 @@ fn zstd(text: &[u8]) -> Vec<u8> {
 fn a_folder_of_gzip_and_zstd_rotations_counts_every_line_once() {
     let dir = scratch();
     // (file name, its first second, its lines, how it is stored)
-    let files: [(&str, u64, u64, fn(&[u8]) -> Vec<u8>); 5] = [
+    let files: [(&str, u64, u64, Store); 5] = [
         ("access.log.4.zst", 0, 500, zstd),
         ("access.log.3.gz", 500, 400, gzip),
         // logrotate's `compressext` may be anything: found by content.

@@ -91,6 +91,8 @@ fn left_out(report: &Value, dir: &Path) -> Vec<(String, String)> {
 
 /// How a case builds its folder: the files and links under `d/`.
 type Build = fn(&Path);
+/// (path left out, path read instead) pairs.
+type Pairs = Vec<(&'static str, &'static str)>;
 
 fn one_log(dir: &Path) {
     std::fs::create_dir_all(dir.join("d")).expect("folder");
@@ -101,7 +103,7 @@ fn one_log(dir: &Path) {
 #[test]
 fn a_file_reached_twice_is_read_once_with_a_notice() {
     // (name, build, arguments, requests, (left out, read as) pairs)
-    let cases: Vec<(&str, Build, Vec<&str>, u64, Vec<(&str, &str)>)> = vec![
+    let cases: Vec<(&str, Build, Vec<&str>, u64, Pairs)> = vec![
         (
             "a link to a file in the same folder",
             |dir| {
@@ -258,7 +260,8 @@ fn rotations_that_overlap_count_the_shared_lines_once() {
         "10.9.9.9 - - [12/Mar/2024:10:00:00 +0000] \"GET /twice HTTP/1.1\" 200 1 \"-\" \"x\"\n";
     // (name, files (name, bytes), requests, (file read short, its lines left out, the other file))
     type Files = Vec<(&'static str, Vec<u8>)>;
-    let cases: Vec<(&str, Files, u64, Option<(&str, u64, &str)>)> = vec![
+    type ShortRead = (&'static str, u64, &'static str);
+    let cases: Vec<(&str, Files, u64, Option<ShortRead>)> = vec![
         (
             "copytruncate: the older rotation's last 40 lines start the live file",
             vec![

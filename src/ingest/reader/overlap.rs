@@ -163,7 +163,8 @@ mod tests {
     #[test]
     fn the_overlap_is_the_longest_run_of_whole_lines_ending_one_and_starting_the_other() {
         // (name, tail, head, expected (start, lines))
-        let cases: [(&str, &str, &str, Option<(usize, u64)>); 5] = [
+        type Expected = Option<(usize, u64)>;
+        let cases: [(&str, &str, &str, Expected); 5] = [
             ("three lines overlap", "a\nb\nc\nd\n", "b\nc\nd\ne\n", Some((2, 3))),
             ("the whole tail overlaps", "b\nc\n", "b\nc\nd\n", Some((0, 2))),
             ("no overlap", "a\nb\n", "c\nd\n", None),
