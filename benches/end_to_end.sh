@@ -121,6 +121,7 @@ compressed_section() {
   local floor
   floor=$(cargo bench --bench inflate_floor --no-run --message-format=json 2>/dev/null |
     sed -n 's/.*"executable":"\([^"]*inflate_floor[^"]*\)".*/\1/p' | tail -1)
+  [ -x "$floor" ] || { echo "the inflate_floor bench did not build (cargo bench --bench inflate_floor --no-run)" >&2; return 1; }
   {
     echo "== compressed inputs: load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
     echo "rotated: $rotated, $(du -cb "$rotated"/* | tail -1 | cut -f1) bytes on disk; gz: $gz, $(wc -c < "$gz") bytes"

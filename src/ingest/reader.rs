@@ -135,11 +135,12 @@ fn walk_directory(directory: &Path, seen: &mut once::Seen, expanded: &mut Expand
         .filter_map(|entry| entry.ok().map(|e| e.path()))
         .filter(|p| !is_hidden(p))
         .collect();
-    // Links after the real entries, so a file or folder reached both ways
-    // is read, and named, by its real path.
+    // Links that lead somewhere after the real entries, so a file or folder
+    // reached both ways is read, and named, by its real path (a dangling
+    // link keeps its place: it is only listed as unreadable).
     paths.sort_by_cached_key(|path| {
         let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
-        (is_link, path.clone())
+        (is_link && path.exists(), path.clone())
     });
     for path in paths {
         let metadata = match std::fs::metadata(&path) {

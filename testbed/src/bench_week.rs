@@ -177,4 +177,51 @@ mod tests {
         assert_eq!(incident_start_on(FIRST_HOST), 11 * 3600 + 50 * 60);
         assert_eq!(incident_start_on(0), 12 * 3600);
     }
+
+    #[test]
+    fn a_small_week_is_every_rotation_of_every_host_and_deterministic() {
+        use std::io::Read;
+        let options = WeekOptions {
+            hosts: 2,
+            days: 2,
+            lines_per_host_day: 4_000,
+            seed: 3,
+        };
+        let write = |n: u32| {
+            let dir = std::env::temp_dir().join(format!("pm-week-{}-{n}", std::process::id()));
+            let summary = write_week(&dir, &options).expect("written");
+            (dir, summary)
+        };
+        let (first, summary) = write(1);
+        let (second, again) = write(2);
+        assert_eq!(summary.lines, again.lines, "deterministic");
+        let mut lines = 0u64;
+        for host in 0..2 {
+            for k in 0..4 {
+                let name = format!("{}/{}", host_folder(host), rotation_name(k));
+                let bytes = std::fs::read(first.join(&name)).expect("rotation written");
+                assert_eq!(
+                    bytes,
+                    std::fs::read(second.join(&name)).expect("again"),
+                    "{name} is the same both times"
+                );
+                let text = if k < PLAIN_ROTATIONS {
+                    bytes
+                } else {
+                    let mut text = Vec::new();
+                    flate2::read::GzDecoder::new(&bytes[..])
+                        .read_to_end(&mut text)
+                        .expect("gzip");
+                    text
+                };
+                lines += text.iter().filter(|&&b| b == b'\n').count() as u64;
+            }
+        }
+        assert_eq!(lines, summary.lines, "every line written is in a rotation");
+        // Two days of two hosts at 4 000 lines a day each.
+        assert!((15_000..=16_000).contains(&lines), "{lines} lines");
+        for dir in [first, second] {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
 }
