@@ -13,7 +13,7 @@ use crate::series::{LineRef, SeriesSet};
 use crate::timefmt::{MS_PER_MINUTE, Millis, Zone};
 
 use super::actions::ActionRun;
-use super::baseline::BucketCounts;
+use super::baseline::{BaselineSource, BucketCounts};
 use super::client_bursts::ClientBurst;
 use super::concentration::PathConcentration;
 use super::impact::Impact;
@@ -408,6 +408,8 @@ impl Finding {
 pub struct BaselineSummary {
     pub bad_rate: f64,
     pub failed_rate: f64,
+    /// Learned from the range, or absolute (the range had no healthy stretch).
+    pub source: BaselineSource,
     pub p50_us: Option<f64>,
     pub p95_us: Option<f64>,
     pub p99_us: Option<f64>,

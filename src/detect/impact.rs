@@ -8,7 +8,7 @@
 
 use rustc_hash::FxHashSet;
 
-use crate::series::{SLOTS_PER_BUCKET, SeriesSet, Slot, UserSpan};
+use crate::series::{SLOTS_PER_BUCKET, SeriesSet, UserSpan};
 use crate::timefmt::Millis;
 
 /// The numbers of the contract's `impact`.
@@ -62,20 +62,12 @@ pub fn measure(series: &SeriesSet, start: Millis, end: Millis, threshold_us: u64
                 (i64::from(to) / slot_ms) as usize,
             );
             let last_index = SLOTS_PER_BUCKET - 1;
-            let slots: Vec<Slot> = (first_slot.min(last_index)..=last_slot.min(last_index))
-                .map(|index| bucket.slot(index))
-                .collect();
-            let requests: u64 = slots.iter().map(|s| u64::from(s.requests)).sum();
-            let failed: u64 = slots.iter().map(|s| u64::from(s.failed)).sum();
-            impact.requests_total += requests;
-            impact.requests_failed += failed;
-            impact.requests_slow += if exact_slow {
-                slots.iter().map(|s| u64::from(s.bad - s.failed)).sum()
-            } else {
-                // Slow requests are only known per bucket here: share them
-                // out by the part of the bucket's requests in range.
-                (slow_here as f64 * requests as f64 / bucket.requests.max(1) as f64).round() as u64
-            };
+            for index in first_slot.min(last_index)..=last_slot.min(last_index) {
+                let view = bucket.slot(index).view(threshold_us, series.ingest_slow_us);
+                impact.requests_total += view.requests;
+                impact.requests_failed += view.failed;
+                impact.requests_slow += view.slow;
+            }
         }
         for (user, span) in &bucket.users {
             if whole || overlaps(span.first, span.last, from, to) {

@@ -33,13 +33,89 @@ pub const MIN_DEFAULT_SLOW_US: u64 = 1_000_000;
 /// "No time recorded" for the relative-millisecond fields.
 pub(super) const NONE_REL: u32 = u32::MAX;
 
-/// Counts for one slot (one sixtieth of a bucket).
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+/// Counts for one slot (one sixtieth of a bucket), with the arrival of its
+/// first and last failure and its slow requests by latency bin, so an
+/// incident's edges are the arrival of an actual request at any slow
+/// threshold (never a slot boundary) and slow counts are exact per slot.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Slot {
     pub requests: u32,
     pub failed: u32,
     /// Failed, or slower than the ingest threshold.
     pub bad: u32,
+    /// First and last failed request (relative ms in the bucket);
+    /// `first_failed` is `NONE_REL` when none failed.
+    pub first_failed: u32,
+    pub last_failed: u32,
+    /// Successful requests slower than the ingest threshold; empty (no
+    /// allocation) in the common slot without one.
+    pub slow: SlowTail,
+}
+
+impl Default for Slot {
+    fn default() -> Self {
+        Slot {
+            requests: 0,
+            failed: 0,
+            bad: 0,
+            first_failed: NONE_REL,
+            last_failed: 0,
+            slow: SlowTail::default(),
+        }
+    }
+}
+
+/// What one slot holds once the slow threshold is fixed: counts and the
+/// first and last arrival (relative ms in the bucket) of its failed and
+/// slow requests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SlotView {
+    pub requests: u64,
+    pub failed: u64,
+    /// Successful and slower than the threshold.
+    pub slow: u64,
+    pub failed_span: Option<(u32, u32)>,
+    pub slow_span: Option<(u32, u32)>,
+}
+
+impl SlotView {
+    /// First and last arrival of a failed or slow request.
+    pub fn bad_span(&self) -> Option<(u32, u32)> {
+        match (self.failed_span, self.slow_span) {
+            (Some(a), Some(b)) => Some((a.0.min(b.0), a.1.max(b.1))),
+            (a, b) => a.or(b),
+        }
+    }
+}
+
+/// The empty slot of a bucket without requests.
+static EMPTY_SLOT: Slot = Slot {
+    requests: 0,
+    failed: 0,
+    bad: 0,
+    first_failed: NONE_REL,
+    last_failed: 0,
+    slow: SlowTail::EMPTY,
+};
+
+impl Slot {
+    /// The slot judged at `threshold_us`, which must be the ingest threshold
+    /// or a bin floor above it (see [`snap_threshold_us`]).
+    pub fn view(&self, threshold_us: u64, ingest_slow_us: u64) -> SlotView {
+        let tail = if threshold_us == ingest_slow_us {
+            self.slow.all()
+        } else {
+            self.slow.above(threshold_us)
+        };
+        SlotView {
+            requests: u64::from(self.requests),
+            failed: u64::from(self.failed),
+            slow: u64::from(tail.count),
+            failed_span: (self.first_failed != NONE_REL)
+                .then_some((self.first_failed, self.last_failed)),
+            slow_span: (tail.count > 0).then_some((tail.first, tail.last)),
+        }
+    }
 }
 
 /// Where a line is: the index of its input in the run and its 1-based line
@@ -126,8 +202,8 @@ impl Bucket {
     /// The counts of one of the bucket's [`SLOTS_PER_BUCKET`] slots; zero
     /// for a bucket without requests, whose slots are never allocated (a
     /// sparse log spanning months is mostly such buckets).
-    pub fn slot(&self, index: usize) -> Slot {
-        self.slots.get(index).copied().unwrap_or_default()
+    pub fn slot(&self, index: usize) -> &Slot {
+        self.slots.get(index).unwrap_or(&EMPTY_SLOT)
     }
 
     fn record(&mut self, facts: &RequestFacts, rel_ms: u32, slot: usize, ingest_slow_us: u64) {
@@ -149,9 +225,14 @@ impl Bucket {
         }
         let slot_counts = &mut self.slots[slot.min(SLOTS_PER_BUCKET - 1)];
         slot_counts.requests += 1;
+        if slow && let Some(duration) = facts.duration_us {
+            slot_counts.slow.add(duration, rel_ms);
+        }
         if failed {
             self.failed += 1;
             slot_counts.failed += 1;
+            slot_counts.first_failed = slot_counts.first_failed.min(rel_ms);
+            slot_counts.last_failed = slot_counts.last_failed.max(rel_ms);
             self.first_failed = self.first_failed.min(rel_ms);
             self.last_failed = self.last_failed.max(rel_ms);
         }
@@ -219,6 +300,9 @@ impl Bucket {
             mine.requests += theirs.requests;
             mine.failed += theirs.failed;
             mine.bad += theirs.bad;
+            mine.first_failed = mine.first_failed.min(theirs.first_failed);
+            mine.last_failed = mine.last_failed.max(theirs.last_failed);
+            mine.slow.merge(&theirs.slow);
         }
         self.users.merge(&other.users);
     }
