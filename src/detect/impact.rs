@@ -8,7 +8,7 @@
 
 use rustc_hash::FxHashSet;
 
-use crate::series::{SLOTS_PER_BUCKET, SeriesSet, UserSpan};
+use crate::series::{SeriesSet, UserSpan};
 use crate::timefmt::Millis;
 
 /// The numbers of the contract's `impact`.
@@ -36,7 +36,6 @@ pub fn measure(series: &SeriesSet, start: Millis, end: Millis, threshold_us: u64
         return impact;
     }
     let exact_slow = threshold_us == series.ingest_slow_us;
-    let slot_ms = series.slot_ms().max(1);
     let mut active: FxHashSet<u64> = FxHashSet::default();
     let mut affected: FxHashSet<u64> = FxHashSet::default();
     let (first, last) = (series.index_of(start), series.index_of(end));
@@ -57,12 +56,8 @@ pub fn measure(series: &SeriesSet, start: Millis, end: Millis, threshold_us: u64
             impact.requests_failed += bucket.failed;
             impact.requests_slow += slow_here;
         } else {
-            let (first_slot, last_slot) = (
-                (i64::from(from) / slot_ms) as usize,
-                (i64::from(to) / slot_ms) as usize,
-            );
-            let last_index = SLOTS_PER_BUCKET - 1;
-            for index in first_slot.min(last_index)..=last_slot.min(last_index) {
+            let (first_slot, last_slot) = (series.slot_of(from), series.slot_of(to));
+            for index in first_slot..=last_slot {
                 let view = bucket.slot(index).view(threshold_us, series.ingest_slow_us);
                 impact.requests_total += view.requests;
                 impact.requests_failed += view.failed;

@@ -4,7 +4,7 @@
 //! refined from the bucket to the first and last bad request, as the
 //! contract defines them, in the channels that show the incident.
 
-use crate::series::{Bucket, LineRef, SLOTS_PER_BUCKET, SeriesSet, SlotView};
+use crate::series::{Bucket, LineRef, SeriesSet, SlotView};
 use crate::timefmt::{MS_PER_MINUTE, Millis};
 
 use super::anomaly::{Channel, ChannelState};
@@ -449,7 +449,7 @@ fn refine_edges(
         range
             .flat_map(|bucket| {
                 let of = &series.buckets[bucket];
-                (0..SLOTS_PER_BUCKET)
+                (0..series.slots_per_bucket())
                     .map(move |slot| (bucket, of.slot(slot).view(threshold_us, series.ingest_slow_us)))
             })
             .collect()
@@ -502,7 +502,7 @@ fn last_bad_before(
         if bucket.slots.is_empty() {
             continue;
         }
-        for slot in (0..SLOTS_PER_BUCKET).rev() {
+        for slot in (0..series.slots_per_bucket()).rev() {
             let view = bucket.slot(slot).view(threshold_us, series.ingest_slow_us);
             let Some((first, last)) = view.bad_span() else {
                 continue;

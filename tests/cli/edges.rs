@@ -63,8 +63,9 @@ fn bucket_ms(bucket: &str) -> i64 {
 }
 
 /// Requests that share the start's slot but arrived before it, or the
-/// end's slot but after it. The series counts requests per slot (a
-/// sixtieth of a bucket) and a slot's count cannot be split exactly (it
+/// end's slot but after it. The series counts requests per slot (one
+/// second for buckets of a minute and wider, a sixtieth of narrower ones)
+/// and a slot's count cannot be split exactly (it
 /// keeps its first and last bad arrival, not every arrival), so
 /// `requests_total` may include them: the only figure with a tolerance.
 fn edge_slot_neighbours(
@@ -73,8 +74,14 @@ fn edge_slot_neighbours(
     expected: &Truth,
     bucket: &str,
 ) -> u64 {
-    let slot_ms = bucket_ms(bucket) / 60;
-    let slot = |t: i64| t.div_euclid(slot_ms);
+    let width = bucket_ms(bucket);
+    let slots = postmortem::series::slots_per_bucket(width);
+    let slot = |t: i64| {
+        (
+            t.div_euclid(width),
+            postmortem::series::slot_index(t.rem_euclid(width), width, slots),
+        )
+    };
     requests
         .iter()
         .map(|r| style.observed(r))
@@ -175,6 +182,27 @@ fn cases() -> Vec<Case> {
         504,
     );
 
+    // The same 504 and 502s on a service with background failures (one
+    // request in 97 gets a 500, none within two minutes of the 502s'
+    // edges, so those are exact): the 504 is one more background error.
+    let mut noisy = service(TEN, TEN + 60 * MINUTE_MS);
+    let quiet_near_edges = |t: i64| {
+        (TEN + 28 * MINUTE_MS..TEN + 32 * MINUTE_MS).contains(&t)
+            || (TEN + 38 * MINUTE_MS..TEN + 42 * MINUTE_MS).contains(&t)
+    };
+    for (index, request) in noisy.iter_mut().enumerate() {
+        if index.is_multiple_of(97) && !quiet_near_edges(request.arrival_ms) {
+            request.status = 500;
+        }
+    }
+    fail(&mut noisy, TEN + 30 * MINUTE_MS, TEN + 40 * MINUTE_MS, 502);
+    fail(
+        &mut noisy,
+        TEN + 29 * MINUTE_MS + 30_000,
+        TEN + 29 * MINUTE_MS + 30_001,
+        504,
+    );
+
     vec![
         Case {
             name: "a 30-minute log where every request gets a 502",
@@ -217,7 +245,33 @@ fn cases() -> Vec<Case> {
             severity: "outage",
             baseline_source: "data",
         },
+        Case {
+            name: "a lone 504 before the 502s on a baseline with background errors is background",
+            requests: noisy,
+            args: Vec::new(),
+            range: everything,
+            belongs: |r| r.status == 502,
+            severity: "outage",
+            baseline_source: "data",
+        },
     ]
+}
+
+#[test]
+fn the_markdown_says_when_the_baseline_came_from_outside_the_data() {
+    let mut requests = service(TEN, TEN + 30 * MINUTE_MS);
+    fail(&mut requests, TEN, TEN + 30 * MINUTE_MS, 502);
+    let dir = scratch();
+    let path = write(dir.path(), "access.log", &LogStyle::NGINX.render(&requests));
+    let output = super::support::run(&["report", "--quiet", path.to_str().expect("utf-8 path")]);
+    assert!(output.status.success());
+    let markdown = String::from_utf8(output.stdout).expect("utf-8");
+    assert!(
+        markdown.contains(
+            "**Baseline:** the analysed range holds no healthy stretch to learn normal from, so it was judged against a reference from outside the data: the `--slo` objective's error budget (0.10% of requests bad)."
+        ),
+        "{markdown}"
+    );
 }
 
 #[test]
@@ -234,6 +288,7 @@ fn edges_are_the_first_and_last_bad_request_whatever_the_bucket() {
         let expected = truth(style, &analysed, DEFAULT_SLOW_US, case.belongs)
             .expect("the case has bad requests");
         let log = style.render(&case.requests);
+        let mut impacts = Vec::new();
         for bucket in BUCKETS {
             let got = report(&log, &case.args, bucket);
             let what = format!("{} (--bucket {bucket})", case.name);
@@ -244,6 +299,18 @@ fn edges_are_the_first_and_last_bad_request_whatever_the_bucket() {
             if ["1m", "30s", "5m"].contains(&bucket) {
                 assert_eq!(got["baseline"]["source"], case.baseline_source, "{what}");
             }
+            if bucket != "30s" {
+                impacts.push((bucket, got["incidents"][0]["impact"].clone()));
+            }
+        }
+        // One-second slots from one-minute buckets up: the same impact to
+        // the request, whatever the width.
+        for (bucket, impact) in &impacts[1..] {
+            assert_eq!(
+                impact, &impacts[0].1,
+                "{}: --bucket {bucket} against 1m",
+                case.name
+            );
         }
     }
 }
