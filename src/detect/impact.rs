@@ -2,7 +2,8 @@
 //!
 //! Counted over requests whose arrival lies in `[start, end]`. Whole buckets
 //! inside the range count fully. In the two edge buckets, requests are
-//! counted per slot (one second with one-minute buckets) and users by the
+//! counted per slot (one second from one-minute buckets up; slow requests
+//! per slot at any threshold, from the slot's slow tail) and users by the
 //! first and last time they were seen in the bucket, so a user seen only
 //! before the start is not counted.
 

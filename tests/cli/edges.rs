@@ -136,6 +136,7 @@ fn assert_one_incident(report: &Value, expected: &Truth, slack: u64, severity: &
 
 /// One case of the table: a log, the options, and which bad requests are
 /// the incident's (the generator's knowledge).
+#[derive(Clone)]
 struct Case {
     name: &'static str,
     requests: Vec<Request>,
@@ -276,8 +277,19 @@ fn the_markdown_says_when_the_baseline_came_from_outside_the_data() {
 
 #[test]
 fn edges_are_the_first_and_last_bad_request_whatever_the_bucket() {
-    for case in cases() {
-        let style = LogStyle::NGINX;
+    // nginx stamps completion (arrival = stamp − $request_time), Apache
+    // stamps arrival: both must give the truth their lines allow.
+    let styles = [
+        LogStyle {
+            offset_minutes: 60,
+            ..LogStyle::NGINX
+        },
+        LogStyle::APACHE,
+    ];
+    for (case, style) in cases()
+        .into_iter()
+        .flat_map(|case| styles.map(|style| (case.clone(), style)))
+    {
         let (from, to) = case.range;
         let analysed: Vec<Request> = case
             .requests
@@ -291,7 +303,7 @@ fn edges_are_the_first_and_last_bad_request_whatever_the_bucket() {
         let mut impacts = Vec::new();
         for bucket in BUCKETS {
             let got = report(&log, &case.args, bucket);
-            let what = format!("{} (--bucket {bucket})", case.name);
+            let what = format!("{} ({:?}, --bucket {bucket})", case.name, style.server);
             let slack = edge_slot_neighbours(style, &analysed, &expected, bucket);
             assert_one_incident(&got, &expected, slack, case.severity, &what);
             // A range of one or two buckets has no buckets to learn normal
