@@ -205,7 +205,37 @@ fn cases() -> Vec<Case> {
         504,
     );
 
+    // Irregular arrivals (50 to 449 ms apart) and request times (5 to
+    // 904 ms), so lines leave the server out of arrival order and several
+    // requests share each second; the last 15 of 20 minutes fail.
+    let mut jittered = Vec::new();
+    let (mut arrival, mut index) = (TEN, 0u32);
+    while arrival < TEN + 20 * MINUTE_MS {
+        let status = if arrival >= TEN + 5 * MINUTE_MS + 333 {
+            502
+        } else {
+            200
+        };
+        jittered.push(Request {
+            arrival_ms: arrival,
+            user: index.wrapping_mul(7919) % 150,
+            status,
+            request_time_ms: 5 + index.wrapping_mul(104_729) % 900,
+        });
+        arrival += 50 + i64::from(index.wrapping_mul(48_271) % 400);
+        index += 1;
+    }
+
     vec![
+        Case {
+            name: "jittered arrivals, the last 15 of 20 minutes fail",
+            requests: jittered,
+            args: Vec::new(),
+            range: everything,
+            belongs: |_| true,
+            severity: "outage",
+            baseline_source: "absolute",
+        },
         Case {
             name: "a 30-minute log where every request gets a 502",
             requests: all_failing,
