@@ -28,7 +28,8 @@
 //!    [`LASTING_MIN_MS`] (HTM's anomaly likelihood makes the same point: a
 //!    run of moderate surprises is itself rare); or, too short for the
 //!    minimum duration, when it reaches [`EXTREME_Z`] scales over at least
-//!    [`EXTREME_MIN_POINTS`] readings and the series has no more than
+//!    [`EXTREME_MIN_POINTS`] readings and [`MIN_DEPARTURE_MS`], and the
+//!    series has no more than
 //!    [`EXTREME_MAX_PER_SIDE`] such excursions on that side (the test of
 //!    Twitter's S-H-ESD and of HTM's short window, kept to what a
 //!    postmortem needs: a short excursion counts when it is extreme against
@@ -112,7 +113,9 @@ pub const EXTREME_MAX_PER_SIDE: usize = 2;
 
 /// ...and provided the excursion spans at least this many readings: a lone
 /// reading can be a glitch of the sampler (a scrape that timed out, a
-/// counter read twice), two in a row are the system.
+/// counter read twice), two in a row are the system. It must still last
+/// [`MIN_DEPARTURE_MS`]: what the minimum duration waives for an extreme
+/// departure is the number of sampling steps, not the five minutes.
 pub const EXTREME_MIN_POINTS: usize = 2;
 
 /// Points of a departure further apart than this are two departures...
@@ -336,6 +339,7 @@ pub fn departures(times: &[Millis], values: &[f64]) -> Vec<(usize, usize)> {
                 || (run.lasting >= LASTING_MIN_POINTS && lasted >= LASTING_MIN_MS)
                 || (run.extreme > 0
                     && run.last + 1 - run.first >= EXTREME_MIN_POINTS
+                    && lasted >= MIN_DEPARTURE_MS
                     && extreme_counts[usize::from(run.above)] <= EXTREME_MAX_PER_SIDE)
         })
         .map(|run| (run.first, run.last))
