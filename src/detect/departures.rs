@@ -29,8 +29,8 @@
 //!    run of moderate surprises is itself rare); or, too short for the
 //!    minimum duration, when it reaches [`EXTREME_Z`] scales over at least
 //!    [`EXTREME_MIN_POINTS`] readings and [`MIN_DEPARTURE_MS`], and the
-//!    series has no more than
-//!    [`EXTREME_MAX_PER_SIDE`] such excursions on that side (the test of
+//!    series has no more than [`EXTREME_MAX_PER_SIDE`] such excursions on
+//!    that side (the test of
 //!    Twitter's S-H-ESD and of HTM's short window, kept to what a
 //!    postmortem needs: a short excursion counts when it is extreme against
 //!    the robust spread of the whole history and unprecedented in it, not
