@@ -74,15 +74,20 @@ postmortem completions fish > ~/.config/fish/completions/postmortem.fish"
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff), generated from the same definitions as --help.
+    /// Print a man page (roff), generated from the same definitions as --help.
     #[command(
-        long_about = "Print the postmortem(1) man page in roff to stdout, generated from the same \
-definitions as --help.\n\n\
+        long_about = "Print the postmortem(1) man page in roff to stdout, or with a command's name \
+its own page (postmortem-report(1) and so on), generated from the same definitions as --help.\n\n\
 Examples:\n  \
 postmortem man > ~/.local/share/man/man1/postmortem.1\n  \
-postmortem man | man -l -"
+postmortem man report > ~/.local/share/man/man1/postmortem-report.1\n  \
+postmortem man report | man -l -"
     )]
-    Man,
+    Man {
+        /// The command whose page to print; the program's page when absent.
+        #[arg(value_parser = ["report", "inspect", "series", "completions"])]
+        command: Option<String>,
+    },
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

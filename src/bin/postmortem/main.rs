@@ -109,9 +109,21 @@ fn run(cli: &Cli) -> Result<(), Error> {
             clap_complete::generate(*shell, &mut Cli::command(), BINARY_NAME, &mut script);
             output::write(None, &String::from_utf8_lossy(&script))
         }
-        Command::Man => {
+        Command::Man { command } => {
+            let mut program = Cli::command();
+            // Built, the subcommands carry their page names
+            // (`postmortem-report`), as their SEE ALSO entries expect.
+            program.build();
+            let page_of = match command.as_deref() {
+                None => program,
+                Some(name) => program
+                    .find_subcommand(name)
+                    .cloned()
+                    .ok_or_else(|| Error::Usage(format!("no command '{name}' to document")))?,
+            };
             let mut page = Vec::new();
-            clap_mangen::Man::new(Cli::command())
+            clap_mangen::Man::new(page_of)
+                .source(format!("{BINARY_NAME} {}", env!("CARGO_PKG_VERSION")))
                 .render(&mut page)
                 .map_err(|source| Error::Io {
                     path: "standard output".into(),
