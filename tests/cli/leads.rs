@@ -38,6 +38,10 @@ fn log(route: impl Fn(usize, bool) -> (usize, bool)) -> String {
     text
 }
 
+/// The upstream (0, 1 or 2) of a minute's request and whether it fails,
+/// from its index in the minute and whether the minute is in the incident.
+type Route = fn(usize, bool) -> (usize, bool);
+
 fn upstream_leads(text: &str) -> Vec<String> {
     let dir = scratch();
     let path = write(dir.path(), "access.log", text);
@@ -56,7 +60,7 @@ fn upstream_leads(text: &str) -> Vec<String> {
 
 #[test]
 fn a_share_that_moved_is_a_lead_and_one_that_did_not_is_none() {
-    let cases: [(&str, fn(usize, bool) -> (usize, bool), Vec<&str>); 2] = [
+    let cases: [(&str, Route, Vec<&str>); 2] = [
         (
             // A third each before; during the incident 8 in 10 requests go
             // to 10.0.0.3, and 1 in 8 of its requests fails.
