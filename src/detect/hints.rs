@@ -180,7 +180,9 @@ pub fn severity_hint(incident: &Incident, impact: &Impact) -> Option<Hint> {
 /// its baseline share ([`share_shift`]); else the value that carried far
 /// more of the bad requests than of the traffic over the incident's buckets
 /// ([`dimension_concentration`]). One lead per dimension: a moved share
-/// says more than a concentration on the same value.
+/// says more than a concentration, except when only the bad share moved
+/// and the value is a minority, which the concentration already says in
+/// fewer words.
 pub fn concentration_hints(
     dimensions: &[DimensionSeries],
     buckets: RangeInclusive<usize>,
@@ -188,14 +190,20 @@ pub fn concentration_hints(
     dimensions
         .iter()
         .filter_map(|series| {
+            let concentration = dimension_concentration(series, buckets.clone());
             if let Some(shift) = share_shift(series, buckets.clone()) {
-                return Some(Hint::ShareShift {
-                    dimension: series.kind.name(),
-                    shift,
-                });
+                let said_by_concentration = !shift.traffic_moved
+                    && concentration
+                        .as_ref()
+                        .is_some_and(|(label, ..)| *label == shift.label);
+                if !said_by_concentration {
+                    return Some(Hint::ShareShift {
+                        dimension: series.kind.name(),
+                        shift,
+                    });
+                }
             }
-            let (label, traffic_share, bad_share) =
-                dimension_concentration(series, buckets.clone())?;
+            let (label, traffic_share, bad_share) = concentration?;
             Some(Hint::Concentration {
                 dimension: series.kind.name(),
                 label,
