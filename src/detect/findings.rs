@@ -15,7 +15,7 @@ use crate::timefmt::{MS_PER_MINUTE, Millis, Zone};
 use super::actions::ActionRun;
 use super::baseline::{BaselineSource, BucketCounts};
 use super::client_bursts::ClientBurst;
-use super::concentration::PathConcentration;
+use super::concentration::{PathConcentration, ShareShift};
 use super::impact::Impact;
 use super::resolution::Resolution;
 use super::runs::ChangeRun;
@@ -254,6 +254,12 @@ pub enum Hint {
         traffic_share: f64,
         bad_share: f64,
         values_seen: usize,
+    },
+    /// One upstream or host's share of the requests or of the bad requests
+    /// moved against its baseline share.
+    ShareShift {
+        dimension: &'static str,
+        shift: ShareShift,
     },
     /// Most failed requests of one upstream ended the same way, as the
     /// proxy tells it (HAProxy's termination state, Envoy's flags).

@@ -12,6 +12,7 @@ mod formats;
 mod handmade;
 mod help;
 mod json_contract;
+mod leads;
 mod malformed;
 mod parallel;
 mod prometheus;
