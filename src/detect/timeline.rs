@@ -9,15 +9,15 @@
 //! Log lines are folded by template ([`super::templates`]) while they are a
 //! burst: the same template on the same host, no more than
 //! [`BURST_GAP_MS`] apart, and never across the incident's start, its
-//! detection or its end ([`fold_logs`]). The timeline then keeps every step
-//! (its own rows, each change, the first row of each alert, the first row
-//! of each new log pattern) and fills up to [`MAX_TIMELINE_ROWS`] with the
-//! other rows by rank ([`select`]); the rest stays in the evidence list.
+//! detection or its end ([`fold_logs`]); a monitor's alert and the
+//! notification it sends at the same moment are one row. Which rows the
+//! timeline shows is [`super::rows`]: every step, the rest by rank up to
+//! [`MAX_TIMELINE_ROWS`], what a person would not write left to the
+//! evidence list.
 
 use rustc_hash::FxHashMap;
 
 use crate::ingest::InputStats;
-use crate::ingest::events::classify::{SEVERITY_RULE, WARNING_RULE};
 use crate::ingest::events::{Event, EventKind};
 use crate::series::LineRef;
 use crate::timefmt::{MS_PER_HOUR, MS_PER_MINUTE, Millis};
@@ -28,6 +28,7 @@ use super::findings::{
 };
 use super::impact::Impact;
 use super::patterns::LogPattern;
+pub use super::rows::{evidence_around, select};
 use super::templates::{TemplateId, Templates};
 use super::{Cause, Incident, changes, traffic};
 
@@ -89,29 +90,47 @@ struct Open<'a> {
     row: usize,
     last_at: Millis,
     segment: usize,
+    /// Every host of the burst, in order of their first line.
     hosts: Vec<&'a str>,
-    more_hosts: usize,
 }
 
 impl Open<'_> {
-    /// The hosts of the burst as the row's host: `web02, web03 (+2)`.
+    /// The hosts of the burst as the row's host: `web02, web03, web04 (+2)`.
     fn host_label(&self) -> Option<String> {
         if self.hosts.is_empty() {
             return None;
         }
-        let mut label = self.hosts.join(", ");
-        if self.more_hosts > 0 {
-            label.push_str(&format!(" (+{})", self.more_hosts));
+        let named = self.hosts.len().min(MAX_HOSTS_NAMED);
+        let mut label = self.hosts[..named].join(", ");
+        if self.hosts.len() > named {
+            label.push_str(&format!(" (+{})", self.hosts.len() - named));
         }
         Some(label)
     }
 }
 
+/// A monitor writes an alert and the notifications it sends for it within
+/// this long (Nagios' `SERVICE ALERT` and `SERVICE NOTIFICATION` share a
+/// second): the same alert, one row.
+pub const ALERT_ECHO_MS: i64 = 2_000;
+
+/// Whether `event` repeats the alert `shown` (at `shown_at`): the same
+/// kind (alert or recovery), host and program, within [`ALERT_ECHO_MS`].
+fn echoes(event: &Event, shown: &Event) -> bool {
+    matches!(event.kind, EventKind::Alert | EventKind::Recovery)
+        && event.kind == shown.kind
+        && event.host == shown.host
+        && event.program == shown.program
+        && (event.at - shown.at).abs() <= ALERT_ECHO_MS
+}
+
 /// The events in `[from, to]` folded into rows: one per burst of one
 /// template (lines at most [`BURST_GAP_MS`] apart, never across one of the
-/// `steps`; a rollout over several hosts is one burst, its hosts named), in
-/// order of their first line. `detecting`, the alert shown as the
-/// detection, is left out.
+/// `steps`; a rollout over several hosts is one burst, its hosts named,
+/// but a change repeated on a host is a row of its own), in order of their
+/// first line; an alert's notification written with it joins its row.
+/// `detecting`, the alert shown as the detection, is left out, and so are
+/// its notifications.
 pub fn fold_logs(
     inputs: &[InputStats],
     events: &[Event],
@@ -126,6 +145,8 @@ pub fn fold_logs(
     let mut open: FxHashMap<TemplateId, Open<'_>> = FxHashMap::default();
     // The row of each restart or reload, by the index of its first line.
     let mut step_rows: FxHashMap<usize, (usize, usize)> = FxHashMap::default();
+    // The first line of the last alert row opened, to fold its echoes.
+    let mut last_alert: Option<(&Event, usize)> = None;
     let first = events.partition_point(|e| e.at < from);
     for (index, event) in events.iter().enumerate().skip(first) {
         if event.at > to {
@@ -133,6 +154,9 @@ pub fn fold_logs(
         }
         // Actions fold per person and host instead (`super::actions`).
         if event.kind == EventKind::Action || detecting.is_some_and(|d| std::ptr::eq(d, event)) {
+            continue;
+        }
+        if detecting.is_some_and(|d| echoes(event, d)) {
             continue;
         }
         let Some(template) = templates.of(index) else {
@@ -154,21 +178,33 @@ pub fn fold_logs(
             }
             continue;
         }
+        if let Some((shown, row)) = last_alert
+            && !std::ptr::eq(shown, event)
+            && templates.of(index) != Some(rows[row].template)
+            && steps.partition_point(|&s| s <= shown.at) == segment
+            && echoes(event, shown)
+        {
+            let entry = &mut rows[row].entry;
+            entry.count = entry.count.saturating_add(event.count);
+            continue;
+        }
+        let host = event.host.as_deref();
         if let Some(burst) = open.get_mut(&template)
             && burst.segment == segment
             && event.at - burst.last_at <= BURST_GAP_MS
+            // A change again on a host of the burst is a later repeat.
+            && (event.kind != EventKind::Change || host.is_none_or(|h| !burst.hosts.contains(&h)))
         {
             let entry = &mut rows[burst.row].entry;
             entry.count = entry.count.saturating_add(event.count);
             burst.last_at = burst.last_at.max(event.last_at);
-            if let Some(host) = event.host.as_deref()
+            if let Some(host) = host
                 && !burst.hosts.contains(&host)
             {
-                if burst.hosts.len() < MAX_HOSTS_NAMED {
-                    burst.hosts.push(host);
-                } else {
-                    burst.more_hosts += 1;
-                }
+                burst.hosts.push(host);
+            }
+            if let Some(first) = step_first {
+                step_rows.entry(first).or_insert((burst.row, segment));
             }
             if let TimelineFact::Log {
                 last_at,
@@ -192,12 +228,14 @@ pub fn fold_logs(
                 row: rows.len(),
                 last_at: event.last_at,
                 segment,
-                hosts: event.host.as_deref().into_iter().collect(),
-                more_hosts: 0,
+                hosts: host.into_iter().collect(),
             },
         );
         if let Some(first) = step_first {
             step_rows.entry(first).or_insert((rows.len(), segment));
+        }
+        if matches!(event.kind, EventKind::Alert | EventKind::Recovery) {
+            last_alert = Some((event, rows.len()));
         }
         rows.push(LogRow {
             entry: line_row(inputs, event),
@@ -260,118 +298,6 @@ pub fn out_of_memory_events(events: &[Event], (from, to): (Millis, Millis)) -> u
         }
     }
     found
-}
-
-/// The rank of a row that is not a step: lower is kept first.
-fn rank(entry: &TimelineEntry) -> u8 {
-    match &entry.fact {
-        TimelineFact::MetricOnset { .. } => 0,
-        TimelineFact::Log { rule, .. } if *rule == WARNING_RULE => 4,
-        TimelineFact::Log { rule, .. } if *rule == SEVERITY_RULE => 3,
-        TimelineFact::Log {
-            event: EventKind::Alert | EventKind::Recovery,
-            ..
-        } => 1,
-        _ => 2,
-    }
-}
-
-/// The log rows that are steps: each change, the first row of each alert
-/// template that fired (recoveries rank among the other rows), the row
-/// holding the first line of each new pattern.
-fn log_steps(logs: &[LogRow], patterns: &[LogPattern]) -> Vec<bool> {
-    let mut first_alert: FxHashMap<TemplateId, usize> = FxHashMap::default();
-    let mut step = vec![false; logs.len()];
-    for (index, row) in logs.iter().enumerate() {
-        match &row.entry.fact {
-            TimelineFact::Log {
-                event: EventKind::Change,
-                ..
-            } => step[index] = true,
-            TimelineFact::Log {
-                event: EventKind::Alert,
-                ..
-            } => {
-                first_alert.entry(row.template).or_insert(index);
-            }
-            _ => {}
-        }
-    }
-    for index in first_alert.into_values() {
-        step[index] = true;
-    }
-    for pattern in patterns {
-        if let Some(index) = logs.iter().position(|row| {
-            row.template == pattern.template
-                && row.entry.at <= pattern.first_at
-                && log_last_at(&row.entry) >= pattern.first_at
-        }) {
-            step[index] = true;
-        }
-    }
-    step
-}
-
-/// When the last line folded into a log row was seen.
-fn log_last_at(entry: &TimelineEntry) -> Millis {
-    match &entry.fact {
-        TimelineFact::Log { last_at, .. } => *last_at,
-        _ => entry.at,
-    }
-}
-
-/// At most `max` rows: every step of `steps` (kept even past `max`), then
-/// the `others` by rank, the largest bursts first, the earlier first among
-/// equals; in time order, kinds ordered at equal times.
-fn keep(mut steps: Vec<TimelineEntry>, others: Vec<TimelineEntry>, max: usize) -> Vec<TimelineEntry> {
-    let mut others: Vec<(usize, TimelineEntry)> = others.into_iter().enumerate().collect();
-    others.sort_by_key(|(order, e)| (rank(e), std::cmp::Reverse(e.count), *order));
-    let room = max.saturating_sub(steps.len());
-    steps.extend(others.into_iter().take(room).map(|(_, e)| e));
-    steps.sort_by_key(|e| (e.at, e.kind));
-    steps
-}
-
-/// The timeline: the incident's `own` rows, the steps among the `logs`,
-/// then metric `onsets` and the other log rows by rank, at most
-/// [`MAX_TIMELINE_ROWS`] unless the steps alone are more.
-pub fn select(
-    own: Vec<TimelineEntry>,
-    logs: &[LogRow],
-    onsets: Vec<TimelineEntry>,
-    patterns: &[LogPattern],
-) -> Vec<TimelineEntry> {
-    let step = log_steps(logs, patterns);
-    let mut steps = own;
-    let mut others = onsets;
-    for (row, is_step) in logs.iter().zip(step) {
-        if is_step {
-            steps.push(row.entry.clone());
-        } else {
-            others.push(row.entry.clone());
-        }
-    }
-    keep(steps, others, MAX_TIMELINE_ROWS)
-}
-
-/// The evidence list around `start` ([`EVIDENCE_BEFORE_MS`] before to
-/// [`EVIDENCE_AFTER_MS`] after): the log rows starting in it, steps first,
-/// at most [`MAX_EVIDENCE_ROWS`] unless the steps alone are more.
-pub fn evidence_around(start: Millis, logs: &[LogRow], patterns: &[LogPattern]) -> Vec<TimelineEntry> {
-    let range = start - EVIDENCE_BEFORE_MS..=start + EVIDENCE_AFTER_MS;
-    let step = log_steps(logs, patterns);
-    let (mut steps, mut others) = (Vec::new(), Vec::new());
-    for (row, is_step) in logs.iter().zip(step) {
-        if !range.contains(&row.entry.at) {
-            continue;
-        }
-        if is_step {
-            steps.push(row.entry.clone());
-        } else {
-            others.push(row.entry.clone());
-        }
-    }
-    keep(steps, others, MAX_EVIDENCE_ROWS)
 }
 
 fn entry(

@@ -24,7 +24,7 @@ use crate::ingest::sniff::MIN_SNIFF_SHARE;
 use crate::ingest::stats::{InputStats, MAX_SKIPPED_EXAMPLES, SkippedLine};
 use crate::ingest::timestamps::{Stamp, StampSpan};
 use crate::series::LineRef;
-use crate::timefmt::{MS_PER_MINUTE, Millis, Zone};
+use crate::timefmt::{MS_PER_SECOND, Millis, Zone};
 
 /// A kept line whose time is not yet placed.
 #[derive(Clone, Debug)]
@@ -81,8 +81,13 @@ const MAX_MESSAGE_BYTES: usize = 2048;
 /// Characters of an event's text that reach the report.
 pub const MAX_EVENT_TEXT_CHARS: usize = 300;
 
-/// Repeats of one line closer together than this fold into one event.
-const FOLD_GAP_MS: i64 = MS_PER_MINUTE;
+/// Repeats of one line fold into one event while they come within this
+/// long of its first line: a syslog time's own resolution (one second), so
+/// no step of the incident (its start, detection or end) falls inside a
+/// folded event more than inside one line's second. A longer chain of
+/// repeats would carry the event's `last_at` past a step, and the timeline
+/// folds never across one.
+const FOLD_SPAN_MS: i64 = MS_PER_SECOND;
 
 /// A year to order yearless times of one file by before the real year is
 /// known: a leap year, so 29 February has a place.
@@ -426,11 +431,13 @@ impl<'a> EventReader<'a> {
             && last.text == text
             && last.program == program
             && last.host == host
-            && let (Some(now), Some(before)) = (
+            && let (Some(now), Some(latest), Some(first)) = (
                 stamp.ordering_ms(ORDERING_YEAR),
                 last.last_stamp.ordering_ms(ORDERING_YEAR),
+                last.stamp.ordering_ms(ORDERING_YEAR),
             )
-            && (0..=FOLD_GAP_MS).contains(&(now - before))
+            && now >= latest
+            && now - first <= FOLD_SPAN_MS
         {
             last.count = last.count.saturating_add(pending.count);
             last.last_stamp = stamp;

@@ -107,7 +107,15 @@ impl Page<'_> {
                 TimelineKind::Change if is_resolution => (
                     format!(
                         "Resolution, {}",
-                        match self.relative(entry.at, incident.end).as_str() {
+                        // The resolution's own line: the last host of a
+                        // folded rollout, not the row's first.
+                        match self
+                            .relative(
+                                report.resolution.as_ref().map_or(entry.at, |r| r.at),
+                                incident.end,
+                            )
+                            .as_str()
+                        {
                             "at the same time" => "as impact ended".to_string(),
                             "within 1 s" => "within 1 s of the end of impact".to_string(),
                             other => format!("{other} impact ended"),
