@@ -333,3 +333,139 @@ pub fn matches_template(template: &str, text: &str) -> bool {
     }
     rest.is_empty()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::timeline::line_row;
+    use crate::ingest::InputStats;
+    use crate::ingest::events::Event;
+    use crate::series::LineRef;
+
+    const MINUTE: i64 = MS_PER_MINUTE;
+
+    fn log(at: Millis, kind: EventKind, host: &str, text: &str, template: Option<&str>) -> TimelineEntry {
+        let inputs = vec![InputStats::new("syslog".to_string())];
+        let event = Event {
+            at,
+            last_at: at,
+            kind,
+            rule: "test rule",
+            severity: None,
+            host: Some(host.to_string()),
+            program: None,
+            text: text.to_string(),
+            line: LineRef { input: 0, line: at as u64 },
+            count: 1,
+        };
+        let mut entry = line_row(&inputs, &event);
+        if let TimelineFact::Log { template: t, .. } = &mut entry.fact {
+            *t = template.map(str::to_string);
+        }
+        entry
+    }
+
+    #[test]
+    fn a_family_is_the_message_up_to_its_first_variable_word() {
+        let cases = [
+            (
+                "a masked number ends it",
+                "nginx: connect() failed (<*>: Connection refused) while connecting",
+                "nginx: connect() failed",
+            ),
+            (
+                "a bare number ends it, the double space collapses",
+                "apache: PHP Fatal error:  Allowed memory size of 134217728 bytes exhausted",
+                "apache: PHP Fatal error: Allowed memory size of",
+            ),
+            (
+                "a code with letters is a word",
+                "apache: AH00124: Request exceeded the limit of 10 internal redirects",
+                "apache: AH00124: Request exceeded the limit of",
+            ),
+            (
+                "the program keeps its digits",
+                "php-fpm8.2: [WARNING] [pool www] server reached pm.max_children setting (6)",
+                "php-fpm8.2: [WARNING] [pool www] server reached pm.max_children setting",
+            ),
+        ];
+        for (name, text, family) in cases {
+            let entry = log(0, EventKind::Event, "web1", text, None);
+            assert_eq!(family_key(&entry).as_deref(), Some(family), "{name}");
+        }
+    }
+
+    #[test]
+    fn a_template_matches_its_lines_only() {
+        let template = "systemd: Reloading <*> for <*>";
+        let cases = [
+            ("an instance", "systemd: Reloading nginx for lb01", true),
+            ("spaces collapse", "systemd:  Reloading nginx for  lb01", true),
+            ("another message", "systemd: Stopping nginx for lb01", false),
+            ("a missing tail", "systemd: Reloading nginx", false),
+        ];
+        for (name, text, expected) in cases {
+            assert_eq!(matches_template(template, text), expected, "{name}");
+        }
+        assert!(matches_template("exact line", "exact line"), "no wildcard: equal");
+        assert!(!matches_template("exact line", "exact line and more"), "no wildcard: not longer");
+    }
+
+    #[test]
+    fn a_rollout_row_holds_each_hosts_line_and_no_other() {
+        let mut rollout = log(0, EventKind::Change, "web02", "systemd: Stopping app.service...", None);
+        if let TimelineFact::Log { host, last_at, .. } = &mut rollout.fact {
+            *host = Some("web02, web03, web04".to_string());
+            *last_at = 80_000;
+        }
+        let cases = [
+            ("the last host's line", 76_000, "systemd: Stopping app.service...", Some("web04"), true),
+            ("its own first line", 0, "systemd: Stopping app.service...", Some("web02"), true),
+            ("a host it does not name", 76_000, "systemd: Stopping app.service...", Some("web05"), false),
+            ("another message", 76_000, "systemd: Started app.service.", Some("web04"), false),
+            ("after its last line", 90_000, "systemd: Stopping app.service...", Some("web04"), false),
+        ];
+        for (name, at, text, host, expected) in cases {
+            assert_eq!(holds_line(&rollout, at, text, host), expected, "{name}");
+        }
+    }
+
+    fn own(start: Millis, detected: Millis, end: Millis) -> Vec<TimelineEntry> {
+        let row = |at, kind| TimelineEntry {
+            at,
+            kind,
+            fact: TimelineFact::MetricDepartureEnd,
+            source: None,
+            count: 1,
+        };
+        vec![
+            row(start, TimelineKind::ImpactStart),
+            row(detected, TimelineKind::Detected),
+            row(end, TimelineKind::ImpactEnd),
+        ]
+    }
+
+    #[test]
+    fn rows_a_person_would_not_write_stay_in_the_evidence_list() {
+        let (start, detected, end) = (60 * MINUTE, 65 * MINUTE, 120 * MINUTE);
+        let frame = Frame::of(&own(start, detected, end), &[]);
+        let crash = "apache: PHP Fatal error: Uncaught PDOException: SQLSTATE[HY000] [2002]";
+        let shown: FxHashSet<(String, usize)> =
+            [("apache: PHP Fatal error: Uncaught PDOException: SQLSTATE[HY000]".to_string(), 1)]
+                .into_iter()
+                .collect();
+        let cases = [
+            ("an hour before the onset", 10 * MINUTE, crash, Some(QuietRow::LongBeforeOnset)),
+            ("a precursor 10 min before", 50 * MINUTE, "kernel: link flapping", None),
+            ("the aftermath, 20 min after the end", 140 * MINUTE, "kernel: link flapping", Some(QuietRow::LongAfterEnd)),
+            ("the recovery, 2 min after the end", 122 * MINUTE, "kernel: link flapping", None),
+            ("a repeat between the start and the detection", 62 * MINUTE, crash, Some(QuietRow::RepeatBetweenSteps)),
+            ("the same message after the detection", 70 * MINUTE, crash, None),
+        ];
+        for (name, at, text, expected) in cases {
+            let entry = log(at, EventKind::Event, "web1", text, None);
+            assert_eq!(frame.quiet(&entry, &shown), expected, "{name}");
+        }
+        assert_eq!(QUIET_ROWS.len(), 3, "each rule has its meaning");
+    }
+}

@@ -192,8 +192,11 @@ pub fn fold_logs(
         if let Some(burst) = open.get_mut(&template)
             && burst.segment == segment
             && event.at - burst.last_at <= BURST_GAP_MS
-            // A change again on a host of the burst is a later repeat.
-            && (event.kind != EventKind::Change || host.is_none_or(|h| !burst.hosts.contains(&h)))
+            // A change again on a host of the burst, past one step's
+            // lines, is a later repeat: a row of its own.
+            && (event.kind != EventKind::Change
+                || event.at - burst.last_at <= changes::STEP_GAP_MS
+                || host.is_none_or(|h| !burst.hosts.contains(&h)))
         {
             let entry = &mut rows[burst.row].entry;
             entry.count = entry.count.saturating_add(event.count);
@@ -638,6 +641,53 @@ mod tests {
     }
 
     #[test]
+    fn a_rollout_is_one_row_a_repeat_on_a_host_is_another_and_an_alerts_echo_joins_it() {
+        let inputs = vec![InputStats::new("syslog".to_string())];
+        let on = |host: &str, mut e: Event| {
+            e.host = Some(host.to_string());
+            e.rule = "systemd unit";
+            e
+        };
+        let alert = |at, text, line| Event {
+            host: Some("mon1".to_string()),
+            program: Some("nagios".to_string()),
+            ..event(at, EventKind::Alert, text, line)
+        };
+        let stopping = "Stopping app.service - Shop application server...";
+        let events = vec![
+            on("web02", event(0, EventKind::Change, stopping, 1)),
+            on("web03", event(40_000, EventKind::Change, stopping, 2)),
+            on("web04", event(80_000, EventKind::Change, stopping, 3)),
+            // web02 again two minutes later: a repeat, its own row
+            on("web02", event(200_000, EventKind::Change, stopping, 4)),
+            alert(300_000, "SERVICE ALERT: web02;HTTP;CRITICAL", 5),
+            alert(300_000, "SERVICE NOTIFICATION: oncall;web02;HTTP;CRITICAL", 6),
+        ];
+        let templates = Templates::mine(&events);
+        let rows = fold_logs(&inputs, &events, &templates, (0, 10 * MINUTE), &[], None);
+        let got: Vec<(Millis, u64, Option<String>)> = rows
+            .iter()
+            .map(|r| match &r.entry.fact {
+                TimelineFact::Log { host, .. } => (r.entry.at, r.entry.count, host.clone()),
+                _ => (r.entry.at, r.entry.count, None),
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (0, 3, Some("web02, web03, web04".to_string())),
+                (200_000, 1, Some("web02".to_string())),
+                (300_000, 2, Some("mon1".to_string())),
+            ],
+            "the rollout, the repeat, the alert with its notification"
+        );
+        // The detecting alert and its notification are the detection row.
+        let detecting = &events[4];
+        let rows = fold_logs(&inputs, &events, &templates, (0, 10 * MINUTE), &[], Some(detecting));
+        assert_eq!(rows.len(), 2, "no alert row beside the detection");
+    }
+
+    #[test]
     fn the_timeline_keeps_steps_and_fills_the_rest_by_rank() {
         let inputs = vec![InputStats::new("syslog".to_string())];
         // 30 different error messages and 30 changes would be 60 rows.
@@ -653,7 +703,7 @@ mod tests {
         let rows = fold_logs(&inputs, &events, &templates, (0, 300 * MINUTE), &[], None);
         let own = vec![entry(0, TimelineKind::ImpactStart, TimelineFact::MetricDepartureEnd, None)];
         let timeline = select(own, &rows, Vec::new(), &[]);
-        assert_eq!(timeline.len(), MAX_TIMELINE_ROWS);
+        assert_eq!(timeline.len(), crate::detect::rows::FILLED_ROWS);
         let sources: Vec<&str> = timeline.iter().filter_map(|e| e.source.as_deref()).collect();
         for (name, source, kept) in [
             ("the change", "syslog:100", true),

@@ -540,6 +540,29 @@ mod tests {
     use super::*;
 
     #[test]
+    fn repeats_fold_only_within_a_second_so_no_step_falls_inside() {
+        // One OOM line every 20 s for a minute: before, the chain folded
+        // into one event whose last time passed any step between.
+        let text = b"Nov 12 14:00:01 web01 kernel: Out of memory: Killed process 42 (java)\n\
+Nov 12 14:00:01 web01 kernel: Out of memory: Killed process 42 (java)\n\
+Nov 12 14:00:21 web01 kernel: Out of memory: Killed process 42 (java)\n\
+Nov 12 14:00:41 web01 kernel: Out of memory: Killed process 42 (java)\n";
+        let mut stats = InputStats::new("syslog".to_string());
+        let classifier = Classifier::default();
+        let mut reader = EventReader::new(&classifier, &mut stats);
+        for (index, line) in text.split(|&b| b == b'\n').enumerate() {
+            if !line.is_empty() {
+                reader.syslog_line(index as u64 + 1, line);
+            }
+        }
+        let (events, _) = reader.finish();
+        let got: Vec<(u64, u64)> = events.iter().map(|e| (e.line, e.count)).collect();
+        assert_eq!(got, vec![(1, 2), (3, 1), (4, 1)], "the same second folds, 20 s apart do not");
+        let spans: Vec<(Stamp, Stamp)> = events.iter().map(|e| (e.stamp, e.last_stamp)).collect();
+        assert!(spans.iter().all(|(first, last)| first == last), "{spans:?}");
+    }
+
+    #[test]
     fn the_reader_joins_folds_and_classifies() {
         let text = b"Nov 12 13:59:00 web01 systemd[1]: Reloading nginx.service.\n\
 Nov 12 14:00:01 web01 kernel: Out of memory: Killed process 42 (java)\n\

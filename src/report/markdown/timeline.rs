@@ -100,7 +100,14 @@ impl Page<'_> {
                 TimelineKind::Change if is_last_change => (
                     format!(
                         "Change, {} before impact",
-                        self.between(entry.at, incident.start)
+                        // The lead's own line: the last host of a folded
+                        // rollout, as the Root Cause lead says.
+                        self.between(
+                            lead_change_at(report)
+                                .filter(|&at| at >= entry.at && at <= last_at(entry))
+                                .unwrap_or(entry.at),
+                            incident.start
+                        )
                     ),
                     true,
                 ),
@@ -202,4 +209,16 @@ impl Page<'_> {
             "- **TODO:** add what people did (who looked at what, escalations, misleading leads, the fix) as rows above.\n"
         );
     }
+}
+
+/// The time of the change the lead "the last change before impact" names.
+fn lead_change_at(report: &Finding) -> Option<crate::timefmt::Millis> {
+    report.hints.iter().find_map(|hint| match hint {
+        crate::detect::Hint::LastChangeBefore {
+            lead: crate::detect::ChangeLead::Impact,
+            change_at,
+            ..
+        } => Some(*change_at),
+        _ => None,
+    })
 }
