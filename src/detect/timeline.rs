@@ -130,7 +130,8 @@ fn echoes(event: &Event, shown: &Event) -> bool {
 /// but a change repeated on a host is a row of its own), in order of their
 /// first line; an alert's notification written with it joins its row.
 /// `detecting`, the alert shown as the detection, is left out, and so are
-/// its notifications.
+/// its echoes other than the page it sent (a notification naming a
+/// contact, which the Escalation section reads).
 pub fn fold_logs(
     inputs: &[InputStats],
     events: &[Event],
@@ -156,7 +157,11 @@ pub fn fold_logs(
         if event.kind == EventKind::Action || detecting.is_some_and(|d| std::ptr::eq(d, event)) {
             continue;
         }
-        if detecting.is_some_and(|d| echoes(event, d)) {
+        // The detecting alert's echoes are the detection row, except the
+        // page it sent: who was notified is the escalation's first step.
+        if detecting.is_some_and(|d| echoes(event, d))
+            && super::actions::contact(&event.text).is_none()
+        {
             continue;
         }
         let Some(template) = templates.of(index) else {
@@ -681,9 +686,17 @@ mod tests {
             ],
             "the rollout, the repeat, the alert with its notification"
         );
-        // The detecting alert and its notification are the detection row.
+        // The detecting alert is the detection row; the page it sent (a
+        // notification naming a contact) stays for the escalation.
         let detecting = &events[4];
         let rows = fold_logs(&inputs, &events, &templates, (0, 10 * MINUTE), &[], Some(detecting));
+        let sources: Vec<Option<&str>> = rows.iter().map(|r| r.entry.source.as_deref()).collect();
+        assert_eq!(sources, vec![Some("syslog:1"), Some("syslog:4"), Some("syslog:6")]);
+        // An echo that names no one is folded into the detection.
+        let mut quiet = events.clone();
+        quiet[5].text = "SERVICE ALERT: web02;HTTP;CRITICAL;HARD;3;again".to_string();
+        let templates = Templates::mine(&quiet);
+        let rows = fold_logs(&inputs, &quiet, &templates, (0, 10 * MINUTE), &[], Some(&quiet[4]));
         assert_eq!(rows.len(), 2, "no alert row beside the detection");
     }
 

@@ -104,12 +104,20 @@ fn each_samples_fix_is_its_resolution() {
                     .iter()
                     .filter(|e| {
                         e["kind"] == "change"
-                            && e["at"].as_str().is_some_and(|row| millis(row) <= millis(at))
-                            && e["last_at"].as_str().is_some_and(|last| millis(last) >= millis(at))
+                            && e["at"]
+                                .as_str()
+                                .is_some_and(|row| millis(row) <= millis(at))
+                            && e["last_at"]
+                                .as_str()
+                                .is_some_and(|last| millis(last) >= millis(at))
                             && e["text"].as_str().is_some_and(|t| t.contains(text))
                     })
                     .collect();
-                assert_eq!(holding.len(), 1, "{name}: one row holds the resolution: {holding:#?}");
+                assert_eq!(
+                    holding.len(),
+                    1,
+                    "{name}: one row holds the resolution: {holding:#?}"
+                );
                 if !name.starts_with("memory-leak") {
                     assert!(
                         holding[0]["at"] == at && holding[0]["source"] == resolution["source"],

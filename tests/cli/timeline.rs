@@ -142,9 +142,11 @@ fn every_sample_keeps_its_steps_within_the_cap_and_names_its_new_log_pattern() {
                     // The Markdown's Root Cause leads say the same.
                     let markdown = markdown(name);
                     assert!(
-                        markdown.lines().any(|l| l.starts_with("- new log pattern at onset")
-                            && l.contains(word)
-                            && l.contains(counts)),
+                        markdown
+                            .lines()
+                            .any(|l| l.starts_with("- new log pattern at onset")
+                                && l.contains(word)
+                                && l.contains(counts)),
                         "{name}: the Markdown names the pattern with its counts"
                     );
                     assert_eq!(signal["unit"], "lines/min", "{name}");
@@ -217,8 +219,18 @@ fn the_revert_reload_of_bad_config_is_a_row_of_its_own() {
 fn the_fixes_of_bad_config_and_full_outage_are_bold_resolution_rows_in_the_markdown() {
     // (sample, the fix's local time, words of its row)
     let cases = [
-        ("bad-config: the revert reload", "bad-config", "16:45:09", "Reloading The Apache HTTP Server"),
-        ("full-outage: the rollback's reload", "full-outage", "09:52:06", "PLAY [lb-pool-migration.yml --tags rollback]"),
+        (
+            "bad-config: the revert reload",
+            "bad-config",
+            "16:45:09",
+            "Reloading The Apache HTTP Server",
+        ),
+        (
+            "full-outage: the rollback's reload",
+            "full-outage",
+            "09:52:06",
+            "PLAY [lb-pool-migration.yml --tags rollback]",
+        ),
     ];
     for (name, sample, at, words) in cases {
         let markdown = markdown(sample);
@@ -232,7 +244,9 @@ fn the_fixes_of_bad_config_and_full_outage_are_bold_resolution_rows_in_the_markd
             .nth(1)
             .unwrap_or_else(|| panic!("{name}: a Resolution section"));
         assert!(
-            section.starts_with(&format!("\n\nThe change that most likely ended the impact was at {at}")),
+            section.starts_with(&format!(
+                "\n\nThe change that most likely ended the impact was at {at}"
+            )),
             "{name}: {}",
             &section[..section.len().min(200)]
         );
