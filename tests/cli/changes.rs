@@ -150,6 +150,8 @@ fn no_login_timer_or_periodic_job_is_a_change() {
         "slow-degradation",
         "traffic-gap",
         "uneven-lb",
+        "haproxy-reload",
+        "envoy-upstream-refused",
     ] {
         let report = json_report(&[&sample(dir)]);
         for incident in incidents(&report) {
