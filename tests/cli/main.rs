@@ -5,12 +5,14 @@
 mod changes;
 mod datasets;
 mod definitions;
+mod edges;
 mod errors;
 mod evidence;
 mod formats;
 mod handmade;
 mod help;
 mod json_contract;
+mod leads;
 mod malformed;
 mod parallel;
 mod prometheus;
