@@ -254,7 +254,7 @@ pub fn pages(finding: &Finding) -> Vec<(Millis, String, Option<String>)> {
 }
 
 /// The contact a notification line names.
-fn contact(text: &str) -> Option<&str> {
+pub fn contact(text: &str) -> Option<&str> {
     if let Some(rest) = text
         .split_once("SERVICE NOTIFICATION: ")
         .or_else(|| text.split_once("HOST NOTIFICATION: "))

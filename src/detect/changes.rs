@@ -315,13 +315,19 @@ pub fn ranked_last_change(
     Some(step_start(events, chosen))
 }
 
-/// Puts `row` (a change) into `timeline` unless a change row of the same
-/// line is there: a fix or a suspect the folding of repeated lines hid
-/// (the revert reload folded into the reload that broke things) keeps a
-/// row of its own. The timeline stays in time, then kind, order.
+/// Puts `row` (a change) into `timeline` unless a change row holds its
+/// line (its own row, or a folded row such as a rollout over three hosts:
+/// [`super::rows::holds_line`]): a fix or a suspect the row cap hid keeps
+/// a row of its own, and a line already inside a row is never shown
+/// twice. The timeline stays in time, then kind, order.
 pub fn keep_change_row(timeline: &mut Vec<TimelineEntry>, row: TimelineEntry) {
+    let (text, host) = match &row.fact {
+        super::findings::TimelineFact::Log { text, host, .. } => (text.as_str(), host.as_deref()),
+        _ => ("", None),
+    };
     let present = timeline.iter().any(|e| {
-        e.kind == TimelineKind::Change && e.at == row.at && e.source == row.source
+        (e.kind == TimelineKind::Change && e.at == row.at && e.source == row.source)
+            || super::rows::holds_line(e, row.at, text, host)
     });
     if !present {
         let at = timeline.partition_point(|e| (e.at, e.kind) <= (row.at, row.kind));

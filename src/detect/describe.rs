@@ -373,6 +373,9 @@ fn full_timeline(
         window,
         logs.iter_mut().map(|row| &mut row.entry),
     );
+    // A configuration-management run is one step before the rows are
+    // counted (and stays one row in the evidence list too).
+    runs::fold_run_rows(cx.inputs, around.events, window, &mut logs);
     let evidence = timeline::evidence_around(incident.start, &logs, log_patterns);
     // What people did is kept like the incident's own rows: the response's
     // record, folded per person and host (`actions`).
@@ -386,7 +389,6 @@ fn full_timeline(
     let onset_rows = evidence::onset_entries(cx.inputs, onsets);
     let mut timeline =
         timeline::assemble(cx.inputs, own, detecting, &logs, onset_rows, log_patterns);
-    runs::fold_runs(cx.inputs, around.events, window, &mut timeline);
     for hint in hints {
         if let Hint::LastChangeBefore {
             change_at, source, ..

@@ -329,14 +329,13 @@ impl Finding {
                 lead: ChangeLead::Impact,
                 change_at,
                 source,
+                change,
                 ..
-            } => Some((*change_at, source.as_str())),
+            } => Some((*change_at, source.as_str(), change.as_str())),
             _ => None,
         });
-        if let Some((at, source)) = lead
-            && let Some(row) = self.timeline.iter().find(|e| {
-                e.kind == TimelineKind::Change && e.at == at && e.source.as_deref() == Some(source)
-            })
+        if let Some((at, source, text)) = lead
+            && let Some(row) = self.row_of_change(at, Some(source), text, None)
         {
             return Some(row);
         }
@@ -349,11 +348,31 @@ impl Finding {
     /// The timeline row of the resolution.
     pub fn resolution_row(&self) -> Option<&TimelineEntry> {
         let resolution = self.resolution.as_ref()?;
-        self.timeline.iter().find(|e| {
-            e.kind == TimelineKind::Change
-                && e.at == resolution.at
-                && e.source == resolution.source
-        })
+        self.row_of_change(
+            resolution.at,
+            resolution.source.as_deref(),
+            &resolution.text,
+            resolution.host.as_deref(),
+        )
+    }
+
+    /// The change row of the line at `at` from `source`: its own row, else
+    /// the folded row that holds it ([`super::rows::holds_line`]).
+    pub fn row_of_change(
+        &self,
+        at: Millis,
+        source: Option<&str>,
+        text: &str,
+        host: Option<&str>,
+    ) -> Option<&TimelineEntry> {
+        self.timeline
+            .iter()
+            .find(|e| e.kind == TimelineKind::Change && e.at == at && e.source.as_deref() == source)
+            .or_else(|| {
+                self.timeline
+                    .iter()
+                    .find(|e| super::rows::holds_line(e, at, text, host))
+            })
     }
 
     /// The last change during the impact and at most

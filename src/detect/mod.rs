@@ -15,7 +15,8 @@
 //! root cause, [`changes`] which changes matter and how they rank,
 //! [`resolution`] the change that ended the impact, [`runs`]
 //! configuration-management runs as one change, [`actions`] what people
-//! ran, [`timeline`] the structured timeline (log lines folded),
+//! ran, [`timeline`] the structured timeline (log lines folded), [`rows`]
+//! which of its rows it shows,
 //! [`describe`] the order of it all and [`findings`]
 //! the types handed to the report.
 
@@ -37,6 +38,7 @@ pub mod incident;
 pub mod patterns;
 pub mod refine;
 pub mod resolution;
+pub mod rows;
 pub mod runs;
 pub mod stats;
 pub mod templates;

@@ -4,7 +4,7 @@
 //! on the hosts it touched, become one timeline row ([`fold_runs`]) placed
 //! at the reload (when the change took effect) and naming the play.
 
-use rustc_hash::FxHashSet;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::ingest::InputStats;
 use crate::ingest::events::{Event, EventKind};
@@ -12,6 +12,8 @@ use crate::timefmt::{MS_PER_MINUTE, Millis};
 
 use super::changes::is_service_line;
 use super::findings::{TimelineEntry, TimelineFact, TimelineKind, line_source};
+use super::templates::TemplateId;
+use super::timeline::LogRow;
 
 /// The classifier's rule of configuration-management lines.
 pub const CONFIGURATION_MANAGEMENT_RULE: &str = "configuration management";
@@ -127,6 +129,43 @@ pub fn fold_runs(
         let at = timeline.partition_point(|e| (e.at, e.kind) <= (row.at, row.kind));
         timeline.insert(at, row);
     }
+}
+
+/// [`fold_runs`] on the folded log rows, before the timeline's rows are
+/// chosen: a run is one step, not one per line, when the rows are counted.
+/// A run's row takes no template ([`TemplateId::MAX`]).
+pub fn fold_run_rows(
+    inputs: &[InputStats],
+    events: &[Event],
+    window: (Millis, Millis),
+    rows: &mut Vec<LogRow>,
+) {
+    let mut entries: Vec<TimelineEntry> = rows.iter().map(|r| r.entry.clone()).collect();
+    let before = entries.len();
+    fold_runs(inputs, events, window, &mut entries);
+    if entries.len() == before && entries.iter().zip(rows.iter()).all(|(e, r)| *e == r.entry) {
+        return;
+    }
+    let mut templates: FxHashMap<(Millis, Option<String>), TemplateId> =
+        FxHashMap::default();
+    for row in rows.iter() {
+        templates
+            .entry((row.entry.at, row.entry.source.clone()))
+            .or_insert(row.template);
+    }
+    *rows = entries
+        .into_iter()
+        .map(|entry| {
+            let template = match entry.fact {
+                TimelineFact::ChangeRun(_) => TemplateId::MAX,
+                _ => templates
+                    .get(&(entry.at, entry.source.clone()))
+                    .copied()
+                    .unwrap_or(TemplateId::MAX),
+            };
+            LogRow { entry, template }
+        })
+        .collect();
 }
 
 #[cfg(test)]

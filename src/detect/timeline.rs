@@ -9,15 +9,15 @@
 //! Log lines are folded by template ([`super::templates`]) while they are a
 //! burst: the same template on the same host, no more than
 //! [`BURST_GAP_MS`] apart, and never across the incident's start, its
-//! detection or its end ([`fold_logs`]). The timeline then keeps every step
-//! (its own rows, each change, the first row of each alert, the first row
-//! of each new log pattern) and fills up to [`MAX_TIMELINE_ROWS`] with the
-//! other rows by rank ([`select`]); the rest stays in the evidence list.
+//! detection or its end ([`fold_logs`]); a monitor's alert and the
+//! notification it sends at the same moment are one row. Which rows the
+//! timeline shows is [`super::rows`]: every step, the rest by rank up to
+//! [`MAX_TIMELINE_ROWS`], what a person would not write left to the
+//! evidence list.
 
 use rustc_hash::FxHashMap;
 
 use crate::ingest::InputStats;
-use crate::ingest::events::classify::{SEVERITY_RULE, WARNING_RULE};
 use crate::ingest::events::{Event, EventKind};
 use crate::series::LineRef;
 use crate::timefmt::{MS_PER_HOUR, MS_PER_MINUTE, Millis};
@@ -28,6 +28,7 @@ use super::findings::{
 };
 use super::impact::Impact;
 use super::patterns::LogPattern;
+pub use super::rows::{evidence_around, select};
 use super::templates::{TemplateId, Templates};
 use super::{Cause, Incident, changes, traffic};
 
@@ -89,29 +90,48 @@ struct Open<'a> {
     row: usize,
     last_at: Millis,
     segment: usize,
+    /// Every host of the burst, in order of their first line.
     hosts: Vec<&'a str>,
-    more_hosts: usize,
 }
 
 impl Open<'_> {
-    /// The hosts of the burst as the row's host: `web02, web03 (+2)`.
+    /// The hosts of the burst as the row's host: `web02, web03, web04 (+2)`.
     fn host_label(&self) -> Option<String> {
         if self.hosts.is_empty() {
             return None;
         }
-        let mut label = self.hosts.join(", ");
-        if self.more_hosts > 0 {
-            label.push_str(&format!(" (+{})", self.more_hosts));
+        let named = self.hosts.len().min(MAX_HOSTS_NAMED);
+        let mut label = self.hosts[..named].join(", ");
+        if self.hosts.len() > named {
+            label.push_str(&format!(" (+{})", self.hosts.len() - named));
         }
         Some(label)
     }
 }
 
+/// A monitor writes an alert and the notifications it sends for it within
+/// this long (Nagios' `SERVICE ALERT` and `SERVICE NOTIFICATION` share a
+/// second): the same alert, one row.
+pub const ALERT_ECHO_MS: i64 = 2_000;
+
+/// Whether `event` repeats the alert `shown` (at `shown_at`): the same
+/// kind (alert or recovery), host and program, within [`ALERT_ECHO_MS`].
+fn echoes(event: &Event, shown: &Event) -> bool {
+    matches!(event.kind, EventKind::Alert | EventKind::Recovery)
+        && event.kind == shown.kind
+        && event.host == shown.host
+        && event.program == shown.program
+        && (event.at - shown.at).abs() <= ALERT_ECHO_MS
+}
+
 /// The events in `[from, to]` folded into rows: one per burst of one
 /// template (lines at most [`BURST_GAP_MS`] apart, never across one of the
-/// `steps`; a rollout over several hosts is one burst, its hosts named), in
-/// order of their first line. `detecting`, the alert shown as the
-/// detection, is left out.
+/// `steps`; a rollout over several hosts is one burst, its hosts named,
+/// but a change repeated on a host is a row of its own), in order of their
+/// first line; an alert's notification written with it joins its row.
+/// `detecting`, the alert shown as the detection, is left out, and so are
+/// its echoes other than the page it sent (a notification naming a
+/// contact, which the Escalation section reads).
 pub fn fold_logs(
     inputs: &[InputStats],
     events: &[Event],
@@ -126,6 +146,8 @@ pub fn fold_logs(
     let mut open: FxHashMap<TemplateId, Open<'_>> = FxHashMap::default();
     // The row of each restart or reload, by the index of its first line.
     let mut step_rows: FxHashMap<usize, (usize, usize)> = FxHashMap::default();
+    // The first line of the last alert row opened, to fold its echoes.
+    let mut last_alert: Option<(&Event, usize)> = None;
     let first = events.partition_point(|e| e.at < from);
     for (index, event) in events.iter().enumerate().skip(first) {
         if event.at > to {
@@ -133,6 +155,13 @@ pub fn fold_logs(
         }
         // Actions fold per person and host instead (`super::actions`).
         if event.kind == EventKind::Action || detecting.is_some_and(|d| std::ptr::eq(d, event)) {
+            continue;
+        }
+        // The detecting alert's echoes are the detection row, except the
+        // page it sent: who was notified is the escalation's first step.
+        if detecting.is_some_and(|d| echoes(event, d))
+            && super::actions::contact(&event.text).is_none()
+        {
             continue;
         }
         let Some(template) = templates.of(index) else {
@@ -154,21 +183,36 @@ pub fn fold_logs(
             }
             continue;
         }
+        if let Some((shown, row)) = last_alert
+            && !std::ptr::eq(shown, event)
+            && templates.of(index) != Some(rows[row].template)
+            && steps.partition_point(|&s| s <= shown.at) == segment
+            && echoes(event, shown)
+        {
+            let entry = &mut rows[row].entry;
+            entry.count = entry.count.saturating_add(event.count);
+            continue;
+        }
+        let host = event.host.as_deref();
         if let Some(burst) = open.get_mut(&template)
             && burst.segment == segment
             && event.at - burst.last_at <= BURST_GAP_MS
+            // A change again on a host of the burst, past one step's
+            // lines, is a later repeat: a row of its own.
+            && (event.kind != EventKind::Change
+                || event.at - burst.last_at <= changes::STEP_GAP_MS
+                || host.is_none_or(|h| !burst.hosts.contains(&h)))
         {
             let entry = &mut rows[burst.row].entry;
             entry.count = entry.count.saturating_add(event.count);
             burst.last_at = burst.last_at.max(event.last_at);
-            if let Some(host) = event.host.as_deref()
+            if let Some(host) = host
                 && !burst.hosts.contains(&host)
             {
-                if burst.hosts.len() < MAX_HOSTS_NAMED {
-                    burst.hosts.push(host);
-                } else {
-                    burst.more_hosts += 1;
-                }
+                burst.hosts.push(host);
+            }
+            if let Some(first) = step_first {
+                step_rows.entry(first).or_insert((burst.row, segment));
             }
             if let TimelineFact::Log {
                 last_at,
@@ -192,12 +236,14 @@ pub fn fold_logs(
                 row: rows.len(),
                 last_at: event.last_at,
                 segment,
-                hosts: event.host.as_deref().into_iter().collect(),
-                more_hosts: 0,
+                hosts: host.into_iter().collect(),
             },
         );
         if let Some(first) = step_first {
             step_rows.entry(first).or_insert((rows.len(), segment));
+        }
+        if matches!(event.kind, EventKind::Alert | EventKind::Recovery) {
+            last_alert = Some((event, rows.len()));
         }
         rows.push(LogRow {
             entry: line_row(inputs, event),
@@ -260,118 +306,6 @@ pub fn out_of_memory_events(events: &[Event], (from, to): (Millis, Millis)) -> u
         }
     }
     found
-}
-
-/// The rank of a row that is not a step: lower is kept first.
-fn rank(entry: &TimelineEntry) -> u8 {
-    match &entry.fact {
-        TimelineFact::MetricOnset { .. } => 0,
-        TimelineFact::Log { rule, .. } if *rule == WARNING_RULE => 4,
-        TimelineFact::Log { rule, .. } if *rule == SEVERITY_RULE => 3,
-        TimelineFact::Log {
-            event: EventKind::Alert | EventKind::Recovery,
-            ..
-        } => 1,
-        _ => 2,
-    }
-}
-
-/// The log rows that are steps: each change, the first row of each alert
-/// template that fired (recoveries rank among the other rows), the row
-/// holding the first line of each new pattern.
-fn log_steps(logs: &[LogRow], patterns: &[LogPattern]) -> Vec<bool> {
-    let mut first_alert: FxHashMap<TemplateId, usize> = FxHashMap::default();
-    let mut step = vec![false; logs.len()];
-    for (index, row) in logs.iter().enumerate() {
-        match &row.entry.fact {
-            TimelineFact::Log {
-                event: EventKind::Change,
-                ..
-            } => step[index] = true,
-            TimelineFact::Log {
-                event: EventKind::Alert,
-                ..
-            } => {
-                first_alert.entry(row.template).or_insert(index);
-            }
-            _ => {}
-        }
-    }
-    for index in first_alert.into_values() {
-        step[index] = true;
-    }
-    for pattern in patterns {
-        if let Some(index) = logs.iter().position(|row| {
-            row.template == pattern.template
-                && row.entry.at <= pattern.first_at
-                && log_last_at(&row.entry) >= pattern.first_at
-        }) {
-            step[index] = true;
-        }
-    }
-    step
-}
-
-/// When the last line folded into a log row was seen.
-fn log_last_at(entry: &TimelineEntry) -> Millis {
-    match &entry.fact {
-        TimelineFact::Log { last_at, .. } => *last_at,
-        _ => entry.at,
-    }
-}
-
-/// At most `max` rows: every step of `steps` (kept even past `max`), then
-/// the `others` by rank, the largest bursts first, the earlier first among
-/// equals; in time order, kinds ordered at equal times.
-fn keep(mut steps: Vec<TimelineEntry>, others: Vec<TimelineEntry>, max: usize) -> Vec<TimelineEntry> {
-    let mut others: Vec<(usize, TimelineEntry)> = others.into_iter().enumerate().collect();
-    others.sort_by_key(|(order, e)| (rank(e), std::cmp::Reverse(e.count), *order));
-    let room = max.saturating_sub(steps.len());
-    steps.extend(others.into_iter().take(room).map(|(_, e)| e));
-    steps.sort_by_key(|e| (e.at, e.kind));
-    steps
-}
-
-/// The timeline: the incident's `own` rows, the steps among the `logs`,
-/// then metric `onsets` and the other log rows by rank, at most
-/// [`MAX_TIMELINE_ROWS`] unless the steps alone are more.
-pub fn select(
-    own: Vec<TimelineEntry>,
-    logs: &[LogRow],
-    onsets: Vec<TimelineEntry>,
-    patterns: &[LogPattern],
-) -> Vec<TimelineEntry> {
-    let step = log_steps(logs, patterns);
-    let mut steps = own;
-    let mut others = onsets;
-    for (row, is_step) in logs.iter().zip(step) {
-        if is_step {
-            steps.push(row.entry.clone());
-        } else {
-            others.push(row.entry.clone());
-        }
-    }
-    keep(steps, others, MAX_TIMELINE_ROWS)
-}
-
-/// The evidence list around `start` ([`EVIDENCE_BEFORE_MS`] before to
-/// [`EVIDENCE_AFTER_MS`] after): the log rows starting in it, steps first,
-/// at most [`MAX_EVIDENCE_ROWS`] unless the steps alone are more.
-pub fn evidence_around(start: Millis, logs: &[LogRow], patterns: &[LogPattern]) -> Vec<TimelineEntry> {
-    let range = start - EVIDENCE_BEFORE_MS..=start + EVIDENCE_AFTER_MS;
-    let step = log_steps(logs, patterns);
-    let (mut steps, mut others) = (Vec::new(), Vec::new());
-    for (row, is_step) in logs.iter().zip(step) {
-        if !range.contains(&row.entry.at) {
-            continue;
-        }
-        if is_step {
-            steps.push(row.entry.clone());
-        } else {
-            others.push(row.entry.clone());
-        }
-    }
-    keep(steps, others, MAX_EVIDENCE_ROWS)
 }
 
 fn entry(
@@ -712,6 +646,61 @@ mod tests {
     }
 
     #[test]
+    fn a_rollout_is_one_row_a_repeat_on_a_host_is_another_and_an_alerts_echo_joins_it() {
+        let inputs = vec![InputStats::new("syslog".to_string())];
+        let on = |host: &str, mut e: Event| {
+            e.host = Some(host.to_string());
+            e.rule = "systemd unit";
+            e
+        };
+        let alert = |at, text, line| Event {
+            host: Some("mon1".to_string()),
+            program: Some("nagios".to_string()),
+            ..event(at, EventKind::Alert, text, line)
+        };
+        let stopping = "Stopping app.service - Shop application server...";
+        let events = vec![
+            on("web02", event(0, EventKind::Change, stopping, 1)),
+            on("web03", event(40_000, EventKind::Change, stopping, 2)),
+            on("web04", event(80_000, EventKind::Change, stopping, 3)),
+            // web02 again two minutes later: a repeat, its own row
+            on("web02", event(200_000, EventKind::Change, stopping, 4)),
+            alert(300_000, "SERVICE ALERT: web02;HTTP;CRITICAL", 5),
+            alert(300_000, "SERVICE NOTIFICATION: oncall;web02;HTTP;CRITICAL", 6),
+        ];
+        let templates = Templates::mine(&events);
+        let rows = fold_logs(&inputs, &events, &templates, (0, 10 * MINUTE), &[], None);
+        let got: Vec<(Millis, u64, Option<String>)> = rows
+            .iter()
+            .map(|r| match &r.entry.fact {
+                TimelineFact::Log { host, .. } => (r.entry.at, r.entry.count, host.clone()),
+                _ => (r.entry.at, r.entry.count, None),
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (0, 3, Some("web02, web03, web04".to_string())),
+                (200_000, 1, Some("web02".to_string())),
+                (300_000, 2, Some("mon1".to_string())),
+            ],
+            "the rollout, the repeat, the alert with its notification"
+        );
+        // The detecting alert is the detection row; the page it sent (a
+        // notification naming a contact) stays for the escalation.
+        let detecting = &events[4];
+        let rows = fold_logs(&inputs, &events, &templates, (0, 10 * MINUTE), &[], Some(detecting));
+        let sources: Vec<Option<&str>> = rows.iter().map(|r| r.entry.source.as_deref()).collect();
+        assert_eq!(sources, vec![Some("syslog:1"), Some("syslog:4"), Some("syslog:6")]);
+        // An echo that names no one is folded into the detection.
+        let mut quiet = events.clone();
+        quiet[5].text = "SERVICE ALERT: web02;HTTP;CRITICAL;HARD;3;again".to_string();
+        let templates = Templates::mine(&quiet);
+        let rows = fold_logs(&inputs, &quiet, &templates, (0, 10 * MINUTE), &[], Some(&quiet[4]));
+        assert_eq!(rows.len(), 2, "no alert row beside the detection");
+    }
+
+    #[test]
     fn the_timeline_keeps_steps_and_fills_the_rest_by_rank() {
         let inputs = vec![InputStats::new("syslog".to_string())];
         // 30 different error messages and 30 changes would be 60 rows.
@@ -727,7 +716,7 @@ mod tests {
         let rows = fold_logs(&inputs, &events, &templates, (0, 300 * MINUTE), &[], None);
         let own = vec![entry(0, TimelineKind::ImpactStart, TimelineFact::MetricDepartureEnd, None)];
         let timeline = select(own, &rows, Vec::new(), &[]);
-        assert_eq!(timeline.len(), MAX_TIMELINE_ROWS);
+        assert_eq!(timeline.len(), crate::detect::rows::FILLED_ROWS);
         let sources: Vec<&str> = timeline.iter().filter_map(|e| e.source.as_deref()).collect();
         for (name, source, kept) in [
             ("the change", "syslog:100", true),

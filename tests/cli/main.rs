@@ -26,3 +26,4 @@ mod series;
 mod support;
 mod text_proxy_logs;
 mod timeline;
+mod variants;

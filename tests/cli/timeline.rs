@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use super::support::{json_report, repo_root};
+use super::support::{json_report, repo_root, run};
 
 /// The contract's cap on timeline rows ([`postmortem::detect::timeline::MAX_TIMELINE_ROWS`]).
 const MAX_ROWS: usize = postmortem::detect::timeline::MAX_TIMELINE_ROWS;
@@ -16,6 +16,14 @@ struct Case {
     within_cap: bool,
     /// A word of the new pattern's template and the lead's counts, or none.
     pattern: Option<(&'static str, &'static str)>,
+}
+
+/// The Markdown report of a sample.
+fn markdown(sample: &str) -> String {
+    let dir = repo_root().join("sample-logs").join(sample);
+    let output = run(&["report", "--quiet", dir.to_str().expect("utf-8 path")]);
+    assert!(output.status.success(), "{sample}: {output:?}");
+    String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 fn report(sample: &str) -> Value {
@@ -63,11 +71,24 @@ fn every_sample_keeps_its_steps_within_the_cap_and_names_its_new_log_pattern() {
             within_cap: true,
             pattern: None,
         },
-        // Its app.service restarts after each OOM kill are changes, one row
-        // each: the steps alone pass the cap, and no other row is added.
+        // Its restarts rolled over three hosts are one row each, the
+        // alert's notifications join the alert: within the cap.
         Case {
             sample: "memory-leak",
-            within_cap: false,
+            within_cap: true,
+            pattern: None,
+        },
+        Case {
+            sample: "haproxy-reload",
+            within_cap: true,
+            pattern: Some((
+                "has no server available",
+                "0 in the hour before, 1 during, first at 08:31:12",
+            )),
+        },
+        Case {
+            sample: "envoy-upstream-refused",
+            within_cap: true,
             pattern: None,
         },
     ];
@@ -118,6 +139,16 @@ fn every_sample_keeps_its_steps_within_the_cap_and_names_its_new_log_pattern() {
                         .find(|s| s["name"].as_str().is_some_and(|n| n.contains(word)))
                         .unwrap_or_else(|| panic!("{name}: an events signal: {signals:#?}"));
                     assert_eq!(signal["baseline"], 0.0, "{name}: none before");
+                    // The Markdown's Root Cause leads say the same.
+                    let markdown = markdown(name);
+                    assert!(
+                        markdown
+                            .lines()
+                            .any(|l| l.starts_with("- new log pattern at onset")
+                                && l.contains(word)
+                                && l.contains(counts)),
+                        "{name}: the Markdown names the pattern with its counts"
+                    );
                     assert_eq!(signal["unit"], "lines/min", "{name}");
                 }
                 None => assert!(signals.is_empty(), "{name}: {signals:#?}"),
@@ -182,4 +213,42 @@ fn the_revert_reload_of_bad_config_is_a_row_of_its_own() {
         "the first line is the example: {folded}"
     );
     assert!(folded["count"].as_u64().is_some_and(|n| n > 1), "{folded}");
+}
+
+#[test]
+fn the_fixes_of_bad_config_and_full_outage_are_bold_resolution_rows_in_the_markdown() {
+    // (sample, the fix's local time, words of its row)
+    let cases = [
+        (
+            "bad-config: the revert reload",
+            "bad-config",
+            "16:45:09",
+            "Reloading The Apache HTTP Server",
+        ),
+        (
+            "full-outage: the rollback's reload",
+            "full-outage",
+            "09:52:06",
+            "PLAY [lb-pool-migration.yml --tags rollback]",
+        ),
+    ];
+    for (name, sample, at, words) in cases {
+        let markdown = markdown(sample);
+        let row = markdown
+            .lines()
+            .find(|l| l.starts_with(&format!("| **{at}** | **Resolution")))
+            .unwrap_or_else(|| panic!("{name}: a bold resolution row at {at}"));
+        assert!(row.contains(words), "{name}: {row}");
+        let section = markdown
+            .split("### Resolution")
+            .nth(1)
+            .unwrap_or_else(|| panic!("{name}: a Resolution section"));
+        assert!(
+            section.starts_with(&format!(
+                "\n\nThe change that most likely ended the impact was at {at}"
+            )),
+            "{name}: {}",
+            &section[..section.len().min(200)]
+        );
+    }
 }

@@ -24,7 +24,7 @@ use crate::ingest::sniff::MIN_SNIFF_SHARE;
 use crate::ingest::stats::{InputStats, MAX_SKIPPED_EXAMPLES, SkippedLine};
 use crate::ingest::timestamps::{Stamp, StampSpan};
 use crate::series::LineRef;
-use crate::timefmt::{MS_PER_MINUTE, Millis, Zone};
+use crate::timefmt::{MS_PER_SECOND, Millis, Zone};
 
 /// A kept line whose time is not yet placed.
 #[derive(Clone, Debug)]
@@ -81,8 +81,13 @@ const MAX_MESSAGE_BYTES: usize = 2048;
 /// Characters of an event's text that reach the report.
 pub const MAX_EVENT_TEXT_CHARS: usize = 300;
 
-/// Repeats of one line closer together than this fold into one event.
-const FOLD_GAP_MS: i64 = MS_PER_MINUTE;
+/// Repeats of one line fold into one event while they come within this
+/// long of its first line: a syslog time's own resolution (one second), so
+/// no step of the incident (its start, detection or end) falls inside a
+/// folded event more than inside one line's second. A longer chain of
+/// repeats would carry the event's `last_at` past a step, and the timeline
+/// folds never across one.
+const FOLD_SPAN_MS: i64 = MS_PER_SECOND;
 
 /// A year to order yearless times of one file by before the real year is
 /// known: a leap year, so 29 February has a place.
@@ -426,11 +431,13 @@ impl<'a> EventReader<'a> {
             && last.text == text
             && last.program == program
             && last.host == host
-            && let (Some(now), Some(before)) = (
+            && let (Some(now), Some(latest), Some(first)) = (
                 stamp.ordering_ms(ORDERING_YEAR),
                 last.last_stamp.ordering_ms(ORDERING_YEAR),
+                last.stamp.ordering_ms(ORDERING_YEAR),
             )
-            && (0..=FOLD_GAP_MS).contains(&(now - before))
+            && now >= latest
+            && now - first <= FOLD_SPAN_MS
         {
             last.count = last.count.saturating_add(pending.count);
             last.last_stamp = stamp;
@@ -531,6 +538,29 @@ pub fn parse_syslog_text(text: &[u8], year: i32, zone: &Zone) -> Vec<ParsedMessa
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn repeats_fold_only_within_a_second_so_no_step_falls_inside() {
+        // One OOM line every 20 s for a minute: before, the chain folded
+        // into one event whose last time passed any step between.
+        let text = b"Nov 12 14:00:01 web01 kernel: Out of memory: Killed process 42 (java)\n\
+Nov 12 14:00:01 web01 kernel: Out of memory: Killed process 42 (java)\n\
+Nov 12 14:00:21 web01 kernel: Out of memory: Killed process 42 (java)\n\
+Nov 12 14:00:41 web01 kernel: Out of memory: Killed process 42 (java)\n";
+        let mut stats = InputStats::new("syslog".to_string());
+        let classifier = Classifier::default();
+        let mut reader = EventReader::new(&classifier, &mut stats);
+        for (index, line) in text.split(|&b| b == b'\n').enumerate() {
+            if !line.is_empty() {
+                reader.syslog_line(index as u64 + 1, line);
+            }
+        }
+        let (events, _) = reader.finish();
+        let got: Vec<(u64, u64)> = events.iter().map(|e| (e.line, e.count)).collect();
+        assert_eq!(got, vec![(1, 2), (3, 1), (4, 1)], "the same second folds, 20 s apart do not");
+        let spans: Vec<(Stamp, Stamp)> = events.iter().map(|e| (e.stamp, e.last_stamp)).collect();
+        assert!(spans.iter().all(|(first, last)| first == last), "{spans:?}");
+    }
 
     #[test]
     fn the_reader_joins_folds_and_classifies() {

@@ -100,14 +100,29 @@ impl Page<'_> {
                 TimelineKind::Change if is_last_change => (
                     format!(
                         "Change, {} before impact",
-                        self.between(entry.at, incident.start)
+                        // The lead's own line: the last host of a folded
+                        // rollout, as the Root Cause lead says.
+                        self.between(
+                            lead_change_at(report)
+                                .filter(|&at| at >= entry.at && at <= last_at(entry))
+                                .unwrap_or(entry.at),
+                            incident.start
+                        )
                     ),
                     true,
                 ),
                 TimelineKind::Change if is_resolution => (
                     format!(
                         "Resolution, {}",
-                        match self.relative(entry.at, incident.end).as_str() {
+                        // The resolution's own line: the last host of a
+                        // folded rollout, not the row's first.
+                        match self
+                            .relative(
+                                report.resolution.as_ref().map_or(entry.at, |r| r.at),
+                                incident.end,
+                            )
+                            .as_str()
+                        {
                             "at the same time" => "as impact ended".to_string(),
                             "within 1 s" => "within 1 s of the end of impact".to_string(),
                             other => format!("{other} impact ended"),
@@ -194,4 +209,16 @@ impl Page<'_> {
             "- **TODO:** add what people did (who looked at what, escalations, misleading leads, the fix) as rows above.\n"
         );
     }
+}
+
+/// The time of the change the lead "the last change before impact" names.
+fn lead_change_at(report: &Finding) -> Option<crate::timefmt::Millis> {
+    report.hints.iter().find_map(|hint| match hint {
+        crate::detect::Hint::LastChangeBefore {
+            lead: crate::detect::ChangeLead::Impact,
+            change_at,
+            ..
+        } => Some(*change_at),
+        _ => None,
+    })
 }
