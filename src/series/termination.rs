@@ -20,6 +20,45 @@
 //!
 //! HAProxy's `--` (normal end) and `L?` (answered by the proxy itself: a
 //! redirect, the stats page) are no termination cause.
+//!
+//! IIS's HTTP.sys names the cause of each line of its error log
+//! (`HTTPERR`) in `s-reason` (Microsoft, "Types of Errors Logged by the
+//! HTTP Server API"); [`http_sys_cause`] maps the reason phrases:
+//!
+//! | cause | HTTP.sys reason phrase |
+//! | --- | --- |
+//! | [`NoServer`](TerminationCause::NoServer) | `AppOffline` (application errors took the application pool offline: rapid-fail protection), `AppShutdown` (shut down by administrator policy), `Disabled` (taken offline by an administrator) |
+//! | [`Overflow`](TerminationCause::Overflow) | `AppPoolTimer` (the pool's process too busy), `QueueFull` (the pool's request queue full), `ConnLimit` (the site's connection limit) |
+//! | [`ServerAborted`](TerminationCause::ServerAborted) | `Connection_Abandoned_By_AppPool` (a worker process crashed or orphaned the request), `Connection_Abandoned_By_ReqQueue` (the same, for a queue the process had taken) |
+//! | [`ServerTimeout`](TerminationCause::ServerTimeout) | `Timer_AppPool` (waited too long in the pool's queue), `Timer_ReqQueue` (waited too long in the request queue), `Timer_Response` (the response not sent in time) |
+//! | [`ClientAborted`](TerminationCause::ClientAborted) | `Connection_Dropped`, `Connection_Dropped_List_Full` (the client disconnected before the answer was logged), `Client_Reset` (the client closed before a worker process got the request) |
+//! | [`ClientTimeout`](TerminationCause::ClientTimeout) | `Timer_ConnectionIdle`, `Timer_HeaderWait`, `Timer_EntityBody`, `Timer_MinBytesPerSecond` (the client too slow or idle) |
+//!
+//! The parse errors (`BadRequest`, `Verb`, `URL`, `Header`, `Hostname`,
+//! `FieldLength`, `RequestLength`, `URL_Length`, `Forbidden`, ...), `Internal`
+//! and `N/A` name no proxy cause: they are the status alone.
+
+/// The termination cause of an HTTP.sys reason phrase (`s-reason` of the
+/// IIS `HTTPERR` log; see the module doc), matched exactly as Microsoft
+/// writes them; `None` for the phrases that name no cause.
+pub fn http_sys_cause(reason: &[u8]) -> Option<TerminationCause> {
+    Some(match reason {
+        b"AppOffline" | b"AppShutdown" | b"Disabled" => TerminationCause::NoServer,
+        b"AppPoolTimer" | b"QueueFull" | b"ConnLimit" => TerminationCause::Overflow,
+        b"Connection_Abandoned_By_AppPool" | b"Connection_Abandoned_By_ReqQueue" => {
+            TerminationCause::ServerAborted
+        }
+        b"Timer_AppPool" | b"Timer_ReqQueue" | b"Timer_Response" => TerminationCause::ServerTimeout,
+        b"Connection_Dropped" | b"Connection_Dropped_List_Full" | b"Client_Reset" => {
+            TerminationCause::ClientAborted
+        }
+        b"Timer_ConnectionIdle"
+        | b"Timer_HeaderWait"
+        | b"Timer_EntityBody"
+        | b"Timer_MinBytesPerSecond" => TerminationCause::ClientTimeout,
+        _ => return None,
+    })
+}
 
 /// The normalised account of how a proxy ended a request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -80,8 +119,10 @@ impl TerminationCause {
     }
 }
 
-/// Longest vendor code kept (Envoy's `UAEX`).
-pub const VENDOR_CODE_BYTES: usize = 4;
+/// Longest vendor code kept: HTTP.sys's longest reason phrase,
+/// `Connection_Abandoned_By_ReqQueue`, is 32 bytes (HAProxy's and Envoy's
+/// codes are 2 to 4).
+pub const VENDOR_CODE_BYTES: usize = 32;
 
 /// A vendor's code as written (`SC`, `UH`), up to [`VENDOR_CODE_BYTES`]
 /// ASCII bytes, zero-padded: kept inline so a record stays `Copy` and
@@ -190,6 +231,30 @@ mod tests {
     use super::*;
 
     #[test]
+    fn http_sys_reason_phrases_map_onto_causes() {
+        use TerminationCause::*;
+        let cases: [(&str, &[u8], Option<TerminationCause>); 14] = [
+            ("pool taken offline by rapid-fail protection", b"AppOffline", Some(NoServer)),
+            ("pool shut down by policy", b"AppShutdown", Some(NoServer)),
+            ("pool disabled by an administrator", b"Disabled", Some(NoServer)),
+            ("pool process too busy", b"AppPoolTimer", Some(Overflow)),
+            ("request queue full", b"QueueFull", Some(Overflow)),
+            ("site connection limit", b"ConnLimit", Some(Overflow)),
+            ("worker crashed", b"Connection_Abandoned_By_AppPool", Some(ServerAborted)),
+            ("waited in the pool queue", b"Timer_AppPool", Some(ServerTimeout)),
+            ("client left", b"Connection_Dropped", Some(ClientAborted)),
+            ("client reset", b"Client_Reset", Some(ClientAborted)),
+            ("idle connection", b"Timer_ConnectionIdle", Some(ClientTimeout)),
+            ("parse error", b"BadRequest", None),
+            ("not available, no reason", b"N/A", None),
+            ("case matters as written", b"appoffline", None),
+        ];
+        for (name, reason, cause) in cases {
+            assert_eq!(http_sys_cause(reason), cause, "{name}");
+        }
+    }
+
+    #[test]
     fn causes_are_indexed_in_declaration_order() {
         for (index, cause) in TerminationCause::ALL.iter().enumerate() {
             assert_eq!(*cause as usize, index, "{}", cause.name());
@@ -222,11 +287,20 @@ mod tests {
     }
 
     #[test]
-    fn vendor_codes_keep_four_bytes() {
-        let cases: [(&str, &[u8], &str); 4] = [
+    fn vendor_codes_keep_thirty_two_bytes() {
+        let cases: [(&str, &[u8], &str); 5] = [
             ("haproxy", b"SC", "SC"),
             ("envoy long flag", b"UAEX", "UAEX"),
-            ("cut", b"UAEXX", "UAEX"),
+            (
+                "longest http.sys reason",
+                b"Connection_Abandoned_By_ReqQueue",
+                "Connection_Abandoned_By_ReqQueue",
+            ),
+            (
+                "cut",
+                b"Connection_Abandoned_By_ReqQueueX",
+                "Connection_Abandoned_By_ReqQueue",
+            ),
             ("not ascii", b"S\xff", "S?"),
         ];
         for (name, code, text) in cases {

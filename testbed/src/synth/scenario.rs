@@ -64,6 +64,28 @@ impl ScenarioFile {
         })
     }
 
+    /// A file always written gzipped, as servers that rotate into `.gz`
+    /// files write it (`name` ends in `.gz`; it may hold folders, `/`
+    /// separated, below the scenario's folder).
+    pub fn gzipped_file(
+        name: String,
+        kind: &'static str,
+        format: &str,
+        content: Vec<u8>,
+    ) -> ScenarioFile {
+        debug_assert!(name.ends_with(".gz"), "{name}");
+        let lines = content.iter().filter(|&&byte| byte == b'\n').count() as u64;
+        ScenarioFile {
+            facts: FileFacts {
+                name,
+                kind,
+                format: format.to_string(),
+                lines,
+            },
+            content,
+        }
+    }
+
     /// Whether the file is written gzipped.
     pub fn gzipped(&self) -> bool {
         self.facts.name.ends_with(".gz")
@@ -135,7 +157,11 @@ impl GeneratedScenario {
                     fs::remove_file(path)?;
                 }
             }
-            fs::write(folder.join(&file.facts.name), file.bytes()?)?;
+            let path = folder.join(&file.facts.name);
+            if let Some(parent) = path.parent() {
+                fs::create_dir_all(parent)?;
+            }
+            fs::write(path, file.bytes()?)?;
         }
         let stale_truth = folder.join("expected.json");
         if stale_truth.exists() {
