@@ -351,7 +351,9 @@ fn read<'a>(
     ))?;
     let status_field = field(Column::Status).unwrap_or_default();
     if layout.http_sys && status_field == b"-" {
-        return Err(LineError::new(HTTP_SYS_NO_RESPONSE));
+        // The format's own line without a request, like a directive: it
+        // tells sniffing this is HTTP.sys's log, and is skipped by name.
+        return Err(LineError::directive(HTTP_SYS_NO_RESPONSE));
     }
     let status = std::str::from_utf8(status_field)
         .ok()

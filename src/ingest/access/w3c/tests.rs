@@ -276,7 +276,7 @@ fn httperr_lines_are_requests_of_the_application_pool_with_their_reason() {
     let idle = b"2024-03-12 10:20:41 198.51.100.7 50122 10.0.0.4 443 - - - - - - Timer_ConnectionIdle -";
     assert_eq!(
         parser.parse(idle).map(|_| ()),
-        Err(LineError::new(HTTP_SYS_NO_RESPONSE)),
+        Err(LineError::directive(HTTP_SYS_NO_RESPONSE)),
         "a connection timer is no request"
     );
 }
