@@ -211,31 +211,40 @@ impl AccessLogSetup {
     pub fn render(&self, requests: &[Request], population: &Population) -> Vec<u8> {
         let mut out = Vec::with_capacity(requests.len() * 260);
         for request in requests {
-            let user = population.user(request.user);
-            let client = user.ip;
-            let line = LineFields {
-                client,
-                remote_user: None,
-                arrival_ms: request.arrival_ms,
-                latency_us: request.latency_us,
-                zone: self.zone,
-                method: request.method,
-                path: &request.path,
-                protocol: user.protocol,
-                status: request.status,
-                body_bytes: request.body_bytes,
-                referer: request.referer.as_deref(),
-                user_agent: &user.user_agent,
-                forwarded_for: user.forwarded_for.as_deref(),
-                request_length: request.request_length,
-                upstream_name: &self.upstream_name,
-                upstreams: &request.upstream,
-                upstream_addresses: &self.upstream_addresses,
-                request_id: request.request_id,
-            };
-            self.format.render(&line, &mut out);
+            self.format
+                .render(&self.line_fields(request, population), &mut out);
         }
         out
+    }
+
+    /// What a line of `request` shows, for renderers of other logs of the
+    /// same server.
+    pub fn line_fields<'a>(
+        &'a self,
+        request: &'a Request,
+        population: &'a Population,
+    ) -> LineFields<'a> {
+        let user = population.user(request.user);
+        LineFields {
+            client: user.ip,
+            remote_user: None,
+            arrival_ms: request.arrival_ms,
+            latency_us: request.latency_us,
+            zone: self.zone,
+            method: request.method,
+            path: &request.path,
+            protocol: user.protocol,
+            status: request.status,
+            body_bytes: request.body_bytes,
+            referer: request.referer.as_deref(),
+            user_agent: &user.user_agent,
+            forwarded_for: user.forwarded_for.as_deref(),
+            request_length: request.request_length,
+            upstream_name: &self.upstream_name,
+            upstreams: &request.upstream,
+            upstream_addresses: &self.upstream_addresses,
+            request_id: request.request_id,
+        }
     }
 }
 

@@ -19,10 +19,10 @@ use crate::synth::population::{Population, PopulationPlan};
 use crate::synth::render::AccessFormat;
 use crate::synth::sampling::stream;
 use crate::synth::scenario::{AccessLogSetup, GeneratedScenario, ScenarioFile, observe_requests};
-use crate::synth::truth::ObservedRequest;
 use crate::synth::traffic::{
     Disturbance, DiurnalShape, LatencyUnit, Request, ServerKind, TrafficPlan, simulate,
 };
+use crate::synth::truth::ObservedRequest;
 
 /// Every shop has an uptime monitor probing it this often.
 const MONITOR_PERIOD_MS: i64 = 5 * MS_PER_MINUTE;
