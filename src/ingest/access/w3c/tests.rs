@@ -199,13 +199,22 @@ const HTTPERR_HEAD: &str = "#Software: Microsoft HTTP API 2.0
 #Date: 2024-03-12 10:14:02
 #Fields: date time c-ip c-port s-ip s-port cs-version cs-method cs-uri streamid sc-status s-siteid s-reason s-queuename";
 
+/// (name, line, request, status, app pool, cause and reason)
+type HttpErrCase = (
+    &'static str,
+    &'static str,
+    &'static str,
+    u16,
+    Option<&'static str>,
+    Option<(TerminationCause, &'static str)>,
+);
+
 #[test]
 fn httperr_lines_are_requests_of_the_application_pool_with_their_reason() {
     let parser = W3cParser::from_head(&lines(HTTPERR_HEAD));
     assert_eq!(parser.flavor_name(), IIS_NAME);
     assert!(!parser.has_request_time(), "HTTP.sys writes no time-taken");
-    // (name, line, request, status, app pool, reason, cause)
-    let cases: [(&str, &str, &str, u16, Option<&str>, Option<(TerminationCause, &str)>); 4] = [
+    let cases: [HttpErrCase; 4] = [
         (
             "pool taken offline by rapid-fail protection",
             "2024-03-12 10:14:02 203.0.113.9 51234 10.0.0.4 443 HTTP/1.1 GET /cart?item=3 - 503 1 AppOffline ShopPool",

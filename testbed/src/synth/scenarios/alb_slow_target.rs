@@ -107,7 +107,11 @@ impl Disturbance for OverloadedTarget<'_> {
         let mut backend = context.backend;
         if on_overloaded && time >= self.timeline.failing_from {
             // Deregistered: the other two targets take its users.
-            backend = if context.user_index % 2 == 0 { 0 } else { 2 };
+            backend = if context.user_index.is_multiple_of(2) {
+                0
+            } else {
+                2
+            };
         } else if on_overloaded && time >= self.timeline.slow_from {
             outcome.latency_us += rng.random_range(SLOW_MS) * US_PER_MS;
         }

@@ -72,7 +72,7 @@ fn timeline() -> Timeline {
         log_to: at(12, 30, 0),
         crashing_from: at(10, 13, 51),
         offline_from: at(10, 15, 2),
-        offline_to: at(10, 52, 40),
+        offline_to: at(10, 55, 12),
     }
 }
 
@@ -172,7 +172,7 @@ pub(super) fn generate() -> io::Result<GeneratedScenario> {
                     ip: user.ip,
                     user_agent: &user.user_agent,
                 });
-                if request.request_id % IDLE_CONNECTION_EVERY == 0 {
+                if request.request_id.is_multiple_of(IDLE_CONNECTION_EVERY) {
                     let closed = request.arrival_ms + IDLE_TIMEOUT_MS;
                     let mut text = Vec::new();
                     let port = 1_024 + (request.request_id % 60_000) as u32;
@@ -231,7 +231,7 @@ pub(super) fn generate() -> io::Result<GeneratedScenario> {
         alerts: &[],
         notes: vec![
             format!("The worker process of application pool {IIS_APP_POOL} crashes with every request from 10:13:51 UTC: HTTP.sys logs those requests as Connection_Abandoned_By_AppPool without a status (not requests a tool can count: left out of the truth)."),
-            format!("From 10:15:02 rapid-fail protection holds the pool offline: HTTP.sys answers every request of site {IIS_SITE} with its own 503 (s-reason AppOffline) until the pool is started at 10:52:40."),
+            format!("From 10:15:02 rapid-fail protection holds the pool offline: HTTP.sys answers every request of site {IIS_SITE} with its own 503 (s-reason AppOffline) until the pool is started at 10:55:12."),
             "The W3C log holds what the worker answered (written at completion, time-taken in ms); the 503s are only in HTTPERR/httperr1.log (the second the answer was logged, no time-taken, no user agent: such a user is its address alone).".into(),
             "No alert line exists: detection is the tool's burn-rate rule.".into(),
         ],
@@ -244,7 +244,7 @@ pub(super) fn generate() -> io::Result<GeneratedScenario> {
          the requests it holds (`Connection_Abandoned_By_AppPool` in HTTP.sys's error log); at \
          10:15:02 rapid-fail protection takes the pool offline, and HTTP.sys answers every \
          request of the site with its own 503 (`AppOffline`) until an administrator starts \
-         the pool at 10:52:40. The site's W3C log (`{W3C_LOG}`) keeps only what the worker \
+         the pool at 10:55:12. The site's W3C log (`{W3C_LOG}`) keeps only what the worker \
          answered; the 503s are in `{HTTPERR_LOG}`. Point the tool at the folder: the two \
          logs are read as one stream of requests. No monitoring alert is in the logs."
     );
@@ -255,7 +255,7 @@ pub(super) fn generate() -> io::Result<GeneratedScenario> {
         Vec::new(),
         truth,
         WriteUp {
-            title: "An IIS application pool crashes and is taken offline: every request gets HTTP.sys's 503 for 39 minutes.",
+            title: "An IIS application pool crashes and is taken offline: every request gets HTTP.sys's 503 for 40 minutes.",
             story,
         },
     )
