@@ -8,6 +8,9 @@
 #   benches/end_to_end.sh                          # generates /tmp/pm-5m.log if absent
 #   BIG_LOG=/tmp/pm-50m.log benches/end_to_end.sh   # also the 10x memory check
 #   TOOLS=postmortem,wc,mawk RUNS=10 benches/end_to_end.sh   # a subset
+#   COMPRESSED=1 benches/end_to_end.sh   # also rotations, one .gz, the inflate floor
+#   WEEK=1 WEEK_SCALE=1 benches/end_to_end.sh   # also the 4-host week (35 M lines)
+#   TOOLS= COMPRESSED=1 WEEK=1 benches/end_to_end.sh   # only those two sections
 #
 # TOOLS: postmortem, wc, rg, awk (whatever awk is), mawk, gawk, goaccess,
 # lnav (count the lines), lnav-minute (requests and 5xx per minute in SQL).
@@ -21,7 +24,7 @@ cd "$(dirname "$0")/.."
 LOG=${LOG:-/tmp/pm-5m.log}
 LINES=${LINES:-5000000}
 RUNS=${RUNS:-3}
-TOOLS=${TOOLS:-postmortem,wc,rg,mawk,gawk,goaccess,lnav,lnav-minute}
+TOOLS=${TOOLS-postmortem,wc,rg,mawk,gawk,goaccess,lnav,lnav-minute}
 OUT=${OUT:-target/end-to-end}
 mkdir -p "$OUT"
 
@@ -30,6 +33,13 @@ BIN="${CARGO_TARGET_DIR:-target}/release/postmortem"
 if [ ! -s "$LOG" ]; then
   cargo bench --bench gen_log -- --lines "$LINES" --out "$LOG"
 fi
+# Wall time, CPU time (user + system), peak memory and the load average of
+# one run of a command: the measurements of the compressed and week sections.
+timed() {
+  local name=$1 command=$2
+  /usr/bin/time -f "$name: %e s wall, %U s user + %S s system CPU, %M KB peak, load $(cut -d' ' -f1 /proc/loadavg)" \
+    sh -c "$command > /dev/null" 2>&1 | tail -1
+}
 
 # The awk one-liner: requests and 5xx per minute. In a file only to spare
 # the quoting; it is the same program.
@@ -66,6 +76,7 @@ done
 } | tee "$OUT/machine.txt"
 
 cat "$LOG" > /dev/null # warm the page cache
+if [ ${#NAMES[@]} -gt 0 ]; then
 args=()
 for i in "${!NAMES[@]}"; do args+=(-n "${NAMES[$i]}" "${COMMANDS[$i]}"); done
 hyperfine --runs "$RUNS" --export-markdown "$OUT/hyperfine.md" --export-json "$OUT/hyperfine.json" "${args[@]}"
@@ -81,4 +92,86 @@ if [ -n "${BIG_LOG:-}" ]; then
   /usr/bin/time -f "postmortem report on $BIG_LOG ($(wc -c < "$BIG_LOG") bytes): %M KB, %e s" \
     sh -c "$BIN report --quiet --format json $BIG_LOG > /dev/null" 2>&1 | tail -1 | tee -a "$OUT/memory.txt"
 fi
+fi
+
+# ---- Compressed and rotated inputs (issue 18, items 2 and 3) -------------
+# Kept in their own functions so the sections above can change freely.
+
+# COMPRESSED=1: the benchmark log as 8 rotations (7 gzipped, as logrotate's
+# delaycompress leaves them) and as one .gz (gzip -6, logrotate's default),
+# each against `zcat | mawk` in the same hyperfine run; the inflate floor
+# (the .gz inflated alone, one core, same library); and `cmp` of the
+# reports against the single-threaded path (RAYON_NUM_THREADS=1).
+compressed_section() {
+  local rotated=${ROTATED_DIR:-/tmp/pm-5m-rotated} gz=${GZ_LOG:-/tmp/pm-5m.log.gz}
+  if [ ! -s "$rotated/access.log.7.gz" ]; then
+    rm -rf "$rotated" && mkdir -p "$rotated"
+    split -n l/8 -d -a 1 "$LOG" "$rotated/part."
+    # part.7 is the newest: access.log; part.6 access.log.1; the rest gzipped.
+    for i in 0 1 2 3 4 5 6 7; do
+      k=$((7 - i))
+      case $k in
+        0) mv "$rotated/part.$i" "$rotated/access.log" ;;
+        1) mv "$rotated/part.$i" "$rotated/access.log.1" ;;
+        *) gzip -6 -c "$rotated/part.$i" > "$rotated/access.log.$k.gz" && rm "$rotated/part.$i" ;;
+      esac
+    done
+  fi
+  [ -s "$gz" ] || gzip -6 -c "$LOG" > "$gz"
+  local floor
+  floor=$(cargo bench --bench inflate_floor --no-run --message-format=json 2>/dev/null |
+    sed -n 's/.*"executable":"\([^"]*inflate_floor[^"]*\)".*/\1/p' | tail -1)
+  [ -x "$floor" ] || { echo "the inflate_floor bench did not build (cargo bench --bench inflate_floor --no-run)" >&2; return 1; }
+  {
+    echo "== compressed inputs: load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+    echo "rotated: $rotated, $(du -cb "$rotated"/* | tail -1 | cut -f1) bytes on disk; gz: $gz, $(wc -c < "$gz") bytes"
+  } | tee "$OUT/compressed.txt"
+  cat "$rotated"/* "$gz" > /dev/null
+  hyperfine --runs "$RUNS" --export-markdown "$OUT/compressed.md" --export-json "$OUT/compressed.json" \
+    -n "postmortem report, 8 rotations (7 gz)" "$BIN report --quiet --format json $rotated" \
+    -n "zcat -f rotations | mawk one-liner" "zcat -f $rotated/* | mawk -f $OUT/minute.awk" \
+    -n "postmortem report, one .gz" "$BIN report --quiet --format json $gz" \
+    -n "zcat .gz | mawk one-liner" "zcat $gz | mawk -f $OUT/minute.awk" \
+    -n "gzip -dc .gz | wc -l" "gzip -dc $gz | wc -l" \
+    -n "inflate floor, zlib-rs, one core" "taskset -c 0 $floor $gz --library zlib-rs" \
+    -n "inflate floor, libdeflate, one core" "taskset -c 0 $floor $gz --library libdeflate"
+  {
+    timed "postmortem report, 8 rotations (7 gz)" "$BIN report --quiet --format json $rotated"
+    timed "postmortem report, one .gz" "$BIN report --quiet --format json $gz"
+    timed "inflate floor, zlib-rs, one core" "taskset -c 0 $floor $gz --library zlib-rs"
+    timed "inflate floor, libdeflate, one core" "taskset -c 0 $floor $gz --library libdeflate"
+  } | tee -a "$OUT/compressed.txt"
+  # The reports of every input are those of the single-threaded path.
+  for input in "$rotated" "$gz"; do
+    "$BIN" report --quiet --format json "$input" -o "$OUT/parallel.json"
+    RAYON_NUM_THREADS=1 "$BIN" report --quiet --format json "$input" -o "$OUT/single.json"
+    if cmp -s "$OUT/parallel.json" "$OUT/single.json"; then
+      echo "cmp $input: identical to the single-threaded report" | tee -a "$OUT/compressed.txt"
+    else
+      echo "cmp $input: DIFFERS from the single-threaded report" | tee -a "$OUT/compressed.txt"
+    fi
+  done
+}
+
+# WEEK=1: the week of 4 hosts (a folder each, 14 rotations, 12 gzipped;
+# WEEK_SCALE=1 is 35 M lines) end to end, with peak memory against one
+# host's incident day (its two rotations), and `zcat | mawk` on the same files.
+week_section() {
+  local week=${WEEK_DIR:-/tmp/pm-week} scale=${WEEK_SCALE:-1}
+  if [ ! -s "$week/web04/access.log.13.gz" ]; then
+    cargo bench --bench gen_log -- --week --scale "$scale" --out "$week"
+  fi
+  local day="$week/web01/access.log.7.gz $week/web01/access.log.6.gz"
+  {
+    echo "== week: $week, $(du -cb "$week"/*/* | tail -1 | cut -f1) bytes on disk; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+    timed "postmortem report, one host's day (2 rotations)" "$BIN report --quiet --format json $day"
+    timed "postmortem report, the week of 4 hosts" "$BIN report --quiet --format json $week"
+    timed "zcat -f week | mawk one-liner" "zcat -f $week/*/* | mawk -f $OUT/minute.awk"
+  } | tee "$OUT/week.txt"
+  awk -F'[:,]' '/one host.s day/ {d=$5} /the week of/ {w=$5} END {if (d > 0) printf "peak memory, week / one day: %.2f\n", w / d}' "$OUT/week.txt" |
+    tee -a "$OUT/week.txt"
+}
+
+[ -n "${COMPRESSED:-}" ] && compressed_section
+[ -n "${WEEK:-}" ] && week_section
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUT/machine.txt"

@@ -2,26 +2,33 @@
 //! writes the benchmark log (nginx combined + `$request_time`, one day, ~50k
 //! users, a 30-minute incident at 12:00 local) with the generator in
 //! `testbed/src/bench_log.rs`. Deterministic for a seed (`--seed`, default 1).
+//!
+//! `cargo bench --bench gen_log -- --week --out DIR [--scale F]`: writes the
+//! week of 4 hosts' rotated, gzipped logs (35 M lines at scale 1) below DIR
+//! with `testbed/src/bench_week.rs`.
 
 use std::fs::File;
 use std::io::BufWriter;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use postmortem_testbed::bench_log::{GenOptions, Layout, write_log};
+use postmortem_testbed::bench_log::{GenOptions, GenSummary, Layout, write_log};
+use postmortem_testbed::bench_week::{WeekOptions, write_week};
 
 /// Lines written when `--lines` is not given: the 5 million of BENCHMARKS.md.
 const DEFAULT_LINES: u64 = 5_000_000;
 /// Output buffer: large writes keep the generator from waiting on syscalls.
 const WRITE_BUFFER_BYTES: usize = 4 << 20;
 
-const USAGE: &str = "usage: cargo bench --bench gen_log -- --out FILE [--lines N] [--seed S] [--layout combined+request_time|combined|common|haproxy|aws-alb]";
+const USAGE: &str = "usage: cargo bench --bench gen_log -- --out FILE [--lines N] [--seed S] [--layout combined+request_time|combined|common|haproxy|aws-alb], or --week --out DIR [--scale F] [--seed S]";
 
 fn main() -> ExitCode {
     let mut lines = DEFAULT_LINES;
     let mut seed = 1u64;
     let mut out = None;
     let mut layout = Layout::CombinedRequestTime;
+    let mut week = false;
+    let mut scale = 1.0f64;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut value = |name: &str| {
@@ -41,6 +48,19 @@ fn main() -> ExitCode {
                     .map_err(|e| format!("--seed '{v}': {e}; give a whole number"))
             }),
             "--out" => value("--out").map(|v| out = Some(v)),
+            "--week" => {
+                week = true;
+                Ok(())
+            }
+            "--scale" => value("--scale").and_then(|v| match v.parse::<f64>() {
+                Ok(n) if n > 0.0 && n.is_finite() => {
+                    scale = n;
+                    Ok(())
+                }
+                _ => Err(format!(
+                    "--scale '{v}': give a positive number (1 is 35 M lines)"
+                )),
+            }),
             "--layout" => value("--layout").and_then(|v| {
                 layout = match v.as_str() {
                     "combined+request_time" => Layout::CombinedRequestTime,
@@ -66,6 +86,15 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     };
     let started = Instant::now();
+    if week {
+        let options = WeekOptions::scaled(scale, seed);
+        return report(
+            write_week(std::path::Path::new(&path), &options),
+            &path,
+            seed,
+            started,
+        );
+    }
     let file = match File::create(&path) {
         Ok(file) => file,
         Err(e) => {
@@ -76,7 +105,22 @@ fn main() -> ExitCode {
         }
     };
     let options = GenOptions::day(lines, seed, layout);
-    match write_log(&options, BufWriter::with_capacity(WRITE_BUFFER_BYTES, file)) {
+    report(
+        write_log(&options, BufWriter::with_capacity(WRITE_BUFFER_BYTES, file)),
+        &path,
+        seed,
+        started,
+    )
+}
+
+/// Prints what was written, or why writing failed.
+fn report(
+    written: std::io::Result<GenSummary>,
+    path: &str,
+    seed: u64,
+    started: Instant,
+) -> ExitCode {
+    match written {
         Ok(summary) => {
             eprintln!(
                 "gen_log: wrote {} lines, {:.2} GB, {} users, seed {seed} to {path} in {:.1} s",

@@ -82,7 +82,16 @@ pub fn ingest(
     let mut offsets = OffsetTally::default();
     let mut consumed_before = 0u64;
     let mut collected = evidence::Collected::default();
+    let overlaps = if sources.len() > 1 {
+        reader::overlap::find(sources, log_identity)
+    } else {
+        Vec::new()
+    };
     for (input_index, source) in sources.iter().enumerate() {
+        let overlap = overlaps
+            .iter()
+            .find(|o| o.file == input_index)
+            .map(|o| (o, sources[o.other].display()));
         let host = host_labels
             .as_ref()
             .and_then(|labels| labels.get(input_index))
@@ -92,6 +101,7 @@ pub fn ingest(
             InputIdentity {
                 index: input_index as u32,
                 host,
+                overlap,
             },
             options,
             progress,
@@ -127,10 +137,13 @@ pub fn ingest(
 
 /// Which input a source is in the run, and its host label when several
 /// hosts' logs are read.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 struct InputIdentity<'a> {
     index: u32,
     host: Option<&'a str>,
+    /// Where this file's last lines are another rotation's first (and that
+    /// rotation's name): it is read up to there.
+    overlap: Option<(&'a reader::overlap::Overlap, String)>,
 }
 
 /// The one log a file of a cloud service's delivery belongs to: AWS
@@ -171,7 +184,7 @@ fn cloud_log_identity(path: &std::path::Path) -> Option<std::path::PathBuf> {
 
 /// The file name of a log with rotation and compression suffixes removed,
 /// so `access.log`, `access.log.1`, `access.log.2.gz` and
-/// `access.log-20231112.gz` are one log (and the files of a cloud
+/// `access.log-20231112.gz` (or `.zst`) are one log (and the files of a cloud
 /// service's delivery too, see [`cloud_log_identity`]).
 fn log_identity(path: &std::path::Path) -> std::path::PathBuf {
     if let Some(identity) = cloud_log_identity(path) {
@@ -184,7 +197,10 @@ fn log_identity(path: &std::path::Path) -> std::path::PathBuf {
     let mut name = name.as_str();
     loop {
         let before = name;
-        name = name.strip_suffix(".gz").unwrap_or(name);
+        name = name
+            .strip_suffix(".gz")
+            .or_else(|| name.strip_suffix(".zst"))
+            .unwrap_or(name);
         if let Some((stem, suffix)) = name.rsplit_once(['.', '-', '_'])
             && !stem.is_empty()
             && !suffix.is_empty()
@@ -387,9 +403,10 @@ fn ingest_source(
         #[cfg(unix)]
         Some((file, len)) => {
             drop(chunks);
+            let read_len = read_short(&mut stats, &identity, len, progress);
             let report = |done: u64| progress.set_position(consumed_before + done);
             let (total, outcome) =
-                pipeline::run_file(&file, len, pipeline::FILE_CHUNK_BYTES, setup, &report);
+                pipeline::run_file(&file, read_len, pipeline::FILE_CHUNK_BYTES, setup, &report);
             (total, outcome, len)
         }
         // Standard input or gzip: one thread reads (and decodes).
@@ -446,6 +463,35 @@ fn ingest_source(
         .map(|(format, lines)| (format.name, *lines))
         .collect();
     Ok((stats, Some(total), consumed))
+}
+
+/// How much of a plain file of `len` bytes to read: up to where its overlap
+/// with another rotation starts, if it has one (noted in `stats` and told
+/// through `progress`), else all of it.
+fn read_short(
+    stats: &mut InputStats,
+    identity: &InputIdentity<'_>,
+    len: u64,
+    progress: &dyn Progress,
+) -> u64 {
+    let Some((overlap, other)) = &identity.overlap else {
+        return len;
+    };
+    if overlap.fills_window {
+        progress.warn(&format!(
+            "{}: its last {} MiB are the first lines of '{other}' and the overlap may run further back than was compared; read whole, so lines may be counted twice: remove the copied lines or leave out one file",
+            stats.path,
+            reader::overlap::OVERLAP_WINDOW_BYTES >> 20
+        ));
+        return len;
+    }
+    stats.overlap_lines = overlap.lines;
+    stats.overlap_with = Some(other.clone());
+    progress.warn(&format!(
+        "{}: its last {} lines are the first lines of '{other}' (rotations that overlap, as copytruncate can leave): counted once, in '{other}'",
+        stats.path, overlap.lines
+    ));
+    overlap.keep_bytes.min(len)
 }
 
 /// The file and its length, when `source` is an uncompressed regular file

@@ -1,6 +1,6 @@
 //! Where bytes come from: expanding the command line's inputs into sources
 //! (files, every regular file below a directory, standard input), opening
-//! them with gzip detected from content, and cutting the decoded stream into
+//! them with gzip and zstd detected from content, and cutting the decoded stream into
 //! chunks of whole lines read into reused buffers.
 
 use std::fs::File;
@@ -13,6 +13,7 @@ use flate2::bufread::MultiGzDecoder;
 use memchr::{memchr, memrchr};
 
 use crate::config::InputSpec;
+pub use once::{Duplicate, DuplicateKind};
 use crate::error::{Error, Result};
 
 /// One stream of log lines.
@@ -35,27 +36,85 @@ impl Source {
 /// A path found inside a directory that could not be read.
 pub type Unreadable = (PathBuf, io::Error);
 
+/// The command line's inputs as sources, each file once.
+#[derive(Debug, Default)]
+pub struct Expanded {
+    /// Every file to read, in the order given (a folder's files in path
+    /// order), each file on disk once.
+    pub sources: Vec<Source>,
+    /// Entries of folders that could not be read, reported while the rest
+    /// is analysed.
+    pub unreadable: Vec<Unreadable>,
+    /// Paths left out because another path already reads their lines (the
+    /// same file, a link loop, a copy), each with the notice to give.
+    pub duplicates: Vec<Duplicate>,
+}
+
 /// Expands inputs into sources, in the order given; a directory becomes every
 /// regular file below it in path order, hidden files and folders skipped.
+/// Each file on disk is read once however many paths reach it (a link, a
+/// linked folder, a path given twice, a folder and a file in it), a link
+/// back up the tree is not followed, and a file with exactly the content
+/// of an earlier one (a copy) is left out; each case is listed in
+/// [`Expanded::duplicates`].
 /// A path that does not exist is an error; an unreadable entry inside a
 /// directory is returned so it can be reported while the rest is analysed.
-pub fn expand_inputs(inputs: &[InputSpec]) -> Result<(Vec<Source>, Vec<Unreadable>)> {
-    let mut sources = Vec::new();
-    let mut unreadable = Vec::new();
+pub fn expand_inputs(inputs: &[InputSpec]) -> Result<Expanded> {
+    let mut expanded = Expanded::default();
+    let mut seen = once::Seen::default();
     for input in inputs {
         match input {
-            InputSpec::Stdin => sources.push(Source::Stdin),
+            InputSpec::Stdin => expanded.sources.push(Source::Stdin),
             InputSpec::Path(path) => {
                 let metadata = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
-                if metadata.is_dir() {
-                    walk_directory(path, &mut sources, &mut unreadable);
+                if let Some(first) = seen.first_path(path, &metadata) {
+                    expanded.duplicates.push(Duplicate {
+                        path: path.clone(),
+                        read_as: first,
+                        why: DuplicateKind::SameFile,
+                    });
+                } else if metadata.is_dir() {
+                    walk_directory(path, &mut seen, &mut expanded);
                 } else {
-                    sources.push(Source::File(path.clone()));
+                    expanded.sources.push(Source::File(path.clone()));
                 }
             }
         }
     }
-    Ok((sources, unreadable))
+    drop_copies(&mut expanded);
+    Ok(expanded)
+}
+
+/// Moves the files whose content is that of an earlier file to the
+/// duplicates.
+fn drop_copies(expanded: &mut Expanded) {
+    let files: Vec<&Path> = expanded
+        .sources
+        .iter()
+        .filter_map(|source| match source {
+            Source::File(path) => Some(path.as_path()),
+            Source::Stdin => None,
+        })
+        .collect();
+    let copies = once::copies(&files);
+    if copies.is_empty() {
+        return;
+    }
+    let copy_paths: Vec<(PathBuf, PathBuf)> = copies
+        .iter()
+        .map(|&(copy, original)| (files[copy].to_path_buf(), files[original].to_path_buf()))
+        .collect();
+    expanded.sources.retain(|source| match source {
+        Source::File(path) => !copy_paths.iter().any(|(copy, _)| copy == path),
+        Source::Stdin => true,
+    });
+    expanded
+        .duplicates
+        .extend(copy_paths.into_iter().map(|(path, read_as)| Duplicate {
+            path,
+            read_as,
+            why: DuplicateKind::SameContent,
+        }));
 }
 
 fn is_hidden(path: &Path) -> bool {
@@ -64,11 +123,11 @@ fn is_hidden(path: &Path) -> bool {
         .is_some_and(|n| n.starts_with('.'))
 }
 
-fn walk_directory(directory: &Path, sources: &mut Vec<Source>, unreadable: &mut Vec<Unreadable>) {
+fn walk_directory(directory: &Path, seen: &mut once::Seen, expanded: &mut Expanded) {
     let entries = match std::fs::read_dir(directory) {
         Ok(entries) => entries,
         Err(e) => {
-            unreadable.push((directory.to_path_buf(), e));
+            expanded.unreadable.push((directory.to_path_buf(), e));
             return;
         }
     };
@@ -76,16 +135,50 @@ fn walk_directory(directory: &Path, sources: &mut Vec<Source>, unreadable: &mut 
         .filter_map(|entry| entry.ok().map(|e| e.path()))
         .filter(|p| !is_hidden(p))
         .collect();
-    paths.sort();
+    // Links that lead somewhere after the real entries, so a file or folder
+    // reached both ways is read, and named, by its real path (a dangling
+    // link keeps its place: it is only listed as unreadable).
+    paths.sort_by_cached_key(|path| {
+        let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+        (is_link && path.exists(), path.clone())
+    });
     for path in paths {
-        match std::fs::metadata(&path) {
-            Ok(m) if m.is_dir() => walk_directory(&path, sources, unreadable),
-            Ok(m) if m.is_file() => sources.push(Source::File(path)),
-            Ok(m) => {
-                let what = special_file_kind(&m.file_type());
-                unreadable.push((path, io::Error::other(not_opened_reason(what))));
+        let metadata = match std::fs::metadata(&path) {
+            Ok(metadata) => metadata,
+            Err(e) => {
+                expanded.unreadable.push((path, e));
+                continue;
             }
-            Err(e) => unreadable.push((path, e)),
+        };
+        if metadata.is_dir()
+            && let Some(ancestor) = once::link_loop_target(directory, &path)
+        {
+            expanded.duplicates.push(Duplicate {
+                path,
+                read_as: ancestor,
+                why: DuplicateKind::LinkLoop,
+            });
+            continue;
+        }
+        if (metadata.is_dir() || metadata.is_file())
+            && let Some(first) = seen.first_path(&path, &metadata)
+        {
+            expanded.duplicates.push(Duplicate {
+                path,
+                read_as: first,
+                why: DuplicateKind::SameFile,
+            });
+            continue;
+        }
+        if metadata.is_dir() {
+            walk_directory(&path, seen, expanded);
+        } else if metadata.is_file() {
+            expanded.sources.push(Source::File(path));
+        } else {
+            let what = special_file_kind(&metadata.file_type());
+            expanded
+                .unreadable
+                .push((path, io::Error::other(not_opened_reason(what))));
         }
     }
 }
@@ -151,15 +244,64 @@ impl Read for ThenError {
     }
 }
 
-/// The two bytes every gzip member starts with.
+/// The two bytes every gzip member starts with (RFC 1952, ID1 ID2).
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
+/// The four bytes every zstd frame starts with (RFC 8878, 0xFD2FB528 little
+/// endian).
+const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
+
+/// How an input's bytes are stored on disk, found by its magic bytes, never
+/// by its name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Compression {
+    None,
+    Gzip,
+    Zstd,
+}
+
+/// Compressions seen in rotated logs that are not read, with their magic
+/// bytes: named in the error rather than read as garbage lines.
+const UNREAD_COMPRESSIONS: [(&[u8], &str, &str); 3] = [
+    (b"BZh", "bzip2", "bunzip2 -k"),
+    (&[0xfd, b'7', b'z', b'X', b'Z', 0x00], "xz", "unxz -k"),
+    (&[0x04, 0x22, 0x4d, 0x18], "lz4", "lz4 -d"),
+];
+
+impl Compression {
+    /// The compression whose magic bytes `head` starts with.
+    pub fn of(head: &[u8]) -> Compression {
+        if head.starts_with(&GZIP_MAGIC) {
+            Compression::Gzip
+        } else if head.starts_with(&ZSTD_MAGIC) {
+            Compression::Zstd
+        } else {
+            Compression::None
+        }
+    }
+}
+
+/// The error for an input compressed in a way that is not read.
+fn unread_compression(head: &[u8]) -> Option<io::Error> {
+    let (_, name, command) = UNREAD_COMPRESSIONS
+        .iter()
+        .find(|(magic, _, _)| head.starts_with(magic))?;
+    Some(io::Error::new(
+        io::ErrorKind::Unsupported,
+        format!(
+            "compressed with {name}, which is not read (gzip and zstd are): decompress it first ({command} FILE) and give the result"
+        ),
+    ))
+}
+
 /// An opened source: its decoded byte stream, its size on disk and a counter
-/// of the bytes taken from disk so far (for progress), with gzip recognised
-/// by its magic bytes, not its name.
+/// of the bytes taken from disk so far (for progress: a compressed input
+/// advances by its compressed bytes, which is what its size on disk
+/// counts), with gzip and zstd recognised by their magic bytes, not a name.
 pub struct Opened {
     pub reader: Box<dyn Read + Send>,
     pub compressed: bool,
+    pub compression: Compression,
     pub size_on_disk: Option<u64>,
     pub raw_bytes_read: Arc<AtomicU64>,
 }
@@ -200,15 +342,20 @@ pub fn open(source: &Source) -> io::Result<Opened> {
     };
     let mut buffered = BufReader::with_capacity(READ_BUFFER_BYTES, counting);
     let head = buffered.fill_buf()?;
-    let compressed = head.starts_with(&GZIP_MAGIC);
-    let reader: Box<dyn Read + Send> = if compressed {
-        Box::new(MultiGzDecoder::new(buffered))
-    } else {
-        Box::new(buffered)
+    if let Some(error) = unread_compression(head) {
+        return Err(error);
+    }
+    let compression = Compression::of(head);
+    let reader: Box<dyn Read + Send> = match compression {
+        Compression::Gzip => Box::new(MultiGzDecoder::new(buffered)),
+        // Reads every frame to the end of the file, as `zstd -d` does.
+        Compression::Zstd => Box::new(zstd::stream::read::Decoder::with_buffer(buffered)?),
+        Compression::None => Box::new(buffered),
     };
     Ok(Opened {
         reader,
-        compressed,
+        compressed: compression != Compression::None,
+        compression,
         size_on_disk: size,
         raw_bytes_read,
     })
@@ -550,6 +697,9 @@ impl<R: Read> BlockReader<R> {
         })
     }
 }
+
+pub mod once;
+pub mod overlap;
 
 #[cfg(test)]
 mod tests;

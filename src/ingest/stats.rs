@@ -82,6 +82,15 @@ pub struct InputStats {
     /// Lines read by another format than `format` (a file that mixes
     /// formats), per format.
     pub other_formats: Vec<(&'static str, u64)>,
+    /// The input whose reading covers this one's lines (the same file by
+    /// another path, a folder linking back up, a copy): this one was left
+    /// out, so no line is counted twice.
+    pub duplicate_of: Option<String>,
+    /// Lines at the end of this file left out because they are the first
+    /// lines of another rotation of the same log (`overlap_with`), where
+    /// they are counted.
+    pub overlap_lines: u64,
+    pub overlap_with: Option<String>,
 }
 
 /// The optional fields an access log carries (a value in at least one line).
@@ -132,6 +141,9 @@ impl InputStats {
             has_user_agent: false,
             fields: AccessFields::default(),
             other_formats: Vec::new(),
+            duplicate_of: None,
+            overlap_lines: 0,
+            overlap_with: None,
         }
     }
 }

@@ -210,6 +210,13 @@ pub fn render_markdown(inspection: &Inspection) -> String {
         if let Some(note) = &input.note {
             notes.push(format!("- `{}`: {note}", input.path));
         }
+        if let Some(other) = &input.overlap_with {
+            notes.push(format!(
+                "- `{}`: its last {} lines are the first lines of `{other}` (rotations that overlap): counted once, there",
+                input.path,
+                thousands(input.overlap_lines)
+            ));
+        }
         if let Some(error) = &input.error {
             notes.push(format!("- `{}`: {error}", input.path));
         }

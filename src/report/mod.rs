@@ -61,6 +61,23 @@ pub struct Report {
     /// the contract's fields, so reports without it still read.
     #[serde(default)]
     pub client_bursts: Vec<ClientBurstJson>,
+    /// What incidents were judged against (an addition to the contract).
+    #[serde(default)]
+    pub baseline: BaselineJson,
+}
+
+/// The reference of normal: learned from the range (`data`), or `absolute`
+/// when the range held no healthy stretch (the `--slo` objective's error
+/// budget stands in; `docs/detection.md`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BaselineJson {
+    /// `data` or `absolute`.
+    pub source: String,
+    /// The bad-request (failed or slow) rate taken as normal, 0 to 1.
+    pub bad_rate: f64,
+    /// The failed-request rate taken as normal, 0 to 1.
+    pub failed_rate: f64,
 }
 
 /// A burst of 4xx responses from one client.
@@ -122,6 +139,17 @@ pub struct InputReport {
     /// `Proxy www started.`), read as syslog events; absent when none.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub messages: u64,
+    /// The input whose reading covers this one (the same file reached by
+    /// another path, or a copy): this one was not read; absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duplicate_of: Option<String>,
+    /// Lines at the end of this input left out because they are the first
+    /// lines of `overlap_with`, another rotation of the same log, where they
+    /// are counted; absent when none.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub overlap_lines: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overlap_with: Option<String>,
 }
 
 fn is_zero(value: &u64) -> bool {
@@ -401,6 +429,11 @@ impl Report {
                     share_4xx: round4(burst.share()),
                 })
                 .collect(),
+            baseline: BaselineJson {
+                source: findings.baseline.source.name().to_string(),
+                bad_rate: round4(findings.baseline.bad_rate),
+                failed_rate: round4(findings.baseline.failed_rate),
+            },
         }
     }
 }
@@ -470,6 +503,9 @@ pub fn input_reports(inputs: &[crate::ingest::InputStats]) -> Vec<InputReport> {
                 })
                 .collect(),
             messages: input.messages,
+            duplicate_of: input.duplicate_of.clone(),
+            overlap_lines: input.overlap_lines,
+            overlap_with: input.overlap_with.clone(),
         })
         .collect()
 }

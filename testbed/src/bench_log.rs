@@ -49,6 +49,8 @@ pub struct GenOptions {
     /// `max_lines` lines: a dense slice of a busy day, for the benchmarks.
     pub from_second: u32,
     pub max_lines: u64,
+    /// Which day of a week, which host and which hours (see [`Slot`]).
+    pub slot: Slot,
 }
 
 impl GenOptions {
@@ -60,6 +62,36 @@ impl GenOptions {
             layout,
             from_second: 0,
             max_lines: u64::MAX,
+            slot: Slot::default(),
+        }
+    }
+}
+
+/// Where in a week of several hosts' logs a run of the generator is: the
+/// same users and sessions every day and on every host (one site behind a
+/// load balancer), the requests drawn from a stream of their own per host
+/// and day, and the incident only where it is asked for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Slot {
+    /// Days after the benchmark day (2024-03-12) written in the lines.
+    pub day: u32,
+    /// Mixed into the request stream: 0 is the benchmark log itself.
+    pub stream: u64,
+    /// The second of the day the incident starts at, if it happens in this
+    /// run; it lasts [`INCIDENT_SECONDS`].
+    pub incident_start_s: Option<u32>,
+    /// Requests arriving at or after this second of the day are not made.
+    pub until_second: u32,
+}
+
+impl Default for Slot {
+    /// The benchmark day: day 0, stream 0, the incident at 12:00.
+    fn default() -> Self {
+        Slot {
+            day: 0,
+            stream: 0,
+            incident_start_s: Some(INCIDENT_START_S),
+            until_second: DAY_SECONDS,
         }
     }
 }
@@ -79,6 +111,10 @@ pub const USERS: u32 = 50_000;
 /// separate from the one users and sessions come from.
 const REQUEST_STREAM: u64 = 0x5eed_0f11_e5e5_0000;
 
+/// Spreads a slot's stream number over the seed's bits, so streams 1, 2, 3
+/// give unrelated request streams (an odd 64-bit constant, the golden ratio's).
+const STREAM_SPREAD: u64 = 0x9e37_79b9_7f4a_7c15;
+
 /// Seconds in the generated day.
 const DAY_SECONDS: u32 = 86_400;
 
@@ -89,7 +125,8 @@ const ZONE_TEXT: &str = "+0100";
 
 /// The incident: 12:00 to 12:30 local time.
 pub const INCIDENT_START_S: u32 = 12 * 3600;
-pub const INCIDENT_END_S: u32 = INCIDENT_START_S + 30 * 60;
+pub const INCIDENT_SECONDS: u32 = 30 * 60;
+pub const INCIDENT_END_S: u32 = INCIDENT_START_S + INCIDENT_SECONDS;
 
 /// Share of users pinned to the upstream that fails in the incident
 /// (one of three upstreams, pinned by a hash of the client).
@@ -381,7 +418,7 @@ struct Outcome {
     latency_ms: u64,
 }
 
-fn person_request<R: Rng>(rng: &mut R, user: &User, second: u32) -> Outcome {
+fn person_request<R: Rng>(rng: &mut R, user: &User, second: u32, slot: &Slot) -> Outcome {
     let roll: f64 = rng.random();
     let product = rng.random_range(1000..40_000u32);
     let page = format!("{SITE}/product/{product}");
@@ -427,7 +464,9 @@ fn person_request<R: Rng>(rng: &mut R, user: &User, second: u32) -> Outcome {
         };
         (method, path, page, true)
     };
-    let in_incident = (INCIDENT_START_S..INCIDENT_END_S).contains(&second);
+    let in_incident = slot
+        .incident_start_s
+        .is_some_and(|start| (start..start + INCIDENT_SECONDS).contains(&second));
     if dynamic && in_incident && user.upstream == FAILING_UPSTREAM {
         let (status, latency_ms) = match rng.random_range(0..20) {
             0..=10 => (502, rng.random_range(1..40)),
@@ -574,7 +613,10 @@ pub fn write_log<W: Write>(options: &GenOptions, mut out: W) -> io::Result<GenSu
     let per_second = requests_per_second(&sessions, options.lines);
     // Requests are drawn from their own stream so the users and sessions
     // above do not depend on how many lines are asked for.
-    let mut rng = Pcg64Mcg::seed_from_u64(options.seed ^ REQUEST_STREAM);
+    let mut rng = Pcg64Mcg::seed_from_u64(
+        options.seed ^ REQUEST_STREAM ^ options.slot.stream.wrapping_mul(STREAM_SPREAD),
+    );
+    let day_ms = u64::from(options.slot.day) * u64::from(DAY_SECONDS) * 1000;
     let mut in_flight: BinaryHeap<Pending> = BinaryHeap::new();
     let mut active: Vec<Session> = Vec::new();
     let mut next_session = 0;
@@ -612,7 +654,7 @@ pub fn write_log<W: Write>(options: &GenOptions, mut out: W) -> io::Result<GenSu
             next_session += 1;
         }
         active.retain(|s| s.end > second);
-        if second < options.from_second {
+        if second < options.from_second || second >= options.slot.until_second {
             continue;
         }
         for _ in 0..per_second[second as usize] {
@@ -623,11 +665,11 @@ pub fn write_log<W: Write>(options: &GenOptions, mut out: W) -> io::Result<GenSu
             };
             let user = &users[session.user as usize];
             let outcome = match user.kind {
-                UserKind::Person => person_request(&mut rng, user, second),
+                UserKind::Person => person_request(&mut rng, user, second, &options.slot),
                 UserKind::Bot => bot_request(&mut rng, user),
                 UserKind::Scanner => scanner_request(&mut rng),
             };
-            let arrival_ms = u64::from(second) * 1000 + rng.random_range(0..1000u64);
+            let arrival_ms = day_ms + u64::from(second) * 1000 + rng.random_range(0..1000u64);
             let completion_ms = arrival_ms + outcome.latency_ms;
             let logged_second = completion_ms / 1000;
             if time_cache.0 != logged_second {
@@ -647,7 +689,7 @@ pub fn write_log<W: Write>(options: &GenOptions, mut out: W) -> io::Result<GenSu
         }
         write_due(
             &mut in_flight,
-            (u64::from(second) + 1) * 1000,
+            day_ms + (u64::from(second) + 1) * 1000,
             &mut out,
             &mut summary,
         )?;
@@ -786,6 +828,7 @@ pub fn log_in_memory(lines: u64, seed: u64, layout: Layout) -> Vec<u8> {
         layout,
         from_second: SAMPLE_FROM_SECOND,
         max_lines: lines,
+        slot: Slot::default(),
     };
     // Writing to a Vec cannot fail.
     let _ = write_log(&options, &mut bytes);

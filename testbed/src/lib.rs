@@ -10,10 +10,13 @@
 //! - [`bench_log`]: the streaming generator of large nginx logs for the
 //!   benchmarks (`cargo bench --bench gen_log`, `examples/synth.rs
 //!   --bench-lines`).
+//! - [`bench_week`]: a week of rotated, gzipped logs from several hosts
+//!   built from `bench_log` (`cargo bench --bench gen_log -- --week`).
 //! - [`evaluate`]: scoring found incidents against labelled anomaly windows
 //!   (the NAB figures of `examples/nab_accuracy.rs`).
 
 pub mod bench_log;
+pub mod bench_week;
 pub mod evaluate;
 pub mod exact;
 pub mod synth;

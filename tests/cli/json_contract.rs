@@ -101,13 +101,29 @@ fn every_contract_field_has_its_name_type_and_meaning() {
             "bucket_s",
             "slow_threshold_s",
             "incidents",
-            "client_bursts"
+            "client_bursts",
+            "baseline"
         ])
     );
     assert_eq!(
         report["client_bursts"],
         Value::Array(Vec::new()),
         "an addition: an array, empty when no client sent a burst of 4xx"
+    );
+    let baseline = &report["baseline"];
+    assert_eq!(
+        keys(baseline),
+        set(&["source", "bad_rate", "failed_rate"]),
+        "an addition: what normal was taken to be"
+    );
+    assert_eq!(
+        baseline["source"], "data",
+        "the incidents leave healthy hours to learn normal from"
+    );
+    let bad_rate = number(&baseline["bad_rate"], "baseline.bad_rate");
+    assert!(
+        (0.0..=0.05).contains(&bad_rate),
+        "a healthy rate: {bad_rate}"
     );
     assert_eq!(report["schema"], "postmortem.report/v1");
     assert_eq!(

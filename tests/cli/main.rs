@@ -3,19 +3,23 @@
 //! datasets in `../shared/datasets` (skipped with a notice when absent).
 
 mod changes;
+mod compressed;
 mod datasets;
 mod definitions;
+mod edges;
 mod errors;
 mod evidence;
 mod formats;
 mod handmade;
 mod help;
 mod json_contract;
+mod leads;
 mod malformed;
 mod parallel;
 mod prometheus;
 mod properties;
 mod proxies;
+mod read_once;
 mod report;
 mod samples;
 mod series;

@@ -33,6 +33,7 @@ fn write_logs(dir: &Path) -> (String, String) {
         layout: generator::Layout::CombinedRequestTime,
         from_second: FROM_SECOND,
         max_lines: LINES,
+        slot: generator::Slot::default(),
     };
     let mut text = Vec::new();
     generator::write_log(&options, &mut text).expect("in memory");

@@ -265,3 +265,100 @@ fn marks_are_named_and_the_reason_names_the_cap() {
         "{OVERLONG_LINE_REASON}"
     );
 }
+
+/// `lines` numbered lines of text.
+fn numbered_lines(lines: usize) -> Vec<u8> {
+    (0..lines)
+        .flat_map(|i| format!("line {i} of a rotated log\n").into_bytes())
+        .collect()
+}
+
+fn gzip(text: &[u8]) -> Vec<u8> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder.write_all(text).expect("vec");
+    encoder.finish().expect("vec")
+}
+
+fn zstd_frame(text: &[u8]) -> Vec<u8> {
+    zstd::stream::encode_all(text, 3).expect("vec")
+}
+
+/// What `open` decodes from `bytes` written to a file, with the compression
+/// it found.
+fn open_bytes(bytes: &[u8]) -> io::Result<(Compression, Vec<u8>, u64)> {
+    let mut file = tempfile::NamedTempFile::new().expect("temp file");
+    file.write_all(bytes).expect("write");
+    let opened = open(&Source::File(file.path().to_path_buf()))?;
+    let counter = Arc::clone(&opened.raw_bytes_read);
+    let mut decoded = Vec::new();
+    let mut reader = opened.reader;
+    reader.read_to_end(&mut decoded)?;
+    Ok((opened.compression, decoded, counter.load(Ordering::Relaxed)))
+}
+
+#[test]
+fn compressed_inputs_are_found_by_their_magic_bytes_and_read_whole() {
+    let text = numbered_lines(40_000);
+    let (first, second) = text.split_at(text.len() / 3);
+    let cases: [(&str, Vec<u8>, Compression); 5] = [
+        ("plain text", text.clone(), Compression::None),
+        ("gzip, one member", gzip(&text), Compression::Gzip),
+        (
+            "gzip, two members (concatenated .gz files)",
+            [gzip(first), gzip(second)].concat(),
+            Compression::Gzip,
+        ),
+        ("zstd, one frame", zstd_frame(&text), Compression::Zstd),
+        (
+            "zstd, two frames (zstd -c a b)",
+            [zstd_frame(first), zstd_frame(second)].concat(),
+            Compression::Zstd,
+        ),
+    ];
+    for (name, bytes, compression) in cases {
+        let (found, decoded, raw_read) = open_bytes(&bytes).expect(name);
+        assert_eq!(found, compression, "{name}: compression");
+        assert!(decoded == text, "{name}: every line decoded");
+        assert_eq!(
+            raw_read,
+            bytes.len() as u64,
+            "{name}: progress counts the bytes on disk"
+        );
+    }
+}
+
+#[test]
+fn a_truncated_zstd_file_yields_what_was_readable_and_the_error() {
+    let compressed = zstd_frame(&numbered_lines(50_000));
+    let mut file = tempfile::NamedTempFile::new().expect("temp file");
+    file.write_all(&compressed[..compressed.len() / 2])
+        .expect("write");
+    let opened = open(&Source::File(file.path().to_path_buf())).expect("opens");
+    let mut reader = ChunkReader::new(opened.reader);
+    let mut buffer = Vec::new();
+    let (mut bytes, mut saw_error) = (0, false);
+    while let Some(chunk) = reader.fill(&mut buffer, CHUNK_BYTES) {
+        bytes += chunk.len;
+        saw_error |= chunk.error.is_some();
+    }
+    assert!(saw_error, "the damage is reported");
+    assert!(bytes > 10_000, "the readable part is used: {bytes}");
+}
+
+#[test]
+fn compressions_not_read_are_named_with_the_command_that_reads_them() {
+    let cases: [(&str, &[u8], &str); 3] = [
+        ("bzip2", b"BZh91AY&SY", "bunzip2 -k"),
+        ("xz", &[0xfd, b'7', b'z', b'X', b'Z', 0x00, 0x00], "unxz -k"),
+        ("lz4", &[0x04, 0x22, 0x4d, 0x18, 0x64], "lz4 -d"),
+    ];
+    for (name, head, command) in cases {
+        let error = open_bytes(head).expect_err(name);
+        let message = error.to_string();
+        assert!(
+            message.starts_with(&format!("compressed with {name}, which is not read")),
+            "{name}: {message}"
+        );
+        assert!(message.contains(command), "{name}: {message}");
+    }
+}
