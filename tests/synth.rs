@@ -24,17 +24,67 @@ fn samples_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs")
 }
 
+/// The files below `folder`, as paths relative to it (`/` separated).
 fn file_names(folder: &Path) -> BTreeSet<String> {
-    fs::read_dir(folder)
-        .unwrap_or_else(|error| panic!("cannot list {}: {error}", folder.display()))
-        .map(|entry| {
-            entry
-                .expect("directory entry")
-                .file_name()
-                .to_string_lossy()
-                .into_owned()
-        })
-        .collect()
+    let mut names = BTreeSet::new();
+    let mut pending = vec![folder.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        let entries = fs::read_dir(&dir)
+            .unwrap_or_else(|error| panic!("cannot list {}: {error}", dir.display()));
+        for entry in entries {
+            let path = entry.expect("directory entry").path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                let relative = path.strip_prefix(folder).expect("below the folder");
+                let parts: Vec<String> = relative
+                    .components()
+                    .map(|part| part.as_os_str().to_string_lossy().into_owned())
+                    .collect();
+                names.insert(parts.join("/"));
+            }
+        }
+    }
+    names
+}
+
+/// The files a scenario writes: named one by one, or an ALB's S3 tree of
+/// one gzipped file per node per 5 minutes.
+enum Files {
+    Exact(&'static [&'static str]),
+    AlbTree { files: usize },
+}
+
+/// The folder and file-name head of every file of the ALB sample, as AWS
+/// names them.
+const ALB_KEY_HEAD: &str = "AWSLogs/123456789012/elasticloadbalancing/eu-west-1/2024/06/11/123456789012_elasticloadbalancing_eu-west-1_app.shop-prod-alb.50dc6c495c0c9188_";
+
+/// Why an ALB log's name is not AWS's
+/// `..._<end-time>_<node-ip>_<random-string>.log.gz`, if it is not.
+fn alb_key_problem(name: &str) -> Option<String> {
+    let Some(tail) = name
+        .strip_prefix(ALB_KEY_HEAD)
+        .and_then(|t| t.strip_suffix(".log.gz"))
+    else {
+        return Some(format!("{name}: not in AWS's folder tree"));
+    };
+    let parts: Vec<&str> = tail.split('_').collect();
+    let [end_time, node, random] = parts[..] else {
+        return Some(format!("{name}: expected end-time_ip_random"));
+    };
+    let minute_ok = end_time.len() == 14
+        && end_time.starts_with("20240611T")
+        && end_time.ends_with('Z')
+        && end_time[11..13]
+            .parse::<u32>()
+            .is_ok_and(|minute| minute % 5 == 0);
+    let node_ok = node.parse::<Ipv4Addr>().is_ok();
+    let random_ok = random.len() == 8
+        && random
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+    (!(minute_ok && node_ok && random_ok))
+        .then(|| format!("{name}: end time, node or random string malformed"))
 }
 
 /// Why a committed file does not match the generator, if it does not.
@@ -60,19 +110,37 @@ fn mismatch(committed: &Path, file: &ScenarioFile) -> Option<String> {
 
 #[test]
 fn committed_samples_are_what_the_generator_writes() {
-    let expected_files: [(&str, &[&str]); 9] = [
-        ("memory-leak", &["access.log.gz", "metrics.csv", "syslog"]),
-        ("quiet", &["access.log.gz", "syslog"]),
-        ("bad-config", &["access_log.gz", "error_log", "syslog"]),
+    let expected_files: [(&str, Files); 11] = [
+        (
+            "memory-leak",
+            Files::Exact(&["access.log.gz", "metrics.csv", "syslog"]),
+        ),
+        ("quiet", Files::Exact(&["access.log.gz", "syslog"])),
+        (
+            "bad-config",
+            Files::Exact(&["access_log.gz", "error_log", "syslog"]),
+        ),
         (
             "full-outage",
-            &["access.log.gz", "error.log", "metrics.csv", "syslog"],
+            Files::Exact(&["access.log.gz", "error.log", "metrics.csv", "syslog"]),
         ),
-        ("uneven-lb", &["ingress-nginx.log.gz", "journal.log"]),
-        ("slow-degradation", &["access.json.log.gz", "syslog"]),
-        ("traffic-gap", &["access.log.gz", "syslog"]),
-        ("haproxy-reload", &["haproxy.log"]),
-        ("envoy-upstream-refused", &["envoy.log.gz"]),
+        (
+            "uneven-lb",
+            Files::Exact(&["ingress-nginx.log.gz", "journal.log"]),
+        ),
+        (
+            "slow-degradation",
+            Files::Exact(&["access.json.log.gz", "syslog"]),
+        ),
+        ("traffic-gap", Files::Exact(&["access.log.gz", "syslog"])),
+        ("haproxy-reload", Files::Exact(&["haproxy.log"])),
+        ("envoy-upstream-refused", Files::Exact(&["envoy.log.gz"])),
+        // Two nodes, 3 h of requests: 36 files each.
+        ("alb-slow-target", Files::AlbTree { files: 72 }),
+        (
+            "iis-app-pool",
+            Files::Exact(&["HTTPERR/httperr1.log", "W3SVC1/u_ex240312.log"]),
+        ),
     ];
     assert_eq!(
         expected_files
@@ -107,7 +175,20 @@ fn committed_samples_are_what_the_generator_writes() {
             .iter()
             .map(|file| file.facts.name.clone())
             .collect();
-        let wanted: BTreeSet<String> = files.iter().map(|file| file.to_string()).collect();
+        let wanted: BTreeSet<String> = match files {
+            Files::Exact(files) => files.iter().map(|file| file.to_string()).collect(),
+            Files::AlbTree { files } => {
+                assert_eq!(
+                    names.len(),
+                    *files,
+                    "{name}: one file per node per 5 minutes"
+                );
+                let malformed: Vec<String> =
+                    names.iter().filter_map(|n| alb_key_problem(n)).collect();
+                assert!(malformed.is_empty(), "{name}: {malformed:#?}");
+                names.clone()
+            }
+        };
         assert_eq!(names, wanted, "{name}: generated file set");
         assert_eq!(file_names(&committed), wanted, "{name}: committed file set");
         for file in &scenario.files {
@@ -624,5 +705,129 @@ fn benchmark_log_has_the_asked_lines_in_completion_order() {
     assert!(
         incident_errors > 20,
         "the noon incident shows: {incident_errors}"
+    );
+}
+
+/// The ALB, IIS and HTTP.sys lines the generator writes, read back by the
+/// tool's own parsers: every field lands where the vendor puts it.
+#[test]
+fn load_balancer_lines_read_back_as_written() {
+    use postmortem::ingest::access::aws::parse_alb;
+    use postmortem::ingest::access::w3c::W3cParser;
+    use postmortem::series::termination::TerminationCause;
+    use postmortem_testbed::synth::render_lb::{
+        HTTPERR_FIELDS, IIS_FIELDS, render_httperr, render_iis,
+    };
+
+    let text = |bytes: Option<&[u8]>| bytes.map(|b| String::from_utf8_lossy(b).into_owned());
+    let arrival = epoch_ms(Zone::UTC, (2023, 11, 12), (14, 0, 2)) + 900;
+    // The target answered: processing times add up to the 123 ms.
+    let alb = sample_line(AccessFormat::Alb, Zone::UTC);
+    assert!(alb.starts_with("h2 2023-11-12T14:00:03.023567Z app/shop-prod-alb/50dc6c495c0c9188 198.51.100.7:18591 10.244.2.17:8080 0.000 0.123 0.000 200 200 412 5123 \"GET https://shop-web-8080:443/products/linen-shirt-navy-1042 HTTP/2.0\""), "{alb}");
+    let (record, _) = parse_alb(alb.trim_end().as_bytes()).expect("the tool reads it");
+    assert_eq!(
+        record.arrival(),
+        arrival,
+        "request_creation_time, to the ms"
+    );
+    assert_eq!(record.duration_us, Some(123_000));
+    assert_eq!(record.status, 200);
+    assert_eq!(String::from_utf8_lossy(record.client), "198.51.100.7");
+    assert_eq!(
+        text(record.upstream_addr).as_deref(),
+        Some("10.244.2.17:8080")
+    );
+    assert_eq!(record.bytes, Some(5_123));
+    assert_eq!(
+        text(record.host).as_deref(),
+        Some("shop-web-8080:443"),
+        "as the URL writes it"
+    );
+    assert_eq!(record.termination, None);
+    // An unanswered attempt (status 0): the ALB's own 504, times -1.
+    let upstreams = [UpstreamAttempt {
+        backend: 1,
+        status: 0,
+        response_time_ms: 60_000,
+        length: None,
+    }];
+    let addresses = ["10.0.1.17:8080".to_string(), "10.0.2.41:8080".to_string()];
+    let timed_out = LineFields {
+        client: ip(9),
+        remote_user: None,
+        arrival_ms: arrival,
+        latency_us: 60_000_000,
+        zone: Zone::UTC,
+        method: "POST",
+        path: "/checkout?step=2",
+        protocol: "HTTP/1.1",
+        status: 504,
+        body_bytes: 132,
+        referer: None,
+        user_agent: "curl/8.4.0",
+        forwarded_for: None,
+        request_length: 700,
+        upstream_name: "shop.example.com",
+        upstreams: &upstreams,
+        upstream_addresses: &addresses,
+        request_id: 42,
+    };
+    let mut out = Vec::new();
+    AccessFormat::Alb.render(&timed_out, &mut out);
+    let line = String::from_utf8(out).expect("ASCII");
+    assert!(line.contains(" 10.0.2.41:8080 0.000 -1 -1 504 - 700 132 \"POST https://shop.example.com:443/checkout?step=2 HTTP/1.1\""), "{line}");
+    let (record, _) = parse_alb(line.trim_end().as_bytes()).expect("the tool reads it");
+    assert_eq!(record.arrival(), arrival);
+    assert_eq!(
+        record.duration_us,
+        Some(60_000_000),
+        "time - request_creation_time"
+    );
+    let termination = record.termination.expect("the load balancer's own answer");
+    assert_eq!(
+        (termination.cause, termination.code.text()),
+        (TerminationCause::ServerTimeout, "504".to_string())
+    );
+
+    // IIS: completion second, time-taken ms, spaces as `+`, query apart.
+    let head = format!("#Fields: {IIS_FIELDS}");
+    let iis_parser = W3cParser::from_head(&[head.as_bytes()]);
+    let mut out = Vec::new();
+    render_iis(&timed_out, &mut out);
+    let line = String::from_utf8(out).expect("ASCII");
+    assert_eq!(
+        line,
+        "2023-11-12 14:01:02 W3SVC1 10.0.0.4 POST /checkout step=2 443 - 198.51.100.9 curl/8.4.0 - 504 0 0 60000\r\n"
+    );
+    let (record, _) = iis_parser
+        .parse(line.trim_end().as_bytes())
+        .expect("the tool reads it");
+    assert_eq!(
+        record.arrival(),
+        arrival - 900,
+        "completion second less time-taken"
+    );
+    assert_eq!(record.duration_us, Some(60_000_000));
+    assert_eq!(String::from_utf8_lossy(record.request), "POST /checkout");
+
+    // HTTP.sys: the arrival second, the pool and the reason.
+    let head = format!("#Fields: {HTTPERR_FIELDS}");
+    let httperr_parser = W3cParser::from_head(&[head.as_bytes()]);
+    let mut out = Vec::new();
+    render_httperr(&timed_out, Some(503), "AppOffline", &mut out);
+    let line = String::from_utf8(out).expect("ASCII");
+    assert_eq!(
+        line,
+        "2023-11-12 14:00:02 198.51.100.9 1066 10.0.0.4 443 HTTP/1.1 POST /checkout?step=2 - 503 1 AppOffline ShopPool\r\n"
+    );
+    let (record, _) = httperr_parser
+        .parse(line.trim_end().as_bytes())
+        .expect("the tool reads it");
+    assert_eq!(record.arrival(), arrival - 900);
+    assert_eq!(record.status, 503);
+    assert_eq!(text(record.upstream_addr).as_deref(), Some("ShopPool"));
+    assert_eq!(
+        record.termination.map(|t| (t.cause, t.code.text())),
+        Some((TerminationCause::NoServer, "AppOffline".to_string()))
     );
 }

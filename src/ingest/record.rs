@@ -23,7 +23,10 @@ pub struct LineError {
     /// syslog event instead of counting it as skipped.
     pub is_message: bool,
     /// The line is a header directive of its format (W3C's `#Fields:`)
-    /// that the parser of the input must see ([`crate::ingest::access::AccessParser::apply_directive`]).
+    /// that the parser of the input must see ([`crate::ingest::access::AccessParser::apply_directive`]),
+    /// or another line of the format's own that holds no request (HTTP.sys's
+    /// connection timers): skipped by name, and a sign of the format when
+    /// sniffing.
     pub is_directive: bool,
 }
 

@@ -126,6 +126,9 @@ pub const SNIFF_LINES: usize = 200;
 /// as an access log of that format.
 pub const MIN_SNIFF_SHARE: f64 = 0.5;
 
+/// The directive that names a W3C extended log's columns.
+const W3C_FIELDS_DIRECTIVE: &[u8] = b"#Fields:";
+
 /// The lines sniffing looks at: the first [`SNIFF_LINES`] non-empty lines of
 /// `head`, without line endings; a last line without newline is only used
 /// when `head` is the whole input.
@@ -198,25 +201,36 @@ pub fn detect_access_format_among(
             _ => candidate.clone(),
         })
         .collect();
-    let mut best: Option<(&AccessFormat, usize, usize)> = None;
+    // A W3C head names its columns: its directives, and the lines of its
+    // own that hold no request (HTTP.sys's connection timers), are lines
+    // the format explains. An HTTP.sys error log may open with nothing else.
+    let w3c_headed = lines.iter().any(|line| line.starts_with(W3C_FIELDS_DIRECTIVE));
+    let mut best: Option<(&AccessFormat, usize, usize, usize)> = None;
     for candidate in &from_head {
-        let (mut exact, mut loose) = (0, 0);
+        let (mut exact, mut loose, mut own) = (0, 0, 0);
+        let counts_own = w3c_headed && matches!(candidate.parser, AccessParser::W3c(_));
         for line in lines {
-            if let Ok((_, whole_line)) = candidate.parser.parse_exact(line) {
-                loose += 1;
-                exact += usize::from(whole_line);
+            match candidate.parser.parse_exact(line) {
+                Ok((_, whole_line)) => {
+                    loose += 1;
+                    exact += usize::from(whole_line);
+                }
+                Err(error) if counts_own && error.is_directive => own += 1,
+                Err(_) => {}
             }
         }
         let better = match best {
             None => true,
-            Some((_, best_exact, best_loose)) => (exact, loose) > (best_exact, best_loose),
+            Some((_, best_exact, best_loose, best_own)) => {
+                (exact + own, loose + own) > (best_exact + best_own, best_loose + best_own)
+            }
         };
         if better {
-            best = Some((candidate, exact, loose));
+            best = Some((candidate, exact, loose, own));
         }
     }
-    let (chosen, exact, parsed) = best?;
-    if (parsed as f64) < MIN_SNIFF_SHARE * lines.len() as f64 {
+    let (chosen, exact, parsed, own) = best?;
+    if ((parsed + own) as f64) < MIN_SNIFF_SHARE * lines.len() as f64 {
         return None;
     }
     let mut format = chosen.clone();

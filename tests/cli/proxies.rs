@@ -152,6 +152,31 @@ fn format_cases() -> Vec<FormatCase> {
             0,
         ),
         (
+            // Caddy v1's default `log` directive writes `{common}`:
+            // `{remote} - {user} [{when}] "{method} {uri} {proto}" {status} {size}`.
+            "Caddy v1 default log (Common Log Format)",
+            "172.17.0.1 - - [15/Jan/2024:10:00:00 +0000] \"GET /index.html HTTP/1.1\" 502 0\n\
+             172.17.0.1 - alice [15/Jan/2024:10:00:01 +0000] \"GET /style.css HTTP/2.0\" 200 1024\n"
+                .to_string(),
+            "common",
+            None,
+            2,
+            0,
+        ),
+        (
+            "IIS HTTPERR log that opens with connection timers",
+            "#Software: Microsoft HTTP API 2.0\r\n#Version: 1.0\r\n#Date: 2024-03-12 10:14:02\r\n\
+             #Fields: date time c-ip c-port s-ip s-port cs-version cs-method cs-uri streamid sc-status s-siteid s-reason s-queuename\r\n\
+             2024-03-12 10:14:02 198.51.100.7 50122 10.0.0.4 443 - - - - - - Timer_ConnectionIdle -\r\n\
+             2024-03-12 10:14:05 198.51.100.8 50123 10.0.0.4 443 - - - - - - Timer_ConnectionIdle -\r\n\
+             2024-03-12 10:14:09 203.0.113.9 51234 10.0.0.4 443 HTTP/1.1 GET /cart - 503 1 AppOffline ShopPool\r\n"
+                .to_string(),
+            "iis-w3c",
+            None,
+            1,
+            6,
+        ),
+        (
             "Envoy JSON access log",
             [
                 r#"{"start_time":"2024-01-15T10:00:00.000Z","response_code":503,"response_flags":"UF","duration":12,"upstream_host":"10.0.3.7:8080","downstream_remote_address":"10.0.0.9:51234","path":"/api"}"#,

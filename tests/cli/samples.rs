@@ -222,3 +222,80 @@ fn envoy_upstream_refused_sample_matches_its_ground_truth_and_names_the_upstream
         "{hints:?}"
     );
 }
+
+/// The hints of the first incident of a report.
+fn first_hints(report: &Value) -> Vec<String> {
+    report["incidents"][0]["hints"]
+        .as_array()
+        .expect("hints")
+        .iter()
+        .map(|h| h.as_str().expect("text").to_string())
+        .collect()
+}
+
+#[test]
+fn alb_slow_target_sample_matches_its_ground_truth_and_names_the_target() {
+    check_scenario("alb-slow-target");
+    let dir = repo_root().join("sample-logs/alb-slow-target");
+    let report = json_report(&[dir.to_str().expect("utf-8 path")]);
+    let inputs = report["inputs"].as_array().expect("inputs");
+    // One gzipped file per node per 5 minutes, found in AWS's folder tree.
+    assert_eq!(inputs.len(), 72, "{inputs:#?}");
+    for input in inputs {
+        assert_eq!(input["format"], "aws-alb", "{input}");
+        assert_eq!(input["skipped"], 0, "{input}");
+    }
+    let hints = first_hints(&report);
+    assert!(
+        hints
+            .iter()
+            .any(|h| h.starts_with("upstream 10.0.2.41:8080: 100% of its")
+                && h.contains("timed out waiting for the server's answer (504)")),
+        "{hints:?}"
+    );
+}
+
+#[test]
+fn iis_app_pool_sample_reads_both_logs_as_one_stream_and_names_the_pool() {
+    check_scenario("iis-app-pool");
+    let dir = repo_root().join("sample-logs/iis-app-pool");
+    let httperr = std::fs::read_to_string(dir.join("HTTPERR/httperr1.log")).expect("httperr1.log");
+    // HTTP.sys's lines without a request: its directives, the connection
+    // timers and the requests a crashing worker orphaned (no status).
+    let no_request = httperr
+        .lines()
+        .filter(|line| line.starts_with('#') || line.split(' ').nth(10) == Some("-"))
+        .count();
+    let app_offline = httperr
+        .lines()
+        .filter(|line| line.ends_with(" 503 1 AppOffline ShopPool"))
+        .count();
+    assert!(app_offline > 500, "{app_offline}");
+    let report = json_report(&[dir.to_str().expect("utf-8 path")]);
+    let inputs = report["inputs"].as_array().expect("inputs");
+    assert_eq!(inputs.len(), 2, "{inputs:#?}");
+    for input in inputs {
+        assert_eq!(input["format"], "iis-w3c", "{input}");
+    }
+    let by_name = |suffix: &str| {
+        inputs
+            .iter()
+            .find(|input| input["path"].as_str().is_some_and(|p| p.ends_with(suffix)))
+            .unwrap_or_else(|| panic!("{suffix} in {inputs:#?}"))
+    };
+    assert_eq!(by_name("httperr1.log")["skipped"], no_request as u64);
+    assert_eq!(
+        by_name("u_ex240312.log")["skipped"],
+        4,
+        "its four directives"
+    );
+    assert_eq!(
+        report["incidents"][0]["impact"]["requests_failed"], app_offline as u64,
+        "every failed request is an AppOffline 503 of the error log"
+    );
+    let hints = first_hints(&report);
+    let wanted = format!(
+        "upstream ShopPool: 100% of its {app_offline} failed requests had no server available (AppOffline), as the proxy logged how they ended"
+    );
+    assert!(hints.contains(&wanted), "{hints:?}");
+}

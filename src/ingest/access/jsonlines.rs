@@ -15,6 +15,7 @@
 use memchr::memchr2;
 
 use super::envoy::{first_forwarded_hop, termination as envoy_termination};
+use crate::series::termination::{Termination, cloud_cause};
 use crate::ingest::record::{
     AccessRecord, LineError, MICROS_PER_SECOND, seconds_as_micros, strip_port,
 };
@@ -234,7 +235,10 @@ pub fn parse_object(
     record.upstream_time = found.upstream_time.value;
     record.forwarded_for = found.forwarded_for.value;
     record.referer = found.referer.value;
-    record.termination = found.response_flags.value.and_then(envoy_termination);
+    record.termination = found.response_flags.value.and_then(envoy_termination).or_else(|| {
+        let detail = found.cloud_detail.value?;
+        cloud_cause(detail).map(|cause| Termination::new(cause, detail))
+    });
     match found.client.value {
         Some(client) => record.client = strip_port(client),
         None => {

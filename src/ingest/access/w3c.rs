@@ -19,11 +19,22 @@
 //! - The request is `cs-method cs-uri-stem` as written when they are
 //!   unquoted neighbours separated by a space (IIS), else the URI stem
 //!   alone (CloudFront, quoted fields: no path hint then).
+//! - IIS's HTTP.sys error log (`%SystemRoot%\System32\LogFiles\HTTPERR`,
+//!   `#Fields: date time c-ip c-port s-ip s-port cs-version cs-method
+//!   cs-uri streamid sc-status s-siteid s-reason s-queuename`) holds the
+//!   requests HTTP.sys answered itself, the 503s of an application pool
+//!   that is down among them: read beside the site's W3C log they are one
+//!   stream of requests. The application pool (`s-queuename`) is the
+//!   upstream and the reason phrase (`s-reason`) the termination cause
+//!   ([`http_sys_cause`]); a line without a status (a connection timer, a
+//!   dropped connection) is no request and is skipped by name. Its time is
+//!   when HTTP.sys answered, and it has no `time-taken`.
 
 use std::sync::Arc;
 
 use crate::ingest::record::{AccessRecord, LineError, optional, seconds_as_micros};
 use crate::ingest::timestamps::parse_iso8601;
+use crate::series::termination::{Termination, http_sys_cause};
 
 /// What `--log-format` and the reports call these formats.
 pub const NAME: &str = "w3c";
@@ -35,6 +46,11 @@ pub const DEFINITION: &str = "W3C extended (IIS, CloudFront): the columns named 
 /// The skip reason of a `#Software`, `#Version`, `#Date` or `#Fields` line.
 pub const DIRECTIVE_REASON: &str =
     "a W3C header directive (#Fields, #Version, #Date, #Software): not a request";
+
+/// The skip reason of an HTTP.sys error-log line without a status: a
+/// connection HTTP.sys closed (a timer, a dropped or abandoned connection)
+/// without sending a response, not a request it answered.
+pub const HTTP_SYS_NO_RESPONSE: &str = "an HTTP.sys error-log line without a status (a connection timed out, dropped or abandoned before any response): not counted as a request";
 
 /// CloudFront's standard log fields in its documented order: the columns
 /// of a tab-separated file without a `#Fields:` header.
@@ -66,6 +82,12 @@ enum Column {
     Username,
     Host,
     ForwardedFor,
+    /// `cs-uri`: path and query in one field (the HTTP.sys error log).
+    Uri,
+    /// `s-reason`: HTTP.sys's reason phrase.
+    Reason,
+    /// `s-queuename`: the request queue, which is the application pool.
+    Queue,
 }
 
 impl Column {
@@ -87,13 +109,16 @@ impl Column {
             b"cs-username" => Column::Username,
             b"cs-host" | b"x-host-header" => Column::Host,
             b"x-forwarded-for" | b"cs(x-forwarded-for)" => Column::ForwardedFor,
+            b"cs-uri" => Column::Uri,
+            b"s-reason" => Column::Reason,
+            b"s-queuename" => Column::Queue,
             _ => return None,
         })
     }
 }
 
 /// Number of [`Column`] values.
-const COLUMNS: usize = 15;
+const COLUMNS: usize = 18;
 
 /// One `#Fields:` layout: where each needed column is.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -108,6 +133,8 @@ pub struct W3cLayout {
     cloudfront: bool,
     /// IIS's own fields (`s-sitename`, `sc-win32-status`, `s-ip`, ...).
     iis: bool,
+    /// HTTP.sys's error log (`s-reason` named): a line may hold no request.
+    http_sys: bool,
 }
 
 impl W3cLayout {
@@ -143,6 +170,7 @@ impl W3cLayout {
             seconds: cloudfront,
             cloudfront,
             iis,
+            http_sys: has(Column::Reason),
         })
     }
 
@@ -321,8 +349,15 @@ fn read<'a>(
     let logged_at = date_time(date, time).ok_or(LineError::new(
         "expected the date and time as 2024-03-01 and 10:00:00",
     ))?;
-    let status = field(Column::Status)
-        .and_then(|s| std::str::from_utf8(s).ok()?.parse::<u16>().ok())
+    let status_field = field(Column::Status).unwrap_or_default();
+    if layout.http_sys && status_field == b"-" {
+        // The format's own line without a request, like a directive: it
+        // tells sniffing this is HTTP.sys's log, and is skipped by name.
+        return Err(LineError::directive(HTTP_SYS_NO_RESPONSE));
+    }
+    let status = std::str::from_utf8(status_field)
+        .ok()
+        .and_then(|s| s.parse::<u16>().ok())
         .filter(|s| (100..=999).contains(s))
         .ok_or(LineError::new("expected sc-status as a 3-digit number"))?;
     let mut record = AccessRecord::new(logged_at, 0, status);
@@ -343,6 +378,14 @@ fn read<'a>(
     record.referer = field(Column::Referer).and_then(optional);
     record.host = field(Column::Host).and_then(optional);
     record.forwarded_for = field(Column::ForwardedFor).and_then(optional);
+    if layout.http_sys {
+        // HTTP.sys answered itself: the application pool (its request
+        // queue) is the upstream, the reason phrase how the request ended.
+        record.upstream_addr = field(Column::Queue).and_then(optional);
+        record.termination = field(Column::Reason).and_then(|reason| {
+            http_sys_cause(reason).map(|cause| Termination::new(cause, reason))
+        });
+    }
     record.request = match (layout.index(Column::Method), layout.index(Column::UriStem)) {
         // `GET /default.aspx` as written, when the two are neighbours.
         (Some(method), Some(stem))
@@ -354,7 +397,19 @@ fn read<'a>(
             line.get(spans[method]..end).unwrap_or(fields[stem])
         }
         (_, Some(stem)) => fields[stem],
-        _ => b"-",
+        // `GET /cart?id=3` as the HTTP.sys error log writes it.
+        _ => match (layout.index(Column::Method), layout.index(Column::Uri)) {
+            (Some(method), Some(uri))
+                if uri == method + 1
+                    && delimiter == b' '
+                    && spans[method] + fields[method].len() + 1 == spans[uri] =>
+            {
+                let end = spans[uri] + fields[uri].len();
+                line.get(spans[method]..end).unwrap_or(fields[uri])
+            }
+            (_, Some(uri)) => fields[uri],
+            _ => b"-",
+        },
     };
     Ok((record, &[]))
 }

@@ -31,6 +31,12 @@ pub enum AccessFormat {
     HaProxy,
     /// Envoy's default format behind a CRI prefix ([`super::render_proxy`]).
     EnvoyCri,
+    /// The AWS Application Load Balancer's access log ([`super::render_lb`]).
+    Alb,
+    /// IIS's W3C log with `s-sitename` ([`super::render_lb`]); the requests
+    /// HTTP.sys answered itself go to its `HTTPERR` log, which the scenario
+    /// writes beside it.
+    Iis,
 }
 
 /// Which instant a log line's timestamp is.
@@ -54,6 +60,8 @@ impl AccessFormat {
             AccessFormat::NginxJson => "nginx-json",
             AccessFormat::HaProxy => "haproxy",
             AccessFormat::EnvoyCri => "envoy",
+            AccessFormat::Alb => "aws-alb",
+            AccessFormat::Iis => "iis-w3c",
         }
     }
 
@@ -81,6 +89,10 @@ impl AccessFormat {
             AccessFormat::EnvoyCri => {
                 r#"CRI prefix, then [%START_TIME%] "%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% %PROTOCOL%" %RESPONSE_CODE% %RESPONSE_FLAGS% %BYTES_RECEIVED% %BYTES_SENT% %DURATION% %RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)% "%REQ(X-FORWARDED-FOR)%" "%REQ(USER-AGENT)%" "%REQ(X-REQUEST-ID)%" "%REQ(:AUTHORITY)%" "%UPSTREAM_HOST%""#
             }
+            AccessFormat::Alb => {
+                "type time elb client:port target:port request_processing_time target_processing_time response_processing_time elb_status_code target_status_code received_bytes sent_bytes \"request\" \"user_agent\" ssl_cipher ssl_protocol target_group_arn \"trace_id\" \"domain_name\" \"chosen_cert_arn\" matched_rule_priority request_creation_time \"actions_executed\" \"redirect_url\" \"error_reason\" \"target:port_list\" \"target_status_code_list\" \"classification\" \"classification_reason\" conn_trace_id"
+            }
+            AccessFormat::Iis => super::render_lb::IIS_FIELDS,
             AccessFormat::NginxJson => {
                 r#"escape=json '{"time_iso8601":"$time_iso8601","remote_addr":"$remote_addr","remote_user":"$remote_user","request":"$request","status":$status,"body_bytes_sent":$body_bytes_sent,"request_time":$request_time,"http_referer":"$http_referer","http_user_agent":"$http_user_agent","http_x_forwarded_for":"$http_x_forwarded_for"}'"#
             }
@@ -93,7 +105,8 @@ impl AccessFormat {
             AccessFormat::ApacheCombined
             | AccessFormat::ApacheCombinedMicros
             | AccessFormat::HaProxy
-            | AccessFormat::EnvoyCri => TimeSemantics::Arrival,
+            | AccessFormat::EnvoyCri
+            | AccessFormat::Alb => TimeSemantics::Arrival,
             _ => TimeSemantics::Completion,
         }
     }
@@ -129,6 +142,8 @@ impl AccessFormat {
         match self {
             AccessFormat::HaProxy => return super::render_lb::render_haproxy(line, out),
             AccessFormat::EnvoyCri => return super::render_proxy::render_envoy_cri(line, out),
+            AccessFormat::Alb => return super::render_lb::render_alb(line, out),
+            AccessFormat::Iis => return super::render_lb::render_iis(line, out),
             AccessFormat::NginxCombinedRequestTime | AccessFormat::NginxMainRequestTime => {
                 write_clf_head(out, line, second);
                 let _ = write!(out, " {} {}", line.status, line.body_bytes);

@@ -64,6 +64,28 @@ impl ScenarioFile {
         })
     }
 
+    /// A file always written gzipped, as servers that rotate into `.gz`
+    /// files write it (`name` ends in `.gz`; it may hold folders, `/`
+    /// separated, below the scenario's folder).
+    pub fn gzipped_file(
+        name: String,
+        kind: &'static str,
+        format: &str,
+        content: Vec<u8>,
+    ) -> ScenarioFile {
+        debug_assert!(name.ends_with(".gz"), "{name}");
+        let lines = content.iter().filter(|&&byte| byte == b'\n').count() as u64;
+        ScenarioFile {
+            facts: FileFacts {
+                name,
+                kind,
+                format: format.to_string(),
+                lines,
+            },
+            content,
+        }
+    }
+
     /// Whether the file is written gzipped.
     pub fn gzipped(&self) -> bool {
         self.facts.name.ends_with(".gz")
@@ -135,7 +157,11 @@ impl GeneratedScenario {
                     fs::remove_file(path)?;
                 }
             }
-            fs::write(folder.join(&file.facts.name), file.bytes()?)?;
+            let path = folder.join(&file.facts.name);
+            if let Some(parent) = path.parent() {
+                fs::create_dir_all(parent)?;
+            }
+            fs::write(path, file.bytes()?)?;
         }
         let stale_truth = folder.join("expected.json");
         if stale_truth.exists() {
@@ -185,31 +211,40 @@ impl AccessLogSetup {
     pub fn render(&self, requests: &[Request], population: &Population) -> Vec<u8> {
         let mut out = Vec::with_capacity(requests.len() * 260);
         for request in requests {
-            let user = population.user(request.user);
-            let client = user.ip;
-            let line = LineFields {
-                client,
-                remote_user: None,
-                arrival_ms: request.arrival_ms,
-                latency_us: request.latency_us,
-                zone: self.zone,
-                method: request.method,
-                path: &request.path,
-                protocol: user.protocol,
-                status: request.status,
-                body_bytes: request.body_bytes,
-                referer: request.referer.as_deref(),
-                user_agent: &user.user_agent,
-                forwarded_for: user.forwarded_for.as_deref(),
-                request_length: request.request_length,
-                upstream_name: &self.upstream_name,
-                upstreams: &request.upstream,
-                upstream_addresses: &self.upstream_addresses,
-                request_id: request.request_id,
-            };
-            self.format.render(&line, &mut out);
+            self.format
+                .render(&self.line_fields(request, population), &mut out);
         }
         out
+    }
+
+    /// What a line of `request` shows, for renderers of other logs of the
+    /// same server.
+    pub fn line_fields<'a>(
+        &'a self,
+        request: &'a Request,
+        population: &'a Population,
+    ) -> LineFields<'a> {
+        let user = population.user(request.user);
+        LineFields {
+            client: user.ip,
+            remote_user: None,
+            arrival_ms: request.arrival_ms,
+            latency_us: request.latency_us,
+            zone: self.zone,
+            method: request.method,
+            path: &request.path,
+            protocol: user.protocol,
+            status: request.status,
+            body_bytes: request.body_bytes,
+            referer: request.referer.as_deref(),
+            user_agent: &user.user_agent,
+            forwarded_for: user.forwarded_for.as_deref(),
+            request_length: request.request_length,
+            upstream_name: &self.upstream_name,
+            upstreams: &request.upstream,
+            upstream_addresses: &self.upstream_addresses,
+            request_id: request.request_id,
+        }
     }
 }
 

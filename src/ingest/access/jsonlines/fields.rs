@@ -149,6 +149,9 @@ pub(super) struct Found<'a> {
     pub(super) bytes: Slot<&'a [u8]>,
     /// Envoy's `response_flags`.
     pub(super) response_flags: Slot<&'a [u8]>,
+    /// Google Cloud's `jsonPayload.statusDetails`, Azure's `errorInfo`
+    /// (Front Door) or `error_info` (Application Gateway v2).
+    pub(super) cloud_detail: Slot<&'a [u8]>,
     /// An Azure `category` that is not an access log.
     pub(super) other_azure_category: bool,
     traefik: bool,
@@ -314,6 +317,9 @@ impl<'a> Found<'a> {
             | [b"DownstreamContentSize"]
             | [b"EdgeResponseBytes"]
             | [b"httpRequest", b"responseSize"] => self.bytes.offer(1, text),
+            [b"jsonPayload", b"statusDetails"]
+            | [b"properties", b"errorInfo" | b"error_info"]
+            | [b"errorInfo_s" | b"error_info_s" | b"ErrorInfo"] => self.cloud_detail.offer(1, text),
             [b"response_flags"] => {
                 self.envoy = true;
                 self.response_flags.offer(2, text);

@@ -297,7 +297,7 @@ fn proxy_and_cloud_json_records_parse() {
                 host: None,
             },
             request: "http://35.1.2.3/cart",
-            flags: None,
+            flags: Some("failed_to_connect_to_backend"),
         },
         CloudCase {
             name: "Azure Application Gateway v2 (documented example shape, timeTaken in s)",
@@ -351,7 +351,7 @@ fn proxy_and_cloud_json_records_parse() {
                 host: Some("www.example.com"),
             },
             request: "https://www.example.com:443/",
-            flags: None,
+            flags: Some("OriginConnectionRefused"),
         },
         CloudCase {
             name: "AzureDiagnostics table, flattened columns",

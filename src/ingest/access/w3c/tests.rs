@@ -4,6 +4,7 @@
 
 use super::*;
 use crate::ingest::timestamps::utc_ms;
+use crate::series::termination::TerminationCause;
 
 const IIS_HEAD: &str = "#Software: Microsoft Internet Information Services 10.0
 #Version: 1.0
@@ -189,4 +190,102 @@ fn no_byte_sequence_makes_it_panic() {
         let mut from_noise = W3cParser::default();
         from_noise.apply_directive(&noise);
     });
+}
+
+/// HTTP.sys's error log (`HTTPERR\httperr1.log`) with the fields
+/// Microsoft documents for it.
+const HTTPERR_HEAD: &str = "#Software: Microsoft HTTP API 2.0
+#Version: 1.0
+#Date: 2024-03-12 10:14:02
+#Fields: date time c-ip c-port s-ip s-port cs-version cs-method cs-uri streamid sc-status s-siteid s-reason s-queuename";
+
+/// (name, line, request, status, app pool, cause and reason)
+type HttpErrCase = (
+    &'static str,
+    &'static str,
+    &'static str,
+    u16,
+    Option<&'static str>,
+    Option<(TerminationCause, &'static str)>,
+);
+
+#[test]
+fn httperr_lines_are_requests_of_the_application_pool_with_their_reason() {
+    let parser = W3cParser::from_head(&lines(HTTPERR_HEAD));
+    assert_eq!(parser.flavor_name(), IIS_NAME);
+    assert!(!parser.has_request_time(), "HTTP.sys writes no time-taken");
+    let cases: [HttpErrCase; 4] = [
+        (
+            "pool taken offline by rapid-fail protection",
+            "2024-03-12 10:14:02 203.0.113.9 51234 10.0.0.4 443 HTTP/1.1 GET /cart?item=3 - 503 1 AppOffline ShopPool",
+            "GET /cart?item=3",
+            503,
+            Some("ShopPool"),
+            Some((TerminationCause::NoServer, "AppOffline")),
+        ),
+        (
+            "queue full, HTTP/2 stream id",
+            "2024-03-12 10:14:02 203.0.113.9 51234 10.0.0.4 443 HTTP/2.0 GET /api/stock 7 503 1 QueueFull ShopPool",
+            "GET /api/stock",
+            503,
+            Some("ShopPool"),
+            Some((TerminationCause::Overflow, "QueueFull")),
+        ),
+        (
+            "parse error: no cause, no pool",
+            "2024-03-12 10:14:02 203.0.113.9 51234 10.0.0.4 443 HTTP/1.1 GET /%%% - 400 - BadRequest -",
+            "GET /%%%",
+            400,
+            None,
+            None,
+        ),
+        (
+            "IPv6 addresses",
+            "2024-03-12 10:14:02 2001:db8::7 51234 2001:db8::1 443 HTTP/1.1 POST /checkout - 503 1 AppPoolTimer ShopPool",
+            "POST /checkout",
+            503,
+            Some("ShopPool"),
+            Some((TerminationCause::Overflow, "AppPoolTimer")),
+        ),
+    ];
+    for (name, line, request, status, pool, cause) in cases {
+        let (record, _) = parser
+            .parse(line.as_bytes())
+            .unwrap_or_else(|e| panic!("{name}: {e:?}"));
+        assert_eq!(
+            record.arrival(),
+            utc_ms(2024, 3, 12, 10, 14, 2),
+            "{name}: answered at once, the logged second"
+        );
+        assert_eq!(record.duration_us, None, "{name}");
+        assert_eq!(String::from_utf8_lossy(record.request), request, "{name}");
+        assert_eq!(record.status, status, "{name}");
+        assert_eq!(record.user_agent, None, "{name}");
+        assert_eq!(
+            record.upstream_addr.map(|p| String::from_utf8_lossy(p).into_owned()),
+            pool.map(str::to_string),
+            "{name}"
+        );
+        assert_eq!(
+            record.termination.map(|t| (t.cause, t.code.text())),
+            cause.map(|(cause, code)| (cause, code.to_string())),
+            "{name}"
+        );
+    }
+    assert_eq!(
+        String::from_utf8_lossy(
+            parser
+                .parse(b"2024-03-12 10:14:02 203.0.113.9 51234 10.0.0.4 443 HTTP/1.1 GET /cart - 503 1 AppOffline ShopPool")
+                .expect("a request")
+                .0
+                .client
+        ),
+        "203.0.113.9"
+    );
+    let idle = b"2024-03-12 10:20:41 198.51.100.7 50122 10.0.0.4 443 - - - - - - Timer_ConnectionIdle -";
+    assert_eq!(
+        parser.parse(idle).map(|_| ()),
+        Err(LineError::directive(HTTP_SYS_NO_RESPONSE)),
+        "a connection timer is no request"
+    );
 }

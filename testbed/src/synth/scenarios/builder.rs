@@ -22,6 +22,7 @@ use crate::synth::scenario::{AccessLogSetup, GeneratedScenario, ScenarioFile, ob
 use crate::synth::traffic::{
     Disturbance, DiurnalShape, LatencyUnit, Request, ServerKind, TrafficPlan, simulate,
 };
+use crate::synth::truth::ObservedRequest;
 
 /// Every shop has an uptime monitor probing it this often.
 const MONITOR_PERIOD_MS: i64 = 5 * MS_PER_MINUTE;
@@ -159,20 +160,39 @@ impl ScenarioBuilder {
     ) -> io::Result<GeneratedScenario> {
         let format = access.setup.format;
         let content = access.setup.render(&traffic.requests, &traffic.population);
-        let mut files = vec![ScenarioFile::new(
-            access.name,
-            "access",
-            format.name(),
-            content,
-        )?];
-        files.extend(other_files);
+        let access_file = ScenarioFile::new(access.name, "access", format.name(), content)?;
         let observed = observe_requests(&traffic.requests, &traffic.population, format);
+        self.build_observed(
+            format,
+            vec![access_file],
+            &observed,
+            other_files,
+            truth,
+            write_up,
+        )
+    }
+
+    /// The finished scenario from access files the scenario rendered itself
+    /// (several files, or several logs of one server) and the requests as a
+    /// tool reads them back from those files: `access_files` first, then
+    /// `other_files`.
+    pub fn build_observed(
+        self,
+        format: AccessFormat,
+        access_files: Vec<ScenarioFile>,
+        observed: &[ObservedRequest<'_>],
+        other_files: Vec<ScenarioFile>,
+        truth: Truth<'_>,
+        write_up: WriteUp,
+    ) -> io::Result<GeneratedScenario> {
+        let mut files = access_files;
+        files.extend(other_files);
         let expected = expected(TruthInputs {
             scenario: self.name,
             seed: self.seed,
             format,
             zone: self.zone,
-            observed: &observed,
+            observed,
             incident: truth.incident,
             alerts: truth.alerts,
             files: files.iter().map(|file| file.facts.clone()).collect(),

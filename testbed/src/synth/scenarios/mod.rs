@@ -6,13 +6,15 @@ use std::io;
 
 use super::clock::{Zone, local_hms};
 use super::expected::Expected;
-use super::scenario::GeneratedScenario;
+use super::scenario::{GeneratedScenario, ScenarioFile};
 
+mod alb_slow_target;
 mod bad_config;
 mod builder;
 mod envoy_upstream_refused;
 mod full_outage;
 mod haproxy_reload;
+mod iis_app_pool;
 mod memory_leak;
 mod quiet;
 mod slow_degradation;
@@ -20,7 +22,7 @@ mod traffic_gap;
 mod uneven_lb;
 
 /// Every scenario, in the order the README lists them.
-pub const SCENARIO_NAMES: [&str; 9] = [
+pub const SCENARIO_NAMES: [&str; 11] = [
     "memory-leak",
     "quiet",
     "bad-config",
@@ -30,6 +32,8 @@ pub const SCENARIO_NAMES: [&str; 9] = [
     "traffic-gap",
     "haproxy-reload",
     "envoy-upstream-refused",
+    "alb-slow-target",
+    "iis-app-pool",
 ];
 
 /// Generates the scenario called `name`; `None` for an unknown name.
@@ -44,6 +48,8 @@ pub fn generate_scenario(name: &str) -> Option<io::Result<GeneratedScenario>> {
         "traffic-gap" => Some(traffic_gap::generate()),
         "haproxy-reload" => Some(haproxy_reload::generate()),
         "envoy-upstream-refused" => Some(envoy_upstream_refused::generate()),
+        "alb-slow-target" => Some(alb_slow_target::generate()),
+        "iis-app-pool" => Some(iis_app_pool::generate()),
         _ => None,
     }
 }
@@ -120,11 +126,11 @@ pub fn readme(scenarios: &[GeneratedScenario]) -> String {
     let mut text = String::from(README_INTRODUCTION);
     for scenario in scenarios {
         let expected = &scenario.expected;
-        let access = scenario
-            .files
+        let access_rows = file_rows(&scenario.files);
+        let access = access_rows
             .iter()
-            .find(|file| file.facts.kind == "access")
-            .map_or("-", |file| file.facts.name.as_str());
+            .find(|row| row.kind == "access")
+            .map_or("-", |row| row.name.as_str());
         match expected.incidents.first() {
             Some(incident) => {
                 let _ = writeln!(
@@ -162,15 +168,80 @@ pub fn readme(scenarios: &[GeneratedScenario]) -> String {
         text.push_str("\n\n");
         text.push_str(&truth_summary(&scenario.expected, scenario.zone));
         text.push_str("\n| file | kind | format | lines |\n| --- | --- | --- | --- |\n");
-        for file in &scenario.files {
+        for row in file_rows(&scenario.files) {
             let _ = writeln!(
                 text,
                 "| `{}` | {} | {} | {} |",
-                file.facts.name, file.facts.kind, file.facts.format, file.facts.lines
+                row.name, row.kind, row.format, row.lines
             );
         }
     }
     text
+}
+
+/// More files than this in one folder, of one kind and format, are listed
+/// as one row (a load balancer's file per 5 minutes).
+const MAX_LISTED_FILES: usize = 4;
+
+/// One row of a scenario's file table.
+struct FileRow {
+    name: String,
+    kind: &'static str,
+    format: String,
+    lines: u64,
+}
+
+/// The rows of a scenario's file table, in file order: each file, or one
+/// row `folder/*.ext (N files)` for a folder of many alike.
+fn file_rows(files: &[ScenarioFile]) -> Vec<FileRow> {
+    let folder = |name: &str| {
+        name.rsplit_once('/')
+            .map_or("", |(folder, _)| folder)
+            .to_string()
+    };
+    let mut rows: Vec<FileRow> = Vec::new();
+    let mut index = 0;
+    while index < files.len() {
+        let first = &files[index].facts;
+        let group = files[index..]
+            .iter()
+            .take_while(|file| {
+                folder(&file.facts.name) == folder(&first.name)
+                    && file.facts.kind == first.kind
+                    && file.facts.format == first.format
+            })
+            .count();
+        if group > MAX_LISTED_FILES {
+            // `log.gz` of `..._10.0.0.85_x7k2.log.gz`: the last extension,
+            // with the one before it when the last is a compression's.
+            let file = first.name.rsplit('/').next().unwrap_or_default();
+            let mut extensions = file.rsplitn(3, '.');
+            let last = extensions.next().unwrap_or_default();
+            let extension = match extensions.next() {
+                Some(before) if last == "gz" => format!("{before}.{last}"),
+                _ => last.to_string(),
+            };
+            rows.push(FileRow {
+                name: format!("{}/*.{extension} ({group} files)", folder(&first.name)),
+                kind: first.kind,
+                format: first.format.clone(),
+                lines: files[index..index + group]
+                    .iter()
+                    .map(|file| file.facts.lines)
+                    .sum(),
+            });
+            index += group;
+        } else {
+            rows.push(FileRow {
+                name: first.name.clone(),
+                kind: first.kind,
+                format: first.format.clone(),
+                lines: first.lines,
+            });
+            index += 1;
+        }
+    }
+    rows
 }
 
 /// A few lines stating a scenario's truth in the logs' own zone.
