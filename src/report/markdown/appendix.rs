@@ -81,9 +81,8 @@ impl Page<'_> {
             for example in input.skipped_examples.iter().filter(|_| !explained_by_note) {
                 let _ = writeln!(
                     out,
-                    "- `{}:{}` skipped: {}",
-                    code_span(&input.path),
-                    example.line,
+                    "- {} skipped: {}",
+                    code(&format!("{}:{}", input.path, example.line)),
                     inline(&example.reason)
                 );
                 notes = true;
@@ -91,14 +90,14 @@ impl Page<'_> {
             if input.out_of_range > 0 {
                 let _ = writeln!(
                     out,
-                    "- `{}`: {} parsed lines outside `--since`/`--until` were left out.",
-                    code_span(&input.path),
+                    "- {}: {} parsed lines outside `--since`/`--until` were left out.",
+                    code(&input.path),
                     thousands(input.out_of_range)
                 );
                 notes = true;
             }
             if let Some(error) = &input.error {
-                let _ = writeln!(out, "- `{}`: {}", code_span(&input.path), inline(error));
+                let _ = writeln!(out, "- {}: {}", code(&input.path), inline(error));
                 notes = true;
             }
             if input.kind == InputKind::Unknown
@@ -106,8 +105,8 @@ impl Page<'_> {
             {
                 let _ = writeln!(
                     out,
-                    "- `{}` not analysed: {}",
-                    code_span(&input.path),
+                    "- {} not analysed: {}",
+                    code(&input.path),
                     inline(note)
                 );
                 notes = true;

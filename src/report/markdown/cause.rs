@@ -102,7 +102,7 @@ impl Page<'_> {
                     entry
                         .source
                         .as_deref()
-                        .map(|s| format!(" (`{}`)", code_span(s)))
+                        .map(|s| format!(" ({})", code(s)))
                         .unwrap_or_default()
                 );
             }
@@ -135,7 +135,7 @@ impl Page<'_> {
                     resolution
                         .source
                         .as_deref()
-                        .map(|s| format!(" (`{}`)", code_span(s)))
+                        .map(|s| format!(" ({})", code(s)))
                         .unwrap_or_default(),
                     resolution_choice_words(resolution.choice)
                 );

@@ -262,8 +262,8 @@ impl Page<'_> {
                 );
                 match detected.source {
                     DetectionSource::Log => format!(
-                        "{when}, by an alert in the logs: `{}`.",
-                        code_span(&detection_evidence(&detected.evidence))
+                        "{when}, by an alert in the logs: {}.",
+                        code(&detection_evidence(&detected.evidence))
                     ),
                     DetectionSource::User => {
                         format!("{when}, as given by the responders (`--detected-at`).")

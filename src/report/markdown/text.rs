@@ -213,25 +213,106 @@ pub fn plural(n: u64) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 
-/// Text from the logs made safe inside a table cell: no pipe, no line
-/// break, no `<` that a renderer would take for an HTML tag.
+/// Text from the logs made safe inside a table cell: [`inert`], whose
+/// escaped `|` a GFM table keeps inside the cell.
 pub fn cell(text: &str) -> String {
-    inline(text).replace('|', "\\|")
+    inert(text)
 }
 
-/// Text from the logs made safe in running Markdown text.
+/// Text from the logs made safe in running Markdown text: [`inert`].
 pub fn inline(text: &str) -> String {
-    text.replace(['\r', '\n'], " ").replace('<', "&lt;")
+    inert(text)
 }
 
-/// A path or `path:line` as code inside a table cell.
+/// The one escaping of log text (request paths, user agents, referers,
+/// error messages, template examples) for Markdown, in running text and
+/// table cells alike: whoever sent the request wrote it, so it must render
+/// as the characters it is and never as a link, an image, HTML or
+/// emphasis.
+///
+/// - every ASCII punctuation character Markdown or GFM gives a meaning to
+///   is backslash-escaped (CommonMark lets any ASCII punctuation be
+///   escaped): `\`, `` ` ``, `*`, `[`, `]`, `!`, `~`, `|`, `$` (GitHub's
+///   math), `#`, `@` (GFM's e-mail autolinks), and `_` where it could open
+///   or close emphasis (not inside a word, where CommonMark ignores it);
+/// - `<`, `>` and `&` become entities, so no tag, autolink or entity of the
+///   log is live;
+/// - the `:` of `scheme://` and the `.` of `www.` are escaped, so GFM's
+///   bare-URL autolinks do not fire;
+/// - a leading `-`, `+`, `=` or `1.` is escaped so the text cannot start a
+///   list or a heading underline where it begins a line;
+/// - line breaks and other control characters (NUL included) become one
+///   space each: a row or a sentence stays one line.
+pub fn inert(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len() + text.len() / 8);
+    let is_word = |c: Option<&char>| c.is_some_and(|c| c.is_alphanumeric());
+    for (i, &c) in chars.iter().enumerate() {
+        let next = |k: usize| chars.get(i + k).copied();
+        match c {
+            c if c.is_control() => out.push(' '),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '\\' | '`' | '*' | '[' | ']' | '!' | '~' | '|' | '$' | '#' | '@' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '_' if !(i > 0 && is_word(chars.get(i - 1)) && is_word(chars.get(i + 1))) => {
+                out.push_str("\\_");
+            }
+            ':' if next(1) == Some('/') && next(2) == Some('/') => out.push_str("\\:"),
+            '.' if i >= 3
+                && chars[i - 3..i]
+                    .iter()
+                    .map(char::to_ascii_lowercase)
+                    .eq(['w', 'w', 'w']) =>
+            {
+                out.push_str("\\.");
+            }
+            '-' | '+' | '=' if i == 0 => {
+                out.push('\\');
+                out.push(c);
+            }
+            '.' | ')' if chars[..i].iter().all(char::is_ascii_digit) && i > 0 => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A path or `path:line` as code inside a table cell (its `|` escaped, as
+/// GFM tables need even inside a code span).
 pub fn code_cell(text: &str) -> String {
-    format!("`{}`", code_span(text).replace('|', "\\|"))
+    code(text).replace('|', "\\|")
 }
 
-/// Text for inside backticks: no backtick, no line break.
-pub fn code_span(text: &str) -> String {
-    text.replace(['\r', '\n'], " ").replace('`', "'")
+/// `text` as one inline code span, whatever it holds: the fence is one
+/// backtick longer than the longest run of backticks in it, and a space
+/// pads both sides when it starts or ends with a backtick or a space (the
+/// one space CommonMark strips from each side). Line breaks and control
+/// characters become spaces.
+pub fn code(text: &str) -> String {
+    let text: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let mut longest_run = 0;
+    let mut run = 0;
+    for c in text.chars() {
+        run = if c == '`' { run + 1 } else { 0 };
+        longest_run = longest_run.max(run);
+    }
+    let fence = "`".repeat(longest_run + 1);
+    let pad = text.starts_with(['`', ' ']) || text.ends_with(['`', ' ']);
+    if pad {
+        format!("{fence} {text} {fence}")
+    } else {
+        format!("{fence}{text}{fence}")
+    }
 }
 
 /// A link destination, in angle brackets when it holds spaces or brackets.
@@ -351,9 +432,119 @@ mod tests {
 
     #[test]
     fn log_text_cannot_break_the_table() {
-        assert_eq!(cell("a|b\nc <165>"), "a\\|b c &lt;165>");
-        assert_eq!(code_cell("we`ird|path"), "`we'ird\\|path`");
+        assert_eq!(cell("a|b\nc <165>"), "a\\|b c &lt;165&gt;");
+        assert_eq!(code_cell("we`ird|path"), "``we`ird\\|path``");
         assert_eq!(link_destination("my chart.svg"), "<my chart.svg>");
         assert_eq!(link_destination("../chart.svg"), "../chart.svg");
+    }
+
+    /// Every hostile form a log line can carry, as whoever sent the request
+    /// could write it.
+    pub(crate) const HOSTILE: [(&str, &str); 16] = [
+        ("link", "see [link](javascript:alert(1)) now"),
+        ("image", "pixel ![img](http://x/y.png) here"),
+        ("script tag", "<script>alert(1)</script>"),
+        ("autolink", "<http://x/y> and <a@b.c>"),
+        ("bare url", "GET http://evil.example/x and www.evil.example"),
+        ("e-mail", "mail root@evil.example now"),
+        ("backticks", "a `code` and ``two`` and ```"),
+        ("pipe", "a | b | c"),
+        ("emphasis", "*bold* **strong** _em_ ~~gone~~"),
+        ("heading", "# not a heading"),
+        ("list", "- not a list"),
+        ("ordered list", "1. not a list"),
+        ("entity", "&amp; &lt;b&gt; &#x3C;i>"),
+        ("line breaks", "one\ntwo\r\nthree\rfour"),
+        ("nul and controls", "a\0b\x07c\x1bd"),
+        ("math and escapes", "$x$ \\[ \\* {braces}"),
+    ];
+
+    /// What a reader sees of `text`: control characters as spaces.
+    fn as_seen(text: &str) -> String {
+        text.chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect()
+    }
+
+    /// Parses `markdown` as GitHub does (tables, strikethrough, math) and
+    /// returns the text a reader sees, or names the live construct it found;
+    /// `own_lists` lists are the caller's own (a bulleted sentence).
+    pub(crate) fn rendered_text(markdown: &str, own_lists: usize) -> Result<String, String> {
+        let mut lists = 0;
+        use pulldown_cmark::{Event, Options, Parser, Tag};
+        let mut seen = String::new();
+        let options = Options::ENABLE_TABLES
+            | Options::ENABLE_STRIKETHROUGH
+            | Options::ENABLE_MATH
+            | Options::ENABLE_GFM;
+        for event in Parser::new_ext(markdown, options) {
+            match event {
+                Event::Text(t) | Event::Code(t) => seen.push_str(&t),
+                Event::SoftBreak | Event::HardBreak => seen.push(' '),
+                Event::Html(h) | Event::InlineHtml(h) => return Err(format!("HTML {h:?}")),
+                Event::InlineMath(m) | Event::DisplayMath(m) => {
+                    return Err(format!("math {m:?}"));
+                }
+                Event::Start(
+                    tag @ (Tag::Link { .. }
+                    | Tag::Image { .. }
+                    | Tag::Emphasis
+                    | Tag::Strong
+                    | Tag::Strikethrough
+                    | Tag::Heading { .. }
+                    | Tag::HtmlBlock),
+                ) => return Err(format!("live {tag:?}")),
+                Event::Start(Tag::List(_)) => {
+                    lists += 1;
+                    if lists > own_lists {
+                        return Err("a list of its own".to_string());
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(seen)
+    }
+
+    #[test]
+    fn hostile_log_text_renders_as_the_characters_it_is() {
+        for (name, hostile) in HOSTILE {
+            let expected = as_seen(hostile);
+            let places = [
+                ("paragraph", inline(hostile), 0),
+                ("bullet", format!("- {}", inline(hostile)), 1),
+                ("code span", code(hostile), 0),
+            ];
+            for (place, markdown, own_lists) in places {
+                let seen = rendered_text(&markdown, own_lists)
+                    .unwrap_or_else(|live| panic!("{name} in a {place}: {live} in {markdown:?}"));
+                assert_eq!(seen.trim(), expected.trim(), "{name} in a {place}: {markdown:?}");
+            }
+            for (place, rendered) in [("table cell", cell(hostile)), ("code cell", code_cell(hostile))] {
+                let markdown = format!("| a | b |\n| --- | --- |\n| {rendered} | x |\n");
+                let seen = rendered_text(&markdown, 0)
+                    .unwrap_or_else(|live| panic!("{name} in a {place}: {live} in {markdown:?}"));
+                assert_eq!(
+                    seen,
+                    format!("ab{}x", expected.trim()),
+                    "{name} in a {place}: one cell, the text as it is"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn code_spans_take_a_fence_longer_than_any_run_of_backticks() {
+        let cases = [
+            ("plain", "a/b.log:7", "`a/b.log:7`"),
+            ("one backtick", "a`b", "``a`b``"),
+            ("a run of three", "x```y", "````x```y````"),
+            ("leading backtick padded", "`x", "`` `x ``"),
+            ("trailing space padded", "x ", "` x  `"),
+            ("line break", "a\nb", "`a b`"),
+        ];
+        for (name, text, expected) in cases {
+            assert_eq!(code(text), expected, "{name}");
+        }
     }
 }
