@@ -10,6 +10,7 @@ mod evidence;
 mod formats;
 mod handmade;
 mod help;
+mod hostile;
 mod json_contract;
 mod malformed;
 mod parallel;
