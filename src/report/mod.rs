@@ -15,7 +15,7 @@ pub mod series_table;
 use serde::{Deserialize, Serialize, Serializer};
 
 use crate::detect::stats::round4;
-use crate::detect::{Finding, Findings, TimelineEntry};
+use crate::detect::{DetectionSource, Finding, Findings, TimelineEntry};
 use crate::timefmt::{Millis, Zone, rfc3339_utc};
 
 /// The schema name every JSON report carries.
@@ -152,6 +152,13 @@ pub struct DetectedJson {
     pub at: String,
     pub source: String,
     pub evidence: String,
+    /// False when nobody saw it: the `rule` source, a standard alert
+    /// replayed over the logs (when it would have fired). True for an alert
+    /// line (`log`) and a time the responders gave (`user`).
+    pub observed: bool,
+    /// True when this detection lies before the incident's start (its
+    /// `time_to_detect_s` is then negative).
+    pub before_start: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -321,6 +328,8 @@ impl Report {
                         at: time(d.at),
                         source: d.source.name().to_string(),
                         evidence: sentences::detection_evidence(&d.evidence),
+                        observed: d.source != DetectionSource::Rule,
+                        before_start: d.at < incident.start,
                     }),
                     time_to_detect_s: report
                         .detected

@@ -8,7 +8,7 @@ use crate::detect::runs::ChangeRun;
 use crate::detect::client_bursts::ClientBurst;
 use crate::detect::concentration::PathConcentration;
 use crate::detect::findings::{
-    ChangeLead, DetectionEvidence, Hint, MetricMovement, TimelineEntry, TimelineFact,
+    ChangeLead, DetectionEvidence, DetectionSource, Hint, MetricMovement, TimelineEntry, TimelineFact,
 };
 use crate::ingest::events::EventKind;
 use crate::ingest::events::commands::{Actor, Topic};
@@ -29,13 +29,22 @@ pub fn detection_evidence(evidence: &DetectionEvidence) -> String {
             long_burn,
             short_burn,
         } => format!(
-            "SLO {slo_percent}% multiwindow alert, {rule}: burn rate {long_burn:.1} (long window) and {short_burn:.1} (short window)"
+            "replayed, not observed: a standard SLO {slo_percent}% multiwindow burn-rate alert ({rule}) would have fired here, at burn rate {long_burn:.1} (long window) and {short_burn:.1} (short window)"
         ),
         DetectionEvidence::TrafficRule {
             expected_per_minute,
         } => format!(
-            "traffic rule: requests stayed below a fifth of the baseline ({expected_per_minute:.0}/min) for 5 minutes"
+            "replayed, not observed: a standard traffic alert would have fired here, requests having stayed below a fifth of the baseline ({expected_per_minute:.0}/min) for 5 minutes"
         ),
+    }
+}
+
+/// What a replayed rule is called in a sentence: `a standard burn-rate
+/// alert`, `a standard traffic alert`.
+pub fn replayed_alert_name(evidence: &DetectionEvidence) -> &'static str {
+    match evidence {
+        DetectionEvidence::TrafficRule { .. } => "a standard traffic alert",
+        _ => "a standard burn-rate alert",
     }
 }
 
@@ -255,6 +264,10 @@ pub fn timeline_text(entry: &TimelineEntry, zone: &Zone) -> String {
         }
         TimelineFact::Action(run) => format!("Action: {}", action_run_text(run)),
         TimelineFact::ChangeRun(run) => format!("Change: {}", change_run_text(run, zone)),
+        TimelineFact::Detected(detected) if detected.source == DetectionSource::Rule => format!(
+            "Alert would have fired (rule): {}",
+            detection_evidence(&detected.evidence)
+        ),
         TimelineFact::Detected(detected) => format!(
             "Detected ({}): {}",
             detected.source.name(),

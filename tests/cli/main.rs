@@ -5,6 +5,7 @@
 mod changes;
 mod datasets;
 mod definitions;
+mod detection;
 mod errors;
 mod evidence;
 mod formats;

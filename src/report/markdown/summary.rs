@@ -5,11 +5,11 @@
 use std::fmt::Write;
 
 use crate::detect::{Cause, DetectionSource, Finding, Findings, Severity};
-use crate::timefmt::MS_PER_MINUTE;
+use crate::timefmt::{MS_PER_MINUTE, Millis};
 
 use super::text::*;
 use super::{Level, Page};
-use crate::report::sentences::{detection_evidence, hint_text};
+use crate::report::sentences::{detection_evidence, hint_text, replayed_alert_name};
 
 impl Page<'_> {
     // ---------------------------------------------------------------- title
@@ -38,14 +38,17 @@ impl Page<'_> {
         }
         let bad = impact.requests_failed + impact.requests_slow;
         let detection = match &report.detected {
+            Some(detected) if detected.source == DetectionSource::Rule => format!(
+                "; no alert was found in the logs, and {} would have fired {}",
+                replayed_alert_name(&detected.evidence),
+                self.offset_from_start(incident.start, detected.at)
+            ),
             Some(detected) => format!(
-                "; it was detected {} after it began ({})",
-                self.between(incident.start, detected.at),
+                "; it was detected {} ({})",
+                self.offset_from_start(incident.start, detected.at),
                 match detected.source {
-                    DetectionSource::Log => "by an alert in the logs",
-                    DetectionSource::Rule =>
-                        "when an SLO burn-rate alert would have fired; no alert was found in the logs",
                     DetectionSource::User => "as given by the responders",
+                    _ => "by an alert in the logs",
                 }
             ),
             None => "; no alert was found in the logs".to_string(),
@@ -253,29 +256,108 @@ impl Page<'_> {
 
     pub(super) fn detection_text(&self, report: &Finding) -> String {
         let start = report.incident.start;
-        match &report.detected {
-            Some(detected) => {
-                let when = format!(
-                    "{}, {} after impact started",
-                    self.full_time(detected.at),
-                    self.between(start, detected.at)
-                );
-                match detected.source {
-                    DetectionSource::Log => format!(
-                        "{when}, by an alert in the logs: {}.",
-                        code(&detection_evidence(&detected.evidence))
-                    ),
-                    DetectionSource::User => {
-                        format!("{when}, as given by the responders (`--detected-at`).")
-                    }
-                    DetectionSource::Rule => format!(
-                        "{when}. No alert was found in the logs; this is when a standard alert would have fired ({}). **TODO:** when and how did people actually notice? Give it with `--detected-at`.",
-                        inline(&detection_evidence(&detected.evidence))
-                    ),
-                }
+        let Some(detected) = &report.detected else {
+            return "no alert was found in the logs, and a standard SLO burn-rate alert would not have fired. **TODO:** when and how did someone notice? Give it with `--detected-at`.".to_string();
+        };
+        let when = format!(
+            "{}, {} impact started",
+            self.full_time(detected.at),
+            self.offset_word(start, detected.at)
+        );
+        let early = if detected.at < start {
+            " This is before the first bad request, so the time to detect is negative: **TODO:** was it an earlier, unrelated alarm, or did the fault show before users were hit?"
+        } else {
+            ""
+        };
+        match detected.source {
+            DetectionSource::Log => format!(
+                "{when}, by an alert in the logs: {}.{early}",
+                code(&detection_evidence(&detected.evidence))
+            ),
+            DetectionSource::User => {
+                format!("{when}, as given by the responders (`--detected-at`).{early}")
             }
-            None => "no alert was found in the logs, and a standard SLO burn-rate alert would not have fired. **TODO:** when and how did someone notice? Give it with `--detected-at`.".to_string(),
+            DetectionSource::Rule => format!(
+                "not observed: no alert was found in the logs. Replayed over the logs, {} would have fired at {when} ({}).{early} **TODO:** when and how did people actually notice? Give it with `--detected-at`.",
+                replayed_alert_name(&detected.evidence),
+                inline(&detection_evidence(&detected.evidence))
+            ),
         }
+    }
+
+    /// `15 min 1 s after it began`, `1 h before it began`, `as it began`.
+    fn offset_from_start(&self, start: Millis, at: Millis) -> String {
+        match self.offset_word(start, at).as_str() {
+            "at the moment" => "as it began".to_string(),
+            words => format!("{words} it began"),
+        }
+    }
+
+    /// `15 min 1 s after`, `1 h before` or `at the moment`: where `at` lies
+    /// from `start`, never a silent zero for a time before it.
+    pub(super) fn offset_word(&self, start: Millis, at: Millis) -> String {
+        if at == start {
+            "at the moment".to_string()
+        } else if at > start {
+            format!("{} after", self.between(start, at))
+        } else {
+            format!("{} before", self.between(at, start))
+        }
+    }
+
+    /// The timeline's time-to-detect line: an observed detection's delay
+    /// (negative when it came before the first bad request, said as such),
+    /// or, for a replayed rule, that no detection was observed and when the
+    /// rule would have fired.
+    pub(super) fn time_to_detect_line(&self, report: &Finding, start_is: &str) -> String {
+        let start = report.incident.start;
+        let Some(detected) = &report.detected else {
+            return "- **Time to detect (TTD):** unknown: no alert in the logs and the burn-rate rule did not fire. **TODO**".to_string();
+        };
+        let signed = signed_duration(rounded_seconds(detected.at - start));
+        match detected.source {
+            DetectionSource::Rule => format!(
+                "- **Time to detect (TTD):** not observed (no alert in the logs). Replayed, {} would have fired {signed} after impact start ({}, {start_is}), at {}.",
+                replayed_alert_name(&detected.evidence),
+                self.clock(start),
+                self.clock(detected.at)
+            ),
+            _ if detected.at < start => format!(
+                "- **Time to detect (TTD):** {signed}: detection ({}) came {} impact start ({}, {start_is}).",
+                self.clock(detected.at),
+                self.offset_word(start, detected.at),
+                self.clock(start)
+            ),
+            _ => format!(
+                "- **Time to detect (TTD):** {}, from impact start ({}, {start_is}) to detection ({}).",
+                self.between(start, detected.at),
+                self.clock(start),
+                self.clock(detected.at)
+            ),
+        }
+    }
+
+    /// The line after the impact duration: from detection (or the replayed
+    /// rule's firing) to the end of impact.
+    pub(super) fn detection_to_end_line(&self, report: &Finding) -> Option<String> {
+        let detected = report.detected.as_ref()?;
+        let end = report.incident.end;
+        let what = match detected.source {
+            DetectionSource::Rule => "when the replayed rule would have fired",
+            _ => "detection",
+        };
+        Some(if detected.at <= end {
+            format!(
+                "- **Time from {what} to end of impact:** {}.",
+                self.between(detected.at, end)
+            )
+        } else {
+            format!(
+                "- {} came {} after impact had already ended.",
+                upper_first(what),
+                self.between(end, detected.at)
+            )
+        })
     }
 
     // ---------------------------------------------------------- no incident

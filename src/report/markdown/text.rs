@@ -82,8 +82,18 @@ pub fn severity_explained(severity: Severity) -> &'static str {
 pub fn detection_source_short(source: DetectionSource) -> &'static str {
     match source {
         DetectionSource::Log => "alert in the logs",
-        DetectionSource::Rule => "burn-rate rule",
+        DetectionSource::Rule => "replayed rule, not observed",
         DetectionSource::User => "given",
+    }
+}
+
+/// The Event cell of the detection row: an observed detection is
+/// `Detected (...)`; a replayed rule only says when an alert would have
+/// fired, since nobody saw it.
+pub fn detection_label(source: DetectionSource) -> String {
+    match source {
+        DetectionSource::Rule => "Alert would have fired (replayed rule)".to_string(),
+        observed => format!("Detected ({})", detection_source_short(observed)),
     }
 }
 
@@ -138,6 +148,16 @@ pub fn exact_duration(seconds: i64) -> String {
         .map(|(value, unit)| format!("{value} {unit}"))
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// A signed duration: `15 min 1 s`, or `−1 h 0 min 5 s` for a negative
+/// one (a detection before the start), never clamped to zero.
+pub fn signed_duration(seconds: i64) -> String {
+    if seconds < 0 {
+        format!("−{}", exact_duration(-seconds))
+    } else {
+        exact_duration(seconds)
+    }
 }
 
 /// `1234567` as `1,234,567`: every count a person reads in a report.
@@ -398,6 +418,8 @@ mod tests {
                 "2 d 8 h 15 min",
             ),
             ("negative duration clamps", exact_duration(-5), "0 s"),
+            ("signed positive", signed_duration(92), "1 min 32 s"),
+            ("signed negative", signed_duration(-3605), "−1 h 0 min 5 s"),
             ("count zero", thousands(0), "0"),
             ("three digits", thousands(999), "999"),
             ("four digits grouped", thousands(1000), "1,000"),
