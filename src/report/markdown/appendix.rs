@@ -6,6 +6,7 @@ use std::fmt::Write;
 use crate::ingest::InputKind;
 
 use super::text::*;
+use crate::report::RequestTimes;
 use super::{Level, MarkdownOptions, Page};
 
 impl Page<'_> {
@@ -115,11 +116,17 @@ impl Page<'_> {
         if notes {
             out.push('\n');
         }
+        let times = RequestTimes::of(findings);
+        let slow = if times.slow_measured() {
+            format!("when it took longer than {}", seconds_text(findings.slow_threshold_us))
+        } else {
+            "never here: the access logs have no request time".to_string()
+        };
         let _ = writeln!(
             out,
-            "Definitions: a request is *failed* when its status is 5xx or 499, *slow* when it took longer than {}, *bad* when either. A user is one {}. A request's time is its arrival (nginx's completion time minus the request time). An incident starts at its first bad request and ends at its last (a traffic drop at the last request before it and the first after it); impact counts the requests and users in between. Series buckets are {} wide.",
-            seconds_text(findings.slow_threshold_us),
+            "Definitions: a request is *failed* when its status is 5xx or 499, *slow* {slow}, *bad* when either. A user is one {}. {} An incident starts at its first bad request and ends at its last (a traffic drop at the last request before it and the first after it); impact counts the requests and users in between. Series buckets are {} wide.",
             user_key_text(findings.user_key),
+            request_time_definition(times),
             self.duration_words(findings.bucket_ms)
         );
     }

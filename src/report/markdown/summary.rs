@@ -5,6 +5,7 @@
 use std::fmt::Write;
 
 use crate::detect::{Cause, DetectionSource, Finding, Findings, Severity};
+use crate::report::RequestTimes;
 use crate::timefmt::{MS_PER_MINUTE, Millis};
 
 use super::text::*;
@@ -180,8 +181,10 @@ impl Page<'_> {
             self.zone_phrase(incident.start),
             if drop.is_some() {
                 "It starts with the last request before the traffic fell away and ends with the first after it came back."
-            } else {
+            } else if RequestTimes::of(self.findings).slow_measured() {
                 "It starts with the first failed or slow request and ends with the last one."
+            } else {
+                "It starts with the first failed request and ends with the last one, at the times written on their log lines (for nginx, completion times: the logs have no request time)."
             },
         );
         if !report.impact_measured {
@@ -235,6 +238,22 @@ impl Page<'_> {
         let incident = &report.incident;
         let impact = &report.impact;
         let bad = impact.requests_failed + impact.requests_slow;
+        if !RequestTimes::of(self.findings).slow_measured() {
+            let _ = write!(
+                out,
+                "**Impact:** {} of the {} users active during the incident ({}) got at least one failed response. Of the {} requests in that time, {} ({}) failed with a 5xx status or 499; {}. Severity: {}.",
+                thousands(impact.users_affected),
+                thousands(impact.users_active),
+                pct_value(impact.affected_pct),
+                thousands(impact.requests_total),
+                thousands(impact.requests_failed),
+                percent(impact.requests_failed, impact.requests_total),
+                NO_REQUEST_TIME,
+                severity_explained(incident.severity),
+            );
+            out.push_str("\n\n");
+            return;
+        }
         let _ = write!(
             out,
             "**Impact:** {} of the {} users active during the incident ({}) got at least one failed or slow response. Of the {} requests in that time, {} ({}) went bad: {} ({}) failed with a 5xx status or 499, and {} ({}) were slow (over {}). Severity: {}.",
@@ -431,10 +450,15 @@ impl Page<'_> {
                 let _ = writeln!(out, "| {name} latency | {} |", format_value(us / 1e6, "s"));
             }
         }
+        let slow_measured = RequestTimes::of(findings).slow_measured();
         let _ = writeln!(
             out,
             "| Slow threshold | {} |\n",
-            seconds_text(findings.slow_threshold_us)
+            if slow_measured {
+                seconds_text(findings.slow_threshold_us)
+            } else {
+                "none: no request time in the logs".to_string()
+            }
         );
         out.push_str(&Level(2).heading("If you expected an incident"));
         if let (Some(first), Some(last)) = (first, last) {
@@ -446,11 +470,19 @@ impl Page<'_> {
                     .replacen("From ", "", 1)
             );
         }
-        let _ = writeln!(
-            out,
-            "- Requests count as slow above {}: if users suffered from slower but shorter responses, lower it with `--slow 500ms`.",
-            seconds_text(findings.slow_threshold_us)
-        );
+        if slow_measured {
+            let _ = writeln!(
+                out,
+                "- Requests count as slow above {}: if users suffered from slower but shorter responses, lower it with `--slow 500ms`.",
+                seconds_text(findings.slow_threshold_us)
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "- Slow responses cannot be seen: {}.",
+                NO_REQUEST_TIME
+            );
+        }
         let _ = writeln!(
             out,
             "- A short incident is easier to see in finer buckets (`--bucket 30s`) and a narrower range (`--since`, `--until`)."

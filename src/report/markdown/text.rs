@@ -5,6 +5,7 @@
 use crate::config::UserKey;
 use crate::detect::{DetectionSource, Severity, TimelineEntry, TimelineKind};
 use crate::ingest::InputStats;
+use crate::report::RequestTimes;
 use crate::timefmt::{MS_PER_SECOND, rfc3339_utc};
 
 /// A folded timeline entry's text with how many lines it stands for.
@@ -332,6 +333,26 @@ pub fn code(text: &str) -> String {
         format!("{fence} {text} {fence}")
     } else {
         format!("{fence}{text}{fence}")
+    }
+}
+
+/// Why nothing is counted as slow on a log without request times, and the
+/// `log_format` line that adds one.
+pub const NO_REQUEST_TIME: &str = "the access logs have no request time, so no request can be counted as slow (add `$request_time` to nginx's `log_format`, or `%D` to Apache's `LogFormat`)";
+
+/// What a request's time is, for the definitions footer: the arrival where
+/// the log has a request time, else the time written on its line.
+pub fn request_time_definition(times: RequestTimes) -> &'static str {
+    match times {
+        RequestTimes::All | RequestTimes::NoAccessLog => {
+            "A request's time is its arrival (Apache's `%t` is the arrival; for nginx, whose `$time_local` is written at completion, the completion time minus the request time)."
+        }
+        RequestTimes::Some => {
+            "A request's time is its arrival where its log has a request time (for nginx, the completion time minus the request time); in the access logs without one it is the time written on the line, which for nginx is the completion time."
+        }
+        RequestTimes::None => {
+            "The access logs have no request time, so a request's time is the time written on its line: for nginx (`$time_local`) that is its completion time, not its arrival; for Apache (`%t`) it is the arrival."
+        }
     }
 }
 
