@@ -15,7 +15,7 @@ use crate::ingest::events::commands::{Actor, Topic};
 use crate::series::termination::TerminationCause;
 use crate::timefmt::{Millis, Zone, human_duration, human_time};
 
-use super::markdown::text::thousands;
+use super::markdown::text::{metric_value, thousands};
 
 /// What shows the detection time: the alert line, the rule that fired, or
 /// that the responders gave it.
@@ -257,8 +257,8 @@ pub fn timeline_text(entry: &TimelineEntry, zone: &Zone) -> String {
             format!(
                 "Metric {} {verb} from its baseline {} (to {} at {})",
                 movement.metric,
-                movement.baseline,
-                movement.peak,
+                metric_value(movement.baseline, "", &movement.metric),
+                metric_value(movement.peak, "", &movement.metric),
                 human_time(movement.peak_at, zone)
             )
         }
@@ -342,14 +342,11 @@ pub fn hint_text(hint: &Hint, zone: &Zone) -> String {
                 ["rose steadily", "jumped", "fell steadily", "dropped"],
             );
             let relative = relative_to_impact(*onset, *impact_start);
-            let unit = if unit.is_empty() {
-                String::new()
-            } else {
-                format!(" {unit}")
-            };
             format!(
-                "{metric} {how} from {}, {relative} (baseline {baseline}{unit}, {peak}{unit} at {}): alert on it",
+                "{metric} {how} from {}, {relative} (baseline {}, {} at {}): alert on it",
                 human_time(*onset, zone),
+                metric_value(*baseline, unit, metric),
+                metric_value(*peak, unit, metric),
                 human_time(*peak_at, zone)
             )
         }

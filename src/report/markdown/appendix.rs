@@ -27,6 +27,18 @@ impl Page<'_> {
         self.inputs_table(out);
     }
 
+    /// `2023-11-12 10:59:59.906 GMT` in the report's zone, with the offset
+    /// of that moment (milliseconds only when there are some).
+    fn local_stamp(&self, at: crate::timefmt::Millis) -> String {
+        let local = crate::timefmt::local_time(at, self.zone());
+        let format = if at.rem_euclid(1000) == 0 {
+            "%Y-%m-%d %H:%M:%S"
+        } else {
+            "%Y-%m-%d %H:%M:%S%.3f"
+        };
+        format!("{} {}", local.format(format), self.zone().label_at(at))
+    }
+
     /// The 4xx bursts from single clients, named as not incidents.
     pub(super) fn client_bursts(&self, out: &mut String) {
         let findings = self.findings;
@@ -70,9 +82,22 @@ impl Page<'_> {
             } else {
                 thousands(input.skipped)
             };
-            input_row(input, code_cell(&input.path), skipped)
+            let mut row = input_row(input, code_cell(&input.path), skipped);
+            // The body's times are in the report's zone; so are these (the
+            // JSON keeps UTC).
+            for (cell, at) in row[6..8].iter_mut().zip([input.first, input.last]) {
+                if let Some(at) = at {
+                    *cell = self.local_stamp(at);
+                }
+            }
+            row
         });
-        table(out, &INPUT_COLUMNS, rows);
+        let zone = self.zone_name();
+        let (first, last) = (format!("First ({zone})"), format!("Last ({zone})"));
+        let mut columns: [(&str, bool); 8] = INPUT_COLUMNS;
+        columns[6].0 = &first;
+        columns[7].0 = &last;
+        table(out, &columns, rows);
         out.push('\n');
         let mut notes = false;
         for input in &findings.inputs {

@@ -208,6 +208,61 @@ pub fn format_value(value: f64, unit: &str) -> String {
     }
 }
 
+/// Binary prefixes for byte counts, each 1024 times the one before.
+const BYTE_UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+
+/// The unit a metric's name says it is in, after the Prometheus naming
+/// conventions (`_bytes`, `_seconds`, `_ratio`, `_percent`, and `_total`
+/// for a counter, which the metric reader turns into a per-second rate);
+/// empty when the name says nothing.
+pub fn unit_from_name(name: &str) -> &'static str {
+    let base = name.trim_end_matches("_total");
+    let counter = base.len() != name.len();
+    match () {
+        _ if base.ends_with("_bytes") && counter => "bytes/s",
+        _ if base.ends_with("_bytes") => "bytes",
+        _ if base.ends_with("_seconds") && counter => "s/s",
+        _ if base.ends_with("_seconds") => "s",
+        _ if base.ends_with("_ratio") => "ratio",
+        _ if base.ends_with("_percent") || base.ends_with("_pct") => "%",
+        _ if counter => "/s",
+        _ => "",
+    }
+}
+
+/// A metric's value in the unit it was given, or else the one its name
+/// says ([`unit_from_name`]): `2.63 GiB`, `120 ms`, `12.5%`, `3.2/s`.
+pub fn metric_value(value: f64, unit: &str, name: &str) -> String {
+    let unit = if unit.is_empty() {
+        unit_from_name(name)
+    } else {
+        unit
+    };
+    match unit {
+        "bytes" => bytes_text(value),
+        "bytes/s" => format!("{}/s", bytes_text(value)),
+        "/s" => format!("{}/s", compact_number(value)),
+        unit => format_value(value, unit),
+    }
+}
+
+/// Bytes with a binary prefix and three significant digits: `2.63 GiB`,
+/// `512 B`.
+pub fn bytes_text(value: f64) -> String {
+    let mut scaled = value;
+    let mut unit = 0;
+    while scaled.abs() >= 1024.0 && unit + 1 < BYTE_UNITS.len() {
+        scaled /= 1024.0;
+        unit += 1;
+    }
+    let decimals = match scaled.abs() {
+        v if unit == 0 || v >= 100.0 => 0,
+        v if v >= 10.0 => 1,
+        _ => 2,
+    };
+    format!("{scaled:.decimals$} {}", BYTE_UNITS[unit])
+}
+
 /// Up to three decimals, trailing zeros dropped.
 pub fn compact_number(value: f64) -> String {
     let text = format!("{value:.3}");
@@ -470,6 +525,26 @@ mod tests {
         ];
         for (name, value, unit, expected) in cases {
             assert_eq!(format_value(value, unit), expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn metric_values_carry_the_unit_their_name_says() {
+        let cases = [
+            ("memory in GiB", 8_536_247_501.0, "", "memory_used_bytes", "7.95 GiB"),
+            ("baseline in GiB", 2_823_998_306.0, "", "web02 memory_used_bytes", "2.63 GiB"),
+            ("small bytes", 512.0, "", "heap_bytes", "512 B"),
+            ("MiB", 10.5 * 1024.0 * 1024.0, "", "rss_bytes", "10.5 MiB"),
+            ("byte counter as a rate", 2048.0, "", "net_sent_bytes_total", "2.00 KiB/s"),
+            ("seconds", 0.25, "", "gc_pause_seconds", "250 ms"),
+            ("ratio as percent", 0.42, "", "cpu_ratio", "42.0%"),
+            ("percent", 85.25, "", "disk_used_percent", "85.25%"),
+            ("counter as a rate", 3.25, "", "http_requests_total", "3.25/s"),
+            ("given unit wins", 0.5, "ratio", "something_bytes", "50.0%"),
+            ("no unit in the name", 2.5, "", "queue_depth", "2.5"),
+        ];
+        for (name, value, unit, metric, expected) in cases {
+            assert_eq!(metric_value(value, unit, metric), expected, "{name}");
         }
     }
 
