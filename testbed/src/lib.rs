@@ -4,6 +4,9 @@
 //!
 //! - [`synth`]: the seeded generator of the sample logs in `sample-logs/`
 //!   and their exact ground truth (`tests/synth.rs` keeps them equal).
+//! - [`exact`]: requests known one by one, the nginx or Apache log they
+//!   give and the contract's exact figures for them (edge and definition
+//!   tests in `tests/cli/`).
 //! - [`bench_log`]: the streaming generator of large nginx logs for the
 //!   benchmarks (`cargo bench --bench gen_log`, `examples/synth.rs
 //!   --bench-lines`).
@@ -12,4 +15,5 @@
 
 pub mod bench_log;
 pub mod evaluate;
+pub mod exact;
 pub mod synth;
