@@ -48,9 +48,10 @@ pub fn replayed_alert_name(evidence: &DetectionEvidence) -> &'static str {
     }
 }
 
-/// `12.5%`: a rate with one decimal, as the timeline states rates.
+/// `12.5%`, `0.26%`: a rate as the timeline states it, with two decimals
+/// below 1% so a small rate never rounds to a misleading `0.0%`.
 fn rate(value: f64) -> String {
-    format!("{:.1}%", 100.0 * value)
+    super::markdown::text::pct_value(100.0 * value)
 }
 
 /// What the label of a log line says: `Recovery`, `Alert`, `Change`, `Event`.
@@ -158,12 +159,23 @@ fn generated_body(fact: &TimelineFact) -> Option<String> {
             baseline_bad_rate,
             first_bucket_bad_rate,
             bucket_ms,
-        } => format!(
-            "first bad request; bad-request rate rises from {} to {} in the first {}",
-            rate(*baseline_bad_rate),
-            rate(*first_bucket_bad_rate),
-            human_duration(*bucket_ms)
-        ),
+        } => {
+            // Both rates with the same precision, so a small baseline never
+            // reads as a rise to a smaller-looking number; and "rises" only
+            // when the first bucket is above the baseline.
+            let (baseline, first) = (rate(*baseline_bad_rate), rate(*first_bucket_bad_rate));
+            if first_bucket_bad_rate > baseline_bad_rate {
+                format!(
+                    "first bad request; bad-request rate rises from {baseline} to {first} in the first {}",
+                    human_duration(*bucket_ms)
+                )
+            } else {
+                format!(
+                    "first bad request; bad-request rate {first} in the first {}, against a baseline of {baseline}",
+                    human_duration(*bucket_ms)
+                )
+            }
+        }
         TimelineFact::TrafficDropStart {
             expected_per_minute,
         } => format!(
@@ -626,6 +638,38 @@ mod tests {
         ];
         for (name, hint, expected) in cases {
             assert_eq!(hint_text(&hint, &utc), expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn the_start_row_states_rates_that_cannot_contradict_each_other() {
+        let cases = [
+            (
+                "a rise",
+                0.0026,
+                0.146,
+                "first bad request; bad-request rate rises from 0.26% to 14.6% in the first 1 min",
+            ),
+            (
+                "a first bucket below the baseline is no rise",
+                0.004,
+                0.0004,
+                "first bad request; bad-request rate 0.04% in the first 1 min, against a baseline of 0.40%",
+            ),
+            (
+                "a clean baseline",
+                0.0,
+                1.0,
+                "first bad request; bad-request rate rises from 0% to 100.0% in the first 1 min",
+            ),
+        ];
+        for (name, baseline_bad_rate, first_bucket_bad_rate, expected) in cases {
+            let fact = TimelineFact::BadRequestsStart {
+                baseline_bad_rate,
+                first_bucket_bad_rate,
+                bucket_ms: 60_000,
+            };
+            assert_eq!(generated_body(&fact).as_deref(), Some(expected), "{name}");
         }
     }
 }

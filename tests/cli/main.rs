@@ -14,6 +14,7 @@ mod help;
 mod hostile;
 mod json_contract;
 mod malformed;
+mod markdown_json;
 mod parallel;
 mod prometheus;
 mod properties;

@@ -88,8 +88,8 @@ fn run(cli: &Cli) -> Result<(), Error> {
             let progress = progress_for(args.common.quiet, args.output.is_none());
             let analysis = analyze(&config, progress.as_ref()).map_err(with_input_advice)?;
             let text = match args.format {
-                SeriesFormat::Csv => series_table::to_csv(&analysis),
-                SeriesFormat::Json => series_table::to_json(&analysis),
+                SeriesFormat::Csv => series_table::to_csv(&analysis, config.tz.as_ref()),
+                SeriesFormat::Json => series_table::to_json(&analysis, config.tz.as_ref()),
             };
             output::write(args.output.as_deref(), &text)
         }

@@ -336,8 +336,9 @@ impl Page<'_> {
         let signed = signed_duration(rounded_seconds(detected.at - start));
         match detected.source {
             DetectionSource::Rule => format!(
-                "- **Time to detect (TTD):** not observed (no alert in the logs). Replayed, {} would have fired {signed} after impact start ({}, {start_is}), at {}.",
+                "- **Time to detect (TTD):** not observed (no alert in the logs). Replayed, {} would have fired {} impact start ({}, {start_is}), at {}.",
                 replayed_alert_name(&detected.evidence),
+                self.offset_word(start, detected.at),
                 self.clock(start),
                 self.clock(detected.at)
             ),

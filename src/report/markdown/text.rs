@@ -350,7 +350,11 @@ pub fn inert(text: &str) -> String {
                 out.push('\\');
                 out.push(c);
             }
-            '.' | ')' if chars[..i].iter().all(char::is_ascii_digit) && i > 0 => {
+            '.' | ')'
+                if i > 0
+                    && chars[..i].iter().all(char::is_ascii_digit)
+                    && next(1).is_none_or(|c| c == ' ' || c == '\t') =>
+            {
                 out.push('\\');
                 out.push(c);
             }
@@ -551,6 +555,8 @@ mod tests {
     #[test]
     fn log_text_cannot_break_the_table() {
         assert_eq!(cell("a|b\nc <165>"), "a\\|b c &lt;165&gt;");
+        assert_eq!(inline("80.0% of 20"), "80.0% of 20", "a number is no list");
+        assert_eq!(inline("1. step"), "1\\. step", "an ordered-list marker is");
         assert_eq!(code_cell("we`ird|path"), "``we`ird\\|path``");
         assert_eq!(link_destination("my chart.svg"), "<my chart.svg>");
         assert_eq!(link_destination("../chart.svg"), "../chart.svg");
