@@ -32,57 +32,78 @@ fn run(log: &std::path::Path, extra: &[&str]) -> Run {
     }
 }
 
+/// One way of detecting: the options given, the JSON's `detected`, and
+/// what the Markdown and stderr must and must not say.
+struct Case {
+    name: &'static str,
+    options: &'static [&'static str],
+    source: &'static str,
+    observed: bool,
+    before_start: bool,
+    present: &'static [&'static str],
+    absent: &'static [&'static str],
+    warns: bool,
+}
+
 #[test]
 fn observed_and_replayed_detections_are_told_apart() {
     let dir = scratch();
     let log = write_log(dir.path(), &one_incident());
-    // (name, options, source, observed, before start, Markdown lines that
-    // must be there, text that must not, warns on stderr)
-    let cases: [(&str, &[&str], &str, bool, bool, &[&str], &[&str], bool); 3] = [
-        (
-            "no alert line: a replay of the burn-rate rule",
-            &[],
-            "rule",
-            false,
-            false,
-            &[
+    let cases: [Case; 3] = [
+        Case {
+            name: "no alert line: a replay of the burn-rate rule",
+            options: &[],
+            source: "rule",
+            observed: false,
+            before_start: false,
+            present: &[
                 "| **Alert would have fired (replayed rule)** |",
                 "**Detection:** not observed: no alert was found in the logs. Replayed over the logs, a standard burn-rate alert would have fired at 2024-05-07",
                 "- **Time to detect (TTD):** not observed (no alert in the logs). Replayed, a standard burn-rate alert would have fired",
                 "- **Time from when the replayed rule would have fired to end of impact:**",
             ],
-            &["Detected (", "it was detected"],
-            false,
-        ),
-        (
-            "given after the start",
-            &["--detected-at", "2024-05-07 12:10"],
-            "user",
-            true,
-            false,
-            &[
+            absent: &["Detected (", "it was detected"],
+            warns: false,
+        },
+        Case {
+            name: "given after the start",
+            options: &["--detected-at", "2024-05-07 12:10"],
+            source: "user",
+            observed: true,
+            before_start: false,
+            present: &[
                 "| **Detected (given)** |",
                 "after impact started, as given by the responders",
             ],
-            &["would have fired", "negative"],
-            false,
-        ),
-        (
-            "given an hour before the start",
-            &["--detected-at", "2024-05-07 11:00"],
-            "user",
-            true,
-            true,
-            &[
+            absent: &["would have fired", "negative"],
+            warns: false,
+        },
+        Case {
+            name: "given an hour before the start",
+            options: &["--detected-at", "2024-05-07 11:00"],
+            source: "user",
+            observed: true,
+            before_start: true,
+            present: &[
                 "- **Time to detect (TTD):** −1 h 0 min 3 s: detection (11:00:00) came 1 h 0 min 3 s before impact start (12:00:02, the first bad request).",
                 "**Detection:** 2024-05-07 11:00:00 GMT+1, 1 h 0 min 3 s before impact started, as given by the responders (`--detected-at`). This is before the first bad request, so the time to detect is negative",
                 "it was detected 1 h 0 min 3 s before it began (as given by the responders)",
             ],
-            &["0 s after", "would have fired"],
-            true,
-        ),
+            absent: &["0 s after", "would have fired"],
+            warns: true,
+        },
     ];
-    for (name, options, source, observed, before_start, present, absent, warns) in cases {
+    for case in cases {
+        let Case {
+            name,
+            options,
+            source,
+            observed,
+            before_start,
+            present,
+            absent,
+            warns,
+        } = case;
         let run = run(&log, options);
         let incident = &run.json["incidents"][0];
         let detected = &incident["detected"];

@@ -91,18 +91,19 @@ fn figures(text: &str) -> Figures {
             i = j;
             continue;
         }
+        let looks_like_count = word.chars().all(|c| c.is_ascii_digit() || c == ',')
+            && word.chars().next().is_some_and(|c| c.is_ascii_digit())
+            && (word.contains(',') || !text.contains(&format!("{word}-")));
+        let count = looks_like_count
+            .then(|| word.replace(',', "").parse::<u64>().ok())
+            .flatten();
         if let Some(pct) = word.strip_suffix('%') {
             if let Ok(value) = pct.parse::<f64>() {
                 let decimals = pct.split('.').nth(1).map_or(0, str::len) as i32;
                 found.percents.push((value, 0.5 * 10f64.powi(-decimals)));
             }
-        } else if word.chars().all(|c| c.is_ascii_digit() || c == ',')
-            && word.chars().next().is_some_and(|c| c.is_ascii_digit())
-            && (word.contains(',') || !text.contains(&format!("{word}-")))
-        {
-            if let Ok(value) = word.replace(',', "").parse::<u64>() {
-                found.counts.push(value);
-            }
+        } else if let Some(value) = count {
+            found.counts.push(value);
         }
         i += 1;
     }
