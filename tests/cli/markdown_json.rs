@@ -7,7 +7,8 @@
 
 use serde_json::Value;
 
-use super::support::{json_report, postmortem, repo_root};
+use super::handmade::{nginx_log, one_incident, requests};
+use super::support::{json_report, postmortem, repo_root, scratch, write};
 
 /// The samples with at least one incident.
 const SAMPLES: [&str; 8] = [
@@ -38,6 +39,8 @@ fn json_numbers(value: &Value) -> (Vec<f64>, Vec<f64>) {
                 if let Ok(at) = chrono::DateTime::parse_from_rfc3339(text) {
                     times.push(at.timestamp_millis() as f64 / 1000.0);
                 }
+                // A duration in words ("1 h and 5 min" in a rule's name).
+                numbers.extend(figures(text).durations.iter().map(|&s| s as f64));
                 numbers.extend(
                     text.split(|c: char| !(c.is_ascii_digit() || c == '.'))
                         .filter_map(|t| t.trim_end_matches('.').parse::<f64>().ok()),
@@ -192,9 +195,60 @@ fn every_summary_figure_of_the_markdown_is_in_the_json() {
             "{sample}: a replayed detection is worded as one"
         );
         assert_eq!(
-            markdown.contains("were slow (over"),
-            json["request_times"] != "none",
-            "{sample}: a slow count only where request times were logged"
+            json["request_times"], "all",
+            "{sample}: every sample logs a request time"
+        );
+    }
+}
+
+#[test]
+fn a_log_without_request_times_claims_no_slow_count() {
+    let dir = scratch();
+    let with_times = nginx_log(&requests(240, &one_incident()));
+    // Stock `combined`: the same lines without the trailing request time.
+    let stock: String = with_times
+        .lines()
+        .map(|line| line.rsplit_once(' ').map_or(line, |(head, _)| head))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    let log = write(dir.path(), "access.log", &stock);
+    let log = log.to_str().expect("utf-8 path");
+    let json = json_report(&[log]);
+    assert_eq!(json["request_times"], "none");
+    assert_eq!(json["incidents"][0]["impact"]["requests_slow"], Value::Null);
+    let output = postmortem()
+        .args(["report", "--quiet", log])
+        .output()
+        .expect("run postmortem");
+    let markdown = String::from_utf8(output.stdout).expect("utf-8");
+    let cases = [
+        (
+            "the impact says why nothing is slow and what adds it",
+            "the access logs have no request time, so no request can be counted as slow (add `$request_time` to nginx's `log_format`, or `%D` to Apache's `LogFormat`)",
+            true,
+        ),
+        (
+            "the duration calls its times what they are",
+            "at the times written on their log lines (for nginx, completion times: the logs have no request time)",
+            true,
+        ),
+        (
+            "the footer defines slow for this input",
+            "*slow* never here: the access logs have no request time",
+            true,
+        ),
+        ("no slow count", "were slow (over", false),
+        (
+            "no arrival computed from a request time",
+            "minus the request time",
+            false,
+        ),
+    ];
+    for (name, text, present) in cases {
+        assert_eq!(
+            markdown.contains(text),
+            present,
+            "{name}: {text:?} in\n{markdown}"
         );
     }
 }
