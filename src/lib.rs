@@ -59,4 +59,4 @@ pub use progress::{NoProgress, Progress};
 pub use report::inspect as inspection;
 pub use report::{Report, chart, json, markdown, series_table};
 pub use run::{Inspection, analyze, inspect};
-pub use timefmt::{Millis, TimeSpec, Zone, parse_duration_us};
+pub use timefmt::{Millis, TimeSpec, Zone, bare_number, parse_duration_us};

@@ -21,7 +21,7 @@ pub const MAX_BUCKETS: usize = 366 * 24 * 60;
 
 /// Runs the whole pipeline on `config`'s inputs.
 pub fn analyze(config: &Config, progress: &dyn Progress) -> Result<Findings> {
-    let (inputs, ingested) = read_inputs(config, progress)?;
+    let (inputs, ingested) = read_inputs(config, progress, NothingParsed::Fails)?;
     let zone = config
         .tz
         .unwrap_or_else(|| Zone::Fixed(ingested.access_offset.unwrap_or(0)));
@@ -89,7 +89,9 @@ pub struct Inspection {
 
 /// Reads `config`'s inputs for `postmortem inspect`.
 pub fn inspect(config: &Config, progress: &dyn Progress) -> Result<Inspection> {
-    let (inputs, ingested) = read_inputs(config, progress)?;
+    // Inspect shows its table even when nothing parsed: that is when the
+    // table is most needed. The binary still exits 2.
+    let (inputs, ingested) = read_inputs(config, progress, NothingParsed::Allowed)?;
     let ingest_slow_us = ingested.access.ingest_slow_us();
     let metrics = ingested.metrics;
     let dimensions = match ingested.access.finish(MAX_BUCKETS) {
@@ -104,9 +106,21 @@ pub fn inspect(config: &Config, progress: &dyn Progress) -> Result<Inspection> {
     })
 }
 
+/// Whether inputs of which no line parsed end the run.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum NothingParsed {
+    Fails,
+    Allowed,
+}
+
 /// Expands, sniffs and reads every input: the statistics of each (unreadable
-/// ones included) and what was read. Fails when nothing could be parsed.
-fn read_inputs(config: &Config, progress: &dyn Progress) -> Result<(Vec<InputStats>, Ingested)> {
+/// ones included) and what was read. Fails when nothing could be parsed,
+/// unless `nothing_parsed` allows it.
+fn read_inputs(
+    config: &Config,
+    progress: &dyn Progress,
+    nothing_parsed: NothingParsed,
+) -> Result<(Vec<InputStats>, Ingested)> {
     if config.inputs.is_empty() {
         return Err(Error::Usage(
             "no input given: name a log file, a directory or - for standard input".into(),
@@ -158,8 +172,12 @@ fn read_inputs(config: &Config, progress: &dyn Progress) -> Result<(Vec<InputSta
         progress.warn(&format!("{}: cannot be read: {why}", stats.path));
         inputs.push(stats);
     }
-    ingest::ensure_something_parsed(&inputs)?;
-    if let Some(warning) = ingest::no_requests_warning(&inputs) {
+    if nothing_parsed == NothingParsed::Fails {
+        ingest::ensure_something_parsed(&inputs)?;
+    }
+    // When nothing parsed at all, the error (or inspect's table) says so.
+    let anything_parsed = inputs.iter().any(|input| input.parsed > 0);
+    if anything_parsed && let Some(warning) = ingest::no_requests_warning(&inputs) {
         progress.warn(&warning);
     }
     Ok((inputs, ingested))

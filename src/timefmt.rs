@@ -253,8 +253,11 @@ impl TimeSpec {
     }
 }
 
-/// Parses `30s`, `1m`, `5min`, `1h`, `250ms`, `1.5s`, `2` (seconds) into
-/// milliseconds with microsecond precision kept as a fraction.
+/// Parses a duration with its unit (`250ms`, `1.5s`, `30s`, `1m`, `5min`,
+/// `1h`, `1d`) into microseconds. A bare number is no duration: whether
+/// `--slow 2000` means milliseconds or seconds is a guess, and a wrong one
+/// changes every count; the command line shows the fix instead
+/// ([`bare_number`]).
 pub fn parse_duration_us(text: &str) -> Option<u64> {
     let trimmed = text.trim();
     let split = trimmed
@@ -263,15 +266,23 @@ pub fn parse_duration_us(text: &str) -> Option<u64> {
     let (number, unit) = trimmed.split_at(split);
     let value: f64 = number.parse().ok()?;
     let unit_us = match unit.trim() {
-        "" | "s" | "sec" | "secs" => 1e6,
+        "s" | "sec" | "secs" => 1e6,
         "ms" => 1e3,
         "us" | "µs" => 1.0,
         "m" | "min" | "mins" => 60e6,
         "h" | "hr" => 3600e6,
+        "d" | "day" | "days" => 86_400e6,
         _ => return None,
     };
     let us = value * unit_us;
     (us.is_finite() && us > 0.0 && us < 1e15).then(|| us.round() as u64)
+}
+
+/// The number, when `text` is a bare number (`2000`, `1.5`): a duration
+/// given without its unit.
+pub fn bare_number(text: &str) -> Option<&str> {
+    let trimmed = text.trim();
+    (!trimmed.is_empty() && trimmed.parse::<f64>().is_ok_and(f64::is_finite)).then_some(trimmed)
 }
 
 #[cfg(test)]
@@ -341,12 +352,18 @@ mod tests {
             ("5min", Some(300_000_000)),
             ("250ms", Some(250_000)),
             ("1.5s", Some(1_500_000)),
-            ("2", Some(2_000_000)),
+            ("1h", Some(3_600_000_000)),
+            ("1d", Some(86_400_000_000)),
+            ("2", None),
             ("0s", None),
             ("fast", None),
         ];
         for (text, expected) in cases {
             assert_eq!(parse_duration_us(text), expected, "{text}");
+        }
+        let bare = [("2000", Some("2000")), (" 1.5 ", Some("1.5")), ("2s", None), ("", None)];
+        for (text, expected) in bare {
+            assert_eq!(bare_number(text), expected, "{text:?}");
         }
     }
 

@@ -8,7 +8,7 @@
 //! window is anomalous when it supports the window on its own evidence
 //! ([`SUPPORT_ALPHA`]), so quiet buckets at a window's edge stay out.
 
-use super::baseline::{BucketCounts, baseline_bad_rate, expected_bad_rates};
+use super::baseline::{BucketCounts, baseline_bad_rate, expected_bad_rates, reference_or_absolute};
 use super::stats::binomial_upper_tail;
 
 /// A bucket is anomalous when its bad count is this improbable under the
@@ -162,12 +162,20 @@ pub struct ChannelState {
 }
 
 /// Baselines and anomalies of every [`Channel`], in [`Channel::ALL`] order.
-pub fn channel_states(counts: &[BucketCounts], bucket_ms: i64) -> Vec<ChannelState> {
+/// A channel whose learned baseline no healthy service has is judged
+/// against the `slo_percent` objective instead
+/// ([`super::baseline::reference_or_absolute`]): an outage that fills the
+/// range is still an outage.
+pub fn channel_states(
+    counts: &[BucketCounts],
+    bucket_ms: i64,
+    slo_percent: f64,
+) -> Vec<ChannelState> {
     Channel::ALL
         .iter()
         .map(|&channel| {
             let view: Vec<BucketCounts> = counts.iter().map(|c| channel.view(c)).collect();
-            let baseline = baseline_bad_rate(&view);
+            let (baseline, _) = reference_or_absolute(baseline_bad_rate(&view), slo_percent);
             let expected = expected_bad_rates(&view, bucket_ms, baseline);
             let anomalous = anomalous_buckets(&view, &expected, bucket_ms);
             ChannelState {

@@ -16,6 +16,49 @@ use super::traffic::same_time_on_other_days;
 /// 500s would look infinitely surprising.
 pub const RATE_FLOOR: f64 = 0.001;
 
+/// The highest bad-request rate a stretch of healthy service can have: one
+/// request in twenty. It is fifty times the error budget of the default
+/// 99.9% objective and five times that of a 99% one, so no service people
+/// keep running calls it normal; a range whose own baseline is higher holds
+/// no healthy stretch to learn from (the outage fills it), and its
+/// reference comes from outside the data ([`BaselineSource::Absolute`]).
+pub const HEALTHY_RATE_CEILING: f64 = 0.05;
+
+/// Where the reference rate of normal came from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum BaselineSource {
+    /// Learned from the undisturbed part of the analysed range.
+    #[default]
+    Data,
+    /// The range has no healthy stretch (its own baseline is above
+    /// [`HEALTHY_RATE_CEILING`]): the `--slo` objective's error budget.
+    Absolute,
+}
+
+impl BaselineSource {
+    pub fn name(self) -> &'static str {
+        match self {
+            BaselineSource::Data => "data",
+            BaselineSource::Absolute => "absolute",
+        }
+    }
+}
+
+/// The reference rate for a rate learned from the data: the learned rate
+/// when a healthy service could have it, else the error budget of the
+/// `slo_percent` objective (floored at [`RATE_FLOOR`]), marked absolute.
+pub fn reference_or_absolute(learned_rate: f64, slo_percent: f64) -> (f64, BaselineSource) {
+    if learned_rate <= HEALTHY_RATE_CEILING {
+        (learned_rate, BaselineSource::Data)
+    } else {
+        let budget = (100.0 - slo_percent) / 100.0;
+        (
+            budget.clamp(RATE_FLOOR, HEALTHY_RATE_CEILING),
+            BaselineSource::Absolute,
+        )
+    }
+}
+
 /// A bucket whose failures are this improbable under the median rate is left
 /// out of the baseline (a screen, deliberately looser than the anomaly test).
 pub const SCREEN_ALPHA: f64 = 1e-3;
@@ -290,6 +333,50 @@ mod tests {
             let rate = baseline_bad_rate(&table);
             assert!((rate - expected).abs() < 1e-9, "{name}: {rate}");
         }
+    }
+
+    #[test]
+    fn a_range_without_a_healthy_stretch_gets_an_absolute_baseline() {
+        let cases = [
+            ("healthy background", 0.003, 99.9, (0.003, BaselineSource::Data)),
+            (
+                "at the ceiling: still data",
+                HEALTHY_RATE_CEILING,
+                99.9,
+                (HEALTHY_RATE_CEILING, BaselineSource::Data),
+            ),
+            (
+                "every request fails: the 99.9% budget",
+                1.0,
+                99.9,
+                (0.001, BaselineSource::Absolute),
+            ),
+            (
+                "three quarters fail, 99% objective",
+                0.75,
+                99.0,
+                (0.01, BaselineSource::Absolute),
+            ),
+            (
+                "a 99.99% objective keeps the floor",
+                0.5,
+                99.99,
+                (RATE_FLOOR, BaselineSource::Absolute),
+            ),
+        ];
+        for (name, learned, slo, expected) in cases {
+            let (rate, source) = reference_or_absolute(learned, slo);
+            assert!((rate - expected.0).abs() < 1e-12, "{name}: {rate}");
+            assert_eq!(source, expected.1, "{name}");
+        }
+        // The whole path: a 30-minute range in which every request fails.
+        let all_failing = counts(&[(240, 240, 0); 30]);
+        let learned = baseline_bad_rate(&all_failing);
+        assert_eq!(learned, 1.0, "the data alone calls the outage normal");
+        assert_eq!(
+            reference_or_absolute(learned, 99.9).1,
+            BaselineSource::Absolute
+        );
     }
 
     #[test]

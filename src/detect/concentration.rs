@@ -2,12 +2,14 @@
 //! host of several, one URL path. A judgement on the merged series
 //! ([`crate::series::dims`], [`crate::series::paths`]), made per incident;
 //! a value is named only when it holds most bad requests while carrying a
-//! minority of the traffic. Also how one upstream's failed requests ended,
-//! when the proxy says ([`termination_concentration`]).
+//! minority of the traffic. Also the value whose share moved against its
+//! baseline share, whatever its size ([`share_shift`]), and how one
+//! upstream's failed requests ended, when the proxy says
+//! ([`termination_concentration`]).
 
 use std::ops::RangeInclusive;
 
-use crate::series::dims::{DimensionSeries, OTHER_LABEL};
+use crate::series::dims::{DimensionCounts, DimensionSeries, OTHER_LABEL};
 use crate::series::heavy::ByteKey;
 use crate::series::paths::{PathBuilder, PathSummary};
 use crate::series::termination::TerminationCause;
@@ -43,6 +45,162 @@ pub fn dimension_concentration(
     let bad_share = worst.bad() as f64 / bad as f64;
     (traffic_share < CONCENTRATION_MAX_TRAFFIC_SHARE && bad_share >= CONCENTRATION_MIN_BAD_SHARE)
         .then(|| (label.to_string(), traffic_share, bad_share))
+}
+
+/// A share must sit at least this many standard errors from its baseline
+/// share (a two-proportion z-test, pooled) to have moved. Five, not the
+/// usual two or three: every incident tests every value of every dimension
+/// twice, and a lead from noise costs a responder more than a missed one.
+pub const SHARE_SHIFT_MIN_Z: f64 = 5.0;
+
+/// ... and move by at least this much (20 percentage points): with tens of
+/// thousands of requests a shift of a point is "significant" and means
+/// nothing to a responder.
+pub const SHARE_SHIFT_MIN_MOVE: f64 = 0.2;
+
+/// Fewest requests in the baseline window for its shares to be a reference.
+pub const SHARE_SHIFT_MIN_BASELINE_REQUESTS: u64 = 100;
+
+/// Where the baseline shares of a [`ShareShift`] were measured.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BaselineWindow {
+    /// The buckets before the incident.
+    Before,
+    /// The buckets after it (the log starts inside the incident).
+    After,
+}
+
+/// One value of a dimension whose share of the requests, or of the bad
+/// requests, moved against its share of the requests in the baseline window.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ShareShift {
+    pub label: String,
+    pub window: BaselineWindow,
+    /// Its share of the requests in the baseline window (0..=1).
+    pub baseline_share: f64,
+    /// Its requests, and all requests, over the incident's buckets.
+    pub requests: u64,
+    pub requests_total: u64,
+    /// Its bad requests, and all bad requests, over the incident's buckets.
+    pub bad: u64,
+    pub bad_total: u64,
+    /// Whether its share of the requests moved (either way).
+    pub traffic_moved: bool,
+    /// Whether its share of the bad requests rose above its baseline share.
+    pub bad_moved: bool,
+}
+
+impl ShareShift {
+    /// Its share of the incident's requests (0..=1).
+    pub fn traffic_share(&self) -> f64 {
+        self.requests as f64 / self.requests_total.max(1) as f64
+    }
+
+    /// Its share of the incident's bad requests (0..=1).
+    pub fn bad_share(&self) -> f64 {
+        self.bad as f64 / self.bad_total.max(1) as f64
+    }
+}
+
+/// The two-proportion z statistic of `x1/n1` against `x0/n0` (pooled);
+/// 0 when either side is empty or the pooled share is 0 or 1.
+pub fn two_proportion_z(x1: u64, n1: u64, x0: u64, n0: u64) -> f64 {
+    if n1 == 0 || n0 == 0 {
+        return 0.0;
+    }
+    let (p1, p0) = (x1 as f64 / n1 as f64, x0 as f64 / n0 as f64);
+    let pooled = (x1 + x0) as f64 / (n1 + n0) as f64;
+    let variance = pooled * (1.0 - pooled) * (1.0 / n1 as f64 + 1.0 / n0 as f64);
+    if variance <= 0.0 {
+        return 0.0;
+    }
+    (p1 - p0) / variance.sqrt()
+}
+
+/// Whether `x1/n1` moved away from `x0/n0` by both tests
+/// ([`SHARE_SHIFT_MIN_Z`], [`SHARE_SHIFT_MIN_MOVE`]); `upward_only` for a
+/// share that matters only when it rises.
+fn moved(x1: u64, n1: u64, x0: u64, n0: u64, upward_only: bool) -> bool {
+    let z = two_proportion_z(x1, n1, x0, n0);
+    let change = x1 as f64 / n1.max(1) as f64 - x0 as f64 / n0.max(1) as f64;
+    let (z, change) = if upward_only {
+        (z, change)
+    } else {
+        (z.abs(), change.abs())
+    };
+    z >= SHARE_SHIFT_MIN_Z && change >= SHARE_SHIFT_MIN_MOVE
+}
+
+/// The value of a dimension whose share moved most over `incident` against
+/// the buckets before it (after it, when fewer than
+/// [`SHARE_SHIFT_MIN_BASELINE_REQUESTS`] came before): its share of the
+/// requests moved either way, or its share of the bad requests (at least
+/// [`CONCENTRATION_MIN_BAD`] of them) rose above its baseline share of the
+/// requests, which is what it would take if failures hit every request
+/// alike. Of several, the one with the most bad requests, then the largest
+/// move.
+pub fn share_shift(series: &DimensionSeries, incident: RangeInclusive<usize>) -> Option<ShareShift> {
+    let (first, last) = (*incident.start(), *incident.end());
+    let buckets = series.buckets.len();
+    let window_totals = |range: Option<RangeInclusive<usize>>| {
+        let totals = range.map(|r| series.totals(r)).unwrap_or_default();
+        let requests: u64 = totals.iter().map(|(_, c)| c.requests).sum();
+        (totals, requests)
+    };
+    let before = window_totals(first.checked_sub(1).map(|end| 0..=end));
+    let after = window_totals((last + 1 < buckets).then(|| last + 1..=buckets - 1));
+    let ((base, base_requests), window) = if before.1 >= SHARE_SHIFT_MIN_BASELINE_REQUESTS {
+        (before, BaselineWindow::Before)
+    } else if after.1 >= SHARE_SHIFT_MIN_BASELINE_REQUESTS {
+        (after, BaselineWindow::After)
+    } else {
+        return None;
+    };
+    let during = series.totals(incident);
+    let requests_total: u64 = during.iter().map(|(_, c)| c.requests).sum();
+    let bad_total: u64 = during.iter().map(|(_, c)| c.bad()).sum();
+    let named = |totals: &[(&str, DimensionCounts)]| {
+        totals
+            .iter()
+            .filter(|(label, c)| *label != OTHER_LABEL && c.requests > 0)
+            .count()
+    };
+    if requests_total == 0 || named(&during).max(named(&base)) < 2 {
+        return None;
+    }
+    during
+        .iter()
+        .zip(&base)
+        .filter(|((label, _), _)| *label != OTHER_LABEL)
+        .filter_map(|((label, now), (_, then))| {
+            let traffic_moved = moved(
+                now.requests,
+                requests_total,
+                then.requests,
+                base_requests,
+                false,
+            );
+            let bad_moved = bad_total >= CONCENTRATION_MIN_BAD
+                && moved(now.bad(), bad_total, then.requests, base_requests, true);
+            (traffic_moved || bad_moved).then(|| ShareShift {
+                label: label.to_string(),
+                window,
+                baseline_share: then.requests as f64 / base_requests as f64,
+                requests: now.requests,
+                requests_total,
+                bad: now.bad(),
+                bad_total,
+                traffic_moved,
+                bad_moved,
+            })
+        })
+        .max_by(|a, b| {
+            let change = |s: &ShareShift| (s.traffic_share() - s.baseline_share).abs();
+            a.bad
+                .cmp(&b.bad)
+                .then_with(|| change(a).total_cmp(&change(b)))
+                .then_with(|| b.label.cmp(&a.label))
+        })
 }
 
 /// One cause must hold at least this share of a value's failed requests to
@@ -216,6 +374,120 @@ mod tests {
                 case.name
             );
         }
+    }
+
+    /// Requests and bad requests per bucket for upstreams a, b and c.
+    type Mix = [(u64, u64); 3];
+
+    /// `before` buckets of `baseline`, then `during` buckets of `incident`,
+    /// then `after` buckets of `baseline` again.
+    fn phased(baseline: Mix, incident: Mix, (before, during, after): (usize, usize, usize)) -> DimensionSeries {
+        let mut builder = DimensionBuilder::new(DimensionKind::Upstream, MINUTE, SLOW_US);
+        let plan = std::iter::repeat_n(baseline, before)
+            .chain(std::iter::repeat_n(incident, during))
+            .chain(std::iter::repeat_n(baseline, after));
+        for (bucket, mix) in plan.enumerate() {
+            for ((requests, bad), label) in mix.iter().zip(["a:80", "b:80", "c:80"]) {
+                for i in 0..*requests {
+                    let status = if i < *bad { 503 } else { 200 };
+                    let at = bucket as i64 * MINUTE + i as i64;
+                    builder.record(at, label.as_bytes(), Outcome::of(status, Some(5_000)));
+                }
+            }
+        }
+        builder.finish(0, before + during + after)
+    }
+
+    #[test]
+    fn a_share_that_moved_is_named_whatever_its_size() {
+        struct Case {
+            name: &'static str,
+            baseline: Mix,
+            incident: Mix,
+            /// Buckets before, during and after the incident.
+            phases: (usize, usize, usize),
+            /// (label, window, baseline share, requests, bad, traffic moved, bad moved)
+            expected: Option<(&'static str, BaselineWindow, f64, u64, u64, bool, bool)>,
+        }
+        let even = [(100, 0), (100, 0), (100, 0)];
+        let cases = [
+            Case {
+                name: "traffic moved to one upstream, which failed (uneven-lb)",
+                baseline: even,
+                incident: [(5, 0), (5, 0), (90, 10)],
+                phases: (5, 5, 0),
+                expected: Some(("c:80", BaselineWindow::Before, 1.0 / 3.0, 450, 50, true, true)),
+            },
+            Case {
+                name: "majority upstream, share unchanged, failures spread alike",
+                baseline: [(60, 0), (20, 0), (20, 0)],
+                incident: [(60, 6), (20, 2), (20, 2)],
+                phases: (5, 5, 0),
+                expected: None,
+            },
+            Case {
+                name: "majority upstream, share unchanged, every bad request its own",
+                baseline: [(60, 0), (20, 0), (20, 0)],
+                incident: [(60, 10), (20, 0), (20, 0)],
+                phases: (5, 5, 0),
+                expected: Some(("a:80", BaselineWindow::Before, 0.6, 300, 50, false, true)),
+            },
+            Case {
+                name: "noise: a third becomes 38%",
+                baseline: even,
+                incident: [(38, 3), (31, 2), (31, 3)],
+                phases: (5, 5, 0),
+                expected: None,
+            },
+            Case {
+                name: "traffic moved away without failures",
+                baseline: even,
+                incident: [(5, 0), (95, 0), (100, 0)],
+                phases: (5, 5, 0),
+                expected: Some(("a:80", BaselineWindow::Before, 1.0 / 3.0, 25, 0, true, false)),
+            },
+            Case {
+                name: "the log starts inside the incident: the buckets after",
+                baseline: even,
+                incident: [(5, 0), (5, 0), (90, 10)],
+                phases: (0, 5, 5),
+                expected: Some(("c:80", BaselineWindow::After, 1.0 / 3.0, 450, 50, true, true)),
+            },
+            Case {
+                name: "no baseline window with enough requests",
+                baseline: [(10, 0), (10, 0), (10, 0)],
+                incident: [(5, 0), (5, 0), (90, 10)],
+                phases: (1, 5, 1),
+                expected: None,
+            },
+        ];
+        for case in cases {
+            let (before, during, _) = case.phases;
+            let series = phased(case.baseline, case.incident, case.phases);
+            let found = share_shift(&series, before..=before + during - 1);
+            let got = found.as_ref().map(|s| {
+                (
+                    s.label.as_str(),
+                    s.window,
+                    s.baseline_share,
+                    s.requests,
+                    s.bad,
+                    s.traffic_moved,
+                    s.bad_moved,
+                )
+            });
+            assert_eq!(got, case.expected, "{}", case.name);
+        }
+    }
+
+    #[test]
+    fn two_proportion_z_matches_a_worked_example() {
+        // 60 of 100 against 40 of 100: pooled 0.5, standard error
+        // sqrt(0.25 * 0.02) = 0.0707..., z = 0.2 / 0.0707... = 2.828...
+        let z = two_proportion_z(60, 100, 40, 100);
+        assert!((z - 2.828_427).abs() < 1e-6, "{z}");
+        assert_eq!(two_proportion_z(0, 0, 5, 10), 0.0, "an empty side");
+        assert_eq!(two_proportion_z(10, 10, 5, 5), 0.0, "pooled share 1");
     }
 
     /// Ten minutes, 100 requests a minute over 20 paths; `/checkout` gets

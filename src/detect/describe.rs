@@ -13,7 +13,7 @@ use crate::series::paths::PathBuilder;
 use crate::series::{Bucket, LatencyHistogram, SeriesSet};
 use crate::timefmt::{Millis, Zone};
 
-use super::baseline::{self, BucketCounts};
+use super::baseline::{self, BaselineSource, BucketCounts};
 use super::client_bursts::{self, ClientBurst};
 use super::evidence::{self, MetricOnset};
 use super::findings::{
@@ -85,12 +85,13 @@ pub fn find(observed: Observations, options: &DetectOptions) -> Findings {
     let p99 = baseline::baseline_p99_us(&series, &disturbed);
     let threshold = baseline::slow_threshold_us(options.slow_threshold_us, p99);
     let counts = baseline::bucket_counts(&series, threshold);
-    let bad_rate = baseline::baseline_bad_rate(&counts);
-    let channels = anomaly::channel_states(&counts, series.bucket_ms);
+    let (bad_rate, baseline_source) =
+        baseline::reference_or_absolute(baseline::baseline_bad_rate(&counts), options.slo_percent);
+    let channels = anomaly::channel_states(&counts, series.bucket_ms, options.slo_percent);
     let anomalous: Vec<bool> = (0..counts.len())
         .map(|i| channels.iter().any(|c| c.anomalous[i]))
         .collect();
-    let baseline = summarize_baseline(&series, &counts, &anomalous, bad_rate);
+    let baseline = summarize_baseline(&series, &counts, &anomalous, bad_rate, baseline_source);
     let metrics_only = series.buckets.is_empty() && !metrics.is_empty();
     let found = if metrics_only {
         evidence::metric_incidents(&metrics)
@@ -412,6 +413,7 @@ fn summarize_baseline(
     counts: &[BucketCounts],
     anomalous: &[bool],
     bad_rate: f64,
+    source: BaselineSource,
 ) -> BaselineSummary {
     let mut latency = LatencyHistogram::default();
     let (mut failed, mut requests) = (0u64, 0u64);
@@ -422,13 +424,19 @@ fn summarize_baseline(
             requests += c.requests;
         }
     }
+    let learned_failed_rate = if requests == 0 {
+        0.0
+    } else {
+        failed as f64 / requests as f64
+    };
     BaselineSummary {
         bad_rate,
-        failed_rate: if requests == 0 {
-            0.0
-        } else {
-            failed as f64 / requests as f64
+        failed_rate: match source {
+            BaselineSource::Data => learned_failed_rate,
+            // The failures of an outage that fills the range are not normal.
+            BaselineSource::Absolute => bad_rate.min(learned_failed_rate),
         },
+        source,
         p50_us: latency.quantile(0.5),
         p95_us: latency.quantile(0.95),
         p99_us: latency.quantile(0.99),

@@ -13,9 +13,9 @@ use crate::series::{LineRef, SeriesSet};
 use crate::timefmt::{MS_PER_MINUTE, Millis, Zone};
 
 use super::actions::ActionRun;
-use super::baseline::BucketCounts;
+use super::baseline::{BaselineSource, BucketCounts};
 use super::client_bursts::ClientBurst;
-use super::concentration::PathConcentration;
+use super::concentration::{PathConcentration, ShareShift};
 use super::impact::Impact;
 use super::resolution::Resolution;
 use super::runs::ChangeRun;
@@ -255,6 +255,12 @@ pub enum Hint {
         bad_share: f64,
         values_seen: usize,
     },
+    /// One upstream or host's share of the requests or of the bad requests
+    /// moved against its baseline share.
+    ShareShift {
+        dimension: &'static str,
+        shift: ShareShift,
+    },
     /// Most failed requests of one upstream ended the same way, as the
     /// proxy tells it (HAProxy's termination state, Envoy's flags).
     Termination {
@@ -408,6 +414,8 @@ impl Finding {
 pub struct BaselineSummary {
     pub bad_rate: f64,
     pub failed_rate: f64,
+    /// Learned from the range, or absolute (the range had no healthy stretch).
+    pub source: BaselineSource,
     pub p50_us: Option<f64>,
     pub p95_us: Option<f64>,
     pub p99_us: Option<f64>,

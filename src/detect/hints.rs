@@ -1,7 +1,8 @@
 //! The leads for the root cause of one incident, as [`Hint`] data, in the
 //! order the report lists them: the metrics that moved, the log patterns
 //! new at the onset, the last change before impact, the last change before the first metric moved, what the
-//! severity suggests, the upstreams or hosts that took the bad requests,
+//! severity suggests, the upstreams or hosts whose share moved or that took
+//! the bad requests,
 //! how the proxy says those upstreams' requests ended,
 //! the 4xx bursts of single clients nearby, the path that took them (or,
 //! for an incident found in metrics alone, that no access log was given).
@@ -20,7 +21,7 @@ use super::Incident;
 use super::changes;
 use super::client_bursts::ClientBurst;
 use super::concentration::{
-    dimension_concentration, path_concentration, termination_concentration,
+    dimension_concentration, path_concentration, share_shift, termination_concentration,
 };
 use super::findings::{ChangeLead, Hint, MetricMovement, Signal, line_source};
 use super::impact::Impact;
@@ -175,8 +176,13 @@ pub fn severity_hint(incident: &Incident, impact: &Impact) -> Option<Hint> {
     })
 }
 
-/// The upstreams and hosts that carried far more of the bad requests than
-/// of the traffic over the incident's buckets.
+/// Per upstream and host dimension, the value whose share moved against
+/// its baseline share ([`share_shift`]); else the value that carried far
+/// more of the bad requests than of the traffic over the incident's buckets
+/// ([`dimension_concentration`]). One lead per dimension: a moved share
+/// says more than a concentration, except when only the bad share moved
+/// and the value is a minority, which the concentration already says in
+/// fewer words.
 pub fn concentration_hints(
     dimensions: &[DimensionSeries],
     buckets: RangeInclusive<usize>,
@@ -184,8 +190,20 @@ pub fn concentration_hints(
     dimensions
         .iter()
         .filter_map(|series| {
-            let (label, traffic_share, bad_share) =
-                dimension_concentration(series, buckets.clone())?;
+            let concentration = dimension_concentration(series, buckets.clone());
+            if let Some(shift) = share_shift(series, buckets.clone()) {
+                let said_by_concentration = !shift.traffic_moved
+                    && concentration
+                        .as_ref()
+                        .is_some_and(|(label, ..)| *label == shift.label);
+                if !said_by_concentration {
+                    return Some(Hint::ShareShift {
+                        dimension: series.kind.name(),
+                        shift,
+                    });
+                }
+            }
+            let (label, traffic_share, bad_share) = concentration?;
             Some(Hint::Concentration {
                 dimension: series.kind.name(),
                 label,

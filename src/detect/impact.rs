@@ -2,13 +2,14 @@
 //!
 //! Counted over requests whose arrival lies in `[start, end]`. Whole buckets
 //! inside the range count fully. In the two edge buckets, requests are
-//! counted per slot (one second with one-minute buckets) and users by the
+//! counted per slot (one second from one-minute buckets up; slow requests
+//! per slot at any threshold, from the slot's slow tail) and users by the
 //! first and last time they were seen in the bucket, so a user seen only
 //! before the start is not counted.
 
 use rustc_hash::FxHashSet;
 
-use crate::series::{SLOTS_PER_BUCKET, SeriesSet, Slot, UserSpan};
+use crate::series::{SeriesSet, UserSpan};
 use crate::timefmt::Millis;
 
 /// The numbers of the contract's `impact`.
@@ -36,7 +37,6 @@ pub fn measure(series: &SeriesSet, start: Millis, end: Millis, threshold_us: u64
         return impact;
     }
     let exact_slow = threshold_us == series.ingest_slow_us;
-    let slot_ms = series.slot_ms().max(1);
     let mut active: FxHashSet<u64> = FxHashSet::default();
     let mut affected: FxHashSet<u64> = FxHashSet::default();
     let (first, last) = (series.index_of(start), series.index_of(end));
@@ -57,25 +57,13 @@ pub fn measure(series: &SeriesSet, start: Millis, end: Millis, threshold_us: u64
             impact.requests_failed += bucket.failed;
             impact.requests_slow += slow_here;
         } else {
-            let (first_slot, last_slot) = (
-                (i64::from(from) / slot_ms) as usize,
-                (i64::from(to) / slot_ms) as usize,
-            );
-            let last_index = SLOTS_PER_BUCKET - 1;
-            let slots: Vec<Slot> = (first_slot.min(last_index)..=last_slot.min(last_index))
-                .map(|index| bucket.slot(index))
-                .collect();
-            let requests: u64 = slots.iter().map(|s| u64::from(s.requests)).sum();
-            let failed: u64 = slots.iter().map(|s| u64::from(s.failed)).sum();
-            impact.requests_total += requests;
-            impact.requests_failed += failed;
-            impact.requests_slow += if exact_slow {
-                slots.iter().map(|s| u64::from(s.bad - s.failed)).sum()
-            } else {
-                // Slow requests are only known per bucket here: share them
-                // out by the part of the bucket's requests in range.
-                (slow_here as f64 * requests as f64 / bucket.requests.max(1) as f64).round() as u64
-            };
+            let (first_slot, last_slot) = (series.slot_of(from), series.slot_of(to));
+            for index in first_slot..=last_slot {
+                let view = bucket.slot(index).view(threshold_us, series.ingest_slow_us);
+                impact.requests_total += view.requests;
+                impact.requests_failed += view.failed;
+                impact.requests_slow += view.slow;
+            }
         }
         for (user, span) in &bucket.users {
             if whole || overlaps(span.first, span.last, from, to) {

@@ -4,7 +4,7 @@
 //! refined from the bucket to the first and last bad request, as the
 //! contract defines them, in the channels that show the incident.
 
-use crate::series::{Bucket, LineRef, SLOTS_PER_BUCKET, SeriesSet};
+use crate::series::{Bucket, LineRef, SeriesSet, SlotView};
 use crate::timefmt::{MS_PER_MINUTE, Millis};
 
 use super::anomaly::{Channel, ChannelState};
@@ -23,10 +23,13 @@ pub const MERGE_GAP_MS: i64 = 10 * MS_PER_MINUTE;
 /// it is over.
 pub const RECOVERY_ALPHA: f64 = 1e-3;
 
-/// Fewest anomalous buckets for an incident ("long enough to matter")...
-pub const MIN_ANOMALOUS_BUCKETS: usize = 2;
+/// Least time anomalous buckets must cover for an incident ("long enough
+/// to matter"): two one-minute buckets, and as many buckets of another
+/// width as cover the same time (at least one), so the bucket width never
+/// decides whether an incident exists (`--bucket 7s` needs eighteen)...
+pub const MIN_ANOMALOUS_MS: i64 = 2 * MS_PER_MINUTE;
 
-/// ...unless a single bucket is this bad (half the requests, and at least
+/// ...unless a shorter run is this bad (half the requests, and at least
 /// [`SINGLE_BUCKET_MIN_BAD`] of them).
 pub const SINGLE_BUCKET_MIN_RATE: f64 = 0.5;
 pub const SINGLE_BUCKET_MIN_BAD: u64 = 10;
@@ -55,6 +58,17 @@ pub const ONSET_RATE_FRACTION: f64 = 0.25;
 /// onset (end) is looked for: the first bad requests of an incident that
 /// grows slowly come before any bucket is anomalous on its own.
 pub const EDGE_SEARCH_MS: i64 = 30 * MS_PER_MINUTE;
+
+/// A bad request at most this long before an incident's start is the
+/// incident's first victim (the same fault, seen once before it spreads)...
+pub const PRECURSOR_MAX_GAP_MS: i64 = MS_PER_MINUTE;
+
+/// ...when no other bad request arrived in this long before it: on a clean
+/// baseline a lone failure right before an outage is the outage's, while on
+/// a service with background errors it is one of them (ten minutes holds
+/// several background errors at any rate the anomaly test would let pass
+/// as normal on a busy site).
+pub const PRECURSOR_CLEAN_MS: i64 = 10 * MS_PER_MINUTE;
 
 /// How an incident hurt: every request failing, some failing, or slow only.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -207,7 +221,8 @@ fn elevated_channels<'a>(
     }
 }
 
-/// Turns anomalous buckets (in any channel) into incidents, sorted by start.
+/// Turns anomalous buckets (in any channel) into incidents, sorted by start;
+/// one client's burst alone is none (`one_client_only`).
 pub fn find_incidents(
     series: &SeriesSet,
     counts: &[BucketCounts],
@@ -244,14 +259,18 @@ pub fn find_incidents(
             && binomial_upper_tail(c.bad(), c.requests, bad.expected[index]) < EDGE_ALPHA
     };
     let search_buckets = (EDGE_SEARCH_MS / series.bucket_ms).max(1) as usize;
+    let min_anomalous_buckets =
+        (MIN_ANOMALOUS_MS + series.bucket_ms - 1).div_euclid(series.bucket_ms.max(1)).max(1) as usize;
     let mut incidents: Vec<Incident> = Vec::new();
     let mut floor = 0usize;
     for (run_index, &(first, last, anomalous_count)) in runs.iter().enumerate() {
-        let single_is_enough = anomalous_count == 1 && {
-            let c = &counts[first];
-            c.bad_rate() >= SINGLE_BUCKET_MIN_RATE && c.bad() >= SINGLE_BUCKET_MIN_BAD
+        let sharp_is_enough = {
+            let (requests, bad) = counts[first..=last]
+                .iter()
+                .fold((0u64, 0u64), |(r, b), c| (r + c.requests, b + c.bad()));
+            bad >= SINGLE_BUCKET_MIN_BAD && bad as f64 >= SINGLE_BUCKET_MIN_RATE * requests as f64
         };
-        if anomalous_count < MIN_ANOMALOUS_BUCKETS && !single_is_enough {
+        if anomalous_count < min_anomalous_buckets && !sharp_is_enough {
             continue;
         }
         let ceiling = runs
@@ -279,36 +298,34 @@ pub fn find_incidents(
         let Some((_, last_rel)) = bad_edges(series, &series.buckets[last], threshold_us) else {
             continue;
         };
-        let exact_lines = threshold_us == series.ingest_slow_us;
         let mut edges = Edges {
             start: series.absolute(first, first_rel),
             end: series.absolute(last, last_rel),
-            start_line: exact_lines
-                .then(|| series.buckets[first].first_bad_line.get())
-                .flatten(),
-            end_line: exact_lines
-                .then(|| series.buckets[last].last_bad_line.get())
-                .flatten(),
+            start_line: line_at(&series.buckets[first], first_rel, true),
+            end_line: line_at(&series.buckets[last], last_rel, false),
         };
-        if exact_lines {
-            let search = Search {
-                from: first.saturating_sub(search_buckets).max(floor),
-                first,
-                last,
-                to: (last + search_buckets).min(ceiling),
-            };
-            let refined: Vec<Edges> = elevated_channels(counts, channels, first, last)
-                .into_iter()
-                .filter_map(|state| refine_edges(series, counts, state, search))
-                .collect();
-            if let Some(earliest) = refined.iter().min_by_key(|e| e.start) {
-                edges.start = earliest.start;
-                edges.start_line = earliest.start_line;
-            }
-            if let Some(latest) = refined.iter().max_by_key(|e| e.end) {
-                edges.end = latest.end;
-                edges.end_line = latest.end_line;
-            }
+        let search = Search {
+            from: first.saturating_sub(search_buckets).max(floor),
+            first,
+            last,
+            to: (last + search_buckets).min(ceiling),
+        };
+        let refined: Vec<Edges> = elevated_channels(counts, channels, first, last)
+            .into_iter()
+            .filter_map(|state| refine_edges(series, counts, state, search, threshold_us))
+            .collect();
+        if let Some(earliest) = refined.iter().min_by_key(|e| e.start) {
+            edges.start = earliest.start;
+            edges.start_line = earliest.start_line;
+        }
+        if let Some(latest) = refined.iter().max_by_key(|e| e.end) {
+            edges.end = latest.end;
+            edges.end_line = latest.end_line;
+        }
+        let previous_end = incidents.last().map_or(Millis::MIN, |i: &Incident| i.end);
+        if let Some((at, line)) = precursor(series, edges.start, previous_end, threshold_us) {
+            edges.start = at;
+            edges.start_line = line;
         }
         floor = last + 1;
         incidents.push(Incident {
@@ -338,7 +355,17 @@ pub fn find_incidents(
             _ => folded.push(incident),
         }
     }
+    folded.retain(|incident| !one_client_only(series, incident, threshold_us));
     folded
+}
+
+/// The single-client rule: bad requests from one user while others were
+/// served well are that client's burst (a scanner whose probes are slow, a
+/// script retrying one broken call), never an incident by itself. A
+/// service only one user reached stays judged on that user.
+fn one_client_only(series: &SeriesSet, incident: &Incident, threshold_us: u64) -> bool {
+    let impact = super::impact::measure(series, incident.start, incident.end, threshold_us);
+    impact.users_affected <= 1 && impact.users_active > impact.users_affected
 }
 
 /// The start and end of an incident with the lines that show them.
@@ -359,47 +386,51 @@ struct Search {
     to: usize,
 }
 
-/// First (or last) relative time and line of a channel's requests in a
-/// bucket, where the bucket's records tell it: failures have their own
-/// first and last time; a slow request is known when it is the bucket's
-/// first (last) bad request and not a failure.
-fn channel_edge(
-    bucket: &Bucket,
-    channel: Channel,
-    at_start: bool,
-) -> Option<(u32, Option<LineRef>)> {
-    let (bad, bad_line, failed) = if at_start {
-        (
-            Bucket::rel(bucket.first_bad),
-            bucket.first_bad_line.get(),
-            Bucket::rel(bucket.first_failed),
-        )
-    } else {
-        let any = Bucket::rel(bucket.first_bad).map(|_| bucket.last_bad);
-        let failed = Bucket::rel(bucket.first_failed).map(|_| bucket.last_failed);
-        (any, bucket.last_bad_line.get(), failed)
-    };
+/// The first and last arrival of a channel's requests in one slot judged at
+/// `threshold_us` (relative ms in the bucket), `None` when it has none.
+fn channel_span(view: &SlotView, channel: Channel) -> Option<(u32, u32)> {
     match channel {
-        Channel::Bad => bad.map(|rel| (rel, bad_line)),
-        Channel::Failed => {
-            failed.map(|rel| (rel, (Some(rel) == bad).then_some(bad_line).flatten()))
-        }
-        Channel::Slow => bad
-            .filter(|&rel| Some(rel) != failed)
-            .map(|rel| (rel, bad_line)),
+        Channel::Bad => view.bad_span(),
+        Channel::Failed => view.failed_span,
+        Channel::Slow => view.slow_span,
+    }
+}
+
+/// A channel's count in one slot judged at the incident's threshold.
+fn channel_slot_count(view: &SlotView, channel: Channel) -> u64 {
+    match channel {
+        Channel::Bad => view.failed + view.slow,
+        Channel::Failed => view.failed,
+        Channel::Slow => view.slow,
+    }
+}
+
+/// The line of a bad request at `rel` in `bucket`, when the bucket recorded
+/// it (the bucket keeps the lines of its first and last bad request).
+fn line_at(bucket: &Bucket, rel: u32, at_start: bool) -> Option<LineRef> {
+    if at_start {
+        (Bucket::rel(bucket.first_bad) == Some(rel))
+            .then(|| bucket.first_bad_line.get())
+            .flatten()
+    } else {
+        (Bucket::rel(bucket.first_bad).is_some() && bucket.last_bad == rel)
+            .then(|| bucket.last_bad_line.get())
+            .flatten()
     }
 }
 
 /// The onset and end of one channel's excess, found with the CUSUM of
 /// [`super::refine`] over the slots of the search range, with the reference
 /// a quarter of the way from the channel's baseline to its rate over the
-/// incident. Exact (with its line) when the bucket's record of that channel
-/// lies in the chosen slot; the slot's boundary otherwise.
+/// incident. Both are the arrival of an actual request of the channel: the
+/// first (last) one in the chosen slot, whatever the bucket width and the
+/// slow threshold.
 fn refine_edges(
     series: &SeriesSet,
     counts: &[BucketCounts],
     state: &ChannelState,
     search: Search,
+    threshold_us: u64,
 ) -> Option<Edges> {
     let channel = state.channel;
     let (requests, count, _) = channel_sums(counts, state, search.first..search.last + 1);
@@ -414,55 +445,102 @@ fn refine_edges(
     let onset_rate = state.baseline + (rate - state.baseline).max(0.0) * ONSET_RATE_FRACTION;
     let onset_reference = reference_rate(state.baseline, onset_rate);
     let end_reference = reference_rate(state.baseline, rate);
-    let slot_ms = series.slot_ms();
-    let slot_count = |slot: &crate::series::Slot| -> u64 {
-        match channel {
-            Channel::Bad => u64::from(slot.bad),
-            Channel::Failed => u64::from(slot.failed),
-            Channel::Slow => u64::from(slot.bad.saturating_sub(slot.failed)),
-        }
-    };
-    let slots_of = |range: std::ops::RangeInclusive<usize>| -> Vec<(usize, usize, SlotCounts)> {
+    let slots_of = |range: std::ops::RangeInclusive<usize>| -> Vec<(usize, SlotView)> {
         range
             .flat_map(|bucket| {
-                let counts_of = &series.buckets[bucket];
-                (0..SLOTS_PER_BUCKET).map(move |slot| {
-                    let counts = counts_of.slot(slot);
-                    let counts = SlotCounts {
-                        requests: u64::from(counts.requests),
-                        bad: slot_count(&counts),
-                    };
-                    (bucket, slot, counts)
-                })
+                let of = &series.buckets[bucket];
+                (0..series.slots_per_bucket())
+                    .map(move |slot| (bucket, of.slot(slot).view(threshold_us, series.ingest_slow_us)))
             })
             .collect()
     };
-    let slot_of = |rel: u32| (i64::from(rel) / slot_ms) as usize;
+    let cusum_counts = |slots: &[(usize, SlotView)]| -> Vec<SlotCounts> {
+        slots
+            .iter()
+            .map(|(_, view)| SlotCounts {
+                requests: view.requests,
+                bad: channel_slot_count(view, channel),
+            })
+            .collect()
+    };
 
     let before = slots_of(search.from..=search.first);
-    let before_counts: Vec<SlotCounts> = before.iter().map(|(_, _, c)| *c).collect();
-    let &(bucket, slot, _) = before.get(onset_slot(&before_counts, onset_reference)?)?;
-    let (start, start_line) = match channel_edge(&series.buckets[bucket], channel, true) {
-        Some((rel, line)) if slot_of(rel) == slot => (series.absolute(bucket, rel), line),
-        _ => (series.bucket_start(bucket) + slot as i64 * slot_ms, None),
-    };
+    let &(bucket, view) = before.get(onset_slot(&cusum_counts(&before), onset_reference)?)?;
+    let (first_rel, _) = channel_span(&view, channel)?;
+    let start = series.absolute(bucket, first_rel);
+    let start_line = line_at(&series.buckets[bucket], first_rel, true);
 
     let after = slots_of(search.last..=search.to);
-    let after_counts: Vec<SlotCounts> = after.iter().map(|(_, _, c)| *c).collect();
-    let &(bucket, slot, _) = after.get(end_slot(&after_counts, end_reference)?)?;
-    let (end, end_line) = match channel_edge(&series.buckets[bucket], channel, false) {
-        Some((rel, line)) if slot_of(rel) == slot => (series.absolute(bucket, rel), line),
-        _ => (
-            series.bucket_start(bucket) + (slot as i64 + 1) * slot_ms - 1,
-            None,
-        ),
-    };
+    let &(bucket, view) = after.get(end_slot(&cusum_counts(&after), end_reference)?)?;
+    let (_, last_rel) = channel_span(&view, channel)?;
+    let end = series.absolute(bucket, last_rel);
+    let end_line = line_at(&series.buckets[bucket], last_rel, false);
     Some(Edges {
         start,
         end,
         start_line,
         end_line,
     })
+}
+
+/// The arrival of the last bad request (at `threshold_us`) before `at` and
+/// after `after`, with its line when the bucket recorded it. In a slot with
+/// bad requests on both sides of `at`, the slot's first one is given: the
+/// series keeps a slot's first and last, not those in between.
+fn last_bad_before(
+    series: &SeriesSet,
+    at: Millis,
+    after: Millis,
+    threshold_us: u64,
+) -> Option<(Millis, Option<LineRef>)> {
+    if series.buckets.is_empty() || at <= series.start {
+        return None;
+    }
+    let lowest = series.index_of(after.max(series.start));
+    for index in (lowest..=series.index_of(at)).rev() {
+        let bucket = &series.buckets[index];
+        if bucket.slots.is_empty() {
+            continue;
+        }
+        for slot in (0..series.slots_per_bucket()).rev() {
+            let view = bucket.slot(slot).view(threshold_us, series.ingest_slow_us);
+            let Some((first, last)) = view.bad_span() else {
+                continue;
+            };
+            for (rel, at_start) in [(last, false), (first, true)] {
+                let time = series.absolute(index, rel);
+                if time <= after {
+                    return None;
+                }
+                if time < at {
+                    let line = line_at(bucket, rel, at_start).or(line_at(bucket, rel, !at_start));
+                    return Some((time, line));
+                }
+            }
+        }
+    }
+    None
+}
+
+/// The precursor rule: the last bad request before `start` (and after the
+/// previous incident's end) starts the incident when it came at most
+/// [`PRECURSOR_MAX_GAP_MS`] before it and the [`PRECURSOR_CLEAN_MS`] before
+/// it were free of bad requests.
+fn precursor(
+    series: &SeriesSet,
+    start: Millis,
+    previous_end: Millis,
+    threshold_us: u64,
+) -> Option<(Millis, Option<LineRef>)> {
+    let (at, line) = last_bad_before(series, start, previous_end, threshold_us)?;
+    if start - at > PRECURSOR_MAX_GAP_MS {
+        return None;
+    }
+    let clean_from = (at - PRECURSOR_CLEAN_MS).max(previous_end);
+    match last_bad_before(series, at, clean_from, threshold_us) {
+        None => Some((at, line)),
+        Some(_) => None,
+    }
 }
 
 /// Severity from the counts over the incident, against the baseline

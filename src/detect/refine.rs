@@ -1,5 +1,7 @@
-//! Refines an incident's edges from the bucket to the second, with the
-//! per-slot counts kept in each bucket (sixty slots a bucket).
+//! Refines an incident's edges from the bucket to the request, with the
+//! per-slot counts kept in each bucket (one-second slots from one-minute
+//! buckets up, sixty slots in narrower ones): the chosen slot's first (last)
+//! bad arrival is the edge, so it is always an actual request.
 //!
 //! The first bad request of the first anomalous bucket is often not the
 //! incident's: on a busy site a background 500 a few seconds earlier would

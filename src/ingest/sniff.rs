@@ -66,8 +66,11 @@ pub fn resolve_log_format(text: &str) -> Result<AccessFormat, String> {
     }
     if !text.contains(['$', '%']) {
         let names: Vec<&str> = PRESETS.iter().map(|p| p.name).collect();
+        let suggestion = closest_preset(text.trim())
+            .map(|name| format!("did you mean `{name}`? Else "))
+            .unwrap_or_default();
         return Err(format!(
-            "--log-format '{}' is not a known format: use one of {}, or give an nginx log_format ('$remote_addr ...') or Apache LogFormat ('%h %l ...') definition",
+            "--log-format '{}' is not a known format: {suggestion}use one of {}, or give an nginx log_format ('$remote_addr ...') or Apache LogFormat ('%h %l ...') definition",
             text.trim(),
             names.join(", ")
         ));
@@ -79,6 +82,41 @@ pub fn resolve_log_format(text: &str) -> Result<AccessFormat, String> {
         forced: true,
         envelope: Envelope::Bare,
     })
+}
+
+/// Most edits (inserted, deleted or changed characters) between a mistyped
+/// preset name and the one suggested: two catch `combind` and `nginx_main`
+/// without suggesting `common` for `json`.
+const MAX_SUGGESTION_EDITS: usize = 2;
+
+/// The preset or alias name closest to `text`, when it is within
+/// [`MAX_SUGGESTION_EDITS`] edits (case ignored); the first of equals in
+/// [`PRESETS`] order.
+fn closest_preset(text: &str) -> Option<&'static str> {
+    let typed = text.to_ascii_lowercase();
+    PRESETS
+        .iter()
+        .map(|preset| preset.name)
+        .chain(ALIASES.iter().map(|(alias, _)| *alias))
+        .map(|name| (edit_distance(&typed, &name.to_ascii_lowercase()), name))
+        .filter(|(edits, _)| *edits <= MAX_SUGGESTION_EDITS)
+        .min_by_key(|(edits, _)| *edits)
+        .map(|(_, name)| name)
+}
+
+/// Levenshtein distance in characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != *cb);
+            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[b.len()]
 }
 
 /// How many non-empty lines from the head of an input are tried.
@@ -510,6 +548,22 @@ mod tests {
     }
 
     #[test]
+    fn edit_distance_counts_single_character_edits() {
+        let cases = [
+            ("same", "combined", "combined", 0),
+            ("one deleted", "combind", "combined", 1),
+            ("one changed", "nginx_main", "nginx-main", 1),
+            ("one missing", "commn", "common", 1),
+            ("far", "json", "common", 4),
+            ("empty", "", "json", 4),
+        ];
+        for (name, a, b, expected) in cases {
+            assert_eq!(edit_distance(a, b), expected, "{name}");
+        }
+        assert_eq!(closest_preset("fancy"), None, "nothing close");
+    }
+
+    #[test]
     fn log_format_accepts_presets_aliases_and_definitions() {
         let cases = [
             ("preset", "combined", Ok("combined")),
@@ -528,6 +582,16 @@ mod tests {
                 "unknown word",
                 "fancy",
                 Err("'fancy' is not a known format"),
+            ),
+            (
+                "a typo of a preset",
+                "combind",
+                Err("'combind' is not a known format: did you mean `combined`? Else use one of"),
+            ),
+            (
+                "a typo in another case",
+                "Nginx_Main",
+                Err("did you mean `nginx-main`?"),
             ),
             (
                 "bad directive",

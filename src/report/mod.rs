@@ -115,6 +115,23 @@ pub struct Report {
     /// the contract's fields, so reports without it still read.
     #[serde(default)]
     pub client_bursts: Vec<ClientBurstJson>,
+    /// What incidents were judged against (an addition to the contract).
+    #[serde(default)]
+    pub baseline: BaselineJson,
+}
+
+/// The reference of normal: learned from the range (`data`), or `absolute`
+/// when the range held no healthy stretch (the `--slo` objective's error
+/// budget stands in; `docs/detection.md`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BaselineJson {
+    /// `data` or `absolute`.
+    pub source: String,
+    /// The bad-request (failed or slow) rate taken as normal, 0 to 1.
+    pub bad_rate: f64,
+    /// The failed-request rate taken as normal, 0 to 1.
+    pub failed_rate: f64,
 }
 
 /// A burst of 4xx responses from one client.
@@ -466,6 +483,11 @@ impl Report {
                     share_4xx: round4(burst.share()),
                 })
                 .collect(),
+            baseline: BaselineJson {
+                source: findings.baseline.source.name().to_string(),
+                bad_rate: round4(findings.baseline.bad_rate),
+                failed_rate: round4(findings.baseline.failed_rate),
+            },
         }
     }
 }

@@ -6,7 +6,7 @@ use crate::detect::Severity;
 use crate::detect::actions::{ActionRole, ActionRun};
 use crate::detect::runs::ChangeRun;
 use crate::detect::client_bursts::ClientBurst;
-use crate::detect::concentration::PathConcentration;
+use crate::detect::concentration::{BaselineWindow, PathConcentration, ShareShift};
 use crate::detect::findings::{
     ChangeLead, DetectionEvidence, DetectionSource, Hint, MetricMovement, TimelineEntry, TimelineFact,
 };
@@ -424,6 +424,7 @@ pub fn hint_text(hint: &Hint, zone: &Zone) -> String {
             100.0 * traffic_share,
             100.0 * bad_share,
         ),
+        Hint::ShareShift { dimension, shift } => share_shift_text(dimension, shift),
         Hint::Termination {
             dimension,
             label,
@@ -499,6 +500,49 @@ pub fn client_burst_text(burst: &ClientBurst, zone: &Zone) -> String {
         human_time(burst.last, zone),
         100.0 * burst.share()
     )
+}
+
+/// A moved share as a lead: "upstream 10.244.1.23:8080 served 98% of the
+/// requests during the incident against 34% before, and all of the bad
+/// ones". A part is never rounded to "100%" or "0%": it says "all" or
+/// "none" only when it is.
+fn share_shift_text(dimension: &str, shift: &ShareShift) -> String {
+    let percent = |part: u64, whole: u64| match part {
+        0 => "none".to_string(),
+        _ if part >= whole => "all".to_string(),
+        _ => format!(
+            "{:.0}%",
+            (100.0 * part as f64 / whole as f64).clamp(1.0, 99.0)
+        ),
+    };
+    let label = &shift.label;
+    let then = match shift.window {
+        BaselineWindow::Before => "before",
+        BaselineWindow::After => "after",
+    };
+    let baseline = match 100.0 * shift.baseline_share {
+        exact if exact == 0.0 || exact == 100.0 => exact,
+        share => share.round().clamp(1.0, 99.0),
+    };
+    let served = percent(shift.requests, shift.requests_total);
+    let bad = percent(shift.bad, shift.bad_total);
+    // A value that failed while its traffic fell is named for its failures;
+    // one whose traffic rose (or moved without failing more) for the move.
+    let traffic_rose = shift.traffic_share() > shift.baseline_share;
+    if shift.traffic_moved && (traffic_rose || !shift.bad_moved) {
+        let look = if traffic_rose {
+            "look at why traffic moved to it (balancing or hashing rules, a peer out of rotation)"
+        } else {
+            "look at why traffic moved away from it (health checks, weights, a changed route)"
+        };
+        format!(
+            "{dimension} {label} served {served} of the requests during the incident against {baseline:.0}% {then}, and {bad} of the bad ones: {look}"
+        )
+    } else {
+        format!(
+            "{dimension} {label} took {bad} of the bad requests during the incident while it served {served} of the requests ({baseline:.0}% {then}): look at that {dimension} first"
+        )
+    }
 }
 
 /// The path that took most of the bad requests, as a lead.
@@ -670,6 +714,50 @@ mod tests {
                 bucket_ms: 60_000,
             };
             assert_eq!(generated_body(&fact).as_deref(), Some(expected), "{name}");
+        }
+    }
+
+    #[test]
+    fn moved_shares_are_worded_by_which_share_moved() {
+        let shift = |requests, bad, traffic_moved, bad_moved| ShareShift {
+            label: "10.244.1.23:8080".to_string(),
+            window: BaselineWindow::Before,
+            baseline_share: 0.34,
+            requests,
+            requests_total: 1000,
+            bad,
+            bad_total: 200,
+            traffic_moved,
+            bad_moved,
+        };
+        let cases = [
+            (
+                "traffic moved to it, all bad ones its own",
+                shift(980, 200, true, true),
+                "upstream 10.244.1.23:8080 served 98% of the requests during the incident against 34% before, and all of the bad ones: look at why traffic moved to it (balancing or hashing rules, a peer out of rotation)",
+            ),
+            (
+                "traffic moved away, no failures",
+                shift(20, 0, true, false),
+                "upstream 10.244.1.23:8080 served 2% of the requests during the incident against 34% before, and none of the bad ones: look at why traffic moved away from it (health checks, weights, a changed route)",
+            ),
+            (
+                "failing while its traffic fell: named for the failures",
+                shift(110, 196, true, true),
+                "upstream 10.244.1.23:8080 took 98% of the bad requests during the incident while it served 11% of the requests (34% before): look at that upstream first",
+            ),
+            (
+                "a part never rounds to all",
+                shift(340, 199, false, true),
+                "upstream 10.244.1.23:8080 took 99% of the bad requests during the incident while it served 34% of the requests (34% before): look at that upstream first",
+            ),
+        ];
+        for (name, shift, expected) in cases {
+            let hint = Hint::ShareShift {
+                dimension: "upstream",
+                shift,
+            };
+            assert_eq!(hint_text(&hint, &Zone::Fixed(0)), expected, "{name}");
         }
     }
 }

@@ -24,8 +24,33 @@ pub use super::users::{UserSpan, UserSpans, UserSpansIter};
 use crate::timefmt::Millis;
 
 /// Sub-bucket slots per bucket: 60 gives one-second resolution with the
-/// default one-minute bucket.
+/// default one-minute bucket, and finer slots with narrower buckets.
 pub const SLOTS_PER_BUCKET: usize = 60;
+
+/// The widest slot of a wider bucket: one second, the resolution of most
+/// access-log times, so an hour bucket still finds an incident's edges and
+/// counts to the same second as a minute bucket (the bucket width changes
+/// the series, never the edges), at the same memory per hour of log.
+pub const MAX_SLOT_MS: i64 = 1_000;
+
+/// ...up to this many slots a bucket (one hour of one-second slots): a
+/// day bucket gets 24-second slots rather than 86,400 of them.
+pub const MAX_SLOTS_PER_BUCKET: usize = 3_600;
+
+/// Slots of a bucket `bucket_ms` wide: [`SLOTS_PER_BUCKET`] up to one
+/// minute, then one a second up to [`MAX_SLOTS_PER_BUCKET`].
+pub fn slots_per_bucket(bucket_ms: i64) -> usize {
+    let by_second = (bucket_ms / MAX_SLOT_MS).max(0) as usize;
+    by_second.clamp(SLOTS_PER_BUCKET, MAX_SLOTS_PER_BUCKET)
+}
+
+/// The slot of relative time `rel_ms` in a bucket of `bucket_ms` split in
+/// `slots` slots (the one formula ingest and detection share).
+#[inline]
+pub fn slot_index(rel_ms: i64, bucket_ms: i64, slots: usize) -> usize {
+    let slot = (rel_ms.max(0) * slots as i64 / bucket_ms.max(1)) as usize;
+    slot.min(slots.saturating_sub(1))
+}
 
 /// The smallest slow threshold the contract's default can produce (1 s).
 pub const MIN_DEFAULT_SLOW_US: u64 = 1_000_000;
@@ -33,13 +58,89 @@ pub const MIN_DEFAULT_SLOW_US: u64 = 1_000_000;
 /// "No time recorded" for the relative-millisecond fields.
 pub(super) const NONE_REL: u32 = u32::MAX;
 
-/// Counts for one slot (one sixtieth of a bucket).
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+/// Counts for one slot (one sixtieth of a bucket), with the arrival of its
+/// first and last failure and its slow requests by latency bin, so an
+/// incident's edges are the arrival of an actual request at any slow
+/// threshold (never a slot boundary) and slow counts are exact per slot.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Slot {
     pub requests: u32,
     pub failed: u32,
     /// Failed, or slower than the ingest threshold.
     pub bad: u32,
+    /// First and last failed request (relative ms in the bucket);
+    /// `first_failed` is `NONE_REL` when none failed.
+    pub first_failed: u32,
+    pub last_failed: u32,
+    /// Successful requests slower than the ingest threshold; empty (no
+    /// allocation) in the common slot without one.
+    pub slow: SlowTail,
+}
+
+impl Default for Slot {
+    fn default() -> Self {
+        Slot {
+            requests: 0,
+            failed: 0,
+            bad: 0,
+            first_failed: NONE_REL,
+            last_failed: 0,
+            slow: SlowTail::default(),
+        }
+    }
+}
+
+/// What one slot holds once the slow threshold is fixed: counts and the
+/// first and last arrival (relative ms in the bucket) of its failed and
+/// slow requests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SlotView {
+    pub requests: u64,
+    pub failed: u64,
+    /// Successful and slower than the threshold.
+    pub slow: u64,
+    pub failed_span: Option<(u32, u32)>,
+    pub slow_span: Option<(u32, u32)>,
+}
+
+impl SlotView {
+    /// First and last arrival of a failed or slow request.
+    pub fn bad_span(&self) -> Option<(u32, u32)> {
+        match (self.failed_span, self.slow_span) {
+            (Some(a), Some(b)) => Some((a.0.min(b.0), a.1.max(b.1))),
+            (a, b) => a.or(b),
+        }
+    }
+}
+
+/// The empty slot of a bucket without requests.
+static EMPTY_SLOT: Slot = Slot {
+    requests: 0,
+    failed: 0,
+    bad: 0,
+    first_failed: NONE_REL,
+    last_failed: 0,
+    slow: SlowTail::EMPTY,
+};
+
+impl Slot {
+    /// The slot judged at `threshold_us`, which must be the ingest threshold
+    /// or a bin floor above it (see [`snap_threshold_us`]).
+    pub fn view(&self, threshold_us: u64, ingest_slow_us: u64) -> SlotView {
+        let tail = if threshold_us == ingest_slow_us {
+            self.slow.all()
+        } else {
+            self.slow.above(threshold_us)
+        };
+        SlotView {
+            requests: u64::from(self.requests),
+            failed: u64::from(self.failed),
+            slow: u64::from(tail.count),
+            failed_span: (self.first_failed != NONE_REL)
+                .then_some((self.first_failed, self.last_failed)),
+            slow_span: (tail.count > 0).then_some((tail.first, tail.last)),
+        }
+    }
 }
 
 /// Where a line is: the index of its input in the run and its 1-based line
@@ -123,14 +224,20 @@ pub fn is_failed_status(status: u16) -> bool {
 }
 
 impl Bucket {
-    /// The counts of one of the bucket's [`SLOTS_PER_BUCKET`] slots; zero
+    /// The counts of one of the bucket's slots ([`slots_per_bucket`]); zero
     /// for a bucket without requests, whose slots are never allocated (a
     /// sparse log spanning months is mostly such buckets).
-    pub fn slot(&self, index: usize) -> Slot {
-        self.slots.get(index).copied().unwrap_or_default()
+    pub fn slot(&self, index: usize) -> &Slot {
+        self.slots.get(index).unwrap_or(&EMPTY_SLOT)
     }
 
-    fn record(&mut self, facts: &RequestFacts, rel_ms: u32, slot: usize, ingest_slow_us: u64) {
+    fn record(
+        &mut self,
+        facts: &RequestFacts,
+        rel_ms: u32,
+        (slot, slots): (usize, usize),
+        ingest_slow_us: u64,
+    ) {
         self.requests += 1;
         let class = usize::from(facts.status / 100);
         self.status_classes[if (1..=5).contains(&class) { class } else { 0 }] += 1;
@@ -145,13 +252,19 @@ impl Bucket {
             }
         }
         if self.slots.is_empty() {
-            self.slots = vec![Slot::default(); SLOTS_PER_BUCKET];
+            self.slots = vec![Slot::default(); slots.max(1)];
         }
-        let slot_counts = &mut self.slots[slot.min(SLOTS_PER_BUCKET - 1)];
+        let last_slot = self.slots.len() - 1;
+        let slot_counts = &mut self.slots[slot.min(last_slot)];
         slot_counts.requests += 1;
+        if slow && let Some(duration) = facts.duration_us {
+            slot_counts.slow.add(duration, rel_ms);
+        }
         if failed {
             self.failed += 1;
             slot_counts.failed += 1;
+            slot_counts.first_failed = slot_counts.first_failed.min(rel_ms);
+            slot_counts.last_failed = slot_counts.last_failed.max(rel_ms);
             self.first_failed = self.first_failed.min(rel_ms);
             self.last_failed = self.last_failed.max(rel_ms);
         }
@@ -219,6 +332,9 @@ impl Bucket {
             mine.requests += theirs.requests;
             mine.failed += theirs.failed;
             mine.bad += theirs.bad;
+            mine.first_failed = mine.first_failed.min(theirs.first_failed);
+            mine.last_failed = mine.last_failed.max(theirs.last_failed);
+            mine.slow.merge(&theirs.slow);
         }
         self.users.merge(&other.users);
     }
@@ -267,10 +383,11 @@ impl SeriesBuilder {
     pub fn record(&mut self, facts: &RequestFacts) {
         let index = facts.arrival.div_euclid(self.bucket_ms);
         let rel = facts.arrival - index * self.bucket_ms;
-        let slot = (rel * SLOTS_PER_BUCKET as i64 / self.bucket_ms) as usize;
+        let slots = slots_per_bucket(self.bucket_ms);
+        let slot = slot_index(rel, self.bucket_ms, slots);
         let ingest_slow_us = self.ingest_slow_us;
         let bucket = self.bucket_for(index);
-        bucket.record(facts, rel as u32, slot, ingest_slow_us);
+        bucket.record(facts, rel as u32, (slot, slots), ingest_slow_us);
     }
 
     fn bucket_for(&mut self, index: i64) -> &mut Bucket {
@@ -449,8 +566,14 @@ impl SeriesSet {
         self.bucket_start(index) + i64::from(rel)
     }
 
-    pub fn slot_ms(&self) -> i64 {
-        self.bucket_ms / SLOTS_PER_BUCKET as i64
+    /// Slots of each bucket ([`slots_per_bucket`]).
+    pub fn slots_per_bucket(&self) -> usize {
+        slots_per_bucket(self.bucket_ms)
+    }
+
+    /// The slot holding relative time `rel_ms` of a bucket.
+    pub fn slot_of(&self, rel_ms: u32) -> usize {
+        slot_index(i64::from(rel_ms), self.bucket_ms, self.slots_per_bucket())
     }
 
     /// Total requests.
@@ -462,6 +585,50 @@ impl SeriesSet {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn slots_are_one_second_from_minute_buckets_up() {
+        let cases = [
+            ("7 s bucket: sixty slots of 116.7 ms", 7_000, 60, 6_999, 59),
+            ("30 s bucket: sixty half seconds", 30_000, 60, 29_500, 59),
+            ("1 min: sixty seconds", 60_000, 60, 59_999, 59),
+            ("5 min: 300 seconds", 300_000, 300, 1_250, 1),
+            ("1 h: 3,600 seconds", 3_600_000, 3_600, 1_799_999, 1_799),
+            ("1 d: 3,600 slots of 24 s", 86_400_000, 3_600, 47_999, 1),
+        ];
+        for (name, bucket_ms, slots, rel, slot) in cases {
+            assert_eq!(slots_per_bucket(bucket_ms), slots, "{name}");
+            assert_eq!(slot_index(rel, bucket_ms, slots), slot, "{name}");
+        }
+    }
+
+    #[test]
+    fn a_slot_keeps_its_failures_and_slow_requests_at_any_threshold() {
+        let mut builder = SeriesBuilder::new(300_000, 1_000_000);
+        let request = |arrival: Millis, status: u16, duration_us: u64| RequestFacts {
+            arrival,
+            status,
+            duration_us: Some(duration_us),
+            user: 1,
+            line: LineRef::NONE,
+        };
+        // Three requests in the second 10:00:07 of a five-minute bucket.
+        let second = 1_715_076_007_000;
+        builder.record(&request(second + 100, 200, 1_500_000));
+        builder.record(&request(second + 400, 503, 2_000));
+        builder.record(&request(second + 900, 200, 3_000_000));
+        let series = builder.finish(10).expect("one bucket");
+        assert_eq!(series.slots_per_bucket(), 300);
+        let slot = series.buckets[0].slot(7);
+        let at_ingest = slot.view(1_000_000, 1_000_000);
+        assert_eq!((at_ingest.requests, at_ingest.failed, at_ingest.slow), (3, 1, 2));
+        assert_eq!(at_ingest.failed_span, Some((7_400, 7_400)));
+        assert_eq!(at_ingest.bad_span(), Some((7_100, 7_900)));
+        let above_two = snap_threshold_us(2_000_000);
+        let at_two = slot.view(above_two, 1_000_000);
+        assert_eq!(at_two.slow, 1, "only the 3 s request is slower");
+        assert_eq!(at_two.bad_span(), Some((7_400, 7_900)));
+    }
 
     fn facts(arrival: Millis, status: u16, duration_ms: u64, user: u64) -> RequestFacts {
         RequestFacts {

@@ -116,6 +116,24 @@ pub struct TailBin {
 }
 
 impl SlowTail {
+    /// The empty tail, usable in a `static`.
+    pub const EMPTY: SlowTail = SlowTail { bins: Vec::new() };
+
+    /// Count, first and last relative time of every request in the tail.
+    pub fn all(&self) -> TailBin {
+        let mut result = TailBin {
+            count: 0,
+            first: NONE_REL,
+            last: 0,
+        };
+        for (_, value) in &self.bins {
+            result.count += value.count;
+            result.first = result.first.min(value.first);
+            result.last = result.last.max(value.last);
+        }
+        result
+    }
+
     pub(super) fn add(&mut self, micros: u64, rel_ms: u32) {
         self.add_bin(
             latency_bin(micros.saturating_sub(1)),

@@ -266,8 +266,8 @@ fn nab_known_cause_windows_found_and_false_incidents() {
             "realKnownCause",
             Score {
                 windows: 19,
-                windows_found: 13,
-                incidents: 22,
+                windows_found: 14,
+                incidents: 24,
                 false_incidents: 7,
                 in_probation: 2,
             },

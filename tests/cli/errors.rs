@@ -322,3 +322,138 @@ fn a_closed_pipe_on_stdout_ends_quietly_with_status_0() {
         );
     }
 }
+
+#[test]
+fn a_duration_without_a_unit_is_a_usage_error_that_shows_the_fix() {
+    let dir = scratch();
+    let log = write(dir.path(), "access.log", &access_line(0));
+    let log = log.to_str().expect("utf-8 path");
+    let cases = [
+        (
+            "--slow 2000",
+            vec!["report", "--slow", "2000", log],
+            "postmortem: --slow 2000 has no unit: did you mean `--slow 2000ms` or `--slow 2000s`? (units: ms, s, m, h, d)\n",
+        ),
+        (
+            "--bucket 60 (series)",
+            vec!["series", "--bucket", "60", log],
+            "postmortem: --bucket 60 has no unit: did you mean `--bucket 60s` or `--bucket 60m`? (units: ms, s, m, h, d)\n",
+        ),
+        (
+            "--slow 1.5 (inspect)",
+            vec!["inspect", "--slow", "1.5", log],
+            "postmortem: --slow 1.5 has no unit: did you mean `--slow 1.5ms` or `--slow 1.5s`? (units: ms, s, m, h, d)\n",
+        ),
+        (
+            "an unknown unit",
+            vec!["report", "--slow", "2 weeks", log],
+            "postmortem: --slow '2 weeks' is not a duration: use e.g. 1s, 500ms or 2.5s (units: ms, s, m, h, d)\n",
+        ),
+    ];
+    for (name, args, expected) in cases {
+        let output = run(&args);
+        assert_eq!(output.status.code(), Some(2), "{name}");
+        assert_eq!(String::from_utf8_lossy(&output.stderr), expected, "{name}");
+        assert!(output.stdout.is_empty(), "{name}: nothing on stdout");
+    }
+    // Each unit the contract names is accepted.
+    for bucket in ["30s", "1m", "1h", "1d"] {
+        let output = run(&["series", "--quiet", "--bucket", bucket, log]);
+        assert_eq!(output.status.code(), Some(0), "--bucket {bucket}");
+    }
+}
+
+#[test]
+fn typos_of_presets_and_commands_get_a_did_you_mean() {
+    let dir = scratch();
+    let log = write(dir.path(), "access.log", &access_line(0));
+    let log = log.to_str().expect("utf-8 path");
+    let cases = [
+        (
+            "preset",
+            vec!["report", "--log-format", "combind", log],
+            "postmortem: --log-format 'combind' is not a known format: did you mean `combined`? Else use one of ",
+        ),
+        (
+            "subcommand",
+            vec!["reprot", log],
+            "error: unrecognized subcommand 'reprot'\n\n  tip: a similar subcommand exists: 'report'\n",
+        ),
+        (
+            "shell",
+            vec!["completions", "bahs"],
+            "error: invalid value 'bahs' for '<SHELL>'\n  [possible values: bash, elvish, fish, powershell, zsh]\n\n  tip: a similar value exists: 'bash'\n",
+        ),
+    ];
+    for (name, args, expected_start) in cases {
+        let output = run(&args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{name}: {stderr}");
+        assert!(stderr.starts_with(expected_start), "{name}: {stderr}");
+    }
+}
+
+#[test]
+fn a_dash_as_output_is_stdout_for_every_command() {
+    let dir = scratch();
+    write(
+        dir.path(),
+        "access.log",
+        &(access_line(0) + &access_line(60)),
+    );
+    let cases = [
+        (
+            "report",
+            vec!["report", "--format", "json"],
+            "{\n  \"schema\": \"postmortem.report/v1\"",
+        ),
+        ("inspect", vec!["inspect"], "# Inputs\n"),
+        ("series", vec!["series"], "time,requests,failed,"),
+    ];
+    for (name, args, expected_start) in cases {
+        let output = super::support::postmortem()
+            .current_dir(dir.path())
+            .args(&args)
+            .args(["--quiet", "-o", "-", "access.log"])
+            .output()
+            .expect("the binary runs");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert_eq!(output.status.code(), Some(0), "{name}");
+        assert!(stdout.starts_with(expected_start), "{name}: {stdout}");
+        assert!(!dir.path().join("-").exists(), "{name}: no file named '-'");
+    }
+}
+
+#[test]
+fn inspect_prints_its_table_when_nothing_was_read() {
+    let dir = scratch();
+    write(dir.path(), "notes.txt", "hello\n");
+    write(dir.path(), "todo.txt", "buy milk\nfix the logs\n");
+    let output = super::support::postmortem()
+        .current_dir(dir.path())
+        .args(["inspect", "."])
+        .output()
+        .expect("the binary runs");
+    assert_eq!(output.status.code(), Some(2));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let table: Vec<&str> = stdout.lines().take(5).collect();
+    assert_eq!(
+        table,
+        [
+            "# Inputs",
+            "",
+            "| Input | Kind | Format | Lines | Parsed | Skipped | First (UTC) | Last (UTC) |",
+            "| --- | --- | --- | ---: | ---: | ---: | --- | --- |",
+            "| `./notes.txt` | unknown | - | 1 | 0 | 1 | - | - |",
+        ],
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("| `./todo.txt` | unknown | - | 2 | 0 | 2 | - | - |"),
+        "{stdout}"
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr),
+        "postmortem: no line of any input could be parsed (the table says why, one input a row): point postmortem at an access log, or give its format with --log-format\n"
+    );
+}

@@ -115,3 +115,100 @@ fn no_progress_bar_when_stderr_is_not_a_terminal() {
         .expect("runs");
     assert!(quiet.stderr.is_empty());
 }
+
+#[test]
+fn completions_are_generated_for_every_shell() {
+    // (shell, a line only that shell's script has)
+    let cases = [
+        (
+            "bash",
+            "complete -F _postmortem -o nosort -o bashdefault -o default postmortem",
+        ),
+        ("zsh", "#compdef postmortem"),
+        (
+            "fish",
+            "complete -c postmortem -n \"__fish_postmortem_needs_command\" -f -a \"report\"",
+        ),
+        (
+            "powershell",
+            "Register-ArgumentCompleter -Native -CommandName 'postmortem' -ScriptBlock {",
+        ),
+        (
+            "elvish",
+            "set edit:completion:arg-completer[postmortem] = {|@words|",
+        ),
+    ];
+    for (shell, line) in cases {
+        let output = run(&["completions", shell]);
+        assert_eq!(output.status.code(), Some(0), "{shell}");
+        let script = String::from_utf8(output.stdout).expect("utf-8");
+        assert!(
+            script.lines().any(|l| l.trim().starts_with(line)),
+            "{shell}:\n{script}"
+        );
+        // fish spells a long option `-l slow`, the others `--slow`.
+        assert!(
+            script.contains("slow"),
+            "{shell}: the options are completed"
+        );
+    }
+}
+
+#[test]
+fn man_pages_come_from_the_same_definitions_as_help() {
+    let cases = [
+        (
+            None,
+            ".TH postmortem 1  \"postmortem ",
+            "postmortem\\-report(1)",
+        ),
+        (
+            Some("report"),
+            ".TH postmortem-report 1  \"postmortem ",
+            "\\fB\\-\\-slow\\fR",
+        ),
+        (
+            Some("series"),
+            ".TH postmortem-series 1  \"postmortem ",
+            "\\fB\\-\\-bucket\\fR",
+        ),
+    ];
+    for (command, title, needed) in cases {
+        let mut args = vec!["man"];
+        args.extend(command);
+        let output = run(&args);
+        assert_eq!(output.status.code(), Some(0), "{command:?}");
+        let page = String::from_utf8(output.stdout).expect("utf-8");
+        let title_line = page.lines().find(|l| l.starts_with(".TH")).unwrap_or("");
+        assert_eq!(
+            title_line,
+            format!("{title}{}\" ", env!("CARGO_PKG_VERSION")),
+            "{command:?}"
+        );
+        assert!(page.contains(needed), "{command:?}: {needed}\n{page}");
+    }
+}
+
+#[test]
+fn series_warns_about_skipped_lines_as_report_does() {
+    let dir = scratch();
+    write_log(dir.path(), &one_incident());
+    let mut text = std::fs::read_to_string(dir.path().join("access.log")).expect("log");
+    text.push_str("this line is not a request\n");
+    std::fs::write(dir.path().join("access.log"), text).expect("write");
+    let warning = |command: &str| {
+        let output = postmortem()
+            .current_dir(dir.path())
+            .args([command, "access.log"])
+            .output()
+            .expect("runs");
+        assert!(output.status.success(), "{command}");
+        String::from_utf8(output.stderr).expect("utf-8")
+    };
+    let series = warning("series");
+    assert_eq!(
+        series,
+        "postmortem: access.log: skipped 1 of 4801 lines (first at line 4801: expected '[' before the timestamp)\n"
+    );
+    assert_eq!(series, warning("report"), "the same warning as report");
+}

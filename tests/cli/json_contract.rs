@@ -102,7 +102,8 @@ fn every_contract_field_has_its_name_type_and_meaning() {
             "slow_threshold_s",
             "request_times",
             "incidents",
-            "client_bursts"
+            "client_bursts",
+            "baseline"
         ])
     );
     assert_eq!(
@@ -113,6 +114,21 @@ fn every_contract_field_has_its_name_type_and_meaning() {
     assert_eq!(
         report["request_times"], "all",
         "an addition: the test log carries $request_time on every line"
+    );
+    let baseline = &report["baseline"];
+    assert_eq!(
+        keys(baseline),
+        set(&["source", "bad_rate", "failed_rate"]),
+        "an addition: what normal was taken to be"
+    );
+    assert_eq!(
+        baseline["source"], "data",
+        "the incidents leave healthy hours to learn normal from"
+    );
+    let bad_rate = number(&baseline["bad_rate"], "baseline.bad_rate");
+    assert!(
+        (0.0..=0.05).contains(&bad_rate),
+        "a healthy rate: {bad_rate}"
     );
     assert_eq!(report["schema"], "postmortem.report/v1");
     assert_eq!(

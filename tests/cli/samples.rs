@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use super::support::{json_report, millis, repo_root};
+use super::support::{json_report, millis, repo_root, run};
 
 /// Tolerances of the end-to-end checks.
 const START_TOLERANCE_MS: i64 = 60_000;
@@ -130,8 +130,25 @@ fn full_outage_sample_matches_its_ground_truth() {
 }
 
 #[test]
-fn uneven_load_balancer_sample_matches_its_ground_truth() {
+fn uneven_load_balancer_sample_matches_its_ground_truth_and_names_the_moved_share() {
     check_scenario("uneven-lb");
+    // The upstream that took nearly all traffic is the majority during the
+    // incident: the lead is the share that moved (a third before), in the
+    // JSON and in the Markdown alike.
+    const LEAD: &str = "upstream 10.244.1.23:8080 served 97% of the requests during the incident against 33% before, and 99% of the bad ones: look at why traffic moved to it (balancing or hashing rules, a peer out of rotation)";
+    let dir = repo_root().join("sample-logs/uneven-lb");
+    let dir = dir.to_str().expect("utf-8 path");
+    let report = json_report(&[dir]);
+    let hints: Vec<&str> = report["incidents"][0]["hints"]
+        .as_array()
+        .expect("hints")
+        .iter()
+        .map(|h| h.as_str().expect("text"))
+        .collect();
+    assert!(hints.contains(&LEAD), "{hints:?}");
+    let markdown = run(&["report", "--quiet", dir]);
+    let text = String::from_utf8_lossy(&markdown.stdout);
+    assert!(text.contains(&format!("- {LEAD}\n")), "{text}");
 }
 
 #[test]

@@ -4,7 +4,9 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
-use postmortem::{Config, Error, InputSpec, Result, TimeSpec, UserKey, Zone, parse_duration_us};
+use postmortem::{
+    Config, Error, InputSpec, Result, TimeSpec, UserKey, Zone, bare_number, parse_duration_us,
+};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -58,6 +60,34 @@ Examples:\n  postmortem series --bucket 5m access.log > series.csv\n  \
 postmortem series --format json access.log | jq '.[] | select(.bad_ratio > 0.05)'"
     )]
     Series(SeriesArgs),
+    /// Print shell completions for bash, zsh, fish, PowerShell or Elvish.
+    #[command(
+        long_about = "Print the completion script of a shell to stdout, generated from the same \
+definitions as --help.\n\n\
+Examples:\n  \
+postmortem completions bash > ~/.local/share/bash-completion/completions/postmortem\n  \
+postmortem completions zsh > ~/.zfunc/_postmortem\n  \
+postmortem completions fish > ~/.config/fish/completions/postmortem.fish"
+    )]
+    Completions {
+        /// The shell to complete in.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print a man page (roff), generated from the same definitions as --help.
+    #[command(
+        long_about = "Print the postmortem(1) man page in roff to stdout, or with a command's name \
+its own page (postmortem-report(1) and so on), generated from the same definitions as --help.\n\n\
+Examples:\n  \
+postmortem man > ~/.local/share/man/man1/postmortem.1\n  \
+postmortem man report > ~/.local/share/man/man1/postmortem-report.1\n  \
+postmortem man report | man -l -"
+    )]
+    Man {
+        /// The command whose page to print; the program's page when absent.
+        #[arg(value_parser = ["report", "inspect", "series", "completions"])]
+        command: Option<String>,
+    },
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -143,17 +173,18 @@ pub struct CommonArgs {
     /// Example: --until '2023-11-12 18:00'
     #[arg(long, value_name = "TIME")]
     pub until: Option<String>,
-    /// Bucket width of the series: 30s, 1m, 5m.
+    /// Bucket width of the series: 30s, 1m, 5m, 1h, 1d.
     ///
-    /// A whole number of seconds. Finer buckets show short incidents better; wider ones keep
-    /// series of weeks small.
+    /// A whole number of seconds, with its unit (s, m, h, d). Finer buckets show short incidents
+    /// better; wider ones keep series of weeks small.
     ///
     /// Example: --bucket 30s
     #[arg(long, value_name = "DURATION", default_value = "1m")]
     pub bucket: String,
     /// A request slower than this is slow [default: max(1 s, 4 × baseline p99)].
     ///
-    /// A slow request counts as bad, like a failed one (5xx or 499).
+    /// A slow request counts as bad, like a failed one (5xx or 499). The unit is required (ms,
+    /// s, m): a bare number is refused rather than guessed.
     ///
     /// Example: --slow 500ms
     #[arg(long, value_name = "DURATION")]
@@ -180,7 +211,7 @@ pub struct ReportArgs {
     /// Example: --format json
     #[arg(long, value_enum, default_value = "markdown")]
     pub format: ReportFormat,
-    /// Write the report to FILE instead of stdout.
+    /// Write the report to FILE instead of stdout (- is stdout).
     ///
     /// The file is replaced only when the report is complete. A chart link in the Markdown is
     /// relative to this file's folder.
@@ -230,7 +261,7 @@ pub struct InspectArgs {
     /// Example: --format json
     #[arg(long, value_enum, default_value = "markdown")]
     pub format: ReportFormat,
-    /// Write to FILE instead of stdout (replaced only when complete).
+    /// Write to FILE instead of stdout (replaced only when complete; - is stdout).
     ///
     /// Example: -o inputs.md
     #[arg(long, short, value_name = "FILE")]
@@ -246,7 +277,7 @@ pub struct SeriesArgs {
     /// Example: --format json
     #[arg(long, value_enum, default_value = "csv")]
     pub format: SeriesFormat,
-    /// Write to FILE instead of stdout (replaced only when complete).
+    /// Write to FILE instead of stdout (replaced only when complete; - is stdout).
     ///
     /// Example: -o series.csv
     #[arg(long, short, value_name = "FILE")]
@@ -256,26 +287,18 @@ pub struct SeriesArgs {
 impl CommonArgs {
     /// The validated configuration these arguments describe.
     pub fn to_config(&self) -> Result<Config> {
-        let bucket_us = parse_duration_us(&self.bucket).ok_or_else(|| {
-            Error::Usage(format!(
-                "--bucket '{}' is not a duration: use e.g. 30s, 1m or 5m",
-                self.bucket
-            ))
-        })?;
+        let bucket_us = duration_arg("--bucket", &self.bucket, ["s", "m"], "30s, 1m or 5m")?;
         if bucket_us % 1_000_000 != 0 {
             return Err(Error::Usage(format!(
                 "--bucket '{}' must be a whole number of seconds, e.g. 30s, 1m or 5m",
                 self.bucket
             )));
         }
-        let slow_threshold_us = match &self.slow {
-            None => None,
-            Some(text) => Some(parse_duration_us(text).ok_or_else(|| {
-                Error::Usage(format!(
-                    "--slow '{text}' is not a duration: use e.g. 1s, 500ms or 2.5s"
-                ))
-            })?),
-        };
+        let slow_threshold_us = self
+            .slow
+            .as_deref()
+            .map(|text| duration_arg("--slow", text, ["ms", "s"], "1s, 500ms or 2.5s"))
+            .transpose()?;
         let tz = match &self.tz {
             None => None,
             Some(text) => Some(Zone::parse(text).ok_or_else(|| {
@@ -350,6 +373,29 @@ impl ReportArgs {
             .transpose()?;
         Ok(config)
     }
+}
+
+/// Parses the duration `text` given to `flag`. A bare number is refused with
+/// the two readings it most likely meant (`likely_units`), since guessing
+/// one silently changes every count; anything else unreadable names
+/// `examples`.
+pub fn duration_arg(
+    flag: &str,
+    text: &str,
+    likely_units: [&str; 2],
+    examples: &str,
+) -> Result<u64> {
+    if let Some(number) = bare_number(text) {
+        let [first, second] = likely_units;
+        return Err(Error::Usage(format!(
+            "{flag} {number} has no unit: did you mean `{flag} {number}{first}` or `{flag} {number}{second}`? (units: ms, s, m, h, d)"
+        )));
+    }
+    parse_duration_us(text).ok_or_else(|| {
+        Error::Usage(format!(
+            "{flag} '{text}' is not a duration: use e.g. {examples} (units: ms, s, m, h, d)"
+        ))
+    })
 }
 
 /// Parses a `--detected-at`/`--since`/`--until` value.

@@ -9,7 +9,7 @@ mod term_progress;
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 
 use cli::{Cli, Command, ReportFormat, SeriesFormat};
 use postmortem::{
@@ -47,7 +47,8 @@ fn run(cli: &Cli) -> Result<(), Error> {
         Command::Report(args) => {
             let config = args.to_config()?;
             let chart = args.chart_path()?;
-            let json_to_stdout = args.format == ReportFormat::Json && args.output.is_none();
+            let output = output::destination(args.output.as_deref());
+            let json_to_stdout = args.format == ReportFormat::Json && output.is_none();
             let progress = progress_for(args.common.quiet, json_to_stdout);
             let analysis = analyze(&config, progress.as_ref()).map_err(with_input_advice)?;
             warn_skipped(&analysis, args.common.quiet);
@@ -62,39 +63,79 @@ fn run(cli: &Cli) -> Result<(), Error> {
                 ReportFormat::Json => json::render(&Report::from_findings(&analysis)),
                 ReportFormat::Markdown => {
                     let options = markdown::MarkdownOptions {
-                        chart_link: chart
-                            .map(|chart| output::relative_link(chart, args.output.as_deref())),
+                        chart_link: chart.map(|chart| output::relative_link(chart, output)),
                     };
                     markdown::render_with(&analysis, &options)
                 }
             };
-            output::write(args.output.as_deref(), &text)
+            output::write(output, &text)
         }
         Command::Inspect(args) => {
             let config = args.common.to_config()?;
+            let output = output::destination(args.output.as_deref());
             let progress = progress_for(
                 args.common.quiet,
-                args.format == ReportFormat::Json && args.output.is_none(),
+                args.format == ReportFormat::Json && output.is_none(),
             );
             let inspection = inspect(&config, progress.as_ref()).map_err(with_input_advice)?;
             let text = match args.format {
                 ReportFormat::Json => inspection::render_json(&inspection),
                 ReportFormat::Markdown => inspection::render_markdown(&inspection),
             };
-            output::write(args.output.as_deref(), &text)
+            output::write(output, &text)?;
+            // The table says per input why nothing was read; the exit status
+            // still tells a script that nothing could be parsed.
+            if inspection.inputs.iter().all(|input| input.parsed == 0) {
+                return Err(Error::NothingParsed(
+                    "no line of any input could be parsed (the table says why, one input a row): point postmortem at an access log, or give its format with --log-format".into(),
+                ));
+            }
+            Ok(())
         }
         Command::Series(args) => {
             let config = args.common.to_config()?;
-            let progress = progress_for(args.common.quiet, args.output.is_none());
+            let output = output::destination(args.output.as_deref());
+            let progress = progress_for(args.common.quiet, output.is_none());
             let analysis = analyze(&config, progress.as_ref()).map_err(with_input_advice)?;
+            warn_skipped(&analysis, args.common.quiet);
             let text = match args.format {
                 SeriesFormat::Csv => series_table::to_csv(&analysis, config.tz.as_ref()),
                 SeriesFormat::Json => series_table::to_json(&analysis, config.tz.as_ref()),
             };
-            output::write(args.output.as_deref(), &text)
+            output::write(output, &text)
+        }
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(*shell, &mut Cli::command(), BINARY_NAME, &mut script);
+            output::write(None, &String::from_utf8_lossy(&script))
+        }
+        Command::Man { command } => {
+            let mut program = Cli::command();
+            // Built, the subcommands carry their page names
+            // (`postmortem-report`), as their SEE ALSO entries expect.
+            program.build();
+            let page_of = match command.as_deref() {
+                None => program,
+                Some(name) => program
+                    .find_subcommand(name)
+                    .cloned()
+                    .ok_or_else(|| Error::Usage(format!("no command '{name}' to document")))?,
+            };
+            let mut page = Vec::new();
+            clap_mangen::Man::new(page_of)
+                .source(format!("{BINARY_NAME} {}", env!("CARGO_PKG_VERSION")))
+                .render(&mut page)
+                .map_err(|source| Error::Io {
+                    path: "standard output".into(),
+                    source,
+                })?;
+            output::write(None, &String::from_utf8_lossy(&page))
         }
     }
 }
+
+/// The name completions and the man page are written for.
+const BINARY_NAME: &str = "postmortem";
 
 /// An input that cannot be opened: say what to check, not only the OS error.
 fn with_input_advice(error: Error) -> Error {

@@ -2,7 +2,8 @@
 //! or to a file through a temporary file renamed into place, so an error
 //! never leaves a half-written report and an existing file is replaced only
 //! when the new one is complete. Also the link from one output to another
-//! (the Markdown report to its chart).
+//! (the Markdown report to its chart). `-o -` is stdout, as the contract
+//! says: [`destination`] turns it into `None` before anything else looks.
 
 use std::io::{self, Write};
 use std::path::Path;
@@ -13,8 +14,17 @@ use postmortem::Error;
 #[cfg(unix)]
 const NEW_FILE_MODE: u32 = 0o666;
 
+/// The file `-o` names, `None` for stdout (no `-o`, or `-o -`).
+pub fn destination(output: Option<&Path>) -> Option<&Path> {
+    output.filter(|path| path.as_os_str() != STDOUT_NAME)
+}
+
+/// The `-o` value that means stdout.
+const STDOUT_NAME: &str = "-";
+
+/// Writes `text` to `path` (`-` or `None`: stdout).
 pub fn write(path: Option<&Path>, text: &str) -> Result<(), Error> {
-    match path {
+    match destination(path) {
         None => {
             let mut stdout = io::stdout().lock();
             match stdout
@@ -104,6 +114,23 @@ pub fn relative_link(target: &Path, document: Option<&Path>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_dash_is_stdout() {
+        let cases = [
+            ("no -o", None, None),
+            ("-o -", Some("-"), None),
+            ("a file", Some("report.md"), Some("report.md")),
+            ("a file named like a flag", Some("./-"), Some("./-")),
+        ];
+        for (name, output, expected) in cases {
+            assert_eq!(
+                destination(output.map(Path::new)),
+                expected.map(Path::new),
+                "{name}"
+            );
+        }
+    }
 
     #[test]
     fn chart_links_are_relative_to_the_report() {

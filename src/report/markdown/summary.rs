@@ -187,6 +187,13 @@ impl Page<'_> {
                 "It starts with the first failed request and ends with the last one, at the times written on their log lines (for nginx, completion times: the logs have no request time)."
             },
         );
+        if self.findings.baseline.source == crate::detect::baseline::BaselineSource::Absolute {
+            let _ = writeln!(
+                out,
+                "**Baseline:** the analysed range holds no healthy stretch to learn normal from, so it was judged against a reference from outside the data: the `--slo` objective's error budget ({} of requests bad).\n",
+                pct_value(100.0 * self.findings.baseline.bad_rate)
+            );
+        }
         if !report.impact_measured {
             let _ = writeln!(
                 out,

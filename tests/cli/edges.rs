@@ -1,0 +1,446 @@
+//! Incident edges checked to the millisecond on logs whose every request the
+//! test knows (`postmortem_testbed::exact`): start and end are the first and
+//! last bad request whatever the bucket width, an outage that fills the
+//! analysed range is found against an absolute baseline, and what is not an
+//! incident (background errors in narrow buckets, one client's burst) is
+//! not reported as one.
+
+use postmortem_testbed::exact::{LogStyle, MINUTE_MS, Request, Truth, steady, truth};
+use serde_json::Value;
+
+use super::support::{json_report, millis, scratch, write};
+
+/// 2024-05-07T10:00:00Z.
+const TEN: i64 = 1_715_076_000_000;
+
+/// Bucket widths that must all give the same edges and counts (the
+/// contract: bucket width "never moves an incident's edges"); `7s` is the
+/// odd width that once invented a two-request incident.
+const BUCKETS: [&str; 5] = ["1m", "30s", "5m", "1h", "7s"];
+
+/// The contract's default slow threshold on a fast service (1 s).
+const DEFAULT_SLOW_US: u64 = 1_000_000;
+
+/// A steady service: a request every 250 ms from 60 users, 40 ms each.
+fn service(from: i64, to: i64) -> Vec<Request> {
+    steady(from, to, 250, 60, 40)
+}
+
+/// Sets `status` on every request arriving in `from..to`.
+fn fail(requests: &mut [Request], from: i64, to: i64, status: u16) {
+    for request in requests.iter_mut() {
+        if (from..to).contains(&request.arrival_ms) {
+            request.status = status;
+        }
+    }
+}
+
+fn rfc3339(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
+        .unwrap_or_default()
+}
+
+/// Runs the report on `log` with `args` and `--bucket bucket`.
+fn report(log: &str, args: &[String], bucket: &str) -> Value {
+    let dir = scratch();
+    let path = write(dir.path(), "access.log", log);
+    let mut all: Vec<&str> = vec!["--bucket", bucket];
+    all.extend(args.iter().map(String::as_str));
+    all.push(path.to_str().expect("utf-8 path"));
+    json_report(&all)
+}
+
+/// Milliseconds of a `--bucket` value as these tests write them.
+fn bucket_ms(bucket: &str) -> i64 {
+    let (number, unit) = bucket.split_at(bucket.len() - 1);
+    let number: i64 = number.parse().expect("a bucket width");
+    number
+        * match unit {
+            "s" => 1_000,
+            "m" => MINUTE_MS,
+            _ => 60 * MINUTE_MS,
+        }
+}
+
+/// Requests that share the start's slot but arrived before it, or the
+/// end's slot but after it. The series counts requests per slot (one
+/// second for buckets of a minute and wider, a sixtieth of narrower ones)
+/// and a slot's count cannot be split exactly (it
+/// keeps its first and last bad arrival, not every arrival), so
+/// `requests_total` may include them: the only figure with a tolerance.
+fn edge_slot_neighbours(
+    style: LogStyle,
+    requests: &[Request],
+    expected: &Truth,
+    bucket: &str,
+) -> u64 {
+    let width = bucket_ms(bucket);
+    let slots = postmortem::series::slots_per_bucket(width);
+    let slot = |t: i64| {
+        (
+            t.div_euclid(width),
+            postmortem::series::slot_index(t.rem_euclid(width), width, slots),
+        )
+    };
+    requests
+        .iter()
+        .map(|r| style.observed(r))
+        .filter(|&t| {
+            (slot(t) == slot(expected.start_ms) && t < expected.start_ms)
+                || (slot(t) == slot(expected.end_ms) && t > expected.end_ms)
+        })
+        .count() as u64
+}
+
+/// Asserts one incident with exactly `expected`'s edges and counts
+/// (`requests_total` up to `slack` more).
+fn assert_one_incident(report: &Value, expected: &Truth, slack: u64, severity: &str, what: &str) {
+    let incidents = report["incidents"].as_array().expect("incidents");
+    assert_eq!(incidents.len(), 1, "{what}: {incidents:#?}");
+    let incident = &incidents[0];
+    let impact = &incident["impact"];
+    let at = |field: &str| millis(incident[field].as_str().expect("a time"));
+    assert_eq!(
+        (rfc3339(at("start")), rfc3339(at("end"))),
+        (rfc3339(expected.start_ms), rfc3339(expected.end_ms)),
+        "{what}: start and end"
+    );
+    let total = impact["requests_total"].as_u64().expect("requests_total");
+    assert!(
+        (expected.requests_total..=expected.requests_total + slack).contains(&total),
+        "{what}: requests_total {total}, expected {} (+{slack} sharing the edge slots)",
+        expected.requests_total
+    );
+    let counts = |v: &Value| {
+        [
+            "requests_failed",
+            "requests_slow",
+            "users_active",
+            "users_affected",
+        ]
+        .map(|field| v[field].as_u64())
+    };
+    assert_eq!(
+        counts(impact),
+        [
+            expected.requests_failed,
+            expected.requests_slow,
+            expected.users_active,
+            expected.users_affected,
+        ]
+        .map(Some),
+        "{what}: requests failed, slow; users active, affected"
+    );
+    assert_eq!(incident["severity"], severity, "{what}: severity");
+}
+
+/// One case of the table: a log, the options, and which bad requests are
+/// the incident's (the generator's knowledge).
+#[derive(Clone)]
+struct Case {
+    name: &'static str,
+    requests: Vec<Request>,
+    args: Vec<String>,
+    /// The requests the analysed range keeps (`--since`/`--until`).
+    range: (i64, i64),
+    belongs: fn(&Request) -> bool,
+    severity: &'static str,
+    /// `baseline.source`: `absolute` when the range holds no healthy stretch.
+    baseline_source: &'static str,
+}
+
+fn cases() -> Vec<Case> {
+    let everything = (i64::MIN, i64::MAX);
+    let mut all_failing = service(TEN, TEN + 30 * MINUTE_MS);
+    fail(&mut all_failing, TEN, TEN + 30 * MINUTE_MS, 502);
+
+    // A 20-minute outage from 10:00 inside 09:40..10:40, read from 10:05 to 10:15.
+    let mut long_outage = service(TEN - 20 * MINUTE_MS, TEN + 40 * MINUTE_MS);
+    fail(&mut long_outage, TEN, TEN + 20 * MINUTE_MS, 502);
+    let (since, until) = (TEN + 5 * MINUTE_MS, TEN + 15 * MINUTE_MS);
+
+    let mut last_fifteen = service(TEN, TEN + 20 * MINUTE_MS);
+    fail(
+        &mut last_fifteen,
+        TEN + 5 * MINUTE_MS + 1_130,
+        TEN + 20 * MINUTE_MS,
+        503,
+    );
+
+    // An error-free hour; the 502s from 10:30:00 to 10:40:00 are announced by
+    // one 504 thirty seconds earlier (the same fault, a first victim).
+    let mut announced = service(TEN, TEN + 60 * MINUTE_MS);
+    fail(
+        &mut announced,
+        TEN + 30 * MINUTE_MS,
+        TEN + 40 * MINUTE_MS,
+        502,
+    );
+    fail(
+        &mut announced,
+        TEN + 29 * MINUTE_MS + 30_000,
+        TEN + 29 * MINUTE_MS + 30_001,
+        504,
+    );
+
+    // The same 504 and 502s on a service with background failures (one
+    // request in 97 gets a 500, none within two minutes of the 502s'
+    // edges, so those are exact): the 504 is one more background error.
+    let mut noisy = service(TEN, TEN + 60 * MINUTE_MS);
+    let quiet_near_edges = |t: i64| {
+        (TEN + 28 * MINUTE_MS..TEN + 32 * MINUTE_MS).contains(&t)
+            || (TEN + 38 * MINUTE_MS..TEN + 42 * MINUTE_MS).contains(&t)
+    };
+    for (index, request) in noisy.iter_mut().enumerate() {
+        if index.is_multiple_of(97) && !quiet_near_edges(request.arrival_ms) {
+            request.status = 500;
+        }
+    }
+    fail(&mut noisy, TEN + 30 * MINUTE_MS, TEN + 40 * MINUTE_MS, 502);
+    fail(
+        &mut noisy,
+        TEN + 29 * MINUTE_MS + 30_000,
+        TEN + 29 * MINUTE_MS + 30_001,
+        504,
+    );
+
+    // Irregular arrivals (50 to 449 ms apart) and request times (5 to
+    // 904 ms), so lines leave the server out of arrival order and several
+    // requests share each second; the last 15 of 20 minutes fail.
+    let mut jittered = Vec::new();
+    let (mut arrival, mut index) = (TEN, 0u32);
+    while arrival < TEN + 20 * MINUTE_MS {
+        let status = if arrival >= TEN + 5 * MINUTE_MS + 333 {
+            502
+        } else {
+            200
+        };
+        jittered.push(Request {
+            arrival_ms: arrival,
+            user: index.wrapping_mul(7919) % 150,
+            status,
+            request_time_ms: 5 + index.wrapping_mul(104_729) % 900,
+        });
+        arrival += 50 + i64::from(index.wrapping_mul(48_271) % 400);
+        index += 1;
+    }
+
+    vec![
+        Case {
+            name: "jittered arrivals, the last 15 of 20 minutes fail",
+            requests: jittered,
+            args: Vec::new(),
+            range: everything,
+            belongs: |_| true,
+            severity: "outage",
+            baseline_source: "absolute",
+        },
+        Case {
+            name: "a 30-minute log where every request gets a 502",
+            requests: all_failing,
+            args: Vec::new(),
+            range: everything,
+            belongs: |_| true,
+            severity: "outage",
+            baseline_source: "absolute",
+        },
+        Case {
+            name: "--since 10:05 --until 10:15 inside a 20-minute outage",
+            requests: long_outage,
+            args: vec![
+                "--since".into(),
+                rfc3339(since),
+                "--until".into(),
+                rfc3339(until),
+            ],
+            range: (since, until),
+            belongs: |_| true,
+            severity: "outage",
+            baseline_source: "absolute",
+        },
+        Case {
+            name: "a 20-minute log whose last 15 minutes fail",
+            requests: last_fifteen,
+            args: Vec::new(),
+            range: everything,
+            belongs: |_| true,
+            severity: "outage",
+            baseline_source: "absolute",
+        },
+        Case {
+            name: "a lone 504 thirty seconds before the 502s starts the incident",
+            requests: announced,
+            args: Vec::new(),
+            range: everything,
+            belongs: |_| true,
+            severity: "outage",
+            baseline_source: "data",
+        },
+        Case {
+            name: "a lone 504 before the 502s on a baseline with background errors is background",
+            requests: noisy,
+            args: Vec::new(),
+            range: everything,
+            belongs: |r| r.status == 502,
+            severity: "outage",
+            baseline_source: "data",
+        },
+    ]
+}
+
+#[test]
+fn the_markdown_says_when_the_baseline_came_from_outside_the_data() {
+    let mut requests = service(TEN, TEN + 30 * MINUTE_MS);
+    fail(&mut requests, TEN, TEN + 30 * MINUTE_MS, 502);
+    let dir = scratch();
+    let path = write(dir.path(), "access.log", &LogStyle::NGINX.render(&requests));
+    let output = super::support::run(&["report", "--quiet", path.to_str().expect("utf-8 path")]);
+    assert!(output.status.success());
+    let markdown = String::from_utf8(output.stdout).expect("utf-8");
+    assert!(
+        markdown.contains(
+            "**Baseline:** the analysed range holds no healthy stretch to learn normal from, so it was judged against a reference from outside the data: the `--slo` objective's error budget (0.10% of requests bad)."
+        ),
+        "{markdown}"
+    );
+}
+
+#[test]
+fn edges_are_the_first_and_last_bad_request_whatever_the_bucket() {
+    // nginx stamps completion (arrival = stamp − $request_time), Apache
+    // stamps arrival: both must give the truth their lines allow.
+    let styles = [
+        LogStyle {
+            offset_minutes: 60,
+            ..LogStyle::NGINX
+        },
+        LogStyle::APACHE,
+    ];
+    for (case, style) in cases()
+        .into_iter()
+        .flat_map(|case| styles.map(|style| (case.clone(), style)))
+    {
+        let (from, to) = case.range;
+        let analysed: Vec<Request> = case
+            .requests
+            .iter()
+            .filter(|r| (from..=to).contains(&style.observed(r)))
+            .copied()
+            .collect();
+        let expected = truth(style, &analysed, DEFAULT_SLOW_US, case.belongs)
+            .expect("the case has bad requests");
+        let log = style.render(&case.requests);
+        let mut impacts = Vec::new();
+        for bucket in BUCKETS {
+            let got = report(&log, &case.args, bucket);
+            let what = format!("{} ({:?}, --bucket {bucket})", case.name, style.server);
+            let slack = edge_slot_neighbours(style, &analysed, &expected, bucket);
+            assert_one_incident(&got, &expected, slack, case.severity, &what);
+            // A range of one or two buckets has no buckets to learn normal
+            // from: only the finer widths must find the healthy stretch.
+            if ["1m", "30s", "5m"].contains(&bucket) {
+                assert_eq!(got["baseline"]["source"], case.baseline_source, "{what}");
+            }
+            if !["30s", "7s"].contains(&bucket) {
+                impacts.push((bucket, got["incidents"][0]["impact"].clone()));
+            }
+        }
+        // One-second slots from one-minute buckets up: the same impact to
+        // the request, whatever the width.
+        for (bucket, impact) in &impacts[1..] {
+            assert_eq!(
+                impact, &impacts[0].1,
+                "{}: --bucket {bucket} against 1m",
+                case.name
+            );
+        }
+    }
+}
+
+/// A service whose request times vary from 100 to 549 ms, so the default
+/// slow threshold is derived (4 × the baseline p99, about 2.2 s), and from
+/// 10:30 to 10:40 every other request takes 1.5 to 4 s: some of them are
+/// slow at 1 s but not at the derived threshold.
+fn slow_service() -> Vec<Request> {
+    let mut requests = service(TEN, TEN + 60 * MINUTE_MS);
+    for (index, request) in requests.iter_mut().enumerate() {
+        let index = index as u32;
+        request.request_time_ms = 100 + index.wrapping_mul(37) % 450;
+        let degraded = (TEN + 30 * MINUTE_MS..TEN + 40 * MINUTE_MS).contains(&request.arrival_ms);
+        if degraded && index.is_multiple_of(2) {
+            request.request_time_ms = 1_500 + index.wrapping_mul(53) % 2_500;
+        }
+    }
+    requests
+}
+
+#[test]
+fn the_derived_slow_threshold_given_back_with_slow_changes_nothing() {
+    let style = LogStyle::NGINX;
+    let requests = slow_service();
+    let log = style.render(&requests);
+    for bucket in ["1m", "5m"] {
+        let derived = report(&log, &[], bucket);
+        let threshold_s = derived["slow_threshold_s"].as_f64().expect("threshold");
+        assert!(
+            (2.0..2.4).contains(&threshold_s),
+            "4 × a p99 near 550 ms: {threshold_s}"
+        );
+        let given = report(&log, &["--slow".into(), format!("{threshold_s}s")], bucket);
+        assert_eq!(given["slow_threshold_s"], derived["slow_threshold_s"]);
+        let threshold_us = (threshold_s * 1e6).round() as u64;
+        let expected = truth(style, &requests, threshold_us, |_| true).expect("slow requests");
+        let slack = edge_slot_neighbours(style, &requests, &expected, bucket);
+        for (how, got) in [("derived", &derived), ("--slow", &given)] {
+            let what = format!("{how} threshold {threshold_s} s (--bucket {bucket})");
+            assert_one_incident(got, &expected, slack, "degradation", &what);
+        }
+        assert_eq!(
+            derived["incidents"][0]["impact"], given["incidents"][0]["impact"],
+            "--bucket {bucket}: the same impact either way"
+        );
+    }
+}
+
+/// An error-free-looking hour with background failures (one request in 97
+/// gets a 500) and nothing else: no bucket width makes an incident of it.
+#[test]
+fn background_errors_are_no_incident_at_any_bucket() {
+    let mut requests = service(TEN, TEN + 60 * MINUTE_MS);
+    for (index, request) in requests.iter_mut().enumerate() {
+        if index.is_multiple_of(97) {
+            request.status = 500;
+        }
+    }
+    let log = LogStyle::NGINX.render(&requests);
+    for bucket in ["7s", "30s", "1m", "5m"] {
+        let got = report(&log, &[], bucket);
+        assert_eq!(got["incidents"], serde_json::json!([]), "--bucket {bucket}");
+        assert_eq!(got["baseline"]["source"], "data", "--bucket {bucket}");
+    }
+}
+
+/// One client's burst is never an incident by itself: a scanner whose 404s
+/// take 3 s each (slow, so bad by the contract's definition) for ten
+/// minutes while every other user is served well.
+#[test]
+fn a_slow_burst_from_one_client_is_no_incident() {
+    let mut requests = service(TEN, TEN + 60 * MINUTE_MS);
+    const SCANNER: u32 = 4_000;
+    let mut arrival = TEN + 20 * MINUTE_MS;
+    while arrival < TEN + 30 * MINUTE_MS {
+        requests.push(Request {
+            arrival_ms: arrival,
+            user: SCANNER,
+            status: 404,
+            request_time_ms: 3_000,
+        });
+        arrival += 200;
+    }
+    let log = LogStyle::NGINX.render(&requests);
+    for bucket in ["1m", "5m"] {
+        let got = report(&log, &[], bucket);
+        assert_eq!(got["incidents"], serde_json::json!([]), "--bucket {bucket}");
+    }
+}
