@@ -49,7 +49,30 @@ pub fn analyze(config: &Config, progress: &dyn Progress) -> Result<Findings> {
         slo_percent: config.slo_percent,
         detected_at: config.detected_at.map(|given| given.resolve(&zone)),
     };
-    Ok(detect::find(observed, &options))
+    let findings = detect::find(observed, &options);
+    warn_early_detections(&findings, progress);
+    Ok(findings)
+}
+
+/// A detection before the first bad request (`--detected-at` an hour early,
+/// say) is kept as given, with a negative time to detect; the user hears
+/// about it here, not only in the report.
+fn warn_early_detections(findings: &Findings, progress: &dyn Progress) {
+    for (index, finding) in findings.incidents.iter().enumerate() {
+        let Some(detected) = &finding.detected else {
+            continue;
+        };
+        if detected.at < finding.incident.start {
+            progress.warn(&format!(
+                "incident {}: the detection at {} ({}) is {} before its start at {}; time to detect is negative: check the time given with --detected-at",
+                index + 1,
+                crate::timefmt::rfc3339_utc(detected.at),
+                detected.source.name(),
+                crate::timefmt::human_duration(finding.incident.start - detected.at),
+                crate::timefmt::rfc3339_utc(finding.incident.start),
+            ));
+        }
+    }
 }
 
 /// What `postmortem inspect` shows: the inputs and the dimensions, without

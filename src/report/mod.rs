@@ -15,7 +15,7 @@ pub mod series_table;
 use serde::{Deserialize, Serialize, Serializer};
 
 use crate::detect::stats::round4;
-use crate::detect::{Finding, Findings, TimelineEntry};
+use crate::detect::{DetectionSource, Finding, Findings, TimelineEntry};
 use crate::timefmt::{Millis, Zone, rfc3339_utc};
 
 /// The schema name every JSON report carries.
@@ -42,6 +42,55 @@ fn optional_seconds<S: Serializer>(value: &Option<f64>, serializer: S) -> Result
     }
 }
 
+/// Whether the access logs read carry a request time (`$request_time`,
+/// `%D`, `%T`, a JSON duration): without one no request can be called slow,
+/// and a request's time is the one written on its line (nginx writes it at
+/// completion, Apache's `%t` at arrival), not a computed arrival.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RequestTimes {
+    /// Every access log with parsed lines has a request time.
+    All,
+    /// Some do, some do not.
+    Some,
+    /// None does: no slow count, times as written.
+    None,
+    /// No access log was read.
+    NoAccessLog,
+}
+
+impl RequestTimes {
+    pub fn of(findings: &Findings) -> Self {
+        let access = || {
+            findings
+                .inputs
+                .iter()
+                .filter(|i| i.kind == crate::ingest::InputKind::Access && i.parsed > 0)
+        };
+        let with = access().filter(|i| i.has_request_time).count();
+        let without = access().filter(|i| !i.has_request_time).count();
+        match (with, without) {
+            (0, 0) => RequestTimes::NoAccessLog,
+            (_, 0) => RequestTimes::All,
+            (0, _) => RequestTimes::None,
+            _ => RequestTimes::Some,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            RequestTimes::All => "all",
+            RequestTimes::Some => "some",
+            RequestTimes::None => "none",
+            RequestTimes::NoAccessLog => "no-access-log",
+        }
+    }
+
+    /// Whether a slow count means anything: some request time was logged.
+    pub fn slow_measured(self) -> bool {
+        matches!(self, RequestTimes::All | RequestTimes::Some)
+    }
+}
+
 fn ms_to_seconds(ms: i64) -> f64 {
     ms as f64 / 1000.0
 }
@@ -55,6 +104,11 @@ pub struct Report {
     #[serde(serialize_with = "seconds")]
     pub bucket_s: f64,
     pub slow_threshold_s: f64,
+    /// Whether the access logs carry a request time: `all`, `some`, `none`
+    /// (then nothing can be slow, `requests_slow` is null, and a request's
+    /// time is the time written on its line), or `no-access-log`.
+    #[serde(default)]
+    pub request_times: Option<String>,
     pub incidents: Vec<IncidentJson>,
     /// Bursts of 4xx responses from single clients (not incidents: the
     /// contract never counts 4xx as bad), the largest first. An addition to
@@ -180,6 +234,13 @@ pub struct DetectedJson {
     pub at: String,
     pub source: String,
     pub evidence: String,
+    /// False when nobody saw it: the `rule` source, a standard alert
+    /// replayed over the logs (when it would have fired). True for an alert
+    /// line (`log`) and a time the responders gave (`user`).
+    pub observed: bool,
+    /// True when this detection lies before the incident's start (its
+    /// `time_to_detect_s` is then negative).
+    pub before_start: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -334,6 +395,7 @@ impl Report {
     pub fn from_findings(findings: &Findings) -> Report {
         let zone = &findings.zone;
         let inputs = input_reports(&findings.inputs);
+        let slow_measured = RequestTimes::of(findings).slow_measured();
         let incidents = findings
             .incidents
             .iter()
@@ -349,6 +411,8 @@ impl Report {
                         at: time(d.at),
                         source: d.source.name().to_string(),
                         evidence: sentences::detection_evidence(&d.evidence),
+                        observed: d.source != DetectionSource::Rule,
+                        before_start: d.at < incident.start,
                     }),
                     time_to_detect_s: report
                         .detected
@@ -361,7 +425,7 @@ impl Report {
                             affected_pct: Some(impact.affected_pct),
                             requests_total: Some(impact.requests_total),
                             requests_failed: Some(impact.requests_failed),
-                            requests_slow: Some(impact.requests_slow),
+                            requests_slow: slow_measured.then_some(impact.requests_slow),
                             users_missing: Some(impact.users_missing),
                         }
                     } else {
@@ -417,6 +481,7 @@ impl Report {
             inputs,
             bucket_s: ms_to_seconds(findings.bucket_ms),
             slow_threshold_s: findings.slow_threshold_us as f64 / 1e6,
+            request_times: Some(RequestTimes::of(findings).name().to_string()),
             incidents,
             client_bursts: findings
                 .client_bursts

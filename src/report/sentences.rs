@@ -8,14 +8,14 @@ use crate::detect::runs::ChangeRun;
 use crate::detect::client_bursts::ClientBurst;
 use crate::detect::concentration::{BaselineWindow, PathConcentration, ShareShift};
 use crate::detect::findings::{
-    ChangeLead, DetectionEvidence, Hint, MetricMovement, TimelineEntry, TimelineFact,
+    ChangeLead, DetectionEvidence, DetectionSource, Hint, MetricMovement, TimelineEntry, TimelineFact,
 };
 use crate::ingest::events::EventKind;
 use crate::ingest::events::commands::{Actor, Topic};
 use crate::series::termination::TerminationCause;
 use crate::timefmt::{Millis, Zone, human_duration, human_time};
 
-use super::markdown::text::thousands;
+use super::markdown::text::{metric_value, thousands};
 
 /// What shows the detection time: the alert line, the rule that fired, or
 /// that the responders gave it.
@@ -29,19 +29,29 @@ pub fn detection_evidence(evidence: &DetectionEvidence) -> String {
             long_burn,
             short_burn,
         } => format!(
-            "SLO {slo_percent}% multiwindow alert, {rule}: burn rate {long_burn:.1} (long window) and {short_burn:.1} (short window)"
+            "replayed, not observed: a standard SLO {slo_percent}% multiwindow burn-rate alert ({rule}) would have fired here, at burn rate {long_burn:.1} (long window) and {short_burn:.1} (short window)"
         ),
         DetectionEvidence::TrafficRule {
             expected_per_minute,
         } => format!(
-            "traffic rule: requests stayed below a fifth of the baseline ({expected_per_minute:.0}/min) for 5 minutes"
+            "replayed, not observed: a standard traffic alert would have fired here, requests having stayed below a fifth of the baseline ({expected_per_minute:.0}/min) for 5 minutes"
         ),
     }
 }
 
-/// `12.5%`: a rate with one decimal, as the timeline states rates.
+/// What a replayed rule is called in a sentence: `a standard burn-rate
+/// alert`, `a standard traffic alert`.
+pub fn replayed_alert_name(evidence: &DetectionEvidence) -> &'static str {
+    match evidence {
+        DetectionEvidence::TrafficRule { .. } => "a standard traffic alert",
+        _ => "a standard burn-rate alert",
+    }
+}
+
+/// `12.5%`, `0.26%`: a rate as the timeline states it, with two decimals
+/// below 1% so a small rate never rounds to a misleading `0.0%`.
 fn rate(value: f64) -> String {
-    format!("{:.1}%", 100.0 * value)
+    super::markdown::text::pct_value(100.0 * value)
 }
 
 /// What the label of a log line says: `Recovery`, `Alert`, `Change`, `Event`.
@@ -149,12 +159,23 @@ fn generated_body(fact: &TimelineFact) -> Option<String> {
             baseline_bad_rate,
             first_bucket_bad_rate,
             bucket_ms,
-        } => format!(
-            "first bad request; bad-request rate rises from {} to {} in the first {}",
-            rate(*baseline_bad_rate),
-            rate(*first_bucket_bad_rate),
-            human_duration(*bucket_ms)
-        ),
+        } => {
+            // Both rates with the same precision, so a small baseline never
+            // reads as a rise to a smaller-looking number; and "rises" only
+            // when the first bucket is above the baseline.
+            let (baseline, first) = (rate(*baseline_bad_rate), rate(*first_bucket_bad_rate));
+            if first_bucket_bad_rate > baseline_bad_rate {
+                format!(
+                    "first bad request; bad-request rate rises from {baseline} to {first} in the first {}",
+                    human_duration(*bucket_ms)
+                )
+            } else {
+                format!(
+                    "first bad request; bad-request rate {first} in the first {}, against a baseline of {baseline}",
+                    human_duration(*bucket_ms)
+                )
+            }
+        }
         TimelineFact::TrafficDropStart {
             expected_per_minute,
         } => format!(
@@ -248,13 +269,17 @@ pub fn timeline_text(entry: &TimelineEntry, zone: &Zone) -> String {
             format!(
                 "Metric {} {verb} from its baseline {} (to {} at {})",
                 movement.metric,
-                movement.baseline,
-                movement.peak,
+                metric_value(movement.baseline, "", &movement.metric),
+                metric_value(movement.peak, "", &movement.metric),
                 human_time(movement.peak_at, zone)
             )
         }
         TimelineFact::Action(run) => format!("Action: {}", action_run_text(run)),
         TimelineFact::ChangeRun(run) => format!("Change: {}", change_run_text(run, zone)),
+        TimelineFact::Detected(detected) if detected.source == DetectionSource::Rule => format!(
+            "Alert would have fired (rule): {}",
+            detection_evidence(&detected.evidence)
+        ),
         TimelineFact::Detected(detected) => format!(
             "Detected ({}): {}",
             detected.source.name(),
@@ -329,14 +354,11 @@ pub fn hint_text(hint: &Hint, zone: &Zone) -> String {
                 ["rose steadily", "jumped", "fell steadily", "dropped"],
             );
             let relative = relative_to_impact(*onset, *impact_start);
-            let unit = if unit.is_empty() {
-                String::new()
-            } else {
-                format!(" {unit}")
-            };
             format!(
-                "{metric} {how} from {}, {relative} (baseline {baseline}{unit}, {peak}{unit} at {}): alert on it",
+                "{metric} {how} from {}, {relative} (baseline {}, {} at {}): alert on it",
                 human_time(*onset, zone),
+                metric_value(*baseline, unit, metric),
+                metric_value(*peak, unit, metric),
                 human_time(*peak_at, zone)
             )
         }
@@ -660,6 +682,38 @@ mod tests {
         ];
         for (name, hint, expected) in cases {
             assert_eq!(hint_text(&hint, &utc), expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn the_start_row_states_rates_that_cannot_contradict_each_other() {
+        let cases = [
+            (
+                "a rise",
+                0.0026,
+                0.146,
+                "first bad request; bad-request rate rises from 0.26% to 14.6% in the first 1 min",
+            ),
+            (
+                "a first bucket below the baseline is no rise",
+                0.004,
+                0.0004,
+                "first bad request; bad-request rate 0.04% in the first 1 min, against a baseline of 0.40%",
+            ),
+            (
+                "a clean baseline",
+                0.0,
+                1.0,
+                "first bad request; bad-request rate rises from 0% to 100.0% in the first 1 min",
+            ),
+        ];
+        for (name, baseline_bad_rate, first_bucket_bad_rate, expected) in cases {
+            let fact = TimelineFact::BadRequestsStart {
+                baseline_bad_rate,
+                first_bucket_bad_rate,
+                bucket_ms: 60_000,
+            };
+            assert_eq!(generated_body(&fact).as_deref(), Some(expected), "{name}");
         }
     }
 

@@ -9,7 +9,7 @@
 use serde::{Serialize, Serializer};
 
 use crate::detect::Findings;
-use crate::timefmt::rfc3339_utc;
+use crate::timefmt::{Millis, Zone, local_time, rfc3339_utc};
 
 /// One row of the series.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -77,8 +77,29 @@ pub fn metric_columns(_analysis: &Findings) -> Vec<MetricColumn> {
     Vec::new()
 }
 
-/// The rows of an findings, one per bucket from the first to the last.
-pub fn rows(findings: &Findings) -> Vec<SeriesRow> {
+/// A bucket's start as RFC 3339: UTC (`Z`) by default, or in `zone` with
+/// the offset of that moment (`2024-03-31T03:00:00+02:00`) when `--tz` was
+/// given.
+pub fn bucket_time(at: Millis, zone: Option<&Zone>) -> String {
+    let Some(zone) = zone else {
+        return rfc3339_utc(at);
+    };
+    let offset = zone.offset_at(at);
+    // Fractions only when there are some, as the UTC form writes them.
+    let format = if at.rem_euclid(1000) == 0 {
+        "%Y-%m-%dT%H:%M:%S"
+    } else {
+        "%Y-%m-%dT%H:%M:%S%.3f"
+    };
+    let local = local_time(at, zone).format(format);
+    let sign = if offset < 0 { '-' } else { '+' };
+    let minutes = offset.unsigned_abs() / 60;
+    format!("{local}{sign}{:02}:{:02}", minutes / 60, minutes % 60)
+}
+
+/// The rows of the findings, one per bucket from the first to the last,
+/// times in `zone` (`--tz`) or UTC.
+pub fn rows(findings: &Findings, zone: Option<&Zone>) -> Vec<SeriesRow> {
     let series = &findings.series;
     let metrics = metric_columns(findings);
     let ratio = |part: u64, whole: u64| (whole > 0).then(|| round6(part as f64 / whole as f64));
@@ -89,7 +110,7 @@ pub fn rows(findings: &Findings) -> Vec<SeriesRow> {
         .zip(&findings.counts)
         .enumerate()
         .map(|(index, (bucket, counts))| SeriesRow {
-            time: rfc3339_utc(series.bucket_start(index)),
+            time: bucket_time(series.bucket_start(index), zone),
             requests: counts.requests,
             failed: counts.failed,
             slow: counts.slow,
@@ -140,13 +161,13 @@ fn cell(value: Option<f64>) -> String {
 
 /// CSV with a header line; empty cells where a value is unknown (no
 /// requests in the bucket, no request time logged, no metric sample).
-pub fn to_csv(findings: &Findings) -> String {
+pub fn to_csv(findings: &Findings, zone: Option<&Zone>) -> String {
     let metrics = metric_columns(findings);
     let mut header: Vec<String> = COLUMNS.iter().map(|c| c.to_string()).collect();
     header.extend(metrics.iter().map(|m| csv_field(&m.name)));
     let mut out = header.join(",");
     out.push('\n');
-    for row in rows(findings) {
+    for row in rows(findings, zone) {
         let mut fields = vec![
             row.time,
             row.requests.to_string(),
@@ -170,9 +191,9 @@ pub fn to_csv(findings: &Findings) -> String {
 
 /// A JSON array of row objects, fields in the CSV's column order; metric
 /// values under `"metrics"` by name.
-pub fn to_json(findings: &Findings) -> String {
+pub fn to_json(findings: &Findings, zone: Option<&Zone>) -> String {
     let mut text =
-        serde_json::to_string_pretty(&rows(findings)).unwrap_or_else(|_| "[]".to_string());
+        serde_json::to_string_pretty(&rows(findings, zone)).unwrap_or_else(|_| "[]".to_string());
     text.push('\n');
     text
 }
@@ -190,6 +211,43 @@ mod tests {
         ];
         for (name, text, expected) in cases {
             assert_eq!(csv_field(text), expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn bucket_times_follow_the_zone_given_with_tz() {
+        let berlin = Zone::Named(chrono_tz::Europe::Berlin);
+        // 2024-03-31 01:00Z is 03:00 CEST, just after the spring change;
+        // 00:59Z is 01:59 CET, just before it.
+        let cases = [
+            ("no --tz: UTC", 1_711_846_800_000, None, "2024-03-31T01:00:00Z"),
+            (
+                "a fixed offset",
+                1_711_846_800_000,
+                Some(Zone::Fixed(3600)),
+                "2024-03-31T02:00:00+01:00",
+            ),
+            (
+                "Berlin after the change",
+                1_711_846_800_000,
+                Some(berlin),
+                "2024-03-31T03:00:00+02:00",
+            ),
+            (
+                "Berlin before the change",
+                1_711_846_740_000,
+                Some(berlin),
+                "2024-03-31T01:59:00+01:00",
+            ),
+            (
+                "west of UTC",
+                1_711_846_800_000,
+                Some(Zone::Fixed(-7 * 3600)),
+                "2024-03-30T18:00:00-07:00",
+            ),
+        ];
+        for (name, at, zone, expected) in cases {
+            assert_eq!(bucket_time(at, zone.as_ref()), expected, "{name}");
         }
     }
 }

@@ -100,6 +100,7 @@ fn every_contract_field_has_its_name_type_and_meaning() {
             "inputs",
             "bucket_s",
             "slow_threshold_s",
+            "request_times",
             "incidents",
             "client_bursts",
             "baseline"
@@ -109,6 +110,10 @@ fn every_contract_field_has_its_name_type_and_meaning() {
         report["client_bursts"],
         Value::Array(Vec::new()),
         "an addition: an array, empty when no client sent a burst of 4xx"
+    );
+    assert_eq!(
+        report["request_times"], "all",
+        "an addition: the test log carries $request_time on every line"
     );
     let baseline = &report["baseline"];
     assert_eq!(
@@ -258,7 +263,15 @@ fn every_contract_field_has_its_name_type_and_meaning() {
         assert_eq!(severity, expected_severity[index], "{}", what("severity"));
 
         let detected = &incident["detected"];
-        assert_eq!(keys(detected), set(&["at", "source", "evidence"]));
+        assert_eq!(
+            keys(detected),
+            set(&["at", "source", "evidence", "observed", "before_start"])
+        );
+        assert_eq!(
+            detected["observed"],
+            detected["source"] != "rule",
+            "an addition: false only for a replayed rule"
+        );
         let detected_at = utc_time(&detected["at"], &what("detected.at"));
         assert!(sources.contains(detected["source"].as_str().expect("source")));
         assert_eq!(

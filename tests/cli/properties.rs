@@ -447,7 +447,7 @@ proptest! {
 /// The series of `inputs` as CSV.
 fn series_csv(inputs: Vec<InputSpec>) -> String {
     let analysis = analyze(&Config::for_inputs(inputs), &NoProgress).expect("analysed");
-    series_table::to_csv(&analysis)
+    series_table::to_csv(&analysis, None)
 }
 
 proptest! {

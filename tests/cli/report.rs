@@ -248,7 +248,7 @@ fn every_timeline_kind_is_rendered_and_the_key_rows_stand_out() {
         },
         Case {
             name: "an earlier change is a plain row",
-            expected: "| 11:20:02 | Change | apt: upgraded openssl 3.0.2 -> 3.0.13 | `syslog:640` |",
+            expected: "| 11:20:02 | Change | apt: upgraded openssl 3.0.2 -&gt; 3.0.13 | `syslog:640` |",
         },
         Case {
             name: "detection is bold and names how it was found",
@@ -260,7 +260,7 @@ fn every_timeline_kind_is_rendered_and_the_key_rows_stand_out() {
         },
         Case {
             name: "log text cannot open an HTML tag",
-            expected: "(php-fpm) &lt;total-vm:812000kB>",
+            expected: "(php-fpm) &lt;total-vm:812000kB&gt;",
         },
         Case {
             name: "the summary names the alert",

@@ -99,8 +99,8 @@ fn run(cli: &Cli) -> Result<(), Error> {
             let analysis = analyze(&config, progress.as_ref()).map_err(with_input_advice)?;
             warn_skipped(&analysis, args.common.quiet);
             let text = match args.format {
-                SeriesFormat::Csv => series_table::to_csv(&analysis),
-                SeriesFormat::Json => series_table::to_json(&analysis),
+                SeriesFormat::Csv => series_table::to_csv(&analysis, config.tz.as_ref()),
+                SeriesFormat::Json => series_table::to_json(&analysis, config.tz.as_ref()),
             };
             output::write(output, &text)
         }

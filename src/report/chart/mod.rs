@@ -1,7 +1,8 @@
 //! The chart (`report --chart FILE.svg`): the picture responders otherwise
 //! build by hand in Grafana. Three stacked panels on one time axis in the
 //! logs' zone (requests per minute, bad-request ratio, p95 latency), each
-//! incident shaded, detection drawn as a dashed line and changes from the
+//! incident shaded, an observed detection drawn as an orange dashed line, a
+//! replayed rule's firing as a grey dotted one, and changes from the
 //! timeline as thin lines. Drawn with plotters' SVG backend into a string;
 //! the binary writes it to disk. The two custom axes are in [`axes`].
 
@@ -13,7 +14,7 @@ mod axes;
 
 use axes::{LatencyAxis, TimeAxis, compact, date_text, seconds_label, zone_text};
 
-use crate::detect::{Findings, TimelineKind};
+use crate::detect::{DetectionSource, Findings, TimelineKind};
 use crate::series::LatencyHistogram;
 use crate::timefmt::{MS_PER_MINUTE, Millis, local_time};
 
@@ -54,6 +55,12 @@ const LATENCY_COLOR: RGBColor = RGBColor(44, 130, 60);
 const THRESHOLD_COLOR: RGBColor = RGBColor(120, 120, 120);
 const INCIDENT_COLOR: RGBColor = RGBColor(214, 39, 40);
 const DETECTED_COLOR: RGBColor = RGBColor(230, 120, 0);
+/// A replayed rule is a guess, not an observation: grey and dotted, so it
+/// never reads as the orange dashes of a detection someone saw.
+const REPLAYED_COLOR: RGBColor = RGBColor(110, 110, 110);
+/// Dash and gap of an observed detection, and of a replayed one (dots).
+const OBSERVED_DASH: (u32, u32) = (6, 4);
+const REPLAYED_DASH: (u32, u32) = (2, 4);
 const CHANGE_COLOR: RGBColor = RGBColor(117, 60, 170);
 const TEXT_COLOR: RGBColor = RGBColor(30, 30, 30);
 
@@ -131,7 +138,10 @@ pub fn chart_points(findings: &Findings) -> Vec<ChartPoint> {
 /// What is marked on every panel.
 struct Marks {
     incidents: Vec<(Millis, Millis)>,
+    /// Detections someone or something saw: an alert line, `--detected-at`.
     detections: Vec<Millis>,
+    /// When a standard alert rule, replayed over the series, would have fired.
+    replayed: Vec<Millis>,
     changes: Vec<Millis>,
 }
 
@@ -151,11 +161,8 @@ fn marks(findings: &Findings) -> Marks {
             .iter()
             .map(|r| (r.incident.start, r.incident.end))
             .collect(),
-        detections: findings
-            .incidents
-            .iter()
-            .filter_map(|r| r.detected.as_ref().map(|d| d.at))
-            .collect(),
+        detections: detection_times(findings, false),
+        replayed: detection_times(findings, true),
         changes,
     }
 }
@@ -346,6 +353,17 @@ fn mesh<Y: Ranged<ValueType = f64> + ValueFormatter<f64>>(
     style.draw().map_err(chart_error)
 }
 
+/// The incidents' detection times, the replayed or the observed ones.
+fn detection_times(findings: &Findings, replayed: bool) -> Vec<Millis> {
+    findings
+        .incidents
+        .iter()
+        .filter_map(|r| r.detected.as_ref())
+        .filter(|d| (d.source == DetectionSource::Rule) == replayed)
+        .map(|d| d.at)
+        .collect()
+}
+
 /// Incident shading, detection and change lines on one panel.
 fn draw_marks<Y: Ranged<ValueType = f64>>(
     chart: &mut Panel<'_, '_, Y>,
@@ -368,15 +386,21 @@ fn draw_marks<Y: Ranged<ValueType = f64>>(
             ))
             .map_err(chart_error)?;
     }
-    for &at in &marks.detections {
-        chart
-            .draw_series(DashedLineSeries::new(
-                [(at, bottom), (at, top)],
-                6,
-                4,
-                DETECTED_COLOR.stroke_width(2),
-            ))
-            .map_err(chart_error)?;
+    let lines = [
+        (&marks.detections, OBSERVED_DASH, DETECTED_COLOR),
+        (&marks.replayed, REPLAYED_DASH, REPLAYED_COLOR),
+    ];
+    for (times, (dash, gap), color) in lines {
+        for &at in times {
+            chart
+                .draw_series(DashedLineSeries::new(
+                    [(at, bottom), (at, top)],
+                    dash,
+                    gap,
+                    color.stroke_width(2),
+                ))
+                .map_err(chart_error)?;
+        }
     }
     Ok(())
 }
@@ -459,6 +483,21 @@ fn draw_header(
                 .map_err(chart_error)
             },
             "detected",
+        )?;
+    }
+    if !marks.replayed.is_empty() {
+        item(
+            &|x: i32| {
+                for dot in [0, 6, 12, 18] {
+                    area.draw(&PathElement::new(
+                        vec![(x + dot, legend_y), (x + dot + 2, legend_y)],
+                        REPLAYED_COLOR.stroke_width(3),
+                    ))
+                    .map_err(chart_error)?;
+                }
+                Ok(())
+            },
+            "an alert rule would have fired (replay)",
         )?;
     }
     if !marks.changes.is_empty() {

@@ -6,6 +6,7 @@ use std::fmt::Write;
 use crate::ingest::InputKind;
 
 use super::text::*;
+use crate::report::RequestTimes;
 use super::{Level, MarkdownOptions, Page};
 
 impl Page<'_> {
@@ -24,6 +25,18 @@ impl Page<'_> {
         self.client_bursts(out);
         out.push_str(&Level(2).heading("Appendix: Inputs"));
         self.inputs_table(out);
+    }
+
+    /// `2023-11-12 10:59:59.906 GMT` in the report's zone, with the offset
+    /// of that moment (milliseconds only when there are some).
+    fn local_stamp(&self, at: crate::timefmt::Millis) -> String {
+        let local = crate::timefmt::local_time(at, self.zone());
+        let format = if at.rem_euclid(1000) == 0 {
+            "%Y-%m-%d %H:%M:%S"
+        } else {
+            "%Y-%m-%d %H:%M:%S%.3f"
+        };
+        format!("{} {}", local.format(format), self.zone().label_at(at))
     }
 
     /// The 4xx bursts from single clients, named as not incidents.
@@ -69,9 +82,22 @@ impl Page<'_> {
             } else {
                 thousands(input.skipped)
             };
-            input_row(input, code_cell(&input.path), skipped)
+            let mut row = input_row(input, code_cell(&input.path), skipped);
+            // The body's times are in the report's zone; so are these (the
+            // JSON keeps UTC).
+            for (cell, at) in row[6..8].iter_mut().zip([input.first, input.last]) {
+                if let Some(at) = at {
+                    *cell = self.local_stamp(at);
+                }
+            }
+            row
         });
-        table(out, &INPUT_COLUMNS, rows);
+        let zone = self.zone_name();
+        let (first, last) = (format!("First ({zone})"), format!("Last ({zone})"));
+        let mut columns: [(&str, bool); 8] = INPUT_COLUMNS;
+        columns[6].0 = &first;
+        columns[7].0 = &last;
+        table(out, &columns, rows);
         out.push('\n');
         let mut notes = false;
         for input in &findings.inputs {
@@ -81,9 +107,8 @@ impl Page<'_> {
             for example in input.skipped_examples.iter().filter(|_| !explained_by_note) {
                 let _ = writeln!(
                     out,
-                    "- `{}:{}` skipped: {}",
-                    code_span(&input.path),
-                    example.line,
+                    "- {} skipped: {}",
+                    code(&format!("{}:{}", input.path, example.line)),
                     inline(&example.reason)
                 );
                 notes = true;
@@ -91,14 +116,14 @@ impl Page<'_> {
             if input.out_of_range > 0 {
                 let _ = writeln!(
                     out,
-                    "- `{}`: {} parsed lines outside `--since`/`--until` were left out.",
-                    code_span(&input.path),
+                    "- {}: {} parsed lines outside `--since`/`--until` were left out.",
+                    code(&input.path),
                     thousands(input.out_of_range)
                 );
                 notes = true;
             }
             if let Some(error) = &input.error {
-                let _ = writeln!(out, "- `{}`: {}", code_span(&input.path), inline(error));
+                let _ = writeln!(out, "- {}: {}", code(&input.path), inline(error));
                 notes = true;
             }
             if input.kind == InputKind::Unknown
@@ -106,8 +131,8 @@ impl Page<'_> {
             {
                 let _ = writeln!(
                     out,
-                    "- `{}` not analysed: {}",
-                    code_span(&input.path),
+                    "- {} not analysed: {}",
+                    code(&input.path),
                     inline(note)
                 );
                 notes = true;
@@ -116,11 +141,17 @@ impl Page<'_> {
         if notes {
             out.push('\n');
         }
+        let times = RequestTimes::of(findings);
+        let slow = if times.slow_measured() {
+            format!("when it took longer than {}", seconds_text(findings.slow_threshold_us))
+        } else {
+            "never here: the access logs have no request time".to_string()
+        };
         let _ = writeln!(
             out,
-            "Definitions: a request is *failed* when its status is 5xx or 499, *slow* when it took longer than {}, *bad* when either. A user is one {}. A request's time is its arrival (nginx's completion time minus the request time). An incident starts at its first bad request and ends at its last (a traffic drop at the last request before it and the first after it); impact counts the requests and users in between. Series buckets are {} wide.",
-            seconds_text(findings.slow_threshold_us),
+            "Definitions: a request is *failed* when its status is 5xx or 499, *slow* {slow}, *bad* when either. A user is one {}. {} An incident starts at its first bad request and ends at its last (a traffic drop at the last request before it and the first after it); impact counts the requests and users in between. Series buckets are {} wide.",
             user_key_text(findings.user_key),
+            request_time_definition(times),
             self.duration_words(findings.bucket_ms)
         );
     }

@@ -47,9 +47,9 @@ impl Page<'_> {
                     signal_kind_text(signal.kind),
                     self.clock(signal.onset),
                     self.relative(signal.onset, incident.start),
-                    format_value(signal.peak, &signal.unit),
+                    metric_value(signal.peak, &signal.unit, &signal.name),
                     self.clock(signal.peak_at),
-                    format_value(signal.baseline, &signal.unit),
+                    metric_value(signal.baseline, &signal.unit, &signal.name),
                     code_cell(&signal.source)
                 );
             }
@@ -102,7 +102,7 @@ impl Page<'_> {
                     entry
                         .source
                         .as_deref()
-                        .map(|s| format!(" (`{}`)", code_span(s)))
+                        .map(|s| format!(" ({})", code(s)))
                         .unwrap_or_default()
                 );
             }
@@ -135,7 +135,7 @@ impl Page<'_> {
                     resolution
                         .source
                         .as_deref()
-                        .map(|s| format!(" (`{}`)", code_span(s)))
+                        .map(|s| format!(" ({})", code(s)))
                         .unwrap_or_default(),
                     resolution_choice_words(resolution.choice)
                 );

@@ -56,9 +56,9 @@ impl Page<'_> {
         if let Some(first) = report.moved_first() {
             let _ = writeln!(
                 out,
-                "- [ ] Alert on {} (`{}`): it left its baseline at {}, {} before users were hit.",
+                "- [ ] Alert on {} ({}): it left its baseline at {}, {} before users were hit.",
                 inline(&first.name),
-                code_span(&first.source),
+                code(&first.source),
                 self.clock(first.onset),
                 self.between(first.onset, incident.start)
             );

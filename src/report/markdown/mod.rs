@@ -118,14 +118,41 @@ impl Page<'_> {
 
     // --------------------------------------------------------------- times
 
-    /// `14:00:03`.
+    /// `14:00:03`, or `2023-11-12 23:59:03` when the report's incidents and
+    /// their timelines span more than one day in the zone: a clock time
+    /// alone would be ambiguous there.
     fn clock(&self, at: Millis) -> String {
-        local_time(at, self.zone()).format("%H:%M:%S").to_string()
+        let format = if self.spans_days() {
+            "%Y-%m-%d %H:%M:%S"
+        } else {
+            "%H:%M:%S"
+        };
+        local_time(at, self.zone()).format(format).to_string()
+    }
+
+    /// Whether the incidents, with their timelines, cover more than one
+    /// local date.
+    fn spans_days(&self) -> bool {
+        let times = self.findings.incidents.iter().flat_map(|r| {
+            [r.incident.start, r.incident.end]
+                .into_iter()
+                .chain(r.timeline.iter().map(|e| e.at))
+        });
+        let mut dates = times.map(|at| local_time(at, self.zone()).date());
+        match dates.next() {
+            Some(first) => dates.any(|d| d != first),
+            None => false,
+        }
     }
 
     /// `14:00:03 GMT+1`.
     fn clock_zone(&self, at: Millis) -> String {
-        format!("{} {}", self.clock(at), self.zone().label_at(at))
+        format!("{} {}", self.wall_clock(at), self.zone().label_at(at))
+    }
+
+    /// `14:00:03`, never with a date: after a date the sentence gave.
+    fn wall_clock(&self, at: Millis) -> String {
+        local_time(at, self.zone()).format("%H:%M:%S").to_string()
     }
 
     /// `2023-11-12`.
@@ -142,7 +169,7 @@ impl Page<'_> {
     /// a daylight-saving change falls between them).
     fn clock_range(&self, start: Millis, end: Millis) -> String {
         if self.zone().label_at(start) == self.zone().label_at(end) {
-            format!("from {} to {}", self.clock(start), self.clock_zone(end))
+            format!("from {} to {}", self.wall_clock(start), self.clock_zone(end))
         } else {
             format!(
                 "from {} to {}",

@@ -112,6 +112,6 @@ impl Page<'_> {
 /// ` (`path:line`)`, or nothing.
 fn source_suffix(source: Option<&str>) -> String {
     source
-        .map(|s| format!(" (`{}`)", code_span(s)))
+        .map(|s| format!(" ({})", code(s)))
         .unwrap_or_default()
 }

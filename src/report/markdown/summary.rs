@@ -5,11 +5,12 @@
 use std::fmt::Write;
 
 use crate::detect::{Cause, DetectionSource, Finding, Findings, Severity};
-use crate::timefmt::MS_PER_MINUTE;
+use crate::report::RequestTimes;
+use crate::timefmt::{MS_PER_MINUTE, Millis};
 
 use super::text::*;
 use super::{Level, Page};
-use crate::report::sentences::{detection_evidence, hint_text};
+use crate::report::sentences::{detection_evidence, hint_text, replayed_alert_name};
 
 impl Page<'_> {
     // ---------------------------------------------------------------- title
@@ -38,14 +39,17 @@ impl Page<'_> {
         }
         let bad = impact.requests_failed + impact.requests_slow;
         let detection = match &report.detected {
+            Some(detected) if detected.source == DetectionSource::Rule => format!(
+                "; no alert was found in the logs, and {} would have fired {}",
+                replayed_alert_name(&detected.evidence),
+                self.offset_from_start(incident.start, detected.at)
+            ),
             Some(detected) => format!(
-                "; it was detected {} after it began ({})",
-                self.between(incident.start, detected.at),
+                "; it was detected {} ({})",
+                self.offset_from_start(incident.start, detected.at),
                 match detected.source {
-                    DetectionSource::Log => "by an alert in the logs",
-                    DetectionSource::Rule =>
-                        "when an SLO burn-rate alert would have fired; no alert was found in the logs",
                     DetectionSource::User => "as given by the responders",
+                    _ => "by an alert in the logs",
                 }
             ),
             None => "; no alert was found in the logs".to_string(),
@@ -177,8 +181,10 @@ impl Page<'_> {
             self.zone_phrase(incident.start),
             if drop.is_some() {
                 "It starts with the last request before the traffic fell away and ends with the first after it came back."
-            } else {
+            } else if RequestTimes::of(self.findings).slow_measured() {
                 "It starts with the first failed or slow request and ends with the last one."
+            } else {
+                "It starts with the first failed request and ends with the last one, at the times written on their log lines (for nginx, completion times: the logs have no request time)."
             },
         );
         if self.findings.baseline.source == crate::detect::baseline::BaselineSource::Absolute {
@@ -239,6 +245,22 @@ impl Page<'_> {
         let incident = &report.incident;
         let impact = &report.impact;
         let bad = impact.requests_failed + impact.requests_slow;
+        if !RequestTimes::of(self.findings).slow_measured() {
+            let _ = write!(
+                out,
+                "**Impact:** {} of the {} users active during the incident ({}) got at least one failed response. Of the {} requests in that time, {} ({}) failed with a 5xx status or 499; {}. Severity: {}.",
+                thousands(impact.users_affected),
+                thousands(impact.users_active),
+                pct_value(impact.affected_pct),
+                thousands(impact.requests_total),
+                thousands(impact.requests_failed),
+                percent(impact.requests_failed, impact.requests_total),
+                NO_REQUEST_TIME,
+                severity_explained(incident.severity),
+            );
+            out.push_str("\n\n");
+            return;
+        }
         let _ = write!(
             out,
             "**Impact:** {} of the {} users active during the incident ({}) got at least one failed or slow response. Of the {} requests in that time, {} ({}) went bad: {} ({}) failed with a 5xx status or 499, and {} ({}) were slow (over {}). Severity: {}.",
@@ -260,29 +282,109 @@ impl Page<'_> {
 
     pub(super) fn detection_text(&self, report: &Finding) -> String {
         let start = report.incident.start;
-        match &report.detected {
-            Some(detected) => {
-                let when = format!(
-                    "{}, {} after impact started",
-                    self.full_time(detected.at),
-                    self.between(start, detected.at)
-                );
-                match detected.source {
-                    DetectionSource::Log => format!(
-                        "{when}, by an alert in the logs: `{}`.",
-                        code_span(&detection_evidence(&detected.evidence))
-                    ),
-                    DetectionSource::User => {
-                        format!("{when}, as given by the responders (`--detected-at`).")
-                    }
-                    DetectionSource::Rule => format!(
-                        "{when}. No alert was found in the logs; this is when a standard alert would have fired ({}). **TODO:** when and how did people actually notice? Give it with `--detected-at`.",
-                        inline(&detection_evidence(&detected.evidence))
-                    ),
-                }
+        let Some(detected) = &report.detected else {
+            return "no alert was found in the logs, and a standard SLO burn-rate alert would not have fired. **TODO:** when and how did someone notice? Give it with `--detected-at`.".to_string();
+        };
+        let when = format!(
+            "{}, {} impact started",
+            self.full_time(detected.at),
+            self.offset_word(start, detected.at)
+        );
+        let early = if detected.at < start {
+            " This is before the first bad request, so the time to detect is negative: **TODO:** was it an earlier, unrelated alarm, or did the fault show before users were hit?"
+        } else {
+            ""
+        };
+        match detected.source {
+            DetectionSource::Log => format!(
+                "{when}, by an alert in the logs: {}.{early}",
+                code(&detection_evidence(&detected.evidence))
+            ),
+            DetectionSource::User => {
+                format!("{when}, as given by the responders (`--detected-at`).{early}")
             }
-            None => "no alert was found in the logs, and a standard SLO burn-rate alert would not have fired. **TODO:** when and how did someone notice? Give it with `--detected-at`.".to_string(),
+            DetectionSource::Rule => format!(
+                "not observed: no alert was found in the logs. Replayed over the logs, {} would have fired at {when} ({}).{early} **TODO:** when and how did people actually notice? Give it with `--detected-at`.",
+                replayed_alert_name(&detected.evidence),
+                inline(&detection_evidence(&detected.evidence))
+            ),
         }
+    }
+
+    /// `15 min 1 s after it began`, `1 h before it began`, `as it began`.
+    fn offset_from_start(&self, start: Millis, at: Millis) -> String {
+        match self.offset_word(start, at).as_str() {
+            "at the moment" => "as it began".to_string(),
+            words => format!("{words} it began"),
+        }
+    }
+
+    /// `15 min 1 s after`, `1 h before` or `at the moment`: where `at` lies
+    /// from `start`, never a silent zero for a time before it.
+    pub(super) fn offset_word(&self, start: Millis, at: Millis) -> String {
+        if at == start {
+            "at the moment".to_string()
+        } else if at > start {
+            format!("{} after", self.between(start, at))
+        } else {
+            format!("{} before", self.between(at, start))
+        }
+    }
+
+    /// The timeline's time-to-detect line: an observed detection's delay
+    /// (negative when it came before the first bad request, said as such),
+    /// or, for a replayed rule, that no detection was observed and when the
+    /// rule would have fired.
+    pub(super) fn time_to_detect_line(&self, report: &Finding, start_is: &str) -> String {
+        let start = report.incident.start;
+        let Some(detected) = &report.detected else {
+            return "- **Time to detect (TTD):** unknown: no alert in the logs and the burn-rate rule did not fire. **TODO**".to_string();
+        };
+        let signed = signed_duration(rounded_seconds(detected.at - start));
+        match detected.source {
+            DetectionSource::Rule => format!(
+                "- **Time to detect (TTD):** not observed (no alert in the logs). Replayed, {} would have fired {} impact start ({}, {start_is}), at {}.",
+                replayed_alert_name(&detected.evidence),
+                self.offset_word(start, detected.at),
+                self.clock(start),
+                self.clock(detected.at)
+            ),
+            _ if detected.at < start => format!(
+                "- **Time to detect (TTD):** {signed}: detection ({}) came {} impact start ({}, {start_is}).",
+                self.clock(detected.at),
+                self.offset_word(start, detected.at),
+                self.clock(start)
+            ),
+            _ => format!(
+                "- **Time to detect (TTD):** {}, from impact start ({}, {start_is}) to detection ({}).",
+                self.between(start, detected.at),
+                self.clock(start),
+                self.clock(detected.at)
+            ),
+        }
+    }
+
+    /// The line after the impact duration: from detection (or the replayed
+    /// rule's firing) to the end of impact.
+    pub(super) fn detection_to_end_line(&self, report: &Finding) -> Option<String> {
+        let detected = report.detected.as_ref()?;
+        let end = report.incident.end;
+        let what = match detected.source {
+            DetectionSource::Rule => "when the replayed rule would have fired",
+            _ => "detection",
+        };
+        Some(if detected.at <= end {
+            format!(
+                "- **Time from {what} to end of impact:** {}.",
+                self.between(detected.at, end)
+            )
+        } else {
+            format!(
+                "- {} came {} after impact had already ended.",
+                upper_first(what),
+                self.between(end, detected.at)
+            )
+        })
     }
 
     // ---------------------------------------------------------- no incident
@@ -356,10 +458,15 @@ impl Page<'_> {
                 let _ = writeln!(out, "| {name} latency | {} |", format_value(us / 1e6, "s"));
             }
         }
+        let slow_measured = RequestTimes::of(findings).slow_measured();
         let _ = writeln!(
             out,
             "| Slow threshold | {} |\n",
-            seconds_text(findings.slow_threshold_us)
+            if slow_measured {
+                seconds_text(findings.slow_threshold_us)
+            } else {
+                "none: no request time in the logs".to_string()
+            }
         );
         out.push_str(&Level(2).heading("If you expected an incident"));
         if let (Some(first), Some(last)) = (first, last) {
@@ -371,11 +478,19 @@ impl Page<'_> {
                     .replacen("From ", "", 1)
             );
         }
-        let _ = writeln!(
-            out,
-            "- Requests count as slow above {}: if users suffered from slower but shorter responses, lower it with `--slow 500ms`.",
-            seconds_text(findings.slow_threshold_us)
-        );
+        if slow_measured {
+            let _ = writeln!(
+                out,
+                "- Requests count as slow above {}: if users suffered from slower but shorter responses, lower it with `--slow 500ms`.",
+                seconds_text(findings.slow_threshold_us)
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "- Slow responses cannot be seen: {}.",
+                NO_REQUEST_TIME
+            );
+        }
         let _ = writeln!(
             out,
             "- A short incident is easier to see in finer buckets (`--bucket 30s`) and a narrower range (`--since`, `--until`)."

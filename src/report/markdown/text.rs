@@ -5,6 +5,7 @@
 use crate::config::UserKey;
 use crate::detect::{DetectionSource, Severity, TimelineEntry, TimelineKind};
 use crate::ingest::InputStats;
+use crate::report::RequestTimes;
 use crate::timefmt::{MS_PER_SECOND, rfc3339_utc};
 
 /// A folded timeline entry's text with how many lines it stands for.
@@ -82,8 +83,18 @@ pub fn severity_explained(severity: Severity) -> &'static str {
 pub fn detection_source_short(source: DetectionSource) -> &'static str {
     match source {
         DetectionSource::Log => "alert in the logs",
-        DetectionSource::Rule => "burn-rate rule",
+        DetectionSource::Rule => "replayed rule, not observed",
         DetectionSource::User => "given",
+    }
+}
+
+/// The Event cell of the detection row: an observed detection is
+/// `Detected (...)`; a replayed rule only says when an alert would have
+/// fired, since nobody saw it.
+pub fn detection_label(source: DetectionSource) -> String {
+    match source {
+        DetectionSource::Rule => "Alert would have fired (replayed rule)".to_string(),
+        observed => format!("Detected ({})", detection_source_short(observed)),
     }
 }
 
@@ -140,6 +151,16 @@ pub fn exact_duration(seconds: i64) -> String {
         .join(" ")
 }
 
+/// A signed duration: `15 min 1 s`, or `−1 h 0 min 5 s` for a negative
+/// one (a detection before the start), never clamped to zero.
+pub fn signed_duration(seconds: i64) -> String {
+    if seconds < 0 {
+        format!("−{}", exact_duration(-seconds))
+    } else {
+        exact_duration(seconds)
+    }
+}
+
 /// `1234567` as `1,234,567`: every count a person reads in a report.
 pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
@@ -187,6 +208,61 @@ pub fn format_value(value: f64, unit: &str) -> String {
     }
 }
 
+/// Binary prefixes for byte counts, each 1024 times the one before.
+const BYTE_UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+
+/// The unit a metric's name says it is in, after the Prometheus naming
+/// conventions (`_bytes`, `_seconds`, `_ratio`, `_percent`, and `_total`
+/// for a counter, which the metric reader turns into a per-second rate);
+/// empty when the name says nothing.
+pub fn unit_from_name(name: &str) -> &'static str {
+    let base = name.trim_end_matches("_total");
+    let counter = base.len() != name.len();
+    match () {
+        _ if base.ends_with("_bytes") && counter => "bytes/s",
+        _ if base.ends_with("_bytes") => "bytes",
+        _ if base.ends_with("_seconds") && counter => "s/s",
+        _ if base.ends_with("_seconds") => "s",
+        _ if base.ends_with("_ratio") => "ratio",
+        _ if base.ends_with("_percent") || base.ends_with("_pct") => "%",
+        _ if counter => "/s",
+        _ => "",
+    }
+}
+
+/// A metric's value in the unit it was given, or else the one its name
+/// says ([`unit_from_name`]): `2.63 GiB`, `120 ms`, `12.5%`, `3.2/s`.
+pub fn metric_value(value: f64, unit: &str, name: &str) -> String {
+    let unit = if unit.is_empty() {
+        unit_from_name(name)
+    } else {
+        unit
+    };
+    match unit {
+        "bytes" => bytes_text(value),
+        "bytes/s" => format!("{}/s", bytes_text(value)),
+        "/s" => format!("{}/s", compact_number(value)),
+        unit => format_value(value, unit),
+    }
+}
+
+/// Bytes with a binary prefix and three significant digits: `2.63 GiB`,
+/// `512 B`.
+pub fn bytes_text(value: f64) -> String {
+    let mut scaled = value;
+    let mut unit = 0;
+    while scaled.abs() >= 1024.0 && unit + 1 < BYTE_UNITS.len() {
+        scaled /= 1024.0;
+        unit += 1;
+    }
+    let decimals = match scaled.abs() {
+        v if unit == 0 || v >= 100.0 => 0,
+        v if v >= 10.0 => 1,
+        _ => 2,
+    };
+    format!("{scaled:.decimals$} {}", BYTE_UNITS[unit])
+}
+
 /// Up to three decimals, trailing zeros dropped.
 pub fn compact_number(value: f64) -> String {
     let text = format!("{value:.3}");
@@ -213,25 +289,130 @@ pub fn plural(n: u64) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 
-/// Text from the logs made safe inside a table cell: no pipe, no line
-/// break, no `<` that a renderer would take for an HTML tag.
+/// Text from the logs made safe inside a table cell: [`inert`], whose
+/// escaped `|` a GFM table keeps inside the cell.
 pub fn cell(text: &str) -> String {
-    inline(text).replace('|', "\\|")
+    inert(text)
 }
 
-/// Text from the logs made safe in running Markdown text.
+/// Text from the logs made safe in running Markdown text: [`inert`].
 pub fn inline(text: &str) -> String {
-    text.replace(['\r', '\n'], " ").replace('<', "&lt;")
+    inert(text)
 }
 
-/// A path or `path:line` as code inside a table cell.
+/// The one escaping of log text (request paths, user agents, referers,
+/// error messages, template examples) for Markdown, in running text and
+/// table cells alike: whoever sent the request wrote it, so it must render
+/// as the characters it is and never as a link, an image, HTML or
+/// emphasis.
+///
+/// - every ASCII punctuation character Markdown or GFM gives a meaning to
+///   is backslash-escaped (CommonMark lets any ASCII punctuation be
+///   escaped): `\`, `` ` ``, `*`, `[`, `]`, `!`, `~`, `|`, `$` (GitHub's
+///   math), `#`, `@` (GFM's e-mail autolinks), and `_` where it could open
+///   or close emphasis (not inside a word, where CommonMark ignores it);
+/// - `<`, `>` and `&` become entities, so no tag, autolink or entity of the
+///   log is live;
+/// - the `:` of `scheme://` and the `.` of `www.` are escaped, so GFM's
+///   bare-URL autolinks do not fire;
+/// - a leading `-`, `+`, `=` or `1.` is escaped so the text cannot start a
+///   list or a heading underline where it begins a line;
+/// - line breaks and other control characters (NUL included) become one
+///   space each: a row or a sentence stays one line.
+pub fn inert(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len() + text.len() / 8);
+    let is_word = |c: Option<&char>| c.is_some_and(|c| c.is_alphanumeric());
+    for (i, &c) in chars.iter().enumerate() {
+        let next = |k: usize| chars.get(i + k).copied();
+        match c {
+            c if c.is_control() => out.push(' '),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '\\' | '`' | '*' | '[' | ']' | '!' | '~' | '|' | '$' | '#' | '@' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '_' if !(i > 0 && is_word(chars.get(i - 1)) && is_word(chars.get(i + 1))) => {
+                out.push_str("\\_");
+            }
+            ':' if next(1) == Some('/') && next(2) == Some('/') => out.push_str("\\:"),
+            '.' if i >= 3
+                && chars[i - 3..i]
+                    .iter()
+                    .map(char::to_ascii_lowercase)
+                    .eq(['w', 'w', 'w']) =>
+            {
+                out.push_str("\\.");
+            }
+            '-' | '+' | '=' if i == 0 => {
+                out.push('\\');
+                out.push(c);
+            }
+            '.' | ')'
+                if i > 0
+                    && chars[..i].iter().all(char::is_ascii_digit)
+                    && next(1).is_none_or(|c| c == ' ' || c == '\t') =>
+            {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A path or `path:line` as code inside a table cell (its `|` escaped, as
+/// GFM tables need even inside a code span).
 pub fn code_cell(text: &str) -> String {
-    format!("`{}`", code_span(text).replace('|', "\\|"))
+    code(text).replace('|', "\\|")
 }
 
-/// Text for inside backticks: no backtick, no line break.
-pub fn code_span(text: &str) -> String {
-    text.replace(['\r', '\n'], " ").replace('`', "'")
+/// `text` as one inline code span, whatever it holds: the fence is one
+/// backtick longer than the longest run of backticks in it, and a space
+/// pads both sides when it starts or ends with a backtick or a space (the
+/// one space CommonMark strips from each side). Line breaks and control
+/// characters become spaces.
+pub fn code(text: &str) -> String {
+    let text: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let mut longest_run = 0;
+    let mut run = 0;
+    for c in text.chars() {
+        run = if c == '`' { run + 1 } else { 0 };
+        longest_run = longest_run.max(run);
+    }
+    let fence = "`".repeat(longest_run + 1);
+    let pad = text.starts_with(['`', ' ']) || text.ends_with(['`', ' ']);
+    if pad {
+        format!("{fence} {text} {fence}")
+    } else {
+        format!("{fence}{text}{fence}")
+    }
+}
+
+/// Why nothing is counted as slow on a log without request times, and the
+/// `log_format` line that adds one.
+pub const NO_REQUEST_TIME: &str = "the access logs have no request time, so no request can be counted as slow (add `$request_time` to nginx's `log_format`, or `%D` to Apache's `LogFormat`)";
+
+/// What a request's time is, for the definitions footer: the arrival where
+/// the log has a request time, else the time written on its line.
+pub fn request_time_definition(times: RequestTimes) -> &'static str {
+    match times {
+        RequestTimes::All | RequestTimes::NoAccessLog => {
+            "A request's time is its arrival (Apache's `%t` is the arrival; for nginx, whose `$time_local` is written at completion, the completion time minus the request time)."
+        }
+        RequestTimes::Some => {
+            "A request's time is its arrival where its log has a request time (for nginx, the completion time minus the request time); in the access logs without one it is the time written on the line, which for nginx is the completion time."
+        }
+        RequestTimes::None => {
+            "The access logs have no request time, so a request's time is the time written on its line: for nginx (`$time_local`) that is its completion time, not its arrival; for Apache (`%t`) it is the arrival."
+        }
+    }
 }
 
 /// A link destination, in angle brackets when it holds spaces or brackets.
@@ -317,6 +498,8 @@ mod tests {
                 "2 d 8 h 15 min",
             ),
             ("negative duration clamps", exact_duration(-5), "0 s"),
+            ("signed positive", signed_duration(92), "1 min 32 s"),
+            ("signed negative", signed_duration(-3605), "−1 h 0 min 5 s"),
             ("count zero", thousands(0), "0"),
             ("three digits", thousands(999), "999"),
             ("four digits grouped", thousands(1000), "1,000"),
@@ -350,10 +533,142 @@ mod tests {
     }
 
     #[test]
+    fn metric_values_carry_the_unit_their_name_says() {
+        let cases = [
+            ("memory in GiB", 8_536_247_501.0, "", "memory_used_bytes", "7.95 GiB"),
+            ("baseline in GiB", 2_823_998_306.0, "", "web02 memory_used_bytes", "2.63 GiB"),
+            ("small bytes", 512.0, "", "heap_bytes", "512 B"),
+            ("MiB", 10.5 * 1024.0 * 1024.0, "", "rss_bytes", "10.5 MiB"),
+            ("byte counter as a rate", 2048.0, "", "net_sent_bytes_total", "2.00 KiB/s"),
+            ("seconds", 0.25, "", "gc_pause_seconds", "250 ms"),
+            ("ratio as percent", 0.42, "", "cpu_ratio", "42.0%"),
+            ("percent", 85.25, "", "disk_used_percent", "85.25%"),
+            ("counter as a rate", 3.25, "", "http_requests_total", "3.25/s"),
+            ("given unit wins", 0.5, "ratio", "something_bytes", "50.0%"),
+            ("no unit in the name", 2.5, "", "queue_depth", "2.5"),
+        ];
+        for (name, value, unit, metric, expected) in cases {
+            assert_eq!(metric_value(value, unit, metric), expected, "{name}");
+        }
+    }
+
+    #[test]
     fn log_text_cannot_break_the_table() {
-        assert_eq!(cell("a|b\nc <165>"), "a\\|b c &lt;165>");
-        assert_eq!(code_cell("we`ird|path"), "`we'ird\\|path`");
+        assert_eq!(cell("a|b\nc <165>"), "a\\|b c &lt;165&gt;");
+        assert_eq!(inline("80.0% of 20"), "80.0% of 20", "a number is no list");
+        assert_eq!(inline("1. step"), "1\\. step", "an ordered-list marker is");
+        assert_eq!(code_cell("we`ird|path"), "``we`ird\\|path``");
         assert_eq!(link_destination("my chart.svg"), "<my chart.svg>");
         assert_eq!(link_destination("../chart.svg"), "../chart.svg");
+    }
+
+    /// Every hostile form a log line can carry, as whoever sent the request
+    /// could write it.
+    pub(crate) const HOSTILE: [(&str, &str); 16] = [
+        ("link", "see [link](javascript:alert(1)) now"),
+        ("image", "pixel ![img](http://x/y.png) here"),
+        ("script tag", "<script>alert(1)</script>"),
+        ("autolink", "<http://x/y> and <a@b.c>"),
+        ("bare url", "GET http://evil.example/x and www.evil.example"),
+        ("e-mail", "mail root@evil.example now"),
+        ("backticks", "a `code` and ``two`` and ```"),
+        ("pipe", "a | b | c"),
+        ("emphasis", "*bold* **strong** _em_ ~~gone~~"),
+        ("heading", "# not a heading"),
+        ("list", "- not a list"),
+        ("ordered list", "1. not a list"),
+        ("entity", "&amp; &lt;b&gt; &#x3C;i>"),
+        ("line breaks", "one\ntwo\r\nthree\rfour"),
+        ("nul and controls", "a\0b\x07c\x1bd"),
+        ("math and escapes", "$x$ \\[ \\* {braces}"),
+    ];
+
+    /// What a reader sees of `text`: control characters as spaces.
+    fn as_seen(text: &str) -> String {
+        text.chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect()
+    }
+
+    /// Parses `markdown` as GitHub does (tables, strikethrough, math) and
+    /// returns the text a reader sees, or names the live construct it found;
+    /// `own_lists` lists are the caller's own (a bulleted sentence).
+    pub(crate) fn rendered_text(markdown: &str, own_lists: usize) -> Result<String, String> {
+        let mut lists = 0;
+        use pulldown_cmark::{Event, Options, Parser, Tag};
+        let mut seen = String::new();
+        let options = Options::ENABLE_TABLES
+            | Options::ENABLE_STRIKETHROUGH
+            | Options::ENABLE_MATH
+            | Options::ENABLE_GFM;
+        for event in Parser::new_ext(markdown, options) {
+            match event {
+                Event::Text(t) | Event::Code(t) => seen.push_str(&t),
+                Event::SoftBreak | Event::HardBreak => seen.push(' '),
+                Event::Html(h) | Event::InlineHtml(h) => return Err(format!("HTML {h:?}")),
+                Event::InlineMath(m) | Event::DisplayMath(m) => {
+                    return Err(format!("math {m:?}"));
+                }
+                Event::Start(
+                    tag @ (Tag::Link { .. }
+                    | Tag::Image { .. }
+                    | Tag::Emphasis
+                    | Tag::Strong
+                    | Tag::Strikethrough
+                    | Tag::Heading { .. }
+                    | Tag::HtmlBlock),
+                ) => return Err(format!("live {tag:?}")),
+                Event::Start(Tag::List(_)) => {
+                    lists += 1;
+                    if lists > own_lists {
+                        return Err("a list of its own".to_string());
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(seen)
+    }
+
+    #[test]
+    fn hostile_log_text_renders_as_the_characters_it_is() {
+        for (name, hostile) in HOSTILE {
+            let expected = as_seen(hostile);
+            let places = [
+                ("paragraph", inline(hostile), 0),
+                ("bullet", format!("- {}", inline(hostile)), 1),
+                ("code span", code(hostile), 0),
+            ];
+            for (place, markdown, own_lists) in places {
+                let seen = rendered_text(&markdown, own_lists)
+                    .unwrap_or_else(|live| panic!("{name} in a {place}: {live} in {markdown:?}"));
+                assert_eq!(seen.trim(), expected.trim(), "{name} in a {place}: {markdown:?}");
+            }
+            for (place, rendered) in [("table cell", cell(hostile)), ("code cell", code_cell(hostile))] {
+                let markdown = format!("| a | b |\n| --- | --- |\n| {rendered} | x |\n");
+                let seen = rendered_text(&markdown, 0)
+                    .unwrap_or_else(|live| panic!("{name} in a {place}: {live} in {markdown:?}"));
+                assert_eq!(
+                    seen,
+                    format!("ab{}x", expected.trim()),
+                    "{name} in a {place}: one cell, the text as it is"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn code_spans_take_a_fence_longer_than_any_run_of_backticks() {
+        let cases = [
+            ("plain", "a/b.log:7", "`a/b.log:7`"),
+            ("one backtick", "a`b", "``a`b``"),
+            ("a run of three", "x```y", "````x```y````"),
+            ("leading backtick padded", "`x", "`` `x ``"),
+            ("trailing space padded", "x ", "` x  `"),
+            ("line break", "a\nb", "`a b`"),
+        ];
+        for (name, text, expected) in cases {
+            assert_eq!(code(text), expected, "{name}");
+        }
     }
 }

@@ -88,7 +88,7 @@ impl Page<'_> {
                 TimelineKind::ImpactEnd => ("Impact ends".to_string(), true),
                 TimelineKind::Detected => (
                     match &report.detected {
-                        Some(d) => format!("Detected ({})", detection_source_short(d.source)),
+                        Some(d) => detection_label(d.source),
                         None => "Detected".to_string(),
                     },
                     true,
@@ -157,31 +157,7 @@ impl Page<'_> {
         } else {
             ("the first bad request", "the last")
         };
-        match &report.detected {
-            Some(detected) if detected.at >= incident.start => {
-                let _ = writeln!(
-                    out,
-                    "- **Time to detect (TTD):** {}, from impact start ({}, {start_is}) to detection ({}).",
-                    self.between(incident.start, detected.at),
-                    self.clock(incident.start),
-                    self.clock(detected.at)
-                );
-            }
-            Some(detected) => {
-                let _ = writeln!(
-                    out,
-                    "- **Time to detect (TTD):** 0 s: detection ({}) came before impact start ({}, {start_is}).",
-                    self.clock(detected.at),
-                    self.clock(incident.start)
-                );
-            }
-            None => {
-                let _ = writeln!(
-                    out,
-                    "- **Time to detect (TTD):** unknown: no alert in the logs and the burn-rate rule did not fire. **TODO**"
-                );
-            }
-        }
+        let _ = writeln!(out, "{}", self.time_to_detect_line(report, start_is));
         let _ = writeln!(
             out,
             "- **Impact duration:** {}, from {start_is} ({}) to {end_is} ({}).",
@@ -189,20 +165,8 @@ impl Page<'_> {
             self.clock(incident.start),
             self.clock(incident.end)
         );
-        if let Some(detected) = &report.detected {
-            if detected.at <= incident.end {
-                let _ = writeln!(
-                    out,
-                    "- **Time from detection to end of impact:** {}.",
-                    self.between(detected.at, incident.end)
-                );
-            } else {
-                let _ = writeln!(
-                    out,
-                    "- Detection came {} after impact had already ended.",
-                    self.between(incident.end, detected.at)
-                );
-            }
+        if let Some(line) = self.detection_to_end_line(report) {
+            let _ = writeln!(out, "{line}");
         }
         let _ = writeln!(
             out,
