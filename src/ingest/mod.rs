@@ -389,7 +389,7 @@ fn ingest_source(
         envelope: detection.format.envelope,
         fallbacks: &fallbacks,
         input,
-        host: identity.host,
+        host: identity.host.filter(|_| !parser.records_only_refusals()),
         workers: pipeline::worker_count(options.threads),
     };
     if as_document {

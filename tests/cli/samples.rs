@@ -298,4 +298,10 @@ fn iis_app_pool_sample_reads_both_logs_as_one_stream_and_names_the_pool() {
         "upstream ShopPool: 100% of its {app_offline} failed requests had no server available (AppOffline), as the proxy logged how they ended"
     );
     assert!(hints.contains(&wanted), "{hints:?}");
+    // The error log is another view of the site's traffic, not a host that
+    // traffic moved to.
+    assert!(
+        !hints.iter().any(|hint| hint.contains("httperr1.log")),
+        "no host lead for HTTP.sys's error log: {hints:?}"
+    );
 }

@@ -217,7 +217,8 @@ fn the_revert_reload_of_bad_config_is_a_row_of_its_own() {
 
 #[test]
 fn the_fixes_of_bad_config_and_full_outage_are_bold_resolution_rows_in_the_markdown() {
-    // (sample, the fix's local time, words of its row)
+    // (sample, the fix's local time, words of its row as the Markdown
+    // writes them: log text is escaped, so `[` is `\[`)
     let cases = [
         (
             "bad-config: the revert reload",
@@ -229,7 +230,7 @@ fn the_fixes_of_bad_config_and_full_outage_are_bold_resolution_rows_in_the_markd
             "full-outage: the rollback's reload",
             "full-outage",
             "09:52:06",
-            "PLAY [lb-pool-migration.yml --tags rollback]",
+            r"PLAY \[lb-pool-migration.yml --tags rollback\]",
         ),
     ];
     for (name, sample, at, words) in cases {

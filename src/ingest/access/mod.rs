@@ -70,6 +70,14 @@ pub enum AccessParser {
 }
 
 impl AccessParser {
+    /// Whether the input records only what a server refused (IIS's HTTP.sys
+    /// error log): such a log is another view of a host's traffic, so it is
+    /// no host of its own in the host dimension (else every outage would
+    /// read as "traffic moved to the error log").
+    pub fn records_only_refusals(&self) -> bool {
+        matches!(self, AccessParser::W3c(parser) if parser.is_http_sys_error_log())
+    }
+
     /// Lets the parser see a header directive of its input (a W3C
     /// `#Fields:` line changes the columns of the lines after it).
     pub fn apply_directive(&mut self, line: &[u8]) {

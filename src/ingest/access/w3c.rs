@@ -244,6 +244,12 @@ impl W3cParser {
         }
     }
 
+    /// Whether the input is HTTP.sys's error log (`HTTPERR`): the requests
+    /// the server itself refused or dropped, not a host's traffic.
+    pub fn is_http_sys_error_log(&self) -> bool {
+        self.layouts.first().is_some_and(|layout| layout.http_sys)
+    }
+
     /// Whether the layouts name a user agent.
     pub fn has_user_agent(&self) -> bool {
         self.layouts
