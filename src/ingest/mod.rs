@@ -538,20 +538,32 @@ pub fn ensure_something_parsed(inputs: &[InputStats]) -> Result<()> {
     if inputs.iter().any(|i| i.parsed > 0) {
         return Ok(());
     }
-    let mut details: Vec<String> = inputs
+    // Inputs that failed for the same reason are named once, by the first
+    // of them and their number, so a folder of many files of one unread kind
+    // gives a short line, not one reason per file.
+    let mut groups: Vec<(String, &str, usize)> = Vec::new();
+    for input in inputs {
+        let why = input
+            .error
+            .clone()
+            .or_else(|| input.note.clone())
+            .or_else(|| {
+                input
+                    .skipped_examples
+                    .first()
+                    .map(|e| format!("line {}: {}", e.line, e.reason))
+            })
+            .unwrap_or_else(|| "no lines".to_string());
+        match groups.iter_mut().find(|(reason, _, _)| *reason == why) {
+            Some((_, _, count)) => *count += 1,
+            None => groups.push((why, input.path.as_str(), 1)),
+        }
+    }
+    let mut details: Vec<String> = groups
         .iter()
-        .map(|i| {
-            let why = i
-                .error
-                .clone()
-                .or_else(|| i.note.clone())
-                .or_else(|| {
-                    i.skipped_examples
-                        .first()
-                        .map(|e| format!("line {}: {}", e.line, e.reason))
-                })
-                .unwrap_or_else(|| "no lines".to_string());
-            format!("{}: {why}", i.path)
+        .map(|(why, first, count)| match count {
+            1 => format!("{first}: {why}"),
+            _ => format!("{first} and {} more like it: {why}", count - 1),
         })
         .collect();
     if details.is_empty() {

@@ -302,6 +302,24 @@ fn inputs_with_nothing_readable_exit_2_and_say_why() {
         assert_eq!(stderr.lines().count(), 1, "{name}: one line: {stderr}");
         assert!(output.stdout.is_empty(), "{name}: no half report");
     }
+    // Several inputs that fail alike are named once, with their number.
+    let alike = scratch();
+    // (different lengths: identical files would be read once, as copies)
+    for (name, len) in [("a.log", 10_000), ("b.log", 10_001), ("c.log", 10_002)] {
+        std::fs::write(alike.path().join(name), binary_junk(len)).expect("write");
+    }
+    let output = postmortem()
+        .args(["report", path_str(alike.path())])
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("a.log and 2 more like it: not a recognised log"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("b.log"), "named once: {stderr}");
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
     // Next to a readable log, the empty file is listed and the rest analysed.
     write(
         dir.path(),
