@@ -104,20 +104,9 @@ fn closest_preset(text: &str) -> Option<&'static str> {
         .map(|(_, name)| name)
 }
 
-/// Levenshtein distance in characters.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut current = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = previous[j] + usize::from(ca != *cb);
-            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
-        }
-        previous = current;
-    }
-    previous[b.len()]
-}
+/// Single-character edits between two names (Levenshtein), from `strsim`,
+/// which clap's suggestions already build.
+use strsim::levenshtein as edit_distance;
 
 /// How many non-empty lines from the head of an input are tried.
 pub const SNIFF_LINES: usize = 200;

@@ -539,14 +539,9 @@ pub fn parse_syslog_text(text: &[u8], year: i32, zone: &Zone) -> Vec<ParsedMessa
 mod tests {
     use super::*;
 
-    #[test]
-    fn repeats_fold_only_within_a_second_so_no_step_falls_inside() {
-        // One OOM line every 20 s for a minute: before, the chain folded
-        // into one event whose last time passed any step between.
-        let text = b"Nov 12 14:00:01 web01 kernel: Out of memory: Killed process 42 (java)\n\
-Nov 12 14:00:01 web01 kernel: Out of memory: Killed process 42 (java)\n\
-Nov 12 14:00:21 web01 kernel: Out of memory: Killed process 42 (java)\n\
-Nov 12 14:00:41 web01 kernel: Out of memory: Killed process 42 (java)\n";
+    /// The events of a syslog text, read line by line as ingest reads them,
+    /// and the input's statistics.
+    fn read_syslog(text: &[u8]) -> (Vec<RawEvent>, InputStats) {
         let mut stats = InputStats::new("syslog".to_string());
         let classifier = Classifier::default();
         let mut reader = EventReader::new(&classifier, &mut stats);
@@ -556,6 +551,18 @@ Nov 12 14:00:41 web01 kernel: Out of memory: Killed process 42 (java)\n";
             }
         }
         let (events, _) = reader.finish();
+        (events, stats)
+    }
+
+    #[test]
+    fn repeats_fold_only_within_a_second_so_no_step_falls_inside() {
+        // One OOM line every 20 s for a minute: before, the chain folded
+        // into one event whose last time passed any step between.
+        let text = b"Nov 12 14:00:01 web01 kernel: Out of memory: Killed process 42 (java)\n\
+Nov 12 14:00:01 web01 kernel: Out of memory: Killed process 42 (java)\n\
+Nov 12 14:00:21 web01 kernel: Out of memory: Killed process 42 (java)\n\
+Nov 12 14:00:41 web01 kernel: Out of memory: Killed process 42 (java)\n";
+        let (events, _) = read_syslog(text);
         let got: Vec<(u64, u64)> = events.iter().map(|e| (e.line, e.count)).collect();
         assert_eq!(got, vec![(1, 2), (3, 1), (4, 1)], "the same second folds, 20 s apart do not");
         let spans: Vec<(Stamp, Stamp)> = events.iter().map(|e| (e.stamp, e.last_stamp)).collect();
@@ -571,15 +578,7 @@ Nov 12 14:00:02 web01 last message repeated 3 times\n\
 Nov 12 14:00:05 web01 app[7]: request failed\n\
 \tCaused by: java.lang.OutOfMemoryError: Java heap space\n\
 Nov 12 14:00:06 web01 sshd[9]: Accepted publickey for alice\n";
-        let mut stats = InputStats::new("syslog".to_string());
-        let classifier = Classifier::default();
-        let mut reader = EventReader::new(&classifier, &mut stats);
-        for (index, line) in text.split(|&b| b == b'\n').enumerate() {
-            if !line.is_empty() {
-                reader.syslog_line(index as u64 + 1, line);
-            }
-        }
-        let (events, _) = reader.finish();
+        let (events, stats) = read_syslog(text);
         let got: Vec<(EventKind, u64, u64)> =
             events.iter().map(|e| (e.kind, e.line, e.count)).collect();
         assert_eq!(
