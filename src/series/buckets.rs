@@ -496,6 +496,30 @@ impl SeriesBuilder {
         self.buckets.is_empty() && self.current.is_none()
     }
 
+    /// The first and last bucket index holding a request.
+    pub fn index_range(&mut self) -> Option<(i64, i64)> {
+        self.settle();
+        let first = self.buckets.keys().min()?;
+        let last = self.buckets.keys().max()?;
+        Some((*first, *last))
+    }
+
+    /// Re-buckets every bucket at `wider_ms` (a multiple of the width):
+    /// `widen_bucket` turns a bucket and its start's offset in the wider
+    /// bucket into its share of the wider one; shares of one bucket merge.
+    pub(super) fn widen(&mut self, wider_ms: i64, widen_bucket: impl Fn(Bucket, i64) -> Bucket) {
+        self.settle();
+        let factor = (wider_ms / self.bucket_ms).max(1);
+        let old_ms = self.bucket_ms;
+        self.bucket_ms = old_ms * factor;
+        self.latest = self.latest.map(|index| index.div_euclid(factor));
+        for (index, bucket) in std::mem::take(&mut self.buckets) {
+            let wide = index.div_euclid(factor);
+            let offset_ms = (index - wide * factor) * old_ms;
+            self.stash(wide, widen_bucket(bucket, offset_ms));
+        }
+    }
+
     /// The dense series from the first to the last non-empty bucket.
     /// `max_buckets` guards against a stray timestamp years away turning into
     /// millions of empty buckets.
