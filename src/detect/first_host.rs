@@ -208,7 +208,8 @@ mod tests {
     fn the_host_whose_own_onset_comes_first_is_named_with_its_lead() {
         // (name, failing hosts, incident start, expected (host, start, lead, next))
         type Expected = Option<(&'static str, Millis, i64, &'static str)>;
-        let cases: [(&str, [Option<(usize, Millis)>; 3], Millis, Expected); 5] = [
+        type Failing = [Option<(usize, Millis)>; 3];
+        let cases: [(&str, Failing, Millis, Expected); 5] = [
             (
                 "web02 at 3:20.250, web01 at 5:07, web03 at 6:00",
                 [

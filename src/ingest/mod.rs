@@ -481,12 +481,11 @@ fn ingest_source(
                     overlap.keep_bytes
                 }
             };
-            let held_tail = (stats.compressed && !as_document && !candidates.is_empty()).then(
-                || pipeline::HeldTail {
+            let held_tail = (stats.compressed && !as_document && !candidates.is_empty())
+                .then_some(pipeline::HeldTail {
                     bytes: reader::overlap::OVERLAP_WINDOW_BYTES,
                     keep: &keep,
-                },
-            );
+                });
             let (total, outcome) = pipeline::run(
                 chunks,
                 (first_buffer, first_chunk),
