@@ -9,7 +9,9 @@
 //! users' spans) are moved by the narrow bucket's offset in the wide one,
 //! and the wide bucket's slots are one second wide up to one-hour buckets
 //! ([`super::buckets::MAX_SLOT_MS`]), as a narrow bucket's are, so a
-//! narrow slot lands whole in one wide slot.
+//! narrow slot lands whole in one wide slot. The wider width is also
+//! chosen so the wide buckets hold no more slots than the narrow ones did
+//! ([`WIDEN_SLOT_FLOOR`] aside): widening never costs memory.
 
 use super::buckets::{Bucket, NONE_REL, Slot, UserSpans, slot_index, slots_per_bucket};
 use super::partial::Partial;
@@ -57,20 +59,33 @@ fn buckets_between(first_ms: i64, last_ms: i64, bucket_ms: i64) -> u64 {
 pub const PRESET_SLACK: i64 = 3;
 
 /// The width, a multiple of `bucket_ms`, at which the requests from
-/// `first_ms` to `last_ms` fit in `limit` buckets: the narrowest
-/// multiple that fits, or the narrowest of [`WIDER_BUCKETS_MS`] that fits
-/// when it is at most [`PRESET_SLACK`] times wider.
-pub fn wider_bucket_ms(bucket_ms: i64, first_ms: i64, last_ms: i64, limit: u64) -> i64 {
+/// `first_ms` to `last_ms` fit in `limit` buckets and which `also` accepts
+/// (the caller's memory bound): the narrowest such multiple, or the
+/// narrowest such width of [`WIDER_BUCKETS_MS`] when it is at most
+/// [`PRESET_SLACK`] times wider. `also` must accept a width holding the
+/// whole span in one or two buckets.
+pub fn wider_bucket_ms(
+    bucket_ms: i64,
+    (first_ms, last_ms): (i64, i64),
+    limit: u64,
+    also: impl Fn(i64) -> bool,
+) -> i64 {
     let bucket_ms = bucket_ms.max(1);
     let limit = limit.max(1);
-    let fits = |width: i64| buckets_between(first_ms, last_ms, width) <= limit;
+    let fits = |width: i64| buckets_between(first_ms, last_ms, width) <= limit && also(width);
     let needed = buckets_between(first_ms, last_ms, bucket_ms);
     // Fewer multiples cannot fit: k times wider holds at least 1/k of the
-    // buckets. A wide bucket's edges may split the span once more than
-    // the ratio says: then the next multiple.
-    let mut factor = needed.div_ceil(limit).max(2) as i64;
-    while !fits(bucket_ms.saturating_mul(factor)) {
-        factor += 1;
+    // buckets. The next two multiples are tried (a wide bucket's edges may
+    // split the span once more than the ratio says), then doubling, up to
+    // the multiple that holds the whole span.
+    let first_factor = needed.div_ceil(limit).max(2) as i64;
+    let mut factor = first_factor;
+    while !fits(bucket_ms.saturating_mul(factor)) && factor < needed as i64 {
+        factor = if factor < first_factor + 2 {
+            factor + 1
+        } else {
+            factor.saturating_mul(2)
+        };
     }
     let narrowest = bucket_ms.saturating_mul(factor);
     WIDER_BUCKETS_MS
@@ -80,6 +95,11 @@ pub fn wider_bucket_ms(bucket_ms: i64, first_ms: i64, last_ms: i64, limit: u64) 
         .filter(|&preset| preset <= narrowest.saturating_mul(PRESET_SLACK))
         .unwrap_or(narrowest)
 }
+
+/// Slots a widened series may hold even when the narrow buckets held
+/// fewer (2^20, 48 MiB): a short, sparse log is widened to the width the
+/// bucket limit asks, not to days to save a few megabytes.
+pub const WIDEN_SLOT_FLOOR: usize = 1 << 20;
 
 impl Partial {
     /// Widens every accumulator when the requests span more than `limit`
@@ -92,7 +112,16 @@ impl Partial {
         if buckets_needed <= limit {
             return None;
         }
-        let to_ms = wider_bucket_ms(from_ms, first_ms, last_ms, limit);
+        // Never more slots than the narrow buckets hold (beyond the floor):
+        // a wide bucket holds one-second slots up to an hour, so a very
+        // sparse log widened to 30 min would hold a slot for every second
+        // of its span where its minutes with a request held a minute's.
+        let (_, narrow_slots) = self.buckets.occupancy_at(from_ms);
+        let budget = narrow_slots.max(WIDEN_SLOT_FLOOR);
+        let to_ms = wider_bucket_ms(from_ms, (first_ms, last_ms), limit, |width| {
+            let (occupied, _) = self.buckets.occupancy_at(width);
+            occupied.saturating_mul(slots_per_bucket(width)) <= budget
+        });
         self.widen(to_ms);
         Some(Widening {
             from_ms,
@@ -109,8 +138,8 @@ impl Partial {
         if wider_ms <= narrow_ms || wider_ms % narrow_ms != 0 {
             return;
         }
-        self.buckets.widen(wider_ms, |bucket, offset_ms| {
-            widen_bucket(bucket, offset_ms, narrow_ms, wider_ms)
+        self.buckets.widen(wider_ms, |wide, bucket, offset_ms| {
+            add_share(wide, bucket, offset_ms, narrow_ms, wider_ms)
         });
         self.upstreams.widen(wider_ms);
         self.hosts.widen(wider_ms);
@@ -119,30 +148,28 @@ impl Partial {
     }
 }
 
-/// The share of a wide bucket `wide_ms` that the narrow bucket `bucket`
-/// (`narrow_ms` wide, starting `offset_ms` into the wide one) fills: every
-/// relative time moved by the offset, its slots placed in the wide
-/// bucket's slots.
-fn widen_bucket(mut bucket: Bucket, offset_ms: i64, narrow_ms: i64, wide_ms: i64) -> Bucket {
+/// Adds the narrow bucket `bucket` (`narrow_ms` wide, starting
+/// `offset_ms` into the wide one) to the wide bucket `wide` (`wide_ms`):
+/// every relative time moved by the offset, its slots added to the wide
+/// bucket's slots (allocated once per wide bucket, not per share).
+fn add_share(wide: &mut Bucket, mut bucket: Bucket, offset_ms: i64, narrow_ms: i64, wide_ms: i64) {
     let offset = u32::try_from(offset_ms).unwrap_or(u32::MAX - 1);
     let shift = |rel: &mut u32| {
         if *rel != NONE_REL {
             *rel = rel.saturating_add(offset);
         }
     };
-    shift(&mut bucket.first_bad);
-    shift(&mut bucket.first_failed);
-    // The last times hold 0 when there is none; moving them keeps "none"
-    // below any real time of the wide bucket only as far as merges read
-    // them together with their first time, which stays NONE_REL.
+    // A last time is 0 when there is none (its first time is NONE_REL):
+    // moved only with a first time, so "none" stays none.
     if bucket.first_bad != NONE_REL {
+        shift(&mut bucket.first_bad);
         bucket.last_bad = bucket.last_bad.saturating_add(offset);
     }
     if bucket.first_failed != NONE_REL {
+        shift(&mut bucket.first_failed);
         bucket.last_failed = bucket.last_failed.saturating_add(offset);
     }
     bucket.slow_tail = bucket.slow_tail.shifted(offset);
-    bucket.slots = widen_slots(&bucket.slots, offset, narrow_ms, wide_ms);
     let mut users: Vec<(u64, super::buckets::UserSpan)> = bucket
         .users
         .iter()
@@ -159,17 +186,18 @@ fn widen_bucket(mut bucket: Bucket, offset_ms: i64, narrow_ms: i64, wide_ms: i64
         .collect();
     users.sort_unstable_by_key(|(user, _)| *user);
     bucket.users = UserSpans::Settled(users);
-    bucket
+    let slots = std::mem::take(&mut bucket.slots);
+    if wide.slots.is_empty() && !slots.is_empty() {
+        wide.slots = vec![Slot::default(); slots_per_bucket(wide_ms)];
+    }
+    // Everything but the slots merges as two views of one bucket do.
+    wide.merge(&bucket);
+    add_slots(&mut wide.slots, &slots, offset, narrow_ms, wide_ms);
 }
 
-/// The narrow bucket's slots as slots of the wide bucket: each narrow slot
+/// Adds the narrow bucket's `slots` to the wide bucket's: each narrow slot
 /// goes whole into the wide slot holding its first millisecond.
-fn widen_slots(slots: &[Slot], offset: u32, narrow_ms: i64, wide_ms: i64) -> Vec<Slot> {
-    if slots.is_empty() {
-        return Vec::new();
-    }
-    let wide_slots = slots_per_bucket(wide_ms);
-    let mut wide = vec![Slot::default(); wide_slots];
+fn add_slots(wide: &mut [Slot], slots: &[Slot], offset: u32, narrow_ms: i64, wide_ms: i64) {
     let narrow_count = slots.len() as i64;
     for (index, slot) in slots.iter().enumerate() {
         if slot.requests == 0 {
@@ -177,8 +205,10 @@ fn widen_slots(slots: &[Slot], offset: u32, narrow_ms: i64, wide_ms: i64) -> Vec
         }
         // The first relative time whose slot is `index` (slot_index floors).
         let slot_start = (index as i64 * narrow_ms + narrow_count - 1) / narrow_count;
-        let at = slot_index(i64::from(offset) + slot_start, wide_ms, wide_slots);
-        let target = &mut wide[at];
+        let at = slot_index(i64::from(offset) + slot_start, wide_ms, wide.len());
+        let Some(target) = wide.get_mut(at) else {
+            continue;
+        };
         target.requests += slot.requests;
         target.failed += slot.failed;
         target.bad += slot.bad;
@@ -192,7 +222,6 @@ fn widen_slots(slots: &[Slot], offset: u32, narrow_ms: i64, wide_ms: i64) -> Vec
         }
         target.slow.merge(&slot.slow.shifted(offset));
     }
-    wide
 }
 
 #[cfg(test)]

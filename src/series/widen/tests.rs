@@ -164,13 +164,70 @@ fn a_span_too_long_for_the_limit_is_widened_to_the_narrowest_width_that_fits() {
         ("400 years of days: 8 d, 7 d does not fit", DAY, 400 * 365 * DAY, 20_160, 8 * DAY),
     ];
     for (name, narrow, span, limit, expected) in cases {
-        let width = wider_bucket_ms(narrow, TEN, TEN + span, limit);
+        let width = wider_bucket_ms(narrow, (TEN, TEN + span), limit, |_| true);
         assert_eq!(width, expected, "{name}");
         assert!(
             buckets_between(TEN, TEN + span, width) <= limit,
             "{name}: fits"
         );
     }
+}
+
+#[test]
+fn the_memory_bound_picks_a_wider_width_than_the_limit_alone() {
+    // (name, read at, span, limit, widths accepted, expected width)
+    type Accepts = fn(i64) -> bool;
+    let cases: [(&str, i64, i64, u64, Accepts, i64); 3] = [
+        ("a year of minutes, up to 30 min refused: 1 h", MINUTE, 365 * DAY, 20_160, |w| w >= HOUR, HOUR),
+        ("a year of minutes, under 12 h refused: 12 h", MINUTE, 365 * DAY, 20_160, |w| w >= 12 * HOUR, 12 * HOUR),
+        (
+            "7 s, under 20 min refused: x 19, 20, 21, then doubling to x 336 (39 min 12 s)",
+            7_000,
+            30 * DAY,
+            20_160,
+            |w| w >= 20 * MINUTE,
+            7_000 * 336,
+        ),
+    ];
+    for (name, narrow, span, limit, accepts, expected) in cases {
+        assert_eq!(wider_bucket_ms(narrow, (TEN, TEN + span), limit, accepts), expected, "{name}");
+    }
+}
+
+#[test]
+fn widening_a_sparse_log_never_holds_more_slots_than_before() {
+    // One request every 6 minutes for 60 days: 14,400 minutes with a
+    // request (of 86,400), 864,000 one-second slots. To fit 1,000 buckets,
+    // 2 h would do (720 buckets) but hold 720 x 3,600 = 2.6 M slots, 3 h
+    // 1.7 M, both over the budget (the floor, 2^20); 6 h holds 241 x 3,600
+    // = 867,600 (60 days from 10:00 touch 241 six-hour buckets): the width.
+    let mut partial = Partial::new(MINUTE, MIN_DEFAULT_SLOW_US);
+    for i in 0..14_400i64 {
+        let request = Request {
+            facts: RequestFacts {
+                arrival: TEN + i * 6 * MINUTE,
+                status: 200,
+                duration_us: Some(40_000),
+                user: (i % 50) as u64,
+                line: LineRef {
+                    input: 0,
+                    line: i as u64 + 1,
+                },
+            },
+            client: b"10.0.0.1",
+            request_line: b"GET / HTTP/1.1",
+            host: None,
+        };
+        partial.record(&request, std::iter::empty());
+    }
+    let (_, narrow_slots) = partial.buckets.occupancy_at(MINUTE);
+    assert_eq!(narrow_slots, 14_400 * 60);
+    let widening = partial.widen_to_fit(1_000).expect("widened");
+    assert_eq!(widening.to_ms, 6 * HOUR);
+    let (occupied, wide_slots) = partial.buckets.occupancy_at(6 * HOUR);
+    assert_eq!(occupied, 241);
+    assert_eq!(wide_slots, 241 * 3_600);
+    assert!(wide_slots <= narrow_slots.max(WIDEN_SLOT_FLOOR));
 }
 
 #[test]
