@@ -116,11 +116,13 @@ impl Partial {
         // a wide bucket holds one-second slots up to an hour, so a very
         // sparse log widened to 30 min would hold a slot for every second
         // of its span where its minutes with a request held a minute's.
+        // The two wide buckets at the ends, which the span may cover only
+        // in part, are not counted.
         let (_, narrow_slots) = self.buckets.occupancy_at(from_ms);
         let budget = narrow_slots.max(WIDEN_SLOT_FLOOR);
         let to_ms = wider_bucket_ms(from_ms, (first_ms, last_ms), limit, |width| {
             let (occupied, _) = self.buckets.occupancy_at(width);
-            occupied.saturating_mul(slots_per_bucket(width)) <= budget
+            occupied.saturating_sub(2).saturating_mul(slots_per_bucket(width)) <= budget
         });
         self.widen(to_ms);
         Some(Widening {

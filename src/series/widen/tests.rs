@@ -199,8 +199,9 @@ fn widening_a_sparse_log_never_holds_more_slots_than_before() {
     // One request every 6 minutes for 60 days: 14,400 minutes with a
     // request (of 86,400), 864,000 one-second slots. To fit 1,000 buckets,
     // 2 h would do (720 buckets) but hold 720 x 3,600 = 2.6 M slots, 3 h
-    // 1.7 M, both over the budget (the floor, 2^20); 6 h holds 241 x 3,600
-    // = 867,600 (60 days from 10:00 touch 241 six-hour buckets): the width.
+    // 1.7 M, both over the budget (the floor, 2^20, the two end buckets
+    // aside); 6 h holds 241 x 3,600 = 867,600 (60 days from 10:00 touch 241
+    // six-hour buckets): the width.
     let mut partial = Partial::new(MINUTE, MIN_DEFAULT_SLOW_US);
     for i in 0..14_400i64 {
         let request = Request {
