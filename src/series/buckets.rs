@@ -512,6 +512,45 @@ impl SeriesBuilder {
         self.buckets.is_empty() && self.current.is_none()
     }
 
+    /// The first and last bucket index holding a request.
+    pub fn index_range(&mut self) -> Option<(i64, i64)> {
+        self.settle();
+        let first = self.buckets.keys().min()?;
+        let last = self.buckets.keys().max()?;
+        Some((*first, *last))
+    }
+
+    /// Re-buckets every bucket at `wider_ms` (a multiple of the width):
+    /// `add_share` adds a bucket, whose start lies the given offset into
+    /// its wide bucket, to that wide bucket (created empty).
+    pub(super) fn widen(&mut self, wider_ms: i64, add_share: impl Fn(&mut Bucket, Bucket, i64)) {
+        self.settle();
+        let factor = (wider_ms / self.bucket_ms).max(1);
+        let old_ms = self.bucket_ms;
+        self.bucket_ms = old_ms * factor;
+        self.latest = self.latest.map(|index| index.div_euclid(factor));
+        let mut wide: FxHashMap<i64, Bucket> = FxHashMap::default();
+        for (index, bucket) in std::mem::take(&mut self.buckets) {
+            let at = index.div_euclid(factor);
+            let offset_ms = (index - at * factor) * old_ms;
+            add_share(wide.entry(at).or_default(), bucket, offset_ms);
+        }
+        self.buckets = wide;
+    }
+
+    /// How many buckets `wider_ms` wide would hold a request, and the
+    /// slots the buckets hold now.
+    pub fn occupancy_at(&self, wider_ms: i64) -> (usize, usize) {
+        let all = || self.buckets.iter().chain(self.current.as_ref().map(|(i, b)| (i, b)));
+        let mut wide: Vec<i64> = all()
+            .map(|(index, _)| (index * self.bucket_ms).div_euclid(wider_ms.max(1)))
+            .collect();
+        wide.sort_unstable();
+        wide.dedup();
+        let slots = all().map(|(_, bucket)| bucket.slots.len()).sum();
+        (wide.len(), slots)
+    }
+
     /// The dense series from the first to the last non-empty bucket.
     /// `max_buckets` guards against a stray timestamp years away turning into
     /// millions of empty buckets.

@@ -174,6 +174,34 @@ impl SlowTail {
         }
     }
 
+    /// The same tail with every relative time moved `offset_ms` later: the
+    /// bucket's requests seen from the start of a wider bucket.
+    pub(super) fn shifted(&self, offset_ms: u32) -> SlowTail {
+        let shift = |rel: u32| {
+            if rel == NONE_REL {
+                rel
+            } else {
+                rel.saturating_add(offset_ms)
+            }
+        };
+        SlowTail {
+            bins: self
+                .bins
+                .iter()
+                .map(|&(bin, value)| {
+                    (
+                        bin,
+                        TailBin {
+                            count: value.count,
+                            first: shift(value.first),
+                            last: shift(value.last),
+                        },
+                    )
+                })
+                .collect(),
+        }
+    }
+
     /// Count, first and last relative time of requests slower than
     /// `threshold_us`, which must be a bin floor (see [`snap_threshold_us`]).
     pub fn above(&self, threshold_us: u64) -> TailBin {
