@@ -23,8 +23,14 @@ pub struct UserSpan {
     pub had_failed: bool,
 }
 
+impl Default for UserSpan {
+    fn default() -> Self {
+        UserSpan::new()
+    }
+}
+
 impl UserSpan {
-    pub(super) fn new() -> Self {
+    pub fn new() -> Self {
         UserSpan {
             first: NONE_REL,
             last: 0,
