@@ -73,10 +73,10 @@ pub fn analyze_partials(
     match (config.slow_threshold_us, settings.slow_given) {
         (Some(given), _) if given != settings.ingest_slow_us || !settings.slow_given => {
             return Err(Error::Usage(format!(
-                "--slow is {} here but the partials were made with {}: give the report the producers' --slow, or none to use theirs",
-                crate::timefmt::human_duration((given / 1000) as i64),
+                "--slow is {} ms here but the partials were made with {}: give the report the producers' --slow, or none to use theirs",
+                given / 1000,
                 if settings.slow_given {
-                    format!("--slow {}", crate::timefmt::human_duration((settings.ingest_slow_us / 1000) as i64))
+                    format!("--slow {} ms", settings.ingest_slow_us / 1000)
                 } else {
                     "no --slow".to_string()
                 }

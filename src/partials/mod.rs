@@ -329,11 +329,53 @@ pub fn read_dirs(dirs: &[PathBuf]) -> Result<(Settings, Ingested)> {
     // As ingest does: events in time order (then by line), and the offset
     // most access lines carried.
     merged.events.sort_by_key(|event| (event.at, event.line));
+    merged.metrics = join_time_windows(std::mem::take(&mut merged.metrics), &merged.inputs);
     merged.access_offset = offsets
         .iter()
         .max_by_key(|(offset, lines)| (**lines, std::cmp::Reverse(**offset)))
         .map(|(offset, _)| *offset);
     Ok((settings, merged))
+}
+
+/// Joins the pieces of one metric series that producers read in separate
+/// time windows (`--since`/`--until` of a time split): series of the same
+/// name, unit and kind, read from inputs of the same path, whose times do
+/// not overlap, are one series. Two hosts' series of one name at the same
+/// path cover the same time, overlap, and stay apart.
+fn join_time_windows(
+    metrics: Vec<crate::ingest::evidence::MetricSeries>,
+    inputs: &[crate::ingest::InputStats],
+) -> Vec<crate::ingest::evidence::MetricSeries> {
+    let path_of = |input: u32| inputs.get(input as usize).map(|i| i.path.clone());
+    // Each joined series keeps the position of its first piece, so the
+    // list stays in the order the producers read them.
+    let mut joined: Vec<(usize, crate::ingest::evidence::MetricSeries)> =
+        Vec::with_capacity(metrics.len());
+    let mut pieces: Vec<(usize, crate::ingest::evidence::MetricSeries)> =
+        metrics.into_iter().enumerate().collect();
+    pieces.sort_by_key(|(_, series)| series.times.first().copied().unwrap_or(i64::MIN));
+    for (position, series) in pieces {
+        let same = joined.iter_mut().map(|(_, known)| known).find(|known| {
+            known.name == series.name
+                && known.unit == series.unit
+                && known.counter == series.counter
+                && path_of(known.input) == path_of(series.input)
+                && match (known.times.last(), series.times.first()) {
+                    (Some(last), Some(first)) => first > last,
+                    _ => true,
+                }
+        });
+        match same {
+            Some(known) => {
+                known.times.extend(series.times);
+                known.values.extend(series.values);
+                known.lines.extend(series.lines);
+            }
+            None => joined.push((position, series)),
+        }
+    }
+    joined.sort_by_key(|(position, _)| *position);
+    joined.into_iter().map(|(_, series)| series).collect()
 }
 
 type ProducerState = (

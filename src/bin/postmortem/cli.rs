@@ -224,7 +224,7 @@ pub struct CommonArgs {
 }
 
 #[derive(Args, Debug)]
-#[command(mut_arg("inputs", |arg| arg.required_unless_present("from_partials")))]
+#[command(mut_arg("inputs", |arg| arg.required(false).required_unless_present("from_partials")))]
 pub struct ReportArgs {
     #[command(flatten)]
     pub common: CommonArgs,
