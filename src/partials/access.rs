@@ -325,7 +325,7 @@ fn encode_dimensions(
             .settled_counts()
             .map(|(index, id, counts)| (index, id, counts.clone()))
             .collect();
-        rows.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        rows.sort_by_key(|row| (row.0, row.1));
         for (index, id, counts) in rows {
             let label: Option<Vec<u8>> = labels.get(usize::from(id)).map(|l| l.to_vec());
             let start = index * bucket_ms;
@@ -539,23 +539,23 @@ pub fn decode<'a>(
     let lb_input = t.opt_i64s("last_bad_input")?;
     let lb_line = t.opt_i64s("last_bad_line")?;
     for row in 0..t.height() {
-        let index = index_of(&t, row, starts[row], bucket_ms)?;
+        let index = index_of(t, row, starts[row], bucket_ms)?;
         let mut status_classes = [0u64; 6];
         for (class, column) in status.iter().enumerate() {
-            status_classes[class] = unsigned(&t, "status", row, column[row])?;
+            status_classes[class] = unsigned(t, "status", row, column[row])?;
         }
-        let bucket_requests: u64 = unsigned(&t, "requests", row, requests[row])?;
+        let bucket_requests: u64 = unsigned(t, "requests", row, requests[row])?;
         let bucket = Bucket {
             requests: bucket_requests,
-            failed: unsigned(&t, "failed", row, failed[row])?,
-            slow_at_ingest: unsigned(&t, "slow_at_ingest", row, slow[row])?,
+            failed: unsigned(t, "failed", row, failed[row])?,
+            slow_at_ingest: unsigned(t, "slow_at_ingest", row, slow[row])?,
             status_classes,
-            first_bad: rel_back(&t, "first_bad_ms", row, first_bad[row])?,
-            last_bad: last_back(&t, "last_bad_ms", row, last_bad[row])?,
-            first_failed: rel_back(&t, "first_failed_ms", row, first_failed[row])?,
-            last_failed: last_back(&t, "last_failed_ms", row, last_failed[row])?,
-            first_bad_line: line_back(&t, row, fb_input[row], fb_line[row], input_offset)?,
-            last_bad_line: line_back(&t, row, lb_input[row], lb_line[row], input_offset)?,
+            first_bad: rel_back(t, "first_bad_ms", row, first_bad[row])?,
+            last_bad: last_back(t, "last_bad_ms", row, last_bad[row])?,
+            first_failed: rel_back(t, "first_failed_ms", row, first_failed[row])?,
+            last_failed: last_back(t, "last_failed_ms", row, last_failed[row])?,
+            first_bad_line: line_back(t, row, fb_input[row], fb_line[row], input_offset)?,
+            last_bad_line: line_back(t, row, lb_input[row], lb_line[row], input_offset)?,
             slots: if bucket_requests > 0 {
                 vec![Slot::default(); slots_per]
             } else {
@@ -577,9 +577,9 @@ pub fn decode<'a>(
     let t = tables("latency")?;
     let (starts, bins, counts) = (t.i64s("bucket")?, t.i64s("bin")?, t.i64s("count")?);
     for row in 0..t.height() {
-        let index = bucket_at(&mut buckets, &t, row, starts[row])?;
-        let bin: u16 = unsigned(&t, "bin", row, bins[row])?;
-        let count: u32 = unsigned(&t, "count", row, counts[row])?;
+        let index = bucket_at(&mut buckets, t, row, starts[row])?;
+        let bin: u16 = unsigned(t, "bin", row, bins[row])?;
+        let count: u32 = unsigned(t, "count", row, counts[row])?;
         if let Some(bucket) = buckets.get_mut(&index) {
             bucket.latency.add_bin(bin, count);
         }
@@ -591,17 +591,17 @@ pub fn decode<'a>(
     let (requests, failed, bad) = (t.i64s("requests")?, t.i64s("failed")?, t.i64s("bad")?);
     let (first_failed, last_failed) = (t.opt_i64s("first_failed_ms")?, t.opt_i64s("last_failed_ms")?);
     for row in 0..t.height() {
-        let index = bucket_at(&mut buckets, &t, row, starts[row])?;
-        let at: usize = unsigned(&t, "slot", row, slot_column[row])?;
+        let index = bucket_at(&mut buckets, t, row, starts[row])?;
+        let at: usize = unsigned(t, "slot", row, slot_column[row])?;
         let slot = buckets
             .get_mut(&index)
             .and_then(|bucket| bucket.slots.get_mut(at))
             .ok_or_else(|| t.out_of_range("slot", row, at))?;
-        slot.requests = unsigned(&t, "requests", row, requests[row])?;
-        slot.failed = unsigned(&t, "failed", row, failed[row])?;
-        slot.bad = unsigned(&t, "bad", row, bad[row])?;
-        slot.first_failed = rel_back(&t, "first_failed_ms", row, first_failed[row])?;
-        slot.last_failed = last_back(&t, "last_failed_ms", row, last_failed[row])?;
+        slot.requests = unsigned(t, "requests", row, requests[row])?;
+        slot.failed = unsigned(t, "failed", row, failed[row])?;
+        slot.bad = unsigned(t, "bad", row, bad[row])?;
+        slot.first_failed = rel_back(t, "first_failed_ms", row, first_failed[row])?;
+        slot.last_failed = last_back(t, "last_failed_ms", row, last_failed[row])?;
     }
 
     let t = tables("slow_tail")?;
@@ -609,12 +609,12 @@ pub fn decode<'a>(
     let slot_column = t.opt_i64s("slot")?;
     let (bins, counts, firsts, lasts) = (t.i64s("bin")?, t.i64s("count")?, t.i64s("first_ms")?, t.i64s("last_ms")?);
     for row in 0..t.height() {
-        let index = bucket_at(&mut buckets, &t, row, starts[row])?;
-        let bin: u16 = unsigned(&t, "bin", row, bins[row])?;
+        let index = bucket_at(&mut buckets, t, row, starts[row])?;
+        let bin: u16 = unsigned(t, "bin", row, bins[row])?;
         let value = TailBin {
-            count: unsigned(&t, "count", row, counts[row])?,
-            first: unsigned(&t, "first_ms", row, firsts[row])?,
-            last: unsigned(&t, "last_ms", row, lasts[row])?,
+            count: unsigned(t, "count", row, counts[row])?,
+            first: unsigned(t, "first_ms", row, firsts[row])?,
+            last: unsigned(t, "last_ms", row, lasts[row])?,
         };
         let Some(bucket) = buckets.get_mut(&index) else {
             continue;
@@ -622,7 +622,7 @@ pub fn decode<'a>(
         match slot_column[row] {
             None => bucket.slow_tail.add_bin(bin, value),
             Some(at) => {
-                let at: usize = unsigned(&t, "slot", row, at)?;
+                let at: usize = unsigned(t, "slot", row, at)?;
                 bucket
                     .slots
                     .get_mut(at)
@@ -642,13 +642,13 @@ pub fn decode<'a>(
     let had_failed = t.bools("had_failed")?;
     let mut spans: rustc_hash::FxHashMap<i64, Vec<(u64, UserSpan)>> = rustc_hash::FxHashMap::default();
     for row in 0..t.height() {
-        let index = bucket_at(&mut buckets, &t, row, starts[row])?;
+        let index = bucket_at(&mut buckets, t, row, starts[row])?;
         let span = UserSpan {
-            first: unsigned(&t, "first_ms", row, firsts[row])?,
-            last: unsigned(&t, "last_ms", row, lasts[row])?,
-            first_bad: rel_back(&t, "first_bad_ms", row, first_bad[row])?,
-            last_bad: last_back(&t, "last_bad_ms", row, last_bad[row])?,
-            max_ok_latency_us: unsigned(&t, "max_ok_latency_us", row, max_ok[row])?,
+            first: unsigned(t, "first_ms", row, firsts[row])?,
+            last: unsigned(t, "last_ms", row, lasts[row])?,
+            first_bad: rel_back(t, "first_bad_ms", row, first_bad[row])?,
+            last_bad: last_back(t, "last_bad_ms", row, last_bad[row])?,
+            max_ok_latency_us: unsigned(t, "max_ok_latency_us", row, max_ok[row])?,
             had_failed: had_failed[row],
         };
         spans.entry(index).or_default().push((users[row] as u64, span));
@@ -683,24 +683,24 @@ fn decode_dimensions<'a>(tables: &dyn Fn(&str) -> Result<&'a TableReader>, parti
     let (kinds, values, starts) = (t.strs("kind")?, t.opt_binaries("value")?, t.i64s("bucket")?);
     let (requests, failed, slow) = (t.i64s("requests")?, t.i64s("failed")?, t.i64s("slow")?);
     for row in 0..t.height() {
-        let index = index_of(&t, row, starts[row], bucket_ms)?;
+        let index = index_of(t, row, starts[row], bucket_ms)?;
         let entry = counts
             .entry((kinds[row].clone(), values[row].clone(), index))
             .or_default();
-        entry.requests += unsigned::<u64>(&t, "requests", row, requests[row])?;
-        entry.failed += unsigned::<u64>(&t, "failed", row, failed[row])?;
-        entry.slow += unsigned::<u64>(&t, "slow", row, slow[row])?;
+        entry.requests += unsigned::<u64>(t, "requests", row, requests[row])?;
+        entry.failed += unsigned::<u64>(t, "failed", row, failed[row])?;
+        entry.slow += unsigned::<u64>(t, "slow", row, slow[row])?;
     }
     let t = tables("dimension_latency")?;
     let (kinds, values, starts) = (t.strs("kind")?, t.opt_binaries("value")?, t.i64s("bucket")?);
     let (bins, bin_counts) = (t.i64s("bin")?, t.i64s("count")?);
     for row in 0..t.height() {
-        let index = index_of(&t, row, starts[row], bucket_ms)?;
+        let index = index_of(t, row, starts[row], bucket_ms)?;
         let entry = counts
             .get_mut(&(kinds[row].clone(), values[row].clone(), index))
             .ok_or_else(|| t.out_of_range("value", row, "a value without a row of the dimensions table"))?;
-        let bin: usize = unsigned(&t, "bin", row, bins[row])?;
-        if bin >= COARSE_BINS || !entry.latency.add_count(bin, unsigned(&t, "count", row, bin_counts[row])?) {
+        let bin: usize = unsigned(t, "bin", row, bins[row])?;
+        if bin >= COARSE_BINS || !entry.latency.add_count(bin, unsigned(t, "count", row, bin_counts[row])?) {
             return Err(t.out_of_range("bin", row, bin));
         }
     }
@@ -708,13 +708,13 @@ fn decode_dimensions<'a>(tables: &dyn Fn(&str) -> Result<&'a TableReader>, parti
     let (kinds, values, starts) = (t.strs("kind")?, t.opt_binaries("value")?, t.i64s("bucket")?);
     let (causes, cause_counts, codes) = (t.i64s("cause")?, t.i64s("count")?, t.binaries("code")?);
     for row in 0..t.height() {
-        let index = index_of(&t, row, starts[row], bucket_ms)?;
+        let index = index_of(t, row, starts[row], bucket_ms)?;
         let entry = counts
             .get_mut(&(kinds[row].clone(), values[row].clone(), index))
             .ok_or_else(|| t.out_of_range("value", row, "a value without a row of the dimensions table"))?;
-        let cause: usize = unsigned(&t, "cause", row, causes[row])?;
+        let cause: usize = unsigned(t, "cause", row, causes[row])?;
         if cause >= CAUSE_COUNT
-            || !entry.causes.add_count(cause, unsigned(&t, "count", row, cause_counts[row])?, VendorCode::new(&codes[row]))
+            || !entry.causes.add_count(cause, unsigned(t, "count", row, cause_counts[row])?, VendorCode::new(&codes[row]))
         {
             return Err(t.out_of_range("cause", row, cause));
         }
@@ -744,18 +744,18 @@ fn decode_summaries<'a>(tables: &dyn Fn(&str) -> Result<&'a TableReader>, partia
     let t = tables("totals")?;
     let (names, starts, values) = (t.strs("summary")?, t.i64s("bucket")?, t.i64s("total")?);
     for row in 0..t.height() {
-        let index = index_of(&t, row, starts[row], bucket_ms)?;
-        totals.insert((names[row].clone(), index), unsigned(&t, "total", row, values[row])?);
+        let index = index_of(t, row, starts[row], bucket_ms)?;
+        totals.insert((names[row].clone(), index), unsigned(t, "total", row, values[row])?);
     }
     let mut counters: BTreeMap<(String, i64), Vec<Counter<ByteKey>>> = BTreeMap::new();
     let t = tables("heavy")?;
     let (names, starts, keys) = (t.strs("summary")?, t.i64s("bucket")?, t.binaries("key")?);
     let (truncated, counts, firsts, lasts) = (t.bools("truncated")?, t.i64s("count")?, t.i64s("first")?, t.i64s("last")?);
     for row in 0..t.height() {
-        let index = index_of(&t, row, starts[row], bucket_ms)?;
+        let index = index_of(t, row, starts[row], bucket_ms)?;
         counters.entry((names[row].clone(), index)).or_default().push(Counter {
             key: ByteKey::from_parts(&keys[row], truncated[row]),
-            count: unsigned(&t, "count", row, counts[row])?,
+            count: unsigned(t, "count", row, counts[row])?,
             first: firsts[row],
             last: lasts[row],
         });
@@ -764,14 +764,14 @@ fn decode_summaries<'a>(tables: &dyn Fn(&str) -> Result<&'a TableReader>, partia
     let t = tables("path_cells")?;
     let (starts, cell_column, counts) = (t.i64s("bucket")?, t.i64s("cell")?, t.i64s("count")?);
     for row in 0..t.height() {
-        let index = index_of(&t, row, starts[row], bucket_ms)?;
-        let cell: usize = unsigned(&t, "cell", row, cell_column[row])?;
+        let index = index_of(t, row, starts[row], bucket_ms)?;
+        let cell: usize = unsigned(t, "cell", row, cell_column[row])?;
         let slot = cells
             .entry(index)
             .or_insert([0; TRAFFIC_CELLS])
             .get_mut(cell)
             .ok_or_else(|| t.out_of_range("cell", row, cell))?;
-        *slot = unsigned(&t, "count", row, counts[row])?;
+        *slot = unsigned(t, "count", row, counts[row])?;
     }
     let none: Vec<Counter<ByteKey>> = Vec::new();
     for ((name, index), total) in &totals {

@@ -96,8 +96,10 @@ pub struct TableReader {
     pub metadata: Vec<(String, String)>,
 }
 
-/// Reads the Parquet file `path`, with its key-value metadata.
-pub fn read_parquet(path: &Path) -> Result<TableReader> {
+/// Reads the Parquet file `path`: its key-value metadata, and its rows
+/// when `rows` (else an empty frame: the reduce step checks every file's
+/// settings before it holds any producer's rows).
+pub fn read_parquet(path: &Path, rows: bool) -> Result<TableReader> {
     let unreadable = |why: String| {
         Error::Usage(format!(
             "{}: not a readable Parquet file ({why}): write it again with `postmortem partial`",
@@ -121,9 +123,13 @@ pub fn read_parquet(path: &Path) -> Result<TableReader> {
                 .collect()
         })
         .unwrap_or_default();
-    let frame = reader
-        .finish()
-        .map_err(|error| unreadable(error.to_string()))?;
+    let frame = if rows {
+        reader
+            .finish()
+            .map_err(|error| unreadable(error.to_string()))?
+    } else {
+        DataFrame::empty()
+    };
     Ok(TableReader {
         path: path.to_path_buf(),
         frame,

@@ -274,7 +274,7 @@ pub fn read_dirs(dirs: &[PathBuf]) -> Result<(Settings, Ingested)> {
             )));
         }
         for path in paths {
-            let table = read_parquet(&path)?;
+            let table = read_parquet(&path, false)?;
             let settings = Settings::from_file(&table)?;
             match &first {
                 None => first = Some((settings, path.clone())),
@@ -311,7 +311,12 @@ pub fn read_dirs(dirs: &[PathBuf]) -> Result<(Settings, Ingested)> {
         metrics: Vec::new(),
     };
     let mut offsets: BTreeMap<i32, u64> = BTreeMap::new();
-    for producer in producers.into_values() {
+    // One producer's rows at a time: the reduce step holds the merged
+    // state and one producer's tables, whatever the number of producers.
+    for mut producer in producers.into_values() {
+        for table in producer.tables.values_mut() {
+            *table = read_parquet(&table.path, true)?;
+        }
         let (inputs, access, events, metrics, offset) = read_producer(&producer, &settings, merged.inputs.len())?;
         let parsed: u64 = inputs
             .iter()

@@ -23,14 +23,8 @@ pub struct UserSpan {
     pub had_failed: bool,
 }
 
-impl Default for UserSpan {
-    fn default() -> Self {
-        UserSpan::new()
-    }
-}
-
 impl UserSpan {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         UserSpan {
             first: NONE_REL,
             last: 0,

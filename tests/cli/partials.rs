@@ -308,7 +308,7 @@ fn partials_of_other_settings_are_refused_with_both_values_and_files() {
     ];
     for (name, flags, expected) in cases {
         let _ = std::fs::remove_dir_all(&out);
-        partial(&[log_text.clone()], &out, "a");
+        partial(std::slice::from_ref(&log_text), &out, "a");
         let mut args: Vec<String> = flags.iter().map(|f| f.to_string()).collect();
         args.push(log_text.clone());
         partial(&args, &out, "b");
