@@ -11,6 +11,7 @@
 pub mod access;
 pub mod columns;
 pub mod evidence;
+pub mod summaries;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
