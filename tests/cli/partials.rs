@@ -352,3 +352,63 @@ fn a_report_slow_threshold_other_than_the_partials_is_refused() {
         "{stderr}"
     );
 }
+
+#[test]
+fn jsonl_on_stdout_holds_the_settings_and_every_request() {
+    let dir = scratch();
+    let log = write(
+        dir.path(),
+        "access.log",
+        &generated_log(300, |i| i % 50 == 0),
+    );
+    let output = run(&[
+        "partial",
+        "--format",
+        "jsonl",
+        "--producer",
+        "web01",
+        log.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(output.status.code(), Some(0));
+    let rows: Vec<Value> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("one JSON object a line"))
+        .collect();
+    assert_eq!(rows[0]["table"], "settings");
+    assert_eq!(rows[0]["postmortem.schema"], "postmortem.partials/v1");
+    assert_eq!(rows[0]["postmortem.producer"], "web01");
+    let of = |table: &str, column: &str| -> i64 {
+        rows.iter()
+            .filter(|row| row["table"] == table)
+            .map(|row| row[column].as_i64().expect("a count"))
+            .sum()
+    };
+    assert_eq!(of("buckets", "requests"), 300);
+    assert_eq!(of("buckets", "failed"), 6, "every 50th request failed");
+    assert_eq!(of("inputs", "parsed"), 300);
+}
+
+#[test]
+fn help_names_the_partial_options_with_examples() {
+    let partial = String::from_utf8(run(&["partial", "--help"]).stdout).expect("utf-8");
+    for needed in [
+        "--producer",
+        "--format",
+        "--output",
+        "--bucket",
+        "Example: --producer web01",
+    ] {
+        assert!(partial.contains(needed), "partial --help: {needed}");
+    }
+    let report = String::from_utf8(run(&["report", "--help"]).stdout).expect("utf-8");
+    assert!(
+        report.contains("Example: --from-partials partials/"),
+        "{report}"
+    );
+    let output = run(&["partial", "access.log"]);
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "no -o for Parquet is a usage error"
+    );
+}
