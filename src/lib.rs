@@ -48,7 +48,7 @@ macro_rules! rooms {
 }
 
 rooms!(
-    config, detect, error, ingest, progress, report, run, scan, series, timefmt
+    config, detect, error, ingest, partials, progress, report, run, scan, series, timefmt
 );
 
 pub use config::{Config, InputSpec, UserKey};
@@ -58,5 +58,5 @@ pub use ingest::InputKind;
 pub use progress::{NoProgress, Progress};
 pub use report::inspect as inspection;
 pub use report::{Report, chart, json, markdown, series_table};
-pub use run::{Inspection, analyze, inspect};
+pub use run::{Inspection, analyze, analyze_partials, inspect, partials_jsonl, write_partials};
 pub use timefmt::{Millis, TimeSpec, Zone, bare_number, parse_duration_us};

@@ -10,6 +10,7 @@ use crate::ingest::events::Classifier;
 use crate::ingest::evidence::EvidenceOptions;
 use crate::ingest::reader::{self, Source};
 use crate::ingest::{self, IngestOptions, Ingested, InputStats, sniff};
+use crate::partials::{self, Settings};
 use crate::progress::Progress;
 use crate::series::MIN_DEFAULT_SLOW_US;
 use crate::series::dims::DimensionSeries;
@@ -35,7 +36,85 @@ pub const SERIES_BUCKET_LIMIT: u64 = 14 * 24 * 60;
 
 /// Runs the whole pipeline on `config`'s inputs.
 pub fn analyze(config: &Config, progress: &dyn Progress) -> Result<Findings> {
+    let (inputs, ingested) = read_inputs(config, progress, NothingParsed::Fails)?;
+    detect_in(config, inputs, ingested, progress)
+}
+
+/// The settings a partial of `config`'s run is written with.
+fn partial_settings(config: &Config) -> Settings {
+    Settings {
+        bucket_ms: crate::series::SeriesBuilder::new(config.bucket_ms, 0).bucket_ms(),
+        ingest_slow_us: config.slow_threshold_us.unwrap_or(MIN_DEFAULT_SLOW_US),
+        slow_given: config.slow_threshold_us.is_some(),
+        user_key: config.user_key,
+        alert_patterns: config.alert_patterns.clone(),
+    }
+}
+
+/// `postmortem partial`: reads `config`'s inputs as [`analyze`] does and
+/// writes what ingest kept as partial files in `dir`, named after
+/// `producer`; returns the paths written.
+pub fn write_partials(
+    config: &Config,
+    dir: &std::path::Path,
+    producer: &str,
+    progress: &dyn Progress,
+) -> Result<Vec<std::path::PathBuf>> {
+    // Refused before the inputs are read, which may take long.
+    partials::check_producer(producer)?;
     let (inputs, mut ingested) = read_inputs(config, progress, NothingParsed::Fails)?;
+    ingested.inputs = inputs;
+    partials::write_dir(dir, producer, &partial_settings(config), &mut ingested)
+}
+
+/// `postmortem partial --format jsonl`: the same tables as JSON lines.
+pub fn partials_jsonl(config: &Config, producer: &str, progress: &dyn Progress) -> Result<String> {
+    let (inputs, mut ingested) = read_inputs(config, progress, NothingParsed::Fails)?;
+    ingested.inputs = inputs;
+    partials::to_jsonl(producer, &partial_settings(config), &mut ingested)
+}
+
+/// `postmortem report --from-partials`: merges the partials in `dirs` and
+/// runs detection on them as [`analyze`] does on logs. The partials'
+/// settings are the run's: `--slow`, when given, must be theirs.
+pub fn analyze_partials(
+    config: &Config,
+    dirs: &[std::path::PathBuf],
+    progress: &dyn Progress,
+) -> Result<Findings> {
+    let (settings, mut ingested) = partials::read_dirs(dirs)?;
+    let mut config = config.clone();
+    match (config.slow_threshold_us, settings.slow_given) {
+        (Some(given), _) if given != settings.ingest_slow_us || !settings.slow_given => {
+            return Err(Error::Usage(format!(
+                "--slow is {} ms here but the partials were made with {}: give the report the producers' --slow, or none to use theirs",
+                given / 1000,
+                if settings.slow_given {
+                    format!("--slow {} ms", settings.ingest_slow_us / 1000)
+                } else {
+                    "no --slow".to_string()
+                }
+            )));
+        }
+        _ => {}
+    }
+    config.slow_threshold_us = settings.slow_given.then_some(settings.ingest_slow_us);
+    config.bucket_ms = settings.bucket_ms;
+    config.user_key = settings.user_key;
+    let inputs = std::mem::take(&mut ingested.inputs);
+    ingest::ensure_something_parsed(&inputs)?;
+    detect_in(&config, inputs, ingested, progress)
+}
+
+/// Detection over what was read (from the logs or from partials).
+fn detect_in(
+    config: &Config,
+    inputs: Vec<InputStats>,
+    mut ingested: Ingested,
+    progress: &dyn Progress,
+) -> Result<Findings> {
+    // Widened here, after reading or merging: partials are merged at the
+    // width they were written with.
     let widened = ingested.access.widen_to_fit(SERIES_BUCKET_LIMIT);
     if let Some(widening) = &widened {
         progress.warn(&widening_notice(widening));

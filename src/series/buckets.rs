@@ -56,7 +56,7 @@ pub fn slot_index(rel_ms: i64, bucket_ms: i64, slots: usize) -> usize {
 pub const MIN_DEFAULT_SLOW_US: u64 = 1_000_000;
 
 /// "No time recorded" for the relative-millisecond fields.
-pub(super) const NONE_REL: u32 = u32::MAX;
+pub const NONE_REL: u32 = u32::MAX;
 
 /// Counts for one slot (one sixtieth of a bucket), with the arrival of its
 /// first and last failure and its slow requests by latency bin, so an
@@ -498,6 +498,13 @@ impl SeriesBuilder {
             self.latest = self.latest.max(Some(index));
             self.stash(index, bucket);
         }
+    }
+
+    /// Every bucket with a request, settled, in no particular order (what
+    /// a partial file keeps; [`SeriesBuilder::absorb`] takes them back).
+    pub fn settled_buckets(&mut self) -> impl Iterator<Item = (i64, &Bucket)> {
+        self.settle_users();
+        self.buckets.iter().map(|(index, bucket)| (*index, bucket))
     }
 
     /// Settles every bucket's users (see [`UserSpans`]).

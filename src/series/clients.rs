@@ -58,6 +58,11 @@ impl ClientErrors {
         self.buckets.widen(wider_ms);
     }
 
+    /// Adds bucket `index`'s summary (a partial file read back).
+    pub fn absorb(&mut self, index: i64, summary: ClientSummary) {
+        self.buckets.absorb(index, summary);
+    }
+
     /// Every bucket's summary `(index, summary)`, in time order.
     pub fn sorted(&self) -> Vec<(i64, &ClientSummary)> {
         self.buckets.sorted()

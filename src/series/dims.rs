@@ -99,6 +99,23 @@ fn coarse_floor(bin: usize) -> f64 {
 }
 
 impl CoarseLatency {
+    /// The count of each bin (a partial file keeps the non-zero ones).
+    pub fn counts(&self) -> &[u32; COARSE_BINS] {
+        &self.counts
+    }
+
+    /// Adds `count` values of bin `bin` (a partial file read back); a bin
+    /// out of range is refused.
+    pub fn add_count(&mut self, bin: usize, count: u32) -> bool {
+        match self.counts.get_mut(bin) {
+            Some(slot) => {
+                *slot = slot.saturating_add(count);
+                true
+            }
+            None => false,
+        }
+    }
+
     #[inline]
     pub fn add(&mut self, micros: u64) {
         let bin = coarse_bin(micros);
@@ -360,6 +377,34 @@ impl DimensionBuilder {
             }
         }
         self.buckets = wider;
+    }
+
+    /// The labels of the values, by id (what a partial file names them by).
+    pub fn labels(&self) -> &[Box<[u8]>] {
+        &self.labels
+    }
+
+    /// Every `(bucket index, value id, counts)`, in no particular order;
+    /// the id [`MAX_DIMENSION_VALUES`] is [`OTHER_LABEL`].
+    pub fn settled_counts(&mut self) -> impl Iterator<Item = (i64, u16, &DimensionCounts)> {
+        self.settle();
+        self.buckets.iter().flat_map(|(index, values)| {
+            values
+                .iter()
+                .map(move |(id, counts)| (*index, *id, counts))
+        })
+    }
+
+    /// Adds the counts of one value in one bucket (a partial file read
+    /// back); `label` `None` is [`OTHER_LABEL`].
+    pub fn absorb(&mut self, index: i64, label: Option<&[u8]>, counts: DimensionCounts) {
+        self.settle();
+        let id = label.map_or(OTHER_ID, |label| self.intern(label));
+        let values = self.buckets.entry(index).or_default();
+        match values.iter_mut().find(|(value, _)| *value == id) {
+            Some((_, existing)) => existing.merge(&counts),
+            None => values.push((id, counts)),
+        }
     }
 
     /// Distinct values with counts of their own so far.

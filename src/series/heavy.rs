@@ -58,6 +58,19 @@ impl ByteKey {
         &self.bytes[..usize::from(self.len)]
     }
 
+    /// Whether the value was longer than [`KEY_BYTES`] and cut.
+    pub fn is_truncated(&self) -> bool {
+        self.truncated
+    }
+
+    /// A key read back from a partial file: its kept bytes (at most
+    /// [`KEY_BYTES`]) and whether the value was cut.
+    pub fn from_parts(bytes: &[u8], truncated: bool) -> ByteKey {
+        let mut key = ByteKey::new(bytes);
+        key.truncated |= truncated;
+        key
+    }
+
     /// The key as text, `…` marking a cut.
     pub fn text(&self) -> String {
         let text = String::from_utf8_lossy(self.bytes());
@@ -123,6 +136,20 @@ impl<K: Copy + Eq + Default, const N: usize> HeavyHitters<K, N> {
     /// Items counted, heavy or not.
     pub fn total(&self) -> u64 {
         self.total
+    }
+
+    /// A summary of `total` items holding `counters` (a partial file read
+    /// back): the same summary as merging each counter's items, the
+    /// largest `N` kept when there are more.
+    pub fn from_counters(total: u64, counters: &[Counter<K>]) -> Self {
+        let mut summary = HeavyHitters::default();
+        let mut live: Vec<Counter<K>> = counters.iter().filter(|c| c.count > 0).copied().collect();
+        live.sort_by_key(|c| std::cmp::Reverse(c.count));
+        for (slot, counter) in summary.counters.iter_mut().zip(live) {
+            *slot = counter;
+        }
+        summary.total = total;
+        summary
     }
 
     /// Counts one item of `key` at `at`.
@@ -289,6 +316,17 @@ impl<S: Mergeable + Clone> PerBucket<S> {
                 None => {
                     self.buckets.insert(index.div_euclid(factor), summary);
                 }
+            }
+        }
+    }
+
+    /// Adds the summary of bucket `index` (a partial file read back).
+    pub fn absorb(&mut self, index: i64, summary: S) {
+        self.park();
+        match self.buckets.get_mut(&index) {
+            Some(mine) => mine.merge_from(&summary),
+            None => {
+                self.buckets.insert(index, summary);
             }
         }
     }

@@ -57,7 +57,18 @@ impl LatencyHistogram {
         self.add_bin(bin, 1);
     }
 
-    fn add_bin(&mut self, bin: u16, count: u32) {
+    /// Every non-empty bin and its count, in bin order (what a partial
+    /// file keeps of the histogram).
+    pub fn bins(&self) -> impl Iterator<Item = (u16, u32)> + '_ {
+        self.counts
+            .iter()
+            .enumerate()
+            .filter(|(_, count)| **count > 0)
+            .map(|(offset, count)| (self.first_bin + offset as u16, *count))
+    }
+
+    /// Adds `count` values of bin `bin` (a partial file read back).
+    pub fn add_bin(&mut self, bin: u16, count: u32) {
         if self.counts.is_empty() {
             self.first_bin = bin;
             self.counts.push(0);
@@ -156,7 +167,13 @@ impl SlowTail {
         );
     }
 
-    fn add_bin(&mut self, bin: u16, value: TailBin) {
+    /// Every bin of the tail with its count and times, in bin order.
+    pub fn bins(&self) -> &[(u16, TailBin)] {
+        &self.bins
+    }
+
+    /// Adds the requests of one bin (a partial file read back).
+    pub fn add_bin(&mut self, bin: u16, value: TailBin) {
         match self.bins.binary_search_by_key(&bin, |(b, _)| *b) {
             Ok(at) => {
                 let existing = &mut self.bins[at].1;

@@ -62,6 +62,16 @@ impl TrafficCells {
         self.total += 1;
     }
 
+    /// Each cell's count (a partial file keeps the non-zero ones).
+    pub fn cells(&self) -> &[u32; TRAFFIC_CELLS] {
+        &self.cells
+    }
+
+    /// Cells read back from a partial file, with the total they came with.
+    pub fn from_cells(cells: [u32; TRAFFIC_CELLS], total: u64) -> Self {
+        TrafficCells { cells, total }
+    }
+
     /// At least the requests of the path with this hash.
     pub fn upper_bound(&self, hash: u64) -> u64 {
         u64::from(self.cells[Self::cell(hash)])
@@ -95,6 +105,11 @@ impl PathSummary {
     /// The paths of all the bucket's requests.
     pub fn all(&self) -> &TrafficCells {
         &self.all
+    }
+
+    /// A bucket's paths read back from a partial file.
+    pub fn from_parts(bad: HeavyHitters<ByteKey, PATH_COUNTERS>, all: TrafficCells) -> Self {
+        PathSummary { bad, all }
     }
 }
 
@@ -157,6 +172,11 @@ impl PathBuilder {
     }
 
     /// Every bucket's summary `(index, summary)`, in time order.
+    /// Adds bucket `index`'s paths (a partial file read back).
+    pub fn absorb(&mut self, index: i64, summary: PathSummary) {
+        self.buckets.absorb(index, summary);
+    }
+
     pub fn sorted(&self) -> Vec<(i64, &PathSummary)> {
         self.buckets.sorted()
     }

@@ -223,6 +223,12 @@ impl VendorCode {
             .collect()
     }
 
+    /// The code's bytes, up to the first zero.
+    pub fn bytes(&self) -> &[u8] {
+        let len = self.0.iter().position(|&b| b == 0).unwrap_or(self.0.len());
+        &self.0[..len]
+    }
+
     pub fn is_empty(&self) -> bool {
         self.0[0] == 0
     }
@@ -259,6 +265,39 @@ pub struct CauseTally {
 }
 
 impl CauseTally {
+    /// Each cause's count and smallest vendor code, by cause index
+    /// ([`TerminationCause::ALL`]), for the causes counted.
+    pub fn entries(&self) -> impl Iterator<Item = (usize, u32, VendorCode)> + '_ {
+        self.counts
+            .iter()
+            .enumerate()
+            .filter(|(_, count)| **count > 0)
+            .map(|(index, count)| {
+                let code = self
+                    .codes
+                    .as_ref()
+                    .map_or(VendorCode::default(), |codes| codes[index]);
+                (index, *count, code)
+            })
+    }
+
+    /// Adds `count` requests of cause `index` with smallest code `code` (a
+    /// partial file read back); a cause out of range is refused.
+    pub fn add_count(&mut self, index: usize, count: u32, code: VendorCode) -> bool {
+        if index >= CAUSE_COUNT {
+            return false;
+        }
+        let mut other = CauseTally::default();
+        other.counts[index] = count;
+        if !code.is_empty() {
+            let mut codes: Box<[VendorCode; CAUSE_COUNT]> = Box::default();
+            codes[index] = code;
+            other.codes = Some(codes);
+        }
+        self.merge(&other);
+        true
+    }
+
     #[inline]
     pub fn add(&mut self, termination: Termination) {
         let index = termination.cause as usize;

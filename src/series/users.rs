@@ -24,7 +24,7 @@ pub struct UserSpan {
 }
 
 impl UserSpan {
-    pub(super) fn new() -> Self {
+    pub(crate) fn new() -> Self {
         UserSpan {
             first: NONE_REL,
             last: 0,

@@ -19,6 +19,7 @@ mod leads;
 mod malformed;
 mod markdown_json;
 mod parallel;
+mod partials;
 mod prometheus;
 mod properties;
 mod proxies;

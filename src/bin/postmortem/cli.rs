@@ -60,6 +60,19 @@ Examples:\n  postmortem series --bucket 5m access.log > series.csv\n  \
 postmortem series --format json access.log | jq '.[] | select(.bad_ratio > 0.05)'"
     )]
     Series(SeriesArgs),
+    /// Write the mergeable state of some logs as partial files (the map step).
+    #[command(
+        long_about = "Read logs as 'report' does and write what it keeps of them (per-bucket counts, \
+latency bins, slots, users with a DataSketches HLL sketch per bucket, per-upstream and per-host \
+counts, heavy hitters, events and metric points) as Parquet files, one per table, named \
+<producer>.<table>.parquet, with the settings that must match to merge in each file's metadata. \
+'postmortem report --from-partials' merges any number of them into the report one machine would \
+have written from all the logs (docs/partials.md).\n\n\
+Examples:\n  \
+postmortem partial /var/log/nginx/ -o partials/ --producer web01\n  \
+postmortem partial --format jsonl access.log | gzip > web01.jsonl.gz"
+    )]
+    Partial(PartialArgs),
     /// Print shell completions for bash, zsh, fish, PowerShell or Elvish.
     #[command(
         long_about = "Print the completion script of a shell to stdout, generated from the same \
@@ -85,7 +98,7 @@ postmortem man report | man -l -"
     )]
     Man {
         /// The command whose page to print; the program's page when absent.
-        #[arg(value_parser = ["report", "inspect", "series", "completions"])]
+        #[arg(value_parser = ["report", "inspect", "series", "partial", "completions"])]
         command: Option<String>,
     },
 }
@@ -96,6 +109,14 @@ pub enum ReportFormat {
     Markdown,
     /// The postmortem.report/v1 document for scripts.
     Json,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PartialFormat {
+    /// Parquet files, one per table, in the folder given with -o.
+    Parquet,
+    /// JSON lines on stdout, one row a line (sketches in hex), for pipes.
+    Jsonl,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -203,9 +224,19 @@ pub struct CommonArgs {
 }
 
 #[derive(Args, Debug)]
+#[command(mut_arg("inputs", |arg| arg.required(false).required_unless_present("from_partials")))]
 pub struct ReportArgs {
     #[command(flatten)]
     pub common: CommonArgs,
+    /// Merge the partial files in these folders instead of reading logs (the reduce step).
+    ///
+    /// Folders written by 'postmortem partial -o', from any number of producers, in any order;
+    /// every file must have been made with the same --bucket, --slow, --users and
+    /// --alert-pattern. The report is the one a single run over all the producers' logs writes.
+    ///
+    /// Example: --from-partials partials/
+    #[arg(long = "from-partials", value_name = "DIR", num_args = 1.., conflicts_with = "inputs")]
+    pub from_partials: Vec<PathBuf>,
     /// Output format: markdown for people, json for scripts.
     ///
     /// Example: --format json
@@ -266,6 +297,73 @@ pub struct InspectArgs {
     /// Example: -o inputs.md
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct PartialArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Parquet files in the folder given with -o, or JSON lines on stdout.
+    ///
+    /// Example: --format jsonl
+    #[arg(long, value_enum, default_value = "parquet")]
+    pub format: PartialFormat,
+    /// The folder to write the Parquet files into (created if missing).
+    ///
+    /// Files are named <producer>.<table>.parquet, so many producers can share one folder.
+    ///
+    /// Example: -o partials/
+    #[arg(long, short, value_name = "DIR", required_if_eq("format", "parquet"))]
+    pub output: Option<PathBuf>,
+    /// The name of this producer in the file names [default: the host name].
+    ///
+    /// Letters, digits, '-', '_' and '.'. Two producers must not share a name.
+    ///
+    /// Example: --producer web01
+    #[arg(long, value_name = "NAME")]
+    pub producer: Option<String>,
+    /// A syslog or error-log line matching this regular expression is an alert (repeatable).
+    ///
+    /// As for 'report': events are sorted when the logs are read, so every producer needs the same.
+    #[arg(long = "alert-pattern", value_name = "REGEX")]
+    pub alert_patterns: Vec<String>,
+}
+
+impl PartialArgs {
+    pub fn to_config(&self) -> Result<Config> {
+        let mut config = self.common.to_config()?;
+        config.alert_patterns = self.alert_patterns.clone();
+        Ok(config)
+    }
+
+    /// `--producer`, else this machine's host name with the characters a
+    /// file name cannot hold replaced by '-', else "local".
+    pub fn producer(&self) -> String {
+        if let Some(name) = &self.producer {
+            return name.clone();
+        }
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .ok()
+            .or_else(|| std::env::var("HOSTNAME").ok())
+            .unwrap_or_default();
+        let cleaned: String = host
+            .trim()
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
+                    c
+                } else {
+                    '-'
+                }
+            })
+            .collect();
+        let cleaned = cleaned.trim_start_matches('.').to_string();
+        if cleaned.is_empty() {
+            "local".to_string()
+        } else {
+            cleaned
+        }
+    }
 }
 
 #[derive(Args, Debug)]

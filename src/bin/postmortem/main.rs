@@ -11,10 +11,10 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
 
-use cli::{Cli, Command, ReportFormat, SeriesFormat};
+use cli::{Cli, Command, PartialFormat, ReportFormat, SeriesFormat};
 use postmortem::{
-    Error, Findings, InputKind, NoProgress, Progress, Report, analyze, chart, inspect, inspection,
-    json, markdown, series_table,
+    Error, Findings, InputKind, NoProgress, Progress, Report, analyze, analyze_partials, chart,
+    inspect, inspection, json, markdown, partials_jsonl, series_table, write_partials,
 };
 
 fn main() -> ExitCode {
@@ -50,7 +50,12 @@ fn run(cli: &Cli) -> Result<(), Error> {
             let output = output::destination(args.output.as_deref());
             let json_to_stdout = args.format == ReportFormat::Json && output.is_none();
             let progress = progress_for(args.common.quiet, json_to_stdout);
-            let analysis = analyze(&config, progress.as_ref()).map_err(with_input_advice)?;
+            let analysis = if args.from_partials.is_empty() {
+                analyze(&config, progress.as_ref()).map_err(with_input_advice)?
+            } else {
+                analyze_partials(&config, &args.from_partials, progress.as_ref())
+                    .map_err(with_input_advice)?
+            };
             warn_skipped(&analysis, args.common.quiet);
             if let Some(chart) = chart {
                 let svg = chart::render_svg(&analysis).map_err(|e| Error::Io {
@@ -103,6 +108,34 @@ fn run(cli: &Cli) -> Result<(), Error> {
                 SeriesFormat::Json => series_table::to_json(&analysis, config.tz.as_ref()),
             };
             output::write(output, &text)
+        }
+        Command::Partial(args) => {
+            let config = args.to_config()?;
+            let producer = args.producer();
+            match (args.format, &args.output) {
+                (PartialFormat::Parquet, Some(dir)) => {
+                    let progress = progress_for(args.common.quiet, false);
+                    let written = write_partials(&config, dir, &producer, progress.as_ref())
+                        .map_err(with_input_advice)?;
+                    if !args.common.quiet {
+                        eprintln!(
+                            "postmortem: wrote {} partial files of producer '{producer}' to {}",
+                            written.len(),
+                            dir.display()
+                        );
+                    }
+                    Ok(())
+                }
+                (PartialFormat::Parquet, None) => Err(Error::Usage(
+                    "partial: give the folder to write the Parquet files into with -o, e.g. -o partials/ (or --format jsonl for stdout)".into(),
+                )),
+                (PartialFormat::Jsonl, _) => {
+                    let progress = progress_for(args.common.quiet, true);
+                    let text = partials_jsonl(&config, &producer, progress.as_ref())
+                        .map_err(with_input_advice)?;
+                    output::write(output::destination(args.output.as_deref()), &text)
+                }
+            }
         }
         Command::Completions { shell } => {
             let mut script = Vec::new();

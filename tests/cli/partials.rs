@@ -1,0 +1,414 @@
+//! `postmortem partial` + `report --from-partials`: every bundled sample,
+//! split among producers three ways (one producer, four time windows,
+//! each file its own producer), merges to the JSON report one run over the
+//! whole sample writes. What a split changes by construction is named and
+//! taken out before comparing, nothing else: the input list (producer by
+//! producer) and, for the time split, the name of the access logs a signal
+//! or row cites (four producers read the same file, so "4 access logs").
+//! Also: a property test over random time cuts of a generated log, and the
+//! refusal of partials made with other settings.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Datelike, SecondsFormat, Utc};
+use proptest::prelude::*;
+use serde_json::Value;
+
+use super::support::{json_report, millis, repo_root, run, scratch, write};
+
+/// The samples with logs (every folder of `sample-logs/` but the truths).
+fn samples() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(repo_root().join("sample-logs"))
+        .expect("sample-logs")
+        .filter_map(|entry| entry.ok())
+        .filter(|entry| entry.path().is_dir())
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .filter(|name| name != "expected")
+        .collect();
+    names.sort();
+    assert!(names.len() >= 11, "{names:?}");
+    names
+}
+
+fn files_below(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(folder) = stack.pop() {
+        for entry in std::fs::read_dir(&folder).expect("folder").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+/// Runs `postmortem partial ARGS -o DIR --producer NAME`, which must succeed.
+fn partial(args: &[String], dir: &Path, producer: &str) {
+    let mut all: Vec<String> = vec!["partial".into(), "--quiet".into()];
+    all.extend(args.iter().cloned());
+    all.extend([
+        "-o".into(),
+        dir.display().to_string(),
+        "--producer".into(),
+        producer.into(),
+    ]);
+    let refs: Vec<&str> = all.iter().map(String::as_str).collect();
+    let output = run(&refs);
+    assert!(
+        output.status.success(),
+        "partial {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+fn merged(dir: &Path, flags: &[String]) -> Value {
+    let mut args: Vec<String> = flags.to_vec();
+    args.extend(["--from-partials".into(), dir.display().to_string()]);
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    json_report(&refs)
+}
+
+/// The report without what a split changes by construction: the input
+/// list, and (`access_names`) the access logs' name in `source` fields
+/// (one path, or "N access logs"), replaced by one placeholder.
+fn comparable(mut report: Value, access_names: bool) -> Value {
+    report
+        .as_object_mut()
+        .expect("a report object")
+        .remove("inputs");
+    if access_names {
+        rename_access_sources(&mut report);
+    }
+    report
+}
+
+/// A `source` that names whole access logs (a path without a line, or
+/// "N access logs") becomes one placeholder.
+fn rename_access_sources(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            for (key, child) in map.iter_mut() {
+                if key == "source"
+                    && let Value::String(text) = child
+                {
+                    let counted = text
+                        .strip_suffix(" access logs")
+                        .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()));
+                    if counted || !text.contains(':') {
+                        *text = "(the access logs)".into();
+                    }
+                } else {
+                    rename_access_sources(child);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(rename_access_sources),
+        _ => {}
+    }
+}
+
+/// Earliest and latest time any input of the report covers.
+fn span(report: &Value) -> (i64, i64) {
+    let inputs = report["inputs"].as_array().expect("inputs");
+    let times = |key: &str| -> Vec<i64> {
+        inputs
+            .iter()
+            .filter_map(|input| input[key].as_str().map(millis))
+            .collect()
+    };
+    let first = times("first").into_iter().min().expect("a first time");
+    let last = times("last").into_iter().max().expect("a last time");
+    (first, last)
+}
+
+fn rfc3339(ms: i64) -> String {
+    DateTime::<Utc>::from_timestamp_millis(ms)
+        .expect("a time")
+        .to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// `--since`/`--until` of window `k` of `cuts` (open at both ends, so
+/// nothing before the first or after the last cut is left out; windows
+/// meet a millisecond apart, the resolution of every log time).
+fn window(cuts: &[i64], k: usize) -> Vec<String> {
+    let mut flags = Vec::new();
+    if k > 0 {
+        flags.extend(["--since".to_string(), rfc3339(cuts[k - 1])]);
+    }
+    if k < cuts.len() {
+        flags.extend(["--until".to_string(), rfc3339(cuts[k] - 1)]);
+    }
+    flags
+}
+
+#[test]
+fn one_producer_gives_the_same_report_to_the_byte() {
+    for name in samples() {
+        let dir = repo_root().join("sample-logs").join(&name);
+        let whole = json_report(&[dir.to_str().expect("utf-8")]);
+        let out = scratch();
+        partial(&[dir.display().to_string()], out.path(), "all");
+        assert_eq!(merged(out.path(), &[]), whole, "{name}");
+    }
+}
+
+#[test]
+fn four_time_windows_give_the_same_report() {
+    for name in samples() {
+        let dir = repo_root().join("sample-logs").join(&name);
+        let whole = json_report(&[dir.to_str().expect("utf-8")]);
+        let (first, last) = span(&whole);
+        let cuts: Vec<i64> = (1..4).map(|k| first + (last - first) * k / 4).collect();
+        let out = scratch();
+        for k in 0..4 {
+            let mut args = window(&cuts, k);
+            args.push(dir.display().to_string());
+            partial(&args, out.path(), &format!("t{k}"));
+        }
+        let from_partials = merged(out.path(), &[]);
+        assert_eq!(
+            from_partials["inputs"].as_array().map(Vec::len),
+            whole["inputs"].as_array().map(|inputs| inputs.len() * 4),
+            "{name}: each window lists every input"
+        );
+        assert_eq!(
+            comparable(from_partials, true),
+            comparable(whole, true),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn one_producer_per_file_gives_the_same_report() {
+    // A syslog or error log read without the access logs of its run has
+    // no zone or year to place its times in: every producer and the whole
+    // run are given the same --tz and --year (docs/partials.md).
+    for name in samples() {
+        let dir = repo_root().join("sample-logs").join(&name);
+        let plain = json_report(&[dir.to_str().expect("utf-8")]);
+        let (first, _) = span(&plain);
+        let year = DateTime::<Utc>::from_timestamp_millis(first)
+            .expect("a time")
+            .year()
+            .to_string();
+        let flags = ["--tz".to_string(), "UTC".into(), "--year".into(), year];
+        let mut whole_args: Vec<&str> = flags.iter().map(String::as_str).collect();
+        let dir_text = dir.display().to_string();
+        whole_args.push(&dir_text);
+        let whole = json_report(&whole_args);
+        let out = scratch();
+        let files = files_below(&dir);
+        // Producers named so their order is the files' order.
+        for (k, file) in files.iter().enumerate() {
+            let mut args = flags.to_vec();
+            args.push(file.display().to_string());
+            partial(&args, out.path(), &format!("f{k:03}"));
+        }
+        let from_partials = merged(out.path(), &flags[..2]);
+        let paths = |report: &Value| -> Vec<String> {
+            let mut paths: Vec<String> = report["inputs"]
+                .as_array()
+                .expect("inputs")
+                .iter()
+                .map(|input| input["path"].as_str().unwrap_or_default().to_string())
+                .collect();
+            paths.sort();
+            paths
+        };
+        assert_eq!(
+            paths(&from_partials),
+            paths(&whole),
+            "{name}: the same inputs"
+        );
+        assert_eq!(
+            comparable(from_partials, false),
+            comparable(whole, false),
+            "{name}"
+        );
+    }
+}
+
+/// A small nginx `combined` log with a request time: one request every
+/// `step_ms` from 2024-03-01 10:00 UTC, failing where `failing(i)`.
+fn generated_log(requests: usize, failing: impl Fn(usize) -> bool) -> String {
+    let start = millis("2024-03-01T10:00:00Z");
+    let mut text = String::new();
+    for i in 0..requests {
+        let at = DateTime::<Utc>::from_timestamp_millis(start + i as i64 * 2_000).expect("a time");
+        let status = if failing(i) { 503 } else { 200 };
+        text.push_str(&format!(
+            "10.0.{}.{} - - [{}] \"GET /item/{} HTTP/1.1\" {status} 512 \"-\" \"agent/{}\" {}.{:03}\n",
+            i % 7,
+            i % 13,
+            at.format("%d/%b/%Y:%H:%M:%S +0000"),
+            i % 5,
+            i % 3,
+            i % 2,
+            (i * 37) % 1000,
+        ));
+    }
+    text
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 6, ..ProptestConfig::default() })]
+
+    /// Random cuts in time (two producers, three or four) over a log with
+    /// an outage in its middle: the merged report is the whole one.
+    #[test]
+    fn random_time_cuts_merge_to_the_whole_report(
+        cut_points in proptest::collection::btree_set(1i64..1_200, 1..4),
+    ) {
+        let dir = scratch();
+        let log = write(
+            dir.path(),
+            "access.log",
+            &generated_log(1_200, |i| (700..760).contains(&i) || i % 97 == 0),
+        );
+        let log_text = log.display().to_string();
+        let whole = json_report(&[&log_text]);
+        let start = millis("2024-03-01T10:00:00Z");
+        let cuts: Vec<i64> = cut_points.iter().map(|i| start + i * 2_000 - 500).collect();
+        let out = dir.path().join("partials");
+        for k in 0..=cuts.len() {
+            let mut args = window(&cuts, k);
+            args.push(log_text.clone());
+            partial(&args, &out, &format!("w{k}"));
+        }
+        let from_partials = merged(&out, &[]);
+        prop_assert_eq!(
+            whole["incidents"].as_array().map(Vec::len),
+            Some(1),
+            "the generated outage is one incident"
+        );
+        prop_assert_eq!(comparable(from_partials, true), comparable(whole, true));
+    }
+}
+
+#[test]
+fn partials_of_other_settings_are_refused_with_both_values_and_files() {
+    let dir = scratch();
+    let log = write(
+        dir.path(),
+        "access.log",
+        &generated_log(300, |i| i % 50 == 0),
+    );
+    let log_text = log.display().to_string();
+    let out = dir.path().join("partials");
+    let cases: [(&str, &[&str], &str); 3] = [
+        ("bucket", &["--bucket", "5m"], "bucket_ms is 60000 in"),
+        ("slow", &["--slow", "2s"], "ingest_slow_us is 1000000 in"),
+        ("users", &["--users", "ip"], "users is ip-ua in"),
+    ];
+    for (name, flags, expected) in cases {
+        let _ = std::fs::remove_dir_all(&out);
+        partial(std::slice::from_ref(&log_text), &out, "a");
+        let mut args: Vec<String> = flags.iter().map(|f| f.to_string()).collect();
+        args.push(log_text.clone());
+        partial(&args, &out, "b");
+        let output = run(&["report", "--from-partials", out.to_str().expect("utf-8")]);
+        assert_eq!(output.status.code(), Some(2), "{name}: a usage error");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(stderr.lines().count(), 1, "{name}: one line: {stderr}");
+        assert!(stderr.contains(expected), "{name}: {stderr}");
+        assert!(
+            stderr.contains("/a.") && stderr.contains("/b."),
+            "{name} names both files: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn a_report_slow_threshold_other_than_the_partials_is_refused() {
+    let dir = scratch();
+    let log = write(
+        dir.path(),
+        "access.log",
+        &generated_log(300, |i| i % 50 == 0),
+    );
+    let out = dir.path().join("partials");
+    partial(
+        &["--slow".into(), "2s".into(), log.display().to_string()],
+        &out,
+        "a",
+    );
+    let output = run(&[
+        "report",
+        "--slow",
+        "3s",
+        "--from-partials",
+        out.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("--slow is 3000 ms here but the partials were made with --slow 2000 ms"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn jsonl_on_stdout_holds_the_settings_and_every_request() {
+    let dir = scratch();
+    let log = write(
+        dir.path(),
+        "access.log",
+        &generated_log(300, |i| i % 50 == 0),
+    );
+    let output = run(&[
+        "partial",
+        "--format",
+        "jsonl",
+        "--producer",
+        "web01",
+        log.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(output.status.code(), Some(0));
+    let rows: Vec<Value> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("one JSON object a line"))
+        .collect();
+    assert_eq!(rows[0]["table"], "settings");
+    assert_eq!(rows[0]["postmortem.schema"], "postmortem.partials/v1");
+    assert_eq!(rows[0]["postmortem.producer"], "web01");
+    let of = |table: &str, column: &str| -> i64 {
+        rows.iter()
+            .filter(|row| row["table"] == table)
+            .map(|row| row[column].as_i64().expect("a count"))
+            .sum()
+    };
+    assert_eq!(of("buckets", "requests"), 300);
+    assert_eq!(of("buckets", "failed"), 6, "every 50th request failed");
+    assert_eq!(of("inputs", "parsed"), 300);
+}
+
+#[test]
+fn help_names_the_partial_options_with_examples() {
+    let partial = String::from_utf8(run(&["partial", "--help"]).stdout).expect("utf-8");
+    for needed in [
+        "--producer",
+        "--format",
+        "--output",
+        "--bucket",
+        "Example: --producer web01",
+    ] {
+        assert!(partial.contains(needed), "partial --help: {needed}");
+    }
+    let report = String::from_utf8(run(&["report", "--help"]).stdout).expect("utf-8");
+    assert!(
+        report.contains("Example: --from-partials partials/"),
+        "{report}"
+    );
+    let output = run(&["partial", "access.log"]);
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "no -o for Parquet is a usage error"
+    );
+}
