@@ -22,9 +22,9 @@ pub const MAX_BUCKETS: usize = 366 * 24 * 60;
 /// Runs the whole pipeline on `config`'s inputs.
 pub fn analyze(config: &Config, progress: &dyn Progress) -> Result<Findings> {
     let (inputs, ingested) = read_inputs(config, progress, NothingParsed::Fails)?;
-    let zone = config
-        .tz
-        .unwrap_or_else(|| Zone::Fixed(ingested.access_offset.unwrap_or(0)));
+    let zone = config.tz.unwrap_or_else(|| {
+        ingest::access_zone(ingested.access_offset, ingested.access_offset_change)
+    });
     let access = ingested.access.finish(MAX_BUCKETS).map_err(|too_long| {
         Error::Usage(format!(
             "the requests span {} buckets, from {} to {}: narrow the range with --since/--until or use a larger --bucket",

@@ -394,6 +394,7 @@ impl Report {
     /// The report of the findings of a run.
     pub fn from_findings(findings: &Findings) -> Report {
         let zone = &findings.zone;
+        let clock = sentences::Clock::of(findings);
         let inputs = input_reports(&findings.inputs);
         let slow_measured = RequestTimes::of(findings).slow_measured();
         let incidents = findings
@@ -461,7 +462,7 @@ impl Report {
                     hints: report
                         .hints
                         .iter()
-                        .map(|hint| sentences::hint_text(hint, zone))
+                        .map(|hint| sentences::hint_text(hint, &clock))
                         .collect(),
                     leads: leads(report, zone),
                     resolution: report.resolution.as_ref().map(|r| ResolutionJson {

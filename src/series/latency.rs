@@ -134,6 +134,12 @@ impl SlowTail {
         result
     }
 
+    /// Each latency bin of the tail with its requests: bin `k` holds
+    /// latencies in `(floor(k), floor(k + 1)]` ([`latency_bin_floor`]).
+    pub fn bins(&self) -> impl Iterator<Item = (u16, TailBin)> + '_ {
+        self.bins.iter().copied()
+    }
+
     pub(super) fn add(&mut self, micros: u64, rel_ms: u32) {
         self.add_bin(
             latency_bin(micros.saturating_sub(1)),
