@@ -37,7 +37,7 @@ fn requests_of(buckets: &[(u64, u64)]) -> Vec<RequestFacts> {
             all.push(RequestFacts {
                 arrival: index as i64 * MINUTE + (i as i64 * MINUTE) / requests as i64,
                 status: if is_failed { 502 } else { 200 },
-                duration_us: Some(20_000),
+                duration_us: None,
                 user: i % 20,
                 line: LineRef::NONE,
             });
