@@ -384,9 +384,21 @@ fn assert_backed(sample: &str, text: &str, json: &JsonFacts) {
                 .any(|m| (m - value).abs() <= tolerance + 1e-9)
         })
     };
+    // `1,114` as a JSON sentence writes it, or the number itself.
+    let grouped = |count: u64| {
+        let digits = count.to_string();
+        let mut out = String::new();
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i) % 3 == 0 {
+                out.push(',');
+            }
+            out.push(c);
+        }
+        out
+    };
     for count in &found.counts {
         assert!(
-            near(*count as f64, 0.5),
+            near(*count as f64, 0.5) || json.has_text(&grouped(*count)),
             "{sample}: {count} is not in the JSON: {text}"
         );
     }
@@ -489,7 +501,9 @@ fn every_row_and_lead_of_the_markdown_is_in_the_json() {
         let timeline_rows = statements.iter().filter(|s| s.contains("**Impact starts**")).count();
         assert_eq!(timeline_rows, 1, "{sample}: the timeline was read");
         assert!(
-            statements.iter().any(|s| s.contains("(latency)") || s.contains("(error rate)")),
+            statements
+                .iter()
+                .any(|s| ["(latency)", "(error rate)", "(traffic)"].iter().any(|k| s.contains(k))),
             "{sample}: the signals were read"
         );
         for statement in statements {
@@ -509,5 +523,23 @@ fn the_statement_reader_finds_times_and_figures() {
     let cases = [("GMT", Some(0)), ("GMT+1", Some(3600)), ("GMT-7", Some(-25_200)), ("GMT+5:30", Some(19_800)), ("UTC", None)];
     for (label, offset) in cases {
         assert_eq!(label_offset(label), offset, "{label}");
+    }
+    // A row is backed when its time, source and figures are the JSON's,
+    // and not when one of them is missing.
+    let json = serde_json::json!({
+        "incidents": [{"start": "2023-11-12T13:00:02Z", "impact": {"requests_total": 1028},
+                       "timeline": [{"source": "access.log:7", "text": "12.5% bad"}]}]
+    });
+    let facts = JsonFacts::of(&json, 3600);
+    assert_backed("table", "| 14:00:02 | 1,028 requests, 12.5% | `access.log:7` |", &facts);
+    let unbacked = [
+        "| 14:00:03 | a time the JSON lacks |",
+        "| 14:00:02 | 1,029 requests |",
+        "| 14:00:02 | 13.5% |",
+        "| 14:00:02 | `access.log:8` |",
+    ];
+    for row in unbacked {
+        let caught = std::panic::catch_unwind(|| assert_backed("table", row, &facts));
+        assert!(caught.is_err(), "{row} passed");
     }
 }
