@@ -505,7 +505,12 @@ fn times_are_in_the_offset_the_log_had_at_that_moment() {
     const CHANGE: i64 = 1_711_846_800_000; // 2024-03-31T01:00:00Z
     let requests = {
         let mut all = service(CHANGE - 30 * MINUTE_MS, CHANGE + 30 * MINUTE_MS);
-        fail(&mut all, CHANGE - 10 * MINUTE_MS, CHANGE + 10 * MINUTE_MS, 502);
+        fail(
+            &mut all,
+            CHANGE - 10 * MINUTE_MS,
+            CHANGE + 10 * MINUTE_MS,
+            502,
+        );
         all
     };
     let label = |minutes: i32| format!("GMT+{}", minutes / 60);

@@ -335,7 +335,9 @@ fn clock_token(previous: Option<&str>, word: &str) -> Option<String> {
     let is_clock = bytes.len() >= 8
         && bytes[2] == b':'
         && bytes[5] == b':'
-        && [0, 1, 3, 4, 6, 7].iter().all(|&i| bytes[i].is_ascii_digit());
+        && [0, 1, 3, 4, 6, 7]
+            .iter()
+            .all(|&i| bytes[i].is_ascii_digit());
     if !is_clock {
         return None;
     }
@@ -389,7 +391,7 @@ fn assert_backed(sample: &str, text: &str, json: &JsonFacts) {
         let digits = count.to_string();
         let mut out = String::new();
         for (i, c) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i) % 3 == 0 {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
                 out.push(',');
             }
             out.push(c);
@@ -498,12 +500,17 @@ fn every_row_and_lead_of_the_markdown_is_in_the_json() {
         let offset_s = label_offset(label).unwrap_or_else(|| panic!("{sample}: zone {label}"));
         let facts = JsonFacts::of(&json, offset_s);
         let statements = statements(&markdown);
-        let timeline_rows = statements.iter().filter(|s| s.contains("**Impact starts**")).count();
+        let timeline_rows = statements
+            .iter()
+            .filter(|s| s.contains("**Impact starts**"))
+            .count();
         assert_eq!(timeline_rows, 1, "{sample}: the timeline was read");
         assert!(
             statements
                 .iter()
-                .any(|s| ["(latency)", "(error rate)", "(traffic)"].iter().any(|k| s.contains(k))),
+                .any(|s| ["(latency)", "(error rate)", "(traffic)"]
+                    .iter()
+                    .any(|k| s.contains(k))),
             "{sample}: the signals were read"
         );
         for statement in statements {
@@ -520,7 +527,13 @@ fn the_statement_reader_finds_times_and_figures() {
         Some("2023-11-12 10:59:59.906")
     );
     assert_eq!(clock_token(None, "1:30"), None);
-    let cases = [("GMT", Some(0)), ("GMT+1", Some(3600)), ("GMT-7", Some(-25_200)), ("GMT+5:30", Some(19_800)), ("UTC", None)];
+    let cases = [
+        ("GMT", Some(0)),
+        ("GMT+1", Some(3600)),
+        ("GMT-7", Some(-25_200)),
+        ("GMT+5:30", Some(19_800)),
+        ("UTC", None),
+    ];
     for (label, offset) in cases {
         assert_eq!(label_offset(label), offset, "{label}");
     }
@@ -531,7 +544,11 @@ fn the_statement_reader_finds_times_and_figures() {
                        "timeline": [{"source": "access.log:7", "text": "12.5% bad"}]}]
     });
     let facts = JsonFacts::of(&json, 3600);
-    assert_backed("table", "| 14:00:02 | 1,028 requests, 12.5% | `access.log:7` |", &facts);
+    assert_backed(
+        "table",
+        "| 14:00:02 | 1,028 requests, 12.5% | `access.log:7` |",
+        &facts,
+    );
     let unbacked = [
         "| 14:00:03 | a time the JSON lacks |",
         "| 14:00:02 | 1,029 requests |",
