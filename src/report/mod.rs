@@ -118,6 +118,22 @@ pub struct Report {
     /// What incidents were judged against (an addition to the contract).
     #[serde(default)]
     pub baseline: BaselineJson,
+    /// The one change of offset the access lines show (daylight saving
+    /// inside the log), when the report's zone came from them: the
+    /// Markdown writes each time in the offset of its moment. An addition,
+    /// absent when the offset did not change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset_change: Option<OffsetChangeJson>,
+}
+
+/// When the logs' offset changed, and from what to what.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OffsetChangeJson {
+    /// The first time written with the new offset.
+    pub at: String,
+    /// Seconds east of UTC before and from then.
+    pub before_offset_s: i32,
+    pub after_offset_s: i32,
 }
 
 /// The reference of normal: learned from the range (`data`), or `absolute`
@@ -495,6 +511,13 @@ impl Report {
                     share_4xx: round4(burst.share()),
                 })
                 .collect(),
+            offset_change: findings.zone.offset_change().map(|(before, after, at)| {
+                OffsetChangeJson {
+                    at: time(at),
+                    before_offset_s: before,
+                    after_offset_s: after,
+                }
+            }),
             baseline: BaselineJson {
                 source: findings.baseline.source.name().to_string(),
                 bad_rate: round4(findings.baseline.bad_rate),

@@ -589,5 +589,17 @@ fn times_are_in_the_offset_the_log_had_at_that_moment() {
                 style.server
             );
         }
+        // The JSON (times in UTC) says the same change.
+        let json = json_report(&[path.to_str().expect("utf-8")]);
+        assert_eq!(
+            json["offset_change"],
+            serde_json::json!({
+                "at": "2024-03-31T01:00:00Z",
+                "before_offset_s": 3600,
+                "after_offset_s": 7200
+            }),
+            "{:?}",
+            style.server
+        );
     }
 }
