@@ -364,17 +364,25 @@ pub struct SeriesBuilder {
     /// The bucket the previous request fell into: consecutive lines almost
     /// always share it, so the map is only searched when it changes.
     current: Option<(i64, Bucket)>,
+    /// Where `current` starts (ms): a request inside it needs no division
+    /// to find its bucket.
+    current_start_ms: i64,
+    /// [`slots_per_bucket`] of the width, computed once.
+    slots: usize,
     /// The largest bucket index seen.
     latest: Option<i64>,
 }
 
 impl SeriesBuilder {
     pub fn new(bucket_ms: i64, ingest_slow_us: u64) -> Self {
+        let bucket_ms = bucket_ms.max(SLOTS_PER_BUCKET as i64);
         SeriesBuilder {
-            bucket_ms: bucket_ms.max(SLOTS_PER_BUCKET as i64),
+            bucket_ms,
             ingest_slow_us,
             buckets: FxHashMap::default(),
             current: None,
+            current_start_ms: 0,
+            slots: slots_per_bucket(bucket_ms),
             latest: None,
         }
     }
@@ -390,9 +398,16 @@ impl SeriesBuilder {
     /// Folds one request into its bucket.
     #[inline]
     pub fn record(&mut self, facts: &RequestFacts) {
-        let index = facts.arrival.div_euclid(self.bucket_ms);
-        let rel = facts.arrival - index * self.bucket_ms;
-        let slots = slots_per_bucket(self.bucket_ms);
+        let arrival = facts.arrival;
+        let in_current = arrival.wrapping_sub(self.current_start_ms);
+        let (index, rel) = match &self.current {
+            Some((index, _)) if (0..self.bucket_ms).contains(&in_current) => (*index, in_current),
+            _ => {
+                let index = arrival.div_euclid(self.bucket_ms);
+                (index, arrival - index * self.bucket_ms)
+            }
+        };
+        let slots = self.slots;
         let slot = slot_index(rel, self.bucket_ms, slots);
         let ingest_slow_us = self.ingest_slow_us;
         let bucket_ms = self.bucket_ms;
@@ -425,6 +440,7 @@ impl SeriesBuilder {
             // (BENCHMARKS.md, "tried and dropped").
             let bucket = self.buckets.remove(&index).unwrap_or_default();
             self.current = Some((index, bucket));
+            self.current_start_ms = index.saturating_mul(self.bucket_ms);
         }
         match &mut self.current {
             Some((_, bucket)) => bucket,

@@ -108,11 +108,11 @@ impl Mergeable for PathSummary {
 /// The path of a request line (`GET /a/b?x=1 HTTP/1.1` gives `/a/b`), or
 /// `None` when the line holds no method and target.
 pub fn request_path(request: &[u8]) -> Option<&[u8]> {
-    // memchr, not a byte loop: this runs on every request line.
-    let method_end = memchr::memchr(b' ', request)?;
+    // A vector search, not a byte loop: this runs on every request line.
+    let method_end = crate::scan::find_byte(b' ', request)?;
     let rest = &request[method_end + 1..];
     let rest = &rest[rest.iter().take_while(|&&b| b == b' ').count()..];
-    let end = memchr::memchr2(b' ', b'?', rest).unwrap_or(rest.len());
+    let end = crate::scan::find_byte2(b' ', b'?', rest).unwrap_or(rest.len());
     let path = &rest[..end];
     (method_end > 0 && !path.is_empty()).then_some(path)
 }
