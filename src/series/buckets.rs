@@ -415,10 +415,12 @@ impl SeriesBuilder {
         bucket.record(facts, rel as u32, (slot, slots), ingest_slow_us);
         if is_failed_status(facts.status) {
             let took_ms = facts.duration_us.map_or(0, |us| (us / 1_000) as i64);
-            let completed = facts.arrival.saturating_add(took_ms).div_euclid(bucket_ms);
-            if completed == index {
+            // Written in the bucket it arrived in unless it ran past the
+            // bucket's end: no division for the common failure.
+            if rel.saturating_add(took_ms) < bucket_ms {
                 bucket.failed_completed += 1;
             } else {
+                let completed = arrival.saturating_add(took_ms).div_euclid(bucket_ms);
                 // Another bucket than the one being filled: counted in the
                 // map, so the current bucket stays the one consecutive
                 // lines share. A bucket holding only such counts has no
