@@ -119,9 +119,9 @@ fn detect_in(
     if let Some(widening) = &widened {
         progress.warn(&widening_notice(widening));
     }
-    let zone = config
-        .tz
-        .unwrap_or_else(|| Zone::Fixed(ingested.access_offset.unwrap_or(0)));
+    let zone = config.tz.unwrap_or_else(|| {
+        ingest::access_zone(ingested.access_offset, ingested.access_offset_change)
+    });
     let access = ingested.access.finish(MAX_BUCKETS).map_err(|too_long| {
         Error::Usage(format!(
             "the requests span {} buckets, from {} to {}: narrow the range with --since/--until or use a larger --bucket",

@@ -67,6 +67,13 @@ pub enum Zone {
     /// Seconds east of UTC.
     Fixed(i32),
     Named(chrono_tz::Tz),
+    /// The offsets the logs themselves carry when they changed once (a
+    /// daylight-saving change inside the log, `+0100` then `+0200`):
+    /// `before` (seconds east of UTC) until the instant `at` of the first
+    /// line written with `after`, `after` from then on. A log says its
+    /// offset, never its zone's name, so this is what each time was
+    /// written in, not a rule that goes on.
+    Shifting { before: i32, after: i32, at: Millis },
 }
 
 impl Default for Zone {
@@ -96,6 +103,17 @@ impl Zone {
     pub fn offset_at(&self, at: Millis) -> i32 {
         match self {
             Zone::Fixed(seconds) => *seconds,
+            Zone::Shifting {
+                before,
+                after,
+                at: change,
+            } => {
+                if at < *change {
+                    *before
+                } else {
+                    *after
+                }
+            }
             Zone::Named(tz) => match DateTime::<Utc>::from_timestamp_millis(at) {
                 Some(utc) => tz
                     .offset_from_utc_datetime(&utc.naive_utc())
@@ -112,6 +130,9 @@ impl Zone {
     pub fn offset_for_local(&self, local: NaiveDateTime) -> i32 {
         match self {
             Zone::Fixed(seconds) => *seconds,
+            Zone::Shifting { before, after, at } => {
+                shifted_offset_for_local((*before, *after, *at), local.and_utc().timestamp_millis(), false)
+            }
             Zone::Named(tz) => {
                 use chrono::LocalResult;
                 match tz.offset_from_local_datetime(&local) {
@@ -126,10 +147,38 @@ impl Zone {
         }
     }
 
+    /// The change of offset inside the logs, as (before, after, instant),
+    /// when the zone is one.
+    pub fn offset_change(&self) -> Option<(i32, i32, Millis)> {
+        match *self {
+            Zone::Shifting { before, after, at } => Some((before, after, at)),
+            Zone::Fixed(_) | Zone::Named(_) => None,
+        }
+    }
+
     /// The zone's label at `at`, the way postmortems write it: `GMT`,
     /// `GMT+1`, `GMT-7`, `GMT+5:30`.
     pub fn label_at(&self, at: Millis) -> String {
         gmt_label(self.offset_at(at))
+    }
+}
+
+/// Of a change of offset `(before, after, at)` ([`Zone::Shifting`]), the
+/// offset of the wall-clock time `local_ms` (read as if UTC): `before`
+/// while the instant it gives is before the change, `after` from it; in the
+/// hour a change repeats, the earlier unless `second_of_fold`; in the hour
+/// it skips, `after`.
+pub fn shifted_offset_for_local(
+    (before, after, at): (i32, i32, Millis),
+    local_ms: Millis,
+    second_of_fold: bool,
+) -> i32 {
+    let as_before = local_ms - i64::from(before) * MS_PER_SECOND;
+    let as_after = local_ms - i64::from(after) * MS_PER_SECOND;
+    match (as_before < at, as_after >= at) {
+        (true, true) if second_of_fold => after,
+        (true, _) => before,
+        (false, _) => after,
     }
 }
 
@@ -320,6 +369,50 @@ mod tests {
         // 2023-07-01T00:00:00Z is summer time in Berlin: UTC+2.
         assert_eq!(berlin.offset_at(1_688_169_600_000), 7200);
         assert!(Zone::parse("Mars/Olympus").is_none());
+    }
+
+    #[test]
+    fn a_shifting_zone_is_each_offset_in_its_time() {
+        // The log wrote +0100 until 2024-03-31T01:00:00Z, +0200 from then.
+        let change = 1_711_846_800_000;
+        let spring = Zone::Shifting {
+            before: 3600,
+            after: 7200,
+            at: change,
+        };
+        let autumn = Zone::Shifting {
+            before: 7200,
+            after: 3600,
+            at: change,
+        };
+        let local = |text: &str| {
+            NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S").expect("a local time")
+        };
+        let cases = [
+            ("a second before: GMT+1", spring, change - 1_000, 3600, "GMT+1"),
+            ("at the change: GMT+2", spring, change, 7200, "GMT+2"),
+        ];
+        for (name, zone, at, offset, label) in cases {
+            assert_eq!(zone.offset_at(at), offset, "{name}");
+            assert_eq!(zone.label_at(at), label, "{name}");
+        }
+        assert_eq!(
+            human_datetime(change - 1_000, &spring),
+            "2024-03-31 01:59:59 GMT+1"
+        );
+        assert_eq!(human_datetime(change, &spring), "2024-03-31 03:00:00 GMT+2");
+        let local_cases = [
+            ("spring, before the gap", spring, "2024-03-31 01:30:00", 3600),
+            ("spring, in the skipped hour", spring, "2024-03-31 02:30:00", 7200),
+            ("spring, after", spring, "2024-03-31 03:30:00", 7200),
+            ("autumn, the repeated hour: the earlier", autumn, "2024-03-31 02:30:00", 7200),
+            ("autumn, after", autumn, "2024-03-31 03:30:00", 3600),
+        ];
+        for (name, zone, text, offset) in local_cases {
+            assert_eq!(zone.offset_for_local(local(text)), offset, "{name}");
+        }
+        assert_eq!(spring.offset_change(), Some((3600, 7200, change)));
+        assert_eq!(Zone::Fixed(3600).offset_change(), None);
     }
 
     #[test]

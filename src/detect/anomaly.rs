@@ -166,8 +166,12 @@ pub struct ChannelState {
 /// against the `slo_percent` objective instead
 /// ([`super::baseline::reference_or_absolute`]): an outage that fills the
 /// range is still an outage.
+/// Each channel's baseline is learned from `learning` (the counts, or finer
+/// pieces of them when the buckets are few: see
+/// [`super::baseline::learning_counts`]).
 pub fn channel_states(
     counts: &[BucketCounts],
+    learning: &[BucketCounts],
     bucket_ms: i64,
     slo_percent: f64,
 ) -> Vec<ChannelState> {
@@ -175,7 +179,8 @@ pub fn channel_states(
         .iter()
         .map(|&channel| {
             let view: Vec<BucketCounts> = counts.iter().map(|c| channel.view(c)).collect();
-            let (baseline, _) = reference_or_absolute(baseline_bad_rate(&view), slo_percent);
+            let learned: Vec<BucketCounts> = learning.iter().map(|c| channel.view(c)).collect();
+            let (baseline, _) = reference_or_absolute(baseline_bad_rate(&learned), slo_percent);
             let expected = expected_bad_rates(&view, bucket_ms, baseline);
             let anomalous = anomalous_buckets(&view, &expected, bucket_ms);
             ChannelState {

@@ -188,6 +188,48 @@ pub fn slow_threshold_us(explicit: Option<u64>, baseline_p99_us: Option<f64>) ->
     }
 }
 
+/// Below this many buckets the baseline is learned from finer pieces of
+/// them ([`learning_counts`]): one or a few wide buckets (`--bucket 1h` over
+/// an hour's log) each mix the healthy stretch with the outage, and their
+/// rate is the outage's, although the slots inside know better. Twelve is
+/// the fewest that still leaves the screen and the window quartile of
+/// [`baseline_bad_rate`] a healthy majority to find when the outage is
+/// under half the range.
+pub const MIN_LEARNING_BUCKETS: usize = 12;
+
+/// Pieces each bucket is cut into when there are too few buckets: a
+/// minute each from one-minute buckets up (a bucket's slots are one second).
+pub const LEARNING_PIECES_PER_BUCKET: usize = 60;
+
+/// The counts the baseline is learned from: `counts` themselves, or, with
+/// fewer than [`MIN_LEARNING_BUCKETS`] buckets, each bucket cut into
+/// [`LEARNING_PIECES_PER_BUCKET`] pieces of its slots, judged at
+/// `threshold_us` (a bin floor or the ingest threshold). The pieces hold
+/// the same requests as the buckets, so only where they sit is finer.
+pub fn learning_counts(
+    series: &SeriesSet,
+    counts: &[BucketCounts],
+    threshold_us: u64,
+) -> Vec<BucketCounts> {
+    if counts.len() >= MIN_LEARNING_BUCKETS || series.buckets.len() != counts.len() {
+        return counts.to_vec();
+    }
+    let slots = series.slots_per_bucket();
+    let mut pieces = Vec::with_capacity(counts.len() * LEARNING_PIECES_PER_BUCKET);
+    for bucket in &series.buckets {
+        let mut own = [BucketCounts::default(); LEARNING_PIECES_PER_BUCKET];
+        for (slot, counted) in bucket.slots.iter().enumerate() {
+            let view = counted.view(threshold_us, series.ingest_slow_us);
+            let piece = &mut own[slot * LEARNING_PIECES_PER_BUCKET / slots.max(1)];
+            piece.requests += view.requests;
+            piece.failed += view.failed;
+            piece.slow += view.slow;
+        }
+        pieces.extend(own);
+    }
+    pieces
+}
+
 /// Per-bucket counts with slowness judged against `threshold_us`.
 pub fn bucket_counts(series: &SeriesSet, threshold_us: u64) -> Vec<BucketCounts> {
     series
@@ -405,6 +447,71 @@ mod tests {
             expected_bad_rates(&counts[..day], minute, 0.001),
             vec![0.001; day],
             "one day: no seasonality"
+        );
+    }
+
+    /// One hour bucket over an hour of log: 40 clean minutes, then 20 in
+    /// which every request fails. The bucket's own rate is the outage's
+    /// (a third); its one-minute pieces find the clean 40 minutes.
+    #[test]
+    fn one_wide_bucket_learns_from_its_slots() {
+        use crate::series::{LineRef, RequestFacts, SeriesBuilder};
+        const HOUR: i64 = 3_600_000;
+        let cases = [
+            ("one 1 h bucket", HOUR, 1),
+            ("two 30 min buckets", HOUR / 2, 2),
+            ("sixty 1 min buckets: the buckets themselves", 60_000, 60),
+        ];
+        for (name, bucket_ms, pieces_expected) in cases {
+            let mut builder = SeriesBuilder::new(bucket_ms, MIN_DEFAULT_SLOW_US);
+            for second in 0..3_600i64 {
+                builder.record(&RequestFacts {
+                    arrival: second * 1_000 + 250,
+                    status: if second >= 2_400 { 502 } else { 200 },
+                    duration_us: Some(30_000),
+                    user: (second % 50) as u64,
+                    line: LineRef::NONE,
+                });
+            }
+            let series = builder.finish(100).expect("an hour");
+            let counts = bucket_counts(&series, MIN_DEFAULT_SLOW_US);
+            let learning = learning_counts(&series, &counts, MIN_DEFAULT_SLOW_US);
+            assert_eq!(
+                learning.len(),
+                if pieces_expected >= MIN_LEARNING_BUCKETS {
+                    pieces_expected
+                } else {
+                    pieces_expected * LEARNING_PIECES_PER_BUCKET
+                },
+                "{name}"
+            );
+            let total = |c: &[BucketCounts]| {
+                c.iter()
+                    .fold((0, 0), |(r, b), c| (r + c.requests, b + c.bad()))
+            };
+            assert_eq!(total(&learning), (3_600, 1_200), "{name}: the same requests");
+            assert_eq!(
+                reference_or_absolute(baseline_bad_rate(&learning), 99.9),
+                (RATE_FLOOR, BaselineSource::Data),
+                "{name}: the clean 40 minutes"
+            );
+        }
+        // The buckets alone cannot tell: the hour's rate is a third.
+        let mut builder = SeriesBuilder::new(HOUR, MIN_DEFAULT_SLOW_US);
+        for second in 0..3_600i64 {
+            builder.record(&RequestFacts {
+                arrival: second * 1_000,
+                status: if second >= 2_400 { 502 } else { 200 },
+                duration_us: None,
+                user: 1,
+                line: LineRef::NONE,
+            });
+        }
+        let series = builder.finish(10).expect("an hour");
+        let counts = bucket_counts(&series, MIN_DEFAULT_SLOW_US);
+        assert_eq!(
+            reference_or_absolute(baseline_bad_rate(&counts), 99.9).1,
+            BaselineSource::Absolute
         );
     }
 

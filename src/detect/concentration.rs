@@ -304,6 +304,90 @@ pub fn path_concentration(
         })
 }
 
+/// The path whose share of the bad requests in `[from, to]` (whole
+/// buckets) rose against its share of the requests in the baseline window
+/// (the buckets before, else after; at least
+/// [`SHARE_SHIFT_MIN_BASELINE_REQUESTS`]), by the thresholds of
+/// [`share_shift`], whatever its share of the traffic: a path that carries
+/// most requests and took every bad one is a lead the concentration test
+/// (a minority of the traffic) never names.
+///
+/// Only paths the series tracks are candidates: those of the bad-request
+/// summaries ([`crate::series::paths`]), so the cost is bounded by their
+/// counters, not by a site's paths. A path's requests are known only as
+/// the upper bound of its cell of the traffic sketch, which leans the test
+/// toward no lead: its bad count is a lower bound, its baseline share an
+/// upper one. Whether its share of the *requests* moved is not tested: two
+/// upper bounds cannot tell a path's move from its cell's.
+pub fn path_share_shift(paths: &PathBuilder, from: Millis, to: Millis) -> Option<ShareShift> {
+    let bucket_ms = paths.bucket_ms();
+    let (first, last) = (from.div_euclid(bucket_ms), to.div_euclid(bucket_ms));
+    let sorted = paths.sorted();
+    let during: Vec<&PathSummary> = sorted
+        .iter()
+        .filter(|(index, _)| (first..=last).contains(index))
+        .map(|(_, summary)| *summary)
+        .collect();
+    let window = |keep: &dyn Fn(i64) -> bool| -> Vec<&PathSummary> {
+        sorted
+            .iter()
+            .filter(|(index, _)| keep(*index))
+            .map(|(_, summary)| *summary)
+            .collect()
+    };
+    let total = |summaries: &[&PathSummary]| summaries.iter().map(|s| s.all().total()).sum::<u64>();
+    let before = window(&|index| index < first);
+    let after = window(&|index| index > last);
+    let (base, window) = if total(&before) >= SHARE_SHIFT_MIN_BASELINE_REQUESTS {
+        (before, BaselineWindow::Before)
+    } else if total(&after) >= SHARE_SHIFT_MIN_BASELINE_REQUESTS {
+        (after, BaselineWindow::After)
+    } else {
+        return None;
+    };
+    let base_requests = total(&base);
+    let requests_total = total(&during);
+    let bad_total: u64 = during.iter().map(|s| s.bad().total()).sum();
+    if bad_total < CONCENTRATION_MIN_BAD || requests_total == 0 {
+        return None;
+    }
+    let mut bad_by_path: Vec<(ByteKey, u64)> = Vec::new();
+    for summary in &during {
+        for counter in summary.bad().live() {
+            match bad_by_path.iter_mut().find(|(key, _)| *key == counter.key) {
+                Some((_, count)) => *count += counter.count,
+                None => bad_by_path.push((counter.key, counter.count)),
+            }
+        }
+    }
+    let upper = |summaries: &[&PathSummary], hash: u64| -> u64 {
+        summaries.iter().map(|s| s.all().upper_bound(hash)).sum()
+    };
+    bad_by_path
+        .into_iter()
+        .filter_map(|(path, bad)| {
+            let hash = path.hash64();
+            let base_upper = upper(&base, hash).min(base_requests);
+            moved(bad, bad_total, base_upper, base_requests, true).then(|| ShareShift {
+                label: path.text(),
+                window,
+                baseline_share: base_upper as f64 / base_requests as f64,
+                requests: upper(&during, hash).min(requests_total),
+                requests_total,
+                bad,
+                bad_total,
+                traffic_moved: false,
+                bad_moved: true,
+            })
+        })
+        .max_by(|a, b| {
+            a.bad
+                .cmp(&b.bad)
+                .then_with(|| (a.bad_share() - a.baseline_share).total_cmp(&(b.bad_share() - b.baseline_share)))
+                .then_with(|| b.label.cmp(&a.label))
+        })
+}
+
 /// A path holding most of an incident's bad requests.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PathConcentration {
@@ -514,6 +598,66 @@ mod tests {
             }
         }
         builder
+    }
+
+    /// Ten minutes, 100 requests a minute; `/api` gets three in five of
+    /// them, `/page/3`, `/page/4`, `/page/8` and `/page/9` ten each; during
+    /// minutes 3..=6,
+    /// `api_bad` of `/api`'s and `page_bad` of the pages' requests a minute
+    /// fail.
+    fn busy_api(api_bad: u64, page_bad: u64) -> PathBuilder {
+        let mut builder = PathBuilder::new(MINUTE);
+        for minute in 0..10i64 {
+            let (mut api_seen, mut page_seen) = (0, 0);
+            for i in 0..100u64 {
+                let at = minute * MINUTE + i as i64 * 600;
+                let incident = (3..=6).contains(&minute);
+                let (path, bad) = if i % 5 < 3 {
+                    api_seen += 1;
+                    ("/api".to_string(), incident && api_seen <= api_bad)
+                } else {
+                    page_seen += 1;
+                    (format!("/page/{}", i % 10), incident && page_seen <= page_bad)
+                };
+                builder.record(at, format!("GET {path} HTTP/1.1").as_bytes(), bad);
+            }
+        }
+        builder
+    }
+
+    #[test]
+    fn a_busy_path_that_took_every_bad_request_is_a_moved_share() {
+        let (from, to) = (3 * MINUTE, 6 * MINUTE + 59_999);
+        let paths = busy_api(30, 0);
+        // The majority path is no concentration...
+        assert_eq!(path_concentration(&paths, from, to), None);
+        // ... but its share of the bad requests moved: all of them, against
+        // at most its cell's share of the requests before.
+        let cell = |path: &str| TrafficCells::cell(hash_bytes(path.as_bytes()));
+        let sharing = [3, 4, 8, 9]
+            .iter()
+            .filter(|i| cell(&format!("/page/{i}")) == cell("/api"))
+            .count() as f64;
+        let base_share = (180.0 + sharing * 10.0 * 3.0) / 300.0;
+        let expected = ShareShift {
+            label: "/api".to_string(),
+            window: BaselineWindow::Before,
+            baseline_share: base_share,
+            requests: (240.0 + sharing * 40.0) as u64,
+            requests_total: 400,
+            bad: 120,
+            bad_total: 120,
+            traffic_moved: false,
+            bad_moved: true,
+        };
+        assert_eq!(path_share_shift(&paths, from, to), Some(expected));
+        let cases = [
+            ("failures in proportion to the traffic", busy_api(6, 4)),
+            ("too few bad requests", busy_api(1, 0)),
+        ];
+        for (name, paths) in cases {
+            assert_eq!(path_share_shift(&paths, from, to), None, "{name}");
+        }
     }
 
     #[test]

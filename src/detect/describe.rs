@@ -63,6 +63,8 @@ pub struct Context<'a> {
     pub series: &'a SeriesSet,
     pub counts: &'a [BucketCounts],
     pub baseline: &'a BaselineSummary,
+    /// The slow threshold of the run (microseconds).
+    pub threshold_us: u64,
 }
 
 /// Fewest requests for a bucket to be a peak: a bucket with two requests,
@@ -86,9 +88,13 @@ pub fn find(observed: Observations, options: &DetectOptions) -> Findings {
     let p99 = baseline::baseline_p99_us(&series, &disturbed);
     let threshold = baseline::slow_threshold_us(options.slow_threshold_us, p99);
     let counts = baseline::bucket_counts(&series, threshold);
-    let (bad_rate, baseline_source) =
-        baseline::reference_or_absolute(baseline::baseline_bad_rate(&counts), options.slo_percent);
-    let channels = anomaly::channel_states(&counts, series.bucket_ms, options.slo_percent);
+    let learning = baseline::learning_counts(&series, &counts, threshold);
+    let (bad_rate, baseline_source) = baseline::reference_or_absolute(
+        baseline::baseline_bad_rate(&learning),
+        options.slo_percent,
+    );
+    let channels =
+        anomaly::channel_states(&counts, &learning, series.bucket_ms, options.slo_percent);
     let anomalous: Vec<bool> = (0..counts.len())
         .map(|i| channels.iter().any(|c| c.anomalous[i]))
         .collect();
@@ -108,6 +114,7 @@ pub fn find(observed: Observations, options: &DetectOptions) -> Findings {
         series: &series,
         counts: &counts,
         baseline: &baseline,
+        threshold_us: threshold,
     };
     // Once per run, once per distinct message: every incident's timeline,
     // evidence and log patterns read the same ids.
@@ -202,7 +209,7 @@ fn describe_incident(
     let peak_bad_rate = cx.counts[incident.first_bucket + peak_offset].bad_rate();
     let alert = detection::first_alert(around.events, &incident, next_start);
     let detected = detection::decide(options.detected_at, alert, || {
-        rule_detection(cx, &incident, options.slo_percent)
+        rule_detection(cx, &incident, options.slo_percent, threshold_us)
     });
     let onsets = evidence::onsets(around.metrics, &incident);
     let metric_signals = evidence::metric_signals(cx.inputs, &onsets);
@@ -257,8 +264,13 @@ fn describe_incident(
 
 /// The rule that would have fired: the traffic rule for a drop, the
 /// burn-rate rule for bad requests (replayed from the start to the end of
-/// the series).
-fn rule_detection(cx: &Context<'_>, incident: &Incident, slo_percent: f64) -> Option<Detected> {
+/// the series, each bad request counted when its line was written).
+fn rule_detection(
+    cx: &Context<'_>,
+    incident: &Incident,
+    slo_percent: f64,
+    threshold_us: u64,
+) -> Option<Detected> {
     let series = cx.series;
     match incident.cause {
         Cause::TrafficDrop {
@@ -266,7 +278,7 @@ fn rule_detection(cx: &Context<'_>, incident: &Incident, slo_percent: f64) -> Op
             ..
         } => detection::traffic_rule_detection(series, incident, expected_per_bucket),
         Cause::BadRequests | Cause::MetricDeparture => detection::burn_rate_detection(
-            cx.counts,
+            &detection::completion_counts(series, cx.counts, threshold_us),
             series,
             slo_percent,
             detection::History::from_counts(cx.counts, cx.baseline.bad_rate),

@@ -13,9 +13,14 @@
 //! a bucket requests are taken as spread evenly, and the replay steps one
 //! sixtieth of a bucket at a time, so the firing time is known to the second
 //! with one-minute buckets.
+//!
+//! An alert sees a request when its line is written, at completion: the
+//! replay counts each bad request in the bucket it completed in
+//! ([`completion_counts`]), so a request that hangs a minute and then fails
+//! cannot fire it before its line exists.
 
 use crate::ingest::events::{Event, EventKind};
-use crate::series::SeriesSet;
+use crate::series::{SeriesSet, latency_bin, latency_bin_floor};
 use crate::timefmt::{MS_PER_HOUR, MS_PER_MINUTE, Millis};
 
 use super::baseline::BucketCounts;
@@ -74,7 +79,57 @@ pub fn detecting_alert<'a>(events: &'a [Event], detected: Option<&Detected>) -> 
         .find(|e| e.kind == EventKind::Alert && e.at == detected.at)
 }
 
-/// The burn-rate rule's detection, replayed from `from` to `until`.
+/// The per-bucket counts as an alert sees them: each bad request in the
+/// bucket its line was written in (completed), not the one it arrived in.
+/// Failed requests are counted at completion by the series
+/// ([`crate::series::Bucket::failed_completed`]); slow ones (slower than
+/// `threshold_us`, a bin floor) at the earliest completion their slot and
+/// latency bin allow (the slot's first arrival of the bin plus the bin's
+/// floor: within a slot and 1/64 of the latency of the truth). Requests
+/// that went well complete within the slow threshold of their arrival and
+/// stay in their arrival's bucket.
+pub fn completion_counts(
+    series: &SeriesSet,
+    counts: &[BucketCounts],
+    threshold_us: u64,
+) -> Vec<BucketCounts> {
+    let mut slow_completed = vec![0u64; counts.len()];
+    let from_bin = latency_bin(threshold_us);
+    for (index, bucket) in series.buckets.iter().enumerate() {
+        for slot in &bucket.slots {
+            for &(bin, tail) in slot.slow.bins() {
+                if bin < from_bin {
+                    continue;
+                }
+                let earliest = series.absolute(index, tail.first)
+                    + (latency_bin_floor(bin) / 1_000) as i64;
+                let completed = (earliest - series.start).div_euclid(series.bucket_ms);
+                if let Some(count) = usize::try_from(completed)
+                    .ok()
+                    .and_then(|i| slow_completed.get_mut(i))
+                {
+                    *count += u64::from(tail.count);
+                }
+            }
+        }
+    }
+    counts
+        .iter()
+        .zip(&series.buckets)
+        .zip(slow_completed)
+        .map(|((arrived, bucket), slow)| {
+            let failed = bucket.failed_completed;
+            BucketCounts {
+                requests: arrived.requests.saturating_sub(arrived.bad()) + failed + slow,
+                failed,
+                slow,
+            }
+        })
+        .collect()
+}
+
+/// The burn-rate rule's detection, replayed from `from` to `until` over
+/// `counts` by completion ([`completion_counts`]).
 pub fn burn_rate_detection(
     counts: &[BucketCounts],
     series: &SeriesSet,

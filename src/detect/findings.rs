@@ -131,12 +131,15 @@ impl TimelineKind {
 /// What a timeline entry stands for, with the numbers a renderer needs.
 #[derive(Clone, Debug, PartialEq)]
 pub enum TimelineFact {
-    /// The first bad request; the bad-request rate of the baseline and of
-    /// the first bucket the incident fills at least half of.
+    /// The first bad request; the bad-request rate of the baseline, and
+    /// the bad requests and requests of the window of `window_ms` that
+    /// starts with it (the same population the baseline counts: every
+    /// request, bad = failed or slow at the run's threshold).
     BadRequestsStart {
         baseline_bad_rate: f64,
-        first_bucket_bad_rate: f64,
-        bucket_ms: i64,
+        window_bad: u64,
+        window_requests: u64,
+        window_ms: i64,
     },
     /// The last request before the traffic fell away.
     TrafficDropStart { expected_per_minute: f64 },
@@ -278,6 +281,10 @@ pub enum Hint {
     ClientBurst(ClientBurst),
     /// One path took most of the bad requests.
     PathConcentration(PathConcentration),
+    /// One path's share of the bad requests rose against its share of the
+    /// requests before (its requests known as an upper bound: see
+    /// [`super::concentration::path_share_shift`]).
+    PathShareShift(ShareShift),
     /// A log template appeared or jumped at the onset
     /// (see [`super::patterns`]).
     NewLogPattern {

@@ -21,7 +21,8 @@ use super::Incident;
 use super::changes;
 use super::client_bursts::ClientBurst;
 use super::concentration::{
-    dimension_concentration, path_concentration, share_shift, termination_concentration,
+    dimension_concentration, path_concentration, path_share_shift, share_shift,
+    termination_concentration,
 };
 use super::findings::{ChangeLead, Hint, MetricMovement, Signal, line_source};
 use super::impact::Impact;
@@ -255,9 +256,16 @@ pub fn client_burst_hints(bursts: &[ClientBurst], incident: &Incident) -> Vec<Hi
         .collect()
 }
 
-/// The path that took most of the incident's bad requests, if one did.
+/// The path that took most of the incident's bad requests while carrying
+/// a minority of its traffic ([`path_concentration`]), else the path whose
+/// share of the bad requests rose against its share of the requests before
+/// ([`path_share_shift`]), if one did.
 pub fn path_hint(paths: &PathBuilder, incident: &Incident) -> Option<Hint> {
-    path_concentration(paths, incident.start, incident.end).map(Hint::PathConcentration)
+    path_concentration(paths, incident.start, incident.end)
+        .map(Hint::PathConcentration)
+        .or_else(|| {
+            path_share_shift(paths, incident.start, incident.end).map(Hint::PathShareShift)
+        })
 }
 
 #[cfg(test)]

@@ -339,6 +339,36 @@ fn detected_entry(detected: &Detected) -> TimelineEntry {
 /// the timeline has no peak row rather than a meaningless one.
 pub const PEAK_MIN_REQUESTS: u64 = 10;
 
+/// The start row's rate: the requests from the first bad request on, over
+/// one bucket width, doubled (up to the incident's last bucket) until it
+/// holds [`PEAK_MIN_REQUESTS`]. Counted
+/// from the first bad request, never from a bucket a rule picks: the
+/// bucket after a lone early bad request may hold none, and a sparse
+/// degradation's "0% in the first minute" beside a baseline of 0.4% says
+/// nothing true about its start.
+fn start_window(cx: &Context<'_>, incident: &Incident) -> TimelineFact {
+    let series = cx.series;
+    let last_end = series.bucket_start(incident.last_bucket + 1);
+    let mut window_ms = series.bucket_ms;
+    loop {
+        let counted = super::impact::measure(
+            series,
+            incident.start,
+            incident.start + window_ms - 1,
+            cx.threshold_us,
+        );
+        if counted.requests_total >= PEAK_MIN_REQUESTS || incident.start + window_ms >= last_end {
+            return TimelineFact::BadRequestsStart {
+                baseline_bad_rate: cx.baseline.bad_rate,
+                window_bad: counted.requests_failed + counted.requests_slow,
+                window_requests: counted.requests_total,
+                window_ms,
+            };
+        }
+        window_ms *= 2;
+    }
+}
+
 /// Start, detection, peak and end of an incident seen in the access logs.
 pub fn request_entries(
     cx: &Context<'_>,
@@ -363,18 +393,7 @@ pub fn request_entries(
         Some((expected, _)) => TimelineFact::TrafficDropStart {
             expected_per_minute: traffic::per_minute(expected, series.bucket_ms),
         },
-        None => {
-            // The first bucket that the incident fills at least half of.
-            let start_index = series.index_of(incident.start);
-            let in_second_half =
-                incident.start - series.bucket_start(start_index) > series.bucket_ms / 2;
-            let first_full = (start_index + usize::from(in_second_half)).min(incident.last_bucket);
-            TimelineFact::BadRequestsStart {
-                baseline_bad_rate: cx.baseline.bad_rate,
-                first_bucket_bad_rate: cx.counts[first_full].bad_rate(),
-                bucket_ms: series.bucket_ms,
-            }
-        }
+        None => start_window(cx, incident),
     };
     let mut entries = vec![entry(
         incident.start,

@@ -399,18 +399,17 @@ fn infer_year(
 }
 
 /// Places every collected time: `options.year`/`options.zone`, else the
-/// access logs' range and `access_offset`. Updates each evidence input's
-/// `first`/`last` and `out_of_range` (`since`/`until`).
+/// access logs' range and `access_zone` (the offsets their lines carry).
+/// Updates each evidence input's `first`/`last` and `out_of_range`
+/// (`since`/`until`).
 pub fn finish(
     collected: Collected,
     inputs: &mut [InputStats],
-    access_offset: Option<i32>,
+    access_zone: Zone,
     options: &EvidenceOptions,
     (since, until): (Option<Millis>, Option<Millis>),
 ) -> Resolved {
-    let zone = options
-        .zone
-        .unwrap_or(Zone::Fixed(access_offset.unwrap_or(0)));
+    let zone = options.zone.unwrap_or(access_zone);
     let access_range = inputs
         .iter()
         .filter(|i| i.kind == InputKind::Access)

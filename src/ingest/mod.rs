@@ -30,7 +30,7 @@ use crate::config::UserKey;
 use crate::error::{Error, Result};
 use crate::progress::Progress;
 use crate::series::Partial;
-use crate::timefmt::Millis;
+use crate::timefmt::{Millis, Zone};
 use access::AccessFormat;
 use reader::{CHUNK_BYTES, ChunkReader, Source};
 pub use stats::{AccessFields, InputKind, InputStats, MAX_SKIPPED_EXAMPLES, SkippedLine};
@@ -63,6 +63,11 @@ pub struct Ingested {
     pub access: Partial,
     /// The offset most access lines carry (seconds east of UTC), if any.
     pub access_offset: Option<i32>,
+    /// The one change of offset the access lines show (daylight saving:
+    /// `+0100` then `+0200`), as (before, after, first time written with
+    /// `after`); `None` when they carry one offset, or offsets that
+    /// interleave (hosts in different zones).
+    pub access_offset_change: Option<(i32, i32, Millis)>,
     /// Alerts, recoveries, changes and notable events of syslog and error
     /// logs, in time order.
     pub events: Vec<events::Event>,
@@ -128,10 +133,11 @@ pub fn ingest(
         inputs.push(stats);
     }
     let access_offset = offsets.most_common();
+    let access_offset_change = offsets.change();
     let resolved = evidence::finish(
         collected,
         &mut inputs,
-        access_offset,
+        access_zone(access_offset, access_offset_change),
         &options.evidence,
         (options.since, options.until),
     );
@@ -139,9 +145,23 @@ pub fn ingest(
         inputs,
         access,
         access_offset,
+        access_offset_change,
         events: resolved.events,
         metrics: resolved.metrics,
     })
+}
+
+/// The zone the access lines were written in, from the offsets they carry:
+/// the one change of offset they show ([`Zone::Shifting`]), else the offset
+/// most lines carry, else UTC.
+pub fn access_zone(
+    access_offset: Option<i32>,
+    access_offset_change: Option<(i32, i32, Millis)>,
+) -> Zone {
+    match access_offset_change {
+        Some((before, after, at)) => Zone::Shifting { before, after, at },
+        None => Zone::Fixed(access_offset.unwrap_or(0)),
+    }
 }
 
 /// Which input a source is in the run, and its host label when several

@@ -340,7 +340,7 @@ impl<'a> ParseWorker<'a> {
                 self.tally.out_of_range += 1;
                 continue;
             }
-            self.offsets.add(record.offset_seconds, 1);
+            self.offsets.add(record.offset_seconds, record.logged_at);
             self.tally.no_response += u64::from(record.status == 0);
             self.tally.first = self.tally.first.min(arrival);
             self.tally.last = self.tally.last.max(arrival);
@@ -466,31 +466,69 @@ pub fn combine(workers: Vec<ParseWorker<'_>>, handed_over: Partial, input: u32) 
 /// carry one or two (DST), never many.
 const MAX_OFFSETS_TALLIED: usize = 8;
 
-/// Counts of the UTC offsets written in access lines.
+/// The UTC offsets written in access lines: how many lines carried each,
+/// and the first and last time written with it (the line's own time, to
+/// which its offset belongs), so a log whose offset
+/// changed once (daylight saving) is told from two hosts in two zones.
 #[derive(Clone, Debug, Default)]
-pub struct OffsetTally(Vec<(i32, u64)>);
+pub struct OffsetTally(Vec<OffsetSeen>);
+
+/// One offset of an [`OffsetTally`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OffsetSeen {
+    /// Seconds east of UTC.
+    pub offset: i32,
+    pub lines: u64,
+    pub first: Millis,
+    pub last: Millis,
+}
 
 impl OffsetTally {
+    /// Counts one line whose time `at` was written with `offset`.
     #[inline]
-    pub fn add(&mut self, offset: i32, count: u64) {
-        if let Some(entry) = self.0.iter_mut().find(|(o, _)| *o == offset) {
-            entry.1 += count;
+    pub fn add(&mut self, offset: i32, at: Millis) {
+        self.add_seen(OffsetSeen {
+            offset,
+            lines: 1,
+            first: at,
+            last: at,
+        });
+    }
+
+    fn add_seen(&mut self, seen: OffsetSeen) {
+        if let Some(entry) = self.0.iter_mut().find(|e| e.offset == seen.offset) {
+            entry.lines += seen.lines;
+            entry.first = entry.first.min(seen.first);
+            entry.last = entry.last.max(seen.last);
         } else if self.0.len() < MAX_OFFSETS_TALLIED {
-            self.0.push((offset, count));
+            self.0.push(seen);
         }
     }
 
     pub fn merge(&mut self, other: &OffsetTally) {
-        for &(offset, count) in &other.0 {
-            self.add(offset, count);
+        for &seen in &other.0 {
+            self.add_seen(seen);
         }
     }
 
     pub fn most_common(&self) -> Option<i32> {
         self.0
             .iter()
-            .max_by_key(|(offset, count)| (*count, std::cmp::Reverse(*offset)))
-            .map(|(offset, _)| *offset)
+            .max_by_key(|e| (e.lines, std::cmp::Reverse(e.offset)))
+            .map(|e| e.offset)
+    }
+
+    /// The one change of offset the lines show, as (before, after, first
+    /// time written with `after`): exactly two offsets, every line of
+    /// one before every line of the other (a daylight-saving change).
+    /// Two offsets whose times interleave are two zones (hosts in two
+    /// places), not a change; more than two are no single change either.
+    pub fn change(&self) -> Option<(i32, i32, Millis)> {
+        let [a, b] = self.0.as_slice() else {
+            return None;
+        };
+        let (earlier, later) = if a.first <= b.first { (a, b) } else { (b, a) };
+        (earlier.last < later.first).then_some((earlier.offset, later.offset, later.first))
     }
 }
 
@@ -600,4 +638,52 @@ fn upstream_attempts<'a>(
             return Some((address, outcome));
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_change_of_offset_is_told_from_two_zones() {
+        const CHANGE: Millis = 1_711_846_800_000; // 2024-03-31T01:00:00Z
+        let tally = |lines: &[(i32, Millis)]| {
+            let mut tally = OffsetTally::default();
+            for &(offset, at) in lines {
+                tally.add(offset, at);
+            }
+            tally
+        };
+        let cases = [
+            (
+                "+0100 then +0200: daylight saving",
+                tally(&[(3600, CHANGE - 2_000), (3600, CHANGE - 1_000), (7200, CHANGE)]),
+                Some((3600, 7200, CHANGE)),
+            ),
+            (
+                "the lines out of order: the same change",
+                tally(&[(7200, CHANGE + 5_000), (3600, CHANGE - 1_000), (7200, CHANGE)]),
+                Some((3600, 7200, CHANGE)),
+            ),
+            (
+                "two hosts in two zones, interleaved: no change",
+                tally(&[(3600, CHANGE), (-18_000, CHANGE + 1), (3600, CHANGE + 2)]),
+                None,
+            ),
+            ("one offset: no change", tally(&[(0, CHANGE), (0, CHANGE + 1)]), None),
+            (
+                "three offsets: no single change",
+                tally(&[(0, CHANGE), (3600, CHANGE + 1), (7200, CHANGE + 2)]),
+                None,
+            ),
+        ];
+        for (name, tally, expected) in cases {
+            assert_eq!(tally.change(), expected, "{name}");
+        }
+        // Merged partials see the change as one pass does.
+        let mut left = tally(&[(3600, CHANGE - 1_000)]);
+        left.merge(&tally(&[(7200, CHANGE), (7200, CHANGE + 1_000)]));
+        assert_eq!(left.change(), Some((3600, 7200, CHANGE)));
+        assert_eq!(left.most_common(), Some(7200));
+    }
 }

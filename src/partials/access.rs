@@ -102,11 +102,13 @@ fn encode_series(series: &mut SeriesBuilder, bucket_ms: i64) -> Result<Vec<(&'st
             slow_tail,
             slots: bucket_slots,
             users: bucket_users,
+            failed_completed,
         } = bucket;
         b.bucket.push(start);
         b.requests.push(*requests as i64);
         b.failed.push(*failed as i64);
         b.slow_at_ingest.push(*slow_at_ingest as i64);
+        b.failed_completed.push(*failed_completed as i64);
         for (column, count) in b.status.iter_mut().zip(status_classes) {
             column.push(*count as i64);
         }
@@ -179,6 +181,7 @@ fn encode_series(series: &mut SeriesBuilder, bucket_ms: i64) -> Result<Vec<(&'st
         .i64s("requests", b.requests)
         .i64s("failed", b.failed)
         .i64s("slow_at_ingest", b.slow_at_ingest)
+        .i64s("failed_completed", b.failed_completed)
         .i64s("status_other", s0)
         .i64s("status_1xx", s1)
         .i64s("status_2xx", s2)
@@ -243,6 +246,7 @@ struct BucketColumns {
     requests: Vec<i64>,
     failed: Vec<i64>,
     slow_at_ingest: Vec<i64>,
+    failed_completed: Vec<i64>,
     status: [Vec<i64>; 6],
     first_bad: Vec<Option<i64>>,
     last_bad: Vec<Option<i64>>,
@@ -349,6 +353,7 @@ pub fn decode<'a>(
     let requests = t.i64s("requests")?;
     let failed = t.i64s("failed")?;
     let slow = t.i64s("slow_at_ingest")?;
+    let completed = t.i64s("failed_completed")?;
     let status: Vec<Vec<i64>> = ["status_other", "status_1xx", "status_2xx", "status_3xx", "status_4xx", "status_5xx"]
         .iter()
         .map(|name| t.i64s(name))
@@ -372,6 +377,7 @@ pub fn decode<'a>(
             requests: bucket_requests,
             failed: unsigned(t, "failed", row, failed[row])?,
             slow_at_ingest: unsigned(t, "slow_at_ingest", row, slow[row])?,
+            failed_completed: unsigned(t, "failed_completed", row, completed[row])?,
             status_classes,
             first_bad: rel_back(t, "first_bad_ms", row, first_bad[row])?,
             last_bad: last_back(t, "last_bad_ms", row, last_bad[row])?,

@@ -308,6 +308,10 @@ pub fn read_dirs(dirs: &[PathBuf]) -> Result<(Settings, Ingested)> {
         inputs: Vec::new(),
         access: Partial::new(settings.bucket_ms, settings.ingest_slow_us),
         access_offset: None,
+        // Not carried by partials yet: a log whose offset changed (DST)
+        // is reported from partials in its most common offset
+        // (docs/partials.md).
+        access_offset_change: None,
         events: Vec::new(),
         metrics: Vec::new(),
     };

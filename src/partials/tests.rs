@@ -139,6 +139,7 @@ fn ingested(partial: Partial, path: &str, at: i64) -> Ingested {
         inputs: vec![input(path, 300)],
         access: partial,
         access_offset: Some(3_600),
+        access_offset_change: None,
         events: vec![Event {
             at,
             last_at: at + 500,

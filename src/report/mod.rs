@@ -122,6 +122,12 @@ pub struct Report {
     /// `bucket_s` is wider than `--bucket` (an addition to the contract).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bucket_widened: Option<BucketWidenedJson>,
+    /// The one change of offset the access lines show (daylight saving
+    /// inside the log), when the report's zone came from them: the
+    /// Markdown writes each time in the offset of its moment. An addition,
+    /// absent when the offset did not change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset_change: Option<OffsetChangeJson>,
 }
 
 /// Why `bucket_s` is wider than the `--bucket` asked for.
@@ -141,6 +147,16 @@ pub struct BucketWidenedJson {
     pub buckets_needed: u64,
     /// The most buckets a series holds.
     pub limit: u64,
+}
+
+/// When the logs' offset changed, and from what to what.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OffsetChangeJson {
+    /// The first time written with the new offset.
+    pub at: String,
+    /// Seconds east of UTC before and from then.
+    pub before_offset_s: i32,
+    pub after_offset_s: i32,
 }
 
 /// The reference of normal: learned from the range (`data`), or `absolute`
@@ -448,6 +464,7 @@ impl Report {
     /// The report of the findings of a run.
     pub fn from_findings(findings: &Findings) -> Report {
         let zone = &findings.zone;
+        let clock = sentences::Clock::of(findings);
         let inputs = input_reports(&findings.inputs);
         let slow_measured = RequestTimes::of(findings).slow_measured();
         let incidents = findings
@@ -515,7 +532,7 @@ impl Report {
                     hints: report
                         .hints
                         .iter()
-                        .map(|hint| sentences::hint_text(hint, zone))
+                        .map(|hint| sentences::hint_text(hint, &clock))
                         .collect(),
                     leads: leads(report, zone),
                     resolution: report.resolution.as_ref().map(|r| ResolutionJson {
@@ -564,6 +581,13 @@ impl Report {
                     share_4xx: round4(burst.share()),
                 })
                 .collect(),
+            offset_change: findings.zone.offset_change().map(|(before, after, at)| {
+                OffsetChangeJson {
+                    at: time(at),
+                    before_offset_s: before,
+                    after_offset_s: after,
+                }
+            }),
             baseline: BaselineJson {
                 source: findings.baseline.source.name().to_string(),
                 bad_rate: round4(findings.baseline.bad_rate),

@@ -8,7 +8,8 @@ use crate::detect::runs::ChangeRun;
 use crate::detect::client_bursts::ClientBurst;
 use crate::detect::concentration::{BaselineWindow, PathConcentration, ShareShift};
 use crate::detect::findings::{
-    ChangeLead, DetectionEvidence, DetectionSource, Hint, MetricMovement, TimelineEntry, TimelineFact,
+    ChangeLead, DetectionEvidence, DetectionSource, Findings, Hint, MetricMovement, TimelineEntry,
+    TimelineFact,
 };
 use crate::ingest::events::EventKind;
 use crate::ingest::events::commands::{Actor, Topic};
@@ -16,6 +17,52 @@ use crate::series::termination::TerminationCause;
 use crate::timefmt::{Millis, Zone, human_duration, human_time};
 
 use super::markdown::text::{metric_value, thousands};
+
+/// How a lead writes a time: in the report's zone, with its date when the
+/// report's incidents and their timelines cover more than one local date
+/// (a clock time alone is ambiguous there, as in the Markdown's body).
+#[derive(Clone, Copy, Debug)]
+pub struct Clock<'a> {
+    pub zone: &'a Zone,
+    pub dated: bool,
+}
+
+impl<'a> Clock<'a> {
+    /// The clock of a report: its zone, dated when [`spans_days`].
+    pub fn of(findings: &'a Findings) -> Self {
+        Clock {
+            zone: &findings.zone,
+            dated: spans_days(findings),
+        }
+    }
+
+    /// `14:00:03`, or `2023-11-12 14:00:03` when dated.
+    pub fn time(&self, at: Millis) -> String {
+        let format = if self.dated {
+            "%Y-%m-%d %H:%M:%S"
+        } else {
+            "%H:%M:%S"
+        };
+        crate::timefmt::local_time(at, self.zone)
+            .format(format)
+            .to_string()
+    }
+}
+
+/// Whether the incidents, with their timelines, cover more than one local
+/// date in the report's zone.
+pub fn spans_days(findings: &Findings) -> bool {
+    let times = findings.incidents.iter().flat_map(|r| {
+        [r.incident.start, r.incident.end]
+            .into_iter()
+            .chain(r.timeline.iter().map(|e| e.at))
+    });
+    let mut dates = times.map(|at| crate::timefmt::local_time(at, &findings.zone).date());
+    match dates.next() {
+        Some(first) => dates.any(|d| d != first),
+        None => false,
+    }
+}
 
 /// What shows the detection time: the alert line, the rule that fired, or
 /// that the responders gave it.
@@ -157,22 +204,30 @@ fn generated_body(fact: &TimelineFact) -> Option<String> {
     Some(match fact {
         TimelineFact::BadRequestsStart {
             baseline_bad_rate,
-            first_bucket_bad_rate,
-            bucket_ms,
+            window_bad,
+            window_requests,
+            window_ms,
         } => {
-            // Both rates with the same precision, so a small baseline never
-            // reads as a rise to a smaller-looking number; and "rises" only
-            // when the first bucket is above the baseline.
-            let (baseline, first) = (rate(*baseline_bad_rate), rate(*first_bucket_bad_rate));
-            if first_bucket_bad_rate > baseline_bad_rate {
+            // Both rates with the same precision and over the same
+            // population (every request, bad = failed or slow), counted from
+            // the first bad request; "rises" only when the window is above
+            // the baseline.
+            let window_rate = *window_bad as f64 / (*window_requests).max(1) as f64;
+            let (baseline, first) = (rate(*baseline_bad_rate), rate(window_rate));
+            let counted = format!(
+                "{} of {} request{}",
+                thousands(*window_bad),
+                thousands(*window_requests),
+                if *window_requests == 1 { "" } else { "s" }
+            );
+            let window = human_duration(*window_ms);
+            if window_rate > *baseline_bad_rate {
                 format!(
-                    "first bad request; bad-request rate rises from {baseline} to {first} in the first {}",
-                    human_duration(*bucket_ms)
+                    "first bad request; bad-request rate rises from {baseline} to {first} in the {window} from it ({counted})"
                 )
             } else {
                 format!(
-                    "first bad request; bad-request rate {first} in the first {}, against a baseline of {baseline}",
-                    human_duration(*bucket_ms)
+                    "first bad request; bad-request rate {first} in the {window} from it ({counted}), against a baseline of {baseline}"
                 )
             }
         }
@@ -334,7 +389,7 @@ pub fn timeline_cell_text(entry: &TimelineEntry, zone: &Zone) -> String {
 }
 
 /// A hint as the sentence the report lists among the leads.
-pub fn hint_text(hint: &Hint, zone: &Zone) -> String {
+pub fn hint_text(hint: &Hint, clock: &Clock<'_>) -> String {
     match hint {
         Hint::MetricMoved {
             movement,
@@ -356,10 +411,10 @@ pub fn hint_text(hint: &Hint, zone: &Zone) -> String {
             let relative = relative_to_impact(*onset, *impact_start);
             format!(
                 "{metric} {how} from {}, {relative} (baseline {}, {} at {}): alert on it",
-                human_time(*onset, zone),
+                clock.time(*onset),
                 metric_value(*baseline, unit, metric),
                 metric_value(*peak, unit, metric),
-                human_time(*peak_at, zone)
+                clock.time(*peak_at)
             )
         }
         Hint::LastChangeBefore {
@@ -375,7 +430,7 @@ pub fn hint_text(hint: &Hint, zone: &Zone) -> String {
             };
             format!(
                 "the last change before {before} was at {}, {} before it: {change} ({source})",
-                human_time(*change_at, zone),
+                clock.time(*change_at),
                 human_duration(reference - change_at),
             )
         }
@@ -399,7 +454,7 @@ pub fn hint_text(hint: &Hint, zone: &Zone) -> String {
                 "{what}: {template}: {} in the hour before, {} during, first at {}{source}",
                 thousands(*before),
                 thousands(*during),
-                human_time(*first_at, zone)
+                clock.time(*first_at)
             )
         }
         Hint::Severity {
@@ -438,8 +493,9 @@ pub fn hint_text(hint: &Hint, zone: &Zone) -> String {
             thousands(*failed),
             termination_phrase(*cause),
         ),
-        Hint::ClientBurst(burst) => client_burst_text(burst, zone),
+        Hint::ClientBurst(burst) => client_burst_text(burst, clock),
         Hint::PathConcentration(path) => path_concentration_text(path),
+        Hint::PathShareShift(shift) => path_share_shift_text(shift),
         Hint::NoAccessLog => "no access log was given: the users and requests hit are unknown; add the access logs of the same period to measure them".to_string(),
     }
 }
@@ -491,13 +547,13 @@ fn relative_to_impact(at: Millis, start: Millis) -> String {
 }
 
 /// One sentence naming a 4xx burst and why it is not an outage.
-pub fn client_burst_text(burst: &ClientBurst, zone: &Zone) -> String {
+pub fn client_burst_text(burst: &ClientBurst, clock: &Clock<'_>) -> String {
     format!(
         "{} 4xx responses from one client, {}, between {} and {} ({:.1}% of the 4xx then): a scanner or a broken client, not an outage (4xx is the client's business)",
         thousands(burst.responses_4xx),
         burst.client,
-        human_time(burst.first, zone),
-        human_time(burst.last, zone),
+        clock.time(burst.first),
+        clock.time(burst.last),
         100.0 * burst.share()
     )
 }
@@ -543,6 +599,31 @@ fn share_shift_text(dimension: &str, shift: &ShareShift) -> String {
             "{dimension} {label} took {bad} of the bad requests during the incident while it served {served} of the requests ({baseline:.0}% {then}): look at that {dimension} first"
         )
     }
+}
+
+/// A path whose share of the bad requests moved, as a lead: "path /api
+/// took all of the bad requests during the incident while it served at
+/// most 62% of the requests (at most 61% before)". Its requests are an
+/// upper bound (the traffic sketch's cell), and said so.
+fn path_share_shift_text(shift: &ShareShift) -> String {
+    let bad = match shift.bad {
+        0 => "none".to_string(),
+        part if part >= shift.bad_total => "all".to_string(),
+        part => format!(
+            "{:.0}%",
+            (100.0 * part as f64 / shift.bad_total.max(1) as f64).clamp(1.0, 99.0)
+        ),
+    };
+    let then = match shift.window {
+        BaselineWindow::Before => "before",
+        BaselineWindow::After => "after",
+    };
+    format!(
+        "path {} took {bad} of the bad requests during the incident while it served at most {:.0}% of the requests (at most {:.0}% {then}): look at what serves that path first",
+        shift.label,
+        (100.0 * shift.traffic_share()).ceil(),
+        (100.0 * shift.baseline_share).ceil(),
+    )
 }
 
 /// The path that took most of the bad requests, as a lead.
@@ -681,8 +762,21 @@ mod tests {
             ),
         ];
         for (name, hint, expected) in cases {
-            assert_eq!(hint_text(&hint, &utc), expected, "{name}");
+            let clock = Clock {
+                zone: &utc,
+                dated: false,
+            };
+            assert_eq!(hint_text(&hint, &clock), expected, "{name}");
         }
+        // An incident that spans midnight: every time in a lead has a date.
+        let dated = Clock {
+            zone: &Zone::Fixed(3600),
+            dated: true,
+        };
+        assert_eq!(
+            hint_text(&hint(ChangeLead::Impact), &dated),
+            "the last change before impact was at 1970-01-01 01:00:00, 1 min 30 s before it: systemd: Reloaded nginx (syslog:3)"
+        );
     }
 
     #[test]
@@ -691,27 +785,34 @@ mod tests {
             (
                 "a rise",
                 0.0026,
-                0.146,
-                "first bad request; bad-request rate rises from 0.26% to 14.6% in the first 1 min",
+                (146, 1_000, 60_000),
+                "first bad request; bad-request rate rises from 0.26% to 14.6% in the 1 min from it (146 of 1,000 requests)",
             ),
             (
-                "a first bucket below the baseline is no rise",
+                "a window below the baseline is no rise",
                 0.004,
-                0.0004,
-                "first bad request; bad-request rate 0.04% in the first 1 min, against a baseline of 0.40%",
+                (1, 2_500, 300_000),
+                "first bad request; bad-request rate 0.04% in the 5 min from it (1 of 2,500 requests), against a baseline of 0.40%",
             ),
             (
                 "a clean baseline",
                 0.0,
-                1.0,
-                "first bad request; bad-request rate rises from 0% to 100.0% in the first 1 min",
+                (240, 240, 60_000),
+                "first bad request; bad-request rate rises from 0% to 100.0% in the 1 min from it (240 of 240 requests)",
+            ),
+            (
+                "a sparse start widened to ten requests",
+                0.0039,
+                (1, 13, 120_000),
+                "first bad request; bad-request rate rises from 0.39% to 7.7% in the 2 min from it (1 of 13 requests)",
             ),
         ];
-        for (name, baseline_bad_rate, first_bucket_bad_rate, expected) in cases {
+        for (name, baseline_bad_rate, (window_bad, window_requests, window_ms), expected) in cases {
             let fact = TimelineFact::BadRequestsStart {
                 baseline_bad_rate,
-                first_bucket_bad_rate,
-                bucket_ms: 60_000,
+                window_bad,
+                window_requests,
+                window_ms,
             };
             assert_eq!(generated_body(&fact).as_deref(), Some(expected), "{name}");
         }
@@ -757,7 +858,24 @@ mod tests {
                 dimension: "upstream",
                 shift,
             };
-            assert_eq!(hint_text(&hint, &Zone::Fixed(0)), expected, "{name}");
+            let clock = Clock {
+                zone: &Zone::Fixed(0),
+                dated: false,
+            };
+            assert_eq!(hint_text(&hint, &clock), expected, "{name}");
         }
+        // A path's requests are an upper bound, and the lead says so.
+        let path = Hint::PathShareShift(ShareShift {
+            label: "/api".to_string(),
+            ..shift(612, 200, false, true)
+        });
+        let clock = Clock {
+            zone: &Zone::Fixed(0),
+            dated: false,
+        };
+        assert_eq!(
+            hint_text(&path, &clock),
+            "path /api took all of the bad requests during the incident while it served at most 62% of the requests (at most 34% before): look at what serves that path first"
+        );
     }
 }

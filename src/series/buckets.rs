@@ -183,6 +183,13 @@ pub struct Bucket {
     pub slow_tail: SlowTail,
     pub slots: Vec<Slot>,
     pub users: UserSpans,
+    /// Failed requests whose line was written in this bucket: completed
+    /// (arrival plus request time; the arrival where the log has no request
+    /// time) in it, whichever bucket they arrived in. An alert sees a
+    /// request when its line is written, so the burn-rate replay counts
+    /// failures here, not at arrival (a request that hangs 60 s and fails
+    /// is invisible to any alert for those 60 s).
+    pub failed_completed: u64,
 }
 
 impl Default for Bucket {
@@ -202,6 +209,7 @@ impl Default for Bucket {
             slow_tail: SlowTail::default(),
             slots: Vec::new(),
             users: UserSpans::default(),
+            failed_completed: 0,
         }
     }
 }
@@ -337,6 +345,7 @@ impl Bucket {
             mine.slow.merge(&theirs.slow);
         }
         self.users.merge(&other.users);
+        self.failed_completed += other.failed_completed;
     }
 
     /// Relative time as an option.
@@ -401,8 +410,25 @@ impl SeriesBuilder {
         let slots = self.slots;
         let slot = slot_index(rel, self.bucket_ms, slots);
         let ingest_slow_us = self.ingest_slow_us;
+        let bucket_ms = self.bucket_ms;
         let bucket = self.bucket_for(index);
         bucket.record(facts, rel as u32, (slot, slots), ingest_slow_us);
+        if is_failed_status(facts.status) {
+            let took_ms = facts.duration_us.map_or(0, |us| (us / 1_000) as i64);
+            // Written in the bucket it arrived in unless it ran past the
+            // bucket's end: no division for the common failure.
+            if rel.saturating_add(took_ms) < bucket_ms {
+                bucket.failed_completed += 1;
+            } else {
+                let completed = arrival.saturating_add(took_ms).div_euclid(bucket_ms);
+                // Another bucket than the one being filled: counted in the
+                // map, so the current bucket stays the one consecutive
+                // lines share. A bucket holding only such counts has no
+                // requests and is left out of the series' range
+                // ([`SeriesBuilder::finish`]).
+                self.buckets.entry(completed).or_default().failed_completed += 1;
+            }
+        }
     }
 
     fn bucket_for(&mut self, index: i64) -> &mut Bucket {
@@ -563,8 +589,16 @@ impl SeriesBuilder {
     /// millions of empty buckets.
     pub fn finish(mut self, max_buckets: usize) -> Result<SeriesSet, SeriesTooLong> {
         self.settle();
-        let (Some(&first), Some(&last)) = (self.buckets.keys().min(), self.buckets.keys().max())
-        else {
+        // The range is that of the arrivals: a bucket that only counts
+        // failures completed in it after the last arrival is no part of the
+        // log's span (its count goes with it: no replay runs past the log).
+        let arrivals = || {
+            self.buckets
+                .iter()
+                .filter(|(_, b)| b.requests > 0)
+                .map(|(&index, _)| index)
+        };
+        let (Some(first), Some(last)) = (arrivals().min(), arrivals().max()) else {
             return Ok(SeriesSet {
                 start: 0,
                 bucket_ms: self.bucket_ms,
@@ -582,8 +616,10 @@ impl SeriesBuilder {
         }
         let mut buckets = vec![Bucket::default(); len];
         for (index, mut bucket) in self.buckets {
-            bucket.users.settle();
-            buckets[(index - first) as usize] = bucket;
+            if (first..=last).contains(&index) {
+                bucket.users.settle();
+                buckets[(index - first) as usize] = bucket;
+            }
         }
         Ok(SeriesSet {
             start: first * self.bucket_ms,
@@ -734,6 +770,26 @@ mod tests {
         assert_eq!(first.users.len(), 2);
         assert_eq!(whole.buckets[1].failed, 0, "404 is not failed");
         assert_eq!(whole.buckets[2].failed, 1, "499 is failed");
+        let completed: Vec<u64> = whole.buckets.iter().map(|b| b.failed_completed).collect();
+        assert_eq!(
+            completed,
+            [0, 1, 1],
+            "the 502 that took 60 s from 0:30 was written at 1:30"
+        );
+    }
+
+    #[test]
+    fn a_failure_completed_after_the_last_arrival_leaves_the_range_alone() {
+        let mut builder = SeriesBuilder::new(60_000, MIN_DEFAULT_SLOW_US);
+        builder.record(&facts(10_000, 200, 20, 1));
+        builder.record(&facts(50_000, 504, 120_000, 2));
+        let series = builder.finish(100).expect("short");
+        assert_eq!(series.buckets.len(), 1, "arrivals span one bucket");
+        assert_eq!(series.buckets[0].failed, 1);
+        assert_eq!(
+            series.buckets[0].failed_completed, 0,
+            "written at 2:50, past the log"
+        );
     }
 
     #[test]

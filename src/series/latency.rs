@@ -167,7 +167,9 @@ impl SlowTail {
         );
     }
 
-    /// Every bin of the tail with its count and times, in bin order.
+    /// Every bin of the tail with its count and times, in bin order: bin
+    /// `k` holds latencies in `(floor(k), floor(k + 1)]`
+    /// ([`latency_bin_floor`]).
     pub fn bins(&self) -> &[(u16, TailBin)] {
         &self.bins
     }

@@ -91,6 +91,18 @@ pub struct LogStyle {
     pub server: Server,
     /// The zone offset the log's times carry, in minutes east of UTC.
     pub offset_minutes: i32,
+    /// A change of that offset inside the log (daylight saving): from
+    /// this instant on, lines carry the new offset.
+    pub offset_change: Option<OffsetChange>,
+}
+
+/// The server's zone changed its offset (a daylight-saving change).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OffsetChange {
+    /// The instant of the change (UTC epoch ms).
+    pub at_ms: i64,
+    /// The offset from then on, in minutes east of UTC.
+    pub offset_minutes: i32,
 }
 
 /// The two ways a server stamps an access-log line.
@@ -109,12 +121,22 @@ impl LogStyle {
     pub const NGINX: LogStyle = LogStyle {
         server: Server::Nginx,
         offset_minutes: 0,
+        offset_change: None,
     };
     /// Apache in UTC.
     pub const APACHE: LogStyle = LogStyle {
         server: Server::Apache,
         offset_minutes: 0,
+        offset_change: None,
     };
+
+    /// The offset (minutes east of UTC) a line stamped at `utc_ms` carries.
+    pub fn offset_minutes_at(&self, utc_ms: i64) -> i32 {
+        match self.offset_change {
+            Some(change) if utc_ms >= change.at_ms => change.offset_minutes,
+            _ => self.offset_minutes,
+        }
+    }
 
     /// The arrival a reader of this log can reconstruct from the line.
     pub fn observed(&self, request: &Request) -> i64 {
@@ -147,13 +169,15 @@ impl LogStyle {
     }
 
     fn render_line(&self, text: &mut String, r: &Request) {
-        let offset_s = i64::from(self.offset_minutes) * 60;
-        let local = self.stamped_second(r) + offset_s;
+        let stamped = self.stamped_second(r);
+        let offset_minutes = self.offset_minutes_at(stamped * 1000);
+        let offset_s = i64::from(offset_minutes) * 60;
+        let local = stamped + offset_s;
         let Some(stamp) = chrono::DateTime::from_timestamp(local, 0) else {
             return; // outside chrono's range: no test builds such a case
         };
-        let sign = if self.offset_minutes < 0 { '-' } else { '+' };
-        let offset = self.offset_minutes.unsigned_abs();
+        let sign = if offset_minutes < 0 { '-' } else { '+' };
+        let offset = offset_minutes.unsigned_abs();
         let request_time = match self.server {
             Server::Nginx => format!(
                 "{}.{:03}",
@@ -325,6 +349,7 @@ mod tests {
                 LogStyle {
                     server: Server::Nginx,
                     offset_minutes: 60,
+                    offset_change: None,
                 },
                 "10.0.1.2 - - [07/May/2024:11:01:01 +0100] \"GET /item/64 HTTP/1.1\" 504 512 \"-\" \"Mozilla/5.0 (user 258)\" 1.250\n",
                 TEN_UTC + 61_000 - 1_250,
@@ -334,6 +359,7 @@ mod tests {
                 LogStyle {
                     server: Server::Apache,
                     offset_minutes: -330,
+                    offset_change: None,
                 },
                 "10.0.1.2 - - [07/May/2024:04:30:59 -0530] \"GET /item/64 HTTP/1.1\" 504 512 \"-\" \"Mozilla/5.0 (user 258)\" 1250000\n",
                 TEN_UTC + 59_000,
@@ -343,6 +369,40 @@ mod tests {
             assert_eq!(style.render(&[request]), line, "{name}");
             assert_eq!(style.observed(&request), observed, "{name}");
         }
+    }
+
+    #[test]
+    fn lines_after_an_offset_change_carry_the_new_offset() {
+        // 2024-03-31T01:00:00Z: Central Europe goes from +0100 to +0200.
+        let change = 1_711_846_800_000;
+        let style = LogStyle {
+            offset_change: Some(OffsetChange {
+                at_ms: change,
+                offset_minutes: 120,
+            }),
+            ..LogStyle {
+                offset_minutes: 60,
+                ..LogStyle::APACHE
+            }
+        };
+        let at = |arrival_ms| Request {
+            arrival_ms,
+            user: 1,
+            status: 200,
+            request_time_ms: 5,
+        };
+        let log = style.render(&[at(change - 1_000), at(change)]);
+        let stamps: Vec<&str> = log
+            .lines()
+            .map(|l| &l[l.find('[').unwrap_or(0)..l.find(']').unwrap_or(0) + 1])
+            .collect();
+        assert_eq!(
+            stamps,
+            [
+                "[31/Mar/2024:01:59:59 +0100]",
+                "[31/Mar/2024:03:00:00 +0200]"
+            ]
+        );
     }
 
     #[test]

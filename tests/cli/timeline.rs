@@ -55,7 +55,7 @@ fn every_sample_keeps_its_steps_within_the_cap_and_names_its_new_log_pattern() {
             within_cap: true,
             pattern: Some((
                 "pm.max_children",
-                "0 in the hour before, 184 during, first at 14:40:36",
+                "0 in the hour before, 184 during, first at 2024-05-07 14:40:36",
             )),
         },
         Case {

@@ -143,7 +143,7 @@ pub fn read_and_place(bytes: &[u8], settings: &Settings) {
     let resolved = evidence::finish(
         collected,
         &mut inputs,
-        settings.access_offset,
+        Zone::Fixed(settings.access_offset.unwrap_or(0)),
         &options,
         settings.window,
     );

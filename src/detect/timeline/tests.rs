@@ -4,7 +4,7 @@ use super::*;
 use crate::detect::baseline::BucketCounts;
 use crate::detect::findings::{BaselineSummary, DetectionEvidence, DetectionSource};
 use crate::detect::{Cause, Severity};
-use crate::series::{Bucket, SeriesSet};
+use crate::series::{Bucket, RequestFacts, SeriesBuilder, SeriesSet};
 
 const MINUTE: i64 = MS_PER_MINUTE;
 
@@ -27,15 +27,37 @@ fn incident(first_bucket: usize, last_bucket: usize, start: Millis, end: Millis)
     }
 }
 
+/// Requests of one-minute buckets given as (requests, failed): evenly
+/// spaced in each bucket, the failed ones spread evenly among them.
+fn requests_of(buckets: &[(u64, u64)]) -> Vec<RequestFacts> {
+    let mut all = Vec::new();
+    for (index, &(requests, failed)) in buckets.iter().enumerate() {
+        for i in 0..requests {
+            let is_failed = (i + 1) * failed / requests > i * failed / requests;
+            all.push(RequestFacts {
+                arrival: index as i64 * MINUTE + (i as i64 * MINUTE) / requests as i64,
+                status: if is_failed { 502 } else { 200 },
+                duration_us: None,
+                user: i % 20,
+                line: LineRef::NONE,
+            });
+        }
+    }
+    all
+}
+
+fn series_of(requests: &[RequestFacts]) -> SeriesSet {
+    let mut builder = SeriesBuilder::new(MINUTE, 1_000_000);
+    requests.iter().for_each(|r| builder.record(r));
+    builder.finish(100).expect("a short series")
+}
+
 #[test]
 fn a_request_incident_has_start_peak_and_end_rows() {
-    let series = SeriesSet {
-        start: 0,
-        bucket_ms: MINUTE,
-        ingest_slow_us: 1_000_000,
-        buckets: vec![Bucket::default(); 4],
-    };
-    let counts = counts(&[(100, 0), (100, 30), (100, 60), (100, 0)]);
+    let buckets = [(100, 0), (100, 30), (100, 60), (100, 0)];
+    let requests = requests_of(&buckets);
+    let series = series_of(&requests);
+    let counts = counts(&buckets);
     let baseline = BaselineSummary {
         bad_rate: 0.01,
         ..BaselineSummary::default()
@@ -46,6 +68,7 @@ fn a_request_incident_has_start_peak_and_end_rows() {
         series: &series,
         counts: &counts,
         baseline: &baseline,
+        threshold_us: 1_000_000,
     };
     let incident = incident(1, 2, MINUTE + 10_000, 2 * MINUTE + 50_000);
     let impact = Impact {
@@ -59,6 +82,19 @@ fn a_request_incident_has_start_peak_and_end_rows() {
         evidence: DetectionEvidence::Given,
     };
     let entries = request_entries(&cx, &incident, &impact, Some(&detected));
+    // The requests (or the failed ones) arriving in [from, from + width).
+    let window = |from: Millis, width: i64, failed_only: bool| {
+        requests
+            .iter()
+            .filter(|r| (from..from + width).contains(&r.arrival))
+            .filter(|r| !failed_only || r.status >= 500)
+            .count() as u64
+    };
+    assert_eq!(
+        (window(MINUTE + 10_000, MINUTE, true), window(MINUTE + 10_000, MINUTE, false)),
+        (35, 100),
+        "the generator's own count"
+    );
     let got: Vec<(Millis, TimelineKind)> = entries.iter().map(|e| (e.at, e.kind)).collect();
     assert_eq!(
         got,
@@ -71,12 +107,13 @@ fn a_request_incident_has_start_peak_and_end_rows() {
     );
     let cases = [
         (
-            "start: the first bucket the incident fills half of",
+            "start: the minute from the start, counted request by request",
             &entries[0].fact,
             TimelineFact::BadRequestsStart {
                 baseline_bad_rate: 0.01,
-                first_bucket_bad_rate: 0.3,
-                bucket_ms: MINUTE,
+                window_bad: window(MINUTE + 10_000, MINUTE, true),
+                window_requests: window(MINUTE + 10_000, MINUTE, false),
+                window_ms: MINUTE,
             },
         ),
         (
@@ -151,6 +188,7 @@ fn the_peak_row_needs_a_bucket_with_enough_requests() {
             series: &series,
             counts: &counts,
             baseline: &baseline,
+            threshold_us: 1_000_000,
         };
         let incident = incident(1, 2, MINUTE + 10_000, 2 * MINUTE + 50_000);
         let entries = request_entries(&cx, &incident, &Impact::default(), None);
@@ -165,6 +203,67 @@ fn the_peak_row_needs_a_bucket_with_enough_requests() {
             });
         assert_eq!(peak, expected, "{name}");
     }
+}
+
+/// The start row once said "0% in the first 1 min, against a baseline of
+/// 0.39%" on a sparse degradation: its rate came from the bucket after the
+/// first bad request (the first the incident filled half of), which held
+/// none. Counted from the first bad request, the rate includes it.
+#[test]
+fn the_start_row_counts_from_the_first_bad_request() {
+    // Twelve requests a minute; the first failure at 1:55, none in the
+    // next minute, every request failing in the one after.
+    let buckets = [(12, 0), (12, 1), (12, 0), (12, 12)];
+    let requests = requests_of(&buckets);
+    let series = series_of(&requests);
+    let bucket_counts = counts(&buckets);
+    let baseline = BaselineSummary {
+        bad_rate: 0.0039,
+        ..BaselineSummary::default()
+    };
+    let inputs = vec![];
+    let cx = Context {
+        inputs: &inputs,
+        series: &series,
+        counts: &bucket_counts,
+        baseline: &baseline,
+        threshold_us: 1_000_000,
+    };
+    let start = MINUTE + 55_000;
+    let outage = incident(1, 3, start, 3 * MINUTE + 55_000);
+    let entries = request_entries(&cx, &outage, &Impact::default(), None);
+    assert_eq!(
+        entries[0].fact,
+        TimelineFact::BadRequestsStart {
+            baseline_bad_rate: 0.0039,
+            // 1:55 and the eleven requests of 2:00 to 2:50.
+            window_bad: 1,
+            window_requests: 12,
+            window_ms: MINUTE,
+        }
+    );
+    // Three requests a minute: the window doubles to 4 min to hold ten.
+    let sparse = [(3, 0), (3, 1), (3, 0), (3, 0), (3, 0), (3, 0), (3, 3)];
+    let requests = requests_of(&sparse);
+    let series = series_of(&requests);
+    let sparse_counts = counts(&sparse);
+    let cx = Context {
+        series: &series,
+        counts: &sparse_counts,
+        ..cx
+    };
+    let sparse_outage = incident(1, 6, MINUTE + 40_000, 6 * MINUTE + 40_000);
+    let entries = request_entries(&cx, &sparse_outage, &Impact::default(), None);
+    assert_eq!(
+        entries[0].fact,
+        TimelineFact::BadRequestsStart {
+            baseline_bad_rate: 0.0039,
+            // 1:40, then 2:00 to 5:20: twelve requests, one failed.
+            window_bad: 1,
+            window_requests: 12,
+            window_ms: 4 * MINUTE,
+        }
+    );
 }
 
 fn event(at: Millis, kind: EventKind, text: &str, line: u64) -> Event {

@@ -111,6 +111,13 @@ impl StampSpan {
 pub fn offset_for_local(zone: &Zone, local_ms: Millis, second_of_fold: bool) -> i32 {
     let tz = match zone {
         Zone::Fixed(seconds) => return *seconds,
+        Zone::Shifting { before, after, at } => {
+            return crate::timefmt::shifted_offset_for_local(
+                (*before, *after, *at),
+                local_ms,
+                second_of_fold,
+            );
+        }
         Zone::Named(tz) => tz,
     };
     let Some(naive) = DateTime::<Utc>::from_timestamp_millis(local_ms).map(|t| t.naive_utc())

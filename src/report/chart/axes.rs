@@ -182,6 +182,13 @@ pub(super) fn zone_text(axis: &TimeAxis) -> String {
     match axis.zone {
         Zone::Named(tz) => format!("{tz}, {}", axis.zone.label_at(axis.start)),
         Zone::Fixed(_) => axis.zone.label_at(axis.start),
+        Zone::Shifting { before, after, .. } => {
+            format!(
+                "{} then {}",
+                crate::timefmt::gmt_label(before),
+                crate::timefmt::gmt_label(after)
+            )
+        }
     }
 }
 

@@ -133,16 +133,7 @@ impl Page<'_> {
     /// Whether the incidents, with their timelines, cover more than one
     /// local date.
     fn spans_days(&self) -> bool {
-        let times = self.findings.incidents.iter().flat_map(|r| {
-            [r.incident.start, r.incident.end]
-                .into_iter()
-                .chain(r.timeline.iter().map(|e| e.at))
-        });
-        let mut dates = times.map(|at| local_time(at, self.zone()).date());
-        match dates.next() {
-            Some(first) => dates.any(|d| d != first),
-            None => false,
-        }
+        crate::report::sentences::spans_days(self.findings)
     }
 
     /// `14:00:03 GMT+1`.
@@ -207,19 +198,50 @@ impl Page<'_> {
         }
     }
 
-    /// `GMT+1 is the zone of the logs`.
+    /// `GMT+1 is the zone of the logs`; where the logs' offset changed,
+    /// `GMT+1 is the offset the logs had then (...)`.
     fn zone_phrase(&self, at: Millis) -> String {
+        match self.zone() {
+            Zone::Named(tz) => format!(
+                "{} ({tz}) is the zone of the logs",
+                self.zone().label_at(at)
+            ),
+            Zone::Fixed(_) => format!("{} is the zone of the logs", self.zone().label_at(at)),
+            Zone::Shifting { .. } => format!(
+                "{} is the offset the logs had then: {}",
+                self.zone().label_at(at),
+                self.offset_change_sentence()
+            ),
+        }
+    }
+
+    /// `their offset changed from GMT+1 to GMT+2 at 2024-03-31 03:00:00
+    /// GMT+2, and each time is in the offset they had at that moment`;
+    /// empty unless the logs' offset changed.
+    fn offset_change_sentence(&self) -> String {
+        let Some((before, after, at)) = self.zone().offset_change() else {
+            return String::new();
+        };
         format!(
-            "{} is the zone of the logs",
-            match self.zone() {
-                Zone::Named(tz) => format!("{} ({tz})", self.zone().label_at(at)),
-                Zone::Fixed(_) => self.zone().label_at(at),
-            }
+            "their offset changed from {} to {} at {}, and each time is in the offset they had at that moment",
+            crate::timefmt::gmt_label(before),
+            crate::timefmt::gmt_label(after),
+            self.full_time(at)
         )
     }
 
-    /// `GMT+1` or `Europe/Berlin (GMT+1 at the start)`.
+    /// `GMT+1`, `Europe/Berlin (GMT+1 at the start)`, or where the logs'
+    /// offset changed `GMT+1, then GMT+2 from 2024-03-31 03:00:00`.
     fn zone_name(&self) -> String {
+        if let Some((before, after, at)) = self.zone().offset_change() {
+            return format!(
+                "{}, then {} from {} {}",
+                crate::timefmt::gmt_label(before),
+                crate::timefmt::gmt_label(after),
+                self.date(at),
+                self.wall_clock(at)
+            );
+        }
         let at = self
             .findings
             .incidents
@@ -229,7 +251,7 @@ impl Page<'_> {
             .unwrap_or(0);
         match self.zone() {
             Zone::Named(tz) => format!("{tz} ({})", self.zone().label_at(at)),
-            Zone::Fixed(_) => self.zone().label_at(at),
+            Zone::Fixed(_) | Zone::Shifting { .. } => self.zone().label_at(at),
         }
     }
 

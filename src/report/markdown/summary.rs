@@ -10,7 +10,7 @@ use crate::timefmt::{MS_PER_MINUTE, Millis};
 
 use super::text::*;
 use super::{Level, Page};
-use crate::report::sentences::{detection_evidence, hint_text, replayed_alert_name};
+use crate::report::sentences::{Clock, detection_evidence, hint_text, replayed_alert_name};
 
 impl Page<'_> {
     // ---------------------------------------------------------------- title
@@ -85,13 +85,17 @@ impl Page<'_> {
         let inputs = self.findings.inputs.len();
         let _ = writeln!(
             out,
-            "> Prefilled by {} from {} input{} ({} line{}). Times are in {}, the zone of the logs. Numbers and times come from the logs; every **TODO** needs a person.\n",
+            "> Prefilled by {} from {} input{} ({} line{}). Times are in {}, the zone of the logs{}. Numbers and times come from the logs; every **TODO** needs a person.\n",
             crate::report::generator(),
             inputs,
             plural(inputs as u64),
             thousands(lines),
             plural(lines),
-            self.zone_name()
+            self.zone_name(),
+            match self.offset_change_sentence() {
+                sentence if sentence.is_empty() => sentence,
+                sentence => format!(": {sentence}"),
+            }
         );
     }
 
@@ -253,7 +257,7 @@ impl Page<'_> {
             "**Root Cause:** **TODO:** {question} Leads from the logs:\n"
         );
         for hint in &report.hints {
-            let _ = writeln!(out, "- {}", inline(&hint_text(hint, self.zone())));
+            let _ = writeln!(out, "- {}", inline(&hint_text(hint, &Clock::of(self.findings))));
         }
         if report.hints.is_empty() {
             let _ = writeln!(out, "- none found");
