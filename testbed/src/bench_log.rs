@@ -775,18 +775,19 @@ fn haproxy_line(user: &User, outcome: &Outcome, arrival_ms: u64, completion_ms: 
     line
 }
 
-/// `2024-03-12T10:00:00.123000Z` of a local millisecond.
+/// `2024-03-12T10:00:00.123000Z` of a local millisecond (UTC, as AWS
+/// writes: the first hour of the local day is the day before in UTC).
 fn aws_time(local_ms: u64) -> String {
-    let utc_ms = local_ms.saturating_sub(ZONE_OFFSET_SECONDS * 1000);
-    let second = utc_ms / 1000;
-    let (year, month, day) = civil_from_days(DAY_SINCE_EPOCH + (second / 86_400) as i64);
-    let of_day = second % 86_400;
+    let utc_ms = local_ms as i64 - (ZONE_OFFSET_SECONDS * 1000) as i64;
+    let second = utc_ms.div_euclid(1000);
+    let (year, month, day) = civil_from_days(DAY_SINCE_EPOCH + second.div_euclid(86_400));
+    let of_day = second.rem_euclid(86_400);
     format!(
         "{year}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}000Z",
         of_day / 3600,
         of_day / 60 % 60,
         of_day % 60,
-        utc_ms % 1000
+        utc_ms.rem_euclid(1000)
     )
 }
 

@@ -36,7 +36,7 @@
 //!   that land in the same folder are not requests: they are skipped with a
 //!   reason that names them, not read as damage.
 
-use memchr::memchr;
+use memchr::{memchr, memchr_iter, memchr3};
 
 use crate::ingest::record::{AccessRecord, LineError, optional, seconds_as_micros};
 use crate::ingest::timestamps::parse_iso8601;
@@ -145,18 +145,28 @@ fn without_port(address: &[u8]) -> &[u8] {
 }
 
 /// The authority of the URL in a request line `GET http://host:80/ HTTP/1.1`.
+#[inline]
 fn request_host(request: &[u8]) -> Option<&[u8]> {
     let space = memchr(b' ', request)?;
     let url = &request[space + 1..];
-    let after_scheme = url
-        .windows(3)
-        .position(|w| w == b"://")
-        .map(|at| &url[at + 3..])?;
-    let end = after_scheme
-        .iter()
-        .position(|&b| matches!(b, b'/' | b' ' | b'?'))
-        .unwrap_or(after_scheme.len());
+    let after_scheme = memchr_iter(b':', url)
+        .find(|&colon| url[colon + 1..].starts_with(b"//"))
+        .map(|colon| &url[colon + 3..])?;
+    let end = memchr3(b'/', b' ', b'?', after_scheme).unwrap_or(after_scheme.len());
     optional(&after_scheme[..end])
+}
+
+/// Field `index` (0-based) of `text` split at single spaces, `None` when
+/// the text has fewer fields: `text.split(' ').nth(index)` with memchr.
+#[inline]
+fn nth_field(text: &[u8], index: usize) -> Option<&[u8]> {
+    let mut spaces = memchr_iter(b' ', text);
+    let mut start = 0;
+    for _ in 0..index {
+        start = spaces.next()? + 1;
+    }
+    let end = spaces.next().unwrap_or(text.len());
+    Some(&text[start..end])
 }
 
 /// The fields both layouts share from `client:port` to `user_agent`.
@@ -268,10 +278,7 @@ pub fn parse_alb(line: &[u8]) -> Result<(AccessRecord<'_>, &[u8]), LineError> {
     fields.next("expected the load balancer's name")?;
     let common = common(&mut fields)?;
     // Older lines end here or a few fields later.
-    let creation = fields
-        .rest
-        .split(|&b| b == b' ')
-        .nth(CREATION_TIME_AFTER_AGENT)
+    let creation = nth_field(fields.rest, CREATION_TIME_AFTER_AGENT)
         .and_then(parse_iso8601)
         .map(|(at, _)| at);
     let from_times = total(&common.times);
