@@ -105,10 +105,7 @@ fn name_parts(name: &str) -> NameParts<'_> {
         base = &base[..base.len() - extension.len()];
     }
     // Rotation numbers: `.1`, `.2` (logrotate), `-20240611` (dateext).
-    loop {
-        let Some(cut) = base.rfind(['.', '-']) else {
-            break;
-        };
+    while let Some(cut) = base.rfind(['.', '-']) {
         let number = &base[cut + 1..];
         if cut == 0 || number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit()) {
             break;
