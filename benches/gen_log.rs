@@ -15,6 +15,12 @@
 //! `cargo bench --bench gen_log -- --week --out DIR [--scale F]`: writes the
 //! week of 4 hosts' rotated, gzipped logs (35 M lines at scale 1) below DIR
 //! with `testbed/src/bench_week.rs`.
+//!
+//! `cargo bench --bench gen_log -- --span 30d --lines N --out FILE`: writes
+//! N requests spread evenly over the span (nginx combined + request time,
+//! with `testbed/src/exact.rs`, 500 users) with a 30-minute outage of 502s
+//! in its middle: a sparse month and a dense hour of the same lines, to
+//! check that the report's cost follows the lines, not the span.
 
 use std::fs::File;
 use std::io::BufWriter;
@@ -23,13 +29,21 @@ use std::time::Instant;
 
 use postmortem_testbed::bench_log::{GenOptions, GenSummary, Layout, write_log};
 use postmortem_testbed::bench_week::{WeekOptions, write_week};
+use postmortem_testbed::exact::{LogStyle, spread_with_outage};
 
 /// Lines written when `--lines` is not given: the 5 million of BENCHMARKS.md.
 const DEFAULT_LINES: u64 = 5_000_000;
 /// Output buffer: large writes keep the generator from waiting on syscalls.
 const WRITE_BUFFER_BYTES: usize = 4 << 20;
 
-const USAGE: &str = "usage: cargo bench --bench gen_log -- --out FILE [--lines N] [--seed S] [--format nginx|haproxy|alb] [--layout combined+request_time|combined|common|haproxy|aws-alb], or --week --out DIR [--scale F] [--seed S]";
+const USAGE: &str = "usage: cargo bench --bench gen_log -- --out FILE [--lines N] [--seed S] [--format nginx|haproxy|alb] [--layout combined+request_time|combined|common|haproxy|aws-alb], or --week --out DIR [--scale F] [--seed S], or --span DURATION --lines N --out FILE";
+
+/// Where a `--span` log starts: 2024-05-01T00:00:00Z.
+const SPAN_FROM_MS: i64 = 1_714_521_600_000;
+/// Users of a `--span` log.
+const SPAN_USERS: u32 = 500;
+/// The outage in the middle of a `--span` log: 30 minutes.
+const SPAN_OUTAGE_MS: i64 = 30 * 60_000;
 
 fn main() -> ExitCode {
     let mut lines = DEFAULT_LINES;
@@ -38,6 +52,7 @@ fn main() -> ExitCode {
     let mut layout = Layout::CombinedRequestTime;
     let mut week = false;
     let mut scale = 1.0f64;
+    let mut span_ms = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut value = |name: &str| {
@@ -84,6 +99,12 @@ fn main() -> ExitCode {
                 };
                 Ok(())
             }),
+            "--span" => value("--span").and_then(|v| {
+                postmortem::parse_duration_us(&v)
+                    .filter(|&us| us >= 1_000)
+                    .map(|us| span_ms = Some((us / 1_000) as i64))
+                    .ok_or_else(|| format!("--span '{v}' is not a duration: use e.g. 30d or 1h"))
+            }),
             "--layout" => value("--layout").and_then(|v| {
                 layout = match v.as_str() {
                     "combined+request_time" => Layout::CombinedRequestTime,
@@ -117,6 +138,16 @@ fn main() -> ExitCode {
             seed,
             started,
         );
+    }
+    if let Some(span_ms) = span_ms {
+        let requests = spread_with_outage(SPAN_FROM_MS, span_ms, lines, SPAN_USERS, SPAN_OUTAGE_MS);
+        let text = LogStyle::NGINX.render(&requests);
+        let written = std::fs::write(&path, &text).map(|()| GenSummary {
+            lines: requests.len() as u64,
+            bytes: text.len() as u64,
+            users: SPAN_USERS,
+        });
+        return report(written, &path, seed, started);
     }
     let file = match File::create(&path) {
         Ok(file) => file,

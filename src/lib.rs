@@ -48,7 +48,7 @@ macro_rules! rooms {
 }
 
 rooms!(
-    config, detect, error, ingest, progress, report, run, series, timefmt
+    config, detect, error, ingest, progress, report, run, scan, series, timefmt
 );
 
 pub use config::{Config, InputSpec, UserKey};

@@ -13,15 +13,33 @@ use crate::ingest::{self, IngestOptions, Ingested, InputStats, sniff};
 use crate::progress::Progress;
 use crate::series::MIN_DEFAULT_SLOW_US;
 use crate::series::dims::DimensionSeries;
+use crate::series::widen::Widening;
 use crate::timefmt::Zone;
 
 /// The most buckets a run may span: a year of one-minute buckets. Beyond
-/// it a stray timestamp, not the log, is usually to blame.
+/// it a stray timestamp, not the log, is usually to blame. Never reached
+/// since spans longer than [`SERIES_BUCKET_LIMIT`] are widened; kept as the
+/// series room's guard.
 pub const MAX_BUCKETS: usize = 366 * 24 * 60;
+
+/// The most buckets a run's series holds: two weeks of the default
+/// one-minute buckets. Detection and the report do work for every bucket
+/// of the span, requests or not (the baseline, the burn-rate replay, the
+/// chart), so a sparse month at one minute costs as much as a dense one;
+/// a longer span is read at the narrowest wider bucket that fits (a month
+/// at 1 min becomes 5 min) with a notice, and the edges stay the first and
+/// last bad request (slots stay one second wide up to one-hour buckets).
+/// Two weeks keeps the week of rotated logs from several hosts at the
+/// one-minute bucket asked for.
+pub const SERIES_BUCKET_LIMIT: u64 = 14 * 24 * 60;
 
 /// Runs the whole pipeline on `config`'s inputs.
 pub fn analyze(config: &Config, progress: &dyn Progress) -> Result<Findings> {
-    let (inputs, ingested) = read_inputs(config, progress, NothingParsed::Fails)?;
+    let (inputs, mut ingested) = read_inputs(config, progress, NothingParsed::Fails)?;
+    let widened = ingested.access.widen_to_fit(SERIES_BUCKET_LIMIT);
+    if let Some(widening) = &widened {
+        progress.warn(&widening_notice(widening));
+    }
     let zone = config
         .tz
         .unwrap_or_else(|| Zone::Fixed(ingested.access_offset.unwrap_or(0)));
@@ -49,9 +67,46 @@ pub fn analyze(config: &Config, progress: &dyn Progress) -> Result<Findings> {
         slo_percent: config.slo_percent,
         detected_at: config.detected_at.map(|given| given.resolve(&zone)),
     };
-    let findings = detect::find(observed, &options);
+    let mut findings = detect::find(observed, &options);
+    findings.bucket_widened = widened;
     warn_early_detections(&findings, progress);
     Ok(findings)
+}
+
+/// The notice for a series widened to fit [`SERIES_BUCKET_LIMIT`]: the
+/// width asked for, the width used and why, and how to choose.
+pub fn widening_notice(widening: &Widening) -> String {
+    format!(
+        "bucket widened from {} to {}: {} would need {} buckets, more than {}; the edges are still the first and last bad request (give --bucket {} to choose the width, or --since/--until to narrow the range)",
+        bucket_arg(widening.from_ms),
+        bucket_arg(widening.to_ms),
+        span_words(widening.span_ms),
+        widening.buckets_needed,
+        widening.limit,
+        bucket_arg(widening.to_ms),
+    )
+}
+
+/// A span in days from two days up (`30 days`, `14.5 days`), else as a
+/// duration (`26 h 0 min`).
+pub fn span_words(ms: i64) -> String {
+    const DAY_MS: f64 = 86_400_000.0;
+    let days = ms as f64 / DAY_MS;
+    if days < 2.0 {
+        return crate::timefmt::human_duration(ms);
+    }
+    let text = format!("{days:.1}");
+    format!("{} days", text.strip_suffix(".0").unwrap_or(&text))
+}
+
+/// A width as `--bucket` reads it (`5m`, `3h`, `1d`, `133s`).
+pub fn bucket_arg(ms: i64) -> String {
+    const UNITS: [(i64, &str); 3] = [(86_400_000, "d"), (3_600_000, "h"), (60_000, "m")];
+    UNITS
+        .iter()
+        .find(|(unit, _)| ms % unit == 0)
+        .map(|(unit, name)| format!("{}{name}", ms / unit))
+        .unwrap_or_else(|| format!("{}s", ms / 1000))
 }
 
 /// A detection before the first bad request (`--detected-at` an hour early,
@@ -91,7 +146,9 @@ pub struct Inspection {
 pub fn inspect(config: &Config, progress: &dyn Progress) -> Result<Inspection> {
     // Inspect shows its table even when nothing parsed: that is when the
     // table is most needed. The binary still exits 2.
-    let (inputs, ingested) = read_inputs(config, progress, NothingParsed::Allowed)?;
+    let (inputs, mut ingested) = read_inputs(config, progress, NothingParsed::Allowed)?;
+    // The dimensions of a long span, at the width a report would use.
+    ingested.access.widen_to_fit(SERIES_BUCKET_LIMIT);
     let ingest_slow_us = ingested.access.ingest_slow_us();
     let metrics = ingested.metrics;
     let dimensions = match ingested.access.finish(MAX_BUCKETS) {

@@ -24,7 +24,8 @@ use super::patterns::{self, LogPattern};
 use super::stats::round4;
 use super::templates::Templates;
 use super::{
-    Cause, Incident, Severity, actions, anomaly, changes, detection, findings, hints, incident,
+    Cause, Incident, Severity, actions, anomaly, changes, detection, findings, first_host, hints,
+    incident,
     resolution, runs, timeline, traffic,
 };
 
@@ -145,6 +146,7 @@ pub fn find(observed: Observations, options: &DetectOptions) -> Findings {
         events,
         metrics,
         client_bursts,
+        bucket_widened: None,
     }
 }
 
@@ -226,6 +228,7 @@ fn describe_incident(
     let mut signals = series_signals(cx, &incident, counts, threshold_us);
     signals.extend(metric_signals.into_iter().map(|(signal, _)| signal));
     signals.extend(log_patterns.iter().map(LogPattern::signal));
+    let started_first_on = first_host::started_first_on(around.dimensions, &incident);
     let own = timeline::request_entries(cx, &incident, &impact, detected.as_ref());
     let (timeline, evidence, out_of_memory_count, resolution) = full_timeline(
         cx,
@@ -248,6 +251,7 @@ fn describe_incident(
         hints,
         resolution,
         peak_bad_rate,
+        started_first_on,
     }
 }
 
@@ -318,6 +322,7 @@ fn describe_metric_incident(
         hints,
         resolution,
         peak_bad_rate: 0.0,
+        started_first_on: None,
     }
 }
 

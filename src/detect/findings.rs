@@ -317,6 +317,9 @@ pub struct Finding {
     pub resolution: Option<Resolution>,
     /// Bad-request rate at the peak bucket.
     pub peak_bad_rate: f64,
+    /// The host where it started first, when several hosts' logs were read
+    /// and their starts differ (see [`super::first_host`]).
+    pub started_first_on: Option<super::first_host::HostLead>,
 }
 
 impl Finding {
@@ -463,6 +466,9 @@ pub struct Findings {
     /// Bursts of 4xx responses from single clients, the largest first: not
     /// incidents, named so nobody takes them for one.
     pub client_bursts: Vec<ClientBurst>,
+    /// Set when the requests spanned too many buckets of the width asked
+    /// for and the series was read at a wider one (`bucket_ms`).
+    pub bucket_widened: Option<crate::series::widen::Widening>,
 }
 
 impl Findings {
@@ -548,6 +554,7 @@ mod tests {
             hints: Vec::new(),
             resolution: None,
             peak_bad_rate: 1.0,
+            started_first_on: None,
         }
     }
 

@@ -10,7 +10,7 @@
 //! and requests hit, [`detection`] when someone noticed (decided there
 //! only), [`client_bursts`] the 4xx bursts from one client,
 //! [`concentration`] the upstream, host or path an incident's bad requests
-//! concentrate on, [`templates`] the log templates, [`patterns`] the
+//! concentrate on, [`first_host`] the host where it started first, [`templates`] the log templates, [`patterns`] the
 //! templates that appear or jump at the onset, [`hints`] the leads for the
 //! root cause, [`changes`] which changes matter and how they rank,
 //! [`resolution`] the change that ended the impact, [`runs`]
@@ -32,6 +32,7 @@ pub mod describe;
 pub mod detection;
 pub mod evidence;
 pub mod findings;
+pub mod first_host;
 pub mod hints;
 pub mod impact;
 pub mod incident;

@@ -87,11 +87,19 @@ pub fn ingest(
     } else {
         Vec::new()
     };
+    let logs: Vec<Option<std::path::PathBuf>> = sources
+        .iter()
+        .map(|source| match source {
+            Source::File(path) => Some(log_identity(path)),
+            Source::Stdin => None,
+        })
+        .collect();
     for (input_index, source) in sources.iter().enumerate() {
         let overlap = overlaps
             .iter()
             .find(|o| o.file == input_index)
             .map(|o| (o, sources[o.other].display()));
+        let tail_candidates = tail_candidates(sources, &logs, input_index, &overlaps, &inputs);
         let host = host_labels
             .as_ref()
             .and_then(|labels| labels.get(input_index))
@@ -102,6 +110,7 @@ pub fn ingest(
                 index: input_index as u32,
                 host,
                 overlap,
+                tail_candidates,
             },
             options,
             progress,
@@ -144,6 +153,44 @@ struct InputIdentity<'a> {
     /// Where this file's last lines are another rotation's first (and that
     /// rotation's name): it is read up to there.
     overlap: Option<(&'a reader::overlap::Overlap, String)>,
+    /// The other rotations of its log whose heads a compressed file's tail
+    /// is compared with as it is read (see [`reader::overlap`]).
+    tail_candidates: Vec<std::path::PathBuf>,
+}
+
+/// The rotations of source `index`'s log (other files with its log name)
+/// whose first lines its tail may hold, leaving out each file already
+/// read short against it (a pair is resolved once: both read short would
+/// leave out lines neither holds any more).
+fn tail_candidates(
+    sources: &[Source],
+    logs: &[Option<std::path::PathBuf>],
+    index: usize,
+    overlaps: &[reader::overlap::Overlap],
+    read: &[InputStats],
+) -> Vec<std::path::PathBuf> {
+    let Some(Some(log)) = logs.get(index) else {
+        return Vec::new();
+    };
+    let name = sources[index].display();
+    sources
+        .iter()
+        .enumerate()
+        .filter(|&(other, _)| other != index && logs[other].as_ref() == Some(log))
+        .filter(|&(other, _)| {
+            !overlaps
+                .iter()
+                .any(|o| o.file == other && o.other == index)
+        })
+        .filter(|&(other, _)| {
+            read.get(other)
+                .is_none_or(|stats| stats.overlap_with.as_deref() != Some(name.as_str()))
+        })
+        .filter_map(|(_, source)| match source {
+            Source::File(path) => Some(path.clone()),
+            Source::Stdin => None,
+        })
+        .collect()
 }
 
 /// The one log a file of a cloud service's delivery belongs to: AWS
@@ -414,13 +461,44 @@ fn ingest_source(
         _ => {
             let report =
                 || progress.set_position(consumed_before + counter.load(Ordering::Relaxed));
+            // A compressed rotation's tail is compared with the other
+            // rotations' heads as it is read (reader/overlap.rs).
+            let candidates: Vec<&std::path::Path> = identity
+                .tail_candidates
+                .iter()
+                .map(std::path::PathBuf::as_path)
+                .collect();
+            let found = std::cell::Cell::new(None);
+            let keep = |tail: &[u8], from_start: bool| {
+                let Some(overlap) = reader::overlap::overlap_in_tail(tail, &candidates) else {
+                    return tail.len();
+                };
+                // An overlap filling the whole window may run further back.
+                let fills_window = overlap.keep_bytes == 0 && !from_start;
+                found.set(Some((overlap, fills_window)));
+                if fills_window {
+                    tail.len()
+                } else {
+                    overlap.keep_bytes
+                }
+            };
+            let held_tail = (stats.compressed && !as_document && !candidates.is_empty())
+                .then_some(pipeline::HeldTail {
+                    bytes: reader::overlap::OVERLAP_WINDOW_BYTES,
+                    keep: &keep,
+                });
             let (total, outcome) = pipeline::run(
                 chunks,
                 (first_buffer, first_chunk),
                 CHUNK_BYTES,
                 setup,
                 &report,
+                held_tail,
             );
+            if let Some((overlap, fills_window)) = found.get() {
+                let other = candidates[overlap.other].display().to_string();
+                note_overlap(&mut stats, overlap.lines, &other, fills_window, progress);
+            }
             (total, outcome, counter.load(Ordering::Relaxed))
         }
     };
@@ -478,21 +556,37 @@ fn read_short(
     let Some((overlap, other)) = &identity.overlap else {
         return len;
     };
+    note_overlap(stats, overlap.lines, other, overlap.fills_window, progress);
     if overlap.fills_window {
+        return len;
+    }
+    overlap.keep_bytes.min(len)
+}
+
+/// Notes in `stats`, and tells through `progress`, that the last `lines`
+/// lines of the input are the first of `other` and were left out; or,
+/// when the overlap `fills_window`, that the file was read whole.
+fn note_overlap(
+    stats: &mut InputStats,
+    lines: u64,
+    other: &str,
+    fills_window: bool,
+    progress: &dyn Progress,
+) {
+    if fills_window {
         progress.warn(&format!(
             "{}: its last {} MiB are the first lines of '{other}' and the overlap may run further back than was compared; read whole, so lines may be counted twice: remove the copied lines or leave out one file",
             stats.path,
             reader::overlap::OVERLAP_WINDOW_BYTES >> 20
         ));
-        return len;
+        return;
     }
-    stats.overlap_lines = overlap.lines;
-    stats.overlap_with = Some(other.clone());
+    stats.overlap_lines = lines;
+    stats.overlap_with = Some(other.to_string());
     progress.warn(&format!(
-        "{}: its last {} lines are the first lines of '{other}' (rotations that overlap, as copytruncate can leave): counted once, in '{other}'",
-        stats.path, overlap.lines
+        "{}: its last {lines} lines are the first lines of '{other}' (rotations that overlap, as copytruncate can leave): counted once, in '{other}'",
+        stats.path
     ));
-    overlap.keep_bytes.min(len)
 }
 
 /// The file and its length, when `source` is an uncompressed regular file

@@ -16,6 +16,7 @@
 //! ([`super::worker::HAND_OVER_AFTER_MS`]), so memory holds each bucket
 //! once, not once per worker.
 
+use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{self, Read};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -90,15 +91,31 @@ pub struct ReadOutcome {
     pub lines_before_error: Option<u64>,
 }
 
+/// The end of a stream held back from the parsers until the stream ends,
+/// so the lines it shares with another file can be left out (a compressed
+/// rotation's overlap, see [`super::reader::overlap`]) without decoding
+/// the file twice.
+pub struct HeldTail<'a> {
+    /// Bytes of whole lines held back: at least this many (the last
+    /// chunks), or the whole stream when it is shorter.
+    pub bytes: usize,
+    /// Given the held bytes (whole lines, in order) and whether they start
+    /// at the stream's start, how many of them to parse.
+    pub keep: &'a dyn Fn(&[u8], bool) -> usize,
+}
+
 /// Reads the rest of an input (its first chunk already in `first`) and
 /// parses it on `workers` threads. `on_chunk` is called on the reading
-/// thread after each chunk is read (for progress).
+/// thread after each chunk is read (for progress). With `held_tail`, the
+/// last chunks are parsed only once the stream has ended, and only as
+/// much of them as it keeps.
 pub fn run<R: Read>(
     mut reader: ChunkReader<R>,
     first: (Vec<u8>, Chunk),
     chunk_bytes: usize,
     setup: ParseSetup<'_>,
     on_chunk: &dyn Fn(),
+    held_tail: Option<HeldTail<'_>>,
 ) -> (SourceResult, ReadOutcome) {
     let workers = setup.workers.max(1);
     let (job_sender, job_receiver) = mpsc::sync_channel::<Job>(workers * QUEUED_CHUNKS_PER_WORKER);
@@ -122,10 +139,10 @@ pub fn run<R: Read>(
             &mut reader,
             first,
             chunk_bytes,
-            &job_sender,
-            &free_receiver,
+            (&job_sender, &free_receiver),
             max_buffers,
             on_chunk,
+            held_tail.as_ref(),
         );
         drop(job_sender);
         let finished: Vec<ParseWorker<'_>> = handles
@@ -175,18 +192,26 @@ fn work<'a>(
 }
 
 /// The reader's loop: hand out the chunk in hand, fill the next buffer.
+/// With `held_tail`, chunks wait in `held` while the ones after them hold
+/// at least its bytes, and the last ones are cut by it at the end.
 fn feed<R: Read>(
     reader: &mut ChunkReader<R>,
     first: (Vec<u8>, Chunk),
     chunk_bytes: usize,
-    jobs: &SyncSender<Job>,
-    free: &Receiver<Vec<u8>>,
+    (jobs, free): (&SyncSender<Job>, &Receiver<Vec<u8>>),
     max_buffers: usize,
     on_chunk: &dyn Fn(),
+    held_tail: Option<&HeldTail<'_>>,
 ) -> ReadOutcome {
     let (mut buffer, mut chunk) = first;
     let mut buffers = 1;
     let mut number = 0u64;
+    let mut held: VecDeque<Job> = VecDeque::new();
+    let mut held_bytes = 0usize;
+    let done = |error| ReadOutcome {
+        error,
+        lines_before_error: None,
+    };
     loop {
         let error = chunk.error.take();
         let job = Job {
@@ -195,39 +220,83 @@ fn feed<R: Read>(
             len: chunk.len,
         };
         number += 1;
-        if jobs.send(job).is_err() || error.is_some() {
-            return ReadOutcome {
-                error,
-                lines_before_error: None,
-            };
+        match held_tail {
+            None => {
+                if jobs.send(job).is_err() || error.is_some() {
+                    return done(error);
+                }
+            }
+            Some(tail) => {
+                held_bytes += job.len;
+                held.push_back(job);
+                while held
+                    .front()
+                    .is_some_and(|front| held_bytes - front.len >= tail.bytes)
+                {
+                    let Some(front) = held.pop_front() else { break };
+                    held_bytes -= front.len;
+                    if jobs.send(front).is_err() {
+                        return done(error);
+                    }
+                }
+                if error.is_some() {
+                    // A damaged stream's end is not compared: all of it is
+                    // parsed, as without a held tail.
+                    for job in held.drain(..) {
+                        if jobs.send(job).is_err() {
+                            break;
+                        }
+                    }
+                    return done(error);
+                }
+            }
         }
+        // Buffers waiting in `held` are not in circulation: they never
+        // come back before the end, so they do not count against the cap.
         buffer = match free.try_recv() {
             Ok(buffer) => buffer,
-            Err(_) if buffers < max_buffers => {
+            Err(_) if buffers < max_buffers + held.len() => {
                 buffers += 1;
                 Vec::new()
             }
             Err(_) => match free.recv() {
                 Ok(buffer) => buffer,
                 // Every worker is gone; only a bug gets here.
-                Err(_) => {
-                    return ReadOutcome {
-                        error: None,
-                        lines_before_error: None,
-                    };
-                }
+                Err(_) => return done(None),
             },
         };
         match reader.fill(&mut buffer, chunk_bytes) {
             Some(next) => chunk = next,
             None => {
-                return ReadOutcome {
-                    error: None,
-                    lines_before_error: None,
-                };
+                if let Some(tail) = held_tail {
+                    release_held(held, tail, jobs);
+                }
+                return done(None);
             }
         }
         on_chunk();
+    }
+}
+
+/// Hands the held chunks to the workers, cut where `tail` says: the
+/// chunk holding the cut is shortened (the cut is a line start, and a
+/// chunk starts at one), the ones after it are dropped.
+fn release_held(held: VecDeque<Job>, tail: &HeldTail<'_>, jobs: &SyncSender<Job>) {
+    let from_start = held.front().is_some_and(|job| job.chunk == 0);
+    let mut bytes = Vec::with_capacity(held.iter().map(|job| job.len).sum());
+    for job in &held {
+        bytes.extend_from_slice(&job.buffer[..job.len]);
+    }
+    let mut left = (tail.keep)(&bytes, from_start).min(bytes.len());
+    for mut job in held {
+        if left == 0 {
+            break;
+        }
+        job.len = job.len.min(left);
+        left -= job.len;
+        if jobs.send(job).is_err() {
+            break;
+        }
     }
 }
 
@@ -614,7 +683,7 @@ mod tests {
                 let mut reader = ChunkReader::new(&log[..]);
                 let mut first = Vec::new();
                 let chunk = reader.fill(&mut first, chunk_bytes).expect("not empty");
-                let (result, outcome) = run(reader, (first, chunk), chunk_bytes, setup, &|| {});
+                let (result, outcome) = run(reader, (first, chunk), chunk_bytes, setup, &|| {}, None);
                 assert!(outcome.error.is_none());
                 assert!(
                     summary(result) == expected,

@@ -296,7 +296,7 @@ pub(crate) fn optional(field: &[u8]) -> Option<&[u8]> {
 #[inline]
 pub(crate) fn closing_quote(input: &[u8]) -> Option<usize> {
     let mut from = 0;
-    while let Some(found) = memchr(b'"', &input[from..]) {
+    while let Some(found) = crate::scan::find_byte(b'"', &input[from..]) {
         let at = from + found;
         let backslashes = input[..at]
             .iter()

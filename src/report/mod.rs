@@ -118,6 +118,29 @@ pub struct Report {
     /// What incidents were judged against (an addition to the contract).
     #[serde(default)]
     pub baseline: BaselineJson,
+    /// Set when the requests spanned more buckets than a series holds and
+    /// `bucket_s` is wider than `--bucket` (an addition to the contract).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bucket_widened: Option<BucketWidenedJson>,
+}
+
+/// Why `bucket_s` is wider than the `--bucket` asked for.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BucketWidenedJson {
+    /// The width asked for, in seconds.
+    #[serde(serialize_with = "seconds")]
+    pub from_s: f64,
+    /// The width used (`bucket_s`), in seconds.
+    #[serde(serialize_with = "seconds")]
+    pub to_s: f64,
+    /// From the first request's bucket to the last's, in seconds.
+    #[serde(serialize_with = "seconds")]
+    pub span_s: f64,
+    /// Buckets the span needs at `from_s`.
+    pub buckets_needed: u64,
+    /// The most buckets a series holds.
+    pub limit: u64,
 }
 
 /// The reference of normal: learned from the range (`data`), or `absolute`
@@ -323,6 +346,37 @@ pub struct IncidentJson {
     /// logged one.
     #[serde(default)]
     pub resolution: Option<ResolutionJson>,
+    /// The host where the incident started first, when several hosts'
+    /// logs were read and their starts differ (an addition to the
+    /// contract; absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_first_on: Option<StartedFirstOnJson>,
+}
+
+/// The host where an incident started first (`detect/first_host.rs`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StartedFirstOnJson {
+    /// The host's log relative to the folder the inputs share
+    /// (`web02/access.log`).
+    pub host: String,
+    /// Its first failed request in its first failing bucket.
+    pub start: String,
+    /// How long before the next host's start, in seconds.
+    #[serde(serialize_with = "seconds")]
+    pub lead_s: f64,
+    /// The host that started next.
+    pub next_host: String,
+    /// Every host that failed in the incident, earliest first.
+    pub hosts: Vec<HostStartJson>,
+}
+
+/// One host's start in an incident.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostStartJson {
+    pub host: String,
+    pub start: String,
 }
 
 /// The change that most likely ended the impact.
@@ -472,6 +526,22 @@ impl Report {
                         reason: r.choice.name().to_string(),
                         run: r.run.clone(),
                     }),
+                    started_first_on: report.started_first_on.as_ref().map(|lead| {
+                        StartedFirstOnJson {
+                            host: lead.host.clone(),
+                            start: time(lead.start),
+                            lead_s: ms_to_seconds(lead.lead_ms),
+                            next_host: lead.next_host.clone(),
+                            hosts: lead
+                                .starts
+                                .iter()
+                                .map(|start| HostStartJson {
+                                    host: start.host.clone(),
+                                    start: time(start.start),
+                                })
+                                .collect(),
+                        }
+                    }),
                 }
             })
             .collect();
@@ -499,6 +569,13 @@ impl Report {
                 bad_rate: round4(findings.baseline.bad_rate),
                 failed_rate: round4(findings.baseline.failed_rate),
             },
+            bucket_widened: findings.bucket_widened.map(|w| BucketWidenedJson {
+                from_s: ms_to_seconds(w.from_ms),
+                to_s: ms_to_seconds(w.to_ms),
+                span_s: ms_to_seconds(w.span_ms),
+                buckets_needed: w.buckets_needed,
+                limit: w.limit,
+            }),
         }
     }
 }

@@ -355,17 +355,25 @@ pub struct SeriesBuilder {
     /// The bucket the previous request fell into: consecutive lines almost
     /// always share it, so the map is only searched when it changes.
     current: Option<(i64, Bucket)>,
+    /// Where `current` starts (ms): a request inside it needs no division
+    /// to find its bucket.
+    current_start_ms: i64,
+    /// [`slots_per_bucket`] of the width, computed once.
+    slots: usize,
     /// The largest bucket index seen.
     latest: Option<i64>,
 }
 
 impl SeriesBuilder {
     pub fn new(bucket_ms: i64, ingest_slow_us: u64) -> Self {
+        let bucket_ms = bucket_ms.max(SLOTS_PER_BUCKET as i64);
         SeriesBuilder {
-            bucket_ms: bucket_ms.max(SLOTS_PER_BUCKET as i64),
+            bucket_ms,
             ingest_slow_us,
             buckets: FxHashMap::default(),
             current: None,
+            current_start_ms: 0,
+            slots: slots_per_bucket(bucket_ms),
             latest: None,
         }
     }
@@ -381,9 +389,16 @@ impl SeriesBuilder {
     /// Folds one request into its bucket.
     #[inline]
     pub fn record(&mut self, facts: &RequestFacts) {
-        let index = facts.arrival.div_euclid(self.bucket_ms);
-        let rel = facts.arrival - index * self.bucket_ms;
-        let slots = slots_per_bucket(self.bucket_ms);
+        let arrival = facts.arrival;
+        let in_current = arrival.wrapping_sub(self.current_start_ms);
+        let (index, rel) = match &self.current {
+            Some((index, _)) if (0..self.bucket_ms).contains(&in_current) => (*index, in_current),
+            _ => {
+                let index = arrival.div_euclid(self.bucket_ms);
+                (index, arrival - index * self.bucket_ms)
+            }
+        };
+        let slots = self.slots;
         let slot = slot_index(rel, self.bucket_ms, slots);
         let ingest_slow_us = self.ingest_slow_us;
         let bucket = self.bucket_for(index);
@@ -401,6 +416,7 @@ impl SeriesBuilder {
             // (BENCHMARKS.md, "tried and dropped").
             let bucket = self.buckets.remove(&index).unwrap_or_default();
             self.current = Some((index, bucket));
+            self.current_start_ms = index.saturating_mul(self.bucket_ms);
         }
         match &mut self.current {
             Some((_, bucket)) => bucket,
@@ -494,6 +510,45 @@ impl SeriesBuilder {
 
     pub fn is_empty(&self) -> bool {
         self.buckets.is_empty() && self.current.is_none()
+    }
+
+    /// The first and last bucket index holding a request.
+    pub fn index_range(&mut self) -> Option<(i64, i64)> {
+        self.settle();
+        let first = self.buckets.keys().min()?;
+        let last = self.buckets.keys().max()?;
+        Some((*first, *last))
+    }
+
+    /// Re-buckets every bucket at `wider_ms` (a multiple of the width):
+    /// `add_share` adds a bucket, whose start lies the given offset into
+    /// its wide bucket, to that wide bucket (created empty).
+    pub(super) fn widen(&mut self, wider_ms: i64, add_share: impl Fn(&mut Bucket, Bucket, i64)) {
+        self.settle();
+        let factor = (wider_ms / self.bucket_ms).max(1);
+        let old_ms = self.bucket_ms;
+        self.bucket_ms = old_ms * factor;
+        self.latest = self.latest.map(|index| index.div_euclid(factor));
+        let mut wide: FxHashMap<i64, Bucket> = FxHashMap::default();
+        for (index, bucket) in std::mem::take(&mut self.buckets) {
+            let at = index.div_euclid(factor);
+            let offset_ms = (index - at * factor) * old_ms;
+            add_share(wide.entry(at).or_default(), bucket, offset_ms);
+        }
+        self.buckets = wide;
+    }
+
+    /// How many buckets `wider_ms` wide would hold a request, and the
+    /// slots the buckets hold now.
+    pub fn occupancy_at(&self, wider_ms: i64) -> (usize, usize) {
+        let all = || self.buckets.iter().chain(self.current.as_ref().map(|(i, b)| (i, b)));
+        let mut wide: Vec<i64> = all()
+            .map(|(index, _)| (index * self.bucket_ms).div_euclid(wider_ms.max(1)))
+            .collect();
+        wide.sort_unstable();
+        wide.dedup();
+        let slots = all().map(|(_, bucket)| bucket.slots.len()).sum();
+        (wide.len(), slots)
     }
 
     /// The dense series from the first to the last non-empty bucket.

@@ -53,6 +53,11 @@ impl ClientErrors {
         self.buckets.bucket_ms()
     }
 
+    /// Re-buckets the summaries at `wider_ms`, a multiple of the width.
+    pub fn widen(&mut self, wider_ms: i64) {
+        self.buckets.widen(wider_ms);
+    }
+
     /// Every bucket's summary `(index, summary)`, in time order.
     pub fn sorted(&self) -> Vec<(i64, &ClientSummary)> {
         self.buckets.sorted()

@@ -152,6 +152,9 @@ pub struct DimensionCounts {
     /// The proxy's termination causes of the failed requests (empty for
     /// logs without one).
     pub causes: CauseTally,
+    /// The arrival of the first failed request (for the host where an
+    /// incident started first, `detect/first_host.rs`).
+    pub first_failed: Option<Millis>,
 }
 
 impl DimensionCounts {
@@ -166,6 +169,10 @@ impl DimensionCounts {
         self.slow += other.slow;
         self.latency.merge(&other.latency);
         self.causes.merge(&other.causes);
+        self.first_failed = match (self.first_failed, other.first_failed) {
+            (Some(mine), Some(theirs)) => Some(mine.min(theirs)),
+            (mine, theirs) => mine.or(theirs),
+        };
     }
 }
 
@@ -269,6 +276,7 @@ impl DimensionBuilder {
         counts.requests += 1;
         if outcome.failed {
             counts.failed += 1;
+            counts.first_failed = Some(counts.first_failed.map_or(arrival, |f| f.min(arrival)));
             if let Some(termination) = outcome.termination {
                 counts.causes.add(termination);
             }
@@ -334,6 +342,24 @@ impl DimensionBuilder {
             }
             self.buckets.insert(index, mine);
         }
+    }
+
+    /// Re-buckets the counts at `wider_ms`, a multiple of the width.
+    pub fn widen(&mut self, wider_ms: i64) {
+        self.settle();
+        let factor = (wider_ms / self.bucket_ms).max(1);
+        self.bucket_ms *= factor;
+        let mut wider: FxHashMap<i64, BucketValues> = FxHashMap::default();
+        for (index, values) in std::mem::take(&mut self.buckets) {
+            let mine = wider.entry(index.div_euclid(factor)).or_default();
+            for (id, counts) in values {
+                match mine.iter_mut().find(|(value, _)| *value == id) {
+                    Some((_, existing)) => existing.merge(&counts),
+                    None => mine.push((id, counts)),
+                }
+            }
+        }
+        self.buckets = wider;
     }
 
     /// Distinct values with counts of their own so far.

@@ -277,6 +277,22 @@ impl<S: Mergeable + Clone> PerBucket<S> {
         }
     }
 
+    /// Re-buckets the summaries at `wider_ms`, a multiple of the width
+    /// (the summaries of the buckets a wider one covers, merged).
+    pub fn widen(&mut self, wider_ms: i64) {
+        self.park();
+        let factor = (wider_ms / self.bucket_ms).max(1);
+        self.bucket_ms *= factor;
+        for (index, summary) in std::mem::take(&mut self.buckets) {
+            match self.buckets.get_mut(&index.div_euclid(factor)) {
+                Some(mine) => mine.merge_from(&summary),
+                None => {
+                    self.buckets.insert(index.div_euclid(factor), summary);
+                }
+            }
+        }
+    }
+
     /// Every bucket `(index, summary)`, in time order.
     pub fn sorted(&self) -> Vec<(i64, &S)> {
         let mut all: Vec<(i64, &S)> = self

@@ -43,7 +43,18 @@ pub struct LatencyHistogram {
 impl LatencyHistogram {
     #[inline]
     pub fn add(&mut self, micros: u64) {
-        self.add_bin(latency_bin(micros), 1);
+        let bin = latency_bin(micros);
+        // Nearly every request lands in a bin the histogram already spans:
+        // one bounds check, no growth.
+        if let Some(count) = bin
+            .checked_sub(self.first_bin)
+            .and_then(|slot| self.counts.get_mut(usize::from(slot)))
+        {
+            *count = count.saturating_add(1);
+            self.total += 1;
+            return;
+        }
+        self.add_bin(bin, 1);
     }
 
     fn add_bin(&mut self, bin: u16, count: u32) {
@@ -160,6 +171,34 @@ impl SlowTail {
     pub(super) fn merge(&mut self, other: &SlowTail) {
         for &(bin, value) in &other.bins {
             self.add_bin(bin, value);
+        }
+    }
+
+    /// The same tail with every relative time moved `offset_ms` later: the
+    /// bucket's requests seen from the start of a wider bucket.
+    pub(super) fn shifted(&self, offset_ms: u32) -> SlowTail {
+        let shift = |rel: u32| {
+            if rel == NONE_REL {
+                rel
+            } else {
+                rel.saturating_add(offset_ms)
+            }
+        };
+        SlowTail {
+            bins: self
+                .bins
+                .iter()
+                .map(|&(bin, value)| {
+                    (
+                        bin,
+                        TailBin {
+                            count: value.count,
+                            first: shift(value.first),
+                            last: shift(value.last),
+                        },
+                    )
+                })
+                .collect(),
         }
     }
 

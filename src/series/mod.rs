@@ -21,6 +21,7 @@ pub mod partial;
 pub mod paths;
 pub mod termination;
 pub mod users;
+pub mod widen;
 
 pub use buckets::*;
 pub use partial::{AccessSeries, Partial, Request, UpstreamAttempt};

@@ -108,11 +108,11 @@ impl Mergeable for PathSummary {
 /// The path of a request line (`GET /a/b?x=1 HTTP/1.1` gives `/a/b`), or
 /// `None` when the line holds no method and target.
 pub fn request_path(request: &[u8]) -> Option<&[u8]> {
-    // memchr, not a byte loop: this runs on every request line.
-    let method_end = memchr::memchr(b' ', request)?;
+    // A vector search, not a byte loop: this runs on every request line.
+    let method_end = crate::scan::find_byte(b' ', request)?;
     let rest = &request[method_end + 1..];
     let rest = &rest[rest.iter().take_while(|&&b| b == b' ').count()..];
-    let end = memchr::memchr2(b' ', b'?', rest).unwrap_or(rest.len());
+    let end = crate::scan::find_byte2(b' ', b'?', rest).unwrap_or(rest.len());
     let path = &rest[..end];
     (method_end > 0 && !path.is_empty()).then_some(path)
 }
@@ -149,6 +149,11 @@ impl PathBuilder {
 
     pub fn bucket_ms(&self) -> i64 {
         self.buckets.bucket_ms()
+    }
+
+    /// Re-buckets the summaries at `wider_ms`, a multiple of the width.
+    pub fn widen(&mut self, wider_ms: i64) {
+        self.buckets.widen(wider_ms);
     }
 
     /// Every bucket's summary `(index, summary)`, in time order.

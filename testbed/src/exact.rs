@@ -204,6 +204,30 @@ pub fn steady(
     all
 }
 
+/// `count` requests spread evenly over `[from_ms, from_ms + span_ms)`
+/// (a sparse month and a dense hour of the same number of lines differ
+/// only in `span_ms`), 40 ms each from `users` users, and every request
+/// arriving in the `outage_ms` at the middle of the span fails with a 502:
+/// one incident whose edges are the first and last request inside it.
+pub fn spread_with_outage(
+    from_ms: i64,
+    span_ms: i64,
+    count: u64,
+    users: u32,
+    outage_ms: i64,
+) -> Vec<Request> {
+    let spacing_ms = (span_ms / count.max(1) as i64).max(1);
+    let mut requests = steady(from_ms, from_ms + span_ms, spacing_ms, users, 40);
+    requests.truncate(count as usize);
+    let outage_from = from_ms + span_ms / 2;
+    for request in &mut requests {
+        if (outage_from..outage_from + outage_ms).contains(&request.arrival_ms) {
+            request.status = 502;
+        }
+    }
+    requests
+}
+
 /// A stride near 7/13 of `users` that shares no factor with it, so `steady`
 /// visits every user once per round in a scrambled order.
 fn coprime_stride(users: u32) -> u32 {

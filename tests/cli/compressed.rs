@@ -102,3 +102,72 @@ fn an_xz_rotation_is_named_as_such_not_read_as_lines() {
     );
     assert_eq!(xz_input["lines"], 0);
 }
+
+/// Every position the progress bar was given, and the total it began with.
+#[derive(Default)]
+struct RecordedProgress {
+    total: std::sync::Mutex<Option<u64>>,
+    positions: std::sync::Mutex<Vec<u64>>,
+}
+
+impl postmortem::Progress for RecordedProgress {
+    fn begin(&self, total_bytes: Option<u64>) {
+        if let Ok(mut total) = self.total.lock() {
+            *total = total_bytes;
+        }
+    }
+
+    fn set_position(&self, bytes: u64) {
+        if let Ok(mut positions) = self.positions.lock() {
+            positions.push(bytes);
+        }
+    }
+}
+
+#[test]
+fn progress_counts_the_bytes_on_disk_of_compressed_inputs() {
+    // A mix whose decoded size is far from its size on disk: the bar's
+    // length is the files' sizes on disk, and its position reaches each
+    // file's end on disk in turn (gzip and zstd by their compressed bytes),
+    // so the ETA is honest across a mix.
+    let dir = scratch();
+    // (file name, its first second, its lines, how it is stored), in the
+    // order the folder is read.
+    let files: [(&str, u64, u64, Store); 3] = [
+        ("access.log", 3_000, 1_000, |text| text.to_vec()),
+        ("access.log.1.gz", 1_500, 1_500, gzip),
+        ("access.log.2.zst", 0, 1_500, zstd),
+    ];
+    let mut ends_on_disk = Vec::new();
+    let mut on_disk = 0u64;
+    let mut decoded = 0u64;
+    for (name, first, lines, store) in files {
+        let text = rotation(first, lines);
+        let bytes = store(&text);
+        decoded += text.len() as u64;
+        on_disk += bytes.len() as u64;
+        ends_on_disk.push(on_disk);
+        std::fs::write(dir.path().join(name), bytes).expect("write");
+    }
+    assert!(
+        decoded > 2 * on_disk,
+        "compressed well: {decoded} vs {on_disk}"
+    );
+    let progress = RecordedProgress::default();
+    let config =
+        postmortem::Config::for_inputs(vec![postmortem::InputSpec::Path(dir.path().to_path_buf())]);
+    postmortem::analyze(&config, &progress).expect("a report");
+    assert_eq!(*progress.total.lock().expect("total"), Some(on_disk));
+    let positions = progress.positions.lock().expect("positions").clone();
+    assert!(
+        positions.windows(2).all(|pair| pair[0] <= pair[1]),
+        "never backwards: {positions:?}"
+    );
+    assert_eq!(positions.last(), Some(&on_disk), "ends at the total");
+    for end in ends_on_disk {
+        assert!(
+            positions.contains(&end),
+            "reaches {end}, a file's end on disk: {positions:?}"
+        );
+    }
+}

@@ -26,6 +26,7 @@ mod read_once;
 mod report;
 mod samples;
 mod series;
+mod span;
 mod support;
 mod text_proxy_logs;
 mod timeline;

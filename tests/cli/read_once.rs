@@ -254,6 +254,10 @@ fn gzip(text: &str) -> Vec<u8> {
     encoder.finish().expect("vec")
 }
 
+fn zstd(text: &str) -> Vec<u8> {
+    zstd::stream::encode_all(text.as_bytes(), 3).expect("vec")
+}
+
 #[test]
 fn rotations_that_overlap_count_the_shared_lines_once() {
     let same_second_twice =
@@ -288,6 +292,51 @@ fn rotations_that_overlap_count_the_shared_lines_once() {
             ],
             900,
             Some(("access.log.2", 5, "access.log.1.gz")),
+        ),
+        (
+            "two gzipped rotations: the older one's tail is compared as it is decoded",
+            vec![
+                ("access.log.2.gz", gzip(&numbered(0, 500))),
+                ("access.log.1.gz", gzip(&numbered(490, 900))),
+            ],
+            900,
+            Some(("access.log.2.gz", 10, "access.log.1.gz")),
+        ),
+        (
+            "a zstd rotation before a gzipped one",
+            vec![
+                ("access.log.3.zst", zstd(&numbered(0, 400))),
+                ("access.log.2.gz", gzip(&numbered(395, 700))),
+            ],
+            700,
+            Some(("access.log.3.zst", 5, "access.log.2.gz")),
+        ),
+        (
+            "the older rotation gzipped, the newer plain",
+            vec![
+                ("access.log.1.gz", gzip(&numbered(0, 300))),
+                ("access.log", numbered(297, 600).into_bytes()),
+            ],
+            600,
+            Some(("access.log.1.gz", 3, "access.log")),
+        ),
+        (
+            "a gzipped rotation longer than the window (4.5 MB decoded): only its end is held back",
+            vec![
+                ("access.log.2.gz", gzip(&numbered(0, 50_000))),
+                ("access.log.1.gz", gzip(&numbered(49_990, 50_400))),
+            ],
+            50_400,
+            Some(("access.log.2.gz", 10, "access.log.1.gz")),
+        ),
+        (
+            "two gzipped rotations that do not overlap",
+            vec![
+                ("access.log.2.gz", gzip(&numbered(0, 500))),
+                ("access.log.1.gz", gzip(&numbered(500, 900))),
+            ],
+            900,
+            None,
         ),
         (
             "two equal lines at the boundary are two requests (fewer than 3)",

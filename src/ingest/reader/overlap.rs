@@ -1,19 +1,23 @@
 //! Rotations that overlap: the last lines of one rotation of a log are the
 //! first lines of another (a `copytruncate` that copied lines the live file
-//! kept, a rotation copied by hand), so they would be counted twice. Found
-//! before parsing, from the decoded head of every rotation and the tail of
-//! the uncompressed ones, and resolved by reading the older file only up to
-//! where the overlap starts: its line numbers stay those of the file.
+//! kept, a rotation copied by hand), so they would be counted twice.
+//! Resolved by reading the older file only up to where the overlap starts:
+//! its line numbers stay those of the file.
 //!
-//! The rule, exactly: file X (uncompressed) and file Y are rotations of
-//! one log (same name once rotation suffixes are removed); the last `k`
-//! lines of X, byte for byte, are the first `k` lines of Y, with `k` at
-//! least [`MIN_OVERLAP_LINES`] and the overlap within the last
+//! The rule, exactly: file X and file Y are rotations of one log (same
+//! name once rotation suffixes are removed); the last `k` lines of X, byte
+//! for byte, are the first `k` lines of Y, with `k` at least
+//! [`MIN_OVERLAP_LINES`] and the overlap within the last
 //! [`OVERLAP_WINDOW_BYTES`] of X. X is then read without those `k` lines.
-//! Between two compressed rotations the overlap is not looked for (their
-//! tails cost a whole decode): logrotate's `delaycompress` keeps the newest
-//! rotation uncompressed, which is where a `copytruncate` overlap is made.
-
+//!
+//! An uncompressed X is compared before parsing ([`find`]: its tail is one
+//! read at its end). A compressed X's tail is only known once it is
+//! decoded, so it is compared while it is read: the reader holds back its
+//! last [`OVERLAP_WINDOW_BYTES`] of whole lines from the parsers and, at
+//! the end, compares them with the other rotations' heads
+//! ([`overlap_in_tail`]) and hands on only what precedes the overlap; no
+//! file is decoded twice. Y's head is read only as far as the comparison
+//! needs: its first line, then the bytes an overlap would cover.
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
@@ -79,12 +83,10 @@ pub fn find(sources: &[Source], log: impl Fn(&Path) -> PathBuf) -> Vec<Overlap> 
             if found.iter().any(|o: &Overlap| o.file == *y && o.other == *x) {
                 continue;
             }
-            let Ok(head) = decoded_head(y_path) else {
+            let Ok(Some((at, lines))) = overlap_with_head(&tail, y_path) else {
                 continue;
             };
-            if let Some((at, lines)) = overlap_at(&tail, &head)
-                && lines >= MIN_OVERLAP_LINES
-            {
+            if lines >= MIN_OVERLAP_LINES {
                 found.push(Overlap {
                     file: *x,
                     keep_bytes: tail_start + at as u64,
@@ -99,15 +101,66 @@ pub fn find(sources: &[Source], log: impl Fn(&Path) -> PathBuf) -> Vec<Overlap> 
     found
 }
 
-/// Where in `tail` the longest run of whole lines that ends `tail` and
-/// starts `head` begins, and how many lines it holds.
-fn overlap_at(tail: &[u8], head: &[u8]) -> Option<(usize, u64)> {
-    let line_starts = std::iter::once(0).chain(
+/// An overlap found at the end of a compressed file: the bytes of its
+/// held-back tail to keep, the lines left out, and the other file's
+/// index among the candidates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TailOverlap {
+    pub keep_bytes: usize,
+    pub lines: u64,
+    pub other: usize,
+}
+
+/// The overlap of `tail` (the last whole lines of a file, at most
+/// [`OVERLAP_WINDOW_BYTES`]) with the head of the first of `candidates`
+/// (other rotations of its log) that starts with at least
+/// [`MIN_OVERLAP_LINES`] of its last lines; `None` when none does.
+pub fn overlap_in_tail(tail: &[u8], candidates: &[&Path]) -> Option<TailOverlap> {
+    candidates.iter().enumerate().find_map(|(other, path)| {
+        let (at, lines) = overlap_with_head(tail, path).ok()??;
+        (lines >= MIN_OVERLAP_LINES).then_some(TailOverlap {
+            keep_bytes: at,
+            lines,
+            other,
+        })
+    })
+}
+
+/// The longest run of whole lines that ends `tail` and starts the decoded
+/// file at `path`: where it starts in `tail` and its lines. Reads the
+/// file's first line, and more only when that line ends a line of `tail`
+/// start: then as many bytes as the longest such run.
+fn overlap_with_head(tail: &[u8], path: &Path) -> io::Result<Option<(usize, u64)>> {
+    let opened = open(&Source::File(path.to_path_buf()))?;
+    let mut reader = io::BufReader::new(opened.reader.take(OVERLAP_WINDOW_BYTES as u64));
+    let mut head = Vec::new();
+    io::BufRead::read_until(&mut reader, b'\n', &mut head)?;
+    if head.last() != Some(&b'\n') {
+        return Ok(None);
+    }
+    let Some(earliest) = line_starts(tail).find(|&start| tail[start..].starts_with(&head)) else {
+        return Ok(None);
+    };
+    let wanted = (tail.len() - earliest) as u64;
+    reader
+        .take(wanted.saturating_sub(head.len() as u64))
+        .read_to_end(&mut head)?;
+    Ok(overlap_at(tail, &head))
+}
+
+/// Where each line of `tail` starts.
+fn line_starts(tail: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    std::iter::once(0).chain(
         memchr_iter(b'\n', tail)
             .map(|at| at + 1)
             .filter(|&at| at < tail.len()),
-    );
-    for start in line_starts {
+    )
+}
+
+/// Where in `tail` the longest run of whole lines that ends `tail` and
+/// starts `head` begins, and how many lines it holds.
+fn overlap_at(tail: &[u8], head: &[u8]) -> Option<(usize, u64)> {
+    for start in line_starts(tail) {
         let rest = &tail[start..];
         if head.starts_with(rest) && rest.last() == Some(&b'\n') {
             let lines = memchr_iter(b'\n', rest).count() as u64;
@@ -142,18 +195,6 @@ fn plain_tail(path: &Path) -> io::Result<Option<(Vec<u8>, u64)>> {
     };
     let skip = first_newline + 1;
     Ok(Some((tail[skip..].to_vec(), from + skip as u64)))
-}
-
-/// The first [`OVERLAP_WINDOW_BYTES`] of a file, decoded (gzip and zstd
-/// inflated).
-fn decoded_head(path: &Path) -> io::Result<Vec<u8>> {
-    let opened = open(&Source::File(path.to_path_buf()))?;
-    let mut head = Vec::new();
-    opened
-        .reader
-        .take(OVERLAP_WINDOW_BYTES as u64)
-        .read_to_end(&mut head)?;
-    Ok(head)
 }
 
 #[cfg(test)]

@@ -153,6 +153,17 @@ impl Page<'_> {
             request_time_definition(times),
             self.duration_words(findings.bucket_ms)
         );
+        if let Some(widening) = &findings.bucket_widened {
+            let _ = writeln!(
+                out,
+                "\nBucket widened from {} to {}: the requests span {}, which would need {} buckets, more than the {} a series holds. An incident still starts at its first bad request and ends at its last; give `--bucket` to choose the width.",
+                self.duration_words(widening.from_ms),
+                self.duration_words(widening.to_ms),
+                self.duration_words(widening.span_ms),
+                thousands(widening.buckets_needed),
+                thousands(widening.limit),
+            );
+        }
     }
 
     /// The skipped cell of one input: the count and its share of the lines.

@@ -187,6 +187,9 @@ impl Page<'_> {
                 "It starts with the first failed request and ends with the last one, at the times written on their log lines (for nginx, completion times: the logs have no request time)."
             },
         );
+        if let Some(lead) = &report.started_first_on {
+            self.started_first_on(lead, out);
+        }
         if self.findings.baseline.source == crate::detect::baseline::BaselineSource::Absolute {
             let _ = writeln!(
                 out,
@@ -221,6 +224,24 @@ impl Page<'_> {
             self.request_impact(report, out);
         }
         self.detection_and_leads(report, "what changed, and why did it hurt users?", out);
+    }
+
+    /// Where the incident started first, with every failing host's start.
+    fn started_first_on(&self, lead: &crate::detect::first_host::HostLead, out: &mut String) {
+        let starts: Vec<String> = lead
+            .starts
+            .iter()
+            .map(|host| format!("{} {}", code(&host.host), self.clock(host.start)))
+            .collect();
+        let _ = writeln!(
+            out,
+            "**Started first on:** {} at {}, {} before the next host, {}. Each host's start is its first failed request once its own failures began: {}.\n",
+            code(&lead.host),
+            self.clock_zone(lead.start),
+            self.between(lead.start, lead.start + lead.lead_ms),
+            code(&lead.next_host),
+            starts.join(", "),
+        );
     }
 
     /// The Issue Summary's detection and the root-cause question with the

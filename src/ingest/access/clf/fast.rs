@@ -168,9 +168,11 @@ impl<'a> Cursor<'a> {
 }
 
 /// Reads a well-formed line of `layout`; `None` leaves the line to the nom
-/// parser. Returns what follows the last field and the record.
+/// parser. Returns the record and what follows the last field, in the
+/// order [`super::parse_clf`] returns them, so the record is built where
+/// the caller keeps it rather than copied between tuples.
 #[inline]
-pub fn parse<'a>(line: &'a [u8], layout: &ClfLayout) -> Option<(&'a [u8], AccessRecord<'a>)> {
+pub fn parse<'a>(line: &'a [u8], layout: &ClfLayout) -> Option<(AccessRecord<'a>, &'a [u8])> {
     #[cfg(test)]
     if DISABLED.with(std::cell::Cell::get) {
         return None;
@@ -236,7 +238,6 @@ pub fn parse<'a>(line: &'a [u8], layout: &ClfLayout) -> Option<(&'a [u8], Access
         }
     };
     Some((
-        cursor.rest(),
         AccessRecord {
             client,
             remote_user,
@@ -251,5 +252,6 @@ pub fn parse<'a>(line: &'a [u8], layout: &ClfLayout) -> Option<(&'a [u8], Access
             // The CLF family has no upstream fields.
             ..AccessRecord::new(logged_at, offset_seconds, status)
         },
+        cursor.rest(),
     ))
 }
