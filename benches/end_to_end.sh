@@ -11,6 +11,14 @@
 #   COMPRESSED=1 benches/end_to_end.sh   # also rotations, one .gz, the inflate floor
 #   WEEK=1 WEEK_SCALE=1 benches/end_to_end.sh   # also the 4-host week (35 M lines)
 #   TOOLS= COMPRESSED=1 WEEK=1 benches/end_to_end.sh   # only those two sections
+#   TOOLS= FORMATS=1 benches/end_to_end.sh   # the load-balancer formats beside nginx
+#
+# FORMATS=1 (issue 15): the same generated day as HAProxy `option httplog`
+# through syslog and as an AWS ALB access log (`gen_log --format haproxy|alb`,
+# $LINES lines each, in /tmp unless HAPROXY_LOG / ALB_LOG say where), and
+# `postmortem report` on each beside the nginx log in one hyperfine run;
+# prints lines/s, MB/s and the share of nginx's lines/s (wall and CPU) of
+# each to target/end-to-end/formats.txt. The target: each >= 70% of nginx.
 #
 # TOOLS: postmortem, wc, rg, awk (whatever awk is), mawk, gawk, goaccess,
 # lnav (count the lines), lnav-minute (requests and 5xx per minute in SQL).
@@ -172,6 +180,40 @@ week_section() {
     tee -a "$OUT/week.txt"
 }
 
+# FORMATS=1: HAProxy and ALB logs of the same day beside nginx (see the
+# header). CPU time (user + system) comes from one more run each under GNU
+# time, as the wall time of a shared machine is noisy.
+formats_section() {
+  local haproxy=${HAPROXY_LOG:-/tmp/pm-haproxy-5m.log} alb=${ALB_LOG:-/tmp/pm-alb-5m.log}
+  [ -s "$haproxy" ] || cargo bench --bench gen_log -- --lines "$LINES" --format haproxy --out "$haproxy"
+  [ -s "$alb" ] || cargo bench --bench gen_log -- --lines "$LINES" --format alb --out "$alb"
+  echo "== load-balancer formats: load average before: $(cut -d' ' -f1-3 /proc/loadavg)" | tee "$OUT/formats.txt"
+  cat "$LOG" "$haproxy" "$alb" > /dev/null
+  hyperfine --runs "$RUNS" --warmup 1 -N --export-json "$OUT/formats.json" --export-markdown "$OUT/formats.md" \
+    -n nginx "$BIN report --quiet --format json $LOG" \
+    -n haproxy "$BIN report --quiet --format json $haproxy" \
+    -n alb "$BIN report --quiet --format json $alb"
+  local name file lines bytes wall cpu
+  for name in nginx haproxy alb; do
+    case $name in nginx) file=$LOG ;; haproxy) file=$haproxy ;; alb) file=$alb ;; esac
+    lines=$(wc -l < "$file")
+    bytes=$(wc -c < "$file")
+    wall=$(sed -n "/\"command\": \"$name\"/,/\"mean\"/s/.*\"mean\": *\([0-9.e-]*\).*/\1/p" "$OUT/formats.json")
+    cpu=$(/usr/bin/time -f "%U %S" sh -c "$BIN report --quiet --format json $file > /dev/null" 2>&1 | tail -1 | awk '{print $1 + $2}')
+    echo "$name $lines $bytes $wall $cpu"
+  done | awk '
+    { name[NR] = $1; lines[NR] = $2; bytes[NR] = $3; wall[NR] = $4; cpu[NR] = $5 }
+    END {
+      printf "%-8s %10s %9s %9s %8s %11s %9s %14s\n", "log", "lines", "MB", "wall s", "CPU s", "lines/s", "MB/s", "of nginx w/cpu"
+      for (i = 1; i <= NR; i++) {
+        rate = lines[i] / wall[i]; crate = lines[i] / cpu[i]
+        if (i == 1) { base = rate; cbase = crate }
+        printf "%-8s %10d %9.0f %9.3f %8.2f %11.0f %9.0f %6.0f%% / %3.0f%%\n", name[i], lines[i], bytes[i] / 1e6, wall[i], cpu[i], rate, bytes[i] / 1e6 / wall[i], 100 * rate / base, 100 * crate / cbase
+      }
+    }' | tee -a "$OUT/formats.txt"
+}
+
+[ -n "${FORMATS:-}" ] && formats_section
 [ -n "${COMPRESSED:-}" ] && compressed_section
 [ -n "${WEEK:-}" ] && week_section
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUT/machine.txt"

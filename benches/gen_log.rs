@@ -3,6 +3,15 @@
 //! users, a 30-minute incident at 12:00 local) with the generator in
 //! `testbed/src/bench_log.rs`. Deterministic for a seed (`--seed`, default 1).
 //!
+//! `--format haproxy` or `--format alb` writes the same traffic and the same
+//! incident as the load balancer in front of the shop would log it:
+//! HAProxy's `option httplog` through syslog (RFC 3164 header, the accept
+//! date in brackets, `Ta` in ms, termination states) or the AWS Application
+//! Load Balancer's access log in its documented field order (UTC,
+//! `request_creation_time`, `-1` times when no target answered);
+//! `--format nginx` (the default) is the benchmark log itself.
+//! `benches/end_to_end.sh` (`FORMATS=1`) times the three side by side.
+//!
 //! `cargo bench --bench gen_log -- --week --out DIR [--scale F]`: writes the
 //! week of 4 hosts' rotated, gzipped logs (35 M lines at scale 1) below DIR
 //! with `testbed/src/bench_week.rs`.
@@ -27,7 +36,7 @@ const DEFAULT_LINES: u64 = 5_000_000;
 /// Output buffer: large writes keep the generator from waiting on syscalls.
 const WRITE_BUFFER_BYTES: usize = 4 << 20;
 
-const USAGE: &str = "usage: cargo bench --bench gen_log -- --out FILE [--lines N] [--seed S] [--layout combined+request_time|combined|common|haproxy|aws-alb], or --week --out DIR [--scale F] [--seed S], or --span DURATION --lines N --out FILE";
+const USAGE: &str = "usage: cargo bench --bench gen_log -- --out FILE [--lines N] [--seed S] [--format nginx|haproxy|alb] [--layout combined+request_time|combined|common|haproxy|aws-alb], or --week --out DIR [--scale F] [--seed S], or --span DURATION --lines N --out FILE";
 
 /// Where a `--span` log starts: 2024-05-01T00:00:00Z.
 const SPAN_FROM_MS: i64 = 1_714_521_600_000;
@@ -75,6 +84,20 @@ fn main() -> ExitCode {
                 _ => Err(format!(
                     "--scale '{v}': give a positive number (1 is 35 M lines)"
                 )),
+            }),
+            // The server that writes the log: the names BENCHMARKS.md uses.
+            "--format" => value("--format").and_then(|v| {
+                layout = match v.as_str() {
+                    "nginx" => Layout::CombinedRequestTime,
+                    "haproxy" => Layout::HaProxy,
+                    "alb" | "aws-alb" => Layout::AwsAlb,
+                    other => {
+                        return Err(format!(
+                            "--format '{other}' is unknown: give nginx, haproxy or alb; {USAGE}"
+                        ));
+                    }
+                };
+                Ok(())
             }),
             "--span" => value("--span").and_then(|v| {
                 postmortem::parse_duration_us(&v)

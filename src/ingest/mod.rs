@@ -346,6 +346,7 @@ fn ingest_source(
         }
     };
     stats.compressed = opened.compressed;
+    stats.size_on_disk = opened.size_on_disk;
     let counter = opened.raw_bytes_read.clone();
     let mut chunks = ChunkReader::new(opened.reader);
     let mut first_buffer = Vec::new();

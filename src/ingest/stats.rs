@@ -53,6 +53,8 @@ pub struct InputStats {
     /// `docker-json`), when they were not bare.
     pub envelope: Option<&'static str>,
     pub compressed: bool,
+    /// The file's size on disk (compressed as stored); `None` for stdin.
+    pub size_on_disk: Option<u64>,
     pub lines: u64,
     pub parsed: u64,
     pub skipped: u64,
@@ -126,6 +128,7 @@ impl InputStats {
             format: None,
             envelope: None,
             compressed: false,
+            size_on_disk: None,
             lines: 0,
             parsed: 0,
             skipped: 0,

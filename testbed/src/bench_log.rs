@@ -744,25 +744,30 @@ fn backend_of(user: &User) -> u64 {
 }
 
 /// One HAProxy HTTP log line, written at completion with the accept date.
+/// The failures are written as HAProxy writes them (configuration manual,
+/// 8.5, "Session state at disconnection"): a client that left before the
+/// answer (nginx's 499) is status -1 with `CH--`, a server that reset the
+/// connection 502 with `SH--` and one that never answered 504 with `sH--`,
+/// both with `Tr` -1 (no response was received); a 5xx the server itself
+/// sent ends normally (`----`).
 fn haproxy_line(user: &User, outcome: &Outcome, arrival_ms: u64, completion_ms: u64) -> Vec<u8> {
     let (header, _) = syslog_and_accept_time(completion_ms / 1000);
     let (_, accept) = syslog_and_accept_time(arrival_ms / 1000);
-    let state = if outcome.status >= 500 {
-        "SH--"
-    } else {
-        "----"
+    let latency = outcome.latency_ms;
+    let (status, state, response_ms) = match outcome.status {
+        499 => (-1, "CH--", -1),
+        502 => (502, "SH--", -1),
+        504 => (504, "sH--", -1),
+        status => (i32::from(status), "----", latency.saturating_sub(1) as i64),
     };
     let mut line = Vec::with_capacity(320);
     let _ = writeln!(
         line,
-        "{header} lb01 haproxy[2231]: {}:{} [{accept}.{:03}] www~ www/app{} 0/0/1/{}/{} {} {} - - {state} 12/12/4/1/0 0/0 \"{} {} HTTP/1.1\"",
+        "{header} lb01 haproxy[2231]: {}:{} [{accept}.{:03}] www~ www/app{} 0/0/1/{response_ms}/{latency} {status} {} - - {state} 12/12/4/1/0 0/0 \"{} {} HTTP/1.1\"",
         user.address,
         40_000 + arrival_ms % 20_000,
         arrival_ms % 1000,
         backend_of(user) + 1,
-        outcome.latency_ms.saturating_sub(1),
-        outcome.latency_ms,
-        outcome.status,
         outcome.bytes,
         outcome.method,
         outcome.path,
@@ -770,42 +775,55 @@ fn haproxy_line(user: &User, outcome: &Outcome, arrival_ms: u64, completion_ms: 
     line
 }
 
-/// `2024-03-12T10:00:00.123000Z` of a local millisecond.
+/// `2024-03-12T10:00:00.123000Z` of a local millisecond (UTC, as AWS
+/// writes: the first hour of the local day is the day before in UTC).
 fn aws_time(local_ms: u64) -> String {
-    let utc_ms = local_ms.saturating_sub(ZONE_OFFSET_SECONDS * 1000);
-    let second = utc_ms / 1000;
-    let (year, month, day) = civil_from_days(DAY_SINCE_EPOCH + (second / 86_400) as i64);
-    let of_day = second % 86_400;
+    let utc_ms = local_ms as i64 - (ZONE_OFFSET_SECONDS * 1000) as i64;
+    let second = utc_ms.div_euclid(1000);
+    let (year, month, day) = civil_from_days(DAY_SINCE_EPOCH + second.div_euclid(86_400));
+    let of_day = second.rem_euclid(86_400);
     format!(
         "{year}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}000Z",
         of_day / 3600,
         of_day / 60 % 60,
         of_day % 60,
-        utc_ms % 1000
+        utc_ms.rem_euclid(1000)
     )
 }
 
-/// One ALB access log line (the current field order).
+/// One ALB access log line, in the field order of AWS's documentation
+/// ("Access log entries", Application Load Balancers). The failures are
+/// written as an ALB writes them: a client that left (nginx's 499) is 460,
+/// a target that closed the connection 502 and one that never answered 504,
+/// each without a target status; the processing times after the request
+/// was dispatched are -1 ("the load balancer can't dispatch the request
+/// ... if the target closes the connection"), all three for 502 and 504;
+/// a 5xx the target itself sent is both codes.
 fn alb_line(user: &User, outcome: &Outcome, arrival_ms: u64, completion_ms: u64) -> Vec<u8> {
     let target = format!("10.0.1.{}:8080", 10 + backend_of(user));
-    let mut line = Vec::with_capacity(520);
+    let latency = outcome.latency_ms;
+    let (elb_status, target_status, times) = match outcome.status {
+        499 => (460, "-".to_string(), "0.000 -1 -1".to_string()),
+        status @ (502 | 504) => (status, "-".to_string(), "-1 -1 -1".to_string()),
+        status => (
+            status,
+            status.to_string(),
+            format!("0.000 {}.{:03} 0.000", latency / 1000, latency % 1000),
+        ),
+    };
+    let mut line = Vec::with_capacity(700);
     let _ = writeln!(
         line,
-        "https {} app/shop/50dc6c495c0c9188 {}:{} {target} 0.000 {}.{:03} 0.000 {} {} 412 {} \"{} https://shop.example:443{} HTTP/1.1\" \"{}\" ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2 arn:aws:elasticloadbalancing:eu-central-1:123456789012:targetgroup/shop/73e2d6bc24d8a067 \"Root=1-65f1c0de-{:024x}\" \"shop.example\" \"arn:aws:acm:eu-central-1:123456789012:certificate/12345678-1234-1234-1234-123456789012\" 0 {} \"forward\" \"-\" \"-\" \"{target}\" \"{}\" \"-\" \"-\" TID_{:032x}",
+        "https {} app/shop/50dc6c495c0c9188 {}:{} {target} {times} {elb_status} {target_status} 412 {} \"{} https://shop.example:443{} HTTP/1.1\" \"{}\" ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2 arn:aws:elasticloadbalancing:eu-central-1:123456789012:targetgroup/shop/73e2d6bc24d8a067 \"Root=1-65f1c0de-{:024x}\" \"shop.example\" \"arn:aws:acm:eu-central-1:123456789012:certificate/12345678-1234-1234-1234-123456789012\" 0 {} \"forward\" \"-\" \"-\" \"{target}\" \"{target_status}\" \"-\" \"-\" TID_{:032x}",
         aws_time(completion_ms),
         user.address,
         40_000 + arrival_ms % 20_000,
-        outcome.latency_ms / 1000,
-        outcome.latency_ms % 1000,
-        outcome.status,
-        outcome.status,
         outcome.bytes,
         outcome.method,
         outcome.path,
         user.agent,
         arrival_ms,
         aws_time(arrival_ms),
-        outcome.status,
         completion_ms,
     );
     line

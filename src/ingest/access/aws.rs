@@ -36,11 +36,14 @@
 //!   that land in the same folder are not requests: they are skipped with a
 //!   reason that names them, not read as damage.
 
-use memchr::memchr;
+use memchr::{memchr, memchr_iter, memchr3};
+
+use std::cell::Cell;
 
 use crate::ingest::record::{AccessRecord, LineError, optional, seconds_as_micros};
 use crate::ingest::timestamps::parse_iso8601;
 use crate::series::termination::{Termination, TerminationCause};
+use crate::timefmt::Millis;
 
 /// What `--log-format` and the reports call the ALB format.
 pub const ALB_NAME: &str = "aws-alb";
@@ -63,6 +66,50 @@ const ALB_TYPES: [&[u8]; 6] = [b"http", b"https", b"h2", b"grpcs", b"ws", b"wss"
 /// Index of `request_creation_time` among the space-separated fields that
 /// follow `user_agent` (`ssl_cipher` is 0).
 const CREATION_TIME_AFTER_AGENT: usize = 7;
+
+/// Length of a time as AWS writes it: `2018-07-02T22:23:00.186641Z`.
+const AWS_TIME_LEN: usize = 27;
+/// Its second, `2018-07-02T22:23:00`: what the lines of one second share.
+const AWS_SECOND_LEN: usize = 19;
+
+thread_local! {
+    /// The last two seconds read on this thread and their milliseconds
+    /// since the epoch: a line's `time` and `request_creation_time` are a
+    /// request time apart, and the next line's are nearly always the same
+    /// two seconds, so each second is parsed and validated once, not twice
+    /// a line. Starts with zero bytes, which no time matches.
+    static LAST_AWS_SECONDS: Cell<[([u8; AWS_SECOND_LEN], Millis); 2]> =
+        const { Cell::new([([0; AWS_SECOND_LEN], 0); 2]) };
+}
+
+/// An AWS time (ISO 8601 UTC) as milliseconds: `parse_iso8601`'s answer,
+/// with the second cached for the exact shape AWS writes (a six-digit
+/// fraction and `Z`); any other shape goes to `parse_iso8601` whole.
+#[inline]
+fn aws_time(text: &[u8]) -> Option<Millis> {
+    let fraction = text.get(AWS_SECOND_LEN + 1..AWS_TIME_LEN - 1);
+    let exact = text.len() == AWS_TIME_LEN
+        && text[AWS_SECOND_LEN] == b'.'
+        && text[AWS_TIME_LEN - 1] == b'Z'
+        && fraction.is_some_and(|digits| digits.iter().all(u8::is_ascii_digit));
+    let (Some(fraction), true) = (fraction, exact) else {
+        return parse_iso8601(text).map(|(at, _)| at);
+    };
+    let millis = fraction[..3]
+        .iter()
+        .fold(0, |acc, &b| acc * 10 + Millis::from(b - b'0'));
+    let second = <[u8; AWS_SECOND_LEN]>::try_from(&text[..AWS_SECOND_LEN]).ok()?;
+    let mut last = LAST_AWS_SECONDS.with(Cell::get);
+    if let Some((_, at)) = last.iter().find(|(cached, _)| *cached == second) {
+        return Some(at + millis);
+    }
+    // Without a fraction or zone, parse_iso8601 gives the second in UTC.
+    let (at, _) = parse_iso8601(&second)?;
+    last[1] = last[0];
+    last[0] = (second, at);
+    LAST_AWS_SECONDS.with(|cell| cell.set(last));
+    Some(at + millis)
+}
 
 /// A cursor over fields separated by one space; quoted fields end at a
 /// quote followed by a space or the end of the line.
@@ -145,18 +192,28 @@ fn without_port(address: &[u8]) -> &[u8] {
 }
 
 /// The authority of the URL in a request line `GET http://host:80/ HTTP/1.1`.
+#[inline]
 fn request_host(request: &[u8]) -> Option<&[u8]> {
     let space = memchr(b' ', request)?;
     let url = &request[space + 1..];
-    let after_scheme = url
-        .windows(3)
-        .position(|w| w == b"://")
-        .map(|at| &url[at + 3..])?;
-    let end = after_scheme
-        .iter()
-        .position(|&b| matches!(b, b'/' | b' ' | b'?'))
-        .unwrap_or(after_scheme.len());
+    let after_scheme = memchr_iter(b':', url)
+        .find(|&colon| url[colon + 1..].starts_with(b"//"))
+        .map(|colon| &url[colon + 3..])?;
+    let end = memchr3(b'/', b' ', b'?', after_scheme).unwrap_or(after_scheme.len());
     optional(&after_scheme[..end])
+}
+
+/// Field `index` (0-based) of `text` split at single spaces, `None` when
+/// the text has fewer fields: `text.split(' ').nth(index)` with memchr.
+#[inline]
+fn nth_field(text: &[u8], index: usize) -> Option<&[u8]> {
+    let mut spaces = memchr_iter(b' ', text);
+    let mut start = 0;
+    for _ in 0..index {
+        start = spaces.next()? + 1;
+    }
+    let end = spaces.next().unwrap_or(text.len());
+    Some(&text[start..end])
 }
 
 /// The fields both layouts share from `client:port` to `user_agent`.
@@ -263,17 +320,13 @@ pub fn parse_alb(line: &[u8]) -> Result<(AccessRecord<'_>, &[u8]), LineError> {
             _ => LineError::new("expected the request type (http, https, h2, grpcs, ws, wss)"),
         });
     }
-    let (answered_at, _) = parse_iso8601(fields.next("expected the time")?)
+    let answered_at = aws_time(fields.next("expected the time")?)
         .ok_or(LineError::new("expected the time in ISO 8601 UTC"))?;
     fields.next("expected the load balancer's name")?;
     let common = common(&mut fields)?;
     // Older lines end here or a few fields later.
-    let creation = fields
-        .rest
-        .split(|&b| b == b' ')
-        .nth(CREATION_TIME_AFTER_AGENT)
-        .and_then(parse_iso8601)
-        .map(|(at, _)| at);
+    let creation = nth_field(fields.rest, CREATION_TIME_AFTER_AGENT)
+        .and_then(aws_time);
     let from_times = total(&common.times);
     let (arrival, duration_us) = match (creation, from_times) {
         (Some(created), Some(us)) => (created, Some(us)),
@@ -303,7 +356,7 @@ fn looks_like_connection_log(rest: &[u8]) -> bool {
 /// Parses one Classic ELB line.
 pub fn parse_elb(line: &[u8]) -> Result<(AccessRecord<'_>, &[u8]), LineError> {
     let mut fields = Fields { rest: line };
-    let (arrival, _) = parse_iso8601(fields.next("expected the time")?)
+    let arrival = aws_time(fields.next("expected the time")?)
         .ok_or(LineError::new("expected the time in ISO 8601 UTC"))?;
     if looks_like_connection_log(fields.rest) {
         // `time client_ip client_port ...`: an ALB connection log.

@@ -39,7 +39,7 @@
 //!   `K`), 502 when the server refused or closed it (`S`), 504 on a server
 //!   timeout (`s`), 403 when the proxy denied it (`P`).
 
-use memchr::memchr_iter;
+use memchr::{memchr, memchr_iter};
 
 use crate::ingest::record::{AccessRecord, LineError, optional};
 use crate::ingest::timestamps::{parse_clf_time, parse_iso8601};
@@ -153,11 +153,7 @@ impl<'a> Fields<'a> {
     /// The next field up to a space or the end, and the space after it.
     #[inline]
     fn next(&mut self, expected: &'static str) -> Result<&'a [u8], LineError> {
-        let end = self
-            .rest
-            .iter()
-            .position(|&b| b == b' ')
-            .unwrap_or(self.rest.len());
+        let end = memchr(b' ', self.rest).unwrap_or(self.rest.len());
         if end == 0 {
             return Err(LineError::new(expected));
         }
@@ -291,9 +287,7 @@ fn parse_http<'a>(
         let Some(after) = rest.strip_prefix(b"{") else {
             break;
         };
-        let close = after
-            .iter()
-            .position(|&b| b == b'}')
+        let close = memchr(b'}', after)
             .ok_or(LineError::new("expected '}' after the captured headers"))?;
         rest = after[close + 1..].strip_prefix(b" ").unwrap_or(&after[close + 1..]);
     }
@@ -302,7 +296,7 @@ fn parse_http<'a>(
         .ok_or(LineError::new("expected the request in double quotes"))?;
     // HAProxy encodes `"` inside as `#22`; a line cut by the syslog length
     // limit ends without the closing quote.
-    let request = match quoted.iter().position(|&b| b == b'"') {
+    let request = match memchr(b'"', quoted) {
         Some(close) => &quoted[..close],
         None => quoted,
     };

@@ -3,10 +3,11 @@
 
 use std::fmt::Write;
 
-use crate::ingest::InputKind;
+use crate::ingest::{InputKind, InputStats};
 
 use super::text::*;
 use crate::report::RequestTimes;
+use super::folded::{FoldedLog, InputRow, fold_inputs};
 use super::{Level, MarkdownOptions, Page};
 
 impl Page<'_> {
@@ -72,20 +73,18 @@ impl Page<'_> {
 
     pub(super) fn inputs_table(&self, out: &mut String) {
         let findings = self.findings;
-        let rows = findings.inputs.iter().map(|input| {
-            let skipped = if input.lines > 0 && input.skipped > 0 {
-                format!(
-                    "{} ({})",
-                    thousands(input.skipped),
-                    percent(input.skipped, input.lines)
-                )
-            } else {
-                thousands(input.skipped)
+        let rows = fold_inputs(&findings.inputs).into_iter().map(|row| {
+            let (mut row, first, last) = match row {
+                InputRow::One(input) => (
+                    input_row(input, code_cell(&input.path), self.skipped_cell(input)),
+                    input.first,
+                    input.last,
+                ),
+                InputRow::Folded(log) => (self.folded_row(&log), log.first(), log.last()),
             };
-            let mut row = input_row(input, code_cell(&input.path), skipped);
             // The body's times are in the report's zone; so are these (the
             // JSON keeps UTC).
-            for (cell, at) in row[6..8].iter_mut().zip([input.first, input.last]) {
+            for (cell, at) in row[6..8].iter_mut().zip([first, last]) {
                 if let Some(at) = at {
                     *cell = self.local_stamp(at);
                 }
@@ -165,5 +164,39 @@ impl Page<'_> {
                 thousands(widening.limit),
             );
         }
+    }
+
+    /// The skipped cell of one input: the count and its share of the lines.
+    fn skipped_cell(&self, input: &InputStats) -> String {
+        if input.lines > 0 && input.skipped > 0 {
+            format!(
+                "{} ({})",
+                thousands(input.skipped),
+                percent(input.skipped, input.lines)
+            )
+        } else {
+            thousands(input.skipped)
+        }
+    }
+
+    /// The row of the files of one log: the pattern with the file count
+    /// and their bytes, the kind and format they share, the sums.
+    fn folded_row(&self, log: &FoldedLog<'_>) -> Vec<String> {
+        let sample = log.sample();
+        let size = log
+            .bytes()
+            .map(|bytes| format!(", {}", bytes_text(bytes as f64)))
+            .unwrap_or_default();
+        vec![
+            format!("{} ({} files{size})", code_cell(&log.pattern), thousands(log.files.len() as u64)),
+            sample.kind.name().to_string(),
+            sample.format.unwrap_or("-").to_string(),
+            thousands(log.lines()),
+            thousands(log.parsed()),
+            // Files with skipped lines keep their own rows.
+            thousands(0),
+            "-".to_string(),
+            "-".to_string(),
+        ]
     }
 }

@@ -18,11 +18,13 @@
 //! [`timeline`], [`response`] (Misleading Investigation Paths and
 //! Escalation, from the responders' commands), [`cause`] (Root Cause and
 //! Resolution), [`measures`],
-//! [`appendix`] (chart, client bursts, inputs) and [`text`] the formatting
+//! [`appendix`] (chart, client bursts, inputs, with [`folded`] the files of
+//! one log in one row) and [`text`] the formatting
 //! helpers. Every fact comes from the findings; only the words are made here.
 
 mod appendix;
 mod cause;
+mod folded;
 mod measures;
 mod response;
 mod summary;

@@ -214,3 +214,37 @@ fn no_byte_sequence_makes_them_panic() {
         let _ = parse_alb(&line);
     });
 }
+
+/// The cached second gives what `parse_iso8601` gives, in the order a log
+/// meets times: a new second, the same again, two alternating (a line's
+/// `time` and `request_creation_time`), a third that evicts the older, and
+/// shapes the cache does not take.
+#[test]
+fn cached_times_read_as_parse_iso8601_reads_them() {
+    let cases = [
+        ("first of a second", "2018-07-02T22:23:00.186641Z"),
+        ("same second, cached", "2018-07-02T22:23:00.999999Z"),
+        ("the creation second", "2018-07-02T22:22:48.364000Z"),
+        ("back to the first, still cached", "2018-07-02T22:23:00.000001Z"),
+        ("a third second evicts the older", "2018-07-02T22:24:01.500000Z"),
+        ("the evicted one again", "2018-07-02T22:22:48.364000Z"),
+        ("new day", "2018-07-03T00:00:00.000000Z"),
+        ("leap day", "2024-02-29T12:00:00.250000Z"),
+        ("no fraction", "2018-07-02T22:23:00Z"),
+        ("millisecond fraction", "2018-07-02T22:23:00.186Z"),
+        ("with an offset", "2018-07-02T22:23:00.186641+01:00"),
+        ("invalid day, exact shape", "2018-02-30T22:23:00.186641Z"),
+        ("invalid hour, exact shape", "2018-07-02T24:23:00.186641Z"),
+        ("letter in the fraction", "2018-07-02T22:23:00.18664xZ"),
+        ("space for the T", "2018-07-02 22:23:00.186641Z"),
+    ];
+    for (name, time) in cases {
+        let expected = parse_iso8601(time.as_bytes()).map(|(at, _)| at);
+        assert_eq!(aws_time(time.as_bytes()), expected, "{name}: {time}");
+    }
+    assert_eq!(
+        aws_time(b"2018-07-02T22:23:00.186641Z"),
+        Some(utc_ms(2018, 7, 2, 22, 23, 0) + 186),
+        "a concrete value, not only agreement"
+    );
+}
