@@ -90,6 +90,7 @@ pub fn encode_inputs(inputs: &[InputStats]) -> Result<DataFrame> {
             duplicate_of,
             overlap_lines,
             overlap_with,
+            size_on_disk,
         } = input;
         let AccessFields {
             request_time,
@@ -131,6 +132,7 @@ pub fn encode_inputs(inputs: &[InputStats]) -> Result<DataFrame> {
         c.duplicate_of.push(duplicate_of.clone());
         c.overlap_lines.push(*overlap_lines as i64);
         c.overlap_with.push(overlap_with.clone());
+        c.size_on_disk.push(size_on_disk.map(|bytes| bytes as i64));
     }
     let [f0, f1, f2, f3, f4] = c.field_flags;
     TableBuilder::default()
@@ -161,6 +163,7 @@ pub fn encode_inputs(inputs: &[InputStats]) -> Result<DataFrame> {
         .opt_strs("duplicate_of", c.duplicate_of)
         .i64s("overlap_lines", c.overlap_lines)
         .opt_strs("overlap_with", c.overlap_with)
+        .opt_i64s("size_on_disk", c.size_on_disk)
         .finish()
 }
 
@@ -189,6 +192,7 @@ struct InputColumns {
     duplicate_of: Vec<Option<String>>,
     overlap_lines: Vec<i64>,
     overlap_with: Vec<Option<String>>,
+    size_on_disk: Vec<Option<i64>>,
 }
 
 fn json_column<T: serde::de::DeserializeOwned>(table: &TableReader, name: &str, row: usize, text: &str) -> Result<T> {
@@ -216,6 +220,7 @@ pub fn decode_inputs(t: &TableReader) -> Result<Vec<InputStats>> {
         .collect::<Result<_>>()?;
     let other_formats = t.strs("other_formats")?;
     let (duplicates, overlaps) = (t.opt_strs("duplicate_of")?, t.opt_strs("overlap_with")?);
+    let sizes = t.opt_i64s("size_on_disk")?;
     let mut inputs = Vec::with_capacity(t.height());
     for row in 0..t.height() {
         let kind = INPUT_KINDS
@@ -261,6 +266,9 @@ pub fn decode_inputs(t: &TableReader) -> Result<Vec<InputStats>> {
             duplicate_of: duplicates[row].clone(),
             overlap_lines: count(6, "overlap_lines")?,
             overlap_with: overlaps[row].clone(),
+            size_on_disk: sizes[row]
+                .map(|bytes| unsigned::<u64>(t, "size_on_disk", row, bytes))
+                .transpose()?,
         });
     }
     Ok(inputs)
