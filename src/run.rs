@@ -10,6 +10,7 @@ use crate::ingest::events::Classifier;
 use crate::ingest::evidence::EvidenceOptions;
 use crate::ingest::reader::{self, Source};
 use crate::ingest::{self, IngestOptions, Ingested, InputStats, sniff};
+#[cfg(feature = "tables")]
 use crate::partials::{self, Settings};
 use crate::progress::Progress;
 use crate::series::MIN_DEFAULT_SLOW_US;
@@ -41,6 +42,7 @@ pub fn analyze(config: &Config, progress: &dyn Progress) -> Result<Findings> {
 }
 
 /// The settings a partial of `config`'s run is written with.
+#[cfg(feature = "tables")]
 fn partial_settings(config: &Config) -> Settings {
     Settings {
         bucket_ms: crate::series::SeriesBuilder::new(config.bucket_ms, 0).bucket_ms(),
@@ -54,6 +56,7 @@ fn partial_settings(config: &Config) -> Settings {
 /// `postmortem partial`: reads `config`'s inputs as [`analyze`] does and
 /// writes what ingest kept as partial files in `dir`, named after
 /// `producer`; returns the paths written.
+#[cfg(feature = "tables")]
 pub fn write_partials(
     config: &Config,
     dir: &std::path::Path,
@@ -68,6 +71,7 @@ pub fn write_partials(
 }
 
 /// `postmortem partial --format jsonl`: the same tables as JSON lines.
+#[cfg(feature = "tables")]
 pub fn partials_jsonl(config: &Config, producer: &str, progress: &dyn Progress) -> Result<String> {
     let (inputs, mut ingested) = read_inputs(config, progress, NothingParsed::Fails)?;
     ingested.inputs = inputs;
@@ -77,6 +81,7 @@ pub fn partials_jsonl(config: &Config, producer: &str, progress: &dyn Progress) 
 /// `postmortem report --from-partials`: merges the partials in `dirs` and
 /// runs detection on them as [`analyze`] does on logs. The partials'
 /// settings are the run's: `--slow`, when given, must be theirs.
+#[cfg(feature = "tables")]
 pub fn analyze_partials(
     config: &Config,
     dirs: &[std::path::PathBuf],
@@ -104,6 +109,43 @@ pub fn analyze_partials(
     let inputs = std::mem::take(&mut ingested.inputs);
     ingest::ensure_something_parsed(&inputs)?;
     detect_in(&config, inputs, ingested, progress)
+}
+
+/// Why `partial` and `report --from-partials` fail in a build without the
+/// `tables` feature (the Parquet files are written and read with polars).
+#[cfg(not(feature = "tables"))]
+pub const NO_PARTIALS: &str = "this build has no Parquet partials (postmortem was built without its default feature `tables`): run `partial` and `report --from-partials` with a build of default features";
+
+/// `postmortem partial` in a build without partials: the usage error
+/// [`NO_PARTIALS`], before any input is read.
+#[cfg(not(feature = "tables"))]
+pub fn write_partials(
+    _config: &Config,
+    _dir: &std::path::Path,
+    _producer: &str,
+    _progress: &dyn Progress,
+) -> Result<Vec<std::path::PathBuf>> {
+    Err(Error::Usage(NO_PARTIALS.to_string()))
+}
+
+/// `postmortem partial --format jsonl` in a build without partials.
+#[cfg(not(feature = "tables"))]
+pub fn partials_jsonl(
+    _config: &Config,
+    _producer: &str,
+    _progress: &dyn Progress,
+) -> Result<String> {
+    Err(Error::Usage(NO_PARTIALS.to_string()))
+}
+
+/// `postmortem report --from-partials` in a build without partials.
+#[cfg(not(feature = "tables"))]
+pub fn analyze_partials(
+    _config: &Config,
+    _dirs: &[std::path::PathBuf],
+    _progress: &dyn Progress,
+) -> Result<Findings> {
+    Err(Error::Usage(NO_PARTIALS.to_string()))
 }
 
 /// Detection over what was read (from the logs or from partials).

@@ -328,7 +328,11 @@ fn split_fields<'a>(
             Some(_) => return Err(LineError::new("expected a separator after a quoted field")),
         }
         if at >= line.len() {
-            // A trailing separator ends the line with an empty field.
+            // A trailing separator ends the line with an empty field, which
+            // counts towards the bound like any other.
+            if count >= MAX_FIELDS {
+                return Err(LineError::new("expected at most 64 fields"));
+            }
             fields[count] = &[];
             spans[count] = at;
             return Ok(count + 1);

@@ -74,6 +74,7 @@ pub fn sniff(lines: &[&[u8]]) -> Option<CsvDialect> {
 
 /// The lines of a CSV as polars is given them: data rows with balanced
 /// quotes, and the rows left out because a quote in them is not closed.
+#[cfg(feature = "tables")]
 #[derive(Debug, Default, PartialEq)]
 pub(super) struct RowLines {
     /// 1-based line numbers of the data rows handed to polars.
@@ -86,6 +87,7 @@ pub(super) struct RowLines {
 
 /// Whether a line has an odd number of quotes: a quoted value that does
 /// not end on its line.
+#[cfg(feature = "tables")]
 pub(super) fn has_unclosed_quote(line: &[u8]) -> bool {
     memchr::memchr_iter(b'"', line).count() % 2 == 1
 }
@@ -97,6 +99,7 @@ pub(super) fn has_unclosed_quote(line: &[u8]) -> bool {
 /// fuzzing); a metrics export has one row per line, and a quote left open is
 /// a damaged row (or the cut last line of a file being written). An
 /// unclosed quote in the header is an error naming its line.
+#[cfg(feature = "tables")]
 pub(super) fn row_lines(bytes: &[u8], dialect: CsvDialect) -> Result<RowLines, String> {
     let mut rows = RowLines::default();
     let mut preamble = 1 + usize::from(dialect.separator_line);
@@ -133,6 +136,7 @@ pub(super) fn row_lines(bytes: &[u8], dialect: CsvDialect) -> Result<RowLines, S
 
 /// Why a separator from a `sep=` line cannot be used, if it cannot: polars
 /// takes one ASCII byte that is not the quote or a line ending.
+#[cfg(feature = "tables")]
 pub(super) fn unusable_separator(separator: u8) -> Option<String> {
     (!separator.is_ascii() || matches!(separator, b'"' | b'\n' | b'\r')).then(|| {
         format!(

@@ -172,6 +172,29 @@ fn damage_is_named() {
     }
 }
 
+/// A trailing separator adds an empty last field; at the 64-field bound
+/// that field was written one past the end of the array (found by the
+/// `load_balancer_lines` fuzz target, `corpus/load_balancer_lines/crash_w3c_64_tabs`).
+#[test]
+fn a_trailing_separator_counts_towards_the_field_bound() {
+    let parser = W3cParser::from_head(&lines(IIS_HEAD));
+    let cases = [
+        ("63 fields and a trailing space: 64", "a ".repeat(63), "expected as many fields as the #Fields: header names"),
+        ("64 fields and a trailing space: 65", "a ".repeat(64), "expected at most 64 fields"),
+        ("64 fields and a trailing tab: 65", "a\t".repeat(64), "expected at most 64 fields"),
+        ("65 fields", "a ".repeat(64) + "a", "expected at most 64 fields"),
+    ];
+    for (name, line, reason) in cases {
+        assert_eq!(parser.parse(line.as_bytes()).map(|_| ()), Err(LineError::new(reason)), "{name}");
+    }
+    // The fuzzer's input, minimised: 64 tabs, read by the parser without a
+    // `#Fields:` header (CloudFront's default layout).
+    assert_eq!(
+        W3cParser::default().parse("\t".repeat(64).as_bytes()).map(|_| ()),
+        Err(LineError::new("expected at most 64 fields")),
+    );
+}
+
 #[test]
 fn no_byte_sequence_makes_it_panic() {
     use proptest::prelude::*;
