@@ -4,6 +4,11 @@
 #
 #   fuzz/campaign.sh TARGET [ROUND_SECONDS] [MAX_ROUNDS] [libFuzzer args...]
 #   fuzz/campaign.sh ingest_bytes 600 6 -len_control=0
+#   FEATURES=tables fuzz/campaign.sh metrics_csv 300 6
+#
+# The fuzz crate builds the library without its default feature `tables`
+# (polars); FEATURES=tables adds it, which `metrics_csv` needs and which
+# gives `ingest_bytes` the CSV reader.
 #
 # Each round starts from the corpus every round before it grew
 # (/tmp/fuzz-TARGET, then the committed seeds in fuzz/corpus/TARGET), so
@@ -23,7 +28,7 @@ mkdir -p "$log_dir" "/tmp/fuzz-$target"
 
 for round in $(seq 1 "$max_rounds"); do
   log="$log_dir/$target-$round.log"
-  cargo +nightly fuzz run -O -a -s none "$target" "/tmp/fuzz-$target" "fuzz/corpus/$target" -- \
+  cargo +nightly fuzz run -O -a -s none ${FEATURES:+--features "$FEATURES"} "$target" "/tmp/fuzz-$target" "fuzz/corpus/$target" -- \
     -artifact_prefix="$log_dir/$target-" -max_total_time="$round_seconds" \
     -timeout=20 -rss_limit_mb=2048 -max_len=65536 "$@" > "$log" 2>&1
   status=$?

@@ -4,6 +4,7 @@
 //! requests.
 
 use super::*;
+use crate::ingest::record::seconds_as_micros;
 use crate::ingest::timestamps::utc_ms;
 
 /// What a line must read as.
@@ -247,4 +248,31 @@ fn cached_times_read_as_parse_iso8601_reads_them() {
         Some(utc_ms(2018, 7, 2, 22, 23, 0) + 186),
         "a concrete value, not only agreement"
     );
+}
+
+#[test]
+fn whole_fields_read_as_seconds_as_micros_reads_them() {
+    let cases = [
+        ("documented", "0.000"),
+        ("millis", "0.044"),
+        ("micros", "1.234567"),
+        ("past micros", "1.2345678"),
+        ("whole seconds", "12"),
+        ("point without digits", "3."),
+        ("huge", "99999999999999999999.5"),
+        ("no digits", ".5"),
+        ("empty", ""),
+        ("minus", "-1"),
+        ("trailing letter", "0.5s"),
+        ("letter before the point", "1x.5"),
+        ("two points", "1.2.3"),
+    ];
+    for (name, text) in cases {
+        let general = match seconds_as_micros(text.as_bytes()) {
+            Ok(([], micros)) => Some(micros),
+            _ => None,
+        };
+        assert_eq!(whole_seconds_as_micros(text.as_bytes()), general, "{name}: {text}");
+    }
+    assert_eq!(whole_seconds_as_micros(b"0.044"), Some(44_000));
 }

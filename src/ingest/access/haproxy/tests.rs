@@ -269,3 +269,23 @@ fn no_byte_sequence_makes_it_panic() {
         let _ = parse(&line);
     });
 }
+
+#[test]
+fn timers_and_counters_read_as_haproxy_writes_them() {
+    let cases: [(&str, &str, Result<Option<u64>, ()>); 11] = [
+        ("milliseconds", "44", Ok(Some(44))),
+        ("zero", "0", Ok(Some(0))),
+        ("never happened", "-1", Ok(None)),
+        ("logasap", "+1203", Ok(Some(1203))),
+        ("logasap, never", "+-1", Ok(None)),
+        ("saturates", "99999999999999999999999", Ok(Some(u64::MAX))),
+        ("empty", "", Err(())),
+        ("minus alone", "-", Err(())),
+        ("plus alone", "+", Err(())),
+        ("a letter", "4x", Err(())),
+        ("sign after minus", "-+1", Err(())),
+    ];
+    for (name, text, expected) in cases {
+        assert_eq!(timer(text.as_bytes()), expected, "{name}: {text}");
+    }
+}
