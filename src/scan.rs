@@ -19,6 +19,16 @@ pub fn find_byte(needle: u8, haystack: &[u8]) -> Option<usize> {
     memchr::memchr(needle, haystack)
 }
 
+/// The offset of the last `needle` in `haystack` (a field of one line).
+#[inline]
+pub fn rfind_byte(needle: u8, haystack: &[u8]) -> Option<usize> {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(searcher) = memchr::arch::x86_64::sse2::memchr::One::new(needle) {
+        return searcher.rfind(haystack);
+    }
+    memchr::memrchr(needle, haystack)
+}
+
 /// The offset of the first `a` or `b` in `haystack` (a field of one line).
 #[inline]
 pub fn find_byte2(a: u8, b: u8, haystack: &[u8]) -> Option<usize> {
@@ -92,6 +102,7 @@ mod tests {
         ];
         for (name, haystack) in cases {
             assert_eq!(find_byte(b'"', haystack), memchr::memchr(b'"', haystack), "{name}");
+            assert_eq!(rfind_byte(b'"', haystack), memchr::memrchr(b'"', haystack), "{name}");
             assert_eq!(
                 find_byte2(b' ', b'?', haystack),
                 memchr::memchr2(b' ', b'?', haystack),

@@ -210,7 +210,7 @@ fn status_code(text: &[u8]) -> Result<Option<u16>, LineError> {
 /// `host:port` without the port (IPv6 addresses keep their colons).
 #[inline]
 fn without_port(address: &[u8]) -> &[u8] {
-    match address.iter().rposition(|&b| b == b':') {
+    match crate::scan::rfind_byte(b':', address) {
         Some(colon) if colon > 0 => &address[..colon],
         _ => address,
     }

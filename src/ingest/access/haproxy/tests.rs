@@ -289,3 +289,51 @@ fn timers_and_counters_read_as_haproxy_writes_them() {
         assert_eq!(timer(text.as_bytes()), expected, "{name}: {text}");
     }
 }
+
+/// `read_timers` against reading part after part with `timer` (the
+/// definition it replaces on the hot path), values and errors alike.
+#[test]
+fn timers_read_in_one_pass_as_part_after_part() {
+    fn part_after_part(text: &[u8]) -> Result<([Option<u64>; 5], usize), LineError> {
+        let mut values = [None; 5];
+        let mut count = 0;
+        for part in text.split(|&b| b == b'/') {
+            let slot = values.get_mut(count).ok_or(LineError::new(
+                "expected five timers TR/Tw/Tc/Tr/Ta (HTTP log) or three Tw/Tc/Tt (TCP log)",
+            ))?;
+            *slot = timer(part).map_err(|()| {
+                LineError::new("expected the timers as milliseconds or -1 (TR/Tw/Tc/Tr/Ta, Tw/Tc/Tt)")
+            })?;
+            count += 1;
+        }
+        Ok((values, count))
+    }
+    let cases = [
+        ("http", "0/0/1/43/44"),
+        ("tcp", "0/0/5007"),
+        ("never answered", "10/0/30/-1/+30"),
+        ("logasap", "+0/+0/+1/+43/+44"),
+        ("logasap never", "0/0/+-1/-1/5"),
+        ("six", "1/2/3/4/5/6"),
+        ("six, the last bad", "1/2/3/4/5/x"),
+        ("five and a slash", "1/2/3/4/5/"),
+        ("empty part", "1//2"),
+        ("bad second", "1/x/3/4/5/6"),
+        ("minus alone", "-/1/2"),
+        ("two minus", "--1/2/3"),
+        ("sign after minus", "-+1/2/3"),
+        ("two plus", "++1/2/3"),
+        ("plus at the end", "1+/2/3"),
+        ("minus inside", "1-2/3/4"),
+        ("one", "7"),
+        ("four", "1/2/3/4"),
+        ("saturates", "99999999999999999999999/1/2"),
+    ];
+    for (name, text) in cases {
+        assert_eq!(read_timers(text.as_bytes()), part_after_part(text.as_bytes()), "{name}: {text}");
+    }
+    assert_eq!(
+        read_timers(b"10/0/30/-1/+30"),
+        Ok(([Some(10), Some(0), Some(30), None, Some(30)], 5))
+    );
+}
