@@ -36,8 +36,47 @@ pub const SERIES_BUCKET_LIMIT: u64 = 14 * 24 * 60;
 
 /// Runs the whole pipeline on `config`'s inputs.
 pub fn analyze(config: &Config, progress: &dyn Progress) -> Result<Findings> {
-    let (inputs, ingested) = read_inputs(config, progress, NothingParsed::Fails)?;
-    detect_in(config, inputs, ingested, progress)
+    let (inputs, mut ingested, read) = read_inputs(config, progress, NothingParsed::Fails)?;
+    let chunk_spans = std::mem::take(&mut ingested.chunk_spans);
+    let first_read = inputs.clone();
+    let mut findings = detect_in(config, inputs, ingested, progress)?;
+    recount_edges(&mut findings, &read, &first_read, &chunk_spans);
+    Ok(findings)
+}
+
+/// Makes the incidents' request counts exact: the lines that may hold a
+/// request of the edge seconds outside `[start, end]` are read again and
+/// counted ([`detect::recount`]).
+fn recount_edges(
+    findings: &mut Findings,
+    read: &FirstRead,
+    first_read: &[InputStats],
+    chunk_spans: &[Vec<ingest::recount::ChunkSpan>],
+) {
+    let windows = detect::recount::edge_windows(findings);
+    if windows.is_empty() {
+        return;
+    }
+    let plan = ingest::recount::Recount {
+        windows: windows.iter().map(|w| (w.from, w.to)).collect(),
+        ingest_slow_us: read.options.ingest_slow_us,
+        threshold_us: findings.slow_threshold_us,
+    };
+    let recounted = ingest::recount::recount(
+        &read.sources,
+        &read.options,
+        first_read,
+        chunk_spans,
+        &plan,
+    );
+    detect::recount::apply(findings, &windows, &recounted.counts, recounted.complete);
+}
+
+/// What the first read was: its sources and options, for the second read
+/// of the edges.
+struct FirstRead {
+    sources: Vec<Source>,
+    options: IngestOptions,
 }
 
 /// The settings a partial of `config`'s run is written with.
@@ -62,14 +101,14 @@ pub fn write_partials(
 ) -> Result<Vec<std::path::PathBuf>> {
     // Refused before the inputs are read, which may take long.
     partials::check_producer(producer)?;
-    let (inputs, mut ingested) = read_inputs(config, progress, NothingParsed::Fails)?;
+    let (inputs, mut ingested, _) = read_inputs(config, progress, NothingParsed::Fails)?;
     ingested.inputs = inputs;
     partials::write_dir(dir, producer, &partial_settings(config), &mut ingested)
 }
 
 /// `postmortem partial --format jsonl`: the same tables as JSON lines.
 pub fn partials_jsonl(config: &Config, producer: &str, progress: &dyn Progress) -> Result<String> {
-    let (inputs, mut ingested) = read_inputs(config, progress, NothingParsed::Fails)?;
+    let (inputs, mut ingested, _) = read_inputs(config, progress, NothingParsed::Fails)?;
     ingested.inputs = inputs;
     partials::to_jsonl(producer, &partial_settings(config), &mut ingested)
 }
@@ -103,7 +142,11 @@ pub fn analyze_partials(
     config.user_key = settings.user_key;
     let inputs = std::mem::take(&mut ingested.inputs);
     ingest::ensure_something_parsed(&inputs)?;
-    detect_in(&config, inputs, ingested, progress)
+    let mut findings = detect_in(&config, inputs, ingested, progress)?;
+    // The logs are elsewhere: the edge seconds stay whole.
+    let windows = detect::recount::edge_windows(&findings);
+    detect::recount::apply(&mut findings, &windows, &[], false);
+    Ok(findings)
 }
 
 /// Detection over what was read (from the logs or from partials).
@@ -225,7 +268,7 @@ pub struct Inspection {
 pub fn inspect(config: &Config, progress: &dyn Progress) -> Result<Inspection> {
     // Inspect shows its table even when nothing parsed: that is when the
     // table is most needed. The binary still exits 2.
-    let (inputs, mut ingested) = read_inputs(config, progress, NothingParsed::Allowed)?;
+    let (inputs, mut ingested, _) = read_inputs(config, progress, NothingParsed::Allowed)?;
     // The dimensions of a long span, at the width a report would use.
     ingested.access.widen_to_fit(SERIES_BUCKET_LIMIT);
     let ingest_slow_us = ingested.access.ingest_slow_us();
@@ -256,7 +299,7 @@ fn read_inputs(
     config: &Config,
     progress: &dyn Progress,
     nothing_parsed: NothingParsed,
-) -> Result<(Vec<InputStats>, Ingested)> {
+) -> Result<(Vec<InputStats>, Ingested, FirstRead)> {
     if config.inputs.is_empty() {
         return Err(Error::Usage(
             "no input given: name a log file, a directory or - for standard input".into(),
@@ -323,7 +366,7 @@ fn read_inputs(
     if anything_parsed && let Some(warning) = ingest::no_requests_warning(&inputs) {
         progress.warn(&warning);
     }
-    Ok((inputs, ingested))
+    Ok((inputs, ingested, FirstRead { sources, options }))
 }
 
 /// The message for inputs that expand to no file at all (folders that hold

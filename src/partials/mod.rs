@@ -314,6 +314,8 @@ pub fn read_dirs(dirs: &[PathBuf]) -> Result<(Settings, Ingested)> {
         access_offset_change: None,
         events: Vec::new(),
         metrics: Vec::new(),
+        // The logs are elsewhere: their edges cannot be read again.
+        chunk_spans: Vec::new(),
     };
     let mut offsets: BTreeMap<i32, u64> = BTreeMap::new();
     // One producer's rows at a time: the reduce step holds the merged

@@ -161,6 +161,7 @@ fn ingested(partial: Partial, path: &str, at: i64) -> Ingested {
             lines: vec![2, 3],
             counter: false,
         }],
+        chunk_spans: Vec::new(),
     }
 }
 

@@ -51,51 +51,11 @@ fn report(log: &str, args: &[String], bucket: &str) -> Value {
     json_report(&all)
 }
 
-/// Milliseconds of a `--bucket` value as these tests write them.
-fn bucket_ms(bucket: &str) -> i64 {
-    let (number, unit) = bucket.split_at(bucket.len() - 1);
-    let number: i64 = number.parse().expect("a bucket width");
-    number
-        * match unit {
-            "s" => 1_000,
-            "m" => MINUTE_MS,
-            _ => 60 * MINUTE_MS,
-        }
-}
-
-/// Requests that share the start's slot but arrived before it, or the
-/// end's slot but after it. The series counts requests per slot (one
-/// second for buckets of a minute and wider, a sixtieth of narrower ones)
-/// and a slot's count cannot be split exactly (it
-/// keeps its first and last bad arrival, not every arrival), so
-/// `requests_total` may include them: the only figure with a tolerance.
-fn edge_slot_neighbours(
-    style: LogStyle,
-    requests: &[Request],
-    expected: &Truth,
-    bucket: &str,
-) -> u64 {
-    let width = bucket_ms(bucket);
-    let slots = postmortem::series::slots_per_bucket(width);
-    let slot = |t: i64| {
-        (
-            t.div_euclid(width),
-            postmortem::series::slot_index(t.rem_euclid(width), width, slots),
-        )
-    };
-    requests
-        .iter()
-        .map(|r| style.observed(r))
-        .filter(|&t| {
-            (slot(t) == slot(expected.start_ms) && t < expected.start_ms)
-                || (slot(t) == slot(expected.end_ms) && t > expected.end_ms)
-        })
-        .count() as u64
-}
-
-/// Asserts one incident with exactly `expected`'s edges and counts
-/// (`requests_total` up to `slack` more).
-fn assert_one_incident(report: &Value, expected: &Truth, slack: u64, severity: &str, what: &str) {
+/// Asserts one incident with exactly `expected`'s edges and counts. The
+/// series counts requests per slot (one second for buckets of a minute and
+/// wider); the healthy requests of the start's second before it and of
+/// the end's second after it are left out by reading those lines again.
+fn assert_one_incident(report: &Value, expected: &Truth, severity: &str, what: &str) {
     let incidents = report["incidents"].as_array().expect("incidents");
     assert_eq!(incidents.len(), 1, "{what}: {incidents:#?}");
     let incident = &incidents[0];
@@ -106,14 +66,10 @@ fn assert_one_incident(report: &Value, expected: &Truth, slack: u64, severity: &
         (rfc3339(expected.start_ms), rfc3339(expected.end_ms)),
         "{what}: start and end"
     );
-    let total = impact["requests_total"].as_u64().expect("requests_total");
-    assert!(
-        (expected.requests_total..=expected.requests_total + slack).contains(&total),
-        "{what}: requests_total {total}, expected {} (+{slack} sharing the edge slots)",
-        expected.requests_total
-    );
+    assert_eq!(impact["requests_exact"], true, "{what}");
     let counts = |v: &Value| {
         [
+            "requests_total",
             "requests_failed",
             "requests_slow",
             "users_active",
@@ -124,6 +80,7 @@ fn assert_one_incident(report: &Value, expected: &Truth, slack: u64, severity: &
     assert_eq!(
         counts(impact),
         [
+            expected.requests_total,
             expected.requests_failed,
             expected.requests_slow,
             expected.users_active,
@@ -335,8 +292,7 @@ fn edges_are_the_first_and_last_bad_request_whatever_the_bucket() {
         for bucket in BUCKETS {
             let got = report(&log, &case.args, bucket);
             let what = format!("{} ({:?}, --bucket {bucket})", case.name, style.server);
-            let slack = edge_slot_neighbours(style, &analysed, &expected, bucket);
-            assert_one_incident(&got, &expected, slack, case.severity, &what);
+            assert_one_incident(&got, &expected, case.severity, &what);
             // A range of one or a few buckets learns normal from their
             // slots: every width finds the healthy stretch.
             assert_eq!(got["baseline"]["source"], case.baseline_source, "{what}");
@@ -389,10 +345,9 @@ fn the_derived_slow_threshold_given_back_with_slow_changes_nothing() {
         assert_eq!(given["slow_threshold_s"], derived["slow_threshold_s"]);
         let threshold_us = (threshold_s * 1e6).round() as u64;
         let expected = truth(style, &requests, threshold_us, |_| true).expect("slow requests");
-        let slack = edge_slot_neighbours(style, &requests, &expected, bucket);
         for (how, got) in [("derived", &derived), ("--slow", &given)] {
             let what = format!("{how} threshold {threshold_s} s (--bucket {bucket})");
-            assert_one_incident(got, &expected, slack, "degradation", &what);
+            assert_one_incident(got, &expected, "degradation", &what);
         }
         assert_eq!(
             derived["incidents"][0]["impact"], given["incidents"][0]["impact"],
