@@ -8,7 +8,7 @@
 use postmortem_testbed::exact::{LogStyle, MINUTE_MS, Request, Truth, steady, truth};
 use serde_json::Value;
 
-use super::support::{json_report, millis, scratch, write};
+use super::support::{json_report, millis, postmortem, scratch, write};
 
 /// 2024-05-07T10:00:00Z.
 const TEN: i64 = 1_715_076_000_000;
@@ -557,4 +557,105 @@ fn times_are_in_the_offset_the_log_had_at_that_moment() {
             style.server
         );
     }
+}
+
+/// How a log reaches the binary: its name for the message, and the
+/// arguments and standard input of the run given the log's text.
+type Reading = (
+    &'static str,
+    fn(&std::path::Path, &str) -> (Vec<String>, Option<String>),
+);
+
+fn gzip_bytes(text: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder.write_all(text).expect("vec");
+    encoder.finish().expect("vec")
+}
+
+fn as_path(path: &std::path::Path) -> String {
+    path.to_str().expect("utf-8 path").to_string()
+}
+
+/// The edge seconds are read again from a plain file, a gzipped one and a
+/// rotation split in two (the older half gzipped), so the counts are exact
+/// however the log is stored; from standard input, which cannot be read
+/// twice, the report says its counts take in the whole edge seconds.
+#[test]
+fn the_edge_seconds_are_read_again_however_the_log_is_stored() {
+    let style = LogStyle::NGINX;
+    let mut requests = service(TEN, TEN + 60 * MINUTE_MS);
+    // nginx writes whole seconds at completion: request times that vary
+    // put arrivals (stamp − request time) all over each second. The
+    // failures are those arriving, as the log shows it, from 10:30:00.517
+    // to 10:40:00.733: the edge seconds hold two healthy requests before
+    // the first failure and two after the last.
+    let (first_failed, after_failed) = (TEN + 30 * MINUTE_MS + 517, TEN + 40 * MINUTE_MS + 733);
+    for (index, request) in requests.iter_mut().enumerate() {
+        request.request_time_ms = 20 + (index as u32).wrapping_mul(137) % 900;
+        if (first_failed..after_failed).contains(&style.observed(request)) {
+            request.status = 502;
+        }
+    }
+    let expected = truth(style, &requests, DEFAULT_SLOW_US, |_| true).expect("failures");
+    let log = style.render(&requests);
+    let readings: [Reading; 4] = [
+        ("a plain file", |dir, log| {
+            (vec![as_path(&write(dir, "access.log", log))], None)
+        }),
+        ("one gzipped file", |dir, log| {
+            let path = dir.join("access.log.gz");
+            std::fs::write(&path, gzip_bytes(log.as_bytes())).expect("written");
+            (vec![as_path(&path)], None)
+        }),
+        ("two rotations, the older gzipped", |dir, log| {
+            let lines: Vec<&str> = log.lines().collect();
+            let (older, newer) = lines.split_at(lines.len() / 2);
+            let older = older.join("\n") + "\n";
+            std::fs::write(dir.join("access.log.1.gz"), gzip_bytes(older.as_bytes()))
+                .expect("written");
+            write(dir, "access.log", &(newer.join("\n") + "\n"));
+            (vec![as_path(dir)], None)
+        }),
+        ("standard input", |_, log| {
+            (vec!["-".to_string()], Some(log.to_string()))
+        }),
+    ];
+    for (how, reading) in readings {
+        let dir = scratch();
+        let (args, stdin) = reading(dir.path(), &log);
+        let mut command = postmortem();
+        command
+            .args(["report", "--format", "json", "--quiet"])
+            .args(&args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped());
+        let mut child = command.spawn().expect("the binary runs");
+        {
+            use std::io::Write;
+            let mut input = child.stdin.take().expect("stdin");
+            input
+                .write_all(stdin.unwrap_or_default().as_bytes())
+                .expect("stdin written");
+        }
+        let output = child.wait_with_output().expect("the binary ends");
+        assert!(output.status.success(), "{how}: {output:?}");
+        let got: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+        if stdin_is_used(&args) {
+            let impact = &got["incidents"][0]["impact"];
+            assert_eq!(impact["requests_exact"], false, "{how}");
+            let total = impact["requests_total"].as_u64().expect("total");
+            assert_eq!(
+                total,
+                expected.requests_total + 4,
+                "{how}: the edge seconds counted whole"
+            );
+        } else {
+            assert_one_incident(&got, &expected, "outage", how);
+        }
+    }
+}
+
+fn stdin_is_used(args: &[String]) -> bool {
+    args.iter().any(|arg| arg == "-")
 }
