@@ -15,7 +15,7 @@ use crate::progress::Progress;
 use crate::series::MIN_DEFAULT_SLOW_US;
 use crate::series::dims::DimensionSeries;
 use crate::series::widen::Widening;
-use crate::timefmt::Zone;
+use crate::timefmt::{Millis, TimeSpec, Zone};
 
 /// The most buckets a run may span: a year of one-minute buckets. Beyond
 /// it a stray timestamp, not the log, is usually to blame. Never reached
@@ -87,7 +87,34 @@ fn partial_settings(config: &Config) -> Settings {
         slow_given: config.slow_threshold_us.is_some(),
         user_key: config.user_key,
         alert_patterns: config.alert_patterns.clone(),
+        window: None,
     }
+}
+
+/// `postmortem impact`: the exact-impact step of a report from partials.
+/// Reads `config`'s inputs keeping only the requests that arrived in
+/// `window` (an incident's `[start, end]`, from a first report) and writes
+/// them as partial files marked with the window, which `report
+/// --from-partials --impact` merges and counts whole: the requests of the
+/// edge seconds outside the window are not in them.
+pub fn write_impact_partials(
+    config: &Config,
+    window: (Millis, Millis),
+    dir: &std::path::Path,
+    producer: &str,
+    progress: &dyn Progress,
+) -> Result<Vec<std::path::PathBuf>> {
+    partials::check_producer(producer)?;
+    let mut config = config.clone();
+    config.since = Some(TimeSpec::Absolute(window.0));
+    config.until = Some(TimeSpec::Absolute(window.1));
+    let (inputs, mut ingested, _) = read_inputs(&config, progress, NothingParsed::Fails)?;
+    ingested.inputs = inputs;
+    let settings = Settings {
+        window: Some(window),
+        ..partial_settings(&config)
+    };
+    partials::write_dir(dir, producer, &settings, &mut ingested)
 }
 
 /// `postmortem partial`: reads `config`'s inputs as [`analyze`] does and
@@ -119,9 +146,18 @@ pub fn partials_jsonl(config: &Config, producer: &str, progress: &dyn Progress) 
 pub fn analyze_partials(
     config: &Config,
     dirs: &[std::path::PathBuf],
+    impact_dirs: &[std::path::PathBuf],
     progress: &dyn Progress,
 ) -> Result<Findings> {
     let (settings, mut ingested) = partials::read_dirs(dirs)?;
+    if let Some(window) = settings.window {
+        return Err(Error::Usage(format!(
+            "{}: these partials hold only the requests of {}..{} (written by `postmortem impact`): give them with --impact, beside --from-partials with the partials of `postmortem partial`",
+            dirs.first().map(|d| d.display().to_string()).unwrap_or_default(),
+            crate::timefmt::rfc3339_utc(window.0),
+            crate::timefmt::rfc3339_utc(window.1),
+        )));
+    }
     let mut config = config.clone();
     match (config.slow_threshold_us, settings.slow_given) {
         (Some(given), _) if given != settings.ingest_slow_us || !settings.slow_given => {
@@ -143,9 +179,38 @@ pub fn analyze_partials(
     let inputs = std::mem::take(&mut ingested.inputs);
     ingest::ensure_something_parsed(&inputs)?;
     let mut findings = detect_in(&config, inputs, ingested, progress)?;
-    // The logs are elsewhere: the edge seconds stay whole.
+    // The logs are elsewhere: the edge seconds stay whole, unless the
+    // impact step counted the incident's window.
     let windows = detect::recount::edge_windows(&findings);
     detect::recount::apply(&mut findings, &windows, &[], false);
+    for dir in impact_dirs {
+        let (impact_settings, impact) = partials::read_dirs(std::slice::from_ref(dir))?;
+        let Some(window) = impact_settings.window else {
+            return Err(Error::Usage(format!(
+                "{}: these are partials of `postmortem partial`, not of `postmortem impact --window`: give them with --from-partials",
+                dir.display()
+            )));
+        };
+        if (Settings { window: None, ..impact_settings.clone() }) != settings {
+            return Err(Error::Usage(format!(
+                "{}: the impact partials were made with other settings than the partials (--bucket, --slow, --users, --alert-pattern): run `postmortem impact` with the options `postmortem partial` had",
+                dir.display()
+            )));
+        }
+        let series = impact
+            .access
+            .finish(MAX_BUCKETS)
+            .map_err(|_| Error::Usage(format!("{}: the window spans too many buckets", dir.display())))?
+            .series;
+        if !detect::recount::set_window_impact(&mut findings, window, &series) {
+            progress.warn(&format!(
+                "{}: the window {}..{} is no incident's [start, end] in this report; left unused (run `postmortem impact` with an incident's start and end from the report)",
+                dir.display(),
+                crate::timefmt::rfc3339_utc(window.0),
+                crate::timefmt::rfc3339_utc(window.1),
+            ));
+        }
+    }
     Ok(findings)
 }
 

@@ -13,7 +13,7 @@
 //! Traffic drops are left as they are: their edges are single requests,
 //! counted per user at the instant ([`super::impact::measure_drop`]).
 
-use super::findings::{Findings, Hint, TimelineFact};
+use super::findings::{Finding, Findings, Hint, TimelineFact};
 use super::impact::Impact;
 use super::baseline::BucketCounts;
 use super::incident::{self, Cause};
@@ -88,7 +88,7 @@ fn inside(series: &SeriesSet, at: Millis) -> bool {
 
 /// The last millisecond of the start row's window, if the incident has
 /// that row.
-fn start_row_end(finding: &super::findings::Finding) -> Option<Millis> {
+fn start_row_end(finding: &Finding) -> Option<Millis> {
     finding.timeline.iter().find_map(|entry| match entry.fact {
         TimelineFact::BadRequestsStart { window_ms, .. } => {
             Some(finding.incident.start + window_ms - 1)
@@ -142,19 +142,76 @@ pub fn apply(
         .iter_mut()
         .filter(|finding| finding.incident.cause == Cause::BadRequests && finding.impact_measured)
     {
-        let inside = BucketCounts {
-            requests: finding.impact.requests_total,
-            failed: finding.impact.requests_failed,
-            slow: finding.impact.requests_slow,
-        };
-        finding.incident.severity = incident::severity(&[inside], baseline_failed_rate);
-        let said = super::hints::severity_hint(&finding.incident, &finding.impact);
-        for hint in &mut finding.hints {
-            if let (Hint::Severity { .. }, Some(said)) = (&hint, &said) {
-                *hint = said.clone();
-            }
+        judge_again(finding, baseline_failed_rate);
+    }
+}
+
+/// The severity (and its lead) of an incident whose counts changed.
+fn judge_again(finding: &mut Finding, baseline_failed_rate: f64) {
+    let inside = BucketCounts {
+        requests: finding.impact.requests_total,
+        failed: finding.impact.requests_failed,
+        slow: finding.impact.requests_slow,
+    };
+    finding.incident.severity = incident::severity(&[inside], baseline_failed_rate);
+    let said = super::hints::severity_hint(&finding.incident, &finding.impact);
+    for hint in &mut finding.hints {
+        if let (Hint::Severity { .. }, Some(said)) = (&hint, &said) {
+            *hint = said.clone();
         }
     }
+}
+
+/// The exact impact of the incident whose range is `window`, from
+/// `window_series`: the requests of that range alone (the partials of
+/// `postmortem impact`), so every slot counts whole. The start row loses
+/// the requests of the start's second before it (the main series' slot
+/// less the window's); its far edge stays as the series counted it.
+/// Returns whether an incident had that range.
+pub fn set_window_impact(
+    findings: &mut Findings,
+    window: (Millis, Millis),
+    window_series: &SeriesSet,
+) -> bool {
+    let threshold_us = findings.slow_threshold_us;
+    let baseline_failed_rate = findings.baseline.failed_rate;
+    let main_series = &findings.series;
+    let Some(finding) = findings.incidents.iter_mut().find(|finding| {
+        finding.impact_measured && (finding.incident.start, finding.incident.end) == window
+    }) else {
+        return false;
+    };
+    let exact = super::impact::measure(window_series, window.0, window.1, threshold_us);
+    let before_start = if inside(main_series, window.0) && inside(window_series, window.0) {
+        let (slot_from, slot_to) = main_series.slot_span(window.0);
+        let whole = super::impact::measure(main_series, slot_from, slot_to, threshold_us);
+        let kept = super::impact::measure(window_series, window.0, slot_to, threshold_us);
+        WindowCount {
+            requests: whole.requests_total.saturating_sub(kept.requests_total),
+            failed: whole.requests_failed.saturating_sub(kept.requests_failed),
+            slow: whole.requests_slow.saturating_sub(kept.requests_slow),
+        }
+    } else {
+        WindowCount::default()
+    };
+    finding.impact = Impact {
+        users_missing: finding.impact.users_missing,
+        ..exact
+    };
+    finding.requests_exact = true;
+    for entry in &mut finding.timeline {
+        if let TimelineFact::BadRequestsStart {
+            window_bad,
+            window_requests,
+            ..
+        } = &mut entry.fact
+        {
+            *window_requests = window_requests.saturating_sub(before_start.requests);
+            *window_bad = window_bad.saturating_sub(before_start.failed + before_start.slow);
+        }
+    }
+    judge_again(finding, baseline_failed_rate);
+    true
 }
 
 fn take_out(impact: &mut Impact, count: &WindowCount) {
