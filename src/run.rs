@@ -105,9 +105,25 @@ pub fn write_impact_partials(
     progress: &dyn Progress,
 ) -> Result<Vec<std::path::PathBuf>> {
     partials::check_producer(producer)?;
+    // A producer given its own --since/--until (one of several time
+    // ranges) counts the part of the window inside its range.
+    let zone = config.tz.unwrap_or(Zone::Fixed(0));
+    let since = config
+        .since
+        .map_or(window.0, |since| since.resolve(&zone).max(window.0));
+    let until = config
+        .until
+        .map_or(window.1, |until| until.resolve(&zone).min(window.1));
+    if since > until {
+        return Err(Error::Usage(format!(
+            "the window {}..{} lies outside this producer's --since/--until: it holds none of the window's requests, so no impact partial is needed from it",
+            crate::timefmt::rfc3339_utc(window.0),
+            crate::timefmt::rfc3339_utc(window.1),
+        )));
+    }
     let mut config = config.clone();
-    config.since = Some(TimeSpec::Absolute(window.0));
-    config.until = Some(TimeSpec::Absolute(window.1));
+    config.since = Some(TimeSpec::Absolute(since));
+    config.until = Some(TimeSpec::Absolute(until));
     let (inputs, mut ingested, _) = read_inputs(&config, progress, NothingParsed::Fails)?;
     ingested.inputs = inputs;
     let settings = Settings {

@@ -64,7 +64,8 @@ impl WindowCount {
 }
 
 impl Recount {
-    /// Counts one request in the window its arrival lies in, if any.
+    /// Counts one request in every window its arrival lies in (two
+    /// incidents may share a second).
     #[inline]
     pub fn add(
         &self,
@@ -73,21 +74,14 @@ impl Recount {
         status: u16,
         duration_us: Option<u64>,
     ) {
-        let Some(window) = self
-            .windows
-            .iter()
-            .position(|&(from, to)| (from..=to).contains(&arrival))
-        else {
-            return;
-        };
-        let Some(count) = counts.get_mut(window) else {
-            return;
-        };
-        count.requests += 1;
-        if is_failed_status(status) {
-            count.failed += 1;
-        } else if duration_us.is_some_and(|duration| self.is_slow(duration)) {
-            count.slow += 1;
+        let failed = is_failed_status(status);
+        let slow = !failed && duration_us.is_some_and(|duration| self.is_slow(duration));
+        for (&(from, to), count) in self.windows.iter().zip(counts.iter_mut()) {
+            if (from..=to).contains(&arrival) {
+                count.requests += 1;
+                count.failed += u64::from(failed);
+                count.slow += u64::from(slow);
+            }
         }
     }
 
