@@ -16,7 +16,9 @@ use crate::progress::Progress;
 use crate::series::MIN_DEFAULT_SLOW_US;
 use crate::series::dims::DimensionSeries;
 use crate::series::widen::Widening;
-use crate::timefmt::{Millis, TimeSpec, Zone};
+#[cfg(feature = "tables")]
+use crate::timefmt::TimeSpec;
+use crate::timefmt::{Millis, Zone};
 
 /// The most buckets a run may span: a year of one-minute buckets. Beyond
 /// it a stray timestamp, not the log, is usually to blame. Never reached
@@ -99,6 +101,7 @@ fn partial_settings(config: &Config) -> Settings {
 /// them as partial files marked with the window, which `report
 /// --from-partials --impact` merges and counts whole: the requests of the
 /// edge seconds outside the window are not in them.
+#[cfg(feature = "tables")]
 pub fn write_impact_partials(
     config: &Config,
     window: (Millis, Millis),
@@ -235,10 +238,23 @@ pub fn analyze_partials(
     Ok(findings)
 }
 
-/// Why `partial` and `report --from-partials` fail in a build without the
-/// `tables` feature (the Parquet files are written and read with polars).
+/// Why `partial`, `impact` and `report --from-partials` fail in a build
+/// without the `tables` feature (the Parquet files are written and read
+/// with polars).
 #[cfg(not(feature = "tables"))]
-pub const NO_PARTIALS: &str = "this build has no Parquet partials (postmortem was built without its default feature `tables`): run `partial` and `report --from-partials` with a build of default features";
+pub const NO_PARTIALS: &str = "this build has no Parquet partials (postmortem was built without its default feature `tables`): run `partial`, `impact` and `report --from-partials` with a build of default features";
+
+/// `postmortem impact` in a build without partials.
+#[cfg(not(feature = "tables"))]
+pub fn write_impact_partials(
+    _config: &Config,
+    _window: (Millis, Millis),
+    _dir: &std::path::Path,
+    _producer: &str,
+    _progress: &dyn Progress,
+) -> Result<Vec<std::path::PathBuf>> {
+    Err(Error::Usage(NO_PARTIALS.to_string()))
+}
 
 /// `postmortem partial` in a build without partials: the usage error
 /// [`NO_PARTIALS`], before any input is read.
@@ -267,6 +283,7 @@ pub fn partials_jsonl(
 pub fn analyze_partials(
     _config: &Config,
     _dirs: &[std::path::PathBuf],
+    _impact_dirs: &[std::path::PathBuf],
     _progress: &dyn Progress,
 ) -> Result<Findings> {
     Err(Error::Usage(NO_PARTIALS.to_string()))
