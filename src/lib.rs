@@ -47,7 +47,9 @@ macro_rules! rooms {
     };
 }
 
-rooms!(config, detect, error, ingest, progress, report, run, scan, series, timefmt);
+rooms!(
+    config, detect, error, ingest, progress, report, run, scan, series, timefmt
+);
 // The Parquet partials need polars: only in builds with the `tables` feature.
 #[cfg(feature = "tables")]
 rooms!(partials);

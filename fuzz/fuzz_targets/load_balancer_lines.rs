@@ -32,7 +32,10 @@ fn check(line: &[u8], record: &AccessRecord<'_>) {
         record.upstream_addr,
     ];
     for field in borrowed.into_iter().flatten() {
-        assert!(borrows_from(line, field), "a field outside its line: {field:?}");
+        assert!(
+            borrows_from(line, field),
+            "a field outside its line: {field:?}"
+        );
     }
 }
 
