@@ -270,9 +270,12 @@ fn no_byte_sequence_makes_it_panic() {
     });
 }
 
+/// (name, text, what `timer` reads)
+type TimerCase = (&'static str, &'static str, Result<Option<u64>, ()>);
+
 #[test]
 fn timers_and_counters_read_as_haproxy_writes_them() {
-    let cases: [(&str, &str, Result<Option<u64>, ()>); 11] = [
+    let cases: [TimerCase; 11] = [
         ("milliseconds", "44", Ok(Some(44))),
         ("zero", "0", Ok(Some(0))),
         ("never happened", "-1", Ok(None)),
