@@ -55,6 +55,7 @@ pub use config::{Config, InputSpec, UserKey};
 pub use detect::{Finding, Findings};
 pub use error::{Error, Result};
 pub use ingest::InputKind;
+pub use partials::pieces::Piece;
 pub use progress::{NoProgress, Progress};
 pub use report::inspect as inspection;
 pub use report::{Report, chart, json, markdown, series_table};

@@ -10,7 +10,7 @@ use crate::ingest::events::Classifier;
 use crate::ingest::evidence::EvidenceOptions;
 use crate::ingest::reader::{self, Source};
 use crate::ingest::{self, IngestOptions, Ingested, InputStats, sniff};
-use crate::partials::{self, Settings};
+use crate::partials::{self, Settings, pieces::Piece};
 use crate::progress::Progress;
 use crate::series::MIN_DEFAULT_SLOW_US;
 use crate::series::dims::DimensionSeries;
@@ -53,25 +53,56 @@ fn partial_settings(config: &Config) -> Settings {
 
 /// `postmortem partial`: reads `config`'s inputs as [`analyze`] does and
 /// writes what ingest kept as partial files in `dir`, named after
-/// `producer`; returns the paths written.
+/// `producer`; returns the paths written. With a `piece` (`--as
+/// --first-line`), the one input is those lines of that file.
 pub fn write_partials(
     config: &Config,
     dir: &std::path::Path,
     producer: &str,
+    piece: Option<&Piece>,
     progress: &dyn Progress,
 ) -> Result<Vec<std::path::PathBuf>> {
     // Refused before the inputs are read, which may take long.
     partials::check_producer(producer)?;
-    let (inputs, mut ingested) = read_inputs(config, progress, NothingParsed::Fails)?;
-    ingested.inputs = inputs;
-    partials::write_dir(dir, producer, &partial_settings(config), &mut ingested)
+    let ingested = read_for_partials(config, piece, progress)?;
+    partials::write_dir(dir, producer, &partial_settings(config), &mut { ingested }, piece)
 }
 
 /// `postmortem partial --format jsonl`: the same tables as JSON lines.
-pub fn partials_jsonl(config: &Config, producer: &str, progress: &dyn Progress) -> Result<String> {
-    let (inputs, mut ingested) = read_inputs(config, progress, NothingParsed::Fails)?;
+pub fn partials_jsonl(
+    config: &Config,
+    producer: &str,
+    piece: Option<&Piece>,
+    progress: &dyn Progress,
+) -> Result<String> {
+    let ingested = read_for_partials(config, piece, progress)?;
+    partials::to_jsonl(producer, &partial_settings(config), &mut { ingested }, piece)
+}
+
+/// What `partial` writes: the inputs read, their statistics in
+/// `inputs`. A piece of a file may hold no line that parses (a run of
+/// blank lines, the tail of a damaged file): its lines are still the
+/// file's, counted when the pieces merge, and the reduce step refuses a
+/// run where nothing parsed at all.
+fn read_for_partials(config: &Config, piece: Option<&Piece>, progress: &dyn Progress) -> Result<Ingested> {
+    if let Some(piece) = piece
+        && config.inputs.len() != 1
+    {
+        return Err(Error::Usage(format!(
+            "--as {} --first-line {} names one file's lines, but {} inputs were given: give one file or - (standard input)",
+            piece.path,
+            piece.first_line,
+            config.inputs.len()
+        )));
+    }
+    let nothing_parsed = if piece.is_some() {
+        NothingParsed::Allowed
+    } else {
+        NothingParsed::Fails
+    };
+    let (inputs, mut ingested) = read_inputs(config, progress, nothing_parsed)?;
     ingested.inputs = inputs;
-    partials::to_jsonl(producer, &partial_settings(config), &mut ingested)
+    Ok(ingested)
 }
 
 /// `postmortem report --from-partials`: merges the partials in `dirs` and
