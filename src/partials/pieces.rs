@@ -234,15 +234,18 @@ fn check_disjoint(path: &str, spans: &[Span], new: &Span) -> Result<()> {
 /// another format is named in the note.
 fn merge_piece(into: &mut InputStats, piece: InputStats, earlier: bool) {
     let known = |input: &InputStats| input.kind != InputKind::Unknown;
-    let differs = known(into) && known(&piece) && (into.kind, into.format) != (piece.kind, piece.format);
-    let other_reading = if differs {
+    let differs = (into.kind, into.format) != (piece.kind, piece.format);
+    let other_reading = if differs && (known(into) || known(&piece)) {
         let (first, later) = if earlier { (&piece, &*into) } else { (&*into, &piece) };
+        let reading = |input: &InputStats| match (input.kind, input.format) {
+            (InputKind::Unknown, _) => "not recognised".to_string(),
+            (kind, Some(format)) => format!("{} {format}", kind.name()),
+            (kind, None) => kind.name().to_string(),
+        };
         Some(format!(
-            "the pieces of this file were not all read as one format ({} {}, then {} {}): one run reads the whole file as the first",
-            first.kind.name(),
-            first.format.unwrap_or("-"),
-            later.kind.name(),
-            later.format.unwrap_or("-")
+            "the pieces of this file were not all read alike ({}, then {}): one run reads the whole file as its head says (a W3C piece needs --log-format with the file's #Fields: line)",
+            reading(first),
+            reading(later)
         ))
     } else {
         None
@@ -283,7 +286,8 @@ fn merge_piece(into: &mut InputStats, piece: InputStats, earlier: bool) {
     }
     into.duplicate_of = into.duplicate_of.take().or(piece.duplicate_of);
     into.overlap_with = into.overlap_with.take().or(piece.overlap_with);
-    if let Some(text) = other_reading {
+    let noted = |note: &Option<String>| note.as_deref().is_some_and(|n| n.contains("were not all read alike"));
+    if let Some(text) = other_reading.filter(|_| !noted(&into.note)) {
         into.note = Some(match into.note.take() {
             Some(note) => format!("{note}; {text}"),
             None => text,
