@@ -232,7 +232,15 @@ fn check_disjoint(path: &str, spans: &[Span], new: &Span) -> Result<()> {
 /// piece's (`earlier`: `piece` starts before every piece merged so far),
 /// as one run sniffs them from the file's head; a piece that read as
 /// another format is named in the note.
-fn merge_piece(into: &mut InputStats, piece: InputStats, earlier: bool) {
+fn merge_piece(into: &mut InputStats, mut piece: InputStats, earlier: bool) {
+    // An empty piece (a partition with no line) adds nothing, and is no
+    // reading of the file's format.
+    if into.lines == 0 {
+        std::mem::swap(into, &mut piece);
+    }
+    if piece.lines == 0 {
+        return;
+    }
     let known = |input: &InputStats| input.kind != InputKind::Unknown;
     let differs = (into.kind, into.format) != (piece.kind, piece.format);
     let other_reading = if differs && (known(into) || known(&piece)) {
