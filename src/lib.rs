@@ -59,5 +59,8 @@ pub use partials::pieces::Piece;
 pub use progress::{NoProgress, Progress};
 pub use report::inspect as inspection;
 pub use report::{Report, chart, json, markdown, series_table};
-pub use run::{Inspection, analyze, analyze_partials, inspect, partials_jsonl, write_partials};
+pub use run::{
+    Inspection, analyze, analyze_partials, inspect, partials_jsonl, write_impact_partials,
+    write_partials,
+};
 pub use timefmt::{Millis, TimeSpec, Zone, bare_number, parse_duration_us};

@@ -15,7 +15,7 @@ use crate::progress::Progress;
 use crate::series::MIN_DEFAULT_SLOW_US;
 use crate::series::dims::DimensionSeries;
 use crate::series::widen::Widening;
-use crate::timefmt::Zone;
+use crate::timefmt::{Millis, TimeSpec, Zone};
 
 /// The most buckets a run may span: a year of one-minute buckets. Beyond
 /// it a stray timestamp, not the log, is usually to blame. Never reached
@@ -36,8 +36,47 @@ pub const SERIES_BUCKET_LIMIT: u64 = 14 * 24 * 60;
 
 /// Runs the whole pipeline on `config`'s inputs.
 pub fn analyze(config: &Config, progress: &dyn Progress) -> Result<Findings> {
-    let (inputs, ingested) = read_inputs(config, progress, NothingParsed::Fails)?;
-    detect_in(config, inputs, ingested, progress)
+    let (inputs, mut ingested, read) = read_inputs(config, progress, NothingParsed::Fails)?;
+    let chunk_spans = std::mem::take(&mut ingested.chunk_spans);
+    let first_read = inputs.clone();
+    let mut findings = detect_in(config, inputs, ingested, progress)?;
+    recount_edges(&mut findings, &read, &first_read, &chunk_spans);
+    Ok(findings)
+}
+
+/// Makes the incidents' request counts exact: the lines that may hold a
+/// request of the edge seconds outside `[start, end]` are read again and
+/// counted ([`detect::recount`]).
+fn recount_edges(
+    findings: &mut Findings,
+    read: &FirstRead,
+    first_read: &[InputStats],
+    chunk_spans: &[Vec<ingest::recount::ChunkSpan>],
+) {
+    let windows = detect::recount::edge_windows(findings);
+    if windows.is_empty() {
+        return;
+    }
+    let plan = ingest::recount::Recount {
+        windows: windows.iter().map(|w| (w.from, w.to)).collect(),
+        ingest_slow_us: read.options.ingest_slow_us,
+        threshold_us: findings.slow_threshold_us,
+    };
+    let recounted = ingest::recount::recount(
+        &read.sources,
+        &read.options,
+        first_read,
+        chunk_spans,
+        &plan,
+    );
+    detect::recount::apply(findings, &windows, &recounted.counts, recounted.complete);
+}
+
+/// What the first read was: its sources and options, for the second read
+/// of the edges.
+struct FirstRead {
+    sources: Vec<Source>,
+    options: IngestOptions,
 }
 
 /// The settings a partial of `config`'s run is written with.
@@ -48,7 +87,34 @@ fn partial_settings(config: &Config) -> Settings {
         slow_given: config.slow_threshold_us.is_some(),
         user_key: config.user_key,
         alert_patterns: config.alert_patterns.clone(),
+        window: None,
     }
+}
+
+/// `postmortem impact`: the exact-impact step of a report from partials.
+/// Reads `config`'s inputs keeping only the requests that arrived in
+/// `window` (an incident's `[start, end]`, from a first report) and writes
+/// them as partial files marked with the window, which `report
+/// --from-partials --impact` merges and counts whole: the requests of the
+/// edge seconds outside the window are not in them.
+pub fn write_impact_partials(
+    config: &Config,
+    window: (Millis, Millis),
+    dir: &std::path::Path,
+    producer: &str,
+    progress: &dyn Progress,
+) -> Result<Vec<std::path::PathBuf>> {
+    partials::check_producer(producer)?;
+    let mut config = config.clone();
+    config.since = Some(TimeSpec::Absolute(window.0));
+    config.until = Some(TimeSpec::Absolute(window.1));
+    let (inputs, mut ingested, _) = read_inputs(&config, progress, NothingParsed::Fails)?;
+    ingested.inputs = inputs;
+    let settings = Settings {
+        window: Some(window),
+        ..partial_settings(&config)
+    };
+    partials::write_dir(dir, producer, &settings, &mut ingested, None)
 }
 
 /// `postmortem partial`: reads `config`'s inputs as [`analyze`] does and
@@ -100,7 +166,7 @@ fn read_for_partials(config: &Config, piece: Option<&Piece>, progress: &dyn Prog
     } else {
         NothingParsed::Fails
     };
-    let (inputs, mut ingested) = read_inputs(config, progress, nothing_parsed)?;
+    let (inputs, mut ingested, _) = read_inputs(config, progress, nothing_parsed)?;
     ingested.inputs = inputs;
     Ok(ingested)
 }
@@ -111,9 +177,18 @@ fn read_for_partials(config: &Config, piece: Option<&Piece>, progress: &dyn Prog
 pub fn analyze_partials(
     config: &Config,
     dirs: &[std::path::PathBuf],
+    impact_dirs: &[std::path::PathBuf],
     progress: &dyn Progress,
 ) -> Result<Findings> {
     let (settings, mut ingested) = partials::read_dirs(dirs)?;
+    if let Some(window) = settings.window {
+        return Err(Error::Usage(format!(
+            "{}: these partials hold only the requests of {}..{} (written by `postmortem impact`): give them with --impact, beside --from-partials with the partials of `postmortem partial`",
+            dirs.first().map(|d| d.display().to_string()).unwrap_or_default(),
+            crate::timefmt::rfc3339_utc(window.0),
+            crate::timefmt::rfc3339_utc(window.1),
+        )));
+    }
     let mut config = config.clone();
     match (config.slow_threshold_us, settings.slow_given) {
         (Some(given), _) if given != settings.ingest_slow_us || !settings.slow_given => {
@@ -134,7 +209,40 @@ pub fn analyze_partials(
     config.user_key = settings.user_key;
     let inputs = std::mem::take(&mut ingested.inputs);
     ingest::ensure_something_parsed(&inputs)?;
-    detect_in(&config, inputs, ingested, progress)
+    let mut findings = detect_in(&config, inputs, ingested, progress)?;
+    // The logs are elsewhere: the edge seconds stay whole, unless the
+    // impact step counted the incident's window.
+    let windows = detect::recount::edge_windows(&findings);
+    detect::recount::apply(&mut findings, &windows, &[], false);
+    for dir in impact_dirs {
+        let (impact_settings, impact) = partials::read_dirs(std::slice::from_ref(dir))?;
+        let Some(window) = impact_settings.window else {
+            return Err(Error::Usage(format!(
+                "{}: these are partials of `postmortem partial`, not of `postmortem impact --window`: give them with --from-partials",
+                dir.display()
+            )));
+        };
+        if (Settings { window: None, ..impact_settings.clone() }) != settings {
+            return Err(Error::Usage(format!(
+                "{}: the impact partials were made with other settings than the partials (--bucket, --slow, --users, --alert-pattern): run `postmortem impact` with the options `postmortem partial` had",
+                dir.display()
+            )));
+        }
+        let series = impact
+            .access
+            .finish(MAX_BUCKETS)
+            .map_err(|_| Error::Usage(format!("{}: the window spans too many buckets", dir.display())))?
+            .series;
+        if !detect::recount::set_window_impact(&mut findings, window, &series) {
+            progress.warn(&format!(
+                "{}: the window {}..{} is no incident's [start, end] in this report; left unused (run `postmortem impact` with an incident's start and end from the report)",
+                dir.display(),
+                crate::timefmt::rfc3339_utc(window.0),
+                crate::timefmt::rfc3339_utc(window.1),
+            ));
+        }
+    }
+    Ok(findings)
 }
 
 /// Detection over what was read (from the logs or from partials).
@@ -256,7 +364,7 @@ pub struct Inspection {
 pub fn inspect(config: &Config, progress: &dyn Progress) -> Result<Inspection> {
     // Inspect shows its table even when nothing parsed: that is when the
     // table is most needed. The binary still exits 2.
-    let (inputs, mut ingested) = read_inputs(config, progress, NothingParsed::Allowed)?;
+    let (inputs, mut ingested, _) = read_inputs(config, progress, NothingParsed::Allowed)?;
     // The dimensions of a long span, at the width a report would use.
     ingested.access.widen_to_fit(SERIES_BUCKET_LIMIT);
     let ingest_slow_us = ingested.access.ingest_slow_us();
@@ -287,7 +395,7 @@ fn read_inputs(
     config: &Config,
     progress: &dyn Progress,
     nothing_parsed: NothingParsed,
-) -> Result<(Vec<InputStats>, Ingested)> {
+) -> Result<(Vec<InputStats>, Ingested, FirstRead)> {
     if config.inputs.is_empty() {
         return Err(Error::Usage(
             "no input given: name a log file, a directory or - for standard input".into(),
@@ -354,7 +462,7 @@ fn read_inputs(
     if anything_parsed && let Some(warning) = ingest::no_requests_warning(&inputs) {
         progress.warn(&warning);
     }
-    Ok((inputs, ingested))
+    Ok((inputs, ingested, FirstRead { sources, options }))
 }
 
 /// The message for inputs that expand to no file at all (folders that hold

@@ -308,6 +308,12 @@ pub struct Finding {
     /// False for incidents found in metrics alone: no request was seen, so
     /// the users and requests of `impact` are unknown (null in JSON).
     pub impact_measured: bool,
+    /// Whether the requests of `impact` are exactly those in `[start,
+    /// end]`: false when the edge seconds could not be read again
+    /// (standard input, a report from partials without `--impact`), so
+    /// the counts hold every request of the start's and end's seconds
+    /// ([`super::recount`]).
+    pub requests_exact: bool,
     pub detected: Option<Detected>,
     pub signals: Vec<Signal>,
     /// In time order (and kind order at equal times), at most
@@ -549,6 +555,7 @@ mod tests {
             },
             impact: Impact::default(),
             impact_measured: true,
+            requests_exact: true,
             detected: detected_after.map(|after| Detected {
                 at: start + after,
                 source: DetectionSource::User,

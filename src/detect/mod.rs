@@ -37,6 +37,7 @@ pub mod hints;
 pub mod impact;
 pub mod incident;
 pub mod patterns;
+pub mod recount;
 pub mod refine;
 pub mod resolution;
 pub mod rows;

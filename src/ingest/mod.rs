@@ -19,6 +19,7 @@ pub mod metrics;
 pub mod pipeline;
 pub mod reader;
 pub mod record;
+pub mod recount;
 pub mod sniff;
 pub mod stats;
 pub mod timestamps;
@@ -73,6 +74,10 @@ pub struct Ingested {
     pub events: Vec<events::Event>,
     /// The series of metric CSVs.
     pub metrics: Vec<evidence::MetricSeries>,
+    /// Per input, the byte ranges of its chunks and their arrivals, for a
+    /// second read of an incident's edges ([`recount`]); empty for inputs
+    /// that are no access log, and for partials.
+    pub chunk_spans: Vec<Vec<recount::ChunkSpan>>,
 }
 
 /// Reads every source into one series.
@@ -83,49 +88,33 @@ pub fn ingest(
 ) -> Result<Ingested> {
     let mut inputs = Vec::with_capacity(sources.len());
     let mut access = Partial::new(options.bucket_ms, options.ingest_slow_us);
-    let host_labels = host_labels(sources);
+    let mut chunk_spans = Vec::with_capacity(sources.len());
     let mut offsets = OffsetTally::default();
     let mut consumed_before = 0u64;
     let mut collected = evidence::Collected::default();
-    let overlaps = if sources.len() > 1 {
-        reader::overlap::find(sources, log_identity)
-    } else {
-        Vec::new()
-    };
-    let logs: Vec<Option<std::path::PathBuf>> = sources
-        .iter()
-        .map(|source| match source {
-            Source::File(path) => Some(log_identity(path)),
-            Source::Stdin => None,
-        })
-        .collect();
+    let identities = identities(sources, &[]);
     for (input_index, source) in sources.iter().enumerate() {
-        let overlap = overlaps
-            .iter()
-            .find(|o| o.file == input_index)
-            .map(|o| (o, sources[o.other].display()));
-        let tail_candidates = tail_candidates(sources, &logs, input_index, &overlaps, &inputs);
-        let host = host_labels
-            .as_ref()
-            .and_then(|labels| labels.get(input_index))
-            .map(String::as_str);
+        // A compressed rotation's tail is compared with the rotations not
+        // already read short against it (known once those are read).
+        let mut identity = identities.identity(input_index);
+        identity.tail_candidates =
+            tail_candidates(sources, &identities.logs, input_index, &identities.overlaps, &inputs);
         let (stats, result, consumed) = ingest_source(
             source,
-            InputIdentity {
-                index: input_index as u32,
-                host,
-                overlap,
-                tail_candidates,
-            },
+            identity,
             options,
             progress,
             consumed_before,
             &mut collected,
         )?;
         consumed_before += consumed;
-        if let Some(result) = result {
-            access.merge(result.partial);
-            offsets.merge(&result.offsets);
+        match result {
+            Some(result) => {
+                access.merge(result.partial);
+                offsets.merge(&result.offsets);
+                chunk_spans.push(result.chunk_spans);
+            }
+            None => chunk_spans.push(Vec::new()),
         }
         if let Some(error) = &stats.error {
             progress.warn(&format!("{}: {error}", stats.path));
@@ -148,7 +137,74 @@ pub fn ingest(
         access_offset_change,
         events: resolved.events,
         metrics: resolved.metrics,
+        chunk_spans,
     })
+}
+
+/// What places each source in the run: the log it belongs to, its host
+/// label, the rotations it overlaps; the same for the first read and the
+/// second ([`recount`]).
+pub(crate) struct Identities<'a> {
+    sources: &'a [Source],
+    logs: Vec<Option<std::path::PathBuf>>,
+    overlaps: Vec<reader::overlap::Overlap>,
+    host_labels: Option<Vec<String>>,
+    /// The first read's statistics (for the second read; empty before).
+    first_read: &'a [InputStats],
+}
+
+pub(crate) fn identities<'a>(sources: &'a [Source], first_read: &'a [InputStats]) -> Identities<'a> {
+    let overlaps = if sources.len() > 1 {
+        reader::overlap::find(sources, log_identity)
+    } else {
+        Vec::new()
+    };
+    let logs = sources
+        .iter()
+        .map(|source| match source {
+            Source::File(path) => Some(log_identity(path)),
+            Source::Stdin => None,
+        })
+        .collect();
+    Identities {
+        sources,
+        logs,
+        overlaps,
+        host_labels: host_labels(sources),
+        first_read,
+    }
+}
+
+impl<'a> Identities<'a> {
+    /// Source `index`'s identity; its tail candidates are those of the
+    /// first read's outcome (empty before it: see [`ingest`]).
+    pub(crate) fn identity(&'a self, index: usize) -> InputIdentity<'a> {
+        InputIdentity {
+            index: index as u32,
+            host: self
+                .host_labels
+                .as_ref()
+                .and_then(|labels| labels.get(index))
+                .map(String::as_str),
+            overlap: self
+                .overlaps
+                .iter()
+                .find(|o| o.file == index)
+                .map(|o| (o, self.sources[o.other].display())),
+            tail_candidates: if self.first_read.is_empty() {
+                Vec::new()
+            } else {
+                tail_candidates(
+                    self.sources,
+                    &self.logs,
+                    index,
+                    &self.overlaps,
+                    &self.first_read[..index.min(self.first_read.len())],
+                )
+            },
+            recount: None,
+        }
+    }
 }
 
 /// The zone the access lines were written in, from the offsets they carry:
@@ -167,7 +223,7 @@ pub fn access_zone(
 /// Which input a source is in the run, and its host label when several
 /// hosts' logs are read.
 #[derive(Clone, Debug)]
-struct InputIdentity<'a> {
+pub(crate) struct InputIdentity<'a> {
     index: u32,
     host: Option<&'a str>,
     /// Where this file's last lines are another rotation's first (and that
@@ -176,6 +232,9 @@ struct InputIdentity<'a> {
     /// The other rotations of its log whose heads a compressed file's tail
     /// is compared with as it is read (see [`reader::overlap`]).
     tail_candidates: Vec<std::path::PathBuf>,
+    /// For the second read ([`recount`]): what to count and the byte
+    /// ranges of the lines to read again.
+    recount: Option<(&'a recount::Recount, &'a [(u64, u64)])>,
 }
 
 /// The rotations of source `index`'s log (other files with its log name)
@@ -328,7 +387,7 @@ fn host_labels(sources: &[Source]) -> Option<Vec<String>> {
     )
 }
 
-fn ingest_source(
+pub(crate) fn ingest_source(
     source: &Source,
     identity: InputIdentity<'_>,
     options: &IngestOptions,
@@ -459,6 +518,7 @@ fn ingest_source(
         input,
         host: identity.host.filter(|_| !parser.records_only_refusals()),
         workers: pipeline::worker_count(options.threads),
+        recount: identity.recount,
     };
     if as_document {
         stats.note = Some(
@@ -473,8 +533,13 @@ fn ingest_source(
             drop(chunks);
             let read_len = read_short(&mut stats, &identity, len, progress);
             let report = |done: u64| progress.set_position(consumed_before + done);
-            let (total, outcome) =
-                pipeline::run_file(&file, read_len, pipeline::FILE_CHUNK_BYTES, setup, &report);
+            let chunk_bytes = pipeline::FILE_CHUNK_BYTES;
+            let (mut total, outcome) =
+                pipeline::run_file(&file, read_len, chunk_bytes, setup, &report);
+            total.chunk_spans = chunk_spans(&total.chunk_arrivals, |chunk| {
+                let from = chunk.saturating_mul(chunk_bytes);
+                Some((from, from.saturating_add(chunk_bytes).min(read_len)))
+            });
             (total, outcome, len)
         }
         // Standard input or gzip: one thread reads (and decodes).
@@ -507,7 +572,7 @@ fn ingest_source(
                     bytes: reader::overlap::OVERLAP_WINDOW_BYTES,
                     keep: &keep,
                 });
-            let (total, outcome) = pipeline::run(
+            let (mut total, outcome) = pipeline::run(
                 chunks,
                 (first_buffer, first_chunk),
                 CHUNK_BYTES,
@@ -515,6 +580,10 @@ fn ingest_source(
                 &report,
                 held_tail,
             );
+            total.chunk_spans = chunk_spans(&total.chunk_arrivals, |chunk| {
+                let &(from, len) = outcome.chunk_offsets.get(usize::try_from(chunk).ok()?)?;
+                Some((from, from + len))
+            });
             if let Some((overlap, fills_window)) = found.get() {
                 let other = candidates[overlap.other].display().to_string();
                 note_overlap(&mut stats, overlap.lines, &other, fills_window, progress);
@@ -562,6 +631,26 @@ fn ingest_source(
         .map(|(format, lines)| (format.name, *lines))
         .collect();
     Ok((stats, Some(total), consumed))
+}
+
+/// The byte range and arrivals of every chunk that held a request, from
+/// the workers' `(chunk, first, last)` and where each chunk lay.
+fn chunk_spans(
+    arrivals: &[(u64, Millis, Millis)],
+    range_of: impl Fn(u64) -> Option<(u64, u64)>,
+) -> Vec<recount::ChunkSpan> {
+    arrivals
+        .iter()
+        .filter_map(|&(chunk, first, last)| {
+            let (from_byte, to_byte) = range_of(chunk)?;
+            Some(recount::ChunkSpan {
+                from_byte,
+                to_byte,
+                first,
+                last,
+            })
+        })
+        .collect()
 }
 
 /// How much of a plain file of `len` bytes to read: up to where its overlap

@@ -27,6 +27,7 @@ use super::IngestOptions;
 use super::access::{AccessFormat, AccessParser};
 use super::envelope::Envelope;
 use super::reader::{Chunk, ChunkReader, MAX_LINE_BYTES, OVERLONG_LINE_MARK};
+use super::recount::{Recount, meets_ranges};
 use super::worker::{ParseWorker, SourceResult, combine};
 use crate::series::Partial;
 
@@ -59,6 +60,9 @@ pub struct ParseSetup<'a> {
     pub host: Option<&'a str>,
     /// Parsing threads (see [`worker_count`]).
     pub workers: usize,
+    /// A second read ([`super::recount`]): what to count, and the byte
+    /// ranges to read again (sorted); other chunks are not parsed.
+    pub recount: Option<(&'a Recount, &'a [(u64, u64)])>,
 }
 
 impl<'a> ParseSetup<'a> {
@@ -67,6 +71,19 @@ impl<'a> ParseSetup<'a> {
             .with_envelope(self.envelope)
             .with_fallbacks(self.fallbacks)
             .with_host(self.host)
+            .with_recount(self.recount.map(|(plan, _)| plan))
+    }
+
+    /// Whether the chunk of bytes `[from, to)` is to be parsed.
+    fn wants(&self, from: u64, to: u64) -> bool {
+        self.recount
+            .is_none_or(|(_, ranges)| meets_ranges(ranges, from, to))
+    }
+
+    /// Where reading may stop: past the last range a second read wants.
+    fn wanted_end(&self) -> Option<u64> {
+        self.recount
+            .map(|(_, ranges)| ranges.iter().map(|&(_, end)| end).max().unwrap_or(0))
     }
 
     fn empty_partial(&self) -> Partial {
@@ -89,6 +106,9 @@ pub struct ReadOutcome {
     /// earlier one failed: the lines before the failed chunk. `None` when
     /// reading was in order (every line read comes before the error).
     pub lines_before_error: Option<u64>,
+    /// Of a stream: each chunk's offset in the decoded text and length,
+    /// by chunk number (for [`super::recount`]).
+    pub chunk_offsets: Vec<(u64, u64)>,
 }
 
 /// The end of a stream held back from the parsers until the stream ends,
@@ -141,7 +161,7 @@ pub fn run<R: Read>(
             chunk_bytes,
             (&job_sender, &free_receiver),
             max_buffers,
-            on_chunk,
+            (on_chunk, &setup),
             held_tail.as_ref(),
         );
         drop(job_sender);
@@ -200,7 +220,7 @@ fn feed<R: Read>(
     chunk_bytes: usize,
     (jobs, free): (&SyncSender<Job>, &Receiver<Vec<u8>>),
     max_buffers: usize,
-    on_chunk: &dyn Fn(),
+    (on_chunk, setup): (&dyn Fn(), &ParseSetup<'_>),
     held_tail: Option<&HeldTail<'_>>,
 ) -> ReadOutcome {
     let (mut buffer, mut chunk) = first;
@@ -208,9 +228,13 @@ fn feed<R: Read>(
     let mut number = 0u64;
     let mut held: VecDeque<Job> = VecDeque::new();
     let mut held_bytes = 0usize;
-    let done = |error| ReadOutcome {
+    let mut chunk_offsets: Vec<(u64, u64)> = Vec::new();
+    let mut offset = 0u64;
+    let wanted_end = setup.wanted_end();
+    let done = |error, chunk_offsets| ReadOutcome {
         error,
         lines_before_error: None,
+        chunk_offsets,
     };
     loop {
         let error = chunk.error.take();
@@ -220,10 +244,28 @@ fn feed<R: Read>(
             len: chunk.len,
         };
         number += 1;
+        let from = offset;
+        offset += job.len as u64;
+        chunk_offsets.push((from, job.len as u64));
         match held_tail {
+            // A second read parses only the chunks it wants, and stops
+            // reading after the last (a held tail is read to its end: its
+            // cut is decided there).
+            None if !setup.wants(from, offset) => {
+                if error.is_some() || wanted_end.is_some_and(|end| offset >= end) {
+                    return done(error, chunk_offsets);
+                }
+                buffer = job.buffer;
+                match reader.fill(&mut buffer, chunk_bytes) {
+                    Some(next) => chunk = next,
+                    None => return done(None, chunk_offsets),
+                }
+                on_chunk();
+                continue;
+            }
             None => {
                 if jobs.send(job).is_err() || error.is_some() {
-                    return done(error);
+                    return done(error, chunk_offsets);
                 }
             }
             Some(tail) => {
@@ -236,7 +278,7 @@ fn feed<R: Read>(
                     let Some(front) = held.pop_front() else { break };
                     held_bytes -= front.len;
                     if jobs.send(front).is_err() {
-                        return done(error);
+                        return done(error, chunk_offsets);
                     }
                 }
                 if error.is_some() {
@@ -247,7 +289,7 @@ fn feed<R: Read>(
                             break;
                         }
                     }
-                    return done(error);
+                    return done(error, chunk_offsets);
                 }
             }
         }
@@ -262,7 +304,7 @@ fn feed<R: Read>(
             Err(_) => match free.recv() {
                 Ok(buffer) => buffer,
                 // Every worker is gone; only a bug gets here.
-                Err(_) => return done(None),
+                Err(_) => return done(None, chunk_offsets),
             },
         };
         match reader.fill(&mut buffer, chunk_bytes) {
@@ -271,7 +313,7 @@ fn feed<R: Read>(
                 if let Some(tail) = held_tail {
                     release_held(held, tail, jobs);
                 }
-                return done(None);
+                return done(None, chunk_offsets);
             }
         }
         on_chunk();
@@ -354,6 +396,9 @@ pub fn run_file(
                             break;
                         };
                         let end = (start + chunk_bytes).min(len);
+                        if !setup.wants(start, end) {
+                            continue;
+                        }
                         match lines_starting_in(file, (start, end), MAX_LINE_BYTES, &mut buffer) {
                             Ok(range) => worker.parse_chunk(chunk, &buffer[range]),
                             Err(error) => {
@@ -403,6 +448,7 @@ pub fn run_file(
         ReadOutcome {
             error: first_error.map(|(_, error)| error),
             lines_before_error,
+            chunk_offsets: Vec::new(),
         },
     )
 }
@@ -608,6 +654,7 @@ mod tests {
             input: 0,
             host: None,
             workers: options.threads,
+            recount: None,
         }
     }
 

@@ -19,6 +19,7 @@ use super::access::{AccessFormat, AccessParser};
 use super::envelope::Envelope;
 use super::reader;
 use super::record::{self, AccessRecord, upstream_items};
+use super::recount::{ChunkSpan, Recount, WindowCount};
 use super::stats::{MAX_SKIPPED_EXAMPLES, SkippedLine};
 use crate::config::UserKey;
 use crate::series::dims::Outcome;
@@ -134,6 +135,13 @@ pub struct ParseWorker<'a> {
     offsets: OffsetTally,
     /// `(chunk, lines in it)` for every chunk this worker parsed.
     chunk_lines: Vec<(u64, u64)>,
+    /// `(chunk, first arrival, last arrival)` of every chunk that held a
+    /// request, for a second read of an incident's edges.
+    chunk_arrivals: Vec<(u64, Millis, Millis)>,
+    /// On a second read: what to count (requests are counted in
+    /// `window_counts` and not folded).
+    recount: Option<&'a Recount>,
+    window_counts: Vec<WindowCount>,
     /// The first skipped lines this worker saw, with provisional numbers.
     examples: Vec<(u64, &'static str)>,
     /// The server's own message lines (copied: they are few), with
@@ -160,6 +168,9 @@ impl<'a> ParseWorker<'a> {
             tally: LineTally::default(),
             offsets: OffsetTally::default(),
             chunk_lines: Vec::new(),
+            chunk_arrivals: Vec::new(),
+            recount: None,
+            window_counts: Vec::new(),
             examples: Vec::new(),
             messages: Vec::new(),
         }
@@ -182,6 +193,14 @@ impl<'a> ParseWorker<'a> {
     /// Counts every request under the host label `host` too.
     pub fn with_host(mut self, host: Option<&str>) -> Self {
         self.host_id = host.map(|label| self.partial.intern_host(label.as_bytes()));
+        self
+    }
+
+    /// Counts the requests of `recount`'s windows instead of folding
+    /// requests in (a second read).
+    pub fn with_recount(mut self, recount: Option<&'a Recount>) -> Self {
+        self.recount = recount;
+        self.window_counts = vec![WindowCount::default(); recount.map_or(0, |r| r.windows.len())];
         self
     }
 
@@ -246,6 +265,7 @@ impl<'a> ParseWorker<'a> {
         let options = self.options;
         let mut scratch = std::mem::take(&mut self.scratch);
         let mut line_in_chunk = 0u64;
+        let (mut chunk_first, mut chunk_last) = (Millis::MAX, Millis::MIN);
         let mut start = 0;
         let ends =
             crate::scan::newlines(bytes).chain((bytes.last() != Some(&b'\n')).then_some(bytes.len()));
@@ -340,6 +360,12 @@ impl<'a> ParseWorker<'a> {
                 self.tally.out_of_range += 1;
                 continue;
             }
+            chunk_first = chunk_first.min(arrival);
+            chunk_last = chunk_last.max(arrival);
+            if let Some(recount) = self.recount {
+                recount.add(&mut self.window_counts, arrival, record.status, duration_us);
+                continue;
+            }
             self.offsets.add(record.offset_seconds, record.logged_at);
             self.tally.no_response += u64::from(record.status == 0);
             self.tally.first = self.tally.first.min(arrival);
@@ -365,6 +391,9 @@ impl<'a> ParseWorker<'a> {
         self.scratch = scratch;
         self.tally.lines += line_in_chunk;
         self.chunk_lines.push((chunk, line_in_chunk));
+        if chunk_first <= chunk_last {
+            self.chunk_arrivals.push((chunk, chunk_first, chunk_last));
+        }
         self.hand_over_old_buckets();
     }
 }
@@ -382,6 +411,14 @@ pub struct SourceResult {
     /// The server's own message lines, by line number (see
     /// [`MAX_MESSAGE_LINES`]), for the event reader.
     pub messages: Vec<(u64, Vec<u8>)>,
+    /// `(chunk, first arrival, last arrival)` of the chunks that held a
+    /// request, in chunk order.
+    pub chunk_arrivals: Vec<(u64, Millis, Millis)>,
+    /// Where those chunks lie in the input (filled by the feeder's caller,
+    /// which knows the chunks' bytes).
+    pub chunk_spans: Vec<ChunkSpan>,
+    /// On a second read: the requests of each window.
+    pub window_counts: Vec<WindowCount>,
 }
 
 /// Merges the workers' partials and `handed_over` (the buckets they handed
@@ -394,12 +431,19 @@ pub fn combine(workers: Vec<ParseWorker<'_>>, handed_over: Partial, input: u32) 
     let mut offsets = OffsetTally::default();
     let mut field_bits = 0;
     let mut fallback_lines: Vec<u64> = Vec::new();
+    let mut chunk_arrivals: Vec<(u64, Millis, Millis)> = Vec::new();
+    let mut window_counts: Vec<WindowCount> = Vec::new();
     // The first worker's partial is taken as it is and the others merged
     // into it, so a dimension keeps the first worker's values in the order
     // it met them.
     let mut merged: Option<Partial> = None;
     for mut worker in workers {
         chunk_lines.extend_from_slice(&worker.chunk_lines);
+        chunk_arrivals.extend_from_slice(&worker.chunk_arrivals);
+        window_counts.resize(worker.window_counts.len().max(window_counts.len()), WindowCount::default());
+        for (total, counted) in window_counts.iter_mut().zip(&worker.window_counts) {
+            total.add(counted);
+        }
         examples.extend_from_slice(&worker.examples);
         messages.append(&mut worker.messages);
         tally.add(&worker.tally);
@@ -445,8 +489,12 @@ pub fn combine(workers: Vec<ParseWorker<'_>>, handed_over: Partial, input: u32) 
     for (line, _) in &mut messages {
         *line = real_line(*line);
     }
+    chunk_arrivals.sort_unstable();
     SourceResult {
         messages,
+        chunk_arrivals,
+        chunk_spans: Vec::new(),
+        window_counts,
         partial,
         tally,
         offsets,

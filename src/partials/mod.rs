@@ -72,6 +72,9 @@ pub struct Settings {
     pub user_key: crate::config::UserKey,
     /// `--alert-pattern`s, which sorted the events at ingest.
     pub alert_patterns: Vec<String>,
+    /// For the partials of `postmortem impact`: the incident's `[start,
+    /// end]` (epoch ms) whose requests alone they hold.
+    pub window: Option<(crate::timefmt::Millis, crate::timefmt::Millis)>,
 }
 
 impl Settings {
@@ -91,6 +94,13 @@ impl Settings {
             (
                 "alert_patterns",
                 serde_json::to_string(&self.alert_patterns).unwrap_or_default(),
+            ),
+            (
+                "window",
+                match self.window {
+                    Some((start, end)) => format!("{start}..{end}"),
+                    None => "none".to_string(),
+                },
             ),
         ]
     }
@@ -137,7 +147,22 @@ impl Settings {
             ))
         })?;
         let patterns = value("alert_patterns")?;
+        // Absent from partials written before `postmortem impact` existed.
+        let window = match table.meta("postmortem.window") {
+            None | Some("none") => None,
+            Some(text) => Some(
+                text.split_once("..")
+                    .and_then(|(start, end)| Some((start.parse().ok()?, end.parse().ok()?)))
+                    .ok_or_else(|| {
+                        Error::Usage(format!(
+                            "{}: 'postmortem.window' is '{text}', not START..END in epoch milliseconds",
+                            table.path.display()
+                        ))
+                    })?,
+            ),
+        };
         Ok(Settings {
+            window,
             bucket_ms: number("bucket_ms")?,
             ingest_slow_us: u64::try_from(number("ingest_slow_us")?).unwrap_or(0),
             slow_given: value("slow")? == "given",
@@ -334,6 +359,8 @@ pub fn read_dirs(dirs: &[PathBuf]) -> Result<(Settings, Ingested)> {
         access_offset_change: None,
         events: Vec::new(),
         metrics: Vec::new(),
+        // The logs are elsewhere: their edges cannot be read again.
+        chunk_spans: Vec::new(),
     };
     let mut offsets: BTreeMap<i32, u64> = BTreeMap::new();
     let mut assembly = pieces::Assembly::default();

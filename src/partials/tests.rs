@@ -112,6 +112,7 @@ fn settings() -> Settings {
         bucket_ms: MINUTE,
         ingest_slow_us: MIN_DEFAULT_SLOW_US,
         slow_given: false,
+        window: None,
         user_key: UserKey::IpUserAgent,
         alert_patterns: vec!["PagerDuty".into()],
     }
@@ -161,6 +162,7 @@ fn ingested(partial: Partial, path: &str, at: i64) -> Ingested {
             lines: vec![2, 3],
             counter: false,
         }],
+        chunk_spans: Vec::new(),
     }
 }
 

@@ -292,6 +292,11 @@ pub struct ImpactJson {
     pub requests_failed: Option<u64>,
     pub requests_slow: Option<u64>,
     pub users_missing: Option<u64>,
+    /// Whether the request counts are exactly those in `[start, end]`
+    /// (false: the edge seconds are counted whole, as a report from
+    /// partials without `--impact` or from standard input must).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requests_exact: Option<bool>,
 }
 
 impl ImpactJson {
@@ -305,6 +310,7 @@ impl ImpactJson {
             requests_failed: None,
             requests_slow: None,
             users_missing: None,
+            requests_exact: None,
         }
     }
 }
@@ -498,6 +504,7 @@ impl Report {
                             requests_failed: Some(impact.requests_failed),
                             requests_slow: slow_measured.then_some(impact.requests_slow),
                             users_missing: Some(impact.users_missing),
+                            requests_exact: Some(report.requests_exact),
                         }
                     } else {
                         ImpactJson::unknown()

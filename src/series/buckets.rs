@@ -664,6 +664,24 @@ impl SeriesSet {
         self.bucket_start(index) + i64::from(rel)
     }
 
+    /// The first and last millisecond of the slot holding `at` (which must
+    /// lie in the series): the finest span the series counts requests in.
+    pub fn slot_span(&self, at: Millis) -> (Millis, Millis) {
+        let index = self.index_of(at);
+        let bucket_start = self.bucket_start(index);
+        let slots = self.slots_per_bucket() as i64;
+        let slot = self.slot_of((at - bucket_start).clamp(0, self.bucket_ms - 1) as u32) as i64;
+        // Slot `s` holds the relative times whose `rel * slots / bucket_ms`
+        // is `s` ([`slot_index`]): from `ceil(s * bucket_ms / slots)` on.
+        let first_rel = |s: i64| (s * self.bucket_ms + slots - 1) / slots;
+        let last_rel = if slot + 1 >= slots {
+            self.bucket_ms - 1
+        } else {
+            first_rel(slot + 1) - 1
+        };
+        (bucket_start + first_rel(slot), bucket_start + last_rel)
+    }
+
     /// Slots of each bucket ([`slots_per_bucket`]).
     pub fn slots_per_bucket(&self) -> usize {
         slots_per_bucket(self.bucket_ms)
@@ -697,6 +715,37 @@ mod tests {
         for (name, bucket_ms, slots, rel, slot) in cases {
             assert_eq!(slots_per_bucket(bucket_ms), slots, "{name}");
             assert_eq!(slot_index(rel, bucket_ms, slots), slot, "{name}");
+        }
+    }
+
+    #[test]
+    fn a_slot_span_holds_exactly_the_times_of_its_slot() {
+        // (name, bucket width, a time after the bucket's start, its slot's span)
+        let cases = [
+            ("1 min: the second", 60_000, 7_450, (7_000, 7_999)),
+            ("1 min: the last second", 60_000, 59_999, (59_000, 59_999)),
+            ("7 s: a slot of 116.7 ms", 7_000, 120, (117, 233)),
+            ("7 s: the last slot", 7_000, 6_999, (6_884, 6_999)),
+            ("1 d: 24 s", 86_400_000, 30_000, (24_000, 47_999)),
+        ];
+        for (name, bucket_ms, rel, (first, last)) in cases {
+            let series = SeriesSet {
+                start: 1_715_076_000_000,
+                bucket_ms,
+                ingest_slow_us: 1_000_000,
+                buckets: vec![Bucket::default(); 2],
+            };
+            let at = series.start + bucket_ms + rel;
+            let span = series.slot_span(at);
+            let base = series.start + bucket_ms;
+            assert_eq!(span, (base + first, base + last), "{name}");
+            let slot = series.slot_of(rel as u32);
+            for edge in [span.0, span.1] {
+                assert_eq!(series.slot_of((edge - base) as u32), slot, "{name}: {edge}");
+            }
+            if first > 0 {
+                assert_ne!(series.slot_of((first - 1) as u32), slot, "{name}: before");
+            }
         }
     }
 

@@ -127,7 +127,7 @@ pub fn reduce_step(dir: &Path, placing: Placing) -> Value {
     if let Placing::UtcYear(_) = placing {
         config.tz = Zone::parse("UTC");
     }
-    report_json(&analyze_partials(&config, &[dir.to_path_buf()], &NoProgress).expect("merged"))
+    report_json(&analyze_partials(&config, &[dir.to_path_buf()], &[], &NoProgress).expect("merged"))
 }
 
 pub fn files_below(dir: &Path) -> Vec<PathBuf> {

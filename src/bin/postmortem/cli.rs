@@ -74,6 +74,19 @@ postmortem partial /var/log/nginx/ -o partials/ --producer web01\n  \
 postmortem partial --format jsonl access.log | gzip > web01.jsonl.gz"
     )]
     Partial(PartialArgs),
+    /// Write the requests of one incident's [start, end] as partial files (the exact-impact step).
+    #[command(
+        long_about = "Read logs as 'partial' does, keeping only the requests that arrived in \
+--window START..END (an incident's start and end, copied from the JSON or Markdown of \
+'report --from-partials'), and write them as partial files marked with the window. \
+'report --from-partials DIR --impact IMPACT_DIR' then states that incident's requests and users \
+exactly: a report from partials alone counts the whole second of the start and of the end \
+(docs/partials.md). Run it on every producer, into one folder per incident.\n\n\
+Example:\n  \
+postmortem impact --window 2024-06-11T13:23:18.217Z..2024-06-11T14:09:32.758Z \\\n    \
+/var/log/nginx/ -o impact-1/ --producer web01"
+    )]
+    Impact(ImpactArgs),
     /// Print shell completions for bash, zsh, fish, PowerShell or Elvish.
     #[command(
         long_about = "Print the completion script of a shell to stdout, generated from the same \
@@ -99,7 +112,7 @@ postmortem man report | man -l -"
     )]
     Man {
         /// The command whose page to print; the program's page when absent.
-        #[arg(value_parser = ["report", "inspect", "series", "partial", "completions"])]
+        #[arg(value_parser = ["report", "inspect", "series", "partial", "impact", "completions"])]
         command: Option<String>,
     },
 }
@@ -238,6 +251,14 @@ pub struct ReportArgs {
     /// Example: --from-partials partials/
     #[arg(long = "from-partials", value_name = "DIR", num_args = 1.., conflicts_with = "inputs")]
     pub from_partials: Vec<PathBuf>,
+    /// With --from-partials: folders of 'postmortem impact', one per incident, for exact counts.
+    ///
+    /// Without them a report from partials counts the whole second of each incident's start
+    /// and end (the JSON says "requests_exact": false).
+    ///
+    /// Example: --impact impact-1/
+    #[arg(long = "impact", value_name = "DIR", num_args = 1.., requires = "from_partials")]
+    pub impact: Vec<PathBuf>,
     /// Output format: markdown for people, json for scripts.
     ///
     /// Example: --format json
@@ -343,6 +364,42 @@ pub struct PartialArgs {
     /// Example: --first-line 200001
     #[arg(long = "first-line", value_name = "N", requires = "as_path")]
     pub first_line: Option<u64>,
+}
+
+#[derive(Args, Debug)]
+pub struct ImpactArgs {
+    #[command(flatten)]
+    pub partial: PartialArgs,
+    /// The incident's start and end, as the report gives them: START..END in RFC 3339.
+    ///
+    /// Example: --window 2024-06-11T13:23:18.217Z..2024-06-11T14:09:32.758Z
+    #[arg(long, value_name = "START..END")]
+    pub window: String,
+}
+
+impl ImpactArgs {
+    /// `--window` as epoch milliseconds.
+    pub fn window(&self) -> Result<(postmortem::Millis, postmortem::Millis)> {
+        let text = self.window.trim();
+        let absolute = |part: &str| match parse_time_arg("--window", part)? {
+            TimeSpec::Absolute(at) => Ok(at),
+            TimeSpec::Local(_) => Err(Error::Usage(format!(
+                "--window '{text}': give both times with their zone, as the report writes them (2024-06-11T13:23:18.217Z)"
+            ))),
+        };
+        let Some((start, end)) = text.split_once("..") else {
+            return Err(Error::Usage(format!(
+                "--window '{text}' is not START..END: give the incident's start and end, e.g. --window 2024-06-11T13:23:18.217Z..2024-06-11T14:09:32.758Z"
+            )));
+        };
+        let (start, end) = (absolute(start)?, absolute(end)?);
+        if start > end {
+            return Err(Error::Usage(format!(
+                "--window '{text}': the start is after the end: swap them"
+            )));
+        }
+        Ok((start, end))
+    }
 }
 
 impl PartialArgs {

@@ -14,7 +14,8 @@ use clap::{CommandFactory, Parser};
 use cli::{Cli, Command, PartialFormat, ReportFormat, SeriesFormat};
 use postmortem::{
     Error, Findings, InputKind, NoProgress, Progress, Report, analyze, analyze_partials, chart,
-    inspect, inspection, json, markdown, partials_jsonl, series_table, write_partials,
+    inspect, inspection, json, markdown, partials_jsonl, series_table, write_impact_partials,
+    write_partials,
 };
 
 fn main() -> ExitCode {
@@ -53,8 +54,13 @@ fn run(cli: &Cli) -> Result<(), Error> {
             let analysis = if args.from_partials.is_empty() {
                 analyze(&config, progress.as_ref()).map_err(with_input_advice)?
             } else {
-                analyze_partials(&config, &args.from_partials, progress.as_ref())
-                    .map_err(with_input_advice)?
+                analyze_partials(
+                    &config,
+                    &args.from_partials,
+                    &args.impact,
+                    progress.as_ref(),
+                )
+                .map_err(with_input_advice)?
             };
             warn_skipped(&analysis, args.common.quiet);
             if let Some(chart) = chart {
@@ -137,6 +143,28 @@ fn run(cli: &Cli) -> Result<(), Error> {
                     output::write(output::destination(args.output.as_deref()), &text)
                 }
             }
+        }
+        Command::Impact(args) => {
+            let window = args.window()?;
+            let config = args.partial.to_config()?;
+            let producer = args.partial.producer();
+            let (PartialFormat::Parquet, Some(dir)) = (args.partial.format, &args.partial.output)
+            else {
+                return Err(Error::Usage(
+                    "impact: give the folder to write the Parquet files into with -o, e.g. -o impact-1/ (impact partials are Parquet only)".into(),
+                ));
+            };
+            let progress = progress_for(args.partial.common.quiet, false);
+            let written = write_impact_partials(&config, window, dir, &producer, progress.as_ref())
+                .map_err(with_input_advice)?;
+            if !args.partial.common.quiet {
+                eprintln!(
+                    "postmortem: wrote {} impact partial files of producer '{producer}' to {}",
+                    written.len(),
+                    dir.display()
+                );
+            }
+            Ok(())
         }
         Command::Completions { shell } => {
             let mut script = Vec::new();

@@ -283,6 +283,7 @@ impl Page<'_> {
                 NO_REQUEST_TIME,
                 severity_explained(incident.severity),
             );
+            Self::edges_note(report, out);
             out.push_str("\n\n");
             return;
         }
@@ -302,7 +303,16 @@ impl Page<'_> {
             seconds_text(self.findings.slow_threshold_us),
             severity_explained(incident.severity),
         );
+        Self::edges_note(report, out);
         out.push_str("\n\n");
+    }
+
+    /// When the edge seconds could not be read again, the request counts
+    /// say what they hold (the JSON's `impact.requests_exact`).
+    fn edges_note(report: &Finding, out: &mut String) {
+        if !report.requests_exact {
+            out.push_str(" The request counts take in the whole second of the start and of the end, before the first bad request and after the last: those lines could not be read again to split the seconds (standard input, or a report from partials without `--impact`).");
+        }
     }
 
     pub(super) fn detection_text(&self, report: &Finding) -> String {

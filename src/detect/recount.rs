@@ -1,0 +1,221 @@
+//! Exact request counts at an incident's edges, from a second read.
+//!
+//! The series counts requests per slot, so [`super::impact::measure`] over
+//! `[start, end]` takes in the whole second (slot) of the start and of the
+//! end: the healthy requests of the start's second that came before the
+//! first bad request, and of the end's second after the last one. The
+//! start row's window ("1 of 13 requests in the 1 min from it") has the
+//! same two edges. [`edge_windows`] names those few milliseconds outside
+//! each range; the run reads the lines that may hold them again
+//! ([`crate::ingest::recount`]) and [`apply`] takes what they held out of
+//! the counts, and judges the severity again on the exact counts.
+//!
+//! Traffic drops are left as they are: their edges are single requests,
+//! counted per user at the instant ([`super::impact::measure_drop`]).
+
+use super::findings::{Finding, Findings, Hint, TimelineFact};
+use super::impact::Impact;
+use super::baseline::BucketCounts;
+use super::incident::{self, Cause};
+use crate::ingest::recount::WindowCount;
+use crate::series::SeriesSet;
+use crate::timefmt::Millis;
+
+/// Which count a window's requests are taken out of.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EdgePart {
+    /// Of the impact and of the start row: the start's slot before it.
+    BeforeStart,
+    /// Of the impact: the end's slot after it.
+    AfterEnd,
+    /// Of the start row: its window's last slot after the window.
+    AfterStartRow,
+}
+
+/// Milliseconds counted by the series but outside an incident's range.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EdgeWindow {
+    /// Index in [`Findings::incidents`].
+    pub incident: usize,
+    pub part: EdgePart,
+    pub from: Millis,
+    pub to: Millis,
+}
+
+/// The windows whose requests the series counted in an incident's impact
+/// or start row although they lie outside its range: none when a range
+/// starts and ends on slot boundaries.
+pub fn edge_windows(findings: &Findings) -> Vec<EdgeWindow> {
+    let series = &findings.series;
+    let mut windows = Vec::new();
+    for (index, finding) in findings.incidents.iter().enumerate() {
+        if finding.incident.cause != Cause::BadRequests || !finding.impact_measured {
+            continue;
+        }
+        let (start, end) = (finding.incident.start, finding.incident.end);
+        let mut push = |part, from: Millis, to: Millis| {
+            if from <= to {
+                windows.push(EdgeWindow {
+                    incident: index,
+                    part,
+                    from,
+                    to,
+                });
+            }
+        };
+        if inside(series, start) {
+            push(EdgePart::BeforeStart, series.slot_span(start).0, start - 1);
+        }
+        if inside(series, end) {
+            push(EdgePart::AfterEnd, end + 1, series.slot_span(end).1);
+        }
+        if let Some(row_end) = start_row_end(finding) {
+            // The row's window may run past the series: nothing after it.
+            if inside(series, row_end) {
+                push(EdgePart::AfterStartRow, row_end + 1, series.slot_span(row_end).1);
+            }
+        }
+    }
+    windows
+}
+
+/// Whether `at` lies in a bucket of `series` (slot spans are computed only
+/// there).
+fn inside(series: &SeriesSet, at: Millis) -> bool {
+    let end = series.bucket_start(series.buckets.len());
+    (series.start..end).contains(&at)
+}
+
+/// The last millisecond of the start row's window, if the incident has
+/// that row.
+fn start_row_end(finding: &Finding) -> Option<Millis> {
+    finding.timeline.iter().find_map(|entry| match entry.fact {
+        TimelineFact::BadRequestsStart { window_ms, .. } => {
+            Some(finding.incident.start + window_ms - 1)
+        }
+        _ => None,
+    })
+}
+
+/// Takes the requests counted in `windows` (`counted`, aligned with them)
+/// out of the incidents' impacts and start rows, and judges their severity
+/// again. `complete` is whether every input could be read again; when not,
+/// the counts are left as the series gave them and the impacts say so.
+pub fn apply(
+    findings: &mut Findings,
+    windows: &[EdgeWindow],
+    counted: &[WindowCount],
+    complete: bool,
+) {
+    if !complete {
+        for window in windows {
+            if let Some(finding) = findings.incidents.get_mut(window.incident) {
+                finding.requests_exact = false;
+            }
+        }
+        return;
+    }
+    let baseline_failed_rate = findings.baseline.failed_rate;
+    for (window, count) in windows.iter().zip(counted) {
+        let Some(finding) = findings.incidents.get_mut(window.incident) else {
+            continue;
+        };
+        if matches!(window.part, EdgePart::BeforeStart | EdgePart::AfterEnd) {
+            take_out(&mut finding.impact, count);
+        }
+        if matches!(window.part, EdgePart::BeforeStart | EdgePart::AfterStartRow) {
+            for entry in &mut finding.timeline {
+                if let TimelineFact::BadRequestsStart {
+                    window_bad,
+                    window_requests,
+                    ..
+                } = &mut entry.fact
+                {
+                    *window_requests = window_requests.saturating_sub(count.requests);
+                    *window_bad = window_bad.saturating_sub(count.failed + count.slow);
+                }
+            }
+        }
+    }
+    for finding in findings
+        .incidents
+        .iter_mut()
+        .filter(|finding| finding.incident.cause == Cause::BadRequests && finding.impact_measured)
+    {
+        judge_again(finding, baseline_failed_rate);
+    }
+}
+
+/// The severity (and its lead) of an incident whose counts changed.
+fn judge_again(finding: &mut Finding, baseline_failed_rate: f64) {
+    let inside = BucketCounts {
+        requests: finding.impact.requests_total,
+        failed: finding.impact.requests_failed,
+        slow: finding.impact.requests_slow,
+    };
+    finding.incident.severity = incident::severity(&[inside], baseline_failed_rate);
+    let said = super::hints::severity_hint(&finding.incident, &finding.impact);
+    for hint in &mut finding.hints {
+        if let (Hint::Severity { .. }, Some(said)) = (&hint, &said) {
+            *hint = said.clone();
+        }
+    }
+}
+
+/// The exact impact of the incident whose range is `window`, from
+/// `window_series`: the requests of that range alone (the partials of
+/// `postmortem impact`), so every slot counts whole. The start row loses
+/// the requests of the start's second before it (the main series' slot
+/// less the window's); its far edge stays as the series counted it.
+/// Returns whether an incident had that range.
+pub fn set_window_impact(
+    findings: &mut Findings,
+    window: (Millis, Millis),
+    window_series: &SeriesSet,
+) -> bool {
+    let threshold_us = findings.slow_threshold_us;
+    let baseline_failed_rate = findings.baseline.failed_rate;
+    let main_series = &findings.series;
+    let Some(finding) = findings.incidents.iter_mut().find(|finding| {
+        finding.impact_measured && (finding.incident.start, finding.incident.end) == window
+    }) else {
+        return false;
+    };
+    let exact = super::impact::measure(window_series, window.0, window.1, threshold_us);
+    let before_start = if inside(main_series, window.0) && inside(window_series, window.0) {
+        let (slot_from, slot_to) = main_series.slot_span(window.0);
+        let whole = super::impact::measure(main_series, slot_from, slot_to, threshold_us);
+        let kept = super::impact::measure(window_series, window.0, slot_to, threshold_us);
+        WindowCount {
+            requests: whole.requests_total.saturating_sub(kept.requests_total),
+            failed: whole.requests_failed.saturating_sub(kept.requests_failed),
+            slow: whole.requests_slow.saturating_sub(kept.requests_slow),
+        }
+    } else {
+        WindowCount::default()
+    };
+    finding.impact = Impact {
+        users_missing: finding.impact.users_missing,
+        ..exact
+    };
+    finding.requests_exact = true;
+    for entry in &mut finding.timeline {
+        if let TimelineFact::BadRequestsStart {
+            window_bad,
+            window_requests,
+            ..
+        } = &mut entry.fact
+        {
+            *window_requests = window_requests.saturating_sub(before_start.requests);
+            *window_bad = window_bad.saturating_sub(before_start.failed + before_start.slow);
+        }
+    }
+    judge_again(finding, baseline_failed_rate);
+    true
+}
+
+fn take_out(impact: &mut Impact, count: &WindowCount) {
+    impact.requests_total = impact.requests_total.saturating_sub(count.requests);
+    impact.requests_failed = impact.requests_failed.saturating_sub(count.failed);
+    impact.requests_slow = impact.requests_slow.saturating_sub(count.slow);
+}
