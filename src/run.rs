@@ -96,25 +96,26 @@ fn partial_settings(config: &Config) -> Settings {
 /// `window` (an incident's `[start, end]`, from a first report) and writes
 /// them as partial files marked with the window, which `report
 /// --from-partials --impact` merges and counts whole: the requests of the
-/// edge seconds outside the window are not in them.
+/// edge seconds outside the window are not in them. A `piece` is read as
+/// `write_partials` reads it.
 pub fn write_impact_partials(
     config: &Config,
     window: (Millis, Millis),
     dir: &std::path::Path,
     producer: &str,
+    piece: Option<&Piece>,
     progress: &dyn Progress,
 ) -> Result<Vec<std::path::PathBuf>> {
     partials::check_producer(producer)?;
     let mut config = config.clone();
     config.since = Some(TimeSpec::Absolute(window.0));
     config.until = Some(TimeSpec::Absolute(window.1));
-    let (inputs, mut ingested, _) = read_inputs(&config, progress, NothingParsed::Fails)?;
-    ingested.inputs = inputs;
+    let mut ingested = read_for_partials(&config, piece, progress)?;
     let settings = Settings {
         window: Some(window),
         ..partial_settings(&config)
     };
-    partials::write_dir(dir, producer, &settings, &mut ingested, None)
+    partials::write_dir(dir, producer, &settings, &mut ingested, piece)
 }
 
 /// `postmortem partial`: reads `config`'s inputs as [`analyze`] does and

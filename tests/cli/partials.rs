@@ -25,7 +25,7 @@ use std::sync::{Arc, LazyLock, Mutex, OnceLock};
 use chrono::{DateTime, Datelike, SecondsFormat, Utc};
 use postmortem::{
     Config, Findings, InputSpec, NoProgress, Piece, Report, TimeSpec, Zone, analyze,
-    analyze_partials, json, write_partials,
+    analyze_partials, json, write_impact_partials, write_partials,
 };
 use proptest::prelude::*;
 use serde_json::Value;
@@ -113,21 +113,60 @@ pub fn utc_year_of(name: &str) -> Placing {
     )
 }
 
-/// The map step in process: `config`'s inputs (a `piece` of a file when
-/// given) written as producer `producer` into `dir`.
-pub fn map_step(config: &Config, dir: &Path, producer: &str, piece: Option<&Piece>) {
-    if let Err(error) = write_partials(config, dir, producer, piece, &NoProgress) {
-        panic!("partial {producer} ({:?}): {error}", config.inputs);
-    }
+/// The producers of one split, run in process through the library API:
+/// the map step as each is added, and the reduce step with the exact
+/// impact pass (`postmortem impact --window` per incident, `report
+/// --from-partials --impact`), which the contract's exact figures need.
+pub struct Split {
+    dir: PathBuf,
+    producers: Vec<(Config, String, Option<Piece>)>,
 }
 
-/// The reduce step in process: the report of the partials in `dir`.
-pub fn reduce_step(dir: &Path, placing: Placing) -> Value {
-    let mut config = Config::default();
-    if let Placing::UtcYear(_) = placing {
-        config.tz = Zone::parse("UTC");
+impl Split {
+    pub fn new(dir: &Path) -> Split {
+        Split {
+            dir: dir.to_path_buf(),
+            producers: Vec::new(),
+        }
     }
-    report_json(&analyze_partials(&config, &[dir.to_path_buf()], &[], &NoProgress).expect("merged"))
+
+    /// The map step: `config`'s inputs (a `piece` of a file when given)
+    /// written as producer `name`.
+    pub fn map(&mut self, config: Config, name: &str, piece: Option<Piece>) {
+        let partials = self.dir.join("partials");
+        if let Err(error) = write_partials(&config, &partials, name, piece.as_ref(), &NoProgress) {
+            panic!("partial {name} ({:?}): {error}", config.inputs);
+        }
+        self.producers.push((config, name.to_string(), piece));
+    }
+
+    /// The reduce step: the report of the partials, each incident's
+    /// impact counted again by every producer over its `[start, end]`.
+    pub fn reduce(&self, placing: Placing) -> Value {
+        let mut config = Config::default();
+        if let Placing::UtcYear(_) = placing {
+            config.tz = Zone::parse("UTC");
+        }
+        let partials = [self.dir.join("partials")];
+        let first = analyze_partials(&config, &partials, &[], &NoProgress).expect("merged");
+        let mut impact_dirs = Vec::new();
+        for (index, finding) in first.incidents.iter().enumerate() {
+            let window = (finding.incident.start, finding.incident.end);
+            let dir = self.dir.join(format!("impact-{index}"));
+            for (producer, name, piece) in &self.producers {
+                if let Err(error) =
+                    write_impact_partials(producer, window, &dir, name, piece.as_ref(), &NoProgress)
+                {
+                    panic!("impact {name} ({:?}): {error}", producer.inputs);
+                }
+            }
+            impact_dirs.push(dir);
+        }
+        report_json(
+            &analyze_partials(&config, &partials, &impact_dirs, &NoProgress)
+                .expect("merged with the impact"),
+        )
+    }
 }
 
 pub fn files_below(dir: &Path) -> Vec<PathBuf> {
@@ -259,15 +298,11 @@ fn window_flags(cuts: &[i64], k: usize) -> Vec<String> {
 fn one_producer_gives_the_same_report_to_the_byte() {
     for name in samples() {
         let out = scratch();
+        let mut split = Split::new(out.path());
         let dir = sample_dir(&name);
-        map_step(
-            &config(&[&dir], Placing::Found, (None, None)),
-            out.path(),
-            "all",
-            None,
-        );
+        split.map(config(&[&dir], Placing::Found, (None, None)), "all", None);
         assert_eq!(
-            reduce_step(out.path(), Placing::Found),
+            split.reduce(Placing::Found),
             whole(&name, Placing::Found),
             "{name}"
         );
@@ -281,12 +316,13 @@ fn four_time_windows_give_the_same_report() {
         let (first, last) = span(&whole);
         let cuts: Vec<i64> = (1..4).map(|k| first + (last - first) * k / 4).collect();
         let out = scratch();
+        let mut split = Split::new(out.path());
         let dir = sample_dir(&name);
         for k in 0..4 {
             let producer = config(&[&dir], Placing::Found, window(&cuts, k));
-            map_step(&producer, out.path(), &format!("t{k}"), None);
+            split.map(producer, &format!("t{k}"), None);
         }
-        let from_partials = reduce_step(out.path(), Placing::Found);
+        let from_partials = split.reduce(Placing::Found);
         assert_eq!(
             from_partials["inputs"].as_array().map(Vec::len),
             whole["inputs"].as_array().map(|inputs| inputs.len() * 4),
@@ -309,13 +345,14 @@ fn one_producer_per_file_gives_the_same_report() {
         let placing = utc_year_of(&name);
         let whole = whole(&name, placing);
         let out = scratch();
+        let mut split = Split::new(out.path());
         let files = files_below(&sample_dir(&name));
         // Producers named so their order is the files' order.
         for (k, file) in files.iter().enumerate() {
             let producer = config(&[file], placing, (None, None));
-            map_step(&producer, out.path(), &format!("f{k:03}"), None);
+            split.map(producer, &format!("f{k:03}"), None);
         }
-        let from_partials = reduce_step(out.path(), placing);
+        let from_partials = split.reduce(placing);
         let paths = |report: &Value| -> Vec<String> {
             let mut paths: Vec<String> = report["inputs"]
                 .as_array()

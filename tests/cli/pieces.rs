@@ -17,8 +17,7 @@ use proptest::prelude::*;
 use serde_json::Value;
 
 use super::partials::{
-    Placing, config, generated_log, map_step, reduce_step, samples, utc_year_of, whole,
-    whole_report,
+    Placing, Split, config, generated_log, samples, utc_year_of, whole, whole_report,
 };
 use super::support::{postmortem, run, scratch, write};
 
@@ -83,7 +82,7 @@ fn map_pieces(
     cuts: &[usize],
     placing: Placing,
     scratch: &Path,
-    out: &Path,
+    split: &mut Split,
     prefix: &str,
 ) {
     let text = text_of(file);
@@ -94,7 +93,7 @@ fn map_pieces(
         let piece = Piece::new(name.to_string(), first_line).expect("a piece");
         let mut producer = config(&[&piece_file], placing, (None, None));
         producer.log_format.clone_from(&log_format);
-        map_step(&producer, out, &format!("{prefix}-p{k}"), Some(&piece));
+        split.map(producer, &format!("{prefix}-p{k}"), Some(piece));
     }
 }
 
@@ -107,7 +106,7 @@ fn every_sample_cut_into_four_runs_of_lines_gives_the_whole_report() {
         let placing = utc_year_of(&name);
         let whole = whole(&name, placing);
         let scratch = scratch();
-        let out = scratch.path().join("partials");
+        let mut split = Split::new(scratch.path());
         let inputs = whole["inputs"].as_array().expect("inputs");
         for (index, input) in inputs.iter().enumerate() {
             let path = input["path"].as_str().expect("a path");
@@ -115,7 +114,7 @@ fn every_sample_cut_into_four_runs_of_lines_gives_the_whole_report() {
             if input["kind"] == "metrics" {
                 // A metric CSV's header is its first line: read whole.
                 let producer = config(&[Path::new(path)], placing, (None, None));
-                map_step(&producer, &out, &format!("{prefix}-p0"), None);
+                split.map(producer, &format!("{prefix}-p0"), None);
                 continue;
             }
             let lines = line_count(&text_of(Path::new(path)));
@@ -126,11 +125,11 @@ fn every_sample_cut_into_four_runs_of_lines_gives_the_whole_report() {
                 &cuts,
                 placing,
                 scratch.path(),
-                &out,
+                &mut split,
                 &prefix,
             );
         }
-        assert_eq!(reduce_step(&out, placing), whole, "{name}");
+        assert_eq!(split.reduce(placing), whole, "{name}");
     }
 }
 
@@ -163,10 +162,10 @@ proptest! {
         prop_assert_eq!(whole["inputs"][0]["skipped"].as_u64(), Some(10));
         let mut cuts = cuts;
         cuts.sort_unstable();
-        let out = scratch.path().join("partials");
+        let mut split = Split::new(&scratch.path().join("split"));
         let name = log.display().to_string();
-        map_pieces(&log, &name, &cuts, placing, scratch.path(), &out, "f000");
-        prop_assert_eq!(reduce_step(&out, placing), whole);
+        map_pieces(&log, &name, &cuts, placing, scratch.path(), &mut split, "f000");
+        prop_assert_eq!(split.reduce(placing), whole);
     }
 }
 

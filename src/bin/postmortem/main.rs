@@ -155,8 +155,15 @@ fn run(cli: &Cli) -> Result<(), Error> {
                 ));
             };
             let progress = progress_for(args.partial.common.quiet, false);
-            let written = write_impact_partials(&config, window, dir, &producer, progress.as_ref())
-                .map_err(with_input_advice)?;
+            let written = write_impact_partials(
+                &config,
+                window,
+                dir,
+                &producer,
+                args.partial.piece()?.as_ref(),
+                progress.as_ref(),
+            )
+            .map_err(with_input_advice)?;
             if !args.partial.common.quiet {
                 eprintln!(
                     "postmortem: wrote {} impact partial files of producer '{producer}' to {}",
