@@ -140,8 +140,9 @@ impl Split {
         self.producers.push((config, name.to_string(), piece));
     }
 
-    /// The reduce step: the report of the partials, each incident's
-    /// impact counted again by every producer over its `[start, end]`.
+    /// The reduce step: the report of the partials, each incident whose
+    /// edge seconds were counted whole counted again by every producer
+    /// over its `[start, end]`.
     pub fn reduce(&self, placing: Placing) -> Value {
         let mut config = Config::default();
         if let Placing::UtcYear(_) = placing {
@@ -150,7 +151,13 @@ impl Split {
         let partials = [self.dir.join("partials")];
         let first = analyze_partials(&config, &partials, &[], &NoProgress).expect("merged");
         let mut impact_dirs = Vec::new();
-        for (index, finding) in first.incidents.iter().enumerate() {
+        // As a user does: only an incident whose counts are not exact
+        // (`requests_exact: false`) needs the second pass.
+        let inexact = first
+            .incidents
+            .iter()
+            .filter(|finding| !finding.requests_exact);
+        for (index, finding) in inexact.enumerate() {
             let window = (finding.incident.start, finding.incident.end);
             let dir = self.dir.join(format!("impact-{index}"));
             for (producer, name, piece) in &self.producers {
@@ -203,13 +210,6 @@ fn partial(args: &[String], dir: &Path, producer: &str) {
         "partial {args:?}: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-}
-
-fn merged(dir: &Path, flags: &[String]) -> Value {
-    let mut args: Vec<String> = flags.to_vec();
-    args.extend(["--from-partials".into(), dir.display().to_string()]);
-    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-    json_report(&refs)
 }
 
 /// The report without what a split changes by construction: the input
@@ -279,19 +279,6 @@ fn window(cuts: &[i64], k: usize) -> (Option<i64>, Option<i64>) {
         (k > 0).then(|| cuts[k - 1]),
         (k < cuts.len()).then(|| cuts[k] - 1),
     )
-}
-
-/// The same window as command-line flags.
-fn window_flags(cuts: &[i64], k: usize) -> Vec<String> {
-    let (since, until) = window(cuts, k);
-    let mut flags = Vec::new();
-    if let Some(since) = since {
-        flags.extend(["--since".to_string(), rfc3339(since)]);
-    }
-    if let Some(until) = until {
-        flags.extend(["--until".to_string(), rfc3339(until)]);
-    }
-    flags
 }
 
 #[test]
@@ -417,13 +404,11 @@ proptest! {
         let whole = json_report(&[&log_text]);
         let start = millis("2024-03-01T10:00:00Z");
         let cuts: Vec<i64> = cut_points.iter().map(|i| start + i * 2_000 - 500).collect();
-        let out = dir.path().join("partials");
+        let mut split = Split::new(&dir.path().join("split"));
         for k in 0..=cuts.len() {
-            let mut args = window_flags(&cuts, k);
-            args.push(log_text.clone());
-            partial(&args, &out, &format!("w{k}"));
+            split.map(config(&[&log], Placing::Found, window(&cuts, k)), &format!("w{k}"), None);
         }
-        let from_partials = merged(&out, &[]);
+        let from_partials = split.reduce(Placing::Found);
         prop_assert_eq!(
             whole["incidents"].as_array().map(Vec::len),
             Some(1),
