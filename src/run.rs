@@ -108,8 +108,23 @@ pub fn write_impact_partials(
 ) -> Result<Vec<std::path::PathBuf>> {
     partials::check_producer(producer)?;
     let mut config = config.clone();
-    config.since = Some(TimeSpec::Absolute(window.0));
-    config.until = Some(TimeSpec::Absolute(window.1));
+    // A producer of a time split keeps its own range: the window is
+    // narrowed to it, or its requests would be counted by every producer.
+    let absolute = |given: Option<TimeSpec>, flag: &str| match given {
+        None => Ok(None),
+        Some(TimeSpec::Absolute(at)) => Ok(Some(at)),
+        Some(TimeSpec::Local(_)) => Err(Error::Usage(format!(
+            "impact: {flag} without an offset cannot be narrowed to --window before the logs are read: give it with one, e.g. {flag} 2024-03-01T10:00:00Z"
+        ))),
+    };
+    let since = absolute(config.since, "--since")?.map_or(window.0, |at| at.max(window.0));
+    let until = absolute(config.until, "--until")?.map_or(window.1, |at| at.min(window.1));
+    if until < since {
+        // None of this producer's requests can be in the window.
+        return Ok(Vec::new());
+    }
+    config.since = Some(TimeSpec::Absolute(since));
+    config.until = Some(TimeSpec::Absolute(until));
     let mut ingested = read_for_partials(&config, piece, progress)?;
     let settings = Settings {
         window: Some(window),
