@@ -56,8 +56,11 @@ fn pieces_of_one_file_merge_into_one_input_in_any_order() {
 
 #[test]
 fn the_reduce_step_names_missing_lines_and_refuses_overlapping_pieces() {
+    /// The note expected on the merged input, or the refusal.
     type Expected = std::result::Result<Option<&'static str>, &'static str>;
-    let cases: [(&str, [(u64, u64); 2], Expected); 3] = [
+    /// `(first_line, lines)` of each of two pieces.
+    type Spans = [(u64, u64); 2];
+    let cases: [(&str, Spans, Expected); 3] = [
         ("contiguous", [(1, 10), (11, 5)], Ok(None)),
         (
             "a gap",
