@@ -54,11 +54,13 @@ fn recount_edges(
     chunk_spans: &[Vec<ingest::recount::ChunkSpan>],
 ) {
     let windows = detect::recount::edge_windows(findings);
-    if windows.is_empty() {
+    let user_windows = detect::recount::user_windows(findings);
+    if windows.is_empty() && user_windows.is_empty() {
         return;
     }
     let plan = ingest::recount::Recount {
         windows: windows.iter().map(|w| (w.from, w.to)).collect(),
+        user_windows: user_windows.iter().map(|w| (w.from, w.to)).collect(),
         ingest_slow_us: read.options.ingest_slow_us,
         threshold_us: findings.slow_threshold_us,
     };
@@ -69,7 +71,15 @@ fn recount_edges(
         chunk_spans,
         &plan,
     );
-    detect::recount::apply(findings, &windows, &recounted.counts, recounted.complete);
+    if recounted.complete {
+        detect::recount::apply_users(findings, &user_windows, &recounted.tally.users);
+    }
+    detect::recount::apply(
+        findings,
+        &windows,
+        &recounted.tally.counts,
+        recounted.complete,
+    );
 }
 
 /// What the first read was: its sources and options, for the second read
@@ -197,8 +207,7 @@ pub fn analyze_partials(
     let mut findings = detect_in(&config, inputs, ingested, progress)?;
     // The logs are elsewhere: the edge seconds stay whole, unless the
     // impact step counted the incident's window.
-    let windows = detect::recount::edge_windows(&findings);
-    detect::recount::apply(&mut findings, &windows, &[], false);
+    detect::recount::mark_unread(&mut findings);
     for dir in impact_dirs {
         let (impact_settings, impact) = partials::read_dirs(std::slice::from_ref(dir))?;
         let Some(window) = impact_settings.window else {
