@@ -54,11 +54,13 @@ fn recount_edges(
     chunk_spans: &[Vec<ingest::recount::ChunkSpan>],
 ) {
     let windows = detect::recount::edge_windows(findings);
-    if windows.is_empty() {
+    let user_windows = detect::recount::user_windows(findings);
+    if windows.is_empty() && user_windows.is_empty() {
         return;
     }
     let plan = ingest::recount::Recount {
         windows: windows.iter().map(|w| (w.from, w.to)).collect(),
+        user_windows: user_windows.iter().map(|w| (w.from, w.to)).collect(),
         ingest_slow_us: read.options.ingest_slow_us,
         threshold_us: findings.slow_threshold_us,
     };
@@ -69,7 +71,15 @@ fn recount_edges(
         chunk_spans,
         &plan,
     );
-    detect::recount::apply(findings, &windows, &recounted.counts, recounted.complete);
+    if recounted.complete {
+        detect::recount::apply_users(findings, &user_windows, &recounted.tally.users);
+    }
+    detect::recount::apply(
+        findings,
+        &windows,
+        &recounted.tally.counts,
+        recounted.complete,
+    );
 }
 
 /// What the first read was: its sources and options, for the second read
@@ -107,22 +117,23 @@ pub fn write_impact_partials(
     progress: &dyn Progress,
 ) -> Result<Vec<std::path::PathBuf>> {
     partials::check_producer(producer)?;
-    let mut config = config.clone();
-    // A producer of a time split keeps its own range: the window is
-    // narrowed to it, or its requests would be counted by every producer.
-    let absolute = |given: Option<TimeSpec>, flag: &str| match given {
-        None => Ok(None),
-        Some(TimeSpec::Absolute(at)) => Ok(Some(at)),
-        Some(TimeSpec::Local(_)) => Err(Error::Usage(format!(
-            "impact: {flag} without an offset cannot be narrowed to --window before the logs are read: give it with one, e.g. {flag} 2024-03-01T10:00:00Z"
-        ))),
-    };
-    let since = absolute(config.since, "--since")?.map_or(window.0, |at| at.max(window.0));
-    let until = absolute(config.until, "--until")?.map_or(window.1, |at| at.min(window.1));
-    if until < since {
-        // None of this producer's requests can be in the window.
-        return Ok(Vec::new());
+    // A producer given its own --since/--until (one of several time
+    // ranges) counts the part of the window inside its range.
+    let zone = config.tz.unwrap_or(Zone::Fixed(0));
+    let since = config
+        .since
+        .map_or(window.0, |since| since.resolve(&zone).max(window.0));
+    let until = config
+        .until
+        .map_or(window.1, |until| until.resolve(&zone).min(window.1));
+    if since > until {
+        return Err(Error::Usage(format!(
+            "the window {}..{} lies outside this producer's --since/--until: it holds none of the window's requests, so no impact partial is needed from it",
+            crate::timefmt::rfc3339_utc(window.0),
+            crate::timefmt::rfc3339_utc(window.1),
+        )));
     }
+    let mut config = config.clone();
     config.since = Some(TimeSpec::Absolute(since));
     config.until = Some(TimeSpec::Absolute(until));
     let mut ingested = read_for_partials(&config, piece, progress)?;
@@ -228,8 +239,7 @@ pub fn analyze_partials(
     let mut findings = detect_in(&config, inputs, ingested, progress)?;
     // The logs are elsewhere: the edge seconds stay whole, unless the
     // impact step counted the incident's window.
-    let windows = detect::recount::edge_windows(&findings);
-    detect::recount::apply(&mut findings, &windows, &[], false);
+    detect::recount::mark_unread(&mut findings);
     for dir in impact_dirs {
         let (impact_settings, impact) = partials::read_dirs(std::slice::from_ref(dir))?;
         let Some(window) = impact_settings.window else {

@@ -161,6 +161,17 @@ impl Split {
             let window = (finding.incident.start, finding.incident.end);
             let dir = self.dir.join(format!("impact-{index}"));
             for (producer, name, piece) in &self.producers {
+                // A producer of a time split whose range misses the
+                // window has none of its requests (and is told so).
+                let time = |spec: Option<TimeSpec>| match spec {
+                    Some(TimeSpec::Absolute(at)) => Some(at),
+                    _ => None,
+                };
+                let misses = time(producer.since).is_some_and(|since| since > window.1)
+                    || time(producer.until).is_some_and(|until| until < window.0);
+                if misses {
+                    continue;
+                }
                 if let Err(error) =
                     write_impact_partials(producer, window, &dir, name, piece.as_ref(), &NoProgress)
                 {
