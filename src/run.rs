@@ -261,7 +261,7 @@ pub fn analyze_partials(
             .series;
         if !detect::recount::set_window_impact(&mut findings, window, &series) {
             progress.warn(&format!(
-                "{}: the window {}..{} is no incident's [start, end] in this report; left unused (run `postmortem impact` with an incident's start and end from the report)",
+                "{}: the window {}..{} is no bad-request incident's [start, end] in this report; left unused (run `postmortem impact` with the start and end of an incident whose JSON says \"requests_exact\": false)",
                 dir.display(),
                 crate::timefmt::rfc3339_utc(window.0),
                 crate::timefmt::rfc3339_utc(window.1),

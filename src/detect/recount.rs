@@ -242,8 +242,13 @@ pub fn set_window_impact(
     let threshold_us = findings.slow_threshold_us;
     let baseline_failed_rate = findings.baseline.failed_rate;
     let main_series = &findings.series;
+    // Only bad-request incidents: a traffic drop's edges are single
+    // requests already counted at the instant (`measure_drop`), and its
+    // severity is judged on the drop, not on bad requests.
     let Some(finding) = findings.incidents.iter_mut().find(|finding| {
-        finding.impact_measured && (finding.incident.start, finding.incident.end) == window
+        finding.impact_measured
+            && finding.incident.cause == Cause::BadRequests
+            && (finding.incident.start, finding.incident.end) == window
     }) else {
         return false;
     };
