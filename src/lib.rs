@@ -58,11 +58,14 @@ pub use config::{Config, InputSpec, UserKey};
 pub use detect::{Finding, Findings};
 pub use error::{Error, Result};
 pub use ingest::InputKind;
+// The partial commands exist only with the Parquet partials (`tables`);
+// so does the binary (`required-features`).
+#[cfg(feature = "tables")]
+pub use partials::pieces::Piece;
 pub use progress::{NoProgress, Progress};
 pub use report::inspect as inspection;
 pub use report::{Report, chart, json, markdown, series_table};
-pub use run::{
-    Inspection, analyze, analyze_partials, inspect, partials_jsonl, write_impact_partials,
-    write_partials,
-};
+pub use run::{Inspection, analyze, inspect};
+#[cfg(feature = "tables")]
+pub use run::{analyze_partials, partials_jsonl, write_impact_partials, write_partials};
 pub use timefmt::{Millis, TimeSpec, Zone, bare_number, parse_duration_us};

@@ -11,14 +11,14 @@ use crate::ingest::evidence::EvidenceOptions;
 use crate::ingest::reader::{self, Source};
 use crate::ingest::{self, IngestOptions, Ingested, InputStats, sniff};
 #[cfg(feature = "tables")]
-use crate::partials::{self, Settings};
+use crate::partials::{self, Settings, pieces::Piece};
 use crate::progress::Progress;
 use crate::series::MIN_DEFAULT_SLOW_US;
 use crate::series::dims::DimensionSeries;
 use crate::series::widen::Widening;
 #[cfg(feature = "tables")]
-use crate::timefmt::TimeSpec;
-use crate::timefmt::{Millis, Zone};
+use crate::timefmt::{Millis, TimeSpec};
+use crate::timefmt::Zone;
 
 /// The most buckets a run may span: a year of one-minute buckets. Beyond
 /// it a stray timestamp, not the log, is usually to blame. Never reached
@@ -57,11 +57,13 @@ fn recount_edges(
     chunk_spans: &[Vec<ingest::recount::ChunkSpan>],
 ) {
     let windows = detect::recount::edge_windows(findings);
-    if windows.is_empty() {
+    let user_windows = detect::recount::user_windows(findings);
+    if windows.is_empty() && user_windows.is_empty() {
         return;
     }
     let plan = ingest::recount::Recount {
         windows: windows.iter().map(|w| (w.from, w.to)).collect(),
+        user_windows: user_windows.iter().map(|w| (w.from, w.to)).collect(),
         ingest_slow_us: read.options.ingest_slow_us,
         threshold_us: findings.slow_threshold_us,
     };
@@ -72,7 +74,15 @@ fn recount_edges(
         chunk_spans,
         &plan,
     );
-    detect::recount::apply(findings, &windows, &recounted.counts, recounted.complete);
+    if recounted.complete {
+        detect::recount::apply_users(findings, &user_windows, &recounted.tally.users);
+    }
+    detect::recount::apply(
+        findings,
+        &windows,
+        &recounted.tally.counts,
+        recounted.complete,
+    );
 }
 
 /// What the first read was: its sources and options, for the second read
@@ -100,13 +110,15 @@ fn partial_settings(config: &Config) -> Settings {
 /// `window` (an incident's `[start, end]`, from a first report) and writes
 /// them as partial files marked with the window, which `report
 /// --from-partials --impact` merges and counts whole: the requests of the
-/// edge seconds outside the window are not in them.
+/// edge seconds outside the window are not in them. A `piece` is read as
+/// `write_partials` reads it.
 #[cfg(feature = "tables")]
 pub fn write_impact_partials(
     config: &Config,
     window: (Millis, Millis),
     dir: &std::path::Path,
     producer: &str,
+    piece: Option<&Piece>,
     progress: &dyn Progress,
 ) -> Result<Vec<std::path::PathBuf>> {
     partials::check_producer(producer)?;
@@ -129,38 +141,69 @@ pub fn write_impact_partials(
     let mut config = config.clone();
     config.since = Some(TimeSpec::Absolute(since));
     config.until = Some(TimeSpec::Absolute(until));
-    let (inputs, mut ingested, _) = read_inputs(&config, progress, NothingParsed::Fails)?;
-    ingested.inputs = inputs;
+    let mut ingested = read_for_partials(&config, piece, progress)?;
     let settings = Settings {
         window: Some(window),
         ..partial_settings(&config)
     };
-    partials::write_dir(dir, producer, &settings, &mut ingested)
+    partials::write_dir(dir, producer, &settings, &mut ingested, piece)
 }
 
 /// `postmortem partial`: reads `config`'s inputs as [`analyze`] does and
 /// writes what ingest kept as partial files in `dir`, named after
-/// `producer`; returns the paths written.
+/// `producer`; returns the paths written. With a `piece` (`--as
+/// --first-line`), the one input is those lines of that file.
 #[cfg(feature = "tables")]
 pub fn write_partials(
     config: &Config,
     dir: &std::path::Path,
     producer: &str,
+    piece: Option<&Piece>,
     progress: &dyn Progress,
 ) -> Result<Vec<std::path::PathBuf>> {
     // Refused before the inputs are read, which may take long.
     partials::check_producer(producer)?;
-    let (inputs, mut ingested, _) = read_inputs(config, progress, NothingParsed::Fails)?;
-    ingested.inputs = inputs;
-    partials::write_dir(dir, producer, &partial_settings(config), &mut ingested)
+    let ingested = read_for_partials(config, piece, progress)?;
+    partials::write_dir(dir, producer, &partial_settings(config), &mut { ingested }, piece)
 }
 
 /// `postmortem partial --format jsonl`: the same tables as JSON lines.
 #[cfg(feature = "tables")]
-pub fn partials_jsonl(config: &Config, producer: &str, progress: &dyn Progress) -> Result<String> {
-    let (inputs, mut ingested, _) = read_inputs(config, progress, NothingParsed::Fails)?;
+pub fn partials_jsonl(
+    config: &Config,
+    producer: &str,
+    piece: Option<&Piece>,
+    progress: &dyn Progress,
+) -> Result<String> {
+    let ingested = read_for_partials(config, piece, progress)?;
+    partials::to_jsonl(producer, &partial_settings(config), &mut { ingested }, piece)
+}
+
+/// What `partial` writes: the inputs read, their statistics in
+/// `inputs`. A piece of a file may hold no line that parses (a run of
+/// blank lines, the tail of a damaged file): its lines are still the
+/// file's, counted when the pieces merge, and the reduce step refuses a
+/// run where nothing parsed at all.
+#[cfg(feature = "tables")]
+fn read_for_partials(config: &Config, piece: Option<&Piece>, progress: &dyn Progress) -> Result<Ingested> {
+    if let Some(piece) = piece
+        && config.inputs.len() != 1
+    {
+        return Err(Error::Usage(format!(
+            "--as {} --first-line {} names one file's lines, but {} inputs were given: give one file or - (standard input)",
+            piece.path,
+            piece.first_line,
+            config.inputs.len()
+        )));
+    }
+    let nothing_parsed = if piece.is_some() {
+        NothingParsed::Allowed
+    } else {
+        NothingParsed::Fails
+    };
+    let (inputs, mut ingested, _) = read_inputs(config, progress, nothing_parsed)?;
     ingested.inputs = inputs;
-    partials::to_jsonl(producer, &partial_settings(config), &mut ingested)
+    Ok(ingested)
 }
 
 /// `postmortem report --from-partials`: merges the partials in `dirs` and
@@ -205,8 +248,7 @@ pub fn analyze_partials(
     let mut findings = detect_in(&config, inputs, ingested, progress)?;
     // The logs are elsewhere: the edge seconds stay whole, unless the
     // impact step counted the incident's window.
-    let windows = detect::recount::edge_windows(&findings);
-    detect::recount::apply(&mut findings, &windows, &[], false);
+    detect::recount::mark_unread(&mut findings);
     for dir in impact_dirs {
         let (impact_settings, impact) = partials::read_dirs(std::slice::from_ref(dir))?;
         let Some(window) = impact_settings.window else {
@@ -228,7 +270,7 @@ pub fn analyze_partials(
             .series;
         if !detect::recount::set_window_impact(&mut findings, window, &series) {
             progress.warn(&format!(
-                "{}: the window {}..{} is no incident's [start, end] in this report; left unused (run `postmortem impact` with an incident's start and end from the report)",
+                "{}: the window {}..{} is no bad-request incident's [start, end] in this report; left unused (run `postmortem impact` with the start and end of an incident whose JSON says \"requests_exact\": false)",
                 dir.display(),
                 crate::timefmt::rfc3339_utc(window.0),
                 crate::timefmt::rfc3339_utc(window.1),
@@ -236,57 +278,6 @@ pub fn analyze_partials(
         }
     }
     Ok(findings)
-}
-
-/// Why `partial`, `impact` and `report --from-partials` fail in a build
-/// without the `tables` feature (the Parquet files are written and read
-/// with polars).
-#[cfg(not(feature = "tables"))]
-pub const NO_PARTIALS: &str = "this build has no Parquet partials (postmortem was built without its default feature `tables`): run `partial`, `impact` and `report --from-partials` with a build of default features";
-
-/// `postmortem impact` in a build without partials.
-#[cfg(not(feature = "tables"))]
-pub fn write_impact_partials(
-    _config: &Config,
-    _window: (Millis, Millis),
-    _dir: &std::path::Path,
-    _producer: &str,
-    _progress: &dyn Progress,
-) -> Result<Vec<std::path::PathBuf>> {
-    Err(Error::Usage(NO_PARTIALS.to_string()))
-}
-
-/// `postmortem partial` in a build without partials: the usage error
-/// [`NO_PARTIALS`], before any input is read.
-#[cfg(not(feature = "tables"))]
-pub fn write_partials(
-    _config: &Config,
-    _dir: &std::path::Path,
-    _producer: &str,
-    _progress: &dyn Progress,
-) -> Result<Vec<std::path::PathBuf>> {
-    Err(Error::Usage(NO_PARTIALS.to_string()))
-}
-
-/// `postmortem partial --format jsonl` in a build without partials.
-#[cfg(not(feature = "tables"))]
-pub fn partials_jsonl(
-    _config: &Config,
-    _producer: &str,
-    _progress: &dyn Progress,
-) -> Result<String> {
-    Err(Error::Usage(NO_PARTIALS.to_string()))
-}
-
-/// `postmortem report --from-partials` in a build without partials.
-#[cfg(not(feature = "tables"))]
-pub fn analyze_partials(
-    _config: &Config,
-    _dirs: &[std::path::PathBuf],
-    _impact_dirs: &[std::path::PathBuf],
-    _progress: &dyn Progress,
-) -> Result<Findings> {
-    Err(Error::Usage(NO_PARTIALS.to_string()))
 }
 
 /// Detection over what was read (from the logs or from partials).

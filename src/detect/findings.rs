@@ -308,8 +308,8 @@ pub struct Finding {
     /// False for incidents found in metrics alone: no request was seen, so
     /// the users and requests of `impact` are unknown (null in JSON).
     pub impact_measured: bool,
-    /// Whether the requests of `impact` are exactly those in `[start,
-    /// end]`: false when the edge seconds could not be read again
+    /// Whether the requests (and users) of `impact` are exactly those in
+    /// `[start, end]`: false when the edge seconds could not be read again
     /// (standard input, a report from partials without `--impact`), so
     /// the counts hold every request of the start's and end's seconds
     /// ([`super::recount`]).

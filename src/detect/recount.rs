@@ -17,7 +17,7 @@ use super::findings::{Finding, Findings, Hint, TimelineFact};
 use super::impact::Impact;
 use super::baseline::BucketCounts;
 use super::incident::{self, Cause};
-use crate::ingest::recount::WindowCount;
+use crate::ingest::recount::{WindowCount, WindowUsers};
 use crate::series::SeriesSet;
 use crate::timefmt::Millis;
 
@@ -77,6 +77,72 @@ pub fn edge_windows(findings: &Findings) -> Vec<EdgeWindow> {
         }
     }
     windows
+}
+
+/// An incident inside one bucket, whose users are counted again: the
+/// series keeps each user's first and last request in a bucket, so a user
+/// seen before the start and after the end of such an incident, and not
+/// in it, would count as active.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UserWindow {
+    pub incident: usize,
+    pub from: Millis,
+    pub to: Millis,
+}
+
+/// The incidents whose users the series cannot tell exactly (see
+/// [`UserWindow`]).
+pub fn user_windows(findings: &Findings) -> Vec<UserWindow> {
+    let series = &findings.series;
+    findings
+        .incidents
+        .iter()
+        .enumerate()
+        .filter(|(_, finding)| {
+            finding.incident.cause == Cause::BadRequests
+                && finding.impact_measured
+                && inside(series, finding.incident.start)
+                && series.index_of(finding.incident.start) == series.index_of(finding.incident.end)
+        })
+        .map(|(incident, finding)| UserWindow {
+            incident,
+            from: finding.incident.start,
+            to: finding.incident.end,
+        })
+        .collect()
+}
+
+/// Sets the users of the incidents of `windows` to those the second read
+/// found in them.
+pub fn apply_users(findings: &mut Findings, windows: &[UserWindow], users: &[WindowUsers]) {
+    for (window, seen) in windows.iter().zip(users) {
+        let Some(finding) = findings.incidents.get_mut(window.incident) else {
+            continue;
+        };
+        let impact = &mut finding.impact;
+        impact.users_active = seen.active.len() as u64;
+        impact.users_affected = seen.affected.len() as u64;
+        impact.affected_pct = if impact.users_active == 0 {
+            0.0
+        } else {
+            super::impact::round2(100.0 * impact.users_affected as f64 / impact.users_active as f64)
+        };
+    }
+}
+
+/// Marks the incidents whose counts a second read would change as not
+/// exact (a report from partials: the logs are elsewhere).
+pub fn mark_unread(findings: &mut Findings) {
+    let incidents: Vec<usize> = edge_windows(findings)
+        .iter()
+        .map(|window| window.incident)
+        .chain(user_windows(findings).iter().map(|window| window.incident))
+        .collect();
+    for index in incidents {
+        if let Some(finding) = findings.incidents.get_mut(index) {
+            finding.requests_exact = false;
+        }
+    }
 }
 
 /// Whether `at` lies in a bucket of `series` (slot spans are computed only
@@ -176,8 +242,13 @@ pub fn set_window_impact(
     let threshold_us = findings.slow_threshold_us;
     let baseline_failed_rate = findings.baseline.failed_rate;
     let main_series = &findings.series;
+    // Only bad-request incidents: a traffic drop's edges are single
+    // requests already counted at the instant (`measure_drop`), and its
+    // severity is judged on the drop, not on bad requests.
     let Some(finding) = findings.incidents.iter_mut().find(|finding| {
-        finding.impact_measured && (finding.incident.start, finding.incident.end) == window
+        finding.impact_measured
+            && finding.incident.cause == Cause::BadRequests
+            && (finding.incident.start, finding.incident.end) == window
     }) else {
         return false;
     };

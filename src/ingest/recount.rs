@@ -16,6 +16,8 @@
 //! more lines than needed is harmless: a request is counted only when its
 //! arrival lies in a window.
 
+use rustc_hash::FxHashSet;
+
 use super::reader::Source;
 use super::{IngestOptions, InputIdentity, InputStats, evidence, ingest_source};
 use crate::progress::NoProgress;
@@ -34,10 +36,15 @@ pub struct ChunkSpan {
 
 /// What a second read counts: requests whose arrival lies in one of
 /// `windows` (inclusive milliseconds), with failed and slow ones told apart
-/// as the series tells them.
+/// as the series tells them, and the users with a request (and with a bad
+/// one) in each of `user_windows`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Recount {
     pub windows: Vec<(Millis, Millis)>,
+    /// Incidents inside one bucket: the series knows each user's first and
+    /// last request in a bucket, not whether one fell between two times
+    /// inside it.
+    pub user_windows: Vec<(Millis, Millis)>,
     /// The slow threshold requests were read with (`--slow`, or the
     /// smallest default): the series keeps slow tails above it.
     pub ingest_slow_us: u64,
@@ -63,24 +70,71 @@ impl WindowCount {
     }
 }
 
+/// The users of one user window: with any request, with a bad one.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WindowUsers {
+    pub active: FxHashSet<u64>,
+    pub affected: FxHashSet<u64>,
+}
+
+/// What a second read found: per window and per user window.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RecountTally {
+    pub counts: Vec<WindowCount>,
+    pub users: Vec<WindowUsers>,
+}
+
+impl RecountTally {
+    pub fn for_plan(plan: &Recount) -> Self {
+        RecountTally {
+            counts: vec![WindowCount::default(); plan.windows.len()],
+            users: vec![WindowUsers::default(); plan.user_windows.len()],
+        }
+    }
+
+    pub fn merge(&mut self, other: RecountTally) {
+        if self.counts.is_empty() && self.users.is_empty() {
+            *self = other;
+            return;
+        }
+        for (total, counted) in self.counts.iter_mut().zip(&other.counts) {
+            total.add(counted);
+        }
+        for (total, seen) in self.users.iter_mut().zip(other.users) {
+            total.active.extend(seen.active);
+            total.affected.extend(seen.affected);
+        }
+    }
+}
+
 impl Recount {
     /// Counts one request in every window its arrival lies in (two
     /// incidents may share a second).
     #[inline]
     pub fn add(
         &self,
-        counts: &mut [WindowCount],
+        tally: &mut RecountTally,
         arrival: Millis,
         status: u16,
         duration_us: Option<u64>,
+        user: impl Fn() -> u64,
     ) {
         let failed = is_failed_status(status);
         let slow = !failed && duration_us.is_some_and(|duration| self.is_slow(duration));
-        for (&(from, to), count) in self.windows.iter().zip(counts.iter_mut()) {
+        for (&(from, to), count) in self.windows.iter().zip(tally.counts.iter_mut()) {
             if (from..=to).contains(&arrival) {
                 count.requests += 1;
                 count.failed += u64::from(failed);
                 count.slow += u64::from(slow);
+            }
+        }
+        for (&(from, to), users) in self.user_windows.iter().zip(tally.users.iter_mut()) {
+            if (from..=to).contains(&arrival) {
+                let user = user();
+                users.active.insert(user);
+                if failed || slow {
+                    users.affected.insert(user);
+                }
             }
         }
     }
@@ -97,6 +151,7 @@ impl Recount {
     fn meets(&self, first: Millis, last: Millis) -> bool {
         self.windows
             .iter()
+            .chain(&self.user_windows)
             .any(|&(from, to)| first <= to && from <= last)
     }
 }
@@ -105,7 +160,7 @@ impl Recount {
 /// input that may hold a request of them could be read again.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Recounted {
-    pub counts: Vec<WindowCount>,
+    pub tally: RecountTally,
     /// False when an input could not be read a second time (standard
     /// input, or a file that shrank or vanished since): the counts then
     /// leave out its requests.
@@ -140,7 +195,7 @@ pub fn recount(
     spans: &[Vec<ChunkSpan>],
     plan: &Recount,
 ) -> Recounted {
-    let mut total = vec![WindowCount::default(); plan.windows.len()];
+    let mut total = RecountTally::for_plan(plan);
     let mut complete = true;
     let identities = super::identities(sources, first_read);
     for (index, source) in sources.iter().enumerate() {
@@ -160,15 +215,13 @@ pub fn recount(
         let mut collected = evidence::Collected::default();
         match ingest_source(source, identity, options, &NoProgress, 0, &mut collected) {
             Ok((stats, Some(result), _)) if stats.error.is_none() => {
-                for (sum, counted) in total.iter_mut().zip(&result.window_counts) {
-                    sum.add(counted);
-                }
+                total.merge(result.recounted);
             }
             _ => complete = false,
         }
     }
     Recounted {
-        counts: total,
+        tally: total,
         complete,
     }
 }
@@ -212,10 +265,11 @@ mod tests {
     fn a_request_counts_in_its_window_as_failed_slow_or_neither() {
         let plan = Recount {
             windows: vec![(1_000, 1_499), (5_000, 5_999)],
+            user_windows: vec![(1_200, 5_550)],
             ingest_slow_us: 1_000_000,
             threshold_us: 2_000_000,
         };
-        let mut counts = vec![WindowCount::default(); 2];
+        let mut tally = RecountTally::for_plan(&plan);
         // (arrival, status, request time)
         let requests = [
             (999, 503, None),             // before the first window
@@ -226,11 +280,19 @@ mod tests {
             (5_600, 0, None),             // no response: a request, never slow
             (6_000, 500, None),           // after the second window
         ];
-        for (arrival, status, duration) in requests {
-            plan.add(&mut counts, arrival, status, duration);
+        for (index, (arrival, status, duration)) in requests.into_iter().enumerate() {
+            plan.add(&mut tally, arrival, status, duration, || index as u64);
         }
+        let users = &tally.users[0];
+        let sorted = |set: &FxHashSet<u64>| {
+            let mut all: Vec<u64> = set.iter().copied().collect();
+            all.sort_unstable();
+            all
+        };
+        assert_eq!(sorted(&users.active), vec![2, 3, 4], "10:00:01.200 to 10:00:05.550");
+        assert_eq!(sorted(&users.affected), vec![2, 4], "the 502 and the slow one");
         assert_eq!(
-            counts,
+            tally.counts,
             vec![
                 WindowCount {
                     requests: 3,
@@ -250,6 +312,7 @@ mod tests {
     fn only_the_chunks_whose_arrivals_meet_a_window_are_wanted() {
         let plan = Recount {
             windows: vec![(1_000, 1_499)],
+            user_windows: Vec::new(),
             ingest_slow_us: 1_000_000,
             threshold_us: 1_000_000,
         };

@@ -64,6 +64,21 @@ pub fn resolve_log_format(text: &str) -> Result<AccessFormat, String> {
             envelope: Envelope::Bare,
         });
     }
+    if text
+        .trim_start()
+        .as_bytes()
+        .get(..W3C_FIELDS_DIRECTIVE.len())
+        .is_some_and(|head| head.eq_ignore_ascii_case(W3C_FIELDS_DIRECTIVE))
+    {
+        let parser = W3cParser::from_fields_directive(text.as_bytes())
+            .map_err(|e| format!("--log-format '{}': {e}", text.trim()))?;
+        return Ok(AccessFormat {
+            name: parser.flavor_name(),
+            parser: AccessParser::W3c(parser),
+            forced: true,
+            envelope: Envelope::Bare,
+        });
+    }
     if !text.contains(['$', '%']) {
         let names: Vec<&str> = PRESETS.iter().map(|p| p.name).collect();
         let suggestion = closest_preset(text.trim())
@@ -183,6 +198,13 @@ pub fn detect_access_format_among(
     let from_head: Vec<AccessFormat> = candidates
         .iter()
         .map(|candidate| match &candidate.parser {
+            // A `#Fields:` line given with --log-format, then the head's own.
+            AccessParser::W3c(given) if candidate.forced && *given != W3cParser::default() => {
+                AccessFormat {
+                    parser: AccessParser::W3c(given.with_head(lines)),
+                    ..candidate.clone()
+                }
+            }
             AccessParser::W3c(_) => AccessFormat {
                 parser: AccessParser::W3c(W3cParser::from_head(lines)),
                 ..candidate.clone()

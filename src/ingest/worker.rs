@@ -19,7 +19,7 @@ use super::access::{AccessFormat, AccessParser};
 use super::envelope::Envelope;
 use super::reader;
 use super::record::{self, AccessRecord, upstream_items};
-use super::recount::{ChunkSpan, Recount, WindowCount};
+use super::recount::{ChunkSpan, Recount, RecountTally};
 use super::stats::{MAX_SKIPPED_EXAMPLES, SkippedLine};
 use crate::config::UserKey;
 use crate::series::dims::Outcome;
@@ -141,7 +141,7 @@ pub struct ParseWorker<'a> {
     /// On a second read: what to count (requests are counted in
     /// `window_counts` and not folded).
     recount: Option<&'a Recount>,
-    window_counts: Vec<WindowCount>,
+    recounted: RecountTally,
     /// The first skipped lines this worker saw, with provisional numbers.
     examples: Vec<(u64, &'static str)>,
     /// The server's own message lines (copied: they are few), with
@@ -170,7 +170,7 @@ impl<'a> ParseWorker<'a> {
             chunk_lines: Vec::new(),
             chunk_arrivals: Vec::new(),
             recount: None,
-            window_counts: Vec::new(),
+            recounted: RecountTally::default(),
             examples: Vec::new(),
             messages: Vec::new(),
         }
@@ -200,7 +200,7 @@ impl<'a> ParseWorker<'a> {
     /// requests in (a second read).
     pub fn with_recount(mut self, recount: Option<&'a Recount>) -> Self {
         self.recount = recount;
-        self.window_counts = vec![WindowCount::default(); recount.map_or(0, |r| r.windows.len())];
+        self.recounted = recount.map(RecountTally::for_plan).unwrap_or_default();
         self
     }
 
@@ -363,7 +363,9 @@ impl<'a> ParseWorker<'a> {
             chunk_first = chunk_first.min(arrival);
             chunk_last = chunk_last.max(arrival);
             if let Some(recount) = self.recount {
-                recount.add(&mut self.window_counts, arrival, record.status, duration_us);
+                recount.add(&mut self.recounted, arrival, record.status, duration_us, || {
+                    user_hash(record, options.user_key)
+                });
                 continue;
             }
             self.offsets.add(record.offset_seconds, record.logged_at);
@@ -417,8 +419,8 @@ pub struct SourceResult {
     /// Where those chunks lie in the input (filled by the feeder's caller,
     /// which knows the chunks' bytes).
     pub chunk_spans: Vec<ChunkSpan>,
-    /// On a second read: the requests of each window.
-    pub window_counts: Vec<WindowCount>,
+    /// On a second read: the requests and users of each window.
+    pub recounted: RecountTally,
 }
 
 /// Merges the workers' partials and `handed_over` (the buckets they handed
@@ -432,7 +434,7 @@ pub fn combine(workers: Vec<ParseWorker<'_>>, handed_over: Partial, input: u32) 
     let mut field_bits = 0;
     let mut fallback_lines: Vec<u64> = Vec::new();
     let mut chunk_arrivals: Vec<(u64, Millis, Millis)> = Vec::new();
-    let mut window_counts: Vec<WindowCount> = Vec::new();
+    let mut recounted = RecountTally::default();
     // The first worker's partial is taken as it is and the others merged
     // into it, so a dimension keeps the first worker's values in the order
     // it met them.
@@ -440,10 +442,7 @@ pub fn combine(workers: Vec<ParseWorker<'_>>, handed_over: Partial, input: u32) 
     for mut worker in workers {
         chunk_lines.extend_from_slice(&worker.chunk_lines);
         chunk_arrivals.extend_from_slice(&worker.chunk_arrivals);
-        window_counts.resize(worker.window_counts.len().max(window_counts.len()), WindowCount::default());
-        for (total, counted) in window_counts.iter_mut().zip(&worker.window_counts) {
-            total.add(counted);
-        }
+        recounted.merge(std::mem::take(&mut worker.recounted));
         examples.extend_from_slice(&worker.examples);
         messages.append(&mut worker.messages);
         tally.add(&worker.tally);
@@ -494,7 +493,7 @@ pub fn combine(workers: Vec<ParseWorker<'_>>, handed_over: Partial, input: u32) 
         messages,
         chunk_arrivals,
         chunk_spans: Vec::new(),
-        window_counts,
+        recounted,
         partial,
         tally,
         offsets,

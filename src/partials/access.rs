@@ -11,7 +11,7 @@
 use datasketches::hll::{HllSketch, HllType};
 use polars::prelude::DataFrame;
 
-use super::columns::{TableBuilder, TableReader, unsigned};
+use super::columns::{TableBuilder, TableReader, run_input, unsigned};
 use super::summaries;
 use crate::error::{Error, Result};
 use crate::series::{
@@ -322,12 +322,10 @@ fn rel_back(table: &TableReader, name: &str, row: usize, value: Option<i64>) -> 
     }
 }
 
-fn line_back(table: &TableReader, row: usize, input: Option<i64>, line: Option<i64>, input_offset: u32) -> Result<LineRef> {
+fn line_back(table: &TableReader, row: usize, input: Option<i64>, line: Option<i64>, inputs: &[u32]) -> Result<LineRef> {
     match (input, line) {
         (Some(input), Some(line)) => Ok(LineRef {
-            input: unsigned::<u32>(table, "input", row, input)?
-                .checked_add(input_offset)
-                .ok_or_else(|| table.out_of_range("input", row, input))?,
+            input: run_input(table, "input", row, input, inputs)?,
             line: unsigned::<u64>(table, "line", row, line)?,
         }),
         _ => Ok(LineRef::NONE),
@@ -335,13 +333,13 @@ fn line_back(table: &TableReader, row: usize, input: Option<i64>, line: Option<i
 }
 
 /// The access state of one producer read back into a [`Partial`] of
-/// `bucket_ms` and `ingest_slow_us`; input indexes of lines are shifted by
-/// `input_offset` (the producers read before this one).
+/// `bucket_ms` and `ingest_slow_us`; the producer's input `i` of a line
+/// is the run's input `inputs[i]`.
 pub fn decode<'a>(
     tables: &dyn Fn(&str) -> Result<&'a TableReader>,
     bucket_ms: i64,
     ingest_slow_us: u64,
-    input_offset: u32,
+    inputs: &[u32],
 ) -> Result<Partial> {
     let mut partial = Partial::new(bucket_ms, ingest_slow_us);
     let bucket_ms = partial.bucket_ms();
@@ -383,8 +381,8 @@ pub fn decode<'a>(
             last_bad: last_back(t, "last_bad_ms", row, last_bad[row])?,
             first_failed: rel_back(t, "first_failed_ms", row, first_failed[row])?,
             last_failed: last_back(t, "last_failed_ms", row, last_failed[row])?,
-            first_bad_line: line_back(t, row, fb_input[row], fb_line[row], input_offset)?,
-            last_bad_line: line_back(t, row, lb_input[row], lb_line[row], input_offset)?,
+            first_bad_line: line_back(t, row, fb_input[row], fb_line[row], inputs)?,
+            last_bad_line: line_back(t, row, lb_input[row], lb_line[row], inputs)?,
             slots: if bucket_requests > 0 {
                 vec![Slot::default(); slots_per]
             } else {

@@ -142,6 +142,12 @@ impl TableReader {
         self.frame.height()
     }
 
+    /// Whether the table has column `name` (a column added to the schema
+    /// later, absent from older files).
+    pub fn has_column(&self, name: &str) -> bool {
+        self.frame.column(name).is_ok()
+    }
+
     fn column(&self, name: &str) -> Result<&Column> {
         self.frame.column(name).map_err(|_| self.wrong(name, "present"))
     }
@@ -252,6 +258,18 @@ impl TableReader {
 /// naming the row.
 pub fn unsigned<T: TryFrom<i64>>(table: &TableReader, name: &str, row: usize, value: i64) -> Result<T> {
     T::try_from(value).map_err(|_| table.out_of_range(name, row, value))
+}
+
+/// The run's index of the input a producer numbered `local` (column
+/// `name`): `inputs[local]`, the place the reduce step gave that input
+/// (after the inputs of the producers read before, or the file a piece
+/// belongs to).
+pub fn run_input(table: &TableReader, name: &str, row: usize, local: i64, inputs: &[u32]) -> Result<u32> {
+    usize::try_from(local)
+        .ok()
+        .and_then(|index| inputs.get(index))
+        .copied()
+        .ok_or_else(|| table.out_of_range(name, row, local))
 }
 
 /// Each row of `frame` as one JSON object, `table` first and binary cells

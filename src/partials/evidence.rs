@@ -11,7 +11,7 @@ use std::sync::{LazyLock, Mutex};
 use polars::prelude::DataFrame;
 use rustc_hash::FxHashSet;
 
-use super::columns::{TableBuilder, TableReader, unsigned};
+use super::columns::{TableBuilder, TableReader, run_input, unsigned};
 use crate::error::Result;
 use crate::ingest::events::{Event, EventKind};
 use crate::ingest::evidence::MetricSeries;
@@ -62,8 +62,10 @@ const EVENT_KINDS: [EventKind; 5] = [
     EventKind::Action,
 ];
 
-/// The `inputs` table: one row per input, in the producer's order.
-pub fn encode_inputs(inputs: &[InputStats]) -> Result<DataFrame> {
+/// The `inputs` table: one row per input, in the producer's order;
+/// `piece_first_line` is the first line of the file a piece's one input
+/// is (`--first-line`), `None` for whole inputs.
+pub fn encode_inputs(inputs: &[InputStats], piece_first_line: Option<u64>) -> Result<DataFrame> {
     let mut c = InputColumns::default();
     for input in inputs {
         let InputStats {
@@ -164,7 +166,27 @@ pub fn encode_inputs(inputs: &[InputStats]) -> Result<DataFrame> {
         .i64s("overlap_lines", c.overlap_lines)
         .opt_strs("overlap_with", c.overlap_with)
         .opt_i64s("size_on_disk", c.size_on_disk)
+        .opt_i64s(
+            super::pieces::COLUMN,
+            vec![piece_first_line.map(|line| line as i64); inputs.len()],
+        )
         .finish()
+}
+
+/// The `piece_first_line` of each row of the `inputs` table (none in a
+/// file written before pieces were read).
+pub fn decode_piece_starts(t: &TableReader) -> Result<Vec<Option<u64>>> {
+    if !t.has_column(super::pieces::COLUMN) {
+        return Ok(vec![None; t.height()]);
+    }
+    t.opt_i64s(super::pieces::COLUMN)?
+        .into_iter()
+        .enumerate()
+        .map(|(row, line)| {
+            line.map(|line| unsigned::<u64>(t, super::pieces::COLUMN, row, line))
+                .transpose()
+        })
+        .collect()
 }
 
 #[derive(Default)]
@@ -332,8 +354,9 @@ struct EventColumns {
     count: Vec<i64>,
 }
 
-/// The `events` table read back, input indexes shifted by `input_offset`.
-pub fn decode_events(t: &TableReader, input_offset: u32) -> Result<Vec<Event>> {
+/// The `events` table read back; the producer's input `i` is the run's
+/// input `inputs[i]`.
+pub fn decode_events(t: &TableReader, inputs_of_run: &[u32]) -> Result<Vec<Event>> {
     let (ats, last_ats) = (t.i64s("at")?, t.i64s("last_at")?);
     let (kinds, rules) = (t.strs("kind")?, t.strs("rule")?);
     let severities = t.opt_i64s("severity")?;
@@ -347,9 +370,7 @@ pub fn decode_events(t: &TableReader, input_offset: u32) -> Result<Vec<Event>> {
             .ok_or_else(|| t.out_of_range("kind", row, &kinds[row]))?;
         let line = match (inputs[row], lines[row]) {
             (Some(input), Some(line)) => LineRef {
-                input: unsigned::<u32>(t, "input", row, input)?
-                    .checked_add(input_offset)
-                    .ok_or_else(|| t.out_of_range("input", row, input))?,
+                input: run_input(t, "input", row, input, inputs_of_run)?,
                 line: unsigned(t, "line", row, line)?,
             },
             _ => LineRef::NONE,
@@ -410,16 +431,15 @@ pub fn encode_metrics(metrics: &[MetricSeries]) -> Result<DataFrame> {
         .finish()
 }
 
-/// The `metrics` table read back, input indexes shifted by `input_offset`.
-pub fn decode_metrics(t: &TableReader, input_offset: u32) -> Result<Vec<MetricSeries>> {
+/// The `metrics` table read back; the producer's input `i` is the run's
+/// input `inputs_of_run[i]`.
+pub fn decode_metrics(t: &TableReader, inputs_of_run: &[u32]) -> Result<Vec<MetricSeries>> {
     let (positions, names, units) = (t.i64s("series")?, t.strs("name")?, t.strs("unit")?);
     let (inputs, counters) = (t.i64s("input")?, t.bools("counter")?);
     let (times, values, lines) = (t.i64s("time")?, t.f64s("value")?, t.i64s("line")?);
     let mut series: BTreeMap<i64, MetricSeries> = BTreeMap::new();
     for row in 0..t.height() {
-        let input = unsigned::<u32>(t, "input", row, inputs[row])?
-            .checked_add(input_offset)
-            .ok_or_else(|| t.out_of_range("input", row, inputs[row]))?;
+        let input = run_input(t, "input", row, inputs[row], inputs_of_run)?;
         let entry = series.entry(positions[row]).or_insert_with(|| MetricSeries {
             name: names[row].clone(),
             unit: units[row].clone(),

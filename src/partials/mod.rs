@@ -11,6 +11,7 @@
 pub mod access;
 pub mod columns;
 pub mod evidence;
+pub mod pieces;
 pub mod summaries;
 
 use std::collections::BTreeMap;
@@ -196,9 +197,10 @@ fn metadata(settings: &Settings, producer: &str, table: &str, access_offset: Opt
     pairs
 }
 
-/// Every table of `ingested` (whose `inputs` are the run's statistics).
-fn tables(ingested: &mut Ingested) -> Result<Vec<(&'static str, polars::prelude::DataFrame)>> {
-    let mut tables = vec![("inputs", evidence::encode_inputs(&ingested.inputs)?)];
+/// Every table of `ingested` (whose `inputs` are the run's statistics),
+/// its one input a piece of a file from line `piece_first_line` when given.
+fn tables(ingested: &mut Ingested, piece_first_line: Option<u64>) -> Result<Vec<(&'static str, polars::prelude::DataFrame)>> {
+    let mut tables = vec![("inputs", evidence::encode_inputs(&ingested.inputs, piece_first_line)?)];
     tables.extend(access::encode(&mut ingested.access)?.tables);
     tables.push(("events", evidence::encode_events(&ingested.events)?));
     tables.push(("metrics", evidence::encode_metrics(&ingested.metrics)?));
@@ -225,15 +227,25 @@ pub fn check_producer(producer: &str) -> Result<()> {
 
 /// Writes `ingested` as `dir/<producer>.<table>.parquet`, one file per
 /// table (each written beside its final name and renamed, so a reader
-/// never sees half a file); returns the paths written.
-pub fn write_dir(dir: &Path, producer: &str, settings: &Settings, ingested: &mut Ingested) -> Result<Vec<PathBuf>> {
+/// never sees half a file); returns the paths written. A `piece` is
+/// relocated first ([`pieces::relocate`]).
+pub fn write_dir(
+    dir: &Path,
+    producer: &str,
+    settings: &Settings,
+    ingested: &mut Ingested,
+    piece: Option<&pieces::Piece>,
+) -> Result<Vec<PathBuf>> {
     check_producer(producer)?;
     std::fs::create_dir_all(dir).map_err(|source| Error::Io {
         path: dir.to_path_buf(),
         source,
     })?;
+    if let Some(piece) = piece {
+        pieces::relocate(ingested, piece)?;
+    }
     let mut written = Vec::new();
-    for (table, mut frame) in tables(ingested)? {
+    for (table, mut frame) in tables(ingested, piece.map(|p| p.first_line))? {
         let path = dir.join(format!("{producer}.{table}.{EXTENSION}"));
         let partial_path = dir.join(format!(".{producer}.{table}.{EXTENSION}.part"));
         write_parquet(&partial_path, &mut frame, &metadata(settings, producer, table, ingested.access_offset))?;
@@ -248,8 +260,16 @@ pub fn write_dir(dir: &Path, producer: &str, settings: &Settings, ingested: &mut
 
 /// `ingested` as JSON lines: first one `{"table":"settings",...}` line
 /// with the metadata, then each table's rows (`"table"` names it; binary
-/// cells, the sketches and keys, in hex).
-pub fn to_jsonl(producer: &str, settings: &Settings, ingested: &mut Ingested) -> Result<String> {
+/// cells, the sketches and keys, in hex). A `piece` is relocated first.
+pub fn to_jsonl(
+    producer: &str,
+    settings: &Settings,
+    ingested: &mut Ingested,
+    piece: Option<&pieces::Piece>,
+) -> Result<String> {
+    if let Some(piece) = piece {
+        pieces::relocate(ingested, piece)?;
+    }
     let mut out = String::new();
     let mut header = serde_json::Map::new();
     header.insert("table".into(), "settings".into());
@@ -258,7 +278,7 @@ pub fn to_jsonl(producer: &str, settings: &Settings, ingested: &mut Ingested) ->
     }
     out.push_str(&serde_json::Value::Object(header).to_string());
     out.push('\n');
-    for (table, frame) in tables(ingested)? {
+    for (table, frame) in tables(ingested, piece.map(|p| p.first_line))? {
         jsonl_rows(table, &frame, &mut out);
     }
     Ok(out)
@@ -343,26 +363,23 @@ pub fn read_dirs(dirs: &[PathBuf]) -> Result<(Settings, Ingested)> {
         chunk_spans: Vec::new(),
     };
     let mut offsets: BTreeMap<i32, u64> = BTreeMap::new();
+    let mut assembly = pieces::Assembly::default();
     // One producer's rows at a time: the reduce step holds the merged
     // state and one producer's tables, whatever the number of producers.
     for mut producer in producers.into_values() {
         for table in producer.tables.values_mut() {
             *table = read_parquet(&table.path, true)?;
         }
-        let (inputs, access, events, metrics, offset) = read_producer(&producer, &settings, merged.inputs.len())?;
-        let parsed: u64 = inputs
-            .iter()
-            .filter(|input| input.kind == InputKind::Access)
-            .map(|input| input.parsed)
-            .sum();
+        let (access, events, metrics, offset, parsed) =
+            read_producer(&producer, &settings, &mut merged.inputs, &mut assembly)?;
         if let Some(offset) = offset {
             *offsets.entry(offset).or_default() += parsed;
         }
-        merged.inputs.extend(inputs);
         merged.access.merge(access);
         merged.events.extend(events);
         merged.metrics.extend(metrics);
     }
+    assembly.finish(&mut merged.inputs);
     // As ingest does: events in time order (then by line), and the offset
     // most access lines carried.
     merged.events.sort_by_key(|event| (event.at, event.line));
@@ -415,15 +432,26 @@ fn join_time_windows(
     joined.into_iter().map(|(_, series)| series).collect()
 }
 
+/// What one producer adds beside its inputs: the access state, events,
+/// metric series, the offset its access lines carried and how many access
+/// lines it parsed (the weight of that offset).
 type ProducerState = (
-    Vec<crate::ingest::InputStats>,
     Partial,
     Vec<crate::ingest::events::Event>,
     Vec<crate::ingest::evidence::MetricSeries>,
     Option<i32>,
+    u64,
 );
 
-fn read_producer(producer: &Producer, settings: &Settings, input_offset: usize) -> Result<ProducerState> {
+/// Reads one producer's tables: its inputs placed into `run` (appended,
+/// or merged into the file a piece belongs to) and the rest with its line
+/// references pointing at those places.
+fn read_producer(
+    producer: &Producer,
+    settings: &Settings,
+    run: &mut Vec<crate::ingest::InputStats>,
+    assembly: &mut pieces::Assembly,
+) -> Result<ProducerState> {
     for table in TABLES {
         if !producer.tables.contains_key(table) {
             let dir = producer
@@ -443,15 +471,21 @@ fn read_producer(producer: &Producer, settings: &Settings, input_offset: usize) 
     let table = |name: &str| -> Result<&TableReader> {
         producer.tables.get(name).ok_or_else(|| Error::Usage(format!("producer '{}' has no {name} table", producer.name)))
     };
-    let input_offset = u32::try_from(input_offset).map_err(|_| Error::Usage("more than 4 billion inputs".into()))?;
     let inputs = evidence::decode_inputs(table("inputs")?)?;
-    let access = access::decode(&table, settings.bucket_ms, settings.ingest_slow_us, input_offset)?;
-    let events = evidence::decode_events(table("events")?, input_offset)?;
-    let metrics = evidence::decode_metrics(table("metrics")?, input_offset)?;
+    let starts = evidence::decode_piece_starts(table("inputs")?)?;
+    let parsed: u64 = inputs
+        .iter()
+        .filter(|input| input.kind == InputKind::Access)
+        .map(|input| input.parsed)
+        .sum();
+    let places = assembly.place(run, inputs, &starts, &producer.name)?;
+    let access = access::decode(&table, settings.bucket_ms, settings.ingest_slow_us, &places)?;
+    let events = evidence::decode_events(table("events")?, &places)?;
+    let metrics = evidence::decode_metrics(table("metrics")?, &places)?;
     let offset = table("inputs")?
         .meta("postmortem.access_offset")
         .and_then(|text| text.parse().ok());
-    Ok((inputs, access, events, metrics, offset))
+    Ok((access, events, metrics, offset, parsed))
 }
 
 /// The one-line refusal of two files made with different settings.

@@ -170,7 +170,7 @@ fn ingested(partial: Partial, path: &str, at: i64) -> Ingested {
 fn a_partial_read_back_finishes_like_the_partial() {
     let dir = tempfile::tempdir().expect("temporary folder");
     let mut written = ingested(partial_of(0..900, 0), "web01/access.log", 1_700_000_100_000);
-    write_dir(dir.path(), "web01", &settings(), &mut written).expect("written");
+    write_dir(dir.path(), "web01", &settings(), &mut written, None).expect("written");
     let (read_settings, read) = read_dirs(&[dir.path().to_path_buf()]).expect("read back");
     assert_eq!(read_settings, settings());
     let expected = finished(partial_of(0..900, 0));
@@ -205,7 +205,7 @@ fn producers_read_back_merge_to_the_one_pass_state() {
     for (index, (range, name)) in cuts.iter().enumerate() {
         whole.merge(partial_of(range.clone(), index as u32));
         let mut producer = ingested(partial_of(range.clone(), 0), &format!("{name}.log"), 1_700_000_000_000 + index as i64);
-        write_dir(dir.path(), name, &settings(), &mut producer).expect("written");
+        write_dir(dir.path(), name, &settings(), &mut producer, None).expect("written");
     }
     let (_, read) = read_dirs(&[dir.path().to_path_buf()]).expect("read back");
     let paths: Vec<&str> = read.inputs.iter().map(|i| i.path.as_str()).collect();
@@ -225,9 +225,9 @@ fn partials_of_other_settings_are_refused_naming_both() {
     for (name, other, expected) in cases {
         let dir = tempfile::tempdir().expect("temporary folder");
         let mut first = ingested(partial_of(0..50, 0), "a.log", 1_700_000_000_000);
-        write_dir(dir.path(), "a", &settings(), &mut first).expect("written");
+        write_dir(dir.path(), "a", &settings(), &mut first, None).expect("written");
         let mut second = ingested(partial_of(50..100, 0), "b.log", 1_700_000_000_000);
-        write_dir(dir.path(), "b", &other, &mut second).expect("written");
+        write_dir(dir.path(), "b", &other, &mut second, None).expect("written");
         let error = match read_dirs(&[dir.path().to_path_buf()]) {
             Ok(_) => panic!("{name}: merged partials of other settings"),
             Err(error) => error.to_string(),
@@ -241,7 +241,7 @@ fn partials_of_other_settings_are_refused_naming_both() {
 #[test]
 fn jsonl_names_each_row_table_and_writes_sketches_in_hex() {
     let mut producer = ingested(partial_of(0..100, 0), "a.log", 1_700_000_000_000);
-    let text = to_jsonl("web01", &settings(), &mut producer).expect("rendered");
+    let text = to_jsonl("web01", &settings(), &mut producer, None).expect("rendered");
     let rows: Vec<serde_json::Value> = text
         .lines()
         .map(|line| serde_json::from_str(line).expect("one JSON object a line"))

@@ -292,8 +292,8 @@ pub struct ImpactJson {
     pub requests_failed: Option<u64>,
     pub requests_slow: Option<u64>,
     pub users_missing: Option<u64>,
-    /// Whether the request counts are exactly those in `[start, end]`
-    /// (false: the edge seconds are counted whole, as a report from
+    /// Whether the request and user counts are exactly those of `[start,
+    /// end]` (false: the edge seconds are counted whole, as a report from
     /// partials without `--impact` or from standard input must).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requests_exact: Option<bool>,

@@ -659,3 +659,34 @@ fn the_edge_seconds_are_read_again_however_the_log_is_stored() {
 fn stdin_is_used(args: &[String]) -> bool {
     args.iter().any(|arg| arg == "-")
 }
+
+/// An incident inside one bucket: users who sent a request before it and
+/// after it in the same bucket, and none in it, are not active in it (the
+/// series keeps each user's first and last request in a bucket; the users
+/// of such an incident are counted by reading it again).
+#[test]
+fn users_of_an_incident_inside_one_bucket_are_those_with_a_request_in_it() {
+    let style = LogStyle::APACHE;
+    // 600 users taking turns every 250 ms: each sends a request every
+    // 150 s, so a five-minute bucket holds two of many users' requests.
+    let mut requests = steady(TEN, TEN + 60 * MINUTE_MS, 250, 600, 40);
+    // Forty seconds of 502s inside the minute 10:31 and the five minutes
+    // from 10:30.
+    fail(
+        &mut requests,
+        TEN + 31 * MINUTE_MS + 10_300,
+        TEN + 31 * MINUTE_MS + 50_100,
+        502,
+    );
+    let expected = truth(style, &requests, DEFAULT_SLOW_US, |_| true).expect("failures");
+    assert!(
+        expected.users_active < 200,
+        "the burst holds fewer users than its bucket: {}",
+        expected.users_active
+    );
+    let log = style.render(&requests);
+    for bucket in ["1m", "5m"] {
+        let got = report(&log, &[], bucket);
+        assert_one_incident(&got, &expected, "outage", &format!("--bucket {bucket}"));
+    }
+}

@@ -302,7 +302,14 @@ fn every_contract_field_has_its_name_type_and_meaning() {
                 "requests_failed",
                 "requests_slow",
                 "users_missing",
+                "requests_exact",
             ])
+        );
+        assert_eq!(
+            impact["requests_exact"],
+            true,
+            "{}: an addition; read from a file, the edge seconds are read again",
+            what("requests_exact")
         );
         let active = count(&impact["users_active"], &what("users_active"));
         let affected = count(&impact["users_affected"], &what("users_affected"));

@@ -20,6 +20,7 @@ mod malformed;
 mod markdown_json;
 mod parallel;
 mod partials;
+mod pieces;
 mod prometheus;
 mod properties;
 mod proxies;

@@ -5,7 +5,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 use postmortem::{
-    Config, Error, InputSpec, Result, TimeSpec, UserKey, Zone, bare_number, parse_duration_us,
+    Config, Error, InputSpec, Piece, Result, TimeSpec, UserKey, Zone, bare_number,
+    parse_duration_us,
 };
 
 #[derive(Parser, Debug)]
@@ -348,6 +349,21 @@ pub struct PartialArgs {
     /// As for 'report': events are sorted when the logs are read, so every producer needs the same.
     #[arg(long = "alert-pattern", value_name = "REGEX")]
     pub alert_patterns: Vec<String>,
+    /// The one input is a piece of this file (a split -l piece, a Spark partition), with --first-line.
+    ///
+    /// Line references, skipped lines and the input's statistics are written as the file's, and the
+    /// reduce step merges the pieces of one file into one input (docs/partials.md, "Pieces of one file").
+    ///
+    /// Example: --as /var/log/nginx/access.log --first-line 200001 -
+    #[arg(long = "as", value_name = "PATH", requires = "first_line")]
+    pub as_path: Option<String>,
+    /// The line number, in the file named by --as, of the input's first line (1 for the first piece).
+    ///
+    /// Lines of the decompressed text, counted from 1, as 'split -l' and 'sed -n' count them.
+    ///
+    /// Example: --first-line 200001
+    #[arg(long = "first-line", value_name = "N", requires = "as_path")]
+    pub first_line: Option<u64>,
 }
 
 #[derive(Args, Debug)]
@@ -391,6 +407,14 @@ impl PartialArgs {
         let mut config = self.common.to_config()?;
         config.alert_patterns = self.alert_patterns.clone();
         Ok(config)
+    }
+
+    /// `--as` and `--first-line`, when the input is a piece of a file.
+    pub fn piece(&self) -> Result<Option<Piece>> {
+        match (&self.as_path, self.first_line) {
+            (Some(path), Some(first_line)) => Piece::new(path.clone(), first_line).map(Some),
+            _ => Ok(None),
+        }
     }
 
     /// `--producer`, else this machine's host name with the characters a

@@ -118,10 +118,11 @@ fn run(cli: &Cli) -> Result<(), Error> {
         Command::Partial(args) => {
             let config = args.to_config()?;
             let producer = args.producer();
+            let piece = args.piece()?;
             match (args.format, &args.output) {
                 (PartialFormat::Parquet, Some(dir)) => {
                     let progress = progress_for(args.common.quiet, false);
-                    let written = write_partials(&config, dir, &producer, progress.as_ref())
+                    let written = write_partials(&config, dir, &producer, piece.as_ref(), progress.as_ref())
                         .map_err(with_input_advice)?;
                     if !args.common.quiet {
                         eprintln!(
@@ -137,7 +138,7 @@ fn run(cli: &Cli) -> Result<(), Error> {
                 )),
                 (PartialFormat::Jsonl, _) => {
                     let progress = progress_for(args.common.quiet, true);
-                    let text = partials_jsonl(&config, &producer, progress.as_ref())
+                    let text = partials_jsonl(&config, &producer, piece.as_ref(), progress.as_ref())
                         .map_err(with_input_advice)?;
                     output::write(output::destination(args.output.as_deref()), &text)
                 }
@@ -154,8 +155,15 @@ fn run(cli: &Cli) -> Result<(), Error> {
                 ));
             };
             let progress = progress_for(args.partial.common.quiet, false);
-            let written = write_impact_partials(&config, window, dir, &producer, progress.as_ref())
-                .map_err(with_input_advice)?;
+            let written = write_impact_partials(
+                &config,
+                window,
+                dir,
+                &producer,
+                args.partial.piece()?.as_ref(),
+                progress.as_ref(),
+            )
+            .map_err(with_input_advice)?;
             if !args.partial.common.quiet {
                 eprintln!(
                     "postmortem: wrote {} impact partial files of producer '{producer}' to {}",

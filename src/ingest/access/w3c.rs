@@ -219,6 +219,29 @@ impl W3cParser {
         parser
     }
 
+    /// The parser of one `#Fields:` directive given as `--log-format`: a
+    /// piece of a W3C file read without the file's head (a `split -l`
+    /// piece, a Spark partition) has no directive of its own.
+    pub fn from_fields_directive(line: &[u8]) -> Result<Self, &'static str> {
+        let names = strip_prefix_ignore_case(line.trim_ascii(), b"#Fields:")
+            .ok_or("expected a W3C directive starting with #Fields:")?;
+        let layout = W3cLayout::from_names(names)?;
+        Ok(W3cParser {
+            layouts: vec![Arc::new(layout)],
+        })
+    }
+
+    /// This parser (a layout given with `--log-format`) with the
+    /// `#Fields:` directives of an input's first `lines` applied after it,
+    /// as a parsing thread applies those it meets.
+    pub fn with_head(&self, lines: &[&[u8]]) -> Self {
+        let mut parser = self.clone();
+        for line in lines {
+            parser.apply_directive(line);
+        }
+        parser
+    }
+
     /// Takes a `#Fields:` line's layout as the current one (other
     /// directives change nothing).
     pub fn apply_directive(&mut self, line: &[u8]) {

@@ -311,7 +311,7 @@ impl Page<'_> {
     /// say what they hold (the JSON's `impact.requests_exact`).
     fn edges_note(report: &Finding, out: &mut String) {
         if !report.requests_exact {
-            out.push_str(" The request counts take in the whole second of the start and of the end, before the first bad request and after the last: those lines could not be read again to split the seconds (standard input, or a report from partials without `--impact`).");
+            out.push_str(" The request counts take in the whole second of the start and of the end, before the first bad request and after the last (and, for an incident inside one bucket, the users count everyone seen in that bucket around it): those lines could not be read again (standard input, or a report from partials without `--impact`).");
         }
     }
 

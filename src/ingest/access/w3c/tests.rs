@@ -94,6 +94,32 @@ fn cloudfront_reads_with_and_without_its_header() {
 }
 
 #[test]
+fn a_fields_directive_given_as_the_format_reads_a_headless_piece() {
+    // A piece of an IIS log from its middle has no head: the file's
+    // `#Fields:` line, given as --log-format, names the columns.
+    let fields = IIS_HEAD.lines().last().expect("the #Fields: line");
+    let given = W3cParser::from_fields_directive(fields.as_bytes()).expect("a layout");
+    assert_eq!(given.flavor_name(), IIS_NAME);
+    assert_eq!(given.with_head(&lines("no directive here")), given);
+    let line = "2024-03-01 10:00:05 10.0.0.4 GET /cart id=7 443 - 203.0.113.7 curl/8 - 503 0 0 250";
+    let (record, _) = given.parse(line.as_bytes()).expect("a request");
+    assert_eq!(
+        (String::from_utf8_lossy(record.client).into_owned(), record.status),
+        ("203.0.113.7".to_string(), 503)
+    );
+    assert_eq!(record.duration_us, Some(250_000));
+    assert_eq!(record.arrival(), utc_ms(2024, 3, 1, 10, 0, 4) + 750);
+    let refusals = [
+        ("no directive", "date time sc-status", "starting with #Fields:"),
+        ("no status", "#Fields: date time c-ip", "no sc-status"),
+    ];
+    for (name, text, expected) in refusals {
+        let error = W3cParser::from_fields_directive(text.as_bytes()).expect_err(name);
+        assert!(error.contains(expected), "{name}: {error}");
+    }
+}
+
+#[test]
 fn a_second_fields_header_changes_the_columns() {
     let mut parser = W3cParser::from_head(&lines(IIS_HEAD));
     let restarted = b"#Fields: date time c-ip cs-method cs-uri-stem sc-status sc-bytes time-taken";
