@@ -76,13 +76,10 @@ fn recount_edges(
     );
     if recounted.complete {
         detect::recount::apply_users(findings, &user_windows, &recounted.tally.users);
+        detect::recount::apply(findings, &windows, &recounted.tally.counts);
+    } else {
+        detect::recount::mark_unread(findings);
     }
-    detect::recount::apply(
-        findings,
-        &windows,
-        &recounted.tally.counts,
-        recounted.complete,
-    );
 }
 
 /// What the first read was: its sources and options, for the second read

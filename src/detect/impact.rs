@@ -25,6 +25,19 @@ pub struct Impact {
     pub users_missing: u64,
 }
 
+impl Impact {
+    /// Sets the users active and affected, and `affected_pct` from them.
+    pub fn set_users(&mut self, active: u64, affected: u64) {
+        self.users_active = active;
+        self.users_affected = affected;
+        self.affected_pct = if active == 0 {
+            0.0
+        } else {
+            round2(100.0 * affected as f64 / active as f64)
+        };
+    }
+}
+
 /// Rounds to two decimals, as percentages are reported.
 pub fn round2(value: f64) -> f64 {
     (value * 100.0).round() / 100.0
@@ -74,13 +87,7 @@ pub fn measure(series: &SeriesSet, start: Millis, end: Millis, threshold_us: u64
             }
         }
     }
-    impact.users_active = active.len() as u64;
-    impact.users_affected = affected.len() as u64;
-    impact.affected_pct = if impact.users_active == 0 {
-        0.0
-    } else {
-        round2(100.0 * impact.users_affected as f64 / impact.users_active as f64)
-    };
+    impact.set_users(active.len() as u64, affected.len() as u64);
     impact
 }
 

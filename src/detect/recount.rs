@@ -119,14 +119,9 @@ pub fn apply_users(findings: &mut Findings, windows: &[UserWindow], users: &[Win
         let Some(finding) = findings.incidents.get_mut(window.incident) else {
             continue;
         };
-        let impact = &mut finding.impact;
-        impact.users_active = seen.active.len() as u64;
-        impact.users_affected = seen.affected.len() as u64;
-        impact.affected_pct = if impact.users_active == 0 {
-            0.0
-        } else {
-            super::impact::round2(100.0 * impact.users_affected as f64 / impact.users_active as f64)
-        };
+        finding
+            .impact
+            .set_users(seen.active.len() as u64, seen.affected.len() as u64);
     }
 }
 
@@ -165,22 +160,9 @@ fn start_row_end(finding: &Finding) -> Option<Millis> {
 
 /// Takes the requests counted in `windows` (`counted`, aligned with them)
 /// out of the incidents' impacts and start rows, and judges their severity
-/// again. `complete` is whether every input could be read again; when not,
-/// the counts are left as the series gave them and the impacts say so.
-pub fn apply(
-    findings: &mut Findings,
-    windows: &[EdgeWindow],
-    counted: &[WindowCount],
-    complete: bool,
-) {
-    if !complete {
-        for window in windows {
-            if let Some(finding) = findings.incidents.get_mut(window.incident) {
-                finding.requests_exact = false;
-            }
-        }
-        return;
-    }
+/// again. When the lines could not all be read again, [`mark_unread`]
+/// says so instead.
+pub fn apply(findings: &mut Findings, windows: &[EdgeWindow], counted: &[WindowCount]) {
     let baseline_failed_rate = findings.baseline.failed_rate;
     for (window, count) in windows.iter().zip(counted) {
         let Some(finding) = findings.incidents.get_mut(window.incident) else {
@@ -190,17 +172,7 @@ pub fn apply(
             take_out(&mut finding.impact, count);
         }
         if matches!(window.part, EdgePart::BeforeStart | EdgePart::AfterStartRow) {
-            for entry in &mut finding.timeline {
-                if let TimelineFact::BadRequestsStart {
-                    window_bad,
-                    window_requests,
-                    ..
-                } = &mut entry.fact
-                {
-                    *window_requests = window_requests.saturating_sub(count.requests);
-                    *window_bad = window_bad.saturating_sub(count.failed + count.slow);
-                }
-            }
+            take_out_of_start_row(finding, count);
         }
     }
     for finding in findings
@@ -270,6 +242,13 @@ pub fn set_window_impact(
         ..exact
     };
     finding.requests_exact = true;
+    take_out_of_start_row(finding, &before_start);
+    judge_again(finding, baseline_failed_rate);
+    true
+}
+
+/// Takes `count` out of the start row's window ("1 of 13 requests").
+fn take_out_of_start_row(finding: &mut Finding, count: &WindowCount) {
     for entry in &mut finding.timeline {
         if let TimelineFact::BadRequestsStart {
             window_bad,
@@ -277,12 +256,10 @@ pub fn set_window_impact(
             ..
         } = &mut entry.fact
         {
-            *window_requests = window_requests.saturating_sub(before_start.requests);
-            *window_bad = window_bad.saturating_sub(before_start.failed + before_start.slow);
+            *window_requests = window_requests.saturating_sub(count.requests);
+            *window_bad = window_bad.saturating_sub(count.failed + count.slow);
         }
     }
-    judge_again(finding, baseline_failed_rate);
-    true
 }
 
 fn take_out(impact: &mut Impact, count: &WindowCount) {

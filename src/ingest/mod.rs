@@ -92,13 +92,9 @@ pub fn ingest(
     let mut offsets = OffsetTally::default();
     let mut consumed_before = 0u64;
     let mut collected = evidence::Collected::default();
-    let identities = identities(sources, &[]);
+    let identities = identities(sources);
     for (input_index, source) in sources.iter().enumerate() {
-        // A compressed rotation's tail is compared with the rotations not
-        // already read short against it (known once those are read).
-        let mut identity = identities.identity(input_index);
-        identity.tail_candidates =
-            tail_candidates(sources, &identities.logs, input_index, &identities.overlaps, &inputs);
+        let identity = identities.identity(input_index, &inputs);
         let (stats, result, consumed) = ingest_source(
             source,
             identity,
@@ -149,11 +145,9 @@ pub(crate) struct Identities<'a> {
     logs: Vec<Option<std::path::PathBuf>>,
     overlaps: Vec<reader::overlap::Overlap>,
     host_labels: Option<Vec<String>>,
-    /// The first read's statistics (for the second read; empty before).
-    first_read: &'a [InputStats],
 }
 
-pub(crate) fn identities<'a>(sources: &'a [Source], first_read: &'a [InputStats]) -> Identities<'a> {
+pub(crate) fn identities(sources: &[Source]) -> Identities<'_> {
     let overlaps = if sources.len() > 1 {
         reader::overlap::find(sources, log_identity)
     } else {
@@ -171,14 +165,14 @@ pub(crate) fn identities<'a>(sources: &'a [Source], first_read: &'a [InputStats]
         logs,
         overlaps,
         host_labels: host_labels(sources),
-        first_read,
     }
 }
 
 impl<'a> Identities<'a> {
-    /// Source `index`'s identity; its tail candidates are those of the
-    /// first read's outcome (empty before it: see [`ingest`]).
-    pub(crate) fn identity(&'a self, index: usize) -> InputIdentity<'a> {
+    /// Source `index`'s identity, given the statistics of the sources read
+    /// before it: a compressed rotation's tail is compared with the
+    /// rotations not already read short against it.
+    pub(crate) fn identity(&'a self, index: usize, read_before: &[InputStats]) -> InputIdentity<'a> {
         InputIdentity {
             index: index as u32,
             host: self
@@ -191,17 +185,13 @@ impl<'a> Identities<'a> {
                 .iter()
                 .find(|o| o.file == index)
                 .map(|o| (o, self.sources[o.other].display())),
-            tail_candidates: if self.first_read.is_empty() {
-                Vec::new()
-            } else {
-                tail_candidates(
-                    self.sources,
-                    &self.logs,
-                    index,
-                    &self.overlaps,
-                    &self.first_read[..index.min(self.first_read.len())],
-                )
-            },
+            tail_candidates: tail_candidates(
+                self.sources,
+                &self.logs,
+                index,
+                &self.overlaps,
+                read_before,
+            ),
             recount: None,
         }
     }

@@ -197,7 +197,7 @@ pub fn recount(
 ) -> Recounted {
     let mut total = RecountTally::for_plan(plan);
     let mut complete = true;
-    let identities = super::identities(sources, first_read);
+    let identities = super::identities(sources);
     for (index, source) in sources.iter().enumerate() {
         let Some(ranges) = spans
             .get(index)
@@ -210,7 +210,8 @@ pub fn recount(
             complete = false;
             continue;
         }
-        let mut identity: InputIdentity<'_> = identities.identity(index);
+        let read_before = &first_read[..index.min(first_read.len())];
+        let mut identity: InputIdentity<'_> = identities.identity(index, read_before);
         identity.recount = Some((plan, &ranges));
         let mut collected = evidence::Collected::default();
         match ingest_source(source, identity, options, &NoProgress, 0, &mut collected) {
