@@ -4,9 +4,10 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
+#[cfg(feature = "tables")]
+use postmortem::Piece;
 use postmortem::{
-    Config, Error, InputSpec, Piece, Result, TimeSpec, UserKey, Zone, bare_number,
-    parse_duration_us,
+    Config, Error, InputSpec, Result, TimeSpec, UserKey, Zone, bare_number, parse_duration_us,
 };
 
 #[derive(Parser, Debug)]
@@ -377,6 +378,9 @@ pub struct ImpactArgs {
     pub window: String,
 }
 
+// What the partial commands read of their arguments: only in builds that
+// have the partials (`tables`); others refuse the commands first.
+#[cfg(feature = "tables")]
 impl ImpactArgs {
     /// `--window` as epoch milliseconds.
     pub fn window(&self) -> Result<(postmortem::Millis, postmortem::Millis)> {
@@ -402,6 +406,7 @@ impl ImpactArgs {
     }
 }
 
+#[cfg(feature = "tables")]
 impl PartialArgs {
     pub fn to_config(&self) -> Result<Config> {
         let mut config = self.common.to_config()?;
