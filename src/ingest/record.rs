@@ -426,6 +426,59 @@ pub fn upstream_items(list: &[u8]) -> impl Iterator<Item = &[u8]> {
 mod tests {
     use super::*;
 
+    /// What one step of the cursor gave: a field, or the error's reason.
+    fn step<'a>(fields: &mut SpacedFields<'a>, quoted: bool) -> Result<&'a str, &'static str> {
+        let field = if quoted {
+            fields.quoted("quoted")
+        } else {
+            fields.next("plain")
+        };
+        field
+            .map(|bytes| std::str::from_utf8(bytes).unwrap_or("not UTF-8"))
+            .map_err(|error| error.reason)
+    }
+
+    #[test]
+    fn spaced_fields_read_plain_and_quoted_fields() {
+        let long_agent = format!("\"{}\" end", "Mozilla/5.0 (X11; Linux x86_64) ".repeat(4));
+        let cases: [(&str, &str, &[(bool, Result<&str, &str>)], &str); 6] = [
+            ("plain", "a bb ccc", &[(false, Ok("a")), (false, Ok("bb")), (false, Ok("ccc")), (false, Err("plain"))], ""),
+            ("quoted with spaces, a quote inside not before a space", r#""GET / HTTP/1.1" "say "hi"! now" x"#, &[(true, Ok("GET / HTTP/1.1")), (true, Ok(r#"say "hi"! now"#)), (false, Ok("x"))], ""),
+            ("quoted at the end", r#"1 "last""#, &[(false, Ok("1")), (true, Ok("last")), (false, Err("plain"))], ""),
+            ("two spaces: an empty field", "a  b", &[(false, Ok("a")), (false, Err("plain"))], " b"),
+            ("unterminated", r#"a "open"x"#, &[(false, Ok("a")), (true, Err("unterminated quoted field"))], r#""open"x"#),
+            ("not quoted", "a b", &[(true, Err("quoted"))], "a b"),
+        ];
+        for (name, line, steps, rest) in cases {
+            let mut fields = SpacedFields::new(line.as_bytes());
+            for (at, &(quoted, want)) in steps.iter().enumerate() {
+                assert_eq!(step(&mut fields, quoted), want, "{name}: step {at}");
+            }
+            assert_eq!(fields.rest(), rest.as_bytes(), "{name}: rest");
+        }
+        // A quoted field longer than one 64-byte window of marks.
+        let mut fields = SpacedFields::new(long_agent.as_bytes());
+        assert_eq!(step(&mut fields, true), Ok(&long_agent[1..long_agent.len() - 5]));
+        assert_eq!(step(&mut fields, false), Ok("end"));
+    }
+
+    #[test]
+    fn spaced_fields_skip_and_take_an_optional_field() {
+        // (line, fields skipped, the optional field after them)
+        let cases: [(&str, &str, usize, Option<&str>); 5] = [
+            ("the eighth of nine", "0 1 2 3 4 5 6 7 8", 7, Some("7")),
+            ("the last", "0 1 2", 2, Some("2")),
+            ("past the end", "0 1 2", 3, None),
+            ("far past the end", "0 1", 9, None),
+            ("a line ending in a space: an empty last field", "0 1 ", 2, Some("")),
+        ];
+        for (name, line, skipped, want) in cases {
+            let mut fields = SpacedFields::new(line.as_bytes());
+            fields.skip(skipped);
+            assert_eq!(fields.optional(), want.map(str::as_bytes), "{name}");
+        }
+    }
+
     #[test]
     fn upstream_lists_split_into_items() {
         let cases: [(&str, &str, &[&str]); 4] = [
