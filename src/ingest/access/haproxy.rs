@@ -180,24 +180,29 @@ fn read_timers(text: &[u8]) -> Result<([Option<u64>; 5], usize), LineError> {
     let mut values = [None; 5];
     let (mut count, mut value, mut digits) = (0, 0u64, 0);
     for &byte in text {
-        match byte {
-            b'0'..=b'9' => {
-                value = value.saturating_mul(10).saturating_add(u64::from(byte - b'0'));
-                digits += 1;
-            }
-            b'/' if digits > 0 && count < values.len() - 1 => {
-                values[count] = Some(value);
-                (count, value, digits) = (count + 1, 0, 0);
-            }
-            _ => return read_signed_timers(text),
+        let digit = byte.wrapping_sub(b'0');
+        if digit < 10 {
+            // Wrapping: a part of more digits than a u64 surely holds
+            // goes to the general pass, which saturates.
+            value = value.wrapping_mul(10).wrapping_add(u64::from(digit));
+            digits += 1;
+        } else if byte == b'/' && (1..=MAX_PLAIN_DIGITS).contains(&digits) && count < 4 {
+            values[count] = Some(value);
+            (count, value, digits) = (count + 1, 0, 0);
+        } else {
+            return read_signed_timers(text);
         }
     }
-    if digits == 0 {
+    if !(1..=MAX_PLAIN_DIGITS).contains(&digits) {
         return read_signed_timers(text);
     }
     values[count] = Some(value);
     Ok((values, count + 1))
 }
+
+/// The most digits a timer part read by [`read_timers`]'s fast path has:
+/// 10^19 - 1 fits a `u64`, so such a value never wrapped.
+const MAX_PLAIN_DIGITS: usize = 19;
 
 /// [`read_timers`] for any text: signs, and the errors.
 #[inline(never)]
