@@ -17,8 +17,8 @@ use crate::series::MIN_DEFAULT_SLOW_US;
 use crate::series::dims::DimensionSeries;
 use crate::series::widen::Widening;
 #[cfg(feature = "tables")]
-use crate::timefmt::{Millis, TimeSpec};
-use crate::timefmt::Zone;
+use crate::timefmt::TimeSpec;
+use crate::timefmt::{Millis, Zone};
 
 /// The most buckets a run may span: a year of one-minute buckets. Beyond
 /// it a stray timestamp, not the log, is usually to blame. Never reached
@@ -162,6 +162,7 @@ pub fn write_impact_partials(
 
 /// An instant no request arrives at: before the year 0, which
 /// [`crate::timefmt::WRITABLE_MS`] keeps every arrival after.
+#[cfg(feature = "tables")]
 const NO_ARRIVAL_MS: Millis = i64::MIN / 2;
 
 /// `postmortem partial`: reads `config`'s inputs as [`analyze`] does and
