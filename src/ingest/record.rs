@@ -8,7 +8,6 @@ use memchr::memchr;
 use nom::IResult;
 use nom::error::{ContextError, ErrorKind, ParseError};
 
-use crate::scan::Separators;
 use crate::series::termination::Termination;
 use crate::timefmt::Millis;
 
@@ -216,97 +215,6 @@ impl<'a> AccessRecord<'a> {
     }
 }
 
-/// A cursor over fields separated by one space; quoted fields end at a
-/// quote followed by a space or the end of the line. Each field's end is
-/// the next bit of the line's [`Separators`] (one vector pass, not a search
-/// a field: 27 fields a line), and the line past the last field asked for
-/// is not read. The ALB and ELB lines and HAProxy's body are read so.
-pub struct SpacedFields<'a> {
-    pub separators: Separators<'a>,
-    /// Where the next field starts (past the end once the line is read).
-    pub at: usize,
-}
-
-impl<'a> SpacedFields<'a> {
-    #[inline]
-    pub fn new(line: &'a [u8]) -> Self {
-        SpacedFields {
-            separators: Separators::new(line),
-            at: 0,
-        }
-    }
-
-    /// What is left of the line.
-    #[inline]
-    pub fn rest(&self) -> &'a [u8] {
-        self.separators.line().get(self.at..).unwrap_or_default()
-    }
-
-    #[inline]
-    pub fn next(&mut self, expected: &'static str) -> Result<&'a [u8], LineError> {
-        let line = self.separators.line();
-        let end = self.separators.space(self.at).unwrap_or(line.len());
-        let field = line.get(self.at..end).unwrap_or_default();
-        if field.is_empty() {
-            return Err(LineError::new(expected));
-        }
-        self.at = end + 1;
-        Ok(field)
-    }
-
-    /// Passes over `count` fields, as many as there are.
-    #[inline]
-    pub fn skip(&mut self, count: usize) {
-        for _ in 0..count {
-            self.at = match self.separators.space(self.at) {
-                Some(space) => space + 1,
-                None => usize::MAX,
-            };
-        }
-    }
-
-    /// The next field when there is one (empty when two spaces meet).
-    #[inline]
-    pub fn optional(&mut self) -> Option<&'a [u8]> {
-        let line = self.separators.line();
-        let field = if self.at < line.len() {
-            let end = self.separators.space(self.at).unwrap_or(line.len());
-            &line[self.at..end]
-        } else if self.at == line.len() {
-            // A line that ends with a space has an empty last field.
-            &[]
-        } else {
-            return None;
-        };
-        self.at = self.at.saturating_add(field.len() + 1);
-        Some(field)
-    }
-
-    #[inline]
-    pub fn quoted(&mut self, expected: &'static str) -> Result<&'a [u8], LineError> {
-        let line = self.separators.line();
-        if line.get(self.at) != Some(&b'"') {
-            return Err(LineError::new(expected));
-        }
-        let body = self.at + 1;
-        let mut from = body;
-        while let Some(at) = self.separators.quote(from) {
-            match line.get(at + 1) {
-                None => {
-                    self.at = line.len();
-                    return Ok(&line[body..at]);
-                }
-                Some(b' ') => {
-                    self.at = at + 2;
-                    return Ok(&line[body..at]);
-                }
-                Some(_) => from = at + 1,
-            }
-        }
-        Err(LineError::new("unterminated quoted field"))
-    }
-}
-
 /// Digits as an integer (saturating), at least one digit.
 pub(crate) fn integer(input: &[u8]) -> ParseResult<'_, u64> {
     let digits = input.iter().take_while(|b| b.is_ascii_digit()).count();
@@ -425,59 +333,6 @@ pub fn upstream_items(list: &[u8]) -> impl Iterator<Item = &[u8]> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// What one step of the cursor gave: a field, or the error's reason.
-    fn step<'a>(fields: &mut SpacedFields<'a>, quoted: bool) -> Result<&'a str, &'static str> {
-        let field = if quoted {
-            fields.quoted("quoted")
-        } else {
-            fields.next("plain")
-        };
-        field
-            .map(|bytes| std::str::from_utf8(bytes).unwrap_or("not UTF-8"))
-            .map_err(|error| error.reason)
-    }
-
-    #[test]
-    fn spaced_fields_read_plain_and_quoted_fields() {
-        let long_agent = format!("\"{}\" end", "Mozilla/5.0 (X11; Linux x86_64) ".repeat(4));
-        let cases: [(&str, &str, &[(bool, Result<&str, &str>)], &str); 6] = [
-            ("plain", "a bb ccc", &[(false, Ok("a")), (false, Ok("bb")), (false, Ok("ccc")), (false, Err("plain"))], ""),
-            ("quoted with spaces, a quote inside not before a space", r#""GET / HTTP/1.1" "say "hi"! now" x"#, &[(true, Ok("GET / HTTP/1.1")), (true, Ok(r#"say "hi"! now"#)), (false, Ok("x"))], ""),
-            ("quoted at the end", r#"1 "last""#, &[(false, Ok("1")), (true, Ok("last")), (false, Err("plain"))], ""),
-            ("two spaces: an empty field", "a  b", &[(false, Ok("a")), (false, Err("plain"))], " b"),
-            ("unterminated", r#"a "open"x"#, &[(false, Ok("a")), (true, Err("unterminated quoted field"))], r#""open"x"#),
-            ("not quoted", "a b", &[(true, Err("quoted"))], "a b"),
-        ];
-        for (name, line, steps, rest) in cases {
-            let mut fields = SpacedFields::new(line.as_bytes());
-            for (at, &(quoted, want)) in steps.iter().enumerate() {
-                assert_eq!(step(&mut fields, quoted), want, "{name}: step {at}");
-            }
-            assert_eq!(fields.rest(), rest.as_bytes(), "{name}: rest");
-        }
-        // A quoted field longer than one 64-byte window of marks.
-        let mut fields = SpacedFields::new(long_agent.as_bytes());
-        assert_eq!(step(&mut fields, true), Ok(&long_agent[1..long_agent.len() - 5]));
-        assert_eq!(step(&mut fields, false), Ok("end"));
-    }
-
-    #[test]
-    fn spaced_fields_skip_and_take_an_optional_field() {
-        // (line, fields skipped, the optional field after them)
-        let cases: [(&str, &str, usize, Option<&str>); 5] = [
-            ("the eighth of nine", "0 1 2 3 4 5 6 7 8", 7, Some("7")),
-            ("the last", "0 1 2", 2, Some("2")),
-            ("past the end", "0 1 2", 3, None),
-            ("far past the end", "0 1", 9, None),
-            ("a line ending in a space: an empty last field", "0 1 ", 2, Some("")),
-        ];
-        for (name, line, skipped, want) in cases {
-            let mut fields = SpacedFields::new(line.as_bytes());
-            fields.skip(skipped);
-            assert_eq!(fields.optional(), want.map(str::as_bytes), "{name}");
-        }
-    }
 
     #[test]
     fn upstream_lists_split_into_items() {

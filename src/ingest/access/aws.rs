@@ -38,7 +38,7 @@
 
 use std::cell::Cell;
 
-use crate::ingest::record::{AccessRecord, LineError, MICROS_PER_SECOND, SpacedFields, optional};
+use crate::ingest::record::{AccessRecord, LineError, MICROS_PER_SECOND, optional};
 use crate::ingest::timestamps::parse_iso8601;
 use crate::scan::find_byte;
 use crate::series::termination::{Termination, TerminationCause};
@@ -58,6 +58,9 @@ pub const NLB_LINE: &str =
 /// The skip reason of an ALB connection-log line.
 pub const CONNECTION_LOG_LINE: &str =
     "an ALB connection-log line (one TLS connection), not a request: not counted";
+
+/// The request types an ALB writes as the first field.
+const ALB_TYPES: [&[u8]; 6] = [b"http", b"https", b"h2", b"grpcs", b"ws", b"wss"];
 
 /// Index of `request_creation_time` among the space-separated fields that
 /// follow `user_agent` (`ssl_cipher` is 0).
@@ -105,6 +108,49 @@ fn aws_time(text: &[u8]) -> Option<Millis> {
     last[0] = (second, at);
     LAST_AWS_SECONDS.with(|cell| cell.set(last));
     Some(at + millis)
+}
+
+/// A cursor over fields separated by one space; quoted fields end at a
+/// quote followed by a space or the end of the line.
+struct Fields<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Fields<'a> {
+    #[inline]
+    fn next(&mut self, expected: &'static str) -> Result<&'a [u8], LineError> {
+        let end = find_byte(b' ', self.rest).unwrap_or(self.rest.len());
+        if end == 0 {
+            return Err(LineError::new(expected));
+        }
+        let field = &self.rest[..end];
+        self.rest = self.rest.get(end + 1..).unwrap_or_default();
+        Ok(field)
+    }
+
+    #[inline]
+    fn quoted(&mut self, expected: &'static str) -> Result<&'a [u8], LineError> {
+        let body = self
+            .rest
+            .strip_prefix(b"\"")
+            .ok_or(LineError::new(expected))?;
+        let mut from = 0;
+        while let Some(found) = find_byte(b'"', &body[from..]) {
+            let at = from + found;
+            match body.get(at + 1) {
+                None => {
+                    self.rest = &[];
+                    return Ok(&body[..at]);
+                }
+                Some(b' ') => {
+                    self.rest = &body[at + 2..];
+                    return Ok(&body[..at]);
+                }
+                Some(_) => from = at + 1,
+            }
+        }
+        Err(LineError::new("unterminated quoted field"))
+    }
 }
 
 /// Seconds with a fraction, `-1` as `None`.
@@ -175,23 +221,13 @@ fn without_port(address: &[u8]) -> &[u8] {
 fn request_host(request: &[u8]) -> Option<&[u8]> {
     let space = find_byte(b' ', request)?;
     let url = &request[space + 1..];
-    // The ALB writes the absolute form with one of these schemes: no
-    // search for `://` on nearly every line.
-    let known_scheme = [&b"https://"[..], b"http://", b"wss://", b"ws://"]
-        .into_iter()
-        .find_map(|scheme| url.strip_prefix(scheme));
-    let after_scheme = match known_scheme {
-        Some(after) => after,
-        None => {
-            let mut from = 0;
-            loop {
-                let colon = from + find_byte(b':', &url[from..])?;
-                if url[colon + 1..].starts_with(b"//") {
-                    break &url[colon + 3..];
-                }
-                from = colon + 1;
-            }
+    let mut from = 0;
+    let after_scheme = loop {
+        let colon = from + find_byte(b':', &url[from..])?;
+        if url[colon + 1..].starts_with(b"//") {
+            break &url[colon + 3..];
         }
+        from = colon + 1;
     };
     // The authority is a few bytes: a byte loop, not a vector search.
     let end = after_scheme
@@ -199,6 +235,19 @@ fn request_host(request: &[u8]) -> Option<&[u8]> {
         .position(|&b| matches!(b, b'/' | b' ' | b'?'))
         .unwrap_or(after_scheme.len());
     optional(&after_scheme[..end])
+}
+
+/// Field `index` (0-based) of `text` split at single spaces, `None` when
+/// the text has fewer fields: `text.split(' ').nth(index)`, one vector
+/// search a field.
+#[inline]
+fn nth_field(text: &[u8], index: usize) -> Option<&[u8]> {
+    let mut start = 0;
+    for _ in 0..index {
+        start += find_byte(b' ', &text[start..])? + 1;
+    }
+    let end = find_byte(b' ', &text[start..]).map_or(text.len(), |at| start + at);
+    Some(&text[start..end])
 }
 
 /// The fields both layouts share from `client:port` to `user_agent`.
@@ -213,7 +262,7 @@ struct Common<'a> {
     user_agent: &'a [u8],
 }
 
-fn common<'a>(fields: &mut SpacedFields<'a>) -> Result<Common<'a>, LineError> {
+fn common<'a>(fields: &mut Fields<'a>) -> Result<Common<'a>, LineError> {
     let client = without_port(fields.next("expected the client address:port")?);
     let target = fields.next("expected the target address:port or -")?;
     let mut times = [None; 3];
@@ -294,14 +343,12 @@ fn total(times: &[Option<u64>; 3]) -> Option<u64> {
 
 /// Parses one ALB line.
 pub fn parse_alb(line: &[u8]) -> Result<(AccessRecord<'_>, &[u8]), LineError> {
-    let mut fields = SpacedFields::new(line);
+    let mut fields = Fields { rest: line };
     let kind = fields.next("expected the request type (http, https, h2, grpcs, ws, wss)")?;
-    // The request types an ALB writes (a match: one length and one word
-    // compared, not a list searched).
-    if !matches!(kind, b"http" | b"https" | b"h2" | b"grpcs" | b"ws" | b"wss") {
+    if !ALB_TYPES.contains(&kind) {
         return Err(match kind {
             b"tls" | b"tcp" | b"udp" => LineError::new(NLB_LINE),
-            _ if parse_iso8601(kind).is_some() && looks_like_connection_log(fields.rest()) => {
+            _ if parse_iso8601(kind).is_some() && looks_like_connection_log(fields.rest) => {
                 LineError::new(CONNECTION_LOG_LINE)
             }
             _ => LineError::new("expected the request type (http, https, h2, grpcs, ws, wss)"),
@@ -311,10 +358,9 @@ pub fn parse_alb(line: &[u8]) -> Result<(AccessRecord<'_>, &[u8]), LineError> {
         .ok_or(LineError::new("expected the time in ISO 8601 UTC"))?;
     fields.next("expected the load balancer's name")?;
     let common = common(&mut fields)?;
-    // Older lines end here or a few fields later; the fields after
-    // `request_creation_time` are not read.
-    fields.skip(CREATION_TIME_AFTER_AGENT);
-    let creation = fields.optional().and_then(aws_time);
+    // Older lines end here or a few fields later.
+    let creation = nth_field(fields.rest, CREATION_TIME_AFTER_AGENT)
+        .and_then(aws_time);
     let from_times = total(&common.times);
     let (arrival, duration_us) = match (creation, from_times) {
         (Some(created), Some(us)) => (created, Some(us)),
@@ -343,18 +389,22 @@ fn looks_like_connection_log(rest: &[u8]) -> bool {
 
 /// Parses one Classic ELB line.
 pub fn parse_elb(line: &[u8]) -> Result<(AccessRecord<'_>, &[u8]), LineError> {
-    let mut fields = SpacedFields::new(line);
+    let mut fields = Fields { rest: line };
     let arrival = aws_time(fields.next("expected the time")?)
         .ok_or(LineError::new("expected the time in ISO 8601 UTC"))?;
-    if looks_like_connection_log(fields.rest()) {
+    if looks_like_connection_log(fields.rest) {
         // `time client_ip client_port ...`: an ALB connection log.
         return Err(LineError::new(CONNECTION_LOG_LINE));
     }
     fields.next("expected the load balancer's name")?;
     let common = common(&mut fields)?;
+    let mut rest = fields.rest;
     // ssl_cipher and ssl_protocol end the Classic line.
-    fields.skip(2);
-    Ok((record(&common, arrival, total(&common.times)), fields.rest()))
+    for _ in 0..2 {
+        let end = find_byte(b' ', rest).unwrap_or(rest.len());
+        rest = rest.get(end + 1..).unwrap_or_default();
+    }
+    Ok((record(&common, arrival, total(&common.times)), rest))
 }
 
 #[cfg(test)]

@@ -39,7 +39,7 @@
 //!   `K`), 502 when the server refused or closed it (`S`), 504 on a server
 //!   timeout (`s`), 403 when the proxy denied it (`P`).
 
-use crate::ingest::record::{AccessRecord, LineError, SpacedFields, optional};
+use crate::ingest::record::{AccessRecord, LineError, optional};
 use crate::ingest::timestamps::{parse_clf_time, parse_iso8601};
 use crate::scan::{find_byte, rfind_byte};
 use crate::series::termination::{Termination, TerminationCause};
@@ -143,6 +143,25 @@ pub fn parse(line: &[u8]) -> Result<(AccessRecord<'_>, &[u8]), LineError> {
     parse_body(&line[start..], offset_seconds)
 }
 
+/// A cursor over the single-space separated fields of the body.
+struct Fields<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Fields<'a> {
+    /// The next field up to a space or the end, and the space after it.
+    #[inline]
+    fn next(&mut self, expected: &'static str) -> Result<&'a [u8], LineError> {
+        let end = find_byte(b' ', self.rest).unwrap_or(self.rest.len());
+        if end == 0 {
+            return Err(LineError::new(expected));
+        }
+        let field = &self.rest[..end];
+        self.rest = self.rest.get(end + 1..).unwrap_or_default();
+        Ok(field)
+    }
+}
+
 /// One timer or counter: `-1` (any negative number: the step never
 /// happened) is `None`; a `+` (`option logasap`) is dropped. One pass over
 /// the digits: seven of these a line (callgrind).
@@ -173,40 +192,6 @@ fn timer(text: &[u8]) -> Result<Option<u64>, ()> {
 /// sixth part is "too many" whatever it holds.
 #[inline]
 fn read_timers(text: &[u8]) -> Result<([Option<u64>; 5], usize), LineError> {
-    // Nearly every line: up to five parts of plain digits (`0/0/1/43/44`),
-    // read with one comparison a byte. A sign, an empty part, a sixth part
-    // or any other byte goes to the general pass, which gives the same
-    // values and names the error.
-    let mut values = [None; 5];
-    let (mut count, mut value, mut digits) = (0, 0u64, 0);
-    for &byte in text {
-        let digit = byte.wrapping_sub(b'0');
-        if digit < 10 {
-            // Wrapping: a part of more digits than a u64 surely holds
-            // goes to the general pass, which saturates.
-            value = value.wrapping_mul(10).wrapping_add(u64::from(digit));
-            digits += 1;
-        } else if byte == b'/' && (1..=MAX_PLAIN_DIGITS).contains(&digits) && count < 4 {
-            values[count] = Some(value);
-            (count, value, digits) = (count + 1, 0, 0);
-        } else {
-            return read_signed_timers(text);
-        }
-    }
-    if !(1..=MAX_PLAIN_DIGITS).contains(&digits) {
-        return read_signed_timers(text);
-    }
-    values[count] = Some(value);
-    Ok((values, count + 1))
-}
-
-/// The most digits a timer part read by [`read_timers`]'s fast path has:
-/// 10^19 - 1 fits a `u64`, so such a value never wrapped.
-const MAX_PLAIN_DIGITS: usize = 19;
-
-/// [`read_timers`] for any text: signs, and the errors.
-#[inline(never)]
-fn read_signed_timers(text: &[u8]) -> Result<([Option<u64>; 5], usize), LineError> {
     const TOO_MANY: &str =
         "expected five timers TR/Tw/Tc/Tr/Ta (HTTP log) or three Tw/Tc/Tt (TCP log)";
     const NOT_A_TIMER: &str =
@@ -275,7 +260,7 @@ fn accept_date(text: &[u8], offset_seconds: i32) -> Option<i64> {
 
 /// The body after the syslog header: `client:port [date] frontend ...`.
 fn parse_body(body: &[u8], offset_seconds: i32) -> Result<(AccessRecord<'_>, &[u8]), LineError> {
-    let mut fields = SpacedFields::new(body);
+    let mut fields = Fields { rest: body };
     let client_port = fields.next("expected the client address:port")?;
     let client = match rfind_byte(b':', client_port) {
         Some(colon) if colon > 0 => &client_port[..colon],
@@ -313,7 +298,7 @@ fn parse_body(body: &[u8], offset_seconds: i32) -> Result<(AccessRecord<'_>, &[u
 
 /// The rest of an HTTP (or HTTPS) log line after the timers.
 fn parse_http<'a>(
-    mut fields: SpacedFields<'a>,
+    mut fields: Fields<'a>,
     client: &'a [u8],
     logged_at: i64,
     offset_seconds: i32,
@@ -338,28 +323,26 @@ fn parse_http<'a>(
     }
     fields.next("expected the connection counts actconn/feconn/beconn/srvconn/retries")?;
     fields.next("expected the queues srv_queue/backend_queue")?;
-    let body = fields.separators.line();
-    let mut at = fields.at;
+    let mut rest = fields.rest;
     // Up to two blocks of captured headers: `{...}` (HAProxy encodes `}`
     // inside as `#7d`).
     for _ in 0..2 {
-        if body.get(at) != Some(&b'{') {
+        let Some(after) = rest.strip_prefix(b"{") else {
             break;
-        }
-        let close = at
-            + 1
-            + find_byte(b'}', &body[at + 1..])
-                .ok_or(LineError::new("expected '}' after the captured headers"))?;
-        at = close + 1 + usize::from(body.get(close + 1) == Some(&b' '));
+        };
+        let close = find_byte(b'}', after)
+            .ok_or(LineError::new("expected '}' after the captured headers"))?;
+        rest = after[close + 1..].strip_prefix(b" ").unwrap_or(&after[close + 1..]);
     }
-    if body.get(at) != Some(&b'"') {
-        return Err(LineError::new("expected the request in double quotes"));
-    }
+    let quoted = rest
+        .strip_prefix(b"\"")
+        .ok_or(LineError::new("expected the request in double quotes"))?;
     // HAProxy encodes `"` inside as `#22`; a line cut by the syslog length
     // limit ends without the closing quote.
-    let request_start = at + 1;
-    let request_end = fields.separators.quote(request_start).unwrap_or(body.len());
-    let request = &body[request_start..request_end];
+    let request = match find_byte(b'"', quoted) {
+        Some(close) => &quoted[..close],
+        None => quoted,
+    };
     let mut record = AccessRecord::new(logged_at, offset_seconds, status);
     record.client = client;
     record.request = request;
@@ -373,7 +356,7 @@ fn parse_http<'a>(
 
 /// The rest of a TCP log line after the timers: a connection.
 fn parse_tcp<'a>(
-    mut fields: SpacedFields<'a>,
+    mut fields: Fields<'a>,
     client: &'a [u8],
     logged_at: i64,
     offset_seconds: i32,
@@ -399,7 +382,7 @@ fn parse_tcp<'a>(
     record.duration_us = total_ms.map(|ms| ms.saturating_mul(MICROS_PER_MILLI));
     record.upstream_addr = optional(upstream);
     record.termination = termination(state, no_server);
-    Ok((record, fields.rest()))
+    Ok((record, fields.rest))
 }
 
 /// The status a TCP connection is counted with (see the module doc).
