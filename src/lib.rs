@@ -52,7 +52,7 @@ rooms!(
 );
 // The Parquet partials need polars: only in builds with the `tables` feature.
 #[cfg(feature = "tables")]
-rooms!(partials);
+rooms!(partials, sql);
 
 pub use config::{Config, InputSpec, UserKey};
 pub use detect::{Finding, Findings};
@@ -62,6 +62,8 @@ pub use ingest::InputKind;
 // so does the binary (`required-features`).
 #[cfg(feature = "tables")]
 pub use partials::pieces::Piece;
+#[cfg(feature = "tables")]
+pub use sql::{Dialect, DurationUnit, Mapped, SqlRequest, TimeColumn, TimeIs, query as sql_query};
 pub use progress::{NoProgress, Progress};
 pub use report::inspect as inspection;
 pub use report::{Report, chart, json, markdown, series_table};

@@ -1,0 +1,1 @@
+//! Tests of the generated SQL text, dialect by dialect.
