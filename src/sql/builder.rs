@@ -417,53 +417,48 @@ impl<'a> Builder<'a> {
     fn buckets(&self) -> String {
         let lines = self.request.columns.line.is_some();
         let hll = self.d.hll_hex("user_id");
-        let mut arrival_columns = vec![
-            "bucket".to_string(),
-            "count(*) AS requests".into(),
-            "sum(failed) AS failed".into(),
-            "sum(slow) AS slow_at_ingest".into(),
-            format!("{} AS failed_completed", self.zero()),
+        // `(arrival expression, completion expression, alias)`: a failed
+        // request is also counted in the bucket its line was written in
+        // (`failed_completed`), which may have no arrival, so each bucket
+        // is the arrivals' row and the completions' row merged by the
+        // table's own rules (sum, min, max). Integers are cast alike on
+        // both sides (ClickHouse makes a Variant of UInt64 and Int64).
+        let null = self.null_int();
+        let zero = self.zero();
+        let mut columns: Vec<(String, String, String)> = vec![
+            ("bucket".into(), "completed".into(), "at_bucket".into()),
+            ("count(*)".into(), zero.clone(), "n_requests".into()),
+            ("sum(failed)".into(), zero.clone(), "n_failed".into()),
+            ("sum(slow)".into(), zero.clone(), "n_slow".into()),
+            (zero.clone(), "count(*)".into(), "n_completed".into()),
         ];
         for class in 0..6 {
-            arrival_columns.push(format!(
-                "sum(CASE WHEN status_class = {class} THEN 1 ELSE 0 END) AS status_{class}"
+            columns.push((
+                format!("sum(CASE WHEN status_class = {class} THEN 1 ELSE 0 END)"),
+                zero.clone(),
+                format!("status_{class}"),
             ));
         }
-        arrival_columns.extend([
-            "min(CASE WHEN bad = 1 THEN rel END) AS first_bad_ms".to_string(),
-            "max(CASE WHEN bad = 1 THEN rel END) AS last_bad_ms".into(),
-            "min(CASE WHEN failed = 1 THEN rel END) AS first_failed_ms".into(),
-            "max(CASE WHEN failed = 1 THEN rel END) AS last_failed_ms".into(),
-        ]);
-        if lines {
-            arrival_columns.push("min(CASE WHEN bad = 1 AND first_rank = 1 THEN line END) AS first_bad_line".into());
-            arrival_columns.push("min(CASE WHEN bad = 1 AND last_rank = 1 THEN line END) AS last_bad_line".into());
+        for (aggregate, who, alias) in [("min", "bad", "fb_ms"), ("max", "bad", "lb_ms"), ("min", "failed", "ff_ms"), ("max", "failed", "lf_ms")] {
+            columns.push((format!("{aggregate}(CASE WHEN {who} = 1 THEN rel END)"), null.clone(), alias.into()));
         }
-        arrival_columns.push("count(DISTINCT user_id) AS users".into());
+        if lines {
+            for (rank, alias) in [("first_rank", "fb_line"), ("last_rank", "lb_line")] {
+                columns.push((format!("min(CASE WHEN bad = 1 AND {rank} = 1 THEN line END)"), null.clone(), alias.into()));
+            }
+        }
+        columns.push(("count(DISTINCT user_id)".into(), zero.clone(), "n_users".into()));
+        let mut arrival_columns: Vec<String> = columns
+            .iter()
+            .map(|(arrival, _, alias)| format!("{} AS {alias}", self.int(arrival)))
+            .collect();
+        let mut completion_columns: Vec<String> = columns
+            .iter()
+            .map(|(_, completion, alias)| format!("{} AS {alias}", self.int(completion)))
+            .collect();
         if let Some(hll) = &hll {
-            arrival_columns.push(format!("{hll} AS users_hll"));
-        }
-        // A failed request is also counted in the bucket its line was
-        // written in (`failed_completed`), which may have no arrival: such
-        // rows are merged in by the table's own rules (sum, min, max).
-        let null = self.null_int();
-        let mut completion_columns = vec![
-            "completed AS bucket".to_string(),
-            format!("{z} AS requests, {z} AS failed, {z} AS slow_at_ingest", z = self.zero()),
-            "count(*) AS failed_completed".into(),
-        ];
-        for class in 0..6 {
-            completion_columns.push(format!("{} AS status_{class}", self.zero()));
-        }
-        for name in ["first_bad_ms", "last_bad_ms", "first_failed_ms", "last_failed_ms"] {
-            completion_columns.push(format!("{null} AS {name}"));
-        }
-        if lines {
-            completion_columns.push(format!("{null} AS first_bad_line, {null} AS last_bad_line"));
-        }
-        completion_columns.push(format!("{} AS users", self.zero()));
-        if hll.is_some() {
-            completion_columns.push(format!("CAST(NULL AS {}) AS users_hll", self.d.text()));
+            arrival_columns.push(format!("{hll} AS hll"));
+            completion_columns.push(format!("CAST(NULL AS {}) AS hll", self.d.text()));
         }
         let line_input = |line: &'static str| {
             if lines {
@@ -474,41 +469,41 @@ impl<'a> Builder<'a> {
         };
         let line_number = |line: &'static str| if lines { format!("min({line})") } else { null.clone() };
         let (fbi, fbl, lbi, lbl) = (
-            line_input("first_bad_line"),
-            line_number("first_bad_line"),
-            line_input("last_bad_line"),
-            line_number("last_bad_line"),
+            line_input("fb_line"),
+            line_number("fb_line"),
+            line_input("lb_line"),
+            line_number("lb_line"),
         );
-        let users_hll = if hll.is_some() { "max(users_hll)".to_string() } else { "NULL".into() };
+        let users_hll = if hll.is_some() { "max(hll)".to_string() } else { "NULL".into() };
         let row = self.json(
             "buckets",
             &[
-                ("bucket", Json::Int("bucket")),
-                ("requests", Json::Int("sum(requests)")),
-                ("failed", Json::Int("sum(failed)")),
-                ("slow_at_ingest", Json::Int("sum(slow_at_ingest)")),
-                ("failed_completed", Json::Int("sum(failed_completed)")),
+                ("bucket", Json::Int("at_bucket")),
+                ("requests", Json::Int("sum(n_requests)")),
+                ("failed", Json::Int("sum(n_failed)")),
+                ("slow_at_ingest", Json::Int("sum(n_slow)")),
+                ("failed_completed", Json::Int("sum(n_completed)")),
                 ("status_other", Json::Int("sum(status_0)")),
                 ("status_1xx", Json::Int("sum(status_1)")),
                 ("status_2xx", Json::Int("sum(status_2)")),
                 ("status_3xx", Json::Int("sum(status_3)")),
                 ("status_4xx", Json::Int("sum(status_4)")),
                 ("status_5xx", Json::Int("sum(status_5)")),
-                ("first_bad_ms", Json::Int("min(first_bad_ms)")),
-                ("last_bad_ms", Json::Int("max(last_bad_ms)")),
-                ("first_failed_ms", Json::Int("min(first_failed_ms)")),
-                ("last_failed_ms", Json::Int("max(last_failed_ms)")),
+                ("first_bad_ms", Json::Int("min(fb_ms)")),
+                ("last_bad_ms", Json::Int("max(lb_ms)")),
+                ("first_failed_ms", Json::Int("min(ff_ms)")),
+                ("last_failed_ms", Json::Int("max(lf_ms)")),
                 ("first_bad_input", Json::Int(&fbi)),
                 ("first_bad_line", Json::Int(&fbl)),
                 ("last_bad_input", Json::Int(&lbi)),
                 ("last_bad_line", Json::Int(&lbl)),
-                ("users", Json::Int("sum(users)")),
+                ("users", Json::Int("sum(n_users)")),
                 ("users_hll", if hll.is_some() { Json::Hex(&users_hll) } else { Json::Literal("null".into()) }),
             ],
         );
         format!(
-            "{keys}, {row} AS line FROM (\n  SELECT {arrivals}\n  FROM binned GROUP BY bucket\n  UNION ALL\n  SELECT {completions}\n  FROM binned WHERE failed = 1 GROUP BY completed\n) AS bucket_rows GROUP BY bucket",
-            keys = self.keys(2, ["bucket", "0", "0"]),
+            "{keys}, {row} AS line FROM (\n  SELECT {arrivals}\n  FROM binned GROUP BY bucket\n  UNION ALL\n  SELECT {completions}\n  FROM binned WHERE failed = 1 GROUP BY completed\n) AS bucket_rows GROUP BY at_bucket",
+            keys = self.keys(2, ["at_bucket", "0", "0"]),
             arrivals = arrival_columns.join(",\n    "),
             completions = completion_columns.join(",\n    "),
         )

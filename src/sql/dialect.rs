@@ -153,7 +153,7 @@ impl Dialect {
             Dialect::ClickHouse => format!("bitShiftRight({a}, {n})"),
             Dialect::Spark => format!("shiftright({a}, {n})"),
             Dialect::Trino => format!("bitwise_right_shift({a}, {n})"),
-            Dialect::DuckDb | Dialect::BigQuery => format!("({a} >> {n})"),
+            Dialect::DuckDb | Dialect::BigQuery => format!("({a} >> ({n}))"),
         }
     }
 
