@@ -221,6 +221,11 @@ def main():
     parser.add_argument("--binary", default="target/debug/postmortem")
     parser.add_argument("--samples", default="sample-logs")
     arguments = parser.parse_args()
+    try:
+        import pyarrow  # noqa: F401 (the loader writes the table as Parquet)
+    except ImportError as error:
+        print(f"== sql check: SKIPPED: the Python package 'pyarrow' cannot be imported ({error})")
+        return 0
     engines = []
     for engine, module in [(DuckDb, "duckdb"), (ChDb, "chdb")]:
         try:
