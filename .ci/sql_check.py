@@ -56,10 +56,8 @@ SAMPLES = {
 INCIDENT_KEYS = ["start", "end", "severity"]
 IMPACT_KEYS = ["requests_total", "requests_failed", "requests_slow", "users_affected", "users_active"]
 
-# Tables whose differences are listed, not failed: the loader keeps an
-# ingress-nginx attempt list ("a:80, b:80") as one value, and the binary
-# counts each attempt with its own upstream status and time (docs/sql.md).
-LISTED_ONLY = {"dimensions", "dimension_latency"}
+# Tables whose differences are listed, not failed (none today).
+LISTED_ONLY = set()
 
 MONTHS = {name: number for number, name in enumerate(
     ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"], start=1)}
@@ -88,8 +86,9 @@ def parse_log(path, tail):
                 raise SystemExit(f"{path}:{number}: not an NCSA access line: {line[:120]!r}")
             client, _user, when, _request, status, _size, _referer, agent, rest = match.groups()
             at = clf_time(when)
-            fields = rest.split()
-            request_time, upstream = None, None
+            # A list of attempts ("a:80, b:80") is one field.
+            fields = re.findall(r"(?:\S+, )*\S+", rest)
+            request_time, upstream, upstream_status, upstream_time = None, None, None, None
             if tail == "forwarded+seconds":
                 request_time = float(fields[-1]) if fields[-1] != "-" else None
             elif tail == "seconds":
@@ -100,13 +99,15 @@ def parse_log(path, tail):
                 # request_length request_time [upstream_name] [alternative]
                 # upstream_addr upstream_length upstream_time upstream_status req_id
                 request_time = float(fields[1]) if fields[1] != "-" else None
-                upstream = fields[4]
+                upstream, upstream_time, upstream_status = fields[4], fields[6], fields[7]
             columns["time"].append(at)
             columns["client"].append(client)
             columns["status"].append(int(status))
             columns["request_time"].append(request_time)
             columns["user_agent"].append(None if agent == "-" else agent)
             columns["upstream"].append(upstream)
+            columns["upstream_status"].append(upstream_status)
+            columns["upstream_time"].append(upstream_time)
             columns["line"].append(number)
     return columns
 
@@ -123,6 +124,8 @@ def save_parquet(columns, path, unit):
             "request_time": pa.array(columns["request_time"], pa.int64() if unit == "us" else pa.float64()),
             "user_agent": pa.array(columns["user_agent"], pa.string()),
             "upstream": pa.array(columns["upstream"], pa.string()),
+            "upstream_status": pa.array(columns["upstream_status"], pa.string()),
+            "upstream_time": pa.array(columns["upstream_time"], pa.string()),
             "line": pa.array(columns["line"], pa.int64()),
         }
     )
@@ -245,7 +248,11 @@ def main():
             save_parquet(parse_log(path, tail), parquet, unit)
             flags = ["--time-is", time_is, "--request-time-unit", unit, "--line-column", "line"]
             if tail == "ingress":
-                flags += ["--upstream-column", "upstream"]
+                flags += [
+                    "--upstream-column", "upstream",
+                    "--upstream-status-column", "upstream_status",
+                    "--upstream-time-column", "upstream_time",
+                ]
             databases = {engine: engine(parquet) for engine in engines}
             # DuckDB's ids are its own hash (the default --users ip-ua);
             # chDB's are the binary's with --users ip, compared id for id.

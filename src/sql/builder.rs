@@ -201,6 +201,8 @@ impl<'a> Builder<'a> {
         source.extend(self.optional_text(&c.user_agent, "user_agent"));
         source.extend(self.optional_text(&c.remote_user, "remote_user"));
         source.extend(self.optional_text(&c.upstream, "upstream"));
+        source.extend(self.optional_text(&c.upstream_status, "upstream_status"));
+        source.extend(self.optional_text(&c.upstream_time, "upstream_time"));
         if let Some(line) = &c.line {
             source.push(format!("{} AS line", self.int(&self.column(line))));
         }
@@ -208,6 +210,8 @@ impl<'a> Builder<'a> {
             c.user_agent.as_ref().map(|_| "user_agent"),
             c.remote_user.as_ref().map(|_| "remote_user"),
             c.upstream.as_ref().map(|_| "upstream"),
+            c.upstream_status.as_ref().map(|_| "upstream_status"),
+            c.upstream_time.as_ref().map(|_| "upstream_time"),
             c.line.as_ref().map(|_| "line"),
         ]
         .into_iter()
@@ -314,6 +318,9 @@ impl<'a> Builder<'a> {
             lat = self.latency_bin("dur_us", "lat_e"),
             tail = self.latency_bin("(dur_us - 1)", "tail_e"),
         ));
+        if c.upstream.is_some() {
+            ctes.extend(self.attempt_ctes());
+        }
         ctes.join(",\n")
     }
 
@@ -596,19 +603,83 @@ impl<'a> Builder<'a> {
         )
     }
 
-    /// The rows of one upstream address: the request's own status and
-    /// time are the attempt's (one address per row, docs/sql.md).
-    fn upstream_rows(&self) -> &'static str {
-        "FROM binned WHERE upstream IS NOT NULL AND upstream <> '-'"
+    /// The CTEs of the upstream attempts (`--upstream-column`): each
+    /// request's address list split into attempts, each with its outcome
+    /// as `ingest::worker::upstream_attempts` gives it: the attempt's own
+    /// status and time where the lists have them, else the request's for
+    /// the last attempt and "failed" for an earlier one (a retry).
+    fn attempt_ctes(&self) -> Vec<String> {
+        let d = self.d;
+        let c = &self.request.columns;
+        let items = |column: &str| d.upstream_items(column);
+        let mut lists = vec![format!("{} AS addresses", items("upstream"))];
+        if c.upstream_status.is_some() {
+            lists.push(format!("{} AS statuses", items("upstream_status")));
+        }
+        if c.upstream_time.is_some() {
+            lists.push(format!("{} AS times", items("upstream_time")));
+        }
+        let null = self.null_int();
+        let status = match c.upstream_status {
+            Some(_) => d.try_int(&d.element("statuses", "attempt")),
+            None => null.clone(),
+        };
+        let time = match c.upstream_time {
+            Some(_) => self.int(&format!("round({} * 1000000)", d.try_float(&d.element("times", "attempt")))),
+            None => null.clone(),
+        };
+        let slow_us = self.request.ingest_slow_us();
+        vec![
+            format!(
+                "upstream_lists AS (
+  SELECT bucket, arrival, failed AS request_failed, dur_us AS request_us, {}
+                   FROM binned WHERE upstream IS NOT NULL AND {} > 0
+)",
+                lists.join(", "),
+                d.array_length(&items("upstream")),
+            ),
+            format!(
+                "attempts AS (
+  SELECT bucket, arrival, request_failed, request_us,
+                     CASE WHEN attempt = {len} THEN 1 ELSE 0 END AS is_last,
+                     {address} AS address,
+    {status} AS attempt_status,
+    {time} AS attempt_us
+                   FROM {from}
+)",
+                len = d.array_length("addresses"),
+                address = d.element("addresses", "attempt"),
+                from = d.each_element("upstream_lists", "addresses"),
+            ),
+            format!(
+                "outcomes AS (
+  SELECT bucket, arrival, address,
+                     CASE WHEN attempt_status IS NOT NULL THEN (CASE WHEN attempt_status >= 500 OR attempt_status = 499 THEN 1 ELSE 0 END)
+                       WHEN is_last = 1 THEN request_failed ELSE 1 END AS failed,
+                     CASE WHEN attempt_status IS NOT NULL THEN coalesce(attempt_us, CASE WHEN is_last = 1 THEN request_us END)
+                       WHEN is_last = 1 THEN coalesce(attempt_us, request_us) ELSE attempt_us END AS dur_us
+                   FROM attempts WHERE address <> '-'
+)"
+            ),
+            format!(
+                "upstream_attempts AS (
+  SELECT bucket, arrival, address, failed, dur_us,
+                     CASE WHEN failed = 0 AND dur_us > {slow_us} THEN 1 ELSE 0 END AS slow,
+                     {e0} AS lat_e0
+  FROM outcomes
+)",
+                e0 = self.int(&format!("floor({})", d.log2("greatest(coalesce(dur_us, 1), 1)"))),
+            ),
+        ]
     }
 
     fn upstream_key(&self) -> String {
         // Rows of one value sort together: its hash orders them.
-        self.d.hash64("upstream")
+        self.d.hash64("address")
     }
 
     fn dimensions(&self) -> String {
-        let hex = self.d.hex_text("upstream");
+        let hex = self.d.hex_text("address");
         let row = self.json(
             "dimensions",
             &[
@@ -622,14 +693,13 @@ impl<'a> Builder<'a> {
             ],
         );
         format!(
-            "{keys}, {row} AS line {rows} GROUP BY bucket, upstream",
+            "{keys}, {row} AS line FROM upstream_attempts GROUP BY bucket, address",
             keys = self.keys(7, ["bucket", &self.upstream_key(), "0"]),
-            rows = self.upstream_rows(),
         )
     }
 
     fn dimension_latency(&self) -> String {
-        let hex = self.d.hex_text("upstream");
+        let hex = self.d.hex_text("address");
         let coarse = format!(
             "CASE WHEN dur_us < {low} THEN 0 WHEN lat_e > {COARSE_LAST_EXPONENT} THEN {COARSE_LAST_BIN} \
              ELSE (lat_e - {COARSE_FIRST_EXPONENT}) * 2 + {} END",
@@ -647,9 +717,11 @@ impl<'a> Builder<'a> {
             ],
         );
         format!(
-            "{keys}, {row} AS line FROM (\n  SELECT bucket, upstream, {coarse} AS coarse_bin\n  {rows} AND dur_us IS NOT NULL\n) AS upstream_latency GROUP BY bucket, upstream, coarse_bin",
+            "{keys}, {row} AS line FROM (\n  SELECT bucket, address, {coarse} AS coarse_bin\n  \
+             FROM (SELECT bucket, address, dur_us, {lat_e} AS lat_e FROM upstream_attempts WHERE dur_us IS NOT NULL) AS timed_attempts\n\
+             ) AS upstream_latency GROUP BY bucket, address, coarse_bin",
             keys = self.keys(8, ["bucket", &self.upstream_key(), "coarse_bin"]),
-            rows = self.upstream_rows(),
+            lat_e = self.exponent("dur_us", "lat_e0"),
         )
     }
 }

@@ -211,6 +211,72 @@ impl Dialect {
         self == Dialect::ClickHouse
     }
 
+    /// The items of an upstream list (`10.0.0.1:80, 10.0.0.2:80 : 10.0.0.3:80`)
+    /// as an array: what `ingest::record::upstream_items` reads (an item
+    /// starts at a byte that is not `,`, space or `:` and runs to the next
+    /// `,` or space).
+    pub fn upstream_items(self, text: &str) -> String {
+        const ITEM: &str = "[^ ,:][^ ,]*";
+        match self {
+            Dialect::ClickHouse => format!("extractAll({text}, '{ITEM}')"),
+            Dialect::BigQuery => format!("REGEXP_EXTRACT_ALL({text}, r'{ITEM}')"),
+            Dialect::Spark => format!("regexp_extract_all({text}, '({ITEM})', 1)"),
+            Dialect::DuckDb | Dialect::Trino => format!("regexp_extract_all({text}, '{ITEM}')"),
+        }
+    }
+
+    /// The number of elements of an array.
+    pub fn array_length(self, array: &str) -> String {
+        match self {
+            Dialect::ClickHouse => format!("length({array})"),
+            Dialect::BigQuery => format!("ARRAY_LENGTH({array})"),
+            Dialect::Spark => format!("size({array})"),
+            Dialect::DuckDb => format!("len({array})"),
+            Dialect::Trino => format!("cardinality({array})"),
+        }
+    }
+
+    /// Element `i` (from 1) of an array, NULL past its end.
+    pub fn element(self, array: &str, i: &str) -> String {
+        let at = match self {
+            Dialect::ClickHouse | Dialect::DuckDb => format!("{array}[{i}]"),
+            Dialect::BigQuery => format!("{array}[SAFE_ORDINAL({i})]"),
+            Dialect::Spark => format!("{array}[{i} - 1]"),
+            Dialect::Trino => format!("element_at({array}, {i})"),
+        };
+        format!("CASE WHEN {i} <= {} THEN {at} END", self.array_length(array))
+    }
+
+    /// The rows of `source` once per element of its non-empty array
+    /// column `array`, numbered from 1 in column `attempt`.
+    pub fn each_element(self, source: &str, array: &str) -> String {
+        match self {
+            Dialect::ClickHouse => format!("{source} ARRAY JOIN arrayEnumerate({array}) AS attempt"),
+            Dialect::BigQuery => format!("{source} CROSS JOIN UNNEST(GENERATE_ARRAY(1, ARRAY_LENGTH({array}))) AS attempt"),
+            Dialect::Spark => format!("{source} LATERAL VIEW explode(sequence(1, size({array}))) attempt_rows AS attempt"),
+            Dialect::DuckDb => format!("{source} CROSS JOIN generate_series(1, len({array})) AS attempt_rows(attempt)"),
+            Dialect::Trino => format!("{source} CROSS JOIN UNNEST(sequence(1, cardinality({array}))) AS attempt_rows(attempt)"),
+        }
+    }
+
+    /// A text as an integer, NULL when it is none (`-`).
+    pub fn try_int(self, text: &str) -> String {
+        match self {
+            Dialect::ClickHouse => format!("toInt64OrNull({text})"),
+            Dialect::BigQuery => format!("SAFE_CAST({text} AS INT64)"),
+            _ => format!("TRY_CAST({text} AS BIGINT)"),
+        }
+    }
+
+    /// A text as a float, NULL when it is none (`-`).
+    pub fn try_float(self, text: &str) -> String {
+        match self {
+            Dialect::ClickHouse => format!("toFloat64OrNull({text})"),
+            Dialect::BigQuery => format!("SAFE_CAST({text} AS FLOAT64)"),
+            _ => format!("TRY_CAST({text} AS DOUBLE)"),
+        }
+    }
+
     /// The aggregate building a DataSketches HLL sketch (`lg_k` 12) of the
     /// BIGINT user ids as lowercase hex, where the engine has one that
     /// updates with the 64-bit integer as `update(long)` does: Spark 3.5's

@@ -42,6 +42,11 @@ pub struct Mapped {
     pub user_agent: Option<String>,
     pub remote_user: Option<String>,
     pub upstream: Option<String>,
+    /// The upstream statuses and times (seconds) of the attempts, as
+    /// nginx logs `$upstream_status` and `$upstream_response_time`: a list
+    /// beside the address list, read item by item with it.
+    pub upstream_status: Option<String>,
+    pub upstream_time: Option<String>,
     /// The line number of the row in its log file, for the evidence lines
     /// (`first_bad_line`); the input is the table.
     pub line: Option<String>,
@@ -58,6 +63,8 @@ impl Default for Mapped {
             user_agent: Some("user_agent".into()),
             remote_user: None,
             upstream: None,
+            upstream_status: None,
+            upstream_time: None,
             line: None,
         }
     }
@@ -171,6 +178,8 @@ impl SqlRequest {
             ("--user-agent-column", c.user_agent.as_ref()),
             ("--remote-user-column", c.remote_user.as_ref()),
             ("--upstream-column", c.upstream.as_ref()),
+            ("--upstream-status-column", c.upstream_status.as_ref()),
+            ("--upstream-time-column", c.upstream_time.as_ref()),
             ("--line-column", c.line.as_ref()),
         ];
         for (flag, name) in named {
@@ -185,6 +194,11 @@ impl SqlRequest {
         if self.user_key == UserKey::RemoteUser && c.remote_user.is_none() {
             return usage(
                 "--users remote-user needs the column of the authenticated user: add --remote-user-column NAME (or use --users ip or ip-ua)".into(),
+            );
+        }
+        if c.upstream.is_none() && (c.upstream_status.is_some() || c.upstream_time.is_some()) {
+            return usage(
+                "--upstream-status-column and --upstream-time-column describe the attempts of --upstream-column: add --upstream-column NAME".into(),
             );
         }
         if let (Some(since), Some(until)) = self.range()

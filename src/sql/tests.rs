@@ -196,6 +196,8 @@ fn mapping_flags_name_the_columns_read() {
         user_agent: None,
         remote_user: None,
         upstream: Some("upstream_addr".into()),
+        upstream_status: None,
+        upstream_time: None,
         line: Some("line_no".into()),
     };
     r.request_time_unit = DurationUnit::Millis;
@@ -292,4 +294,32 @@ fn clickhouse_xxh3_is_the_binarys_user_id() {
     // `SELECT xxh3('10.0.0.1')` in chDB 4.4.0 (ClickHouse 26.9) printed
     // 13122814183507453510: the binary's `--users ip` id of that client.
     assert_eq!(xxhash_rust::xxh3::xxh3_64(b"10.0.0.1"), 13_122_814_183_507_453_510);
+}
+
+#[test]
+fn upstream_lists_are_split_into_attempts_per_dialect() {
+    let cases = [
+        ("clickhouse", Dialect::ClickHouse, "FROM upstream_lists ARRAY JOIN arrayEnumerate(addresses) AS attempt", "extractAll(upstream, '[^ ,:][^ ,]*')"),
+        ("bigquery", Dialect::BigQuery, "CROSS JOIN UNNEST(GENERATE_ARRAY(1, ARRAY_LENGTH(addresses))) AS attempt", "REGEXP_EXTRACT_ALL(upstream, r'[^ ,:][^ ,]*')"),
+        ("spark", Dialect::Spark, "LATERAL VIEW explode(sequence(1, size(addresses))) attempt_rows AS attempt", "regexp_extract_all(upstream, '([^ ,:][^ ,]*)', 1)"),
+        ("duckdb", Dialect::DuckDb, "CROSS JOIN generate_series(1, len(addresses)) AS attempt_rows(attempt)", "regexp_extract_all(upstream, '[^ ,:][^ ,]*')"),
+        ("trino", Dialect::Trino, "CROSS JOIN UNNEST(sequence(1, cardinality(addresses))) AS attempt_rows(attempt)", "regexp_extract_all(upstream, '[^ ,:][^ ,]*')"),
+    ];
+    for (name, dialect, explode, items) in cases {
+        let mut r = request(dialect);
+        r.columns.upstream = Some("upstream_addr".into());
+        r.columns.upstream_status = Some("upstream_status".into());
+        r.columns.upstream_time = Some("upstream_response_time".into());
+        let sql = text(&r);
+        assert!(sql.contains(explode), "{name}: {explode} in\n{sql}");
+        assert!(sql.contains(items), "{name}: {items}");
+        assert!(sql.contains("AS statuses") && sql.contains("AS times"), "{name}: both lists read");
+        assert!(sql.contains("'{\"table\":\"dimension_latency\""), "{name}");
+    }
+    let mut orphan = request(Dialect::DuckDb);
+    orphan.columns.upstream_status = Some("upstream_status".into());
+    match query(&orphan) {
+        Err(Error::Usage(message)) => assert!(message.contains("--upstream-column"), "{message}"),
+        other => panic!("statuses without addresses: {other:?}"),
+    }
 }

@@ -92,9 +92,15 @@ pub struct SqlArgs {
     /// The column of the authenticated user (for --users remote-user).
     #[arg(long, value_name = "COLUMN")]
     pub remote_user_column: Option<String>,
-    /// The column of the upstream address (one per row): adds the per-upstream tables.
+    /// The column of the upstream address or list of attempts ($upstream_addr): adds the per-upstream tables.
     #[arg(long, value_name = "COLUMN")]
     pub upstream_column: Option<String>,
+    /// The column of the upstream statuses, one per address ($upstream_status: '504, 200').
+    #[arg(long, value_name = "COLUMN", requires = "upstream_column")]
+    pub upstream_status_column: Option<String>,
+    /// The column of the upstream times in seconds, one per address ($upstream_response_time).
+    #[arg(long, value_name = "COLUMN", requires = "upstream_column")]
+    pub upstream_time_column: Option<String>,
     /// The column of the row's line number in its log file, for evidence lines.
     #[arg(long, value_name = "COLUMN")]
     pub line_column: Option<String>,
@@ -168,6 +174,8 @@ impl SqlArgs {
                 user_agent: optional(&self.user_agent_column),
                 remote_user: self.remote_user_column.as_deref().and_then(optional),
                 upstream: self.upstream_column.as_deref().and_then(optional),
+                upstream_status: self.upstream_status_column.as_deref().and_then(optional),
+                upstream_time: self.upstream_time_column.as_deref().and_then(optional),
                 line: self.line_column.as_deref().and_then(optional),
             },
             time_column: match self.time_type {
