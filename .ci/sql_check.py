@@ -66,9 +66,6 @@ EXPLAINED = [
     # The input is the table, not the file.
     (re.compile(r"^\.inputs\[\d+\]\.(path|format|compressed|note|size_on_disk)$"), "the input is the table"),
     (re.compile(r"\.source$"), "evidence names the table (and the line column), not the file"),
-    # docs/partials.md, "Not done yet": from partials, the start row's
-    # one-minute window counts the start's second whole.
-    (re.compile(r"^\.incidents\[\d+\]\.timeline\[\d+\]\.text$"), "the impact-start row's window"),
 ]
 
 
@@ -94,10 +91,8 @@ def unexplained(merged, whole, explained):
         reason = next((why for pattern, why in EXPLAINED if pattern.search(path)), None)
         if reason is None:
             left.append(f"{path}: {mine.get(path, '<absent>')!r} vs {theirs.get(path, '<absent>')!r}")
-        elif not (reason == "the impact-start row's window" and "Impact starts" not in str(theirs.get(path))):
-            explained[reason] += 1
         else:
-            left.append(f"{path}: {mine.get(path, '<absent>')!r} vs {theirs.get(path, '<absent>')!r}")
+            explained[reason] += 1
     return left
 
 MONTHS = {name: number for number, name in enumerate(

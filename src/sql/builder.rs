@@ -78,6 +78,10 @@ impl<'a> Builder<'a> {
             sections.push(self.dimensions());
             sections.push(self.dimension_latency());
         }
+        let edges = self.request.edge_windows(self.bucket_ms);
+        if !edges.is_empty() {
+            sections.push(self.edge_requests(&edges));
+        }
         format!(
             "-- postmortem sql --dialect {dialect}: the partials of docs/partials.md as JSON lines (docs/sql.md)\n\
              WITH\n{ctes}\n\
@@ -722,6 +726,28 @@ impl<'a> Builder<'a> {
              ) AS upstream_latency GROUP BY bucket, address, coarse_bin",
             keys = self.keys(8, ["bucket", &self.upstream_key(), "coarse_bin"]),
             lat_e = self.exponent("dur_us", "lat_e0"),
+        )
+    }
+
+    /// The requests of the start row's far edges one by one (impact
+    /// partials only), whatever `--window` keeps of the rest.
+    fn edge_requests(&self, edges: &[(i64, i64)]) -> String {
+        let within = edges
+            .iter()
+            .map(|(from, to)| format!("(arrival >= {from} AND arrival <= {to})"))
+            .collect::<Vec<_>>()
+            .join(" OR ");
+        let row = self.json(
+            "edge_requests",
+            &[
+                ("arrival_ms", Json::Int("arrival")),
+                ("failed", Json::Bool("CASE WHEN status >= 500 OR status = 499 THEN 1 ELSE 0 END")),
+                ("duration_us", Json::Int("dur_us")),
+            ],
+        );
+        format!(
+            "{keys}, {row} AS line FROM ranged WHERE valid = 1 AND ({within})",
+            keys = self.keys(9, ["arrival", "status", &self.d.to_int("coalesce(dur_us, -1)")]),
         )
     }
 }

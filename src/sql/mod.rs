@@ -150,6 +150,26 @@ impl SqlRequest {
         }
     }
 
+    /// With `--window`: where the incident's start row may end, the
+    /// rest of each such slot (`detect::recount::start_row_far_edges`),
+    /// within `--since`/`--until`: its requests are the `edge_requests`
+    /// rows, so the reduce step counts the row to the millisecond.
+    fn edge_windows(&self, bucket_ms: i64) -> Vec<(Millis, Millis)> {
+        let Some(window) = self.window else {
+            return Vec::new();
+        };
+        crate::detect::recount::start_row_far_edges(window, bucket_ms)
+            .into_iter()
+            .map(|(from, to)| {
+                (
+                    self.since.map_or(from, |s| s.max(from)),
+                    self.until.map_or(to, |u| u.min(to)),
+                )
+            })
+            .filter(|(from, to)| from <= to)
+            .collect()
+    }
+
     fn quoted_table(&self) -> String {
         self.table
             .split('.')
@@ -203,6 +223,7 @@ impl SqlRequest {
         }
         if let (Some(since), Some(until)) = self.range()
             && since > until
+            && self.edge_windows(self.bucket_ms.max(MIN_BUCKET_MS)).is_empty()
         {
             return usage(format!(
                 "the range {since}..{until} (epoch ms, from --since/--until/--window) is empty: the start is after the end"

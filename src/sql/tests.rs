@@ -247,6 +247,19 @@ fn since_until_and_window_bound_the_arrivals() {
     assert_eq!(settings(Dialect::Spark, &sql)["postmortem.window"], "2000..20000");
     r.window = Some((10_000, 20_000));
     assert!(matches!(query(&r), Err(Error::Usage(_))), "an empty range is refused");
+
+    // Without --since/--until the impact query also keeps the requests
+    // where the start row may end, one by one.
+    let mut impact = request(Dialect::DuckDb);
+    impact.window = Some((1_700_000_000_500, 1_700_000_400_000));
+    let sql = text(&impact);
+    let edges = crate::detect::recount::start_row_far_edges((1_700_000_000_500, 1_700_000_400_000), 60_000);
+    assert!(!edges.is_empty());
+    for (from, to) in edges {
+        assert!(sql.contains(&format!("(arrival >= {from} AND arrival <= {to})")), "edge {from}..{to}");
+    }
+    assert!(sql.contains("'{\"table\":\"edge_requests\",\"arrival_ms\":'"), "{sql}");
+    assert!(!text(&request(Dialect::DuckDb)).contains("edge_requests"), "no window, no edge rows");
 }
 
 #[test]
