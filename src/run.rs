@@ -99,6 +99,7 @@ fn partial_settings(config: &Config) -> Settings {
         user_key: config.user_key,
         alert_patterns: config.alert_patterns.clone(),
         window: None,
+        user_hash: partials::USER_HASH.to_string(),
     }
 }
 
