@@ -52,7 +52,7 @@ rooms!(
 );
 // The Parquet partials need polars: only in builds with the `tables` feature.
 #[cfg(feature = "tables")]
-rooms!(partials);
+rooms!(partials, sql);
 
 pub use config::{Config, InputSpec, UserKey};
 pub use detect::{Finding, Findings};
@@ -68,4 +68,6 @@ pub use report::{Report, chart, json, markdown, series_table};
 pub use run::{Inspection, analyze, inspect};
 #[cfg(feature = "tables")]
 pub use run::{analyze_partials, partials_jsonl, write_impact_partials, write_partials};
+#[cfg(feature = "tables")]
+pub use sql::{Dialect, DurationUnit, Mapped, SqlRequest, TimeColumn, TimeIs, query as sql_query};
 pub use timefmt::{Millis, TimeSpec, Zone, bare_number, parse_duration_us};

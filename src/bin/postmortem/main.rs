@@ -4,6 +4,8 @@
 
 mod cli;
 mod output;
+#[cfg(feature = "tables")]
+mod sql_args;
 mod term_progress;
 
 use std::io::IsTerminal;
@@ -176,6 +178,11 @@ fn run(cli: &Cli) -> Result<(), Error> {
                 );
             }
             Ok(())
+        }
+        #[cfg(feature = "tables")]
+        Command::Sql(args) => {
+            let query = postmortem::sql_query(&args.to_request()?)?;
+            output::write(None, &query)
         }
         Command::Completions { shell } => {
             let mut script = Vec::new();
