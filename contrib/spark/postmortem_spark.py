@@ -45,7 +45,7 @@ import subprocess
 import sys
 import threading
 
-from pyspark.sql import SparkSession, Row  # noqa: F401  (Row: rows read back)
+from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import (BooleanType, LongType, StringType, StructField,
                                StructType)
@@ -230,7 +230,9 @@ def pipe_partition(command, lines):
                            f"{b''.join(errors).decode('utf-8', 'replace').strip()}")
 
 
-def main(argv):
+def main(argv, spark=None):
+    """Runs the job with command-line arguments `argv`; in `spark` when given
+    (left running: the check runs several jobs in one session)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("inputs", nargs="+", help="files or folders, any Hadoop path")
     parser.add_argument("-o", "--output", required=True, help="the merged .jsonl (local path or Hadoop URI)")
@@ -246,7 +248,9 @@ def main(argv):
         parser.add_argument(option)
     args = parser.parse_args(argv)
 
-    spark = SparkSession.builder.appName("postmortem").getOrCreate()
+    own_session = spark is None
+    if own_session:
+        spark = SparkSession.builder.appName("postmortem").getOrCreate()
     sc = spark.sparkContext
     files = list_files(spark, args.inputs, args.whole or ["*.csv"])
     extra = [arg for option in PASS_THROUGH
@@ -270,7 +274,13 @@ def main(argv):
         rdds.append(rdd)
 
     # Pass 1: lines per split; prefix sums give each split's first line.
-    counts = [rdd.mapPartitions(lambda lines: [sum(1 for _ in lines)]).collect() for rdd in rdds]
+    # One job over the union, whose partitions are the files' splits in order.
+    every_split = sc.union(rdds).mapPartitions(lambda lines: [sum(1 for _ in lines)]).collect()
+    counts, taken = [], 0
+    for rdd in rdds:
+        splits = rdd.getNumPartitions()
+        counts.append(every_split[taken:taken + splits])
+        taken += splits
     first_lines = []
     for per_split in counts:
         starts, line = [], 1
@@ -292,41 +302,60 @@ def main(argv):
                 yield (file_index, split, out)
         return run
 
-    rows = sc.union([rdd.mapPartitionsWithIndex(piped(i, files[i][1], first_lines[i], counts[i]))
-                     for i, rdd in enumerate(rdds)])
-    rows = rows.map(lambda row: (row[0], row[1], json.loads(row[2]))).cache()
+    piped = sc.union([rdd.mapPartitionsWithIndex(piped(i, files[i][1], first_lines[i], counts[i]))
+                      for i, rdd in enumerate(rdds)])
+    # The rows stay JSON text in the JVM, the table's name beside them.
+    rows = (spark.createDataFrame(piped, "file LONG, split LONG, line STRING")
+            .withColumn("table", F.get_json_object("line", "$.table")).cache())
+    check_columns(rows)
 
-    merged_settings = merge_settings(rows.filter(lambda r: r[2]["table"] == "settings").collect(), args.producer)
-    passed = rows.filter(lambda r: r[2]["table"] in PASSED).collect()
-    inputs, events, metrics = assemble(passed, files, counts, first_lines)
+    passed = [(r.file, r.split, json.loads(r.line)) for r in
+              rows.where(F.col("table").isin("settings", *PASSED)).orderBy("file", "split").collect()]
+    merged_settings = merge_settings([r for r in passed if r[2]["table"] == "settings"], args.producer)
+    inputs, events, metrics = assemble([r for r in passed if r[2]["table"] != "settings"],
+                                       files, counts, first_lines)
 
-    def as_frame(table):
-        table_rows = rows.filter(lambda r, t=table: r[2]["table"] == t)
-        relocated = table_rows.map(lambda r: relocate(r[0], r[2]))
-        return spark.createDataFrame(relocated, TABLES[table])
-
-    for table in TABLES:
-        as_frame(table).createOrReplaceTempView(table)
+    for table, columns in TABLES.items():
+        parsed = (rows.where(F.col("table") == table)
+                  .select("file", F.from_json("line", columns, {"mode": "FAILFAST"}).alias("row"))
+                  .select("file", "row.*"))
+        # A piece's one input is its file: line references point to the file's index.
+        for column in ("first_bad_input", "last_bad_input"):
+            if column in columns.fieldNames():
+                parsed = parsed.withColumn(column, F.when(F.col(column).isNotNull(), F.col("file")))
+        parsed.drop("file").createOrReplaceTempView(table)
     spark.sql(MERGE["users"]).createOrReplaceTempView("merged_users")
 
     out_lines = [json.dumps(merged_settings)]
     out_lines += [json.dumps(row) for row in inputs]
     for table in TABLES:
         merged = spark.sql(f"SELECT * FROM ({MERGE[table]}) ORDER BY {ORDER[table]}")
-        for row in merged.toLocalIterator():
+        for row in merged.collect():
             out_lines.append(json.dumps(dict(table=table, **row.asDict())))
     out_lines += [json.dumps(row) for row in events + metrics]
     write_output(spark, args.output, "\n".join(out_lines) + "\n")
     rows.unpersist()
-    spark.stop()
+    if own_session:
+        spark.stop()
+    return [(name, len(per_split), sum(per_split)) for (_, name, _, _), per_split in zip(files, counts)]
 
 
-def relocate(file_index, row):
-    """A row of a SQL-merged table with its `*_input` columns the file's index."""
-    for column in ("first_bad_input", "last_bad_input"):
-        if row.get(column) is not None:
-            row[column] = file_index
-    return tuple(row.get(field) for field in TABLES[row["table"]].fieldNames())
+def check_columns(rows):
+    """Refuses rows of a table this job does not know, or whose columns are
+    not the ones it merges (a binary of another version)."""
+    samples = rows.groupBy("table").agg(F.first("line").alias("line"), F.first("file").alias("file")).collect()
+    for sample in samples:
+        row = json.loads(sample.line)
+        table = sample.table
+        if table in ("settings",) + PASSED:
+            continue
+        if table not in TABLES:
+            fail(f"the binary wrote a table '{table}' this job does not merge: use the postmortem_spark.py "
+                 "of the binary's version")
+        expected = set(TABLES[table].fieldNames()) | {"table"}
+        if set(row) != expected:
+            fail(f"table '{table}' has columns {sorted(set(row) ^ expected)} that this job does not expect "
+                 "(docs/partials.md): use the postmortem_spark.py of the binary's version")
 
 
 def merge_settings(settings, producer):

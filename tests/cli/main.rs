@@ -28,6 +28,7 @@ mod read_once;
 mod report;
 mod samples;
 mod series;
+mod spark_hll;
 mod span;
 mod support;
 mod text_proxy_logs;
