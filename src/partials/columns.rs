@@ -94,6 +94,10 @@ pub struct TableReader {
     pub path: PathBuf,
     pub frame: DataFrame,
     pub metadata: Vec<(String, String)>,
+    /// For a table read from JSON lines, the file's line of each row (so
+    /// an error names the line); empty for Parquet, whose errors name the
+    /// row.
+    pub lines: Vec<u64>,
 }
 
 /// Reads the Parquet file `path`: its key-value metadata, and its rows
@@ -134,6 +138,7 @@ pub fn read_parquet(path: &Path, rows: bool) -> Result<TableReader> {
         path: path.to_path_buf(),
         frame,
         metadata,
+        lines: Vec::new(),
     })
 }
 
@@ -227,11 +232,19 @@ impl TableReader {
         Ok(chunked.iter().map(|v| v.map(<[u8]>::to_vec)).collect())
     }
 
+    /// Where row `row` is: its line in a JSON-lines file, else its row.
+    fn place(&self, row: usize) -> String {
+        match self.lines.get(row) {
+            Some(line) => format!("line {line}"),
+            None => format!("row {}", row + 1),
+        }
+    }
+
     fn null_at(&self, name: &str, row: usize) -> Error {
         Error::Usage(format!(
-            "{}: row {}: column '{name}' is null where postmortem's partial schema has a value (docs/partials.md): write the partial again with `postmortem partial`",
+            "{}: {}: column '{name}' is null where postmortem's partial schema has a value (docs/partials.md): write the partial again with `postmortem partial`",
             self.path.display(),
-            row + 1
+            self.place(row)
         ))
     }
 
@@ -239,9 +252,9 @@ impl TableReader {
     /// negative count): the file was not written by this version.
     pub fn out_of_range(&self, name: &str, row: usize, value: impl std::fmt::Display) -> Error {
         Error::Usage(format!(
-            "{}: row {}: column '{name}' holds {value}, out of its range (docs/partials.md): write the partial again with `postmortem partial`",
+            "{}: {}: column '{name}' holds {value}, out of its range (docs/partials.md): write the partial again with `postmortem partial`",
             self.path.display(),
-            row + 1
+            self.place(row)
         ))
     }
 

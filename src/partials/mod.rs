@@ -11,6 +11,7 @@
 pub mod access;
 pub mod columns;
 pub mod evidence;
+pub mod jsonl;
 pub mod pieces;
 pub mod summaries;
 
@@ -288,68 +289,24 @@ pub fn to_jsonl(
 struct Producer {
     name: String,
     tables: BTreeMap<String, TableReader>,
+    /// A producer read from JSON lines: its section of the file, whose
+    /// rows are read when the producer's turn comes (`tables` is empty
+    /// until then).
+    section: Option<jsonl::Section>,
 }
 
-/// Reads every partial file in `dirs` (`*.parquet`, any producers, any
-/// order), checks they share their [`Settings`], and merges them: the
-/// settings and what one run over all the producers' inputs would have
-/// ingested (inputs in producer-name order, their line references shifted
-/// to match).
-pub fn read_dirs(dirs: &[PathBuf]) -> Result<(Settings, Ingested)> {
-    let mut producers: BTreeMap<String, Producer> = BTreeMap::new();
-    let mut first: Option<(Settings, PathBuf)> = None;
-    for dir in dirs {
-        let entries = std::fs::read_dir(dir).map_err(|source| Error::Io {
-            path: dir.clone(),
-            source,
-        })?;
-        let mut paths: Vec<PathBuf> = entries
-            .filter_map(|entry| entry.ok().map(|e| e.path()))
-            .filter(|path| {
-                path.extension().is_some_and(|e| e == EXTENSION)
-                    && !path
-                        .file_name()
-                        .is_some_and(|n| n.to_string_lossy().starts_with('.'))
-            })
-            .collect();
-        paths.sort();
-        if paths.is_empty() {
-            return Err(Error::NothingParsed(format!(
-                "{}: no partial file (*.{EXTENSION}) in it: point --from-partials at the folders `postmortem partial -o` wrote",
-                dir.display()
-            )));
-        }
-        for path in paths {
-            let table = read_parquet(&path, false)?;
-            let settings = Settings::from_file(&table)?;
-            match &first {
-                None => first = Some((settings, path.clone())),
-                Some((expected, expected_path)) => {
-                    check_same(expected, expected_path, &settings, &path)?;
-                }
-            }
-            let producer = table.meta("postmortem.producer").unwrap_or_default().to_string();
-            let name = table.meta("postmortem.table").unwrap_or_default().to_string();
-            let entry = producers.entry(producer.clone()).or_insert_with(|| Producer {
-                name: producer.clone(),
-                tables: BTreeMap::new(),
-            });
-            if let Some(previous) = entry.tables.get(&name) {
-                return Err(Error::Usage(format!(
-                    "producer '{producer}' has its {name} table twice, in {} and {}: give each producer's partial once (two hosts need two --producer names)",
-                    previous.path.display(),
-                    path.display()
-                )));
-            }
-            entry.tables.insert(name, table);
-        }
-    }
-    let Some((settings, _)) = first else {
-        return Err(Error::Usage(
-            "--from-partials needs at least one folder of partials".into(),
-        ));
-    };
-    let mut merged = Ingested {
+/// The tables as the writer types them (names and columns), which is how
+/// JSON lines are read back.
+fn schemas(settings: &Settings) -> Result<Vec<(&'static str, polars::prelude::Schema)>> {
+    Ok(tables(&mut empty_ingested(settings), None)?
+        .into_iter()
+        .map(|(name, frame)| (name, frame.schema().as_ref().clone()))
+        .collect())
+}
+
+/// A run's state before any input: what the reduce step merges into.
+fn empty_ingested(settings: &Settings) -> Ingested {
+    Ingested {
         inputs: Vec::new(),
         access: Partial::new(settings.bucket_ms, settings.ingest_slow_us),
         access_offset: None,
@@ -361,14 +318,143 @@ pub fn read_dirs(dirs: &[PathBuf]) -> Result<(Settings, Ingested)> {
         metrics: Vec::new(),
         // The logs are elsewhere: their edges cannot be read again.
         chunk_spans: Vec::new(),
+    }
+}
+
+/// The partial files `path` names: itself when it is a file, else its
+/// `*.parquet`, `*.jsonl` and `*.jsonl.gz` files (not hidden ones, which
+/// are files being written), in name order.
+fn partial_files(path: &Path) -> Result<Vec<PathBuf>> {
+    let io_error = |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
     };
+    if !std::fs::metadata(path).map_err(io_error)?.is_dir() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(path)
+        .map_err(io_error)?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| {
+            let hidden = path
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with('.'));
+            !hidden && (path.extension().is_some_and(|e| e == EXTENSION) || jsonl::is_jsonl(path))
+        })
+        .collect();
+    paths.sort();
+    if paths.is_empty() {
+        return Err(Error::NothingParsed(format!(
+            "{}: no partial file (*.{EXTENSION}, *.jsonl) in it: point --from-partials at the folders `postmortem partial -o` wrote, or at JSON-lines files",
+            path.display()
+        )));
+    }
+    Ok(paths)
+}
+
+/// The refusal of one producer met twice.
+fn given_twice(producer: &str, first: &Path, second: &Path) -> Error {
+    Error::Usage(format!(
+        "producer '{producer}' is given twice, in {} and {}: give each producer's partials once (two hosts need two --producer names)",
+        first.display(),
+        second.display()
+    ))
+}
+
+/// Reads every partial in `paths` (folders of `*.parquet` and `*.jsonl`
+/// files, or such files; any producers, any order), checks they share
+/// their [`Settings`], and merges them: the settings and what one run over
+/// all the producers' inputs would have ingested (inputs in producer-name
+/// order, their line references shifted to match).
+pub fn read_dirs(paths: &[PathBuf]) -> Result<(Settings, Ingested)> {
+    let mut producers: BTreeMap<String, Producer> = BTreeMap::new();
+    let mut first: Option<(Settings, PathBuf)> = None;
+    let mut files = Vec::new();
+    for path in paths {
+        files.extend(partial_files(path)?);
+    }
+    for path in files {
+        if jsonl::is_jsonl(&path) {
+            for section in jsonl::sections(&path)? {
+                let settings = Settings::from_file(&section.settings_table())?;
+                match &first {
+                    None => first = Some((settings, path.clone())),
+                    Some((expected, expected_path)) => check_same(expected, expected_path, &settings, &path)?,
+                }
+                let name = section.producer().to_string();
+                if name.is_empty() {
+                    return Err(Error::Usage(format!(
+                        "{}: line {}: the settings line has no 'postmortem.producer': name the producer whose rows follow",
+                        path.display(),
+                        section.line
+                    )));
+                }
+                if let Some(known) = producers.get(&name) {
+                    let known_path = known
+                        .section
+                        .as_ref()
+                        .map(|s| s.path.clone())
+                        .or_else(|| known.tables.values().next().map(|t| t.path.clone()))
+                        .unwrap_or_default();
+                    return Err(given_twice(&name, &known_path, &path));
+                }
+                producers.insert(
+                    name.clone(),
+                    Producer {
+                        name,
+                        tables: BTreeMap::new(),
+                        section: Some(section),
+                    },
+                );
+            }
+            continue;
+        }
+        let table = read_parquet(&path, false)?;
+        let settings = Settings::from_file(&table)?;
+        match &first {
+            None => first = Some((settings, path.clone())),
+            Some((expected, expected_path)) => {
+                check_same(expected, expected_path, &settings, &path)?;
+            }
+        }
+        let producer = table.meta("postmortem.producer").unwrap_or_default().to_string();
+        let name = table.meta("postmortem.table").unwrap_or_default().to_string();
+        let entry = producers.entry(producer.clone()).or_insert_with(|| Producer {
+            name: producer.clone(),
+            tables: BTreeMap::new(),
+            section: None,
+        });
+        if let Some(section) = &entry.section {
+            return Err(given_twice(&producer, &section.path, &path));
+        }
+        if let Some(previous) = entry.tables.get(&name) {
+            return Err(Error::Usage(format!(
+                "producer '{producer}' has its {name} table twice, in {} and {}: give each producer's partial once (two hosts need two --producer names)",
+                previous.path.display(),
+                path.display()
+            )));
+        }
+        entry.tables.insert(name, table);
+    }
+    let Some((settings, _)) = first else {
+        return Err(Error::Usage(
+            "--from-partials needs at least one folder of partials".into(),
+        ));
+    };
+    let schemas = schemas(&settings)?;
+    let mut merged = empty_ingested(&settings);
     let mut offsets: BTreeMap<i32, u64> = BTreeMap::new();
     let mut assembly = pieces::Assembly::default();
     // One producer's rows at a time: the reduce step holds the merged
     // state and one producer's tables, whatever the number of producers.
     for mut producer in producers.into_values() {
-        for table in producer.tables.values_mut() {
-            *table = read_parquet(&table.path, true)?;
+        match &producer.section {
+            Some(section) => producer.tables = jsonl::load(section, &schemas)?,
+            None => {
+                for table in producer.tables.values_mut() {
+                    *table = read_parquet(&table.path, true)?;
+                }
+            }
         }
         let (access, events, metrics, offset, parsed) =
             read_producer(&producer, &settings, &mut merged.inputs, &mut assembly)?;

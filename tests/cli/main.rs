@@ -15,6 +15,7 @@ mod handmade;
 mod help;
 mod hostile;
 mod json_contract;
+mod jsonl_partials;
 mod leads;
 mod malformed;
 mod markdown_json;

@@ -244,20 +244,22 @@ pub struct ReportArgs {
     pub common: CommonArgs,
     /// Merge the partial files in these folders instead of reading logs (the reduce step).
     ///
-    /// Folders written by 'postmortem partial -o', from any number of producers, in any order;
-    /// every file must have been made with the same --bucket, --slow, --users and
-    /// --alert-pattern. The report is the one a single run over all the producers' logs writes.
+    /// Folders written by 'postmortem partial -o', from any number of producers, in any order,
+    /// or JSON-lines files ('partial --format jsonl', a Spark job's or a warehouse query's
+    /// output: *.jsonl, *.jsonl.gz); every partial must have been made with the same --bucket,
+    /// --slow, --users and --alert-pattern. The report is the one a single run over all the
+    /// producers' logs writes.
     ///
-    /// Example: --from-partials partials/
-    #[arg(long = "from-partials", value_name = "DIR", num_args = 1.., conflicts_with = "inputs")]
+    /// Example: --from-partials partials/ web07.jsonl.gz
+    #[arg(long = "from-partials", value_name = "DIR|FILE", num_args = 1.., conflicts_with = "inputs")]
     pub from_partials: Vec<PathBuf>,
-    /// With --from-partials: folders of 'postmortem impact', one per incident, for exact counts.
+    /// With --from-partials: folders (or JSON-lines files) of 'postmortem impact', one per incident, for exact counts.
     ///
     /// Without them a report from partials counts the whole second of each incident's start
     /// and end (the JSON says "requests_exact": false).
     ///
     /// Example: --impact impact-1/
-    #[arg(long = "impact", value_name = "DIR", num_args = 1.., requires = "from_partials")]
+    #[arg(long = "impact", value_name = "DIR|FILE", num_args = 1.., requires = "from_partials")]
     pub impact: Vec<PathBuf>,
     /// Output format: markdown for people, json for scripts.
     ///
