@@ -166,7 +166,7 @@ def compare_reports(spark, binary, sample, job, options, merged_path, scratch, n
     first = json.loads(run([binary, "report", "--format", "json", "--from-partials", merged_path] + report_options))
     impact = []
     for index, incident in enumerate(first.get("incidents", [])):
-        if incident.get("requests_exact", True):
+        if incident["impact"]["requests_exact"]:
             continue
         impact_path = os.path.join(scratch, f"{name}-impact-{index}.jsonl")
         window = f"{incident['start']}..{incident['end']}"
