@@ -14,6 +14,7 @@ mod formats;
 mod handmade;
 mod help;
 mod hostile;
+mod impact_jsonl;
 mod json_contract;
 mod jsonl_partials;
 mod leads;
