@@ -67,5 +67,7 @@ pub use report::inspect as inspection;
 pub use report::{Report, chart, json, markdown, series_table};
 pub use run::{Inspection, analyze, inspect};
 #[cfg(feature = "tables")]
-pub use run::{analyze_partials, impact_jsonl, partials_jsonl, write_impact_partials, write_partials};
+pub use run::{
+    analyze_partials, impact_jsonl, partials_jsonl, write_impact_partials, write_partials,
+};
 pub use timefmt::{Millis, TimeSpec, Zone, bare_number, parse_duration_us};

@@ -184,7 +184,8 @@ def main(argv):
     binary = os.path.abspath(argv[0])
     started = time.monotonic()
     spark = (SparkSession.builder.master(f"local[{2}]").appName("postmortem-check")
-             .config("spark.sql.shuffle.partitions", "2").config("spark.ui.enabled", "false").getOrCreate())
+             .config("spark.sql.shuffle.partitions", "2").config("spark.ui.enabled", "false")
+             .config("spark.ui.showConsoleProgress", "false").getOrCreate())
     spark.sparkContext.setLogLevel("ERROR")
     # The executors' Python imports the job's functions by module name.
     spark.sparkContext.addPyFile(postmortem_spark.__file__)

@@ -39,7 +39,9 @@ fn ours(range: std::ops::Range<u64>) -> HllSketch {
 fn spark(name: &str) -> HllSketch {
     let path = repo_root().join("tests/fixtures/spark-hll").join(name);
     let bytes = std::fs::read(&path).unwrap_or_else(|error| panic!("{}: {error}", path.display()));
-    HllSketch::deserialize(&bytes).unwrap_or_else(|error| panic!("{}: not a DataSketches HLL sketch: {error}", path.display()))
+    HllSketch::deserialize(&bytes).unwrap_or_else(|error| {
+        panic!("{}: not a DataSketches HLL sketch: {error}", path.display())
+    })
 }
 
 /// The union of `sketches`, as the reduce step and `hll_union_agg` take it.
@@ -81,7 +83,11 @@ fn spark_sketches_read_back_with_the_settings_of_users_hll() {
     for (name, exact) in cases {
         let sketch = spark(name);
         assert_eq!(sketch.lg_config_k(), HLL_LG_K, "{name}");
-        assert_eq!(sketch.target_type(), HllType::Hll8, "{name}: users_hll says type=HLL_8");
+        assert_eq!(
+            sketch.target_type(),
+            HllType::Hll8,
+            "{name}: users_hll says type=HLL_8"
+        );
         assert_within(name, &sketch, exact);
     }
     // In list mode every id is one coupon: Spark's count is exact.
@@ -116,11 +122,15 @@ fn spark_and_postmortem_sketches_union_to_the_distinct_count() {
     let cases = [
         ("overlapping", "ids-0-10000.bin", 5_000..15_000, 15_000),
         ("disjoint", "ids-0-37.bin", 37..100, 100),
-        ("spark's own union", "union-0-6000-4000-10000.bin", 9_000..12_000, 12_000),
+        (
+            "spark's own union",
+            "union-0-6000-4000-10000.bin",
+            9_000..12_000,
+            12_000,
+        ),
     ];
     for (name, fixture, ids, exact) in cases {
         let sketch = union(&[&spark(fixture), &ours(ids)]);
         assert_within(name, &sketch, exact);
     }
 }
-

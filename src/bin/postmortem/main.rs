@@ -14,8 +14,8 @@ use clap::{CommandFactory, Parser};
 use cli::{Cli, Command, PartialFormat, ReportFormat, SeriesFormat};
 use postmortem::{
     Error, Findings, InputKind, NoProgress, Progress, Report, analyze, analyze_partials, chart,
-    impact_jsonl, inspect, inspection, json, markdown, partials_jsonl, series_table, write_impact_partials,
-    write_partials,
+    impact_jsonl, inspect, inspection, json, markdown, partials_jsonl, series_table,
+    write_impact_partials, write_partials,
 };
 
 fn main() -> ExitCode {
