@@ -289,8 +289,9 @@ def main(argv, spark=None):
             line += n
         first_lines.append(starts)
 
-    # Pass 2: each non-empty split through the binary; rows tagged with the file.
-    def piped(file_index, name, starts, split_lines):
+    # Pass 2: each non-empty split through the binary; rows tagged with the
+    # file, the split and their place in the split's output.
+    def through_binary(file_index, name, starts, split_lines):
         def run(split, lines):
             # An empty split adds nothing; an empty file still gets its row.
             if split_lines[split] == 0 and (split > 0 or sum(split_lines) > 0):
@@ -298,19 +299,19 @@ def main(argv, spark=None):
             producer = f"f{file_index:05d}-s{split:05d}"
             arguments = command + ["--as", name, "--first-line", str(starts[split]), "--producer", producer,
                                    "--format", "jsonl", "-q"] + extra + ["-"]
-            for out in pipe_partition(arguments, lines):
-                yield (file_index, split, out)
+            for place, out in enumerate(pipe_partition(arguments, lines)):
+                yield (file_index, split, place, out)
         return run
 
-    piped = sc.union([rdd.mapPartitionsWithIndex(piped(i, files[i][1], first_lines[i], counts[i]))
+    piped = sc.union([rdd.mapPartitionsWithIndex(through_binary(i, files[i][1], first_lines[i], counts[i]))
                       for i, rdd in enumerate(rdds)])
     # The rows stay JSON text in the JVM, the table's name beside them.
-    rows = (spark.createDataFrame(piped, "file LONG, split LONG, line STRING")
+    rows = (spark.createDataFrame(piped, "file LONG, split LONG, place LONG, line STRING")
             .withColumn("table", F.get_json_object("line", "$.table")).cache())
     check_columns(rows)
 
     passed = [(r.file, r.split, json.loads(r.line)) for r in
-              rows.where(F.col("table").isin("settings", *PASSED)).orderBy("file", "split").collect()]
+              rows.where(F.col("table").isin("settings", *PASSED)).orderBy("file", "split", "place").collect()]
     merged_settings = merge_settings([r for r in passed if r[2]["table"] == "settings"], args.producer)
     inputs, events, metrics = assemble([r for r in passed if r[2]["table"] != "settings"],
                                        files, counts, first_lines)
