@@ -201,8 +201,13 @@ def pipe_partition(command, lines):
     """Runs `command` with `lines` on stdin, as RDD.pipe does: a thread
     writes, this one yields stdout's lines; a non-zero exit is an error
     carrying the command and its stderr."""
-    process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE)
+    try:
+        process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE)
+    except OSError as error:
+        raise RuntimeError(f"{command[0]}: cannot run it on this executor ({error}): ship the binary "
+                           "(--archives postmortem.tar.gz#pm with --binary ./pm/postmortem, or the image of "
+                           "contrib/spark/Dockerfile) and name it with --binary") from error
     errors = []
 
     def feed():
