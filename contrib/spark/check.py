@@ -183,7 +183,7 @@ def main(argv):
         raise SystemExit("usage: check.py PATH/TO/postmortem")
     binary = os.path.abspath(argv[0])
     started = time.monotonic()
-    spark = (SparkSession.builder.master(f"local[{2}]").appName("postmortem-check")
+    spark = (SparkSession.builder.master("local[2]").appName("postmortem-check")
              .config("spark.sql.shuffle.partitions", "2").config("spark.ui.enabled", "false")
              .config("spark.ui.showConsoleProgress", "false").getOrCreate())
     spark.sparkContext.setLogLevel("ERROR")
