@@ -171,14 +171,15 @@ def list_files(spark, inputs, whole_patterns):
     conf = spark._jsc.hadoopConfiguration()
     files = []
 
-    def walk(status):
+    def walk(status, given):
         name = status.getPath().getName()
-        if name.startswith("."):
+        # Hidden files and folders are skipped below a folder, read when named.
+        if name.startswith(".") and not given:
             return
         if status.isDirectory():
             children = status.getPath().getFileSystem(conf).listStatus(status.getPath())
             for child in sorted(children, key=lambda s: s.getPath().getName()):
-                walk(child)
+                walk(child, False)
         else:
             uri = status.getPath().toString()
             # A local file is named by its path, as `postmortem report PATH` names it.
@@ -191,7 +192,7 @@ def list_files(spark, inputs, whole_patterns):
         fs = path.getFileSystem(conf)
         if not fs.exists(path):
             fail(f"{given}: no such file or folder (a Hadoop path: a local path, s3a://, gs://, hdfs://)")
-        walk(fs.getFileStatus(path))
+        walk(fs.getFileStatus(path), True)
     if not files:
         fail(f"{' '.join(inputs)}: no file to read (hidden files are skipped)")
     return files
