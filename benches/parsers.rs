@@ -161,6 +161,7 @@ fn chunk(c: &mut Criterion) {
         until: None,
         threads: 1,
         evidence: postmortem::ingest::evidence::EvidenceOptions::default(),
+        edge_capture: Vec::new(),
     };
     let parser = parser_named("combined+request_time");
     let mut group = c.benchmark_group("chunk");

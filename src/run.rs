@@ -17,8 +17,8 @@ use crate::series::MIN_DEFAULT_SLOW_US;
 use crate::series::dims::DimensionSeries;
 use crate::series::widen::Widening;
 #[cfg(feature = "tables")]
-use crate::timefmt::{Millis, TimeSpec};
-use crate::timefmt::Zone;
+use crate::timefmt::TimeSpec;
+use crate::timefmt::{Millis, Zone};
 
 /// The most buckets a run may span: a year of one-minute buckets. Beyond
 /// it a stray timestamp, not the log, is usually to blame. Never reached
@@ -39,7 +39,7 @@ pub const SERIES_BUCKET_LIMIT: u64 = 14 * 24 * 60;
 
 /// Runs the whole pipeline on `config`'s inputs.
 pub fn analyze(config: &Config, progress: &dyn Progress) -> Result<Findings> {
-    let (inputs, mut ingested, read) = read_inputs(config, progress, NothingParsed::Fails)?;
+    let (inputs, mut ingested, read) = read_inputs(config, progress, NothingParsed::Fails, Vec::new())?;
     let chunk_spans = std::mem::take(&mut ingested.chunk_spans);
     let first_read = inputs.clone();
     let mut findings = detect_in(config, inputs, ingested, progress)?;
@@ -150,13 +150,19 @@ fn read_for_impact(
     // A producer given its own --since/--until (one of several time
     // ranges) counts the part of the window inside its range.
     let zone = config.tz.unwrap_or(Zone::Fixed(0));
-    let since = config
-        .since
-        .map_or(window.0, |since| since.resolve(&zone).max(window.0));
-    let until = config
-        .until
-        .map_or(window.1, |until| until.resolve(&zone).min(window.1));
-    if since > until {
+    let own_since = config.since.map(|since| since.resolve(&zone));
+    let own_until = config.until.map(|until| until.resolve(&zone));
+    let since = own_since.map_or(window.0, |since| since.max(window.0));
+    let until = own_until.map_or(window.1, |until| until.min(window.1));
+    // Where the incident's start row may end: those slots' requests are
+    // kept one by one (the part of them in this producer's range), so the
+    // row is counted to the millisecond (`detect::recount`).
+    let edge_capture: Vec<(Millis, Millis)> = detect::recount::start_row_far_edges(window, config.bucket_ms)
+        .into_iter()
+        .map(|(from, to)| (own_since.map_or(from, |s| s.max(from)), own_until.map_or(to, |u| u.min(to))))
+        .filter(|(from, to)| from <= to)
+        .collect();
+    if since > until && edge_capture.is_empty() {
         return Err(Error::Usage(format!(
             "the window {}..{} lies outside this producer's --since/--until: it holds none of the window's requests, so no impact partial is needed from it",
             crate::timefmt::rfc3339_utc(window.0),
@@ -164,15 +170,28 @@ fn read_for_impact(
         )));
     }
     let mut config = config.clone();
+    // A producer whose range misses the window but holds a start row's
+    // edge folds no request: its range is one instant no log line has
+    // (before the year 0, which no arrival reaches).
+    let (since, until) = if since > until {
+        (NO_ARRIVAL_MS, NO_ARRIVAL_MS)
+    } else {
+        (since, until)
+    };
     config.since = Some(TimeSpec::Absolute(since));
     config.until = Some(TimeSpec::Absolute(until));
-    let ingested = read_for_partials(&config, piece, progress)?;
+    let ingested = read_for_partials(&config, piece, progress, edge_capture)?;
     let settings = Settings {
         window: Some(window),
         ..partial_settings(&config)
     };
     Ok((ingested, settings))
 }
+
+/// An instant no request arrives at: before the year 0, which
+/// [`crate::timefmt::WRITABLE_MS`] keeps every arrival after.
+#[cfg(feature = "tables")]
+const NO_ARRIVAL_MS: Millis = i64::MIN / 2;
 
 /// `postmortem partial`: reads `config`'s inputs as [`analyze`] does and
 /// writes what ingest kept as partial files in `dir`, named after
@@ -188,7 +207,7 @@ pub fn write_partials(
 ) -> Result<Vec<std::path::PathBuf>> {
     // Refused before the inputs are read, which may take long.
     partials::check_producer(producer)?;
-    let ingested = read_for_partials(config, piece, progress)?;
+    let ingested = read_for_partials(config, piece, progress, Vec::new())?;
     partials::write_dir(dir, producer, &partial_settings(config), &mut { ingested }, piece)
 }
 
@@ -200,7 +219,7 @@ pub fn partials_jsonl(
     piece: Option<&Piece>,
     progress: &dyn Progress,
 ) -> Result<String> {
-    let ingested = read_for_partials(config, piece, progress)?;
+    let ingested = read_for_partials(config, piece, progress, Vec::new())?;
     partials::to_jsonl(producer, &partial_settings(config), &mut { ingested }, piece)
 }
 
@@ -210,7 +229,12 @@ pub fn partials_jsonl(
 /// file's, counted when the pieces merge, and the reduce step refuses a
 /// run where nothing parsed at all.
 #[cfg(feature = "tables")]
-fn read_for_partials(config: &Config, piece: Option<&Piece>, progress: &dyn Progress) -> Result<Ingested> {
+fn read_for_partials(
+    config: &Config,
+    piece: Option<&Piece>,
+    progress: &dyn Progress,
+    edge_capture: Vec<(Millis, Millis)>,
+) -> Result<Ingested> {
     if let Some(piece) = piece
         && config.inputs.len() != 1
     {
@@ -226,7 +250,7 @@ fn read_for_partials(config: &Config, piece: Option<&Piece>, progress: &dyn Prog
     } else {
         NothingParsed::Fails
     };
-    let (inputs, mut ingested, _) = read_inputs(config, progress, nothing_parsed)?;
+    let (inputs, mut ingested, _) = read_inputs(config, progress, nothing_parsed, edge_capture)?;
     ingested.inputs = inputs;
     Ok(ingested)
 }
@@ -293,7 +317,14 @@ pub fn analyze_partials(
             .finish(MAX_BUCKETS)
             .map_err(|_| Error::Usage(format!("{}: the window spans too many buckets", dir.display())))?
             .series;
-        if !detect::recount::set_window_impact(&mut findings, window, &series) {
+        let exact = detect::recount::set_window_impact(
+            &mut findings,
+            window,
+            &series,
+            &impact.edge_requests,
+            settings.ingest_slow_us,
+        );
+        if !exact {
             progress.warn(&format!(
                 "{}: the window {}..{} is no bad-request incident's [start, end] in this report; left unused (run `postmortem impact` with the start and end of an incident whose JSON says \"requests_exact\": false)",
                 dir.display(),
@@ -424,7 +455,7 @@ pub struct Inspection {
 pub fn inspect(config: &Config, progress: &dyn Progress) -> Result<Inspection> {
     // Inspect shows its table even when nothing parsed: that is when the
     // table is most needed. The binary still exits 2.
-    let (inputs, mut ingested, _) = read_inputs(config, progress, NothingParsed::Allowed)?;
+    let (inputs, mut ingested, _) = read_inputs(config, progress, NothingParsed::Allowed, Vec::new())?;
     // The dimensions of a long span, at the width a report would use.
     ingested.access.widen_to_fit(SERIES_BUCKET_LIMIT);
     let ingest_slow_us = ingested.access.ingest_slow_us();
@@ -455,6 +486,7 @@ fn read_inputs(
     config: &Config,
     progress: &dyn Progress,
     nothing_parsed: NothingParsed,
+    edge_capture: Vec<(Millis, Millis)>,
 ) -> Result<(Vec<InputStats>, Ingested, FirstRead)> {
     if config.inputs.is_empty() {
         return Err(Error::Usage(
@@ -499,6 +531,7 @@ fn read_inputs(
             classifier: Classifier::new(&config.alert_patterns).map_err(Error::Usage)?,
         },
         threads: config.threads,
+        edge_capture,
     };
     progress.begin(total_size(&sources));
     let mut ingested = ingest::ingest(&sources, &options, progress)?;

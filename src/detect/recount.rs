@@ -17,8 +17,8 @@ use super::findings::{Finding, Findings, Hint, TimelineFact};
 use super::impact::Impact;
 use super::baseline::BucketCounts;
 use super::incident::{self, Cause};
-use crate::ingest::recount::{WindowCount, WindowUsers};
-use crate::series::SeriesSet;
+use crate::ingest::recount::{EdgeRequest, WindowCount, WindowUsers};
+use crate::series::{SeriesSet, slot_span_at};
 use crate::timefmt::Millis;
 
 /// Which count a window's requests are taken out of.
@@ -200,16 +200,46 @@ fn judge_again(finding: &mut Finding, baseline_failed_rate: f64) {
     }
 }
 
+/// Where the start row of an incident over `window` may end, as
+/// [`super::timeline`]'s start window grows (one bucket, doubled until it
+/// holds enough requests or reaches the bucket after the incident's last):
+/// for each such end, the rest of its slot after it, the milliseconds a
+/// series built from partials counts in the row although they lie past
+/// it. `postmortem impact` keeps the requests of these windows one by one
+/// ([`EdgeRequest`]), so [`set_window_impact`] counts the row exactly.
+pub fn start_row_far_edges(window: (Millis, Millis), bucket_ms: i64) -> Vec<(Millis, Millis)> {
+    let (start, end) = window;
+    let bucket_ms = bucket_ms.max(1);
+    let last_end = (end.div_euclid(bucket_ms) + 1) * bucket_ms;
+    let mut edges = Vec::new();
+    let mut window_ms = bucket_ms;
+    loop {
+        let row_end = start + window_ms - 1;
+        let slot_end = slot_span_at(row_end, bucket_ms).1;
+        if row_end < slot_end {
+            edges.push((row_end + 1, slot_end));
+        }
+        if start + window_ms >= last_end {
+            return edges;
+        }
+        window_ms *= 2;
+    }
+}
+
 /// The exact impact of the incident whose range is `window`, from
 /// `window_series`: the requests of that range alone (the partials of
 /// `postmortem impact`), so every slot counts whole. The start row loses
 /// the requests of the start's second before it (the main series' slot
-/// less the window's); its far edge stays as the series counted it.
+/// less the window's) and those of its last slot after its end, which
+/// `edge_requests` holds one by one ([`start_row_far_edges`]; partials
+/// written before they were kept leave that edge whole).
 /// Returns whether an incident had that range.
 pub fn set_window_impact(
     findings: &mut Findings,
     window: (Millis, Millis),
     window_series: &SeriesSet,
+    edge_requests: &[EdgeRequest],
+    ingest_slow_us: u64,
 ) -> bool {
     let threshold_us = findings.slow_threshold_us;
     let baseline_failed_rate = findings.baseline.failed_rate;
@@ -237,12 +267,25 @@ pub fn set_window_impact(
     } else {
         WindowCount::default()
     };
+    let mut out_of_row = before_start;
+    if let Some(row_end) = start_row_end(finding)
+        && inside(main_series, row_end)
+    {
+        let (from, to) = (row_end + 1, main_series.slot_span(row_end).1);
+        for request in edge_requests.iter().filter(|r| (from..=to).contains(&r.arrival)) {
+            out_of_row.add(&WindowCount {
+                requests: 1,
+                failed: u64::from(request.failed),
+                slow: u64::from(request.is_slow(ingest_slow_us, threshold_us)),
+            });
+        }
+    }
     finding.impact = Impact {
         users_missing: finding.impact.users_missing,
         ..exact
     };
     finding.requests_exact = true;
-    take_out_of_start_row(finding, &before_start);
+    take_out_of_start_row(finding, &out_of_row);
     judge_again(finding, baseline_failed_rate);
     true
 }
@@ -266,4 +309,47 @@ fn take_out(impact: &mut Impact, count: &WindowCount) {
     impact.requests_total = impact.requests_total.saturating_sub(count.requests);
     impact.requests_failed = impact.requests_failed.saturating_sub(count.failed);
     impact.requests_slow = impact.requests_slow.saturating_sub(count.slow);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A minute boundary (a multiple of 60 s since the epoch).
+    const BASE: Millis = 28_333_340 * 60_000;
+
+    /// A case: its name, the incident's `[start, end]`, the bucket width,
+    /// the far edges expected.
+    type EdgeCase = (&'static str, (Millis, Millis), i64, Vec<(Millis, Millis)>);
+
+    #[test]
+    fn start_row_far_edges_are_the_rest_of_each_possible_end_slot() {
+        let cases: [EdgeCase; 3] = [
+            (
+                "mid-second start: one edge per doubling up to the bucket after the last",
+                (BASE + 30_250, BASE + 130_000),
+                60_000,
+                vec![
+                    (BASE + 90_250, BASE + 90_999),
+                    (BASE + 150_250, BASE + 150_999),
+                    (BASE + 270_250, BASE + 270_999),
+                ],
+            ),
+            (
+                "a start on a second: every row ends on a slot's last millisecond",
+                (BASE + 30_000, BASE + 50_000),
+                60_000,
+                vec![],
+            ),
+            (
+                "five-minute buckets: one-second slots, one row width",
+                (BASE + 1_500, BASE + 200_000),
+                300_000,
+                vec![(BASE + 301_500, BASE + 301_999)],
+            ),
+        ];
+        for (name, window, bucket_ms, expected) in cases {
+            assert_eq!(start_row_far_edges(window, bucket_ms), expected, "{name}");
+        }
+    }
 }

@@ -53,6 +53,11 @@ pub struct IngestOptions {
     pub evidence: evidence::EvidenceOptions,
     /// Parsing threads; 0 is one per core (see [`pipeline::worker_count`]).
     pub threads: usize,
+    /// Windows (inclusive ms) whose requests are also kept one by one, in
+    /// or out of `[since, until]` ([`recount::EdgeRequest`]): `postmortem
+    /// impact` keeps those where an incident's start row may end. Empty
+    /// otherwise.
+    pub edge_capture: Vec<(Millis, Millis)>,
 }
 
 /// The outcome of ingest.
@@ -78,6 +83,9 @@ pub struct Ingested {
     /// second read of an incident's edges ([`recount`]); empty for inputs
     /// that are no access log, and for partials.
     pub chunk_spans: Vec<Vec<recount::ChunkSpan>>,
+    /// The requests of [`IngestOptions::edge_capture`]'s windows, in no
+    /// particular order.
+    pub edge_requests: Vec<recount::EdgeRequest>,
 }
 
 /// Reads every source into one series.
@@ -89,6 +97,7 @@ pub fn ingest(
     let mut inputs = Vec::with_capacity(sources.len());
     let mut access = Partial::new(options.bucket_ms, options.ingest_slow_us);
     let mut chunk_spans = Vec::with_capacity(sources.len());
+    let mut edge_requests = Vec::new();
     let mut offsets = OffsetTally::default();
     let mut consumed_before = 0u64;
     let mut collected = evidence::Collected::default();
@@ -109,6 +118,7 @@ pub fn ingest(
                 access.merge(result.partial);
                 offsets.merge(&result.offsets);
                 chunk_spans.push(result.chunk_spans);
+                edge_requests.extend(result.edge_requests);
             }
             None => chunk_spans.push(Vec::new()),
         }
@@ -134,6 +144,7 @@ pub fn ingest(
         events: resolved.events,
         metrics: resolved.metrics,
         chunk_spans,
+        edge_requests,
     })
 }
 

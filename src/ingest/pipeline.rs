@@ -585,6 +585,7 @@ mod tests {
             until: None,
             threads,
             evidence: crate::ingest::evidence::EvidenceOptions::default(),
+            edge_capture: Vec::new(),
         }
     }
 

@@ -53,6 +53,36 @@ pub struct Recount {
     pub threshold_us: u64,
 }
 
+/// One request kept whole by `postmortem impact`: one that arrived in a
+/// window a start row's far edge may cut ([`IngestOptions::edge_capture`]),
+/// so the reduce step counts that window to the millisecond whatever slow
+/// threshold the report then uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EdgeRequest {
+    pub arrival: Millis,
+    pub failed: bool,
+    /// The request time, none when the line has none (or no response was
+    /// sent).
+    pub duration_us: Option<u64>,
+}
+
+impl EdgeRequest {
+    /// Whether the series would count this request slow against
+    /// `threshold_us`, having read it with `ingest_slow_us`.
+    pub fn is_slow(&self, ingest_slow_us: u64, threshold_us: u64) -> bool {
+        !self.failed
+            && self
+                .duration_us
+                .is_some_and(|duration| is_slow_as_the_series_counts(duration, ingest_slow_us, threshold_us))
+    }
+}
+
+/// Slow as the series counts it: above the ingest threshold (the slow
+/// tail), in a latency bin at or above the threshold's.
+pub fn is_slow_as_the_series_counts(duration_us: u64, ingest_slow_us: u64, threshold_us: u64) -> bool {
+    duration_us > ingest_slow_us && latency_bin(duration_us) >= latency_bin(threshold_us)
+}
+
 /// Requests counted in one window.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct WindowCount {
@@ -139,11 +169,8 @@ impl Recount {
         }
     }
 
-    /// Slow as the series counts it: above the ingest threshold (the slow
-    /// tail), in a latency bin at or above the threshold's.
     fn is_slow(&self, duration_us: u64) -> bool {
-        duration_us > self.ingest_slow_us
-            && latency_bin(duration_us) >= latency_bin(self.threshold_us)
+        is_slow_as_the_series_counts(duration_us, self.ingest_slow_us, self.threshold_us)
     }
 
     /// Whether a chunk whose arrivals span `first..=last` may hold a request

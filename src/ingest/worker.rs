@@ -19,11 +19,11 @@ use super::access::{AccessFormat, AccessParser};
 use super::envelope::Envelope;
 use super::reader;
 use super::record::{self, AccessRecord, upstream_items};
-use super::recount::{ChunkSpan, Recount, RecountTally};
+use super::recount::{ChunkSpan, EdgeRequest, Recount, RecountTally};
 use super::stats::{MAX_SKIPPED_EXAMPLES, SkippedLine};
 use crate::config::UserKey;
 use crate::series::dims::Outcome;
-use crate::series::{LineRef, Partial, Request, RequestFacts, UpstreamAttempt};
+use crate::series::{LineRef, Partial, Request, RequestFacts, UpstreamAttempt, is_failed_status};
 use crate::timefmt::{Millis, WRITABLE_MS};
 
 /// Bits of a provisional line number that hold the line within its chunk;
@@ -142,6 +142,8 @@ pub struct ParseWorker<'a> {
     /// `window_counts` and not folded).
     recount: Option<&'a Recount>,
     recounted: RecountTally,
+    /// The requests of [`IngestOptions::edge_capture`]'s windows.
+    edge_requests: Vec<EdgeRequest>,
     /// The first skipped lines this worker saw, with provisional numbers.
     examples: Vec<(u64, &'static str)>,
     /// The server's own message lines (copied: they are few), with
@@ -171,6 +173,7 @@ impl<'a> ParseWorker<'a> {
             chunk_arrivals: Vec::new(),
             recount: None,
             recounted: RecountTally::default(),
+            edge_requests: Vec::new(),
             examples: Vec::new(),
             messages: Vec::new(),
         }
@@ -354,6 +357,16 @@ impl<'a> ParseWorker<'a> {
             }
             self.tally.parsed += 1;
             self.field_bits |= record.field_mask();
+            // Empty but for `postmortem impact`: one branch a line.
+            if !options.edge_capture.is_empty()
+                && options.edge_capture.iter().any(|&(from, to)| (from..=to).contains(&arrival))
+            {
+                self.edge_requests.push(EdgeRequest {
+                    arrival,
+                    failed: is_failed_status(record.status),
+                    duration_us,
+                });
+            }
             if options.since.is_some_and(|since| arrival < since)
                 || options.until.is_some_and(|until| arrival > until)
             {
@@ -421,6 +434,8 @@ pub struct SourceResult {
     pub chunk_spans: Vec<ChunkSpan>,
     /// On a second read: the requests and users of each window.
     pub recounted: RecountTally,
+    /// The requests of [`IngestOptions::edge_capture`]'s windows.
+    pub edge_requests: Vec<EdgeRequest>,
 }
 
 /// Merges the workers' partials and `handed_over` (the buckets they handed
@@ -435,6 +450,7 @@ pub fn combine(workers: Vec<ParseWorker<'_>>, handed_over: Partial, input: u32) 
     let mut fallback_lines: Vec<u64> = Vec::new();
     let mut chunk_arrivals: Vec<(u64, Millis, Millis)> = Vec::new();
     let mut recounted = RecountTally::default();
+    let mut edge_requests = Vec::new();
     // The first worker's partial is taken as it is and the others merged
     // into it, so a dimension keeps the first worker's values in the order
     // it met them.
@@ -443,6 +459,7 @@ pub fn combine(workers: Vec<ParseWorker<'_>>, handed_over: Partial, input: u32) 
         chunk_lines.extend_from_slice(&worker.chunk_lines);
         chunk_arrivals.extend_from_slice(&worker.chunk_arrivals);
         recounted.merge(std::mem::take(&mut worker.recounted));
+        edge_requests.append(&mut worker.edge_requests);
         examples.extend_from_slice(&worker.examples);
         messages.append(&mut worker.messages);
         tally.add(&worker.tally);
@@ -494,6 +511,7 @@ pub fn combine(workers: Vec<ParseWorker<'_>>, handed_over: Partial, input: u32) 
         chunk_arrivals,
         chunk_spans: Vec::new(),
         recounted,
+        edge_requests,
         partial,
         tally,
         offsets,

@@ -1,7 +1,8 @@
 //! The rest of what a producer read, as tables: the statistics of each
 //! input (`inputs`), the classified events of its syslog and error logs
 //! with their source input and line (`events`), and the points of its
-//! metric series (`metrics`). Line references carry the producer's input
+//! metric series (`metrics`), and the requests `postmortem impact` kept
+//! one by one at a start row's edge (`edge_requests`). Line references carry the producer's input
 //! index; the reduce step shifts them past the inputs of the producers
 //! read before. Column by column: docs/partials.md.
 
@@ -14,6 +15,7 @@ use rustc_hash::FxHashSet;
 use super::columns::{TableBuilder, TableReader, run_input, unsigned};
 use crate::error::Result;
 use crate::ingest::events::{Event, EventKind};
+use crate::ingest::recount::EdgeRequest;
 use crate::ingest::evidence::MetricSeries;
 use crate::ingest::stats::{AccessFields, InputKind, InputStats, SkippedLine};
 use crate::series::LineRef;
@@ -454,4 +456,42 @@ pub fn decode_metrics(t: &TableReader, inputs_of_run: &[u32]) -> Result<Vec<Metr
         entry.lines.push(unsigned(t, "line", row, lines[row])?);
     }
     Ok(series.into_values().collect())
+}
+
+/// The requests `postmortem impact` kept one by one where an incident's
+/// start row may end (`edge_requests`: arrival, failed, request time).
+pub fn encode_edge_requests(requests: &[EdgeRequest]) -> Result<DataFrame> {
+    let mut arrivals = Vec::with_capacity(requests.len());
+    let mut failed = Vec::with_capacity(requests.len());
+    let mut durations = Vec::with_capacity(requests.len());
+    for request in requests {
+        let EdgeRequest {
+            arrival,
+            failed: request_failed,
+            duration_us,
+        } = *request;
+        arrivals.push(arrival);
+        failed.push(request_failed);
+        durations.push(duration_us.map(|d| i64::try_from(d).unwrap_or(i64::MAX)));
+    }
+    TableBuilder::default()
+        .i64s("arrival_ms", arrivals)
+        .bools("failed", failed)
+        .opt_i64s("duration_us", durations)
+        .finish()
+}
+
+pub fn decode_edge_requests(t: &TableReader) -> Result<Vec<EdgeRequest>> {
+    let (arrivals, failed, durations) = (t.i64s("arrival_ms")?, t.bools("failed")?, t.opt_i64s("duration_us")?);
+    let mut requests = Vec::with_capacity(t.height());
+    for row in 0..t.height() {
+        requests.push(EdgeRequest {
+            arrival: arrivals[row],
+            failed: failed[row],
+            duration_us: durations[row]
+                .map(|d| unsigned::<u64>(t, "duration_us", row, d))
+                .transpose()?,
+        });
+    }
+    Ok(requests)
 }

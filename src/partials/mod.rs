@@ -42,7 +42,7 @@ pub fn hll_setting() -> String {
 }
 
 /// The tables of a producer, in the order they are written.
-pub const TABLES: [&str; 14] = [
+pub const TABLES: [&str; 15] = [
     "inputs",
     "buckets",
     "latency",
@@ -57,7 +57,12 @@ pub const TABLES: [&str; 14] = [
     "path_cells",
     "events",
     "metrics",
+    "edge_requests",
 ];
+
+/// Tables a producer may lack: written only by versions that have them
+/// (read as empty), or needed only by some runs.
+const OPTIONAL_TABLES: [&str; 1] = ["edge_requests"];
 
 /// The settings partials must share to be merged, as written in every
 /// file's key-value metadata (`postmortem.<name>`).
@@ -205,6 +210,7 @@ fn tables(ingested: &mut Ingested, piece_first_line: Option<u64>) -> Result<Vec<
     tables.extend(access::encode(&mut ingested.access)?.tables);
     tables.push(("events", evidence::encode_events(&ingested.events)?));
     tables.push(("metrics", evidence::encode_metrics(&ingested.metrics)?));
+    tables.push(("edge_requests", evidence::encode_edge_requests(&ingested.edge_requests)?));
     Ok(tables)
 }
 
@@ -318,6 +324,7 @@ fn empty_ingested(settings: &Settings) -> Ingested {
         metrics: Vec::new(),
         // The logs are elsewhere: their edges cannot be read again.
         chunk_spans: Vec::new(),
+        edge_requests: Vec::new(),
     }
 }
 
@@ -456,8 +463,9 @@ pub fn read_dirs(paths: &[PathBuf]) -> Result<(Settings, Ingested)> {
                 }
             }
         }
-        let (access, events, metrics, offset, parsed) =
+        let (access, events, metrics, offset, parsed, edge_requests) =
             read_producer(&producer, &settings, &mut merged.inputs, &mut assembly)?;
+        merged.edge_requests.extend(edge_requests);
         if let Some(offset) = offset {
             *offsets.entry(offset).or_default() += parsed;
         }
@@ -527,6 +535,7 @@ type ProducerState = (
     Vec<crate::ingest::evidence::MetricSeries>,
     Option<i32>,
     u64,
+    Vec<crate::ingest::recount::EdgeRequest>,
 );
 
 /// Reads one producer's tables: its inputs placed into `run` (appended,
@@ -539,7 +548,7 @@ fn read_producer(
     assembly: &mut pieces::Assembly,
 ) -> Result<ProducerState> {
     for table in TABLES {
-        if !producer.tables.contains_key(table) {
+        if !producer.tables.contains_key(table) && !OPTIONAL_TABLES.contains(&table) {
             let dir = producer
                 .tables
                 .values()
@@ -571,7 +580,11 @@ fn read_producer(
     let offset = table("inputs")?
         .meta("postmortem.access_offset")
         .and_then(|text| text.parse().ok());
-    Ok((access, events, metrics, offset, parsed))
+    let edge_requests = match producer.tables.get("edge_requests") {
+        Some(table) => evidence::decode_edge_requests(table)?,
+        None => Vec::new(),
+    };
+    Ok((access, events, metrics, offset, parsed, edge_requests))
 }
 
 /// The one-line refusal of two files made with different settings.

@@ -6,6 +6,7 @@ use super::*;
 use crate::config::UserKey;
 use crate::ingest::events::{Event, EventKind};
 use crate::ingest::evidence::MetricSeries;
+use crate::ingest::recount::EdgeRequest;
 use crate::ingest::stats::{InputKind, InputStats, SkippedLine};
 use crate::series::dims::{DimensionSeries, Outcome};
 use crate::series::termination::{Termination, TerminationCause};
@@ -163,6 +164,18 @@ fn ingested(partial: Partial, path: &str, at: i64) -> Ingested {
             counter: false,
         }],
         chunk_spans: Vec::new(),
+        edge_requests: vec![
+            EdgeRequest {
+                arrival: at + 61_000,
+                failed: true,
+                duration_us: None,
+            },
+            EdgeRequest {
+                arrival: at + 61_999,
+                failed: false,
+                duration_us: Some(2_500_000),
+            },
+        ],
     }
 }
 
@@ -193,6 +206,7 @@ fn a_partial_read_back_finishes_like_the_partial() {
     assert_eq!(read.metrics[0].values[0], 512.0);
     assert!(read.metrics[0].values[1].is_nan(), "an empty cell stays NaN");
     assert_eq!(read.metrics[0].lines, vec![2, 3]);
+    assert_eq!(read.edge_requests, written.edge_requests);
 }
 
 #[test]

@@ -52,6 +52,25 @@ pub fn slot_index(rel_ms: i64, bucket_ms: i64, slots: usize) -> usize {
     slot.min(slots.saturating_sub(1))
 }
 
+/// The first and last millisecond of the slot holding `at` in buckets
+/// `bucket_ms` wide (at least [`SLOTS_PER_BUCKET`] ms, as a series widens
+/// them), which start at multiples of the width: the span
+/// [`SeriesSet::slot_span`] gives, known before any series exists.
+pub fn slot_span_at(at: Millis, bucket_ms: i64) -> (Millis, Millis) {
+    let bucket_ms = bucket_ms.max(SLOTS_PER_BUCKET as i64);
+    let bucket_start = at.div_euclid(bucket_ms) * bucket_ms;
+    let slots = slots_per_bucket(bucket_ms) as i64;
+    let slot = slot_index(at - bucket_start, bucket_ms, slots as usize) as i64;
+    // As `SeriesSet::slot_span`: slot `s` starts at `ceil(s * bucket_ms / slots)`.
+    let first_rel = |s: i64| (s * bucket_ms + slots - 1) / slots;
+    let last_rel = if slot + 1 >= slots {
+        bucket_ms - 1
+    } else {
+        first_rel(slot + 1) - 1
+    };
+    (bucket_start + first_rel(slot), bucket_start + last_rel)
+}
+
 /// The smallest slow threshold the contract's default can produce (1 s).
 pub const MIN_DEFAULT_SLOW_US: u64 = 1_000_000;
 

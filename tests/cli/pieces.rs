@@ -17,8 +17,7 @@ use proptest::prelude::*;
 use serde_json::Value;
 
 use super::partials::{
-    Placing, Split, config, generated_log, samples, start_window_out, utc_year_of, whole,
-    whole_report,
+    Placing, Split, config, generated_log, samples, utc_year_of, whole, whole_report,
 };
 use super::support::{postmortem, run, scratch, write};
 
@@ -130,11 +129,7 @@ fn every_sample_cut_into_four_runs_of_lines_gives_the_whole_report() {
                 &prefix,
             );
         }
-        assert_eq!(
-            start_window_out(split.reduce(placing)),
-            start_window_out(whole),
-            "{name}"
-        );
+        assert_eq!(split.reduce(placing), whole, "{name}");
     }
 }
 
@@ -170,7 +165,7 @@ proptest! {
         let mut split = Split::new(&scratch.path().join("split"));
         let name = log.display().to_string();
         map_pieces(&log, &name, &cuts, placing, scratch.path(), &mut split, "f000");
-        prop_assert_eq!(start_window_out(split.reduce(placing)), start_window_out(whole));
+        prop_assert_eq!(split.reduce(placing), whole);
     }
 }
 
