@@ -155,8 +155,10 @@ ORDER = {"heavy": "summary, bucket, key", "dimensions": "kind, bucket, value",
          "dimension_latency": "kind, bucket, value, bin", "dimension_causes": "kind, bucket, value, cause",
          "totals": "bucket, summary", "slow_tail": "bucket, slot, bin", "slots": "bucket, slot",
          "users": "bucket, user", "latency": "bucket, bin", "path_cells": "bucket, cell", "buckets": "bucket"}
-# Tables passed through (concatenated, `input` renumbered) and merged on the driver.
-PASSED = ("inputs", "events", "metrics")
+# Tables passed through (concatenated, `input` renumbered) and merged on the
+# driver; `edge_requests` (impact's requests at a start row's edge, no
+# input reference) concatenated as they are.
+PASSED = ("inputs", "events", "metrics", "edge_requests")
 PASS_THROUGH = ["--tz", "--year", "--bucket", "--slow", "--users", "--log-format", "--since", "--until"]
 
 
@@ -319,7 +321,7 @@ def main(argv, spark=None):
     passed = [(r.file, r.split, json.loads(r.line)) for r in
               rows.where(F.col("table").isin("settings", *PASSED)).orderBy("file", "split", "place").collect()]
     merged_settings = merge_settings([r for r in passed if r[2]["table"] == "settings"], args.producer)
-    inputs, events, metrics = assemble([r for r in passed if r[2]["table"] != "settings"],
+    inputs, events, metrics, edges = assemble([r for r in passed if r[2]["table"] != "settings"],
                                        files, counts, first_lines)
 
     for table, columns in TABLES.items():
@@ -339,7 +341,7 @@ def main(argv, spark=None):
         merged = spark.sql(f"SELECT * FROM ({MERGE[table]}) ORDER BY {ORDER[table]}")
         for row in merged.collect():
             out_lines.append(json.dumps(dict(table=table, **row.asDict())))
-    out_lines += [json.dumps(row) for row in events + metrics]
+    out_lines += [json.dumps(row) for row in events + metrics + edges]
     write_output(spark, args.output, "\n".join(out_lines) + "\n")
     rows.unpersist()
     if own_session:
@@ -392,11 +394,11 @@ def assemble(passed, files, counts, first_lines):
     """The `inputs` rows of each file's pieces merged into one (docs/partials.md,
     "Pieces of one file"), and the events and metric points with `input`
     the file's index and each piece's metric series numbered after the
-    earlier pieces'."""
+    earlier pieces'; `edge_requests` as they are."""
     by_piece = {}
     for file_index, split, row in passed:
-        by_piece.setdefault((file_index, split), {"inputs": [], "events": [], "metrics": []})[row["table"]].append(row)
-    inputs, events, metrics = [], [], []
+        by_piece.setdefault((file_index, split), {table: [] for table in PASSED})[row["table"]].append(row)
+    inputs, events, metrics, edges = [], [], [], []
     series_base = 0
     for file_index, (uri, name, size, _) in enumerate(files):
         pieces = [(split, by_piece[(file_index, split)]) for split in range(len(counts[file_index]))
@@ -409,6 +411,8 @@ def assemble(passed, files, counts, first_lines):
             piece = tables["inputs"][0]
             spans.append((first_lines[file_index][split], piece["lines"], counts[file_index][split]))
             merged = piece if merged is None else merge_piece(merged, piece)
+            # Edge requests carry no line reference: they go out as they are.
+            edges.extend(tables["edge_requests"])
             for event in tables["events"]:
                 event["input"] = file_index
                 events.append(event)
@@ -430,7 +434,7 @@ def assemble(passed, files, counts, first_lines):
                     "): line numbers after them may be off")
             merged["note"] = f"{merged['note']}; {note}" if merged.get("note") else note
         inputs.append(merged)
-    return inputs, events, metrics
+    return inputs, events, metrics, edges
 
 
 def merge_piece(into, piece):
