@@ -52,7 +52,7 @@ rooms!(
 );
 // The Parquet partials need polars: only in builds with the `tables` feature.
 #[cfg(feature = "tables")]
-rooms!(partials);
+rooms!(partials, sql);
 
 pub use config::{Config, InputSpec, UserKey};
 pub use detect::{Finding, Findings};
@@ -70,4 +70,6 @@ pub use run::{Inspection, analyze, inspect};
 pub use run::{
     analyze_partials, impact_jsonl, partials_jsonl, write_impact_partials, write_partials,
 };
+#[cfg(feature = "tables")]
+pub use sql::{Dialect, DurationUnit, Mapped, SqlRequest, TimeColumn, TimeIs, query as sql_query};
 pub use timefmt::{Millis, TimeSpec, Zone, bare_number, parse_duration_us};

@@ -99,6 +99,7 @@ fn partial_settings(config: &Config) -> Settings {
         user_key: config.user_key,
         alert_patterns: config.alert_patterns.clone(),
         window: None,
+        user_hash: partials::USER_HASH.to_string(),
     }
 }
 
@@ -148,8 +149,17 @@ fn read_for_impact(
 ) -> Result<(Ingested, Settings)> {
     partials::check_producer(producer)?;
     // A producer given its own --since/--until (one of several time
-    // ranges) counts the part of the window inside its range.
-    let zone = config.tz.unwrap_or(Zone::Fixed(0));
+    // ranges) counts the part of the window inside its range, its times
+    // placed as the map step placed them (`read_inputs`: --tz, else the
+    // offset the logs carry).
+    let zone = match config.tz {
+        Some(zone) => zone,
+        None if config.since.is_some() || config.until.is_some() => {
+            let expanded = reader::expand_inputs(&config.inputs)?;
+            Zone::Fixed(peek_offset(&expanded.sources).unwrap_or(0))
+        }
+        None => Zone::Fixed(0),
+    };
     let own_since = config.since.map(|since| since.resolve(&zone));
     let own_until = config.until.map(|until| until.resolve(&zone));
     let since = own_since.map_or(window.0, |since| since.max(window.0));

@@ -81,6 +81,10 @@ pub struct Settings {
     /// For the partials of `postmortem impact`: the incident's `[start,
     /// end]` (epoch ms) whose requests alone they hold.
     pub window: Option<(crate::timefmt::Millis, crate::timefmt::Millis)>,
+    /// How the user ids were computed: [`USER_HASH`] for the binary's,
+    /// another engine's hash for the partials of `postmortem sql`
+    /// (docs/sql.md): ids of two hashes name one user twice.
+    pub user_hash: String,
 }
 
 impl Settings {
@@ -95,7 +99,7 @@ impl Settings {
                 if self.slow_given { "given" } else { "default" }.to_string(),
             ),
             ("users", self.user_key.name().to_string()),
-            ("user_hash", USER_HASH.to_string()),
+            ("user_hash", self.user_hash.clone()),
             ("hll", hll_setting()),
             (
                 "alert_patterns",
@@ -169,6 +173,7 @@ impl Settings {
         };
         Ok(Settings {
             window,
+            user_hash: value("user_hash")?.to_string(),
             bucket_ms: number("bucket_ms")?,
             ingest_slow_us: u64::try_from(number("ingest_slow_us")?).unwrap_or(0),
             slow_given: value("slow")? == "given",
@@ -590,6 +595,13 @@ fn read_producer(
 /// The one-line refusal of two files made with different settings.
 fn check_same(expected: &Settings, expected_path: &Path, found: &Settings, found_path: &Path) -> Result<()> {
     for ((key, mine), (_, theirs)) in expected.entries().into_iter().zip(found.entries()) {
+        if mine != theirs && key == "user_hash" {
+            return Err(Error::Usage(format!(
+                "partials whose user ids were computed differently cannot be merged (one user would count as two): user_hash is '{mine}' in {} but '{theirs}' in {}: make them with one tool (`postmortem partial`, or one engine's `postmortem sql`, docs/sql.md)",
+                expected_path.display(),
+                found_path.display()
+            )));
+        }
         if mine != theirs {
             return Err(Error::Usage(format!(
                 "partials made with different settings cannot be merged: {key} is {mine} in {} but {theirs} in {}: write them again with the same --bucket, --slow, --users and --alert-pattern",

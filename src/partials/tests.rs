@@ -116,6 +116,7 @@ fn settings() -> Settings {
         window: None,
         user_key: UserKey::IpUserAgent,
         alert_patterns: vec!["PagerDuty".into()],
+        user_hash: USER_HASH.into(),
     }
 }
 
@@ -231,10 +232,15 @@ fn producers_read_back_merge_to_the_one_pass_state() {
 
 #[test]
 fn partials_of_other_settings_are_refused_naming_both() {
-    let cases: [(&str, Settings, &str); 3] = [
+    let cases: [(&str, Settings, &str); 4] = [
         ("bucket", Settings { bucket_ms: 5 * MINUTE, ..settings() }, "bucket_ms is 60000 in"),
         ("slow", Settings { ingest_slow_us: 2_000_000, slow_given: true, ..settings() }, "ingest_slow_us is 1000000 in"),
         ("users", Settings { user_key: UserKey::Ip, ..settings() }, "users is ip-ua in"),
+        (
+            "user hash",
+            Settings { user_hash: "duckdb hash >> 1: h(client)".into(), ..settings() },
+            "user_hash is 'xxh3_64(client)",
+        ),
     ];
     for (name, other, expected) in cases {
         let dir = tempfile::tempdir().expect("temporary folder");

@@ -87,6 +87,19 @@ postmortem impact --window 2024-06-11T13:23:18.217Z..2024-06-11T14:09:32.758Z \\
 /var/log/nginx/ -o impact-1/ --producer web01"
     )]
     Impact(ImpactArgs),
+    /// Print the SQL query that makes the partials inside a warehouse (ClickHouse, BigQuery, Spark, DuckDB, Trino).
+    #[command(
+        long_about = "Print one query that computes, from a table of parsed access-log requests already in \
+a warehouse, the partials 'postmortem partial' writes (buckets, latency bins, slow tails, slots, users, \
+and per-upstream counts with --upstream-column), as one text column of JSON lines: run it, save the \
+rows as a .jsonl file, and 'postmortem report --from-partials FILE.jsonl' writes the report \
+(docs/sql.md).\n\n\
+Examples:\n  \
+postmortem sql --dialect duckdb --table access > q.sql\n  \
+postmortem sql --dialect clickhouse --table logs.nginx --time-column ts --users ip\n  \
+postmortem sql --dialect bigquery --table proj.logs.nginx --request-time-unit ms"
+    )]
+    Sql(crate::sql_args::SqlArgs),
     /// Print shell completions for bash, zsh, fish, PowerShell or Elvish.
     #[command(
         long_about = "Print the completion script of a shell to stdout, generated from the same \
@@ -112,7 +125,7 @@ postmortem man report | man -l -"
     )]
     Man {
         /// The command whose page to print; the program's page when absent.
-        #[arg(value_parser = ["report", "inspect", "series", "partial", "impact", "completions"])]
+        #[arg(value_parser = ["report", "inspect", "series", "partial", "impact", "sql", "completions"])]
         command: Option<String>,
     },
 }
@@ -382,26 +395,32 @@ pub struct ImpactArgs {
 impl ImpactArgs {
     /// `--window` as epoch milliseconds.
     pub fn window(&self) -> Result<(postmortem::Millis, postmortem::Millis)> {
-        let text = self.window.trim();
-        let absolute = |part: &str| match parse_time_arg("--window", part)? {
-            TimeSpec::Absolute(at) => Ok(at),
-            TimeSpec::Local(_) => Err(Error::Usage(format!(
-                "--window '{text}': give both times with their zone, as the report writes them (2024-06-11T13:23:18.217Z)"
-            ))),
-        };
-        let Some((start, end)) = text.split_once("..") else {
-            return Err(Error::Usage(format!(
-                "--window '{text}' is not START..END: give the incident's start and end, e.g. --window 2024-06-11T13:23:18.217Z..2024-06-11T14:09:32.758Z"
-            )));
-        };
-        let (start, end) = (absolute(start)?, absolute(end)?);
-        if start > end {
-            return Err(Error::Usage(format!(
-                "--window '{text}': the start is after the end: swap them"
-            )));
-        }
-        Ok((start, end))
+        parse_window(&self.window)
     }
+}
+
+/// A `--window START..END` (both times with their zone) as epoch
+/// milliseconds (`impact`, `sql`).
+pub fn parse_window(text: &str) -> Result<(postmortem::Millis, postmortem::Millis)> {
+    let text = text.trim();
+    let absolute = |part: &str| match parse_time_arg("--window", part)? {
+        TimeSpec::Absolute(at) => Ok(at),
+        TimeSpec::Local(_) => Err(Error::Usage(format!(
+            "--window '{text}': give both times with their zone, as the report writes them (2024-06-11T13:23:18.217Z)"
+        ))),
+    };
+    let Some((start, end)) = text.split_once("..") else {
+        return Err(Error::Usage(format!(
+            "--window '{text}' is not START..END: give the incident's start and end, e.g. --window 2024-06-11T13:23:18.217Z..2024-06-11T14:09:32.758Z"
+        )));
+    };
+    let (start, end) = (absolute(start)?, absolute(end)?);
+    if start > end {
+        return Err(Error::Usage(format!(
+            "--window '{text}': the start is after the end: swap them"
+        )));
+    }
+    Ok((start, end))
 }
 
 impl PartialArgs {

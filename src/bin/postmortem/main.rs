@@ -4,6 +4,7 @@
 
 mod cli;
 mod output;
+mod sql_args;
 mod term_progress;
 
 use std::io::IsTerminal;
@@ -173,6 +174,10 @@ fn run(cli: &Cli) -> Result<(), Error> {
                     output::write(output::destination(args.partial.output.as_deref()), &text)
                 }
             }
+        }
+        Command::Sql(args) => {
+            let query = postmortem::sql_query(&args.to_request()?)?;
+            output::write(None, &query)
         }
         Command::Completions { shell } => {
             let mut script = Vec::new();

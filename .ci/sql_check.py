@@ -1,0 +1,376 @@
+#!/usr/bin/env python3
+"""The engine check of `postmortem sql` (docs/sql.md, "The check CI runs").
+
+For each bundled sample with an NCSA-family access log, a small loader
+parses the log into a table of requests (time, client, status, request
+time, user agent, upstream, line), saved as Parquet; the table is loaded
+into DuckDB and into chDB (ClickHouse's embedded engine), the query
+`postmortem sql --dialect duckdb|clickhouse` prints is run on it, and its
+rows are saved as JSON lines. Then, for each engine:
+
+1. the partial rows are compared with `postmortem partial --format jsonl`
+   of the same log, table by table (buckets, latency, slow_tail, slots
+   exactly; users exactly where the engine's user ids are the binary's,
+   else the same rows but for the id; dimensions exactly);
+2. when the reduce step reads JSON lines, `postmortem report
+   --from-partials out.jsonl --format json` (with the impact query of each
+   incident whose counts are not exact, as a user runs it) is compared
+   with `postmortem report --format json LOG` on the headline figures.
+
+Exit status 0 when every comparison holds, 1 otherwise, 0 with a printed
+skip when an engine cannot be imported.
+
+    python3 .ci/sql_check.py [--binary target/debug/postmortem] [--samples sample-logs]
+"""
+
+import argparse
+import collections
+import datetime
+import gzip
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+# One request line of the NCSA family: client, ident, user, [time],
+# "request", status, bytes, "referer", "user agent", then what the layout
+# appends (parsed per sample below).
+NCSA = re.compile(
+    r'^(\S+) \S+ (\S+) \[([^\]]+)\] "((?:[^"\\]|\\.)*)" (\d{3}) (\S+) "((?:[^"\\]|\\.)*)" "((?:[^"\\]|\\.)*)"(.*)$'
+)
+
+# sample -> (access log, what follows the user agent, whether the time is
+# the completion, the request time's unit).
+SAMPLES = {
+    "full-outage": ("access.log.gz", "forwarded+seconds", "completion", "s"),
+    "memory-leak": ("access.log.gz", "seconds", "completion", "s"),
+    "bad-config": ("access_log.gz", "micros", "arrival", "us"),
+    "uneven-lb": ("ingress-nginx.log.gz", "ingress", "completion", "s"),
+}
+
+# Headline figures of a report that must be equal (report-contract.md):
+# each incident's edges and impact, and the times of its timeline.
+INCIDENT_KEYS = ["start", "end", "severity"]
+IMPACT_KEYS = ["requests_total", "requests_failed", "requests_slow", "users_affected", "users_active"]
+
+# Tables whose differences are listed, not failed (none today).
+LISTED_ONLY = set()
+
+# Every other field of the two reports is compared too; these differ by
+# construction and are explained in docs/sql.md ("What differs"), any
+# other difference fails the check.
+EXPLAINED = [
+    # The input is the table, not the file.
+    (re.compile(r"^\.inputs\[\d+\]\.(path|format|compressed|note|size_on_disk)$"), "the input is the table"),
+    (re.compile(r"\.source$"), "evidence names the table (and the line column), not the file"),
+]
+
+
+def flat(value, path=""):
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from flat(item, f"{path}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from flat(item, f"{path}[{index}]")
+    else:
+        yield path, value
+
+
+def unexplained(merged, whole, explained):
+    """Paths where the reports differ and no rule of EXPLAINED says why;
+    the explained ones are counted into `explained` by reason."""
+    mine, theirs = dict(flat(merged)), dict(flat(whole))
+    left = []
+    for path in sorted(set(mine) | set(theirs)):
+        if mine.get(path, "<absent>") == theirs.get(path, "<absent>"):
+            continue
+        reason = next((why for pattern, why in EXPLAINED if pattern.search(path)), None)
+        if reason is None:
+            left.append(f"{path}: {mine.get(path, '<absent>')!r} vs {theirs.get(path, '<absent>')!r}")
+        else:
+            explained[reason] += 1
+    return left
+
+MONTHS = {name: number for number, name in enumerate(
+    ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"], start=1)}
+
+
+def clf_time(text):
+    """`10/Oct/2000:13:55:36 -0700` as an aware UTC datetime (strptime is
+    five times slower and the samples have 50,000 lines each)."""
+    day, month, year = int(text[0:2]), MONTHS[text[3:6]], int(text[7:11])
+    hour, minute, second = int(text[12:14]), int(text[15:17]), int(text[18:20])
+    sign = -1 if text[21] == "-" else 1
+    offset = datetime.timedelta(hours=int(text[22:24]), minutes=int(text[24:26])) * sign
+    local = datetime.datetime(year, month, day, hour, minute, second, tzinfo=datetime.timezone(offset))
+    return local.astimezone(datetime.timezone.utc)
+
+
+def parse_log(path, tail):
+    """The requests of one access log as columns (a line that does not
+    parse is an error: the samples are generated, every line is a request)."""
+    columns = collections.defaultdict(list)
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8", errors="surrogateescape") as lines:
+        for number, line in enumerate(lines, start=1):
+            match = NCSA.match(line.rstrip("\n"))
+            if not match:
+                raise SystemExit(f"{path}:{number}: not an NCSA access line: {line[:120]!r}")
+            client, _user, when, _request, status, _size, _referer, agent, rest = match.groups()
+            at = clf_time(when)
+            # A list of attempts ("a:80, b:80") is one field.
+            fields = re.findall(r"(?:\S+, )*\S+", rest)
+            request_time, upstream, upstream_status, upstream_time = None, None, None, None
+            if tail == "forwarded+seconds":
+                request_time = float(fields[-1]) if fields[-1] != "-" else None
+            elif tail == "seconds":
+                request_time = float(fields[0]) if fields and fields[0] != "-" else None
+            elif tail == "micros":
+                request_time = int(fields[0])
+            elif tail == "ingress":
+                # request_length request_time [upstream_name] [alternative]
+                # upstream_addr upstream_length upstream_time upstream_status req_id
+                request_time = float(fields[1]) if fields[1] != "-" else None
+                upstream, upstream_time, upstream_status = fields[4], fields[6], fields[7]
+            columns["time"].append(at)
+            columns["client"].append(client)
+            columns["status"].append(int(status))
+            columns["request_time"].append(request_time)
+            columns["user_agent"].append(None if agent == "-" else agent)
+            columns["upstream"].append(upstream)
+            columns["upstream_status"].append(upstream_status)
+            columns["upstream_time"].append(upstream_time)
+            columns["line"].append(number)
+    return columns
+
+
+def save_parquet(columns, path, unit):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table(
+        {
+            "time": pa.array(columns["time"], pa.timestamp("ms", tz="UTC")),
+            "client": pa.array(columns["client"], pa.string()),
+            "status": pa.array(columns["status"], pa.int64()),
+            "request_time": pa.array(columns["request_time"], pa.int64() if unit == "us" else pa.float64()),
+            "user_agent": pa.array(columns["user_agent"], pa.string()),
+            "upstream": pa.array(columns["upstream"], pa.string()),
+            "upstream_status": pa.array(columns["upstream_status"], pa.string()),
+            "upstream_time": pa.array(columns["upstream_time"], pa.string()),
+            "line": pa.array(columns["line"], pa.int64()),
+        }
+    )
+    pq.write_table(table, path)
+
+
+class DuckDb:
+    name, dialect = "duckdb", "duckdb"
+
+    def __init__(self, parquet):
+        import duckdb
+
+        self.db = duckdb.connect()
+        self.db.execute(f"CREATE TABLE access AS SELECT * FROM read_parquet('{parquet}')")
+
+    def run(self, query):
+        return [row[0] for row in self.db.execute(query).fetchall()]
+
+
+class ChDb:
+    name, dialect = "chdb", "clickhouse"
+
+    def __init__(self, parquet):
+        from chdb import session
+
+        self.session = session.Session()
+        self.session.query("CREATE DATABASE IF NOT EXISTS pm")
+        self.session.query("DROP TABLE IF EXISTS pm.access")
+        self.session.query(
+            f"CREATE TABLE pm.access ENGINE = MergeTree ORDER BY tuple() AS SELECT * FROM file('{parquet}', Parquet)"
+        )
+
+    def run(self, query):
+        text = str(self.session.query(query, "TabSeparatedRaw"))
+        return [line for line in text.split("\n") if line]
+
+    def close(self):
+        self.session.close()
+
+
+def postmortem(binary, *args):
+    done = subprocess.run([binary, *args], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"postmortem {' '.join(args)}: exit {done.returncode}: {done.stderr.strip()}")
+    return done.stdout
+
+
+def rows_by_table(lines):
+    tables = collections.defaultdict(list)
+    for line in lines:
+        row = json.loads(line)
+        tables[row.pop("table")].append(row)
+    return tables
+
+
+def canonical(rows, drop=()):
+    return sorted(json.dumps({k: v for k, v in row.items() if k not in drop}, sort_keys=True) for row in rows)
+
+
+def compare_partials(ours, theirs, same_ids, failures, listed, label):
+    """Row-by-row equality of the tables both write; `theirs` is the binary's."""
+    drop_everywhere = {"users_hll"}
+    for table in ["buckets", "latency", "slow_tail", "slots", "users", "dimensions", "dimension_latency"]:
+        drop = set(drop_everywhere)
+        if table == "users" and not same_ids:
+            drop.add("user")
+        mine, binary = canonical(ours.get(table, []), drop), canonical(theirs.get(table, []), drop)
+        if mine != binary and table in LISTED_ONLY:
+            listed.append(f"{label}: table {table}: {len(set(mine) - set(binary))} of {len(mine)} rows differ from the binary's")
+        elif mine != binary:
+            only_mine = sorted(set(mine) - set(binary))[:2]
+            only_binary = sorted(set(binary) - set(mine))[:2]
+            failures.append(
+                f"{label}: table {table}: {len(mine)} rows vs the binary's {len(binary)}; "
+                f"only here: {only_mine}; only the binary's: {only_binary}"
+            )
+    (mine,), (binary,) = ours["inputs"], theirs["inputs"]
+    for key in ["lines", "parsed", "first", "last", "no_response", "field_request_time", "field_user_agent", "field_upstream"]:
+        if mine[key] != binary[key]:
+            failures.append(f"{label}: inputs.{key} is {mine[key]}, the binary's {binary[key]}")
+
+
+def headline(report):
+    return [
+        {
+            **{key: incident.get(key) for key in INCIDENT_KEYS},
+            **{key: incident.get("impact", {}).get(key) for key in IMPACT_KEYS},
+            "timeline": [(entry.get("at"), entry.get("kind")) for entry in incident.get("timeline", [])],
+        }
+        for incident in report.get("incidents", [])
+    ]
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--binary", default="target/debug/postmortem")
+    parser.add_argument("--samples", default="sample-logs")
+    arguments = parser.parse_args()
+    try:
+        import pyarrow  # noqa: F401 (the loader writes the table as Parquet)
+    except ImportError as error:
+        print(f"== sql check: SKIPPED: the Python package 'pyarrow' cannot be imported ({error})")
+        return 0
+    engines = []
+    for engine, module in [(DuckDb, "duckdb"), (ChDb, "chdb")]:
+        try:
+            __import__(module)
+            engines.append(engine)
+        except ImportError as error:
+            print(f"== sql check: SKIPPED {engine.name}: the Python package '{module}' cannot be imported ({error})")
+    if not engines:
+        return 0
+    reads_jsonl = False
+    failures, listed = [], []
+    explained = collections.Counter()
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="pm-sql-") as scratch:
+        for sample, (log, tail, time_is, unit) in SAMPLES.items():
+            path = os.path.join(arguments.samples, sample, log)
+            parquet = os.path.join(scratch, f"{sample}.parquet")
+            save_parquet(parse_log(path, tail), parquet, unit)
+            flags = ["--time-is", time_is, "--request-time-unit", unit, "--line-column", "line"]
+            if tail == "ingress":
+                flags += [
+                    "--upstream-column", "upstream",
+                    "--upstream-status-column", "upstream_status",
+                    "--upstream-time-column", "upstream_time",
+                ]
+            databases = {engine: engine(parquet) for engine in engines}
+            # DuckDB's ids are its own hash (the default --users ip-ua);
+            # chDB's are the binary's with --users ip, compared id for id.
+            runs = [(DuckDb, "ip-ua"), (ChDb, "ip")]
+            for users in ["ip-ua", "ip"]:
+                binary_rows = rows_by_table(
+                    postmortem(arguments.binary, "partial", "--format", "jsonl", "--users", users, path).splitlines()
+                )
+                whole = None
+                for engine in [engine for engine, mode in runs if mode == users and engine in databases]:
+                    label = f"{sample} {engine.name} --users {users}"
+                    db = databases[engine]
+                    table = "pm.access" if engine is ChDb else "access"
+                    query = postmortem(
+                        arguments.binary, "sql", "--dialect", engine.dialect, "--table", table, "--users", users, *flags
+                    )
+                    lines = db.run(query)
+                    out = os.path.join(scratch, f"{sample}-{engine.name}-{users}.jsonl")
+                    with open(out, "w") as jsonl:
+                        jsonl.write("\n".join(lines) + "\n")
+                    same_ids = engine is ChDb and users == "ip"
+                    compare_partials(rows_by_table(lines), binary_rows, same_ids, failures, listed, label)
+                    # The report from the engine's partials, once the reduce step reads JSON lines.
+                    done = subprocess.run(
+                        [arguments.binary, "report", "--format", "json", "--from-partials", out],
+                        capture_output=True,
+                        text=True,
+                    )
+                    if done.returncode == 0:
+                        reads_jsonl = True
+                        if whole is None:
+                            whole = json.loads(
+                                postmortem(arguments.binary, "report", "--format", "json", "--users", users, path)
+                            )
+                        merged = json.loads(done.stdout)
+                        merged = with_impact(arguments.binary, db, engine, table, users, flags, merged, out, scratch)
+                        if headline(merged) != headline(whole):
+                            failures.append(
+                                f"{label}: report headline differs: from the engine {headline(merged)} "
+                                f"but from the log {headline(whole)}"
+                            )
+                        for difference in unexplained(merged, whole, explained):
+                            failures.append(f"{label}: report field differs, not explained in docs/sql.md: {difference}")
+                        compared = f", report: {len(headline(whole))} incidents, {sum(len(i['timeline']) for i in headline(whole))} timeline entries compared"
+                    else:
+                        for difference in unexplained(merged, whole, explained):
+                            failures.append(f"{label}: report field differs, not explained in docs/sql.md: {difference}")
+                        compared = f", report not compared: {done.stderr.strip()[:200]}"
+                    print(f"   {label}: {len(lines)} rows{compared}")
+            if ChDb in databases:
+                databases[ChDb].close()
+    elapsed = time.monotonic() - started
+    if not reads_jsonl:
+        print("== sql check: the reduce step does not read JSON lines yet: partial rows compared, reports not")
+    for reason, count in sorted(explained.items()):
+        print(f"   explained (docs/sql.md): {count} report fields differ: {reason}")
+    for difference in listed:
+        print(f"   listed (docs/sql.md): {difference}")
+    for failure in failures:
+        print(f"FAIL {failure}")
+    print(f"== sql check: {'FAILED' if failures else 'ok'} in {elapsed:.1f} s")
+    return 1 if failures else 0
+
+
+def with_impact(binary, db, engine, table, users, flags, report, out, scratch):
+    """The report again with the impact partials of every incident whose
+    counts are not exact, as docs/partials.md tells a user to do."""
+    impacts = []
+    for number, incident in enumerate(report.get("incidents", [])):
+        if incident.get("impact", {}).get("requests_exact", True):
+            continue
+        window = f"{incident['start']}..{incident['end']}"
+        query = postmortem(binary, "sql", "--dialect", engine.dialect, "--table", table, "--users", users, "--window", window, *flags)
+        path = os.path.join(scratch, f"impact-{number}-{os.path.basename(out)}")
+        with open(path, "w") as jsonl:
+            jsonl.write("\n".join(db.run(query)) + "\n")
+        impacts.append(path)
+    if not impacts:
+        return report
+    return json.loads(postmortem(binary, "report", "--format", "json", "--from-partials", out, "--impact", *impacts))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
