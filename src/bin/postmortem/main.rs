@@ -15,8 +15,8 @@ use clap::{CommandFactory, Parser};
 use cli::{Cli, Command, PartialFormat, ReportFormat, SeriesFormat};
 use postmortem::{
     Error, Findings, InputKind, NoProgress, Progress, Report, analyze, analyze_partials, chart,
-    inspect, inspection, json, markdown, partials_jsonl, series_table, write_impact_partials,
-    write_partials,
+    impact_jsonl, inspect, inspection, json, markdown, partials_jsonl, series_table,
+    write_impact_partials, write_partials,
 };
 
 fn main() -> ExitCode {
@@ -149,30 +149,31 @@ fn run(cli: &Cli) -> Result<(), Error> {
             let window = args.window()?;
             let config = args.partial.to_config()?;
             let producer = args.partial.producer();
-            let (PartialFormat::Parquet, Some(dir)) = (args.partial.format, &args.partial.output)
-            else {
-                return Err(Error::Usage(
-                    "impact: give the folder to write the Parquet files into with -o, e.g. -o impact-1/ (impact partials are Parquet only)".into(),
-                ));
-            };
-            let progress = progress_for(args.partial.common.quiet, false);
-            let written = write_impact_partials(
-                &config,
-                window,
-                dir,
-                &producer,
-                args.partial.piece()?.as_ref(),
-                progress.as_ref(),
-            )
-            .map_err(with_input_advice)?;
-            if !args.partial.common.quiet {
-                eprintln!(
-                    "postmortem: wrote {} impact partial files of producer '{producer}' to {}",
-                    written.len(),
-                    dir.display()
-                );
+            let piece = args.partial.piece()?;
+            match (args.partial.format, &args.partial.output) {
+                (PartialFormat::Parquet, Some(dir)) => {
+                    let progress = progress_for(args.partial.common.quiet, false);
+                    let written = write_impact_partials(&config, window, dir, &producer, piece.as_ref(), progress.as_ref())
+                        .map_err(with_input_advice)?;
+                    if !args.partial.common.quiet {
+                        eprintln!(
+                            "postmortem: wrote {} impact partial files of producer '{producer}' to {}",
+                            written.len(),
+                            dir.display()
+                        );
+                    }
+                    Ok(())
+                }
+                (PartialFormat::Parquet, None) => Err(Error::Usage(
+                    "impact: give the folder to write the Parquet files into with -o, e.g. -o impact-1/ (or --format jsonl for stdout)".into(),
+                )),
+                (PartialFormat::Jsonl, _) => {
+                    let progress = progress_for(args.partial.common.quiet, true);
+                    let text = impact_jsonl(&config, window, &producer, piece.as_ref(), progress.as_ref())
+                        .map_err(with_input_advice)?;
+                    output::write(output::destination(args.partial.output.as_deref()), &text)
+                }
             }
-            Ok(())
         }
         Command::Sql(args) => {
             let query = postmortem::sql_query(&args.to_request()?)?;
