@@ -67,7 +67,9 @@ pub use report::inspect as inspection;
 pub use report::{Report, chart, json, markdown, series_table};
 pub use run::{Inspection, analyze, inspect};
 #[cfg(feature = "tables")]
-pub use run::{analyze_partials, partials_jsonl, write_impact_partials, write_partials};
+pub use run::{
+    analyze_partials, impact_jsonl, partials_jsonl, write_impact_partials, write_partials,
+};
 #[cfg(feature = "tables")]
 pub use sql::{Dialect, DurationUnit, Mapped, SqlRequest, TimeColumn, TimeIs, query as sql_query};
 pub use timefmt::{Millis, TimeSpec, Zone, bare_number, parse_duration_us};

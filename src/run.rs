@@ -119,6 +119,34 @@ pub fn write_impact_partials(
     piece: Option<&Piece>,
     progress: &dyn Progress,
 ) -> Result<Vec<std::path::PathBuf>> {
+    let (mut ingested, settings) = read_for_impact(config, window, producer, piece, progress)?;
+    partials::write_dir(dir, producer, &settings, &mut ingested, piece)
+}
+
+/// `postmortem impact --format jsonl`: the impact partials as JSON lines
+/// (a Spark partition's output, contrib/spark/).
+#[cfg(feature = "tables")]
+pub fn impact_jsonl(
+    config: &Config,
+    window: (Millis, Millis),
+    producer: &str,
+    piece: Option<&Piece>,
+    progress: &dyn Progress,
+) -> Result<String> {
+    let (mut ingested, settings) = read_for_impact(config, window, producer, piece, progress)?;
+    partials::to_jsonl(producer, &settings, &mut ingested, piece)
+}
+
+/// The requests of `window` (within the producer's own --since/--until)
+/// and the settings that mark them as that window's.
+#[cfg(feature = "tables")]
+fn read_for_impact(
+    config: &Config,
+    window: (Millis, Millis),
+    producer: &str,
+    piece: Option<&Piece>,
+    progress: &dyn Progress,
+) -> Result<(Ingested, Settings)> {
     partials::check_producer(producer)?;
     // A producer given its own --since/--until (one of several time
     // ranges) counts the part of the window inside its range, its times
@@ -162,12 +190,12 @@ pub fn write_impact_partials(
     };
     config.since = Some(TimeSpec::Absolute(since));
     config.until = Some(TimeSpec::Absolute(until));
-    let mut ingested = read_for_partials(&config, piece, progress, edge_capture)?;
+    let ingested = read_for_partials(&config, piece, progress, edge_capture)?;
     let settings = Settings {
         window: Some(window),
         ..partial_settings(&config)
     };
-    partials::write_dir(dir, producer, &settings, &mut ingested, piece)
+    Ok((ingested, settings))
 }
 
 /// An instant no request arrives at: before the year 0, which

@@ -22,7 +22,9 @@ use postmortem::{
 };
 // The Parquet partials exist only in builds with the `tables` feature.
 #[cfg(feature = "tables")]
-use postmortem::{analyze_partials, partials_jsonl, write_impact_partials, write_partials};
+use postmortem::{
+    analyze_partials, impact_jsonl, partials_jsonl, write_impact_partials, write_partials,
+};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -154,30 +156,31 @@ fn run(cli: &Cli) -> Result<(), Error> {
             let window = args.window()?;
             let config = args.partial.to_config()?;
             let producer = args.partial.producer();
-            let (PartialFormat::Parquet, Some(dir)) = (args.partial.format, &args.partial.output)
-            else {
-                return Err(Error::Usage(
-                    "impact: give the folder to write the Parquet files into with -o, e.g. -o impact-1/ (impact partials are Parquet only)".into(),
-                ));
-            };
-            let progress = progress_for(args.partial.common.quiet, false);
-            let written = write_impact_partials(
-                &config,
-                window,
-                dir,
-                &producer,
-                args.partial.piece()?.as_ref(),
-                progress.as_ref(),
-            )
-            .map_err(with_input_advice)?;
-            if !args.partial.common.quiet {
-                eprintln!(
-                    "postmortem: wrote {} impact partial files of producer '{producer}' to {}",
-                    written.len(),
-                    dir.display()
-                );
+            let piece = args.partial.piece()?;
+            match (args.partial.format, &args.partial.output) {
+                (PartialFormat::Parquet, Some(dir)) => {
+                    let progress = progress_for(args.partial.common.quiet, false);
+                    let written = write_impact_partials(&config, window, dir, &producer, piece.as_ref(), progress.as_ref())
+                        .map_err(with_input_advice)?;
+                    if !args.partial.common.quiet {
+                        eprintln!(
+                            "postmortem: wrote {} impact partial files of producer '{producer}' to {}",
+                            written.len(),
+                            dir.display()
+                        );
+                    }
+                    Ok(())
+                }
+                (PartialFormat::Parquet, None) => Err(Error::Usage(
+                    "impact: give the folder to write the Parquet files into with -o, e.g. -o impact-1/ (or --format jsonl for stdout)".into(),
+                )),
+                (PartialFormat::Jsonl, _) => {
+                    let progress = progress_for(args.partial.common.quiet, true);
+                    let text = impact_jsonl(&config, window, &producer, piece.as_ref(), progress.as_ref())
+                        .map_err(with_input_advice)?;
+                    output::write(output::destination(args.partial.output.as_deref()), &text)
+                }
             }
-            Ok(())
         }
         #[cfg(feature = "tables")]
         Command::Sql(args) => {
