@@ -59,7 +59,7 @@ pub use detect::{Finding, Findings};
 pub use error::{Error, Result};
 pub use ingest::InputKind;
 // The partial commands exist only with the Parquet partials (`tables`);
-// so does the binary (`required-features`).
+// a binary built without them refuses those commands in one line.
 #[cfg(feature = "tables")]
 pub use partials::pieces::Piece;
 pub use progress::{NoProgress, Progress};

@@ -4,9 +4,10 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
+#[cfg(feature = "tables")]
+use postmortem::Piece;
 use postmortem::{
-    Config, Error, InputSpec, Piece, Result, TimeSpec, UserKey, Zone, bare_number,
-    parse_duration_us,
+    Config, Error, InputSpec, Result, TimeSpec, UserKey, Zone, bare_number, parse_duration_us,
 };
 
 #[derive(Parser, Debug)]
@@ -99,6 +100,8 @@ postmortem sql --dialect duckdb --table access > q.sql\n  \
 postmortem sql --dialect clickhouse --table logs.nginx --time-column ts --users ip\n  \
 postmortem sql --dialect bigquery --table proj.logs.nginx --request-time-unit ms"
     )]
+    // The SQL generator lives with the partials (`tables`).
+    #[cfg(feature = "tables")]
     Sql(crate::sql_args::SqlArgs),
     /// Print shell completions for bash, zsh, fish, PowerShell or Elvish.
     #[command(
@@ -392,6 +395,9 @@ pub struct ImpactArgs {
     pub window: String,
 }
 
+// What the partial commands read of their arguments: only in builds that
+// have the partials (`tables`); others refuse the commands first.
+#[cfg(feature = "tables")]
 impl ImpactArgs {
     /// `--window` as epoch milliseconds.
     pub fn window(&self) -> Result<(postmortem::Millis, postmortem::Millis)> {
@@ -400,7 +406,8 @@ impl ImpactArgs {
 }
 
 /// A `--window START..END` (both times with their zone) as epoch
-/// milliseconds (`impact`, `sql`).
+/// milliseconds (`impact`, `sql`: builds with `tables`).
+#[cfg(feature = "tables")]
 pub fn parse_window(text: &str) -> Result<(postmortem::Millis, postmortem::Millis)> {
     let text = text.trim();
     let absolute = |part: &str| match parse_time_arg("--window", part)? {
@@ -423,6 +430,7 @@ pub fn parse_window(text: &str) -> Result<(postmortem::Millis, postmortem::Milli
     Ok((start, end))
 }
 
+#[cfg(feature = "tables")]
 impl PartialArgs {
     pub fn to_config(&self) -> Result<Config> {
         let mut config = self.common.to_config()?;

@@ -4,6 +4,7 @@
 
 mod cli;
 mod output;
+#[cfg(feature = "tables")]
 mod sql_args;
 mod term_progress;
 
@@ -12,11 +13,17 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
 
-use cli::{Cli, Command, PartialFormat, ReportFormat, SeriesFormat};
+#[cfg(feature = "tables")]
+use cli::PartialFormat;
+use cli::{Cli, Command, ReportFormat, SeriesFormat};
 use postmortem::{
-    Error, Findings, InputKind, NoProgress, Progress, Report, analyze, analyze_partials, chart,
-    impact_jsonl, inspect, inspection, json, markdown, partials_jsonl, series_table,
-    write_impact_partials, write_partials,
+    Error, Findings, InputKind, NoProgress, Progress, Report, analyze, chart, inspect, inspection,
+    json, markdown, series_table,
+};
+// The Parquet partials exist only in builds with the `tables` feature.
+#[cfg(feature = "tables")]
+use postmortem::{
+    analyze_partials, impact_jsonl, partials_jsonl, write_impact_partials, write_partials,
 };
 
 fn main() -> ExitCode {
@@ -55,13 +62,7 @@ fn run(cli: &Cli) -> Result<(), Error> {
             let analysis = if args.from_partials.is_empty() {
                 analyze(&config, progress.as_ref()).map_err(with_input_advice)?
             } else {
-                analyze_partials(
-                    &config,
-                    &args.from_partials,
-                    &args.impact,
-                    progress.as_ref(),
-                )
-                .map_err(with_input_advice)?
+                report_from_partials(&config, args, progress.as_ref())?
             };
             warn_skipped(&analysis, args.common.quiet);
             if let Some(chart) = chart {
@@ -116,6 +117,11 @@ fn run(cli: &Cli) -> Result<(), Error> {
             };
             output::write(output, &text)
         }
+        #[cfg(not(feature = "tables"))]
+        Command::Partial(_) => Err(lacks_tables("partial")),
+        #[cfg(not(feature = "tables"))]
+        Command::Impact(_) => Err(lacks_tables("impact")),
+        #[cfg(feature = "tables")]
         Command::Partial(args) => {
             let config = args.to_config()?;
             let producer = args.producer();
@@ -145,6 +151,7 @@ fn run(cli: &Cli) -> Result<(), Error> {
                 }
             }
         }
+        #[cfg(feature = "tables")]
         Command::Impact(args) => {
             let window = args.window()?;
             let config = args.partial.to_config()?;
@@ -175,6 +182,7 @@ fn run(cli: &Cli) -> Result<(), Error> {
                 }
             }
         }
+        #[cfg(feature = "tables")]
         Command::Sql(args) => {
             let query = postmortem::sql_query(&args.to_request()?)?;
             output::write(None, &query)
@@ -207,6 +215,35 @@ fn run(cli: &Cli) -> Result<(), Error> {
             output::write(None, &String::from_utf8_lossy(&page))
         }
     }
+}
+
+/// `report --from-partials`: the partials read back, in builds that have them.
+#[cfg(feature = "tables")]
+fn report_from_partials(
+    config: &postmortem::Config,
+    args: &cli::ReportArgs,
+    progress: &dyn Progress,
+) -> Result<Findings, Error> {
+    analyze_partials(config, &args.from_partials, &args.impact, progress).map_err(with_input_advice)
+}
+
+/// Without the `tables` feature there are no partials to read.
+#[cfg(not(feature = "tables"))]
+fn report_from_partials(
+    _config: &postmortem::Config,
+    _args: &cli::ReportArgs,
+    _progress: &dyn Progress,
+) -> Result<Findings, Error> {
+    Err(lacks_tables("report --from-partials"))
+}
+
+/// The usage error (exit 2) of a command this build cannot run: built
+/// without the `tables` feature (no polars), it has no Parquet partials.
+#[cfg_attr(feature = "tables", allow(dead_code))]
+fn lacks_tables(command: &str) -> Error {
+    Error::Usage(format!(
+        "{command}: this build lacks it (built without the `tables` feature, which holds the Parquet partials): rebuild with default features, e.g. cargo build --release"
+    ))
 }
 
 /// The name completions and the man page are written for.
@@ -260,6 +297,27 @@ fn warn_skipped(analysis: &Findings, quiet: bool) {
                 "postmortem: {}: skipped {} of {} lines (first at line {}: {})",
                 input.path, input.skipped, input.lines, example.line, example.reason
             );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_command_this_build_lacks_is_one_line_naming_the_rebuild() {
+        for command in ["partial", "impact", "report --from-partials"] {
+            let error = lacks_tables(command);
+            assert_eq!(error.exit_code(), 2, "{command}: a usage error");
+            let text = error.to_string();
+            assert_eq!(
+                text,
+                format!(
+                    "{command}: this build lacks it (built without the `tables` feature, which holds the Parquet partials): rebuild with default features, e.g. cargo build --release"
+                )
+            );
+            assert!(!text.contains('\n'), "{command}: one line");
         }
     }
 }
