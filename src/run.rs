@@ -152,13 +152,10 @@ fn read_for_impact(
     // ranges) counts the part of the window inside its range, its times
     // placed as the map step placed them (`read_inputs`: --tz, else the
     // offset the logs carry).
-    let zone = match config.tz {
-        Some(zone) => zone,
-        None if config.since.is_some() || config.until.is_some() => {
-            let expanded = reader::expand_inputs(&config.inputs)?;
-            Zone::Fixed(peek_offset(&expanded.sources).unwrap_or(0))
-        }
-        None => Zone::Fixed(0),
+    let zone = if config.since.is_some() || config.until.is_some() {
+        zone_hint(config.tz, &reader::expand_inputs(&config.inputs)?.sources)
+    } else {
+        Zone::Fixed(0)
     };
     let own_since = config.since.map(|since| since.resolve(&zone));
     let own_until = config.until.map(|until| until.resolve(&zone));
@@ -515,10 +512,7 @@ fn read_inputs(
     if sources.is_empty() && unreadable.is_empty() {
         return Err(Error::NothingParsed(no_files_message(&config.inputs)));
     }
-    let zone_hint = match config.tz {
-        Some(zone) => zone,
-        None => Zone::Fixed(peek_offset(&sources).unwrap_or(0)),
-    };
+    let zone_hint = zone_hint(config.tz, &sources);
     let since = config.since.map(|t| t.resolve(&zone_hint));
     let until = config.until.map(|t| t.resolve(&zone_hint));
     if let (Some(since), Some(until)) = (since, until)
@@ -623,6 +617,12 @@ fn total_size(sources: &[Source]) -> Option<u64> {
 /// Bytes read from the head of a file to find the offset its access lines
 /// carry, so zoneless `--since`/`--until` can be read in the logs' zone.
 const PEEK_BYTES: u64 = 256 << 10;
+
+/// The zone zoneless `--since`/`--until` are read in: `--tz`, else the
+/// offset the first access lines carry, else UTC.
+fn zone_hint(tz: Option<Zone>, sources: &[Source]) -> Zone {
+    tz.unwrap_or_else(|| Zone::Fixed(peek_offset(sources).unwrap_or(0)))
+}
 
 /// The offset of the first access line found at the head of the files.
 fn peek_offset(sources: &[Source]) -> Option<i32> {

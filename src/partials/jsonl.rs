@@ -53,7 +53,8 @@ impl Section {
         }
     }
 
-    /// The producer the settings line names.
+    /// The producer the settings line names ([`sections`] refuses a
+    /// section without one).
     pub fn producer(&self) -> &str {
         self.metadata
             .iter()
@@ -141,6 +142,9 @@ pub fn sections(path: &Path) -> Result<Vec<Section>> {
                     return Err(not_partial(path, line, format!("setting '{key}' is {value}, not a string")));
                 };
                 metadata.push((key, value));
+            }
+            if !metadata.iter().any(|(key, value)| key == "postmortem.producer" && !value.is_empty()) {
+                return Err(not_partial(path, line, "the settings line names no 'postmortem.producer' for the rows that follow"));
             }
             found.push(Section {
                 path: path.to_path_buf(),

@@ -306,6 +306,30 @@ struct Producer {
     section: Option<jsonl::Section>,
 }
 
+impl Producer {
+    /// Where the producer was met first: its JSON-lines file, or one of
+    /// its Parquet files.
+    fn found_in(&self) -> PathBuf {
+        self.section
+            .as_ref()
+            .map(|section| section.path.clone())
+            .or_else(|| self.tables.values().next().map(|table| table.path.clone()))
+            .unwrap_or_default()
+    }
+}
+
+/// Keeps the settings of the first partial met (`first`) and refuses any
+/// later one made with others.
+fn same_settings(first: &mut Option<(Settings, PathBuf)>, settings: Settings, path: &Path) -> Result<()> {
+    match first {
+        None => {
+            *first = Some((settings, path.to_path_buf()));
+            Ok(())
+        }
+        Some((expected, expected_path)) => check_same(expected, expected_path, &settings, path),
+    }
+}
+
 /// The tables as the writer types them (names and columns), which is how
 /// JSON lines are read back.
 fn schemas(settings: &Settings) -> Result<Vec<(&'static str, polars::prelude::Schema)>> {
@@ -388,27 +412,10 @@ pub fn read_dirs(paths: &[PathBuf]) -> Result<(Settings, Ingested)> {
     for path in files {
         if jsonl::is_jsonl(&path) {
             for section in jsonl::sections(&path)? {
-                let settings = Settings::from_file(&section.settings_table())?;
-                match &first {
-                    None => first = Some((settings, path.clone())),
-                    Some((expected, expected_path)) => check_same(expected, expected_path, &settings, &path)?,
-                }
+                same_settings(&mut first, Settings::from_file(&section.settings_table())?, &path)?;
                 let name = section.producer().to_string();
-                if name.is_empty() {
-                    return Err(Error::Usage(format!(
-                        "{}: line {}: the settings line has no 'postmortem.producer': name the producer whose rows follow",
-                        path.display(),
-                        section.line
-                    )));
-                }
                 if let Some(known) = producers.get(&name) {
-                    let known_path = known
-                        .section
-                        .as_ref()
-                        .map(|s| s.path.clone())
-                        .or_else(|| known.tables.values().next().map(|t| t.path.clone()))
-                        .unwrap_or_default();
-                    return Err(given_twice(&name, &known_path, &path));
+                    return Err(given_twice(&name, &known.found_in(), &path));
                 }
                 producers.insert(
                     name.clone(),
@@ -422,13 +429,7 @@ pub fn read_dirs(paths: &[PathBuf]) -> Result<(Settings, Ingested)> {
             continue;
         }
         let table = read_parquet(&path, false)?;
-        let settings = Settings::from_file(&table)?;
-        match &first {
-            None => first = Some((settings, path.clone())),
-            Some((expected, expected_path)) => {
-                check_same(expected, expected_path, &settings, &path)?;
-            }
-        }
+        same_settings(&mut first, Settings::from_file(&table)?, &path)?;
         let producer = table.meta("postmortem.producer").unwrap_or_default().to_string();
         let name = table.meta("postmortem.table").unwrap_or_default().to_string();
         let entry = producers.entry(producer.clone()).or_insert_with(|| Producer {
@@ -436,8 +437,8 @@ pub fn read_dirs(paths: &[PathBuf]) -> Result<(Settings, Ingested)> {
             tables: BTreeMap::new(),
             section: None,
         });
-        if let Some(section) = &entry.section {
-            return Err(given_twice(&producer, &section.path, &path));
+        if entry.section.is_some() {
+            return Err(given_twice(&producer, &entry.found_in(), &path));
         }
         if let Some(previous) = entry.tables.get(&name) {
             return Err(Error::Usage(format!(
