@@ -119,7 +119,7 @@ fn has_aws_shape(text: &[u8; AWS_TIME_LEN]) -> bool {
 
 /// A time of [`has_aws_shape`]: its second from the cache or parsed (and
 /// then cached), plus the fraction's milliseconds.
-#[inline]
+#[inline(always)]
 fn exact_aws_time(text: &[u8; AWS_TIME_LEN]) -> Option<Millis> {
     let millis = text[AWS_SECOND_LEN + 1..AWS_SECOND_LEN + 4]
         .iter()
@@ -230,23 +230,36 @@ impl<'a> Fields<'a> {
         self.next("").ok()
     }
 
-    /// A processing time read in the pass that finds its end: `-1` as
-    /// `Some(None)`.
+    /// A processing time read in the pass that finds its end (what
+    /// [`whole_seconds_as_micros`] reads, for at most
+    /// [`MAX_EXACT_DIGITS`] digits a part): `-1` as `Some(None)`.
     #[inline]
     fn seconds(&mut self) -> Option<Option<u64>> {
-        let len = self
-            .rest
-            .iter()
-            .take_while(|&&b| b.is_ascii_digit() || b == b'.')
-            .count();
-        if len == 0 && self.rest.starts_with(b"-1") && ends_at(self.rest, 2) {
-            self.skip(2);
-            return Some(None);
-        }
-        if len == 0 || !ends_at(self.rest, len) {
+        let (whole, whole_len) = leading_digits(self.rest);
+        if whole_len == 0 {
+            if self.rest.starts_with(b"-1") && ends_at(self.rest, 2) {
+                self.skip(2);
+                return Some(None);
+            }
             return None;
         }
-        let micros = whole_seconds_as_micros(&self.rest[..len])?;
+        // Whole seconds beyond 10^12 would saturate in micros.
+        if whole_len > MAX_EXACT_DIGITS - 6 {
+            return None;
+        }
+        let mut micros = whole * MICROS_PER_SECOND;
+        let mut len = whole_len;
+        if self.rest.get(len) == Some(&b'.') {
+            let (fraction, fraction_len) = leading_digits(&self.rest[len + 1..]);
+            if fraction_len > 6 {
+                return None;
+            }
+            micros += fraction * 10u64.pow(6 - fraction_len as u32);
+            len += 1 + fraction_len;
+        }
+        if !ends_at(self.rest, len) {
+            return None;
+        }
         self.skip(len);
         Some(Some(micros))
     }
@@ -276,16 +289,35 @@ impl<'a> Fields<'a> {
             self.skip(1);
             return Some(None);
         }
-        let len = self.rest.iter().take_while(|b| b.is_ascii_digit()).count();
-        if len == 0 || !ends_at(self.rest, len) {
+        let (value, len) = leading_digits(self.rest);
+        if len == 0 || len > MAX_EXACT_DIGITS || !ends_at(self.rest, len) {
             return None;
         }
-        let value = self.rest[..len]
-            .iter()
-            .fold(0u64, |acc, &b| acc.saturating_mul(10).saturating_add(u64::from(b - b'0')));
         self.skip(len);
         Some(Some(value))
     }
+}
+
+/// Most digits read without saturating arithmetic: 10^18 < 2^64, so any
+/// 18 digits are exact; longer numbers go to the general reader, which
+/// saturates.
+const MAX_EXACT_DIGITS: usize = 18;
+
+/// The value of the digits `text` starts with (wrapping past
+/// [`MAX_EXACT_DIGITS`], which the callers refuse) and how many there are.
+#[inline]
+fn leading_digits(text: &[u8]) -> (u64, usize) {
+    let mut value = 0u64;
+    let mut len = 0;
+    for &b in text {
+        let digit = b.wrapping_sub(b'0');
+        if digit > 9 {
+            break;
+        }
+        value = value.wrapping_mul(10).wrapping_add(u64::from(digit));
+        len += 1;
+    }
+    (value, len)
 }
 
 /// Seconds with a fraction, `-1` as `None`.
@@ -390,45 +422,29 @@ fn nth_field(text: &[u8], index: usize) -> Option<&[u8]> {
 
 /// Where field `index` (1 or more) of `text` split at single spaces
 /// starts: after its `index`-th space, `None` when there are fewer. What
-/// [`nth_field`] finds, without a search a field: the spaces are counted
-/// 64 bytes at a time, then 16, in a form the compiler turns into vector
-/// compares (~25 instructions a block), then the last bytes one by one.
-/// The ALB's seven fields between the user agent and
-/// `request_creation_time` are ~280 bytes, and seven searches cost ~430
-/// instructions (callgrind).
+/// [`nth_field`] finds, without a search a field: the spaces are counted 64
+/// bytes at a time, in a form the compiler turns into vector compares (~25
+/// instructions a block), and only the last few are searched for. The
+/// ALB's seven fields between the user agent and `request_creation_time`
+/// are ~280 bytes, and seven searches cost ~430 instructions (callgrind).
 #[inline]
 fn field_start(text: &[u8], index: usize) -> Option<usize> {
-    #[inline]
-    fn spaces<const N: usize>(block: &[u8; N]) -> usize {
-        // A u8 sum does not overflow: N <= 64.
-        usize::from(block.iter().map(|&b| u8::from(b == b' ')).sum::<u8>())
-    }
+    const BLOCK: usize = 64;
     let (mut start, mut remaining) = (0, index);
-    while let Some(Ok(block)) = text.get(start..start + 64).map(<&[u8; 64]>::try_from) {
-        let found = spaces(block);
+    while let Some(Ok(block)) = text.get(start..start + BLOCK).map(<&[u8; BLOCK]>::try_from) {
+        // A u8 sum: at most 64, no overflow.
+        let found = usize::from(block.iter().map(|&b| u8::from(b == b' ')).sum::<u8>());
         if found >= remaining {
             break;
         }
         remaining -= found;
-        start += 64;
+        start += BLOCK;
     }
-    while let Some(Ok(block)) = text.get(start..start + 16).map(<&[u8; 16]>::try_from) {
-        let found = spaces(block);
-        if found >= remaining {
-            break;
-        }
-        remaining -= found;
-        start += 16;
+    // The last spaces are within 64 bytes: a search each.
+    for _ in 0..remaining {
+        start += find_byte(b' ', &text[start..])? + 1;
     }
-    for (at, &byte) in text[start..].iter().enumerate() {
-        if byte == b' ' {
-            remaining = remaining.checked_sub(1)?;
-            if remaining == 0 {
-                return Some(start + at + 1);
-            }
-        }
-    }
-    None
+    Some(start)
 }
 
 /// The fields both layouts share from `client:port` to `user_agent`.
@@ -530,6 +546,7 @@ fn termination(common: &Common<'_>) -> Option<Termination> {
     Some(Termination::new(cause, &code))
 }
 
+#[inline(always)]
 fn record<'a>(common: &Common<'a>, arrival: i64, duration_us: Option<u64>) -> AccessRecord<'a> {
     let mut record = AccessRecord::new(arrival, 0, common.elb_status.unwrap_or(0));
     record.client = common.client;
@@ -571,10 +588,13 @@ fn arrival_and_duration(
 
 /// Parses one ALB line.
 pub fn parse_alb(line: &[u8]) -> Result<(AccessRecord<'_>, &[u8]), LineError> {
-    match parse_alb_fast(line) {
-        Some(record) => Ok((record, &[])),
-        None => parse_alb_general(line),
+    // The record is built where it is returned: turning an `Option` into
+    // the `Result` copied it (~50 instructions a line, callgrind).
+    let mut parsed = Err(LineError::new(""));
+    if !parse_alb_fast(line, &mut parsed) {
+        parsed = parse_alb_general(line);
     }
+    parsed
 }
 
 /// An ALB line as AWS writes it (a known request type, times of the exact
@@ -584,7 +604,22 @@ pub fn parse_alb(line: &[u8]) -> Result<(AccessRecord<'_>, &[u8]), LineError> {
 /// general reader then reads and, if it must, names what was wrong. Half
 /// the instructions of the general reader a line (callgrind, `BENCHMARKS.md`).
 #[inline]
-fn parse_alb_fast(line: &[u8]) -> Option<AccessRecord<'_>> {
+fn parse_alb_fast<'a>(
+    line: &'a [u8],
+    parsed: &mut Result<(AccessRecord<'a>, &'a [u8]), LineError>,
+) -> bool {
+    match read_alb_fast(line) {
+        Some((common, arrival, duration_us)) => {
+            *parsed = Ok((record(&common, arrival, duration_us), &[]));
+            true
+        }
+        None => false,
+    }
+}
+
+/// The fields of [`parse_alb_fast`]'s line, `None` for a line it leaves.
+#[inline]
+fn read_alb_fast(line: &[u8]) -> Option<(Common<'_>, Millis, Option<u64>)> {
     let mut fields = Fields { rest: line };
     let kind = fields.short()?;
     if !matches!(kind, b"http" | b"https" | b"h2" | b"grpcs" | b"ws" | b"wss") {
@@ -601,7 +636,7 @@ fn parse_alb_fast(line: &[u8]) -> Option<AccessRecord<'_>> {
     };
     let created = creation.exact_time()?;
     let (arrival, duration_us) = arrival_and_duration(answered_at, Some(created), &common.times);
-    Some(record(&common, arrival, duration_us))
+    Some((common, arrival, duration_us))
 }
 
 /// Reads an ALB line field by field, naming the first that is not as
