@@ -17,6 +17,7 @@ pub mod evidence;
 pub mod json_document;
 pub mod metrics;
 pub mod pipeline;
+pub mod read_buffer;
 pub mod reader;
 pub mod record;
 pub mod recount;

@@ -3,8 +3,9 @@
 //! persistent [`Partial`], merged once at the end. Two ways to feed them:
 //!
 //! - a plain file ([`run_file`]): every worker takes the next 512 KiB of the
-//!   file with a positional read into its own reused buffer, still in the
-//!   core's cache when it parses it, and parses the lines that start there;
+//!   file with a positional read into its own reused, aligned buffer
+//!   ([`super::read_buffer`]), still in the core's cache when it parses it,
+//!   and parses the lines that start there;
 //! - standard input and gzip ([`run`]): one reader thread reads (and
 //!   decodes, which is slower than parsing) into a few buffers that go round
 //!   between it and the workers, so decoding overlaps parsing.
@@ -26,6 +27,7 @@ use std::sync::{Arc, Mutex};
 use super::IngestOptions;
 use super::access::{AccessFormat, AccessParser};
 use super::envelope::Envelope;
+use super::read_buffer::ReadBuffer;
 use super::reader::{Chunk, ChunkReader, MAX_LINE_BYTES, OVERLONG_LINE_MARK};
 use super::recount::{Recount, meets_ranges};
 use super::worker::{ParseWorker, SourceResult, combine};
@@ -388,7 +390,7 @@ pub fn run_file(
                 let (next_chunk, done_bytes, reported, stop, first_error) =
                     (&next_chunk, &done_bytes, &reported, &stop, &first_error);
                 scope.spawn(move || {
-                    let mut buffer = Vec::new();
+                    let mut buffer = ReadBuffer::new();
                     while !stop.load(Ordering::Relaxed) {
                         let chunk = next_chunk.fetch_add(1, Ordering::Relaxed);
                         let Some(start) = chunk.checked_mul(chunk_bytes).filter(|&s| s < len)
@@ -400,7 +402,7 @@ pub fn run_file(
                             continue;
                         }
                         match lines_starting_in(file, (start, end), MAX_LINE_BYTES, &mut buffer) {
-                            Ok(range) => worker.parse_chunk(chunk, &buffer[range]),
+                            Ok(range) => worker.parse_chunk(chunk, &buffer.bytes()[range]),
                             Err(error) => {
                                 stop.store(true, Ordering::Relaxed);
                                 if let Ok(mut first) = first_error.lock()
@@ -463,16 +465,17 @@ fn lines_starting_in(
     file: &File,
     (start, end): (u64, u64),
     max_line: usize,
-    buffer: &mut Vec<u8>,
+    buffer: &mut ReadBuffer,
 ) -> io::Result<std::ops::Range<usize>> {
     // One byte before the range tells whether a line starts at `start`.
     let from = start.saturating_sub(1);
+    buffer.place_for(from);
     let span = (end - from) as usize;
     let mut filled = read_at_most(file, from, buffer, 0, span + LINE_OVERREAD_BYTES)?;
     let first = if start == 0 {
         0
     } else {
-        match memchr::memchr(b'\n', &buffer[..filled.min(span)]) {
+        match memchr::memchr(b'\n', &buffer.bytes()[..filled.min(span)]) {
             Some(at) => at + 1,
             // The line running through `start` runs past `end` too.
             None => return Ok(0..0),
@@ -485,12 +488,12 @@ fn lines_starting_in(
     // after `end - 1`.
     let mut search_from = span - 1;
     loop {
-        if let Some(at) = memchr::memchr(b'\n', &buffer[search_from.min(filled)..filled]) {
+        if let Some(at) = memchr::memchr(b'\n', &buffer.bytes()[search_from.min(filled)..filled]) {
             return Ok(first..search_from + at + 1);
         }
         search_from = filled;
         // Where the last line starts: no newline after it was read yet.
-        let last_start = memchr::memrchr(b'\n', &buffer[first..(span - 1).min(filled)])
+        let last_start = memchr::memrchr(b'\n', &buffer.bytes()[first..(span - 1).min(filled)])
             .map_or(first, |at| first + at + 1);
         if filled - last_start > max_line {
             return drop_overlong_line(file, from + filled as u64, buffer, first..last_start);
@@ -515,21 +518,19 @@ fn lines_starting_in(
 fn drop_overlong_line(
     file: &File,
     mut offset: u64,
-    buffer: &mut Vec<u8>,
+    buffer: &mut ReadBuffer,
     kept: std::ops::Range<usize>,
 ) -> io::Result<std::ops::Range<usize>> {
     let mark_end = kept.end + OVERLONG_LINE_MARK.len();
-    if buffer.len() < mark_end {
-        buffer.resize(mark_end, 0);
-    }
-    buffer[kept.end..mark_end].copy_from_slice(OVERLONG_LINE_MARK);
+    buffer.grow(mark_end, kept.end);
+    buffer.bytes_mut()[kept.end..mark_end].copy_from_slice(OVERLONG_LINE_MARK);
     loop {
         let got = read_at_most(file, offset, buffer, mark_end, DISCARD_BYTES)?;
         if got == 0 {
             return Ok(kept.start..mark_end);
         }
-        if memchr::memchr(b'\n', &buffer[mark_end..mark_end + got]).is_some() {
-            buffer[mark_end] = b'\n';
+        if memchr::memchr(b'\n', &buffer.bytes()[mark_end..mark_end + got]).is_some() {
+            buffer.bytes_mut()[mark_end] = b'\n';
             return Ok(kept.start..mark_end + 1);
         }
         offset += got as u64;
@@ -542,17 +543,15 @@ fn drop_overlong_line(
 fn read_at_most(
     file: &File,
     offset: u64,
-    buffer: &mut Vec<u8>,
+    buffer: &mut ReadBuffer,
     at: usize,
     want: usize,
 ) -> io::Result<usize> {
     use std::os::unix::fs::FileExt;
-    if buffer.len() < at + want {
-        buffer.resize(at + want, 0);
-    }
+    buffer.grow(at + want, at);
     let mut got = 0;
     while got < want {
-        match file.read_at(&mut buffer[at + got..at + want], offset + got as u64) {
+        match file.read_at(&mut buffer.bytes_mut()[at + got..at + want], offset + got as u64) {
             Ok(0) => break,
             Ok(n) => got += n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -747,12 +746,12 @@ mod tests {
         file.write_all(text).expect("write");
         let len = text.len() as u64;
         let mut joined = Vec::new();
-        let mut buffer = Vec::new();
+        let mut buffer = ReadBuffer::new();
         for start in (0..len).step_by(chunk_bytes as usize) {
             let end = (start + chunk_bytes).min(len);
             let range = lines_starting_in(file.as_file(), (start, end), max_line, &mut buffer)
                 .expect("read");
-            joined.extend_from_slice(&buffer[range]);
+            joined.extend_from_slice(&buffer.bytes()[range]);
         }
         joined
     }
