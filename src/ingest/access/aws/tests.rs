@@ -363,3 +363,44 @@ fn field_starts_are_where_nth_field_finds_them() {
         prop_assert_eq!(found, nth_field(&text, index));
     });
 }
+
+/// The fast steps for processing times and byte counts give what the
+/// general steps give, and leave the same rest of the line.
+#[test]
+fn fast_number_steps_read_as_the_general_steps() {
+    let times = [
+        ("milliseconds", "0.044 x", true),
+        ("zero", "0.000 x", true),
+        ("at the end", "1.500", true),
+        ("microseconds (Classic)", "0.000073 x", true),
+        ("whole seconds", "12 x", true),
+        ("point without digits", "3. x", true),
+        ("never answered", "-1 x", true),
+        ("seven fraction digits: general", "0.0000001 x", false),
+        ("two points: general", "1.2.3 x", false),
+        ("a sign: general", "+0.5 x", false),
+    ];
+    for (name, text, fast) in times {
+        let mut fields = Fields { rest: text.as_bytes() };
+        let mut general = Fields { rest: text.as_bytes() };
+        let expected = general.next("").and_then(processing_time);
+        match fields.seconds() {
+            Some(value) => {
+                assert!(fast, "{name}: read by the fast step");
+                assert_eq!(Ok(value), expected, "{name}");
+                assert_eq!(fields.rest, general.rest, "{name}: the rest");
+            }
+            None => assert!(!fast, "{name}: left to the general step"),
+        }
+    }
+    assert_eq!(Fields { rest: b"0.044 x" }.seconds(), Some(Some(44_000)));
+    let counts = [
+        ("bytes", "9799 x", Some(Some(9799))),
+        ("absent", "- x", Some(None)),
+        ("a letter: general", "97x9 x", None),
+        ("nineteen digits: general", "1234567890123456789 x", None),
+    ];
+    for (name, text, expected) in counts {
+        assert_eq!(Fields { rest: text.as_bytes() }.count(), expected, "{name}");
+    }
+}
