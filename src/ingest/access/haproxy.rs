@@ -271,30 +271,30 @@ fn read_timers(text: &[u8]) -> Result<([Option<u64>; 5], usize), LineError> {
 fn plain_timers(text: &[u8]) -> Option<([Option<u64>; 5], usize)> {
     let mut values = [None; 5];
     let mut count = 0;
-    let mut parts = text.split(|&b| b == b'/');
-    for slot in &mut values {
-        let Some(part) = parts.next() else {
-            return Some((values, count));
-        };
-        let (never, digits) = match part {
-            [b'-', digits @ ..] => (true, digits),
-            digits => (false, digits),
-        };
-        if digits.is_empty() || digits.len() > MAX_PLAIN_TIMER_DIGITS {
-            return None;
-        }
-        let mut value = 0u64;
-        for &b in digits {
-            if !b.is_ascii_digit() {
-                return None;
+    // The part being read: its value, its digits, and whether it is `-`
+    // (a step that never happened).
+    let (mut value, mut digits, mut never) = (0u64, 0usize, false);
+    for at in 0..=text.len() {
+        match text.get(at) {
+            Some(&digit @ b'0'..=b'9') => {
+                value = value.wrapping_mul(10).wrapping_add(u64::from(digit - b'0'));
+                digits += 1;
             }
-            value = value * 10 + u64::from(b - b'0');
+            Some(b'-') if digits == 0 && !never => never = true,
+            None | Some(b'/') => {
+                // A sixth part is the general reader's error.
+                let slot = values.get_mut(count)?;
+                if digits == 0 || digits > MAX_PLAIN_TIMER_DIGITS {
+                    return None;
+                }
+                *slot = (!never).then_some(value);
+                count += 1;
+                (value, digits, never) = (0, 0, false);
+            }
+            Some(_) => return None,
         }
-        *slot = (!never).then_some(value);
-        count += 1;
     }
-    // A sixth part is the general reader's error.
-    parts.next().is_none().then_some((values, count))
+    Some((values, count))
 }
 
 /// Digits a timer may have on the plain path: any more could overflow
