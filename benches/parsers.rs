@@ -162,6 +162,7 @@ fn chunk(c: &mut Criterion) {
         threads: 1,
         evidence: postmortem::ingest::evidence::EvidenceOptions::default(),
         edge_capture: Vec::new(),
+        exact_users_bytes: postmortem::series::user_sketch::DEFAULT_EXACT_USERS_BYTES,
     };
     let parser = parser_named("combined+request_time");
     let mut group = c.benchmark_group("chunk");

@@ -75,6 +75,9 @@ pub struct Config {
     pub alert_patterns: Vec<String>,
     /// Worker threads for parsing; 0 lets rayon choose (one per core).
     pub threads: usize,
+    /// `--exact-users-mb` in bytes: the memory the exact user spans may
+    /// take before every bucket keeps sketches instead.
+    pub exact_users_bytes: u64,
 }
 
 impl Default for Config {
@@ -93,6 +96,7 @@ impl Default for Config {
             detected_at: None,
             alert_patterns: Vec::new(),
             threads: 0,
+            exact_users_bytes: crate::series::user_sketch::DEFAULT_EXACT_USERS_BYTES,
         }
     }
 }

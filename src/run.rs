@@ -257,7 +257,13 @@ fn read_for_partials(
     } else {
         NothingParsed::Fails
     };
-    let (inputs, mut ingested, _) = read_inputs(config, progress, nothing_parsed, edge_capture)?;
+    // The partial files hold users one by one (the `users` table); the
+    // switch to sketches is not carried by them yet (docs/partials.md).
+    let exact = Config {
+        exact_users_bytes: u64::MAX,
+        ..config.clone()
+    };
+    let (inputs, mut ingested, _) = read_inputs(&exact, progress, nothing_parsed, edge_capture)?;
     ingested.inputs = inputs;
     Ok(ingested)
 }
@@ -536,6 +542,7 @@ fn read_inputs(
         },
         threads: config.threads,
         edge_capture,
+        exact_users_bytes: config.exact_users_bytes,
     };
     progress.begin(total_size(&sources));
     let mut ingested = ingest::ingest(&sources, &options, progress)?;

@@ -162,6 +162,8 @@ pub enum TimelineFact {
     BadRequestsEnd {
         users_affected: u64,
         users_active: u64,
+        /// Whether the two are estimates from sketches.
+        users_estimated: bool,
     },
     /// The first request after the traffic came back.
     TrafficDropEnd { users_missing: u64 },

@@ -9,6 +9,7 @@
 
 use rustc_hash::FxHashSet;
 
+use crate::series::user_sketch::UsersUnion;
 use crate::series::{SeriesSet, UserSpan};
 use crate::timefmt::Millis;
 
@@ -23,6 +24,10 @@ pub struct Impact {
     pub requests_failed: u64,
     pub requests_slow: u64,
     pub users_missing: u64,
+    /// Whether the users are estimates from the buckets' sketches (whole
+    /// edge buckets, [`crate::series::user_sketch`]) rather than counted
+    /// one by one.
+    pub users_estimated: bool,
 }
 
 impl Impact {
@@ -53,6 +58,9 @@ pub fn measure(series: &SeriesSet, start: Millis, end: Millis, threshold_us: u64
     let mut active: FxHashSet<u64> = FxHashSet::default();
     let mut affected: FxHashSet<u64> = FxHashSet::default();
     let (first, last) = (series.index_of(start), series.index_of(end));
+    let sketched = series.buckets[first..=last]
+        .iter()
+        .any(|bucket| bucket.users.sketch().is_some());
     for index in first..=last {
         let bucket = &series.buckets[index];
         let bucket_start = series.bucket_start(index);
@@ -87,8 +95,38 @@ pub fn measure(series: &SeriesSet, start: Millis, end: Millis, threshold_us: u64
             }
         }
     }
-    impact.set_users(active.len() as u64, affected.len() as u64);
+    if sketched {
+        let (active, affected) = estimate_users(series, first, last);
+        impact.set_users(active, affected);
+        impact.users_estimated = true;
+    } else {
+        impact.set_users(active.len() as u64, affected.len() as u64);
+    }
     impact
+}
+
+/// The users active and affected (bad at the ingest threshold) in buckets
+/// `first..=last` whole, from their sketches (a bucket still held one by
+/// one adds its ids): estimates, through one union each.
+fn estimate_users(series: &SeriesSet, first: usize, last: usize) -> (u64, u64) {
+    let (mut active, mut affected) = (UsersUnion::new(), UsersUnion::new());
+    for bucket in &series.buckets[first..=last] {
+        match bucket.users.sketch() {
+            Some(sketch) => {
+                active.add_sketch(&sketch.all);
+                affected.add_sketch(&sketch.bad);
+            }
+            None => {
+                for (user, span) in &bucket.users {
+                    active.add_user(*user);
+                    if span.had_bad() {
+                        affected.add_user(*user);
+                    }
+                }
+            }
+        }
+    }
+    (active.estimate(), affected.estimate())
 }
 
 /// The impact of a traffic drop, whose start is the last request of its

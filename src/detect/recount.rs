@@ -30,6 +30,10 @@ pub enum EdgePart {
     AfterEnd,
     /// Of the start row: its window's last slot after the window.
     AfterStartRow,
+    /// Added to a traffic drop's impact: the requests at its start or end
+    /// instant, which [`super::impact::measure_drop`] counts from the
+    /// users' spans, and a sketched series does not keep.
+    DropEdge,
 }
 
 /// Milliseconds counted by the series but outside an incident's range.
@@ -47,12 +51,27 @@ pub struct EdgeWindow {
 /// starts and ends on slot boundaries.
 pub fn edge_windows(findings: &Findings) -> Vec<EdgeWindow> {
     let series = &findings.series;
+    let sketched = series.users_sketched();
     let mut windows = Vec::new();
     for (index, finding) in findings.incidents.iter().enumerate() {
-        if finding.incident.cause != Cause::BadRequests || !finding.impact_measured {
+        if !finding.impact_measured {
             continue;
         }
         let (start, end) = (finding.incident.start, finding.incident.end);
+        if matches!(finding.incident.cause, Cause::TrafficDrop { .. }) && sketched {
+            for instant in [start, end] {
+                windows.push(EdgeWindow {
+                    incident: index,
+                    part: EdgePart::DropEdge,
+                    from: instant,
+                    to: instant,
+                });
+            }
+            continue;
+        }
+        if finding.incident.cause != Cause::BadRequests {
+            continue;
+        }
         let mut push = |part, from: Millis, to: Millis| {
             if from <= to {
                 windows.push(EdgeWindow {
@@ -91,7 +110,7 @@ pub struct UserWindow {
 }
 
 /// The incidents whose users the series cannot tell exactly (see
-/// [`UserWindow`]).
+/// [`UserWindow`]): every one whose users are estimates from sketches.
 pub fn user_windows(findings: &Findings) -> Vec<UserWindow> {
     let series = &findings.series;
     findings
@@ -99,10 +118,12 @@ pub fn user_windows(findings: &Findings) -> Vec<UserWindow> {
         .iter()
         .enumerate()
         .filter(|(_, finding)| {
-            finding.incident.cause == Cause::BadRequests
-                && finding.impact_measured
-                && inside(series, finding.incident.start)
-                && series.index_of(finding.incident.start) == series.index_of(finding.incident.end)
+            finding.impact_measured
+                && (finding.impact.users_estimated
+                    || (finding.incident.cause == Cause::BadRequests
+                        && inside(series, finding.incident.start)
+                        && series.index_of(finding.incident.start)
+                            == series.index_of(finding.incident.end)))
         })
         .map(|(incident, finding)| UserWindow {
             incident,
@@ -119,9 +140,31 @@ pub fn apply_users(findings: &mut Findings, windows: &[UserWindow], users: &[Win
         let Some(finding) = findings.incidents.get_mut(window.incident) else {
             continue;
         };
+        // A drop's missing users are the users the baseline expects less
+        // those who got through: the expectation stays, the active change.
+        let expected = finding.impact.users_missing + finding.impact.users_active;
         finding
             .impact
             .set_users(seen.active.len() as u64, seen.affected.len() as u64);
+        finding.impact.users_estimated = false;
+        if matches!(finding.incident.cause, Cause::TrafficDrop { .. }) {
+            finding.impact.users_missing = expected.saturating_sub(finding.impact.users_active);
+        }
+        let impact = finding.impact;
+        for entry in &mut finding.timeline {
+            match &mut entry.fact {
+                TimelineFact::BadRequestsEnd {
+                    users_affected,
+                    users_active,
+                    users_estimated,
+                } => {
+                    (*users_affected, *users_active, *users_estimated) =
+                        (impact.users_affected, impact.users_active, false);
+                }
+                TimelineFact::TrafficDropEnd { users_missing } => *users_missing = impact.users_missing,
+                _ => {}
+            }
+        }
     }
 }
 
@@ -170,6 +213,11 @@ pub fn apply(findings: &mut Findings, windows: &[EdgeWindow], counted: &[WindowC
         };
         if matches!(window.part, EdgePart::BeforeStart | EdgePart::AfterEnd) {
             take_out(&mut finding.impact, count);
+        }
+        if window.part == EdgePart::DropEdge {
+            finding.impact.requests_total += count.requests;
+            finding.impact.requests_failed += count.failed;
+            finding.impact.requests_slow += count.slow;
         }
         if matches!(window.part, EdgePart::BeforeStart | EdgePart::AfterStartRow) {
             take_out_of_start_row(finding, count);

@@ -441,6 +441,7 @@ pub fn request_entries(
         None => TimelineFact::BadRequestsEnd {
             users_affected: impact.users_affected,
             users_active: impact.users_active,
+            users_estimated: impact.users_estimated,
         },
     };
     entries.push(entry(

@@ -222,9 +222,7 @@ fn users_per_bucket(series: &SeriesSet) -> Vec<u64> {
 
 /// Earliest and latest arrival in a bucket, from its users' spans.
 fn arrival_range(series: &SeriesSet, index: usize) -> Option<(Millis, Millis)> {
-    let bucket = &series.buckets[index];
-    let first = bucket.users.values().map(|s| s.first).min()?;
-    let last = bucket.users.values().map(|s| s.last).max()?;
+    let (first, last) = series.buckets[index].users.arrival_range()?;
     Some((series.absolute(index, first), series.absolute(index, last)))
 }
 

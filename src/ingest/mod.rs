@@ -59,6 +59,9 @@ pub struct IngestOptions {
     /// impact` keeps those where an incident's start row may end. Empty
     /// otherwise.
     pub edge_capture: Vec<(Millis, Millis)>,
+    /// Memory the exact user spans may take before every bucket keeps
+    /// sketches instead ([`crate::series::user_sketch`]).
+    pub exact_users_bytes: u64,
 }
 
 /// The outcome of ingest.
@@ -97,6 +100,7 @@ pub fn ingest(
 ) -> Result<Ingested> {
     let mut inputs = Vec::with_capacity(sources.len());
     let mut access = Partial::new(options.bucket_ms, options.ingest_slow_us);
+    access.set_exact_users_bytes(options.exact_users_bytes);
     let mut chunk_spans = Vec::with_capacity(sources.len());
     let mut edge_requests = Vec::new();
     let mut offsets = OffsetTally::default();

@@ -89,7 +89,9 @@ impl<'a> ParseSetup<'a> {
     }
 
     fn empty_partial(&self) -> Partial {
-        Partial::new(self.options.bucket_ms, self.options.ingest_slow_us)
+        let mut partial = Partial::new(self.options.bucket_ms, self.options.ingest_slow_us);
+        partial.set_exact_users_bytes(self.options.exact_users_bytes);
+        partial
     }
 }
 
@@ -585,6 +587,7 @@ mod tests {
             threads,
             evidence: crate::ingest::evidence::EvidenceOptions::default(),
             edge_capture: Vec::new(),
+            exact_users_bytes: crate::series::user_sketch::DEFAULT_EXACT_USERS_BYTES,
         }
     }
 

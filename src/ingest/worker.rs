@@ -164,7 +164,11 @@ impl<'a> ParseWorker<'a> {
             fallback_lines: Vec::new(),
             field_bits: 0,
             host_id: None,
-            partial: Partial::new(options.bucket_ms, options.ingest_slow_us),
+            partial: {
+                let mut partial = Partial::new(options.bucket_ms, options.ingest_slow_us);
+                partial.set_exact_users_bytes(options.exact_users_bytes);
+                partial
+            },
             total: None,
             handed_over_before: i64::MIN,
             tally: LineTally::default(),

@@ -8,7 +8,7 @@
 //! ms); times inside a bucket are milliseconds after its start, null where
 //! none was recorded. Column by column: docs/partials.md.
 
-use datasketches::hll::{HllSketch, HllType};
+use datasketches::hll::HllSketch;
 use polars::prelude::DataFrame;
 
 use super::columns::{TableBuilder, TableReader, run_input, unsigned};
@@ -19,21 +19,16 @@ use crate::series::{
     slots_per_bucket,
 };
 
-/// log2 of the HLL sketch's registers: 12 (4,096 registers), the default
-/// of Spark's `hll_sketch_agg` and of DataSketches, so sketches from every
-/// engine union without a resize; relative standard error 1.04/√4096 =
-/// 1.6%.
-pub const HLL_LG_K: u8 = 12;
-
-/// The HLL register width: 8 bits, Spark's and DataSketches' default
-/// target type (`HLL_8`).
-pub const HLL_TYPE: HllType = HllType::Hll8;
+pub use crate::series::user_sketch::{HLL_LG_K, HLL_TYPE};
 
 /// The distinct-user sketch of one bucket's users: each user id (the
 /// 64-bit key `--users` gives, docs/partials.md) updated as a signed
 /// 64-bit integer, as DataSketches' `update(long)` and Spark's
 /// `hll_sketch_agg` on a BIGINT column do.
 pub fn users_sketch(users: &UserSpans) -> Result<HllSketch> {
+    if let Some(sketched) = users.sketch() {
+        return Ok(sketched.all.clone());
+    }
     let mut sketch = HllSketch::new(HLL_LG_K, HLL_TYPE)
         .map_err(|error| Error::Usage(format!("HLL sketch: {error}")))?;
     for user in users.keys() {
@@ -342,6 +337,7 @@ pub fn decode<'a>(
     inputs: &[u32],
 ) -> Result<Partial> {
     let mut partial = Partial::new(bucket_ms, ingest_slow_us);
+    partial.set_exact_users_bytes(u64::MAX);
     let bucket_ms = partial.bucket_ms();
     let slots_per = slots_per_bucket(bucket_ms);
     let mut buckets: rustc_hash::FxHashMap<i64, Bucket> = rustc_hash::FxHashMap::default();

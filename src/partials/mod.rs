@@ -341,9 +341,13 @@ fn schemas(settings: &Settings) -> Result<Vec<(&'static str, polars::prelude::Sc
 
 /// A run's state before any input: what the reduce step merges into.
 fn empty_ingested(settings: &Settings) -> Ingested {
+    let mut access = Partial::new(settings.bucket_ms, settings.ingest_slow_us);
+    // Partials hold users one by one, and so does their merge: the switch to
+    // sketches is not carried by partial files yet (docs/partials.md).
+    access.set_exact_users_bytes(u64::MAX);
     Ingested {
         inputs: Vec::new(),
-        access: Partial::new(settings.bucket_ms, settings.ingest_slow_us),
+        access,
         access_offset: None,
         // Not carried by partials yet: a log whose offset changed (DST)
         // is reported from partials in its most common offset

@@ -297,6 +297,15 @@ pub struct ImpactJson {
     /// partials without `--impact` or from standard input must).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requests_exact: Option<bool>,
+    /// `false` when the users are estimates from HyperLogLog sketches (the
+    /// run's users passed the exact sets' memory budget and the lines could
+    /// not be read again); absent when they are counted one by one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub users_exact: Option<bool>,
+    /// The estimates' relative error at 95% confidence, in percent (with
+    /// `users_exact: false`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub users_error_pct: Option<f64>,
 }
 
 impl ImpactJson {
@@ -311,6 +320,8 @@ impl ImpactJson {
             requests_slow: None,
             users_missing: None,
             requests_exact: None,
+            users_exact: None,
+            users_error_pct: None,
         }
     }
 }
@@ -505,6 +516,10 @@ impl Report {
                             requests_slow: slow_measured.then_some(impact.requests_slow),
                             users_missing: Some(impact.users_missing),
                             requests_exact: Some(report.requests_exact),
+                            users_exact: impact.users_estimated.then_some(false),
+                            users_error_pct: impact
+                                .users_estimated
+                                .then(crate::series::user_sketch::users_error_pct),
                         }
                     } else {
                         ImpactJson::unknown()

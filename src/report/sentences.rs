@@ -260,8 +260,10 @@ fn generated_body(fact: &TimelineFact) -> Option<String> {
         TimelineFact::BadRequestsEnd {
             users_affected,
             users_active,
+            users_estimated,
         } => format!(
-            "last bad request; {} of {} users were affected",
+            "last bad request; {}{} of {} users were affected",
+            if *users_estimated { "about " } else { "" },
             thousands(*users_affected),
             thousands(*users_active)
         ),

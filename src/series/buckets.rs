@@ -21,6 +21,7 @@ pub use super::latency::{
     LatencyHistogram, SlowTail, TailBin, latency_bin, latency_bin_floor, snap_threshold_us,
 };
 pub use super::users::{UserSpan, UserSpans, UserSpansIter};
+use super::user_sketch::{default_exact_users_budget, users_for_bytes};
 use crate::timefmt::Millis;
 
 /// Sub-bucket slots per bucket: 60 gives one-second resolution with the
@@ -309,23 +310,8 @@ impl Bucket {
                 self.last_bad_line = facts.line;
             }
         }
-        let span = self
-            .users
-            .open()
-            .entry(facts.user)
-            .or_insert_with(UserSpan::new);
-        span.first = span.first.min(rel_ms);
-        span.last = span.last.max(rel_ms);
-        if bad {
-            span.first_bad = span.first_bad.min(rel_ms);
-            span.last_bad = span.last_bad.max(rel_ms);
-        }
-        if failed {
-            span.had_failed = true;
-        } else {
-            let latency = facts.duration_us.unwrap_or(0).min(u64::from(u32::MAX)) as u32;
-            span.max_ok_latency_us = span.max_ok_latency_us.max(latency);
-        }
+        self.users
+            .record(facts.user, rel_ms, bad, failed, facts.duration_us);
     }
 
     /// Adds `other` (the same bucket seen by another partial) into `self`.
@@ -390,6 +376,16 @@ pub struct SeriesBuilder {
     slots: usize,
     /// The largest bucket index seen.
     latest: Option<i64>,
+    /// The most users the buckets may hold one by one before every bucket
+    /// switches to sketches ([`super::user_sketch`]).
+    exact_users_budget: usize,
+    /// At least the users the stashed buckets hold one by one: checked
+    /// against the budget by counting only when it passes it.
+    exact_users_bound: usize,
+    /// Whether every bucket's users are sketches: once switched, buckets
+    /// that come in are sketched too, so a series is all exact or all
+    /// sketched.
+    users_sketched: bool,
 }
 
 impl SeriesBuilder {
@@ -403,6 +399,53 @@ impl SeriesBuilder {
             current_start_ms: 0,
             slots: slots_per_bucket(bucket_ms),
             latest: None,
+            exact_users_budget: default_exact_users_budget(),
+            exact_users_bound: 0,
+            users_sketched: false,
+        }
+    }
+
+    /// Sets the memory the exact user spans may take, in bytes.
+    pub fn set_exact_users_bytes(&mut self, bytes: u64) {
+        self.exact_users_budget = users_for_bytes(bytes);
+        self.enforce_users_budget();
+    }
+
+    /// Whether the buckets' users are sketches.
+    pub fn users_sketched(&self) -> bool {
+        self.users_sketched
+    }
+
+    /// Switches every bucket to sketches when the users held one by one
+    /// pass the budget. Whether a run ends sketched depends only on its
+    /// distinct (bucket, user) pairs, not on how its input was split: a
+    /// builder only ever holds a subset of the run's pairs, and the run's
+    /// last builder is checked.
+    fn enforce_users_budget(&mut self) {
+        if self.users_sketched || self.exact_users_bound <= self.exact_users_budget {
+            return;
+        }
+        let held: usize = self
+            .buckets
+            .values()
+            .chain(self.current.as_ref().map(|(_, bucket)| bucket))
+            .map(|bucket| bucket.users.exact_len())
+            .sum();
+        self.exact_users_bound = held;
+        if held > self.exact_users_budget {
+            self.sketch_users();
+        }
+    }
+
+    /// Turns every bucket's users into sketches, for good.
+    fn sketch_users(&mut self) {
+        self.users_sketched = true;
+        self.exact_users_bound = 0;
+        for bucket in self.buckets.values_mut() {
+            bucket.users.switch_to_sketch();
+        }
+        if let Some((_, bucket)) = &mut self.current {
+            bucket.users.switch_to_sketch();
         }
     }
 
@@ -469,13 +512,22 @@ impl SeriesBuilder {
         }
     }
 
-    fn stash(&mut self, index: i64, bucket: Bucket) {
+    fn stash(&mut self, index: i64, mut bucket: Bucket) {
+        if bucket.users.sketch().is_some() && !self.users_sketched {
+            self.sketch_users();
+        }
+        if self.users_sketched {
+            bucket.users.switch_to_sketch();
+        } else {
+            self.exact_users_bound = self.exact_users_bound.saturating_add(bucket.users.exact_len());
+        }
         match self.buckets.get_mut(&index) {
             Some(existing) => existing.merge(&bucket),
             None => {
                 self.buckets.insert(index, bucket);
             }
         }
+        self.enforce_users_budget();
     }
 
     fn settle(&mut self) {
@@ -489,8 +541,18 @@ impl SeriesBuilder {
         self.settle();
         other.settle();
         self.latest = self.latest.max(other.latest);
+        self.exact_users_budget = self.exact_users_budget.min(other.exact_users_budget);
+        if other.users_sketched && !self.users_sketched {
+            self.sketch_users();
+        }
         if self.buckets.len() < other.buckets.len() {
             std::mem::swap(&mut self.buckets, &mut other.buckets);
+            std::mem::swap(&mut self.exact_users_bound, &mut other.exact_users_bound);
+            if self.users_sketched {
+                for bucket in self.buckets.values_mut() {
+                    bucket.users.switch_to_sketch();
+                }
+            }
         }
         for (index, bucket) in other.buckets {
             self.stash(index, bucket);
@@ -608,6 +670,7 @@ impl SeriesBuilder {
     /// millions of empty buckets.
     pub fn finish(mut self, max_buckets: usize) -> Result<SeriesSet, SeriesTooLong> {
         self.settle();
+        self.enforce_users_budget();
         // The range is that of the arrivals: a bucket that only counts
         // failures completed in it after the last arrival is no part of the
         // log's span (its count goes with it: no replay runs past the log).
@@ -668,6 +731,12 @@ pub struct SeriesSet {
 }
 
 impl SeriesSet {
+    /// Whether the buckets' users are sketches, not spans (a run whose
+    /// spans passed their memory budget, [`super::user_sketch`]).
+    pub fn users_sketched(&self) -> bool {
+        self.buckets.iter().any(|bucket| bucket.users.sketch().is_some())
+    }
+
     pub fn bucket_start(&self, index: usize) -> Millis {
         self.start + index as i64 * self.bucket_ms
     }
@@ -806,6 +875,57 @@ mod tests {
                 input: 0,
                 line: arrival as u64,
             },
+        }
+    }
+
+    /// Whether a series ends sketched depends on its distinct (bucket,
+    /// user) pairs against the budget, not on how the requests were split,
+    /// and the sketches' estimate is the same either way.
+    #[test]
+    fn the_switch_to_sketches_does_not_depend_on_the_split() {
+        // 3 buckets; user u is seen in bucket u % 3 and again in the next
+        // bucket when u is even: 100 users give 150 (bucket, user) pairs.
+        let requests: Vec<RequestFacts> = (0..100u64)
+            .flat_map(|u| {
+                let at = (u % 3) as i64 * 60_000 + u as i64;
+                let again = (u % 2 == 0).then(|| facts(at + 60_000, 502, 5, u));
+                std::iter::once(facts(at, 200, 5, u)).chain(again)
+            })
+            .collect();
+        let pairs = 150;
+        let cases = [
+            ("under the budget", pairs, false),
+            ("one over", pairs - 1, true),
+            ("none allowed", 0, true),
+        ];
+        for (name, budget_users, sketched) in cases {
+            let bytes = budget_users as u64 * super::super::user_sketch::USER_SPAN_ENTRY_BYTES;
+            let builder = || {
+                let mut builder = SeriesBuilder::new(60_000, MIN_DEFAULT_SLOW_US);
+                builder.set_exact_users_bytes(bytes);
+                builder
+            };
+            let mut whole = builder();
+            requests.iter().for_each(|r| whole.record(r));
+            let (mut left, mut right) = (builder(), builder());
+            for (n, request) in requests.iter().enumerate() {
+                if n % 3 == 0 { left.record(request) } else { right.record(request) }
+            }
+            left.merge(right);
+            let whole = whole.finish(100).expect("short");
+            let merged = left.finish(100).expect("short");
+            assert_eq!(whole.users_sketched(), sketched, "{name}: whole");
+            assert_eq!(merged.users_sketched(), sketched, "{name}: split");
+            assert_eq!(whole.buckets, merged.buckets, "{name}");
+            let users: Vec<usize> = merged.buckets.iter().map(|b| b.users.len()).collect();
+            // 34 + 33 + 33 users first seen, plus the even ones again in the
+            // next bucket (17 + 16 + 17, the last bucket's go to a fourth).
+            assert_eq!(whole.buckets.len(), 4, "{name}");
+            let exact = [34, 33 + 17, 33 + 16, 17];
+            for (got, want) in users.iter().zip(exact) {
+                // HLL's list mode counts a few dozen ids exactly.
+                assert_eq!(*got, want, "{name}: users per bucket {users:?}");
+            }
         }
     }
 

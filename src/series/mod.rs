@@ -20,6 +20,7 @@ pub mod latency;
 pub mod partial;
 pub mod paths;
 pub mod termination;
+pub mod user_sketch;
 pub mod users;
 pub mod widen;
 

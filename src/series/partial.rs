@@ -67,6 +67,12 @@ impl Partial {
         }
     }
 
+    /// Sets the memory the exact user spans may take before every bucket
+    /// keeps sketches instead ([`super::user_sketch`]).
+    pub fn set_exact_users_bytes(&mut self, bytes: u64) {
+        self.buckets.set_exact_users_bytes(bytes);
+    }
+
     pub fn bucket_ms(&self) -> i64 {
         self.buckets.bucket_ms()
     }

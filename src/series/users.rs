@@ -1,10 +1,13 @@
 //! The users of a bucket: one [`UserSpan`] per distinct user (first and
 //! last request, first and last bad one, slowest success), held in a hash
-//! map while requests are folded in and in a sorted vector once settled.
+//! map while requests are folded in and in a sorted vector once settled;
+//! or, once the run's spans pass their memory budget, sketches
+//! ([`super::user_sketch`]).
 
 use rustc_hash::FxHashMap;
 
 use super::buckets::NONE_REL;
+use super::user_sketch::UserSketch;
 
 /// One user's activity inside one bucket, as milliseconds after the bucket's
 /// start: enough to tell at an incident's edges whether the user was active or
@@ -53,10 +56,15 @@ impl UserSpan {
 /// inserts); once the bucket is settled, a vector sorted by user (a third
 /// of the memory of the map, and two settled sets merge in one linear
 /// pass). Both hold the same facts: equality ignores the representation.
+/// `Sketched` holds fewer: distinct counts only, no spans ([`iter`] gives
+/// nothing; see [`UserSpans::sketch`]).
+///
+/// [`iter`]: UserSpans::iter
 #[derive(Clone, Debug)]
 pub enum UserSpans {
     Open(FxHashMap<u64, UserSpan>),
     Settled(Vec<(u64, UserSpan)>),
+    Sketched(Box<UserSketch>),
 }
 
 impl Default for UserSpans {
@@ -69,17 +77,89 @@ impl PartialEq for UserSpans {
     fn eq(&self, other: &Self) -> bool {
         match (self, other) {
             (UserSpans::Settled(a), UserSpans::Settled(b)) => a == b,
+            (UserSpans::Sketched(a), UserSpans::Sketched(b)) => a == b,
+            (UserSpans::Sketched(_), _) | (_, UserSpans::Sketched(_)) => false,
             _ => self.len() == other.len() && self.sorted() == other.sorted(),
         }
     }
 }
 
 impl UserSpans {
-    /// Number of distinct users.
+    /// Number of distinct users: an estimate when sketched.
     pub fn len(&self) -> usize {
         match self {
             UserSpans::Open(map) => map.len(),
             UserSpans::Settled(sorted) => sorted.len(),
+            UserSpans::Sketched(sketch) => sketch.estimate() as usize,
+        }
+    }
+
+    /// Users held one by one (what the memory budget counts): none when
+    /// sketched.
+    pub fn exact_len(&self) -> usize {
+        match self {
+            UserSpans::Open(map) => map.len(),
+            UserSpans::Settled(sorted) => sorted.len(),
+            UserSpans::Sketched(_) => 0,
+        }
+    }
+
+    /// The sketches, when the bucket's users are no longer held one by one.
+    pub fn sketch(&self) -> Option<&UserSketch> {
+        match self {
+            UserSpans::Sketched(sketch) => Some(sketch),
+            _ => None,
+        }
+    }
+
+    /// The earliest and latest arrival among the bucket's requests
+    /// (relative ms), `None` without requests.
+    pub fn arrival_range(&self) -> Option<(u32, u32)> {
+        match self {
+            UserSpans::Sketched(sketch) => {
+                (sketch.first != NONE_REL).then_some((sketch.first, sketch.last))
+            }
+            _ => {
+                let first = self.values().map(|s| s.first).min()?;
+                let last = self.values().map(|s| s.last).max()?;
+                Some((first, last))
+            }
+        }
+    }
+
+    /// Turns the spans into sketches (kept as they are when sketched).
+    pub fn switch_to_sketch(&mut self) {
+        if matches!(self, UserSpans::Sketched(_)) {
+            return;
+        }
+        let mut sketch = UserSketch::new();
+        for (user, span) in self.iter() {
+            sketch.add(*user, span.first, span.had_bad());
+            sketch.first = sketch.first.min(span.first);
+            sketch.last = sketch.last.max(span.last);
+        }
+        *self = UserSpans::Sketched(Box::new(sketch));
+    }
+
+    /// Folds one request of `user` at `rel_ms` in.
+    #[inline]
+    pub(super) fn record(&mut self, user: u64, rel_ms: u32, bad: bool, failed: bool, duration_us: Option<u64>) {
+        if let UserSpans::Sketched(sketch) = self {
+            sketch.add(user, rel_ms, bad);
+            return;
+        }
+        let span = self.open().entry(user).or_insert_with(UserSpan::new);
+        span.first = span.first.min(rel_ms);
+        span.last = span.last.max(rel_ms);
+        if bad {
+            span.first_bad = span.first_bad.min(rel_ms);
+            span.last_bad = span.last_bad.max(rel_ms);
+        }
+        if failed {
+            span.had_failed = true;
+        } else {
+            let latency = duration_us.unwrap_or(0).min(u64::from(u32::MAX)) as u32;
+            span.max_ok_latency_us = span.max_ok_latency_us.max(latency);
         }
     }
 
@@ -87,11 +167,12 @@ impl UserSpans {
         self.len() == 0
     }
 
-    /// Every user and span, in no particular order.
+    /// Every user and span, in no particular order; none when sketched.
     pub fn iter(&self) -> UserSpansIter<'_> {
         match self {
             UserSpans::Open(map) => UserSpansIter::Open(map.iter()),
             UserSpans::Settled(sorted) => UserSpansIter::Settled(sorted.iter()),
+            UserSpans::Sketched(_) => UserSpansIter::Settled([].iter()),
         }
     }
 
@@ -113,6 +194,7 @@ impl UserSpans {
                 .binary_search_by_key(&user, |(u, _)| *u)
                 .ok()
                 .map(|at| &sorted[at].1),
+            UserSpans::Sketched(_) => None,
         }
     }
 
@@ -123,16 +205,21 @@ impl UserSpans {
     }
 
     /// The map to fold into, reopening a settled set (a request that
-    /// arrives long after its bucket was settled: rare).
+    /// arrives long after its bucket was settled: rare). Never called on
+    /// sketches (their callers match them first).
     #[inline]
-    pub(super) fn open(&mut self) -> &mut FxHashMap<u64, UserSpan> {
-        if let UserSpans::Settled(sorted) = self {
-            let map: FxHashMap<u64, UserSpan> = sorted.drain(..).collect();
-            *self = UserSpans::Open(map);
+    fn open(&mut self) -> &mut FxHashMap<u64, UserSpan> {
+        match self {
+            UserSpans::Settled(sorted) => {
+                let map: FxHashMap<u64, UserSpan> = sorted.drain(..).collect();
+                *self = UserSpans::Open(map);
+            }
+            UserSpans::Sketched(_) => *self = UserSpans::Open(FxHashMap::default()),
+            UserSpans::Open(_) => {}
         }
         match self {
             UserSpans::Open(map) => map,
-            UserSpans::Settled(_) => unreachable!("reopened just above"),
+            _ => unreachable!("reopened just above"),
         }
     }
 
@@ -147,8 +234,19 @@ impl UserSpans {
     }
 
     /// Adds `other`'s users (another partial's view of the same bucket).
+    /// Sketched on either side gives a sketch.
     pub(super) fn merge(&mut self, other: &UserSpans) {
         match (&mut *self, other) {
+            (UserSpans::Sketched(mine), UserSpans::Sketched(theirs)) => mine.merge(theirs),
+            (UserSpans::Sketched(_), _) => {
+                let mut theirs = other.clone();
+                theirs.switch_to_sketch();
+                self.merge(&theirs);
+            }
+            (_, UserSpans::Sketched(_)) => {
+                self.switch_to_sketch();
+                self.merge(other);
+            }
             (UserSpans::Settled(mine), UserSpans::Settled(theirs)) => {
                 let mut merged = Vec::with_capacity(mine.len() + theirs.len());
                 let (mut a, mut b) = (0, 0);

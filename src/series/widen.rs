@@ -172,8 +172,31 @@ fn add_share(wide: &mut Bucket, mut bucket: Bucket, offset_ms: i64, narrow_ms: i
         bucket.last_failed = bucket.last_failed.saturating_add(offset);
     }
     bucket.slow_tail = bucket.slow_tail.shifted(offset);
-    let mut users: Vec<(u64, super::buckets::UserSpan)> = bucket
-        .users
+    if let UserSpans::Sketched(sketch) = &mut bucket.users {
+        if sketch.first != NONE_REL {
+            shift(&mut sketch.first);
+            sketch.last = sketch.last.saturating_add(offset);
+        }
+    } else {
+        bucket.users = shifted_spans(&bucket.users, offset);
+    }
+    let slots = std::mem::take(&mut bucket.slots);
+    if wide.slots.is_empty() && !slots.is_empty() {
+        wide.slots = vec![Slot::default(); slots_per_bucket(wide_ms)];
+    }
+    // Everything but the slots merges as two views of one bucket do.
+    wide.merge(&bucket);
+    add_slots(&mut wide.slots, &slots, offset, narrow_ms, wide_ms);
+}
+
+/// `users`' spans with every relative time moved by `offset`.
+fn shifted_spans(users: &UserSpans, offset: u32) -> UserSpans {
+    let shift = |rel: &mut u32| {
+        if *rel != NONE_REL {
+            *rel = rel.saturating_add(offset);
+        }
+    };
+    let mut users: Vec<(u64, super::buckets::UserSpan)> = users
         .iter()
         .map(|(user, span)| {
             let mut span = *span;
@@ -187,14 +210,7 @@ fn add_share(wide: &mut Bucket, mut bucket: Bucket, offset_ms: i64, narrow_ms: i
         })
         .collect();
     users.sort_unstable_by_key(|(user, _)| *user);
-    bucket.users = UserSpans::Settled(users);
-    let slots = std::mem::take(&mut bucket.slots);
-    if wide.slots.is_empty() && !slots.is_empty() {
-        wide.slots = vec![Slot::default(); slots_per_bucket(wide_ms)];
-    }
-    // Everything but the slots merges as two views of one bucket do.
-    wide.merge(&bucket);
-    add_slots(&mut wide.slots, &slots, offset, narrow_ms, wide_ms);
+    UserSpans::Settled(users)
 }
 
 /// Adds the narrow bucket's `slots` to the wide bucket's: each narrow slot

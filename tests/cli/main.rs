@@ -30,6 +30,7 @@ mod read_once;
 mod report;
 mod samples;
 mod series;
+mod sketched_users;
 mod span;
 mod spark_hll;
 mod support;

@@ -133,6 +133,7 @@ fn a_request_incident_has_start_peak_and_end_rows() {
             TimelineFact::BadRequestsEnd {
                 users_affected: 7,
                 users_active: 20,
+                users_estimated: false,
             },
         ),
     ];

@@ -4,7 +4,9 @@
 
 use std::fmt::Write;
 
+use crate::detect::impact::Impact;
 use crate::detect::{Cause, DetectionSource, Finding, Findings, Severity};
+use crate::series::user_sketch::{UsersUnion, users_error_pct};
 use crate::report::RequestTimes;
 use crate::timefmt::{MS_PER_MINUTE, Millis};
 
@@ -72,8 +74,8 @@ impl Page<'_> {
             severity_verb(incident.severity),
             self.between(incident.start, incident.end),
             pct_value(impact.affected_pct),
-            thousands(impact.users_affected),
-            thousands(impact.users_active),
+            users_figure(impact, impact.users_affected),
+            users_figure(impact, impact.users_active),
             percent(bad, impact.requests_total),
             thousands(bad),
             thousands(impact.requests_total),
@@ -126,8 +128,8 @@ impl Page<'_> {
                 reports.len(),
                 index + 1,
                 pct_value(worst.impact.affected_pct),
-                thousands(worst.impact.users_affected),
-                thousands(worst.impact.users_active),
+                users_figure(&worst.impact, worst.impact.users_affected),
+                users_figure(&worst.impact, worst.impact.users_active),
             );
         }
         self.prefilled_note(out);
@@ -157,7 +159,7 @@ impl Page<'_> {
                 self.full_time(incident.end),
                 self.between(incident.start, incident.end),
                 severity_text(incident.severity),
-                thousands(impact.users_affected),
+                users_figure(impact, impact.users_affected),
                 pct_value(impact.affected_pct),
                 thousands(bad),
                 percent(bad, impact.requests_total),
@@ -217,7 +219,7 @@ impl Page<'_> {
                 upper_first(&drop.what_happened()),
                 thousands(impact.users_missing),
                 self.between(incident.start, incident.end),
-                thousands(impact.users_active),
+                users_figure(impact, impact.users_active),
                 thousands(impact.requests_total),
                 thousands(bad),
                 thousands(impact.requests_failed),
@@ -274,8 +276,8 @@ impl Page<'_> {
             let _ = write!(
                 out,
                 "**Impact:** {} of the {} users active during the incident ({}) got at least one failed response. Of the {} requests in that time, {} ({}) failed with a 5xx status or 499; {}. Severity: {}.",
-                thousands(impact.users_affected),
-                thousands(impact.users_active),
+                users_figure(impact, impact.users_affected),
+                users_figure(impact, impact.users_active),
                 pct_value(impact.affected_pct),
                 thousands(impact.requests_total),
                 thousands(impact.requests_failed),
@@ -290,8 +292,8 @@ impl Page<'_> {
         let _ = write!(
             out,
             "**Impact:** {} of the {} users active during the incident ({}) got at least one failed or slow response. Of the {} requests in that time, {} ({}) went bad: {} ({}) failed with a 5xx status or 499, and {} ({}) were slow (over {}). Severity: {}.",
-            thousands(impact.users_affected),
-            thousands(impact.users_active),
+            users_figure(impact, impact.users_affected),
+            users_figure(impact, impact.users_active),
             pct_value(impact.affected_pct),
             thousands(impact.requests_total),
             thousands(bad),
@@ -310,6 +312,13 @@ impl Page<'_> {
     /// When the edge seconds could not be read again, the request counts
     /// say what they hold (the JSON's `impact.requests_exact`).
     fn edges_note(report: &Finding, out: &mut String) {
+        if report.impact.users_estimated {
+            let _ = write!(
+                out,
+                " The user counts are estimates (±{:.1}% at 95% confidence) from HyperLogLog sketches of the users of whole buckets: the run's users passed the memory the exact counts may take (`--exact-users-mb`), and the lines of the incident could not be read again to count them one by one.",
+                users_error_pct()
+            );
+        }
         if !report.requests_exact {
             out.push_str(" The request counts take in the whole second of the start and of the end, before the first bad request and after the last (and, for an incident inside one bucket, the users count everyone seen in that bucket around it): those lines could not be read again (standard input, or a report from partials without `--impact`).");
         }
@@ -432,12 +441,13 @@ impl Page<'_> {
         );
         let _ = writeln!(out, "# Postmortem: no incident found\n");
         let requests = findings.series.total_requests();
-        let users = distinct_users(findings);
+        let (users, estimated) = distinct_users(findings);
+        let about = if estimated { "about " } else { "" };
         match (first, last) {
             (Some(first), Some(last)) => {
                 let _ = writeln!(
                     out,
-                    "{}, the logs show {} request{} from {} user{}, and no period departed from the baseline long enough to matter: no incident found.\n",
+                    "{}, the logs show {} request{} from {about}{} user{}, and no period departed from the baseline long enough to matter: no incident found.\n",
                     self.span_phrase(first, last),
                     thousands(requests),
                     plural(requests),
@@ -582,11 +592,31 @@ impl TrafficDrop {
     }
 }
 
-/// Distinct users over the whole series.
-fn distinct_users(findings: &Findings) -> u64 {
+/// Distinct users over the whole series, and whether that is an estimate
+/// (the buckets hold sketches).
+fn distinct_users(findings: &Findings) -> (u64, bool) {
+    if findings.series.users_sketched() {
+        let mut union = UsersUnion::new();
+        for bucket in &findings.series.buckets {
+            match bucket.users.sketch() {
+                Some(sketch) => union.add_sketch(&sketch.all),
+                None => bucket.users.keys().for_each(|user| union.add_user(*user)),
+            }
+        }
+        return (union.estimate(), true);
+    }
     let mut users = rustc_hash::FxHashSet::default();
     for bucket in &findings.series.buckets {
         users.extend(bucket.users.keys().copied());
     }
-    users.len() as u64
+    (users.len() as u64, false)
+}
+
+/// A user count of `impact`: "about" an estimate from sketches.
+fn users_figure(impact: &Impact, users: u64) -> String {
+    if impact.users_estimated {
+        format!("about {}", thousands(users))
+    } else {
+        thousands(users)
+    }
 }
