@@ -39,6 +39,17 @@ pub fn find_byte2(a: u8, b: u8, haystack: &[u8]) -> Option<usize> {
     memchr::memchr2(a, b, haystack)
 }
 
+/// The offset of the first `a`, `b` or `c` in `haystack` (a field of one
+/// line).
+#[inline]
+pub fn find_byte3(a: u8, b: u8, c: u8, haystack: &[u8]) -> Option<usize> {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(searcher) = memchr::arch::x86_64::sse2::memchr::Three::new(a, b, c) {
+        return searcher.find(haystack);
+    }
+    memchr::memchr3(a, b, c, haystack)
+}
+
 /// The offsets of every `\n` in `chunk`, in order.
 #[inline]
 pub fn newlines(chunk: &[u8]) -> Newlines<'_> {
@@ -106,6 +117,11 @@ mod tests {
             assert_eq!(
                 find_byte2(b' ', b'?', haystack),
                 memchr::memchr2(b' ', b'?', haystack),
+                "{name}"
+            );
+            assert_eq!(
+                find_byte3(b' ', b'?', b'\n', haystack),
+                memchr::memchr3(b' ', b'?', b'\n', haystack),
                 "{name}"
             );
             let ours: Vec<usize> = newlines(haystack).collect();

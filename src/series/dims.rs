@@ -193,6 +193,49 @@ impl DimensionCounts {
     }
 }
 
+/// How many short labels [`DimensionBuilder::intern`] finds by
+/// [`ShortKey`]: a pool's backends, scanned in a few compares each; the
+/// values beyond it are found through the hash map.
+const SHORT_LABELS: usize = 16;
+
+/// A label of at most 16 bytes as its length and two integers that hold
+/// all of its bytes (the first and the last eight, overlapping when
+/// shorter; the first and last four below eight; each byte below four):
+/// two labels have equal keys exactly when they are equal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct ShortKey {
+    len: usize,
+    head: u64,
+    tail: u64,
+}
+
+impl ShortKey {
+    /// Longest label with a key.
+    const MAX_LEN: usize = 16;
+
+    #[inline]
+    fn of(label: &[u8]) -> Option<ShortKey> {
+        let len = label.len();
+        let word = |at: usize| {
+            <[u8; 8]>::try_from(&label[at..at + 8]).map_or(0, u64::from_le_bytes)
+        };
+        let half = |at: usize| {
+            <[u8; 4]>::try_from(&label[at..at + 4]).map_or(0, |b| u64::from(u32::from_le_bytes(b)))
+        };
+        let (head, tail) = match len {
+            8..=Self::MAX_LEN => (word(0), word(len - 8)),
+            4..=7 => (half(0), half(len - 4)),
+            1..=3 => (
+                u64::from(label[0]) | u64::from(label[len / 2]) << 8,
+                u64::from(label[len - 1]),
+            ),
+            0 => (0, 0),
+            _ => return None,
+        };
+        Some(ShortKey { len, head, tail })
+    }
+}
+
 /// One request (or one upstream attempt) as a dimension sees it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Outcome {
@@ -231,6 +274,10 @@ pub struct DimensionBuilder {
     ingest_slow_us: u64,
     labels: Vec<Box<[u8]>>,
     ids: FxHashMap<Box<[u8]>, u16>,
+    /// The first [`SHORT_LABELS`] labels of at most 16 bytes, by
+    /// [`ShortKey`]: found with a few integer compares, not a hash and a
+    /// `memcmp` (an upstream is interned on every line of a proxy's log).
+    short: Vec<(ShortKey, u16)>,
     buckets: FxHashMap<i64, BucketValues>,
     /// The bucket the previous request fell into (consecutive lines almost
     /// always share it).
@@ -246,6 +293,7 @@ impl DimensionBuilder {
             ingest_slow_us,
             labels: Vec::new(),
             ids: FxHashMap::default(),
+            short: Vec::new(),
             buckets: FxHashMap::default(),
             current: None,
         }
@@ -256,16 +304,37 @@ impl DimensionBuilder {
     }
 
     /// The id of a value, added if there is room, else [`OTHER_ID`].
+    #[inline]
     pub fn intern(&mut self, label: &[u8]) -> u16 {
-        if let Some(&id) = self.ids.get(label) {
-            return id;
+        let key = ShortKey::of(label);
+        if let Some(key) = key {
+            if let Some(&(_, id)) = self.short.iter().find(|(known, _)| *known == key) {
+                return id;
+            }
+            // While the table has room it holds every short label: a miss
+            // is a new value.
+            if self.short.len() < SHORT_LABELS {
+                return self.intern_new(label, Some(key));
+            }
         }
+        match self.ids.get(label) {
+            Some(&id) => id,
+            None => self.intern_new(label, key),
+        }
+    }
+
+    /// Adds a value not interned yet, if there is room.
+    #[inline(never)]
+    fn intern_new(&mut self, label: &[u8], key: Option<ShortKey>) -> u16 {
         if self.labels.len() >= MAX_DIMENSION_VALUES {
             return OTHER_ID;
         }
         let id = self.labels.len() as u16;
         self.labels.push(label.into());
         self.ids.insert(label.into(), id);
+        if let Some(key) = key.filter(|_| self.short.len() < SHORT_LABELS) {
+            self.short.push((key, id));
+        }
         id
     }
 
@@ -516,6 +585,51 @@ mod tests {
             failed: true,
             duration_us: Some(5_000),
             termination: None,
+        }
+    }
+
+    #[test]
+    fn short_keys_tell_every_label_apart() {
+        // Labels that share a length, a head or a tail, at every length the
+        // key is built differently for, and past the short-label table.
+        let labels: Vec<&[u8]> = vec![
+            b"",
+            b"a",
+            b"b",
+            b"ab",
+            b"ba",
+            b"aab",
+            b"abb",
+            b"www/",
+            b"www/app1",
+            b"www/app2",
+            b"www/app10",
+            b"www/app11",
+            b"10.0.1.13:8080",
+            b"10.0.1.12:8080",
+            b"10.0.1.13:8081",
+            b"0123456789abcdef",
+            b"0123456789abcdeF",
+            b"0123456789abcdef0",
+            b"0123456789abcdef1",
+            b"www/app1\0",
+            b"\0\0\0\0\0",
+            b"\0\0\0\0\0\0",
+        ];
+        for (name, labels) in [("in order", labels.clone()), ("reversed", labels.iter().rev().copied().collect())] {
+            let mut builder = DimensionBuilder::new(DimensionKind::Upstream, MINUTE, SLOW_US);
+            let ids: Vec<u16> = labels.iter().map(|label| builder.intern(label)).collect();
+            for (at, label) in labels.iter().enumerate() {
+                // Asked again (from the short table or the map): the same id,
+                // and the id is the label's.
+                assert_eq!(builder.intern(label), ids[at], "{name}: {label:?} again");
+                assert_eq!(&*builder.labels[usize::from(ids[at])], *label, "{name}: {label:?}");
+            }
+            let mut distinct = ids.clone();
+            distinct.sort_unstable();
+            distinct.dedup();
+            assert_eq!(distinct.len(), labels.len(), "{name}: one id a label");
+            assert_eq!(builder.short.len(), SHORT_LABELS, "{name}: the short table filled");
         }
     }
 

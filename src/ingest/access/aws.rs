@@ -71,14 +71,28 @@ const AWS_TIME_LEN: usize = 27;
 /// Its second, `2018-07-02T22:23:00`: what the lines of one second share.
 const AWS_SECOND_LEN: usize = 19;
 
+/// A second as the cache keys it: all 19 bytes of `2018-07-02T22:23:00`
+/// as three overlapping little-endian loads (bytes 0–7, 8–15, 15–18), so a
+/// lookup is three integer compares, not a 19-byte `memcmp`.
+type SecondKey = (u64, u64, u32);
+
+#[inline]
+fn second_key(second: &[u8; AWS_SECOND_LEN]) -> SecondKey {
+    let word = |at: usize| {
+        <[u8; 8]>::try_from(&second[at..at + 8]).map_or(0, u64::from_le_bytes)
+    };
+    let tail = <[u8; 4]>::try_from(&second[AWS_SECOND_LEN - 4..]).map_or(0, u32::from_le_bytes);
+    (word(0), word(8), tail)
+}
+
 thread_local! {
     /// The last two seconds read on this thread and their milliseconds
     /// since the epoch: a line's `time` and `request_creation_time` are a
     /// request time apart, and the next line's are nearly always the same
     /// two seconds, so each second is parsed and validated once, not twice
     /// a line. Starts with zero bytes, which no time matches.
-    static LAST_AWS_SECONDS: Cell<[([u8; AWS_SECOND_LEN], Millis); 2]> =
-        const { Cell::new([([0; AWS_SECOND_LEN], 0); 2]) };
+    static LAST_AWS_SECONDS: Cell<[(SecondKey, Millis); 2]> =
+        const { Cell::new([((0, 0, 0), 0); 2]) };
 }
 
 /// An AWS time (ISO 8601 UTC) as milliseconds: `parse_iso8601`'s answer,
@@ -86,26 +100,40 @@ thread_local! {
 /// fraction and `Z`); any other shape goes to `parse_iso8601` whole.
 #[inline]
 fn aws_time(text: &[u8]) -> Option<Millis> {
-    let fraction = text.get(AWS_SECOND_LEN + 1..AWS_TIME_LEN - 1);
-    let exact = text.len() == AWS_TIME_LEN
-        && text[AWS_SECOND_LEN] == b'.'
+    match <&[u8; AWS_TIME_LEN]>::try_from(text) {
+        Ok(exact) if has_aws_shape(exact) => exact_aws_time(exact),
+        _ => parse_iso8601(text).map(|(at, _)| at),
+    }
+}
+
+/// Whether a 27-byte time has the punctuation AWS writes and a fraction
+/// of six digits (the digits of the second are checked when it is parsed).
+#[inline]
+fn has_aws_shape(text: &[u8; AWS_TIME_LEN]) -> bool {
+    text[AWS_SECOND_LEN] == b'.'
         && text[AWS_TIME_LEN - 1] == b'Z'
-        && fraction.is_some_and(|digits| digits.iter().all(u8::is_ascii_digit));
-    let (Some(fraction), true) = (fraction, exact) else {
-        return parse_iso8601(text).map(|(at, _)| at);
-    };
-    let millis = fraction[..3]
+        && text[AWS_SECOND_LEN + 1..AWS_TIME_LEN - 1]
+            .iter()
+            .all(u8::is_ascii_digit)
+}
+
+/// A time of [`has_aws_shape`]: its second from the cache or parsed (and
+/// then cached), plus the fraction's milliseconds.
+#[inline(always)]
+fn exact_aws_time(text: &[u8; AWS_TIME_LEN]) -> Option<Millis> {
+    let millis = text[AWS_SECOND_LEN + 1..AWS_SECOND_LEN + 4]
         .iter()
         .fold(0, |acc, &b| acc * 10 + Millis::from(b - b'0'));
-    let second = <[u8; AWS_SECOND_LEN]>::try_from(&text[..AWS_SECOND_LEN]).ok()?;
+    let second = <&[u8; AWS_SECOND_LEN]>::try_from(&text[..AWS_SECOND_LEN]).ok()?;
+    let key = second_key(second);
     let mut last = LAST_AWS_SECONDS.with(Cell::get);
-    if let Some((_, at)) = last.iter().find(|(cached, _)| *cached == second) {
+    if let Some((_, at)) = last.iter().find(|(cached, _)| *cached == key) {
         return Some(at + millis);
     }
     // Without a fraction or zone, parse_iso8601 gives the second in UTC.
-    let (at, _) = parse_iso8601(&second)?;
+    let (at, _) = parse_iso8601(second)?;
     last[1] = last[0];
-    last[0] = (second, at);
+    last[0] = (key, at);
     LAST_AWS_SECONDS.with(|cell| cell.set(last));
     Some(at + millis)
 }
@@ -151,6 +179,159 @@ impl<'a> Fields<'a> {
         }
         Err(LineError::new("unterminated quoted field"))
     }
+}
+
+/// Whether a field of `len` bytes at the start of `rest` ends there (a
+/// space or the end of the line follows).
+#[inline]
+fn ends_at(rest: &[u8], len: usize) -> bool {
+    matches!(rest.get(len), None | Some(b' '))
+}
+
+/// The fast reader's steps (see [`parse_alb_fast`]): each gives what the
+/// general step gives when the field has the shape AWS writes, and `None`
+/// for anything else, without saying why.
+impl<'a> Fields<'a> {
+    /// Moves past a field of `len` bytes and the space after it.
+    #[inline]
+    fn skip(&mut self, len: usize) {
+        self.rest = self.rest.get(len + 1..).unwrap_or_default();
+    }
+
+    /// A short field (the request type) by a byte loop: no vector search
+    /// for a few bytes.
+    #[inline]
+    fn short(&mut self) -> Option<&'a [u8]> {
+        let len = self.rest.iter().take_while(|&&b| b != b' ').count();
+        let field = &self.rest[..len];
+        (len > 0).then(|| {
+            self.skip(len);
+            field
+        })
+    }
+
+    /// A time of AWS's exact shape, 27 bytes: no search for its end.
+    #[inline]
+    fn exact_time(&mut self) -> Option<Millis> {
+        let text = <&[u8; AWS_TIME_LEN]>::try_from(self.rest.get(..AWS_TIME_LEN)?).ok()?;
+        // `T` (not the space parse_iso8601 also takes) and the checked
+        // digits leave no space inside: the field is these 27 bytes.
+        if !ends_at(self.rest, AWS_TIME_LEN) || text[10] != b'T' || !has_aws_shape(text) {
+            return None;
+        }
+        let at = exact_aws_time(text)?;
+        self.skip(AWS_TIME_LEN);
+        Some(at)
+    }
+
+    /// [`Fields::next`] without the error.
+    #[inline]
+    fn field(&mut self) -> Option<&'a [u8]> {
+        self.next("").ok()
+    }
+
+    /// A processing time read in the pass that finds its end (what
+    /// [`whole_seconds_as_micros`] reads, for at most
+    /// [`MAX_EXACT_DIGITS`] digits a part): `-1` as `Some(None)`.
+    #[inline]
+    fn seconds(&mut self) -> Option<Option<u64>> {
+        // The shape the ALB writes, `0.044`: read where it is.
+        if let [whole @ b'0'..=b'9', b'.', a @ b'0'..=b'9', b @ b'0'..=b'9', c @ b'0'..=b'9', b' ', ..] =
+            self.rest
+        {
+            let micros = u64::from(whole - b'0') * MICROS_PER_SECOND
+                + u64::from(a - b'0') * 100_000
+                + u64::from(b - b'0') * 10_000
+                + u64::from(c - b'0') * 1_000;
+            self.rest = &self.rest[MILLISECOND_SECONDS_LEN + 1..];
+            return Some(Some(micros));
+        }
+        let (whole, whole_len) = leading_digits(self.rest);
+        if whole_len == 0 {
+            if self.rest.starts_with(b"-1") && ends_at(self.rest, 2) {
+                self.skip(2);
+                return Some(None);
+            }
+            return None;
+        }
+        // Whole seconds beyond 10^12 would saturate in micros.
+        if whole_len > MAX_EXACT_DIGITS - 6 {
+            return None;
+        }
+        let mut micros = whole * MICROS_PER_SECOND;
+        let mut len = whole_len;
+        if self.rest.get(len) == Some(&b'.') {
+            let (fraction, fraction_len) = leading_digits(&self.rest[len + 1..]);
+            if fraction_len > 6 {
+                return None;
+            }
+            micros += fraction * 10u64.pow(6 - fraction_len as u32);
+            len += 1 + fraction_len;
+        }
+        if !ends_at(self.rest, len) {
+            return None;
+        }
+        self.skip(len);
+        Some(Some(micros))
+    }
+
+    /// A three-digit status, `-` as `Some(None)`.
+    #[inline]
+    fn status(&mut self) -> Option<Option<u16>> {
+        match self.rest {
+            [b'-', ..] if ends_at(self.rest, 1) => {
+                self.skip(1);
+                Some(None)
+            }
+            [a @ b'0'..=b'9', b @ b'0'..=b'9', c @ b'0'..=b'9', ..] if ends_at(self.rest, 3) => {
+                let code = u16::from(a - b'0') * 100 + u16::from(b - b'0') * 10 + u16::from(c - b'0');
+                self.skip(3);
+                Some(Some(code))
+            }
+            _ => None,
+        }
+    }
+
+    /// A byte count read in the pass that finds its end, `-` as
+    /// `Some(None)`.
+    #[inline]
+    fn count(&mut self) -> Option<Option<u64>> {
+        if self.rest.first() == Some(&b'-') && ends_at(self.rest, 1) {
+            self.skip(1);
+            return Some(None);
+        }
+        let (value, len) = leading_digits(self.rest);
+        if len == 0 || len > MAX_EXACT_DIGITS || !ends_at(self.rest, len) {
+            return None;
+        }
+        self.skip(len);
+        Some(Some(value))
+    }
+}
+
+/// Length of a processing time in seconds with milliseconds, `0.044`.
+const MILLISECOND_SECONDS_LEN: usize = 5;
+
+/// Most digits read without saturating arithmetic: 10^18 < 2^64, so any
+/// 18 digits are exact; longer numbers go to the general reader, which
+/// saturates.
+const MAX_EXACT_DIGITS: usize = 18;
+
+/// The value of the digits `text` starts with (wrapping past
+/// [`MAX_EXACT_DIGITS`], which the callers refuse) and how many there are.
+#[inline]
+fn leading_digits(text: &[u8]) -> (u64, usize) {
+    let mut value = 0u64;
+    let mut len = 0;
+    for &b in text {
+        let digit = b.wrapping_sub(b'0');
+        if digit > 9 {
+            break;
+        }
+        value = value.wrapping_mul(10).wrapping_add(u64::from(digit));
+        len += 1;
+    }
+    (value, len)
 }
 
 /// Seconds with a fraction, `-1` as `None`.
@@ -221,19 +402,22 @@ fn without_port(address: &[u8]) -> &[u8] {
 fn request_host(request: &[u8]) -> Option<&[u8]> {
     let space = find_byte(b' ', request)?;
     let url = &request[space + 1..];
-    let mut from = 0;
-    let after_scheme = loop {
-        let colon = from + find_byte(b':', &url[from..])?;
-        if url[colon + 1..].starts_with(b"//") {
-            break &url[colon + 3..];
+    // The URL's first `://`: where the scheme AWS writes is, no search.
+    let after_scheme = if let Some(after) = url.strip_prefix(b"https://") {
+        after
+    } else if let Some(after) = url.strip_prefix(b"http://") {
+        after
+    } else {
+        let mut from = 0;
+        loop {
+            let colon = from + find_byte(b':', &url[from..])?;
+            if url[colon + 1..].starts_with(b"//") {
+                break &url[colon + 3..];
+            }
+            from = colon + 1;
         }
-        from = colon + 1;
     };
-    // The authority is a few bytes: a byte loop, not a vector search.
-    let end = after_scheme
-        .iter()
-        .position(|&b| matches!(b, b'/' | b' ' | b'?'))
-        .unwrap_or(after_scheme.len());
+    let end = crate::scan::find_byte3(b'/', b' ', b'?', after_scheme).unwrap_or(after_scheme.len());
     optional(&after_scheme[..end])
 }
 
@@ -248,6 +432,33 @@ fn nth_field(text: &[u8], index: usize) -> Option<&[u8]> {
     }
     let end = find_byte(b' ', &text[start..]).map_or(text.len(), |at| start + at);
     Some(&text[start..end])
+}
+
+/// Where field `index` (1 or more) of `text` split at single spaces
+/// starts: after its `index`-th space, `None` when there are fewer. What
+/// [`nth_field`] finds, without a search a field: the spaces are counted
+/// 128 bytes at a time, in a form the compiler turns into vector compares
+/// (~40 instructions a block), and only the last few are searched for. The
+/// ALB's seven fields between the user agent and `request_creation_time`
+/// are ~280 bytes, and seven searches cost ~430 instructions (callgrind).
+#[inline]
+fn field_start(text: &[u8], index: usize) -> Option<usize> {
+    const BLOCK: usize = 128;
+    let (mut start, mut remaining) = (0, index);
+    while let Some(Ok(block)) = text.get(start..start + BLOCK).map(<&[u8; BLOCK]>::try_from) {
+        // A u8 sum: at most 128, no overflow.
+        let found = usize::from(block.iter().map(|&b| u8::from(b == b' ')).sum::<u8>());
+        if found >= remaining {
+            break;
+        }
+        remaining -= found;
+        start += BLOCK;
+    }
+    // The last spaces are within 64 bytes: a search each.
+    for _ in 0..remaining {
+        start += find_byte(b' ', &text[start..])? + 1;
+    }
+    Some(start)
 }
 
 /// The fields both layouts share from `client:port` to `user_agent`.
@@ -296,6 +507,34 @@ fn common<'a>(fields: &mut Fields<'a>) -> Result<Common<'a>, LineError> {
     })
 }
 
+/// [`common`] for fields of the shapes AWS writes; `None` for anything
+/// else (see [`parse_alb_fast`]).
+#[inline]
+fn common_fast<'a>(fields: &mut Fields<'a>) -> Option<Common<'a>> {
+    let client = without_port(fields.field()?);
+    let target = fields.field()?;
+    let mut times = [None; 3];
+    for time in &mut times {
+        *time = fields.seconds()?;
+    }
+    let elb_status = fields.status()?;
+    let target_status = fields.status()?;
+    fields.count()?;
+    let sent_bytes = fields.count()?;
+    let request = fields.quoted("").ok()?;
+    let user_agent = fields.quoted("").ok()?;
+    Some(Common {
+        client,
+        target,
+        times,
+        elb_status,
+        target_status,
+        sent_bytes,
+        request,
+        user_agent,
+    })
+}
+
 /// How the load balancer ended a request it answered itself (see the
 /// module doc); `None` when the target answered.
 fn termination(common: &Common<'_>) -> Option<Termination> {
@@ -321,6 +560,7 @@ fn termination(common: &Common<'_>) -> Option<Termination> {
     Some(Termination::new(cause, &code))
 }
 
+#[inline(always)]
 fn record<'a>(common: &Common<'a>, arrival: i64, duration_us: Option<u64>) -> AccessRecord<'a> {
     let mut record = AccessRecord::new(arrival, 0, common.elb_status.unwrap_or(0));
     record.client = common.client;
@@ -341,8 +581,81 @@ fn total(times: &[Option<u64>; 3]) -> Option<u64> {
         .try_fold(0u64, |sum, time| Some(sum.saturating_add((*time)?)))
 }
 
+/// The arrival and request time of an ALB line from its `time`,
+/// `request_creation_time` (when the line has one) and processing times.
+#[inline]
+fn arrival_and_duration(
+    answered_at: Millis,
+    creation: Option<Millis>,
+    times: &[Option<u64>; 3],
+) -> (Millis, Option<u64>) {
+    match (creation, total(times)) {
+        (Some(created), Some(us)) => (created, Some(us)),
+        (Some(created), None) => (
+            created,
+            u64::try_from(answered_at - created).ok().map(|ms| ms * 1000),
+        ),
+        (None, Some(us)) => (answered_at - (us / 1000) as i64, Some(us)),
+        (None, None) => (answered_at, None),
+    }
+}
+
 /// Parses one ALB line.
 pub fn parse_alb(line: &[u8]) -> Result<(AccessRecord<'_>, &[u8]), LineError> {
+    // The record is built where it is returned: turning an `Option` into
+    // the `Result` copied it (~50 instructions a line, callgrind).
+    let mut parsed = Err(LineError::new(""));
+    if !parse_alb_fast(line, &mut parsed) {
+        parsed = parse_alb_general(line);
+    }
+    parsed
+}
+
+/// An ALB line as AWS writes it (a known request type, times of the exact
+/// shape, numbers without signs but `-1`), read with fixed widths and
+/// numbers read in the pass that finds their end: the record
+/// [`parse_alb_general`] gives, or `None` for any other line, which the
+/// general reader then reads and, if it must, names what was wrong. Half
+/// the instructions of the general reader a line (callgrind, `BENCHMARKS.md`).
+#[inline]
+fn parse_alb_fast<'a>(
+    line: &'a [u8],
+    parsed: &mut Result<(AccessRecord<'a>, &'a [u8]), LineError>,
+) -> bool {
+    match read_alb_fast(line) {
+        Some((common, arrival, duration_us)) => {
+            *parsed = Ok((record(&common, arrival, duration_us), &[]));
+            true
+        }
+        None => false,
+    }
+}
+
+/// The fields of [`parse_alb_fast`]'s line, `None` for a line it leaves.
+#[inline]
+fn read_alb_fast(line: &[u8]) -> Option<(Common<'_>, Millis, Option<u64>)> {
+    let mut fields = Fields { rest: line };
+    let kind = fields.short()?;
+    if !matches!(kind, b"http" | b"https" | b"h2" | b"grpcs" | b"ws" | b"wss") {
+        return None;
+    }
+    let answered_at = fields.exact_time()?;
+    fields.field()?;
+    let common = common_fast(&mut fields)?;
+    // Older lines end before request_creation_time: the general reader
+    // decides what they hold.
+    let start = field_start(fields.rest, CREATION_TIME_AFTER_AGENT)?;
+    let mut creation = Fields {
+        rest: &fields.rest[start..],
+    };
+    let created = creation.exact_time()?;
+    let (arrival, duration_us) = arrival_and_duration(answered_at, Some(created), &common.times);
+    Some((common, arrival, duration_us))
+}
+
+/// Reads an ALB line field by field, naming the first that is not as
+/// documented.
+fn parse_alb_general(line: &[u8]) -> Result<(AccessRecord<'_>, &[u8]), LineError> {
     let mut fields = Fields { rest: line };
     let kind = fields.next("expected the request type (http, https, h2, grpcs, ws, wss)")?;
     if !ALB_TYPES.contains(&kind) {
@@ -361,16 +674,7 @@ pub fn parse_alb(line: &[u8]) -> Result<(AccessRecord<'_>, &[u8]), LineError> {
     // Older lines end here or a few fields later.
     let creation = nth_field(fields.rest, CREATION_TIME_AFTER_AGENT)
         .and_then(aws_time);
-    let from_times = total(&common.times);
-    let (arrival, duration_us) = match (creation, from_times) {
-        (Some(created), Some(us)) => (created, Some(us)),
-        (Some(created), None) => (
-            created,
-            u64::try_from(answered_at - created).ok().map(|ms| ms * 1000),
-        ),
-        (None, Some(us)) => (answered_at - (us / 1000) as i64, Some(us)),
-        (None, None) => (answered_at, None),
-    };
+    let (arrival, duration_us) = arrival_and_duration(answered_at, creation, &common.times);
     Ok((record(&common, arrival, duration_us), &[]))
 }
 

@@ -162,6 +162,70 @@ impl<'a> Fields<'a> {
     }
 }
 
+/// The steps that read a field of the shape HAProxy nearly always writes
+/// without searching for its end: each gives what the general step (a
+/// search, then [`timer`] or [`accept_date`]) gives for that field and
+/// moves past it, or `None` without moving, and the general step reads it.
+impl Fields<'_> {
+    /// Whether the field of `len` bytes at the start ends there.
+    #[inline]
+    fn ends_at(&self, len: usize) -> bool {
+        matches!(self.rest.get(len), None | Some(b' '))
+    }
+
+    #[inline]
+    fn skip(&mut self, len: usize) {
+        self.rest = self.rest.get(len + 1..).unwrap_or_default();
+    }
+
+    /// `[dd/Mon/yyyy:HH:MM:SS.mmm]`, the accept date with milliseconds
+    /// (26 bytes): read where it is. Its checked digits and names hold no
+    /// space, so the field is these bytes.
+    #[inline]
+    fn millisecond_date(&mut self, offset_seconds: i32) -> Option<i64> {
+        const LEN: usize = MIN_DATE_LEN + 4;
+        let field = self.rest.get(..LEN)?;
+        if field[0] != b'[' || field[LEN - 1] != b']' || !self.ends_at(LEN) {
+            return None;
+        }
+        let at = accept_date(&field[1..LEN - 1], offset_seconds)?;
+        self.skip(LEN);
+        Some(at)
+    }
+
+    /// A status of three digits from 100 (what [`timer`] and the range
+    /// check take), and `-1` as 0.
+    #[inline]
+    fn status(&mut self) -> Option<u16> {
+        match self.rest {
+            [a @ b'1'..=b'9', b @ b'0'..=b'9', c @ b'0'..=b'9', ..] if self.ends_at(3) => {
+                let code = u16::from(a - b'0') * 100 + u16::from(b - b'0') * 10 + u16::from(c - b'0');
+                self.skip(3);
+                Some(code)
+            }
+            [b'-', b'1', ..] if self.ends_at(2) => {
+                self.skip(2);
+                Some(0)
+            }
+            _ => None,
+        }
+    }
+
+    /// A count of up to [`MAX_PLAIN_TIMER_DIGITS`] digits.
+    #[inline]
+    fn count(&mut self) -> Option<u64> {
+        let len = self.rest.iter().take_while(|b| b.is_ascii_digit()).count();
+        if len == 0 || len > MAX_PLAIN_TIMER_DIGITS || !self.ends_at(len) {
+            return None;
+        }
+        let value = self.rest[..len]
+            .iter()
+            .fold(0u64, |acc, &b| acc * 10 + u64::from(b - b'0'));
+        self.skip(len);
+        Some(value)
+    }
+}
+
 /// One timer or counter: `-1` (any negative number: the step never
 /// happened) is `None`; a `+` (`option logasap`) is dropped. One pass over
 /// the digits: seven of these a line (callgrind).
@@ -192,6 +256,55 @@ fn timer(text: &[u8]) -> Result<Option<u64>, ()> {
 /// sixth part is "too many" whatever it holds.
 #[inline]
 fn read_timers(text: &[u8]) -> Result<([Option<u64>; 5], usize), LineError> {
+    match plain_timers(text) {
+        Some(read) => Ok(read),
+        None => read_timers_general(text),
+    }
+}
+
+/// The timers as HAProxy writes them without `option logasap`: one to
+/// five parts of digits, each perhaps after a `-` (`-1`), read by a loop
+/// that knows nothing else (a third of [`read_timers_general`]'s
+/// instructions, callgrind); `None` for anything else, which the general
+/// reader reads and, if it must, names.
+#[inline]
+fn plain_timers(text: &[u8]) -> Option<([Option<u64>; 5], usize)> {
+    let mut values = [None; 5];
+    let mut count = 0;
+    // The part being read: its value, its digits, and whether it is `-`
+    // (a step that never happened).
+    let (mut value, mut digits, mut never) = (0u64, 0usize, false);
+    for at in 0..=text.len() {
+        match text.get(at) {
+            Some(&digit @ b'0'..=b'9') => {
+                value = value.wrapping_mul(10).wrapping_add(u64::from(digit - b'0'));
+                digits += 1;
+            }
+            Some(b'-') if digits == 0 && !never => never = true,
+            None | Some(b'/') => {
+                // A sixth part is the general reader's error.
+                let slot = values.get_mut(count)?;
+                if digits == 0 || digits > MAX_PLAIN_TIMER_DIGITS {
+                    return None;
+                }
+                *slot = (!never).then_some(value);
+                count += 1;
+                (value, digits, never) = (0, 0, false);
+            }
+            Some(_) => return None,
+        }
+    }
+    Some((values, count))
+}
+
+/// Digits a timer may have on the plain path: any more could overflow
+/// without saturating arithmetic, and go to the general reader, which
+/// saturates.
+const MAX_PLAIN_TIMER_DIGITS: usize = 18;
+
+/// [`read_timers`] for any text: signs where `option logasap` puts them,
+/// and the error of the first part that is no timer.
+fn read_timers_general(text: &[u8]) -> Result<([Option<u64>; 5], usize), LineError> {
     const TOO_MANY: &str =
         "expected five timers TR/Tw/Tc/Tr/Ta (HTTP log) or three Tw/Tc/Tt (TCP log)";
     const NOT_A_TIMER: &str =
@@ -266,14 +379,19 @@ fn parse_body(body: &[u8], offset_seconds: i32) -> Result<(AccessRecord<'_>, &[u
         Some(colon) if colon > 0 => &client_port[..colon],
         _ => client_port,
     };
-    let date = fields.next("expected the accept date in brackets")?;
-    let date = date
-        .strip_prefix(b"[")
-        .and_then(|d| d.strip_suffix(b"]"))
-        .ok_or(LineError::new("expected the accept date in brackets"))?;
-    let logged_at = accept_date(date, offset_seconds).ok_or(LineError::new(
-        "expected an accept date such as [06/Feb/2009:12:14:14.655]",
-    ))?;
+    let logged_at = match fields.millisecond_date(offset_seconds) {
+        Some(at) => at,
+        None => {
+            let date = fields.next("expected the accept date in brackets")?;
+            let date = date
+                .strip_prefix(b"[")
+                .and_then(|d| d.strip_suffix(b"]"))
+                .ok_or(LineError::new("expected the accept date in brackets"))?;
+            accept_date(date, offset_seconds).ok_or(LineError::new(
+                "expected an accept date such as [06/Feb/2009:12:14:14.655]",
+            ))?
+        }
+    };
     let frontend = fields.next("expected the frontend name")?;
     // `frontend/bind: SSL handshake failure` and other connection messages
     // carry the client and date too.
@@ -306,17 +424,32 @@ fn parse_http<'a>(
     server: &'a [u8],
     active_ms: Option<u64>,
 ) -> Result<(AccessRecord<'a>, &'a [u8]), LineError> {
-    let status = fields.next("expected the HTTP status")?;
-    let status = match timer(status) {
-        Ok(Some(code)) if (100..=999).contains(&code) => code as u16,
-        // No response was sent (the client went away first).
-        Ok(None) => 0,
-        _ => return Err(LineError::new("expected the HTTP status (3 digits or -1)")),
+    let status = match fields.status() {
+        Some(code) => code,
+        None => match timer(fields.next("expected the HTTP status")?) {
+            Ok(Some(code)) if (100..=999).contains(&code) => code as u16,
+            // No response was sent (the client went away first).
+            Ok(None) => 0,
+            _ => return Err(LineError::new("expected the HTTP status (3 digits or -1)")),
+        },
     };
-    let bytes = timer(fields.next("expected the bytes read")?)
-        .map_err(|()| LineError::new("expected the bytes read as a number"))?;
-    fields.next("expected the captured request cookie")?;
-    fields.next("expected the captured response cookie")?;
+    let bytes = match fields.count() {
+        Some(bytes) => Some(bytes),
+        None => timer(fields.next("expected the bytes read")?)
+            .map_err(|()| LineError::new("expected the bytes read as a number"))?,
+    };
+    // Cookies are nearly always not captured: `- `, skipped without a search.
+    for expected in [
+        "expected the captured request cookie",
+        "expected the captured response cookie",
+    ] {
+        match fields.rest.strip_prefix(b"- ") {
+            Some(after) => fields.rest = after,
+            None => {
+                fields.next(expected)?;
+            }
+        }
+    }
     let state = fields.next("expected the termination state such as ----")?;
     if state.len() < 2 {
         return Err(LineError::new("expected the termination state such as ----"));

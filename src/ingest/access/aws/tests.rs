@@ -276,3 +276,131 @@ fn whole_fields_read_as_seconds_as_micros_reads_them() {
     }
     assert_eq!(whole_seconds_as_micros(b"0.044"), Some(44_000));
 }
+
+/// A line of the benchmark's ALB log (`cargo bench --bench gen_log --
+/// --format alb`): the shape the fast reader is for.
+const BENCH_LINE: &str = r#"https 2024-03-11T23:00:20.447000Z app/shop/50dc6c495c0c9188 46.34.232.219:40403 10.0.1.12:8080 0.000 0.044 0.000 200 200 412 9799 "GET https://shop.example:443/api/v1/products/23442 HTTP/1.1" "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.3.1 Safari/605.1.15" ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2 arn:aws:elasticloadbalancing:eu-central-1:123456789012:targetgroup/shop/73e2d6bc24d8a067 "Root=1-65f1c0de-000000000000000000004fb3" "shop.example" "arn:aws:acm:eu-central-1:123456789012:certificate/12345678-1234-1234-1234-123456789012" 0 2024-03-11T23:00:20.403000Z "forward" "-" "-" "10.0.1.12:8080" "200" "-" "-" TID_00000000000000000000000000004fdf"#;
+
+/// The fast reader takes the lines AWS writes and gives exactly the
+/// general reader's record; the lines it leaves (no
+/// `request_creation_time`, a field of another shape) the general reader
+/// reads.
+#[test]
+fn the_fast_reader_reads_as_the_general_reader() {
+    let documented = r#"http 2018-07-02T22:23:00.186641Z app/my-loadbalancer/50dc6c495c0c9188 192.168.131.39:2817 10.0.0.1:80 0.000 0.001 0.000 200 200 34 366 "GET http://www.example.com:80/ HTTP/1.1" "curl/7.46.0" - - arn:aws:elasticloadbalancing:us-east-2:123456789012:targetgroup/my-targets/73e2d6bc24d8a067 "Root=1-58337262-36d228ad5d99923122bbe354" "-" "-" 0 2018-07-02T22:22:48.364000Z "forward" "-" "-" "10.0.0.1:80" "200" "-" "-" TID_1234abcd5678ef90"#;
+    let no_target = r#"h2 2018-07-02T22:23:00.186641Z app/my-loadbalancer/50dc6c495c0c9188 10.0.1.252:48160 - -1 -1 -1 503 - 34 366 "GET https://www.example.com:443/ HTTP/2.0" "curl/7.46.0" ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2 - "Root=1-58337327-72bd00b0343d75b906739c42" "www.example.com" "arn:aws:acm:us-east-2:123456789012:certificate/12345678-1234-1234-1234-123456789012" 1 2018-07-02T22:22:48.364000Z "forward" "-" "-" "-" "-" "-" "-""#;
+    let cases: [(&str, String, bool); 7] = [
+        ("AWS's HTTP example", documented.to_string(), true),
+        ("no target, -1 times, status -", no_target.to_string(), true),
+        ("the benchmark's line", BENCH_LINE.to_string(), true),
+        (
+            "no request_creation_time: left to the general reader",
+            BENCH_LINE[..BENCH_LINE.find(" ECDHE").unwrap_or(0)].to_string(),
+            false,
+        ),
+        (
+            "creation time with a millisecond fraction: left",
+            BENCH_LINE.replace("20.403000Z", "20.403Z"),
+            false,
+        ),
+        ("a + in a processing time: left", BENCH_LINE.replace(" 0.044 ", " +0.044 "), false),
+        ("a four-digit status: left", BENCH_LINE.replace(" 200 200 ", " 2000 200 "), false),
+    ];
+    for (name, line, fast) in &cases {
+        let general = parse_alb_general(line.as_bytes());
+        let mut parsed = Err(LineError::new("not read"));
+        assert_eq!(parse_alb_fast(line.as_bytes(), &mut parsed), *fast, "{name}: which reader");
+        if *fast {
+            assert_eq!(parsed, general, "{name}");
+        }
+    }
+    let (record, _) = parse_alb(BENCH_LINE.as_bytes()).unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(record.arrival(), utc_ms(2024, 3, 11, 23, 0, 20) + 403);
+    assert_eq!(record.duration_us, Some(44_000));
+    assert_eq!(record.host, Some(&b"shop.example:443"[..]));
+    use proptest::prelude::*;
+    proptest!(|(line in 0usize..3, cut in 0usize..700, insert in proptest::collection::vec(any::<u8>(), 0..6))| {
+        let mut bytes = cases[line].1.as_bytes().to_vec();
+        let at = cut.min(bytes.len());
+        bytes.splice(at..at, insert);
+        let mut parsed = Err(LineError::new("not read"));
+        if parse_alb_fast(&bytes, &mut parsed) {
+            prop_assert_eq!(parsed, parse_alb_general(&bytes));
+        }
+    });
+}
+
+/// `field_start` finds where `nth_field` finds the field, across its
+/// 64- and 16-byte blocks and the bytes after them.
+#[test]
+fn field_starts_are_where_nth_field_finds_them() {
+    let long = "x".repeat(70);
+    let cases: [(&str, String); 6] = [
+        ("empty", String::new()),
+        ("short", "a b c".to_string()),
+        ("spaces in a row", "a  b   c ".to_string()),
+        ("fields past 64 bytes", format!("{long} {long} a {long} b c d e f g h i j")),
+        ("the benchmark's line", BENCH_LINE.to_string()),
+        ("all spaces", " ".repeat(100)),
+    ];
+    for (name, text) in &cases {
+        let text = text.as_bytes();
+        for index in 1..12 {
+            let found = field_start(text, index).map(|start| {
+                let end = find_byte(b' ', &text[start..]).map_or(text.len(), |at| start + at);
+                &text[start..end]
+            });
+            assert_eq!(found, nth_field(text, index), "{name}: field {index}");
+        }
+    }
+    assert_eq!(field_start(b"a b c", 2), Some(4));
+    use proptest::prelude::*;
+    proptest!(|(text in proptest::collection::vec(prop_oneof![Just(b' '), Just(b'a')], 0..300), index in 1usize..40)| {
+        let found = field_start(&text, index).map(|start| {
+            let end = find_byte(b' ', &text[start..]).map_or(text.len(), |at| start + at);
+            &text[start..end]
+        });
+        prop_assert_eq!(found, nth_field(&text, index));
+    });
+}
+
+/// The fast steps for processing times and byte counts give what the
+/// general steps give, and leave the same rest of the line.
+#[test]
+fn fast_number_steps_read_as_the_general_steps() {
+    let times = [
+        ("milliseconds", "0.044 x", true),
+        ("zero", "0.000 x", true),
+        ("at the end", "1.500", true),
+        ("microseconds (Classic)", "0.000073 x", true),
+        ("whole seconds", "12 x", true),
+        ("point without digits", "3. x", true),
+        ("never answered", "-1 x", true),
+        ("seven fraction digits: general", "0.0000001 x", false),
+        ("two points: general", "1.2.3 x", false),
+        ("a sign: general", "+0.5 x", false),
+    ];
+    for (name, text, fast) in times {
+        let mut fields = Fields { rest: text.as_bytes() };
+        let mut general = Fields { rest: text.as_bytes() };
+        let expected = general.next("").and_then(processing_time);
+        match fields.seconds() {
+            Some(value) => {
+                assert!(fast, "{name}: read by the fast step");
+                assert_eq!(Ok(value), expected, "{name}");
+                assert_eq!(fields.rest, general.rest, "{name}: the rest");
+            }
+            None => assert!(!fast, "{name}: left to the general step"),
+        }
+    }
+    assert_eq!(Fields { rest: b"0.044 x" }.seconds(), Some(Some(44_000)));
+    let counts = [
+        ("bytes", "9799 x", Some(Some(9799))),
+        ("absent", "- x", Some(None)),
+        ("a letter: general", "97x9 x", None),
+        ("nineteen digits: general", "1234567890123456789 x", None),
+    ];
+    for (name, text, expected) in counts {
+        assert_eq!(Fields { rest: text.as_bytes() }.count(), expected, "{name}");
+    }
+}

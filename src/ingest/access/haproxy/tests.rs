@@ -340,3 +340,87 @@ fn timers_read_in_one_pass_as_part_after_part() {
         Ok(([Some(10), Some(0), Some(30), None, Some(30)], 5))
     );
 }
+
+/// The plain-timer loop gives what the general reader gives wherever it
+/// reads a field, on any mix of digits, signs and slashes.
+#[test]
+fn plain_timers_read_as_the_general_reader() {
+    use proptest::prelude::*;
+    let alphabet = prop_oneof![
+        4 => proptest::char::range('0', '9'),
+        2 => Just('/'),
+        1 => Just('-'),
+        1 => Just('+'),
+        1 => Just('x'),
+    ];
+    proptest!(|(text in proptest::collection::vec(alphabet, 0..24))| {
+        let text: String = text.into_iter().collect();
+        if let Some(read) = plain_timers(text.as_bytes()) {
+            prop_assert_eq!(Ok(read), read_timers_general(text.as_bytes()), "{}", text);
+        }
+    });
+    let cases = [
+        ("http", "0/0/1/43/44", true),
+        ("never answered", "10/0/30/-1/30", true),
+        ("tcp", "0/0/5007", true),
+        ("logasap: general", "+0/+0/+1/+43/+44", false),
+        ("six: general", "1/2/3/4/5/6", false),
+        ("nineteen digits: general", "9999999999999999999/1/2", false),
+    ];
+    for (name, text, plain) in cases {
+        assert_eq!(plain_timers(text.as_bytes()).is_some(), plain, "{name}");
+        assert_eq!(read_timers(text.as_bytes()), read_timers_general(text.as_bytes()), "{name}");
+    }
+}
+
+/// The steps that read a field where it is (status, count, accept date)
+/// give the general step's value and leave the cursor where it leaves it.
+#[test]
+fn fixed_steps_read_as_the_general_steps() {
+    let general_status = |field: &[u8]| match timer(field) {
+        Ok(Some(code)) if (100..=999).contains(&code) => Some(code as u16),
+        Ok(None) => Some(0),
+        _ => None,
+    };
+    let cases = [
+        ("status", "200 9799 -", true),
+        ("no response", "-1 0 -", true),
+        ("status at the end", "503", true),
+        ("a leading zero: general", "099 1", false),
+        ("four digits: general", "2000 1", false),
+        ("-2: general", "-2 1", false),
+    ];
+    for (name, text, fixed) in cases {
+        let mut fast = Fields { rest: text.as_bytes() };
+        let mut general = Fields { rest: text.as_bytes() };
+        let field = general.next("").ok();
+        match fast.status() {
+            Some(code) => {
+                assert!(fixed, "{name}");
+                assert_eq!(Some(code), field.and_then(general_status), "{name}");
+                assert_eq!(fast.rest, general.rest, "{name}");
+            }
+            None => assert!(!fixed, "{name}"),
+        }
+    }
+    let counts = [("bytes", "9799 -", Some(9799)), ("-1: general", "-1 -", None), ("a letter", "9x -", None)];
+    for (name, text, expected) in counts {
+        let mut fast = Fields { rest: text.as_bytes() };
+        assert_eq!(fast.count(), expected, "{name}");
+        if expected.is_some() {
+            assert_eq!(fast.rest, b"-", "{name}");
+        }
+    }
+    let dates = [
+        ("milliseconds", "[12/Mar/2024:00:00:20.403] www", Some(utc_ms(2024, 3, 12, 0, 0, 20) + 403)),
+        ("microseconds: general", "[12/Mar/2024:00:00:20.403123] www", None),
+        ("a space inside: general", "[12/Mar/2024 00:00:20.403] www", None),
+    ];
+    for (name, text, expected) in dates {
+        let mut fast = Fields { rest: text.as_bytes() };
+        assert_eq!(fast.millisecond_date(0), expected, "{name}");
+        if expected.is_some() {
+            assert_eq!(fast.rest, b"www", "{name}");
+        }
+    }
+}
