@@ -185,7 +185,7 @@ fn a_partial_read_back_finishes_like_the_partial() {
     let dir = tempfile::tempdir().expect("temporary folder");
     let mut written = ingested(partial_of(0..900, 0), "web01/access.log", 1_700_000_100_000);
     write_dir(dir.path(), "web01", &settings(), &mut written, None).expect("written");
-    let (read_settings, read) = read_dirs(&[dir.path().to_path_buf()]).expect("read back");
+    let (read_settings, read) = read_dirs(&[dir.path().to_path_buf()], u64::MAX).expect("read back");
     assert_eq!(read_settings, settings());
     let expected = finished(partial_of(0..900, 0));
     assert!(!expected.2.is_empty() && !expected.3.is_empty(), "summaries exercised");
@@ -222,7 +222,7 @@ fn producers_read_back_merge_to_the_one_pass_state() {
         let mut producer = ingested(partial_of(range.clone(), 0), &format!("{name}.log"), 1_700_000_000_000 + index as i64);
         write_dir(dir.path(), name, &settings(), &mut producer, None).expect("written");
     }
-    let (_, read) = read_dirs(&[dir.path().to_path_buf()]).expect("read back");
+    let (_, read) = read_dirs(&[dir.path().to_path_buf()], u64::MAX).expect("read back");
     let paths: Vec<&str> = read.inputs.iter().map(|i| i.path.as_str()).collect();
     assert_eq!(paths, ["a.log", "b.log", "c.log"], "producers in name order");
     let inputs: Vec<u32> = read.events.iter().map(|e| e.line.input).collect();
@@ -248,7 +248,7 @@ fn partials_of_other_settings_are_refused_naming_both() {
         write_dir(dir.path(), "a", &settings(), &mut first, None).expect("written");
         let mut second = ingested(partial_of(50..100, 0), "b.log", 1_700_000_000_000);
         write_dir(dir.path(), "b", &other, &mut second, None).expect("written");
-        let error = match read_dirs(&[dir.path().to_path_buf()]) {
+        let error = match read_dirs(&[dir.path().to_path_buf()], u64::MAX) {
             Ok(_) => panic!("{name}: merged partials of other settings"),
             Err(error) => error.to_string(),
         };
