@@ -34,7 +34,7 @@ How (docs/partials.md, "Spark", has the whole of it):
 
 Options after the inputs that ``partial`` takes (``--tz``, ``--year``,
 ``--bucket``, ``--slow``, ``--users``, ``--log-format``, ``--alert-pattern``,
-``--since``, ``--until``) are given to every partition. ``--window
+``--since``, ``--until``, ``--exact-users-mb``) are given to every partition. ``--window
 START..END`` runs ``postmortem impact`` instead (the exact second pass;
 give its output to ``report --impact``).
 """
@@ -171,7 +171,8 @@ ORDER = {"heavy": "summary, bucket, key", "dimensions": "kind, bucket, value",
 # driver; `edge_requests` (impact's requests at a start row's edge, no
 # input reference) concatenated as they are.
 PASSED = ("inputs", "events", "metrics", "edge_requests")
-PASS_THROUGH = ["--tz", "--year", "--bucket", "--slow", "--users", "--log-format", "--since", "--until"]
+PASS_THROUGH = ["--tz", "--year", "--bucket", "--slow", "--users", "--log-format", "--since", "--until",
+                "--exact-users-mb"]
 
 
 def fail(message):

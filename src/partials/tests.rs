@@ -428,3 +428,38 @@ fn a_sketched_bucket_in_json_lines_round_trips_and_folds_exact_rows_in() {
     assert_eq!(estimate(&bucket.bad), estimate(&before.bad) + 50);
     assert_eq!((bucket.first, bucket.last), (before.first.min(5), 59_999));
 }
+
+#[test]
+fn a_sketched_bucket_without_its_sketches_is_refused_naming_the_line_and_column() {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let mut producer = ingested(sketched_partial_of(0..100, 0), "a.log", 1_700_000_000_000);
+    let text = to_jsonl("web01", &settings(), &mut producer, None).expect("rendered");
+    // (what the first bucket row is given, the column named)
+    let cases = [
+        ("\"bad_users_hll\":null", "bad_users_hll"),
+        ("\"bad_users_hll\":\"00ff\"", "bad_users_hll"),
+    ];
+    for (replacement, column) in cases {
+        let mut damaged = String::new();
+        let mut line_of_first_bucket = None;
+        for (at, line) in text.lines().enumerate() {
+            let mut row: serde_json::Value = serde_json::from_str(line).expect("JSON");
+            if row["table"] == "buckets" && line_of_first_bucket.is_none() {
+                line_of_first_bucket = Some(at + 1);
+                let object = row.as_object_mut().expect("an object");
+                let (key, value) = replacement.split_once(':').expect("key:value");
+                object.insert(key.trim_matches('"').into(), serde_json::from_str(value).expect("a value"));
+            }
+            damaged.push_str(&format!("{row}\n"));
+        }
+        let path = dir.path().join("web01.jsonl");
+        std::fs::write(&path, damaged).expect("written");
+        let error = match read_dirs(std::slice::from_ref(&path), u64::MAX) {
+            Ok(_) => panic!("{replacement}: read"),
+            Err(error) => error.to_string(),
+        };
+        let line = format!("line {}", line_of_first_bucket.expect("a bucket row"));
+        assert!(error.contains("web01.jsonl") && error.contains(&line), "{replacement}: {error}");
+        assert!(error.contains(&format!("column '{column}'")), "{replacement}: {error}");
+    }
+}
