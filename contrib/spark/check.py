@@ -158,7 +158,9 @@ def check_sample(spark, binary, name, options, scratch):
 def compare_reports(spark, binary, sample, job, options, merged_path, scratch, name):
     """The report from the merged partials (with the impact pass) against
     one run's."""
-    report_options = [o for o in options if o != "--year" and not o.isdigit()]
+    # The report takes every option but --year (and its value).
+    report_options = [o for k, o in enumerate(options)
+                      if o != "--year" and (k == 0 or options[k - 1] != "--year")]
     whole_report = json.loads(run([binary, "report", "--format", "json"] + options + [sample]))
     first = json.loads(run([binary, "report", "--format", "json", "--from-partials", merged_path] + report_options))
     impact = []
