@@ -187,6 +187,9 @@ fn read_for_impact(
     };
     config.since = Some(TimeSpec::Absolute(since));
     config.until = Some(TimeSpec::Absolute(until));
+    // The window bounds the users: they stay exact whatever the budget,
+    // which is what makes the report's figures exact (`report --impact`).
+    config.exact_users_bytes = u64::MAX;
     let ingested = read_for_partials(&config, piece, progress, edge_capture)?;
     let settings = Settings {
         window: Some(window),
@@ -257,13 +260,9 @@ fn read_for_partials(
     } else {
         NothingParsed::Fails
     };
-    // The partial files hold users one by one (the `users` table); the
-    // switch to sketches is not carried by them yet (docs/partials.md).
-    let exact = Config {
-        exact_users_bytes: u64::MAX,
-        ..config.clone()
-    };
-    let (inputs, mut ingested, _) = read_inputs(&exact, progress, nothing_parsed, edge_capture)?;
+    // `--exact-users-mb` applies as in a run: past it, the buckets are
+    // written sketched (docs/partials.md, `users_sketched`).
+    let (inputs, mut ingested, _) = read_inputs(config, progress, nothing_parsed, edge_capture)?;
     ingested.inputs = inputs;
     Ok(ingested)
 }
@@ -278,7 +277,7 @@ pub fn analyze_partials(
     impact_dirs: &[std::path::PathBuf],
     progress: &dyn Progress,
 ) -> Result<Findings> {
-    let (settings, mut ingested) = partials::read_dirs(dirs)?;
+    let (settings, mut ingested) = partials::read_dirs(dirs, config.exact_users_bytes)?;
     if let Some(window) = settings.window {
         return Err(Error::Usage(format!(
             "{}: these partials hold only the requests of {}..{} (written by `postmortem impact`): give them with --impact, beside --from-partials with the partials of `postmortem partial`",
@@ -312,7 +311,8 @@ pub fn analyze_partials(
     // impact step counted the incident's window.
     detect::recount::mark_unread(&mut findings);
     for dir in impact_dirs {
-        let (impact_settings, impact) = partials::read_dirs(std::slice::from_ref(dir))?;
+        // Exact whatever the budget: the window bounds its users.
+        let (impact_settings, impact) = partials::read_dirs(std::slice::from_ref(dir), u64::MAX)?;
         let Some(window) = impact_settings.window else {
             return Err(Error::Usage(format!(
                 "{}: these are partials of `postmortem partial`, not of `postmortem impact --window`: give them with --from-partials",

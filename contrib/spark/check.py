@@ -41,10 +41,13 @@ SPLITS = 4
 # (upstreams, heavy hitters, causes); full-outage has a gzipped access log
 # (one split), an error log and a syslog cut into 4 (zoneless, yearless
 # syslog pieces need --tz and --year, docs/partials.md) and a metric CSV
-# (read whole).
+# (read whole); haproxy-reload again with every split's buckets sketched
+# (`--exact-users-mb 0`: no users rows, bad_users_hll merged by
+# hll_union_agg, users_sketched by bool_or).
 SAMPLES = [
     ("haproxy-reload", []),
     ("full-outage", ["--tz", "UTC", "--year", "2023"]),
+    ("haproxy-reload", ["--exact-users-mb", "0"]),
 ]
 
 
@@ -68,9 +71,10 @@ def tables(text):
     return by_table
 
 
-def estimates(spark, rows):
-    """bucket -> hll_sketch_estimate of its users_hll, computed by Spark."""
-    frame = spark.createDataFrame([(r["bucket"], r["users_hll"]) for r in rows], "bucket LONG, sketch STRING")
+def estimates(spark, rows, column="users_hll"):
+    """bucket -> hll_sketch_estimate of its sketch in `column` (None where
+    null), computed by Spark."""
+    frame = spark.createDataFrame([(r["bucket"], r.get(column)) for r in rows], "bucket LONG, sketch STRING")
     return {r.bucket: r.estimate for r in
             frame.selectExpr("bucket", "hll_sketch_estimate(unhex(sketch)) AS estimate").collect()}
 
@@ -82,14 +86,21 @@ def compare_rows(spark, merged, whole):
         if key != "postmortem.producer" and merged_settings.get(key) != whole_settings.get(key):
             problems.append(f"settings {key}: {merged_settings.get(key)!r} != {whole_settings.get(key)!r}")
     if "buckets" in whole:
-        spark_users = estimates(spark, merged["buckets"])
-        whole_users = estimates(spark, whole["buckets"])
-        if spark_users != whole_users:
-            bad = [b for b in whole_users if spark_users.get(b) != whole_users[b]][:3]
-            problems.append(f"users_hll estimates differ in buckets {bad}")
+        # Sketches by their estimates (their bytes depend on the merge
+        # order); a sketched bucket's `users` is such an estimate, computed
+        # by Spark in one and by the binary in the other.
+        for column in ("users_hll", "bad_users_hll"):
+            spark_users = estimates(spark, merged["buckets"], column)
+            whole_users = estimates(spark, whole["buckets"], column)
+            if spark_users != whole_users:
+                bad = [b for b in whole_users if spark_users.get(b) != whole_users[b]][:3]
+                problems.append(f"{column} estimates differ in buckets {bad}")
         for rows in (merged["buckets"], whole["buckets"]):
             for row in rows:
                 row.pop("users_hll")
+                row.pop("bad_users_hll", None)
+                if row.get("users_sketched"):
+                    row.pop("users")
     # One run labels each request with its file's host (the part of the
     # path the files do not share); a piece is one file, with no second host
     # to tell apart (docs/partials.md: "The host dimension is each
@@ -147,7 +158,9 @@ def check_sample(spark, binary, name, options, scratch):
 def compare_reports(spark, binary, sample, job, options, merged_path, scratch, name):
     """The report from the merged partials (with the impact pass) against
     one run's."""
-    report_options = [o for o in options if o != "--year" and not o.isdigit()]
+    # The report takes every option but --year (and its value).
+    report_options = [o for k, o in enumerate(options)
+                      if o != "--year" and (k == 0 or options[k - 1] != "--year")]
     whole_report = json.loads(run([binary, "report", "--format", "json"] + options + [sample]))
     first = json.loads(run([binary, "report", "--format", "json", "--from-partials", merged_path] + report_options))
     impact = []
@@ -177,9 +190,12 @@ def main(argv):
     spark.sparkContext.addPyFile(postmortem_spark.__file__)
     passed = failed = 0
     with tempfile.TemporaryDirectory() as scratch:
-        for name, options in SAMPLES:
-            print(f"spark check: {name}")
-            problems = check_sample(spark, binary, name, options, scratch)
+        for index, (name, options) in enumerate(SAMPLES):
+            print(f"spark check: {name} {' '.join(options)}")
+            # A folder per case: a sample may be checked with other options.
+            case_scratch = os.path.join(scratch, str(index))
+            os.makedirs(case_scratch)
+            problems = check_sample(spark, binary, name, options, case_scratch)
             if problems:
                 failed += 1
                 print(f"FAILED {name}:")

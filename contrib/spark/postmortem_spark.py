@@ -25,7 +25,8 @@ How (docs/partials.md, "Spark", has the whole of it):
 - The rows are merged with SQL, table by table, by the rules of
   docs/partials.md: counts ``SUM``, ``first_*`` ``MIN``, ``last_*`` ``MAX``,
   the first/last bad line with ``min_by``/``max_by`` (ties: the smaller
-  (input, line)), ``users_hll`` with ``hll_union_agg`` (Spark >= 3.5), the
+  (input, line)), ``users_hll`` and ``bad_users_hll`` with ``hll_union_agg``
+  (Spark >= 3.5; nulls skipped), ``users_sketched`` with ``bool_or``, the
   ``heavy`` Misra-Gries counters summed by key, the 8 largest kept and the
   9th subtracted. Every ``input`` becomes the file's index; the pieces'
   ``inputs`` rows are merged on the driver (docs/partials.md, "Pieces of one
@@ -33,7 +34,7 @@ How (docs/partials.md, "Spark", has the whole of it):
 
 Options after the inputs that ``partial`` takes (``--tz``, ``--year``,
 ``--bucket``, ``--slow``, ``--users``, ``--log-format``, ``--alert-pattern``,
-``--since``, ``--until``) are given to every partition. ``--window
+``--since``, ``--until``, ``--exact-users-mb``) are given to every partition. ``--window
 START..END`` runs ``postmortem impact`` instead (the exact second pass;
 give its output to ``report --impact``).
 """
@@ -73,7 +74,8 @@ TABLES = {
         ("status_other", L), ("status_1xx", L), ("status_2xx", L), ("status_3xx", L), ("status_4xx", L),
         ("status_5xx", L), ("first_bad_ms", L), ("last_bad_ms", L), ("first_failed_ms", L),
         ("last_failed_ms", L), ("first_bad_input", L), ("first_bad_line", L), ("last_bad_input", L),
-        ("last_bad_line", L), ("users", L), ("users_hll", S)),
+        ("last_bad_line", L), ("users", L), ("users_hll", S), ("bad_users_hll", S), ("users_sketched", B),
+        ("users_first_ms", L), ("users_last_ms", L)),
     "latency": schema(("bucket", L), ("bin", L), ("count", L)),
     "slow_tail": schema(("bucket", L), ("slot", L), ("bin", L), ("count", L), ("first_ms", L), ("last_ms", L)),
     "slots": schema(("bucket", L), ("slot", L), ("requests", L), ("failed", L), ("bad", L),
@@ -106,13 +108,23 @@ MERGE = {
             max_by(named_struct('input', last_bad_input, 'line', last_bad_line),
                    named_struct('ms', last_bad_ms, 'input', -last_bad_input, 'line', -last_bad_line))
               FILTER (WHERE last_bad_ms IS NOT NULL) AS lb,
-            lower(hex(hll_union_agg(unhex(users_hll)))) AS users_hll
+            lower(hex(hll_union_agg(unhex(users_hll)))) AS users_hll,
+            coalesce(bool_or(users_sketched), false) AS users_sketched,
+            -- Exact splits write no bad-user sketch (null, skipped); their
+            -- users rows are folded into the sketch by the reduce step.
+            CASE WHEN bool_or(users_sketched)
+              THEN lower(hex(hll_union_agg(unhex(bad_users_hll)))) END AS bad_users_hll,
+            MIN(users_first_ms) AS users_first_ms, MAX(users_last_ms) AS users_last_ms
           FROM buckets GROUP BY bucket),
         u AS (SELECT bucket, COUNT(*) AS users FROM merged_users GROUP BY bucket)
         SELECT b.bucket, requests, failed, slow_at_ingest, failed_completed, status_other, status_1xx,
           status_2xx, status_3xx, status_4xx, status_5xx, first_bad_ms, last_bad_ms, first_failed_ms,
           last_failed_ms, fb.input AS first_bad_input, fb.line AS first_bad_line,
-          lb.input AS last_bad_input, lb.line AS last_bad_line, coalesce(u.users, 0) AS users, users_hll
+          lb.input AS last_bad_input, lb.line AS last_bad_line,
+          -- A sketched bucket's users: the estimate, as `partial` writes it.
+          CASE WHEN users_sketched THEN CAST(round(hll_sketch_estimate(unhex(users_hll))) AS BIGINT)
+            ELSE coalesce(u.users, 0) END AS users,
+          users_hll, bad_users_hll, users_sketched, users_first_ms, users_last_ms
         FROM b LEFT JOIN u ON b.bucket = u.bucket""",
     "latency": "SELECT bucket, bin, SUM(count) AS count FROM latency GROUP BY bucket, bin",
     "slow_tail": """SELECT bucket, slot, bin, SUM(count) AS count, MIN(first_ms) AS first_ms,
@@ -159,7 +171,8 @@ ORDER = {"heavy": "summary, bucket, key", "dimensions": "kind, bucket, value",
 # driver; `edge_requests` (impact's requests at a start row's edge, no
 # input reference) concatenated as they are.
 PASSED = ("inputs", "events", "metrics", "edge_requests")
-PASS_THROUGH = ["--tz", "--year", "--bucket", "--slow", "--users", "--log-format", "--since", "--until"]
+PASS_THROUGH = ["--tz", "--year", "--bucket", "--slow", "--users", "--log-format", "--since", "--until",
+                "--exact-users-mb"]
 
 
 def fail(message):

@@ -291,9 +291,12 @@ pub fn set_window_impact(
 ) -> bool {
     let threshold_us = findings.slow_threshold_us;
     let baseline_failed_rate = findings.baseline.failed_rate;
+    if set_drop_window_impact(findings, window, window_series, threshold_us) {
+        return true;
+    }
     let main_series = &findings.series;
-    // Only bad-request incidents: a traffic drop's edges are single
-    // requests already counted at the instant (`measure_drop`), and its
+    // Bad-request incidents here: a traffic drop's edges are single
+    // requests counted at the instant (`measure_drop`, above), and its
     // severity is judged on the drop, not on bad requests.
     let Some(finding) = findings.incidents.iter_mut().find(|finding| {
         finding.impact_measured
@@ -333,8 +336,57 @@ pub fn set_window_impact(
         ..exact
     };
     finding.requests_exact = true;
+    // The end row states the users too: from sketched partials they were
+    // estimates over whole buckets, the window's are exact.
+    let impact = finding.impact;
+    for entry in &mut finding.timeline {
+        if let TimelineFact::BadRequestsEnd {
+            users_affected,
+            users_active,
+            users_estimated,
+        } = &mut entry.fact
+        {
+            (*users_affected, *users_active, *users_estimated) =
+                (impact.users_affected, impact.users_active, impact.users_estimated);
+        }
+    }
     take_out_of_start_row(finding, &out_of_row);
     judge_again(finding, baseline_failed_rate);
+    true
+}
+
+/// A traffic drop over `window`, from the requests of its window alone
+/// (exact users, where sketched partials estimate them over the edge
+/// buckets whole): its users and its edge instants' requests as
+/// `measure_drop` counts them, the users missing as [`apply_users`]
+/// keeps them (the baseline's expectation less those who got through).
+/// Returns whether a drop had that range.
+fn set_drop_window_impact(
+    findings: &mut Findings,
+    window: (Millis, Millis),
+    window_series: &SeriesSet,
+    threshold_us: u64,
+) -> bool {
+    let Some(finding) = findings.incidents.iter_mut().find(|finding| {
+        finding.impact_measured
+            && matches!(finding.incident.cause, Cause::TrafficDrop { .. })
+            && (finding.incident.start, finding.incident.end) == window
+    }) else {
+        return false;
+    };
+    let expected = finding.impact.users_missing + finding.impact.users_active;
+    let exact = super::impact::measure_drop(window_series, window.0, window.1, threshold_us);
+    finding.impact = Impact {
+        users_missing: expected.saturating_sub(exact.users_active),
+        ..exact
+    };
+    finding.requests_exact = true;
+    let users_missing = finding.impact.users_missing;
+    for entry in &mut finding.timeline {
+        if let TimelineFact::TrafficDropEnd { users_missing: said } = &mut entry.fact {
+            *said = users_missing;
+        }
+    }
     true
 }
 

@@ -14,6 +14,7 @@ use polars::prelude::DataFrame;
 use super::columns::{TableBuilder, TableReader, run_input, unsigned};
 use super::summaries;
 use crate::error::{Error, Result};
+use crate::series::user_sketch::UserSketch;
 use crate::series::{
     Bucket, LineRef, NONE_REL, Partial, SeriesBuilder, Slot, TailBin, UserSpan, UserSpans,
     slots_per_bucket,
@@ -116,8 +117,16 @@ fn encode_series(series: &mut SeriesBuilder, bucket_ms: i64) -> Result<Vec<(&'st
         b.first_bad_line.push(line_number(*first_bad_line));
         b.last_bad_input.push(line_input(*last_bad_line));
         b.last_bad_line.push(line_number(*last_bad_line));
+        // A sketched bucket's `users` is the sketch's estimate: its users
+        // are no longer held one by one (docs/partials.md).
         b.users.push(bucket_users.len() as i64);
         b.users_hll.push(users_sketch(bucket_users)?.serialize());
+        let sketch = bucket_users.sketch();
+        b.bad_users_hll.push(sketch.map(|sketch| sketch.bad.serialize()));
+        b.users_sketched.push(sketch.is_some());
+        b.users_first.push(sketch.and_then(|sketch| rel(sketch.first)));
+        b.users_last
+            .push(sketch.and_then(|sketch| rel(sketch.first).and(Some(i64::from(sketch.last)))));
         for (bin, count) in latency.bins() {
             lat_bucket.push(start);
             lat_bin.push(i64::from(bin));
@@ -193,6 +202,10 @@ fn encode_series(series: &mut SeriesBuilder, bucket_ms: i64) -> Result<Vec<(&'st
         .opt_i64s("last_bad_line", b.last_bad_line)
         .i64s("users", b.users)
         .binaries("users_hll", b.users_hll)
+        .binaries_opt("bad_users_hll", b.bad_users_hll)
+        .bools("users_sketched", b.users_sketched)
+        .opt_i64s("users_first_ms", b.users_first)
+        .opt_i64s("users_last_ms", b.users_last)
         .finish()?;
     let latency = TableBuilder::default()
         .i64s("bucket", lat_bucket)
@@ -253,6 +266,13 @@ struct BucketColumns {
     last_bad_line: Vec<Option<i64>>,
     users: Vec<i64>,
     users_hll: Vec<Vec<u8>>,
+    /// The sketch of the users with a bad request, for a sketched bucket.
+    bad_users_hll: Vec<Option<Vec<u8>>>,
+    users_sketched: Vec<bool>,
+    /// A sketched bucket's earliest and latest arrival (relative ms),
+    /// which its exact spans gave.
+    users_first: Vec<Option<i64>>,
+    users_last: Vec<Option<i64>>,
 }
 
 #[derive(Default)]
@@ -330,14 +350,22 @@ fn line_back(table: &TableReader, row: usize, input: Option<i64>, line: Option<i
 /// The access state of one producer read back into a [`Partial`] of
 /// `bucket_ms` and `ingest_slow_us`; the producer's input `i` of a line
 /// is the run's input `inputs[i]`.
+///
+/// `exact_users_bytes` is the reduce step's budget of users held one by
+/// one (`--exact-users-mb`): past it, the producer's buckets switch to
+/// sketches as a run's do. A bucket the producer wrote sketched
+/// (`users_sketched`) is read as sketches, and the `users` rows of that
+/// bucket (a Spark merge of sketched and exact splits has both) are folded
+/// into them.
 pub fn decode<'a>(
     tables: &dyn Fn(&str) -> Result<&'a TableReader>,
     bucket_ms: i64,
     ingest_slow_us: u64,
     inputs: &[u32],
+    exact_users_bytes: u64,
 ) -> Result<Partial> {
     let mut partial = Partial::new(bucket_ms, ingest_slow_us);
-    partial.set_exact_users_bytes(u64::MAX);
+    partial.set_exact_users_bytes(exact_users_bytes);
     let bucket_ms = partial.bucket_ms();
     let slots_per = slots_per_bucket(bucket_ms);
     let mut buckets: rustc_hash::FxHashMap<i64, Bucket> = rustc_hash::FxHashMap::default();
@@ -360,6 +388,13 @@ pub fn decode<'a>(
     let fb_line = t.opt_i64s("first_bad_line")?;
     let lb_input = t.opt_i64s("last_bad_input")?;
     let lb_line = t.opt_i64s("last_bad_line")?;
+    // Absent from partials written before sketched buckets were carried,
+    // and from the SQL queries' output: every bucket exact.
+    let sketched = t.optional("users_sketched", TableReader::opt_bools)?;
+    let all_users_hll = t.optional("users_hll", TableReader::opt_binaries)?;
+    let bad_users_hll = t.optional("bad_users_hll", TableReader::opt_binaries)?;
+    let users_first = t.optional("users_first_ms", TableReader::opt_i64s)?;
+    let users_last = t.optional("users_last_ms", TableReader::opt_i64s)?;
     for row in 0..t.height() {
         let index = index_of(t, row, starts[row], bucket_ms)?;
         let mut status_classes = [0u64; 6];
@@ -383,6 +418,16 @@ pub fn decode<'a>(
                 vec![Slot::default(); slots_per]
             } else {
                 Vec::new()
+            },
+            users: if sketched[row] == Some(true) {
+                UserSpans::Sketched(Box::new(UserSketch {
+                    all: read_sketch(t, "users_hll", row, all_users_hll[row].as_deref())?,
+                    bad: read_sketch(t, "bad_users_hll", row, bad_users_hll[row].as_deref())?,
+                    first: rel_back(t, "users_first_ms", row, users_first[row])?,
+                    last: last_back(t, "users_last_ms", row, users_last[row])?,
+                }))
+            } else {
+                UserSpans::default()
             },
             ..Bucket::default()
         };
@@ -479,8 +524,17 @@ pub fn decode<'a>(
     for (index, mut users) in spans {
         users.sort_unstable_by_key(|(user, _)| *user);
         users.dedup_by_key(|(user, _)| *user);
-        if let Some(bucket) = buckets.get_mut(&index) {
-            bucket.users = UserSpans::Settled(users);
+        let Some(bucket) = buckets.get_mut(&index) else {
+            continue;
+        };
+        match &mut bucket.users {
+            UserSpans::Sketched(sketch) => {
+                for (user, span) in users {
+                    sketch.add(user, span.first, span.had_bad());
+                    sketch.last = sketch.last.max(span.last);
+                }
+            }
+            _ => bucket.users = UserSpans::Settled(users),
         }
     }
     partial.buckets.absorb(buckets.into_iter().collect());
@@ -488,6 +542,16 @@ pub fn decode<'a>(
     summaries::decode_dimensions(tables, &mut partial, bucket_ms)?;
     summaries::decode_summaries(tables, &mut partial, bucket_ms)?;
     Ok(partial)
+}
+
+/// A sketch of a sketched bucket's row, which must be there and be a
+/// DataSketches HLL sketch.
+fn read_sketch(table: &TableReader, name: &str, row: usize, bytes: Option<&[u8]>) -> Result<HllSketch> {
+    let bytes = bytes.ok_or_else(|| {
+        table.out_of_range(name, row, "null in a bucket whose users_sketched is true (its users are this sketch)")
+    })?;
+    HllSketch::deserialize(bytes)
+        .map_err(|error| table.out_of_range(name, row, format!("{} bytes that are not a DataSketches HLL sketch ({error})", bytes.len())))
 }
 
 /// A nullable relative time read back for a "last" field, whose value

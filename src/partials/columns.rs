@@ -201,6 +201,24 @@ impl TableReader {
             .collect()
     }
 
+    /// A column of booleans, null where absent.
+    pub fn opt_bools(&self, name: &str) -> Result<Vec<Option<bool>>> {
+        let column = self.column(name)?;
+        let chunked = column.bool().map_err(|_| self.wrong(name, "Boolean"))?;
+        Ok(chunked.iter().collect())
+    }
+
+    /// The values of column `name` read by `read`, or `height` nulls when
+    /// the table lacks it: a column added to the schema later (older
+    /// files, the SQL queries' output), whose absence means "none".
+    pub fn optional<T: Clone>(&self, name: &str, read: impl Fn(&Self, &str) -> Result<Vec<Option<T>>>) -> Result<Vec<Option<T>>> {
+        if self.has_column(name) {
+            read(self, name)
+        } else {
+            Ok(vec![None; self.height()])
+        }
+    }
+
     pub fn opt_strs(&self, name: &str) -> Result<Vec<Option<String>>> {
         let column = self.column(name)?;
         let chunked = column.str().map_err(|_| self.wrong(name, "String"))?;

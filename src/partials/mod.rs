@@ -333,18 +333,18 @@ fn same_settings(first: &mut Option<(Settings, PathBuf)>, settings: Settings, pa
 /// The tables as the writer types them (names and columns), which is how
 /// JSON lines are read back.
 fn schemas(settings: &Settings) -> Result<Vec<(&'static str, polars::prelude::Schema)>> {
-    Ok(tables(&mut empty_ingested(settings), None)?
+    Ok(tables(&mut empty_ingested(settings, u64::MAX), None)?
         .into_iter()
         .map(|(name, frame)| (name, frame.schema().as_ref().clone()))
         .collect())
 }
 
 /// A run's state before any input: what the reduce step merges into.
-fn empty_ingested(settings: &Settings) -> Ingested {
+/// `exact_users_bytes` bounds the users it holds one by one, as a run's
+/// `--exact-users-mb` does.
+fn empty_ingested(settings: &Settings, exact_users_bytes: u64) -> Ingested {
     let mut access = Partial::new(settings.bucket_ms, settings.ingest_slow_us);
-    // Partials hold users one by one, and so does their merge: the switch to
-    // sketches is not carried by partial files yet (docs/partials.md).
-    access.set_exact_users_bytes(u64::MAX);
+    access.set_exact_users_bytes(exact_users_bytes);
     Ingested {
         inputs: Vec::new(),
         access,
@@ -406,7 +406,12 @@ fn given_twice(producer: &str, first: &Path, second: &Path) -> Error {
 /// their [`Settings`], and merges them: the settings and what one run over
 /// all the producers' inputs would have ingested (inputs in producer-name
 /// order, their line references shifted to match).
-pub fn read_dirs(paths: &[PathBuf]) -> Result<(Settings, Ingested)> {
+///
+/// `exact_users_bytes` is the memory the merged users may take one by one
+/// (`--exact-users-mb`): past it, or when any producer wrote its buckets
+/// sketched, every bucket's users are sketches (docs/partials.md), so the
+/// merge's memory does not grow with the users.
+pub fn read_dirs(paths: &[PathBuf], exact_users_bytes: u64) -> Result<(Settings, Ingested)> {
     let mut producers: BTreeMap<String, Producer> = BTreeMap::new();
     let mut first: Option<(Settings, PathBuf)> = None;
     let mut files = Vec::new();
@@ -459,7 +464,7 @@ pub fn read_dirs(paths: &[PathBuf]) -> Result<(Settings, Ingested)> {
         ));
     };
     let schemas = schemas(&settings)?;
-    let mut merged = empty_ingested(&settings);
+    let mut merged = empty_ingested(&settings, exact_users_bytes);
     let mut offsets: BTreeMap<i32, u64> = BTreeMap::new();
     let mut assembly = pieces::Assembly::default();
     // One producer's rows at a time: the reduce step holds the merged
@@ -474,7 +479,7 @@ pub fn read_dirs(paths: &[PathBuf]) -> Result<(Settings, Ingested)> {
             }
         }
         let (access, events, metrics, offset, parsed, edge_requests) =
-            read_producer(&producer, &settings, &mut merged.inputs, &mut assembly)?;
+            read_producer(&producer, &settings, &mut merged.inputs, &mut assembly, exact_users_bytes)?;
         merged.edge_requests.extend(edge_requests);
         if let Some(offset) = offset {
             *offsets.entry(offset).or_default() += parsed;
@@ -556,6 +561,7 @@ fn read_producer(
     settings: &Settings,
     run: &mut Vec<crate::ingest::InputStats>,
     assembly: &mut pieces::Assembly,
+    exact_users_bytes: u64,
 ) -> Result<ProducerState> {
     for table in TABLES {
         if !producer.tables.contains_key(table) && !OPTIONAL_TABLES.contains(&table) {
@@ -584,7 +590,7 @@ fn read_producer(
         .map(|input| input.parsed)
         .sum();
     let places = assembly.place(run, inputs, &starts, &producer.name)?;
-    let access = access::decode(&table, settings.bucket_ms, settings.ingest_slow_us, &places)?;
+    let access = access::decode(&table, settings.bucket_ms, settings.ingest_slow_us, &places, exact_users_bytes)?;
     let events = evidence::decode_events(table("events")?, &places)?;
     let metrics = evidence::decode_metrics(table("metrics")?, &places)?;
     let offset = table("inputs")?

@@ -185,7 +185,7 @@ fn a_partial_read_back_finishes_like_the_partial() {
     let dir = tempfile::tempdir().expect("temporary folder");
     let mut written = ingested(partial_of(0..900, 0), "web01/access.log", 1_700_000_100_000);
     write_dir(dir.path(), "web01", &settings(), &mut written, None).expect("written");
-    let (read_settings, read) = read_dirs(&[dir.path().to_path_buf()]).expect("read back");
+    let (read_settings, read) = read_dirs(&[dir.path().to_path_buf()], u64::MAX).expect("read back");
     assert_eq!(read_settings, settings());
     let expected = finished(partial_of(0..900, 0));
     assert!(!expected.2.is_empty() && !expected.3.is_empty(), "summaries exercised");
@@ -222,7 +222,7 @@ fn producers_read_back_merge_to_the_one_pass_state() {
         let mut producer = ingested(partial_of(range.clone(), 0), &format!("{name}.log"), 1_700_000_000_000 + index as i64);
         write_dir(dir.path(), name, &settings(), &mut producer, None).expect("written");
     }
-    let (_, read) = read_dirs(&[dir.path().to_path_buf()]).expect("read back");
+    let (_, read) = read_dirs(&[dir.path().to_path_buf()], u64::MAX).expect("read back");
     let paths: Vec<&str> = read.inputs.iter().map(|i| i.path.as_str()).collect();
     assert_eq!(paths, ["a.log", "b.log", "c.log"], "producers in name order");
     let inputs: Vec<u32> = read.events.iter().map(|e| e.line.input).collect();
@@ -248,7 +248,7 @@ fn partials_of_other_settings_are_refused_naming_both() {
         write_dir(dir.path(), "a", &settings(), &mut first, None).expect("written");
         let mut second = ingested(partial_of(50..100, 0), "b.log", 1_700_000_000_000);
         write_dir(dir.path(), "b", &other, &mut second, None).expect("written");
-        let error = match read_dirs(&[dir.path().to_path_buf()]) {
+        let error = match read_dirs(&[dir.path().to_path_buf()], u64::MAX) {
             Ok(_) => panic!("{name}: merged partials of other settings"),
             Err(error) => error.to_string(),
         };
@@ -295,5 +295,171 @@ fn the_users_sketch_estimates_the_exact_count_within_its_bound() {
         let estimate = back.estimate();
         let error = (estimate - users as f64).abs() / users as f64;
         assert!(error <= tolerance, "{name}: {estimate} for {users}");
+    }
+}
+
+/// `partial_of(range, input)` with every bucket's users as sketches, as a
+/// run past `--exact-users-mb` keeps them.
+fn sketched_partial_of(range: std::ops::Range<u64>, input: u32) -> Partial {
+    let mut partial = partial_of(range, input);
+    partial.set_exact_users_bytes(0);
+    partial
+}
+
+/// The `users_sketched` column and the number of `users` rows of the
+/// producer `name` written in `dir`.
+fn sketched_column_and_user_rows(dir: &std::path::Path, name: &str) -> (Vec<bool>, usize) {
+    let buckets = read_parquet(&dir.join(format!("{name}.buckets.parquet")), true).expect("buckets");
+    let users = read_parquet(&dir.join(format!("{name}.users.parquet")), true).expect("users");
+    (buckets.bools("users_sketched").expect("the column"), users.height())
+}
+
+#[test]
+fn sketched_buckets_are_written_without_user_rows_and_read_back_as_sketches() {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let mut written = ingested(sketched_partial_of(0..900, 0), "web01/access.log", 1_700_000_100_000);
+    write_dir(dir.path(), "web01", &settings(), &mut written, None).expect("written");
+    let (sketched, user_rows) = sketched_column_and_user_rows(dir.path(), "web01");
+    // 900 requests 997 ms apart modulo 7 minutes from a time 20 s into a
+    // minute: 8 one-minute buckets.
+    assert_eq!(sketched, vec![true; 8]);
+    assert_eq!(user_rows, 0, "a sketched bucket writes no users rows");
+    let (_, read) = read_dirs(&[dir.path().to_path_buf()], u64::MAX).expect("read back");
+    let got = finished(read.access);
+    let expected = finished(sketched_partial_of(0..900, 0));
+    assert!(expected.0.iter().all(|bucket| bucket.users.sketch().is_some()));
+    // `Bucket`'s equality compares sketches by their estimates (all users
+    // and bad users) and their arrival range.
+    assert_eq!(got.0, expected.0, "buckets");
+    let estimates: Vec<usize> = got.0.iter().map(|bucket| bucket.users.len()).collect();
+    // 37 user ids (`i % 37`), each seen in every full minute; the last,
+    // partial minute holds 34 of them. Below the sketch's list mode
+    // capacity the estimate is the count.
+    assert_eq!(estimates, [37, 37, 37, 37, 37, 37, 37, 34]);
+}
+
+#[test]
+fn sketched_and_exact_producers_merge_to_sketches_and_the_reduce_step_has_its_own_budget() {
+    // (first producer sketched, reduce budget in bytes, buckets sketched)
+    let cases = [
+        ("one sketched producer sketches the merge", true, u64::MAX, true),
+        ("exact producers within the budget stay exact", false, u64::MAX, false),
+        ("exact producers past the reduce step's budget", false, 0, true),
+    ];
+    for (name, first_sketched, budget, expect_sketched) in cases {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let cuts = [(0..250, "a"), (250..700, "b"), (700..900, "c")];
+        let mut whole = Partial::new(MINUTE, MIN_DEFAULT_SLOW_US);
+        for (index, (range, producer)) in cuts.iter().enumerate() {
+            let partial = if index == 0 && first_sketched {
+                sketched_partial_of(range.clone(), 0)
+            } else {
+                partial_of(range.clone(), 0)
+            };
+            whole.merge(partial_of(range.clone(), index as u32));
+            let mut producer_state = ingested(partial, &format!("{producer}.log"), 1_700_000_000_000);
+            write_dir(dir.path(), producer, &settings(), &mut producer_state, None).expect("written");
+        }
+        if expect_sketched {
+            whole.set_exact_users_bytes(0);
+        }
+        let (_, read) = read_dirs(&[dir.path().to_path_buf()], budget).expect("read back");
+        let got = finished(read.access);
+        assert!(got.0.iter().all(|bucket| bucket.users.sketch().is_some() == expect_sketched), "{name}");
+        assert_eq!(got, finished(whole), "{name}");
+    }
+}
+
+#[test]
+fn partials_without_the_sketch_columns_read_as_exact() {
+    // Files written before sketched buckets were carried, and the SQL
+    // queries' output, lack the four columns.
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let mut written = ingested(partial_of(0..900, 0), "web01/access.log", 1_700_000_100_000);
+    write_dir(dir.path(), "web01", &settings(), &mut written, None).expect("written");
+    let path = dir.path().join("web01.buckets.parquet");
+    let mut old = read_parquet(&path, true).expect("buckets");
+    let new_columns = ["bad_users_hll", "users_sketched", "users_first_ms", "users_last_ms"];
+    old.frame = old.frame.drop_many(new_columns);
+    assert!(new_columns.iter().all(|column| !old.has_column(column)));
+    columns::write_parquet(&path, &mut old.frame, &old.metadata).expect("rewritten");
+    let (_, read) = read_dirs(&[dir.path().to_path_buf()], u64::MAX).expect("read back");
+    assert_eq!(finished(read.access), finished(partial_of(0..900, 0)));
+}
+
+#[test]
+fn a_sketched_bucket_in_json_lines_round_trips_and_folds_exact_rows_in() {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let mut producer = ingested(sketched_partial_of(0..900, 0), "a.log", 1_700_000_000_000);
+    let text = to_jsonl("web01", &settings(), &mut producer, None).expect("rendered");
+    let first_bucket: serde_json::Value = text
+        .lines()
+        .map(|line| serde_json::from_str::<serde_json::Value>(line).expect("JSON"))
+        .find(|row| row["table"] == "buckets")
+        .expect("a bucket row");
+    assert_eq!(first_bucket["users_sketched"], true);
+    let bad = first_bucket["bad_users_hll"].as_str().expect("hex");
+    assert!(bad.len() > 16 && bad.bytes().all(|b| b.is_ascii_hexdigit()), "{bad}");
+    assert!(first_bucket["users_first_ms"].is_i64() && first_bucket["users_last_ms"].is_i64());
+    let path = dir.path().join("web01.jsonl");
+    std::fs::write(&path, &text).expect("written");
+    let (_, read) = read_dirs(std::slice::from_ref(&path), u64::MAX).expect("read back");
+    assert_eq!(finished(read.access), finished(sketched_partial_of(0..900, 0)));
+
+    // A Spark merge of a sketched split and an exact one: sketched buckets
+    // that also have `users` rows. Here the exact split's users are ids
+    // 1000 and up, one row each, bad: they count in both sketches.
+    let extra_users = (1_000..1_050u64)
+        .map(|user| {
+            format!(
+                "{{\"table\":\"users\",\"bucket\":{},\"user\":{user},\"first_ms\":5,\"last_ms\":59999,\"first_bad_ms\":5,\"last_bad_ms\":5,\"max_ok_latency_us\":0,\"had_failed\":true}}\n",
+                first_bucket["bucket"]
+            )
+        })
+        .collect::<String>();
+    std::fs::write(&path, format!("{text}{extra_users}")).expect("written");
+    let (_, read) = read_dirs(std::slice::from_ref(&path), u64::MAX).expect("read back");
+    let got = finished(read.access);
+    let bucket = got.0[0].users.sketch().expect("sketched");
+    let expected = finished(sketched_partial_of(0..900, 0));
+    let before = expected.0[0].users.sketch().expect("sketched");
+    let estimate = |sketch: &datasketches::hll::HllSketch| crate::series::user_sketch::UsersUnion::of([sketch]).estimate();
+    assert_eq!((estimate(&bucket.all), estimate(&before.all)), (87, 37));
+    assert_eq!(estimate(&bucket.bad), estimate(&before.bad) + 50);
+    assert_eq!((bucket.first, bucket.last), (before.first.min(5), 59_999));
+}
+
+#[test]
+fn a_sketched_bucket_without_its_sketches_is_refused_naming_the_line_and_column() {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let mut producer = ingested(sketched_partial_of(0..100, 0), "a.log", 1_700_000_000_000);
+    let text = to_jsonl("web01", &settings(), &mut producer, None).expect("rendered");
+    // (what the first bucket row is given, the column named)
+    let cases = [
+        ("\"bad_users_hll\":null", "bad_users_hll"),
+        ("\"bad_users_hll\":\"00ff\"", "bad_users_hll"),
+    ];
+    for (replacement, column) in cases {
+        let mut damaged = String::new();
+        let mut line_of_first_bucket = None;
+        for (at, line) in text.lines().enumerate() {
+            let mut row: serde_json::Value = serde_json::from_str(line).expect("JSON");
+            if row["table"] == "buckets" && line_of_first_bucket.is_none() {
+                line_of_first_bucket = Some(at + 1);
+                let object = row.as_object_mut().expect("an object");
+                let (key, value) = replacement.split_once(':').expect("key:value");
+                object.insert(key.trim_matches('"').into(), serde_json::from_str(value).expect("a value"));
+            }
+            damaged.push_str(&format!("{row}\n"));
+        }
+        let path = dir.path().join("web01.jsonl");
+        std::fs::write(&path, damaged).expect("written");
+        let error = match read_dirs(std::slice::from_ref(&path), u64::MAX) {
+            Ok(_) => panic!("{replacement}: read"),
+            Err(error) => error.to_string(),
+        };
+        let line = format!("line {}", line_of_first_bucket.expect("a bucket row"));
+        assert!(error.contains("web01.jsonl") && error.contains(&line), "{replacement}: {error}");
+        assert!(error.contains(&format!("column '{column}'")), "{replacement}: {error}");
     }
 }

@@ -140,6 +140,17 @@ impl Split {
         self.producers.push((config, name.to_string(), piece));
     }
 
+    /// The reduce step without the impact pass: what `report
+    /// --from-partials` says before `postmortem impact` runs.
+    pub fn first_report(&self, placing: Placing) -> Value {
+        let mut config = Config::default();
+        if let Placing::UtcYear(_) = placing {
+            config.tz = Zone::parse("UTC");
+        }
+        let partials = [self.dir.join("partials")];
+        report_json(&analyze_partials(&config, &partials, &[], &NoProgress).expect("merged"))
+    }
+
     /// The reduce step: the report of the partials, each incident whose
     /// edge seconds were counted whole counted again by every producer
     /// over its `[start, end]`.
@@ -228,7 +239,7 @@ fn partial(args: &[String], dir: &Path, producer: &str) {
 /// The report without what a split changes by construction: the input
 /// list, and (`access_names`) the access logs' name in `source` fields
 /// (one path, or "N access logs"), replaced by one placeholder.
-fn comparable(mut report: Value, access_names: bool) -> Value {
+pub fn comparable(mut report: Value, access_names: bool) -> Value {
     report
         .as_object_mut()
         .expect("a report object")
@@ -287,7 +298,7 @@ pub fn rfc3339(ms: i64) -> String {
 /// `--since`/`--until` of window `k` of `cuts` (open at both ends, so
 /// nothing before the first or after the last cut is left out; windows
 /// meet a millisecond apart, the resolution of every log time).
-fn window(cuts: &[i64], k: usize) -> (Option<i64>, Option<i64>) {
+pub fn window(cuts: &[i64], k: usize) -> (Option<i64>, Option<i64>) {
     (
         (k > 0).then(|| cuts[k - 1]),
         (k < cuts.len()).then(|| cuts[k] - 1),
