@@ -285,6 +285,32 @@ pub(crate) fn generic<'a, O>(
     }
 }
 
+/// The value of the digits `text` starts with and how many there are. The
+/// value wraps past 19 digits (a `u64` holds any 19): callers refuse longer
+/// numbers or read them again saturating.
+#[inline]
+pub(crate) fn leading_digits(text: &[u8]) -> (u64, usize) {
+    let mut value = 0u64;
+    let mut len = 0;
+    for &byte in text {
+        let digit = byte.wrapping_sub(b'0');
+        if digit > 9 {
+            break;
+        }
+        value = value.wrapping_mul(10).wrapping_add(u64::from(digit));
+        len += 1;
+    }
+    (value, len)
+}
+
+/// Whether a field of `len` bytes at the start of `rest` ends there: a
+/// space or the end of the line follows (the fast readers' check that a
+/// field of a fixed shape is the whole field).
+#[inline]
+pub(crate) fn field_ends_at(rest: &[u8], len: usize) -> bool {
+    matches!(rest.get(len), None | Some(b' '))
+}
+
 /// `-` or empty is no value, as access logs write an absent optional field.
 #[inline]
 pub(crate) fn optional(field: &[u8]) -> Option<&[u8]> {

@@ -13,8 +13,8 @@ use polars::prelude::DataFrame;
 
 use super::columns::{TableBuilder, TableReader, run_input, unsigned};
 use super::summaries;
-use crate::error::{Error, Result};
-use crate::series::user_sketch::UserSketch;
+use crate::error::Result;
+use crate::series::user_sketch::{UserSketch, empty_sketch};
 use crate::series::{
     Bucket, LineRef, NONE_REL, Partial, SeriesBuilder, Slot, TailBin, UserSpan, UserSpans,
     slots_per_bucket,
@@ -26,16 +26,15 @@ pub use crate::series::user_sketch::{HLL_LG_K, HLL_TYPE};
 /// 64-bit key `--users` gives, docs/partials.md) updated as a signed
 /// 64-bit integer, as DataSketches' `update(long)` and Spark's
 /// `hll_sketch_agg` on a BIGINT column do.
-pub fn users_sketch(users: &UserSpans) -> Result<HllSketch> {
+pub fn users_sketch(users: &UserSpans) -> HllSketch {
     if let Some(sketched) = users.sketch() {
-        return Ok(sketched.all.clone());
+        return sketched.all.clone();
     }
-    let mut sketch = HllSketch::new(HLL_LG_K, HLL_TYPE)
-        .map_err(|error| Error::Usage(format!("HLL sketch: {error}")))?;
+    let mut sketch = empty_sketch();
     for user in users.keys() {
         sketch.update(*user as i64);
     }
-    Ok(sketch)
+    sketch
 }
 
 /// The tables of the access state, by name, in the order they are written.
@@ -120,7 +119,7 @@ fn encode_series(series: &mut SeriesBuilder, bucket_ms: i64) -> Result<Vec<(&'st
         // A sketched bucket's `users` is the sketch's estimate: its users
         // are no longer held one by one (docs/partials.md).
         b.users.push(bucket_users.len() as i64);
-        b.users_hll.push(users_sketch(bucket_users)?.serialize());
+        b.users_hll.push(users_sketch(bucket_users).serialize());
         let sketch = bucket_users.sketch();
         b.bad_users_hll.push(sketch.map(|sketch| sketch.bad.serialize()));
         b.users_sketched.push(sketch.is_some());
@@ -529,9 +528,8 @@ pub fn decode<'a>(
         };
         match &mut bucket.users {
             UserSpans::Sketched(sketch) => {
-                for (user, span) in users {
-                    sketch.add(user, span.first, span.had_bad());
-                    sketch.last = sketch.last.max(span.last);
+                for (user, span) in &users {
+                    sketch.add_span(*user, span);
                 }
             }
             _ => bucket.users = UserSpans::Settled(users),

@@ -289,7 +289,7 @@ fn the_users_sketch_estimates_the_exact_count_within_its_bound() {
                 .map(|user| (user.wrapping_mul(0x9e37_79b9_7f4a_7c15), crate::series::UserSpan::new()))
                 .collect(),
         );
-        let sketch = access::users_sketch(&spans).expect("sketch");
+        let sketch = access::users_sketch(&spans);
         let bytes = sketch.serialize();
         let back = datasketches::hll::HllSketch::deserialize(&bytes).expect("round trip");
         let estimate = back.estimate();

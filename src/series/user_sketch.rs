@@ -112,6 +112,12 @@ impl UserSketch {
         self.last = self.last.max(rel_ms);
     }
 
+    /// Adds one user's exact span (the bucket's arrival range grows to it).
+    pub fn add_span(&mut self, user: u64, span: &super::users::UserSpan) {
+        self.add(user, span.first, span.had_bad());
+        self.last = self.last.max(span.last);
+    }
+
     /// Adds another sketch of the same bucket.
     pub fn merge(&mut self, other: &UserSketch) {
         self.all = union_of([&self.all, &other.all]);

@@ -134,9 +134,7 @@ impl UserSpans {
         }
         let mut sketch = UserSketch::new();
         for (user, span) in self.iter() {
-            sketch.add(*user, span.first, span.had_bad());
-            sketch.first = sketch.first.min(span.first);
-            sketch.last = sketch.last.max(span.last);
+            sketch.add_span(*user, span);
         }
         *self = UserSpans::Sketched(Box::new(sketch));
     }

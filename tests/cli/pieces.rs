@@ -7,9 +7,8 @@
 //! lines; the command line reads a piece from stdin and refuses what a
 //! piece cannot be.
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::Path;
-use std::process::Stdio;
 
 use postmortem::Piece;
 use postmortem::ingest::reader::{Source, open};
@@ -19,7 +18,7 @@ use serde_json::Value;
 use super::partials::{
     Placing, Split, config, generated_log, samples, utc_year_of, whole, whole_report,
 };
-use super::support::{postmortem, run, scratch, write};
+use super::support::{run, run_with_stdin, scratch, write};
 
 /// Pieces each file of a sample is cut into.
 const PIECES: usize = 4;
@@ -169,24 +168,6 @@ proptest! {
     }
 }
 
-/// Runs `postmortem ARGS` with `stdin` on standard input.
-fn run_with_stdin(args: &[&str], stdin: &str) -> std::process::Output {
-    let mut child = postmortem()
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the binary runs");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdin.as_bytes())
-        .expect("stdin written");
-    child.wait_with_output().expect("the binary ends")
-}
-
 #[test]
 fn a_piece_on_stdin_is_written_as_the_lines_of_its_file() {
     // Lines 1001.. of /logs/access.log: every 50th request failed, and the
@@ -206,7 +187,7 @@ fn a_piece_on_stdin_is_written_as_the_lines_of_its_file() {
             "1001",
             "-",
         ],
-        &piece,
+        piece.as_bytes(),
     );
     assert_eq!(
         output.status.code(),

@@ -5,15 +5,12 @@
 //! same from partials (`partial --exact-users-mb`): estimates from the
 //! reduce step alone, the exact report with the impact pass.
 
-use std::io::Write;
-use std::process::Stdio;
-
 use serde_json::Value;
 
 use super::partials::{
     Placing, Split, comparable, config, sample_dir, samples, span, whole, window,
 };
-use super::support::{json_report, postmortem, repo_root, scratch};
+use super::support::{json_report, postmortem, repo_root, run_with_stdin, scratch};
 
 /// A budget no user fits in: every bucket is sketched from the start.
 const NO_EXACT_USERS: &str = "0";
@@ -34,21 +31,9 @@ fn sample(path: &str) -> String {
 /// cannot be read twice; its stdout.
 fn from_stdin(args: &[&str], log: &str) -> Vec<u8> {
     let bytes = std::fs::read(log).expect("the sample");
-    let mut child = postmortem()
-        .args(args)
-        .arg("-")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("the binary runs");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(&bytes)
-        .expect("written");
-    let output = child.wait_with_output().expect("it ends");
-    assert!(output.status.success(), "postmortem {args:?} -");
+    let args: Vec<&str> = args.iter().copied().chain(["-"]).collect();
+    let output = run_with_stdin(&args, &bytes);
+    assert!(output.status.success(), "postmortem {args:?}");
     output.stdout
 }
 

@@ -33,6 +33,27 @@ pub fn run(args: &[&str]) -> Output {
     postmortem().args(args).output().expect("the binary runs")
 }
 
+/// Runs `postmortem ARGS` with `stdin` on standard input and returns its
+/// output, whatever the exit status.
+pub fn run_with_stdin(args: &[&str], stdin: &[u8]) -> Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = postmortem()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin)
+        .expect("stdin written");
+    child.wait_with_output().expect("the binary ends")
+}
+
 /// Milliseconds since the epoch of an RFC 3339 string.
 pub fn millis(text: &str) -> i64 {
     DateTime::parse_from_rfc3339(text)

@@ -38,7 +38,9 @@
 
 use std::cell::Cell;
 
-use crate::ingest::record::{AccessRecord, LineError, MICROS_PER_SECOND, optional};
+use crate::ingest::record::{
+    AccessRecord, LineError, MICROS_PER_SECOND, field_ends_at, leading_digits, optional,
+};
 use crate::ingest::timestamps::parse_iso8601;
 use crate::scan::find_byte;
 use crate::series::termination::{Termination, TerminationCause};
@@ -181,13 +183,6 @@ impl<'a> Fields<'a> {
     }
 }
 
-/// Whether a field of `len` bytes at the start of `rest` ends there (a
-/// space or the end of the line follows).
-#[inline]
-fn ends_at(rest: &[u8], len: usize) -> bool {
-    matches!(rest.get(len), None | Some(b' '))
-}
-
 /// The fast reader's steps (see [`parse_alb_fast`]): each gives what the
 /// general step gives when the field has the shape AWS writes, and `None`
 /// for anything else, without saying why.
@@ -216,7 +211,7 @@ impl<'a> Fields<'a> {
         let text = <&[u8; AWS_TIME_LEN]>::try_from(self.rest.get(..AWS_TIME_LEN)?).ok()?;
         // `T` (not the space parse_iso8601 also takes) and the checked
         // digits leave no space inside: the field is these 27 bytes.
-        if !ends_at(self.rest, AWS_TIME_LEN) || text[10] != b'T' || !has_aws_shape(text) {
+        if !field_ends_at(self.rest, AWS_TIME_LEN) || text[10] != b'T' || !has_aws_shape(text) {
             return None;
         }
         let at = exact_aws_time(text)?;
@@ -248,7 +243,7 @@ impl<'a> Fields<'a> {
         }
         let (whole, whole_len) = leading_digits(self.rest);
         if whole_len == 0 {
-            if self.rest.starts_with(b"-1") && ends_at(self.rest, 2) {
+            if self.rest.starts_with(b"-1") && field_ends_at(self.rest, 2) {
                 self.skip(2);
                 return Some(None);
             }
@@ -268,7 +263,7 @@ impl<'a> Fields<'a> {
             micros += fraction * 10u64.pow(6 - fraction_len as u32);
             len += 1 + fraction_len;
         }
-        if !ends_at(self.rest, len) {
+        if !field_ends_at(self.rest, len) {
             return None;
         }
         self.skip(len);
@@ -279,11 +274,11 @@ impl<'a> Fields<'a> {
     #[inline]
     fn status(&mut self) -> Option<Option<u16>> {
         match self.rest {
-            [b'-', ..] if ends_at(self.rest, 1) => {
+            [b'-', ..] if field_ends_at(self.rest, 1) => {
                 self.skip(1);
                 Some(None)
             }
-            [a @ b'0'..=b'9', b @ b'0'..=b'9', c @ b'0'..=b'9', ..] if ends_at(self.rest, 3) => {
+            [a @ b'0'..=b'9', b @ b'0'..=b'9', c @ b'0'..=b'9', ..] if field_ends_at(self.rest, 3) => {
                 let code = u16::from(a - b'0') * 100 + u16::from(b - b'0') * 10 + u16::from(c - b'0');
                 self.skip(3);
                 Some(Some(code))
@@ -296,12 +291,12 @@ impl<'a> Fields<'a> {
     /// `Some(None)`.
     #[inline]
     fn count(&mut self) -> Option<Option<u64>> {
-        if self.rest.first() == Some(&b'-') && ends_at(self.rest, 1) {
+        if self.rest.first() == Some(&b'-') && field_ends_at(self.rest, 1) {
             self.skip(1);
             return Some(None);
         }
         let (value, len) = leading_digits(self.rest);
-        if len == 0 || len > MAX_EXACT_DIGITS || !ends_at(self.rest, len) {
+        if len == 0 || len > MAX_EXACT_DIGITS || !field_ends_at(self.rest, len) {
             return None;
         }
         self.skip(len);
@@ -317,22 +312,6 @@ const MILLISECOND_SECONDS_LEN: usize = 5;
 /// saturates.
 const MAX_EXACT_DIGITS: usize = 18;
 
-/// The value of the digits `text` starts with (wrapping past
-/// [`MAX_EXACT_DIGITS`], which the callers refuse) and how many there are.
-#[inline]
-fn leading_digits(text: &[u8]) -> (u64, usize) {
-    let mut value = 0u64;
-    let mut len = 0;
-    for &b in text {
-        let digit = b.wrapping_sub(b'0');
-        if digit > 9 {
-            break;
-        }
-        value = value.wrapping_mul(10).wrapping_add(u64::from(digit));
-        len += 1;
-    }
-    (value, len)
-}
 
 /// Seconds with a fraction, `-1` as `None`.
 #[inline]

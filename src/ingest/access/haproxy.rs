@@ -39,7 +39,7 @@
 //!   `K`), 502 when the server refused or closed it (`S`), 504 on a server
 //!   timeout (`s`), 403 when the proxy denied it (`P`).
 
-use crate::ingest::record::{AccessRecord, LineError, optional};
+use crate::ingest::record::{AccessRecord, LineError, field_ends_at, leading_digits, optional};
 use crate::ingest::timestamps::{parse_clf_time, parse_iso8601};
 use crate::scan::{find_byte, rfind_byte};
 use crate::series::termination::{Termination, TerminationCause};
@@ -170,7 +170,7 @@ impl Fields<'_> {
     /// Whether the field of `len` bytes at the start ends there.
     #[inline]
     fn ends_at(&self, len: usize) -> bool {
-        matches!(self.rest.get(len), None | Some(b' '))
+        field_ends_at(self.rest, len)
     }
 
     #[inline]
@@ -214,13 +214,10 @@ impl Fields<'_> {
     /// A count of up to [`MAX_PLAIN_TIMER_DIGITS`] digits.
     #[inline]
     fn count(&mut self) -> Option<u64> {
-        let len = self.rest.iter().take_while(|b| b.is_ascii_digit()).count();
+        let (value, len) = leading_digits(self.rest);
         if len == 0 || len > MAX_PLAIN_TIMER_DIGITS || !self.ends_at(len) {
             return None;
         }
-        let value = self.rest[..len]
-            .iter()
-            .fold(0u64, |acc, &b| acc * 10 + u64::from(b - b'0'));
         self.skip(len);
         Some(value)
     }

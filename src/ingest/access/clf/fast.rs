@@ -9,7 +9,7 @@
 //! checks this on mutated lines).
 
 use super::layout::{ClfLayout, DurationField};
-use crate::ingest::record::{AccessRecord, MICROS_PER_SECOND, closing_quote, optional};
+use crate::ingest::record::{AccessRecord, MICROS_PER_SECOND, closing_quote, leading_digits, optional};
 use crate::ingest::timestamps::parse_clf_time;
 
 /// Length of `10/Oct/2000:13:55:36 -0700`.
@@ -110,16 +110,7 @@ impl<'a> Cursor<'a> {
     #[inline]
     fn integer(&mut self) -> Option<u64> {
         let rest = self.rest();
-        let mut value = 0u64;
-        let mut digits = 0;
-        for &byte in rest {
-            let digit = byte.wrapping_sub(b'0');
-            if digit > 9 {
-                break;
-            }
-            value = value.wrapping_mul(10).wrapping_add(u64::from(digit));
-            digits += 1;
-        }
+        let (mut value, digits) = leading_digits(rest);
         if digits == 0 {
             return None;
         }
