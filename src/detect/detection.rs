@@ -96,7 +96,7 @@ pub fn completion_counts(
     let mut slow_completed = vec![0u64; counts.len()];
     let from_bin = latency_bin(threshold_us);
     for (index, bucket) in series.buckets.iter().enumerate() {
-        for slot in &bucket.slots {
+        for slot in bucket.slots.iter() {
             for &(bin, tail) in slot.slow.bins() {
                 if bin < from_bin {
                     continue;

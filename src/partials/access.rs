@@ -16,7 +16,7 @@ use super::summaries;
 use crate::error::Result;
 use crate::series::user_sketch::{UserSketch, empty_sketch};
 use crate::series::{
-    Bucket, LineRef, NONE_REL, Partial, SeriesBuilder, Slot, TailBin, UserSpan, UserSpans,
+    Bucket, LineRef, NONE_REL, Partial, SeriesBuilder, Slot, SlotTable, TailBin, UserSpan, UserSpans,
     slots_per_bucket,
 };
 
@@ -140,7 +140,7 @@ fn encode_series(series: &mut SeriesBuilder, bucket_ms: i64) -> Result<Vec<(&'st
                 first_failed,
                 last_failed,
                 slow,
-            } = slot;
+            } = &*slot;
             if *requests == 0 {
                 continue;
             }
@@ -414,9 +414,9 @@ pub fn decode<'a>(
             first_bad_line: line_back(t, row, fb_input[row], fb_line[row], inputs)?,
             last_bad_line: line_back(t, row, lb_input[row], lb_line[row], inputs)?,
             slots: if bucket_requests > 0 {
-                vec![Slot::default(); slots_per]
+                SlotTable::with_len(slots_per)
             } else {
-                Vec::new()
+                SlotTable::default()
             },
             users: if sketched[row] == Some(true) {
                 UserSpans::Sketched(Box::new(UserSketch {

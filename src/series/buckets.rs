@@ -15,11 +15,14 @@
 //! successful requests above it are kept in a [`SlowTail`] so a larger
 //! threshold can be applied afterwards.
 
+use std::borrow::Cow;
+
 use rustc_hash::FxHashMap;
 
 pub use super::latency::{
     LatencyHistogram, SlowTail, TailBin, latency_bin, latency_bin_floor, snap_threshold_us,
 };
+pub use super::slots::{Slot, SlotTable, SlotView};
 pub use super::users::{UserSpan, UserSpans, UserSpansIter};
 use super::user_sketch::{default_exact_users_budget, users_for_bytes};
 use crate::timefmt::Millis;
@@ -72,96 +75,18 @@ pub fn slot_span_at(at: Millis, bucket_ms: i64) -> (Millis, Millis) {
     (bucket_start + first_rel(slot), bucket_start + last_rel)
 }
 
+/// A bucket ending this long before the latest request's is packed
+/// ([`Bucket::pack`]): a request arriving that far back (one that took
+/// longer than the usual 60 s proxy timeout, or a line out of order) opens
+/// it again, which is correct, only slower. The same horizon as the parsing
+/// workers hand buckets over at (`ingest::worker::HAND_OVER_AFTER_MS`).
+pub const PACK_AFTER_MS: i64 = 5 * 60_000;
+
 /// The smallest slow threshold the contract's default can produce (1 s).
 pub const MIN_DEFAULT_SLOW_US: u64 = 1_000_000;
 
 /// "No time recorded" for the relative-millisecond fields.
 pub const NONE_REL: u32 = u32::MAX;
-
-/// Counts for one slot (one sixtieth of a bucket), with the arrival of its
-/// first and last failure and its slow requests by latency bin, so an
-/// incident's edges are the arrival of an actual request at any slow
-/// threshold (never a slot boundary) and slow counts are exact per slot.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Slot {
-    pub requests: u32,
-    pub failed: u32,
-    /// Failed, or slower than the ingest threshold.
-    pub bad: u32,
-    /// First and last failed request (relative ms in the bucket);
-    /// `first_failed` is `NONE_REL` when none failed.
-    pub first_failed: u32,
-    pub last_failed: u32,
-    /// Successful requests slower than the ingest threshold; empty (no
-    /// allocation) in the common slot without one.
-    pub slow: SlowTail,
-}
-
-impl Default for Slot {
-    fn default() -> Self {
-        Slot {
-            requests: 0,
-            failed: 0,
-            bad: 0,
-            first_failed: NONE_REL,
-            last_failed: 0,
-            slow: SlowTail::default(),
-        }
-    }
-}
-
-/// What one slot holds once the slow threshold is fixed: counts and the
-/// first and last arrival (relative ms in the bucket) of its failed and
-/// slow requests.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct SlotView {
-    pub requests: u64,
-    pub failed: u64,
-    /// Successful and slower than the threshold.
-    pub slow: u64,
-    pub failed_span: Option<(u32, u32)>,
-    pub slow_span: Option<(u32, u32)>,
-}
-
-impl SlotView {
-    /// First and last arrival of a failed or slow request.
-    pub fn bad_span(&self) -> Option<(u32, u32)> {
-        match (self.failed_span, self.slow_span) {
-            (Some(a), Some(b)) => Some((a.0.min(b.0), a.1.max(b.1))),
-            (a, b) => a.or(b),
-        }
-    }
-}
-
-/// The empty slot of a bucket without requests.
-static EMPTY_SLOT: Slot = Slot {
-    requests: 0,
-    failed: 0,
-    bad: 0,
-    first_failed: NONE_REL,
-    last_failed: 0,
-    slow: SlowTail::EMPTY,
-};
-
-impl Slot {
-    /// The slot judged at `threshold_us`, which must be the ingest threshold
-    /// or a bin floor above it (see [`snap_threshold_us`]).
-    pub fn view(&self, threshold_us: u64, ingest_slow_us: u64) -> SlotView {
-        let tail = if threshold_us == ingest_slow_us {
-            self.slow.all()
-        } else {
-            self.slow.above(threshold_us)
-        };
-        SlotView {
-            requests: u64::from(self.requests),
-            failed: u64::from(self.failed),
-            slow: u64::from(tail.count),
-            failed_span: (self.first_failed != NONE_REL)
-                .then_some((self.first_failed, self.last_failed)),
-            slow_span: (tail.count > 0).then_some((tail.first, tail.last)),
-        }
-    }
-}
 
 /// Where a line is: the index of its input in the run and its 1-based line
 /// number (relative to the partial that saw it until partials are appended).
@@ -201,7 +126,7 @@ pub struct Bucket {
     pub last_bad_line: LineRef,
     pub latency: LatencyHistogram,
     pub slow_tail: SlowTail,
-    pub slots: Vec<Slot>,
+    pub slots: SlotTable,
     pub users: UserSpans,
     /// Failed requests whose line was written in this bucket: completed
     /// (arrival plus request time; the arrival where the log has no request
@@ -227,7 +152,7 @@ impl Default for Bucket {
             last_bad_line: LineRef::NONE,
             latency: LatencyHistogram::default(),
             slow_tail: SlowTail::default(),
-            slots: Vec::new(),
+            slots: SlotTable::default(),
             users: UserSpans::default(),
             failed_completed: 0,
         }
@@ -255,8 +180,15 @@ impl Bucket {
     /// The counts of one of the bucket's slots ([`slots_per_bucket`]); zero
     /// for a bucket without requests, whose slots are never allocated (a
     /// sparse log spanning months is mostly such buckets).
-    pub fn slot(&self, index: usize) -> &Slot {
-        self.slots.get(index).unwrap_or(&EMPTY_SLOT)
+    pub fn slot(&self, index: usize) -> Cow<'_, Slot> {
+        self.slots.get(index)
+    }
+
+    /// Packs the latency histogram and the slots of a bucket nothing will
+    /// be added to for a while (adding opens them again).
+    pub fn pack(&mut self) {
+        self.latency.pack();
+        self.slots.pack();
     }
 
     fn record(
@@ -279,26 +211,27 @@ impl Bucket {
                 self.slow_tail.add(duration, rel_ms);
             }
         }
-        if self.slots.is_empty() {
-            self.slots = vec![Slot::default(); slots.max(1)];
-        }
-        let last_slot = self.slots.len() - 1;
-        let slot_counts = &mut self.slots[slot.min(last_slot)];
-        slot_counts.requests += 1;
-        if slow && let Some(duration) = facts.duration_us {
-            slot_counts.slow.add(duration, rel_ms);
+        let bad = failed || slow;
+        let slot_table = self.slots.open(slots);
+        let last_slot = slot_table.len().saturating_sub(1);
+        if let Some(slot_counts) = slot_table.get_mut(slot.min(last_slot)) {
+            slot_counts.requests += 1;
+            if slow && let Some(duration) = facts.duration_us {
+                slot_counts.slow.add(duration, rel_ms);
+            }
+            if failed {
+                slot_counts.failed += 1;
+                slot_counts.first_failed = slot_counts.first_failed.min(rel_ms);
+                slot_counts.last_failed = slot_counts.last_failed.max(rel_ms);
+            }
+            slot_counts.bad += u32::from(bad);
         }
         if failed {
             self.failed += 1;
-            slot_counts.failed += 1;
-            slot_counts.first_failed = slot_counts.first_failed.min(rel_ms);
-            slot_counts.last_failed = slot_counts.last_failed.max(rel_ms);
             self.first_failed = self.first_failed.min(rel_ms);
             self.last_failed = self.last_failed.max(rel_ms);
         }
-        let bad = failed || slow;
         if bad {
-            slot_counts.bad += 1;
             if (rel_ms, facts.line) < (self.first_bad, self.first_bad_line) {
                 self.first_bad = rel_ms;
                 self.first_bad_line = facts.line;
@@ -338,16 +271,16 @@ impl Bucket {
         self.last_failed = self.last_failed.max(other.last_failed);
         self.latency.merge(&other.latency);
         self.slow_tail.merge(&other.slow_tail);
-        if self.slots.is_empty() {
-            self.slots = vec![Slot::default(); other.slots.len()];
-        }
-        for (mine, theirs) in self.slots.iter_mut().zip(&other.slots) {
-            mine.requests += theirs.requests;
-            mine.failed += theirs.failed;
-            mine.bad += theirs.bad;
-            mine.first_failed = mine.first_failed.min(theirs.first_failed);
-            mine.last_failed = mine.last_failed.max(theirs.last_failed);
-            mine.slow.merge(&theirs.slow);
+        if !other.slots.is_empty() {
+            let mine = self.slots.open(other.slots.len());
+            for (mine, theirs) in mine.iter_mut().zip(other.slots.iter()) {
+                mine.requests += theirs.requests;
+                mine.failed += theirs.failed;
+                mine.bad += theirs.bad;
+                mine.first_failed = mine.first_failed.min(theirs.first_failed);
+                mine.last_failed = mine.last_failed.max(theirs.last_failed);
+                mine.slow.merge(&theirs.slow);
+            }
         }
         self.users.merge(&other.users);
         self.failed_completed += other.failed_completed;
@@ -365,7 +298,10 @@ impl Bucket {
 pub struct SeriesBuilder {
     bucket_ms: i64,
     ingest_slow_us: u64,
-    buckets: FxHashMap<i64, Bucket>,
+    /// Boxed, as [`super::heavy::PerBucket`]'s summaries: a table that
+    /// doubles holds both sizes at once, and a sparse month's 43,200
+    /// buckets would cost twice their size in a table of ~300-byte entries.
+    buckets: FxHashMap<i64, Box<Bucket>>,
     /// The bucket the previous request fell into: consecutive lines almost
     /// always share it, so the map is only searched when it changes.
     current: Option<(i64, Bucket)>,
@@ -376,6 +312,11 @@ pub struct SeriesBuilder {
     slots: usize,
     /// The largest bucket index seen.
     latest: Option<i64>,
+    /// Buckets this many before `latest` are packed ([`PACK_AFTER_MS`]).
+    open_behind: i64,
+    /// Buckets stashed open, to pack once `latest` has moved far enough
+    /// past them (a handful: those within [`PACK_AFTER_MS`] of it).
+    open_stashed: Vec<i64>,
     /// The most users the buckets may hold one by one before every bucket
     /// switches to sketches ([`super::user_sketch`]).
     exact_users_budget: usize,
@@ -399,6 +340,8 @@ impl SeriesBuilder {
             current_start_ms: 0,
             slots: slots_per_bucket(bucket_ms),
             latest: None,
+            open_behind: (PACK_AFTER_MS + bucket_ms - 1) / bucket_ms + 1,
+            open_stashed: Vec::new(),
             exact_users_budget: default_exact_users_budget(),
             exact_users_bound: 0,
             users_sketched: false,
@@ -428,6 +371,7 @@ impl SeriesBuilder {
         let held: usize = self
             .buckets
             .values()
+            .map(|bucket| &**bucket)
             .chain(self.current.as_ref().map(|(_, bucket)| bucket))
             .map(|bucket| bucket.users.exact_len())
             .sum();
@@ -495,14 +439,14 @@ impl SeriesBuilder {
 
     fn bucket_for(&mut self, index: i64) -> &mut Bucket {
         if self.current.as_ref().map(|(i, _)| *i) != Some(index) {
-            self.latest = self.latest.max(Some(index));
+            self.advance_latest(Some(index));
             if let Some((old_index, old)) = self.current.take() {
                 self.stash(old_index, old);
             }
             // Not sized up front from the last bucket: a large table from the
             // first request is colder in cache and folding got slower
             // (BENCHMARKS.md, "tried and dropped").
-            let bucket = self.buckets.remove(&index).unwrap_or_default();
+            let bucket = self.buckets.remove(&index).map_or_else(Bucket::default, |bucket| *bucket);
             self.current = Some((index, bucket));
             self.current_start_ms = index.saturating_mul(self.bucket_ms);
         }
@@ -521,13 +465,54 @@ impl SeriesBuilder {
         } else {
             self.exact_users_bound = self.exact_users_bound.saturating_add(bucket.users.exact_len());
         }
+        let settled = self.is_settled(index);
+        if settled {
+            bucket.pack();
+        }
         match self.buckets.get_mut(&index) {
-            Some(existing) => existing.merge(&bucket),
+            Some(existing) => {
+                existing.merge(&bucket);
+                if settled {
+                    existing.pack();
+                }
+            }
             None => {
-                self.buckets.insert(index, bucket);
+                self.buckets.insert(index, Box::new(bucket));
             }
         }
+        // A bucket the requests go back and forth between (arrivals just
+        // either side of its end) is stashed again and again: listed once.
+        if !settled && !self.open_stashed.contains(&index) {
+            self.open_stashed.push(index);
+        }
         self.enforce_users_budget();
+    }
+
+    /// Whether bucket `index` ended [`PACK_AFTER_MS`] before the latest.
+    fn is_settled(&self, index: i64) -> bool {
+        self.latest
+            .is_some_and(|latest| index.saturating_add(self.open_behind) <= latest)
+    }
+
+    /// Moves the latest bucket index to `index` if later, and packs the
+    /// stashed buckets that settles.
+    fn advance_latest(&mut self, index: Option<i64>) {
+        if index <= self.latest {
+            return;
+        }
+        self.latest = index;
+        let mut at = 0;
+        while at < self.open_stashed.len() {
+            let stashed = self.open_stashed[at];
+            if self.is_settled(stashed) {
+                if let Some(bucket) = self.buckets.get_mut(&stashed) {
+                    bucket.pack();
+                }
+                self.open_stashed.swap_remove(at);
+            } else {
+                at += 1;
+            }
+        }
     }
 
     fn settle(&mut self) {
@@ -540,7 +525,7 @@ impl SeriesBuilder {
     pub fn merge(&mut self, mut other: SeriesBuilder) {
         self.settle();
         other.settle();
-        self.latest = self.latest.max(other.latest);
+        self.advance_latest(other.latest);
         self.exact_users_budget = self.exact_users_budget.min(other.exact_users_budget);
         if other.users_sketched && !self.users_sketched {
             self.sketch_users();
@@ -555,7 +540,7 @@ impl SeriesBuilder {
             }
         }
         for (index, bucket) in other.buckets {
-            self.stash(index, bucket);
+            self.stash(index, *bucket);
         }
     }
 
@@ -592,8 +577,9 @@ impl SeriesBuilder {
             .collect();
         old.into_iter()
             .filter_map(|i| {
-                let mut bucket = self.buckets.remove(&i)?;
+                let mut bucket = *self.buckets.remove(&i)?;
                 bucket.users.settle();
+                bucket.pack();
                 Some((i, bucket))
             })
             .collect()
@@ -602,7 +588,7 @@ impl SeriesBuilder {
     /// Adds buckets taken from another builder of the same bucket width.
     pub fn absorb(&mut self, buckets: Vec<(i64, Bucket)>) {
         for (index, bucket) in buckets {
-            self.latest = self.latest.max(Some(index));
+            self.advance_latest(Some(index));
             self.stash(index, bucket);
         }
     }
@@ -611,7 +597,7 @@ impl SeriesBuilder {
     /// a partial file keeps; [`SeriesBuilder::absorb`] takes them back).
     pub fn settled_buckets(&mut self) -> impl Iterator<Item = (i64, &Bucket)> {
         self.settle_users();
-        self.buckets.iter().map(|(index, bucket)| (*index, bucket))
+        self.buckets.iter().map(|(index, bucket)| (*index, &**bucket))
     }
 
     /// Settles every bucket's users (see [`UserSpans`]).
@@ -643,11 +629,34 @@ impl SeriesBuilder {
         let old_ms = self.bucket_ms;
         self.bucket_ms = old_ms * factor;
         self.latest = self.latest.map(|index| index.div_euclid(factor));
-        let mut wide: FxHashMap<i64, Bucket> = FxHashMap::default();
-        for (index, bucket) in std::mem::take(&mut self.buckets) {
+        self.open_behind = (PACK_AFTER_MS + self.bucket_ms - 1) / self.bucket_ms + 1;
+        self.open_stashed.clear();
+        // In time order, so each wide bucket is filled by consecutive
+        // shares and packed before the next opens: only one is open at a
+        // time (a sparse month's 5-minute buckets would otherwise all hold
+        // 300 open slots at once).
+        let mut narrow: Vec<(i64, Box<Bucket>)> = std::mem::take(&mut self.buckets).into_iter().collect();
+        narrow.sort_unstable_by_key(|(index, _)| *index);
+        let mut wide: FxHashMap<i64, Box<Bucket>> = FxHashMap::default();
+        let mut filling: Option<(i64, Box<Bucket>)> = None;
+        for (index, bucket) in narrow {
             let at = index.div_euclid(factor);
             let offset_ms = (index - at * factor) * old_ms;
-            add_share(wide.entry(at).or_default(), bucket, offset_ms);
+            let target = match &mut filling {
+                Some((filling_at, target)) if *filling_at == at => target,
+                _ => {
+                    if let Some((done_at, mut done)) = filling.take() {
+                        done.pack();
+                        wide.insert(done_at, done);
+                    }
+                    &mut filling.insert((at, Box::default())).1
+                }
+            };
+            add_share(target, *bucket, offset_ms);
+        }
+        if let Some((done_at, mut done)) = filling {
+            done.pack();
+            wide.insert(done_at, done);
         }
         self.buckets = wide;
     }
@@ -655,7 +664,12 @@ impl SeriesBuilder {
     /// How many buckets `wider_ms` wide would hold a request, and the
     /// slots the buckets hold now.
     pub fn occupancy_at(&self, wider_ms: i64) -> (usize, usize) {
-        let all = || self.buckets.iter().chain(self.current.as_ref().map(|(i, b)| (i, b)));
+        let all = || {
+            self.buckets
+                .iter()
+                .map(|(i, b)| (i, &**b))
+                .chain(self.current.as_ref().map(|(i, b)| (i, b)))
+        };
         let mut wide: Vec<i64> = all()
             .map(|(index, _)| (index * self.bucket_ms).div_euclid(wider_ms.max(1)))
             .collect();
@@ -700,7 +714,8 @@ impl SeriesBuilder {
         for (index, mut bucket) in self.buckets {
             if (first..=last).contains(&index) {
                 bucket.users.settle();
-                buckets[(index - first) as usize] = bucket;
+                bucket.pack();
+                buckets[(index - first) as usize] = *bucket;
             }
         }
         Ok(SeriesSet {
@@ -926,6 +941,58 @@ mod tests {
                 // HLL's list mode counts a few dozen ids exactly.
                 assert_eq!(*got, want, "{name}: users per bucket {users:?}");
             }
+        }
+    }
+
+    /// A bucket is packed once the requests have moved [`PACK_AFTER_MS`]
+    /// past it, opened again by a late request, and the series is the same
+    /// as if nothing had been packed.
+    #[test]
+    fn settled_buckets_are_packed_and_reopened_by_late_requests() {
+        let minute = 60_000;
+        let requests = [
+            facts(1_000, 200, 20, 1),
+            facts(2_000, 502, 30, 2),
+            facts(minute + 5, 200, 2_500, 1),
+            // Ten minutes on: the first two buckets are settled.
+            facts(10 * minute, 200, 10, 3),
+            // A request that took 9 minutes arrives in the first bucket.
+            facts(3_000, 504, 540_000, 4),
+            facts(10 * minute + 1, 200, 10, 3),
+        ];
+        let mut builder = SeriesBuilder::new(minute, MIN_DEFAULT_SLOW_US);
+        requests[..4].iter().for_each(|r| builder.record(r));
+        builder.settle();
+        let packed = |builder: &SeriesBuilder, index: i64| {
+            builder
+                .buckets
+                .get(&index)
+                .map(|b| (b.latency.is_packed(), b.slots.is_packed()))
+        };
+        assert_eq!(packed(&builder, 0), Some((true, true)), "first minute settled");
+        assert_eq!(packed(&builder, 1), Some((true, true)), "second minute settled");
+        assert_eq!(packed(&builder, 10), Some((false, false)), "the latest stays open");
+        requests[4..].iter().for_each(|r| builder.record(r));
+        builder.settle();
+        assert_eq!(packed(&builder, 0), Some((true, true)), "packed again once the late request is in");
+        let series = builder.finish(100).expect("short");
+        let first = &series.buckets[0];
+        assert_eq!((first.requests, first.failed), (3, 2));
+        assert_eq!(first.slot(3).failed, 1, "the late request's slot");
+        assert_eq!(first.latency.count(), 3);
+        // The same requests into buckets never packed.
+        let mut unpacked = vec![Bucket::default(); 11];
+        for request in &requests {
+            let index = request.arrival.div_euclid(minute);
+            let rel = request.arrival - index * minute;
+            let slot = slot_index(rel, minute, SLOTS_PER_BUCKET);
+            unpacked[index as usize].record(request, rel as u32, (slot, SLOTS_PER_BUCKET), MIN_DEFAULT_SLOW_US);
+        }
+        for (index, bucket) in series.buckets.iter().enumerate() {
+            let want = &unpacked[index];
+            assert_eq!(bucket.latency, want.latency, "bucket {index}");
+            assert_eq!(bucket.slots, want.slots, "bucket {index}");
+            assert_eq!((bucket.requests, bucket.failed), (want.requests, want.failed), "bucket {index}");
         }
     }
 

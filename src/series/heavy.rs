@@ -3,9 +3,11 @@
 //!
 //! A [`HeavyHitters`] is a Misra–Gries summary (Misra & Gries, "Finding
 //! repeated elements", 1982) of `N` counters with fixed-size keys: nothing
-//! is allocated per line. Every key with more than `n / (N + 1)` of a
-//! bucket's `n` items keeps a counter, and a counter undercounts by at most
-//! `n / (N + 1)`. Summaries merge as Agarwal et al., "Mergeable summaries"
+//! is allocated per line, and a bucket's counters are allocated by its
+//! first item (most buckets have no 4xx client and no bad path, and a week
+//! of one-minute buckets holds 10,080 of each summary). Every key with
+//! more than `n / (N + 1)` of a bucket's `n` items keeps a counter, and a
+//! counter undercounts by at most `n / (N + 1)`. Summaries merge as Agarwal et al., "Mergeable summaries"
 //! (PODS 2012) show: add the counters, then subtract the (N + 1)-th largest
 //! from all, which keeps the same bound, so parsing threads and files
 //! combine in any order. No sketch crate offers a mergeable Misra–Gries
@@ -115,19 +117,17 @@ pub struct Counter<K> {
 #[derive(Clone, Debug)]
 pub struct HeavyHitters<K, const N: usize> {
     total: u64,
-    counters: [Counter<K>; N],
+    /// At most `N`; a counter whose count fell to 0 is free and keeps its
+    /// place (the first free one is taken next, as in a fixed array of `N`
+    /// whose unused tail is not allocated).
+    counters: Vec<Counter<K>>,
 }
 
-impl<K: Copy + Eq + Default, const N: usize> Default for HeavyHitters<K, N> {
+impl<K, const N: usize> Default for HeavyHitters<K, N> {
     fn default() -> Self {
         HeavyHitters {
             total: 0,
-            counters: [Counter {
-                key: K::default(),
-                count: 0,
-                first: Millis::MAX,
-                last: Millis::MIN,
-            }; N],
+            counters: Vec::new(),
         }
     }
 }
@@ -142,14 +142,13 @@ impl<K: Copy + Eq + Default, const N: usize> HeavyHitters<K, N> {
     /// back): the same summary as merging each counter's items, the
     /// largest `N` kept when there are more.
     pub fn from_counters(total: u64, counters: &[Counter<K>]) -> Self {
-        let mut summary = HeavyHitters::default();
         let mut live: Vec<Counter<K>> = counters.iter().filter(|c| c.count > 0).copied().collect();
         live.sort_by_key(|c| std::cmp::Reverse(c.count));
-        for (slot, counter) in summary.counters.iter_mut().zip(live) {
-            *slot = counter;
+        live.truncate(N);
+        HeavyHitters {
+            total,
+            counters: live,
         }
-        summary.total = total;
-        summary
     }
 
     /// Counts one item of `key` at `at`.
@@ -166,13 +165,18 @@ impl<K: Copy + Eq + Default, const N: usize> HeavyHitters<K, N> {
             counter.last = counter.last.max(at);
             return;
         }
+        let new = Counter {
+            key,
+            count: 1,
+            first: at,
+            last: at,
+        };
         if let Some(free) = self.counters.iter_mut().find(|c| c.count == 0) {
-            *free = Counter {
-                key,
-                count: 1,
-                first: at,
-                last: at,
-            };
+            *free = new;
+            return;
+        }
+        if self.counters.len() < N {
+            self.counters.push(new);
             return;
         }
         // Every counter is taken: the new item and one of each counter's
@@ -198,18 +202,16 @@ impl<K: Copy + Eq + Default, const N: usize> HeavyHitters<K, N> {
         }
         all.sort_by_key(|c| std::cmp::Reverse(c.count));
         let excess = all.get(N).map_or(0, |c| c.count);
-        *self = HeavyHitters {
-            total: self.total,
-            ..HeavyHitters::default()
-        };
-        for (slot, counter) in self.counters.iter_mut().zip(all) {
-            if counter.count > excess {
-                *slot = Counter {
-                    count: counter.count - excess,
-                    ..counter
-                };
-            }
-        }
+        // Sorted by count, so those left with items are a prefix.
+        self.counters = all
+            .into_iter()
+            .take(N)
+            .take_while(|counter| counter.count > excess)
+            .map(|counter| Counter {
+                count: counter.count - excess,
+                ..counter
+            })
+            .collect();
     }
 
     /// The counters in use.
@@ -248,7 +250,11 @@ pub struct PerBucket<S> {
     /// `[start, end)` of the current bucket in ms: a range check per item,
     /// not a 64-bit division.
     current_ms: (Millis, Millis),
-    buckets: FxHashMap<i64, S>,
+    /// Boxed: the table then grows by 16-byte entries (a summary is a few
+    /// hundred bytes, and a table that doubles holds both sizes at once,
+    /// with up to half its room unused), and a sparse month's 43,200
+    /// buckets cost their summaries, not twice that.
+    buckets: FxHashMap<i64, Box<S>>,
 }
 
 impl<S: Mergeable + Clone> PerBucket<S> {
@@ -272,7 +278,7 @@ impl<S: Mergeable + Clone> PerBucket<S> {
         if self.current.is_none() || !(start..end).contains(&at) {
             let index = at.div_euclid(self.bucket_ms);
             self.park();
-            let summary = self.buckets.remove(&index).unwrap_or_default();
+            let summary = self.buckets.remove(&index).map_or_else(S::default, |summary| *summary);
             self.current = Some((index, summary));
             let start = index.saturating_mul(self.bucket_ms);
             self.current_ms = (start, start.saturating_add(self.bucket_ms));
@@ -287,7 +293,7 @@ impl<S: Mergeable + Clone> PerBucket<S> {
     /// Moves the bucket being filled into the table.
     fn park(&mut self) {
         if let Some((index, summary)) = self.current.take() {
-            self.buckets.insert(index, summary);
+            self.buckets.insert(index, Box::new(summary));
         }
     }
 
@@ -326,7 +332,7 @@ impl<S: Mergeable + Clone> PerBucket<S> {
         match self.buckets.get_mut(&index) {
             Some(mine) => mine.merge_from(&summary),
             None => {
-                self.buckets.insert(index, summary);
+                self.buckets.insert(index, Box::new(summary));
             }
         }
     }
@@ -336,7 +342,7 @@ impl<S: Mergeable + Clone> PerBucket<S> {
         let mut all: Vec<(i64, &S)> = self
             .buckets
             .iter()
-            .map(|(index, summary)| (*index, summary))
+            .map(|(index, summary)| (*index, &**summary))
             .chain(
                 self.current
                     .as_ref()
@@ -351,7 +357,7 @@ impl<S: Mergeable + Clone> PerBucket<S> {
     pub fn get(&self, index: i64) -> Option<&S> {
         match &self.current {
             Some((current, summary)) if *current == index => Some(summary),
-            _ => self.buckets.get(&index),
+            _ => self.buckets.get(&index).map(|summary| &**summary),
         }
     }
 }

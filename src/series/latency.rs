@@ -5,6 +5,7 @@
 //! the baseline is known.
 
 use super::buckets::NONE_REL;
+use super::packed::{Varints, push_varint};
 
 /// Index of a log-linear histogram bin: values below 64 µs get a bin each,
 /// larger values 64 bins per power of two, so a bin's width is at most 1/64
@@ -33,11 +34,29 @@ pub fn latency_bin_floor(bin: u16) -> u64 {
 }
 
 /// A mergeable log-linear latency histogram (microseconds).
-#[derive(Clone, Debug, Default, PartialEq)]
+///
+/// Open, it counts in a vector indexed from its first bin to its last (one
+/// bounds check a request). Once its bucket is settled, [`pack`] turns it
+/// into varints of its non-empty bins (a few hundred bytes where the open
+/// form of a wide latency range takes kilobytes); adding to a packed
+/// histogram opens it again. Both forms hold the same counts: equality
+/// ignores the form.
+///
+/// [`pack`]: LatencyHistogram::pack
+#[derive(Clone, Debug, Default)]
 pub struct LatencyHistogram {
     first_bin: u16,
     counts: Vec<u32>,
+    /// Non-empty bins as (gap from the previous bin, count) varints; empty
+    /// while open.
+    packed: Box<[u8]>,
     total: u64,
+}
+
+impl PartialEq for LatencyHistogram {
+    fn eq(&self, other: &Self) -> bool {
+        self.total == other.total && self.bins().eq(other.bins())
+    }
 }
 
 impl LatencyHistogram {
@@ -45,7 +64,8 @@ impl LatencyHistogram {
     pub fn add(&mut self, micros: u64) {
         let bin = latency_bin(micros);
         // Nearly every request lands in a bin the histogram already spans:
-        // one bounds check, no growth.
+        // one bounds check, no growth. A packed histogram has no counts, so
+        // it always takes the slow path, which opens it.
         if let Some(count) = bin
             .checked_sub(self.first_bin)
             .and_then(|slot| self.counts.get_mut(usize::from(slot)))
@@ -59,16 +79,25 @@ impl LatencyHistogram {
 
     /// Every non-empty bin and its count, in bin order (what a partial
     /// file keeps of the histogram).
-    pub fn bins(&self) -> impl Iterator<Item = (u16, u32)> + '_ {
-        self.counts
-            .iter()
-            .enumerate()
-            .filter(|(_, count)| **count > 0)
-            .map(|(offset, count)| (self.first_bin + offset as u16, *count))
+    pub fn bins(&self) -> Bins<'_> {
+        if self.packed.is_empty() {
+            Bins::Open {
+                first_bin: self.first_bin,
+                counts: self.counts.iter().enumerate(),
+            }
+        } else {
+            Bins::Packed {
+                varints: Varints::new(&self.packed),
+                bin: 0,
+            }
+        }
     }
 
     /// Adds `count` values of bin `bin` (a partial file read back).
     pub fn add_bin(&mut self, bin: u16, count: u32) {
+        if !self.packed.is_empty() {
+            self.open();
+        }
         if self.counts.is_empty() {
             self.first_bin = bin;
             self.counts.push(0);
@@ -86,11 +115,45 @@ impl LatencyHistogram {
     }
 
     pub fn merge(&mut self, other: &LatencyHistogram) {
-        for (offset, &count) in other.counts.iter().enumerate() {
-            if count > 0 {
-                self.add_bin(other.first_bin + offset as u16, count);
-            }
+        for (bin, count) in other.bins() {
+            self.add_bin(bin, count);
         }
+    }
+
+    /// Turns the histogram into its packed form (see the type).
+    pub fn pack(&mut self) {
+        if self.counts.is_empty() {
+            return;
+        }
+        let mut packed = Vec::new();
+        let mut previous = 0u16;
+        for (bin, count) in self.bins() {
+            push_varint(&mut packed, u64::from(bin - previous));
+            push_varint(&mut packed, u64::from(count));
+            previous = bin;
+        }
+        self.counts = Vec::new();
+        self.first_bin = 0;
+        self.packed = packed.into_boxed_slice();
+    }
+
+    /// Whether the histogram is in its packed form.
+    pub fn is_packed(&self) -> bool {
+        !self.packed.is_empty()
+    }
+
+    /// Back from the packed form to counts indexed by bin.
+    fn open(&mut self) {
+        let packed = std::mem::take(&mut self.packed);
+        let total = self.total;
+        self.total = 0;
+        for (bin, count) in (Bins::Packed {
+            varints: Varints::new(&packed),
+            bin: 0,
+        }) {
+            self.add_bin(bin, count);
+        }
+        debug_assert_eq!(self.total, total, "a packed histogram opens to its counts");
     }
 
     /// Number of values recorded.
@@ -106,16 +169,47 @@ impl LatencyHistogram {
         }
         let rank = ((q.clamp(0.0, 1.0) * self.total as f64).ceil() as u64).max(1);
         let mut seen = 0u64;
-        for (offset, &count) in self.counts.iter().enumerate() {
+        for (bin, count) in self.bins() {
             seen += u64::from(count);
             if seen >= rank {
-                let bin = self.first_bin + offset as u16;
                 let low = latency_bin_floor(bin) as f64;
                 let high = latency_bin_floor(bin + 1) as f64;
                 return Some(if bin < 64 { low } else { (low + high) / 2.0 });
             }
         }
         None
+    }
+}
+
+/// The non-empty bins of a [`LatencyHistogram`], open or packed.
+#[derive(Clone, Debug)]
+pub enum Bins<'a> {
+    Open {
+        first_bin: u16,
+        counts: std::iter::Enumerate<std::slice::Iter<'a, u32>>,
+    },
+    Packed {
+        varints: Varints<'a>,
+        /// The bin of the previous pair.
+        bin: u16,
+    },
+}
+
+impl Iterator for Bins<'_> {
+    type Item = (u16, u32);
+
+    fn next(&mut self) -> Option<(u16, u32)> {
+        match self {
+            Bins::Open { first_bin, counts } => counts
+                .find(|(_, count)| **count > 0)
+                .map(|(offset, count)| (*first_bin + offset as u16, *count)),
+            Bins::Packed { varints, bin } => {
+                let gap = u16::try_from(varints.next()?).ok()?;
+                let count = u32::try_from(varints.next()?).ok()?;
+                *bin = bin.checked_add(gap)?;
+                Some((*bin, count))
+            }
+        }
     }
 }
 
@@ -256,6 +350,46 @@ pub fn snap_threshold_us(threshold_us: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_packed_histogram_counts_as_the_open_one() {
+        let wide: Vec<u64> = (0..2_000u64).map(|i| 1 + i * i * 15).collect();
+        let many_of_one: Vec<u64> = std::iter::repeat_n(52_000, 70_000).collect();
+        let cases: [(&str, &[u64]); 4] = [
+            ("one value", &[1_000]),
+            ("below 64 us, one bin each", &[0, 1, 2, 63]),
+            ("1 us to 60 s", &wide),
+            ("a count past two varint bytes", &many_of_one),
+        ];
+        for (name, values) in cases {
+            let mut open = LatencyHistogram::default();
+            values.iter().for_each(|&v| open.add(v));
+            let mut packed = open.clone();
+            packed.pack();
+            assert!(packed.is_packed(), "{name}");
+            assert_eq!(packed.bins().collect::<Vec<_>>(), open.bins().collect::<Vec<_>>(), "{name}");
+            assert_eq!(packed.count(), values.len() as u64, "{name}");
+            for q in [0.0, 0.5, 0.95, 0.99, 1.0] {
+                assert_eq!(packed.quantile(q), open.quantile(q), "{name}: q {q}");
+            }
+            // Adding opens it again; merging reads either form.
+            packed.add(7_000_000);
+            open.add(7_000_000);
+            assert!(!packed.is_packed(), "{name}");
+            assert_eq!(packed, open, "{name}: after an add");
+            let mut other = LatencyHistogram::default();
+            other.add(3);
+            let mut packed_other = other.clone();
+            packed_other.pack();
+            other.merge(&open);
+            packed_other.merge(&packed);
+            assert_eq!(other, packed_other, "{name}: merged");
+        }
+        let mut empty = LatencyHistogram::default();
+        empty.pack();
+        assert!(!empty.is_packed(), "an empty histogram has nothing to pack");
+        assert_eq!(empty.quantile(0.5), None);
+    }
 
     #[test]
     fn latency_bins_round_trip_within_one_sixty_fourth() {

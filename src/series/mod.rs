@@ -5,8 +5,9 @@
 //! [`Partial`] is the room's one door: ingest folds each request into one
 //! ([`Partial::record`]), partials combine with [`Partial::merge`], and
 //! [`Partial::finish`] gives the [`AccessSeries`] detection reads.
-//! [`buckets`] holds the per-bucket counts and slots, [`latency`] the
-//! latency histograms and [`users`] the users of a bucket; [`dims`] the
+//! [`buckets`] holds the per-bucket counts, [`slots`] their per-second
+//! slots, [`latency`] the latency histograms and [`users`] the users of a
+//! bucket ([`packed`] the byte form settled buckets keep); [`dims`] the
 //! per-upstream and per-host counts; [`paths`] the request paths;
 //! [`clients`] the clients of 4xx responses; [`termination`] how a proxy
 //! says a request ended; [`heavy`] the heavy-hitter
@@ -17,8 +18,10 @@ pub mod clients;
 pub mod dims;
 pub mod heavy;
 pub mod latency;
+pub mod packed;
 pub mod partial;
 pub mod paths;
+pub mod slots;
 pub mod termination;
 pub mod user_sketch;
 pub mod users;

@@ -13,7 +13,7 @@
 //! chosen so the wide buckets hold no more slots than the narrow ones did
 //! ([`WIDEN_SLOT_FLOOR`] aside): widening never costs memory.
 
-use super::buckets::{Bucket, NONE_REL, Slot, UserSpans, slot_index, slots_per_bucket};
+use super::buckets::{Bucket, NONE_REL, Slot, SlotTable, UserSpans, slot_index, slots_per_bucket};
 use super::partial::Partial;
 
 /// The widths a series is widened to, narrowest first: the widths people
@@ -181,12 +181,11 @@ fn add_share(wide: &mut Bucket, mut bucket: Bucket, offset_ms: i64, narrow_ms: i
         bucket.users = shifted_spans(&bucket.users, offset);
     }
     let slots = std::mem::take(&mut bucket.slots);
-    if wide.slots.is_empty() && !slots.is_empty() {
-        wide.slots = vec![Slot::default(); slots_per_bucket(wide_ms)];
-    }
     // Everything but the slots merges as two views of one bucket do.
     wide.merge(&bucket);
-    add_slots(&mut wide.slots, &slots, offset, narrow_ms, wide_ms);
+    if !slots.is_empty() {
+        add_slots(wide.slots.open(slots_per_bucket(wide_ms)), &slots, offset, narrow_ms, wide_ms);
+    }
 }
 
 /// `users`' spans with every relative time moved by `offset`.
@@ -215,7 +214,7 @@ fn shifted_spans(users: &UserSpans, offset: u32) -> UserSpans {
 
 /// Adds the narrow bucket's `slots` to the wide bucket's: each narrow slot
 /// goes whole into the wide slot holding its first millisecond.
-fn add_slots(wide: &mut [Slot], slots: &[Slot], offset: u32, narrow_ms: i64, wide_ms: i64) {
+fn add_slots(wide: &mut [Slot], slots: &SlotTable, offset: u32, narrow_ms: i64, wide_ms: i64) {
     let narrow_count = slots.len() as i64;
     for (index, slot) in slots.iter().enumerate() {
         if slot.requests == 0 {

@@ -1,0 +1,77 @@
+//! The byte form of settled per-bucket state: unsigned integers as LEB128
+//! varints (crate `integer-encoding`), so a bucket nobody adds to any more
+//! holds its latency bins and slot counts in a few hundred bytes instead
+//! of the tens of kilobytes its open, directly indexed form takes
+//! (BENCHMARKS.md, "The week, twelfth session").
+//!
+//! Only this process writes and reads these bytes (partial files keep
+//! their own columns), so a stream that does not decode is a bug, not bad
+//! input: the reader stops there rather than panicking.
+
+use integer_encoding::VarInt;
+
+/// Appends `value` as a varint.
+pub fn push_varint(bytes: &mut Vec<u8>, value: u64) {
+    let mut buffer = [0u8; 10];
+    let written = value.encode_var(&mut buffer);
+    bytes.extend_from_slice(&buffer[..written]);
+}
+
+/// The varints of `bytes` in order.
+#[derive(Clone, Debug)]
+pub struct Varints<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Varints<'a> {
+    pub fn new(bytes: &'a [u8]) -> Self {
+        Varints { rest: bytes }
+    }
+}
+
+impl Iterator for Varints<'_> {
+    type Item = u64;
+
+    #[inline]
+    fn next(&mut self) -> Option<u64> {
+        let (value, read) = u64::decode_var(self.rest)?;
+        self.rest = self.rest.get(read..).unwrap_or_default();
+        Some(value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn varints_round_trip() {
+        let cases: [(&str, &[u64]); 4] = [
+            ("nothing", &[]),
+            ("one byte each", &[0, 1, 127]),
+            ("two and more bytes", &[128, 16_383, 16_384, u64::from(u32::MAX)]),
+            ("the largest", &[u64::MAX, 0]),
+        ];
+        for (name, values) in cases {
+            let mut bytes = Vec::new();
+            for &value in values {
+                push_varint(&mut bytes, value);
+            }
+            let read: Vec<u64> = Varints::new(&bytes).collect();
+            assert_eq!(read, values, "{name}");
+        }
+        let mut bytes = Vec::new();
+        push_varint(&mut bytes, 127);
+        push_varint(&mut bytes, 128);
+        assert_eq!(bytes, [0x7f, 0x80, 0x01], "LEB128, low group first");
+    }
+
+    #[test]
+    fn a_cut_stream_stops_without_panicking() {
+        let mut bytes = Vec::new();
+        push_varint(&mut bytes, 5);
+        push_varint(&mut bytes, 300);
+        bytes.pop();
+        assert_eq!(Varints::new(&bytes).collect::<Vec<_>>(), [5]);
+    }
+}
