@@ -3,7 +3,9 @@
 
 For each bundled sample with an NCSA-family access log, a small loader
 parses the log into a table of requests (time, client, status, request
-time, user agent, upstream, line), saved as Parquet; the table is loaded
+time, user agent, upstream, line, request line), saved as Parquet (a
+fifth log, `leads`, is written by `leads_log` so that its report has a
+path lead and a 4xx client); the table is loaded
 into DuckDB and into chDB (ClickHouse's embedded engine), the query
 `postmortem sql --dialect duckdb|clickhouse` prints is run on it, and its
 rows are saved as JSON lines. Then, for each engine:
@@ -11,11 +13,14 @@ rows are saved as JSON lines. Then, for each engine:
 1. the partial rows are compared with `postmortem partial --format jsonl`
    of the same log, table by table (buckets, latency, slow_tail, slots
    exactly; users exactly where the engine's user ids are the binary's,
-   else the same rows but for the id; dimensions exactly);
+   else the same rows but for the id; dimensions, totals and path_cells
+   exactly; heavy exactly where the engine's counters hold every item of
+   the bucket, the other buckets counted);
 2. when the reduce step reads JSON lines, `postmortem report
    --from-partials out.jsonl --format json` (with the impact query of each
    incident whose counts are not exact, as a user runs it) is compared
-   with `postmortem report --format json LOG` on the headline figures.
+   with `postmortem report --format json LOG` field by field, the path and
+   4xx-client leads included.
 
 Exit status 0 when every comparison holds, 1 otherwise, 0 with a printed
 skip when an engine cannot be imported.
@@ -29,6 +34,7 @@ import datetime
 import gzip
 import json
 import os
+import random
 import re
 import subprocess
 import sys
@@ -49,7 +55,13 @@ SAMPLES = {
     "memory-leak": ("access.log.gz", "seconds", "completion", "s"),
     "bad-config": ("access_log.gz", "micros", "arrival", "us"),
     "uneven-lb": ("ingress-nginx.log.gz", "ingress", "completion", "s"),
+    # Written by `leads_log` below: a path failing, a 4xx scanner, and a
+    # minute with more failing paths than a summary has counters.
+    "leads": ("access.log.gz", "seconds", "completion", "s"),
 }
+
+# The generated sample's leads, which its report must name.
+LEADS = {"path": "/checkout", "client": "203.0.113.9"}
 
 # Headline figures of a report that must be equal (report-contract.md):
 # each incident's edges and impact, and the times of its timeline.
@@ -120,7 +132,7 @@ def parse_log(path, tail):
             match = NCSA.match(line.rstrip("\n"))
             if not match:
                 raise SystemExit(f"{path}:{number}: not an NCSA access line: {line[:120]!r}")
-            client, _user, when, _request, status, _size, _referer, agent, rest = match.groups()
+            client, _user, when, request, status, _size, _referer, agent, rest = match.groups()
             at = clf_time(when)
             # A list of attempts ("a:80, b:80") is one field.
             fields = re.findall(r"(?:\S+, )*\S+", rest)
@@ -145,7 +157,56 @@ def parse_log(path, tail):
             columns["upstream_status"].append(upstream_status)
             columns["upstream_time"].append(upstream_time)
             columns["line"].append(number)
+            columns["request"].append(request)
     return columns
+
+
+def leads_log(path):
+    """An nginx log (`combined` with `$request_time`) of 90 minutes whose
+    report has both leads the heavy-hitter tables make: `/checkout`
+    failing for 12 minutes (the path lead), a scanner's 404s for 10
+    minutes (the 4xx client), and in one minute 20 failing paths (more
+    keys than the 8 counters, where the engine's exact counts and the
+    binary's streaming ones may differ)."""
+    rng = random.Random(17)
+    start = datetime.datetime(2024, 6, 11, 12, 0, tzinfo=datetime.timezone.utc)
+    pages = ["/", "/search", "/products/item-%d", "/cart", "/api/v1/events", "/static/app.js", "/checkout"]
+    lines = []
+    for second in range(90 * 60):
+        at = start + datetime.timedelta(seconds=second)
+        minute = second // 60
+        for _ in range(2):
+            client = "198.51.100.%d" % rng.randrange(1, 200)
+            page = rng.choice(pages)
+            if "%d" in page:
+                page = page % rng.randrange(40)
+            status, took = 200, rng.uniform(0.01, 0.2)
+            if page == "/checkout" and 50 <= minute < 62:
+                status, took = 502, rng.uniform(0.001, 0.01)
+            elif rng.random() < 0.003:
+                status = 500
+            elif rng.random() < 0.02:
+                status = 404
+            lines.append((at, client, "GET %s?session=%d HTTP/1.1" % (page, rng.randrange(999)), status, took))
+        if 15 <= minute < 25:
+            lines.append((at, "203.0.113.9", "GET /wp-admin/%d.php HTTP/1.1" % second, 404, 0.002))
+        if minute == 56 and second % 3 == 0:
+            lines.append((at, "198.51.100.7", "GET /report/%d HTTP/1.1" % (second % 20), 503, 0.004))
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with gzip.open(path, "wt") as out:
+        for at, client, request, status, took in lines:
+            stamp = at.strftime("%d/%b/%Y:%H:%M:%S +0000")
+            out.write(f'{client} - - [{stamp}] "{request}" {status} 512 "-" "curl/8.5.0" {took:.3f}\n')
+
+
+def leads_named(report):
+    """The path and 4xx-client leads of a report, as text."""
+    hints = [hint for incident in report.get("incidents", []) for hint in incident.get("hints", [])]
+    bursts = [burst.get("client") for burst in report.get("client_bursts", [])]
+    return {
+        "path": [hint for hint in hints if hint.startswith("path ")],
+        "client": bursts,
+    }
 
 
 def save_parquet(columns, path, unit):
@@ -163,6 +224,7 @@ def save_parquet(columns, path, unit):
             "upstream_status": pa.array(columns["upstream_status"], pa.string()),
             "upstream_time": pa.array(columns["upstream_time"], pa.string()),
             "line": pa.array(columns["line"], pa.int64()),
+            "request": pa.array(columns["request"], pa.string()),
         }
     )
     pq.write_table(table, path)
@@ -226,7 +288,7 @@ def compare_partials(ours, theirs, same_ids, failures, listed, label):
     # The SQL has no users budget: its buckets are exact and carry none of
     # the sketched-bucket columns (read as exact, docs/partials.md).
     drop_everywhere = {"users_hll", "bad_users_hll", "users_sketched", "users_first_ms", "users_last_ms"}
-    for table in ["buckets", "latency", "slow_tail", "slots", "users", "dimensions", "dimension_latency"]:
+    for table in ["buckets", "latency", "slow_tail", "slots", "users", "dimensions", "dimension_latency", "totals", "path_cells"]:
         drop = set(drop_everywhere)
         if table == "users" and not same_ids:
             drop.add("user")
@@ -240,10 +302,40 @@ def compare_partials(ours, theirs, same_ids, failures, listed, label):
                 f"{label}: table {table}: {len(mine)} rows vs the binary's {len(binary)}; "
                 f"only here: {only_mine}; only the binary's: {only_binary}"
             )
+    compare_heavy(ours, theirs, failures, listed, label)
     (mine,), (binary,) = ours["inputs"], theirs["inputs"]
     for key in ["lines", "parsed", "first", "last", "no_response", "field_request_time", "field_user_agent", "field_upstream"]:
         if mine[key] != binary[key]:
             failures.append(f"{label}: inputs.{key} is {mine[key]}, the binary's {binary[key]}")
+
+
+def compare_heavy(ours, theirs, failures, listed, label):
+    """`heavy`, summary by summary and bucket: the engine's exact counts
+    must be the binary's where they are every item of the bucket (at most
+    8 keys: the binary's Misra-Gries summary never decremented); where a
+    bucket had more keys the two are different valid summaries, counted
+    (docs/sql.md, "What differs")."""
+    def by_summary(rows):
+        grouped = collections.defaultdict(list)
+        for row in rows:
+            grouped[(row["summary"], row["bucket"])].append(row)
+        return grouped
+
+    mine, binary = by_summary(ours.get("heavy", [])), by_summary(theirs.get("heavy", []))
+    totals = {(row["summary"], row["bucket"]): row["total"] for row in ours.get("totals", [])}
+    differing = collections.Counter()
+    for key in sorted(set(mine) | set(binary)):
+        if canonical(mine.get(key, [])) == canonical(binary.get(key, [])):
+            continue
+        if sum(row["count"] for row in mine.get(key, [])) == totals.get(key, 0):
+            failures.append(
+                f"{label}: heavy {key}: every item counted, yet not the binary's summary: "
+                f"{canonical(mine.get(key, []))} vs {canonical(binary.get(key, []))}"
+            )
+        else:
+            differing[key[0]] += 1
+    for summary, count in sorted(differing.items()):
+        listed.append(f"{label}: heavy {summary}: {count} buckets with more than 8 keys hold other valid counters than the binary's")
 
 
 def headline(report):
@@ -261,6 +353,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--binary", default="target/debug/postmortem")
     parser.add_argument("--samples", default="sample-logs")
+    parser.add_argument("--only", action="append", choices=sorted(SAMPLES), help="check these samples alone")
     arguments = parser.parse_args()
     try:
         import pyarrow  # noqa: F401 (the loader writes the table as Parquet)
@@ -282,10 +375,15 @@ def main():
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="pm-sql-") as scratch:
         for sample, (log, tail, time_is, unit) in SAMPLES.items():
+            if arguments.only and sample not in arguments.only:
+                continue
             path = os.path.join(arguments.samples, sample, log)
+            if sample == "leads":
+                path = os.path.join(scratch, sample, log)
+                leads_log(path)
             parquet = os.path.join(scratch, f"{sample}.parquet")
             save_parquet(parse_log(path, tail), parquet, unit)
-            flags = ["--time-is", time_is, "--request-time-unit", unit, "--line-column", "line"]
+            flags = ["--time-is", time_is, "--request-time-unit", unit, "--line-column", "line", "--request-column", "request"]
             if tail == "ingress":
                 flags += [
                     "--upstream-column", "upstream",
@@ -335,7 +433,17 @@ def main():
                             )
                         for difference in unexplained(merged, whole, explained):
                             failures.append(f"{label}: report field differs, not explained in docs/sql.md: {difference}")
-                        compared = f", report: {len(headline(whole))} incidents, {sum(len(i['timeline']) for i in headline(whole))} timeline entries compared"
+                        named, engine_named = leads_named(whole), leads_named(merged)
+                        if named != engine_named:
+                            failures.append(f"{label}: leads differ: from the engine {engine_named} but from the log {named}")
+                        if sample == "leads" and not (
+                            any(LEADS["path"] in hint for hint in named["path"]) and LEADS["client"] in named["client"]
+                        ):
+                            failures.append(f"{label}: the generated log's report no longer names {LEADS}: {named}")
+                        compared = (
+                            f", report: {len(headline(whole))} incidents, {sum(len(i['timeline']) for i in headline(whole))} timeline entries, "
+                            f"{len(named['path'])} path and {len(named['client'])} 4xx-client leads compared"
+                        )
                     else:
                         for difference in unexplained(merged, whole, explained):
                             failures.append(f"{label}: report field differs, not explained in docs/sql.md: {difference}")

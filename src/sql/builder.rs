@@ -9,6 +9,8 @@
 //! share (CTEs, `CASE`, `count`/`sum`/`min`/`max`, `ROW_NUMBER() OVER`,
 //! `||`).
 
+mod summaries;
+
 use super::dialect::Dialect;
 use super::{SqlRequest, TimeColumn, TimeIs};
 use crate::series::slots_per_bucket;
@@ -74,6 +76,10 @@ impl<'a> Builder<'a> {
         sections.extend(self.slow_tail());
         sections.push(self.slots_table());
         sections.push(self.users());
+        sections.extend(self.heavy_and_totals());
+        if self.request.columns.request.is_some() {
+            sections.push(self.path_cells());
+        }
         if self.request.columns.upstream.is_some() {
             sections.push(self.dimensions());
             sections.push(self.dimension_latency());
@@ -207,6 +213,7 @@ impl<'a> Builder<'a> {
         source.extend(self.optional_text(&c.upstream, "upstream"));
         source.extend(self.optional_text(&c.upstream_status, "upstream_status"));
         source.extend(self.optional_text(&c.upstream_time, "upstream_time"));
+        source.extend(self.optional_text(&c.request, "request_line"));
         if let Some(line) = &c.line {
             source.push(format!("{} AS line", self.int(&self.column(line))));
         }
@@ -217,6 +224,7 @@ impl<'a> Builder<'a> {
             c.upstream_status.as_ref().map(|_| "upstream_status"),
             c.upstream_time.as_ref().map(|_| "upstream_time"),
             c.line.as_ref().map(|_| "line"),
+            c.request.as_ref().map(|_| "request_line"),
         ]
         .into_iter()
         .flatten()
@@ -274,7 +282,7 @@ impl<'a> Builder<'a> {
                 carry = carry(&[]),
             ),
             format!(
-                "requests AS (\n  SELECT arrival, status, dur_us{carry},\n    \
+                "requests AS (\n  SELECT arrival, status, dur_us, client{carry},\n    \
                  {bucket} AS bucket,\n    {rel} AS rel,\n    \
                  CASE WHEN status >= 500 OR status = 499 THEN 1 ELSE 0 END AS failed,\n    \
                  CASE WHEN NOT (status >= 500 OR status = 499) AND dur_us > {slow_us} THEN 1 ELSE 0 END AS slow,\n    \
@@ -291,7 +299,7 @@ impl<'a> Builder<'a> {
                 t0 = self.int(&format!("floor({})", d.log2("greatest(coalesce(dur_us, 1) - 1, 1)"))),
             ),
             format!(
-                "placed AS (\n  SELECT bucket, rel, arrival, status_class, failed, slow, user_id, dur_us{carry},\n    \
+                "placed AS (\n  SELECT bucket, rel, arrival, status, client, status_class, failed, slow, user_id, dur_us{carry},\n    \
                  CASE WHEN failed = 1 OR slow = 1 THEN 1 ELSE 0 END AS bad,\n    \
                  least({slot}, {last_slot}) AS slot,\n    \
                  {completed} AS completed,\n    \
@@ -314,7 +322,7 @@ impl<'a> Builder<'a> {
             ""
         };
         ctes.push(format!(
-            "binned AS (\n  SELECT bucket, rel, arrival, status_class, failed, slow, bad, slot, completed, user_id, dur_us, lat_e{carry},\n    \
+            "binned AS (\n  SELECT bucket, rel, arrival, status, client, status_class, failed, slow, bad, slot, completed, user_id, dur_us, lat_e{carry},\n    \
              CASE WHEN dur_us IS NULL THEN {null} ELSE {lat} END AS lat_bin,\n    \
              CASE WHEN slow = 1 THEN {tail} ELSE {null} END AS tail_bin{ranks}\n  FROM placed\n)",
             carry = carry(&[]),
@@ -325,6 +333,7 @@ impl<'a> Builder<'a> {
         if c.upstream.is_some() {
             ctes.extend(self.attempt_ctes());
         }
+        ctes.extend(self.heavy_ctes());
         ctes.join(",\n")
     }
 

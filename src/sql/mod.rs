@@ -5,7 +5,9 @@
 //! [`query`] checks it and writes one query whose single text column is
 //! the JSON lines `report --from-partials` reads: the settings line, one
 //! `inputs` row naming the table, then the rows of `buckets`, `latency`,
-//! `slow_tail`, `slots`, `users` and, with an upstream column,
+//! `slow_tail`, `slots`, `users`, the 4xx-client summaries (`heavy`,
+//! `totals`), with a request-line column the bad-path summaries and the
+//! path traffic (`path_cells`), and, with an upstream column,
 //! `dimensions` and `dimension_latency`. One builder (`builder.rs`)
 //! writes the SQL; `dialect.rs` is the table of what differs between
 //! engines. Depends on `partials` for the schema's names and `series` for
@@ -50,6 +52,10 @@ pub struct Mapped {
     /// The line number of the row in its log file, for the evidence lines
     /// (`first_bad_line`); the input is the table.
     pub line: Option<String>,
+    /// The request line (`GET /a/b?x=1 HTTP/1.1`, nginx `$request`): the
+    /// path of each request, for the bad-path summaries and the path
+    /// traffic (`heavy`, `totals`, `path_cells`).
+    pub request: Option<String>,
 }
 
 impl Default for Mapped {
@@ -66,6 +72,7 @@ impl Default for Mapped {
             upstream_status: None,
             upstream_time: None,
             line: None,
+            request: None,
         }
     }
 }
@@ -201,6 +208,7 @@ impl SqlRequest {
             ("--upstream-status-column", c.upstream_status.as_ref()),
             ("--upstream-time-column", c.upstream_time.as_ref()),
             ("--line-column", c.line.as_ref()),
+            ("--request-column", c.request.as_ref()),
         ];
         for (flag, name) in named {
             if let Some(name) = name

@@ -104,6 +104,9 @@ pub struct SqlArgs {
     /// The column of the row's line number in its log file, for evidence lines.
     #[arg(long, value_name = "COLUMN")]
     pub line_column: Option<String>,
+    /// The column of the request line ('GET /a/b?x=1 HTTP/1.1', nginx $request): adds the bad-path leads.
+    #[arg(long, value_name = "COLUMN")]
+    pub request_column: Option<String>,
     /// Only requests that arrived from this time on (RFC 3339, or 'YYYY-MM-DD HH:MM[:SS]' in --tz).
     #[arg(long, value_name = "TIME")]
     pub since: Option<String>,
@@ -177,6 +180,7 @@ impl SqlArgs {
                 upstream_status: self.upstream_status_column.as_deref().and_then(optional),
                 upstream_time: self.upstream_time_column.as_deref().and_then(optional),
                 line: self.line_column.as_deref().and_then(optional),
+                request: self.request_column.as_deref().and_then(optional),
             },
             time_column: match self.time_type {
                 TimeColumnArg::Timestamp => TimeColumn::Timestamp,
