@@ -9,6 +9,7 @@
 //! share (CTEs, `CASE`, `count`/`sum`/`min`/`max`, `ROW_NUMBER() OVER`,
 //! `||`).
 
+mod causes;
 mod summaries;
 
 use super::dialect::Dialect;
@@ -41,6 +42,9 @@ enum Json<'a> {
     Bool(&'a str),
     /// A lowercase hex text expression as a JSON string, `null` when NULL.
     Hex(&'a str),
+    /// A text expression of letters, digits and `_` (nothing to escape)
+    /// as a JSON string, `null` when NULL.
+    Name(&'a str),
     /// A JSON text written by the builder (already JSON).
     Literal(String),
 }
@@ -83,6 +87,9 @@ impl<'a> Builder<'a> {
         if self.request.columns.upstream.is_some() {
             sections.push(self.dimensions());
             sections.push(self.dimension_latency());
+            if self.request.columns.termination.is_some() {
+                sections.push(self.dimension_causes());
+            }
         }
         let edges = self.request.edge_windows(self.bucket_ms);
         if !edges.is_empty() {
@@ -214,6 +221,7 @@ impl<'a> Builder<'a> {
         source.extend(self.optional_text(&c.upstream_status, "upstream_status"));
         source.extend(self.optional_text(&c.upstream_time, "upstream_time"));
         source.extend(self.optional_text(&c.request, "request_line"));
+        source.extend(self.optional_text(&c.termination, "termination"));
         if let Some(line) = &c.line {
             source.push(format!("{} AS line", self.int(&self.column(line))));
         }
@@ -225,6 +233,7 @@ impl<'a> Builder<'a> {
             c.upstream_time.as_ref().map(|_| "upstream_time"),
             c.line.as_ref().map(|_| "line"),
             c.request.as_ref().map(|_| "request_line"),
+            c.termination.as_ref().map(|_| "termination"),
         ]
         .into_iter()
         .flatten()
@@ -354,7 +363,7 @@ impl<'a> Builder<'a> {
                     parts.push(d.string(&std::mem::take(&mut pending)));
                     parts.push(format!("CASE WHEN {expr} = 1 THEN 'true' ELSE 'false' END"));
                 }
-                Json::Hex(expr) => {
+                Json::Hex(expr) | Json::Name(expr) => {
                     parts.push(d.string(&std::mem::take(&mut pending)));
                     parts.push(format!("coalesce('\"' || {expr} || '\"', 'null')"));
                 }
@@ -642,10 +651,20 @@ impl<'a> Builder<'a> {
             None => null.clone(),
         };
         let slow_us = self.request.ingest_slow_us();
+        // The proxy's account is of how the request ended: the last
+        // attempt's (`ingest::worker::upstream_attempts`).
+        let (termination, causes, cause_columns) = match self.termination_cause() {
+            Some((cause, code)) => (
+                ", termination",
+                format!(",\n    CASE WHEN is_last = 1 THEN {cause} END AS cause,\n    CASE WHEN is_last = 1 THEN {code} END AS code"),
+                ", cause, code",
+            ),
+            None => ("", String::new(), ""),
+        };
         vec![
             format!(
                 "upstream_lists AS (
-  SELECT bucket, arrival, failed AS request_failed, dur_us AS request_us, {}
+  SELECT bucket, arrival, failed AS request_failed, dur_us AS request_us{termination}, {}
                    FROM binned WHERE upstream IS NOT NULL AND {} > 0
 )",
                 lists.join(", "),
@@ -653,7 +672,7 @@ impl<'a> Builder<'a> {
             ),
             format!(
                 "attempts AS (
-  SELECT bucket, arrival, request_failed, request_us,
+  SELECT bucket, arrival, request_failed, request_us{termination},
                      CASE WHEN attempt = {len} THEN 1 ELSE 0 END AS is_last,
                      {address} AS address,
     {status} AS attempt_status,
@@ -670,13 +689,13 @@ impl<'a> Builder<'a> {
                      CASE WHEN attempt_status IS NOT NULL THEN (CASE WHEN attempt_status >= 500 OR attempt_status = 499 THEN 1 ELSE 0 END)
                        WHEN is_last = 1 THEN request_failed ELSE 1 END AS failed,
                      CASE WHEN attempt_status IS NOT NULL THEN coalesce(attempt_us, CASE WHEN is_last = 1 THEN request_us END)
-                       WHEN is_last = 1 THEN coalesce(attempt_us, request_us) ELSE attempt_us END AS dur_us
+                       WHEN is_last = 1 THEN coalesce(attempt_us, request_us) ELSE attempt_us END AS dur_us{causes}
                    FROM attempts WHERE address <> '-'
 )"
             ),
             format!(
                 "upstream_attempts AS (
-  SELECT bucket, arrival, address, failed, dur_us,
+  SELECT bucket, arrival, address, failed, dur_us{cause_columns},
                      CASE WHEN failed = 0 AND dur_us > {slow_us} THEN 1 ELSE 0 END AS slow,
                      {e0} AS lat_e0
   FROM outcomes

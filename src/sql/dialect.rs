@@ -265,12 +265,18 @@ impl Dialect {
     /// space and is not empty, spaces after it are skipped, the path runs
     /// to the next space or `?` and is not empty; nothing is decoded).
     pub fn request_path(self, line: &str) -> String {
-        const PATH: &str = "^[^ ]+ +([^ ?]+)";
+        self.first_group(line, "^[^ ]+ +([^ ?]+)")
+    }
+
+    /// The text of the one capturing group of `pattern` (a regular
+    /// expression without `'` or `\\`, read alike by RE2, Java and Joni) at
+    /// its leftmost match in `text`, NULL when it does not match.
+    pub fn first_group(self, text: &str, pattern: &str) -> String {
         let extracted = match self {
-            Dialect::ClickHouse => format!("extract({line}, '{PATH}')"),
-            Dialect::BigQuery => format!("REGEXP_EXTRACT({line}, r'{PATH}')"),
+            Dialect::ClickHouse => format!("extract({text}, '{pattern}')"),
+            Dialect::BigQuery => format!("REGEXP_EXTRACT({text}, r'{pattern}')"),
             Dialect::Spark | Dialect::DuckDb | Dialect::Trino => {
-                format!("regexp_extract({line}, '{PATH}', 1)")
+                format!("regexp_extract({text}, '{pattern}', 1)")
             }
         };
         // No match is '' in ClickHouse, Spark and DuckDB, NULL in the others.

@@ -8,10 +8,12 @@
 //! `slow_tail`, `slots`, `users`, the 4xx-client summaries (`heavy`,
 //! `totals`), with a request-line column the bad-path summaries and the
 //! path traffic (`path_cells`), and, with an upstream column,
-//! `dimensions` and `dimension_latency`. One builder (`builder.rs`)
+//! `dimensions` and `dimension_latency` (and with a termination column
+//! `dimension_causes`). One builder (`builder.rs`)
 //! writes the SQL; `dialect.rs` is the table of what differs between
-//! engines. Depends on `partials` for the schema's names and `series` for
-//! the slot arithmetic. Reference: docs/sql.md.
+//! engines. Depends on `partials` for the schema's names, `series` for
+//! the slot arithmetic and the causes, and `ingest::access` for the
+//! proxies' termination codes (Envoy's flag table, HAProxy's `<NOSRV>`). Reference: docs/sql.md.
 
 mod builder;
 mod dialect;
@@ -56,6 +58,11 @@ pub struct Mapped {
     /// path of each request, for the bad-path summaries and the path
     /// traffic (`heavy`, `totals`, `path_cells`).
     pub request: Option<String>,
+    /// How the proxy says each request ended, as its log writes it
+    /// (HAProxy's termination state, Envoy's response flags; which one
+    /// is [`SqlRequest::termination_format`]): the termination causes of
+    /// each upstream's failed requests (`dimension_causes`).
+    pub termination: Option<String>,
 }
 
 impl Default for Mapped {
@@ -73,6 +80,7 @@ impl Default for Mapped {
             upstream_time: None,
             line: None,
             request: None,
+            termination: None,
         }
     }
 }
@@ -118,6 +126,16 @@ impl DurationUnit {
     }
 }
 
+/// What the termination column holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TerminationFormat {
+    /// HAProxy's termination state (`SC--`, `sH`), read by its first two
+    /// characters, with the upstream's server `<NOSRV>` for "no server".
+    HaProxy,
+    /// Envoy's `%RESPONSE_FLAGS%` (`UF,URX`, `-`).
+    Envoy,
+}
+
 /// Everything `postmortem sql` is asked.
 #[derive(Clone, Debug)]
 pub struct SqlRequest {
@@ -138,6 +156,8 @@ pub struct SqlRequest {
     pub slow_us: Option<u64>,
     pub user_key: UserKey,
     pub producer: String,
+    /// How `columns.termination` is read (unused without it).
+    pub termination_format: TerminationFormat,
 }
 
 impl SqlRequest {
@@ -209,6 +229,7 @@ impl SqlRequest {
             ("--upstream-time-column", c.upstream_time.as_ref()),
             ("--line-column", c.line.as_ref()),
             ("--request-column", c.request.as_ref()),
+            ("--termination-column", c.termination.as_ref()),
         ];
         for (flag, name) in named {
             if let Some(name) = name
@@ -227,6 +248,11 @@ impl SqlRequest {
         if c.upstream.is_none() && (c.upstream_status.is_some() || c.upstream_time.is_some()) {
             return usage(
                 "--upstream-status-column and --upstream-time-column describe the attempts of --upstream-column: add --upstream-column NAME".into(),
+            );
+        }
+        if c.upstream.is_none() && c.termination.is_some() {
+            return usage(
+                "--termination-column says how the requests to an upstream ended: add --upstream-column NAME (the causes are counted per upstream)".into(),
             );
         }
         if let (Some(since), Some(until)) = self.range()

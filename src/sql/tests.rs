@@ -20,6 +20,7 @@ fn request(dialect: Dialect) -> SqlRequest {
         slow_us: None,
         user_key: UserKey::IpUserAgent,
         producer: dialect.name().into(),
+        termination_format: TerminationFormat::HaProxy,
     }
 }
 
@@ -200,6 +201,7 @@ fn mapping_flags_name_the_columns_read() {
         upstream_time: None,
         line: Some("line_no".into()),
         request: None,
+        termination: None,
     };
     r.request_time_unit = DurationUnit::Millis;
     r.time_column = TimeColumn::EpochMs;
@@ -485,5 +487,59 @@ fn path_cells_are_hashed_where_the_engine_has_128_bit_integers() {
                 assert!(sql.contains("SELECT bucket, cell, n FROM path_totals CROSS JOIN"), "{name}: every cell at the total");
             }
         }
+    }
+}
+
+#[test]
+fn termination_columns_add_the_causes_per_dialect() {
+    let cases = [
+        ("clickhouse haproxy", Dialect::ClickHouse, TerminationFormat::HaProxy, "address LIKE '%/<NOSRV>'"),
+        ("duckdb haproxy", Dialect::DuckDb, TerminationFormat::HaProxy, "WHEN substr(termination, 1, 1) = 's' AND substr(termination, 2, 1) = 'Q' THEN 7"),
+        ("bigquery envoy", Dialect::BigQuery, TerminationFormat::Envoy, "REGEXP_EXTRACT(termination, r'(?:^|,)(UMSDR|RLSE|UAEX|DPE|UPE|URX|DC|"),
+        ("spark envoy", Dialect::Spark, TerminationFormat::Envoy, "regexp_extract(termination, '(?:^|,)(UMSDR|RLSE|UAEX|"),
+        ("trino envoy", Dialect::Trino, TerminationFormat::Envoy, " WHEN 'URX' THEN 1 WHEN 'DC' THEN 4"),
+    ];
+    for (name, dialect, format, fragment) in cases {
+        let mut r = request(dialect);
+        r.columns.upstream = Some("upstream_addr".into());
+        r.columns.termination = Some("termination_state".into());
+        r.termination_format = format;
+        let sql = text(&r);
+        assert!(sql.contains(fragment), "{name}: {fragment} in\n{sql}");
+        assert!(sql.contains("'{\"table\":\"dimension_causes\",\"kind\":\"upstream\""), "{name}");
+        assert!(sql.contains("CASE WHEN is_last = 1 THEN"), "{name}: the last attempt's cause");
+        assert!(sql.contains("WHERE failed = 1 AND cause IS NOT NULL"), "{name}: failed requests only");
+    }
+    let mut alone = request(Dialect::DuckDb);
+    alone.columns.termination = Some("termination_state".into());
+    match query(&alone) {
+        Err(Error::Usage(message)) => assert!(message.contains("--upstream-column"), "{message}"),
+        other => panic!("causes without upstreams: {other:?}"),
+    }
+    let mut none = request(Dialect::DuckDb);
+    none.columns.upstream = Some("upstream_addr".into());
+    assert!(!text(&none).contains("dimension_causes"), "no termination column, no cause rows");
+}
+
+/// The Envoy flag the SQL's regular expression picks: the leftmost
+/// position where a known flag stands between commas (or the ends).
+fn regex_flag(flags: &str) -> Option<&str> {
+    let known: Vec<&str> = crate::ingest::access::envoy::RESPONSE_FLAG_CAUSES
+        .iter()
+        .filter_map(|(flag, _)| std::str::from_utf8(flag).ok())
+        .collect();
+    flags.split(',').find(|flag| known.contains(flag))
+}
+
+#[test]
+fn the_envoy_flag_is_the_binarys() {
+    let cases = ["-", "UF", "UF,URX", "URX,UF", "DI,UT,UF", "LH,UO", "URXX", "XUF", "UR", "RLSE", "DI", ",UH", "UH,"];
+    for flags in cases {
+        let binary = crate::ingest::access::envoy::termination(flags.as_bytes());
+        assert_eq!(
+            regex_flag(flags).map(str::as_bytes),
+            binary.as_ref().map(|t| t.code.bytes()),
+            "{flags:?}"
+        );
     }
 }
