@@ -71,5 +71,8 @@ pub use run::{
     analyze_partials, impact_jsonl, partials_jsonl, write_impact_partials, write_partials,
 };
 #[cfg(feature = "tables")]
-pub use sql::{Dialect, DurationUnit, Mapped, SqlRequest, TimeColumn, TimeIs, query as sql_query};
+pub use sql::{
+    Dialect, DurationUnit, Mapped, SqlRequest, TerminationFormat, TimeColumn, TimeIs,
+    query as sql_query,
+};
 pub use timefmt::{Millis, TimeSpec, Zone, bare_number, parse_duration_us};

@@ -9,6 +9,9 @@
 //! share (CTEs, `CASE`, `count`/`sum`/`min`/`max`, `ROW_NUMBER() OVER`,
 //! `||`).
 
+mod causes;
+mod summaries;
+
 use super::dialect::Dialect;
 use super::{SqlRequest, TimeColumn, TimeIs};
 use crate::series::slots_per_bucket;
@@ -39,6 +42,9 @@ enum Json<'a> {
     Bool(&'a str),
     /// A lowercase hex text expression as a JSON string, `null` when NULL.
     Hex(&'a str),
+    /// A text expression of letters, digits and `_` (nothing to escape)
+    /// as a JSON string, `null` when NULL.
+    Name(&'a str),
     /// A JSON text written by the builder (already JSON).
     Literal(String),
 }
@@ -74,9 +80,16 @@ impl<'a> Builder<'a> {
         sections.extend(self.slow_tail());
         sections.push(self.slots_table());
         sections.push(self.users());
+        sections.extend(self.heavy_and_totals());
+        if self.request.columns.request.is_some() {
+            sections.push(self.path_cells());
+        }
         if self.request.columns.upstream.is_some() {
             sections.push(self.dimensions());
             sections.push(self.dimension_latency());
+            if self.request.columns.termination.is_some() {
+                sections.push(self.dimension_causes());
+            }
         }
         let edges = self.request.edge_windows(self.bucket_ms);
         if !edges.is_empty() {
@@ -207,6 +220,8 @@ impl<'a> Builder<'a> {
         source.extend(self.optional_text(&c.upstream, "upstream"));
         source.extend(self.optional_text(&c.upstream_status, "upstream_status"));
         source.extend(self.optional_text(&c.upstream_time, "upstream_time"));
+        source.extend(self.optional_text(&c.request, "request_line"));
+        source.extend(self.optional_text(&c.termination, "termination"));
         if let Some(line) = &c.line {
             source.push(format!("{} AS line", self.int(&self.column(line))));
         }
@@ -217,6 +232,8 @@ impl<'a> Builder<'a> {
             c.upstream_status.as_ref().map(|_| "upstream_status"),
             c.upstream_time.as_ref().map(|_| "upstream_time"),
             c.line.as_ref().map(|_| "line"),
+            c.request.as_ref().map(|_| "request_line"),
+            c.termination.as_ref().map(|_| "termination"),
         ]
         .into_iter()
         .flatten()
@@ -274,7 +291,7 @@ impl<'a> Builder<'a> {
                 carry = carry(&[]),
             ),
             format!(
-                "requests AS (\n  SELECT arrival, status, dur_us{carry},\n    \
+                "requests AS (\n  SELECT arrival, status, dur_us, client{carry},\n    \
                  {bucket} AS bucket,\n    {rel} AS rel,\n    \
                  CASE WHEN status >= 500 OR status = 499 THEN 1 ELSE 0 END AS failed,\n    \
                  CASE WHEN NOT (status >= 500 OR status = 499) AND dur_us > {slow_us} THEN 1 ELSE 0 END AS slow,\n    \
@@ -291,7 +308,7 @@ impl<'a> Builder<'a> {
                 t0 = self.int(&format!("floor({})", d.log2("greatest(coalesce(dur_us, 1) - 1, 1)"))),
             ),
             format!(
-                "placed AS (\n  SELECT bucket, rel, arrival, status_class, failed, slow, user_id, dur_us{carry},\n    \
+                "placed AS (\n  SELECT bucket, rel, arrival, status, client, status_class, failed, slow, user_id, dur_us{carry},\n    \
                  CASE WHEN failed = 1 OR slow = 1 THEN 1 ELSE 0 END AS bad,\n    \
                  least({slot}, {last_slot}) AS slot,\n    \
                  {completed} AS completed,\n    \
@@ -314,7 +331,7 @@ impl<'a> Builder<'a> {
             ""
         };
         ctes.push(format!(
-            "binned AS (\n  SELECT bucket, rel, arrival, status_class, failed, slow, bad, slot, completed, user_id, dur_us, lat_e{carry},\n    \
+            "binned AS (\n  SELECT bucket, rel, arrival, status, client, status_class, failed, slow, bad, slot, completed, user_id, dur_us, lat_e{carry},\n    \
              CASE WHEN dur_us IS NULL THEN {null} ELSE {lat} END AS lat_bin,\n    \
              CASE WHEN slow = 1 THEN {tail} ELSE {null} END AS tail_bin{ranks}\n  FROM placed\n)",
             carry = carry(&[]),
@@ -325,6 +342,7 @@ impl<'a> Builder<'a> {
         if c.upstream.is_some() {
             ctes.extend(self.attempt_ctes());
         }
+        ctes.extend(self.heavy_ctes());
         ctes.join(",\n")
     }
 
@@ -345,7 +363,7 @@ impl<'a> Builder<'a> {
                     parts.push(d.string(&std::mem::take(&mut pending)));
                     parts.push(format!("CASE WHEN {expr} = 1 THEN 'true' ELSE 'false' END"));
                 }
-                Json::Hex(expr) => {
+                Json::Hex(expr) | Json::Name(expr) => {
                     parts.push(d.string(&std::mem::take(&mut pending)));
                     parts.push(format!("coalesce('\"' || {expr} || '\"', 'null')"));
                 }
@@ -633,10 +651,20 @@ impl<'a> Builder<'a> {
             None => null.clone(),
         };
         let slow_us = self.request.ingest_slow_us();
+        // The proxy's account is of how the request ended: the last
+        // attempt's (`ingest::worker::upstream_attempts`).
+        let (termination, causes, cause_columns) = match self.termination_cause() {
+            Some((cause, code)) => (
+                ", termination",
+                format!(",\n    CASE WHEN is_last = 1 THEN {cause} END AS cause,\n    CASE WHEN is_last = 1 THEN {code} END AS code"),
+                ", cause, code",
+            ),
+            None => ("", String::new(), ""),
+        };
         vec![
             format!(
                 "upstream_lists AS (
-  SELECT bucket, arrival, failed AS request_failed, dur_us AS request_us, {}
+  SELECT bucket, arrival, failed AS request_failed, dur_us AS request_us{termination}, {}
                    FROM binned WHERE upstream IS NOT NULL AND {} > 0
 )",
                 lists.join(", "),
@@ -644,7 +672,7 @@ impl<'a> Builder<'a> {
             ),
             format!(
                 "attempts AS (
-  SELECT bucket, arrival, request_failed, request_us,
+  SELECT bucket, arrival, request_failed, request_us{termination},
                      CASE WHEN attempt = {len} THEN 1 ELSE 0 END AS is_last,
                      {address} AS address,
     {status} AS attempt_status,
@@ -661,13 +689,13 @@ impl<'a> Builder<'a> {
                      CASE WHEN attempt_status IS NOT NULL THEN (CASE WHEN attempt_status >= 500 OR attempt_status = 499 THEN 1 ELSE 0 END)
                        WHEN is_last = 1 THEN request_failed ELSE 1 END AS failed,
                      CASE WHEN attempt_status IS NOT NULL THEN coalesce(attempt_us, CASE WHEN is_last = 1 THEN request_us END)
-                       WHEN is_last = 1 THEN coalesce(attempt_us, request_us) ELSE attempt_us END AS dur_us
+                       WHEN is_last = 1 THEN coalesce(attempt_us, request_us) ELSE attempt_us END AS dur_us{causes}
                    FROM attempts WHERE address <> '-'
 )"
             ),
             format!(
                 "upstream_attempts AS (
-  SELECT bucket, arrival, address, failed, dur_us,
+  SELECT bucket, arrival, address, failed, dur_us{cause_columns},
                      CASE WHEN failed = 0 AND dur_us > {slow_us} THEN 1 ELSE 0 END AS slow,
                      {e0} AS lat_e0
   FROM outcomes

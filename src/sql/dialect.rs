@@ -259,6 +259,66 @@ impl Dialect {
         }
     }
 
+    /// The path of a request-line text expression (`GET /a/b?x=1 HTTP/1.1`
+    /// gives `/a/b`), NULL when the line holds none: what
+    /// `series::paths::request_path` takes (the method runs to the first
+    /// space and is not empty, spaces after it are skipped, the path runs
+    /// to the next space or `?` and is not empty; nothing is decoded).
+    pub fn request_path(self, line: &str) -> String {
+        self.first_group(line, "^[^ ]+ +([^ ?]+)")
+    }
+
+    /// The text of the one capturing group of `pattern` (a regular
+    /// expression without `'` or `\\`, read alike by RE2, Java and Joni) at
+    /// its leftmost match in `text`, NULL when it does not match.
+    pub fn first_group(self, text: &str, pattern: &str) -> String {
+        let extracted = match self {
+            Dialect::ClickHouse => format!("extract({text}, '{pattern}')"),
+            Dialect::BigQuery => format!("REGEXP_EXTRACT({text}, r'{pattern}')"),
+            Dialect::Spark | Dialect::DuckDb | Dialect::Trino => {
+                format!("regexp_extract({text}, '{pattern}', 1)")
+            }
+        };
+        // No match is '' in ClickHouse, Spark and DuckDB, NULL in the others.
+        format!("NULLIF({extracted}, '')")
+    }
+
+    /// The lowercase hex of the first `bytes` bytes of a text expression's
+    /// UTF-8 (a heavy-hitter key is cut in bytes, not characters).
+    pub fn hex_prefix(self, text: &str, bytes: usize) -> String {
+        match self {
+            Dialect::ClickHouse => format!("lower(hex(substring({text}, 1, {bytes})))"),
+            Dialect::BigQuery => format!("TO_HEX(SUBSTR(CAST({text} AS BYTES), 1, {bytes}))"),
+            Dialect::Spark => format!("lower(hex(substring(encode({text}, 'UTF-8'), 1, {bytes})))"),
+            // DuckDB's `substring` takes no BLOB: cut the hex instead.
+            Dialect::DuckDb => format!("lower(substring(hex({text}), 1, {}))", 2 * bytes),
+            Dialect::Trino => format!("lower(to_hex(substr(to_utf8({text}), 1, {bytes})))"),
+        }
+    }
+
+    /// The length in bytes of a text expression's UTF-8.
+    pub fn byte_length(self, text: &str) -> String {
+        match self {
+            Dialect::ClickHouse => format!("length({text})"),
+            Dialect::BigQuery => format!("BYTE_LENGTH({text})"),
+            Dialect::Spark => format!("octet_length({text})"),
+            Dialect::DuckDb => format!("strlen({text})"),
+            Dialect::Trino => format!("length(to_utf8({text}))"),
+        }
+    }
+
+    /// The unsigned 128-bit arithmetic FxHash needs (a 64 × 64-bit product
+    /// whole), where the engine has it: DuckDB's `UHUGEINT`, ClickHouse's
+    /// `UInt128`. BigQuery, Spark and Trino have no 128-bit integer (their
+    /// decimals stop at 38 digits, short of 2^128), so they cannot place a
+    /// path in its traffic cell (docs/sql.md, "What differs").
+    pub fn wide(self) -> Option<Wide> {
+        match self {
+            Dialect::DuckDb | Dialect::ClickHouse => Some(Wide(self)),
+            _ => None,
+        }
+    }
+
     /// A text as an integer, NULL when it is none (`-`).
     pub fn try_int(self, text: &str) -> String {
         match self {
@@ -289,6 +349,77 @@ impl Dialect {
         match self {
             Dialect::Spark => Some(format!("lower(hex(hll_sketch_agg({user_id}, {HLL_LG_K})))")),
             _ => None,
+        }
+    }
+}
+
+/// Unsigned 128-bit integer expressions of an engine that has them
+/// ([`Dialect::wide`]): what the FxHash of a path is computed with.
+#[derive(Clone, Copy, Debug)]
+pub struct Wide(Dialect);
+
+impl Wide {
+    /// An integer expression (at most 2^64 − 1) as the 128-bit type.
+    pub fn of(self, expr: &str) -> String {
+        match self.0 {
+            Dialect::ClickHouse => format!("toUInt128({expr})"),
+            _ => format!("CAST({expr} AS UHUGEINT)"),
+        }
+    }
+
+    pub fn xor(self, a: &str, b: &str) -> String {
+        match self.0 {
+            Dialect::ClickHouse => format!("bitXor({a}, {b})"),
+            _ => format!("xor({a}, {b})"),
+        }
+    }
+
+    pub fn and(self, a: &str, b: &str) -> String {
+        match self.0 {
+            Dialect::ClickHouse => format!("bitAnd({a}, {b})"),
+            _ => format!("({a} & {b})"),
+        }
+    }
+
+    pub fn or(self, a: &str, b: &str) -> String {
+        match self.0 {
+            Dialect::ClickHouse => format!("bitOr({a}, {b})"),
+            _ => format!("({a} | {b})"),
+        }
+    }
+
+    pub fn shift_left(self, a: &str, n: u32) -> String {
+        match self.0 {
+            Dialect::ClickHouse => format!("bitShiftLeft({a}, {n})"),
+            _ => format!("({a} << {n})"),
+        }
+    }
+
+    pub fn shift_right(self, a: &str, n: u32) -> String {
+        match self.0 {
+            Dialect::ClickHouse => format!("bitShiftRight({a}, {n})"),
+            _ => format!("({a} >> {n})"),
+        }
+    }
+
+    /// The little-endian unsigned integer of `bytes` (1 to 8) bytes at
+    /// byte `offset` (an integer expression) of `hex`, a lowercase hex text
+    /// padded with zeros far enough that every read is inside it.
+    pub fn le_bytes(self, hex: &str, offset: &str, bytes: u32) -> String {
+        match self.0 {
+            // `reinterpretAsUInt64` reads a string's bytes little-endian.
+            Dialect::ClickHouse => format!(
+                "toUInt128(reinterpretAsUInt64(unhex(substring({hex}, 2 * ({offset}) + 1, {}))))",
+                2 * bytes
+            ),
+            // The byte pairs in reverse order, read as one hex number.
+            _ => {
+                let pairs: Vec<String> = (0..bytes)
+                    .rev()
+                    .map(|i| format!("substring({hex}, 2 * ({offset}) + {}, 2)", 2 * i + 1))
+                    .collect();
+                format!("CAST(('0x' || {}) AS UHUGEINT)", pairs.join(" || "))
+            }
         }
     }
 }

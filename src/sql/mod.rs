@@ -5,11 +5,15 @@
 //! [`query`] checks it and writes one query whose single text column is
 //! the JSON lines `report --from-partials` reads: the settings line, one
 //! `inputs` row naming the table, then the rows of `buckets`, `latency`,
-//! `slow_tail`, `slots`, `users` and, with an upstream column,
-//! `dimensions` and `dimension_latency`. One builder (`builder.rs`)
+//! `slow_tail`, `slots`, `users`, the 4xx-client summaries (`heavy`,
+//! `totals`), with a request-line column the bad-path summaries and the
+//! path traffic (`path_cells`), and, with an upstream column,
+//! `dimensions` and `dimension_latency` (and with a termination column
+//! `dimension_causes`). One builder (`builder.rs`)
 //! writes the SQL; `dialect.rs` is the table of what differs between
-//! engines. Depends on `partials` for the schema's names and `series` for
-//! the slot arithmetic. Reference: docs/sql.md.
+//! engines. Depends on `partials` for the schema's names, `series` for
+//! the slot arithmetic and the causes, and `ingest::access` for the
+//! proxies' termination codes (Envoy's flag table, HAProxy's `<NOSRV>`). Reference: docs/sql.md.
 
 mod builder;
 mod dialect;
@@ -50,6 +54,15 @@ pub struct Mapped {
     /// The line number of the row in its log file, for the evidence lines
     /// (`first_bad_line`); the input is the table.
     pub line: Option<String>,
+    /// The request line (`GET /a/b?x=1 HTTP/1.1`, nginx `$request`): the
+    /// path of each request, for the bad-path summaries and the path
+    /// traffic (`heavy`, `totals`, `path_cells`).
+    pub request: Option<String>,
+    /// How the proxy says each request ended, as its log writes it
+    /// (HAProxy's termination state, Envoy's response flags; which one
+    /// is [`SqlRequest::termination_format`]): the termination causes of
+    /// each upstream's failed requests (`dimension_causes`).
+    pub termination: Option<String>,
 }
 
 impl Default for Mapped {
@@ -66,6 +79,8 @@ impl Default for Mapped {
             upstream_status: None,
             upstream_time: None,
             line: None,
+            request: None,
+            termination: None,
         }
     }
 }
@@ -111,6 +126,16 @@ impl DurationUnit {
     }
 }
 
+/// What the termination column holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TerminationFormat {
+    /// HAProxy's termination state (`SC--`, `sH`), read by its first two
+    /// characters, with the upstream's server `<NOSRV>` for "no server".
+    HaProxy,
+    /// Envoy's `%RESPONSE_FLAGS%` (`UF,URX`, `-`).
+    Envoy,
+}
+
 /// Everything `postmortem sql` is asked.
 #[derive(Clone, Debug)]
 pub struct SqlRequest {
@@ -131,6 +156,8 @@ pub struct SqlRequest {
     pub slow_us: Option<u64>,
     pub user_key: UserKey,
     pub producer: String,
+    /// How `columns.termination` is read (unused without it).
+    pub termination_format: TerminationFormat,
 }
 
 impl SqlRequest {
@@ -201,6 +228,8 @@ impl SqlRequest {
             ("--upstream-status-column", c.upstream_status.as_ref()),
             ("--upstream-time-column", c.upstream_time.as_ref()),
             ("--line-column", c.line.as_ref()),
+            ("--request-column", c.request.as_ref()),
+            ("--termination-column", c.termination.as_ref()),
         ];
         for (flag, name) in named {
             if let Some(name) = name
@@ -219,6 +248,11 @@ impl SqlRequest {
         if c.upstream.is_none() && (c.upstream_status.is_some() || c.upstream_time.is_some()) {
             return usage(
                 "--upstream-status-column and --upstream-time-column describe the attempts of --upstream-column: add --upstream-column NAME".into(),
+            );
+        }
+        if c.upstream.is_none() && c.termination.is_some() {
+            return usage(
+                "--termination-column says how the requests to an upstream ended: add --upstream-column NAME (the causes are counted per upstream)".into(),
             );
         }
         if let (Some(since), Some(until)) = self.range()

@@ -20,6 +20,7 @@ fn request(dialect: Dialect) -> SqlRequest {
         slow_us: None,
         user_key: UserKey::IpUserAgent,
         producer: dialect.name().into(),
+        termination_format: TerminationFormat::HaProxy,
     }
 }
 
@@ -199,6 +200,8 @@ fn mapping_flags_name_the_columns_read() {
         upstream_status: None,
         upstream_time: None,
         line: Some("line_no".into()),
+        request: None,
+        termination: None,
     };
     r.request_time_unit = DurationUnit::Millis;
     r.time_column = TimeColumn::EpochMs;
@@ -226,7 +229,7 @@ fn mapping_flags_name_the_columns_read() {
     let sql = text(&bare);
     assert!(sql.contains("CAST(NULL AS Nullable(Int64)) AS dur_raw"), "no request time: NULL");
     assert!(!sql.contains("dimensions"), "no upstream column, no dimension rows");
-    assert!(!sql.contains("ROW_NUMBER"), "no line column, no ranks");
+    assert!(!sql.contains("AS first_rank"), "no line column, no ranks");
 
     let mut remote = request(Dialect::Trino);
     remote.user_key = UserKey::RemoteUser;
@@ -334,5 +337,209 @@ fn upstream_lists_are_split_into_attempts_per_dialect() {
     match query(&orphan) {
         Err(Error::Usage(message)) => assert!(message.contains("--upstream-column"), "{message}"),
         other => panic!("statuses without addresses: {other:?}"),
+    }
+}
+
+#[test]
+fn request_paths_are_extracted_per_dialect() {
+    let cases = [
+        ("clickhouse", Dialect::ClickHouse, "NULLIF(extract(request_line, '^[^ ]+ +([^ ?]+)'), '')", "lower(hex(substring(path, 1, 64)))"),
+        ("bigquery", Dialect::BigQuery, "NULLIF(REGEXP_EXTRACT(request_line, r'^[^ ]+ +([^ ?]+)'), '')", "TO_HEX(SUBSTR(CAST(path AS BYTES), 1, 64))"),
+        ("spark", Dialect::Spark, "NULLIF(regexp_extract(request_line, '^[^ ]+ +([^ ?]+)', 1), '')", "lower(hex(substring(encode(path, 'UTF-8'), 1, 64)))"),
+        ("duckdb", Dialect::DuckDb, "NULLIF(regexp_extract(request_line, '^[^ ]+ +([^ ?]+)', 1), '')", "lower(substring(hex(path), 1, 128))"),
+        ("trino", Dialect::Trino, "NULLIF(regexp_extract(request_line, '^[^ ]+ +([^ ?]+)', 1), '')", "lower(to_hex(substr(to_utf8(path), 1, 64)))"),
+    ];
+    for (name, dialect, path, key) in cases {
+        let mut r = request(dialect);
+        r.columns.request = Some("request".into());
+        let sql = text(&r);
+        assert!(sql.contains(path), "{name}: {path} in\n{sql}");
+        assert!(sql.contains(key), "{name}: {key}");
+        for table in ["heavy\",\"summary\":\"bad_path\"", "totals\",\"summary\":\"path\"", "path_cells"] {
+            assert!(sql.contains(&format!("'{{\"table\":\"{table}")), "{name}: {table}");
+        }
+        let bare = text(&request(dialect));
+        assert!(bare.contains("'{\"table\":\"heavy\",\"summary\":\"client_4xx\""), "{name}: clients without a request column");
+        assert!(!bare.contains("bad_path") && !bare.contains("path_cells"), "{name}: no request column, no path rows");
+    }
+}
+
+/// The regular expression of [`Dialect::request_path`], as a byte
+/// matcher: the method (no space, not empty), spaces, then the path up to
+/// a space or `?` (not empty).
+fn regex_path(line: &str) -> Option<&str> {
+    let method_end = line.find(' ').filter(|&at| at > 0)?;
+    let rest = line[method_end..].trim_start_matches(' ');
+    let end = rest.find([' ', '?']).unwrap_or(rest.len());
+    (end > 0).then(|| &rest[..end])
+}
+
+#[test]
+fn the_path_expression_takes_what_the_binary_takes() {
+    let lines = [
+        "GET /checkout HTTP/1.1",
+        "GET /search?q=shoes HTTP/2.0",
+        "GET http://example.com/a HTTP/1.1",
+        "GET /old",
+        "GET  /two-spaces HTTP/1.1",
+        "GET",
+        "GET ",
+        "-",
+        " /leading-space HTTP/1.1",
+        "GET ?x HTTP/1.1",
+        "POST /a%20b/c?d HTTP/1.1",
+    ];
+    for line in lines {
+        assert_eq!(
+            regex_path(line).map(str::as_bytes),
+            crate::series::paths::request_path(line.as_bytes()),
+            "{line:?}"
+        );
+    }
+}
+
+/// FxHash of a key as the path-cell CTEs compute it: the same steps in
+/// 128-bit integers, each product folded or masked where the SQL does.
+fn staged_fx_cell(key: &[u8]) -> u64 {
+    const K: u128 = 0xf135_7aea_2e62_a9c5;
+    const MASK: u128 = u64::MAX as u128;
+    let word = |at: usize, bytes: usize| -> u128 {
+        (0..bytes).map(|i| u128::from(key.get(at + i).copied().unwrap_or(0)) << (8 * i)).sum()
+    };
+    let fold = |full: u128| (full & MASK) ^ (full >> 64);
+    let n = key.len();
+    let (mut s0, mut s1): (u128, u128) = (0x243f_6a88_85a3_08d3, 0x1319_8a2e_0370_7344);
+    if n > 16 {
+        for round in 0..(n - 1) / 16 {
+            let full = (s0 ^ word(16 * round, 8)) * (0xa409_3822_299f_31d0 ^ word(16 * round + 8, 8));
+            (s0, s1) = (s1, fold(full));
+        }
+        s0 ^= word(n - 16, 8);
+        s1 ^= word(n - 8, 8);
+    } else if n >= 8 {
+        s0 ^= word(0, 8);
+        s1 ^= word(n - 8, 8);
+    } else if n >= 4 {
+        s0 ^= word(0, 4);
+        s1 ^= word(n - 4, 4);
+    } else if n > 0 {
+        s0 ^= word(0, 1);
+        s1 ^= (word(n - 1, 1) << 8) | word(n / 2, 1);
+    }
+    let bytes_hash = fold(s0 * s1) ^ n as u128;
+    let state = (((n as u128 * K) & MASK) + bytes_hash) & MASK;
+    let finished = (state * K) & MASK;
+    ((finished >> 32) & 63) as u64
+}
+
+#[test]
+fn the_staged_fxhash_is_the_binarys_path_cell() {
+    use crate::series::heavy::hash_bytes;
+    use crate::series::paths::TrafficCells;
+    let cases = [
+        ("empty", String::new()),
+        ("1 byte", "/".to_string()),
+        ("3 bytes", "/ab".to_string()),
+        ("4 bytes", "/abc".to_string()),
+        ("7 bytes", "/abcdef".to_string()),
+        ("8 bytes", "/abcdefg".to_string()),
+        ("16 bytes", "/api/v1/checkout".to_string()),
+        ("17 bytes: one round", "/api/v1/checkouts".to_string()),
+        ("33 bytes: two rounds", format!("/{}", "a".repeat(32))),
+        ("49 bytes: three rounds", format!("/{}", "b".repeat(48))),
+        ("64 bytes: the longest key", format!("/{}", "c".repeat(63))),
+        ("UTF-8", "/café/ünïcode".to_string()),
+    ];
+    for (name, key) in &cases {
+        assert_eq!(
+            staged_fx_cell(key.as_bytes()) as usize,
+            TrafficCells::cell(hash_bytes(key.as_bytes())),
+            "{name}"
+        );
+    }
+    for i in 0..2_000 {
+        let key = format!("/products/item-{i}/{}", "x".repeat(i % 50));
+        let key = &key.as_bytes()[..key.len().min(64)];
+        assert_eq!(staged_fx_cell(key) as usize, TrafficCells::cell(hash_bytes(key)), "{key:?}");
+    }
+}
+
+#[test]
+fn path_cells_are_hashed_where_the_engine_has_128_bit_integers() {
+    let cases = [
+        ("duckdb", Dialect::DuckDb, Some("CAST(17380933483125451205 AS UHUGEINT)")),
+        ("clickhouse", Dialect::ClickHouse, Some("toUInt128(17380933483125451205)")),
+        ("bigquery", Dialect::BigQuery, None),
+        ("spark", Dialect::Spark, None),
+        ("trino", Dialect::Trino, None),
+    ];
+    for (name, dialect, multiplier) in cases {
+        let mut r = request(dialect);
+        r.columns.request = Some("request".into());
+        let sql = text(&r);
+        match multiplier {
+            Some(k) => {
+                assert!(sql.contains(k), "{name}: FxHash's multiplier {k}");
+                assert!(sql.contains("JOIN fx_cells USING (key_hex)"), "{name}");
+            }
+            None => {
+                assert!(!sql.contains("fx_cells"), "{name}: no hash");
+                assert!(sql.contains("SELECT bucket, cell, n FROM path_totals CROSS JOIN"), "{name}: every cell at the total");
+            }
+        }
+    }
+}
+
+#[test]
+fn termination_columns_add_the_causes_per_dialect() {
+    let cases = [
+        ("clickhouse haproxy", Dialect::ClickHouse, TerminationFormat::HaProxy, "address LIKE '%/<NOSRV>'"),
+        ("duckdb haproxy", Dialect::DuckDb, TerminationFormat::HaProxy, "WHEN substr(termination, 1, 1) = 's' AND substr(termination, 2, 1) = 'Q' THEN 7"),
+        ("bigquery envoy", Dialect::BigQuery, TerminationFormat::Envoy, "REGEXP_EXTRACT(termination, r'(?:^|,)(UMSDR|RLSE|UAEX|DPE|UPE|URX|DC|"),
+        ("spark envoy", Dialect::Spark, TerminationFormat::Envoy, "regexp_extract(termination, '(?:^|,)(UMSDR|RLSE|UAEX|"),
+        ("trino envoy", Dialect::Trino, TerminationFormat::Envoy, " WHEN 'URX' THEN 1 WHEN 'DC' THEN 4"),
+    ];
+    for (name, dialect, format, fragment) in cases {
+        let mut r = request(dialect);
+        r.columns.upstream = Some("upstream_addr".into());
+        r.columns.termination = Some("termination_state".into());
+        r.termination_format = format;
+        let sql = text(&r);
+        assert!(sql.contains(fragment), "{name}: {fragment} in\n{sql}");
+        assert!(sql.contains("'{\"table\":\"dimension_causes\",\"kind\":\"upstream\""), "{name}");
+        assert!(sql.contains("CASE WHEN is_last = 1 THEN"), "{name}: the last attempt's cause");
+        assert!(sql.contains("WHERE failed = 1 AND cause IS NOT NULL"), "{name}: failed requests only");
+    }
+    let mut alone = request(Dialect::DuckDb);
+    alone.columns.termination = Some("termination_state".into());
+    match query(&alone) {
+        Err(Error::Usage(message)) => assert!(message.contains("--upstream-column"), "{message}"),
+        other => panic!("causes without upstreams: {other:?}"),
+    }
+    let mut none = request(Dialect::DuckDb);
+    none.columns.upstream = Some("upstream_addr".into());
+    assert!(!text(&none).contains("dimension_causes"), "no termination column, no cause rows");
+}
+
+/// The Envoy flag the SQL's regular expression picks: the leftmost
+/// position where a known flag stands between commas (or the ends).
+fn regex_flag(flags: &str) -> Option<&str> {
+    let known: Vec<&str> = crate::ingest::access::envoy::RESPONSE_FLAG_CAUSES
+        .iter()
+        .filter_map(|(flag, _)| std::str::from_utf8(flag).ok())
+        .collect();
+    flags.split(',').find(|flag| known.contains(flag))
+}
+
+#[test]
+fn the_envoy_flag_is_the_binarys() {
+    let cases = ["-", "UF", "UF,URX", "URX,UF", "DI,UT,UF", "LH,UO", "URXX", "XUF", "UR", "RLSE", "DI", ",UH", "UH,"];
+    for flags in cases {
+        let binary = crate::ingest::access::envoy::termination(flags.as_bytes());
+        assert_eq!(
+            regex_flag(flags).map(str::as_bytes),
+            binary.as_ref().map(|t| t.code.bytes()),
+            "{flags:?}"
+        );
     }
 }

@@ -5,7 +5,8 @@ use clap::{Args, ValueEnum};
 
 use crate::cli::{UsersArg, duration_arg, parse_time_arg, parse_window};
 use postmortem::{
-    Dialect, DurationUnit, Error, Mapped, Result, SqlRequest, TimeColumn, TimeIs, UserKey, Zone,
+    Dialect, DurationUnit, Error, Mapped, Result, SqlRequest, TerminationFormat, TimeColumn,
+    TimeIs, UserKey, Zone,
 };
 
 /// The value of a column flag that says the table has no such column.
@@ -51,6 +52,14 @@ pub enum UnitArg {
     Ms,
     /// Microseconds (Apache %D).
     Us,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TerminationFormatArg {
+    /// HAProxy's termination state (SC--, sH--).
+    Haproxy,
+    /// Envoy's response flags (UF,URX).
+    Envoy,
 }
 
 #[derive(Args, Debug)]
@@ -104,6 +113,22 @@ pub struct SqlArgs {
     /// The column of the row's line number in its log file, for evidence lines.
     #[arg(long, value_name = "COLUMN")]
     pub line_column: Option<String>,
+    /// The column of the request line ('GET /a/b?x=1 HTTP/1.1', nginx $request): adds the bad-path leads.
+    #[arg(long, value_name = "COLUMN")]
+    pub request_column: Option<String>,
+    /// The column of how the proxy ended each request (HAProxy's termination state, Envoy's response flags).
+    ///
+    /// Adds the termination causes of each upstream's failed requests.
+    #[arg(long, value_name = "COLUMN", requires_all = ["upstream_column", "termination_format"])]
+    pub termination_column: Option<String>,
+    /// What the termination column holds.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "FORMAT",
+        requires = "termination_column"
+    )]
+    pub termination_format: Option<TerminationFormatArg>,
     /// Only requests that arrived from this time on (RFC 3339, or 'YYYY-MM-DD HH:MM[:SS]' in --tz).
     #[arg(long, value_name = "TIME")]
     pub since: Option<String>,
@@ -177,6 +202,8 @@ impl SqlArgs {
                 upstream_status: self.upstream_status_column.as_deref().and_then(optional),
                 upstream_time: self.upstream_time_column.as_deref().and_then(optional),
                 line: self.line_column.as_deref().and_then(optional),
+                request: self.request_column.as_deref().and_then(optional),
+                termination: self.termination_column.as_deref().and_then(optional),
             },
             time_column: match self.time_type {
                 TimeColumnArg::Timestamp => TimeColumn::Timestamp,
@@ -206,6 +233,10 @@ impl SqlArgs {
                 .producer
                 .clone()
                 .unwrap_or_else(|| dialect.name().to_string()),
+            termination_format: match self.termination_format {
+                Some(TerminationFormatArg::Envoy) => TerminationFormat::Envoy,
+                Some(TerminationFormatArg::Haproxy) | None => TerminationFormat::HaProxy,
+            },
         })
     }
 }

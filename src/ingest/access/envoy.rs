@@ -34,7 +34,7 @@ use crate::series::termination::{Termination, TerminationCause};
 /// Envoy's response flags and the termination cause each stands for (see
 /// [`crate::series::termination`]); flags not listed (`DI` fault delay,
 /// `LH`, ...) say nothing about why a request failed.
-const RESPONSE_FLAG_CAUSES: [(&[u8], TerminationCause); 22] = [
+pub(crate) const RESPONSE_FLAG_CAUSES: [(&[u8], TerminationCause); 22] = [
     (b"UH", TerminationCause::NoServer),
     (b"UF", TerminationCause::ConnectFailed),
     (b"URX", TerminationCause::ConnectFailed),
