@@ -115,6 +115,19 @@ impl LatencyHistogram {
     }
 
     pub fn merge(&mut self, other: &LatencyHistogram) {
+        if other.total == 0 {
+            return;
+        }
+        if self.is_packed() {
+            // A settled bucket meeting a straggler's few requests: the two
+            // sorted bin lists are merged into a new packed one, without
+            // opening the bucket's counts.
+            let capacity = self.packed.len() + other.packed.len().max(other.counts.len());
+            let packed = pack_bins(merge_sorted(self.bins(), other.bins()), capacity);
+            self.total += other.total;
+            self.packed = packed;
+            return;
+        }
         for (bin, count) in other.bins() {
             self.add_bin(bin, count);
         }
@@ -125,16 +138,11 @@ impl LatencyHistogram {
         if self.counts.is_empty() {
             return;
         }
-        let mut packed = Vec::new();
-        let mut previous = 0u16;
-        for (bin, count) in self.bins() {
-            push_varint(&mut packed, u64::from(bin - previous));
-            push_varint(&mut packed, u64::from(count));
-            previous = bin;
-        }
+        // A busy minute fills about one bin in ten of its range.
+        let packed = pack_bins(self.bins(), self.counts.len() / 4);
         self.counts = Vec::new();
         self.first_bin = 0;
-        self.packed = packed.into_boxed_slice();
+        self.packed = packed;
     }
 
     /// Whether the histogram is in its packed form.
@@ -142,18 +150,21 @@ impl LatencyHistogram {
         !self.packed.is_empty()
     }
 
-    /// Back from the packed form to counts indexed by bin.
+    /// Back from the packed form to counts indexed by bin, allocated once.
     fn open(&mut self) {
         let packed = std::mem::take(&mut self.packed);
-        let total = self.total;
-        self.total = 0;
-        for (bin, count) in (Bins::Packed {
+        let bins = || Bins::Packed {
             varints: Varints::new(&packed),
             bin: 0,
-        }) {
-            self.add_bin(bin, count);
+        };
+        let (Some((first, _)), Some((last, _))) = (bins().next(), bins().last()) else {
+            return;
+        };
+        self.first_bin = first;
+        self.counts = vec![0; usize::from(last - first) + 1];
+        for (bin, count) in bins() {
+            self.counts[usize::from(bin - first)] = count;
         }
-        debug_assert_eq!(self.total, total, "a packed histogram opens to its counts");
     }
 
     /// Number of values recorded.
@@ -179,6 +190,40 @@ impl LatencyHistogram {
         }
         None
     }
+}
+
+/// `(bin, count)` pairs in bin order, packed as (gap from the previous
+/// bin, count) varints.
+fn pack_bins(bins: impl Iterator<Item = (u16, u32)>, capacity: usize) -> Box<[u8]> {
+    let mut packed = Vec::with_capacity(capacity);
+    let mut previous = 0u16;
+    for (bin, count) in bins {
+        push_varint(&mut packed, u64::from(bin - previous));
+        push_varint(&mut packed, u64::from(count));
+        previous = bin;
+    }
+    packed.into_boxed_slice()
+}
+
+/// Two bin lists in bin order merged into one, the counts of a bin both
+/// hold added.
+fn merge_sorted(
+    mine: impl Iterator<Item = (u16, u32)>,
+    theirs: impl Iterator<Item = (u16, u32)>,
+) -> impl Iterator<Item = (u16, u32)> {
+    let mut mine = mine.peekable();
+    let mut theirs = theirs.peekable();
+    std::iter::from_fn(move || match (mine.peek().copied(), theirs.peek().copied()) {
+        (Some(a), Some(b)) if a.0 == b.0 => {
+            mine.next();
+            theirs.next();
+            Some((a.0, a.1.saturating_add(b.1)))
+        }
+        (Some(a), Some(b)) if a.0 < b.0 => mine.next(),
+        (Some(_), Some(_)) => theirs.next(),
+        (Some(_), None) => mine.next(),
+        (None, _) => theirs.next(),
+    })
 }
 
 /// The non-empty bins of a [`LatencyHistogram`], open or packed.
@@ -384,6 +429,15 @@ mod tests {
             other.merge(&open);
             packed_other.merge(&packed);
             assert_eq!(other, packed_other, "{name}: merged");
+            // Packed into packed, every bin in both: the counts add up.
+            let mut doubled = open.clone();
+            doubled.merge(&open);
+            let mut packed_doubled = open.clone();
+            packed_doubled.pack();
+            packed_doubled.merge(&packed);
+            assert!(packed_doubled.is_packed(), "{name}: merged without opening");
+            assert_eq!(packed_doubled, doubled, "{name}: doubled");
+            assert_eq!(packed_doubled.count(), 2 * open.count(), "{name}");
         }
         let mut empty = LatencyHistogram::default();
         empty.pack();
