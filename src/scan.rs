@@ -50,6 +50,41 @@ pub fn find_byte3(a: u8, b: u8, c: u8, haystack: &[u8]) -> Option<usize> {
     memchr::memchr3(a, b, c, haystack)
 }
 
+/// Whether `haystack` holds an `a` or a `b`: `find_byte2(a, b,
+/// haystack).is_some()`, a word at a time for 8 to 16 bytes (an
+/// upstream's `10.0.1.12:8080`), where memchr's searchers go a byte at a
+/// time (~7 instructions a byte, callgrind).
+#[inline]
+pub fn contains_byte2(a: u8, b: u8, haystack: &[u8]) -> bool {
+    let len = haystack.len();
+    let word = |at: usize| {
+        <[u8; 8]>::try_from(&haystack[at..at + 8]).map_or(0, u64::from_le_bytes)
+    };
+    match len {
+        // Two words, overlapping when shorter than 16, cover every byte.
+        8..=16 => {
+            let (head, tail) = (word(0), word(len - 8));
+            word_has_byte(head, a)
+                || word_has_byte(head, b)
+                || word_has_byte(tail, a)
+                || word_has_byte(tail, b)
+        }
+        0..8 => haystack.iter().any(|&x| x == a || x == b),
+        _ => find_byte2(a, b, haystack).is_some(),
+    }
+}
+
+/// Whether one of the eight bytes of `word` is `byte`: the byte is zero
+/// after the XOR, and only a zero byte borrows into its own high bit
+/// without having had it (a borrow from a lower zero byte can mark a
+/// higher one too, which does not change the answer).
+#[inline(always)]
+fn word_has_byte(word: u64, byte: u8) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let x = word ^ (ONES * u64::from(byte));
+    x.wrapping_sub(ONES) & !x & (ONES << 7) != 0
+}
+
 /// The offsets of every `\n` in `chunk`, in order.
 #[inline]
 pub fn newlines(chunk: &[u8]) -> Newlines<'_> {
@@ -124,9 +159,40 @@ mod tests {
                 memchr::memchr3(b' ', b'?', b'\n', haystack),
                 "{name}"
             );
+            assert_eq!(
+                contains_byte2(b' ', b'?', haystack),
+                memchr::memchr2(b' ', b'?', haystack).is_some(),
+                "{name}"
+            );
             let ours: Vec<usize> = newlines(haystack).collect();
             let theirs: Vec<usize> = memchr::memchr_iter(b'\n', haystack).collect();
             assert_eq!(ours, theirs, "{name}");
         }
+    }
+
+    /// The word-at-a-time check says what memchr2 says at every length
+    /// around its two words, wherever the byte is.
+    #[test]
+    fn contains_byte2_finds_what_memchr2_finds() {
+        let cases: [(&str, &[u8], bool); 8] = [
+            ("empty", b"", false),
+            ("short, none", b"srv1", false),
+            ("short, comma", b"a,b", true),
+            ("an address", b"10.0.1.12:8080", false),
+            ("a list", b"10.0.1.1:80,x", true),
+            ("space in the last byte of 16", b"10.0.1.123:8080 ", true),
+            ("first byte of 9", b" 10.0.1.1", true),
+            ("17 bytes, none", b"10.10.10.10:65535", false),
+        ];
+        for (name, haystack, expected) in cases {
+            assert_eq!(contains_byte2(b',', b' ', haystack), expected, "{name}");
+        }
+        use proptest::prelude::*;
+        proptest!(|(haystack in proptest::collection::vec(prop_oneof![Just(b','), Just(b' '), Just(b'a'), Just(0u8), Just(0xffu8), Just(b'!'), Just(b'-')], 0..40))| {
+            prop_assert_eq!(
+                contains_byte2(b',', b' ', &haystack),
+                memchr::memchr2(b',', b' ', &haystack).is_some()
+            );
+        });
     }
 }

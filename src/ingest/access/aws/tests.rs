@@ -250,6 +250,86 @@ fn cached_times_read_as_parse_iso8601_reads_them() {
     );
 }
 
+/// The word-at-a-time shape check says what a byte loop says: `.`, six
+/// digits and `Z` after the second, whatever the other bytes are.
+#[test]
+fn the_aws_shape_is_a_point_six_digits_and_z() {
+    let shape_by_bytes = |text: &[u8; AWS_TIME_LEN]| {
+        text[AWS_SECOND_LEN] == b'.'
+            && text[AWS_TIME_LEN - 1] == b'Z'
+            && text[AWS_SECOND_LEN + 1..AWS_TIME_LEN - 1]
+                .iter()
+                .all(u8::is_ascii_digit)
+    };
+    let cases = [
+        ("AWS's time", "2018-07-02T22:23:00.186641Z", true),
+        ("all nines", "2018-07-02T22:23:00.999999Z", true),
+        ("a colon (digit + 10) in the fraction", "2018-07-02T22:23:00.18664:Z", false),
+        ("a slash (digit - 1) in the fraction", "2018-07-02T22:23:00./86641Z", false),
+        ("z, not Z", "2018-07-02T22:23:00.186641z", false),
+        ("a comma for the point", "2018-07-02T22:23:00,186641Z", false),
+        ("an offset's shape", "2018-07-02T22:23:00.1866+01", false),
+    ];
+    for (name, time, expected) in cases {
+        let text = <&[u8; AWS_TIME_LEN]>::try_from(time.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(has_aws_shape(text), expected, "{name}");
+        assert_eq!(shape_by_bytes(text), expected, "{name}: the reference");
+    }
+    use proptest::prelude::*;
+    proptest!(|(tail in proptest::array::uniform8(prop_oneof![Just(b'.'), Just(b'Z'), Just(b'0'), Just(b'9'), 0x2au8..0x3f, any::<u8>()]))| {
+        let mut text = *b"2018-07-02T22:23:00.186641Z";
+        text[AWS_SECOND_LEN..].copy_from_slice(&tail);
+        prop_assert_eq!(has_aws_shape(&text), shape_by_bytes(&text));
+    });
+}
+
+/// A time in the minute of a known one reads as `exact_aws_time` reads it
+/// (seconds 00 to 60, as `parse_iso8601` takes them); another minute, hour
+/// or day, or a second it refuses, is left to `exact_aws_time`.
+#[test]
+fn times_in_a_known_minute_read_as_exact_aws_time() {
+    let known = b"2024-03-11T23:00:20.447000Z";
+    let cases = [
+        ("the same second", "2024-03-11T23:00:20.403000Z", true),
+        ("an earlier second", "2024-03-11T23:00:00.000000Z", true),
+        ("a later second", "2024-03-11T23:00:59.999999Z", true),
+        ("a leap second", "2024-03-11T23:00:60.125000Z", true),
+        ("second 61: refused", "2024-03-11T23:00:61.000000Z", false),
+        ("second 70: refused", "2024-03-11T23:00:70.000000Z", false),
+        ("the minute before", "2024-03-11T22:59:59.990000Z", false),
+        ("another day", "2024-03-10T23:00:20.447000Z", false),
+    ];
+    let known_at = exact_aws_time(known);
+    assert_eq!(known_at, Some(utc_ms(2024, 3, 11, 23, 0, 20) + 447));
+    let known_at = known_at.unwrap_or_default();
+    for (name, time, in_minute) in cases {
+        let text = <&[u8; AWS_TIME_LEN]>::try_from(time.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+        let read = time_in_minute_of(text, known, known_at);
+        assert_eq!(read.is_some(), in_minute, "{name}: read from the minute");
+        if in_minute {
+            assert_eq!(read, exact_aws_time(text), "{name}");
+        }
+    }
+    assert_eq!(
+        time_in_minute_of(b"2024-03-11T23:00:60.125000Z", known, known_at),
+        Some(utc_ms(2024, 3, 11, 23, 1, 0) + 125)
+    );
+    use proptest::prelude::*;
+    proptest!(|(known_second in 0u8..61, second in 0u8..80, known_fraction in 0u32..1_000_000, fraction in 0u32..1_000_000)| {
+        let known = format!("2024-03-11T23:00:{known_second:02}.{known_fraction:06}Z");
+        let time = format!("2024-03-11T23:00:{second:02}.{fraction:06}Z");
+        let (Ok(known), Ok(text)) = (<&[u8; AWS_TIME_LEN]>::try_from(known.as_bytes()), <&[u8; AWS_TIME_LEN]>::try_from(time.as_bytes())) else {
+            return Err(TestCaseError::fail("27 bytes"));
+        };
+        let known_at = exact_aws_time(known).unwrap_or_default();
+        if let Some(read) = time_in_minute_of(text, known, known_at) {
+            prop_assert_eq!(Some(read), exact_aws_time(text));
+        } else {
+            prop_assert!(second > 60);
+        }
+    });
+}
+
 #[test]
 fn whole_fields_read_as_seconds_as_micros_reads_them() {
     let cases = [
@@ -289,7 +369,7 @@ const BENCH_LINE: &str = r#"https 2024-03-11T23:00:20.447000Z app/shop/50dc6c495
 fn the_fast_reader_reads_as_the_general_reader() {
     let documented = r#"http 2018-07-02T22:23:00.186641Z app/my-loadbalancer/50dc6c495c0c9188 192.168.131.39:2817 10.0.0.1:80 0.000 0.001 0.000 200 200 34 366 "GET http://www.example.com:80/ HTTP/1.1" "curl/7.46.0" - - arn:aws:elasticloadbalancing:us-east-2:123456789012:targetgroup/my-targets/73e2d6bc24d8a067 "Root=1-58337262-36d228ad5d99923122bbe354" "-" "-" 0 2018-07-02T22:22:48.364000Z "forward" "-" "-" "10.0.0.1:80" "200" "-" "-" TID_1234abcd5678ef90"#;
     let no_target = r#"h2 2018-07-02T22:23:00.186641Z app/my-loadbalancer/50dc6c495c0c9188 10.0.1.252:48160 - -1 -1 -1 503 - 34 366 "GET https://www.example.com:443/ HTTP/2.0" "curl/7.46.0" ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2 - "Root=1-58337327-72bd00b0343d75b906739c42" "www.example.com" "arn:aws:acm:us-east-2:123456789012:certificate/12345678-1234-1234-1234-123456789012" 1 2018-07-02T22:22:48.364000Z "forward" "-" "-" "-" "-" "-" "-""#;
-    let cases: [(&str, String, bool); 7] = [
+    let cases: [(&str, String, bool); 11] = [
         ("AWS's HTTP example", documented.to_string(), true),
         ("no target, -1 times, status -", no_target.to_string(), true),
         ("the benchmark's line", BENCH_LINE.to_string(), true),
@@ -305,6 +385,26 @@ fn the_fast_reader_reads_as_the_general_reader() {
         ),
         ("a + in a processing time: left", BENCH_LINE.replace(" 0.044 ", " +0.044 "), false),
         ("a four-digit status: left", BENCH_LINE.replace(" 200 200 ", " 2000 200 "), false),
+        (
+            "created in the minute before",
+            BENCH_LINE.replace("23:00:20.403000Z", "22:59:59.990000Z"),
+            true,
+        ),
+        (
+            "created in a leap second",
+            BENCH_LINE.replace("23:00:20.403000Z", "23:00:60.403000Z"),
+            true,
+        ),
+        (
+            "creation second 61: left (the general reader falls back to time)",
+            BENCH_LINE.replace("23:00:20.403000Z", "23:00:61.403000Z"),
+            false,
+        ),
+        (
+            "received bytes not a number: read as the general reader reads them",
+            BENCH_LINE.replace(" 412 9799 ", " x 9799 "),
+            true,
+        ),
     ];
     for (name, line, fast) in &cases {
         let general = parse_alb_general(line.as_bytes());
