@@ -128,8 +128,52 @@ impl LatencyHistogram {
             self.packed = packed;
             return;
         }
+        // Detection merges every bucket of a window into one histogram:
+        // its range is made to cover the other's once, then each bin is
+        // one addition.
+        let Some((first, last)) = other.bin_range() else {
+            return;
+        };
+        self.cover(first, last);
         for (bin, count) in other.bins() {
-            self.add_bin(bin, count);
+            if let Some(mine) = bin
+                .checked_sub(self.first_bin)
+                .and_then(|offset| self.counts.get_mut(usize::from(offset)))
+            {
+                *mine = mine.saturating_add(count);
+            }
+        }
+        self.total += other.total;
+    }
+
+    /// The first and last bin the histogram spans (its first and last
+    /// non-empty bin when packed), `None` when empty.
+    fn bin_range(&self) -> Option<(u16, u16)> {
+        if self.is_packed() {
+            let first = self.bins().next()?.0;
+            let last = self.bins().last()?.0;
+            return Some((first, last));
+        }
+        let span = u16::try_from(self.counts.len().checked_sub(1)?).ok()?;
+        Some((self.first_bin, self.first_bin.saturating_add(span)))
+    }
+
+    /// Grows the open counts to span `first..=last` (the histogram must be
+    /// open).
+    fn cover(&mut self, first: u16, last: u16) {
+        if self.counts.is_empty() {
+            self.first_bin = first;
+            self.counts = vec![0; usize::from(last.saturating_sub(first)) + 1];
+            return;
+        }
+        if first < self.first_bin {
+            let grow = usize::from(self.first_bin - first);
+            self.counts.splice(0..0, std::iter::repeat_n(0, grow));
+            self.first_bin = first;
+        }
+        let needed = usize::from(last.saturating_sub(self.first_bin)) + 1;
+        if needed > self.counts.len() {
+            self.counts.resize(needed, 0);
         }
     }
 
