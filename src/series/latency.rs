@@ -45,7 +45,11 @@ pub fn latency_bin_floor(bin: u16) -> u64 {
 /// [`pack`]: LatencyHistogram::pack
 #[derive(Clone, Debug, Default)]
 pub struct LatencyHistogram {
+    /// The bin of `counts[0]`; when packed, the first non-empty bin.
     first_bin: u16,
+    /// When packed, the last non-empty bin (a merge sizes its counts once
+    /// without decoding the bins twice).
+    last_packed_bin: u16,
     counts: Vec<u32>,
     /// Non-empty bins as (gap from the previous bin, count) varints; empty
     /// while open.
@@ -122,9 +126,14 @@ impl LatencyHistogram {
             // A settled bucket meeting a straggler's few requests: the two
             // sorted bin lists are merged into a new packed one, without
             // opening the bucket's counts.
+            let Some((first, last)) = other.nonempty_range() else {
+                return;
+            };
             let capacity = self.packed.len() + other.packed.len().max(other.counts.len());
             let packed = pack_bins(merge_sorted(self.bins(), other.bins()), capacity);
             self.total += other.total;
+            self.first_bin = self.first_bin.min(first);
+            self.last_packed_bin = self.last_packed_bin.max(last);
             self.packed = packed;
             return;
         }
@@ -150,12 +159,20 @@ impl LatencyHistogram {
     /// non-empty bin when packed), `None` when empty.
     fn bin_range(&self) -> Option<(u16, u16)> {
         if self.is_packed() {
-            let first = self.bins().next()?.0;
-            let last = self.bins().last()?.0;
-            return Some((first, last));
+            return Some((self.first_bin, self.last_packed_bin));
         }
         let span = u16::try_from(self.counts.len().checked_sub(1)?).ok()?;
         Some((self.first_bin, self.first_bin.saturating_add(span)))
+    }
+
+    /// The first and last non-empty bin, `None` when empty.
+    fn nonempty_range(&self) -> Option<(u16, u16)> {
+        if self.is_packed() {
+            return Some((self.first_bin, self.last_packed_bin));
+        }
+        let first = self.counts.iter().position(|count| *count > 0)?;
+        let last = self.counts.iter().rposition(|count| *count > 0)?;
+        Some((self.first_bin + first as u16, self.first_bin + last as u16))
     }
 
     /// Grows the open counts to span `first..=last` (the histogram must be
@@ -183,9 +200,12 @@ impl LatencyHistogram {
             return;
         }
         // A busy minute fills about one bin in ten of its range.
+        let Some((first, last)) = self.nonempty_range() else {
+            return;
+        };
         let packed = pack_bins(self.bins(), self.counts.len() / 4);
         self.counts = Vec::new();
-        self.first_bin = 0;
+        (self.first_bin, self.last_packed_bin) = (first, last);
         self.packed = packed;
     }
 
@@ -197,17 +217,19 @@ impl LatencyHistogram {
     /// Back from the packed form to counts indexed by bin, allocated once.
     fn open(&mut self) {
         let packed = std::mem::take(&mut self.packed);
-        let bins = || Bins::Packed {
+        let (first, last) = (self.first_bin, self.last_packed_bin);
+        self.counts = vec![0; usize::from(last.saturating_sub(first)) + 1];
+        let bins = Bins::Packed {
             varints: Varints::new(&packed),
             bin: 0,
         };
-        let (Some((first, _)), Some((last, _))) = (bins().next(), bins().last()) else {
-            return;
-        };
-        self.first_bin = first;
-        self.counts = vec![0; usize::from(last - first) + 1];
-        for (bin, count) in bins() {
-            self.counts[usize::from(bin - first)] = count;
+        for (bin, count) in bins {
+            if let Some(slot) = bin
+                .checked_sub(first)
+                .and_then(|offset| self.counts.get_mut(usize::from(offset)))
+            {
+                *slot = count;
+            }
         }
     }
 
@@ -287,6 +309,7 @@ pub enum Bins<'a> {
 impl Iterator for Bins<'_> {
     type Item = (u16, u32);
 
+    #[inline(always)]
     fn next(&mut self) -> Option<(u16, u32)> {
         match self {
             Bins::Open { first_bin, counts } => counts

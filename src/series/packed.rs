@@ -39,7 +39,7 @@ impl<'a> Varints<'a> {
 impl Iterator for Varints<'_> {
     type Item = u64;
 
-    #[inline]
+    #[inline(always)]
     fn next(&mut self) -> Option<u64> {
         if let Some((&byte, rest)) = self.rest.split_first()
             && byte < 0x80
