@@ -176,7 +176,7 @@ week_section() {
     timed "postmortem report, the week of 4 hosts" "$BIN report --quiet --format json $week"
     timed "zcat -f week | mawk one-liner" "zcat -f $week/*/* | mawk -f $OUT/minute.awk"
   } | tee "$OUT/week.txt"
-  awk -F'[:,]' '/one host.s day/ {d=$5} /the week of/ {w=$5} END {if (d > 0) printf "peak memory, week / one day: %.2f\n", w / d}' "$OUT/week.txt" |
+  awk -F'[:,]' '/one host.s day/ {d=$5+0} /the week of/ {w=$5+0} END {if (d > 0) printf "peak memory, week / one day: %.2f\n", w / d}' "$OUT/week.txt" |
     tee -a "$OUT/week.txt"
 }
 
