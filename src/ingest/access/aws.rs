@@ -543,9 +543,8 @@ fn common<'a>(fields: &mut Fields<'a>) -> Result<Common<'a>, LineError> {
 }
 
 /// [`common`] for fields of the shapes AWS writes; `None` for anything
-/// else (see [`parse_alb_fast`]). Always inlined: called, it returned its
-/// fields through memory (~200 instructions a line, callgrind).
-#[inline(always)]
+/// else (see [`parse_alb_fast`]).
+#[inline]
 fn common_fast<'a>(fields: &mut Fields<'a>) -> Option<Common<'a>> {
     let client = without_port(fields.field()?);
     let target = fields.field()?;
