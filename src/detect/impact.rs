@@ -88,10 +88,10 @@ pub fn measure(series: &SeriesSet, start: Millis, end: Millis, threshold_us: u64
         }
         for (user, span) in &bucket.users {
             if whole || overlaps(span.first, span.last, from, to) {
-                active.insert(*user);
+                active.insert(user);
             }
-            if is_affected(span, whole, from, to, exact_slow, threshold_us) {
-                affected.insert(*user);
+            if is_affected(&span, whole, from, to, exact_slow, threshold_us) {
+                affected.insert(user);
             }
         }
     }
@@ -118,9 +118,9 @@ fn estimate_users(series: &SeriesSet, first: usize, last: usize) -> (u64, u64) {
             }
             None => {
                 for (user, span) in &bucket.users {
-                    active.add_user(*user);
+                    active.add_user(user);
                     if span.had_bad() {
-                        affected.add_user(*user);
+                        affected.add_user(user);
                     }
                 }
             }

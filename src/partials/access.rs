@@ -28,11 +28,11 @@ pub use crate::series::user_sketch::{HLL_LG_K, HLL_TYPE};
 /// `hll_sketch_agg` on a BIGINT column do.
 pub fn users_sketch(users: &UserSpans) -> HllSketch {
     if let Some(sketched) = users.sketch() {
-        return sketched.all.clone();
+        return sketched.all_as_written();
     }
     let mut sketch = empty_sketch();
     for user in users.keys() {
-        sketch.update(*user as i64);
+        sketch.update(user as i64);
     }
     sketch
 }
@@ -121,7 +121,7 @@ fn encode_series(series: &mut SeriesBuilder, bucket_ms: i64) -> Result<Vec<(&'st
         b.users.push(bucket_users.len() as i64);
         b.users_hll.push(users_sketch(bucket_users).serialize());
         let sketch = bucket_users.sketch();
-        b.bad_users_hll.push(sketch.map(|sketch| sketch.bad.serialize()));
+        b.bad_users_hll.push(sketch.map(|sketch| sketch.bad_as_written().serialize()));
         b.users_sketched.push(sketch.is_some());
         b.users_first.push(sketch.and_then(|sketch| rel(sketch.first)));
         b.users_last
@@ -155,8 +155,8 @@ fn encode_series(series: &mut SeriesBuilder, bucket_ms: i64) -> Result<Vec<(&'st
                 .push(rel(*first_failed).and(Some(i64::from(*last_failed))));
             tail.push(start, Some(at as i64), slow.bins());
         }
-        let mut sorted_users: Vec<(&u64, &UserSpan)> = bucket_users.iter().collect();
-        sorted_users.sort_unstable_by_key(|(user, _)| **user);
+        let mut sorted_users: Vec<(u64, UserSpan)> = bucket_users.iter().collect();
+        sorted_users.sort_unstable_by_key(|(user, _)| *user);
         for (user, span) in sorted_users {
             let UserSpan {
                 first,
@@ -167,15 +167,15 @@ fn encode_series(series: &mut SeriesBuilder, bucket_ms: i64) -> Result<Vec<(&'st
                 had_failed,
             } = span;
             users.bucket.push(start);
-            users.user.push(*user as i64);
-            users.first.push(i64::from(*first));
-            users.last.push(i64::from(*last));
-            users.first_bad.push(rel(*first_bad));
+            users.user.push(user as i64);
+            users.first.push(i64::from(first));
+            users.last.push(i64::from(last));
+            users.first_bad.push(rel(first_bad));
             users
                 .last_bad
-                .push(rel(*first_bad).and(Some(i64::from(*last_bad))));
-            users.max_ok_latency_us.push(i64::from(*max_ok_latency_us));
-            users.had_failed.push(*had_failed);
+                .push(rel(first_bad).and(Some(i64::from(last_bad))));
+            users.max_ok_latency_us.push(i64::from(max_ok_latency_us));
+            users.had_failed.push(had_failed);
         }
     }
     let [s0, s1, s2, s3, s4, s5] = b.status;

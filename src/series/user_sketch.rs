@@ -25,6 +25,13 @@ pub const HLL_LG_K: u8 = 12;
 /// target type (`HLL_8`).
 pub const HLL_TYPE: HllType = HllType::Hll8;
 
+/// The register width of a settled bucket's sketches: 4 bits a register
+/// with DataSketches' exception table for the few that overflow, 2 KiB in
+/// HLL mode where [`HLL_TYPE`] takes 4 KiB. The conversion keeps every
+/// register, so every estimate (always through a union) is the same; a
+/// week of one-minute buckets holds two sketches for each of its 10,080.
+pub const SETTLED_HLL_TYPE: HllType = HllType::Hll4;
+
 /// The relative error of a distinct count from the sketch at 95%
 /// confidence: two relative standard errors of HLL at [`HLL_LG_K`]
 /// (1.04 / √4096 = 1.625%), DataSketches' documented bound.
@@ -43,7 +50,8 @@ pub const DEFAULT_EXACT_USERS_BYTES: u64 = 100_000_000;
 
 /// What one user of one bucket costs while exact: the 8-byte user id and
 /// its 24-byte span, plus the hash map's control byte and spare room
-/// while the bucket is open (load factor 7/8). Settled buckets cost 32.
+/// while the bucket is open (load factor 7/8). Packed buckets cost about
+/// 16 ([`super::users::PackedSpans`]), so the budget is an upper bound.
 pub const USER_SPAN_ENTRY_BYTES: u64 = 40;
 
 /// The users held one by one that `bytes` of memory allow.
@@ -118,6 +126,28 @@ impl UserSketch {
         self.last = self.last.max(span.last);
     }
 
+    /// Packs both sketches to [`SETTLED_HLL_TYPE`] (a bucket nothing will
+    /// be added to for a while); adding to or merging into them later still
+    /// works, and a merge gives [`HLL_TYPE`] again.
+    pub fn pack(&mut self) {
+        for sketch in [&mut self.all, &mut self.bad] {
+            if sketch.target_type() != SETTLED_HLL_TYPE {
+                *sketch = UsersUnion::of([&*sketch]).union.to_sketch(SETTLED_HLL_TYPE);
+            }
+        }
+    }
+
+    /// The sketch of every user as the partial files hold it: [`HLL_TYPE`],
+    /// whatever the width it is kept in.
+    pub fn all_as_written(&self) -> HllSketch {
+        as_written(&self.all)
+    }
+
+    /// The sketch of the users with a bad request, as written.
+    pub fn bad_as_written(&self) -> HllSketch {
+        as_written(&self.bad)
+    }
+
     /// Adds another sketch of the same bucket.
     pub fn merge(&mut self, other: &UserSketch) {
         self.all = union_of([&self.all, &other.all]);
@@ -135,6 +165,16 @@ impl UserSketch {
 impl Default for UserSketch {
     fn default() -> Self {
         UserSketch::new()
+    }
+}
+
+/// `sketch` as [`HLL_TYPE`]: itself when it is (its bytes as DataSketches
+/// wrote them), else converted through a union.
+fn as_written(sketch: &HllSketch) -> HllSketch {
+    if sketch.target_type() == HLL_TYPE {
+        sketch.clone()
+    } else {
+        UsersUnion::of([sketch]).union.to_sketch(HLL_TYPE)
     }
 }
 
@@ -230,6 +270,41 @@ mod tests {
             let bad_users = users.div_ceil(4) as f64;
             assert!((bad - bad_users).abs() / bad_users <= USERS_RELATIVE_ERROR_95, "{name}: bad {bad}");
             assert_eq!((merged.first, merged.last), (whole.first, whole.last), "{name}");
+        }
+    }
+
+    #[test]
+    fn a_packed_sketch_tells_what_the_open_one_told() {
+        // From list mode (a handful of users) through set mode to HLL mode
+        // (4,096 registers, past which HLL_4 needs its exception table).
+        let cases = [("a handful", 7u64), ("set mode", 300), ("hll mode", 20_000), ("a busy minute", 200_000)];
+        for (name, users) in cases {
+            let mut open = UserSketch::new();
+            for n in 0..users {
+                open.add(id(n), (n % 60_000) as u32, n % 5 == 0);
+            }
+            let mut packed = open.clone();
+            packed.pack();
+            assert_eq!(packed.all.target_type(), SETTLED_HLL_TYPE, "{name}");
+            assert_eq!(packed.estimate(), open.estimate(), "{name}");
+            assert_eq!(packed, open, "{name}: bad users and arrivals too");
+            assert_eq!(packed.all_as_written().target_type(), HLL_TYPE, "{name}: written as HLL_8");
+            let written = UsersUnion::of([&packed.all_as_written()]).estimate();
+            assert_eq!(written, open.estimate(), "{name}: written");
+            // A late user reaches the packed sketch as it reaches the open one.
+            let (mut late_open, mut late_packed) = (open.clone(), packed.clone());
+            late_open.add(id(users + 1), 59_999, true);
+            late_packed.add(id(users + 1), 59_999, true);
+            assert_eq!(late_packed, late_open, "{name}: a late user");
+            // Merged with another worker's view of the same bucket.
+            let mut other = UserSketch::new();
+            for n in users / 2..users + 100 {
+                other.add(id(n), 10, false);
+            }
+            let (mut merged_open, mut merged_packed) = (open.clone(), packed.clone());
+            merged_open.merge(&other);
+            merged_packed.merge(&other);
+            assert_eq!(merged_packed, merged_open, "{name}: merged");
         }
     }
 

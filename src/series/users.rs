@@ -1,12 +1,13 @@
 //! The users of a bucket: one [`UserSpan`] per distinct user (first and
 //! last request, first and last bad one, slowest success), held in a hash
-//! map while requests are folded in and in a sorted vector once settled;
-//! or, once the run's spans pass their memory budget, sketches
-//! ([`super::user_sketch`]).
+//! map while requests are folded in, in a sorted vector while merged, and
+//! as varints ([`PackedSpans`]) once packed; or, once the run's spans pass
+//! their memory budget, sketches ([`super::user_sketch`]).
 
 use rustc_hash::FxHashMap;
 
 use super::buckets::NONE_REL;
+use super::packed::{Varints, push_u64, push_varint};
 use super::user_sketch::UserSketch;
 
 /// One user's activity inside one bucket, as milliseconds after the bucket's
@@ -64,7 +65,113 @@ impl UserSpan {
 pub enum UserSpans {
     Open(FxHashMap<u64, UserSpan>),
     Settled(Vec<(u64, UserSpan)>),
+    Packed(PackedSpans),
     Sketched(Box<UserSketch>),
+}
+
+/// A settled bucket's users, sorted by user: the user id in 8 bytes (ids
+/// are hashes: as the varint of the gap from the previous one they take as
+/// much, and longer to write), then varints: the first arrival, the last
+/// less the first, the slowest success shifted left two bits with "had a
+/// failed request" and "had a bad request" below it, and for a bad user
+/// its first bad arrival and the last less the first. About 16 bytes a
+/// user where the sorted vector takes 32 (a minute's arrivals take 3), so
+/// the spans a run holds before its budget switches them to sketches take
+/// half the memory. Lossless for every value.
+#[derive(Clone, Debug)]
+pub struct PackedSpans {
+    users: u32,
+    bytes: Box<[u8]>,
+}
+
+/// The low bits of a packed user's tag.
+const TAG_BAD: u64 = 1;
+const TAG_FAILED: u64 = 2;
+const TAG_BITS: u32 = 2;
+
+impl PackedSpans {
+    /// Packs users sorted by id (as [`UserSpans::Settled`] holds them).
+    fn pack(sorted: &[(u64, UserSpan)]) -> Self {
+        let mut bytes = Vec::with_capacity(sorted.len() * 16);
+        for (user, span) in sorted {
+            push_u64(&mut bytes, *user);
+            push_varint(&mut bytes, u64::from(span.first));
+            push_varint(&mut bytes, u64::from(span.last.wrapping_sub(span.first)));
+            // "Bad" by its fields, not by `had_bad`, so that a span whose
+            // last bad arrival alone is set comes back as it was.
+            let bad = span.first_bad != NONE_REL || span.last_bad != 0;
+            let tag = u64::from(span.max_ok_latency_us) << TAG_BITS
+                | if span.had_failed { TAG_FAILED } else { 0 }
+                | if bad { TAG_BAD } else { 0 };
+            push_varint(&mut bytes, tag);
+            if bad {
+                push_varint(&mut bytes, u64::from(span.first_bad));
+                push_varint(&mut bytes, u64::from(span.last_bad.wrapping_sub(span.first_bad)));
+            }
+        }
+        PackedSpans {
+            users: u32::try_from(sorted.len()).unwrap_or(u32::MAX),
+            bytes: bytes.into_boxed_slice(),
+        }
+    }
+
+    fn iter(&self) -> PackedIter<'_> {
+        PackedIter {
+            varints: Varints::new(&self.bytes),
+            left: self.users,
+        }
+    }
+
+    fn unpack(&self) -> Vec<(u64, UserSpan)> {
+        let mut sorted = Vec::with_capacity(self.users as usize);
+        sorted.extend(self.iter());
+        sorted
+    }
+}
+
+/// The users of [`PackedSpans`], in order of id.
+#[derive(Clone, Debug)]
+pub struct PackedIter<'a> {
+    varints: Varints<'a>,
+    left: u32,
+}
+
+impl Iterator for PackedIter<'_> {
+    type Item = (u64, UserSpan);
+
+    #[inline]
+    fn next(&mut self) -> Option<(u64, UserSpan)> {
+        if self.left == 0 {
+            return None;
+        }
+        self.left -= 1;
+        // Only this process writes these bytes: a value that does not
+        // decode or fit is a bug, and the iteration stops there.
+        let user = self.varints.next_u64()?;
+        let next_u32 = |varints: &mut Varints<'_>| varints.next().and_then(|value| u32::try_from(value).ok());
+        let first = next_u32(&mut self.varints)?;
+        let last = first.wrapping_add(next_u32(&mut self.varints)?);
+        let tag = self.varints.next()?;
+        let (first_bad, last_bad) = if tag & TAG_BAD != 0 {
+            let first_bad = next_u32(&mut self.varints)?;
+            (first_bad, first_bad.wrapping_add(next_u32(&mut self.varints)?))
+        } else {
+            (NONE_REL, 0)
+        };
+        let span = UserSpan {
+            first,
+            last,
+            first_bad,
+            last_bad,
+            max_ok_latency_us: u32::try_from(tag >> TAG_BITS).ok()?,
+            had_failed: tag & TAG_FAILED != 0,
+        };
+        Some((user, span))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (0, Some(self.left as usize))
+    }
 }
 
 impl Default for UserSpans {
@@ -90,6 +197,7 @@ impl UserSpans {
         match self {
             UserSpans::Open(map) => map.len(),
             UserSpans::Settled(sorted) => sorted.len(),
+            UserSpans::Packed(packed) => packed.users as usize,
             UserSpans::Sketched(sketch) => sketch.estimate() as usize,
         }
     }
@@ -100,6 +208,7 @@ impl UserSpans {
         match self {
             UserSpans::Open(map) => map.len(),
             UserSpans::Settled(sorted) => sorted.len(),
+            UserSpans::Packed(packed) => packed.users as usize,
             UserSpans::Sketched(_) => 0,
         }
     }
@@ -134,7 +243,7 @@ impl UserSpans {
         }
         let mut sketch = UserSketch::new();
         for (user, span) in self.iter() {
-            sketch.add_span(*user, span);
+            sketch.add_span(user, &span);
         }
         *self = UserSpans::Sketched(Box::new(sketch));
     }
@@ -165,39 +274,46 @@ impl UserSpans {
         self.len() == 0
     }
 
-    /// Every user and span, in no particular order; none when sketched.
+    /// Every user and span, in no particular order (by id once settled
+    /// or packed); none when sketched.
     pub fn iter(&self) -> UserSpansIter<'_> {
         match self {
             UserSpans::Open(map) => UserSpansIter::Open(map.iter()),
             UserSpans::Settled(sorted) => UserSpansIter::Settled(sorted.iter()),
+            UserSpans::Packed(packed) => UserSpansIter::Packed(packed.iter()),
             UserSpans::Sketched(_) => UserSpansIter::Settled([].iter()),
         }
     }
 
     /// Every user, in no particular order.
-    pub fn keys(&self) -> impl Iterator<Item = &u64> {
+    pub fn keys(&self) -> impl Iterator<Item = u64> {
         self.iter().map(|(user, _)| user)
     }
 
     /// Every user's span, in no particular order.
-    pub fn values(&self) -> impl Iterator<Item = &UserSpan> {
+    pub fn values(&self) -> impl Iterator<Item = UserSpan> {
         self.iter().map(|(_, span)| span)
     }
 
     /// The span of `user`, if the user was seen.
-    pub fn get(&self, user: u64) -> Option<&UserSpan> {
+    pub fn get(&self, user: u64) -> Option<UserSpan> {
         match self {
-            UserSpans::Open(map) => map.get(&user),
+            UserSpans::Open(map) => map.get(&user).copied(),
             UserSpans::Settled(sorted) => sorted
                 .binary_search_by_key(&user, |(u, _)| *u)
                 .ok()
-                .map(|at| &sorted[at].1),
+                .map(|at| sorted[at].1),
+            UserSpans::Packed(packed) => packed
+                .iter()
+                .take_while(|(u, _)| *u <= user)
+                .find(|(u, _)| *u == user)
+                .map(|(_, span)| span),
             UserSpans::Sketched(_) => None,
         }
     }
 
     fn sorted(&self) -> Vec<(u64, UserSpan)> {
-        let mut all: Vec<(u64, UserSpan)> = self.iter().map(|(u, s)| (*u, *s)).collect();
+        let mut all: Vec<(u64, UserSpan)> = self.iter().collect();
         all.sort_unstable_by_key(|(u, _)| *u);
         all
     }
@@ -212,6 +328,10 @@ impl UserSpans {
                 let map: FxHashMap<u64, UserSpan> = sorted.drain(..).collect();
                 *self = UserSpans::Open(map);
             }
+            UserSpans::Packed(packed) => {
+                let map: FxHashMap<u64, UserSpan> = packed.iter().collect();
+                *self = UserSpans::Open(map);
+            }
             UserSpans::Sketched(_) => *self = UserSpans::Open(FxHashMap::default()),
             UserSpans::Open(_) => {}
         }
@@ -221,7 +341,23 @@ impl UserSpans {
         }
     }
 
-    /// Turns the map into the sorted vector.
+    /// Packs a bucket's users nothing will be added to for a while: the
+    /// spans become [`PackedSpans`], the sketches the settled width
+    /// ([`UserSketch::pack`]). A later request opens them again.
+    pub fn pack(&mut self) {
+        match self {
+            UserSpans::Sketched(sketch) => sketch.pack(),
+            UserSpans::Packed(_) => {}
+            UserSpans::Settled(sorted) => *self = UserSpans::Packed(PackedSpans::pack(sorted)),
+            UserSpans::Open(_) => {
+                self.settle();
+                self.pack();
+            }
+        }
+    }
+
+    /// Turns the map into the sorted vector (packed spans stay packed:
+    /// they are sorted too).
     pub fn settle(&mut self) {
         if let UserSpans::Open(map) = self {
             let mut sorted: Vec<(u64, UserSpan)> = Vec::with_capacity(map.len());
@@ -234,6 +370,13 @@ impl UserSpans {
     /// Adds `other`'s users (another partial's view of the same bucket).
     /// Sketched on either side gives a sketch.
     pub(super) fn merge(&mut self, other: &UserSpans) {
+        if let UserSpans::Packed(packed) = self {
+            *self = UserSpans::Settled(packed.unpack());
+        }
+        if let UserSpans::Packed(packed) = other {
+            self.merge(&UserSpans::Settled(packed.unpack()));
+            return;
+        }
         match (&mut *self, other) {
             (UserSpans::Sketched(mine), UserSpans::Sketched(theirs)) => mine.merge(theirs),
             (UserSpans::Sketched(_), _) => {
@@ -276,35 +419,38 @@ impl UserSpans {
                 let map = self.open();
                 map.reserve(theirs.len());
                 for (user, span) in theirs {
-                    map.entry(*user)
-                        .and_modify(|mine| mine.merge(span))
-                        .or_insert(*span);
+                    map.entry(user)
+                        .and_modify(|mine| mine.merge(&span))
+                        .or_insert(span);
                 }
             }
         }
     }
 }
 
-/// Iterator over a bucket's users: `(user, span)` pairs.
+/// Iterator over a bucket's users: `(user, span)` pairs, by value (the
+/// packed form has no pair to point at).
 pub enum UserSpansIter<'a> {
     Open(std::collections::hash_map::Iter<'a, u64, UserSpan>),
     Settled(std::slice::Iter<'a, (u64, UserSpan)>),
+    Packed(PackedIter<'a>),
 }
 
-impl<'a> Iterator for UserSpansIter<'a> {
-    type Item = (&'a u64, &'a UserSpan);
+impl Iterator for UserSpansIter<'_> {
+    type Item = (u64, UserSpan);
 
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         match self {
-            UserSpansIter::Open(iter) => iter.next(),
-            UserSpansIter::Settled(iter) => iter.next().map(|(user, span)| (user, span)),
+            UserSpansIter::Open(iter) => iter.next().map(|(user, span)| (*user, *span)),
+            UserSpansIter::Settled(iter) => iter.next().copied(),
+            UserSpansIter::Packed(iter) => iter.next(),
         }
     }
 }
 
 impl<'a> IntoIterator for &'a UserSpans {
-    type Item = (&'a u64, &'a UserSpan);
+    type Item = (u64, UserSpan);
     type IntoIter = UserSpansIter<'a>;
 
     fn into_iter(self) -> Self::IntoIter {
@@ -328,7 +474,7 @@ mod tests {
     }
 
     #[test]
-    fn user_sets_merge_alike_open_or_settled() {
+    fn user_sets_merge_alike_open_settled_or_packed() {
         let left = [
             (1, span(0, 10, None, false)),
             (5, span(3, 3, Some((3, 3)), true)),
@@ -346,22 +492,33 @@ mod tests {
             (9, span(7, 8, None, false)),
             (11, span(2, 50, Some((2, 2)), false)),
         ];
+        #[derive(Clone, Copy)]
+        enum Form {
+            Open,
+            Settled,
+            Packed,
+        }
         let cases = [
-            ("open into open", false, false),
-            ("settled into settled", true, true),
-            ("open into settled", true, false),
-            ("settled into open", false, true),
+            ("open into open", Form::Open, Form::Open),
+            ("settled into settled", Form::Settled, Form::Settled),
+            ("open into settled", Form::Settled, Form::Open),
+            ("settled into open", Form::Open, Form::Settled),
+            ("packed into packed", Form::Packed, Form::Packed),
+            ("open into packed", Form::Packed, Form::Open),
+            ("packed into settled", Form::Settled, Form::Packed),
         ];
-        let make = |users: &[(u64, UserSpan)], settled: bool| {
+        let make = |users: &[(u64, UserSpan)], form: Form| {
             let mut set = UserSpans::Open(users.iter().copied().collect());
-            if settled {
-                set.settle();
+            match form {
+                Form::Open => {}
+                Form::Settled => set.settle(),
+                Form::Packed => set.pack(),
             }
             set
         };
-        for (name, settle_left, settle_right) in cases {
-            let mut merged = make(&left, settle_left);
-            merged.merge(&make(&right, settle_right));
+        for (name, left_form, right_form) in cases {
+            let mut merged = make(&left, left_form);
+            merged.merge(&make(&right, right_form));
             assert_eq!(merged.len(), 5, "{name}");
             assert_eq!(merged.sorted(), expected, "{name}");
             merged.settle();
@@ -370,8 +527,56 @@ mod tests {
                 UserSpans::Settled(expected.clone()),
                 "{name}: settled"
             );
-            assert_eq!(merged.get(5), Some(&expected[1].1), "{name}: lookup");
+            assert_eq!(merged.get(5), Some(expected[1].1), "{name}: lookup");
             assert_eq!(merged.get(6), None, "{name}: absent user");
+            merged.pack();
+            assert!(matches!(merged, UserSpans::Packed(_)), "{name}: packed");
+            assert_eq!(merged, UserSpans::Settled(expected.clone()), "{name}: packed");
+            assert_eq!(merged.exact_len(), 5, "{name}: packed");
+            assert_eq!(merged.get(5), Some(expected[1].1), "{name}: packed lookup");
+            assert_eq!(merged.get(6), None, "{name}: packed, absent user");
+            assert_eq!(merged.get(12), None, "{name}: packed, past the last user");
         }
+    }
+
+    #[test]
+    fn packed_spans_give_back_every_value() {
+        let full = UserSpan {
+            first: u32::MAX,
+            last: 0,
+            first_bad: u32::MAX - 1,
+            last_bad: 3,
+            max_ok_latency_us: u32::MAX,
+            had_failed: true,
+        };
+        let cases: [(&str, Vec<(u64, UserSpan)>); 5] = [
+            ("no users", vec![]),
+            ("one good user", vec![(42, span(100, 59_999, None, false))]),
+            (
+                "bad and failed users",
+                vec![(1, span(0, 0, Some((0, 0)), true)), (2, span(5, 7, Some((6, 6)), false))],
+            ),
+            ("the extremes of every field", vec![(0, full), (u64::MAX, full)]),
+            (
+                "a last bad arrival without a first",
+                vec![(7, UserSpan { last_bad: 9, ..span(1, 2, None, false) })],
+            ),
+        ];
+        for (name, users) in cases {
+            let mut set = UserSpans::Settled(users.clone());
+            set.pack();
+            let back: Vec<(u64, UserSpan)> = set.iter().collect();
+            assert_eq!(back, users, "{name}");
+            assert_eq!(set.len(), users.len(), "{name}");
+        }
+        // Ids are hashes: about 8 bytes of gap and 8 more of span a user,
+        // half the sorted vector's 32.
+        let many: Vec<(u64, UserSpan)> = (0..1_000u64)
+            .map(|n| (n.wrapping_mul(0x9e37_79b9_7f4a_7c15), span((n * 59) as u32, (n * 59 + 40) as u32, None, false)))
+            .collect::<std::collections::BTreeMap<_, _>>()
+            .into_iter()
+            .collect();
+        let packed = PackedSpans::pack(&many);
+        assert!(packed.bytes.len() <= 17 * many.len(), "{} bytes", packed.bytes.len());
     }
 }

@@ -197,15 +197,14 @@ fn shifted_spans(users: &UserSpans, offset: u32) -> UserSpans {
     };
     let mut users: Vec<(u64, super::buckets::UserSpan)> = users
         .iter()
-        .map(|(user, span)| {
-            let mut span = *span;
+        .map(|(user, mut span)| {
             shift(&mut span.first);
             span.last = span.last.saturating_add(offset);
             if span.first_bad != NONE_REL {
                 shift(&mut span.first_bad);
                 span.last_bad = span.last_bad.saturating_add(offset);
             }
-            (*user, span)
+            (user, span)
         })
         .collect();
     users.sort_unstable_by_key(|(user, _)| *user);

@@ -600,14 +600,14 @@ fn distinct_users(findings: &Findings) -> (u64, bool) {
         for bucket in &findings.series.buckets {
             match bucket.users.sketch() {
                 Some(sketch) => union.add_sketch(&sketch.all),
-                None => bucket.users.keys().for_each(|user| union.add_user(*user)),
+                None => bucket.users.keys().for_each(|user| union.add_user(user)),
             }
         }
         return (union.estimate(), true);
     }
     let mut users = rustc_hash::FxHashSet::default();
     for bucket in &findings.series.buckets {
-        users.extend(bucket.users.keys().copied());
+        users.extend(bucket.users.keys());
     }
     (users.len() as u64, false)
 }
