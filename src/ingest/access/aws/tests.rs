@@ -504,3 +504,61 @@ fn fast_number_steps_read_as_the_general_steps() {
         assert_eq!(Fields { rest: text.as_bytes() }.count(), expected, "{name}");
     }
 }
+
+/// The URL read once gives the host and the path the two functions give:
+/// absolute URLs as the ALB writes them, and the lines they are left to.
+#[test]
+fn host_and_path_read_as_request_host_and_request_path() {
+    type Case = (&'static str, &'static str, Option<&'static str>, Option<&'static str>);
+    let cases: [Case; 12] = [
+        (
+            "the benchmark's request",
+            "GET https://shop.example:443/api/v1/products/23442 HTTP/1.1",
+            Some("shop.example:443"),
+            Some("https://shop.example:443/api/v1/products/23442"),
+        ),
+        (
+            "http, a query",
+            "GET http://www.example.com:80/search?q=a%20b HTTP/1.1",
+            Some("www.example.com:80"),
+            Some("http://www.example.com:80/search"),
+        ),
+        ("the root", "GET http://h:80/ HTTP/1.1", Some("h:80"), Some("http://h:80/")),
+        ("no path", "GET https://h:443 HTTP/2.0", Some("h:443"), Some("https://h:443")),
+        ("a query right after the host", "GET https://h:443?x HTTP/2.0", Some("h:443"), Some("https://h:443")),
+        ("no version", "GET https://h:443/a", Some("h:443"), Some("https://h:443/a")),
+        ("no host", "GET https:///a HTTP/1.1", None, Some("https:///a")),
+        ("a dash for a host", "GET http://-/a HTTP/1.1", None, Some("http://-/a")),
+        ("a relative target: apart", "GET /a?b HTTP/1.1", None, Some("/a")),
+        ("another scheme: apart", "CONNECT wss://h:443/ws HTTP/1.1", Some("h:443"), Some("wss://h:443/ws")),
+        ("no method: apart", " https://h:443/a HTTP/1.1", Some("h:443"), None),
+        ("the ALB's dash", "-", None, None),
+    ];
+    for (name, request, host, path) in cases {
+        let (found_host, found_path) = host_and_path(request.as_bytes());
+        assert_eq!(text(found_host), host.map(str::to_string), "{name}: host");
+        assert_eq!(text(found_path), path.map(str::to_string), "{name}: path");
+        assert_eq!(found_host, request_host(request.as_bytes()), "{name}: as request_host");
+        assert_eq!(found_path, request_path(request.as_bytes()), "{name}: as request_path");
+    }
+    use proptest::prelude::*;
+    let pieces = prop_oneof![
+        Just(&b"GET"[..]),
+        Just(&b" "[..]),
+        Just(&b"https://"[..]),
+        Just(&b"http://"[..]),
+        Just(&b"h:443"[..]),
+        Just(&b"/"[..]),
+        Just(&b"?"[..]),
+        Just(&b":"[..]),
+        Just(&b"-"[..]),
+        Just(&b"a"[..]),
+    ];
+    proptest!(|(parts in proptest::collection::vec(pieces, 0..10))| {
+        let request = parts.concat();
+        prop_assert_eq!(
+            host_and_path(&request),
+            (request_host(&request), request_path(&request))
+        );
+    });
+}
