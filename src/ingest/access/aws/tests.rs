@@ -562,3 +562,70 @@ fn host_and_path_read_as_request_host_and_request_path() {
         );
     });
 }
+
+/// The five numbers read as words give what the field-by-field steps
+/// give and leave the same rest; any other shape is left to them.
+#[test]
+fn usual_times_and_statuses_read_as_the_field_steps() {
+    type Case = (&'static str, &'static str, Option<([u64; 3], u16, u16)>);
+    let cases: [Case; 10] = [
+        (
+            "the benchmark's numbers",
+            "0.000 0.044 0.000 200 200 412 9799 \"GET",
+            Some(([0, 44_000, 0], 200, 200)),
+        ),
+        (
+            "every digit",
+            "9.876 1.234 5.678 503 499 0 0 \"x\" \"y\"",
+            Some(([9_876_000, 1_234_000, 5_678_000], 503, 499)),
+        ),
+        ("never answered: left", "0.001 -1 -1 504 - 34 0 \"POST", None),
+        ("a target status -: left", "0.000 0.001 0.000 460 - 0 0 \"GET x", None),
+        ("microseconds (Classic): left", "0.000073 0.001 0.000 200 200 0 0 x", None),
+        ("ten seconds: left", "10.000 0.001 0.000 200 200 0 0 \"GET x", None),
+        ("a letter in a status: left", "0.000 0.044 0.000 2x0 200 412 9799 \"GET", None),
+        ("a colon after a digit: left", "0.000 0.04: 0.000 200 200 412 9799 \"GET", None),
+        ("a four-digit status: left", "0.000 0.044 0.000 2000 200 412 9799 \"GET", None),
+        ("fewer than 32 bytes: left", "0.000 0.044 0.000 200 200 1 2", None),
+    ];
+    for (name, text, expected) in cases {
+        let mut fields = Fields { rest: text.as_bytes() };
+        let found = fields.usual_times_and_statuses();
+        assert_eq!(found, expected, "{name}");
+        let mut steps = Fields { rest: text.as_bytes() };
+        let read = (|| {
+            let times = [steps.seconds()?, steps.seconds()?, steps.seconds()?];
+            Some((times, steps.status()?, steps.status()?))
+        })();
+        if let Some((times, elb, target)) = found {
+            assert_eq!(read, Some((times.map(Some), Some(elb), Some(target))), "{name}: as the steps");
+            assert_eq!(fields.rest, steps.rest, "{name}: the rest");
+        }
+    }
+    use proptest::prelude::*;
+    let bytes = prop_oneof![
+        8 => b'0'..=b'9',
+        1 => Just(b'.'),
+        1 => Just(b' '),
+        1 => Just(b'-'),
+        1 => Just(b':'),
+        1 => Just(b'/'),
+        1 => any::<u8>(),
+    ];
+    // Shapes near the usual one: each byte of it, or any byte.
+    proptest!(|(mutations in proptest::collection::vec((0usize..32, bytes), 0..3))| {
+        let mut text = b"1.234 0.044 9.999 200 503 412 9799 \"GET".to_vec();
+        for (at, byte) in mutations {
+            text[at] = byte;
+        }
+        let mut fields = Fields { rest: &text };
+        if let Some((times, elb, target)) = fields.usual_times_and_statuses() {
+            let mut steps = Fields { rest: &text };
+            let times_read = [steps.seconds(), steps.seconds(), steps.seconds()];
+            prop_assert_eq!(times_read, times.map(|us| Some(Some(us))));
+            prop_assert_eq!(steps.status(), Some(Some(elb)));
+            prop_assert_eq!(steps.status(), Some(Some(target)));
+            prop_assert_eq!(fields.rest, steps.rest);
+        }
+    });
+}
