@@ -130,6 +130,11 @@ pub struct AccessRecord<'a> {
     /// The virtual host (`%v`, `$host`, Caddy `request.host`, Traefik
     /// `RequestHost`).
     pub host: Option<&'a [u8]>,
+    /// The path of `request` as [`crate::series::paths::request_path`]
+    /// reads it, when the parser read it with the line (the ALB's reader
+    /// reads the URL once for its host and its path); `None` leaves it to
+    /// the worker, which reads it from `request`.
+    pub path: Option<&'a [u8]>,
     /// `$upstream_addr` as written: one address, or several separated by
     /// `, ` (retries) and ` : ` (internal redirects); see [`upstream_items`].
     pub upstream_addr: Option<&'a [u8]>,
@@ -173,6 +178,7 @@ impl<'a> AccessRecord<'a> {
             duration_us: None,
             logged_at_completion: false,
             host: None,
+            path: None,
             upstream_addr: None,
             upstream_status: None,
             upstream_time: None,

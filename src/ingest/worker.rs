@@ -23,6 +23,7 @@ use super::recount::{ChunkSpan, EdgeRequest, Recount, RecountTally};
 use super::stats::{MAX_SKIPPED_EXAMPLES, SkippedLine};
 use crate::config::UserKey;
 use crate::series::dims::Outcome;
+use crate::series::paths::request_path;
 use crate::series::{LineRef, Partial, Request, RequestFacts, UpstreamAttempt, is_failed_status};
 use crate::timefmt::{Millis, WRITABLE_MS};
 
@@ -401,7 +402,7 @@ impl<'a> ParseWorker<'a> {
                     },
                 },
                 client: record.client,
-                request_line: record.request,
+                path: record.path.or_else(|| request_path(record.request)),
                 host: self.host_id,
             };
             self.partial

@@ -10,6 +10,7 @@ use crate::ingest::recount::EdgeRequest;
 use crate::ingest::stats::{InputKind, InputStats, SkippedLine};
 use crate::series::dims::{DimensionSeries, Outcome};
 use crate::series::termination::{Termination, TerminationCause};
+use crate::series::paths::request_path;
 use crate::series::{Bucket, LineRef, MIN_DEFAULT_SLOW_US, RequestFacts, Request};
 
 const MINUTE: i64 = 60_000;
@@ -49,7 +50,7 @@ fn partial_of(range: std::ops::Range<u64>, input: u32) -> Partial {
                 },
             },
             client: CLIENTS[(i % 3) as usize],
-            request_line: lines[(i % 4) as usize],
+            path: request_path(lines[(i % 4) as usize]),
             host: Some((i % 2) as u16),
         };
         let refused = Outcome {

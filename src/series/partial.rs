@@ -24,8 +24,9 @@ pub struct Request<'a> {
     pub facts: RequestFacts,
     /// The client's address as logged (for 4xx bursts).
     pub client: &'a [u8],
-    /// The request line (`GET /a?b HTTP/1.1`), for its path.
-    pub request_line: &'a [u8],
+    /// The path of the request line ([`crate::series::paths::request_path`]:
+    /// `/a` of `GET /a?b HTTP/1.1`), `None` when it has none.
+    pub path: Option<&'a [u8]>,
     /// The input's host label, interned with [`Partial::intern_host`], when
     /// the run reads several hosts' logs.
     pub host: Option<u16>,
@@ -103,8 +104,9 @@ impl Partial {
             || facts
                 .duration_us
                 .is_some_and(|us| us > self.buckets.ingest_slow_us());
-        self.paths
-            .record(arrival, request.request_line, bad_at_ingest);
+        if let Some(path) = request.path {
+            self.paths.record(arrival, path, bad_at_ingest);
+        }
         for (address, outcome) in upstream_attempts {
             self.upstreams.record(arrival, address, outcome);
         }
@@ -175,6 +177,7 @@ pub struct AccessSeries {
 mod tests {
     use super::*;
     use crate::series::buckets::{LineRef, MIN_DEFAULT_SLOW_US};
+    use crate::series::paths::request_path;
 
     const MINUTE: i64 = 60_000;
 
@@ -208,7 +211,7 @@ mod tests {
                         },
                     },
                     client: CLIENTS[(i % 3) as usize],
-                    request_line: LINES[(i % 3) as usize],
+                    path: request_path(LINES[(i % 3) as usize]),
                     host: Some((i % 2) as u16),
                 };
                 let upstreams: Vec<UpstreamAttempt<'static>> = match i % 5 {

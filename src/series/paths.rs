@@ -145,12 +145,9 @@ impl PathBuilder {
         }
     }
 
-    /// Counts one request.
+    /// Counts one request to `path` (see [`request_path`]).
     #[inline]
-    pub fn record(&mut self, arrival: Millis, request: &[u8], bad: bool) {
-        let Some(path) = request_path(request) else {
-            return;
-        };
+    pub fn record(&mut self, arrival: Millis, path: &[u8], bad: bool) {
         let summary = self.buckets.at(arrival);
         summary.all.add(hash_bytes(path));
         if bad {

@@ -323,6 +323,22 @@ impl UserSpans {
     /// sketches (their callers match them first).
     #[inline]
     fn open(&mut self) -> &mut FxHashMap<u64, UserSpan> {
+        if !matches!(self, UserSpans::Open(_)) {
+            self.reopen();
+        }
+        match self {
+            UserSpans::Open(map) => map,
+            _ => unreachable!("reopened just above"),
+        }
+    }
+
+    /// [`UserSpans::open`]'s rare path, kept out of line so that the check
+    /// inlines into every request's fold: with the reopening inside it,
+    /// the compiler sometimes called it (~20 instructions a line,
+    /// callgrind).
+    #[cold]
+    #[inline(never)]
+    fn reopen(&mut self) {
         match self {
             UserSpans::Settled(sorted) => {
                 let map: FxHashMap<u64, UserSpan> = sorted.drain(..).collect();
@@ -334,10 +350,6 @@ impl UserSpans {
             }
             UserSpans::Sketched(_) => *self = UserSpans::Open(FxHashMap::default()),
             UserSpans::Open(_) => {}
-        }
-        match self {
-            UserSpans::Open(map) => map,
-            _ => unreachable!("reopened just above"),
         }
     }
 

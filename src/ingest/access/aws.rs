@@ -42,7 +42,8 @@ use crate::ingest::record::{
     AccessRecord, LineError, MICROS_PER_SECOND, field_ends_at, leading_digits, optional,
 };
 use crate::ingest::timestamps::parse_iso8601;
-use crate::scan::find_byte;
+use crate::scan::{find_byte, find_byte_near, find_byte2};
+use crate::series::paths::request_path;
 use crate::series::termination::{Termination, TerminationCause};
 use crate::timefmt::Millis;
 
@@ -249,11 +250,14 @@ impl<'a> Fields<'a> {
         self.rest = self.rest.get(len + 1..).unwrap_or_default();
     }
 
-    /// A short field (the request type, the received bytes) by a byte
-    /// loop: no vector search for a few bytes. What [`Fields::field`] gives.
-    #[inline]
+    /// A short field (the request type, the load balancer's name, the
+    /// addresses, the received bytes) found a word at a time
+    /// ([`find_byte_near`]): no vector searcher set up for a few bytes.
+    /// What [`Fields::next`] gives. Inlined: called, its five uses cost ~50
+    /// instructions a line more (callgrind, the reader alone).
+    #[inline(always)]
     fn short(&mut self) -> Option<&'a [u8]> {
-        let len = self.rest.iter().take_while(|&&b| b != b' ').count();
+        let len = find_byte_near(b' ', self.rest).unwrap_or(self.rest.len());
         let field = &self.rest[..len];
         (len > 0).then(|| {
             self.skip(len);
@@ -275,10 +279,34 @@ impl<'a> Fields<'a> {
         Some(text)
     }
 
-    /// [`Fields::next`] without the error.
+    /// [`Fields::next`] without the error, for a field of a few bytes
+    /// (see [`Fields::short`]).
     #[inline]
     fn field(&mut self) -> Option<&'a [u8]> {
-        self.next("").ok()
+        self.short()
+    }
+
+    /// [`Fields::quoted`] without the error: the `Result` and its
+    /// `LineError` came back through memory (~20 instructions a line,
+    /// callgrind).
+    #[inline]
+    fn quoted_fast(&mut self) -> Option<&'a [u8]> {
+        let body = self.rest.strip_prefix(b"\"")?;
+        let mut from = 0;
+        loop {
+            let at = from + find_byte(b'"', &body[from..])?;
+            match body.get(at + 1) {
+                None => {
+                    self.rest = &[];
+                    return Some(&body[..at]);
+                }
+                Some(b' ') => {
+                    self.rest = &body[at + 2..];
+                    return Some(&body[..at]);
+                }
+                Some(_) => from = at + 1,
+            }
+        }
     }
 
     /// A processing time read in the pass that finds its end (what
@@ -326,6 +354,45 @@ impl<'a> Fields<'a> {
         Some(Some(micros))
     }
 
+    /// The three processing times and the two statuses when all have the
+    /// shape an answered request has (`0.000 0.044 0.000 200 200 `), checked as
+    /// four little-endian words (as [`has_aws_shape`] checks a time) and
+    /// read where they are: what [`Fields::seconds`] and
+    /// [`Fields::status`] give, `None` for any other text (a `-1`, a `-`,
+    /// a time of another length), which they then read. The five steps,
+    /// each a pattern and a cut of the rest, cost ~75 instructions a line
+    /// more (callgrind, the reader alone).
+    #[inline(always)]
+    fn usual_times_and_statuses(&mut self) -> Option<([u64; 3], u16, u16)> {
+        let words = self.rest.get(..USUAL_NUMBERS_LEN + 6)?;
+        let word = |at: usize| {
+            <[u8; 8]>::try_from(&words[at..at + 8]).map_or(0, u64::from_le_bytes)
+        };
+        let words = [word(0), word(8), word(16), word(24)];
+        for (word, (digits, punctuation, expected)) in words.iter().zip(USUAL_NUMBERS_SHAPE) {
+            let digit_bytes = word & digits;
+            let high_nibbles = digits & 0xf0f0_f0f0_f0f0_f0f0;
+            let zeros = digits & 0x3030_3030_3030_3030;
+            let sixes = digits & 0x0606_0606_0606_0606;
+            if word & punctuation != expected
+                || digit_bytes & high_nibbles != zeros
+                || digit_bytes.wrapping_add(sixes) & high_nibbles != zeros
+            {
+                return None;
+            }
+        }
+        let digit = |at: usize| (words[at / 8] >> (8 * (at % 8))) & 0x0f;
+        let seconds = |at: usize| {
+            digit(at) * MICROS_PER_SECOND
+                + digit(at + 2) * 100_000
+                + digit(at + 3) * 10_000
+                + digit(at + 4) * 1_000
+        };
+        let status = |at: usize| (digit(at) * 100 + digit(at + 1) * 10 + digit(at + 2)) as u16;
+        self.rest = &self.rest[USUAL_NUMBERS_LEN..];
+        Some(([seconds(0), seconds(6), seconds(12)], status(18), status(22)))
+    }
+
     /// A three-digit status, `-` as `Some(None)`.
     #[inline]
     fn status(&mut self) -> Option<Option<u16>> {
@@ -359,6 +426,33 @@ impl<'a> Fields<'a> {
         Some(Some(value))
     }
 }
+
+/// Length of `0.000 0.044 0.000 200 200 `: what
+/// [`Fields::usual_times_and_statuses`] reads.
+const USUAL_NUMBERS_LEN: usize = 26;
+
+/// Per word of [`Fields::usual_times_and_statuses`] (bytes 0–7, 8–15,
+/// 16–23, 24–31, little-endian): the digit bytes, the punctuation bytes
+/// and what the punctuation bytes must be.
+const USUAL_NUMBERS_SHAPE: [(u64, u64, u64); 4] = {
+    const SHAPE: &[u8; 32] = b"D.DDD D.DDD D.DDD DDD DDD ??????";
+    let mut words = [(0u64, 0u64, 0u64); 4];
+    let mut at = 0;
+    while at < 32 {
+        let shift = 8 * (at % 8) as u32;
+        let (digits, punctuation, expected) = &mut words[at / 8];
+        match SHAPE[at] {
+            b'D' => *digits |= 0xff << shift,
+            b'?' => {}
+            byte => {
+                *punctuation |= 0xff << shift;
+                *expected |= (byte as u64) << shift;
+            }
+        }
+        at += 1;
+    }
+    words
+};
 
 /// Length of a processing time in seconds with milliseconds, `0.044`.
 const MILLISECOND_SECONDS_LEN: usize = 5;
@@ -456,6 +550,38 @@ fn request_host(request: &[u8]) -> Option<&[u8]> {
     optional(&after_scheme[..end])
 }
 
+/// The host ([`request_host`]) and the path ([`request_path`]) of a
+/// request line, its URL read once when it is absolute, as the ALB writes
+/// it (`GET https://shop.example:443/a?b HTTP/1.1`): the path ends at the
+/// first space or `?` after the method, and the host, inside it, at the
+/// first `/` after the scheme. Any other line is read by the two
+/// functions. The path goes to the series with the record
+/// ([`AccessRecord::path`]): read again from the request line by the
+/// worker, it cost 61 instructions an ALB line more (callgrind).
+#[inline]
+fn host_and_path(request: &[u8]) -> (Option<&[u8]>, Option<&[u8]>) {
+    let apart = || (request_host(request), request_path(request));
+    let Some(method_end) = find_byte(b' ', request).filter(|&end| end > 0) else {
+        return apart();
+    };
+    let url = &request[method_end + 1..];
+    let scheme_len = if url.starts_with(b"https://") {
+        b"https://".len()
+    } else if url.starts_with(b"http://") {
+        b"http://".len()
+    } else {
+        return apart();
+    };
+    // The scheme holds no space or `?`: the path is at least the scheme.
+    let path_end = find_byte2(b' ', b'?', url).unwrap_or(url.len());
+    let path = &url[..path_end];
+    let Some(authority) = path.get(scheme_len..) else {
+        return apart();
+    };
+    let host_end = find_byte(b'/', authority).unwrap_or(authority.len());
+    (optional(&authority[..host_end]), Some(path))
+}
+
 /// Field `index` (0-based) of `text` split at single spaces, `None` when
 /// the text has fewer fields: `text.split(' ').nth(index)`, one vector
 /// search a field.
@@ -476,11 +602,19 @@ fn nth_field(text: &[u8], index: usize) -> Option<&[u8]> {
 /// (~40 instructions a block), and only the last few are searched for. The
 /// ALB's seven fields between the user agent and `request_creation_time`
 /// are ~280 bytes, and seven searches cost ~430 instructions (callgrind).
+/// Blocks are counted while more than two spaces are left: the ALB's last
+/// two are a few bytes apart, and counting a third block before searching
+/// them cost ~40 instructions a line.
 #[inline]
 fn field_start(text: &[u8], index: usize) -> Option<usize> {
     const BLOCK: usize = 128;
+    /// At most this many spaces left, searching is cheaper than counting
+    /// the next block.
+    const SEARCHED: usize = 2;
     let (mut start, mut remaining) = (0, index);
-    while let Some(Ok(block)) = text.get(start..start + BLOCK).map(<&[u8; BLOCK]>::try_from) {
+    while remaining > SEARCHED
+        && let Some(Ok(block)) = text.get(start..start + BLOCK).map(<&[u8; BLOCK]>::try_from)
+    {
         // A u8 sum: at most 128, no overflow.
         let found = usize::from(block.iter().map(|&b| u8::from(b == b' ')).sum::<u8>());
         if found >= remaining {
@@ -548,18 +682,22 @@ fn common<'a>(fields: &mut Fields<'a>) -> Result<Common<'a>, LineError> {
 fn common_fast<'a>(fields: &mut Fields<'a>) -> Option<Common<'a>> {
     let client = without_port(fields.field()?);
     let target = fields.field()?;
-    let mut times = [None; 3];
-    for time in &mut times {
-        *time = fields.seconds()?;
-    }
-    let elb_status = fields.status()?;
-    let target_status = fields.status()?;
+    let (times, elb_status, target_status) = match fields.usual_times_and_statuses() {
+        Some((times, elb, target)) => (times.map(Some), Some(elb), Some(target)),
+        None => {
+            let mut times = [None; 3];
+            for time in &mut times {
+                *time = fields.seconds()?;
+            }
+            (times, fields.status()?, fields.status()?)
+        }
+    };
     // The received bytes are not kept: any field, as the general reader
     // takes them, not read as a number.
     fields.short()?;
     let sent_bytes = fields.count()?;
-    let request = fields.quoted("").ok()?;
-    let user_agent = fields.quoted("").ok()?;
+    let request = fields.quoted_fast()?;
+    let user_agent = fields.quoted_fast()?;
     Some(Common {
         client,
         target,
@@ -605,7 +743,7 @@ fn record<'a>(common: &Common<'a>, arrival: i64, duration_us: Option<u64>) -> Ac
     record.bytes = common.sent_bytes;
     record.user_agent = optional(common.user_agent);
     record.duration_us = duration_us;
-    record.host = request_host(common.request);
+    (record.host, record.path) = host_and_path(common.request);
     record.upstream_addr = optional(common.target);
     record.termination = termination(common);
     record
@@ -672,9 +810,16 @@ fn parse_alb_fast<'a>(
 #[inline]
 fn read_alb_fast(line: &[u8]) -> Option<(Common<'_>, Millis, Option<u64>)> {
     let mut fields = Fields { rest: line };
-    let kind = fields.short()?;
-    if !matches!(kind, b"http" | b"https" | b"h2" | b"grpcs" | b"ws" | b"wss") {
-        return None;
+    // Most lines are `https`: one compare of six bytes, not a field. (Read
+    // as a field, the reader cost 187 instructions a line more, callgrind:
+    // the compiler then laid the whole reader out worse.)
+    if let Some(after) = line.strip_prefix(b"https ") {
+        fields.rest = after;
+    } else {
+        let kind = fields.short()?;
+        if !matches!(kind, b"http" | b"https" | b"h2" | b"grpcs" | b"ws" | b"wss") {
+            return None;
+        }
     }
     let answered = fields.exact_time()?;
     let answered_at = exact_aws_time(answered)?;

@@ -6,6 +6,7 @@ use super::*;
 use crate::series::buckets::{LineRef, MIN_DEFAULT_SLOW_US, RequestFacts};
 use crate::series::dims::{DimensionSeries, Outcome};
 use crate::series::partial::{Request, UpstreamAttempt};
+use crate::series::paths::request_path;
 
 const MINUTE: i64 = 60_000;
 const HOUR: i64 = 60 * MINUTE;
@@ -43,7 +44,7 @@ fn requests() -> Vec<(Request<'static>, Vec<UpstreamAttempt<'static>>)> {
                     },
                 },
                 client: CLIENTS[(i % 3) as usize],
-                request_line: LINES[(i % 3) as usize],
+                path: request_path(LINES[(i % 3) as usize]),
                 host: Some((i % 2) as u16),
             };
             let upstreams: Vec<UpstreamAttempt<'static>> = match i % 5 {
@@ -216,7 +217,7 @@ fn widening_a_sparse_log_never_holds_more_slots_than_before() {
                 },
             },
             client: b"10.0.0.1",
-            request_line: b"GET / HTTP/1.1",
+            path: Some(b"/"),
             host: None,
         };
         partial.record(&request, std::iter::empty());

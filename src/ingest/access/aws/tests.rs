@@ -504,3 +504,128 @@ fn fast_number_steps_read_as_the_general_steps() {
         assert_eq!(Fields { rest: text.as_bytes() }.count(), expected, "{name}");
     }
 }
+
+/// The URL read once gives the host and the path the two functions give:
+/// absolute URLs as the ALB writes them, and the lines they are left to.
+#[test]
+fn host_and_path_read_as_request_host_and_request_path() {
+    type Case = (&'static str, &'static str, Option<&'static str>, Option<&'static str>);
+    let cases: [Case; 12] = [
+        (
+            "the benchmark's request",
+            "GET https://shop.example:443/api/v1/products/23442 HTTP/1.1",
+            Some("shop.example:443"),
+            Some("https://shop.example:443/api/v1/products/23442"),
+        ),
+        (
+            "http, a query",
+            "GET http://www.example.com:80/search?q=a%20b HTTP/1.1",
+            Some("www.example.com:80"),
+            Some("http://www.example.com:80/search"),
+        ),
+        ("the root", "GET http://h:80/ HTTP/1.1", Some("h:80"), Some("http://h:80/")),
+        ("no path", "GET https://h:443 HTTP/2.0", Some("h:443"), Some("https://h:443")),
+        ("a query right after the host", "GET https://h:443?x HTTP/2.0", Some("h:443"), Some("https://h:443")),
+        ("no version", "GET https://h:443/a", Some("h:443"), Some("https://h:443/a")),
+        ("no host", "GET https:///a HTTP/1.1", None, Some("https:///a")),
+        ("a dash for a host", "GET http://-/a HTTP/1.1", None, Some("http://-/a")),
+        ("a relative target: apart", "GET /a?b HTTP/1.1", None, Some("/a")),
+        ("another scheme: apart", "CONNECT wss://h:443/ws HTTP/1.1", Some("h:443"), Some("wss://h:443/ws")),
+        ("no method: apart", " https://h:443/a HTTP/1.1", Some("h:443"), None),
+        ("the ALB's dash", "-", None, None),
+    ];
+    for (name, request, host, path) in cases {
+        let (found_host, found_path) = host_and_path(request.as_bytes());
+        assert_eq!(text(found_host), host.map(str::to_string), "{name}: host");
+        assert_eq!(text(found_path), path.map(str::to_string), "{name}: path");
+        assert_eq!(found_host, request_host(request.as_bytes()), "{name}: as request_host");
+        assert_eq!(found_path, request_path(request.as_bytes()), "{name}: as request_path");
+    }
+    use proptest::prelude::*;
+    let pieces = prop_oneof![
+        Just(&b"GET"[..]),
+        Just(&b" "[..]),
+        Just(&b"https://"[..]),
+        Just(&b"http://"[..]),
+        Just(&b"h:443"[..]),
+        Just(&b"/"[..]),
+        Just(&b"?"[..]),
+        Just(&b":"[..]),
+        Just(&b"-"[..]),
+        Just(&b"a"[..]),
+    ];
+    proptest!(|(parts in proptest::collection::vec(pieces, 0..10))| {
+        let request = parts.concat();
+        prop_assert_eq!(
+            host_and_path(&request),
+            (request_host(&request), request_path(&request))
+        );
+    });
+}
+
+/// The five numbers read as words give what the field-by-field steps
+/// give and leave the same rest; any other shape is left to them.
+#[test]
+fn usual_times_and_statuses_read_as_the_field_steps() {
+    type Case = (&'static str, &'static str, Option<([u64; 3], u16, u16)>);
+    let cases: [Case; 10] = [
+        (
+            "the benchmark's numbers",
+            "0.000 0.044 0.000 200 200 412 9799 \"GET",
+            Some(([0, 44_000, 0], 200, 200)),
+        ),
+        (
+            "every digit",
+            "9.876 1.234 5.678 503 499 0 0 \"x\" \"y\"",
+            Some(([9_876_000, 1_234_000, 5_678_000], 503, 499)),
+        ),
+        ("never answered: left", "0.001 -1 -1 504 - 34 0 \"POST", None),
+        ("a target status -: left", "0.000 0.001 0.000 460 - 0 0 \"GET x", None),
+        ("microseconds (Classic): left", "0.000073 0.001 0.000 200 200 0 0 x", None),
+        ("ten seconds: left", "10.000 0.001 0.000 200 200 0 0 \"GET x", None),
+        ("a letter in a status: left", "0.000 0.044 0.000 2x0 200 412 9799 \"GET", None),
+        ("a colon after a digit: left", "0.000 0.04: 0.000 200 200 412 9799 \"GET", None),
+        ("a four-digit status: left", "0.000 0.044 0.000 2000 200 412 9799 \"GET", None),
+        ("fewer than 32 bytes: left", "0.000 0.044 0.000 200 200 1 2", None),
+    ];
+    for (name, text, expected) in cases {
+        let mut fields = Fields { rest: text.as_bytes() };
+        let found = fields.usual_times_and_statuses();
+        assert_eq!(found, expected, "{name}");
+        let mut steps = Fields { rest: text.as_bytes() };
+        let read = (|| {
+            let times = [steps.seconds()?, steps.seconds()?, steps.seconds()?];
+            Some((times, steps.status()?, steps.status()?))
+        })();
+        if let Some((times, elb, target)) = found {
+            assert_eq!(read, Some((times.map(Some), Some(elb), Some(target))), "{name}: as the steps");
+            assert_eq!(fields.rest, steps.rest, "{name}: the rest");
+        }
+    }
+    use proptest::prelude::*;
+    let bytes = prop_oneof![
+        8 => b'0'..=b'9',
+        1 => Just(b'.'),
+        1 => Just(b' '),
+        1 => Just(b'-'),
+        1 => Just(b':'),
+        1 => Just(b'/'),
+        1 => any::<u8>(),
+    ];
+    // Shapes near the usual one: each byte of it, or any byte.
+    proptest!(|(mutations in proptest::collection::vec((0usize..32, bytes), 0..3))| {
+        let mut text = b"1.234 0.044 9.999 200 503 412 9799 \"GET".to_vec();
+        for (at, byte) in mutations {
+            text[at] = byte;
+        }
+        let mut fields = Fields { rest: &text };
+        if let Some((times, elb, target)) = fields.usual_times_and_statuses() {
+            let mut steps = Fields { rest: &text };
+            let times_read = [steps.seconds(), steps.seconds(), steps.seconds()];
+            prop_assert_eq!(times_read, times.map(|us| Some(Some(us))));
+            prop_assert_eq!(steps.status(), Some(Some(elb)));
+            prop_assert_eq!(steps.status(), Some(Some(target)));
+            prop_assert_eq!(fields.rest, steps.rest);
+        }
+    });
+}
