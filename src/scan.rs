@@ -50,6 +50,10 @@ pub fn find_byte3(a: u8, b: u8, c: u8, haystack: &[u8]) -> Option<usize> {
     memchr::memchr3(a, b, c, haystack)
 }
 
+/// A byte of 0x01 in each of a word's eight bytes: times a byte, that
+/// byte eight times.
+const ONES: u64 = 0x0101_0101_0101_0101;
+
 /// Whether `haystack` holds an `a` or a `b`: `find_byte2(a, b,
 /// haystack).is_some()`, a word at a time for 8 to 16 bytes (an
 /// upstream's `10.0.1.12:8080`), where memchr's searchers go a byte at a
@@ -87,7 +91,6 @@ const NEAR_BYTES: usize = 32;
 /// byte loop and the vector search (callgrind).
 #[inline]
 pub fn find_byte_near(needle: u8, haystack: &[u8]) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
     let mut at = 0;
     while at < NEAR_BYTES
         && let Some(Ok(chunk)) = haystack.get(at..at + 8).map(<[u8; 8]>::try_from)
@@ -101,12 +104,11 @@ pub fn find_byte_near(needle: u8, haystack: &[u8]) -> Option<usize> {
     find_byte(needle, haystack.get(at..)?).map(|found| at + found)
 }
 
-/// The offset of the first zero byte of `word` (little-endian): the
-/// borrow trick of [`word_has_byte`], whose lowest mark is exact (a mark
-/// above a zero byte may be the borrow's).
+/// The offset of the first zero byte of `word` (little-endian): a zero
+/// byte borrows into its own high bit without having had it; the lowest
+/// mark is exact (a mark above a zero byte may be the borrow's).
 #[inline(always)]
 fn lowest_zero_byte(word: u64) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
     let marks = word.wrapping_sub(ONES) & !word & (ONES << 7);
     (marks != 0).then(|| (marks.trailing_zeros() / 8) as usize)
 }
@@ -117,9 +119,7 @@ fn lowest_zero_byte(word: u64) -> Option<usize> {
 /// higher one too, which does not change the answer).
 #[inline(always)]
 fn word_has_byte(word: u64, byte: u8) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    let x = word ^ (ONES * u64::from(byte));
-    x.wrapping_sub(ONES) & !x & (ONES << 7) != 0
+    lowest_zero_byte(word ^ (ONES * u64::from(byte))).is_some()
 }
 
 /// The offsets of every `\n` in `chunk`, in order.

@@ -11,39 +11,13 @@
 use super::layout::{ClfLayout, DurationField};
 use crate::ingest::record::{AccessRecord, MICROS_PER_SECOND, closing_quote, leading_digits, optional};
 use crate::ingest::timestamps::parse_clf_time;
+use crate::scan::find_byte_near;
 
 /// Length of `10/Oct/2000:13:55:36 -0700`.
 const CLF_TIME_LEN: usize = 26;
 
 /// Digits a `u64` always holds without overflow (its maximum has 20).
 const MAX_EXACT_DIGITS: usize = 19;
-
-/// The offset of the first space in `bytes`, eight bytes at a time (the
-/// client address is short, too short for `memchr` to pay off).
-#[inline]
-pub(super) fn find_space(bytes: &[u8]) -> Option<usize> {
-    const SPACES: u64 = u64::from_ne_bytes([b' '; 8]);
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HIGH_BITS: u64 = u64::from_ne_bytes([0x80; 8]);
-    let mut at = 0;
-    while let Some(word) = bytes.get(at..at + 8) {
-        let Ok(word) = <[u8; 8]>::try_from(word) else {
-            break;
-        };
-        // A byte of `x` is zero where the word has a space; the lowest
-        // flagged byte is exact (borrows only flag bytes above a zero).
-        let x = u64::from_le_bytes(word) ^ SPACES;
-        let zero_bytes = x.wrapping_sub(ONES) & !x & HIGH_BITS;
-        if zero_bytes != 0 {
-            return Some(at + (zero_bytes.trailing_zeros() / 8) as usize);
-        }
-        at += 8;
-    }
-    bytes[at..]
-        .iter()
-        .position(|&b| b == b' ')
-        .map(|offset| at + offset)
-}
 
 #[cfg(test)]
 thread_local! {
@@ -82,7 +56,9 @@ impl<'a> Cursor<'a> {
         let len = match rest {
             // `-` (ident, user) is by far the most common token.
             [b'-', b' ', ..] => 1,
-            _ => find_space(rest).unwrap_or(rest.len()),
+            // The client address and the other tokens are short, too short
+            // for `memchr` to pay off: a word at a time.
+            _ => find_byte_near(b' ', rest).unwrap_or(rest.len()),
         };
         if len == 0 {
             return None;

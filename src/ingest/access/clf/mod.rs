@@ -494,7 +494,8 @@ mod tests {
 mod fast_path_matches_nom {
     use proptest::prelude::*;
 
-    use super::fast::{DISABLED, find_space, parse};
+    use super::fast::{DISABLED, parse};
+    use crate::scan::find_byte_near;
     use super::*;
 
     const LAYOUTS: [ClfLayout; 8] = [
@@ -554,14 +555,14 @@ mod fast_path_matches_nom {
             } else {
                 text.as_bytes()
             };
-            assert_eq!(find_space(bytes), expected, "{text:?}");
+            assert_eq!(find_byte_near(b' ', bytes), expected, "{text:?}");
         }
         // Every position in a long run, including after bytes that borrow.
         for at in 0..40 {
             let mut bytes = vec![0x21u8; 40];
             bytes[..at].fill(0x00);
             bytes[at] = b' ';
-            assert_eq!(find_space(&bytes), Some(at), "space at {at}");
+            assert_eq!(find_byte_near(b' ', &bytes), Some(at), "space at {at}");
         }
     }
 
