@@ -2,13 +2,17 @@
 //! [`super::worker`]) each parse chunks of whole lines into their own
 //! persistent [`Partial`], merged once at the end. Two ways to feed them:
 //!
-//! - a plain file ([`run_file`]): every worker takes the next 512 KiB of the
-//!   file with a positional read into its own reused, aligned buffer
-//!   ([`super::read_buffer`]), still in the core's cache when it parses it,
-//!   and parses the lines that start there;
+//! - a plain file ([`run_file`]): every worker takes the next run of up to
+//!   32 chunks of 512 KiB, reads each with a positional read into its own
+//!   reused, aligned buffer ([`super::read_buffer`]), still in the core's
+//!   cache when it parses it, and parses the lines that start there (a run,
+//!   not a chunk, so that each minute of a busy log is mostly one worker's);
 //! - standard input and gzip ([`run`]): one reader thread reads (and
 //!   decodes, which is slower than parsing) into a few buffers that go round
-//!   between it and the workers, so decoding overlaps parsing.
+//!   between it and the workers, so decoding overlaps parsing. The reader
+//!   keeps a core of its own: the last worker parses only while the reader
+//!   waits for the workers ([`ReaderWaits`]), so three threads do not share
+//!   two cores while the decoder, the slowest, needs one.
 //!
 //! Why this shape (measured, see BENCHMARKS.md): a fresh accumulator per
 //! chunk and a merge per block cost hash-map growth and merging for every
@@ -21,8 +25,8 @@ use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{self, Read};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{self, Receiver, SyncSender};
-use std::sync::{Arc, Mutex};
+use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
+use std::sync::{Arc, Condvar, Mutex};
 
 use super::IngestOptions;
 use super::access::{AccessFormat, AccessParser};
@@ -149,13 +153,17 @@ pub fn run<R: Read>(
     // worker being parsed.
     let max_buffers = 1 + workers * (QUEUED_CHUNKS_PER_WORKER + 1);
     let total = Mutex::new(setup.empty_partial());
+    let reader_waits = ReaderWaits::default();
     let (finished, outcome) = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
-            .map(|_| {
+            .map(|index| {
                 let jobs = Arc::clone(&job_receiver);
                 let free = free_sender.clone();
                 let worker = setup.worker().with_total(&total);
-                scope.spawn(move || work(worker, &jobs, &free))
+                // The reader (decoding) takes a core of its own: the last
+                // worker only helps while the reader waits for the others.
+                let helper = (workers > 1 && index == workers - 1).then_some(&reader_waits);
+                scope.spawn(move || work(worker, &jobs, &free, helper))
             })
             .collect();
         drop(free_sender);
@@ -163,11 +171,12 @@ pub fn run<R: Read>(
             &mut reader,
             first,
             chunk_bytes,
-            (&job_sender, &free_receiver),
+            (&job_sender, &free_receiver, &reader_waits),
             max_buffers,
             (on_chunk, &setup),
             held_tail.as_ref(),
         );
+        reader_waits.finish();
         drop(job_sender);
         let finished: Vec<ParseWorker<'_>> = handles
             .into_iter()
@@ -196,13 +205,84 @@ fn take_total(total: &Mutex<Partial>, setup: &ParseSetup<'_>) -> Partial {
     }
 }
 
+/// Whether the reader is waiting for the workers (the queue is full, or
+/// every buffer is out): the one time a helper worker parses. Decoding is
+/// slower than parsing, and a reader that shares its core with every worker
+/// runs at a fraction of it (one `.gz` of the 5 M-line log: 1.03 s with two
+/// workers that always parse, BENCHMARKS.md).
+#[derive(Default)]
+struct ReaderWaits {
+    /// (the reader waits, the reader is done).
+    state: Mutex<(bool, bool)>,
+    changed: Condvar,
+}
+
+impl ReaderWaits {
+    fn set(&self, waiting: bool) {
+        if let Ok(mut state) = self.state.lock() {
+            state.0 = waiting;
+        }
+        if waiting {
+            self.changed.notify_all();
+        }
+    }
+
+    /// The reader will hand out nothing more: helpers drain the queue.
+    fn finish(&self) {
+        if let Ok(mut state) = self.state.lock() {
+            state.1 = true;
+        }
+        self.changed.notify_all();
+    }
+
+    /// Blocks until the reader waits or is done.
+    fn until_needed(&self) {
+        let Ok(mut state) = self.state.lock() else {
+            return;
+        };
+        while !state.0 && !state.1 {
+            state = match self.changed.wait(state) {
+                Ok(state) => state,
+                Err(_) => return,
+            };
+        }
+    }
+
+    /// Sends `job`, telling helpers while the queue is full.
+    fn send(&self, jobs: &SyncSender<Job>, job: Job) -> Result<(), ()> {
+        match jobs.try_send(job) {
+            Ok(()) => Ok(()),
+            Err(TrySendError::Disconnected(_)) => Err(()),
+            Err(TrySendError::Full(job)) => {
+                self.set(true);
+                let sent = jobs.send(job).map_err(|_| ());
+                self.set(false);
+                sent
+            }
+        }
+    }
+
+    /// Waits for a buffer back from the workers, telling helpers.
+    fn recv(&self, free: &Receiver<Vec<u8>>) -> Option<Vec<u8>> {
+        self.set(true);
+        let buffer = free.recv().ok();
+        self.set(false);
+        buffer
+    }
+}
+
 /// A worker's loop: parse chunks until the reader is done, return buffers.
+/// A helper takes a chunk only when the reader waits for the workers.
 fn work<'a>(
     mut worker: ParseWorker<'a>,
     jobs: &Mutex<Receiver<Job>>,
     free: &mpsc::Sender<Vec<u8>>,
+    helper: Option<&ReaderWaits>,
 ) -> ParseWorker<'a> {
     loop {
+        if let Some(reader_waits) = helper {
+            reader_waits.until_needed();
+        }
         let job = match jobs.lock() {
             Ok(receiver) => receiver.recv(),
             Err(_) => break,
@@ -222,7 +302,7 @@ fn feed<R: Read>(
     reader: &mut ChunkReader<R>,
     first: (Vec<u8>, Chunk),
     chunk_bytes: usize,
-    (jobs, free): (&SyncSender<Job>, &Receiver<Vec<u8>>),
+    (jobs, free, reader_waits): (&SyncSender<Job>, &Receiver<Vec<u8>>, &ReaderWaits),
     max_buffers: usize,
     (on_chunk, setup): (&dyn Fn(), &ParseSetup<'_>),
     held_tail: Option<&HeldTail<'_>>,
@@ -268,7 +348,7 @@ fn feed<R: Read>(
                 continue;
             }
             None => {
-                if jobs.send(job).is_err() || error.is_some() {
+                if reader_waits.send(jobs, job).is_err() || error.is_some() {
                     return done(error, chunk_offsets);
                 }
             }
@@ -281,7 +361,7 @@ fn feed<R: Read>(
                 {
                     let Some(front) = held.pop_front() else { break };
                     held_bytes -= front.len;
-                    if jobs.send(front).is_err() {
+                    if reader_waits.send(jobs, front).is_err() {
                         return done(error, chunk_offsets);
                     }
                 }
@@ -289,7 +369,7 @@ fn feed<R: Read>(
                     // A damaged stream's end is not compared: all of it is
                     // parsed, as without a held tail.
                     for job in held.drain(..) {
-                        if jobs.send(job).is_err() {
+                        if reader_waits.send(jobs, job).is_err() {
                             break;
                         }
                     }
@@ -305,17 +385,17 @@ fn feed<R: Read>(
                 buffers += 1;
                 Vec::new()
             }
-            Err(_) => match free.recv() {
-                Ok(buffer) => buffer,
+            Err(_) => match reader_waits.recv(free) {
+                Some(buffer) => buffer,
                 // Every worker is gone; only a bug gets here.
-                Err(_) => return done(None, chunk_offsets),
+                None => return done(None, chunk_offsets),
             },
         };
         match reader.fill(&mut buffer, chunk_bytes) {
             Some(next) => chunk = next,
             None => {
                 if let Some(tail) = held_tail {
-                    release_held(held, tail, jobs);
+                    release_held(held, tail, jobs, reader_waits);
                 }
                 return done(None, chunk_offsets);
             }
@@ -327,7 +407,12 @@ fn feed<R: Read>(
 /// Hands the held chunks to the workers, cut where `tail` says: the
 /// chunk holding the cut is shortened (the cut is a line start, and a
 /// chunk starts at one), the ones after it are dropped.
-fn release_held(held: VecDeque<Job>, tail: &HeldTail<'_>, jobs: &SyncSender<Job>) {
+fn release_held(
+    held: VecDeque<Job>,
+    tail: &HeldTail<'_>,
+    jobs: &SyncSender<Job>,
+    reader_waits: &ReaderWaits,
+) {
     let from_start = held.front().is_some_and(|job| job.chunk == 0);
     let mut bytes = Vec::with_capacity(held.iter().map(|job| job.len).sum());
     for job in &held {
@@ -340,7 +425,7 @@ fn release_held(held: VecDeque<Job>, tail: &HeldTail<'_>, jobs: &SyncSender<Job>
         }
         job.len = job.len.min(left);
         left -= job.len;
-        if jobs.send(job).is_err() {
+        if reader_waits.send(jobs, job).is_err() {
             break;
         }
     }
@@ -350,6 +435,21 @@ fn release_held(held: VecDeque<Job>, tail: &HeldTail<'_>, jobs: &SyncSender<Job>
 /// enough that the copy out of the page cache is still in the core's L2
 /// cache when the same core parses it (measured: see BENCHMARKS.md).
 pub const FILE_CHUNK_BYTES: u64 = 512 << 10;
+
+/// At most this many consecutive chunks go to one worker at once (16 MiB):
+/// a minute of a busy log then lies (mostly) in one worker's accumulator,
+/// so its users are sorted, packed and handed over once rather than once by
+/// each worker (measured: 459 -> 430 ms on the 5 M-line log, BENCHMARKS.md).
+const MAX_CHUNKS_PER_TAKE: u64 = 32;
+
+/// Takes each worker gets at least, so that the last take leaves the
+/// others idle for a small share of the file.
+const MIN_TAKES_PER_WORKER: u64 = 8;
+
+/// Consecutive chunks a worker takes at once, for a file of `chunks`.
+fn chunks_per_take(chunks: u64, workers: u64) -> u64 {
+    (chunks / (workers * MIN_TAKES_PER_WORKER)).clamp(1, MAX_CHUNKS_PER_TAKE)
+}
 
 /// Bytes read past a chunk's end to find the end of its last line; a
 /// longer line is read in further steps.
@@ -364,7 +464,8 @@ const _: () = assert!(FILE_CHUNK_BYTES as usize + LINE_OVERREAD_BYTES < MAX_LINE
 const DISCARD_BYTES: usize = 128 << 10;
 
 /// Reads and parses a plain file of `len` bytes on `workers` threads, each
-/// taking the next chunk of `chunk_bytes` ([`FILE_CHUNK_BYTES`]) with a positional read: no
+/// taking the next run of chunks ([`chunks_per_take`]) of `chunk_bytes`
+/// ([`FILE_CHUNK_BYTES`]) and reading each with a positional read: no
 /// reader thread, no copy between threads, every core reads and parses.
 /// Chunk `k` parses the lines that *start* in its byte range, reading a
 /// little past the end for its last line, so each line is parsed once.
@@ -379,7 +480,8 @@ pub fn run_file(
 ) -> (SourceResult, ReadOutcome) {
     let workers = setup.workers.max(1);
     let chunk_bytes = chunk_bytes.max(1);
-    let next_chunk = AtomicU64::new(0);
+    let per_take = chunks_per_take(len.div_ceil(chunk_bytes), workers as u64);
+    let next_take = AtomicU64::new(0);
     let done_bytes = AtomicU64::new(0);
     let reported = AtomicU64::new(0);
     let stop = AtomicBool::new(false);
@@ -389,12 +491,20 @@ pub fn run_file(
         let handles: Vec<_> = (0..workers)
             .map(|_| {
                 let mut worker = setup.worker().with_total(&total);
-                let (next_chunk, done_bytes, reported, stop, first_error) =
-                    (&next_chunk, &done_bytes, &reported, &stop, &first_error);
+                let (next_take, done_bytes, reported, stop, first_error) =
+                    (&next_take, &done_bytes, &reported, &stop, &first_error);
                 scope.spawn(move || {
                     let mut buffer = ReadBuffer::new();
+                    let mut taken = 0..0;
                     while !stop.load(Ordering::Relaxed) {
-                        let chunk = next_chunk.fetch_add(1, Ordering::Relaxed);
+                        let chunk = match taken.next() {
+                            Some(chunk) => chunk,
+                            None => {
+                                let first = next_take.fetch_add(1, Ordering::Relaxed) * per_take;
+                                taken = first + 1..first + per_take;
+                                first
+                            }
+                        };
                         let Some(start) = chunk.checked_mul(chunk_bytes).filter(|&s| s < len)
                         else {
                             break;
@@ -588,6 +698,21 @@ mod tests {
             evidence: crate::ingest::evidence::EvidenceOptions::default(),
             edge_capture: Vec::new(),
             exact_users_bytes: crate::series::user_sketch::DEFAULT_EXACT_USERS_BYTES,
+        }
+    }
+
+    #[test]
+    fn a_take_is_a_run_of_chunks_that_leaves_every_worker_several() {
+        // (case, chunks in the file, workers, chunks per take)
+        let cases = [
+            ("an empty file still takes one at a time", 0, 2, 1),
+            ("a file smaller than a take per worker", 10, 2, 1),
+            ("exactly eight takes each", 160, 2, 10),
+            ("the 1.1 GB benchmark log: the cap", 2_124, 2, MAX_CHUNKS_PER_TAKE),
+            ("more workers, shorter takes", 160, 8, 2),
+        ];
+        for (case, chunks, workers, expected) in cases {
+            assert_eq!(chunks_per_take(chunks, workers), expected, "{case}");
         }
     }
 
