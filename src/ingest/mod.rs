@@ -585,6 +585,7 @@ pub(crate) fn ingest_source(
                 setup,
                 &report,
                 held_tail,
+                stats.compressed,
             );
             total.chunk_spans = chunk_spans(&total.chunk_arrivals, |chunk| {
                 let &(from, len) = outcome.chunk_offsets.get(usize::try_from(chunk).ok()?)?;

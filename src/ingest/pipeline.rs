@@ -9,10 +9,10 @@
 //!   not a chunk, so that each minute of a busy log is mostly one worker's);
 //! - standard input and gzip ([`run`]): one reader thread reads (and
 //!   decodes, which is slower than parsing) into a few buffers that go round
-//!   between it and the workers, so decoding overlaps parsing. The reader
-//!   keeps a core of its own: the last worker parses only while the reader
-//!   waits for the workers ([`ReaderWaits`]), so three threads do not share
-//!   two cores while the decoder, the slowest, needs one.
+//!   between it and the workers, so decoding overlaps parsing. A decoding
+//!   reader keeps a core of its own: the last worker parses only while the
+//!   reader waits for the workers ([`ReaderWaits`]), so three threads do not
+//!   share two cores while the decoder, the slowest, needs one.
 //!
 //! Why this shape (measured, see BENCHMARKS.md): a fresh accumulator per
 //! chunk and a merge per block cost hash-map growth and merging for every
@@ -136,7 +136,10 @@ pub struct HeldTail<'a> {
 /// parses it on `workers` threads. `on_chunk` is called on the reading
 /// thread after each chunk is read (for progress). With `held_tail`, the
 /// last chunks are parsed only once the stream has ended, and only as
-/// much of them as it keeps.
+/// much of them as it keeps. When the reader is `decoding` (gzip, zstd),
+/// it keeps a core of its own: the last worker parses only while the
+/// reader waits for the workers ([`ReaderWaits`]); reading standard input
+/// is cheap, and there every worker parses all the time.
 pub fn run<R: Read>(
     mut reader: ChunkReader<R>,
     first: (Vec<u8>, Chunk),
@@ -144,6 +147,7 @@ pub fn run<R: Read>(
     setup: ParseSetup<'_>,
     on_chunk: &dyn Fn(),
     held_tail: Option<HeldTail<'_>>,
+    decoding: bool,
 ) -> (SourceResult, ReadOutcome) {
     let workers = setup.workers.max(1);
     let (job_sender, job_receiver) = mpsc::sync_channel::<Job>(workers * QUEUED_CHUNKS_PER_WORKER);
@@ -160,9 +164,10 @@ pub fn run<R: Read>(
                 let jobs = Arc::clone(&job_receiver);
                 let free = free_sender.clone();
                 let worker = setup.worker().with_total(&total);
-                // The reader (decoding) takes a core of its own: the last
+                // A decoding reader takes a core of its own: the last
                 // worker only helps while the reader waits for the others.
-                let helper = (workers > 1 && index == workers - 1).then_some(&reader_waits);
+                let helper =
+                    (decoding && workers > 1 && index == workers - 1).then_some(&reader_waits);
                 scope.spawn(move || work(worker, &jobs, &free, helper))
             })
             .collect();
@@ -852,17 +857,22 @@ mod tests {
                     "positional reads, {workers} workers, {chunk_bytes}-byte chunks"
                 );
             }
-            for chunk_bytes in [1usize, 97, 4_096] {
+            // A decoding reader (the last worker a helper) and standard input.
+            for (chunk_bytes, decoding) in [1usize, 97, 4_096]
+                .into_iter()
+                .flat_map(|bytes| [(bytes, true), (bytes, false)])
+            {
                 let (options, parser) = (options(workers), parser());
                 let setup = setup(&options, &parser);
                 let mut reader = ChunkReader::new(&log[..]);
                 let mut first = Vec::new();
                 let chunk = reader.fill(&mut first, chunk_bytes).expect("not empty");
-                let (result, outcome) = run(reader, (first, chunk), chunk_bytes, setup, &|| {}, None);
+                let (result, outcome) =
+                    run(reader, (first, chunk), chunk_bytes, setup, &|| {}, None, decoding);
                 assert!(outcome.error.is_none());
                 assert!(
                     summary(result) == expected,
-                    "streaming, {workers} workers, {chunk_bytes}-byte chunks"
+                    "streaming, {workers} workers, decoding {decoding}, {chunk_bytes}-byte chunks"
                 );
             }
         }
