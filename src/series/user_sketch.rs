@@ -137,6 +137,13 @@ impl UserSketch {
         }
     }
 
+    /// Whether both sketches are [`SETTLED_HLL_TYPE`] ([`UserSketch::pack`]).
+    pub fn is_packed(&self) -> bool {
+        [&self.all, &self.bad]
+            .iter()
+            .all(|sketch| sketch.target_type() == SETTLED_HLL_TYPE)
+    }
+
     /// The sketch of every user as the partial files hold it: [`HLL_TYPE`],
     /// whatever the width it is kept in.
     pub fn all_as_written(&self) -> HllSketch {
