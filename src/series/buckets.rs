@@ -436,8 +436,9 @@ impl SeriesBuilder {
     /// Turns the stored buckets' users into sketches, packed where the
     /// bucket is [`PACK_USERS_AFTER_MS`] behind the latest, as
     /// [`SeriesBuilder::stash`] leaves a bucket sketched from the start.
-    /// (Unpacked, the buckets sketched at the switch held HLL_8 sketches
-    /// for good: 4 KiB each, 13.7 MB of one host's week.)
+    /// (Unpacked, the buckets sketched at the switch kept HLL_8 sketches
+    /// for good, 4 KiB where HLL_4 takes 2 KiB: one host's week peaked at
+    /// 72.0 MB of heap, 69.3 MB packed.)
     fn switch_buckets_to_sketch(&mut self) {
         let packed_before = self
             .latest
