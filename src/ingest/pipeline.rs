@@ -24,7 +24,7 @@
 use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{self, Read};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Condvar, Mutex};
 
@@ -468,6 +468,21 @@ const _: () = assert!(FILE_CHUNK_BYTES as usize + LINE_OVERREAD_BYTES < MAX_LINE
 /// cap.
 const DISCARD_BYTES: usize = 128 << 10;
 
+/// What a plain file's chunks are read from with positional reads: the
+/// file itself (and, in tests, a file with a bad stretch).
+#[cfg(unix)]
+pub trait ReadAt: Sync {
+    /// Reads into `buffer` from `offset`; fewer bytes only at the end.
+    fn read_at(&self, buffer: &mut [u8], offset: u64) -> io::Result<usize>;
+}
+
+#[cfg(unix)]
+impl ReadAt for File {
+    fn read_at(&self, buffer: &mut [u8], offset: u64) -> io::Result<usize> {
+        std::os::unix::fs::FileExt::read_at(self, buffer, offset)
+    }
+}
+
 /// Reads and parses a plain file of `len` bytes on `workers` threads, each
 /// taking the next run of chunks ([`chunks_per_take`]) of `chunk_bytes`
 /// ([`FILE_CHUNK_BYTES`]) and reading each with a positional read: no
@@ -477,7 +492,7 @@ const DISCARD_BYTES: usize = 128 << 10;
 /// `on_bytes` is called after each chunk with the bytes done so far.
 #[cfg(unix)]
 pub fn run_file(
-    file: &File,
+    file: &impl ReadAt,
     len: u64,
     chunk_bytes: u64,
     setup: ParseSetup<'_>,
@@ -489,19 +504,22 @@ pub fn run_file(
     let next_take = AtomicU64::new(0);
     let done_bytes = AtomicU64::new(0);
     let reported = AtomicU64::new(0);
-    let stop = AtomicBool::new(false);
+    // The first chunk that could not be read: no worker reads past it, and
+    // every chunk before it is still read (a worker may hold a take below
+    // it), so the lines before the error are all counted.
+    let failed_at = AtomicU64::new(u64::MAX);
     let first_error: Mutex<Option<(u64, io::Error)>> = Mutex::new(None);
     let total = Mutex::new(setup.empty_partial());
     let finished: Vec<ParseWorker<'_>> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
             .map(|_| {
                 let mut worker = setup.worker().with_total(&total);
-                let (next_take, done_bytes, reported, stop, first_error) =
-                    (&next_take, &done_bytes, &reported, &stop, &first_error);
+                let (next_take, done_bytes, reported, failed_at, first_error) =
+                    (&next_take, &done_bytes, &reported, &failed_at, &first_error);
                 scope.spawn(move || {
                     let mut buffer = ReadBuffer::new();
                     let mut taken = 0..0;
-                    while !stop.load(Ordering::Relaxed) {
+                    loop {
                         let chunk = match taken.next() {
                             Some(chunk) => chunk,
                             None => {
@@ -510,6 +528,10 @@ pub fn run_file(
                                 first
                             }
                         };
+                        // Takes only grow: nothing after this is wanted.
+                        if chunk >= failed_at.load(Ordering::Relaxed) {
+                            break;
+                        }
                         let Some(start) = chunk.checked_mul(chunk_bytes).filter(|&s| s < len)
                         else {
                             break;
@@ -521,7 +543,7 @@ pub fn run_file(
                         match lines_starting_in(file, (start, end), MAX_LINE_BYTES, &mut buffer) {
                             Ok(range) => worker.parse_chunk(chunk, &buffer.bytes()[range]),
                             Err(error) => {
-                                stop.store(true, Ordering::Relaxed);
+                                failed_at.fetch_min(chunk, Ordering::Relaxed);
                                 if let Ok(mut first) = first_error.lock()
                                     && first.as_ref().is_none_or(|(at, _)| chunk < *at)
                                 {
@@ -579,7 +601,7 @@ pub fn run_file(
 /// small steps and dropped, never held.
 #[cfg(unix)]
 fn lines_starting_in(
-    file: &File,
+    file: &impl ReadAt,
     (start, end): (u64, u64),
     max_line: usize,
     buffer: &mut ReadBuffer,
@@ -633,7 +655,7 @@ fn lines_starting_in(
 /// until that line's newline; returns where the lines and the mark lie.
 #[cfg(unix)]
 fn drop_overlong_line(
-    file: &File,
+    file: &impl ReadAt,
     mut offset: u64,
     buffer: &mut ReadBuffer,
     kept: std::ops::Range<usize>,
@@ -658,13 +680,12 @@ fn drop_overlong_line(
 /// fewer only at the end of the file. Returns the bytes read.
 #[cfg(unix)]
 fn read_at_most(
-    file: &File,
+    file: &impl ReadAt,
     offset: u64,
     buffer: &mut ReadBuffer,
     at: usize,
     want: usize,
 ) -> io::Result<usize> {
-    use std::os::unix::fs::FileExt;
     buffer.grow(at + want, at);
     let mut got = 0;
     while got < want {
@@ -822,6 +843,68 @@ mod tests {
             Partial::new(BUCKET_MS, MIN_DEFAULT_SLOW_US),
             0,
         )
+    }
+
+    /// A file whose bytes from `bad_from` on cannot be read (a bad stretch
+    /// of disk): a read starting there fails, one running into it stops
+    /// short of it.
+    struct BadFrom {
+        text: Vec<u8>,
+        bad_from: usize,
+    }
+
+    impl ReadAt for BadFrom {
+        fn read_at(&self, buffer: &mut [u8], offset: u64) -> io::Result<usize> {
+            let offset = usize::try_from(offset).unwrap_or(usize::MAX);
+            if offset >= self.bad_from {
+                return Err(io::Error::other("injected read error"));
+            }
+            let end = offset.saturating_add(buffer.len()).min(self.bad_from).min(self.text.len());
+            let got = end.saturating_sub(offset);
+            buffer[..got].copy_from_slice(&self.text[offset..end]);
+            Ok(got)
+        }
+    }
+
+    #[test]
+    fn a_read_error_keeps_every_chunk_before_it_whoever_took_it() {
+        let log = tricky_log();
+        // A line start two thirds in: the chunk holding it is the first
+        // that cannot be read.
+        let bad_from = memchr::memchr(b'\n', &log[log.len() * 2 / 3..]).expect("a line") + log.len() * 2 / 3 + 1;
+        // (case, chunk bytes, workers)
+        let cases = [
+            ("takes of many chunks, two workers", 97u64, 2),
+            ("takes of a few chunks, three workers", 1_024, 3),
+            ("one chunk a take", 16_384, 2),
+        ];
+        for (case, chunk_bytes, workers) in cases {
+            // The first chunk that fails is the first whose read (the chunk,
+            // the byte before it and the overread for its last line) runs
+            // into the bad stretch; every line that starts before it counts.
+            let reaches_bad = |chunk: u64| {
+                let start = chunk * chunk_bytes;
+                let end = (start + chunk_bytes).min(log.len() as u64);
+                end as usize + LINE_OVERREAD_BYTES > bad_from
+            };
+            let failed = (0..).find(|&chunk| reaches_bad(chunk)).expect("a chunk fails");
+            let boundary = (failed * chunk_bytes) as usize;
+            let kept_end = match boundary {
+                0 => 0,
+                _ => memchr::memchr(b'\n', &log[boundary - 1..]).expect("a newline") + boundary,
+            };
+            let expected_lines = one_pass(&log[..kept_end]).tally.lines;
+            let (options, parser) = (options(workers), parser());
+            let file = BadFrom {
+                text: log.clone(),
+                bad_from,
+            };
+            let (result, outcome) =
+                run_file(&file, log.len() as u64, chunk_bytes, setup(&options, &parser), &|_| {});
+            assert!(outcome.error.is_some(), "{case}: the error is reported");
+            assert_eq!(outcome.lines_before_error, Some(expected_lines), "{case}: lines before it");
+            assert!(result.tally.lines >= expected_lines, "{case}: every line before it was read");
+        }
     }
 
     #[test]
