@@ -349,6 +349,17 @@ pub struct SeriesBuilder {
     users_sketched: bool,
 }
 
+/// Buckets a bucket must end before the latest one to be `ms` behind it
+/// (rounded up, and the latest bucket itself counted).
+fn buckets_behind(ms: i64, bucket_ms: i64) -> i64 {
+    (ms + bucket_ms - 1) / bucket_ms + 1
+}
+
+/// Whether bucket `index` is `behind` buckets or more before `latest`.
+fn is_behind(index: i64, behind: i64, latest: i64) -> bool {
+    index.saturating_add(behind) <= latest
+}
+
 /// Packs with `pack` the buckets listed in `stashed` that end `behind`
 /// buckets or more before `latest`, and takes them off the list.
 fn pack_settled(
@@ -359,7 +370,7 @@ fn pack_settled(
     pack: fn(&mut Bucket),
 ) {
     stashed.retain(|&index| {
-        if index.saturating_add(behind) > latest {
+        if !is_behind(index, behind, latest) {
             return true;
         }
         if let Some(bucket) = buckets.get_mut(&index) {
@@ -380,9 +391,9 @@ impl SeriesBuilder {
             current_start_ms: 0,
             slots: slots_per_bucket(bucket_ms),
             latest: None,
-            open_behind: (PACK_AFTER_MS + bucket_ms - 1) / bucket_ms + 1,
+            open_behind: buckets_behind(PACK_AFTER_MS, bucket_ms),
             open_stashed: Vec::new(),
-            users_open_behind: (PACK_USERS_AFTER_MS + bucket_ms - 1) / bucket_ms + 1,
+            users_open_behind: buckets_behind(PACK_USERS_AFTER_MS, bucket_ms),
             users_stashed: Vec::new(),
             exact_users_budget: default_exact_users_budget(),
             exact_users_bound: 0,
@@ -440,12 +451,10 @@ impl SeriesBuilder {
     /// for good, 4 KiB where HLL_4 takes 2 KiB: one host's week peaked at
     /// 72.0 MB of heap, 69.3 MB packed.)
     fn switch_buckets_to_sketch(&mut self) {
-        let packed_before = self
-            .latest
-            .map_or(i64::MIN, |latest| latest.saturating_sub(self.users_open_behind));
+        let (latest, behind) = (self.latest, self.users_open_behind);
         for (&index, bucket) in &mut self.buckets {
             bucket.users.switch_to_sketch();
-            if index <= packed_before {
+            if latest.is_some_and(|latest| is_behind(index, behind, latest)) {
                 bucket.pack_users();
             }
         }
@@ -555,14 +564,14 @@ impl SeriesBuilder {
     /// Whether bucket `index` ended [`PACK_AFTER_MS`] before the latest.
     fn is_settled(&self, index: i64) -> bool {
         self.latest
-            .is_some_and(|latest| index.saturating_add(self.open_behind) <= latest)
+            .is_some_and(|latest| is_behind(index, self.open_behind, latest))
     }
 
     /// Whether bucket `index` ended [`PACK_USERS_AFTER_MS`] before the
     /// latest.
     fn is_users_settled(&self, index: i64) -> bool {
         self.latest
-            .is_some_and(|latest| index.saturating_add(self.users_open_behind) <= latest)
+            .is_some_and(|latest| is_behind(index, self.users_open_behind, latest))
     }
 
     /// Moves the latest bucket index to `index` if later, and packs the
@@ -702,9 +711,9 @@ impl SeriesBuilder {
         let old_ms = self.bucket_ms;
         self.bucket_ms = old_ms * factor;
         self.latest = self.latest.map(|index| index.div_euclid(factor));
-        self.open_behind = (PACK_AFTER_MS + self.bucket_ms - 1) / self.bucket_ms + 1;
+        self.open_behind = buckets_behind(PACK_AFTER_MS, self.bucket_ms);
         self.open_stashed.clear();
-        self.users_open_behind = (PACK_USERS_AFTER_MS + self.bucket_ms - 1) / self.bucket_ms + 1;
+        self.users_open_behind = buckets_behind(PACK_USERS_AFTER_MS, self.bucket_ms);
         self.users_stashed.clear();
         // In time order, so each wide bucket is filled by consecutive
         // shares and packed before the next opens: only one is open at a
@@ -1021,9 +1030,6 @@ mod tests {
         }
     }
 
-    /// A bucket is packed once the requests have moved [`PACK_AFTER_MS`]
-    /// past it, opened again by a late request, and the series is the same
-    /// as if nothing had been packed.
     /// `requests` folded into `len` one-minute buckets directly, never
     /// packed: what a packed series must equal.
     fn never_packed(requests: &[RequestFacts], len: usize) -> Vec<Bucket> {
@@ -1038,6 +1044,9 @@ mod tests {
         buckets
     }
 
+    /// A bucket is packed once the requests have moved [`PACK_AFTER_MS`]
+    /// past it, opened again by a late request, and the series is the same
+    /// as if nothing had been packed.
     #[test]
     fn settled_buckets_are_packed_and_reopened_by_late_requests() {
         let minute = 60_000;

@@ -402,10 +402,9 @@ impl DimensionBuilder {
         // A bucket whose milliseconds do not fit leaves the range empty:
         // every request then finds its bucket by division.
         let start = index.checked_mul(self.bucket_ms);
-        self.current_ms = match start.and_then(|start| Some(start..start.checked_add(self.bucket_ms)?)) {
-            Some(range) => range,
-            None => 0..0,
-        };
+        self.current_ms = start
+            .and_then(|start| Some(start..start.checked_add(self.bucket_ms)?))
+            .unwrap_or(0..0);
     }
 
     fn settle(&mut self) {

@@ -13,15 +13,10 @@ use integer_encoding::VarInt;
 /// Appends `value` as a varint.
 #[inline]
 pub fn push_varint(bytes: &mut Vec<u8>, value: u64) {
-    // Most gaps between bins and most counts take one byte: a push, not a
-    // copy out of an encoding buffer (which cost ~50 instructions a value).
-    if value < 0x80 {
-        bytes.push(value as u8);
-        return;
-    }
     // Seven bits a byte, low group first, as `integer-encoding` writes them
     // (the tests check the two agree), one push a byte: a copy out of its
-    // encoding buffer cost ~65 instructions a value of three bytes.
+    // encoding buffer cost ~50 instructions a one-byte value (most gaps
+    // between bins and most counts) and ~65 a three-byte one.
     let mut rest = value;
     while rest >= 0x80 {
         bytes.push((rest as u8) | 0x80);

@@ -113,27 +113,32 @@ fn aws_time(text: &[u8]) -> Option<Millis> {
 /// of six digits (the digits of the second are checked when it is parsed).
 ///
 /// The last eight bytes (`.186641Z`) are checked as one little-endian
-/// word: a byte is a digit when its high nibble is 3 and stays 3 with 6
-/// added (no carry crosses bytes: a byte that could carry has failed the
-/// first test). A byte loop cost ~25 instructions a time (callgrind).
+/// word ([`are_digits`]). A byte loop cost ~25 instructions a time
+/// (callgrind).
 #[inline]
 fn has_aws_shape(text: &[u8; AWS_TIME_LEN]) -> bool {
     /// The six digit bytes of the word.
     const DIGITS: u64 = 0x00ff_ffff_ffff_ff00;
     /// `.` first and `Z` last.
     const PUNCTUATION: u64 = (b'Z' as u64) << 56 | b'.' as u64;
-    const HIGH_NIBBLES: u64 = 0x00f0_f0f0_f0f0_f000;
-    /// `0` in every digit byte.
-    const ZEROS: u64 = 0x0030_3030_3030_3000;
-    const SIXES: u64 = 0x0006_0606_0606_0600;
     let Ok(tail) = <[u8; 8]>::try_from(&text[AWS_SECOND_LEN..]) else {
         return false;
     };
     let tail = u64::from_le_bytes(tail);
-    let digits = tail & DIGITS;
-    tail & !DIGITS == PUNCTUATION
-        && digits & HIGH_NIBBLES == ZEROS
-        && digits.wrapping_add(SIXES) & HIGH_NIBBLES == ZEROS
+    tail & !DIGITS == PUNCTUATION && are_digits(tail, DIGITS)
+}
+
+/// Whether the bytes of `word` that `mask` selects (whole bytes of 0xff)
+/// are all ASCII digits: a byte is a digit when its high nibble is 3 and
+/// stays 3 with 6 added (no carry crosses bytes: a byte that could carry
+/// has failed the first test).
+#[inline(always)]
+fn are_digits(word: u64, mask: u64) -> bool {
+    let high_nibbles = mask & 0xf0f0_f0f0_f0f0_f0f0;
+    let zeros = mask & 0x3030_3030_3030_3030;
+    let sixes = mask & 0x0606_0606_0606_0606;
+    let digits = word & mask;
+    digits & high_nibbles == zeros && digits.wrapping_add(sixes) & high_nibbles == zeros
 }
 
 /// Length of the minute of an AWS time, `2018-07-02T22:23:`: what a
@@ -347,15 +352,8 @@ impl<'a> Fields<'a> {
             <[u8; 8]>::try_from(&words[at..at + 8]).map_or(0, u64::from_le_bytes)
         };
         let words = [word(0), word(8), word(16), word(24)];
-        for (word, (digits, punctuation, expected)) in words.iter().zip(USUAL_NUMBERS_SHAPE) {
-            let digit_bytes = word & digits;
-            let high_nibbles = digits & 0xf0f0_f0f0_f0f0_f0f0;
-            let zeros = digits & 0x3030_3030_3030_3030;
-            let sixes = digits & 0x0606_0606_0606_0606;
-            if word & punctuation != expected
-                || digit_bytes & high_nibbles != zeros
-                || digit_bytes.wrapping_add(sixes) & high_nibbles != zeros
-            {
+        for (&word, (digits, punctuation, expected)) in words.iter().zip(USUAL_NUMBERS_SHAPE) {
+            if word & punctuation != expected || !are_digits(word, digits) {
                 return None;
             }
         }
