@@ -15,6 +15,7 @@ pub mod envelope;
 pub mod events;
 pub mod evidence;
 pub mod json_document;
+pub mod mapped;
 pub mod metrics;
 pub mod pipeline;
 pub mod read_buffer;
@@ -540,8 +541,13 @@ pub(crate) fn ingest_source(
             let read_len = read_short(&mut stats, &identity, len, progress);
             let report = |done: u64| progress.set_position(consumed_before + done);
             let chunk_bytes = pipeline::FILE_CHUNK_BYTES;
+            // Mapped, not copied, where a lease makes that safe (mapped.rs).
+            let lease = (read_len >= mapped::MAPPED_FROM_BYTES)
+                .then(|| mapped::Lease::take(&file, setup.workers))
+                .flatten();
             let (mut total, outcome) =
-                pipeline::run_file(&file, read_len, chunk_bytes, setup, &report);
+                pipeline::run_file(&file, lease.as_ref(), read_len, chunk_bytes, setup, &report);
+            drop(lease);
             total.chunk_spans = chunk_spans(&total.chunk_arrivals, |chunk| {
                 let from = chunk.saturating_mul(chunk_bytes);
                 Some((from, from.saturating_add(chunk_bytes).min(read_len)))

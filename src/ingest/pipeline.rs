@@ -3,10 +3,12 @@
 //! persistent [`Partial`], merged once at the end. Two ways to feed them:
 //!
 //! - a plain file ([`run_file`]): every worker takes the next run of up to
-//!   32 chunks of 512 KiB, reads each with a positional read into its own
-//!   reused, aligned buffer ([`super::read_buffer`]), still in the core's
-//!   cache when it parses it, and parses the lines that start there (a run,
-//!   not a chunk, so that each minute of a busy log is mostly one worker's);
+//!   32 chunks of 512 KiB and parses the lines that start in each (a run,
+//!   not a chunk, so that each minute of a busy log is mostly one
+//!   worker's), from a window of the file mapped under a read lease
+//!   ([`super::mapped`]) or, without one, read with a positional read into
+//!   its own reused, aligned buffer ([`super::read_buffer`]), still in the
+//!   core's cache when it parses it;
 //! - standard input and gzip ([`run`]): one reader thread reads (and
 //!   decodes, which is slower than parsing) into a few buffers that go round
 //!   between it and the workers, so decoding overlaps parsing. A decoding
@@ -31,6 +33,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use super::IngestOptions;
 use super::access::{AccessFormat, AccessParser};
 use super::envelope::Envelope;
+use super::mapped::{self, Lease};
 use super::read_buffer::ReadBuffer;
 use super::reader::{Chunk, ChunkReader, MAX_LINE_BYTES, OVERLONG_LINE_MARK};
 use super::recount::{Recount, meets_ranges};
@@ -485,14 +488,17 @@ impl ReadAt for File {
 
 /// Reads and parses a plain file of `len` bytes on `workers` threads, each
 /// taking the next run of chunks ([`chunks_per_take`]) of `chunk_bytes`
-/// ([`FILE_CHUNK_BYTES`]) and reading each with a positional read: no
+/// ([`FILE_CHUNK_BYTES`]) and reading each from its mapped window while
+/// `lease` holds ([`window_lines`]), else with a positional read: no
 /// reader thread, no copy between threads, every core reads and parses.
 /// Chunk `k` parses the lines that *start* in its byte range, reading a
-/// little past the end for its last line, so each line is parsed once.
-/// `on_bytes` is called after each chunk with the bytes done so far.
+/// little past the end for its last line, so each line is parsed once;
+/// both ways give the same lines. `on_bytes` is called after each chunk
+/// with the bytes done so far.
 #[cfg(unix)]
 pub fn run_file(
     file: &impl ReadAt,
+    lease: Option<&Lease<'_>>,
     len: u64,
     chunk_bytes: u64,
     setup: ParseSetup<'_>,
@@ -518,6 +524,8 @@ pub fn run_file(
                     (&next_take, &done_bytes, &reported, &failed_at, &first_error);
                 scope.spawn(move || {
                     let mut buffer = ReadBuffer::new();
+                    let mut window = None;
+                    let mut mapping = lease.is_some();
                     let mut taken = 0..0;
                     loop {
                         let chunk = match taken.next() {
@@ -540,7 +548,23 @@ pub fn run_file(
                         if !setup.wants(start, end) {
                             continue;
                         }
-                        match lines_starting_in(file, (start, end), MAX_LINE_BYTES, &mut buffer) {
+                        let mut parsed = false;
+                        if let Some(lease) = lease.filter(|_| mapping) {
+                            match window_lines(lease, &mut window, (start, end), len) {
+                                Ok(Some(range)) => {
+                                    if let Some(mapped) = &window {
+                                        worker.parse_chunk(chunk, &mapped.bytes[range]);
+                                        parsed = true;
+                                    }
+                                }
+                                Ok(None) => {}
+                                Err(LeaseBroken) => {
+                                    (window, mapping) = (None, false);
+                                    lease.stop_mapping();
+                                }
+                            }
+                        }
+                        if !parsed { match lines_starting_in(file, (start, end), MAX_LINE_BYTES, &mut buffer) {
                             Ok(range) => worker.parse_chunk(chunk, &buffer.bytes()[range]),
                             Err(error) => {
                                 failed_at.fetch_min(chunk, Ordering::Relaxed);
@@ -552,13 +576,17 @@ pub fn run_file(
                                 worker.parse_chunk(chunk, &[]);
                                 break;
                             }
-                        }
+                        } }
                         // Chunks finish out of order: report only progress.
                         let done =
                             done_bytes.fetch_add(end - start, Ordering::Relaxed) + (end - start);
                         if reported.fetch_max(done, Ordering::Relaxed) < done {
                             on_bytes(done);
                         }
+                    }
+                    drop(window);
+                    if let Some(lease) = lease.filter(|_| mapping) {
+                        lease.stop_mapping();
                     }
                     worker
                 })
@@ -592,6 +620,53 @@ pub fn run_file(
             chunk_offsets: Vec::new(),
         },
     )
+}
+
+/// A stretch of a plain file mapped under its lease: a few chunks of a
+/// worker's take ([`Lease::window_bytes`]) and a little more for the end
+/// of the last line.
+struct Window {
+    /// Where `bytes` start in the file.
+    from: u64,
+    bytes: memmap2::Mmap,
+}
+
+/// The lease on a mapped file broke: the worker maps no more.
+struct LeaseBroken;
+
+/// Where the lines that start in `[start, end)` lie in the worker's mapped
+/// window, mapping the next one when the chunk is not in it; `Ok(None)`
+/// when its last line runs past a fresh window (the chunk is read with
+/// positional reads).
+fn window_lines(
+    lease: &Lease<'_>,
+    window: &mut Option<Window>,
+    (start, end): (u64, u64),
+    len: u64,
+) -> Result<Option<std::ops::Range<usize>>, LeaseBroken> {
+    let from = start.saturating_sub(1);
+    let lines_in = |mapped: &Window| {
+        let skip = usize::try_from(from.checked_sub(mapped.from)?).ok()?;
+        let bytes = mapped.bytes.get(skip..)?;
+        let reaches_end = mapped.from + mapped.bytes.len() as u64 >= len;
+        let range = mapped::lines_within(bytes, (start, end), reaches_end)?;
+        Some(range.start + skip..range.end + skip)
+    };
+    if let Some(mapped) = window.as_ref() {
+        if let Some(range) = lines_in(mapped) {
+            return Ok(Some(range));
+        }
+        if mapped.from == from {
+            return Ok(None);
+        }
+    }
+    // Unmapped first: a worker holds one window at a time.
+    *window = None;
+    let bytes_wanted = (lease.window_bytes + lease.overread_bytes) as u64;
+    let map_len = usize::try_from((len - from).min(bytes_wanted)).map_err(|_| LeaseBroken)?;
+    let bytes = lease.map(from, map_len).ok_or(LeaseBroken)?;
+    let mapped = window.insert(Window { from, bytes });
+    Ok(lines_in(mapped))
 }
 
 /// Reads into `buffer` the lines of `file` that start in `[start, end)`
@@ -900,7 +975,7 @@ mod tests {
                 bad_from,
             };
             let (result, outcome) =
-                run_file(&file, log.len() as u64, chunk_bytes, setup(&options, &parser), &|_| {});
+                run_file(&file, None, log.len() as u64, chunk_bytes, setup(&options, &parser), &|_| {});
             assert!(outcome.error.is_some(), "{case}: the error is reported");
             assert_eq!(outcome.lines_before_error, Some(expected_lines), "{case}: lines before it");
             assert!(result.tally.lines >= expected_lines, "{case}: every line before it was read");
@@ -923,22 +998,41 @@ mod tests {
         );
         let mut file = tempfile::NamedTempFile::new().expect("temp file");
         file.write_all(&log).expect("write");
+        // Leased and mapped: the file open only for reading.
+        let path = file.into_temp_path();
+        let file = File::open(&path).expect("open for reading");
         for workers in [1, 2, 3] {
             for chunk_bytes in [1u64, 97, 4_096, FILE_CHUNK_BYTES] {
-                let (options, parser) = (options(workers), parser());
-                let setup = setup(&options, &parser);
-                let (result, outcome) = run_file(
-                    file.as_file(),
-                    log.len() as u64,
-                    chunk_bytes,
-                    setup,
-                    &|_| {},
-                );
-                assert!(outcome.error.is_none());
-                assert!(
-                    summary(result) == expected,
-                    "positional reads, {workers} workers, {chunk_bytes}-byte chunks"
-                );
+                // (how, the mapped window and overread, if mapped): a window
+                // smaller than a chunk, windows of a few chunks with an
+                // overread shorter than some lines (those chunks are read
+                // positionally), the real sizes.
+                let ways = [
+                    ("positional reads", None),
+                    ("mapped, 50-byte windows", Some((50, 4_096))),
+                    ("mapped, 4 KiB windows, 100-byte overread", Some((4_096, 100))),
+                    ("mapped", Some((mapped::MAPPED_WINDOW_BYTES, mapped::MAPPED_OVERREAD_BYTES))),
+                ];
+                for (how, window) in ways {
+                    let (options, parser) = (options(workers), parser());
+                    let setup = setup(&options, &parser);
+                    let lease = window.map(|(window_bytes, overread_bytes)| {
+                        let mut lease = Lease::take(&file, workers).expect("a lease on our own file");
+                        (lease.window_bytes, lease.overread_bytes) = (window_bytes, overread_bytes);
+                        lease
+                    });
+                    let (result, outcome) =
+                        run_file(&file, lease.as_ref(), log.len() as u64, chunk_bytes, setup, &|_| {});
+                    assert!(outcome.error.is_none());
+                    assert!(
+                        summary(result) == expected,
+                        "{how}, {workers} workers, {chunk_bytes}-byte chunks"
+                    );
+                    if let Some(lease) = lease {
+                        assert!(lease.windows_mapped() > 0, "{how}: windows were mapped");
+                        assert!(!lease.holds(), "{how}: the lease is given up when reading ends");
+                    }
+                }
             }
             // A decoding reader (the last worker a helper) and standard input.
             for (chunk_bytes, decoding) in [1usize, 97, 4_096]
@@ -959,6 +1053,33 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// A lease that breaks (another process would truncate the file) before
+    /// the workers start: no window is mapped, every chunk is read with
+    /// positional reads, and the result is the same.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_broken_lease_reads_positionally() {
+        let log = tricky_log();
+        let expected = summary(one_pass(&log));
+        let mut file = tempfile::NamedTempFile::new().expect("temp file");
+        file.write_all(&log).expect("write");
+        let path = file.into_temp_path();
+        let file = File::open(&path).expect("open for reading");
+        let lease = Lease::take(&file, 2).expect("a lease on our own file");
+        let truncate = std::process::Command::new("truncate")
+            .args(["-s", "0"])
+            .arg(&path)
+            .output()
+            .expect("run truncate");
+        assert!(!truncate.status.success(), "held back by the lease");
+        let (options, parser) = (options(2), parser());
+        let (result, outcome) =
+            run_file(&file, Some(&lease), log.len() as u64, 4_096, setup(&options, &parser), &|_| {});
+        assert!(outcome.error.is_none());
+        assert!(summary(result) == expected, "positional reads after the break");
+        assert_eq!(lease.windows_mapped(), 0);
     }
 
     /// Every chunk's lines of `text`, read positionally and joined.

@@ -161,11 +161,72 @@ proptest! {
         prop_assert_eq!(whole["inputs"][0]["skipped"].as_u64(), Some(10));
         let mut cuts = cuts;
         cuts.sort_unstable();
+        // A piece of nothing but an unreadable line cannot be recognised
+        // on its own: its own test below.
+        prop_assume!(!has_a_piece_of_one_unreadable_line(&cuts));
         let mut split = Split::new(&scratch.path().join("split"));
         let name = log.display().to_string();
         map_pieces(&log, &name, &cuts, placing, scratch.path(), &mut split, "f000");
         prop_assert_eq!(split.reduce(placing), whole);
     }
+}
+
+/// Whether a piece cut at `cuts` is one line of [`log_with_bad_lines`]
+/// that no format reads.
+fn has_a_piece_of_one_unreadable_line(cuts: &[usize]) -> bool {
+    let log = log_with_bad_lines();
+    let unreadable: Vec<usize> = log
+        .lines()
+        .enumerate()
+        .filter(|(_, line)| line.starts_with("not a request"))
+        .map(|(index, _)| index)
+        .collect();
+    cuts.windows(2)
+        .any(|piece| piece[1] == piece[0] + 1 && unreadable.contains(&piece[0]))
+}
+
+/// A piece that is one unreadable line (line 397 alone) is not recognised
+/// on the machine that reads it: the merged report counts that line as
+/// skipped, as the whole run does, finds the same incident, and says in
+/// the input's note that its pieces were not all read alike, with what to
+/// do; only that line's reason differs.
+#[test]
+fn a_piece_of_one_unreadable_line_is_named_in_the_note() {
+    let scratch = scratch();
+    let log = write(scratch.path(), "access.log", &log_with_bad_lines());
+    let placing = Placing::Found;
+    let whole = whole_report(&config(&[&log], placing, (None, None)));
+    let cuts = [396, 397];
+    assert!(has_a_piece_of_one_unreadable_line(&cuts));
+    let mut split = Split::new(&scratch.path().join("split"));
+    let name = log.display().to_string();
+    map_pieces(
+        &log,
+        &name,
+        &cuts,
+        placing,
+        scratch.path(),
+        &mut split,
+        "f000",
+    );
+    let merged = split.reduce(placing);
+    assert_eq!(merged["incidents"], whole["incidents"]);
+    let (input, whole_input) = (&merged["inputs"][0], &whole["inputs"][0]);
+    assert_eq!(input["lines"].as_u64(), Some(910));
+    assert_eq!(input["parsed"].as_u64(), Some(900));
+    assert_eq!(input["skipped"].as_u64(), Some(10));
+    assert_eq!(whole_input["note"], Value::Null);
+    let note = input["note"].as_str().expect("a note");
+    assert!(note.contains("not all read alike"), "{note}");
+    assert!(note.contains("one run reads the whole file"), "{note}");
+    let examples = input["skipped_examples"].as_array().expect("examples");
+    assert_eq!(examples[4]["line"].as_u64(), Some(397));
+    assert_eq!(
+        examples[..4],
+        whole_input["skipped_examples"]
+            .as_array()
+            .expect("examples")[..4]
+    );
 }
 
 #[test]
