@@ -545,9 +545,12 @@ pub(crate) fn ingest_source(
             let lease = (read_len >= mapped::MAPPED_FROM_BYTES)
                 .then(|| mapped::Lease::take(&file, setup.workers))
                 .flatten();
-            let (mut total, outcome) =
+            let (mut total, mut outcome) =
                 pipeline::run_file(&file, lease.as_ref(), read_len, chunk_bytes, setup, &report);
             drop(lease);
+            if outcome.error.is_none() {
+                outcome.error = shrunk_while_read(&file, read_len);
+            }
             total.chunk_spans = chunk_spans(&total.chunk_arrivals, |chunk| {
                 let from = chunk.saturating_mul(chunk_bytes);
                 Some((from, from.saturating_add(chunk_bytes).min(read_len)))
@@ -713,6 +716,18 @@ fn note_overlap(
 
 /// The file and its length, when `source` is an uncompressed regular file
 /// that can be read at any offset.
+/// An error when `file` is now shorter than the `read_len` bytes its read
+/// started with: it was truncated while it was read (logrotate's
+/// `copytruncate`), so what lay past its new end was not read, or not all.
+fn shrunk_while_read(file: &std::fs::File, read_len: u64) -> Option<std::io::Error> {
+    let now = file.metadata().ok()?.len();
+    (now < read_len).then(|| {
+        std::io::Error::other(format!(
+            "the file shrank from {read_len} to {now} bytes while it was read (truncated, as logrotate's copytruncate does), so what lay past byte {now} may not all have been read; read the copy it was rotated to (e.g. access.log.1) as well"
+        ))
+    })
+}
+
 fn plain_file(source: &Source, compressed: bool) -> Option<(std::fs::File, u64)> {
     if compressed {
         return None;
@@ -796,6 +811,32 @@ pub fn ensure_something_parsed(inputs: &[InputStats]) -> Result<()> {
 mod tests {
     use super::*;
     use std::path::Path;
+
+    /// A file that is shorter after its read than when the read began was
+    /// truncated meanwhile: named with both sizes; one that grew or kept
+    /// its size was read as it was.
+    #[test]
+    fn a_file_that_shrank_while_it_was_read_is_an_error() {
+        use std::io::Write;
+        let mut file = tempfile::NamedTempFile::new().expect("temporary file");
+        file.write_all(&[b'x'; 100]).expect("write");
+        let cases = [
+            ("kept its size", 100, None),
+            ("grew (a live log)", 60, None),
+            ("read at 140 bytes, now 100", 140, Some("shrank from 140 to 100 bytes")),
+        ];
+        for (case, read_len, expected) in cases {
+            let error = shrunk_while_read(file.as_file(), read_len).map(|e| e.to_string());
+            match expected {
+                None => assert!(error.is_none(), "{case}: {error:?}"),
+                Some(words) => {
+                    let error = error.expect(case);
+                    assert!(error.contains(words), "{case}: {error}");
+                    assert!(error.contains("copytruncate"), "{case}: {error}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn files_of_one_cloud_delivery_are_one_log() {
