@@ -58,7 +58,7 @@ AWK
 # (request time in seconds with a fraction), so it reads every field.
 GOACCESS_FORMAT='%h %^[%d:%t %^] "%r" %s %b "%R" "%u" %T'
 
-declare -a NAMES COMMANDS
+declare -a NAMES=() COMMANDS=()
 add() { NAMES+=("$1"); COMMANDS+=("$2"); }
 for tool in ${TOOLS//,/ }; do
   case "$tool" in
