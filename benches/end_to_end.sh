@@ -135,7 +135,7 @@ compressed_section() {
     echo "rotated: $rotated, $(du -cb "$rotated"/* | tail -1 | cut -f1) bytes on disk; gz: $gz, $(wc -c < "$gz") bytes"
   } | tee "$OUT/compressed.txt"
   cat "$rotated"/* "$gz" > /dev/null
-  hyperfine --runs "$RUNS" --export-markdown "$OUT/compressed.md" --export-json "$OUT/compressed.json" \
+  hyperfine --runs "$RUNS" --warmup 1 --export-markdown "$OUT/compressed.md" --export-json "$OUT/compressed.json" \
     -n "postmortem report, 8 rotations (7 gz)" "$BIN report --quiet --format json $rotated" \
     -n "zcat -f rotations | mawk one-liner" "zcat -f $rotated/* | mawk -f $OUT/minute.awk" \
     -n "postmortem report, one .gz" "$BIN report --quiet --format json $gz" \
