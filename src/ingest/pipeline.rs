@@ -548,24 +548,24 @@ pub fn run_file(
                         if !setup.wants(start, end) {
                             continue;
                         }
-                        let mut parsed = false;
+                        // From the mapped window while the lease holds.
+                        let mut from_window = None;
                         if let Some(lease) = lease.filter(|_| mapping) {
                             match window_lines(lease, &mut window, (start, end), len) {
-                                Ok(Some(range)) => {
-                                    if let Some(mapped) = &window {
-                                        worker.parse_chunk(chunk, &mapped.bytes[range]);
-                                        parsed = true;
-                                    }
-                                }
-                                Ok(None) => {}
+                                Ok(range) => from_window = range,
                                 Err(LeaseBroken) => {
                                     (window, mapping) = (None, false);
                                     lease.stop_mapping();
                                 }
                             }
                         }
-                        if !parsed { match lines_starting_in(file, (start, end), MAX_LINE_BYTES, &mut buffer) {
-                            Ok(range) => worker.parse_chunk(chunk, &buffer.bytes()[range]),
+                        let read = match (from_window, &window) {
+                            (Some(range), Some(mapped)) => Ok(&mapped.bytes[range]),
+                            _ => lines_starting_in(file, (start, end), MAX_LINE_BYTES, &mut buffer)
+                                .map(|range| &buffer.bytes()[range]),
+                        };
+                        match read {
+                            Ok(lines) => worker.parse_chunk(chunk, lines),
                             Err(error) => {
                                 failed_at.fetch_min(chunk, Ordering::Relaxed);
                                 if let Ok(mut first) = first_error.lock()
@@ -576,7 +576,7 @@ pub fn run_file(
                                 worker.parse_chunk(chunk, &[]);
                                 break;
                             }
-                        } }
+                        }
                         // Chunks finish out of order: report only progress.
                         let done =
                             done_bytes.fetch_add(end - start, Ordering::Relaxed) + (end - start);
