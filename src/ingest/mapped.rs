@@ -27,7 +27,7 @@
 //! default, would end the process, so the file's lease signal is set to
 //! `SIGURG`, which is ignored unless the program handles it (a lease is not
 //! taken if it does). A file the lease cannot cover (not its owner and no
-//! `CAP_LEASE`, a network file system, leases disabled, not Linux) is read
+//! `CAP_LEASE`, most network file systems, leases disabled, not Linux) is read
 //! with positional reads: same records, same report.
 
 use std::fs::File;
