@@ -204,68 +204,24 @@ fn urg_is_ignored() -> bool {
     handler == libc::SIG_DFL || handler == libc::SIG_IGN
 }
 
-/// Where the lines that *start* in `[start, end)` of a file lie in `bytes`,
-/// which hold the file from `start - 1` (from 0 when `start` is 0): the
-/// same lines as `pipeline::lines_starting_in` reads. `None` when `bytes`
-/// end before the last of them does and are not the end of the file
-/// (`reaches_end`): the caller reads that chunk another way.
-pub fn lines_within(
-    bytes: &[u8],
-    (start, end): (u64, u64),
-    reaches_end: bool,
-) -> Option<std::ops::Range<usize>> {
-    let span = usize::try_from(end - start.saturating_sub(1)).ok()?;
-    let first = if start == 0 {
-        0
-    } else {
-        match memchr::memchr(b'\n', bytes.get(..span.min(bytes.len()))?) {
-            Some(at) => at + 1,
-            // The line running through `start` runs past `end` too.
-            None if bytes.len() >= span || reaches_end => return Some(0..0),
-            None => return None,
-        }
-    };
-    if first >= span {
-        return Some(0..0);
-    }
-    // The last line starting before `end` ends at the first newline at or
-    // after `end - 1`.
-    let search_from = span - 1;
-    match memchr::memchr(b'\n', bytes.get(search_from..)?) {
-        Some(at) => Some(first..search_from + at + 1),
-        None if reaches_end => Some(first..bytes.len()),
-        None => None,
-    }
+/// Runs coreutils' `truncate -s 0` on `path` in another process, which
+/// opens the file with `O_NONBLOCK`: refused at once while a lease on the
+/// file holds (and the lease then breaks), instead of waiting for it.
+/// Whether it truncated the file.
+#[cfg(all(test, target_os = "linux"))]
+pub(crate) fn truncate_elsewhere(path: &std::path::Path) -> bool {
+    std::process::Command::new("truncate")
+        .args(["-s", "0"])
+        .arg(path)
+        .output()
+        .expect("run truncate")
+        .status
+        .success()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// The file `0123\n567\n9` in chunks of 4 bytes: each case gives the
-    /// bytes handed over (from `start - 1`) and the lines expected.
-    #[test]
-    fn lines_within_finds_the_lines_that_start_in_a_chunk() {
-        let file = b"0123\n567\n9";
-        /// (case, chunk, bytes handed over, they reach the file's end,
-        /// the lines expected)
-        type Case<'a> = (&'a str, (u64, u64), usize, bool, Option<&'a [u8]>);
-        let cases: [Case; 7] = [
-            ("first chunk: its line ends past it", (0, 4), 10, true, Some(b"0123\n")),
-            ("first chunk, the window ends too soon", (0, 4), 4, false, None),
-            ("a chunk where no line starts", (1, 5), 9, true, Some(b"")),
-            ("a line starts right after the newline", (4, 8), 6, true, Some(b"567\n")),
-            ("the last line, without a newline", (8, 10), 3, true, Some(b"9")),
-            ("the last line, more of the file unmapped", (8, 10), 3, false, None),
-            ("a window shorter than the chunk", (5, 9), 2, false, None),
-        ];
-        for (name, (start, end), len, reaches_end, expected) in cases {
-            let from = start.saturating_sub(1) as usize;
-            let bytes = &file[from..(from + len).min(file.len())];
-            let lines = lines_within(bytes, (start, end), reaches_end).map(|range| &bytes[range]);
-            assert_eq!(lines, expected, "{name}");
-        }
-    }
 
     /// A lease is taken on a file this process owns, holds, maps what was
     /// written, and reads as breaking once another process tries to write
@@ -287,25 +243,13 @@ mod tests {
         let map = lease.map(0, 8).expect("a mapping while the lease holds");
         assert_eq!(&map[..], b"one\ntwo\n");
         drop(map);
-        // coreutils' truncate opens with O_NONBLOCK: refused at once while
-        // the lease breaks, instead of waiting for it.
-        let truncate = std::process::Command::new("truncate")
-            .args(["-s", "0"])
-            .arg(&path)
-            .output()
-            .expect("run truncate");
-        assert!(!truncate.status.success(), "the lease holds the truncation back");
+        assert!(!truncate_elsewhere(&path), "the lease holds the truncation back");
         assert!(!lease.holds(), "the lease reads as breaking");
         assert!(lease.map(0, 8).is_none(), "no mapping once the lease breaks");
         assert_eq!(std::fs::metadata(&path).expect("metadata").len(), 8);
         lease.stop_mapping();
         drop(lease);
-        let truncate = std::process::Command::new("truncate")
-            .args(["-s", "0"])
-            .arg(&path)
-            .status()
-            .expect("run truncate");
-        assert!(truncate.success(), "the lease given up, the truncation goes on");
+        assert!(truncate_elsewhere(&path), "the lease given up, the truncation goes on");
         std::fs::remove_file(&path).expect("remove the file");
     }
 }

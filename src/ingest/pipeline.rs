@@ -33,7 +33,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use super::IngestOptions;
 use super::access::{AccessFormat, AccessParser};
 use super::envelope::Envelope;
-use super::mapped::{self, Lease};
+use super::mapped::Lease;
 use super::read_buffer::ReadBuffer;
 use super::reader::{Chunk, ChunkReader, MAX_LINE_BYTES, OVERLONG_LINE_MARK};
 use super::recount::{Recount, meets_ranges};
@@ -649,7 +649,7 @@ fn window_lines(
         let skip = usize::try_from(from.checked_sub(mapped.from)?).ok()?;
         let bytes = mapped.bytes.get(skip..)?;
         let reaches_end = mapped.from + mapped.bytes.len() as u64 >= len;
-        let range = mapped::lines_within(bytes, (start, end), reaches_end)?;
+        let range = lines_within(bytes, (start, end), reaches_end)?;
         Some(range.start + skip..range.end + skip)
     };
     if let Some(mapped) = window.as_ref() {
@@ -669,6 +669,45 @@ fn window_lines(
     Ok(lines_in(mapped))
 }
 
+/// Where the first line that starts in the chunk from `start` (`span`
+/// bytes from `start - 1`, or from 0) starts in `bytes`, which hold the
+/// file from there: 0 in the file's first chunk, else just past the first
+/// newline before the chunk's end. `None` when `bytes` show no such newline
+/// (the line running through `start` runs past the end, if `bytes` cover
+/// the chunk).
+fn first_line_start(bytes: &[u8], start: u64, span: usize) -> Option<usize> {
+    if start == 0 {
+        return Some(0);
+    }
+    let at = memchr::memchr(b'\n', &bytes[..span.min(bytes.len())])?;
+    Some(at + 1).filter(|&first| first < span)
+}
+
+/// Where the lines that *start* in `[start, end)` of a file lie in `bytes`,
+/// which hold the file from `start - 1` (from 0 when `start` is 0): the
+/// lines [`lines_starting_in`] reads. `None` when `bytes` end before the
+/// last of them does and are not the end of the file (`reaches_end`): the
+/// chunk is then read another way.
+fn lines_within(
+    bytes: &[u8],
+    (start, end): (u64, u64),
+    reaches_end: bool,
+) -> Option<std::ops::Range<usize>> {
+    let span = usize::try_from(end - start.saturating_sub(1)).ok()?;
+    let Some(first) = first_line_start(bytes, start, span) else {
+        // No line starts in the chunk, if `bytes` cover it.
+        return (bytes.len() >= span || reaches_end).then_some(0..0);
+    };
+    // The last line starting before `end` ends at the first newline at or
+    // after `end - 1`.
+    let search_from = span - 1;
+    match bytes.get(search_from..).and_then(|rest| memchr::memchr(b'\n', rest)) {
+        Some(at) => Some(first..search_from + at + 1),
+        None if reaches_end => Some(first..bytes.len()),
+        None => None,
+    }
+}
+
 /// Reads into `buffer` the lines of `file` that start in `[start, end)`
 /// (the last one whole, past `end`), and returns where they lie in it. A
 /// last line running more than `max_line` bytes past what the first read
@@ -686,18 +725,10 @@ fn lines_starting_in(
     buffer.place_for(from);
     let span = (end - from) as usize;
     let mut filled = read_at_most(file, from, buffer, 0, span + LINE_OVERREAD_BYTES)?;
-    let first = if start == 0 {
-        0
-    } else {
-        match memchr::memchr(b'\n', &buffer.bytes()[..filled.min(span)]) {
-            Some(at) => at + 1,
-            // The line running through `start` runs past `end` too.
-            None => return Ok(0..0),
-        }
-    };
-    if first >= span {
+    let Some(first) = first_line_start(&buffer.bytes()[..filled], start, span) else {
+        // The line running through `start` runs past `end` too.
         return Ok(0..0);
-    }
+    };
     // The last line starting before `end` ends at the first newline at or
     // after `end - 1`.
     let mut search_from = span - 1;
@@ -779,6 +810,7 @@ mod tests {
     use std::io::Write;
 
     use super::*;
+    use crate::ingest::mapped;
     use crate::config::UserKey;
     use crate::ingest::SkippedLine;
     use crate::ingest::sniff;
@@ -996,11 +1028,8 @@ mod tests {
             vec![101, 202, 303],
             "skipped lines keep their numbers"
         );
-        let mut file = tempfile::NamedTempFile::new().expect("temp file");
-        file.write_all(&log).expect("write");
         // Leased and mapped: the file open only for reading.
-        let path = file.into_temp_path();
-        let file = File::open(&path).expect("open for reading");
+        let (_path, file) = read_only_file(&log);
         for workers in [1, 2, 3] {
             for chunk_bytes in [1u64, 97, 4_096, FILE_CHUNK_BYTES] {
                 // (how, the mapped window and overread, if mapped): a window
@@ -1055,6 +1084,16 @@ mod tests {
         }
     }
 
+    /// `text` in a temporary file (removed when the path is dropped), open
+    /// only for reading, so that it can be leased.
+    fn read_only_file(text: &[u8]) -> (tempfile::TempPath, File) {
+        let mut file = tempfile::NamedTempFile::new().expect("temp file");
+        file.write_all(text).expect("write");
+        let path = file.into_temp_path();
+        let file = File::open(&path).expect("open for reading");
+        (path, file)
+    }
+
     /// A lease that breaks (another process would truncate the file) before
     /// the workers start: no window is mapped, every chunk is read with
     /// positional reads, and the result is the same.
@@ -1063,23 +1102,40 @@ mod tests {
     fn a_broken_lease_reads_positionally() {
         let log = tricky_log();
         let expected = summary(one_pass(&log));
-        let mut file = tempfile::NamedTempFile::new().expect("temp file");
-        file.write_all(&log).expect("write");
-        let path = file.into_temp_path();
-        let file = File::open(&path).expect("open for reading");
+        let (path, file) = read_only_file(&log);
         let lease = Lease::take(&file, 2).expect("a lease on our own file");
-        let truncate = std::process::Command::new("truncate")
-            .args(["-s", "0"])
-            .arg(&path)
-            .output()
-            .expect("run truncate");
-        assert!(!truncate.status.success(), "held back by the lease");
+        assert!(!mapped::truncate_elsewhere(&path), "held back by the lease");
         let (options, parser) = (options(2), parser());
         let (result, outcome) =
             run_file(&file, Some(&lease), log.len() as u64, 4_096, setup(&options, &parser), &|_| {});
         assert!(outcome.error.is_none());
         assert!(summary(result) == expected, "positional reads after the break");
         assert_eq!(lease.windows_mapped(), 0);
+    }
+
+    /// The file `0123\n567\n9` in chunks of 4 bytes: each case gives the
+    /// bytes handed over (from `start - 1`) and the lines expected.
+    #[test]
+    fn lines_within_finds_the_lines_that_start_in_a_chunk() {
+        let file = b"0123\n567\n9";
+        /// (case, chunk, bytes handed over, they reach the file's end,
+        /// the lines expected)
+        type Case<'a> = (&'a str, (u64, u64), usize, bool, Option<&'a [u8]>);
+        let cases: [Case; 7] = [
+            ("first chunk: its line ends past it", (0, 4), 10, true, Some(b"0123\n")),
+            ("first chunk, the window ends too soon", (0, 4), 4, false, None),
+            ("a chunk where no line starts", (1, 5), 9, true, Some(b"")),
+            ("a line starts right after the newline", (4, 8), 6, true, Some(b"567\n")),
+            ("the last line, without a newline", (8, 10), 3, true, Some(b"9")),
+            ("the last line, more of the file unmapped", (8, 10), 3, false, None),
+            ("a window shorter than the chunk", (5, 9), 2, false, None),
+        ];
+        for (name, (start, end), len, reaches_end, expected) in cases {
+            let from = start.saturating_sub(1) as usize;
+            let bytes = &file[from..(from + len).min(file.len())];
+            let lines = lines_within(bytes, (start, end), reaches_end).map(|range| &bytes[range]);
+            assert_eq!(lines, expected, "{name}");
+        }
     }
 
     /// Every chunk's lines of `text`, read positionally and joined.
