@@ -41,9 +41,10 @@ pub const SERIES_BUCKET_LIMIT: u64 = 14 * 24 * 60;
 pub fn analyze(config: &Config, progress: &dyn Progress) -> Result<Findings> {
     let (inputs, mut ingested, read) = read_inputs(config, progress, NothingParsed::Fails, Vec::new())?;
     let chunk_spans = std::mem::take(&mut ingested.chunk_spans);
+    let entry_points = std::mem::take(&mut ingested.entry_points);
     let first_read = inputs.clone();
     let mut findings = detect_in(config, inputs, ingested, progress)?;
-    recount_edges(&mut findings, &read, &first_read, &chunk_spans);
+    recount_edges(&mut findings, &read, &first_read, (&chunk_spans, &entry_points));
     Ok(findings)
 }
 
@@ -54,7 +55,10 @@ fn recount_edges(
     findings: &mut Findings,
     read: &FirstRead,
     first_read: &[InputStats],
-    chunk_spans: &[Vec<ingest::recount::ChunkSpan>],
+    (chunk_spans, entry_points): (
+        &[Vec<ingest::recount::ChunkSpan>],
+        &[Option<std::sync::Arc<ingest::reader::EntryPoints>>],
+    ),
 ) {
     let windows = detect::recount::edge_windows(findings);
     let user_windows = detect::recount::user_windows(findings);
@@ -71,7 +75,7 @@ fn recount_edges(
         &read.sources,
         &read.options,
         first_read,
-        chunk_spans,
+        (chunk_spans, entry_points),
         &plan,
     );
     if recounted.complete {

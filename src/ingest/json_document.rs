@@ -127,6 +127,10 @@ impl<R: Read> JsonObjectLines<R> {
     }
 }
 
+/// Skipping reads and drops compacted lines: a document's chunk offsets
+/// are offsets in this stream, not in the file.
+impl<R: Read + Send> super::reader::DecodedStream for JsonObjectLines<R> {}
+
 impl<R: Read> Read for JsonObjectLines<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         while self.output_at == self.output.len() {

@@ -88,6 +88,9 @@ pub struct Ingested {
     /// second read of an incident's edges ([`recount`]); empty for inputs
     /// that are no access log, and for partials.
     pub chunk_spans: Vec<Vec<recount::ChunkSpan>>,
+    /// Per input, where a gzip input's decoding can start again (for the
+    /// same second read); `None` for other inputs.
+    pub entry_points: Vec<Option<std::sync::Arc<reader::EntryPoints>>>,
     /// The requests of [`IngestOptions::edge_capture`]'s windows, in no
     /// particular order.
     pub edge_requests: Vec<recount::EdgeRequest>,
@@ -103,6 +106,7 @@ pub fn ingest(
     let mut access = Partial::new(options.bucket_ms, options.ingest_slow_us);
     access.set_exact_users_bytes(options.exact_users_bytes);
     let mut chunk_spans = Vec::with_capacity(sources.len());
+    let mut entry_points = Vec::with_capacity(sources.len());
     let mut edge_requests = Vec::new();
     let mut offsets = OffsetTally::default();
     let mut consumed_before = 0u64;
@@ -124,9 +128,13 @@ pub fn ingest(
                 access.merge(result.partial);
                 offsets.merge(&result.offsets);
                 chunk_spans.push(result.chunk_spans);
+                entry_points.push(result.entry_points);
                 edge_requests.extend(result.edge_requests);
             }
-            None => chunk_spans.push(Vec::new()),
+            None => {
+                chunk_spans.push(Vec::new());
+                entry_points.push(None);
+            }
         }
         if let Some(error) = &stats.error {
             progress.warn(&format!("{}: {error}", stats.path));
@@ -150,6 +158,7 @@ pub fn ingest(
         events: resolved.events,
         metrics: resolved.metrics,
         chunk_spans,
+        entry_points,
         edge_requests,
     })
 }
@@ -210,6 +219,7 @@ impl<'a> Identities<'a> {
                 read_before,
             ),
             recount: None,
+            entry_points: None,
         }
     }
 }
@@ -242,6 +252,9 @@ pub(crate) struct InputIdentity<'a> {
     /// For the second read ([`recount`]): what to count and the byte
     /// ranges of the lines to read again.
     recount: Option<(&'a recount::Recount, &'a [(u64, u64)])>,
+    /// For the second read of a `.gz`: where its first read found it can
+    /// start decoding again.
+    entry_points: Option<std::sync::Arc<reader::EntryPoints>>,
 }
 
 /// The rotations of source `index`'s log (other files with its log name)
@@ -404,7 +417,7 @@ pub(crate) fn ingest_source(
 ) -> Result<(InputStats, Option<worker::SourceResult>, u64)> {
     let input = identity.index;
     let mut stats = InputStats::new(source.display());
-    let opened = match reader::open(source) {
+    let opened = match reader::open_with(source, identity.entry_points.clone()) {
         Ok(opened) => opened,
         Err(e) => {
             stats.error = Some(format!("cannot be read: {e}"));
@@ -414,6 +427,7 @@ pub(crate) fn ingest_source(
     stats.compressed = opened.compressed;
     stats.size_on_disk = opened.size_on_disk;
     let counter = opened.raw_bytes_read.clone();
+    let recorded_entry_points = opened.entry_points;
     let mut chunks = ChunkReader::new(opened.reader);
     let mut first_buffer = Vec::new();
     let Some(mut first_chunk) = chunks.fill(&mut first_buffer, CHUNK_BYTES) else {
@@ -443,7 +457,7 @@ pub(crate) fn ingest_source(
         if let Some(found) = sniff::detect_access_format_among(&lines, candidates) {
             first_buffer.truncate(first_chunk.len);
             let head = std::io::Cursor::new(std::mem::take(&mut first_buffer));
-            let stream: Box<dyn std::io::Read + Send> = Box::new(
+            let stream: Box<dyn reader::DecodedStream> = Box::new(
                 json_document::JsonObjectLines::new(std::io::Read::chain(head, chunks.into_stream())),
             );
             chunks = ChunkReader::new(stream);
@@ -646,6 +660,13 @@ pub(crate) fn ingest_source(
         .filter(|(_, lines)| **lines > 0)
         .map(|(format, lines)| (format.name, *lines))
         .collect();
+    // Kept only where a second read could use them: a gzip access log
+    // read whole (a document's lines are not the file's bytes).
+    total.entry_points = recorded_entry_points
+        .filter(|_| !as_document)
+        .and_then(|points| points.lock().ok().map(|mut points| std::mem::take(&mut *points)))
+        .filter(|points| !points.is_empty())
+        .map(std::sync::Arc::new);
     Ok((stats, Some(total), consumed))
 }
 

@@ -25,7 +25,7 @@
 
 use std::collections::VecDeque;
 use std::fs::File;
-use std::io::{self, Read};
+use std::io;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Condvar, Mutex};
@@ -35,7 +35,7 @@ use super::access::{AccessFormat, AccessParser};
 use super::envelope::Envelope;
 use super::mapped::Lease;
 use super::read_buffer::ReadBuffer;
-use super::reader::{Chunk, ChunkReader, MAX_LINE_BYTES, OVERLONG_LINE_MARK};
+use super::reader::{Chunk, ChunkReader, DecodedStream, MAX_LINE_BYTES, OVERLONG_LINE_MARK};
 use super::recount::{Recount, meets_ranges};
 use super::worker::{ParseWorker, SourceResult, combine};
 use crate::series::Partial;
@@ -87,6 +87,16 @@ impl<'a> ParseSetup<'a> {
     fn wants(&self, from: u64, to: u64) -> bool {
         self.recount
             .is_none_or(|(_, ranges)| meets_ranges(ranges, from, to))
+    }
+
+    /// Where the next range a second read wants starts, at or after
+    /// `offset` (a line start: ranges are the first read's chunks).
+    fn next_wanted_start(&self, offset: u64) -> Option<u64> {
+        let (_, ranges) = self.recount?;
+        ranges
+            .iter()
+            .find(|&&(_, end)| end > offset)
+            .map(|&(start, _)| start.max(offset))
     }
 
     /// Where reading may stop: past the last range a second read wants.
@@ -143,7 +153,7 @@ pub struct HeldTail<'a> {
 /// it keeps a core of its own: the last worker parses only while the
 /// reader waits for the workers ([`ReaderWaits`]); reading standard input
 /// is cheap, and there every worker parses all the time.
-pub fn run<R: Read>(
+pub fn run<R: DecodedStream>(
     mut reader: ChunkReader<R>,
     first: (Vec<u8>, Chunk),
     chunk_bytes: usize,
@@ -306,7 +316,7 @@ fn work<'a>(
 /// The reader's loop: hand out the chunk in hand, fill the next buffer.
 /// With `held_tail`, chunks wait in `held` while the ones after them hold
 /// at least its bytes, and the last ones are cut by it at the end.
-fn feed<R: Read>(
+fn feed<R: DecodedStream>(
     reader: &mut ChunkReader<R>,
     first: (Vec<u8>, Chunk),
     chunk_bytes: usize,
@@ -346,6 +356,15 @@ fn feed<R: Read>(
             None if !setup.wants(from, offset) => {
                 if error.is_some() || wanted_end.is_some_and(|end| offset >= end) {
                     return done(error, chunk_offsets);
+                }
+                // Straight to the next wanted line: a `.gz` starts at its
+                // entry point before it instead of decoding every byte.
+                if let Some(start) = setup.next_wanted_start(offset).filter(|&s| s > offset) {
+                    match reader.skip(start - offset) {
+                        Ok(true) => offset = start,
+                        Ok(false) => {}
+                        Err(error) => return done(Some(error), chunk_offsets),
+                    }
                 }
                 buffer = job.buffer;
                 match reader.fill(&mut buffer, chunk_bytes) {

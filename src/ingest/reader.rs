@@ -4,15 +4,15 @@
 //! chunks of whole lines read into reused buffers.
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
-use flate2::bufread::MultiGzDecoder;
 use memchr::{memchr, memrchr};
 
 use crate::config::InputSpec;
+pub use gzip::{EntryPoints, GzipDecoder};
 pub use once::{Duplicate, DuplicateKind};
 use crate::error::{Error, Result};
 
@@ -294,16 +294,72 @@ fn unread_compression(head: &[u8]) -> Option<io::Error> {
     ))
 }
 
+/// A decoded byte stream that can move forward without handing bytes out.
+pub trait DecodedStream: Read + Send {
+    /// Moves `bytes` on without handing them out: read and dropped, unless
+    /// the stream can start further on (a `.gz` with entry points).
+    fn skip_decoded(&mut self, bytes: u64) -> io::Result<()> {
+        let skipped = io::copy(&mut Read::take(&mut *self, bytes), &mut io::sink())?;
+        if skipped < bytes {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "the input ends before the lines to read again",
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl<S: DecodedStream + ?Sized> DecodedStream for Box<S> {
+    fn skip_decoded(&mut self, bytes: u64) -> io::Result<()> {
+        (**self).skip_decoded(bytes)
+    }
+}
+
+impl DecodedStream for &[u8] {}
+impl<A: DecodedStream, B: DecodedStream> DecodedStream for io::Chain<A, B> {}
+impl<T: AsRef<[u8]> + Send> DecodedStream for io::Cursor<T> {}
+
+/// The bytes of a file or of standard input, below any buffer or decoder.
+enum RawInput {
+    File(File),
+    Stdin(io::Stdin),
+}
+
+impl Read for RawInput {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            RawInput::File(file) => file.read(buf),
+            RawInput::Stdin(stdin) => stdin.read(buf),
+        }
+    }
+}
+
+impl Seek for RawInput {
+    fn seek(&mut self, position: SeekFrom) -> io::Result<u64> {
+        match self {
+            RawInput::File(file) => file.seek(position),
+            RawInput::Stdin(_) => Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "standard input cannot be read again",
+            )),
+        }
+    }
+}
+
 /// An opened source: its decoded byte stream, its size on disk and a counter
 /// of the bytes taken from disk so far (for progress: a compressed input
 /// advances by its compressed bytes, which is what its size on disk
 /// counts), with gzip and zstd recognised by their magic bytes, not a name.
 pub struct Opened {
-    pub reader: Box<dyn Read + Send>,
+    pub reader: Box<dyn DecodedStream>,
     pub compressed: bool,
     pub compression: Compression,
     pub size_on_disk: Option<u64>,
     pub raw_bytes_read: Arc<AtomicU64>,
+    /// A gzip input's entry points, filled as it is read (for a second
+    /// read that starts near the lines it wants, see [`gzip`]).
+    pub entry_points: Option<Arc<Mutex<EntryPoints>>>,
 }
 
 /// Counts the bytes read from the underlying file, below any decoder.
@@ -320,20 +376,45 @@ impl<R: Read> Read for CountingReader<R> {
     }
 }
 
+/// A second read starts at an entry point: the bytes skipped are not
+/// counted as read (the second read shows no progress).
+impl<R: Seek> Seek for CountingReader<R> {
+    fn seek(&mut self, position: SeekFrom) -> io::Result<u64> {
+        self.inner.seek(position)
+    }
+}
+
+type Buffered = BufReader<CountingReader<RawInput>>;
+
+impl DecodedStream for Buffered {}
+impl DecodedStream for GzipDecoder<Buffered> {
+    fn skip_decoded(&mut self, bytes: u64) -> io::Result<()> {
+        GzipDecoder::skip_decoded(self, bytes)
+    }
+}
+impl DecodedStream for zstd::stream::read::Decoder<'static, Buffered> {}
+
 /// Buffer in front of a file or standard input: enough to see the gzip
 /// magic and to feed the decoder, and smaller than a chunk, so that reading
 /// a plain file into a chunk bypasses it (`BufReader` hands reads at least as
 /// large as its buffer straight to the file) instead of copying twice.
 const READ_BUFFER_BYTES: usize = 128 << 10;
 
+/// Opens `source` from its start.
 pub fn open(source: &Source) -> io::Result<Opened> {
-    let (raw, size): (Box<dyn Read + Send>, Option<u64>) = match source {
+    open_with(source, None)
+}
+
+/// Opens `source`; a gzip input starts at `entry_points` (kept by its
+/// first read) when it skips ahead.
+pub fn open_with(source: &Source, entry_points: Option<Arc<EntryPoints>>) -> io::Result<Opened> {
+    let (raw, size) = match source {
         Source::File(path) => {
             let file = File::open(path)?;
             let size = file.metadata().ok().map(|m| m.len());
-            (Box::new(file), size)
+            (RawInput::File(file), size)
         }
-        Source::Stdin => (Box::new(io::stdin()), None),
+        Source::Stdin => (RawInput::Stdin(io::stdin()), None),
     };
     let raw_bytes_read = Arc::new(AtomicU64::new(0));
     let counting = CountingReader {
@@ -346,8 +427,19 @@ pub fn open(source: &Source) -> io::Result<Opened> {
         return Err(error);
     }
     let compression = Compression::of(head);
-    let reader: Box<dyn Read + Send> = match compression {
-        Compression::Gzip => Box::new(MultiGzDecoder::new(buffered)),
+    let mut recorded = None;
+    let reader: Box<dyn DecodedStream> = match compression {
+        Compression::Gzip => {
+            let decoder = GzipDecoder::new(buffered)?;
+            match entry_points {
+                Some(points) => Box::new(decoder.with_entry_points(points)),
+                None => {
+                    let points = Arc::new(Mutex::new(EntryPoints::default()));
+                    recorded = Some(Arc::clone(&points));
+                    Box::new(decoder.recording(points))
+                }
+            }
+        }
         // Reads every frame to the end of the file, as `zstd -d` does.
         Compression::Zstd => Box::new(zstd::stream::read::Decoder::with_buffer(buffered)?),
         Compression::None => Box::new(buffered),
@@ -358,6 +450,7 @@ pub fn open(source: &Source) -> io::Result<Opened> {
         compression,
         size_on_disk: size,
         raw_bytes_read,
+        entry_points: recorded,
     })
 }
 
@@ -443,6 +536,9 @@ pub struct ChunkReader<R> {
     /// again (from `pending_at` on).
     pending: Vec<u8>,
     pending_at: usize,
+    /// An over-long line was replaced by its mark: offsets in the chunks
+    /// handed out are no longer offsets in the stream.
+    marked: bool,
 }
 
 /// What one fill produced: the chunk is the first `len` bytes of the buffer,
@@ -463,6 +559,7 @@ impl<R: Read> ChunkReader<R> {
             discard: Vec::new(),
             pending: Vec::new(),
             pending_at: 0,
+            marked: false,
         }
     }
 
@@ -588,6 +685,7 @@ impl<R: Read> ChunkReader<R> {
         line_start: usize,
         error: &mut Option<io::Error>,
     ) -> usize {
+        self.marked = true;
         let mark_end = write_mark(buffer, line_start, OVERLONG_LINE_MARK);
         let end_line = |buffer: &mut Vec<u8>| write_mark(buffer, mark_end, b"\n");
         let pending = self.pending.get(self.pending_at..).unwrap_or_default();
@@ -621,6 +719,29 @@ impl<R: Read> ChunkReader<R> {
                 }
             }
         }
+    }
+}
+
+impl<R: DecodedStream> ChunkReader<R> {
+    /// Moves `bytes` on from the end of the last chunk without handing them
+    /// out, where the next chunk must start at a line start the caller
+    /// knows (a second read going to the lines it wants). `Ok(false)` when
+    /// it cannot: after an over-long line's mark, chunk offsets are no
+    /// longer stream offsets, and the caller reads on instead.
+    pub fn skip(&mut self, bytes: u64) -> io::Result<bool> {
+        let pending = self.pending_at < self.pending.len();
+        if self.finished || self.marked || pending {
+            return Ok(false);
+        }
+        let carried = self.carry.len() as u64;
+        if bytes <= carried {
+            // At most `carried`, which is a length in memory.
+            self.carry.drain(..bytes as usize);
+            return Ok(true);
+        }
+        self.carry.clear();
+        self.reader.skip_decoded(bytes - carried)?;
+        Ok(true)
     }
 }
 
@@ -698,6 +819,7 @@ impl<R: Read> BlockReader<R> {
     }
 }
 
+pub mod gzip;
 pub mod once;
 pub mod overlap;
 

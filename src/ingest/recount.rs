@@ -16,9 +16,11 @@
 //! more lines than needed is harmless: a request is counted only when its
 //! arrival lies in a window.
 
+use std::sync::Arc;
+
 use rustc_hash::FxHashSet;
 
-use super::reader::Source;
+use super::reader::{EntryPoints, Source};
 use super::{IngestOptions, InputIdentity, InputStats, evidence, ingest_source};
 use crate::progress::NoProgress;
 use crate::series::{is_failed_status, latency_bin};
@@ -213,13 +215,14 @@ pub fn meets_ranges(ranges: &[(u64, u64)], from: u64, to: u64) -> bool {
 }
 
 /// Reads again the lines of `sources` that may hold a request of `plan`'s
-/// windows and counts them. `first_read` and `spans` are what the first
-/// read gave, per source; `options` are its options.
+/// windows and counts them. `first_read`, `spans` and `entry_points` are
+/// what the first read gave, per source (a `.gz` is decoded from its entry
+/// point before the first wanted line); `options` are its options.
 pub fn recount(
     sources: &[Source],
     options: &IngestOptions,
     first_read: &[InputStats],
-    spans: &[Vec<ChunkSpan>],
+    (spans, entry_points): (&[Vec<ChunkSpan>], &[Option<Arc<EntryPoints>>]),
     plan: &Recount,
 ) -> Recounted {
     let mut total = RecountTally::for_plan(plan);
@@ -240,6 +243,7 @@ pub fn recount(
         let read_before = &first_read[..index.min(first_read.len())];
         let mut identity: InputIdentity<'_> = identities.identity(index, read_before);
         identity.recount = Some((plan, &ranges));
+        identity.entry_points = entry_points.get(index).cloned().flatten();
         let mut collected = evidence::Collected::default();
         match ingest_source(source, identity, options, &NoProgress, 0, &mut collected) {
             Ok((stats, Some(result), _)) if stats.error.is_none() => {

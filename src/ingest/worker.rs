@@ -437,6 +437,8 @@ pub struct SourceResult {
     /// Where those chunks lie in the input (filled by the feeder's caller,
     /// which knows the chunks' bytes).
     pub chunk_spans: Vec<ChunkSpan>,
+    /// A gzip input's entry points (filled by the feeder's caller).
+    pub entry_points: Option<std::sync::Arc<super::reader::EntryPoints>>,
     /// On a second read: the requests and users of each window.
     pub recounted: RecountTally,
     /// The requests of [`IngestOptions::edge_capture`]'s windows.
@@ -515,6 +517,7 @@ pub fn combine(workers: Vec<ParseWorker<'_>>, handed_over: Partial, input: u32) 
         messages,
         chunk_arrivals,
         chunk_spans: Vec::new(),
+        entry_points: None,
         recounted,
         edge_requests,
         partial,

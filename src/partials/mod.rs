@@ -357,6 +357,7 @@ fn empty_ingested(settings: &Settings, exact_users_bytes: u64) -> Ingested {
         metrics: Vec::new(),
         // The logs are elsewhere: their edges cannot be read again.
         chunk_spans: Vec::new(),
+        entry_points: Vec::new(),
         edge_requests: Vec::new(),
     }
 }

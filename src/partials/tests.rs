@@ -166,6 +166,7 @@ fn ingested(partial: Partial, path: &str, at: i64) -> Ingested {
             counter: false,
         }],
         chunk_spans: Vec::new(),
+        entry_points: Vec::new(),
         edge_requests: vec![
             EdgeRequest {
                 arrival: at + 61_000,
