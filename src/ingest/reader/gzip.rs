@@ -26,8 +26,16 @@ use libz_rs_sys as zlib;
 
 /// Decoded bytes between two entry points. The second read decodes up to
 /// this much it does not want (half on average: ~3 ms at zlib-rs's ~1.7
-/// GB/s); a 1 GB log keeps ~140 points of a few KB each.
+/// GB/s); a longer file keeps them further apart ([`MAX_ENTRY_POINTS`]).
+/// The cost is memory: the week of 56 rotations (140 MB each) keeps 768
+/// points, 5 MB. At 32 MiB it kept a quarter, but the 5 M-line `.gz`'s
+/// report took 50 ms longer (BENCHMARKS.md, "Entry points into a .gz").
 pub const ENTRY_POINT_SPACING_BYTES: u64 = 8 << 20;
+
+/// The most points one file keeps: past it every other one is dropped and
+/// the spacing doubles, so a file's points take at most ~400 KB (~6 KB
+/// each on nginx lines) however long it is.
+pub const MAX_ENTRY_POINTS: usize = 64;
 
 /// Deflate's window: the most a block may copy from behind it.
 const WINDOW_BYTES: usize = 32 << 10;
@@ -65,7 +73,7 @@ pub struct EntryPoint {
     /// next block (0 to 7).
     pub bits: u8,
     /// The window before `decoded`, raw deflate.
-    window: Vec<u8>,
+    window: Box<[u8]>,
 }
 
 /// The entry points of one gzip file, in order.
@@ -220,7 +228,7 @@ pub struct GzipDecoder<R> {
     stalls: u8,
     window_scratch: Box<[u8; WINDOW_BYTES]>,
     /// Deflates the windows of the points kept (one, reset for each).
-    window_compressor: Option<Compress>,
+    window_compressor: Option<(Compress, Vec<u8>)>,
 }
 
 impl<R: BufRead> GzipDecoder<R> {
@@ -276,10 +284,10 @@ impl<R: BufRead> GzipDecoder<R> {
             return Ok(());
         }
         let length = self.stream.window(&mut self.window_scratch)?;
-        let compressor = self
+        let (compressor, deflated) = self
             .window_compressor
-            .get_or_insert_with(|| Compress::new(Compression::fast(), false));
-        let window = deflate_window(compressor, &self.window_scratch[..length])?;
+            .get_or_insert_with(|| (Compress::new(Compression::fast(), false), Vec::new()));
+        let window = deflate_window(compressor, &self.window_scratch[..length], deflated)?;
         let point = EntryPoint {
             decoded: self.decoded,
             compressed: self.compressed,
@@ -288,6 +296,15 @@ impl<R: BufRead> GzipDecoder<R> {
         };
         if let Ok(mut points) = recording.lock() {
             points.points.push(point);
+            if points.points.len() > MAX_ENTRY_POINTS {
+                // Every other point goes, and they come half as often.
+                let mut index = 0;
+                points.points.retain(|_| {
+                    index += 1;
+                    index % 2 == 0
+                });
+                self.spacing *= 2;
+            }
         }
         self.next_point_at = self.decoded + self.spacing;
         Ok(())
@@ -490,18 +507,25 @@ impl<R: BufRead + Seek> GzipDecoder<R> {
 }
 
 /// A window, deflated to keep (log text shrinks ~10x).
-fn deflate_window(compress: &mut Compress, window: &[u8]) -> io::Result<Vec<u8>> {
+/// Deflated into `scratch` (reused) and copied out at its size: kept
+/// points are allocated once each, not cut down from a window-sized buffer
+/// (which left holes among the series' allocations).
+fn deflate_window(
+    compress: &mut Compress,
+    window: &[u8],
+    scratch: &mut Vec<u8>,
+) -> io::Result<Box<[u8]>> {
     compress.reset();
+    scratch.clear();
     // Stored blocks at worst: 5 bytes a 64 KiB block and a little more.
-    let mut deflated = Vec::with_capacity(window.len() + 64);
+    scratch.reserve(window.len() + 64);
     let status = compress
-        .compress_vec(window, &mut deflated, FlushCompress::Finish)
+        .compress_vec(window, scratch, FlushCompress::Finish)
         .map_err(io::Error::other)?;
     if status != flate2::Status::StreamEnd {
         return Err(io::Error::other("a gzip window did not fit its buffer"));
     }
-    deflated.shrink_to_fit();
-    Ok(deflated)
+    Ok(scratch.as_slice().into())
 }
 
 /// A window kept by [`deflate_window`], as it was.
@@ -615,44 +639,42 @@ mod tests {
     #[test]
     fn a_second_decoder_starts_at_the_point_before_the_bytes_it_skips_to() {
         let text = log_text(60_000);
-        let spacing = 256 << 10;
         let (first, second) = text.split_at(text.len() / 2 + 12_345);
+        let usual = 256 << 10;
         // `dense`: blocks short enough that a point falls soon after each
         // `spacing` bytes. zlib-rs's level 1 writes few, long blocks, so its
-        // points are fewer (still right).
-        let cases: [(&str, Vec<u8>, bool); 4] = [
-            ("one member", gzip_member(&text, 6), true),
+        // points are fewer (still right). Points every 16 KiB would be
+        // ~300: past `MAX_ENTRY_POINTS` they thin out.
+        let cases: [(&str, Vec<u8>, u64, bool); 5] = [
+            ("one member", gzip_member(&text, 6), usual, true),
             (
                 "stored blocks (points on byte boundaries)",
                 gzip_member(&text, 0),
+                usual,
                 true,
             ),
             (
                 "two members (a skip crosses the first one's trailer)",
                 [gzip_member(first, 6), gzip_member(second, 9)].concat(),
+                usual,
                 true,
             ),
-            ("level 1: long blocks", gzip_member(&text, 1), false),
+            ("level 1: long blocks", gzip_member(&text, 1), usual, false),
+            ("thinned out", gzip_member(&text, 6), 16 << 10, false),
         ];
         let last = text.len() as u64;
-        let targets = [
-            0,
-            1,
-            spacing - 1,
-            spacing,
-            3 * spacing + 17,
-            last / 2 + 12_345,
-            last - 100,
-            last,
-        ];
-        for (name, compressed, dense) in cases {
+        for (name, compressed, spacing, dense) in cases {
             let (decoded, points) = decode_recording(&compressed, spacing);
             assert!(decoded.expect(name) == text, "{name}: the first read");
-            let most = last / spacing;
+            let most = (last / spacing).min(MAX_ENTRY_POINTS as u64);
             let count = points.len() as u64;
             assert!(
                 count <= most && (!dense || count + 2 >= most),
                 "{name}: {count} points, at most {most}"
+            );
+            assert!(
+                spacing == usual || count >= MAX_ENTRY_POINTS as u64 / 2,
+                "{name}: thinned to half, not fewer: {count}"
             );
             assert!(
                 points
@@ -665,6 +687,16 @@ mod tests {
                 points.bytes() < points.len() * (16 << 10),
                 "{name}: windows are kept deflated"
             );
+            let targets = [
+                0,
+                1,
+                spacing - 1,
+                spacing,
+                3 * spacing + 17,
+                last / 2 + 12_345,
+                last - 100,
+                last,
+            ];
             let points = Arc::new(points);
             for target in targets {
                 let mut decoder = GzipDecoder::new(io::Cursor::new(&compressed[..]))
