@@ -28,14 +28,17 @@ use libz_rs_sys as zlib;
 /// this much it does not want (half on average: ~3 ms at zlib-rs's ~1.7
 /// GB/s); a longer file keeps them further apart ([`MAX_ENTRY_POINTS`]).
 /// The cost is memory: the week of 56 rotations (140 MB each) keeps 768
-/// points, 5 MB. At 32 MiB it kept a quarter, but the 5 M-line `.gz`'s
-/// report took 50 ms longer (BENCHMARKS.md, "Entry points into a .gz").
+/// points, 5 MB, and peaks 2-6 MB higher. Points 32 MiB apart kept a
+/// quarter, but the second read of the 5 M-line `.gz` decoded more
+/// (BENCHMARKS.md, "Entry points into a .gz").
 pub const ENTRY_POINT_SPACING_BYTES: u64 = 8 << 20;
 
 /// The most points one file keeps: past it every other one is dropped and
-/// the spacing doubles, so a file's points take at most ~400 KB (~6 KB
-/// each on nginx lines) however long it is.
-pub const MAX_ENTRY_POINTS: usize = 64;
+/// the spacing doubles, so a file's points take at most ~1.6 MB (~6.4 KB
+/// each on nginx lines) however long it is. The 5 M-line log's 1.1 GB keep
+/// 129 (820 KB); at 64 they thinned to 32 MiB apart, and its second read
+/// took 27 ms instead of 15.
+pub const MAX_ENTRY_POINTS: usize = 256;
 
 /// Deflate's window: the most a block may copy from behind it.
 const WINDOW_BYTES: usize = 32 << 10;
@@ -219,6 +222,8 @@ pub struct GzipDecoder<R> {
     recording: Option<Arc<Mutex<EntryPoints>>>,
     /// Decoded bytes between points ([`ENTRY_POINT_SPACING_BYTES`]).
     spacing: u64,
+    /// Points kept at most ([`MAX_ENTRY_POINTS`]).
+    max_points: usize,
     next_point_at: u64,
     /// Points to start at (the second read).
     known: Option<Arc<EntryPoints>>,
@@ -242,6 +247,7 @@ impl<R: BufRead> GzipDecoder<R> {
             decoded: 0,
             recording: None,
             spacing: ENTRY_POINT_SPACING_BYTES,
+            max_points: MAX_ENTRY_POINTS,
             next_point_at: ENTRY_POINT_SPACING_BYTES,
             known: None,
             resumed: false,
@@ -263,6 +269,14 @@ impl<R: BufRead> GzipDecoder<R> {
     pub fn with_spacing(mut self, bytes: u64) -> Self {
         self.spacing = bytes.max(1);
         self.next_point_at = self.spacing;
+        self
+    }
+
+    /// Keeps at most `points` instead of [`MAX_ENTRY_POINTS`] (small inputs
+    /// in tests).
+    #[cfg(test)]
+    pub fn with_max_points(mut self, points: usize) -> Self {
+        self.max_points = points.max(2);
         self
     }
 
@@ -296,7 +310,7 @@ impl<R: BufRead> GzipDecoder<R> {
         };
         if let Ok(mut points) = recording.lock() {
             points.points.push(point);
-            if points.points.len() > MAX_ENTRY_POINTS {
+            if points.points.len() > self.max_points {
                 // Every other point goes, and they come half as often.
                 let mut index = 0;
                 points.points.retain(|_| {
@@ -581,11 +595,16 @@ mod tests {
     }
 
     /// Decodes `compressed` whole, keeping points every `spacing` bytes.
-    fn decode_recording(compressed: &[u8], spacing: u64) -> (io::Result<Vec<u8>>, EntryPoints) {
+    fn decode_recording(
+        compressed: &[u8],
+        spacing: u64,
+        max_points: usize,
+    ) -> (io::Result<Vec<u8>>, EntryPoints) {
         let points = Arc::new(Mutex::new(EntryPoints::default()));
         let mut decoder = GzipDecoder::new(compressed)
             .expect("decoder")
             .with_spacing(spacing)
+            .with_max_points(max_points)
             .recording(Arc::clone(&points));
         let mut decoded = Vec::new();
         let result = decoder.read_to_end(&mut decoded).map(|_| decoded);
@@ -625,7 +644,7 @@ mod tests {
             ),
         ];
         for (name, compressed) in cases {
-            let (decoded, _) = decode_recording(&compressed, 1 << 20);
+            let (decoded, _) = decode_recording(&compressed, 1 << 20, MAX_ENTRY_POINTS);
             let decoded = decoded.unwrap_or_else(|e| panic!("{name}: {e}"));
             assert!(
                 decoded == text,
@@ -636,6 +655,9 @@ mod tests {
         }
     }
 
+    /// The cap of the case that thins its points out.
+    const THINNING_CAP: usize = 16;
+
     #[test]
     fn a_second_decoder_starts_at_the_point_before_the_bytes_it_skips_to() {
         let text = log_text(60_000);
@@ -644,7 +666,7 @@ mod tests {
         // `dense`: blocks short enough that a point falls soon after each
         // `spacing` bytes. zlib-rs's level 1 writes few, long blocks, so its
         // points are fewer (still right). Points every 16 KiB would be
-        // ~300: past `MAX_ENTRY_POINTS` they thin out.
+        // ~40: past a cap of 16 they thin out.
         let cases: [(&str, Vec<u8>, u64, bool); 5] = [
             ("one member", gzip_member(&text, 6), usual, true),
             (
@@ -664,16 +686,21 @@ mod tests {
         ];
         let last = text.len() as u64;
         for (name, compressed, spacing, dense) in cases {
-            let (decoded, points) = decode_recording(&compressed, spacing);
+            let max_points = if spacing == usual {
+                MAX_ENTRY_POINTS
+            } else {
+                THINNING_CAP
+            };
+            let (decoded, points) = decode_recording(&compressed, spacing, max_points);
             assert!(decoded.expect(name) == text, "{name}: the first read");
-            let most = (last / spacing).min(MAX_ENTRY_POINTS as u64);
+            let most = (last / spacing).min(max_points as u64);
             let count = points.len() as u64;
             assert!(
                 count <= most && (!dense || count + 2 >= most),
                 "{name}: {count} points, at most {most}"
             );
             assert!(
-                spacing == usual || count >= MAX_ENTRY_POINTS as u64 / 2,
+                spacing == usual || count >= THINNING_CAP as u64 / 2,
                 "{name}: thinned to half, not fewer: {count}"
             );
             assert!(
