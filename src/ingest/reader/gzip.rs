@@ -758,6 +758,38 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Any byte changed, any cut: decoding gives bytes and maybe an
+        /// error, never a panic or a hang, and what it gives before a
+        /// change is the text's start.
+        #[test]
+        fn damaged_members_never_panic(
+            flips in proptest::collection::vec((0usize..1_000_000, 0u8..=255), 0..4),
+            cut in 0usize..1_000_000,
+        ) {
+            let text = log_text(3_000);
+            let mut compressed = gzip_member(&text, 6);
+            for &(at, byte) in &flips {
+                let at = at % compressed.len();
+                compressed[at] ^= byte;
+            }
+            compressed.truncate(cut % (compressed.len() + 1));
+            let mut decoder = GzipDecoder::new(&compressed[..]).expect("decoder");
+            let mut decoded = Vec::new();
+            let mut buffer = [0u8; 4096];
+            while let Ok(n) = decoder.read(&mut buffer) {
+                if n == 0 {
+                    break;
+                }
+                decoded.extend_from_slice(&buffer[..n]);
+                proptest::prop_assert!(decoded.len() <= 64 << 20, "bounded output");
+            }
+            if flips.is_empty() {
+                proptest::prop_assert!(text.starts_with(&decoded), "a cut gives the text's start");
+            }
+        }
+    }
+
     #[test]
     fn damage_is_an_error_after_the_bytes_before_it() {
         let text = log_text(20_000);
