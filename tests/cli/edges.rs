@@ -577,19 +577,15 @@ fn as_path(path: &std::path::Path) -> String {
     path.to_str().expect("utf-8 path").to_string()
 }
 
-/// The edge seconds are read again from a plain file, a gzipped one and a
-/// rotation split in two (the older half gzipped), so the counts are exact
-/// however the log is stored; from standard input, which cannot be read
-/// twice, the report says its counts take in the whole edge seconds.
-#[test]
-fn the_edge_seconds_are_read_again_however_the_log_is_stored() {
+/// An nginx log of steady traffic from `from` to 11:00 with an outage
+/// from 10:30 to 10:40, and its exact truth. nginx writes whole seconds at
+/// completion: request times that vary put arrivals (stamp − request time)
+/// all over each second. The failures are those arriving, as the log shows
+/// it, from 10:30:00.517 to 10:40:00.733: the edge seconds hold two healthy
+/// requests before the first failure and two after the last.
+fn outage_with_edge_seconds(from: i64) -> (String, Truth) {
     let style = LogStyle::NGINX;
-    let mut requests = service(TEN, TEN + 60 * MINUTE_MS);
-    // nginx writes whole seconds at completion: request times that vary
-    // put arrivals (stamp − request time) all over each second. The
-    // failures are those arriving, as the log shows it, from 10:30:00.517
-    // to 10:40:00.733: the edge seconds hold two healthy requests before
-    // the first failure and two after the last.
+    let mut requests = service(from, TEN + 60 * MINUTE_MS);
     let (first_failed, after_failed) = (TEN + 30 * MINUTE_MS + 517, TEN + 40 * MINUTE_MS + 733);
     for (index, request) in requests.iter_mut().enumerate() {
         request.request_time_ms = 20 + (index as u32).wrapping_mul(137) % 900;
@@ -598,7 +594,16 @@ fn the_edge_seconds_are_read_again_however_the_log_is_stored() {
         }
     }
     let expected = truth(style, &requests, DEFAULT_SLOW_US, |_| true).expect("failures");
-    let log = style.render(&requests);
+    (style.render(&requests), expected)
+}
+
+/// The edge seconds are read again from a plain file, a gzipped one and a
+/// rotation split in two (the older half gzipped), so the counts are exact
+/// however the log is stored; from standard input, which cannot be read
+/// twice, the report says its counts take in the whole edge seconds.
+#[test]
+fn the_edge_seconds_are_read_again_however_the_log_is_stored() {
+    let (log, expected) = outage_with_edge_seconds(TEN);
     let readings: [Reading; 4] = [
         ("a plain file", |dir, log| {
             (vec![as_path(&write(dir, "access.log", log))], None)
@@ -662,20 +667,9 @@ fn the_edge_seconds_are_read_again_however_the_log_is_stored() {
 /// counts are as exact as from the plain file, in one member and in two.
 #[test]
 fn a_large_gzipped_log_is_read_again_from_an_entry_point() {
-    let style = LogStyle::NGINX;
     // Thirteen hours at 4 requests a second: ~20 MB of lines, the outage in
     // the last hour.
-    let from = TEN - 12 * 60 * MINUTE_MS;
-    let mut requests = service(from, TEN + 60 * MINUTE_MS);
-    let (first_failed, after_failed) = (TEN + 30 * MINUTE_MS + 517, TEN + 40 * MINUTE_MS + 733);
-    for (index, request) in requests.iter_mut().enumerate() {
-        request.request_time_ms = 20 + (index as u32).wrapping_mul(137) % 900;
-        if (first_failed..after_failed).contains(&style.observed(request)) {
-            request.status = 502;
-        }
-    }
-    let expected = truth(style, &requests, DEFAULT_SLOW_US, |_| true).expect("failures");
-    let log = style.render(&requests);
+    let (log, expected) = outage_with_edge_seconds(TEN - 12 * 60 * MINUTE_MS);
     assert!(
         log.len() > 16 << 20,
         "two entry points at least: {} bytes",
