@@ -317,8 +317,6 @@ impl<S: DecodedStream + ?Sized> DecodedStream for Box<S> {
 }
 
 impl DecodedStream for &[u8] {}
-impl<A: DecodedStream, B: DecodedStream> DecodedStream for io::Chain<A, B> {}
-impl<T: AsRef<[u8]> + Send> DecodedStream for io::Cursor<T> {}
 
 /// The bytes of a file or of standard input, below any buffer or decoder.
 enum RawInput {
