@@ -34,25 +34,70 @@
 // feature makes them public for the fuzz targets, the benchmarks, the
 // integration tests and the testbed, which drive parsers and accumulators
 // one by one (the testbed turns it on, so every test and bench build has
-// it). The API is what is re-exported below.
-macro_rules! rooms {
-    ($($room:ident),* $(,)?) => {
-        $(
-            #[cfg(feature = "internals")]
-            #[doc(hidden)]
-            pub mod $room;
-            #[cfg(not(feature = "internals"))]
-            mod $room;
-        )*
-    };
-}
-
-rooms!(
-    config, detect, error, ingest, progress, report, run, scan, series, timefmt
-);
+// it). The API is what is re-exported below. Each room is declared twice,
+// not through a macro: rustfmt (`cargo fmt`) formats only the modules it
+// sees declared, and a macro hid every room from it.
+#[cfg(feature = "internals")]
+#[doc(hidden)]
+pub mod config;
+#[cfg(not(feature = "internals"))]
+mod config;
+#[cfg(feature = "internals")]
+#[doc(hidden)]
+pub mod detect;
+#[cfg(not(feature = "internals"))]
+mod detect;
+#[cfg(feature = "internals")]
+#[doc(hidden)]
+pub mod error;
+#[cfg(not(feature = "internals"))]
+mod error;
+#[cfg(feature = "internals")]
+#[doc(hidden)]
+pub mod ingest;
+#[cfg(not(feature = "internals"))]
+mod ingest;
+#[cfg(feature = "internals")]
+#[doc(hidden)]
+pub mod progress;
+#[cfg(not(feature = "internals"))]
+mod progress;
+#[cfg(feature = "internals")]
+#[doc(hidden)]
+pub mod report;
+#[cfg(not(feature = "internals"))]
+mod report;
+#[cfg(feature = "internals")]
+#[doc(hidden)]
+pub mod run;
+#[cfg(not(feature = "internals"))]
+mod run;
+#[cfg(feature = "internals")]
+#[doc(hidden)]
+pub mod scan;
+#[cfg(not(feature = "internals"))]
+mod scan;
+#[cfg(feature = "internals")]
+#[doc(hidden)]
+pub mod series;
+#[cfg(not(feature = "internals"))]
+mod series;
+#[cfg(feature = "internals")]
+#[doc(hidden)]
+pub mod timefmt;
+#[cfg(not(feature = "internals"))]
+mod timefmt;
 // The Parquet partials need polars: only in builds with the `tables` feature.
-#[cfg(feature = "tables")]
-rooms!(partials, sql);
+#[cfg(all(feature = "tables", feature = "internals"))]
+#[doc(hidden)]
+pub mod partials;
+#[cfg(all(feature = "tables", not(feature = "internals")))]
+mod partials;
+#[cfg(all(feature = "tables", feature = "internals"))]
+#[doc(hidden)]
+pub mod sql;
+#[cfg(all(feature = "tables", not(feature = "internals")))]
+mod sql;
 
 pub use config::{Config, InputSpec, UserKey};
 pub use detect::{Finding, Findings};

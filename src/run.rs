@@ -39,12 +39,18 @@ pub const SERIES_BUCKET_LIMIT: u64 = 14 * 24 * 60;
 
 /// Runs the whole pipeline on `config`'s inputs.
 pub fn analyze(config: &Config, progress: &dyn Progress) -> Result<Findings> {
-    let (inputs, mut ingested, read) = read_inputs(config, progress, NothingParsed::Fails, Vec::new())?;
+    let (inputs, mut ingested, read) =
+        read_inputs(config, progress, NothingParsed::Fails, Vec::new())?;
     let chunk_spans = std::mem::take(&mut ingested.chunk_spans);
     let entry_points = std::mem::take(&mut ingested.entry_points);
     let first_read = inputs.clone();
     let mut findings = detect_in(config, inputs, ingested, progress)?;
-    recount_edges(&mut findings, &read, &first_read, (&chunk_spans, &entry_points));
+    recount_edges(
+        &mut findings,
+        &read,
+        &first_read,
+        (&chunk_spans, &entry_points),
+    );
     Ok(findings)
 }
 
@@ -168,11 +174,17 @@ fn read_for_impact(
     // Where the incident's start row may end: those slots' requests are
     // kept one by one (the part of them in this producer's range), so the
     // row is counted to the millisecond (`detect::recount`).
-    let edge_capture: Vec<(Millis, Millis)> = detect::recount::start_row_far_edges(window, config.bucket_ms)
-        .into_iter()
-        .map(|(from, to)| (own_since.map_or(from, |s| s.max(from)), own_until.map_or(to, |u| u.min(to))))
-        .filter(|(from, to)| from <= to)
-        .collect();
+    let edge_capture: Vec<(Millis, Millis)> =
+        detect::recount::start_row_far_edges(window, config.bucket_ms)
+            .into_iter()
+            .map(|(from, to)| {
+                (
+                    own_since.map_or(from, |s| s.max(from)),
+                    own_until.map_or(to, |u| u.min(to)),
+                )
+            })
+            .filter(|(from, to)| from <= to)
+            .collect();
     if since > until && edge_capture.is_empty() {
         return Err(Error::Usage(format!(
             "the window {}..{} lies outside this producer's --since/--until: it holds none of the window's requests, so no impact partial is needed from it",
@@ -222,7 +234,13 @@ pub fn write_partials(
     // Refused before the inputs are read, which may take long.
     partials::check_producer(producer)?;
     let ingested = read_for_partials(config, piece, progress, Vec::new())?;
-    partials::write_dir(dir, producer, &partial_settings(config), &mut { ingested }, piece)
+    partials::write_dir(
+        dir,
+        producer,
+        &partial_settings(config),
+        &mut { ingested },
+        piece,
+    )
 }
 
 /// `postmortem partial --format jsonl`: the same tables as JSON lines.
@@ -234,7 +252,12 @@ pub fn partials_jsonl(
     progress: &dyn Progress,
 ) -> Result<String> {
     let ingested = read_for_partials(config, piece, progress, Vec::new())?;
-    partials::to_jsonl(producer, &partial_settings(config), &mut { ingested }, piece)
+    partials::to_jsonl(
+        producer,
+        &partial_settings(config),
+        &mut { ingested },
+        piece,
+    )
 }
 
 /// What `partial` writes: the inputs read, their statistics in
@@ -285,7 +308,9 @@ pub fn analyze_partials(
     if let Some(window) = settings.window {
         return Err(Error::Usage(format!(
             "{}: these partials hold only the requests of {}..{} (written by `postmortem impact`): give them with --impact, beside --from-partials with the partials of `postmortem partial`",
-            dirs.first().map(|d| d.display().to_string()).unwrap_or_default(),
+            dirs.first()
+                .map(|d| d.display().to_string())
+                .unwrap_or_default(),
             crate::timefmt::rfc3339_utc(window.0),
             crate::timefmt::rfc3339_utc(window.1),
         )));
@@ -323,7 +348,11 @@ pub fn analyze_partials(
                 dir.display()
             )));
         };
-        if (Settings { window: None, ..impact_settings.clone() }) != settings {
+        if (Settings {
+            window: None,
+            ..impact_settings.clone()
+        }) != settings
+        {
             return Err(Error::Usage(format!(
                 "{}: the impact partials were made with other settings than the partials (--bucket, --slow, --users, --alert-pattern): run `postmortem impact` with the options `postmortem partial` had",
                 dir.display()
@@ -332,7 +361,12 @@ pub fn analyze_partials(
         let series = impact
             .access
             .finish(MAX_BUCKETS)
-            .map_err(|_| Error::Usage(format!("{}: the window spans too many buckets", dir.display())))?
+            .map_err(|_| {
+                Error::Usage(format!(
+                    "{}: the window spans too many buckets",
+                    dir.display()
+                ))
+            })?
             .series;
         let exact = detect::recount::set_window_impact(
             &mut findings,
@@ -472,7 +506,8 @@ pub struct Inspection {
 pub fn inspect(config: &Config, progress: &dyn Progress) -> Result<Inspection> {
     // Inspect shows its table even when nothing parsed: that is when the
     // table is most needed. The binary still exits 2.
-    let (inputs, mut ingested, _) = read_inputs(config, progress, NothingParsed::Allowed, Vec::new())?;
+    let (inputs, mut ingested, _) =
+        read_inputs(config, progress, NothingParsed::Allowed, Vec::new())?;
     // The dimensions of a long span, at the width a report would use.
     ingested.access.widen_to_fit(SERIES_BUCKET_LIMIT);
     let ingest_slow_us = ingested.access.ingest_slow_us();

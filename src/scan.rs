@@ -61,9 +61,7 @@ const ONES: u64 = 0x0101_0101_0101_0101;
 #[inline]
 pub fn contains_byte2(a: u8, b: u8, haystack: &[u8]) -> bool {
     let len = haystack.len();
-    let word = |at: usize| {
-        <[u8; 8]>::try_from(&haystack[at..at + 8]).map_or(0, u64::from_le_bytes)
-    };
+    let word = |at: usize| <[u8; 8]>::try_from(&haystack[at..at + 8]).map_or(0, u64::from_le_bytes);
     match len {
         // Two words, overlapping when shorter than 16, cover every byte.
         8..=16 => {
@@ -221,8 +219,16 @@ mod tests {
             ("long with hits", b"0123456789abcdef0123456789abcdef\"0123456789\nabcdef?0123456789abcdef0123456789abcdef\n"),
         ];
         for (name, haystack) in cases {
-            assert_eq!(find_byte(b'"', haystack), memchr::memchr(b'"', haystack), "{name}");
-            assert_eq!(rfind_byte(b'"', haystack), memchr::memrchr(b'"', haystack), "{name}");
+            assert_eq!(
+                find_byte(b'"', haystack),
+                memchr::memchr(b'"', haystack),
+                "{name}"
+            );
+            assert_eq!(
+                rfind_byte(b'"', haystack),
+                memchr::memrchr(b'"', haystack),
+                "{name}"
+            );
             assert_eq!(
                 find_byte2(b' ', b'?', haystack),
                 memchr::memchr2(b' ', b'?', haystack),
@@ -238,7 +244,11 @@ mod tests {
                 memchr::memchr2(b' ', b'?', haystack).is_some(),
                 "{name}"
             );
-            assert_eq!(find_byte_near(b'"', haystack), memchr::memchr(b'"', haystack), "{name}");
+            assert_eq!(
+                find_byte_near(b'"', haystack),
+                memchr::memchr(b'"', haystack),
+                "{name}"
+            );
             let ours: Vec<usize> = newlines(haystack).collect();
             let theirs: Vec<usize> = memchr::memchr_iter(b'\n', haystack).collect();
             assert_eq!(ours, theirs, "{name}");
@@ -256,9 +266,21 @@ mod tests {
             ("shorter than a word", b"h2 x", Some(2)),
             ("first byte", b" 10.0.1.12:8080", Some(0)),
             ("an address", b"10.0.1.12:8080 0.000", Some(14)),
-            ("a load balancer", b"app/shop/50dc6c495c0c9188 46.34.232.219:40403", Some(25)),
-            ("last byte of the words", b"0123456789abcdef0123456789abcde x", Some(31)),
-            ("first byte after the words", b"0123456789abcdef0123456789abcdef x", Some(32)),
+            (
+                "a load balancer",
+                b"app/shop/50dc6c495c0c9188 46.34.232.219:40403",
+                Some(25),
+            ),
+            (
+                "last byte of the words",
+                b"0123456789abcdef0123456789abcde x",
+                Some(31),
+            ),
+            (
+                "first byte after the words",
+                b"0123456789abcdef0123456789abcdef x",
+                Some(32),
+            ),
             ("in the tail after a word", b"01234567ab x", Some(10)),
             ("twice, the first found", b"a b c d e f g h i", Some(1)),
         ];

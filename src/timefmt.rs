@@ -73,7 +73,11 @@ pub enum Zone {
     /// line written with `after`, `after` from then on. A log says its
     /// offset, never its zone's name, so this is what each time was
     /// written in, not a rule that goes on.
-    Shifting { before: i32, after: i32, at: Millis },
+    Shifting {
+        before: i32,
+        after: i32,
+        at: Millis,
+    },
 }
 
 impl Default for Zone {
@@ -130,9 +134,11 @@ impl Zone {
     pub fn offset_for_local(&self, local: NaiveDateTime) -> i32 {
         match self {
             Zone::Fixed(seconds) => *seconds,
-            Zone::Shifting { before, after, at } => {
-                shifted_offset_for_local((*before, *after, *at), local.and_utc().timestamp_millis(), false)
-            }
+            Zone::Shifting { before, after, at } => shifted_offset_for_local(
+                (*before, *after, *at),
+                local.and_utc().timestamp_millis(),
+                false,
+            ),
             Zone::Named(tz) => {
                 use chrono::LocalResult;
                 match tz.offset_from_local_datetime(&local) {
@@ -389,7 +395,13 @@ mod tests {
             NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S").expect("a local time")
         };
         let cases = [
-            ("a second before: GMT+1", spring, change - 1_000, 3600, "GMT+1"),
+            (
+                "a second before: GMT+1",
+                spring,
+                change - 1_000,
+                3600,
+                "GMT+1",
+            ),
             ("at the change: GMT+2", spring, change, 7200, "GMT+2"),
         ];
         for (name, zone, at, offset, label) in cases {
@@ -402,10 +414,25 @@ mod tests {
         );
         assert_eq!(human_datetime(change, &spring), "2024-03-31 03:00:00 GMT+2");
         let local_cases = [
-            ("spring, before the gap", spring, "2024-03-31 01:30:00", 3600),
-            ("spring, in the skipped hour", spring, "2024-03-31 02:30:00", 7200),
+            (
+                "spring, before the gap",
+                spring,
+                "2024-03-31 01:30:00",
+                3600,
+            ),
+            (
+                "spring, in the skipped hour",
+                spring,
+                "2024-03-31 02:30:00",
+                7200,
+            ),
             ("spring, after", spring, "2024-03-31 03:30:00", 7200),
-            ("autumn, the repeated hour: the earlier", autumn, "2024-03-31 02:30:00", 7200),
+            (
+                "autumn, the repeated hour: the earlier",
+                autumn,
+                "2024-03-31 02:30:00",
+                7200,
+            ),
             ("autumn, after", autumn, "2024-03-31 03:30:00", 3600),
         ];
         for (name, zone, text, offset) in local_cases {
@@ -454,7 +481,12 @@ mod tests {
         for (text, expected) in cases {
             assert_eq!(parse_duration_us(text), expected, "{text}");
         }
-        let bare = [("2000", Some("2000")), (" 1.5 ", Some("1.5")), ("2s", None), ("", None)];
+        let bare = [
+            ("2000", Some("2000")),
+            (" 1.5 ", Some("1.5")),
+            ("2s", None),
+            ("", None),
+        ];
         for (text, expected) in bare {
             assert_eq!(bare_number(text), expected, "{text:?}");
         }

@@ -106,9 +106,7 @@ pub fn action_entries(
             && run.actor == record.actor
             && run.host == event.host
             && event.at - run.last_at <= ACTION_FOLD_GAP_MS
-            && !boundaries
-                .iter()
-                .any(|&b| run.last_at < b && b <= event.at)
+            && !boundaries.iter().any(|&b| run.last_at < b && b <= event.at)
         {
             if run.commands.last() != Some(&command) {
                 run.commands.push(command);
@@ -303,15 +301,63 @@ mod tests {
     #[test]
     fn commands_fold_per_person_and_host_while_consecutive() {
         let events = vec![
-            sudo(29 * MINUTE, "web1", "dev", "/usr/bin/systemctl reload apache2", "mitigation"),
-            sudo(60 * MINUTE, "web1", "dev", "/usr/bin/systemctl restart apache2", "mitigation"),
-            sudo(75 * MINUTE + 41_000, "db1", "oncall", "/usr/bin/systemctl status mysql", "investigation"),
-            sudo(77 * MINUTE + 3_000, "db1", "oncall", "/usr/bin/mysqladmin processlist", "investigation"),
-            sudo(81 * MINUTE + 56_000, "db1", "oncall", "/usr/bin/tail -n 200 /var/log/mysql/error.log", "investigation"),
-            sudo(90 * MINUTE, "web1", "oncall", "/usr/bin/git -C /etc/apache2 log -p -1", "investigation"),
-            sudo(91 * MINUTE, "web1", "oncall", "/usr/bin/git -C /etc/apache2 log -p -1", "investigation"),
+            sudo(
+                29 * MINUTE,
+                "web1",
+                "dev",
+                "/usr/bin/systemctl reload apache2",
+                "mitigation",
+            ),
+            sudo(
+                60 * MINUTE,
+                "web1",
+                "dev",
+                "/usr/bin/systemctl restart apache2",
+                "mitigation",
+            ),
+            sudo(
+                75 * MINUTE + 41_000,
+                "db1",
+                "oncall",
+                "/usr/bin/systemctl status mysql",
+                "investigation",
+            ),
+            sudo(
+                77 * MINUTE + 3_000,
+                "db1",
+                "oncall",
+                "/usr/bin/mysqladmin processlist",
+                "investigation",
+            ),
+            sudo(
+                81 * MINUTE + 56_000,
+                "db1",
+                "oncall",
+                "/usr/bin/tail -n 200 /var/log/mysql/error.log",
+                "investigation",
+            ),
+            sudo(
+                90 * MINUTE,
+                "web1",
+                "oncall",
+                "/usr/bin/git -C /etc/apache2 log -p -1",
+                "investigation",
+            ),
+            sudo(
+                91 * MINUTE,
+                "web1",
+                "oncall",
+                "/usr/bin/git -C /etc/apache2 log -p -1",
+                "investigation",
+            ),
         ];
-        let rows = action_entries(&[], &events, (0, 200 * MINUTE), &incident(), &[30 * MINUTE, 75 * MINUTE]);
+        let rows = action_entries(
+            &[],
+            &events,
+            (0, 200 * MINUTE),
+            &incident(),
+            &[30 * MINUTE, 75 * MINUTE],
+        );
         /// At, lines, who@where, the role of each command, the topic.
         type Row = (Millis, u64, String, Vec<ActionRole>, Option<Topic>);
         let got: Vec<Row> = rows
@@ -328,16 +374,47 @@ mod tests {
             })
             .collect();
         let expected = vec![
-            (29 * MINUTE, 1, "User(\"dev\")@web1".to_string(), vec![ActionRole::Operation], Some(Topic::WebServer)),
-            (60 * MINUTE, 1, "User(\"dev\")@web1".to_string(), vec![ActionRole::Mitigation], Some(Topic::WebServer)),
-            (75 * MINUTE + 41_000, 3, "User(\"oncall\")@db1".to_string(), vec![ActionRole::Investigation; 3], Some(Topic::Database)),
-            (90 * MINUTE, 2, "User(\"oncall\")@web1".to_string(), vec![ActionRole::Investigation], Some(Topic::WebServer)),
+            (
+                29 * MINUTE,
+                1,
+                "User(\"dev\")@web1".to_string(),
+                vec![ActionRole::Operation],
+                Some(Topic::WebServer),
+            ),
+            (
+                60 * MINUTE,
+                1,
+                "User(\"dev\")@web1".to_string(),
+                vec![ActionRole::Mitigation],
+                Some(Topic::WebServer),
+            ),
+            (
+                75 * MINUTE + 41_000,
+                3,
+                "User(\"oncall\")@db1".to_string(),
+                vec![ActionRole::Investigation; 3],
+                Some(Topic::Database),
+            ),
+            (
+                90 * MINUTE,
+                2,
+                "User(\"oncall\")@web1".to_string(),
+                vec![ActionRole::Investigation],
+                Some(Topic::WebServer),
+            ),
         ];
         assert_eq!(got, expected);
         match &rows[2].fact {
             TimelineFact::Action(run) => assert_eq!(
-                run.commands.iter().map(|c| c.command.as_str()).collect::<Vec<_>>(),
-                ["systemctl status mysql", "mysqladmin processlist", "tail -n 200 /var/log/mysql/error.log"]
+                run.commands
+                    .iter()
+                    .map(|c| c.command.as_str())
+                    .collect::<Vec<_>>(),
+                [
+                    "systemctl status mysql",
+                    "mysqladmin processlist",
+                    "tail -n 200 /var/log/mysql/error.log"
+                ]
             ),
             other => panic!("not an action: {other:?}"),
         }
@@ -346,9 +423,21 @@ mod tests {
     #[test]
     fn contacts_are_read_from_notifications() {
         let cases = [
-            ("nagios", "SERVICE NOTIFICATION: oncall;web1;HTTP shop;CRITICAL;notify-service-by-email;HTTP CRITICAL", Some("oncall")),
-            ("alertmanager", "level=info msg=\"Notify success\" receiver=oncall-pager status=firing", Some("oncall-pager")),
-            ("an alert names no contact", "SERVICE ALERT: web1;HTTP shop;CRITICAL;HARD;3;HTTP CRITICAL", None),
+            (
+                "nagios",
+                "SERVICE NOTIFICATION: oncall;web1;HTTP shop;CRITICAL;notify-service-by-email;HTTP CRITICAL",
+                Some("oncall"),
+            ),
+            (
+                "alertmanager",
+                "level=info msg=\"Notify success\" receiver=oncall-pager status=firing",
+                Some("oncall-pager"),
+            ),
+            (
+                "an alert names no contact",
+                "SERVICE ALERT: web1;HTTP shop;CRITICAL;HARD;3;HTTP CRITICAL",
+                None,
+            ),
         ];
         for (name, text, expected) in cases {
             assert_eq!(contact(text), expected, "{name}");

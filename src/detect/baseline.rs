@@ -380,7 +380,12 @@ mod tests {
     #[test]
     fn a_range_without_a_healthy_stretch_gets_an_absolute_baseline() {
         let cases = [
-            ("healthy background", 0.003, 99.9, (0.003, BaselineSource::Data)),
+            (
+                "healthy background",
+                0.003,
+                99.9,
+                (0.003, BaselineSource::Data),
+            ),
             (
                 "at the ceiling: still data",
                 HEALTHY_RATE_CEILING,
@@ -489,7 +494,11 @@ mod tests {
                 c.iter()
                     .fold((0, 0), |(r, b), c| (r + c.requests, b + c.bad()))
             };
-            assert_eq!(total(&learning), (3_600, 1_200), "{name}: the same requests");
+            assert_eq!(
+                total(&learning),
+                (3_600, 1_200),
+                "{name}: the same requests"
+            );
             assert_eq!(
                 reference_or_absolute(baseline_bad_rate(&learning), 99.9),
                 (RATE_FLOOR, BaselineSource::Data),

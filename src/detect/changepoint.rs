@@ -469,7 +469,9 @@ mod tests {
     /// Deterministic noise in [-1, 1] without the LCG's short patterns: the
     /// SplitMix64 finaliser of `i`.
     fn mixed_noise(i: usize) -> f64 {
-        let mut z = (i as u64).wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let mut z = (i as u64)
+            .wrapping_add(1)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15);
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^= z >> 31;
@@ -530,10 +532,38 @@ mod tests {
         for step_s in [15, 60, 300] {
             cases.extend([
                 case("ramp, quiet baseline, UTC", step_s, "UTC", ramp, 0.3, None),
-                case("ramp, noisy baseline, +05:30", step_s, "Asia/Kolkata", ramp, 1.0, None),
-                case("slow ramp, noisy, restart in the baseline, -08:00", step_s, "America/Los_Angeles", slow_ramp, 1.0, Some(20)),
-                case("step up, noisy, +13:45", step_s, "+13:45", Shape::Step(12.0), 1.0, None),
-                case("drop, restart in the baseline, +05:30", step_s, "Asia/Kolkata", Shape::Step(-15.0), 1.0, Some(25)),
+                case(
+                    "ramp, noisy baseline, +05:30",
+                    step_s,
+                    "Asia/Kolkata",
+                    ramp,
+                    1.0,
+                    None,
+                ),
+                case(
+                    "slow ramp, noisy, restart in the baseline, -08:00",
+                    step_s,
+                    "America/Los_Angeles",
+                    slow_ramp,
+                    1.0,
+                    Some(20),
+                ),
+                case(
+                    "step up, noisy, +13:45",
+                    step_s,
+                    "+13:45",
+                    Shape::Step(12.0),
+                    1.0,
+                    None,
+                ),
+                case(
+                    "drop, restart in the baseline, +05:30",
+                    step_s,
+                    "Asia/Kolkata",
+                    Shape::Step(-15.0),
+                    1.0,
+                    Some(25),
+                ),
             ]);
         }
         for mut case in cases {
@@ -558,15 +588,15 @@ mod tests {
             let values: Vec<f64> = (0..points)
                 .map(|i| {
                     let level = 500.0;
-                    let changed = i.checked_sub(case.onset_point).map_or(0.0, |since| match case.shape {
-                        Shape::Ramp { rise, points } => {
-                            rise * scale * ((since + 1).min(points) as f64 / points as f64)
-                        }
-                        Shape::Step(by) => by * scale,
-                    });
-                    let restarting = case
-                        .restart_at
-                        .is_some_and(|at| (at..at + 3).contains(&i));
+                    let changed =
+                        i.checked_sub(case.onset_point)
+                            .map_or(0.0, |since| match case.shape {
+                                Shape::Ramp { rise, points } => {
+                                    rise * scale * ((since + 1).min(points) as f64 / points as f64)
+                                }
+                                Shape::Step(by) => by * scale,
+                            });
+                    let restarting = case.restart_at.is_some_and(|at| (at..at + 3).contains(&i));
                     let base = if restarting { level / 5.0 } else { level };
                     base + changed + case.noise * scale * mixed_noise(i)
                 })

@@ -82,7 +82,14 @@ pub const SERVED_SERVICES: &[ServedService] = &[
     },
     ServedService {
         family: "php-fpm",
-        units: &["php-fpm", "php-fpm8.3", "php8.3-fpm", "php8.2-fpm", "php8.1-fpm", "php7.4-fpm"],
+        units: &[
+            "php-fpm",
+            "php-fpm8.3",
+            "php8.3-fpm",
+            "php8.2-fpm",
+            "php8.1-fpm",
+            "php7.4-fpm",
+        ],
         descriptions: &["FastCGI Process Manager"],
     },
 ];
@@ -172,14 +179,42 @@ pub enum ChangeRank {
 /// The ranking of changes by the classifier's rule: the rank on an affected
 /// service, and elsewhere. Rules not listed rank [`ChangeRank::OtherService`].
 pub const CHANGE_RANKING: &[(&str, ChangeRank, ChangeRank)] = &[
-    ("config reload", ChangeRank::ServedRestart, ChangeRank::Deliberate),
+    (
+        "config reload",
+        ChangeRank::ServedRestart,
+        ChangeRank::Deliberate,
+    ),
     ("deploy", ChangeRank::ServedRestart, ChangeRank::Deliberate),
-    ("systemd unit", ChangeRank::ServedRestart, ChangeRank::OtherService),
-    ("service start or stop", ChangeRank::ServedRestart, ChangeRank::OtherService),
-    ("haproxy proxy start or stop", ChangeRank::ServedRestart, ChangeRank::OtherService),
-    ("configuration write", ChangeRank::Deliberate, ChangeRank::Deliberate),
-    ("configuration management", ChangeRank::Deliberate, ChangeRank::Deliberate),
-    ("package change", ChangeRank::Deliberate, ChangeRank::Deliberate),
+    (
+        "systemd unit",
+        ChangeRank::ServedRestart,
+        ChangeRank::OtherService,
+    ),
+    (
+        "service start or stop",
+        ChangeRank::ServedRestart,
+        ChangeRank::OtherService,
+    ),
+    (
+        "haproxy proxy start or stop",
+        ChangeRank::ServedRestart,
+        ChangeRank::OtherService,
+    ),
+    (
+        "configuration write",
+        ChangeRank::Deliberate,
+        ChangeRank::Deliberate,
+    ),
+    (
+        "configuration management",
+        ChangeRank::Deliberate,
+        ChangeRank::Deliberate,
+    ),
+    (
+        "package change",
+        ChangeRank::Deliberate,
+        ChangeRank::Deliberate,
+    ),
 ];
 
 /// The rank of a change line among the changes of an incident (in
@@ -254,9 +289,12 @@ pub fn rank(event: &Event, affected: &FxHashSet<String>) -> ChangeRank {
     CHANGE_RANKING
         .iter()
         .find(|(rule, ..)| *rule == event.rule)
-        .map_or(ChangeRank::OtherService, |&(_, on, off)| {
-            if on_affected { on } else { off }
-        })
+        .map_or(
+            ChangeRank::OtherService,
+            |&(_, on, off)| {
+                if on_affected { on } else { off }
+            },
+        )
 }
 
 /// Lines of one restart or reload are at most this far apart (systemd's
@@ -367,16 +405,61 @@ pub(crate) mod tests {
 
     #[test]
     fn services_are_named_by_unit_description_or_program() {
-        let change = |program, text| line(0, EventKind::Change, "systemd unit", None, program, text);
+        let change =
+            |program, text| line(0, EventKind::Change, "systemd unit", None, program, text);
         let cases = [
-            ("a unit name", change("systemd", "Reloading nginx.service - A high performance web server and a reverse proxy server..."), Some("nginx")),
-            ("a description", change("systemd", "Stopping The Apache HTTP Server..."), Some("apache")),
-            ("an application unit", change("systemd", "Stopped app.service - Shop application server."), Some("app")),
-            ("a unit status line", change("systemd", "app.service: Failed with result 'oom-kill'."), Some("app")),
-            ("the error log's program", change("apache", "AH00171: Graceful restart requested, doing restart"), Some("apache")),
-            ("an ansible module", change("ansible-ansible.legacy.systemd", "Invoked with name=nginx state=reloaded"), Some("nginx")),
-            ("an ansible copy names no service", change("ansible-ansible.legacy.copy", "Invoked with dest=/etc/nginx/conf.d/app_pool.conf"), None),
-            ("a deploy tool", change("deploy", "deployed shop-api v2.14.0"), None),
+            (
+                "a unit name",
+                change(
+                    "systemd",
+                    "Reloading nginx.service - A high performance web server and a reverse proxy server...",
+                ),
+                Some("nginx"),
+            ),
+            (
+                "a description",
+                change("systemd", "Stopping The Apache HTTP Server..."),
+                Some("apache"),
+            ),
+            (
+                "an application unit",
+                change("systemd", "Stopped app.service - Shop application server."),
+                Some("app"),
+            ),
+            (
+                "a unit status line",
+                change("systemd", "app.service: Failed with result 'oom-kill'."),
+                Some("app"),
+            ),
+            (
+                "the error log's program",
+                change(
+                    "apache",
+                    "AH00171: Graceful restart requested, doing restart",
+                ),
+                Some("apache"),
+            ),
+            (
+                "an ansible module",
+                change(
+                    "ansible-ansible.legacy.systemd",
+                    "Invoked with name=nginx state=reloaded",
+                ),
+                Some("nginx"),
+            ),
+            (
+                "an ansible copy names no service",
+                change(
+                    "ansible-ansible.legacy.copy",
+                    "Invoked with dest=/etc/nginx/conf.d/app_pool.conf",
+                ),
+                None,
+            ),
+            (
+                "a deploy tool",
+                change("deploy", "deployed shop-api v2.14.0"),
+                None,
+            ),
         ];
         for (name, event, expected) in cases {
             assert_eq!(service_of(&event).as_deref(), expected, "{name}");
@@ -386,15 +469,77 @@ pub(crate) mod tests {
     #[test]
     fn changes_rank_by_what_they_touch() {
         let affected = affected_services(
-            &[line(50, EventKind::Event, "crash", Some("web02"), "systemd", "app.service: Failed with result 'oom-kill'.")],
+            &[line(
+                50,
+                EventKind::Event,
+                "crash",
+                Some("web02"),
+                "systemd",
+                "app.service: Failed with result 'oom-kill'.",
+            )],
             (0, 100),
         );
         let cases = [
-            ("a reload of the web server", line(0, EventKind::Change, "config reload", Some("lb01"), "systemd", "Reloading nginx.service - x..."), ChangeRank::ServedRestart),
-            ("a restart of the unit that failed", line(0, EventKind::Change, "systemd unit", Some("web02"), "systemd", "Stopping app.service - Shop application server..."), ChangeRank::ServedRestart),
-            ("a configuration write", line(0, EventKind::Change, "configuration write", None, "app-update", "Updated /etc/shop-app/app.conf: x"), ChangeRank::Deliberate),
-            ("a playbook line", line(0, EventKind::Change, "configuration management", None, "ansible-playbook", "PLAY RECAP lb01 : ok=6"), ChangeRank::Deliberate),
-            ("another unit starting", line(0, EventKind::Change, "systemd unit", None, "systemd", "Started postfix.service - Postfix."), ChangeRank::OtherService),
+            (
+                "a reload of the web server",
+                line(
+                    0,
+                    EventKind::Change,
+                    "config reload",
+                    Some("lb01"),
+                    "systemd",
+                    "Reloading nginx.service - x...",
+                ),
+                ChangeRank::ServedRestart,
+            ),
+            (
+                "a restart of the unit that failed",
+                line(
+                    0,
+                    EventKind::Change,
+                    "systemd unit",
+                    Some("web02"),
+                    "systemd",
+                    "Stopping app.service - Shop application server...",
+                ),
+                ChangeRank::ServedRestart,
+            ),
+            (
+                "a configuration write",
+                line(
+                    0,
+                    EventKind::Change,
+                    "configuration write",
+                    None,
+                    "app-update",
+                    "Updated /etc/shop-app/app.conf: x",
+                ),
+                ChangeRank::Deliberate,
+            ),
+            (
+                "a playbook line",
+                line(
+                    0,
+                    EventKind::Change,
+                    "configuration management",
+                    None,
+                    "ansible-playbook",
+                    "PLAY RECAP lb01 : ok=6",
+                ),
+                ChangeRank::Deliberate,
+            ),
+            (
+                "another unit starting",
+                line(
+                    0,
+                    EventKind::Change,
+                    "systemd unit",
+                    None,
+                    "systemd",
+                    "Started postfix.service - Postfix.",
+                ),
+                ChangeRank::OtherService,
+            ),
         ];
         for (name, event, expected) in cases {
             assert_eq!(rank(&event, &affected), expected, "{name}");
@@ -404,26 +549,107 @@ pub(crate) mod tests {
     #[test]
     fn the_served_reload_outranks_a_later_playbook_recap() {
         let events = vec![
-            line(1_000, EventKind::Change, "configuration management", Some("deploy01"), "ansible-playbook", "PLAY [lb.yml] user=ops"),
-            line(9_600, EventKind::Change, "configuration management", Some("lb01"), "ansible-ansible.legacy.systemd", "Invoked with name=nginx state=reloaded"),
-            line(10_000, EventKind::Change, "config reload", Some("lb01"), "systemd", "Reloading nginx.service - A high performance web server and a reverse proxy server..."),
-            line(10_035, EventKind::Change, "config reload", Some("lb01"), "systemd", "Reloaded nginx.service - A high performance web server and a reverse proxy server."),
-            line(12_000, EventKind::Change, "configuration management", Some("deploy01"), "ansible-playbook", "PLAY RECAP lb01 : ok=6 changed=2"),
+            line(
+                1_000,
+                EventKind::Change,
+                "configuration management",
+                Some("deploy01"),
+                "ansible-playbook",
+                "PLAY [lb.yml] user=ops",
+            ),
+            line(
+                9_600,
+                EventKind::Change,
+                "configuration management",
+                Some("lb01"),
+                "ansible-ansible.legacy.systemd",
+                "Invoked with name=nginx state=reloaded",
+            ),
+            line(
+                10_000,
+                EventKind::Change,
+                "config reload",
+                Some("lb01"),
+                "systemd",
+                "Reloading nginx.service - A high performance web server and a reverse proxy server...",
+            ),
+            line(
+                10_035,
+                EventKind::Change,
+                "config reload",
+                Some("lb01"),
+                "systemd",
+                "Reloaded nginx.service - A high performance web server and a reverse proxy server.",
+            ),
+            line(
+                12_000,
+                EventKind::Change,
+                "configuration management",
+                Some("deploy01"),
+                "ansible-playbook",
+                "PLAY RECAP lb01 : ok=6 changed=2",
+            ),
         ];
         let affected = affected_services(&events, (20_000, 30_000));
         let got = ranked_last_change(&events, &affected, |e| e.at <= 20_000);
-        assert_eq!(got, Some(2), "the step's first line: Reloading nginx, not the playbook's request");
+        assert_eq!(
+            got,
+            Some(2),
+            "the step's first line: Reloading nginx, not the playbook's request"
+        );
     }
 
     #[test]
     fn restarts_after_a_crash_are_automatic() {
         let events = vec![
-            line(0, EventKind::Event, "crash", Some("web02"), "systemd", "app.service: Failed with result 'oom-kill'."),
-            line(5_000, EventKind::Event, "automatic restart", Some("web02"), "systemd", "app.service: Scheduled restart job, restart counter is at 1."),
-            line(5_100, EventKind::Change, "systemd unit", Some("web02"), "systemd", "Stopped app.service - Shop application server."),
-            line(5_200, EventKind::Change, "systemd unit", Some("web02"), "systemd", "Started app.service - Shop application server."),
-            line(6_000, EventKind::Change, "systemd unit", Some("web03"), "systemd", "Stopping app.service - Shop application server..."),
-            line(600_000, EventKind::Change, "systemd unit", Some("web02"), "systemd", "Stopping app.service - Shop application server..."),
+            line(
+                0,
+                EventKind::Event,
+                "crash",
+                Some("web02"),
+                "systemd",
+                "app.service: Failed with result 'oom-kill'.",
+            ),
+            line(
+                5_000,
+                EventKind::Event,
+                "automatic restart",
+                Some("web02"),
+                "systemd",
+                "app.service: Scheduled restart job, restart counter is at 1.",
+            ),
+            line(
+                5_100,
+                EventKind::Change,
+                "systemd unit",
+                Some("web02"),
+                "systemd",
+                "Stopped app.service - Shop application server.",
+            ),
+            line(
+                5_200,
+                EventKind::Change,
+                "systemd unit",
+                Some("web02"),
+                "systemd",
+                "Started app.service - Shop application server.",
+            ),
+            line(
+                6_000,
+                EventKind::Change,
+                "systemd unit",
+                Some("web03"),
+                "systemd",
+                "Stopping app.service - Shop application server...",
+            ),
+            line(
+                600_000,
+                EventKind::Change,
+                "systemd unit",
+                Some("web02"),
+                "systemd",
+                "Stopping app.service - Shop application server...",
+            ),
         ];
         let cases = [
             ("the stop after the crash", 2, true),
@@ -440,10 +666,38 @@ pub(crate) mod tests {
     #[test]
     fn a_step_starts_at_its_first_line_on_its_host() {
         let events = vec![
-            line(0, EventKind::Change, "systemd unit", Some("web02"), "systemd", "Stopping app.service - Shop application server..."),
-            line(1_000, EventKind::Change, "systemd unit", Some("web03"), "systemd", "Stopping app.service - Shop application server..."),
-            line(1_500, EventKind::Change, "systemd unit", Some("web03"), "systemd", "Started app.service - Shop application server."),
-            line(60_000, EventKind::Change, "systemd unit", Some("web03"), "systemd", "Stopping app.service - Shop application server..."),
+            line(
+                0,
+                EventKind::Change,
+                "systemd unit",
+                Some("web02"),
+                "systemd",
+                "Stopping app.service - Shop application server...",
+            ),
+            line(
+                1_000,
+                EventKind::Change,
+                "systemd unit",
+                Some("web03"),
+                "systemd",
+                "Stopping app.service - Shop application server...",
+            ),
+            line(
+                1_500,
+                EventKind::Change,
+                "systemd unit",
+                Some("web03"),
+                "systemd",
+                "Started app.service - Shop application server.",
+            ),
+            line(
+                60_000,
+                EventKind::Change,
+                "systemd unit",
+                Some("web03"),
+                "systemd",
+                "Stopping app.service - Shop application server...",
+            ),
         ];
         let cases = [
             ("the other host's restart is its own", 2, 1),

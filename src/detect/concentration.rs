@@ -139,7 +139,10 @@ fn moved(x1: u64, n1: u64, x0: u64, n0: u64, upward_only: bool) -> bool {
 /// requests, which is what it would take if failures hit every request
 /// alike. Of several, the one with the most bad requests, then the largest
 /// move.
-pub fn share_shift(series: &DimensionSeries, incident: RangeInclusive<usize>) -> Option<ShareShift> {
+pub fn share_shift(
+    series: &DimensionSeries,
+    incident: RangeInclusive<usize>,
+) -> Option<ShareShift> {
     let (first, last) = (*incident.start(), *incident.end());
     let buckets = series.buckets.len();
     let window_totals = |range: Option<RangeInclusive<usize>>| {
@@ -383,7 +386,10 @@ pub fn path_share_shift(paths: &PathBuilder, from: Millis, to: Millis) -> Option
         .max_by(|a, b| {
             a.bad
                 .cmp(&b.bad)
-                .then_with(|| (a.bad_share() - a.baseline_share).total_cmp(&(b.bad_share() - b.baseline_share)))
+                .then_with(|| {
+                    (a.bad_share() - a.baseline_share)
+                        .total_cmp(&(b.bad_share() - b.baseline_share))
+                })
                 .then_with(|| b.label.cmp(&a.label))
         })
 }
@@ -465,7 +471,11 @@ mod tests {
 
     /// `before` buckets of `baseline`, then `during` buckets of `incident`,
     /// then `after` buckets of `baseline` again.
-    fn phased(baseline: Mix, incident: Mix, (before, during, after): (usize, usize, usize)) -> DimensionSeries {
+    fn phased(
+        baseline: Mix,
+        incident: Mix,
+        (before, during, after): (usize, usize, usize),
+    ) -> DimensionSeries {
         let mut builder = DimensionBuilder::new(DimensionKind::Upstream, MINUTE, SLOW_US);
         let plan = std::iter::repeat_n(baseline, before)
             .chain(std::iter::repeat_n(incident, during))
@@ -500,7 +510,15 @@ mod tests {
                 baseline: even,
                 incident: [(5, 0), (5, 0), (90, 10)],
                 phases: (5, 5, 0),
-                expected: Some(("c:80", BaselineWindow::Before, 1.0 / 3.0, 450, 50, true, true)),
+                expected: Some((
+                    "c:80",
+                    BaselineWindow::Before,
+                    1.0 / 3.0,
+                    450,
+                    50,
+                    true,
+                    true,
+                )),
             },
             Case {
                 name: "majority upstream, share unchanged, failures spread alike",
@@ -528,14 +546,30 @@ mod tests {
                 baseline: even,
                 incident: [(5, 0), (95, 0), (100, 0)],
                 phases: (5, 5, 0),
-                expected: Some(("a:80", BaselineWindow::Before, 1.0 / 3.0, 25, 0, true, false)),
+                expected: Some((
+                    "a:80",
+                    BaselineWindow::Before,
+                    1.0 / 3.0,
+                    25,
+                    0,
+                    true,
+                    false,
+                )),
             },
             Case {
                 name: "the log starts inside the incident: the buckets after",
                 baseline: even,
                 incident: [(5, 0), (5, 0), (90, 10)],
                 phases: (0, 5, 5),
-                expected: Some(("c:80", BaselineWindow::After, 1.0 / 3.0, 450, 50, true, true)),
+                expected: Some((
+                    "c:80",
+                    BaselineWindow::After,
+                    1.0 / 3.0,
+                    450,
+                    50,
+                    true,
+                    true,
+                )),
             },
             Case {
                 name: "no baseline window with enough requests",
@@ -617,7 +651,10 @@ mod tests {
                     ("/api".to_string(), incident && api_seen <= api_bad)
                 } else {
                     page_seen += 1;
-                    (format!("/page/{}", i % 10), incident && page_seen <= page_bad)
+                    (
+                        format!("/page/{}", i % 10),
+                        incident && page_seen <= page_bad,
+                    )
                 };
                 builder.record(at, path.as_bytes(), bad);
             }

@@ -210,9 +210,8 @@ fn trend(times: &[Millis], values: &[f64]) -> Vec<f64> {
     if n == 0 {
         return Vec::new();
     }
-    let finite = |range: &[f64]| -> Vec<f64> {
-        range.iter().copied().filter(|v| v.is_finite()).collect()
-    };
+    let finite =
+        |range: &[f64]| -> Vec<f64> { range.iter().copied().filter(|v| v.is_finite()).collect() };
     if times[n - 1] - times[0] < TREND_MIN_WINDOWS * TREND_WINDOW_MS {
         let overall = median(&finite(&values[..n])).unwrap_or(f64::NAN);
         return vec![overall; n];
@@ -357,16 +356,26 @@ mod tests {
     /// LCG of `i` repeats a pattern every few points, which a weekly
     /// baseline then learns).
     fn noise(i: usize) -> f64 {
-        let mut z = (i as u64).wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let mut z = (i as u64)
+            .wrapping_add(1)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15);
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^= z >> 31;
         ((z >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
     }
 
-    fn series(step: i64, span: i64, value: impl Fn(usize, Millis) -> f64) -> (Vec<Millis>, Vec<f64>) {
+    fn series(
+        step: i64,
+        span: i64,
+        value: impl Fn(usize, Millis) -> f64,
+    ) -> (Vec<Millis>, Vec<f64>) {
         let times: Vec<Millis> = (0..span / step).map(|i| i * step).collect();
-        let values = times.iter().enumerate().map(|(i, &t)| value(i, t)).collect();
+        let values = times
+            .iter()
+            .enumerate()
+            .map(|(i, &t)| value(i, t))
+            .collect();
         (times, values)
     }
 
@@ -415,7 +424,10 @@ mod tests {
                 name: "two readings 27 scales low",
                 span: 20 * day,
                 excursions: vec![(at(12, 9 * 60), 2, -20.0)],
-                expected: vec![(12 * day + 9 * MS_PER_HOUR, 12 * day + 9 * MS_PER_HOUR + step)],
+                expected: vec![(
+                    12 * day + 9 * MS_PER_HOUR,
+                    12 * day + 9 * MS_PER_HOUR + step,
+                )],
             },
             Case {
                 name: "one reading 27 scales low: a glitch of the sampler",
@@ -443,7 +455,10 @@ mod tests {
                 excursions: vec![(at(5, 9 * 60), 2, -20.0), (at(15, 14 * 60), 2, -20.0)],
                 expected: vec![
                     (5 * day + 9 * MS_PER_HOUR, 5 * day + 9 * MS_PER_HOUR + step),
-                    (15 * day + 14 * MS_PER_HOUR, 15 * day + 14 * MS_PER_HOUR + step),
+                    (
+                        15 * day + 14 * MS_PER_HOUR,
+                        15 * day + 14 * MS_PER_HOUR + step,
+                    ),
                 ],
             },
         ];
@@ -465,7 +480,11 @@ mod tests {
         let step = 10 * MINUTE;
         fn daily(t: Millis) -> f64 {
             let hour = (t % MS_PER_DAY) as f64 / MS_PER_HOUR as f64;
-            if (9.0..18.0).contains(&hour) { 80.0 } else { 20.0 }
+            if (9.0..18.0).contains(&hour) {
+                80.0
+            } else {
+                20.0
+            }
         }
         /// Busy weekdays, quiet weekends (days 2 and 3 of each week here).
         fn weekly(t: Millis) -> f64 {
@@ -501,7 +520,9 @@ mod tests {
                 value: Box::new({
                     let late_bump = late_bump.clone();
                     move |i, t| {
-                        daily(t) + weekly(t) + noise(i)
+                        daily(t)
+                            + weekly(t)
+                            + noise(i)
                             + if late_bump.contains(&t) { 40.0 } else { 0.0 }
                     }
                 }),
@@ -515,8 +536,7 @@ mod tests {
                     move |i, t| {
                         // Two degrees a month, a degree of noise, and half a
                         // day 6 degrees cold: never beyond the drift's range.
-                        60.0 + 2.0 * t as f64 / (30.0 * day as f64)
-                            + noise(i)
+                        60.0 + 2.0 * t as f64 / (30.0 * day as f64) + noise(i)
                             - if cold_spell.contains(&t) { 6.0 } else { 0.0 }
                     }
                 }),

@@ -25,8 +25,7 @@ use super::stats::round4;
 use super::templates::Templates;
 use super::{
     Cause, Incident, Severity, actions, anomaly, changes, detection, findings, first_host, hints,
-    incident,
-    resolution, runs, timeline, traffic,
+    incident, resolution, runs, timeline, traffic,
 };
 
 /// What detect reads: the finished series and what ingest gathered beside it.
@@ -213,7 +212,8 @@ fn describe_incident(
     });
     let onsets = evidence::onsets(around.metrics, &incident);
     let metric_signals = evidence::metric_signals(cx.inputs, &onsets);
-    let log_patterns = patterns::new_patterns(cx.inputs, around.events, around.templates, &incident);
+    let log_patterns =
+        patterns::new_patterns(cx.inputs, around.events, around.templates, &incident);
     let mut hints = hints::evidence_hints(
         cx.inputs,
         around.events,
@@ -300,7 +300,8 @@ fn describe_metric_incident(
     let detected = detection::decide(options.detected_at, alert, || None);
     let onsets = evidence::onsets(around.metrics, &incident);
     let metric_signals = evidence::metric_signals(cx.inputs, &onsets);
-    let log_patterns = patterns::new_patterns(cx.inputs, around.events, around.templates, &incident);
+    let log_patterns =
+        patterns::new_patterns(cx.inputs, around.events, around.templates, &incident);
     let mut hints = hints::evidence_hints(
         cx.inputs,
         around.events,

@@ -101,8 +101,8 @@ pub fn completion_counts(
                 if bin < from_bin {
                     continue;
                 }
-                let earliest = series.absolute(index, tail.first)
-                    + (latency_bin_floor(bin) / 1_000) as i64;
+                let earliest =
+                    series.absolute(index, tail.first) + (latency_bin_floor(bin) / 1_000) as i64;
                 let completed = (earliest - series.start).div_euclid(series.bucket_ms);
                 if let Some(count) = usize::try_from(completed)
                     .ok()

@@ -11,9 +11,7 @@ use crate::timefmt::Millis;
 
 use super::changepoint::{self, Onset};
 use super::departures;
-use super::findings::{
-    MetricMovement, Signal, TimelineEntry, TimelineFact, TimelineKind,
-};
+use super::findings::{MetricMovement, Signal, TimelineEntry, TimelineFact, TimelineKind};
 use super::stats::round4;
 use super::{Cause, Incident, Severity};
 

@@ -218,17 +218,35 @@ mod tests {
                     Some((6, 6 * MINUTE)),
                 ],
                 3 * MINUTE + 20_250,
-                Some(("web02/access.log", 3 * MINUTE + 20_250, 106_750, "web01/access.log")),
+                Some((
+                    "web02/access.log",
+                    3 * MINUTE + 20_250,
+                    106_750,
+                    "web01/access.log",
+                )),
             ),
             (
                 "background failures before a host's onset are not its start",
-                [Some((4, 4 * MINUTE + 30_000)), None, Some((2, 2 * MINUTE + 1))],
+                [
+                    Some((4, 4 * MINUTE + 30_000)),
+                    None,
+                    Some((2, 2 * MINUTE + 1)),
+                ],
                 2 * MINUTE + 1,
-                Some(("web03/access.log", 2 * MINUTE + 1, 149_999, "web01/access.log")),
+                Some((
+                    "web03/access.log",
+                    2 * MINUTE + 1,
+                    149_999,
+                    "web01/access.log",
+                )),
             ),
             (
                 "a lead under a minute names nobody",
-                [Some((3, 3 * MINUTE + 10_000)), Some((3, 3 * MINUTE + 50_000)), None],
+                [
+                    Some((3, 3 * MINUTE + 10_000)),
+                    Some((3, 3 * MINUTE + 50_000)),
+                    None,
+                ],
                 3 * MINUTE + 10_000,
                 None,
             ),
@@ -242,7 +260,12 @@ mod tests {
                 "a first failure before the incident's start counts from the start",
                 [Some((3, 3 * MINUTE + 1_000)), Some((5, 5 * MINUTE)), None],
                 3 * MINUTE + 30_000,
-                Some(("web01/access.log", 3 * MINUTE + 30_000, 90_000, "web02/access.log")),
+                Some((
+                    "web01/access.log",
+                    3 * MINUTE + 30_000,
+                    90_000,
+                    "web02/access.log",
+                )),
             ),
         ];
         for (name, failing, start, expected) in cases {

@@ -135,9 +135,7 @@ fn last_change_before(
     reference: Millis,
 ) -> Option<Hint> {
     let in_window = |e: &Event| {
-        e.kind == EventKind::Change
-            && e.at <= reference
-            && e.at >= reference - TIMELINE_BEFORE_MS
+        e.kind == EventKind::Change && e.at <= reference && e.at >= reference - TIMELINE_BEFORE_MS
     };
     let metric_host_known = match &lead {
         ChangeLead::MetricMoved { metric } => events.iter().filter(|e| in_window(e)).any(|e| {
@@ -263,9 +261,7 @@ pub fn client_burst_hints(bursts: &[ClientBurst], incident: &Incident) -> Vec<Hi
 pub fn path_hint(paths: &PathBuilder, incident: &Incident) -> Option<Hint> {
     path_concentration(paths, incident.start, incident.end)
         .map(Hint::PathConcentration)
-        .or_else(|| {
-            path_share_shift(paths, incident.start, incident.end).map(Hint::PathShareShift)
-        })
+        .or_else(|| path_share_shift(paths, incident.start, incident.end).map(Hint::PathShareShift))
 }
 
 #[cfg(test)]
@@ -419,7 +415,13 @@ mod tests {
             ),
         ];
         for (name, series, expected) in cases {
-            let hints = evidence_hints(&inputs, &events, &incident(), &[metric(series, 60 * MINUTE)], &[]);
+            let hints = evidence_hints(
+                &inputs,
+                &events,
+                &incident(),
+                &[metric(series, 60 * MINUTE)],
+                &[],
+            );
             let paired: Vec<String> = hints
                 .iter()
                 .filter_map(|hint| match hint {
@@ -433,7 +435,10 @@ mod tests {
                 .collect();
             assert_eq!(paired, [expected], "{name}");
         }
-        assert!(!metric_is_of_host("web021 memory", "web02"), "whole words only");
+        assert!(
+            !metric_is_of_host("web021 memory", "web02"),
+            "whole words only"
+        );
         assert!(metric_is_of_host("db 10.0.0.5 load", "10.0.0.5"));
         assert!(!metric_is_of_host("db 10.0.0.6 load", "10.0.0.5"));
     }

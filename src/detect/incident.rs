@@ -259,8 +259,9 @@ pub fn find_incidents(
             && binomial_upper_tail(c.bad(), c.requests, bad.expected[index]) < EDGE_ALPHA
     };
     let search_buckets = (EDGE_SEARCH_MS / series.bucket_ms).max(1) as usize;
-    let min_anomalous_buckets =
-        (MIN_ANOMALOUS_MS + series.bucket_ms - 1).div_euclid(series.bucket_ms.max(1)).max(1) as usize;
+    let min_anomalous_buckets = (MIN_ANOMALOUS_MS + series.bucket_ms - 1)
+        .div_euclid(series.bucket_ms.max(1))
+        .max(1) as usize;
     let mut incidents: Vec<Incident> = Vec::new();
     let mut floor = 0usize;
     for (run_index, &(first, last, anomalous_count)) in runs.iter().enumerate() {
@@ -449,8 +450,12 @@ fn refine_edges(
         range
             .flat_map(|bucket| {
                 let of = &series.buckets[bucket];
-                (0..series.slots_per_bucket())
-                    .map(move |slot| (bucket, of.slot(slot).view(threshold_us, series.ingest_slow_us)))
+                (0..series.slots_per_bucket()).map(move |slot| {
+                    (
+                        bucket,
+                        of.slot(slot).view(threshold_us, series.ingest_slow_us),
+                    )
+                })
             })
             .collect()
     };

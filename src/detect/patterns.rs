@@ -95,7 +95,9 @@ impl LogPattern {
             onset: self.first_at,
             peak_at: self.peak_at,
             peak: self.peak_per_minute as f64,
-            baseline: round4(self.before as f64 * MS_PER_MINUTE as f64 / PATTERN_BASELINE_MS as f64),
+            baseline: round4(
+                self.before as f64 * MS_PER_MINUTE as f64 / PATTERN_BASELINE_MS as f64,
+            ),
             unit: "lines/min".to_string(),
         }
     }
@@ -254,7 +256,11 @@ mod tests {
             ),
             (
                 "steady: as often before as during",
-                lines(SEVERITY_RULE, "cache miss 4", &(-60..20).step_by(3).collect::<Vec<_>>()),
+                lines(
+                    SEVERITY_RULE,
+                    "cache miss 4",
+                    &(-60..20).step_by(3).collect::<Vec<_>>(),
+                ),
                 None,
             ),
             (
@@ -274,7 +280,11 @@ mod tests {
             ),
             (
                 "just before the start still counts",
-                lines(WARNING_RULE, "pm.max_children reached 6", &[-1, 0, 1, 2, 3, 4]),
+                lines(
+                    WARNING_RULE,
+                    "pm.max_children reached 6",
+                    &[-1, 0, 1, 2, 3, 4],
+                ),
                 Some((0, 6)),
             ),
         ];
@@ -297,7 +307,14 @@ mod tests {
     fn a_pattern_is_a_signal_in_lines_a_minute() {
         let mut events = lines(SEVERITY_RULE, "upstream refused 1", &[-30]);
         let burst: Vec<Event> = (0..30)
-            .map(|i| event(120 * MINUTE + 1_000 + i * 1_000, SEVERITY_RULE, "upstream refused 2", 1))
+            .map(|i| {
+                event(
+                    120 * MINUTE + 1_000 + i * 1_000,
+                    SEVERITY_RULE,
+                    "upstream refused 2",
+                    1,
+                )
+            })
             .collect();
         events.extend(burst);
         let inputs = vec![InputStats::new("error.log".to_string())];

@@ -13,9 +13,9 @@
 //! Traffic drops are left as they are: their edges are single requests,
 //! counted per user at the instant ([`super::impact::measure_drop`]).
 
+use super::baseline::BucketCounts;
 use super::findings::{Finding, Findings, Hint, TimelineFact};
 use super::impact::Impact;
-use super::baseline::BucketCounts;
 use super::incident::{self, Cause};
 use crate::ingest::recount::{EdgeRequest, WindowCount, WindowUsers};
 use crate::series::{SeriesSet, slot_span_at};
@@ -91,7 +91,11 @@ pub fn edge_windows(findings: &Findings) -> Vec<EdgeWindow> {
         if let Some(row_end) = start_row_end(finding) {
             // The row's window may run past the series: nothing after it.
             if inside(series, row_end) {
-                push(EdgePart::AfterStartRow, row_end + 1, series.slot_span(row_end).1);
+                push(
+                    EdgePart::AfterStartRow,
+                    row_end + 1,
+                    series.slot_span(row_end).1,
+                );
             }
         }
     }
@@ -161,7 +165,9 @@ pub fn apply_users(findings: &mut Findings, windows: &[UserWindow], users: &[Win
                     (*users_affected, *users_active, *users_estimated) =
                         (impact.users_affected, impact.users_active, false);
                 }
-                TimelineFact::TrafficDropEnd { users_missing } => *users_missing = impact.users_missing,
+                TimelineFact::TrafficDropEnd { users_missing } => {
+                    *users_missing = impact.users_missing
+                }
                 _ => {}
             }
         }
@@ -323,7 +329,10 @@ pub fn set_window_impact(
         && inside(main_series, row_end)
     {
         let (from, to) = (row_end + 1, main_series.slot_span(row_end).1);
-        for request in edge_requests.iter().filter(|r| (from..=to).contains(&r.arrival)) {
+        for request in edge_requests
+            .iter()
+            .filter(|r| (from..=to).contains(&r.arrival))
+        {
             out_of_row.add(&WindowCount {
                 requests: 1,
                 failed: u64::from(request.failed),
@@ -346,8 +355,11 @@ pub fn set_window_impact(
             users_estimated,
         } = &mut entry.fact
         {
-            (*users_affected, *users_active, *users_estimated) =
-                (impact.users_affected, impact.users_active, impact.users_estimated);
+            (*users_affected, *users_active, *users_estimated) = (
+                impact.users_affected,
+                impact.users_active,
+                impact.users_estimated,
+            );
         }
     }
     take_out_of_start_row(finding, &out_of_row);
@@ -383,7 +395,10 @@ fn set_drop_window_impact(
     finding.requests_exact = true;
     let users_missing = finding.impact.users_missing;
     for entry in &mut finding.timeline {
-        if let TimelineFact::TrafficDropEnd { users_missing: said } = &mut entry.fact {
+        if let TimelineFact::TrafficDropEnd {
+            users_missing: said,
+        } = &mut entry.fact
+        {
             *said = users_missing;
         }
     }

@@ -13,8 +13,8 @@ use crate::timefmt::{MS_PER_MINUTE, Millis};
 
 use super::Incident;
 use super::changes::{ChangeRank, rank_in, step_start};
-use super::runs::runs;
 use super::findings::{TimelineEntry, TimelineFact, TimelineKind, line_source};
+use super::runs::runs;
 
 /// A fix logged after the last bad request still ended it when it comes
 /// this soon after (the contract's timeline reaches 30 min past the end;
@@ -41,9 +41,15 @@ pub enum ResolutionChoice {
 impl ResolutionChoice {
     pub fn name(self) -> &'static str {
         match self {
-            ResolutionChoice::ServedRestartBefore => "last restart or reload of an affected service before the end",
-            ResolutionChoice::ServedRestartAfter => "first restart or reload of an affected service after the end",
-            ResolutionChoice::DeliberateChangeBefore => "last deliberate change shortly before the end",
+            ResolutionChoice::ServedRestartBefore => {
+                "last restart or reload of an affected service before the end"
+            }
+            ResolutionChoice::ServedRestartAfter => {
+                "first restart or reload of an affected service after the end"
+            }
+            ResolutionChoice::DeliberateChangeBefore => {
+                "last deliberate change shortly before the end"
+            }
         }
     }
 }
@@ -171,10 +177,13 @@ pub fn find(
                 source: line_source(inputs, first.line),
                 rule: first.rule,
                 choice,
-                run: runs(events, (incident.start, incident.end + RESOLUTION_AFTER_END_MS))
-                    .into_iter()
-                    .find(|run| run.contains(&step))
-                    .and_then(|run| run.first().map(|&i| events[i].display_text())),
+                run: runs(
+                    events,
+                    (incident.start, incident.end + RESOLUTION_AFTER_END_MS),
+                )
+                .into_iter()
+                .find(|run| run.contains(&step))
+                .and_then(|run| run.first().map(|&i| events[i].display_text())),
             })
         })
 }
@@ -203,31 +212,71 @@ pub(crate) mod tests {
     }
 
     fn reload(at: Millis) -> Event {
-        line(at, EventKind::Change, "config reload", Some("web1"), "systemd", "Reloading The Apache HTTP Server...")
+        line(
+            at,
+            EventKind::Change,
+            "config reload",
+            Some("web1"),
+            "systemd",
+            "Reloading The Apache HTTP Server...",
+        )
     }
 
     fn restart(at: Millis, host: &str) -> Event {
-        line(at, EventKind::Change, "systemd unit", Some(host), "systemd", "Stopping app.service - Shop application server...")
+        line(
+            at,
+            EventKind::Change,
+            "systemd unit",
+            Some(host),
+            "systemd",
+            "Stopping app.service - Shop application server...",
+        )
     }
 
     fn config_write(at: Millis) -> Event {
-        line(at, EventKind::Change, "configuration write", Some("web1"), "sudo", "dev : COMMAND=/usr/bin/vim /etc/shop/app.conf")
+        line(
+            at,
+            EventKind::Change,
+            "configuration write",
+            Some("web1"),
+            "sudo",
+            "dev : COMMAND=/usr/bin/vim /etc/shop/app.conf",
+        )
     }
 
     fn timer(at: Millis) -> Event {
-        line(at, EventKind::Change, "systemd unit", Some("db1"), "systemd", "Starting backup.service - Nightly backup...")
+        line(
+            at,
+            EventKind::Change,
+            "systemd unit",
+            Some("db1"),
+            "systemd",
+            "Starting backup.service - Nightly backup...",
+        )
     }
 
     #[test]
     fn the_fix_is_chosen_by_the_table() {
         let (start, end) = (60 * MINUTE, 120 * MINUTE);
-        let crash = line(70 * MINUTE, EventKind::Event, "crash", Some("web2"), "systemd", "app.service: Failed with result 'oom-kill'.");
+        let crash = line(
+            70 * MINUTE,
+            EventKind::Event,
+            "crash",
+            Some("web2"),
+            "systemd",
+            "app.service: Failed with result 'oom-kill'.",
+        );
         /// A name, the lines, the resolution's time and choice.
         type Case = (&'static str, Vec<Event>, Option<(Millis, ResolutionChoice)>);
         let cases: [Case; 7] = [
             (
                 "the revert reload, not the failed restart before it",
-                vec![reload(start - MINUTE), reload(90 * MINUTE), reload(end - 2_000), timer(end - 60_000)],
+                vec![
+                    reload(start - MINUTE),
+                    reload(90 * MINUTE),
+                    reload(end - 2_000),
+                    timer(end - 60_000),
+                ],
                 Some((end - 2_000, ResolutionChoice::ServedRestartBefore)),
             ),
             (
@@ -257,14 +306,18 @@ pub(crate) mod tests {
             ),
             (
                 "another service's timer is no fix",
-                vec![timer(end - 60_000), config_write(end - 20 * MINUTE), reload(start)],
+                vec![
+                    timer(end - 60_000),
+                    config_write(end - 20 * MINUTE),
+                    reload(start),
+                ],
                 None,
             ),
         ];
         for (name, events, expected) in cases {
             let affected = affected_services(&events, (start, end));
-            let got = find(&[], &events, &incident(start, end), &affected)
-                .map(|r| (r.at, r.choice));
+            let got =
+                find(&[], &events, &incident(start, end), &affected).map(|r| (r.at, r.choice));
             assert_eq!(got, expected, "{name}");
         }
     }

@@ -157,7 +157,11 @@ pub fn log_last_at(entry: &TimelineEntry) -> Millis {
 /// At most `max` rows: every step of `steps` (kept even past `max`), then
 /// the `others` by rank, the largest bursts first, the earlier first among
 /// equals; in time order, kinds ordered at equal times.
-fn keep(mut steps: Vec<TimelineEntry>, others: Vec<TimelineEntry>, max: usize) -> Vec<TimelineEntry> {
+fn keep(
+    mut steps: Vec<TimelineEntry>,
+    others: Vec<TimelineEntry>,
+    max: usize,
+) -> Vec<TimelineEntry> {
     let mut others: Vec<(usize, TimelineEntry)> = others.into_iter().enumerate().collect();
     others.sort_by_key(|(order, e)| (rank(e), std::cmp::Reverse(e.count), *order));
     let room = max.saturating_sub(steps.len());
@@ -207,7 +211,10 @@ impl Frame {
     /// Why `entry` (no step) is left out, if it is; `shown` holds the
     /// families already shown, by segment.
     fn quiet(&self, entry: &TimelineEntry, shown: &FxHashSet<(String, usize)>) -> Option<QuietRow> {
-        if self.onset.is_some_and(|onset| log_last_at(entry) < onset - LEAD_IN_MS) {
+        if self
+            .onset
+            .is_some_and(|onset| log_last_at(entry) < onset - LEAD_IN_MS)
+        {
             return Some(QuietRow::LongBeforeOnset);
         }
         if self.end.is_some_and(|end| entry.at > end + TRAIL_MS) {
@@ -260,7 +267,11 @@ pub fn select(
 /// The evidence list around `start` ([`EVIDENCE_BEFORE_MS`] before to
 /// [`EVIDENCE_AFTER_MS`] after): the log rows starting in it, steps first,
 /// at most [`MAX_EVIDENCE_ROWS`] unless the steps alone are more.
-pub fn evidence_around(start: Millis, logs: &[LogRow], patterns: &[LogPattern]) -> Vec<TimelineEntry> {
+pub fn evidence_around(
+    start: Millis,
+    logs: &[LogRow],
+    patterns: &[LogPattern],
+) -> Vec<TimelineEntry> {
     let range = start - EVIDENCE_BEFORE_MS..=start + EVIDENCE_AFTER_MS;
     let step = log_steps(logs, patterns);
     let (mut steps, mut others) = (Vec::new(), Vec::new());
@@ -294,16 +305,21 @@ pub fn holds_line(entry: &TimelineEntry, at: Millis, text: &str, host: Option<&s
             ..
         } => {
             let host_named = match (host, hosts.as_deref()) {
-                (Some(host), Some(hosts)) => hosts
-                    .split([',', ' '])
-                    .any(|named| named == host),
+                (Some(host), Some(hosts)) => hosts.split([',', ' ']).any(|named| named == host),
                 _ => true,
             };
             host_named
-                && (shown == text || template.as_deref().is_some_and(|t| matches_template(t, text)))
+                && (shown == text
+                    || template
+                        .as_deref()
+                        .is_some_and(|t| matches_template(t, text)))
         }
         TimelineFact::ChangeRun(run) => {
-            run.title == text || run.effect.as_ref().is_some_and(|(effect, _)| effect == text)
+            run.title == text
+                || run
+                    .effect
+                    .as_ref()
+                    .is_some_and(|(effect, _)| effect == text)
         }
         _ => false,
     }
@@ -344,7 +360,13 @@ mod tests {
 
     const MINUTE: i64 = MS_PER_MINUTE;
 
-    fn log(at: Millis, kind: EventKind, host: &str, text: &str, template: Option<&str>) -> TimelineEntry {
+    fn log(
+        at: Millis,
+        kind: EventKind,
+        host: &str,
+        text: &str,
+        template: Option<&str>,
+    ) -> TimelineEntry {
         let inputs = vec![InputStats::new("syslog".to_string())];
         let event = Event {
             at,
@@ -355,7 +377,10 @@ mod tests {
             host: Some(host.to_string()),
             program: None,
             text: text.to_string(),
-            line: LineRef { input: 0, line: at as u64 },
+            line: LineRef {
+                input: 0,
+                line: at as u64,
+            },
             count: 1,
         };
         let mut entry = line_row(&inputs, &event);
@@ -400,30 +425,76 @@ mod tests {
         let template = "systemd: Reloading <*> for <*>";
         let cases = [
             ("an instance", "systemd: Reloading nginx for lb01", true),
-            ("spaces collapse", "systemd:  Reloading nginx for  lb01", true),
+            (
+                "spaces collapse",
+                "systemd:  Reloading nginx for  lb01",
+                true,
+            ),
             ("another message", "systemd: Stopping nginx for lb01", false),
             ("a missing tail", "systemd: Reloading nginx", false),
         ];
         for (name, text, expected) in cases {
             assert_eq!(matches_template(template, text), expected, "{name}");
         }
-        assert!(matches_template("exact line", "exact line"), "no wildcard: equal");
-        assert!(!matches_template("exact line", "exact line and more"), "no wildcard: not longer");
+        assert!(
+            matches_template("exact line", "exact line"),
+            "no wildcard: equal"
+        );
+        assert!(
+            !matches_template("exact line", "exact line and more"),
+            "no wildcard: not longer"
+        );
     }
 
     #[test]
     fn a_rollout_row_holds_each_hosts_line_and_no_other() {
-        let mut rollout = log(0, EventKind::Change, "web02", "systemd: Stopping app.service...", None);
+        let mut rollout = log(
+            0,
+            EventKind::Change,
+            "web02",
+            "systemd: Stopping app.service...",
+            None,
+        );
         if let TimelineFact::Log { host, last_at, .. } = &mut rollout.fact {
             *host = Some("web02, web03, web04".to_string());
             *last_at = 80_000;
         }
         let cases = [
-            ("the last host's line", 76_000, "systemd: Stopping app.service...", Some("web04"), true),
-            ("its own first line", 0, "systemd: Stopping app.service...", Some("web02"), true),
-            ("a host it does not name", 76_000, "systemd: Stopping app.service...", Some("web05"), false),
-            ("another message", 76_000, "systemd: Started app.service.", Some("web04"), false),
-            ("after its last line", 90_000, "systemd: Stopping app.service...", Some("web04"), false),
+            (
+                "the last host's line",
+                76_000,
+                "systemd: Stopping app.service...",
+                Some("web04"),
+                true,
+            ),
+            (
+                "its own first line",
+                0,
+                "systemd: Stopping app.service...",
+                Some("web02"),
+                true,
+            ),
+            (
+                "a host it does not name",
+                76_000,
+                "systemd: Stopping app.service...",
+                Some("web05"),
+                false,
+            ),
+            (
+                "another message",
+                76_000,
+                "systemd: Started app.service.",
+                Some("web04"),
+                false,
+            ),
+            (
+                "after its last line",
+                90_000,
+                "systemd: Stopping app.service...",
+                Some("web04"),
+                false,
+            ),
         ];
         for (name, at, text, host, expected) in cases {
             assert_eq!(holds_line(&rollout, at, text, host), expected, "{name}");
@@ -450,17 +521,49 @@ mod tests {
         let (start, detected, end) = (60 * MINUTE, 65 * MINUTE, 120 * MINUTE);
         let frame = Frame::of(&own(start, detected, end), &[]);
         let crash = "apache: PHP Fatal error: Uncaught PDOException: SQLSTATE[HY000] [2002]";
-        let shown: FxHashSet<(String, usize)> =
-            [("apache: PHP Fatal error: Uncaught PDOException: SQLSTATE[HY000]".to_string(), 1)]
-                .into_iter()
-                .collect();
+        let shown: FxHashSet<(String, usize)> = [(
+            "apache: PHP Fatal error: Uncaught PDOException: SQLSTATE[HY000]".to_string(),
+            1,
+        )]
+        .into_iter()
+        .collect();
         let cases = [
-            ("an hour before the onset", 10 * MINUTE, crash, Some(QuietRow::LongBeforeOnset)),
-            ("a precursor 10 min before", 50 * MINUTE, "kernel: link flapping", None),
-            ("the aftermath, 20 min after the end", 140 * MINUTE, "kernel: link flapping", Some(QuietRow::LongAfterEnd)),
-            ("the recovery, 2 min after the end", 122 * MINUTE, "kernel: link flapping", None),
-            ("a repeat between the start and the detection", 62 * MINUTE, crash, Some(QuietRow::RepeatBetweenSteps)),
-            ("the same message after the detection", 70 * MINUTE, crash, None),
+            (
+                "an hour before the onset",
+                10 * MINUTE,
+                crash,
+                Some(QuietRow::LongBeforeOnset),
+            ),
+            (
+                "a precursor 10 min before",
+                50 * MINUTE,
+                "kernel: link flapping",
+                None,
+            ),
+            (
+                "the aftermath, 20 min after the end",
+                140 * MINUTE,
+                "kernel: link flapping",
+                Some(QuietRow::LongAfterEnd),
+            ),
+            (
+                "the recovery, 2 min after the end",
+                122 * MINUTE,
+                "kernel: link flapping",
+                None,
+            ),
+            (
+                "a repeat between the start and the detection",
+                62 * MINUTE,
+                crash,
+                Some(QuietRow::RepeatBetweenSteps),
+            ),
+            (
+                "the same message after the detection",
+                70 * MINUTE,
+                crash,
+                None,
+            ),
         ];
         for (name, at, text, expected) in cases {
             let entry = log(at, EventKind::Event, "web1", text, None);

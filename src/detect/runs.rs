@@ -146,8 +146,7 @@ pub fn fold_run_rows(
     if entries.len() == before && entries.iter().zip(rows.iter()).all(|(e, r)| *e == r.entry) {
         return;
     }
-    let mut templates: FxHashMap<(Millis, Option<String>), TemplateId> =
-        FxHashMap::default();
+    let mut templates: FxHashMap<(Millis, Option<String>), TemplateId> = FxHashMap::default();
     for row in rows.iter() {
         templates
             .entry((row.entry.at, row.entry.source.clone()))
@@ -175,18 +174,71 @@ mod tests {
 
     fn play() -> Vec<Event> {
         let cm = |at, host, program, text| {
-            line(at, EventKind::Change, CONFIGURATION_MANAGEMENT_RULE, Some(host), program, text)
+            line(
+                at,
+                EventKind::Change,
+                CONFIGURATION_MANAGEMENT_RULE,
+                Some(host),
+                program,
+                text,
+            )
         };
         vec![
             cm(0, "deploy01", "ansible-playbook", "PLAY [lb.yml] user=ops"),
-            cm(7_300, "lb01", "ansible-ansible.legacy.copy", "Invoked with dest=/etc/nginx/conf.d/app_pool.conf"),
-            cm(9_000, "lb01", "ansible-ansible.legacy.systemd", "Invoked with name=nginx state=reloaded"),
-            line(9_400, EventKind::Change, "config reload", Some("lb01"), "systemd", "Reloading nginx.service - A high performance web server and a reverse proxy server..."),
-            line(9_435, EventKind::Change, "config reload", Some("lb01"), "systemd", "Reloaded nginx.service - A high performance web server and a reverse proxy server."),
-            line(9_500, EventKind::Change, "config reload", Some("web09"), "systemd", "Reloading nginx.service - on a host the play never touched"),
-            cm(12_000, "deploy01", "ansible-playbook", "PLAY RECAP lb01 : ok=6 changed=2"),
-            cm(40 * MS_PER_MINUTE, "deploy01", "ansible-playbook", "PLAY [lb.yml --tags rollback] user=ops"),
-            cm(40 * MS_PER_MINUTE + 12_000, "deploy01", "ansible-playbook", "PLAY RECAP lb01 : ok=6 changed=2"),
+            cm(
+                7_300,
+                "lb01",
+                "ansible-ansible.legacy.copy",
+                "Invoked with dest=/etc/nginx/conf.d/app_pool.conf",
+            ),
+            cm(
+                9_000,
+                "lb01",
+                "ansible-ansible.legacy.systemd",
+                "Invoked with name=nginx state=reloaded",
+            ),
+            line(
+                9_400,
+                EventKind::Change,
+                "config reload",
+                Some("lb01"),
+                "systemd",
+                "Reloading nginx.service - A high performance web server and a reverse proxy server...",
+            ),
+            line(
+                9_435,
+                EventKind::Change,
+                "config reload",
+                Some("lb01"),
+                "systemd",
+                "Reloaded nginx.service - A high performance web server and a reverse proxy server.",
+            ),
+            line(
+                9_500,
+                EventKind::Change,
+                "config reload",
+                Some("web09"),
+                "systemd",
+                "Reloading nginx.service - on a host the play never touched",
+            ),
+            cm(
+                12_000,
+                "deploy01",
+                "ansible-playbook",
+                "PLAY RECAP lb01 : ok=6 changed=2",
+            ),
+            cm(
+                40 * MS_PER_MINUTE,
+                "deploy01",
+                "ansible-playbook",
+                "PLAY [lb.yml --tags rollback] user=ops",
+            ),
+            cm(
+                40 * MS_PER_MINUTE + 12_000,
+                "deploy01",
+                "ansible-playbook",
+                "PLAY RECAP lb01 : ok=6 changed=2",
+            ),
         ]
     }
 

@@ -172,7 +172,8 @@ pub fn fold_logs(
         // The lines one restart or reload writes (systemd's `Reloading`
         // and `Reloaded`, the server's own `graceful restart`) are one
         // change: one row, from its first line.
-        let step_first = changes::is_service_line(event).then(|| changes::step_start(events, index));
+        let step_first =
+            changes::is_service_line(event).then(|| changes::step_start(events, index));
         if let Some(&(row, row_segment)) = step_first.and_then(|first| step_rows.get(&first))
             && row_segment == segment
         {

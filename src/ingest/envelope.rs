@@ -206,8 +206,11 @@ fn docker_log_string(line: &[u8]) -> Option<&[u8]> {
     skip(rest).strip_prefix(b"\"")
 }
 
-const UNTERMINATED: LineError = LineError::new("expected the Docker \"log\" string to end on its line");
-const BAD_ESCAPE: LineError = LineError::new("expected a JSON escape (\\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX) in the Docker \"log\" string");
+const UNTERMINATED: LineError =
+    LineError::new("expected the Docker \"log\" string to end on its line");
+const BAD_ESCAPE: LineError = LineError::new(
+    "expected a JSON escape (\\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX) in the Docker \"log\" string",
+);
 
 /// Appends the contents of the JSON string starting at `text` (after its
 /// opening quote) to `out`, escapes undone; invalid UTF-8 is copied as it is.
@@ -264,9 +267,9 @@ fn unicode_escape(text: &[u8]) -> Result<(char, usize), LineError> {
 
 fn hex4(text: &[u8]) -> Option<u32> {
     let digits = text.get(..4)?;
-    digits.iter().try_fold(0u32, |acc, &b| {
-        Some(acc * 16 + (b as char).to_digit(16)?)
-    })
+    digits
+        .iter()
+        .try_fold(0u32, |acc, &b| Some(acc * 16 + (b as char).to_digit(16)?))
 }
 
 #[cfg(test)]
@@ -281,20 +284,40 @@ mod tests {
             ("bare line stays", ACCESS.to_string()),
             ("compose", format!("web-1  | {ACCESS}")),
             ("compose, one space", format!("caddy | {ACCESS}")),
-            ("kubectl --timestamps", format!("2024-01-15T10:00:00.123456789Z {ACCESS}")),
-            ("docker logs -t with offset", format!("2024-01-15T10:00:00.123+01:00 {ACCESS}")),
-            ("CRI full line", format!("2024-01-15T10:00:00.123456789Z stdout F {ACCESS}")),
-            ("CRI stderr", format!("2024-01-15T10:00:00Z stderr F {ACCESS}")),
-            ("kubectl --prefix", format!("[pod/web-7d4b9/proxy] {ACCESS}")),
+            (
+                "kubectl --timestamps",
+                format!("2024-01-15T10:00:00.123456789Z {ACCESS}"),
+            ),
+            (
+                "docker logs -t with offset",
+                format!("2024-01-15T10:00:00.123+01:00 {ACCESS}"),
+            ),
+            (
+                "CRI full line",
+                format!("2024-01-15T10:00:00.123456789Z stdout F {ACCESS}"),
+            ),
+            (
+                "CRI stderr",
+                format!("2024-01-15T10:00:00Z stderr F {ACCESS}"),
+            ),
+            (
+                "kubectl --prefix",
+                format!("[pod/web-7d4b9/proxy] {ACCESS}"),
+            ),
             (
                 "kubectl --prefix --timestamps",
                 format!("[pod/web-7d4b9/proxy] 2024-01-15T10:00:00.5Z {ACCESS}"),
             ),
-            ("compose with timestamps", format!("web-1  | 2024-01-15T10:00:00.5Z {ACCESS}")),
+            (
+                "compose with timestamps",
+                format!("web-1  | 2024-01-15T10:00:00.5Z {ACCESS}"),
+            ),
         ];
         let mut scratch = Vec::new();
         for (name, line) in cases {
-            let inner = Envelope::Container.open(line.as_bytes(), &mut scratch).expect(name);
+            let inner = Envelope::Container
+                .open(line.as_bytes(), &mut scratch)
+                .expect(name);
             assert_eq!(inner, ACCESS.as_bytes(), "{name}");
         }
     }
@@ -302,7 +325,10 @@ mod tests {
     #[test]
     fn what_is_not_a_container_prefix_is_kept() {
         let cases = [
-            ("zoneless time is part of the line", "2024-01-15T10:00:00 GET /"),
+            (
+                "zoneless time is part of the line",
+                "2024-01-15T10:00:00 GET /",
+            ),
             ("a pipe far from the start", "a b | c"),
             ("CRI tag without time", "stdout F hello"),
             // Found by the NAB datasets test: the space before index 19.
@@ -311,7 +337,9 @@ mod tests {
         ];
         let mut scratch = Vec::new();
         for (name, line) in cases {
-            let inner = Envelope::Container.open(line.as_bytes(), &mut scratch).expect(name);
+            let inner = Envelope::Container
+                .open(line.as_bytes(), &mut scratch)
+                .expect(name);
             assert_eq!(inner, line.as_bytes(), "{name}");
         }
     }
@@ -345,8 +373,13 @@ mod tests {
                 .map(|inner| String::from_utf8_lossy(inner).into_owned());
             assert_eq!(got, expected, "{name}");
         }
-        let spaced = Envelope::DockerJson.open(br#" { "log" : "a b\n", "stream": "stdout"}"#, &mut scratch);
-        assert_eq!(spaced.map(<[u8]>::to_vec), Ok(b"a b".to_vec()), "spaces around the colon");
+        let spaced =
+            Envelope::DockerJson.open(br#" { "log" : "a b\n", "stream": "stdout"}"#, &mut scratch);
+        assert_eq!(
+            spaced.map(<[u8]>::to_vec),
+            Ok(b"a b".to_vec()),
+            "spaces around the colon"
+        );
         let not_docker = Envelope::DockerJson.open(ACCESS.as_bytes(), &mut scratch);
         assert!(not_docker.is_err());
     }
@@ -355,8 +388,14 @@ mod tests {
     fn syslog_messages_are_opened() {
         let haproxy = "10.0.0.1:5000 [25/Feb/2019:16:19:48.143] www www/app1 0/0/7/1457/1487 200 11394 - - ---- 2/1/0/0/0 0/0 \"GET / HTTP/1.1\"";
         let cases = [
-            ("RFC 3164", format!("Feb 25 16:19:49 192.168.4.2 haproxy[7]: {haproxy}")),
-            ("RFC 3164 with PRI", format!("<134>Feb 25 16:19:49 lb1 haproxy[7]: {haproxy}")),
+            (
+                "RFC 3164",
+                format!("Feb 25 16:19:49 192.168.4.2 haproxy[7]: {haproxy}"),
+            ),
+            (
+                "RFC 3164 with PRI",
+                format!("<134>Feb 25 16:19:49 lb1 haproxy[7]: {haproxy}"),
+            ),
             (
                 "RFC 5424",
                 format!("<134>1 2019-02-25T16:19:49.000Z lb1 haproxy 7 - - {haproxy}"),
@@ -368,10 +407,16 @@ mod tests {
         ];
         let mut scratch = Vec::new();
         for (name, line) in cases {
-            let inner = Envelope::Syslog.open(line.as_bytes(), &mut scratch).expect(name);
+            let inner = Envelope::Syslog
+                .open(line.as_bytes(), &mut scratch)
+                .expect(name);
             assert_eq!(inner, haproxy.as_bytes(), "{name}");
         }
-        assert!(Envelope::Syslog.open(b"   continued", &mut scratch).is_err());
+        assert!(
+            Envelope::Syslog
+                .open(b"   continued", &mut scratch)
+                .is_err()
+        );
     }
 
     #[test]

@@ -214,7 +214,9 @@ pub fn read_other<R: std::io::Read>(
                         Sniffed::Prometheus => "a Prometheus answer",
                         _ => "a CSV",
                     };
-                    stats.note = Some(format!("not a recognised log: looks like {looks_like} but {why}"));
+                    stats.note = Some(format!(
+                        "not a recognised log: looks like {looks_like} but {why}"
+                    ));
                     let lines = stats.lines;
                     stats.lines = 0;
                     let mut counter = UnusedLines::new(stats, UNRECOGNISED_REASON);

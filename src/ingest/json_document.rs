@@ -192,7 +192,11 @@ mod tests {
                 "{\n\"a\": [1,\n2]\n}\n{\n\"a\": 3\n}",
                 "{ \"a\": [1, 2] }\n{ \"a\": 3 }\n",
             ),
-            ("JSON lines stay", "{\"a\":1}\n{\"a\":2}\n", "{\"a\":1}\n{\"a\":2}\n"),
+            (
+                "JSON lines stay",
+                "{\"a\":1}\n{\"a\":2}\n",
+                "{\"a\":1}\n{\"a\":2}\n",
+            ),
             ("cut object ends its line", "[{\"a\": \"b", "{\"a\": \"b\n"),
             ("junk between objects is kept", "{}x{}", "{}\nx{}\n"),
         ];

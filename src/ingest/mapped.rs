@@ -157,7 +157,8 @@ impl<'f> Lease<'f> {
 
     /// How many windows were mapped.
     pub fn windows_mapped(&self) -> u64 {
-        self.windows_mapped.load(std::sync::atomic::Ordering::Relaxed)
+        self.windows_mapped
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Called once by each worker when it will map no more (the lease
@@ -236,20 +237,32 @@ mod tests {
         let path = file.path().to_path_buf();
         let reader = File::open(&path).expect("open for reading");
         let writer_open = Lease::take(&reader, 1);
-        assert!(writer_open.is_none(), "a lease is refused while the file is open for writing");
+        assert!(
+            writer_open.is_none(),
+            "a lease is refused while the file is open for writing"
+        );
         drop(file.into_temp_path().keep().expect("keep the file"));
         let lease = Lease::take(&reader, 1).expect("a lease on a file this process owns");
         assert!(lease.holds());
         let map = lease.map(0, 8).expect("a mapping while the lease holds");
         assert_eq!(&map[..], b"one\ntwo\n");
         drop(map);
-        assert!(!truncate_elsewhere(&path), "the lease holds the truncation back");
+        assert!(
+            !truncate_elsewhere(&path),
+            "the lease holds the truncation back"
+        );
         assert!(!lease.holds(), "the lease reads as breaking");
-        assert!(lease.map(0, 8).is_none(), "no mapping once the lease breaks");
+        assert!(
+            lease.map(0, 8).is_none(),
+            "no mapping once the lease breaks"
+        );
         assert_eq!(std::fs::metadata(&path).expect("metadata").len(), 8);
         lease.stop_mapping();
         drop(lease);
-        assert!(truncate_elsewhere(&path), "the lease given up, the truncation goes on");
+        assert!(
+            truncate_elsewhere(&path),
+            "the lease given up, the truncation goes on"
+        );
         std::fs::remove_file(&path).expect("remove the file");
     }
 }

@@ -198,7 +198,11 @@ impl<'a> Identities<'a> {
     /// Source `index`'s identity, given the statistics of the sources read
     /// before it: a compressed rotation's tail is compared with the
     /// rotations not already read short against it.
-    pub(crate) fn identity(&'a self, index: usize, read_before: &[InputStats]) -> InputIdentity<'a> {
+    pub(crate) fn identity(
+        &'a self,
+        index: usize,
+        read_before: &[InputStats],
+    ) -> InputIdentity<'a> {
         InputIdentity {
             index: index as u32,
             host: self
@@ -276,11 +280,7 @@ fn tail_candidates(
         .iter()
         .enumerate()
         .filter(|&(other, _)| other != index && logs[other].as_ref() == Some(log))
-        .filter(|&(other, _)| {
-            !overlaps
-                .iter()
-                .any(|o| o.file == other && o.other == index)
-        })
+        .filter(|&(other, _)| !overlaps.iter().any(|o| o.file == other && o.other == index))
         .filter(|&(other, _)| {
             read.get(other)
                 .is_none_or(|stats| stats.overlap_with.as_deref() != Some(name.as_str()))
@@ -457,9 +457,11 @@ pub(crate) fn ingest_source(
         if let Some(found) = sniff::detect_access_format_among(&lines, candidates) {
             first_buffer.truncate(first_chunk.len);
             let head = std::io::Cursor::new(std::mem::take(&mut first_buffer));
-            let stream: Box<dyn reader::DecodedStream> = Box::new(
-                json_document::JsonObjectLines::new(std::io::Read::chain(head, chunks.into_stream())),
-            );
+            let stream: Box<dyn reader::DecodedStream> =
+                Box::new(json_document::JsonObjectLines::new(std::io::Read::chain(
+                    head,
+                    chunks.into_stream(),
+                )));
             chunks = ChunkReader::new(stream);
             let Some(chunk) = chunks.fill(&mut first_buffer, CHUNK_BYTES) else {
                 stats.note = Some("empty".to_string());
@@ -547,7 +549,8 @@ pub(crate) fn ingest_source(
                 .to_string(),
         );
     }
-    let (mut total, outcome, consumed) = match plain_file(source, opened.compressed || as_document) {
+    let (mut total, outcome, consumed) = match plain_file(source, opened.compressed || as_document)
+    {
         // A plain file: every worker reads its own chunks.
         #[cfg(unix)]
         Some((file, len)) => {
@@ -596,11 +599,12 @@ pub(crate) fn ingest_source(
                     overlap.keep_bytes
                 }
             };
-            let held_tail = (stats.compressed && !as_document && !candidates.is_empty())
-                .then_some(pipeline::HeldTail {
+            let held_tail = (stats.compressed && !as_document && !candidates.is_empty()).then_some(
+                pipeline::HeldTail {
                     bytes: reader::overlap::OVERLAP_WINDOW_BYTES,
                     keep: &keep,
-                });
+                },
+            );
             let (mut total, outcome) = pipeline::run(
                 chunks,
                 (first_buffer, first_chunk),
@@ -664,7 +668,12 @@ pub(crate) fn ingest_source(
     // read whole (a document's lines are not the file's bytes).
     total.entry_points = recorded_entry_points
         .filter(|_| !as_document)
-        .and_then(|points| points.lock().ok().map(|mut points| std::mem::take(&mut *points)))
+        .and_then(|points| {
+            points
+                .lock()
+                .ok()
+                .map(|mut points| std::mem::take(&mut *points))
+        })
         .filter(|points| !points.is_empty())
         .map(std::sync::Arc::new);
     Ok((stats, Some(total), consumed))
@@ -777,7 +786,10 @@ pub fn no_requests_warning(inputs: &[InputStats]) -> Option<String> {
         .iter()
         .map(|i| {
             let what = i.format.unwrap_or_else(|| i.kind.name());
-            format!("{} read as {what} ({} of {} lines)", i.path, i.parsed, i.lines)
+            format!(
+                "{} read as {what} ({} of {} lines)",
+                i.path, i.parsed, i.lines
+            )
         })
         .collect();
     Some(format!(
@@ -844,7 +856,11 @@ mod tests {
         let cases = [
             ("kept its size", 100, None),
             ("grew (a live log)", 60, None),
-            ("read at 140 bytes, now 100", 140, Some("shrank from 140 to 100 bytes")),
+            (
+                "read at 140 bytes, now 100",
+                140,
+                Some("shrank from 140 to 100 bytes"),
+            ),
         ];
         for (case, read_len, expected) in cases {
             let error = shrunk_while_read(file.as_file(), read_len).map(|e| e.to_string());

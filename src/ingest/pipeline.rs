@@ -720,7 +720,10 @@ fn lines_within(
     // The last line starting before `end` ends at the first newline at or
     // after `end - 1`.
     let search_from = span - 1;
-    match bytes.get(search_from..).and_then(|rest| memchr::memchr(b'\n', rest)) {
+    match bytes
+        .get(search_from..)
+        .and_then(|rest| memchr::memchr(b'\n', rest))
+    {
         Some(at) => Some(first..search_from + at + 1),
         None if reaches_end => Some(first..bytes.len()),
         None => None,
@@ -814,7 +817,10 @@ fn read_at_most(
     buffer.grow(at + want, at);
     let mut got = 0;
     while got < want {
-        match file.read_at(&mut buffer.bytes_mut()[at + got..at + want], offset + got as u64) {
+        match file.read_at(
+            &mut buffer.bytes_mut()[at + got..at + want],
+            offset + got as u64,
+        ) {
             Ok(0) => break,
             Ok(n) => got += n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -829,9 +835,9 @@ mod tests {
     use std::io::Write;
 
     use super::*;
-    use crate::ingest::mapped;
     use crate::config::UserKey;
     use crate::ingest::SkippedLine;
+    use crate::ingest::mapped;
     use crate::ingest::sniff;
     use crate::series::{Bucket, MIN_DEFAULT_SLOW_US};
 
@@ -860,7 +866,12 @@ mod tests {
             ("an empty file still takes one at a time", 0, 2, 1),
             ("a file smaller than a take per worker", 10, 2, 1),
             ("exactly eight takes each", 160, 2, 10),
-            ("the 1.1 GB benchmark log: the cap", 2_124, 2, MAX_CHUNKS_PER_TAKE),
+            (
+                "the 1.1 GB benchmark log: the cap",
+                2_124,
+                2,
+                MAX_CHUNKS_PER_TAKE,
+            ),
             ("more workers, shorter takes", 160, 8, 2),
         ];
         for (case, chunks, workers, expected) in cases {
@@ -985,7 +996,10 @@ mod tests {
             if offset >= self.bad_from {
                 return Err(io::Error::other("injected read error"));
             }
-            let end = offset.saturating_add(buffer.len()).min(self.bad_from).min(self.text.len());
+            let end = offset
+                .saturating_add(buffer.len())
+                .min(self.bad_from)
+                .min(self.text.len());
             let got = end.saturating_sub(offset);
             buffer[..got].copy_from_slice(&self.text[offset..end]);
             Ok(got)
@@ -997,7 +1011,9 @@ mod tests {
         let log = tricky_log();
         // A line start two thirds in: the chunk holding it is the first
         // that cannot be read.
-        let bad_from = memchr::memchr(b'\n', &log[log.len() * 2 / 3..]).expect("a line") + log.len() * 2 / 3 + 1;
+        let bad_from = memchr::memchr(b'\n', &log[log.len() * 2 / 3..]).expect("a line")
+            + log.len() * 2 / 3
+            + 1;
         // (case, chunk bytes, workers)
         let cases = [
             ("takes of many chunks, two workers", 97u64, 2),
@@ -1013,7 +1029,9 @@ mod tests {
                 let end = (start + chunk_bytes).min(log.len() as u64);
                 end as usize + LINE_OVERREAD_BYTES > bad_from
             };
-            let failed = (0..).find(|&chunk| reaches_bad(chunk)).expect("a chunk fails");
+            let failed = (0..)
+                .find(|&chunk| reaches_bad(chunk))
+                .expect("a chunk fails");
             let boundary = (failed * chunk_bytes) as usize;
             let kept_end = match boundary {
                 0 => 0,
@@ -1025,11 +1043,24 @@ mod tests {
                 text: log.clone(),
                 bad_from,
             };
-            let (result, outcome) =
-                run_file(&file, None, log.len() as u64, chunk_bytes, setup(&options, &parser), &|_| {});
+            let (result, outcome) = run_file(
+                &file,
+                None,
+                log.len() as u64,
+                chunk_bytes,
+                setup(&options, &parser),
+                &|_| {},
+            );
             assert!(outcome.error.is_some(), "{case}: the error is reported");
-            assert_eq!(outcome.lines_before_error, Some(expected_lines), "{case}: lines before it");
-            assert!(result.tally.lines >= expected_lines, "{case}: every line before it was read");
+            assert_eq!(
+                outcome.lines_before_error,
+                Some(expected_lines),
+                "{case}: lines before it"
+            );
+            assert!(
+                result.tally.lines >= expected_lines,
+                "{case}: every line before it was read"
+            );
         }
     }
 
@@ -1058,19 +1089,32 @@ mod tests {
                 let ways = [
                     ("positional reads", None),
                     ("mapped, 50-byte windows", Some((50, 4_096))),
-                    ("mapped, 4 KiB windows, 100-byte overread", Some((4_096, 100))),
-                    ("mapped", Some((mapped::MAPPED_WINDOW_BYTES, mapped::MAPPED_OVERREAD_BYTES))),
+                    (
+                        "mapped, 4 KiB windows, 100-byte overread",
+                        Some((4_096, 100)),
+                    ),
+                    (
+                        "mapped",
+                        Some((mapped::MAPPED_WINDOW_BYTES, mapped::MAPPED_OVERREAD_BYTES)),
+                    ),
                 ];
                 for (how, window) in ways {
                     let (options, parser) = (options(workers), parser());
                     let setup = setup(&options, &parser);
                     let lease = window.map(|(window_bytes, overread_bytes)| {
-                        let mut lease = Lease::take(&file, workers).expect("a lease on our own file");
+                        let mut lease =
+                            Lease::take(&file, workers).expect("a lease on our own file");
                         (lease.window_bytes, lease.overread_bytes) = (window_bytes, overread_bytes);
                         lease
                     });
-                    let (result, outcome) =
-                        run_file(&file, lease.as_ref(), log.len() as u64, chunk_bytes, setup, &|_| {});
+                    let (result, outcome) = run_file(
+                        &file,
+                        lease.as_ref(),
+                        log.len() as u64,
+                        chunk_bytes,
+                        setup,
+                        &|_| {},
+                    );
                     assert!(outcome.error.is_none());
                     assert!(
                         summary(result) == expected,
@@ -1078,7 +1122,10 @@ mod tests {
                     );
                     if let Some(lease) = lease {
                         assert!(lease.windows_mapped() > 0, "{how}: windows were mapped");
-                        assert!(!lease.holds(), "{how}: the lease is given up when reading ends");
+                        assert!(
+                            !lease.holds(),
+                            "{how}: the lease is given up when reading ends"
+                        );
                     }
                 }
             }
@@ -1092,8 +1139,15 @@ mod tests {
                 let mut reader = ChunkReader::new(&log[..]);
                 let mut first = Vec::new();
                 let chunk = reader.fill(&mut first, chunk_bytes).expect("not empty");
-                let (result, outcome) =
-                    run(reader, (first, chunk), chunk_bytes, setup, &|| {}, None, decoding);
+                let (result, outcome) = run(
+                    reader,
+                    (first, chunk),
+                    chunk_bytes,
+                    setup,
+                    &|| {},
+                    None,
+                    decoding,
+                );
                 assert!(outcome.error.is_none());
                 assert!(
                     summary(result) == expected,
@@ -1125,10 +1179,19 @@ mod tests {
         let lease = Lease::take(&file, 2).expect("a lease on our own file");
         assert!(!mapped::truncate_elsewhere(&path), "held back by the lease");
         let (options, parser) = (options(2), parser());
-        let (result, outcome) =
-            run_file(&file, Some(&lease), log.len() as u64, 4_096, setup(&options, &parser), &|_| {});
+        let (result, outcome) = run_file(
+            &file,
+            Some(&lease),
+            log.len() as u64,
+            4_096,
+            setup(&options, &parser),
+            &|_| {},
+        );
         assert!(outcome.error.is_none());
-        assert!(summary(result) == expected, "positional reads after the break");
+        assert!(
+            summary(result) == expected,
+            "positional reads after the break"
+        );
         assert_eq!(lease.windows_mapped(), 0);
     }
 
@@ -1141,12 +1204,42 @@ mod tests {
         /// the lines expected)
         type Case<'a> = (&'a str, (u64, u64), usize, bool, Option<&'a [u8]>);
         let cases: [Case; 7] = [
-            ("first chunk: its line ends past it", (0, 4), 10, true, Some(b"0123\n")),
-            ("first chunk, the window ends too soon", (0, 4), 4, false, None),
+            (
+                "first chunk: its line ends past it",
+                (0, 4),
+                10,
+                true,
+                Some(b"0123\n"),
+            ),
+            (
+                "first chunk, the window ends too soon",
+                (0, 4),
+                4,
+                false,
+                None,
+            ),
             ("a chunk where no line starts", (1, 5), 9, true, Some(b"")),
-            ("a line starts right after the newline", (4, 8), 6, true, Some(b"567\n")),
-            ("the last line, without a newline", (8, 10), 3, true, Some(b"9")),
-            ("the last line, more of the file unmapped", (8, 10), 3, false, None),
+            (
+                "a line starts right after the newline",
+                (4, 8),
+                6,
+                true,
+                Some(b"567\n"),
+            ),
+            (
+                "the last line, without a newline",
+                (8, 10),
+                3,
+                true,
+                Some(b"9"),
+            ),
+            (
+                "the last line, more of the file unmapped",
+                (8, 10),
+                3,
+                false,
+                None,
+            ),
             ("a window shorter than the chunk", (5, 9), 2, false, None),
         ];
         for (name, (start, end), len, reaches_end, expected) in cases {

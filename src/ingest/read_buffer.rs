@@ -87,12 +87,19 @@ mod tests {
 
     #[test]
     fn the_bytes_sit_where_the_file_offset_sits_in_a_page_and_survive_growth() {
-        let cases = [("page start", 0u64), ("one before a chunk", 512 * 1024 - 1), ("odd", 12_345)];
+        let cases = [
+            ("page start", 0u64),
+            ("one before a chunk", 512 * 1024 - 1),
+            ("odd", 12_345),
+        ];
         for (name, offset) in cases {
             let mut buffer = ReadBuffer::new();
             assert!(buffer.bytes().is_empty(), "{name}");
             buffer.place_for(offset);
-            assert!(buffer.bytes().is_empty(), "{name}: placing allocates nothing");
+            assert!(
+                buffer.bytes().is_empty(),
+                "{name}: placing allocates nothing"
+            );
             buffer.grow(100, 0);
             let in_page = |buffer: &ReadBuffer| buffer.bytes().as_ptr().addr() % READ_ALIGN;
             let wanted = (offset % READ_ALIGN as u64) as usize;
@@ -103,7 +110,11 @@ mod tests {
                 buffer.grow(len, keep);
                 assert_eq!(in_page(&buffer), wanted, "{name}: grown to {len}");
                 assert!(buffer.bytes().len() >= len, "{name}: grown to {len}");
-                assert_eq!(&buffer.bytes()[..keep], &b"hello"[..keep], "{name}: grown to {len}");
+                assert_eq!(
+                    &buffer.bytes()[..keep],
+                    &b"hello"[..keep],
+                    "{name}: grown to {len}"
+                );
             }
             // Asking for less than it holds changes nothing.
             let before = buffer.bytes().as_ptr();
@@ -111,7 +122,11 @@ mod tests {
             assert_eq!(buffer.bytes().as_ptr(), before, "{name}");
             // Placed for another offset, the same storage serves.
             buffer.place_for(offset + 1);
-            assert_eq!(in_page(&buffer), ((offset + 1) % READ_ALIGN as u64) as usize, "{name}");
+            assert_eq!(
+                in_page(&buffer),
+                ((offset + 1) % READ_ALIGN as u64) as usize,
+                "{name}"
+            );
             assert!(buffer.bytes().len() >= 1 << 19, "{name}");
         }
     }

@@ -12,9 +12,9 @@ use std::sync::{Arc, Mutex};
 use memchr::{memchr, memrchr};
 
 use crate::config::InputSpec;
+use crate::error::{Error, Result};
 pub use gzip::{EntryPoints, GzipDecoder};
 pub use once::{Duplicate, DuplicateKind};
-use crate::error::{Error, Result};
 
 /// One stream of log lines.
 #[derive(Clone, Debug, PartialEq, Eq)]

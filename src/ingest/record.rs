@@ -394,13 +394,25 @@ mod tests {
         let cases = [
             ("IPv4 with port", "10.0.0.1:5000", "10.0.0.1"),
             ("IPv4 alone", "10.0.0.1", "10.0.0.1"),
-            ("IPv6 in brackets with port", "[2001:db8::1]:443", "2001:db8::1"),
+            (
+                "IPv6 in brackets with port",
+                "[2001:db8::1]:443",
+                "2001:db8::1",
+            ),
             ("bare IPv6", "2001:db8::1", "2001:db8::1"),
             ("name with port", "web:80", "web"),
-            ("colon without digits kept", "unix:/run/a.sock", "unix:/run/a.sock"),
+            (
+                "colon without digits kept",
+                "unix:/run/a.sock",
+                "unix:/run/a.sock",
+            ),
         ];
         for (name, address, expected) in cases {
-            assert_eq!(strip_port(address.as_bytes()), expected.as_bytes(), "{name}");
+            assert_eq!(
+                strip_port(address.as_bytes()),
+                expected.as_bytes(),
+                "{name}"
+            );
         }
     }
 

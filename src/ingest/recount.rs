@@ -73,15 +73,19 @@ impl EdgeRequest {
     /// `threshold_us`, having read it with `ingest_slow_us`.
     pub fn is_slow(&self, ingest_slow_us: u64, threshold_us: u64) -> bool {
         !self.failed
-            && self
-                .duration_us
-                .is_some_and(|duration| is_slow_as_the_series_counts(duration, ingest_slow_us, threshold_us))
+            && self.duration_us.is_some_and(|duration| {
+                is_slow_as_the_series_counts(duration, ingest_slow_us, threshold_us)
+            })
     }
 }
 
 /// Slow as the series counts it: above the ingest threshold (the slow
 /// tail), in a latency bin at or above the threshold's.
-pub fn is_slow_as_the_series_counts(duration_us: u64, ingest_slow_us: u64, threshold_us: u64) -> bool {
+pub fn is_slow_as_the_series_counts(
+    duration_us: u64,
+    ingest_slow_us: u64,
+    threshold_us: u64,
+) -> bool {
     duration_us > ingest_slow_us && latency_bin(duration_us) >= latency_bin(threshold_us)
 }
 
@@ -304,13 +308,13 @@ mod tests {
         let mut tally = RecountTally::for_plan(&plan);
         // (arrival, status, request time)
         let requests = [
-            (999, 503, None),             // before the first window
-            (1_000, 200, Some(10_000)),   // fast
-            (1_499, 502, Some(10_000)),   // failed
+            (999, 503, None),              // before the first window
+            (1_000, 200, Some(10_000)),    // fast
+            (1_499, 502, Some(10_000)),    // failed
             (1_200, 200, Some(1_500_000)), // slow at ingest, not at the threshold
             (5_500, 200, Some(2_500_000)), // slow
-            (5_600, 0, None),             // no response: a request, never slow
-            (6_000, 500, None),           // after the second window
+            (5_600, 0, None),              // no response: a request, never slow
+            (6_000, 500, None),            // after the second window
         ];
         for (index, (arrival, status, duration)) in requests.into_iter().enumerate() {
             plan.add(&mut tally, arrival, status, duration, || index as u64);
@@ -321,8 +325,16 @@ mod tests {
             all.sort_unstable();
             all
         };
-        assert_eq!(sorted(&users.active), vec![2, 3, 4], "10:00:01.200 to 10:00:05.550");
-        assert_eq!(sorted(&users.affected), vec![2, 4], "the 502 and the slow one");
+        assert_eq!(
+            sorted(&users.active),
+            vec![2, 3, 4],
+            "10:00:01.200 to 10:00:05.550"
+        );
+        assert_eq!(
+            sorted(&users.affected),
+            vec![2, 4],
+            "the 502 and the slow one"
+        );
         assert_eq!(
             tally.counts,
             vec![

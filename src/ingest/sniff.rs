@@ -215,7 +215,9 @@ pub fn detect_access_format_among(
     // A W3C head names its columns: its directives, and the lines of its
     // own that hold no request (HTTP.sys's connection timers), are lines
     // the format explains. An HTTP.sys error log may open with nothing else.
-    let w3c_headed = lines.iter().any(|line| line.starts_with(W3C_FIELDS_DIRECTIVE));
+    let w3c_headed = lines
+        .iter()
+        .any(|line| line.starts_with(W3C_FIELDS_DIRECTIVE));
     let mut best: Option<(&AccessFormat, usize, usize, usize)> = None;
     for candidate in &from_head {
         let (mut exact, mut loose, mut own) = (0, 0, 0);

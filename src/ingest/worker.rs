@@ -275,8 +275,8 @@ impl<'a> ParseWorker<'a> {
         let mut line_in_chunk = 0u64;
         let (mut chunk_first, mut chunk_last) = (Millis::MAX, Millis::MIN);
         let mut start = 0;
-        let ends =
-            crate::scan::newlines(bytes).chain((bytes.last() != Some(&b'\n')).then_some(bytes.len()));
+        let ends = crate::scan::newlines(bytes)
+            .chain((bytes.last() != Some(&b'\n')).then_some(bytes.len()));
         for end in ends {
             let raw = &bytes[start..end];
             start = end + 1;
@@ -336,7 +336,10 @@ impl<'a> ParseWorker<'a> {
                         // Through syslog, any line without a request is an
                         // event, and the event reader reads the whole line.
                         None if error.is_message || through_syslog => {
-                            self.message(line_number, if through_syslog { whole_line } else { line });
+                            self.message(
+                                line_number,
+                                if through_syslog { whole_line } else { line },
+                            );
                             continue;
                         }
                         None => {
@@ -364,7 +367,10 @@ impl<'a> ParseWorker<'a> {
             self.field_bits |= record.field_mask();
             // Empty but for `postmortem impact`: one branch a line.
             if !options.edge_capture.is_empty()
-                && options.edge_capture.iter().any(|&(from, to)| (from..=to).contains(&arrival))
+                && options
+                    .edge_capture
+                    .iter()
+                    .any(|&(from, to)| (from..=to).contains(&arrival))
             {
                 self.edge_requests.push(EdgeRequest {
                     arrival,
@@ -381,9 +387,13 @@ impl<'a> ParseWorker<'a> {
             chunk_first = chunk_first.min(arrival);
             chunk_last = chunk_last.max(arrival);
             if let Some(recount) = self.recount {
-                recount.add(&mut self.recounted, arrival, record.status, duration_us, || {
-                    user_hash(record, options.user_key)
-                });
+                recount.add(
+                    &mut self.recounted,
+                    arrival,
+                    record.status,
+                    duration_us,
+                    || user_hash(record, options.user_key),
+                );
                 continue;
             }
             self.offsets.add(record.offset_seconds, record.logged_at);
@@ -769,18 +779,42 @@ mod tests {
             Vec<(&'a str, Outcome)>,
         );
         let cases: [Case<'_>; 7] = [
-            ("one upstream", Some("www/app4"), None, 200, None, vec![("www/app4", ok(44_000))]),
+            (
+                "one upstream",
+                Some("www/app4"),
+                None,
+                200,
+                None,
+                vec![("www/app4", ok(44_000))],
+            ),
             (
                 "one upstream, the proxy's cause on it",
                 Some("www/<NOSRV>"),
                 None,
                 503,
                 Some(no_server),
-                vec![("www/<NOSRV>", Outcome::of(503, Some(44_000)).with_termination(Some(no_server)))],
+                vec![(
+                    "www/<NOSRV>",
+                    Outcome::of(503, Some(44_000)).with_termination(Some(no_server)),
+                )],
             ),
             ("no upstream", Some("-"), None, 200, None, vec![]),
-            ("a socket path", Some("unix:/run/app.sock"), None, 200, None, vec![("unix:/run/app.sock", ok(44_000))]),
-            ("a leading separator: the walk", Some(":a:1"), None, 200, None, vec![("a:1", ok(44_000))]),
+            (
+                "a socket path",
+                Some("unix:/run/app.sock"),
+                None,
+                200,
+                None,
+                vec![("unix:/run/app.sock", ok(44_000))],
+            ),
+            (
+                "a leading separator: the walk",
+                Some(":a:1"),
+                None,
+                200,
+                None,
+                vec![("a:1", ok(44_000))],
+            ),
             (
                 "two tries: the first failed",
                 Some("10.0.0.1:80, 10.0.0.2:80"),
@@ -788,7 +822,14 @@ mod tests {
                 200,
                 None,
                 vec![
-                    ("10.0.0.1:80", Outcome { failed: true, duration_us: None, termination: None }),
+                    (
+                        "10.0.0.1:80",
+                        Outcome {
+                            failed: true,
+                            duration_us: None,
+                            termination: None,
+                        },
+                    ),
                     ("10.0.0.2:80", ok(44_000)),
                 ],
             ),
@@ -806,13 +847,24 @@ mod tests {
             record.upstream_addr = upstream.map(str::as_bytes);
             record.upstream_status = statuses.map(str::as_bytes);
             record.termination = termination;
-            let attempts: Vec<(&[u8], Outcome)> = upstream_attempts(&record, Some(44_000)).collect();
-            let expected: Vec<(&[u8], Outcome)> =
-                expected.into_iter().map(|(address, outcome)| (address.as_bytes(), outcome)).collect();
+            let attempts: Vec<(&[u8], Outcome)> =
+                upstream_attempts(&record, Some(44_000)).collect();
+            let expected: Vec<(&[u8], Outcome)> = expected
+                .into_iter()
+                .map(|(address, outcome)| (address.as_bytes(), outcome))
+                .collect();
             assert_eq!(attempts, expected, "{name}");
             let single = single_upstream_attempt(&record, Some(44_000));
-            let takes_single = ["one upstream", "one upstream, the proxy's cause on it", "a socket path"];
-            assert_eq!(single.is_some(), takes_single.contains(&name), "{name}: which path");
+            let takes_single = [
+                "one upstream",
+                "one upstream, the proxy's cause on it",
+                "a socket path",
+            ];
+            assert_eq!(
+                single.is_some(),
+                takes_single.contains(&name),
+                "{name}: which path"
+            );
             if let Some(single) = single {
                 assert_eq!(vec![single], attempts, "{name}: the one-upstream path");
             }
@@ -832,12 +884,20 @@ mod tests {
         let cases = [
             (
                 "+0100 then +0200: daylight saving",
-                tally(&[(3600, CHANGE - 2_000), (3600, CHANGE - 1_000), (7200, CHANGE)]),
+                tally(&[
+                    (3600, CHANGE - 2_000),
+                    (3600, CHANGE - 1_000),
+                    (7200, CHANGE),
+                ]),
                 Some((3600, 7200, CHANGE)),
             ),
             (
                 "the lines out of order: the same change",
-                tally(&[(7200, CHANGE + 5_000), (3600, CHANGE - 1_000), (7200, CHANGE)]),
+                tally(&[
+                    (7200, CHANGE + 5_000),
+                    (3600, CHANGE - 1_000),
+                    (7200, CHANGE),
+                ]),
                 Some((3600, 7200, CHANGE)),
             ),
             (
@@ -845,7 +905,11 @@ mod tests {
                 tally(&[(3600, CHANGE), (-18_000, CHANGE + 1), (3600, CHANGE + 2)]),
                 None,
             ),
-            ("one offset: no change", tally(&[(0, CHANGE), (0, CHANGE + 1)]), None),
+            (
+                "one offset: no change",
+                tally(&[(0, CHANGE), (0, CHANGE + 1)]),
+                None,
+            ),
             (
                 "three offsets: no single change",
                 tally(&[(0, CHANGE), (3600, CHANGE + 1), (7200, CHANGE + 2)]),

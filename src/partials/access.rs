@@ -16,8 +16,8 @@ use super::summaries;
 use crate::error::Result;
 use crate::series::user_sketch::{UserSketch, empty_sketch};
 use crate::series::{
-    Bucket, LineRef, NONE_REL, Partial, SeriesBuilder, Slot, SlotTable, TailBin, UserSpan, UserSpans,
-    slots_per_bucket,
+    Bucket, LineRef, NONE_REL, Partial, SeriesBuilder, Slot, SlotTable, TailBin, UserSpan,
+    UserSpans, slots_per_bucket,
 };
 
 pub use crate::series::user_sketch::{HLL_LG_K, HLL_TYPE};
@@ -61,15 +61,18 @@ pub fn encode(partial: &mut Partial) -> Result<AccessTables> {
     let bucket_ms = partial.bucket_ms();
     let mut tables = Vec::new();
     tables.extend(encode_series(&mut partial.buckets, bucket_ms)?);
-    tables.extend(summaries::encode_dimensions(&mut [
-        &mut partial.upstreams,
-        &mut partial.hosts,
-    ], bucket_ms)?);
+    tables.extend(summaries::encode_dimensions(
+        &mut [&mut partial.upstreams, &mut partial.hosts],
+        bucket_ms,
+    )?);
     tables.extend(summaries::encode_summaries(partial, bucket_ms)?);
     Ok(AccessTables { tables })
 }
 
-fn encode_series(series: &mut SeriesBuilder, bucket_ms: i64) -> Result<Vec<(&'static str, DataFrame)>> {
+fn encode_series(
+    series: &mut SeriesBuilder,
+    bucket_ms: i64,
+) -> Result<Vec<(&'static str, DataFrame)>> {
     let mut sorted: Vec<(i64, &Bucket)> = series.settled_buckets().collect();
     sorted.sort_unstable_by_key(|(index, _)| *index);
 
@@ -108,7 +111,8 @@ fn encode_series(series: &mut SeriesBuilder, bucket_ms: i64) -> Result<Vec<(&'st
             column.push(*count as i64);
         }
         b.first_bad.push(rel(*first_bad));
-        b.last_bad.push(rel(*first_bad).and(Some(i64::from(*last_bad))));
+        b.last_bad
+            .push(rel(*first_bad).and(Some(i64::from(*last_bad))));
         b.first_failed.push(rel(*first_failed));
         b.last_failed
             .push(rel(*first_failed).and(Some(i64::from(*last_failed))));
@@ -121,9 +125,11 @@ fn encode_series(series: &mut SeriesBuilder, bucket_ms: i64) -> Result<Vec<(&'st
         b.users.push(bucket_users.len() as i64);
         b.users_hll.push(users_sketch(bucket_users).serialize());
         let sketch = bucket_users.sketch();
-        b.bad_users_hll.push(sketch.map(|sketch| sketch.bad_as_written().serialize()));
+        b.bad_users_hll
+            .push(sketch.map(|sketch| sketch.bad_as_written().serialize()));
         b.users_sketched.push(sketch.is_some());
-        b.users_first.push(sketch.and_then(|sketch| rel(sketch.first)));
+        b.users_first
+            .push(sketch.and_then(|sketch| rel(sketch.first)));
         b.users_last
             .push(sketch.and_then(|sketch| rel(sketch.first).and(Some(i64::from(sketch.last)))));
         for (bin, count) in latency.bins() {
@@ -336,7 +342,13 @@ fn rel_back(table: &TableReader, name: &str, row: usize, value: Option<i64>) -> 
     }
 }
 
-fn line_back(table: &TableReader, row: usize, input: Option<i64>, line: Option<i64>, inputs: &[u32]) -> Result<LineRef> {
+fn line_back(
+    table: &TableReader,
+    row: usize,
+    input: Option<i64>,
+    line: Option<i64>,
+    inputs: &[u32],
+) -> Result<LineRef> {
     match (input, line) {
         (Some(input), Some(line)) => Ok(LineRef {
             input: run_input(table, "input", row, input, inputs)?,
@@ -375,10 +387,17 @@ pub fn decode<'a>(
     let failed = t.i64s("failed")?;
     let slow = t.i64s("slow_at_ingest")?;
     let completed = t.i64s("failed_completed")?;
-    let status: Vec<Vec<i64>> = ["status_other", "status_1xx", "status_2xx", "status_3xx", "status_4xx", "status_5xx"]
-        .iter()
-        .map(|name| t.i64s(name))
-        .collect::<Result<_>>()?;
+    let status: Vec<Vec<i64>> = [
+        "status_other",
+        "status_1xx",
+        "status_2xx",
+        "status_3xx",
+        "status_4xx",
+        "status_5xx",
+    ]
+    .iter()
+    .map(|name| t.i64s(name))
+    .collect::<Result<_>>()?;
     let first_bad = t.opt_i64s("first_bad_ms")?;
     let last_bad = t.opt_i64s("last_bad_ms")?;
     let first_failed = t.opt_i64s("first_failed_ms")?;
@@ -432,12 +451,20 @@ pub fn decode<'a>(
         };
         buckets.insert(index, bucket);
     }
-    let bucket_at = |buckets: &mut rustc_hash::FxHashMap<i64, Bucket>, t: &TableReader, row: usize, start: i64| -> Result<i64> {
+    let bucket_at = |buckets: &mut rustc_hash::FxHashMap<i64, Bucket>,
+                     t: &TableReader,
+                     row: usize,
+                     start: i64|
+     -> Result<i64> {
         let index = index_of(t, row, start, bucket_ms)?;
         if buckets.contains_key(&index) {
             Ok(index)
         } else {
-            Err(t.out_of_range("bucket", row, format!("{start} (no row of the buckets table)")))
+            Err(t.out_of_range(
+                "bucket",
+                row,
+                format!("{start} (no row of the buckets table)"),
+            ))
         }
     };
 
@@ -456,7 +483,10 @@ pub fn decode<'a>(
     let starts = t.i64s("bucket")?;
     let slot_column = t.i64s("slot")?;
     let (requests, failed, bad) = (t.i64s("requests")?, t.i64s("failed")?, t.i64s("bad")?);
-    let (first_failed, last_failed) = (t.opt_i64s("first_failed_ms")?, t.opt_i64s("last_failed_ms")?);
+    let (first_failed, last_failed) = (
+        t.opt_i64s("first_failed_ms")?,
+        t.opt_i64s("last_failed_ms")?,
+    );
     for row in 0..t.height() {
         let index = bucket_at(&mut buckets, t, row, starts[row])?;
         let at: usize = unsigned(t, "slot", row, slot_column[row])?;
@@ -474,7 +504,12 @@ pub fn decode<'a>(
     let t = tables("slow_tail")?;
     let starts = t.i64s("bucket")?;
     let slot_column = t.opt_i64s("slot")?;
-    let (bins, counts, firsts, lasts) = (t.i64s("bin")?, t.i64s("count")?, t.i64s("first_ms")?, t.i64s("last_ms")?);
+    let (bins, counts, firsts, lasts) = (
+        t.i64s("bin")?,
+        t.i64s("count")?,
+        t.i64s("first_ms")?,
+        t.i64s("last_ms")?,
+    );
     for row in 0..t.height() {
         let index = bucket_at(&mut buckets, t, row, starts[row])?;
         let bin: u16 = unsigned(t, "bin", row, bins[row])?;
@@ -507,7 +542,8 @@ pub fn decode<'a>(
     let (first_bad, last_bad) = (t.opt_i64s("first_bad_ms")?, t.opt_i64s("last_bad_ms")?);
     let max_ok = t.i64s("max_ok_latency_us")?;
     let had_failed = t.bools("had_failed")?;
-    let mut spans: rustc_hash::FxHashMap<i64, Vec<(u64, UserSpan)>> = rustc_hash::FxHashMap::default();
+    let mut spans: rustc_hash::FxHashMap<i64, Vec<(u64, UserSpan)>> =
+        rustc_hash::FxHashMap::default();
     for row in 0..t.height() {
         let index = bucket_at(&mut buckets, t, row, starts[row])?;
         let span = UserSpan {
@@ -518,7 +554,10 @@ pub fn decode<'a>(
             max_ok_latency_us: unsigned(t, "max_ok_latency_us", row, max_ok[row])?,
             had_failed: had_failed[row],
         };
-        spans.entry(index).or_default().push((users[row] as u64, span));
+        spans
+            .entry(index)
+            .or_default()
+            .push((users[row] as u64, span));
     }
     for (index, mut users) in spans {
         users.sort_unstable_by_key(|(user, _)| *user);
@@ -544,12 +583,29 @@ pub fn decode<'a>(
 
 /// A sketch of a sketched bucket's row, which must be there and be a
 /// DataSketches HLL sketch.
-fn read_sketch(table: &TableReader, name: &str, row: usize, bytes: Option<&[u8]>) -> Result<HllSketch> {
+fn read_sketch(
+    table: &TableReader,
+    name: &str,
+    row: usize,
+    bytes: Option<&[u8]>,
+) -> Result<HllSketch> {
     let bytes = bytes.ok_or_else(|| {
-        table.out_of_range(name, row, "null in a bucket whose users_sketched is true (its users are this sketch)")
+        table.out_of_range(
+            name,
+            row,
+            "null in a bucket whose users_sketched is true (its users are this sketch)",
+        )
     })?;
-    HllSketch::deserialize(bytes)
-        .map_err(|error| table.out_of_range(name, row, format!("{} bytes that are not a DataSketches HLL sketch ({error})", bytes.len())))
+    HllSketch::deserialize(bytes).map_err(|error| {
+        table.out_of_range(
+            name,
+            row,
+            format!(
+                "{} bytes that are not a DataSketches HLL sketch ({error})",
+                bytes.len()
+            ),
+        )
+    })
 }
 
 /// A nullable relative time read back for a "last" field, whose value

@@ -75,7 +75,11 @@ const CODEC: ParquetCompression = ParquetCompression::Zstd(None);
 
 /// Writes `frame` to `path` as Parquet with `metadata` as the file's
 /// key-value metadata.
-pub fn write_parquet(path: &Path, frame: &mut DataFrame, metadata: &[(String, String)]) -> Result<()> {
+pub fn write_parquet(
+    path: &Path,
+    frame: &mut DataFrame,
+    metadata: &[(String, String)],
+) -> Result<()> {
     let io_error = |source: std::io::Error| Error::Io {
         path: path.to_path_buf(),
         source,
@@ -154,7 +158,9 @@ impl TableReader {
     }
 
     fn column(&self, name: &str) -> Result<&Column> {
-        self.frame.column(name).map_err(|_| self.wrong(name, "present"))
+        self.frame
+            .column(name)
+            .map_err(|_| self.wrong(name, "present"))
     }
 
     fn wrong(&self, name: &str, expected: &str) -> Error {
@@ -211,7 +217,11 @@ impl TableReader {
     /// The values of column `name` read by `read`, or `height` nulls when
     /// the table lacks it: a column added to the schema later (older
     /// files, the SQL queries' output), whose absence means "none".
-    pub fn optional<T: Clone>(&self, name: &str, read: impl Fn(&Self, &str) -> Result<Vec<Option<T>>>) -> Result<Vec<Option<T>>> {
+    pub fn optional<T: Clone>(
+        &self,
+        name: &str,
+        read: impl Fn(&Self, &str) -> Result<Vec<Option<T>>>,
+    ) -> Result<Vec<Option<T>>> {
         if self.has_column(name) {
             read(self, name)
         } else {
@@ -240,7 +250,11 @@ impl TableReader {
         chunked
             .iter()
             .enumerate()
-            .map(|(row, value)| value.map(<[u8]>::to_vec).ok_or_else(|| self.null_at(name, row)))
+            .map(|(row, value)| {
+                value
+                    .map(<[u8]>::to_vec)
+                    .ok_or_else(|| self.null_at(name, row))
+            })
             .collect()
     }
 
@@ -287,7 +301,12 @@ impl TableReader {
 
 /// A non-negative count read back as an unsigned integer, or the error
 /// naming the row.
-pub fn unsigned<T: TryFrom<i64>>(table: &TableReader, name: &str, row: usize, value: i64) -> Result<T> {
+pub fn unsigned<T: TryFrom<i64>>(
+    table: &TableReader,
+    name: &str,
+    row: usize,
+    value: i64,
+) -> Result<T> {
     T::try_from(value).map_err(|_| table.out_of_range(name, row, value))
 }
 
@@ -295,7 +314,13 @@ pub fn unsigned<T: TryFrom<i64>>(table: &TableReader, name: &str, row: usize, va
 /// `name`): `inputs[local]`, the place the reduce step gave that input
 /// (after the inputs of the producers read before, or the file a piece
 /// belongs to).
-pub fn run_input(table: &TableReader, name: &str, row: usize, local: i64, inputs: &[u32]) -> Result<u32> {
+pub fn run_input(
+    table: &TableReader,
+    name: &str,
+    row: usize,
+    local: i64,
+    inputs: &[u32],
+) -> Result<u32> {
     usize::try_from(local)
         .ok()
         .and_then(|index| inputs.get(index))
@@ -333,8 +358,10 @@ pub fn jsonl_rows(table: &str, frame: &DataFrame, out: &mut String) {
 /// Lowercase hex of `bytes`.
 pub fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut text, b| {
-        let _ = write!(text, "{b:02x}");
-        text
-    })
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut text, b| {
+            let _ = write!(text, "{b:02x}");
+            text
+        })
 }

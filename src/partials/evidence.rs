@@ -15,8 +15,8 @@ use rustc_hash::FxHashSet;
 use super::columns::{TableBuilder, TableReader, run_input, unsigned};
 use crate::error::Result;
 use crate::ingest::events::{Event, EventKind};
-use crate::ingest::recount::EdgeRequest;
 use crate::ingest::evidence::MetricSeries;
+use crate::ingest::recount::EdgeRequest;
 use crate::ingest::stats::{AccessFields, InputKind, InputStats, SkippedLine};
 use crate::series::LineRef;
 
@@ -219,8 +219,14 @@ struct InputColumns {
     size_on_disk: Vec<Option<i64>>,
 }
 
-fn json_column<T: serde::de::DeserializeOwned>(table: &TableReader, name: &str, row: usize, text: &str) -> Result<T> {
-    serde_json::from_str(text).map_err(|error| table.out_of_range(name, row, format!("'{text}' ({error})")))
+fn json_column<T: serde::de::DeserializeOwned>(
+    table: &TableReader,
+    name: &str,
+    row: usize,
+    text: &str,
+) -> Result<T> {
+    serde_json::from_str(text)
+        .map_err(|error| table.out_of_range(name, row, format!("'{text}' ({error})")))
 }
 
 /// The `inputs` table read back.
@@ -230,18 +236,32 @@ pub fn decode_inputs(t: &TableReader) -> Result<Vec<InputStats>> {
     let formats = t.opt_strs("format")?;
     let envelopes = t.opt_strs("envelope")?;
     let compressed = t.bools("compressed")?;
-    let counts: Vec<Vec<i64>> = ["lines", "parsed", "skipped", "messages", "out_of_range", "no_response", "overlap_lines"]
-        .iter()
-        .map(|name| t.i64s(name))
-        .collect::<Result<_>>()?;
+    let counts: Vec<Vec<i64>> = [
+        "lines",
+        "parsed",
+        "skipped",
+        "messages",
+        "out_of_range",
+        "no_response",
+        "overlap_lines",
+    ]
+    .iter()
+    .map(|name| t.i64s(name))
+    .collect::<Result<_>>()?;
     let examples = t.strs("skipped_examples")?;
     let (firsts, lasts) = (t.opt_i64s("first")?, t.opt_i64s("last")?);
     let (errors, notes) = (t.opt_strs("error")?, t.opt_strs("note")?);
     let (has_time, has_agent) = (t.bools("has_request_time")?, t.bools("has_user_agent")?);
-    let flags: Vec<Vec<bool>> = ["field_request_time", "field_upstream", "field_user_agent", "field_remote_user", "field_host"]
-        .iter()
-        .map(|name| t.bools(name))
-        .collect::<Result<_>>()?;
+    let flags: Vec<Vec<bool>> = [
+        "field_request_time",
+        "field_upstream",
+        "field_user_agent",
+        "field_remote_user",
+        "field_host",
+    ]
+    .iter()
+    .map(|name| t.bools(name))
+    .collect::<Result<_>>()?;
     let other_formats = t.strs("other_formats")?;
     let (duplicates, overlaps) = (t.opt_strs("duplicate_of")?, t.opt_strs("overlap_with")?);
     let sizes = t.opt_i64s("size_on_disk")?;
@@ -252,7 +272,8 @@ pub fn decode_inputs(t: &TableReader) -> Result<Vec<InputStats>> {
             .find(|k| k.name() == kinds[row])
             .ok_or_else(|| t.out_of_range("kind", row, &kinds[row]))?;
         let count = |column: usize, name: &str| unsigned::<u64>(t, name, row, counts[column][row]);
-        let skipped_examples: Vec<(u64, String)> = json_column(t, "skipped_examples", row, &examples[row])?;
+        let skipped_examples: Vec<(u64, String)> =
+            json_column(t, "skipped_examples", row, &examples[row])?;
         let others: Vec<(String, u64)> = json_column(t, "other_formats", row, &other_formats[row])?;
         inputs.push(InputStats {
             path: paths[row].clone(),
@@ -398,7 +419,8 @@ pub fn decode_events(t: &TableReader, inputs_of_run: &[u32]) -> Result<Vec<Event
 /// The `metrics` table: one row per point of each series, `series` the
 /// series' position in the producer's list.
 pub fn encode_metrics(metrics: &[MetricSeries]) -> Result<DataFrame> {
-    let (mut series, mut name, mut unit, mut input, mut counter) = (vec![], vec![], vec![], vec![], vec![]);
+    let (mut series, mut name, mut unit, mut input, mut counter) =
+        (vec![], vec![], vec![], vec![], vec![]);
     let (mut time, mut value, mut line) = (vec![], vec![], vec![]);
     for (position, metric) in metrics.iter().enumerate() {
         let MetricSeries {
@@ -442,15 +464,17 @@ pub fn decode_metrics(t: &TableReader, inputs_of_run: &[u32]) -> Result<Vec<Metr
     let mut series: BTreeMap<i64, MetricSeries> = BTreeMap::new();
     for row in 0..t.height() {
         let input = run_input(t, "input", row, inputs[row], inputs_of_run)?;
-        let entry = series.entry(positions[row]).or_insert_with(|| MetricSeries {
-            name: names[row].clone(),
-            unit: units[row].clone(),
-            input,
-            times: Vec::new(),
-            values: Vec::new(),
-            lines: Vec::new(),
-            counter: counters[row],
-        });
+        let entry = series
+            .entry(positions[row])
+            .or_insert_with(|| MetricSeries {
+                name: names[row].clone(),
+                unit: units[row].clone(),
+                input,
+                times: Vec::new(),
+                values: Vec::new(),
+                lines: Vec::new(),
+                counter: counters[row],
+            });
         entry.times.push(times[row]);
         entry.values.push(values[row]);
         entry.lines.push(unsigned(t, "line", row, lines[row])?);
@@ -482,7 +506,11 @@ pub fn encode_edge_requests(requests: &[EdgeRequest]) -> Result<DataFrame> {
 }
 
 pub fn decode_edge_requests(t: &TableReader) -> Result<Vec<EdgeRequest>> {
-    let (arrivals, failed, durations) = (t.i64s("arrival_ms")?, t.bools("failed")?, t.opt_i64s("duration_us")?);
+    let (arrivals, failed, durations) = (
+        t.i64s("arrival_ms")?,
+        t.bools("failed")?,
+        t.opt_i64s("duration_us")?,
+    );
     let mut requests = Vec::with_capacity(t.height());
     for row in 0..t.height() {
         requests.push(EdgeRequest {

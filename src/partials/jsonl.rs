@@ -25,7 +25,10 @@ pub const SETTINGS: &str = "settings";
 
 /// Whether `path` names a JSON-lines partial (`*.jsonl`, `*.jsonl.gz`).
 pub fn is_jsonl(path: &Path) -> bool {
-    let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
     !name.starts_with('.') && (name.ends_with(".jsonl") || name.ends_with(".jsonl.gz"))
 }
 
@@ -86,7 +89,11 @@ fn for_each_line(
     let mut file = std::fs::File::open(path).map_err(io_error)?;
     let gzipped = path.to_string_lossy().ends_with(".gz");
     let (mut reader, mut offset, mut number): (Box<dyn BufRead>, u64, u64) = if gzipped {
-        (Box::new(BufReader::new(flate2::read::MultiGzDecoder::new(file))), 0, 0)
+        (
+            Box::new(BufReader::new(flate2::read::MultiGzDecoder::new(file))),
+            0,
+            0,
+        )
     } else {
         let (from, line) = start;
         file.seek(SeekFrom::Start(from)).map_err(io_error)?;
@@ -122,7 +129,13 @@ fn not_partial(path: &Path, line: u64, why: impl std::fmt::Display) -> Error {
 fn table_of<'a>(path: &Path, line: u64, text: &'a [u8]) -> Result<std::borrow::Cow<'a, str>> {
     serde_json::from_slice::<TableName>(text)
         .map(|row| row.table)
-        .map_err(|error| not_partial(path, line, format!("not a JSON object with a \"table\" key ({error})")))
+        .map_err(|error| {
+            not_partial(
+                path,
+                line,
+                format!("not a JSON object with a \"table\" key ({error})"),
+            )
+        })
 }
 
 /// The producers' sections of `path`: every settings line, with its keys.
@@ -132,19 +145,32 @@ pub fn sections(path: &Path) -> Result<Vec<Section>> {
         let table = table_of(path, line, text)?;
         if table == SETTINGS {
             let object: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(text)
-                .map_err(|error| not_partial(path, line, format!("not a JSON object ({error})")))?;
+                .map_err(|error| {
+                not_partial(path, line, format!("not a JSON object ({error})"))
+            })?;
             let mut metadata = Vec::with_capacity(object.len());
             for (key, value) in object {
                 if key == "table" {
                     continue;
                 }
                 let serde_json::Value::String(value) = value else {
-                    return Err(not_partial(path, line, format!("setting '{key}' is {value}, not a string")));
+                    return Err(not_partial(
+                        path,
+                        line,
+                        format!("setting '{key}' is {value}, not a string"),
+                    ));
                 };
                 metadata.push((key, value));
             }
-            if !metadata.iter().any(|(key, value)| key == "postmortem.producer" && !value.is_empty()) {
-                return Err(not_partial(path, line, "the settings line names no 'postmortem.producer' for the rows that follow"));
+            if !metadata
+                .iter()
+                .any(|(key, value)| key == "postmortem.producer" && !value.is_empty())
+            {
+                return Err(not_partial(
+                    path,
+                    line,
+                    "the settings line names no 'postmortem.producer' for the rows that follow",
+                ));
             }
             found.push(Section {
                 path: path.to_path_buf(),
@@ -153,7 +179,11 @@ pub fn sections(path: &Path) -> Result<Vec<Section>> {
                 metadata,
             });
         } else if found.is_empty() {
-            return Err(not_partial(path, line, format!("a row of table '{table}' before any settings line")));
+            return Err(not_partial(
+                path,
+                line,
+                format!("a row of table '{table}' before any settings line"),
+            ));
         }
         Ok(true)
     })?;
@@ -195,7 +225,10 @@ impl Builder {
         match self {
             Builder::Int(values) => values.push(match value {
                 None => None,
-                Some(v) => Some(v.as_i64().ok_or("a whole number within a signed 64-bit integer")?),
+                Some(v) => Some(
+                    v.as_i64()
+                        .ok_or("a whole number within a signed 64-bit integer")?,
+                ),
             }),
             // A NaN (a metric's empty cell) is written as null.
             Builder::Float(values) => values.push(Some(match value {
@@ -255,7 +288,10 @@ struct TableRows {
 /// Reads the rows of `section` into one [`TableReader`] per table of
 /// `schemas` (the tables as the writer types them; an absent table is
 /// empty), each carrying the section's settings as its metadata.
-pub fn load(section: &Section, schemas: &[(&'static str, Schema)]) -> Result<BTreeMap<String, TableReader>> {
+pub fn load(
+    section: &Section,
+    schemas: &[(&'static str, Schema)],
+) -> Result<BTreeMap<String, TableReader>> {
     let path = &section.path;
     let mut tables: BTreeMap<&str, TableRows> = BTreeMap::new();
     for (name, schema) in schemas {
@@ -282,7 +318,13 @@ pub fn load(section: &Section, schemas: &[(&'static str, Schema)]) -> Result<BTr
             .map_err(|error| not_partial(path, line, format!("not a JSON object ({error})")))?;
         let table = match object.get("table") {
             Some(serde_json::Value::String(table)) => table.as_str(),
-            _ => return Err(not_partial(path, line, "no \"table\" key naming the row's table")),
+            _ => {
+                return Err(not_partial(
+                    path,
+                    line,
+                    "no \"table\" key naming the row's table",
+                ));
+            }
         };
         if table == SETTINGS {
             // The next producer's section begins (or this one's own line).
@@ -292,20 +334,33 @@ pub fn load(section: &Section, schemas: &[(&'static str, Schema)]) -> Result<BTr
             not_partial(
                 path,
                 line,
-                format!("table '{table}' is not one of postmortem's ({})", super::TABLES.join(", ")),
+                format!(
+                    "table '{table}' is not one of postmortem's ({})",
+                    super::TABLES.join(", ")
+                ),
             )
         })?;
-        if let Some(unknown) = object.keys().find(|key| *key != "table" && !rows.names.contains(key)) {
+        if let Some(unknown) = object
+            .keys()
+            .find(|key| *key != "table" && !rows.names.contains(key))
+        {
             return Err(not_partial(
                 path,
                 line,
-                format!("column '{unknown}' is not one of table {table}'s ({})", rows.names.join(", ")),
+                format!(
+                    "column '{unknown}' is not one of table {table}'s ({})",
+                    rows.names.join(", ")
+                ),
             ));
         }
         for (name, builder) in rows.names.iter().zip(rows.builders.iter_mut()) {
-            builder
-                .push(object.get(name))
-                .map_err(|expected| not_partial(path, line, format!("column '{name}' of table {table} is not {expected}")))?;
+            builder.push(object.get(name)).map_err(|expected| {
+                not_partial(
+                    path,
+                    line,
+                    format!("column '{name}' of table {table} is not {expected}"),
+                )
+            })?;
         }
         rows.lines.push(line);
         Ok(true)

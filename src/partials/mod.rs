@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::ingest::{InputKind, Ingested};
+use crate::ingest::{Ingested, InputKind};
 use crate::series::Partial;
 use columns::{TableReader, jsonl_rows, read_parquet, write_parquet};
 
@@ -189,7 +189,12 @@ impl Settings {
 }
 
 /// The key-value metadata of one file.
-fn metadata(settings: &Settings, producer: &str, table: &str, access_offset: Option<i32>) -> Vec<(String, String)> {
+fn metadata(
+    settings: &Settings,
+    producer: &str,
+    table: &str,
+    access_offset: Option<i32>,
+) -> Vec<(String, String)> {
     let mut pairs: Vec<(String, String)> = settings
         .entries()
         .into_iter()
@@ -210,12 +215,21 @@ fn metadata(settings: &Settings, producer: &str, table: &str, access_offset: Opt
 
 /// Every table of `ingested` (whose `inputs` are the run's statistics),
 /// its one input a piece of a file from line `piece_first_line` when given.
-fn tables(ingested: &mut Ingested, piece_first_line: Option<u64>) -> Result<Vec<(&'static str, polars::prelude::DataFrame)>> {
-    let mut tables = vec![("inputs", evidence::encode_inputs(&ingested.inputs, piece_first_line)?)];
+fn tables(
+    ingested: &mut Ingested,
+    piece_first_line: Option<u64>,
+) -> Result<Vec<(&'static str, polars::prelude::DataFrame)>> {
+    let mut tables = vec![(
+        "inputs",
+        evidence::encode_inputs(&ingested.inputs, piece_first_line)?,
+    )];
     tables.extend(access::encode(&mut ingested.access)?.tables);
     tables.push(("events", evidence::encode_events(&ingested.events)?));
     tables.push(("metrics", evidence::encode_metrics(&ingested.metrics)?));
-    tables.push(("edge_requests", evidence::encode_edge_requests(&ingested.edge_requests)?));
+    tables.push((
+        "edge_requests",
+        evidence::encode_edge_requests(&ingested.edge_requests)?,
+    ));
     Ok(tables)
 }
 
@@ -260,7 +274,11 @@ pub fn write_dir(
     for (table, mut frame) in tables(ingested, piece.map(|p| p.first_line))? {
         let path = dir.join(format!("{producer}.{table}.{EXTENSION}"));
         let partial_path = dir.join(format!(".{producer}.{table}.{EXTENSION}.part"));
-        write_parquet(&partial_path, &mut frame, &metadata(settings, producer, table, ingested.access_offset))?;
+        write_parquet(
+            &partial_path,
+            &mut frame,
+            &metadata(settings, producer, table, ingested.access_offset),
+        )?;
         std::fs::rename(&partial_path, &path).map_err(|source| Error::Io {
             path: path.clone(),
             source,
@@ -320,7 +338,11 @@ impl Producer {
 
 /// Keeps the settings of the first partial met (`first`) and refuses any
 /// later one made with others.
-fn same_settings(first: &mut Option<(Settings, PathBuf)>, settings: Settings, path: &Path) -> Result<()> {
+fn same_settings(
+    first: &mut Option<(Settings, PathBuf)>,
+    settings: Settings,
+    path: &Path,
+) -> Result<()> {
     match first {
         None => {
             *first = Some((settings, path.to_path_buf()));
@@ -422,7 +444,11 @@ pub fn read_dirs(paths: &[PathBuf], exact_users_bytes: u64) -> Result<(Settings,
     for path in files {
         if jsonl::is_jsonl(&path) {
             for section in jsonl::sections(&path)? {
-                same_settings(&mut first, Settings::from_file(&section.settings_table())?, &path)?;
+                same_settings(
+                    &mut first,
+                    Settings::from_file(&section.settings_table())?,
+                    &path,
+                )?;
                 let name = section.producer().to_string();
                 if let Some(known) = producers.get(&name) {
                     return Err(given_twice(&name, &known.found_in(), &path));
@@ -440,13 +466,21 @@ pub fn read_dirs(paths: &[PathBuf], exact_users_bytes: u64) -> Result<(Settings,
         }
         let table = read_parquet(&path, false)?;
         same_settings(&mut first, Settings::from_file(&table)?, &path)?;
-        let producer = table.meta("postmortem.producer").unwrap_or_default().to_string();
-        let name = table.meta("postmortem.table").unwrap_or_default().to_string();
-        let entry = producers.entry(producer.clone()).or_insert_with(|| Producer {
-            name: producer.clone(),
-            tables: BTreeMap::new(),
-            section: None,
-        });
+        let producer = table
+            .meta("postmortem.producer")
+            .unwrap_or_default()
+            .to_string();
+        let name = table
+            .meta("postmortem.table")
+            .unwrap_or_default()
+            .to_string();
+        let entry = producers
+            .entry(producer.clone())
+            .or_insert_with(|| Producer {
+                name: producer.clone(),
+                tables: BTreeMap::new(),
+                section: None,
+            });
         if entry.section.is_some() {
             return Err(given_twice(&producer, &entry.found_in(), &path));
         }
@@ -479,8 +513,13 @@ pub fn read_dirs(paths: &[PathBuf], exact_users_bytes: u64) -> Result<(Settings,
                 }
             }
         }
-        let (access, events, metrics, offset, parsed, edge_requests) =
-            read_producer(&producer, &settings, &mut merged.inputs, &mut assembly, exact_users_bytes)?;
+        let (access, events, metrics, offset, parsed, edge_requests) = read_producer(
+            &producer,
+            &settings,
+            &mut merged.inputs,
+            &mut assembly,
+            exact_users_bytes,
+        )?;
         merged.edge_requests.extend(edge_requests);
         if let Some(offset) = offset {
             *offsets.entry(offset).or_default() += parsed;
@@ -581,7 +620,9 @@ fn read_producer(
         }
     }
     let table = |name: &str| -> Result<&TableReader> {
-        producer.tables.get(name).ok_or_else(|| Error::Usage(format!("producer '{}' has no {name} table", producer.name)))
+        producer.tables.get(name).ok_or_else(|| {
+            Error::Usage(format!("producer '{}' has no {name} table", producer.name))
+        })
     };
     let inputs = evidence::decode_inputs(table("inputs")?)?;
     let starts = evidence::decode_piece_starts(table("inputs")?)?;
@@ -591,7 +632,13 @@ fn read_producer(
         .map(|input| input.parsed)
         .sum();
     let places = assembly.place(run, inputs, &starts, &producer.name)?;
-    let access = access::decode(&table, settings.bucket_ms, settings.ingest_slow_us, &places, exact_users_bytes)?;
+    let access = access::decode(
+        &table,
+        settings.bucket_ms,
+        settings.ingest_slow_us,
+        &places,
+        exact_users_bytes,
+    )?;
     let events = evidence::decode_events(table("events")?, &places)?;
     let metrics = evidence::decode_metrics(table("metrics")?, &places)?;
     let offset = table("inputs")?
@@ -605,7 +652,12 @@ fn read_producer(
 }
 
 /// The one-line refusal of two files made with different settings.
-fn check_same(expected: &Settings, expected_path: &Path, found: &Settings, found_path: &Path) -> Result<()> {
+fn check_same(
+    expected: &Settings,
+    expected_path: &Path,
+    found: &Settings,
+    found_path: &Path,
+) -> Result<()> {
     for ((key, mine), (_, theirs)) in expected.entries().into_iter().zip(found.entries()) {
         if mine != theirs && key == "user_hash" {
             return Err(Error::Usage(format!(

@@ -94,7 +94,10 @@ pub fn relocate(ingested: &mut Ingested, piece: &Piece) -> Result<()> {
         }
     }
     for MetricSeries { lines, .. } in &mut ingested.metrics {
-        lines.iter_mut().filter(|line| **line > 0).for_each(|line| *line += before);
+        lines
+            .iter_mut()
+            .filter(|line| **line > 0)
+            .for_each(|line| *line += before);
     }
     Ok(())
 }
@@ -131,7 +134,10 @@ impl Assembly {
         producer: &str,
     ) -> Result<Vec<u32>> {
         let mut places = Vec::with_capacity(inputs.len());
-        for (input, start) in inputs.into_iter().zip(starts.iter().copied().chain(std::iter::repeat(None))) {
+        for (input, start) in inputs
+            .into_iter()
+            .zip(starts.iter().copied().chain(std::iter::repeat(None)))
+        {
             let index = match start {
                 None => push(run, input)?,
                 Some(first_line) => {
@@ -210,7 +216,10 @@ fn push(run: &mut Vec<InputStats>, input: InputStats) -> Result<u32> {
 fn check_disjoint(path: &str, spans: &[Span], new: &Span) -> Result<()> {
     let end = |span: &Span| span.first_line + span.lines;
     let clash = spans.iter().find(|known| {
-        known.lines > 0 && new.lines > 0 && known.first_line < end(new) && new.first_line < end(known)
+        known.lines > 0
+            && new.lines > 0
+            && known.first_line < end(new)
+            && new.first_line < end(known)
     });
     match clash {
         None => Ok(()),
@@ -244,7 +253,11 @@ fn merge_piece(into: &mut InputStats, mut piece: InputStats, earlier: bool) {
     let known = |input: &InputStats| input.kind != InputKind::Unknown;
     let differs = (into.kind, into.format) != (piece.kind, piece.format);
     let other_reading = if differs && (known(into) || known(&piece)) {
-        let (first, later) = if earlier { (&piece, &*into) } else { (&*into, &piece) };
+        let (first, later) = if earlier {
+            (&piece, &*into)
+        } else {
+            (&*into, &piece)
+        };
         let reading = |input: &InputStats| match (input.kind, input.format) {
             (InputKind::Unknown, _) => "not recognised".to_string(),
             (kind, Some(format)) => format!("{} {format}", kind.name()),
@@ -287,14 +300,21 @@ fn merge_piece(into: &mut InputStats, mut piece: InputStats, earlier: bool) {
     into.fields.remote_user |= piece.fields.remote_user;
     into.fields.host |= piece.fields.host;
     for (format, lines) in piece.other_formats {
-        match into.other_formats.iter_mut().find(|(known, _)| *known == format) {
+        match into
+            .other_formats
+            .iter_mut()
+            .find(|(known, _)| *known == format)
+        {
             Some((_, count)) => *count += lines,
             None => into.other_formats.push((format, lines)),
         }
     }
     into.duplicate_of = into.duplicate_of.take().or(piece.duplicate_of);
     into.overlap_with = into.overlap_with.take().or(piece.overlap_with);
-    let noted = |note: &Option<String>| note.as_deref().is_some_and(|n| n.contains("were not all read alike"));
+    let noted = |note: &Option<String>| {
+        note.as_deref()
+            .is_some_and(|n| n.contains("were not all read alike"))
+    };
     if let Some(text) = other_reading.filter(|_| !noted(&into.note)) {
         into.note = Some(match into.note.take() {
             Some(note) => format!("{note}; {text}"),

@@ -114,7 +114,10 @@ const BAD_PATH: &str = "bad_path";
 /// All requests with a path: the traffic cells' total.
 const PATH: &str = "path";
 
-pub fn encode_summaries(partial: &Partial, bucket_ms: i64) -> Result<Vec<(&'static str, DataFrame)>> {
+pub fn encode_summaries(
+    partial: &Partial,
+    bucket_ms: i64,
+) -> Result<Vec<(&'static str, DataFrame)>> {
     let mut heavy = HeavyColumns::default();
     let (mut t_summary, mut t_bucket, mut t_total) = (vec![], vec![], vec![]);
     let (mut p_bucket, mut p_cell, mut p_count) = (vec![], vec![], vec![]);
@@ -163,7 +166,11 @@ pub fn encode_summaries(partial: &Partial, bucket_ms: i64) -> Result<Vec<(&'stat
         .i64s("cell", p_cell)
         .i64s("count", p_count)
         .finish()?;
-    Ok(vec![("heavy", heavy), ("totals", totals), ("path_cells", cells)])
+    Ok(vec![
+        ("heavy", heavy),
+        ("totals", totals),
+        ("path_cells", cells),
+    ])
 }
 
 #[derive(Default)]
@@ -178,7 +185,12 @@ struct HeavyColumns {
 }
 
 impl HeavyColumns {
-    fn push<'a>(&mut self, summary: &str, bucket: i64, counters: impl Iterator<Item = &'a Counter<ByteKey>>) {
+    fn push<'a>(
+        &mut self,
+        summary: &str,
+        bucket: i64,
+        counters: impl Iterator<Item = &'a Counter<ByteKey>>,
+    ) {
         let mut counters: Vec<&Counter<ByteKey>> = counters.collect();
         counters.sort_by(|a, b| a.key.bytes().cmp(b.key.bytes()));
         for counter in counters {
@@ -193,9 +205,14 @@ impl HeavyColumns {
     }
 }
 
-pub fn decode_dimensions<'a>(tables: &dyn Fn(&str) -> Result<&'a TableReader>, partial: &mut Partial, bucket_ms: i64) -> Result<()> {
+pub fn decode_dimensions<'a>(
+    tables: &dyn Fn(&str) -> Result<&'a TableReader>,
+    partial: &mut Partial,
+    bucket_ms: i64,
+) -> Result<()> {
     type Key = (String, Option<Vec<u8>>, i64);
-    let mut counts: std::collections::BTreeMap<Key, DimensionCounts> = std::collections::BTreeMap::new();
+    let mut counts: std::collections::BTreeMap<Key, DimensionCounts> =
+        std::collections::BTreeMap::new();
     let t = tables("dimensions")?;
     let (kinds, values, starts) = (t.strs("kind")?, t.opt_binaries("value")?, t.i64s("bucket")?);
     let (requests, failed, slow) = (t.i64s("requests")?, t.i64s("failed")?, t.i64s("slow")?);
@@ -219,9 +236,19 @@ pub fn decode_dimensions<'a>(tables: &dyn Fn(&str) -> Result<&'a TableReader>, p
         let index = index_of(t, row, starts[row], bucket_ms)?;
         let entry = counts
             .get_mut(&(kinds[row].clone(), values[row].clone(), index))
-            .ok_or_else(|| t.out_of_range("value", row, "a value without a row of the dimensions table"))?;
+            .ok_or_else(|| {
+                t.out_of_range(
+                    "value",
+                    row,
+                    "a value without a row of the dimensions table",
+                )
+            })?;
         let bin: usize = unsigned(t, "bin", row, bins[row])?;
-        if bin >= COARSE_BINS || !entry.latency.add_count(bin, unsigned(t, "count", row, bin_counts[row])?) {
+        if bin >= COARSE_BINS
+            || !entry
+                .latency
+                .add_count(bin, unsigned(t, "count", row, bin_counts[row])?)
+        {
             return Err(t.out_of_range("bin", row, bin));
         }
     }
@@ -232,10 +259,20 @@ pub fn decode_dimensions<'a>(tables: &dyn Fn(&str) -> Result<&'a TableReader>, p
         let index = index_of(t, row, starts[row], bucket_ms)?;
         let entry = counts
             .get_mut(&(kinds[row].clone(), values[row].clone(), index))
-            .ok_or_else(|| t.out_of_range("value", row, "a value without a row of the dimensions table"))?;
+            .ok_or_else(|| {
+                t.out_of_range(
+                    "value",
+                    row,
+                    "a value without a row of the dimensions table",
+                )
+            })?;
         let cause: usize = unsigned(t, "cause", row, causes[row])?;
         if cause >= CAUSE_COUNT
-            || !entry.causes.add_count(cause, unsigned(t, "count", row, cause_counts[row])?, VendorCode::new(&codes[row]))
+            || !entry.causes.add_count(
+                cause,
+                unsigned(t, "count", row, cause_counts[row])?,
+                VendorCode::new(&codes[row]),
+            )
         {
             return Err(t.out_of_range("cause", row, cause));
         }
@@ -259,27 +296,42 @@ pub fn decode_dimensions<'a>(tables: &dyn Fn(&str) -> Result<&'a TableReader>, p
     Ok(())
 }
 
-pub fn decode_summaries<'a>(tables: &dyn Fn(&str) -> Result<&'a TableReader>, partial: &mut Partial, bucket_ms: i64) -> Result<()> {
+pub fn decode_summaries<'a>(
+    tables: &dyn Fn(&str) -> Result<&'a TableReader>,
+    partial: &mut Partial,
+    bucket_ms: i64,
+) -> Result<()> {
     use std::collections::BTreeMap;
     let mut totals: BTreeMap<(String, i64), u64> = BTreeMap::new();
     let t = tables("totals")?;
     let (names, starts, values) = (t.strs("summary")?, t.i64s("bucket")?, t.i64s("total")?);
     for row in 0..t.height() {
         let index = index_of(t, row, starts[row], bucket_ms)?;
-        totals.insert((names[row].clone(), index), unsigned(t, "total", row, values[row])?);
+        totals.insert(
+            (names[row].clone(), index),
+            unsigned(t, "total", row, values[row])?,
+        );
     }
     let mut counters: BTreeMap<(String, i64), Vec<Counter<ByteKey>>> = BTreeMap::new();
     let t = tables("heavy")?;
     let (names, starts, keys) = (t.strs("summary")?, t.i64s("bucket")?, t.binaries("key")?);
-    let (truncated, counts, firsts, lasts) = (t.bools("truncated")?, t.i64s("count")?, t.i64s("first")?, t.i64s("last")?);
+    let (truncated, counts, firsts, lasts) = (
+        t.bools("truncated")?,
+        t.i64s("count")?,
+        t.i64s("first")?,
+        t.i64s("last")?,
+    );
     for row in 0..t.height() {
         let index = index_of(t, row, starts[row], bucket_ms)?;
-        counters.entry((names[row].clone(), index)).or_default().push(Counter {
-            key: ByteKey::from_parts(&keys[row], truncated[row]),
-            count: unsigned(t, "count", row, counts[row])?,
-            first: firsts[row],
-            last: lasts[row],
-        });
+        counters
+            .entry((names[row].clone(), index))
+            .or_default()
+            .push(Counter {
+                key: ByteKey::from_parts(&keys[row], truncated[row]),
+                count: unsigned(t, "count", row, counts[row])?,
+                first: firsts[row],
+                last: lasts[row],
+            });
     }
     let mut cells: BTreeMap<i64, [u32; TRAFFIC_CELLS]> = BTreeMap::new();
     let t = tables("path_cells")?;
@@ -298,16 +350,26 @@ pub fn decode_summaries<'a>(tables: &dyn Fn(&str) -> Result<&'a TableReader>, pa
     for ((name, index), total) in &totals {
         let live = counters.get(&(name.clone(), *index)).unwrap_or(&none);
         match name.as_str() {
-            CLIENT_4XX => partial.clients.absorb(
-                *index,
-                ClientSummary::from_counters(*total, live),
-            ),
+            CLIENT_4XX => partial
+                .clients
+                .absorb(*index, ClientSummary::from_counters(*total, live)),
             PATH => {
-                let bad_total = totals.get(&(BAD_PATH.to_string(), *index)).copied().unwrap_or(0);
-                let bad_live = counters.get(&(BAD_PATH.to_string(), *index)).unwrap_or(&none);
-                let bad = HeavyHitters::<ByteKey, PATH_COUNTERS>::from_counters(bad_total, bad_live);
-                let all = TrafficCells::from_cells(cells.get(index).copied().unwrap_or([0; TRAFFIC_CELLS]), *total);
-                partial.paths.absorb(*index, PathSummary::from_parts(bad, all));
+                let bad_total = totals
+                    .get(&(BAD_PATH.to_string(), *index))
+                    .copied()
+                    .unwrap_or(0);
+                let bad_live = counters
+                    .get(&(BAD_PATH.to_string(), *index))
+                    .unwrap_or(&none);
+                let bad =
+                    HeavyHitters::<ByteKey, PATH_COUNTERS>::from_counters(bad_total, bad_live);
+                let all = TrafficCells::from_cells(
+                    cells.get(index).copied().unwrap_or([0; TRAFFIC_CELLS]),
+                    *total,
+                );
+                partial
+                    .paths
+                    .absorb(*index, PathSummary::from_parts(bad, all));
             }
             BAD_PATH => {}
             other => {

@@ -9,9 +9,9 @@ use crate::ingest::evidence::MetricSeries;
 use crate::ingest::recount::EdgeRequest;
 use crate::ingest::stats::{InputKind, InputStats, SkippedLine};
 use crate::series::dims::{DimensionSeries, Outcome};
-use crate::series::termination::{Termination, TerminationCause};
 use crate::series::paths::request_path;
-use crate::series::{Bucket, LineRef, MIN_DEFAULT_SLOW_US, RequestFacts, Request};
+use crate::series::termination::{Termination, TerminationCause};
+use crate::series::{Bucket, LineRef, MIN_DEFAULT_SLOW_US, Request, RequestFacts};
 
 const MINUTE: i64 = 60_000;
 
@@ -44,10 +44,7 @@ fn partial_of(range: std::ops::Range<u64>, input: u32) -> Partial {
                 status,
                 duration_us: (i % 4 != 0).then_some(i * 7_919 % 3_000_000),
                 user: i % 37,
-                line: LineRef {
-                    input,
-                    line: i + 1,
-                },
+                line: LineRef { input, line: i + 1 },
             },
             client: CLIENTS[(i % 3) as usize],
             path: request_path(lines[(i % 4) as usize]),
@@ -85,7 +82,14 @@ fn finished(partial: Partial) -> Finished {
     let mut clients = Vec::new();
     for (index, summary) in access.clients.sorted() {
         for c in summary.live() {
-            clients.push((index, c.key.text(), c.count, c.first, c.last, summary.total()));
+            clients.push((
+                index,
+                c.key.text(),
+                c.count,
+                c.first,
+                c.last,
+                summary.total(),
+            ));
         }
     }
     clients.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
@@ -187,10 +191,14 @@ fn a_partial_read_back_finishes_like_the_partial() {
     let dir = tempfile::tempdir().expect("temporary folder");
     let mut written = ingested(partial_of(0..900, 0), "web01/access.log", 1_700_000_100_000);
     write_dir(dir.path(), "web01", &settings(), &mut written, None).expect("written");
-    let (read_settings, read) = read_dirs(&[dir.path().to_path_buf()], u64::MAX).expect("read back");
+    let (read_settings, read) =
+        read_dirs(&[dir.path().to_path_buf()], u64::MAX).expect("read back");
     assert_eq!(read_settings, settings());
     let expected = finished(partial_of(0..900, 0));
-    assert!(!expected.2.is_empty() && !expected.3.is_empty(), "summaries exercised");
+    assert!(
+        !expected.2.is_empty() && !expected.3.is_empty(),
+        "summaries exercised"
+    );
     assert_eq!(expected.1.len(), 2, "upstreams and hosts");
     let got = finished(read.access);
     assert_eq!(got.0, expected.0, "buckets");
@@ -202,12 +210,29 @@ fn a_partial_read_back_finishes_like_the_partial() {
     assert_eq!(read.events.len(), 1);
     let event = &read.events[0];
     assert_eq!(
-        (event.at, event.last_at, event.kind, event.rule, event.severity, event.count),
-        (1_700_000_100_000, 1_700_000_100_500, EventKind::Alert, "nagios critical", Some(2), 2)
+        (
+            event.at,
+            event.last_at,
+            event.kind,
+            event.rule,
+            event.severity,
+            event.count
+        ),
+        (
+            1_700_000_100_000,
+            1_700_000_100_500,
+            EventKind::Alert,
+            "nagios critical",
+            Some(2),
+            2
+        )
     );
     assert_eq!(event.line, LineRef { input: 0, line: 42 });
     assert_eq!(read.metrics[0].values[0], 512.0);
-    assert!(read.metrics[0].values[1].is_nan(), "an empty cell stays NaN");
+    assert!(
+        read.metrics[0].values[1].is_nan(),
+        "an empty cell stays NaN"
+    );
     assert_eq!(read.metrics[0].lines, vec![2, 3]);
     assert_eq!(read.edge_requests, written.edge_requests);
 }
@@ -221,12 +246,20 @@ fn producers_read_back_merge_to_the_one_pass_state() {
     let mut whole = Partial::new(MINUTE, MIN_DEFAULT_SLOW_US);
     for (index, (range, name)) in cuts.iter().enumerate() {
         whole.merge(partial_of(range.clone(), index as u32));
-        let mut producer = ingested(partial_of(range.clone(), 0), &format!("{name}.log"), 1_700_000_000_000 + index as i64);
+        let mut producer = ingested(
+            partial_of(range.clone(), 0),
+            &format!("{name}.log"),
+            1_700_000_000_000 + index as i64,
+        );
         write_dir(dir.path(), name, &settings(), &mut producer, None).expect("written");
     }
     let (_, read) = read_dirs(&[dir.path().to_path_buf()], u64::MAX).expect("read back");
     let paths: Vec<&str> = read.inputs.iter().map(|i| i.path.as_str()).collect();
-    assert_eq!(paths, ["a.log", "b.log", "c.log"], "producers in name order");
+    assert_eq!(
+        paths,
+        ["a.log", "b.log", "c.log"],
+        "producers in name order"
+    );
     let inputs: Vec<u32> = read.events.iter().map(|e| e.line.input).collect();
     assert_eq!(inputs, [0, 1, 2], "event lines shifted to their input");
     assert_eq!(finished(read.access), finished(whole));
@@ -235,12 +268,37 @@ fn producers_read_back_merge_to_the_one_pass_state() {
 #[test]
 fn partials_of_other_settings_are_refused_naming_both() {
     let cases: [(&str, Settings, &str); 4] = [
-        ("bucket", Settings { bucket_ms: 5 * MINUTE, ..settings() }, "bucket_ms is 60000 in"),
-        ("slow", Settings { ingest_slow_us: 2_000_000, slow_given: true, ..settings() }, "ingest_slow_us is 1000000 in"),
-        ("users", Settings { user_key: UserKey::Ip, ..settings() }, "users is ip-ua in"),
+        (
+            "bucket",
+            Settings {
+                bucket_ms: 5 * MINUTE,
+                ..settings()
+            },
+            "bucket_ms is 60000 in",
+        ),
+        (
+            "slow",
+            Settings {
+                ingest_slow_us: 2_000_000,
+                slow_given: true,
+                ..settings()
+            },
+            "ingest_slow_us is 1000000 in",
+        ),
+        (
+            "users",
+            Settings {
+                user_key: UserKey::Ip,
+                ..settings()
+            },
+            "users is ip-ua in",
+        ),
         (
             "user hash",
-            Settings { user_hash: "duckdb hash >> 1: h(client)".into(), ..settings() },
+            Settings {
+                user_hash: "duckdb hash >> 1: h(client)".into(),
+                ..settings()
+            },
             "user_hash is 'xxh3_64(client)",
         ),
     ];
@@ -255,8 +313,14 @@ fn partials_of_other_settings_are_refused_naming_both() {
             Err(error) => error.to_string(),
         };
         assert!(error.contains(expected), "{name}: {error}");
-        assert!(error.contains("a.buckets.parquet") || error.contains("a.dimension"), "{name} names the first file: {error}");
-        assert!(error.contains("b."), "{name} names the second file: {error}");
+        assert!(
+            error.contains("a.buckets.parquet") || error.contains("a.dimension"),
+            "{name} names the first file: {error}"
+        );
+        assert!(
+            error.contains("b."),
+            "{name} names the second file: {error}"
+        );
     }
 }
 
@@ -271,11 +335,18 @@ fn jsonl_names_each_row_table_and_writes_sketches_in_hex() {
     assert_eq!(rows[0]["table"], "settings");
     assert_eq!(rows[0]["postmortem.bucket_ms"], "60000");
     assert_eq!(rows[0]["postmortem.producer"], "web01");
-    let buckets: Vec<&serde_json::Value> = rows.iter().filter(|r| r["table"] == "buckets").collect();
-    let requests: i64 = buckets.iter().map(|b| b["requests"].as_i64().expect("count")).sum();
+    let buckets: Vec<&serde_json::Value> =
+        rows.iter().filter(|r| r["table"] == "buckets").collect();
+    let requests: i64 = buckets
+        .iter()
+        .map(|b| b["requests"].as_i64().expect("count"))
+        .sum();
     assert_eq!(requests, 100);
     let sketch = buckets[0]["users_hll"].as_str().expect("hex");
-    assert!(sketch.len() > 16 && sketch.bytes().all(|b| b.is_ascii_hexdigit()), "{sketch}");
+    assert!(
+        sketch.len() > 16 && sketch.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{sketch}"
+    );
 }
 
 #[test]
@@ -288,7 +359,12 @@ fn the_users_sketch_estimates_the_exact_count_within_its_bound() {
     for (name, users, tolerance) in cases {
         let spans = crate::series::UserSpans::Open(
             (0..users)
-                .map(|user| (user.wrapping_mul(0x9e37_79b9_7f4a_7c15), crate::series::UserSpan::new()))
+                .map(|user| {
+                    (
+                        user.wrapping_mul(0x9e37_79b9_7f4a_7c15),
+                        crate::series::UserSpan::new(),
+                    )
+                })
                 .collect(),
         );
         let sketch = access::users_sketch(&spans);
@@ -311,15 +387,23 @@ fn sketched_partial_of(range: std::ops::Range<u64>, input: u32) -> Partial {
 /// The `users_sketched` column and the number of `users` rows of the
 /// producer `name` written in `dir`.
 fn sketched_column_and_user_rows(dir: &std::path::Path, name: &str) -> (Vec<bool>, usize) {
-    let buckets = read_parquet(&dir.join(format!("{name}.buckets.parquet")), true).expect("buckets");
+    let buckets =
+        read_parquet(&dir.join(format!("{name}.buckets.parquet")), true).expect("buckets");
     let users = read_parquet(&dir.join(format!("{name}.users.parquet")), true).expect("users");
-    (buckets.bools("users_sketched").expect("the column"), users.height())
+    (
+        buckets.bools("users_sketched").expect("the column"),
+        users.height(),
+    )
 }
 
 #[test]
 fn sketched_buckets_are_written_without_user_rows_and_read_back_as_sketches() {
     let dir = tempfile::tempdir().expect("temporary folder");
-    let mut written = ingested(sketched_partial_of(0..900, 0), "web01/access.log", 1_700_000_100_000);
+    let mut written = ingested(
+        sketched_partial_of(0..900, 0),
+        "web01/access.log",
+        1_700_000_100_000,
+    );
     write_dir(dir.path(), "web01", &settings(), &mut written, None).expect("written");
     let (sketched, user_rows) = sketched_column_and_user_rows(dir.path(), "web01");
     // 900 requests 997 ms apart modulo 7 minutes from a time 20 s into a
@@ -329,7 +413,12 @@ fn sketched_buckets_are_written_without_user_rows_and_read_back_as_sketches() {
     let (_, read) = read_dirs(&[dir.path().to_path_buf()], u64::MAX).expect("read back");
     let got = finished(read.access);
     let expected = finished(sketched_partial_of(0..900, 0));
-    assert!(expected.0.iter().all(|bucket| bucket.users.sketch().is_some()));
+    assert!(
+        expected
+            .0
+            .iter()
+            .all(|bucket| bucket.users.sketch().is_some())
+    );
     // `Bucket`'s equality compares sketches by their estimates (all users
     // and bad users) and their arrival range.
     assert_eq!(got.0, expected.0, "buckets");
@@ -344,9 +433,24 @@ fn sketched_buckets_are_written_without_user_rows_and_read_back_as_sketches() {
 fn sketched_and_exact_producers_merge_to_sketches_and_the_reduce_step_has_its_own_budget() {
     // (first producer sketched, reduce budget in bytes, buckets sketched)
     let cases = [
-        ("one sketched producer sketches the merge", true, u64::MAX, true),
-        ("exact producers within the budget stay exact", false, u64::MAX, false),
-        ("exact producers past the reduce step's budget", false, 0, true),
+        (
+            "one sketched producer sketches the merge",
+            true,
+            u64::MAX,
+            true,
+        ),
+        (
+            "exact producers within the budget stay exact",
+            false,
+            u64::MAX,
+            false,
+        ),
+        (
+            "exact producers past the reduce step's budget",
+            false,
+            0,
+            true,
+        ),
     ];
     for (name, first_sketched, budget, expect_sketched) in cases {
         let dir = tempfile::tempdir().expect("temporary folder");
@@ -359,15 +463,22 @@ fn sketched_and_exact_producers_merge_to_sketches_and_the_reduce_step_has_its_ow
                 partial_of(range.clone(), 0)
             };
             whole.merge(partial_of(range.clone(), index as u32));
-            let mut producer_state = ingested(partial, &format!("{producer}.log"), 1_700_000_000_000);
-            write_dir(dir.path(), producer, &settings(), &mut producer_state, None).expect("written");
+            let mut producer_state =
+                ingested(partial, &format!("{producer}.log"), 1_700_000_000_000);
+            write_dir(dir.path(), producer, &settings(), &mut producer_state, None)
+                .expect("written");
         }
         if expect_sketched {
             whole.set_exact_users_bytes(0);
         }
         let (_, read) = read_dirs(&[dir.path().to_path_buf()], budget).expect("read back");
         let got = finished(read.access);
-        assert!(got.0.iter().all(|bucket| bucket.users.sketch().is_some() == expect_sketched), "{name}");
+        assert!(
+            got.0
+                .iter()
+                .all(|bucket| bucket.users.sketch().is_some() == expect_sketched),
+            "{name}"
+        );
         assert_eq!(got, finished(whole), "{name}");
     }
 }
@@ -381,7 +492,12 @@ fn partials_without_the_sketch_columns_read_as_exact() {
     write_dir(dir.path(), "web01", &settings(), &mut written, None).expect("written");
     let path = dir.path().join("web01.buckets.parquet");
     let mut old = read_parquet(&path, true).expect("buckets");
-    let new_columns = ["bad_users_hll", "users_sketched", "users_first_ms", "users_last_ms"];
+    let new_columns = [
+        "bad_users_hll",
+        "users_sketched",
+        "users_first_ms",
+        "users_last_ms",
+    ];
     old.frame = old.frame.drop_many(new_columns);
     assert!(new_columns.iter().all(|column| !old.has_column(column)));
     columns::write_parquet(&path, &mut old.frame, &old.metadata).expect("rewritten");
@@ -401,12 +517,18 @@ fn a_sketched_bucket_in_json_lines_round_trips_and_folds_exact_rows_in() {
         .expect("a bucket row");
     assert_eq!(first_bucket["users_sketched"], true);
     let bad = first_bucket["bad_users_hll"].as_str().expect("hex");
-    assert!(bad.len() > 16 && bad.bytes().all(|b| b.is_ascii_hexdigit()), "{bad}");
+    assert!(
+        bad.len() > 16 && bad.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{bad}"
+    );
     assert!(first_bucket["users_first_ms"].is_i64() && first_bucket["users_last_ms"].is_i64());
     let path = dir.path().join("web01.jsonl");
     std::fs::write(&path, &text).expect("written");
     let (_, read) = read_dirs(std::slice::from_ref(&path), u64::MAX).expect("read back");
-    assert_eq!(finished(read.access), finished(sketched_partial_of(0..900, 0)));
+    assert_eq!(
+        finished(read.access),
+        finished(sketched_partial_of(0..900, 0))
+    );
 
     // A Spark merge of a sketched split and an exact one: sketched buckets
     // that also have `users` rows. Here the exact split's users are ids
@@ -425,7 +547,9 @@ fn a_sketched_bucket_in_json_lines_round_trips_and_folds_exact_rows_in() {
     let bucket = got.0[0].users.sketch().expect("sketched");
     let expected = finished(sketched_partial_of(0..900, 0));
     let before = expected.0[0].users.sketch().expect("sketched");
-    let estimate = |sketch: &datasketches::hll::HllSketch| crate::series::user_sketch::UsersUnion::of([sketch]).estimate();
+    let estimate = |sketch: &datasketches::hll::HllSketch| {
+        crate::series::user_sketch::UsersUnion::of([sketch]).estimate()
+    };
     assert_eq!((estimate(&bucket.all), estimate(&before.all)), (87, 37));
     assert_eq!(estimate(&bucket.bad), estimate(&before.bad) + 50);
     assert_eq!((bucket.first, bucket.last), (before.first.min(5), 59_999));
@@ -450,7 +574,10 @@ fn a_sketched_bucket_without_its_sketches_is_refused_naming_the_line_and_column(
                 line_of_first_bucket = Some(at + 1);
                 let object = row.as_object_mut().expect("an object");
                 let (key, value) = replacement.split_once(':').expect("key:value");
-                object.insert(key.trim_matches('"').into(), serde_json::from_str(value).expect("a value"));
+                object.insert(
+                    key.trim_matches('"').into(),
+                    serde_json::from_str(value).expect("a value"),
+                );
             }
             damaged.push_str(&format!("{row}\n"));
         }
@@ -461,7 +588,13 @@ fn a_sketched_bucket_without_its_sketches_is_refused_naming_the_line_and_column(
             Err(error) => error.to_string(),
         };
         let line = format!("line {}", line_of_first_bucket.expect("a bucket row"));
-        assert!(error.contains("web01.jsonl") && error.contains(&line), "{replacement}: {error}");
-        assert!(error.contains(&format!("column '{column}'")), "{replacement}: {error}");
+        assert!(
+            error.contains("web01.jsonl") && error.contains(&line),
+            "{replacement}: {error}"
+        );
+        assert!(
+            error.contains(&format!("column '{column}'")),
+            "{replacement}: {error}"
+        );
     }
 }

@@ -11,9 +11,9 @@ use serde_json::json;
 
 use super::input_reports;
 use super::markdown::text::{INPUT_COLUMNS, code_cell, input_row, table, thousands};
+use crate::ingest::evidence::MetricSeries;
 use crate::ingest::{InputKind, InputStats};
 use crate::run::Inspection;
-use crate::ingest::evidence::MetricSeries;
 use crate::series::dims::DimensionSeries;
 use crate::timefmt::rfc3339_utc;
 
@@ -49,7 +49,9 @@ fn summarize(dimension: &DimensionSeries) -> Vec<ValueSummary<'_>> {
 fn envelope_meaning(envelope: &str) -> &'static str {
     match envelope {
         "syslog" => "each line a syslog header and a request",
-        "container" => "container-tool prefixes: docker compose, kubectl --prefix/--timestamps, CRI",
+        "container" => {
+            "container-tool prefixes: docker compose, kubectl --prefix/--timestamps, CRI"
+        }
         "docker-json" => "Docker's json-file wrapper, {\"log\":\"...\"}",
         _ => "a prefix in front of each request",
     }

@@ -4,13 +4,13 @@
 
 use crate::detect::Severity;
 use crate::detect::actions::{ActionRole, ActionRun};
-use crate::detect::runs::ChangeRun;
 use crate::detect::client_bursts::ClientBurst;
 use crate::detect::concentration::{BaselineWindow, PathConcentration, ShareShift};
 use crate::detect::findings::{
     ChangeLead, DetectionEvidence, DetectionSource, Findings, Hint, MetricMovement, TimelineEntry,
     TimelineFact,
 };
+use crate::detect::runs::ChangeRun;
 use crate::ingest::events::EventKind;
 use crate::ingest::events::commands::{Actor, Topic};
 use crate::series::termination::TerminationCause;

@@ -220,7 +220,12 @@ mod tests {
         // 2024-03-31 01:00Z is 03:00 CEST, just after the spring change;
         // 00:59Z is 01:59 CET, just before it.
         let cases = [
-            ("no --tz: UTC", 1_711_846_800_000, None, "2024-03-31T01:00:00Z"),
+            (
+                "no --tz: UTC",
+                1_711_846_800_000,
+                None,
+                "2024-03-31T01:00:00Z",
+            ),
             (
                 "a fixed offset",
                 1_711_846_800_000,

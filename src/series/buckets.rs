@@ -23,8 +23,8 @@ pub use super::latency::{
     LatencyHistogram, SlowTail, TailBin, latency_bin, latency_bin_floor, snap_threshold_us,
 };
 pub use super::slots::{Slot, SlotTable, SlotView};
-pub use super::users::{UserSpan, UserSpans, UserSpansIter};
 use super::user_sketch::{default_exact_users_budget, users_for_bytes};
+pub use super::users::{UserSpan, UserSpans, UserSpansIter};
 use crate::timefmt::Millis;
 
 /// Sub-bucket slots per bucket: 60 gives one-second resolution with the
@@ -513,7 +513,10 @@ impl SeriesBuilder {
             // Not sized up front from the last bucket: a large table from the
             // first request is colder in cache and folding got slower
             // (BENCHMARKS.md, "tried and dropped").
-            let bucket = self.buckets.remove(&index).map_or_else(Bucket::default, |bucket| *bucket);
+            let bucket = self
+                .buckets
+                .remove(&index)
+                .map_or_else(Bucket::default, |bucket| *bucket);
             self.current = Some((index, bucket));
             self.current_start_ms = index.saturating_mul(self.bucket_ms);
         }
@@ -530,7 +533,9 @@ impl SeriesBuilder {
         if self.users_sketched {
             bucket.users.switch_to_sketch();
         } else {
-            self.exact_users_bound = self.exact_users_bound.saturating_add(bucket.users.exact_len());
+            self.exact_users_bound = self
+                .exact_users_bound
+                .saturating_add(bucket.users.exact_len());
         }
         let settled = self.is_settled(index);
         let users_settled = self.is_users_settled(index);
@@ -589,8 +594,20 @@ impl SeriesBuilder {
         let Some(latest) = self.latest else {
             return;
         };
-        pack_settled(&mut self.open_stashed, &mut self.buckets, latest, self.open_behind, Bucket::pack);
-        pack_settled(&mut self.users_stashed, &mut self.buckets, latest, self.users_open_behind, Bucket::pack_users);
+        pack_settled(
+            &mut self.open_stashed,
+            &mut self.buckets,
+            latest,
+            self.open_behind,
+            Bucket::pack,
+        );
+        pack_settled(
+            &mut self.users_stashed,
+            &mut self.buckets,
+            latest,
+            self.users_open_behind,
+            Bucket::pack_users,
+        );
     }
 
     fn settle(&mut self) {
@@ -679,7 +696,9 @@ impl SeriesBuilder {
     /// a partial file keeps; [`SeriesBuilder::absorb`] takes them back).
     pub fn settled_buckets(&mut self) -> impl Iterator<Item = (i64, &Bucket)> {
         self.settle_users();
-        self.buckets.iter().map(|(index, bucket)| (*index, &**bucket))
+        self.buckets
+            .iter()
+            .map(|(index, bucket)| (*index, &**bucket))
     }
 
     /// Settles every bucket's users (see [`UserSpans`]).
@@ -719,7 +738,8 @@ impl SeriesBuilder {
         // shares and packed before the next opens: only one is open at a
         // time (a sparse month's 5-minute buckets would otherwise all hold
         // 300 open slots at once).
-        let mut narrow: Vec<(i64, Box<Bucket>)> = std::mem::take(&mut self.buckets).into_iter().collect();
+        let mut narrow: Vec<(i64, Box<Bucket>)> =
+            std::mem::take(&mut self.buckets).into_iter().collect();
         narrow.sort_unstable_by_key(|(index, _)| *index);
         let mut wide: FxHashMap<i64, Box<Bucket>> = FxHashMap::default();
         let mut filling: Option<(i64, Box<Bucket>)> = None;
@@ -835,7 +855,9 @@ impl SeriesSet {
     /// Whether the buckets' users are sketches, not spans (a run whose
     /// spans passed their memory budget, [`super::user_sketch`]).
     pub fn users_sketched(&self) -> bool {
-        self.buckets.iter().any(|bucket| bucket.users.sketch().is_some())
+        self.buckets
+            .iter()
+            .any(|bucket| bucket.users.sketch().is_some())
     }
 
     pub fn bucket_start(&self, index: usize) -> Millis {
@@ -957,7 +979,10 @@ mod tests {
         assert_eq!(series.slots_per_bucket(), 300);
         let slot = series.buckets[0].slot(7);
         let at_ingest = slot.view(1_000_000, 1_000_000);
-        assert_eq!((at_ingest.requests, at_ingest.failed, at_ingest.slow), (3, 1, 2));
+        assert_eq!(
+            (at_ingest.requests, at_ingest.failed, at_ingest.slow),
+            (3, 1, 2)
+        );
         assert_eq!(at_ingest.failed_span, Some((7_400, 7_400)));
         assert_eq!(at_ingest.bad_span(), Some((7_100, 7_900)));
         let above_two = snap_threshold_us(2_000_000);
@@ -1010,7 +1035,11 @@ mod tests {
             requests.iter().for_each(|r| whole.record(r));
             let (mut left, mut right) = (builder(), builder());
             for (n, request) in requests.iter().enumerate() {
-                if n % 3 == 0 { left.record(request) } else { right.record(request) }
+                if n % 3 == 0 {
+                    left.record(request)
+                } else {
+                    right.record(request)
+                }
             }
             left.merge(right);
             let whole = whole.finish(100).expect("short");
@@ -1039,7 +1068,12 @@ mod tests {
             let index = request.arrival.div_euclid(minute);
             let rel = request.arrival - index * minute;
             let slot = slot_index(rel, minute, SLOTS_PER_BUCKET);
-            buckets[index as usize].record(request, rel as u32, (slot, SLOTS_PER_BUCKET), MIN_DEFAULT_SLOW_US);
+            buckets[index as usize].record(
+                request,
+                rel as u32,
+                (slot, SLOTS_PER_BUCKET),
+                MIN_DEFAULT_SLOW_US,
+            );
         }
         buckets
     }
@@ -1069,12 +1103,28 @@ mod tests {
                 .get(&index)
                 .map(|b| (b.latency.is_packed(), b.slots.is_packed()))
         };
-        assert_eq!(packed(&builder, 0), Some((true, true)), "first minute settled");
-        assert_eq!(packed(&builder, 1), Some((true, true)), "second minute settled");
-        assert_eq!(packed(&builder, 10), Some((false, false)), "the latest stays open");
+        assert_eq!(
+            packed(&builder, 0),
+            Some((true, true)),
+            "first minute settled"
+        );
+        assert_eq!(
+            packed(&builder, 1),
+            Some((true, true)),
+            "second minute settled"
+        );
+        assert_eq!(
+            packed(&builder, 10),
+            Some((false, false)),
+            "the latest stays open"
+        );
         requests[4..].iter().for_each(|r| builder.record(r));
         builder.settle();
-        assert_eq!(packed(&builder, 0), Some((true, true)), "packed again once the late request is in");
+        assert_eq!(
+            packed(&builder, 0),
+            Some((true, true)),
+            "packed again once the late request is in"
+        );
         let series = builder.finish(100).expect("short");
         let first = &series.buckets[0];
         assert_eq!((first.requests, first.failed), (3, 2));
@@ -1086,7 +1136,11 @@ mod tests {
             let want = &unpacked[index];
             assert_eq!(bucket.latency, want.latency, "bucket {index}");
             assert_eq!(bucket.slots, want.slots, "bucket {index}");
-            assert_eq!((bucket.requests, bucket.failed), (want.requests, want.failed), "bucket {index}");
+            assert_eq!(
+                (bucket.requests, bucket.failed),
+                (want.requests, want.failed),
+                "bucket {index}"
+            );
         }
     }
 
@@ -1115,7 +1169,11 @@ mod tests {
                 .and_then(|bucket| bucket.users.sketch())
                 .map(|sketch| (sketch.is_packed(), sketch.estimate()))
         };
-        assert_eq!(sketch(0), Some((true, 2)), "forty minutes behind: packed, both users");
+        assert_eq!(
+            sketch(0),
+            Some((true, 2)),
+            "forty minutes behind: packed, both users"
+        );
         assert_eq!(sketch(10), Some((false, 1)), "thirty minutes behind: open");
     }
 
@@ -1143,14 +1201,22 @@ mod tests {
         let mut builder = SeriesBuilder::new(minute, MIN_DEFAULT_SLOW_US);
         requests[..3].iter().for_each(|r| builder.record(r));
         builder.settle();
-        assert_eq!(is_packed(&builder, 0), Some(false), "ten minutes on: histograms packed, users not");
+        assert_eq!(
+            is_packed(&builder, 0),
+            Some(false),
+            "ten minutes on: histograms packed, users not"
+        );
         builder.record(&requests[3]);
         builder.settle();
         assert_eq!(is_packed(&builder, 0), Some(true), "forty minutes on");
         assert_eq!(is_packed(&builder, 10), Some(false), "thirty minutes on");
         requests[4..].iter().for_each(|r| builder.record(r));
         builder.settle();
-        assert_eq!(is_packed(&builder, 0), Some(true), "packed again once the late requests are in");
+        assert_eq!(
+            is_packed(&builder, 0),
+            Some(true),
+            "packed again once the late requests are in"
+        );
         let series = builder.finish(100).expect("short");
         assert!(
             series
@@ -1167,7 +1233,10 @@ mod tests {
         }
         let first = &series.buckets[0].users;
         assert_eq!(first.len(), 3, "users 1, 2 and the late 4");
-        assert_eq!(first.get(1).map(|span| (span.first, span.last)), Some((1_000, 59_000)));
+        assert_eq!(
+            first.get(1).map(|span| (span.first, span.last)),
+            Some((1_000, 59_000))
+        );
         assert_eq!(first.get(4).map(|span| span.had_failed), Some(true));
     }
 

@@ -216,9 +216,8 @@ impl ShortKey {
     #[inline]
     fn of(label: &[u8]) -> Option<ShortKey> {
         let len = label.len();
-        let word = |at: usize| {
-            <[u8; 8]>::try_from(&label[at..at + 8]).map_or(0, u64::from_le_bytes)
-        };
+        let word =
+            |at: usize| <[u8; 8]>::try_from(&label[at..at + 8]).map_or(0, u64::from_le_bytes);
         let half = |at: usize| {
             <[u8; 4]>::try_from(&label[at..at + 4]).map_or(0, |b| u64::from(u32::from_le_bytes(b)))
         };
@@ -477,9 +476,7 @@ impl DimensionBuilder {
     pub fn settled_counts(&mut self) -> impl Iterator<Item = (i64, u16, &DimensionCounts)> {
         self.settle();
         self.buckets.iter().flat_map(|(index, values)| {
-            values
-                .iter()
-                .map(move |(id, counts)| (*index, *id, counts))
+            values.iter().map(move |(id, counts)| (*index, *id, counts))
         })
     }
 
@@ -635,20 +632,31 @@ mod tests {
             b"\0\0\0\0\0",
             b"\0\0\0\0\0\0",
         ];
-        for (name, labels) in [("in order", labels.clone()), ("reversed", labels.iter().rev().copied().collect())] {
+        for (name, labels) in [
+            ("in order", labels.clone()),
+            ("reversed", labels.iter().rev().copied().collect()),
+        ] {
             let mut builder = DimensionBuilder::new(DimensionKind::Upstream, MINUTE, SLOW_US);
             let ids: Vec<u16> = labels.iter().map(|label| builder.intern(label)).collect();
             for (at, label) in labels.iter().enumerate() {
                 // Asked again (from the short table or the map): the same id,
                 // and the id is the label's.
                 assert_eq!(builder.intern(label), ids[at], "{name}: {label:?} again");
-                assert_eq!(&*builder.labels[usize::from(ids[at])], *label, "{name}: {label:?}");
+                assert_eq!(
+                    &*builder.labels[usize::from(ids[at])],
+                    *label,
+                    "{name}: {label:?}"
+                );
             }
             let mut distinct = ids.clone();
             distinct.sort_unstable();
             distinct.dedup();
             assert_eq!(distinct.len(), labels.len(), "{name}: one id a label");
-            assert_eq!(builder.short.len(), SHORT_LABELS, "{name}: the short table filled");
+            assert_eq!(
+                builder.short.len(),
+                SHORT_LABELS,
+                "{name}: the short table filled"
+            );
         }
     }
 
@@ -716,9 +724,24 @@ mod tests {
         type Case = (&'static str, Vec<Millis>, Millis, Vec<u64>);
         let cases: [Case; 5] = [
             ("one bucket", vec![0, 1, MINUTE - 1], 0, vec![3, 0]),
-            ("its last and the next's first millisecond", vec![MINUTE - 1, MINUTE], 0, vec![1, 1]),
-            ("back to earlier buckets", vec![0, MINUTE, 5, 2 * MINUTE + 1, MINUTE + 3], 0, vec![2, 2, 1]),
-            ("before the epoch", vec![-1, 0, -MINUTE, -MINUTE - 1], -2 * MINUTE, vec![1, 2, 1]),
+            (
+                "its last and the next's first millisecond",
+                vec![MINUTE - 1, MINUTE],
+                0,
+                vec![1, 1],
+            ),
+            (
+                "back to earlier buckets",
+                vec![0, MINUTE, 5, 2 * MINUTE + 1, MINUTE + 3],
+                0,
+                vec![2, 2, 1],
+            ),
+            (
+                "before the epoch",
+                vec![-1, 0, -MINUTE, -MINUTE - 1],
+                -2 * MINUTE,
+                vec![1, 2, 1],
+            ),
             (
                 "far apart",
                 vec![7 * MINUTE + 1, 0, 7 * MINUTE + 2],
@@ -747,8 +770,14 @@ mod tests {
         builder.record(6, b"a", ok(20));
         builder.record(MINUTE + 6, b"a", ok(20));
         let series = builder.finish(0, 2);
-        assert_eq!(series.buckets[0][0].1.requests, 2, "after a merge, the first bucket");
-        assert_eq!(series.buckets[1][0].1.requests, 2, "after a merge, the second bucket");
+        assert_eq!(
+            series.buckets[0][0].1.requests, 2,
+            "after a merge, the first bucket"
+        );
+        assert_eq!(
+            series.buckets[1][0].1.requests, 2,
+            "after a merge, the second bucket"
+        );
     }
 
     #[test]

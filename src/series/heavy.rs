@@ -278,7 +278,10 @@ impl<S: Mergeable + Clone> PerBucket<S> {
         if self.current.is_none() || !(start..end).contains(&at) {
             let index = at.div_euclid(self.bucket_ms);
             self.park();
-            let summary = self.buckets.remove(&index).map_or_else(S::default, |summary| *summary);
+            let summary = self
+                .buckets
+                .remove(&index)
+                .map_or_else(S::default, |summary| *summary);
             self.current = Some((index, summary));
             let start = index.saturating_mul(self.bucket_ms);
             self.current_ms = (start, start.saturating_add(self.bucket_ms));

@@ -279,17 +279,19 @@ fn merge_sorted(
 ) -> impl Iterator<Item = (u16, u32)> {
     let mut mine = mine.peekable();
     let mut theirs = theirs.peekable();
-    std::iter::from_fn(move || match (mine.peek().copied(), theirs.peek().copied()) {
-        (Some(a), Some(b)) if a.0 == b.0 => {
-            mine.next();
-            theirs.next();
-            Some((a.0, a.1.saturating_add(b.1)))
-        }
-        (Some(a), Some(b)) if a.0 < b.0 => mine.next(),
-        (Some(_), Some(_)) => theirs.next(),
-        (Some(_), None) => mine.next(),
-        (None, _) => theirs.next(),
-    })
+    std::iter::from_fn(
+        move || match (mine.peek().copied(), theirs.peek().copied()) {
+            (Some(a), Some(b)) if a.0 == b.0 => {
+                mine.next();
+                theirs.next();
+                Some((a.0, a.1.saturating_add(b.1)))
+            }
+            (Some(a), Some(b)) if a.0 < b.0 => mine.next(),
+            (Some(_), Some(_)) => theirs.next(),
+            (Some(_), None) => mine.next(),
+            (None, _) => theirs.next(),
+        },
+    )
 }
 
 /// The non-empty bins of a [`LatencyHistogram`], open or packed.
@@ -479,7 +481,11 @@ mod tests {
             let mut packed = open.clone();
             packed.pack();
             assert!(packed.is_packed(), "{name}");
-            assert_eq!(packed.bins().collect::<Vec<_>>(), open.bins().collect::<Vec<_>>(), "{name}");
+            assert_eq!(
+                packed.bins().collect::<Vec<_>>(),
+                open.bins().collect::<Vec<_>>(),
+                "{name}"
+            );
             assert_eq!(packed.count(), values.len() as u64, "{name}");
             for q in [0.0, 0.5, 0.95, 0.99, 1.0] {
                 assert_eq!(packed.quantile(q), open.quantile(q), "{name}: q {q}");

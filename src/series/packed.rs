@@ -78,7 +78,10 @@ mod tests {
         let cases: [(&str, &[u64]); 4] = [
             ("nothing", &[]),
             ("one byte each", &[0, 1, 127]),
-            ("two and more bytes", &[128, 16_383, 16_384, u64::from(u32::MAX)]),
+            (
+                "two and more bytes",
+                &[128, 16_383, 16_384, u64::from(u32::MAX)],
+            ),
             ("the largest", &[u64::MAX, 0]),
         ];
         for (name, values) in cases {
@@ -93,7 +96,11 @@ mod tests {
                 let written = value.encode_var(&mut theirs);
                 let mut ours = Vec::new();
                 push_varint(&mut ours, value);
-                assert_eq!(ours, &theirs[..written], "{name}: {value} as integer-encoding writes it");
+                assert_eq!(
+                    ours,
+                    &theirs[..written],
+                    "{name}: {value} as integer-encoding writes it"
+                );
             }
         }
         let mut bytes = Vec::new();

@@ -299,7 +299,10 @@ mod tests {
     #[test]
     fn packed_slots_read_as_open_ones() {
         let cases: [(&str, Vec<Slot>); 4] = [
-            ("a busy minute", (0..60).map(|s| slot(50 + s, 0, None)).collect()),
+            (
+                "a busy minute",
+                (0..60).map(|s| slot(50 + s, 0, None)).collect(),
+            ),
             (
                 "failures and a slow request among plain slots",
                 (0..60)
@@ -333,7 +336,11 @@ mod tests {
             for (index, want) in slots.iter().enumerate() {
                 assert_eq!(*table.get(index), *want, "{name}: slot {index}");
             }
-            assert_eq!(*table.get(slots.len()), Slot::default(), "{name}: past the end");
+            assert_eq!(
+                *table.get(slots.len()),
+                Slot::default(),
+                "{name}: past the end"
+            );
             assert_eq!(table, open, "{name}: equal across forms");
             // Adding opens it again with every count in place.
             if let Some(first) = table.get_mut(0) {
@@ -346,6 +353,10 @@ mod tests {
         let mut empty = SlotTable::default();
         empty.pack();
         assert!(!empty.is_packed() && empty.is_empty());
-        assert_eq!(empty.get_mut(0), None, "a bucket without requests has no slot to add to");
+        assert_eq!(
+            empty.get_mut(0),
+            None,
+            "a bucket without requests has no slot to add to"
+        );
     }
 }

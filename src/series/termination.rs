@@ -363,17 +363,37 @@ mod tests {
     fn http_sys_reason_phrases_map_onto_causes() {
         use TerminationCause::*;
         let cases: [(&str, &[u8], Option<TerminationCause>); 14] = [
-            ("pool taken offline by rapid-fail protection", b"AppOffline", Some(NoServer)),
+            (
+                "pool taken offline by rapid-fail protection",
+                b"AppOffline",
+                Some(NoServer),
+            ),
             ("pool shut down by policy", b"AppShutdown", Some(NoServer)),
-            ("pool disabled by an administrator", b"Disabled", Some(NoServer)),
+            (
+                "pool disabled by an administrator",
+                b"Disabled",
+                Some(NoServer),
+            ),
             ("pool process too busy", b"AppPoolTimer", Some(Overflow)),
             ("request queue full", b"QueueFull", Some(Overflow)),
             ("site connection limit", b"ConnLimit", Some(Overflow)),
-            ("worker crashed", b"Connection_Abandoned_By_AppPool", Some(ServerAborted)),
-            ("waited in the pool queue", b"Timer_AppPool", Some(ServerTimeout)),
+            (
+                "worker crashed",
+                b"Connection_Abandoned_By_AppPool",
+                Some(ServerAborted),
+            ),
+            (
+                "waited in the pool queue",
+                b"Timer_AppPool",
+                Some(ServerTimeout),
+            ),
             ("client left", b"Connection_Dropped", Some(ClientAborted)),
             ("client reset", b"Client_Reset", Some(ClientAborted)),
-            ("idle connection", b"Timer_ConnectionIdle", Some(ClientTimeout)),
+            (
+                "idle connection",
+                b"Timer_ConnectionIdle",
+                Some(ClientTimeout),
+            ),
             ("parse error", b"BadRequest", None),
             ("not available, no reason", b"N/A", None),
             ("case matters as written", b"appoffline", None),
@@ -387,9 +407,21 @@ mod tests {
     fn cloud_status_details_and_error_info_map_onto_causes() {
         use TerminationCause::*;
         let cases: [(&str, &[u8], Option<TerminationCause>); 16] = [
-            ("gcp: no healthy backend", b"failed_to_pick_backend", Some(NoServer)),
-            ("gcp: connect failed", b"failed_to_connect_to_backend", Some(ConnectFailed)),
-            ("gcp: backend timeout", b"backend_timeout", Some(ServerTimeout)),
+            (
+                "gcp: no healthy backend",
+                b"failed_to_pick_backend",
+                Some(NoServer),
+            ),
+            (
+                "gcp: connect failed",
+                b"failed_to_connect_to_backend",
+                Some(ConnectFailed),
+            ),
+            (
+                "gcp: backend timeout",
+                b"backend_timeout",
+                Some(ServerTimeout),
+            ),
             (
                 "gcp: backend closed first",
                 b"backend_connection_closed_before_data_sent_to_client",
@@ -400,19 +432,39 @@ mod tests {
                 b"client_disconnected_before_any_response",
                 Some(ClientAborted),
             ),
-            ("gcp: cloud armor", b"denied_by_security_policy", Some(ProxyDenied)),
+            (
+                "gcp: cloud armor",
+                b"denied_by_security_policy",
+                Some(ProxyDenied),
+            ),
             ("gcp: normal answer", b"response_sent_by_backend", None),
             ("gcp: cache hit", b"response_from_cache", None),
-            ("azure gateway: timed out", b"ERRORINFO_UPSTREAM_TIMED_OUT", Some(ServerTimeout)),
-            ("azure gateway: timeout spelling", b"ERRORINFO_UPSTREAM_TIMEOUT", Some(ServerTimeout)),
+            (
+                "azure gateway: timed out",
+                b"ERRORINFO_UPSTREAM_TIMED_OUT",
+                Some(ServerTimeout),
+            ),
+            (
+                "azure gateway: timeout spelling",
+                b"ERRORINFO_UPSTREAM_TIMEOUT",
+                Some(ServerTimeout),
+            ),
             (
                 "azure gateway: upstream closed",
                 b"ERRORINFO_UPSTREAM_CLOSED_CONNECTION",
                 Some(ServerAborted),
             ),
-            ("azure gateway: no live upstream", b"ERRORINFO_UPSTREAM_NO_LIVE", Some(NoServer)),
+            (
+                "azure gateway: no live upstream",
+                b"ERRORINFO_UPSTREAM_NO_LIVE",
+                Some(NoServer),
+            ),
             ("azure gateway: no error", b"ERRORINFO_NO_ERROR", None),
-            ("front door: refused", b"OriginConnectionRefused", Some(ConnectFailed)),
+            (
+                "front door: refused",
+                b"OriginConnectionRefused",
+                Some(ConnectFailed),
+            ),
             ("front door: timeout", b"OriginTimeout", Some(ServerTimeout)),
             ("front door: no error", b"NoError", None),
         ];
@@ -450,7 +502,10 @@ mod tests {
         assert_eq!(right_then_left, whole);
         assert_eq!(whole.total(), 4);
         let (cause, count, code) = whole.dominant().expect("counted");
-        assert_eq!((cause, count, code.text()), (TerminationCause::NoServer, 3, "SC".to_string()));
+        assert_eq!(
+            (cause, count, code.text()),
+            (TerminationCause::NoServer, 3, "SC".to_string())
+        );
     }
 
     #[test]

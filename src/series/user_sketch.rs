@@ -252,7 +252,11 @@ mod tests {
 
     #[test]
     fn estimates_fall_within_the_stated_bound_and_do_not_depend_on_the_split() {
-        let cases = [("few", 100u64), ("thousands", 5_000), ("a busy minute", 100_000)];
+        let cases = [
+            ("few", 100u64),
+            ("thousands", 5_000),
+            ("a busy minute", 100_000),
+        ];
         for (name, users) in cases {
             let mut whole = UserSketch::new();
             let (mut left, mut right) = (UserSketch::new(), UserSketch::new());
@@ -269,14 +273,24 @@ mod tests {
             }
             let estimate = whole.estimate() as f64;
             let error = (estimate - users as f64).abs() / users as f64;
-            assert!(error <= USERS_RELATIVE_ERROR_95, "{name}: {estimate} for {users}");
+            assert!(
+                error <= USERS_RELATIVE_ERROR_95,
+                "{name}: {estimate} for {users}"
+            );
             let mut merged = left.clone();
             merged.merge(&right);
             assert_eq!(merged.estimate(), whole.estimate(), "{name}: split");
             let bad = UsersUnion::of([&merged.bad]).estimate() as f64;
             let bad_users = users.div_ceil(4) as f64;
-            assert!((bad - bad_users).abs() / bad_users <= USERS_RELATIVE_ERROR_95, "{name}: bad {bad}");
-            assert_eq!((merged.first, merged.last), (whole.first, whole.last), "{name}");
+            assert!(
+                (bad - bad_users).abs() / bad_users <= USERS_RELATIVE_ERROR_95,
+                "{name}: bad {bad}"
+            );
+            assert_eq!(
+                (merged.first, merged.last),
+                (whole.first, whole.last),
+                "{name}"
+            );
         }
     }
 
@@ -284,7 +298,12 @@ mod tests {
     fn a_packed_sketch_tells_what_the_open_one_told() {
         // From list mode (a handful of users) through set mode to HLL mode
         // (4,096 registers, past which HLL_4 needs its exception table).
-        let cases = [("a handful", 7u64), ("set mode", 300), ("hll mode", 20_000), ("a busy minute", 200_000)];
+        let cases = [
+            ("a handful", 7u64),
+            ("set mode", 300),
+            ("hll mode", 20_000),
+            ("a busy minute", 200_000),
+        ];
         for (name, users) in cases {
             let mut open = UserSketch::new();
             for n in 0..users {
@@ -295,7 +314,11 @@ mod tests {
             assert_eq!(packed.all.target_type(), SETTLED_HLL_TYPE, "{name}");
             assert_eq!(packed.estimate(), open.estimate(), "{name}");
             assert_eq!(packed, open, "{name}: bad users and arrivals too");
-            assert_eq!(packed.all_as_written().target_type(), HLL_TYPE, "{name}: written as HLL_8");
+            assert_eq!(
+                packed.all_as_written().target_type(),
+                HLL_TYPE,
+                "{name}: written as HLL_8"
+            );
             let written = UsersUnion::of([&packed.all_as_written()]).estimate();
             assert_eq!(written, open.estimate(), "{name}: written");
             // A late user reaches the packed sketch as it reaches the open one.
@@ -326,6 +349,9 @@ mod tests {
             union.add_user(id(n));
         }
         let estimate = union.estimate() as f64;
-        assert!((estimate - 1_500.0).abs() / 1_500.0 <= USERS_RELATIVE_ERROR_95, "{estimate}");
+        assert!(
+            (estimate - 1_500.0).abs() / 1_500.0 <= USERS_RELATIVE_ERROR_95,
+            "{estimate}"
+        );
     }
 }

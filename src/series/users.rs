@@ -106,7 +106,10 @@ impl PackedSpans {
             push_varint(&mut bytes, tag);
             if bad {
                 push_varint(&mut bytes, u64::from(span.first_bad));
-                push_varint(&mut bytes, u64::from(span.last_bad.wrapping_sub(span.first_bad)));
+                push_varint(
+                    &mut bytes,
+                    u64::from(span.last_bad.wrapping_sub(span.first_bad)),
+                );
             }
         }
         PackedSpans {
@@ -148,13 +151,17 @@ impl Iterator for PackedIter<'_> {
         // Only this process writes these bytes: a value that does not
         // decode or fit is a bug, and the iteration stops there.
         let user = self.varints.next_u64()?;
-        let next_u32 = |varints: &mut Varints<'_>| varints.next().and_then(|value| u32::try_from(value).ok());
+        let next_u32 =
+            |varints: &mut Varints<'_>| varints.next().and_then(|value| u32::try_from(value).ok());
         let first = next_u32(&mut self.varints)?;
         let last = first.wrapping_add(next_u32(&mut self.varints)?);
         let tag = self.varints.next()?;
         let (first_bad, last_bad) = if tag & TAG_BAD != 0 {
             let first_bad = next_u32(&mut self.varints)?;
-            (first_bad, first_bad.wrapping_add(next_u32(&mut self.varints)?))
+            (
+                first_bad,
+                first_bad.wrapping_add(next_u32(&mut self.varints)?),
+            )
         } else {
             (NONE_REL, 0)
         };
@@ -250,7 +257,14 @@ impl UserSpans {
 
     /// Folds one request of `user` at `rel_ms` in.
     #[inline]
-    pub(super) fn record(&mut self, user: u64, rel_ms: u32, bad: bool, failed: bool, duration_us: Option<u64>) {
+    pub(super) fn record(
+        &mut self,
+        user: u64,
+        rel_ms: u32,
+        bad: bool,
+        failed: bool,
+        duration_us: Option<u64>,
+    ) {
         if let UserSpans::Sketched(sketch) = self {
             sketch.add(user, rel_ms, bad);
             return;
@@ -543,7 +557,11 @@ mod tests {
             assert_eq!(merged.get(6), None, "{name}: absent user");
             merged.pack();
             assert!(matches!(merged, UserSpans::Packed(_)), "{name}: packed");
-            assert_eq!(merged, UserSpans::Settled(expected.clone()), "{name}: packed");
+            assert_eq!(
+                merged,
+                UserSpans::Settled(expected.clone()),
+                "{name}: packed"
+            );
             assert_eq!(merged.exact_len(), 5, "{name}: packed");
             assert_eq!(merged.get(5), Some(expected[1].1), "{name}: packed lookup");
             assert_eq!(merged.get(6), None, "{name}: packed, absent user");
@@ -566,12 +584,24 @@ mod tests {
             ("one good user", vec![(42, span(100, 59_999, None, false))]),
             (
                 "bad and failed users",
-                vec![(1, span(0, 0, Some((0, 0)), true)), (2, span(5, 7, Some((6, 6)), false))],
+                vec![
+                    (1, span(0, 0, Some((0, 0)), true)),
+                    (2, span(5, 7, Some((6, 6)), false)),
+                ],
             ),
-            ("the extremes of every field", vec![(0, full), (u64::MAX, full)]),
+            (
+                "the extremes of every field",
+                vec![(0, full), (u64::MAX, full)],
+            ),
             (
                 "a last bad arrival without a first",
-                vec![(7, UserSpan { last_bad: 9, ..span(1, 2, None, false) })],
+                vec![(
+                    7,
+                    UserSpan {
+                        last_bad: 9,
+                        ..span(1, 2, None, false)
+                    },
+                )],
             ),
         ];
         for (name, users) in cases {
@@ -584,11 +614,20 @@ mod tests {
         // Ids are hashes: about 8 bytes of gap and 8 more of span a user,
         // half the sorted vector's 32.
         let many: Vec<(u64, UserSpan)> = (0..1_000u64)
-            .map(|n| (n.wrapping_mul(0x9e37_79b9_7f4a_7c15), span((n * 59) as u32, (n * 59 + 40) as u32, None, false)))
+            .map(|n| {
+                (
+                    n.wrapping_mul(0x9e37_79b9_7f4a_7c15),
+                    span((n * 59) as u32, (n * 59 + 40) as u32, None, false),
+                )
+            })
             .collect::<std::collections::BTreeMap<_, _>>()
             .into_iter()
             .collect();
         let packed = PackedSpans::pack(&many);
-        assert!(packed.bytes.len() <= 17 * many.len(), "{} bytes", packed.bytes.len());
+        assert!(
+            packed.bytes.len() <= 17 * many.len(),
+            "{} bytes",
+            packed.bytes.len()
+        );
     }
 }

@@ -122,7 +122,10 @@ impl Partial {
         let budget = narrow_slots.max(WIDEN_SLOT_FLOOR);
         let to_ms = wider_bucket_ms(from_ms, (first_ms, last_ms), limit, |width| {
             let (occupied, _) = self.buckets.occupancy_at(width);
-            occupied.saturating_sub(2).saturating_mul(slots_per_bucket(width)) <= budget
+            occupied
+                .saturating_sub(2)
+                .saturating_mul(slots_per_bucket(width))
+                <= budget
         });
         self.widen(to_ms);
         Some(Widening {
@@ -184,7 +187,13 @@ fn add_share(wide: &mut Bucket, mut bucket: Bucket, offset_ms: i64, narrow_ms: i
     // Everything but the slots merges as two views of one bucket do.
     wide.merge(&bucket);
     if !slots.is_empty() {
-        add_slots(wide.slots.open(slots_per_bucket(wide_ms)), &slots, offset, narrow_ms, wide_ms);
+        add_slots(
+            wide.slots.open(slots_per_bucket(wide_ms)),
+            &slots,
+            offset,
+            narrow_ms,
+            wide_ms,
+        );
     }
 }
 

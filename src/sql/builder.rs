@@ -119,7 +119,10 @@ impl<'a> Builder<'a> {
 
     /// The start of the bucket of epoch-ms expression `at`.
     fn bucket_of(&self, at: &str) -> String {
-        format!("({at} - {})", self.d.modulo(at, &self.bucket_ms.to_string()))
+        format!(
+            "({at} - {})",
+            self.d.modulo(at, &self.bucket_ms.to_string())
+        )
     }
 
     /// A NULL integer (ClickHouse needs the nullable type named).
@@ -304,8 +307,14 @@ impl<'a> Builder<'a> {
                 rel = d.modulo("arrival", &b.to_string()),
                 class = self.div("status", "100"),
                 user = self.user_id(),
-                e0 = self.int(&format!("floor({})", d.log2("greatest(coalesce(dur_us, 1), 1)"))),
-                t0 = self.int(&format!("floor({})", d.log2("greatest(coalesce(dur_us, 1) - 1, 1)"))),
+                e0 = self.int(&format!(
+                    "floor({})",
+                    d.log2("greatest(coalesce(dur_us, 1), 1)")
+                )),
+                t0 = self.int(&format!(
+                    "floor({})",
+                    d.log2("greatest(coalesce(dur_us, 1) - 1, 1)")
+                )),
             ),
             format!(
                 "placed AS (\n  SELECT bucket, rel, arrival, status, client, status_class, failed, slow, user_id, dur_us{carry},\n    \
@@ -468,15 +477,32 @@ impl<'a> Builder<'a> {
                 format!("status_{class}"),
             ));
         }
-        for (aggregate, who, alias) in [("min", "bad", "fb_ms"), ("max", "bad", "lb_ms"), ("min", "failed", "ff_ms"), ("max", "failed", "lf_ms")] {
-            columns.push((format!("{aggregate}(CASE WHEN {who} = 1 THEN rel END)"), null.clone(), alias.into()));
+        for (aggregate, who, alias) in [
+            ("min", "bad", "fb_ms"),
+            ("max", "bad", "lb_ms"),
+            ("min", "failed", "ff_ms"),
+            ("max", "failed", "lf_ms"),
+        ] {
+            columns.push((
+                format!("{aggregate}(CASE WHEN {who} = 1 THEN rel END)"),
+                null.clone(),
+                alias.into(),
+            ));
         }
         if lines {
             for (rank, alias) in [("first_rank", "fb_line"), ("last_rank", "lb_line")] {
-                columns.push((format!("min(CASE WHEN bad = 1 AND {rank} = 1 THEN line END)"), null.clone(), alias.into()));
+                columns.push((
+                    format!("min(CASE WHEN bad = 1 AND {rank} = 1 THEN line END)"),
+                    null.clone(),
+                    alias.into(),
+                ));
             }
         }
-        columns.push(("count(DISTINCT user_id)".into(), zero.clone(), "n_users".into()));
+        columns.push((
+            "count(DISTINCT user_id)".into(),
+            zero.clone(),
+            "n_users".into(),
+        ));
         let mut arrival_columns: Vec<String> = columns
             .iter()
             .map(|(arrival, _, alias)| format!("{} AS {alias}", self.int(arrival)))
@@ -496,14 +522,24 @@ impl<'a> Builder<'a> {
                 null.clone()
             }
         };
-        let line_number = |line: &'static str| if lines { format!("min({line})") } else { null.clone() };
+        let line_number = |line: &'static str| {
+            if lines {
+                format!("min({line})")
+            } else {
+                null.clone()
+            }
+        };
         let (fbi, fbl, lbi, lbl) = (
             line_input("fb_line"),
             line_number("fb_line"),
             line_input("lb_line"),
             line_number("lb_line"),
         );
-        let users_hll = if hll.is_some() { "max(hll)".to_string() } else { "NULL".into() };
+        let users_hll = if hll.is_some() {
+            "max(hll)".to_string()
+        } else {
+            "NULL".into()
+        };
         let row = self.json(
             "buckets",
             &[
@@ -527,7 +563,14 @@ impl<'a> Builder<'a> {
                 ("last_bad_input", Json::Int(&lbi)),
                 ("last_bad_line", Json::Int(&lbl)),
                 ("users", Json::Int("sum(n_users)")),
-                ("users_hll", if hll.is_some() { Json::Hex(&users_hll) } else { Json::Literal("null".into()) }),
+                (
+                    "users_hll",
+                    if hll.is_some() {
+                        Json::Hex(&users_hll)
+                    } else {
+                        Json::Literal("null".into())
+                    },
+                ),
             ],
         );
         format!(
@@ -592,8 +635,14 @@ impl<'a> Builder<'a> {
                 ("requests", Json::Int("count(*)")),
                 ("failed", Json::Int("sum(failed)")),
                 ("bad", Json::Int("sum(bad)")),
-                ("first_failed_ms", Json::Int("min(CASE WHEN failed = 1 THEN rel END)")),
-                ("last_failed_ms", Json::Int("max(CASE WHEN failed = 1 THEN rel END)")),
+                (
+                    "first_failed_ms",
+                    Json::Int("min(CASE WHEN failed = 1 THEN rel END)"),
+                ),
+                (
+                    "last_failed_ms",
+                    Json::Int("max(CASE WHEN failed = 1 THEN rel END)"),
+                ),
             ],
         );
         format!(
@@ -613,8 +662,14 @@ impl<'a> Builder<'a> {
                 ("user", Json::Int("user_id")),
                 ("first_ms", Json::Int("min(rel)")),
                 ("last_ms", Json::Int("max(rel)")),
-                ("first_bad_ms", Json::Int("min(CASE WHEN bad = 1 THEN rel END)")),
-                ("last_bad_ms", Json::Int("max(CASE WHEN bad = 1 THEN rel END)")),
+                (
+                    "first_bad_ms",
+                    Json::Int("min(CASE WHEN bad = 1 THEN rel END)"),
+                ),
+                (
+                    "last_bad_ms",
+                    Json::Int("max(CASE WHEN bad = 1 THEN rel END)"),
+                ),
                 ("max_ok_latency_us", Json::Int(&max_ok)),
                 ("had_failed", Json::Bool("max(failed)")),
             ],
@@ -647,7 +702,10 @@ impl<'a> Builder<'a> {
             None => null.clone(),
         };
         let time = match c.upstream_time {
-            Some(_) => self.int(&format!("round({} * 1000000)", d.try_float(&d.element("times", "attempt")))),
+            Some(_) => self.int(&format!(
+                "round({} * 1000000)",
+                d.try_float(&d.element("times", "attempt"))
+            )),
             None => null.clone(),
         };
         let slow_us = self.request.ingest_slow_us();
@@ -656,7 +714,9 @@ impl<'a> Builder<'a> {
         let (termination, causes, cause_columns) = match self.termination_cause() {
             Some((cause, code)) => (
                 ", termination",
-                format!(",\n    CASE WHEN is_last = 1 THEN {cause} END AS cause,\n    CASE WHEN is_last = 1 THEN {code} END AS code"),
+                format!(
+                    ",\n    CASE WHEN is_last = 1 THEN {cause} END AS cause,\n    CASE WHEN is_last = 1 THEN {code} END AS code"
+                ),
                 ", cause, code",
             ),
             None => ("", String::new(), ""),
@@ -721,7 +781,10 @@ impl<'a> Builder<'a> {
                 ("requests", Json::Int("count(*)")),
                 ("failed", Json::Int("sum(failed)")),
                 ("slow", Json::Int("sum(slow)")),
-                ("first_failed", Json::Int("min(CASE WHEN failed = 1 THEN arrival END)")),
+                (
+                    "first_failed",
+                    Json::Int("min(CASE WHEN failed = 1 THEN arrival END)"),
+                ),
             ],
         );
         format!(
@@ -735,7 +798,8 @@ impl<'a> Builder<'a> {
         let coarse = format!(
             "CASE WHEN dur_us < {low} THEN 0 WHEN lat_e > {COARSE_LAST_EXPONENT} THEN {COARSE_LAST_BIN} \
              ELSE (lat_e - {COARSE_FIRST_EXPONENT}) * 2 + {} END",
-            self.d.modulo(&self.d.shift_right("dur_us", "greatest(lat_e - 1, 0)"), "2"),
+            self.d
+                .modulo(&self.d.shift_right("dur_us", "greatest(lat_e - 1, 0)"), "2"),
             low = 1_i64 << COARSE_FIRST_EXPONENT,
         );
         let row = self.json(
@@ -769,13 +833,19 @@ impl<'a> Builder<'a> {
             "edge_requests",
             &[
                 ("arrival_ms", Json::Int("arrival")),
-                ("failed", Json::Bool("CASE WHEN status >= 500 OR status = 499 THEN 1 ELSE 0 END")),
+                (
+                    "failed",
+                    Json::Bool("CASE WHEN status >= 500 OR status = 499 THEN 1 ELSE 0 END"),
+                ),
                 ("duration_us", Json::Int("dur_us")),
             ],
         );
         format!(
             "{keys}, {row} AS line FROM ranged WHERE valid = 1 AND ({within})",
-            keys = self.keys(9, ["arrival", "status", &self.d.to_int("coalesce(dur_us, -1)")]),
+            keys = self.keys(
+                9,
+                ["arrival", "status", &self.d.to_int("coalesce(dur_us, -1)")]
+            ),
         )
     }
 }

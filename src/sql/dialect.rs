@@ -244,18 +244,31 @@ impl Dialect {
             Dialect::Spark => format!("{array}[{i} - 1]"),
             Dialect::Trino => format!("element_at({array}, {i})"),
         };
-        format!("CASE WHEN {i} <= {} THEN {at} END", self.array_length(array))
+        format!(
+            "CASE WHEN {i} <= {} THEN {at} END",
+            self.array_length(array)
+        )
     }
 
     /// The rows of `source` once per element of its non-empty array
     /// column `array`, numbered from 1 in column `attempt`.
     pub fn each_element(self, source: &str, array: &str) -> String {
         match self {
-            Dialect::ClickHouse => format!("{source} ARRAY JOIN arrayEnumerate({array}) AS attempt"),
-            Dialect::BigQuery => format!("{source} CROSS JOIN UNNEST(GENERATE_ARRAY(1, ARRAY_LENGTH({array}))) AS attempt"),
-            Dialect::Spark => format!("{source} LATERAL VIEW explode(sequence(1, size({array}))) attempt_rows AS attempt"),
-            Dialect::DuckDb => format!("{source} CROSS JOIN generate_series(1, len({array})) AS attempt_rows(attempt)"),
-            Dialect::Trino => format!("{source} CROSS JOIN UNNEST(sequence(1, cardinality({array}))) AS attempt_rows(attempt)"),
+            Dialect::ClickHouse => {
+                format!("{source} ARRAY JOIN arrayEnumerate({array}) AS attempt")
+            }
+            Dialect::BigQuery => format!(
+                "{source} CROSS JOIN UNNEST(GENERATE_ARRAY(1, ARRAY_LENGTH({array}))) AS attempt"
+            ),
+            Dialect::Spark => format!(
+                "{source} LATERAL VIEW explode(sequence(1, size({array}))) attempt_rows AS attempt"
+            ),
+            Dialect::DuckDb => format!(
+                "{source} CROSS JOIN generate_series(1, len({array})) AS attempt_rows(attempt)"
+            ),
+            Dialect::Trino => format!(
+                "{source} CROSS JOIN UNNEST(sequence(1, cardinality({array}))) AS attempt_rows(attempt)"
+            ),
         }
     }
 

@@ -257,7 +257,9 @@ impl SqlRequest {
         }
         if let (Some(since), Some(until)) = self.range()
             && since > until
-            && self.edge_windows(self.bucket_ms.max(MIN_BUCKET_MS)).is_empty()
+            && self
+                .edge_windows(self.bucket_ms.max(MIN_BUCKET_MS))
+                .is_empty()
         {
             return usage(format!(
                 "the range {since}..{until} (epoch ms, from --since/--until/--window) is empty: the start is after the end"
@@ -290,7 +292,15 @@ impl SqlRequest {
             ("schema", crate::partials::SCHEMA.into()),
             ("bucket_ms", bucket_ms.to_string()),
             ("ingest_slow_us", self.ingest_slow_us().to_string()),
-            ("slow", if self.slow_us.is_some() { "given" } else { "default" }.into()),
+            (
+                "slow",
+                if self.slow_us.is_some() {
+                    "given"
+                } else {
+                    "default"
+                }
+                .into(),
+            ),
             ("users", self.user_key.name().into()),
             ("user_hash", self.user_hash()),
             ("hll", crate::partials::hll_setting()),

@@ -45,18 +45,46 @@ fn settings(dialect: Dialect, query: &str) -> serde_json::Value {
     };
     match serde_json::from_str(&json) {
         Ok(value) => value,
-        Err(error) => panic!("{}: the settings line is not JSON ({error}): {json}", dialect.name()),
+        Err(error) => panic!(
+            "{}: the settings line is not JSON ({error}): {json}",
+            dialect.name()
+        ),
     }
 }
 
 #[test]
 fn identifiers_are_quoted_per_dialect() {
     let cases = [
-        ("clickhouse", Dialect::ClickHouse, "FROM \"logs\".\"access\"", "toString(\"client\")"),
-        ("bigquery", Dialect::BigQuery, "FROM `logs`.`access`", "CAST(`client` AS STRING)"),
-        ("spark", Dialect::Spark, "FROM `logs`.`access`", "CAST(`client` AS STRING)"),
-        ("duckdb", Dialect::DuckDb, "FROM \"logs\".\"access\"", "CAST(\"client\" AS VARCHAR)"),
-        ("trino", Dialect::Trino, "FROM \"logs\".\"access\"", "CAST(\"client\" AS VARCHAR)"),
+        (
+            "clickhouse",
+            Dialect::ClickHouse,
+            "FROM \"logs\".\"access\"",
+            "toString(\"client\")",
+        ),
+        (
+            "bigquery",
+            Dialect::BigQuery,
+            "FROM `logs`.`access`",
+            "CAST(`client` AS STRING)",
+        ),
+        (
+            "spark",
+            Dialect::Spark,
+            "FROM `logs`.`access`",
+            "CAST(`client` AS STRING)",
+        ),
+        (
+            "duckdb",
+            Dialect::DuckDb,
+            "FROM \"logs\".\"access\"",
+            "CAST(\"client\" AS VARCHAR)",
+        ),
+        (
+            "trino",
+            Dialect::Trino,
+            "FROM \"logs\".\"access\"",
+            "CAST(\"client\" AS VARCHAR)",
+        ),
     ];
     for (name, dialect, from, client) in cases {
         let sql = text(&request(dialect));
@@ -68,12 +96,48 @@ fn identifiers_are_quoted_per_dialect() {
 #[test]
 fn names_that_cannot_be_quoted_are_refused_with_the_flag() {
     let cases = [
-        ("a double quote in a DuckDB table", Dialect::DuckDb, "ac\"cess", "", "--table"),
-        ("a backtick in a Spark table", Dialect::Spark, "ac`cess", "", "--table"),
-        ("a backslash in a ClickHouse table", Dialect::ClickHouse, "a\\b", "", "--table"),
-        ("an empty part", Dialect::Trino, "logs..access", "", "--table"),
-        ("a quote in a BigQuery column", Dialect::BigQuery, "access", "ti`me", "--time-column"),
-        ("a newline in a DuckDB column", Dialect::DuckDb, "access", "ti\nme", "--time-column"),
+        (
+            "a double quote in a DuckDB table",
+            Dialect::DuckDb,
+            "ac\"cess",
+            "",
+            "--table",
+        ),
+        (
+            "a backtick in a Spark table",
+            Dialect::Spark,
+            "ac`cess",
+            "",
+            "--table",
+        ),
+        (
+            "a backslash in a ClickHouse table",
+            Dialect::ClickHouse,
+            "a\\b",
+            "",
+            "--table",
+        ),
+        (
+            "an empty part",
+            Dialect::Trino,
+            "logs..access",
+            "",
+            "--table",
+        ),
+        (
+            "a quote in a BigQuery column",
+            Dialect::BigQuery,
+            "access",
+            "ti`me",
+            "--time-column",
+        ),
+        (
+            "a newline in a DuckDB column",
+            Dialect::DuckDb,
+            "access",
+            "ti\nme",
+            "--time-column",
+        ),
     ];
     for (name, dialect, table, time_column, flag) in cases {
         let mut r = request(dialect);
@@ -104,7 +168,10 @@ fn values_are_string_literals_escaped_per_dialect() {
         r.table = "o'brien".into();
         let sql = text(&r);
         assert!(sql.contains(&format!("\"path\":\"{literal}\"")), "{name}");
-        assert!(!sql.contains("\"path\":\"o'brien\""), "{name}: spliced unquoted");
+        assert!(
+            !sql.contains("\"path\":\"o'brien\""),
+            "{name}: spliced unquoted"
+        );
     }
 }
 
@@ -178,7 +245,11 @@ fn the_sql_bin_arithmetic_equals_latency_bin() {
     ];
     for (name, v) in cases {
         for error in [-1, 0, 1] {
-            assert_eq!(sql_bin(v, error), u64::from(latency_bin(v)), "{name}, log2 off by {error}");
+            assert_eq!(
+                sql_bin(v, error),
+                u64::from(latency_bin(v)),
+                "{name}, log2 off by {error}"
+            );
         }
     }
     for v in (0..200_000u64).chain((1..40).flat_map(|p| [(1u64 << p) - 1, 1 << p, (1 << p) + 1])) {
@@ -211,13 +282,28 @@ fn mapping_flags_name_the_columns_read() {
         ("time as epoch ms", "CAST(\"ts\" AS BIGINT) AS logged_ms"),
         ("client", "CAST(\"remote_addr\" AS VARCHAR) AS client"),
         ("status", "CAST(\"code\" AS BIGINT) AS status"),
-        ("request time in ms", "CAST(round(\"rt_ms\" * 1000) AS BIGINT) AS dur_raw"),
+        (
+            "request time in ms",
+            "CAST(round(\"rt_ms\" * 1000) AS BIGINT) AS dur_raw",
+        ),
         ("upstream", "CAST(\"upstream_addr\" AS VARCHAR) AS upstream"),
         ("line", "CAST(\"line_no\" AS BIGINT) AS line"),
-        ("arrival time: nothing subtracted", "logged_ms - 0 AS arrival"),
-        ("no user agent: the client alone", "CAST(hash(client) >> 1 AS BIGINT) AS user_id"),
-        ("evidence lines ranked", "ROW_NUMBER() OVER (PARTITION BY bucket, bad ORDER BY rel, line)"),
-        ("upstream tables", "'{\"table\":\"dimensions\",\"kind\":\"upstream\""),
+        (
+            "arrival time: nothing subtracted",
+            "logged_ms - 0 AS arrival",
+        ),
+        (
+            "no user agent: the client alone",
+            "CAST(hash(client) >> 1 AS BIGINT) AS user_id",
+        ),
+        (
+            "evidence lines ranked",
+            "ROW_NUMBER() OVER (PARTITION BY bucket, bad ORDER BY rel, line)",
+        ),
+        (
+            "upstream tables",
+            "'{\"table\":\"dimensions\",\"kind\":\"upstream\"",
+        ),
     ];
     for (name, fragment) in cases {
         assert!(sql.contains(fragment), "{name}: {fragment} in\n{sql}");
@@ -227,14 +313,22 @@ fn mapping_flags_name_the_columns_read() {
     let mut bare = request(Dialect::ClickHouse);
     bare.columns.request_time = None;
     let sql = text(&bare);
-    assert!(sql.contains("CAST(NULL AS Nullable(Int64)) AS dur_raw"), "no request time: NULL");
-    assert!(!sql.contains("dimensions"), "no upstream column, no dimension rows");
+    assert!(
+        sql.contains("CAST(NULL AS Nullable(Int64)) AS dur_raw"),
+        "no request time: NULL"
+    );
+    assert!(
+        !sql.contains("dimensions"),
+        "no upstream column, no dimension rows"
+    );
     assert!(!sql.contains("AS first_rank"), "no line column, no ranks");
 
     let mut remote = request(Dialect::Trino);
     remote.user_key = UserKey::RemoteUser;
     match query(&remote) {
-        Err(Error::Usage(message)) => assert!(message.contains("--remote-user-column"), "{message}"),
+        Err(Error::Usage(message)) => {
+            assert!(message.contains("--remote-user-column"), "{message}")
+        }
         other => panic!("remote-user without its column: {other:?}"),
     }
 }
@@ -246,32 +340,71 @@ fn since_until_and_window_bound_the_arrivals() {
     r.until = Some(9_000);
     r.window = Some((2_000, 20_000));
     let sql = text(&r);
-    assert!(sql.contains("CASE WHEN arrival >= 2000 AND arrival <= 9000 THEN 1 ELSE 0 END AS in_range"), "{sql}");
-    assert_eq!(settings(Dialect::Spark, &sql)["postmortem.window"], "2000..20000");
+    assert!(
+        sql.contains("CASE WHEN arrival >= 2000 AND arrival <= 9000 THEN 1 ELSE 0 END AS in_range"),
+        "{sql}"
+    );
+    assert_eq!(
+        settings(Dialect::Spark, &sql)["postmortem.window"],
+        "2000..20000"
+    );
     r.window = Some((10_000, 20_000));
-    assert!(matches!(query(&r), Err(Error::Usage(_))), "an empty range is refused");
+    assert!(
+        matches!(query(&r), Err(Error::Usage(_))),
+        "an empty range is refused"
+    );
 
     // Without --since/--until the impact query also keeps the requests
     // where the start row may end, one by one.
     let mut impact = request(Dialect::DuckDb);
     impact.window = Some((1_700_000_000_500, 1_700_000_400_000));
     let sql = text(&impact);
-    let edges = crate::detect::recount::start_row_far_edges((1_700_000_000_500, 1_700_000_400_000), 60_000);
+    let edges =
+        crate::detect::recount::start_row_far_edges((1_700_000_000_500, 1_700_000_400_000), 60_000);
     assert!(!edges.is_empty());
     for (from, to) in edges {
-        assert!(sql.contains(&format!("(arrival >= {from} AND arrival <= {to})")), "edge {from}..{to}");
+        assert!(
+            sql.contains(&format!("(arrival >= {from} AND arrival <= {to})")),
+            "edge {from}..{to}"
+        );
     }
-    assert!(sql.contains("'{\"table\":\"edge_requests\",\"arrival_ms\":'"), "{sql}");
-    assert!(!text(&request(Dialect::DuckDb)).contains("edge_requests"), "no window, no edge rows");
+    assert!(
+        sql.contains("'{\"table\":\"edge_requests\",\"arrival_ms\":'"),
+        "{sql}"
+    );
+    assert!(
+        !text(&request(Dialect::DuckDb)).contains("edge_requests"),
+        "no window, no edge rows"
+    );
 }
 
 #[test]
 fn the_settings_line_carries_the_merge_settings() {
     let cases = [
-        ("clickhouse --users ip: the binary's ids", Dialect::ClickHouse, UserKey::Ip, true),
-        ("clickhouse --users ip-ua: no seeded xxh3", Dialect::ClickHouse, UserKey::IpUserAgent, false),
-        ("duckdb --users ip: its own hash", Dialect::DuckDb, UserKey::Ip, false),
-        ("spark --users ip: xxhash64", Dialect::Spark, UserKey::Ip, false),
+        (
+            "clickhouse --users ip: the binary's ids",
+            Dialect::ClickHouse,
+            UserKey::Ip,
+            true,
+        ),
+        (
+            "clickhouse --users ip-ua: no seeded xxh3",
+            Dialect::ClickHouse,
+            UserKey::IpUserAgent,
+            false,
+        ),
+        (
+            "duckdb --users ip: its own hash",
+            Dialect::DuckDb,
+            UserKey::Ip,
+            false,
+        ),
+        (
+            "spark --users ip: xxhash64",
+            Dialect::Spark,
+            UserKey::Ip,
+            false,
+        ),
     ];
     for (name, dialect, user_key, binary_ids) in cases {
         let mut r = request(dialect);
@@ -281,7 +414,10 @@ fn the_settings_line_carries_the_merge_settings() {
         let line = settings(dialect, &text(&r));
         assert_eq!(line["table"], "settings", "{name}");
         assert_eq!(line["postmortem.schema"], crate::partials::SCHEMA, "{name}");
-        assert_eq!(line["postmortem.bucket_ms"], "60", "{name}: widened as ingest widens");
+        assert_eq!(
+            line["postmortem.bucket_ms"], "60",
+            "{name}: widened as ingest widens"
+        );
         assert_eq!(line["postmortem.ingest_slow_us"], "500000", "{name}");
         assert_eq!(line["postmortem.slow"], "given", "{name}");
         assert_eq!(line["postmortem.users"], user_key.name(), "{name}");
@@ -301,7 +437,12 @@ fn only_spark_builds_the_sketch() {
         let sql = text(&request(dialect));
         let sketch = sql.contains("hll_sketch_agg(user_id, 12)");
         assert_eq!(sketch, dialect == Dialect::Spark, "{}", dialect.name());
-        assert_eq!(sql.contains("\"users_hll\":null"), !sketch, "{}", dialect.name());
+        assert_eq!(
+            sql.contains("\"users_hll\":null"),
+            !sketch,
+            "{}",
+            dialect.name()
+        );
     }
 }
 
@@ -309,17 +450,45 @@ fn only_spark_builds_the_sketch() {
 fn clickhouse_xxh3_is_the_binarys_user_id() {
     // `SELECT xxh3('10.0.0.1')` in chDB 4.4.0 (ClickHouse 26.9) printed
     // 13122814183507453510: the binary's `--users ip` id of that client.
-    assert_eq!(xxhash_rust::xxh3::xxh3_64(b"10.0.0.1"), 13_122_814_183_507_453_510);
+    assert_eq!(
+        xxhash_rust::xxh3::xxh3_64(b"10.0.0.1"),
+        13_122_814_183_507_453_510
+    );
 }
 
 #[test]
 fn upstream_lists_are_split_into_attempts_per_dialect() {
     let cases = [
-        ("clickhouse", Dialect::ClickHouse, "FROM upstream_lists ARRAY JOIN arrayEnumerate(addresses) AS attempt", "extractAll(upstream, '[^ ,:][^ ,]*')"),
-        ("bigquery", Dialect::BigQuery, "CROSS JOIN UNNEST(GENERATE_ARRAY(1, ARRAY_LENGTH(addresses))) AS attempt", "REGEXP_EXTRACT_ALL(upstream, r'[^ ,:][^ ,]*')"),
-        ("spark", Dialect::Spark, "LATERAL VIEW explode(sequence(1, size(addresses))) attempt_rows AS attempt", "regexp_extract_all(upstream, '([^ ,:][^ ,]*)', 1)"),
-        ("duckdb", Dialect::DuckDb, "CROSS JOIN generate_series(1, len(addresses)) AS attempt_rows(attempt)", "regexp_extract_all(upstream, '[^ ,:][^ ,]*')"),
-        ("trino", Dialect::Trino, "CROSS JOIN UNNEST(sequence(1, cardinality(addresses))) AS attempt_rows(attempt)", "regexp_extract_all(upstream, '[^ ,:][^ ,]*')"),
+        (
+            "clickhouse",
+            Dialect::ClickHouse,
+            "FROM upstream_lists ARRAY JOIN arrayEnumerate(addresses) AS attempt",
+            "extractAll(upstream, '[^ ,:][^ ,]*')",
+        ),
+        (
+            "bigquery",
+            Dialect::BigQuery,
+            "CROSS JOIN UNNEST(GENERATE_ARRAY(1, ARRAY_LENGTH(addresses))) AS attempt",
+            "REGEXP_EXTRACT_ALL(upstream, r'[^ ,:][^ ,]*')",
+        ),
+        (
+            "spark",
+            Dialect::Spark,
+            "LATERAL VIEW explode(sequence(1, size(addresses))) attempt_rows AS attempt",
+            "regexp_extract_all(upstream, '([^ ,:][^ ,]*)', 1)",
+        ),
+        (
+            "duckdb",
+            Dialect::DuckDb,
+            "CROSS JOIN generate_series(1, len(addresses)) AS attempt_rows(attempt)",
+            "regexp_extract_all(upstream, '[^ ,:][^ ,]*')",
+        ),
+        (
+            "trino",
+            Dialect::Trino,
+            "CROSS JOIN UNNEST(sequence(1, cardinality(addresses))) AS attempt_rows(attempt)",
+            "regexp_extract_all(upstream, '[^ ,:][^ ,]*')",
+        ),
     ];
     for (name, dialect, explode, items) in cases {
         let mut r = request(dialect);
@@ -329,7 +498,10 @@ fn upstream_lists_are_split_into_attempts_per_dialect() {
         let sql = text(&r);
         assert!(sql.contains(explode), "{name}: {explode} in\n{sql}");
         assert!(sql.contains(items), "{name}: {items}");
-        assert!(sql.contains("AS statuses") && sql.contains("AS times"), "{name}: both lists read");
+        assert!(
+            sql.contains("AS statuses") && sql.contains("AS times"),
+            "{name}: both lists read"
+        );
         assert!(sql.contains("'{\"table\":\"dimension_latency\""), "{name}");
     }
     let mut orphan = request(Dialect::DuckDb);
@@ -343,11 +515,36 @@ fn upstream_lists_are_split_into_attempts_per_dialect() {
 #[test]
 fn request_paths_are_extracted_per_dialect() {
     let cases = [
-        ("clickhouse", Dialect::ClickHouse, "NULLIF(extract(request_line, '^[^ ]+ +([^ ?]+)'), '')", "lower(hex(substring(path, 1, 64)))"),
-        ("bigquery", Dialect::BigQuery, "NULLIF(REGEXP_EXTRACT(request_line, r'^[^ ]+ +([^ ?]+)'), '')", "TO_HEX(SUBSTR(CAST(path AS BYTES), 1, 64))"),
-        ("spark", Dialect::Spark, "NULLIF(regexp_extract(request_line, '^[^ ]+ +([^ ?]+)', 1), '')", "lower(hex(substring(encode(path, 'UTF-8'), 1, 64)))"),
-        ("duckdb", Dialect::DuckDb, "NULLIF(regexp_extract(request_line, '^[^ ]+ +([^ ?]+)', 1), '')", "lower(substring(hex(path), 1, 128))"),
-        ("trino", Dialect::Trino, "NULLIF(regexp_extract(request_line, '^[^ ]+ +([^ ?]+)', 1), '')", "lower(to_hex(substr(to_utf8(path), 1, 64)))"),
+        (
+            "clickhouse",
+            Dialect::ClickHouse,
+            "NULLIF(extract(request_line, '^[^ ]+ +([^ ?]+)'), '')",
+            "lower(hex(substring(path, 1, 64)))",
+        ),
+        (
+            "bigquery",
+            Dialect::BigQuery,
+            "NULLIF(REGEXP_EXTRACT(request_line, r'^[^ ]+ +([^ ?]+)'), '')",
+            "TO_HEX(SUBSTR(CAST(path AS BYTES), 1, 64))",
+        ),
+        (
+            "spark",
+            Dialect::Spark,
+            "NULLIF(regexp_extract(request_line, '^[^ ]+ +([^ ?]+)', 1), '')",
+            "lower(hex(substring(encode(path, 'UTF-8'), 1, 64)))",
+        ),
+        (
+            "duckdb",
+            Dialect::DuckDb,
+            "NULLIF(regexp_extract(request_line, '^[^ ]+ +([^ ?]+)', 1), '')",
+            "lower(substring(hex(path), 1, 128))",
+        ),
+        (
+            "trino",
+            Dialect::Trino,
+            "NULLIF(regexp_extract(request_line, '^[^ ]+ +([^ ?]+)', 1), '')",
+            "lower(to_hex(substr(to_utf8(path), 1, 64)))",
+        ),
     ];
     for (name, dialect, path, key) in cases {
         let mut r = request(dialect);
@@ -355,12 +552,25 @@ fn request_paths_are_extracted_per_dialect() {
         let sql = text(&r);
         assert!(sql.contains(path), "{name}: {path} in\n{sql}");
         assert!(sql.contains(key), "{name}: {key}");
-        for table in ["heavy\",\"summary\":\"bad_path\"", "totals\",\"summary\":\"path\"", "path_cells"] {
-            assert!(sql.contains(&format!("'{{\"table\":\"{table}")), "{name}: {table}");
+        for table in [
+            "heavy\",\"summary\":\"bad_path\"",
+            "totals\",\"summary\":\"path\"",
+            "path_cells",
+        ] {
+            assert!(
+                sql.contains(&format!("'{{\"table\":\"{table}")),
+                "{name}: {table}"
+            );
         }
         let bare = text(&request(dialect));
-        assert!(bare.contains("'{\"table\":\"heavy\",\"summary\":\"client_4xx\""), "{name}: clients without a request column");
-        assert!(!bare.contains("bad_path") && !bare.contains("path_cells"), "{name}: no request column, no path rows");
+        assert!(
+            bare.contains("'{\"table\":\"heavy\",\"summary\":\"client_4xx\""),
+            "{name}: clients without a request column"
+        );
+        assert!(
+            !bare.contains("bad_path") && !bare.contains("path_cells"),
+            "{name}: no request column, no path rows"
+        );
     }
 }
 
@@ -404,14 +614,17 @@ fn staged_fx_cell(key: &[u8]) -> u64 {
     const K: u128 = 0xf135_7aea_2e62_a9c5;
     const MASK: u128 = u64::MAX as u128;
     let word = |at: usize, bytes: usize| -> u128 {
-        (0..bytes).map(|i| u128::from(key.get(at + i).copied().unwrap_or(0)) << (8 * i)).sum()
+        (0..bytes)
+            .map(|i| u128::from(key.get(at + i).copied().unwrap_or(0)) << (8 * i))
+            .sum()
     };
     let fold = |full: u128| (full & MASK) ^ (full >> 64);
     let n = key.len();
     let (mut s0, mut s1): (u128, u128) = (0x243f_6a88_85a3_08d3, 0x1319_8a2e_0370_7344);
     if n > 16 {
         for round in 0..(n - 1) / 16 {
-            let full = (s0 ^ word(16 * round, 8)) * (0xa409_3822_299f_31d0 ^ word(16 * round + 8, 8));
+            let full =
+                (s0 ^ word(16 * round, 8)) * (0xa409_3822_299f_31d0 ^ word(16 * round + 8, 8));
             (s0, s1) = (s1, fold(full));
         }
         s0 ^= word(n - 16, 8);
@@ -460,15 +673,27 @@ fn the_staged_fxhash_is_the_binarys_path_cell() {
     for i in 0..2_000 {
         let key = format!("/products/item-{i}/{}", "x".repeat(i % 50));
         let key = &key.as_bytes()[..key.len().min(64)];
-        assert_eq!(staged_fx_cell(key) as usize, TrafficCells::cell(hash_bytes(key)), "{key:?}");
+        assert_eq!(
+            staged_fx_cell(key) as usize,
+            TrafficCells::cell(hash_bytes(key)),
+            "{key:?}"
+        );
     }
 }
 
 #[test]
 fn path_cells_are_hashed_where_the_engine_has_128_bit_integers() {
     let cases = [
-        ("duckdb", Dialect::DuckDb, Some("CAST(17380933483125451205 AS UHUGEINT)")),
-        ("clickhouse", Dialect::ClickHouse, Some("toUInt128(17380933483125451205)")),
+        (
+            "duckdb",
+            Dialect::DuckDb,
+            Some("CAST(17380933483125451205 AS UHUGEINT)"),
+        ),
+        (
+            "clickhouse",
+            Dialect::ClickHouse,
+            Some("toUInt128(17380933483125451205)"),
+        ),
         ("bigquery", Dialect::BigQuery, None),
         ("spark", Dialect::Spark, None),
         ("trino", Dialect::Trino, None),
@@ -484,7 +709,10 @@ fn path_cells_are_hashed_where_the_engine_has_128_bit_integers() {
             }
             None => {
                 assert!(!sql.contains("fx_cells"), "{name}: no hash");
-                assert!(sql.contains("SELECT bucket, cell, n FROM path_totals CROSS JOIN"), "{name}: every cell at the total");
+                assert!(
+                    sql.contains("SELECT bucket, cell, n FROM path_totals CROSS JOIN"),
+                    "{name}: every cell at the total"
+                );
             }
         }
     }
@@ -493,11 +721,36 @@ fn path_cells_are_hashed_where_the_engine_has_128_bit_integers() {
 #[test]
 fn termination_columns_add_the_causes_per_dialect() {
     let cases = [
-        ("clickhouse haproxy", Dialect::ClickHouse, TerminationFormat::HaProxy, "address LIKE '%/<NOSRV>'"),
-        ("duckdb haproxy", Dialect::DuckDb, TerminationFormat::HaProxy, "WHEN substr(termination, 1, 1) = 's' AND substr(termination, 2, 1) = 'Q' THEN 7"),
-        ("bigquery envoy", Dialect::BigQuery, TerminationFormat::Envoy, "REGEXP_EXTRACT(termination, r'(?:^|,)(UMSDR|RLSE|UAEX|DPE|UPE|URX|DC|"),
-        ("spark envoy", Dialect::Spark, TerminationFormat::Envoy, "regexp_extract(termination, '(?:^|,)(UMSDR|RLSE|UAEX|"),
-        ("trino envoy", Dialect::Trino, TerminationFormat::Envoy, " WHEN 'URX' THEN 1 WHEN 'DC' THEN 4"),
+        (
+            "clickhouse haproxy",
+            Dialect::ClickHouse,
+            TerminationFormat::HaProxy,
+            "address LIKE '%/<NOSRV>'",
+        ),
+        (
+            "duckdb haproxy",
+            Dialect::DuckDb,
+            TerminationFormat::HaProxy,
+            "WHEN substr(termination, 1, 1) = 's' AND substr(termination, 2, 1) = 'Q' THEN 7",
+        ),
+        (
+            "bigquery envoy",
+            Dialect::BigQuery,
+            TerminationFormat::Envoy,
+            "REGEXP_EXTRACT(termination, r'(?:^|,)(UMSDR|RLSE|UAEX|DPE|UPE|URX|DC|",
+        ),
+        (
+            "spark envoy",
+            Dialect::Spark,
+            TerminationFormat::Envoy,
+            "regexp_extract(termination, '(?:^|,)(UMSDR|RLSE|UAEX|",
+        ),
+        (
+            "trino envoy",
+            Dialect::Trino,
+            TerminationFormat::Envoy,
+            " WHEN 'URX' THEN 1 WHEN 'DC' THEN 4",
+        ),
     ];
     for (name, dialect, format, fragment) in cases {
         let mut r = request(dialect);
@@ -506,9 +759,18 @@ fn termination_columns_add_the_causes_per_dialect() {
         r.termination_format = format;
         let sql = text(&r);
         assert!(sql.contains(fragment), "{name}: {fragment} in\n{sql}");
-        assert!(sql.contains("'{\"table\":\"dimension_causes\",\"kind\":\"upstream\""), "{name}");
-        assert!(sql.contains("CASE WHEN is_last = 1 THEN"), "{name}: the last attempt's cause");
-        assert!(sql.contains("WHERE failed = 1 AND cause IS NOT NULL"), "{name}: failed requests only");
+        assert!(
+            sql.contains("'{\"table\":\"dimension_causes\",\"kind\":\"upstream\""),
+            "{name}"
+        );
+        assert!(
+            sql.contains("CASE WHEN is_last = 1 THEN"),
+            "{name}: the last attempt's cause"
+        );
+        assert!(
+            sql.contains("WHERE failed = 1 AND cause IS NOT NULL"),
+            "{name}: failed requests only"
+        );
     }
     let mut alone = request(Dialect::DuckDb);
     alone.columns.termination = Some("termination_state".into());
@@ -518,7 +780,10 @@ fn termination_columns_add_the_causes_per_dialect() {
     }
     let mut none = request(Dialect::DuckDb);
     none.columns.upstream = Some("upstream_addr".into());
-    assert!(!text(&none).contains("dimension_causes"), "no termination column, no cause rows");
+    assert!(
+        !text(&none).contains("dimension_causes"),
+        "no termination column, no cause rows"
+    );
 }
 
 /// The Envoy flag the SQL's regular expression picks: the leftmost
@@ -533,7 +798,10 @@ fn regex_flag(flags: &str) -> Option<&str> {
 
 #[test]
 fn the_envoy_flag_is_the_binarys() {
-    let cases = ["-", "UF", "UF,URX", "URX,UF", "DI,UT,UF", "LH,UO", "URXX", "XUF", "UR", "RLSE", "DI", ",UH", "UH,"];
+    let cases = [
+        "-", "UF", "UF,URX", "URX,UF", "DI,UT,UF", "LH,UO", "URXX", "XUF", "UR", "RLSE", "DI",
+        ",UH", "UH,",
+    ];
     for flags in cases {
         let binary = crate::ingest::access::envoy::termination(flags.as_bytes());
         assert_eq!(

@@ -91,7 +91,10 @@ fn a_request_incident_has_start_peak_and_end_rows() {
             .count() as u64
     };
     assert_eq!(
-        (window(MINUTE + 10_000, MINUTE, true), window(MINUTE + 10_000, MINUTE, false)),
+        (
+            window(MINUTE + 10_000, MINUTE, true),
+            window(MINUTE + 10_000, MINUTE, false)
+        ),
         (35, 100),
         "the generator's own count"
     );
@@ -288,18 +291,50 @@ fn bursts_fold_by_template_but_never_across_a_step_or_a_gap() {
     let events = vec![
         event(0, EventKind::Change, "Reloading apache 1021", 1),
         event(MINUTE, EventKind::Event, "redirect loop for 10.0.0.1", 2),
-        event(2 * MINUTE, EventKind::Event, "redirect loop for 10.0.0.2", 3),
+        event(
+            2 * MINUTE,
+            EventKind::Event,
+            "redirect loop for 10.0.0.2",
+            3,
+        ),
         // the incident starts at 3 min
-        event(3 * MINUTE, EventKind::Event, "redirect loop for 10.0.0.3", 4),
-        event(4 * MINUTE, EventKind::Event, "redirect loop for 10.0.0.4", 5),
+        event(
+            3 * MINUTE,
+            EventKind::Event,
+            "redirect loop for 10.0.0.3",
+            4,
+        ),
+        event(
+            4 * MINUTE,
+            EventKind::Event,
+            "redirect loop for 10.0.0.4",
+            5,
+        ),
         // silent longer than the gap
-        event(4 * MINUTE + BURST_GAP_MS + 1, EventKind::Event, "redirect loop for 10.0.0.5", 6),
+        event(
+            4 * MINUTE + BURST_GAP_MS + 1,
+            EventKind::Event,
+            "redirect loop for 10.0.0.5",
+            6,
+        ),
         // the same reload 75 min later: the fix, a row of its own
         event(75 * MINUTE, EventKind::Change, "Reloading apache 1021", 7),
-        event(75 * MINUTE + 100, EventKind::Change, "Reloading apache 1021", 8),
+        event(
+            75 * MINUTE + 100,
+            EventKind::Change,
+            "Reloading apache 1021",
+            8,
+        ),
     ];
     let templates = Templates::mine(&events);
-    let rows = fold_logs(&inputs, &events, &templates, (0, 100 * MINUTE), &[3 * MINUTE], None);
+    let rows = fold_logs(
+        &inputs,
+        &events,
+        &templates,
+        (0, 100 * MINUTE),
+        &[3 * MINUTE],
+        None,
+    );
     let got: Vec<(Millis, u64, Option<&str>)> = rows
         .iter()
         .map(|r| (r.entry.at, r.entry.count, r.entry.source.as_deref()))
@@ -351,7 +386,11 @@ fn a_rollout_is_one_row_a_repeat_on_a_host_is_another_and_an_alerts_echo_joins_i
         // web02 again two minutes later: a repeat, its own row
         on("web02", event(200_000, EventKind::Change, stopping, 4)),
         alert(300_000, "SERVICE ALERT: web02;HTTP;CRITICAL", 5),
-        alert(300_000, "SERVICE NOTIFICATION: oncall;web02;HTTP;CRITICAL", 6),
+        alert(
+            300_000,
+            "SERVICE NOTIFICATION: oncall;web02;HTTP;CRITICAL",
+            6,
+        ),
     ];
     let templates = Templates::mine(&events);
     let rows = fold_logs(&inputs, &events, &templates, (0, 10 * MINUTE), &[], None);
@@ -374,14 +413,31 @@ fn a_rollout_is_one_row_a_repeat_on_a_host_is_another_and_an_alerts_echo_joins_i
     // The detecting alert is the detection row; the page it sent (a
     // notification naming a contact) stays for the escalation.
     let detecting = &events[4];
-    let rows = fold_logs(&inputs, &events, &templates, (0, 10 * MINUTE), &[], Some(detecting));
+    let rows = fold_logs(
+        &inputs,
+        &events,
+        &templates,
+        (0, 10 * MINUTE),
+        &[],
+        Some(detecting),
+    );
     let sources: Vec<Option<&str>> = rows.iter().map(|r| r.entry.source.as_deref()).collect();
-    assert_eq!(sources, vec![Some("syslog:1"), Some("syslog:4"), Some("syslog:6")]);
+    assert_eq!(
+        sources,
+        vec![Some("syslog:1"), Some("syslog:4"), Some("syslog:6")]
+    );
     // An echo that names no one is folded into the detection.
     let mut quiet = events.clone();
     quiet[5].text = "SERVICE ALERT: web02;HTTP;CRITICAL;HARD;3;again".to_string();
     let templates = Templates::mine(&quiet);
-    let rows = fold_logs(&inputs, &quiet, &templates, (0, 10 * MINUTE), &[], Some(&quiet[4]));
+    let rows = fold_logs(
+        &inputs,
+        &quiet,
+        &templates,
+        (0, 10 * MINUTE),
+        &[],
+        Some(&quiet[4]),
+    );
     assert_eq!(rows.len(), 2, "no alert row beside the detection");
 }
 
@@ -390,7 +446,14 @@ fn the_timeline_keeps_steps_and_fills_the_rest_by_rank() {
     let inputs = vec![InputStats::new("syslog".to_string())];
     // 30 different error messages and 30 changes would be 60 rows.
     let mut events: Vec<Event> = (0..30)
-        .map(|i| event(i * 10 * MINUTE, EventKind::Event, &format!("error kind{i} seen"), i as u64))
+        .map(|i| {
+            event(
+                i * 10 * MINUTE,
+                EventKind::Event,
+                &format!("error kind{i} seen"),
+                i as u64,
+            )
+        })
         .collect();
     events.push(event(5 * MINUTE, EventKind::Change, "deploy v1", 100));
     events.push(event(6 * MINUTE, EventKind::Alert, "CRITICAL web01", 101));
@@ -399,10 +462,18 @@ fn the_timeline_keeps_steps_and_fills_the_rest_by_rank() {
     events.sort_by_key(|e| e.at);
     let templates = Templates::mine(&events);
     let rows = fold_logs(&inputs, &events, &templates, (0, 300 * MINUTE), &[], None);
-    let own = vec![entry(0, TimelineKind::ImpactStart, TimelineFact::MetricDepartureEnd, None)];
+    let own = vec![entry(
+        0,
+        TimelineKind::ImpactStart,
+        TimelineFact::MetricDepartureEnd,
+        None,
+    )];
     let timeline = select(own, &rows, Vec::new(), &[]);
     assert_eq!(timeline.len(), crate::detect::rows::FILLED_ROWS);
-    let sources: Vec<&str> = timeline.iter().filter_map(|e| e.source.as_deref()).collect();
+    let sources: Vec<&str> = timeline
+        .iter()
+        .filter_map(|e| e.source.as_deref())
+        .collect();
     for (name, source, kept) in [
         ("the change", "syslog:100", true),
         ("the first alert", "syslog:101", true),
@@ -416,7 +487,11 @@ fn the_timeline_keeps_steps_and_fills_the_rest_by_rank() {
         .filter(|e| e.kind == TimelineKind::Alert)
         .map(|e| e.count)
         .collect::<Vec<_>>();
-    assert_eq!(alerts, vec![2, 1], "the repeated alert folded, then the recovery");
+    assert_eq!(
+        alerts,
+        vec![2, 1],
+        "the repeated alert folded, then the recovery"
+    );
 }
 
 #[test]
@@ -426,8 +501,14 @@ fn out_of_memory_events_are_counted_before_the_cap() {
         e
     };
     let events = vec![
-        rule(event(0, EventKind::Event, "Killed process 1 (java)", 1), OUT_OF_MEMORY_RULE),
-        rule(event(10_000, EventKind::Event, "invoked oom-killer", 2), OUT_OF_MEMORY_RULE),
+        rule(
+            event(0, EventKind::Event, "Killed process 1 (java)", 1),
+            OUT_OF_MEMORY_RULE,
+        ),
+        rule(
+            event(10_000, EventKind::Event, "invoked oom-killer", 2),
+            OUT_OF_MEMORY_RULE,
+        ),
         rule(
             Event {
                 host: Some("web02".to_string()),
@@ -435,16 +516,29 @@ fn out_of_memory_events_are_counted_before_the_cap() {
             },
             OUT_OF_MEMORY_RULE,
         ),
-        rule(event(30 * MINUTE, EventKind::Event, "Killed process 3 (java)", 3), OUT_OF_MEMORY_RULE),
-        rule(event(31 * MINUTE, EventKind::Event, "segfault in php", 4), "crash"),
-        rule(event(32 * MINUTE, EventKind::Change, "oom tuning deployed", 5), OUT_OF_MEMORY_RULE),
+        rule(
+            event(30 * MINUTE, EventKind::Event, "Killed process 3 (java)", 3),
+            OUT_OF_MEMORY_RULE,
+        ),
+        rule(
+            event(31 * MINUTE, EventKind::Event, "segfault in php", 4),
+            "crash",
+        ),
+        rule(
+            event(32 * MINUTE, EventKind::Change, "oom tuning deployed", 5),
+            OUT_OF_MEMORY_RULE,
+        ),
     ];
     assert_eq!(
         out_of_memory_events(&events, (0, 60 * MINUTE)),
         3,
         "one kill's lines, a kill on another host, a later kill; not the crash, not a change"
     );
-    assert_eq!(out_of_memory_events(&events, (20 * MINUTE, 60 * MINUTE)), 1, "the window");
+    assert_eq!(
+        out_of_memory_events(&events, (20 * MINUTE, 60 * MINUTE)),
+        1,
+        "the window"
+    );
 }
 
 #[test]

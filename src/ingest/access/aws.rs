@@ -81,9 +81,7 @@ type SecondKey = (u64, u64, u32);
 
 #[inline]
 fn second_key(second: &[u8; AWS_SECOND_LEN]) -> SecondKey {
-    let word = |at: usize| {
-        <[u8; 8]>::try_from(&second[at..at + 8]).map_or(0, u64::from_le_bytes)
-    };
+    let word = |at: usize| <[u8; 8]>::try_from(&second[at..at + 8]).map_or(0, u64::from_le_bytes);
     let tail = <[u8; 4]>::try_from(&second[AWS_SECOND_LEN - 4..]).map_or(0, u32::from_le_bytes);
     (word(0), word(8), tail)
 }
@@ -298,8 +296,15 @@ impl<'a> Fields<'a> {
     #[inline]
     fn seconds(&mut self) -> Option<Option<u64>> {
         // The shape the ALB writes, `0.044`: read where it is.
-        if let [whole @ b'0'..=b'9', b'.', a @ b'0'..=b'9', b @ b'0'..=b'9', c @ b'0'..=b'9', b' ', ..] =
-            self.rest
+        if let [
+            whole @ b'0'..=b'9',
+            b'.',
+            a @ b'0'..=b'9',
+            b @ b'0'..=b'9',
+            c @ b'0'..=b'9',
+            b' ',
+            ..,
+        ] = self.rest
         {
             let micros = u64::from(whole - b'0') * MICROS_PER_SECOND
                 + u64::from(a - b'0') * 100_000
@@ -348,9 +353,8 @@ impl<'a> Fields<'a> {
     #[inline(always)]
     fn usual_times_and_statuses(&mut self) -> Option<([u64; 3], u16, u16)> {
         let words = self.rest.get(..USUAL_NUMBERS_LEN + 6)?;
-        let word = |at: usize| {
-            <[u8; 8]>::try_from(&words[at..at + 8]).map_or(0, u64::from_le_bytes)
-        };
+        let word =
+            |at: usize| <[u8; 8]>::try_from(&words[at..at + 8]).map_or(0, u64::from_le_bytes);
         let words = [word(0), word(8), word(16), word(24)];
         for (&word, (digits, punctuation, expected)) in words.iter().zip(USUAL_NUMBERS_SHAPE) {
             if word & punctuation != expected || !are_digits(word, digits) {
@@ -366,7 +370,11 @@ impl<'a> Fields<'a> {
         };
         let status = |at: usize| (digit(at) * 100 + digit(at + 1) * 10 + digit(at + 2)) as u16;
         self.rest = &self.rest[USUAL_NUMBERS_LEN..];
-        Some(([seconds(0), seconds(6), seconds(12)], status(18), status(22)))
+        Some((
+            [seconds(0), seconds(6), seconds(12)],
+            status(18),
+            status(22),
+        ))
     }
 
     /// A three-digit status, `-` as `Some(None)`.
@@ -377,8 +385,11 @@ impl<'a> Fields<'a> {
                 self.skip(1);
                 Some(None)
             }
-            [a @ b'0'..=b'9', b @ b'0'..=b'9', c @ b'0'..=b'9', ..] if field_ends_at(self.rest, 3) => {
-                let code = u16::from(a - b'0') * 100 + u16::from(b - b'0') * 10 + u16::from(c - b'0');
+            [a @ b'0'..=b'9', b @ b'0'..=b'9', c @ b'0'..=b'9', ..]
+                if field_ends_at(self.rest, 3) =>
+            {
+                let code =
+                    u16::from(a - b'0') * 100 + u16::from(b - b'0') * 10 + u16::from(c - b'0');
                 self.skip(3);
                 Some(Some(code))
             }
@@ -438,16 +449,17 @@ const MILLISECOND_SECONDS_LEN: usize = 5;
 /// saturates.
 const MAX_EXACT_DIGITS: usize = 18;
 
-
 /// Seconds with a fraction, `-1` as `None`.
 #[inline]
 fn processing_time(text: &[u8]) -> Result<Option<u64>, LineError> {
     if text == b"-1" {
         return Ok(None);
     }
-    whole_seconds_as_micros(text).map(Some).ok_or(LineError::new(
-        "expected a processing time in seconds such as 0.001 or -1",
-    ))
+    whole_seconds_as_micros(text)
+        .map(Some)
+        .ok_or(LineError::new(
+            "expected a processing time in seconds such as 0.001 or -1",
+        ))
 }
 
 /// What [`crate::ingest::record::seconds_as_micros`] reads when it reads all of `text` (digits,
@@ -462,7 +474,9 @@ fn whole_seconds_as_micros(text: &[u8]) -> Option<u64> {
     }
     let mut micros = text[..digits]
         .iter()
-        .fold(0u64, |acc, &b| acc.saturating_mul(10).saturating_add(u64::from(b - b'0')))
+        .fold(0u64, |acc, &b| {
+            acc.saturating_mul(10).saturating_add(u64::from(b - b'0'))
+        })
         .saturating_mul(MICROS_PER_SECOND);
     let Some(fraction) = text[digits..].strip_prefix(b".") else {
         return (digits == text.len()).then_some(micros);
@@ -744,7 +758,9 @@ fn arrival_and_duration(
         (Some(created), Some(us)) => (created, Some(us)),
         (Some(created), None) => (
             created,
-            u64::try_from(answered_at - created).ok().map(|ms| ms * 1000),
+            u64::try_from(answered_at - created)
+                .ok()
+                .map(|ms| ms * 1000),
         ),
         (None, Some(us)) => (answered_at - (us / 1000) as i64, Some(us)),
         (None, None) => (answered_at, None),
@@ -836,8 +852,7 @@ fn parse_alb_general(line: &[u8]) -> Result<(AccessRecord<'_>, &[u8]), LineError
     fields.next("expected the load balancer's name")?;
     let common = common(&mut fields)?;
     // Older lines end here or a few fields later.
-    let creation = nth_field(fields.rest, CREATION_TIME_AFTER_AGENT)
-        .and_then(aws_time);
+    let creation = nth_field(fields.rest, CREATION_TIME_AFTER_AGENT).and_then(aws_time);
     let (arrival, duration_us) = arrival_and_duration(answered_at, creation, &common.times);
     Ok((record(&common, arrival, duration_us), &[]))
 }

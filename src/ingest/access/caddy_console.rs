@@ -18,7 +18,8 @@ use crate::ingest::timestamps::{parse_epoch_seconds, parse_iso8601};
 use crate::timefmt::Millis;
 
 /// What the `caddy-console` preset reads.
-pub const DEFINITION: &str = "<time>\\t<LEVEL>\\t<logger>\\t<message>\\t{JSON access record} (Caddy's console encoder)";
+pub const DEFINITION: &str =
+    "<time>\\t<LEVEL>\\t<logger>\\t<message>\\t{JSON access record} (Caddy's console encoder)";
 
 /// The longest time column read (`2024-01-15T10:00:00.123456789+01:00`).
 const MAX_TIME_LEN: usize = 40;
@@ -88,9 +89,21 @@ mod tests {
     #[test]
     fn times_and_damage() {
         let cases: [(&str, &[u8], Option<Millis>); 4] = [
-            ("wall_milli", b"2024/01/15 10:00:00.123", Some(1_705_312_800_123)),
-            ("wall seconds", b"2024/01/15 10:00:00", Some(1_705_312_800_000)),
-            ("iso8601", b"2024-01-15T10:00:00.123Z", Some(1_705_312_800_123)),
+            (
+                "wall_milli",
+                b"2024/01/15 10:00:00.123",
+                Some(1_705_312_800_123),
+            ),
+            (
+                "wall seconds",
+                b"2024/01/15 10:00:00",
+                Some(1_705_312_800_000),
+            ),
+            (
+                "iso8601",
+                b"2024-01-15T10:00:00.123Z",
+                Some(1_705_312_800_123),
+            ),
             ("words", b"yesterday", None),
         ];
         for (name, text, expected) in cases {
@@ -98,8 +111,14 @@ mod tests {
         }
         let refused = [
             ("no tabs", "2024/01/15 10:00:00.123 INFO handled request {}"),
-            ("no object", "2024/01/15 10:00:00.123\tINFO\thttp.log\tstarted"),
-            ("object not a column", "2024/01/15 10:00:00.123\tINFO\tx {\"status\":200}"),
+            (
+                "no object",
+                "2024/01/15 10:00:00.123\tINFO\thttp.log\tstarted",
+            ),
+            (
+                "object not a column",
+                "2024/01/15 10:00:00.123\tINFO\tx {\"status\":200}",
+            ),
         ];
         for (name, line) in refused {
             assert!(parse(line.as_bytes()).is_err(), "{name}");

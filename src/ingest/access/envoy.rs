@@ -105,7 +105,10 @@ impl Token<'_> {
 
 /// Splits `input` into space-separated fields (quoted ones may hold
 /// spaces); returns how many and the index into `input` after the last.
-fn tokenize<'a>(input: &'a [u8], tokens: &mut [Token<'a>; MAX_TOKENS]) -> Result<(usize, usize), LineError> {
+fn tokenize<'a>(
+    input: &'a [u8],
+    tokens: &mut [Token<'a>; MAX_TOKENS],
+) -> Result<(usize, usize), LineError> {
     let mut at = 0;
     let mut count = 0;
     loop {
@@ -176,9 +179,9 @@ pub fn first_forwarded_hop(list: &[u8]) -> Option<&[u8]> {
 /// Reads one line of Envoy's or Istio's default access log. Returns the
 /// record and what follows the last field read.
 pub fn parse(line: &[u8]) -> Result<(AccessRecord<'_>, &[u8]), LineError> {
-    let after_bracket = line
-        .strip_prefix(b"[")
-        .ok_or(LineError::new("expected '[' and the Envoy START_TIME at the start"))?;
+    let after_bracket = line.strip_prefix(b"[").ok_or(LineError::new(
+        "expected '[' and the Envoy START_TIME at the start",
+    ))?;
     let close = after_bracket
         .iter()
         .position(|&b| b == b']')
@@ -188,7 +191,9 @@ pub fn parse(line: &[u8]) -> Result<(AccessRecord<'_>, &[u8]), LineError> {
     )?;
     let rest = after_bracket[close + 1..]
         .strip_prefix(b" \"")
-        .ok_or(LineError::new("expected a space and the quoted request after START_TIME"))?;
+        .ok_or(LineError::new(
+            "expected a space and the quoted request after START_TIME",
+        ))?;
     let request_end =
         closing_quote(rest).ok_or(LineError::new("expected the request's closing quote"))?;
     let request = &rest[..request_end];

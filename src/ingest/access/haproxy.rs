@@ -201,7 +201,8 @@ impl Fields<'_> {
     fn status(&mut self) -> Option<u16> {
         match self.rest {
             [a @ b'1'..=b'9', b @ b'0'..=b'9', c @ b'0'..=b'9', ..] if self.ends_at(3) => {
-                let code = u16::from(a - b'0') * 100 + u16::from(b - b'0') * 10 + u16::from(c - b'0');
+                let code =
+                    u16::from(a - b'0') * 100 + u16::from(b - b'0') * 10 + u16::from(c - b'0');
                 self.skip(3);
                 Some(code)
             }
@@ -327,14 +328,14 @@ fn read_timers_general(text: &[u8]) -> Result<([Option<u64>; 5], usize), LineErr
                 (part_start, value, digits, never) = (at + 1, 0, 0, false);
             }
             Some(digit @ b'0'..=b'9') => {
-                value = value.saturating_mul(10).saturating_add(u64::from(digit - b'0'));
+                value = value
+                    .saturating_mul(10)
+                    .saturating_add(u64::from(digit - b'0'));
                 digits += 1;
             }
             // `option logasap`'s `+` first, then the `-` of -1.
             Some(b'+') if sign_at(0) => {}
-            Some(b'-')
-                if !never && (sign_at(0) || (sign_at(1) && text[part_start] == b'+')) =>
-            {
+            Some(b'-') if !never && (sign_at(0) || (sign_at(1) && text[part_start] == b'+')) => {
                 never = true;
             }
             Some(_) => {
@@ -404,11 +405,26 @@ fn parse_body(body: &[u8], offset_seconds: i32) -> Result<(AccessRecord<'_>, &[u
     let server = &upstream[slash + 1..];
     let timers = fields.next("expected the timers TR/Tw/Tc/Tr/Ta or Tw/Tc/Tt")?;
     let (values, count) = read_timers(timers)?;
-    let bad_timers =
-        "expected five timers TR/Tw/Tc/Tr/Ta (HTTP log) or three Tw/Tc/Tt (TCP log)";
+    let bad_timers = "expected five timers TR/Tw/Tc/Tr/Ta (HTTP log) or three Tw/Tc/Tt (TCP log)";
     match count {
-        5 => parse_http(fields, client, logged_at, offset_seconds, upstream, server, values[4]),
-        3 => parse_tcp(fields, client, logged_at, offset_seconds, upstream, server, values[2]),
+        5 => parse_http(
+            fields,
+            client,
+            logged_at,
+            offset_seconds,
+            upstream,
+            server,
+            values[4],
+        ),
+        3 => parse_tcp(
+            fields,
+            client,
+            logged_at,
+            offset_seconds,
+            upstream,
+            server,
+            values[2],
+        ),
         _ => Err(LineError::new(bad_timers)),
     }
 }
@@ -451,7 +467,9 @@ fn parse_http<'a>(
     }
     let state = fields.next("expected the termination state such as ----")?;
     if state.len() < 2 {
-        return Err(LineError::new("expected the termination state such as ----"));
+        return Err(LineError::new(
+            "expected the termination state such as ----",
+        ));
     }
     fields.next("expected the connection counts actconn/feconn/beconn/srvconn/retries")?;
     fields.next("expected the queues srv_queue/backend_queue")?;
@@ -464,7 +482,9 @@ fn parse_http<'a>(
         };
         let close = find_byte(b'}', after)
             .ok_or(LineError::new("expected '}' after the captured headers"))?;
-        rest = after[close + 1..].strip_prefix(b" ").unwrap_or(&after[close + 1..]);
+        rest = after[close + 1..]
+            .strip_prefix(b" ")
+            .unwrap_or(&after[close + 1..]);
     }
     let quoted = rest
         .strip_prefix(b"\"")
@@ -500,12 +520,16 @@ fn parse_tcp<'a>(
         .map_err(|()| LineError::new("expected the bytes read as a number"))?;
     let state = fields.next("expected the termination state such as --")?;
     if state.len() != 2 {
-        return Err(LineError::new("expected the two-character termination state such as --"));
+        return Err(LineError::new(
+            "expected the two-character termination state such as --",
+        ));
     }
     fields.next("expected the connection counts actconn/feconn/beconn/srvconn/retries")?;
     let queues = fields.next("expected the queues srv_queue/backend_queue")?;
     if !queues.contains(&b'/') {
-        return Err(LineError::new("expected the queues srv_queue/backend_queue"));
+        return Err(LineError::new(
+            "expected the queues srv_queue/backend_queue",
+        ));
     }
     let no_server = server == NO_SERVER;
     let mut record = AccessRecord::new(logged_at, offset_seconds, tcp_status(state, no_server));

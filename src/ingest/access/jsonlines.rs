@@ -15,11 +15,11 @@
 use memchr::memchr2;
 
 use super::envoy::{first_forwarded_hop, termination as envoy_termination};
-use crate::series::termination::{Termination, cloud_cause};
 use crate::ingest::record::{
     AccessRecord, LineError, MICROS_PER_SECOND, seconds_as_micros, strip_port,
 };
 use crate::ingest::timestamps::{parse_clf_time, parse_epoch_seconds, parse_iso8601};
+use crate::series::termination::{Termination, cloud_cause};
 use crate::timefmt::Millis;
 
 /// What the `json` preset reads, for the README and `--help`.
@@ -207,19 +207,22 @@ pub fn parse_object(
     let status_text = found.status.value.ok_or(LineError::new(
         "expected a status in the JSON object (status, DownstreamStatus, response_code, httpRequest.status, httpStatus or EdgeResponseStatus)",
     ))?;
-    let status = status_value(status_text)
-        .ok_or(LineError::new("expected a three-digit status (or 0: no response)"))?;
+    let status = status_value(status_text).ok_or(LineError::new(
+        "expected a three-digit status (or 0: no response)",
+    ))?;
     let mut record = AccessRecord::new(logged_at, offset_seconds, status);
     // Cloud Logging's entry time is when the load balancer received the
     // request (its latency runs from there).
     record.logged_at_completion = kind == TimeKind::Completion && flavor != Flavor::GoogleCloud;
     record.duration_us = match (found.duration.value, found.end_time) {
         (Some((text, written)), _) => Some(
-            duration_micros(text, found.duration_unit(written, text))
-                .map_err(|()| LineError::new("expected a request time (a number, in the field's unit)"))?,
+            duration_micros(text, found.duration_unit(written, text)).map_err(|()| {
+                LineError::new("expected a request time (a number, in the field's unit)")
+            })?,
         ),
-        (None, Some((end_text, is_number))) => time_value(end_text, is_number)
-            .map(|(end, _)| (end - logged_at).max(0) as u64 * 1000),
+        (None, Some((end_text, is_number))) => {
+            time_value(end_text, is_number).map(|(end, _)| (end - logged_at).max(0) as u64 * 1000)
+        }
         (None, None) => None,
     };
     if let Some(user) = found.remote_user.value {
@@ -235,10 +238,14 @@ pub fn parse_object(
     record.upstream_time = found.upstream_time.value;
     record.forwarded_for = found.forwarded_for.value;
     record.referer = found.referer.value;
-    record.termination = found.response_flags.value.and_then(envoy_termination).or_else(|| {
-        let detail = found.cloud_detail.value?;
-        cloud_cause(detail).map(|cause| Termination::new(cause, detail))
-    });
+    record.termination = found
+        .response_flags
+        .value
+        .and_then(envoy_termination)
+        .or_else(|| {
+            let detail = found.cloud_detail.value?;
+            cloud_cause(detail).map(|cause| Termination::new(cause, detail))
+        });
     match found.client.value {
         Some(client) => record.client = strip_port(client),
         None => {

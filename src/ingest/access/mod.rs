@@ -24,8 +24,8 @@
 //! a format that is a fixed template can instead be one more row of kind
 //! [`PresetKind::Template`] with its nginx/Apache definition.
 
-pub mod caddy_console;
 pub mod aws;
+pub mod caddy_console;
 pub mod clf;
 pub mod envoy;
 #[cfg(test)]

@@ -74,26 +74,40 @@ mod tests {
         assert_eq!(record.remote_user, b"-");
         assert_eq!(record.logged_at, 1_602_338_136_000);
         assert_eq!(record.offset_seconds, 0);
-        assert!(!record.logged_at_completion, "the bracketed time is the start");
+        assert!(
+            !record.logged_at_completion,
+            "the bracketed time is the start"
+        );
         assert_eq!(record.arrival(), 1_602_338_136_000);
         assert_eq!(record.request, b"GET /whoami HTTP/1.1");
         assert_eq!(record.status, 200);
         assert_eq!(record.bytes, Some(24));
         assert_eq!(record.referer, None);
         assert_eq!(record.user_agent, Some(&b"curl/7.64.1"[..]));
-        assert_eq!(record.duration_us, Some(3_000), "the duration, not the request count");
+        assert_eq!(
+            record.duration_us,
+            Some(3_000),
+            "the duration, not the request count"
+        );
         assert_eq!(record.upstream_addr, Some(&b"http://172.18.0.2:80"[..]));
         assert!(rest.is_empty());
     }
 
     #[test]
     fn tails_that_are_not_traefik_are_refused() {
-        let head = r#"192.168.1.1 - - [10/Oct/2020:13:55:36 +0000] "GET / HTTP/1.1" 502 0 "-" "curl/7""#;
+        let head =
+            r#"192.168.1.1 - - [10/Oct/2020:13:55:36 +0000] "GET / HTTP/1.1" 502 0 "-" "curl/7""#;
         let cases = [
             ("plain combined", head.to_string()),
             ("Apache %D after combined", format!("{head} 3000")),
-            ("duration without unit", format!(r#"{head} 7 "r@file" "http://a:80" 3"#)),
-            ("router unquoted", format!(r#"{head} 7 r@file "http://a:80" 3ms"#)),
+            (
+                "duration without unit",
+                format!(r#"{head} 7 "r@file" "http://a:80" 3"#),
+            ),
+            (
+                "router unquoted",
+                format!(r#"{head} 7 r@file "http://a:80" 3ms"#),
+            ),
         ];
         for (name, line) in cases {
             let error = parse(line.as_bytes()).expect_err(name);
@@ -101,7 +115,11 @@ mod tests {
         }
         let no_service = format!(r#"{head} 7 "r@file" "-" 0ms"#);
         let (record, _) = parse(no_service.as_bytes()).expect("no service");
-        assert_eq!(record.upstream_addr, Some(&b"r@file"[..]), "the router when no service was chosen");
+        assert_eq!(
+            record.upstream_addr,
+            Some(&b"r@file"[..]),
+            "the router when no service was chosen"
+        );
         assert_eq!(record.status, 502);
     }
 }

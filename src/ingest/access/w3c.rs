@@ -143,7 +143,10 @@ impl W3cLayout {
         let mut at = [None; COLUMNS];
         let mut len = 0;
         let (mut cloudfront, mut iis) = (false, false);
-        for name in names.split(|b| b.is_ascii_whitespace()).filter(|n| !n.is_empty()) {
+        for name in names
+            .split(|b| b.is_ascii_whitespace())
+            .filter(|n| !n.is_empty())
+        {
             if len >= MAX_FIELDS {
                 return Err("more than 64 fields in #Fields:");
             }
@@ -209,7 +212,9 @@ impl W3cParser {
     /// The parser for an input whose first lines are `lines`: the layouts
     /// of their `#Fields:` directives, else CloudFront's.
     pub fn from_head(lines: &[&[u8]]) -> Self {
-        let mut parser = W3cParser { layouts: Vec::new() };
+        let mut parser = W3cParser {
+            layouts: Vec::new(),
+        };
         for line in lines {
             parser.apply_directive(line);
         }
@@ -334,8 +339,8 @@ fn split_fields<'a>(
         }
         let rest = &line[at..];
         let (field, used) = if let Some(quoted) = rest.strip_prefix(b"\"") {
-            let close = memchr::memchr(b'"', quoted)
-                .ok_or(LineError::new("unterminated quoted field"))?;
+            let close =
+                memchr::memchr(b'"', quoted).ok_or(LineError::new("unterminated quoted field"))?;
             (&quoted[..close], close + 2)
         } else {
             let end = memchr::memchr(delimiter, rest).unwrap_or(rest.len());
@@ -415,9 +420,8 @@ fn read<'a>(
         // HTTP.sys answered itself: the application pool (its request
         // queue) is the upstream, the reason phrase how the request ended.
         record.upstream_addr = field(Column::Queue).and_then(optional);
-        record.termination = field(Column::Reason).and_then(|reason| {
-            http_sys_cause(reason).map(|cause| Termination::new(cause, reason))
-        });
+        record.termination = field(Column::Reason)
+            .and_then(|reason| http_sys_cause(reason).map(|cause| Termination::new(cause, reason)));
     }
     record.request = match (layout.index(Column::Method), layout.index(Column::UriStem)) {
         // `GET /default.aspx` as written, when the two are neighbours.

@@ -104,23 +104,62 @@ pub const PERIODIC_JOBS_PATTERN: &str = concat!(
 /// makes it noise: the timers of a stock Debian or Ubuntu host, and the
 /// lines it must leave to the change rules.
 pub const PERIODIC_JOB_LINES: &[(&str, bool)] = &[
-    ("systemd: Starting apt-daily.service - Daily apt download activities...", true),
-    ("systemd: Finished apt-daily-upgrade.service - Daily apt upgrade and clean activities.", true),
-    ("systemd: Starting Daily apt upgrade and clean activities...", true),
-    ("systemd: Starting logrotate.service - Rotate log files...", true),
-    ("systemd: Starting man-db.service - Daily man-db regeneration...", true),
-    ("systemd: Finished fstrim.service - Discard unused blocks on filesystems from /etc/fstab.", true),
-    ("systemd: Starting systemd-tmpfiles-clean.service - Cleanup of Temporary Directories...", true),
+    (
+        "systemd: Starting apt-daily.service - Daily apt download activities...",
+        true,
+    ),
+    (
+        "systemd: Finished apt-daily-upgrade.service - Daily apt upgrade and clean activities.",
+        true,
+    ),
+    (
+        "systemd: Starting Daily apt upgrade and clean activities...",
+        true,
+    ),
+    (
+        "systemd: Starting logrotate.service - Rotate log files...",
+        true,
+    ),
+    (
+        "systemd: Starting man-db.service - Daily man-db regeneration...",
+        true,
+    ),
+    (
+        "systemd: Finished fstrim.service - Discard unused blocks on filesystems from /etc/fstab.",
+        true,
+    ),
+    (
+        "systemd: Starting systemd-tmpfiles-clean.service - Cleanup of Temporary Directories...",
+        true,
+    ),
     ("systemd: Starting certbot.service - Certbot...", true),
-    ("systemd: Started e2scrub_all.timer - Periodic ext4 Online Metadata Check for All Filesystems.", true),
-    ("systemd: Starting motd-news.service - Message of the Day...", true),
+    (
+        "systemd: Started e2scrub_all.timer - Periodic ext4 Online Metadata Check for All Filesystems.",
+        true,
+    ),
+    (
+        "systemd: Starting motd-news.service - Message of the Day...",
+        true,
+    ),
     ("systemd: man-db.service: Deactivated successfully.", true),
-    ("CRON: (root) CMD (command -v debian-sa1 > /dev/null && debian-sa1 1 1)", true),
+    (
+        "CRON: (root) CMD (command -v debian-sa1 > /dev/null && debian-sa1 1 1)",
+        true,
+    ),
     ("anacron: Job `cron.daily' started", true),
-    ("systemd: Reloading nginx.service - A high performance web server and a reverse proxy server...", false),
+    (
+        "systemd: Reloading nginx.service - A high performance web server and a reverse proxy server...",
+        false,
+    ),
     ("systemd: Stopping The Apache HTTP Server...", false),
-    ("systemd: Started app.service - Shop application server.", false),
-    ("systemd: fstrim.service: Failed with result 'exit-code'.", false),
+    (
+        "systemd: Started app.service - Shop application server.",
+        false,
+    ),
+    (
+        "systemd: fstrim.service: Failed with result 'exit-code'.",
+        false,
+    ),
 ];
 
 const ALERT: Class = Class::Kind(EventKind::Alert);
@@ -655,9 +694,16 @@ mod tests {
         for &(line, noise) in PERIODIC_JOB_LINES {
             assert_eq!(periodic.is_match(line.as_bytes()), noise, "{line}");
             if noise {
-                assert_eq!(classifier.classify(line.as_bytes(), Some(3)), None, "{line}");
+                assert_eq!(
+                    classifier.classify(line.as_bytes(), Some(3)),
+                    None,
+                    "{line}"
+                );
             } else {
-                assert!(classifier.classify(line.as_bytes(), Some(3)).is_some(), "{line}");
+                assert!(
+                    classifier.classify(line.as_bytes(), Some(3)).is_some(),
+                    "{line}"
+                );
             }
         }
     }

@@ -89,45 +89,45 @@ macro_rules! config_path {
 /// The command table, in priority order: writes before restarts before
 /// looks (`sed -i` writes where `sed` only reads).
 pub const COMMAND_CLASSES: &[CommandRule] = &[
-        CommandRule {
-            name: "configuration write",
-            class: CommandClass::Change,
-            pattern: concat!(
-                r"^(?:vim?|nvim|nano|emacs|pico|joe|mcedit|ed|sudoedit|tee(?: -a)?|cp|mv|install|ln -sf?|rm|truncate|patch|chmod|chown|sed (?:-\w* )*-i\S*|perl -p?i\S*|augtool|crudini --set) .*",
-                config_path!()
-            ),
-            example: "vim /etc/apache2/sites-available/shop.conf",
-        },
-        CommandRule {
-            name: "configuration write",
-            class: CommandClass::Change,
-            pattern: r"^(?:git|etckeeper) (?:-C \S+ )?(?:checkout|revert|reset|pull|apply|merge|stash pop|commit)\b|^(?:a2(?:en|dis)(?:site|mod|conf)|nginx_(?:en|dis)site) ",
-            example: "git -C /etc/apache2 checkout HEAD~1 -- sites-available/shop.conf",
-        },
-        CommandRule {
-            name: "package change",
-            class: CommandClass::Change,
-            pattern: r"^(?:apt|apt-get|aptitude|yum|dnf|zypper|apk|pip3?|npm|gem|snap) (?:-\S+ )*(?:install|upgrade|dist-upgrade|full-upgrade|remove|purge|erase|add|refresh)\b|^dpkg (?:-i|--install|-r|--remove|-P|--purge)\b|^rpm (?:-i|-U|-e|-F)\w*\b",
-            example: "apt-get install -y nginx=1.24.0-2",
-        },
-        CommandRule {
-            name: "deploy",
-            class: CommandClass::Change,
-            pattern: r"^(?:kubectl (?:apply|set|rollout (?:restart|undo)|scale|patch|replace|edit|delete|create)|helm (?:upgrade|install|rollback|uninstall)|docker(?: compose|-compose)? (?:up|pull|run|service update|stack deploy)|ansible-playbook|puppet (?:agent|apply)|chef-client|salt(?:-call)? |terraform apply|cap \S+ deploy|\S*deploy\S*)",
-            example: "ansible-playbook -i prod lb-pool-migration.yml --tags rollback",
-        },
-        CommandRule {
-            name: "restart or reload",
-            class: CommandClass::Action(ActionClass::Mitigation),
-            pattern: r"^(?:systemctl (?:-\S+ )*(?:restart|reload|try-restart|reload-or-restart|try-reload-or-restart|start|stop|kill|reset-failed)|service \S+ (?:restart|reload|start|stop|force-reload)|(?:apache2ctl|apachectl|httpd) (?:-k )?(?:graceful|restart|stop|start|graceful-stop)|nginx -s (?:reload|stop|quit|reopen)|haproxy .*-sf|(?:kill|killall|pkill)\b|reboot|shutdown|(?:/etc/)?init\.d/\S+ (?:restart|reload|start|stop)|supervisorctl (?:restart|start|stop)|pm2 (?:restart|reload)|docker (?:restart|stop|start|kill)|echo \d > /proc/sys/vm/drop_caches|sync\b)",
-            example: "systemctl restart apache2",
-        },
-        CommandRule {
-            name: "look",
-            class: CommandClass::Action(ActionClass::Investigation),
-            pattern: r"^(?:systemctl (?:-\S+ )*(?:status|is-active|is-enabled|is-failed|list-units|list-timers|cat|show)|service \S+ status|journalctl|tail|less|more|cat|zcat|head|grep|sed|jq|sort|uniq|cut|zgrep|egrep|fgrep|rg|awk|wc|ls|find|stat|file|ps|pstree|top|htop|atop|free|vmstat|iostat|mpstat|sar|pidstat|df|du|lsblk|mount|uptime|w|who|last|dmesg|netstat|ss|lsof|ping6?|traceroute|tracepath|mtr|dig|nslookup|host|curl|wget|http|nc|telnet|openssl s_client|tcpdump|ip (?:-\S+ )*(?:a|addr|address|r|route|link|neigh|-s)|ifconfig|ethtool|iptables -[LS]|nft list|conntrack -[LS]|mysqladmin|mysql|mysqlcheck|psql|pg_isready|redis-cli|mongo|mongosh|git (?:-C \S+ )?(?:log|diff|show|status|blame)|diff|cmp|(?:apache2ctl|apachectl|httpd) (?:-t|configtest|-S|-M|-V)|nginx -[tTV]|haproxy -c|php-fpm\S* -t|strace|ltrace|perf|gdb|jstack|jmap|jcmd|docker (?:ps|logs|inspect|stats)|kubectl (?:get|describe|logs|top)|crictl (?:ps|logs)|env|id|date|hostname|uname|printenv|which|whereis|history|sysctl -a|getent)\b",
-            example: "mysqladmin processlist",
-        },
+    CommandRule {
+        name: "configuration write",
+        class: CommandClass::Change,
+        pattern: concat!(
+            r"^(?:vim?|nvim|nano|emacs|pico|joe|mcedit|ed|sudoedit|tee(?: -a)?|cp|mv|install|ln -sf?|rm|truncate|patch|chmod|chown|sed (?:-\w* )*-i\S*|perl -p?i\S*|augtool|crudini --set) .*",
+            config_path!()
+        ),
+        example: "vim /etc/apache2/sites-available/shop.conf",
+    },
+    CommandRule {
+        name: "configuration write",
+        class: CommandClass::Change,
+        pattern: r"^(?:git|etckeeper) (?:-C \S+ )?(?:checkout|revert|reset|pull|apply|merge|stash pop|commit)\b|^(?:a2(?:en|dis)(?:site|mod|conf)|nginx_(?:en|dis)site) ",
+        example: "git -C /etc/apache2 checkout HEAD~1 -- sites-available/shop.conf",
+    },
+    CommandRule {
+        name: "package change",
+        class: CommandClass::Change,
+        pattern: r"^(?:apt|apt-get|aptitude|yum|dnf|zypper|apk|pip3?|npm|gem|snap) (?:-\S+ )*(?:install|upgrade|dist-upgrade|full-upgrade|remove|purge|erase|add|refresh)\b|^dpkg (?:-i|--install|-r|--remove|-P|--purge)\b|^rpm (?:-i|-U|-e|-F)\w*\b",
+        example: "apt-get install -y nginx=1.24.0-2",
+    },
+    CommandRule {
+        name: "deploy",
+        class: CommandClass::Change,
+        pattern: r"^(?:kubectl (?:apply|set|rollout (?:restart|undo)|scale|patch|replace|edit|delete|create)|helm (?:upgrade|install|rollback|uninstall)|docker(?: compose|-compose)? (?:up|pull|run|service update|stack deploy)|ansible-playbook|puppet (?:agent|apply)|chef-client|salt(?:-call)? |terraform apply|cap \S+ deploy|\S*deploy\S*)",
+        example: "ansible-playbook -i prod lb-pool-migration.yml --tags rollback",
+    },
+    CommandRule {
+        name: "restart or reload",
+        class: CommandClass::Action(ActionClass::Mitigation),
+        pattern: r"^(?:systemctl (?:-\S+ )*(?:restart|reload|try-restart|reload-or-restart|try-reload-or-restart|start|stop|kill|reset-failed)|service \S+ (?:restart|reload|start|stop|force-reload)|(?:apache2ctl|apachectl|httpd) (?:-k )?(?:graceful|restart|stop|start|graceful-stop)|nginx -s (?:reload|stop|quit|reopen)|haproxy .*-sf|(?:kill|killall|pkill)\b|reboot|shutdown|(?:/etc/)?init\.d/\S+ (?:restart|reload|start|stop)|supervisorctl (?:restart|start|stop)|pm2 (?:restart|reload)|docker (?:restart|stop|start|kill)|echo \d > /proc/sys/vm/drop_caches|sync\b)",
+        example: "systemctl restart apache2",
+    },
+    CommandRule {
+        name: "look",
+        class: CommandClass::Action(ActionClass::Investigation),
+        pattern: r"^(?:systemctl (?:-\S+ )*(?:status|is-active|is-enabled|is-failed|list-units|list-timers|cat|show)|service \S+ status|journalctl|tail|less|more|cat|zcat|head|grep|sed|jq|sort|uniq|cut|zgrep|egrep|fgrep|rg|awk|wc|ls|find|stat|file|ps|pstree|top|htop|atop|free|vmstat|iostat|mpstat|sar|pidstat|df|du|lsblk|mount|uptime|w|who|last|dmesg|netstat|ss|lsof|ping6?|traceroute|tracepath|mtr|dig|nslookup|host|curl|wget|http|nc|telnet|openssl s_client|tcpdump|ip (?:-\S+ )*(?:a|addr|address|r|route|link|neigh|-s)|ifconfig|ethtool|iptables -[LS]|nft list|conntrack -[LS]|mysqladmin|mysql|mysqlcheck|psql|pg_isready|redis-cli|mongo|mongosh|git (?:-C \S+ )?(?:log|diff|show|status|blame)|diff|cmp|(?:apache2ctl|apachectl|httpd) (?:-t|configtest|-S|-M|-V)|nginx -[tTV]|haproxy -c|php-fpm\S* -t|strace|ltrace|perf|gdb|jstack|jmap|jcmd|docker (?:ps|logs|inspect|stats)|kubectl (?:get|describe|logs|top)|crictl (?:ps|logs)|env|id|date|hostname|uname|printenv|which|whereis|history|sysctl -a|getent)\b",
+        example: "mysqladmin processlist",
+    },
 ];
 
 static COMPILED: LazyLock<regex::RegexSet> = LazyLock::new(|| {
@@ -162,11 +162,11 @@ static SUDO: LazyLock<Option<Regex>> = LazyLock::new(|| {
     Regex::new(r"^sudo: +(\S+) : (?:TTY=[^;]*; )?(?:PWD=([^;]*?) ; )?(?:USER=[^;]*; )?(?:[A-Z]+=[^;]*; )*COMMAND=(.+)$").ok()
 });
 static BASH_HISTORY: LazyLock<Option<Regex>> = LazyLock::new(|| {
-    Regex::new(r"^-?(?:ba)?sh: HISTORY: (?:PID=\d+ )?(?:UID=(\d+)|USER=(\S+)) (?:PWD=(\S+) )?(.+)$").ok()
+    Regex::new(r"^-?(?:ba)?sh: HISTORY: (?:PID=\d+ )?(?:UID=(\d+)|USER=(\S+)) (?:PWD=(\S+) )?(.+)$")
+        .ok()
 });
-static SNOOPY: LazyLock<Option<Regex>> = LazyLock::new(|| {
-    Regex::new(r"^snoopy: \[([^\]]*)\]: (.+)$").ok()
-});
+static SNOOPY: LazyLock<Option<Regex>> =
+    LazyLock::new(|| Regex::new(r"^snoopy: \[([^\]]*)\]: (.+)$").ok());
 static AUDIT_USER_CMD: LazyLock<Option<Regex>> = LazyLock::new(|| {
     Regex::new(r#"type=USER_CMD .*?\b(?:auid|uid)=(\d+).*?cwd=(?:"([^"]*)"|(\S+)) cmd=(?:"([^"]*)"|([0-9A-Fa-f]+))"#).ok()
 });
@@ -275,7 +275,10 @@ fn execve_arguments(arguments: &str) -> Option<String> {
 /// Wrappers that run the command after them, each with its options that
 /// take a value (`sudo -u www-data tail`, `nice -n 10 tar`).
 const WRAPPERS: &[(&str, &[&str])] = &[
-    ("sudo", &["-u", "-g", "-C", "-h", "-p", "-U", "-r", "-t", "-D"]),
+    (
+        "sudo",
+        &["-u", "-g", "-C", "-h", "-p", "-U", "-r", "-t", "-D"],
+    ),
     ("env", &["-u", "-C"]),
     ("nohup", &[]),
     ("time", &["-o", "-f"]),
@@ -301,7 +304,9 @@ pub fn normalized(command: &str) -> &str {
                 }
                 rest = after.trim_start();
                 if with_value.contains(&option) {
-                    rest = rest.split_once(' ').map_or("", |(_, after)| after.trim_start());
+                    rest = rest
+                        .split_once(' ')
+                        .map_or("", |(_, after)| after.trim_start());
                 }
             }
             continue;
@@ -375,7 +380,11 @@ pub const COMMAND_TOPICS: &[(Topic, &str, &str)] = &[
         r"(?:/etc/|\.conf\b|^git\b|^diff\b)",
         "git -C /srv/app log -p -1",
     ),
-    (Topic::Logs, r"(?:/var/log/|^journalctl\b)", "journalctl -u app -n 100"),
+    (
+        Topic::Logs,
+        r"(?:/var/log/|^journalctl\b)",
+        "journalctl -u app -n 100",
+    ),
 ];
 
 static TOPICS: LazyLock<regex::RegexSet> = LazyLock::new(|| {
@@ -415,24 +424,84 @@ mod tests {
         let change = CommandClass::Change;
         let action = CommandClass::Action;
         let cases = [
-            ("an edit of the served config", "/usr/bin/vim /etc/apache2/sites-available/shop.conf", change),
-            ("a restore of a config file", "/usr/bin/cp /etc/shop-app/app.conf.2023.11.2 /etc/shop-app/app.conf", change),
-            ("a sed -i of a config", "sed -i s/on/off/ /etc/nginx/nginx.conf", change),
+            (
+                "an edit of the served config",
+                "/usr/bin/vim /etc/apache2/sites-available/shop.conf",
+                change,
+            ),
+            (
+                "a restore of a config file",
+                "/usr/bin/cp /etc/shop-app/app.conf.2023.11.2 /etc/shop-app/app.conf",
+                change,
+            ),
+            (
+                "a sed -i of a config",
+                "sed -i s/on/off/ /etc/nginx/nginx.conf",
+                change,
+            ),
             ("a package install", "apt-get install -y nginx", change),
             ("a playbook run", "ansible-playbook site.yml", change),
-            ("a restart is a mitigation", "/usr/bin/systemctl restart apache2", action(Mitigation)),
-            ("a reload is a mitigation", "nginx -s reload", action(Mitigation)),
+            (
+                "a restart is a mitigation",
+                "/usr/bin/systemctl restart apache2",
+                action(Mitigation),
+            ),
+            (
+                "a reload is a mitigation",
+                "nginx -s reload",
+                action(Mitigation),
+            ),
             ("a kill is a mitigation", "kill -9 4242", action(Mitigation)),
-            ("a status is a look", "/usr/bin/systemctl status mysql", action(Investigation)),
-            ("mysqladmin is a look", "/usr/bin/mysqladmin processlist", action(Investigation)),
-            ("a tail is a look", "/usr/bin/tail -n 200 /var/log/mysql/error.log", action(Investigation)),
-            ("reading a config is a look", "cat /etc/nginx/nginx.conf", action(Investigation)),
-            ("git log is a look", "/usr/bin/git -C /etc/apache2 log -p -1 sites-available/shop.conf", action(Investigation)),
-            ("configtest changes nothing", "/usr/sbin/apachectl configtest", action(Investigation)),
-            ("sed without -i only reads", "sed -n 1,10p /etc/nginx/nginx.conf", action(Investigation)),
-            ("apt update changes nothing served", "apt-get update", action(Unclassified)),
-            ("an unknown tool is not guessed", "/opt/tools/fixit --now", action(Unclassified)),
-            ("sudo inside sudo", "sudo -u www-data /usr/bin/tail /var/log/nginx/error.log", action(Investigation)),
+            (
+                "a status is a look",
+                "/usr/bin/systemctl status mysql",
+                action(Investigation),
+            ),
+            (
+                "mysqladmin is a look",
+                "/usr/bin/mysqladmin processlist",
+                action(Investigation),
+            ),
+            (
+                "a tail is a look",
+                "/usr/bin/tail -n 200 /var/log/mysql/error.log",
+                action(Investigation),
+            ),
+            (
+                "reading a config is a look",
+                "cat /etc/nginx/nginx.conf",
+                action(Investigation),
+            ),
+            (
+                "git log is a look",
+                "/usr/bin/git -C /etc/apache2 log -p -1 sites-available/shop.conf",
+                action(Investigation),
+            ),
+            (
+                "configtest changes nothing",
+                "/usr/sbin/apachectl configtest",
+                action(Investigation),
+            ),
+            (
+                "sed without -i only reads",
+                "sed -n 1,10p /etc/nginx/nginx.conf",
+                action(Investigation),
+            ),
+            (
+                "apt update changes nothing served",
+                "apt-get update",
+                action(Unclassified),
+            ),
+            (
+                "an unknown tool is not guessed",
+                "/opt/tools/fixit --now",
+                action(Unclassified),
+            ),
+            (
+                "sudo inside sudo",
+                "sudo -u www-data /usr/bin/tail /var/log/nginx/error.log",
+                action(Investigation),
+            ),
         ];
         for (name, command, expected) in cases {
             assert_eq!(classify_command(command).0, expected, "{name}");
@@ -447,12 +516,22 @@ mod tests {
             (
                 "sudo",
                 "sudo:     dev : TTY=pts/1 ; PWD=/etc/apache2 ; USER=root ; COMMAND=/usr/bin/vim /etc/apache2/sites-available/shop.conf",
-                Some(("sudo", Actor::User("dev".into()), Some("/etc/apache2"), "/usr/bin/vim /etc/apache2/sites-available/shop.conf")),
+                Some((
+                    "sudo",
+                    Actor::User("dev".into()),
+                    Some("/etc/apache2"),
+                    "/usr/bin/vim /etc/apache2/sites-available/shop.conf",
+                )),
             ),
             (
                 "sudo without a tty",
                 "sudo: oncall : PWD=/home/oncall ; USER=root ; COMMAND=/usr/bin/systemctl status mysql",
-                Some(("sudo", Actor::User("oncall".into()), Some("/home/oncall"), "/usr/bin/systemctl status mysql")),
+                Some((
+                    "sudo",
+                    Actor::User("oncall".into()),
+                    Some("/home/oncall"),
+                    "/usr/bin/systemctl status mysql",
+                )),
             ),
             (
                 "a refused sudo ran nothing",
@@ -462,28 +541,47 @@ mod tests {
             (
                 "bash history",
                 "-bash: HISTORY: PID=4242 UID=1001 systemctl status mysql",
-                Some(("bash history", Actor::Uid("1001".into()), None, "systemctl status mysql")),
+                Some((
+                    "bash history",
+                    Actor::Uid("1001".into()),
+                    None,
+                    "systemctl status mysql",
+                )),
             ),
             (
                 "snoopy",
                 "snoopy: [login:oncall ssh:(10.0.0.5 50000 10.0.0.9 22) sid:42 tty:/dev/pts/0 (1001/oncall) uid:oncall(1001)/oncall(1001) cwd:/home/oncall]: mysqladmin processlist",
-                Some(("snoopy", Actor::User("oncall".into()), Some("/home/oncall"), "mysqladmin processlist")),
+                Some((
+                    "snoopy",
+                    Actor::User("oncall".into()),
+                    Some("/home/oncall"),
+                    "mysqladmin processlist",
+                )),
             ),
             (
                 "auditd USER_CMD in hex",
                 r#"audisp-syslog: type=USER_CMD msg=audit(1648395341.000:812): pid=51063 uid=1001 auid=1001 ses=3 msg='cwd="/home/oncall" cmd=73797374656D63746C20737461747573206D7973716C terminal=pts/0 res=success'"#,
-                Some(("auditd", Actor::Uid("1001".into()), Some("/home/oncall"), "systemctl status mysql")),
+                Some((
+                    "auditd",
+                    Actor::Uid("1001".into()),
+                    Some("/home/oncall"),
+                    "systemctl status mysql",
+                )),
             ),
             (
                 "auditd EXECVE",
                 r#"audisp-syslog: type=EXECVE msg=audit(1648395341.000:813): argc=3 a0="systemctl" a1="status" a2="mysql""#,
                 Some(("auditd", Actor::Unknown, None, "systemctl status mysql")),
             ),
-            ("a plain line", "sshd: Accepted publickey for deploy from 10.0.0.1", None),
+            (
+                "a plain line",
+                "sshd: Accepted publickey for deploy from 10.0.0.1",
+                None,
+            ),
         ];
         for (name, text, expected) in cases {
-            let got = parse_record(text)
-                .map(|r| (r.source, r.actor, r.cwd, r.command.into_owned()));
+            let got =
+                parse_record(text).map(|r| (r.source, r.actor, r.cwd, r.command.into_owned()));
             let expected = expected.map(|(s, a, c, cmd)| (s, a, c, cmd.to_string()));
             assert_eq!(got, expected, "{name}");
         }
@@ -492,14 +590,42 @@ mod tests {
     #[test]
     fn topics_follow_what_the_command_names() {
         let cases = [
-            ("a database status", "/usr/bin/systemctl status mysql", Some(Topic::Database)),
-            ("the database's log", "tail -n 200 /var/log/mysql/error.log", Some(Topic::Database)),
-            ("the web server's config history", "git -C /etc/apache2 log -p -1", Some(Topic::WebServer)),
-            ("a capture", "/usr/sbin/tcpdump -ni eth0", Some(Topic::Network)),
-            ("the app's config", "git -C /srv/app diff", Some(Topic::Configuration)),
+            (
+                "a database status",
+                "/usr/bin/systemctl status mysql",
+                Some(Topic::Database),
+            ),
+            (
+                "the database's log",
+                "tail -n 200 /var/log/mysql/error.log",
+                Some(Topic::Database),
+            ),
+            (
+                "the web server's config history",
+                "git -C /etc/apache2 log -p -1",
+                Some(Topic::WebServer),
+            ),
+            (
+                "a capture",
+                "/usr/sbin/tcpdump -ni eth0",
+                Some(Topic::Network),
+            ),
+            (
+                "the app's config",
+                "git -C /srv/app diff",
+                Some(Topic::Configuration),
+            ),
             ("nothing known", "/opt/tools/fixit", None),
-            ("a systemd line names the web server", "systemd: Reloading The Apache HTTP Server...", Some(Topic::WebServer)),
-            ("an ingress controller is nginx", "ingress-nginx-controller: \"Backend successfully reloaded\"", Some(Topic::WebServer)),
+            (
+                "a systemd line names the web server",
+                "systemd: Reloading The Apache HTTP Server...",
+                Some(Topic::WebServer),
+            ),
+            (
+                "an ingress controller is nginx",
+                "ingress-nginx-controller: \"Backend successfully reloaded\"",
+                Some(Topic::WebServer),
+            ),
         ];
         for (name, command, expected) in cases {
             assert_eq!(topic(command), expected, "{name}");

@@ -98,7 +98,11 @@ mod tests {
             ("leading spaces", "  WARNING: disk 91% full", Some(4)),
             ("java WARN", "WARN pool exhausted", Some(4)),
             ("prose is not a level", "disk warning cleared", None),
-            ("notice is not kept", "[NOTICE] fpm is running, pid 812", None),
+            (
+                "notice is not kept",
+                "[NOTICE] fpm is running, pid 812",
+                None,
+            ),
             ("a word that starts like one", "warned users", None),
             ("empty", "", None),
         ];

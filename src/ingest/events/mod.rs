@@ -564,7 +564,11 @@ Nov 12 14:00:21 web01 kernel: Out of memory: Killed process 42 (java)\n\
 Nov 12 14:00:41 web01 kernel: Out of memory: Killed process 42 (java)\n";
         let (events, _) = read_syslog(text);
         let got: Vec<(u64, u64)> = events.iter().map(|e| (e.line, e.count)).collect();
-        assert_eq!(got, vec![(1, 2), (3, 1), (4, 1)], "the same second folds, 20 s apart do not");
+        assert_eq!(
+            got,
+            vec![(1, 2), (3, 1), (4, 1)],
+            "the same second folds, 20 s apart do not"
+        );
         let spans: Vec<(Stamp, Stamp)> = events.iter().map(|e| (e.stamp, e.last_stamp)).collect();
         assert!(spans.iter().all(|(first, last)| first == last), "{spans:?}");
     }

@@ -98,7 +98,11 @@ pub fn to_rate(times: &[Millis], values: &[f64]) -> Vec<f64> {
         if let Some((before_at, before)) = previous
             && at > before_at
         {
-            let increase = if value >= before { value - before } else { value };
+            let increase = if value >= before {
+                value - before
+            } else {
+                value
+            };
             rates[i] = increase / ((at - before_at) as f64 / 1000.0);
         }
         previous = Some((at, value));
@@ -135,11 +139,26 @@ mod tests {
         let cases: [(&str, &str, Vec<f64>, bool); 9] = [
             ("a 0/1 gauge that flaps", "up", flapping, false),
             ("named, only grows", "http_requests_total", grow(20), true),
-            ("named, with a reset", "http_requests_total{code=\"500\"}", reset.clone(), true),
+            (
+                "named, with a reset",
+                "http_requests_total{code=\"500\"}",
+                reset.clone(),
+                true,
+            ),
             ("unnamed, reset to zero", "web01 requests", reset, true),
-            ("unnamed, only grows", "web01 memory_used_bytes", grow(20), false),
+            (
+                "unnamed, only grows",
+                "web01 memory_used_bytes",
+                grow(20),
+                false,
+            ),
             ("a drop that is no reset", "x_total", noisy_gauge, false),
-            ("a gauge dropping to zero", "nginx_upstream_healthy", healthy_upstreams, false),
+            (
+                "a gauge dropping to zero",
+                "nginx_upstream_healthy",
+                healthy_upstreams,
+                false,
+            ),
             ("a leak's restart", "memory_total", memory_restart, false),
             ("flat", "errors_total", flat, false),
         ];

@@ -150,8 +150,7 @@ pub fn load(bytes: &[u8]) -> Result<LoadedAnswer, String> {
         ));
     }
     let data = answer.data.ok_or_else(|| {
-        "it has no 'data'; save the whole answer of /api/v1/query_range"
-            .to_string()
+        "it has no 'data'; save the whole answer of /api/v1/query_range".to_string()
     })?;
     let format = match data.result_type.as_str() {
         "matrix" => "prometheus-matrix",
@@ -163,7 +162,9 @@ pub fn load(bytes: &[u8]) -> Result<LoadedAnswer, String> {
         }
     };
     let results: Vec<ResultSeries> = serde_json::from_value(data.result).map_err(|e| {
-        format!("its 'result' is not a list of series ({e}); save the answer as Prometheus wrote it")
+        format!(
+            "its 'result' is not a list of series ({e}); save the answer as Prometheus wrote it"
+        )
     })?;
     let mut loaded = LoadedAnswer {
         format,
@@ -228,11 +229,7 @@ mod tests {
                 br#"{"time":"2023-11-12T14:00:00Z","status":500}"#,
                 false,
             ),
-            (
-                "a JSON array",
-                br#"[{"resultType":"matrix"}]"#,
-                false,
-            ),
+            ("a JSON array", br#"[{"resultType":"matrix"}]"#, false),
             (
                 "keys sorted",
                 br#"{"data":{"result":[{"metric":{"__name__":"up"},"values":[[1,"1"]]}"#,

@@ -80,7 +80,10 @@ pub fn find(sources: &[Source], log: impl Fn(&Path) -> PathBuf) -> Vec<Overlap> 
         for (y, y_path, _) in siblings {
             // A pair is resolved once: Y read short against X would leave
             // out lines X no longer holds.
-            if found.iter().any(|o: &Overlap| o.file == *y && o.other == *x) {
+            if found
+                .iter()
+                .any(|o: &Overlap| o.file == *y && o.other == *x)
+            {
                 continue;
             }
             let Ok(Some((at, lines))) = overlap_with_head(&tail, y_path) else {
@@ -142,8 +145,8 @@ fn overlap_with_head(tail: &[u8], path: &Path) -> io::Result<Option<(usize, u64)
     // one substring search, not a compare at each of the window's ~17,000
     // line starts (that took ~3 ms a candidate, paid by every compressed
     // rotation for each of its siblings, while the parsers waited).
-    let Some(earliest) = memchr::memmem::find_iter(tail, &head)
-        .find(|&at| at == 0 || tail[at - 1] == b'\n')
+    let Some(earliest) =
+        memchr::memmem::find_iter(tail, &head).find(|&at| at == 0 || tail[at - 1] == b'\n')
     else {
         return Ok(None);
     };
@@ -191,7 +194,8 @@ fn plain_tail(path: &Path) -> io::Result<Option<(Vec<u8>, u64)>> {
     use std::io::{Seek, SeekFrom};
     file.seek(SeekFrom::Start(from))?;
     let mut tail = Vec::with_capacity((size - from) as usize);
-    file.take(OVERLAP_WINDOW_BYTES as u64).read_to_end(&mut tail)?;
+    file.take(OVERLAP_WINDOW_BYTES as u64)
+        .read_to_end(&mut tail)?;
     if from == 0 {
         return Ok(Some((tail, 0)));
     }
@@ -212,8 +216,18 @@ mod tests {
         // (name, tail, head, expected (start, lines))
         type Expected = Option<(usize, u64)>;
         let cases: [(&str, &str, &str, Expected); 5] = [
-            ("three lines overlap", "a\nb\nc\nd\n", "b\nc\nd\ne\n", Some((2, 3))),
-            ("the whole tail overlaps", "b\nc\n", "b\nc\nd\n", Some((0, 2))),
+            (
+                "three lines overlap",
+                "a\nb\nc\nd\n",
+                "b\nc\nd\ne\n",
+                Some((2, 3)),
+            ),
+            (
+                "the whole tail overlaps",
+                "b\nc\n",
+                "b\nc\nd\n",
+                Some((0, 2)),
+            ),
             ("no overlap", "a\nb\n", "c\nd\n", None),
             (
                 "an equal line that is not at the end does not count",
@@ -248,7 +262,12 @@ mod tests {
                 "b\nc\nd\n",
                 Some((5, 2)),
             ),
-            ("at the very start of the tail", "b\nc\n", "b\nc\nd\n", Some((0, 2))),
+            (
+                "at the very start of the tail",
+                "b\nc\n",
+                "b\nc\nd\n",
+                Some((0, 2)),
+            ),
             ("only inside lines: none", "xb\nyb\n", "b\nc\n", None),
             ("a head without a newline: none", "a\nb\n", "b", None),
         ];

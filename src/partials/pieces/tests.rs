@@ -79,7 +79,9 @@ fn the_reduce_step_names_missing_lines_and_refuses_overlapping_pieces() {
         let mut refusal = None;
         for (k, (first_line, lines)) in spans.into_iter().enumerate() {
             let stats = piece_stats(lines, lines, &[], 0, 1);
-            if let Err(error) = assembly.place(&mut run, vec![stats], &[Some(first_line)], &format!("p{k}")) {
+            if let Err(error) =
+                assembly.place(&mut run, vec![stats], &[Some(first_line)], &format!("p{k}"))
+            {
                 refusal = Some(error.to_string());
             }
         }

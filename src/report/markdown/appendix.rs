@@ -5,10 +5,10 @@ use std::fmt::Write;
 
 use crate::ingest::{InputKind, InputStats};
 
-use super::text::*;
-use crate::report::RequestTimes;
 use super::folded::{FoldedLog, InputRow, fold_inputs};
+use super::text::*;
 use super::{Level, MarkdownOptions, Page};
+use crate::report::RequestTimes;
 
 impl Page<'_> {
     // ------------------------------------------------------------- appendix
@@ -142,7 +142,10 @@ impl Page<'_> {
         }
         let times = RequestTimes::of(findings);
         let slow = if times.slow_measured() {
-            format!("when it took longer than {}", seconds_text(findings.slow_threshold_us))
+            format!(
+                "when it took longer than {}",
+                seconds_text(findings.slow_threshold_us)
+            )
         } else {
             "never here: the access logs have no request time".to_string()
         };
@@ -188,7 +191,11 @@ impl Page<'_> {
             .map(|bytes| format!(", {}", bytes_text(bytes as f64)))
             .unwrap_or_default();
         vec![
-            format!("{} ({} files{size})", code_cell(&log.pattern), thousands(log.files.len() as u64)),
+            format!(
+                "{} ({} files{size})",
+                code_cell(&log.pattern),
+                thousands(log.files.len() as u64)
+            ),
             sample.kind.name().to_string(),
             sample.format.unwrap_or("-").to_string(),
             thousands(log.lines()),

@@ -162,7 +162,11 @@ impl Page<'_> {
     /// a daylight-saving change falls between them).
     fn clock_range(&self, start: Millis, end: Millis) -> String {
         if self.zone().label_at(start) == self.zone().label_at(end) {
-            format!("from {} to {}", self.wall_clock(start), self.clock_zone(end))
+            format!(
+                "from {} to {}",
+                self.wall_clock(start),
+                self.clock_zone(end)
+            )
         } else {
             format!(
                 "from {} to {}",

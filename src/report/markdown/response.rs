@@ -6,8 +6,8 @@
 use std::fmt::Write;
 
 use crate::detect::Finding;
-use crate::detect::actions::{self, ActionRun};
 use crate::detect::TimelineEntry;
+use crate::detect::actions::{self, ActionRun};
 use crate::report::sentences::{action_run_text, actor_text};
 
 use super::text::*;

@@ -6,8 +6,8 @@ use std::fmt::Write;
 
 use crate::detect::impact::Impact;
 use crate::detect::{Cause, DetectionSource, Finding, Findings, Severity};
-use crate::series::user_sketch::{UsersUnion, users_error_pct};
 use crate::report::RequestTimes;
+use crate::series::user_sketch::{UsersUnion, users_error_pct};
 use crate::timefmt::{MS_PER_MINUTE, Millis};
 
 use super::text::*;
@@ -259,7 +259,11 @@ impl Page<'_> {
             "**Root Cause:** **TODO:** {question} Leads from the logs:\n"
         );
         for hint in &report.hints {
-            let _ = writeln!(out, "- {}", inline(&hint_text(hint, &Clock::of(self.findings))));
+            let _ = writeln!(
+                out,
+                "- {}",
+                inline(&hint_text(hint, &Clock::of(self.findings)))
+            );
         }
         if report.hints.is_empty() {
             let _ = writeln!(out, "- none found");
@@ -530,11 +534,7 @@ impl Page<'_> {
                 seconds_text(findings.slow_threshold_us)
             );
         } else {
-            let _ = writeln!(
-                out,
-                "- Slow responses cannot be seen: {}.",
-                NO_REQUEST_TIME
-            );
+            let _ = writeln!(out, "- Slow responses cannot be seen: {}.", NO_REQUEST_TIME);
         }
         let _ = writeln!(
             out,

@@ -535,15 +535,39 @@ mod tests {
     #[test]
     fn metric_values_carry_the_unit_their_name_says() {
         let cases = [
-            ("memory in GiB", 8_536_247_501.0, "", "memory_used_bytes", "7.95 GiB"),
-            ("baseline in GiB", 2_823_998_306.0, "", "web02 memory_used_bytes", "2.63 GiB"),
+            (
+                "memory in GiB",
+                8_536_247_501.0,
+                "",
+                "memory_used_bytes",
+                "7.95 GiB",
+            ),
+            (
+                "baseline in GiB",
+                2_823_998_306.0,
+                "",
+                "web02 memory_used_bytes",
+                "2.63 GiB",
+            ),
             ("small bytes", 512.0, "", "heap_bytes", "512 B"),
             ("MiB", 10.5 * 1024.0 * 1024.0, "", "rss_bytes", "10.5 MiB"),
-            ("byte counter as a rate", 2048.0, "", "net_sent_bytes_total", "2.00 KiB/s"),
+            (
+                "byte counter as a rate",
+                2048.0,
+                "",
+                "net_sent_bytes_total",
+                "2.00 KiB/s",
+            ),
             ("seconds", 0.25, "", "gc_pause_seconds", "250 ms"),
             ("ratio as percent", 0.42, "", "cpu_ratio", "42.0%"),
             ("percent", 85.25, "", "disk_used_percent", "85.25%"),
-            ("counter as a rate", 3.25, "", "http_requests_total", "3.25/s"),
+            (
+                "counter as a rate",
+                3.25,
+                "",
+                "http_requests_total",
+                "3.25/s",
+            ),
             ("given unit wins", 0.5, "ratio", "something_bytes", "50.0%"),
             ("no unit in the name", 2.5, "", "queue_depth", "2.5"),
         ];
@@ -642,9 +666,16 @@ mod tests {
             for (place, markdown, own_lists) in places {
                 let seen = rendered_text(&markdown, own_lists)
                     .unwrap_or_else(|live| panic!("{name} in a {place}: {live} in {markdown:?}"));
-                assert_eq!(seen.trim(), expected.trim(), "{name} in a {place}: {markdown:?}");
+                assert_eq!(
+                    seen.trim(),
+                    expected.trim(),
+                    "{name} in a {place}: {markdown:?}"
+                );
             }
-            for (place, rendered) in [("table cell", cell(hostile)), ("code cell", code_cell(hostile))] {
+            for (place, rendered) in [
+                ("table cell", cell(hostile)),
+                ("code cell", code_cell(hostile)),
+            ] {
                 let markdown = format!("| a | b |\n| --- | --- |\n| {rendered} | x |\n");
                 let seen = rendered_text(&markdown, 0)
                     .unwrap_or_else(|live| panic!("{name} in a {place}: {live} in {markdown:?}"));

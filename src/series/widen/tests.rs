@@ -133,7 +133,11 @@ fn widening_gives_what_reading_at_the_wider_bucket_gives() {
         ("1 min to 5 min: one-second slots both", MINUTE, 5 * MINUTE),
         ("1 min to 1 h: one-second slots both", MINUTE, HOUR),
         ("1 min to 1 d: 24-second slots", MINUTE, DAY),
-        ("30 s to 15 min: half-second to one-second slots", 30_000, 15 * MINUTE),
+        (
+            "30 s to 15 min: half-second to one-second slots",
+            30_000,
+            15 * MINUTE,
+        ),
         ("1 h to 1 d", HOUR, DAY),
     ];
     for (name, narrow, wide) in cases {
@@ -157,12 +161,42 @@ fn widening_gives_what_reading_at_the_wider_bucket_gives() {
 fn a_span_too_long_for_the_limit_is_widened_to_the_narrowest_width_that_fits() {
     // (name, read at, span in ms from TEN, limit, expected width)
     let cases = [
-        ("30 days of minutes in 20,160: 5 min", MINUTE, 30 * DAY, 20_160, 5 * MINUTE),
-        ("two weeks and a minute: 5 min", MINUTE, 14 * DAY, 20_160, 5 * MINUTE),
-        ("a year of minutes: 30 min", MINUTE, 365 * DAY, 20_160, 30 * MINUTE),
-        ("7 s: 7 s x 19, not the 7 d preset", 7_000, 30 * DAY, 20_160, 133_000),
+        (
+            "30 days of minutes in 20,160: 5 min",
+            MINUTE,
+            30 * DAY,
+            20_160,
+            5 * MINUTE,
+        ),
+        (
+            "two weeks and a minute: 5 min",
+            MINUTE,
+            14 * DAY,
+            20_160,
+            5 * MINUTE,
+        ),
+        (
+            "a year of minutes: 30 min",
+            MINUTE,
+            365 * DAY,
+            20_160,
+            30 * MINUTE,
+        ),
+        (
+            "7 s: 7 s x 19, not the 7 d preset",
+            7_000,
+            30 * DAY,
+            20_160,
+            133_000,
+        ),
         ("30 s: 1 min when it fits", 30_000, 7 * DAY, 20_160, MINUTE),
-        ("400 years of days: 8 d, 7 d does not fit", DAY, 400 * 365 * DAY, 20_160, 8 * DAY),
+        (
+            "400 years of days: 8 d, 7 d does not fit",
+            DAY,
+            400 * 365 * DAY,
+            20_160,
+            8 * DAY,
+        ),
     ];
     for (name, narrow, span, limit, expected) in cases {
         let width = wider_bucket_ms(narrow, (TEN, TEN + span), limit, |_| true);
@@ -179,8 +213,22 @@ fn the_memory_bound_picks_a_wider_width_than_the_limit_alone() {
     // (name, read at, span, limit, widths accepted, expected width)
     type Accepts = fn(i64) -> bool;
     let cases: [(&str, i64, i64, u64, Accepts, i64); 3] = [
-        ("a year of minutes, up to 30 min refused: 1 h", MINUTE, 365 * DAY, 20_160, |w| w >= HOUR, HOUR),
-        ("a year of minutes, under 12 h refused: 12 h", MINUTE, 365 * DAY, 20_160, |w| w >= 12 * HOUR, 12 * HOUR),
+        (
+            "a year of minutes, up to 30 min refused: 1 h",
+            MINUTE,
+            365 * DAY,
+            20_160,
+            |w| w >= HOUR,
+            HOUR,
+        ),
+        (
+            "a year of minutes, under 12 h refused: 12 h",
+            MINUTE,
+            365 * DAY,
+            20_160,
+            |w| w >= 12 * HOUR,
+            12 * HOUR,
+        ),
         (
             "7 s, under 20 min refused: x 19, 20, 21, then doubling to x 336 (39 min 12 s)",
             7_000,
@@ -191,7 +239,11 @@ fn the_memory_bound_picks_a_wider_width_than_the_limit_alone() {
         ),
     ];
     for (name, narrow, span, limit, accepts, expected) in cases {
-        assert_eq!(wider_bucket_ms(narrow, (TEN, TEN + span), limit, accepts), expected, "{name}");
+        assert_eq!(
+            wider_bucket_ms(narrow, (TEN, TEN + span), limit, accepts),
+            expected,
+            "{name}"
+        );
     }
 }
 

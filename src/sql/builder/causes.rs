@@ -29,7 +29,8 @@ impl Builder<'_> {
                 let no_server = String::from_utf8_lossy(NO_SERVER);
                 let first = "substr(termination, 1, 1)";
                 let second = "substr(termination, 2, 1)";
-                let server_down = format!("(address = '{no_server}' OR address LIKE '%/{no_server}')");
+                let server_down =
+                    format!("(address = '{no_server}' OR address LIKE '%/{no_server}')");
                 let cause = format!(
                     "CASE WHEN {first} IN ('S', 's') AND {server_down} THEN {}\n      \
                      WHEN {first} = 'C' THEN {}\n      WHEN {first} = 'c' THEN {}\n      \
@@ -59,9 +60,10 @@ impl Builder<'_> {
                     .collect();
                 flags.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
                 let names: Vec<&str> = flags.iter().map(|(flag, _)| flag.as_str()).collect();
-                let flag = self
-                    .d
-                    .first_group("termination", &format!("(?:^|,)({})(?:,|$)", names.join("|")));
+                let flag = self.d.first_group(
+                    "termination",
+                    &format!("(?:^|,)({})(?:,|$)", names.join("|")),
+                );
                 let arms: String = flags
                     .iter()
                     .map(|(name, cause)| format!(" WHEN '{name}' THEN {}", index(*cause)))

@@ -70,7 +70,10 @@ impl Builder<'_> {
                 key("path")
             ));
         }
-        ctes.push(format!("hits AS (\n  {}\n)", hits.join("\n  UNION ALL\n  ")));
+        ctes.push(format!(
+            "hits AS (\n  {}\n)",
+            hits.join("\n  UNION ALL\n  ")
+        ));
         ctes.push(
             "hit_counts AS (\n  SELECT summary, bucket, key_hex, truncated, count(*) AS n, min(arrival) AS first_at, max(arrival) AS last_at\n  \
              FROM hits GROUP BY summary, bucket, key_hex, truncated\n)"
@@ -96,7 +99,11 @@ impl Builder<'_> {
     /// bucket with a 4xx response (`client_4xx`), every bucket with a
     /// request with a path (`bad_path`, `path`).
     pub(super) fn heavy_and_totals(&self) -> Vec<String> {
-        let summaries = if self.has_paths() { &SUMMARIES[..] } else { &SUMMARIES[..1] };
+        let summaries = if self.has_paths() {
+            &SUMMARIES[..]
+        } else {
+            &SUMMARIES[..1]
+        };
         let mut sections = Vec::new();
         for (id, name) in summaries {
             let row = self.json(
@@ -166,8 +173,13 @@ impl Builder<'_> {
         let d = self.d;
         let Some(w) = d.wide() else {
             let cells = match d {
-                super::Dialect::BigQuery => format!("UNNEST(GENERATE_ARRAY(0, {})) AS cell", TRAFFIC_CELLS - 1),
-                super::Dialect::Spark => format!("(SELECT explode(sequence(0, {})) AS cell) AS cells", TRAFFIC_CELLS - 1),
+                super::Dialect::BigQuery => {
+                    format!("UNNEST(GENERATE_ARRAY(0, {})) AS cell", TRAFFIC_CELLS - 1)
+                }
+                super::Dialect::Spark => format!(
+                    "(SELECT explode(sequence(0, {})) AS cell) AS cells",
+                    TRAFFIC_CELLS - 1
+                ),
                 _ => format!("UNNEST(sequence(0, {})) AS cells(cell)", TRAFFIC_CELLS - 1),
             };
             return vec![format!(
@@ -179,7 +191,8 @@ impl Builder<'_> {
         let mask = u(u64::MAX);
         // The key's bytes as hex, padded so every read is inside it.
         let padded = 2 * (KEY_BYTES + 16);
-        let word = |offset: &str, bytes: u32| w.le_bytes("h", &format!("greatest({offset}, 0)"), bytes);
+        let word =
+            |offset: &str, bytes: u32| w.le_bytes("h", &format!("greatest({offset}, 0)"), bytes);
         let x = |a: &str, b: &str| w.xor(a, b);
         let wide_n = w.of("n");
         // multiply_mix: the 128-bit product folded, low half xor high half.
@@ -196,7 +209,10 @@ impl Builder<'_> {
             "CASE WHEN n > 16 THEN {seed2} WHEN n >= 8 THEN {} WHEN n >= 4 THEN {} WHEN n > 0 THEN {} ELSE {seed2} END",
             x(&seed2, &word("n - 8", 8)),
             x(&seed2, &word("n - 4", 4)),
-            x(&seed2, &w.or(&w.shift_left(&word("n - 1", 1), 8), &word(&half, 1))),
+            x(
+                &seed2,
+                &w.or(&w.shift_left(&word("n - 1", 1), 8), &word(&half, 1))
+            ),
         );
         let mut ctes = vec![
             format!(
@@ -234,13 +250,27 @@ impl Builder<'_> {
         // The last 16 bytes into both halves, the final mix, then
         // FxHasher: the length written first (`[u8]`'s Hash), the bytes'
         // hash, each step a wrapping multiply by K; `finish` rotates.
-        let tail = |s: &str, offset: &str| format!("CASE WHEN n > 16 THEN {} ELSE {s} END", x(s, &word(offset, 8)));
+        let tail = |s: &str, offset: &str| {
+            format!(
+                "CASE WHEN n > 16 THEN {} ELSE {s} END",
+                x(s, &word(offset, 8))
+            )
+        };
         let bytes_hash = x(&fold("t0 * t1"), &wide_n);
-        let state = w.and(&format!("{} + {bytes_hash}", w.and(&format!("{wide_n} * {}", u(FX_K)), &mask)), &mask);
+        let state = w.and(
+            &format!(
+                "{} + {bytes_hash}",
+                w.and(&format!("{wide_n} * {}", u(FX_K)), &mask)
+            ),
+            &mask,
+        );
         let finished = w.and(&format!("{state} * {}", u(FX_K)), &mask);
         // The top 6 bits after rotating left by 26 are bits 37..32 before.
         let cell_shift = u64::BITS - FX_ROTATE - TRAFFIC_CELLS.trailing_zeros();
-        let cell = w.and(&w.shift_right("finished", cell_shift), &u(TRAFFIC_CELLS as u64 - 1));
+        let cell = w.and(
+            &w.shift_right("finished", cell_shift),
+            &u(TRAFFIC_CELLS as u64 - 1),
+        );
         ctes.push(format!(
             "fx_cells AS (\n  SELECT key_hex, {cell_int} AS cell FROM (\n    SELECT key_hex, {finished} AS finished FROM (\n      \
              SELECT key_hex, n, {t0} AS t0, {t1} AS t1 FROM fx_{rounds}\n    ) AS tails\n  ) AS hashed\n)",

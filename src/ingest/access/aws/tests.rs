@@ -26,16 +26,32 @@ fn text(bytes: Option<&[u8]>) -> Option<String> {
 }
 
 fn check(name: &str, record: &AccessRecord<'_>, want: &Expected) {
-    assert_eq!(String::from_utf8_lossy(record.client), want.client, "{name}");
+    assert_eq!(
+        String::from_utf8_lossy(record.client),
+        want.client,
+        "{name}"
+    );
     assert_eq!(record.arrival(), want.arrival, "{name}");
     assert_eq!(record.offset_seconds, 0, "{name}: AWS writes UTC");
-    assert_eq!(String::from_utf8_lossy(record.request), want.request, "{name}");
+    assert_eq!(
+        String::from_utf8_lossy(record.request),
+        want.request,
+        "{name}"
+    );
     assert_eq!(record.status, want.status, "{name}");
     assert_eq!(record.bytes, want.bytes, "{name}");
-    assert_eq!(text(record.user_agent), want.user_agent.map(str::to_string), "{name}");
+    assert_eq!(
+        text(record.user_agent),
+        want.user_agent.map(str::to_string),
+        "{name}"
+    );
     assert_eq!(record.duration_us, want.duration_us, "{name}");
     assert_eq!(text(record.host), want.host.map(str::to_string), "{name}");
-    assert_eq!(text(record.upstream_addr), want.upstream.map(str::to_string), "{name}");
+    assert_eq!(
+        text(record.upstream_addr),
+        want.upstream.map(str::to_string),
+        "{name}"
+    );
     assert_eq!(
         record.termination.map(|t| (t.cause, t.code.text())),
         want.termination.map(|(c, code)| (c, code.to_string())),
@@ -195,10 +211,17 @@ fn lines_that_are_not_requests_are_named() {
         ),
     ];
     for (name, line, reason) in cases {
-        assert_eq!(parse_alb(line.as_bytes()).map(|_| ()), Err(LineError::new(reason)), "{name}");
+        assert_eq!(
+            parse_alb(line.as_bytes()).map(|_| ()),
+            Err(LineError::new(reason)),
+            "{name}"
+        );
     }
     let connection = cases[1].1.as_bytes();
-    assert_eq!(parse_elb(connection).map(|_| ()), Err(LineError::new(CONNECTION_LOG_LINE)));
+    assert_eq!(
+        parse_elb(connection).map(|_| ()),
+        Err(LineError::new(CONNECTION_LOG_LINE))
+    );
 }
 
 #[test]
@@ -226,8 +249,14 @@ fn cached_times_read_as_parse_iso8601_reads_them() {
         ("first of a second", "2018-07-02T22:23:00.186641Z"),
         ("same second, cached", "2018-07-02T22:23:00.999999Z"),
         ("the creation second", "2018-07-02T22:22:48.364000Z"),
-        ("back to the first, still cached", "2018-07-02T22:23:00.000001Z"),
-        ("a third second evicts the older", "2018-07-02T22:24:01.500000Z"),
+        (
+            "back to the first, still cached",
+            "2018-07-02T22:23:00.000001Z",
+        ),
+        (
+            "a third second evicts the older",
+            "2018-07-02T22:24:01.500000Z",
+        ),
         ("the evicted one again", "2018-07-02T22:22:48.364000Z"),
         ("new day", "2018-07-03T00:00:00.000000Z"),
         ("leap day", "2024-02-29T12:00:00.250000Z"),
@@ -264,14 +293,27 @@ fn the_aws_shape_is_a_point_six_digits_and_z() {
     let cases = [
         ("AWS's time", "2018-07-02T22:23:00.186641Z", true),
         ("all nines", "2018-07-02T22:23:00.999999Z", true),
-        ("a colon (digit + 10) in the fraction", "2018-07-02T22:23:00.18664:Z", false),
-        ("a slash (digit - 1) in the fraction", "2018-07-02T22:23:00./86641Z", false),
+        (
+            "a colon (digit + 10) in the fraction",
+            "2018-07-02T22:23:00.18664:Z",
+            false,
+        ),
+        (
+            "a slash (digit - 1) in the fraction",
+            "2018-07-02T22:23:00./86641Z",
+            false,
+        ),
         ("z, not Z", "2018-07-02T22:23:00.186641z", false),
-        ("a comma for the point", "2018-07-02T22:23:00,186641Z", false),
+        (
+            "a comma for the point",
+            "2018-07-02T22:23:00,186641Z",
+            false,
+        ),
         ("an offset's shape", "2018-07-02T22:23:00.1866+01", false),
     ];
     for (name, time, expected) in cases {
-        let text = <&[u8; AWS_TIME_LEN]>::try_from(time.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+        let text =
+            <&[u8; AWS_TIME_LEN]>::try_from(time.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(has_aws_shape(text), expected, "{name}");
         assert_eq!(shape_by_bytes(text), expected, "{name}: the reference");
     }
@@ -303,7 +345,8 @@ fn times_in_a_known_minute_read_as_exact_aws_time() {
     assert_eq!(known_at, Some(utc_ms(2024, 3, 11, 23, 0, 20) + 447));
     let known_at = known_at.unwrap_or_default();
     for (name, time, in_minute) in cases {
-        let text = <&[u8; AWS_TIME_LEN]>::try_from(time.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+        let text =
+            <&[u8; AWS_TIME_LEN]>::try_from(time.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
         let read = time_in_minute_of(text, known, known_at);
         assert_eq!(read.is_some(), in_minute, "{name}: read from the minute");
         if in_minute {
@@ -352,7 +395,11 @@ fn whole_fields_read_as_seconds_as_micros_reads_them() {
             Ok(([], micros)) => Some(micros),
             _ => None,
         };
-        assert_eq!(whole_seconds_as_micros(text.as_bytes()), general, "{name}: {text}");
+        assert_eq!(
+            whole_seconds_as_micros(text.as_bytes()),
+            general,
+            "{name}: {text}"
+        );
     }
     assert_eq!(whole_seconds_as_micros(b"0.044"), Some(44_000));
 }
@@ -383,8 +430,16 @@ fn the_fast_reader_reads_as_the_general_reader() {
             BENCH_LINE.replace("20.403000Z", "20.403Z"),
             false,
         ),
-        ("a + in a processing time: left", BENCH_LINE.replace(" 0.044 ", " +0.044 "), false),
-        ("a four-digit status: left", BENCH_LINE.replace(" 200 200 ", " 2000 200 "), false),
+        (
+            "a + in a processing time: left",
+            BENCH_LINE.replace(" 0.044 ", " +0.044 "),
+            false,
+        ),
+        (
+            "a four-digit status: left",
+            BENCH_LINE.replace(" 200 200 ", " 2000 200 "),
+            false,
+        ),
         (
             "created in the minute before",
             BENCH_LINE.replace("23:00:20.403000Z", "22:59:59.990000Z"),
@@ -409,7 +464,11 @@ fn the_fast_reader_reads_as_the_general_reader() {
     for (name, line, fast) in &cases {
         let general = parse_alb_general(line.as_bytes());
         let mut parsed = Err(LineError::new("not read"));
-        assert_eq!(parse_alb_fast(line.as_bytes(), &mut parsed), *fast, "{name}: which reader");
+        assert_eq!(
+            parse_alb_fast(line.as_bytes(), &mut parsed),
+            *fast,
+            "{name}: which reader"
+        );
         if *fast {
             assert_eq!(parsed, general, "{name}");
         }
@@ -439,7 +498,10 @@ fn field_starts_are_where_nth_field_finds_them() {
         ("empty", String::new()),
         ("short", "a b c".to_string()),
         ("spaces in a row", "a  b   c ".to_string()),
-        ("fields past 64 bytes", format!("{long} {long} a {long} b c d e f g h i j")),
+        (
+            "fields past 64 bytes",
+            format!("{long} {long} a {long} b c d e f g h i j"),
+        ),
         ("the benchmark's line", BENCH_LINE.to_string()),
         ("all spaces", " ".repeat(100)),
     ];
@@ -481,8 +543,12 @@ fn fast_number_steps_read_as_the_general_steps() {
         ("a sign: general", "+0.5 x", false),
     ];
     for (name, text, fast) in times {
-        let mut fields = Fields { rest: text.as_bytes() };
-        let mut general = Fields { rest: text.as_bytes() };
+        let mut fields = Fields {
+            rest: text.as_bytes(),
+        };
+        let mut general = Fields {
+            rest: text.as_bytes(),
+        };
         let expected = general.next("").and_then(processing_time);
         match fields.seconds() {
             Some(value) => {
@@ -501,7 +567,14 @@ fn fast_number_steps_read_as_the_general_steps() {
         ("nineteen digits: general", "1234567890123456789 x", None),
     ];
     for (name, text, expected) in counts {
-        assert_eq!(Fields { rest: text.as_bytes() }.count(), expected, "{name}");
+        assert_eq!(
+            Fields {
+                rest: text.as_bytes()
+            }
+            .count(),
+            expected,
+            "{name}"
+        );
     }
 }
 
@@ -509,7 +582,12 @@ fn fast_number_steps_read_as_the_general_steps() {
 /// absolute URLs as the ALB writes them, and the lines they are left to.
 #[test]
 fn host_and_path_read_as_request_host_and_request_path() {
-    type Case = (&'static str, &'static str, Option<&'static str>, Option<&'static str>);
+    type Case = (
+        &'static str,
+        &'static str,
+        Option<&'static str>,
+        Option<&'static str>,
+    );
     let cases: [Case; 12] = [
         (
             "the benchmark's request",
@@ -523,23 +601,76 @@ fn host_and_path_read_as_request_host_and_request_path() {
             Some("www.example.com:80"),
             Some("http://www.example.com:80/search"),
         ),
-        ("the root", "GET http://h:80/ HTTP/1.1", Some("h:80"), Some("http://h:80/")),
-        ("no path", "GET https://h:443 HTTP/2.0", Some("h:443"), Some("https://h:443")),
-        ("a query right after the host", "GET https://h:443?x HTTP/2.0", Some("h:443"), Some("https://h:443")),
-        ("no version", "GET https://h:443/a", Some("h:443"), Some("https://h:443/a")),
-        ("no host", "GET https:///a HTTP/1.1", None, Some("https:///a")),
-        ("a dash for a host", "GET http://-/a HTTP/1.1", None, Some("http://-/a")),
-        ("a relative target: apart", "GET /a?b HTTP/1.1", None, Some("/a")),
-        ("another scheme: apart", "CONNECT wss://h:443/ws HTTP/1.1", Some("h:443"), Some("wss://h:443/ws")),
-        ("no method: apart", " https://h:443/a HTTP/1.1", Some("h:443"), None),
+        (
+            "the root",
+            "GET http://h:80/ HTTP/1.1",
+            Some("h:80"),
+            Some("http://h:80/"),
+        ),
+        (
+            "no path",
+            "GET https://h:443 HTTP/2.0",
+            Some("h:443"),
+            Some("https://h:443"),
+        ),
+        (
+            "a query right after the host",
+            "GET https://h:443?x HTTP/2.0",
+            Some("h:443"),
+            Some("https://h:443"),
+        ),
+        (
+            "no version",
+            "GET https://h:443/a",
+            Some("h:443"),
+            Some("https://h:443/a"),
+        ),
+        (
+            "no host",
+            "GET https:///a HTTP/1.1",
+            None,
+            Some("https:///a"),
+        ),
+        (
+            "a dash for a host",
+            "GET http://-/a HTTP/1.1",
+            None,
+            Some("http://-/a"),
+        ),
+        (
+            "a relative target: apart",
+            "GET /a?b HTTP/1.1",
+            None,
+            Some("/a"),
+        ),
+        (
+            "another scheme: apart",
+            "CONNECT wss://h:443/ws HTTP/1.1",
+            Some("h:443"),
+            Some("wss://h:443/ws"),
+        ),
+        (
+            "no method: apart",
+            " https://h:443/a HTTP/1.1",
+            Some("h:443"),
+            None,
+        ),
         ("the ALB's dash", "-", None, None),
     ];
     for (name, request, host, path) in cases {
         let (found_host, found_path) = host_and_path(request.as_bytes());
         assert_eq!(text(found_host), host.map(str::to_string), "{name}: host");
         assert_eq!(text(found_path), path.map(str::to_string), "{name}: path");
-        assert_eq!(found_host, request_host(request.as_bytes()), "{name}: as request_host");
-        assert_eq!(found_path, request_path(request.as_bytes()), "{name}: as request_path");
+        assert_eq!(
+            found_host,
+            request_host(request.as_bytes()),
+            "{name}: as request_host"
+        );
+        assert_eq!(
+            found_path,
+            request_path(request.as_bytes()),
+            "{name}: as request_path"
+        );
     }
     use proptest::prelude::*;
     let pieces = prop_oneof![
@@ -579,26 +710,66 @@ fn usual_times_and_statuses_read_as_the_field_steps() {
             "9.876 1.234 5.678 503 499 0 0 \"x\" \"y\"",
             Some(([9_876_000, 1_234_000, 5_678_000], 503, 499)),
         ),
-        ("never answered: left", "0.001 -1 -1 504 - 34 0 \"POST", None),
-        ("a target status -: left", "0.000 0.001 0.000 460 - 0 0 \"GET x", None),
-        ("microseconds (Classic): left", "0.000073 0.001 0.000 200 200 0 0 x", None),
-        ("ten seconds: left", "10.000 0.001 0.000 200 200 0 0 \"GET x", None),
-        ("a letter in a status: left", "0.000 0.044 0.000 2x0 200 412 9799 \"GET", None),
-        ("a colon after a digit: left", "0.000 0.04: 0.000 200 200 412 9799 \"GET", None),
-        ("a four-digit status: left", "0.000 0.044 0.000 2000 200 412 9799 \"GET", None),
-        ("fewer than 32 bytes: left", "0.000 0.044 0.000 200 200 1 2", None),
+        (
+            "never answered: left",
+            "0.001 -1 -1 504 - 34 0 \"POST",
+            None,
+        ),
+        (
+            "a target status -: left",
+            "0.000 0.001 0.000 460 - 0 0 \"GET x",
+            None,
+        ),
+        (
+            "microseconds (Classic): left",
+            "0.000073 0.001 0.000 200 200 0 0 x",
+            None,
+        ),
+        (
+            "ten seconds: left",
+            "10.000 0.001 0.000 200 200 0 0 \"GET x",
+            None,
+        ),
+        (
+            "a letter in a status: left",
+            "0.000 0.044 0.000 2x0 200 412 9799 \"GET",
+            None,
+        ),
+        (
+            "a colon after a digit: left",
+            "0.000 0.04: 0.000 200 200 412 9799 \"GET",
+            None,
+        ),
+        (
+            "a four-digit status: left",
+            "0.000 0.044 0.000 2000 200 412 9799 \"GET",
+            None,
+        ),
+        (
+            "fewer than 32 bytes: left",
+            "0.000 0.044 0.000 200 200 1 2",
+            None,
+        ),
     ];
     for (name, text, expected) in cases {
-        let mut fields = Fields { rest: text.as_bytes() };
+        let mut fields = Fields {
+            rest: text.as_bytes(),
+        };
         let found = fields.usual_times_and_statuses();
         assert_eq!(found, expected, "{name}");
-        let mut steps = Fields { rest: text.as_bytes() };
+        let mut steps = Fields {
+            rest: text.as_bytes(),
+        };
         let read = (|| {
             let times = [steps.seconds()?, steps.seconds()?, steps.seconds()?];
             Some((times, steps.status()?, steps.status()?))
         })();
         if let Some((times, elb, target)) = found {
-            assert_eq!(read, Some((times.map(Some), Some(elb), Some(target))), "{name}: as the steps");
+            assert_eq!(
+                read,
+                Some((times.map(Some), Some(elb), Some(target))),
+                "{name}: as the steps"
+            );
             assert_eq!(fields.rest, steps.rest, "{name}: the rest");
         }
     }

@@ -9,7 +9,9 @@
 //! checks this on mutated lines).
 
 use super::layout::{ClfLayout, DurationField};
-use crate::ingest::record::{AccessRecord, MICROS_PER_SECOND, closing_quote, leading_digits, optional};
+use crate::ingest::record::{
+    AccessRecord, MICROS_PER_SECOND, closing_quote, leading_digits, optional,
+};
 use crate::ingest::timestamps::parse_clf_time;
 use crate::scan::find_byte_near;
 

@@ -495,8 +495,8 @@ mod fast_path_matches_nom {
     use proptest::prelude::*;
 
     use super::fast::{DISABLED, parse};
-    use crate::scan::find_byte_near;
     use super::*;
+    use crate::scan::find_byte_near;
 
     const LAYOUTS: [ClfLayout; 8] = [
         ClfLayout::COMBINED.with_duration(DurationField::Seconds),

@@ -47,7 +47,10 @@ fn istio_documented_example_reads_every_field() {
     assert_eq!(record.user_agent, Some(&b"curl/7.73.0-DEV"[..]));
     assert_eq!(record.host, Some(&b"httpbin:8000"[..]));
     assert_eq!(record.upstream_addr, Some(&b"10.44.1.27:80"[..]));
-    assert_eq!(record.client, b"10.44.1.23", "downstream remote address without its port");
+    assert_eq!(
+        record.client, b"10.44.1.23",
+        "downstream remote address without its port"
+    );
     assert!(rest.is_empty());
 }
 
@@ -116,23 +119,55 @@ fn variants_read_flags_upstreams_and_clients() {
         let (record, rest) = parse(line.as_bytes()).unwrap_or_else(|e| panic!("{name}: {e:?}"));
         assert_eq!(record.status, status, "{name}");
         let found = record.termination.map(|t| (t.cause, t.code.text()));
-        assert_eq!(found, flags.map(|(cause, code)| (cause, code.to_string())), "{name}");
+        assert_eq!(
+            found,
+            flags.map(|(cause, code)| (cause, code.to_string())),
+            "{name}"
+        );
         assert_eq!(record.upstream_addr, upstream.map(str::as_bytes), "{name}");
         assert_eq!(record.client, client.as_bytes(), "{name}");
         assert_eq!(record.duration_us, Some(duration_ms * 1000), "{name}");
-        assert!(rest.is_empty(), "{name}: left over {:?}", String::from_utf8_lossy(rest));
+        assert!(
+            rest.is_empty(),
+            "{name}: left over {:?}",
+            String::from_utf8_lossy(rest)
+        );
     }
 }
 
 #[test]
 fn what_is_not_an_envoy_request_is_refused_with_a_reason() {
     let cases = [
-        ("CLF", r#"10.0.0.1 - - [12/Nov/2023:14:00:03 +0000] "GET / HTTP/1.1" 200 5"#, "expected '['"),
-        ("TCP proxy", r#"[2024-01-15T10:00:00Z] "- - -" 0 - 10 20 30 - "-" "-" "-" "-" "10.0.0.1:3306""#, "TCP proxy"),
-        ("cut after flags", r#"[2024-01-15T10:00:00Z] "GET / HTTP/1.1" 200 -"#, "line ended early"),
-        ("bad time", r#"[yesterday] "GET / HTTP/1.1" 200 - 0 0 1 1 "-" "-" "-" "-" "-""#, "START_TIME"),
-        ("status word", r#"[2024-01-15T10:00:00Z] "GET / HTTP/1.1" ok - 0 0 1 1 "-" "-" "-" "-" "-""#, "response code"),
-        ("unclosed quote", r#"[2024-01-15T10:00:00Z] "GET / HTTP/1.1" 200 - 0 0 1 1 "-" "-"#, "closing quote"),
+        (
+            "CLF",
+            r#"10.0.0.1 - - [12/Nov/2023:14:00:03 +0000] "GET / HTTP/1.1" 200 5"#,
+            "expected '['",
+        ),
+        (
+            "TCP proxy",
+            r#"[2024-01-15T10:00:00Z] "- - -" 0 - 10 20 30 - "-" "-" "-" "-" "10.0.0.1:3306""#,
+            "TCP proxy",
+        ),
+        (
+            "cut after flags",
+            r#"[2024-01-15T10:00:00Z] "GET / HTTP/1.1" 200 -"#,
+            "line ended early",
+        ),
+        (
+            "bad time",
+            r#"[yesterday] "GET / HTTP/1.1" 200 - 0 0 1 1 "-" "-" "-" "-" "-""#,
+            "START_TIME",
+        ),
+        (
+            "status word",
+            r#"[2024-01-15T10:00:00Z] "GET / HTTP/1.1" ok - 0 0 1 1 "-" "-" "-" "-" "-""#,
+            "response code",
+        ),
+        (
+            "unclosed quote",
+            r#"[2024-01-15T10:00:00Z] "GET / HTTP/1.1" 200 - 0 0 1 1 "-" "-"#,
+            "closing quote",
+        ),
     ];
     for (name, line, reason) in cases {
         let error = parse(line.as_bytes()).expect_err(name);
@@ -149,7 +184,11 @@ fn forwarded_for_lists_give_their_first_hop() {
         ("empty first", ", 10.0.0.1", None),
     ];
     for (name, list, expected) in cases {
-        assert_eq!(first_forwarded_hop(list.as_bytes()), expected.map(str::as_bytes), "{name}");
+        assert_eq!(
+            first_forwarded_hop(list.as_bytes()),
+            expected.map(str::as_bytes),
+            "{name}"
+        );
     }
 }
 
@@ -157,16 +196,44 @@ fn forwarded_for_lists_give_their_first_hop() {
 fn response_flags_map_to_termination_causes() {
     let cases = [
         ("none", "-", None),
-        ("retry limit after refusals: the refusal", "UF,URX", Some((TerminationCause::ConnectFailed, "UF"))),
-        ("retry limit alone", "URX", Some((TerminationCause::ConnectFailed, "URX"))),
-        ("circuit breaker", "UO", Some((TerminationCause::Overflow, "UO"))),
-        ("no route", "NR", Some((TerminationCause::ProxyDenied, "NR"))),
-        ("ext authz denied", "UAEX", Some((TerminationCause::ProxyDenied, "UAEX"))),
-        ("fault delay says nothing, reset does", "DI,UR", Some((TerminationCause::ServerAborted, "UR"))),
+        (
+            "retry limit after refusals: the refusal",
+            "UF,URX",
+            Some((TerminationCause::ConnectFailed, "UF")),
+        ),
+        (
+            "retry limit alone",
+            "URX",
+            Some((TerminationCause::ConnectFailed, "URX")),
+        ),
+        (
+            "circuit breaker",
+            "UO",
+            Some((TerminationCause::Overflow, "UO")),
+        ),
+        (
+            "no route",
+            "NR",
+            Some((TerminationCause::ProxyDenied, "NR")),
+        ),
+        (
+            "ext authz denied",
+            "UAEX",
+            Some((TerminationCause::ProxyDenied, "UAEX")),
+        ),
+        (
+            "fault delay says nothing, reset does",
+            "DI,UR",
+            Some((TerminationCause::ServerAborted, "UR")),
+        ),
         ("unknown flag", "ZZ", None),
     ];
     for (name, flags, expected) in cases {
         let found = termination(flags.as_bytes()).map(|t| (t.cause, t.code.text()));
-        assert_eq!(found, expected.map(|(cause, code)| (cause, code.to_string())), "{name}");
+        assert_eq!(
+            found,
+            expected.map(|(cause, code)| (cause, code.to_string())),
+            "{name}"
+        );
     }
 }

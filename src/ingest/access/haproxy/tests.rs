@@ -20,15 +20,25 @@ struct Expected {
 
 fn check(name: &str, line: &str, want: &Expected) {
     let (record, rest) = parse(line.as_bytes()).unwrap_or_else(|e| panic!("{name}: {e:?}"));
-    assert_eq!(String::from_utf8_lossy(record.client), want.client, "{name}");
+    assert_eq!(
+        String::from_utf8_lossy(record.client),
+        want.client,
+        "{name}"
+    );
     assert_eq!(record.logged_at, want.at, "{name}");
     assert_eq!(record.offset_seconds, want.offset, "{name}");
-    assert_eq!(String::from_utf8_lossy(record.request), want.request, "{name}");
+    assert_eq!(
+        String::from_utf8_lossy(record.request),
+        want.request,
+        "{name}"
+    );
     assert_eq!(record.status, want.status, "{name}");
     assert_eq!(record.bytes, want.bytes, "{name}");
     assert_eq!(record.duration_us, want.duration_us, "{name}");
     assert_eq!(
-        record.upstream_addr.map(|u| String::from_utf8_lossy(u).into_owned()),
+        record
+            .upstream_addr
+            .map(|u| String::from_utf8_lossy(u).into_owned()),
         Some(want.upstream.to_string()),
         "{name}"
     );
@@ -37,7 +47,10 @@ fn check(name: &str, line: &str, want: &Expected) {
         want.termination.map(|(c, code)| (c, code.to_string())),
         "{name}"
     );
-    assert!(!record.logged_at_completion, "{name}: the accept date is the arrival");
+    assert!(
+        !record.logged_at_completion,
+        "{name}: the accept date is the arrival"
+    );
     assert!(rest.iter().all(u8::is_ascii_whitespace), "{name}: {rest:?}");
 }
 
@@ -192,17 +205,67 @@ fn termination_states_map_to_causes() {
         ("normal", "----", false, None),
         ("answered by haproxy", "LR--", false, None),
         ("no server", "SC--", true, Some(TerminationCause::NoServer)),
-        ("queue timeout without server", "sQ--", true, Some(TerminationCause::NoServer)),
-        ("refused", "SC--", false, Some(TerminationCause::ConnectFailed)),
-        ("connect timeout", "sC--", false, Some(TerminationCause::ConnectFailed)),
-        ("server closed in headers", "SH--", false, Some(TerminationCause::ServerAborted)),
-        ("server timeout", "sH--", false, Some(TerminationCause::ServerTimeout)),
-        ("queue timeout", "sQ--", false, Some(TerminationCause::Overflow)),
-        ("client aborted", "CD--", false, Some(TerminationCause::ClientAborted)),
-        ("client timeout", "cD--", false, Some(TerminationCause::ClientTimeout)),
+        (
+            "queue timeout without server",
+            "sQ--",
+            true,
+            Some(TerminationCause::NoServer),
+        ),
+        (
+            "refused",
+            "SC--",
+            false,
+            Some(TerminationCause::ConnectFailed),
+        ),
+        (
+            "connect timeout",
+            "sC--",
+            false,
+            Some(TerminationCause::ConnectFailed),
+        ),
+        (
+            "server closed in headers",
+            "SH--",
+            false,
+            Some(TerminationCause::ServerAborted),
+        ),
+        (
+            "server timeout",
+            "sH--",
+            false,
+            Some(TerminationCause::ServerTimeout),
+        ),
+        (
+            "queue timeout",
+            "sQ--",
+            false,
+            Some(TerminationCause::Overflow),
+        ),
+        (
+            "client aborted",
+            "CD--",
+            false,
+            Some(TerminationCause::ClientAborted),
+        ),
+        (
+            "client timeout",
+            "cD--",
+            false,
+            Some(TerminationCause::ClientTimeout),
+        ),
         ("denied", "PR--", true, Some(TerminationCause::ProxyDenied)),
-        ("out of resources", "RC--", false, Some(TerminationCause::Overflow)),
-        ("killed by admin", "KD--", false, Some(TerminationCause::ProxyKilled)),
+        (
+            "out of resources",
+            "RC--",
+            false,
+            Some(TerminationCause::Overflow),
+        ),
+        (
+            "killed by admin",
+            "KD--",
+            false,
+            Some(TerminationCause::ProxyKilled),
+        ),
     ];
     for (name, state, no_server, cause) in cases {
         assert_eq!(
@@ -305,7 +368,9 @@ fn timers_read_in_one_pass_as_part_after_part() {
                 "expected five timers TR/Tw/Tc/Tr/Ta (HTTP log) or three Tw/Tc/Tt (TCP log)",
             ))?;
             *slot = timer(part).map_err(|()| {
-                LineError::new("expected the timers as milliseconds or -1 (TR/Tw/Tc/Tr/Ta, Tw/Tc/Tt)")
+                LineError::new(
+                    "expected the timers as milliseconds or -1 (TR/Tw/Tc/Tr/Ta, Tw/Tc/Tt)",
+                )
             })?;
             count += 1;
         }
@@ -333,7 +398,11 @@ fn timers_read_in_one_pass_as_part_after_part() {
         ("saturates", "99999999999999999999999/1/2"),
     ];
     for (name, text) in cases {
-        assert_eq!(read_timers(text.as_bytes()), part_after_part(text.as_bytes()), "{name}: {text}");
+        assert_eq!(
+            read_timers(text.as_bytes()),
+            part_after_part(text.as_bytes()),
+            "{name}: {text}"
+        );
     }
     assert_eq!(
         read_timers(b"10/0/30/-1/+30"),
@@ -369,7 +438,11 @@ fn plain_timers_read_as_the_general_reader() {
     ];
     for (name, text, plain) in cases {
         assert_eq!(plain_timers(text.as_bytes()).is_some(), plain, "{name}");
-        assert_eq!(read_timers(text.as_bytes()), read_timers_general(text.as_bytes()), "{name}");
+        assert_eq!(
+            read_timers(text.as_bytes()),
+            read_timers_general(text.as_bytes()),
+            "{name}"
+        );
     }
 }
 
@@ -391,8 +464,12 @@ fn fixed_steps_read_as_the_general_steps() {
         ("-2: general", "-2 1", false),
     ];
     for (name, text, fixed) in cases {
-        let mut fast = Fields { rest: text.as_bytes() };
-        let mut general = Fields { rest: text.as_bytes() };
+        let mut fast = Fields {
+            rest: text.as_bytes(),
+        };
+        let mut general = Fields {
+            rest: text.as_bytes(),
+        };
         let field = general.next("").ok();
         match fast.status() {
             Some(code) => {
@@ -403,21 +480,41 @@ fn fixed_steps_read_as_the_general_steps() {
             None => assert!(!fixed, "{name}"),
         }
     }
-    let counts = [("bytes", "9799 -", Some(9799)), ("-1: general", "-1 -", None), ("a letter", "9x -", None)];
+    let counts = [
+        ("bytes", "9799 -", Some(9799)),
+        ("-1: general", "-1 -", None),
+        ("a letter", "9x -", None),
+    ];
     for (name, text, expected) in counts {
-        let mut fast = Fields { rest: text.as_bytes() };
+        let mut fast = Fields {
+            rest: text.as_bytes(),
+        };
         assert_eq!(fast.count(), expected, "{name}");
         if expected.is_some() {
             assert_eq!(fast.rest, b"-", "{name}");
         }
     }
     let dates = [
-        ("milliseconds", "[12/Mar/2024:00:00:20.403] www", Some(utc_ms(2024, 3, 12, 0, 0, 20) + 403)),
-        ("microseconds: general", "[12/Mar/2024:00:00:20.403123] www", None),
-        ("a space inside: general", "[12/Mar/2024 00:00:20.403] www", None),
+        (
+            "milliseconds",
+            "[12/Mar/2024:00:00:20.403] www",
+            Some(utc_ms(2024, 3, 12, 0, 0, 20) + 403),
+        ),
+        (
+            "microseconds: general",
+            "[12/Mar/2024:00:00:20.403123] www",
+            None,
+        ),
+        (
+            "a space inside: general",
+            "[12/Mar/2024 00:00:20.403] www",
+            None,
+        ),
     ];
     for (name, text, expected) in dates {
-        let mut fast = Fields { rest: text.as_bytes() };
+        let mut fast = Fields {
+            rest: text.as_bytes(),
+        };
         assert_eq!(fast.millisecond_date(0), expected, "{name}");
         if expected.is_some() {
             assert_eq!(fast.rest, b"www", "{name}");

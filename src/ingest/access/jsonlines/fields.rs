@@ -238,8 +238,7 @@ impl<'a> Found<'a> {
                 text.map(|t| t.strip_suffix(b"s").unwrap_or(t)),
                 DurationUnit::Seconds,
             ),
-            [b"properties", b"timeTaken"]
-            | [b"timeTaken_d" | b"timeTaken_s" | b"TimeTaken"] => {
+            [b"properties", b"timeTaken"] | [b"timeTaken_d" | b"timeTaken_s" | b"TimeTaken"] => {
                 self.offer_duration(4, text, DurationUnit::AzureTimeTaken)
             }
             [b"duration"] => self.offer_duration(2, text, DurationUnit::SecondsOrEnvoyMillis),
@@ -330,8 +329,8 @@ impl<'a> Found<'a> {
                         || category.starts_with(b"FrontDoor")
                         || category.starts_with(b"Frontdoor");
                     self.azure |= is_azure;
-                    self.front_door |= category.starts_with(b"FrontDoor")
-                        || category.starts_with(b"Frontdoor");
+                    self.front_door |=
+                        category.starts_with(b"FrontDoor") || category.starts_with(b"Frontdoor");
                     self.other_azure_category =
                         is_azure && !AZURE_ACCESS_CATEGORIES.contains(&category);
                 }

@@ -465,6 +465,10 @@ fn other_azure_categories_are_skipped_by_name() {
     ];
     for line in cases {
         let error = parse(line.as_bytes()).expect_err(line);
-        assert!(error.reason.contains("skipped by name"), "{line}: {}", error.reason);
+        assert!(
+            error.reason.contains("skipped by name"),
+            "{line}: {}",
+            error.reason
+        );
     }
 }

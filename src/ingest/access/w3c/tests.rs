@@ -35,14 +35,30 @@ fn check(name: &str, parser: &W3cParser, line: &str, want: &Expected) {
         .parse(line.as_bytes())
         .unwrap_or_else(|e| panic!("{name}: {e:?}"));
     let text = |b: Option<&[u8]>| b.map(|b| String::from_utf8_lossy(b).into_owned());
-    assert_eq!(String::from_utf8_lossy(record.client), want.client, "{name}");
+    assert_eq!(
+        String::from_utf8_lossy(record.client),
+        want.client,
+        "{name}"
+    );
     assert_eq!(record.arrival(), want.arrival, "{name}");
     assert!(record.logged_at_completion, "{name}: logged when answered");
-    assert_eq!(String::from_utf8_lossy(record.request), want.request, "{name}");
+    assert_eq!(
+        String::from_utf8_lossy(record.request),
+        want.request,
+        "{name}"
+    );
     assert_eq!(record.status, want.status, "{name}");
     assert_eq!(record.bytes, want.bytes, "{name}");
-    assert_eq!(text(record.user_agent), want.user_agent.map(str::to_string), "{name}");
-    assert_eq!(text(record.referer), want.referer.map(str::to_string), "{name}");
+    assert_eq!(
+        text(record.user_agent),
+        want.user_agent.map(str::to_string),
+        "{name}"
+    );
+    assert_eq!(
+        text(record.referer),
+        want.referer.map(str::to_string),
+        "{name}"
+    );
     assert_eq!(record.duration_us, want.duration_us, "{name}");
     assert_eq!(text(record.host), want.host.map(str::to_string), "{name}");
 }
@@ -78,7 +94,9 @@ fn cloudfront_reads_with_and_without_its_header() {
         request: "/index.html",
         status: 200,
         bytes: Some(392),
-        user_agent: Some("Mozilla/5.0%20(Windows%20NT%2010.0;%20Win64;%20x64)%20AppleWebKit/537.36%20(KHTML,%20like%20Gecko)%20Chrome/78.0.3904.108%20Safari/537.36"),
+        user_agent: Some(
+            "Mozilla/5.0%20(Windows%20NT%2010.0;%20Win64;%20x64)%20AppleWebKit/537.36%20(KHTML,%20like%20Gecko)%20Chrome/78.0.3904.108%20Safari/537.36",
+        ),
         referer: None,
         duration_us: Some(1_000),
         host: Some("d111111abcdef8.cloudfront.net"),
@@ -104,13 +122,20 @@ fn a_fields_directive_given_as_the_format_reads_a_headless_piece() {
     let line = "2024-03-01 10:00:05 10.0.0.4 GET /cart id=7 443 - 203.0.113.7 curl/8 - 503 0 0 250";
     let (record, _) = given.parse(line.as_bytes()).expect("a request");
     assert_eq!(
-        (String::from_utf8_lossy(record.client).into_owned(), record.status),
+        (
+            String::from_utf8_lossy(record.client).into_owned(),
+            record.status
+        ),
         ("203.0.113.7".to_string(), 503)
     );
     assert_eq!(record.duration_us, Some(250_000));
     assert_eq!(record.arrival(), utc_ms(2024, 3, 1, 10, 0, 4) + 750);
     let refusals = [
-        ("no directive", "date time sc-status", "starting with #Fields:"),
+        (
+            "no directive",
+            "date time sc-status",
+            "starting with #Fields:",
+        ),
         ("no status", "#Fields: date time c-ip", "no sc-status"),
     ];
     for (name, text, expected) in refusals {
@@ -176,7 +201,11 @@ fn iis_advanced_logging_quoted_fields_and_local_time() {
 fn damage_is_named() {
     let parser = W3cParser::from_head(&lines(IIS_HEAD));
     let cases = [
-        ("too few fields", "2024-03-01 10:00:01 10.0.0.4 GET /", "expected as many fields as the #Fields: header names"),
+        (
+            "too few fields",
+            "2024-03-01 10:00:01 10.0.0.4 GET /",
+            "expected as many fields as the #Fields: header names",
+        ),
         (
             "bad date",
             "2024-13-01 10:00:01 10.0.0.4 GET / - 443 - 203.0.113.7 curl/8 - 200 0 0 5",
@@ -194,7 +223,11 @@ fn damage_is_named() {
         ),
     ];
     for (name, line, reason) in cases {
-        assert_eq!(parser.parse(line.as_bytes()).map(|_| ()), Err(LineError::new(reason)), "{name}");
+        assert_eq!(
+            parser.parse(line.as_bytes()).map(|_| ()),
+            Err(LineError::new(reason)),
+            "{name}"
+        );
     }
 }
 
@@ -205,18 +238,40 @@ fn damage_is_named() {
 fn a_trailing_separator_counts_towards_the_field_bound() {
     let parser = W3cParser::from_head(&lines(IIS_HEAD));
     let cases = [
-        ("63 fields and a trailing space: 64", "a ".repeat(63), "expected as many fields as the #Fields: header names"),
-        ("64 fields and a trailing space: 65", "a ".repeat(64), "expected at most 64 fields"),
-        ("64 fields and a trailing tab: 65", "a\t".repeat(64), "expected at most 64 fields"),
-        ("65 fields", "a ".repeat(64) + "a", "expected at most 64 fields"),
+        (
+            "63 fields and a trailing space: 64",
+            "a ".repeat(63),
+            "expected as many fields as the #Fields: header names",
+        ),
+        (
+            "64 fields and a trailing space: 65",
+            "a ".repeat(64),
+            "expected at most 64 fields",
+        ),
+        (
+            "64 fields and a trailing tab: 65",
+            "a\t".repeat(64),
+            "expected at most 64 fields",
+        ),
+        (
+            "65 fields",
+            "a ".repeat(64) + "a",
+            "expected at most 64 fields",
+        ),
     ];
     for (name, line, reason) in cases {
-        assert_eq!(parser.parse(line.as_bytes()).map(|_| ()), Err(LineError::new(reason)), "{name}");
+        assert_eq!(
+            parser.parse(line.as_bytes()).map(|_| ()),
+            Err(LineError::new(reason)),
+            "{name}"
+        );
     }
     // The fuzzer's input, minimised: 64 tabs, read by the parser without a
     // `#Fields:` header (CloudFront's default layout).
     assert_eq!(
-        W3cParser::default().parse("\t".repeat(64).as_bytes()).map(|_| ()),
+        W3cParser::default()
+            .parse("\t".repeat(64).as_bytes())
+            .map(|_| ()),
         Err(LineError::new("expected at most 64 fields")),
     );
 }
@@ -311,7 +366,9 @@ fn httperr_lines_are_requests_of_the_application_pool_with_their_reason() {
         assert_eq!(record.status, status, "{name}");
         assert_eq!(record.user_agent, None, "{name}");
         assert_eq!(
-            record.upstream_addr.map(|p| String::from_utf8_lossy(p).into_owned()),
+            record
+                .upstream_addr
+                .map(|p| String::from_utf8_lossy(p).into_owned()),
             pool.map(str::to_string),
             "{name}"
         );
@@ -331,7 +388,8 @@ fn httperr_lines_are_requests_of_the_application_pool_with_their_reason() {
         ),
         "203.0.113.9"
     );
-    let idle = b"2024-03-12 10:20:41 198.51.100.7 50122 10.0.0.4 443 - - - - - - Timer_ConnectionIdle -";
+    let idle =
+        b"2024-03-12 10:20:41 198.51.100.7 50122 10.0.0.4 443 - - - - - - Timer_ConnectionIdle -";
     assert_eq!(
         parser.parse(idle).map(|_| ()),
         Err(LineError::directive(HTTP_SYS_NO_RESPONSE)),

@@ -3,12 +3,16 @@
 use super::*;
 
 const ALB_FOLDER: &str = "logs/AWSLogs/123456789012/elasticloadbalancing/eu-west-1/2024/06/11/";
-const ALB_PREFIX: &str = "123456789012_elasticloadbalancing_eu-west-1_app.shop-prod-alb.50dc6c495c0c9188_";
+const ALB_PREFIX: &str =
+    "123456789012_elasticloadbalancing_eu-west-1_app.shop-prod-alb.50dc6c495c0c9188_";
 
 /// One ALB file: its time and node in the name, `lines` requests from
 /// `first` to `last` (ms), `bytes` on disk.
 fn alb(name_rest: &str, lines: u64, bytes: u64, first: Millis, last: Millis) -> InputStats {
-    let mut input = access(&format!("{ALB_FOLDER}{ALB_PREFIX}{name_rest}"), Some("aws-alb"));
+    let mut input = access(
+        &format!("{ALB_FOLDER}{ALB_PREFIX}{name_rest}"),
+        Some("aws-alb"),
+    );
     input.lines = lines;
     input.parsed = lines;
     input.size_on_disk = Some(bytes);
@@ -39,10 +43,34 @@ fn described(rows: &[InputRow<'_>]) -> Vec<String> {
 
 fn four_alb_files() -> Vec<InputStats> {
     vec![
-        alb("20240611T1205Z_10.0.0.85_mwtbvbrl.log.gz", 179, 9_000, 1_000, 5_000),
-        alb("20240611T1205Z_10.0.1.134_8tfdkkch.log.gz", 179, 9_100, 1_200, 4_900),
-        alb("20240611T1210Z_10.0.0.85_umfvhkmd.log.gz", 211, 9_900, 6_000, 9_000),
-        alb("20240611T1210Z_10.0.1.134_alh92j0n.log.gz", 182, 9_200, 6_100, 9_500),
+        alb(
+            "20240611T1205Z_10.0.0.85_mwtbvbrl.log.gz",
+            179,
+            9_000,
+            1_000,
+            5_000,
+        ),
+        alb(
+            "20240611T1205Z_10.0.1.134_8tfdkkch.log.gz",
+            179,
+            9_100,
+            1_200,
+            4_900,
+        ),
+        alb(
+            "20240611T1210Z_10.0.0.85_umfvhkmd.log.gz",
+            211,
+            9_900,
+            6_000,
+            9_000,
+        ),
+        alb(
+            "20240611T1210Z_10.0.1.134_alh92j0n.log.gz",
+            182,
+            9_200,
+            6_100,
+            9_500,
+        ),
     ]
 }
 
@@ -59,10 +87,19 @@ fn the_files_of_one_log_share_a_row() {
         inputs[3].duplicate_of = Some("elsewhere.log.gz".to_string());
         inputs
     };
-    let rotations = ["access.log", "access.log.1", "access.log.2.gz", "access.log.3.gz"]
-        .map(|name| access(&format!("/var/log/nginx/{name}"), Some("combined")));
-    let dateext = ["access.log-20240609.gz", "access.log-20240610.gz", "access.log-20240611.gz"]
-        .map(|name| access(&format!("nginx/{name}"), Some("combined")));
+    let rotations = [
+        "access.log",
+        "access.log.1",
+        "access.log.2.gz",
+        "access.log.3.gz",
+    ]
+    .map(|name| access(&format!("/var/log/nginx/{name}"), Some("combined")));
+    let dateext = [
+        "access.log-20240609.gz",
+        "access.log-20240610.gz",
+        "access.log-20240611.gz",
+    ]
+    .map(|name| access(&format!("nginx/{name}"), Some("combined")));
     let cloudfront = [
         "E2K2LNZ4UA5GV7.2024-06-11-12.a1b2c3d4.gz",
         "E2K2LNZ4UA5GV7.2024-06-11-13.e5f6a7b8.gz",
@@ -71,8 +108,13 @@ fn the_files_of_one_log_share_a_row() {
     .map(|name| access(&format!("cf/{name}"), Some("w3c")));
     let hosts = ["web1.log", "web2.log", "web3.log"].map(|name| access(name, Some("combined")));
     let pair = ["access.log", "access.log.1"].map(|name| access(name, Some("combined")));
-    let two_folders = ["a/access.log", "a/access.log.1", "b/access.log.2", "b/access.log.3"]
-        .map(|name| access(name, Some("combined")));
+    let two_folders = [
+        "a/access.log",
+        "a/access.log.1",
+        "b/access.log.2",
+        "b/access.log.3",
+    ]
+    .map(|name| access(name, Some("combined")));
     let two_formats = [
         access("x/app.log.1", Some("combined")),
         access("x/app.log.2", Some("common")),
@@ -84,7 +126,11 @@ fn the_files_of_one_log_share_a_row() {
         input
     });
     let cases: Vec<(&str, Vec<InputStats>, Vec<String>)> = vec![
-        ("ALB files of two nodes and two 5-minute slices", four_alb_files(), vec![alb_pattern]),
+        (
+            "ALB files of two nodes and two 5-minute slices",
+            four_alb_files(),
+            vec![alb_pattern],
+        ),
         (
             "a file with skipped lines keeps its row, the rest fold where the first was",
             with_skipped.clone(),
@@ -101,14 +147,26 @@ fn the_files_of_one_log_share_a_row() {
                 with_duplicate[3].path.clone(),
             ],
         ),
-        ("logrotate's numbered rotations", rotations.to_vec(), vec!["/var/log/nginx/access.log* ×4".into()]),
-        ("logrotate's dateext rotations", dateext.to_vec(), vec!["nginx/access.log* ×3".into()]),
+        (
+            "logrotate's numbered rotations",
+            rotations.to_vec(),
+            vec!["/var/log/nginx/access.log* ×4".into()],
+        ),
+        (
+            "logrotate's dateext rotations",
+            dateext.to_vec(),
+            vec!["nginx/access.log* ×3".into()],
+        ),
         (
             "CloudFront's hourly files",
             cloudfront.to_vec(),
             vec!["cf/E2K2LNZ4UA5GV7.2024-06-11-*.gz ×3".into()],
         ),
-        ("syslog rotations", syslog_rotations.to_vec(), vec!["var/syslog* ×3".into()]),
+        (
+            "syslog rotations",
+            syslog_rotations.to_vec(),
+            vec!["var/syslog* ×3".into()],
+        ),
         (
             "hosts' logs share no first part: each its row",
             hosts.to_vec(),
@@ -122,9 +180,14 @@ fn the_files_of_one_log_share_a_row() {
         (
             "two folders are two logs",
             two_folders.to_vec(),
-            ["a/access.log", "a/access.log.1", "b/access.log.2", "b/access.log.3"]
-                .map(String::from)
-                .to_vec(),
+            [
+                "a/access.log",
+                "a/access.log.1",
+                "b/access.log.2",
+                "b/access.log.3",
+            ]
+            .map(String::from)
+            .to_vec(),
         ),
         (
             "files of another format are another log",
@@ -144,7 +207,10 @@ fn a_folded_row_adds_up_its_files() {
     let inputs = four_alb_files();
     let rows = fold_inputs(&inputs);
     let [InputRow::Folded(log)] = rows.as_slice() else {
-        panic!("one folded row expected, got {}", described(&rows).join(", "));
+        panic!(
+            "one folded row expected, got {}",
+            described(&rows).join(", ")
+        );
     };
     assert_eq!(log.lines(), 179 + 179 + 211 + 182);
     assert_eq!(log.parsed(), 751);
@@ -158,14 +224,49 @@ fn a_folded_row_adds_up_its_files() {
 fn names_split_into_the_log_and_its_rotation() {
     let cases = [
         ("plain", "access.log", vec!["access", "log"], ".", ""),
-        ("numbered", "access.log.12", vec!["access", "log"], ".", ".12"),
-        ("numbered and gzipped", "access.log.2.gz", vec!["access", "log"], ".", ".2.gz"),
-        ("dateext", "error.log-20240611.zst", vec!["error", "log"], ".", "-20240611.zst"),
-        ("a number is no rotation when it is all", "2024.gz", vec!["2024"], "", ".gz"),
+        (
+            "numbered",
+            "access.log.12",
+            vec!["access", "log"],
+            ".",
+            ".12",
+        ),
+        (
+            "numbered and gzipped",
+            "access.log.2.gz",
+            vec!["access", "log"],
+            ".",
+            ".2.gz",
+        ),
+        (
+            "dateext",
+            "error.log-20240611.zst",
+            vec!["error", "log"],
+            ".",
+            "-20240611.zst",
+        ),
+        (
+            "a number is no rotation when it is all",
+            "2024.gz",
+            vec!["2024"],
+            "",
+            ".gz",
+        ),
         (
             "AWS keeps its time and node",
             "1_elasticloadbalancing_x_20240611T1205Z_10.0.0.85_ab1.log.gz",
-            vec!["1", "elasticloadbalancing", "x", "20240611T1205Z", "10", "0", "0", "85", "ab1", "log"],
+            vec![
+                "1",
+                "elasticloadbalancing",
+                "x",
+                "20240611T1205Z",
+                "10",
+                "0",
+                "0",
+                "85",
+                "ab1",
+                "log",
+            ],
             "____..._.",
             ".gz",
         ),
