@@ -385,11 +385,6 @@ impl<R: Seek> Seek for CountingReader<R> {
 type Buffered = BufReader<CountingReader<RawInput>>;
 
 impl DecodedStream for Buffered {}
-impl DecodedStream for GzipDecoder<Buffered> {
-    fn skip_decoded(&mut self, bytes: u64) -> io::Result<()> {
-        GzipDecoder::skip_decoded(self, bytes)
-    }
-}
 impl DecodedStream for zstd::stream::read::Decoder<'static, Buffered> {}
 
 /// Buffer in front of a file or standard input: enough to see the gzip

@@ -24,6 +24,8 @@ use std::sync::{Arc, Mutex};
 use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress};
 use libz_rs_sys as zlib;
 
+use super::DecodedStream;
+
 /// Decoded bytes between two entry points. The second read decodes up to
 /// this much it does not want (half on average: ~3 ms at zlib-rs's ~1.7
 /// GB/s); a longer file keeps them further apart ([`MAX_ENTRY_POINTS`]).
@@ -469,19 +471,20 @@ impl<R: BufRead> Read for GzipDecoder<R> {
     }
 }
 
-impl<R: BufRead + Seek> GzipDecoder<R> {
+impl<R: BufRead + Seek + Send> DecodedStream for GzipDecoder<R> {
     /// Moves `bytes` on in the decoded stream without handing them out:
     /// from the last entry point before the target, when one lies ahead,
     /// and decoding (and dropping) the rest.
-    pub fn skip_decoded(&mut self, bytes: u64) -> io::Result<()> {
+    fn skip_decoded(&mut self, bytes: u64) -> io::Result<()> {
         let target = self.decoded.saturating_add(bytes);
-        let point = self
-            .known
+        // The points are shared (an `Arc`): hold one more reference, not a
+        // copy of the point's window.
+        let known = self.known.clone();
+        if let Some(point) = known
             .as_ref()
             .and_then(|points| points.best_between(self.decoded, target))
-            .cloned();
-        if let Some(point) = point {
-            self.start_at(&point)?;
+        {
+            self.start_at(point)?;
         }
         let mut scratch = vec![0; SKIP_SCRATCH_BYTES];
         while self.decoded < target {
@@ -497,7 +500,9 @@ impl<R: BufRead + Seek> GzipDecoder<R> {
         }
         Ok(())
     }
+}
 
+impl<R: BufRead + Seek> GzipDecoder<R> {
     /// Starts raw inflate at `point`.
     fn start_at(&mut self, point: &EntryPoint) -> io::Result<()> {
         let byte_before = u64::from(point.bits > 0);
