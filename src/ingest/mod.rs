@@ -112,12 +112,23 @@ pub fn ingest(
     let mut consumed_before = 0u64;
     let mut collected = evidence::Collected::default();
     let identities = identities(sources);
+    // Once the run's users are sketches (its exact spans passed the
+    // budget), every later input is read with sketches from its first
+    // bucket: its exact spans would be turned into sketches when merged
+    // anyway, and meanwhile they held up to ~40 bytes a user and bucket.
+    let mut sketched_options: Option<IngestOptions> = None;
     for (input_index, source) in sources.iter().enumerate() {
         let identity = identities.identity(input_index, &inputs);
+        if sketched_options.is_none() && access.buckets.users_sketched() {
+            sketched_options = Some(IngestOptions {
+                exact_users_bytes: 0,
+                ..options.clone()
+            });
+        }
         let (stats, result, consumed) = ingest_source(
             source,
             identity,
-            options,
+            sketched_options.as_ref().unwrap_or(options),
             progress,
             consumed_before,
             &mut collected,
