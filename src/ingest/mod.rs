@@ -139,7 +139,16 @@ pub fn ingest(
                 access.merge(result.partial);
                 offsets.merge(&result.offsets);
                 chunk_spans.push(result.chunk_spans);
+                let has_points = result.entry_points.is_some();
                 entry_points.push(result.entry_points);
+                if has_points {
+                    // Thinned as the run goes, so a week of rotations never
+                    // holds more than the budget.
+                    reader::keep_within_run_budget(
+                        &mut entry_points,
+                        reader::RUN_ENTRY_POINT_BYTES,
+                    );
+                }
                 edge_requests.extend(result.edge_requests);
             }
             None => {
@@ -883,6 +892,87 @@ mod tests {
                     assert!(error.contains("copytruncate"), "{case}: {error}");
                 }
             }
+        }
+    }
+
+    /// Once a run's users are sketches, the inputs after it are read with
+    /// sketches from their first bucket: the series is the one a run
+    /// sketched from the start gives, bucket by bucket.
+    #[test]
+    fn inputs_after_the_budget_passed_give_the_sketches_of_a_run_sketched_from_the_start() {
+        use std::io::Write;
+        let folder = tempfile::tempdir().expect("temporary folder");
+        // Three rotations of one hour each, 30 users a minute: 1,800
+        // (bucket, user) pairs each, past a budget of 1,000.
+        let sources: Vec<Source> = (0..3)
+            .map(|hour| {
+                let path = folder.path().join(format!("access.log.{hour}"));
+                let mut file = std::fs::File::create(&path).expect("create");
+                for minute in 0..60 {
+                    for user in 0..30 {
+                        let status = if (minute + user) % 7 == 0 { 503 } else { 200 };
+                        writeln!(
+                            file,
+                            "10.0.{hour}.{user} - - [12/Nov/2023:1{hour}:{minute:02}:{user:02} +0000] \
+                             \"GET /a HTTP/1.1\" {status} 10 \"-\" \"agent\""
+                        )
+                        .expect("write");
+                    }
+                }
+                Source::File(path)
+            })
+            .collect();
+        let options_with = |exact_users_bytes| IngestOptions {
+            bucket_ms: 60_000,
+            ingest_slow_us: crate::series::MIN_DEFAULT_SLOW_US,
+            user_key: UserKey::IpUserAgent,
+            forced_format: None,
+            since: None,
+            until: None,
+            threads: 2,
+            evidence: evidence::EvidenceOptions::default(),
+            edge_capture: Vec::new(),
+            exact_users_bytes,
+        };
+        let entry = crate::series::user_sketch::USER_SPAN_ENTRY_BYTES;
+        let series_of = |exact_users_bytes| {
+            let ingested = ingest(
+                &sources,
+                &options_with(exact_users_bytes),
+                &crate::progress::NoProgress,
+            )
+            .expect("ingest");
+            ingested.access.finish(1 << 20).expect("finish").series
+        };
+        let first_alone = ingest(
+            &sources[..1],
+            &options_with(1_000 * entry),
+            &crate::progress::NoProgress,
+        )
+        .expect("ingest");
+        assert!(
+            first_alone.access.buckets.users_sketched(),
+            "the first input alone passes the budget"
+        );
+        let passed_on_the_first_input = series_of(1_000 * entry);
+        let sketched_from_the_start = series_of(0);
+        assert!(passed_on_the_first_input.users_sketched());
+        assert_eq!(passed_on_the_first_input.buckets.len(), 180);
+        assert_eq!(
+            passed_on_the_first_input.buckets.len(),
+            sketched_from_the_start.buckets.len()
+        );
+        for (index, (mine, theirs)) in passed_on_the_first_input
+            .buckets
+            .iter()
+            .zip(&sketched_from_the_start.buckets)
+            .enumerate()
+        {
+            let (mine, theirs) = (mine.users.sketch(), theirs.users.sketch());
+            assert!(mine.is_some(), "bucket {index} is sketched");
+            assert_eq!(mine, theirs, "bucket {index}");
+            let estimate = mine.map(|sketch| sketch.estimate());
+            assert_eq!(estimate, Some(30), "bucket {index}: 30 users");
         }
     }
 

@@ -13,7 +13,7 @@ use memchr::{memchr, memrchr};
 
 use crate::config::InputSpec;
 use crate::error::{Error, Result};
-pub use gzip::{EntryPoints, GzipDecoder};
+pub use gzip::{EntryPoints, GzipDecoder, RUN_ENTRY_POINT_BYTES, keep_within_run_budget};
 pub use once::{Duplicate, DuplicateKind};
 
 /// One stream of log lines.

@@ -42,6 +42,14 @@ pub const ENTRY_POINT_SPACING_BYTES: u64 = 8 << 20;
 /// took 27 ms instead of 15.
 pub const MAX_ENTRY_POINTS: usize = 256;
 
+/// The most memory the entry points of all the files of a run take
+/// together: past it, the files' points are thinned, the densest first
+/// ([`keep_within_run_budget`]). The 5 M-line `.gz` keeps its 129 points
+/// (~0.8 MB) untouched; the week's 56 rotations kept 768 (4.9 MB of heap at
+/// its peak) and keep ~300: one every ~24 MiB of a 150 MB rotation, whose
+/// second read then decodes ~12 MiB it does not want (~7 ms) per edge.
+pub const RUN_ENTRY_POINT_BYTES: usize = 2 << 20;
+
 /// Deflate's window: the most a block may copy from behind it.
 const WINDOW_BYTES: usize = 32 << 10;
 
@@ -105,12 +113,47 @@ impl EntryPoints {
             .sum()
     }
 
+    /// Drops every other point (the first stays): the points are then
+    /// twice as far apart.
+    fn thin(&mut self) {
+        let mut index = 0;
+        self.points.retain(|_| {
+            index += 1;
+            index % 2 == 0
+        });
+    }
+
     /// The last point after `from` and at or before `to` (decoded offsets).
     fn best_between(&self, from: u64, to: u64) -> Option<&EntryPoint> {
         let at_or_before = self.points.partition_point(|point| point.decoded <= to);
         self.points[..at_or_before]
             .last()
             .filter(|point| point.decoded > from)
+    }
+}
+
+/// Thins the entry points of a run's files (one slot per input, `None`
+/// for inputs that are no gzip) until they take at most `budget_bytes`
+/// together: each time, the file with the most points loses every other
+/// one. Points only save decoding, so fewer of them never changes what the
+/// second read counts, only how far it decodes from the point before.
+pub fn keep_within_run_budget(files: &mut [Option<Arc<EntryPoints>>], budget_bytes: usize) {
+    let mut total: usize = files.iter().flatten().map(|points| points.bytes()).sum();
+    while total > budget_bytes {
+        let densest = files
+            .iter_mut()
+            .flatten()
+            .filter(|points| points.len() > 1)
+            .max_by_key(|points| points.len());
+        let Some(densest) = densest else {
+            return;
+        };
+        let before = densest.bytes();
+        // The reader that recorded the points is gone by now, so this
+        // clones nothing.
+        let points = Arc::make_mut(densest);
+        points.thin();
+        total = total - before + points.bytes();
     }
 }
 
@@ -314,11 +357,7 @@ impl<R: BufRead> GzipDecoder<R> {
             points.points.push(point);
             if points.points.len() > self.max_points {
                 // Every other point goes, and they come half as often.
-                let mut index = 0;
-                points.points.retain(|_| {
-                    index += 1;
-                    index % 2 == 0
-                });
+                points.thin();
                 self.spacing *= 2;
             }
         }
@@ -615,6 +654,87 @@ mod tests {
         let result = decoder.read_to_end(&mut decoded).map(|_| decoded);
         let points = points.lock().expect("points").clone();
         (result, points)
+    }
+
+    /// A file's points: `count` of them, `spacing` decoded bytes apart,
+    /// each window `window_bytes` long.
+    fn points_of(count: u64, spacing: u64, window_bytes: usize) -> Option<Arc<EntryPoints>> {
+        let points = (1..=count)
+            .map(|n| EntryPoint {
+                decoded: n * spacing,
+                compressed: n * spacing / 10,
+                bits: 0,
+                window: vec![0; window_bytes].into_boxed_slice(),
+            })
+            .collect();
+        Some(Arc::new(EntryPoints { points }))
+    }
+
+    #[test]
+    fn a_run_over_its_budget_thins_the_densest_file_first() {
+        let point = std::mem::size_of::<EntryPoint>() + 1000;
+        struct Case {
+            name: &'static str,
+            files: Vec<u64>,
+            budget_points: usize,
+            kept: Vec<Option<usize>>,
+        }
+        let cases = [
+            Case {
+                name: "under the budget: untouched",
+                files: vec![8, 0, 4],
+                budget_points: 12,
+                kept: vec![Some(8), None, Some(4)],
+            },
+            Case {
+                name: "one over: the file with most points halves",
+                files: vec![8, 0, 5],
+                budget_points: 12,
+                kept: vec![Some(4), None, Some(5)],
+            },
+            Case {
+                name: "far over: every file thinned in turn",
+                files: vec![16, 16, 16],
+                budget_points: 12,
+                kept: vec![Some(4), Some(4), Some(4)],
+            },
+            Case {
+                name: "a budget below one point a file: each keeps one",
+                files: vec![4, 3],
+                budget_points: 0,
+                kept: vec![Some(1), Some(1)],
+            },
+        ];
+        for case in cases {
+            let mut files: Vec<Option<Arc<EntryPoints>>> = case
+                .files
+                .iter()
+                .map(|&count| {
+                    (count > 0)
+                        .then(|| points_of(count, 1 << 20, 1000))
+                        .flatten()
+                })
+                .collect();
+            keep_within_run_budget(&mut files, case.budget_points * point);
+            let kept: Vec<Option<usize>> = files
+                .iter()
+                .map(|points| points.as_ref().map(|points| points.len()))
+                .collect();
+            assert_eq!(kept, case.kept, "{}", case.name);
+            // Each halving keeps every other point from the second, so the
+            // points stay evenly spaced, as many times further apart as
+            // there are fewer of them.
+            for (points, &count) in files.iter().zip(&case.files) {
+                let Some(points) = points.as_ref().filter(|points| points.len() > 1) else {
+                    continue;
+                };
+                let spacing = (count / points.len() as u64) << 20;
+                for pair in points.points.windows(2) {
+                    assert_eq!(pair[1].decoded - pair[0].decoded, spacing, "{}", case.name);
+                }
+                assert_eq!(points.points[0].decoded, spacing, "{}", case.name);
+            }
+        }
     }
 
     #[test]
