@@ -85,12 +85,13 @@ pub fn bursts(clients: &ClientErrors) -> Vec<ClientBurst> {
     bursts
 }
 
-/// The counter of `key` in bucket `index`, if it has one.
+/// The counter of `key` in bucket `index`, if it has one (a copy: a
+/// settled bucket's counters are packed and decoded as they are read).
 fn counter<'a>(
     clients: &'a ClientErrors,
     index: i64,
     key: &ByteKey,
-) -> Option<(&'a ClientSummary, &'a Counter<ByteKey>)> {
+) -> Option<(&'a ClientSummary, Counter<ByteKey>)> {
     let summary = clients.get(index)?;
     Some((summary, summary.get(key)?))
 }

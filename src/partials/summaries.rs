@@ -185,13 +185,13 @@ struct HeavyColumns {
 }
 
 impl HeavyColumns {
-    fn push<'a>(
+    fn push(
         &mut self,
         summary: &str,
         bucket: i64,
-        counters: impl Iterator<Item = &'a Counter<ByteKey>>,
+        counters: impl Iterator<Item = Counter<ByteKey>>,
     ) {
-        let mut counters: Vec<&Counter<ByteKey>> = counters.collect();
+        let mut counters: Vec<Counter<ByteKey>> = counters.collect();
         counters.sort_by(|a, b| a.key.bytes().cmp(b.key.bytes()));
         for counter in counters {
             self.summary.push(summary.to_string());

@@ -118,6 +118,13 @@ impl Mergeable for PathSummary {
         self.bad.merge(&other.bad);
         self.all.merge(&other.all);
     }
+
+    /// Packs the bad paths' counters. The traffic cells stay as they are:
+    /// every request adds to them, so their open form is what a line costs
+    /// least to update.
+    fn settle(&mut self) {
+        self.bad.settle();
+    }
 }
 
 /// The path of a request line (`GET /a/b?x=1 HTTP/1.1` gives `/a/b`), or
