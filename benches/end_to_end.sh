@@ -185,8 +185,8 @@ week_section() {
   } | tee "$OUT/week.txt"
   awk -F'[:,]' '/one host.s day/ {d=$5+0} /hosts. day/ {h=$5+0} /the week of/ {w=$5+0}
     END {
-      if (h > 0) printf "peak memory, week / the 4 hosts' day: %.2f\n", w / h
-      if (d > 0) printf "peak memory, week / one host's day: %.2f\n", w / d
+      if (h > 0) printf "peak memory, week / the 4-host day: %.2f\n", w / h
+      if (d > 0) printf "peak memory, week / one host day: %.2f\n", w / d
     }' "$OUT/week.txt" |
     tee -a "$OUT/week.txt"
 }
