@@ -248,6 +248,17 @@ pub fn recount(
         let mut identity: InputIdentity<'_> = identities.identity(index, read_before);
         identity.recount = Some((plan, &ranges));
         identity.entry_points = entry_points.get(index).cloned().flatten();
+        // The first read cut nothing from this input's tail, so the chunks
+        // it counted are all of it and their ranges say what to read. A
+        // tail held back to be compared again would read a compressed
+        // rotation to its end, parsing every chunk and skipping to none
+        // (the week's second read held 4.9 MB of tail for it).
+        if first_read
+            .get(index)
+            .is_some_and(|stats| stats.overlap_with.is_none())
+        {
+            identity.tail_candidates.clear();
+        }
         let mut collected = evidence::Collected::default();
         match ingest_source(source, identity, options, &NoProgress, 0, &mut collected) {
             Ok((stats, Some(result), _)) if stats.error.is_none() => {
