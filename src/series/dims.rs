@@ -23,7 +23,7 @@ use std::ops::{Range, RangeInclusive};
 use rustc_hash::FxHashMap;
 
 use crate::series::buckets::{PACK_AFTER_MS, is_failed_status};
-use crate::series::packed::{Varints, push_varint};
+use crate::series::packed::{Varints, push_varint, unzigzag, zigzag};
 use crate::series::termination::{
     CAUSE_COUNT, CauseTally, Termination, VENDOR_CODE_BYTES, VendorCode,
 };
@@ -315,17 +315,6 @@ impl StoredBucket {
             StoredBucket::Packed(_) => unreachable!("the bucket was just opened"),
         }
     }
-}
-
-/// `value` with its sign in the lowest bit, so a small negative number
-/// stays a short varint.
-fn zigzag(value: i64) -> u64 {
-    ((value << 1) ^ (value >> 63)) as u64
-}
-
-/// The inverse of [`zigzag`].
-fn unzigzag(value: u64) -> i64 {
-    ((value >> 1) as i64) ^ -((value & 1) as i64)
 }
 
 /// The packed form of a bucket's values: per value, as varints, its id,

@@ -29,10 +29,9 @@
 
 use std::hash::{BuildHasher, Hash};
 
-use integer_encoding::VarInt;
 use rustc_hash::{FxBuildHasher, FxHashMap};
 
-use crate::series::packed::push_varint;
+use crate::series::packed::{Varints, push_varint, unzigzag, zigzag};
 use crate::timefmt::Millis;
 
 /// Bytes of a key kept: an IPv6 address in text takes at most 45
@@ -134,7 +133,7 @@ pub trait PackedKey: Copy + Eq + Default {
     fn push_packed(&self, bytes: &mut Vec<u8>);
     /// Reads a key [`PackedKey::push_packed`] wrote, `None` if `reader`
     /// holds no whole key.
-    fn read_packed(reader: &mut PackedReader<'_>) -> Option<Self>;
+    fn read_packed(reader: &mut Varints<'_>) -> Option<Self>;
 }
 
 impl PackedKey for ByteKey {
@@ -149,8 +148,8 @@ impl PackedKey for ByteKey {
         bytes.extend_from_slice(kept);
     }
 
-    fn read_packed(reader: &mut PackedReader<'_>) -> Option<Self> {
-        let head = reader.varint()?;
+    fn read_packed(reader: &mut Varints<'_>) -> Option<Self> {
+        let head = reader.next()?;
         let kept = reader.take(usize::try_from(head >> 1).ok()?)?;
         Some(ByteKey::from_parts(kept, head & 1 == 1))
     }
@@ -162,52 +161,9 @@ impl PackedKey for u64 {
         push_varint(bytes, *self);
     }
 
-    fn read_packed(reader: &mut PackedReader<'_>) -> Option<Self> {
-        reader.varint()
+    fn read_packed(reader: &mut Varints<'_>) -> Option<Self> {
+        reader.next()
     }
-}
-
-/// Reads a packed summary's bytes in order. Only this process writes them,
-/// so bytes that do not decode are a bug, not bad input: reading stops
-/// there (as [`crate::series::packed::Varints`] does) rather than panicking.
-#[derive(Clone, Debug)]
-pub struct PackedReader<'a> {
-    rest: &'a [u8],
-}
-
-impl<'a> PackedReader<'a> {
-    fn new(bytes: &'a [u8]) -> Self {
-        PackedReader { rest: bytes }
-    }
-
-    /// The next varint ([`push_varint`]'s form).
-    #[inline]
-    pub fn varint(&mut self) -> Option<u64> {
-        let (value, read) = u64::decode_var(self.rest)?;
-        self.rest = self.rest.get(read..)?;
-        Some(value)
-    }
-
-    /// The next `len` bytes as they are.
-    pub fn take(&mut self, len: usize) -> Option<&'a [u8]> {
-        let (head, rest) = self.rest.split_at_checked(len)?;
-        self.rest = rest;
-        Some(head)
-    }
-
-    fn is_empty(&self) -> bool {
-        self.rest.is_empty()
-    }
-}
-
-/// A signed value as an unsigned one that stays small near zero (zigzag,
-/// as protocol buffers write `sint64`).
-fn zigzag(value: i64) -> u64 {
-    ((value << 1) ^ (value >> 63)) as u64
-}
-
-fn unzigzag(value: u64) -> i64 {
-    ((value >> 1) as i64) ^ -((value & 1) as i64)
 }
 
 /// Appends the packed form of `counters`, in their order, free ones
@@ -246,15 +202,15 @@ fn pack_counters<K: PackedKey>(counters: &[Counter<K>]) -> Box<[u8]> {
 /// their order.
 #[derive(Clone, Debug)]
 struct PackedCounters<'a, K> {
-    reader: PackedReader<'a>,
+    reader: Varints<'a>,
     earliest: Millis,
     key: std::marker::PhantomData<K>,
 }
 
 impl<'a, K: PackedKey> PackedCounters<'a, K> {
     fn new(bytes: &'a [u8]) -> Self {
-        let mut reader = PackedReader::new(bytes);
-        let earliest = reader.varint().map_or(0, unzigzag);
+        let mut reader = Varints::new(bytes);
+        let earliest = reader.next().map_or(0, unzigzag);
         PackedCounters {
             reader,
             earliest,
@@ -270,7 +226,7 @@ impl<K: PackedKey> Iterator for PackedCounters<'_, K> {
         if self.reader.is_empty() {
             return None;
         }
-        let count = self.reader.varint()?;
+        let count = self.reader.next()?;
         if count == 0 {
             return Some(Counter {
                 key: K::default(),
@@ -280,8 +236,8 @@ impl<K: PackedKey> Iterator for PackedCounters<'_, K> {
             });
         }
         let key = K::read_packed(&mut self.reader)?;
-        let first = self.earliest.wrapping_add(self.reader.varint()? as i64);
-        let last = first.wrapping_add(self.reader.varint()? as i64);
+        let first = self.earliest.wrapping_add(self.reader.next()? as i64);
+        let last = first.wrapping_add(self.reader.next()? as i64);
         Some(Counter {
             key,
             count,

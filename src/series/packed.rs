@@ -32,7 +32,21 @@ pub fn push_u64(bytes: &mut Vec<u8>, value: u64) {
     bytes.extend_from_slice(&value.to_le_bytes());
 }
 
-/// The varints of `bytes` in order.
+/// A signed value as an unsigned one that stays a short varint near zero
+/// (zigzag, as protocol buffers write `sint64`): the sign in the lowest bit.
+#[inline]
+pub fn zigzag(value: i64) -> u64 {
+    ((value << 1) ^ (value >> 63)) as u64
+}
+
+/// The inverse of [`zigzag`].
+#[inline]
+pub fn unzigzag(value: u64) -> i64 {
+    ((value >> 1) as i64) ^ -((value & 1) as i64)
+}
+
+/// The varints of `bytes` in order (and, with [`Varints::take`], raw bytes
+/// written between them).
 #[derive(Clone, Debug)]
 pub struct Varints<'a> {
     rest: &'a [u8],
@@ -49,6 +63,18 @@ impl<'a> Varints<'a> {
         let (head, rest) = self.rest.split_first_chunk::<8>()?;
         self.rest = rest;
         Some(u64::from_le_bytes(*head))
+    }
+
+    /// The next `len` bytes as they are, `None` past the end.
+    pub fn take(&mut self, len: usize) -> Option<&'a [u8]> {
+        let (head, rest) = self.rest.split_at_checked(len)?;
+        self.rest = rest;
+        Some(head)
+    }
+
+    /// Whether every byte was read.
+    pub fn is_empty(&self) -> bool {
+        self.rest.is_empty()
     }
 }
 
